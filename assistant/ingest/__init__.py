@@ -1,0 +1,1 @@
+"""Ingest: files -> Documents (loaders) -> Chunks with exact offsets (chunking)."""

@@ -1,0 +1,138 @@
+"""Small frozen domain values passed between the layers."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+__all__ = ["Answer", "Chunk", "Citation", "Document", "Hit", "SkippedFile", "SyncReport"]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One loaded source file. `text` is what offsets refer to: for .txt/.md it is the file's
+    decoded text unchanged; for .pdf/.html it is the extracted text."""
+
+    source: str  # path relative to the documents folder, with forward slashes
+    text: str
+    kind: str  # "txt", "md", "pdf" or "html"
+    sha256: str  # of the file's bytes
+    size: int  # bytes on disk
+    page_starts: tuple[int, ...] = ()  # PDF: offset in `text` where page i+1 begins
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page holding character `offset`, or None when the source has no pages.
+
+        Example: page_starts=(0, 100) -> page_at(5) == 1, page_at(100) == 2
+        """
+        if not self.page_starts:
+            return None
+        return bisect.bisect_right(self.page_starts, offset)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A retrievable span of a document: document.text[start:end] == text."""
+
+    id: str  # stable: derived from source, offsets and content
+    source: str
+    text: str
+    start: int
+    end: int
+    ordinal: int  # position of the chunk within its document
+    hash: str  # sha256 of text; the embedding cache key (with the model)
+    page: int | None = None
+    headings: tuple[str, ...] = ()  # Markdown heading path, outermost first
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Chunk:
+        return cls(**{**data, "headings": tuple(data.get("headings", ()))})
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A retrieved chunk with its fused score (higher is better) and per-retriever evidence."""
+
+    chunk: Chunk
+    score: float
+    dense_score: float | None = None  # cosine similarity to the query
+    lexical_score: float | None = None  # BM25 score
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    n: int  # the [n] marker in the answer text
+    source: str  # path relative to the documents folder
+    start: int  # character offsets of the quoted span in that source
+    end: int
+    quote: str  # the exact supporting text
+    page: int | None = None
+    chunk_id: str = ""  # the passage the quote was taken from, for showing context
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    question: str
+    query: str  # the standalone query used for retrieval (differs for follow-ups)
+    text: str  # sentences ending in [n] markers, or a refusal
+    citations: tuple[Citation, ...] = ()
+    refused: bool = False
+    related: tuple[Hit, ...] = ()  # closest passages, offered as reading when refused
+    hits: tuple[Hit, ...] = ()  # what retrieval returned
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        def hit(h: Hit) -> dict[str, Any]:
+            return {
+                "score": h.score,
+                "dense_score": h.dense_score,
+                "lexical_score": h.lexical_score,
+                "chunk": h.chunk.to_dict(),
+            }
+
+        return {
+            "question": self.question,
+            "query": self.query,
+            "text": self.text,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "related": [hit(h) for h in self.related],
+            "hits": [hit(h) for h in self.hits],
+            "timings": dict(self.timings),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedFile:
+    source: str
+    reason: str  # one sentence a person can act on
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    """What one `assistant index` did."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    skipped: tuple[SkippedFile, ...] = ()
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        phases = ", ".join(f"{k} {v:.2f}s" for k, v in self.seconds.items())
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
+            f"unchanged {len(self.unchanged)} files; skipped {len(self.skipped)}; "
+            f"chunks embedded {self.chunks_embedded} (index holds {self.chunks_total}); {phases}"
+        )

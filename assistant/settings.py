@@ -1,0 +1,53 @@
+"""One settings object, read from ASSISTANT_* environment variables or passed explicitly.
+
+It is created by the interfaces (CLI, UI, tests) and passed down; nothing reads it at import
+time, so two assistants with different settings can live in one process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_MODEL", "Settings"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Settings(BaseSettings):
+    """Everything that can be tuned, with defaults chosen on data (see README)."""
+
+    model_config = SettingsConfigDict(env_prefix="ASSISTANT_", frozen=True, extra="ignore")
+
+    # Where documents come from and where the index lives.
+    docs_dir: Path = Path("seeds")
+    index_dir: Path = Path("index")
+
+    # Embedding: the packaged MiniLM by default; or a local sentence-transformers folder.
+    model: str = DEFAULT_MODEL
+    embed_batch_size: int = Field(default=32, ge=1)
+    device: str = "cpu"
+    show_progress: bool = True
+
+    # Chunking, in the embedding model's word pieces (the model's window is 256 with
+    # [CLS]/[SEP]; chunk_tokens must stay below it or text would be silently truncated).
+    chunk_tokens: int = Field(default=200, ge=16)
+    chunk_overlap_tokens: int = Field(default=32, ge=0)
+
+    # Retrieval.
+    k: int = Field(default=5, ge=1, le=50)
+    candidates: int = Field(default=40, ge=1)
+    rrf_k: int = Field(default=60, ge=1)
+    dense_weight: float = Field(default=1.0, ge=0.0)
+    lexical_weight: float = Field(default=1.0, ge=0.0)
+
+    # Answers.
+    answer_mode: Literal["extractive"] = "extractive"
+    max_answer_sentences: int = Field(default=4, ge=1, le=8)
+    max_question_chars: int = Field(default=2000, ge=10)
+
+    # Uploads through the UI.
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
