@@ -93,6 +93,12 @@ class SentenceTransformerEmbedder:
                 os.environ["HF_HUB_OFFLINE"] = "1"
                 os.environ["TRANSFORMERS_OFFLINE"] = "1"
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
+
+                # Chunking tokenises whole documents on purpose (for offsets), which makes
+                # transformers warn about length; and its weight-loading bar is noise.
+                hf_logging.set_verbosity_error()
+                hf_logging.disable_progress_bar()
 
                 try:
                     self._model = SentenceTransformer(

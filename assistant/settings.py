@@ -48,6 +48,14 @@ class Settings(BaseSettings):
     answer_mode: Literal["extractive"] = "extractive"
     max_answer_sentences: int = Field(default=4, ge=1, le=8)
     max_question_chars: int = Field(default=2000, ge=10)
+    sentence_keep_ratio: float = Field(default=0.85, gt=0.0, le=1.0)
+    sentence_lexical_weight: float = Field(default=0.35, ge=0.0)
+    # The refusal model: P(answerable) = sigmoid(bias + weights . evidence), where evidence is
+    # (best chunk cosine, best sentence cosine, best sentence term coverage, passage term
+    # coverage). Fitted by evals/calibrate.py; the README gives the data and the trade-off.
+    refusal_weights: tuple[float, float, float, float] = (4.0, 4.0, 3.0, 3.0)
+    refusal_bias: float = -7.0
+    refusal_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

@@ -1,0 +1,5 @@
+"""python -m assistant -> the CLI."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Answers: the extractive composer, follow-up rewriting, citations and catalogue answers."""

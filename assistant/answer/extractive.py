@@ -1,0 +1,220 @@
+"""The extractive composer: pick the retrieved sentences that answer the question, cite each.
+
+It can only copy sentences out of retrieved passages, so it cannot state anything the
+documents don't. Whether to answer at all is decided by a small logistic model over four
+evidence features, calibrated on data by evals/calibrate.py (see README).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ingest.chunking import split_sentences
+from ..retrieval.lexical import analyze
+from ..schema import Chunk, Citation, Hit
+
+__all__ = [
+    "Composition",
+    "Evidence",
+    "RefusalModel",
+    "Sentence",
+    "candidate_sentences",
+    "compose",
+    "refusal_text",
+]
+
+_MIN_WORDS = 4  # shorter "sentences" are headings or fragments, not answers
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence inside a retrieved chunk, with offsets into its source."""
+
+    chunk: Chunk
+    rank: int  # rank of the chunk in retrieval, 0 = best
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How well the retrieved text supports answering; the refusal model's inputs."""
+
+    top_dense: float  # best cosine between the query and a retrieved chunk
+    best_cosine: float  # best cosine between the query and a candidate sentence
+    best_coverage: float  # share of the query's (IDF-weighted) terms in the best sentence
+    passage_coverage: float  # share of the query's terms anywhere in the retrieved chunks
+
+    def as_vector(self) -> list[float]:
+        return [self.top_dense, self.best_cosine, self.best_coverage, self.passage_coverage]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalModel:
+    """P(answerable) = sigmoid(bias + weights · evidence); answer when it reaches threshold."""
+
+    weights: tuple[float, float, float, float]
+    bias: float
+    threshold: float
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.as_vector(), strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def answerable(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) >= self.threshold
+
+
+@dataclass(frozen=True, slots=True)
+class Composition:
+    text: str
+    citations: tuple[Citation, ...]
+    refused: bool
+    evidence: Evidence
+    probability: float
+
+
+def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
+    """Every distinct sentence of the hits' chunks, in retrieval order.
+
+    Sentences repeated by overlapping chunks appear once (the copy from the better chunk).
+    """
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for rank, hit in enumerate(hits):
+        chunk = hit.chunk
+        for s, e in split_sentences(chunk.text):
+            key = (chunk.source, chunk.start + s, chunk.start + e)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = chunk.text[s:e]
+            if len(text.split()) < _MIN_WORDS:
+                continue
+            out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, text))
+    return out
+
+
+def term_weights(query: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """IDF weight of each analysed query term.
+
+    Example: with idf = {"amazon": 0.5, "invest": 2.0}.get,
+    term_weights("How much has Amazon invested?", ...) -> {"amazon": 0.5, "invest": 2.0}
+    """
+    return {term: max(idf(term) or 0.0, 0.0) for term in dict.fromkeys(analyze(query))}
+
+
+def coverage(weights: dict[str, float], terms: set[str]) -> float:
+    """Share of the query's term weight present in terms (0..1; 0 when the query has none).
+
+    Example: coverage({"amazon": 1.0, "invest": 3.0}, {"invest", "billion"}) -> 0.75
+    """
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in terms) / total
+
+
+def _near_duplicate(a: str, b: str) -> bool:
+    wa, wb = set(a.lower().split()), set(b.lower().split())
+    return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
+
+
+def compose(
+    query: str,
+    query_vector: np.ndarray,
+    hits: Sequence[Hit],
+    *,
+    embed: Callable[[list[str]], np.ndarray],
+    idf: Callable[[str], float],
+    refusal: RefusalModel,
+    max_sentences: int = 4,
+    keep_ratio: float = 0.85,
+    lexical_weight: float = 0.35,
+) -> Composition:
+    """Select up to max_sentences sentences that answer query, each ending in [n].
+
+    Sentences are scored by cosine(sentence, query) + lexical_weight * term coverage; the
+    best one is kept, then others scoring at least keep_ratio of it. Citations are numbered
+    1..N in order of first use, and each quote is the exact text at its offsets.
+    """
+    sentences = candidate_sentences(hits)
+    weights = term_weights(query, idf)
+    passage_terms = {t for h in hits for t in analyze(h.chunk.text)}
+    top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    if not sentences:
+        evidence = Evidence(top_dense, 0.0, 0.0, coverage(weights, passage_terms))
+        return Composition("", (), True, evidence, refusal.probability(evidence))
+
+    vectors = embed([s.text for s in sentences])
+    cosines = vectors @ query_vector
+    coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
+    scores = cosines + lexical_weight * coverages
+    order = list(np.argsort(-scores, kind="stable"))
+    best = order[0]
+    evidence = Evidence(
+        top_dense=top_dense,
+        best_cosine=float(cosines.max()),
+        best_coverage=float(coverages[best]),
+        passage_coverage=coverage(weights, passage_terms),
+    )
+    probability = refusal.probability(evidence)
+    if probability < refusal.threshold:
+        return Composition("", (), True, evidence, probability)
+
+    chosen: list[int] = []
+    for i in order:
+        if len(chosen) >= max_sentences or scores[i] < keep_ratio * scores[best]:
+            break
+        if any(_near_duplicate(sentences[i].text, sentences[j].text) for j in chosen):
+            continue
+        chosen.append(i)
+
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for n, i in enumerate(chosen, start=1):
+        s = sentences[i]
+        parts.append(f"{_one_line(s.text)} [{n}]")
+        citations.append(
+            Citation(
+                n=n,
+                source=s.chunk.source,
+                start=s.start,
+                end=s.end,
+                quote=s.text,
+                page=s.chunk.page,
+                chunk_id=s.chunk.id,
+            )
+        )
+    return Composition(" ".join(parts), tuple(citations), False, evidence, probability)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+_WH = re.compile(
+    r"^(what|who|whom|whose|when|where|why|which(?: \w+)?|how(?: much| many| long| old| big)?)\s+"
+    r"(is|are|was|were|has|have|had|will|can|could|would|should)\s+(.+?)[?.!\s]*$",
+    re.IGNORECASE,
+)
+
+
+def refusal_text(question: str) -> str:
+    """One plain sentence saying the documents don't answer the question.
+
+    Example: refusal_text("What was Anthropic's revenue?")
+             -> "The documents don't say what Anthropic's revenue was."
+    """
+    q = _one_line(question).rstrip()
+    m = _WH.match(q)
+    if m:
+        wh, aux, rest = m.group(1).lower(), m.group(2).lower(), m.group(3)
+        return f"The documents don't say {wh} {rest} {aux}."
+    return f"The documents don't answer “{q.rstrip('?.! ')}”."

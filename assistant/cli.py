@@ -1,0 +1,218 @@
+"""The `assistant` command: index, ask, chat, ui, eval.
+
+A thin view over Assistant. Library errors become one line on stderr and exit status 1;
+heavy modules are imported only by the command that needs them, so --help is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import AssistantError
+
+if TYPE_CHECKING:
+    from .pipeline import Assistant
+    from .schema import Answer
+    from .settings import Settings
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from .settings import Settings
+
+    overrides: dict[str, Any] = {}
+    if getattr(args, "index_dir", None):
+        overrides["index_dir"] = Path(args.index_dir)
+    if getattr(args, "k", None):
+        overrides["k"] = args.k
+    return Settings(**overrides)
+
+
+def _progress_printer() -> Any:
+    from tqdm import tqdm
+
+    bars: dict[str, Any] = {}
+
+    def on_progress(stage: str, fraction: float) -> None:
+        if stage != "chunk":
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=100, desc="Chunking", unit="%", leave=False)
+        bar.n = round(fraction * 100)
+        bar.refresh()
+        if fraction >= 1.0:
+            bar.close()
+
+    return on_progress
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .pipeline import _chunker, _default_embedder
+    from .store import sync_index
+
+    settings = _settings(args)
+    folder = Path(args.folder) if args.folder else settings.docs_dir
+    embedder = _default_embedder(settings)
+    report = sync_index(
+        folder,
+        settings.index_dir,
+        embedder,
+        _chunker(settings, embedder),
+        on_progress=_progress_printer(),
+    )
+    for skipped in report.skipped:
+        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def _load(args: argparse.Namespace) -> Assistant:
+    from .pipeline import Assistant
+
+    settings = _settings(args)
+    if getattr(args, "folder", None):
+        return Assistant.from_folder(args.folder, settings=settings)
+    return Assistant.load(settings=settings)
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer, then its numbered sources (or, for a refusal, the related passages)."""
+    lines = [answer.text]
+    if answer.query != answer.question:
+        lines.insert(0, f"(searched for: {answer.query})")
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            where = f"page {c.page}, " if c.page else ""
+            quote = " ".join(c.quote.split())
+            lines.append(f"  [{c.n}] {c.source} ({where}chars {c.start}-{c.end}): “{quote}”")
+    if answer.refused and answer.related:
+        lines.append("")
+        lines.append("Related passages (they do not answer the question):")
+        for h in answer.related:
+            text = " ".join(h.chunk.text.split())
+            short = text if len(text) <= 160 else text[:157] + "..."
+            lines.append(f"  - {h.chunk.source} (chars {h.chunk.start}-{h.chunk.end}): {short}")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    bot = _load(args)
+    answer = bot.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    bot = _load(args)
+    history: list[dict[str, str]] = []
+    print("Ask about your documents; an empty line or Ctrl-D ends the chat.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question:
+            return 0
+        try:
+            answer = bot.ask(question, history, k=args.k)
+        except AssistantError as exc:
+            print(f"error: {exc}")
+            continue
+        print(format_answer(answer))
+        history += [
+            {"role": "user", "content": question},
+            {"role": "assistant", "content": answer.text},
+        ]
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from .ui import serve
+
+    settings = _settings(args)
+    folder = Path(args.folder) if args.folder else settings.docs_dir
+    serve(folder, settings=settings, host=args.host, port=args.port, share=args.share)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evals import main as eval_main
+
+    return eval_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="assistant",
+        description="Ask questions about a folder of documents; every answer sentence cites "
+        "its source. Runs fully offline.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def index_dir(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index-dir", help="where the index lives (default: index/)")
+
+    p = sub.add_parser("index", help="build or update the index from a folder of documents")
+    p.add_argument("folder", nargs="?", help="documents folder (default: seeds/)")
+    index_dir(p)
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question from the indexed documents")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--folder", help="sync this documents folder first")
+    index_dir(p)
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal that keeps its history")
+    p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    p.add_argument("--folder", help="sync this documents folder first")
+    index_dir(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("ui", help="serve the web chat")
+    p.add_argument("folder", nargs="?", help="documents folder (default: seeds/)")
+    index_dir(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--share", action="store_true", help="ask Gradio for a public link")
+    p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser("eval", help="run evaluation question sets and score the answers")
+    p.add_argument("sets", nargs="*", help="question set files or dataset folders (default: evals/seed.yaml)")
+    p.add_argument("--mode", default="extractive", choices=["extractive"])
+    p.add_argument("--out", help="runs folder (default: evals/runs/)")
+    p.add_argument("--baseline", help="an earlier run folder to compare with")
+    p.add_argument("-k", type=int, help="passages to retrieve (default: the set's k)")
+    p.add_argument("--limit", type=int, help="score only the first N questions of each set")
+    index_dir(p)
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,414 @@
+"""Split documents into sentence-aware chunks that keep exact character offsets.
+
+Everything here is a pure function of its arguments. Offsets always index the document's
+text, so `doc.text[chunk.start:chunk.end] == chunk.text` for every chunk, and citations can
+quote the source exactly.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from ..schema import Chunk, Document
+
+__all__ = ["TokenSpans", "chunk_document", "split_sentences"]
+
+TokenSpans = Callable[[str], list[tuple[int, int]]]
+"""Character span of each word piece of a text, in order (an Embedder's `token_spans`)."""
+
+# --- sentences -----------------------------------------------------------------------------
+
+# Words before a "." that never end a sentence (compared lower-cased, without the dot).
+_ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms mx dr prof sr st mt rev hon gov sen rep gen col lt sgt capt cmdr adm pres supt
+    fig figs eq eqs ref refs sec ch vol vols ed eds approx ca cf vs viz resp dept est univ
+    jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e
+    """.split()
+)
+# Abbreviations that often end a sentence too: a boundary only before a capital letter.
+_ENDING_ABBREVIATIONS = frozenset("etc al inc ltd co corp jr bros plc llc".split())
+# Abbreviations that are only abbreviations before a number ("p. 12", "No. 5").
+_NUMBER_ABBREVIATIONS = frozenset("no nos p pp art para tab".split())
+
+# A run of sentence-ending punctuation, its closing quotes/brackets, then whitespace.
+_END = re.compile(r"(?:\.{3}|[.!?…‽؟।]+)[\"'”’»)\]]*(?=\s)")
+# CJK full-width punctuation ends a sentence without any following space.
+_CJK_END = re.compile(r"[。！？]+[\"'”’」』）)]*")
+# Reference markers that belong to the sentence before them: "... rate. [1] [2]".
+_CITES = re.compile(r"(?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])+")
+# Initialisms such as U.S., e.g., i.e., Ph.D (the word before the final dot).
+_INITIALISM = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")
+_HEADING_LINE = re.compile(r"[ ]{0,3}#{1,6}(?:[ \t]|$)")
+# Lines that start a new block in plain text or Markdown: headings, list items, quotes, tables.
+_BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d{1,3}[.)][ \t]|>|\|)")
+_PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans of text[start:end], as offsets into `text`, without surrounding space.
+
+    Sentences end at . ! ? (with closing quotes), at blank lines, and at line breaks that
+    are not soft wraps. Abbreviations (Dr., e.g., U.S., et al., Fig., vs.), initials and
+    decimals ($8.5 billion) do not end a sentence; reference markers stay with the sentence
+    they follow. When unsure, sentences are kept together rather than cut in the middle.
+
+    Example: "Dr. Smith paid $8.5 billion. Why? See Fig. 2." ->
+             [(0, 28), (29, 33), (34, 45)]
+             i.e. "Dr. Smith paid $8.5 billion.", "Why?", "See Fig. 2."
+    """
+    stop = len(text) if end is None else min(end, len(text))
+    start = max(start, 0)
+    spans: list[tuple[int, int]] = []
+    for block_start, block_end in _blocks(text, start, stop):
+        cut = block_start
+        for boundary in _boundaries(text, block_start, block_end):
+            _append_trimmed(spans, text, cut, boundary)
+            cut = boundary
+        _append_trimmed(spans, text, cut, block_end)
+    return spans
+
+
+def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start < end:
+        spans.append((start, end))
+
+
+def _blocks(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Cut [start, end) at blank lines and at line breaks that end a line of their own."""
+    blocks: list[tuple[int, int]] = []
+    cut = start
+    pos = text.find("\n", start, end)
+    while pos != -1:
+        newline = text.rfind("\n", cut, pos)
+        line_start = cut if newline == -1 else newline + 1
+        prev_line = text[line_start:pos].rstrip()
+        next_end = text.find("\n", pos + 1, end)
+        next_line = text[pos + 1 : end if next_end == -1 else next_end]
+        if _hard_break(prev_line, next_line):
+            blocks.append((cut, pos))
+            cut = pos + 1
+        pos = next_end
+    blocks.append((cut, end))
+    return blocks
+
+
+def _hard_break(prev_line: str, next_line: str) -> bool:
+    """Whether a single line break ends a sentence (it does unless it looks like a wrap)."""
+    following = next_line.lstrip()
+    if not prev_line.strip() or not following:
+        return True  # a blank line: paragraph break
+    if _HEADING_LINE.match(prev_line) or _BLOCK_START.match(next_line):
+        return True
+    if following[0].islower():
+        return False  # "...the\nrest of the sentence": a wrapped line
+    # A line ending in a comma, an open bracket or a hyphenated word continues.
+    return not (prev_line[-1] in ",;([{&/–—" or (prev_line[-1] == "-" and prev_line[-2:-1].isalpha()))
+
+
+def _boundaries(text: str, start: int, end: int) -> list[int]:
+    """Offsets inside [start, end) where a new sentence begins (not trimmed)."""
+    found: list[int] = []
+    for match in _CJK_END.finditer(text, start, end):
+        if match.end() < end:
+            found.append(match.end())
+    for match in _END.finditer(text, start, end):
+        stop = match.end()
+        cites = _CITES.match(text, stop, end)
+        if cites:
+            stop = cites.end()
+        nxt = _next_visible(text, stop, end)
+        if nxt == end:
+            continue  # the block ends here anyway
+        if _ends_sentence(text, start, match.start(), match.group(), text[nxt]):
+            found.append(stop)
+    return sorted(set(found))
+
+
+def _next_visible(text: str, pos: int, end: int) -> int:
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _ends_sentence(text: str, block_start: int, dot: int, punct: str, following: str) -> bool:
+    if following.islower() or following in ",;:":
+        return False  # "e.g. the", '"Why?" she asked', "etc., and"
+    if not punct.startswith("."):
+        return True  # ! ? … and the like
+    if punct.startswith("..."):
+        return True
+    word_start = dot
+    while word_start > block_start and not text[word_start - 1].isspace():
+        word_start -= 1
+    word = text[word_start:dot].lstrip("([{\"'“‘")
+    lower = word.lower()
+    if lower in _ABBREVIATIONS or _INITIALISM.fullmatch(word):
+        return False
+    if lower in _NUMBER_ABBREVIATIONS:
+        return not following.isdigit()
+    if lower in _ENDING_ABBREVIATIONS:
+        return following.isupper()
+    if len(word) == 1 and word.isupper():
+        return False  # an initial: "J. Smith"
+    line_start = text.rfind("\n", block_start, word_start) + 1
+    line_start = max(line_start, block_start)
+    # "1. Introduction": a list number at the start of a line, not the end of a sentence.
+    return not (word.isdigit() and not text[line_start:word_start].strip())
+
+
+# --- sections and paragraphs --------------------------------------------------------------
+
+_ATX_HEADING = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*")
+_FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True, slots=True)
+class _Section:
+    start: int
+    end: int
+    headings: tuple[str, ...]
+
+
+def _sections(doc: Document) -> list[_Section]:
+    """Markdown: one section per ATX heading (outside code fences); other kinds: one."""
+    text = doc.text
+    if doc.kind != "md":
+        return [_Section(0, len(text), ())]
+    sections: list[_Section] = []
+    path: list[tuple[int, str]] = []
+    section_start = 0
+    fence = ""
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        fence_match = _FENCE.match(body)
+        if fence_match:
+            marker = fence_match.group(1)
+            if not fence:
+                fence = marker
+            elif marker[0] == fence[0] and len(marker) >= len(fence):
+                fence = ""
+        elif not fence and (heading := _ATX_HEADING.fullmatch(body)):
+            if offset > section_start:
+                sections.append(_Section(section_start, offset, tuple(t for _, t in path)))
+            level = len(heading.group(1))
+            while path and path[-1][0] >= level:
+                path.pop()
+            path.append((level, (heading.group(2) or "").strip()))
+            section_start = offset
+        offset += len(line)
+    sections.append(_Section(section_start, len(text), tuple(t for _, t in path)))
+    return sections
+
+
+def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    cut = start
+    for match in _PARAGRAPH_BREAK.finditer(text, start, end):
+        _append_trimmed(spans, text, cut, match.start())
+        cut = match.end()
+    _append_trimmed(spans, text, cut, end)
+    return spans
+
+
+# --- chunks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Unit:
+    """A sentence, or a piece of one too long for a chunk; the smallest thing packed."""
+
+    start: int
+    end: int
+    paragraph: int
+    tokens: int
+
+
+class _Counter:
+    """Counts word pieces in any character range of a section from one tokenisation."""
+
+    def __init__(self, text: str, start: int, end: int, token_spans: TokenSpans) -> None:
+        spans = token_spans(text[start:end])
+        self.starts = [start + a for a, _ in spans]
+        self.ends = [start + b for _, b in spans]
+
+    def count(self, start: int, end: int) -> int:
+        return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)
+
+
+def chunk_document(
+    doc: Document, token_spans: TokenSpans, *, max_tokens: int, overlap_tokens: int
+) -> list[Chunk]:
+    """Cut a document into chunks of whole sentences of at most `max_tokens` word pieces.
+
+    Sections (Markdown headings) are never crossed; chunks prefer to end at a paragraph
+    break; each chunk after the first in a section starts with the trailing sentences of the
+    one before that fit in `overlap_tokens`. A sentence longer than `max_tokens` is cut
+    between word pieces, at a space where possible. Every non-space character of the
+    document lies in at least one chunk, and each chunk is re-tokenised once to verify its
+    size.
+
+    Example: with one word piece per word or mark, max_tokens=7, overlap_tokens=3,
+             "One two three. Four five. Six seven eight." ->
+             ["One two three. Four five.", "Four five. Six seven eight."]
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
+    if overlap_tokens < 0:
+        raise ValueError(f"overlap_tokens must be 0 or more, got {overlap_tokens}")
+    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    for section in _sections(doc):
+        units = _units(doc.text, section, token_spans, max_tokens)
+        for start, end in _pack(doc.text, units, token_spans, max_tokens, overlap_tokens):
+            spans.append((start, end, section.headings))
+    return [_make_chunk(doc, i, s, e, h) for i, (s, e, h) in enumerate(spans)]
+
+
+def _make_chunk(doc: Document, ordinal: int, start: int, end: int, headings: tuple[str, ...]) -> Chunk:
+    text = doc.text[start:end]
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    key = f"{doc.source}\x00{start}\x00{end}\x00{digest}".encode("utf-8", "surrogatepass")
+    return Chunk(
+        id=hashlib.sha256(key).hexdigest()[:16],
+        source=doc.source,
+        text=text,
+        start=start,
+        end=end,
+        ordinal=ordinal,
+        hash=digest,
+        page=doc.page_at(start),
+        headings=headings,
+    )
+
+
+def _units(text: str, section: _Section, token_spans: TokenSpans, max_tokens: int) -> list[_Unit]:
+    """The section's sentences, long ones cut into pieces of at most max_tokens."""
+    counter = _Counter(text, section.start, section.end, token_spans)
+    units: list[_Unit] = []
+    for p, (p_start, p_end) in enumerate(_paragraphs(text, section.start, section.end)):
+        for s_start, s_end in split_sentences(text, p_start, p_end):
+            n = counter.count(s_start, s_end)
+            if n <= max_tokens:
+                units.append(_Unit(s_start, s_end, p, n))
+                continue
+            for a, b in _cut_long(text, counter, s_start, s_end, max_tokens):
+                units.append(_Unit(a, b, p, counter.count(a, b)))
+    return units
+
+
+def _cut_long(
+    text: str, counter: _Counter, start: int, end: int, max_tokens: int
+) -> list[tuple[int, int]]:
+    """Cut [start, end) before word pieces so each piece has at most max_tokens of them.
+
+    Cuts go before a piece that follows whitespace when one lies in the second half of the
+    window, so words stay whole; pieces then span from cut to cut, which keeps every
+    character (even ones the tokenizer drops) inside some piece.
+    """
+    first = bisect.bisect_left(counter.starts, start)
+    last = bisect.bisect_left(counter.starts, end)
+    cuts = [start]
+    i = first
+    while last - i > max_tokens:
+        j = i + max_tokens
+        for k in range(j, i + max(1, max_tokens // 2) - 1, -1):
+            if counter.starts[k] > start and text[counter.starts[k] - 1].isspace():
+                j = k
+                break
+        cuts.append(counter.starts[j])
+        i = j
+    cuts.append(end)
+    pieces: list[tuple[int, int]] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        _append_trimmed(pieces, text, a, b)
+    return pieces
+
+
+def _pack(
+    text: str,
+    units: list[_Unit],
+    token_spans: TokenSpans,
+    max_tokens: int,
+    overlap_tokens: int,
+) -> list[tuple[int, int]]:
+    """Greedy packing of units into chunk spans; returns (start, end) offsets.
+
+    Sizes come from the section's one tokenisation; each finished chunk is re-tokenised once
+    to verify it (a cut inside a word can tokenise differently) and shrunk if it is over.
+    """
+    chunks: list[tuple[int, int]] = []
+    first = 0  # the first unit of the current chunk, overlap included
+    new = 0  # the first unit not yet in any chunk
+    while new < len(units):
+        # Take the overlap, and as many new units as fit (always at least one).
+        first = _fit_overlap(units, first, new, max_tokens)
+        last = new
+        size = _span_tokens(units, first, last)
+        while last + 1 < len(units) and size + units[last + 1].tokens <= max_tokens:
+            last += 1
+            size += units[last].tokens
+        if last + 1 < len(units):
+            last = _prefer_paragraph_end(units, first, new, last, max_tokens)
+        while len(token_spans(text[units[first].start : units[last].end])) > max_tokens:
+            if first < new:
+                first += 1  # give up overlap before new text
+            elif last > new:
+                last -= 1
+            else:
+                pieces = _recut(text, units[new], token_spans, max_tokens)
+                if len(pieces) == 1:
+                    break  # cannot be cut finer: a single word piece
+                units[new : new + 1] = pieces
+        chunks.append((units[first].start, units[last].end))
+        new = last + 1
+        first = _overlap_start(units, first, last, overlap_tokens)
+    return chunks
+
+
+def _recut(text: str, unit: _Unit, token_spans: TokenSpans, max_tokens: int) -> list[_Unit]:
+    """Cut one unit by its own tokenisation (used when the section's one disagreed)."""
+    counter = _Counter(text, unit.start, unit.end, token_spans)
+    pieces = _cut_long(text, counter, unit.start, unit.end, max_tokens)
+    return [_Unit(a, b, unit.paragraph, counter.count(a, b)) for a, b in pieces]
+
+
+def _span_tokens(units: Sequence[_Unit], first: int, last: int) -> int:
+    return sum(u.tokens for u in units[first : last + 1])
+
+
+def _fit_overlap(units: Sequence[_Unit], first: int, new: int, max_tokens: int) -> int:
+    """Drop overlap units from the front until the overlap plus the next unit fits."""
+    while first < new and _span_tokens(units, first, new) > max_tokens:
+        first += 1
+    return first
+
+
+def _prefer_paragraph_end(
+    units: Sequence[_Unit], first: int, new: int, last: int, max_tokens: int
+) -> int:
+    """End at the last paragraph break in the chunk if that keeps it at least half full."""
+    for k in range(last, new - 1, -1):
+        if units[k].paragraph != units[k + 1].paragraph:
+            if 2 * _span_tokens(units, first, k) >= max_tokens:
+                return k
+            break
+    return last
+
+
+def _overlap_start(units: Sequence[_Unit], first: int, last: int, overlap_tokens: int) -> int:
+    """First unit of the trailing sentences of [first, last] that fit in overlap_tokens."""
+    start = last + 1
+    size = 0
+    while start - 1 > first and size + units[start - 1].tokens <= overlap_tokens:
+        start -= 1
+        size += units[start].tokens
+    return start

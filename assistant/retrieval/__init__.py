@@ -1,0 +1,1 @@
+"""Retrieval: dense (FAISS), lexical (BM25), fused by reciprocal rank fusion."""

@@ -1,0 +1,84 @@
+"""BM25 over chunk texts (bm25s: sparse, numpy-only, fast to build), with English stemming
+so that "invested" finds "investment"."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["LexicalIndex", "analyze"]
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+# Short list on purpose: question words carry no evidence, but "not", "no" and numbers do.
+STOPWORDS = frozenset(
+    """a an the and or of to in on at for from by with as is are was were be been being it its
+    this that these those there their they them he she his her we our you your i me my do does
+    did done has have had having what which who whom whose when where why how can could would
+    should will shall may might must about into than then so such also just very much many more
+    most some any each other own same only s t""".split()
+)
+
+_stemmer: Any = None
+
+
+def _stem(words: list[str]) -> list[str]:
+    global _stemmer  # one stemmer object for the process: it is stateless and costly to make
+    if _stemmer is None:
+        import Stemmer
+
+        _stemmer = Stemmer.Stemmer("english")
+    return list(_stemmer.stemWords(words))
+
+
+def analyze(text: str) -> list[str]:
+    """Lower-case, split into words, drop stop words, stem.
+
+    Example: analyze("How much has Amazon invested?") -> ["amazon", "invest"]
+    """
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
+    return _stem(words)
+
+
+class LexicalIndex:
+    """BM25 (Lucene variant) over a fixed list of texts; rows match the chunk rows."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        import bm25s
+
+        self._size = len(texts)
+        self._retriever = bm25s.BM25(k1=1.2, b=0.75)
+        corpus_tokens = [analyze(t) for t in texts]
+        vocab: dict[str, int] = {}
+        ids = [[vocab.setdefault(w, len(vocab)) for w in doc] for doc in corpus_tokens]
+        self._vocab = vocab
+        df: dict[str, int] = {}
+        for doc in corpus_tokens:
+            for w in set(doc):
+                df[w] = df.get(w, 0) + 1
+        self._df = df
+        if self._size:
+            self._retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+
+    def idf(self, term: str) -> float:
+        """BM25 inverse document frequency of an analysed term; a term the corpus lacks gets
+        the highest weight, so its absence counts as missing evidence.
+
+        Example: in 3 texts, a term in 1 of them -> log(1 + 2.5 / 1.5) = 0.98
+        """
+        n, df = self._size, self._df.get(term, 0)
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
+    def search(self, query: str, k: int) -> list[tuple[int, float]]:
+        """Top-k (row, BM25 score) with a positive score, best first."""
+        terms = [self._vocab[w] for w in analyze(query) if w in self._vocab]
+        k = min(k, self._size)
+        if not terms or k == 0:
+            return []
+        scores = self._retriever.get_scores(terms)
+        import numpy as np
+
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        ranked = sorted(((int(i), float(scores[i])) for i in top), key=lambda p: -p[1])
+        return [(i, s) for i, s in ranked if s > 0]

@@ -1,0 +1,47 @@
+"""Small deterministic stand-ins for the heavy parts, for tests that need no model."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = ["FakeEmbedder"]
+
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+_WORD = re.compile(r"\w+")
+
+
+class FakeEmbedder:
+    """A tiny Embedder: word pieces are words and punctuation marks; a vector is a hashed
+    bag of lower-cased words, so texts sharing words are similar.
+
+    `calls` counts embed() calls and `embedded` the texts embedded, so tests can check that
+    a cache spares work.
+    """
+
+    def __init__(self, *, dimension: int = 64, max_seq_length: int = 64) -> None:
+        self.name = "fake"
+        self.dimension = dimension
+        self.max_seq_length = max_seq_length
+        self.calls = 0
+        self.embedded = 0
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for m in _TOKEN.finditer(text)]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.embedded += len(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _WORD.findall(text.lower()):
+                # hashlib, not hash(): the same bucket in every process.
+                digest = hashlib.sha256(word.encode("utf-8", "surrogatepass")).digest()
+                vectors[row, int.from_bytes(digest[:8], "little") % self.dimension] += 1.0
+            if not vectors[row].any():
+                vectors[row, 0] = 1.0  # no words: still a unit vector, as promised
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors
