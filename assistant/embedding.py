@@ -6,11 +6,12 @@ is ever downloaded at run time.
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -79,11 +80,9 @@ class SentenceTransformerEmbedder:
         self._device = device
         self._show_progress = show_progress
         self._model: SentenceTransformer | None = None
+        self._tokenizer: Any = None
         self._lock = threading.Lock()  # torch modules are not safe to load twice at once
-        self.dimension, self.max_seq_length = self._read_shape()
-
-    def _read_shape(self) -> tuple[int, int]:
-        return self._st.get_embedding_dimension() or 0, int(self._st.max_seq_length)
+        self.dimension, self.max_seq_length = _read_shape(self._path)
 
     @property
     def _st(self) -> SentenceTransformer:
@@ -124,7 +123,26 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        encoding = self._st.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, truncation=False
-        )
-        return [(int(a), int(b)) for a, b in encoding["offset_mapping"]]
+        # The model's own fast tokenizer, without torch: chunking needs no model.
+        if self._tokenizer is None:
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            self._tokenizer = tokenizer
+        return list(self._tokenizer.encode(text, add_special_tokens=False).offsets)
+
+
+def _read_shape(path: Path) -> tuple[int, int]:
+    """(dimension, max_seq_length) from the model folder's config files, without loading it:
+    checking an index against the model must not cost a model load."""
+    try:
+        pooling = json.loads((path / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((path / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        return int(pooling["word_embedding_dimension"]), int(config["max_seq_length"])
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelNotFoundError(
+            f"{path} is not a sentence-transformers model folder ({exc}): point ASSISTANT_MODEL "
+            f"at one, or use {DEFAULT_MODEL!r}"
+        ) from exc

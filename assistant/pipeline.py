@@ -101,6 +101,7 @@ class Assistant:
     def _make_state(self, index: Index) -> _State:
         s = self.settings
         config = RetrievalConfig(
+            fusion=s.fusion,
             candidates=s.candidates,
             rrf_k=s.rrf_k,
             dense_weight=s.dense_weight,

@@ -10,8 +10,13 @@ import pytest
 from fakes import FakeEmbedder
 
 from assistant.errors import DocumentError, InputError
-from assistant.ingest import SUPPORTED_SUFFIXES, chunk_document, load_document, load_folder
-from assistant.ingest import scan_folder
+from assistant.ingest import (
+    SUPPORTED_SUFFIXES,
+    chunk_document,
+    load_document,
+    load_folder,
+    scan_folder,
+)
 
 
 def _write(path: Path, data: bytes | str) -> Path:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,20 +21,25 @@ __all__ = ["TokenSpans", "chunk_document", "split_sentences"]
 TokenSpans = Callable[[str], list[tuple[int, int]]]
 """Character span of each word piece of a text, in order (an Embedder's `token_spans`)."""
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # --- sentences -----------------------------------------------------------------------------
 
 # Words before a "." that never end a sentence (compared lower-cased, without the dot).
-_ABBREVIATIONS = frozenset(
+_ABBREVIATIONS = _words(
     """
-    mr mrs ms mx dr prof sr st mt rev hon gov sen rep gen col lt sgt capt cmdr adm pres supt
-    fig figs eq eqs ref refs sec ch vol vols ed eds approx ca cf vs viz resp dept est univ
-    jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e
-    """.split()
+    mr mrs ms mx dr prof sr st mt rev hon gov sen rep gen col lt sgt capt cmdr adm pres
+    supt fig figs eq eqs ref refs sec ch vol vols ed eds approx ca cf vs viz resp dept
+    est univ jan feb mar apr jun jul aug sep sept oct nov dec e.g i.e
+    """
 )
 # Abbreviations that often end a sentence too: a boundary only before a capital letter.
-_ENDING_ABBREVIATIONS = frozenset("etc al inc ltd co corp jr bros plc llc".split())
+_ENDING_ABBREVIATIONS = _words("etc al inc ltd co corp jr bros plc llc")
 # Abbreviations that are only abbreviations before a number ("p. 12", "No. 5").
-_NUMBER_ABBREVIATIONS = frozenset("no nos p pp art para tab".split())
+_NUMBER_ABBREVIATIONS = _words("no nos p pp art para tab")
 
 # A run of sentence-ending punctuation, its closing quotes/brackets, then whitespace.
 _END = re.compile(r"(?:\.{3}|[.!?…‽؟।]+)[\"'”’»)\]]*(?=\s)")
@@ -41,11 +47,17 @@ _END = re.compile(r"(?:\.{3}|[.!?…‽؟।]+)[\"'”’»)\]]*(?=\s)")
 _CJK_END = re.compile(r"[。！？]+[\"'”’」』）)]*")
 # Reference markers that belong to the sentence before them: "... rate. [1] [2]".
 _CITES = re.compile(r"(?:\s*\[\d+(?:\s*[,–-]\s*\d+)*\])+")
+# A bare reference number closing a paragraph: "... described previously. 9".
+_TRAILING_NOTE = re.compile(r"\d{1,3}(?:\s*[,–-]\s*\d{1,3})*\s*")
 # Initialisms such as U.S., e.g., i.e., Ph.D (the word before the final dot).
 _INITIALISM = re.compile(r"(?:[A-Za-z]{1,2}\.)+[A-Za-z]{1,2}")
 _HEADING_LINE = re.compile(r"[ ]{0,3}#{1,6}(?:[ \t]|$)")
 # Lines that start a new block in plain text or Markdown: headings, list items, quotes, tables.
-_BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d{1,3}[.)][ \t]|>|\|)")
+_BLOCK_START = re.compile(r"[ \t]*(?:#{1,6}[ \t]|[-*+•][ \t]|\d{1,3}[.)](?:[ \t]|$)|>|\|)")
+# "Date:" or "Key words:" opening a line: a field of its own, not a wrapped sentence.
+_LABEL = re.compile(r"[A-Z][\w()/' -]{0,30}:(?:\s|$)")
+_TERMINAL_AT_END = re.compile(r"[.!?…‽؟।。！？][\"'”’»)\]]*$")
+_WRAP_WIDTH = 40  # characters; shorter lines without end punctuation stand alone
 _PARAGRAPH_BREAK = re.compile(r"\n[^\S\n]*\n\s*")
 
 
@@ -102,16 +114,24 @@ def _blocks(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _hard_break(prev_line: str, next_line: str) -> bool:
-    """Whether a single line break ends a sentence (it does unless it looks like a wrap)."""
+    """Whether a single line break ends a sentence, or only wraps a long line."""
     following = next_line.lstrip()
     if not prev_line.strip() or not following:
         return True  # a blank line: paragraph break
     if _HEADING_LINE.match(prev_line) or _BLOCK_START.match(next_line):
         return True
     if following[0].islower():
-        return False  # "...the\nrest of the sentence": a wrapped line
-    # A line ending in a comma, an open bracket or a hyphenated word continues.
-    return not (prev_line[-1] in ",;([{&/–—" or (prev_line[-1] == "-" and prev_line[-2:-1].isalpha()))
+        return False  # "...the\nrest of the sentence"
+    last = prev_line[-1]
+    if last in ",;([{&/–—" or (last == "-" and prev_line[-2:-1].isalpha()):
+        return False  # a line ending in a comma, an open bracket or a hyphenated word
+    if _LABEL.match(following):
+        return True  # "Date: 2020-01-01" on a line of its own
+    if _TERMINAL_AT_END.search(prev_line):
+        return False  # the punctuation rules decide, abbreviations included
+    # A long line that stops mid-sentence was wrapped (PDFs, hard-wrapped text); a short
+    # one is a title, a label or a table row.
+    return len(prev_line.strip()) < _WRAP_WIDTH
 
 
 def _boundaries(text: str, start: int, end: int) -> list[int]:
@@ -126,8 +146,8 @@ def _boundaries(text: str, start: int, end: int) -> list[int]:
         if cites:
             stop = cites.end()
         nxt = _next_visible(text, stop, end)
-        if nxt == end:
-            continue  # the block ends here anyway
+        if nxt == end or _TRAILING_NOTE.fullmatch(text, nxt, end):
+            continue  # the block ends here anyway, or with a bare note number ("... 9")
         if _ends_sentence(text, start, match.start(), match.group(), text[nxt]):
             found.append(stop)
     return sorted(set(found))
@@ -140,8 +160,8 @@ def _next_visible(text: str, pos: int, end: int) -> int:
 
 
 def _ends_sentence(text: str, block_start: int, dot: int, punct: str, following: str) -> bool:
-    if following.islower() or following in ",;:":
-        return False  # "e.g. the", '"Why?" she asked', "etc., and"
+    if following.islower() or following in ",;:.":
+        return False  # "e.g. the", '"Why?" she asked', "etc., and", ". . ."
     if not punct.startswith("."):
         return True  # ! ? … and the like
     if punct.startswith("..."):
@@ -273,7 +293,9 @@ def chunk_document(
     return [_make_chunk(doc, i, s, e, h) for i, (s, e, h) in enumerate(spans)]
 
 
-def _make_chunk(doc: Document, ordinal: int, start: int, end: int, headings: tuple[str, ...]) -> Chunk:
+def _make_chunk(
+    doc: Document, ordinal: int, start: int, end: int, headings: tuple[str, ...]
+) -> Chunk:
     text = doc.text[start:end]
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     key = f"{doc.source}\x00{start}\x00{end}\x00{digest}".encode("utf-8", "surrogatepass")
@@ -328,7 +350,7 @@ def _cut_long(
         i = j
     cuts.append(end)
     pieces: list[tuple[int, int]] = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         _append_trimmed(pieces, text, a, b)
     return pieces
 

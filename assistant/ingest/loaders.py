@@ -40,9 +40,7 @@ def scan_folder(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(
-            f"no folder at {folder}: pass a folder of .txt, .md, .pdf or .html files"
-        )
+        raise InputError(f"no folder at {folder}: pass a folder of .txt, .md, .pdf or .html files")
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .venv, ...
@@ -183,17 +181,26 @@ def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[int, ...]]:
 
 # --- HTML ----------------------------------------------------------------------------------
 
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 # Elements whose content is never visible text.
-_INVISIBLE = frozenset(
-    "script style noscript template head svg canvas iframe object embed audio video "
-    "map select button input textarea meta link base".split()
+_INVISIBLE = _words(
+    """
+    script style noscript template head svg canvas iframe object embed audio video map
+    select button input textarea meta link base
+    """
 )
 # Elements that stand apart as paragraphs (a blank line around them) or as lines.
-_PARAGRAPH_TAGS = frozenset(
-    "p h1 h2 h3 h4 h5 h6 pre blockquote table ul ol dl figure section article header "
-    "footer nav aside main form address details hr fieldset".split()
+_PARAGRAPH_TAGS = _words(
+    """
+    p h1 h2 h3 h4 h5 h6 pre blockquote table ul ol dl figure section article header
+    footer nav aside main form address details hr fieldset
+    """
 )
-_LINE_TAGS = frozenset("div li tr dt dd figcaption caption summary br option legend".split())
+_LINE_TAGS = _words("div li tr dt dd figcaption caption summary br option legend")
 _CELL_TAGS = frozenset(("td", "th"))
 _SPACE = re.compile(r"\s+")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["dedupe_spans", "reciprocal_rank_fusion"]
+__all__ = ["dedupe_spans", "normalized_score_fusion", "reciprocal_rank_fusion"]
 
 
 def reciprocal_rank_fusion(
@@ -64,3 +64,34 @@ def dedupe_spans(
             kept.append(i)
             seen_hashes.add(content_hash)
     return kept
+
+
+def normalized_score_fusion(
+    dense: Sequence[tuple[int, float]],
+    lexical: Sequence[tuple[int, float]],
+    *,
+    lexical_weight: float = 0.7,
+) -> list[tuple[int, float]]:
+    """Fuse two scored candidate lists by a convex combination of normalised scores.
+
+    BM25 scores are divided by the best one (BM25 is 0 for a text without query terms, so
+    0 is its natural floor); cosines are scaled between the lowest and highest dense
+    candidate. A row missing from a list scores 0 there.
+
+    Example: dense [(1, 0.9), (2, 0.5)], lexical [(2, 8.0), (3, 4.0)], lexical_weight 0.5
+    -> [(1, 0.5), (2, 0.5), (3, 0.25)]
+    (row 1: 0.5*1.0 + 0.5*0; row 2: 0.5*0.0 + 0.5*1.0; row 3: 0.5*0.5; ties keep dense order)
+    """
+    fused: dict[int, float] = {}
+    if dense:
+        hi = max(s for _, s in dense)
+        lo = min(s for _, s in dense)
+        span = hi - lo
+        for row, s in dense:
+            fused[row] = (1 - lexical_weight) * ((s - lo) / span if span > 0 else 1.0)
+    if lexical:
+        top = max(s for _, s in lexical)
+        for row, s in lexical:
+            if top > 0:
+                fused[row] = fused.get(row, 0.0) + lexical_weight * s / top
+    return sorted(fused.items(), key=lambda pair: -pair[1])

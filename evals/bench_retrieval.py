@@ -1,0 +1,119 @@
+"""Retrieval benchmark on an external QA corpus (default: ../shared/datasets/covid-qa).
+
+Prints hit@k for dense only, BM25 only and hybrid fusion settings, on two fixed halves of the
+questions: settings are chosen on the "tune" half (even ids) and confirmed on the "confirm"
+half (odd ids). With --langchain it also measures LangChain's tutorial pipeline
+(RecursiveCharacterTextSplitter 1000/200, the same MiniLM model, FAISS, k) on the same data.
+
+hit@k: one of the top-k chunks comes from the gold document and overlaps the answer span.
+
+    python evals/bench_retrieval.py [--data DIR] [--index-dir DIR] [-k 5] [--langchain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+
+from assistant import Assistant, Settings
+from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def overlaps(source: str, start: int, end: int, q: dict) -> bool:
+    span_start = q["answer_start"]
+    span_end = span_start + len(q["answers"][0])
+    return source == q["doc"] and start < span_end and end > span_start
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--data", default=str(ROOT.parent / "shared/datasets/covid-qa"))
+    ap.add_argument("--index-dir", default=str(ROOT / "evals/runs/.index/covid-qa"))
+    ap.add_argument("-k", type=int, default=5)
+    ap.add_argument("--langchain", action="store_true")
+    args = ap.parse_args()
+    data = Path(args.data)
+    questions = [json.loads(line) for line in (data / "questions.jsonl").open()]
+    halves = {
+        "tune": [q for q in questions if int(q["id"]) % 2 == 0],
+        "confirm": [q for q in questions if int(q["id"]) % 2 == 1],
+    }
+
+    t = time.perf_counter()
+    bot = Assistant.from_folder(data / "docs", index_dir=args.index_dir, settings=Settings())
+    print(f"index ready in {time.perf_counter() - t:.1f}s: {len(bot._state.index.chunks)} chunks")
+    base = bot._state.retriever
+    t = time.perf_counter()
+    qvecs = bot.embedder.embed([q["question"] for q in questions])
+    print(f"embedded {len(questions)} questions in {time.perf_counter() - t:.1f}s")
+    qv_of = {q["id"]: v for q, v in zip(questions, qvecs, strict=True)}
+    k = args.k
+
+    def score(config: RetrievalConfig) -> dict[str, float]:
+        r = HybridRetriever(base.index, base.embedder, config, lexical=base.lexical)
+        out = {}
+        for name, qs in halves.items():
+            hits = 0
+            for q in qs:
+                top = r.retrieve(q["question"], k, query_vector=qv_of[q["id"]])
+                hits += any(overlaps(h.chunk.source, h.chunk.start, h.chunk.end, q) for h in top)
+            out[name] = hits / len(qs)
+        return out
+
+    configs = {
+        "dense only": RetrievalConfig(lexical_weight=0.0),
+        "BM25 only": RetrievalConfig(lexical_weight=1.0),
+    }
+    for lw in (1.0, 1.5, 2.0):
+        configs[f"hybrid rrf bm25_weight={lw}"] = RetrievalConfig(fusion="rrf", lexical_weight=lw)
+    for lw in (0.5, 0.6, 0.7, 0.8):
+        configs[f"hybrid score bm25_share={lw}"] = RetrievalConfig(lexical_weight=lw)
+    print(f"\ncovid-qa hit@{k} ({len(halves['tune'])} tune / {len(halves['confirm'])} confirm "
+          f"questions; {platform.machine()}, {platform.processor() or 'cpu'})")
+    print(f"{'retrieval':45s} {'tune':>6s} {'confirm':>8s} {'all':>6s}")
+    for name, config in configs.items():
+        s = score(config)
+        n_t, n_c = len(halves["tune"]), len(halves["confirm"])
+        total = (s["tune"] * n_t + s["confirm"] * n_c) / (n_t + n_c)
+        print(f"{name:45s} {s['tune']:6.3f} {s['confirm']:8.3f} {total:6.3f}")
+
+    if args.langchain:
+        langchain_baseline(data, questions, bot, k)
+
+
+def langchain_baseline(data: Path, questions: list[dict], bot: Assistant, k: int) -> None:
+    """LangChain's tutorial: RecursiveCharacterTextSplitter(1000, 200), MiniLM, FAISS, k."""
+    import faiss
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+    chunks = []
+    for path in sorted((data / "docs").glob("*.txt")):
+        text = path.read_text(encoding="utf-8")
+        for d in splitter.create_documents([text]):
+            start = d.metadata["start_index"]
+            chunks.append((path.name, start, start + len(d.page_content), d.page_content))
+    t = time.perf_counter()
+    vectors = bot.embedder.embed([c[3] for c in chunks])
+    print(f"\nLangChain tutorial baseline: {len(chunks)} chunks embedded in "
+          f"{time.perf_counter() - t:.1f}s")
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    index.add(vectors)
+    qv = bot.embedder.embed([q["question"] for q in questions])
+    _, rows = index.search(np.ascontiguousarray(qv), k)
+    hits = sum(
+        any(overlaps(chunks[r][0], chunks[r][1], chunks[r][2], q) for r in row)
+        for q, row in zip(questions, rows, strict=True)
+    )
+    print(f"LangChain tutorial pipeline hit@{k}: {hits / len(questions):.3f} ({len(questions)} questions)")
+
+
+if __name__ == "__main__":
+    main()

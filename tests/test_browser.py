@@ -1,0 +1,251 @@
+"""The web chat in a real browser (Debian's Chromium through Playwright): what a person sees
+when they ask, check a source, upload a document, and make a mistake."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.ui import build_app, launch
+
+pytestmark = [pytest.mark.model, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+SEED_QUESTION = "How much has Amazon invested in Anthropic?"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000  # first answers on 2 busy cores can take a while; normal is ~1 s
+
+if not CHROMIUM.exists():
+    pytest.skip(
+        "Chromium is not installed at /usr/bin/chromium: "
+        "run `apt-get install -y chromium chromium-driver` for the browser tests",
+        allow_module_level=True,
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = sync_api.expect
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    bot: Assistant
+    url: str
+    docs: Path
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    root = tmp_path_factory.mktemp("browser")
+    docs = root / "docs"
+    docs.mkdir()
+    for f in SEEDS.iterdir():
+        if f.is_file():
+            (docs / f.name).write_bytes(f.read_bytes())
+    settings = Settings(index_dir=root / "index", show_progress=False)
+    bot = Assistant.from_folder(docs, index_dir=settings.index_dir, settings=settings)
+    demo = build_app(bot)
+    url = launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    try:
+        yield Served(bot, url, docs)
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, served: Served) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 960})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(served.url)
+    expect(page.locator("#question textarea")).to_be_editable()
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def ask(page: Any, question: str) -> None:
+    """Type a question, press Enter, and wait until its answer has finished streaming."""
+    asked = page.locator("#chat .user-row").count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+    expect(page.locator("#chat .user-row")).to_have_count(asked + 1)
+    # The streaming cursor goes when the final, cited answer replaces the draft.
+    expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
+    expect(page.locator("#question textarea")).to_have_value("")
+
+
+def bot_messages(page: Any) -> Any:
+    return page.locator("#chat .bot-row")
+
+
+# ---------------------------------------------------------------- asking
+
+
+def test_an_answer_streams_in_with_sources_a_person_can_check(
+    page: Any, served: Served
+) -> None:
+    expected = served.bot.ask(SEED_QUESTION)
+    # Record every state the answer passes through, to see it arrive in pieces.
+    page.evaluate(
+        """() => {
+        window.__drafts = new Set();
+        new MutationObserver(() => {
+          const rows = document.querySelectorAll('#chat .bot-row');
+          if (rows.length) window.__drafts.add(rows[rows.length - 1].innerText);
+        }).observe(document.querySelector('#chat'),
+                   {subtree: true, childList: true, characterData: true});
+      }"""
+    )
+    ask(page, SEED_QUESTION)
+
+    expect(page.locator("#chat .user-row")).to_contain_text(SEED_QUESTION)
+    answer = bot_messages(page).first
+    expect(answer).to_contain_text("$8 billion")
+    expect(answer).to_contain_text("[1]")
+    drafts = page.evaluate("() => [...window.__drafts].filter(t => t.includes('▍'))")
+    assert len(drafts) >= 2, "the answer should appear piece by piece"
+
+    # Numbered sources under the answer: one per citation, file and location showing.
+    citations = page.locator("#chat details.citation")
+    expect(citations).to_have_count(len(expected.citations))
+    first = expected.citations[0]
+    summary = citations.first.locator("summary")
+    expect(summary).to_contain_text("[1]")
+    expect(summary).to_contain_text(first.source)
+    expect(summary).to_contain_text(f"characters {first.start:,}–{first.end:,}")
+
+    # The quote is hidden until the person opens the source, then shown highlighted
+    # inside its passage.
+    mark = citations.first.locator("mark")
+    expect(mark).to_be_hidden()
+    summary.click()
+    expect(mark).to_be_visible()
+    expect(mark).to_have_text(first.quote)
+    passage = citations.first.locator(".passage")
+    assert len(passage.inner_text()) > len(first.quote), "the quote shows in its context"
+    assert (served.docs / first.source).read_text()[first.start : first.end] == first.quote
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
+    # The README's picture: the question, its answer and the first source opened, on a
+    # screen tall enough to hold them.
+    page.set_viewport_size({"width": 1280, "height": 1100})
+    page.wait_for_timeout(300)  # let the chat settle at its new height
+    page.locator("#chat .bubble-wrap").evaluate("e => { e.scrollTop = 0; }")
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+
+
+def test_a_refusal_looks_different_and_offers_related_reading(page: Any) -> None:
+    ask(page, "What was Anthropic's revenue last year?")
+
+    refusal = page.locator("#chat .refusal")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_contain_text("don't")
+    expect(page.locator("#chat .related")).to_contain_text("Related reading (not an answer)")
+    expect(page.locator("#chat .cite-n")).to_have_count(0)  # nothing is cited as an answer
+    page.screenshot(path=str(ARTIFACTS / "refusal.png"))
+
+
+def test_examples_follow_ups_and_clear(page: Any) -> None:
+    page.get_by_text("Which documents mention Alexa?").click()
+    expect(bot_messages(page).first).to_contain_text("amazon-anthropic-investment.txt")
+    expect(page.locator("#chat details.citation")).to_have_count(1)
+
+    ask(page, "Is Amazon's stake in Anthropic exclusive?")
+    ask(page, "And how much has it invested?")
+    # The follow-up was searched with the earlier turn's words, and says so.
+    expect(page.locator("#chat .searched").last).to_contain_text("Searched for:")
+    expect(page.locator("#chat .searched").last).to_contain_text("Anthropic")
+
+    page.get_by_role("button", name="Clear chat").click()
+    expect(page.locator("#chat .user-row")).to_have_count(0)
+    expect(page.get_by_text("Which documents mention Alexa?")).to_be_visible()
+
+
+def test_mistakes_show_a_message_not_a_stack_trace(page: Any) -> None:
+    page.get_by_role("button", name="Ask", exact=True).click()
+
+    toast = page.locator(".toast-body")
+    expect(toast).to_contain_text("The question is empty")
+    expect(page.locator("#chat .user-row")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("Traceback")
+
+    ask(page, SEED_QUESTION)  # and the page still works
+    expect(bot_messages(page).first).to_contain_text("$8 billion")
+
+
+# ---------------------------------------------------------------- documents
+
+
+def test_upload_then_ask_then_remove(page: Any, served: Served, tmp_path: Path) -> None:
+    note = tmp_path / "orchard-report.md"
+    note.write_text(
+        "# Orchard report\n\nThe walnut orchard at Bexley produced 12 tonnes of walnuts "
+        "in 2023, twice the harvest of the year before.\n",
+        encoding="utf-8",
+    )
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    documents = page.locator("#documents")
+    expect(documents).to_contain_text("Documents (1)")
+
+    # The same as dropping the files on the upload area.
+    page.locator("#upload input[type=file]").set_input_files([str(note), str(empty)])
+
+    status = page.locator("#status")
+    expect(status).to_contain_text("orchard-report.md added")
+    expect(status).to_contain_text("empty.txt was not added: empty.txt is empty")
+    expect(page.locator(".toast-body")).to_contain_text("empty.txt is empty")
+    expect(documents).to_contain_text("Documents (2)")
+    expect(documents).to_contain_text("orchard-report.md")
+    expect(documents).not_to_contain_text("empty.txt")
+
+    ask(page, "How many tonnes did the walnut orchard produce?")
+    expect(bot_messages(page).first).to_contain_text("12 tonnes")
+    expect(page.locator("#chat details.citation summary").first).to_contain_text(
+        "orchard-report.md"
+    )
+
+    page.locator("#remove-doc input").fill("orchard-report.md")
+    page.locator("#remove-doc input").press("Enter")
+    page.get_by_role("button", name="Remove", exact=True).click()
+    expect(status).to_contain_text("orchard-report.md removed")
+    expect(documents).to_contain_text("Documents (1)")
+    expect(documents).not_to_contain_text("orchard-report.md")
+    assert not (served.docs / "orchard-report.md").exists()
