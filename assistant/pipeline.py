@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,9 @@ from .retrieval.hybrid import HybridRetriever, RetrievalConfig
 from .schema import Answer, Chunk, Hit, SyncReport
 from .settings import Settings
 from .store import ChunkerConfig, Index, load_index, sync_index
+
+if TYPE_CHECKING:
+    from .retrieval.langchain import AssistantRetriever
 
 __all__ = ["Assistant", "Message"]
 
@@ -204,6 +208,12 @@ class Assistant:
         """The k best distinct passages for question, best first."""
         question = self._check_question(question)
         return self._state.retriever.retrieve(question, k or self.settings.k)
+
+    def as_retriever(self, *, k: int | None = None) -> AssistantRetriever:
+        """This assistant's hybrid retrieval as a LangChain BaseRetriever."""
+        from .retrieval.langchain import AssistantRetriever
+
+        return AssistantRetriever(assistant=self, k=k or self.settings.k)
 
     def ask(
         self,

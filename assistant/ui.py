@@ -82,7 +82,6 @@ details.citation[open] summary { margin-bottom: 0.35rem; }
 .passage mark { background: #fde68a; color: #1f2937; padding: 0 0.1em; border-radius: 2px; }
 .refusal { border-left: 4px solid #3b82f6; background: #eff6ff; color: #1e3a5f;
   padding: 0.5rem 0.75rem; border-radius: 4px; }
-.related .sources-title { color: var(--body-text-color-subdued); }
 .docs-title { font-weight: 600; margin-bottom: 0.3rem; }
 .docs-empty { color: var(--body-text-color-subdued); margin: 0; }
 /* #documents: outrank the prose table styles of gr.HTML */
@@ -102,8 +101,9 @@ details.citation[open] summary { margin-bottom: 0.35rem; }
 
 # ---------------------------------------------------------------- rendering (pure)
 
-_MD_SPECIAL = re.compile(r"([\\`*_~])")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+[.)])(?=\s)", re.MULTILINE)
+# Emphasis, code and escapes; an underscore inside a word (snake_case) is left alone.
+_MD_SPECIAL = re.compile(r"([\\`*~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+)([.)]?)(?=\s)", re.MULTILINE)
 
 
 def _text(s: str) -> str:
@@ -112,7 +112,15 @@ def _text(s: str) -> str:
     Example: _text("a <b> *c*") -> "a &lt;b&gt; \\\\*c\\\\*"
     """
     s = _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
-    return _MD_LINE_START.sub(r"\1\\\2", s)
+    # A line must not start a heading, quote or list: "- a" -> "\\- a", "1. a" -> "1\\. a".
+    return _MD_LINE_START.sub(_unlist, s)
+
+
+def _unlist(m: re.Match[str]) -> str:
+    indent, mark, punct = m.groups()
+    if mark.isdigit():
+        return f"{indent}{mark}\\{punct}" if punct else m.group(0)
+    return f"{indent}\\{mark}{punct}"
 
 
 def _html(s: str) -> str:
@@ -232,11 +240,11 @@ def _toast(message: str) -> str:
 
 
 def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if n < 1024 or unit == "MB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return f"{n} bytes"
+    """Example: _size(512) -> "512 bytes"; _size(3424) -> "3.3 KB" """
+    if n < 1024:
+        return f"{n} bytes"
+    kb = n / 1024
+    return f"{kb:.1f} KB" if kb < 1024 else f"{kb / 1024:.1f} MB"
 
 
 def _history(value: Any) -> list[dict[str, str]]:
@@ -302,12 +310,19 @@ def build_app(bot: Assistant) -> gr.Blocks:
         chat.append({"role": "assistant", "content": ""})
         text = ""
         final: Answer | None = None
-        for piece in _chain(first, pieces):
-            if isinstance(piece, Answer):
-                final = piece
-                break
-            text += piece
-            chat[-1] = {"role": "assistant", "content": _text(text) + " ▍"}
+        try:
+            for piece in _chain(first, pieces):
+                if isinstance(piece, Answer):
+                    final = piece
+                    break
+                text += piece
+                chat[-1] = {"role": "assistant", "content": _text(text) + " ▍"}
+                yield "", chat, history
+        except AssistantError as exc:  # a failure mid-answer: say so where the answer was
+            gr.Warning(_toast(_message(exc)))
+            chat[-1] = {"role": "assistant", "content": f"⚠ {_text(_message(exc))}"}
+            yield "", chat, history
+            return
         if final is None:  # stream() always ends with the Answer; be safe if it did not
             return
         if final.refused:

@@ -3,7 +3,6 @@ when they ask, check a source, upload a document, and make a mistake."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,9 +115,7 @@ def bot_messages(page: Any) -> Any:
 # ---------------------------------------------------------------- asking
 
 
-def test_an_answer_streams_in_with_sources_a_person_can_check(
-    page: Any, served: Served
-) -> None:
+def test_an_answer_streams_in_with_sources_a_person_can_check(page: Any, served: Served) -> None:
     expected = served.bot.ask(SEED_QUESTION)
     # Record every state the answer passes through, to see it arrive in pieces.
     page.evaluate(

@@ -319,12 +319,14 @@ def test_chunks_prefer_to_end_at_a_paragraph() -> None:
 
 
 def test_long_sentence_is_cut_between_words() -> None:
-    words = [f"w{i}" for i in range(25_000)]  # about 100k characters, no punctuation
-    text = " ".join(words)
+    # About 100k characters and no sentence end; each word is 3 word pieces ("w12", "-", "x"),
+    # so cutting at exactly 50 pieces would split words: cuts go back to the last space.
+    text = " ".join(f"w{i}-x" for i in range(15_000))
+    assert len(text) > 100_000
     doc = doc_of(text)
     chunks = chunk_document(doc, spans_of, max_tokens=50, overlap_tokens=10)
     check_chunks(doc, chunks, 50)
-    assert len(chunks) == 500
+    assert len(chunks) == 938  # 16 words (48 pieces) each
     for chunk in chunks:
         assert chunk.start == 0 or text[chunk.start - 1] == " "
         assert chunk.end == len(text) or text[chunk.end] == " "

@@ -216,6 +216,20 @@ def test_encrypted_pdf_is_a_document_error(tmp_path: Path) -> None:
         load_document(path, tmp_path)
 
 
+def test_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
+    # Many PDFs are "encrypted" only to restrict printing or copying: they open without a
+    # password, so they are text like any other.
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(make_pdf(["Page one text.", "Page two text."]))))
+    writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    doc = load_document(_write(tmp_path / "restricted.pdf", buffer.getvalue()), tmp_path)
+    assert doc.text == "Page one text.\n\nPage two text."
+
+
 def test_pdf_without_text_is_a_document_error(tmp_path: Path) -> None:
     path = _write(tmp_path / "scan.pdf", make_pdf(["", ""]))
     with pytest.raises(DocumentError, match=r"scan\.pdf has no text .*OCR"):

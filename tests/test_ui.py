@@ -5,7 +5,6 @@ packaged model."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,7 +113,7 @@ def test_bad_questions_get_one_clear_message_and_the_server_keeps_serving(
         served.client.predict("   ", api_name="/ask")
     with pytest.raises(AppError, match="characters long, over the"):
         served.client.predict("why " * 1000, api_name="/ask")
-    with pytest.raises(AppError, match="(?i)history"):
+    with pytest.raises(AppError, match=r"(?i)history"):
         served.client.predict(SEED_QUESTION, "not json", api_name="/ask")
 
     assert "$8 billion" in served.client.predict(SEED_QUESTION, api_name="/ask")["text"]
@@ -137,9 +136,7 @@ def sources(served: Served) -> list[str]:
     return [s["source"] for s in served.client.predict(api_name="/sources")]
 
 
-def test_upload_is_answerable_right_away_then_removable(
-    served: Served, tmp_path: Path
-) -> None:
+def test_upload_is_answerable_right_away_then_removable(served: Served, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
     note = tmp_path / "orchard-report.md"
@@ -148,7 +145,7 @@ def test_upload_is_answerable_right_away_then_removable(
         "in 2023, twice the harvest of the year before.\n",
         encoding="utf-8",
     )
-    _files, status, table, choices = served.client.predict(
+    _files, status, table, _choices = served.client.predict(
         [handle_file(str(note))], api_name="/upload"
     )
 
@@ -157,7 +154,9 @@ def test_upload_is_answerable_right_away_then_removable(
     assert "orchard-report.md" in sources(served)
     assert (served.docs / "orchard-report.md").read_bytes() == note.read_bytes()
 
-    answer = served.client.predict("How many tonnes did the walnut orchard produce?", api_name="/ask")
+    answer = served.client.predict(
+        "How many tonnes did the walnut orchard produce?", api_name="/ask"
+    )
     assert answer["refused"] is False
     assert "12 tonnes" in answer["text"]
     assert {c["source"] for c in answer["citations"]} == {"orchard-report.md"}
@@ -167,7 +166,9 @@ def test_upload_is_answerable_right_away_then_removable(
     assert "orchard-report.md** removed" in status
     assert "orchard-report.md" not in sources(served)
     assert not (served.docs / "orchard-report.md").exists()
-    answer = served.client.predict("How many tonnes did the walnut orchard produce?", api_name="/ask")
+    answer = served.client.predict(
+        "How many tonnes did the walnut orchard produce?", api_name="/ask"
+    )
     assert "12 tonnes" not in answer["text"]
 
 
@@ -252,9 +253,7 @@ def test_document_text_is_escaped_everywhere() -> None:
     assert "<mark>The &lt;script&gt;alert(1)&lt;/script&gt; fund &amp; *co* raised" in html
     assert "x&lt;y&gt;.md" in html
 
-    refusal = Answer(
-        "q?", "q? (fund)", "No <b>.", refused=True, related=(Hit(chunk, 0.5),)
-    )
+    refusal = Answer("q?", "q? (fund)", "No <b>.", refused=True, related=(Hit(chunk, 0.5),))
     box, related = render_refusal(refusal)
     assert 'class="refusal"' in box and "No &lt;b&gt;." in box
     assert "Related reading (not an answer)" in related

@@ -254,12 +254,12 @@ class _Unit:
 
 
 class _Counter:
-    """Counts word pieces in any character range of a section from one tokenisation."""
+    """Counts word pieces in any character range of a section from one tokenisation
+    (a piece belongs to the range its first character is in), so packing costs one
+    tokenizer call per section rather than one per candidate chunk."""
 
     def __init__(self, text: str, start: int, end: int, token_spans: TokenSpans) -> None:
-        spans = token_spans(text[start:end])
-        self.starts = [start + a for a, _ in spans]
-        self.ends = [start + b for _, b in spans]
+        self.starts = [start + a for a, _ in token_spans(text[start:end])]
 
     def count(self, start: int, end: int) -> int:
         return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)

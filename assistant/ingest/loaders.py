@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import re
+import warnings
 from pathlib import Path
 
 from ..errors import DocumentError, InputError
@@ -265,7 +266,10 @@ def _html_text(data: bytes, source: str) -> str:
     from bs4.element import NavigableString, Tag
 
     try:
-        soup = BeautifulSoup(data, "html.parser")
+        with warnings.catch_warnings():
+            # bs4 warns when markup looks like a URL or is XHTML; the text is wanted anyway.
+            warnings.simplefilter("ignore")
+            soup = BeautifulSoup(data, "html.parser")
     except Exception as exc:  # html.parser is lenient; this is a last resort
         raise DocumentError(
             f"{source} could not be parsed as HTML: re-save it or remove it from the folder"

@@ -1,0 +1,534 @@
+"""The on-disk index: incremental sync, the manifest, verification on load, crash safety.
+
+Everything here runs with the deterministic FakeEmbedder (no model), so it is fast; the
+embedder's `embedded` counter shows exactly how much text a sync had to embed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from fakes import FakeEmbedder
+
+from assistant import store
+from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.schema import Chunk
+from assistant.store import FORMAT_VERSION, ChunkerConfig, load_index, sync_index
+
+# Small chunks, so that every document spans several of them.
+CHUNKER = ChunkerConfig(max_tokens=24, overlap_tokens=6)
+
+ALPHA = (
+    "Apples grow on trees in cool orchards. Farmers prune the trees every winter.\n\n"
+    "The harvest starts in September and ends in late October. Pickers fill wooden crates "
+    "with red and green apples.\n\n"
+    "Cider presses run day and night during the harvest. The juice ferments for weeks.\n"
+)
+BETA = (
+    "# Bicycles\n\n"
+    "A bicycle has two wheels, a frame and a chain. Riders pedal to turn the rear wheel.\n\n"
+    "## Maintenance\n\n"
+    "Oil the chain every month. Check the tyre pressure before every long ride.\n"
+)
+# CRLF line ends and non-ASCII text: offsets must still slice the file's own text.
+GAMMA = (
+    "Le café du coin sert un espresso très fort.\r\n"
+    "Naïve visitors order a latte — the barista smiles.\r\n\r\n"
+    "The café opens at seven and closes at noon on Sundays.\r\n"
+)
+
+
+def write_docs(folder: Path) -> None:
+    (folder / "sub").mkdir(parents=True, exist_ok=True)
+    (folder / "alpha.txt").write_text(ALPHA, encoding="utf-8", newline="")
+    (folder / "beta.md").write_text(BETA, encoding="utf-8", newline="")
+    (folder / "sub" / "gamma.txt").write_text(GAMMA, encoding="utf-8", newline="")
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    write_docs(folder)
+    return folder
+
+
+@pytest.fixture
+def index_dir(tmp_path: Path) -> Path:
+    return tmp_path / "index"
+
+
+@pytest.fixture
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+def chunks_of(index_dir: Path, embedder: FakeEmbedder, source: str) -> list[Chunk]:
+    return [c for c in load_index(index_dir, embedder).chunks if c.source == source]
+
+
+def index_files(index_dir: Path) -> set[str]:
+    return {p.name for p in index_dir.iterdir()}
+
+
+# ---------------------------------------------------------------- first build
+
+
+def test_first_sync_writes_index_files_and_manifest(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert report.added == ("alpha.txt", "beta.md", "sub/gamma.txt")
+    assert report.updated == report.removed == report.unchanged == ()
+    assert report.skipped == ()
+    assert report.chunks_total > 3  # small chunks: several per document
+    assert report.chunks_embedded == embedder.embedded == report.chunks_total
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["format_version"] == FORMAT_VERSION
+    assert manifest["model"] == "fake"
+    assert manifest["dimension"] == embedder.dimension
+    assert manifest["chunker"]["max_tokens"] == CHUNKER.max_tokens
+    assert manifest["chunker"]["overlap_tokens"] == CHUNKER.overlap_tokens
+    assert set(manifest["sources"]) == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    for name, entry in manifest["sources"].items():
+        data = (docs / name).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest(), name
+        assert entry["size"] == len(data), name
+        assert entry["chunks"] >= 1, name
+    assert manifest["counts"] == {"sources": 3, "chunks": report.chunks_total}
+    assert sum(e["chunks"] for e in manifest["sources"].values()) == report.chunks_total
+
+    # The files the manifest names exist, and nothing else but the manifest is there.
+    files = manifest["files"]
+    assert index_files(index_dir) == {"manifest.json", files["vectors"], files["chunks"]}
+    lines = (index_dir / files["chunks"]).read_text(encoding="utf-8").splitlines()
+    assert len(lines) == report.chunks_total
+
+    index = load_index(index_dir, embedder)
+    assert len(index.chunks) == index.vectors.ntotal == report.chunks_total
+
+
+def test_chunk_offsets_slice_the_source_text(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    index = load_index(index_dir, embedder)
+
+    assert {c.source for c in index.chunks} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    for chunk in index.chunks:
+        text = (docs / chunk.source).read_bytes().decode("utf-8")
+        assert text[chunk.start : chunk.end] == chunk.text, chunk
+        assert chunk.hash == hashlib.sha256(chunk.text.encode("utf-8")).hexdigest()
+    # Each document's text is covered: every word of it is in some chunk of it.
+    for name in ("alpha.txt", "beta.md", "sub/gamma.txt"):
+        text = (docs / name).read_bytes().decode("utf-8")
+        covered = " ".join(c.text for c in index.chunks if c.source == name)
+        assert set(text.split()) <= set(covered.split()), name
+
+
+def test_no_pickle_anywhere_in_the_index(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    files = [p for p in index_dir.rglob("*") if p.is_file()]
+    assert files
+    for path in files:
+        assert path.suffix not in {".pkl", ".pickle", ".joblib", ".npy", ".npz"}, path
+        head = path.read_bytes()[:2]
+        # Pickle protocol 2+ starts with PROTO (0x80) and the protocol number.
+        assert not (head[:1] == b"\x80" and head[1:2] in {bytes([n]) for n in range(2, 6)}), path
+
+
+# ---------------------------------------------------------------- incremental sync
+
+
+def test_resync_of_unchanged_folder_embeds_nothing(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    first = sync_index(docs, index_dir, embedder, CHUNKER)
+    before = load_index(index_dir, embedder).chunks
+    embedded = embedder.embedded
+
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert report.chunks_embedded == 0
+    assert embedder.embedded == embedded
+    assert report.unchanged == ("alpha.txt", "beta.md", "sub/gamma.txt")
+    assert report.added == report.updated == report.removed == ()
+    assert report.chunks_total == first.chunks_total
+    assert load_index(index_dir, embedder).chunks == before
+
+
+def test_changed_file_is_the_only_one_re_embedded(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    old = load_index(index_dir, embedder)
+    old_hashes = {c.hash for c in old.chunks}
+    untouched = {s: chunks_of(index_dir, embedder, s) for s in ("beta.md", "sub/gamma.txt")}
+    embedded = embedder.embedded
+
+    (docs / "alpha.txt").write_text(
+        ALPHA + "\nA new orchard of pears was planted beside the old apple trees.\n",
+        encoding="utf-8",
+        newline="",
+    )
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert report.updated == ("alpha.txt",)
+    assert report.added == report.removed == ()
+    assert report.unchanged == ("beta.md", "sub/gamma.txt")
+    new_alpha = chunks_of(index_dir, embedder, "alpha.txt")
+    fresh = {c.hash for c in new_alpha} - old_hashes
+    # Only the changed file's new text was embedded: its unchanged chunks reuse vectors.
+    assert fresh
+    assert report.chunks_embedded == len(fresh)
+    assert embedder.embedded - embedded == len(fresh)
+    assert len(fresh) < len(new_alpha) + len(untouched["beta.md"])
+    assert any("pears" in c.text for c in new_alpha)
+    for source, chunks in untouched.items():
+        assert chunks_of(index_dir, embedder, source) == chunks, source
+
+
+def test_reused_vectors_are_the_vectors_of_their_text(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    (docs / "alpha.txt").write_text(ALPHA + "\nPears too.\n", encoding="utf-8", newline="")
+    (docs / "beta.md").unlink()
+    sync_index(docs, index_dir, embedder, CHUNKER)
+
+    index = load_index(index_dir, embedder)
+    expected = FakeEmbedder().embed([c.text for c in index.chunks])
+    assert index.all_vectors() == pytest.approx(expected, abs=1e-6)
+
+
+def test_added_file_is_reported_and_indexed(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    embedded = embedder.embedded
+
+    (docs / "delta.txt").write_text(
+        "Tea is grown on steep hills. The leaves are picked by hand.\n", encoding="utf-8"
+    )
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert report.added == ("delta.txt",)
+    assert report.updated == report.removed == ()
+    delta = chunks_of(index_dir, embedder, "delta.txt")
+    assert delta
+    assert report.chunks_embedded == embedder.embedded - embedded == len(delta)
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert "delta.txt" in manifest["sources"]
+    assert manifest["counts"]["sources"] == 4
+
+
+def test_deleted_file_is_reported_and_its_chunks_leave(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    beta_chunks = len(chunks_of(index_dir, embedder, "beta.md"))
+    total = len(load_index(index_dir, embedder).chunks)
+
+    (docs / "beta.md").unlink()
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert report.removed == ("beta.md",)
+    assert report.added == report.updated == ()
+    assert report.chunks_embedded == 0
+    index = load_index(index_dir, embedder)
+    assert all(c.source != "beta.md" for c in index.chunks)
+    assert not any("bicycle" in c.text.lower() for c in index.chunks)
+    assert len(index.chunks) == total - beta_chunks
+    assert "beta.md" not in index.manifest.sources
+
+
+def test_empty_and_binary_files_are_skipped_without_stopping_the_run(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    (docs / "empty.txt").write_bytes(b"")
+    (docs / "blob.txt").write_bytes(b"\x00\x01\x02binary\x00data" * 10)
+    (docs / "photo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    skipped = {s.source: s.reason for s in report.skipped}
+    assert set(skipped) == {"empty.txt", "blob.txt", "photo.png"}
+    assert "empty" in skipped["empty.txt"]
+    assert "binary" in skipped["blob.txt"]
+    assert report.added == ("alpha.txt", "beta.md", "sub/gamma.txt")
+    index = load_index(index_dir, embedder)
+    assert {c.source for c in index.chunks} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    assert set(index.manifest.sources) == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+
+
+def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    before = chunks_of(index_dir, embedder, "alpha.txt")
+    entry = load_index(index_dir, embedder).manifest.sources["alpha.txt"]
+
+    (docs / "alpha.txt").write_bytes(b"\x00\xff\x00 garbage that is not text \x00" * 20)
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert [s.source for s in report.skipped] == ["alpha.txt"]
+    assert "alpha.txt" not in report.updated
+    assert "alpha.txt" not in report.removed
+    assert chunks_of(index_dir, embedder, "alpha.txt") == before
+    assert load_index(index_dir, embedder).manifest.sources["alpha.txt"] == entry
+
+
+def test_indexed_file_that_turns_unreadable_keeps_its_old_chunks(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A permission error (simulated: these tests may run as root, where chmod 000 does not
+    stop reads) must be reported, not crash the sync, and must not drop indexed text."""
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    before = chunks_of(index_dir, embedder, "alpha.txt")
+    locked = (docs / "alpha.txt").resolve()
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.resolve() == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+    monkeypatch.undo()
+
+    assert [s.source for s in report.skipped] == ["alpha.txt"]
+    assert "alpha.txt" not in report.removed
+    assert chunks_of(index_dir, embedder, "alpha.txt") == before
+
+
+def test_new_unreadable_file_is_skipped_without_stopping_the_run(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (docs / "secret.txt").write_text("Locked away from the indexer.\n", encoding="utf-8")
+    locked = (docs / "secret.txt").resolve()
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+        if self.resolve() == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+    monkeypatch.undo()
+
+    assert [s.source for s in report.skipped] == ["secret.txt"]
+    assert report.added == ("alpha.txt", "beta.md", "sub/gamma.txt")
+
+
+# ---------------------------------------------------------------- verification on load
+
+
+def test_missing_index_raises_index_missing(tmp_path: Path, embedder: FakeEmbedder) -> None:
+    with pytest.raises(IndexMissingError, match="assistant index"):
+        load_index(tmp_path / "nowhere", embedder)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexMissingError, match="assistant index"):
+        load_index(tmp_path / "empty", embedder)
+
+
+def test_garbage_manifest_raises_index_corrupt(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    (index_dir / "manifest.json").write_bytes(b"\x00\xff\xfe{{ not json \x9c\x80 at all")
+
+    with pytest.raises(IndexCorruptError) as info:
+        load_index(index_dir, embedder)
+    message = str(info.value)
+    assert "`assistant index`" in message
+    assert "\n" not in message
+
+
+def test_truncated_json_manifest_raises_index_corrupt(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    text = (index_dir / "manifest.json").read_text(encoding="utf-8")
+    (index_dir / "manifest.json").write_text(text[: len(text) // 2], encoding="utf-8")
+
+    with pytest.raises(IndexCorruptError, match="assistant index"):
+        load_index(index_dir, embedder)
+
+
+def test_missing_manifest_beside_index_files_is_corrupt_not_missing(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    (index_dir / "manifest.json").unlink()
+
+    with pytest.raises(IndexCorruptError, match="assistant index"):
+        load_index(index_dir, embedder)
+
+
+def test_corrupt_index_is_rebuilt_by_the_next_sync(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    first = sync_index(docs, index_dir, embedder, CHUNKER)
+    (index_dir / "manifest.json").write_bytes(b"\x00garbage")
+
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+
+    assert report.chunks_total == first.chunks_total
+    assert len(load_index(index_dir, embedder).chunks) == first.chunks_total
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        pytest.param({"name": "another-model"}, id="model-name"),
+        pytest.param({"dimension": 32}, id="dimension"),
+    ],
+)
+def test_model_mismatch_raises_index_mismatch(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder, other: dict[str, object]
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    foreign = FakeEmbedder(dimension=int(other.get("dimension", embedder.dimension)))  # type: ignore[call-overload]
+    foreign.name = str(other.get("name", embedder.name))
+
+    with pytest.raises(IndexMismatchError) as info:
+        load_index(index_dir, foreign)
+    assert "`assistant index`" in str(info.value)
+
+
+def test_chunk_file_missing_a_line_raises_index_corrupt(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    chunks_file = next(index_dir.glob("chunks-*.jsonl"))
+    lines = chunks_file.read_text(encoding="utf-8").splitlines(keepends=True)
+    chunks_file.write_text("".join(lines[:-1]), encoding="utf-8")
+
+    with pytest.raises(IndexCorruptError, match="assistant index"):
+        load_index(index_dir, embedder)
+
+
+def test_chunk_file_cut_mid_line_raises_index_corrupt(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    chunks_file = next(index_dir.glob("chunks-*.jsonl"))
+    data = chunks_file.read_bytes()
+    chunks_file.write_bytes(data[: len(data) - 40])
+
+    with pytest.raises(IndexCorruptError, match="assistant index"):
+        load_index(index_dir, embedder)
+
+
+def test_missing_vectors_file_raises_index_corrupt(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    next(index_dir.glob("vectors-*.faiss")).unlink()
+
+    with pytest.raises(IndexCorruptError, match="assistant index"):
+        load_index(index_dir, embedder)
+
+
+# ---------------------------------------------------------------- crash safety
+
+
+class Crash(RuntimeError):
+    pass
+
+
+def _crash_in_faiss_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    import faiss
+
+    real = faiss.write_index
+
+    def write_then_crash(index: object, path: str) -> None:
+        real(index, path)
+        raise Crash("disk full after the vectors")
+
+    monkeypatch.setattr(faiss, "write_index", write_then_crash)
+
+
+def _crash_mid_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Chunk.to_dict
+    calls = {"n": 0}
+
+    def to_dict_then_crash(self: Chunk) -> dict[str, object]:
+        calls["n"] += 1
+        if calls["n"] > 2:
+            raise Crash("disk full in the middle of the chunks")
+        return real(self)
+
+    monkeypatch.setattr(Chunk, "to_dict", to_dict_then_crash)
+
+
+def _crash_in_rename(monkeypatch: pytest.MonkeyPatch) -> None:
+    def replace(src: object, dst: object) -> None:
+        raise Crash("power cut before the manifest was switched")
+
+    monkeypatch.setattr(store.os, "replace", replace)
+
+
+@pytest.mark.parametrize(
+    "crash",
+    [
+        pytest.param(_crash_in_faiss_write, id="after-vectors"),
+        pytest.param(_crash_mid_chunks, id="mid-chunks"),
+        pytest.param(_crash_in_rename, id="manifest-rename"),
+    ],
+)
+def test_crash_during_resync_leaves_previous_index_loadable(
+    docs: Path,
+    index_dir: Path,
+    embedder: FakeEmbedder,
+    monkeypatch: pytest.MonkeyPatch,
+    crash: object,
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    before = load_index(index_dir, embedder)
+    before_vectors = before.all_vectors()
+
+    (docs / "alpha.txt").write_text("Completely new text about volcanoes.\n", encoding="utf-8")
+    (docs / "beta.md").unlink()
+    with monkeypatch.context() as patch:
+        crash(patch)  # type: ignore[operator]
+        with pytest.raises(Crash):
+            sync_index(docs, index_dir, embedder, CHUNKER)
+
+    after = load_index(index_dir, embedder)
+    assert after.chunks == before.chunks
+    assert after.manifest == before.manifest
+    assert after.all_vectors() == pytest.approx(before_vectors)
+
+    # The next sync completes the change and leaves one generation of files.
+    report = sync_index(docs, index_dir, embedder, CHUNKER)
+    assert report.updated == ("alpha.txt",)
+    assert report.removed == ("beta.md",)
+    done = load_index(index_dir, embedder)
+    assert any("volcanoes" in c.text for c in done.chunks)
+    assert len(list(index_dir.glob("vectors-*.faiss"))) == 1
+    assert len(list(index_dir.glob("chunks-*.jsonl"))) == 1
+
+
+def test_crash_during_manifest_switch_leaves_no_temporary_files_behind(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    (docs / "alpha.txt").write_text("Completely new text about volcanoes.\n", encoding="utf-8")
+    with monkeypatch.context() as patch:
+        _crash_in_rename(patch)
+        with pytest.raises(Crash):
+            sync_index(docs, index_dir, embedder, CHUNKER)
+    sync_index(docs, index_dir, embedder, CHUNKER)
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    expected = {"manifest.json", manifest["files"]["vectors"], manifest["files"]["chunks"]}
+    assert index_files(index_dir) == expected
