@@ -1,11 +1,11 @@
 """assistant: grounded, offline question answering over a folder of documents.
 
-    from assistant import Assistant
-    bot = Assistant.from_folder("seeds", index_dir="index")
-    answer = bot.ask("How much has Amazon invested in Anthropic?")
-    print(answer.text)            # sentences copied from the documents, each ending in [n]
-    for c in answer.citations:    # n, source, start, end, quote, page
-        print(c.n, c.source, c.start, c.end)
+from assistant import Assistant
+bot = Assistant.from_folder("seeds", index_dir="index")
+answer = bot.ask("How much has Amazon invested in Anthropic?")
+print(answer.text)            # sentences copied from the documents, each ending in [n]
+for c in answer.citations:    # n, source, start, end, quote, page
+    print(c.n, c.source, c.start, c.end)
 """
 
 from __future__ import annotations

@@ -192,7 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser("eval", help="run evaluation question sets and score the answers")
-    p.add_argument("sets", nargs="*", help="question set files or dataset folders (default: evals/seed.yaml)")
+    p.add_argument(
+        "sets", nargs="*", help="question set files or dataset folders (default: evals/seed.yaml)"
+    )
     p.add_argument("--mode", default="extractive", choices=["extractive"])
     p.add_argument("--out", help="runs folder (default: evals/runs/)")
     p.add_argument("--baseline", help="an earlier run folder to compare with")

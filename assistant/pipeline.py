@@ -83,7 +83,9 @@ class Assistant:
         folder = Path(folder)
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
         embedder = embedder or _default_embedder(settings)
-        sync_index(folder, index_path, embedder, _chunker(settings, embedder), on_progress=on_progress)
+        sync_index(
+            folder, index_path, embedder, _chunker(settings, embedder), on_progress=on_progress
+        )
         return cls(
             load_index(index_path, embedder), settings=settings, embedder=embedder, docs_dir=folder
         )
@@ -115,9 +117,7 @@ class Assistant:
 
     # ------------------------------------------------------------ the collection
 
-    def sync(
-        self, *, on_progress: Callable[[str, float], None] | None = None
-    ) -> SyncReport:
+    def sync(self, *, on_progress: Callable[[str, float], None] | None = None) -> SyncReport:
         """Re-read the documents folder and update the index and this assistant in place."""
         if self.docs_dir is None:
             raise InputError(
@@ -186,7 +186,7 @@ class Assistant:
         folder = self._require_folder()
         target = (folder / source).resolve()
         if folder.resolve() not in target.parents or not target.is_file():
-            raise InputError(f"there is no document named {source!r} in {folder}")
+            raise InputError(f"there is no document named {source!r}: pick one from the list")
         target.unlink()
         return self.sync()
 
@@ -291,8 +291,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Text pieces of the answer as it is written out, then the final Answer."""
         answer = self.ask(question, history, k=k)
-        for piece in re.findall(r"\S+\s*", answer.text):
-            yield piece
+        yield from re.findall(r"\S+\s*", answer.text)
         yield answer
 
     def _check_question(self, question: str) -> str:

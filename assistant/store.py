@@ -103,7 +103,10 @@ class Manifest:
             },
             "counts": {"sources": len(self.sources), "chunks": self.chunk_count},
             "generation": self.generation,
-            "files": {"vectors": _vectors_name(self.generation), "chunks": _chunks_name(self.generation)},
+            "files": {
+                "vectors": _vectors_name(self.generation),
+                "chunks": _chunks_name(self.generation),
+            },
             "built_at": self.built_at,
             "folder": self.folder,
         }
@@ -178,7 +181,8 @@ def read_manifest(index_dir: Path) -> Manifest:
                 f"{index_dir} has no {MANIFEST}: run `assistant index` to rebuild it"
             )
         raise IndexMissingError(
-            f"there is no index in {index_dir}: run `assistant index FOLDER --index-dir {index_dir}`"
+            f"there is no index in {index_dir}: "
+            f"run `assistant index FOLDER --index-dir {index_dir}`"
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -217,7 +221,10 @@ def load_index(index_dir: Path, embedder: Embedder) -> Index:
             f"the index files in {index_dir} are missing or damaged: run `assistant index` to "
             "rebuild it"
         ) from exc
-    if not (vectors.ntotal == len(chunks) == manifest.chunk_count) or vectors.d != manifest.dimension:
+    if (
+        not (vectors.ntotal == len(chunks) == manifest.chunk_count)
+        or vectors.d != manifest.dimension
+    ):
         raise IndexCorruptError(
             f"{index_dir} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} chunks, "
             f"manifest says {manifest.chunk_count}): run `assistant index` to rebuild it"
@@ -407,7 +414,9 @@ def _file_digest(path: Path) -> tuple[str, int]:
     return h.hexdigest(), size
 
 
-def write_index(index_dir: Path, manifest: Manifest, chunks: list[Chunk], matrix: np.ndarray) -> None:
+def write_index(
+    index_dir: Path, manifest: Manifest, chunks: list[Chunk], matrix: np.ndarray
+) -> None:
     """Write generation files, then switch manifest.json to them atomically."""
     import faiss
 

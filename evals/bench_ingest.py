@@ -35,8 +35,12 @@ def index(folder: Path, index_dir: Path) -> tuple[str, float]:
 
 
 def main() -> None:
-    source = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/datasets/covid-qa/docs"
-    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}")
+    source = (
+        Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/datasets/covid-qa/docs"
+    )
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "docs"
         shutil.copytree(source, folder)
@@ -55,7 +59,9 @@ def main() -> None:
         print(f"re-index     ({wall:6.1f}s wall): {summary}")
 
         changed = files[0]
-        changed.write_text(changed.read_text(encoding="utf-8") + "\n\nAn added closing line.\n", encoding="utf-8")
+        changed.write_text(
+            changed.read_text(encoding="utf-8") + "\n\nAn added closing line.\n", encoding="utf-8"
+        )
         summary, wall = index(folder, index_dir)
         print(f"one changed  ({wall:6.1f}s wall): {summary}")
 

@@ -75,8 +75,10 @@ def main() -> None:
         configs[f"hybrid rrf bm25_weight={lw}"] = RetrievalConfig(fusion="rrf", lexical_weight=lw)
     for lw in (0.5, 0.6, 0.7, 0.8):
         configs[f"hybrid score bm25_share={lw}"] = RetrievalConfig(lexical_weight=lw)
-    print(f"\ncovid-qa hit@{k} ({len(halves['tune'])} tune / {len(halves['confirm'])} confirm "
-          f"questions; {platform.machine()}, {platform.processor() or 'cpu'})")
+    print(
+        f"\ncovid-qa hit@{k} ({len(halves['tune'])} tune / {len(halves['confirm'])} confirm "
+        f"questions; {platform.machine()}, {platform.processor() or 'cpu'})"
+    )
     print(f"{'retrieval':45s} {'tune':>6s} {'confirm':>8s} {'all':>6s}")
     for name, config in configs.items():
         s = score(config)
@@ -93,7 +95,9 @@ def langchain_baseline(data: Path, questions: list[dict], bot: Assistant, k: int
     import faiss
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=1000, chunk_overlap=200, add_start_index=True
+    )
     chunks = []
     for path in sorted((data / "docs").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
@@ -102,8 +106,10 @@ def langchain_baseline(data: Path, questions: list[dict], bot: Assistant, k: int
             chunks.append((path.name, start, start + len(d.page_content), d.page_content))
     t = time.perf_counter()
     vectors = bot.embedder.embed([c[3] for c in chunks])
-    print(f"\nLangChain tutorial baseline: {len(chunks)} chunks embedded in "
-          f"{time.perf_counter() - t:.1f}s")
+    print(
+        f"\nLangChain tutorial baseline: {len(chunks)} chunks embedded in "
+        f"{time.perf_counter() - t:.1f}s"
+    )
     index = faiss.IndexFlatIP(vectors.shape[1])
     index.add(vectors)
     qv = bot.embedder.embed([q["question"] for q in questions])
@@ -112,7 +118,10 @@ def langchain_baseline(data: Path, questions: list[dict], bot: Assistant, k: int
         any(overlaps(chunks[r][0], chunks[r][1], chunks[r][2], q) for r in row)
         for q, row in zip(questions, rows, strict=True)
     )
-    print(f"LangChain tutorial pipeline hit@{k}: {hits / len(questions):.3f} ({len(questions)} questions)")
+    print(
+        f"LangChain tutorial pipeline hit@{k}: {hits / len(questions):.3f} "
+        f"({len(questions)} questions)"
+    )
 
 
 if __name__ == "__main__":

@@ -109,8 +109,10 @@ def main() -> None:
     x_tune, y_tune = (np.array(v, dtype=float) for v in rows["tune"])
     w = fit_logistic(x_tune, y_tune)
     model = RefusalModel(tuple(float(v) for v in w[1:]), float(w[0]), 0.5)  # type: ignore[arg-type]
-    print(f"weights (top_dense, best_cosine, best_coverage, passage_coverage) = "
-          f"{tuple(round(v, 3) for v in model.weights)}, bias = {model.bias:.3f}")
+    print(
+        f"weights (top_dense, best_cosine, best_coverage, passage_coverage) = "
+        f"{tuple(round(v, 3) for v in model.weights)}, bias = {model.bias:.3f}"
+    )
 
     def probs(x: np.ndarray) -> np.ndarray:
         return 1 / (1 + np.exp(-(x @ np.array(model.weights) + model.bias)))
@@ -129,8 +131,10 @@ def main() -> None:
         for th in sorted({0.3, 0.4, 0.5, 0.6, 0.7, round(chosen, 2)}):
             precision, recall = refusal_scores(probs(x), y, th)
             answered = float(np.mean(probs(x)[y == 1] >= th))
-            print(f"  {half:8s} threshold {th:.2f}: refusal precision {precision:.3f} "
-                  f"recall {recall:.3f}; answerable answered {answered:.3f}")
+            print(
+                f"  {half:8s} threshold {th:.2f}: refusal precision {precision:.3f} "
+                f"recall {recall:.3f}; answerable answered {answered:.3f}"
+            )
 
 
 if __name__ == "__main__":

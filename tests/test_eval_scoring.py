@@ -11,7 +11,7 @@ from fakes import FakeEmbedder
 
 from assistant.errors import InputError
 from assistant.evals import load_set, main, run_eval
-from assistant.evals.runner import aggregate, score_item
+from assistant.evals.runner import SourceTexts, aggregate, score_item
 from assistant.evals.scoring import (
     GateFailure,
     Regex,
@@ -401,6 +401,19 @@ def test_score_item_data_set_question() -> None:
     # pred tokens: it binds ace2 receptor on cells (6); gold: ace2 receptor (2) -> F1 0.5
     assert r.scores["answer_f1"] == pytest.approx(0.5)
     assert r.to_row()["gold_answers"] == ["the ACE2 receptor"]
+
+
+def test_source_texts_are_the_files_as_on_disk(tmp_path: Path) -> None:
+    (tmp_path / "crlf.txt").write_bytes(b"\xef\xbb\xbfline one\r\nline two")
+    (tmp_path / "page.html").write_text("<html><body><p>Hello <b>there</b></p></body></html>")
+    (tmp_path / "old.txt").write_bytes("caf\u00e9".encode("cp1252"))
+    texts = SourceTexts(tmp_path)
+    # The BOM is not text; CRLF stays CRLF, as offsets into the file count it.
+    assert texts.get("crlf.txt") == "line one\r\nline two"
+    assert texts.get("page.html") == "Hello there"  # the loader's extracted text
+    assert texts.get("old.txt") == "caf\u00e9"  # legacy encoding: the loader's fallback
+    assert texts.get("missing.txt") is None
+    assert texts.get("../crlf.txt") is None  # never outside the documents folder
 
 
 def test_aggregate_metrics_and_categories() -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
@@ -284,22 +286,28 @@ def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
     assert load_index(index_dir, embedder).manifest.sources["alpha.txt"] == entry
 
 
+def deny_reading(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
+    """Make opening `path` fail as it does without read permission (simulated: these tests
+    may run as root, where chmod 000 does not stop reads)."""
+    locked = path.resolve()
+    real_open = Path.open
+
+    def guarded_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self.resolve() == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", guarded_open)
+
+
 def test_indexed_file_that_turns_unreadable_keeps_its_old_chunks(
     docs: Path, index_dir: Path, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A permission error (simulated: these tests may run as root, where chmod 000 does not
-    stop reads) must be reported, not crash the sync, and must not drop indexed text."""
+    """A permission error must be reported, not crash the sync, and must not drop the
+    file's indexed text."""
     sync_index(docs, index_dir, embedder, CHUNKER)
     before = chunks_of(index_dir, embedder, "alpha.txt")
-    locked = (docs / "alpha.txt").resolve()
-    real_open = Path.open
-
-    def guarded_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        if self.resolve() == locked:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Path, "open", guarded_open)
+    deny_reading(monkeypatch, docs / "alpha.txt")
     report = sync_index(docs, index_dir, embedder, CHUNKER)
     monkeypatch.undo()
 
@@ -312,15 +320,7 @@ def test_new_unreadable_file_is_skipped_without_stopping_the_run(
     docs: Path, index_dir: Path, embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (docs / "secret.txt").write_text("Locked away from the indexer.\n", encoding="utf-8")
-    locked = (docs / "secret.txt").resolve()
-    real_open = Path.open
-
-    def guarded_open(self: Path, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
-        if self.resolve() == locked:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Path, "open", guarded_open)
+    deny_reading(monkeypatch, docs / "secret.txt")
     report = sync_index(docs, index_dir, embedder, CHUNKER)
     monkeypatch.undo()
 
@@ -386,18 +386,18 @@ def test_corrupt_index_is_rebuilt_by_the_next_sync(
 
 
 @pytest.mark.parametrize(
-    "other",
+    ("name", "dimension"),
     [
-        pytest.param({"name": "another-model"}, id="model-name"),
-        pytest.param({"dimension": 32}, id="dimension"),
+        pytest.param("another-model", 64, id="model-name"),
+        pytest.param("fake", 32, id="dimension"),
     ],
 )
 def test_model_mismatch_raises_index_mismatch(
-    docs: Path, index_dir: Path, embedder: FakeEmbedder, other: dict[str, object]
+    docs: Path, index_dir: Path, embedder: FakeEmbedder, name: str, dimension: int
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
-    foreign = FakeEmbedder(dimension=int(other.get("dimension", embedder.dimension)))  # type: ignore[call-overload]
-    foreign.name = str(other.get("name", embedder.name))
+    foreign = FakeEmbedder(dimension=dimension)
+    foreign.name = name
 
     with pytest.raises(IndexMismatchError) as info:
         load_index(index_dir, foreign)
@@ -490,7 +490,7 @@ def test_crash_during_resync_leaves_previous_index_loadable(
     index_dir: Path,
     embedder: FakeEmbedder,
     monkeypatch: pytest.MonkeyPatch,
-    crash: object,
+    crash: Callable[[pytest.MonkeyPatch], None],
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     before = load_index(index_dir, embedder)
@@ -499,7 +499,7 @@ def test_crash_during_resync_leaves_previous_index_loadable(
     (docs / "alpha.txt").write_text("Completely new text about volcanoes.\n", encoding="utf-8")
     (docs / "beta.md").unlink()
     with monkeypatch.context() as patch:
-        crash(patch)  # type: ignore[operator]
+        crash(patch)
         with pytest.raises(Crash):
             sync_index(docs, index_dir, embedder, CHUNKER)
 

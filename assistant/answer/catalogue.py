@@ -13,13 +13,15 @@ __all__ = ["CatalogueQuestion", "SourceInfo", "answer_catalogue", "parse_catalog
 
 _NOUN = r"(?:documents?|docs?|files?|sources?|articles?|texts?|papers?)"
 _MENTION = re.compile(
-    rf"\b(?:which|what)\s+(?:of\s+(?:the|your)\s+)?{_NOUN}\s+"
+    rf"\b(?:(?:which|what)|(?:do|does|are there)\s+any)\s+(?:of\s+(?:the|your)\s+)?{_NOUN}\s+"
     r"(?:mention|mentions|talk about|talks about|discuss|discusses|refer to|refers to|"
-    r"contain|contains|cover|covers|say anything about|are about|is about)\s+(?P<term>.+?)[?.!\s]*$",
+    r"contain|contains|cover|covers|say anything about|are about|is about|about)"
+    r"\s+(?P<term>[^?!.]+)",
     re.IGNORECASE,
 )
 _LIST = re.compile(
-    rf"^(?:(?:which|what)\s+{_NOUN}\s+(?:do you have|have you got|are (?:there|indexed|available|loaded)"
+    rf"^(?:(?:which|what)\s+{_NOUN}\s+"
+    r"(?:do you have|have you got|are (?:there|indexed|available|loaded)"
     rf"|can you (?:see|search|read)|do you know)|(?:list|show)(?: me)? (?:the |your |all )*{_NOUN}"
     rf"|what (?:is|are) in (?:the|your) (?:index|collection|library))\b",
     re.IGNORECASE,

@@ -167,6 +167,13 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
         )
     extra = _parse_threshold_flags(getattr(args, "threshold", None))
     qsets = [load_set(p) for p in paths]  # every set is checked before the model loads
+    known = {m for q in qsets for m in q.metrics}
+    unknown = sorted(set(extra) - known)
+    if unknown:
+        raise InputError(
+            f"--threshold names no metric of these sets: {', '.join(unknown)}; "
+            f"use one of {', '.join(sorted(known))}"
+        )
     out = Path(args.out) if args.out else DEFAULT_RUNS
     run_root = _new_run_dir(out)
     names = _unique([_safe(q.name) for q in qsets])
@@ -188,7 +195,8 @@ def main(args: argparse.Namespace | Sequence[str] | None = None) -> int:
             limit=args.limit,
             mode=mode,
             baseline=baseline,
-            thresholds=extra,
+            # A flag's threshold gates the sets that have that metric.
+            thresholds={m: v for m, v in extra.items() if m in qset.metrics},
             settings=settings,
             embedder=embedder,
             progress=None,
@@ -230,7 +238,7 @@ def _evaluate(
         )
     baseline_rows = _read_baseline(baseline) if baseline is not None else None
     settings, embedder = _settings_and_embedder(settings, embedder, mode)
-    k = k or qset.k or settings.k
+    k = k if k is not None else (qset.k or settings.k)
     if k < 1:
         raise InputError(f"k must be at least 1, not {k}")
     items = sample(qset.items, limit, spread=qset.kind == "dataset")

@@ -48,9 +48,7 @@ class HybridRetriever:
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
-    def retrieve(
-        self, query: str, k: int, *, query_vector: np.ndarray | None = None
-    ) -> list[Hit]:
+    def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The k best distinct chunks for query, best first."""
         if not self.index.chunks:
             return []

@@ -1,8 +1,8 @@
 """The hybrid retriever as a LangChain retriever, so it plugs into LangChain chains.
 
-    retriever = bot.as_retriever(k=5)
-    docs = retriever.invoke("How much has Amazon invested in Anthropic?")
-    docs[0].metadata  # source, start, end, page, headings, chunk_id, score, ...
+retriever = bot.as_retriever(k=5)
+docs = retriever.invoke("How much has Amazon invested in Anthropic?")
+docs[0].metadata  # source, start, end, page, headings, chunk_id, score, ...
 """
 
 from __future__ import annotations

@@ -15,11 +15,99 @@ __all__ = ["LexicalIndex", "analyze"]
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 # Short list on purpose: question words carry no evidence, but "not", "no" and numbers do.
 STOPWORDS = frozenset(
-    """a an the and or of to in on at for from by with as is are was were be been being it its
-    this that these those there their they them he she his her we our you your i me my do does
-    did done has have had having what which who whom whose when where why how can could would
-    should will shall may might must about into than then so such also just very much many more
-    most some any each other own same only s t""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "there",
+        "their",
+        "they",
+        "them",
+        "he",
+        "she",
+        "his",
+        "her",
+        "we",
+        "our",
+        "you",
+        "your",
+        "i",
+        "me",
+        "my",
+        "do",
+        "does",
+        "did",
+        "done",
+        "has",
+        "have",
+        "had",
+        "having",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "about",
+        "into",
+        "than",
+        "then",
+        "so",
+        "such",
+        "also",
+        "just",
+        "very",
+        "much",
+        "many",
+        "more",
+        "most",
+        "some",
+        "any",
+        "each",
+        "other",
+        "own",
+        "same",
+        "only",
+        "s",
+        "t",
+    ]
 )
 
 _stemmer: Any = None
@@ -64,7 +152,9 @@ class LexicalIndex:
                 df[w] = df.get(w, 0) + 1
         self._df = df
         if self._size:
-            self._retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+            self._retriever.index(
+                bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False
+            )
 
     def idf(self, term: str) -> float:
         """BM25 inverse document frequency of an analysed term; a term the corpus lacks gets

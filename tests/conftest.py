@@ -1,0 +1,50 @@
+"""Shared fixtures for the tests that use the real packaged model: it is loaded once per
+session, and one read-only assistant over a copy of seeds/ serves every question."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from assistant import Assistant
+    from assistant.embedding import SentenceTransformerEmbedder
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.fixture(scope="session")
+def real_embedder() -> SentenceTransformerEmbedder:
+    """The packaged all-MiniLM-L6-v2, loaded offline (the model loads on first embed)."""
+    from assistant.embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(show_progress=False)
+
+
+@pytest.fixture(scope="session")
+def seed_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy of seeds/: tests never touch the repository's documents."""
+    docs = tmp_path_factory.mktemp("seed-docs") / "docs"
+    shutil.copytree(SEEDS, docs)
+    return docs
+
+
+@pytest.fixture(scope="session")
+def seed_bot(
+    tmp_path_factory: pytest.TempPathFactory,
+    seed_docs: Path,
+    real_embedder: SentenceTransformerEmbedder,
+) -> Iterator[Assistant]:
+    """An assistant over the seed copy. Read-only: tests that add or remove documents make
+    their own."""
+    from assistant import Assistant, Settings
+
+    index_dir = tmp_path_factory.mktemp("seed-index") / "index"
+    settings = Settings(index_dir=index_dir, show_progress=False)
+    yield Assistant.from_folder(
+        seed_docs, index_dir=index_dir, settings=settings, embedder=real_embedder
+    )
