@@ -32,6 +32,7 @@ __all__ = ["Assistant", "Message"]
 Message = Mapping[str, str]  # {"role": "user" | "assistant", "content": str}
 
 _RELATED = 3  # passages offered as reading with a refusal
+_SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 dimensions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +65,7 @@ class Assistant:
         folder = docs_dir or (Path(index.manifest.folder) if index.manifest.folder else None)
         self.docs_dir: Path | None = folder
         self._write_lock = threading.Lock()
+        self._sentence_vectors: dict[str, np.ndarray] = {}
         self._state = self._make_state(index)
 
     # ------------------------------------------------------------ construction
@@ -253,7 +255,7 @@ class Assistant:
             query,
             qv,
             hits,
-            embed=lambda texts: self.embedder.embed(texts),
+            embed=self._embed_sentences,
             idf=state.retriever.lexical.idf,
             refusal=RefusalModel(s.refusal_weights, s.refusal_bias, s.refusal_threshold),
             max_sentences=s.max_answer_sentences,
@@ -281,6 +283,24 @@ class Assistant:
             hits=tuple(hits),
             timings=timings,
         )
+
+    def _embed_sentences(self, texts: list[str]) -> np.ndarray:
+        """Embed candidate sentences, remembering them: the same passages come back often
+        (follow-ups, similar questions), and embedding is most of an answer's time."""
+        cache = self._sentence_vectors
+        found: dict[str, np.ndarray] = {}
+        for t in dict.fromkeys(texts):
+            vector = cache.get(t)  # .get: another request may clear the cache meanwhile
+            if vector is not None:
+                found[t] = vector
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            new = dict(zip(missing, self.embedder.embed(missing), strict=True))
+            if len(cache) + len(new) > _SENTENCE_CACHE:
+                cache.clear()
+            cache.update(new)
+            found.update(new)
+        return np.stack([found[t] for t in texts])
 
     def stream(
         self,

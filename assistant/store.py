@@ -263,7 +263,19 @@ def sync_index(
     current: dict[str, tuple[Path, str, int]] = {}
     for path in paths:
         source = path.relative_to(folder).as_posix()
-        data_sha, size = _file_digest(path)
+        try:
+            data_sha, size = _file_digest(path)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            skipped.append(
+                SkippedFile(
+                    source, f"could not read {source} ({reason}): check that it is readable"
+                )
+            )
+            entry = old_sources.get(source)
+            if entry is not None and not rechunk_all:
+                current[source] = (path, entry.sha256, entry.size)  # keep the indexed version
+            continue
         current[source] = (path, data_sha, size)
     seconds["scan"] = time.perf_counter() - t0
     progress("scan", 1.0)
@@ -434,7 +446,12 @@ def write_index(
         os.fsync(fh.fileno())
     _atomic_write_text(index_dir / MANIFEST, json.dumps(manifest.to_json(), indent=2))
     keep = {vectors_path.name, chunks_path.name, MANIFEST}
-    for stale in [*index_dir.glob("vectors-*.faiss"), *index_dir.glob("chunks-*.jsonl")]:
+    leftovers = [
+        *index_dir.glob("vectors-*.faiss"),
+        *index_dir.glob("chunks-*.jsonl"),
+        *index_dir.glob(f".{MANIFEST}.*.tmp"),  # from a write killed before its rename
+    ]
+    for stale in leftovers:
         if stale.name not in keep:
             with contextlib.suppress(OSError):
                 stale.unlink()
@@ -442,8 +459,13 @@ def write_index(
 
 def _atomic_write_text(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise

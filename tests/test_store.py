@@ -450,7 +450,7 @@ def _crash_in_faiss_write(monkeypatch: pytest.MonkeyPatch) -> None:
 
     real = faiss.write_index
 
-    def write_then_crash(index: object, path: str) -> None:
+    def write_then_crash(index: Any, path: str) -> None:
         real(index, path)
         raise Crash("disk full after the vectors")
 

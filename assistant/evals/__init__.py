@@ -229,6 +229,7 @@ def _evaluate(
     from ..pipeline import Assistant
 
     t_start = time.perf_counter()
+    started = datetime.now().astimezone()
     gates = {**qset.thresholds, **(thresholds or {})}
     unknown = sorted(set(gates) - set(qset.metrics))
     if unknown:
@@ -274,7 +275,7 @@ def _evaluate(
         "questions_total": len(qset.items),
         "sample": (("evenly spaced" if qset.kind == "dataset" else "first N") if sampled else ""),
         "machine": _machine(),
-        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
+        "date": started.isoformat(timespec="seconds"),  # when the run began
         "index_dir": str(index_dir),
         "index_note": f"{note}, {len(bot.sources())} documents",
         "index_seconds": round(index_seconds, 3),
