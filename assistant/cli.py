@@ -200,6 +200,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--baseline", help="an earlier run folder to compare with")
     p.add_argument("-k", type=int, help="passages to retrieve (default: the set's k)")
     p.add_argument("--limit", type=int, help="score only the first N questions of each set")
+    p.add_argument(
+        "--threshold",
+        action="append",
+        metavar="NAME=VALUE",
+        help="gate a metric, e.g. retrieval_hit_at_k=0.6 (repeatable)",
+    )
     index_dir(p)
     p.set_defaults(func=cmd_eval)
     return parser
