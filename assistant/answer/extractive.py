@@ -83,13 +83,15 @@ class Composition:
 def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     """Every distinct sentence of the hits' chunks, in retrieval order.
 
-    Sentences repeated by overlapping chunks appear once (the copy from the better chunk).
+    A sentence that opens by pointing back ("This approach is costly...") is kept together
+    with the sentence before it, since alone it would not say what it is about. Sentences
+    repeated by overlapping chunks appear once (the copy from the better chunk).
     """
     seen: set[tuple[str, int, int]] = set()
     out: list[Sentence] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
-        for s, e in split_sentences(chunk.text):
+        for s, e in attach_continuations(chunk.text, split_sentences(chunk.text)):
             key = (chunk.source, chunk.start + s, chunk.start + e)
             if key in seen:
                 continue
@@ -98,6 +100,32 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
             if len(text.split()) < _MIN_WORDS:
                 continue
             out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, text))
+    return out
+
+
+_POINTS_BACK = re.compile(
+    r"(?:This|That|These|Those|Such|It|Its|They|Their|Both|Neither)\b(?!\s+(?:is|was)\s+(?:not\s+)?"
+    r"(?:also\s+)?(?:possible|likely|important|clear|known|thought|believed)\b)"
+)
+
+
+def attach_continuations(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each sentence that points back to the one before it, within a paragraph.
+
+    Example: text = "Meta builds in-house. This approach is costly. Amazon invests."
+    spans [(0, 21), (22, 46), (47, 62)] -> [(0, 46), (47, 62)]
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if (
+            out
+            and _POINTS_BACK.match(text, start)
+            and "\n\n" not in text[out[-1][1] : start]
+            and out[-1][1] - out[-1][0] < 600  # keep units short enough to read as one
+        ):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
     return out
 
 
