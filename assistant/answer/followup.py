@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from ..retrieval.lexical import STOPWORDS
+
 __all__ = ["is_followup", "standalone_query"]
 
 # Words that point back to something said earlier.
@@ -51,84 +53,8 @@ _OPENERS = (
 )
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
-_QUESTION_WORDS = frozenset(
-    [
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "has",
-        "have",
-        "had",
-        "the",
-        "a",
-        "an",
-        "of",
-        "to",
-        "in",
-        "on",
-        "for",
-        "and",
-        "or",
-        "but",
-        "with",
-        "about",
-        "by",
-        "from",
-        "as",
-        "at",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "they",
-        "them",
-        "their",
-        "that",
-        "this",
-        "these",
-        "those",
-        "there",
-        "i",
-        "you",
-        "we",
-        "me",
-        "my",
-        "your",
-        "our",
-        "much",
-        "many",
-        "more",
-        "most",
-        "some",
-        "any",
-        "tell",
-        "me",
-        "please",
-        "know",
-        "say",
-        "says",
-        "said",
-    ]
-)
+# Words that carry no topic of their own: the lexical stop words plus conversational ones.
+_QUESTION_WORDS = STOPWORDS | {"but", "know", "please", "said", "say", "says", "tell"}
 
 
 def is_followup(question: str) -> bool:
