@@ -261,6 +261,7 @@ class Assistant:
             max_sentences=s.max_answer_sentences,
             keep_ratio=s.sentence_keep_ratio,
             lexical_weight=s.sentence_lexical_weight,
+            redundancy=s.sentence_redundancy,
         )
         timings["compose"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t_start

@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     sentence_keep_ratio: float = Field(default=0.85, gt=0.0, le=1.0)
     sentence_lexical_weight: float = Field(default=1.0, ge=0.0)
+    sentence_redundancy: float = Field(default=0.8, gt=0.0, le=1.0)
     # The refusal model: P(answerable) = sigmoid(bias + weights . evidence), where evidence is
     # (best chunk cosine, best sentence cosine, best sentence term coverage, passage term
     # coverage). Fitted by evals/calibrate.py on covid-qa (tune half); the term-coverage

@@ -50,6 +50,7 @@ def evidence_for(bot: Assistant, question: str, *, exclude_doc: str | None = Non
         max_sentences=s.max_answer_sentences,
         keep_ratio=s.sentence_keep_ratio,
         lexical_weight=s.sentence_lexical_weight,
+        redundancy=s.sentence_redundancy,
     )
     return comp.evidence.as_vector()
 

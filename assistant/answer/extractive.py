@@ -149,11 +149,6 @@ def coverage(weights: dict[str, float], terms: set[str]) -> float:
     return sum(w for t, w in weights.items() if t in terms) / total
 
 
-def _near_duplicate(a: str, b: str) -> bool:
-    wa, wb = set(a.lower().split()), set(b.lower().split())
-    return len(wa & wb) / max(1, min(len(wa), len(wb))) > 0.8
-
-
 def compose(
     query: str,
     query_vector: np.ndarray,
@@ -164,12 +159,14 @@ def compose(
     refusal: RefusalModel,
     max_sentences: int = 4,
     keep_ratio: float = 0.85,
-    lexical_weight: float = 0.35,
+    lexical_weight: float = 1.0,
+    redundancy: float = 0.8,
 ) -> Composition:
     """Select up to max_sentences sentences that answer query, each ending in [n].
 
     Sentences are scored by cosine(sentence, query) + lexical_weight * term coverage; the
-    best one is kept, then others scoring at least keep_ratio of it. Citations are numbered
+    best one is kept, then others scoring at least keep_ratio of it, unless their cosine with
+    a kept sentence exceeds redundancy. Citations are numbered
     1..N in order of first use, and each quote is the exact text at its offsets.
     """
     sentences = candidate_sentences(hits)
@@ -200,7 +197,8 @@ def compose(
     for i in order:
         if len(chosen) >= max_sentences or scores[i] < keep_ratio * scores[best]:
             break
-        if any(_near_duplicate(sentences[i].text, sentences[j].text) for j in chosen):
+        # Skip what mostly repeats a chosen sentence: it makes the answer longer, not better.
+        if any(float(vectors[i] @ vectors[j]) > redundancy for j in chosen):
             continue
         chosen.append(i)
 
