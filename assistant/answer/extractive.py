@@ -195,6 +195,8 @@ def compose(
 
     chosen: list[int] = []
     for i in order:
+        # The cap counts answer units: a sentence, or a sentence with the continuation that
+        # points back to it (measured: counting the continuation separately lost seed facts).
         if len(chosen) >= max_sentences or scores[i] < keep_ratio * scores[best]:
             break
         # Skip what mostly repeats a chosen sentence: it makes the answer longer, not better.
@@ -204,20 +206,24 @@ def compose(
 
     parts: list[str] = []
     citations: list[Citation] = []
-    for n, i in enumerate(chosen, start=1):
-        s = sentences[i]
-        parts.append(f"{_one_line(s.text)} [{n}]")
-        citations.append(
-            Citation(
-                n=n,
-                source=s.chunk.source,
-                start=s.start,
-                end=s.end,
-                quote=s.text,
-                page=s.chunk.page,
-                chunk_id=s.chunk.id,
+    for i in chosen:
+        unit = sentences[i]
+        # A unit may be a sentence and its continuation: each sentence gets its own citation.
+        for a, b in split_sentences(unit.text):
+            n = len(citations) + 1
+            quote = unit.text[a:b]
+            parts.append(f"{_one_line(quote)} [{n}]")
+            citations.append(
+                Citation(
+                    n=n,
+                    source=unit.chunk.source,
+                    start=unit.start + a,
+                    end=unit.start + b,
+                    quote=quote,
+                    page=unit.chunk.page,
+                    chunk_id=unit.chunk.id,
+                )
             )
-        )
     return Composition(" ".join(parts), tuple(citations), False, evidence, probability)
 
 
