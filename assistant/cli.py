@@ -40,11 +40,18 @@ def _progress_printer() -> Any:
     bars: dict[str, Any] = {}
 
     def on_progress(stage: str, fraction: float) -> None:
-        if stage != "chunk":
+        # Only a long chunking phase gets a bar (its first step is a small share of the
+        # work); the embedding phase shows its own batches bar.
+        if stage != "chunk" or (stage not in bars and fraction > 0.05):
             return
         bar = bars.get(stage)
         if bar is None:
-            bar = bars[stage] = tqdm(total=100, desc="Chunking", unit="%", leave=False)
+            bar = bars[stage] = tqdm(
+                total=100,
+                desc="Chunking",
+                leave=False,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}|",
+            )
         bar.n = round(fraction * 100)
         bar.refresh()
         if fraction >= 1.0:

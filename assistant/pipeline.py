@@ -262,6 +262,7 @@ class Assistant:
             keep_ratio=s.sentence_keep_ratio,
             lexical_weight=s.sentence_lexical_weight,
             redundancy=s.sentence_redundancy,
+            question=question,
         )
         timings["compose"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t_start

@@ -161,6 +161,7 @@ def compose(
     keep_ratio: float = 0.85,
     lexical_weight: float = 1.0,
     redundancy: float = 0.8,
+    question: str | None = None,
 ) -> Composition:
     """Select up to max_sentences sentences that answer query, each ending in [n].
 
@@ -171,6 +172,11 @@ def compose(
     """
     sentences = candidate_sentences(hits)
     weights = term_weights(query, idf)
+    if question is not None:
+        # Terms a follow-up carried over from earlier turns set the topic; the question's own
+        # words say what is asked about it, so they count double.
+        own = set(analyze(question))
+        weights = {t: w * (1.0 if t in own else 0.5) for t, w in weights.items()}
     passage_terms = {t for h in hits for t in analyze(h.chunk.text)}
     top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
     if not sentences:

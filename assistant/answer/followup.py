@@ -107,9 +107,12 @@ def standalone_query(
     )
     terms = _key_terms(last_user)
     # From the answer only names and figures: its other words are often off the point.
-    for term in _key_terms(last_answer):
-        if (term[:1].isupper() or any(ch.isdigit() for ch in term)) and term not in terms:
-            terms.append(term)
+    names = [
+        term
+        for term in _key_terms(last_answer)
+        if (term[:1].isupper() or any(ch.isdigit() for ch in term)) and term not in terms
+    ]
+    terms += names[:3]  # the answer's first names are its subject; later ones drift
     own = {w.lower().strip("?.,!") for w in question.split()}
     terms = [t for t in terms if t.lower() not in own][:max_terms]
     if not terms:
