@@ -123,6 +123,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     bot = _load(args)
+    bot.warm_up()
     history: list[dict[str, str]] = []
     print("Ask about your documents; an empty line or Ctrl-D ends the chat.")
     while True:

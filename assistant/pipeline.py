@@ -211,6 +211,10 @@ class Assistant:
         question = self._check_question(question)
         return self._state.retriever.retrieve(question, k or self.settings.k)
 
+    def warm_up(self) -> None:
+        """Load the embedding model now, so the first question is not the slow one."""
+        self._state.retriever.embed_query("warm up")
+
     def as_retriever(self, *, k: int | None = None) -> AssistantRetriever:
         """This assistant's hybrid retrieval as a LangChain BaseRetriever."""
         from .retrieval.langchain import AssistantRetriever
@@ -327,9 +331,6 @@ class Assistant:
                 "ask something shorter"
             )
         return question
-
-    def query_vector(self, text: str) -> np.ndarray:
-        return self._state.retriever.embed_query(text)
 
 
 def _default_embedder(settings: Settings) -> Embedder:

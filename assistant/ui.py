@@ -551,6 +551,7 @@ def serve(
     from .pipeline import Assistant
 
     bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
+    bot.warm_up()
     launch(
         build_app(bot),
         host=host,

@@ -1,0 +1,145 @@
+"""Pure functions of the answer layer, with the worked examples from their docstrings and the
+cases a person would notice going wrong. No model needed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from fakes import FakeEmbedder
+
+from assistant.answer.catalogue import (
+    CatalogueQuestion,
+    SourceInfo,
+    answer_catalogue,
+    parse_catalogue_question,
+)
+from assistant.answer.extractive import (
+    RefusalModel,
+    attach_continuations,
+    compose,
+    coverage,
+    refusal_text,
+)
+from assistant.answer.followup import is_followup, standalone_query
+from assistant.schema import Chunk, Hit
+
+HISTORY = [
+    {"role": "user", "content": "Who has invested $8 billion in Anthropic?"},
+    {"role": "assistant", "content": "Amazon has invested around $8 billion. [1]"},
+]
+
+
+def test_a_follow_up_carries_the_earlier_turn_into_the_query() -> None:
+    query = standalone_query("Is that stake exclusive?", HISTORY)
+    assert query == "Is that stake exclusive? (invested $8 billion Anthropic Amazon)"
+
+
+def test_a_standalone_question_is_left_alone_even_with_history() -> None:
+    question = "Who owns part of Anthropic?"
+    assert not is_followup(question)
+    assert standalone_query(question, HISTORY) == question
+
+
+@pytest.mark.parametrize(
+    "question", ["What about Google?", "And why?", "Is it exclusive?", "How big are they?"]
+)
+def test_follow_up_cues_are_recognised(question: str) -> None:
+    assert is_followup(question)
+
+
+def test_no_history_means_no_rewrite() -> None:
+    assert standalone_query("Is that stake exclusive?", None) == "Is that stake exclusive?"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Which documents mention Alexa?", CatalogueQuestion("mention", "Alexa")),
+        ("Do any of your files cover OpenAI? Which ones?", CatalogueQuestion("mention", "OpenAI")),
+        ("What documents do you have?", CatalogueQuestion("list")),
+        ("List the files", CatalogueQuestion("list")),
+        ("How much has Amazon invested in Anthropic?", None),
+        ("What does the document say about Alexa?", None),
+    ],
+)
+def test_catalogue_questions_are_told_from_content_questions(
+    question: str, expected: CatalogueQuestion | None
+) -> None:
+    assert parse_catalogue_question(question) == expected
+
+
+def _chunk(source: str, text: str, start: int = 0) -> Chunk:
+    return Chunk(
+        id=f"{source}-{start}",
+        source=source,
+        text=text,
+        start=start,
+        end=start + len(text),
+        ordinal=0,
+        hash=str(hash(text)),
+    )
+
+
+def test_mention_answers_cite_the_first_mention_in_each_document() -> None:
+    chunks = [
+        _chunk("a.txt", "Nothing here. Alexa gets the AI."),
+        _chunk("b.txt", "No match in this one."),
+    ]
+    sources = [SourceInfo("a.txt", "txt", 32, 1), SourceInfo("b.txt", "txt", 21, 1)]
+    text, citations = answer_catalogue(CatalogueQuestion("mention", "alexa"), sources, chunks)
+    assert text == "1 document mentions “alexa”: a.txt [1]."
+    assert [(c.source, c.quote, c.start, c.end) for c in citations] == [
+        ("a.txt", "Alexa gets the AI.", 14, 32)
+    ]
+    text, citations = answer_catalogue(CatalogueQuestion("mention", "Zanzibar"), sources, chunks)
+    assert text.startswith("None of the 2 indexed documents mention") and not citations
+
+
+def test_a_sentence_that_points_back_stays_with_its_antecedent() -> None:
+    text = "Meta builds in-house. This approach is costly. Amazon invests."
+    assert attach_continuations(text, [(0, 21), (22, 46), (47, 62)]) == [(0, 46), (47, 62)]
+    # Not across a paragraph break.
+    text = "Meta builds in-house.\n\nThis approach is costly."
+    assert attach_continuations(text, [(0, 21), (23, 47)]) == [(0, 21), (23, 47)]
+
+
+def test_coverage_weights_terms_by_idf() -> None:
+    assert coverage({"amazon": 1.0, "invest": 3.0}, {"invest", "billion"}) == 0.75
+    assert coverage({}, {"x"}) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What was Anthropic's revenue?", "The documents don't say what Anthropic's revenue was."),
+        ("Who is the CEO of Anthropic?", "The documents don't say who the CEO of Anthropic is."),
+        ("Did Amazon buy Google?", "The documents don't answer “Did Amazon buy Google”."),
+    ],
+)
+def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> None:
+    assert refusal_text(question) == expected
+
+
+def test_compose_cites_exact_offsets_and_refuses_weak_evidence() -> None:
+    embedder = FakeEmbedder()
+    text = "Amazon invested eight billion dollars in Anthropic. The weather was mild that year."
+    chunk = _chunk("a.txt", text, start=100)
+    hits = [Hit(chunk=chunk, score=1.0, dense_score=0.5)]
+    query = "How much did Amazon invest in Anthropic?"
+    qv = embedder.embed([query])[0]
+    common = {"embed": lambda texts: embedder.embed(texts), "idf": lambda term: 1.0}
+
+    answer = compose(query, qv, hits, refusal=RefusalModel((0, 0, 0, 0), 0.0, 0.0), **common)
+    assert not answer.refused
+    first = answer.citations[0]
+    assert answer.text.startswith("Amazon invested eight billion dollars in Anthropic. [1]")
+    assert (first.start, first.end) == (
+        100,
+        100 + len("Amazon invested eight billion dollars in Anthropic."),
+    )
+    assert text[first.start - 100 : first.end - 100] == first.quote
+
+    strict = RefusalModel((0.0, 1.0, 0.0, 0.0), -10.0, 0.5)  # no cosine can reach it
+    refused = compose(query, qv, hits, refusal=strict, **common)
+    assert refused.refused and not refused.citations and refused.text == ""
+    assert np.isclose(refused.evidence.best_cosine, answer.evidence.best_cosine)
