@@ -137,6 +137,11 @@ class Assistant:
             self._state = self._make_state(load_index(self.index_dir, self.embedder))
         return report
 
+    @property
+    def retriever(self) -> HybridRetriever:
+        """The hybrid retriever over the current index (for benchmarks and tools)."""
+        return self._state.retriever
+
     def sources(self) -> list[SourceInfo]:
         """The indexed documents, by name."""
         m = self._state.index.manifest

@@ -48,8 +48,8 @@ def main() -> None:
 
     t = time.perf_counter()
     bot = Assistant.from_folder(data / "docs", index_dir=args.index_dir, settings=Settings())
-    print(f"index ready in {time.perf_counter() - t:.1f}s: {len(bot._state.index.chunks)} chunks")
-    base = bot._state.retriever
+    base = bot.retriever
+    print(f"index ready in {time.perf_counter() - t:.1f}s: {len(base.index.chunks)} chunks")
     t = time.perf_counter()
     qvecs = bot.embedder.embed([q["question"] for q in questions])
     print(f"embedded {len(questions)} questions in {time.perf_counter() - t:.1f}s")

@@ -33,10 +33,10 @@ ALWAYS = RefusalModel((0.0, 0.0, 0.0, 0.0), 0.0, 0.0)  # never refuses: we only 
 
 
 def evidence_for(bot: Assistant, question: str, *, exclude_doc: str | None = None) -> list[float]:
-    state = bot._state
-    qv = state.retriever.embed_query(question)
+    retriever = bot.retriever
+    qv = retriever.embed_query(question)
     k = bot.settings.k
-    hits = state.retriever.retrieve(question, k * 4 if exclude_doc else k, query_vector=qv)
+    hits = retriever.retrieve(question, k * 4 if exclude_doc else k, query_vector=qv)
     if exclude_doc:
         hits = [h for h in hits if h.chunk.source != exclude_doc][:k]
     s = bot.settings
@@ -45,7 +45,7 @@ def evidence_for(bot: Assistant, question: str, *, exclude_doc: str | None = Non
         qv,
         hits,
         embed=bot.embedder.embed,
-        idf=state.retriever.lexical.idf,
+        idf=retriever.lexical.idf,
         refusal=ALWAYS,
         max_sentences=s.max_answer_sentences,
         keep_ratio=s.sentence_keep_ratio,
