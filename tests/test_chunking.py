@@ -19,7 +19,7 @@ from assistant.schema import Chunk, Document
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "amazon-anthropic-investment.txt"
-COVID = Path("/work/shared/datasets/covid-qa/docs")
+COVID = ROOT.parent / "shared" / "datasets" / "covid-qa" / "docs"  # beside the checkout, as in CI
 
 spans_of = FakeEmbedder().token_spans
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.model
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_SET = ROOT / "evals" / "seed.yaml"
-COVID = Path("/work/shared/datasets/covid-qa")
+COVID = ROOT.parent / "shared" / "datasets" / "covid-qa"  # beside the checkout, as in CI
 OUTPUTS = ("results.jsonl", "summary.json", "report.md", "scores_by_category.png")
 
 # Every 15th article of covid-qa (7 of 98, about 140 KB, 72 questions) and 40 of their
