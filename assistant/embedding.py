@@ -64,7 +64,8 @@ def resolve_model_path(model: str) -> Path:
 
 
 class SentenceTransformerEmbedder:
-    """sentence-transformers on the CPU, batched, sorted by length to cut padding."""
+    """sentence-transformers on the CPU, batched; `encode` itself sorts texts by length, so
+    each batch pads little, and returns rows in the caller's order."""
 
     def __init__(
         self,

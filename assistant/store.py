@@ -21,7 +21,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -354,7 +354,7 @@ def sync_index(
     text_of = {c.hash: c.text for c in chunks}
     if missing:
         progress("embed", 0.0)
-        new_vectors = embed_sorted(embedder, [text_of[h] for h in missing])
+        new_vectors = embedder.embed([text_of[h] for h in missing])
         cache.update(zip(missing, new_vectors, strict=True))
     progress("embed", 1.0)
     seconds["embed"] = time.perf_counter() - t
@@ -390,16 +390,6 @@ def sync_index(
         chunks_total=len(chunks),
         seconds=seconds,
     )
-
-
-def embed_sorted(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    """Embed texts in order of length, so each batch pads little, and return rows in the
-    original order."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    vectors = embedder.embed([texts[i] for i in order])
-    out = np.empty_like(vectors)
-    out[order] = vectors
-    return out
 
 
 def _load_previous(index_dir: Path, embedder: Embedder, chunker: ChunkerConfig) -> Index | None:

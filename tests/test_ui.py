@@ -5,13 +5,13 @@ packaged model."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import free_port
 
 from assistant import Answer, Assistant, Chunk, Citation, Hit, Settings
 from assistant.ui import build_app, launch, render_answer, render_refusal
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.model
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_QUESTION = "How much has Amazon invested in Anthropic?"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
