@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import (
+    AnswerBackendError,
     AssistantError,
     DocumentError,
     IndexCorruptError,
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Answer",
+    "AnswerBackendError",
     "Assistant",
     "AssistantError",
     "Chunk",

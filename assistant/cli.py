@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError
+from .errors import AssistantError, InputError
 
 if TYPE_CHECKING:
     from .pipeline import Assistant
@@ -31,6 +31,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = Path(args.index_dir)
     if getattr(args, "k", None):
         overrides["k"] = args.k
+    if getattr(args, "mode", None):
+        overrides["answer_mode"] = args.mode
     return Settings(**overrides)
 
 
@@ -156,9 +158,50 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from .evals import main as eval_main
+    from .evals.run import run_sets
 
-    return eval_main(args)
+    return run_sets(
+        args.sets,
+        out_dir=args.out,
+        index_dir=args.index_dir,
+        k=args.k,
+        limit=args.limit,
+        mode=args.mode,
+        baseline=args.baseline,
+        thresholds=_thresholds(args.threshold),
+    )
+
+
+def _thresholds(values: Sequence[str] | None) -> dict[str, float]:
+    """--threshold NAME=VALUE flags as {name: value}.
+
+    Example: ["fact_recall=0.8"] -> {"fact_recall": 0.8}
+    """
+    thresholds: dict[str, float] = {}
+    for value in values or ():
+        name, sep, number = value.partition("=")
+        try:
+            thresholds[name.strip()] = float(number)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise InputError(
+                f"--threshold {value!r} is not NAME=VALUE, e.g. retrieval_hit_at_k=0.6"
+            )
+    return thresholds
+
+
+def _mode(p: argparse.ArgumentParser) -> None:
+    """--mode, offering every answer backend registered when the parser is built."""
+    from .answer.registry import available_backends, backend_descriptions
+
+    modes = available_backends()
+    described = "; ".join(f"{m}: {d}" if d else m for m, d in backend_descriptions().items())
+    p.add_argument(
+        "--mode",
+        choices=modes,
+        help=f"how answers are written (default: the answer_mode setting): {described}",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -181,12 +224,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    _mode(p)
     p.add_argument("--folder", help="sync this documents folder first")
     index_dir(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal that keeps its history")
     p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+    _mode(p)
     p.add_argument("--folder", help="sync this documents folder first")
     index_dir(p)
     p.set_defaults(func=cmd_chat)
@@ -203,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "sets", nargs="*", help="question set files or dataset folders (default: evals/seed.yaml)"
     )
-    p.add_argument("--mode", default="extractive", choices=["extractive"])
+    _mode(p)
     p.add_argument("--out", help="runs folder (default: evals/runs/)")
     p.add_argument("--baseline", help="an earlier run folder to compare with")
     p.add_argument("-k", type=int, help="passages to retrieve (default: the set's k)")

@@ -4,6 +4,7 @@ message as one line; every message says what to do next."""
 from __future__ import annotations
 
 __all__ = [
+    "AnswerBackendError",
     "AssistantError",
     "DocumentError",
     "IndexCorruptError",
@@ -40,3 +41,7 @@ class IndexCorruptError(AssistantError):
 
 class IndexMismatchError(AssistantError):
     """The index on disk was built with other settings than the ones in use."""
+
+
+class AnswerBackendError(AssistantError):
+    """An answer backend that is unknown, not installed, or failed while writing an answer."""

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .answer.catalogue import SourceInfo, answer_catalogue, parse_catalogue_question
-from .answer.extractive import RefusalModel, compose, refusal_text
-from .answer.followup import standalone_query
+from .answer.answerer import Answerer
+from .answer.base import Message
+from .answer.catalogue import SourceInfo
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import InputError
 from .ingest.loaders import SUPPORTED_SUFFIXES
@@ -28,11 +25,6 @@ if TYPE_CHECKING:
     from .retrieval.langchain import AssistantRetriever
 
 __all__ = ["Assistant", "Message"]
-
-Message = Mapping[str, str]  # {"role": "user" | "assistant", "content": str}
-
-_RELATED = 3  # passages offered as reading with a refusal
-_SENTENCE_CACHE = 50_000  # sentence vectors kept in memory (about 75 MB at 384 dimensions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +50,7 @@ class Assistant:
         settings: Settings,
         embedder: Embedder,
         docs_dir: Path | None = None,
+        answerer: Answerer | None = None,
     ) -> None:
         self.settings = settings
         self.embedder = embedder
@@ -65,7 +58,7 @@ class Assistant:
         folder = docs_dir or (Path(index.manifest.folder) if index.manifest.folder else None)
         self.docs_dir: Path | None = folder
         self._write_lock = threading.Lock()
-        self._sentence_vectors: dict[str, np.ndarray] = {}
+        self.answerer = answerer or Answerer(settings, embedder)
         self._state = self._make_state(index)
 
     # ------------------------------------------------------------ construction
@@ -232,86 +225,16 @@ class Assistant:
         history: Sequence[Message] | None = None,
         *,
         k: int | None = None,
+        mode: str | None = None,
     ) -> Answer:
-        """Answer from the documents, every sentence cited; or refuse, saying so plainly."""
-        t_start = time.perf_counter()
-        question = self._check_question(question)
-        state = self._state  # one consistent snapshot, even if a sync swaps it meanwhile
-        timings: dict[str, float] = {}
+        """Answer from the documents, every sentence cited; or refuse, saying so plainly.
 
-        t = time.perf_counter()
-        query = standalone_query(question, history)
-        timings["rewrite"] = time.perf_counter() - t
-
-        catalogue = parse_catalogue_question(question)
-        if catalogue is not None:
-            t = time.perf_counter()
-            text, citations = answer_catalogue(catalogue, self.sources(), state.index.chunks)
-            timings["catalogue"] = time.perf_counter() - t
-            timings["total"] = time.perf_counter() - t_start
-            return Answer(question, query, text, citations, refused=False, timings=timings)
-
-        t = time.perf_counter()
-        qv = state.retriever.embed_query(query)
-        timings["embed"] = time.perf_counter() - t
-        t = time.perf_counter()
-        hits = state.retriever.retrieve(query, k or self.settings.k, query_vector=qv)
-        timings["retrieve"] = time.perf_counter() - t
-
-        t = time.perf_counter()
-        s = self.settings
-        composition = compose(
-            query,
-            qv,
-            hits,
-            embed=self._embed_sentences,
-            idf=state.retriever.lexical.idf,
-            refusal=RefusalModel(s.refusal_weights, s.refusal_bias, s.refusal_threshold),
-            max_sentences=s.max_answer_sentences,
-            keep_ratio=s.sentence_keep_ratio,
-            lexical_weight=s.sentence_lexical_weight,
-            redundancy=s.sentence_redundancy,
-            question=question,
-        )
-        timings["compose"] = time.perf_counter() - t
-        timings["total"] = time.perf_counter() - t_start
-        if composition.refused:
-            return Answer(
-                question,
-                query,
-                refusal_text(question),
-                refused=True,
-                related=tuple(hits[:_RELATED]),
-                hits=tuple(hits),
-                timings=timings,
-            )
-        return Answer(
-            question,
-            query,
-            composition.text,
-            composition.citations,
-            refused=False,
-            hits=tuple(hits),
-            timings=timings,
-        )
-
-    def _embed_sentences(self, texts: list[str]) -> np.ndarray:
-        """Embed candidate sentences, remembering them: the same passages come back often
-        (follow-ups, similar questions), and embedding is most of an answer's time."""
-        cache = self._sentence_vectors
-        found: dict[str, np.ndarray] = {}
-        for t in dict.fromkeys(texts):
-            vector = cache.get(t)  # .get: another request may clear the cache meanwhile
-            if vector is not None:
-                found[t] = vector
-        missing = [t for t in dict.fromkeys(texts) if t not in found]
-        if missing:
-            new = dict(zip(missing, self.embedder.embed(missing), strict=True))
-            if len(cache) + len(new) > _SENTENCE_CACHE:
-                cache.clear()
-            cache.update(new)
-            found.update(new)
-        return np.stack([found[t] for t in texts])
+        mode: the answer backend for this question (default settings.answer_mode).
+        """
+        for item in self.stream(question, history, k=k, mode=mode):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("stream() always ends with an Answer")  # pragma: no cover
 
     def stream(
         self,
@@ -319,11 +242,20 @@ class Assistant:
         history: Sequence[Message] | None = None,
         *,
         k: int | None = None,
+        mode: str | None = None,
     ) -> Iterator[str | Answer]:
-        """Text pieces of the answer as it is written out, then the final Answer."""
-        answer = self.ask(question, history, k=k)
-        yield from re.findall(r"\S+\s*", answer.text)
-        yield answer
+        """Text pieces of the answer as the backend writes them, then the final Answer."""
+        question = self._check_question(question)
+        state = self._state  # one consistent snapshot, even if a sync swaps it meanwhile
+        yield from self.answerer.stream(
+            question,
+            history,
+            retriever=state.retriever,
+            sources=self.sources(),
+            chunks=state.index.chunks,
+            k=k,
+            mode=mode,
+        )
 
     def _check_question(self, question: str) -> str:
         question = " ".join(str(question).split())

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_MODEL", "Settings"]
@@ -50,8 +50,8 @@ class Settings(BaseSettings):
     dense_weight: float = Field(default=1.0, ge=0.0)  # rrf only
     rrf_k: int = Field(default=60, ge=1)
 
-    # Answers.
-    answer_mode: Literal["extractive"] = "extractive"
+    # Answers. answer_mode names a backend of answer/registry.py, the one list of modes.
+    answer_mode: str = "extractive"
     max_answer_sentences: int = Field(default=4, ge=1, le=8)
     max_question_chars: int = Field(default=2000, ge=10)
     sentence_keep_ratio: float = Field(default=0.85, gt=0.0, le=1.0)
@@ -68,3 +68,14 @@ class Settings(BaseSettings):
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+
+    @field_validator("answer_mode")
+    @classmethod
+    def _known_mode(cls, mode: str) -> str:
+        # The registry is a small module that imports no backend, so this stays cheap.
+        from .answer.registry import available_backends
+
+        modes = available_backends()
+        if mode not in modes:
+            raise ValueError(f"unknown answer mode {mode!r}: use one of {', '.join(modes)}")
+        return mode

@@ -26,7 +26,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answer.registry import available_backends, backend_descriptions
 from .errors import AssistantError, InputError
+from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit
 
 if TYPE_CHECKING:
@@ -58,8 +60,7 @@ EXAMPLES = (
     "Which documents mention Alexa?",
     "What was Anthropic's revenue last year?",
 )
-UPLOAD_TYPES = [".txt", ".md", ".pdf", ".html", ".htm"]
-ANSWER_MODES = ["extractive"]  # the only composer today; the dropdown shows where others go
+UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)  # what the loaders read, nothing else
 _HISTORY_TURNS = 6  # messages of history passed on for follow-ups; older ones rarely matter
 _CONCURRENCY = 4  # questions answered at once; more would only queue on 2 CPU cores
 
@@ -294,13 +295,17 @@ def build_app(bot: Assistant) -> gr.Blocks:
     # ------------------------------------------------------------ chat
 
     def respond(
-        question: str, chat: list[dict[str, Any]], history: list[dict[str, str]], k: float
+        question: str,
+        chat: list[dict[str, Any]],
+        history: list[dict[str, str]],
+        k: float,
+        mode: str | None,
     ) -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str, str]]]]:
         """Stream one answer into the chat, then replace it with the cited version."""
         chat = list(chat or [])
         history = list(history or [])
         try:
-            pieces = bot.stream(question, history[-_HISTORY_TURNS:], k=int(k))
+            pieces = bot.stream(question, history[-_HISTORY_TURNS:], k=int(k), mode=mode or None)
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
         except AssistantError as exc:
             gr.Warning(_toast(_message(exc)))
@@ -339,10 +344,14 @@ def build_app(bot: Assistant) -> gr.Blocks:
         yield "", chat, history
 
     def on_example(
-        chat: list[dict[str, Any]], history: list[dict[str, str]], k: float, evt: gr.SelectData
+        chat: list[dict[str, Any]],
+        history: list[dict[str, str]],
+        k: float,
+        mode: str | None,
+        evt: gr.SelectData,
     ) -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str, str]]]]:
         value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
-        yield from respond(str(value.get("text", "")), chat, history, k)
+        yield from respond(str(value.get("text", "")), chat, history, k, mode)
 
     # Gradio finds the event-data parameter by its annotation; with postponed annotations
     # that is a string naming a module-local import it cannot resolve, so give it the class.
@@ -394,13 +403,17 @@ def build_app(bot: Assistant) -> gr.Blocks:
     # ------------------------------------------------------------ the API
 
     def ask(
-        question: str, history: list[dict[str, str]] | str | None = None, k: int | None = None
+        question: str,
+        history: list[dict[str, str]] | str | None = None,
+        k: int | None = None,
+        mode: str | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the documents. Returns the answer as JSON: text (every
         sentence ends in [n]), citations (n, source, start, end, quote, page), refused,
-        query (the standalone question searched for), related, hits, timings."""
+        query (the standalone question searched for), related, hits, timings. mode: an
+        answer mode (default: the server's)."""
         try:
-            return bot.ask(question, _history(history), k=k).to_dict()
+            return bot.ask(question, _history(history), k=k, mode=mode or None).to_dict()
         except AssistantError as exc:
             raise gr.Error(_toast(_message(exc)), print_exception=False) from exc
 
@@ -445,7 +458,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             with gr.Column(scale=2, min_width=300):
                 table = gr.HTML(documents(), elem_id="documents", js_on_load=None)
                 files = gr.File(
-                    label="Add documents (drop .txt .md .pdf .html files here)",
+                    label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
                     file_count="multiple",
                     file_types=UPLOAD_TYPES,
                     type="filepath",
@@ -471,20 +484,23 @@ def build_app(bot: Assistant) -> gr.Blocks:
                         step=1,
                         label="Passages to read (k)",
                     )
-                    gr.Dropdown(
-                        choices=ANSWER_MODES,
+                    modes = available_backends()  # the registry is the one list of modes
+                    described = backend_descriptions()
+                    mode = gr.Radio(
+                        choices=list(modes),
                         value=settings.answer_mode,
                         label="Answer mode",
-                        info="Extractive: sentences copied from the documents, each cited.",
+                        info=" ".join(f"{m}: {d}" for m, d in described.items() if d),
+                        elem_id="answer-mode",
                     )
 
         chat_io: dict[str, Any] = {
             "outputs": [question, chat, history],
             "api_visibility": "private",  # /ask is the API; these drive the page
         }
-        question.submit(respond, [question, chat, history, k], **chat_io)
-        ask_btn.click(respond, [question, chat, history, k], **chat_io)
-        chat.example_select(on_example, [chat, history, k], **chat_io)
+        question.submit(respond, [question, chat, history, k, mode], **chat_io)
+        ask_btn.click(respond, [question, chat, history, k, mode], **chat_io)
+        chat.example_select(on_example, [chat, history, k, mode], **chat_io)
         clear_btn.click(
             lambda: ("", [], []), None, [question, chat, history], api_visibility="private"
         )

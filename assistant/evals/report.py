@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from . import EvalResult
+    from .run import EvalResult
 
 __all__ = ["chart", "markdown_report", "terminal_report"]
 

@@ -1,0 +1,264 @@
+"""The Answerer: from a question to a cited answer or a plain refusal, whichever backend writes.
+
+For each question it rewrites a follow-up into a standalone query, answers questions about the
+collection from its catalogue, retrieves passages, gathers the evidence and decides whether
+the documents answer the question (answer/evidence.py), and only then lets the chosen
+backend write (answer/registry.py). `stream` yields the backend's pieces as they are written,
+then the final Answer; `ask` drains it.
+
+    answerer = Answerer(settings, embedder)
+    for piece in answerer.stream(question, history, retriever=r, sources=s, chunks=c):
+        ...  # str pieces, then one Answer
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+import numpy as np
+
+from ..errors import AnswerBackendError, AssistantError
+from ..schema import Answer, Chunk, Hit
+from .base import AnswerBackend, AnswerRequest, Composition, Message
+from .catalogue import SourceInfo, answer_catalogue, parse_catalogue_question
+from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
+from .followup import standalone_query
+from .registry import resolve_backend
+
+if TYPE_CHECKING:
+    from ..embedding import Embedder
+    from ..settings import Settings
+
+__all__ = ["Answerer", "Retriever", "refusal_text"]
+
+_RELATED = 3  # passages offered as reading with a refusal
+
+
+class _Lexical(Protocol):
+    def idf(self, term: str) -> float: ...
+
+
+class Retriever(Protocol):
+    """What answering needs from retrieval (HybridRetriever is one)."""
+
+    @property
+    def lexical(self) -> _Lexical: ...
+
+    def embed_query(self, query: str) -> np.ndarray: ...
+
+    def retrieve(
+        self, query: str, k: int, *, query_vector: np.ndarray | None = None
+    ) -> list[Hit]: ...
+
+
+class Answerer:
+    """Answers questions with the backend named by settings.answer_mode (or a per-call mode).
+
+    One Answerer serves every thread: backends are built once per mode, and the sentence
+    vector cache is shared.
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        self.settings = settings
+        self.refusal = RefusalModel(
+            settings.refusal_weights, settings.refusal_bias, settings.refusal_threshold
+        )
+        self.sentence_vectors = SentenceVectors(embedder.embed)
+        self._backends: dict[tuple[str, object], AnswerBackend] = {}
+        self._lock = threading.Lock()
+
+    def backend(self, mode: str | None = None) -> AnswerBackend:
+        """The backend for mode (default settings.answer_mode), built on first use."""
+        name = mode or self.settings.answer_mode
+        factory = resolve_backend(name)
+        key = (name, factory)  # a re-registered name gets a new backend
+        with self._lock:
+            backend = self._backends.get(key)
+            if backend is None:
+                backend = self._backends[key] = _build(name, factory, self.settings)
+        return backend
+
+    def gather(
+        self,
+        query: str,
+        query_vector: np.ndarray,
+        hits: Sequence[Hit],
+        *,
+        idf: Callable[[str], float],
+        question: str | None = None,
+        refusal: RefusalModel | None = None,
+    ) -> Grounds:
+        """The evidence for query in hits and the decision to answer, with these settings
+        (refusal: another model, e.g. one that never refuses, for calibration)."""
+        return gather_evidence(
+            query,
+            query_vector,
+            hits,
+            embed=self.sentence_vectors,
+            idf=idf,
+            refusal=refusal or self.refusal,
+            lexical_weight=self.settings.sentence_lexical_weight,
+            question=question,
+        )
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[Message] | None = None,
+        *,
+        retriever: Retriever,
+        sources: Sequence[SourceInfo],
+        chunks: Sequence[Chunk],
+        k: int | None = None,
+        mode: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Text pieces of the answer as the backend writes them, then the final Answer.
+
+        question must already be checked (non-empty, within the length limit). sources and
+        chunks are the collection's catalogue, for questions about the collection itself.
+        """
+        t_start = time.perf_counter()
+        backend = self.backend(mode)  # an unknown mode fails before any work
+        timings: dict[str, float] = {}
+
+        t = time.perf_counter()
+        query = standalone_query(question, history)
+        timings["rewrite"] = time.perf_counter() - t
+
+        catalogue = parse_catalogue_question(question)
+        if catalogue is not None:
+            t = time.perf_counter()
+            text, citations = answer_catalogue(catalogue, sources, chunks)
+            timings["catalogue"] = time.perf_counter() - t
+            timings["total"] = time.perf_counter() - t_start
+            yield text
+            yield Answer(question, query, text, citations, refused=False, timings=timings)
+            return
+
+        t = time.perf_counter()
+        qv = retriever.embed_query(query)
+        timings["embed"] = time.perf_counter() - t
+        t = time.perf_counter()
+        hits = retriever.retrieve(query, k or self.settings.k, query_vector=qv)
+        timings["retrieve"] = time.perf_counter() - t
+
+        # "compose" is the evidence plus the backend's own time, not the time a consumer
+        # spends between pieces.
+        t = time.perf_counter()
+        grounds = self.gather(query, qv, hits, idf=retriever.lexical.idf, question=question)
+        compose_seconds = time.perf_counter() - t
+        composition: Composition | None = None
+        if grounds.answerable:
+            request = AnswerRequest(question, query, tuple(hits), grounds, tuple(history or ()))
+            pieces = _guarded(backend, request)
+            while True:
+                t = time.perf_counter()
+                piece = next(pieces, None)
+                compose_seconds += time.perf_counter() - t
+                if piece is None:
+                    break
+                if isinstance(piece, Composition):
+                    composition = piece
+                    break
+                yield piece
+            if composition is None:
+                raise AnswerBackendError(
+                    f"the {backend.name!r} answer mode ended without an answer: "
+                    "try again or pick another mode"
+                )
+        timings["compose"] = compose_seconds
+        timings["total"] = time.perf_counter() - t_start
+
+        if composition is None or composition.refused:
+            text = refusal_text(question)
+            yield text
+            yield Answer(
+                question,
+                query,
+                text,
+                refused=True,
+                related=tuple(hits[:_RELATED]),
+                hits=tuple(hits),
+                timings=timings,
+            )
+            return
+        yield Answer(
+            question,
+            query,
+            composition.text,
+            composition.citations,
+            refused=False,
+            hits=tuple(hits),
+            timings=timings,
+        )
+
+    def ask(
+        self,
+        question: str,
+        history: Sequence[Message] | None = None,
+        *,
+        retriever: Retriever,
+        sources: Sequence[SourceInfo],
+        chunks: Sequence[Chunk],
+        k: int | None = None,
+        mode: str | None = None,
+    ) -> Answer:
+        """The final Answer of stream(), its pieces left unread."""
+        for item in self.stream(
+            question, history, retriever=retriever, sources=sources, chunks=chunks, k=k, mode=mode
+        ):
+            if isinstance(item, Answer):
+                return item
+        raise AssertionError("stream() always ends with an Answer")  # pragma: no cover
+
+
+def _build(
+    name: str, factory: Callable[[Settings], AnswerBackend], settings: Settings
+) -> AnswerBackend:
+    try:
+        return factory(settings)
+    except AssistantError:
+        raise
+    except Exception as exc:
+        raise AnswerBackendError(
+            f"the {name!r} answer mode could not start ({exc}): check its settings or pick "
+            "another mode"
+        ) from exc
+
+
+def _guarded(backend: AnswerBackend, request: AnswerRequest) -> Iterator[str | Composition]:
+    """The backend's stream, any failure in it an AnswerBackendError (the original chained)."""
+    try:
+        yield from backend.stream(request)
+    except AssistantError:
+        raise
+    except Exception as exc:
+        raise AnswerBackendError(
+            f"the {backend.name!r} answer mode failed ({type(exc).__name__}: {exc}): "
+            "try again or pick another mode"
+        ) from exc
+
+
+_WH = re.compile(
+    r"^(what|who|whom|whose|when|where|why|which(?: \w+)?|how(?: much| many| long| old| big)?)\s+"
+    r"(is|are|was|were|has|have|had|will|can|could|would|should)\s+(.+?)[?.!\s]*$",
+    re.IGNORECASE,
+)
+
+
+def refusal_text(question: str) -> str:
+    """One plain sentence saying the documents don't answer the question.
+
+    Example: refusal_text("What was Anthropic's revenue?")
+             -> "The documents don't say what Anthropic's revenue was."
+    """
+    q = " ".join(question.split()).rstrip()
+    m = _WH.match(q)
+    if m:
+        wh, aux, rest = m.group(1).lower(), m.group(2).lower(), m.group(3)
+        return f"The documents don't say {wh} {rest} {aux}."
+    return f"The documents don't answer “{q.rstrip('?.! ')}”."

@@ -1,0 +1,262 @@
+"""Evidence: what the retrieved passages offer towards an answer, and whether to answer at all.
+
+The decision is taken here, before any backend writes a word, so that it is the same whichever
+backend writes the answer. Candidate sentences are cut from the retrieved chunks, embedded and
+scored against the query; four features of that evidence go into a small logistic model
+(`RefusalModel`), calibrated on data by evals/calibrate.py (see README).
+
+    grounds = gather_evidence(query, query_vector, hits, embed=embed, idf=idf, refusal=model)
+    grounds.answerable, grounds.probability, grounds.evidence.as_vector()
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..ingest.chunking import split_sentences
+from ..retrieval.lexical import analyze
+from ..schema import Chunk, Hit
+
+__all__ = [
+    "Evidence",
+    "Grounds",
+    "RefusalModel",
+    "Sentence",
+    "SentenceVectors",
+    "attach_continuations",
+    "candidate_sentences",
+    "coverage",
+    "gather_evidence",
+    "term_weights",
+]
+
+_MIN_WORDS = 4  # shorter "sentences" are headings or fragments, not answers
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence inside a retrieved chunk, with offsets into its source."""
+
+    chunk: Chunk
+    rank: int  # rank of the chunk in retrieval, 0 = best
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """How well the retrieved text supports answering; the refusal model's inputs."""
+
+    top_dense: float  # best cosine between the query and a retrieved chunk
+    best_cosine: float  # best cosine between the query and a candidate sentence
+    best_coverage: float  # share of the query's (IDF-weighted) terms in the best sentence
+    passage_coverage: float  # share of the query's terms anywhere in the retrieved chunks
+
+    def as_vector(self) -> list[float]:
+        return [self.top_dense, self.best_cosine, self.best_coverage, self.passage_coverage]
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalModel:
+    """P(answerable) = sigmoid(bias + weights · evidence); answer when it reaches threshold."""
+
+    weights: tuple[float, float, float, float]
+    bias: float
+    threshold: float
+
+    def probability(self, evidence: Evidence) -> float:
+        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.as_vector(), strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def answerable(self, evidence: Evidence) -> bool:
+        return self.probability(evidence) >= self.threshold
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Grounds:
+    """The evidence gathered for one query, and the decision taken on it.
+
+    Row i of vectors, cosines, coverages and scores belongs to sentences[i]; a backend may
+    use them (the extractive one selects by score) but must not re-decide `answerable`.
+    """
+
+    sentences: tuple[Sentence, ...]
+    vectors: np.ndarray  # (n, dim) normalised sentence vectors
+    cosines: np.ndarray  # (n,) cosine of each sentence with the query
+    coverages: np.ndarray  # (n,) share of the query's term weight in each sentence
+    scores: np.ndarray  # (n,) cosine + lexical_weight * coverage: the sentence ranking
+    evidence: Evidence
+    probability: float  # P(answerable) under the refusal model
+    answerable: bool
+
+
+def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
+    """Every distinct sentence of the hits' chunks, in retrieval order.
+
+    A sentence that opens by pointing back ("This approach is costly...") is kept together
+    with the sentence before it, since alone it would not say what it is about. Sentences
+    repeated by overlapping chunks appear once (the copy from the better chunk).
+    """
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Sentence] = []
+    for rank, hit in enumerate(hits):
+        chunk = hit.chunk
+        for s, e in attach_continuations(chunk.text, split_sentences(chunk.text)):
+            key = (chunk.source, chunk.start + s, chunk.start + e)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = chunk.text[s:e]
+            if len(text.split()) < _MIN_WORDS:
+                continue
+            out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, text))
+    return out
+
+
+_POINTS_BACK = re.compile(
+    r"(?:This|That|These|Those|Such|It|Its|They|Their|Both|Neither)\b(?!\s+(?:is|was)\s+(?:not\s+)?"
+    r"(?:also\s+)?(?:possible|likely|important|clear|known|thought|believed)\b)"
+)
+
+
+def attach_continuations(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each sentence that points back to the one before it, within a paragraph.
+
+    Example: text = "Meta builds in-house. This approach is costly. Amazon invests."
+    spans [(0, 21), (22, 46), (47, 62)] -> [(0, 46), (47, 62)]
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if (
+            out
+            and _POINTS_BACK.match(text, start)
+            and "\n\n" not in text[out[-1][1] : start]
+            and out[-1][1] - out[-1][0] < 600  # keep units short enough to read as one
+        ):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def term_weights(query: str, idf: Callable[[str], float]) -> dict[str, float]:
+    """IDF weight of each analysed query term.
+
+    Example: with idf = {"amazon": 0.5, "invest": 2.0}.get,
+    term_weights("How much has Amazon invested?", ...) -> {"amazon": 0.5, "invest": 2.0}
+    """
+    return {term: max(idf(term) or 0.0, 0.0) for term in dict.fromkeys(analyze(query))}
+
+
+def coverage(weights: dict[str, float], terms: set[str]) -> float:
+    """Share of the query's term weight present in terms (0..1; 0 when the query has none).
+
+    Example: coverage({"amazon": 1.0, "invest": 3.0}, {"invest", "billion"}) -> 0.75
+    """
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in terms) / total
+
+
+def gather_evidence(
+    query: str,
+    query_vector: np.ndarray,
+    hits: Sequence[Hit],
+    *,
+    embed: Callable[[list[str]], np.ndarray],
+    idf: Callable[[str], float],
+    refusal: RefusalModel,
+    lexical_weight: float = 1.0,
+    question: str | None = None,
+) -> Grounds:
+    """Score every candidate sentence of hits against query and decide whether to answer.
+
+    A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
+    IDF-weighted terms; the evidence is read off the best-scoring one. question: the words
+    the person typed, when query is a rewritten follow-up (its own terms count double).
+    Without a candidate sentence there is nothing to answer from: answerable is False.
+    """
+    sentences = candidate_sentences(hits)
+    weights = term_weights(query, idf)
+    if question is not None:
+        # Terms a follow-up carried over from earlier turns set the topic; the question's own
+        # words say what is asked about it, so they count double.
+        own = set(analyze(question))
+        weights = {t: w * (1.0 if t in own else 0.5) for t, w in weights.items()}
+    passage_terms = {t for h in hits for t in analyze(h.chunk.text)}
+    top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    if not sentences:
+        evidence = Evidence(top_dense, 0.0, 0.0, coverage(weights, passage_terms))
+        none = np.zeros(0)
+        return Grounds(
+            (),
+            np.zeros((0, len(query_vector)), dtype=np.float32),
+            none,
+            none,
+            none,
+            evidence,
+            refusal.probability(evidence),
+            answerable=False,
+        )
+
+    vectors = embed([s.text for s in sentences])
+    cosines = vectors @ query_vector
+    coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
+    scores = cosines + lexical_weight * coverages
+    best = int(np.argsort(-scores, kind="stable")[0])
+    evidence = Evidence(
+        top_dense=top_dense,
+        best_cosine=float(cosines.max()),
+        best_coverage=float(coverages[best]),
+        passage_coverage=coverage(weights, passage_terms),
+    )
+    probability = refusal.probability(evidence)
+    return Grounds(
+        tuple(sentences),
+        vectors,
+        cosines,
+        coverages,
+        scores,
+        evidence,
+        probability,
+        answerable=probability >= refusal.threshold,
+    )
+
+
+class SentenceVectors:
+    """embed(texts), remembering each sentence's vector: the same passages come back often
+    (follow-ups, similar questions), and embedding is most of an answer's time.
+
+    Safe to share between threads: a lookup that races a clear simply embeds again.
+    """
+
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], *, capacity: int = 50_000) -> None:
+        self._embed = embed
+        self._capacity = capacity  # 50k vectors of 384 floats: about 75 MB
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        cache = self._cache
+        found: dict[str, np.ndarray] = {}
+        for t in dict.fromkeys(texts):
+            vector = cache.get(t)  # .get: another request may clear the cache meanwhile
+            if vector is not None:
+                found[t] = vector
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
+        if missing:
+            new = dict(zip(missing, self._embed(missing), strict=True))
+            if len(cache) + len(new) > self._capacity:
+                cache.clear()
+            cache.update(new)
+            found.update(new)
+        return np.stack([found[t] for t in texts])
+
+    def __len__(self) -> int:
+        return len(self._cache)

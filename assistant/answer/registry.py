@@ -1,0 +1,123 @@
+"""The one list of answer backends: every mode that settings, the CLI, the web chat and the
+eval runner offer comes from here.
+
+A backend is registered by name with a factory that takes the Settings and returns an
+`AnswerBackend`. Built-in factories are named as "module:attribute" strings and imported
+only when that backend is first used, so listing the modes stays cheap and a backend's
+dependencies are needed only by those who use it.
+
+    available_backends()                          -> ("extractive",)
+    create_backend("extractive", settings)        -> ExtractiveBackend
+    register_backend("echo", EchoBackend, description="Repeats the question.")  # plugins, tests
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import AnswerBackendError
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+    from .base import AnswerBackend
+
+__all__ = [
+    "BackendFactory",
+    "available_backends",
+    "backend_descriptions",
+    "create_backend",
+    "register_backend",
+    "resolve_backend",
+    "unregister_backend",
+]
+
+BackendFactory = Callable[["Settings"], "AnswerBackend"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    factory: BackendFactory | str  # a callable, or "module:attribute" imported on first use
+    description: str
+
+
+# One line per backend. The first is the default mode (Settings.answer_mode).
+_BUILTIN: dict[str, _Entry] = {
+    "extractive": _Entry(
+        "assistant.answer.extractive:ExtractiveBackend",
+        "Sentences copied from the documents, each cited.",
+    ),
+}
+
+_registry: dict[str, _Entry] = dict(_BUILTIN)
+_lock = threading.Lock()
+
+
+def register_backend(
+    name: str, factory: BackendFactory | str, *, description: str = "", replace: bool = False
+) -> None:
+    """Offer a backend under name: factory(settings) -> AnswerBackend, or "module:attr".
+
+    Raises ValueError when name is taken (pass replace=True to swap it) or not a plain word.
+    """
+    if not name or not name.replace("-", "").replace("_", "").isalnum():
+        raise ValueError(f"backend name {name!r} must be a plain word, like 'ollama'")
+    with _lock:
+        if name in _registry and not replace:
+            raise ValueError(f"an answer backend named {name!r} is already registered")
+        _registry[name] = _Entry(factory, description)
+
+
+def unregister_backend(name: str) -> None:
+    """Withdraw a registered backend (tests clean up with this); built-ins stay."""
+    with _lock:
+        if name in _BUILTIN:
+            _registry[name] = _BUILTIN[name]
+        else:
+            _registry.pop(name, None)
+
+
+def available_backends() -> tuple[str, ...]:
+    """The answer modes on offer, the default first."""
+    with _lock:
+        return tuple(_registry)
+
+
+def backend_descriptions() -> dict[str, str]:
+    """Each mode's one-line description, for help texts and the web chat."""
+    with _lock:
+        return {name: entry.description for name, entry in _registry.items()}
+
+
+def resolve_backend(name: str) -> BackendFactory:
+    """The factory registered for mode name, imported if it was named as a string.
+
+    Raises AnswerBackendError for an unknown name, or one whose module cannot be imported
+    (typically an optional dependency that is not installed).
+    """
+    with _lock:
+        entry = _registry.get(name)
+        known = tuple(_registry)
+    if entry is None:
+        raise AnswerBackendError(
+            f"there is no answer mode named {name!r}: use one of {', '.join(known)}"
+        )
+    if not isinstance(entry.factory, str):
+        return entry.factory
+    module_name, _, attr = entry.factory.partition(":")
+    try:
+        factory: BackendFactory = getattr(importlib.import_module(module_name), attr)
+    except ImportError as exc:
+        raise AnswerBackendError(
+            f"the {name!r} answer mode needs {exc.name or module_name}, which is not "
+            "installed: install it or pick another mode"
+        ) from exc
+    return factory
+
+
+def create_backend(name: str, settings: Settings) -> AnswerBackend:
+    """A new backend for mode name, built from settings (errors as resolve_backend)."""
+    return resolve_backend(name)(settings)
