@@ -25,11 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer.extractive import RefusalModel, compose
+from assistant.answer.evidence import RefusalModel
 
 ROOT = Path(__file__).resolve().parent.parent
 FEATURES = ["top_dense", "best_cosine", "best_coverage", "passage_coverage"]
-ALWAYS = RefusalModel((0.0, 0.0, 0.0, 0.0), 0.0, 0.0)  # never refuses: we only want evidence
 
 
 def evidence_for(bot: Assistant, question: str, *, exclude_doc: str | None = None) -> list[float]:
@@ -39,20 +38,10 @@ def evidence_for(bot: Assistant, question: str, *, exclude_doc: str | None = Non
     hits = retriever.retrieve(question, k * 4 if exclude_doc else k, query_vector=qv)
     if exclude_doc:
         hits = [h for h in hits if h.chunk.source != exclude_doc][:k]
-    s = bot.settings
-    comp = compose(
-        question,
-        qv,
-        hits,
-        embed=bot.embedder.embed,
-        idf=retriever.lexical.idf,
-        refusal=ALWAYS,
-        max_sentences=s.max_answer_sentences,
-        keep_ratio=s.sentence_keep_ratio,
-        lexical_weight=s.sentence_lexical_weight,
-        redundancy=s.sentence_redundancy,
-    )
-    return comp.evidence.as_vector()
+    # The same evidence the assistant decides on; the features do not depend on the refusal
+    # model being fitted, only the decision does.
+    grounds = bot.answerer.gather(question, qv, hits, idf=retriever.lexical.idf)
+    return grounds.evidence.as_vector()
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1e-2, steps: int = 50) -> np.ndarray:

@@ -1,5 +1,6 @@
 """Shared fixtures for the tests that use the real packaged model: it is loaded once per
-session, and one read-only assistant over a copy of seeds/ serves every question."""
+session, and one read-only assistant over a copy of seeds/ serves every question. `served`
+is the live web chat for the UI and browser tests (one per test module)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from servers import Served, serve_copy
 
 if TYPE_CHECKING:
     from assistant import Assistant
@@ -48,3 +50,10 @@ def seed_bot(
     yield Assistant.from_folder(
         seed_docs, index_dir=index_dir, settings=settings, embedder=real_embedder
     )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """The web chat over a writable copy of seeds/, served on a free loopback port."""
+    with serve_copy(SEEDS, tmp_path_factory.mktemp("served")) as server:
+        yield server

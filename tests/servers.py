@@ -1,10 +1,19 @@
-"""What the tests that start a live web server share."""
+"""What the tests that start a live web server share: a free port, and the web chat served
+over a writable copy of seeds/ (the `served` fixture in conftest.py uses it)."""
 
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["free_port"]
+if TYPE_CHECKING:
+    from assistant import Assistant
+
+__all__ = ["Served", "free_port", "serve_copy"]
 
 
 def free_port() -> int:
@@ -12,3 +21,43 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class Served:
+    """A running web chat: its assistant, its URL and its documents folder."""
+
+    bot: Assistant
+    url: str
+    docs: Path
+    _client: Any = field(default=None, repr=False)
+
+    @property
+    def client(self) -> Any:
+        """A gradio_client.Client of the app's API, made on first use."""
+        if self._client is None:
+            from gradio_client import Client
+
+            self._client = Client(self.url, verbose=False)
+        return self._client
+
+
+@contextmanager
+def serve_copy(seeds: Path, root: Path) -> Iterator[Served]:
+    """Serve the web chat over a writable copy of seeds (uploads go there) until exit."""
+    from assistant import Assistant, Settings
+    from assistant.ui import build_app, launch
+
+    docs = root / "docs"
+    docs.mkdir()
+    for f in seeds.iterdir():
+        if f.is_file():
+            (docs / f.name).write_bytes(f.read_bytes())
+    settings = Settings(index_dir=root / "index", show_progress=False)
+    bot = Assistant.from_folder(docs, index_dir=settings.index_dir, settings=settings)
+    demo = build_app(bot)
+    url = launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
+    try:
+        yield Served(bot, url, docs)
+    finally:
+        demo.close()

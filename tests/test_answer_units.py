@@ -7,21 +7,17 @@ import numpy as np
 import pytest
 from fakes import FakeEmbedder
 
+from assistant.answer.answerer import Answerer, refusal_text
 from assistant.answer.catalogue import (
     CatalogueQuestion,
     SourceInfo,
     answer_catalogue,
     parse_catalogue_question,
 )
-from assistant.answer.extractive import (
-    RefusalModel,
-    attach_continuations,
-    compose,
-    coverage,
-    refusal_text,
-)
+from assistant.answer.evidence import attach_continuations, coverage
 from assistant.answer.followup import is_followup, standalone_query
-from assistant.schema import Chunk, Hit
+from assistant.schema import Answer, Chunk, Hit
+from assistant.settings import Settings
 
 HISTORY = [
     {"role": "user", "content": "Who has invested $8 billion in Anthropic?"},
@@ -120,16 +116,37 @@ def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> N
     assert refusal_text(question) == expected
 
 
-def test_compose_cites_exact_offsets_and_refuses_weak_evidence() -> None:
+class ListRetriever:
+    """A Retriever over fixed hits, with the fake embedder and a flat IDF."""
+
+    def __init__(self, hits: list[Hit], embedder: FakeEmbedder) -> None:
+        self.hits = hits
+        self.embedder = embedder
+        self.lexical = self  # idf() lives here too
+
+    def idf(self, term: str) -> float:
+        return 1.0
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query])[0]
+
+    def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
+        return self.hits[:k]
+
+
+def ask(answerer: Answerer, question: str, retriever: ListRetriever) -> Answer:
+    return answerer.ask(question, retriever=retriever, sources=(), chunks=())
+
+
+def test_answers_cite_exact_offsets_and_weak_evidence_is_refused() -> None:
     embedder = FakeEmbedder()
     text = "Amazon invested eight billion dollars in Anthropic. The weather was mild that year."
     chunk = _chunk("a.txt", text, start=100)
-    hits = [Hit(chunk=chunk, score=1.0, dense_score=0.5)]
-    query = "How much did Amazon invest in Anthropic?"
-    qv = embedder.embed([query])[0]
-    common = {"embed": lambda texts: embedder.embed(texts), "idf": lambda term: 1.0}
+    retriever = ListRetriever([Hit(chunk=chunk, score=1.0, dense_score=0.5)], embedder)
+    question = "How much did Amazon invest in Anthropic?"
 
-    answer = compose(query, qv, hits, refusal=RefusalModel((0, 0, 0, 0), 0.0, 0.0), **common)
+    always = Settings(refusal_weights=(0, 0, 0, 0), refusal_bias=0.0, refusal_threshold=0.0)
+    answer = ask(Answerer(always, embedder), question, retriever)
     assert not answer.refused
     first = answer.citations[0]
     assert answer.text.startswith("Amazon invested eight billion dollars in Anthropic. [1]")
@@ -139,7 +156,14 @@ def test_compose_cites_exact_offsets_and_refuses_weak_evidence() -> None:
     )
     assert text[first.start - 100 : first.end - 100] == first.quote
 
-    strict = RefusalModel((0.0, 1.0, 0.0, 0.0), -10.0, 0.5)  # no cosine can reach it
-    refused = compose(query, qv, hits, refusal=strict, **common)
-    assert refused.refused and not refused.citations and refused.text == ""
-    assert np.isclose(refused.evidence.best_cosine, answer.evidence.best_cosine)
+    # No cosine can reach this model's threshold: the same evidence, refused.
+    strict = Settings(refusal_weights=(0, 1, 0, 0), refusal_bias=-10.0, refusal_threshold=0.5)
+    refused = ask(Answerer(strict, embedder), question, retriever)
+    assert refused.refused and not refused.citations
+    assert refused.text == refusal_text(question)
+    assert refused.related == tuple(retriever.hits)
+    qv = retriever.embed_query(question)
+    lenient = Answerer(always, embedder).gather(question, qv, retriever.hits, idf=retriever.idf)
+    harsh = Answerer(strict, embedder).gather(question, qv, retriever.hits, idf=retriever.idf)
+    assert lenient.answerable and not harsh.answerable
+    assert np.isclose(lenient.evidence.best_cosine, harsh.evidence.best_cosine)

@@ -32,25 +32,13 @@ def bot(seed_bot: Assistant) -> Assistant:
 def evidence_of(bot: Assistant, question: str, history: Sequence[dict[str, str]] = ()) -> str:
     """The composer's evidence and P(answerable) for a question, for failure messages."""
     try:
-        from assistant.answer.extractive import RefusalModel, compose
         from assistant.answer.followup import standalone_query
 
-        s = bot.settings
-        state = bot._state
         query = standalone_query(question, list(history) or None)
-        qv = state.retriever.embed_query(query)
-        hits = state.retriever.retrieve(query, s.k, query_vector=qv)
-        c = compose(
-            query,
-            qv,
-            hits,
-            embed=bot.embedder.embed,
-            idf=state.retriever.lexical.idf,
-            refusal=RefusalModel(s.refusal_weights, s.refusal_bias, s.refusal_threshold),
-            max_sentences=s.max_answer_sentences,
-            keep_ratio=s.sentence_keep_ratio,
-            lexical_weight=s.sentence_lexical_weight,
-        )
+        retriever = bot.retriever
+        qv = retriever.embed_query(query)
+        hits = retriever.retrieve(query, bot.settings.k, query_vector=qv)
+        c = bot.answerer.gather(query, qv, hits, idf=retriever.lexical.idf, question=question)
         return f"query={query!r} evidence={c.evidence} probability={c.probability:.3f}"
     except Exception as exc:  # diagnostics only: never hide the real failure
         return f"(evidence unavailable: {exc!r})"

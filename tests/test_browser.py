@@ -5,21 +5,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import free_port
-
-from assistant import Assistant, Settings
-from assistant.ui import build_app, launch
+from servers import Served
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = ROOT / "seeds"
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
 SEED_QUESTION = "How much has Amazon invested in Anthropic?"
@@ -42,31 +37,6 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 expect = sync_api.expect
 expect.set_options(timeout=TIMEOUT_MS)
-
-
-@dataclass
-class Served:
-    bot: Assistant
-    url: str
-    docs: Path
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    root = tmp_path_factory.mktemp("browser")
-    docs = root / "docs"
-    docs.mkdir()
-    for f in SEEDS.iterdir():
-        if f.is_file():
-            (docs / f.name).write_bytes(f.read_bytes())
-    settings = Settings(index_dir=root / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, index_dir=settings.index_dir, settings=settings)
-    demo = build_app(bot)
-    url = launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
-    try:
-        yield Served(bot, url, docs)
-    finally:
-        demo.close()
 
 
 @pytest.fixture(scope="module")

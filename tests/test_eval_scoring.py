@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder
 
-from assistant.errors import InputError
-from assistant.evals import load_set, main, run_eval
+from assistant import cli
+from assistant.errors import AnswerBackendError, InputError
+from assistant.evals import load_set, run_eval
 from assistant.evals.runner import SourceTexts, aggregate, score_item
 from assistant.evals.scoring import (
     GateFailure,
@@ -656,7 +657,7 @@ questions:
 def test_main_exit_status_and_table(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import assistant.evals as evals
+    import assistant.evals.run as evals
 
     # The CLI path builds the real embedder; swap in the fake one.
     real = evals._settings_and_embedder
@@ -678,15 +679,15 @@ def test_main_exit_status_and_table(
         "fail.yaml",
     )
     out = tmp_path / "runs"
-    assert main([str(passing), "--out", str(out)]) == 0
+    assert cli.main(["eval", str(passing), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "fact_recall" in printed and "gate passed" in printed and "machine" in printed
-    assert main([str(passing), str(failing), "--out", str(out)]) == 1
+    assert cli.main(["eval", str(passing), str(failing), "--out", str(out)]) == 1
     printed = capsys.readouterr().out
     assert "GATE FAILED" in printed and "fact_recall: " in printed
     # Two sets: one subfolder (and one index) per set.
     latest = sorted(p for p in out.iterdir() if not p.name.startswith("."))[-1]
     assert sorted(p.name for p in latest.iterdir()) == ["fail", "pass"]
     assert sorted(p.name for p in (out / ".index").iterdir()) == ["fail", "pass"]
-    with pytest.raises(InputError, match="unknown answer mode"):
+    with pytest.raises(AnswerBackendError, match="no answer mode named 'llm'"):
         evals._settings_and_embedder(None, FakeEmbedder(), "llm")

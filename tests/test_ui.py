@@ -5,49 +5,18 @@ packaged model."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from servers import free_port
+from servers import Served
 
-from assistant import Answer, Assistant, Chunk, Citation, Hit, Settings
-from assistant.ui import build_app, launch, render_answer, render_refusal
+from assistant import Answer, Chunk, Citation, Hit
+from assistant.ui import render_answer, render_refusal
 
 pytestmark = pytest.mark.model
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_QUESTION = "How much has Amazon invested in Anthropic?"
-
-
-@dataclass
-class Served:
-    bot: Assistant
-    url: str
-    client: Any  # gradio_client.Client
-    docs: Path
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    from gradio_client import Client
-
-    root = tmp_path_factory.mktemp("ui")
-    docs = root / "docs"
-    docs.mkdir()
-    for f in SEEDS.iterdir():
-        if f.is_file():
-            (docs / f.name).write_bytes(f.read_bytes())  # writable copies: uploads go here
-    settings = Settings(index_dir=root / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, index_dir=settings.index_dir, settings=settings)
-    demo = build_app(bot)
-    url = launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
-    try:
-        yield Served(bot, url, Client(url, verbose=False), docs)
-    finally:
-        demo.close()
 
 
 def folder_state(docs: Path) -> dict[str, bytes]:
