@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .answer.answerer import Answerer
+from .answer.answerer import Answerer, final_answer
 from .answer.base import Message
 from .answer.catalogue import SourceInfo
 from .embedding import Embedder, SentenceTransformerEmbedder
@@ -231,10 +231,7 @@ class Assistant:
 
         mode: the answer backend for this question (default settings.answer_mode).
         """
-        for item in self.stream(question, history, k=k, mode=mode):
-            if isinstance(item, Answer):
-                return item
-        raise AssertionError("stream() always ends with an Answer")  # pragma: no cover
+        return final_answer(self.stream(question, history, k=k, mode=mode))
 
     def stream(
         self,

@@ -5,10 +5,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["FakeEmbedder"]
+if TYPE_CHECKING:
+    from assistant.schema import Hit
+
+__all__ = ["FakeEmbedder", "ListRetriever"]
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")
@@ -45,3 +49,22 @@ class FakeEmbedder:
                 vectors[row, 0] = 1.0  # no words: still a unit vector, as promised
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors
+
+
+class ListRetriever:
+    """A Retriever (answer/answerer.py) over fixed hits: the fake embedder's query vectors and
+    a flat IDF, so answers depend only on the hits given."""
+
+    def __init__(self, hits: Sequence[Hit], embedder: FakeEmbedder) -> None:
+        self.hits = list(hits)
+        self.embedder = embedder
+        self.lexical = self  # the Retriever protocol reads idf() from .lexical
+
+    def idf(self, term: str) -> float:
+        return 1.0
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return self.embedder.embed([query])[0]
+
+    def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
+        return self.hits[:k]

@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, ListRetriever
 from pydantic import ValidationError
 
 from assistant import Answer, AnswerBackendError, Assistant, Settings, cli
-from assistant.answer.answerer import Answerer, refusal_text
+from assistant.answer.answerer import Answerer, final_answer, refusal_text
 from assistant.answer.base import AnswerBackend, AnswerRequest, Composition
 from assistant.answer.evidence import RefusalModel, SentenceVectors, gather_evidence
 from assistant.answer.extractive import ExtractiveBackend, select_sentences
@@ -49,22 +49,6 @@ def chunk(text: str = TEXT, start: int = 100) -> Chunk:
         ordinal=0,
         hash="h",
     )
-
-
-class ListRetriever:
-    """A Retriever over fixed hits, with the fake embedder and a flat IDF."""
-
-    def __init__(self, hits: list[Hit], embedder: FakeEmbedder) -> None:
-        self.hits, self.embedder, self.lexical = hits, embedder, self
-
-    def idf(self, term: str) -> float:
-        return 1.0
-
-    def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed([query])[0]
-
-    def retrieve(self, query: str, k: int, *, query_vector: Any = None) -> list[Hit]:
-        return self.hits[:k]
 
 
 def request_for(question: str, *, refusal: RefusalModel | None = None) -> AnswerRequest:
@@ -204,8 +188,10 @@ def test_the_refusal_decision_is_taken_before_any_backend_runs(parrot: str) -> N
     strict = Settings(refusal_weights=(0, 1, 0, 0), refusal_bias=-10.0, refusal_threshold=0.5)
     question = "How much did Amazon invest in Anthropic?"
     for mode in ("extractive", parrot):
-        answer = Answerer(strict, embedder).ask(
-            question, retriever=retriever, sources=(), chunks=(), mode=mode
+        answer = final_answer(
+            Answerer(strict, embedder).stream(
+                question, retriever=retriever, sources=(), chunks=(), mode=mode
+            )
         )
         assert answer.refused and answer.text == refusal_text(question)
         assert answer.related and not answer.citations
@@ -236,13 +222,13 @@ def test_a_backend_that_fails_becomes_one_answer_backend_error() -> None:
         answerer = Answerer(Settings(**ALWAYS), embedder)
         kw: dict[str, Any] = {"retriever": retriever, "sources": (), "chunks": ()}
         with pytest.raises(AnswerBackendError, match="'broken' answer mode failed") as info:
-            answerer.ask("Did Amazon invest?", mode="broken", **kw)
+            final_answer(answerer.stream("Did Amazon invest?", mode="broken", **kw))
         assert "connection refused" in str(info.value)
         assert isinstance(info.value.__cause__, ConnectionError)
         with pytest.raises(AnswerBackendError, match="ended without an answer"):
-            answerer.ask("Did Amazon invest?", mode="silent", **kw)
+            final_answer(answerer.stream("Did Amazon invest?", mode="silent", **kw))
         with pytest.raises(AnswerBackendError, match="no answer mode named 'nope'"):
-            answerer.ask("Did Amazon invest?", mode="nope", **kw)
+            final_answer(answerer.stream("Did Amazon invest?", mode="nope", **kw))
     finally:
         unregister_backend("broken")
         unregister_backend("silent")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, ListRetriever
 
-from assistant.answer.answerer import Answerer, refusal_text
+from assistant.answer.answerer import Answerer, final_answer, refusal_text
 from assistant.answer.catalogue import (
     CatalogueQuestion,
     SourceInfo,
@@ -116,26 +116,8 @@ def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> N
     assert refusal_text(question) == expected
 
 
-class ListRetriever:
-    """A Retriever over fixed hits, with the fake embedder and a flat IDF."""
-
-    def __init__(self, hits: list[Hit], embedder: FakeEmbedder) -> None:
-        self.hits = hits
-        self.embedder = embedder
-        self.lexical = self  # idf() lives here too
-
-    def idf(self, term: str) -> float:
-        return 1.0
-
-    def embed_query(self, query: str) -> np.ndarray:
-        return self.embedder.embed([query])[0]
-
-    def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
-        return self.hits[:k]
-
-
 def ask(answerer: Answerer, question: str, retriever: ListRetriever) -> Answer:
-    return answerer.ask(question, retriever=retriever, sources=(), chunks=())
+    return final_answer(answerer.stream(question, retriever=retriever, sources=(), chunks=()))
 
 
 def test_answers_cite_exact_offsets_and_weak_evidence_is_refused() -> None:

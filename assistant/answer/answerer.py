@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from ..embedding import Embedder
     from ..settings import Settings
 
-__all__ = ["Answerer", "Retriever", "refusal_text"]
+__all__ = ["Answerer", "Retriever", "final_answer", "refusal_text"]
 
 _RELATED = 3  # passages offered as reading with a refusal
 
@@ -196,24 +196,16 @@ class Answerer:
             timings=timings,
         )
 
-    def ask(
-        self,
-        question: str,
-        history: Sequence[Message] | None = None,
-        *,
-        retriever: Retriever,
-        sources: Sequence[SourceInfo],
-        chunks: Sequence[Chunk],
-        k: int | None = None,
-        mode: str | None = None,
-    ) -> Answer:
-        """The final Answer of stream(), its pieces left unread."""
-        for item in self.stream(
-            question, history, retriever=retriever, sources=sources, chunks=chunks, k=k, mode=mode
-        ):
-            if isinstance(item, Answer):
-                return item
-        raise AssertionError("stream() always ends with an Answer")  # pragma: no cover
+
+def final_answer(items: Iterable[str | Answer]) -> Answer:
+    """The Answer that ends a stream, its text pieces left unread (ask() is stream() drained).
+
+    Example: final_answer(answerer.stream(question, retriever=r, sources=s, chunks=c))
+    """
+    for item in items:
+        if isinstance(item, Answer):
+            return item
+    raise AnswerBackendError("the answer stream ended without an answer: ask again")
 
 
 def _build(
