@@ -1,5 +1,6 @@
 """Assistant: the composition root. It wires settings, the embedder, the index, retrieval and
-the composer, and is the one object every interface (API, CLI, web chat, evals) talks to."""
+the Answerer (answer/answerer.py), and is the one object every interface (API, CLI, web chat,
+evals) talks to."""
 
 from __future__ import annotations
 
