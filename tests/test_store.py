@@ -19,7 +19,7 @@ import pytest
 from fakes import FakeEmbedder
 
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.schema import Chunk
+from assistant.schema import Chunk, SourceInfo
 from assistant.store import FORMAT_VERSION, ChunkerConfig, Store, open_store, sync_index
 from assistant.store import faiss as faiss_store
 
@@ -72,6 +72,11 @@ def embedder() -> FakeEmbedder:
 
 def load_index(index_dir: Path, embedder: FakeEmbedder) -> Store:
     return open_store(index_dir, embedder)
+
+
+def sources_in(store: Store) -> dict[str, SourceInfo]:
+    assert store.manifest is not None  # a loaded index always has one
+    return store.manifest.sources
 
 
 def stored_vectors(store: Store) -> np.ndarray:
@@ -266,7 +271,7 @@ def test_deleted_file_is_reported_and_its_chunks_leave(
     assert all(c.source != "beta.md" for c in index.chunks())
     assert not any("bicycle" in c.text.lower() for c in index.chunks())
     assert len(index.chunks()) == total - beta_chunks
-    assert "beta.md" not in index.manifest.sources
+    assert "beta.md" not in sources_in(index)
 
 
 def test_empty_and_binary_files_are_skipped_without_stopping_the_run(
@@ -285,7 +290,7 @@ def test_empty_and_binary_files_are_skipped_without_stopping_the_run(
     assert report.added == ("alpha.txt", "beta.md", "sub/gamma.txt")
     index = load_index(index_dir, embedder)
     assert {c.source for c in index.chunks()} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
-    assert set(index.manifest.sources) == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    assert set(sources_in(index)) == {"alpha.txt", "beta.md", "sub/gamma.txt"}
 
 
 def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
@@ -293,7 +298,7 @@ def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     before = chunks_of(index_dir, embedder, "alpha.txt")
-    entry = load_index(index_dir, embedder).manifest.sources["alpha.txt"]
+    entry = sources_in(load_index(index_dir, embedder))["alpha.txt"]
 
     (docs / "alpha.txt").write_bytes(b"\x00\xff\x00 garbage that is not text \x00" * 20)
     report = sync_index(docs, index_dir, embedder, CHUNKER)
@@ -302,7 +307,7 @@ def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
     assert "alpha.txt" not in report.updated
     assert "alpha.txt" not in report.removed
     assert chunks_of(index_dir, embedder, "alpha.txt") == before
-    assert load_index(index_dir, embedder).manifest.sources["alpha.txt"] == entry
+    assert sources_in(load_index(index_dir, embedder))["alpha.txt"] == entry
 
 
 def deny_reading(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:

@@ -63,7 +63,9 @@ class Collection:
         self.embedder = embedder
         self.chunker = chunker
         recorded = store.manifest.folder if store.manifest is not None else ""
-        self.folder: Path | None = Path(folder) if folder else (Path(recorded) if recorded else None)
+        self.folder: Path | None = (
+            Path(folder) if folder else (Path(recorded) if recorded else None)
+        )
         self.max_upload_bytes = max_upload_bytes
         self._store = store
         self._lock = threading.Lock()
@@ -147,7 +149,10 @@ class Collection:
         except AssistantError:
             return empty_store(self._store.location)
         m = store.manifest
-        if m is not None and (m.model, m.dimension) != (self.embedder.name, self.embedder.dimension):
+        if m is not None and (m.model, m.dimension) != (
+            self.embedder.name,
+            self.embedder.dimension,
+        ):
             return empty_store(self._store.location)
         return store
 

@@ -218,7 +218,9 @@ def read_manifest(index_dir: Path) -> Manifest:
         ) from exc
 
 
-def _write(index_dir: Path, manifest: Manifest, chunks: Sequence[Chunk], vectors: faiss.Index) -> None:
+def _write(
+    index_dir: Path, manifest: Manifest, chunks: Sequence[Chunk], vectors: faiss.Index
+) -> None:
     """Write generation files, then switch manifest.json to them atomically."""
     import faiss
 

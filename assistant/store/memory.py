@@ -94,7 +94,9 @@ class MemoryStore:
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
         b = batch.build
         pool = [self._vectors.reshape(-1, b.dimension)] if self._chunks else []
-        pool += [np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension) for u in batch.upserts]
+        pool += [
+            np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension) for u in batch.upserts
+        ]
         matrix = (
             np.concatenate(pool)[positions] if chunks else np.zeros((0, b.dimension), np.float32)
         )
