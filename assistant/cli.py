@@ -63,8 +63,8 @@ def _progress_printer() -> Any:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .pipeline import _chunker, _default_embedder
-    from .store import sync_index
+    from .pipeline import _default_embedder
+    from .store import chunker_config, sync_index
 
     settings = _settings(args)
     folder = Path(args.folder) if args.folder else settings.docs_dir
@@ -73,7 +73,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         folder,
         settings.index_dir,
         embedder,
-        _chunker(settings, embedder),
+        chunker_config(settings, embedder),
         on_progress=_progress_printer(),
     )
     for skipped in report.skipped:

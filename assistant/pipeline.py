@@ -1,10 +1,9 @@
-"""Assistant: the composition root. It wires settings, the embedder, the index, retrieval and
-the Answerer (answer/answerer.py), and is the one object every interface (API, CLI, web chat,
-evals) talks to."""
+"""Assistant: the composition root. It wires settings, a documents collection (folder, index
+store, embedder), retrieval and the Answerer (answer/answerer.py), and is the one object every
+interface (API, CLI, web chat, evals) talks to."""
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -13,26 +12,24 @@ from typing import TYPE_CHECKING
 
 from .answer.answerer import Answerer, final_answer
 from .answer.base import Message
-from .answer.catalogue import SourceInfo
 from .embedding import Embedder, SentenceTransformerEmbedder
 from .errors import InputError
-from .ingest.loaders import SUPPORTED_SUFFIXES
 from .retrieval.hybrid import HybridRetriever, RetrievalConfig
-from .schema import Answer, Chunk, Hit, SyncReport
+from .schema import Answer, Chunk, Hit, SourceInfo, SyncReport
 from .settings import Settings
-from .store import ChunkerConfig, Index, load_index, sync_index
+from .store import Collection, Store, chunker_config, safe_filename
 
 if TYPE_CHECKING:
     from .retrieval.langchain import AssistantRetriever
 
-__all__ = ["Assistant", "Message"]
+__all__ = ["Assistant", "Message", "safe_filename"]
 
 
 @dataclass(frozen=True, slots=True)
 class _State:
     """What one question reads; swapped whole after a sync, so readers never see a mix."""
 
-    index: Index
+    store: Store
     retriever: HybridRetriever
 
 
@@ -46,21 +43,20 @@ class Assistant:
 
     def __init__(
         self,
-        index: Index,
+        collection: Collection,
         *,
-        settings: Settings,
-        embedder: Embedder,
-        docs_dir: Path | None = None,
+        settings: Settings | None = None,
         answerer: Answerer | None = None,
     ) -> None:
-        self.settings = settings
-        self.embedder = embedder
-        self.index_dir = index.directory
-        folder = docs_dir or (Path(index.manifest.folder) if index.manifest.folder else None)
-        self.docs_dir: Path | None = folder
+        """An assistant over a collection (its folder, index store and embedder) and an
+        answerer, each passed in the way httpx takes a transport: tests hand in one over a
+        MemoryStore, or an Answerer with a fake backend."""
+        self.settings = settings or Settings()
+        self.collection = collection
+        self.embedder = collection.embedder
         self._write_lock = threading.Lock()
-        self.answerer = answerer or Answerer(settings, embedder)
-        self._state = self._make_state(index)
+        self.answerer = answerer or Answerer(self.settings, self.embedder)
+        self._state = self._make_state(collection.store)
 
     # ------------------------------------------------------------ construction
 
@@ -76,15 +72,17 @@ class Assistant:
     ) -> Assistant:
         """Sync the index with folder (only changed files are re-embedded), then load it."""
         settings = settings or Settings()
-        folder = Path(folder)
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
         embedder = embedder or _default_embedder(settings)
-        sync_index(
-            folder, index_path, embedder, _chunker(settings, embedder), on_progress=on_progress
+        collection = Collection.from_folder(
+            folder,
+            index_path,
+            embedder,
+            chunker_config(settings, embedder),
+            max_upload_bytes=settings.max_upload_bytes,
+            on_progress=on_progress,
         )
-        return cls(
-            load_index(index_path, embedder), settings=settings, embedder=embedder, docs_dir=folder
-        )
+        return cls(collection, settings=settings)
 
     @classmethod
     def load(
@@ -98,9 +96,15 @@ class Assistant:
         settings = settings or Settings()
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
         embedder = embedder or _default_embedder(settings)
-        return cls(load_index(index_path, embedder), settings=settings, embedder=embedder)
+        collection = Collection.open(
+            index_path,
+            embedder,
+            chunker_config(settings, embedder),
+            max_upload_bytes=settings.max_upload_bytes,
+        )
+        return cls(collection, settings=settings)
 
-    def _make_state(self, index: Index) -> _State:
+    def _make_state(self, store: Store) -> _State:
         s = self.settings
         config = RetrievalConfig(
             fusion=s.fusion,
@@ -109,27 +113,34 @@ class Assistant:
             dense_weight=s.dense_weight,
             lexical_weight=s.lexical_weight,
         )
-        return _State(index, HybridRetriever(index, self.embedder, config))
+        return _State(store, HybridRetriever(store, self.embedder, config))
+
+    def _follow_collection(self) -> None:
+        """Swap in the collection's latest snapshot, whole (under a lock, so that an older
+        snapshot never replaces a newer one)."""
+        with self._write_lock:
+            store = self.collection.store
+            if store is not self._state.store:
+                self._state = self._make_state(store)
 
     # ------------------------------------------------------------ the collection
 
+    @property
+    def docs_dir(self) -> Path | None:
+        """The documents folder (None when the index does not record one)."""
+        return self.collection.folder
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the index lives."""
+        return Path(self.collection.store.location)
+
     def sync(self, *, on_progress: Callable[[str, float], None] | None = None) -> SyncReport:
         """Re-read the documents folder and update the index and this assistant in place."""
-        if self.docs_dir is None:
-            raise InputError(
-                "this index does not record its documents folder: use "
-                "Assistant.from_folder(FOLDER, index_dir=...) instead"
-            )
-        with self._write_lock:
-            report = sync_index(
-                self.docs_dir,
-                self.index_dir,
-                self.embedder,
-                _chunker(self.settings, self.embedder),
-                on_progress=on_progress,
-            )
-            self._state = self._make_state(load_index(self.index_dir, self.embedder))
-        return report
+        try:
+            return self.collection.sync(on_progress=on_progress)
+        finally:
+            self._follow_collection()
 
     @property
     def retriever(self) -> HybridRetriever:
@@ -138,11 +149,7 @@ class Assistant:
 
     def sources(self) -> list[SourceInfo]:
         """The indexed documents, by name."""
-        m = self._state.index.manifest
-        return [
-            SourceInfo(source=name, kind=e.kind, size=e.size, chunks=e.chunks, pages=e.pages)
-            for name, e in sorted(m.sources.items())
-        ]
+        return self.collection.sources()
 
     def add_document(
         self,
@@ -157,51 +164,21 @@ class Assistant:
         file, or a name that would leave the folder. A file that turns out unreadable is
         removed again, so the folder and the index stay as they were.
         """
-        folder = self._require_folder()
-        safe = safe_filename(name)
-        if Path(safe).suffix.lower() not in SUPPORTED_SUFFIXES:
-            allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
-            raise InputError(f"{name} is not a supported type: upload one of {allowed}")
-        if not content:
-            raise InputError(f"{name} is empty: upload a file with text in it")
-        if len(content) > self.settings.max_upload_bytes:
-            limit = self.settings.max_upload_bytes // (1024 * 1024)
-            raise InputError(f"{name} is larger than the {limit} MB upload limit: split it first")
-        target = folder / safe
-        previous = target.read_bytes() if target.exists() else None
-        target.write_bytes(content)
-        report = self.sync(on_progress=on_progress)
-        problem = next((s for s in report.skipped if s.source == safe), None)
-        if problem is not None:
-            # Put the folder back as it was: a bad upload changes nothing.
-            if previous is None:
-                target.unlink()
-            else:
-                target.write_bytes(previous)
-            self.sync()
-            raise InputError(problem.reason)
-        return report
+        try:
+            return self.collection.add_document(name, content, on_progress=on_progress)
+        finally:
+            self._follow_collection()
 
     def remove_document(self, source: str) -> SyncReport:
         """Delete a document from the documents folder and drop it from the index."""
-        folder = self._require_folder()
-        target = (folder / source).resolve()
-        if folder.resolve() not in target.parents or not target.is_file():
-            raise InputError(f"there is no document named {source!r}: pick one from the list")
-        target.unlink()
-        return self.sync()
-
-    def _require_folder(self) -> Path:
-        if self.docs_dir is None:
-            raise InputError("this assistant was loaded without a documents folder")
-        self.docs_dir.mkdir(parents=True, exist_ok=True)
-        return self.docs_dir
+        try:
+            return self.collection.remove_document(source)
+        finally:
+            self._follow_collection()
 
     def chunk(self, chunk_id: str) -> Chunk | None:
         """The indexed chunk with this id (to show a citation's surrounding passage)."""
-        index = self._state.index
-        row = index.by_id.get(chunk_id)
-        return index.chunks[row] if row is not None else None
+        return self._state.store.chunk(chunk_id)
 
     # ------------------------------------------------------------ questions
 
@@ -250,7 +227,7 @@ class Assistant:
             history,
             retriever=state.retriever,
             sources=self.sources(),
-            chunks=state.index.chunks,
+            chunks=state.store.chunks(),
             k=k,
             mode=mode,
         )
@@ -275,27 +252,3 @@ def _default_embedder(settings: Settings) -> Embedder:
         device=settings.device,
         show_progress=settings.show_progress,
     )
-
-
-def _chunker(settings: Settings, embedder: Embedder) -> ChunkerConfig:
-    # Two places of the model's window go to [CLS] and [SEP].
-    return ChunkerConfig(
-        max_tokens=min(settings.chunk_tokens, embedder.max_seq_length - 2),
-        overlap_tokens=settings.chunk_overlap_tokens,
-    )
-
-
-_UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
-
-
-def safe_filename(name: str) -> str:
-    """A plain file name that stays inside the documents folder.
-
-    Example: safe_filename("../../etc/pass wd.txt") -> "pass wd.txt";
-             safe_filename("C:\\\\Users\\\\me\\\\notes.md") -> "notes.md"
-    """
-    base = re.split(r"[\\/]", name)[-1].strip()
-    base = _UNSAFE.sub("_", base).strip(". ")
-    if not base:
-        raise InputError(f"{name!r} is not a usable file name: rename the file and upload it again")
-    return base[:200]

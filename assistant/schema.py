@@ -6,7 +6,16 @@ import bisect
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["Answer", "Chunk", "Citation", "Document", "Hit", "SkippedFile", "SyncReport"]
+__all__ = [
+    "Answer",
+    "Chunk",
+    "Citation",
+    "Document",
+    "Hit",
+    "SkippedFile",
+    "SourceInfo",
+    "SyncReport",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +60,18 @@ class Chunk:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
         return cls(**{**data, "headings": tuple(data.get("headings", ()))})
+
+
+@dataclass(frozen=True, slots=True)
+class SourceInfo:
+    """One indexed document: what the index records of it and the catalogue lists."""
+
+    source: str  # path relative to the documents folder, with forward slashes
+    kind: str  # "txt", "md", "pdf" or "html"
+    size: int  # bytes on disk
+    chunks: int  # how many chunks it was split into
+    pages: int | None = None  # PDF page count
+    sha256: str = ""  # of the file's bytes: how a sync tells whether it changed
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,8 +34,8 @@ from .schema import Answer, Chunk, Citation, Hit
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .answer.catalogue import SourceInfo
     from .pipeline import Assistant
+    from .schema import SourceInfo
     from .settings import Settings
 
 __all__ = [

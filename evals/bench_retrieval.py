@@ -49,7 +49,7 @@ def main() -> None:
     t = time.perf_counter()
     bot = Assistant.from_folder(data / "docs", index_dir=args.index_dir, settings=Settings())
     base = bot.retriever
-    print(f"index ready in {time.perf_counter() - t:.1f}s: {len(base.index.chunks)} chunks")
+    print(f"index ready in {time.perf_counter() - t:.1f}s: {len(base.store.chunks())} chunks")
     t = time.perf_counter()
     qvecs = bot.embedder.embed([q["question"] for q in questions])
     print(f"embedded {len(questions)} questions in {time.perf_counter() - t:.1f}s")
@@ -57,7 +57,7 @@ def main() -> None:
     k = args.k
 
     def score(config: RetrievalConfig) -> dict[str, float]:
-        r = HybridRetriever(base.index, base.embedder, config, lexical=base.lexical)
+        r = HybridRetriever(base.store, base.embedder, config, lexical=base.lexical)
         out = {}
         for name, qs in halves.items():
             hits = 0

@@ -15,7 +15,7 @@ from assistant.retrieval.fusion import (
 )
 from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig
 from assistant.retrieval.lexical import LexicalIndex, analyze
-from assistant.store import ChunkerConfig, Index, load_index, sync_index
+from assistant.store import ChunkerConfig, MemoryStore, Store, open_store, sync_index, sync_store
 
 # ---------------------------------------------------------------- reciprocal rank fusion
 
@@ -82,20 +82,24 @@ def test_rrf_accepts_a_generator_and_empty_input() -> None:
 
 
 def test_normalized_score_fusion_docstring_example() -> None:
-    fused = normalized_score_fusion([(1, 0.9), (2, 0.5)], [(2, 8.0), (3, 4.0)], lexical_weight=0.5)
-    assert [row for row, _ in fused] == [1, 2, 3]
+    fused = normalized_score_fusion(
+        [("a", 0.9), ("b", 0.5)], [("b", 8.0), ("c", 4.0)], lexical_weight=0.5
+    )
+    assert [cid for cid, _ in fused] == ["a", "b", "c"]
     assert [s for _, s in fused] == pytest.approx([0.5, 0.5, 0.25])
 
 
 def test_normalized_score_fusion_lexical_weight_decides() -> None:
-    dense, lexical = [(1, 0.9), (2, 0.5)], [(2, 8.0), (3, 4.0)]
+    dense, lexical = [("a", 0.9), ("b", 0.5)], [("b", 8.0), ("c", 4.0)]
     lexical_heavy = normalized_score_fusion(dense, lexical, lexical_weight=0.9)
-    assert lexical_heavy[0][0] == 2
+    assert lexical_heavy[0][0] == "b"
     dense_heavy = normalized_score_fusion(dense, lexical, lexical_weight=0.1)
-    assert dense_heavy[0][0] == 1
-    # A row found by both retrievers beats rows found by only one when weights are equal.
-    both = normalized_score_fusion([(1, 0.9), (2, 0.8)], [(1, 3.0), (3, 3.0)], lexical_weight=0.5)
-    assert both[0] == (1, pytest.approx(1.0))
+    assert dense_heavy[0][0] == "a"
+    # A chunk found by both retrievers beats chunks found by only one when weights are equal.
+    both = normalized_score_fusion(
+        [("a", 0.9), ("b", 0.8)], [("a", 3.0), ("c", 3.0)], lexical_weight=0.5
+    )
+    assert both[0] == ("a", pytest.approx(1.0))
 
 
 def test_dedupe_spans_docstring_example() -> None:
@@ -202,16 +206,22 @@ CORPUS = {
 }
 
 
-@pytest.fixture(scope="module")
-def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> tuple[Index, FakeEmbedder]:
+@pytest.fixture(scope="module", params=["faiss", "memory"])
+def corpus_index(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> tuple[Store, FakeEmbedder]:
+    """The corpus indexed into each kind of store: retrieval must not care which."""
     root = tmp_path_factory.mktemp("retrieval")
     docs = root / "docs"
     docs.mkdir()
     for name, text in CORPUS.items():
         (docs / name).write_text(text or CORPUS["volcanoes.txt"] or "", encoding="utf-8")
     embedder = FakeEmbedder()
-    sync_index(docs, root / "index", embedder, ChunkerConfig(max_tokens=20, overlap_tokens=8))
-    return load_index(root / "index", embedder), embedder
+    chunker = ChunkerConfig(max_tokens=20, overlap_tokens=8)
+    if request.param == "memory":
+        return sync_store(docs, MemoryStore(), embedder, chunker)[1], embedder
+    sync_index(docs, root / "index", embedder, chunker)
+    return open_store(root / "index", embedder), embedder
 
 
 def overlap_fraction(a: tuple[int, int], b: tuple[int, int]) -> float:
@@ -223,10 +233,10 @@ def overlap_fraction(a: tuple[int, int], b: tuple[int, int]) -> float:
     "config", [RetrievalConfig(fusion="score"), RetrievalConfig(fusion="rrf")], ids=["score", "rrf"]
 )
 def test_hybrid_returns_k_distinct_hits_best_first(
-    corpus_index: tuple[Index, FakeEmbedder], config: RetrievalConfig
+    corpus_index: tuple[Store, FakeEmbedder], config: RetrievalConfig
 ) -> None:
     index, embedder = corpus_index
-    assert len(index.chunks) > 8  # a corpus big enough for overlapping chunks
+    assert len(index.chunks()) > 8  # a corpus big enough for overlapping chunks
     retriever = HybridRetriever(index, embedder, config)
 
     hits = retriever.retrieve("Why do pilots avoid volcanic ash?", k=4)
@@ -248,7 +258,7 @@ def test_hybrid_returns_k_distinct_hits_best_first(
 
 
 def test_hybrid_finds_each_topic_in_its_own_document(
-    corpus_index: tuple[Index, FakeEmbedder],
+    corpus_index: tuple[Store, FakeEmbedder],
 ) -> None:
     index, embedder = corpus_index
     retriever = HybridRetriever(index, embedder, RetrievalConfig())
@@ -256,11 +266,11 @@ def test_hybrid_finds_each_topic_in_its_own_document(
     assert retriever.retrieve("knead the dough", k=1)[0].chunk.source == "bread.md"
 
 
-def test_hybrid_k_larger_than_the_corpus(corpus_index: tuple[Index, FakeEmbedder]) -> None:
+def test_hybrid_k_larger_than_the_corpus(corpus_index: tuple[Store, FakeEmbedder]) -> None:
     index, embedder = corpus_index
     retriever = HybridRetriever(index, embedder, RetrievalConfig())
     hits = retriever.retrieve("volcano", k=500)
-    assert 0 < len(hits) < len(index.chunks)  # duplicates and overlaps were dropped
+    assert 0 < len(hits) < len(index.chunks())  # duplicates and overlaps were dropped
     assert len({h.chunk.id for h in hits}) == len(hits)
 
 
@@ -269,6 +279,6 @@ def test_hybrid_over_an_empty_index(tmp_path: Path) -> None:
     embedder = FakeEmbedder()
     sync_index(tmp_path / "docs", tmp_path / "index", embedder, ChunkerConfig(20, 8))
     retriever = HybridRetriever(
-        load_index(tmp_path / "index", embedder), embedder, RetrievalConfig()
+        open_store(tmp_path / "index", embedder), embedder, RetrievalConfig()
     )
     assert retriever.retrieve("anything", k=3) == []

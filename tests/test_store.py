@@ -1,4 +1,6 @@
-"""The on-disk index: incremental sync, the manifest, verification on load, crash safety.
+"""The on-disk index (FaissStore): incremental sync, the manifest, verification on load,
+crash safety. What every store must do is in test_store_contract.py; the pure sync plan is
+tested in test_store_plan.py.
 
 Everything here runs with the deterministic FakeEmbedder (no model), so it is fast; the
 embedder's `embedded` counter shows exactly how much text a sync had to embed.
@@ -12,13 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fakes import FakeEmbedder
 
-from assistant import store
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from assistant.schema import Chunk
-from assistant.store import FORMAT_VERSION, ChunkerConfig, load_index, sync_index
+from assistant.schema import Chunk, SourceInfo
+from assistant.store import FORMAT_VERSION, ChunkerConfig, Store, open_store, sync_index
+from assistant.store import faiss as faiss_store
 
 # Small chunks, so that every document spans several of them.
 CHUNKER = ChunkerConfig(max_tokens=24, overlap_tokens=6)
@@ -67,8 +70,26 @@ def embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
+def load_index(index_dir: Path, embedder: FakeEmbedder) -> Store:
+    return open_store(index_dir, embedder)
+
+
+def sources_in(store: Store) -> dict[str, SourceInfo]:
+    assert store.manifest is not None  # a loaded index always has one
+    return store.manifest.sources
+
+
+def stored_vectors(store: Store) -> np.ndarray:
+    """Every chunk's stored vector, row i for chunk i, read back through the Store protocol
+    (the cosine with each unit axis is one coordinate)."""
+    ids = [c.id for c in store.chunks()]
+    assert store.manifest is not None
+    axes = np.eye(store.manifest.dimension, dtype=np.float32)
+    return np.stack([store.cosines(axis, ids) for axis in axes], axis=1)
+
+
 def chunks_of(index_dir: Path, embedder: FakeEmbedder, source: str) -> list[Chunk]:
-    return [c for c in load_index(index_dir, embedder).chunks if c.source == source]
+    return [c for c in load_index(index_dir, embedder).chunks() if c.source == source]
 
 
 def index_files(index_dir: Path) -> set[str]:
@@ -110,8 +131,11 @@ def test_first_sync_writes_index_files_and_manifest(
     lines = (index_dir / files["chunks"]).read_text(encoding="utf-8").splitlines()
     assert len(lines) == report.chunks_total
 
+    import faiss
+
     index = load_index(index_dir, embedder)
-    assert len(index.chunks) == index.vectors.ntotal == report.chunks_total
+    vectors = faiss.read_index(str(index_dir / files["vectors"]))
+    assert len(index.chunks()) == vectors.ntotal == report.chunks_total
 
 
 def test_chunk_offsets_slice_the_source_text(
@@ -120,15 +144,15 @@ def test_chunk_offsets_slice_the_source_text(
     sync_index(docs, index_dir, embedder, CHUNKER)
     index = load_index(index_dir, embedder)
 
-    assert {c.source for c in index.chunks} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
-    for chunk in index.chunks:
+    assert {c.source for c in index.chunks()} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    for chunk in index.chunks():
         text = (docs / chunk.source).read_bytes().decode("utf-8")
         assert text[chunk.start : chunk.end] == chunk.text, chunk
         assert chunk.hash == hashlib.sha256(chunk.text.encode("utf-8")).hexdigest()
     # Each document's text is covered: every word of it is in some chunk of it.
     for name in ("alpha.txt", "beta.md", "sub/gamma.txt"):
         text = (docs / name).read_bytes().decode("utf-8")
-        covered = " ".join(c.text for c in index.chunks if c.source == name)
+        covered = " ".join(c.text for c in index.chunks() if c.source == name)
         assert set(text.split()) <= set(covered.split()), name
 
 
@@ -152,7 +176,7 @@ def test_resync_of_unchanged_folder_embeds_nothing(
     docs: Path, index_dir: Path, embedder: FakeEmbedder
 ) -> None:
     first = sync_index(docs, index_dir, embedder, CHUNKER)
-    before = load_index(index_dir, embedder).chunks
+    before = load_index(index_dir, embedder).chunks()
     embedded = embedder.embedded
 
     report = sync_index(docs, index_dir, embedder, CHUNKER)
@@ -162,7 +186,7 @@ def test_resync_of_unchanged_folder_embeds_nothing(
     assert report.unchanged == ("alpha.txt", "beta.md", "sub/gamma.txt")
     assert report.added == report.updated == report.removed == ()
     assert report.chunks_total == first.chunks_total
-    assert load_index(index_dir, embedder).chunks == before
+    assert load_index(index_dir, embedder).chunks() == before
 
 
 def test_changed_file_is_the_only_one_re_embedded(
@@ -170,7 +194,7 @@ def test_changed_file_is_the_only_one_re_embedded(
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     old = load_index(index_dir, embedder)
-    old_hashes = {c.hash for c in old.chunks}
+    old_hashes = {c.hash for c in old.chunks()}
     untouched = {s: chunks_of(index_dir, embedder, s) for s in ("beta.md", "sub/gamma.txt")}
     embedded = embedder.embedded
 
@@ -205,8 +229,8 @@ def test_reused_vectors_are_the_vectors_of_their_text(
     sync_index(docs, index_dir, embedder, CHUNKER)
 
     index = load_index(index_dir, embedder)
-    expected = FakeEmbedder().embed([c.text for c in index.chunks])
-    assert index.all_vectors() == pytest.approx(expected, abs=1e-6)
+    expected = FakeEmbedder().embed([c.text for c in index.chunks()])
+    assert stored_vectors(index) == pytest.approx(expected, abs=1e-6)
 
 
 def test_added_file_is_reported_and_indexed(
@@ -235,7 +259,7 @@ def test_deleted_file_is_reported_and_its_chunks_leave(
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     beta_chunks = len(chunks_of(index_dir, embedder, "beta.md"))
-    total = len(load_index(index_dir, embedder).chunks)
+    total = len(load_index(index_dir, embedder).chunks())
 
     (docs / "beta.md").unlink()
     report = sync_index(docs, index_dir, embedder, CHUNKER)
@@ -244,10 +268,10 @@ def test_deleted_file_is_reported_and_its_chunks_leave(
     assert report.added == report.updated == ()
     assert report.chunks_embedded == 0
     index = load_index(index_dir, embedder)
-    assert all(c.source != "beta.md" for c in index.chunks)
-    assert not any("bicycle" in c.text.lower() for c in index.chunks)
-    assert len(index.chunks) == total - beta_chunks
-    assert "beta.md" not in index.manifest.sources
+    assert all(c.source != "beta.md" for c in index.chunks())
+    assert not any("bicycle" in c.text.lower() for c in index.chunks())
+    assert len(index.chunks()) == total - beta_chunks
+    assert "beta.md" not in sources_in(index)
 
 
 def test_empty_and_binary_files_are_skipped_without_stopping_the_run(
@@ -265,8 +289,8 @@ def test_empty_and_binary_files_are_skipped_without_stopping_the_run(
     assert "binary" in skipped["blob.txt"]
     assert report.added == ("alpha.txt", "beta.md", "sub/gamma.txt")
     index = load_index(index_dir, embedder)
-    assert {c.source for c in index.chunks} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
-    assert set(index.manifest.sources) == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    assert {c.source for c in index.chunks()} == {"alpha.txt", "beta.md", "sub/gamma.txt"}
+    assert set(sources_in(index)) == {"alpha.txt", "beta.md", "sub/gamma.txt"}
 
 
 def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
@@ -274,7 +298,7 @@ def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     before = chunks_of(index_dir, embedder, "alpha.txt")
-    entry = load_index(index_dir, embedder).manifest.sources["alpha.txt"]
+    entry = sources_in(load_index(index_dir, embedder))["alpha.txt"]
 
     (docs / "alpha.txt").write_bytes(b"\x00\xff\x00 garbage that is not text \x00" * 20)
     report = sync_index(docs, index_dir, embedder, CHUNKER)
@@ -283,7 +307,7 @@ def test_indexed_file_that_turns_binary_keeps_its_old_chunks(
     assert "alpha.txt" not in report.updated
     assert "alpha.txt" not in report.removed
     assert chunks_of(index_dir, embedder, "alpha.txt") == before
-    assert load_index(index_dir, embedder).manifest.sources["alpha.txt"] == entry
+    assert sources_in(load_index(index_dir, embedder))["alpha.txt"] == entry
 
 
 def deny_reading(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
@@ -382,7 +406,7 @@ def test_corrupt_index_is_rebuilt_by_the_next_sync(
     report = sync_index(docs, index_dir, embedder, CHUNKER)
 
     assert report.chunks_total == first.chunks_total
-    assert len(load_index(index_dir, embedder).chunks) == first.chunks_total
+    assert len(load_index(index_dir, embedder).chunks()) == first.chunks_total
 
 
 @pytest.mark.parametrize(
@@ -474,7 +498,7 @@ def _crash_in_rename(monkeypatch: pytest.MonkeyPatch) -> None:
     def replace(src: object, dst: object) -> None:
         raise Crash("power cut before the manifest was switched")
 
-    monkeypatch.setattr(store.os, "replace", replace)
+    monkeypatch.setattr(faiss_store.os, "replace", replace)
 
 
 @pytest.mark.parametrize(
@@ -494,7 +518,7 @@ def test_crash_during_resync_leaves_previous_index_loadable(
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     before = load_index(index_dir, embedder)
-    before_vectors = before.all_vectors()
+    before_vectors = stored_vectors(before)
 
     (docs / "alpha.txt").write_text("Completely new text about volcanoes.\n", encoding="utf-8")
     (docs / "beta.md").unlink()
@@ -504,16 +528,16 @@ def test_crash_during_resync_leaves_previous_index_loadable(
             sync_index(docs, index_dir, embedder, CHUNKER)
 
     after = load_index(index_dir, embedder)
-    assert after.chunks == before.chunks
+    assert after.chunks() == before.chunks()
     assert after.manifest == before.manifest
-    assert after.all_vectors() == pytest.approx(before_vectors)
+    assert stored_vectors(after) == pytest.approx(before_vectors)
 
     # The next sync completes the change and leaves one generation of files.
     report = sync_index(docs, index_dir, embedder, CHUNKER)
     assert report.updated == ("alpha.txt",)
     assert report.removed == ("beta.md",)
     done = load_index(index_dir, embedder)
-    assert any("volcanoes" in c.text for c in done.chunks)
+    assert any("volcanoes" in c.text for c in done.chunks())
     assert len(list(index_dir.glob("vectors-*.faiss"))) == 1
     assert len(list(index_dir.glob("chunks-*.jsonl"))) == 1
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from ..errors import AnswerBackendError, AssistantError
-from ..schema import Answer, Chunk, Hit
+from ..schema import Answer, Chunk, Hit, SourceInfo
 from .base import AnswerBackend, AnswerRequest, Composition, Message
-from .catalogue import SourceInfo, answer_catalogue, parse_catalogue_question
+from .catalogue import answer_catalogue, parse_catalogue_question
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
 from .followup import standalone_query
 from .registry import resolve_backend

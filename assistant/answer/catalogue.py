@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..ingest.chunking import split_sentences
-from ..schema import Chunk, Citation
+from ..schema import Chunk, Citation, SourceInfo
 
 __all__ = ["CatalogueQuestion", "SourceInfo", "answer_catalogue", "parse_catalogue_question"]
 
@@ -26,15 +26,6 @@ _LIST = re.compile(
     rf"|what (?:is|are) in (?:the|your) (?:index|collection|library))\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SourceInfo:
-    source: str
-    kind: str
-    size: int
-    chunks: int
-    pages: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,31 +67,31 @@ def dedupe_spans(
 
 
 def normalized_score_fusion(
-    dense: Sequence[tuple[int, float]],
-    lexical: Sequence[tuple[int, float]],
+    dense: Sequence[tuple[str, float]],
+    lexical: Sequence[tuple[str, float]],
     *,
     lexical_weight: float = 0.7,
-) -> list[tuple[int, float]]:
+) -> list[tuple[str, float]]:
     """Fuse two scored candidate lists by a convex combination of normalised scores.
 
     BM25 scores are divided by the best one (BM25 is 0 for a text without query terms, so
     0 is its natural floor); cosines are scaled between the lowest and highest dense
-    candidate. A row missing from a list scores 0 there.
+    candidate. Candidates are chunk ids; one missing from a list scores 0 there.
 
-    Example: dense [(1, 0.9), (2, 0.5)], lexical [(2, 8.0), (3, 4.0)], lexical_weight 0.5
-    -> [(1, 0.5), (2, 0.5), (3, 0.25)]
-    (row 1: 0.5*1.0 + 0.5*0; row 2: 0.5*0.0 + 0.5*1.0; row 3: 0.5*0.5; ties keep dense order)
+    Example: dense [("a", 0.9), ("b", 0.5)], lexical [("b", 8.0), ("c", 4.0)],
+    lexical_weight 0.5 -> [("a", 0.5), ("b", 0.5), ("c", 0.25)]
+    (a: 0.5*1.0 + 0.5*0; b: 0.5*0.0 + 0.5*1.0; c: 0.5*0.5; ties keep dense order)
     """
-    fused: dict[int, float] = {}
+    fused: dict[str, float] = {}
     if dense:
         hi = max(s for _, s in dense)
         lo = min(s for _, s in dense)
         span = hi - lo
-        for row, s in dense:
-            fused[row] = (1 - lexical_weight) * ((s - lo) / span if span > 0 else 1.0)
+        for cid, s in dense:
+            fused[cid] = (1 - lexical_weight) * ((s - lo) / span if span > 0 else 1.0)
     if lexical:
         top = max(s for _, s in lexical)
-        for row, s in lexical:
+        for cid, s in lexical:
             if top > 0:
-                fused[row] = fused.get(row, 0.0) + lexical_weight * s / top
+                fused[cid] = fused.get(cid, 0.0) + lexical_weight * s / top
     return sorted(fused.items(), key=lambda pair: -pair[1])

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (FAISS) and BM25 evidence, fused, then deduplicated.
+"""Hybrid retrieval: dense (the store's vectors) and BM25 evidence, fused, then deduplicated.
 
 Two fusions are available. "score" (the default) is a convex combination of the BM25 score
 scaled by its maximum and the cosine scaled between the dense candidates' lowest and highest;
@@ -15,7 +15,7 @@ import numpy as np
 
 from ..embedding import Embedder
 from ..schema import Hit
-from ..store import Index
+from ..store import Store
 from .fusion import dedupe_spans, normalized_score_fusion, reciprocal_rank_fusion
 from .lexical import LexicalIndex
 
@@ -32,58 +32,69 @@ class RetrievalConfig:
 
 
 class HybridRetriever:
+    """Dense and BM25 retrieval over one store snapshot; chunks are addressed by id.
+
+    The BM25 index is built from the snapshot's chunks here, so it can never disagree with
+    them.
+    """
+
     def __init__(
         self,
-        index: Index,
+        store: Store,
         embedder: Embedder,
         config: RetrievalConfig,
         *,
         lexical: LexicalIndex | None = None,
     ) -> None:
-        self.index = index
+        self.store = store
         self.embedder = embedder
         self.config = config
-        self.lexical = lexical or LexicalIndex([c.text for c in index.chunks])
+        self._chunks = store.chunks()
+        self._position = {c.id: i for i, c in enumerate(self._chunks)}  # BM25's row of an id
+        self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
     def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The k best distinct chunks for query, best first."""
-        if not self.index.chunks:
+        chunks = self._chunks
+        if not chunks:
             return []
         cfg = self.config
         qv = self.embed_query(query) if query_vector is None else query_vector
         depth = max(cfg.candidates, 4 * k)  # room for the duplicates dedupe drops
-        dense = self.index.search(qv[None, :], depth)[0]
+        dense = self.store.search(qv, depth)
         bm25 = self.lexical.scores(query)
-        lexical = [(int(r), float(bm25[r])) for r in np.argsort(-bm25)[:depth] if bm25[r] > 0]
+        lexical = [
+            (chunks[int(r)].id, float(bm25[r])) for r in np.argsort(-bm25)[:depth] if bm25[r] > 0
+        ]
 
         if cfg.fusion == "rrf":
-            fused = [
-                (int(r), s)
-                for r, s in reciprocal_rank_fusion(
-                    [[str(r) for r, _ in dense], [str(r) for r, _ in lexical]],
-                    k=cfg.rrf_k,
-                    weights=[cfg.dense_weight, cfg.lexical_weight],
-                )
-            ]
+            fused = reciprocal_rank_fusion(
+                [[i for i, _ in dense], [i for i, _ in lexical]],
+                k=cfg.rrf_k,
+                weights=[cfg.dense_weight, cfg.lexical_weight],
+            )
         else:
             fused = normalized_score_fusion(dense, lexical, lexical_weight=cfg.lexical_weight)
 
-        rows = [r for r, _ in fused]
+        ids = [i for i, _ in fused]
         # Every candidate gets its true cosine (those found only by BM25 too): the composer's
         # refusal decision reads it.
-        cosines = self.index.vectors_of(rows) @ qv
-        hits = [
-            Hit(
-                chunk=self.index.chunks[row],
-                score=float(score),
-                dense_score=float(cos),
-                lexical_score=float(bm25[row]),
+        cosines = self.store.cosines(qv, ids)
+        hits = []
+        for (chunk_id, score), cos in zip(fused, cosines, strict=True):
+            chunk = self.store.chunk(chunk_id)
+            assert chunk is not None  # the ids came from this snapshot
+            hits.append(
+                Hit(
+                    chunk=chunk,
+                    score=float(score),
+                    dense_score=float(cos),
+                    lexical_score=float(bm25[self._position[chunk_id]]),
+                )
             )
-            for (row, score), cos in zip(fused, cosines, strict=True)
-        ]
         keep = dedupe_spans(
             [(h.chunk.hash, h.chunk.source, h.chunk.start, h.chunk.end) for h in hits]
         )

@@ -1,0 +1,85 @@
+"""The index: chunks and their vectors behind the small `Store` protocol, kept in step with
+a documents folder.
+
+- base.py        the Store protocol and its values (Manifest, Batch, ChunkerConfig)
+- faiss.py       FaissStore: manifest.json + vectors-<gen>.faiss + chunks-<gen>.jsonl
+- memory.py      MemoryStore: numpy arrays, for fast tests
+- registry.py    location -> store (a folder today; a postgresql:// URL next)
+- sync.py        scan a folder, plan a sync (pure), apply it as one atomic batch
+- collection.py  Collection: a folder, its store, and the add/remove/sync operations
+
+Adding a store: implement `Store` (base.py) in a new module, teach registry.py which
+locations it serves (import it lazily there), and add one fixture to
+tests/test_store_contract.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ..embedding import Embedder
+from ..schema import SyncReport
+from .base import (
+    CHUNKER_VERSION,
+    FORMAT_VERSION,
+    Batch,
+    BuildInfo,
+    ChunkerConfig,
+    Manifest,
+    SourceChunks,
+    Store,
+    sources_of,
+)
+from .collection import Collection, chunker_config, safe_filename
+from .faiss import FaissStore, read_manifest
+from .memory import MemoryStore
+from .registry import empty_store, open_for_sync, open_store
+from .sync import SyncPlan, plan_sync, sync_store
+
+__all__ = [
+    "CHUNKER_VERSION",
+    "FORMAT_VERSION",
+    "Batch",
+    "BuildInfo",
+    "ChunkerConfig",
+    "Collection",
+    "FaissStore",
+    "Manifest",
+    "MemoryStore",
+    "SourceChunks",
+    "Store",
+    "SyncPlan",
+    "chunker_config",
+    "empty_store",
+    "open_for_sync",
+    "open_store",
+    "plan_sync",
+    "read_manifest",
+    "safe_filename",
+    "sources_of",
+    "sync_index",
+    "sync_store",
+]
+
+
+def sync_index(
+    folder: Path,
+    location: str | Path,
+    embedder: Embedder,
+    chunker: ChunkerConfig,
+    *,
+    on_progress: Callable[[str, float], None] | None = None,
+) -> SyncReport:
+    """Bring the index at location up to date with folder (`assistant index`).
+
+    Files compare by sha256 with the manifest: unchanged files keep their chunks and vectors;
+    added and changed files are re-chunked; deleted files' chunks leave the index. Vectors
+    are reused by content hash, so only new text is embedded. A file that fails to load is
+    reported; if an earlier version was indexed it is kept. A damaged or foreign index is
+    rebuilt from the documents.
+    """
+    report, _ = sync_store(
+        Path(folder), open_for_sync(location, embedder), embedder, chunker, on_progress=on_progress
+    )
+    return report

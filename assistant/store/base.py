@@ -1,0 +1,236 @@
+"""What retrieval and sync need from an index of chunks and their vectors: the `Store` seam.
+
+A store keeps, for one documents collection, every chunk (addressed by its stable string id),
+one unit vector per chunk, and a `Manifest` (build settings and one `SourceInfo` per
+document). Everything above the store speaks chunk ids; rows, files and tables stay inside.
+
+Reads and writes follow one rule, so that a question never sees half a sync:
+
+- a `Store` object is a *snapshot*: what it returns does not change while it is held;
+- `apply(batch)` commits a whole batch of upserts and deletes at one commit point (a file
+  rename, a database transaction) and returns the snapshot after it; the receiver keeps
+  answering from the state before;
+- `refresh()` returns a snapshot of the latest committed state (another process may have
+  synced: several app servers reading one database).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from ..schema import Chunk, SourceInfo
+
+__all__ = [
+    "CHUNKER_VERSION",
+    "FORMAT_VERSION",
+    "Batch",
+    "BuildInfo",
+    "ChunkerConfig",
+    "Manifest",
+    "SourceChunks",
+    "Store",
+    "merge",
+    "sources_of",
+]
+
+FORMAT_VERSION = 1
+CHUNKER_VERSION = 1  # bump when chunking changes in a way that alters chunks
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkerConfig:
+    max_tokens: int
+    overlap_tokens: int
+    version: int = CHUNKER_VERSION
+
+
+@dataclass(frozen=True, slots=True)
+class BuildInfo:
+    """The settings an index is built with; a batch carries them, the manifest records them."""
+
+    model: str
+    dimension: int
+    max_seq_length: int
+    chunker: ChunkerConfig
+    folder: str = ""  # the documents folder, absolute
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """The index's record of itself: build settings, every document, and its generation."""
+
+    model: str
+    dimension: int
+    max_seq_length: int
+    chunker: ChunkerConfig
+    sources: dict[str, SourceInfo]
+    chunk_count: int
+    generation: str  # changes with every commit
+    built_at: str
+    folder: str = ""  # the documents folder it was built from, absolute
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def build(self) -> BuildInfo:
+        return BuildInfo(self.model, self.dimension, self.max_seq_length, self.chunker, self.folder)
+
+    def to_json(self) -> dict[str, Any]:
+        """The manifest as JSON data (the layout manifest.json has always had)."""
+        return {
+            "format_version": self.format_version,
+            "model": self.model,
+            "dimension": self.dimension,
+            "max_seq_length": self.max_seq_length,
+            "chunker": {
+                "max_tokens": self.chunker.max_tokens,
+                "overlap_tokens": self.chunker.overlap_tokens,
+                "version": self.chunker.version,
+            },
+            "sources": {
+                name: {
+                    "sha256": e.sha256,
+                    "size": e.size,
+                    "kind": e.kind,
+                    "chunks": e.chunks,
+                    "pages": e.pages,
+                }
+                for name, e in sorted(self.sources.items())
+            },
+            "counts": {"sources": len(self.sources), "chunks": self.chunk_count},
+            "generation": self.generation,
+            "built_at": self.built_at,
+            "folder": self.folder,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Manifest:
+        return cls(
+            format_version=int(data["format_version"]),
+            model=str(data["model"]),
+            dimension=int(data["dimension"]),
+            max_seq_length=int(data["max_seq_length"]),
+            chunker=ChunkerConfig(**data["chunker"]),
+            sources={name: SourceInfo(source=name, **e) for name, e in data["sources"].items()},
+            chunk_count=int(data["counts"]["chunks"]),
+            generation=str(data["generation"]),
+            built_at=str(data["built_at"]),
+            folder=str(data.get("folder", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceChunks:
+    """One document's new chunks and their unit vectors (row i for chunk i)."""
+
+    info: SourceInfo
+    chunks: tuple[Chunk, ...]
+    vectors: np.ndarray  # float32, (len(chunks), dimension)
+
+    def __post_init__(self) -> None:
+        if len(self.vectors) != len(self.chunks) or any(
+            c.source != self.info.source for c in self.chunks
+        ):
+            raise ValueError("one vector per chunk, every chunk of info.source")
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """One sync's changes, applied all or nothing.
+
+    An upsert replaces every chunk of its source; a delete drops a source and its chunks.
+    With replace_all the store starts from empty: only the upserted sources remain (a
+    rebuild: another chunker, another model, or a damaged index).
+    """
+
+    build: BuildInfo
+    upserts: tuple[SourceChunks, ...] = ()
+    deletes: tuple[str, ...] = ()
+    replace_all: bool = False
+    built_at: str = field(default="", compare=False)  # "" -> the store stamps the time
+
+
+@runtime_checkable
+class Store(Protocol):
+    """An index snapshot: chunks by id, their vectors, dense search, atomic batches.
+
+    Conventions every store keeps (the contract tests check them):
+    - `manifest` is None until the first batch is applied;
+    - `chunks()` is in (source name, position in source) order, sources compared as Python
+      compares str (for SQL: ORDER BY source COLLATE "C", ordinal); BM25 and the tie-breaks
+      of dense search follow this order;
+    - vectors are unit length, so the inner product is the cosine;
+    - `search` ranks by cosine, best first, ties in `chunks()` order.
+    """
+
+    @property
+    def location(self) -> str:
+        """Where the index lives (a folder, a database URL), for messages."""
+        ...
+
+    @property
+    def manifest(self) -> Manifest | None: ...
+
+    def chunks(self) -> Sequence[Chunk]:
+        """Every chunk, in the order above."""
+        ...
+
+    def chunk(self, chunk_id: str) -> Chunk | None: ...
+
+    def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """The k chunks nearest to one unit query vector: (chunk id, cosine), best first."""
+        ...
+
+    def cosines(self, query: np.ndarray, chunk_ids: Sequence[str]) -> np.ndarray:
+        """The cosine of the query with each given chunk (float32, in the order given)."""
+        ...
+
+    def vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given chunk content hashes (those present): embedding reuse."""
+        ...
+
+    def apply(self, batch: Batch) -> Store:
+        """Commit the batch atomically; return the snapshot after it (self is unchanged)."""
+        ...
+
+    def refresh(self) -> Store:
+        """A snapshot of the latest committed state."""
+        ...
+
+
+def sources_of(manifest: Manifest | None) -> list[SourceInfo]:
+    """The indexed documents, by name."""
+    return [] if manifest is None else [manifest.sources[n] for n in sorted(manifest.sources)]
+
+
+def merge(
+    manifest: Manifest | None, chunks: Sequence[Chunk], batch: Batch
+) -> tuple[dict[str, SourceInfo], list[Chunk], list[int]]:
+    """What a store holds after a batch, computed the same way by every store.
+
+    Returns the new per-source records, the new chunks in store order, and for each new
+    chunk the position of its vector: i < len(chunks) is old chunk i's vector, otherwise
+    row i - len(chunks) of the upserts' vectors stacked in batch order.
+
+    Example: old chunks [a#0, b#0], batch upserts b -> [b#0', b#1'] and deletes nothing
+    -> chunks [a#0, b#0', b#1'], positions [0, 2, 3]
+    """
+    gone = set(batch.deletes) | {u.info.source for u in batch.upserts}
+    sources: dict[str, SourceInfo] = {}
+    if manifest is not None and not batch.replace_all:
+        sources = {n: e for n, e in manifest.sources.items() if n not in gone}
+    kept_sources = set(sources)
+    by_source: dict[str, list[tuple[Chunk, int]]] = {}
+    for i, c in enumerate(chunks):
+        if c.source in kept_sources:
+            by_source.setdefault(c.source, []).append((c, i))
+    offset = len(chunks)
+    for u in batch.upserts:
+        sources[u.info.source] = u.info
+        by_source[u.info.source] = [(c, offset + j) for j, c in enumerate(u.chunks)]
+        offset += len(u.chunks)
+    pairs = [pair for name in sorted(by_source) for pair in by_source[name]]
+    return sources, [c for c, _ in pairs], [i for _, i in pairs]

@@ -1,0 +1,283 @@
+"""Keep a store in step with a documents folder, doing only the work that changed.
+
+Three steps: `scan` reads the folder (sha256 of every file), `plan_sync` decides what to do
+(a pure function of the scan, the store's manifest and the chunker settings), and
+`apply_plan` loads and chunks what the plan names, embeds only text whose vector the store
+does not already hold, and commits everything as one `Batch`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from ..embedding import Embedder
+from ..errors import DocumentError
+from ..ingest.chunking import chunk_document
+from ..ingest.loaders import load_document, scan_folder
+from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
+from .base import Batch, BuildInfo, ChunkerConfig, Manifest, SourceChunks, Store
+
+__all__ = ["FileState", "Scan", "SyncPlan", "apply_plan", "plan_sync", "scan", "sync_store"]
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """A file as found on disk; sha256 is None when it could not be read."""
+
+    path: Path
+    sha256: str | None
+    size: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    folder: Path
+    files: Mapping[str, FileState]  # by source name
+    skipped: tuple[SkippedFile, ...]  # unsupported, empty, unreadable
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPlan:
+    """What a sync will do. Source names are sorted within each field."""
+
+    added: tuple[str, ...] = ()
+    updated: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    kept_unreadable: tuple[str, ...] = ()  # indexed, unreadable now: the indexed version stays
+    rechunk_all: bool = False  # no usable index, or other chunker settings: rebuild
+    write: bool = True  # False: the store is already up to date, nothing to commit
+
+    @property
+    def to_chunk(self) -> tuple[str, ...]:
+        """The sources to load and chunk, in the order they are worked on."""
+        return self.added + self.updated + (self.unchanged if self.rechunk_all else ())
+
+
+def plan_sync(
+    files: Mapping[str, str | None],
+    manifest: Manifest | None,
+    chunker: ChunkerConfig,
+    folder: str,
+) -> SyncPlan:
+    """Decide a sync from the folder's files (name -> sha256, None when unreadable), the
+    store's manifest (None: no usable index) and the chunker settings.
+
+    Files compare by sha256. An unreadable file that was indexed keeps its indexed version
+    (it counts as unchanged); one that was not is left out. Other chunker settings, or no
+    index, mean every source is chunked again (rechunk_all) and then an unreadable file
+    cannot keep anything. Nothing is written when nothing changed and the folder is the one
+    the index was built from.
+
+    Example: the manifest holds a.txt (sha "1"), b.txt ("2"), c.txt ("3"), e.txt ("5"), built
+    from "/docs" with the same chunker; the folder now has
+    {"a.txt": "1", "b.txt": "9", "c.txt": None, "d.txt": "4"}
+    -> SyncPlan(added=("d.txt",), updated=("b.txt",), removed=("e.txt",),
+                unchanged=("a.txt", "c.txt"), kept_unreadable=("c.txt",),
+                rechunk_all=False, write=True); to_chunk == ("d.txt", "b.txt")
+    """
+    old = manifest.sources if manifest is not None else {}
+    rechunk_all = manifest is None or manifest.chunker != chunker
+    current: dict[str, str] = {}
+    kept_unreadable = []
+    for source, sha in files.items():
+        if sha is not None:
+            current[source] = sha
+        elif source in old and not rechunk_all:
+            current[source] = old[source].sha256  # keep the indexed version
+            kept_unreadable.append(source)
+
+    added = sorted(s for s in current if s not in old)
+    removed = sorted(s for s in old if s not in current)
+    updated = sorted(s for s in current if s in old and current[s] != old[s].sha256)
+    unchanged = sorted(s for s in current if s in old and s not in updated)
+    same_folder = manifest is not None and manifest.folder == folder
+    changes = added or updated or removed or (rechunk_all and unchanged)
+    return SyncPlan(
+        added=tuple(added),
+        updated=tuple(updated),
+        removed=tuple(removed),
+        unchanged=tuple(unchanged),
+        kept_unreadable=tuple(sorted(kept_unreadable)),
+        rechunk_all=rechunk_all,
+        write=not (manifest is not None and same_folder and not changes),
+    )
+
+
+def scan(folder: Path) -> Scan:
+    """Every supported file under folder with its sha256; what cannot be used is skipped."""
+    paths, skipped_files = scan_folder(folder)
+    skipped = list(skipped_files)
+    files: dict[str, FileState] = {}
+    for path in paths:
+        source = path.relative_to(folder).as_posix()
+        try:
+            sha, size = _file_digest(path)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            skipped.append(
+                SkippedFile(
+                    source, f"could not read {source} ({reason}): check that it is readable"
+                )
+            )
+            files[source] = FileState(path, None)
+            continue
+        files[source] = FileState(path, sha, size)
+    return Scan(folder, files, tuple(skipped))
+
+
+def sync_store(
+    folder: Path,
+    store: Store,
+    embedder: Embedder,
+    chunker: ChunkerConfig,
+    *,
+    on_progress: Progress | None = None,
+) -> tuple[SyncReport, Store]:
+    """Bring store up to date with folder; returns the report and the store after it.
+
+    To rebuild a damaged or foreign index, pass an empty store at its location
+    (`registry.empty_store`): its contents are replaced only by the commit.
+    """
+    progress = on_progress or (lambda _stage, _fraction: None)
+    t0 = time.perf_counter()
+    found = scan(folder)
+    plan = plan_sync(
+        {s: f.sha256 for s, f in found.files.items()},
+        store.manifest,
+        chunker,
+        str(folder.resolve()),
+    )
+    seconds = {"scan": time.perf_counter() - t0}
+    progress("scan", 1.0)
+    return apply_plan(
+        plan, found, store, embedder, chunker, progress=progress, t0=t0, seconds=seconds
+    )
+
+
+def apply_plan(
+    plan: SyncPlan,
+    found: Scan,
+    store: Store,
+    embedder: Embedder,
+    chunker: ChunkerConfig,
+    *,
+    progress: Progress | None = None,
+    t0: float | None = None,
+    seconds: dict[str, float] | None = None,
+) -> tuple[SyncReport, Store]:
+    """Carry out a plan: chunk, embed what is new, commit one batch."""
+    progress = progress or (lambda _stage, _fraction: None)
+    t0 = time.perf_counter() if t0 is None else t0
+    seconds = dict(seconds or {})
+    skipped = list(found.skipped)
+    if not plan.write:
+        seconds["total"] = time.perf_counter() - t0
+        return SyncReport(
+            unchanged=plan.unchanged,
+            skipped=tuple(skipped),
+            chunks_total=len(store.chunks()),
+            seconds=seconds,
+        ), store
+
+    t = time.perf_counter()
+    to_chunk = plan.to_chunk
+    chunked: dict[str, tuple[SourceInfo, list[Chunk]]] = {}
+    failed: set[str] = set()
+    for i, source in enumerate(to_chunk):
+        try:
+            doc = load_document(found.files[source].path, found.folder)
+        except DocumentError as exc:
+            # Not upserted: an indexed version stays unless the whole index is rebuilt.
+            skipped.append(SkippedFile(source, str(exc)))
+            failed.add(source)
+            continue
+        chunks = chunk_document(
+            doc,
+            embedder.token_spans,
+            max_tokens=chunker.max_tokens,
+            overlap_tokens=chunker.overlap_tokens,
+        )
+        info = SourceInfo(
+            source=source,
+            kind=doc.kind,
+            size=doc.size,
+            chunks=len(chunks),
+            pages=len(doc.page_starts) or None,
+            sha256=doc.sha256,
+        )
+        chunked[source] = (info, chunks)
+        progress("chunk", (i + 1) / len(to_chunk))
+    seconds["chunk"] = time.perf_counter() - t
+
+    # Embed only content whose vector the store does not hold. The order (sources by name,
+    # chunks in document order) is the one the index has always embedded in.
+    t = time.perf_counter()
+    new_chunks = [c for s in sorted(chunked) for c in chunked[s][1]]
+    hashes = list(dict.fromkeys(c.hash for c in new_chunks))
+    known = store.vectors_by_hash(hashes)
+    missing = [h for h in hashes if h not in known]
+    text_of = {c.hash: c.text for c in new_chunks}
+    if missing:
+        progress("embed", 0.0)
+        known.update(zip(missing, embedder.embed([text_of[h] for h in missing]), strict=True))
+    progress("embed", 1.0)
+    seconds["embed"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    upserts = tuple(
+        SourceChunks(
+            info,
+            tuple(chunks),
+            np.stack([known[c.hash] for c in chunks]).astype(np.float32)
+            if chunks
+            else np.zeros((0, embedder.dimension), dtype=np.float32),
+        )
+        for info, chunks in (chunked[s] for s in sorted(chunked))
+    )
+    batch = Batch(
+        build=BuildInfo(
+            model=embedder.name,
+            dimension=embedder.dimension,
+            max_seq_length=embedder.max_seq_length,
+            chunker=chunker,
+            folder=str(found.folder.resolve()),
+        ),
+        upserts=upserts,
+        deletes=plan.removed,
+        replace_all=plan.rechunk_all,
+        built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    store = store.apply(batch)
+    seconds["write"] = time.perf_counter() - t
+    seconds["total"] = time.perf_counter() - t0
+    progress("write", 1.0)
+    return SyncReport(
+        added=tuple(s for s in plan.added if s not in failed),
+        updated=tuple(s for s in plan.updated if s not in failed),
+        removed=plan.removed,
+        unchanged=plan.unchanged,
+        skipped=tuple(skipped),
+        chunks_embedded=len(missing),
+        chunks_total=len(store.chunks()),
+        seconds=seconds,
+    ), store
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    h = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
