@@ -157,13 +157,15 @@ class Batch:
 class Store(Protocol):
     """An index snapshot: chunks by id, their vectors, dense search, atomic batches.
 
-    Conventions every store keeps (the contract tests check them):
+    Conventions every store keeps (tests/test_store_contract.py checks them):
     - `manifest` is None until the first batch is applied;
     - `chunks()` is in (source name, position in source) order, sources compared as Python
       compares str (for SQL: ORDER BY source COLLATE "C", ordinal); BM25 and the tie-breaks
       of dense search follow this order;
     - vectors are unit length, so the inner product is the cosine;
-    - `search` ranks by cosine, best first, ties in `chunks()` order.
+    - `search` ranks by cosine, best first, ties in `chunks()` order. FaissStore and
+      MemoryStore search exactly; an approximate index (pgvector HNSW) may trade a little
+      recall for speed, and must say so where it is registered.
     """
 
     @property
