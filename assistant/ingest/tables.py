@@ -149,6 +149,29 @@ def _sheet_rows(sheet: object) -> Iterable[tuple[int, list[object], list[str]]]:
 
 # --- .csv ----------------------------------------------------------------------------------
 
+_DELIMITERS = ",;\t|"
+
+
+def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    """The delimiter the header line uses most (csv.Sniffer misjudges files whose quoted
+    fields hold commas or line breaks); the Sniffer only when the first line has none.
+
+    Example: 'Station;Line;Notes\nA;Blue;"x, y"' -> delimiter ";"
+    """
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best]:
+
+        class Found(csv.excel):
+            delimiter = best
+
+        return Found
+    try:
+        return csv.Sniffer().sniff(text[:_SNIFF_CHARS], delimiters=_DELIMITERS)
+    except csv.Error:  # one column, or too irregular to tell: plain commas
+        return csv.excel
+
 
 def csv_text(text: str, source: str) -> Built:
     """Rows of a CSV (delimiter sniffed: , ; tab or |) as records under its header row;
@@ -156,13 +179,8 @@ def csv_text(text: str, source: str) -> Built:
 
     Example: "Region;Total\\nBerlin;1250\\n" -> "Region | Total\\n\\nRegion: Berlin; Total: 1250."
     """
-    try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            text[:_SNIFF_CHARS], delimiters=",;\t|"
-        )
-    except csv.Error:  # one column, or too irregular to tell: plain commas
-        dialect = csv.excel
     builder = TextBuilder()
+    dialect = _dialect(text)
     try:
         rows = (
             (number, list(values), values)
