@@ -12,10 +12,14 @@ import hashlib
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DocumentError, InputError
 from ..schema import Document, SkippedFile
 from .textbuild import Built, decode_text, looks_binary
+
+if TYPE_CHECKING:
+    from .mail import Attachment
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -197,7 +201,7 @@ def _load_bytes(
     return documents, skipped
 
 
-def _extract(kind: str, data: bytes, source: str) -> tuple[Built, list]:  # type: ignore[type-arg]
+def _extract(kind: str, data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     """The kind's text and, for e-mail, its attachments. Each loader module is imported only
     when a file of its kind turns up (python-docx, openpyxl, pypdfium2 are heavy)."""
     if kind in ("txt", "md"):

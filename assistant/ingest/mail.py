@@ -151,7 +151,7 @@ def _attachments(message: Message) -> Iterator[Attachment]:
     here (its own loading finds its attachments)."""
     if not message.is_multipart():
         return
-    for part in message.get_payload():  # type: ignore[union-attr]
+    for part in message.get_payload():
         if not isinstance(part, Message):
             continue
         filename = part.get_filename()

@@ -183,7 +183,7 @@ def csv_text(text: str, source: str) -> Built:
     dialect = _dialect(text)
     try:
         rows = (
-            (number, list(values), values)
+            (number, list[object](values), values)
             for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1)
             if any(v.strip() for v in values)
         )
