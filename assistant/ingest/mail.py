@@ -31,11 +31,11 @@ class Attachment:
 
 def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     """One message: a header block, then its body; one locator for the whole message, an
-    e-mail header summary such as 'e-mail "Q3 numbers" from Ann Lee, 2026-03-02'.
+    e-mail header summary such as 'e-mail “Q3 numbers” from Ann Lee, 2026-03-02'.
 
     Example: b"Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you." ->
              Built("Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you.",
-                   locators=((0, 'e-mail "Hi" from Ann'),), sections=((0, ("Hi",)),))
+                   locators=((0, "e-mail “Hi” from Ann"),), sections=((0, ("Hi",)),))
     """
     if looks_binary(data):
         raise DocumentError(_not_mail(source, "message"))
@@ -49,7 +49,7 @@ def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
 
 def mbox_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     """Every message of a mailbox in order, each its own section, with locators
-    'message N: e-mail "Subject" from Sender, date'."""
+    "message N: e-mail “Subject” from Sender, date"."""
     if looks_binary(data) or not data.startswith(b"From "):
         raise DocumentError(_not_mail(source, "mailbox (mbox)"))
     builder = TextBuilder()
