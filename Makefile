@@ -26,11 +26,18 @@ $(STAMP): pyproject.toml
 	  || (apt-get update -q >/dev/null && apt-get install -y -q chromium chromium-driver >/dev/null); \
 	else echo "Chromium is missing: run 'sudo apt-get install -y chromium chromium-driver' for the browser tests"; fi
 
-run: setup
+# Debian's tesseract OCRs scanned PDF pages (without it they are left out, and the index
+# report says how to turn OCR on).
+/usr/bin/tesseract:
+	@if [ "$$(id -u)" = 0 ]; then apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null \
+	  || (apt-get update -q >/dev/null && apt-get install -y -q tesseract-ocr tesseract-ocr-eng >/dev/null); \
+	else echo "tesseract is missing: run 'sudo apt-get install -y tesseract-ocr tesseract-ocr-eng' to OCR scanned PDFs"; fi
+
+run: setup /usr/bin/tesseract
 	$(BIN)/assistant index seeds
 	$(BIN)/assistant ui seeds
 
-test: setup /usr/bin/chromium
+test: setup /usr/bin/chromium /usr/bin/tesseract
 	$(BIN)/python -m pytest -q
 
 lint: setup

@@ -100,7 +100,7 @@ def format_answer(answer: Answer) -> str:
         lines.append("")
         lines.append("Sources:")
         for c in answer.citations:
-            where = f"page {c.page}, " if c.page else ""
+            where = f"{c.locator}, " if c.locator else f"page {c.page}, " if c.page else ""
             quote = " ".join(c.quote.split())
             lines.append(f"  [{c.n}] {c.source} ({where}chars {c.start}-{c.end}): “{quote}”")
     if answer.refused and answer.related:

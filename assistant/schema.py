@@ -12,23 +12,46 @@ __all__ = [
     "Citation",
     "Document",
     "Hit",
+    "Locator",
+    "Section",
     "SkippedFile",
     "SourceInfo",
     "SyncReport",
 ]
 
+Locator = tuple[int, str]
+"""(offset where a region of a text starts, label a person can find it by), e.g.
+(0, "page 1"), (812, "page 3 (OCR)"), (40, "slide 2"), (95, "sheet Sales, row 4")."""
+
+Section = tuple[int, tuple[str, ...]]
+"""(offset where a section starts, its heading path, outermost first); chunks never cross
+a section boundary."""
+
+
+def _label_at(locators: tuple[Locator, ...], offset: int, default: str = "") -> str:
+    """The label of the last region starting at or before `offset`.
+
+    Example: ((0, "slide 1"), (30, "slide 2")) -> offset 29: "slide 1", offset 30: "slide 2"
+    """
+    i = bisect.bisect_right(locators, offset, key=lambda loc: loc[0])
+    return locators[i - 1][1] if i else default
+
 
 @dataclass(frozen=True, slots=True)
 class Document:
-    """One loaded source file. `text` is what offsets refer to: for .txt/.md it is the file's
-    decoded text unchanged; for .pdf/.html it is the extracted text."""
+    """One loaded source file (or one attachment of an e-mail). `text` is what offsets refer
+    to: for .txt/.md it is the file's decoded text unchanged; for the other kinds it is the
+    text the loader extracted (rows of a sheet as records, slides in order, ...)."""
 
     source: str  # path relative to the documents folder, with forward slashes
+    # ("mail.eml#report.pdf" for an attachment: see ingest.source_file)
     text: str
-    kind: str  # "txt", "md", "pdf" or "html"
+    kind: str  # "txt", "md", "pdf", "html", "docx", "pptx", "xlsx", "csv", "eml", ...
     sha256: str  # of the file's bytes
     size: int  # bytes on disk
-    page_starts: tuple[int, ...] = ()  # PDF: offset in `text` where page i+1 begins
+    page_starts: tuple[int, ...] = ()  # PDF: offset in `text` where page i+1 begins (slides)
+    locators: tuple[Locator, ...] = ()  # sorted by offset; where each findable region starts
+    sections: tuple[Section, ...] = ()  # structure the loader knows (not used for Markdown)
 
     def page_at(self, offset: int) -> int | None:
         """The 1-based page holding character `offset`, or None when the source has no pages.
@@ -38,6 +61,14 @@ class Document:
         if not self.page_starts:
             return None
         return bisect.bisect_right(self.page_starts, offset)
+
+    def locator_at(self, offset: int) -> str:
+        """Where character `offset` is, in words a person can use ("" when unknown).
+
+        Example: locators=((0, "page 1"), (100, "page 2 (OCR)")) -> locator_at(150) ==
+                 "page 2 (OCR)"
+        """
+        return _label_at(self.locators, offset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +83,31 @@ class Chunk:
     ordinal: int  # position of the chunk within its document
     hash: str  # sha256 of text; the embedding cache key (with the model)
     page: int | None = None
-    headings: tuple[str, ...] = ()  # Markdown heading path, outermost first
+    headings: tuple[str, ...] = ()  # heading path (Markdown, Word, sheet name), outermost first
+    locator: str = ""  # where the chunk starts: "page 3 (OCR)", "slide 2", "sheet S, row 4"
+    locators: tuple[Locator, ...] = ()  # regions that begin inside the chunk (document offsets)
+
+    def locator_at(self, offset: int) -> str:
+        """The locator of document offset `offset` inside this chunk (for a citation's quote).
+
+        Example: locator="sheet S, row 2", locators=((140, "sheet S, row 3"),) ->
+                 locator_at(139) == "sheet S, row 2", locator_at(140) == "sheet S, row 3"
+        """
+        return _label_at(self.locators, offset, self.locator)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Chunk:
-        return cls(**{**data, "headings": tuple(data.get("headings", ()))})
+        # Indexes written before locators existed lack both fields: the defaults apply.
+        return cls(
+            **{
+                **data,
+                "headings": tuple(data.get("headings", ())),
+                "locators": tuple((int(o), str(label)) for o, label in data.get("locators", ())),
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +141,7 @@ class Citation:
     quote: str  # the exact supporting text
     page: int | None = None
     chunk_id: str = ""  # the passage the quote was taken from, for showing context
+    locator: str = ""  # where the quote is, for a person: "page 3 (OCR)", "sheet S, row 4"
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,8 +130,9 @@ def _html(s: str) -> str:
     return html.escape(s).replace("\r", "").replace("\n", "<br>")
 
 
-def _location(source: str, start: int, end: int, page: int | None) -> str:
-    where = f"page {page}" if page else f"characters {start:,}–{end:,}"
+def _location(source: str, start: int, end: int, page: int | None, locator: str = "") -> str:
+    # A loader's locator ("slide 3", "sheet Sales, row 5") is what a person can find.
+    where = locator or (f"page {page}" if page else f"characters {start:,}–{end:,}")
     return f'<span class="cite-file">{_html(source)}</span> <span class="cite-loc">· {where}</span>'
 
 
@@ -170,7 +171,7 @@ def render_answer(answer: Answer, chunk: Callable[[str], Chunk | None]) -> tuple
         entries.append(
             '<details class="citation">'
             f'<summary><span class="cite-n">[{c.n}]</span> '
-            f"{_location(c.source, c.start, c.end, c.page)}</summary>"
+            f"{_location(c.source, c.start, c.end, c.page, c.locator)}</summary>"
             f'<div class="passage">{passage}</div></details>'
         )
     sources = ""
@@ -186,7 +187,7 @@ def _related(hits: Sequence[Hit]) -> str:
         c = h.chunk
         entries.append(
             '<details class="citation">'
-            f"<summary>{_location(c.source, c.start, c.end, c.page)}</summary>"
+            f"<summary>{_location(c.source, c.start, c.end, c.page, c.locator)}</summary>"
             f'<div class="passage">{_html(c.text)}</div></details>'
         )
     return "".join(entries)

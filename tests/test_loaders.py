@@ -120,8 +120,8 @@ def test_binary_file_is_a_document_error(tmp_path: Path) -> None:
 
 
 def test_unsupported_suffix_is_a_document_error(tmp_path: Path) -> None:
-    path = _write(tmp_path / "report.docx", b"PK\x03\x04")
-    with pytest.raises(DocumentError, match=r"unsupported type \.docx; supported: .*\.txt"):
+    path = _write(tmp_path / "report.doc", b"\xd0\xcf\x11\xe0")
+    with pytest.raises(DocumentError, match=r"unsupported type \.doc; supported: .*\.txt"):
         load_document(path, tmp_path)
 
 
@@ -272,16 +272,18 @@ def test_load_folder_reports_bad_files_and_keeps_going(tmp_path: Path) -> None:
     _write(tmp_path / "bin.txt", b"\x00\x01\x02")
     _write(tmp_path / "bad.pdf", b"garbage")
     _write(tmp_path / "old.txt", "naïve".encode("cp1252"))
-    _write(tmp_path / "x.docx", "x")
+    _write(tmp_path / "x.doc", "x")
+    _write(tmp_path / "y.docx", "not a zip")
     docs, skipped = load_folder(tmp_path)
     assert [d.source for d in docs] == ["good.txt", "old.txt"]
     assert docs[1].text == "naïve"
     reasons = {s.source: s.reason for s in skipped}
-    assert sorted(reasons) == ["bad.pdf", "bin.txt", "empty.md", "x.docx"]
+    assert sorted(reasons) == ["bad.pdf", "bin.txt", "empty.md", "x.doc", "y.docx"]
     assert "empty.md is empty" in reasons["empty.md"]
     assert "binary" in reasons["bin.txt"]
     assert "not a readable PDF" in reasons["bad.pdf"]
-    assert "unsupported type .docx" in reasons["x.docx"]
+    assert "unsupported type .doc;" in reasons["x.doc"]
+    assert "y.docx is not a readable .docx file" in reasons["y.docx"]
 
 
 def test_the_seed_folder_loads(tmp_path: Path) -> None:

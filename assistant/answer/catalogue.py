@@ -77,6 +77,7 @@ def answer_catalogue(
                     quote=chunk.text[s:e],
                     page=chunk.page,
                     chunk_id=chunk.id,
+                    locator=chunk.locator_at(chunk.start + s),
                 )
                 break
     if not first:

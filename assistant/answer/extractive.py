@@ -96,6 +96,7 @@ class ExtractiveBackend:
                         quote=quote,
                         page=unit.chunk.page,
                         chunk_id=unit.chunk.id,
+                        locator=unit.chunk.locator_at(unit.start + a),
                     )
                 )
         yield Composition(

@@ -65,20 +65,21 @@ class SourceTexts:
         return self._cache[source]
 
     def _read(self, source: str) -> str | None:
-        path = (self.folder / source).resolve()
+        from ..ingest.loaders import load_documents, source_file
+
+        path = (self.folder / source_file(source)).resolve()
         if self.folder.resolve() not in path.parents or not path.is_file():
             return None
-        if path.suffix.lower() in (".txt", ".md", ".markdown"):
+        if path.suffix.lower() in (".txt", ".md", ".markdown") and source == source_file(source):
             try:
                 return path.read_bytes().decode("utf-8-sig")
             except UnicodeDecodeError:
                 pass  # a legacy encoding: the loader knows the fallbacks
-        from ..ingest.loaders import load_document
-
         try:
-            return load_document(path, self.folder).text
+            docs, _ = load_documents(path, self.folder)
         except AssistantError:
             return None
+        return next((d.text for d in docs if d.source == source), None)
 
 
 @dataclass(frozen=True, slots=True)

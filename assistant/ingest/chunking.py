@@ -199,10 +199,15 @@ class _Section:
 
 
 def _sections(doc: Document) -> list[_Section]:
-    """Markdown: one section per ATX heading (outside code fences); other kinds: one."""
+    """Markdown: one section per ATX heading (outside code fences); other kinds: the
+    sections their loader found (Word headings, sheets, slides, messages), else one."""
     text = doc.text
     if doc.kind != "md":
-        return [_Section(0, len(text), ())]
+        starts = [(s, h) for s, h in doc.sections if 0 < s < len(text)]
+        first = next((h for s, h in doc.sections if s <= 0), ())
+        bounds = [(0, first), *starts]
+        ends = [s for s, _ in starts] + [len(text)]
+        return [_Section(s, e, h) for (s, h), e in zip(bounds, ends, strict=True) if s < e]
     sections: list[_Section] = []
     path: list[tuple[int, str]] = []
     section_start = 0
@@ -309,7 +314,17 @@ def _make_chunk(
         hash=digest,
         page=doc.page_at(start),
         headings=headings,
+        locator=doc.locator_at(start),
+        locators=doc.locators[
+            bisect.bisect_right(doc.locators, start, key=_offset) : bisect.bisect_left(
+                doc.locators, end, key=_offset
+            )
+        ],
     )
+
+
+def _offset(locator: tuple[int, str]) -> int:
+    return locator[0]
 
 
 def _units(text: str, section: _Section, token_spans: TokenSpans, max_tokens: int) -> list[_Unit]:

@@ -1,22 +1,34 @@
-"""Read files into Documents: .txt/.md verbatim, .pdf and .html as extracted text.
+"""Read files into Documents: .txt/.md verbatim; PDF, HTML, Word, PowerPoint, Excel, CSV,
+e-mail and EPUB as extracted text with locators (page, slide, sheet and row, e-mail header).
 
 For .txt/.md the Document's text is the file's decoded text unchanged (no newline or
 whitespace normalisation), because citations slice it by offsets and must match the file.
+Every other loader produces its text once, and offsets refer to that text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import re
-import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DocumentError, InputError
 from ..schema import Document, SkippedFile
+from .textbuild import Built, decode_text, looks_binary
 
-__all__ = ["SUPPORTED_SUFFIXES", "load_document", "load_folder", "scan_folder"]
+if TYPE_CHECKING:
+    from .mail import Attachment
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "load_document",
+    "load_documents",
+    "load_folder",
+    "scan_folder",
+    "source_file",
+]
 
 _KINDS = {
     ".txt": "txt",
@@ -25,10 +37,23 @@ _KINDS = {
     ".pdf": "pdf",
     ".html": "html",
     ".htm": "html",
+    ".docx": "docx",
+    ".pptx": "pptx",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".eml": "eml",
+    ".mbox": "mbox",
+    ".epub": "epub",
 }
 SUPPORTED_SUFFIXES: frozenset[str] = frozenset(_KINDS)
 _SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
-_SNIFF_BYTES = 8192  # NUL bytes this early mean a binary file, not text
+_TEXT_KINDS = frozenset(("txt", "md", "html", "csv"))  # decoded text: binary content is refused
+_MAIL_KINDS = frozenset(("eml", "mbox"))
+_MAX_ATTACHMENT_DEPTH = 3  # a message attached to a message attached to ...: stop here
+# An attachment's source is "<file>#<name>": the "#" follows the mail file's own suffix.
+_ATTACHMENT = re.compile(r"\.(?:eml|mbox)#", re.IGNORECASE)
 
 
 def scan_folder(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
@@ -37,11 +62,13 @@ def scan_folder(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
 
     Example: notes.md, img/logo.png, .git/HEAD ->
              ([folder/"notes.md"], [SkippedFile("img/logo.png", "img/logo.png has unsupported
-             type .png; supported: .htm, .html, .markdown, .md, .pdf, .txt")])
+             type .png; supported: .csv, .docx, ..., .txt, .xlsx")])
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError(f"no folder at {folder}: pass a folder of .txt, .md, .pdf or .html files")
+        raise InputError(
+            f"no folder at {folder}: pass a folder of .txt, .md, .pdf, .docx or other documents"
+        )
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .venv, ...
@@ -60,31 +87,48 @@ def scan_folder(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
 
 
 def load_folder(folder: Path) -> tuple[list[Document], list[SkippedFile]]:
-    """Load every supported file under `folder`; files that cannot be read are reported as
-    SkippedFile (their reason is the DocumentError's message) and never stop the run."""
+    """Load every supported file under `folder` (e-mail attachments as documents of their
+    own); files that cannot be read are reported as SkippedFile (their reason is the
+    DocumentError's message) and never stop the run."""
     paths, skipped = scan_folder(folder)
     documents: list[Document] = []
     for path in paths:
         try:
-            documents.append(load_document(path, folder))
+            loaded, bad = load_documents(path, folder)
         except DocumentError as exc:
             skipped.append(SkippedFile(_source(path, folder), str(exc)))
+            continue
+        documents.extend(loaded)
+        skipped.extend(bad)
     skipped.sort(key=lambda s: s.source)
     return documents, skipped
 
 
 def load_document(path: Path, root: Path) -> Document:
-    """Read one file into a Document whose `source` is its path relative to `root`.
+    """Read one file into a Document whose `source` is its path relative to `root` (for an
+    e-mail, the message itself: load_documents also gives its attachments).
 
     Raises DocumentError, with a message that says what to do, for an unsupported type and
     for a file that is unreadable, binary, encrypted, broken or without text.
     Example: load_document(Path("docs/a/notes.txt"), Path("docs")).source == "a/notes.txt"
     """
+    return load_documents(path, root)[0][0]
+
+
+def load_documents(path: Path, root: Path) -> tuple[list[Document], list[SkippedFile]]:
+    """Read one file into its Documents: the file's own first, then, for an e-mail, each
+    attachment of a supported type as a Document with source "<file>#<attachment name>"
+    (e.g. "inbox/q3.eml#report.pdf"). Attachments that cannot be read come back as
+    SkippedFile and do not stop the message from loading.
+
+    Raises DocumentError (one sentence saying what to do) when the file itself cannot be
+    read. Example: load_documents(Path("d/q3.eml"), Path("d")) ->
+    ([Document("q3.eml", ...), Document("q3.eml#report.pdf", ...)], [])
+    """
     path, root = Path(path), Path(root)
     source = _source(path, root)
     suffix = path.suffix.lower()
-    kind = _KINDS.get(suffix)
-    if kind is None:
+    if suffix not in _KINDS:
         raise DocumentError(_unsupported(source, suffix))
     try:
         data = path.read_bytes()
@@ -93,29 +137,135 @@ def load_document(path: Path, root: Path) -> Document:
         raise DocumentError(
             f"could not read {source} ({reason}): check that it exists and is readable"
         ) from exc
+    return _load_bytes(data, suffix, source, depth=0)
 
-    page_starts: tuple[int, ...] = ()
-    if kind == "pdf":
-        text, page_starts = _pdf_text(data, source)
-    else:
-        if _looks_binary(data):
-            raise DocumentError(
-                f"{source} looks like a binary file, not {suffix} text: "
-                "convert it to text or remove it from the folder"
-            )
-        text = _html_text(data, source) if kind == "html" else _decode(data)
-    if not text.strip():
-        what = "has no text that can be extracted" if kind == "pdf" else "is empty"
-        hint = " (a scanned PDF needs OCR first)" if kind == "pdf" else ""
-        raise DocumentError(f"{source} {what}{hint}: add text to it or remove it from the folder")
-    return Document(
+
+def source_file(source: str) -> str:
+    """The file (relative to the documents folder) that a Document's source comes from:
+    itself, or the e-mail that an attachment's source names.
+
+    Example: source_file("inbox/q3.eml#report.pdf") == "inbox/q3.eml";
+             source_file("notes/a#b.txt") == "notes/a#b.txt"
+    """
+    match = _ATTACHMENT.search(source)
+    return source[: match.end() - 1] if match else source
+
+
+def _load_bytes(
+    data: bytes, suffix: str, source: str, *, depth: int
+) -> tuple[list[Document], list[SkippedFile]]:
+    kind = _KINDS[suffix]
+    if kind in _TEXT_KINDS and looks_binary(data):
+        raise DocumentError(
+            f"{source} looks like a binary file, not {suffix} text: "
+            "convert it to text or remove it from the folder"
+        )
+    built, attachments = _extract(kind, data, source)
+    if not built.text.strip():
+        raise DocumentError(_empty(kind, source))
+    document = Document(
         source=source,
-        text=text,
+        text=built.text,
         kind=kind,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        page_starts=page_starts,
+        page_starts=built.page_starts,
+        locators=built.locators,
+        sections=built.sections,
     )
+    documents = [document]
+    skipped: list[SkippedFile] = []
+    taken: set[str] = set()
+    for attachment in attachments:
+        name = _unique(attachment.name, taken)
+        inner_source = f"{source}#{name}"
+        inner_suffix = Path(name).suffix.lower()
+        if inner_suffix not in _KINDS:
+            continue  # images, signatures, calendar invites: not documents to index
+        if depth >= _MAX_ATTACHMENT_DEPTH:
+            skipped.append(
+                SkippedFile(
+                    inner_source,
+                    f"{inner_source} is nested too deep in forwarded messages: "
+                    "save it as a file of its own to index it",
+                )
+            )
+            continue
+        try:
+            inner, bad = _load_bytes(attachment.data, inner_suffix, inner_source, depth=depth + 1)
+        except DocumentError as exc:
+            skipped.append(SkippedFile(inner_source, str(exc)))
+            continue
+        documents.extend(inner)
+        skipped.extend(bad)
+    return documents, skipped
+
+
+def _extract(kind: str, data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+    """The kind's text and, for e-mail, its attachments. Each loader module is imported only
+    when a file of its kind turns up (python-docx, openpyxl, pypdfium2 are heavy)."""
+    if kind in ("txt", "md"):
+        return Built(decode_text(data)), []
+    if kind == "html":
+        from .html import html_text
+
+        return Built(html_text(data, source)), []
+    if kind == "pdf":
+        from .pdf import pdf_text
+
+        return pdf_text(data, source), []
+    if kind == "csv":
+        from .tables import csv_text
+
+        return csv_text(decode_text(data), source), []
+    if kind == "xlsx":
+        from .tables import xlsx_text
+
+        return xlsx_text(data, source), []
+    if kind == "docx":
+        from .office import docx_text
+
+        return docx_text(data, source), []
+    if kind == "pptx":
+        from .office import pptx_text
+
+        return pptx_text(data, source), []
+    if kind == "epub":
+        from .epub import epub_text
+
+        return epub_text(data, source), []
+    from .mail import eml_text, mbox_text
+
+    if kind == "eml":
+        built, attachments = eml_text(data, source)
+    else:
+        built, attachments = mbox_text(data, source)
+    return built, attachments
+
+
+def _empty(kind: str, source: str) -> str:
+    if kind != "pdf":
+        return f"{source} is empty: add text to it or remove it from the folder"
+    from .pdf import OCR_HINT, ocr_available
+
+    if ocr_available():
+        return (
+            f"{source} has no text that can be extracted, not even by OCR: "
+            "add a text layer to it or remove it from the folder"
+        )
+    return f"{source} has no text that can be extracted (a scanned PDF needs OCR): {OCR_HINT}"
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """`name`, or "stem (2).ext" and so on when an earlier attachment has it already."""
+    candidate = name
+    stem, ext = os.path.splitext(name)
+    n = 1
+    while candidate.lower() in taken:
+        n += 1
+        candidate = f"{stem} ({n}){ext}"
+    taken.add(candidate.lower())
+    return candidate
 
 
 def _source(path: Path, root: Path) -> str:
@@ -128,184 +278,3 @@ def _source(path: Path, root: Path) -> str:
 def _unsupported(source: str, suffix: str) -> str:
     what = suffix or "(no extension)"
     return f"{source} has unsupported type {what}; supported: {_SUPPORTED_LIST}"
-
-
-def _looks_binary(data: bytes) -> bool:
-    head = data[:_SNIFF_BYTES]
-    # UTF-16 text is full of NULs but is text; its BOM says so.
-    return b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
-
-
-def _decode(data: bytes) -> str:
-    """UTF-8 (a BOM is dropped); UTF-16 with a BOM; else cp1252, else latin-1 (never fails),
-    so a file saved by an old editor is kept rather than skipped."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def _pdf_text(data: bytes, source: str) -> tuple[str, tuple[int, ...]]:
-    """Text of each page joined by a blank line, and the offset where each page starts."""
-    from pypdf import PdfReader  # imported here: only PDFs need it
-
-    broken = (
-        f"{source} is not a readable PDF (damaged or not really a PDF): "
-        "re-export it or remove it from the folder"
-    )
-    locked = f"{source} is password-protected: save an unprotected copy to index it"
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise DocumentError(locked)
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    except DocumentError:
-        raise
-    except Exception as exc:  # pypdf raises many kinds (PdfReadError, KeyError, ...)
-        if "decrypt" in str(exc).lower() or "encrypt" in str(exc).lower():
-            raise DocumentError(locked) from exc
-        raise DocumentError(broken) from exc
-    starts: list[int] = []
-    offset = 0
-    for text in pages:
-        starts.append(offset)
-        offset += len(text) + 2  # the "\n\n" between pages
-    return "\n\n".join(pages), tuple(starts)
-
-
-# --- HTML ----------------------------------------------------------------------------------
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Elements whose content is never visible text.
-_INVISIBLE = _words(
-    """
-    script style noscript template head svg canvas iframe object embed audio video map
-    select button input textarea meta link base
-    """
-)
-# Elements that stand apart as paragraphs (a blank line around them) or as lines.
-_PARAGRAPH_TAGS = _words(
-    """
-    p h1 h2 h3 h4 h5 h6 pre blockquote table ul ol dl figure section article header
-    footer nav aside main form address details hr fieldset
-    """
-)
-_LINE_TAGS = _words("div li tr dt dd figcaption caption summary br option legend")
-_CELL_TAGS = frozenset(("td", "th"))
-_SPACE = re.compile(r"\s+")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-
-
-class _TextWriter:
-    """Collects visible text: spaces collapsed inside a line, lines and blank lines between
-    blocks, so sentences read as they do on the page."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.line: list[str] = []
-        self.pending_break = 0  # 1: newline, 2: blank line, before the next text
-        self.pending_space = False
-
-    def text(self, value: str, *, preformatted: bool = False) -> None:
-        if preformatted:
-            lines = value.split("\n")
-            for i, line in enumerate(lines):
-                if i:
-                    self.newline(1)
-                if line.strip():
-                    self._write(line.rstrip())
-            return
-        collapsed = _SPACE.sub(" ", value)
-        if collapsed.startswith(" "):
-            self.pending_space = True
-        words = collapsed.strip()
-        if words:
-            self._write(words)
-        if collapsed.endswith(" "):
-            self.pending_space = True
-
-    def _write(self, words: str) -> None:
-        if not self.line and self.parts and self.pending_break:
-            self.parts.append("\n" * self.pending_break)
-        elif self.line and self.pending_space:
-            self.line.append(" ")
-        self.pending_break = 0
-        self.pending_space = False
-        self.line.append(words)
-
-    def separator(self, value: str) -> None:
-        if self.line:
-            self.line.append(value)
-            self.pending_space = False
-
-    def newline(self, level: int) -> None:
-        if self.line:
-            self.parts.append("".join(self.line).rstrip())
-            self.line = []
-        self.pending_break = max(self.pending_break, level)
-        self.pending_space = False
-
-    def result(self) -> str:
-        self.newline(0)
-        return "".join(self.parts).strip()
-
-
-def _html_text(data: bytes, source: str) -> str:
-    from bs4 import BeautifulSoup  # imported here: only HTML needs it
-    from bs4.element import NavigableString, Tag
-
-    try:
-        with warnings.catch_warnings():
-            # bs4 warns when markup looks like a URL or is XHTML; the text is wanted anyway.
-            warnings.simplefilter("ignore")
-            soup = BeautifulSoup(data, "html.parser")
-    except Exception as exc:  # html.parser is lenient; this is a last resort
-        raise DocumentError(
-            f"{source} could not be parsed as HTML: re-save it or remove it from the folder"
-        ) from exc
-
-    writer = _TextWriter()
-    title_tag = soup.find("title")
-    title = _SPACE.sub(" ", title_tag.get_text()).strip() if title_tag else ""
-
-    def visible(tag: Tag) -> bool:
-        if tag.name in _INVISIBLE or tag.has_attr("hidden"):
-            return False
-        if str(tag.get("aria-hidden", "")).lower() == "true":
-            return False
-        return not _HIDDEN_STYLE.search(str(tag.get("style", "")))
-
-    def walk(tag: Tag, preformatted: bool) -> None:
-        for child in tag.children:
-            if isinstance(child, Tag):
-                if not visible(child):
-                    continue
-                name = child.name
-                level = 2 if name in _PARAGRAPH_TAGS else 1 if name in _LINE_TAGS else 0
-                if level:
-                    writer.newline(level)
-                elif name in _CELL_TAGS:
-                    writer.separator(" | ")
-                walk(child, preformatted or name == "pre")
-                if level:
-                    writer.newline(level)
-            # Comments, doctypes and CDATA are NavigableString subclasses: not visible text.
-            elif type(child) is NavigableString:
-                writer.text(str(child), preformatted=preformatted)
-
-    walk(soup, False)
-    body = writer.result()
-    if title and not body.startswith(title):
-        return f"{title}\n\n{body}" if body else title
-    return body

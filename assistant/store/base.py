@@ -22,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..ingest.loaders import source_file
 from ..schema import Chunk, SourceInfo
 
 __all__ = [
@@ -132,7 +133,7 @@ class SourceChunks:
 
     def __post_init__(self) -> None:
         if len(self.vectors) != len(self.chunks) or any(
-            c.source != self.info.source for c in self.chunks
+            source_file(c.source) != self.info.source for c in self.chunks
         ):
             raise ValueError("one vector per chunk, every chunk of info.source")
 
@@ -227,8 +228,9 @@ def merge(
     kept_sources = set(sources)
     by_source: dict[str, list[tuple[Chunk, int]]] = {}
     for i, c in enumerate(chunks):
-        if c.source in kept_sources:
-            by_source.setdefault(c.source, []).append((c, i))
+        # An e-mail's attachments are indexed as "<file>#<name>" but belong to the file.
+        if source_file(c.source) in kept_sources:
+            by_source.setdefault(source_file(c.source), []).append((c, i))
     offset = len(chunks)
     for u in batch.upserts:
         sources[u.info.source] = u.info

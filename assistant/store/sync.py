@@ -20,7 +20,7 @@ import numpy as np
 from ..embedding import Embedder
 from ..errors import DocumentError
 from ..ingest.chunking import chunk_document
-from ..ingest.loaders import load_document, scan_folder
+from ..ingest.loaders import load_documents, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
 from .base import Batch, BuildInfo, ChunkerConfig, Manifest, SourceChunks, Store
 
@@ -195,18 +195,25 @@ def apply_plan(
     failed: set[str] = set()
     for i, source in enumerate(to_chunk):
         try:
-            doc = load_document(found.files[source].path, found.folder)
+            docs, bad_attachments = load_documents(found.files[source].path, found.folder)
         except DocumentError as exc:
             # Not upserted: an indexed version stays unless the whole index is rebuilt.
             skipped.append(SkippedFile(source, str(exc)))
             failed.add(source)
             continue
-        chunks = chunk_document(
-            doc,
-            embedder.token_spans,
-            max_tokens=chunker.max_tokens,
-            overlap_tokens=chunker.overlap_tokens,
-        )
+        # An e-mail's readable attachments are indexed with it, as "<file>#<name>".
+        skipped.extend(bad_attachments)
+        doc = docs[0]
+        chunks = [
+            c
+            for d in docs
+            for c in chunk_document(
+                d,
+                embedder.token_spans,
+                max_tokens=chunker.max_tokens,
+                overlap_tokens=chunker.overlap_tokens,
+            )
+        ]
         info = SourceInfo(
             source=source,
             kind=doc.kind,

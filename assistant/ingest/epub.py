@@ -1,0 +1,110 @@
+"""EPUB e-books: an EPUB is a zip of XHTML documents read in its spine's order, so the
+standard library's zipfile and the HTML loader are enough (no e-book library needed)."""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+from ..errors import DocumentError
+from .html import html_text
+from .textbuild import Built, TextBuilder, one_line
+
+__all__ = ["epub_text"]
+
+_CONTAINER = "META-INF/container.xml"
+_ENCRYPTION = "META-INF/encryption.xml"
+# Font obfuscation (IDPF, Adobe) is not DRM: the text is readable.
+_FONT_OBFUSCATION = ("http://www.idpf.org/2008/embedding", "http://ns.adobe.com/pdf/enc#RC")
+_HEADING = re.compile(r"<h[1-3][^>]*>(.*?)</h[1-3]>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]+>")
+_MAX_PART_BYTES = 64 * 1024 * 1024  # one XHTML file larger than this is not a book chapter
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def epub_text(data: bytes, source: str) -> Built:
+    """The book's text part by part in reading (spine) order; each part is a section named by
+    its first heading, and its locator reads "part N: Heading" (N counts parts with text).
+
+    Example: spine [ch1.xhtml "<h1>Storm</h1><p>Rain fell.</p>"] ->
+             Built("Storm\\n\\nRain fell.", locators=((0, "part 1: Storm"),),
+                   sections=((0, ("Storm",)),))
+    """
+    broken = (
+        f"{source} is not a readable EPUB (damaged or not really an e-book): "
+        "re-export it or remove it from the folder"
+    )
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+        names = set(book.namelist())
+        root = ElementTree.fromstring(book.read(_CONTAINER))
+        rootfile = next(
+            (e.get("full-path") for e in root.iter() if _local(e.tag) == "rootfile"), None
+        )
+        if not rootfile:
+            raise DocumentError(broken)
+        package = ElementTree.fromstring(book.read(rootfile))
+    except DocumentError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+        raise DocumentError(broken) from exc
+
+    base = posixpath.dirname(rootfile)
+    manifest = {
+        e.get("id"): posixpath.normpath(posixpath.join(base, unquote(e.get("href", ""))))
+        for e in package.iter()
+        if _local(e.tag) == "item"
+    }
+    spine = [manifest.get(e.get("idref")) for e in package.iter() if _local(e.tag) == "itemref"]
+    _check_drm(book, names, source)
+
+    builder = TextBuilder()
+    part = 0
+    for href in spine:
+        if not href or href not in names:
+            continue
+        info = book.getinfo(href)
+        if info.file_size > _MAX_PART_BYTES:
+            raise DocumentError(
+                f"{source} has a part too large to be a chapter ({href}): "
+                "re-export the book or remove it from the folder"
+            )
+        try:
+            raw = book.read(href)
+        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+            raise DocumentError(broken) from exc
+        text = html_text(raw, source, title=False)
+        if not text.strip():
+            continue  # a cover image or an empty spacer page
+        part += 1
+        title = _first_heading(raw) or one_line(text.strip().split("\n", 1)[0])[:80]
+        builder.add(text, locator=f"part {part}: {title}", section=(title,))
+    return builder.build()
+
+
+def _first_heading(raw: bytes) -> str:
+    match = _HEADING.search(raw.decode("utf-8", "replace"))
+    return one_line(_TAG.sub(" ", match.group(1))) if match else ""
+
+
+def _check_drm(book: zipfile.ZipFile, names: set[str], source: str) -> None:
+    """Raise when the book's text is encrypted (DRM); obfuscated fonts are fine."""
+    if _ENCRYPTION not in names:
+        return
+    try:
+        root = ElementTree.fromstring(book.read(_ENCRYPTION))
+    except ElementTree.ParseError:
+        return
+    for method in root.iter():
+        if (
+            _local(method.tag) == "EncryptionMethod"
+            and method.get("Algorithm", "") not in _FONT_OBFUSCATION
+        ):
+            raise DocumentError(f"{source} is protected by DRM: index a DRM-free copy of the book")

@@ -1,0 +1,177 @@
+"""E-mail (.eml, one message; .mbox, many) to text: subject, from, to, date and the text body
+(an HTML-only body as its visible text), and the attachments, for indexing on their own."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
+
+from ..errors import DocumentError
+from .html import html_text
+from .textbuild import Built, TextBuilder, decode_text, looks_binary, one_line
+
+__all__ = ["Attachment", "eml_text", "mbox_text"]
+
+_MBOX_FROM = re.compile(rb"^From [^\r\n]*\r?\n", re.MULTILINE)
+_MBOXRD_ESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
+_HEADERS = ("Subject", "From", "To", "Cc", "Date")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file attached to a message: its name (as sent) and its bytes."""
+
+    name: str
+    data: bytes
+
+
+def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+    """One message: a header block, then its body; one locator for the whole message, an
+    e-mail header summary such as 'e-mail “Q3 numbers” from Ann Lee, 2026-03-02'.
+
+    Example: b"Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you." ->
+             Built("Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you.",
+                   locators=((0, "e-mail “Hi” from Ann"),), sections=((0, ("Hi",)),))
+    """
+    if looks_binary(data):
+        raise DocumentError(_not_mail(source, "message"))
+    message = _parse(data)
+    if not message.keys():
+        raise DocumentError(_not_mail(source, "message"))
+    builder = TextBuilder()
+    attachments = _add_message(builder, message, source, "")
+    return builder.build(), attachments
+
+
+def mbox_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+    """Every message of a mailbox in order, each its own section, with locators
+    "message N: e-mail “Subject” from Sender, date"."""
+    if looks_binary(data) or not data.startswith(b"From "):
+        raise DocumentError(_not_mail(source, "mailbox (mbox)"))
+    builder = TextBuilder()
+    attachments: list[Attachment] = []
+    separators = list(_MBOX_FROM.finditer(data))
+    starts = [m.end() for m in separators]
+    ends = [*(m.start() for m in separators[1:]), len(data)]
+    for number, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
+        raw = _MBOXRD_ESCAPE.sub(rb"\1", data[start:end])
+        message = _parse(raw)
+        attachments.extend(_add_message(builder, message, source, f"message {number}: "))
+    return builder.build(), attachments
+
+
+def _not_mail(source: str, what: str) -> str:
+    return f"{source} is not an e-mail {what}: export it again from the mail program"
+
+
+def _parse(data: bytes) -> EmailMessage:
+    # policy.default gives EmailMessage with decoded headers and get_body(); it never raises
+    # on bad input, it records defects instead.
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    assert isinstance(message, EmailMessage)
+    return message
+
+
+def _header(message: Message, name: str) -> str:
+    try:
+        value = message.get(name)
+    except Exception:  # a header so malformed that even the lenient parser gives up
+        return ""
+    return one_line(str(value)) if value is not None else ""
+
+
+def _sender(message: Message) -> str:
+    try:
+        address = message.get("From")
+        mailboxes = getattr(address, "addresses", ())
+        if mailboxes:
+            return mailboxes[0].display_name or mailboxes[0].addr_spec
+    except Exception:  # unparseable address: the raw header below
+        pass
+    return _header(message, "From")
+
+
+def _date(message: Message) -> str:
+    try:
+        when = getattr(message.get("Date"), "datetime", None)
+    except Exception:
+        when = None
+    return when.date().isoformat() if when is not None else _header(message, "Date")
+
+
+def _label(message: Message, prefix: str) -> str:
+    subject = _header(message, "Subject") or "(no subject)"
+    parts = [f"{prefix}e-mail “{subject}”"]
+    sender = _sender(message)
+    if sender:
+        parts.append(f" from {sender}")
+    date = _date(message)
+    if date:
+        parts.append(f", {date}")
+    return "".join(parts)
+
+
+def _add_message(
+    builder: TextBuilder, message: EmailMessage, source: str, prefix: str
+) -> list[Attachment]:
+    attachments = list(_attachments(message))
+    lines = [f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))]
+    if attachments:
+        lines.append("Attachments: " + ", ".join(a.name for a in attachments))
+    label = _label(message, prefix)
+    section = (_header(message, "Subject") or "(no subject)",)
+    builder.add("\n".join(lines), locator=label, section=section)
+    builder.add(_body(message, source), locator=label, section=section)
+    return attachments
+
+
+def _body(message: EmailMessage, source: str) -> str:
+    """The plain-text body; else the HTML body's visible text; else ""."""
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):  # an unknown or wrong charset: decode it ourselves
+        payload = part.get_payload(decode=True)
+        content = decode_text(payload) if isinstance(payload, bytes) else ""
+    if not isinstance(content, str):
+        return ""
+    if part.get_content_type() == "text/html":
+        return html_text(content, source, title=False)
+    return content
+
+
+def _attachments(message: Message) -> Iterator[Attachment]:
+    """Attached files, depth first; an attached message is one file (name.eml), not opened
+    here (its own loading finds its attachments)."""
+    if not message.is_multipart():
+        return
+    for part in message.get_payload():
+        if not isinstance(part, Message):
+            continue
+        filename = part.get_filename()
+        if part.get_content_type() == "message/rfc822":
+            inner = part.get_payload()
+            inner = inner[0] if isinstance(inner, list) and inner else inner
+            if isinstance(inner, Message):
+                name = filename or f"{_header(inner, 'Subject') or 'message'}.eml"
+                yield Attachment(_safe_name(name, ".eml"), inner.as_bytes())
+        elif part.is_multipart():
+            yield from _attachments(part)
+        elif filename or part.get_content_disposition() == "attachment":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                yield Attachment(_safe_name(filename or "attachment", ""), payload)
+
+
+def _safe_name(name: str, suffix: str) -> str:
+    """A file name usable inside a source ("a/b.pdf" -> "a_b.pdf"), with `suffix` ensured."""
+    name = one_line(name).replace("/", "_").replace("\\", "_").strip(". ") or "attachment"
+    if suffix and not name.lower().endswith(suffix):
+        name += suffix
+    return name

@@ -1,0 +1,192 @@
+"""Word (.docx) and PowerPoint (.pptx) files to text with headings, slides and locators."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import DocumentError
+from .textbuild import Built, TextBuilder, one_line, record
+
+__all__ = ["check_office_container", "docx_text", "pptx_text"]
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)
+
+
+def check_office_container(data: bytes, source: str, suffix: str) -> None:
+    """Raise a DocumentError that says what to do when an Office file is not an Office Open
+    XML package: encrypted (Office wraps those in an OLE container) or an old binary one."""
+    if data.startswith(_OLE_MAGIC):
+        if "EncryptedPackage".encode("utf-16-le") in data:
+            raise DocumentError(
+                f"{source} is password-protected: save an unprotected copy to index it"
+            )
+        raise DocumentError(
+            f"{source} is in an old binary Office format, not {suffix}: "
+            f"open it and save it as {suffix} to index it"
+        )
+
+
+def _open(opener: Callable[[io.BytesIO], Any], data: bytes, source: str, suffix: str) -> Any:
+    check_office_container(data, source, suffix)
+    try:
+        return opener(io.BytesIO(data))
+    except Exception as exc:  # zipfile, lxml and the libraries' own errors: all mean broken
+        raise DocumentError(
+            f"{source} is not a readable {suffix} file (damaged or not really {suffix}): "
+            "re-save it or remove it from the folder"
+        ) from exc
+
+
+# --- Word ----------------------------------------------------------------------------------
+
+
+def docx_text(data: bytes, source: str) -> Built:
+    """Paragraphs and tables in reading order; headings make the section path and the
+    locator ("section Results › Q3"); a table row's locator is "table N, row M".
+
+    Example: Heading 1 "Results", paragraph "Sales rose." -> Built("Results\\n\\nSales rose.",
+             locators=((0, "section Results"),), sections=((0, ("Results",)),))
+    """
+    import docx  # imported here: only .docx files need python-docx
+    from docx.table import Table
+
+    document = _open(docx.Document, data, source, ".docx")
+    builder = TextBuilder()
+    path: list[tuple[int, str]] = []  # (level, heading text), outermost first
+    tables = 0
+    try:
+        for block in document.iter_inner_content():
+            if isinstance(block, Table):
+                tables += 1
+                _docx_table(builder, block, tables)
+                continue
+            text = block.text
+            level = _heading_level(block)
+            if level is not None and text.strip():
+                while path and path[-1][0] >= level:
+                    path.pop()
+                path.append((level, one_line(text)))
+            headings = tuple(title for _, title in path)
+            label = f"section {' › '.join(headings)}" if headings else ""
+            builder.add(text, locator=label, section=headings)
+    except DocumentError:
+        raise
+    except Exception as exc:  # a malformed part inside a valid zip
+        raise DocumentError(
+            f"{source} is not a readable .docx file (damaged inside): "
+            "re-save it or remove it from the folder"
+        ) from exc
+    return builder.build()
+
+
+def _heading_level(paragraph: Any) -> int | None:
+    """0 for the Title style, N for "Heading N", None for body text."""
+    try:
+        name = paragraph.style.name if paragraph.style is not None else ""
+    except (KeyError, AttributeError):  # a style id the styles part does not define
+        return None
+    if name.lower() == "title":
+        return 0
+    match = _HEADING_STYLE.fullmatch(name.strip())
+    return int(match.group(1)) if match else None
+
+
+def _unique_cells(row: Any) -> list[str]:
+    """The row's cell texts, a merged cell once (python-docx repeats it per grid column)."""
+    seen: list[Any] = []
+    texts: list[str] = []
+    for cell in row.cells:
+        if any(cell._tc is s for s in seen):
+            continue
+        seen.append(cell._tc)
+        texts.append(cell.text)
+    return texts
+
+
+def _docx_table(builder: TextBuilder, table: Any, number: int) -> None:
+    rows = [_unique_cells(row) for row in table.rows]
+    for i, values in enumerate(rows, start=1):
+        builder.add(_row_text(rows[0], values, i), locator=f"table {number}, row {i}")
+
+
+def _row_text(header: list[str], values: list[str], row: int) -> str:
+    """A table row as a record with the header's names when the first row looks like one
+    (two or more distinct, non-empty cells), else its cells joined by " | "."""
+    names = [one_line(h) for h in header]
+    has_header = len(names) >= 2 and all(names) and len(set(names)) == len(names)
+    if has_header and row == 1:
+        return " | ".join(names)
+    if has_header and len(values) == len(names):
+        return record(names, values)
+    return " | ".join(one_line(v) for v in values if one_line(v))
+
+
+# --- PowerPoint ----------------------------------------------------------------------------
+
+
+def pptx_text(data: bytes, source: str) -> Built:
+    """One page per slide: its text top to bottom, left to right (tables as records), then
+    its speaker notes; locators "slide N" and "slide N (notes)".
+
+    Example: slide 1 titled "Plan" with notes "Say hi." -> Built("Plan\\n\\nSay hi.",
+             locators=((0, "slide 1"), (6, "slide 1 (notes)")), page_starts=(0,))
+    """
+    from pptx import Presentation  # imported here: only .pptx files need python-pptx
+
+    presentation = _open(Presentation, data, source, ".pptx")
+    builder = TextBuilder()
+    try:
+        for number, slide in enumerate(presentation.slides, start=1):
+            builder.page()
+            title_shape = slide.shapes.title
+            title = one_line(title_shape.text_frame.text) if title_shape is not None else ""
+            section = (f"slide {number}: {title}" if title else f"slide {number}",)
+            label = f"slide {number}"
+            for text in _shape_texts(slide.shapes):
+                builder.add(text, locator=label, section=section)
+            if slide.has_notes_slide:
+                notes = slide.notes_slide.notes_text_frame
+                if notes is not None:
+                    for paragraph in notes.paragraphs:
+                        builder.add(
+                            _paragraph_text(paragraph),
+                            locator=f"{label} (notes)",
+                            section=section,
+                        )
+    except DocumentError:
+        raise
+    except Exception as exc:  # a malformed slide inside a valid zip
+        raise DocumentError(
+            f"{source} is not a readable .pptx file (damaged inside): "
+            "re-save it or remove it from the folder"
+        ) from exc
+    return builder.build()
+
+
+def _paragraph_text(paragraph: Any) -> str:
+    # Runs only: a line break inside a paragraph (<a:br>) is kept as a space.
+    return one_line("".join(run.text for run in paragraph.runs) or paragraph.text)
+
+
+def _shape_texts(shapes: Any) -> Iterator[str]:
+    """Paragraphs of every shape in reading order (groups opened, tables as records)."""
+
+    from pptx.shapes.group import GroupShape
+
+    def position(shape: Any) -> tuple[int, int]:
+        return (shape.top or 0, shape.left or 0)
+
+    for shape in sorted(shapes, key=position):
+        if isinstance(shape, GroupShape):
+            yield from _shape_texts(shape.shapes)
+        elif getattr(shape, "has_table", False) and shape.has_table:
+            rows = [[cell.text for cell in row.cells] for row in shape.table.rows]
+            for i, values in enumerate(rows, start=1):
+                yield _row_text(rows[0], values, i)
+        elif getattr(shape, "has_text_frame", False) and shape.has_text_frame:
+            for paragraph in shape.text_frame.paragraphs:
+                yield _paragraph_text(paragraph)

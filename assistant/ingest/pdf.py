@@ -1,0 +1,148 @@
+"""PDF text page by page; pages without a text layer (scans) are read by OCR when Debian's
+tesseract is installed."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from ..errors import DocumentError
+from .textbuild import Built
+
+__all__ = ["OCR_HINT", "ocr_available", "pdf_text"]
+
+log = logging.getLogger(__name__)
+
+OCR_HINT = (
+    "install tesseract ('sudo apt-get install tesseract-ocr tesseract-ocr-eng', "
+    "or 'make setup' as root) and index again to read scanned pages"
+)
+_OCR_DPI = 300  # tesseract is most accurate on text rendered at about 300 dpi
+_OCR_TIMEOUT_S = 180  # per page; a page that takes longer is left out, not the file
+_OCR_LANGUAGE = "eng"
+_hint_logged = False
+
+
+def ocr_available() -> bool:
+    """Whether the `tesseract` command is on PATH (OCR is off without it)."""
+    return shutil.which("tesseract") is not None
+
+
+def pdf_text(data: bytes, source: str) -> Built:
+    """Text of each page joined by a blank line, where each page starts, and a locator per
+    page: "page N", or "page N (OCR)" for a page read by OCR.
+
+    Example: two pages "One." and "Two." -> Built("One.\\n\\nTwo.", locators=((0, "page 1"),
+             (6, "page 2")), page_starts=(0, 6))
+    """
+    from pypdf import PdfReader  # imported here: only PDFs need it
+
+    broken = (
+        f"{source} is not a readable PDF (damaged or not really a PDF): "
+        "re-export it or remove it from the folder"
+    )
+    locked = f"{source} is password-protected: save an unprotected copy to index it"
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(locked)
+        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    except DocumentError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds (PdfReadError, KeyError, ...)
+        if "decrypt" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise DocumentError(locked) from exc
+        raise DocumentError(broken) from exc
+
+    blank = [i for i, text in enumerate(pages) if not text]
+    ocr_pages: set[int] = set()
+    if blank:
+        if ocr_available():
+            for i, text in _ocr(data, blank, source).items():
+                if text:
+                    pages[i] = text
+                    ocr_pages.add(i)
+        else:
+            _log_hint_once(source)
+
+    starts: list[int] = []
+    locators: list[tuple[int, str]] = []
+    offset = 0
+    for i, text in enumerate(pages):
+        starts.append(offset)
+        locators.append((offset, f"page {i + 1}" + (" (OCR)" if i in ocr_pages else "")))
+        offset += len(text) + 2  # the "\n\n" between pages
+    return Built(
+        text="\n\n".join(pages),
+        locators=tuple(locators),
+        page_starts=tuple(starts),
+    )
+
+
+def _log_hint_once(source: str) -> None:
+    global _hint_logged
+    if not _hint_logged:
+        _hint_logged = True
+        log.warning("%s has pages without text and OCR is off: %s", source, OCR_HINT)
+
+
+def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str]:
+    """OCR text of the given pages (0-based), rendered in grey at _OCR_DPI by pdfium."""
+    import pypdfium2 as pdfium  # imported here: only scanned PDFs need it
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+    except Exception as exc:  # pdfium cannot open what pypdf could: leave the pages blank
+        log.warning("%s: could not render scanned pages for OCR (%s)", source, exc)
+        return {}
+    found: dict[int, str] = {}
+    try:
+        for i in page_indexes:
+            page = pdf[i]
+            try:
+                bitmap = page.render(scale=_OCR_DPI / 72, grayscale=True)
+                pixels = bitmap.to_numpy()
+            finally:
+                page.close()
+            found[i] = _tesseract(_pgm(pixels), source, i + 1)
+    finally:
+        pdf.close()
+    return found
+
+
+def _pgm(pixels: object) -> bytes:
+    """A grey image as binary PGM, which tesseract (leptonica) reads from stdin; no Pillow."""
+    import numpy as np
+
+    grey = np.asarray(pixels, dtype=np.uint8)
+    if grey.ndim == 3:  # (height, width, 1)
+        grey = grey[:, :, 0]
+    height, width = grey.shape
+    return b"P5\n%d %d\n255\n" % (width, height) + np.ascontiguousarray(grey).tobytes()
+
+
+def _tesseract(image: bytes, source: str, page: int) -> str:
+    # One thread per page: the machine's cores are shared with embedding and other work.
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "-l", _OCR_LANGUAGE],
+            input=image,
+            capture_output=True,
+            timeout=_OCR_TIMEOUT_S,
+            env=env,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("%s page %d: OCR failed (%s); the page is left out", source, page, exc)
+        return ""
+    if done.returncode != 0:
+        reason = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["?"]
+        log.warning("%s page %d: OCR failed (%s); the page is left out", source, page, reason[0])
+        return ""
+    # tesseract ends each page with a form feed; lines keep its layout otherwise.
+    return done.stdout.decode("utf-8", "replace").replace("\f", "").strip()

@@ -1,0 +1,139 @@
+"""Build a Document's text from pieces while recording where each region and section starts.
+
+Loaders of structured files (Word, slides, sheets, e-mail, EPUB) produce their text here, so
+offsets, locators and sections are computed in one place and always agree with the text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..schema import Locator, Section
+
+__all__ = ["Built", "TextBuilder", "decode_text", "looks_binary", "one_line", "record"]
+
+_SPACE = re.compile(r"\s+")
+_ENDS_SENTENCE = re.compile(r"[.!?…:;]$")
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """The text of a document and what the builder recorded about it."""
+
+    text: str
+    locators: tuple[Locator, ...] = ()
+    sections: tuple[Section, ...] = ()
+    page_starts: tuple[int, ...] = ()
+
+
+class TextBuilder:
+    """Paragraphs joined by a blank line (so every piece ends a sentence), with the offset
+    where each new locator label, section and page begins.
+
+    Example: b = TextBuilder(); b.add("Hello.", locator="slide 1"); b.add("Bye.",
+             locator="slide 2"); b.build() ->
+             Built("Hello.\\n\\nBye.", locators=((0, "slide 1"), (8, "slide 2")))
+    """
+
+    _SEPARATOR = "\n\n"
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._length = 0
+        self._locators: list[Locator] = []
+        self._sections: list[Section] = []
+        self._pages: list[int] = []
+
+    def _next_offset(self) -> int:
+        return self._length + (len(self._SEPARATOR) if self._length else 0)
+
+    def page(self) -> None:
+        """A new page (slide) starts with the next text, even if it adds none itself."""
+        self._pages.append(self._next_offset())
+
+    def add(
+        self,
+        text: str,
+        *,
+        locator: str | None = None,
+        section: tuple[str, ...] | None = None,
+    ) -> None:
+        """Append one paragraph (surrounding space dropped; nothing if it is blank).
+
+        `locator` and `section`, when given and different from the current ones, start a
+        new region or section at this paragraph; None keeps the current one.
+        """
+        text = text.strip()
+        if not text:
+            return
+        offset = self._next_offset()
+        if locator is not None and (not self._locators or self._locators[-1][1] != locator):
+            self._locators.append((offset, locator))
+        if section is not None and ((self._sections[-1][1] if self._sections else ()) != section):
+            self._sections.append((offset, section))
+        if self._length:
+            self._parts.append(self._SEPARATOR)
+        self._parts.append(text)
+        self._length = offset + len(text)
+
+    def build(self) -> Built:
+        return Built(
+            text="".join(self._parts),
+            locators=tuple(self._locators),
+            sections=tuple(self._sections),
+            page_starts=tuple(self._pages),
+        )
+
+
+def one_line(text: str) -> str:
+    """Whitespace (line breaks in a cell included) collapsed to single spaces."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def record(headers: Sequence[str], values: Sequence[str]) -> str:
+    """One table row as a sentence-like record: "Header: value" pairs, empty cells left out.
+
+    Example: record(["Region", "Quarter", "Total"], ["Berlin", "Q3", "1,250"]) ==
+             "Region: Berlin; Quarter: Q3; Total: 1,250."
+    """
+    pairs = []
+    for i, value in enumerate(values):
+        value = one_line(value)
+        if not value:
+            continue
+        header = one_line(headers[i]) if i < len(headers) else ""
+        pairs.append(f"{header}: {value}" if header else value)
+    if not pairs:
+        return ""
+    text = "; ".join(pairs)
+    return text if _ENDS_SENTENCE.search(text) else text + "."
+
+
+_SNIFF_BYTES = 8192  # NUL bytes this early mean a binary file, not text
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes near the start, except in UTF-16 text (which its BOM announces)."""
+    head = data[:_SNIFF_BYTES]
+    return b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 (a BOM is dropped); UTF-16 with a BOM; else cp1252, else latin-1 (never fails),
+    so a file saved by an old editor is kept rather than skipped.
+
+    Example: decode_text("Café".encode("cp1252")) == "Café"
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
