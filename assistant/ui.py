@@ -31,6 +31,7 @@ from .schema import Answer, Chunk, Citation, Hit
 
 if TYPE_CHECKING:
     import gradio as gr
+    from starlette.routing import BaseRoute
 
     from .answer.catalogue import SourceInfo
     from .pipeline import Assistant
@@ -517,8 +518,13 @@ def launch(
     share: bool = False,
     max_file_size: int | None = None,
     prevent_thread_lock: bool = False,
+    routes: Sequence[BaseRoute] = (),
 ) -> str:
-    """Start the server (loopback unless told otherwise) and return its local URL."""
+    """Start the server (loopback unless told otherwise) and return its local URL.
+
+    `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
+    endpoint); they go first, so Gradio's own paths cannot shadow them.
+    """
     import gradio as gr
 
     # The default theme, but with Source Sans Pro's full bold face: the semi-bold file that
@@ -535,6 +541,7 @@ def launch(
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
         quiet=prevent_thread_lock,
+        app_kwargs={"routes": list(routes)} if routes else None,
     )
     return str(url)
 
@@ -546,8 +553,11 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     share: bool = False,
+    api_key: str | None = None,
 ) -> None:
-    """Index folder (only what changed) and serve the chat over it until interrupted."""
+    """Index folder (only what changed) and serve the chat over it until interrupted, with
+    the OpenAI-compatible endpoint at /v1 (which needs `api_key` as a bearer key if given)."""
+    from .api import api_routes
     from .pipeline import Assistant
 
     bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
@@ -558,6 +568,7 @@ def serve(
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
+        routes=api_routes(bot, key=api_key),
     )
 
 
