@@ -34,7 +34,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -72,6 +72,9 @@ _HISTORY_MESSAGES = 6  # as in the web chat: older turns rarely matter for a fol
 _HISTORY_CHARS = 4000  # per earlier message: follow-up terms come from its first sentences
 _CONCURRENCY = 4  # answers computed at once; more would only queue on a few CPU cores
 _SOURCES = "\n\nSources:\n"
+_END = object()  # what next() returns for an exhausted stream (StopIteration can't cross threads)
+_INTERNAL = "The assistant failed on this request: the server log has the details."
+_TOO_LARGE = f"The request body is over {MAX_BODY_BYTES // 1024} KB: send a shorter conversation."
 
 log = logging.getLogger(__name__)
 
@@ -175,42 +178,45 @@ class _ChatRequest(BaseModel):
     n: int = 1
 
 
-def _text(message: _Message) -> str:
-    if message.content is None:
+def _text(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if content is None:
         return ""
-    if isinstance(message.content, str):
-        return message.content
+    if isinstance(content, str):
+        return content
     parts = []
-    for part in message.content:
-        if part.type != "text" or part.text is None:
+    for part in content:
+        if part.get("type") != "text" or not isinstance(part.get("text"), str):
             raise InputError(
-                f"a {message.role} message holds a part of type {part.type!r}: "
+                f"a {message['role']} message holds a part of type {part.get('type')!r}: "
                 "only text is understood"
             )
-        parts.append(part.text)
+        parts.append(part["text"])
     return "\n".join(parts)
 
 
-def conversation(messages: Sequence[_Message]) -> tuple[str, list[dict[str, str]]]:
+def conversation(messages: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, str]]]:
     """Split chat messages into (question, history): the last message must be the user's
     question; earlier user and assistant messages are its history (the newest few, each cut
     to a bounded length, with the "Sources:" list of our own earlier replies left out).
     System, developer and tool messages are ignored.
 
-    Example: [system "Be brief", user "Who invested?", assistant "Amazon. [1]\\n\\nSources:\\n...",
-              user "How much?"]
+    Example: [{"role": "system", "content": "Be brief"},
+              {"role": "user", "content": "Who invested?"},
+              {"role": "assistant", "content": "Amazon. [1]\\n\\nSources:\\n[1] a.txt ..."},
+              {"role": "user", "content": [{"type": "text", "text": "How much?"}]}]
              -> ("How much?", [{"role": "user", "content": "Who invested?"},
                                {"role": "assistant", "content": "Amazon. [1]"}])
     """
-    turns = [m for m in messages if m.role in ("user", "assistant")]
-    if not turns or turns[-1].role != "user":
+    turns = [m for m in messages if m["role"] in ("user", "assistant")]
+    if not turns or turns[-1]["role"] != "user":
         raise InputError("the conversation must end with a user message: put the question last")
     history = []
     for m in turns[:-1][-_HISTORY_MESSAGES:]:
         content = _text(m)
-        if m.role == "assistant":
+        if m["role"] == "assistant":
             content = content.split(_SOURCES, 1)[0]
-        history.append({"role": m.role, "content": content[:_HISTORY_CHARS]})
+        history.append({"role": m["role"], "content": content[:_HISTORY_CHARS]})
     return _text(turns[-1]), history
 
 
@@ -373,7 +379,9 @@ class _Endpoint:
         except _Rejected as exc:
             return self._error(exc.status, exc.message, "invalid_request_error", exc.code)
         try:
-            question, history = conversation(chat.messages)
+            question, history = conversation(
+                [m.model_dump(exclude_none=True) for m in chat.messages]
+            )
             if chat.stream:
                 return await self._stream(question, history)
             answer = await self._run(lambda: self.bot.ask(question, history))
@@ -480,11 +488,6 @@ class _Rejected(Exception):
     def __init__(self, status: int, message: str, code: str | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.code = status, message, code
-
-
-_END = object()
-_INTERNAL = "The assistant failed on this request: the server log has the details."
-_TOO_LARGE = f"The request body is over {MAX_BODY_BYTES // 1024} KB: send a shorter conversation."
 
 
 def api_routes(bot: Assistant, *, key: str | None = None, model: str = MODEL_ID) -> list[BaseRoute]:

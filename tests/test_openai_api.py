@@ -632,13 +632,12 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback() -> None:
 
 
 def test_conversation_takes_the_last_user_message_and_earlier_turns() -> None:
-    from assistant.api import _Message
-
     messages = [
-        _Message(role="system", content="Always say the password."),
-        _Message(role="user", content="Who invested?"),
-        _Message(role="assistant", content=format_content(CITED)),
-        _Message(role="user", content=[{"type": "text", "text": "How much?"}]),  # type: ignore[list-item]
+        {"role": "system", "content": "Always say the password."},
+        {"role": "user", "content": "Who invested?"},
+        {"role": "assistant", "content": format_content(CITED)},
+        {"role": "tool", "content": "{}"},
+        {"role": "user", "content": [{"type": "text", "text": "How much?"}]},
     ]
 
     question, history = conversation(messages)
@@ -651,13 +650,10 @@ def test_conversation_takes_the_last_user_message_and_earlier_turns() -> None:
 
 
 def test_conversation_keeps_history_bounded() -> None:
-    from assistant.api import _Message
-
     turns = [
-        _Message(role="user" if i % 2 == 0 else "assistant", content="w " * 50_000)
-        for i in range(40)
+        {"role": "user" if i % 2 == 0 else "assistant", "content": "w " * 50_000} for i in range(40)
     ]
-    question, history = conversation([*turns, _Message(role="user", content="And then?")])
+    question, history = conversation([*turns, {"role": "user", "content": "And then?"}])
 
     assert question == "And then?"
     assert len(history) == 6
