@@ -138,6 +138,7 @@ def test_openai_client_gets_a_cited_answer(served: Served) -> None:
     answer, sources = content.split("\n\nSources:\n")
     assert "$8 billion" in answer and "[1]" in answer
     extra = reply.model_extra
+    assert reply.citations == extra["citations"]  # as the README shows it
     assert extra["refused"] is False
     assert_exact_citations(extra["citations"], served.docs, content)
     assert any("$8 billion" in c["quote"] for c in extra["citations"])
