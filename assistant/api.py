@@ -411,6 +411,11 @@ class _Endpoint:
             raise _Rejected(
                 400, "The request body is not valid JSON: send a chat completions request."
             ) from exc
+        except RecursionError as exc:
+            raise _Rejected(
+                400,
+                "The request body's JSON is nested too deeply: send a chat completions request.",
+            ) from exc
         if not isinstance(data, dict):
             raise _Rejected(400, "The request body must be a JSON object with model and messages.")
         try:

@@ -411,9 +411,14 @@ def test_bad_requests_get_a_4xx_and_one_sentence(
     [
         (b"{not json", 400, "not valid JSON"),
         (b"[1, 2]", 400, "JSON object"),
+        (
+            b'{"model": "assistant", "messages": ' + b"[" * 200_000 + b"]" * 200_000 + b"}",
+            400,
+            "JSON",
+        ),
         (b'{"model": "assistant", "messages": ["' + b"x" * (2 * 1024 * 1024) + b'"]}', 413, "KB"),
     ],
-    ids=["not json", "not an object", "over a megabyte"],
+    ids=["not json", "not an object", "nested 200,000 deep", "over a megabyte"],
 )
 def test_malformed_bodies_get_a_4xx_and_one_sentence(
     served: Served, content: bytes, status: int, says: str
