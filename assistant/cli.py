@@ -1,4 +1,4 @@
-"""The `assistant` command: index, ask, chat, ui, eval.
+"""The `assistant` command: index, ask, chat, ui, serve, eval.
 
 A thin view over Assistant. Library errors become one line on stderr and exit status 1;
 heavy modules are imported only by the command that needs them, so --help is instant.
@@ -148,12 +148,36 @@ def cmd_chat(args: argparse.Namespace) -> int:
         ]
 
 
+def _api_key(args: argparse.Namespace, settings: Settings, *, exposed: bool) -> str | None:
+    """The endpoint's bearer key; refuses (InputError) to serve beyond loopback without one
+    unless --no-auth, which prints a warning. Checked before anything slow is loaded."""
+    from .api import check_access, load_api_key
+
+    key = load_api_key(settings)
+    warning = check_access(exposed=exposed, key=key, no_auth=args.no_auth)
+    if warning:
+        print(warning, file=sys.stderr)
+    return key
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
+    from .api import is_loopback
     from .ui import serve
 
     settings = _settings(args)
+    key = _api_key(args, settings, exposed=args.share or not is_loopback(args.host))
     folder = Path(args.folder) if args.folder else settings.docs_dir
-    serve(folder, settings=settings, host=args.host, port=args.port, share=args.share)
+    serve(folder, settings=settings, host=args.host, port=args.port, share=args.share, api_key=key)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .api import is_loopback, serve
+
+    settings = _settings(args)
+    key = _api_key(args, settings, exposed=not is_loopback(args.host))
+    folder = Path(args.folder) if args.folder else settings.docs_dir
+    serve(folder, settings=settings, host=args.host, port=args.port, key=key)
     return 0
 
 
@@ -215,6 +239,13 @@ def build_parser() -> argparse.ArgumentParser:
     def index_dir(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", help="where the index lives (default: index/)")
 
+    def no_auth(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--no-auth",
+            action="store_true",
+            help="allow serving beyond loopback without ASSISTANT_API_KEY (prints a warning)",
+        )
+
     p = sub.add_parser("index", help="build or update the index from a folder of documents")
     p.add_argument("folder", nargs="?", help="documents folder (default: seeds/)")
     index_dir(p)
@@ -242,7 +273,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--share", action="store_true", help="ask Gradio for a public link")
+    no_auth(p)
     p.set_defaults(func=cmd_ui)
+
+    p = sub.add_parser(
+        "serve", help="serve the OpenAI-compatible endpoint (/v1/chat/completions) alone"
+    )
+    p.add_argument("folder", nargs="?", help="documents folder (default: seeds/)")
+    index_dir(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    p.add_argument("--port", type=int, default=8000)
+    no_auth(p)
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("eval", help="run evaluation question sets and score the answers")
     p.add_argument(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEFAULT_MODEL", "Settings"]
@@ -68,6 +68,12 @@ class Settings(BaseSettings):
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+
+    # The OpenAI-compatible endpoint's bearer key: from ASSISTANT_API_KEY, or the first line
+    # of the file ASSISTANT_API_KEY_FILE names. Never a command-line option: those show in
+    # `ps` and shell history. Required whenever the server listens beyond loopback.
+    api_key: SecretStr | None = None
+    api_key_file: Path | None = None
 
     @field_validator("answer_mode")
     @classmethod

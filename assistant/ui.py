@@ -33,6 +33,7 @@ from .schema import Answer, Chunk, Citation, Hit
 
 if TYPE_CHECKING:
     import gradio as gr
+    from starlette.routing import BaseRoute
 
     from .pipeline import Assistant
     from .schema import SourceInfo
@@ -534,8 +535,13 @@ def launch(
     share: bool = False,
     max_file_size: int | None = None,
     prevent_thread_lock: bool = False,
+    routes: Sequence[BaseRoute] = (),
 ) -> str:
-    """Start the server (loopback unless told otherwise) and return its local URL."""
+    """Start the server (loopback unless told otherwise) and return its local URL.
+
+    `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
+    endpoint); they go first, so Gradio's own paths cannot shadow them.
+    """
     import gradio as gr
 
     # The default theme, but with Source Sans Pro's full bold face: the semi-bold file that
@@ -552,6 +558,7 @@ def launch(
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
         quiet=prevent_thread_lock,
+        app_kwargs={"routes": list(routes)} if routes else None,
     )
     return str(url)
 
@@ -563,8 +570,11 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     share: bool = False,
+    api_key: str | None = None,
 ) -> None:
-    """Index folder (only what changed) and serve the chat over it until interrupted."""
+    """Index folder (only what changed) and serve the chat over it until interrupted, with
+    the OpenAI-compatible endpoint at /v1 (which needs `api_key` as a bearer key if given)."""
+    from .api import api_routes
     from .pipeline import Assistant
 
     bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
@@ -575,6 +585,7 @@ def serve(
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
+        routes=api_routes(bot, key=api_key),
     )
 
 

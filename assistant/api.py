@@ -1,0 +1,557 @@
+"""The OpenAI-compatible endpoint: the assistant as a chat model any OpenAI client can call.
+
+    POST /v1/chat/completions   the messages are the conversation; the answer is the checked
+                                Answer, streamed as server-sent events when "stream": true
+    GET  /v1/models             the collection, as the one model "assistant"
+
+A thin view over `Assistant.ask` / `Assistant.stream`, like the CLI and the web chat. The last
+user message is the question, earlier user and assistant messages are its history, and system
+messages are ignored: nothing a client sends changes how answers are found or checked.
+
+The reply's `content` is the answer text with its [n] markers, then a plain "Sources:" list, so
+that any chat client shows something a person can check; a top-level `citations` field carries
+the same sources as data (in the last chunk when streaming):
+
+    from openai import OpenAI
+    client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key=KEY)
+    reply = client.chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": "How much has Amazon invested?"}]
+    )
+    print(reply.choices[0].message.content, reply.citations)  # [{n, source, start, end, ...}]
+
+Authentication is a bearer key (`Settings.api_key`, i.e. ASSISTANT_API_KEY, or the file
+ASSISTANT_API_KEY_FILE names). It is enforced whenever one is configured, and a server that
+listens beyond loopback refuses to start without one unless told `--no-auth`.
+
+fastapi, starlette and anyio are imported inside the functions that need them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import AssistantError, InputError
+from .schema import Answer
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import BaseRoute
+
+    from .pipeline import Assistant
+    from .settings import Settings
+
+__all__ = [
+    "MAX_BODY_BYTES",
+    "MODEL_ID",
+    "api_routes",
+    "build_api",
+    "check_access",
+    "conversation",
+    "format_content",
+    "is_loopback",
+    "load_api_key",
+    "serve",
+]
+
+MODEL_ID = "assistant"
+MAX_BODY_BYTES = 1024 * 1024  # a conversation is text; more than this is a mistake or an attack
+_HISTORY_MESSAGES = 6  # as in the web chat: older turns rarely matter for a follow-up
+_HISTORY_CHARS = 4000  # per earlier message: follow-up terms come from its first sentences
+_CONCURRENCY = 4  # answers computed at once; more would only queue on a few CPU cores
+_SOURCES = "\n\nSources:\n"
+_END = object()  # what next() returns for an exhausted stream (StopIteration can't cross threads)
+_INTERNAL = "The assistant failed on this request: the server log has the details."
+_TOO_LARGE = f"The request body is over {MAX_BODY_BYTES // 1024} KB: send a shorter conversation."
+
+log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- authentication (pure)
+
+
+def is_loopback(host: str) -> bool:
+    """Does a server bound to host listen on this machine only?
+
+    Example: is_loopback("127.0.0.1") -> True; is_loopback("::1") -> True;
+             is_loopback("localhost") -> True; is_loopback("0.0.0.0") -> False;
+             is_loopback("192.168.1.5") -> False; is_loopback("myhost") -> False
+    """
+    host = host.strip().strip("[]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # another host name may resolve to any interface: assume it is exposed
+
+
+def check_access(*, exposed: bool, key: str | None, no_auth: bool) -> str | None:
+    """Decide whether a server may start; returns a warning to print, or None.
+
+    A server reachable beyond loopback (`exposed`) needs a key, or an explicit `no_auth`.
+    Raises InputError when it has neither.
+
+    Example: check_access(exposed=False, key=None, no_auth=False) -> None
+             check_access(exposed=True, key="s3cret", no_auth=False) -> None
+             check_access(exposed=True, key=None, no_auth=True) -> "warning: ..."
+             check_access(exposed=True, key=None, no_auth=False) raises InputError
+    """
+    if not exposed or key:
+        return None
+    if no_auth:
+        return (
+            "warning: the OpenAI-compatible endpoint listens beyond loopback without "
+            "authentication; anyone who can reach this machine can query your documents"
+        )
+    raise InputError(
+        "listening beyond loopback needs an API key: set ASSISTANT_API_KEY (or "
+        "ASSISTANT_API_KEY_FILE to a file holding it), or pass --no-auth to serve it open"
+    )
+
+
+def load_api_key(settings: Settings) -> str | None:
+    """The configured bearer key: settings.api_key, else the first line of api_key_file.
+
+    Raises InputError when the key file is missing, unreadable or empty.
+    """
+    if settings.api_key is not None and settings.api_key.get_secret_value().strip():
+        return settings.api_key.get_secret_value().strip()
+    path = settings.api_key_file
+    if path is None:
+        return None
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"the API key file {path} cannot be read ({exc.__class__.__name__}): "
+            "point ASSISTANT_API_KEY_FILE at a readable text file holding the key"
+        ) from exc
+    key = lines[0].strip() if lines else ""
+    if not key:
+        raise InputError(f"the API key file {path} is empty: put the key on its first line")
+    return key
+
+
+def _authorized(header: str | None, key: str) -> bool:
+    """Constant-time check of an `Authorization: Bearer KEY` header."""
+    scheme, _, given = (header or "").partition(" ")
+    if scheme.lower() != "bearer":
+        given = ""
+    return hmac.compare_digest(given.strip().encode("utf-8"), key.encode("utf-8"))
+
+
+# ---------------------------------------------------------------- requests (pure)
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str
+    text: str | None = None
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[_Part] | None = None
+
+
+class _ChatRequest(BaseModel):
+    # Sampling options (temperature, max_tokens, stream_options, ...) are accepted and
+    # ignored: answers are copied from the documents, not sampled.
+    model_config = ConfigDict(extra="ignore")
+    model: str
+    messages: list[_Message] = Field(min_length=1)
+    stream: bool = False
+    n: int = 1
+
+
+def _text(message: Mapping[str, Any]) -> str:
+    content = message.get("content")
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    parts = []
+    for part in content:
+        if part.get("type") != "text" or not isinstance(part.get("text"), str):
+            raise InputError(
+                f"a {message['role']} message holds a part of type {part.get('type')!r}: "
+                "only text is understood"
+            )
+        parts.append(part["text"])
+    return "\n".join(parts)
+
+
+def conversation(messages: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[str, str]]]:
+    """Split chat messages into (question, history): the last message must be the user's
+    question; earlier user and assistant messages are its history (the newest few, each cut
+    to a bounded length, with the "Sources:" list of our own earlier replies left out).
+    System, developer and tool messages are ignored.
+
+    Example: [{"role": "system", "content": "Be brief"},
+              {"role": "user", "content": "Who invested?"},
+              {"role": "assistant", "content": "Amazon. [1]\\n\\nSources:\\n[1] a.txt ..."},
+              {"role": "user", "content": [{"type": "text", "text": "How much?"}]}]
+             -> ("How much?", [{"role": "user", "content": "Who invested?"},
+                               {"role": "assistant", "content": "Amazon. [1]"}])
+    """
+    turns = [m for m in messages if m["role"] in ("user", "assistant")]
+    if not turns or turns[-1]["role"] != "user":
+        raise InputError("the conversation must end with a user message: put the question last")
+    history = []
+    for m in turns[:-1][-_HISTORY_MESSAGES:]:
+        content = _text(m)
+        if m["role"] == "assistant":
+            content = content.split(_SOURCES, 1)[0]
+        history.append({"role": m["role"], "content": content[:_HISTORY_CHARS]})
+    return _text(turns[-1]), history
+
+
+# ---------------------------------------------------------------- replies (pure)
+
+
+def format_content(answer: Answer) -> str:
+    """The reply text: the answer with its [n] markers, then one line per source.
+
+    Example: an answer "Amazon invested $8 billion. [1]" citing chars 120-170 of a.txt ->
+        'Amazon invested $8 billion. [1]\\n\\nSources:\\n[1] a.txt, characters 120–170:
+        “Amazon has invested $8 billion in Anthropic.”'
+    A refusal is its one sentence, with no sources.
+    """
+    if not answer.citations:
+        return answer.text
+    lines = []
+    for c in answer.citations:
+        where = f"page {c.page}, " if c.page else ""
+        quote = " ".join(c.quote.split())
+        lines.append(f"[{c.n}] {c.source}, {where}characters {c.start}–{c.end}: “{quote}”")
+    return answer.text + _SOURCES + "\n".join(lines)
+
+
+def _citations(answer: Answer) -> list[dict[str, Any]]:
+    keys = ("n", "source", "start", "end", "quote", "page")
+    return [{k: v for k, v in asdict(c).items() if k in keys} for c in answer.citations]
+
+
+def _completion(answer: Answer, *, model: str) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": format_content(answer)},
+                "finish_reason": "stop",
+                "logprobs": None,
+            }
+        ],
+        "citations": _citations(answer),
+        "refused": answer.refused,
+    }
+
+
+def _chunk(ident: str, created: int, model: str, delta: dict[str, Any], **extra: Any) -> bytes:
+    body = {
+        "id": ident,
+        "object": "chat.completion.chunk",
+        "created": created,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "delta": delta,
+                "finish_reason": extra.pop("finish_reason", None),
+                "logprobs": None,
+            }
+        ],
+        **extra,
+    }
+    return _event(body)
+
+
+def _event(body: dict[str, Any] | str) -> bytes:
+    data = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+    return f"data: {data}\n\n".encode()
+
+
+def _error_body(message: str, kind: str, code: str | None = None) -> dict[str, Any]:
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
+
+
+def _sentence(exc: Exception) -> str:
+    """An error as one sentence: one line, first letter capitalised (a leading file name left
+    as it is), ending in a full stop.
+
+    Example: InputError("the question is empty: type a question") ->
+             "The question is empty: type a question."
+    """
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    first = text.split(" ", 1)[0]
+    if first.isalpha() and first.islower():
+        text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _validation_sentence(exc: ValidationError) -> str:
+    """Example: messages[0].role 'robot' -> "Invalid request at messages[0].role: Input should
+    be 'system', ... or 'function': send an OpenAI chat completions request." """
+    err = exc.errors()[0]
+    where = ""
+    for part in err.get("loc", ()):
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif part not in ("str", "bool", "int") and "[" not in part:  # union member tags
+            where += f".{part}" if where else part
+    where = where or "the body"
+    problem = err.get("msg", "invalid value")
+    return f"Invalid request at {where}: {problem}: send an OpenAI chat completions request."
+
+
+# ---------------------------------------------------------------- the routes
+
+
+class _Endpoint:
+    """The request handlers over one shared bot (Assistant swaps its index atomically)."""
+
+    def __init__(self, bot: Assistant, *, key: str | None, model: str) -> None:
+        self.bot = bot
+        self.key = key
+        self.model = model
+        self._limiter: Any = None
+
+    def _limit(self) -> Any:
+        import anyio
+
+        # Created on first use, inside the server's event loop.
+        if self._limiter is None:
+            self._limiter = anyio.CapacityLimiter(_CONCURRENCY)
+        return self._limiter
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        import anyio
+
+        return await anyio.to_thread.run_sync(fn, *args, limiter=self._limit())
+
+    def _error(self, status: int, message: str, kind: str, code: str | None = None) -> Response:
+        from starlette.responses import JSONResponse
+
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse(_error_body(message, kind, code), status_code=status, headers=headers)
+
+    def _deny(self, request: Request) -> Response | None:
+        if self.key is None or _authorized(request.headers.get("authorization"), self.key):
+            return None
+        return self._error(
+            401,
+            "Missing or wrong API key: send it as 'Authorization: Bearer KEY'.",
+            "invalid_request_error",
+            "invalid_api_key",
+        )
+
+    async def models(self, request: Request) -> Response:
+        from starlette.responses import JSONResponse
+
+        if (denied := self._deny(request)) is not None:
+            return denied
+        entry = {"id": self.model, "object": "model", "created": 0, "owned_by": "assistant"}
+        return JSONResponse({"object": "list", "data": [entry]})
+
+    async def chat_completions(self, request: Request) -> Response:
+        if (denied := self._deny(request)) is not None:
+            return denied
+        try:
+            chat = await self._parse(request)
+        except _Rejected as exc:
+            return self._error(exc.status, exc.message, "invalid_request_error", exc.code)
+        try:
+            question, history = conversation(
+                [m.model_dump(exclude_none=True) for m in chat.messages]
+            )
+            if chat.stream:
+                return await self._stream(question, history)
+            answer = await self._run(lambda: self.bot.ask(question, history))
+        except InputError as exc:
+            return self._error(400, _sentence(exc), "invalid_request_error")
+        except AssistantError as exc:
+            return self._error(500, _sentence(exc), "server_error")
+        except Exception:  # a bug: log it here, give the client one line, not a traceback
+            log.exception("chat completion failed")
+            return self._error(500, _INTERNAL, "server_error")
+        from starlette.responses import JSONResponse
+
+        return JSONResponse(_completion(answer, model=self.model))
+
+    async def _parse(self, request: Request) -> _ChatRequest:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise _Rejected(413, _TOO_LARGE, "request_too_large")
+        body = bytearray()
+        async for part in request.stream():
+            body += part
+            if len(body) > MAX_BODY_BYTES:
+                raise _Rejected(413, _TOO_LARGE, "request_too_large")
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise _Rejected(
+                400, "The request body is not valid JSON: send a chat completions request."
+            ) from exc
+        except RecursionError as exc:
+            raise _Rejected(
+                400,
+                "The request body's JSON is nested too deeply: send a chat completions request.",
+            ) from exc
+        if not isinstance(data, dict):
+            raise _Rejected(400, "The request body must be a JSON object with model and messages.")
+        try:
+            chat = _ChatRequest.model_validate(data)
+        except ValidationError as exc:
+            raise _Rejected(400, _validation_sentence(exc)) from exc
+        if chat.model != self.model:
+            raise _Rejected(
+                404,
+                f"The model {chat.model!r} is not served here: use {self.model!r}.",
+                "model_not_found",
+            )
+        if chat.n != 1:
+            raise _Rejected(400, "Only one choice per request is supported: leave n at 1.")
+        return chat
+
+    async def _stream(self, question: str, history: list[dict[str, str]]) -> Response:
+        from starlette.responses import StreamingResponse
+
+        pieces = self.bot.stream(question, history)
+        # The first piece is read before any byte is sent, so that a bad question is a
+        # plain 400 rather than an error inside a stream.
+        first = await self._run(next, pieces, _END)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(
+            self._events(first, pieces), media_type="text/event-stream", headers=headers
+        )
+
+    async def _events(self, first: Any, pieces: Iterator[str | Answer]) -> AsyncIterator[bytes]:
+        ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        yield _chunk(ident, created, self.model, {"role": "assistant", "content": ""})
+        streamed = ""
+        piece = first
+        try:
+            while isinstance(piece, str):
+                streamed += piece
+                yield _chunk(ident, created, self.model, {"content": piece})
+                piece = await self._run(next, pieces, _END)
+        except AssistantError as exc:
+            yield _event(_error_body(_sentence(exc), "server_error"))
+            yield _event("[DONE]")
+            return
+        except Exception:
+            log.exception("streamed chat completion failed")
+            yield _event(_error_body(_INTERNAL, "server_error"))
+            yield _event("[DONE]")
+            return
+        if not isinstance(piece, Answer):  # stream() always ends with its Answer
+            log.error("Assistant.stream ended without an Answer")
+            yield _event(_error_body(_INTERNAL, "server_error"))
+            yield _event("[DONE]")
+            return
+        content = format_content(piece)
+        if content.startswith(streamed):
+            rest = content[len(streamed) :]
+        else:
+            # The checked answer differs from what was streamed (a sentence failed its
+            # check): say so and give the checked answer whole, so the last word is it.
+            rest = "\n\n(Checked answer, replacing the text above:)\n\n" + content
+        if rest:
+            yield _chunk(ident, created, self.model, {"content": rest})
+        yield _chunk(
+            ident,
+            created,
+            self.model,
+            {},
+            finish_reason="stop",
+            citations=_citations(piece),
+            refused=piece.refused,
+        )
+        yield _event("[DONE]")
+
+
+class _Rejected(Exception):
+    def __init__(self, status: int, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.message, self.code = status, message, code
+
+
+def api_routes(bot: Assistant, *, key: str | None = None, model: str = MODEL_ID) -> list[BaseRoute]:
+    """The endpoint's routes, to serve alone (`build_api`) or beside the web chat.
+
+    With a key, every request must carry `Authorization: Bearer KEY`.
+    """
+    from starlette.routing import Route
+
+    endpoint = _Endpoint(bot, key=key, model=model)
+    return [
+        Route("/v1/chat/completions", endpoint.chat_completions, methods=["POST"]),
+        Route("/v1/models", endpoint.models, methods=["GET"]),
+    ]
+
+
+def build_api(bot: Assistant, *, key: str | None = None) -> FastAPI:
+    """A FastAPI app serving only the endpoint; unknown paths get OpenAI-style errors too."""
+    from fastapi import FastAPI
+    from starlette.exceptions import HTTPException
+    from starlette.responses import JSONResponse
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        message = {
+            404: f"There is nothing at {request.url.path}: use /v1/chat/completions or /v1/models.",
+            405: f"{request.method} is not allowed on {request.url.path}.",
+        }.get(status, "The request failed.")
+        return JSONResponse(
+            _error_body(message, "invalid_request_error"),
+            status_code=status,
+            headers=getattr(exc, "headers", None),
+        )
+
+    return FastAPI(
+        title="assistant",
+        routes=api_routes(bot, key=key),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        exception_handlers={HTTPException: http_error},
+    )
+
+
+def serve(
+    folder: str | Path,
+    *,
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    key: str | None = None,
+) -> None:
+    """Index folder (only what changed) and serve the endpoint until interrupted."""
+    import uvicorn
+
+    from .pipeline import Assistant
+
+    bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
+    bot.warm_up()
+    where = f"[{host}]" if ":" in host else host
+    print(f"OpenAI-compatible endpoint: http://{where}:{port}/v1 (model {MODEL_ID!r})")
+    uvicorn.run(build_api(bot, key=key), host=host, port=port, log_level="warning")
