@@ -83,9 +83,11 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> Assistant:
+    from .answer.registry import check_backend
     from .pipeline import Assistant
 
     settings = _settings(args)
+    check_backend(settings.answer_mode)  # e.g. ASSISTANT_ANSWER_MODE: fail before any sync
     if getattr(args, "folder", None):
         return Assistant.from_folder(args.folder, settings=settings)
     return Assistant.load(settings=settings)

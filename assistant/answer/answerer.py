@@ -27,7 +27,7 @@ from .base import AnswerBackend, AnswerRequest, Composition, Message
 from .catalogue import answer_catalogue, parse_catalogue_question
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
 from .followup import standalone_query
-from .registry import resolve_backend
+from .registry import check_backend, resolve_backend
 
 if TYPE_CHECKING:
     from ..embedding import Embedder
@@ -63,6 +63,8 @@ class Answerer:
     """
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
+        """Raises AnswerBackendError when settings.answer_mode names no registered mode."""
+        check_backend(settings.answer_mode)
         self.settings = settings
         self.refusal = RefusalModel(
             settings.refusal_weights, settings.refusal_bias, settings.refusal_threshold

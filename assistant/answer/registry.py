@@ -38,6 +38,7 @@ __all__ = [
     "BackendFactory",
     "available_backends",
     "backend_descriptions",
+    "check_backend",
     "create_backend",
     "register_backend",
     "resolve_backend",
@@ -101,12 +102,17 @@ def backend_descriptions() -> dict[str, str]:
         return {name: entry.description for name, entry in _registry.items()}
 
 
-def resolve_backend(name: str) -> BackendFactory:
-    """The factory registered for mode name, imported if it was named as a string.
+def check_backend(name: str) -> str:
+    """name, if it is a registered mode; imports nothing, so an unknown mode (e.g. from
+    ASSISTANT_ANSWER_MODE) fails at once, before any model loads.
 
-    Raises AnswerBackendError for an unknown name, or one whose module cannot be imported
-    (typically an optional dependency that is not installed).
+    Raises AnswerBackendError: "there is no answer mode named 'x': use one of extractive".
     """
+    _entry(name)
+    return name
+
+
+def _entry(name: str) -> _Entry:
     with _lock:
         entry = _registry.get(name)
         known = tuple(_registry)
@@ -114,6 +120,16 @@ def resolve_backend(name: str) -> BackendFactory:
         raise AnswerBackendError(
             f"there is no answer mode named {name!r}: use one of {', '.join(known)}"
         )
+    return entry
+
+
+def resolve_backend(name: str) -> BackendFactory:
+    """The factory registered for mode name, imported if it was named as a string.
+
+    Raises AnswerBackendError for an unknown name, or one whose module cannot be imported
+    (typically an optional dependency that is not installed).
+    """
+    entry = _entry(name)
     if not isinstance(entry.factory, str):
         return entry.factory
     module_name, _, attr = entry.factory.partition(":")
