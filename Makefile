@@ -5,6 +5,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The core install is the library, the CLI and the evals; run and test also need the web chat
+# (ui), the eval chart (evals), LangChain's OpenAI client (llm), the benchmark's splitter
+# (bench) and the dev tools. pyproject.toml says what each extra holds.
+EXTRAS := dev,ui,evals,llm,bench
 
 .PHONY: setup run test lint bench clean
 
@@ -16,7 +20,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot
@@ -40,10 +44,13 @@ run: setup /usr/bin/tesseract
 test: setup /usr/bin/chromium /usr/bin/tesseract
 	$(BIN)/python -m pytest -q
 
+# ruff, the formatter, mypy (assistant/, tests/ and evals/: see pyproject.toml) and the
+# import-linter contract that the layers point one way.
 lint: setup
 	$(BIN)/ruff check assistant tests evals
 	$(BIN)/ruff format --check assistant tests evals
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python evals/bench_ingest.py

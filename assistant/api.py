@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import AssistantError, InputError
+from .errors import AssistantError, InputError, require
 from .schema import Answer
 
 if TYPE_CHECKING:
@@ -500,6 +500,7 @@ def api_routes(bot: Assistant, *, key: str | None = None, model: str = MODEL_ID)
 
     With a key, every request must carry `Authorization: Bearer KEY`.
     """
+    require("starlette", extra="serve", feature="the OpenAI-compatible endpoint")
     from starlette.routing import Route
 
     endpoint = _Endpoint(bot, key=key, model=model)
@@ -511,6 +512,7 @@ def api_routes(bot: Assistant, *, key: str | None = None, model: str = MODEL_ID)
 
 def build_api(bot: Assistant, *, key: str | None = None) -> FastAPI:
     """A FastAPI app serving only the endpoint; unknown paths get OpenAI-style errors too."""
+    require("fastapi", extra="serve", feature="the OpenAI-compatible endpoint")
     from fastapi import FastAPI
     from starlette.exceptions import HTTPException
     from starlette.responses import JSONResponse
@@ -546,6 +548,8 @@ def serve(
     key: str | None = None,
 ) -> None:
     """Index folder (only what changed) and serve the endpoint until interrupted."""
+    for module in ("fastapi", "uvicorn"):  # before the documents are indexed
+        require(module, extra="serve", feature="the OpenAI-compatible endpoint")
     import uvicorn
 
     from .pipeline import Assistant

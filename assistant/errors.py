@@ -11,7 +11,9 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "InputError",
+    "MissingDependencyError",
     "ModelNotFoundError",
+    "require",
 ]
 
 
@@ -45,3 +47,25 @@ class IndexMismatchError(AssistantError):
 
 class AnswerBackendError(AssistantError):
     """An answer backend that is unknown, not installed, or failed while writing an answer."""
+
+
+class MissingDependencyError(AssistantError):
+    """A feature's optional dependency (a pip extra) is not installed."""
+
+
+def require(module: str, *, extra: str, feature: str) -> None:
+    """Check that an optional dependency imports, before any slow work starts.
+
+    The core install is the library, the CLI and the evals; the web chat, the endpoint's
+    server and the eval chart come with pip extras. Raises MissingDependencyError, e.g.
+    require("gradio", extra="ui", feature="the web chat") ->
+    "the web chat needs gradio, which is not installed: pip install 'assistant[ui]'".
+    """
+    import importlib
+
+    try:
+        importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{feature} needs {module}, which is not installed: pip install 'assistant[{extra}]'"
+        ) from exc

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answer.registry import available_backends, backend_descriptions
-from .errors import AssistantError, InputError
+from .errors import AssistantError, InputError, require
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit
 
@@ -285,6 +285,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
     `bot` is shared by every visitor: Assistant swaps its index atomically and serialises
     uploads, so the handlers need no locking of their own.
     """
+    require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
 
     def documents() -> str:
@@ -542,6 +543,7 @@ def launch(
     `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
     endpoint); they go first, so Gradio's own paths cannot shadow them.
     """
+    require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
 
     # The default theme, but with Source Sans Pro's full bold face: the semi-bold file that
@@ -574,6 +576,7 @@ def serve(
 ) -> None:
     """Index folder (only what changed) and serve the chat over it until interrupted, with
     the OpenAI-compatible endpoint at /v1 (which needs `api_key` as a bearer key if given)."""
+    require("gradio", extra="ui", feature="the web chat")  # before the documents are indexed
     from .api import api_routes
     from .pipeline import Assistant
 

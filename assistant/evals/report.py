@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .run import EvalResult
 
-__all__ = ["chart", "markdown_report", "terminal_report"]
+__all__ = ["NO_CHART", "chart", "markdown_report", "terminal_report"]
+
+NO_CHART = "No chart: matplotlib is not installed (pip install 'assistant[evals]')."
 
 _FAILURES_SHOWN = 200  # report.md stays readable for a 1,000-question data set run
 
@@ -159,6 +161,8 @@ def markdown_report(result: EvalResult, chart_name: str | None) -> str:
     out += ["", "## By category", "", md_table(headers, rows)]
     if chart_name:
         out += ["", f"![scores by category]({chart_name})"]
+    else:
+        out += ["", NO_CHART]
     out += ["", "## Latency", "", md_table(["stage", "p50", "p95", "n"], _latency_rows(result))]
     if result.baseline is not None:
         out += ["", f"## Compared with {result.baseline}", ""]
@@ -189,8 +193,16 @@ def markdown_report(result: EvalResult, chart_name: str | None) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
-def chart(by_category: Mapping[str, Mapping[str, float | None]], path: Path, title: str) -> None:
-    """A grouped bar chart of the 0..1 scores of each category, as a small PNG."""
+def chart(by_category: Mapping[str, Mapping[str, float | None]], path: Path, title: str) -> bool:
+    """A grouped bar chart of the 0..1 scores of each category, as a small PNG.
+
+    Returns False, drawing nothing, when matplotlib (the `evals` extra) is not installed:
+    the chart is the one part of a run the core install leaves out.
+    """
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
     # The object-oriented API with the Agg canvas: no pyplot, no global backend switch.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -221,3 +233,4 @@ def chart(by_category: Mapping[str, Mapping[str, float | None]], path: Path, tit
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     fig.tight_layout()
     fig.savefig(path)
+    return True

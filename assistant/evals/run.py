@@ -308,8 +308,9 @@ def _write(result: EvalResult) -> None:
     (run_dir / "summary.json").write_text(
         json.dumps(result.summary(), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
-    chart(result.by_category, run_dir / CHART, f"{result.name}: scores by category")
-    (run_dir / "report.md").write_text(markdown_report(result, CHART), encoding="utf-8")
+    drawn = chart(result.by_category, run_dir / CHART, f"{result.name}: scores by category")
+    report = markdown_report(result, CHART if drawn else None)
+    (run_dir / "report.md").write_text(report, encoding="utf-8")
 
 
 def _settings_and_embedder(
