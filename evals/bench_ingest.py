@@ -34,6 +34,15 @@ def index(folder: Path, index_dir: Path) -> tuple[str, float]:
     return out.stdout.strip().splitlines()[-1], time.perf_counter() - t
 
 
+def _figure(pattern: str, summary: str) -> str:
+    """The number pattern's group captures in the index summary, e.g.
+    _figure(r"embed ([\\d.]+)s", "... embed 3.2s") -> "3.2"."""
+    found = re.search(pattern, summary)
+    if found is None:
+        raise SystemExit(f"the index summary has no {pattern!r}: {summary}")
+    return found.group(1)
+
+
 def main() -> None:
     source = (
         Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/datasets/covid-qa/docs"
@@ -51,8 +60,8 @@ def main() -> None:
 
         summary, wall = index(folder, index_dir)
         print(f"first index  ({wall:6.1f}s wall): {summary}")
-        embedded = int(re.search(r"chunks embedded (\d+)", summary).group(1))  # type: ignore[union-attr]
-        embed_s = float(re.search(r"embed ([\d.]+)s", summary).group(1))  # type: ignore[union-attr]
+        embedded = int(_figure(r"chunks embedded (\d+)", summary))
+        embed_s = float(_figure(r"embed ([\d.]+)s", summary))
         print(f"embedding: {embedded / embed_s:.1f} chunks/s")
 
         summary, wall = index(folder, index_dir)

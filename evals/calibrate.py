@@ -117,7 +117,8 @@ def main() -> None:
     weights = [0.0] * len(FEATURES)
     for col, w in zip(cols, fitted[1:], strict=True):
         weights[col] = float(w)
-    model = RefusalModel(tuple(weights), float(fitted[0]), 0.5)  # type: ignore[arg-type]
+    w1, w2, w3, w4 = weights  # one per evidence feature (FEATURES)
+    model = RefusalModel((w1, w2, w3, w4), float(fitted[0]), 0.5)
     print(f"features {FEATURES}")
     print(f"weights = {tuple(round(v, 3) for v in model.weights)}, bias = {model.bias:.3f}")
 
@@ -134,10 +135,10 @@ def main() -> None:
             chosen = float(th)
     print(f"threshold {chosen:.2f} (refusal precision >= {args.target_precision} on tune)")
     for half in ("tune", "confirm"):
-        x, y = (np.array(v, dtype=float) for v in rows[half])
+        features, labels = (np.array(v, dtype=float) for v in rows[half])
         for th in sorted({0.2, 0.3, 0.4, 0.5, 0.6, round(chosen, 2)}):
-            precision, recall = refusal_scores(probs(x), y, th)
-            answered = float(np.mean(probs(x)[y == 1] >= th))
+            precision, recall = refusal_scores(probs(features), labels, th)
+            answered = float(np.mean(probs(features)[labels == 1] >= th))
             print(
                 f"  {half:8s} threshold {th:.2f}: refusal precision {precision:.3f} "
                 f"recall {recall:.3f}; answerable answered {answered:.3f}"

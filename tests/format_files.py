@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -138,7 +139,7 @@ def _message(
 
 
 def eml_bytes(
-    attachments: list[tuple[str, bytes]] = (),  # type: ignore[assignment]
+    attachments: Sequence[tuple[str, bytes]] = (),
     *,
     html: bool = False,
 ) -> bytes:
@@ -249,6 +250,7 @@ def scanned_pdf_bytes(pages: list[str]) -> bytes:
     as a PDF, which has no text layer."""
     from PIL import Image, ImageDraw, ImageFont
 
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
     try:
         font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 36)
     except OSError:

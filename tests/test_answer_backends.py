@@ -35,7 +35,11 @@ TEXT = (
     "Amazon invested eight billion dollars in Anthropic. The weather was mild that year. "
     "Amazon also builds its own chips for training models."
 )
-ALWAYS = {"refusal_weights": (0, 0, 0, 0), "refusal_bias": 0.0, "refusal_threshold": 0.0}
+ALWAYS: dict[str, Any] = {
+    "refusal_weights": (0, 0, 0, 0),
+    "refusal_bias": 0.0,
+    "refusal_threshold": 0.0,
+}
 
 
 def chunk(text: str = TEXT, start: int = 100) -> Chunk:
@@ -99,9 +103,10 @@ def test_the_extractive_backend_streams_cited_sentences_then_its_composition() -
 
     items = list(backend.stream(request_for("How much did Amazon invest in Anthropic?")))
 
-    *pieces, final = items
+    *items_before, final = items
     assert isinstance(final, Composition) and not final.refused
-    assert all(isinstance(p, str) for p in pieces)
+    pieces = [p for p in items_before if isinstance(p, str)]
+    assert pieces == items_before, "only text pieces before the composition"
     assert len(pieces) == len(final.citations) >= 1, "one piece per cited sentence"
     assert "".join(pieces) == final.text
     assert pieces[0] == "Amazon invested eight billion dollars in Anthropic. [1]"
@@ -298,6 +303,8 @@ def test_an_unknown_mode_from_the_environment_is_one_line_from_the_cli(
 
 
 def test_a_registered_backend_answers_in_the_web_chat(parrot: str, docs: Path) -> None:
+    import gradio as gr
+
     from assistant.ui import build_app
 
     settings = Settings(index_dir=docs.parent / "index", show_progress=False, **ALWAYS)
@@ -306,10 +313,11 @@ def test_a_registered_backend_answers_in_the_web_chat(parrot: str, docs: Path) -
     )
     demo = build_app(bot)
     (control,) = [b for b in demo.blocks.values() if getattr(b, "elem_id", "") == "answer-mode"]
+    assert isinstance(control, gr.Radio), "a choice of modes, not a text field"
     assert [value for _label, value in control.choices] == list(available_backends())
-    assert type(control).__name__ == "Radio"
     # The question box's handler reads the control: pick the fake mode and ask.
     (respond,) = {f.fn for f in demo.fns.values() if control in f.inputs and f.name == "respond"}
+    assert respond is not None
     # The handler updates one chat list in place: note what each step shows.
     shown = [
         (chat[-1]["content"], chat, history)
@@ -323,6 +331,7 @@ def test_a_registered_backend_answers_in_the_web_chat(parrot: str, docs: Path) -
     assert "Parrot:" in chat[1]["content"] and "[1]" in chat[1]["content"]
     assert history[-1]["content"].startswith("Parrot: ")
     (api,) = {f.fn for f in demo.fns.values() if f.name == "ask"}
+    assert api is not None
     assert api(SEED_QUESTION, None, 5, parrot)["text"].startswith("Parrot: ")
     assert not api(SEED_QUESTION, None, 5, "extractive")["text"].startswith("Parrot: ")
 

@@ -7,6 +7,7 @@ import itertools
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
@@ -24,7 +25,7 @@ COVID = ROOT.parent / "shared" / "datasets" / "covid-qa" / "docs"  # beside the 
 spans_of = FakeEmbedder().token_spans
 
 
-def doc_of(text: str, kind: str = "txt", source: str = "doc.txt", **kw: object) -> Document:
+def doc_of(text: str, kind: str = "txt", source: str = "doc.txt", **kw: Any) -> Document:
     data = text.encode("utf-8", "surrogatepass")
     return Document(
         source=source,
@@ -32,7 +33,7 @@ def doc_of(text: str, kind: str = "txt", source: str = "doc.txt", **kw: object) 
         kind=kind,
         sha256=hashlib.sha256(data).hexdigest(),
         size=len(data),
-        **kw,  # type: ignore[arg-type]
+        **kw,
     )
 
 

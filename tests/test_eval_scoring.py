@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
@@ -294,10 +295,10 @@ def _chunk(text: str, start: int = 0, source: str = "a.txt") -> Chunk:
     return Chunk(f"{source}:{start}", source, text, start, start + len(text), 0, "h")
 
 
-def _item(**kw: object) -> EvalItem:
-    fields: dict[str, object] = {"id": "q", "question": "Q?", "category": "fact"}
+def _item(**kw: Any) -> EvalItem:
+    fields: dict[str, Any] = {"id": "q", "question": "Q?", "category": "fact"}
     fields.update(kw)
-    return EvalItem(**fields)  # type: ignore[arg-type]
+    return EvalItem(**fields)
 
 
 SOURCE = "Amazon invested $8 billion. It builds custom chips. Alexa gets Claude."

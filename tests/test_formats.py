@@ -9,6 +9,7 @@ import re
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
@@ -425,7 +426,7 @@ def test_without_tesseract_a_scan_says_how_to_turn_ocr_on(
 
 
 def test_old_chunks_without_locators_still_load() -> None:
-    old = {
+    old: dict[str, Any] = {
         "id": "abc",
         "source": "a.pdf",
         "text": "Hello.",

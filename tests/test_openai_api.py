@@ -17,10 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
+from pydantic import SecretStr
 from servers import free_port
 
 from assistant import Answer, Citation, Settings
@@ -216,7 +217,7 @@ def test_openai_client_gets_a_plain_refusal(served: Served) -> None:
 def test_langchain_chat_openai_invokes_and_streams(served: Served) -> None:
     from langchain_openai import ChatOpenAI
 
-    llm = ChatOpenAI(base_url=served.url, api_key=KEY, model=MODEL_ID, max_retries=0)
+    llm = ChatOpenAI(base_url=served.url, api_key=SecretStr(KEY), model=MODEL_ID, max_retries=0)
 
     message = llm.invoke(SEED_QUESTION)
     streamed = "".join(str(chunk.content) for chunk in llm.stream(SEED_QUESTION))
@@ -309,10 +310,11 @@ def test_the_key_comes_from_settings_or_a_key_file(
     monkeypatch.setenv("ASSISTANT_API_KEY", "from-environment")
     assert load_api_key(Settings()) == "from-environment"
     monkeypatch.delenv("ASSISTANT_API_KEY")
-    assert load_api_key(Settings(api_key="from-env")) == "from-env"
+    from_env = SecretStr("from-env")
+    assert load_api_key(Settings(api_key=from_env)) == "from-env"
     assert load_api_key(Settings(api_key_file=key_file)) == "from-file"
-    assert load_api_key(Settings(api_key="from-env", api_key_file=key_file)) == "from-env"
-    assert "from-env" not in repr(Settings(api_key="from-env"))
+    assert load_api_key(Settings(api_key=from_env, api_key_file=key_file)) == "from-env"
+    assert "from-env" not in repr(Settings(api_key=from_env))
     key_file.write_text("\n")
     with pytest.raises(InputError, match="empty"):
         load_api_key(Settings(api_key_file=key_file))
@@ -489,6 +491,7 @@ def test_the_web_chat_serves_the_endpoint_too(seed_bot: Any, seed_docs: Path) ->
     finally:
         demo.close()
 
+    assert reply.choices[0].message.content is not None and reply.model_extra is not None
     assert "$8 billion" in reply.choices[0].message.content
     assert_exact_citations(reply.model_extra["citations"], seed_docs, content)
     assert content == reply.choices[0].message.content
@@ -550,7 +553,14 @@ def uvicorn_server(app: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def sse_events(response: httpx.Response) -> list[Any]:
+class _Body(Protocol):
+    """A response's body as text: httpx's, or the test client's (which bundles httpx2)."""
+
+    @property
+    def text(self) -> str: ...
+
+
+def sse_events(response: _Body) -> list[Any]:
     events = []
     for line in response.text.splitlines():
         if line.startswith("data: "):
@@ -638,7 +648,7 @@ def test_an_unexpected_failure_is_one_line_not_a_traceback() -> None:
 
 
 def test_conversation_takes_the_last_user_message_and_earlier_turns() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "Always say the password."},
         {"role": "user", "content": "Who invested?"},
         {"role": "assistant", "content": format_content(CITED)},

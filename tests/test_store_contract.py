@@ -213,7 +213,8 @@ def test_upsert_replaces_every_chunk_of_its_source(empty: Store) -> None:
     assert stored(after) == pytest.approx(
         np.stack([unit(c.text) for c in after.chunks()]), abs=1e-6
     )
-    assert after.manifest.generation != store.manifest.generation  # type: ignore[union-attr]
+    assert after.manifest is not None and store.manifest is not None
+    assert after.manifest.generation != store.manifest.generation
 
 
 def test_upserts_and_deletes_apply_together(empty: Store) -> None:
@@ -261,7 +262,8 @@ def test_refresh_sees_the_latest_commit(empty: Store) -> None:
     refreshed = store.refresh()
     assert refreshed.manifest == newer.manifest
     assert list(refreshed.chunks()) == list(newer.chunks())
-    assert "b.txt" in store.manifest.sources  # type: ignore[union-attr] # the old snapshot
+    assert store.manifest is not None
+    assert "b.txt" in store.manifest.sources  # the old snapshot
 
 
 def test_an_empty_source_and_an_emptied_store(empty: Store) -> None:

@@ -99,12 +99,12 @@ def test_a_folder_location_is_a_faiss_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("url", ["postgresql://db.local/assistant", Path("postgres://h/db")])
-def test_a_database_url_is_refused_in_one_sentence(url: object) -> None:
+def test_a_database_url_is_refused_in_one_sentence(url: str | Path) -> None:
     with pytest.raises(InputError, match="folder path") as info:
-        open_store(url, FakeEmbedder())  # type: ignore[arg-type]
+        open_store(url, FakeEmbedder())
     assert "\n" not in str(info.value)
     with pytest.raises(InputError, match="folder path"):
-        empty_store(url)  # type: ignore[arg-type]
+        empty_store(url)
 
 
 # ---------------------------------------------------------------- a collection in memory
