@@ -253,20 +253,21 @@ def build_parser() -> argparse.ArgumentParser:
     index_dir(p)
     p.set_defaults(func=cmd_index)
 
+    def answering(p: argparse.ArgumentParser) -> None:
+        """The options of the commands that answer questions (ask, chat)."""
+        p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
+        _mode(p)
+        p.add_argument("--folder", help="sync this documents folder first")
+        index_dir(p)
+
     p = sub.add_parser("ask", help="answer one question from the indexed documents")
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
-    p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
-    _mode(p)
-    p.add_argument("--folder", help="sync this documents folder first")
-    index_dir(p)
+    answering(p)
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal that keeps its history")
-    p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
-    _mode(p)
-    p.add_argument("--folder", help="sync this documents folder first")
-    index_dir(p)
+    answering(p)
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("ui", help="serve the web chat")

@@ -19,18 +19,30 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 SEED_NAME = "amazon-anthropic-investment.txt"
 
 
-def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+def clean_env() -> dict[str, str]:
+    """The environment a user's shell would give: no ASSISTANT_* settings, offline."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONIOENCODING="utf-8")
+    return env
+
+
+def run_python(
+    *args: str | Path, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A fresh interpreter with args, its output captured (default environment: clean_env)."""
     return subprocess.run(
-        [sys.executable, "-m", "assistant", *map(str, args)],
+        [sys.executable, *map(str, args)],
         cwd=cwd,
-        env=env,
+        env=env if env is not None else clean_env(),
         capture_output=True,
         text=True,
         encoding="utf-8",
         timeout=300,
     )
+
+
+def run_cli(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return run_python("-m", "assistant", *args, cwd=cwd)
 
 
 def assert_one_error_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeEmbedder
+from test_cli import clean_env, run_python
 
 from assistant.errors import MissingDependencyError, require
 from assistant.evals import run_eval
@@ -39,18 +40,9 @@ EXTRA_MODULES = (
 def run_core(code: str, *args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run code in a fresh interpreter where none of the extras' packages can be imported."""
     block = f"import sys\nfor _m in {EXTRA_MODULES!r}:\n    sys.modules[_m] = None\n"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONIOENCODING="utf-8")
+    env = clean_env()
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), str(ROOT / "tests")])
-    return subprocess.run(
-        [sys.executable, "-c", block + textwrap.dedent(code), *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=300,
-    )
+    return run_python("-c", block + textwrap.dedent(code), *args, cwd=cwd, env=env)
 
 
 def test_require_names_the_feature_and_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
