@@ -14,7 +14,9 @@ Adding a backend:
   1. assistant/answer/<name>.py: a class with `name` and `stream(request)` (answer/base.py),
      built as Class(settings); raise AnswerBackendError for what a person must fix.
   2. One line in _BUILTIN below: "<name>": _Entry("assistant.answer.<name>:Class", "what it does").
-  3. Its settings in settings.py; its tests drive it through the Answerer, as
+  3. Its settings in settings.py; its third-party packages in a pyproject.toml extra (e.g.
+     [llm]), imported inside the module, never by settings or the registry (a missing one is
+     an AnswerBackendError naming it); its tests drive it through the Answerer, as
      tests/test_answer_backends.py does with a fake.
 The CLI's --mode, the web chat's mode control, `assistant eval --mode` and Settings.answer_mode
 then offer it with no other change.

@@ -9,8 +9,8 @@ a documents folder.
 - collection.py  Collection: a folder, its store, and the add/remove/sync operations
 
 Adding a store: implement `Store` (base.py) in a new module, teach registry.py which
-locations it serves (import it lazily there), and add one fixture to
-tests/test_store_contract.py.
+locations it serves (import it lazily there), put its driver in a pyproject.toml extra
+(e.g. [pg]), and add it to the STORES the contract suite (tests/test_store_contract.py) runs.
 """
 
 from __future__ import annotations
