@@ -16,7 +16,7 @@ import numpy as np
 from .answer.catalogue import SourceInfo, answer_catalogue, parse_catalogue_question
 from .answer.extractive import RefusalModel, compose, refusal_text
 from .answer.followup import standalone_query
-from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding import Embedder, build_embedder
 from .errors import InputError
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .retrieval.hybrid import HybridRetriever, RetrievalConfig
@@ -84,7 +84,7 @@ class Assistant:
         settings = settings or Settings()
         folder = Path(folder)
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
-        embedder = embedder or _default_embedder(settings)
+        embedder = embedder or build_embedder(settings)
         sync_index(
             folder, index_path, embedder, _chunker(settings, embedder), on_progress=on_progress
         )
@@ -103,7 +103,7 @@ class Assistant:
         """Load an existing index, verifying it against the settings."""
         settings = settings or Settings()
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
-        embedder = embedder or _default_embedder(settings)
+        embedder = embedder or build_embedder(settings)
         return cls(load_index(index_path, embedder), settings=settings, embedder=embedder)
 
     def _make_state(self, index: Index) -> _State:
@@ -336,15 +336,6 @@ class Assistant:
                 "ask something shorter"
             )
         return question
-
-
-def _default_embedder(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(
-        settings.model,
-        batch_size=settings.embed_batch_size,
-        device=settings.device,
-        show_progress=settings.show_progress,
-    )
 
 
 def _chunker(settings: Settings, embedder: Embedder) -> ChunkerConfig:
