@@ -205,9 +205,12 @@ def test_an_index_built_by_another_encoder_is_not_mixed(
 
 
 @pytest.mark.model
-def test_indexing_and_answering_never_import_torch(real_embedder: Embedder, tmp_path: Path) -> None:
+def test_indexing_answering_and_serving_never_import_torch(
+    real_embedder: Embedder, tmp_path: Path
+) -> None:
     # A fresh interpreter with the default settings (the user's export cache, warmed by the
-    # session's embedder): build an index, ask, and look at what got imported.
+    # session's embedder): build an index, ask, build the web chat, and look at what got
+    # imported.
     docs = tmp_path / "docs"
     shutil.copytree(SEEDS, docs)
     script = textwrap.dedent(
@@ -218,6 +221,8 @@ def test_indexing_and_answering_never_import_torch(real_embedder: Embedder, tmp_
         bot = Assistant.from_folder({str(docs)!r}, settings=settings)
         answer = bot.ask("How much has Amazon invested in Anthropic?")
         assert answer.citations, answer.text
+        from assistant.ui import build_app
+        build_app(bot)  # the web chat's page and API, as `assistant ui` serves them
         heavy = [m for m in ("torch", "sentence_transformers", "transformers") if m in sys.modules]
         print("imported:", heavy)
         assert not heavy, heavy

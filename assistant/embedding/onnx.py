@@ -191,7 +191,3 @@ class OnnxEmbedder:
 
         with tqdm(total=len(texts), desc="Embedding", unit="chunk", file=sys.stderr) as bar:
             return self._session.embed(texts, batch_size=self._batch_size, progress=bar.update)
-
-    def warm_up(self) -> None:
-        """Load the tokenizer and the one-thread session now (the question path)."""
-        self._session.session(1)
