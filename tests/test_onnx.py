@@ -167,6 +167,14 @@ def test_weights_that_cannot_be_exported_fall_back_to_torch_with_a_message(
     assert any("using the torch encoder instead" in line for line in said), said
 
 
+def test_an_unwritable_cache_is_one_clear_sentence(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder would go")
+    with pytest.raises(EncoderError, match="ASSISTANT_ENCODER_CACHE_DIR") as info:
+        export_encoder(MODEL, blocker / "cache")
+    assert "\n" not in str(info.value)
+
+
 def test_cuda_without_a_gpu_is_one_clear_sentence() -> None:
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():

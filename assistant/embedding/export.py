@@ -166,7 +166,14 @@ def export_encoder(
     read_shape(model_path)  # a folder that is not a sentence-transformers model: clear error
     pooling = _pooling_mode(model_path)
     directory = cache_dir / cache_key(model_path, cache_dir)
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / ".lock").touch()
+    except OSError as exc:
+        raise EncoderError(
+            f"cannot write the encoder cache at {cache_dir} ({exc.strerror or exc}): set "
+            "ASSISTANT_ENCODER_CACHE_DIR to a writable folder"
+        ) from exc
     with _exclusive(directory / ".lock"):
         done = cached_encoder(model_path, cache_dir)
         if done is not None:  # another process finished it while we waited
