@@ -130,6 +130,24 @@ def test_an_altered_cached_graph_is_not_trusted(tmp_path: Path) -> None:
     assert cached_encoder(MODEL, cache) is None
 
 
+def test_a_refused_export_falls_back_to_torch_with_a_message_and_no_new_export(
+    tmp_path: Path,
+) -> None:
+    cache = tmp_path / "cache"
+    entry = cache / cache_key(MODEL, cache)
+    entry.mkdir(parents=True)
+    reason = "no ONNX graph reached a cosine of 0.99 to torch on every check sentence"
+    meta = {"export_version": 1, "status": "refused", "reason": reason, "min_cosine": 0.97}
+    (entry / META_FILE).write_text(json.dumps(meta))
+
+    said: list[str] = []
+    embedder = build_embedder(Settings(encoder_cache_dir=cache), say=said.append)
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    assert embedder.name == "all-MiniLM-L6-v2"  # the torch name: its index is not mixed
+    assert len(said) == 1 and reason in said[0] and "torch encoder instead" in said[0], said
+    assert not list(entry.glob("*.onnx"))
+
+
 def _model_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "model"
     shutil.copytree(MODEL, folder)
