@@ -3,6 +3,7 @@ cache, refuses what it cannot export with one sentence, and keeps torch off the 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -113,7 +114,7 @@ def test_a_truncated_cached_graph_is_detected_and_exported_again(
 
 
 def test_an_altered_cached_graph_is_not_trusted(tmp_path: Path) -> None:
-    # Same size, one byte changed: the recorded sha256 catches it.
+    # Same size, other bytes, written after the export: the recorded sha256 catches it.
     cache = tmp_path / "cache"
     entry = cache / cache_key(MODEL, cache)
     entry.mkdir(parents=True)
@@ -128,6 +129,11 @@ def test_an_altered_cached_graph_is_not_trusted(tmp_path: Path) -> None:
     }
     (entry / META_FILE).write_text(json.dumps(meta))
     assert cached_encoder(MODEL, cache) is None
+    # Rewritten after export (another mtime) with the right bytes: still trusted.
+    meta["onnx_sha256"] = hashlib.sha256(b"x" * 100).hexdigest()
+    meta["onnx_mtime_ns"] = 1
+    (entry / META_FILE).write_text(json.dumps(meta))
+    assert cached_encoder(MODEL, cache) is not None
 
 
 def test_a_refused_export_falls_back_to_torch_with_a_message_and_no_new_export(

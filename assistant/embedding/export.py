@@ -125,7 +125,8 @@ def cache_key(model_path: Path, cache_dir: Path) -> str:
 
 def cached_encoder(model_path: Path, cache_dir: Path) -> CachedEncoder | None:
     """The finished export for this model, or None if there is none or it is damaged
-    (a missing, truncated or altered graph file fails its recorded size and sha256)."""
+    (a missing, truncated or altered graph file fails its recorded size, or mtime and
+    sha256)."""
     directory = cache_dir / cache_key(model_path, cache_dir)
     try:
         meta = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
@@ -140,10 +141,15 @@ def cached_encoder(model_path: Path, cache_dir: Path) -> CachedEncoder | None:
             variant=str(meta.get("variant", "")),
         )
         if cached.status == "ok":
-            graph = directory / MODEL_FILE
-            if graph.stat().st_size != int(meta["onnx_bytes"]) or _sha256(graph) != str(
-                meta["onnx_sha256"]
-            ):
+            # A partial file has the wrong size. Reading 20-90 MB for its sha256 on every
+            # start would cost a cold question a good share of its time budget, so the
+            # hash is checked only when the file's mtime is not the one recorded at export.
+            st = (directory / MODEL_FILE).stat()
+            if st.st_size != int(meta["onnx_bytes"]):
+                return None
+            if st.st_mtime_ns != meta.get("onnx_mtime_ns") and _sha256(
+                directory / MODEL_FILE
+            ) != str(meta["onnx_sha256"]):
                 return None
         return cached
     except (OSError, ValueError, KeyError, TypeError):
@@ -230,6 +236,7 @@ def export_encoder(
                     min_cosine=round(min(cosines), 6),
                     mean_cosine=round(float(np.mean(cosines)), 6),
                     onnx_bytes=graph.stat().st_size,
+                    onnx_mtime_ns=graph.stat().st_mtime_ns,
                     onnx_sha256=_sha256(graph),
                 )
                 say(
