@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 __all__ = ["ONNX_SUFFIX", "OnnxEmbedder", "OnnxSession", "encoder_cache_dir"]
 
 ONNX_SUFFIX = "+onnx-"  # + variant, in the name, so the manifest tells encoders apart
-SMALL_BATCH = 32  # below this, one thread (see OnnxSession.embed)
+# Batches from this size on (indexing) use every core; smaller ones one thread. Answering
+# embeds a question and its passages' sentences (tens): on one thread concurrent requests do
+# not wait on each other, and a server never loads the second, all-cores session (a cold
+# first answer spent 1.9 s loading it when the bar was 32).
+ALL_CORES_FROM = 256
 
 
 def encoder_cache_dir(settings: Settings) -> Path:
@@ -40,8 +44,8 @@ def encoder_cache_dir(settings: Settings) -> Path:
 class OnnxSession:
     """One ONNX sentence-embedding graph with its tokenizer; sessions are made on first use.
 
-    Small batches (a question, an answer's sentences) run on one thread, big ones (indexing)
-    on every core: onnxruntime's threads wait for each other, so when other requests or
+    Small batches (a question, an answer's sentences) run on one thread, big ones (indexing,
+    ALL_CORES_FROM texts and up) on every core: onnxruntime's threads wait for each other, so when other requests or
     processes hold a core, a one-question call on two threads is slower than on one.
     A session is made per thread count, lazily, so a server that only answers questions
     never pays for the all-cores one.
@@ -112,7 +116,7 @@ class OnnxSession:
         its own longest text; rows go back to the caller's order.
         """
         if threads is None:
-            threads = 1 if len(texts) < SMALL_BATCH else os.cpu_count() or 1
+            threads = 1 if len(texts) < ALL_CORES_FROM else os.cpu_count() or 1
         session = self.session(threads)
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = np.array([len(e.ids) for e in encodings])
