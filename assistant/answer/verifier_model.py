@@ -1,9 +1,14 @@
-"""The learned support checker: a MiniLM cross-encoder, int8 ONNX, run with onnxruntime.
+"""The verifier's calibrated settings, and the learned support checker when one is installed.
 
-Trained by evals/train_verifier.py (synthetic hard negatives from covid-qa and the seed
-article), calibrated by evals/score_verifier.py, shipped in assistant/answer/verifier/:
-model.int8.onnx, tokenizer.json and calibration.json (the decision threshold). No torch on
-this path: `tokenizers` encodes, onnxruntime scores.
+The checker is a MiniLM cross-encoder trained by evals/train_verifier.py, exported to int8
+ONNX and run with onnxruntime + `tokenizers` (no torch on this path). It lives in
+assistant/answer/verifier/ as model.int8.onnx and tokenizer.json. calibration.json there holds
+the cut-offs chosen on the tune half of evals/verify_set.jsonl by evals/score_verifier.py:
+`min_coverage` always, `threshold` for the checker when one was calibrated.
+
+No checker ships today: the one trained on this machine's CPU budget did not learn (its
+scores stayed within 0.43-0.44 for every pair; see evals/VERIFIER.md), so the verifier runs
+its rules with the calibrated coverage cut-off, and `default_scorer()` returns None.
 """
 
 from __future__ import annotations
@@ -11,22 +16,51 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from ..errors import ModelNotFoundError
+from ..schema import Chunk
+from .verify import SupportScorer, Verification, verify_answer
 
-__all__ = ["MODEL_DIR", "OnnxSupportScorer", "default_scorer"]
+__all__ = [
+    "MODEL_DIR",
+    "Calibration",
+    "OnnxSupportScorer",
+    "check_answer",
+    "default_scorer",
+    "load_calibration",
+]
 
 MODEL_DIR = Path(__file__).resolve().parent / "verifier"
-MAX_LENGTH = 128  # tokens of span + sentence; the span is cut first (as in training)
+MAX_LENGTH = 160  # tokens of span + sentence (trained at 96); the longer one is cut first
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Cut-offs chosen on the tune half: checker score (None: no checker) and coverage."""
+
+    min_coverage: float
+    threshold: float | None = None
+
+
+@cache
+def load_calibration(model_dir: Path = MODEL_DIR) -> Calibration:
+    """The shipped calibration (coverage 0.0 and no threshold when the file is missing)."""
+    path = Path(model_dir) / "calibration.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    threshold = data.get("threshold")
+    return Calibration(
+        float(data.get("min_coverage", 0.0)), None if threshold is None else float(threshold)
+    )
 
 
 class OnnxSupportScorer:
-    """P(span supports sentence) from the shipped cross-encoder.
+    """P(span supports sentence) from a trained cross-encoder in model_dir.
 
-    Example: OnnxSupportScorer().scores([("Amazon has invested $8 billion.",
-             "Amazon put $8 billion in.")]) -> [0.9...]
+    Example: OnnxSupportScorer(dir).scores([("Amazon has invested $8 billion.",
+             "Amazon put $8 billion in.")]) -> [p] with 0 <= p <= 1
     """
 
     def __init__(self, model_dir: Path = MODEL_DIR, threads: int = 1) -> None:
@@ -34,15 +68,12 @@ class OnnxSupportScorer:
         model = self.model_dir / "model.int8.onnx"
         if not model.is_file() or not (self.model_dir / "tokenizer.json").is_file():
             raise ModelNotFoundError(
-                f"The verifier model is missing from {self.model_dir}; reinstall the package "
-                "or run evals/train_verifier.py to rebuild it."
+                f"No verifier model in {self.model_dir}; run evals/train_verifier.py to train "
+                "one, or verify without it (default_scorer() returns None)."
             )
-        calibration = self.model_dir / "calibration.json"
-        self.threshold = (
-            float(json.loads(calibration.read_text())["threshold"])
-            if calibration.is_file()
-            else 0.5
-        )
+        calibration = load_calibration(self.model_dir)
+        self.threshold = 0.5 if calibration.threshold is None else calibration.threshold
+        self.min_coverage = calibration.min_coverage
         self.threads = threads
         self._session = None
         self._tokenizer = None
@@ -53,7 +84,7 @@ class OnnxSupportScorer:
         from tokenizers import Tokenizer
 
         tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        tokenizer.enable_truncation(MAX_LENGTH, strategy="only_first")
+        tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
         options = ort.SessionOptions()
         # One thread: the answer path shares a small machine with the language model.
@@ -88,6 +119,24 @@ class OnnxSupportScorer:
 
 
 @cache
-def default_scorer() -> OnnxSupportScorer:
-    """The shipped scorer, loaded once per process (the model loads on first use)."""
+def default_scorer() -> OnnxSupportScorer | None:
+    """The installed checker, loaded once per process; None when none is installed."""
+    if not (MODEL_DIR / "model.int8.onnx").is_file():
+        return None
     return OnnxSupportScorer()
+
+
+def check_answer(
+    answer: str, passages: Sequence[Chunk], scorer: SupportScorer | None = None
+) -> Verification:
+    """verify_answer with the shipped calibration and the installed checker (if any).
+
+    This is the call for an answer backend: passages in prompt order ([n] = passages[n-1]).
+    Example: check_answer("Amazon invested $8 billion [1].", [chunk]) -> Verification(...)
+    """
+    calibration = load_calibration()
+    scorer = scorer if scorer is not None else default_scorer()
+    threshold = getattr(scorer, "threshold", None) if scorer is not None else None
+    return verify_answer(
+        answer, passages, scorer, threshold=threshold, min_coverage=calibration.min_coverage
+    )

@@ -45,6 +45,7 @@ __all__ = [
     "Verification",
     "assess",
     "candidate_spans",
+    "coverage",
     "hedge_reason",
     "known_names",
     "names_missing",
@@ -575,11 +576,12 @@ def _ranked(sentence: AnswerSentence, spans: Sequence[Span], limit: int) -> list
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """One span tried for a sentence: the rule it breaks (or None) and the checker's score
-    (None when a rule already failed, so the checker was not asked)."""
+    (None when the checker was not asked: a rule failed, or better spans were checked)."""
 
     span: Span
     reason: str | None
     score: float | None
+    coverage: float = 1.0  # share of the sentence's content words found in the span
 
 
 @dataclass(frozen=True, slots=True)
@@ -587,18 +589,66 @@ class Assessment:
     sentence: AnswerSentence
     attempts: tuple[Attempt, ...]
 
-    def best(self) -> float:
-        """The best checker score among spans that pass the rules (-1.0 when none does)."""
-        return max((a.score for a in self.attempts if a.score is not None), default=-1.0)
+    def best(self, min_coverage: float = 0.0) -> float:
+        """The best checker score among spans that pass the rules and cover at least
+        min_coverage of the sentence's words (-1.0 when none does)."""
+        return max(
+            (a.score for a in self.attempts if a.score is not None and a.coverage >= min_coverage),
+            default=-1.0,
+        )
+
+
+_SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s|ly|ially|ial|al)$")
+
+
+def _loose(word: str) -> str:
+    """A crude stem for word overlap: owned/owns -> own, investment -> invest."""
+    w = word.lower().replace("’", "'")
+    return _SUFFIX.sub("", w)[:5] if len(w) > 4 else w
+
+
+@lru_cache(maxsize=4096)
+def _loose_words(text: str) -> frozenset[str]:
+    masked = _CODE.sub(" ", text)
+    return frozenset(
+        _loose(w)
+        for w in _WORD.findall(masked)
+        if w.lower() not in _STOP
+        and len(w) > 2
+        and _word_value(w) is None
+        and w.lower() not in _SCALES
+        and w.lower() not in _CURRENCY_WORDS
+    )
+
+
+def coverage(sentence: str, span: str) -> float:
+    """Share of the sentence's content words (numbers aside: they are checked as values)
+    whose crude stem occurs in span.
+
+    Example: coverage("Google owns part of Anthropic.", "Anthropic is owned by Google.")
+             -> 0.75  (google, own and anthropic are there; part is not)
+    """
+    words = _loose_words(sentence)
+    if not words:
+        return 1.0
+    return len(words & _loose_words(span)) / len(words)
 
 
 def assess(
-    answer: str, passages: Sequence[Chunk], scorer: SupportScorer | None, candidates: int = 3
+    answer: str,
+    passages: Sequence[Chunk],
+    scorer: SupportScorer | None,
+    candidates: int = 3,
+    *,
+    min_coverage: float = 0.0,
+    checks: int = 2,
 ) -> list[Assessment]:
     """Try each sentence of answer against its best `candidates` spans: rules, then scorer.
 
-    Rules run first (cheap); the spans that pass them go to the checker in one batch. With
-    scorer None every span that passes the rules scores 1.0.
+    Rules run first (cheap). The checker is the slow part, so it is asked only about the
+    `checks` spans of each sentence that pass the rules and cover the most of its words (at
+    least min_coverage), all sentences in one batch. Spans it was not asked about have score
+    None. With scorer None every span it would have been asked about scores 1.0.
 
     Example: assess("Amazon invested $9 billion [1].", [chunk "...invested $8 billion..."],
              None)[0].attempts[0].reason -> "amount $9 billion not in passage [1]"
@@ -606,21 +656,25 @@ def assess(
     sentences = split_answer(answer)
     spans = candidate_spans(passages)
     names = known_names([c.text for c in passages] + [s.text for s in sentences])
-    tried: list[list[tuple[Span, str | None]]] = []
+    tried: list[list[tuple[Span, str | None, float, bool]]] = []
     pairs: list[tuple[str, str]] = []
     for sentence in sentences:
         rows = []
         for span in _ranked(sentence, spans, candidates):
             reason = rule_reason(sentence.text, span.text, names, f"passage [{span.passage}]")
-            rows.append((span, reason))
-            if reason is None:
-                pairs.append((_one_line(span.text), sentence.text))
-        tried.append(rows)
+            rows.append((span, reason, coverage(sentence.text, span.text)))
+        eligible = [r for r in rows if r[1] is None and r[2] >= min_coverage]
+        asked = {id(r) for r in sorted(eligible, key=lambda r: -r[2])[:checks]}
+        tried.append([(*r, id(r) in asked) for r in rows])
+        pairs.extend((_one_line(r[0].text), sentence.text) for r in rows if id(r) in asked)
     scores = iter(scorer.scores(pairs) if scorer is not None and pairs else [1.0] * len(pairs))
     return [
         Assessment(
             sentence,
-            tuple(Attempt(span, reason, None if reason else next(scores)) for span, reason in rows),
+            tuple(
+                Attempt(span, reason, next(scores) if was_asked else None, cover)
+                for span, reason, cover, was_asked in rows
+            ),
         )
         for sentence, rows in zip(sentences, tried, strict=True)
     ]
@@ -632,14 +686,16 @@ def verify_answer(
     scorer: SupportScorer | None,
     *,
     threshold: float | None = None,
+    min_coverage: float | None = None,
     candidates: int = 3,
 ) -> Verification:
     """Keep the sentences of answer that a span of passages supports; cite that span.
 
     passages are numbered 1..n in the order given, as in the prompt ([n] markers refer to
     them). Each sentence is tried against its best `candidates` spans (cited passages first);
-    the first span that passes the rules and that the scorer accepts (score >= threshold,
-    default scorer.threshold) supports it. With scorer None only the rules are applied.
+    the first span that passes the rules, covers at least min_coverage of the sentence's
+    words and that the scorer accepts (score >= threshold) supports it. Both cut-offs default
+    to the scorer's calibrated ones. With scorer None only the rules are applied.
     Citations are numbered in order of first use; a span used twice keeps one number.
 
     Example: passages = [chunk "Amazon has invested around $8 billion in Anthropic."]
@@ -650,21 +706,24 @@ def verify_answer(
     """
     started = time.perf_counter()
     cut = threshold if threshold is not None else (scorer.threshold if scorer else 0.0)
+    if min_coverage is None:
+        min_coverage = getattr(scorer, "min_coverage", 0.0) if scorer else 0.0
     kept_text: list[str] = []
     kept_scores: list[float] = []
     citations: dict[tuple[str, int, int], Citation] = {}
     dropped: list[Dropped] = []
-    for assessment in assess(answer, passages, scorer, candidates):
+    for assessment in assess(answer, passages, scorer, candidates, min_coverage=min_coverage):
         sentence = assessment.sentence
         support = next(
-            (a for a in assessment.attempts if a.score is not None and a.score >= cut), None
+            (
+                a
+                for a in assessment.attempts
+                if a.score is not None and a.score >= cut and a.coverage >= min_coverage
+            ),
+            None,
         )
         if support is None:
-            reasons = [
-                a.reason
-                or f"not entailed by passage [{a.span.passage}] (score {a.score or 0.0:.2f})"
-                for a in assessment.attempts
-            ]
+            reasons = [_reason(a, min_coverage) for a in assessment.attempts]
             reason = reasons[0] if reasons else "no passage shares its words"
             dropped.append(Dropped(sentence.text, reason, sentence.cited))
             continue
@@ -689,6 +748,17 @@ def verify_answer(
         scores=tuple(kept_scores),
         seconds=time.perf_counter() - started,
     )
+
+
+def _reason(attempt: Attempt, min_coverage: float) -> str:
+    if attempt.reason:
+        return attempt.reason
+    where = f"passage [{attempt.span.passage}]"
+    if attempt.coverage < min_coverage:
+        return f"most of its words are not in {where}"
+    if attempt.score is None:
+        return f"a better span of {where} was checked instead"
+    return f"not entailed by {where} (score {attempt.score or 0.0:.2f})"
 
 
 def _one_line(text: str) -> str:
