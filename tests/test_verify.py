@@ -14,6 +14,7 @@ from assistant.answer.verify import (
     hedge_reason,
     names_missing,
     negation_reason,
+    opposite_reason,
     quantities,
     quantities_missing,
     rule_reason,
@@ -149,6 +150,26 @@ def test_dropped_hedge_is_found_and_a_kept_hedge_passes() -> None:
     assert hedge_reason("Amazon is weighing a new multi-billion dollar investment.", span) is None
     # A hedge elsewhere in the span does not govern what the sentence says.
     assert hedge_reason("Amazon is an investor in Anthropic.", span + " Amazon backs it.") is None
+
+
+def test_opposites_flip_a_claim_without_a_negation_word() -> None:
+    span = "Amazon holds less leverage, and building in-house is costly and challenging."
+    assert opposite_reason("Amazon holds more leverage.", span) == (
+        "says 'more' where the passage says 'less'"
+    )
+    assert opposite_reason("Building in-house is cheap.", span) is not None
+    # A word the span itself uses is not flipped, even if its opposite is there too.
+    assert opposite_reason("Amazon holds less leverage than before.", span) is None
+
+
+def test_a_hedge_over_one_word_still_counts_and_should_be_considered_is_no_hedge() -> None:
+    span = "The transmissibility may be higher than that of MERS."
+    assert hedge_reason("The transmissibility is certainly higher than that of MERS.", span)
+    assert hedge_reason("It occurred in January and should be considered.", span) is None
+    assert hedge_reason(
+        "Under-reporting was certain to have occurred early and should be considered.",
+        "Under-reporting was likely to have occurred early and should be considered.",
+    )
 
 
 def test_rule_reason_is_one_short_phrase_naming_what_is_wrong() -> None:

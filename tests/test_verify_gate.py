@@ -4,8 +4,8 @@ when it was calibrated.
 
 The floors are min(target, measured on the confirm half) rounded down; the targets are
 caught >= 0.95 and kept >= 0.90 (evals/score_verifier.py prints the figures). Measured with
-the rules and coverage 0.70 (no checker installed): confirm caught 0.770, kept 0.931; whole
-set caught 0.828, kept 0.947; seed rows caught 0.792, kept 0.848.
+the rules and coverage 0.70 (no checker installed): confirm caught 0.787, kept 0.931; whole
+set caught 0.875, kept 0.947; seed rows caught 0.812, kept 0.848.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from assistant.answer.verifier_model import (
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GATE_CAUGHT = 0.77  # measured 0.770 on confirm (target 0.95 not reached)
+GATE_CAUGHT = 0.78  # measured 0.787 on confirm (target 0.95 not reached)
 GATE_KEPT = 0.90  # measured 0.931 on confirm: the target
-SEED_GATE_CAUGHT = 0.79  # the seed rows alone, both halves: measured 0.792
+SEED_GATE_CAUGHT = 0.81  # the seed rows alone, both halves: measured 0.812
 SEED_GATE_KEPT = 0.84  # measured 0.848
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "known_names",
     "names_missing",
     "negation_reason",
+    "opposite_reason",
     "quantities",
     "quantities_missing",
     "rule_reason",
@@ -391,7 +392,7 @@ _NEGATION = re.compile(
 )
 _HEDGE = re.compile(
     r"\b(?:may|might|could|would|possibl[ey]|potential(?:ly)?|probabl[ey]|(?:un)?likely|"
-    r"reportedly|consider(?:s|ing|ed)?|plan(?:s|ned|ning)?|expect(?:s|ed)?|suggest(?:s|ed)?|"
+    r"reportedly|consider(?:s|ing)|plan(?:s|ned|ning)?|expect(?:s|ed)?|suggest(?:s|ed)?|"
     r"appear(?:s|ed)?|seem(?:s|ed)?|thought|believed|rumou?red|proposed|"
     r"weigh(?:s|ing)|exploring|talks|whether|if|estimated|"
     r"uncertain|unclear|hypothes\w+|speculat\w+)\b",
@@ -487,11 +488,51 @@ def _word_for(text: str, stem: str) -> str:
     return stem
 
 
+# Opposites that flip a claim without a negation word: (word, its opposite) both ways.
+_OPPOSITES = [
+    ("more", "less"), ("more", "fewer"), ("higher", "lower"), ("high", "low"),
+    ("increase", "decrease"), ("increased", "decreased"), ("increased", "reduced"),
+    ("increases", "decreases"), ("rise", "fall"), ("rose", "fell"), ("larger", "smaller"),
+    ("large", "small"), ("greater", "lesser"), ("rapid", "slow"), ("fast", "slow"),
+    ("rapidly", "slowly"), ("early", "late"), ("earlier", "later"), ("cheap", "costly"),
+    ("cheap", "expensive"), ("easy", "challenging"), ("easy", "difficult"),
+    ("common", "rare"), ("positive", "negative"), ("effective", "ineffective"),
+    ("present", "absent"), ("mild", "severe"), ("strong", "weak"), ("stronger", "weaker"),
+    ("significant", "insignificant"), ("significant", "negligible"), ("safe", "unsafe"),
+    ("exclusive", "non-exclusive"), ("inside", "outside"), ("maximum", "minimum"),
+    ("best", "worst"), ("better", "worse"), ("win", "lose"), ("gain", "loss"),
+    ("success", "failure"), ("successful", "unsuccessful"), ("able", "unable"),
+    ("likely", "unlikely"), ("possible", "impossible"), ("all", "none"),
+]  # fmt: skip
+_OPPOSITE: dict[str, set[str]] = {}
+for _a, _b in _OPPOSITES:
+    _OPPOSITE.setdefault(_a, set()).add(_b)
+    _OPPOSITE.setdefault(_b, set()).add(_a)
+
+
+def opposite_reason(sentence: str, span: str) -> str | None:
+    """A word of the sentence whose opposite the span uses instead (and not the word itself).
+
+    Example: opposite_reason("Amazon holds more leverage.", "Amazon holds less leverage.")
+             -> "says 'more' where the passage says 'less'"
+    """
+    span_words = {w.lower() for w in _WORD.findall(span)}
+    for word in _WORD.findall(sentence):
+        low = word.lower()
+        if low in span_words:
+            continue
+        for other in sorted(_OPPOSITE.get(low, ())):
+            if other in span_words:
+                return f"says '{low}' where the passage says '{other}'"
+    return None
+
+
 def hedge_reason(sentence: str, span: str) -> str | None:
     """Why the sentence states as fact what the span only hedges, or None.
 
     Fires when a hedge of the span governs words the sentence repeats (two content words, not
-    names, of the eight after the hedge) and the sentence has no hedge of its own.
+    names, of the eight after the hedge, or all of them when there are fewer) and the
+    sentence has no hedge of its own.
 
     Example: hedge_reason("Amazon has made a multi-billion dollar investment in Anthropic.",
              "Amazon is considering a multi-billion dollar investment in Anthropic.")
@@ -507,7 +548,9 @@ def hedge_reason(sentence: str, span: str) -> str | None:
             continue
         # Names say who; the hedge governs what is done ("considering an investment").
         governed = {stem for j, stem in content if i < j <= i + 8 and not tokens[j][0].isupper()}
-        if len(governed & sentence_words) >= 2:
+        shared = governed & sentence_words
+        # Two shared words, or every word it governs when it governs only one or two.
+        if len(shared) >= 2 or (shared and shared == governed):
             return f"drops the hedge '{token}'"
     return None
 
@@ -529,7 +572,11 @@ def rule_reason(
         return f"name {name} not in {where}"
     if _one_line(sentence).rstrip(".") in _one_line(span):
         return None  # a quotation cannot flip a negation or drop a hedge of its own source
-    reason = negation_reason(sentence, span) or hedge_reason(sentence, span)
+    reason = (
+        negation_reason(sentence, span)
+        or opposite_reason(sentence, span)
+        or hedge_reason(sentence, span)
+    )
     return reason and f"{reason} in {where}"
 
 
