@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from ..errors import ModelNotFoundError
 from ..schema import Chunk
@@ -75,8 +76,8 @@ class OnnxSupportScorer:
         self.threshold = 0.5 if calibration.threshold is None else calibration.threshold
         self.min_coverage = calibration.min_coverage
         self.threads = threads
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # onnxruntime.InferenceSession, loaded on first use
+        self._tokenizer: Any = None  # tokenizers.Tokenizer
         self._lock = threading.Lock()
 
     def _load(self) -> None:

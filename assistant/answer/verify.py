@@ -9,9 +9,12 @@ sentence only when
   compared as values: "$8 billion" = "8 billion dollars" = "eight billion dollars",
   "40 micrograms/kg" = "0.04 mg/kg");
 - it does not flip a negation of the span, nor add one;
-- it does not state as done what the span only hedges ("is considering" -> "has invested");
-- a learned checker (a fine-tuned MiniLM cross-encoder, see verifier_model.py) says the span
-  entails it, at a threshold calibrated on data (evals/score_verifier.py).
+- it does not state as done what the span only hedges ("is considering" -> "has invested"),
+  nor swap a word for its opposite ("less leverage" -> "more leverage");
+- the span holds at least `min_coverage` of its content words (calibrated on data:
+  evals/score_verifier.py, stored in assistant/answer/verifier/calibration.json);
+- when a learned checker is installed (verifier_model.py), it scores the pair at least at its
+  calibrated threshold.
 
 Kept sentences get citations with exact offsets (`source_text[start:end] == quote`), like the
 extractive answers; each dropped sentence comes back with a one-phrase reason.
