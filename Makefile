@@ -21,6 +21,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	$(BIN)/python -m assistant.embedding.export
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot
@@ -52,9 +53,10 @@ lint: setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# One table: today's encoder (torch) against the ONNX one and the LangChain tutorial peer.
+# `make bench BENCH_ARGS=--quick` runs a small version in minutes.
 bench: setup
-	$(BIN)/python evals/bench_ingest.py
-	$(BIN)/python evals/bench_retrieval.py
+	$(BIN)/python evals/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json

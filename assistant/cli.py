@@ -63,12 +63,12 @@ def _progress_printer() -> Any:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .embedding import embedder_from_settings
+    from .embedding import build_embedder
     from .store import chunker_config, sync_index
 
     settings = _settings(args)
     folder = Path(args.folder) if args.folder else settings.docs_dir
-    embedder = embedder_from_settings(settings)
+    embedder = build_embedder(settings)
     report = sync_index(
         folder,
         settings.index_dir,

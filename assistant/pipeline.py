@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .answer.answerer import Answerer, final_answer
 from .answer.base import Message
-from .embedding import Embedder, embedder_from_settings
+from .embedding import Embedder, build_embedder
 from .errors import InputError
 from .retrieval.hybrid import HybridRetriever, RetrievalConfig
 from .schema import Answer, Chunk, Hit, SourceInfo, SyncReport
@@ -73,7 +73,7 @@ class Assistant:
         """Sync the index with folder (only changed files are re-embedded), then load it."""
         settings = settings or Settings()
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
-        embedder = embedder or embedder_from_settings(settings)
+        embedder = embedder or build_embedder(settings)
         collection = Collection.from_folder(
             folder,
             index_path,
@@ -95,7 +95,7 @@ class Assistant:
         """Load an existing index, verifying it against the settings."""
         settings = settings or Settings()
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
-        embedder = embedder or embedder_from_settings(settings)
+        embedder = embedder or build_embedder(settings)
         collection = Collection.open(
             index_path,
             embedder,

@@ -325,9 +325,9 @@ def _settings_and_embedder(
     # The runner draws its own progress bar; the embedder's would interleave with it.
     settings = settings.model_copy(update={"show_progress": False, "answer_mode": mode})
     if embedder is None:
-        from ..embedding import embedder_from_settings
+        from ..embedding import build_embedder
 
-        embedder = embedder_from_settings(settings)
+        embedder = build_embedder(settings)
     return settings, embedder
 
 
