@@ -41,6 +41,11 @@ def pdf_text(data: bytes, source: str) -> Built:
     """
     from pypdf import PdfReader  # imported here: only PDFs need it
 
+    # pypdf logs repairs of damaged files ("EOF marker not found") as warnings, which reach
+    # stderr through logging's last-resort handler; a file it cannot read becomes our one
+    # DocumentError sentence instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
     broken = (
         f"{source} is not a readable PDF (damaged or not really a PDF): "
         "re-export it or remove it from the folder"
