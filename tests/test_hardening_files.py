@@ -478,3 +478,32 @@ def test_scan_reports_no_unusable_file_as_supported(tmp_path: Path) -> None:
     supported, skipped = scan_folder(tmp_path)
     assert supported == [tmp_path / "ok.md"]
     assert [s.source for s in skipped] == ["p.md"]
+
+
+# ------------------------------------------------------------------ the command line
+
+
+def test_cli_index_repairs_damage_and_rebuild_replaces_a_manifest_folder(tmp_path: Path) -> None:
+    """`assistant index` as a user runs it (the real model): one error line for what it
+    cannot fix alone, and --rebuild fixes it."""
+    from test_cli import assert_one_error_line, run_cli
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "notes.txt").write_text(TEXT, encoding="utf-8")
+    index = tmp_path / "index"
+    index.mkdir()
+    (index / "manifest.json").mkdir()
+    (index / "manifest.json" / "junk").write_text("x")
+    message = assert_one_error_line(run_cli("index", docs, "--index-dir", index, cwd=tmp_path))
+    assert "--rebuild" in message
+    result = run_cli("index", docs, "--index-dir", index, "--rebuild", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "notes.txt" in json.loads((index / "manifest.json").read_text())["sources"]
+
+    index_file = tmp_path / "index-file"
+    index_file.write_text("not an index")
+    message = assert_one_error_line(
+        run_cli("index", docs, "--index-dir", index_file, "--rebuild", cwd=tmp_path)
+    )
+    assert "is a file" in message and index_file.read_text() == "not an index"

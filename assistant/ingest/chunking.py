@@ -261,7 +261,7 @@ class _Unit:
     tokens: int
 
 
-_WINDOW = 16_384  # characters tokenised per call when counting a section's word pieces
+_WINDOW = 65_536  # characters tokenised per call when counting a section's word pieces
 
 
 class _Counter:
@@ -269,7 +269,7 @@ class _Counter:
     (a piece belongs to the range its first character is in), so packing costs a few
     tokenizer calls per section rather than one per candidate chunk.
 
-    The section is tokenised in windows of about _WINDOW characters cut after whitespace:
+    The section is tokenised in windows of at most _WINDOW characters cut after whitespace:
     word-piece tokenizers split at whitespace first, so the pieces are the same as for the
     whole section, while one call on a 20 MB section took minutes and gigabytes (its cost
     grows faster than its length). Starts are kept as machine integers (8 bytes each).
