@@ -507,3 +507,28 @@ def test_cli_index_repairs_damage_and_rebuild_replaces_a_manifest_folder(tmp_pat
         run_cli("index", docs, "--index-dir", index_file, "--rebuild", cwd=tmp_path)
     )
     assert "is a file" in message and index_file.read_text() == "not an index"
+
+
+def test_assistant_removes_only_indexed_documents_and_passes_the_link_setting(
+    tmp_path: Path, docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    from assistant.pipeline import Assistant
+    from assistant.settings import Settings
+
+    (docs / ".git").mkdir()
+    (docs / ".git" / "config").write_text("[core]")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("The lighthouse keeper rows to the island every morning.")
+    (docs / "link.txt").symlink_to(outside)
+    bot = Assistant.from_folder(docs, index_dir=index_dir, embedder=embedder)
+    assert [s.source for s in bot.sources()] == ["notes.txt"]
+    with pytest.raises(InputError):
+        bot.remove_document(".git/config")
+    assert (docs / ".git" / "config").exists()
+
+    following = Assistant.from_folder(
+        docs, index_dir=index_dir, embedder=embedder, settings=Settings(follow_symlinks=True)
+    )
+    assert [s.source for s in following.sources()] == ["link.txt", "notes.txt"]
+    following.remove_document("link.txt")
+    assert outside.exists() and not (docs / "link.txt").exists()
