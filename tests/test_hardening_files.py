@@ -79,7 +79,7 @@ def test_remove_refuses_files_that_are_not_indexed(
         with pytest.raises(InputError) as err:
             col.remove_document(name)
         one_sentence(str(err.value))
-        assert "no indexed document" in str(err.value)
+        assert "no document named" in str(err.value)
     assert (docs / ".private" / "keys.cfg").read_text() == "secret"
     assert (docs / ".git" / "config").exists() and (docs / "draft.docx").exists()
     col.remove_document("notes.txt")

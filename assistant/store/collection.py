@@ -233,9 +233,9 @@ class Collection:
             indexed = {info.source for info in self.sources()}
             if source not in indexed:
                 raise InputError(
-                    f"there is no indexed document named {source!r} (only documents in the "
-                    "list can be removed, and it may have just been removed): pick one from "
-                    "the list"
+                    f"there is no document named {source!r} in the index (only listed "
+                    "documents can be removed, and it may have just been removed): pick one "
+                    "from the list"
                 )
             target = folder / source
             _check_inside(folder, source)
