@@ -48,15 +48,29 @@ def seeds() -> dict[str, bytes]:
 
 
 def _pdf_bytes() -> bytes:
-    import io
-
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(100, 100)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
+    """A one-page PDF with a text layer (a blank page would send every example to OCR)."""
+    stream = b"BT /F1 12 Tf 10 50 Td (The harvest starts in September.) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
 
 
 def _check_loaded(data: bytes, suffix: str) -> None:
