@@ -532,3 +532,26 @@ def test_assistant_removes_only_indexed_documents_and_passes_the_link_setting(
     assert [s.source for s in following.sources()] == ["link.txt", "notes.txt"]
     following.remove_document("link.txt")
     assert outside.exists() and not (docs / "link.txt").exists()
+
+
+def test_pdf_page_that_pdfium_cannot_load_is_left_blank_not_a_crash(tmp_path: Path) -> None:
+    """Found by the fuzz pass: pypdf reads a blank page that pdfium then fails to load for
+    OCR; the file must end as one DocumentError sentence, not a PdfiumError."""
+    import io
+
+    from pypdf import PdfWriter
+
+    from assistant.ingest.pdf import ocr_available
+
+    if not ocr_available():
+        pytest.skip("tesseract is not installed: the OCR path is not taken")
+    writer = PdfWriter()
+    writer.add_blank_page(100, 100)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    data = bytearray(buffer.getvalue())
+    data[278779 % len(data)] = 0  # the byte the fuzz pass changed
+    (tmp_path / "odd.pdf").write_bytes(bytes(data))
+    with pytest.raises(AssistantError) as err:
+        load_document(tmp_path / "odd.pdf", tmp_path)
+    one_sentence(str(err.value))
