@@ -75,6 +75,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         embedder,
         chunker_config(settings, embedder),
         on_progress=_progress_printer(),
+        rebuild=args.rebuild,
+        follow_links=settings.follow_symlinks,
     )
     for skipped in report.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
@@ -251,6 +253,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("index", help="build or update the index from a folder of documents")
     p.add_argument("folder", nargs="?", help="documents folder (default: seeds/)")
     index_dir(p)
+    p.add_argument(
+        "--rebuild",
+        action="store_true",
+        help="rebuild the whole index from the documents, whatever state it is in "
+        "(deletes a folder standing where the index's manifest.json belongs)",
+    )
     p.set_defaults(func=cmd_index)
 
     def answering(p: argparse.ArgumentParser) -> None:

@@ -81,6 +81,7 @@ class Assistant:
             chunker_config(settings, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             on_progress=on_progress,
+            follow_links=settings.follow_symlinks,
         )
         return cls(collection, settings=settings)
 
@@ -101,6 +102,7 @@ class Assistant:
             embedder,
             chunker_config(settings, embedder),
             max_upload_bytes=settings.max_upload_bytes,
+            follow_links=settings.follow_symlinks,
         )
         return cls(collection, settings=settings)
 

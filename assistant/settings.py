@@ -75,6 +75,9 @@ class Settings(BaseSettings):
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # Index a link in the documents folder whose target lies outside it. Off: a link to
+    # /etc/os-release or someone's home folder must not end up quoted in answers.
+    follow_symlinks: bool = False
 
     # The OpenAI-compatible endpoint's bearer key: from ASSISTANT_API_KEY, or the first line
     # of the file ASSISTANT_API_KEY_FILE names. Never a command-line option: those show in

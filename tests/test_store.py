@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -322,6 +323,15 @@ def deny_reading(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:
         return real_open(self, *args, **kwargs)
 
     monkeypatch.setattr(Path, "open", guarded_open)
+    real_os_open = os.open
+
+    def guarded_os_open(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        # The loaders open files with os.open (non-blocking, checked with fstat).
+        if Path(file).resolve() == locked:
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_os_open(file, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", guarded_os_open)
 
 
 def test_indexed_file_that_turns_unreadable_keeps_its_old_chunks(

@@ -11,6 +11,7 @@ import bisect
 import hashlib
 import itertools
 import re
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -179,10 +180,12 @@ def _ends_sentence(text: str, block_start: int, dot: int, punct: str, following:
         return following.isupper()
     if len(word) == 1 and word.isupper():
         return False  # an initial: "J. Smith"
-    line_start = text.rfind("\n", block_start, word_start) + 1
-    line_start = max(line_start, block_start)
+    if not word.isdigit():
+        return True
     # "1. Introduction": a list number at the start of a line, not the end of a sentence.
-    return not (word.isdigit() and not text[line_start:word_start].strip())
+    # (Looked up only for numbers: on a long line, rfind for every "." would be quadratic.)
+    line_start = max(text.rfind("\n", block_start, word_start) + 1, block_start)
+    return bool(text[line_start:word_start].strip())
 
 
 # --- sections and paragraphs --------------------------------------------------------------
@@ -258,16 +261,46 @@ class _Unit:
     tokens: int
 
 
+_WINDOW = 65_536  # characters tokenised per call when counting a section's word pieces
+
+
 class _Counter:
     """Counts word pieces in any character range of a section from one tokenisation
-    (a piece belongs to the range its first character is in), so packing costs one
-    tokenizer call per section rather than one per candidate chunk."""
+    (a piece belongs to the range its first character is in), so packing costs a few
+    tokenizer calls per section rather than one per candidate chunk.
+
+    The section is tokenised in windows of at most _WINDOW characters cut after whitespace:
+    word-piece tokenizers split at whitespace first, so the pieces are the same as for the
+    whole section, while one call on a 20 MB section took minutes and gigabytes (its cost
+    grows faster than its length). Starts are kept as machine integers (8 bytes each).
+    """
 
     def __init__(self, text: str, start: int, end: int, token_spans: TokenSpans) -> None:
-        self.starts = [start + a for a, _ in token_spans(text[start:end])]
+        self.starts = array("q")
+        for a, b in _windows(text, start, end):
+            self.starts.extend(a + s for s, _ in token_spans(text[a:b]))
 
     def count(self, start: int, end: int) -> int:
         return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)
+
+
+def _windows(text: str, start: int, end: int, size: int = _WINDOW) -> list[tuple[int, int]]:
+    """[start, end) cut into consecutive windows of at most `size` characters, each ending
+    just after a space or line break when one lies in its second half.
+
+    Example: _windows("aaa bbb ccc", 0, 11, size=5) -> [(0, 4), (4, 8), (8, 11)]
+    """
+    windows: list[tuple[int, int]] = []
+    a = start
+    while end - a > size:
+        b = a + size
+        cut = max(text.rfind(" ", a + size // 2, b), text.rfind("\n", a + size // 2, b))
+        b = cut + 1 if cut != -1 else b
+        windows.append((a, b))
+        a = b
+    if a < end or not windows:
+        windows.append((a, end))
+    return windows
 
 
 def chunk_document(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,7 @@ __all__ = [
     "load_document",
     "load_documents",
     "load_folder",
+    "read_regular",
     "scan_folder",
     "source_file",
 ]
@@ -56,9 +58,16 @@ _MAX_ATTACHMENT_DEPTH = 3  # a message attached to a message attached to ...: st
 _ATTACHMENT = re.compile(r"\.(?:eml|mbox)#", re.IGNORECASE)
 
 
-def scan_folder(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
+def scan_folder(
+    folder: Path, *, follow_links: bool = False
+) -> tuple[list[Path], list[SkippedFile]]:
     """Every file under `folder` (recursively, sorted, hidden ones left out): the supported
     ones, and a SkippedFile for each of the others.
+
+    Only regular files are read: a FIFO, socket or device would block or never end, so it is
+    skipped. A link is followed only when its target lies inside the folder, or when
+    `follow_links` allows targets anywhere; links to folders are never followed (they can
+    loop). A name that is not valid UTF-8 cannot be recorded in the index and is skipped.
 
     Example: notes.md, img/logo.png, .git/HEAD ->
              ([folder/"notes.md"], [SkippedFile("img/logo.png", "img/logo.png has unsupported
@@ -69,21 +78,104 @@ def scan_folder(folder: Path) -> tuple[list[Path], list[SkippedFile]]:
         raise InputError(
             f"no folder at {folder}: pass a folder of .txt, .md, .pdf, .docx or other documents"
         )
+    root = folder.resolve()
     found: list[Path] = []
+    skipped: list[SkippedFile] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .venv, ...
+        for d in dirnames:
+            if os.path.islink(os.path.join(dirpath, d)):  # os.walk does not descend into it
+                source = _printable(_source(Path(dirpath) / d, folder))
+                skipped.append(
+                    SkippedFile(
+                        source,
+                        f"{source} is a link to a folder, which is not followed: "
+                        "copy the folder into the documents folder to index it",
+                    )
+                )
         found.extend(Path(dirpath) / name for name in filenames if not name.startswith("."))
     found.sort(key=lambda p: _source(p, folder))
     supported: list[Path] = []
-    skipped: list[SkippedFile] = []
     for path in found:
-        suffix = path.suffix.lower()
-        if suffix in SUPPORTED_SUFFIXES:
-            supported.append(path)
+        source = _source(path, folder)
+        problem = _unusable(path, source, root, follow_links)
+        if problem is not None:
+            skipped.append(SkippedFile(_printable(source), problem))
         else:
-            source = _source(path, folder)
-            skipped.append(SkippedFile(source, _unsupported(source, suffix)))
+            supported.append(path)
     return supported, skipped
+
+
+def _unusable(path: Path, source: str, root: Path, follow_links: bool) -> str | None:
+    """Why the file at path cannot be indexed, or None when it can (checked without opening
+    it, so a FIFO never blocks the scan)."""
+    shown = _printable(source)
+    if shown != source:
+        return (
+            f"{shown} has a name that is not valid UTF-8, which the index cannot record: "
+            "rename the file"
+        )
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        return _unsupported(source, suffix)
+    try:
+        if path.is_symlink():
+            target = Path(os.path.realpath(path))
+            if not follow_links and root != target and root not in target.parents:
+                return (
+                    f"{source} is a link to a file outside the documents folder, which is not "
+                    "followed: copy the file in, or set ASSISTANT_FOLLOW_SYMLINKS=true"
+                )
+        mode = path.stat().st_mode
+    except OSError:
+        return f"{source} is a link to nothing: remove the link or restore its target"
+    if not stat.S_ISREG(mode):
+        return (
+            f"{source} is not a regular file (a pipe, socket or device): "
+            "remove it from the documents folder"
+        )
+    return None
+
+
+def _printable(source: str) -> str:
+    """source with bytes that are not UTF-8 (surrogate-escaped by os.walk) shown as \\xNN.
+
+    Example: _printable("caf\\udce9.txt") == "caf\\\\xe9.txt"
+    """
+    try:
+        source.encode("utf-8")
+        return source
+    except UnicodeEncodeError:
+        raw = source.encode("utf-8", "surrogateescape")
+        return raw.decode("utf-8", "backslashreplace")
+
+
+def read_regular(path: Path, source: str) -> bytes:
+    """The bytes of a regular file; DocumentError (one sentence) for anything else.
+
+    The file is opened without blocking and checked on the open descriptor, so a FIFO or a
+    device that replaced the file after the scan is refused rather than read forever.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DocumentError(
+            f"could not read {source} ({reason}): check that it exists and is readable"
+        ) from exc
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DocumentError(
+                f"{source} is not a regular file (a pipe, socket or device): "
+                "remove it from the documents folder"
+            )
+        try:
+            return fh.read()
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise DocumentError(
+                f"could not read {source} ({reason}): check that it is readable"
+            ) from exc
 
 
 def load_folder(folder: Path) -> tuple[list[Document], list[SkippedFile]]:
@@ -130,13 +222,7 @@ def load_documents(path: Path, root: Path) -> tuple[list[Document], list[Skipped
     suffix = path.suffix.lower()
     if suffix not in _KINDS:
         raise DocumentError(_unsupported(source, suffix))
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise DocumentError(
-            f"could not read {source} ({reason}): check that it exists and is readable"
-        ) from exc
+    data = read_regular(path, source)
     return _load_bytes(data, suffix, source, depth=0)
 
 

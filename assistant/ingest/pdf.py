@@ -41,6 +41,11 @@ def pdf_text(data: bytes, source: str) -> Built:
     """
     from pypdf import PdfReader  # imported here: only PDFs need it
 
+    # pypdf logs repairs of damaged files ("EOF marker not found") as warnings, which reach
+    # stderr through logging's last-resort handler; a file it cannot read becomes our one
+    # DocumentError sentence instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+
     broken = (
         f"{source} is not a readable PDF (damaged or not really a PDF): "
         "re-export it or remove it from the folder"
@@ -102,10 +107,17 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
     found: dict[int, str] = {}
     try:
         for i in page_indexes:
-            page = pdf[i]
+            try:
+                page = pdf[i]
+            except Exception as exc:  # a page pypdf saw but pdfium cannot load: stays blank
+                log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
+                continue
             try:
                 bitmap = page.render(scale=_OCR_DPI / 72, grayscale=True)
                 pixels = bitmap.to_numpy()
+            except Exception as exc:
+                log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
+                continue
             finally:
                 page.close()
             found[i] = _tesseract(_pgm(pixels), source, i + 1)

@@ -34,7 +34,7 @@ from .base import (
 from .collection import Collection, chunker_config, safe_filename
 from .faiss import FaissStore, read_manifest
 from .memory import MemoryStore
-from .registry import empty_store, open_for_sync, open_store
+from .registry import empty_store, open_for_sync, open_store, store_for_rebuild
 from .sync import SyncPlan, plan_sync, sync_store
 
 __all__ = [
@@ -58,6 +58,7 @@ __all__ = [
     "read_manifest",
     "safe_filename",
     "sources_of",
+    "store_for_rebuild",
     "sync_index",
     "sync_store",
 ]
@@ -70,6 +71,8 @@ def sync_index(
     chunker: ChunkerConfig,
     *,
     on_progress: Callable[[str, float], None] | None = None,
+    rebuild: bool = False,
+    follow_links: bool = False,
 ) -> SyncReport:
     """Bring the index at location up to date with folder (`assistant index`).
 
@@ -77,9 +80,16 @@ def sync_index(
     added and changed files are re-chunked; deleted files' chunks leave the index. Vectors
     are reused by content hash, so only new text is embedded. A file that fails to load is
     reported; if an earlier version was indexed it is kept. A damaged or foreign index is
-    rebuilt from the documents.
+    rebuilt from the documents; `rebuild` rebuilds every index (`assistant index --rebuild`).
+    Links to files outside folder are indexed only with follow_links.
     """
+    store = store_for_rebuild(location) if rebuild else open_for_sync(location, embedder)
     report, _ = sync_store(
-        Path(folder), open_for_sync(location, embedder), embedder, chunker, on_progress=on_progress
+        Path(folder),
+        store,
+        embedder,
+        chunker,
+        on_progress=on_progress,
+        follow_links=follow_links,
     )
     return report

@@ -108,19 +108,60 @@ class Manifest:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Manifest:
+    def from_json(cls, data: Any) -> Manifest:
+        """The manifest from JSON data; ValueError naming the first field that is missing or
+        of the wrong type (a damaged or hand-edited manifest.json must not load).
+
+        Example: from_json({..., "sources": []}) -> ValueError("manifest field 'sources'
+                 should be an object")
+        """
+        data = _field(data, "", dict)
+        chunker = _field(data["chunker"], "chunker", dict)
+        sources = _field(data["sources"], "sources", dict)
+        entries: dict[str, SourceInfo] = {}
+        for name, e in sources.items():
+            e = _field(e, f"sources.{name}", dict)
+            pages = e.get("pages")
+            entries[name] = SourceInfo(
+                source=name,
+                kind=_field(e["kind"], f"sources.{name}.kind", str),
+                size=_count(e["size"], f"sources.{name}.size"),
+                chunks=_count(e["chunks"], f"sources.{name}.chunks"),
+                pages=None if pages is None else _count(pages, f"sources.{name}.pages"),
+                sha256=_field(e.get("sha256", ""), f"sources.{name}.sha256", str),
+            )
         return cls(
-            format_version=int(data["format_version"]),
-            model=str(data["model"]),
-            dimension=int(data["dimension"]),
-            max_seq_length=int(data["max_seq_length"]),
-            chunker=ChunkerConfig(**data["chunker"]),
-            sources={name: SourceInfo(source=name, **e) for name, e in data["sources"].items()},
-            chunk_count=int(data["counts"]["chunks"]),
-            generation=str(data["generation"]),
-            built_at=str(data["built_at"]),
-            folder=str(data.get("folder", "")),
+            format_version=_count(data["format_version"], "format_version"),
+            model=_field(data["model"], "model", str),
+            dimension=_count(data["dimension"], "dimension"),
+            max_seq_length=_count(data["max_seq_length"], "max_seq_length"),
+            chunker=ChunkerConfig(
+                max_tokens=_count(chunker["max_tokens"], "chunker.max_tokens"),
+                overlap_tokens=_count(chunker["overlap_tokens"], "chunker.overlap_tokens"),
+                version=_count(chunker.get("version", CHUNKER_VERSION), "chunker.version"),
+            ),
+            sources=entries,
+            chunk_count=_count(_field(data["counts"], "counts", dict)["chunks"], "counts.chunks"),
+            generation=_field(data["generation"], "generation", str),
+            built_at=_field(data["built_at"], "built_at", str),
+            folder=_field(data.get("folder", ""), "folder", str),
         )
+
+
+_JSON_TYPES = {dict: "an object", str: "a string", int: "a whole number"}
+
+
+def _field(value: Any, name: str, kind: type) -> Any:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise ValueError(f"manifest field {name or '(top level)'!r} should be {_JSON_TYPES[kind]}")
+    return value
+
+
+def _count(value: Any, name: str) -> int:
+    """A non-negative int (JSON floats such as 1e400, and booleans, are refused)."""
+    if _field(value, name, int) < 0:
+        raise ValueError(f"manifest field {name!r} should not be negative")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +242,11 @@ class Store(Protocol):
 
     def refresh(self) -> Store:
         """A snapshot of the latest committed state."""
+        ...
+
+    def tidy(self) -> None:
+        """Remove what an interrupted write left behind (files or rows no commit names);
+        never anything committed. A sync calls it even when it has nothing to write."""
         ...
 
 

@@ -8,8 +8,12 @@ col.store.search(vector, 5)
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import stat
 import threading
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -59,8 +63,10 @@ class Collection:
         *,
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        follow_links: bool = False,
     ) -> None:
         self.embedder = embedder
+        self.follow_links = follow_links  # index links to files outside the folder
         self.chunker = chunker
         recorded = store.manifest.folder if store.manifest is not None else ""
         self.folder: Path | None = (
@@ -68,7 +74,8 @@ class Collection:
         )
         self.max_upload_bytes = max_upload_bytes
         self._store = store
-        self._lock = threading.Lock()
+        # Reentrant: remove and add hold it across their check, file change and sync.
+        self._lock = threading.RLock()
 
     @classmethod
     def open(
@@ -79,6 +86,7 @@ class Collection:
         *,
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        follow_links: bool = False,
     ) -> Collection:
         """The existing index at location, verified against the embedder."""
         return cls(
@@ -87,6 +95,7 @@ class Collection:
             chunker,
             folder=folder,
             max_upload_bytes=max_upload_bytes,
+            follow_links=follow_links,
         )
 
     @classmethod
@@ -99,6 +108,7 @@ class Collection:
         *,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         on_progress: Callable[[str, float], None] | None = None,
+        follow_links: bool = False,
     ) -> Collection:
         """Sync the index at location with folder (only changed files are re-embedded)."""
         collection = cls(
@@ -107,6 +117,7 @@ class Collection:
             chunker,
             folder=folder,
             max_upload_bytes=max_upload_bytes,
+            follow_links=follow_links,
         )
         collection.sync(on_progress=on_progress)
         return collection
@@ -136,7 +147,12 @@ class Collection:
             )
         with self._lock:
             report, self._store = sync_store(
-                self.folder, self._latest(), self.embedder, self.chunker, on_progress=on_progress
+                self.folder,
+                self._latest(),
+                self.embedder,
+                self.chunker,
+                on_progress=on_progress,
+                follow_links=self.follow_links,
             )
         return report
 
@@ -146,6 +162,8 @@ class Collection:
         index is replaced only at the commit)."""
         try:
             store = self._store.refresh()
+        except InputError:
+            raise  # the index location itself is unusable (a file): rebuilding cannot help
         except AssistantError:
             return empty_store(self._store.location)
         m = store.manifest
@@ -166,8 +184,10 @@ class Collection:
         """Validate an upload, save it into the documents folder and index it.
 
         Raises InputError (and saves nothing) for an unsupported type, an oversized or empty
-        file, or a name that would leave the folder. A file that turns out unreadable is
-        removed again, so the folder and the index stay as they were.
+        file, a name that would leave the folder, or a name already taken by a link or by
+        something that is not a regular file (writing there would change what it points to).
+        A file that turns out unreadable is removed again, so the folder and the index stay
+        as they were.
         """
         folder = self._require_folder()
         safe = safe_filename(name)
@@ -180,28 +200,54 @@ class Collection:
             limit = self.max_upload_bytes // (1024 * 1024)
             raise InputError(f"{name} is larger than the {limit} MB upload limit: split it first")
         target = folder / safe
-        previous = target.read_bytes() if target.exists() else None
-        target.write_bytes(content)
-        report = self.sync(on_progress=on_progress)
-        problem = next((s for s in report.skipped if s.source == safe), None)
-        if problem is not None:
-            # Put the folder back as it was: a bad upload changes nothing.
-            if previous is None:
-                target.unlink()
-            else:
-                target.write_bytes(previous)
-            self.sync()
-            raise InputError(problem.reason)
+        with self._lock:
+            previous = _existing_regular(target, safe)
+            _replace_file(target, content)
+            report = self.sync(on_progress=on_progress)
+            problem = next((s for s in report.skipped if s.source == safe), None)
+            if problem is not None:
+                # Put the folder back as it was: a bad upload changes nothing.
+                if previous is None:
+                    with contextlib.suppress(FileNotFoundError):
+                        target.unlink()
+                else:
+                    _replace_file(target, previous)
+                self.sync()
+                raise InputError(problem.reason)
         return report
 
     def remove_document(self, source: str) -> SyncReport:
-        """Delete a document from the documents folder and drop it from the index."""
+        """Delete an indexed document from the documents folder and drop it from the index.
+
+        Only a document the index lists can be removed (never another file under the
+        folder: hidden files, unsupported or skipped ones). A link is removed itself, never
+        what it points to. Removing a document that another request has just removed says
+        so in one sentence.
+        """
         folder = self._require_folder()
-        target = (folder / source).resolve()
-        if folder.resolve() not in target.parents or not target.is_file():
-            raise InputError(f"there is no document named {source!r}: pick one from the list")
-        target.unlink()
-        return self.sync()
+        if "\x00" in source:
+            raise InputError(
+                "a document name cannot contain a NUL character: pick one from the list"
+            )
+        with self._lock:
+            indexed = {info.source for info in self.sources()}
+            if source not in indexed:
+                raise InputError(
+                    f"there is no document named {source!r} in the index (only listed "
+                    "documents can be removed, and it may have just been removed): pick one "
+                    "from the list"
+                )
+            target = folder / source
+            _check_inside(folder, source)
+            try:
+                target.unlink()  # on a link, removes the link only
+            except FileNotFoundError:
+                pass  # already gone from the folder: the sync below drops it from the index
+            except IsADirectoryError as exc:
+                raise InputError(
+                    f"{source} is now a folder, not a document: remove it by hand"
+                ) from exc
+            return self.sync()
 
     def _require_folder(self) -> Path:
         if self.folder is None:
@@ -210,17 +256,76 @@ class Collection:
         return self.folder
 
 
+def _check_inside(folder: Path, source: str) -> None:
+    """Refuse a source whose path leaves folder or passes through a link to a folder (the
+    index never records such names, but the folder may have changed since)."""
+    parts = Path(source).parts
+    if Path(source).is_absolute() or ".." in parts:
+        raise InputError(f"{source!r} is not a document of this folder: pick one from the list")
+    here = folder
+    for part in parts[:-1]:
+        here = here / part
+        if here.is_symlink():
+            raise InputError(
+                f"{source} lies under {here.name}, which is now a link: remove it by hand"
+            )
+
+
+def _existing_regular(target: Path, name: str) -> bytes | None:
+    """The bytes of the regular file at target (None if there is none); InputError when the
+    name is taken by a link, a folder or a special file, which an upload must not replace."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(mode):
+        what = "a link" if stat.S_ISLNK(mode) else "not a regular file"
+        raise InputError(
+            f"{name} in the documents folder is {what}: rename the upload or remove that "
+            "entry first"
+        )
+    return target.read_bytes()
+
+
+def _replace_file(target: Path, content: bytes) -> None:
+    """Write content to target through a new file renamed into place: a link that appears
+    at target is replaced as a name, never written through, and a reader never sees half a
+    file. The temporary name is hidden, so a concurrent scan skips it."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.upload")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
+_MAX_NAME_CHARS = 200
+_MAX_NAME_BYTES = 240
 
 
 def safe_filename(name: str) -> str:
-    """A plain file name that stays inside the documents folder.
+    """A plain file name that stays inside the documents folder, at most 200 characters
+    (and 240 bytes in UTF-8, below the usual 255-byte limit), keeping its extension.
 
     Example: safe_filename("../../etc/pass wd.txt") -> "pass wd.txt";
-             safe_filename("C:\\\\Users\\\\me\\\\notes.md") -> "notes.md"
+             safe_filename("C:\\\\Users\\\\me\\\\notes.md") -> "notes.md";
+             safe_filename("a" * 300 + ".pdf") -> "a" * 196 + ".pdf"
     """
+    if "\x00" in name:
+        raise InputError("a file name cannot contain a NUL character: rename the file")
     base = re.split(r"[\\/]", name)[-1].strip()
     base = _UNSAFE.sub("_", base).strip(". ")
     if not base:
         raise InputError(f"{name!r} is not a usable file name: rename the file and upload it again")
-    return base[:200]
+    stem, ext = os.path.splitext(base)
+    if len(ext) > 16:  # not an extension a document type has: part of the name
+        stem, ext = base, ""
+    stem = stem[: max(1, _MAX_NAME_CHARS - len(ext))]
+    while len((stem + ext).encode("utf-8")) > _MAX_NAME_BYTES:
+        stem = stem[:-1]
+    return (stem.rstrip(". ") or "file") + ext

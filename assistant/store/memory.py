@@ -115,5 +115,8 @@ class MemoryStore:
         self._shelf.latest = new
         return new
 
+    def tidy(self) -> None:
+        """Nothing to tidy: a MemoryStore has no files."""
+
     def refresh(self) -> MemoryStore:
         return self._shelf.latest or self

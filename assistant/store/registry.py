@@ -14,7 +14,7 @@ from ..embedding import Embedder
 from ..errors import AssistantError, InputError
 from .base import Store
 
-__all__ = ["empty_store", "open_for_sync", "open_store"]
+__all__ = ["empty_store", "open_for_sync", "open_store", "store_for_rebuild"]
 
 # Path("postgresql://h/db") keeps one slash, so both spellings are recognised.
 _DATABASE_URL = re.compile(r"^postgres(?:ql)?(?:\+\w+)?:/", re.IGNORECASE)
@@ -61,3 +61,16 @@ def open_for_sync(location: str | Path, embedder: Embedder) -> Store:
         raise
     except AssistantError:
         return empty_store(location)
+
+
+def store_for_rebuild(location: str | Path) -> Store:
+    """An empty store at location for `assistant index --rebuild`: the whole index is built
+    again from the documents, whatever state it is in. Damage inside the index folder that
+    a plain write cannot replace (a folder where manifest.json belongs) is deleted first;
+    an index location that is a file is refused (InputError), never deleted."""
+    if _is_database(location):
+        raise _no_database_store(location)
+    from .faiss import clear_for_rebuild
+
+    clear_for_rebuild(Path(location))
+    return empty_store(location)

@@ -9,6 +9,8 @@ does not already hold, and commits everything as one `Batch`.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -113,22 +115,18 @@ def plan_sync(
     )
 
 
-def scan(folder: Path) -> Scan:
-    """Every supported file under folder with its sha256; what cannot be used is skipped."""
-    paths, skipped_files = scan_folder(folder)
+def scan(folder: Path, *, follow_links: bool = False) -> Scan:
+    """Every supported file under folder with its sha256; what cannot be used is skipped
+    (links are followed as `loaders.scan_folder` says)."""
+    paths, skipped_files = scan_folder(folder, follow_links=follow_links)
     skipped = list(skipped_files)
     files: dict[str, FileState] = {}
     for path in paths:
         source = path.relative_to(folder).as_posix()
         try:
-            sha, size = _file_digest(path)
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            skipped.append(
-                SkippedFile(
-                    source, f"could not read {source} ({reason}): check that it is readable"
-                )
-            )
+            sha, size = _file_digest(path, source)
+        except DocumentError as exc:
+            skipped.append(SkippedFile(source, str(exc)))
             files[source] = FileState(path, None)
             continue
         files[source] = FileState(path, sha, size)
@@ -142,15 +140,17 @@ def sync_store(
     chunker: ChunkerConfig,
     *,
     on_progress: Progress | None = None,
+    follow_links: bool = False,
 ) -> tuple[SyncReport, Store]:
     """Bring store up to date with folder; returns the report and the store after it.
 
     To rebuild a damaged or foreign index, pass an empty store at its location
-    (`registry.empty_store`): its contents are replaced only by the commit.
+    (`registry.empty_store`): its contents are replaced only by the commit. Links to files
+    outside folder are indexed only with follow_links.
     """
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
-    found = scan(folder)
+    found = scan(folder, follow_links=follow_links)
     plan = plan_sync(
         {s: f.sha256 for s, f in found.files.items()},
         store.manifest,
@@ -181,6 +181,8 @@ def apply_plan(
     seconds = dict(seconds or {})
     skipped = list(found.skipped)
     if not plan.write:
+        # Nothing to commit, but files a killed run left behind still go.
+        store.tidy()
         seconds["total"] = time.perf_counter() - t0
         return SyncReport(
             unchanged=plan.unchanged,
@@ -280,11 +282,31 @@ def apply_plan(
     ), store
 
 
-def _file_digest(path: Path) -> tuple[str, int]:
+def _file_digest(path: Path, source: str) -> tuple[str, int]:
+    """sha256 and size of a regular file, read in blocks; DocumentError for anything else
+    (opened without blocking, so a FIFO put in place after the scan cannot hang the sync)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise DocumentError(
+            f"could not read {source} ({reason}): check that it is readable"
+        ) from exc
     h = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-            size += len(block)
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise DocumentError(
+                f"{source} is not a regular file (a pipe, socket or device): "
+                "remove it from the documents folder"
+            )
+        try:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+                size += len(block)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise DocumentError(
+                f"could not read {source} ({reason}): check that it is readable"
+            ) from exc
     return h.hexdigest(), size

@@ -1,0 +1,216 @@
+"""A bounded fuzz pass over what reads untrusted bytes: every loader and the manifest reader.
+
+Whatever the input, a loader returns Documents whose text is what the chunker needs, or
+raises DocumentError (one sentence); the manifest reader returns a Manifest or raises one
+of the index errors that say what to do. Anything else (a KeyError, a RecursionError, a
+hang) is a bug. Each test is bounded (at most 200 examples, derandomized) so CI stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from format_files import docx_bytes, eml_bytes, epub_bytes, mbox_bytes, pptx_bytes, xlsx_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from assistant.errors import DocumentError, IndexCorruptError, IndexMismatchError
+from assistant.ingest import loaders
+from assistant.store import Manifest, read_manifest
+
+FUZZ = settings(
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, bytes]:
+    """One valid file of each kind, to mutate (random bytes alone rarely get past a
+    format's first check)."""
+    return {
+        ".txt": "Le café est fort.\nThe harvest starts in September.\n".encode(),
+        ".md": b"# Title\n\nSome *text* with [a link](http://x).\n\n## Sub\n\nMore.\n",
+        ".html": b"<html><head><title>T</title></head><body><h1>H</h1><p>Para.</p></body>",
+        ".csv": b"Region,Total\nBerlin,1250\nParis,900\n",
+        ".docx": docx_bytes(),
+        ".pptx": pptx_bytes(),
+        ".xlsx": xlsx_bytes(),
+        ".eml": eml_bytes(),
+        ".mbox": mbox_bytes(),
+        ".epub": epub_bytes(),
+        ".pdf": _pdf_bytes(),
+    }
+
+
+def _pdf_bytes() -> bytes:
+    """A one-page PDF with a text layer (a blank page would send every example to OCR)."""
+    stream = b"BT /F1 12 Tf 10 50 Td (The harvest starts in September.) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+def _check_loaded(data: bytes, suffix: str) -> None:
+    try:
+        documents, skipped = loaders._load_bytes(data, suffix, f"f{suffix}", depth=0)
+    except DocumentError as exc:
+        message = str(exc)
+        assert message and "\n" not in message, message
+        return
+    assert documents and documents[0].text.strip()
+    for doc in documents:
+        doc.text.encode("utf-8", "surrogatepass")  # storable
+        assert all(0 <= start <= len(doc.text) for start, _ in doc.locators)
+    for s in skipped:
+        assert s.reason and "\n" not in s.reason
+
+
+@FUZZ
+@given(
+    suffix=st.sampled_from(sorted(loaders.SUPPORTED_SUFFIXES)),
+    data=st.binary(max_size=2048),
+)
+def test_loaders_take_any_bytes(suffix: str, data: bytes) -> None:
+    _check_loaded(data, suffix)
+
+
+@FUZZ
+@given(
+    suffix=st.sampled_from([".txt", ".md", ".html", ".csv", ".docx", ".pptx", ".xlsx"]),
+    flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8),
+    cut=st.one_of(st.none(), st.integers(0, 1 << 20)),
+)
+def test_loaders_take_damaged_files(
+    seeds: dict[str, bytes], suffix: str, flips: list[tuple[int, int]], cut: int | None
+) -> None:
+    data = bytearray(seeds[suffix])
+    for position, value in flips:
+        data[position % len(data)] = value
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    _check_loaded(bytes(data), suffix)
+
+
+@FUZZ
+@given(
+    suffix=st.sampled_from([".eml", ".mbox", ".epub", ".pdf"]),
+    flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8),
+    cut=st.one_of(st.none(), st.integers(0, 1 << 20)),
+)
+def test_mail_book_and_pdf_loaders_take_damaged_files(
+    seeds: dict[str, bytes], suffix: str, flips: list[tuple[int, int]], cut: int | None
+) -> None:
+    data = bytearray(seeds[suffix])
+    for position, value in flips:
+        data[position % len(data)] = value
+    if cut is not None:
+        data = data[: cut % (len(data) + 1)]
+    _check_loaded(bytes(data), suffix)
+
+
+# ---------------------------------------------------------------- the manifest reader
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner),
+    max_leaves=20,
+)
+VALID = {
+    "format_version": 1,
+    "model": "fake",
+    "dimension": 64,
+    "max_seq_length": 64,
+    "chunker": {"max_tokens": 24, "overlap_tokens": 6, "version": 1},
+    "sources": {"a.txt": {"sha256": "ab", "size": 10, "kind": "txt", "chunks": 1, "pages": None}},
+    "counts": {"sources": 1, "chunks": 1},
+    "generation": "g1",
+    "built_at": "2026-01-01T00:00:00+00:00",
+    "folder": "/docs",
+}
+PATHS = [
+    (),
+    ("sources",),
+    ("sources", "a.txt"),
+    ("sources", "a.txt", "chunks"),
+    ("sources", "a.txt", "pages"),
+    ("counts",),
+    ("counts", "chunks"),
+    ("chunker",),
+    ("chunker", "max_tokens"),
+    ("dimension",),
+    ("model",),
+    ("generation",),
+    ("format_version",),
+]
+
+
+def _read(index_dir: Path, text: str | bytes) -> None:
+    index_dir.mkdir(exist_ok=True)
+    path = index_dir / "manifest.json"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        manifest = read_manifest(index_dir)
+    except (IndexCorruptError, IndexMismatchError) as exc:
+        assert "\n" not in str(exc) and "assistant index" in str(exc), str(exc)
+        return
+    assert isinstance(manifest, Manifest)
+    assert all(isinstance(e.chunks, int) and e.chunks >= 0 for e in manifest.sources.values())
+
+
+@FUZZ
+@given(path=st.sampled_from(PATHS), value=JSON)
+def test_manifest_reader_takes_any_replaced_field(
+    tmp_path: Path, path: tuple[str, ...], value: object
+) -> None:
+    data = json.loads(json.dumps(VALID))
+    if not path:
+        data = value
+    else:
+        holder = data
+        for key in path[:-1]:
+            holder = holder[key]
+        holder[path[-1]] = value
+    _read(tmp_path / "index", json.dumps(data))
+
+
+@FUZZ
+@given(raw=st.binary(max_size=512) | st.text(max_size=512).map(str.encode))
+def test_manifest_reader_takes_any_bytes(tmp_path: Path, raw: bytes) -> None:
+    _read(tmp_path / "index", raw)
+
+
+def test_manifest_reader_takes_huge_numbers_and_deep_nesting(tmp_path: Path) -> None:
+    text = json.dumps(VALID)
+    for damaged in (
+        text.replace('"chunks": 1}', '"chunks": 1e400}'),
+        text.replace('"dimension": 64', '"dimension": ' + "9" * 5000),
+        "[" * 200_000 + "]" * 200_000,
+        '{"a":' * 100_000 + "1" + "}" * 100_000,
+    ):
+        _read(tmp_path / "index", damaged)
