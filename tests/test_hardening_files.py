@@ -11,7 +11,9 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
@@ -50,8 +52,10 @@ def embedder() -> FakeEmbedder:
     return FakeEmbedder()
 
 
-def collection(docs: Path, index_dir: Path, embedder: FakeEmbedder, **kw: bool) -> Collection:
-    return Collection.from_folder(docs, index_dir, embedder, CHUNKER, **kw)
+def collection(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder, *, follow_links: bool = False
+) -> Collection:
+    return Collection.from_folder(docs, index_dir, embedder, CHUNKER, follow_links=follow_links)
 
 
 def skipped_reasons(report: object) -> dict[str, str]:
@@ -269,7 +273,7 @@ def _damage_sources_null(m: dict) -> None:
     m["sources"] = None
 
 
-def _huge(where: str) -> object:
+def _huge(where: str) -> Callable[[Path], None]:
     def change(path: Path) -> None:
         data = json.loads(path.read_text())
         target = data["counts"] if where == "counts" else data["sources"]["notes.txt"]
@@ -279,7 +283,7 @@ def _huge(where: str) -> object:
     return change
 
 
-DAMAGES = {
+DAMAGES: dict[str, Callable[[Path], object]] = {
     "sources-list": lambda p: _edit(p, _damage_sources_list),
     "sources-null": lambda p: _edit(p, _damage_sources_null),
     "source-chunks-1e400": _huge("source"),
@@ -289,9 +293,9 @@ DAMAGES = {
 }
 
 
-def _edit(path: Path, change: object) -> None:
+def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
     data = json.loads(path.read_text())
-    change(data)  # type: ignore[operator]
+    change(data)
     path.write_text(json.dumps(data))
 
 
