@@ -12,6 +12,7 @@ __all__ = [
     "IndexMissingError",
     "InputError",
     "ModelNotFoundError",
+    "ReadOnlyError",
 ]
 
 
@@ -45,3 +46,7 @@ class IndexMismatchError(AssistantError):
 
 class AnswerBackendError(AssistantError):
     """An answer backend that is unknown, not installed, or failed while writing an answer."""
+
+
+class ReadOnlyError(InputError):
+    """A change to the documents asked of an assistant served read-only."""

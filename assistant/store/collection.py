@@ -191,7 +191,7 @@ class Collection:
             else:
                 target.write_bytes(previous)
             self.sync()
-            raise InputError(problem.reason)
+            raise InputError(_upload_reason(problem.reason))
         return report
 
     def remove_document(self, source: str) -> SyncReport:
@@ -208,6 +208,16 @@ class Collection:
             raise InputError("this assistant was loaded without a documents folder")
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder
+
+
+def _upload_reason(reason: str) -> str:
+    """A skip reason worded for an upload, which never reached the folder: without the
+    advice to remove the file from it.
+
+    Example: "a.txt is empty: add text to it or remove it from the folder" ->
+             "a.txt is empty: add text to it"
+    """
+    return re.sub(r",?\s+or remove it from the folder", "", reason)
 
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
