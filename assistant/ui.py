@@ -28,7 +28,7 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -370,6 +370,7 @@ class _Job:
     ok: bool = False
     message: str = ""  # one plain sentence once done
     details: str = ""  # what a curious person may open
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def line(self) -> str:
         """The job as one line of status HTML a person reads at a glance."""
@@ -438,9 +439,10 @@ class _Indexer:
         with self._lock:
             return [self._jobs[i] for i in ids if i in self._jobs]
 
-    def idle(self) -> bool:
-        with self._lock:
-            return all(j.done for j in self._jobs.values())
+    def wait(self, ids: Sequence[int]) -> None:
+        """Block until these jobs are done (for API callers, who have no page to poll)."""
+        for job in self.jobs(ids):
+            job.finished.wait()
 
     def _work(self) -> None:
         # Linux nices one thread (and the torch threads it starts): questions come first.
@@ -465,6 +467,7 @@ class _Indexer:
             finally:
                 del content
                 job.done = True
+                job.finished.set()
 
 
 # The page's scripts: [n] markers open their source, and the copy button copies plain text.
@@ -643,10 +646,11 @@ def build_app(bot: Assistant) -> gr.Blocks:
     def _status(ids: Sequence[int], extra: Sequence[str] = ()) -> str:
         return "".join([*extra, *(j.line() for j in indexer.jobs(ids))])
 
-    def upload(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
-        """Queue each uploaded file for indexing in the background; a file whose name would
-        replace a document (or another file of the same upload) waits for a yes."""
-        ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
+    def _plan(
+        files: Sequence[str] | None,
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str], dict[str, str]]:
+        """Split uploaded temp files into (ready, held back, error lines, target -> first
+        name): a file held back would replace a document or another file of the upload."""
         ready: list[tuple[str, str]] = []
         held: list[tuple[str, str]] = []
         lines: list[str] = []
@@ -667,6 +671,13 @@ def build_app(bot: Assistant) -> gr.Blocks:
             else:
                 ready.append((name, path))
             seen.setdefault(target, name)
+        return ready, held, lines, seen
+
+    def upload(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
+        """Queue each uploaded file for indexing in the background; a file whose name would
+        replace a document (or another file of the same upload) waits for a yes."""
+        ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
+        ready, held, lines, seen = _plan(files)
         lines += _submit(ready, ids)
         question = _confirm_text(held, seen)
         return (
@@ -678,6 +689,20 @@ def build_app(bot: Assistant) -> gr.Blocks:
             gr.Group(visible=bool(held)),
             question,
         )
+
+    def upload_api(files: list[str] | None) -> tuple[Any, ...]:
+        """API: add the files and return when they are indexed. A file that would replace a
+        document (or another file of the upload) is not added: the status says so."""
+        ids: list[int] = []
+        ready, held, lines, _seen = _plan(files)
+        lines += _submit(ready, ids)
+        lines += [
+            f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: it would replace '
+            f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
+            for name, _path in held
+        ]
+        indexer.wait(ids)
+        return (None, _status(ids, lines), *refresh())
 
     def _confirm_text(held: Sequence[tuple[str, str]], seen: dict[str, str]) -> str:
         items = []
@@ -813,6 +838,10 @@ def build_app(bot: Assistant) -> gr.Blocks:
             with gr.Column(scale=2, min_width=300):
                 table = gr.HTML(documents(), elem_id="documents", js_on_load=None)
                 if writable:
+                    api_files = gr.File(  # what the /upload API receives; never shown
+                        file_count="multiple", file_types=UPLOAD_TYPES, visible=False
+                    )
+                    api_upload = gr.Button(visible=False)
                     files = gr.File(
                         label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
                         file_count="multiple",
@@ -894,8 +923,16 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 upload,
                 [files, jobs],
                 [files, status, timer, jobs, held, upload_box, upload_question],
-                api_name="upload",
+                api_visibility="private",
                 **doc_io,
+            )
+            api_upload.click(
+                upload_api,
+                [api_files],
+                [api_files, status, table, to_remove],
+                api_name="upload",
+                concurrency_limit=2,  # it waits for indexing: keep it off the question slots
+                concurrency_id="api-upload",
             )
             replace_btn.click(
                 replace_held,
