@@ -849,8 +849,8 @@ def build_app(bot: Assistant) -> gr.Blocks:
                         type="filepath",
                         elem_id="upload",
                     )
-                    with gr.Group(visible=False, elem_id="confirm-upload") as upload_box:
-                        upload_question = gr.HTML()
+                    with gr.Group(visible=False) as upload_box:
+                        upload_question = gr.HTML(elem_id="confirm-upload")
                         with gr.Row():
                             replace_btn = gr.Button("Replace", variant="stop", scale=0)
                             keep_btn = gr.Button("Keep the existing document", scale=0)
@@ -866,8 +866,8 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 )
                 if writable:
                     remove_btn = gr.Button("Remove…", min_width=110, elem_id="remove-btn")
-                    with gr.Group(visible=False, elem_id="confirm-remove") as remove_box:
-                        remove_question = gr.HTML()
+                    with gr.Group(visible=False) as remove_box:
+                        remove_question = gr.HTML(elem_id="confirm-remove")
                         with gr.Row():
                             delete_btn = gr.Button("Delete file", variant="stop", scale=0)
                             cancel_btn = gr.Button("Cancel", scale=0)

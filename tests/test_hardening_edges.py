@@ -133,7 +133,10 @@ def test_markdown_in_a_document_stays_text_in_the_chat() -> None:
     start = text.index(quote)
     chunk = Chunk("c1", "a.md", text, 0, len(text), 0, "h")
     answer = Answer(
-        "q", "q", f"{quote} [1]", (Citation(1, "a.md", start, start + len(quote), quote, None, "c1"),)
+        "q",
+        "q",
+        f"{quote} [1]",
+        (Citation(1, "a.md", start, start + len(quote), quote, None, "c1"),),
     )
 
     body, sources = render_answer(answer, {"c1": chunk}.get)
