@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench bench-load clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,11 @@ lint: setup
 bench: setup
 	$(BIN)/python evals/bench_ingest.py
 	$(BIN)/python evals/bench_retrieval.py
+
+# Many people at once against a real `assistant ui` on a loopback port (issue 13's mixes);
+# BENCH_LOAD_ARGS=--small for a quick run.
+bench-load: setup
+	$(BIN)/python evals/bench_load.py $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json
