@@ -426,9 +426,9 @@ class _Indexer:
         job = _Job(next(self._ids), name)
         with self._lock:
             self._jobs[job.id] = job
-            for old in [i for i, j in self._jobs.items() if j.done][: -self._KEEP or None]:
-                if len(self._jobs) > self._KEEP:
-                    del self._jobs[old]
+            finished = [i for i, j in self._jobs.items() if j.done]
+            for old in finished[: max(0, len(self._jobs) - self._KEEP)]:
+                del self._jobs[old]
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="indexer", daemon=True)
                 self._thread.start()
@@ -673,7 +673,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             seen.setdefault(target, name)
         return ready, held, lines, seen
 
-    def upload(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
+    def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
         """Queue each uploaded file for indexing in the background; a file whose name would
         replace a document (or another file of the same upload) waits for a yes."""
         ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
@@ -838,10 +838,12 @@ def build_app(bot: Assistant) -> gr.Blocks:
             with gr.Column(scale=2, min_width=300):
                 table = gr.HTML(documents(), elem_id="documents", js_on_load=None)
                 if writable:
-                    api_files = gr.File(  # what the /upload API receives; never shown
-                        file_count="multiple", file_types=UPLOAD_TYPES, visible=False
+                    # What the /upload API receives; in the page but never shown ("hidden":
+                    # an invisible component would drop the endpoint from the API).
+                    api_files = gr.File(
+                        file_count="multiple", file_types=UPLOAD_TYPES, visible="hidden"
                     )
-                    api_upload = gr.Button(visible=False)
+                    api_upload = gr.Button(visible="hidden")
                     files = gr.File(
                         label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
                         file_count="multiple",
@@ -920,7 +922,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
             # timer shows its progress. One document change at a time from the page.
             doc_io: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "documents"}
             files.upload(
-                upload,
+                upload_page,
                 [files, jobs],
                 [files, status, timer, jobs, held, upload_box, upload_question],
                 api_visibility="private",

@@ -183,11 +183,10 @@ def test_read_only_page_has_no_upload_or_remove(tmp_path: Path) -> None:
     read_only = build_app(bot_over(tmp_path / "r", {"a.txt": INJECTED}, read_only=True))
 
     def api_names(demo: object) -> set[str]:
-        return {d.api_name for d in demo.fns.values() if d.api_name}  # type: ignore[attr-defined]
+        return set(demo.get_api_info()["named_endpoints"])  # type: ignore[attr-defined]
 
-    assert {"upload", "remove", "ask"} <= api_names(writable)
-    assert "upload" not in api_names(read_only) and "remove" not in api_names(read_only)
-    assert "ask" in api_names(read_only)
+    assert api_names(writable) == {"/upload", "/remove", "/ask", "/sources"}
+    assert api_names(read_only) == {"/ask", "/sources"}
 
 
 def test_cli_takes_read_only_and_never_a_password() -> None:
@@ -212,3 +211,34 @@ def test_the_access_key_protects_the_page_beyond_loopback(
     monkeypatch.delenv("ASSISTANT_API_KEY")
     assert cli.main(["ui", "docs", "--host", "0.0.0.0"]) == 1
     assert "access key" in capsys.readouterr().err
+
+
+def test_one_access_key_guards_the_page_its_api_and_v1(tmp_path: Path) -> None:
+    import httpx
+    from servers import free_port
+
+    from assistant.api import api_routes
+    from assistant.ui import build_app, launch
+
+    bot = bot_over(tmp_path, {"server.txt": INJECTED})
+    demo = build_app(bot)
+    url = launch(
+        demo,
+        port=free_port(),
+        prevent_thread_lock=True,
+        routes=api_routes(bot, key="s3cret"),
+        auth=(bot.settings.ui_user, "s3cret"),
+    )
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            assert client.get("/gradio_api/info").status_code == 401
+            wrong = client.post("/login", data={"username": "assistant", "password": "nope"})
+            assert wrong.status_code >= 400
+            assert client.get("/v1/models").status_code == 401
+            ok = {"Authorization": "Bearer s3cret"}
+            assert client.get("/v1/models", headers=ok).status_code == 200
+            login = client.post("/login", data={"username": "assistant", "password": "s3cret"})
+            assert login.status_code == 200
+            assert client.get("/gradio_api/info").status_code == 200
+    finally:
+        demo.close()
