@@ -136,7 +136,7 @@ def _html(s: str) -> str:
 
     Example: _html("a <b> ![x](http://h/p.png)\nc") -> "a &lt;b&gt; ![x](http://h/p.png)<br>c"
     """
-    return html.escape(s).replace("\r", "").replace("\n", "<br>")
+    return html.escape(s, quote=False).replace("\r", "").replace("\n", "<br>")
 
 
 _text = _html  # a message's text: the same escaping (kept as a name the handlers read well)
@@ -190,7 +190,7 @@ def _with_markers(text: str, citations: Sequence[Citation]) -> str:
             continue
         out.append(_html(text[at : m.start()]))
         if flags[n]:
-            tip = _html(f"Show source {n}: it {FLAG_NOTE}")
+            tip = html.escape(f"Show source {n}: it {FLAG_NOTE}")  # an attribute: quotes too
             out.append(f'<span class="cite-ref flagged" title="{tip}">[{n}] ⚠</span>')
         else:
             out.append(f'<span class="cite-ref" title="Show source {n}">[{n}]</span>')
@@ -218,7 +218,7 @@ def copy_text(answer: Answer) -> str:
 
 def _copy_button(text: str) -> str:
     # The copied text rides along hidden; newlines as entities so it stays one HTML block.
-    hidden = html.escape(text).replace("\r", "").replace("\n", "&#10;")
+    hidden = html.escape(text, quote=False).replace("\r", "").replace("\n", "&#10;")
     return (
         '<div class="copy-row"><button class="copy-answer" type="button" '
         'title="Copy the answer and its sources as plain text">Copy</button>'
