@@ -254,6 +254,11 @@ def _citations(answer: Answer) -> list[dict[str, Any]]:
     return [{k: v for k, v in asdict(c).items() if k in keys} for c in answer.citations]
 
 
+def _notes(answer: Answer) -> dict[str, Any]:
+    # Only when there are some: a plain answer's extra fields stay citations and refused.
+    return {"notes": list(answer.notes)} if answer.notes else {}
+
+
 def _completion(answer: Answer, *, model: str) -> dict[str, Any]:
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -270,7 +275,7 @@ def _completion(answer: Answer, *, model: str) -> dict[str, Any]:
         ],
         "citations": _citations(answer),
         "refused": answer.refused,
-        "notes": list(answer.notes),
+        **_notes(answer),
     }
 
 
@@ -494,7 +499,7 @@ class _Endpoint:
             finish_reason="stop",
             citations=_citations(piece),
             refused=piece.refused,
-            notes=list(piece.notes),
+            **_notes(piece),
         )
         yield _event("[DONE]")
 
