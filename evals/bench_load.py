@@ -277,7 +277,7 @@ def run_mix(base: str, pid: int, mix: Mix, work: Path, upload_mb: float) -> None
             for job in side_jobs:
                 job.result(timeout=max(1.0, min(deadline, grace) - time.monotonic()))
         except TimeoutError:
-            mix.side.append(f"big upload still indexing {SIDE_GRACE:.0f} s after the users (MB)")
+            mix.side.append(f"big upload still indexing {SIDE_GRACE:.0f} s after the users")
     # A still-running upload ends with the server; nothing waits for it here.
     pool.shutdown(wait=False, cancel_futures=True)
 
@@ -332,11 +332,9 @@ def main(argv: list[str] | None = None) -> int:
             for mix in mixes:
                 run_mix(base, proc.pid, mix, work / "uploads", upload_mb)
                 lat = mix.latencies
-                others = ", ".join(
-                    f"{mix.side.count(k)} {k}"
-                    for k in dict.fromkeys(s for s in mix.side if "MB" not in s)
-                )
-                others += "".join(f"; {s}" for s in mix.side if "MB" in s)
+                counted = ("upload+remove", "question", "history")
+                others = ", ".join(f"{mix.side.count(k)} {k}" for k in counted if mix.side.count(k))
+                others += "".join(f"; {s}" for s in mix.side if s not in counted)
                 print(
                     f"{mix.name:28} {len(lat):8d} {len(mix.errors):6d} "
                     f"{percentile(lat, 0.5):6.2f} {percentile(lat, 0.95):6.2f} "
