@@ -16,7 +16,8 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m assistant.embedding.export
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot
@@ -45,9 +46,10 @@ lint: setup
 	$(BIN)/ruff format --check assistant tests evals
 	$(BIN)/mypy
 
+# One table: today's encoder (torch) against the ONNX one and the LangChain tutorial peer.
+# `make bench BENCH_ARGS=--quick` runs a small version in minutes.
 bench: setup
-	$(BIN)/python evals/bench_ingest.py
-	$(BIN)/python evals/bench_retrieval.py
+	$(BIN)/python evals/bench.py $(BENCH_ARGS)
 
 # Many people at once against a real `assistant ui` on a loopback port (issue 13's mixes);
 # BENCH_LOAD_ARGS=--small for a quick run.

@@ -66,12 +66,12 @@ def _progress_printer() -> Any:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .pipeline import _default_embedder
+    from .embedding import build_embedder
     from .store import chunker_config, sync_index
 
     settings = _settings(args)
     folder = Path(args.folder) if args.folder else settings.docs_dir
-    embedder = _default_embedder(settings)
+    embedder = build_embedder(settings)
     report = sync_index(
         folder,
         settings.index_dir,

@@ -6,7 +6,9 @@ from __future__ import annotations
 __all__ = [
     "AnswerBackendError",
     "AssistantError",
+    "DeviceError",
     "DocumentError",
+    "EncoderError",
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexMissingError",
@@ -30,6 +32,14 @@ class DocumentError(AssistantError):
 
 class ModelNotFoundError(AssistantError):
     """The embedding model is not installed or not found at the configured path."""
+
+
+class EncoderError(AssistantError):
+    """The ONNX encoder could not be exported, verified or loaded for this model."""
+
+
+class DeviceError(AssistantError):
+    """The configured device (ASSISTANT_DEVICE) is not available on this machine."""
 
 
 class IndexMissingError(AssistantError):

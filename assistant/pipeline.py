@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from .answer.answerer import Answerer, final_answer
 from .answer.base import Message
 from .answer.injection import FLAG_NOTE, instruction_flag
-from .embedding import Embedder, SentenceTransformerEmbedder
+from .embedding import Embedder, build_embedder
 from .errors import InputError, ReadOnlyError
 from .retrieval.hybrid import HybridRetriever, RetrievalConfig
 from .schema import Answer, Chunk, Hit, SourceInfo, SyncReport
@@ -74,7 +74,7 @@ class Assistant:
         """Sync the index with folder (only changed files are re-embedded), then load it."""
         settings = settings or Settings()
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
-        embedder = embedder or _default_embedder(settings)
+        embedder = embedder or build_embedder(settings)
         collection = Collection.from_folder(
             folder,
             index_path,
@@ -96,7 +96,7 @@ class Assistant:
         """Load an existing index, verifying it against the settings."""
         settings = settings or Settings()
         index_path = Path(index_dir) if index_dir is not None else settings.index_dir
-        embedder = embedder or _default_embedder(settings)
+        embedder = embedder or build_embedder(settings)
         collection = Collection.open(
             index_path,
             embedder,
@@ -326,12 +326,3 @@ def flag_instructions(answer: Answer) -> Answer:
     which = ", ".join(f"[{n}]" for n in dict.fromkeys(flagged))
     note = f"Source {which} {FLAG_NOTE}: check it before relying on it."
     return replace(answer, citations=citations, notes=(*answer.notes, note))
-
-
-def _default_embedder(settings: Settings) -> Embedder:
-    return SentenceTransformerEmbedder(
-        settings.model,
-        batch_size=settings.embed_batch_size,
-        device=settings.device,
-        show_progress=settings.show_progress,
-    )

@@ -30,7 +30,12 @@ class Settings(BaseSettings):
     model: str = DEFAULT_MODEL
     # 16 embedded covid-qa chunks about 15% faster than 32 on 2 cores (measured).
     embed_batch_size: int = Field(default=16, ge=1)
-    device: str = "cpu"
+    device: str = "cpu"  # "cuda" (or "cuda:N"): torch in float16 with large batches
+    # "onnx": the model's int8 ONNX graph on onnxruntime (no torch when answering; exported
+    # once, verified against torch); "torch": sentence-transformers.
+    encoder: Literal["onnx", "torch"] = "onnx"
+    # Where exported ONNX graphs are cached; None: $XDG_CACHE_HOME (or ~/.cache)/assistant.
+    encoder_cache_dir: Path | None = None
     show_progress: bool = True
 
     # Chunking, in the embedding model's word pieces (the model's window is 256 with

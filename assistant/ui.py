@@ -1034,13 +1034,34 @@ def serve(
     api_key: str | None = None,
 ) -> None:
     """Index folder (only what changed) and serve the chat over it until interrupted, with
-    the OpenAI-compatible endpoint at /v1. With `api_key` (the one access key), the page asks
-    for a login (user settings.ui_user, the key as password) and /v1 for the bearer key."""
+    the OpenAI-compatible endpoint at /v1, saying in the terminal what it is doing meanwhile.
+    With `api_key` (the one access key), the page asks for a login (user settings.ui_user, the
+    key as password) and /v1 for the bearer key."""
+    import importlib
+    import sys
+    import time
+
     from .api import api_routes
+    from .embedding import build_embedder
     from .pipeline import Assistant
 
-    bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
+    t0 = time.perf_counter()
+
+    def say(line: str) -> None:
+        print(f"[{time.perf_counter() - t0:4.1f}s] {line}", file=sys.stderr, flush=True)
+
+    # Importing gradio takes seconds; it runs beside the index load instead of after it.
+    gradio = threading.Thread(target=importlib.import_module, args=("gradio",), daemon=True)
+    gradio.start()
+    say(f"Loading the embedding model ({settings.model}, {settings.encoder} encoder) ...")
+    embedder = build_embedder(settings, say=say)
+    say(f"Bringing the index in {settings.index_dir} up to date with {folder} ...")
+    bot = Assistant.from_folder(
+        folder, index_dir=settings.index_dir, settings=settings, embedder=embedder
+    )
     bot.warm_up()
+    say(f"Index ready ({len(bot.sources())} documents); starting the web server ...")
+    gradio.join()
     launch(
         build_app(bot),
         host=host,

@@ -14,17 +14,19 @@ from servers import Served, serve_copy
 
 if TYPE_CHECKING:
     from assistant import Assistant
-    from assistant.embedding import SentenceTransformerEmbedder
+    from assistant.embedding import Embedder
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @pytest.fixture(scope="session")
-def real_embedder() -> SentenceTransformerEmbedder:
-    """The packaged all-MiniLM-L6-v2, loaded offline (the model loads on first embed)."""
-    from assistant.embedding import SentenceTransformerEmbedder
+def real_embedder() -> Embedder:
+    """The packaged all-MiniLM-L6-v2 with the default encoder (its int8 ONNX graph, exported
+    into the user's cache on first use), loaded offline."""
+    from assistant import Settings
+    from assistant.embedding import build_embedder
 
-    return SentenceTransformerEmbedder(show_progress=False)
+    return build_embedder(Settings(show_progress=False))
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +41,7 @@ def seed_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def seed_bot(
     tmp_path_factory: pytest.TempPathFactory,
     seed_docs: Path,
-    real_embedder: SentenceTransformerEmbedder,
+    real_embedder: Embedder,
 ) -> Iterator[Assistant]:
     """An assistant over the seed copy. Read-only: tests that add or remove documents make
     their own."""

@@ -14,7 +14,7 @@ import pytest
 
 import assistant
 from assistant import Answer, Assistant, AssistantError, Citation, Settings
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant.embedding import Embedder
 from assistant.errors import InputError
 from assistant.schema import Chunk, Hit
 
@@ -40,9 +40,7 @@ def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def bot(
-    docs: Path, index_dir: Path, real_embedder: SentenceTransformerEmbedder
-) -> Iterator[Assistant]:
+def bot(docs: Path, index_dir: Path, real_embedder: Embedder) -> Iterator[Assistant]:
     settings = Settings(index_dir=index_dir, show_progress=False)
     yield Assistant.from_folder(
         docs, index_dir=index_dir, settings=settings, embedder=real_embedder
@@ -71,7 +69,7 @@ def test_public_names() -> None:
 
 
 def test_from_folder_and_load_see_the_same_index(
-    bot: Assistant, index_dir: Path, real_embedder: SentenceTransformerEmbedder
+    bot: Assistant, index_dir: Path, real_embedder: Embedder
 ) -> None:
     assert [s.source for s in bot.sources()] == [SEED_NAME]
 

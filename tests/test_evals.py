@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.embedding import SentenceTransformerEmbedder
+from assistant import Settings
+from assistant.embedding import Embedder, build_embedder
 from assistant.evals import load_set, run_eval
 
 pytestmark = pytest.mark.model
@@ -30,12 +31,12 @@ COVID_LIMIT = 40
 
 
 @pytest.fixture(scope="module")
-def embedder() -> SentenceTransformerEmbedder:
-    # One model load for both runs.
-    return SentenceTransformerEmbedder(show_progress=False)
+def embedder() -> Embedder:
+    # One model load for both runs, with the default encoder.
+    return build_embedder(Settings(show_progress=False))
 
 
-def test_seed_set_meets_its_gates(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_seed_set_meets_its_gates(tmp_path: Path, embedder: Embedder) -> None:
     result = run_eval(SEED_SET, out_dir=tmp_path / "runs", embedder=embedder, progress=False)
     for name in OUTPUTS:
         assert (result.run_dir / name).is_file(), name
@@ -62,7 +63,7 @@ def test_seed_set_meets_its_gates(tmp_path: Path, embedder: SentenceTransformerE
 
 
 @pytest.mark.skipif(not COVID.is_dir(), reason="the covid-qa data set is not on this machine")
-def test_covid_qa_sample_retrieval(tmp_path: Path, embedder: SentenceTransformerEmbedder) -> None:
+def test_covid_qa_sample_retrieval(tmp_path: Path, embedder: Embedder) -> None:
     data = tmp_path / "covid-qa"
     (data / "docs").mkdir(parents=True)
     docs = sorted(p.name for p in (COVID / "docs").iterdir())[::COVID_DOC_STEP]

@@ -324,14 +324,9 @@ def _settings_and_embedder(
     # The runner draws its own progress bar; the embedder's would interleave with it.
     settings = settings.model_copy(update={"show_progress": False, "answer_mode": mode})
     if embedder is None:
-        from ..embedding import SentenceTransformerEmbedder
+        from ..embedding import build_embedder
 
-        embedder = SentenceTransformerEmbedder(
-            settings.model,
-            batch_size=settings.embed_batch_size,
-            device=settings.device,
-            show_progress=False,
-        )
+        embedder = build_embedder(settings)
     return settings, embedder
 
 

@@ -1,0 +1,143 @@
+"""The verifier's calibrated settings, and the learned support checker when one is installed.
+
+The checker is a MiniLM cross-encoder trained by evals/train_verifier.py, exported to int8
+ONNX and run with onnxruntime + `tokenizers` (no torch on this path). It lives in
+assistant/answer/verifier/ as model.int8.onnx and tokenizer.json. calibration.json there holds
+the cut-offs chosen on the tune half of evals/verify_set.jsonl by evals/score_verifier.py:
+`min_coverage` always, `threshold` for the checker when one was calibrated.
+
+No checker ships today: the one trained on this machine's CPU budget did not learn (its
+scores stayed within 0.43-0.44 for every pair; see evals/VERIFIER.md), so the verifier runs
+its rules with the calibrated coverage cut-off, and `default_scorer()` returns None.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import ModelNotFoundError
+from ..schema import Chunk
+from .verify import SupportScorer, Verification, verify_answer
+
+__all__ = [
+    "MODEL_DIR",
+    "Calibration",
+    "OnnxSupportScorer",
+    "check_answer",
+    "default_scorer",
+    "load_calibration",
+]
+
+MODEL_DIR = Path(__file__).resolve().parent / "verifier"
+MAX_LENGTH = 160  # tokens of span + sentence (trained at 96); the longer one is cut first
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Cut-offs chosen on the tune half: checker score (None: no checker) and coverage."""
+
+    min_coverage: float
+    threshold: float | None = None
+
+
+@cache
+def load_calibration(model_dir: Path = MODEL_DIR) -> Calibration:
+    """The shipped calibration (coverage 0.0 and no threshold when the file is missing)."""
+    path = Path(model_dir) / "calibration.json"
+    data = json.loads(path.read_text()) if path.is_file() else {}
+    threshold = data.get("threshold")
+    return Calibration(
+        float(data.get("min_coverage", 0.0)), None if threshold is None else float(threshold)
+    )
+
+
+class OnnxSupportScorer:
+    """P(span supports sentence) from a trained cross-encoder in model_dir.
+
+    Example: OnnxSupportScorer(dir).scores([("Amazon has invested $8 billion.",
+             "Amazon put $8 billion in.")]) -> [p] with 0 <= p <= 1
+    """
+
+    def __init__(self, model_dir: Path = MODEL_DIR, threads: int = 1) -> None:
+        self.model_dir = Path(model_dir)
+        model = self.model_dir / "model.int8.onnx"
+        if not model.is_file() or not (self.model_dir / "tokenizer.json").is_file():
+            raise ModelNotFoundError(
+                f"No verifier model in {self.model_dir}; run evals/train_verifier.py to train "
+                "one, or verify without it (default_scorer() returns None)."
+            )
+        calibration = load_calibration(self.model_dir)
+        self.threshold = 0.5 if calibration.threshold is None else calibration.threshold
+        self.min_coverage = calibration.min_coverage
+        self.threads = threads
+        self._session: Any = None  # onnxruntime.InferenceSession, loaded on first use
+        self._tokenizer: Any = None  # tokenizers.Tokenizer
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        tokenizer.enable_truncation(MAX_LENGTH, strategy="longest_first")
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        # One thread: the answer path shares a small machine with the language model.
+        options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        self._session = ort.InferenceSession(
+            str(self.model_dir / "model.int8.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = tokenizer
+
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        """Support probability of each (span, sentence) pair, in order."""
+        import numpy as np
+
+        if not pairs:
+            return []
+        with self._lock:
+            if self._session is None:
+                self._load()
+        assert self._session is not None and self._tokenizer is not None
+        out: list[float] = []
+        for b in range(0, len(pairs), 16):
+            batch = self._tokenizer.encode_batch([tuple(p) for p in pairs[b : b + 16]])
+            feeds = {
+                "input_ids": np.array([e.ids for e in batch], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in batch], dtype=np.int64),
+                "token_type_ids": np.array([e.type_ids for e in batch], dtype=np.int64),
+            }
+            logits = self._session.run(None, feeds)[0][:, 0]
+            out.extend((1.0 / (1.0 + np.exp(-logits))).tolist())
+        return out
+
+
+@cache
+def default_scorer() -> OnnxSupportScorer | None:
+    """The installed checker, loaded once per process; None when none is installed."""
+    if not (MODEL_DIR / "model.int8.onnx").is_file():
+        return None
+    return OnnxSupportScorer()
+
+
+def check_answer(
+    answer: str, passages: Sequence[Chunk], scorer: SupportScorer | None = None
+) -> Verification:
+    """verify_answer with the shipped calibration and the installed checker (if any).
+
+    This is the call for an answer backend: passages in prompt order ([n] = passages[n-1]).
+    Example: check_answer("Amazon invested $8 billion [1].", [chunk]) -> Verification(...)
+    """
+    calibration = load_calibration()
+    scorer = scorer if scorer is not None else default_scorer()
+    threshold = getattr(scorer, "threshold", None) if scorer is not None else None
+    return verify_answer(
+        answer, passages, scorer, threshold=threshold, min_coverage=calibration.min_coverage
+    )

@@ -1,0 +1,815 @@
+"""Check every sentence of a written answer against the passage that supports it.
+
+A language model's answer is split into sentences. For each sentence the verifier looks for
+the span of the given passages that supports it (the passages it cites first, then any other
+passage: a model that cites nothing is not punished for the missing marker) and keeps the
+sentence only when
+
+- every number, amount, percentage, date and proper name in it is in the span (numbers are
+  compared as values: "$8 billion" = "8 billion dollars" = "eight billion dollars",
+  "40 micrograms/kg" = "0.04 mg/kg");
+- it does not flip a negation of the span, nor add one;
+- it does not state as done what the span only hedges ("is considering" -> "has invested"),
+  nor swap a word for its opposite ("less leverage" -> "more leverage");
+- the span holds at least `min_coverage` of its content words (calibrated on data:
+  evals/score_verifier.py, stored in assistant/answer/verifier/calibration.json);
+- when a learned checker is installed (verifier_model.py), it scores the pair at least at its
+  calibrated threshold.
+
+Kept sentences get citations with exact offsets (`source_text[start:end] == quote`), like the
+extractive answers; each dropped sentence comes back with a one-phrase reason.
+
+Everything here is pure; the learned checker comes in through the small `SupportScorer`
+protocol, so tests can use a fake one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Protocol
+
+from ..ingest.chunking import split_sentences
+from ..schema import Chunk, Citation
+
+__all__ = [
+    "AnswerSentence",
+    "Assessment",
+    "Attempt",
+    "Dropped",
+    "Quantity",
+    "Span",
+    "SupportScorer",
+    "Verification",
+    "assess",
+    "candidate_spans",
+    "coverage",
+    "hedge_reason",
+    "known_names",
+    "names_missing",
+    "negation_reason",
+    "opposite_reason",
+    "quantities",
+    "quantities_missing",
+    "rule_reason",
+    "sentence_names",
+    "split_answer",
+    "verify_answer",
+]
+
+
+class SupportScorer(Protocol):
+    """P(span supports sentence) for (span, sentence) pairs; keep at or above `threshold`."""
+
+    threshold: float
+
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSentence:
+    """One sentence of the answer, without its [n] markers, and the markers it carried."""
+
+    text: str
+    cited: tuple[int, ...]  # passage numbers (1-based) from its [n] markers
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """A sentence or two adjacent sentences of a passage, with offsets into its source."""
+
+    passage: int  # 1-based number of the passage it comes from
+    chunk: Chunk
+    start: int  # offsets into the source text
+    end: int
+    text: str  # == source_text[start:end] == chunk.text[start - chunk.start : end - chunk.start]
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A sentence removed from the answer, and why (one short phrase)."""
+
+    sentence: str
+    reason: str
+    cited: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The checked answer: kept sentences ending in [n] markers, their citations, what went."""
+
+    text: str
+    citations: tuple[Citation, ...]
+    dropped: tuple[Dropped, ...]
+    scores: tuple[float, ...] = ()  # the checker's score of each kept sentence, in order
+    seconds: float = 0.0
+
+    @property
+    def empty(self) -> bool:
+        return not self.citations
+
+
+# --- sentences of the answer ---------------------------------------------------------------
+
+_MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_LIST_BULLET = re.compile(r"^\s*(?:[-*•]|\d{1,2}[.)])\s+")
+
+
+def split_answer(answer: str) -> list[AnswerSentence]:
+    """Sentences of an answer with the [n] markers each one carries (markers removed).
+
+    A marker belongs to the sentence it follows, whether written before or after the stop.
+
+    Example: split_answer("Amazon invested $8 billion [1]. Google owns part. [2, 3]") ->
+             [AnswerSentence("Amazon invested $8 billion.", (1,)),
+              AnswerSentence("Google owns part.", (2, 3))]
+    """
+    # A marker written after the full stop ("part. [2]") is moved before it, so the sentence
+    # splitter sees the stop at the end of the sentence that carries the marker.
+    text = re.sub(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)", r"\2\1", answer)
+    out: list[AnswerSentence] = []
+    for start, end in split_sentences(text):
+        raw = text[start:end]
+        cited = tuple(
+            dict.fromkeys(
+                int(n) for group in _MARKERS.findall(raw) for n in re.split(r"[,;]", group)
+            )
+        )
+        clean = " ".join(_MARKERS.sub("", raw).split())
+        clean = _LIST_BULLET.sub("", clean)
+        clean = re.sub(r"\s+([.!?,;:])", r"\1", clean)
+        if any(c.isalnum() for c in clean):
+            out.append(AnswerSentence(clean, cited))
+    return out
+
+
+# --- numbers -------------------------------------------------------------------------------
+
+_UNITS_WORDS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_SCALES = {
+    "hundred": 1e2,
+    "thousand": 1e3,
+    "k": 1e3,
+    "million": 1e6,
+    "m": 1e6,
+    "mn": 1e6,
+    "billion": 1e9,
+    "bn": 1e9,
+    "b": 1e9,
+    "trillion": 1e12,
+    "tn": 1e12,
+}
+# Mass units in grams; "/kg" style denominators are kept as written (normalised).
+_MASS = {
+    "ng": 1e-9, "nanogram": 1e-9, "nanograms": 1e-9,
+    "μg": 1e-6, "µg": 1e-6, "ug": 1e-6, "mcg": 1e-6, "microgram": 1e-6, "micrograms": 1e-6,
+    "mg": 1e-3, "milligram": 1e-3, "milligrams": 1e-3,
+    "g": 1.0, "gram": 1.0, "grams": 1.0,
+    "kg": 1e3, "kilogram": 1e3, "kilograms": 1e3,
+}  # fmt: skip
+_CURRENCY_SIGNS = {"$": "usd", "€": "eur", "£": "gbp", "¥": "jpy"}
+_CURRENCY_WORDS = {
+    "dollar": "usd", "dollars": "usd", "usd": "usd", "us$": "usd",
+    "euro": "eur", "euros": "eur", "eur": "eur",
+    "pound": "gbp", "pounds": "gbp", "gbp": "gbp",
+}  # fmt: skip
+
+_WORD_NUM = "|".join(sorted(_UNITS_WORDS, key=len, reverse=True))
+_SCALE_WORDS = "hundred|thousand|million|billion|trillion"
+_NUMBER_WORDS = rf"(?:{_WORD_NUM})(?:[- ](?:{_WORD_NUM}))?(?:\s+(?:{_SCALE_WORDS}))*"
+_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+_MASS_UNITS = "|".join(sorted(map(re.escape, _MASS), key=len, reverse=True))
+_QUANTITY = re.compile(
+    rf"(?P<cur>US\$|[$€£¥])?\s?"
+    rf"(?P<num>{_DIGITS}|\b{_NUMBER_WORDS}\b)"
+    rf"(?:\s?(?P<scale>{_SCALE_WORDS}|bn|mn|tn|[kKmMbB]\b))?"
+    rf"(?:[\s-]?(?P<unit>%|percent\b|per\s?cent\b|"
+    rf"(?:dollars?|euros?|pounds?|USD|EUR|GBP)\b|(?:{_MASS_UNITS})(?![a-zA-Z]))"
+    rf"(?P<per>\s?(?:/|per\s)\s?(?:kg|g|ml|mL|l|L|day|d|h|dose)\b)?)?",
+    re.IGNORECASE,
+)
+# Tokens that mix letters and digits are names, not numbers: COVID-19, GPT-4, 2019-nCoV, H1N1.
+_CODE = re.compile(
+    r"(?<![\w-])(?=[\w-]*[A-Za-z])(?=[\w-]*\d)(?![\d.]+-[a-z]+\b)"
+    r"(?!\d+(?:bn|mn|tn|[kmbKMBx]|mg|kg|g|ml|mL|µg|μg|ug|mcg|ng|h|d|s|kb|nm|st|nd|rd|th)(?![\w-]))"
+    r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*"
+    r"(?![\w-])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A number as written and as a value: `kind` is money, percent, mass or number."""
+
+    text: str
+    value: float  # for mass: grams (per `per`); for money: in units of the currency
+    kind: str
+    currency: str = ""
+    per: str = ""
+
+
+def _word_value(words: str) -> float | None:
+    total, current = 0.0, 0.0
+    for w in re.split(r"[\s-]+", words.lower()):
+        if w in _UNITS_WORDS:
+            current += _UNITS_WORDS[w]
+        elif w == "hundred":
+            current = max(current, 1) * 100
+        elif w in ("thousand", "million", "billion", "trillion"):
+            total += max(current, 1) * _SCALES[w]
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+@lru_cache(maxsize=4096)  # passages are checked against every sentence of an answer
+def quantities(text: str) -> tuple[Quantity, ...]:
+    """Every number in text as a value with its kind; names with digits (COVID-19) excluded.
+
+    Example: [(q.value, q.kind) for q in quantities("$8 billion, 45% and 40 micrograms/kg")]
+             -> [(8e9, "money"), (45.0, "percent"), (4e-05, "mass")]
+    Lone "one" is not a number ("one of the companies"); "one billion" is.
+    """
+    masked = _CODE.sub(lambda m: " " * len(m.group(0)), text)
+    out: list[Quantity] = []
+    for m in _QUANTITY.finditer(masked):
+        raw, cur = m.group("num"), m.group("cur")
+        scale_word = (m.group("scale") or "").lower()
+        unit = (m.group("unit") or "").lower()
+        if raw[0].isdigit() or raw[0] == ".":
+            value = float(raw.replace(",", ""))
+        else:
+            if raw.lower() in ("one", "zero") and not (scale_word or unit or cur):
+                continue
+            word = _word_value(raw)
+            if word is None:
+                continue
+            value = word
+        # One-letter scales are only scales after a currency sign: "5 m" may be metres.
+        if scale_word in ("m", "b", "k") and not cur:
+            scale_word = ""
+        value *= _SCALES.get(scale_word, 1.0)
+        per = re.sub(r"\s|per", "", (m.group("per") or "").lower()).lstrip("/")
+        currency = _CURRENCY_SIGNS.get(cur or "", "") or ("usd" if cur and "US" in cur else "")
+        if unit in ("%", "percent") or unit.replace(" ", "") == "percent":
+            out.append(Quantity(m.group(0).strip(), value, "percent"))
+        elif unit in _CURRENCY_WORDS or currency:
+            out.append(
+                Quantity(m.group(0).strip(), value, "money", currency or _CURRENCY_WORDS[unit])
+            )
+        elif unit and unit in _MASS:
+            out.append(Quantity(m.group(0).strip(), value * _MASS[unit], "mass", per=per))
+        else:
+            out.append(Quantity(m.group(0).strip(), value, "number"))
+    return tuple(out)
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6, abs_tol=1e-12)
+
+
+def _matches(q: Quantity, p: Quantity) -> bool:
+    if q.kind == "mass" and p.kind == "mass":
+        return q.per == p.per and _same(q.value, p.value)
+    if q.kind == "money" and p.kind == "money" and q.currency and p.currency:
+        return q.currency == p.currency and _same(q.value, p.value)
+    # A bare number matches the same value of any kind ("8 billion" vs "$8 billion").
+    return (q.kind == p.kind or "number" in (q.kind, p.kind)) and _same(q.value, p.value)
+
+
+def quantities_missing(sentence: str, span: str) -> list[Quantity]:
+    """The numbers of sentence that the span does not state (compared as values).
+
+    Example: quantities_missing("Amazon put in eight billion dollars.", "invested $8 billion")
+             -> []
+    """
+    have = quantities(span)
+    return [q for q in quantities(sentence) if not any(_matches(q, p) for p in have)]
+
+
+# --- names ---------------------------------------------------------------------------------
+
+_NAME = re.compile(r"[A-Z][\w’'&.-]*[\w]|[A-Z]")
+_NOT_NAMES = frozenset(
+    """
+    i a an the this that these those it its they their there he she we you our my his her
+    however but and or so yet also in on at of for to by with from as if when while after
+    before although though because since unlike like overall currently meanwhile moreover
+    furthermore additionally finally first second third then thus therefore here what which
+    who how why where yes no not nor all both each every some many most several such other
+    according based despite during among between without within into over under about
+    """.split()  # noqa: SIM905
+)
+
+
+def _strip_possessive(word: str) -> str:
+    return re.sub(r"[’']s?$", "", word).rstrip(".")
+
+
+def known_names(texts: Sequence[str]) -> frozenset[str]:
+    """Capitalised words that appear inside sentences of texts (lower-cased): the names.
+
+    Example: known_names(["Amazon backs Anthropic."]) -> frozenset({"anthropic"})
+    """
+    out: set[str] = set()
+    for text in texts:
+        for m in re.finditer(r"(?<=[\w,;)] )[A-Z][\w’'&-]*", text):
+            out.add(_strip_possessive(m.group(0)).lower())
+    return frozenset(out)
+
+
+def sentence_names(sentence: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """The proper names of a sentence: capitalised words not opening it, codes such as
+    GPT-4, and an opening word that `names` knows as a name.
+
+    Example: sentence_names("Amazon's stake in Anthropic grew", frozenset({"amazon"}))
+             -> ["Amazon", "Anthropic"]
+    """
+    out: list[str] = []
+    for m in _CODE.finditer(sentence):
+        out.append(m.group(0))
+    codes = {c.lower() for c in out}
+    opening = True
+    for token in re.finditer(r"\S+", sentence):
+        word = token.group(0).strip("\"“”‘’'()[]{}:;,!?")
+        was_opening = opening
+        opening = bool(re.search(r"[.:!?]$", token.group(0)))
+        if not word or not word[0].isupper():
+            continue
+        for part in re.split(r"[-/]", _strip_possessive(word)):
+            bare = part.strip(".")
+            low = bare.lower()
+            if not bare or not bare[0].isupper() or low in codes or low in _NOT_NAMES:
+                continue
+            if was_opening and low not in names and not bare.isupper():
+                continue
+            if low == "may" and not was_opening:
+                out.append(bare)  # the month; the modal is lower-case mid-sentence
+                continue
+            out.append(bare)
+    return list(dict.fromkeys(out))
+
+
+def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset()) -> list[str]:
+    """Names of sentence that do not occur in span (ignoring case and possessives).
+
+    Example: names_missing("Google invested in Anthropic.", "Amazon invested in Anthropic.",
+                           frozenset({"google", "amazon"})) -> ["Google"]
+    """
+    low = span.lower()
+    missing = []
+    for name in sentence_names(sentence, names):
+        if not re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", low):
+            missing.append(name)
+    return missing
+
+
+# --- negation and hedges -------------------------------------------------------------------
+
+_STOP = frozenset(
+    """
+    a an the of to in on at by for with from and or but as is are was were be been being has
+    have had do does did will would can could should may might must it its this that these
+    those their there which who whom whose what when where while than then so such also just
+    only very more most less least much many any some all both each either into onto over
+    under about after before between through during against among per via up out off
+    necessarily yet always ever really even still quite rather
+    """.split()  # noqa: SIM905
+)
+_NEGATION = re.compile(
+    r"\b(?:not|no|never|none|nor|neither|cannot|without|nothing|nobody|lack(?:s|ed|ing)?|"
+    r"fail(?:s|ed)?\s+to)\b|n[’']t\b|\bnon-|\bun(?=able\b|likely\b)",
+    re.IGNORECASE,
+)
+_HEDGE = re.compile(
+    r"\b(?:may|might|could|would|possibl[ey]|potential(?:ly)?|probabl[ey]|(?:un)?likely|"
+    r"reportedly|consider(?:s|ing)|plan(?:s|ned|ning)?|expect(?:s|ed)?|suggest(?:s|ed)?|"
+    r"appear(?:s|ed)?|seem(?:s|ed)?|thought|believed|rumou?red|proposed|"
+    r"weigh(?:s|ing)|exploring|talks|whether|if|estimated|"
+    r"uncertain|unclear|hypothes\w+|speculat\w+)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[A-Za-z][\w’'-]*")
+
+
+def _stem(word: str) -> str:
+    return word.lower().replace("’", "'")[:5]
+
+
+@lru_cache(maxsize=4096)
+def _content(text: str) -> tuple[tuple[int, str], ...]:
+    """(token index, stem) of the content words of text."""
+    return tuple(
+        (i, _stem(w))
+        for i, w in enumerate(_WORD.findall(text))
+        if w.lower() not in _STOP and len(w) > 2
+    )
+
+
+@lru_cache(maxsize=4096)
+def _negated_positions(text: str) -> tuple[int, ...]:
+    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too)."""
+    return tuple(
+        i
+        for i, t in enumerate(_WORD.findall(text))
+        if _NEGATION.match(t) or re.search(r"n[’']t$", t)
+    )
+
+
+def _scope(text: str, cue_positions: Sequence[int], width: int = 2) -> set[str]:
+    """Stems of the words a negation governs: the first `width` content words after each cue
+    that are not names (a name is who, not what is denied), and the x of "non-x"."""
+    tokens = _WORD.findall(text)
+    out: set[str] = set()
+    for cue in cue_positions:
+        if tokens[cue].lower().startswith("non-"):
+            out.add(_stem(tokens[cue][4:]))
+            continue
+        after = [
+            _stem(t)
+            for t in tokens[cue + 1 :]
+            if t.lower() not in _STOP and len(t) > 2 and not t[0].isupper()
+        ]
+        out.update(after[:width])
+    return out
+
+
+def _near_negation(text: str, stem: str, window: int = 8) -> bool:
+    """Whether some use of the word `stem` in text is negated (within `window` tokens)."""
+    tokens = _WORD.findall(text)
+    cues = _negated_positions(text)
+    for i, t in enumerate(tokens):
+        if t.lower().startswith("non-") and _stem(t[4:]) == stem:
+            return True
+        if _stem(t) == stem and any(0 < i - c <= window for c in cues):
+            return True
+    return False
+
+
+def negation_reason(sentence: str, span: str) -> str | None:
+    """Why the sentence contradicts the span's negation, or None.
+
+    A negated word of the span used without a negation in the sentence ("no guarantee" ->
+    "guaranteed") drops the negation; a negated word of the sentence that the span states
+    plainly adds one.
+
+    Example: negation_reason("Amazon's stake is exclusive.", "Amazon's stake is
+             non-exclusive.") -> "drops the negation of 'exclusive'"
+    """
+    span_words = {stem for _, stem in _content(span)}
+    sentence_words = {stem for _, stem in _content(sentence)}
+    sentence_words |= {
+        _stem(w[4:]) for w in _WORD.findall(sentence) if w.lower().startswith("non-")
+    }
+    for stem in sorted(_scope(span, _negated_positions(span))):
+        if stem in sentence_words and not _near_negation(sentence, stem):
+            return f"drops the negation of '{_word_for(sentence, stem)}'"
+    for stem in sorted(_scope(sentence, _negated_positions(sentence))):
+        if stem in span_words and not _near_negation(span, stem):
+            return f"negates '{_word_for(sentence, stem)}', which the passage states"
+    return None
+
+
+def _word_for(text: str, stem: str) -> str:
+    for w in _WORD.findall(text):
+        if _stem(w) == stem:
+            return w
+        if w.lower().startswith("non-") and _stem(w[4:]) == stem:
+            return w[4:]
+    return stem
+
+
+# Opposites that flip a claim without a negation word: (word, its opposite) both ways.
+_OPPOSITES = [
+    ("more", "less"), ("more", "fewer"), ("higher", "lower"), ("high", "low"),
+    ("increase", "decrease"), ("increased", "decreased"), ("increased", "reduced"),
+    ("increases", "decreases"), ("rise", "fall"), ("rose", "fell"), ("larger", "smaller"),
+    ("large", "small"), ("greater", "lesser"), ("rapid", "slow"), ("fast", "slow"),
+    ("rapidly", "slowly"), ("early", "late"), ("earlier", "later"), ("cheap", "costly"),
+    ("cheap", "expensive"), ("easy", "challenging"), ("easy", "difficult"),
+    ("common", "rare"), ("positive", "negative"), ("effective", "ineffective"),
+    ("present", "absent"), ("mild", "severe"), ("strong", "weak"), ("stronger", "weaker"),
+    ("significant", "insignificant"), ("significant", "negligible"), ("safe", "unsafe"),
+    ("exclusive", "non-exclusive"), ("inside", "outside"), ("maximum", "minimum"),
+    ("best", "worst"), ("better", "worse"), ("win", "lose"), ("gain", "loss"),
+    ("success", "failure"), ("successful", "unsuccessful"), ("able", "unable"),
+    ("likely", "unlikely"), ("possible", "impossible"), ("all", "none"),
+]  # fmt: skip
+_OPPOSITE: dict[str, set[str]] = {}
+for _a, _b in _OPPOSITES:
+    _OPPOSITE.setdefault(_a, set()).add(_b)
+    _OPPOSITE.setdefault(_b, set()).add(_a)
+
+
+def opposite_reason(sentence: str, span: str) -> str | None:
+    """A word of the sentence whose opposite the span uses instead (and not the word itself).
+
+    Example: opposite_reason("Amazon holds more leverage.", "Amazon holds less leverage.")
+             -> "says 'more' where the passage says 'less'"
+    """
+    span_words = {w.lower() for w in _WORD.findall(span)}
+    for word in _WORD.findall(sentence):
+        low = word.lower()
+        if low in span_words:
+            continue
+        for other in sorted(_OPPOSITE.get(low, ())):
+            if other in span_words:
+                return f"says '{low}' where the passage says '{other}'"
+    return None
+
+
+def hedge_reason(sentence: str, span: str) -> str | None:
+    """Why the sentence states as fact what the span only hedges, or None.
+
+    Fires when a hedge of the span governs words the sentence repeats (two content words, not
+    names, of the eight after the hedge, or all of them when there are fewer) and the
+    sentence has no hedge of its own.
+
+    Example: hedge_reason("Amazon has made a multi-billion dollar investment in Anthropic.",
+             "Amazon is considering a multi-billion dollar investment in Anthropic.")
+             -> "drops the hedge 'considering'"
+    """
+    if _HEDGE.search(sentence):
+        return None
+    sentence_words = {stem for _, stem in _content(sentence)}
+    tokens = _WORD.findall(span)
+    content = _content(span)
+    for i, token in enumerate(tokens):
+        if not _HEDGE.fullmatch(token):
+            continue
+        # Names say who; the hedge governs what is done ("considering an investment").
+        governed = {stem for j, stem in content if i < j <= i + 8 and not tokens[j][0].isupper()}
+        shared = governed & sentence_words
+        # Two shared words, or every word it governs when it governs only one or two.
+        if len(shared) >= 2 or (shared and shared == governed):
+            return f"drops the hedge '{token}'"
+    return None
+
+
+def rule_reason(
+    sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
+) -> str | None:
+    """The first rule the sentence breaks against span, as a short phrase, or None.
+
+    Example: rule_reason("Amazon has invested $10 billion.", "Amazon has invested $8 billion.")
+             -> "amount $10 billion not in the passage"
+    """
+    for q in quantities_missing(sentence, span):
+        label = {"money": "amount", "percent": "percentage", "mass": "dose"}.get(q.kind, "number")
+        if q.kind == "number" and 1800 <= q.value <= 2100 and q.value == int(q.value):
+            label = "date"
+        return f"{label} {q.text} not in {where}"
+    for name in names_missing(sentence, span, names):
+        return f"name {name} not in {where}"
+    if _one_line(sentence).rstrip(".") in _one_line(span):
+        return None  # a quotation cannot flip a negation or drop a hedge of its own source
+    reason = (
+        negation_reason(sentence, span)
+        or opposite_reason(sentence, span)
+        or hedge_reason(sentence, span)
+    )
+    return reason and f"{reason} in {where}"
+
+
+# --- finding the span ----------------------------------------------------------------------
+
+
+def candidate_spans(passages: Sequence[Chunk]) -> list[Span]:
+    """Each sentence of each passage, and each two adjacent sentences of a paragraph.
+
+    Example: one passage "A b c. D e f." starting at offset 10 ->
+             spans (10, 16) "A b c.", (17, 23) "D e f.", (10, 23) "A b c. D e f."
+    """
+    out: list[Span] = []
+    for n, chunk in enumerate(passages, start=1):
+        sentences = split_sentences(chunk.text)
+        for s, e in sentences:
+            out.append(Span(n, chunk, chunk.start + s, chunk.start + e, chunk.text[s:e]))
+        for (s, _), (s2, e2) in itertools.pairwise(sentences):
+            if "\n\n" in chunk.text[s:s2]:
+                continue
+            out.append(Span(n, chunk, chunk.start + s, chunk.start + e2, chunk.text[s:e2]))
+    return out
+
+
+def _overlap(sentence_stems: set[str], span: Span) -> float:
+    if not sentence_stems:
+        return 0.0
+    return len(sentence_stems & {stem for _, stem in _content(span.text)}) / len(sentence_stems)
+
+
+def _ranked(sentence: AnswerSentence, spans: Sequence[Span], limit: int) -> list[Span]:
+    """The spans most likely to support the sentence: best of its cited passages first."""
+    stems = {stem for _, stem in _content(sentence.text)}
+
+    def key(span: Span) -> tuple[float, int]:
+        return (-_overlap(stems, span), span.end - span.start)
+
+    cited = sorted((s for s in spans if s.passage in sentence.cited), key=key)
+    others = sorted((s for s in spans if s.passage not in sentence.cited), key=key)
+    picked = cited[: limit - 1 if others else limit] + others
+    return list(dict.fromkeys(picked))[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One span tried for a sentence: the rule it breaks (or None) and the checker's score
+    (None when the checker was not asked: a rule failed, or better spans were checked)."""
+
+    span: Span
+    reason: str | None
+    score: float | None
+    coverage: float = 1.0  # share of the sentence's content words found in the span
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    sentence: AnswerSentence
+    attempts: tuple[Attempt, ...]
+
+    def best(self, min_coverage: float = 0.0) -> float:
+        """The best checker score among spans that pass the rules and cover at least
+        min_coverage of the sentence's words (-1.0 when none does)."""
+        return max(
+            (a.score for a in self.attempts if a.score is not None and a.coverage >= min_coverage),
+            default=-1.0,
+        )
+
+
+_SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s|ly|ially|ial|al)$")
+
+
+def _loose(word: str) -> str:
+    """A crude stem for word overlap: owned/owns -> own, investment -> invest."""
+    w = word.lower().replace("’", "'")
+    return _SUFFIX.sub("", w)[:5] if len(w) > 4 else w
+
+
+@lru_cache(maxsize=4096)
+def _loose_words(text: str) -> frozenset[str]:
+    masked = _CODE.sub(" ", text)
+    return frozenset(
+        _loose(w)
+        for w in _WORD.findall(masked)
+        if w.lower() not in _STOP
+        and len(w) > 2
+        and _word_value(w) is None
+        and w.lower() not in _SCALES
+        and w.lower() not in _CURRENCY_WORDS
+    )
+
+
+def coverage(sentence: str, span: str) -> float:
+    """Share of the sentence's content words (numbers aside: they are checked as values)
+    whose crude stem occurs in span.
+
+    Example: coverage("Google owns part of Anthropic.", "Anthropic is owned by Google.")
+             -> 0.75  (google, own and anthropic are there; part is not)
+    """
+    words = _loose_words(sentence)
+    if not words:
+        return 1.0
+    return len(words & _loose_words(span)) / len(words)
+
+
+def assess(
+    answer: str,
+    passages: Sequence[Chunk],
+    scorer: SupportScorer | None,
+    candidates: int = 3,
+    *,
+    min_coverage: float = 0.0,
+    checks: int = 2,
+) -> list[Assessment]:
+    """Try each sentence of answer against its best `candidates` spans: rules, then scorer.
+
+    Rules run first (cheap). The checker is the slow part, so it is asked only about the
+    `checks` spans of each sentence that pass the rules and cover the most of its words (at
+    least min_coverage), all sentences in one batch. Spans it was not asked about have score
+    None. With scorer None every span it would have been asked about scores 1.0.
+
+    Example: assess("Amazon invested $9 billion [1].", [chunk "...invested $8 billion..."],
+             None)[0].attempts[0].reason -> "amount $9 billion not in passage [1]"
+    """
+    sentences = split_answer(answer)
+    spans = candidate_spans(passages)
+    names = known_names([c.text for c in passages] + [s.text for s in sentences])
+    tried: list[list[tuple[Span, str | None, float, bool]]] = []
+    pairs: list[tuple[str, str]] = []
+    for sentence in sentences:
+        rows = []
+        for span in _ranked(sentence, spans, candidates):
+            reason = rule_reason(sentence.text, span.text, names, f"passage [{span.passage}]")
+            rows.append((span, reason, coverage(sentence.text, span.text)))
+        eligible = [r for r in rows if r[1] is None and r[2] >= min_coverage]
+        asked = {id(r) for r in sorted(eligible, key=lambda r: -r[2])[:checks]}
+        tried.append([(*r, id(r) in asked) for r in rows])
+        pairs.extend((_one_line(r[0].text), sentence.text) for r in rows if id(r) in asked)
+    scores = iter(scorer.scores(pairs) if scorer is not None and pairs else [1.0] * len(pairs))
+    return [
+        Assessment(
+            sentence,
+            tuple(
+                Attempt(span, reason, next(scores) if was_asked else None, cover)
+                for span, reason, cover, was_asked in rows
+            ),
+        )
+        for sentence, rows in zip(sentences, tried, strict=True)
+    ]
+
+
+def verify_answer(
+    answer: str,
+    passages: Sequence[Chunk],
+    scorer: SupportScorer | None,
+    *,
+    threshold: float | None = None,
+    min_coverage: float | None = None,
+    candidates: int = 3,
+) -> Verification:
+    """Keep the sentences of answer that a span of passages supports; cite that span.
+
+    passages are numbered 1..n in the order given, as in the prompt ([n] markers refer to
+    them). Each sentence is tried against its best `candidates` spans (cited passages first);
+    the first span that passes the rules, covers at least min_coverage of the sentence's
+    words and that the scorer accepts (score >= threshold) supports it. Both cut-offs default
+    to the scorer's calibrated ones. With scorer None only the rules are applied.
+    Citations are numbered in order of first use; a span used twice keeps one number.
+
+    Example: passages = [chunk "Amazon has invested around $8 billion in Anthropic."]
+             verify_answer("Amazon put $8 billion into Anthropic [1]. It paid $9 billion.", ...)
+             -> text "Amazon put $8 billion into Anthropic. [1]", one citation quoting the
+                passage sentence, dropped [("It paid $9 billion.", "amount $9 billion not in
+                passage [1]")]
+    """
+    started = time.perf_counter()
+    cut = threshold if threshold is not None else (scorer.threshold if scorer else 0.0)
+    if min_coverage is None:
+        min_coverage = getattr(scorer, "min_coverage", 0.0) if scorer else 0.0
+    kept_text: list[str] = []
+    kept_scores: list[float] = []
+    citations: dict[tuple[str, int, int], Citation] = {}
+    dropped: list[Dropped] = []
+    for assessment in assess(answer, passages, scorer, candidates, min_coverage=min_coverage):
+        sentence = assessment.sentence
+        support = next(
+            (
+                a
+                for a in assessment.attempts
+                if a.score is not None and a.score >= cut and a.coverage >= min_coverage
+            ),
+            None,
+        )
+        if support is None:
+            reasons = [_reason(a, min_coverage) for a in assessment.attempts]
+            reason = reasons[0] if reasons else "no passage shares its words"
+            dropped.append(Dropped(sentence.text, reason, sentence.cited))
+            continue
+        span = support.span
+        key = (span.chunk.source, span.start, span.end)
+        if key not in citations:
+            citations[key] = Citation(
+                n=len(citations) + 1,
+                source=span.chunk.source,
+                start=span.start,
+                end=span.end,
+                quote=span.text,
+                page=span.chunk.page,
+                chunk_id=span.chunk.id,
+            )
+        kept_text.append(f"{sentence.text} [{citations[key].n}]")
+        kept_scores.append(support.score or 0.0)
+    return Verification(
+        text=" ".join(kept_text),
+        citations=tuple(citations.values()),
+        dropped=tuple(dropped),
+        scores=tuple(kept_scores),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _reason(attempt: Attempt, min_coverage: float) -> str:
+    if attempt.reason:
+        return attempt.reason
+    where = f"passage [{attempt.span.passage}]"
+    if attempt.coverage < min_coverage:
+        return f"most of its words are not in {where}"
+    if attempt.score is None:
+        return f"a better span of {where} was checked instead"
+    return f"not entailed by {where} (score {attempt.score or 0.0:.2f})"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

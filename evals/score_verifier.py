@@ -1,0 +1,264 @@
+"""Score the answer verifier on evals/verify_set.jsonl: caught / kept per half and per kind.
+
+"caught" is the share of unsupported sentences the verifier drops; "kept" the share of
+supported sentences it keeps. The decision threshold is chosen on the tune half (the one that
+best meets both targets, caught >= 0.95 and kept >= 0.90) and reported on the confirm half.
+
+    PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py                # report
+    PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate    # + write threshold
+    PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --fixed        # shipped cut-offs
+    PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --rules-only   # ignore the checker
+
+Without an installed checker (assistant/answer/verifier/model.int8.onnx) the rules run alone
+and only the coverage cut-off is tuned.
+
+Timing figures depend on the machine's load; say under what load they were taken.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+import re
+import statistics
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from assistant.answer.verifier_model import MODEL_DIR, OnnxSupportScorer, load_calibration
+from assistant.answer.verify import SupportScorer, assess, verify_answer
+from assistant.schema import Chunk
+
+ROOT = Path(__file__).resolve().parent.parent
+SET = ROOT / "evals" / "verify_set.jsonl"
+SEED_DOC = "seeds/amazon-anthropic-investment.txt"
+TARGET_CAUGHT, TARGET_KEPT = 0.95, 0.90
+
+__all__ = ["choose_threshold", "covid_dir", "load_set", "rates", "row_passages", "row_scores"]
+
+
+def covid_dir() -> Path | None:
+    """covid-qa beside the checkout (../shared), or beside the worktrees folder."""
+    for base in (ROOT.parent, ROOT.parent.parent):
+        path = base / "shared" / "datasets" / "covid-qa"
+        if path.is_dir():
+            return path
+    return None
+
+
+def load_set(path: Path = SET) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def row_passages(row: dict, covid: Path | None) -> list[Chunk] | None:
+    """The row's passages as chunks of their source text (None when covid-qa is absent)."""
+    chunks = []
+    for i, p in enumerate(row["passages"]):
+        if p["doc"].startswith("covid-qa:"):
+            if covid is None:
+                return None
+            source = p["doc"].split(":", 1)[1]
+            text = (covid / "docs" / source).read_text(encoding="utf-8")
+        else:
+            source = p["doc"]
+            text = (ROOT / source).read_text(encoding="utf-8")
+        body = text[p["start"] : p["end"]]
+        digest = hashlib.sha256(body.encode()).hexdigest()
+        chunks.append(
+            Chunk(f"{source}:{p['start']}", source, body, p["start"], p["end"], i, digest)
+        )
+    return chunks
+
+
+def row_scores(
+    rows: Sequence[dict], scorer: SupportScorer | None, covid: Path | None
+) -> tuple[list[dict], list[float]]:
+    """Each usable row with `tries`: per sentence, the (score, coverage) of every span that
+    passes the rules; and the seconds each row took."""
+    used, seconds = [], []
+    for row in rows:
+        passages = row_passages(row, covid)
+        if passages is None:
+            continue
+        started = time.perf_counter()
+        # The row's sentence cites its first passage, as a model citing [1] would.
+        # Every span that passes the rules is scored, so that any coverage can be emulated.
+        assessments = assess(row["sentence"] + " [1]", passages, scorer, checks=99)
+        seconds.append(time.perf_counter() - started)
+        tries = [
+            [(a.score, a.coverage) for a in x.attempts if a.score is not None] for x in assessments
+        ]
+        used.append({**row, "tries": tries})
+    return used, seconds
+
+
+def kept(row: dict, threshold: float, min_coverage: float = 0.0, checks: int = 2) -> bool:
+    """Whether the verifier keeps the row: in every sentence, one of the `checks` spans with
+    the most coverage (at least min_coverage) scores at least threshold, as verify_answer."""
+
+    def one(tries: list[tuple[float, float]]) -> bool:
+        eligible = sorted((t for t in tries if t[1] >= min_coverage), key=lambda t: -t[1])
+        return any(s >= threshold for s, _ in eligible[:checks])
+
+    return bool(row["tries"]) and all(one(t) for t in row["tries"])
+
+
+def rates(rows: Sequence[dict], threshold: float, min_coverage: float = 0.0) -> tuple[float, float]:
+    """(caught, kept): share of unsupported rows dropped, share of supported rows kept."""
+    bad = [r for r in rows if not r["supported"]]
+    good = [r for r in rows if r["supported"]]
+    caught = sum(not kept(r, threshold, min_coverage) for r in bad) / max(1, len(bad))
+    kept_ = sum(kept(r, threshold, min_coverage) for r in good) / max(1, len(good))
+    return caught, kept_
+
+
+COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7)
+
+
+def choose_threshold(
+    rows: Sequence[dict], coverages: Sequence[float] = COVERAGES
+) -> tuple[float, float]:
+    """(threshold, min_coverage) that best meet both targets on rows: maximise the worse of
+    the two margins (caught - 0.95, kept - 0.90); ties go to the lowest coverage and the
+    middle of the best run of thresholds.
+
+    Example: supported rows scoring 0.9 and 0.8, unsupported 0.1 and 0.2 (all covering
+             their spans) -> a threshold between 0.2 and 0.8, coverage 0.0.
+    """
+    values = sorted({s for r in rows for t in r["tries"] for s, _ in t} | {0.0, 1.0})
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    best: tuple[float, float, float] | None = None
+    for c in coverages:
+        margins = []
+        for t in cuts:
+            caught, kept_ = rates(rows, t, c)
+            margins.append(min(caught - TARGET_CAUGHT, kept_ - TARGET_KEPT))
+        top = max(margins)
+        run = [t for t, m in zip(cuts, margins, strict=True) if m == top]
+        if best is None or top > best[0]:
+            best = (top, run[len(run) // 2], c)
+    assert best is not None
+    return best[1], best[2]
+
+
+def _table(
+    rows: Sequence[dict], threshold: float, cover: float, key: Callable[[dict], str]
+) -> list[str]:
+    groups: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    lines = []
+    for name, group in sorted(groups.items()):
+        caught, kept = rates(group, threshold, cover)
+        n_bad = sum(not r["supported"] for r in group)
+        n_good = len(group) - n_bad
+        parts = []
+        if n_bad:
+            parts.append(f"caught {caught:.2f} of {n_bad}")
+        if n_good:
+            parts.append(f"kept {kept:.2f} of {n_good}")
+        lines.append(f"  {name:<22} " + ", ".join(parts))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rules-only", action="store_true", help="ignore an installed checker")
+    parser.add_argument("--calibrate", action="store_true", help="write the tuned threshold")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument("--fixed", action="store_true", help="use the shipped calibration")
+    args = parser.parse_args()
+
+    covid = covid_dir()
+    rows = load_set()
+    scorer = None
+    if not args.rules_only and (MODEL_DIR / "model.int8.onnx").is_file():
+        scorer = OnnxSupportScorer(threads=args.threads)
+    scored, _ = row_scores(rows, scorer, covid)
+    if covid is None:
+        print("covid-qa not found beside the checkout: scoring the seed rows only")
+    tune = [r for r in scored if r["half"] == "tune"]
+    confirm = [r for r in scored if r["half"] == "confirm"]
+    if args.fixed:
+        calibration = load_calibration()
+        threshold = calibration.threshold if scorer is not None else 0.5
+        cover = calibration.min_coverage
+    else:
+        # Without a checker every span that passes the rules scores 1.0: only coverage is tuned.
+        threshold, cover = choose_threshold(tune)
+    print(
+        f"{len(scored)} rows ({len(tune)} tune, {len(confirm)} confirm); "
+        f"threshold {threshold:.3f}, min coverage {cover:.2f}"
+    )
+    for name, half in (("tune", tune), ("confirm", confirm), ("all", scored)):
+        caught, kept_share = rates(half, threshold, cover)
+        print(f"{name:<8} caught {caught:.3f}  kept {kept_share:.3f}")
+        if name != "all":
+            print("\n".join(_table(half, threshold, cover, lambda r: f"{r['source']}/{r['kind']}")))
+    print("per kind (both halves):")
+    print("\n".join(_table(scored, threshold, cover, lambda r: r["kind"])))
+    # Latency as the answer path runs it: verify_answer with the chosen cut-offs.
+    ms = []
+    for row in scored:
+        passages = row_passages(row, covid) or []
+        v = verify_answer(
+            row["sentence"] + " [1]", passages, scorer, threshold=threshold, min_coverage=cover
+        )
+        ms.append(v.seconds * 1000)
+    print(
+        f"latency per sentence (rules + checker, 1 thread): median "
+        f"{statistics.median(ms):.1f} ms, p90 {sorted(ms)[int(0.9 * len(ms))]:.1f} ms, "
+        f"max {max(ms):.1f} ms"
+    )
+    answer = (
+        "Amazon has already invested about $8 billion in Anthropic [1]. Anthropic is "
+        "partially owned by Google [1]. Amazon is considering a further multi-billion "
+        "dollar investment [1]."
+    )
+    article = (ROOT / "seeds" / "amazon-anthropic-investment.txt").read_text(encoding="utf-8")
+    paragraphs = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", article)]
+    passages = (
+        row_passages(
+            {"passages": [{"doc": SEED_DOC, "start": a, "end": b} for a, b in paragraphs[1:]]},
+            covid,
+        )
+        or []
+    )
+    verify_answer(answer, passages, scorer)  # warm
+    runs = [
+        verify_answer(answer, passages, scorer, threshold=threshold, min_coverage=cover)
+        for _ in range(10)
+    ]
+    print(
+        f"a three-sentence answer over five passages: median "
+        f"{statistics.median(r.seconds for r in runs) * 1000:.1f} ms; "
+        f"kept {len(runs[0].citations)}, dropped {[d.reason for d in runs[0].dropped]}"
+    )
+    if args.show_errors:
+        for r in scored:
+            if kept(r, threshold, cover) != r["supported"]:
+                tries = "; ".join(",".join(f"{s:.2f}/{c:.2f}" for s, c in t) for t in r["tries"])
+                print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
+    if args.calibrate:
+        caught, kept_share = rates(confirm, threshold, cover)
+        (MODEL_DIR / "calibration.json").write_text(
+            json.dumps(
+                {
+                    "threshold": round(threshold, 4) if scorer is not None else None,
+                    "min_coverage": cover,
+                    "chosen_on": "tune half of evals/verify_set.jsonl",
+                    "confirm": {"caught": round(caught, 3), "kept": round(kept_share, 3)},
+                },
+                indent=1,
+            )
+            + "\n"
+        )
+        print(f"wrote {MODEL_DIR / 'calibration.json'}")
+
+
+if __name__ == "__main__":
+    main()

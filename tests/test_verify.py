@@ -1,0 +1,275 @@
+"""The answer verifier's rules, its span finding and its citations (fake checker, no model)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from assistant.answer.verify import (
+    Verification,
+    candidate_spans,
+    hedge_reason,
+    names_missing,
+    negation_reason,
+    opposite_reason,
+    quantities,
+    quantities_missing,
+    rule_reason,
+    sentence_names,
+    split_answer,
+    verify_answer,
+)
+from assistant.schema import Chunk
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def paragraphs() -> list[Chunk]:
+    """The seed article's paragraphs as passages, with offsets into the article."""
+    chunks, pos = [], 0
+    for i, line in enumerate(SEED_TEXT.split("\n")):
+        if line.strip():
+            digest = hashlib.sha256(line.encode()).hexdigest()
+            chunks.append(Chunk(f"p{i}", SEED.name, line, pos, pos + len(line), i, digest))
+        pos += len(line) + 1
+    return chunks
+
+
+class FakeScorer:
+    """Accepts every pair except those whose sentence holds a planted word."""
+
+    threshold = 0.5
+
+    def __init__(self, reject: Sequence[str] = ()) -> None:
+        self.reject = [w.lower() for w in reject]
+        self.calls: list[tuple[str, str]] = []
+
+    def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
+        self.calls.extend(pairs)
+        return [0.1 if any(w in s.lower() for w in self.reject) else 0.9 for _, s in pairs]
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Amazon has invested $8 billion.",
+        "Amazon has invested 8 billion dollars.",
+        "Amazon has invested eight billion dollars.",
+        "Amazon has invested US$8bn.",
+        "Amazon has invested 8,000,000,000 dollars.",
+    ],
+)
+def test_amounts_written_any_way_match(sentence: str) -> None:
+    assert quantities_missing(sentence, "Amazon has already invested around $8 billion.") == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "span"),
+    [
+        ("The dose was 0.04 mg/kg.", "Mice got 40 micrograms/kg."),
+        ("The dose was 40 µg/kg.", "Mice got 0.04 mg/kg."),
+        ("Cases fell by 45 per cent.", "Cases fell by 45%."),
+        ("Cases fell by 45 percent.", "Cases fell by 45%."),
+        ("It took twenty-five days.", "It took 25 days."),
+        ("It took 1,200 days.", "It took 1200 days."),
+    ],
+)
+def test_number_and_unit_formats_match(sentence: str, span: str) -> None:
+    assert quantities_missing(sentence, span) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "missing"),
+    [
+        ("Amazon has invested $10 billion.", "$10 billion"),
+        ("Amazon has invested $8 million.", "$8 million"),
+        ("Amazon has invested four billion dollars.", "four billion dollars"),
+        ("The dose was 0.4 mg/kg.", "0.4 mg/kg"),
+        ("In 2021 Amazon invested $8 billion.", "2021"),
+    ],
+)
+def test_changed_numbers_are_found(sentence: str, missing: str) -> None:
+    span = "In 2023 Amazon invested $8 billion; the dose was 40 micrograms/kg."
+    assert [q.text for q in quantities_missing(sentence, span)] == [missing]
+
+
+def test_names_with_digits_are_not_numbers_and_lone_one_is_not() -> None:
+    assert quantities("COVID-19, GPT-4 and 2019-nCoV are one of many names") == ()
+    assert [q.value for q in quantities("a 14-day quarantine, 5-10 days")] == [14, 5, 10]
+
+
+def test_percent_does_not_match_an_amount_of_another_kind() -> None:
+    assert [q.text for q in quantities_missing("It holds 8%.", "It invested $8 billion.")] == ["8%"]
+
+
+# --- names --------------------------------------------------------------------------------
+
+
+def test_swapped_name_is_found_and_possessives_are_ignored() -> None:
+    names = frozenset({"google", "amazon", "anthropic"})
+    span = "Anthropic remains partially owned by Google."
+    assert names_missing("Anthropic remains partially owned by Microsoft.", span, names) == [
+        "Microsoft"
+    ]
+    assert names_missing("Google's stake in Anthropic remains.", span, names) == []
+    # An opening word is a name when the passages use it as one.
+    assert names_missing("Amazon owns part of Anthropic.", span, names) == ["Amazon"]
+    assert names_missing("Researchers say Google owns part.", span, names) == []
+
+
+def test_codes_are_names() -> None:
+    assert "GPT-5" in sentence_names("Amazon's models lag behind GPT-5.")
+    assert names_missing("Models lag behind GPT-5.", "Models lag behind GPT-4.") == ["GPT-5"]
+
+
+# --- negation and hedges ------------------------------------------------------------------
+
+
+def test_negation_flips_are_found_both_ways() -> None:
+    span = "Amazon’s stake in Anthropic is non-exclusive, and there is no guarantee of loyalty."
+    assert negation_reason("Amazon's stake in Anthropic is exclusive.", span) is not None
+    assert negation_reason("Anthropic's loyalty is guaranteed.", span) is not None
+    assert negation_reason("Amazon's stake in Anthropic is not exclusive.", span) is None
+    assert negation_reason("Nothing guarantees Anthropic's loyalty.", span) is None
+    plain = "Anthropic remains partially owned by Google."
+    assert negation_reason("Anthropic is not partially owned by Google.", plain) is not None
+    assert negation_reason("Google partially owns Anthropic.", plain) is None
+
+
+def test_dropped_hedge_is_found_and_a_kept_hedge_passes() -> None:
+    span = "Amazon is reportedly considering a new multi-billion dollar investment in Anthropic."
+    assert hedge_reason("Amazon has made a new multi-billion dollar investment in Anthropic.", span)
+    assert hedge_reason("Amazon may make a new multi-billion dollar investment.", span) is None
+    assert hedge_reason("Amazon is weighing a new multi-billion dollar investment.", span) is None
+    # A hedge elsewhere in the span does not govern what the sentence says.
+    assert hedge_reason("Amazon is an investor in Anthropic.", span + " Amazon backs it.") is None
+
+
+def test_opposites_flip_a_claim_without_a_negation_word() -> None:
+    span = "Amazon holds less leverage, and building in-house is costly and challenging."
+    assert opposite_reason("Amazon holds more leverage.", span) == (
+        "says 'more' where the passage says 'less'"
+    )
+    assert opposite_reason("Building in-house is cheap.", span) is not None
+    # A word the span itself uses is not flipped, even if its opposite is there too.
+    assert opposite_reason("Amazon holds less leverage than before.", span) is None
+
+
+def test_a_hedge_over_one_word_still_counts_and_should_be_considered_is_no_hedge() -> None:
+    span = "The transmissibility may be higher than that of MERS."
+    assert hedge_reason("The transmissibility is certainly higher than that of MERS.", span)
+    assert hedge_reason("It occurred in January and should be considered.", span) is None
+    assert hedge_reason(
+        "Under-reporting was certain to have occurred early and should be considered.",
+        "Under-reporting was likely to have occurred early and should be considered.",
+    )
+
+
+def test_rule_reason_is_one_short_phrase_naming_what_is_wrong() -> None:
+    span = "Currently, Amazon has already invested around $8 billion in Anthropic."
+    assert (
+        rule_reason("Amazon has invested around $10 billion in Anthropic.", span)
+        == "amount $10 billion not in the passage"
+    )
+    assert rule_reason("Amazon has invested around 8 billion dollars in Anthropic.", span) is None
+    assert rule_reason("A quotation is never flipped: " + span, span) is not None  # names differ
+
+
+# --- sentences and spans ------------------------------------------------------------------
+
+
+def test_split_answer_keeps_markers_with_their_sentence() -> None:
+    got = split_answer("Amazon invested $8.5 billion [1]. Google owns part. [2, 3] Meta builds.")
+    assert [(s.text, s.cited) for s in got] == [
+        ("Amazon invested $8.5 billion.", (1,)),
+        ("Google owns part.", (2, 3)),
+        ("Meta builds.", ()),
+    ]
+    bullets = split_answer("- Amazon backs Anthropic [2]\n- Google owns part [1]")
+    assert [(s.text, s.cited) for s in bullets] == [
+        ("Amazon backs Anthropic", (2,)),
+        ("Google owns part", (1,)),
+    ]
+
+
+def test_candidate_spans_have_exact_offsets() -> None:
+    for span in candidate_spans(paragraphs()):
+        assert SEED_TEXT[span.start : span.end] == span.text
+
+
+# --- the whole check ----------------------------------------------------------------------
+
+
+def check(answer: str, scorer: FakeScorer | None = None) -> Verification:
+    return verify_answer(answer, paragraphs(), scorer or FakeScorer())
+
+
+def test_supported_sentences_keep_exact_citations() -> None:
+    v = check(
+        "Amazon has already invested about eight billion dollars in Anthropic [2]. "
+        "Anthropic is partially owned by Google [2]."
+    )
+    assert v.dropped == ()
+    assert v.text == (
+        "Amazon has already invested about eight billion dollars in Anthropic. [1] "
+        "Anthropic is partially owned by Google. [2]"
+    )
+    for c in v.citations:
+        assert SEED_TEXT[c.start : c.end] == c.quote
+    assert "around $8 billion" in v.citations[0].quote
+    assert "partially owned by Google" in v.citations[1].quote
+
+
+def test_uncited_and_wrongly_cited_sentences_find_their_span() -> None:
+    v = check("Amazon supports Anthropic with custom chips and data centers. Meta builds AI [1].")
+    assert v.dropped == ()
+    assert "custom chips and data centers" in v.citations[0].quote
+    assert "Meta, for example" in v.citations[1].quote  # cited [1], found in paragraph 3
+
+
+def test_planted_errors_are_dropped_with_reasons() -> None:
+    v = check(
+        "Amazon has already invested around $10 billion in Anthropic [2]. "
+        "Anthropic remains partially owned by Apple [2]. "
+        "Amazon's stake in Anthropic is exclusive [1]. "
+        "Amazon has made a new multi-billion dollar investment in Anthropic [2]. "
+        "Anthropic integrates its AI into Alexa [4]."
+    )
+    reasons = [d.reason for d in v.dropped]
+    assert reasons[0] == "amount $10 billion not in passage [2]"
+    assert reasons[1] == "name Apple not in passage [2]"
+    assert reasons[2] == "drops the negation of 'exclusive' in passage [1]"
+    assert reasons[3] == "drops the hedge 'reportedly' in passage [2]"
+    assert [d.cited for d in v.dropped] == [(2,), (2,), (1,), (2,)]
+    assert v.text == "Anthropic integrates its AI into Alexa. [1]"
+
+
+def test_the_checker_decides_what_the_rules_let_through() -> None:
+    scorer = FakeScorer(reject=["renewable"])
+    v = check(
+        "Amazon builds data centers for Anthropic that run on renewable energy [4]. "
+        "Amazon builds data centers tailored to Anthropic's needs [4].",
+        scorer,
+    )
+    assert [d.sentence for d in v.dropped] == [
+        "Amazon builds data centers for Anthropic that run on renewable energy."
+    ]
+    assert "not entailed by passage [4]" in v.dropped[0].reason
+    assert v.scores == (0.9,)
+    assert len(scorer.calls) >= 2  # only spans that pass the rules reach the checker
+
+
+def test_a_span_used_twice_keeps_one_number_and_nothing_kept_is_empty() -> None:
+    v = check("Google partially owns Anthropic [2]. Anthropic is partly owned by Google [2].")
+    assert [c.n for c in v.citations] == [1]
+    assert v.text.endswith("[1]") and v.text.count("[1]") == 2
+    none = check("Anthropic is headquartered in San Francisco.")
+    assert none.empty and none.text == ""
+    assert none.dropped[0].reason.startswith("name San not in passage")
