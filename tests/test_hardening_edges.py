@@ -242,3 +242,46 @@ def test_one_access_key_guards_the_page_its_api_and_v1(tmp_path: Path) -> None:
             assert client.get("/gradio_api/info").status_code == 200
     finally:
         demo.close()
+
+
+# ---------------------------------------------------------------- item 7: background indexing
+
+
+def test_uploads_are_indexed_in_the_background_with_progress(tmp_path: Path) -> None:
+    import threading
+
+    from assistant.ui import _Indexer
+
+    bot = bot_over(tmp_path, {"server.txt": INJECTED})
+    release = threading.Event()
+    real_add = bot.add_document
+
+    def slow_add(name: str, content: bytes, *, on_progress: object = None) -> object:
+        on_progress("embed", 0.5)  # type: ignore[operator]
+        release.wait(30)
+        return real_add(name, content)
+
+    bot.add_document = slow_add  # type: ignore[method-assign]
+    indexer = _Indexer(bot)
+
+    started = time.perf_counter()
+    good = indexer.submit("depot.txt", b"The depot at Marlow shipped 40 crates.")
+    bad = indexer.submit("empty.txt", b"")
+    assert time.perf_counter() - started < 0.5, "submitting must not wait for indexing"
+    deadline = time.monotonic() + 10
+    while "50%" not in indexer.jobs([good])[0].line() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "indexing, 50%" in indexer.jobs([good])[0].line()
+    assert "waiting to be indexed" in indexer.jobs([bad])[0].line()
+    # Meanwhile questions are answered from the documents as they were.
+    assert "depot.txt" not in {s.source for s in bot.sources()}
+    assert bot.ask("Where is the server room?").citations
+
+    release.set()
+    indexer.wait([good, bad])
+    assert "✓ <b>depot.txt</b> added: ask about it now." in indexer.jobs([good])[0].line()
+    assert "Details" in indexer.jobs([good])[0].line()
+    failed = indexer.jobs([bad])[0].line()
+    assert "empty.txt</b> was not added" in failed
+    assert "remove it from the folder" not in failed
+    assert "depot.txt" in {s.source for s in bot.sources()}
