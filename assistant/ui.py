@@ -14,6 +14,11 @@ gradio is imported inside the functions that need it, so importing `assistant` s
 The same app serves a JSON API (see `gradio_client`):
 
     Client(url).predict("How much has Amazon invested in Anthropic?", api_name="/ask")
+    Client(url).predict([handle_file("a.txt")], api_name="/upload")  # returns once indexed
+
+Uploads from the page are indexed on a background thread (`_Indexer`) while the page shows
+their progress; questions meanwhile read the documents as they were. Messages are HTML built
+here with every text escaped, never Markdown (see `_html`).
 """
 
 from __future__ import annotations
