@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # (bench) and the dev tools. pyproject.toml says what each extra holds.
 EXTRAS := dev,ui,evals,llm,bench
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench bench-load clean
 
 setup: $(STAMP)
 
@@ -57,6 +57,11 @@ lint: setup
 # `make bench BENCH_ARGS=--quick` runs a small version in minutes.
 bench: setup
 	$(BIN)/python evals/bench.py $(BENCH_ARGS)
+
+# Many people at once against a real `assistant ui` on a loopback port (issue 13's mixes);
+# BENCH_LOAD_ARGS=--small for a quick run.
+bench-load: setup
+	$(BIN)/python evals/bench_load.py $(BENCH_LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .answer.injection import FLAG_NOTE
 from .errors import AssistantError, InputError, require
 from .schema import Answer
 
@@ -72,6 +73,7 @@ _HISTORY_MESSAGES = 6  # as in the web chat: older turns rarely matter for a fol
 _HISTORY_CHARS = 4000  # per earlier message: follow-up terms come from its first sentences
 _CONCURRENCY = 4  # answers computed at once; more would only queue on a few CPU cores
 _SOURCES = "\n\nSources:\n"
+_NOTE = "\n\nNote: "
 _END = object()  # what next() returns for an exhausted stream (StopIteration can't cross threads)
 _INTERNAL = "The assistant failed on this request: the server log has the details."
 _TOO_LARGE = f"The request body is over {MAX_BODY_BYTES // 1024} KB: send a shorter conversation."
@@ -113,12 +115,14 @@ def check_access(*, exposed: bool, key: str | None, no_auth: bool) -> str | None
         return None
     if no_auth:
         return (
-            "warning: the OpenAI-compatible endpoint listens beyond loopback without "
-            "authentication; anyone who can reach this machine can query your documents"
+            "warning: listening beyond loopback without authentication (--no-auth): anyone "
+            "who can reach this machine can read your documents through the chat and /v1, "
+            "and upload or remove documents unless --read-only is set"
         )
     raise InputError(
-        "listening beyond loopback needs an API key: set ASSISTANT_API_KEY (or "
-        "ASSISTANT_API_KEY_FILE to a file holding it), or pass --no-auth to serve it open"
+        "listening beyond loopback needs an access key (the web chat's password and the "
+        "API's bearer key): set ASSISTANT_API_KEY (or ASSISTANT_API_KEY_FILE to a file "
+        "holding it), or pass --no-auth to serve it open"
     )
 
 
@@ -215,7 +219,7 @@ def conversation(messages: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[
     for m in turns[:-1][-_HISTORY_MESSAGES:]:
         content = _text(m)
         if m["role"] == "assistant":
-            content = content.split(_SOURCES, 1)[0]
+            content = content.split(_SOURCES, 1)[0].split(_NOTE, 1)[0]
         history.append({"role": m["role"], "content": content[:_HISTORY_CHARS]})
     return _text(turns[-1]), history
 
@@ -229,21 +233,30 @@ def format_content(answer: Answer) -> str:
     Example: an answer "Amazon invested $8 billion. [1]" citing chars 120-170 of a.txt ->
         'Amazon invested $8 billion. [1]\\n\\nSources:\\n[1] a.txt, characters 120–170:
         “Amazon has invested $8 billion in Anthropic.”'
-    A refusal is its one sentence, with no sources.
+    A refusal is its one sentence, with no sources. Notes follow ("Note: ..."): older turns
+    left out, or a source flagged as reading like an instruction to the assistant (its
+    source line then ends in "⚠ reads as an instruction ...").
     """
+    notes = "".join(f"{_NOTE}{note}" for note in answer.notes)
     if not answer.citations:
-        return answer.text
+        return answer.text + notes
     lines = []
     for c in answer.citations:
         where = f"page {c.page}, " if c.page else ""
         quote = " ".join(c.quote.split())
-        lines.append(f"[{c.n}] {c.source}, {where}characters {c.start}–{c.end}: “{quote}”")
-    return answer.text + _SOURCES + "\n".join(lines)
+        flag = f" ⚠ {FLAG_NOTE}" if c.flag else ""
+        lines.append(f"[{c.n}] {c.source}, {where}characters {c.start}–{c.end}: “{quote}”{flag}")
+    return answer.text + _SOURCES + "\n".join(lines) + notes
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:
-    keys = ("n", "source", "start", "end", "quote", "page")
+    keys = ("n", "source", "start", "end", "quote", "page", "flag")
     return [{k: v for k, v in asdict(c).items() if k in keys} for c in answer.citations]
+
+
+def _notes(answer: Answer) -> dict[str, Any]:
+    # Only when there are some: a plain answer's extra fields stay citations and refused.
+    return {"notes": list(answer.notes)} if answer.notes else {}
 
 
 def _completion(answer: Answer, *, model: str) -> dict[str, Any]:
@@ -262,6 +275,7 @@ def _completion(answer: Answer, *, model: str) -> dict[str, Any]:
         ],
         "citations": _citations(answer),
         "refused": answer.refused,
+        **_notes(answer),
     }
 
 
@@ -485,6 +499,7 @@ class _Endpoint:
             finish_reason="stop",
             citations=_citations(piece),
             refused=piece.refused,
+            **_notes(piece),
         )
         yield _event("[DONE]")
 

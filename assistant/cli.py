@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answer.injection import FLAG_NOTE
 from .errors import AssistantError, InputError
 
 if TYPE_CHECKING:
@@ -33,6 +34,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["k"] = args.k
     if getattr(args, "mode", None):
         overrides["answer_mode"] = args.mode
+    if getattr(args, "read_only", False):
+        overrides["read_only"] = True
     return Settings(**overrides)
 
 
@@ -107,6 +110,8 @@ def format_answer(answer: Answer) -> str:
             where = f"{c.locator}, " if c.locator else f"page {c.page}, " if c.page else ""
             quote = " ".join(c.quote.split())
             lines.append(f"  [{c.n}] {c.source} ({where}chars {c.start}-{c.end}): “{quote}”")
+            if c.flag:
+                lines.append(f"      ⚠ {FLAG_NOTE} ({c.flag})")
     if answer.refused and answer.related:
         lines.append("")
         lines.append("Related passages (they do not answer the question):")
@@ -114,6 +119,7 @@ def format_answer(answer: Answer) -> str:
             text = " ".join(h.chunk.text.split())
             short = text if len(text) <= 160 else text[:157] + "..."
             lines.append(f"  - {h.chunk.source} (chars {h.chunk.start}-{h.chunk.end}): {short}")
+    lines += [f"Note: {note}" for note in answer.notes]
     return "\n".join(lines)
 
 
@@ -153,8 +159,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def _api_key(args: argparse.Namespace, settings: Settings, *, exposed: bool) -> str | None:
-    """The endpoint's bearer key; refuses (InputError) to serve beyond loopback without one
-    unless --no-auth, which prints a warning. Checked before anything slow is loaded."""
+    """The one access key (the web chat's password and /v1's bearer key); refuses
+    (InputError) to serve beyond loopback without one unless --no-auth, which prints a
+    warning. Checked before anything slow is loaded."""
     from .api import check_access, load_api_key
 
     key = load_api_key(settings)
@@ -171,6 +178,12 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = _settings(args)
     key = _api_key(args, settings, exposed=args.share or not is_loopback(args.host))
     folder = Path(args.folder) if args.folder else settings.docs_dir
+    if key:
+        print(
+            f"The web chat asks for a login: user {settings.ui_user!r} (ASSISTANT_UI_USER), "
+            "password: the access key (ASSISTANT_API_KEY).",
+            file=sys.stderr,
+        )
     serve(folder, settings=settings, host=args.host, port=args.port, share=args.share, api_key=key)
     return 0
 
@@ -247,7 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--no-auth",
             action="store_true",
-            help="allow serving beyond loopback without ASSISTANT_API_KEY (prints a warning)",
+            help="allow serving beyond loopback without an access key (ASSISTANT_API_KEY or "
+            "ASSISTANT_API_KEY_FILE; never given on the command line): prints a warning",
+        )
+
+    def read_only(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--read-only",
+            action="store_true",
+            help="no uploads or removals: hidden in the page and refused by the server",
         )
 
     p = sub.add_parser("index", help="build or update the index from a folder of documents")
@@ -285,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--share", action="store_true", help="ask Gradio for a public link")
     no_auth(p)
+    read_only(p)
     p.set_defaults(func=cmd_ui)
 
     p = sub.add_parser(

@@ -15,6 +15,7 @@ __all__ = [
     "InputError",
     "MissingDependencyError",
     "ModelNotFoundError",
+    "ReadOnlyError",
     "require",
 ]
 
@@ -79,3 +80,7 @@ def require(module: str, *, extra: str, feature: str) -> None:
         raise MissingDependencyError(
             f"{feature} needs {module}, which is not installed: pip install 'assistant[{extra}]'"
         ) from exc
+
+
+class ReadOnlyError(InputError):
+    """A change to the documents asked of an assistant served read-only."""

@@ -142,6 +142,9 @@ class Citation:
     page: int | None = None
     chunk_id: str = ""  # the passage the quote was taken from, for showing context
     locator: str = ""  # where the quote is, for a person: "page 3 (OCR)", "sheet S, row 4"
+    # Why the quote reads as an instruction to the assistant ("" when it does not): shown
+    # beside it, since a hostile document is quoted faithfully but never obeyed.
+    flag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,9 @@ class Answer:
     related: tuple[Hit, ...] = ()  # closest passages, offered as reading when refused
     hits: tuple[Hit, ...] = ()  # what retrieval returned
     timings: dict[str, float] = field(default_factory=dict)
+    # Notes a person should see beside the answer, e.g. that older turns of a long
+    # conversation were left out, or that a quoted sentence reads as an instruction.
+    notes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         def hit(h: Hit) -> dict[str, Any]:
@@ -173,6 +179,7 @@ class Answer:
             "related": [hit(h) for h in self.related],
             "hits": [hit(h) for h in self.hits],
             "timings": dict(self.timings),
+            "notes": list(self.notes),
         }
 
 

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     answer_mode: str = "extractive"
     max_answer_sentences: int = Field(default=4, ge=1, le=8)
     max_question_chars: int = Field(default=2000, ge=10)
+    # History passed on for a follow-up: the newest messages, and at most this many
+    # characters in all (follow-up terms come from the last turn or two; an unbounded
+    # history only costs time). Every interface shows a note when some was left out.
+    max_history_messages: int = Field(default=6, ge=0)
+    max_history_chars: int = Field(default=4000, ge=0)
     sentence_keep_ratio: float = Field(default=0.85, gt=0.0, le=1.0)
     sentence_lexical_weight: float = Field(default=1.0, ge=0.0)
     sentence_redundancy: float = Field(default=0.8, gt=0.0, le=1.0)
@@ -79,8 +84,14 @@ class Settings(BaseSettings):
     # /etc/os-release or someone's home folder must not end up quoted in answers.
     follow_symlinks: bool = False
 
+    # Read-only: the web chat shows no upload or remove, and Assistant refuses both.
+    read_only: bool = False
+
     # The OpenAI-compatible endpoint's bearer key: from ASSISTANT_API_KEY, or the first line
     # of the file ASSISTANT_API_KEY_FILE names. Never a command-line option: those show in
     # `ps` and shell history. Required whenever the server listens beyond loopback.
+    # The same key is the web chat's password (for the user name ui_user) whenever it is
+    # set: one secret protects the page, its /ask API and /v1.
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
+    ui_user: str = "assistant"

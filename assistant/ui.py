@@ -14,22 +14,37 @@ gradio is imported inside the functions that need it, so importing `assistant` s
 The same app serves a JSON API (see `gradio_client`):
 
     Client(url).predict("How much has Amazon invested in Anthropic?", api_name="/ask")
+    Client(url).predict([handle_file("a.txt")], api_name="/upload")  # returns once indexed
+
+Uploads from the page are indexed on a background thread (`_Indexer`) while the page shows
+their progress; questions meanwhile read the documents as they were. Messages are HTML built
+here with every text escaped, never Markdown (see `_html`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
+import itertools
 import json
+import logging
+import os
+import queue
 import re
+import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
 from .errors import AssistantError, InputError, require
 from .ingest.loaders import SUPPORTED_SUFFIXES
-from .schema import Answer, Chunk, Citation, Hit
+from .schema import Answer, Chunk, Citation, Hit, SyncReport
+from .store import safe_filename
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -44,6 +59,7 @@ __all__ = [
     "EXAMPLES",
     "UPLOAD_TYPES",
     "build_app",
+    "copy_text",
     "launch",
     "render_answer",
     "render_documents",
@@ -62,7 +78,6 @@ EXAMPLES = (
     "What was Anthropic's revenue last year?",
 )
 UPLOAD_TYPES = sorted(SUPPORTED_SUFFIXES)  # what the loaders read, nothing else
-_HISTORY_TURNS = 6  # messages of history passed on for follow-ups; older ones rarely matter
 _CONCURRENCY = 4  # questions answered at once; more would only queue on 2 CPU cores
 
 # Light touches only: the default theme does the rest.
@@ -96,39 +111,41 @@ details.citation[open] summary { margin-bottom: 0.35rem; }
   color: var(--body-text-color-subdued); }
 #documents table.docs .num { text-align: right; white-space: nowrap; }
 #documents table.docs .doc-name { word-break: break-all; }
-.remove-row { align-items: flex-end; }
 #status .summary { color: var(--body-text-color-subdued); font-size: 0.85em; }
+#status .job { margin: 0.2rem 0; }
+#status progress { width: 8em; vertical-align: middle; }
+.confirm-title { font-weight: 600; }
+.cite-ref { color: var(--color-accent); cursor: pointer; font-weight: 600; }
+.cite-ref:hover { text-decoration: underline; }
+.cite-ref.flagged, .flag-mark, .flag { color: #b45309; }
+.flag { font-size: 0.92em; margin-bottom: 0.3rem; }
+.note { color: var(--body-text-color-subdued); font-size: 0.85em; margin-top: 0.3rem; }
+.copy-row { margin-top: 0.3rem; }
+.copy-answer { font-size: 0.8em; padding: 0.05rem 0.5rem; border-radius: 4px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
+  color: var(--body-text-color-subdued); cursor: pointer; }
+details.citation.opened-by-marker { outline: 2px solid var(--color-accent); }
 """
 
 
 # ---------------------------------------------------------------- rendering (pure)
 
-# Emphasis, code and escapes; an underscore inside a word (snake_case) is left alone.
-_MD_SPECIAL = re.compile(r"([\\`*~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
-_MD_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+)([.)]?)(?=\s)", re.MULTILINE)
-
-
-def _text(s: str) -> str:
-    """Document text for a Markdown message: HTML escaped, Markdown emphasis neutralised.
-
-    Example: _text("a <b> *c*") -> "a &lt;b&gt; \\\\*c\\\\*"
-    """
-    s = _MD_SPECIAL.sub(r"\\\1", html.escape(s, quote=False))
-    # A line must not start a heading, quote or list: "- a" -> "\\- a", "1. a" -> "1\\. a".
-    return _MD_LINE_START.sub(_unlist, s)
-
-
-def _unlist(m: re.Match[str]) -> str:
-    indent, mark, punct = m.groups()
-    if mark.isdigit():
-        return f"{indent}{mark}\\{punct}" if punct else m.group(0)
-    return f"{indent}\\{mark}{punct}"
+# The chat renders messages as HTML, never as Markdown (Chatbot(render_markdown=False)): a
+# document's "![logo](http://...)" or "[text](https://...)" must stay the text it is, since a
+# live image would make the browser fetch it (data leaving the machine) and the shown sentence
+# would no longer equal its quote. So every piece of text goes through _html.
 
 
 def _html(s: str) -> str:
-    """Document text inside an HTML block: escaped, and without newlines, since a blank line
-    would end the block and hand the rest back to the Markdown renderer."""
-    return html.escape(s).replace("\r", "").replace("\n", "<br>")
+    """Text as HTML: escaped, line breaks kept.
+
+    Example: _html("a <b> ![x](http://h/p.png)\nc") -> "a &lt;b&gt; ![x](http://h/p.png)<br>c"
+    """
+    return html.escape(s, quote=False).replace("\r", "").replace("\n", "<br>")
+
+
+_text = _html  # a message's text: the same escaping (kept as a name the handlers read well)
+_MARKER = re.compile(r"\[(\d+)\]")
 
 
 def _location(source: str, start: int, end: int, page: int | None, locator: str = "") -> str:
@@ -159,27 +176,91 @@ def _searched(answer: Answer) -> str:
     return f'<div class="searched">Searched for: “{_html(answer.query)}”</div>'
 
 
-def render_answer(answer: Answer, chunk: Callable[[str], Chunk | None]) -> tuple[str, str]:
-    """The answer as (message text, sources HTML) for the chat.
+def _notes(answer: Answer) -> str:
+    return "".join(f'<div class="note">ℹ {_html(n)}</div>' for n in answer.notes)
 
-    The text stays plain (so the copy button copies the answer itself); the sources are one
-    expandable entry per citation: number, file, page or characters, and the passage with the
-    quoted sentence marked.
+
+def _with_markers(text: str, citations: Sequence[Citation]) -> str:
+    """Answer text as HTML, each [n] of a citation a clickable marker that opens source n (a
+    flagged one marked ⚠).
+
+    Example: "Amazon invested $8 billion. [1]" -> 'Amazon invested $8 billion. <span
+             class="cite-ref" title="Show source 1">[1]</span>'
+    """
+    flags = {c.n: c.flag for c in citations}
+    out, at = [], 0
+    for m in _MARKER.finditer(text):
+        n = int(m.group(1))
+        if n not in flags:
+            continue
+        out.append(_html(text[at : m.start()]))
+        if flags[n]:
+            tip = html.escape(f"Show source {n}: it {FLAG_NOTE}")  # an attribute: quotes too
+            out.append(f'<span class="cite-ref flagged" title="{tip}">[{n}] ⚠</span>')
+        else:
+            out.append(f'<span class="cite-ref" title="Show source {n}">[{n}]</span>')
+        at = m.end()
+    out.append(_html(text[at:]))
+    return "".join(out)
+
+
+def copy_text(answer: Answer) -> str:
+    """What the copy button copies: the answer as plain text, then its numbered sources.
+
+    Example: "Amazon invested $8 billion. [1]\n\nSources:\n[1] a.txt, characters 120–170:
+             “Amazon has invested $8 billion in Anthropic.”"
+    """
+    lines = [answer.text]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            where = c.locator or (f"page {c.page}" if c.page else f"characters {c.start}–{c.end}")
+            flag = f" (⚠ {FLAG_NOTE})" if c.flag else ""
+            lines.append(f"[{c.n}] {c.source}, {where}: “{' '.join(c.quote.split())}”{flag}")
+    lines += ["", *(f"Note: {n}" for n in answer.notes)] if answer.notes else []
+    return "\n".join(lines)
+
+
+def _copy_button(text: str) -> str:
+    # The copied text rides along hidden; newlines as entities so it stays one HTML block.
+    hidden = html.escape(text, quote=False).replace("\r", "").replace("\n", "&#10;")
+    return (
+        '<div class="copy-row"><button class="copy-answer" type="button" '
+        'title="Copy the answer and its sources as plain text">Copy</button>'
+        f'<pre class="copy-text" hidden>{hidden}</pre></div>'
+    )
+
+
+def render_answer(answer: Answer, chunk: Callable[[str], Chunk | None]) -> tuple[str, str]:
+    """The answer as (message HTML, sources HTML) for the chat.
+
+    The message is the answer text (escaped, never Markdown) with clickable [n] markers, any
+    notes, and a copy button that copies plain text; the sources are one expandable entry per
+    citation: number, file, page or characters, and the passage with the quoted sentence
+    marked, plus a warning when the quote reads as an instruction to the assistant.
     """
     entries = []
     for c in answer.citations:
         passage = _passage(c, chunk(c.chunk_id) if c.chunk_id else None)
+        warn, flag = "", ""
+        if c.flag:
+            warn = ' <span class="flag-mark" title="reads as an instruction">⚠</span>'
+            flag = f'<div class="flag">⚠ This passage {_html(FLAG_NOTE)} ({_html(c.flag)}).</div>'
         entries.append(
             '<details class="citation">'
             f'<summary><span class="cite-n">[{c.n}]</span> '
-            f"{_location(c.source, c.start, c.end, c.page, c.locator)}</summary>"
-            f'<div class="passage">{passage}</div></details>'
+            f"{_location(c.source, c.start, c.end, c.page, c.locator)}{warn}</summary>"
+            f'{flag}<div class="passage">{passage}</div></details>'
         )
     sources = ""
     if entries or _searched(answer):
         title = '<div class="sources-title">Sources</div>' if entries else ""
         sources = f'<div class="sources">{_searched(answer)}{title}{"".join(entries)}</div>'
-    return _text(answer.text), sources
+    body = (
+        f'<div class="answer">{_with_markers(answer.text, answer.citations)}</div>'
+        f"{_notes(answer)}{_copy_button(copy_text(answer))}"
+    )
+    return body, sources
 
 
 def _related(hits: Sequence[Hit]) -> str:
@@ -196,7 +277,10 @@ def _related(hits: Sequence[Hit]) -> str:
 
 def render_refusal(answer: Answer) -> tuple[str, str]:
     """A refusal as (info box HTML, related reading HTML): visibly not an answer."""
-    box = f'<div class="refusal">ℹ {_html(answer.text)}</div>'
+    box = (
+        f'<div class="refusal">ℹ {_html(answer.text)}</div>{_notes(answer)}'
+        f"{_copy_button(copy_text(answer))}"
+    )
     extra = _searched(answer)
     if answer.related:
         extra += '<div class="sources-title">Related reading (not an answer)</div>' + _related(
@@ -276,6 +360,165 @@ def _history(value: Any) -> list[dict[str, str]]:
     return messages
 
 
+# ---------------------------------------------------------------- uploads in the background
+
+
+@dataclass
+class _Job:
+    """One upload on its way into the index (mutated only by the indexer's thread)."""
+
+    id: int
+    name: str  # as uploaded
+    stage: str = "waiting"  # "waiting", "chunk", "embed", ... as the collection reports
+    fraction: float = 0.0
+    done: bool = False
+    ok: bool = False
+    message: str = ""  # one plain sentence once done
+    details: str = ""  # what a curious person may open
+    finished: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def line(self) -> str:
+        """The job as one line of status HTML a person reads at a glance."""
+        name = f"<b>{_html(self.name)}</b>"
+        if not self.done:
+            if self.stage == "waiting":
+                return f'<div class="job">⏳ {name}: waiting to be indexed…</div>'
+            pct = round(self.fraction * 100)
+            return (
+                f'<div class="job">⏳ {name}: indexing, {pct}% '
+                f'<progress max="100" value="{pct}"></progress> '
+                '<span class="summary">(questions still use the documents as they were)</span>'
+                "</div>"
+            )
+        if not self.ok:
+            return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
+        return (
+            f'<div class="job">✓ {name} added: ask about it now.'
+            f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
+            "</details></div>"
+        )
+
+
+def _plain_report(report: SyncReport) -> str:
+    """A sync report in words, for the Details of an upload.
+
+    Example: 2 passages embedded, 6 in the index, 1.24 s in all -> "Split into 2 passages;
+             the documents now hold 6 passages. Took 1.2 seconds."
+    """
+    seconds = sum(report.seconds.values())
+    return (
+        f"Split into {report.chunks_embedded} passage{'s' * (report.chunks_embedded != 1)}; "
+        f"the documents now hold {report.chunks_total} passages. Took {seconds:.1f} seconds."
+    )
+
+
+class _Indexer:
+    """Indexes uploads one at a time on a background thread, at a lower CPU priority, so a
+    large upload never holds a request open or a question slot: questions meanwhile read the
+    Assistant's previous snapshot, swapped whole when the upload is indexed."""
+
+    _KEEP = 500  # finished jobs remembered for their pages; older ones are forgotten
+
+    def __init__(self, bot: Assistant) -> None:
+        self.bot = bot
+        self._jobs: dict[int, _Job] = {}
+        self._queue: queue.Queue[tuple[_Job, bytes]] = queue.Queue()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, name: str, content: bytes) -> int:
+        job = _Job(next(self._ids), name)
+        with self._lock:
+            self._jobs[job.id] = job
+            finished = [i for i, j in self._jobs.items() if j.done]
+            for old in finished[: max(0, len(self._jobs) - self._KEEP)]:
+                del self._jobs[old]
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name="indexer", daemon=True)
+                self._thread.start()
+        self._queue.put((job, content))
+        return job.id
+
+    def jobs(self, ids: Sequence[int]) -> list[_Job]:
+        with self._lock:
+            return [self._jobs[i] for i in ids if i in self._jobs]
+
+    def wait(self, ids: Sequence[int]) -> None:
+        """Block until these jobs are done (for API callers, who have no page to poll)."""
+        for job in self.jobs(ids):
+            job.finished.wait()
+
+    def _work(self) -> None:
+        # Linux nices one thread (and the torch threads it starts): questions come first.
+        with contextlib.suppress(AttributeError, OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        while True:
+            job, content = self._queue.get()
+
+            def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
+                job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
+
+            job.stage = "indexing"
+            try:
+                report = self.bot.add_document(job.name, content, on_progress=on_progress)
+            except AssistantError as exc:
+                job.message = _message(exc)
+            except Exception as exc:  # a bug: the page still gets one line; the log the rest
+                log.exception("indexing %s failed", job.name)
+                job.message = f"indexing failed ({exc.__class__.__name__}); the server log has more"
+            else:
+                job.ok, job.details = True, _plain_report(report)
+            finally:
+                del content
+                job.done = True
+                job.finished.set()
+
+
+# The page's scripts: [n] markers open their source, and the copy button copies plain text.
+# One listener on the document, so it holds for messages rendered later.
+_HEAD = """<script>
+document.addEventListener('click', (event) => {
+  const ref = event.target.closest && event.target.closest('#chat .cite-ref');
+  if (ref) {
+    const n = (ref.textContent.match(/\\d+/) || [''])[0];
+    const all = [...document.querySelectorAll('#chat details.citation')];
+    const after = all.filter(
+      (d) => ref.compareDocumentPosition(d) & Node.DOCUMENT_POSITION_FOLLOWING);
+    const target = after.find((d) => {
+      const label = d.querySelector('.cite-n');
+      return label && label.textContent.trim() === '[' + n + ']';
+    });
+    if (target) {
+      target.open = true;
+      target.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+      target.classList.add('opened-by-marker');
+      setTimeout(() => target.classList.remove('opened-by-marker'), 1500);
+    }
+    return;
+  }
+  const button = event.target.closest && event.target.closest('#chat .copy-answer');
+  if (!button) return;
+  const source = button.parentElement.querySelector('.copy-text');
+  const text = source ? source.textContent : '';
+  const done = () => {
+    button.textContent = 'Copied';
+    setTimeout(() => { button.textContent = 'Copy'; }, 1500);
+  };
+  const fallback = () => {  // no clipboard API over plain http beyond loopback
+    const area = document.createElement('textarea');
+    area.value = text; document.body.appendChild(area); area.select();
+    try { document.execCommand('copy'); done(); } finally { area.remove(); }
+  };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, fallback);
+  } else { fallback(); }
+});
+</script>"""
+
+_SAVED_MESSAGES = 60  # chat messages kept in the browser (an answer is two or three)
+
+
 # ---------------------------------------------------------------- the app
 
 
@@ -283,10 +526,16 @@ def build_app(bot: Assistant) -> gr.Blocks:
     """The chat page and its API (/ask, /sources, /upload, /remove) over one shared bot.
 
     `bot` is shared by every visitor: Assistant swaps its index atomically and serialises
-    uploads, so the handlers need no locking of their own.
+    uploads, so the handlers need no locking of their own. With `bot.settings.read_only`
+    the page has no upload or remove (and neither has the API; the bot refuses them too).
     """
     require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
+
+    settings = bot.settings
+    writable = not settings.read_only
+    indexer = _Indexer(bot)
+    keep_history = 2 * max(settings.max_history_messages, 1)  # the bot bounds it again
 
     def documents() -> str:
         return render_documents(bot.sources())
@@ -303,18 +552,20 @@ def build_app(bot: Assistant) -> gr.Blocks:
         history: list[dict[str, str]],
         k: float,
         mode: str | None,
-    ) -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str, str]]]]:
-        """Stream one answer into the chat, then replace it with the cited version."""
+    ) -> Iterator[tuple[Any, ...]]:
+        """Stream one answer into the chat, then replace it with the cited version; the last
+        yield also saves the conversation in the browser."""
         chat = list(chat or [])
-        history = list(history or [])
+        history = list(history or [])[-keep_history:]
         try:
-            pieces = bot.stream(question, history[-_HISTORY_TURNS:], k=int(k), mode=mode or None)
+            pieces = bot.stream(question, history, k=int(k), mode=mode or None)
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
         except AssistantError as exc:
+            # The question stays in the box: a long one can be shortened, not retyped.
             gr.Warning(_toast(_message(exc)))
-            yield question, chat, history
+            yield question, chat, history, gr.skip()
             return
-        chat.append({"role": "user", "content": _text(" ".join(question.split()))})
+        chat.append({"role": "user", "content": _html(" ".join(question.split()))})
         chat.append({"role": "assistant", "content": ""})
         text = ""
         final: Answer | None = None
@@ -324,12 +575,12 @@ def build_app(bot: Assistant) -> gr.Blocks:
                     final = piece
                     break
                 text += piece
-                chat[-1] = {"role": "assistant", "content": _text(text) + " ▍"}
-                yield "", chat, history
+                chat[-1] = {"role": "assistant", "content": _html(text) + " ▍"}
+                yield "", chat, history, gr.skip()
         except AssistantError as exc:  # a failure mid-answer: say so where the answer was
             gr.Warning(_toast(_message(exc)))
-            chat[-1] = {"role": "assistant", "content": f"⚠ {_text(_message(exc))}"}
-            yield "", chat, history
+            chat[-1] = {"role": "assistant", "content": f"⚠ {_html(_message(exc))}"}
+            yield "", chat, history, gr.skip()
             return
         if final is None:  # stream() always ends with the Answer; be safe if it did not
             return
@@ -344,7 +595,8 @@ def build_app(bot: Assistant) -> gr.Blocks:
             {"role": "user", "content": final.question},
             {"role": "assistant", "content": final.text},
         ]
-        yield "", chat, history
+        history = history[-keep_history:]
+        yield "", chat, history, {"chat": chat[-_SAVED_MESSAGES:], "history": history}
 
     def on_example(
         chat: list[dict[str, Any]],
@@ -352,7 +604,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
         k: float,
         mode: str | None,
         evt: gr.SelectData,
-    ) -> Iterator[tuple[str, list[dict[str, Any]], list[dict[str, str]]]]:
+    ) -> Iterator[tuple[Any, ...]]:
         value = evt.value if isinstance(evt.value, dict) else {"text": str(evt.value)}
         yield from respond(str(value.get("text", "")), chat, history, k, mode)
 
@@ -360,48 +612,174 @@ def build_app(bot: Assistant) -> gr.Blocks:
     # that is a string naming a module-local import it cannot resolve, so give it the class.
     on_example.__annotations__["evt"] = gr.SelectData
 
+    def restore(saved: Any) -> tuple[Any, Any]:
+        """The conversation saved in this browser, if any (a damaged one is dropped)."""
+        if not isinstance(saved, dict):
+            return [], []
+        chat, history = saved.get("chat"), saved.get("history")
+        if not isinstance(chat, list) or not isinstance(history, list):
+            return [], []
+        try:
+            return chat, _history(history)[-keep_history:]
+        except InputError:
+            return [], []
+
     # ------------------------------------------------------------ documents
 
-    track = gr.Progress()  # Gradio spots the progress parameter by this default
+    def _target(name: str) -> str:
+        return safe_filename(name)
 
-    def upload(files: list[str] | None, progress: gr.Progress = track) -> tuple[Any, ...]:
-        """Add each uploaded file; a bad one is reported and changes nothing."""
+    def _taken(target: str) -> bool:
+        folder = bot.docs_dir
+        indexed = {s.source for s in bot.sources()}
+        return target in indexed or (folder is not None and (folder / target).exists())
+
+    def _submit(items: Sequence[tuple[str, str]], ids: list[int]) -> list[str]:
+        """Queue (name, temp path) uploads; returns lines for those that could not be read."""
+        lines = []
+        for name, path in items:
+            try:
+                content = Path(path).read_bytes()
+            except OSError as exc:  # the temp upload vanished: still one clear line
+                lines.append(
+                    f'<div class="job failed">⚠ <b>{_html(name)}</b> could not be read '
+                    f"({_html(exc.strerror or exc.__class__.__name__)}): upload it again.</div>"
+                )
+                continue
+            ids.append(indexer.submit(name, content))
+        return lines
+
+    def _status(ids: Sequence[int], extra: Sequence[str] = ()) -> str:
+        return "".join([*extra, *(j.line() for j in indexer.jobs(ids))])
+
+    def _plan(
+        files: Sequence[str] | None,
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[str], dict[str, str]]:
+        """Split uploaded temp files into (ready, held back, error lines, target -> first
+        name): a file held back would replace a document or another file of the upload."""
+        ready: list[tuple[str, str]] = []
+        held: list[tuple[str, str]] = []
         lines: list[str] = []
+        seen: dict[str, str] = {}
         for path in files or []:
             name = Path(path).name
-
-            def on_progress(stage: str, fraction: float, name: str = name) -> None:
-                progress(fraction, desc=f"{name}: {stage}")
-
             try:
-                report = bot.add_document(name, Path(path).read_bytes(), on_progress=on_progress)
+                target = _target(name)
             except AssistantError as exc:
                 gr.Warning(_toast(_message(exc)))
-                lines.append(f"⚠ **{_text(name)}** was not added: {_text(_message(exc))}")
-            except OSError as exc:  # the temp upload vanished: still one clear line
-                lines.append(f"⚠ **{_text(name)}** could not be read: {_text(str(exc))}")
-            else:
                 lines.append(
-                    f"✓ **{_text(name)}** added: ask about it now."
-                    f'<br><span class="summary">{_text(report.summary())}</span>'
+                    f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: '
+                    f"{_html(_message(exc))}</div>"
                 )
-        table, choices = refresh()
-        return None, "\n\n".join(lines), table, choices
+                continue
+            if target in seen or _taken(target):
+                held.append((name, path))
+            else:
+                ready.append((name, path))
+            seen.setdefault(target, name)
+        return ready, held, lines, seen
 
-    def remove(source: str | None) -> tuple[Any, ...]:
+    def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
+        """Queue each uploaded file for indexing in the background; a file whose name would
+        replace a document (or another file of the same upload) waits for a yes."""
+        ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
+        ready, held, lines, seen = _plan(files)
+        lines += _submit(ready, ids)
+        question = _confirm_text(held, seen)
+        return (
+            None,
+            _status(ids, lines),
+            gr.Timer(active=bool(ids)),
+            ids,
+            held,
+            gr.Group(visible=bool(held)),
+            question,
+        )
+
+    def upload_api(files: list[str] | None) -> tuple[Any, ...]:
+        """API: add the files and return when they are indexed. A file that would replace a
+        document (or another file of the upload) is not added: the status says so."""
+        ids: list[int] = []
+        ready, held, lines, _seen = _plan(files)
+        lines += _submit(ready, ids)
+        lines += [
+            f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: it would replace '
+            f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
+            for name, _path in held
+        ]
+        indexer.wait(ids)
+        return (None, _status(ids, lines), *refresh())
+
+    def _confirm_text(held: Sequence[tuple[str, str]], seen: dict[str, str]) -> str:
+        items = []
+        for name, _path in held:
+            target = _target(name)
+            other = seen.get(target, target)
+            why = (
+                f"“{_html(other)}” in this upload"
+                if other != name and not _taken(target)
+                else f"the document “{_html(target)}”"
+            )
+            items.append(
+                f"<li><b>{_html(name)}</b> would be saved as “{_html(target)}” and "
+                f"replace {why}.</li>"
+            )
+        if not items:
+            return ""
+        return (
+            f'<div class="confirm-title">Replace existing documents?</div><ul>{"".join(items)}</ul>'
+        )
+
+    def replace_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
+        ids = list(ids or [])
+        lines = _submit([(str(n), str(p)) for n, p in held or []], ids)
+        return _status(ids, lines), gr.Timer(active=bool(ids)), ids, [], gr.Group(visible=False)
+
+    def keep_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
+        lines = [
+            f'<div class="job">✗ <b>{_html(str(n))}</b> was not added: '
+            "the existing document was kept.</div>"
+            for n, _p in held or []
+        ]
+        return _status(ids or [], lines), [], gr.Group(visible=False)
+
+    def poll(ids: list[int] | None, warned: list[int] | None) -> tuple[Any, ...]:
+        """The progress of this page's uploads; stops the timer when they are all done."""
+        jobs = indexer.jobs(ids or [])
+        warned = list(warned or [])
+        for j in jobs:
+            if j.done and not j.ok and j.id not in warned:
+                gr.Warning(_toast(f"{j.name} was not added: {j.message}"))
+                warned.append(j.id)
+        busy = any(not j.done for j in jobs)
+        status = "".join(j.line() for j in jobs) if jobs else gr.skip()
+        if busy:
+            return status, gr.skip(), gr.skip(), gr.Timer(active=True), warned
+        return (status, *refresh(), gr.Timer(active=False), warned)
+
+    def confirm_remove(source: str | None) -> tuple[Any, ...]:
         if not source:
             gr.Warning("Choose a document to remove first.")
-            return ("", *refresh())
+            return gr.Group(visible=False), ""
+        question = (
+            f'<div class="confirm-title">Delete “{_html(source)}”?</div>'
+            "<p>The file is deleted from the documents folder on the server: it leaves the "
+            "disk for good, and answers stop citing it.</p>"
+        )
+        return gr.Group(visible=True), question
+
+    def remove(source: str | None) -> tuple[Any, ...]:
+        """Delete a document from the folder and the index (the page asks first)."""
+        if not source:
+            gr.Warning("Choose a document to remove first.")
+            return ("", *refresh(), gr.Group(visible=False))
         try:
-            report = bot.remove_document(source)
+            bot.remove_document(source)
         except AssistantError as exc:
             gr.Warning(_toast(_message(exc)))
-            return (f"⚠ {_text(_message(exc))}", *refresh())
-        status = (
-            f"✓ **{_text(source)}** removed."
-            f'<br><span class="summary">{_text(report.summary())}</span>'
-        )
-        return (status, *refresh())
+            return (f"⚠ {_html(_message(exc))}", *refresh(), gr.Group(visible=False))
+        status = f'<div class="job">✓ <b>{_html(source)}</b> removed: the file was deleted.</div>'
+        return (status, *refresh(), gr.Group(visible=False))
 
     # ------------------------------------------------------------ the API
 
@@ -412,9 +790,10 @@ def build_app(bot: Assistant) -> gr.Blocks:
         mode: str | None = None,
     ) -> dict[str, Any]:
         """Answer a question from the documents. Returns the answer as JSON: text (every
-        sentence ends in [n]), citations (n, source, start, end, quote, page), refused,
-        query (the standalone question searched for), related, hits, timings. mode: an
-        answer mode (default: the server's)."""
+        sentence ends in [n]), citations (n, source, start, end, quote, page, flag: why a
+        quote reads as an instruction to the assistant), refused, query (the standalone
+        question searched for), related, hits, timings, notes (e.g. that older history was
+        left out). mode: an answer mode (default: the server's)."""
         try:
             return bot.ask(question, _history(history), k=k, mode=mode or None).to_dict()
         except AssistantError as exc:
@@ -426,9 +805,9 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
     # ------------------------------------------------------------ layout
 
-    settings = bot.settings
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         history = gr.State([])
+        saved = gr.BrowserState({"chat": [], "history": []}, storage_key="assistant-chat")
         gr.HTML(f"<h1>{TITLE}</h1><p>{SUBTITLE}</p>", elem_id="header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -439,46 +818,69 @@ def build_app(bot: Assistant) -> gr.Blocks:
                     height="calc(100vh - 260px)",  # the chat takes the screen, scrolls inside
                     min_height=420,
                     layout="bubble",
-                    buttons=["copy"],
+                    buttons=[],  # each answer has its own Copy, which copies plain text
                     feedback_options=None,
+                    # Messages are HTML built here, every text escaped; Markdown would turn a
+                    # document's ![..](url) into an image the browser fetches.
+                    render_markdown=False,
                     latex_delimiters=[],  # "$8 billion ... $2 billion" is money, not maths
-                    group_consecutive_messages=False,  # copy an answer without its sources
+                    group_consecutive_messages=False,  # an answer apart from its sources
                     placeholder="Ask a question below, or try one of these:",
                     examples=[{"text": q} for q in EXAMPLES],
                 )
                 with gr.Row():
+                    # No max_length: the browser would cut a long question silently; the
+                    # bot says it is too long instead, and the question stays to shorten.
                     question = gr.Textbox(
                         placeholder="Ask a question about your documents…",
                         show_label=False,
                         container=False,
                         scale=8,
-                        max_length=settings.max_question_chars,
                         autofocus=True,
                         elem_id="question",
                     )
                     ask_btn = gr.Button("Ask", variant="primary", scale=0, min_width=90)
-                    clear_btn = gr.Button("Clear chat", scale=0, min_width=140)
+                    clear_btn = gr.Button("New chat", scale=0, min_width=140)
             with gr.Column(scale=2, min_width=300):
                 table = gr.HTML(documents(), elem_id="documents", js_on_load=None)
-                files = gr.File(
-                    label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
-                    file_count="multiple",
-                    file_types=UPLOAD_TYPES,
-                    type="filepath",
-                    elem_id="upload",
-                )
-                status = gr.Markdown(elem_id="status")
-                with gr.Row(equal_height=False, elem_classes="remove-row"):
-                    to_remove = gr.Dropdown(
-                        choices=[s.source for s in bot.sources()],
-                        value=None,
-                        label="Remove a document",
-                        elem_id="remove-doc",
-                        # The bot checks the name; the list may be older than the folder.
-                        allow_custom_value=True,
-                        scale=3,
+                if writable:
+                    # What the /upload API receives; in the page but never shown ("hidden":
+                    # an invisible component would drop the endpoint from the API).
+                    api_files = gr.File(
+                        file_count="multiple", file_types=UPLOAD_TYPES, visible="hidden"
                     )
-                    remove_btn = gr.Button("Remove", scale=0, min_width=110)
+                    api_upload = gr.Button(visible="hidden")
+                    files = gr.File(
+                        label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
+                        file_count="multiple",
+                        file_types=UPLOAD_TYPES,
+                        type="filepath",
+                        elem_id="upload",
+                    )
+                    with gr.Group(visible=False) as upload_box:
+                        upload_question = gr.HTML(elem_id="confirm-upload")
+                        with gr.Row():
+                            replace_btn = gr.Button("Replace", variant="stop", scale=0)
+                            keep_btn = gr.Button("Keep the existing document", scale=0)
+                status = gr.HTML(elem_id="status")
+                to_remove = gr.Dropdown(
+                    choices=[s.source for s in bot.sources()],
+                    value=None,
+                    label="Remove a document",
+                    elem_id="remove-doc",
+                    # The bot checks the name; the list may be older than the folder.
+                    allow_custom_value=True,
+                    visible=writable,
+                )
+                if writable:
+                    remove_btn = gr.Button("Remove…", min_width=110, elem_id="remove-btn")
+                    with gr.Group(visible=False) as remove_box:
+                        remove_question = gr.HTML(elem_id="confirm-remove")
+                        with gr.Row():
+                            delete_btn = gr.Button("Delete file", variant="stop", scale=0)
+                            cancel_btn = gr.Button("Cancel", scale=0)
+                else:
+                    gr.HTML('<p class="docs-empty">Read-only: documents can’t be changed here.</p>')
                 with gr.Accordion("Settings", open=True):
                     k = gr.Slider(
                         1,
@@ -498,28 +900,85 @@ def build_app(bot: Assistant) -> gr.Blocks:
                     )
 
         chat_io: dict[str, Any] = {
-            "outputs": [question, chat, history],
+            "outputs": [question, chat, history, saved],
             "api_visibility": "private",  # /ask is the API; these drive the page
         }
         question.submit(respond, [question, chat, history, k, mode], **chat_io)
         ask_btn.click(respond, [question, chat, history, k, mode], **chat_io)
         chat.example_select(on_example, [chat, history, k, mode], **chat_io)
         clear_btn.click(
-            lambda: ("", [], []), None, [question, chat, history], api_visibility="private"
+            lambda: ("", [], [], {"chat": [], "history": []}),
+            None,
+            [question, chat, history, saved],
+            api_visibility="private",
         )
-        chat.clear(lambda: [], None, [history], api_visibility="private")
+        chat.clear(
+            lambda: ([], {"chat": [], "history": []}),
+            None,
+            [history, saved],
+            api_visibility="private",
+        )
 
-        # One index change at a time (the bot's lock would serialise them anyway; this keeps
-        # them from holding queue slots meant for questions).
-        doc_io: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "documents"}
-        files.upload(
-            upload, [files], [files, status, table, to_remove], api_name="upload", **doc_io
-        )
-        remove_btn.click(
-            remove, [to_remove], [status, table, to_remove], api_name="remove", **doc_io
-        )
-        # Another visitor may have changed the documents: show the current list on load.
+        if writable:
+            jobs = gr.State([])
+            warned = gr.State([])
+            held = gr.State([])
+            timer = gr.Timer(1.0, active=False)
+            # Saving an upload is quick; indexing happens on the indexer's thread, and the
+            # timer shows its progress. One document change at a time from the page.
+            doc_io: dict[str, Any] = {"concurrency_limit": 1, "concurrency_id": "documents"}
+            files.upload(
+                upload_page,
+                [files, jobs],
+                [files, status, timer, jobs, held, upload_box, upload_question],
+                api_visibility="private",
+                **doc_io,
+            )
+            api_upload.click(
+                upload_api,
+                [api_files],
+                [api_files, status, table, to_remove],
+                api_name="upload",
+                concurrency_limit=2,  # it waits for indexing: keep it off the question slots
+                concurrency_id="api-upload",
+            )
+            replace_btn.click(
+                replace_held,
+                [held, jobs],
+                [status, timer, jobs, held, upload_box],
+                api_visibility="private",
+            )
+            keep_btn.click(
+                keep_held, [held, jobs], [status, held, upload_box], api_visibility="private"
+            )
+            timer.tick(
+                poll,
+                [jobs, warned],
+                [status, table, to_remove, timer, warned],
+                api_visibility="private",
+                concurrency_limit=None,  # cheap: never waits behind questions
+                show_progress="hidden",
+            )
+            remove_btn.click(
+                confirm_remove,
+                [to_remove],
+                [remove_box, remove_question],
+                api_visibility="private",
+            )
+            delete_btn.click(
+                remove,
+                [to_remove],
+                [status, table, to_remove, remove_box],
+                api_name="remove",
+                **doc_io,
+            )
+            cancel_btn.click(
+                lambda: gr.Group(visible=False), None, [remove_box], api_visibility="private"
+            )
+        # Another visitor may have changed the documents: show the current list on load,
+        # and the conversation this browser saved.
         demo.load(refresh, None, [table, to_remove], api_visibility="private")
+        demo.load(restore, [saved], [chat, history], api_visibility="private")
 
         gr.api(ask, api_name="ask")
         gr.api(sources, api_name="sources")
@@ -537,11 +996,13 @@ def launch(
     max_file_size: int | None = None,
     prevent_thread_lock: bool = False,
     routes: Sequence[BaseRoute] = (),
+    auth: tuple[str, str] | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
     `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
-    endpoint); they go first, so Gradio's own paths cannot shadow them.
+    endpoint); they go first, so Gradio's own paths cannot shadow them. `auth` is the one
+    (user, password) the page and its Gradio API then ask for.
     """
     require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
@@ -555,12 +1016,17 @@ def launch(
         server_port=port,
         share=share,
         css=CSS,
+        head=_HEAD,
         theme=theme,
         max_file_size=max_file_size,
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
         quiet=prevent_thread_lock,
         app_kwargs={"routes": list(routes)} if routes else None,
+        auth=[auth] if auth else None,
+        auth_message="Log in with the user name and access key the server was given."
+        if auth
+        else None,
     )
     return str(url)
 
@@ -575,12 +1041,12 @@ def serve(
     api_key: str | None = None,
 ) -> None:
     """Index folder (only what changed) and serve the chat over it until interrupted, with
-    the OpenAI-compatible endpoint at /v1 (which needs `api_key` as a bearer key if given),
-    saying in the terminal what it is doing meanwhile."""
+    the OpenAI-compatible endpoint at /v1, saying in the terminal what it is doing meanwhile.
+    With `api_key` (the one access key), the page asks for a login (user settings.ui_user, the
+    key as password) and /v1 for the bearer key."""
     require("gradio", extra="ui", feature="the web chat")  # before the documents are indexed
     import importlib
     import sys
-    import threading
     import time
 
     from .api import api_routes
@@ -611,6 +1077,7 @@ def serve(
         share=share,
         max_file_size=settings.max_upload_bytes,
         routes=api_routes(bot, key=api_key),
+        auth=(settings.ui_user, api_key) if api_key else None,
     )
 
 

@@ -321,7 +321,7 @@ def test_a_registered_backend_answers_in_the_web_chat(parrot: str, docs: Path) -
     # The handler updates one chat list in place: note what each step shows.
     shown = [
         (chat[-1]["content"], chat, history)
-        for _, chat, history in respond(SEED_QUESTION, [], [], 5, parrot)
+        for _, chat, history, _saved in respond(SEED_QUESTION, [], [], 5, parrot)
     ]
     drafts = [text for text, _, _ in shown[:-1]]
     assert len(drafts) == 2, "one draft per piece the backend wrote"

@@ -159,7 +159,7 @@ def test_examples_follow_ups_and_clear(page: Any) -> None:
     expect(page.locator("#chat .searched").last).to_contain_text("Searched for:")
     expect(page.locator("#chat .searched").last).to_contain_text("Anthropic")
 
-    page.get_by_role("button", name="Clear chat").click()
+    page.get_by_role("button", name="New chat").click()
     expect(page.locator("#chat .user-row")).to_have_count(0)
     expect(page.get_by_text("Which documents mention Alexa?")).to_be_visible()
 
@@ -210,8 +210,152 @@ def test_upload_then_ask_then_remove(page: Any, served: Served, tmp_path: Path) 
 
     page.locator("#remove-doc input").fill("orchard-report.md")
     page.locator("#remove-doc input").press("Enter")
-    page.get_by_role("button", name="Remove", exact=True).click()
+    page.get_by_role("button", name="Remove…", exact=True).click()
+    # Nothing is deleted before the person confirms, and the page says where the file goes.
+    confirm = page.locator("#confirm-remove")
+    expect(confirm).to_contain_text("leaves the disk")
+    assert (served.docs / "orchard-report.md").exists()
+    page.get_by_role("button", name="Delete file", exact=True).click()
     expect(status).to_contain_text("orchard-report.md removed")
     expect(documents).to_contain_text("Documents (1)")
     expect(documents).not_to_contain_text("orchard-report.md")
     assert not (served.docs / "orchard-report.md").exists()
+
+
+# ---------------------------------------------------------------- hardening (issue 13)
+
+
+class _PixelServer:
+    """A loopback web server that records every request (a document's image must never
+    make the browser fetch anything)."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.requests: list[str] = []
+        seen = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def upload(page: Any, *paths: Path) -> None:
+    page.locator("#upload input[type=file]").set_input_files([str(p) for p in paths])
+
+
+def test_markdown_in_a_document_is_shown_as_text_and_fetches_nothing(
+    page: Any, served: Served, tmp_path: Path
+) -> None:
+    pixel = _PixelServer()
+    try:
+        url = f"http://127.0.0.1:{pixel.port}/pixel.png"
+        line = f"The quarry logo ![logo]({url}) marks the granite quarry at Tolvan."
+        link = "The granite quarry at Tolvan is run by [Tolvan Stone](https://example.org/tolvan)."
+        note = tmp_path / "quarry.md"
+        note.write_text(f"# Quarry\n\n{line}\n\n{link}\n", encoding="utf-8")
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url) if "pixel" in r.url else None)
+        upload(page, note)
+        expect(page.locator("#status")).to_contain_text("quarry.md added")
+
+        ask(page, "What marks the granite quarry at Tolvan?")
+        answer = bot_messages(page).first
+        expect(answer).to_contain_text("![logo](")  # the sentence shown is its quote
+        page.wait_for_timeout(500)
+        assert page.locator("#chat .message img, #chat .bubble-wrap img").count() == 0
+        links = page.locator("#chat a").evaluate_all("els => els.map(e => e.href)")
+        assert not [h for h in links if "127.0.0.1:" + str(pixel.port) in h or "example.org" in h]
+        assert pixel.requests == [] and fetched == [], "the browser fetched a document's image"
+    finally:
+        pixel.close()
+        served.bot.remove_document("quarry.md")
+
+
+def test_a_marker_opens_its_source(page: Any) -> None:
+    ask(page, SEED_QUESTION)
+    source = page.locator("#chat details.citation").first
+    expect(source.locator("mark")).to_be_hidden()
+    bot_messages(page).first.locator(".cite-ref").first.click()
+    expect(source.locator("mark")).to_be_visible()
+    assert source.evaluate("d => d.open") is True
+
+
+def test_copy_copies_plain_text_with_numbered_sources(page: Any, served: Served) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    expected = served.bot.ask(SEED_QUESTION)
+    ask(page, SEED_QUESTION)
+    bot_messages(page).first.get_by_role("button", name="Copy").click()
+    expect(bot_messages(page).first.get_by_role("button", name="Copied")).to_be_visible()
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+    assert copied.startswith(expected.text)
+    assert "\n\nSources:\n[1] amazon-anthropic-investment.txt" in copied
+    assert "<" not in copied and "&#" not in copied and "refusal" not in copied
+
+
+def test_the_conversation_survives_a_reload_until_new_chat(page: Any) -> None:
+    ask(page, SEED_QUESTION)
+    page.reload()
+    expect(page.locator("#chat .user-row")).to_contain_text(SEED_QUESTION)
+    expect(bot_messages(page).first).to_contain_text("$8 billion")
+    # A follow-up after the reload still has the earlier turn to go on.
+    ask(page, "Is it exclusive?")
+    expect(page.locator("#chat .searched").last).to_contain_text("Anthropic")
+
+    page.get_by_role("button", name="New chat").click()
+    expect(page.locator("#chat .user-row")).to_have_count(0)
+    page.reload()
+    expect(page.locator("#question textarea")).to_be_editable()
+    page.wait_for_timeout(1000)
+    expect(page.locator("#chat .user-row")).to_have_count(0)
+
+
+def test_a_huge_question_is_refused_with_a_message_not_cut(page: Any) -> None:
+    huge = "why " * 5000  # 20,000 characters
+    page.locator("#question textarea").fill(huge)
+    page.locator("#question textarea").press("Enter")
+    expect(page.locator(".toast-body")).to_contain_text("characters long, over the 2000 limit")
+    assert len(page.locator("#question textarea").input_value()) == len(huge)
+    expect(page.locator("#chat .user-row")).to_have_count(0)
+
+
+def test_a_name_clash_asks_before_replacing(page: Any, served: Served, tmp_path: Path) -> None:
+    first = tmp_path / "a" / "Q3 report (final).txt"
+    second = tmp_path / "b" / "Q3 report [final].txt"
+    for path, text in ((first, "Revenue grew 4% in Q3."), (second, "Revenue fell 2% in Q3.")):
+        path.parent.mkdir()
+        path.write_text(text, encoding="utf-8")
+    saved = served.docs / "Q3 report _final_.txt"
+    try:
+        upload(page, first)
+        expect(page.locator("#status")).to_contain_text("Q3 report (final).txt added")
+        upload(page, second)
+        confirm = page.locator("#confirm-upload")
+        expect(confirm).to_contain_text("Q3 report [final].txt would be saved as")
+        expect(confirm).to_contain_text("replace")
+        page.get_by_role("button", name="Keep the existing document").click()
+        expect(page.locator("#status")).to_contain_text("was not added")
+        assert saved.read_text(encoding="utf-8") == "Revenue grew 4% in Q3."
+
+        upload(page, second)
+        page.get_by_role("button", name="Replace", exact=True).click()
+        expect(page.locator("#status")).to_contain_text("Q3 report [final].txt added")
+        assert saved.read_text(encoding="utf-8") == "Revenue fell 2% in Q3."
+    finally:
+        if saved.exists():
+            served.bot.remove_document(saved.name)

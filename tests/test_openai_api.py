@@ -117,7 +117,7 @@ def client(served: Served, key: str = KEY) -> Any:
 def assert_exact_citations(citations: list[dict[str, Any]], docs: Path, content: str) -> None:
     assert citations, "an answer must cite its sources"
     for c in citations:
-        assert set(c) == {"n", "source", "start", "end", "quote", "page"}
+        assert set(c) == {"n", "source", "start", "end", "quote", "page", "flag"}
         text = (docs / c["source"]).read_text(encoding="utf-8")
         assert text[c["start"] : c["end"]] == c["quote"]
         assert f"[{c['n']}]" in content

@@ -112,7 +112,7 @@ def test_upload_is_answerable_right_away_then_removable(served: Served, tmp_path
         [handle_file(str(note))], api_name="/upload"
     )
 
-    assert "orchard-report.md** added" in status
+    assert "orchard-report.md</b> added" in status
     assert "orchard-report.md" in table  # the documents table shows it
     assert "orchard-report.md" in sources(served)
     assert (served.docs / "orchard-report.md").read_bytes() == note.read_bytes()
@@ -126,7 +126,7 @@ def test_upload_is_answerable_right_away_then_removable(served: Served, tmp_path
     assert_quotes_are_in_sources(answer, served.docs)
 
     status, table, _choices = served.client.predict("orchard-report.md", api_name="/remove")
-    assert "orchard-report.md** removed" in status
+    assert "orchard-report.md</b> removed" in status
     assert "orchard-report.md" not in sources(served)
     assert not (served.docs / "orchard-report.md").exists()
     answer = served.client.predict(
@@ -156,7 +156,8 @@ def test_a_bad_upload_is_explained_and_changes_nothing(
         [handle_file(str(bad))], api_name="/upload"
     )
 
-    assert status.startswith(f"⚠ **{name}** was not added:")
+    assert f"⚠ <b>{name}</b> was not added:" in status
+    assert "remove it from the folder" not in status  # it never reached the folder
     assert message in status
     assert sources(served) == before_sources
     assert folder_state(served.docs) == before_folder
@@ -212,7 +213,8 @@ def test_document_text_is_escaped_everywhere() -> None:
     body, html = render_answer(answer, {"c1": chunk}.get)
 
     assert "<script>" not in body and "<script>" not in html
-    assert "&lt;script&gt;" in body and r"\*co\*" in body
+    # Shown as text: no Markdown, so "*co*" is what the document says, not emphasis.
+    assert "&lt;script&gt;" in body and "*co*" in body and "<em>" not in body
     assert "<mark>The &lt;script&gt;alert(1)&lt;/script&gt; fund &amp; *co* raised" in html
     assert "x&lt;y&gt;.md" in html
 

@@ -213,7 +213,7 @@ class Collection:
                 else:
                     _replace_file(target, previous)
                 self.sync()
-                raise InputError(problem.reason)
+                raise InputError(_upload_reason(problem.reason))
         return report
 
     def remove_document(self, source: str) -> SyncReport:
@@ -301,6 +301,16 @@ def _replace_file(target: Path, content: bytes) -> None:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _upload_reason(reason: str) -> str:
+    """A skip reason worded for an upload, which never reached the folder: without the
+    advice to remove the file from it.
+
+    Example: "a.txt is empty: add text to it or remove it from the folder" ->
+             "a.txt is empty: add text to it"
+    """
+    return re.sub(r",?\s+or remove it from the folder", "", reason)
 
 
 _UNSAFE = re.compile(r"[^\w.\- ]+", re.UNICODE)
