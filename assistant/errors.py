@@ -10,6 +10,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexMissingError",
+    "IndexUnavailableError",
     "InputError",
     "ModelNotFoundError",
 ]
@@ -41,6 +42,10 @@ class IndexCorruptError(AssistantError):
 
 class IndexMismatchError(AssistantError):
     """The index on disk was built with other settings than the ones in use."""
+
+
+class IndexUnavailableError(AssistantError):
+    """The index's database cannot be reached, or lacks what the index needs (pgvector)."""
 
 
 class AnswerBackendError(AssistantError):

@@ -577,7 +577,7 @@ def serve(
     from .api import api_routes
     from .pipeline import Assistant
 
-    bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
+    bot = Assistant.from_folder(folder, index_dir=settings.index_location, settings=settings)
     bot.warm_up()
     launch(
         build_app(bot),

@@ -4,7 +4,8 @@ a documents folder.
 - base.py        the Store protocol and its values (Manifest, Batch, ChunkerConfig)
 - faiss.py       FaissStore: manifest.json + vectors-<gen>.faiss + chunks-<gen>.jsonl
 - memory.py      MemoryStore: numpy arrays, for fast tests
-- registry.py    location -> store (a folder today; a postgresql:// URL next)
+- postgres.py    PgStore: PostgreSQL + pgvector, for several app servers on one database
+- registry.py    location -> store (a folder, or a postgresql:// URL)
 - sync.py        scan a folder, plan a sync (pure), apply it as one atomic batch
 - collection.py  Collection: a folder, its store, and the add/remove/sync operations
 
@@ -26,7 +27,9 @@ from .base import (
     Batch,
     BuildInfo,
     ChunkerConfig,
+    LexicalStore,
     Manifest,
+    SharedStore,
     SourceChunks,
     Store,
     sources_of,
@@ -35,7 +38,7 @@ from .collection import Collection, chunker_config, safe_filename
 from .faiss import FaissStore, read_manifest
 from .memory import MemoryStore
 from .registry import empty_store, open_for_sync, open_store
-from .sync import SyncPlan, plan_sync, sync_store
+from .sync import SyncPlan, plan_sync, sync_guard, sync_store
 
 __all__ = [
     "CHUNKER_VERSION",
@@ -45,8 +48,10 @@ __all__ = [
     "ChunkerConfig",
     "Collection",
     "FaissStore",
+    "LexicalStore",
     "Manifest",
     "MemoryStore",
+    "SharedStore",
     "SourceChunks",
     "Store",
     "SyncPlan",
@@ -70,6 +75,8 @@ def sync_index(
     chunker: ChunkerConfig,
     *,
     on_progress: Callable[[str, float], None] | None = None,
+    ef_search: int | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> SyncReport:
     """Bring the index at location up to date with folder (`assistant index`).
 
@@ -77,9 +84,12 @@ def sync_index(
     added and changed files are re-chunked; deleted files' chunks leave the index. Vectors
     are reused by content hash, so only new text is embedded. A file that fails to load is
     reported; if an earlier version was indexed it is kept. A damaged or foreign index is
-    rebuilt from the documents.
+    rebuilt from the documents. On a database several processes write, syncs take turns:
+    on_wait is called when this one has to wait for another.
     """
-    report, _ = sync_store(
-        Path(folder), open_for_sync(location, embedder), embedder, chunker, on_progress=on_progress
-    )
+    store = open_for_sync(location, embedder, ef_search=ef_search)
+    with sync_guard(store, on_wait):
+        # Opened again under the lock: another sync may have committed while this one waited.
+        store = open_for_sync(location, embedder, ef_search=ef_search)
+        report, _ = sync_store(Path(folder), store, embedder, chunker, on_progress=on_progress)
     return report

@@ -18,9 +18,9 @@ from ..embedding import Embedder
 from ..errors import AssistantError, InputError
 from ..ingest.loaders import SUPPORTED_SUFFIXES
 from ..schema import Chunk, SourceInfo, SyncReport
-from .base import ChunkerConfig, Store, sources_of
+from .base import ChunkerConfig, SharedStore, Store, sources_of
 from .registry import empty_store, open_store
-from .sync import sync_store
+from .sync import sync_guard, sync_store
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -59,8 +59,10 @@ class Collection:
         *,
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        ef_search: int | None = None,
     ) -> None:
         self.embedder = embedder
+        self.ef_search = ef_search  # PgStore's HNSW search depth (None: its default)
         self.chunker = chunker
         recorded = store.manifest.folder if store.manifest is not None else ""
         self.folder: Path | None = (
@@ -79,14 +81,16 @@ class Collection:
         *,
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+        ef_search: int | None = None,
     ) -> Collection:
         """The existing index at location, verified against the embedder."""
         return cls(
-            open_store(location, embedder),
+            open_store(location, embedder, ef_search=ef_search),
             embedder,
             chunker,
             folder=folder,
             max_upload_bytes=max_upload_bytes,
+            ef_search=ef_search,
         )
 
     @classmethod
@@ -99,14 +103,16 @@ class Collection:
         *,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         on_progress: Callable[[str, float], None] | None = None,
+        ef_search: int | None = None,
     ) -> Collection:
         """Sync the index at location with folder (only changed files are re-embedded)."""
         collection = cls(
-            empty_store(location),
+            empty_store(location, ef_search=ef_search),
             embedder,
             chunker,
             folder=folder,
             max_upload_bytes=max_upload_bytes,
+            ef_search=ef_search,
         )
         collection.sync(on_progress=on_progress)
         return collection
@@ -134,11 +140,23 @@ class Collection:
                 "this index does not record its documents folder: use "
                 "Assistant.from_folder(FOLDER, index_dir=...) instead"
             )
-        with self._lock:
+        with self._lock, sync_guard(self._store):
             report, self._store = sync_store(
                 self.folder, self._latest(), self.embedder, self.chunker, on_progress=on_progress
             )
         return report
+
+    def follow(self) -> bool:
+        """Take the latest committed snapshot if another process committed since (a shared
+        store: several app servers on one database; one cheap query). Returns whether the
+        snapshot changed."""
+        store = self._store
+        if not isinstance(store, SharedStore) or store.is_current():
+            return False
+        with self._lock:
+            if self._store is store:
+                self._store = store.refresh()
+        return True
 
     def _latest(self) -> Store:
         """The committed index to update, or an empty store to build afresh: none yet,
@@ -147,13 +165,13 @@ class Collection:
         try:
             store = self._store.refresh()
         except AssistantError:
-            return empty_store(self._store.location)
+            return empty_store(self._store.location, ef_search=self.ef_search)
         m = store.manifest
         if m is not None and (m.model, m.dimension) != (
             self.embedder.name,
             self.embedder.dimension,
         ):
-            return empty_store(self._store.location)
+            return empty_store(self._store.location, ef_search=self.ef_search)
         return store
 
     def add_document(
