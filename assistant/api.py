@@ -569,7 +569,7 @@ def serve(
 
     from .pipeline import Assistant
 
-    bot = Assistant.from_folder(folder, index_dir=settings.index_dir, settings=settings)
+    bot = Assistant.from_folder(folder, index_dir=settings.index_location, settings=settings)
     bot.warm_up()
     where = f"[{host}]" if ":" in host else host
     print(f"OpenAI-compatible endpoint: http://{where}:{port}/v1 (model {MODEL_ID!r})")

@@ -30,6 +30,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, Any] = {}
     if getattr(args, "index_dir", None):
         overrides["index_dir"] = Path(args.index_dir)
+    if getattr(args, "store", None):
+        overrides["store"] = args.store
     if getattr(args, "k", None):
         overrides["k"] = args.k
     if getattr(args, "mode", None):
@@ -74,12 +76,16 @@ def cmd_index(args: argparse.Namespace) -> int:
     embedder = build_embedder(settings)
     report = sync_index(
         folder,
-        settings.index_dir,
+        settings.index_location,
         embedder,
         chunker_config(settings, embedder),
         on_progress=_progress_printer(),
         rebuild=args.rebuild,
         follow_links=settings.follow_symlinks,
+        ef_search=settings.hnsw_ef_search,
+        on_wait=lambda: print(
+            "another sync of this index is running: waiting for it to finish", file=sys.stderr
+        ),
     )
     for skipped in report.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
@@ -255,6 +261,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def index_dir(p: argparse.ArgumentParser) -> None:
         p.add_argument("--index-dir", help="where the index lives (default: index/)")
+        p.add_argument(
+            "--store",
+            metavar="URL",
+            help="keep the index in PostgreSQL instead (postgresql://...; several app "
+            "servers can share it); default: ASSISTANT_STORE, else --index-dir",
+        )
 
     def no_auth(p: argparse.ArgumentParser) -> None:
         p.add_argument(

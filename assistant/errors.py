@@ -12,6 +12,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexMissingError",
+    "IndexUnavailableError",
     "InputError",
     "MissingDependencyError",
     "ModelNotFoundError",
@@ -54,6 +55,10 @@ class IndexCorruptError(AssistantError):
 
 class IndexMismatchError(AssistantError):
     """The index on disk was built with other settings than the ones in use."""
+
+
+class IndexUnavailableError(AssistantError):
+    """The index's database cannot be reached, or lacks what the index needs (pgvector)."""
 
 
 class AnswerBackendError(AssistantError):

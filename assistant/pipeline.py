@@ -71,18 +71,21 @@ class Assistant:
         embedder: Embedder | None = None,
         on_progress: Callable[[str, float], None] | None = None,
     ) -> Assistant:
-        """Sync the index with folder (only changed files are re-embedded), then load it."""
+        """Sync the index with folder (only changed files are re-embedded), then load it.
+
+        index_dir: a folder, or a postgresql:// URL (default: settings.index_location)."""
         settings = settings or Settings()
-        index_path = Path(index_dir) if index_dir is not None else settings.index_dir
+        location = index_dir if index_dir is not None else settings.index_location
         embedder = embedder or build_embedder(settings)
         collection = Collection.from_folder(
             folder,
-            index_path,
+            location,
             embedder,
             chunker_config(settings, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             on_progress=on_progress,
             follow_links=settings.follow_symlinks,
+            ef_search=settings.hnsw_ef_search,
         )
         return cls(collection, settings=settings)
 
@@ -96,14 +99,15 @@ class Assistant:
     ) -> Assistant:
         """Load an existing index, verifying it against the settings."""
         settings = settings or Settings()
-        index_path = Path(index_dir) if index_dir is not None else settings.index_dir
+        location = index_dir if index_dir is not None else settings.index_location
         embedder = embedder or build_embedder(settings)
         collection = Collection.open(
-            index_path,
+            location,
             embedder,
             chunker_config(settings, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             follow_links=settings.follow_symlinks,
+            ef_search=settings.hnsw_ef_search,
         )
         return cls(collection, settings=settings)
 
@@ -125,6 +129,13 @@ class Assistant:
             store = self.collection.store
             if store is not self._state.store:
                 self._state = self._make_state(store)
+
+    def follow(self) -> None:
+        """Answer from what another app server committed, if it did (a database several
+        servers share; one cheap query per question): called before every question, so a
+        document added through one server is answered by the others at once."""
+        if self.collection.follow():
+            self._follow_collection()
 
     # ------------------------------------------------------------ the collection
 
@@ -199,6 +210,7 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None) -> list[Hit]:
         """The k best distinct passages for question, best first."""
         question = self._check_question(question)
+        self.follow()
         return self._state.retriever.retrieve(question, k or self.settings.k)
 
     def warm_up(self) -> None:
@@ -240,6 +252,7 @@ class Assistant:
         the assistant are flagged (Citation.flag) and noted.
         """
         question = self._check_question(question)
+        self.follow()
         kept, note = bound_history(
             history or (),
             messages=self.settings.max_history_messages,

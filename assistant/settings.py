@@ -25,6 +25,11 @@ class Settings(BaseSettings):
     # Where documents come from and where the index lives.
     docs_dir: Path = Path("seeds")
     index_dir: Path = Path("index")
+    # Where the index lives when it is not the index_dir folder: a postgresql:// URL (several
+    # app servers on one database; see docs/scaling.md). Unset: the FAISS files in index_dir.
+    store: str | None = None
+    # pgvector HNSW search depth: its default of 40 lost recall@10 in evals/bench_pg.py.
+    hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
 
     # Embedding: the packaged MiniLM by default; or a local sentence-transformers folder.
     model: str = DEFAULT_MODEL
@@ -95,3 +100,8 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
     ui_user: str = "assistant"
+
+    @property
+    def index_location(self) -> str | Path:
+        """Where the index lives: the store URL when one is set, else index_dir."""
+        return self.store if self.store else self.index_dir

@@ -1063,9 +1063,9 @@ def serve(
     gradio.start()
     say(f"Loading the embedding model ({settings.model}, {settings.encoder} encoder) ...")
     embedder = build_embedder(settings, say=say)
-    say(f"Bringing the index in {settings.index_dir} up to date with {folder} ...")
+    say(f"Bringing the index in {settings.index_location} up to date with {folder} ...")
     bot = Assistant.from_folder(
-        folder, index_dir=settings.index_dir, settings=settings, embedder=embedder
+        folder, index_dir=settings.index_location, settings=settings, embedder=embedder
     )
     bot.warm_up()
     say(f"Index ready ({len(bot.sources())} documents); starting the web server ...")

@@ -22,6 +22,7 @@ import numpy as np
 
 from assistant import Assistant, Settings
 from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig
+from assistant.retrieval.lexical import LexicalIndex
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +58,9 @@ def main() -> None:
     k = args.k
 
     def score(config: RetrievalConfig) -> dict[str, float]:
-        r = HybridRetriever(base.store, base.embedder, config, lexical=base.lexical)
+        # BM25 built once in-process is reused; a store that ranks in the database has none.
+        lexical = base.lexical if isinstance(base.lexical, LexicalIndex) else None
+        r = HybridRetriever(base.store, base.embedder, config, lexical=lexical)
         out = {}
         for name, qs in halves.items():
             hits = 0

@@ -5,11 +5,13 @@ is the live web chat for the UI and browser tests (one per test module)."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from pg import PgServer, start_server
 from servers import Served, serve_copy
 
 if TYPE_CHECKING:
@@ -59,3 +61,24 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The web chat over a writable copy of seeds/, served on a free loopback port."""
     with serve_copy(SEEDS, tmp_path_factory.mktemp("served")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """The bundled PostgreSQL + pgvector, started once per session in a folder of its own
+    under the system's temporary folder (never under a home directory, and not under
+    pytest's 0700 folders, which the server's own user could not enter: see tests/pg.py);
+    stopped and removed when the session ends."""
+    root = Path(tempfile.mkdtemp(prefix="assistant-pg-"))
+    server = start_server(root)
+    try:
+        yield server
+    finally:
+        server.handle.cleanup()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: PgServer) -> str:
+    """A fresh, empty database on the test server, by URL."""
+    return pg_server.new_database()

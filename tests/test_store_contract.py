@@ -1,8 +1,8 @@
 """The Store contract: what every index store must do, run against each one.
 
-Adding a store = adding one entry to STORES below: a function that returns an empty store
-(the next issue adds PgStore here, skipped where no database is reachable). Vectors are
-random unit vectors, so results are checked against brute force with numpy.
+Adding a store = adding one entry to STORES below: a function that returns an empty store.
+PgStore runs against the PostgreSQL the session starts (tests/pg.py), a fresh database per
+test. Vectors are random unit vectors, so results are checked against brute force with numpy.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from assistant.store import (
     SourceChunks,
     Store,
 )
+from assistant.store.postgres import PgStore
 
 DIM = 16
 BUILD = BuildInfo(
@@ -31,20 +32,28 @@ BUILD = BuildInfo(
 )
 
 
-def _faiss(tmp_path: Path) -> Store:
+def _faiss(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return FaissStore(tmp_path / "index")
 
 
-def _memory(tmp_path: Path) -> Store:
+def _memory(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return MemoryStore()
 
 
-STORES: dict[str, Callable[[Path], Store]] = {"faiss": _faiss, "memory": _memory}
+def _postgres(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    return PgStore.empty(request.getfixturevalue("pg_url"))
+
+
+STORES: dict[str, Callable[[pytest.FixtureRequest, Path], Store]] = {
+    "faiss": _faiss,
+    "memory": _memory,
+    "postgres": _postgres,
+}
 
 
 @pytest.fixture(params=sorted(STORES))
 def empty(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    return STORES[request.param](tmp_path)
+    return STORES[request.param](request, tmp_path)
 
 
 # ---------------------------------------------------------------- building batches

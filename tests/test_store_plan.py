@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import FakeEmbedder
 
-from assistant.errors import IndexMissingError, InputError
+from assistant.errors import IndexMissingError, IndexUnavailableError, InputError
 from assistant.schema import SourceInfo
 from assistant.store import (
     ChunkerConfig,
@@ -98,13 +98,21 @@ def test_a_folder_location_is_a_faiss_store(tmp_path: Path) -> None:
         open_store(tmp_path / "index", FakeEmbedder())
 
 
-@pytest.mark.parametrize("url", ["postgresql://db.local/assistant", Path("postgres://h/db")])
-def test_a_database_url_is_refused_in_one_sentence(url: str | Path) -> None:
-    with pytest.raises(InputError, match="folder path") as info:
-        open_store(url, FakeEmbedder())
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres@/assistant?host=/nonexistent",
+        Path("postgres://postgres@/db?host=/nonexistent"),  # Path() folds "//": still a URL
+    ],
+)
+def test_a_database_url_is_a_postgres_store(url: object) -> None:
+    from assistant.store.postgres import PgStore
+
+    assert isinstance(empty_store(url), PgStore)  # type: ignore[arg-type] # connects on use
+    with pytest.raises(IndexUnavailableError, match="cannot reach the index database") as info:
+        open_store(url, FakeEmbedder())  # type: ignore[arg-type]
     assert "\n" not in str(info.value)
-    with pytest.raises(InputError, match="folder path"):
-        empty_store(url)
+    assert "start PostgreSQL or correct the postgresql:// URL" in str(info.value)
 
 
 # ---------------------------------------------------------------- a collection in memory

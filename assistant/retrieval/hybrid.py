@@ -8,14 +8,15 @@ beat RRF and both single retrievers; see README for the figures.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 from ..embedding import Embedder
-from ..schema import Hit
-from ..store import Store
+from ..schema import Chunk, Hit
+from ..store import LexicalStore, Store
 from .fusion import dedupe_spans, normalized_score_fusion, reciprocal_rank_fusion
 from .lexical import LexicalIndex
 
@@ -35,7 +36,8 @@ class HybridRetriever:
     """Dense and BM25 retrieval over one store snapshot; chunks are addressed by id.
 
     The BM25 index is built from the snapshot's chunks here, so it can never disagree with
-    them.
+    them; a store that ranks by BM25 itself (a LexicalStore: PgStore, in the database) is
+    asked instead, so no process holds every chunk's text. Both give the same scores.
     """
 
     def __init__(
@@ -49,26 +51,30 @@ class HybridRetriever:
         self.store = store
         self.embedder = embedder
         self.config = config
-        self._chunks = store.chunks()
-        self._position = {c.id: i for i, c in enumerate(self._chunks)}  # BM25's row of an id
-        self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
+        self._in_store = lexical is None and isinstance(store, LexicalStore)
+        if self._in_store:
+            self._chunks: Sequence[Chunk] = ()
+            self._position: dict[str, int] = {}
+            self.lexical: LexicalIndex | LexicalStore = store  # type: ignore[assignment]
+        else:
+            self._chunks = store.chunks()
+            self._position = {c.id: i for i, c in enumerate(self._chunks)}  # BM25's row
+            self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
     def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The k best distinct chunks for query, best first."""
-        chunks = self._chunks
-        if not chunks:
+        manifest = self.store.manifest
+        if manifest is None or not manifest.chunk_count:
             return []
         cfg = self.config
         qv = self.embed_query(query) if query_vector is None else query_vector
         depth = max(cfg.candidates, 4 * k)  # room for the duplicates dedupe drops
         dense = self.store.search(qv, depth)
-        bm25 = self.lexical.scores(query)
-        lexical = [
-            (chunks[int(r)].id, float(bm25[r])) for r in np.argsort(-bm25)[:depth] if bm25[r] > 0
-        ]
+        lexical = self._lexical(query, depth)
+        lexical_score = dict(lexical)
 
         if cfg.fusion == "rrf":
             fused = reciprocal_rank_fusion(
@@ -92,10 +98,22 @@ class HybridRetriever:
                     chunk=chunk,
                     score=float(score),
                     dense_score=float(cos),
-                    lexical_score=float(bm25[self._position[chunk_id]]),
+                    lexical_score=lexical_score.get(chunk_id, 0.0),
                 )
             )
         keep = dedupe_spans(
             [(h.chunk.hash, h.chunk.source, h.chunk.start, h.chunk.end) for h in hits]
         )
         return [hits[i] for i in keep][:k]
+
+    def _lexical(self, query: str, depth: int) -> list[tuple[str, float]]:
+        """The depth best chunks by BM25 (positive scores), best first, ties in chunk order."""
+        if self._in_store:
+            return self.store.lexical_search(query, depth)  # type: ignore[attr-defined]
+        assert isinstance(self.lexical, LexicalIndex)
+        bm25 = self.lexical.scores(query)
+        return [
+            (self._chunks[int(r)].id, float(bm25[r]))
+            for r in np.argsort(-bm25, kind="stable")[:depth]
+            if bm25[r] > 0
+        ]

@@ -4,131 +4,13 @@ so that "invested" finds "investment"."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-__all__ = ["LexicalIndex", "analyze"]
+from ..text import BM25_B, BM25_K1, STOPWORDS, analyze
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-# Short list on purpose: question words carry no evidence, but "not", "no" and numbers do.
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "of",
-        "to",
-        "in",
-        "on",
-        "at",
-        "for",
-        "from",
-        "by",
-        "with",
-        "as",
-        "is",
-        "are",
-        "was",
-        "were",
-        "be",
-        "been",
-        "being",
-        "it",
-        "its",
-        "this",
-        "that",
-        "these",
-        "those",
-        "there",
-        "their",
-        "they",
-        "them",
-        "he",
-        "she",
-        "his",
-        "her",
-        "we",
-        "our",
-        "you",
-        "your",
-        "i",
-        "me",
-        "my",
-        "do",
-        "does",
-        "did",
-        "done",
-        "has",
-        "have",
-        "had",
-        "having",
-        "what",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "when",
-        "where",
-        "why",
-        "how",
-        "can",
-        "could",
-        "would",
-        "should",
-        "will",
-        "shall",
-        "may",
-        "might",
-        "must",
-        "about",
-        "into",
-        "than",
-        "then",
-        "so",
-        "such",
-        "also",
-        "just",
-        "very",
-        "much",
-        "many",
-        "more",
-        "most",
-        "some",
-        "any",
-        "each",
-        "other",
-        "own",
-        "same",
-        "only",
-        "s",
-        "t",
-    ]
-)
-
-_stemmer: Any = None
-
-
-def _stem(words: list[str]) -> list[str]:
-    global _stemmer  # one stemmer object for the process: it is stateless and costly to make
-    if _stemmer is None:
-        import Stemmer
-
-        _stemmer = Stemmer.Stemmer("english")
-    return list(_stemmer.stemWords(words))
-
-
-def analyze(text: str) -> list[str]:
-    """Lower-case, split into words, drop stop words, stem.
-
-    Example: analyze("How much has Amazon invested?") -> ["amazon", "invest"]
-    """
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in STOPWORDS]
-    return _stem(words)
+__all__ = ["STOPWORDS", "LexicalIndex", "analyze"]
 
 
 class LexicalIndex:
@@ -141,7 +23,7 @@ class LexicalIndex:
         # k1 and b were chosen on the tune half of covid-qa (k1 1.5/0.75 defaults lost 2 points
         # of hit@5 there): term saturation early and mild length normalisation suit chunks of
         # near-equal length.
-        self._retriever = bm25s.BM25(k1=0.9, b=0.4)
+        self._retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         corpus_tokens = [analyze(t) for t in texts]
         vocab: dict[str, int] = {}
         ids = [[vocab.setdefault(w, len(vocab)) for w in doc] for doc in corpus_tokens]

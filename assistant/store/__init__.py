@@ -4,7 +4,8 @@ a documents folder.
 - base.py        the Store protocol and its values (Manifest, Batch, ChunkerConfig)
 - faiss.py       FaissStore: manifest.json + vectors-<gen>.faiss + chunks-<gen>.jsonl
 - memory.py      MemoryStore: numpy arrays, for fast tests
-- registry.py    location -> store (a folder today; a postgresql:// URL next)
+- postgres.py    PgStore: PostgreSQL + pgvector, for several app servers on one database
+- registry.py    location -> store (a folder, or a postgresql:// URL)
 - sync.py        scan a folder, plan a sync (pure), apply it as one atomic batch
 - collection.py  Collection: a folder, its store, and the add/remove/sync operations
 
@@ -26,7 +27,9 @@ from .base import (
     Batch,
     BuildInfo,
     ChunkerConfig,
+    LexicalStore,
     Manifest,
+    SharedStore,
     SourceChunks,
     Store,
     sources_of,
@@ -35,7 +38,7 @@ from .collection import Collection, chunker_config, safe_filename
 from .faiss import FaissStore, read_manifest
 from .memory import MemoryStore
 from .registry import empty_store, open_for_sync, open_store, store_for_rebuild
-from .sync import SyncPlan, plan_sync, sync_store
+from .sync import SyncPlan, plan_sync, sync_guard, sync_store
 
 __all__ = [
     "CHUNKER_VERSION",
@@ -45,8 +48,10 @@ __all__ = [
     "ChunkerConfig",
     "Collection",
     "FaissStore",
+    "LexicalStore",
     "Manifest",
     "MemoryStore",
+    "SharedStore",
     "SourceChunks",
     "Store",
     "SyncPlan",
@@ -73,6 +78,8 @@ def sync_index(
     on_progress: Callable[[str, float], None] | None = None,
     rebuild: bool = False,
     follow_links: bool = False,
+    ef_search: int | None = None,
+    on_wait: Callable[[], None] | None = None,
 ) -> SyncReport:
     """Bring the index at location up to date with folder (`assistant index`).
 
@@ -81,15 +88,23 @@ def sync_index(
     are reused by content hash, so only new text is embedded. A file that fails to load is
     reported; if an earlier version was indexed it is kept. A damaged or foreign index is
     rebuilt from the documents; `rebuild` rebuilds every index (`assistant index --rebuild`).
-    Links to files outside folder are indexed only with follow_links.
+    Links to files outside folder are indexed only with follow_links. On a database several
+    processes write, syncs take turns: on_wait is called when this one has to wait for another.
     """
-    store = store_for_rebuild(location) if rebuild else open_for_sync(location, embedder)
-    report, _ = sync_store(
-        Path(folder),
-        store,
-        embedder,
-        chunker,
-        on_progress=on_progress,
-        follow_links=follow_links,
-    )
+    store = open_for_sync(location, embedder, ef_search=ef_search)
+    with sync_guard(store, on_wait):
+        # Opened again under the lock: another sync may have committed while this one waited.
+        store = (
+            store_for_rebuild(location)
+            if rebuild
+            else open_for_sync(location, embedder, ef_search=ef_search)
+        )
+        report, _ = sync_store(
+            Path(folder),
+            store,
+            embedder,
+            chunker,
+            on_progress=on_progress,
+            follow_links=follow_links,
+        )
     return report

@@ -16,7 +16,8 @@ Reads and writes follow one rule, so that a question never sees half a sync:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -31,7 +32,9 @@ __all__ = [
     "Batch",
     "BuildInfo",
     "ChunkerConfig",
+    "LexicalStore",
     "Manifest",
+    "SharedStore",
     "SourceChunks",
     "Store",
     "merge",
@@ -247,6 +250,35 @@ class Store(Protocol):
     def tidy(self) -> None:
         """Remove what an interrupted write left behind (files or rows no commit names);
         never anything committed. A sync calls it even when it has nothing to write."""
+        ...
+
+
+@runtime_checkable
+class LexicalStore(Protocol):
+    """A store that also ranks its chunks by BM25 itself (PgStore: in the database), so
+    retrieval need not hold every chunk's text in memory. Scores and idf follow
+    retrieval/lexical.py's LexicalIndex: the same analysis (assistant/text.py), k1 and b."""
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[str, float]]:
+        """The k chunks with the highest positive BM25 score: (chunk id, score), best first."""
+        ...
+
+    def idf(self, term: str) -> float:
+        """BM25 inverse document frequency of an analysed term."""
+        ...
+
+
+@runtime_checkable
+class SharedStore(Protocol):
+    """A store other processes write to as well (PgStore): cheap staleness checks for
+    readers, and a lock that makes whole syncs take turns."""
+
+    def is_current(self) -> bool:
+        """False when another process committed since this snapshot was taken."""
+        ...
+
+    def sync_lock(self, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[bool]:
+        """Held for a whole sync; calls on_wait before waiting for another sync to end."""
         ...
 
 

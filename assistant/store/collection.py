@@ -22,9 +22,9 @@ from ..embedding import Embedder
 from ..errors import AssistantError, InputError
 from ..ingest.loaders import SUPPORTED_SUFFIXES
 from ..schema import Chunk, SourceInfo, SyncReport
-from .base import ChunkerConfig, Store, sources_of
+from .base import ChunkerConfig, SharedStore, Store, sources_of
 from .registry import empty_store, open_store
-from .sync import sync_store
+from .sync import sync_guard, sync_store
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -64,9 +64,11 @@ class Collection:
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         follow_links: bool = False,
+        ef_search: int | None = None,
     ) -> None:
         self.embedder = embedder
         self.follow_links = follow_links  # index links to files outside the folder
+        self.ef_search = ef_search  # PgStore's HNSW search depth (None: its default)
         self.chunker = chunker
         recorded = store.manifest.folder if store.manifest is not None else ""
         self.folder: Path | None = (
@@ -87,15 +89,17 @@ class Collection:
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         follow_links: bool = False,
+        ef_search: int | None = None,
     ) -> Collection:
         """The existing index at location, verified against the embedder."""
         return cls(
-            open_store(location, embedder),
+            open_store(location, embedder, ef_search=ef_search),
             embedder,
             chunker,
             folder=folder,
             max_upload_bytes=max_upload_bytes,
             follow_links=follow_links,
+            ef_search=ef_search,
         )
 
     @classmethod
@@ -109,15 +113,17 @@ class Collection:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         on_progress: Callable[[str, float], None] | None = None,
         follow_links: bool = False,
+        ef_search: int | None = None,
     ) -> Collection:
         """Sync the index at location with folder (only changed files are re-embedded)."""
         collection = cls(
-            empty_store(location),
+            empty_store(location, ef_search=ef_search),
             embedder,
             chunker,
             folder=folder,
             max_upload_bytes=max_upload_bytes,
             follow_links=follow_links,
+            ef_search=ef_search,
         )
         collection.sync(on_progress=on_progress)
         return collection
@@ -145,7 +151,7 @@ class Collection:
                 "this index does not record its documents folder: use "
                 "Assistant.from_folder(FOLDER, index_dir=...) instead"
             )
-        with self._lock:
+        with self._lock, sync_guard(self._store):
             report, self._store = sync_store(
                 self.folder,
                 self._latest(),
@@ -156,6 +162,18 @@ class Collection:
             )
         return report
 
+    def follow(self) -> bool:
+        """Take the latest committed snapshot if another process committed since (a shared
+        store: several app servers on one database; one cheap query). Returns whether the
+        snapshot changed."""
+        store = self._store
+        if not isinstance(store, SharedStore) or store.is_current():
+            return False
+        with self._lock:
+            if self._store is store:
+                self._store = store.refresh()
+        return True
+
     def _latest(self) -> Store:
         """The committed index to update, or an empty store to build afresh: none yet,
         damaged, or built with another model (the documents are the truth, and the old
@@ -165,13 +183,13 @@ class Collection:
         except InputError:
             raise  # the index location itself is unusable (a file): rebuilding cannot help
         except AssistantError:
-            return empty_store(self._store.location)
+            return empty_store(self._store.location, ef_search=self.ef_search)
         m = store.manifest
         if m is not None and (m.model, m.dimension) != (
             self.embedder.name,
             self.embedder.dimension,
         ):
-            return empty_store(self._store.location)
+            return empty_store(self._store.location, ef_search=self.ef_search)
         return store
 
     def add_document(

@@ -13,6 +13,7 @@ import os
 import stat
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,9 +25,18 @@ from ..errors import DocumentError
 from ..ingest.chunking import chunk_document
 from ..ingest.loaders import load_documents, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
-from .base import Batch, BuildInfo, ChunkerConfig, Manifest, SourceChunks, Store
+from .base import Batch, BuildInfo, ChunkerConfig, Manifest, SharedStore, SourceChunks, Store
 
-__all__ = ["FileState", "Scan", "SyncPlan", "apply_plan", "plan_sync", "scan", "sync_store"]
+__all__ = [
+    "FileState",
+    "Scan",
+    "SyncPlan",
+    "apply_plan",
+    "plan_sync",
+    "scan",
+    "sync_guard",
+    "sync_store",
+]
 
 Progress = Callable[[str, float], None]
 
@@ -113,6 +123,15 @@ def plan_sync(
         rechunk_all=rechunk_all,
         write=not (manifest is not None and same_folder and not changes),
     )
+
+
+def sync_guard(
+    store: Store, on_wait: Callable[[], None] | None = None
+) -> AbstractContextManager[object]:
+    """Held around a whole sync: a shared store's lock (two `assistant index` runs on one
+    database take turns: the second calls on_wait, waits, then plans against what the
+    first committed); nothing for a store only this process writes."""
+    return store.sync_lock(on_wait) if isinstance(store, SharedStore) else nullcontext()
 
 
 def scan(folder: Path, *, follow_links: bool = False) -> Scan:

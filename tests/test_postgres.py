@@ -1,0 +1,309 @@
+"""PgStore against a real PostgreSQL (the bundled one the session starts, tests/pg.py):
+several processes on one database, syncs that take turns, a sync killed mid-commit, the
+plain URL path a user takes, and errors that say what to do. The store contract itself runs
+in test_store_contract.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import psycopg
+import pytest
+from fakes import FakeEmbedder
+from pg import PgServer
+
+from assistant.errors import IndexUnavailableError
+from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig
+from assistant.retrieval.lexical import LexicalIndex
+from assistant.store import ChunkerConfig, open_store, sync_index
+from assistant.store.postgres import PgStore
+
+WORKER = Path(__file__).resolve().parent / "pg_worker.py"
+ROOT = Path(__file__).resolve().parent.parent
+CHUNKER = ChunkerConfig(24, 6)
+
+
+def worker(mode: str, url: str, folder: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), mode, url, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def reply(proc: subprocess.Popen[str]) -> dict[str, Any]:
+    out: IO[str] | None = proc.stdout
+    assert out is not None
+    line = out.readline()
+    assert line, f"the worker exited ({proc.wait()})"
+    return dict(json.loads(line))
+
+
+def write_docs(folder: Path, docs: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in docs.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+DOCS = {
+    "bees.txt": "Bees make honey in hives. A hive holds one queen and many workers.",
+    "rivers.txt": "The Danube flows through ten countries before it reaches the Black Sea.",
+    "trees.txt": "Oak trees can live for a thousand years. Their acorns feed jays and squirrels.",
+}
+
+
+def rows(url: str, sql: str) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def assert_consistent(url: str, folder: Path) -> None:
+    """What a committed index must satisfy, whatever happened to the syncs."""
+    store = PgStore.connect(url)
+    m = store.manifest
+    assert m is not None
+    assert set(m.sources) == {p.name for p in folder.iterdir()}
+    chunks = list(store.chunks())
+    assert len(chunks) == m.chunk_count == sum(s.chunks for s in m.sources.values())
+    assert len({c.id for c in chunks}) == len(chunks)
+    # The BM25 term statistics equal a recount of the live chunks.
+    recount = dict(
+        rows(
+            url,
+            "SELECT u.lexeme, count(*) FROM assistant_chunks c, unnest(c.tsv) u "
+            "WHERE c.gen_removed IS NULL GROUP BY u.lexeme",
+        )
+    )
+    assert dict(rows(url, "SELECT term, df FROM assistant_lexemes")) == recount
+
+
+# ---------------------------------------------------------------- lexical search in SQL
+
+
+def test_bm25_in_the_database_scores_as_the_in_process_bm25(pg_url: str, tmp_path: Path) -> None:
+    docs = write_docs(
+        tmp_path / "docs",
+        {
+            **DOCS,
+            "honey.txt": "Honey bees, bumble bees and mason bees all visit flowers. "
+            "Beekeepers harvest honey from the hive in late summer; honey keeps for years.",
+        },
+    )
+    sync_index(docs, pg_url, FakeEmbedder(), CHUNKER)
+    store = PgStore.connect(pg_url)
+    chunks = list(store.chunks())
+    bm25 = LexicalIndex([c.text for c in chunks])
+    for query in ("honey bees hive", "how long do oak trees live", "Danube countries", "zebra"):
+        expected = bm25.scores(query)
+        got = dict(store.lexical_search(query, 50))
+        want = {c.id: float(s) for c, s in zip(chunks, expected, strict=True) if s > 0}
+        assert set(got) == set(want), query
+        for chunk_id, score in want.items():
+            assert got[chunk_id] == pytest.approx(score, rel=1e-4), query
+        for term in ("honey", "oak", "zebra"):
+            assert store.idf(term) == pytest.approx(bm25.idf(term), rel=1e-6)
+
+
+def test_hybrid_retrieval_ranks_the_same_with_either_store(pg_url: str, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    sync_index(docs, pg_url, embedder, CHUNKER)
+    sync_index(docs, tmp_path / "index", embedder, CHUNKER)
+    pg = HybridRetriever(open_store(pg_url, embedder), embedder, RetrievalConfig())
+    faiss = HybridRetriever(open_store(tmp_path / "index", embedder), embedder, RetrievalConfig())
+    for q in ("where do bees make honey", "Black Sea", "acorns", "queen bee workers"):
+        a, b = pg.retrieve(q, 3), faiss.retrieve(q, 3)
+        assert a[0].chunk == b[0].chunk, q
+        # The same hits and scores; the order of equal scores is left to each index.
+        assert sorted((-round(h.score, 5), h.chunk.id) for h in a) == sorted(
+            (-round(h.score, 5), h.chunk.id) for h in b
+        ), q
+        assert {h.chunk.id: h.lexical_score for h in a} == pytest.approx(
+            {h.chunk.id: h.lexical_score for h in b}, rel=1e-4
+        )
+
+
+# ---------------------------------------------------------------- several processes
+
+
+def test_syncs_of_one_database_take_turns(pg_url: str, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    procs = [worker("sync", pg_url, docs) for _ in range(3)]
+    outs = []
+    for p in procs:
+        out, _ = p.communicate(timeout=300)
+        assert p.returncode == 0
+        outs.append([json.loads(line) for line in out.splitlines() if line.startswith("{")][-1])
+
+    # One sync indexed the files; each later one waited, then found nothing to do (without
+    # the lock they would all have planned against the empty database).
+    assert sorted(len(o["added"]) for o in outs) == [0, 0, len(DOCS)]
+    assert_consistent(pg_url, docs)
+    assert rows(pg_url, "SELECT count(*) FROM assistant_generations") == [(1,)]
+
+
+def test_a_sync_killed_mid_commit_leaves_the_previous_index(pg_url: str, tmp_path: Path) -> None:
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    sync_index(docs, pg_url, embedder, CHUNKER)
+    before = PgStore.connect(pg_url)
+    assert before.manifest is not None
+
+    (docs / "rivers.txt").unlink()
+    write_docs(docs, {"owls.txt": "Owls hunt at night and swallow mice whole."})
+    proc = worker("stall", pg_url, docs)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "in-transaction"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+    after = PgStore.connect(pg_url)
+    assert after.manifest == before.manifest
+    assert list(after.chunks()) == list(before.chunks())
+    retriever = HybridRetriever(open_store(pg_url, embedder), embedder, RetrievalConfig())
+    assert retriever.retrieve("Danube Black Sea", 1)[0].chunk.source == "rivers.txt"
+    assert after.lexical_search("owls", 5) == []
+    # The killed sync's locks died with it: the next sync runs and commits.
+    report = sync_index(docs, pg_url, embedder, CHUNKER)
+    assert report.added == ("owls.txt",) and report.removed == ("rivers.txt",)
+    assert_consistent(pg_url, docs)
+
+
+@pytest.fixture
+def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[Any, Any, Path]]:
+    from conftest import SEEDS
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for f in SEEDS.iterdir():
+        if f.is_file():
+            (docs / f.name).write_bytes(f.read_bytes())
+    a, b = worker("serve", pg_url, docs), worker("serve", pg_url, docs)
+    try:
+        assert reply(a) == {"ready": True}
+        assert reply(b) == {"ready": True}
+        yield a, b, docs
+    finally:
+        for p in (a, b):
+            p.kill()
+            p.wait()
+
+
+def ask(proc: subprocess.Popen[str], command: dict[str, Any]) -> dict[str, Any]:
+    assert proc.stdin is not None
+    proc.stdin.write(json.dumps(command) + "\n")
+    proc.stdin.flush()
+    return reply(proc)
+
+
+@pytest.mark.model
+def test_a_document_added_through_one_server_is_answered_by_the_other(
+    two_servers: tuple[Any, Any, Path],
+) -> None:
+    a, b, _ = two_servers
+    question = "When did the Tallinn zoo get its snow leopard?"
+    assert ask(b, {"ask": question})["refused"]
+
+    note = (
+        "Tallinn Zoo news. The Tallinn zoo got its snow leopard, a female named Irbis, in "
+        "March 2019. She came from a zoo in Helsinki."
+    )
+    assert ask(a, {"add": ["zoo-news.txt", note]}) == {"added": ["zoo-news.txt"]}
+
+    answer = ask(b, {"ask": question})  # no restart: B follows the database
+    assert not answer["refused"]
+    assert "zoo-news.txt" in answer["sources"]
+    assert any("March 2019" in q for q in answer["quotes"])
+    # And the original documents still answer on both.
+    for proc in (a, b):
+        seed = ask(proc, {"ask": "How much has Amazon invested in Anthropic?"})
+        assert "$8 billion" in seed["text"]
+
+
+# ---------------------------------------------------------------- the plain path
+
+
+@pytest.mark.model
+def test_index_and_ask_through_a_postgresql_url(
+    pg_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`assistant index seeds --store URL`, then `assistant ask --store URL ...`: the server
+    reached by URL as a user's own would be (host= names the socket directory)."""
+    from conftest import SEEDS
+
+    from assistant.cli import main
+
+    assert pg_url.startswith("postgresql://") and "host=/" in pg_url
+    assert main(["index", str(SEEDS), "--store", pg_url]) == 0
+    assert "added 1" in capsys.readouterr().out
+    assert main(["ask", "--store", pg_url, "How much has Amazon invested in Anthropic?"]) == 0
+    out = capsys.readouterr().out
+    assert "$8 billion" in out
+    assert "Sources:" in out and "amazon-anthropic-investment.txt (chars" in out
+    # Indexing again changes nothing and embeds nothing.
+    assert main(["index", str(SEEDS), "--store", pg_url]) == 0
+    assert "unchanged 1" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------- errors
+
+
+def test_an_unreachable_database_is_one_sentence_saying_what_to_do(tmp_path: Path) -> None:
+    url = f"postgresql://postgres@/nothing?host={tmp_path}"
+    with pytest.raises(IndexUnavailableError) as err:
+        open_store(url, FakeEmbedder())
+    message = str(err.value)
+    assert message.startswith("cannot reach the index database")
+    assert "start PostgreSQL or correct the postgresql:// URL" in message
+    assert "\n" not in message
+
+
+def test_a_database_without_pgvector_is_one_sentence_saying_what_to_do(
+    pg_server: PgServer, pg_url: str
+) -> None:
+    # An ordinary role that may not create extensions in a database without pgvector:
+    # what a user meets on a managed server where nobody installed it.
+    name = pg_url.split("?")[0].rsplit("/", 1)[1]
+    with psycopg.connect(pg_server.url(), autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS plain_user")
+        conn.execute("CREATE ROLE plain_user LOGIN")
+        conn.execute(f"REVOKE CREATE ON DATABASE {name} FROM PUBLIC")
+    url = pg_url.replace("postgres@", "plain_user@")
+    with pytest.raises(IndexUnavailableError) as err:
+        open_store(url, FakeEmbedder())
+    assert "lacks the pgvector extension" in str(err.value)
+    assert "CREATE EXTENSION vector" in str(err.value)
+
+
+def test_the_password_never_shows_in_messages(tmp_path: Path) -> None:
+    url = f"postgresql://me:s3cret@/nothing?host={tmp_path}"
+    with pytest.raises(IndexUnavailableError) as err:
+        open_store(url, FakeEmbedder())
+    assert "s3cret" not in str(err.value)
+
+
+def test_settings_choose_the_store_and_its_search_depth(pg_url: str, tmp_path: Path) -> None:
+    from assistant import Assistant, Settings
+
+    docs = write_docs(tmp_path / "docs", DOCS)
+    settings = Settings(store=pg_url, hnsw_ef_search=7, show_progress=False)
+    assert settings.index_location == pg_url
+    assert Settings(show_progress=False).hnsw_ef_search == 100  # pgvector's 40 loses recall
+    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    store = bot.collection.store
+    assert isinstance(store, PgStore) and store.location == pg_url
+    assert store._db.ef_search == 7
+    assert [h.chunk.source for h in bot.retrieve("Danube", 1)] == ["rivers.txt"]
+    # Nothing was written beside the documents: the index is in the database.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs"]
