@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["index_dir"] = Path(args.index_dir)
     if getattr(args, "k", None):
         overrides["k"] = args.k
+    if getattr(args, "llm", None):
+        from .answer.llmspec import parse_llm
+
+        try:
+            spec = parse_llm(args.llm)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        overrides["llm"] = str(spec)
+        overrides["answer_mode"] = spec.provider
     if getattr(args, "mode", None):
         overrides["answer_mode"] = args.mode
     return Settings(**overrides)
@@ -103,6 +112,14 @@ def format_answer(answer: Answer) -> str:
             where = f"{c.locator}, " if c.locator else f"page {c.page}, " if c.page else ""
             quote = " ".join(c.quote.split())
             lines.append(f"  [{c.n}] {c.source} ({where}chars {c.start}-{c.end}): “{quote}”")
+    if answer.dropped:
+        lines.append("")
+        lines.append("Removed by the check (not supported by the passages):")
+        for d in answer.dropped:
+            lines.append(f"  - “{d.sentence}” ({d.reason})")
+    if answer.notice:
+        lines.append("")
+        lines.append(f"Note: {answer.notice}")
     if answer.refused and answer.related:
         lines.append("")
         lines.append("Related passages (they do not answer the question):")
@@ -113,13 +130,33 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _streamed(pieces: Iterator[str | Answer]) -> Answer:
+    """Print a language model's draft as it is written, then return the final Answer; the
+    checked answer is printed after it by the caller when it differs."""
+    from .answer.answerer import final_answer
+
+    draft = ""
+    for piece in pieces:
+        if not isinstance(piece, str):
+            if draft:
+                print(flush=True)
+                print("\nChecked answer:" if piece.text != draft else "", flush=True)
+            return piece
+        draft += piece
+        print(piece, end="", flush=True)
+    return final_answer(())
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _load(args)
-    answer = bot.ask(args.question, k=args.k)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_answer(answer))
+        print(json.dumps(bot.ask(args.question, k=args.k).to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if bot.settings.answer_mode == "extractive":
+        print(format_answer(bot.ask(args.question, k=args.k)))
+        return 0
+    # A language model writes: its draft streams, then the checked answer replaces it.
+    print(format_answer(_streamed(bot.stream(args.question, k=args.k))))
     return 0
 
 
@@ -190,7 +227,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         index_dir=args.index_dir,
         k=args.k,
         limit=args.limit,
-        mode=args.mode,
+        mode=_settings(args).answer_mode if args.llm else args.mode,
+        llm=args.llm,
         baseline=args.baseline,
         thresholds=_thresholds(args.threshold),
     )
@@ -228,6 +266,16 @@ def _mode(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _llm(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--llm",
+        metavar="PROVIDER[:MODEL]",
+        help="let a language model write, every sentence checked: openai:gpt-4o-mini, "
+        "ollama:qwen2.5:7b, anthropic:claude-sonnet-4-5, local (offline), "
+        "local:/path/model.gguf (default: the ASSISTANT_LLM setting)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="assistant",
@@ -256,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
     _mode(p)
+    _llm(p)
     p.add_argument("--folder", help="sync this documents folder first")
     index_dir(p)
     p.set_defaults(func=cmd_ask)
@@ -263,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("chat", help="a conversation in the terminal that keeps its history")
     p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
     _mode(p)
+    _llm(p)
     p.add_argument("--folder", help="sync this documents folder first")
     index_dir(p)
     p.set_defaults(func=cmd_chat)
@@ -291,6 +341,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sets", nargs="*", help="question set files or dataset folders (default: evals/seed.yaml)"
     )
     _mode(p)
+    _llm(p)
     p.add_argument("--out", help="runs folder (default: evals/runs/)")
     p.add_argument("--baseline", help="an earlier run folder to compare with")
     p.add_argument("-k", type=int, help="passages to retrieve (default: the set's k)")

@@ -11,6 +11,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "Dropped",
     "Hit",
     "Locator",
     "Section",
@@ -145,6 +146,15 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropped:
+    """A sentence a language model wrote that the check removed, and why (one short phrase,
+    e.g. "amount $9 billion not in passage [1]")."""
+
+    sentence: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     question: str
     query: str  # the standalone query used for retrieval (differs for follow-ups)
@@ -154,6 +164,8 @@ class Answer:
     related: tuple[Hit, ...] = ()  # closest passages, offered as reading when refused
     hits: tuple[Hit, ...] = ()  # what retrieval returned
     timings: dict[str, float] = field(default_factory=dict)
+    dropped: tuple[Dropped, ...] = ()  # sentences the check removed (LLM answers only)
+    notice: str = ""  # said beside the answer, e.g. why another mode wrote it
 
     def to_dict(self) -> dict[str, Any]:
         def hit(h: Hit) -> dict[str, Any]:
@@ -173,6 +185,8 @@ class Answer:
             "related": [hit(h) for h in self.related],
             "hits": [hit(h) for h in self.hits],
             "timings": dict(self.timings),
+            "dropped": [asdict(d) for d in self.dropped],
+            "notice": self.notice,
         }
 
 

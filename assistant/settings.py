@@ -7,10 +7,13 @@ time, so two assistants with different settings can live in one process.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from .answer.llmspec import LLMSpec
 
 __all__ = ["DEFAULT_MODEL", "Settings"]
 
@@ -66,6 +69,27 @@ class Settings(BaseSettings):
     refusal_bias: float = -5.5
     refusal_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
 
+    # The language model of the LLM answer modes, as one string (answer/llmspec.py):
+    # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",
+    # "local:/path/model.gguf". Setting it (ASSISTANT_LLM, --llm) also picks its answer mode,
+    # unless answer_mode is given as well.
+    llm: str | None = None
+    # Where an OpenAI-compatible or Ollama server listens, and the key for the provider; when
+    # unset, the provider's usual variables apply (OPENAI_BASE_URL, OPENAI_API_KEY,
+    # OLLAMA_HOST, ANTHROPIC_API_KEY).
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(default=256, ge=16, le=8192)
+    llm_timeout: float = Field(default=120.0, gt=0.0)  # seconds for one answer's request
+    # local: threads of the llama.cpp server. One: measured (issue 9) 1 thread gave the first
+    # token in about 0.4 s and ~50 tokens/s, 2 threads on a busy 2-core machine 1-14 tokens/s.
+    llm_threads: int = Field(default=1, ge=1, le=64)
+    llm_context: int = Field(default=4096, ge=512)  # local: the server's context, in tokens
+    # Retrieved passages put in the prompt, best first (and the only ones a sentence may be
+    # checked against). Fewer is faster for a small local model.
+    llm_passages: int = Field(default=5, ge=1, le=50)
+
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
@@ -74,6 +98,43 @@ class Settings(BaseSettings):
     # `ps` and shell history. Required whenever the server listens beyond loopback.
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_from_llm(cls, data: Any) -> Any:
+        # ASSISTANT_LLM=ollama:qwen2.5:7b alone is enough to answer with Ollama; an explicit
+        # answer_mode (--mode extractive) still wins, keeping the model for when it is picked.
+        if isinstance(data, dict) and data.get("llm") and not data.get("answer_mode"):
+            from .answer.llmspec import parse_llm
+
+            try:
+                provider = parse_llm(str(data["llm"])).provider
+            except ValueError:
+                return data  # the llm field's own validator words the error
+            return {**data, "answer_mode": provider}
+        return data
+
+    @field_validator("llm")
+    @classmethod
+    def _known_llm(cls, value: str | None) -> str | None:
+        from .answer.llmspec import parse_llm
+
+        if value is None or not value.strip():
+            return None
+        parse_llm(value)  # raises ValueError naming the accepted forms
+        return value.strip()
+
+    def llm_spec(self, provider: str) -> LLMSpec:
+        """The model for an LLM answer mode: the one `llm` names when it is that provider's,
+        else the provider's default.
+
+        Example: Settings(llm="ollama:llama3.2").llm_spec("ollama") -> LLMSpec("ollama",
+                 "llama3.2"); .llm_spec("openai") -> LLMSpec("openai", "gpt-4o-mini")
+        """
+        from .answer.llmspec import parse_llm
+
+        spec = parse_llm(self.llm) if self.llm else None
+        return spec if spec is not None and spec.provider == provider else parse_llm(provider)
 
     @field_validator("answer_mode")
     @classmethod

@@ -4,7 +4,8 @@
     result = run_eval("evals/seed.yaml", out_dir="evals/runs")
     print(result.metrics["fact_recall"], result.passed, result.run_dir)
 
-`assistant eval [SET ...] [--mode MODE] [--out DIR] [--baseline RUN] [-k N] [--limit N]`
+`assistant eval [SET ...] [--mode MODE | --llm PROVIDER[:MODEL]] [--out DIR] [--baseline RUN]
+[-k N] [--limit N]`
 is the same from the terminal (cli.py parses it and calls run_sets); it exits 1 when a gated
 metric misses its threshold. MODE is any answer mode of answer/registry.py.
 
@@ -146,6 +147,7 @@ def run_sets(
     mode: str | None = None,
     baseline: str | Path | None = None,
     thresholds: Mapping[str, float] | None = None,
+    llm: str | None = None,
 ) -> int:
     """`assistant eval`: run each set, print its table; 1 when a gate fails, else 0.
 
@@ -171,7 +173,7 @@ def run_sets(
     out = Path(out_dir) if out_dir else DEFAULT_RUNS
     run_root = _new_run_dir(out)
     names = _unique([_safe(q.name) for q in qsets])
-    settings, embedder = _settings_and_embedder(None, None, mode)
+    settings, embedder = _settings_and_embedder(None, None, mode, llm)
     failed = False
     for qset, name in zip(qsets, names, strict=True):
         one = len(qsets) == 1
@@ -263,6 +265,9 @@ def _evaluate(
         "path": str(qset.path),
         "documents": str(qset.documents),
         "mode": settings.answer_mode,
+        "llm": str(settings.llm_spec(settings.answer_mode))
+        if settings.answer_mode != "extractive"
+        else None,
         "k": k,
         "model": settings.model,
         "questions": len(items),
@@ -313,16 +318,22 @@ def _write(result: EvalResult) -> None:
 
 
 def _settings_and_embedder(
-    settings: Settings | None, embedder: Embedder | None, mode: str | None
+    settings: Settings | None,
+    embedder: Embedder | None,
+    mode: str | None,
+    llm: str | None = None,
 ) -> tuple[Settings, Embedder]:
     from ..answer.registry import resolve_backend
     from ..settings import Settings
 
-    settings = settings or Settings()
+    settings = settings or (Settings(llm=llm) if llm else Settings())
     mode = mode or settings.answer_mode
     resolve_backend(mode)  # an unknown or uninstalled mode fails before the model loads
     # The runner draws its own progress bar; the embedder's would interleave with it.
-    settings = settings.model_copy(update={"show_progress": False, "answer_mode": mode})
+    update: dict[str, Any] = {"show_progress": False, "answer_mode": mode}
+    if llm:
+        update["llm"] = llm
+    settings = settings.model_copy(update=update)
     if embedder is None:
         from ..embedding import SentenceTransformerEmbedder
 
