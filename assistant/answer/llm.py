@@ -82,6 +82,8 @@ class ChatBackend:
         self.fix = fix  # the setting that points at the server, for error messages
         self.model_name = settings.llm_spec(name).model if name in _PROVIDERS else name
         self._extractive = ExtractiveBackend(settings)
+        # How many of the retrieved passages the model reads (None: all of them).
+        self.passages = settings.llm_passages or (2 if name == "local" else None)
 
     @property
     def verifier(self) -> Verifier:
@@ -101,7 +103,7 @@ class ChatBackend:
             yield Composition("", (), True, grounds.evidence, grounds.probability)
             return
         model = self.connect()
-        passages = [hit.chunk for hit in request.hits[: self.settings.llm_passages]]
+        passages = [hit.chunk for hit in request.hits[: self.passages]]
         messages = build_messages(
             request.question,
             passages,
