@@ -173,7 +173,9 @@ def run_sets(
     out = Path(out_dir) if out_dir else DEFAULT_RUNS
     run_root = _new_run_dir(out)
     names = _unique([_safe(q.name) for q in qsets])
-    settings, embedder = _settings_and_embedder(None, None, mode, llm)
+    settings, embedder = _settings_and_embedder(None, None, mode)
+    if llm:  # --llm: the model for its mode (the CLI passes the mode too)
+        settings = settings.model_copy(update={"llm": llm})
     failed = False
     for qset, name in zip(qsets, names, strict=True):
         one = len(qsets) == 1
@@ -265,9 +267,7 @@ def _evaluate(
         "path": str(qset.path),
         "documents": str(qset.documents),
         "mode": settings.answer_mode,
-        "llm": str(settings.llm_spec(settings.answer_mode))
-        if settings.answer_mode != "extractive"
-        else None,
+        "llm": _llm_name(settings),
         "k": k,
         "model": settings.model,
         "questions": len(items),
@@ -317,23 +317,25 @@ def _write(result: EvalResult) -> None:
     (run_dir / "report.md").write_text(markdown_report(result, CHART), encoding="utf-8")
 
 
+def _llm_name(settings: Settings) -> str | None:
+    """The language model that wrote the answers ("local", "openai:gpt-4o-mini"), or None."""
+    from ..answer.llmspec import LLM_PROVIDERS
+
+    mode = settings.answer_mode
+    return str(settings.llm_spec(mode)) if mode in LLM_PROVIDERS else None
+
+
 def _settings_and_embedder(
-    settings: Settings | None,
-    embedder: Embedder | None,
-    mode: str | None,
-    llm: str | None = None,
+    settings: Settings | None, embedder: Embedder | None, mode: str | None
 ) -> tuple[Settings, Embedder]:
     from ..answer.registry import resolve_backend
     from ..settings import Settings
 
-    settings = settings or (Settings(llm=llm) if llm else Settings())
+    settings = settings or Settings()
     mode = mode or settings.answer_mode
     resolve_backend(mode)  # an unknown or uninstalled mode fails before the model loads
     # The runner draws its own progress bar; the embedder's would interleave with it.
-    update: dict[str, Any] = {"show_progress": False, "answer_mode": mode}
-    if llm:
-        update["llm"] = llm
-    settings = settings.model_copy(update=update)
+    settings = settings.model_copy(update={"show_progress": False, "answer_mode": mode})
     if embedder is None:
         from ..embedding import SentenceTransformerEmbedder
 
