@@ -51,6 +51,7 @@ lint: setup
 bench: setup
 	$(BIN)/python evals/bench_ingest.py
 	$(BIN)/python evals/bench_retrieval.py
+	$(BIN)/python evals/bench_llm.py
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json

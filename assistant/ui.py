@@ -346,7 +346,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 gr.Warning(_toast(_message(exc)))
                 yield question, chat, history
                 return
-            notice = f"{_message(exc)} This answer is copied from the documents instead."
+            notice = _fallback_notice(exc)
             gr.Warning(_toast(notice))
             pieces = bot.stream(question, recent, k=int(k), mode="extractive")
             first = next(pieces)  # the question passed its check above: this one cannot fail
@@ -367,7 +367,7 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 chat[-1] = {"role": "assistant", "content": _text(text) + " ▍"}
                 yield "", chat, history
         except AnswerBackendError as exc:  # the model failed mid-answer: copy instead
-            notice = f"{_message(exc)} This answer is copied from the documents instead."
+            notice = _fallback_notice(exc)
             gr.Warning(_toast(notice))
             try:
                 final = _final(bot.stream(question, recent, k=int(k), mode="extractive"))
@@ -640,6 +640,12 @@ def serve(
         max_file_size=settings.max_upload_bytes,
         routes=api_routes(bot, key=api_key),
     )
+
+
+def _fallback_notice(exc: Exception) -> str:
+    """Example: "cannot reach the ollama server: start it" -> "Cannot reach the ollama server:
+    start it. This answer is copied from the documents instead." """
+    return f"{_message(exc).rstrip('.')}. This answer is copied from the documents instead."
 
 
 def _final(pieces: Iterator[str | Answer]) -> Answer | None:

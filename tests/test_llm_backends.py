@@ -301,3 +301,55 @@ def test_the_default_verifier_satisfies_the_seam() -> None:
     c = check.citations[0]
     assert SOURCES[c.source][c.start : c.end] == c.quote
     assert list(check.dropped) == []
+
+
+# ---------------------------------------------------------------- the web chat
+
+
+def test_the_web_chat_shows_removed_sentences_struck_through_on_request() -> None:
+    from assistant.ui import render_answer
+
+    *_, answer = ask(
+        scripted(
+            "Anthropic remains partially owned by Google [1]. Google paid <b>$3 billion</b> [1]."
+        )
+    )
+    body, html = render_answer(answer, {c.id: c for c in PASSAGES}.get)
+    assert "Google" in body and "3 billion" not in body
+    assert '<details class="dropped">' in html and "Removed by the check: 1 sentence" in html
+    assert "<del>Google paid &lt;b&gt;$3 billion&lt;/b&gt;.</del>" in html  # escaped, struck
+
+
+def test_the_web_chat_falls_back_to_extractive_when_the_model_server_is_down(
+    tmp_path: Any,
+) -> None:
+    import shutil
+    from pathlib import Path
+
+    from assistant import Assistant
+    from assistant.ui import build_app
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    shutil.copytree(seeds, tmp_path / "docs")
+    settings = Settings(
+        **ALWAYS,
+        index_dir=tmp_path / "index",
+        show_progress=False,
+        llm="openai:gpt-4o-mini",
+        llm_base_url="http://127.0.0.1:9/v1",  # nothing listens on port 9
+    )
+    bot = Assistant.from_folder(tmp_path / "docs", settings=settings, embedder=FakeEmbedder())
+    app = build_app(bot)
+    respond = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "respond")
+
+    with pytest.warns(UserWarning, match="Cannot reach the openai server"):
+        *_, (box, chat, history) = respond(QUESTION, [], [], 5, None)
+
+    assert box == "" and chat[0]["content"] == QUESTION
+    assert "$8 billion" in chat[1]["content"] and "[1]" in chat[1]["content"]
+    assert "This answer is copied from the documents instead." in chat[2]["content"]
+    assert history[-1]["role"] == "assistant" and "$8 billion" in history[-1]["content"]
+    # The chat keeps working: the next question is answered too.
+    with pytest.warns(UserWarning):
+        *_, (_, chat, _) = respond("Who partially owns Anthropic?", chat, history, 5, None)
+    assert len(chat) >= 5 and "Google" in chat[-2]["content"] + chat[-1]["content"]
