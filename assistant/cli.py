@@ -174,7 +174,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             return 0
         try:
-            answer = bot.ask(question, history, k=args.k)
+            if bot.settings.answer_mode == "extractive":
+                answer = bot.ask(question, history, k=args.k)
+            else:  # a language model's draft streams, then the checked answer
+                answer = _streamed(bot.stream(question, history, k=args.k))
         except AssistantError as exc:
             print(f"error: {exc}")
             continue
