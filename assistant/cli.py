@@ -131,8 +131,8 @@ def format_answer(answer: Answer) -> str:
 
 
 def _streamed(pieces: Iterator[str | Answer]) -> Answer:
-    """Print a language model's draft as it is written, then return the final Answer; the
-    checked answer is printed after it by the caller when it differs."""
+    """Print a language model's draft as it is written, then return the final Answer, which
+    the caller prints under "Checked answer:"."""
     from .answer.answerer import final_answer
 
     draft = ""
@@ -140,7 +140,7 @@ def _streamed(pieces: Iterator[str | Answer]) -> Answer:
         if not isinstance(piece, str):
             if draft:
                 print(flush=True)
-                print("\nChecked answer:" if piece.text != draft else "", flush=True)
+                print("\nChecked answer:", flush=True)
             return piece
         draft += piece
         print(piece, end="", flush=True)
