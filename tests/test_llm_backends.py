@@ -353,3 +353,39 @@ def test_the_web_chat_falls_back_to_extractive_when_the_model_server_is_down(
     with pytest.warns(UserWarning):
         *_, (_, chat, _) = respond("Who partially owns Anthropic?", chat, history, 5, None)
     assert len(chat) >= 5 and "Google" in chat[-2]["content"] + chat[-1]["content"]
+
+
+# ---------------------------------------------------------------- the eval's view
+
+
+def test_the_eval_reports_the_share_of_sentences_dropped_and_the_wait_for_text() -> None:
+    from assistant.evals.runner import aggregate, score_item
+    from assistant.evals.sets import EvalItem
+
+    item = EvalItem("q1", QUESTION, "fact")
+    source = {"news.txt": SOURCES["news.txt"]}.get
+    checked = Answer(
+        QUESTION,
+        QUESTION,
+        "Anthropic remains partially owned by Google. [1]",
+        dropped=(Dropped("Google paid $3 billion.", "amount"),),
+        timings={"first_piece": 0.4, "total": 2.0},
+    )
+    fell_back = Answer(
+        QUESTION,
+        QUESTION,
+        "Copied one. [1] Copied two. [2]",
+        dropped=(Dropped("A.", "x"), Dropped("B.", "y")),
+        notice=FALLBACK_NOTICE,
+        timings={"first_piece": 0.6, "total": 3.0},
+    )
+    results = [score_item(item, a, source, k=5) for a in (checked, fell_back)]
+
+    metrics = aggregate(results, "questions").metrics
+    # 3 sentences dropped of 4 written: the fallback's copied sentences are not the model's.
+    assert metrics["sentences_dropped"] == pytest.approx(0.75)
+    assert metrics["first_token_seconds"] == pytest.approx(0.5)
+    assert metrics["total_seconds"] == pytest.approx(2.5)
+    assert results[0].to_row()["dropped"] == [
+        {"sentence": "Google paid $3 billion.", "reason": "amount"}
+    ]
