@@ -389,3 +389,15 @@ def test_the_eval_reports_the_share_of_sentences_dropped_and_the_wait_for_text()
     assert results[0].to_row()["dropped"] == [
         {"sentence": "Google paid $3 billion.", "reason": "amount"}
     ]
+
+
+def test_a_sentence_written_twice_is_kept_once() -> None:
+    *_, answer = ask(
+        scripted(
+            "Anthropic remains partially owned by Google [1]. "
+            "Anthropic remains partially owned by Google [1]."
+        )
+    )
+    assert answer.text == "Anthropic remains partially owned by Google. [1]"
+    assert [d.reason for d in answer.dropped] == ["repeats an earlier sentence"]
+    exact(answer)
