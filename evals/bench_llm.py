@@ -3,8 +3,10 @@ checked answer, and what the sentence check itself costs.
 
 The issue's targets, on 2 cores with `local`: first token within 1.5 s, checked answer within
 5 s, the check at most 50 ms. The first question also starts the model server: it is asked
-once as a warm-up and reported apart. Each figure is labelled with the machine's load
-average, since on a shared machine the numbers say as much about the neighbours as about us.
+once as a warm-up and reported apart. The repeats ask the same question, so llama.cpp reuses
+its cached prompt: their first token is the warm figure, the cold one is in the first answer.
+Each figure is labelled with the machine's load average, since on a shared machine the numbers
+say as much about the neighbours as about us.
 
     python evals/bench_llm.py [--llm local] [--repeat 5] [--index-dir DIR] [--json OUT]
 """
