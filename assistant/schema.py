@@ -11,6 +11,7 @@ __all__ = [
     "Chunk",
     "Citation",
     "Document",
+    "Dropped",
     "Hit",
     "Locator",
     "Section",
@@ -148,6 +149,15 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Dropped:
+    """A sentence a language model wrote that the check removed, and why (one short phrase,
+    e.g. "amount $9 billion not in passage [1]")."""
+
+    sentence: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     question: str
     query: str  # the standalone query used for retrieval (differs for follow-ups)
@@ -160,6 +170,8 @@ class Answer:
     # Notes a person should see beside the answer, e.g. that older turns of a long
     # conversation were left out, or that a quoted sentence reads as an instruction.
     notes: tuple[str, ...] = ()
+    dropped: tuple[Dropped, ...] = ()  # sentences the check removed (LLM answers only)
+    notice: str = ""  # said beside the answer, e.g. why another mode wrote it
 
     def to_dict(self) -> dict[str, Any]:
         def hit(h: Hit) -> dict[str, Any]:
@@ -180,6 +192,8 @@ class Answer:
             "hits": [hit(h) for h in self.hits],
             "timings": dict(self.timings),
             "notes": list(self.notes),
+            "dropped": [asdict(d) for d in self.dropped],
+            "notice": self.notice,
         }
 
 

@@ -7,10 +7,13 @@ time, so two assistants with different settings can live in one process.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from .llmspec import LLMSpec
 
 __all__ = ["DEFAULT_MODEL", "Settings"]
 
@@ -83,6 +86,28 @@ class Settings(BaseSettings):
     refusal_bias: float = -5.5
     refusal_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
 
+    # The language model of the LLM answer modes, as one string (llmspec.py):
+    # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",
+    # "local:/path/model.gguf". Setting it (ASSISTANT_LLM, --llm) also picks its answer mode,
+    # unless answer_mode is given as well.
+    llm: str | None = None
+    # Where an OpenAI-compatible or Ollama server listens, and the key for the provider; when
+    # unset, the provider's usual variables apply (OPENAI_BASE_URL, OPENAI_API_KEY,
+    # OLLAMA_HOST, ANTHROPIC_API_KEY).
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(default=256, ge=16, le=8192)
+    llm_timeout: float = Field(default=120.0, gt=0.0)  # seconds for one answer's request
+    # local: threads of the llama.cpp server. One: measured (issue 9) 1 thread gave the first
+    # token in about 0.4 s and ~50 tokens/s, 2 threads on a busy 2-core machine 1-14 tokens/s.
+    llm_threads: int = Field(default=1, ge=1, le=64)
+    llm_context: int = Field(default=4096, ge=512)  # local: the server's context, in tokens
+    # Retrieved passages put in the prompt, best first (and the only ones a sentence may be
+    # checked against). None: all k for a served model; 2 for `local`, whose first token
+    # waits for the whole prompt to be read on one thread (about 220 tokens a passage).
+    llm_passages: int | None = Field(default=None, ge=1, le=50)
+
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     # Index a link in the documents folder whose target lies outside it. Off: a link to
@@ -105,3 +130,40 @@ class Settings(BaseSettings):
     def index_location(self) -> str | Path:
         """Where the index lives: the store URL when one is set, else index_dir."""
         return self.store if self.store else self.index_dir
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mode_from_llm(cls, data: Any) -> Any:
+        # ASSISTANT_LLM=ollama:qwen2.5:7b alone is enough to answer with Ollama; an explicit
+        # answer_mode (--mode extractive) still wins, keeping the model for when it is picked.
+        if isinstance(data, dict) and data.get("llm") and not data.get("answer_mode"):
+            from .llmspec import parse_llm
+
+            try:
+                provider = parse_llm(str(data["llm"])).provider
+            except ValueError:
+                return data  # the llm field's own validator words the error
+            return {**data, "answer_mode": provider}
+        return data
+
+    @field_validator("llm")
+    @classmethod
+    def _known_llm(cls, value: str | None) -> str | None:
+        from .llmspec import parse_llm
+
+        if value is None or not value.strip():
+            return None
+        parse_llm(value)  # raises ValueError naming the accepted forms
+        return value.strip()
+
+    def llm_spec(self, provider: str) -> LLMSpec:
+        """The model for an LLM answer mode: the one `llm` names when it is that provider's,
+        else the provider's default.
+
+        Example: Settings(llm="ollama:llama3.2").llm_spec("ollama") -> LLMSpec("ollama",
+                 "llama3.2"); .llm_spec("openai") -> LLMSpec("openai", "gpt-4o-mini")
+        """
+        from .llmspec import parse_llm
+
+        spec = parse_llm(self.llm) if self.llm else None
+        return spec if spec is not None and spec.provider == provider else parse_llm(provider)

@@ -33,13 +33,13 @@ import queue
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
-from .errors import AssistantError, InputError, require
+from .errors import AnswerBackendError, AssistantError, InputError, require
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
 from .store import safe_filename
@@ -97,6 +97,10 @@ details.citation[open] summary { margin-bottom: 0.35rem; }
 .cite-loc { color: var(--body-text-color-subdued); }
 .passage { white-space: normal; line-height: 1.5; }
 .passage mark { background: #fde68a; color: #1f2937; padding: 0 0.1em; border-radius: 2px; }
+details.dropped { margin-top: 0.4rem; color: var(--body-text-color-subdued); }
+details.dropped summary { cursor: pointer; }
+details.dropped del { text-decoration: line-through; }
+.notice { color: var(--body-text-color-subdued); font-style: italic; margin-bottom: 0.4rem; }
 .refusal { border-left: 4px solid #3b82f6; background: #eff6ff; color: #1e3a5f;
   padding: 0.5rem 0.75rem; border-radius: 4px; }
 .docs-title { font-weight: 600; margin-bottom: 0.3rem; }
@@ -253,14 +257,38 @@ def render_answer(answer: Answer, chunk: Callable[[str], Chunk | None]) -> tuple
             f'{flag}<div class="passage">{passage}</div></details>'
         )
     sources = ""
-    if entries or _searched(answer):
+    checked = _notice(answer) + _dropped(answer)
+    if entries or _searched(answer) or checked:
         title = '<div class="sources-title">Sources</div>' if entries else ""
-        sources = f'<div class="sources">{_searched(answer)}{title}{"".join(entries)}</div>'
+        sources = (
+            f'<div class="sources">{_searched(answer)}{title}{"".join(entries)}{checked}</div>'
+        )
     body = (
         f'<div class="answer">{_with_markers(answer.text, answer.citations)}</div>'
         f"{_notes(answer)}{_copy_button(copy_text(answer))}"
     )
     return body, sources
+
+
+def _notice(answer: Answer) -> str:
+    return f'<div class="notice">{_html(answer.notice)}</div>' if answer.notice else ""
+
+
+def _dropped(answer: Answer) -> str:
+    """The sentences the check removed, struck through with their reasons, folded away until
+    asked for."""
+    if not answer.dropped:
+        return ""
+    items = "".join(
+        f"<li><del>{_html(d.sentence)}</del> <span>({_html(d.reason)})</span></li>"
+        for d in answer.dropped
+    )
+    n = len(answer.dropped)
+    return (
+        f'<details class="dropped"><summary>Removed by the check: {n} sentence'
+        f"{'s' if n != 1 else ''} the documents do not support</summary><ul>{items}</ul>"
+        "</details>"
+    )
 
 
 def _related(hits: Sequence[Hit]) -> str:
@@ -557,9 +585,22 @@ def build_app(bot: Assistant) -> gr.Blocks:
         yield also saves the conversation in the browser."""
         chat = list(chat or [])
         history = list(history or [])[-keep_history:]
+        recent = history
+        notice = ""
         try:
-            pieces = bot.stream(question, history, k=int(k), mode=mode or None)
+            pieces = bot.stream(question, recent, k=int(k), mode=mode or None)
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
+        except AnswerBackendError as exc:
+            # A language model that is down or misconfigured must not stop the chat: the
+            # extractive answer is given, with the reason beside it.
+            if (mode or bot.settings.answer_mode) == "extractive":
+                gr.Warning(_toast(_message(exc)))
+                yield question, chat, history, gr.skip()
+                return
+            notice = _fallback_notice(exc)
+            gr.Warning(_toast(notice))
+            pieces = bot.stream(question, recent, k=int(k), mode="extractive")
+            first = next(pieces)  # the question passed its check above: this one cannot fail
         except AssistantError as exc:
             # The question stays in the box: a long one can be shortened, not retyped.
             gr.Warning(_toast(_message(exc)))
@@ -577,6 +618,15 @@ def build_app(bot: Assistant) -> gr.Blocks:
                 text += piece
                 chat[-1] = {"role": "assistant", "content": _html(text) + " ▍"}
                 yield "", chat, history, gr.skip()
+        except AnswerBackendError as exc:  # the model failed mid-answer: copy instead
+            notice = _fallback_notice(exc)
+            gr.Warning(_toast(notice))
+            try:
+                final = _final(bot.stream(question, recent, k=int(k), mode="extractive"))
+            except AssistantError as again:
+                chat[-1] = {"role": "assistant", "content": f"⚠ {_html(_message(again))}"}
+                yield "", chat, history, gr.skip()
+                return
         except AssistantError as exc:  # a failure mid-answer: say so where the answer was
             gr.Warning(_toast(_message(exc)))
             chat[-1] = {"role": "assistant", "content": f"⚠ {_html(_message(exc))}"}
@@ -584,8 +634,11 @@ def build_app(bot: Assistant) -> gr.Blocks:
             return
         if final is None:  # stream() always ends with the Answer; be safe if it did not
             return
+        if notice:
+            final = replace(final, notice=" ".join(filter(None, (notice, final.notice))))
         if final.refused:
             body, extra = render_refusal(final)
+            extra = _notice(final) + extra
         else:
             body, extra = render_answer(final, bot.chunk)
         chat[-1] = {"role": "assistant", "content": body}
@@ -1079,6 +1132,16 @@ def serve(
         routes=api_routes(bot, key=api_key),
         auth=(settings.ui_user, api_key) if api_key else None,
     )
+
+
+def _fallback_notice(exc: Exception) -> str:
+    """Example: "cannot reach the ollama server: start it" -> "Cannot reach the ollama server:
+    start it. This answer is copied from the documents instead." """
+    return f"{_message(exc).rstrip('.')}. This answer is copied from the documents instead."
+
+
+def _final(pieces: Iterator[str | Answer]) -> Answer | None:
+    return next((p for p in pieces if isinstance(p, Answer)), None)
 
 
 def _chain(first: str | Answer, rest: Iterator[str | Answer]) -> Iterator[str | Answer]:

@@ -166,6 +166,9 @@ class Answerer:
                 if isinstance(piece, Composition):
                     composition = piece
                     break
+                if "first_piece" not in timings:
+                    # Time to first token: what a person waits before text starts to appear.
+                    timings["first_piece"] = time.perf_counter() - t_start
                 yield piece
             if composition is None:
                 raise AnswerBackendError(
@@ -186,6 +189,8 @@ class Answerer:
                 related=tuple(hits[:_RELATED]),
                 hits=tuple(hits),
                 timings=timings,
+                dropped=composition.dropped if composition else (),
+                notice=composition.notice if composition else "",
             )
             return
         yield Answer(
@@ -196,6 +201,8 @@ class Answerer:
             refused=False,
             hits=tuple(hits),
             timings=timings,
+            dropped=composition.dropped,
+            notice=composition.notice,
         )
 
 

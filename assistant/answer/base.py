@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from ..schema import Citation, Hit
+from ..schema import Citation, Dropped, Hit
 from .evidence import Evidence, Grounds
 
 __all__ = ["AnswerBackend", "AnswerRequest", "Composition", "Message"]
@@ -51,12 +51,16 @@ class Composition:
     refused: bool
     evidence: Evidence | None = None
     probability: float | None = None
+    dropped: tuple[Dropped, ...] = ()  # sentences written but removed by the check, with why
+    notice: str = ""  # a word for the reader, e.g. "nothing the model wrote passed the check"
 
 
 @runtime_checkable
 class AnswerBackend(Protocol):
     """Writes an answer from retrieved passages. Yields text pieces as they come, then the
-    Composition; the pieces joined are the Composition's text.
+    Composition. For a backend that copies, the pieces joined are the Composition's text; for
+    one whose draft is checked afterwards (a language model) the pieces are the draft and
+    the Composition's text is what survived the check: consumers show the Composition last.
 
     Failures a person can act on (a model server down, a missing key) are raised as
     AnswerBackendError, whose message says what to do.

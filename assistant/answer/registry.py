@@ -62,6 +62,22 @@ _BUILTIN: dict[str, _Entry] = {
         "assistant.answer.extractive:ExtractiveBackend",
         "Sentences copied from the documents, each cited.",
     ),
+    "openai": _Entry(
+        "assistant.answer.llm:OpenAIBackend",
+        "An OpenAI or OpenAI-compatible model writes; every sentence is checked.",
+    ),
+    "ollama": _Entry(
+        "assistant.answer.llm:OllamaBackend",
+        "A model served by Ollama writes; every sentence is checked.",
+    ),
+    "anthropic": _Entry(
+        "assistant.answer.llm:AnthropicBackend",
+        "An Anthropic model writes; every sentence is checked.",
+    ),
+    "local": _Entry(
+        "assistant.answer.llm:LocalBackend",
+        "A small model on this machine writes (offline); every sentence is checked.",
+    ),
 }
 
 _registry: dict[str, _Entry] = dict(_BUILTIN)

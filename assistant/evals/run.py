@@ -4,7 +4,8 @@
     result = run_eval("evals/seed.yaml", out_dir="evals/runs")
     print(result.metrics["fact_recall"], result.passed, result.run_dir)
 
-`assistant eval [SET ...] [--mode MODE] [--out DIR] [--baseline RUN] [-k N] [--limit N]`
+`assistant eval [SET ...] [--mode MODE | --llm PROVIDER[:MODEL]] [--out DIR] [--baseline RUN]
+[-k N] [--limit N]`
 is the same from the terminal (cli.py parses it and calls run_sets); it exits 1 when a gated
 metric misses its threshold. MODE is any answer mode of answer/registry.py.
 
@@ -146,6 +147,7 @@ def run_sets(
     mode: str | None = None,
     baseline: str | Path | None = None,
     thresholds: Mapping[str, float] | None = None,
+    llm: str | None = None,
 ) -> int:
     """`assistant eval`: run each set, print its table; 1 when a gate fails, else 0.
 
@@ -172,6 +174,8 @@ def run_sets(
     run_root = _new_run_dir(out)
     names = _unique([_safe(q.name) for q in qsets])
     settings, embedder = _settings_and_embedder(None, None, mode)
+    if llm:  # --llm: the model for its mode (the CLI passes the mode too)
+        settings = settings.model_copy(update={"llm": llm})
     failed = False
     for qset, name in zip(qsets, names, strict=True):
         one = len(qsets) == 1
@@ -263,6 +267,7 @@ def _evaluate(
         "path": str(qset.path),
         "documents": str(qset.documents),
         "mode": settings.answer_mode,
+        "llm": _llm_name(settings),
         "k": k,
         "model": settings.model,
         "questions": len(items),
@@ -311,6 +316,14 @@ def _write(result: EvalResult) -> None:
     drawn = chart(result.by_category, run_dir / CHART, f"{result.name}: scores by category")
     report = markdown_report(result, CHART if drawn else None)
     (run_dir / "report.md").write_text(report, encoding="utf-8")
+
+
+def _llm_name(settings: Settings) -> str | None:
+    """The language model that wrote the answers ("local", "openai:gpt-4o-mini"), or None."""
+    from ..llmspec import LLM_PROVIDERS
+
+    mode = settings.answer_mode
+    return str(settings.llm_spec(mode)) if mode in LLM_PROVIDERS else None
 
 
 def _settings_and_embedder(

@@ -29,12 +29,22 @@ Data sets (gold answer spans):
   over them; answer_containment: some normalised gold answer occurs in the answer.
 - refusal_rate: share of questions refused (all are answerable, so lower is better).
 
+Answers a language model wrote (any mode; 0 for the extractive one):
+- sentences_dropped: of all sentences written for answered questions, the share the
+  verifier removed (answer.dropped), pooled over the run. A kept sentence is one [n]-ended
+  sentence of the final answer; when nothing survived and the extractive answer was given
+  instead (answer.notice), none of the model's sentences counts as kept.
+- first_token_seconds / total_seconds: medians of answer.timings "first_piece" (time to the
+  first streamed piece: the first token of a model) and "total" (lower is better).
+
 Latency: p50 and p95 of each answer.timings stage over the questions that ran it; "total"
-is the whole ask() as the Assistant measures it.
+is the whole ask() as the Assistant measures it; "first_piece" is the time to the first
+streamed piece (the first token, for a language model).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,6 +109,8 @@ class ItemResult:
     facts_unsupported: tuple[str, ...] = ()  # found in the answer but in no cited quote
     bad_quotes: tuple[int, ...] = ()  # [n] of citations whose quote is not the source's text
     error: str | None = None  # an AssistantError the question raised
+    dropped: tuple[tuple[str, str], ...] = ()  # (sentence, reason) the verifier removed
+    kept_sentences: int = 0  # sentences of the final answer written by its backend
 
     @property
     def problems(self) -> list[str]:
@@ -159,6 +171,8 @@ class ItemResult:
                 row["facts_unsupported"] = list(self.facts_unsupported)
         if self.bad_quotes:
             row["bad_quotes"] = list(self.bad_quotes)
+        if self.dropped:
+            row["dropped"] = [{"sentence": s, "reason": r} for s, r in self.dropped]
         row.update(
             scores=dict(self.scores),
             retrieved=[list(r) for r in self.retrieved],
@@ -271,6 +285,10 @@ def score_item(
         facts_missing=tuple(sc.fact_label(f) for f in missing),
         facts_unsupported=tuple(sc.fact_label(f) for f in unsupported),
         bad_quotes=bad_quotes,
+        dropped=tuple((d.sentence, d.reason) for d in answer.dropped),
+        kept_sentences=0
+        if answer.refused or answer.notice
+        else len(re.findall(r"\[\d+(?:\s*,\s*\d+)*\]", answer.text)),
     )
 
 
@@ -361,6 +379,7 @@ def _metrics(results: Sequence[ItemResult], kind: str) -> dict[str, float | None
             "quote_accuracy": quote_accuracy,
         }
     refusal = sc.refusal_scores((not r.item.answerable, r.refused) for r in results)
+    written = sum(len(r.dropped) + r.kept_sentences for r in results)
     return {
         "fact_recall": avg("fact_recall"),
         "citation_support": avg("citation_support"),
@@ -371,6 +390,14 @@ def _metrics(results: Sequence[ItemResult], kind: str) -> dict[str, float | None
         "refusal_precision": refusal.precision,
         "refusal_recall": refusal.recall,
         "followup_success": avg("followup_success"),
+        "sentences_dropped": sum(len(r.dropped) for r in results) / written if written else None,
+        # Medians, in seconds: what a person waits for text to start, and for the whole answer.
+        "first_token_seconds": sc.percentile(
+            [r.timings["first_piece"] for r in results if "first_piece" in r.timings], 50
+        ),
+        "total_seconds": sc.percentile(
+            [r.timings["total"] for r in results if "total" in r.timings], 50
+        ),
     }
 
 

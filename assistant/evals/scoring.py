@@ -357,7 +357,9 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 # ---------------------------------------------------------------- gates and baselines
 
 # Metrics where a smaller value is better: their threshold is a maximum, not a minimum.
-LOWER_IS_BETTER = frozenset({"refusal_rate"})
+LOWER_IS_BETTER = frozenset(
+    {"refusal_rate", "sentences_dropped", "first_token_seconds", "total_seconds"}
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,9 @@ QUESTION_METRICS = (
     "refusal_precision",
     "refusal_recall",
     "followup_success",
+    "sentences_dropped",
+    "first_token_seconds",
+    "total_seconds",
 )
 DATASET_METRICS = (
     "retrieval_hit_at_k",
