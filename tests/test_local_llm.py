@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder, ListRetriever
+from pydantic import SecretStr
 
 from assistant import Settings
 from assistant.answer.answerer import Answerer
@@ -38,7 +40,7 @@ def server() -> Iterator[str]:
 
 def paragraphs() -> list[Chunk]:
     text = SEED.read_text(encoding="utf-8")
-    out = []
+    out: list[Chunk] = []
     for m in re.finditer(r"[^\n]+", text):
         out.append(Chunk(f"p{len(out)}", SEED.name, m.group(0), m.start(), m.end(), len(out), "h"))
     return out
@@ -47,7 +49,8 @@ def paragraphs() -> list[Chunk]:
 def test_the_packaged_model_streams_through_chat_openai(server: str) -> None:
     from langchain_openai import ChatOpenAI
 
-    model = ChatOpenAI(model=LOCAL_ALIAS, base_url=server, api_key="local", max_tokens=24)
+    options: dict[str, Any] = {"max_tokens": 24}  # a pydantic alias mypy does not see
+    model = ChatOpenAI(model=LOCAL_ALIAS, base_url=server, api_key=SecretStr("local"), **options)
     pieces = [c.text for c in model.stream([("human", "Say hello in one short sentence.")])]
     assert sum(1 for p in pieces if p) >= 2, "tokens arrive one by one, not all at the end"
     assert "".join(pieces).strip()

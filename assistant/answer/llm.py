@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pydantic import SecretStr
+
 from ..errors import AnswerBackendError, AssistantError
 from ..schema import Citation, Dropped
 from .base import AnswerRequest, Composition
@@ -235,12 +237,14 @@ def _key(settings: Settings, variable: str) -> str | None:
 def _openai_model(settings: Settings, model: str, base_url: str | None, key: str) -> Any:
     from langchain_openai import ChatOpenAI
 
+    # By the documented names, which are pydantic aliases the type checker does not see.
+    options: dict[str, Any] = {"max_tokens": settings.llm_max_tokens}
     return ChatOpenAI(
         model=model,
         base_url=base_url,
-        api_key=key,
+        api_key=SecretStr(key),
         temperature=settings.llm_temperature,
-        max_tokens=settings.llm_max_tokens,
+        **options,
         timeout=settings.llm_timeout,
         max_retries=1,  # an unreachable server is said at once, not after minutes of retries
         streaming=True,
@@ -316,11 +320,11 @@ class AnthropicBackend(ChatBackend):
         options: dict[str, Any] = {}
         if settings.llm_base_url:
             options["base_url"] = settings.llm_base_url
+        # By the documented names, which are pydantic aliases the type checker does not see.
+        options.update(model=self.model_name, max_tokens=settings.llm_max_tokens)
         self._model = ChatAnthropic(
-            model=self.model_name,
-            api_key=key,
+            api_key=SecretStr(key),
             temperature=settings.llm_temperature,
-            max_tokens=settings.llm_max_tokens,
             timeout=settings.llm_timeout,
             max_retries=1,
             streaming=True,
