@@ -168,7 +168,12 @@ class _Database:
                 "or correct the postgresql:// URL"
             ) from exc
         try:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            try:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+            except psycopg.errors.UniqueViolation:
+                # Another process created it at the same moment (IF NOT EXISTS does not
+                # guard that race): it is there now.
+                conn.execute("SELECT 'vector'::regtype")
         except psycopg.Error as exc:
             conn.close()
             raise IndexUnavailableError(
