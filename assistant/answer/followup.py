@@ -92,9 +92,35 @@ _QUESTION_WORDS = STOPWORDS | {
 }
 # Capitalised only because they open a sentence: never names.
 _DISCOURSE = frozenset(
-    "however overall unlike meanwhile moreover although while also currently according "
-    "instead therefore thus still yet because since though furthermore finally first "
-    "second third today recently now here".split()
+    [
+        "however",
+        "overall",
+        "unlike",
+        "meanwhile",
+        "moreover",
+        "although",
+        "while",
+        "also",
+        "currently",
+        "according",
+        "instead",
+        "therefore",
+        "thus",
+        "still",
+        "yet",
+        "because",
+        "since",
+        "though",
+        "furthermore",
+        "finally",
+        "first",
+        "second",
+        "third",
+        "today",
+        "recently",
+        "now",
+        "here",
+    ]
 )
 
 
@@ -106,9 +132,7 @@ def _is_name(word: str, sentence_start: bool) -> bool:
     low = word.lower()
     if low in _QUESTION_WORDS or low in _ANAPHORA:
         return False
-    if sentence_start and (low in _DISCOURSE or low.endswith("ly")):
-        return False
-    return True
+    return not (sentence_start and (low in _DISCOURSE or low.endswith("ly")))
 
 
 def _words(text: str) -> list[tuple[str, bool]]:
