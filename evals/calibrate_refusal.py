@@ -170,11 +170,12 @@ def feature_rows(
         r = records[f"{item['corpus']}|{item['question']}"]
         passages = [c.text for cid in r["chunks"] if (c := bot.chunk(cid)) is not None]
         f = evidence_features(
-            item["question"],
+            item.get("own", item["question"]),  # a follow-up's own words; question = query
             [(t, c) for t, c in r["sentences"]],
             passages,
             bot.retriever.lexical.idf,
             top_dense=r["top_dense"],
+            query=item["question"],
         )
         rows.append(f.as_vector())
     return np.array(rows, dtype=float)
@@ -262,6 +263,41 @@ def line(label: str, r: dict[str, float]) -> str:
     )
 
 
+def seed_items() -> list[dict]:
+    """evals/seed.yaml's questions (not the collection ones) as items, asked as the assistant
+    asks them: a follow-up by its standalone query."""
+    from assistant.answer.followup import standalone_query
+    from assistant.evals.sets import load_set
+
+    out = []
+    for item in load_set(ROOT / "evals" / "seed.yaml").items:
+        if item.category == "collection":
+            continue
+        query = standalone_query(item.question, list(item.history) or None)
+        facts = [[a for a in fact if isinstance(a, str)] for fact in item.facts]
+        out.append(
+            {
+                "id": item.id,
+                "kind": item.category,
+                "label": int(item.answerable),
+                "corpus": "seed",
+                "half": "seed",
+                "question": query,
+                "own": item.question,
+                "facts": facts,
+            }
+        )
+    return out
+
+
+def facts_in_top(item: dict, record: dict, top: int = 4) -> bool:
+    """Are all the item's facts in the top sentences by cosine? (The selection step decides
+    the answer; this checks the evidence the refusal model saw holds it.)"""
+    text = " ".join(t for t, _ in sorted(record["sentences"], key=lambda s: -s[1])[:top])
+    text = text.replace("\u2019", "'")
+    return all(any(a.replace("\u2019", "'") in text for a in fact) for fact in item["facts"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(default_data()))
@@ -291,7 +327,8 @@ def main() -> None:
         counts[(i["half"], i["corpus"], i["kind"])] += 1
     for key, n in sorted(counts.items()):
         print(" ", *key, n)
-    records = gather(bots, items, args.k)
+    seed = seed_items()
+    records = gather(bots, items + seed, args.k)
 
     halves = {h: [i for i in items if i["half"] == h] for h in ("tune", "confirm")}
     t = time.perf_counter()
@@ -323,6 +360,32 @@ def main() -> None:
     print("\neach feature alone, confirm half:")
     for name in chosen:
         print(line(f"+ {name}", evaluate([name], xs, halves, args.refuse_answerable)[2]["confirm"]))
+    cols = [FEATURE_NAMES.index(n) for n in chosen]
+    xseed = feature_rows(bots, seed, records)
+    pseed = 1 / (1 + np.exp(-(w[0] + xseed[:, cols] @ w[1:])))
+    pbase = 1 / (1 + np.exp(-(BASELINE[1] + BASELINE[0]["best_cosine"] * xseed[:, cos])))
+    print("\nseed.yaml (independent check; facts = in the top-4 sentences by cosine):")
+    for label, p, t in (("today's rule", pbase, BASELINE[2]), ("model", pseed, th)):
+        by: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for item, pi in zip(seed, p, strict=True):
+            g = by[item["kind"]]
+            g[0] += 1
+            refused = pi < t
+            if item["label"] == 0:
+                g[1] += refused
+            else:
+                g[1] += not refused
+                g[2] += (not refused) and facts_in_top(item, records[f"seed|{item['question']}"])
+        print(
+            f"  {label}: "
+            + "; ".join(
+                f"{k} {v[1]}/{v[0]} right"
+                + (f" ({v[2]} with facts)" if k != "unanswerable" else "")
+                for k, v in by.items()
+            )
+        )
+        wrong = [i["id"] for i, pi in zip(seed, p, strict=True) if (pi < t) == bool(i["label"])]
+        print("    wrong:", ", ".join(wrong))
     summary = {
         "features": chosen,
         "bias": float(w[0]),
