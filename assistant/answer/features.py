@@ -53,10 +53,11 @@ _AMOUNT = re.compile(
     rf"\d|[$€£¥%]|\b(?:{_NUMBER_WORDS}|percent|per cent|dollars?|euros?|pounds?)\b",
     re.IGNORECASE,
 )
+# A year, a month, or a span of time ("within 14 days", "two decades ago"); not words like
+# "currently" or "after", which every narrative sentence has.
 _DATE = re.compile(
-    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:century|decade|decades|ago|"
-    r"yesterday|today|currently|recently|since|until|during|after|before|early|late|"
-    r"spring|summer|autumn|winter|season|days?|weeks?|months?|years?|hours?)\b",
+    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:century|centuries|decades?|ago|"
+    r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b",
     re.IGNORECASE,
 )
 # A capitalised word after the first of its sentence, or an acronym: a name of some kind.
@@ -75,7 +76,10 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"^\s*how (?:much|big|large|long|old|high|tall|far|often)\b|"
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
-            r"cost|size|sum|figure|ratio)\b",
+            r"cost|size|sum|figure|ratio)\b|"
+            # Attributes that are quantities wherever they stand in the question.
+            r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|"
+            r"market cap\w*|how much)\b",
             re.IGNORECASE,
         ),
         "amount",
