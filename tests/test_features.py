@@ -125,3 +125,21 @@ def test_features_take_milliseconds() -> None:
             "How much has Google invested?", sentences, [PASSAGE] * 5, flat, top_dense=0.5
         )
     assert (time.perf_counter() - t) / 10 < 0.02
+
+
+def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_twin() -> None:
+    from assistant.answer.features import FITTED_THRESHOLD, answer_probability
+
+    sentences = [(EIGHT_BILLION, 0.62), (GOOGLE_OWNS, 0.48)]
+    real = evidence_features(
+        "How much has Amazon invested in Anthropic?", sentences, [PASSAGE], flat
+    )
+    twin = evidence_features(
+        "How much has Google invested in Anthropic?",
+        [(EIGHT_BILLION, 0.55), (GOOGLE_OWNS, 0.5)],
+        [PASSAGE],
+        flat,
+    )
+    assert answer_probability(real) >= FITTED_THRESHOLD
+    assert answer_probability(twin) < FITTED_THRESHOLD
+    assert answer_probability(real, {"best_cosine": 0.0}, 0.0) == 0.5
