@@ -32,7 +32,7 @@ HISTORY = [
 def test_a_follow_up_carries_the_earlier_turn_into_the_query() -> None:
     query = standalone_query("Is that stake exclusive?", HISTORY)
     # The subject of the earlier turn resolves "that"; its figures would drown "exclusive".
-    assert query == "Is that stake exclusive? (Anthropic Amazon)"
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
 
 
 def test_a_standalone_question_is_left_alone_even_with_history() -> None:

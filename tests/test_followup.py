@@ -25,7 +25,7 @@ def test_the_questions_own_words_keep_the_weight() -> None:
     # The pointer is resolved by the subject of the earlier turn only: no figures, no words
     # that would pull retrieval back to the "$8 billion" sentence, no names the answer only
     # mentioned in passing.
-    assert query == "Is that stake exclusive? (Anthropic Amazon)"
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
 
 
 @pytest.mark.parametrize(
@@ -56,7 +56,7 @@ def test_a_refused_turn_is_not_carried() -> None:
     )
     # A follow-up after a refusal points at the last turn that was answered.
     query = standalone_query("Is that stake exclusive?", history)
-    assert query == "Is that stake exclusive? (Anthropic Amazon)"
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
     assert "revenue" not in query
 
 
@@ -103,7 +103,7 @@ def test_a_huge_history_costs_no_more_than_a_short_one() -> None:
     t = time.perf_counter()
     query = standalone_query("Is that stake exclusive?", history)
     assert time.perf_counter() - t < 0.05
-    assert query == "Is that stake exclusive? (Anthropic Amazon)"
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
 
 
 def test_an_old_turn_beyond_the_window_is_not_carried() -> None:

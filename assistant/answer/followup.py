@@ -240,7 +240,7 @@ def standalone_query(
         standalone_query("Is that stake exclusive?", [
             {"role": "user", "content": "Who has invested $8 billion in Anthropic?"},
             {"role": "assistant", "content": "Amazon has invested around $8 billion. [1]"}])
-        -> "Is that stake exclusive? (Anthropic Amazon)"
+        -> "Is that stake exclusive? (Amazon Anthropic)"
         standalone_query("What about Google?", [
             {"role": "user", "content": "Which firms build AI in-house?"},
             {"role": "assistant", "content": "Meta builds AI models in-house. [1]"}])
@@ -258,7 +258,11 @@ def standalone_query(
         # The question brings its own subject: carry what was asked, not who it was about.
         terms = _content_words(last_user)
     else:
-        terms = list(dict.fromkeys(_subjects(last_user) + _answer_subject(last_answer)))
+        # Names the answer brought first: "Which company owns part of Anthropic?" - "Google
+        # ..." makes Google what "its" in the next question points at.
+        asked = _subjects(last_user)
+        brought = [n for n in _answer_subject(last_answer) if n not in asked]
+        terms = list(dict.fromkeys(brought + asked))
         if not terms:
             terms = _content_words(last_user)
     terms = [t for t in terms if t.lower() not in own][:max_terms]
