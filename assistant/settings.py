@@ -62,14 +62,23 @@ class Settings(BaseSettings):
     sentence_keep_ratio: float = Field(default=0.85, gt=0.0, le=1.0)
     sentence_lexical_weight: float = Field(default=1.0, ge=0.0)
     sentence_redundancy: float = Field(default=0.8, gt=0.0, le=1.0)
-    # The refusal model: P(answerable) = sigmoid(bias + weights . evidence), where evidence is
-    # (best chunk cosine, best sentence cosine, best sentence term coverage, passage term
-    # coverage). Fitted by evals/calibrate.py on covid-qa (tune half); the term-coverage
-    # features were left out because their IDF weights depend on the corpus size and did not
-    # carry over from a 98-article corpus to a one-article one. README gives the trade-off.
-    refusal_weights: tuple[float, float, float, float] = (0.0, 8.589, 0.0, 0.0)
-    refusal_bias: float = -5.5
-    refusal_threshold: float = Field(default=0.30, ge=0.0, le=1.0)
+    # The refusal model: P(answerable) = sigmoid(bias + sum of weight * feature), the features
+    # named as in answer/features.py (FEATURE_NAMES; one left out weighs 0). Fitted by
+    # evals/calibrate_refusal.py on the tune half of evals/refusal/ (covid-qa answerable and
+    # adversarial questions, seed-article adversarial questions, off-topic questions); the
+    # threshold refuses at most 4% of the tune half's answerable questions. top_dense and
+    # focus were tried and dropped (evals/refusal/README.md gives the figures).
+    refusal_weights: dict[str, float] = Field(
+        default_factory=lambda: {
+            "best_cosine": 11.382,
+            "typed_focus": 8.732,
+            "passage_coverage": -6.286,
+            "entity_missing": -11.003,
+            "type_missing": -3.644,
+        }
+    )
+    refusal_bias: float = -7.246
+    refusal_threshold: float = Field(default=0.14, ge=0.0, le=1.0)
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

@@ -36,7 +36,7 @@ TEXT = (
     "Amazon invested eight billion dollars in Anthropic. The weather was mild that year. "
     "Amazon also builds its own chips for training models."
 )
-ALWAYS = {"refusal_weights": (0, 0, 0, 0), "refusal_bias": 0.0, "refusal_threshold": 0.0}
+ALWAYS = {"refusal_weights": {}, "refusal_bias": 0.0, "refusal_threshold": 0.0}
 
 
 def chunk(text: str = TEXT, start: int = 100) -> Chunk:
@@ -60,7 +60,7 @@ def request_for(question: str, *, refusal: RefusalModel | None = None) -> Answer
         hits,
         embed=embedder.embed,
         idf=lambda term: 1.0,
-        refusal=refusal or RefusalModel((0, 0, 0, 0), 0.0, 0.0),
+        refusal=refusal or RefusalModel({}, 0.0, 0.0),
     )
     return AnswerRequest(question, question, hits, grounds)
 
@@ -111,7 +111,7 @@ def test_the_extractive_backend_streams_cited_sentences_then_its_composition() -
 
 
 def test_the_extractive_backend_writes_nothing_when_the_evidence_says_refuse() -> None:
-    never = RefusalModel((0.0, 1.0, 0.0, 0.0), -10.0, 0.5)
+    never = RefusalModel({"best_cosine": 1.0}, -10.0, 0.5)
     request = request_for("How much did Amazon invest in Anthropic?", refusal=never)
     assert not request.grounds.answerable
 
@@ -185,7 +185,9 @@ def test_stream_hands_on_each_piece_as_the_backend_writes_it() -> None:
 def test_the_refusal_decision_is_taken_before_any_backend_runs(parrot: str) -> None:
     embedder = FakeEmbedder()
     retriever = ListRetriever([Hit(chunk=chunk(), score=1.0, dense_score=0.5)], embedder)
-    strict = Settings(refusal_weights=(0, 1, 0, 0), refusal_bias=-10.0, refusal_threshold=0.5)
+    strict = Settings(
+        refusal_weights={"best_cosine": 1.0}, refusal_bias=-10.0, refusal_threshold=0.5
+    )
     question = "How much did Amazon invest in Anthropic?"
     for mode in ("extractive", parrot):
         answer = final_answer(

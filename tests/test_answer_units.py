@@ -128,7 +128,7 @@ def test_answers_cite_exact_offsets_and_weak_evidence_is_refused() -> None:
     retriever = ListRetriever([Hit(chunk=chunk, score=1.0, dense_score=0.5)], embedder)
     question = "How much did Amazon invest in Anthropic?"
 
-    always = Settings(refusal_weights=(0, 0, 0, 0), refusal_bias=0.0, refusal_threshold=0.0)
+    always = Settings(refusal_weights={}, refusal_bias=0.0, refusal_threshold=0.0)
     answer = ask(Answerer(always, embedder), question, retriever)
     assert not answer.refused
     first = answer.citations[0]
@@ -140,7 +140,9 @@ def test_answers_cite_exact_offsets_and_weak_evidence_is_refused() -> None:
     assert text[first.start - 100 : first.end - 100] == first.quote
 
     # No cosine can reach this model's threshold: the same evidence, refused.
-    strict = Settings(refusal_weights=(0, 1, 0, 0), refusal_bias=-10.0, refusal_threshold=0.5)
+    strict = Settings(
+        refusal_weights={"best_cosine": 1.0}, refusal_bias=-10.0, refusal_threshold=0.5
+    )
     refused = ask(Answerer(strict, embedder), question, retriever)
     assert refused.refused and not refused.citations
     assert refused.text == refusal_text(question)

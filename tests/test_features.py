@@ -128,7 +128,11 @@ def test_features_take_milliseconds() -> None:
 
 
 def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_twin() -> None:
-    from assistant.answer.features import FITTED_THRESHOLD, answer_probability
+    from assistant.answer.features import answer_probability
+    from assistant.settings import Settings
+
+    shipped = Settings()
+    weights, bias = shipped.refusal_weights, shipped.refusal_bias
 
     sentences = [(EIGHT_BILLION, 0.62), (GOOGLE_OWNS, 0.48)]
     real = evidence_features(
@@ -140,6 +144,6 @@ def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_
         [PASSAGE],
         flat,
     )
-    assert answer_probability(real) >= FITTED_THRESHOLD
-    assert answer_probability(twin) < FITTED_THRESHOLD
+    assert answer_probability(real, weights, bias) >= shipped.refusal_threshold
+    assert answer_probability(twin, weights, bias) < shipped.refusal_threshold
     assert answer_probability(real, {"best_cosine": 0.0}, 0.0) == 0.5

@@ -64,9 +64,7 @@ class Answerer:
 
     def __init__(self, settings: Settings, embedder: Embedder) -> None:
         self.settings = settings
-        self.refusal = RefusalModel(
-            settings.refusal_weights, settings.refusal_bias, settings.refusal_threshold
-        )
+        self.refusal = RefusalModel.from_settings(settings)
         self.sentence_vectors = SentenceVectors(embedder.embed)
         self._backends: dict[tuple[str, object], AnswerBackend] = {}
         self._lock = threading.Lock()

@@ -21,16 +21,13 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..retrieval.lexical import STOPWORDS, analyze
 
 __all__ = [
     "FEATURE_NAMES",
-    "FITTED_BIAS",
-    "FITTED_THRESHOLD",
-    "FITTED_WEIGHTS",
     "EvidenceFeatures",
     "answer_probability",
     "answer_type",
@@ -267,32 +264,17 @@ class EvidenceFeatures:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
 
 
-# Fitted by evals/calibrate_refusal.py on the tune half (class-balanced logistic regression,
-# Newton's method); the threshold is the highest that refuses at most 4% of the tune half's
-# answerable questions. top_dense and focus were tried and dropped: refitted without them
-# the confirm half moved by less than one point (see evals/refusal/README.md).
-FITTED_WEIGHTS: dict[str, float] = {
-    "best_cosine": 11.382,
-    "typed_focus": 8.732,
-    "passage_coverage": -6.286,
-    "entity_missing": -11.003,
-    "type_missing": -3.644,
-}
-FITTED_BIAS = -7.246
-FITTED_THRESHOLD = 0.14
-
-
 def answer_probability(
-    features: EvidenceFeatures,
-    weights: dict[str, float] | None = None,
-    bias: float = FITTED_BIAS,
+    features: EvidenceFeatures, weights: Mapping[str, float], bias: float
 ) -> float:
-    """P(the passages answer) = sigmoid(bias + sum of weight * feature), by feature name.
+    """P(the passages answer) = sigmoid(bias + sum of weight * feature), by feature name
+    (the fitted weights live in Settings: refusal_weights, refusal_bias).
 
-    Example: answer_probability(EvidenceFeatures(0.7, 0.6, 0.9, 0.9, 0.9, 0.0, 0.0))
+    Example: answer_probability(EvidenceFeatures(0.7, 0.6, 0.9, 0.9, 0.9, 0.0, 0.0),
+                                {"best_cosine": 11.382, "typed_focus": 8.732,
+                                 "passage_coverage": -6.286}, -7.246)
              -> 0.95 (sigmoid(-7.246 + 11.382*0.7 + 8.732*0.9 - 6.286*0.9))
     """
-    weights = FITTED_WEIGHTS if weights is None else weights
     z = bias + sum(w * float(getattr(features, name)) for name, w in weights.items())
     return 1.0 / (1.0 + math.exp(-z))
 
