@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant import Assistant, Settings
-from assistant.answer.extractive import candidate_sentences
+from assistant.answer.evidence import candidate_sentences
 from assistant.answer.features import FEATURE_NAMES, evidence_features
 
 ROOT = Path(__file__).resolve().parent.parent

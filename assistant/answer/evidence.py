@@ -39,6 +39,7 @@ __all__ = [
     "candidate_sentences",
     "coverage",
     "gather_evidence",
+    "points_back",
     "term_weights",
 ]
 
@@ -137,6 +138,15 @@ _POINTS_BACK = re.compile(
     r"(?:This|That|These|Those|Such|It|Its|They|Their|Both|Neither)\b(?!\s+(?:is|was)\s+(?:not\s+)?"
     r"(?:also\s+)?(?:possible|likely|important|clear|known|thought|believed)\b)"
 )
+
+
+def points_back(text: str) -> bool:
+    """Whether a sentence opens by pointing back to the one before it.
+
+    Example: points_back("This approach is costly.") -> True;
+             points_back("It is possible that prices rise.") -> False
+    """
+    return _POINTS_BACK.match(text) is not None
 
 
 def attach_continuations(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
