@@ -1,6 +1,6 @@
 """The refusal and answer-tightness figures of issue 10, on one half of evals/refusal/.
 
-    python evals/refusal_report.py --half confirm [--answerable 80] [--adversarial 120]
+    python evals/refusal_report.py --half confirm [--answerable 150] [--adversarial 200]
     python evals/refusal_report.py --half tune --set max_answer_sentences=3
 
 Every question is asked end to end (Assistant.ask: follow-up rewriting, retrieval, the
@@ -77,16 +77,17 @@ def duplicated_quotes(answer: Answer) -> bool:
 def sample(items: list[dict], kinds: Sequence[str], n: int) -> list[dict]:
     """At most n of the items of these kinds, evenly spaced (deterministic)."""
     chosen = [i for i in items if i["kind"] in kinds]
-    step = max(1, -(-len(chosen) // n)) if n else 1
-    return chosen[::step][:n]
+    if len(chosen) <= n:
+        return chosen
+    return [chosen[int(k)] for k in np.linspace(0, len(chosen) - 1, n)]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--half", choices=("tune", "confirm"), default="confirm")
     ap.add_argument("--data", default=str(default_data()))
-    ap.add_argument("--answerable", type=int, default=80, help="covid-qa answerable asked")
-    ap.add_argument("--adversarial", type=int, default=120, help="adversarial asked")
+    ap.add_argument("--answerable", type=int, default=150, help="covid-qa answerable asked")
+    ap.add_argument("--adversarial", type=int, default=200, help="adversarial asked")
     ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
     args = ap.parse_args()
     data = Path(args.data)
