@@ -35,7 +35,7 @@ def select_sentences(
     - one whose cosine with a chosen one exceeds redundancy (it mostly repeats it);
     - one that opens by pointing back ("This means...") to a sentence that is not chosen:
       alone it reads as filler. When it is the best sentence, its antecedent (the candidate
-      just before it in the same source) is kept with it instead.
+      just before it in the same source) is placed before it.
 
     Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
     keep_ratio 0.85 -> [1, 2]
