@@ -46,6 +46,10 @@ def test_answer_type_checks_what_a_sentence_holds() -> None:
     assert not has_answer_type("amount", GOOGLE_OWNS)
     assert has_answer_type("date", "The outbreak began in December 2019.")
     assert not has_answer_type("date", "The virus binds to the receptor.")
+    # A time of day answers "when" ("When will the server be offline?").
+    assert has_answer_type("date", "The mail server goes offline at 22:00 on Friday.")
+    assert has_answer_type("date", "He lit the lamp at nine o'clock.")
+    assert not has_answer_type("date", "I am told it costs 3.50 dollars.")
     assert has_answer_type("name", "The deal went to Microsoft, not Amazon.")
     assert not has_answer_type("name", "the deal went to a rival.")
     assert has_answer_type(None, "anything at all")

@@ -54,11 +54,14 @@ _AMOUNT = re.compile(
     rf"\d|[$€£¥%]|\b(?:{_NUMBER_WORDS}|percent|per cent|dollars?|euros?|pounds?)\b",
     re.IGNORECASE,
 )
-# A year, a month, or a span of time ("within 14 days", "two decades ago"); not words like
-# "currently" or "after", which every narrative sentence has.
+# A year, a month, a span of time ("within 14 days", "two decades ago") or a time of day; not
+# words like "currently" or "after", which every narrative sentence has.
 _DATE = re.compile(
     rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:century|centuries|decades?|ago|"
-    r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b",
+    r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b|"
+    # A time of day answers "when" too ("at 22:00", "at nine o'clock", "every morning").
+    r"\b\d{1,2}:\d\d\b|\bo[’']clock\b|\d\s?[ap]\.?m\b|\b(?:noon|midnight|morning|evening|"
+    r"night|tonight|today|tomorrow|dawn|dusk)\b",
     re.IGNORECASE,
 )
 # A capitalised word after the first of its sentence, or an acronym: a name of some kind.
