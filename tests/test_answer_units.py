@@ -152,3 +152,13 @@ def test_answers_cite_exact_offsets_and_weak_evidence_is_refused() -> None:
     harsh = Answerer(strict, embedder).gather(question, qv, retriever.hits, idf=retriever.idf)
     assert lenient.answerable and not harsh.answerable
     assert np.isclose(lenient.evidence.best_cosine, harsh.evidence.best_cosine)
+
+
+def test_refusal_weights_must_name_known_features() -> None:
+    from assistant.answer.evidence import RefusalModel
+    from assistant.errors import InputError
+
+    with pytest.raises(InputError, match="unknown features"):
+        Answerer(Settings(refusal_weights={"best_cosin": 9.0}), FakeEmbedder())
+    model = RefusalModel.from_settings(Settings())
+    assert set(model.weights) == set(Settings().refusal_weights)
