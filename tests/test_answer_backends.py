@@ -35,11 +35,7 @@ TEXT = (
     "Amazon invested eight billion dollars in Anthropic. The weather was mild that year. "
     "Amazon also builds its own chips for training models."
 )
-ALWAYS: dict[str, Any] = {
-    "refusal_weights": (0, 0, 0, 0),
-    "refusal_bias": 0.0,
-    "refusal_threshold": 0.0,
-}
+ALWAYS: dict[str, Any] = {"refusal_weights": {}, "refusal_bias": 0.0, "refusal_threshold": 0.0}
 
 
 def chunk(text: str = TEXT, start: int = 100) -> Chunk:
@@ -63,7 +59,7 @@ def request_for(question: str, *, refusal: RefusalModel | None = None) -> Answer
         hits,
         embed=embedder.embed,
         idf=lambda term: 1.0,
-        refusal=refusal or RefusalModel((0, 0, 0, 0), 0.0, 0.0),
+        refusal=refusal or RefusalModel({}, 0.0, 0.0),
     )
     return AnswerRequest(question, question, hits, grounds)
 
@@ -115,7 +111,7 @@ def test_the_extractive_backend_streams_cited_sentences_then_its_composition() -
 
 
 def test_the_extractive_backend_writes_nothing_when_the_evidence_says_refuse() -> None:
-    never = RefusalModel((0.0, 1.0, 0.0, 0.0), -10.0, 0.5)
+    never = RefusalModel({"best_cosine": 1.0}, -10.0, 0.5)
     request = request_for("How much did Amazon invest in Anthropic?", refusal=never)
     assert not request.grounds.answerable
 
@@ -134,6 +130,72 @@ def test_select_sentences_keeps_the_best_and_those_close_to_it() -> None:
     # Sentence 2 nearly repeats sentence 1: skipped, and 0 scores too low to take its place.
     object.__setattr__(grounds, "vectors", np.array([[1, 0], [0, 1], [0, 1]], np.float32))
     assert select_sentences(grounds, keep_ratio=0.85) == [1]
+
+
+def test_an_answer_never_quotes_the_same_characters_twice() -> None:
+    # Two overlapping chunks of one source: the same sentence comes from each chunk, once
+    # alone and once joined to the sentence that points back to it.
+    text = (
+        "Amazon invested eight billion dollars in Anthropic. "
+        "This stake is not exclusive to Amazon at all."
+    )
+    first, second = chunk(text, start=100), chunk(text[:51], start=100)
+    second = Chunk(
+        id="a.txt-b", source="a.txt", text=second.text, start=100, end=151, ordinal=1, hash="g"
+    )
+    embedder = FakeEmbedder()
+    question = "How much did Amazon invest in Anthropic?"
+    hits = (Hit(chunk=second, score=1.0), Hit(chunk=first, score=0.9))
+    grounds = gather_evidence(
+        question,
+        embedder.embed([question])[0],
+        hits,
+        embed=embedder.embed,
+        idf=lambda term: 1.0,
+        refusal=RefusalModel({}, 0.0, 0.0),
+    )
+    assert len(grounds.sentences) == 2  # (100, 151) alone and (100, end) with its follower
+    object.__setattr__(grounds, "scores", np.array([1.0, 0.99]))
+    object.__setattr__(grounds, "vectors", np.eye(2, dtype=np.float32))
+    assert select_sentences(grounds, keep_ratio=0.5) == [0]
+    items = list(
+        ExtractiveBackend(Settings(sentence_keep_ratio=0.5)).stream(
+            AnswerRequest(question, question, hits, grounds)
+        )
+    )
+    final = items[-1]
+    assert isinstance(final, Composition)
+    spans = [(c.start, c.end) for c in final.citations]
+    assert len(spans) == len(set(spans)) == 1
+
+
+def test_a_sentence_pointing_back_comes_with_its_antecedent_or_not_at_all() -> None:
+    # Chunks that cut between a sentence and the one that points back to it.
+    a = "Meta builds its own models in-house. "
+    b = "This approach is costly but gives control."
+    c = "Amazon invests in Anthropic instead of building."
+    one = Chunk(id="x-0", source="x.txt", text=a, start=0, end=len(a), ordinal=0, hash="a")
+    two = Chunk(id="x-1", source="x.txt", text=b, start=len(a), end=len(a + b), ordinal=1, hash="b")
+    three = Chunk(id="y-0", source="y.txt", text=c, start=0, end=len(c), ordinal=0, hash="c")
+    embedder = FakeEmbedder()
+    question = "Is building in-house costly?"
+    grounds = gather_evidence(
+        question,
+        embedder.embed([question])[0],
+        (Hit(chunk=two, score=1.0), Hit(chunk=three, score=0.9), Hit(chunk=one, score=0.8)),
+        embed=embedder.embed,
+        idf=lambda term: 1.0,
+        refusal=RefusalModel({}, 0.0, 0.0),
+    )
+    texts = [s.text for s in grounds.sentences]
+    assert texts == [b, c, a.strip()]
+    object.__setattr__(grounds, "vectors", np.eye(3, dtype=np.float32))
+    # Best: the pointing-back sentence; its antecedent comes first, with it.
+    object.__setattr__(grounds, "scores", np.array([1.0, 0.9, 0.1]))
+    assert select_sentences(grounds, keep_ratio=0.5) == [2, 0, 1]
+    # Not the best, antecedent not chosen: left out as filler.
+    object.__setattr__(grounds, "scores", np.array([0.95, 1.0, 0.1]))
+    assert select_sentences(grounds, keep_ratio=0.5) == [1]
 
 
 def test_sentence_vectors_are_embedded_once() -> None:
@@ -189,7 +251,9 @@ def test_stream_hands_on_each_piece_as_the_backend_writes_it() -> None:
 def test_the_refusal_decision_is_taken_before_any_backend_runs(parrot: str) -> None:
     embedder = FakeEmbedder()
     retriever = ListRetriever([Hit(chunk=chunk(), score=1.0, dense_score=0.5)], embedder)
-    strict = Settings(refusal_weights=(0, 1, 0, 0), refusal_bias=-10.0, refusal_threshold=0.5)
+    strict = Settings(
+        refusal_weights={"best_cosine": 1.0}, refusal_bias=-10.0, refusal_threshold=0.5
+    )
     question = "How much did Amazon invest in Anthropic?"
     for mode in ("extractive", parrot):
         answer = final_answer(

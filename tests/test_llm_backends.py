@@ -37,7 +37,7 @@ INJECTION = (
 )
 OFFSET = 1000  # chunks start deep in their source: offsets must be the source's
 ALWAYS: dict[str, Any] = {
-    "refusal_weights": (0, 0, 0, 0),
+    "refusal_weights": {},
     "refusal_bias": 0.0,
     "refusal_threshold": 0.0,
 }
@@ -253,7 +253,9 @@ def test_when_the_evidence_says_refuse_the_model_is_never_asked() -> None:
         def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
             raise AssertionError("the model was asked although the evidence says refuse")
 
-    never = Settings(refusal_weights=(0, 1, 0, 0), refusal_bias=-10.0, refusal_threshold=0.5)
+    never = Settings(
+        refusal_weights={"best_cosine": 1.0}, refusal_bias=-10.0, refusal_threshold=0.5
+    )
     *_, answer = ask(Untouchable(messages=iter([])), settings=never)
     assert answer.refused and not answer.citations and not answer.dropped
 

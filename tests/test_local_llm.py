@@ -63,9 +63,7 @@ def test_a_local_answer_streams_then_every_kept_sentence_is_cited_exactly(server
     others = [Hit(c, 0.5, 0.3) for c in chunks if c is not best][:4]
     hits = [Hit(best, 1.0, 0.6), *others]
     embedder = FakeEmbedder()
-    settings = Settings(
-        llm="local", refusal_weights=(0, 0, 0, 0), refusal_bias=0.0, refusal_threshold=0.0
-    )
+    settings = Settings(llm="local", refusal_weights={}, refusal_bias=0.0, refusal_threshold=0.0)
     answerer = Answerer(settings, embedder)
 
     items = list(

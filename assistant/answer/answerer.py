@@ -66,9 +66,7 @@ class Answerer:
         """Raises AnswerBackendError when settings.answer_mode names no registered mode."""
         check_backend(settings.answer_mode)
         self.settings = settings
-        self.refusal = RefusalModel(
-            settings.refusal_weights, settings.refusal_bias, settings.refusal_threshold
-        )
+        self.refusal = RefusalModel.from_settings(settings)
         self.sentence_vectors = SentenceVectors(embedder.embed)
         self._backends: dict[tuple[str, object], AnswerBackend] = {}
         self._lock = threading.Lock()

@@ -2,8 +2,10 @@
 
 The decision is taken here, before any backend writes a word, so that it is the same whichever
 backend writes the answer. Candidate sentences are cut from the retrieved chunks, embedded and
-scored against the query; four features of that evidence go into a small logistic model
-(`RefusalModel`), calibrated on data by evals/calibrate.py (see README).
+scored against the query; the features of answer/features.py (best sentence cosine, the
+question's key terms together in one sentence of the asked-for type, names absent from the
+passages, ...) go into a small logistic model (`RefusalModel`, its weights in Settings),
+calibrated on data by evals/calibrate_refusal.py (see evals/refusal/README.md).
 
     grounds = gather_evidence(query, query_vector, hits, embed=embed, idf=idf, refusal=model)
     grounds.answerable, grounds.probability, grounds.evidence.as_vector()
@@ -11,16 +13,21 @@ scored against the query; four features of that evidence go into a small logisti
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..errors import InputError
 from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import analyze
 from ..schema import Chunk, Hit
+from .features import FEATURE_NAMES, EvidenceFeatures, answer_probability, evidence_features
+
+if TYPE_CHECKING:
+    from ..settings import Settings
 
 __all__ = [
     "Evidence",
@@ -32,6 +39,7 @@ __all__ = [
     "candidate_sentences",
     "coverage",
     "gather_evidence",
+    "points_back",
     "term_weights",
 ]
 
@@ -49,32 +57,39 @@ class Sentence:
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class Evidence:
-    """How well the retrieved text supports answering; the refusal model's inputs."""
-
-    top_dense: float  # best cosine between the query and a retrieved chunk
-    best_cosine: float  # best cosine between the query and a candidate sentence
-    best_coverage: float  # share of the query's (IDF-weighted) terms in the best sentence
-    passage_coverage: float  # share of the query's terms anywhere in the retrieved chunks
-
-    def as_vector(self) -> list[float]:
-        return [self.top_dense, self.best_cosine, self.best_coverage, self.passage_coverage]
+Evidence = EvidenceFeatures  # the refusal model's inputs, by name (answer/features.py)
 
 
 @dataclass(frozen=True, slots=True)
 class RefusalModel:
-    """P(answerable) = sigmoid(bias + weights · evidence); answer when it reaches threshold."""
+    """P(answerable) = sigmoid(bias + sum of weights[name] * feature); answer when it reaches
+    threshold. A feature left out of weights weighs nothing.
 
-    weights: tuple[float, float, float, float]
+    Example: RefusalModel({"best_cosine": 10.0}, -5.0, 0.5) answers a best cosine of 0.6
+    (sigmoid(1.0) = 0.73) and refuses one of 0.4 (sigmoid(-1.0) = 0.27).
+    """
+
+    weights: Mapping[str, float] = field(hash=False)
     bias: float
     threshold: float
 
-    def probability(self, evidence: Evidence) -> float:
-        z = self.bias + sum(w * x for w, x in zip(self.weights, evidence.as_vector(), strict=True))
-        return 1.0 / (1.0 + math.exp(-z))
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.weights) - set(FEATURE_NAMES))
+        if unknown:
+            raise InputError(
+                f"refusal_weights names unknown features {unknown}: use only {list(FEATURE_NAMES)}."
+            )
 
-    def answerable(self, evidence: Evidence) -> bool:
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RefusalModel:
+        return cls(
+            dict(settings.refusal_weights), settings.refusal_bias, settings.refusal_threshold
+        )
+
+    def probability(self, evidence: EvidenceFeatures) -> float:
+        return answer_probability(evidence, self.weights, self.bias)
+
+    def answerable(self, evidence: EvidenceFeatures) -> bool:
         return self.probability(evidence) >= self.threshold
 
 
@@ -123,6 +138,15 @@ _POINTS_BACK = re.compile(
     r"(?:This|That|These|Those|Such|It|Its|They|Their|Both|Neither)\b(?!\s+(?:is|was)\s+(?:not\s+)?"
     r"(?:also\s+)?(?:possible|likely|important|clear|known|thought|believed)\b)"
 )
+
+
+def points_back(text: str) -> bool:
+    """Whether a sentence opens by pointing back to the one before it.
+
+    Example: points_back("This approach is costly.") -> True;
+             points_back("It is possible that prices rise.") -> False
+    """
+    return _POINTS_BACK.match(text) is not None
 
 
 def attach_continuations(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -179,8 +203,9 @@ def gather_evidence(
     """Score every candidate sentence of hits against query and decide whether to answer.
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
-    IDF-weighted terms; the evidence is read off the best-scoring one. question: the words
-    the person typed, when query is a rewritten follow-up (its own terms count double).
+    IDF-weighted terms (the ranking the extractive backend selects by); the decision is the
+    refusal model over evidence_features of all candidates and passages. question: the
+    words the person typed, when query is a rewritten follow-up (its own terms count double).
     Without a candidate sentence there is nothing to answer from: answerable is False.
     """
     sentences = candidate_sentences(hits)
@@ -190,32 +215,22 @@ def gather_evidence(
         # words say what is asked about it, so they count double.
         own = set(analyze(question))
         weights = {t: w * (1.0 if t in own else 0.5) for t, w in weights.items()}
-    passage_terms = {t for h in hits for t in analyze(h.chunk.text)}
     top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
-    if not sentences:
-        evidence = Evidence(top_dense, 0.0, 0.0, coverage(weights, passage_terms))
-        none = np.zeros(0)
-        return Grounds(
-            (),
-            np.zeros((0, len(query_vector)), dtype=np.float32),
-            none,
-            none,
-            none,
-            evidence,
-            refusal.probability(evidence),
-            answerable=False,
-        )
-
-    vectors = embed([s.text for s in sentences])
-    cosines = vectors @ query_vector
-    coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
+    if sentences:
+        vectors = embed([s.text for s in sentences])
+        cosines = vectors @ query_vector
+        coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
+    else:
+        vectors = np.zeros((0, len(query_vector)), dtype=np.float32)
+        cosines = coverages = np.zeros(0)
     scores = cosines + lexical_weight * coverages
-    best = int(np.argsort(-scores, kind="stable")[0])
-    evidence = Evidence(
+    evidence = evidence_features(
+        question or query,
+        [(s.text, float(c)) for s, c in zip(sentences, cosines, strict=True)],
+        [h.chunk.text for h in hits],
+        idf,
         top_dense=top_dense,
-        best_cosine=float(cosines.max()),
-        best_coverage=float(coverages[best]),
-        passage_coverage=coverage(weights, passage_terms),
+        query=query,
     )
     probability = refusal.probability(evidence)
     return Grounds(
@@ -226,7 +241,8 @@ def gather_evidence(
         scores,
         evidence,
         probability,
-        answerable=probability >= refusal.threshold,
+        # Without a candidate sentence there is nothing to answer from.
+        answerable=bool(sentences) and probability >= refusal.threshold,
     )
 
 

@@ -15,7 +15,7 @@ import numpy as np
 from ..ingest.chunking import split_sentences
 from ..schema import Citation
 from .base import AnswerRequest, Composition
-from .evidence import Grounds
+from .evidence import Grounds, points_back
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -29,26 +29,65 @@ def select_sentences(
     """Indices into grounds.sentences of the sentences to copy, best first.
 
     The best-scoring sentence is kept, then others scoring at least keep_ratio of it, up to
-    max_sentences, unless their cosine with a kept sentence exceeds redundancy.
+    max_sentences, skipping:
+    - one that shares characters with a chosen one (overlapping chunks cut the same text into
+      different units): the answer never quotes the same span twice;
+    - one whose cosine with a chosen one exceeds redundancy (it mostly repeats it);
+    - one that opens by pointing back ("This means...") to a sentence that is not chosen:
+      alone it reads as filler. When it is the best sentence, its antecedent (the candidate
+      just before it in the same source) is placed before it.
 
-    Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike, keep_ratio 0.85 -> [1, 2]
+    Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
+    keep_ratio 0.85 -> [1, 2]
     """
-    scores, vectors = grounds.scores, grounds.vectors
+    scores, vectors, sentences = grounds.scores, grounds.vectors, grounds.sentences
     if len(scores) == 0:
         return []
     order = list(np.argsort(-scores, kind="stable"))
     best = order[0]
     chosen: list[int] = []
+
+    def overlaps(i: int) -> bool:
+        a = sentences[i]
+        return any(
+            sentences[j].chunk.source == a.chunk.source
+            and a.start < sentences[j].end
+            and sentences[j].start < a.end
+            for j in chosen
+        )
+
     for i in order:
         # The cap counts answer units: a sentence, or a sentence with the continuation that
         # points back to it (measured: counting the continuation separately lost seed facts).
         if len(chosen) >= max_sentences or scores[i] < keep_ratio * scores[best]:
             break
+        if overlaps(i):
+            continue
         # Skip what mostly repeats a chosen sentence: it makes the answer longer, not better.
         if any(float(vectors[i] @ vectors[j]) > redundancy for j in chosen):
             continue
+        if points_back(sentences[i].text):
+            before = _antecedent(grounds, int(i))
+            if i != best and (before is None or before not in chosen):
+                continue
+            if i == best and before is not None and not overlaps(before):
+                chosen.append(before)
         chosen.append(int(i))
     return chosen
+
+
+def _antecedent(grounds: Grounds, i: int) -> int | None:
+    """The candidate that ends where sentence i starts (only whitespace between), if any."""
+    s = grounds.sentences[i]
+    for j, other in enumerate(grounds.sentences):
+        if (
+            j != i
+            and other.chunk.source == s.chunk.source
+            and other.end <= s.start
+            and s.start - other.end <= 3
+        ):
+            return j
+    return None
 
 
 class ExtractiveBackend:

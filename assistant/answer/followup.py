@@ -1,4 +1,18 @@
-"""Turn a follow-up question into a standalone query, deterministically and offline."""
+"""Turn a follow-up question into a standalone query, deterministically and offline.
+
+Rules (issue 10, measured on the seed set's multi-turn cases):
+- Only a question that leans on an earlier turn carries anything: one that points back
+  ("that", "it", "they", "this", "those", ...), opens with "and", "what about", "so", ..., or
+  has at most one content word and no name of its own. "Why is Amazon investing in
+  Anthropic?" stands on its own.
+- The question's own words keep the weight: at most a few terms are carried, no numbers, and
+  the question's own words are never repeated. A question that names its own subject ("What
+  about Google?") carries the earlier question's topic words, not the earlier names, which it
+  replaces; otherwise the names of the earlier question and the subject of its answer.
+- A refused turn carries nothing: the last answered turn is used instead.
+- History is bounded (the last few messages, each cut to a few thousand characters) and terms
+  are gathered in one linear pass, so a long conversation costs no more than a short one.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +21,10 @@ from collections.abc import Mapping, Sequence
 
 from ..retrieval.lexical import STOPWORDS
 
-__all__ = ["is_followup", "standalone_query"]
+__all__ = ["MAX_HISTORY_CHARS", "MAX_HISTORY_MESSAGES", "is_followup", "standalone_query"]
+
+MAX_HISTORY_MESSAGES = 8  # the last four exchanges: a follow-up points at the latest ones
+MAX_HISTORY_CHARS = 2000  # of each message: the subject of an answer is near its start
 
 # Words that point back to something said earlier.
 _ANAPHORA = frozenset(
@@ -34,86 +51,220 @@ _ANAPHORA = frozenset(
         "same",
         "former",
         "latter",
-        "one",
-        "ones",
     ]
 )
+# Openers that continue the conversation. A bare "why" is not one: "Why is Amazon investing
+# in Anthropic?" is a question of its own.
 _OPENERS = (
     "and ",
     "but ",
     "also ",
     "what about",
     "how about",
-    "and what",
     "why is that",
-    "why",
+    "why so",
     "how so",
     "so ",
     "then ",
 )
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+_REFUSAL = re.compile(r"^\s*The documents don['’]t (?:say|answer)")
 # Words that carry no topic of their own: the lexical stop words plus conversational ones.
-_QUESTION_WORDS = STOPWORDS | {"but", "know", "please", "said", "say", "says", "tell"}
+_QUESTION_WORDS = STOPWORDS | {
+    "but",
+    "know",
+    "please",
+    "said",
+    "say",
+    "says",
+    "tell",
+    "not",
+    "no",
+    "yes",
+    "doesn't",
+    "don't",
+    "isn't",
+    "aren't",
+    "what's",
+    "who's",
+}
+# Capitalised only because they open a sentence: never names.
+_DISCOURSE = frozenset(
+    [
+        "however",
+        "overall",
+        "unlike",
+        "meanwhile",
+        "moreover",
+        "although",
+        "while",
+        "also",
+        "currently",
+        "according",
+        "instead",
+        "therefore",
+        "thus",
+        "still",
+        "yet",
+        "because",
+        "since",
+        "though",
+        "furthermore",
+        "finally",
+        "first",
+        "second",
+        "third",
+        "today",
+        "recently",
+        "now",
+        "here",
+    ]
+)
+
+
+def _is_name(word: str, sentence_start: bool) -> bool:
+    """A capitalised word, acronym or mixed token; at a sentence start only if it is not a
+    stop word, a discourse word or an -ly adverb."""
+    if not word[:1].isupper() and sum(ch.isupper() for ch in word) < 2:
+        return False
+    low = word.lower()
+    if low in _QUESTION_WORDS or low in _ANAPHORA:
+        return False
+    return not (sentence_start and (low in _DISCOURSE or low.endswith("ly")))
+
+
+def _words(text: str) -> list[tuple[str, bool]]:
+    """(word, opens a sentence) for each word of text, citation markers removed."""
+    out: list[tuple[str, bool]] = []
+    for sentence in _SENTENCE_END.split(_CITATION.sub("", text)):
+        for i, raw in enumerate(_WORD.findall(sentence)):
+            word = raw.strip(".,'’-")
+            if word.endswith(("'s", "’s")):
+                word = word[:-2]
+            if word:
+                out.append((word, i == 0))
+    return out
+
+
+def _names(text: str) -> list[str]:
+    """Names in text, in order, without repeats; numbers are not names here."""
+    seen: dict[str, None] = {}
+    for word, start in _words(text):
+        if _is_name(word, start) and not any(ch.isdigit() for ch in word):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def _content_words(text: str) -> list[str]:
+    """Lower-case words that are not names, numbers, stop words or pointers, in order."""
+    seen: dict[str, None] = {}
+    for word, start in _words(text):
+        low = word.lower()
+        if (
+            low in _QUESTION_WORDS
+            or low in _ANAPHORA
+            or any(ch.isdigit() for ch in word)
+            or _is_name(word, start)
+            or len(low) < 3
+        ):
+            continue
+        seen.setdefault(low, None)
+    return list(seen)
+
+
+def _subjects(text: str) -> list[str]:
+    """The names in text that can be a subject; two-letter acronyms ("AI", "US") are too
+    generic to say what a question is about."""
+    return [n for n in _names(text) if len(n) > 2]
 
 
 def is_followup(question: str) -> bool:
-    """Does the question lean on an earlier turn?
+    """Does the question lean on an earlier turn? It does when it opens by continuing ("And
+    ...", "What about ...") or, naming no subject of its own, points back or has no content.
 
     Example: is_followup("Is that stake exclusive?") -> True;
-             is_followup("Who owns part of Anthropic?") -> False
+             is_followup("Why is Amazon investing in Anthropic?") -> False;
+             is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
     q = question.strip().lower()
+    if q.startswith(_OPENERS):
+        return True
+    if _subjects(question.strip()):
+        return False  # "it" and "its" then point inside the question itself
     words = re.findall(r"[a-z']+", q)
     if any(w in _ANAPHORA for w in words):
         return True
-    if q.startswith(_OPENERS):
-        return True
-    content = [w for w in words if w not in _QUESTION_WORDS]
-    return len(content) <= 1
+    return not [w for w in words if w not in _QUESTION_WORDS]
 
 
-def _key_terms(text: str) -> list[str]:
-    """Names, numbers and content words of a turn, in order, without repeats."""
-    text = _CITATION.sub("", text)
-    terms: list[str] = []
-    for raw in _WORD.findall(text):
-        word = raw.strip(".,'’-")
-        if not word or word.lower() in _QUESTION_WORDS or word.lower() in _ANAPHORA:
-            continue
-        if word not in terms:
-            terms.append(word)
-    return terms
+_CLAUSE = re.compile(r",|;|:|\s[-–—]\s|\s(?:but|while|unlike|whereas|although)\s")
+
+
+def _answer_subject(answer: str, limit: int = 2) -> list[str]:
+    """The names of the answer's first clause that has any: what the answer is about. Later
+    names drift ("..., but unlike Microsoft's deal with OpenAI").
+
+    Example: _answer_subject("Currently, Amazon has invested in Anthropic, unlike Microsoft.")
+             -> ["Amazon", "Anthropic"]
+    """
+    first = _SENTENCE_END.split(_CITATION.sub("", answer).strip(), 1)[0]
+    for clause in _CLAUSE.split(first):
+        names = [n for n in _names(clause) if len(n) > 2]
+        if names:
+            return names[:limit]
+    return []
+
+
+def _last_answered_turn(history: Sequence[Mapping[str, str]]) -> tuple[str, str] | None:
+    """(user question, answer) of the latest exchange that was not refused."""
+    answer: str | None = None
+    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        role, content = m.get("role"), str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+        if role == "assistant":
+            refused = bool(m.get("refused")) or bool(_REFUSAL.match(content))
+            answer = None if refused else content
+        elif role == "user" and answer is not None:
+            return content, answer
+    return None
 
 
 def standalone_query(
-    question: str, history: Sequence[Mapping[str, str]] | None, *, max_terms: int = 12
+    question: str, history: Sequence[Mapping[str, str]] | None, *, max_terms: int = 4
 ) -> str:
     """The query to retrieve with: the question itself, or for a follow-up the question plus
-    the key terms of the last user turn and the names in the last answer.
+    at most max_terms terms that say what its pointers point at.
 
     Example:
         standalone_query("Is that stake exclusive?", [
             {"role": "user", "content": "Who has invested $8 billion in Anthropic?"},
             {"role": "assistant", "content": "Amazon has invested around $8 billion. [1]"}])
-        -> "Is that stake exclusive? (invested $8 billion Anthropic Amazon)"
+        -> "Is that stake exclusive? (Amazon Anthropic)"
+        standalone_query("What about Google?", [
+            {"role": "user", "content": "Which firms build AI in-house?"},
+            {"role": "assistant", "content": "Meta builds AI models in-house. [1]"}])
+        -> "What about Google? (firms build in-house)"
     """
     question = question.strip()
     if not history or not is_followup(question):
         return question
-    last_user = next((m["content"] for m in reversed(history) if m.get("role") == "user"), "")
-    last_answer = next(
-        (m["content"] for m in reversed(history) if m.get("role") == "assistant"), ""
-    )
-    terms = _key_terms(last_user)
-    # From the answer only names and figures: its other words are often off the point.
-    names = [
-        term
-        for term in _key_terms(last_answer)
-        if (term[:1].isupper() or any(ch.isdigit() for ch in term)) and term not in terms
-    ]
-    terms += names[:3]  # the answer's first names are its subject; later ones drift
-    own = {w.lower().strip("?.,!") for w in question.split()}
+    turn = _last_answered_turn(history)
+    if turn is None:
+        return question
+    last_user, last_answer = turn
+    own = {w.lower() for w, _ in _words(question)}
+    if _subjects(question):
+        # The question brings its own subject: carry what was asked, not who it was about.
+        terms = _content_words(last_user)
+    else:
+        # Names the answer brought first: "Which company owns part of Anthropic?" - "Google
+        # ..." makes Google what "its" in the next question points at.
+        asked = _subjects(last_user)
+        brought = [n for n in _answer_subject(last_answer) if n not in asked]
+        terms = list(dict.fromkeys(brought + asked))
+        if not terms:
+            terms = _content_words(last_user)
     terms = [t for t in terms if t.lower() not in own][:max_terms]
     if not terms:
         return question

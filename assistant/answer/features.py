@@ -1,0 +1,342 @@
+"""Evidence features for deciding whether retrieved text answers a question: pure, CPU, fast.
+
+Each function takes what the evidence step has in hand (the question, the candidate
+sentences with their cosine to the query, the retrieved passages and an IDF function) and
+returns plain numbers, so the refusal model can be fitted offline (evals/calibrate_refusal.py)
+and applied at answer time without a model of its own.
+
+The features and why:
+- best_cosine: the best sentence's MiniLM cosine with the query (the old rule's one input).
+- focus: the largest share of the question's key-term weight that ONE sentence holds. An
+  adversarial question ("How much has Google invested?") finds Google in one sentence and an
+  amount in another; a real answer holds them together.
+- typed_focus: focus counting only sentences that hold what the question asks for (a number
+  for "how many", a date for "when", a name for "which company"); focus when the question
+  does not ask for a type.
+- entity_missing: the share of the question's names, acronyms and numbers that appear in no
+  retrieved passage (a swapped name or year usually appears nowhere near the topic).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ..retrieval.lexical import STOPWORDS, analyze
+
+__all__ = [
+    "FEATURE_NAMES",
+    "EvidenceFeatures",
+    "answer_probability",
+    "answer_type",
+    "evidence_features",
+    "has_answer_type",
+    "key_term_weights",
+    "specific_tokens",
+]
+
+# ---------------------------------------------------------------- answer types
+
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+    r"fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|"
+    r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
+    r"dozen|dozens|half|single|double|twice|several|few|majority|minority|most|all|none"
+)
+_MONTHS = (
+    r"january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+)
+_COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_AMOUNT = re.compile(
+    rf"\d|[$€£¥%]|\b(?:{_NUMBER_WORDS}|percent|per cent|dollars?|euros?|pounds?)\b",
+    re.IGNORECASE,
+)
+# A year, a month, a span of time ("within 14 days", "two decades ago") or a time of day; not
+# words like "currently" or "after", which every narrative sentence has.
+_DATE = re.compile(
+    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:century|centuries|decades?|ago|"
+    r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b|"
+    # A time of day answers "when" too ("at 22:00", "at nine o'clock", "every morning").
+    r"\b\d{1,2}:\d\d\b|\bo[’']clock\b|\d\s?[ap]\.?m\b|\b(?:noon|midnight|morning|evening|"
+    r"night|tonight|today|tomorrow|dawn|dusk)\b",
+    re.IGNORECASE,
+)
+# A capitalised word after the first of its sentence, or an acronym: a name of some kind.
+_NAME = re.compile(r"(?<=[\w,;:)] )[A-Z][\w\-]+|\b[A-Z]{2,}[\w\-]*")
+_PERSONS = re.compile(
+    r"\b(?:people|persons?|patients?|children|adults?|women|men|workers?|researchers?|"
+    r"scientists?|investigators?|authors?|doctors?|physicians?|nurses?|staff|team|group|"
+    r"individuals?|volunteers?|participants?|clinicians?|officials?|government|company|"
+    r"companies|organi[sz]ations?|institutes?|universit(?:y|ies)|\w+ers|\w+ists)\b",
+    re.IGNORECASE,
+)
+
+_TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^\s*how many\b|\bnumber of\b", re.IGNORECASE), "count"),
+    (
+        re.compile(
+            r"^\s*how (?:much|big|large|long|old|high|tall|far|often)\b|"
+            r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
+            r"cost|size|sum|figure|ratio)\b|"
+            # Attributes that are quantities wherever they stand in the question.
+            r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|"
+            r"market cap\w*|how much)\b",
+            re.IGNORECASE,
+        ),
+        "amount",
+    ),
+    (
+        re.compile(
+            r"^\s*(?:in )?(?:what|which) (?:year|date|month|day|decade|century)\b|^\s*when\b|"
+            r"\bsince when\b",
+            re.IGNORECASE,
+        ),
+        "date",
+    ),
+    (
+        re.compile(
+            r"\b(?:what|which) (?:company|companies|firm|firms|organi[sz]ations?|country|"
+            r"countries|city|cities|university|universities|institutes?|agency|agencies|"
+            r"platform|product|brand|state|nation)\b",
+            re.IGNORECASE,
+        ),
+        "name",
+    ),
+    (re.compile(r"^\s*(?:who|whom)\b", re.IGNORECASE), "person"),
+)
+_CHECKS = {
+    "count": _COUNT,
+    "amount": _AMOUNT,
+    "date": _DATE,
+    "name": _NAME,
+}
+
+
+def answer_type(question: str) -> str | None:
+    """What kind of thing the question asks for: count, amount, date, name, person or None.
+
+    Example: answer_type("How much has Google invested in Anthropic?") -> "amount";
+             answer_type("Why is Amazon investing?") -> None
+    """
+    for pattern, kind in _TYPES:
+        if pattern.search(question):
+            return kind
+    return None
+
+
+def has_answer_type(kind: str | None, text: str) -> bool:
+    """Does text hold something of that kind (True when kind is None)?
+
+    Example: has_answer_type("amount", "Amazon has invested around $8 billion.") -> True;
+             has_answer_type("amount", "Anthropic is partly owned by Google.") -> False
+    """
+    if kind is None:
+        return True
+    if kind == "person":
+        return bool(_NAME.search(text) or _PERSONS.search(text))
+    return bool(_CHECKS[kind].search(text))
+
+
+# ---------------------------------------------------------------- key terms
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]*[A-Za-z0-9]|[A-Za-z0-9]")
+_QUESTION_OPENERS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "when",
+        "where",
+        "why",
+        "how",
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "has",
+        "have",
+        "had",
+        "in",
+        "on",
+        "at",
+        "for",
+        "from",
+        "by",
+        "of",
+        "to",
+        "tell",
+        "give",
+        "list",
+        "name",
+        "explain",
+        "describe",
+        "compare",
+    ]
+)
+
+
+def specific_tokens(question: str) -> list[str]:
+    """The question's names, acronyms and numbers (lower-cased), in order, without repeats.
+
+    Example: specific_tokens("How much did Google invest in Anthropic in 2019?")
+             -> ["google", "anthropic", "2019"]
+    """
+    out: list[str] = []
+    for i, m in enumerate(_TOKEN.finditer(question)):
+        word = m.group()
+        low = word.lower()
+        caps = sum(ch.isupper() for ch in word)
+        specific = (
+            any(ch.isdigit() for ch in word)
+            or caps >= 2
+            or (word[:1].isupper() and i > 0 and low not in _QUESTION_OPENERS)
+        )
+        if specific and low not in STOPWORDS and low not in out:
+            out.append(low)
+    return out
+
+
+def key_term_weights(
+    question: str, idf: Callable[[str], float], *, name_boost: float = 2.0
+) -> dict[str, float]:
+    """Weight of each analysed question term: its IDF, doubled for names and numbers, which a
+    right answer must mention.
+
+    Example: with idf = {"amazon": 0.5, "invest": 2.0}.get,
+             key_term_weights("How much has Amazon invested?", idf)
+             -> {"amazon": 1.0, "invest": 2.0}
+    """
+    names = set(analyze(" ".join(specific_tokens(question))))
+    weights: dict[str, float] = {}
+    for term in dict.fromkeys(analyze(question)):
+        w = max(idf(term) or 0.0, 0.0)
+        weights[term] = w * (name_boost if term in names else 1.0)
+    return weights
+
+
+def _coverage(weights: dict[str, float], terms: set[str]) -> float:
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    return sum(w for t, w in weights.items() if t in terms) / total
+
+
+def _tokens(text: str) -> set[str]:
+    return {m.group().lower() for m in _TOKEN.finditer(text)}
+
+
+# ---------------------------------------------------------------- the feature vector
+
+FEATURE_NAMES = (
+    "best_cosine",
+    "top_dense",
+    "focus",
+    "typed_focus",
+    "passage_coverage",
+    "entity_missing",
+    "type_missing",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFeatures:
+    """The evidence about one question, in FEATURE_NAMES order."""
+
+    best_cosine: float  # best sentence cosine with the query
+    top_dense: float  # best chunk cosine with the query
+    focus: float  # most key-term weight one sentence holds (0..1)
+    typed_focus: float  # the same over sentences holding the asked-for type (0..1)
+    passage_coverage: float  # key-term weight anywhere in the passages (0..1)
+    entity_missing: float  # share of names/numbers absent from every passage (0..1)
+    type_missing: float  # 1 when the question asks for a type no top sentence holds
+
+    def as_vector(self) -> list[float]:
+        return [float(getattr(self, name)) for name in FEATURE_NAMES]
+
+
+def answer_probability(
+    features: EvidenceFeatures, weights: Mapping[str, float], bias: float
+) -> float:
+    """P(the passages answer) = sigmoid(bias + sum of weight * feature), by feature name
+    (the fitted weights live in Settings: refusal_weights, refusal_bias).
+
+    Example: answer_probability(EvidenceFeatures(0.7, 0.6, 0.9, 0.9, 0.9, 0.0, 0.0),
+                                {"best_cosine": 11.382, "typed_focus": 8.732,
+                                 "passage_coverage": -6.286}, -7.246)
+             -> 0.95 (sigmoid(-7.246 + 11.382*0.7 + 8.732*0.9 - 6.286*0.9))
+    """
+    z = bias + sum(w * float(getattr(features, name)) for name, w in weights.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def evidence_features(
+    question: str,
+    sentences: Sequence[tuple[str, float]],
+    passages: Sequence[str],
+    idf: Callable[[str], float],
+    *,
+    top_dense: float = 0.0,
+    query: str | None = None,
+    type_window: int = 3,
+) -> EvidenceFeatures:
+    """The features for question given candidate (sentence text, cosine) pairs and the
+    retrieved passage texts. query (the standalone query of a follow-up, if different) adds
+    the carried terms at half weight: the question's own words say what is asked.
+
+    The answer-type check looks at the type_window sentences with the highest cosine.
+
+    Example:
+        evidence_features(
+            "How much has Google invested?",
+            [("Amazon has invested around $8 billion.", 0.62),
+             ("Anthropic remains partially owned by Google.", 0.48)],
+            ["Amazon has invested around $8 billion. Anthropic remains partially owned by "
+             "Google."], idf=lambda t: 1.0)
+        -> focus 0.667 (the Google sentence: "google" weighs double, but no amount there),
+           typed_focus 0.333 (the amount sentence lacks Google), entity_missing 0.0,
+           type_missing 0.0
+    """
+    weights = key_term_weights(question, idf)
+    if query and query != question:
+        for term in analyze(query):
+            if term not in weights:
+                weights[term] = 0.5 * max(idf(term) or 0.0, 0.0)
+    kind = answer_type(question)
+    focus = typed = 0.0
+    for text, _ in sentences:
+        cov = _coverage(weights, set(analyze(text)))
+        focus = max(focus, cov)
+        if cov > typed and has_answer_type(kind, text):
+            typed = cov
+    passage_terms: set[str] = set()
+    passage_tokens: set[str] = set()
+    for p in passages:
+        passage_terms.update(analyze(p))
+        passage_tokens |= _tokens(p)
+    names = specific_tokens(question)
+    missing = sum(1 for n in names if n not in passage_tokens) / len(names) if names else 0.0
+    top = sorted(sentences, key=lambda s: -s[1])[:type_window]
+    type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
+    best = max((c for _, c in sentences), default=0.0)
+    return EvidenceFeatures(
+        best_cosine=float(best) if math.isfinite(best) else 0.0,
+        top_dense=float(top_dense),
+        focus=focus,
+        typed_focus=typed,
+        passage_coverage=_coverage(weights, passage_terms),
+        entity_missing=missing,
+        type_missing=type_missing,
+    )

@@ -1,0 +1,154 @@
+"""Evidence features for the refusal model: pure functions, no model needed."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from assistant.answer.features import (
+    FEATURE_NAMES,
+    answer_type,
+    evidence_features,
+    has_answer_type,
+    key_term_weights,
+    specific_tokens,
+)
+
+EIGHT_BILLION = "Currently, Amazon has already invested around $8 billion in Anthropic."
+GOOGLE_OWNS = "Anthropic remains partially owned by Google and collaborates with Meta."
+PASSAGE = f"{EIGHT_BILLION} {GOOGLE_OWNS}"
+
+
+def flat(_: str) -> float:
+    return 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("How much has Google invested in Anthropic?", "amount"),
+        ("How many people work at Anthropic?", "count"),
+        ("In what year was Anthropic founded?", "date"),
+        ("When did Amazon first invest?", "date"),
+        ("Which company has an exclusive deal with OpenAI?", "name"),
+        ("Who is the CEO of Anthropic?", "person"),
+        ("Why is Amazon investing in Anthropic?", None),
+        ("Is Amazon's stake exclusive?", None),
+    ],
+)
+def test_answer_type_of_a_question(question: str, kind: str | None) -> None:
+    assert answer_type(question) == kind
+
+
+def test_answer_type_checks_what_a_sentence_holds() -> None:
+    assert has_answer_type("amount", EIGHT_BILLION)
+    assert not has_answer_type("amount", GOOGLE_OWNS)
+    assert has_answer_type("date", "The outbreak began in December 2019.")
+    assert not has_answer_type("date", "The virus binds to the receptor.")
+    # A time of day answers "when" ("When will the server be offline?").
+    assert has_answer_type("date", "The mail server goes offline at 22:00 on Friday.")
+    assert has_answer_type("date", "He lit the lamp at nine o'clock.")
+    assert not has_answer_type("date", "I am told it costs 3.50 dollars.")
+    assert has_answer_type("name", "The deal went to Microsoft, not Amazon.")
+    assert not has_answer_type("name", "the deal went to a rival.")
+    assert has_answer_type(None, "anything at all")
+
+
+def test_specific_tokens_are_names_acronyms_and_numbers() -> None:
+    assert specific_tokens("How much did Google invest in Anthropic in 2019?") == [
+        "google",
+        "anthropic",
+        "2019",
+    ]
+    assert specific_tokens("What is the R0 of MERS-CoV?") == ["r0", "mers-cov"]
+    assert specific_tokens("Why do bats carry viruses?") == []
+
+
+def test_names_weigh_double_in_the_key_terms() -> None:
+    idf = {"amazon": 0.5, "invest": 2.0}
+    weights = key_term_weights("How much has Amazon invested?", lambda t: idf.get(t, 0.0))
+    assert weights == {"amazon": 1.0, "invest": 2.0}
+
+
+def test_focus_needs_the_entity_and_the_asked_for_amount_in_one_sentence() -> None:
+    sentences = [(EIGHT_BILLION, 0.62), (GOOGLE_OWNS, 0.48)]
+    adversarial = evidence_features(
+        "How much has Google invested in Anthropic?", sentences, [PASSAGE], flat
+    )
+    answerable = evidence_features(
+        "How much has Amazon invested in Anthropic?", sentences, [PASSAGE], flat
+    )
+    # Everything the adversarial question asks about is in the passage, but not together.
+    assert adversarial.passage_coverage == answerable.passage_coverage == 1.0
+    assert answerable.typed_focus == 1.0
+    assert adversarial.typed_focus < 0.7
+    assert adversarial.entity_missing == answerable.entity_missing == 0.0
+
+
+def test_a_name_the_passages_lack_is_missing_evidence() -> None:
+    f = evidence_features(
+        "How much has Nvidia invested in Anthropic?", [(EIGHT_BILLION, 0.6)], [PASSAGE], flat
+    )
+    assert f.entity_missing == 0.5  # "nvidia" absent, "anthropic" present
+    assert f.best_cosine == 0.6
+
+
+def test_a_type_no_top_sentence_holds_is_flagged() -> None:
+    f = evidence_features("When was Anthropic founded?", [(GOOGLE_OWNS, 0.5)], [GOOGLE_OWNS], flat)
+    assert f.type_missing == 1.0
+    g = evidence_features("Who owns part of Anthropic?", [(GOOGLE_OWNS, 0.5)], [GOOGLE_OWNS], flat)
+    assert g.type_missing == 0.0
+
+
+def test_carried_follow_up_terms_count_half() -> None:
+    topic_only = "Amazon has invested around $8 billion in Anthropic."
+    f = evidence_features(
+        "Is that stake exclusive?",
+        [(topic_only, 0.6)],
+        [topic_only],
+        flat,
+        query="Is that stake exclusive? (Anthropic Amazon)",
+    )
+    # Own words stake + exclusive weigh 1 each, the carried names 0.5 each: a sentence with
+    # only the carried topic holds a third of the weight, not half.
+    assert f.focus == pytest.approx(1 / 3)
+    assert len(f.as_vector()) == len(FEATURE_NAMES)
+
+
+def test_no_evidence_gives_zero_features_not_an_error() -> None:
+    f = evidence_features("How much has Amazon invested?", [], [], flat)
+    assert f.best_cosine == f.focus == f.typed_focus == f.passage_coverage == 0.0
+    assert f.entity_missing == 1.0
+
+
+def test_features_take_milliseconds() -> None:
+    sentences = [(f"{EIGHT_BILLION} Sentence {i} about chips.", 0.4) for i in range(60)]
+    t = time.perf_counter()
+    for _ in range(10):
+        evidence_features(
+            "How much has Google invested?", sentences, [PASSAGE] * 5, flat, top_dense=0.5
+        )
+    assert (time.perf_counter() - t) / 10 < 0.02
+
+
+def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_twin() -> None:
+    from assistant.answer.features import answer_probability
+    from assistant.settings import Settings
+
+    shipped = Settings()
+    weights, bias = shipped.refusal_weights, shipped.refusal_bias
+
+    sentences = [(EIGHT_BILLION, 0.62), (GOOGLE_OWNS, 0.48)]
+    real = evidence_features(
+        "How much has Amazon invested in Anthropic?", sentences, [PASSAGE], flat
+    )
+    twin = evidence_features(
+        "How much has Google invested in Anthropic?",
+        [(EIGHT_BILLION, 0.55), (GOOGLE_OWNS, 0.5)],
+        [PASSAGE],
+        flat,
+    )
+    assert answer_probability(real, weights, bias) >= shipped.refusal_threshold
+    assert answer_probability(twin, weights, bias) < shipped.refusal_threshold
+    assert answer_probability(real, {"best_cosine": 0.0}, 0.0) == 0.5

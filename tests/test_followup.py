@@ -1,0 +1,129 @@
+"""Follow-up rewriting: what a person notices when a conversation goes on. No model needed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from assistant.answer.followup import is_followup, standalone_query
+
+EIGHT_BILLION = [
+    {"role": "user", "content": "Who has invested around 8 billion dollars in Anthropic?"},
+    {
+        "role": "assistant",
+        "content": "Currently, Amazon has already invested around $8 billion in Anthropic, but "
+        "unlike Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
+    },
+]
+
+
+def test_the_questions_own_words_keep_the_weight() -> None:
+    query = standalone_query("Is that stake exclusive?", EIGHT_BILLION)
+    # The pointer is resolved by the subject of the earlier turn only: no figures, no words
+    # that would pull retrieval back to the "$8 billion" sentence, no names the answer only
+    # mentioned in passing.
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Why is Amazon investing in Anthropic?",
+        "Which Amazon product is getting Anthropic's AI built into it?",
+        "Who owns part of Anthropic?",
+        "What documents do you have?",
+    ],
+)
+def test_a_question_that_stands_on_its_own_carries_nothing(question: str) -> None:
+    assert not is_followup(question)
+    assert standalone_query(question, EIGHT_BILLION) == question
+
+
+def test_a_refused_turn_is_not_carried() -> None:
+    history = [
+        *EIGHT_BILLION,
+        {"role": "user", "content": "What was Anthropic's revenue last year?"},
+        {
+            "role": "assistant",
+            "content": "The documents don't say what Anthropic's revenue last year was.",
+        },
+    ]
+    assert standalone_query("Why is Amazon investing in Anthropic?", history) == (
+        "Why is Amazon investing in Anthropic?"
+    )
+    # A follow-up after a refusal points at the last turn that was answered.
+    query = standalone_query("Is that stake exclusive?", history)
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
+    assert "revenue" not in query
+
+
+def test_a_turn_marked_refused_is_skipped_whatever_its_text() -> None:
+    history = [
+        {"role": "user", "content": "What does Meta build in-house?"},
+        {"role": "assistant", "content": "Sorry, nothing found.", "refused": "yes"},
+    ]
+    assert standalone_query("Is it costly?", history) == "Is it costly?"
+
+
+def test_a_new_subject_carries_the_earlier_topic_not_the_earlier_names() -> None:
+    history = [
+        {"role": "user", "content": "Which firms build AI in-house?"},
+        {"role": "assistant", "content": "Meta builds AI models in-house. [1]"},
+    ]
+    query = standalone_query("What about Google?", history)
+    assert query == "What about Google? (firms build in-house)"
+    assert "Meta" not in query
+
+
+@pytest.mark.parametrize(
+    "question", ["What about Google?", "And why?", "Is it exclusive?", "How big are they?"]
+)
+def test_follow_up_cues_are_recognised(question: str) -> None:
+    assert is_followup(question)
+
+
+def test_carried_terms_are_few_and_never_repeat_the_question() -> None:
+    history = [
+        {"role": "user", "content": "How do Amazon, Google, Meta, Microsoft and OpenAI differ?"},
+        {"role": "assistant", "content": "Amazon invests; Meta builds in-house. [1]"},
+    ]
+    query = standalone_query("How do they compare?", history, max_terms=3)
+    assert query == "How do they compare? (Amazon Google Meta)"
+
+
+def test_a_huge_history_costs_no_more_than_a_short_one() -> None:
+    # The hardening issue found a 40,000-word history took 6 s: only the last messages, cut
+    # to a bounded length, are read.
+    filler = " ".join(f"Word{i} term{i}" for i in range(20_000))
+    history = [{"role": "user", "content": filler}, {"role": "assistant", "content": filler}] * 5
+    history += EIGHT_BILLION
+    t = time.perf_counter()
+    query = standalone_query("Is that stake exclusive?", history)
+    assert time.perf_counter() - t < 0.05
+    assert query == "Is that stake exclusive? (Amazon Anthropic)"
+
+
+def test_an_old_turn_beyond_the_window_is_not_carried() -> None:
+    history = list(EIGHT_BILLION)
+    history += [{"role": "user", "content": "Tell me more."}] * 10
+    assert standalone_query("Is that stake exclusive?", history) == "Is that stake exclusive?"
+
+
+SEED = Path(__file__).resolve().parent.parent / "evals" / "seed.yaml"
+
+
+def test_seed_follow_ups_carry_the_subject_and_keep_their_own_words() -> None:
+    items = [q for q in yaml.safe_load(SEED.read_text())["questions"] if q.get("history")]
+    assert len(items) >= 8
+    for item in items:
+        query = standalone_query(item["question"], item["history"])
+        if not is_followup(item["question"]):
+            assert query == item["question"], item["id"]  # it stands on its own
+            continue
+        assert query.startswith(item["question"]), item["id"]
+        carried = query[len(item["question"]) :].strip(" ()").split()
+        assert 1 <= len(carried) <= 4, (item["id"], query)
+        assert not any(ch.isdigit() for ch in "".join(carried)), (item["id"], query)
