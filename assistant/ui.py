@@ -666,16 +666,20 @@ def build_app(bot: Assistant) -> gr.Blocks:
     on_example.__annotations__["evt"] = gr.SelectData
 
     def restore(saved: Any) -> tuple[Any, Any]:
-        """The conversation saved in this browser, if any (a damaged one is dropped)."""
+        """The conversation saved in this browser, if any (a damaged one is dropped).
+
+        With nothing to restore the chat is left alone: a question asked while the page was
+        still loading may have been answered before this runs, and must not be wiped."""
+        nothing = (gr.skip(), gr.skip())
         if not isinstance(saved, dict):
-            return [], []
+            return nothing
         chat, history = saved.get("chat"), saved.get("history")
-        if not isinstance(chat, list) or not isinstance(history, list):
-            return [], []
+        if not isinstance(chat, list) or not isinstance(history, list) or not chat:
+            return nothing
         try:
             return chat, _history(history)[-keep_history:]
         except InputError:
-            return [], []
+            return nothing
 
     # ------------------------------------------------------------ documents
 
