@@ -8,12 +8,14 @@ Every other loader produces its text once, and offsets refer to that text.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import DocumentError, InputError
 from ..schema import Document, SkippedFile
@@ -150,8 +152,10 @@ def _printable(source: str) -> str:
         return raw.decode("utf-8", "backslashreplace")
 
 
-def read_regular(path: Path, source: str) -> bytes:
-    """The bytes of a regular file; DocumentError (one sentence) for anything else.
+@contextlib.contextmanager
+def open_regular(path: Path, source: str) -> Iterator[BinaryIO]:
+    """The open file, if it is a regular one; DocumentError (one sentence) for anything else,
+    and for a read that fails inside the block.
 
     The file is opened without blocking and checked on the open descriptor, so a FIFO or a
     device that replaced the file after the scan is refused rather than read forever.
@@ -170,12 +174,18 @@ def read_regular(path: Path, source: str) -> bytes:
                 "remove it from the documents folder"
             )
         try:
-            return fh.read()
+            yield fh
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             raise DocumentError(
                 f"could not read {source} ({reason}): check that it is readable"
             ) from exc
+
+
+def read_regular(path: Path, source: str) -> bytes:
+    """The bytes of a regular file; DocumentError (one sentence) for anything else."""
+    with open_regular(path, source) as fh:
+        return fh.read()
 
 
 def load_folder(folder: Path) -> tuple[list[Document], list[SkippedFile]]:

@@ -9,8 +9,6 @@ does not already hold, and commits everything as one `Batch`.
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 import time
 from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -23,7 +21,7 @@ import numpy as np
 from ..embedding import Embedder
 from ..errors import DocumentError
 from ..ingest.chunking import chunk_document
-from ..ingest.loaders import load_documents, scan_folder
+from ..ingest.loaders import load_documents, open_regular, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
 from .base import Batch, BuildInfo, ChunkerConfig, Manifest, SharedStore, SourceChunks, Store
 
@@ -302,30 +300,11 @@ def apply_plan(
 
 
 def _file_digest(path: Path, source: str) -> tuple[str, int]:
-    """sha256 and size of a regular file, read in blocks; DocumentError for anything else
-    (opened without blocking, so a FIFO put in place after the scan cannot hang the sync)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise DocumentError(
-            f"could not read {source} ({reason}): check that it is readable"
-        ) from exc
+    """sha256 and size of a regular file, read in blocks; DocumentError for anything else."""
     h = hashlib.sha256()
     size = 0
-    with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise DocumentError(
-                f"{source} is not a regular file (a pipe, socket or device): "
-                "remove it from the documents folder"
-            )
-        try:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-                size += len(block)
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise DocumentError(
-                f"could not read {source} ({reason}): check that it is readable"
-            ) from exc
+    with open_regular(path, source) as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+            size += len(block)
     return h.hexdigest(), size
