@@ -566,3 +566,95 @@ def test_crash_during_manifest_switch_leaves_no_temporary_files_behind(
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     expected = {"manifest.json", manifest["files"]["vectors"], manifest["files"]["chunks"]}
     assert index_files(index_dir) == expected
+
+
+# ---------------------------------------------------------------- several processes
+
+# Holds the index folder's sync lock (as a sync in another process would) until stdin closes.
+_HOLD_LOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_sync_waits_while_another_process_syncs_the_same_folder(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    import subprocess
+    import sys
+    import threading
+
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    (docs / "delta.txt").write_text("Glaciers carve valleys over millennia.\n", encoding="utf-8")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD_LOCK, str(index_dir)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        waiting = threading.Event()
+        done = threading.Event()
+
+        def run() -> None:
+            sync_index(docs, index_dir, embedder, CHUNKER, on_wait=waiting.set)
+            done.set()
+
+        worker = threading.Thread(target=run, daemon=True)
+        worker.start()
+        assert waiting.wait(10), "the second sync did not notice the first"
+        # While the other process holds the folder, nothing is written or deleted there.
+        assert not done.wait(0.5)
+        assert "delta.txt" not in sources_in(load_index(index_dir, embedder))
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(10)
+    worker.join(20)
+    assert done.is_set()
+    assert "delta.txt" in sources_in(load_index(index_dir, embedder))
+    assert len(list(index_dir.glob("vectors-*.faiss"))) == 1
+
+
+def test_an_open_index_sees_what_another_process_committed(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    from assistant.store import SharedStore
+
+    sync_index(docs, index_dir, embedder, CHUNKER)
+    reader = load_index(index_dir, embedder)
+    assert isinstance(reader, SharedStore) and reader.is_current()
+
+    (docs / "delta.txt").write_text("Glaciers carve valleys over millennia.\n", encoding="utf-8")
+    sync_index(docs, index_dir, embedder, CHUNKER)  # stands for another process's sync
+
+    assert not reader.is_current()
+    latest = reader.refresh()
+    assert latest.is_current()  # type: ignore[attr-defined]
+    assert "delta.txt" in sources_in(latest)
+    # The reader's own snapshot still answers from the generation it loaded.
+    assert "delta.txt" not in sources_in(reader)
+
+
+def test_a_running_assistant_answers_from_a_document_another_process_indexed(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    from assistant import Assistant, Settings
+    from assistant.store import chunker_config
+
+    settings = Settings(index_dir=index_dir, show_progress=False)
+    bot = Assistant.from_folder(docs, index_dir=index_dir, settings=settings, embedder=embedder)
+    (docs / "delta.txt").write_text(
+        "Glaciers carve deep valleys over millennia. Meltwater feeds the rivers below.\n",
+        encoding="utf-8",
+    )
+    # `assistant index` run beside a live web chat: its own process, its own store object.
+    sync_index(docs, index_dir, FakeEmbedder(), chunker_config(settings, embedder))
+
+    answer = bot.ask("What do glaciers carve over millennia?")
+    assert "delta.txt" in {s.source for s in bot.sources()}
+    assert any(c.source == "delta.txt" for c in answer.citations)

@@ -10,7 +10,10 @@ Layout of the folder:
 
 A batch is written as new generation files beside the old ones, then manifest.json is
 replaced atomically, then the old generation is deleted: a crash at any point leaves a
-loadable index. FAISS rows never leave this module: callers see chunk ids.
+loadable index. Syncs from several processes (an `assistant index` run beside an
+`assistant ui`) take turns through a lock on the folder itself (flock), so none deletes
+the files another is writing; a reader notices a newer manifest with one stat and loads it. FAISS rows never
+leave this module: callers see chunk ids.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,6 +49,7 @@ __all__ = ["MANIFEST", "FaissStore", "clear_for_rebuild", "read_manifest"]
 
 MANIFEST = "manifest.json"
 _MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # far above any real manifest; refuse to parse more
+_LOAD_ATTEMPTS = 3  # a reader racing commits re-reads the manifest this many times at most
 
 
 def _vectors_name(generation: str) -> str:
@@ -65,6 +69,7 @@ class FaissStore:
         manifest: Manifest | None = None,
         chunks: Sequence[Chunk] = (),
         vectors: faiss.Index | None = None,
+        stamp: tuple[int, int, int] | None = None,
     ) -> None:
         self.directory = Path(directory)
         self._manifest = manifest
@@ -72,6 +77,8 @@ class FaissStore:
         self._vectors = vectors
         self._row = {c.id: i for i, c in enumerate(self._chunks)}
         self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
+        # manifest.json as this snapshot found it; a different one means another commit.
+        self._stamp = stamp if stamp is not None else _manifest_stamp(self.directory)
 
     # ------------------------------------------------------------ opening
 
@@ -81,9 +88,29 @@ class FaissStore:
     ) -> FaissStore:
         """Load and verify the index in directory; with model and dimension, also check it
         was built with them. Every failure is one sentence saying what to do."""
+        directory = Path(directory)
+        for attempt in range(_LOAD_ATTEMPTS):
+            stamp = _manifest_stamp(directory)
+            try:
+                return cls._load_once(directory, stamp, model=model, dimension=dimension)
+            except IndexCorruptError:
+                # Another process committed meanwhile and deleted the generation this read
+                # began with: read the new manifest. A damaged index fails every attempt.
+                if attempt + 1 == _LOAD_ATTEMPTS or _manifest_stamp(directory) == stamp:
+                    raise
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load_once(
+        cls,
+        directory: Path,
+        stamp: tuple[int, int, int] | None,
+        *,
+        model: str | None,
+        dimension: int | None,
+    ) -> FaissStore:
         import faiss
 
-        directory = Path(directory)
         manifest = read_manifest(directory)
         if (model is not None and manifest.model != model) or (
             dimension is not None and manifest.dimension != dimension
@@ -118,7 +145,7 @@ class FaissStore:
                 f"the chunks in {chunks_path} {problem}, so citations could quote text that "
                 "is not in the documents: run `assistant index --rebuild` to rebuild the index"
             )
-        return cls(directory, manifest, chunks, vectors)
+        return cls(directory, manifest, chunks, vectors, stamp)
 
     # ------------------------------------------------------------ reading
 
@@ -206,6 +233,39 @@ class FaissStore:
     def refresh(self) -> FaissStore:
         return FaissStore.load(self.directory)
 
+    def is_current(self) -> bool:
+        """False when another process committed since this snapshot was taken (one stat)."""
+        return _manifest_stamp(self.directory) == self._stamp
+
+    @contextlib.contextmanager
+    def sync_lock(self, on_wait: Callable[[], None] | None = None) -> Iterator[bool]:
+        """Hold the folder's sync lock for a whole sync; yields whether it had to wait for
+        another process's sync first (on_wait is called before waiting). The kernel drops
+        the lock when the process dies, so a killed sync never blocks the next one. Where
+        the folder cannot be made or opened, the write that follows says what is wrong."""
+        import fcntl
+
+        try:
+            if not self.directory.exists():
+                self.directory.mkdir(parents=True)
+            # The folder itself is locked: no lock file to leave behind or to race on.
+            fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            yield False
+            return
+        try:
+            waited = False
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waited = True
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield waited
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
+
     def tidy(self) -> None:
         """Delete generation files and temporary manifests that manifest.json does not
         name (left by a write that was killed). Only files of the index's own name patterns
@@ -217,6 +277,16 @@ class FaissStore:
         except AssistantError:
             return  # without a readable manifest nothing is known to be unused
         _remove_leftovers(self.directory, keep)
+
+
+def _manifest_stamp(directory: Path) -> tuple[int, int, int] | None:
+    """(inode, mtime ns, size) of manifest.json, None without one. A commit replaces the
+    file (os.replace), so its inode changes even within one clock tick."""
+    try:
+        st = (directory / MANIFEST).stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_mtime_ns, st.st_size)
 
 
 def _named_files(manifest: Manifest) -> set[str]:
