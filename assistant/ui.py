@@ -24,6 +24,7 @@ here with every text escaped, never Markdown (see `_html`).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import html
 import itertools
 import json
@@ -550,6 +551,18 @@ _SAVED_MESSAGES = 60  # chat messages kept in the browser (an answer is two or t
 # ---------------------------------------------------------------- the app
 
 
+def _browser_secret(location: str) -> str:
+    """The key the saved conversation is encrypted with in the browser: the same after a
+    server restart (gradio's default is new in every process, so a reload after a restart
+    found the conversation unreadable and empty), different for another index. The page
+    receives it to decrypt, so it hides nothing from the browser's owner; it only keeps one
+    index's conversations out of another's page on the same address.
+
+    Example: _browser_secret("/home/me/index") -> 64 hex digits, stable across runs
+    """
+    return hashlib.sha256(f"assistant-chat\0{location}".encode()).hexdigest()
+
+
 def build_app(bot: Assistant) -> gr.Blocks:
     """The chat page and its API (/ask, /sources, /upload, /remove) over one shared bot.
 
@@ -864,7 +877,11 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         history = gr.State([])
-        saved = gr.BrowserState({"chat": [], "history": []}, storage_key="assistant-chat")
+        saved = gr.BrowserState(
+            {"chat": [], "history": []},
+            storage_key="assistant-chat",
+            secret=_browser_secret(bot.collection.store.location),
+        )
         gr.HTML(f"<h1>{TITLE}</h1><p>{SUBTITLE}</p>", elem_id="header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):

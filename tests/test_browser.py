@@ -4,6 +4,7 @@ when they ask, check a source, upload a document, and make a mistake."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -323,6 +324,38 @@ def test_the_conversation_survives_a_reload_until_new_chat(page: Any) -> None:
     expect(page.locator("#question textarea")).to_be_editable()
     page.wait_for_timeout(1000)
     expect(page.locator("#chat .user-row")).to_have_count(0)
+
+
+def test_the_conversation_survives_a_server_restart(browser: Any, tmp_path: Path) -> None:
+    from servers import free_port
+
+    from assistant import Assistant, Settings
+    from assistant.ui import build_app, launch
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "seeds", docs)
+    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
+    port = free_port()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        for restart in (False, True):
+            # Each start is a new server process's app, on the same address and index.
+            bot = Assistant.from_folder(docs, index_dir=settings.index_dir, settings=settings)
+            demo = build_app(bot)
+            url = launch(demo, host="127.0.0.1", port=port, prevent_thread_lock=True)
+            try:
+                page.goto(url)
+                expect(page.locator("#question textarea")).to_be_editable()
+                if not restart:
+                    ask(page, SEED_QUESTION)
+                else:
+                    expect(page.locator("#chat .user-row")).to_contain_text(SEED_QUESTION)
+                    expect(bot_messages(page).first).to_contain_text("$8 billion")
+            finally:
+                demo.close()
+    finally:
+        context.close()
 
 
 def test_a_huge_question_is_refused_with_a_message_not_cut(page: Any) -> None:
