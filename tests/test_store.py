@@ -658,3 +658,21 @@ def test_a_running_assistant_answers_from_a_document_another_process_indexed(
     answer = bot.ask("What do glaciers carve over millennia?")
     assert "delta.txt" in {s.source for s in bot.sources()}
     assert any(c.source == "delta.txt" for c in answer.citations)
+
+
+def test_a_running_assistant_keeps_answering_when_another_process_damages_the_index(
+    docs: Path, index_dir: Path, embedder: FakeEmbedder
+) -> None:
+    from assistant import Assistant, Settings
+
+    settings = Settings(index_dir=index_dir, show_progress=False)
+    bot = Assistant.from_folder(docs, index_dir=index_dir, settings=settings, embedder=embedder)
+    question = "When does the apple harvest start?"
+    before = [h.chunk.id for h in bot.retrieve(question)]
+    assert before
+
+    (index_dir / "manifest.json").write_text("{ not json", encoding="utf-8")
+
+    # The snapshot in hand still answers; the damage is for the next `assistant index`.
+    assert [h.chunk.id for h in bot.retrieve(question)] == before
+    assert {s.source for s in bot.sources()} == {"alpha.txt", "beta.md", "sub/gamma.txt"}

@@ -9,6 +9,7 @@ col.store.search(vector, 5)
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import stat
@@ -19,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..embedding import Embedder
-from ..errors import AssistantError, InputError
+from ..errors import (
+    AssistantError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    InputError,
+)
 from ..ingest.loaders import SUPPORTED_SUFFIXES
 from ..schema import Chunk, SourceInfo, SyncReport
 from .base import ChunkerConfig, SharedStore, Store, sources_of
@@ -32,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "Collection", "chunker_config", "safe_filename"]
 
 DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+_log = logging.getLogger(__name__)
 
 
 def chunker_config(settings: Settings, embedder: Embedder) -> ChunkerConfig:
@@ -78,6 +87,7 @@ class Collection:
         self._store = store
         # Reentrant: remove and add hold it across their check, file change and sync.
         self._lock = threading.RLock()
+        self._follow_problem = ""  # the last reason follow() kept the loaded snapshot
 
     @classmethod
     def open(
@@ -171,7 +181,17 @@ class Collection:
             return False
         with self._lock:
             if self._store is store:
-                self._store = store.refresh()
+                try:
+                    self._store = store.refresh()
+                except (IndexCorruptError, IndexMissingError, IndexMismatchError) as exc:
+                    # What another process left is unusable (damaged, deleted, another
+                    # model): keep answering from the snapshot in hand, say so once, and
+                    # look again at the next question.
+                    if str(exc) != self._follow_problem:
+                        self._follow_problem = str(exc)
+                        _log.warning("keeping the loaded index: %s", exc)
+                    return False
+        self._follow_problem = ""
         return True
 
     def _latest(self) -> Store:
