@@ -126,7 +126,11 @@ class FaissStore:
         vectors_path = directory / _vectors_name(manifest.generation)
         chunks_path = directory / _chunks_name(manifest.generation)
         try:
-            vectors = faiss.read_index(str(vectors_path))
+            # Mapped, not read: loading costs nothing whatever the size, and the vectors are
+            # page cache (shared by every process serving this index, dropped under memory
+            # pressure) rather than private memory. Generation files never change once
+            # written, so the mapping stays valid until the snapshot is dropped.
+            vectors = faiss.read_index(str(vectors_path), getattr(faiss, "IO_FLAG_MMAP_IFC", 0))
             with chunks_path.open(encoding="utf-8") as fh:
                 chunks = [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
             sentences = (
