@@ -78,7 +78,7 @@ def main() -> None:
     qs = [q for q in map(json.loads, lines) if q["doc"] in names][: args.questions]
 
     times: dict[str, list[float]] = {"stored": [], "embedded": []}
-    compose: dict[str, list[float]] = {"stored": [], "embedded": []}
+    stages: dict[str, dict[str, list[float]]] = {"stored": {}, "embedded": {}}
     hits = {"stored": 0, "embedded": 0}
     differ = []
     for i, q in enumerate(qs):
@@ -88,7 +88,8 @@ def main() -> None:
             t = time.perf_counter()
             answers[name] = bot.ask(q["question"])
             times[name].append((time.perf_counter() - t) * 1000)
-            compose[name].append(answers[name].timings.get("compose", 0.0) * 1000)
+            for stage, seconds in answers[name].timings.items():
+                stages[name].setdefault(stage, []).append(seconds * 1000)
             hits[name] += hit5(answers[name], q)
         a, b = answers["stored"], answers["embedded"]
         if (a.text, a.refused, a.citations) != (b.text, b.refused, b.citations):
@@ -99,14 +100,20 @@ def main() -> None:
         f"load {load_s:.2f} s; {platform.machine()}, {os.cpu_count()} cores, "
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
     )
-    print(f"{'ask() path':34s} {'p50 ms':>8s} {'p95 ms':>8s} {'compose p50':>12s} {'hit@5':>6s}")
+    print(
+        f"{'ask() path':34s} {'p50 ms':>8s} {'p95 ms':>8s} {'hit@5':>6s}  "
+        "p50 ms of embed / retrieve / compose"
+    )
     for name, label in (
         ("embedded", "embed the sentences (before)"),
         ("stored", "stored sentence vectors (after)"),
     ):
+        parts = " / ".join(
+            f"{pct(stages[name].get(s, [0.0]), 50):.1f}" for s in ("embed", "retrieve", "compose")
+        )
         print(
             f"{label:34s} {pct(times[name], 50):8.1f} {pct(times[name], 95):8.1f} "
-            f"{pct(compose[name], 50):12.1f} {hits[name] / max(len(qs), 1):6.3f}"
+            f"{hits[name] / max(len(qs), 1):6.3f}  {parts}"
         )
     print(f"answers that differ: {len(differ)} of {len(qs)}")
     for question in differ[:10]:
