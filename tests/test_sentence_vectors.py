@@ -130,6 +130,11 @@ def test_an_answer_embeds_only_its_question(docs: Path, tmp_path: Path) -> None:
         embedder=embedder,
         settings=Settings(show_progress=False),
     )
+    # The synced snapshot maps the sentence vectors it has just written, as a loaded one does.
+    store = bot.collection.store
+    assert isinstance(store, SentenceStore)
+    found = store.chunk_sentences(store.chunks()[0].id)
+    assert found is not None and isinstance(found[1], np.memmap)
     for question in QUESTIONS:
         calls, embedded = embedder.calls, embedder.embedded
         answer = bot.ask(question)

@@ -259,6 +259,11 @@ class FaissStore:
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
         _write(self.directory, manifest, chunks, vectors, sentences)
+        if sentences is not None and len(sentences.spans):
+            # Mapped from the file just written, as a loaded index is: a server that syncs
+            # does not keep every sentence vector in private memory.
+            with contextlib.suppress(OSError, ValueError):
+                sentences = _read_sentences(self.directory, manifest, chunks)
         return FaissStore(self.directory, manifest, chunks, vectors, sentences)
 
     def refresh(self) -> FaissStore:
