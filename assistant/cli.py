@@ -98,6 +98,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
     for skipped in report.skipped:
         print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+    for note in report.notes:
+        print(note, file=sys.stderr)
     print(report.summary())
     return 0
 

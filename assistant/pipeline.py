@@ -18,7 +18,7 @@ from .errors import InputError, ReadOnlyError
 from .retrieval.hybrid import HybridRetriever, RetrievalConfig
 from .schema import Answer, Chunk, Hit, SourceInfo, SyncReport
 from .settings import Settings
-from .store import Collection, Store, chunker_config, safe_filename
+from .store import Collection, SentenceStore, Store, chunker_config, safe_filename
 
 if TYPE_CHECKING:
     from .retrieval.langchain import AssistantRetriever
@@ -267,6 +267,7 @@ class Assistant:
             chunks=state.store.chunks(),
             k=k,
             mode=mode,
+            stored=state.store if isinstance(state.store, SentenceStore) else None,
         ):
             if isinstance(piece, Answer):
                 piece = flag_instructions(piece)

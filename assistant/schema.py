@@ -215,6 +215,8 @@ class SyncReport:
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    sentences_embedded: int = 0  # sentences whose vectors the index now stores (new text)
+    notes: tuple[str, ...] = ()  # things a person should know, one sentence each
 
     @property
     def changed(self) -> bool:
@@ -225,5 +227,6 @@ class SyncReport:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
             f"unchanged {len(self.unchanged)} files; skipped {len(self.skipped)}; "
-            f"chunks embedded {self.chunks_embedded} (index holds {self.chunks_total}); {phases}"
+            f"chunks embedded {self.chunks_embedded} (index holds {self.chunks_total}), "
+            f"sentences embedded {self.sentences_embedded}; {phases}"
         )

@@ -258,7 +258,9 @@ def test_name_that_is_not_utf8_is_skipped_and_runs_keep_working(
         assert "caf\\xe9.txt" in reasons and "not valid UTF-8" in reasons["caf\\xe9.txt"]
         json.dumps(reasons)  # what is reported can be written out
     names = sorted(p.name for p in index_dir.iterdir())
-    assert len(names) == 3, names  # manifest + one generation: no orphans
+    # manifest + one generation (vectors, chunks, sentence vectors and spans): no orphans
+    files = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
+    assert len(names) == 5 and names == sorted(["manifest.json", *files.values()]), names
     assert list(open_store(index_dir, embedder).manifest.sources) == ["notes.txt"]  # type: ignore[union-attr]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,16 @@ import pytest
 from fakes import FakeEmbedder
 
 from assistant.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from assistant.ingest.chunking import sentence_units
 from assistant.schema import Chunk, SourceInfo
-from assistant.store import FORMAT_VERSION, ChunkerConfig, Store, open_store, sync_index
+from assistant.store import (
+    FORMAT_VERSION,
+    ChunkerConfig,
+    SentenceStore,
+    Store,
+    open_store,
+    sync_index,
+)
 from assistant.store import faiss as faiss_store
 
 # Small chunks, so that every document spans several of them.
@@ -97,6 +105,11 @@ def index_files(index_dir: Path) -> set[str]:
     return {p.name for p in index_dir.iterdir()}
 
 
+def sentence_texts(chunks: Sequence[Chunk]) -> set[str]:
+    """The distinct quotable sentences of chunks: what the index embeds besides them."""
+    return {c.text[a:b] for c in chunks for a, b in sentence_units(c.text)}
+
+
 # ---------------------------------------------------------------- first build
 
 
@@ -109,7 +122,12 @@ def test_first_sync_writes_index_files_and_manifest(
     assert report.updated == report.removed == report.unchanged == ()
     assert report.skipped == ()
     assert report.chunks_total > 3  # small chunks: several per document
-    assert report.chunks_embedded == embedder.embedded == report.chunks_total
+    assert report.chunks_embedded == report.chunks_total
+    # Besides the chunks, each distinct quotable sentence is embedded once (answers then
+    # embed only their question).
+    index = load_index(index_dir, embedder)
+    assert report.sentences_embedded == len(sentence_texts(index.chunks())) > 0
+    assert embedder.embedded == report.chunks_total + report.sentences_embedded
 
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["format_version"] == FORMAT_VERSION
@@ -128,13 +146,13 @@ def test_first_sync_writes_index_files_and_manifest(
 
     # The files the manifest names exist, and nothing else but the manifest is there.
     files = manifest["files"]
-    assert index_files(index_dir) == {"manifest.json", files["vectors"], files["chunks"]}
+    assert index_files(index_dir) == {"manifest.json", *files.values()}
+    assert set(files) == {"vectors", "chunks", "sentences", "sentence_spans"}
     lines = (index_dir / files["chunks"]).read_text(encoding="utf-8").splitlines()
     assert len(lines) == report.chunks_total
 
     import faiss
 
-    index = load_index(index_dir, embedder)
     vectors = faiss.read_index(str(index_dir / files["vectors"]))
     assert len(index.chunks()) == vectors.ntotal == report.chunks_total
 
@@ -214,7 +232,10 @@ def test_changed_file_is_the_only_one_re_embedded(
     # Only the changed file's new text was embedded: its unchanged chunks reuse vectors.
     assert fresh
     assert report.chunks_embedded == len(fresh)
-    assert embedder.embedded - embedded == len(fresh)
+    # Sentences too: only those whose text the index did not hold yet.
+    new_sentences = sentence_texts(new_alpha) - sentence_texts(old.chunks())
+    assert 0 < report.sentences_embedded == len(new_sentences)
+    assert embedder.embedded - embedded == len(fresh) + len(new_sentences)
     assert len(fresh) < len(new_alpha) + len(untouched["beta.md"])
     assert any("pears" in c.text for c in new_alpha)
     for source, chunks in untouched.items():
@@ -249,7 +270,9 @@ def test_added_file_is_reported_and_indexed(
     assert report.updated == report.removed == ()
     delta = chunks_of(index_dir, embedder, "delta.txt")
     assert delta
-    assert report.chunks_embedded == embedder.embedded - embedded == len(delta)
+    assert report.chunks_embedded == len(delta)
+    assert report.sentences_embedded == len(sentence_texts(delta)) > 0
+    assert embedder.embedded - embedded == len(delta) + report.sentences_embedded
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     assert "delta.txt" in manifest["sources"]
     assert manifest["counts"]["sources"] == 4
@@ -504,6 +527,20 @@ def _crash_mid_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(Chunk, "to_dict", to_dict_then_crash)
 
 
+def _crash_in_sentence_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = faiss_store._save_raw
+    calls = {"n": 0}
+
+    def save_then_crash(path: Path, array: np.ndarray) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the spans are written; the sentence vectors are cut short
+            path.write_bytes(np.asarray(array).tobytes()[:10])
+            raise Crash("killed while writing the sentence vectors")
+        real(path, array)
+
+    monkeypatch.setattr(faiss_store, "_save_raw", save_then_crash)
+
+
 def _crash_in_rename(monkeypatch: pytest.MonkeyPatch) -> None:
     def replace(src: object, dst: object) -> None:
         raise Crash("power cut before the manifest was switched")
@@ -516,6 +553,7 @@ def _crash_in_rename(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         pytest.param(_crash_in_faiss_write, id="after-vectors"),
         pytest.param(_crash_mid_chunks, id="mid-chunks"),
+        pytest.param(_crash_in_sentence_write, id="mid-sentences"),
         pytest.param(_crash_in_rename, id="manifest-rename"),
     ],
 )
@@ -541,6 +579,12 @@ def test_crash_during_resync_leaves_previous_index_loadable(
     assert after.chunks() == before.chunks()
     assert after.manifest == before.manifest
     assert stored_vectors(after) == pytest.approx(before_vectors)
+    assert isinstance(after, SentenceStore) and isinstance(before, SentenceStore)
+    for c in before.chunks():
+        kept, old = after.chunk_sentences(c.id), before.chunk_sentences(c.id)
+        assert kept is not None and old is not None
+        assert kept[0].tolist() == old[0].tolist()
+        assert kept[1] == pytest.approx(old[1])
 
     # The next sync completes the change and leaves one generation of files.
     report = sync_index(docs, index_dir, embedder, CHUNKER)
@@ -550,6 +594,8 @@ def test_crash_during_resync_leaves_previous_index_loadable(
     assert any("volcanoes" in c.text for c in done.chunks())
     assert len(list(index_dir.glob("vectors-*.faiss"))) == 1
     assert len(list(index_dir.glob("chunks-*.jsonl"))) == 1
+    assert len(list(index_dir.glob("sentences-*"))) == 1
+    assert len(list(index_dir.glob("sentence-spans-*"))) == 1
 
 
 def test_crash_during_manifest_switch_leaves_no_temporary_files_behind(
@@ -564,7 +610,8 @@ def test_crash_during_manifest_switch_leaves_no_temporary_files_behind(
     sync_index(docs, index_dir, embedder, CHUNKER)
 
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    expected = {"manifest.json", manifest["files"]["vectors"], manifest["files"]["chunks"]}
+    expected = {"manifest.json", *manifest["files"].values()}
+    assert len(expected) == 5  # vectors, chunks, sentence vectors and spans, manifest
     assert index_files(index_dir) == expected
 
 

@@ -8,6 +8,7 @@ test. Vectors are random unit vectors, so results are checked against brute forc
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from assistant.store import (
     ChunkerConfig,
     FaissStore,
     MemoryStore,
+    SentenceRows,
+    SentenceStore,
     SourceChunks,
     Store,
 )
@@ -285,3 +288,83 @@ def test_an_empty_source_and_an_emptied_store(empty: Store) -> None:
     assert cleared.manifest is not None and cleared.manifest.sources == {}
     assert list(cleared.chunks()) == []
     assert cleared.search(unit("q"), 3) == []
+
+
+# ---------------------------------------------------------------- sentence vectors
+
+
+def with_sentences(source: SourceChunks) -> SourceChunks:
+    """source with one stored sentence per word pair of each chunk (spans into the chunk's
+    text), each sentence's vector depending on its text only."""
+    spans, vectors, offsets = [], [], [0]
+    for c in source.chunks:
+        words = [(m.start(), m.end()) for m in re.finditer(r"\S+", c.text)]
+        for first in range(0, len(words), 2):
+            a, b = words[first][0], words[min(first + 1, len(words) - 1)][1]
+            spans.append((a, b))
+            vectors.append(unit(c.text[a:b]))
+        offsets.append(len(spans))
+    rows = SentenceRows(
+        np.array(offsets, dtype=np.int64),
+        np.array(spans, dtype=np.int32).reshape(-1, 2),
+        np.array(vectors, dtype=np.float32).reshape(-1, DIM),
+    )
+    return SourceChunks(source.info, source.chunks, source.vectors, rows)
+
+
+def expected_sentences(chunk: Chunk) -> list[tuple[str, np.ndarray]]:
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", chunk.text)]
+    out = []
+    for first in range(0, len(words), 2):
+        a, b = words[first][0], words[min(first + 1, len(words) - 1)][1]
+        out.append((chunk.text[a:b], unit(chunk.text[a:b])))
+    return out
+
+
+def test_a_batch_with_sentence_vectors_is_applied_and_they_are_kept_per_chunk(
+    empty: Store,
+) -> None:
+    """Every store accepts sentence vectors in a batch; one that keeps them (a SentenceStore)
+    gives back each chunk's own, through later batches too. PgStore ignores them: its
+    answers embed the sentences instead."""
+    store = empty.apply(
+        batch(
+            with_sentences(doc("b.txt", "bees make honey", "honey is sweet")),
+            with_sentences(doc("a.txt", "apples grow on trees", "trees need water")),
+        )
+    )
+    # b.txt replaced, c.txt added, a.txt kept: its rows must follow it to its new position.
+    store = store.apply(
+        batch(
+            with_sentences(doc("b.txt", "bees dance in the hive")),
+            with_sentences(doc("c.txt", "cats sleep all day long")),
+        )
+    )
+    assert [c.text for c in store.chunks()] == [
+        "apples grow on trees",
+        "trees need water",
+        "bees dance in the hive",
+        "cats sleep all day long",
+    ]
+    if not isinstance(store, SentenceStore):
+        assert not isinstance(store, (FaissStore, MemoryStore))
+        return
+    for s in (store, store.refresh()):
+        assert isinstance(s, SentenceStore) and s.has_sentences
+        for c in store.chunks():
+            found = s.chunk_sentences(c.id)
+            assert found is not None
+            spans, vectors = found
+            expected = expected_sentences(c)
+            assert [c.text[a:b] for a, b in spans] == [t for t, _ in expected]
+            assert np.allclose(vectors, [v for _, v in expected], atol=1e-6)
+        reused = s.sentence_vectors(["bees dance", "honey is", "not stored"])
+        assert set(reused) == {"bees dance"}  # b.txt's old sentences left with it
+        assert np.allclose(reused["bees dance"], unit("bees dance"), atol=1e-6)
+
+    # A batch without them leaves a generation without any: never half of them.
+    bare = store.apply(batch(doc("d.txt", "dogs bark")))
+    assert isinstance(bare, SentenceStore)
+    assert not bare.has_sentences
+    assert bare.chunk_sentences(bare.chunks()[0].id) is None
+    assert bare.sentence_vectors(["bees dance"]) == {}

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..errors import AnswerBackendError, AssistantError
 from ..schema import Answer, Chunk, Hit, SourceInfo
+from ..store import SentenceStore
 from .base import AnswerBackend, AnswerRequest, Composition, Message
 from .catalogue import answer_catalogue, parse_catalogue_question
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
@@ -91,9 +92,11 @@ class Answerer:
         idf: Callable[[str], float],
         question: str | None = None,
         refusal: RefusalModel | None = None,
+        stored: SentenceStore | None = None,
     ) -> Grounds:
         """The evidence for query in hits and the decision to answer, with these settings
-        (refusal: another model, e.g. one that never refuses, for calibration)."""
+        (refusal: another model, e.g. one that never refuses, for calibration; stored: the
+        index the hits come from, when it keeps sentence vectors)."""
         return gather_evidence(
             query,
             query_vector,
@@ -103,6 +106,7 @@ class Answerer:
             refusal=refusal or self.refusal,
             lexical_weight=self.settings.sentence_lexical_weight,
             question=question,
+            stored=stored,
         )
 
     def stream(
@@ -115,11 +119,14 @@ class Answerer:
         chunks: Sequence[Chunk],
         k: int | None = None,
         mode: str | None = None,
+        stored: SentenceStore | None = None,
     ) -> Iterator[str | Answer]:
         """Text pieces of the answer as the backend writes them, then the final Answer.
 
         question must already be checked (non-empty, within the length limit). sources and
-        chunks are the collection's catalogue, for questions about the collection itself.
+        chunks are the collection's catalogue, for questions about the collection itself;
+        stored: the retriever's index, when it keeps sentence vectors (then only the
+        question is embedded).
         """
         t_start = time.perf_counter()
         backend = self.backend(mode)  # an unknown mode fails before any work
@@ -149,7 +156,9 @@ class Answerer:
         # "compose" is the evidence plus the backend's own time, not the time a consumer
         # spends between pieces.
         t = time.perf_counter()
-        grounds = self.gather(query, qv, hits, idf=retriever.lexical.idf, question=question)
+        grounds = self.gather(
+            query, qv, hits, idf=retriever.lexical.idf, question=question, stored=stored
+        )
         compose_seconds = time.perf_counter() - t
         composition: Composition | None = None
         if grounds.answerable:

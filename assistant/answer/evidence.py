@@ -1,11 +1,12 @@
 """Evidence: what the retrieved passages offer towards an answer, and whether to answer at all.
 
 The decision is taken here, before any backend writes a word, so that it is the same whichever
-backend writes the answer. Candidate sentences are cut from the retrieved chunks, embedded and
-scored against the query; the features of answer/features.py (best sentence cosine, the
-question's key terms together in one sentence of the asked-for type, names absent from the
-passages, ...) go into a small logistic model (`RefusalModel`, its weights in Settings),
-calibrated on data by evals/calibrate_refusal.py (see evals/refusal/README.md).
+backend writes the answer. Candidate sentences are cut from the retrieved chunks, looked up in
+the index (which stores their vectors) or else embedded, and scored against the query; the
+features of answer/features.py (best sentence cosine, the question's key terms together in one
+sentence of the asked-for type, names absent from the passages, ...) go into a small logistic
+model (`RefusalModel`, its weights in Settings), calibrated on data by
+evals/calibrate_refusal.py (see evals/refusal/README.md).
 
     grounds = gather_evidence(query, query_vector, hits, embed=embed, idf=idf, refusal=model)
     grounds.answerable, grounds.probability, grounds.evidence.as_vector()
@@ -13,7 +14,6 @@ calibrated on data by evals/calibrate_refusal.py (see evals/refusal/README.md).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..ingest.chunking import split_sentences
+from ..ingest.chunking import attach_continuations, points_back, sentence_units
 from ..retrieval.lexical import analyze
 from ..schema import Chunk, Hit
+from ..store import SentenceStore
 from .features import FEATURE_NAMES, EvidenceFeatures, answer_probability, evidence_features
 
 if TYPE_CHECKING:
@@ -40,10 +41,9 @@ __all__ = [
     "coverage",
     "gather_evidence",
     "points_back",
+    "sentence_vectors",
     "term_weights",
 ]
-
-_MIN_WORDS = 4  # shorter "sentences" are headings or fragments, not answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,50 +122,12 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     out: list[Sentence] = []
     for rank, hit in enumerate(hits):
         chunk = hit.chunk
-        for s, e in attach_continuations(chunk.text, split_sentences(chunk.text)):
+        for s, e in sentence_units(chunk.text):
             key = (chunk.source, chunk.start + s, chunk.start + e)
             if key in seen:
                 continue
             seen.add(key)
-            text = chunk.text[s:e]
-            if len(text.split()) < _MIN_WORDS:
-                continue
-            out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, text))
-    return out
-
-
-_POINTS_BACK = re.compile(
-    r"(?:This|That|These|Those|Such|It|Its|They|Their|Both|Neither)\b(?!\s+(?:is|was)\s+(?:not\s+)?"
-    r"(?:also\s+)?(?:possible|likely|important|clear|known|thought|believed)\b)"
-)
-
-
-def points_back(text: str) -> bool:
-    """Whether a sentence opens by pointing back to the one before it.
-
-    Example: points_back("This approach is costly.") -> True;
-             points_back("It is possible that prices rise.") -> False
-    """
-    return _POINTS_BACK.match(text) is not None
-
-
-def attach_continuations(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join each sentence that points back to the one before it, within a paragraph.
-
-    Example: text = "Meta builds in-house. This approach is costly. Amazon invests."
-    spans [(0, 21), (22, 46), (47, 62)] -> [(0, 46), (47, 62)]
-    """
-    out: list[tuple[int, int]] = []
-    for start, end in spans:
-        if (
-            out
-            and _POINTS_BACK.match(text, start)
-            and "\n\n" not in text[out[-1][1] : start]
-            and out[-1][1] - out[-1][0] < 600  # keep units short enough to read as one
-        ):
-            out[-1] = (out[-1][0], end)
-        else:
-            out.append((start, end))
+            out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, chunk.text[s:e]))
     return out
 
 
@@ -199,6 +161,7 @@ def gather_evidence(
     refusal: RefusalModel,
     lexical_weight: float = 1.0,
     question: str | None = None,
+    stored: SentenceStore | None = None,
 ) -> Grounds:
     """Score every candidate sentence of hits against query and decide whether to answer.
 
@@ -206,7 +169,9 @@ def gather_evidence(
     IDF-weighted terms (the ranking the extractive backend selects by); the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
     words the person typed, when query is a rewritten follow-up (its own terms count double).
-    Without a candidate sentence there is nothing to answer from: answerable is False.
+    stored: the index the hits come from, when it keeps sentence vectors; only sentences it
+    lacks are embedded. Without a candidate sentence there is nothing to answer from:
+    answerable is False.
     """
     sentences = candidate_sentences(hits)
     weights = term_weights(query, idf)
@@ -217,7 +182,7 @@ def gather_evidence(
         weights = {t: w * (1.0 if t in own else 0.5) for t, w in weights.items()}
     top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
     if sentences:
-        vectors = embed([s.text for s in sentences])
+        vectors = sentence_vectors(sentences, embed, stored)
         cosines = vectors @ query_vector
         coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
     else:
@@ -246,9 +211,43 @@ def gather_evidence(
     )
 
 
+def sentence_vectors(
+    sentences: Sequence[Sentence],
+    embed: Callable[[list[str]], np.ndarray],
+    stored: SentenceStore | None = None,
+) -> np.ndarray:
+    """One vector per sentence (float32, in order): the one stored is looked up by its
+    chunk and its offsets in that chunk; the rest are embedded, in one call.
+
+    A stored vector is the embedding of exactly chunk.text[start:end] by the index's model,
+    so the result equals embedding every sentence (up to float rounding between batches);
+    an index without sentence vectors (PgStore, or one built before they were stored)
+    simply embeds them all.
+    """
+    out: list[np.ndarray | None] = [None] * len(sentences)
+    if stored is not None and stored.has_sentences:
+        tables: dict[str, dict[tuple[int, int], np.ndarray]] = {}
+        for i, s in enumerate(sentences):
+            table = tables.get(s.chunk.id)
+            if table is None:
+                found = stored.chunk_sentences(s.chunk.id)
+                table = tables[s.chunk.id] = (
+                    {}
+                    if found is None
+                    else {(int(a), int(b)): v for (a, b), v in zip(*found, strict=True)}
+                )
+            out[i] = table.get((s.start - s.chunk.start, s.end - s.chunk.start))
+    missing = [i for i, v in enumerate(out) if v is None]
+    if missing:
+        for i, v in zip(missing, embed([sentences[i].text for i in missing]), strict=True):
+            out[i] = v
+    return np.stack([np.asarray(v, dtype=np.float32) for v in out if v is not None])
+
+
 class SentenceVectors:
     """embed(texts), remembering each sentence's vector: the same passages come back often
-    (follow-ups, similar questions), and embedding is most of an answer's time.
+    (follow-ups, similar questions), and embedding is most of an answer's time when the
+    index does not store sentence vectors (PgStore).
 
     Safe to share between threads: a lookup that races a clear simply embeds again.
     """

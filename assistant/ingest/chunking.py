@@ -17,7 +17,15 @@ from dataclasses import dataclass
 
 from ..schema import Chunk, Document
 
-__all__ = ["TokenSpans", "chunk_document", "split_sentences"]
+__all__ = [
+    "MIN_SENTENCE_WORDS",
+    "TokenSpans",
+    "attach_continuations",
+    "chunk_document",
+    "points_back",
+    "sentence_units",
+    "split_sentences",
+]
 
 TokenSpans = Callable[[str], list[tuple[int, int]]]
 """Character span of each word piece of a text, in order (an Embedder's `token_spans`)."""
@@ -84,6 +92,61 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             cut = boundary
         _append_trimmed(spans, text, cut, block_end)
     return spans
+
+
+# Shorter "sentences" are headings or fragments, not answers: evidence never quotes them.
+MIN_SENTENCE_WORDS = 4
+
+
+def sentence_units(text: str) -> list[tuple[int, int]]:
+    """The sentences an answer may quote from text (a chunk's), as offsets into it: each
+    sentence that points back to the one before is joined to it, and units of fewer than
+    MIN_SENTENCE_WORDS words are left out. The index embeds exactly these, so that answering
+    finds their vectors stored instead of embedding them.
+
+    Example: "Meta builds in-house. This approach is costly. Amazon invests." ->
+             [(0, 46)]  ("Amazon invests." has two words)
+    """
+    return [
+        (s, e)
+        for s, e in attach_continuations(text, split_sentences(text))
+        if len(text[s:e].split()) >= MIN_SENTENCE_WORDS
+    ]
+
+
+_POINTS_BACK = re.compile(
+    r"(?:This|That|These|Those|Such|It|Its|They|Their|Both|Neither)\b(?!\s+(?:is|was)\s+(?:not\s+)?"
+    r"(?:also\s+)?(?:possible|likely|important|clear|known|thought|believed)\b)"
+)
+
+
+def points_back(text: str) -> bool:
+    """Whether a sentence opens by pointing back to the one before it.
+
+    Example: points_back("This approach is costly.") -> True;
+             points_back("It is possible that prices rise.") -> False
+    """
+    return _POINTS_BACK.match(text) is not None
+
+
+def attach_continuations(text: str, spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join each sentence that points back to the one before it, within a paragraph.
+
+    Example: text = "Meta builds in-house. This approach is costly. Amazon invests."
+    spans [(0, 21), (22, 46), (47, 62)] -> [(0, 46), (47, 62)]
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if (
+            out
+            and _POINTS_BACK.match(text, start)
+            and "\n\n" not in text[out[-1][1] : start]
+            and out[-1][1] - out[-1][0] < 600  # keep units short enough to read as one
+        ):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
 
 
 def _append_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:

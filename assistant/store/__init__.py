@@ -3,6 +3,7 @@ a documents folder.
 
 - base.py        the Store protocol and its values (Manifest, Batch, ChunkerConfig)
 - faiss.py       FaissStore: manifest.json + vectors-<gen>.faiss + chunks-<gen>.jsonl
+                 (+ sentences-<gen>.npy and sentence-spans-<gen>.npy: sentence vectors)
 - memory.py      MemoryStore: numpy arrays, for fast tests
 - postgres.py    PgStore: PostgreSQL + pgvector, for several app servers on one database
 - registry.py    location -> store (a folder, or a postgresql:// URL)
@@ -29,6 +30,8 @@ from .base import (
     ChunkerConfig,
     LexicalStore,
     Manifest,
+    SentenceRows,
+    SentenceStore,
     SharedStore,
     SourceChunks,
     Store,
@@ -51,6 +54,8 @@ __all__ = [
     "LexicalStore",
     "Manifest",
     "MemoryStore",
+    "SentenceRows",
+    "SentenceStore",
     "SharedStore",
     "SourceChunks",
     "Store",

@@ -29,19 +29,26 @@ from ..schema import Chunk, SourceInfo
 __all__ = [
     "CHUNKER_VERSION",
     "FORMAT_VERSION",
+    "READABLE_FORMATS",
     "Batch",
     "BuildInfo",
     "ChunkerConfig",
     "LexicalStore",
     "Manifest",
+    "SentenceRows",
+    "SentenceStore",
     "SharedStore",
     "SourceChunks",
     "Store",
     "merge",
+    "merge_sentences",
     "sources_of",
 ]
 
-FORMAT_VERSION = 1
+# 2: a generation may hold its chunks' sentence vectors (FaissStore: sentences-<gen>.f32).
+FORMAT_VERSION = 2
+# Version 1 reads as an index without sentence vectors; the next sync adds them.
+READABLE_FORMATS = (1, 2)
 CHUNKER_VERSION = 1  # bump when chunking changes in a way that alters chunks
 
 
@@ -167,19 +174,71 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class SentenceRows:
+    """The vectors of the sentences an answer may quote from a run of chunks
+    (`ingest.chunking.sentence_units` of each chunk's text), stored so that answering embeds
+    only the question.
+
+    Chunk i's sentences are rows offsets[i]:offsets[i + 1] of spans and vectors; a span is
+    (start, end) in the chunk's own text, so chunk.text[start:end] is the sentence.
+
+    Example: two chunks with 2 and 1 sentences -> offsets [0, 2, 3], spans
+             [[0, 40], [41, 90], [0, 55]], vectors of shape (3, dimension)
+    """
+
+    offsets: np.ndarray  # int64, (chunks + 1,), offsets[0] == 0, non-decreasing
+    spans: np.ndarray  # int32, (n, 2)
+    vectors: np.ndarray  # float32, (n, dimension), unit length
+
+    def __post_init__(self) -> None:
+        n = len(self.spans)
+        if (
+            self.offsets.ndim != 1
+            or len(self.offsets) == 0
+            or self.offsets[0] != 0
+            or self.offsets[-1] != n
+            or np.any(np.diff(self.offsets) < 0)
+            or self.spans.shape != (n, 2)
+            or len(self.vectors) != n
+        ):
+            raise ValueError("offsets must split the spans and vectors into one run per chunk")
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.offsets) - 1
+
+    def of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """(spans, vectors) of chunk i."""
+        a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+        return self.spans[a:b], self.vectors[a:b]
+
+    @classmethod
+    def empty(cls, dimension: int, chunks: int = 0) -> SentenceRows:
+        return cls(
+            np.zeros(chunks + 1, dtype=np.int64),
+            np.zeros((0, 2), dtype=np.int32),
+            np.zeros((0, dimension), dtype=np.float32),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SourceChunks:
-    """One document's new chunks and their unit vectors (row i for chunk i)."""
+    """One document's new chunks and their unit vectors (row i for chunk i), and, for a
+    store that keeps them (a SentenceStore), their sentences' vectors."""
 
     info: SourceInfo
     chunks: tuple[Chunk, ...]
     vectors: np.ndarray  # float32, (len(chunks), dimension)
+    sentences: SentenceRows | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if len(self.vectors) != len(self.chunks) or any(
             source_file(c.source) != self.info.source for c in self.chunks
         ):
             raise ValueError("one vector per chunk, every chunk of info.source")
+        if self.sentences is not None and self.sentences.chunk_count != len(self.chunks):
+            raise ValueError("one run of sentence rows per chunk")
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,6 +341,30 @@ class SharedStore(Protocol):
         ...
 
 
+@runtime_checkable
+class SentenceStore(Protocol):
+    """A store that also keeps the vectors of its chunks' sentences (FaissStore,
+    MemoryStore), so that answering a question embeds only the question. A store without
+    them (PgStore) is still answered from: the sentences are embedded at question time.
+
+    A generation holds sentence vectors for every chunk or for none: `has_sentences` says
+    which (an index written before they existed has none until its next sync).
+    """
+
+    @property
+    def has_sentences(self) -> bool: ...
+
+    def chunk_sentences(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """(spans, vectors) of the chunk's stored sentences (SentenceRows.of), or None when
+        this generation holds none or the chunk is unknown."""
+        ...
+
+    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        """Stored vectors of the given sentence texts (those present): embedding reuse
+        across syncs, as vectors_by_hash is for chunks."""
+        ...
+
+
 def sources_of(manifest: Manifest | None) -> list[SourceInfo]:
     """The indexed documents, by name."""
     return [] if manifest is None else [manifest.sources[n] for n in sorted(manifest.sources)]
@@ -316,3 +399,54 @@ def merge(
         offset += len(u.chunks)
     pairs = [pair for name in sorted(by_source) for pair in by_source[name]]
     return sources, [c for c, _ in pairs], [i for _, i in pairs]
+
+
+def merge_sentences(
+    old: SentenceRows | None,
+    old_chunks: int,
+    batch: Batch,
+    positions: Sequence[int],
+    dimension: int,
+) -> SentenceRows | None:
+    """The sentence rows after a batch, in the chunk order merge() returned (positions: its
+    third result), from the old rows (of the store's old_chunks chunks) and the upserts'.
+    None when a chunk that stays has none: a generation holds sentences for every chunk
+    or for none.
+
+    Example: old rows of chunks [a#0 (2 sentences), b#0 (1)], an upsert of one chunk with 3,
+             positions [0, 2] (a#0 stays, b#0 is replaced) -> offsets [0, 2, 5]
+    """
+    if old is not None and old.chunk_count != old_chunks:
+        raise ValueError("the old sentence rows must cover the old chunks")
+    if old is None:
+        if any(p < old_chunks for p in positions):
+            return None
+        old = SentenceRows.empty(dimension, old_chunks)
+    parts = [old]
+    for u in batch.upserts:
+        if u.sentences is None:
+            return None
+        parts.append(u.sentences)
+    # Every part's offsets shifted into one numbering of rows and of chunks.
+    counts = np.concatenate([np.diff(p.offsets) for p in parts])
+    starts = np.concatenate([p.offsets[:-1] + base for p, base in _bases(parts)])
+    spans = np.concatenate([p.spans for p in parts])
+    vectors = np.concatenate(
+        [np.asarray(p.vectors, dtype=np.float32).reshape(-1, dimension) for p in parts]
+    )
+    order = np.asarray(positions, dtype=np.int64)
+    take_counts = counts[order].astype(np.int64)
+    offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(take_counts, out=offsets[1:])
+    # Row r of the result comes from row starts[chunk] + (r - offsets[chunk]).
+    rows = np.repeat(starts[order] - offsets[:-1], take_counts) + np.arange(offsets[-1])
+    return SentenceRows(offsets, spans[rows].astype(np.int32), vectors[rows])
+
+
+def _bases(parts: Sequence[SentenceRows]) -> list[tuple[SentenceRows, int]]:
+    """Each part with the number of rows before it."""
+    out, base = [], 0
+    for p in parts:
+        out.append((p, base))
+        base += len(p.spans)
+    return out

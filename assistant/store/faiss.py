@@ -7,13 +7,22 @@ Layout of the folder:
                              the generation files below and is the commit point of a write
     vectors-<gen>.faiss      FAISS inner-product index of unit vectors (cosine similarity)
     chunks-<gen>.jsonl       one chunk a line, in the same order as the vectors
+    sentences-<gen>.f32      little-endian float32 unit vectors (rows of `dimension`) of
+                             every chunk's quotable sentences (ingest.chunking.sentence_units),
+                             chunk by chunk; memory-mapped, so loading reads none of it
+    sentence-spans-<gen>.i32 little-endian int32 rows (chunk row, start, end) beside them:
+                             the sentence is chunks[row].text[start:end]
+
+The two sentence files let an answer embed only its question (answer/evidence.py looks the
+candidate sentences up instead of embedding them); an index without them (format 1, or a
+generation written from a batch without sentences) still answers, embedding them then.
 
 A batch is written as new generation files beside the old ones, then manifest.json is
 replaced atomically, then the old generation is deleted: a crash at any point leaves a
 loadable index. Syncs from several processes (an `assistant index` run beside an
 `assistant ui`) take turns through a lock on the folder itself (flock), so none deletes
-the files another is writing; a reader notices a newer manifest with one stat and loads it. FAISS rows never
-leave this module: callers see chunk ids.
+the files another is writing; a reader notices a newer manifest with one stat and loads
+it. FAISS rows never leave this module: callers see chunk ids.
 """
 
 from __future__ import annotations
@@ -40,7 +49,15 @@ from ..errors import (
 )
 from ..ingest.loaders import source_file
 from ..schema import Chunk
-from .base import FORMAT_VERSION, Batch, Manifest, merge
+from .base import (
+    FORMAT_VERSION,
+    READABLE_FORMATS,
+    Batch,
+    Manifest,
+    SentenceRows,
+    merge,
+    merge_sentences,
+)
 
 if TYPE_CHECKING:
     import faiss
@@ -60,6 +77,14 @@ def _chunks_name(generation: str) -> str:
     return f"chunks-{generation}.jsonl"
 
 
+def _sentences_name(generation: str) -> str:
+    return f"sentences-{generation}.f32"
+
+
+def _spans_name(generation: str) -> str:
+    return f"sentence-spans-{generation}.i32"
+
+
 class FaissStore:
     """One loaded generation of an index folder (a snapshot: apply() returns a new one)."""
 
@@ -69,6 +94,7 @@ class FaissStore:
         manifest: Manifest | None = None,
         chunks: Sequence[Chunk] = (),
         vectors: faiss.Index | None = None,
+        sentences: SentenceRows | None = None,
         stamp: tuple[int, int, int] | None = None,
     ) -> None:
         self.directory = Path(directory)
@@ -77,6 +103,10 @@ class FaissStore:
         self._vectors = vectors
         self._row = {c.id: i for i, c in enumerate(self._chunks)}
         self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
+        if sentences is not None and sentences.chunk_count != len(self._chunks):
+            raise ValueError("one run of sentence rows per chunk")
+        self._sentences = sentences
+        self._sentence_row: dict[str, int] | None = None  # text -> row, built on first use
         # manifest.json as this snapshot found it; a different one means another commit.
         self._stamp = stamp if stamp is not None else _manifest_stamp(self.directory)
 
@@ -111,7 +141,7 @@ class FaissStore:
     ) -> FaissStore:
         import faiss
 
-        manifest = read_manifest(directory)
+        manifest, files = _read_manifest(directory)
         if (model is not None and manifest.model != model) or (
             dimension is not None and manifest.dimension != dimension
         ):
@@ -123,9 +153,16 @@ class FaissStore:
         vectors_path = directory / _vectors_name(manifest.generation)
         chunks_path = directory / _chunks_name(manifest.generation)
         try:
-            vectors = faiss.read_index(str(vectors_path))
+            # Mapped, not read: loading costs nothing whatever the size, and the vectors are
+            # page cache (shared by every process serving this index, dropped under memory
+            # pressure) rather than private memory. Generation files never change once
+            # written, so the mapping stays valid until the snapshot is dropped.
+            vectors = faiss.read_index(str(vectors_path), getattr(faiss, "IO_FLAG_MMAP_IFC", 0))
             with chunks_path.open(encoding="utf-8") as fh:
                 chunks = [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+            sentences = (
+                _read_sentences(directory, manifest, chunks) if "sentences" in files else None
+            )
         except (OSError, RuntimeError, ValueError, TypeError, KeyError) as exc:
             raise IndexCorruptError(
                 f"the index files in {directory} are missing or damaged: run `assistant index` "
@@ -145,7 +182,7 @@ class FaissStore:
                 f"the chunks in {chunks_path} {problem}, so citations could quote text that "
                 "is not in the documents: run `assistant index --rebuild` to rebuild the index"
             )
-        return cls(directory, manifest, chunks, vectors, stamp)
+        return cls(directory, manifest, chunks, vectors, sentences, stamp)
 
     # ------------------------------------------------------------ reading
 
@@ -188,6 +225,24 @@ class FaissStore:
         vectors = self._rows_vectors(list(found.values()))
         return dict(zip(found, vectors, strict=True))
 
+    @property
+    def has_sentences(self) -> bool:
+        return self._sentences is not None
+
+    def chunk_sentences(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        row = self._row.get(chunk_id)
+        if row is None or self._sentences is None:
+            return None
+        return self._sentences.of(row)
+
+    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        if self._sentences is None:
+            return {}
+        if self._sentence_row is None:
+            self._sentence_row = _sentence_rows_by_text(self._chunks, self._sentences)
+        found = {t: self._sentence_row[t] for t in texts if t in self._sentence_row}
+        return {t: np.array(self._sentences.vectors[r], dtype=np.float32) for t, r in found.items()}
+
     def _rows_vectors(self, rows: list[int]) -> np.ndarray:
         assert self._vectors is not None  # rows exist, so the vectors do
         return np.stack([self._vectors.reconstruct(int(r)) for r in rows]).astype(np.float32)
@@ -227,8 +282,16 @@ class FaissStore:
         vectors = faiss.IndexFlatIP(manifest.dimension)
         if len(matrix):
             vectors.add(np.ascontiguousarray(matrix, dtype=np.float32))
-        _write(self.directory, manifest, chunks, vectors)
-        return FaissStore(self.directory, manifest, chunks, vectors)
+        sentences = merge_sentences(
+            self._sentences, len(self._chunks), batch, positions, b.dimension
+        )
+        _write(self.directory, manifest, chunks, vectors, sentences)
+        if sentences is not None and len(sentences.spans):
+            # Mapped from the file just written, as a loaded index is: a server that syncs
+            # does not keep every sentence vector in private memory.
+            with contextlib.suppress(OSError, ValueError):
+                sentences = _read_sentences(self.directory, manifest, chunks)
+        return FaissStore(self.directory, manifest, chunks, vectors, sentences)
 
     def refresh(self) -> FaissStore:
         return FaissStore.load(self.directory)
@@ -290,13 +353,16 @@ def _manifest_stamp(directory: Path) -> tuple[int, int, int] | None:
 
 
 def _named_files(manifest: Manifest) -> set[str]:
-    return {_vectors_name(manifest.generation), _chunks_name(manifest.generation), MANIFEST}
+    g = manifest.generation
+    return {_vectors_name(g), _chunks_name(g), _sentences_name(g), _spans_name(g), MANIFEST}
 
 
 def _remove_leftovers(index_dir: Path, keep: set[str]) -> None:
     leftovers = [
         *index_dir.glob("vectors-*.faiss"),
         *index_dir.glob("chunks-*.jsonl"),
+        *index_dir.glob("sentences-*.f32"),
+        *index_dir.glob("sentence-spans-*.i32"),
         *index_dir.glob(f".{MANIFEST}.*.tmp"),  # from a write killed before its rename
     ]
     for stale in leftovers:
@@ -332,6 +398,11 @@ def read_manifest(index_dir: Path) -> Manifest:
     InputError when index_dir is a file (it is never ours, so nothing deletes it);
     IndexCorruptError for a damaged manifest; IndexMissingError when there is none.
     """
+    return _read_manifest(index_dir)[0]
+
+
+def _read_manifest(index_dir: Path) -> tuple[Manifest, dict[str, str]]:
+    """read_manifest, and the generation files manifest.json names ({} when it names none)."""
     path = index_dir / MANIFEST
     if index_dir.exists() and not index_dir.is_dir():
         raise InputError(
@@ -356,12 +427,14 @@ def read_manifest(index_dir: Path) -> Manifest:
             raise ValueError("manifest too large")
         data = json.loads(path.read_text(encoding="utf-8"))
         version = data.get("format_version") if isinstance(data, dict) else None
-        if version != FORMAT_VERSION:
+        if version not in READABLE_FORMATS or isinstance(version, bool):
             raise IndexMismatchError(
-                f"{path} has format version {version!r}, this assistant reads version "
-                f"{FORMAT_VERSION}: run `assistant index` to rebuild it"
+                f"{path} has format version {version!r}, this assistant reads versions "
+                f"{READABLE_FORMATS[0]} to {FORMAT_VERSION}: run `assistant index` to rebuild it"
             )
-        return Manifest.from_json(data)
+        files = data.get("files")
+        named = {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+        return Manifest.from_json(data), named
     except (
         ValueError,  # JSON syntax, bad UTF-8, wrong field types
         KeyError,
@@ -375,8 +448,62 @@ def read_manifest(index_dir: Path) -> Manifest:
         ) from exc
 
 
+def _read_sentences(index_dir: Path, manifest: Manifest, chunks: Sequence[Chunk]) -> SentenceRows:
+    """The generation's sentence rows: vectors memory-mapped (an answer reads a few dozen
+    rows, so loading reads none of the file), spans read and checked against the chunks'
+    texts. ValueError when the files do not fit the chunks."""
+    g = manifest.generation
+    spans = np.fromfile(index_dir / _spans_name(g), dtype="<i4")
+    vectors_path = index_dir / _sentences_name(g)
+    n, rest = divmod(len(spans), 3)
+    if rest or vectors_path.stat().st_size != n * manifest.dimension * 4:
+        raise ValueError("sentence files of different lengths")
+    spans = spans.reshape(n, 3).astype(np.int32)
+    vectors = (
+        np.memmap(vectors_path, dtype="<f4", mode="r", shape=(n, manifest.dimension))
+        if n
+        else np.zeros((0, manifest.dimension), dtype=np.float32)  # mmap refuses empty files
+    )
+    rows, starts, ends = spans[:, 0], spans[:, 1], spans[:, 2]
+    lengths = np.array([len(c.text) for c in chunks], dtype=np.int64)
+    if n and (
+        np.any(np.diff(rows) < 0)
+        or rows[0] < 0
+        or rows[-1] >= len(chunks)
+        or np.any(starts < 0)
+        or np.any(ends <= starts)
+        or np.any(ends > lengths[rows])
+    ):
+        raise ValueError("sentence spans outside their chunks")
+    offsets = np.searchsorted(rows, np.arange(len(chunks) + 1), side="left").astype(np.int64)
+    return SentenceRows(offsets, np.ascontiguousarray(spans[:, 1:]), vectors)
+
+
+def _sentence_rows_by_text(chunks: Sequence[Chunk], sentences: SentenceRows) -> dict[str, int]:
+    """Row of each stored sentence, by its text (the first row where texts repeat)."""
+    out: dict[str, int] = {}
+    for i, chunk in enumerate(chunks):
+        a, b = int(sentences.offsets[i]), int(sentences.offsets[i + 1])
+        for r in range(a, b):
+            s, e = sentences.spans[r]
+            out.setdefault(chunk.text[s:e], r)
+    return out
+
+
+def _save_raw(path: Path, array: np.ndarray) -> None:
+    """array's bytes, little-endian, C order (read back with np.fromfile / np.memmap)."""
+    with path.open("wb") as fh:
+        fh.write(np.ascontiguousarray(array).tobytes())
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def _write(
-    index_dir: Path, manifest: Manifest, chunks: Sequence[Chunk], vectors: faiss.Index
+    index_dir: Path,
+    manifest: Manifest,
+    chunks: Sequence[Chunk],
+    vectors: faiss.Index,
+    sentences: SentenceRows | None = None,
 ) -> None:
     """Write generation files, then switch manifest.json to them atomically. A write that
     fails removes its own new files again, so failed runs leave nothing behind."""
@@ -396,6 +523,8 @@ def _write(
             )
     vectors_path = index_dir / _vectors_name(manifest.generation)
     chunks_path = index_dir / _chunks_name(manifest.generation)
+    sentences_path = index_dir / _sentences_name(manifest.generation)
+    spans_path = index_dir / _spans_name(manifest.generation)
     try:
         faiss.write_index(vectors, str(vectors_path))
         with chunks_path.open("w", encoding="utf-8") as fh:
@@ -403,11 +532,19 @@ def _write(
                 fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
+        files = {"vectors": vectors_path.name, "chunks": chunks_path.name}
+        if sentences is not None:
+            counts = np.diff(sentences.offsets)
+            rows = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+            table = np.column_stack([rows, sentences.spans]) if len(rows) else np.zeros((0, 3))
+            _save_raw(spans_path, table.astype("<i4"))
+            _save_raw(sentences_path, np.asarray(sentences.vectors).astype("<f4"))
+            files |= {"sentences": sentences_path.name, "sentence_spans": spans_path.name}
         data = manifest.to_json()
-        data["files"] = {"vectors": vectors_path.name, "chunks": chunks_path.name}
+        data["files"] = files
         _atomic_write_text(manifest_path, json.dumps(data, indent=2))
     except BaseException:
-        for new in (vectors_path, chunks_path):
+        for new in (vectors_path, chunks_path, sentences_path, spans_path):
             with contextlib.suppress(OSError):
                 new.unlink()
         raise

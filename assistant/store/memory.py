@@ -1,4 +1,5 @@
-"""MemoryStore: the whole index in numpy arrays, for fast tests and throwaway collections.
+"""MemoryStore: the whole index in numpy arrays, for fast tests and throwaway collections
+(a SentenceStore: it keeps sentence vectors when the batches bring them).
 
 Nothing is written anywhere; a MemoryStore lives as long as the process. Several snapshots
 share one `_Shelf`, so refresh() sees what the latest apply() committed, as readers of a
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ..schema import Chunk
-from .base import Batch, Manifest, merge
+from .base import Batch, Manifest, SentenceRows, merge, merge_sentences
 
 __all__ = ["MemoryStore"]
 
@@ -38,6 +39,7 @@ class MemoryStore:
         chunks: Sequence[Chunk] = (),
         vectors: np.ndarray | None = None,
         *,
+        sentences: SentenceRows | None = None,
         name: str = "memory",
         _shelf: _Shelf | None = None,
     ) -> None:
@@ -51,6 +53,9 @@ class MemoryStore:
         )
         if len(self._vectors) != len(self._chunks):
             raise ValueError("one vector per chunk")
+        if sentences is not None and sentences.chunk_count != len(self._chunks):
+            raise ValueError("one run of sentence rows per chunk")
+        self._sentences = sentences
         self._name = name
         self._row = {c.id: i for i, c in enumerate(self._chunks)}
         self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
@@ -90,6 +95,25 @@ class MemoryStore:
     def vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         return {h: self._vectors[self._row_of_hash[h]] for h in hashes if h in self._row_of_hash}
 
+    @property
+    def has_sentences(self) -> bool:
+        return self._sentences is not None
+
+    def chunk_sentences(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        row = self._row.get(chunk_id)
+        if row is None or self._sentences is None:
+            return None
+        return self._sentences.of(row)
+
+    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        if self._sentences is None:
+            return {}
+        by_text: dict[str, np.ndarray] = {}
+        for i, chunk in enumerate(self._chunks):
+            for (s, e), v in zip(*self._sentences.of(i), strict=True):
+                by_text.setdefault(chunk.text[s:e], v)
+        return {t: by_text[t] for t in texts if t in by_text}
+
     def apply(self, batch: Batch) -> MemoryStore:
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
         b = batch.build
@@ -111,7 +135,12 @@ class MemoryStore:
             built_at=batch.built_at or datetime.now(UTC).isoformat(timespec="seconds"),
             folder=b.folder,
         )
-        new = MemoryStore(manifest, chunks, matrix, name=self._name, _shelf=self._shelf)
+        sentences = merge_sentences(
+            self._sentences, len(self._chunks), batch, positions, b.dimension
+        )
+        new = MemoryStore(
+            manifest, chunks, matrix, sentences=sentences, name=self._name, _shelf=self._shelf
+        )
         self._shelf.latest = new
         return new
 

@@ -4,6 +4,12 @@ Three steps: `scan` reads the folder (sha256 of every file), `plan_sync` decides
 (a pure function of the scan, the store's manifest and the chunker settings), and
 `apply_plan` loads and chunks what the plan names, embeds only text whose vector the store
 does not already hold, and commits everything as one `Batch`.
+
+A store that keeps sentence vectors (a SentenceStore) also gets the vectors of every new
+chunk's quotable sentences (`ingest.chunking.sentence_units`), reused by text like chunk
+vectors, so that answering embeds only the question. An index that lacks them (written
+before they existed) is upgraded by its next sync: every file is chunked again, the chunk
+vectors are reused, and only the sentences are embedded.
 """
 
 from __future__ import annotations
@@ -20,10 +26,21 @@ import numpy as np
 
 from ..embedding import Embedder
 from ..errors import DocumentError
-from ..ingest.chunking import chunk_document
+from ..ingest.chunking import chunk_document, sentence_units
 from ..ingest.loaders import load_documents, open_regular, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
-from .base import Batch, BuildInfo, ChunkerConfig, Manifest, SharedStore, SourceChunks, Store
+from .base import (
+    FORMAT_VERSION,
+    Batch,
+    BuildInfo,
+    ChunkerConfig,
+    Manifest,
+    SentenceRows,
+    SentenceStore,
+    SharedStore,
+    SourceChunks,
+    Store,
+)
 
 __all__ = [
     "FileState",
@@ -65,6 +82,7 @@ class SyncPlan:
     unchanged: tuple[str, ...] = ()
     kept_unreadable: tuple[str, ...] = ()  # indexed, unreadable now: the indexed version stays
     rechunk_all: bool = False  # no usable index, or other chunker settings: rebuild
+    upgrade: bool = False  # rewrite every source to add what the index lacks (sentence vectors)
     write: bool = True  # False: the store is already up to date, nothing to commit
 
     @property
@@ -78,6 +96,8 @@ def plan_sync(
     manifest: Manifest | None,
     chunker: ChunkerConfig,
     folder: str,
+    *,
+    upgrade: bool = False,
 ) -> SyncPlan:
     """Decide a sync from the folder's files (name -> sha256, None when unreadable), the
     store's manifest (None: no usable index) and the chunker settings.
@@ -86,7 +106,8 @@ def plan_sync(
     (it counts as unchanged); one that was not is left out. Other chunker settings, or no
     index, mean every source is chunked again (rechunk_all) and then an unreadable file
     cannot keep anything. Nothing is written when nothing changed and the folder is the one
-    the index was built from.
+    the index was built from. upgrade: the index lacks what this version stores (sentence
+    vectors), so every source is chunked again and rewritten (its vectors are reused).
 
     Example: the manifest holds a.txt (sha "1"), b.txt ("2"), c.txt ("3"), e.txt ("5"), built
     from "/docs" with the same chunker; the folder now has
@@ -96,7 +117,7 @@ def plan_sync(
                 rechunk_all=False, write=True); to_chunk == ("d.txt", "b.txt")
     """
     old = manifest.sources if manifest is not None else {}
-    rechunk_all = manifest is None or manifest.chunker != chunker
+    rechunk_all = manifest is None or manifest.chunker != chunker or upgrade
     current: dict[str, str] = {}
     kept_unreadable = []
     for source, sha in files.items():
@@ -119,6 +140,7 @@ def plan_sync(
         unchanged=tuple(unchanged),
         kept_unreadable=tuple(sorted(kept_unreadable)),
         rechunk_all=rechunk_all,
+        upgrade=upgrade,
         write=not (manifest is not None and same_folder and not changes),
     )
 
@@ -168,16 +190,33 @@ def sync_store(
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
     found = scan(folder, follow_links=follow_links)
+    files = {s: f.sha256 for s, f in found.files.items()}
     plan = plan_sync(
-        {s: f.sha256 for s, f in found.files.items()},
+        files,
         store.manifest,
         chunker,
         str(folder.resolve()),
+        upgrade=needs_sentences(store, files),
     )
     seconds = {"scan": time.perf_counter() - t0}
     progress("scan", 1.0)
     return apply_plan(
         plan, found, store, embedder, chunker, progress=progress, t0=t0, seconds=seconds
+    )
+
+
+def needs_sentences(store: Store, files: Mapping[str, str | None]) -> bool:
+    """Whether a sync should add sentence vectors to an index that lacks them: the store
+    keeps them, holds chunks without them, and every indexed file can be read again (an
+    unreadable one would lose its indexed version in the rewrite; the index then stays
+    as it is, and answers embed the sentences)."""
+    m = store.manifest
+    return (
+        isinstance(store, SentenceStore)
+        and not store.has_sentences
+        and m is not None
+        and m.chunk_count > 0
+        and all(files.get(name) is not None for name in m.sources)
     )
 
 
@@ -259,6 +298,22 @@ def apply_plan(
     progress("embed", 1.0)
     seconds["embed"] = time.perf_counter() - t
 
+    sentences: dict[str, SentenceRows] = {}
+    sentences_embedded = 0
+    notes: list[str] = []
+    if isinstance(store, SentenceStore):
+        t = time.perf_counter()
+        sentences, sentences_embedded = _sentence_rows(
+            {s: chunked[s][1] for s in chunked}, store, embedder, progress
+        )
+        seconds["sentences"] = time.perf_counter() - t
+        if plan.upgrade:
+            notes.append(
+                f"upgraded the index in {store.location} to format {FORMAT_VERSION}: it now "
+                f"stores the vectors of {sum(len(r.spans) for r in sentences.values())} "
+                "sentences, so answers embed only the question"
+            )
+
     t = time.perf_counter()
     upserts = tuple(
         SourceChunks(
@@ -267,6 +322,7 @@ def apply_plan(
             np.stack([known[c.hash] for c in chunks]).astype(np.float32)
             if chunks
             else np.zeros((0, embedder.dimension), dtype=np.float32),
+            sentences.get(info.source),
         )
         for info, chunks in (chunked[s] for s in sorted(chunked))
     )
@@ -296,7 +352,51 @@ def apply_plan(
         chunks_embedded=len(missing),
         chunks_total=len(store.chunks()),
         seconds=seconds,
+        sentences_embedded=sentences_embedded,
+        notes=tuple(notes),
     ), store
+
+
+def _sentence_rows(
+    chunked: Mapping[str, list[Chunk]],
+    store: SentenceStore,
+    embedder: Embedder,
+    progress: Progress,
+) -> tuple[dict[str, SentenceRows], int]:
+    """Each source's SentenceRows for its new chunks, and how many sentences were embedded:
+    only texts that neither the store nor an earlier chunk of this sync already has (the
+    overlap between neighbouring chunks repeats sentences)."""
+    spans = {s: [sentence_units(c.text) for c in chunks] for s, chunks in chunked.items()}
+    texts = list(
+        dict.fromkeys(
+            c.text[a:b]
+            for s in sorted(chunked)
+            for c, units in zip(chunked[s], spans[s], strict=True)
+            for a, b in units
+        )
+    )
+    known = store.sentence_vectors(texts)
+    missing = [t for t in texts if t not in known]
+    if missing:
+        progress("sentences", 0.0)
+        known.update(zip(missing, embedder.embed(missing), strict=True))
+    progress("sentences", 1.0)
+    out: dict[str, SentenceRows] = {}
+    for s, chunks in chunked.items():
+        counts = [len(u) for u in spans[s]]
+        offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        flat = [
+            (c.text[a:b], a, b) for c, units in zip(chunks, spans[s], strict=True) for a, b in units
+        ]
+        out[s] = SentenceRows(
+            offsets,
+            np.array([(a, b) for _, a, b in flat], dtype=np.int32).reshape(-1, 2),
+            np.stack([known[t] for t, _, _ in flat]).astype(np.float32)
+            if flat
+            else np.zeros((0, embedder.dimension), dtype=np.float32),
+        )
+    return out, len(missing)
 
 
 def _file_digest(path: Path, source: str) -> tuple[str, int]:
