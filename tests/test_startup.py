@@ -151,13 +151,13 @@ def test_a_taken_port_is_one_clear_sentence(early: tuple[Any, StartupProgress, s
 
 
 def _slow_folder(docs: Path) -> None:
-    """seeds/ and about 1 MB of generated notes: a first index that embeds ~800 passages,
-    several times Gradio's import, so the chat is up while the index is still loading."""
+    """seeds/ and about 0.7 MB of generated notes: a first index that embeds ~800 passages,
+    a few times the CPU of Gradio's import, so the chat is up while the index still loads."""
     shutil.copytree(SEEDS, docs)
     rng = random.Random(11)
     places = ["Marlow", "Dunmore", "Keswick", "Tarbet", "Ashby", "Corran", "Rhyl", "Elgin"]
     goods = ["crates of pears", "bales of wool", "barrels of cider", "sacks of flour"]
-    for n in range(40):
+    for n in range(30):
         lines = [
             f"Shipping ledger {n}, entry {i}: the depot at {rng.choice(places)} sent "
             f"{rng.randint(2, 900)} {rng.choice(goods)} to {rng.choice(places)} on day "
