@@ -103,6 +103,11 @@ class StartupProgress:
         """The Assistant, once ready."""
         return self._bot
 
+    @property
+    def error(self) -> AssistantError | None:
+        """Why the assistant could not start, once that is known."""
+        return self._error
+
     def set_line(self, line: str) -> None:
         with self._lock:
             self._line = line
@@ -127,8 +132,11 @@ class StartupProgress:
         self._done.set()
 
     def fail(self, error: AssistantError) -> None:
+        """The page says why; the terminal gets it from whoever raises `error` (the CLI's
+        one "error: ..." line), so it is not printed here."""
         self._error = error
-        self.set_line(f"The assistant could not start: {error}")
+        with self._lock:
+            self._line = f"The assistant could not start: {error}"
         self._done.set()
 
     def wait(self, timeout: float | None = None) -> bool:

@@ -1184,7 +1184,8 @@ def serve(
             say("The web chat is up" + ("." if progress.done else "; the index is still loading."))
         while not progress.wait(0.5):
             pass
-        progress.assistant()  # raises the loader's error: the server stops below
+        if progress.error is not None:
+            raise progress.error  # one sentence in the terminal; the server stops below
         server.wait()
     finally:
         server.stop()

@@ -64,7 +64,9 @@ def test_a_failed_start_is_one_sentence_for_whoever_waits() -> None:
     assert progress.done and progress.bot is None
     with pytest.raises(StartingError, match=r"^the assistant could not start: the index was"):
         progress.assistant()
-    assert said[-1].startswith("The assistant could not start: the index was built")
+    assert progress.line.startswith("The assistant could not start: the index was built")
+    assert progress.error is not None and "another model" in str(progress.error)
+    assert not said, "the terminal gets the error once, from the CLI"
 
 
 # ---------------------------------------------------------------- the front, before the chat
