@@ -895,8 +895,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         history = gr.State([])
         saved = gr.BrowserState({"chat": [], "history": []}, storage_key="assistant-chat")
         gr.HTML(f"<h1>{TITLE}</h1><p>{SUBTITLE}</p>", elem_id="header")
-        # Evaluated at each page load: empty once the index is ready.
-        loading = gr.HTML(startup_line, elem_id="startup")
+        if startup is not None:  # the index's progress, while it loads (see demo.load below)
+            loading = gr.HTML(startup_line(), elem_id="startup")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chat = gr.Chatbot(
@@ -1075,7 +1075,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                 "show_progress": "hidden",
             }
             demo.load(
-                lambda: (gr.skip(), gr.Timer(active=not startup.done), gr.skip(), gr.skip()),
+                lambda: (startup_line(), gr.Timer(active=not startup.done), gr.skip(), gr.skip()),
                 None,
                 **startup_io,
             )

@@ -6,6 +6,7 @@ model's own fast tokenizer. No torch, sentence-transformers or transformers is i
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import threading
@@ -110,18 +111,30 @@ class OnnxSession:
                     ) from exc
             return self._sessions[threads]
 
-    def _token_ids(self, texts: Sequence[str]) -> list[np.ndarray]:
-        """Each text's word-piece ids, as compact int32 arrays.
+    def _token_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every text's word-piece ids end to end as one int32 array, with each text's start
+        in it and its length.
 
-        Tokenised TOKENIZE_SLICE texts at a time: a tokenizer Encoding also holds each
-        piece's string, offsets and masks (about 16 KB for a 256-piece text), so encoding a
-        large upload's 32,000 chunks at once held 530 MB; the ids alone are 1 KB a text.
+        Tokenised TOKENIZE_SLICE texts at a time, each slice kept as one array: a tokenizer
+        Encoding also holds each piece's string, offsets and masks (about 16 KB for a
+        256-piece text), so encoding a large upload's 32,000 chunks at once held 530 MB,
+        and one small array per text kept the freed memory of the slices from going back.
+
+        Example: ["a b", "c"] (pieces 101 1037 1038 102 / 101 1039 102) ->
+                 ([101, 1037, 1038, 102, 101, 1039, 102], [0, 4], [4, 3])
         """
-        ids_of: list[np.ndarray] = []
+        blocks: list[np.ndarray] = []
+        lengths: list[int] = []
         for start in range(0, len(texts), TOKENIZE_SLICE):
             encodings = self._tokenizer.encode_batch(list(texts[start : start + TOKENIZE_SLICE]))
-            ids_of += [np.array(e.ids, dtype=np.int32) for e in encodings]
-        return ids_of
+            sizes = [len(e) for e in encodings]
+            pieces = itertools.chain.from_iterable(e.ids for e in encodings)
+            blocks.append(np.fromiter(pieces, dtype=np.int32, count=sum(sizes)))
+            lengths += sizes
+        flat = np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.int32)
+        counts = np.array(lengths, dtype=np.int64)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        return flat, starts, counts
 
     def embed(
         self,
@@ -139,8 +152,7 @@ class OnnxSession:
         if threads is None:
             threads = 1 if len(texts) < ALL_CORES_FROM else os.cpu_count() or 1
         session = self.session(threads)
-        ids_of = self._token_ids(texts)
-        lengths = np.array([len(ids) for ids in ids_of])
+        flat, starts, lengths = self._token_ids(texts)
         order = np.argsort(lengths, kind="stable")
         out: np.ndarray | None = None
         for start in range(0, len(order), batch_size):
@@ -150,7 +162,7 @@ class OnnxSession:
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
                 n = lengths[i]
-                ids[r, :n] = ids_of[i]
+                ids[r, :n] = flat[starts[i] : starts[i] + n]
                 mask[r, :n] = 1
             arrays = {
                 "input_ids": ids,
