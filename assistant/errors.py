@@ -69,18 +69,24 @@ class MissingDependencyError(AssistantError):
     """A feature's optional dependency (a pip extra) is not installed."""
 
 
-def require(module: str, *, extra: str, feature: str) -> None:
+def require(module: str, *, extra: str, feature: str, load: bool = True) -> None:
     """Check that an optional dependency imports, before any slow work starts.
 
     The core install is the library, the CLI and the evals; the web chat, the endpoint's
     server and the eval chart come with pip extras. Raises MissingDependencyError, e.g.
     require("gradio", extra="ui", feature="the web chat") ->
     "the web chat needs gradio, which is not installed: pip install 'assistant[ui]'".
+    With load=False it only checks that the module is installed, without importing it
+    (Gradio takes seconds to import; the web chat imports it later, in the background).
     """
     import importlib
+    import importlib.util
 
     try:
-        importlib.import_module(module)
+        if load:
+            importlib.import_module(module)
+        elif importlib.util.find_spec(module) is None:
+            raise ImportError(module)
     except ImportError as exc:
         raise MissingDependencyError(
             f"{feature} needs {module}, which is not installed: pip install 'assistant[{extra}]'"

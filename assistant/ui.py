@@ -36,7 +36,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from .pipeline import Assistant
     from .schema import SourceInfo
     from .settings import Settings
+    from .startup import StartupProgress
 
 __all__ = [
     "CSS",
@@ -120,6 +121,9 @@ details.dropped del { text-decoration: line-through; }
 #status .job { margin: 0.2rem 0; }
 #status progress { width: 8em; vertical-align: middle; }
 .confirm-title { font-weight: 600; }
+#startup .startup-line { border-left: 4px solid #3b82f6; background: #eff6ff; color: #1e3a5f;
+  padding: 0.4rem 0.7rem; border-radius: 4px; }
+.waiting { color: var(--body-text-color-subdued); font-style: italic; }
 .cite-ref { color: var(--color-accent); cursor: pointer; font-weight: 600; }
 .cite-ref:hover { text-decoration: underline; }
 .cite-ref.flagged, .flag-mark, .flag { color: #b45309; }
@@ -551,24 +555,32 @@ _SAVED_MESSAGES = 60  # chat messages kept in the browser (an answer is two or t
 # ---------------------------------------------------------------- the app
 
 
-def _browser_secret(location: str) -> str:
+def _browser_secret(location: str | Path) -> str:
     """The key the saved conversation is encrypted with in the browser: the same after a
     server restart (gradio's default is new in every process, so a reload after a restart
     found the conversation unreadable and empty), different for another index. The page
     receives it to decrypt, so it hides nothing from the browser's owner; it only keeps one
     index's conversations out of another's page on the same address.
 
-    Example: _browser_secret("/home/me/index") -> 64 hex digits, stable across runs
+    Example: _browser_secret(Path("index")) -> 64 hex digits, stable across runs
     """
-    return hashlib.sha256(f"assistant-chat\0{location}".encode()).hexdigest()
+    if isinstance(location, Path):
+        where = str(location.expanduser().resolve())
+    else:  # a database URL: its password stays out of what the page receives
+        where = re.sub(r"//[^/@]*@", "//", location)
+    return hashlib.sha256(f"assistant-chat\0{where}".encode()).hexdigest()
 
 
-def build_app(bot: Assistant) -> gr.Blocks:
+def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.Blocks:
     """The chat page and its API (/ask, /sources, /upload, /remove) over one shared bot.
 
     `bot` is shared by every visitor: Assistant swaps its index atomically and serialises
     uploads, so the handlers need no locking of their own. With `bot.settings.read_only`
     the page has no upload or remove (and neither has the API; the bot refuses them too).
+
+    `startup`: the index is still loading (`serve` builds the chat before it is ready). The
+    page then shows the loading progress in one line, and a question asked meanwhile shows
+    a plain "one moment" line and is answered once the index is ready.
     """
     require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
@@ -598,6 +610,14 @@ def build_app(bot: Assistant) -> gr.Blocks:
         yield also saves the conversation in the browser."""
         chat = list(chat or [])
         history = list(history or [])[-keep_history:]
+        if startup is not None and not startup.done and question.strip():
+            # Still loading: say so where the answer will be, and answer once it is ready.
+            shown = " ".join(question.split())
+            waiting = [*chat, {"role": "user", "content": _html(shown)}, {}]
+            while not startup.done:
+                waiting[-1] = {"role": "assistant", "content": _waiting_line(startup.line)}
+                yield "", waiting, history, gr.skip()
+                startup.wait(0.5)
         recent = history
         notice = ""
         try:
@@ -875,14 +895,29 @@ def build_app(bot: Assistant) -> gr.Blocks:
 
     # ------------------------------------------------------------ layout
 
+    def startup_line() -> str:
+        if startup is None or (startup.done and startup.bot is not None):
+            return ""
+        return f'<div class="startup-line">⏳ {_html(startup.line)}</div>'
+
+    def startup_tick() -> tuple[Any, ...]:
+        """The loading line while the index loads; once ready, the documents it holds."""
+        if startup is None or not startup.done:
+            return startup_line(), gr.Timer(active=True), gr.skip(), gr.skip()
+        mark = "✓" if startup.bot is not None else "⚠"
+        line = f'<div class="startup-line">{mark} {_html(startup.line)}</div>'
+        return (line, gr.Timer(active=False), *refresh())
+
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         history = gr.State([])
         saved = gr.BrowserState(
             {"chat": [], "history": []},
             storage_key="assistant-chat",
-            secret=_browser_secret(bot.collection.store.location),
+            secret=_browser_secret(bot.settings.index_location),
         )
         gr.HTML(f"<h1>{TITLE}</h1><p>{SUBTITLE}</p>", elem_id="header")
+        if startup is not None:  # the index's progress, while it loads (see demo.load below)
+            loading = gr.HTML(startup_line(), elem_id="startup")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chat = gr.Chatbot(
@@ -1053,6 +1088,19 @@ def build_app(bot: Assistant) -> gr.Blocks:
         # and the conversation this browser saved.
         demo.load(refresh, None, [table, to_remove], api_visibility="private")
         demo.load(restore, [saved], [chat, history], api_visibility="private")
+        if startup is not None:
+            loading_timer = gr.Timer(0.5, active=False)
+            startup_io: dict[str, Any] = {
+                "outputs": [loading, loading_timer, table, to_remove],
+                "api_visibility": "private",
+                "show_progress": "hidden",
+            }
+            demo.load(
+                lambda: (startup_line(), gr.Timer(active=not startup.done), gr.skip(), gr.skip()),
+                None,
+                **startup_io,
+            )
+            loading_timer.tick(startup_tick, None, concurrency_limit=None, **startup_io)
 
         gr.api(ask, api_name="ask")
         gr.api(sources, api_name="sources")
@@ -1079,28 +1127,21 @@ def launch(
     (user, password) the page and its Gradio API then ask for.
     """
     require("gradio", extra="ui", feature="the web chat")
-    import gradio as gr
 
-    # The default theme, but with Source Sans Pro's full bold face: the semi-bold file that
-    # Gradio 6.31 bundles holds only a few glyphs, so headings and buttons rendered mixed.
-    font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 700))
-    theme = gr.themes.Default(font=[font, "ui-sans-serif", "system-ui", "sans-serif"])
     _app, url, _share_url = demo.launch(
         server_name=host,
         server_port=port,
         share=share,
         css=CSS,
         head=_HEAD,
-        theme=theme,
+        theme=_theme(),
         max_file_size=max_file_size,
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
         quiet=prevent_thread_lock,
         app_kwargs={"routes": list(routes)} if routes else None,
         auth=[auth] if auth else None,
-        auth_message="Log in with the user name and access key the server was given."
-        if auth
-        else None,
+        auth_message=_AUTH_MESSAGE if auth else None,
     )
     return str(url)
 
@@ -1114,44 +1155,197 @@ def serve(
     share: bool = False,
     api_key: str | None = None,
 ) -> None:
-    """Index folder (only what changed) and serve the chat over it until interrupted, with
-    the OpenAI-compatible endpoint at /v1, saying in the terminal what it is doing meanwhile.
-    With `api_key` (the one access key), the page asks for a login (user settings.ui_user, the
-    key as password) and /v1 for the bearer key."""
-    require("gradio", extra="ui", feature="the web chat")  # before the documents are indexed
-    import importlib
+    """Serve the chat over folder until interrupted, with the OpenAI-compatible endpoint at
+    /v1, indexing what changed in folder meanwhile. With `api_key` (the one access key), the
+    page asks for a login (user settings.ui_user, the key as password) and /v1 for the
+    bearer key.
+
+    The address answers at once: a small page shows what the server is doing (the same
+    lines go to the terminal) until the chat is built, and the chat then shows the index's
+    progress until it is ready; questions asked meanwhile wait for it. Raises the loader's
+    AssistantError (an index built with other settings, ...) if the index cannot be loaded.
+    With `share` (a Gradio share link) the index is loaded first, then the chat served.
+    """
+    # Installed? Checked before anything is indexed; imported later, while the page loads.
+    require("gradio", extra="ui", feature="the web chat", load=False)
     import sys
     import time
 
-    from .api import api_routes
-    from .embedding import build_embedder
-    from .pipeline import Assistant
+    from .startup import StartupProgress, serve_early
 
     t0 = time.perf_counter()
 
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - t0:4.1f}s] {line}", file=sys.stderr, flush=True)
 
-    # Importing gradio takes seconds; it runs beside the index load instead of after it.
-    gradio = threading.Thread(target=importlib.import_module, args=("gradio",), daemon=True)
-    gradio.start()
-    say(f"Loading the embedding model ({settings.model}, {settings.encoder} encoder) ...")
-    embedder = build_embedder(settings, say=say)
-    say(f"Bringing the index in {settings.index_location} up to date with {folder} ...")
-    bot = Assistant.from_folder(
-        folder, index_dir=settings.index_location, settings=settings, embedder=embedder
+    progress = StartupProgress(say)
+    if share:
+        _load(folder, settings, progress)
+        bot = progress.assistant()
+        say("Starting the web server ...")
+        _launch_chat(build_app(bot), bot, settings, host, port, share, api_key)
+        return
+    server = serve_early(progress, host=host, port=port, private=bool(api_key))
+    where = f"[{host}]" if ":" in host else host
+    say(f"Serving http://{where}:{port}/ (the page shows the progress until the chat is ready)")
+    loader = threading.Thread(
+        target=_load, args=(folder, settings, progress), name="index-loader", daemon=True
     )
-    bot.warm_up()
-    say(f"Index ready ({len(bot.sources())} documents); starting the web server ...")
-    gradio.join()
+    loader.start()
+    try:
+        late = _LateBot(progress, settings, Path(folder))
+        # The chat is built over a stand-in that waits for the index: it is served while
+        # the index still loads. The cast: _LateBot answers every Assistant attribute.
+        chat = cast("Assistant", late)
+        app, lifespan = _mounted(
+            build_app(chat, startup=progress), chat, settings, host, port, api_key
+        )
+        if not progress.done or progress.bot is not None:
+            server.attach(app, lifespan)
+            say("The web chat is up" + ("." if progress.done else "; the index is still loading."))
+        while not progress.wait(0.5):
+            pass
+        if progress.error is not None:
+            raise progress.error  # one sentence in the terminal; the server stops below
+        server.wait()
+    finally:
+        server.stop()
+
+
+def _load(folder: str | Path, settings: Settings, progress: StartupProgress) -> None:
+    """Load the embedder and the index (syncing it with folder), reporting to progress; a
+    failure is reported there too, as one AssistantError."""
+    from .embedding import build_embedder
+    from .pipeline import Assistant
+    from .startup import StartingError
+
+    try:
+        progress.set_line(f"Loading the embedding model ({settings.model}, {settings.encoder})…")
+        embedder = build_embedder(settings, say=progress.set_line)
+        progress.set_line(
+            f"Loading the index in {settings.index_location} and checking {folder} for changes…"
+        )
+        bot = Assistant.from_folder(
+            folder,
+            index_dir=settings.index_location,
+            settings=settings,
+            embedder=embedder,
+            on_progress=progress.on_sync,
+        )
+        progress.set_line("Loading the embedding model for questions…")
+        bot.warm_up()
+    except AssistantError as exc:
+        progress.fail(exc)
+    except Exception as exc:  # a bug: one line on the page and in the terminal, the log the rest
+        log.exception("loading the index failed")
+        progress.fail(StartingError(f"loading the index failed ({exc.__class__.__name__})"))
+    else:
+        progress.ready(bot)
+
+
+class _LateBot:
+    """Stands in for the Assistant while the server starts: its settings and documents
+    folder at once, an empty document list until the index is loaded, and everything else
+    from the Assistant, waiting for it (or raising StartingError if it failed to load)."""
+
+    def __init__(self, progress: StartupProgress, settings: Settings, folder: Path) -> None:
+        self._progress = progress
+        self.settings = settings
+        self._folder = folder
+
+    @property
+    def docs_dir(self) -> Path | None:
+        bot = self._progress.bot
+        return bot.docs_dir if bot is not None else self._folder
+
+    def sources(self) -> list[SourceInfo]:
+        bot = self._progress.bot
+        return bot.sources() if bot is not None else []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._progress.assistant(), name)
+
+
+def _theme() -> Any:
+    import gradio as gr
+
+    # The default theme, but with Source Sans Pro's full bold face: the semi-bold file that
+    # Gradio 6.31 bundles holds only a few glyphs, so headings and buttons rendered mixed.
+    font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 700))
+    return gr.themes.Default(font=[font, "ui-sans-serif", "system-ui", "sans-serif"])
+
+
+_AUTH_MESSAGE = "Log in with the user name and access key the server was given."
+
+
+def _mounted(
+    demo: gr.Blocks,
+    bot: Assistant,
+    settings: Settings,
+    host: str,
+    port: int,
+    api_key: str | None,
+) -> tuple[Any, Callable[[], contextlib.AbstractAsyncContextManager[Any]]]:
+    """The chat and /v1 as one ASGI app for a server already listening (the way
+    `gr.mount_gradio_app` serves Gradio inside another app), and its lifespan, which starts
+    Gradio's queue."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from .api import api_routes
+
+    # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
+    app = FastAPI(
+        routes=list(api_routes(bot, key=api_key)), docs_url=None, redoc_url=None, openapi_url=None
+    )
+    gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        server_name=host,
+        server_port=port,
+        footer_links=["api", "settings"],
+        auth=(settings.ui_user, api_key) if api_key else None,
+        auth_message=_AUTH_MESSAGE if api_key else None,
+        max_file_size=settings.max_upload_bytes,
+        theme=_theme(),
+        css=CSS,
+        head=_HEAD,
+    )
+    return app, lambda: app.router.lifespan_context(app)
+
+
+def _launch_chat(
+    demo: gr.Blocks,
+    bot: Assistant,
+    settings: Settings,
+    host: str,
+    port: int,
+    share: bool,
+    api_key: str | None,
+) -> None:
+    from .api import api_routes
+
     launch(
-        build_app(bot),
+        demo,
         host=host,
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
         routes=api_routes(bot, key=api_key),
         auth=(settings.ui_user, api_key) if api_key else None,
+    )
+
+
+def _waiting_line(line: str) -> str:
+    """The chat's plain line for a question asked while the index loads.
+
+    Example: "Writing the index…" -> '<div class="waiting">⏳ One moment: the documents are
+             still loading (Writing the index…). The answer follows when they are ready.</div>'
+    """
+    return (
+        f'<div class="waiting">⏳ One moment: the documents are still loading '
+        f"({_html(line)}). The answer follows when they are ready.</div>"
     )
 
 
