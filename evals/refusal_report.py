@@ -111,7 +111,11 @@ def main() -> None:
             ROOT / "seeds", index_dir=index / "seed", settings=settings, embedder=embedder
         ),
         "covid-qa": Assistant.from_folder(
-            folder, index_dir=index / "covid-subset", settings=settings, embedder=embedder
+            folder,
+            index_dir=index / "covid-subset",
+            # The subset folder links to the articles in ../shared: follow those links.
+            settings=settings.model_copy(update={"follow_symlinks": True}),
+            embedder=embedder,
         ),
     }
     gold = {
