@@ -238,6 +238,28 @@ def _tokens(text: str) -> set[str]:
     return {m.group().lower() for m in _TOKEN.finditer(text)}
 
 
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
+    """Is the question's name or number token in the passages, written as they write it? An
+    ordinal is its number ("5th" in "5 February"); a hyphenated name may be spaced or joined
+    otherwise ("SARS-likeCoV" in "SARS-like CoV").
+
+    Example: _mentioned("5th", {"5", "february"}, "5february") -> True;
+             _mentioned("2019", {"2015"}, "2015") -> False
+    """
+    if token in tokens:
+        return True
+    ordinal = _ORDINAL.match(token)
+    if ordinal:
+        return ordinal.group(1) in tokens
+    joined = _NON_ALNUM.sub("", token)
+    # Only names with letters and a separator: a bare number inside a longer one is another.
+    return "-" in token and len(joined) >= 5 and not joined.isdigit() and joined in squashed
+
+
 # ---------------------------------------------------------------- the feature vector
 
 FEATURE_NAMES = (
@@ -326,8 +348,13 @@ def evidence_features(
     for p in passages:
         passage_terms.update(analyze(p))
         passage_tokens |= _tokens(p)
+    squashed = _NON_ALNUM.sub("", " ".join(passages).lower())
     names = specific_tokens(question)
-    missing = sum(1 for n in names if n not in passage_tokens) / len(names) if names else 0.0
+    missing = (
+        sum(1 for n in names if not _mentioned(n, passage_tokens, squashed)) / len(names)
+        if names
+        else 0.0
+    )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     best = max((c for _, c in sentences), default=0.0)
