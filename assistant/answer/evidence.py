@@ -24,7 +24,14 @@ from ..errors import InputError
 from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import analyze
 from ..schema import Chunk, Hit
-from .features import FEATURE_NAMES, EvidenceFeatures, answer_probability, evidence_features
+from .features import (
+    FEATURE_NAMES,
+    EvidenceFeatures,
+    answer_probability,
+    answer_type,
+    evidence_features,
+    has_answer_type,
+)
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -198,12 +205,15 @@ def gather_evidence(
     idf: Callable[[str], float],
     refusal: RefusalModel,
     lexical_weight: float = 1.0,
+    type_weight: float = 0.0,
     question: str | None = None,
 ) -> Grounds:
     """Score every candidate sentence of hits against query and decide whether to answer.
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
-    IDF-weighted terms (the ranking the extractive backend selects by); the decision is the
+    IDF-weighted terms + type_weight when it holds what the question asks for (a number for
+    "how many", a date for "when": answer/features.py answer_type; no question type, no
+    bonus), the ranking the extractive backend selects by; the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
     words the person typed, when query is a rewritten follow-up (its own terms count double).
     Without a candidate sentence there is nothing to answer from: answerable is False.
@@ -224,6 +234,12 @@ def gather_evidence(
         vectors = np.zeros((0, len(query_vector)), dtype=np.float32)
         cosines = coverages = np.zeros(0)
     scores = cosines + lexical_weight * coverages
+    kind = answer_type(question or query)
+    if type_weight and kind is not None and sentences:
+        # "How much did deaths fall?": the sentence with the figure, not the one that says
+        # deaths fell.
+        typed = np.array([has_answer_type(kind, s.text) for s in sentences], dtype=float)
+        scores = scores + type_weight * typed
     evidence = evidence_features(
         question or query,
         [(s.text, float(c)) for s, c in zip(sentences, cosines, strict=True)],

@@ -270,6 +270,7 @@ FEATURE_NAMES = (
     "passage_coverage",
     "entity_missing",
     "type_missing",
+    "pair_focus",
 )
 
 
@@ -284,6 +285,7 @@ class EvidenceFeatures:
     passage_coverage: float  # key-term weight anywhere in the passages (0..1)
     entity_missing: float  # share of names/numbers absent from every passage (0..1)
     type_missing: float  # 1 when the question asks for a type no top sentence holds
+    pair_focus: float = 0.0  # typed_focus over two neighbouring sentences together (0..1)
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -337,22 +339,37 @@ def evidence_features(
             if term not in weights:
                 weights[term] = 0.5 * max(idf(term) or 0.0, 0.0)
     kind = answer_type(question)
-    focus = typed = 0.0
+    focus = typed = pair = 0.0
+    # The names and numbers of the question must stand in the sentence that holds the answer
+    # type: "How much has Google invested?" is not answered by an amount sentence next to a
+    # sentence naming Google.
+    names = set(analyze(" ".join(specific_tokens(question))))
+    previous: tuple[set[str], bool] | None = None
     for text, _ in sentences:
-        cov = _coverage(weights, set(analyze(text)))
+        terms = set(analyze(text))
+        typed_here = has_answer_type(kind, text)
+        cov = _coverage(weights, terms)
         focus = max(focus, cov)
-        if cov > typed and has_answer_type(kind, text):
+        if cov > typed and typed_here:
             typed = cov
+        if previous is not None and any(
+            holds and names <= held for held, holds in (previous, (terms, typed_here))
+        ):
+            # The question's other terms may be split over a sentence and the next ("A search
+            # was run in three databases. Its purpose was ...").
+            pair = max(pair, _coverage(weights, terms | previous[0]))
+        previous = (terms, typed_here)
+    pair = max(pair, typed)
     passage_terms: set[str] = set()
     passage_tokens: set[str] = set()
     for p in passages:
         passage_terms.update(analyze(p))
         passage_tokens |= _tokens(p)
     squashed = _NON_ALNUM.sub("", " ".join(passages).lower())
-    names = specific_tokens(question)
+    specific = specific_tokens(question)
     missing = (
-        sum(1 for n in names if not _mentioned(n, passage_tokens, squashed)) / len(names)
-        if names
+        sum(1 for n in specific if not _mentioned(n, passage_tokens, squashed)) / len(specific)
+        if specific
         else 0.0
     )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
@@ -366,4 +383,5 @@ def evidence_features(
         passage_coverage=_coverage(weights, passage_terms),
         entity_missing=missing,
         type_missing=type_missing,
+        pair_focus=pair,
     )
