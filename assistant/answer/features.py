@@ -15,6 +15,8 @@ The features and why:
   does not ask for a type.
 - entity_missing: the share of the question's names, acronyms and numbers that appear in no
   retrieved passage (a swapped name or year usually appears nowhere near the topic).
+- pair_focus: typed_focus over a sentence and its neighbour together, the question's names
+  standing in the one that holds the answer type ("A search was run. Its purpose was ...").
 """
 
 from __future__ import annotations
