@@ -28,9 +28,9 @@ from .features import (
     FEATURE_NAMES,
     EvidenceFeatures,
     answer_probability,
-    answer_type,
     evidence_features,
     has_answer_type,
+    selection_type,
 )
 
 if TYPE_CHECKING:
@@ -212,8 +212,8 @@ def gather_evidence(
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
     IDF-weighted terms + type_weight when it holds what the question asks for (a number for
-    "how many", a date for "when": answer/features.py answer_type; no question type, no
-    bonus), the ranking the extractive backend selects by; the decision is the
+    "how many", a date for "when", a reason for "why": answer/features.py selection_type; no
+    question type, no bonus), the ranking the extractive backend selects by; the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
     words the person typed, when query is a rewritten follow-up (its own terms count double).
     Without a candidate sentence there is nothing to answer from: answerable is False.
@@ -234,7 +234,7 @@ def gather_evidence(
         vectors = np.zeros((0, len(query_vector)), dtype=np.float32)
         cosines = coverages = np.zeros(0)
     scores = cosines + lexical_weight * coverages
-    kind = answer_type(question or query)
+    kind = selection_type(question or query)
     if type_weight and kind is not None and sentences:
         # "How much did deaths fall?": the sentence with the figure, not the one that says
         # deaths fell.

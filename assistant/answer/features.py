@@ -36,6 +36,7 @@ __all__ = [
     "evidence_features",
     "has_answer_type",
     "key_term_weights",
+    "selection_type",
     "specific_tokens",
 ]
 
@@ -129,6 +130,35 @@ def answer_type(question: str) -> str | None:
     return None
 
 
+_WHY = re.compile(
+    r"^\s*(?:and\s+|so\s+|but\s+)?why\b|\bwhat (?:is|was|are|were) the (?:reasons?|purpose|"
+    r"motivation|rationale)\b|\bfor what (?:reason|purpose)\b",
+    re.IGNORECASE,
+)
+# Words that give a reason or a purpose.
+_REASON = re.compile(
+    r"\b(?:because|due to|owing to|thanks to|since|as a result|in order to|so that|"
+    r"aim(?:s|ed|ing)? to|seek(?:s|ing)? to|intend(?:s|ed)? to|designed to|reasons?|purpose|"
+    r"goal|motivat\w*|rationale|driven by|given that|hedg\w*|strategy|leads? to|led to|"
+    r"results? in|resulted in|caus(?:e|es|ed|ing)|therefore|thus|hence)\b",
+    re.IGNORECASE,
+)
+
+
+def selection_type(question: str) -> str | None:
+    """What a sentence answering the question should hold, for ranking sentences: the answer
+    type, or "reason" for a why-question (a reason is too loosely marked to decide refusals
+    on, so answer_type leaves it out).
+
+    Example: selection_type("Why is Amazon investing in Anthropic?") -> "reason";
+             selection_type("When was SARS-CoV first identified?") -> "date"
+    """
+    kind = answer_type(question)
+    if kind is None and _WHY.search(question):
+        return "reason"
+    return kind
+
+
 def has_answer_type(kind: str | None, text: str) -> bool:
     """Does text hold something of that kind (True when kind is None)?
 
@@ -139,6 +169,8 @@ def has_answer_type(kind: str | None, text: str) -> bool:
         return True
     if kind == "person":
         return bool(_NAME.search(text) or _PERSONS.search(text))
+    if kind == "reason":
+        return bool(_REASON.search(text))
     return bool(_CHECKS[kind].search(text))
 
 
