@@ -162,3 +162,20 @@ def test_refusal_weights_must_name_known_features() -> None:
         Answerer(Settings(refusal_weights={"best_cosin": 9.0}), FakeEmbedder())
     model = RefusalModel.from_settings(Settings())
     assert set(model.weights) == set(Settings().refusal_weights)
+
+
+def test_the_sentence_holding_the_asked_for_figure_is_ranked_first() -> None:
+    embedder = FakeEmbedder()
+    text = (
+        "Much progress has been made in decreasing pneumonia deaths in children. "
+        "Pneumonia deaths decreased from 1.8 million in 2000 to 900,000 in 2013."
+    )
+    retriever = ListRetriever([Hit(chunk=_chunk("a.txt", text), score=1.0)], embedder)
+    question = "How much have childhood pneumonia deaths decreased?"
+    qv = retriever.embed_query(question)
+    plain = Answerer(Settings(sentence_type_weight=0.0), embedder)
+    typed = Answerer(Settings(sentence_type_weight=0.5), embedder)
+    for answerer, first in ((plain, "Much progress"), (typed, "Pneumonia deaths decreased")):
+        grounds = answerer.gather(question, qv, retriever.hits, idf=retriever.idf)
+        best = grounds.sentences[int(np.argmax(grounds.scores))]
+        assert best.text.startswith(first)
