@@ -217,3 +217,10 @@ def test_selection_type_adds_reasons_to_the_answer_types(question: str, kind: st
 def test_a_reason_is_recognised() -> None:
     assert has_answer_type("reason", "Amazon invests, aiming to secure access to AI models.")
     assert not has_answer_type("reason", "Amazon has invested around $8 billion.")
+
+
+def test_cosine_pair_is_the_product_of_its_parts() -> None:
+    f = evidence_features(
+        "How much has Amazon invested in Anthropic?", [(EIGHT_BILLION, 0.6)], [PASSAGE], flat
+    )
+    assert f.cosine_pair == pytest.approx(f.best_cosine * f.pair_focus)

@@ -17,6 +17,10 @@ The features and why:
   retrieved passage (a swapped name or year usually appears nowhere near the topic).
 - pair_focus: typed_focus over a sentence and its neighbour together, the question's names
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
+- cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
+  close in meaning, or one holding the question's terms together, is evidence enough. It
+  is computed but not weighted by default (evals/refusal/README.md: better on covid-qa,
+  but it refuses a seed follow-up).
 """
 
 from __future__ import annotations
@@ -305,6 +309,7 @@ FEATURE_NAMES = (
     "entity_missing",
     "type_missing",
     "pair_focus",
+    "cosine_pair",
 )
 
 
@@ -320,6 +325,7 @@ class EvidenceFeatures:
     entity_missing: float  # share of names/numbers absent from every passage (0..1)
     type_missing: float  # 1 when the question asks for a type no top sentence holds
     pair_focus: float = 0.0  # typed_focus over two neighbouring sentences together (0..1)
+    cosine_pair: float = 0.0  # best_cosine * pair_focus: either alone may carry the answer
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -418,4 +424,5 @@ def evidence_features(
         entity_missing=missing,
         type_missing=type_missing,
         pair_focus=pair,
+        cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
     )
