@@ -90,8 +90,8 @@ class Settings(BaseSettings):
     # evals/calibrate_refusal.py on the tune half of evals/refusal/ (covid-qa answerable and
     # adversarial questions, seed-article adversarial questions, off-topic questions); the
     # threshold refuses at most 4% of the tune half's answerable questions. Six features since
-    # pair_focus (2026-11-29); top_dense and focus were tried and dropped
-    # (evals/refusal/README.md gives the figures).
+    # pair_focus (2026-11-29); top_dense, focus, cosine_pair and name_context were tried and
+    # left out (evals/refusal/README.md gives the figures).
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: {
             "best_cosine": 11.472,

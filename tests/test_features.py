@@ -224,3 +224,17 @@ def test_cosine_pair_is_the_product_of_its_parts() -> None:
         "How much has Amazon invested in Anthropic?", [(EIGHT_BILLION, 0.6)], [PASSAGE], flat
     )
     assert f.cosine_pair == pytest.approx(f.best_cosine * f.pair_focus)
+
+
+def test_name_context_sees_a_name_away_from_the_rest_of_the_question() -> None:
+    # Google is in the passages, but only where nothing is said about investing.
+    owners = "Anthropic remains partially owned by Google."
+    money = "Amazon has invested around $8 billion in Anthropic."
+    sentences = [(owners, 0.5), (money, 0.6)]
+    swapped = evidence_features("How much has Google invested?", sentences, [owners, money], flat)
+    real = evidence_features("How much has Amazon invested?", sentences, [owners, money], flat)
+    assert swapped.name_context == 0.0
+    assert real.name_context == 1.0
+    assert swapped.entity_missing == real.entity_missing == 0.0  # the old feature sees no gap
+    plain = evidence_features("What is invested?", sentences, [owners, money], flat)
+    assert plain.name_context == 1.0  # no name, nothing to check

@@ -18,9 +18,13 @@ The features and why:
 - pair_focus: typed_focus over a sentence and its neighbour together, the question's names
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
 - cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
-  close in meaning, or one holding the question's terms together, is evidence enough. It
-  is computed but not weighted by default (evals/refusal/README.md: better on covid-qa,
-  but it refuses a seed follow-up).
+  close in meaning, or one holding the question's terms together, is evidence enough.
+- name_context: for each name of the question, the most of its other key-term weight that
+  one passage naming it holds; the least over the names (1 without names). A swapped name
+  or an absent attribute sits in passages about something else.
+cosine_pair and name_context are computed for calibration but weigh nothing by default:
+fitted, they scored well on the generated sets but answered "How much has Google invested
+in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
 """
 
 from __future__ import annotations
@@ -310,6 +314,7 @@ FEATURE_NAMES = (
     "type_missing",
     "pair_focus",
     "cosine_pair",
+    "name_context",
 )
 
 
@@ -326,6 +331,7 @@ class EvidenceFeatures:
     type_missing: float  # 1 when the question asks for a type no top sentence holds
     pair_focus: float = 0.0  # typed_focus over two neighbouring sentences together (0..1)
     cosine_pair: float = 0.0  # best_cosine * pair_focus: either alone may carry the answer
+    name_context: float = 1.0  # least share of the other key terms in a passage with a name
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -402,11 +408,28 @@ def evidence_features(
     pair = max(pair, typed)
     passage_terms: set[str] = set()
     passage_tokens: set[str] = set()
+    analysed: list[set[str]] = []
     for p in passages:
-        passage_terms.update(analyze(p))
+        analysed.append(set(analyze(p)))
+        passage_terms |= analysed[-1]
         passage_tokens |= _tokens(p)
     squashed = _NON_ALNUM.sub("", " ".join(passages).lower())
     specific = specific_tokens(question)
+    # For each name of the question, the most of the question's other key-term weight that a
+    # passage naming it holds; the least over names. A swapped name sits in a passage about
+    # something else.
+    context = 1.0
+    # Names with letters only: a number's context is entity_missing's business.
+    name_terms = {n: set(analyze(n)) for n in specific if not n.isdigit()}
+    name_terms = {n: t for n, t in name_terms.items() if t}
+    if name_terms:
+        for nt in name_terms.values():
+            rest = {t: w for t, w in weights.items() if t not in nt}
+            best_here = max(
+                (_coverage(rest, terms) if rest else 1.0 for terms in analysed if nt <= terms),
+                default=0.0,
+            )
+            context = min(context, best_here)
     missing = (
         sum(1 for n in specific if not _mentioned(n, passage_tokens, squashed)) / len(specific)
         if specific
@@ -424,5 +447,6 @@ def evidence_features(
         entity_missing=missing,
         type_missing=type_missing,
         pair_focus=pair,
+        name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
     )
