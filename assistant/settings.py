@@ -80,24 +80,30 @@ class Settings(BaseSettings):
     max_history_chars: int = Field(default=4000, ge=0)
     sentence_keep_ratio: float = Field(default=0.8, gt=0.0, le=1.0)
     sentence_lexical_weight: float = Field(default=1.0, ge=0.0)
+    # Added to the score of a sentence that holds what the question asks for (a number, a
+    # date, a name): answer/evidence.py. 0.2 was chosen on the tune half (0.1 to 0.35 gave
+    # the same; evals/refusal/README.md).
+    sentence_type_weight: float = Field(default=0.2, ge=0.0)
     sentence_redundancy: float = Field(default=0.8, gt=0.0, le=1.0)
     # The refusal model: P(answerable) = sigmoid(bias + sum of weight * feature), the features
     # named as in answer/features.py (FEATURE_NAMES; one left out weighs 0). Fitted by
     # evals/calibrate_refusal.py on the tune half of evals/refusal/ (covid-qa answerable and
     # adversarial questions, seed-article adversarial questions, off-topic questions); the
-    # threshold refuses at most 4% of the tune half's answerable questions. top_dense and
-    # focus were tried and dropped (evals/refusal/README.md gives the figures).
+    # threshold refuses at most 4% of the tune half's answerable questions. Six features since
+    # pair_focus (2026-11-29); top_dense, focus, cosine_pair and name_context were tried and
+    # left out (evals/refusal/README.md gives the figures).
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "best_cosine": 11.382,
-            "typed_focus": 8.732,
-            "passage_coverage": -6.286,
-            "entity_missing": -11.003,
-            "type_missing": -3.644,
+            "best_cosine": 11.472,
+            "typed_focus": 4.358,
+            "passage_coverage": -7.735,
+            "entity_missing": -11.077,
+            "type_missing": -3.564,
+            "pair_focus": 5.842,
         }
     )
-    refusal_bias: float = -7.246
-    refusal_threshold: float = Field(default=0.14, ge=0.0, le=1.0)
+    refusal_bias: float = -7.302
+    refusal_threshold: float = Field(default=0.11, ge=0.0, le=1.0)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):
     # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",

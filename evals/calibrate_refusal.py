@@ -318,7 +318,10 @@ def main() -> None:
     index = ROOT / "evals" / "runs" / ".index"
     bots = {
         "covid-qa": Assistant.from_folder(
-            folder, index_dir=index / "covid-subset", settings=settings
+            folder,
+            index_dir=index / "covid-subset",
+            # The subset folder links to the articles in ../shared: follow those links.
+            settings=settings.model_copy(update={"follow_symlinks": True}),
         ),
         "seed": Assistant.from_folder(ROOT / "seeds", index_dir=index / "seed", settings=settings),
     }

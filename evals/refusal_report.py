@@ -83,18 +83,10 @@ def sample(items: list[dict], kinds: Sequence[str], n: int) -> list[dict]:
     return [chosen[int(k)] for k in np.linspace(0, len(chosen) - 1, n)]
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--half", choices=("tune", "confirm"), default="confirm")
-    ap.add_argument("--data", default=str(default_data()))
-    ap.add_argument("--answerable", type=int, default=150, help="covid-qa answerable asked")
-    ap.add_argument("--adversarial", type=int, default=200, help="adversarial asked")
-    ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
-    args = ap.parse_args()
-    data = Path(args.data)
-    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
-    settings = Settings(**overrides)
-
+def build_bots(settings: Settings, data: Path) -> tuple[dict[str, Assistant], VectorCache]:
+    """An Assistant per corpus ("seed": the seed article, "covid-qa": the 19-article subset
+    the sets were made from), sharing one embedder whose vectors are cached on disk (save the
+    returned cache when done)."""
     folder = ROOT / "evals" / "runs" / "covid-subset" / "docs"
     folder.mkdir(parents=True, exist_ok=True)
     for name in subset_names(data, SUBSET_CHARS):
@@ -111,9 +103,29 @@ def main() -> None:
             ROOT / "seeds", index_dir=index / "seed", settings=settings, embedder=embedder
         ),
         "covid-qa": Assistant.from_folder(
-            folder, index_dir=index / "covid-subset", settings=settings, embedder=embedder
+            folder,
+            index_dir=index / "covid-subset",
+            # The subset folder links to the articles in ../shared: follow those links.
+            settings=settings.model_copy(update={"follow_symlinks": True}),
+            embedder=embedder,
         ),
     }
+    return bots, vectors
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--half", choices=("tune", "confirm"), default="confirm")
+    ap.add_argument("--data", default=str(default_data()))
+    ap.add_argument("--answerable", type=int, default=150, help="covid-qa answerable asked")
+    ap.add_argument("--adversarial", type=int, default=200, help="adversarial asked")
+    ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
+    args = ap.parse_args()
+    data = Path(args.data)
+    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
+    settings = Settings(**overrides)
+
+    bots, vectors = build_bots(settings, data)
     gold = {
         (q := json.loads(line))["id"]: q["answers"] for line in (data / "questions.jsonl").open()
     }

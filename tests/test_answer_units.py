@@ -162,3 +162,40 @@ def test_refusal_weights_must_name_known_features() -> None:
         Answerer(Settings(refusal_weights={"best_cosin": 9.0}), FakeEmbedder())
     model = RefusalModel.from_settings(Settings())
     assert set(model.weights) == set(Settings().refusal_weights)
+
+
+def test_the_sentence_holding_the_asked_for_figure_is_ranked_first() -> None:
+    embedder = FakeEmbedder()
+    text = (
+        "Much progress has been made in decreasing pneumonia deaths in children. "
+        "Pneumonia deaths decreased from 1.8 million in 2000 to 900,000 in 2013."
+    )
+    retriever = ListRetriever([Hit(chunk=_chunk("a.txt", text), score=1.0)], embedder)
+    question = "How much have childhood pneumonia deaths decreased?"
+    qv = retriever.embed_query(question)
+    plain = Answerer(Settings(sentence_type_weight=0.0), embedder)
+    typed = Answerer(Settings(sentence_type_weight=0.5), embedder)
+    for answerer, first in ((plain, "Much progress"), (typed, "Pneumonia deaths decreased")):
+        grounds = answerer.gather(question, qv, retriever.hits, idf=retriever.idf)
+        best = grounds.sentences[int(np.argmax(grounds.scores))]
+        assert best.text.startswith(first)
+
+
+def test_units_that_continue_one_another_are_read_in_document_order() -> None:
+    from assistant.answer.evidence import Grounds, Sentence
+    from assistant.answer.extractive import in_reading_order
+    from assistant.answer.features import EvidenceFeatures
+
+    parts = ["Early pneumonia harms the lungs [6] .", "Severe cases scar them.", "Other words."]
+    text = " ".join(parts)
+    chunk = _chunk("a.txt", text)
+    starts = [text.index(p) for p in parts]
+    sentences = tuple(
+        Sentence(chunk, 0, a, a + len(p), p) for a, p in zip(starts, parts, strict=True)
+    )
+    zeros = np.zeros(3)
+    evidence = EvidenceFeatures(0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0)
+    grounds = Grounds(sentences, np.zeros((3, 4)), zeros, zeros, zeros, evidence, 0.9, True)
+    # Chosen best first: the second sentence scored highest, but the two read as one run.
+    assert in_reading_order(grounds, [1, 2, 0]) == [0, 1, 2]
+    assert in_reading_order(grounds, [2, 0]) == [2, 0]  # not adjacent: best first, as chosen

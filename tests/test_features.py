@@ -152,3 +152,89 @@ def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_
     assert answer_probability(real, weights, bias) >= shipped.refusal_threshold
     assert answer_probability(twin, weights, bias) < shipped.refusal_threshold
     assert answer_probability(real, {"best_cosine": 0.0}, 0.0) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("What happened after the restrictions of 5th February 2020?", "From 5 February 2020 on"),
+        ("How does it compare with SARS-likeCoV?", "the SARS-like CoV genomes"),
+    ],
+)
+def test_a_name_written_otherwise_in_the_passage_is_not_missing(
+    question: str, passage: str
+) -> None:
+    f = evidence_features(question, [(passage, 0.5)], [passage], flat)
+    assert f.entity_missing == 0.0
+
+
+def test_a_swapped_number_is_still_missing_even_inside_a_longer_one() -> None:
+    passage = "The outbreak began in 2015 and spread in 20150 homes."
+    f = evidence_features("What happened in 2019?", [(passage, 0.5)], [passage], flat)
+    assert f.entity_missing == 1.0
+
+
+def test_pair_focus_joins_a_sentence_and_its_neighbour() -> None:
+    search = "A systematic search was carried out in three major databases."
+    purpose = "Its purpose was to identify published studies on diagnosis."
+    f = evidence_features(
+        "What was the purpose of the search?", [(search, 0.4), (purpose, 0.4)], [search], flat
+    )
+    assert f.typed_focus == pytest.approx(0.5)  # "search" and "purpose" never together
+    assert f.pair_focus == pytest.approx(1.0)
+
+
+def test_pair_focus_never_moves_a_name_away_from_the_answer() -> None:
+    # The amount is in one sentence, Google in the next: not an answer to "how much has
+    # Google invested" (the issue's adversarial example).
+    f = evidence_features(
+        "How much has Google invested in Anthropic?",
+        [(EIGHT_BILLION, 0.55), (GOOGLE_OWNS, 0.5)],
+        [PASSAGE],
+        flat,
+    )
+    assert f.pair_focus == f.typed_focus
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Why is Amazon investing in Anthropic?", "reason"),
+        ("And why?", "reason"),
+        ("What was the purpose of the search?", "reason"),
+        ("How much has Amazon invested?", "amount"),
+        ("Is Amazon's stake exclusive?", None),
+    ],
+)
+def test_selection_type_adds_reasons_to_the_answer_types(question: str, kind: str | None) -> None:
+    from assistant.answer.features import selection_type
+
+    assert selection_type(question) == kind
+    # The refusal features never see "reason": a why-question is not refused for lacking one.
+    assert answer_type(question) != "reason"
+
+
+def test_a_reason_is_recognised() -> None:
+    assert has_answer_type("reason", "Amazon invests, aiming to secure access to AI models.")
+    assert not has_answer_type("reason", "Amazon has invested around $8 billion.")
+
+
+def test_cosine_pair_is_the_product_of_its_parts() -> None:
+    f = evidence_features(
+        "How much has Amazon invested in Anthropic?", [(EIGHT_BILLION, 0.6)], [PASSAGE], flat
+    )
+    assert f.cosine_pair == pytest.approx(f.best_cosine * f.pair_focus)
+
+
+def test_name_context_sees_a_name_away_from_the_rest_of_the_question() -> None:
+    # Google is in the passages, but only where nothing is said about investing.
+    owners = "Anthropic remains partially owned by Google."
+    money = "Amazon has invested around $8 billion in Anthropic."
+    sentences = [(owners, 0.5), (money, 0.6)]
+    swapped = evidence_features("How much has Google invested?", sentences, [owners, money], flat)
+    real = evidence_features("How much has Amazon invested?", sentences, [owners, money], flat)
+    assert swapped.name_context == 0.0
+    assert real.name_context == 1.0
+    assert swapped.entity_missing == real.entity_missing == 0.0  # the old feature sees no gap
+    plain = evidence_features("What is invested?", sentences, [owners, money], flat)
+    assert plain.name_context == 1.0  # no name, nothing to check

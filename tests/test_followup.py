@@ -127,3 +127,39 @@ def test_seed_follow_ups_carry_the_subject_and_keep_their_own_words() -> None:
         carried = query[len(item["question"]) :].strip(" ()").split()
         assert 1 <= len(carried) <= 4, (item["id"], query)
         assert not any(ch.isdigit() for ch in "".join(carried)), (item["id"], query)
+
+
+def _turn(question: str, answer: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
+def test_it_after_a_what_question_is_that_questions_subject() -> None:
+    history = _turn(
+        "What is the size of the bovine coronavirus genome?",
+        "First Complete Genome Sequence of a French Bovine coronavirus Strain. [1]",
+    )
+    query = standalone_query("How many nucleotides does it contain?", history)
+    carried = query.removeprefix("How many nucleotides does it contain?").strip(" ()").split()
+    # The earlier question's subject comes first, before names the answer happened to open with.
+    assert carried[:2] == ["bovine", "coronavirus"]
+
+
+def test_that_standing_for_a_statement_carries_what_was_asked() -> None:
+    history = _turn(
+        "Which company builds its AI models in-house?",
+        "Meta, for example, is heavily investing in building AI models in-house. [1]",
+    )
+    query = standalone_query("Is that expensive?", history)
+    assert query.startswith("Is that expensive? (Meta")
+    assert "in-house" in query
+    assert "company" not in query  # the kind of thing asked for is not the topic
+    # "that stake" points at a thing: names only, as before.
+    assert standalone_query("Is that stake exclusive?", EIGHT_BILLION) == (
+        "Is that stake exclusive? (Amazon Anthropic)"
+    )
+
+
+def test_a_new_subject_that_also_points_back_keeps_the_earlier_names() -> None:
+    history = _turn("How is CHIKV maintained in Africa?", "In a sylvatic cycle. [1]")
+    query = standalone_query("And in Asia, what is it vectored by?", history)
+    assert "CHIKV" in query

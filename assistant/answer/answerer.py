@@ -105,6 +105,7 @@ class Answerer:
             idf=idf,
             refusal=refusal or self.refusal,
             lexical_weight=self.settings.sentence_lexical_weight,
+            type_weight=self.settings.sentence_type_weight,
             question=question,
             stored=stored,
         )

@@ -25,7 +25,14 @@ from ..ingest.chunking import attach_continuations, points_back, sentence_units
 from ..retrieval.lexical import analyze
 from ..schema import Chunk, Hit
 from ..store import SentenceStore
-from .features import FEATURE_NAMES, EvidenceFeatures, answer_probability, evidence_features
+from .features import (
+    FEATURE_NAMES,
+    EvidenceFeatures,
+    answer_probability,
+    evidence_features,
+    has_answer_type,
+    selection_type,
+)
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -160,13 +167,16 @@ def gather_evidence(
     idf: Callable[[str], float],
     refusal: RefusalModel,
     lexical_weight: float = 1.0,
+    type_weight: float = 0.0,
     question: str | None = None,
     stored: SentenceStore | None = None,
 ) -> Grounds:
     """Score every candidate sentence of hits against query and decide whether to answer.
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
-    IDF-weighted terms (the ranking the extractive backend selects by); the decision is the
+    IDF-weighted terms + type_weight when it holds what the question asks for (a number for
+    "how many", a date for "when", a reason for "why": answer/features.py selection_type; no
+    question type, no bonus), the ranking the extractive backend selects by; the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
     words the person typed, when query is a rewritten follow-up (its own terms count double).
     stored: the index the hits come from, when it keeps sentence vectors; only sentences it
@@ -189,6 +199,12 @@ def gather_evidence(
         vectors = np.zeros((0, len(query_vector)), dtype=np.float32)
         cosines = coverages = np.zeros(0)
     scores = cosines + lexical_weight * coverages
+    kind = selection_type(question or query)
+    if type_weight and kind is not None and sentences:
+        # "How much did deaths fall?": the sentence with the figure, not the one that says
+        # deaths fell.
+        typed = np.array([has_answer_type(kind, s.text) for s in sentences], dtype=float)
+        scores = scores + type_weight * typed
     evidence = evidence_features(
         question or query,
         [(s.text, float(c)) for s, c in zip(sentences, cosines, strict=True)],

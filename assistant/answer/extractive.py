@@ -20,13 +20,14 @@ from .evidence import Grounds, points_back
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["ExtractiveBackend", "select_sentences"]
+__all__ = ["ExtractiveBackend", "in_reading_order", "select_sentences"]
 
 
 def select_sentences(
     grounds: Grounds, *, max_sentences: int = 4, keep_ratio: float = 0.85, redundancy: float = 0.8
 ) -> list[int]:
-    """Indices into grounds.sentences of the sentences to copy, best first.
+    """Indices into grounds.sentences of the sentences to copy, best first (units that
+    continue one another kept together in reading order: in_reading_order).
 
     The best-scoring sentence is kept, then others scoring at least keep_ratio of it, up to
     max_sentences, skipping:
@@ -73,7 +74,42 @@ def select_sentences(
             if i == best and before is not None and not overlaps(before):
                 chosen.append(before)
         chosen.append(int(i))
-    return chosen
+    return in_reading_order(grounds, chosen)
+
+
+def in_reading_order(grounds: Grounds, chosen: list[int]) -> list[int]:
+    """chosen (best first), with units that continue one another's text (the same source,
+    only whitespace between) placed together in the document's order: an answer that runs
+    over two sentences reads as the document wrote it.
+
+    Example: units at characters [(50, 90), (0, 48), (200, 240)] of one source, chosen in
+    that order -> [1, 0, 2]: (0, 48) and (50, 90) are one run, read first to last.
+    """
+    sentences = grounds.sentences
+
+    def joins(a: int, b: int) -> bool:  # b starts where a ends
+        sa, sb = sentences[a], sentences[b]
+        return sa.chunk.source == sb.chunk.source and 0 <= sb.start - sa.end <= 3
+
+    out: list[int] = []
+    for i in chosen:
+        if i in out:
+            continue
+        run = [i]
+        while (
+            before := next(
+                (j for j in chosen if j not in out and j not in run and joins(j, run[0])), None
+            )
+        ) is not None:
+            run.insert(0, before)
+        while (
+            after := next(
+                (j for j in chosen if j not in out and j not in run and joins(run[-1], j)), None
+            )
+        ) is not None:
+            run.append(after)
+        out.extend(run)
+    return out
 
 
 def _antecedent(grounds: Grounds, i: int) -> int | None:

@@ -199,6 +199,50 @@ def is_followup(question: str) -> bool:
     return not [w for w in words if w not in _QUESTION_WORDS]
 
 
+TOPIC_TERMS = 2  # words of the earlier question carried after its names
+
+_ENTITY_QUESTION = re.compile(
+    r"^\s*(?:who|whom|whose)\b|^\s*(?:what|which)\s+(?:\w+\s+)?(?:company|companies|firm|firms|"
+    r"organi[sz]ations?|country|countries|person|people|product|platform|model|models|"
+    r"startup|startups|giant|giants|competitor|competitors|partner|partners)\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_for_entity(question: str) -> bool:
+    """Does the question ask which person or organisation? Then the answer's names are what
+    a pointer in the next question points at.
+
+    Example: _asks_for_entity("Which company owns part of Anthropic?") -> True;
+             _asks_for_entity("What is the size of bovine coronavirus?") -> False
+    """
+    return _ENTITY_QUESTION.search(question) is not None
+
+
+_STATEMENT_POINTER = re.compile(
+    r"\b(?:does|do|did|would|will|can|could|should|might|may|is|was)\s+(?:that|this)\b"
+    r"(?!\s+(?:\w+(?:ment|tion|ship|ness|ity|ance|ence|ing|al|er|or|ake|eal|plan|move|"
+    r"approach|deal|stake|company|firm|product|model|bet|risk|way)s?)\b)|"
+    r"\b(?:that|this)\s*(?:[?.!,]|$)",
+    re.IGNORECASE,
+)
+
+
+def _points_at_a_statement(question: str) -> bool:
+    """Does "that" or "this" stand alone for what was said ("Is that expensive?", "Why does
+    that add risk?"), rather than point at a thing ("Is that stake exclusive?")?
+
+    Example: _points_at_a_statement("Is that expensive?") -> True;
+             _points_at_a_statement("Is that stake exclusive?") -> False
+    """
+    return _STATEMENT_POINTER.search(question) is not None
+
+
+def _points_back(question: str) -> bool:
+    """Does the question hold a word pointing back to an earlier turn ("it", "that", ...)?"""
+    return any(w in _ANAPHORA for w in re.findall(r"[a-z'’]+", question.lower()))
+
+
 _CLAUSE = re.compile(r",|;|:|\s[-–—]\s|\s(?:but|while|unlike|whereas|although)\s")
 
 
@@ -254,17 +298,32 @@ def standalone_query(
         return question
     last_user, last_answer = turn
     own = {w.lower() for w, _ in _words(question)}
+    asked = _subjects(last_user)
+    topic = _content_words(last_user)
     if _subjects(question):
-        # The question brings its own subject: carry what was asked, not who it was about.
-        terms = _content_words(last_user)
+        # The question brings its own subject: carry what was asked, not who it was about,
+        # unless it also points back ("And in Asia, what is it vectored by?"): then "it" is
+        # the earlier subject.
+        terms = topic + (asked if _points_back(question) else [])
     else:
-        # Names the answer brought first: "Which company owns part of Anthropic?" - "Google
-        # ..." makes Google what "its" in the next question points at.
-        asked = _subjects(last_user)
+        # Names the answer brought: "Which company owns part of Anthropic?" - "Google ..."
+        # makes Google what "its" in the next question points at. A question that asked
+        # about its own subject ("What is the size of bovine coronavirus?") is what "it" in
+        # the next one points at.
         brought = [n for n in _answer_subject(last_answer) if n not in asked]
-        terms = list(dict.fromkeys(brought + asked))
-        if not terms:
-            terms = _content_words(last_user)
+        # The earlier question's longest topic words (the rarest, as a rule): "that" in "Is
+        # that expensive?" is what was asked about (building AI in-house), not a company.
+        # Not the kind of thing it asked for ("company" in "Which company ...").
+        asked_for = _ENTITY_QUESTION.search(last_user)
+        kind = set(asked_for.group().lower().split()) if asked_for else set()
+        what = [w for w in topic if w not in kind]
+        longest = sorted(what, key=len, reverse=True)[:TOPIC_TERMS]
+        what = [w for w in what if w in longest]
+        if _asks_for_entity(last_user):
+            terms = brought + asked + (what if _points_at_a_statement(question) else [])
+        else:
+            terms = asked + what + brought
+        terms = list(dict.fromkeys(terms))
     terms = [t for t in terms if t.lower() not in own][:max_terms]
     if not terms:
         return question
