@@ -197,7 +197,7 @@ def _drop_parenthetical(s: str) -> str | None:
     return new if new != s else None
 
 
-def _rewrites(rng: random.Random) -> dict:
+def _rewrites(rng: random.Random) -> dict[str, Any]:
     return {
         "number_format": lambda x: _number_format(x, rng),
         "reorder": _reorder,
@@ -218,7 +218,7 @@ def positive(s: str, rng: random.Random) -> tuple[str, str]:
     kinds = list(fns)
     rng.shuffle(kinds)
     want = rng.choice([1, 1, 2, 2, 3])
-    out, done = s, []
+    out, done = s, list[str]()
     for kind in kinds:
         new = fns[kind](out)
         if new and new != out:

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MODEL_DIR = Path(__file__).resolve().parent / "verifier"
-MAX_LENGTH = 112  # tokens of span + sentence, as trained (train_verifier.py); the longer is cut first
+MAX_LENGTH = 112  # tokens of span + sentence, as trained; the longer one is cut first
 
 
 @dataclass(frozen=True, slots=True)
