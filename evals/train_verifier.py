@@ -11,11 +11,15 @@ repository), and the seed article. The templates here are deliberately different
 ones that wrote the verification set, so that the set measures generalisation.
 
 Model: initialised from the packaged all-MiniLM-L6-v2 (a new one-logit head), trained with
-torch on CPU (two threads at most: the machine is shared), exported to ONNX and quantised
-dynamically to int8; the int8 model and its tokenizer are shipped in assistant/answer/verifier/.
+torch on CPU (one thread by default: the machine is shared; the top --train-layers layers are
+trained, the frozen ones run once per batch), exported to ONNX and quantised dynamically to
+int8; the int8 model and its tokenizer are copied to assistant/answer/verifier/, where the
+verifier loads them (then calibrate: evals/score_verifier.py --calibrate).
 
-    PYTHONPATH=$PWD .venv/bin/python evals/train_verifier.py            # data, train, export
-    PYTHONPATH=$PWD .venv/bin/python evals/train_verifier.py --dry-run  # show the data only
+    HF_HUB_OFFLINE=1 PYTHONPATH=$PWD nice -n 5 .venv/bin/python evals/train_verifier.py \
+        --per-article 30 --train-layers 6 --epochs 3           # data, train, export, install
+    PYTHONPATH=$PWD .venv/bin/python evals/train_verifier.py --dry-run   # show the data only
+    ... --timing --max-steps 20                                # cost of a step, saves nothing
 
 Reproducible: one seed drives the data and the training order.
 """
