@@ -392,3 +392,99 @@ def test_a_name_clash_asks_before_replacing(page: Any, served: Served, tmp_path:
     finally:
         if saved.exists():
             served.bot.remove_document(saved.name)
+
+
+# ---------------------------------------------------------------- a language model's answer
+
+PLANTED = "Amazon bought Anthropic outright for $50 billion in 2019."
+MODEL_ANSWER = (
+    "Amazon has already invested around $8 billion in Anthropic [1]. "
+    f"{PLANTED[:-1]} [1]. Anthropic remains partially owned by Google [1]."
+)
+
+
+def test_a_model_answer_streams_in_then_the_check_strikes_what_is_unsupported(
+    browser: Any, tmp_path: Path
+) -> None:
+    """A chat model (LangChain's fake one, writing a word every 40 ms) streams its draft into
+    the chat; when it finishes, the checked answer replaces the draft: the planted sentence is
+    gone from the answer and shown struck through under "Removed by the check"."""
+    import itertools
+    import time
+    from collections.abc import Iterator as Iter
+
+    from langchain_core.language_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from servers import serve_copy
+
+    from assistant.answer.llm import ChatBackend
+    from assistant.answer.registry import register_backend, unregister_backend
+
+    class SlowModel(GenericFakeChatModel):
+        """Writes MODEL_ANSWER word by word, slowly enough to be seen arriving."""
+
+        def _stream(self, *args: Any, **kwargs: Any) -> Iter[Any]:
+            for piece in super()._stream(*args, **kwargs):
+                time.sleep(0.04)
+                yield piece
+
+    model = SlowModel(messages=itertools.cycle([AIMessage(MODEL_ANSWER)]))
+    # The real check (rules and the shipped learned checker), as every LLM backend uses it.
+    register_backend(
+        "scripted-llm",
+        lambda s: ChatBackend("scripted-llm", s, model=model),
+        description="A scripted chat model (test).",
+        replace=True,
+    )
+    try:
+        with serve_copy(ROOT / "seeds", tmp_path) as served:
+            context = browser.new_context(viewport={"width": 1280, "height": 960})
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(served.url)
+            expect(page.locator("#question textarea")).to_be_editable()
+            page.locator("#answer-mode label", has_text="scripted-llm").click()
+            expect(page.locator("#answer-mode input[value='scripted-llm']")).to_be_checked()
+            page.evaluate(
+                """() => {
+                window.__drafts = [];
+                new MutationObserver(() => {
+                  const rows = document.querySelectorAll('#chat .bot-row');
+                  if (rows.length) window.__drafts.push(rows[rows.length - 1].innerText);
+                }).observe(document.querySelector('#chat'),
+                           {subtree: true, childList: true, characterData: true});
+              }"""
+            )
+            ask(page, SEED_QUESTION)
+
+            # The draft arrived in pieces, the planted sentence among them, unchecked.
+            drafts = page.evaluate("() => window.__drafts.filter(t => t.includes('▍'))")
+            assert len(set(drafts)) >= 3, "the model's draft should appear word by word"
+            assert any("$50 billion" in d for d in drafts), "the draft is shown as written"
+            assert any("$50 billion" not in d for d in drafts), "and it grows as it arrives"
+
+            # The checked answer replaced it: supported sentences cited, the planted one gone.
+            answer = page.locator("#chat .bot-row .answer").last
+            expect(answer).to_contain_text("$8 billion")
+            expect(answer).to_contain_text("[1]")
+            expect(answer).not_to_contain_text("$50 billion")
+            citations = page.locator("#chat details.citation")
+            expect(citations.first).to_be_visible()
+
+            # What the check removed is one click away, struck through, with its reason.
+            removed = page.locator("#chat details.dropped")
+            expect(removed.locator("summary")).to_contain_text("Removed by the check: 1")
+            struck = removed.locator("del")
+            expect(struck).to_be_hidden()
+            removed.locator("summary").click()
+            expect(struck).to_be_visible()
+            expect(struck).to_have_text(PLANTED)
+            expect(removed).to_contain_text("not in passage")
+            assert struck.evaluate("e => getComputedStyle(e).textDecorationLine") == (
+                "line-through"
+            )
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "checked-answer.png"), full_page=True)
+            context.close()
+    finally:
+        unregister_backend("scripted-llm")

@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 MODEL_DIR = Path(__file__).resolve().parent / "verifier"
-MAX_LENGTH = 160  # tokens of span + sentence (trained at 96); the longer one is cut first
+MAX_LENGTH = 112  # tokens of span + sentence, as trained; the longer one is cut first
 
 
 @dataclass(frozen=True, slots=True)
