@@ -130,6 +130,9 @@ details.dropped del { text-decoration: line-through; }
 .flag { font-size: 0.92em; margin-bottom: 0.3rem; }
 .note { color: var(--body-text-color-subdued); font-size: 0.85em; margin-top: 0.3rem; }
 .copy-row { margin-top: 0.3rem; }
+/* The chat's own styles show <pre> blocks even when marked hidden: the text the copy button
+   copies is for the clipboard only. */
+#chat .copy-text { display: none !important; }
 .copy-answer { font-size: 0.8em; padding: 0.05rem 0.5rem; border-radius: 4px;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-primary);
   color: var(--body-text-color-subdued); cursor: pointer; }

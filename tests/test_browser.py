@@ -301,6 +301,9 @@ def test_copy_copies_plain_text_with_numbered_sources(page: Any, served: Served)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     expected = served.bot.ask(SEED_QUESTION)
     ask(page, SEED_QUESTION)
+    # The plain text is for the clipboard: the answer is not shown twice.
+    expect(bot_messages(page).first.locator(".copy-text")).to_be_hidden()
+    assert bot_messages(page).first.inner_text().count("Sources:") == 0
     bot_messages(page).first.get_by_role("button", name="Copy").click()
     expect(bot_messages(page).first.get_by_role("button", name="Copied")).to_be_visible()
     copied = page.evaluate("() => navigator.clipboard.readText()")
