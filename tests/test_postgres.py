@@ -5,14 +5,16 @@ in test_store_contract.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psycopg
 import pytest
@@ -39,14 +41,6 @@ def worker(mode: str, url: str, folder: Path) -> subprocess.Popen[str]:
         text=True,
         env=env,
     )
-
-
-def reply(proc: subprocess.Popen[str]) -> dict[str, Any]:
-    out: IO[str] | None = proc.stdout
-    assert out is not None
-    line = out.readline()
-    assert line, f"the worker exited ({proc.wait()})"
-    return dict(json.loads(line))
 
 
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:
@@ -180,55 +174,133 @@ def test_a_sync_killed_mid_commit_leaves_the_previous_index(pg_url: str, tmp_pat
     assert_consistent(pg_url, docs)
 
 
+def start_ui(
+    docs: Path, port: int, log: Path, *, store: str, via_env: bool
+) -> subprocess.Popen[bytes]:
+    """`python -m assistant ui DOCS --host 127.0.0.1 --port PORT` on the store, given by
+    --store or (via_env) by ASSISTANT_STORE, as a user runs it; its output goes to log."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "ASSISTANT_SHOW_PROGRESS": "false",
+    }
+    env.pop("ASSISTANT_API_KEY", None)  # loopback: no key
+    env.pop("ASSISTANT_STORE", None)
+    cmd = [sys.executable, "-m", "assistant", "ui", str(docs), "--host", "127.0.0.1"]
+    cmd += ["--port", str(port)]
+    if via_env:
+        env["ASSISTANT_STORE"] = store
+    else:
+        cmd += ["--store", store]
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"assistant ui exited: {log.read_text()[-2000:]}"
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/v1/models", timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"assistant ui was not up after 300 s: {log.read_text()[-2000:]}")
+
+
+def chat(base: str, question: str) -> dict[str, Any]:
+    """One question through the OpenAI-compatible endpoint; its JSON answer."""
+    import httpx
+
+    reply = httpx.post(
+        f"{base}/v1/chat/completions",
+        json={"model": "assistant", "messages": [{"role": "user", "content": question}]},
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
 @pytest.fixture
-def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[Any, Any, Path]]:
+def two_ui_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """Two `assistant ui` processes on one PostgreSQL index and one documents folder (the
+    shared folder the README describes), started at once; one gets the database's URL by
+    --store, the other by ASSISTANT_STORE. Yields their base URLs and the folder."""
     from conftest import SEEDS
+    from servers import free_port
 
     docs = tmp_path / "docs"
     docs.mkdir()
     for f in SEEDS.iterdir():
         if f.is_file():
             (docs / f.name).write_bytes(f.read_bytes())
-    a, b = worker("serve", pg_url, docs), worker("serve", pg_url, docs)
+    bases, procs, logs = [], [], []
     try:
-        assert reply(a) == {"ready": True}
-        assert reply(b) == {"ready": True}
-        yield a, b, docs
+        for via_env in (False, True):
+            port, log = free_port(), tmp_path / f"ui-{len(procs)}.log"
+            procs.append(start_ui(docs, port, log, store=pg_url, via_env=via_env))
+            bases.append(f"http://127.0.0.1:{port}")
+            logs.append(log)
+        for base, proc, log in zip(bases, procs, logs, strict=True):
+            wait_until_up(base, proc, log)
+        yield bases[0], bases[1], docs
     finally:
-        for p in (a, b):
-            p.kill()
-            p.wait()
-
-
-def ask(proc: subprocess.Popen[str], command: dict[str, Any]) -> dict[str, Any]:
-    assert proc.stdin is not None
-    proc.stdin.write(json.dumps(command) + "\n")
-    proc.stdin.flush()
-    return reply(proc)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.model
-def test_a_document_added_through_one_server_is_answered_by_the_other(
-    two_servers: tuple[Any, Any, Path],
+def test_a_document_added_through_one_ui_server_is_answered_by_the_other(
+    two_ui_servers: tuple[str, str, Path], pg_url: str, tmp_path: Path
 ) -> None:
-    a, b, _ = two_servers
+    from gradio_client import Client, handle_file
+
+    a, b, docs = two_ui_servers
+    # Both started on the same folder: one indexed it, the other found nothing to do.
+    assert rows(pg_url, "SELECT count(*) FROM assistant_generations") == [(1,)]
     question = "When did the Tallinn zoo get its snow leopard?"
-    assert ask(b, {"ask": question})["refused"]
+    assert chat(b, question)["refused"]
 
-    note = (
+    note = tmp_path / "zoo-news.txt"
+    note.write_text(
         "Tallinn Zoo news. The Tallinn zoo got its snow leopard, a female named Irbis, in "
-        "March 2019. She came from a zoo in Helsinki."
+        "March 2019. She came from a zoo in Helsinki.",
+        encoding="utf-8",
     )
-    assert ask(a, {"add": ["zoo-news.txt", note]}) == {"added": ["zoo-news.txt"]}
+    # Through A's web chat API, which returns once the upload is indexed (one sync).
+    _files, status, _table, _choices = Client(a, verbose=False).predict(
+        [handle_file(str(note))], api_name="/upload"
+    )
+    assert "zoo-news.txt</b> added" in status
 
-    answer = ask(b, {"ask": question})  # no restart: B follows the database
+    # B was not restarted and ran no sync: its next question is answered from the upload.
+    answer = chat(b, question)
     assert not answer["refused"]
-    assert "zoo-news.txt" in answer["sources"]
-    assert any("March 2019" in q for q in answer["quotes"])
-    # And the original documents still answer on both.
-    for proc in (a, b):
-        seed = ask(proc, {"ask": "How much has Amazon invested in Anthropic?"})
-        assert "$8 billion" in seed["text"]
+    assert "zoo-news.txt" in {c["source"] for c in answer["citations"]}
+    assert any("March 2019" in c["quote"] for c in answer["citations"])
+    for c in answer["citations"]:  # exact offsets into the shared folder's file
+        text = (docs / c["source"]).read_text(encoding="utf-8")
+        assert text[c["start"] : c["end"]] == c["quote"]
+    client_b = Client(b, verbose=False)
+    assert "zoo-news.txt" in {s["source"] for s in client_b.predict(api_name="/sources")}
+
+    # And back: removed through B, A no longer answers from it; the seed still answers on both.
+    status, _table, _choices = client_b.predict("zoo-news.txt", api_name="/remove")
+    assert "zoo-news.txt</b> removed" in status
+    listed = Client(a, verbose=False).predict(api_name="/sources")  # A's list follows too
+    assert "zoo-news.txt" not in {s["source"] for s in listed}
+    assert chat(a, question)["refused"]
+    for base in (a, b):
+        seed = chat(base, "How much has Amazon invested in Anthropic?")
+        assert "$8 billion" in seed["choices"][0]["message"]["content"]
 
 
 # ---------------------------------------------------------------- the plain path
