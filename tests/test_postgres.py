@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -326,6 +327,33 @@ def test_index_and_ask_through_a_postgresql_url(
     # Indexing again changes nothing and embeds nothing.
     assert main(["index", str(SEEDS), "--store", pg_url]) == 0
     assert "unchanged 1" in capsys.readouterr().out
+
+
+def test_a_plain_role_on_a_database_its_administrator_prepared(
+    pg_server: PgServer, pg_url: str, tmp_path: Path
+) -> None:
+    """The usual own server: an administrator ran CREATE EXTENSION vector once and gave an
+    ordinary role (no superuser) a schema of its own; that role indexes and searches by URL,
+    the schema chosen in the URL, and nothing lands in the public schema."""
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER")
+        conn.execute(f"CREATE SCHEMA team_a AUTHORIZATION {role}")
+    url = pg_url.replace("postgres@", f"{role}@") + "&options=-csearch_path%3Dteam_a,public"
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    report = sync_index(docs, url, embedder, CHUNKER)
+    assert sorted(report.added) == sorted(DOCS)
+    retriever = HybridRetriever(open_store(url, embedder), embedder, RetrievalConfig())
+    assert retriever.retrieve("Danube Black Sea", 1)[0].chunk.source == "rivers.txt"
+    assert (
+        rows(
+            pg_url,
+            "SELECT schemaname, tableowner FROM pg_tables WHERE tablename LIKE 'assistant_%'",
+        )
+        == [("team_a", role)] * 4
+    )
 
 
 # ---------------------------------------------------------------- errors
