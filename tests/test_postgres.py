@@ -110,6 +110,35 @@ def test_bm25_in_the_database_scores_as_the_in_process_bm25(pg_url: str, tmp_pat
             assert store.idf(term) == pytest.approx(bm25.idf(term), rel=1e-6)
 
 
+def test_a_bulk_first_load_builds_both_indexes_after_the_rows(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load at least _BULK_ROWS chunks large drops the GIN and HNSW indexes and
+    builds them after the rows (faster): they exist afterwards, are used, and searches give
+    what a row-by-row load gives."""
+    from assistant.store import postgres
+
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    sync_index(docs, pg_url, embedder, CHUNKER)  # row by row: a few chunks
+    expected = PgStore.connect(pg_url)
+    want = (
+        expected.lexical_search("honey bees hive", 5),
+        expected.search(embedder.embed(["oak"])[0], 3),
+    )
+    bulk_url = pg_url.replace("?", "_bulk?", 1)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {bulk_url.split('?')[0].rsplit('/', 1)[1]}")
+    monkeypatch.setattr(postgres, "_BULK_ROWS", 1)
+    sync_index(docs, bulk_url, embedder, CHUNKER)
+    indexes = {r[0] for r in rows(bulk_url, "SELECT indexname FROM pg_indexes")}
+    assert {"assistant_chunks_tsv", "assistant_chunks_hnsw"} <= indexes
+    store = PgStore.connect(bulk_url)
+    got = (store.lexical_search("honey bees hive", 5), store.search(embedder.embed(["oak"])[0], 3))
+    assert got == want
+    assert_consistent(bulk_url, docs)
+
+
 def test_hybrid_retrieval_ranks_the_same_with_either_store(pg_url: str, tmp_path: Path) -> None:
     docs = write_docs(tmp_path / "docs", DOCS)
     embedder = FakeEmbedder()
