@@ -3,6 +3,7 @@
     python evals/bench_pg.py quality FAISS_INDEX [--data DIR] [--url URL]
     python evals/bench_pg.py lexical FAISS_INDEX [--data DIR] [--url URL]
     python evals/bench_pg.py recall FAISS_INDEX [--url URL]
+    python evals/bench_pg.py ef [--sizes 10000 100000] [--ef 40 100 200 400] [--url URL]
     python evals/bench_pg.py scale [--sizes 10000 100000 300000] [--real-index FAISS_INDEX]
                                    [--budget-min 40] [--url URL]
 
@@ -16,6 +17,9 @@ PostgreSQL's own ts_rank over to_tsvector('english') (the obvious alternative, m
 show why BM25 is computed in SQL instead).
 
 recall: HNSW recall@10 against exact search on the real MiniLM vectors of that index.
+
+ef: HNSW recall@10 against exact search at several ef_search values, for the passages and
+synthetic vectors of `scale` (how high ef_search must go as the collection grows).
 
 scale: real text, read from covid-qa at run time: every size's passages are 3-6 covid-qa
 sentences recombined (the first n passages of any size are the same). Vectors: embedding
@@ -566,6 +570,30 @@ def scale(args: argparse.Namespace) -> None:
     print(f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
+def ef_sweep(args: argparse.Namespace) -> None:
+    """HNSW recall@10 against exact search at several ef_search values, per size (the same
+    passages, synthetic vectors and questions as `scale`; no timing)."""
+    data = Path(args.data)
+    pool = sentences(data)
+    all_q = [json.loads(line)["question"] for line in (data / "questions.jsonl").open()]
+    rng = np.random.default_rng(13)
+    questions = [all_q[i] for i in rng.choice(len(all_q), size=200, replace=False)]
+    svecs, _ = embed_cached(pool, Path(args.cache), "sentences")
+    qvecs, _ = embed_cached(questions, Path(args.cache), "questions")
+    picks = passage_picks(len(pool), max(args.sizes))
+    vectors = synthetic_vectors(picks, svecs, np.random.default_rng(17))
+    texts = [" ".join(pool[i] for i in p) for p in picks]
+    for n in sorted(args.sizes):
+        with database(args.url) as url:
+            build = BuildInfo("bench", vectors.shape[1], 256, ChunkerConfig(200, 32), "/bench")
+            store = PgStore.empty(url).apply(batch_of(texts[:n], vectors[:n], 0, build))
+            with store._db.session() as conn:
+                conn.execute("VACUUM ANALYZE assistant_chunks")
+            exact = exact_top(store, qvecs[:100], 10)
+            got = [f"{hnsw_recall(store, qvecs[:100], exact, ef):.3f} at {ef}" for ef in args.ef]
+            print(f"n={n:>7d}: HNSW recall@10 {', '.join(got)}", flush=True)
+
+
 def report(r: dict[str, Any]) -> None:
     print(
         f"n={r['n']:>7d} ({r['kind']} vectors): first load {r['load_s']:.1f}s "
@@ -605,6 +633,13 @@ def main() -> None:
     p.add_argument("--data", default=str(COVID))
     p.add_argument("--url")
     p.set_defaults(func=scale)
+    p = sub.add_parser("ef")
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--ef", type=int, nargs="+", default=[40, 100, 200, 400])
+    p.add_argument("--cache", default=str(ROOT / "evals/runs/bench-pg-vectors"))
+    p.add_argument("--data", default=str(COVID))
+    p.add_argument("--url")
+    p.set_defaults(func=ef_sweep)
     args = ap.parse_args()
     args.func(args)
 
