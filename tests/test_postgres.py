@@ -266,7 +266,9 @@ def two_ui_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path
     for f in SEEDS.iterdir():
         if f.is_file():
             (docs / f.name).write_bytes(f.read_bytes())
-    bases, procs, logs = [], [], []
+    bases: list[str] = []
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
     try:
         for via_env in (False, True):
             port, log = free_port(), tmp_path / f"ui-{len(procs)}.log"
