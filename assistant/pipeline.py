@@ -18,7 +18,7 @@ from .errors import InputError, ReadOnlyError
 from .retrieval.hybrid import HybridRetriever, RetrievalConfig
 from .schema import Answer, Chunk, Hit, SourceInfo, SyncReport
 from .settings import Settings
-from .store import Collection, SentenceStore, Store, chunker_config, safe_filename
+from .store import Collection, SentenceStore, Store, chunker_config, safe_filename, sources_of
 
 if TYPE_CHECKING:
     from .retrieval.langchain import AssistantRetriever
@@ -162,7 +162,9 @@ class Assistant:
         return self._state.retriever
 
     def sources(self) -> list[SourceInfo]:
-        """The indexed documents, by name."""
+        """The indexed documents, by name (what another app server committed included: a
+        page's document list and /sources follow the database as questions do)."""
+        self.follow()
         return self.collection.sources()
 
     def add_document(
@@ -263,7 +265,7 @@ class Assistant:
             question,
             kept,
             retriever=state.retriever,
-            sources=self.sources(),
+            sources=sources_of(state.store.manifest),
             chunks=state.store.chunks(),
             k=k,
             mode=mode,

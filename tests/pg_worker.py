@@ -1,9 +1,6 @@
-"""A child process for tests/test_postgres.py: one app server, or one sync, on a shared
-PostgreSQL index. Run as `python tests/pg_worker.py MODE URL FOLDER`.
+"""A child process for tests/test_postgres.py: one sync on a shared PostgreSQL index.
+Run as `python tests/pg_worker.py MODE URL FOLDER`.
 
-- serve: an Assistant (the real packaged model) over URL; reads JSON commands from stdin,
-  one a line ({"ask": question} or {"add": [name, text]}) and answers each with one JSON
-  line, as an app server behind a load balancer would.
 - sync: sync_index(FOLDER -> URL) with the fake embedder; prints the report as JSON.
 - stall: like sync, but stops inside the commit's transaction, after the chunks are
   written: prints "in-transaction" and sleeps, to be killed with SIGKILL.
@@ -17,33 +14,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-
-def serve(url: str, folder: str) -> None:
-    from assistant import Assistant, Settings
-
-    bot = Assistant.from_folder(folder, settings=Settings(store=url, show_progress=False))
-    bot.warm_up()
-    print(json.dumps({"ready": True}), flush=True)
-    for line in sys.stdin:
-        command = json.loads(line)
-        if "add" in command:
-            name, text = command["add"]
-            report = bot.add_document(name, text.encode("utf-8"))
-            print(json.dumps({"added": list(report.added)}), flush=True)
-        else:
-            answer = bot.ask(command["ask"])
-            print(
-                json.dumps(
-                    {
-                        "text": answer.text,
-                        "refused": answer.refused,
-                        "sources": [c.source for c in answer.citations],
-                        "quotes": [c.quote for c in answer.citations],
-                    }
-                ),
-                flush=True,
-            )
 
 
 def sync(url: str, folder: str, *, stall: bool = False) -> None:
@@ -76,7 +46,4 @@ def sync(url: str, folder: str, *, stall: bool = False) -> None:
 
 if __name__ == "__main__":
     mode, url, folder = sys.argv[1:4]
-    if mode == "serve":
-        serve(url, folder)
-    else:
-        sync(url, folder, stall=mode == "stall")
+    sync(url, folder, stall=mode == "stall")

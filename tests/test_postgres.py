@@ -5,14 +5,17 @@ in test_store_contract.py."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import psycopg
 import pytest
@@ -39,14 +42,6 @@ def worker(mode: str, url: str, folder: Path) -> subprocess.Popen[str]:
         text=True,
         env=env,
     )
-
-
-def reply(proc: subprocess.Popen[str]) -> dict[str, Any]:
-    out: IO[str] | None = proc.stdout
-    assert out is not None
-    line = out.readline()
-    assert line, f"the worker exited ({proc.wait()})"
-    return dict(json.loads(line))
 
 
 def write_docs(folder: Path, docs: dict[str, str]) -> Path:
@@ -115,6 +110,35 @@ def test_bm25_in_the_database_scores_as_the_in_process_bm25(pg_url: str, tmp_pat
             assert store.idf(term) == pytest.approx(bm25.idf(term), rel=1e-6)
 
 
+def test_a_bulk_first_load_builds_both_indexes_after_the_rows(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first load at least _BULK_ROWS chunks large drops the GIN and HNSW indexes and
+    builds them after the rows (faster): they exist afterwards, are used, and searches give
+    what a row-by-row load gives."""
+    from assistant.store import postgres
+
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    sync_index(docs, pg_url, embedder, CHUNKER)  # row by row: a few chunks
+    expected = PgStore.connect(pg_url)
+    want = (
+        expected.lexical_search("honey bees hive", 5),
+        expected.search(embedder.embed(["oak"])[0], 3),
+    )
+    bulk_url = pg_url.replace("?", "_bulk?", 1)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {bulk_url.split('?')[0].rsplit('/', 1)[1]}")
+    monkeypatch.setattr(postgres, "_BULK_ROWS", 1)
+    sync_index(docs, bulk_url, embedder, CHUNKER)
+    indexes = {r[0] for r in rows(bulk_url, "SELECT indexname FROM pg_indexes")}
+    assert {"assistant_chunks_tsv", "assistant_chunks_hnsw"} <= indexes
+    store = PgStore.connect(bulk_url)
+    got = (store.lexical_search("honey bees hive", 5), store.search(embedder.embed(["oak"])[0], 3))
+    assert got == want
+    assert_consistent(bulk_url, docs)
+
+
 def test_hybrid_retrieval_ranks_the_same_with_either_store(pg_url: str, tmp_path: Path) -> None:
     docs = write_docs(tmp_path / "docs", DOCS)
     embedder = FakeEmbedder()
@@ -180,55 +204,135 @@ def test_a_sync_killed_mid_commit_leaves_the_previous_index(pg_url: str, tmp_pat
     assert_consistent(pg_url, docs)
 
 
+def start_ui(
+    docs: Path, port: int, log: Path, *, store: str, via_env: bool
+) -> subprocess.Popen[bytes]:
+    """`python -m assistant ui DOCS --host 127.0.0.1 --port PORT` on the store, given by
+    --store or (via_env) by ASSISTANT_STORE, as a user runs it; its output goes to log."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "ASSISTANT_SHOW_PROGRESS": "false",
+    }
+    env.pop("ASSISTANT_API_KEY", None)  # loopback: no key
+    env.pop("ASSISTANT_STORE", None)
+    cmd = [sys.executable, "-m", "assistant", "ui", str(docs), "--host", "127.0.0.1"]
+    cmd += ["--port", str(port)]
+    if via_env:
+        env["ASSISTANT_STORE"] = store
+    else:
+        cmd += ["--store", store]
+    with log.open("wb") as out:
+        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"assistant ui exited: {log.read_text()[-2000:]}"
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{base}/v1/models", timeout=2).status_code == 200:
+                return
+        time.sleep(0.5)
+    raise AssertionError(f"assistant ui was not up after 300 s: {log.read_text()[-2000:]}")
+
+
+def chat(base: str, question: str) -> dict[str, Any]:
+    """One question through the OpenAI-compatible endpoint; its JSON answer."""
+    import httpx
+
+    reply = httpx.post(
+        f"{base}/v1/chat/completions",
+        json={"model": "assistant", "messages": [{"role": "user", "content": question}]},
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
 @pytest.fixture
-def two_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[Any, Any, Path]]:
+def two_ui_servers(pg_url: str, tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    """Two `assistant ui` processes on one PostgreSQL index and one documents folder (the
+    shared folder the README describes), started at once; one gets the database's URL by
+    --store, the other by ASSISTANT_STORE. Yields their base URLs and the folder."""
     from conftest import SEEDS
+    from servers import free_port
 
     docs = tmp_path / "docs"
     docs.mkdir()
     for f in SEEDS.iterdir():
         if f.is_file():
             (docs / f.name).write_bytes(f.read_bytes())
-    a, b = worker("serve", pg_url, docs), worker("serve", pg_url, docs)
+    bases: list[str] = []
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
     try:
-        assert reply(a) == {"ready": True}
-        assert reply(b) == {"ready": True}
-        yield a, b, docs
+        for via_env in (False, True):
+            port, log = free_port(), tmp_path / f"ui-{len(procs)}.log"
+            procs.append(start_ui(docs, port, log, store=pg_url, via_env=via_env))
+            bases.append(f"http://127.0.0.1:{port}")
+            logs.append(log)
+        for base, proc, log in zip(bases, procs, logs, strict=True):
+            wait_until_up(base, proc, log)
+        yield bases[0], bases[1], docs
     finally:
-        for p in (a, b):
-            p.kill()
-            p.wait()
-
-
-def ask(proc: subprocess.Popen[str], command: dict[str, Any]) -> dict[str, Any]:
-    assert proc.stdin is not None
-    proc.stdin.write(json.dumps(command) + "\n")
-    proc.stdin.flush()
-    return reply(proc)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 @pytest.mark.model
-def test_a_document_added_through_one_server_is_answered_by_the_other(
-    two_servers: tuple[Any, Any, Path],
+def test_a_document_added_through_one_ui_server_is_answered_by_the_other(
+    two_ui_servers: tuple[str, str, Path], pg_url: str, tmp_path: Path
 ) -> None:
-    a, b, _ = two_servers
+    from gradio_client import Client, handle_file
+
+    a, b, docs = two_ui_servers
+    # Both started on the same folder: one indexed it, the other found nothing to do.
+    assert rows(pg_url, "SELECT count(*) FROM assistant_generations") == [(1,)]
     question = "When did the Tallinn zoo get its snow leopard?"
-    assert ask(b, {"ask": question})["refused"]
+    assert chat(b, question)["refused"]
 
-    note = (
+    note = tmp_path / "zoo-news.txt"
+    note.write_text(
         "Tallinn Zoo news. The Tallinn zoo got its snow leopard, a female named Irbis, in "
-        "March 2019. She came from a zoo in Helsinki."
+        "March 2019. She came from a zoo in Helsinki.",
+        encoding="utf-8",
     )
-    assert ask(a, {"add": ["zoo-news.txt", note]}) == {"added": ["zoo-news.txt"]}
+    # Through A's web chat API, which returns once the upload is indexed (one sync).
+    _files, status, _table, _choices = Client(a, verbose=False).predict(
+        [handle_file(str(note))], api_name="/upload"
+    )
+    assert "zoo-news.txt</b> added" in status
 
-    answer = ask(b, {"ask": question})  # no restart: B follows the database
+    # B was not restarted and ran no sync: its next question is answered from the upload.
+    answer = chat(b, question)
     assert not answer["refused"]
-    assert "zoo-news.txt" in answer["sources"]
-    assert any("March 2019" in q for q in answer["quotes"])
-    # And the original documents still answer on both.
-    for proc in (a, b):
-        seed = ask(proc, {"ask": "How much has Amazon invested in Anthropic?"})
-        assert "$8 billion" in seed["text"]
+    assert "zoo-news.txt" in {c["source"] for c in answer["citations"]}
+    assert any("March 2019" in c["quote"] for c in answer["citations"])
+    for c in answer["citations"]:  # exact offsets into the shared folder's file
+        text = (docs / c["source"]).read_text(encoding="utf-8")
+        assert text[c["start"] : c["end"]] == c["quote"]
+    client_b = Client(b, verbose=False)
+    assert "zoo-news.txt" in {s["source"] for s in client_b.predict(api_name="/sources")}
+
+    # And back: removed through B, A no longer answers from it; the seed still answers on both.
+    status, _table, _choices = client_b.predict("zoo-news.txt", api_name="/remove")
+    assert "zoo-news.txt</b> removed" in status
+    listed = Client(a, verbose=False).predict(api_name="/sources")  # A's list follows too
+    assert "zoo-news.txt" not in {s["source"] for s in listed}
+    assert chat(a, question)["refused"]
+    for base in (a, b):
+        seed = chat(base, "How much has Amazon invested in Anthropic?")
+        assert "$8 billion" in seed["choices"][0]["message"]["content"]
 
 
 # ---------------------------------------------------------------- the plain path
@@ -254,6 +358,33 @@ def test_index_and_ask_through_a_postgresql_url(
     # Indexing again changes nothing and embeds nothing.
     assert main(["index", str(SEEDS), "--store", pg_url]) == 0
     assert "unchanged 1" in capsys.readouterr().out
+
+
+def test_a_plain_role_on_a_database_its_administrator_prepared(
+    pg_server: PgServer, pg_url: str, tmp_path: Path
+) -> None:
+    """The usual own server: an administrator ran CREATE EXTENSION vector once and gave an
+    ordinary role (no superuser) a schema of its own; that role indexes and searches by URL,
+    the schema chosen in the URL, and nothing lands in the public schema."""
+    role = f"app_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER")
+        conn.execute(f"CREATE SCHEMA team_a AUTHORIZATION {role}")
+    url = pg_url.replace("postgres@", f"{role}@") + "&options=-csearch_path%3Dteam_a,public"
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    report = sync_index(docs, url, embedder, CHUNKER)
+    assert sorted(report.added) == sorted(DOCS)
+    retriever = HybridRetriever(open_store(url, embedder), embedder, RetrievalConfig())
+    assert retriever.retrieve("Danube Black Sea", 1)[0].chunk.source == "rivers.txt"
+    assert (
+        rows(
+            pg_url,
+            "SELECT schemaname, tableowner FROM pg_tables WHERE tablename LIKE 'assistant_%'",
+        )
+        == [("team_a", role)] * 4
+    )
 
 
 # ---------------------------------------------------------------- errors

