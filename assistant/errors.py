@@ -17,6 +17,7 @@ __all__ = [
     "MissingDependencyError",
     "ModelNotFoundError",
     "ReadOnlyError",
+    "StartingError",
     "require",
 ]
 
@@ -91,6 +92,10 @@ def require(module: str, *, extra: str, feature: str, load: bool = True) -> None
         raise MissingDependencyError(
             f"{feature} needs {module}, which is not installed: pip install 'assistant[{extra}]'"
         ) from exc
+
+
+class StartingError(AssistantError):
+    """A server was asked for its assistant while starting, and the assistant failed to load."""
 
 
 class ReadOnlyError(InputError):

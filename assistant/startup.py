@@ -8,10 +8,10 @@ chat as soon as the chat is built. The index keeps loading behind the chat if it
 by then: the page shows the same line, and a question asked meanwhile waits for it.
 
     progress = StartupProgress(say=print)
-    front = serve_early(progress, host="127.0.0.1", port=7860)   # answers at once
+    server = serve_early(progress, host="127.0.0.1", port=7860)  # answers at once
     ... load the index, calling progress.on_sync / progress.set_line, then progress.ready(bot)
-    front.attach(chat_app)                                        # the page becomes the chat
-    front.run()                                                   # serves until Ctrl-C
+    server.attach(chat_app, lifespan)                             # the page becomes the chat
+    server.wait()                                                 # serves until Ctrl-C
 
 Nothing here imports Gradio, the embedder or the index: only uvicorn and starlette, which
 the page needs anyway.
@@ -30,22 +30,18 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
-from .errors import AssistantError, InputError
+from .errors import AssistantError, InputError, StartingError
 
 if TYPE_CHECKING:
     from .pipeline import Assistant
 
-__all__ = ["EarlyServer", "StartingError", "StartupProgress", "serve_early", "sync_line"]
+__all__ = ["EarlyServer", "StartupProgress", "serve_early", "sync_line"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-
-
-class StartingError(AssistantError):
-    """The assistant was asked for something before it finished starting, and it failed."""
 
 
 def sync_line(stage: str, fraction: float) -> str:

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
-from .errors import AnswerBackendError, AssistantError, InputError, require
+from .errors import AnswerBackendError, AssistantError, InputError, StartingError, require
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
 from .store import safe_filename
@@ -1220,7 +1220,6 @@ def _load(folder: str | Path, settings: Settings, progress: StartupProgress) -> 
     failure is reported there too, as one AssistantError."""
     from .embedding import build_embedder
     from .pipeline import Assistant
-    from .startup import StartingError
 
     try:
         progress.set_line(f"Loading the embedding model ({settings.model}, {settings.encoder})…")
@@ -1241,7 +1240,12 @@ def _load(folder: str | Path, settings: Settings, progress: StartupProgress) -> 
         progress.fail(exc)
     except Exception as exc:  # a bug: one line on the page and in the terminal, the log the rest
         log.exception("loading the index failed")
-        progress.fail(StartingError(f"loading the index failed ({exc.__class__.__name__})"))
+        progress.fail(
+            StartingError(
+                f"loading the index failed ({exc.__class__.__name__}): the server's log has "
+                "the details"
+            )
+        )
     else:
         progress.ready(bot)
 

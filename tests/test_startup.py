@@ -24,8 +24,8 @@ import httpx
 import pytest
 from servers import free_port
 
-from assistant.errors import InputError
-from assistant.startup import StartingError, StartupProgress, serve_early, sync_line
+from assistant.errors import InputError, StartingError
+from assistant.startup import StartupProgress, serve_early, sync_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
