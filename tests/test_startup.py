@@ -169,13 +169,14 @@ def test_the_chat_built_while_the_index_loads_has_the_same_api(tmp_path: Path) -
 
 
 def _slow_folder(docs: Path) -> None:
-    """seeds/ and about 0.7 MB of generated notes: a first index that embeds ~800 passages,
-    a few times the CPU of Gradio's import, so the chat is up while the index still loads."""
+    """seeds/ and about 0.3 MB of generated notes: a first index that embeds ~320 passages
+    and their ~1,800 sentences (about 30 s on 2 quiet cores), several times the CPU of
+    Gradio's import, so the chat is up while the index still loads."""
     shutil.copytree(SEEDS, docs)
     rng = random.Random(11)
     places = ["Marlow", "Dunmore", "Keswick", "Tarbet", "Ashby", "Corran", "Rhyl", "Elgin"]
     goods = ["crates of pears", "bales of wool", "barrels of cider", "sacks of flour"]
-    for n in range(30):
+    for n in range(12):
         lines = [
             f"Shipping ledger {n}, entry {i}: the depot at {rng.choice(places)} sent "
             f"{rng.randint(2, 900)} {rng.choice(goods)} to {rng.choice(places)} on day "
