@@ -158,12 +158,12 @@ def test_an_index_without_sentence_vectors_gives_the_same_answers(
 
     settings = Settings(show_progress=False)
     stored = Assistant.load(tmp_path / "index", embedder=embedder, settings=settings)
-    old_embedder = FakeEmbedder()
-    old = Assistant.load(tmp_path / "old", embedder=old_embedder, settings=settings)
-    old_store = old.collection.store
-    assert isinstance(old_store, SentenceStore) and not old_store.has_sentences
-
     for question in QUESTIONS:
+        # A fresh assistant each time: its in-memory sentence cache starts empty.
+        old_embedder = FakeEmbedder()
+        old = Assistant.load(tmp_path / "old", embedder=old_embedder, settings=settings)
+        old_store = old.collection.store
+        assert isinstance(old_store, SentenceStore) and not old_store.has_sentences
         embedded = old_embedder.embedded
         from_old = old.ask(question)
         # Without stored vectors the passages' sentences are embedded while answering.
