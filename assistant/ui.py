@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
+from .embedding import one_core
 from .errors import AnswerBackendError, AssistantError, InputError, StartingError, require
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
@@ -486,9 +487,14 @@ class _Indexer:
             job.finished.wait()
 
     def _work(self) -> None:
-        # Linux nices one thread (and the torch threads it starts): questions come first.
+        # Linux nices one thread (and the threads it starts): questions come first. On top,
+        # uploads embed on one core (one_core), so a big one leaves the others to questions.
         with contextlib.suppress(AttributeError, OSError):
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        with one_core():
+            self._serve_queue()
+
+    def _serve_queue(self) -> None:
         while True:
             job, content = self._queue.get()
 

@@ -22,6 +22,7 @@ from assistant.embedding import (
     SentenceTransformerEmbedder,
     build_embedder,
     encoder_cache_dir,
+    one_core,
     resolve_model_path,
 )
 from assistant.embedding.export import (
@@ -266,3 +267,28 @@ def test_indexing_answering_and_serving_never_import_torch(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "imported: []" in done.stdout
+
+
+@pytest.mark.model
+def test_background_embedding_stays_on_one_core_with_the_same_vectors(
+    real_embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server indexes uploads inside one_core(): one onnxruntime thread and no parallel
+    tokenising, so the other cores answer questions meanwhile; the vectors do not change."""
+    assert isinstance(real_embedder, OnnxEmbedder)
+    texts = [f"Ledger entry {i}: the depot sent {i * 7 % 900} crates of pears." for i in range(300)]
+    session = real_embedder._session
+    asked: list[int] = []
+    original = session.session
+
+    def recording(threads: int) -> object:
+        asked.append(threads)
+        return original(threads)
+
+    monkeypatch.setattr(session, "session", recording)
+    with one_core():
+        background = real_embedder.embed(texts)
+    assert asked == [1]
+    everywhere = real_embedder.embed(texts)  # outside: a batch this big uses every core
+    assert asked[-1] == (os.cpu_count() or 1)
+    assert np.allclose(background, everywhere, atol=1e-5)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import EncoderError, InputError
 from .base import Embedder, resolve_model_path
-from .onnx import OnnxEmbedder, encoder_cache_dir
+from .onnx import OnnxEmbedder, encoder_cache_dir, one_core
 from .st import SentenceTransformerEmbedder, check_cuda
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "build_embedder",
     "encoder_cache_dir",
+    "one_core",
     "resolve_model_path",
 ]
 

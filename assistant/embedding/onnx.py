@@ -6,11 +6,12 @@ model's own fast tokenizer. No torch, sentence-transformers or transformers is i
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,7 @@ from .base import TokenSpans, read_shape, resolve_model_path
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["ONNX_SUFFIX", "OnnxEmbedder", "OnnxSession", "encoder_cache_dir"]
+__all__ = ["ONNX_SUFFIX", "OnnxEmbedder", "OnnxSession", "encoder_cache_dir", "one_core"]
 
 ONNX_SUFFIX = "+onnx-"  # + variant, in the name, so the manifest tells encoders apart
 # Batches from this size on (indexing) use every core; smaller ones one thread. Answering
@@ -32,6 +33,31 @@ ONNX_SUFFIX = "+onnx-"  # + variant, in the name, so the manifest tells encoders
 # first answer spent 1.9 s loading it when the bar was 32).
 ALL_CORES_FROM = 256
 TOKENIZE_SLICE = 512  # texts tokenised per call (see OnnxSession._token_ids)
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def one_core() -> Iterator[None]:
+    """Within this block, the calling thread embeds and tokenises on one core only: for
+    work in the background of a server (an upload being indexed), so the other cores stay
+    free for the questions people are waiting on. Measured in evals/bench_load.py's hostile
+    mix: with a 20 MB upload embedding on every core, normal questions' p95 went from 0.25
+    to 1.24 s.
+
+    with one_core():
+        embedder.embed(many_texts)   # one onnxruntime thread, no parallel tokenising
+    """
+    previous = getattr(_local, "one_core", False)
+    _local.one_core = True
+    try:
+        yield
+    finally:
+        _local.one_core = previous
+
+
+def _on_one_core() -> bool:
+    return bool(getattr(_local, "one_core", False))
 
 
 def encoder_cache_dir(settings: Settings) -> Path:
@@ -125,8 +151,13 @@ class OnnxSession:
         """
         blocks: list[np.ndarray] = []
         lengths: list[int] = []
+        tokenizer = self._tokenizer
+        # encode_batch tokenises on every core (its own thread pool); one at a time stays on
+        # the calling thread.
+        one = _on_one_core()
         for start in range(0, len(texts), TOKENIZE_SLICE):
-            encodings = self._tokenizer.encode_batch(list(texts[start : start + TOKENIZE_SLICE]))
+            part = list(texts[start : start + TOKENIZE_SLICE])
+            encodings = [tokenizer.encode(t) for t in part] if one else tokenizer.encode_batch(part)
             sizes = [len(e) for e in encodings]
             pieces = itertools.chain.from_iterable(e.ids for e in encodings)
             blocks.append(np.fromiter(pieces, dtype=np.int32, count=sum(sizes)))
@@ -150,7 +181,8 @@ class OnnxSession:
         its own longest text; rows go back to the caller's order.
         """
         if threads is None:
-            threads = 1 if len(texts) < ALL_CORES_FROM else os.cpu_count() or 1
+            small = len(texts) < ALL_CORES_FROM or _on_one_core()
+            threads = 1 if small else os.cpu_count() or 1
         session = self.session(threads)
         flat, starts, lengths = self._token_ids(texts)
         order = np.argsort(lengths, kind="stable")
