@@ -1188,6 +1188,10 @@ def serve(
         print(f"[{time.perf_counter() - t0:4.1f}s] {line}", file=sys.stderr, flush=True)
 
     progress = StartupProgress(say)
+    # Python hands its lock between threads every 5 ms by default, so a question waits that
+    # long at each step where a busy background thread (an upload being split into chunks)
+    # holds it. A shorter interval keeps questions quick during big uploads.
+    sys.setswitchinterval(_SWITCH_INTERVAL)
     if share:
         _load(folder, settings, progress)
         bot = progress.assistant()
@@ -1287,6 +1291,8 @@ def _theme() -> Any:
     font = gr.themes.LocalFont("Source Sans Pro", weights=(400, 700))
     return gr.themes.Default(font=[font, "ui-sans-serif", "system-ui", "sans-serif"])
 
+
+_SWITCH_INTERVAL = 0.0005  # seconds; see serve()
 
 _AUTH_MESSAGE = "Log in with the user name and access key the server was given."
 
