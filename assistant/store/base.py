@@ -35,6 +35,7 @@ __all__ = [
     "ChunkerConfig",
     "LexicalStore",
     "Manifest",
+    "SentenceAccess",
     "SentenceRows",
     "SentenceStore",
     "SharedStore",
@@ -213,6 +214,21 @@ class SentenceRows:
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         return self.spans[a:b], self.vectors[a:b]
 
+    def rows_by_text(self, chunks: Sequence[Chunk]) -> dict[str, int]:
+        """Row of each sentence by its text (the first row where texts repeat); chunks are
+        the run these rows belong to.
+
+        Example: chunks ["Aa. Bb.", "Aa."] with spans [[0, 3], [4, 7]], [[0, 3]]
+                 -> {"Aa.": 0, "Bb.": 1}
+        """
+        out: dict[str, int] = {}
+        for i, chunk in enumerate(chunks):
+            a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+            for r in range(a, b):
+                s, e = self.spans[r]
+                out.setdefault(chunk.text[s:e], r)
+        return out
+
     @classmethod
     def empty(cls, dimension: int, chunks: int = 0) -> SentenceRows:
         return cls(
@@ -363,6 +379,35 @@ class SentenceStore(Protocol):
         """Stored vectors of the given sentence texts (those present): embedding reuse
         across syncs, as vectors_by_hash is for chunks."""
         ...
+
+
+class SentenceAccess:
+    """SentenceStore's methods over a snapshot's chunks and their SentenceRows: one copy for
+    the stores that keep sentence vectors (FaissStore, MemoryStore), which set the three
+    attributes below."""
+
+    _chunks: tuple[Chunk, ...]
+    _row: dict[str, int]  # chunk id -> row
+    _sentences: SentenceRows | None
+    _sentence_row: dict[str, int] | None = None  # sentence text -> row, made on first use
+
+    @property
+    def has_sentences(self) -> bool:
+        return self._sentences is not None
+
+    def chunk_sentences(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray] | None:
+        row = self._row.get(chunk_id)
+        if row is None or self._sentences is None:
+            return None
+        return self._sentences.of(row)
+
+    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
+        if self._sentences is None:
+            return {}
+        if self._sentence_row is None:
+            self._sentence_row = self._sentences.rows_by_text(self._chunks)
+        rows, vectors = self._sentence_row, self._sentences.vectors
+        return {t: np.array(vectors[rows[t]], dtype=np.float32) for t in texts if t in rows}
 
 
 def sources_of(manifest: Manifest | None) -> list[SourceInfo]:

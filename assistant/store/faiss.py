@@ -54,6 +54,7 @@ from .base import (
     READABLE_FORMATS,
     Batch,
     Manifest,
+    SentenceAccess,
     SentenceRows,
     merge,
     merge_sentences,
@@ -85,7 +86,7 @@ def _spans_name(generation: str) -> str:
     return f"sentence-spans-{generation}.i32"
 
 
-class FaissStore:
+class FaissStore(SentenceAccess):
     """One loaded generation of an index folder (a snapshot: apply() returns a new one)."""
 
     def __init__(
@@ -106,7 +107,6 @@ class FaissStore:
         if sentences is not None and sentences.chunk_count != len(self._chunks):
             raise ValueError("one run of sentence rows per chunk")
         self._sentences = sentences
-        self._sentence_row: dict[str, int] | None = None  # text -> row, built on first use
         # manifest.json as this snapshot found it; a different one means another commit.
         self._stamp = stamp if stamp is not None else _manifest_stamp(self.directory)
 
@@ -224,24 +224,6 @@ class FaissStore:
             return {}
         vectors = self._rows_vectors(list(found.values()))
         return dict(zip(found, vectors, strict=True))
-
-    @property
-    def has_sentences(self) -> bool:
-        return self._sentences is not None
-
-    def chunk_sentences(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        row = self._row.get(chunk_id)
-        if row is None or self._sentences is None:
-            return None
-        return self._sentences.of(row)
-
-    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
-        if self._sentences is None:
-            return {}
-        if self._sentence_row is None:
-            self._sentence_row = _sentence_rows_by_text(self._chunks, self._sentences)
-        found = {t: self._sentence_row[t] for t in texts if t in self._sentence_row}
-        return {t: np.array(self._sentences.vectors[r], dtype=np.float32) for t, r in found.items()}
 
     def _rows_vectors(self, rows: list[int]) -> np.ndarray:
         assert self._vectors is not None  # rows exist, so the vectors do
@@ -477,17 +459,6 @@ def _read_sentences(index_dir: Path, manifest: Manifest, chunks: Sequence[Chunk]
         raise ValueError("sentence spans outside their chunks")
     offsets = np.searchsorted(rows, np.arange(len(chunks) + 1), side="left").astype(np.int64)
     return SentenceRows(offsets, np.ascontiguousarray(spans[:, 1:]), vectors)
-
-
-def _sentence_rows_by_text(chunks: Sequence[Chunk], sentences: SentenceRows) -> dict[str, int]:
-    """Row of each stored sentence, by its text (the first row where texts repeat)."""
-    out: dict[str, int] = {}
-    for i, chunk in enumerate(chunks):
-        a, b = int(sentences.offsets[i]), int(sentences.offsets[i + 1])
-        for r in range(a, b):
-            s, e = sentences.spans[r]
-            out.setdefault(chunk.text[s:e], r)
-    return out
 
 
 def _save_raw(path: Path, array: np.ndarray) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from ..schema import Chunk
-from .base import Batch, Manifest, SentenceRows, merge, merge_sentences
+from .base import Batch, Manifest, SentenceAccess, SentenceRows, merge, merge_sentences
 
 __all__ = ["MemoryStore"]
 
@@ -30,7 +30,7 @@ class _Shelf:
     latest: MemoryStore | None = None
 
 
-class MemoryStore:
+class MemoryStore(SentenceAccess):
     """An index held in memory; search is a matrix product (exact, like FAISS IndexFlatIP)."""
 
     def __init__(
@@ -94,25 +94,6 @@ class MemoryStore:
 
     def vectors_by_hash(self, hashes: Iterable[str]) -> dict[str, np.ndarray]:
         return {h: self._vectors[self._row_of_hash[h]] for h in hashes if h in self._row_of_hash}
-
-    @property
-    def has_sentences(self) -> bool:
-        return self._sentences is not None
-
-    def chunk_sentences(self, chunk_id: str) -> tuple[np.ndarray, np.ndarray] | None:
-        row = self._row.get(chunk_id)
-        if row is None or self._sentences is None:
-            return None
-        return self._sentences.of(row)
-
-    def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
-        if self._sentences is None:
-            return {}
-        by_text: dict[str, np.ndarray] = {}
-        for i, chunk in enumerate(self._chunks):
-            for (s, e), v in zip(*self._sentences.of(i), strict=True):
-                by_text.setdefault(chunk.text[s:e], v)
-        return {t: by_text[t] for t in texts if t in by_text}
 
     def apply(self, batch: Batch) -> MemoryStore:
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
