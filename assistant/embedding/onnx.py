@@ -41,9 +41,10 @@ _local = threading.local()
 def one_core() -> Iterator[None]:
     """Within this block, the calling thread embeds and tokenises on one core only: for
     work in the background of a server (an upload being indexed), so the other cores stay
-    free for the questions people are waiting on. Measured in evals/bench_load.py's hostile
-    mix: with a 20 MB upload embedding on every core, normal questions' p95 went from 0.25
-    to 1.24 s.
+    free for the questions people are waiting on, and no second, all-cores session is
+    loaded. (In evals/bench_load.py's hostile mix this alone did not lower normal questions'
+    p95, 1.24 -> 1.26 s: the upload's Python work holding the interpreter lock was the cost,
+    see ui.serve's switch interval.)
 
     with one_core():
         embedder.embed(many_texts)   # one onnxruntime thread, no parallel tokenising
