@@ -20,6 +20,7 @@ __all__ = [
     "mbox_bytes",
     "pptx_bytes",
     "scanned_pdf_bytes",
+    "text_pdf_bytes",
     "xlsx_bytes",
 ]
 
@@ -265,3 +266,35 @@ def scanned_pdf_bytes(pages: list[str]) -> bytes:
     buffer = io.BytesIO()
     images[0].save(buffer, "PDF", resolution=150, save_all=True, append_images=images[1:])
     return buffer.getvalue()
+
+
+def text_pdf_bytes(pages: list[str]) -> bytes:
+    """A minimal valid PDF: one Helvetica text line per page, with a correct xref table."""
+    n = len(pages)
+    font = 3 + 2 * n
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
+    ]
+    for i, text in enumerate(pages):
+        stream = f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
+    return bytes(out)

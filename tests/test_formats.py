@@ -22,9 +22,9 @@ from format_files import (
     mbox_bytes,
     pptx_bytes,
     scanned_pdf_bytes,
+    text_pdf_bytes,
     xlsx_bytes,
 )
-from test_loaders import make_pdf
 
 from assistant.errors import DocumentError
 from assistant.ingest import (
@@ -300,9 +300,9 @@ def test_eml_with_only_html_body_reads_its_visible_text(tmp_path: Path) -> None:
 def test_eml_attachments_are_documents_of_their_own(tmp_path: Path) -> None:
     data = eml_bytes(
         [
-            ("report.pdf", make_pdf(["Attached report page."])),
+            ("report.pdf", text_pdf_bytes(["Attached report page."])),
             ("notes.txt", b"Plain note attached."),
-            ("report.pdf", make_pdf(["Second file, same name."])),
+            ("report.pdf", text_pdf_bytes(["Second file, same name."])),
             ("broken.xlsx", b"not a spreadsheet"),
             ("logo.png", b"\x89PNG\r\n"),
         ]
@@ -403,7 +403,7 @@ def test_only_pages_without_text_are_ocred(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(make_pdf(["Typed page with a text layer."]))))
+    writer.append(PdfReader(io.BytesIO(text_pdf_bytes(["Typed page with a text layer."]))))
     writer.append(PdfReader(io.BytesIO(scanned_pdf_bytes(["A scanned letter follows."]))))
     buffer = io.BytesIO()
     writer.write(buffer)

@@ -12,7 +12,15 @@ import json
 from pathlib import Path
 
 import pytest
-from format_files import docx_bytes, eml_bytes, epub_bytes, mbox_bytes, pptx_bytes, xlsx_bytes
+from format_files import (
+    docx_bytes,
+    eml_bytes,
+    epub_bytes,
+    mbox_bytes,
+    pptx_bytes,
+    text_pdf_bytes,
+    xlsx_bytes,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,34 +51,9 @@ def seeds() -> dict[str, bytes]:
         ".eml": eml_bytes(),
         ".mbox": mbox_bytes(),
         ".epub": epub_bytes(),
-        ".pdf": _pdf_bytes(),
+        # A text layer: a blank page would send every example to OCR.
+        ".pdf": text_pdf_bytes(["The harvest starts in September."]),
     }
-
-
-def _pdf_bytes() -> bytes:
-    """A one-page PDF with a text layer (a blank page would send every example to OCR)."""
-    stream = b"BT /F1 12 Tf 10 50 Td (The harvest starts in September.) Tj ET"
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 300 100] /Contents 4 0 R "
-        b"/Resources << /Font << /F1 5 0 R >> >> >>",
-        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 def _check_loaded(data: bytes, suffix: str) -> None:

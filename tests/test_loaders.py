@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from fakes import FakeEmbedder
+from format_files import text_pdf_bytes
 
 from assistant.errors import DocumentError, InputError
 from assistant.ingest import (
@@ -25,38 +26,6 @@ def _write(path: Path, data: bytes | str) -> Path:
         data = data.encode("utf-8")
     path.write_bytes(data)
     return path
-
-
-def make_pdf(pages: list[str]) -> bytes:
-    """A minimal valid PDF: one Helvetica text line per page, with a correct xref table."""
-    n = len(pages)
-    font = 3 + 2 * n
-    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(n))
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        f"<< /Type /Pages /Kids [{kids}] /Count {n} >>".encode(),
-    ]
-    for i, text in enumerate(pages):
-        stream = f"BT /F1 12 Tf 72 712 Td ({text}) Tj ET".encode()
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
-            f"/Resources << /Font << /F1 {font} 0 R >> >> /Contents {4 + 2 * i} 0 R >>".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
 
 
 # --- text and markdown -------------------------------------------------------------------
@@ -186,7 +155,7 @@ def test_html_in_cp1252_is_decoded(tmp_path: Path) -> None:
 
 
 def test_pdf_pages_and_page_numbers(tmp_path: Path) -> None:
-    path = _write(tmp_path / "two.pdf", make_pdf(["Page one text.", "Page two text."]))
+    path = _write(tmp_path / "two.pdf", text_pdf_bytes(["Page one text.", "Page two text."]))
     doc = load_document(path, tmp_path)
     assert doc.kind == "pdf"
     assert doc.text == "Page one text.\n\nPage two text."
@@ -222,7 +191,7 @@ def test_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(make_pdf(["Page one text.", "Page two text."]))))
+    writer.append(PdfReader(io.BytesIO(text_pdf_bytes(["Page one text.", "Page two text."]))))
     writer.encrypt(user_password="", owner_password="owner", algorithm="RC4-128")
     buffer = io.BytesIO()
     writer.write(buffer)
@@ -231,7 +200,7 @@ def test_pdf_with_only_an_owner_password_is_read(tmp_path: Path) -> None:
 
 
 def test_pdf_without_text_is_a_document_error(tmp_path: Path) -> None:
-    path = _write(tmp_path / "scan.pdf", make_pdf(["", ""]))
+    path = _write(tmp_path / "scan.pdf", text_pdf_bytes(["", ""]))
     with pytest.raises(DocumentError, match=r"scan\.pdf has no text .*OCR"):
         load_document(path, tmp_path)
 
