@@ -34,6 +34,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..retrieval.lexical import STOPWORDS, analyze
 
 __all__ = [
@@ -41,9 +43,13 @@ __all__ = [
     "EvidenceFeatures",
     "answer_probability",
     "answer_type",
+    "attached_type",
+    "clauses",
     "evidence_features",
     "has_answer_type",
     "key_term_weights",
+    "SELECTION_FEATURES",
+    "selection_features",
     "selection_type",
     "specific_tokens",
 ]
@@ -56,9 +62,14 @@ _NUMBER_WORDS = (
     r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     r"dozen|dozens|half|single|double|twice|several|few|majority|minority|most|all|none"
 )
-_MONTHS = (
-    r"january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+# Month names as names (capitalised): "may" and "march" are also a verb, and "may" stood
+# for a date in every sentence that hedges ("it may not ..."). "May" itself only next to a
+# number ("May 2020", "5 May").
+_MONTH = re.compile(
+    r"\b(?:January|February|March|April|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b|\bMay\b(?=,?\s+\d)|"
+    r"(?<=\d\s)May\b|\b(?:JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|"
+    r"OCTOBER|NOVEMBER|DECEMBER)\b"
 )
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 _AMOUNT = re.compile(
@@ -68,7 +79,7 @@ _AMOUNT = re.compile(
 # A year, a month, a span of time ("within 14 days", "two decades ago") or a time of day; not
 # words like "currently" or "after", which every narrative sentence has.
 _DATE = re.compile(
-    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:century|centuries|decades?|ago|"
+    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:century|centuries|decades?|ago|"
     r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b|"
     # A time of day answers "when" too ("at 22:00", "at nine o'clock", "every morning").
     r"\b\d{1,2}:\d\d\b|\bo[’']clock\b|\d\s?[ap]\.?m\b|\b(?:noon|midnight|morning|evening|"
@@ -93,7 +104,7 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
             r"cost|size|sum|figure|ratio)\b|"
             # Attributes that are quantities wherever they stand in the question.
-            r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|"
+            r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|amount|"
             r"market cap\w*|how much)\b",
             re.IGNORECASE,
         ),
@@ -179,7 +190,97 @@ def has_answer_type(kind: str | None, text: str) -> bool:
         return bool(_NAME.search(text) or _PERSONS.search(text))
     if kind == "reason":
         return bool(_REASON.search(text))
+    if kind == "date" and _MONTH.search(text):
+        return True
     return bool(_CHECKS[kind].search(text))
+
+
+# Where a sentence turns to another subject: "Amazon has invested $8 billion, but unlike
+# Microsoft, ...", "..., while Google ...". Commas alone are not breaks: they also separate
+# the items of one list ("2.1 in Hong Kong, 2.7 in Singapore").
+_CLAUSE_BREAK = re.compile(
+    r"[;:]\s|\s[–—-]\s|,?\s+\b(?:but|while|whereas|although|though|unlike|however|yet|"
+    r"whilst)\b|\(|\)",
+    re.IGNORECASE,
+)
+_ATTACHED_KINDS = frozenset({"amount", "count", "date"})
+
+
+def clauses(text: str) -> list[str]:
+    """text cut where it turns to another subject (see _CLAUSE_BREAK).
+
+    Example: clauses("Amazon has invested $8 billion, but Google owns part of it.")
+             -> ["Amazon has invested $8 billion", " Google owns part of it."]
+    """
+    out, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        out.append(text[start : m.start()])
+        start = m.end()
+    out.append(text[start:])
+    return [c for c in out if c.strip()]
+
+
+def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
+    """Does text hold something of that kind in a clause that also names every one of names
+    (analysed terms of the question's names)? An amount, a count or a date belongs to what its
+    own clause is about: "How much has Google invested?" is not answered by "Amazon invested
+    $8 billion, while Google owns a stake." Other kinds (and no names) are has_answer_type.
+
+    Example: attached_type("amount", "Amazon invested $8 billion, while Google owns a stake.",
+                           {"googl"}) -> False; with {"amazon"} -> True
+    """
+    if kind not in _ATTACHED_KINDS or not names:
+        return has_answer_type(kind, text)
+    return any(
+        has_answer_type(kind, clause) and names <= set(analyze(clause)) for clause in clauses(text)
+    )
+
+
+# ---------------------------------------------------------------- ranking sentences
+
+SELECTION_FEATURES = ("heading", "after_match", "restates", "rank", "words")
+
+# A unit that ends like a sentence: a full stop or "!" (then closing quotes, brackets or a
+# citation mark). Anything else, a question mark, a colon or nothing, is a heading, a title or
+# an announcement: it names the topic but does not say anything about it.
+_SENTENCE_END = re.compile(r"[.!](?:[\s\"'’”)\]]|\[[\d,\s\-–]*\])*$")
+
+
+def selection_features(
+    question: str,
+    texts: Sequence[str],
+    previous: Sequence[int | None],
+    coverages: Sequence[float],
+    ranks: Sequence[int],
+) -> np.ndarray:
+    """Ranking features of each candidate unit, in SELECTION_FEATURES order (one row each):
+    - heading: 1 when the unit does not end like a sentence (a title, a question, "...:");
+    - after_match: the coverage of the unit just before it in its document (previous[i],
+      None for none): an answer often follows the sentence that restates the question;
+    - restates: the share of the unit's terms that are the question's (all of them: it only
+      repeats the question);
+    - rank: the retrieval rank of its passage (0 = best);
+    - words: its length in words, capped at 60, over 60.
+
+    Example: selection_features("What is NDV?", ["NDV has appealing qualities:",
+             "It has no DNA phase."], [None, 0], [0.9, 0.0], [0, 0])
+             -> [[1, 0, 0.33, 0, 0.067], [0, 0.9, 0, 0, 0.083]]
+    """
+    asked = set(analyze(question))
+    rows = []
+    for i, text in enumerate(texts):
+        terms = set(analyze(text))
+        before = previous[i]
+        rows.append(
+            [
+                float(_SENTENCE_END.search(text.rstrip()) is None),
+                float(coverages[before]) if before is not None else 0.0,
+                len(terms & asked) / len(terms) if terms else 0.0,
+                float(ranks[i]),
+                min(len(text.split()), 60) / 60,
+            ]
+        )
+    return np.array(rows, dtype=float).reshape(len(texts), len(SELECTION_FEATURES))
 
 
 # ---------------------------------------------------------------- key terms
@@ -315,6 +416,7 @@ FEATURE_NAMES = (
     "pair_focus",
     "cosine_pair",
     "name_context",
+    "type_detached",
 )
 
 
@@ -332,6 +434,8 @@ class EvidenceFeatures:
     pair_focus: float = 0.0  # typed_focus over two neighbouring sentences together (0..1)
     cosine_pair: float = 0.0  # best_cosine * pair_focus: either alone may carry the answer
     name_context: float = 1.0  # least share of the other key terms in a passage with a name
+    type_detached: float = 0.0  # 1 when no sentence holds the asked-for amount/count/date
+    # in one clause with all of the question's names that the passages hold
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -393,7 +497,9 @@ def evidence_features(
     previous: tuple[set[str], bool] | None = None
     for text, _ in sentences:
         terms = set(analyze(text))
-        typed_here = has_answer_type(kind, text)
+        # The asked-for amount, count or date must belong to the question's names that the
+        # sentence mentions (in their clause), not to another subject of the sentence.
+        typed_here = attached_type(kind, text, names & terms)
         cov = _coverage(weights, terms)
         focus = max(focus, cov)
         if cov > typed and typed_here:
@@ -435,6 +541,16 @@ def evidence_features(
         if specific
         else 0.0
     )
+    # The asked-for amount, count or date of the question's named subject: some sentence must
+    # hold it in one clause with every name of the question that the passages hold ("Google"
+    # and an amount, not Google in one sentence and an amount in another, or in a clause of
+    # its own). Names the passages lack are entity_missing's.
+    held = {n for n in names if n in passage_terms}
+    detached = float(
+        kind in _ATTACHED_KINDS
+        and bool(held)
+        and not any(attached_type(kind, text, held) for text, _ in sentences)
+    )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     best = max((c for _, c in sentences), default=0.0)
@@ -449,4 +565,5 @@ def evidence_features(
         pair_focus=pair,
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
+        type_detached=detached,
     )
