@@ -86,7 +86,9 @@ def main() -> None:
             cls = "refused"
         else:
             qv = state.retriever.embed_query(q)
-            hits = state.retriever.retrieve(q, settings.k, query_vector=qv)
+            hits = state.retriever.retrieve(
+            q, max(settings.k, settings.evidence_k), query_vector=qv
+        )
             if not any(holds(h.chunk.text, golds) for h in hits):
                 cls = "retrieval"
                 if args.pool:
@@ -97,6 +99,7 @@ def main() -> None:
                 grounds = bot.answerer.gather(
                     q, qv, hits, idf=state.retriever.lexical.idf, refusal=NEVER_REFUSE,
                     stored=stored,
+                    decide_on=settings.k,
                 )
                 units = grounds.sentences
                 holding = [i for i, s in enumerate(units) if holds(s.text, golds)]

@@ -88,7 +88,9 @@ def main() -> None:
         q = item["question"]
         n_asked[item["half"]] += 1
         qv = vectors.get([q])[0]
-        hits = state.retriever.retrieve(q, settings.k, query_vector=qv)
+        hits = state.retriever.retrieve(
+            q, max(settings.k, settings.evidence_k), query_vector=qv
+        )
         grounds = bot.answerer.gather(
             q, qv, hits, idf=state.retriever.lexical.idf, refusal=NEVER_REFUSE, stored=stored
         )
