@@ -105,16 +105,16 @@ class Settings(BaseSettings):
     # name_context were tried and left out (evals/refusal/README.md gives the figures).
     refusal_weights: dict[str, float] = Field(
         default_factory=lambda: {
-            "best_cosine": 11.309,
-            "typed_focus": 3.957,
-            "passage_coverage": -7.511,
-            "entity_missing": -11.213,
-            "type_missing": -1.023,
-            "pair_focus": 5.854,
-            "type_detached": -4.039,
+            "best_cosine": 11.298,
+            "typed_focus": 4.312,
+            "passage_coverage": -7.593,
+            "entity_missing": -11.207,
+            "type_missing": -1.265,
+            "pair_focus": 5.588,
+            "type_detached": -4.018,
         }
     )
-    refusal_bias: float = -7.066
+    refusal_bias: float = -7.060
     refusal_threshold: float = Field(default=0.13, ge=0.0, le=1.0)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):

@@ -108,6 +108,8 @@ def main() -> None:
                     max_sentences=settings.max_answer_sentences,
                     keep_ratio=settings.sentence_keep_ratio,
                     redundancy=settings.sentence_redundancy,
+                    restating=settings.sentence_restating,
+                    question=q,
                 )
                 if not holding:
                     cls = "spans"
