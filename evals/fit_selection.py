@@ -76,8 +76,8 @@ def main() -> None:
     gold = {
         (q := json.loads(line))["id"]: q["answers"] for line in (data / "questions.jsonl").open()
     }
-    names = ["cosine", "coverage", "typed", *args.features.split(",")]
-    cols = [["cosine", "coverage", "typed", *SELECTION_FEATURES].index(n) for n in names]
+    names = ["cosine", "coverage", "bonuses", *args.features.split(",")]
+    cols = [["cosine", "coverage", "bonuses", *SELECTION_FEATURES].index(n) for n in names]
     halves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"tune": [], "confirm": []}
     n_asked = {"tune": 0, "confirm": 0}
     from assistant.answer.features import selection_features

@@ -108,6 +108,7 @@ class Answerer:
             refusal=refusal or self.refusal,
             lexical_weight=self.settings.sentence_lexical_weight,
             type_weight=self.settings.sentence_type_weight,
+            phrase_weight=self.settings.sentence_phrase_weight,
             question=question,
             stored=stored,
             decide_on=decide_on,

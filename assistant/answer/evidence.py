@@ -31,6 +31,7 @@ from .features import (
     answer_probability,
     evidence_features,
     has_answer_type,
+    phrase_overlap,
     selection_type,
 )
 
@@ -168,6 +169,7 @@ def gather_evidence(
     refusal: RefusalModel,
     lexical_weight: float = 1.0,
     type_weight: float = 0.0,
+    phrase_weight: float = 0.0,
     question: str | None = None,
     stored: SentenceStore | None = None,
     decide_on: int | None = None,
@@ -209,6 +211,10 @@ def gather_evidence(
         # deaths fell.
         typed = np.array([has_answer_type(kind, s.text) for s in sentences], dtype=float)
         scores = scores + type_weight * typed
+    if phrase_weight and sentences:
+        # The question's phrases, not only its words: "incubation period" together.
+        asked = question or query
+        scores = scores + phrase_weight * np.array([phrase_overlap(asked, s.text) for s in sentences])
     decided = len(hits) if decide_on is None else decide_on
     evidence = evidence_features(
         question or query,

@@ -48,6 +48,7 @@ __all__ = [
     "evidence_features",
     "has_answer_type",
     "key_term_weights",
+    "phrase_overlap",
     "SELECTION_FEATURES",
     "selection_features",
     "selection_type",
@@ -239,12 +240,30 @@ def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
 
 # ---------------------------------------------------------------- ranking sentences
 
-SELECTION_FEATURES = ("heading", "after_match", "restates", "rank", "words")
+SELECTION_FEATURES = ("heading", "after_match", "restates", "rank", "words", "bigrams")
 
 # A unit that ends like a sentence: a full stop or "!" (then closing quotes, brackets or a
 # citation mark). Anything else, a question mark, a colon or nothing, is a heading, a title or
 # an announcement: it names the topic but does not say anything about it.
 _SENTENCE_END = re.compile(r"[.!](?:[\s\"'’”)\]]|\[[\d,\s\-–]*\])*$")
+
+
+def phrase_overlap(question: str, text: str) -> float:
+    """The share of the question's adjacent term pairs (analysed, stopwords out) that text
+    holds adjacent too: a sentence that says what the question asks about uses its phrases
+    ("incubation period", "conjugate vaccination"), not only its words.
+
+    Example: phrase_overlap("What is the mean incubation period?",
+                            "The mean incubation period was 5 days.") -> 1.0;
+             phrase_overlap("What is the mean incubation period?",
+                            "The period of incubation has a mean of 5 days.") -> 0.0
+    """
+    q = analyze(question)
+    asked = set(zip(q, q[1:]))
+    if not asked:
+        return 0.0
+    t = analyze(text)
+    return len(asked & set(zip(t, t[1:]))) / len(asked)
 
 
 def selection_features(
@@ -268,9 +287,13 @@ def selection_features(
              -> [[1, 0, 0.33, 0, 0.067], [0, 0.9, 0, 0, 0.083]]
     """
     asked = set(analyze(question))
+    q_seq = analyze(question)
+    q_pairs = set(zip(q_seq, q_seq[1:]))
     rows = []
     for i, text in enumerate(texts):
-        terms = set(analyze(text))
+        seq = analyze(text)
+        terms = set(seq)
+        pairs = set(zip(seq, seq[1:]))
         before = previous[i]
         rows.append(
             [
@@ -279,6 +302,7 @@ def selection_features(
                 len(terms & asked) / len(terms) if terms else 0.0,
                 float(ranks[i]),
                 min(len(text.split()), 60) / 60,
+                len(pairs & q_pairs) / len(q_pairs) if q_pairs else 0.0,
             ]
         )
     return np.array(rows, dtype=float).reshape(len(texts), len(SELECTION_FEATURES))
