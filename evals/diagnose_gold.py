@@ -68,7 +68,9 @@ def main() -> None:
         (q := json.loads(line))["id"]: q["answers"] for line in (data / "questions.jsonl").open()
     }
     items = [i for i in load_items(data, 10**6) if i["half"] == args.half]
-    asked = sample([i for i in items if i["corpus"] == "covid-qa"], ("answerable",), args.answerable)
+    asked = sample(
+        [i for i in items if i["corpus"] == "covid-qa"], ("answerable",), args.answerable
+    )
 
     classes: Counter[str] = Counter()
     ranks: list[int] = []
@@ -87,8 +89,8 @@ def main() -> None:
         else:
             qv = state.retriever.embed_query(q)
             hits = state.retriever.retrieve(
-            q, max(settings.k, settings.evidence_k), query_vector=qv
-        )
+                q, max(settings.k, settings.evidence_k), query_vector=qv
+            )
             if not any(holds(h.chunk.text, golds) for h in hits):
                 cls = "retrieval"
                 if args.pool:
@@ -97,7 +99,11 @@ def main() -> None:
                         cls = "pool"
             else:
                 grounds = bot.answerer.gather(
-                    q, qv, hits, idf=state.retriever.lexical.idf, refusal=NEVER_REFUSE,
+                    q,
+                    qv,
+                    hits,
+                    idf=state.retriever.lexical.idf,
+                    refusal=NEVER_REFUSE,
                     stored=stored,
                     decide_on=settings.k,
                 )
@@ -113,7 +119,7 @@ def main() -> None:
                 )
                 if not holding:
                     cls = "spans"
-                    for i, a in enumerate(units):
+                    for a in units:
                         for b in units:
                             if (
                                 a.chunk.source == b.chunk.source

@@ -214,7 +214,9 @@ def gather_evidence(
     if phrase_weight and sentences:
         # The question's phrases, not only its words: "incubation period" together.
         asked = question or query
-        scores = scores + phrase_weight * np.array([phrase_overlap(asked, s.text) for s in sentences])
+        scores = scores + phrase_weight * np.array(
+            [phrase_overlap(asked, s.text) for s in sentences]
+        )
     decided = len(hits) if decide_on is None else decide_on
     evidence = evidence_features(
         question or query,

@@ -29,12 +29,11 @@ in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from ..retrieval.lexical import STOPWORDS, analyze
 
@@ -49,8 +48,6 @@ __all__ = [
     "has_answer_type",
     "key_term_weights",
     "phrase_overlap",
-    "SELECTION_FEATURES",
-    "selection_features",
     "selection_type",
     "specific_tokens",
 ]
@@ -240,13 +237,6 @@ def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
 
 # ---------------------------------------------------------------- ranking sentences
 
-SELECTION_FEATURES = ("heading", "after_match", "restates", "rank", "words", "bigrams")
-
-# A unit that ends like a sentence: a full stop or "!" (then closing quotes, brackets or a
-# citation mark). Anything else, a question mark, a colon or nothing, is a heading, a title or
-# an announcement: it names the topic but does not say anything about it.
-_SENTENCE_END = re.compile(r"[.!](?:[\s\"'’”)\]]|\[[\d,\s\-–]*\])*$")
-
 
 def phrase_overlap(question: str, text: str) -> float:
     """The share of the question's adjacent term pairs (analysed, stopwords out) that text
@@ -258,54 +248,10 @@ def phrase_overlap(question: str, text: str) -> float:
              phrase_overlap("What is the mean incubation period?",
                             "The period of incubation has a mean of 5 days.") -> 0.0
     """
-    q = analyze(question)
-    asked = set(zip(q, q[1:]))
+    asked = set(itertools.pairwise(analyze(question)))
     if not asked:
         return 0.0
-    t = analyze(text)
-    return len(asked & set(zip(t, t[1:]))) / len(asked)
-
-
-def selection_features(
-    question: str,
-    texts: Sequence[str],
-    previous: Sequence[int | None],
-    coverages: Sequence[float],
-    ranks: Sequence[int],
-) -> np.ndarray:
-    """Ranking features of each candidate unit, in SELECTION_FEATURES order (one row each):
-    - heading: 1 when the unit does not end like a sentence (a title, a question, "...:");
-    - after_match: the coverage of the unit just before it in its document (previous[i],
-      None for none): an answer often follows the sentence that restates the question;
-    - restates: the share of the unit's terms that are the question's (all of them: it only
-      repeats the question);
-    - rank: the retrieval rank of its passage (0 = best);
-    - words: its length in words, capped at 60, over 60.
-
-    Example: selection_features("What is NDV?", ["NDV has appealing qualities:",
-             "It has no DNA phase."], [None, 0], [0.9, 0.0], [0, 0])
-             -> [[1, 0, 0.33, 0, 0.067], [0, 0.9, 0, 0, 0.083]]
-    """
-    asked = set(analyze(question))
-    q_seq = analyze(question)
-    q_pairs = set(zip(q_seq, q_seq[1:]))
-    rows = []
-    for i, text in enumerate(texts):
-        seq = analyze(text)
-        terms = set(seq)
-        pairs = set(zip(seq, seq[1:]))
-        before = previous[i]
-        rows.append(
-            [
-                float(_SENTENCE_END.search(text.rstrip()) is None),
-                float(coverages[before]) if before is not None else 0.0,
-                len(terms & asked) / len(terms) if terms else 0.0,
-                float(ranks[i]),
-                min(len(text.split()), 60) / 60,
-                len(pairs & q_pairs) / len(q_pairs) if q_pairs else 0.0,
-            ]
-        )
-    return np.array(rows, dtype=float).reshape(len(texts), len(SELECTION_FEATURES))
+    return len(asked & set(itertools.pairwise(analyze(text)))) / len(asked)
 
 
 # ---------------------------------------------------------------- key terms
