@@ -3,7 +3,8 @@
 Each function takes what the evidence step has in hand (the question, the candidate
 sentences with their cosine to the query, the retrieved passages and an IDF function) and
 returns plain numbers, so the refusal model can be fitted offline (evals/calibrate_refusal.py)
-and applied at answer time without a model of its own.
+and applied at answer time without a model of its own. phrase_overlap is for ranking
+sentences only (the extractive answer's selection), not for the refusal.
 
 The features and why:
 - best_cosine: the best sentence's MiniLM cosine with the query (the old rule's one input).
@@ -12,11 +13,15 @@ The features and why:
   amount in another; a real answer holds them together.
 - typed_focus: focus counting only sentences that hold what the question asks for (a number
   for "how many", a date for "when", a name for "which company"); focus when the question
-  does not ask for a type.
+  does not ask for a type. An amount, a count or a date counts only in a clause that also
+  holds the question's names that the sentence mentions (attached_type).
 - entity_missing: the share of the question's names, acronyms and numbers that appear in no
   retrieved passage (a swapped name or year usually appears nowhere near the topic).
 - pair_focus: typed_focus over a sentence and its neighbour together, the question's names
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
+- type_detached: 1 when the question asks for an amount, a count or a date and no sentence
+  holds one in a clause together with every name of the question that the passages hold:
+  "What is the exact dollar amount Google invested?" where the only amount is Amazon's.
 - cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
   close in meaning, or one holding the question's terms together, is evidence enough.
 - name_context: for each name of the question, the most of its other key-term weight that
