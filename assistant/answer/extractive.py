@@ -44,6 +44,9 @@ def select_sentences(
     - one that opens by pointing back ("This means...") to a sentence that is not chosen:
       alone it reads as filler. When it is the best sentence, its antecedent (the candidate
       just before it in the same source) is placed before it.
+    When at least `restating` of the best unit's terms are the question's (it mostly repeats
+    the question: "NDV has a number of appealing qualities."), the unit right after it in its
+    document is added too, beyond max_sentences (restating 0 or no question: never).
 
     Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
     keep_ratio 0.85 -> [1, 2]
@@ -154,7 +157,8 @@ def _antecedent(grounds: Grounds, i: int) -> int | None:
 class ExtractiveBackend:
     """Answers with sentences copied from the documents, each followed by its [n] citation.
 
-    Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy. It yields
+    Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy,
+    sentence_restating. It yields
     one piece per cited sentence as it writes it.
     """
 
