@@ -268,6 +268,8 @@ def test_a_sentence_is_cut_into_clauses_where_it_turns_to_another_subject() -> N
     ]
     # Brackets and list commas are not breaks: they name the same thing or list items.
     assert len(clauses("For SARS (SARS-CoV), infectivity peaked at 10 days, 2 in Hong Kong.")) == 1
+    # Nor are a record's colons and semicolons (a spreadsheet row): its fields are one subject.
+    assert len(clauses("Station: Harbour Gate; Line: Blue; Opened: 1998; Notes: Rebuilt.")) == 1
 
 
 def test_an_amount_belongs_to_the_names_of_its_own_clause() -> None:

@@ -199,12 +199,13 @@ def has_answer_type(kind: str | None, text: str) -> bool:
 
 
 # Where a sentence turns to another subject: "Amazon has invested $8 billion, but unlike
-# Microsoft, ...", "..., while Google ...". Commas alone are not breaks: they also separate
-# the items of one list ("2.1 in Hong Kong, 2.7 in Singapore"); nor are brackets, which
-# mostly name the same thing again ("severe acute respiratory syndrome (SARS-CoV)").
+# Microsoft, ...", "..., while Google ...", a spaced dash. Commas are not breaks: they also
+# separate the items of one list ("2.1 in Hong Kong, 2.7 in Singapore"); nor are brackets,
+# which mostly name the same thing again ("severe acute respiratory syndrome (SARS-CoV)"),
+# nor colons and semicolons, which join the fields of one record ("Station: Harbour Gate;
+# Opened: 1998", how a spreadsheet row reads).
 _CLAUSE_BREAK = re.compile(
-    r"[;:]\s|\s[–—-]\s|,?\s+\b(?:but|while|whereas|although|though|unlike|however|yet|"
-    r"whilst)\b",
+    r"\s[–—-]\s|,?\s+\b(?:but|while|whereas|although|though|unlike|however|yet|whilst)\b",
     re.IGNORECASE,
 )
 _ATTACHED_KINDS = frozenset({"amount", "count", "date"})
