@@ -112,7 +112,8 @@ def gather(bots: dict[str, Assistant], items: list[dict], k: int) -> dict[str, d
     All questions are embedded first, then the union of their candidate sentences, in large
     batches saved as they go (a killed run keeps what it embedded)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    records_path = CACHE / "evidence.jsonl"
+    # One file per pool size: the records hold the candidates of k passages.
+    records_path = CACHE / f"evidence-k{k}.jsonl"
     records: dict[str, dict] = {}
     if records_path.is_file():
         for line in records_path.open():
@@ -305,7 +306,12 @@ def main() -> None:
     ap.add_argument("--max-answerable", type=int, default=150, help="covid-qa per half")
     ap.add_argument("--refuse-answerable", type=float, default=0.04)
     ap.add_argument("--features", default=",".join(FEATURE_NAMES))
-    ap.add_argument("--k", type=int, default=Settings().k)
+    ap.add_argument(
+        "--k",
+        type=int,
+        default=Settings().k,
+        help="passages the features read (default: as an answer decides, on the best k)",
+    )
     args = ap.parse_args()
     data = Path(args.data)
     folder = ROOT / "evals" / "runs" / "covid-subset" / "docs"

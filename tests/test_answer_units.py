@@ -14,7 +14,7 @@ from assistant.answer.catalogue import (
     answer_catalogue,
     parse_catalogue_question,
 )
-from assistant.answer.evidence import attach_continuations, coverage
+from assistant.answer.evidence import Grounds, attach_continuations, coverage
 from assistant.answer.followup import is_followup, standalone_query
 from assistant.schema import Answer, Chunk, Hit
 from assistant.settings import Settings
@@ -173,8 +173,9 @@ def test_the_sentence_holding_the_asked_for_figure_is_ranked_first() -> None:
     retriever = ListRetriever([Hit(chunk=_chunk("a.txt", text), score=1.0)], embedder)
     question = "How much have childhood pneumonia deaths decreased?"
     qv = retriever.embed_query(question)
-    plain = Answerer(Settings(sentence_type_weight=0.0), embedder)
-    typed = Answerer(Settings(sentence_type_weight=0.5), embedder)
+    # The type bonus alone (the phrase bonus would also lift the figure's sentence here).
+    plain = Answerer(Settings(sentence_type_weight=0.0, sentence_phrase_weight=0.0), embedder)
+    typed = Answerer(Settings(sentence_type_weight=0.5, sentence_phrase_weight=0.0), embedder)
     for answerer, first in ((plain, "Much progress"), (typed, "Pneumonia deaths decreased")):
         grounds = answerer.gather(question, qv, retriever.hits, idf=retriever.idf)
         best = grounds.sentences[int(np.argmax(grounds.scores))]
@@ -199,3 +200,89 @@ def test_units_that_continue_one_another_are_read_in_document_order() -> None:
     # Chosen best first: the second sentence scored highest, but the two read as one run.
     assert in_reading_order(grounds, [1, 2, 0]) == [0, 1, 2]
     assert in_reading_order(grounds, [2, 0]) == [2, 0]  # not adjacent: best first, as chosen
+
+
+def _grounds_of(parts: list[str], scores: list[float]) -> Grounds:
+    from assistant.answer.evidence import Sentence
+    from assistant.answer.features import EvidenceFeatures
+
+    text = " ".join(parts)
+    chunk = _chunk("a.txt", text)
+    starts = [text.index(p) for p in parts]
+    sentences = tuple(
+        Sentence(chunk, 0, a, a + len(p), p) for a, p in zip(starts, parts, strict=True)
+    )
+    n = len(parts)
+    evidence = EvidenceFeatures(0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0)
+    vectors = np.eye(n, 8, dtype=np.float32)  # no two units alike
+    return Grounds(
+        sentences, vectors, np.zeros(n), np.zeros(n), np.array(scores), evidence, 0.9, True
+    )
+
+
+def test_a_best_unit_that_restates_the_question_brings_the_unit_after_it() -> None:
+    from assistant.answer.extractive import select_sentences
+
+    parts = [
+        "NDV has a number of appealing qualities as a vaccine vector.",
+        "There is no DNA phase in its lifecycle, so integration is not a concern.",
+        "Other vectors were studied in mice.",
+    ]
+    grounds = _grounds_of(parts, [1.0, 0.3, 0.2])
+    question = "What is the appealing quality of the NDV vector?"
+    assert select_sentences(grounds, keep_ratio=0.8) == [0]
+    assert select_sentences(grounds, keep_ratio=0.8, restating=0.3, question=question) == [0, 1]
+    # A best unit that says something new of its own stands alone.
+    other = "Which vaccine vector was studied in mice?"
+    assert select_sentences(grounds, keep_ratio=0.8, restating=0.9, question=other) == [0]
+
+
+def test_an_answer_may_quote_a_passage_past_k_but_decides_on_the_first_k() -> None:
+    embedder = FakeEmbedder()
+    off = [
+        _chunk(f"{n}.txt", f"Unrelated note {n} about the weather and gardens.") for n in range(2)
+    ]
+    gold = _chunk("gold.txt", "Amazon invested eight billion dollars in Anthropic.")
+    hits = [Hit(chunk=c, score=1.0) for c in (*off, gold)]
+    retriever = ListRetriever(hits, embedder)
+    question = "How much did Amazon invest in Anthropic?"
+    always = Settings(refusal_weights={}, refusal_bias=0.0, refusal_threshold=0.0)
+    pooled = ask(
+        Answerer(always.model_copy(update={"k": 2, "evidence_k": 3}), embedder), question, retriever
+    )
+    assert pooled.citations[0].source == "gold.txt"
+    assert [h.chunk.source for h in pooled.hits] == ["0.txt", "1.txt"]  # the k shown
+    # The refusal reads the k shown: the same question refused when they hold nothing.
+    strict = Settings(
+        refusal_weights={"best_cosine": 1.0, "entity_missing": -20.0},
+        refusal_bias=0.0,
+        refusal_threshold=0.5,
+        k=2,
+        evidence_k=3,
+    )
+    assert ask(Answerer(strict, embedder), question, retriever).refused
+    assert not ask(
+        Answerer(strict.model_copy(update={"k": 3}), embedder), question, retriever
+    ).refused
+
+
+def test_a_unit_holding_the_questions_phrases_scores_above_one_with_its_words_scattered() -> None:
+    embedder = FakeEmbedder()
+    scattered = "The period was long; incubation in wards had a mean of days."
+    phrased = "The mean incubation period was studied."
+    retriever = ListRetriever(
+        [Hit(chunk=_chunk("a.txt", f"{scattered} {phrased}"), score=1.0)], embedder
+    )
+    question = "What was the mean incubation period?"
+    qv = retriever.embed_query(question)
+    off, on = (
+        Answerer(Settings(sentence_phrase_weight=w), embedder).gather(
+            question, qv, retriever.hits, idf=retriever.idf
+        )
+        for w in (0.0, 1.0)
+    )
+    texts = [s.text for s in on.sentences]
+    assert texts == [scattered, phrased]
+    # Both hold every word of the question; only the second keeps its phrases together.
+    assert np.allclose(on.coverages, off.coverages)
+    assert np.allclose(on.scores - off.scores, [0.0, 1.0])

@@ -113,6 +113,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "What is the capital of France?",
         "What was Anthropic's revenue last year?",
         "Who is Anthropic's CEO?",
+        # The article names Google and an amount, but the amount is Amazon's (issue 10).
+        "What is the exact dollar amount Google invested in Anthropic?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:

@@ -9,9 +9,12 @@ import pytest
 from assistant.answer.features import (
     FEATURE_NAMES,
     answer_type,
+    attached_type,
+    clauses,
     evidence_features,
     has_answer_type,
     key_term_weights,
+    phrase_overlap,
     specific_tokens,
 )
 
@@ -238,3 +241,87 @@ def test_name_context_sees_a_name_away_from_the_rest_of_the_question() -> None:
     assert swapped.entity_missing == real.entity_missing == 0.0  # the old feature sees no gap
     plain = evidence_features("What is invested?", sentences, [owners, money], flat)
     assert plain.name_context == 1.0  # no name, nothing to check
+
+
+def test_an_exact_dollar_amount_is_an_amount_question() -> None:
+    assert answer_type("What is the exact dollar amount Google invested in Anthropic?") == "amount"
+    assert answer_type("What was the total amount of funding?") == "amount"
+
+
+def test_the_modal_may_is_not_a_date_but_the_month_is() -> None:
+    hedge = "Amazon's investment may not translate into tighter control."
+    assert not has_answer_type("date", hedge)
+    assert has_answer_type("date", "The trial ended in May 2020.")
+    assert has_answer_type("date", "Cases fell after 5 May.")
+    assert has_answer_type("date", "It opened in March.")
+    assert not has_answer_type("date", "Troops march on.")
+
+
+def test_a_sentence_is_cut_into_clauses_where_it_turns_to_another_subject() -> None:
+    sentence = (
+        "Currently, Amazon has invested around $8 billion in Anthropic, but unlike "
+        "Microsoft's deal with OpenAI, Amazon holds less leverage."
+    )
+    assert [c.strip() for c in clauses(sentence)] == [
+        "Currently, Amazon has invested around $8 billion in Anthropic",
+        "Microsoft's deal with OpenAI, Amazon holds less leverage.",
+    ]
+    # Brackets and list commas are not breaks: they name the same thing or list items.
+    assert len(clauses("For SARS (SARS-CoV), infectivity peaked at 10 days, 2 in Hong Kong.")) == 1
+    # Nor are a record's colons and semicolons (a spreadsheet row): its fields are one subject.
+    assert len(clauses("Station: Harbour Gate; Line: Blue; Opened: 1998; Notes: Rebuilt.")) == 1
+
+
+def test_an_amount_belongs_to_the_names_of_its_own_clause() -> None:
+    mixed = "Amazon invested $8 billion in Anthropic, while Google owns a stake."
+    assert attached_type("amount", mixed, {"amazon"})
+    assert not attached_type("amount", mixed, {"googl"})  # Google's clause has no amount
+    assert attached_type("amount", mixed, set())  # no name to attach: any amount
+    # Names and persons are answers themselves: the clause rule does not apply to them.
+    assert attached_type("name", mixed, {"googl"})
+
+
+def test_type_detached_flags_an_amount_that_belongs_to_another_subject() -> None:
+    mixed = "Amazon invested $8 billion in Anthropic, while Google owns a stake."
+    google = evidence_features(
+        "What is the exact dollar amount Google invested in Anthropic?",
+        [(mixed, 0.6)],
+        [mixed],
+        flat,
+    )
+    amazon = evidence_features(
+        "What is the exact dollar amount Amazon invested in Anthropic?",
+        [(mixed, 0.6)],
+        [mixed],
+        flat,
+    )
+    assert google.type_detached == 1.0
+    assert amazon.type_detached == 0.0
+    # A name the passages lack is entity_missing's business, not this feature's.
+    nvidia = evidence_features("How much has Nvidia invested?", [(mixed, 0.6)], [mixed], flat)
+    assert nvidia.type_detached == 0.0 and nvidia.entity_missing == 1.0
+
+
+def test_the_fitted_model_refuses_the_exact_dollar_amount_google_invested() -> None:
+    # The example, with the seed article's two sentences: the amount is Amazon's.
+    from assistant.answer.features import answer_probability
+    from assistant.settings import Settings
+
+    shipped = Settings()
+    sentences = [(EIGHT_BILLION, 0.57), (GOOGLE_OWNS, 0.5)]
+    google = evidence_features(
+        "What is the exact dollar amount Google invested in Anthropic?", sentences, [PASSAGE], flat
+    )
+    amazon = evidence_features(
+        "What is the exact dollar amount Amazon invested in Anthropic?", sentences, [PASSAGE], flat
+    )
+    p_google = answer_probability(google, shipped.refusal_weights, shipped.refusal_bias)
+    p_amazon = answer_probability(amazon, shipped.refusal_weights, shipped.refusal_bias)
+    assert p_google < shipped.refusal_threshold <= p_amazon
+
+
+def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
+    question = "What is the mean incubation period?"
+    assert phrase_overlap(question, "The mean incubation period was 5 days.") == 1.0
+    assert phrase_overlap(question, "The period of incubation has a mean of 5 days.") == 0.0
+    assert phrase_overlap("Why?", "Anything.") == 0.0  # no pair to find

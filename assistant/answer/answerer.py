@@ -93,10 +93,12 @@ class Answerer:
         question: str | None = None,
         refusal: RefusalModel | None = None,
         stored: SentenceStore | None = None,
+        decide_on: int | None = None,
     ) -> Grounds:
         """The evidence for query in hits and the decision to answer, with these settings
         (refusal: another model, e.g. one that never refuses, for calibration; stored: the
-        index the hits come from, when it keeps sentence vectors)."""
+        index the hits come from, when it keeps sentence vectors; decide_on: how many of the
+        best hits the refusal reads, None for all)."""
         return gather_evidence(
             query,
             query_vector,
@@ -106,8 +108,10 @@ class Answerer:
             refusal=refusal or self.refusal,
             lexical_weight=self.settings.sentence_lexical_weight,
             type_weight=self.settings.sentence_type_weight,
+            phrase_weight=self.settings.sentence_phrase_weight,
             question=question,
             stored=stored,
+            decide_on=decide_on,
         )
 
     def stream(
@@ -151,14 +155,25 @@ class Answerer:
         qv = retriever.embed_query(query)
         timings["embed"] = time.perf_counter() - t
         t = time.perf_counter()
-        hits = retriever.retrieve(query, k or self.settings.k, query_vector=qv)
+        k = k or self.settings.k
+        # The answer may quote from more passages than it shows (settings.evidence_k): the
+        # sentence that answers is sometimes in the sixth to eighth. Whether to answer is
+        # decided on the k shown.
+        pool = retriever.retrieve(query, max(k, self.settings.evidence_k), query_vector=qv)
+        hits = pool[:k]
         timings["retrieve"] = time.perf_counter() - t
 
         # "compose" is the evidence plus the backend's own time, not the time a consumer
         # spends between pieces.
         t = time.perf_counter()
         grounds = self.gather(
-            query, qv, hits, idf=retriever.lexical.idf, question=question, stored=stored
+            query,
+            qv,
+            pool,
+            idf=retriever.lexical.idf,
+            question=question,
+            stored=stored,
+            decide_on=k,
         )
         compose_seconds = time.perf_counter() - t
         composition: Composition | None = None

@@ -31,6 +31,7 @@ from .features import (
     answer_probability,
     evidence_features,
     has_answer_type,
+    phrase_overlap,
     selection_type,
 )
 
@@ -168,8 +169,10 @@ def gather_evidence(
     refusal: RefusalModel,
     lexical_weight: float = 1.0,
     type_weight: float = 0.0,
+    phrase_weight: float = 0.0,
     question: str | None = None,
     stored: SentenceStore | None = None,
+    decide_on: int | None = None,
 ) -> Grounds:
     """Score every candidate sentence of hits against query and decide whether to answer.
 
@@ -180,8 +183,11 @@ def gather_evidence(
     refusal model over evidence_features of all candidates and passages. question: the
     words the person typed, when query is a rewritten follow-up (its own terms count double).
     stored: the index the hits come from, when it keeps sentence vectors; only sentences it
-    lacks are embedded. Without a candidate sentence there is nothing to answer from:
-    answerable is False.
+    lacks are embedded. decide_on: how many of the best hits the refusal features read (None:
+    all); the sentences of the others are candidates for the answer only (the refusal model
+    was calibrated on the passages an answer shows, and reading more passages made it refuse
+    more answerable questions: evals/refusal/README.md). Without a candidate sentence there is
+    nothing to answer from: answerable is False.
     """
     sentences = candidate_sentences(hits)
     weights = term_weights(query, idf)
@@ -190,7 +196,7 @@ def gather_evidence(
         # words say what is asked about it, so they count double.
         own = set(analyze(question))
         weights = {t: w * (1.0 if t in own else 0.5) for t, w in weights.items()}
-    top_dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
+    top_dense = max((h.dense_score or 0.0 for h in hits[:decide_on]), default=0.0)
     if sentences:
         vectors = sentence_vectors(sentences, embed, stored)
         cosines = vectors @ query_vector
@@ -205,10 +211,17 @@ def gather_evidence(
         # deaths fell.
         typed = np.array([has_answer_type(kind, s.text) for s in sentences], dtype=float)
         scores = scores + type_weight * typed
+    if phrase_weight and sentences:
+        # The question's phrases, not only its words: "incubation period" together.
+        asked = question or query
+        scores = scores + phrase_weight * np.array(
+            [phrase_overlap(asked, s.text) for s in sentences]
+        )
+    decided = len(hits) if decide_on is None else decide_on
     evidence = evidence_features(
         question or query,
-        [(s.text, float(c)) for s, c in zip(sentences, cosines, strict=True)],
-        [h.chunk.text for h in hits],
+        [(s.text, float(c)) for s, c in zip(sentences, cosines, strict=True) if s.rank < decided],
+        [h.chunk.text for h in hits[:decided]],
         idf,
         top_dense=top_dense,
         query=query,
@@ -223,7 +236,7 @@ def gather_evidence(
         evidence,
         probability,
         # Without a candidate sentence there is nothing to answer from.
-        answerable=bool(sentences) and probability >= refusal.threshold,
+        answerable=any(s.rank < decided for s in sentences) and probability >= refusal.threshold,
     )
 
 

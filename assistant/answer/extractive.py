@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..ingest.chunking import split_sentences
+from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, points_back
@@ -24,7 +25,13 @@ __all__ = ["ExtractiveBackend", "in_reading_order", "select_sentences"]
 
 
 def select_sentences(
-    grounds: Grounds, *, max_sentences: int = 4, keep_ratio: float = 0.85, redundancy: float = 0.8
+    grounds: Grounds,
+    *,
+    max_sentences: int = 4,
+    keep_ratio: float = 0.85,
+    redundancy: float = 0.8,
+    restating: float = 0.0,
+    question: str = "",
 ) -> list[int]:
     """Indices into grounds.sentences of the sentences to copy, best first (units that
     continue one another kept together in reading order: in_reading_order).
@@ -37,6 +44,9 @@ def select_sentences(
     - one that opens by pointing back ("This means...") to a sentence that is not chosen:
       alone it reads as filler. When it is the best sentence, its antecedent (the candidate
       just before it in the same source) is placed before it.
+    When at least `restating` of the best unit's terms are the question's (it mostly repeats
+    the question: "NDV has a number of appealing qualities."), the unit right after it in its
+    document is added too, beyond max_sentences (restating 0 or no question: never).
 
     Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
     keep_ratio 0.85 -> [1, 2]
@@ -74,7 +84,25 @@ def select_sentences(
             if i == best and before is not None and not overlaps(before):
                 chosen.append(before)
         chosen.append(int(i))
+    if restating and question and chosen:
+        # The best unit mostly repeats the question ("NDV has a number of appealing qualities
+        # as a vaccine vector."): what it announces is in the unit after it.
+        terms = set(analyze(sentences[best].text))
+        asked = set(analyze(question))
+        if terms and len(terms & asked) / len(terms) >= restating:
+            after = _follower(grounds, int(best))
+            if after is not None and after not in chosen and not overlaps(after):
+                chosen.append(after)
     return in_reading_order(grounds, chosen)
+
+
+def _follower(grounds: Grounds, i: int) -> int | None:
+    """The candidate that starts where unit i ends (only whitespace between), if any."""
+    s = grounds.sentences[i]
+    for j, other in enumerate(grounds.sentences):
+        if j != i and other.chunk.source == s.chunk.source and 0 <= other.start - s.end <= 3:
+            return j
+    return None
 
 
 def in_reading_order(grounds: Grounds, chosen: list[int]) -> list[int]:
@@ -129,7 +157,8 @@ def _antecedent(grounds: Grounds, i: int) -> int | None:
 class ExtractiveBackend:
     """Answers with sentences copied from the documents, each followed by its [n] citation.
 
-    Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy. It yields
+    Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy,
+    sentence_restating. It yields
     one piece per cited sentence as it writes it.
     """
 
@@ -139,6 +168,7 @@ class ExtractiveBackend:
         self.max_sentences = settings.max_answer_sentences
         self.keep_ratio = settings.sentence_keep_ratio
         self.redundancy = settings.sentence_redundancy
+        self.restating = settings.sentence_restating
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Composition]:
         grounds = request.grounds
@@ -150,6 +180,8 @@ class ExtractiveBackend:
             max_sentences=self.max_sentences,
             keep_ratio=self.keep_ratio,
             redundancy=self.redundancy,
+            restating=self.restating,
+            question=request.question,
         )
         parts: list[str] = []
         citations: list[Citation] = []

@@ -3,7 +3,8 @@
 Each function takes what the evidence step has in hand (the question, the candidate
 sentences with their cosine to the query, the retrieved passages and an IDF function) and
 returns plain numbers, so the refusal model can be fitted offline (evals/calibrate_refusal.py)
-and applied at answer time without a model of its own.
+and applied at answer time without a model of its own. phrase_overlap is for ranking
+sentences only (the extractive answer's selection), not for the refusal.
 
 The features and why:
 - best_cosine: the best sentence's MiniLM cosine with the query (the old rule's one input).
@@ -12,11 +13,15 @@ The features and why:
   amount in another; a real answer holds them together.
 - typed_focus: focus counting only sentences that hold what the question asks for (a number
   for "how many", a date for "when", a name for "which company"); focus when the question
-  does not ask for a type.
+  does not ask for a type. An amount, a count or a date counts only in a clause that also
+  holds the question's names that the sentence mentions (attached_type).
 - entity_missing: the share of the question's names, acronyms and numbers that appear in no
   retrieved passage (a swapped name or year usually appears nowhere near the topic).
 - pair_focus: typed_focus over a sentence and its neighbour together, the question's names
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
+- type_detached: 1 when the question asks for an amount, a count or a date and no sentence
+  holds one in a clause together with every name of the question that the passages hold:
+  "What is the exact dollar amount Google invested?" where the only amount is Amazon's.
 - cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
   close in meaning, or one holding the question's terms together, is evidence enough.
 - name_context: for each name of the question, the most of its other key-term weight that
@@ -29,6 +34,7 @@ in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -41,9 +47,12 @@ __all__ = [
     "EvidenceFeatures",
     "answer_probability",
     "answer_type",
+    "attached_type",
+    "clauses",
     "evidence_features",
     "has_answer_type",
     "key_term_weights",
+    "phrase_overlap",
     "selection_type",
     "specific_tokens",
 ]
@@ -56,9 +65,14 @@ _NUMBER_WORDS = (
     r"eighty|ninety|hundred|hundreds|thousand|thousands|million|millions|billion|billions|"
     r"dozen|dozens|half|single|double|twice|several|few|majority|minority|most|all|none"
 )
-_MONTHS = (
-    r"january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+# Month names as names (capitalised): "may" and "march" are also a verb, and "may" stood
+# for a date in every sentence that hedges ("it may not ..."). "May" itself only next to a
+# number ("May 2020", "5 May").
+_MONTH = re.compile(
+    r"\b(?:January|February|March|April|June|July|August|September|October|November|"
+    r"December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\b|\bMay\b(?=,?\s+\d)|"
+    r"(?<=\d\s)May\b|\b(?:JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|"
+    r"OCTOBER|NOVEMBER|DECEMBER)\b"
 )
 _COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 _AMOUNT = re.compile(
@@ -68,7 +82,7 @@ _AMOUNT = re.compile(
 # A year, a month, a span of time ("within 14 days", "two decades ago") or a time of day; not
 # words like "currently" or "after", which every narrative sentence has.
 _DATE = re.compile(
-    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:century|centuries|decades?|ago|"
+    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:century|centuries|decades?|ago|"
     r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b|"
     # A time of day answers "when" too ("at 22:00", "at nine o'clock", "every morning").
     r"\b\d{1,2}:\d\d\b|\bo[’']clock\b|\d\s?[ap]\.?m\b|\b(?:noon|midnight|morning|evening|"
@@ -93,7 +107,7 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
             r"cost|size|sum|figure|ratio)\b|"
             # Attributes that are quantities wherever they stand in the question.
-            r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|"
+            r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|amount|"
             r"market cap\w*|how much)\b",
             re.IGNORECASE,
         ),
@@ -179,7 +193,71 @@ def has_answer_type(kind: str | None, text: str) -> bool:
         return bool(_NAME.search(text) or _PERSONS.search(text))
     if kind == "reason":
         return bool(_REASON.search(text))
+    if kind == "date" and _MONTH.search(text):
+        return True
     return bool(_CHECKS[kind].search(text))
+
+
+# Where a sentence turns to another subject: "Amazon has invested $8 billion, but unlike
+# Microsoft, ...", "..., while Google ...", a spaced dash. Commas are not breaks: they also
+# separate the items of one list ("2.1 in Hong Kong, 2.7 in Singapore"); nor are brackets,
+# which mostly name the same thing again ("severe acute respiratory syndrome (SARS-CoV)"),
+# nor colons and semicolons, which join the fields of one record ("Station: Harbour Gate;
+# Opened: 1998", how a spreadsheet row reads).
+_CLAUSE_BREAK = re.compile(
+    r"\s[–—-]\s|,?\s+\b(?:but|while|whereas|although|though|unlike|however|yet|whilst)\b",
+    re.IGNORECASE,
+)
+_ATTACHED_KINDS = frozenset({"amount", "count", "date"})
+
+
+def clauses(text: str) -> list[str]:
+    """text cut where it turns to another subject (see _CLAUSE_BREAK).
+
+    Example: clauses("Amazon has invested $8 billion, but Google owns part of it.")
+             -> ["Amazon has invested $8 billion", " Google owns part of it."]
+    """
+    out, start = [], 0
+    for m in _CLAUSE_BREAK.finditer(text):
+        out.append(text[start : m.start()])
+        start = m.end()
+    out.append(text[start:])
+    return [c for c in out if c.strip()]
+
+
+def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
+    """Does text hold something of that kind in a clause that also names every one of names
+    (analysed terms of the question's names)? An amount, a count or a date belongs to what its
+    own clause is about: "How much has Google invested?" is not answered by "Amazon invested
+    $8 billion, while Google owns a stake." Other kinds (and no names) are has_answer_type.
+
+    Example: attached_type("amount", "Amazon invested $8 billion, while Google owns a stake.",
+                           {"googl"}) -> False; with {"amazon"} -> True
+    """
+    if kind not in _ATTACHED_KINDS or not names:
+        return has_answer_type(kind, text)
+    return any(
+        has_answer_type(kind, clause) and names <= set(analyze(clause)) for clause in clauses(text)
+    )
+
+
+# ---------------------------------------------------------------- ranking sentences
+
+
+def phrase_overlap(question: str, text: str) -> float:
+    """The share of the question's adjacent term pairs (analysed, stopwords out) that text
+    holds adjacent too: a sentence that says what the question asks about uses its phrases
+    ("incubation period", "conjugate vaccination"), not only its words.
+
+    Example: phrase_overlap("What is the mean incubation period?",
+                            "The mean incubation period was 5 days.") -> 1.0;
+             phrase_overlap("What is the mean incubation period?",
+                            "The period of incubation has a mean of 5 days.") -> 0.0
+    """
+    asked = set(itertools.pairwise(analyze(question)))
+    if not asked:
+        return 0.0
+    return len(asked & set(itertools.pairwise(analyze(text)))) / len(asked)
 
 
 # ---------------------------------------------------------------- key terms
@@ -315,6 +393,7 @@ FEATURE_NAMES = (
     "pair_focus",
     "cosine_pair",
     "name_context",
+    "type_detached",
 )
 
 
@@ -332,6 +411,8 @@ class EvidenceFeatures:
     pair_focus: float = 0.0  # typed_focus over two neighbouring sentences together (0..1)
     cosine_pair: float = 0.0  # best_cosine * pair_focus: either alone may carry the answer
     name_context: float = 1.0  # least share of the other key terms in a passage with a name
+    type_detached: float = 0.0  # 1 when no sentence holds the asked-for amount/count/date
+    # in one clause with all of the question's names that the passages hold
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -393,7 +474,9 @@ def evidence_features(
     previous: tuple[set[str], bool] | None = None
     for text, _ in sentences:
         terms = set(analyze(text))
-        typed_here = has_answer_type(kind, text)
+        # The asked-for amount, count or date must belong to the question's names that the
+        # sentence mentions (in their clause), not to another subject of the sentence.
+        typed_here = attached_type(kind, text, names & terms)
         cov = _coverage(weights, terms)
         focus = max(focus, cov)
         if cov > typed and typed_here:
@@ -435,6 +518,16 @@ def evidence_features(
         if specific
         else 0.0
     )
+    # The asked-for amount, count or date of the question's named subject: some sentence must
+    # hold it in one clause with every name of the question that the passages hold ("Google"
+    # and an amount, not Google in one sentence and an amount in another, or in a clause of
+    # its own). Names the passages lack are entity_missing's.
+    held = {n for n in names if n in passage_terms}
+    detached = float(
+        kind in _ATTACHED_KINDS
+        and bool(held)
+        and not any(attached_type(kind, text, held) for text, _ in sentences)
+    )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     best = max((c for _, c in sentences), default=0.0)
@@ -449,4 +542,5 @@ def evidence_features(
         pair_focus=pair,
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
+        type_detached=detached,
     )
