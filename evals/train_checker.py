@@ -36,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from train_verifier import build_pairs  # noqa: E402
 
 from assistant.answer.checker import CHECKER_FILE, FEATURE_NAMES, TreeChecker, features  # noqa: E402
-from assistant.answer.verify import known_names, rule_reason  # noqa: E402
+from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason  # noqa: E402
 
-__all__ = ["export_trees", "restyle", "compress", "rule_passing", "set_pairs", "tail_clause", "to_matrix"]
+__all__ = ["export_trees", "restyle", "compress", "rule_passing", "set_pairs", "swap_subject", "tail_clause", "to_matrix"]
 
 # How a chat model rewords a passage without changing what it says. These lists are the
 # training side's own: the verification set's rewrites (evals/make_verify_set.py) use other
@@ -130,6 +130,30 @@ def compress(sentence: str) -> str | None:
             if len(tail.split()) >= 3:
                 return head.group(1) + tail
     return None
+
+
+_MID_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z]+(?:-[A-Za-z0-9]+)?\b")
+
+
+def swap_subject(hypothesis: str, premise: str, rng: random.Random) -> str | None:
+    """The hypothesis with the name that opens it replaced by another name of the premise:
+    who did it changes while every word stays in the span (train_verifier's swaps only touch
+    names inside the sentence). None when it opens with no name or the premise has no other.
+
+    Example: swap_subject("Meta is building models in-house.", "Meta is building models
+             in-house, unlike Amazon.", rng) -> "Amazon is building models in-house."
+    """
+    def bare(word: str) -> str:
+        return re.sub(r"[’']s$", "", word.strip(",;:"))
+
+    first = bare(hypothesis.split()[0])
+    names = {m.group(0) for m in _MID_NAME.finditer(premise)}
+    if first.lower() in _NOT_NAMES or first not in names | {bare(premise.split()[0])}:
+        return None
+    others = sorted(n for n in names if n.lower() != first.lower() and len(n) > 2)
+    if not others:
+        return None
+    return re.sub(rf"^{re.escape(first)}", rng.choice(others), hypothesis, count=1)
 
 
 def restyle(hypothesis: str, premise: str, rng: random.Random) -> str:
@@ -228,11 +252,13 @@ MONOTONE = {
     "uncovered_run_share": -1,
     "min_half_coverage": 1,
     "hedge_dropped": -1,
+    "hedge_lost": -1,
     "certainty_added": -1,
     "negation_difference": -1,
     "number_context": 1,
     "number_order": 1,
     "name_context": 1,
+    "subject_agrees": 1,
     "connector_added": -1,
     "copy": 1,
 }
@@ -302,6 +328,10 @@ def main() -> None:
             short = compress(p["hypothesis"])
             if short:
                 clauses.append({**p, "hypothesis": short, "kind": "compress"})
+        if p["label"] == 1:  # the same sentence with another name of the span as its subject
+            swapped = swap_subject(p["hypothesis"], p["premise"], rng)
+            if swapped and rng.random() < 0.5:
+                clauses.append({**p, "hypothesis": swapped, "label": 0, "kind": "subject"})
     pairs += clauses
     kept = rule_passing(pairs)
     if args.with_tune:

@@ -47,9 +47,11 @@ __all__ = [
     "FEATURE_NAMES",
     "TreeChecker",
     "features",
+    "hedge_lost",
     "longest_uncovered_run",
     "min_half_coverage",
     "number_context",
+    "subject_agrees",
 ]
 
 CHECKER_FILE = Path(__file__).resolve().parent / "verifier" / "checker.json"
@@ -71,6 +73,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "hedges_span",  # hedge cues of the span (may, considering, suggests...)
     "hedges_sentence",
     "hedge_dropped",  # the span hedges and the sentence does not
+    "hedge_lost",  # a hedge of the span over words the sentence repeats, without that hedge
     "certainty_added",  # proves, confirmed, certainly... in the sentence, not in the span
     "negations_span",
     "negations_sentence",
@@ -80,6 +83,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "number_order",  # 1 when the sentence's numbers come in the span's order, else 0
     "names_sentence",
     "name_context",  # share of the sentence's names whose neighbour words match the span's
+    "subject_agrees",  # the name opening the sentence comes before its verb in the span too
     "connector_added",  # because, therefore, which means, while... in the sentence, not the span
     "copy",  # the sentence is a stretch of the span word for word
 )
@@ -224,6 +228,85 @@ def _number_order(sentence: str, span: str) -> float:
     return float(all(a <= b for a, b in zip(positions, positions[1:], strict=False)))
 
 
+def subject_agrees(sentence: str, span: str) -> float:
+    """Whether the name that opens the sentence (its subject) is the span's subject too.
+
+    0.0 when the span holds the sentence's first verb or noun but not after that name in the
+    same sentence of the span; 0.5 when the span does not hold the name at all (it may be a
+    name from elsewhere, or a common word opening the sentence); 1.0 otherwise, and when the
+    sentence opens with no name (a capitalised word the span also writes in lower case, such
+    as "Building", is no name). The rules treat an opening word as a name only when the
+    passages use it mid-sentence, and a name of the span put in another's place keeps every
+    word in the span.
+
+    Example: subject_agrees("Amazon is investing in building AI models.", "Meta is
+             investing in building AI models. Amazon backs Anthropic.") -> 0.0;
+             with the span "Meta is investing in building AI models." alone -> 0.5
+    """
+    s_tokens = _WORD.findall(sentence)
+    first = next((i for i, t in enumerate(s_tokens[:3]) if t[0].isupper()), None)
+    if first is None:
+        return 1.0
+    word = re.sub(r"[’']s$", "", s_tokens[first])
+    span_lower = {w for w in _WORD.findall(span) if w[0].islower()}
+    if word.lower() in _STOP or word.lower() in _NOT_SUBJECT or word.lower() in span_lower:
+        return 1.0
+    subject = _loose(word)
+    predicate = next(
+        (
+            _loose(t)
+            for t in s_tokens[first + 1 :]
+            if t.lower() not in _STOP and len(t) > 2 and not t[0].isupper()
+        ),
+        None,
+    )
+    stems = [
+        [_loose(re.sub(r"[’']s$", "", t)) for t in _WORD.findall(part)]
+        for part in re.split(r"(?<=[.!?;])\s+", span)
+    ]
+    if predicate is None or not any(predicate in part for part in stems):
+        return 1.0
+    if not any(subject in part for part in stems):
+        return 0.5
+    for part in stems:
+        for j, stem in enumerate(part):
+            if stem == predicate and subject in part[:j]:
+                return 1.0
+    return 0.0
+
+
+_NOT_SUBJECT = frozenset(
+    """however unlike according overall currently although while since because despite
+    nothing everything something nobody everyone someone none neither either one two three
+    researchers scientists authors studies patients people companies experts data results
+    """.split()  # noqa: SIM905
+)
+
+
+def hedge_lost(sentence: str, span: str) -> float:
+    """1.0 when a hedge word of the span governs words the sentence repeats (two content
+    words of the eight after it, names aside) and the sentence does not use that hedge word.
+
+    verify.hedge_reason lets a sentence pass when it has any hedge of its own; this counts
+    the hedge that was dropped even then ("may lead" -> "certainly will lead ... potential").
+    Example: hedge_lost("Vaccines will certainly prevent potential infections.",
+             "Vaccines may prevent infections.") -> 1.0
+    """
+    sentence_words = {_loose(w) for w in _WORD.findall(sentence)}
+    tokens = _WORD.findall(span)
+    for i, token in enumerate(tokens):
+        if not _HEDGE.fullmatch(token) or _loose(token) in sentence_words:
+            continue
+        governed = {
+            _loose(t)
+            for t in tokens[i + 1 : i + 9]
+            if t.lower() not in _STOP and len(t) > 2 and not t[0].isupper()
+        }
+        if len(governed & sentence_words) >= 2:
+            return 1.0
+    return 0.0
+
+
 def _name_context(sentence: str, span: str, width: int = 4) -> tuple[int, float]:
     """(names in the sentence, share of them with a neighbour word near them in the span)."""
     s_tokens = _WORD.findall(sentence)
@@ -296,6 +379,7 @@ def features(span: str, sentence: str) -> tuple[float, ...]:
         float(hedges_span),
         float(hedges_sentence),
         float(hedges_span > 0 and hedges_sentence == 0),
+        hedge_lost(sentence, span),
         float(len(certain)),
         float(negations_span),
         float(negations_sentence),
@@ -305,6 +389,7 @@ def features(span: str, sentence: str) -> tuple[float, ...]:
         _number_order(sentence, span),
         float(n_names),
         name_share,
+        subject_agrees(sentence, span),
         float(len(connectors)),
         float(_one_line(sentence).rstrip(".").lower() in _one_line(span).lower()),
     )
