@@ -1,8 +1,11 @@
 """Score the answer verifier on evals/verify_set.jsonl: caught / kept per half and per kind.
 
 "caught" is the share of unsupported sentences the verifier drops; "kept" the share of
-supported sentences it keeps. The decision threshold is chosen on the tune half (the one that
-best meets both targets, caught >= 0.95 and kept >= 0.90) and reported on the confirm half.
+supported sentences it keeps. The decision threshold is chosen on the tune half and reported on
+the confirm half: for the rules alone, the coverage that best meets both targets (caught >=
+0.95 and kept >= 0.90); for the learned checker, which is layered over the rules, the
+cut-offs that catch the most while keeping at least what the rules alone keep on tune
+(`choose_no_harm`; --margin uses the targets' criterion instead).
 
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py                # report
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate    # + write threshold
@@ -43,6 +46,7 @@ TARGET_CAUGHT, TARGET_KEPT = 0.95, 0.90
 
 __all__ = [
     "answer_latency",
+    "choose_no_harm",
     "choose_threshold",
     "covid_dir",
     "load_set",
@@ -156,6 +160,29 @@ def choose_threshold(
     return best[1], best[2]
 
 
+def choose_no_harm(
+    rows: Sequence[dict], floor_kept: float, coverages: Sequence[float] = COVERAGES
+) -> tuple[float, float]:
+    """(threshold, min_coverage) for a checker layered over the rules: among the cut-offs
+    that keep at least floor_kept of the supported rows (what the rules alone keep), the
+    ones that catch the most; ties go to the lowest threshold, then the lowest coverage.
+
+    Example: supported rows scoring 0.9 and 0.3, unsupported 0.1 and 0.2, floor 1.0 ->
+             threshold 0.25 (the 0.3 row must stay), which catches both unsupported rows.
+    """
+    values = sorted({s for r in rows for t in r["tries"] for s, _ in t} | {0.0, 1.0})
+    cuts = [0.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    best: tuple[float, float, float] | None = None
+    for c in coverages:
+        for t in cuts:
+            caught, kept_ = rates(rows, t, c)
+            if kept_ >= floor_kept and (best is None or caught > best[0]):
+                best = (caught, t, c)
+    if best is None:  # nothing keeps as much as the rules: the checker accepts everything
+        return 0.0, max(coverages)
+    return best[1], best[2]
+
+
 ANSWER = (
     "Amazon has already invested about $8 billion in Anthropic [1]. Anthropic is "
     "partially owned by Google [1]. Amazon is considering a further multi-billion "
@@ -218,6 +245,11 @@ def main() -> None:
         "--checker", type=Path, default=CHECKER_FILE, help="the learned checker's weights"
     )
     parser.add_argument(
+        "--margin",
+        action="store_true",
+        help="choose the checker's cut-offs by the worse margin to both targets, not no-harm",
+    )
+    parser.add_argument(
         "--time-model",
         type=Path,
         help="only time the check of a typical answer with the checker in this folder",
@@ -261,6 +293,13 @@ def main() -> None:
                 raise SystemExit("the shipped calibration has no checker threshold: --calibrate")
             threshold = calibration.threshold
         cover = calibration.min_coverage
+    elif scorer is not None and not args.margin:
+        # The checker is layered over the rules: it must keep on tune at least what the rules
+        # alone keep there (with their own calibrated coverage), and then catch the most.
+        rules_rows, _ = row_scores([r for r in rows if r["half"] == "tune"], None, covid)
+        floor = rates(rules_rows, 0.5, load_calibration(MODEL_DIR, "rules").min_coverage)[1]
+        threshold, cover = choose_no_harm(tune, floor)
+        print(f"rules alone keep {floor:.3f} of tune's supported rows: the checker's floor")
     else:
         # Without a checker every span that passes the rules scores 1.0: only coverage is tuned.
         threshold, cover = choose_threshold(tune)

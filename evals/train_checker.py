@@ -33,12 +33,21 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_verifier import build_pairs  # noqa: E402
+from train_verifier import build_pairs
 
-from assistant.answer.checker import CHECKER_FILE, FEATURE_NAMES, TreeChecker, features  # noqa: E402
-from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason  # noqa: E402
+from assistant.answer.checker import CHECKER_FILE, FEATURE_NAMES, TreeChecker, features
+from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason
 
-__all__ = ["export_trees", "restyle", "compress", "rule_passing", "set_pairs", "swap_subject", "tail_clause", "to_matrix"]
+__all__ = [
+    "compress",
+    "export_trees",
+    "restyle",
+    "rule_passing",
+    "set_pairs",
+    "swap_subject",
+    "tail_clause",
+    "to_matrix",
+]
 
 # How a chat model rewords a passage without changing what it says. These lists are the
 # training side's own: the verification set's rewrites (evals/make_verify_set.py) use other
@@ -143,6 +152,7 @@ def swap_subject(hypothesis: str, premise: str, rng: random.Random) -> str | Non
     Example: swap_subject("Meta is building models in-house.", "Meta is building models
              in-house, unlike Amazon.", rng) -> "Amazon is building models in-house."
     """
+
     def bare(word: str) -> str:
         return re.sub(r"[’']s$", "", word.strip(",;:"))
 
@@ -236,7 +246,10 @@ def set_pairs(half: str) -> list[dict]:
 
 def to_matrix(pairs: list[dict]) -> tuple[list[list[float]], list[int]]:
     # One line each, as TreeChecker.scores sees them.
-    x = [list(features(" ".join(p["premise"].split()), " ".join(p["hypothesis"].split()))) for p in pairs]
+    x = [
+        list(features(" ".join(p["premise"].split()), " ".join(p["hypothesis"].split())))
+        for p in pairs
+    ]
     return x, [int(p["label"]) for p in pairs]
 
 
@@ -274,7 +287,10 @@ def export_trees(model: Any) -> dict[str, Any]:
         leaf = nodes["is_leaf"].astype(bool)
         trees.append(
             {
-                "feature": [-1 if is_leaf else int(f) for f, is_leaf in zip(nodes["feature_idx"], leaf, strict=True)],
+                "feature": [
+                    -1 if is_leaf else int(f)
+                    for f, is_leaf in zip(nodes["feature_idx"], leaf, strict=True)
+                ],
                 "threshold": [float(v) for v in nodes["num_threshold"]],  # exact: ties go left
                 "left": [int(v) for v in nodes["left"]],
                 "right": [int(v) for v in nodes["right"]],
@@ -290,32 +306,11 @@ def export_trees(model: Any) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--per-article", type=int, default=40)
-    parser.add_argument("--trees", type=int, default=300)
-    parser.add_argument("--depth", type=int, default=3)
-    parser.add_argument("--rate", type=float, default=0.1)
-    parser.add_argument("--out", type=Path, default=CHECKER_FILE)
-    parser.add_argument(
-        "--with-tune",
-        type=int,
-        default=0,
-        metavar="W",
-        help="also train on the verification set's tune half, each of its pairs W times",
-    )
-    args = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
-    import numpy as np
-    from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    started = time.time()
-    pairs = build_pairs(args.seed, args.per_article)
-    rng = random.Random(args.seed)
+def training_pairs(seed: int, per_article: int, with_tune: int = 0) -> list[dict]:
+    """One draw of the synthetic recipe (see the module docstring), rule-passing pairs only,
+    shuffled by the seed."""
+    pairs = build_pairs(seed, per_article)
+    rng = random.Random(seed)
     for p in pairs:  # half the pairs reworded, supported or not: a wrapper is no signal
         if rng.random() < 0.5:
             p["hypothesis"] = restyle(p["hypothesis"], p["premise"], rng)
@@ -334,54 +329,122 @@ def main() -> None:
                 clauses.append({**p, "hypothesis": swapped, "label": 0, "kind": "subject"})
     pairs += clauses
     kept = rule_passing(pairs)
-    if args.with_tune:
-        kept += set_pairs("tune") * args.with_tune
+    if with_tune:
+        kept += set_pairs("tune") * with_tune
     counts = Counter((p["label"], p["kind"].split("+")[0]) for p in kept)
-    print(f"{len(pairs)} synthetic pairs, {len(kept)} pass the rules:", dict(sorted(counts.items())))
-    # Hold a fifth out to report how well the features separate unseen synthetic pairs.
-    rng.shuffle(kept)
-    cut = len(kept) // 5
-    x, y = to_matrix(kept)
-    xa, ya = np.array(x), np.array(y)
-    print(f"features: {time.time() - started:.0f} s")
-    gbt = HistGradientBoostingClassifier(
-        max_iter=args.trees,
-        max_depth=args.depth,
-        learning_rate=args.rate,
-        monotonic_cst=[MONOTONE.get(name, 0) for name in FEATURE_NAMES],
-        early_stopping=False,
-        l2_regularization=1.0,
-        random_state=args.seed,
+    print(
+        f"seed {seed}: {len(pairs)} pairs, {len(kept)} pass the rules:",
+        dict(sorted(counts.items())),
     )
-    logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=1.0))
-    for name, model in (("trees", gbt), ("logistic", logistic)):
-        model.fit(xa[cut:], ya[cut:])
-        accuracy = float(np.mean(model.predict(xa[:cut]) == ya[:cut]))
-        print(f"{name}: synthetic held-out accuracy {accuracy:.3f} ({cut} pairs)")
-    gbt.fit(xa, ya)  # the shipped trees see every pair
-    data = export_trees(gbt)
+    rng.shuffle(kept)
+    return kept
+
+
+def merge(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several exported models as one whose log-odds are the mean of theirs (bagging over
+    draws of the synthetic data: one draw's quirks average out).
+
+    Example: merge([a, b]) has bias (a.bias + b.bias) / 2, rate 1/2 and the trees of both.
+    """
+    assert all(m["rate"] == 1.0 for m in models)
+    return {
+        **models[0],
+        "bias": sum(m["bias"] for m in models) / len(models),
+        "rate": 1.0 / len(models),
+        "trees": [t for m in models for t in m["trees"]],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--bag", type=int, default=5, help="models on draws seed, seed+1, ...")
+    parser.add_argument("--per-article", type=int, default=40)
+    parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=0.1)
+    parser.add_argument("--out", type=Path, default=CHECKER_FILE)
+    parser.add_argument(
+        "--with-tune",
+        type=int,
+        default=0,
+        metavar="W",
+        help="also train on the verification set's tune half, each of its pairs W times",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    started = time.time()
+    exported, margins, stats = [], [], []
+    first: list[dict] = []
+    xa0 = ya0 = None
+    for seed in range(args.seed, args.seed + args.bag):
+        kept = training_pairs(seed, args.per_article, args.with_tune)
+        x, y = to_matrix(kept)
+        xa, ya = np.array(x), np.array(y)
+        cut = len(kept) // 5  # a fifth held out to report how well unseen pairs separate
+
+        def trees(seed: int = seed) -> Any:
+            return HistGradientBoostingClassifier(
+                max_iter=args.trees,
+                max_depth=args.depth,
+                learning_rate=args.rate,
+                monotonic_cst=[MONOTONE.get(name, 0) for name in FEATURE_NAMES],
+                early_stopping=False,
+                l2_regularization=1.0,
+                random_state=seed,
+            )
+
+        logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=1.0))
+        accuracy = {}
+        held = trees()
+        for name, model in (("trees", held), ("logistic", logistic)):
+            model.fit(xa[cut:], ya[cut:])
+            accuracy[name] = round(float(np.mean(model.predict(xa[:cut]) == ya[:cut])), 3)
+        print(f"seed {seed}: synthetic held-out accuracy {accuracy} ({cut} pairs)")
+        if not first:
+            found = permutation_importance(held, xa[:cut], ya[:cut], n_repeats=3, random_state=0)
+            importance = sorted(
+                zip(FEATURE_NAMES, found.importances_mean, strict=True), key=lambda t: -t[1]
+            )
+            first, xa0, ya0 = kept, xa, ya
+        shipped = trees().fit(xa, ya)  # the shipped trees see every pair of their draw
+        exported.append(export_trees(shipped))
+        margins.append(shipped.decision_function(xa0[:500]))
+        counts = Counter((p["label"], p["kind"].split("+")[0]) for p in kept)
+        stats.append(
+            {
+                "seed": seed,
+                "pairs": len(kept),
+                "supported": int(sum(y)),
+                "held_out_accuracy": accuracy,
+                "kinds": {f"{label}:{kind}": n for (label, kind), n in sorted(counts.items())},
+            }
+        )
+    data = merge(exported)
     checker = TreeChecker.from_dict(data)
-    mine = np.array(checker.scores([(p["premise"], p["hypothesis"]) for p in kept[:500]]))
-    theirs = gbt.predict_proba(xa[:500])[:, 1]
+    mine = np.array(checker.scores([(p["premise"], p["hypothesis"]) for p in first[:500]]))
+    theirs = 1.0 / (1.0 + np.exp(-np.mean(margins, axis=0)))
     gap = float(np.max(np.abs(mine - theirs)))
     assert gap < 1e-6, f"exported trees disagree with scikit-learn by {gap}"
-    from sklearn.inspection import permutation_importance
-
-    found = permutation_importance(gbt, xa[:cut], ya[:cut], n_repeats=3, random_state=0)
-    importance = sorted(
-        zip(FEATURE_NAMES, found.importances_mean, strict=True), key=lambda t: -t[1]
-    )
     data["training"] = {
-        "seed": args.seed,
         "per_article": args.per_article,
-        "pairs": len(kept),
-        "supported": int(sum(y)),
-        "kinds": {f"{label}:{kind}": n for (label, kind), n in sorted(counts.items())},
-        "importance": {k: round(float(v), 4) for k, v in importance},
+        "with_tune": args.with_tune,
+        "models": stats,
+        "importance_first_model": {k: round(float(v), 4) for k, v in importance},
     }
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
     print("importance:", ", ".join(f"{k} {v:.3f}" for k, v in importance[:10]))
-    print(f"wrote {args.out} ({args.out.stat().st_size // 1024} KB) in {time.time() - started:.0f} s")
+    size = args.out.stat().st_size // 1024
+    print(
+        f"wrote {args.out} ({size} KB, {len(data['trees'])} trees) in {time.time() - started:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -93,7 +93,8 @@ def test_features_are_named_and_describe_the_pair() -> None:
     )
     assert len(f) == len(FEATURE_NAMES)
     assert f["coverage"] == 1.0 and f["hedge_dropped"] == 1.0 and f["copy"] == 0.0
-    copy = dict(zip(FEATURE_NAMES, features("A b c. Amazon backs Anthropic.", "Amazon backs Anthropic.")))
+    pair = features("A b c. Amazon backs Anthropic.", "Amazon backs Anthropic.")
+    copy = dict(zip(FEATURE_NAMES, pair, strict=True))
     assert copy["copy"] == 1.0 and copy["longest_uncovered_run"] == 0.0
 
 
@@ -129,7 +130,9 @@ def test_trees_add_up_to_a_probability(tmp_path: Path) -> None:
     checker = TreeChecker.load(path, threshold=0.4, min_coverage=0.3)
     assert (checker.threshold, checker.min_coverage) == (0.4, 0.3)
     span = "Amazon has invested around $8 billion in Anthropic."
-    high, low = checker.scores([(span, "Amazon invested in Anthropic."), (span, "Google bought cars.")])
+    high, low = checker.scores(
+        [(span, "Amazon invested in Anthropic."), (span, "Google bought cars.")]
+    )
     assert high == pytest.approx(1 / (1 + math.exp(-2.5)))
     assert low == pytest.approx(1 / (1 + math.exp(1.5)))
     assert checker.scores([]) == []

@@ -4,8 +4,9 @@ did when it was calibrated; so must the rule check alone (ASSISTANT_VERIFIER=rul
 
 The floors are min(target, measured) rounded down; the targets are caught >= 0.95 and
 kept >= 0.90 (evals/score_verifier.py prints the figures). Measured with the checker
-(threshold 0.334, coverage 0.65): confirm caught 0.918, kept 0.931; whole set caught 0.945,
-kept 0.947; seed rows caught 0.854, kept 0.848. With the rules alone (coverage 0.70): confirm
+(threshold 0.257, coverage 0.65, chosen on tune to keep at least what the rules keep there):
+confirm caught 0.902, kept 0.948; whole set caught 0.938, kept 0.956; seed rows caught
+0.854, kept 0.879. With the rules alone (coverage 0.70): confirm
 caught 0.787, kept 0.931; whole set 0.875, 0.947; seed rows 0.812, 0.848.
 """
 
@@ -27,12 +28,12 @@ from assistant.answer.verify import SupportScorer
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GATE_CAUGHT = 0.94  # the whole set, measured 0.945 (target 0.95 not reached)
-GATE_KEPT = 0.90  # measured 0.947: the target
-CONFIRM_GATE_CAUGHT = 0.91  # the confirm half, measured 0.918
-CONFIRM_GATE_KEPT = 0.90  # measured 0.931: the target
+GATE_CAUGHT = 0.93  # the whole set, measured 0.938 (target 0.95 not reached)
+GATE_KEPT = 0.90  # measured 0.956: the target
+CONFIRM_GATE_CAUGHT = 0.90  # the confirm half, measured 0.902
+CONFIRM_GATE_KEPT = 0.90  # measured 0.948: the target
 SEED_GATE_CAUGHT = 0.85  # the seed rows alone, both halves: measured 0.854
-SEED_GATE_KEPT = 0.84  # measured 0.848
+SEED_GATE_KEPT = 0.87  # measured 0.879
 RULES_GATE_CAUGHT = 0.87  # the rules alone, whole set: measured 0.875
 RULES_GATE_KEPT = 0.90  # measured 0.947
 RULES_SEED_GATE_CAUGHT = 0.81  # seed rows: measured 0.812

@@ -7,7 +7,7 @@ opposites); the checker only sees pairs that passed them, and judges what rules 
 clause the span does not hold (a fact joined from elsewhere, a claim from world knowledge),
 a hedge of the span stated as done, a negation moved, two names or numbers of the span
 swapped, a name put in another's place. Its inputs are `features(span, sentence)`, all cheap
-word counts and alignments (about 0.2 ms a pair), so a whole answer is checked in a few
+word counts and alignments (under a millisecond a pair), so a whole answer is checked in a few
 milliseconds; a cross-encoder costs 800-1,000 ms an answer on this machine (evals/VERIFIER.md).
 
 The weights come from evals/train_checker.py (synthetic pairs made by program from covid-qa
@@ -20,6 +20,7 @@ half of that set by evals/score_verifier.py --calibrate.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -108,9 +109,7 @@ def _tokens(text: str) -> tuple[tuple[str, str], ...]:
     codes (COVID-19) are left out: the rules compare them as values and names."""
     masked = _CODE.sub(" ", text)
     return tuple(
-        (w, _loose(w))
-        for w in _WORD.findall(masked)
-        if w.lower() not in _STOP and len(w) > 2
+        (w, _loose(w)) for w in _WORD.findall(masked) if w.lower() not in _STOP and len(w) > 2
     )
 
 
@@ -225,7 +224,7 @@ def _number_order(sentence: str, span: str) -> float:
     for q in quantities(sentence):
         if q.value in span_values:
             positions.append(span_values.index(q.value))
-    return float(all(a <= b for a, b in zip(positions, positions[1:], strict=False)))
+    return float(all(a <= b for a, b in itertools.pairwise(positions)))
 
 
 def subject_agrees(sentence: str, span: str) -> float:
@@ -313,7 +312,9 @@ def _name_context(sentence: str, span: str, width: int = 4) -> tuple[int, float]
     p_tokens = _WORD.findall(span)
     s_low = [_loose(t) for t in s_tokens]
     p_low = [_loose(t) for t in p_tokens]
-    names = [i for i, t in enumerate(s_tokens) if i > 0 and t[0].isupper() and t.lower() not in _STOP]
+    names = [
+        i for i, t in enumerate(s_tokens) if i > 0 and t[0].isupper() and t.lower() not in _STOP
+    ]
     if not names:
         return 0, 1.0
     hits = 0
@@ -347,8 +348,8 @@ def features(span: str, sentence: str) -> tuple[float, ...]:
     have = set(p_stems)
     missing = [(w, stem) for w, stem in s_tok if stem not in have]
     run = longest_uncovered_run(sentence, span)
-    s_bigrams = list(zip(s_stems, s_stems[1:], strict=False))
-    p_bigrams = set(zip(p_stems, p_stems[1:], strict=False))
+    s_bigrams = list(itertools.pairwise(s_stems))
+    p_bigrams = set(itertools.pairwise(p_stems))
     hedges_span = len(_HEDGE.findall(span))
     hedges_sentence = len(_HEDGE.findall(sentence))
     negations_span = len(_NEGATION.findall(span))
