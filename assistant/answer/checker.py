@@ -7,12 +7,14 @@ opposites); the checker only sees pairs that passed them, and judges what rules 
 clause the span does not hold (a fact joined from elsewhere, a claim from world knowledge),
 a hedge of the span stated as done, a negation moved, two names or numbers of the span
 swapped, a name put in another's place. Its inputs are `features(span, sentence)`, all cheap
-word counts and alignments (under a millisecond a pair), so a whole answer is checked in a few
-milliseconds; a cross-encoder costs 800-1,000 ms an answer on this machine (evals/VERIFIER.md).
+word counts and alignments (about a millisecond a pair for the five averaged models), so a
+whole answer is checked in 10-20 ms; a cross-encoder costs 800-1,000 ms an answer on this
+machine (evals/VERIFIER.md).
 
 The weights come from evals/train_checker.py (synthetic pairs made by program from covid-qa
-and the seed article, never from evals/verify_set.jsonl); the threshold is chosen on the tune
-half of that set by evals/score_verifier.py --calibrate.
+and the seed article, never from evals/verify_set.jsonl; five models on five draws, their
+log-odds averaged); the threshold is chosen on the tune half of that set by
+evals/score_verifier.py --calibrate.
 
     checker = TreeChecker.load()                      # assistant/answer/verifier/checker.json
     checker.scores([(span, sentence)])                # -> [P(span supports sentence)]
