@@ -158,3 +158,16 @@ def test_shipped_check_keeps_a_faithful_answer_and_drops_planted_errors() -> Non
     assert len(v.citations) == 3
     for c in v.citations:
         assert text[c.start : c.end] == c.quote
+
+
+def test_the_checker_is_calibrated_to_keep_what_the_rules_keep() -> None:
+    sv = _scorer_module()
+
+    def row(score: float, supported: bool) -> dict:
+        return {"supported": supported, "tries": [[(score, 1.0)]]}
+
+    rows = [row(0.9, True), row(0.3, True), row(0.1, False), row(0.2, False)]
+    assert sv.choose_no_harm(rows, 1.0, coverages=(0.0,)) == (0.25, 0.0)
+    # A floor no cut-off reaches (the row covers too little): the checker accepts everything.
+    thin = {"supported": True, "tries": [[(0.9, 0.2)]]}
+    assert sv.choose_no_harm([thin], 1.0, coverages=(0.5,)) == (0.0, 0.5)
