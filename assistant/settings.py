@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     # checked against). None: all k for a served model; 2 for `local`, whose first token
     # waits for the whole prompt to be read on one thread (about 220 tokens a passage).
     llm_passages: int | None = Field(default=None, ge=1, le=50)
+    # How each sentence a language model writes is checked against its passage: "checker"
+    # (the rules, then the learned checker, answer/checker.py) or "rules" (the rules and a
+    # word-coverage cut-off alone). Both are calibrated on the tune half of
+    # evals/verify_set.jsonl; on its confirm half the checker caught more unsupported
+    # sentences at the same share kept (evals/VERIFIER.md).
+    verifier: Literal["checker", "rules"] = "checker"
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)

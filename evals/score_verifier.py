@@ -1,16 +1,22 @@
 """Score the answer verifier on evals/verify_set.jsonl: caught / kept per half and per kind.
 
 "caught" is the share of unsupported sentences the verifier drops; "kept" the share of
-supported sentences it keeps. The decision threshold is chosen on the tune half (the one that
-best meets both targets, caught >= 0.95 and kept >= 0.90) and reported on the confirm half.
+supported sentences it keeps. The decision threshold is chosen on the tune half and reported on
+the confirm half: for the rules alone, the coverage that best meets both targets (caught >=
+0.95 and kept >= 0.90); for the learned checker, which is layered over the rules, the
+cut-offs that catch the most while keeping at least what the rules alone keep on tune
+(`choose_no_harm`; --margin uses the targets' criterion instead).
 
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py                # report
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate    # + write threshold
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --fixed        # shipped cut-offs
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --rules-only   # ignore the checker
+    ... --time-model assistant/answer/verifier/checker.json   # time a typical answer's check
 
-Without an installed checker (assistant/answer/verifier/model.int8.onnx) the rules run alone
-and only the coverage cut-off is tuned.
+The checker is the tree checker in assistant/answer/verifier/checker.json (--checker), else an
+ONNX cross-encoder (model.int8.onnx) when one is installed. --calibrate writes its cut-offs
+into calibration.json; with --rules-only it writes the rules' own coverage cut-off (the
+"rules" entry, used by ASSISTANT_VERIFIER=rules). Without a checker only coverage is tuned.
 
 Timing figures depend on the machine's load; say under what load they were taken.
 """
@@ -28,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from assistant.answer.checker import CHECKER_FILE, TreeChecker
 from assistant.answer.verifier_model import MODEL_DIR, OnnxSupportScorer, load_calibration
 from assistant.answer.verify import SupportScorer, Verification, assess, verify_answer
 from assistant.schema import Chunk
@@ -39,6 +46,7 @@ TARGET_CAUGHT, TARGET_KEPT = 0.95, 0.90
 
 __all__ = [
     "answer_latency",
+    "choose_no_harm",
     "choose_threshold",
     "covid_dir",
     "load_set",
@@ -152,6 +160,29 @@ def choose_threshold(
     return best[1], best[2]
 
 
+def choose_no_harm(
+    rows: Sequence[dict], floor_kept: float, coverages: Sequence[float] = COVERAGES
+) -> tuple[float, float]:
+    """(threshold, min_coverage) for a checker layered over the rules: among the cut-offs
+    that keep at least floor_kept of the supported rows (what the rules alone keep), the
+    ones that catch the most; ties go to the lowest threshold, then the lowest coverage.
+
+    Example: supported rows scoring 0.9 and 0.3, unsupported 0.1 and 0.2, floor 1.0 ->
+             threshold 0.25 (the 0.3 row must stay), which catches both unsupported rows.
+    """
+    values = sorted({s for r in rows for t in r["tries"] for s, _ in t} | {0.0, 1.0})
+    cuts = [0.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    best: tuple[float, float, float] | None = None
+    for c in coverages:
+        for t in cuts:
+            caught, kept_ = rates(rows, t, c)
+            if kept_ >= floor_kept and (best is None or caught > best[0]):
+                best = (caught, t, c)
+    if best is None:  # nothing keeps as much as the rules: the checker accepts everything
+        return 0.0, max(coverages)
+    return best[1], best[2]
+
+
 ANSWER = (
     "Amazon has already invested about $8 billion in Anthropic [1]. Anthropic is "
     "partially owned by Google [1]. Amazon is considering a further multi-billion "
@@ -211,13 +242,25 @@ def main() -> None:
     parser.add_argument("--show-errors", action="store_true")
     parser.add_argument("--fixed", action="store_true", help="use the shipped calibration")
     parser.add_argument(
+        "--checker", type=Path, default=CHECKER_FILE, help="the learned checker's weights"
+    )
+    parser.add_argument(
+        "--margin",
+        action="store_true",
+        help="choose the checker's cut-offs by the worse margin to both targets, not no-harm",
+    )
+    parser.add_argument(
         "--time-model",
         type=Path,
         help="only time the check of a typical answer with the checker in this folder",
     )
     args = parser.parse_args()
     if args.time_model:
-        timed = OnnxSupportScorer(args.time_model, threads=args.threads)
+        timed: SupportScorer = (
+            TreeChecker.load(args.time_model)
+            if args.time_model.suffix == ".json"
+            else OnnxSupportScorer(args.time_model, threads=args.threads)
+        )
         cover = load_calibration().min_coverage
         ms_answer, n_pairs, _ = answer_latency(timed, 0.0, cover, covid_dir())
         rules_ms, _, _ = answer_latency(None, 0.5, cover, covid_dir())
@@ -230,8 +273,12 @@ def main() -> None:
 
     covid = covid_dir()
     rows = load_set()
-    scorer = None
-    if not args.rules_only and (MODEL_DIR / "model.int8.onnx").is_file():
+    scorer: SupportScorer | None = None
+    if args.rules_only:
+        pass
+    elif args.checker.is_file():
+        scorer = TreeChecker.load(args.checker)
+    elif (MODEL_DIR / "model.int8.onnx").is_file():
         scorer = OnnxSupportScorer(threads=args.threads)
     scored, _ = row_scores(rows, scorer, covid)
     if covid is None:
@@ -239,13 +286,20 @@ def main() -> None:
     tune = [r for r in scored if r["half"] == "tune"]
     confirm = [r for r in scored if r["half"] == "confirm"]
     if args.fixed:
-        calibration = load_calibration()
+        calibration = load_calibration(MODEL_DIR, "checker" if scorer is not None else "rules")
         threshold = 0.5  # without a checker every span scores 1.0: any cut-off below it
         if scorer is not None:
             if calibration.threshold is None:
                 raise SystemExit("the shipped calibration has no checker threshold: --calibrate")
             threshold = calibration.threshold
         cover = calibration.min_coverage
+    elif scorer is not None and not args.margin:
+        # The checker is layered over the rules: it must keep on tune at least what the rules
+        # alone keep there (with their own calibrated coverage), and then catch the most.
+        rules_rows, _ = row_scores([r for r in rows if r["half"] == "tune"], None, covid)
+        floor = rates(rules_rows, 0.5, load_calibration(MODEL_DIR, "rules").min_coverage)[1]
+        threshold, cover = choose_no_harm(tune, floor)
+        print(f"rules alone keep {floor:.3f} of tune's supported rows: the checker's floor")
     else:
         # Without a checker every span that passes the rules scores 1.0: only coverage is tuned.
         threshold, cover = choose_threshold(tune)
@@ -286,19 +340,25 @@ def main() -> None:
                 print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
     if args.calibrate:
         caught, kept_share = rates(confirm, threshold, cover)
-        (MODEL_DIR / "calibration.json").write_text(
-            json.dumps(
-                {
-                    "threshold": round(threshold, 4) if scorer is not None else None,
-                    "min_coverage": cover,
-                    "chosen_on": "tune half of evals/verify_set.jsonl",
-                    "confirm": {"caught": round(caught, 3), "kept": round(kept_share, 3)},
-                },
-                indent=1,
-            )
-            + "\n"
-        )
-        print(f"wrote {MODEL_DIR / 'calibration.json'}")
+        path = MODEL_DIR / "calibration.json"
+        old = json.loads(path.read_text()) if path.is_file() else {}
+        entry = {
+            "min_coverage": cover,
+            "chosen_on": "tune half of evals/verify_set.jsonl",
+            "confirm": {"caught": round(caught, 3), "kept": round(kept_share, 3)},
+        }
+        if scorer is None:  # the rules' own entry; the checker's cut-offs stay as they were
+            data = {"threshold": None, **old, "rules": entry}
+        else:
+            checker = args.checker.name if isinstance(scorer, TreeChecker) else "model.int8.onnx"
+            data = {
+                "threshold": round(threshold, 4),
+                **entry,
+                "checker": checker,
+                "rules": old.get("rules", {k: v for k, v in old.items() if k != "threshold"}),
+            }
+        path.write_text(json.dumps(data, indent=1) + "\n")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

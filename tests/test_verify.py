@@ -261,7 +261,7 @@ def test_the_checker_decides_what_the_rules_let_through() -> None:
     assert [d.sentence for d in v.dropped] == [
         "Amazon builds data centers for Anthropic that run on renewable energy."
     ]
-    assert "not entailed by passage [4]" in v.dropped[0].reason
+    assert "not supported by passage [4] (checker score" in v.dropped[0].reason
     assert v.scores == (0.9,)
     assert len(scorer.calls) >= 2  # only spans that pass the rules reach the checker
 

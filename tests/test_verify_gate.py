@@ -1,11 +1,13 @@
-"""CI gate: the shipped verifier (rules, calibrated coverage cut-off, and the learned checker
-when one is installed) on evals/verify_set.jsonl must catch and keep at least what it did
-when it was calibrated.
+"""CI gate: the shipped verifier (rules, then the learned tree checker, each cut-off
+calibrated on the tune half) on evals/verify_set.jsonl must catch and keep at least what it
+did when it was calibrated; so must the rule check alone (ASSISTANT_VERIFIER=rules).
 
-The floors are min(target, measured on the confirm half) rounded down; the targets are
-caught >= 0.95 and kept >= 0.90 (evals/score_verifier.py prints the figures). Measured with
-the rules and coverage 0.70 (no checker installed): confirm caught 0.787, kept 0.931; whole
-set caught 0.875, kept 0.947; seed rows caught 0.812, kept 0.848.
+The floors are min(target, measured) rounded down; the targets are caught >= 0.95 and
+kept >= 0.90 (evals/score_verifier.py prints the figures). Measured with the checker
+(threshold 0.257, coverage 0.65, chosen on tune to keep at least what the rules keep there):
+confirm caught 0.902, kept 0.948; whole set caught 0.938, kept 0.956; seed rows caught
+0.854, kept 0.879. With the rules alone (coverage 0.70): confirm
+caught 0.787, kept 0.931; whole set 0.875, 0.947; seed rows 0.812, 0.848.
 """
 
 from __future__ import annotations
@@ -18,18 +20,24 @@ import pytest
 
 from assistant.answer.verifier_model import (
     MODEL_DIR,
-    OnnxSupportScorer,
     check_answer,
     default_scorer,
     load_calibration,
 )
+from assistant.answer.verify import SupportScorer
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GATE_CAUGHT = 0.78  # measured 0.787 on confirm (target 0.95 not reached)
-GATE_KEPT = 0.90  # measured 0.931 on confirm: the target
-SEED_GATE_CAUGHT = 0.81  # the seed rows alone, both halves: measured 0.812
-SEED_GATE_KEPT = 0.84  # measured 0.848
+GATE_CAUGHT = 0.93  # the whole set, measured 0.938 (target 0.95 not reached)
+GATE_KEPT = 0.90  # measured 0.956: the target
+CONFIRM_GATE_CAUGHT = 0.90  # the confirm half, measured 0.902
+CONFIRM_GATE_KEPT = 0.90  # measured 0.948: the target
+SEED_GATE_CAUGHT = 0.85  # the seed rows alone, both halves: measured 0.854
+SEED_GATE_KEPT = 0.87  # measured 0.879
+RULES_GATE_CAUGHT = 0.87  # the rules alone, whole set: measured 0.875
+RULES_GATE_KEPT = 0.90  # measured 0.947
+RULES_SEED_GATE_CAUGHT = 0.81  # seed rows: measured 0.812
+RULES_SEED_GATE_KEPT = 0.84  # measured 0.848
 
 
 def _scorer_module():
@@ -43,19 +51,19 @@ def _scorer_module():
 
 
 @pytest.fixture(scope="module")
-def scorer() -> OnnxSupportScorer | None:
+def scorer() -> SupportScorer | None:
     return default_scorer()
 
 
 @pytest.fixture(scope="module")
-def cutoffs(scorer: OnnxSupportScorer | None) -> tuple[float, float]:
+def cutoffs(scorer: SupportScorer | None) -> tuple[float, float]:
     calibration = load_calibration()
     threshold = scorer.threshold if scorer is not None else 0.5
     return threshold, calibration.min_coverage
 
 
 @pytest.fixture(scope="module")
-def scored(scorer: OnnxSupportScorer | None) -> list[dict]:
+def scored(scorer: SupportScorer | None) -> list[dict]:
     sv = _scorer_module()
     rows, _ = sv.row_scores(sv.load_set(), scorer, sv.covid_dir())
     return rows
@@ -72,12 +80,14 @@ def test_the_set_is_big_enough_and_holds_every_failure_kind() -> None:
         assert set(r["passages"][0]) == {"doc", "start", "end"}
 
 
-def test_calibration_was_chosen_on_the_tune_half(scorer: OnnxSupportScorer | None) -> None:
+def test_calibration_was_chosen_on_the_tune_half(scorer: SupportScorer | None) -> None:
     calibration = json.loads((MODEL_DIR / "calibration.json").read_text())
     assert 0.0 < calibration["min_coverage"] < 1.0
     assert calibration["chosen_on"].startswith("tune half")
     # A checker is only used with a threshold calibrated for it.
     assert (scorer is None) == (calibration["threshold"] is None)
+    assert 0.0 < calibration["rules"]["min_coverage"] < 1.0  # the rules' own cut-off
+    assert calibration["rules"]["chosen_on"].startswith("tune half")
 
 
 def test_gate_on_the_whole_set(scored: list[dict], cutoffs: tuple[float, float]) -> None:
@@ -87,6 +97,34 @@ def test_gate_on_the_whole_set(scored: list[dict], cutoffs: tuple[float, float])
     caught, kept = sv.rates(scored, *cutoffs)
     assert caught >= GATE_CAUGHT, f"unsupported caught {caught:.3f} < gate {GATE_CAUGHT}"
     assert kept >= GATE_KEPT, f"supported kept {kept:.3f} < gate {GATE_KEPT}"
+
+
+def test_gate_on_the_confirm_half(scored: list[dict], cutoffs: tuple[float, float]) -> None:
+    sv = _scorer_module()
+    if sv.covid_dir() is None:
+        pytest.skip("covid-qa is not beside the checkout (../shared/datasets/covid-qa)")
+    caught, kept = sv.rates([r for r in scored if r["half"] == "confirm"], *cutoffs)
+    assert caught >= CONFIRM_GATE_CAUGHT, f"confirm: caught {caught:.3f} < {CONFIRM_GATE_CAUGHT}"
+    assert kept >= CONFIRM_GATE_KEPT, f"confirm: kept {kept:.3f} < {CONFIRM_GATE_KEPT}"
+
+
+def test_the_shipped_verifier_is_the_learned_checker(scorer: object) -> None:
+    from assistant.answer.checker import TreeChecker
+
+    assert isinstance(scorer, TreeChecker)
+
+
+def test_gate_on_the_rules_alone() -> None:
+    sv = _scorer_module()
+    rows, _ = sv.row_scores(sv.load_set(), None, sv.covid_dir())
+    cover = load_calibration(MODEL_DIR, "rules").min_coverage
+    caught, kept = sv.rates([r for r in rows if r["source"] == "seed"], 0.5, cover)
+    assert caught >= RULES_SEED_GATE_CAUGHT and kept >= RULES_SEED_GATE_KEPT, (caught, kept)
+    if sv.covid_dir() is None:
+        return
+    caught, kept = sv.rates(rows, 0.5, cover)
+    assert caught >= RULES_GATE_CAUGHT, f"rules: caught {caught:.3f} < {RULES_GATE_CAUGHT}"
+    assert kept >= RULES_GATE_KEPT, f"rules: kept {kept:.3f} < {RULES_GATE_KEPT}"
 
 
 def test_gate_on_the_seed_rows(scored: list[dict], cutoffs: tuple[float, float]) -> None:
@@ -120,3 +158,16 @@ def test_shipped_check_keeps_a_faithful_answer_and_drops_planted_errors() -> Non
     assert len(v.citations) == 3
     for c in v.citations:
         assert text[c.start : c.end] == c.quote
+
+
+def test_the_checker_is_calibrated_to_keep_what_the_rules_keep() -> None:
+    sv = _scorer_module()
+
+    def row(score: float, supported: bool) -> dict:
+        return {"supported": supported, "tries": [[(score, 1.0)]]}
+
+    rows = [row(0.9, True), row(0.3, True), row(0.1, False), row(0.2, False)]
+    assert sv.choose_no_harm(rows, 1.0, coverages=(0.0,)) == (0.25, 0.0)
+    # A floor no cut-off reaches (the row covers too little): the checker accepts everything.
+    thin = {"supported": True, "tries": [[(0.9, 0.2)]]}
+    assert sv.choose_no_harm([thin], 1.0, coverages=(0.5,)) == (0.0, 0.5)

@@ -65,7 +65,9 @@ def test_the_checker_decides_inside_verify_answer(tmp_path: Path) -> None:
     chunk = Chunk("c", "a.txt", text, 0, len(text), 0, "h")
     # 0.1 * tokens - 3 >= 0 needs 30 tokens: the short pair is rejected by the checker.
     v = verify_answer("Amazon invested $8 billion in Anthropic [1].", [chunk], scorer)
-    assert v.citations == () and "not entailed by passage [1]" in v.dropped[0].reason
+    assert (
+        v.citations == () and "not supported by passage [1] (checker score" in v.dropped[0].reason
+    )
     v = verify_answer(
         "Amazon has already invested around $8 billion in Anthropic [1].",
         [chunk],

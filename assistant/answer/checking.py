@@ -7,10 +7,11 @@ and keeps only what comes back: sentences each cited with exact offsets
     check = verifier(draft, passages)        # passages[0] is [1] in the prompt
     check.text, check.citations, check.dropped
 
-`default_verifier()` is the learned verifier of answer/verify.py (a MiniLM cross-encoder on
-top of rules for numbers, names, negations and hedges) when that module is present, with its
-shipped scorer; otherwise `rules_verifier`, the small rule check below. Both satisfy the
-protocol, so either plugs into every LLM backend unchanged.
+`default_verifier()` is the verifier of answer/verify.py (rules for numbers, names, negations
+and hedges, then the learned checker of answer/checker.py) when that module is present, with
+its shipped checker and calibration; `default_verifier("rules")` is the same without the
+checker (Settings.verifier chooses); otherwise `rules_verifier`, the small rule check below.
+All satisfy the protocol, so any plugs into every LLM backend unchanged.
 """
 
 from __future__ import annotations
@@ -72,28 +73,33 @@ class Check:
     dropped: tuple[Dropped, ...]
 
 
-def default_verifier() -> Verifier:
-    """The learned verifier (answer/verify.py with its shipped ONNX scorer) when installed,
-    else rules_verifier.
+def default_verifier(kind: str = "checker") -> Verifier:
+    """The verifier of answer/verify.py: with kind "checker" (the default) its rules and the
+    installed learned checker, with kind "rules" its rules alone, each with the cut-offs
+    calibrated for it; rules_verifier when that module is absent.
 
-    The learned one is looked up by module name so that this seam does not depend on it: a
+    The verifier is looked up by module name so that this seam does not depend on it: a
     checkout without it still checks every sentence, by rules.
     """
+    if kind not in ("checker", "rules"):
+        raise ValueError(f"unknown verifier {kind!r}: use 'checker' or 'rules'")
     try:
         model = importlib.import_module(f"{__package__}.verifier_model")
-        scorer = model.default_scorer()
+        scorer = model.default_scorer() if kind == "checker" else None
     except ImportError:
         return rules_verifier
     except Exception:  # the model file is missing (ModelNotFoundError) or unreadable
-        return rules_verifier
+        scorer = None
+        kind = "rules"
 
     def learned(answer: str, passages: Sequence[Chunk], /) -> _CheckLike:
-        # check_answer applies the shipped calibration (the word-coverage cut-off chosen on
-        # the labelled set's tune half), which a bare verify_answer call would skip.
-        result: _CheckLike = model.check_answer(answer, passages, scorer)
+        # check_answer applies the shipped calibration (the checker's threshold and the
+        # word-coverage cut-off chosen on the labelled set's tune half), which a bare
+        # verify_answer call would skip.
+        result: _CheckLike = model.check_answer(answer, passages, scorer, kind=kind)
         return result
 
-    learned.__name__ = "learned_verifier"
+    learned.__name__ = "learned_verifier" if kind == "checker" else "calibrated_rules_verifier"
     return learned
 
 

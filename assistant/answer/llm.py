@@ -62,8 +62,8 @@ class ChatBackend:
     """Any LangChain chat model as an answer backend, every sentence it writes checked.
 
     model: the chat model (built lazily by `connect` on first use when None). verifier: the
-    sentence check (default: answer/checking.default_verifier()). Settings used:
-    max_answer_sentences, and the extractive settings for the fallback.
+    sentence check (default: answer/checking.default_verifier(settings.verifier)). Settings
+    used: verifier, max_answer_sentences, and the extractive settings for the fallback.
     """
 
     def __init__(
@@ -90,7 +90,7 @@ class ChatBackend:
     @property
     def verifier(self) -> Verifier:
         if self._verifier is None:
-            self._verifier = default_verifier()
+            self._verifier = default_verifier(self.settings.verifier)
         return self._verifier
 
     def connect(self) -> BaseChatModel:

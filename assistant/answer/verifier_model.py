@@ -1,14 +1,15 @@
-"""The verifier's calibrated settings, and the learned support checker when one is installed.
+"""The verifier's calibrated settings, and the learned support checker that is installed.
 
-The checker is a MiniLM cross-encoder trained by evals/train_verifier.py, exported to int8
-ONNX and run with onnxruntime + `tokenizers` (no torch on this path). It lives in
-assistant/answer/verifier/ as model.int8.onnx and tokenizer.json. calibration.json there holds
-the cut-offs chosen on the tune half of evals/verify_set.jsonl by evals/score_verifier.py:
-`min_coverage` always, `threshold` for the checker when one was calibrated.
+The shipped checker is answer/checker.py's TreeChecker: gradient-boosted trees over alignment
+features, trained by evals/train_checker.py, stored as assistant/answer/verifier/checker.json
+and run in pure Python. A MiniLM cross-encoder (evals/train_verifier.py, int8 ONNX run with
+onnxruntime + `tokenizers`, `OnnxSupportScorer`) is still loaded when one is installed as
+model.int8.onnx and no tree checker is; none ships: it did not learn within this machine's
+budget and costs 800-1,000 ms an answer (evals/VERIFIER.md).
 
-No checker ships today: the one trained on this machine's CPU budget did not learn (its
-scores stayed within 0.43-0.44 for every pair; see evals/VERIFIER.md), so the verifier runs
-its rules with the calibrated coverage cut-off, and `default_scorer()` returns None.
+calibration.json there holds the cut-offs chosen on the tune half of evals/verify_set.jsonl by
+evals/score_verifier.py: `threshold` and `min_coverage` for the installed checker, and under
+"rules" the coverage cut-off of the rule check alone (ASSISTANT_VERIFIER=rules).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from ..errors import ModelNotFoundError
 from ..schema import Chunk
+from .checker import CHECKER_FILE, TreeChecker
 from .verify import SupportScorer, Verification, verify_answer
 
 __all__ = [
@@ -47,10 +49,13 @@ class Calibration:
 
 
 @cache
-def load_calibration(model_dir: Path = MODEL_DIR) -> Calibration:
-    """The shipped calibration (coverage 0.0 and no threshold when the file is missing)."""
+def load_calibration(model_dir: Path = MODEL_DIR, kind: str = "checker") -> Calibration:
+    """The shipped calibration of the installed checker, or of the rules alone when kind is
+    "rules" (coverage 0.0 and no threshold when the file or the entry is missing)."""
     path = Path(model_dir) / "calibration.json"
     data = json.loads(path.read_text()) if path.is_file() else {}
+    if kind == "rules":
+        data = {"min_coverage": data.get("rules", data).get("min_coverage", 0.0)}
     threshold = data.get("threshold")
     return Calibration(
         float(data.get("min_coverage", 0.0)), None if threshold is None else float(threshold)
@@ -120,24 +125,38 @@ class OnnxSupportScorer:
 
 
 @cache
-def default_scorer() -> OnnxSupportScorer | None:
-    """The installed checker, loaded once per process; None when none is installed."""
+def default_scorer() -> SupportScorer | None:
+    """The installed checker with its calibrated cut-offs, loaded once per process: the tree
+    checker (checker.json), else an ONNX cross-encoder (model.int8.onnx); None when neither
+    is installed."""
+    if CHECKER_FILE.is_file():
+        calibration = load_calibration()
+        return TreeChecker.load(
+            CHECKER_FILE,
+            threshold=0.5 if calibration.threshold is None else calibration.threshold,
+            min_coverage=calibration.min_coverage,
+        )
     if not (MODEL_DIR / "model.int8.onnx").is_file():
         return None
     return OnnxSupportScorer()
 
 
 def check_answer(
-    answer: str, passages: Sequence[Chunk], scorer: SupportScorer | None = None
+    answer: str,
+    passages: Sequence[Chunk],
+    scorer: SupportScorer | None = None,
+    *,
+    kind: str = "checker",
 ) -> Verification:
-    """verify_answer with the shipped calibration and the installed checker (if any).
+    """verify_answer with the shipped calibration and the installed checker (if any); with
+    kind "rules", the rules and their own coverage cut-off only, no checker.
 
     This is the call for an answer backend: passages in prompt order ([n] = passages[n-1]).
     Example: check_answer("Amazon invested $8 billion [1].", [chunk]) -> Verification(...)
     """
-    calibration = load_calibration()
-    scorer = scorer if scorer is not None else default_scorer()
-    threshold = getattr(scorer, "threshold", None) if scorer is not None else None
-    return verify_answer(
-        answer, passages, scorer, threshold=threshold, min_coverage=calibration.min_coverage
-    )
+    scorer = None if kind == "rules" else scorer if scorer is not None else default_scorer()
+    if scorer is None:
+        cut = load_calibration(MODEL_DIR, "rules").min_coverage
+        return verify_answer(answer, passages, None, min_coverage=cut)
+    cover = getattr(scorer, "min_coverage", load_calibration().min_coverage)
+    return verify_answer(answer, passages, scorer, threshold=scorer.threshold, min_coverage=cover)

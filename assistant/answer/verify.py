@@ -808,7 +808,7 @@ def _reason(attempt: Attempt, min_coverage: float) -> str:
         return f"most of its words are not in {where}"
     if attempt.score is None:
         return f"a better span of {where} was checked instead"
-    return f"not entailed by {where} (score {attempt.score or 0.0:.2f})"
+    return f"not supported by {where} (checker score {attempt.score or 0.0:.2f})"
 
 
 def _one_line(text: str) -> str:

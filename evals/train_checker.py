@@ -1,0 +1,457 @@
+"""Train the learned support checker: gradient-boosted trees over alignment features.
+
+Data: the synthetic (premise, hypothesis, supported?) pairs of evals/train_verifier.py
+(`build_pairs`: covid-qa articles that are not held out for evals/verify_set.jsonl, read at
+run time from ../shared/datasets/covid-qa, and the seed article; faithful rewrites against
+swapped numbers and names, flipped negations, dropped hedges, joined clauses, world-knowledge
+claims), never the verification set itself, plus this script's own rewordings, clause
+extractions and subject swaps (`restyle`, `tail_clause`, `compress`, `swap_subject`). Only the
+pairs that pass the verifier's rules are kept: the checker is asked about nothing else at
+answer time (answer/verify.py `assess`).
+
+Model: scikit-learn's HistGradientBoostingClassifier over answer/checker.py's `features`, with
+monotone constraints (`MONOTONE`), one per draw of the synthetic data (`--bag` draws, seeds
+seed..seed+bag-1), their log-odds averaged (`merge`): one draw's model moved the confirm
+half's caught share between 0.80 and 0.95, the average does not depend on a lucky draw. It is
+written to assistant/answer/verifier/checker.json as plain trees (feature, threshold,
+children, leaf values) that answer/checker.py's TreeChecker evaluates in pure Python; the
+export is checked against scikit-learn's own log-odds. A logistic regression over the same
+features is fitted on each draw and reported, for comparison.
+
+    PYTHONPATH=$PWD nice -n 10 .venv/bin/python evals/train_checker.py          # train, install
+    PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate         # tune threshold
+
+Reproducible: the seeds drive the data and the trees. Five draws take about six minutes on
+one thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_verifier import build_pairs
+
+from assistant.answer.checker import CHECKER_FILE, FEATURE_NAMES, TreeChecker, features
+from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason
+
+__all__ = [
+    "compress",
+    "export_trees",
+    "restyle",
+    "rule_passing",
+    "set_pairs",
+    "swap_subject",
+    "tail_clause",
+    "to_matrix",
+]
+
+# How a chat model rewords a passage without changing what it says. These lists are the
+# training side's own: the verification set's rewrites (evals/make_verify_set.py) use other
+# wrappers and synonyms, so the set measures whether the checker generalises.
+_WRAPPERS = [
+    "According to the passage, ",
+    "The text states that ",
+    "As the article notes, ",
+    "It is noted that ",
+    "The document says that ",
+    "As described, ",
+    "The passage explains that ",
+    "In fact, ",
+    "Indeed, ",
+    "Specifically, ",
+]
+_MORE_SYNONYMS = {
+    "method": "technique",
+    "methods": "techniques",
+    "important": "key",
+    "rapidly": "quickly",
+    "often": "frequently",
+    "main": "primary",
+    "begin": "start",
+    "began": "started",
+    "shows": "reveals",
+    "need": "require",
+    "needs": "requires",
+    "building": "developing",
+    "aims to": "intends to",
+    "secure": "obtain",
+    "costly": "expensive",
+    "partly": "partially",
+    "partially": "in part",
+    "however": "yet",
+    "help": "aid",
+    "compared with": "relative to",
+    "compared to": "relative to",
+    "investment": "funding",
+    "effect": "impact",
+    "effects": "impacts",
+    "role": "part",
+    "patients": "people treated",
+    "reduce": "lower",
+    "whole": "entire",
+}
+_FILLERS = [r"\b(is|are|was|were|has|have)\b ", r"\b(can|will)\b "]
+
+
+_CLAUSE = re.compile(r"(?:, but |, while |, although |, whereas |; |, as |, and )(?!which|that)")
+
+
+def tail_clause(sentence: str) -> str | None:
+    """The clause after ", but" / ", while" / "; "... as a sentence of its own: a chat model
+    often answers with one clause of a long sentence. None when it would be short or when
+    the clause starts with a pronoun that needs the first part.
+
+    Example: tail_clause("Amazon invested $8 billion, but unlike Microsoft, Amazon holds less
+             leverage.") -> "Unlike Microsoft, Amazon holds less leverage."
+    """
+    for m in _CLAUSE.finditer(sentence):
+        tail = sentence[m.end() :].strip()
+        first = tail.split()[0].lower() if tail else ""
+        if len(tail.split()) < 6 or first in {"it", "they", "this", "these", "which", "that"}:
+            continue
+        return tail[0].upper() + tail[1:]
+    return None
+
+
+_AUXILIARY = re.compile(r"^((?:\S+\s){0,4}?(?:is|are|was|were|has|have|had)\s)")
+
+
+def compress(sentence: str) -> str | None:
+    """The sentence with a middle part left out the way a summary does: an aside between
+    commas (", on the other hand,"), or the first of two predicates joined by "and"
+    ("X is doing A, and doing B" -> "X is doing B"). None when neither applies.
+
+    Example: compress("Amazon, on the other hand, is hedging its bets.")
+             -> "Amazon is hedging its bets."
+    """
+    aside = re.sub(r"^(\S+(?: \S+)?), [^,]{3,60}, ", r"\1 ", sentence, count=1)
+    if aside != sentence:
+        return aside
+    head = _AUXILIARY.match(sentence)
+    if head:
+        m = re.search(r",? and (?=\w+(?:ing|ed|s)\b)", sentence[head.end() :])
+        if m:
+            tail = sentence[head.end() + m.end() :]
+            if len(tail.split()) >= 3:
+                return head.group(1) + tail
+    return None
+
+
+_MID_NAME = re.compile(r"(?<=[a-z,;] )[A-Z][a-zA-Z]+(?:-[A-Za-z0-9]+)?\b")
+
+
+def swap_subject(hypothesis: str, premise: str, rng: random.Random) -> str | None:
+    """The hypothesis with the name that opens it replaced by another name of the premise:
+    who did it changes while every word stays in the span (train_verifier's swaps only touch
+    names inside the sentence). None when it opens with no name or the premise has no other.
+
+    Example: swap_subject("Meta is building models in-house.", "Meta is building models
+             in-house, unlike Amazon.", rng) -> "Amazon is building models in-house."
+    """
+
+    def bare(word: str) -> str:
+        return re.sub(r"[’']s$", "", word.strip(",;:"))
+
+    first = bare(hypothesis.split()[0])
+    names = {m.group(0) for m in _MID_NAME.finditer(premise)}
+    if first.lower() in _NOT_NAMES or first not in names | {bare(premise.split()[0])}:
+        return None
+    others = sorted(n for n in names if n.lower() != first.lower() and len(n) > 2)
+    if not others:
+        return None
+    return re.sub(rf"^{re.escape(first)}", rng.choice(others), hypothesis, count=1)
+
+
+def restyle(hypothesis: str, premise: str, rng: random.Random) -> str:
+    """The hypothesis worded a little more like a chat model would: a wrapper ("According to
+    the passage, ..."), a synonym, or "also"/"already" after the first auxiliary. Meaning
+    is unchanged, so it is applied to supported and unsupported pairs alike.
+
+    Example: restyle("Amazon has invested $8 billion.", premise, rng) might give
+             "According to the passage, Amazon has invested $8 billion."
+    """
+    out = hypothesis
+    roll = rng.random()
+    if roll < 0.45:
+        first = out.split()[0]
+        capitalised_inside = re.search(rf"(?<=[a-z,;] ){re.escape(first)}\b", premise)
+        keep = first.isupper() or bool(capitalised_inside) or first in ("I",)
+        out = rng.choice(_WRAPPERS) + (out if keep else out[0].lower() + out[1:])
+    elif roll < 0.8:
+        words = list(_MORE_SYNONYMS)
+        rng.shuffle(words)
+        for w in words:
+            new, n = re.subn(rf"\b{w}\b", _MORE_SYNONYMS[w], out, count=1)
+            if n:
+                out = new
+                break
+    else:
+        filler = rng.choice(["also ", "already ", "now "])
+        new, n = re.subn(rng.choice(_FILLERS), lambda m: m.group(0) + filler, out, count=1)
+        out = new if n else out
+    return out
+
+
+def rule_passing(pairs: list[dict]) -> list[dict]:
+    """The pairs whose hypothesis passes the verifier's rules against its premise.
+
+    Example: a "number" negative with a value the premise lacks is left out (the rules drop
+    it before the checker is asked); a swap of two numbers of the premise stays.
+    """
+    out = []
+    for p in pairs:
+        names = known_names([p["premise"], p["hypothesis"]])
+        if rule_reason(p["hypothesis"], p["premise"], names) is None:
+            out.append(p)
+    return out
+
+
+def set_pairs(half: str) -> list[dict]:
+    """Pairs from one half of evals/verify_set.jsonl as the checker sees them at answer time:
+    each span that passes the rules for an unsupported sentence (label 0), and the span
+    covering most of a supported sentence's words (label 1; its other spans may not support
+    it, so they are left out). Used only with --with-tune, and never with the confirm half.
+    """
+    from score_verifier import covid_dir, load_set, row_passages
+
+    from assistant.answer.verify import assess
+
+    out = []
+    covid = covid_dir()
+    for row in load_set():
+        if row["half"] != half:
+            continue
+        passages = row_passages(row, covid)
+        if passages is None:
+            continue
+        (assessment,) = assess(row["sentence"] + " [1]", passages, None, checks=99)[:1]
+        passing = [a for a in assessment.attempts if a.reason is None]
+        if row["supported"]:
+            passing = sorted(passing, key=lambda a: -a.coverage)[:1]
+        for a in passing:
+            out.append(
+                {
+                    "premise": a.span.text,
+                    "hypothesis": row["sentence"],
+                    "label": int(row["supported"]),
+                    "kind": "set-" + row["kind"],
+                }
+            )
+    return out
+
+
+def to_matrix(pairs: list[dict]) -> tuple[list[list[float]], list[int]]:
+    # One line each, as TreeChecker.scores sees them.
+    x = [
+        list(features(" ".join(p["premise"].split()), " ".join(p["hypothesis"].split())))
+        for p in pairs
+    ]
+    return x, [int(p["label"]) for p in pairs]
+
+
+# +1: more of it can only raise the support score, -1: only lower it (0: free). The
+# constraints keep the trees from learning quirks of the synthetic data that a real answer
+# would not share (a perfect coverage counting against support, say).
+MONOTONE = {
+    "coverage": 1,
+    "missing_words": -1,
+    "missing_capitalised": -1,
+    "missing_long": -1,
+    "longest_uncovered_run": -1,
+    "uncovered_run_share": -1,
+    "min_half_coverage": 1,
+    "hedge_dropped": -1,
+    "hedge_lost": -1,
+    "certainty_added": -1,
+    "negation_difference": -1,
+    "number_context": 1,
+    "number_order": 1,
+    "name_context": 1,
+    "subject_agrees": 1,
+    "connector_added": -1,
+    "copy": 1,
+}
+
+
+def export_trees(model: Any) -> dict[str, Any]:
+    """A fitted binary HistGradientBoostingClassifier as plain JSON: each tree's arrays
+    (feature, threshold, children, leaf values: a sample goes left when x <= threshold) and
+    the baseline log-odds (bias). TreeChecker.from_dict reads it."""
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        leaf = nodes["is_leaf"].astype(bool)
+        trees.append(
+            {
+                "feature": [
+                    -1 if is_leaf else int(f)
+                    for f, is_leaf in zip(nodes["feature_idx"], leaf, strict=True)
+                ],
+                "threshold": [float(v) for v in nodes["num_threshold"]],  # exact: ties go left
+                "left": [int(v) for v in nodes["left"]],
+                "right": [int(v) for v in nodes["right"]],
+                "value": [round(float(v), 9) for v in nodes["value"]],
+            }
+        )
+    return {
+        "kind": "gradient-boosted trees",
+        "features": list(FEATURE_NAMES),
+        "bias": float(model._baseline_prediction.ravel()[0]),
+        "rate": 1.0,  # the leaf values already hold the learning rate
+        "trees": trees,
+    }
+
+
+def training_pairs(seed: int, per_article: int, with_tune: int = 0) -> list[dict]:
+    """One draw of the synthetic recipe (see the module docstring), rule-passing pairs only,
+    shuffled by the seed."""
+    pairs = build_pairs(seed, per_article)
+    rng = random.Random(seed)
+    for p in pairs:  # half the pairs reworded, supported or not: a wrapper is no signal
+        if rng.random() < 0.5:
+            p["hypothesis"] = restyle(p["hypothesis"], p["premise"], rng)
+    clauses = []
+    for p in pairs:  # one clause of a long sentence of the span, as a supported answer
+        if p["label"] == 1 and p["kind"] == "identity":
+            tail = tail_clause(p["hypothesis"])
+            if tail:
+                clauses.append({**p, "hypothesis": tail, "kind": "tail_clause"})
+            short = compress(p["hypothesis"])
+            if short:
+                clauses.append({**p, "hypothesis": short, "kind": "compress"})
+        if p["label"] == 1:  # the same sentence with another name of the span as its subject
+            swapped = swap_subject(p["hypothesis"], p["premise"], rng)
+            if swapped and rng.random() < 0.5:
+                clauses.append({**p, "hypothesis": swapped, "label": 0, "kind": "subject"})
+    pairs += clauses
+    kept = rule_passing(pairs)
+    if with_tune:
+        kept += set_pairs("tune") * with_tune
+    counts = Counter((p["label"], p["kind"].split("+")[0]) for p in kept)
+    print(
+        f"seed {seed}: {len(pairs)} pairs, {len(kept)} pass the rules:",
+        dict(sorted(counts.items())),
+    )
+    rng.shuffle(kept)
+    return kept
+
+
+def merge(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several exported models as one whose log-odds are the mean of theirs (bagging over
+    draws of the synthetic data: one draw's quirks average out).
+
+    Example: merge([a, b]) has bias (a.bias + b.bias) / 2, rate 1/2 and the trees of both.
+    """
+    assert all(m["rate"] == 1.0 for m in models)
+    return {
+        **models[0],
+        "bias": sum(m["bias"] for m in models) / len(models),
+        "rate": 1.0 / len(models),
+        "trees": [t for m in models for t in m["trees"]],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--bag", type=int, default=5, help="models on draws seed, seed+1, ...")
+    parser.add_argument("--per-article", type=int, default=40)
+    parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=0.1)
+    parser.add_argument("--out", type=Path, default=CHECKER_FILE)
+    parser.add_argument(
+        "--with-tune",
+        type=int,
+        default=0,
+        metavar="W",
+        help="also train on the verification set's tune half, each of its pairs W times",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.inspection import permutation_importance
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    started = time.time()
+    exported, margins, stats = [], [], []
+    first: list[dict] = []
+    xa0: Any = None
+    for seed in range(args.seed, args.seed + args.bag):
+        kept = training_pairs(seed, args.per_article, args.with_tune)
+        x, y = to_matrix(kept)
+        xa, ya = np.array(x), np.array(y)
+        cut = len(kept) // 5  # a fifth held out to report how well unseen pairs separate
+
+        def trees(seed: int = seed) -> Any:
+            return HistGradientBoostingClassifier(
+                max_iter=args.trees,
+                max_depth=args.depth,
+                learning_rate=args.rate,
+                monotonic_cst=[MONOTONE.get(name, 0) for name in FEATURE_NAMES],
+                early_stopping=False,
+                l2_regularization=1.0,
+                random_state=seed,
+            )
+
+        logistic = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=1.0))
+        accuracy = {}
+        held = trees()
+        for name, model in (("trees", held), ("logistic", logistic)):
+            model.fit(xa[cut:], ya[cut:])
+            accuracy[name] = round(float(np.mean(model.predict(xa[:cut]) == ya[:cut])), 3)
+        print(f"seed {seed}: synthetic held-out accuracy {accuracy} ({cut} pairs)")
+        if not first:
+            found = permutation_importance(held, xa[:cut], ya[:cut], n_repeats=3, random_state=0)
+            importance = sorted(
+                zip(FEATURE_NAMES, found.importances_mean, strict=True), key=lambda t: -t[1]
+            )
+            first, xa0 = kept, xa
+        shipped = trees().fit(xa, ya)  # the shipped trees see every pair of their draw
+        exported.append(export_trees(shipped))
+        margins.append(shipped.decision_function(xa0[:500]))
+        counts = Counter((p["label"], p["kind"].split("+")[0]) for p in kept)
+        stats.append(
+            {
+                "seed": seed,
+                "pairs": len(kept),
+                "supported": int(sum(y)),
+                "held_out_accuracy": accuracy,
+                "kinds": {f"{label}:{kind}": n for (label, kind), n in sorted(counts.items())},
+            }
+        )
+    data = merge(exported)
+    checker = TreeChecker.from_dict(data)
+    mine = np.array(checker.scores([(p["premise"], p["hypothesis"]) for p in first[:500]]))
+    theirs = 1.0 / (1.0 + np.exp(-np.mean(margins, axis=0)))
+    gap = float(np.max(np.abs(mine - theirs)))
+    assert gap < 1e-6, f"exported trees disagree with scikit-learn by {gap}"
+    data["training"] = {
+        "per_article": args.per_article,
+        "with_tune": args.with_tune,
+        "models": stats,
+        "importance_first_model": {k: round(float(v), 4) for k, v in importance},
+    }
+    args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    print("importance:", ", ".join(f"{k} {v:.3f}" for k, v in importance[:10]))
+    size = args.out.stat().st_size // 1024
+    print(
+        f"wrote {args.out} ({size} KB, {len(data['trees'])} trees) in {time.time() - started:.0f} s"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,188 @@
+"""The learned support checker (answer/checker.py): its features on worked examples, the
+tree runtime on a hand-built model, and the shipped weights on answers a user would see."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from assistant import Settings
+from assistant.answer.checker import (
+    CHECKER_FILE,
+    FEATURE_NAMES,
+    TreeChecker,
+    features,
+    hedge_lost,
+    longest_uncovered_run,
+    min_half_coverage,
+    number_context,
+    subject_agrees,
+)
+from assistant.answer.checking import default_verifier
+from assistant.answer.llm import ChatBackend
+from assistant.answer.verifier_model import check_answer, default_scorer
+from assistant.errors import ModelNotFoundError
+from assistant.schema import Chunk
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def paragraphs() -> list[Chunk]:
+    chunks, pos = [], 0
+    for i, line in enumerate(SEED_TEXT.split("\n")):
+        if line.strip():
+            digest = hashlib.sha256(line.encode()).hexdigest()
+            chunks.append(Chunk(f"p{i}", SEED.name, line, pos, pos + len(line), i, digest))
+        pos += len(line) + 1
+    return chunks
+
+
+# --- features, worked examples --------------------------------------------------------------
+
+
+def test_a_clause_from_elsewhere_leaves_a_run_of_uncovered_words() -> None:
+    span = "Amazon invested in Anthropic."
+    assert longest_uncovered_run("Amazon put money in Anthropic.", span) == 2  # put, money
+    joined = "Amazon invested in Anthropic, which later bought a football club."
+    assert longest_uncovered_run(joined, span) == 4  # later bought football club
+    assert min_half_coverage("Amazon invested in Anthropic and Google bought Fitbit", span) == 0
+    assert min_half_coverage("Amazon invested in Anthropic", span) == 1.0
+
+
+def test_numbers_of_the_span_swapped_lose_their_neighbours() -> None:
+    span = "Of 120 patients, 45 were admitted and 12 died."
+    assert number_context("45 patients were admitted and 12 died.", span) == 0.5  # 45 moved
+    assert number_context("45 were admitted and 12 died.", span) == 1.0
+    assert number_context("12 patients and 45 controls", "45 patients and 12 controls") == 0.0
+    assert number_context("No numbers here.", span) == 1.0
+    # Written as words: compared by the rules, not by neighbours here.
+    assert number_context("On January twenty-four, 2020.", "On January 24, 2020.") == 1.0
+
+
+def test_a_name_of_the_span_in_another_names_place_is_seen() -> None:
+    span = "Meta is investing in building AI models. Amazon backs Anthropic."
+    assert subject_agrees("Amazon is investing in building AI models.", span) == 0.0
+    assert subject_agrees("Meta is investing in building AI models.", span) == 1.0
+    assert subject_agrees("Google is investing in AI models.", "Meta is investing.") == 0.5
+    # A capitalised common word is no name; nor are openers like "Unlike" or "Nothing".
+    assert subject_agrees("Building AI models is costly.", "Meta is building AI models.") == 1.0
+    assert subject_agrees("Nothing guarantees loyalty.", "There is no guarantee.") == 1.0
+
+
+def test_a_hedge_dropped_under_another_hedge_is_seen() -> None:
+    span = "Vaccines may prevent infections in children."
+    assert hedge_lost("Vaccines will certainly prevent potential infections.", span) == 1.0
+    assert hedge_lost("Vaccines may prevent infections.", span) == 0.0
+    assert hedge_lost("Children often get sick.", span) == 0.0  # one word under the hedge
+
+
+def test_features_are_named_and_describe_the_pair() -> None:
+    f = dict(
+        zip(
+            FEATURE_NAMES,
+            features(
+                "Amazon is considering investing more in Anthropic.",
+                "Amazon invested more in Anthropic.",
+            ),
+            strict=True,
+        )
+    )
+    assert len(f) == len(FEATURE_NAMES)
+    assert f["coverage"] == 1.0 and f["hedge_dropped"] == 1.0 and f["copy"] == 0.0
+    pair = features("A b c. Amazon backs Anthropic.", "Amazon backs Anthropic.")
+    copy = dict(zip(FEATURE_NAMES, pair, strict=True))
+    assert copy["copy"] == 1.0 and copy["longest_uncovered_run"] == 0.0
+
+
+# --- the tree runtime -----------------------------------------------------------------------
+
+
+def _stump(threshold: float = 0.5) -> dict:
+    """One tree: coverage <= 0.5 -> -2.0, else +2.0; bias 0.5."""
+    n = len(FEATURE_NAMES)
+    assert n > 1
+    return {
+        "kind": "gradient-boosted trees",
+        "features": list(FEATURE_NAMES),
+        "bias": 0.5,
+        "rate": 1.0,
+        "trees": [
+            {
+                "feature": [FEATURE_NAMES.index("coverage"), -1, -1],
+                "threshold": [threshold, 0.0, 0.0],
+                "left": [1, -1, -1],
+                "right": [2, -1, -1],
+                "value": [0.0, -2.0, 2.0],
+            }
+        ],
+    }
+
+
+def test_trees_add_up_to_a_probability(tmp_path: Path) -> None:
+    import math
+
+    path = tmp_path / "checker.json"
+    path.write_text(json.dumps(_stump()))
+    checker = TreeChecker.load(path, threshold=0.4, min_coverage=0.3)
+    assert (checker.threshold, checker.min_coverage) == (0.4, 0.3)
+    span = "Amazon has invested around $8 billion in Anthropic."
+    high, low = checker.scores(
+        [(span, "Amazon invested in Anthropic."), (span, "Google bought cars.")]
+    )
+    assert high == pytest.approx(1 / (1 + math.exp(-2.5)))
+    assert low == pytest.approx(1 / (1 + math.exp(1.5)))
+    assert checker.scores([]) == []
+
+
+def test_weights_for_other_features_or_no_weights_say_what_to_do(tmp_path: Path) -> None:
+    data = _stump()
+    data["features"] = data["features"][:-1]
+    with pytest.raises(ModelNotFoundError, match=r"train_checker\.py"):
+        TreeChecker.from_dict(data)
+    with pytest.raises(ModelNotFoundError, match="ASSISTANT_VERIFIER=rules"):
+        TreeChecker.load(tmp_path / "missing.json")
+
+
+# --- the shipped checker --------------------------------------------------------------------
+
+
+def test_the_shipped_checker_is_installed_and_calibrated() -> None:
+    assert CHECKER_FILE.is_file()
+    scorer = default_scorer()
+    assert isinstance(scorer, TreeChecker)
+    assert 0.0 < scorer.threshold < 1.0 and 0.0 < scorer.min_coverage < 1.0
+
+
+def test_the_shipped_checker_keeps_rewrites_and_drops_names_moved_inside_the_passage() -> None:
+    passage = paragraphs()[1:2]  # "... Anthropic remains partially owned by Google and
+    # collaborates with other tech giants like Meta ..."
+    answer = (
+        "Amazon has already put about eight billion dollars into Anthropic [1]. "
+        "Anthropic remains partially owned by Google [1]. "
+        "Meta remains partially owned by Google [1]. "  # every name is in the passage
+        "Anthropic remains partially owned by Meta [1]."
+    )
+    checked = check_answer(answer, passage)
+    rules = check_answer(answer, passage, kind="rules")
+    assert len(checked.citations) == 2 and "$8 billion" in checked.citations[0].quote
+    assert "owned by Google" in checked.citations[1].quote
+    assert all(SEED_TEXT[c.start : c.end] == c.quote for c in checked.citations)
+    assert [d.sentence.split()[0] for d in checked.dropped] == ["Meta", "Anthropic"]
+    assert all("(checker score 0." in d.reason for d in checked.dropped)
+    # The rules alone keep both: every name and word of them is in the passage.
+    assert rules.dropped == () and rules.text.count("[") == 4
+
+
+def test_settings_choose_the_check_of_every_llm_backend() -> None:
+    assert Settings().verifier == "checker"
+    passage = paragraphs()[1:2]
+    swapped = "Meta remains partially owned by Google [1]."
+    by_checker = ChatBackend("x", Settings()).verifier(swapped, passage)
+    by_rules = ChatBackend("x", Settings(verifier="rules")).verifier(swapped, passage)
+    assert by_checker.citations == () and len(by_rules.citations) == 1
+    with pytest.raises(ValueError, match="checker"):
+        default_verifier("neural")
