@@ -1,0 +1,152 @@
+"""Attacks on a running web chat, served the way `assistant ui` serves it (the early front,
+then the chat and /v1 mounted on it), each as a hostile client would send it over HTTP.
+
+The fixture serves with the fake embedder, so these run in seconds; what is under test is
+what the server lets a request do, not the answers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fakes import FakeEmbedder
+from servers import free_port
+
+SECRET = "The vault code is 4417 and nobody outside may read it."
+
+
+@dataclass(frozen=True)
+class Mounted:
+    url: str
+    docs: Path
+    outside: Path  # a readable file beside the folder, which no request may reach
+
+
+@pytest.fixture
+def mounted(tmp_path: Path) -> Iterator[Mounted]:
+    """The web chat served as `assistant.ui.serve` serves it (gr.mount_gradio_app on the
+    early server), over a folder with one document and a secret file beside it."""
+    from assistant import Assistant, Settings
+    from assistant.startup import StartupProgress, serve_early
+    from assistant.ui import _mounted, build_app
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    outside = tmp_path / "secret-notes.txt"
+    outside.write_text(SECRET + "\n", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
+    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    port = free_port()
+    server = serve_early(StartupProgress(lambda _line: None), host="127.0.0.1", port=port)
+    try:
+        app, lifespan = _mounted(build_app(bot), bot, settings, "127.0.0.1", port, None)
+        server.attach(app, lifespan)
+        yield Mounted(f"http://127.0.0.1:{port}", docs, outside)
+    finally:
+        server.stop()
+
+
+def call(url: str, api: str, data: list[Any]) -> tuple[str, Any]:
+    """Call a Gradio endpoint over plain HTTP: ("complete", outputs) or ("error", message)."""
+    with httpx.Client(timeout=60) as client:
+        started = client.post(f"{url}/gradio_api/call/{api}", json={"data": data})
+        started.raise_for_status()
+        event_id = started.json()["event_id"]
+        kind, payload = "", ""
+        with client.stream("GET", f"{url}/gradio_api/call/{api}/{event_id}") as events:
+            for line in events.iter_lines():
+                if line.startswith("event: "):
+                    kind = line.removeprefix("event: ")
+                elif line.startswith("data: "):
+                    payload = line.removeprefix("data: ")
+    value = json.loads(payload) if payload else None
+    if kind == "error":
+        return kind, (value or {}).get("error", "") if isinstance(value, dict) else value
+    return kind, value
+
+
+def one_sentence(message: str) -> bool:
+    text = message.strip()
+    return bool(text) and text[0].isupper() and "\n" not in text and "Traceback" not in text
+
+
+# ---------------------------------------------------------------- files the server may read
+
+
+def test_upload_cannot_pull_in_a_server_file_by_its_path(mounted: Mounted) -> None:
+    # A FileData naming a path on the server, not a file uploaded through /gradio_api/upload:
+    # Gradio checks such paths only when the app was started with launch(), not when it is
+    # mounted, so the handler must refuse it itself.
+    kind, out = call(
+        mounted.url,
+        "upload",
+        [[{"path": str(mounted.outside), "meta": {"_type": "gradio.FileData"}}]],
+    )
+    assert sorted(p.name for p in mounted.docs.iterdir()) == ["a.txt"]
+    assert kind == "complete", out
+    status = out[1]
+    assert "secret-notes.txt" in status and "was not added" in status
+    assert "upload the file itself" in status
+    kind, answer = call(mounted.url, "ask", ["What is the vault code?", None, None, None])
+    assert kind == "complete"
+    assert "4417" not in json.dumps(answer)
+
+
+def test_a_real_upload_still_works_when_mounted(mounted: Mounted, tmp_path: Path) -> None:
+    note = tmp_path / "zebra.txt"
+    note.write_text("Zebras are striped and live on grassland.\n", encoding="utf-8")
+    with httpx.Client(timeout=60) as client:
+        saved = client.post(
+            f"{mounted.url}/gradio_api/upload",
+            files=[("files", ("zebra.txt", note.read_bytes(), "text/plain"))],
+        )
+    path = saved.json()[0]
+    kind, out = call(
+        mounted.url, "upload", [[{"path": path, "meta": {"_type": "gradio.FileData"}}]]
+    )
+    assert kind == "complete", out
+    assert "zebra.txt" in out[1] and "added" in out[1]
+    assert (mounted.docs / "zebra.txt").read_text(encoding="utf-8").startswith("Zebras")
+
+
+# ---------------------------------------------------------------- arguments the page never sends
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (["Where are chips built?", None, "x", None], "k must be a whole number"),
+        (["Where are chips built?", None, 2.5, None], "k must be a whole number"),
+        (["Where are chips built?", None, -3, None], "k must be a whole number"),
+        (["Where are chips built?", None, True, None], "k must be a whole number"),
+        ([None, None, None, None], "The question is empty"),
+        ([["a", "b"], None, None, None], "The question must be text"),
+        ([{"q": 1}, None, None, None], "The question must be text"),
+        (["Where are chips built?", None, None, 5], "The answer mode must be"),
+        (["Where are chips built?", "[" * 50_000 + "]" * 50_000, None, None], "nested too deep"),
+    ],
+)
+def test_ask_with_arguments_of_the_wrong_kind_is_one_sentence(
+    mounted: Mounted, data: list[Any], expected: str
+) -> None:
+    kind, message = call(mounted.url, "ask", data)
+    assert kind == "error"
+    assert expected in message, message
+    assert one_sentence(message), message
+
+
+@pytest.mark.parametrize("source", [5, ["a.txt"], {"source": "a.txt"}])
+def test_remove_with_a_name_that_is_not_text_is_one_sentence(
+    mounted: Mounted, source: Any
+) -> None:
+    kind, out = call(mounted.url, "remove", [source])
+    assert kind == "complete", out
+    assert "document name must be text" in out[0]
+    assert (mounted.docs / "a.txt").exists()
