@@ -674,7 +674,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     settings = bot.settings
     writable = not settings.read_only
-    indexer = _Indexer(bot)
+    indexer = _Indexer(bot, child_from=_CHILD_FROM_BYTES)
     # Closing the server stops an upload's child process (ChildRunner.close says why).
     atexit.register(indexer.close)
     keep_history = 2 * max(settings.max_history_messages, 1)  # the bot bounds it again

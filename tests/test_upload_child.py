@@ -57,15 +57,16 @@ def bot(tmp_path: Path, real_embedder: Embedder) -> Assistant:
     )
 
 
+def no_in_process(*_: Any, **__: Any) -> Any:
+    raise AssertionError("the upload was indexed in the server's process")
+
+
 @pytest.fixture
 def indexer(bot: Assistant) -> Iterator[_Indexer]:
     """Every upload in a child process, however small; never in-process (which would make
     these tests pass for the wrong reason)."""
 
-    def in_process(*_: Any, **__: Any) -> Any:
-        raise AssertionError("the upload was indexed in the server's process")
-
-    bot.add_document = in_process  # type: ignore[method-assign]
+    bot.add_document = no_in_process  # type: ignore[method-assign]
     made = _Indexer(bot, child_from=0)
     yield made
     made.close()
@@ -218,3 +219,76 @@ def test_put_back_undoes_only_an_upload_the_index_did_not_commit(tmp_path: Path)
     old.write_bytes(b"someone else's edit")
     assert not put_back(old, sha(b"upload"), backup, "")  # not the upload any more
     assert old.read_bytes() == b"someone else's edit"
+
+
+def test_an_upload_indexed_in_a_child_reaches_a_postgresql_index(
+    tmp_path: Path, real_embedder: Embedder, pg_url: str
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ledger.txt").write_text(LEDGER, encoding="utf-8")
+    settings = Settings(store=pg_url, show_progress=False)
+    pg_bot = Assistant.from_folder(
+        docs, index_dir=pg_url, settings=settings, embedder=real_embedder
+    )
+    pg_bot.add_document = no_in_process  # type: ignore[method-assign]
+    made = _Indexer(pg_bot, child_from=0)
+    try:
+        job_id = made.submit("orchard-report.md", ORCHARD.encode())
+        made.wait([job_id])
+        assert "✓ <b>orchard-report.md</b> added" in made.jobs([job_id])[0].line()
+    finally:
+        made.close()
+    answer = pg_bot.ask("How many tonnes did the walnut orchard produce?")
+    assert "12 tonnes" in answer.text
+    assert {c.source for c in answer.citations} == {"orchard-report.md"}
+
+
+def test_the_web_chat_indexes_a_big_upload_in_a_child_and_answers_from_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through the page's API, as a person's upload arrives: with the size from which
+    uploads go to a child lowered to this small file's, the server never indexes it."""
+    from gradio_client import handle_file
+    from servers import serve_copy
+
+    import assistant.ui
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    monkeypatch.setattr(assistant.ui, "_CHILD_FROM_BYTES", len(ORCHARD) - 1)
+    with serve_copy(seeds, tmp_path) as served:
+        served.bot.add_document = no_in_process  # type: ignore[method-assign]
+        note = tmp_path / "orchard-report.md"
+        note.write_text(ORCHARD, encoding="utf-8")
+        _files, status, table, _choices = served.client.predict(
+            [handle_file(str(note))], api_name="/upload"
+        )
+        assert "orchard-report.md</b> added" in status
+        assert "orchard-report.md" in table
+        answer = served.client.predict(
+            "How many tonnes did the walnut orchard produce?", api_name="/ask"
+        )
+        assert "12 tonnes" in answer["text"]
+        assert {c["source"] for c in answer["citations"]} == {"orchard-report.md"}
+
+
+def test_only_a_shared_store_and_a_rebuildable_embedder_index_in_a_child(
+    bot: Assistant, tmp_path: Path
+) -> None:
+    from fakes import FakeEmbedder
+
+    from assistant.indexchild import can_index_in_child
+
+    assert can_index_in_child(bot)
+    docs = tmp_path / "fake-docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(LEDGER, encoding="utf-8")
+    fake = Assistant.from_folder(
+        docs,
+        index_dir=tmp_path / "fake-index",
+        settings=Settings(index_dir=tmp_path / "fake-index", show_progress=False),
+        embedder=FakeEmbedder(),
+    )
+    assert not can_index_in_child(fake)  # a child could not rebuild a fake embedder
+    read_only = Assistant(bot.collection, settings=Settings(read_only=True))
+    assert not can_index_in_child(read_only)  # refused in-process, with its own sentence
