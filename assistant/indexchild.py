@@ -315,7 +315,8 @@ def _outcome(message: dict[str, Any]) -> ChildOutcome:
 def _settings_for_child(settings: Settings) -> dict[str, Any]:
     data = settings.model_dump(mode="json", exclude=_SECRET_SETTINGS)
     data["show_progress"] = False  # no progress bars on a pipe nobody reads
-    data["embed_batch_size"] = min(settings.embed_batch_size, _CHILD_BATCH)
+    if settings.device == "cpu":  # a GPU wants its large batches
+        data["embed_batch_size"] = min(settings.embed_batch_size, _CHILD_BATCH)
     return data
 
 
