@@ -16,8 +16,9 @@ The same app serves a JSON API (see `gradio_client`):
     Client(url).predict("How much has Amazon invested in Anthropic?", api_name="/ask")
     Client(url).predict([handle_file("a.txt")], api_name="/upload")  # returns once indexed
 
-Uploads from the page are indexed on a background thread (`_Indexer`) while the page shows
-their progress; questions meanwhile read the documents as they were. Messages are HTML built
+Uploads from the page are indexed in the background (`_Indexer`; one of 256 KB or more in a
+child process, assistant/indexchild.py) while the page shows their progress; questions
+meanwhile read the documents as they were. Messages are HTML built
 here with every text escaped, never Markdown (see `_html`).
 """
 
