@@ -279,7 +279,7 @@ class ChildRunner:
         bot.follow()
         committed = _committed_sha(bot, target.name if target is not None else "")
         if committed and committed == request.upload_sha:
-            return ChildOutcome(True, report=SyncReport())
+            return ChildOutcome(True)  # it ended after its commit: the upload is in
         if target is not None:
             previous = request.backup if request.backup.exists() else None
             with contextlib.suppress(OSError):

@@ -587,8 +587,11 @@ class _Indexer:
             outcome = self._children.index(self.bot, job.name, spooled, on_progress=on_progress)
             if not outcome.fallback:
                 job.ok, job.message = outcome.ok, _plain(outcome.message)
-                if outcome.report is not None:
-                    job.details = _plain_report(outcome.report)
+                job.details = (
+                    _plain_report(outcome.report)
+                    if outcome.report is not None
+                    else "Its indexing process ended before it reported the details."
+                )
                 return
             log.warning("indexing uploads in-process from now on: %s", outcome.message)
             self.child_from = None
