@@ -97,7 +97,12 @@ def test_an_upload_indexed_in_a_child_is_answered_by_the_running_chat(
     stages: list[str] = []
     job_id = indexer.submit("orchard-report.md", ORCHARD.encode())
     job = indexer.jobs([job_id])[0]
-    wait_for(lambda: stages.append(job.stage) or job.done)
+
+    def seen_done() -> bool:
+        stages.append(job.stage)
+        return job.done
+
+    wait_for(seen_done)
     line = job.line()
     assert "✓ <b>orchard-report.md</b> added: ask about it now." in line
     assert "Split into 1 passage" in line  # the child's report, in words
