@@ -496,13 +496,13 @@ def test_a_model_answer_streams_in_then_the_check_strikes_what_is_unsupported(
 def test_a_big_upload_indexed_in_a_child_shows_progress_then_one_line(
     browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the size from which uploads go to a child process lowered, so that a small,
-    quick file takes that path: the page shows its progress, then one plain line."""
+    """With the size from which uploads go to a child process lowered, so that small,
+    quick files take that path: the page shows progress, then one plain line each."""
     from servers import serve_copy
 
     import assistant.ui
 
-    monkeypatch.setattr(assistant.ui, "_CHILD_FROM_BYTES", 1)
+    monkeypatch.setattr(assistant.ui, "_CHILD_FROM_BYTES", 0)
     note = tmp_path / "harbour-notes.txt"
     note.write_text(
         "".join(
@@ -515,7 +515,13 @@ def test_a_big_upload_indexed_in_a_child_shows_progress_then_one_line(
     )
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
+    (tmp_path / "served").mkdir()
     with serve_copy(ROOT / "seeds", tmp_path / "served") as served:
+
+        def in_process(*_: Any, **__: Any) -> Any:
+            raise AssertionError("the upload was indexed in the server's process")
+
+        served.bot.add_document = in_process  # type: ignore[method-assign]
         context = browser.new_context(viewport={"width": 1280, "height": 960})
         try:
             page = context.new_page()
