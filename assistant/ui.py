@@ -587,11 +587,10 @@ class _Indexer:
             outcome = self._children.index(self.bot, job.name, spooled, on_progress=on_progress)
             if not outcome.fallback:
                 job.ok, job.message = outcome.ok, _plain(outcome.message)
-                job.details = (
-                    _plain_report(outcome.report)
-                    if outcome.report is not None
-                    else "Its indexing process ended before it reported the details."
-                )
+                if outcome.report is not None:
+                    job.details = _plain_report(outcome.report)
+                elif outcome.ok:  # the child ended between its commit and its report
+                    job.details = "Its indexing process ended before it reported the details."
                 return
             log.warning("indexing uploads in-process from now on: %s", outcome.message)
             self.child_from = None
