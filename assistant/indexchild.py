@@ -136,12 +136,12 @@ def put_back(target: Path, upload_sha: str, previous: Path | None, committed_sha
 # ---------------------------------------------------------------- the server's side
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Request:
     name: str
     upload: Path  # the upload's bytes, in the server's spool folder
     backup: Path  # where the child keeps a copy of the file the upload replaces
-    upload_sha: str = ""
+    upload_sha: str
 
 
 class ChildRunner:
@@ -162,8 +162,9 @@ class ChildRunner:
     ) -> ChildOutcome:
         """Index the upload at `upload` (a file outside the documents folder) as `name` in a
         child process; returns once the child has ended and bot answers from its commit."""
-        request = _Request(name, upload, upload.with_name(upload.name + ".previous"))
-        request.upload_sha = sha256_of(upload)
+        request = _Request(
+            name, upload, upload.with_name(upload.name + ".previous"), sha256_of(upload)
+        )
         payload = {
             "settings": _settings_for_child(bot.settings),
             "folder": str(bot.docs_dir),
