@@ -297,3 +297,66 @@ def test_only_a_shared_store_and_a_rebuildable_embedder_index_in_a_child(
     assert not can_index_in_child(fake)  # a child could not rebuild a fake embedder
     read_only = Assistant(bot.collection, settings=Settings(read_only=True))
     assert not can_index_in_child(read_only)  # refused in-process, with its own sentence
+
+
+SERVER_SCRIPT = """
+import sys, time
+from pathlib import Path
+from assistant import Assistant, Settings
+from assistant.ui import _Indexer
+
+root = Path(sys.argv[1])
+settings = Settings(index_dir=root / "index", show_progress=False)
+bot = Assistant.from_folder(root / "docs", index_dir=settings.index_dir, settings=settings)
+indexer = _Indexer(bot, child_from=0)
+job_id = indexer.submit("big-notes.txt", Path(sys.argv[2]))
+job = indexer.jobs([job_id])[0]
+while job.stage != "embed" and not job.done:
+    time.sleep(0.05)
+print(indexer._children._proc.pid if not job.done else -1, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_server_killed_outright_leaves_no_child_behind(tmp_path: Path) -> None:
+    """kill -9 of the server: its child notices (its stdin closes), stops, and puts the
+    folder back; it is not left indexing for a server that is gone."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "ledger.txt").write_text(LEDGER, encoding="utf-8")
+    upload = tmp_path / "big-notes.txt"
+    upload.write_text(long_text(120, "orphan"), encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER_SCRIPT, str(tmp_path), str(upload)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert server.stdout is not None
+        child = int(server.stdout.readline())
+        assert child > 0, "the upload finished before the server could be killed"
+        assert (docs / "big-notes.txt").exists()  # the child has saved the upload
+        server.send_signal(signal.SIGKILL)
+        server.wait()
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{child}").exists() and time.monotonic() < deadline:
+            status = Path(f"/proc/{child}/status").read_text(errors="replace")
+            if "State:\tZ" in status:
+                break  # exited; a zombie until init reaps it
+            time.sleep(0.1)
+        alive = Path(f"/proc/{child}/status").exists() and "State:\tZ" not in Path(
+            f"/proc/{child}/status"
+        ).read_text(errors="replace")
+        assert not alive, "the child kept running after its server was killed"
+        assert sorted(p.name for p in docs.iterdir()) == ["ledger.txt"]  # put back
+    finally:
+        if server.poll() is None:
+            server.kill()
