@@ -16,13 +16,15 @@ The same app serves a JSON API (see `gradio_client`):
     Client(url).predict("How much has Amazon invested in Anthropic?", api_name="/ask")
     Client(url).predict([handle_file("a.txt")], api_name="/upload")  # returns once indexed
 
-Uploads from the page are indexed on a background thread (`_Indexer`) while the page shows
-their progress; questions meanwhile read the documents as they were. Messages are HTML built
+Uploads from the page are indexed in the background (`_Indexer`; one of 256 KB or more in a
+child process, assistant/indexchild.py) while the page shows their progress; questions
+meanwhile read the documents as they were. Messages are HTML built
 here with every text escaped, never Markdown (see `_html`).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import html
@@ -32,6 +34,8 @@ import logging
 import os
 import queue
 import re
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -42,6 +46,7 @@ from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
 from .embedding import one_core
 from .errors import AnswerBackendError, AssistantError, InputError, StartingError, require
+from .indexchild import ChildRunner, can_index_in_child
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
 from .store import safe_filename
@@ -353,7 +358,14 @@ def _message(exc: Exception) -> str:
 
     Example: "the question is empty: ..." -> "The question is empty: ..."
     """
-    text = str(exc).strip() or exc.__class__.__name__
+    return _plain(str(exc).strip() or exc.__class__.__name__)
+
+
+def _plain(text: str) -> str:
+    """A message as one sentence for the page: a leading plain word capitalised.
+
+    Example: "a.txt is empty" -> "a.txt is empty"; "indexing stopped" -> "Indexing stopped"
+    """
     first = text.split(" ", 1)[0]
     return text[0].upper() + text[1:] if first.isalpha() and first.islower() else text
 
@@ -449,23 +461,52 @@ def _plain_report(report: SyncReport) -> str:
     )
 
 
+# Uploads at least this big are indexed in a child process (indexchild.py); smaller ones
+# in-process, where they take a fraction of a second: a child first spends a few seconds
+# importing and loading the model, which a small note should not wait for.
+_CHILD_FROM_BYTES = 256 * 1024
+
+
 class _Indexer:
-    """Indexes uploads one at a time on a background thread, at a lower CPU priority, so a
-    large upload never holds a request open or a question slot: questions meanwhile read the
-    Assistant's previous snapshot, swapped whole when the upload is indexed."""
+    """Indexes uploads one at a time in the background, so a large upload never holds a
+    request open or a question slot: questions meanwhile read the Assistant's previous
+    snapshot, swapped whole when the upload is indexed.
+
+    An upload of `child_from` bytes or more is indexed in a child process at a lower
+    priority (indexchild.py), which shares neither the server's interpreter lock nor its
+    memory; the server takes the child's commit as it takes any other process's. Smaller
+    uploads, and every upload where a child cannot index for this bot (an in-memory store,
+    an embedder handed in by code: indexchild.can_index_in_child), are indexed on this
+    object's thread. Uploads wait in one queue either way, so two never index at once.
+    """
 
     _KEEP = 500  # finished jobs remembered for their pages; older ones are forgotten
 
-    def __init__(self, bot: Assistant) -> None:
+    def __init__(self, bot: Assistant, *, child_from: int | None = _CHILD_FROM_BYTES) -> None:
         self.bot = bot
+        self.child_from = child_from  # None: never a child process
         self._jobs: dict[int, _Job] = {}
-        self._queue: queue.Queue[tuple[_Job, bytes]] = queue.Queue()
+        self._queue: queue.Queue[tuple[_Job, Path]] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._spool: Path | None = None
+        self._children = ChildRunner()
 
-    def submit(self, name: str, content: bytes) -> int:
+    def submit(self, name: str, content: bytes | Path) -> int:
+        """Queue an upload (its bytes, or a file holding them, copied now: a temporary
+        upload may go away before its turn). Raises OSError when that file cannot be read."""
         job = _Job(next(self._ids), name)
+        spooled = self._spool_dir() / f"upload-{job.id}"
+        try:
+            if isinstance(content, Path):
+                shutil.copyfile(content, spooled)
+            else:
+                spooled.write_bytes(content)
+        except OSError:
+            with contextlib.suppress(OSError):
+                spooled.unlink()
+            raise
         with self._lock:
             self._jobs[job.id] = job
             finished = [i for i, j in self._jobs.items() if j.done]
@@ -474,7 +515,7 @@ class _Indexer:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="indexer", daemon=True)
                 self._thread.start()
-        self._queue.put((job, content))
+        self._queue.put((job, spooled))
         return job.id
 
     def jobs(self, ids: Sequence[int]) -> list[_Job]:
@@ -486,6 +527,24 @@ class _Indexer:
         for job in self.jobs(ids):
             job.finished.wait()
 
+    def close(self) -> None:
+        """Stop a running child (ChildRunner.close says what that leaves) and remove the
+        spooled uploads; called when the server closes."""
+        self._children.close()
+        with self._lock:
+            spool, self._spool = self._spool, None
+        if spool is not None:
+            shutil.rmtree(spool, ignore_errors=True)
+
+    def _spool_dir(self) -> Path:
+        # Uploads wait here, outside the documents folder (as Gradio's own temporary copies
+        # do), readable by this user only (mkdtemp makes it 0700).
+        with self._lock:
+            if self._spool is None or not self._spool.is_dir():
+                self._spool = Path(tempfile.mkdtemp(prefix="assistant-uploads-"))
+                atexit.register(shutil.rmtree, self._spool, True)
+            return self._spool
+
     def _work(self) -> None:
         # Linux nices one thread (and the threads it starts): questions come first. On top,
         # uploads embed on one core (one_core), so a big one leaves the others to questions.
@@ -494,27 +553,49 @@ class _Indexer:
         with one_core():
             self._serve_queue()
 
+    def _in_child(self, size: int) -> bool:
+        if self.child_from is None or size < self.child_from:
+            return False
+        try:
+            return can_index_in_child(self.bot)
+        except AssistantError:  # the index has not loaded (it failed): in-process says why
+            return False
+
     def _serve_queue(self) -> None:
         while True:
-            job, content = self._queue.get()
+            job, spooled = self._queue.get()
 
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
 
             job.stage = "indexing"
             try:
-                report = self.bot.add_document(job.name, content, on_progress=on_progress)
+                self._index(job, spooled, on_progress)
             except AssistantError as exc:
                 job.message = _message(exc)
             except Exception as exc:  # a bug: the page still gets one line; the log the rest
                 log.exception("indexing %s failed", job.name)
                 job.message = f"indexing failed ({exc.__class__.__name__}); the server log has more"
-            else:
-                job.ok, job.details = True, _plain_report(report)
             finally:
-                del content
+                with contextlib.suppress(OSError):
+                    spooled.unlink()
                 job.done = True
                 job.finished.set()
+
+    def _index(self, job: _Job, spooled: Path, on_progress: Callable[[str, float], None]) -> None:
+        if self._in_child(spooled.stat().st_size):
+            outcome = self._children.index(self.bot, job.name, spooled, on_progress=on_progress)
+            if not outcome.fallback:
+                job.ok, job.message = outcome.ok, _plain(outcome.message)
+                if outcome.report is not None:
+                    job.details = _plain_report(outcome.report)
+                elif outcome.ok:  # the child ended between its commit and its report
+                    job.details = "Its indexing process ended before it reported the details."
+                return
+            log.warning("indexing uploads in-process from now on: %s", outcome.message)
+            self.child_from = None
+        report = self.bot.add_document(job.name, spooled.read_bytes(), on_progress=on_progress)
+        job.ok, job.details = True, _plain_report(report)
 
 
 # The page's scripts: [n] markers open their source, and the copy button copies plain text.
@@ -596,7 +677,9 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     settings = bot.settings
     writable = not settings.read_only
-    indexer = _Indexer(bot)
+    indexer = _Indexer(bot, child_from=_CHILD_FROM_BYTES)
+    # Closing the server stops an upload's child process (ChildRunner.close says why).
+    atexit.register(indexer.close)
     keep_history = 2 * max(settings.max_history_messages, 1)  # the bot bounds it again
 
     def documents() -> str:
@@ -738,14 +821,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         lines = []
         for name, path in items:
             try:
-                content = Path(path).read_bytes()
+                ids.append(indexer.submit(name, Path(path)))
             except OSError as exc:  # the temp upload vanished: still one clear line
                 lines.append(
                     f'<div class="job failed">⚠ <b>{_html(name)}</b> could not be read '
                     f"({_html(exc.strerror or exc.__class__.__name__)}): upload it again.</div>"
                 )
-                continue
-            ids.append(indexer.submit(name, content))
         return lines
 
     def _status(ids: Sequence[int], extra: Sequence[str] = ()) -> str:

@@ -15,8 +15,9 @@ in its own process, and runs bounded clients against it, each mix in turn:
 
 For each mix it prints the requests, errors (a normal question that did not get a 200 reply
 with an answer; a huge question must get a clear 400), p50 / p95 / max seconds of the normal
-questions, and the server's peak resident memory (RSS). Every client talks to 127.0.0.1 only,
-and every request and mix has a time limit.
+questions, the server's peak resident memory (RSS) and apart from it the peak of its child
+processes (an upload of 256 KB or more is indexed in one, assistant/indexchild.py). Every
+client talks to 127.0.0.1 only, and every request and mix has a time limit.
 """
 
 from __future__ import annotations
@@ -67,6 +68,7 @@ class Mix:
     errors: list[str] = field(default_factory=list)
     side: list[str] = field(default_factory=list)  # what the other clients did
     peak_rss: int = 0
+    peak_child_rss: int = 0  # the server's child processes (an upload being indexed)
 
 
 # ---------------------------------------------------------------- the server
@@ -114,6 +116,16 @@ def wait_until_up(port: int, proc: subprocess.Popen[bytes], limit: float = 300.0
     raise SystemExit(f"assistant ui did not answer within {limit:.0f} s")
 
 
+def children(pid: int) -> list[int]:
+    """The process ids of pid's children (Linux: /proc/PID/task/*/children)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            with contextlib.suppress(OSError, ValueError):
+                found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
 def rss(pid: int) -> int:
     """Resident memory of a process in bytes (0 once it is gone)."""
     try:
@@ -132,6 +144,7 @@ def peak_memory(pid: int, mix: Mix) -> Iterator[None]:
     def sample() -> None:
         while not stop.is_set():
             mix.peak_rss = max(mix.peak_rss, rss(pid))
+            mix.peak_child_rss = max(mix.peak_child_rss, sum(rss(c) for c in children(pid)))
             stop.wait(0.2)
 
     t = threading.Thread(target=sample, daemon=True)
@@ -333,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             user(base, warm, 0, threading.Event())
             print(
                 f"{'mix':28} {'requests':>8} {'errors':>6} {'p50 s':>6} {'p95 s':>6} "
-                f"{'max s':>6} {'peak RSS':>9}  other clients"
+                f"{'max s':>6} {'peak RSS':>9} {'child RSS':>9}  other clients"
             )
             for mix in mixes:
                 run_mix(base, proc.pid, mix, work / "uploads", upload_mb)
@@ -344,7 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{mix.name:28} {len(lat):8d} {len(mix.errors):6d} "
                     f"{percentile(lat, 0.5):6.2f} {percentile(lat, 0.95):6.2f} "
-                    f"{max(lat, default=float('nan')):6.2f} {mix.peak_rss / 2**20:6.0f} MB  "
+                    f"{max(lat, default=float('nan')):6.2f} {mix.peak_rss / 2**20:6.0f} MB "
+                    f"{mix.peak_child_rss / 2**20:6.0f} MB  "
                     f"{others}"
                 )
                 for problem in sorted(set(mix.errors))[:5]:

@@ -491,3 +491,53 @@ def test_a_model_answer_streams_in_then_the_check_strikes_what_is_unsupported(
             context.close()
     finally:
         unregister_backend("scripted-llm")
+
+
+def test_a_big_upload_indexed_in_a_child_shows_progress_then_one_line(
+    browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the size from which uploads go to a child process lowered, so that small,
+    quick files take that path: the page shows progress, then one plain line each."""
+    from servers import serve_copy
+
+    import assistant.ui
+
+    monkeypatch.setattr(assistant.ui, "_CHILD_FROM_BYTES", 0)
+    note = tmp_path / "harbour-notes.txt"
+    note.write_text(
+        "".join(
+            f"Entry {i}: the harbour master logged {i + 3} fishing boats and {i % 7 + 1} "
+            f"barges on pier {i % 5 + 1}. The tide table for day {i} was posted at noon.\n\n"
+            for i in range(40)
+        )
+        + "The harbour at Wexcombe keeps 17 lifeboats ready all winter.\n",
+        encoding="utf-8",
+    )
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    (tmp_path / "served").mkdir()
+    with serve_copy(ROOT / "seeds", tmp_path / "served") as served:
+
+        def in_process(*_: Any, **__: Any) -> Any:
+            raise AssertionError("the upload was indexed in the server's process")
+
+        served.bot.add_document = in_process  # type: ignore[method-assign]
+        context = browser.new_context(viewport={"width": 1280, "height": 960})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(TIMEOUT_MS)
+            page.goto(served.url)
+            expect(page.locator("#question textarea")).to_be_editable()
+            upload(page, note, empty)
+            status = page.locator("#status")
+            expect(status.locator("progress")).to_have_count(1)  # the first file, in a child
+            expect(status).to_contain_text("harbour-notes.txt: indexing")
+            expect(status).to_contain_text("empty.txt: waiting to be indexed")
+            expect(status).to_contain_text("harbour-notes.txt added: ask about it now.")
+            expect(status).to_contain_text("empty.txt was not added: empty.txt is empty")
+            expect(status.locator("progress")).to_have_count(0)
+            expect(page.locator("#documents")).to_contain_text("harbour-notes.txt")
+            ask(page, "How many lifeboats does the harbour at Wexcombe keep?")
+            expect(bot_messages(page).last).to_contain_text("17 lifeboats")
+        finally:
+            context.close()
