@@ -383,6 +383,29 @@ def _size(n: int) -> str:
     return f"{kb:.1f} KB" if kb < 1024 else f"{kb / 1024:.1f} MB"
 
 
+_MAX_K = 50  # passages one /ask may read; the page's slider stops at 10
+
+
+def _ask_args(question: Any, k: Any, mode: Any) -> tuple[str, int | None, str | None]:
+    """/ask's arguments as the bot takes them; InputError (one sentence) for a kind of value
+    the page never sends, rather than a TypeError from deep inside.
+
+    Example: _ask_args("Who?", 3.0, "") -> ("Who?", 3, None); _ask_args(None, None, None) ->
+             ("", None, None) (the bot then says the question is empty)
+    """
+    if question is None:
+        question = ""
+    if not isinstance(question, str):
+        raise InputError("the question must be text: send it as a string")
+    if isinstance(k, float) and k.is_integer():
+        k = int(k)
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= _MAX_K):
+        raise InputError(f"the number of passages (k) must be a whole number from 1 to {_MAX_K}")
+    if mode is not None and not isinstance(mode, str):
+        raise InputError("the answer mode must be text: leave it empty for the server's mode")
+    return question, k, mode or None
+
+
 def _history(value: Any) -> list[dict[str, str]]:
     """Chat history from an API caller: a list of {role, content} messages (or [user,
     assistant] pairs), or the same as a JSON string; None or "" for none."""
@@ -393,6 +416,10 @@ def _history(value: Any) -> list[dict[str, str]]:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
             raise InputError(f"history is not valid JSON: {exc.msg}") from exc
+        except RecursionError as exc:
+            raise InputError(
+                "history is nested too deeply: send a list of {role, content} messages"
+            ) from exc
     if not isinstance(value, list):
         raise InputError("history must be a list of {role, content} messages")
     messages: list[dict[str, str]] = []
@@ -938,6 +965,9 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         return (status, *refresh(), gr.Timer(active=False), warned)
 
     def confirm_remove(source: str | None) -> tuple[Any, ...]:
+        if not isinstance(source, str) and source is not None:
+            gr.Warning(_NOT_A_NAME)
+            return gr.Group(visible=False), ""
         if not source:
             gr.Warning("Choose a document to remove first.")
             return gr.Group(visible=False), ""
@@ -950,6 +980,9 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     def remove(source: str | None) -> tuple[Any, ...]:
         """Delete a document from the folder and the index (the page asks first)."""
+        if not isinstance(source, str) and source is not None:  # only an API call sends these
+            gr.Warning(_NOT_A_NAME)
+            return (f"⚠ {_NOT_A_NAME}", *refresh(), gr.Group(visible=False))
         if not source:
             gr.Warning("Choose a document to remove first.")
             return ("", *refresh(), gr.Group(visible=False))
@@ -975,7 +1008,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         question searched for), related, hits, timings, notes (e.g. that older history was
         left out). mode: an answer mode (default: the server's)."""
         try:
-            return bot.ask(question, _history(history), k=k, mode=mode or None).to_dict()
+            text, passages, answer_mode = _ask_args(question, k, mode)
+            return bot.ask(text, _history(history), k=passages, mode=answer_mode).to_dict()
         except AssistantError as exc:
             raise gr.Error(_toast(_message(exc)), print_exception=False) from exc
 
@@ -1375,6 +1409,8 @@ def _theme() -> Any:
 
 _SWITCH_INTERVAL = 0.0005  # seconds; see serve()
 
+_NOT_A_NAME = "The document name must be text: pick one from the list."
+
 _AUTH_MESSAGE = "Log in with the user name and access key the server was given."
 
 
@@ -1412,6 +1448,11 @@ def _mounted(
         css=CSS,
         head=_HEAD,
     )
+    # Gradio accepts a file path in a request only if it was uploaded here, but checks that
+    # only once launch() has run; mounted, a request naming "/home/me/notes.md" would be
+    # copied into the documents and answered. The flag turns its check on (it gates nothing
+    # else in Gradio 6).
+    demo.has_launched = True
     return app, lambda: app.router.lifespan_context(app)
 
 

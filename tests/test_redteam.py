@@ -82,21 +82,47 @@ def one_sentence(message: str) -> bool:
 
 def test_upload_cannot_pull_in_a_server_file_by_its_path(mounted: Mounted) -> None:
     # A FileData naming a path on the server, not a file uploaded through /gradio_api/upload:
-    # Gradio checks such paths only when the app was started with launch(), not when it is
-    # mounted, so the handler must refuse it itself.
-    kind, out = call(
-        mounted.url,
-        "upload",
-        [[{"path": str(mounted.outside), "meta": {"_type": "gradio.FileData"}}]],
-    )
-    assert sorted(p.name for p in mounted.docs.iterdir()) == ["a.txt"]
-    assert kind == "complete", out
-    status = out[1]
-    assert "secret-notes.txt" in status and "was not added" in status
-    assert "upload the file itself" in status
+    # Gradio refuses such paths only in an app started with launch(), and `serve` mounts it.
+    for api in ("upload", "upload_page"):
+        files = [{"path": str(mounted.outside), "meta": {"_type": "gradio.FileData"}}]
+        data: list[Any] = [files] if api == "upload" else [files, []]
+        kind, message = call(mounted.url, api, data) if api == "upload" else _page(mounted, data)
+        assert sorted(p.name for p in mounted.docs.iterdir()) == ["a.txt"], api
+        assert kind == "error", message
+        assert "was not uploaded by a user" in str(message), message
     kind, answer = call(mounted.url, "ask", ["What is the vault code?", None, None, None])
     assert kind == "complete"
     assert "4417" not in json.dumps(answer)
+
+
+def _page(mounted: Mounted, data: list[Any]) -> tuple[str, Any]:
+    """Call the page's own upload handler (not in the API) through the queue, as the page's
+    script does, by its place in the app's config."""
+    import uuid
+
+    with httpx.Client(timeout=60) as client:
+        config = client.get(f"{mounted.url}/config").json()
+        index = next(
+            i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "upload_page"
+        )
+        session = uuid.uuid4().hex
+        joined = client.post(
+            f"{mounted.url}/gradio_api/queue/join",
+            json={"data": data, "fn_index": index, "session_hash": session},
+        )
+        joined.raise_for_status()
+        with client.stream(
+            "GET", f"{mounted.url}/gradio_api/queue/data", params={"session_hash": session}
+        ) as events:
+            for line in events.iter_lines():
+                if not line.startswith("data: "):
+                    continue
+                event = json.loads(line.removeprefix("data: "))
+                if event.get("msg") == "process_completed":
+                    if event.get("success"):
+                        return "complete", event["output"].get("data")
+                    return "error", event["output"].get("error")
+    return "", None
 
 
 def test_a_real_upload_still_works_when_mounted(mounted: Mounted, tmp_path: Path) -> None:
@@ -122,10 +148,10 @@ def test_a_real_upload_still_works_when_mounted(mounted: Mounted, tmp_path: Path
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        (["Where are chips built?", None, "x", None], "k must be a whole number"),
-        (["Where are chips built?", None, 2.5, None], "k must be a whole number"),
-        (["Where are chips built?", None, -3, None], "k must be a whole number"),
-        (["Where are chips built?", None, True, None], "k must be a whole number"),
+        (["Where are chips built?", None, "x", None], "k) must be a whole number from 1 to 50"),
+        (["Where are chips built?", None, 2.5, None], "k) must be a whole number from 1 to 50"),
+        (["Where are chips built?", None, -3, None], "k) must be a whole number from 1 to 50"),
+        (["Where are chips built?", None, True, None], "k) must be a whole number from 1 to 50"),
         ([None, None, None, None], "The question is empty"),
         ([["a", "b"], None, None, None], "The question must be text"),
         ([{"q": 1}, None, None, None], "The question must be text"),
@@ -143,9 +169,7 @@ def test_ask_with_arguments_of_the_wrong_kind_is_one_sentence(
 
 
 @pytest.mark.parametrize("source", [5, ["a.txt"], {"source": "a.txt"}])
-def test_remove_with_a_name_that_is_not_text_is_one_sentence(
-    mounted: Mounted, source: Any
-) -> None:
+def test_remove_with_a_name_that_is_not_text_is_one_sentence(mounted: Mounted, source: Any) -> None:
     kind, out = call(mounted.url, "remove", [source])
     assert kind == "complete", out
     assert "document name must be text" in out[0]
