@@ -154,12 +154,33 @@ details.citation.opened-by-marker { outline: 2px solid var(--color-accent); }
 # would no longer equal its quote. So every piece of text goes through _html.
 
 
+# Bidi controls reorder what follows them on screen ("\u202egpj.exe.txt" shows as
+# "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored. In a
+# file name, invisible characters also make one name look like another ("al\u200bexa.txt").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_INVISIBLE = _BIDI_CONTROLS | frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+
+
+def _visible(s: str, hidden: frozenset[str] = _BIDI_CONTROLS) -> str:
+    """Example: _visible("\u202egpj.exe.txt") -> "[U+202E]gpj.exe.txt" """
+    if not any(c in hidden for c in s):
+        return s
+    return "".join(f"[U+{ord(c):04X}]" if c in hidden else c for c in s)
+
+
 def _html(s: str) -> str:
-    """Text as HTML: escaped, line breaks kept.
+    """Text as HTML: escaped, line breaks kept, bidi controls shown rather than obeyed.
 
     Example: _html("a <b> ![x](http://h/p.png)\nc") -> "a &lt;b&gt; ![x](http://h/p.png)<br>c"
     """
-    return html.escape(s, quote=False).replace("\r", "").replace("\n", "<br>")
+    return html.escape(_visible(s), quote=False).replace("\r", "").replace("\n", "<br>")
+
+
+def _name(source: str) -> str:
+    """A file name as HTML, every invisible character shown.
+
+    Example: _name("al\u200bexa.txt") -> "al[U+200B]exa.txt" """
+    return _html(_visible(source, _INVISIBLE))
 
 
 _text = _html  # a message's text: the same escaping (kept as a name the handlers read well)
@@ -169,7 +190,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def _location(source: str, start: int, end: int, page: int | None, locator: str = "") -> str:
     # A loader's locator ("slide 3", "sheet Sales, row 5") is what a person can find.
     where = locator or (f"page {page}" if page else f"characters {start:,}–{end:,}")
-    return f'<span class="cite-file">{_html(source)}</span> <span class="cite-loc">· {where}</span>'
+    return f'<span class="cite-file">{_name(source)}</span> <span class="cite-loc">· {where}</span>'
 
 
 def _passage(citation: Citation, chunk: Chunk | None) -> str:
@@ -339,7 +360,7 @@ def render_documents(sources: Sequence[SourceInfo]) -> str:
             '<p class="docs-empty">No documents yet: drop some files below.</p>'
         )
     rows = "".join(
-        f'<tr><td class="doc-name">{_html(s.source)}</td><td>{_html(s.kind)}</td>'
+        f'<tr><td class="doc-name">{_name(s.source)}</td><td>{_html(s.kind)}</td>'
         f'<td class="num">{_size(s.size)}</td><td class="num">{s.chunks}</td>'
         f'<td class="num">{s.pages or "–"}</td></tr>'
         for s in sources
@@ -350,6 +371,14 @@ def render_documents(sources: Sequence[SourceInfo]) -> str:
         f'<th class="num">Passages</th><th class="num">Pages</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>"
     )
+
+
+def _remove_choices(sources: Sequence[SourceInfo]) -> list[tuple[str, str]]:
+    """The remove list's (label, name) pairs, each label with its invisible characters shown.
+
+    Example: [SourceInfo("al\u200bexa.txt", ...)] -> [("al[U+200B]exa.txt", "al\u200bexa.txt")]
+    """
+    return [(_visible(s.source, _INVISIBLE), s.source) for s in sources]
 
 
 def _message(exc: Exception) -> str:
@@ -713,8 +742,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         return render_documents(bot.sources())
 
     def refresh() -> tuple[str, Any]:
-        names = [s.source for s in bot.sources()]
-        return documents(), gr.Dropdown(choices=names, value=None)
+        return documents(), gr.Dropdown(choices=_remove_choices(bot.sources()), value=None)
 
     # ------------------------------------------------------------ chat
 
@@ -1097,7 +1125,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                             keep_btn = gr.Button("Keep the existing document", scale=0)
                 status = gr.HTML(elem_id="status")
                 to_remove = gr.Dropdown(
-                    choices=[s.source for s in bot.sources()],
+                    choices=_remove_choices(bot.sources()),
                     value=None,
                     label="Remove a document",
                     elem_id="remove-doc",

@@ -8,6 +8,7 @@ what the server lets a request do, not the answers.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -174,3 +175,33 @@ def test_remove_with_a_name_that_is_not_text_is_one_sentence(mounted: Mounted, s
     assert kind == "complete", out
     assert "document name must be text" in out[0]
     assert (mounted.docs / "a.txt").exists()
+
+
+# ---------------------------------------------------------------- names that lie on screen
+
+
+def test_bidi_and_invisible_characters_in_names_are_shown_not_obeyed() -> None:
+    # "\u202e" (right-to-left override) makes "\u202egpj.exe.txt" display as "txt.exe.jpg";
+    # a zero-width space makes "al\u200bexa.txt" look like "alexa.txt".
+    from assistant import Answer, Citation
+    from assistant.schema import SourceInfo
+    from assistant.ui import render_answer, render_documents
+
+    spoof, twin = "\u202egpj.exe.txt", "al\u200bexa.txt"
+    table = render_documents([SourceInfo(spoof, "txt", 42, 1), SourceInfo(twin, "txt", 9, 1)])
+    assert "\u202e" not in table and "\u200b" not in table
+    assert "[U+202E]gpj.exe.txt" in table and "al[U+200B]exa.txt" in table
+
+    quote = "Revenue grew \u202eevird\u202c fast."
+    answer = Answer(
+        question="q",
+        query="q",
+        text=f"{quote} [1]",
+        refused=False,
+        citations=(Citation(n=1, source=spoof, start=0, end=len(quote), quote=quote),),
+    )
+    body, extra = render_answer(answer, lambda _id: None)
+    # What the page shows; the hidden text the Copy button copies stays the exact quote.
+    shown = re.sub(r"<pre[^>]*>.*?</pre>", "", body + extra, flags=re.S)
+    assert "\u202e" not in shown and "\u202c" not in shown
+    assert "[U+202E]gpj.exe.txt" in shown and "[U+202E]evird[U+202C]" in shown
