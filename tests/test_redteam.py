@@ -205,3 +205,21 @@ def test_bidi_and_invisible_characters_in_names_are_shown_not_obeyed() -> None:
     shown = re.sub(r"<pre[^>]*>.*?</pre>", "", body + extra, flags=re.S)
     assert "\u202e" not in shown and "\u202c" not in shown
     assert "[U+202E]gpj.exe.txt" in shown and "[U+202E]evird[U+202C]" in shown
+
+
+# ---------------------------------------------------------------- text that stalls indexing
+
+
+@pytest.mark.parametrize("run", ["?!", "?", "!.", "…"])
+def test_a_long_run_of_end_punctuation_splits_in_linear_time(run: str) -> None:
+    # A 40,000-character line of "?!" took 44 s to split (each start inside the run scanned
+    # to its end); a document of them stalled indexing for everyone.
+    import time
+
+    from assistant.ingest.chunking import split_sentences
+
+    text = "It starts here. " + run * (40_000 // len(run)) + "x and it ends here."
+    started = time.perf_counter()
+    spans = split_sentences(text)
+    assert time.perf_counter() - started < 2.0
+    assert text[spans[0][0] : spans[0][1]] == "It starts here."

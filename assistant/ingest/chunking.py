@@ -50,8 +50,10 @@ _ENDING_ABBREVIATIONS = _words("etc al inc ltd co corp jr bros plc llc")
 # Abbreviations that are only abbreviations before a number ("p. 12", "No. 5").
 _NUMBER_ABBREVIATIONS = _words("no nos p pp art para tab")
 
-# A run of sentence-ending punctuation, its closing quotes/brackets, then whitespace.
-_END = re.compile(r"(?:\.{3}|[.!?…‽؟।]+)[\"'”’»)\]]*(?=\s)")
+# A run of sentence-ending punctuation, its closing quotes/brackets, then whitespace. The run
+# is matched only from its first character and never given back (possessive): otherwise each
+# start inside a long run without a following space ("?!?!…") rescans it, which is quadratic.
+_END = re.compile(r"(?<![.!?…‽؟।])(?:\.{3}|[.!?…‽؟।]++)[\"'”’»)\]]*+(?=\s)")
 # CJK full-width punctuation ends a sentence without any following space.
 _CJK_END = re.compile(r"[。！？]+[\"'”’」』）)]*")
 # Reference markers that belong to the sentence before them: "... rate. [1] [2]".
