@@ -223,3 +223,54 @@ def test_a_long_run_of_end_punctuation_splits_in_linear_time(run: str) -> None:
     spans = split_sentences(text)
     assert time.perf_counter() - started < 2.0
     assert text[spans[0][0] : spans[0][1]] == "It starts here."
+
+
+def _bomb(suffix: str, unpacked_mb: int) -> bytes:
+    """A real package whose main XML part is padded with spaces: about 1 KB per MB packed."""
+    import io
+    import zipfile
+
+    if suffix == ".docx":
+        import docx
+
+        made = docx.Document()
+        made.add_paragraph("Zebras are striped.")
+        main = "word/document.xml"
+    else:
+        import openpyxl
+
+        made = openpyxl.Workbook()
+        made.active.append(["Zebras", "striped"])
+        main = "xl/worksheets/sheet1.xml"
+    raw = io.BytesIO()
+    made.save(raw)
+    source = zipfile.ZipFile(io.BytesIO(raw.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == main:
+                at = data.index(b">") + 1  # after the XML declaration or the root's tag
+                data = data[:at] + b" " * (unpacked_mb << 20) + data[at:]
+            z.writestr(info.filename, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("suffix", [".docx", ".xlsx"])
+def test_a_zip_bomb_office_file_is_refused_before_it_is_unpacked(suffix: str) -> None:
+    # A 330 KB .docx that unpacks to 300 MB took 643 MB of memory to be found broken.
+    import resource
+
+    from assistant.errors import DocumentError
+    from assistant.ingest.office import docx_text
+    from assistant.ingest.tables import xlsx_text
+
+    data = _bomb(suffix, 300)
+    assert len(data) < 1 << 20
+    read = docx_text if suffix == ".docx" else xlsx_text
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DocumentError, match=r"unpacks to 300 MB") as caught:
+        read(data, f"bomb{suffix}")
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100, f"peak memory grew {grown_mb:.0f} MB"
+    assert one_sentence(str(caught.value)[0].upper() + str(caught.value)[1:])

@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 
 from ..errors import DocumentError
 from .html import html_text
+from .office import check_unpacked_size
 from .textbuild import Built, TextBuilder, one_line
 
 __all__ = ["epub_text"]
@@ -41,6 +42,7 @@ def epub_text(data: bytes, source: str) -> Built:
         f"{source} is not a readable EPUB (damaged or not really an e-book): "
         "re-export it or remove it from the folder"
     )
+    check_unpacked_size(data, source, ".epub")
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
         names = set(book.namelist())

@@ -4,21 +4,54 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import DocumentError
 from .textbuild import Built, TextBuilder, one_line, record
 
-__all__ = ["check_office_container", "docx_text", "pptx_text"]
+__all__ = ["check_office_container", "check_unpacked_size", "docx_text", "pptx_text"]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)
 
 
+# A real package's XML packs about 10:1 and its images about 1:1; a zip bomb packs
+# thousands to one, and the libraries unpack every part into memory before reading it.
+_MAX_RATIO = 100
+_RATIO_FLOOR = 32 << 20  # bytes unpacked: below this any ratio is harmless
+_MAX_UNPACKED = 1 << 30  # bytes unpacked: no document needs more
+
+
+def check_unpacked_size(data: bytes, source: str, suffix: str) -> None:
+    """Raise a DocumentError when a zip package (.docx, .xlsx, .epub, ...) would unpack to far
+    more than a document needs: read from its directory, before any part is unpacked.
+    (Python's zipfile never reads a part past the size the directory gives.) Not a zip:
+    nothing to check here; the loader says it is broken.
+
+    Example: a 330 KB .docx whose parts add up to 300 MB -> DocumentError("bomb.docx unpacks
+             to 300 MB, 900 times its size on disk, ...")
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            unpacked = sum(max(info.file_size, 0) for info in package.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return
+    ratio = unpacked / max(len(data), 1)
+    if unpacked > _MAX_UNPACKED or (unpacked > _RATIO_FLOOR and ratio > _MAX_RATIO):
+        raise DocumentError(
+            f"{source} unpacks to {unpacked >> 20} MB, {ratio:,.0f} times its size on disk, "
+            f"which no real {suffix} file does: re-save it in its application, or remove it "
+            "from the folder"
+        )
+
+
 def check_office_container(data: bytes, source: str, suffix: str) -> None:
     """Raise a DocumentError that says what to do when an Office file is not an Office Open
-    XML package: encrypted (Office wraps those in an OLE container) or an old binary one."""
+    XML package (encrypted: Office wraps those in an OLE container, or an old binary one), or
+    is a zip bomb (see check_unpacked_size)."""
+    check_unpacked_size(data, source, suffix)
     if data.startswith(_OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise DocumentError(
