@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     # seed article it buried the "$8 billion" sentence in a larger chunk: 200 kept.
     chunk_tokens: int = Field(default=200, ge=16)
     chunk_overlap_tokens: int = Field(default=32, ge=0)
+    # How each chunk's vector is made. "sentences": the normalised mean of the vectors of its
+    # quotable sentences (which the index embeds anyway, for answers) and of any text between
+    # them, so indexing embeds each text once; "encode": the chunk's whole text embedded, a
+    # second pass over the same words. The index records which; changing it makes the next
+    # `assistant index` remake every chunk vector (README, Measured).
+    chunk_vectors: Literal["sentences", "encode"] = "encode"
 
     # Retrieval.
     k: int = Field(default=5, ge=1, le=50)
