@@ -18,15 +18,19 @@ from fakes import FakeEmbedder
 from assistant import Assistant, Settings
 from assistant.embedding import mean_directions
 from assistant.ingest.chunking import sentence_units, vector_pieces
+from assistant.schema import SourceInfo
 from assistant.store import (
     FORMAT_VERSION,
     ChunkerConfig,
+    Manifest,
     SentenceStore,
     Store,
     chunker_config,
     open_store,
+    plan_sync,
     sync_index,
 )
+from assistant.store.sync import chunker_to_use
 
 ENCODE = ChunkerConfig(max_tokens=40, overlap_tokens=8, vectors="encode")
 DERIVE = ChunkerConfig(max_tokens=40, overlap_tokens=8, vectors="sentences")
@@ -249,3 +253,25 @@ def test_a_format_2_index_still_answers_and_the_next_sync_derives(
 def test_an_unknown_way_is_refused() -> None:
     with pytest.raises(ValueError, match="encode, sentences"):
         ChunkerConfig(40, 8, vectors="average")
+
+
+def manifest_with(chunker: ChunkerConfig, *names: str) -> Manifest:
+    sources = {n: SourceInfo(n, "txt", 1, 1, sha256="1") for n in names}
+    return Manifest("fake", 64, 64, chunker, sources, len(sources), "g1", "t", "/docs")
+
+
+def test_the_way_changes_only_when_every_indexed_file_can_be_read_again() -> None:
+    m = manifest_with(ENCODE, "a.txt", "b.txt")
+    # Every file readable (a deleted one simply leaves): the new way, every chunk remade.
+    assert chunker_to_use(m, {"a.txt": "1"}, DERIVE) == (DERIVE, "")
+    assert plan_sync({"a.txt": "1"}, m, DERIVE, "/docs").rechunk_all
+    # An indexed file unreadable now: remaking every chunk would drop it, so the index keeps
+    # its way for this sync, and says why.
+    chunker, note = chunker_to_use(m, {"a.txt": "1", "b.txt": None}, DERIVE)
+    assert chunker == ENCODE
+    assert "b.txt cannot be read now" in note and "'encode'" in note
+    assert not plan_sync({"a.txt": "1", "b.txt": None}, m, chunker, "/docs").rechunk_all
+    # Other chunk sizes as well: everything is rebuilt anyway, as before.
+    other = ChunkerConfig(max_tokens=60, overlap_tokens=8, vectors="sentences")
+    assert chunker_to_use(m, {"a.txt": "1", "b.txt": None}, other) == (other, "")
+    assert chunker_to_use(None, {}, DERIVE) == (DERIVE, "")

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -54,6 +54,7 @@ __all__ = [
     "Scan",
     "SyncPlan",
     "apply_plan",
+    "chunker_to_use",
     "plan_sync",
     "scan",
     "sync_guard",
@@ -198,6 +199,7 @@ def sync_store(
     t0 = time.perf_counter()
     found = scan(folder, follow_links=follow_links)
     files = {s: f.sha256 for s, f in found.files.items()}
+    chunker, kept = chunker_to_use(store.manifest, files, chunker)
     plan = plan_sync(
         files,
         store.manifest,
@@ -208,7 +210,41 @@ def sync_store(
     seconds = {"scan": time.perf_counter() - t0}
     progress("scan", 1.0)
     return apply_plan(
-        plan, found, store, embedder, chunker, progress=progress, t0=t0, seconds=seconds
+        plan,
+        found,
+        store,
+        embedder,
+        chunker,
+        progress=progress,
+        t0=t0,
+        seconds=seconds,
+        notes=(kept,) if kept else (),
+    )
+
+
+def chunker_to_use(
+    manifest: Manifest | None, files: Mapping[str, str | None], chunker: ChunkerConfig
+) -> tuple[ChunkerConfig, str]:
+    """The chunker settings a sync uses, and a note when they are not the ones asked for.
+
+    Another way of making chunk vectors means every file is chunked again; while an indexed
+    file cannot be read, that would drop its indexed version. Then the index keeps its way
+    for this sync (the same way for every chunk: never mixed), and the note says so.
+
+    Example: an index of a.txt made with vectors "encode", a.txt unreadable now, settings
+             asking for "sentences" -> (the chunker with vectors "encode", "kept ... a.txt ...")
+    """
+    if manifest is None or manifest.chunker == chunker:
+        return chunker, ""
+    if replace(manifest.chunker, vectors=chunker.vectors) != chunker:
+        return chunker, ""  # other chunks as well: rebuilt anyway
+    unreadable = sorted(n for n in manifest.sources if n in files and files[n] is None)
+    if not unreadable:
+        return chunker, ""
+    return manifest.chunker, (
+        f"kept the chunk vectors of {manifest.chunker.vectors!r} in this sync, not "
+        f"{chunker.vectors!r}: {unreadable[0]} cannot be read now and would leave the index; "
+        "the next sync that can read every file makes the change"
     )
 
 
@@ -237,8 +273,10 @@ def apply_plan(
     progress: Progress | None = None,
     t0: float | None = None,
     seconds: dict[str, float] | None = None,
+    notes: Sequence[str] = (),
 ) -> tuple[SyncReport, Store]:
-    """Carry out a plan: chunk, embed what is new, commit one batch."""
+    """Carry out a plan: chunk, embed what is new, commit one batch. notes: lines for the
+    report, from the planning."""
     progress = progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter() if t0 is None else t0
     seconds = dict(seconds or {})
@@ -252,6 +290,7 @@ def apply_plan(
             skipped=tuple(skipped),
             chunks_total=len(store.chunks()),
             seconds=seconds,
+            notes=tuple(notes),
         ), store
 
     t = time.perf_counter()
@@ -330,7 +369,7 @@ def apply_plan(
     seconds["embed"] = time.perf_counter() - t
 
     sentences: dict[str, SentenceRows] = {}
-    notes: list[str] = []
+    notes = list(notes)
     if keeps_sentences:
         t = time.perf_counter()
         if not derive:
