@@ -215,7 +215,9 @@ class SyncReport:
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
-    sentences_embedded: int = 0  # sentences whose vectors the index now stores (new text)
+    # Texts embedded besides whole chunks: the quotable sentences the index stores (new text)
+    # and, when chunk vectors are made from them, the other pieces of the chunks too.
+    sentences_embedded: int = 0
     notes: tuple[str, ...] = ()  # things a person should know, one sentence each
 
     @property
