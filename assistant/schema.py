@@ -96,6 +96,25 @@ class Chunk:
         """
         return _label_at(self.locators, offset, self.locator)
 
+    def cite(self, n: int, start: int, end: int) -> Citation:
+        """Citation [n] of the document offsets start:end inside this chunk, quoting them exactly
+        (`source_text[start:end] == quote`), with the page and locator where they are.
+
+        Example: Chunk("c", "a.txt", "Hi. Amazon paid.", 100, 116, 0, "h").cite(1, 104, 116)
+                 -> Citation(n=1, source="a.txt", start=104, end=116, quote="Amazon paid.",
+                             chunk_id="c")
+        """
+        return Citation(
+            n=n,
+            source=self.source,
+            start=start,
+            end=end,
+            quote=self.text[start - self.start : end - self.start],
+            page=self.page,
+            chunk_id=self.id,
+            locator=self.locator_at(start),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
+from fakes import SEED_TEXT, seed_paragraphs
 
 from assistant.answer.verify import (
     Verification,
@@ -22,21 +21,6 @@ from assistant.answer.verify import (
     split_answer,
     verify_answer,
 )
-from assistant.schema import Chunk
-
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
-SEED_TEXT = SEED.read_text(encoding="utf-8")
-
-
-def paragraphs() -> list[Chunk]:
-    """The seed article's paragraphs as passages, with offsets into the article."""
-    chunks, pos = [], 0
-    for i, line in enumerate(SEED_TEXT.split("\n")):
-        if line.strip():
-            digest = hashlib.sha256(line.encode()).hexdigest()
-            chunks.append(Chunk(f"p{i}", SEED.name, line, pos, pos + len(line), i, digest))
-        pos += len(line) + 1
-    return chunks
 
 
 class FakeScorer:
@@ -200,7 +184,7 @@ def test_split_answer_keeps_markers_with_their_sentence() -> None:
 
 
 def test_candidate_spans_have_exact_offsets() -> None:
-    for span in candidate_spans(paragraphs()):
+    for span in candidate_spans(seed_paragraphs()):
         assert SEED_TEXT[span.start : span.end] == span.text
 
 
@@ -208,7 +192,7 @@ def test_candidate_spans_have_exact_offsets() -> None:
 
 
 def check(answer: str, scorer: FakeScorer | None = None) -> Verification:
-    return verify_answer(answer, paragraphs(), scorer or FakeScorer())
+    return verify_answer(answer, seed_paragraphs(), scorer or FakeScorer())
 
 
 def test_supported_sentences_keep_exact_citations() -> None:
