@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import pytest
@@ -209,6 +210,21 @@ def test_supported_sentences_keep_exact_citations() -> None:
         assert SEED_TEXT[c.start : c.end] == c.quote
     assert "around $8 billion" in v.citations[0].quote
     assert "partially owned by Google" in v.citations[1].quote
+
+
+def test_a_checked_sentence_cites_the_page_it_stands_on() -> None:
+    # A model's answer over a paged document shows where its quote is, as an extractive one does.
+    paged = [
+        dataclasses.replace(p, locator="page 3", locators=((p.start + 10, "page 4"),))
+        for p in seed_paragraphs()
+    ]
+    v = verify_answer(
+        "Amazon has already invested about eight billion dollars in Anthropic [2].",
+        paged,
+        FakeScorer(),
+    )
+    assert v.dropped == ()
+    assert v.citations[0].locator == "page 4"
 
 
 def test_uncited_and_wrongly_cited_sentences_find_their_span() -> None:
