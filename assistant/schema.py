@@ -96,6 +96,25 @@ class Chunk:
         """
         return _label_at(self.locators, offset, self.locator)
 
+    def cite(self, n: int, start: int, end: int) -> Citation:
+        """Citation [n] of the document offsets start:end inside this chunk, quoting them exactly
+        (`source_text[start:end] == quote`), with the page and locator where they are.
+
+        Example: Chunk("c", "a.txt", "Hi. Amazon paid.", 100, 116, 0, "h").cite(1, 104, 116)
+                 -> Citation(n=1, source="a.txt", start=104, end=116, quote="Amazon paid.",
+                             chunk_id="c")
+        """
+        return Citation(
+            n=n,
+            source=self.source,
+            start=start,
+            end=end,
+            quote=self.text[start - self.start : end - self.start],
+            page=self.page,
+            chunk_id=self.id,
+            locator=self.locator_at(start),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -215,7 +234,9 @@ class SyncReport:
     chunks_embedded: int = 0
     chunks_total: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
-    sentences_embedded: int = 0  # sentences whose vectors the index now stores (new text)
+    # Texts embedded besides whole chunks: the quotable sentences the index stores (new text)
+    # and, when chunk vectors are made from them, the other pieces of the chunks too.
+    sentences_embedded: int = 0
     notes: tuple[str, ...] = ()  # things a person should know, one sentence each
 
     @property

@@ -5,14 +5,33 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from assistant.schema import Chunk
+
 if TYPE_CHECKING:
     from assistant.schema import Hit
 
-__all__ = ["FakeEmbedder", "ListRetriever"]
+__all__ = ["SEED", "SEED_TEXT", "FakeEmbedder", "ListRetriever", "seed_paragraphs"]
+
+SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+
+def seed_paragraphs() -> list[Chunk]:
+    """The seed article's paragraphs as passages, with offsets into the article (passages
+    for answer checks, with no index)."""
+    chunks, pos = [], 0
+    for i, line in enumerate(SEED_TEXT.split("\n")):
+        if line.strip():
+            digest = hashlib.sha256(line.encode()).hexdigest()
+            chunks.append(Chunk(f"p{i}", SEED.name, line, pos, pos + len(line), i, digest))
+        pos += len(line) + 1
+    return chunks
+
 
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _WORD = re.compile(r"\w+")

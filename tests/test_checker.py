@@ -3,11 +3,11 @@ tree runtime on a hand-built model, and the shipped weights on answers a user wo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
+from fakes import SEED_TEXT, seed_paragraphs
 
 from assistant import Settings
 from assistant.answer.checker import (
@@ -25,21 +25,6 @@ from assistant.answer.checking import default_verifier
 from assistant.answer.llm import ChatBackend
 from assistant.answer.verifier_model import check_answer, default_scorer
 from assistant.errors import ModelNotFoundError
-from assistant.schema import Chunk
-
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
-SEED_TEXT = SEED.read_text(encoding="utf-8")
-
-
-def paragraphs() -> list[Chunk]:
-    chunks, pos = [], 0
-    for i, line in enumerate(SEED_TEXT.split("\n")):
-        if line.strip():
-            digest = hashlib.sha256(line.encode()).hexdigest()
-            chunks.append(Chunk(f"p{i}", SEED.name, line, pos, pos + len(line), i, digest))
-        pos += len(line) + 1
-    return chunks
-
 
 # --- features, worked examples --------------------------------------------------------------
 
@@ -158,7 +143,7 @@ def test_the_shipped_checker_is_installed_and_calibrated() -> None:
 
 
 def test_the_shipped_checker_keeps_rewrites_and_drops_names_moved_inside_the_passage() -> None:
-    passage = paragraphs()[1:2]  # "... Anthropic remains partially owned by Google and
+    passage = seed_paragraphs()[1:2]  # "... Anthropic remains partially owned by Google and
     # collaborates with other tech giants like Meta ..."
     answer = (
         "Amazon has already put about eight billion dollars into Anthropic [1]. "
@@ -179,7 +164,7 @@ def test_the_shipped_checker_keeps_rewrites_and_drops_names_moved_inside_the_pas
 
 def test_settings_choose_the_check_of_every_llm_backend() -> None:
     assert Settings().verifier == "checker"
-    passage = paragraphs()[1:2]
+    passage = seed_paragraphs()[1:2]
     swapped = "Meta remains partially owned by Google [1]."
     by_checker = ChatBackend("x", Settings()).verifier(swapped, passage)
     by_rules = ChatBackend("x", Settings(verifier="rules")).verifier(swapped, passage)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psycopg
 import pytest
 from fakes import FakeEmbedder
@@ -156,6 +157,30 @@ def test_hybrid_retrieval_ranks_the_same_with_either_store(pg_url: str, tmp_path
         assert {h.chunk.id: h.lexical_score for h in a} == pytest.approx(
             {h.chunk.id: h.lexical_score for h in b}, rel=1e-4
         )
+
+
+def test_chunk_vectors_derived_from_sentences_in_the_database(pg_url: str, tmp_path: Path) -> None:
+    """PgStore keeps no sentence vectors: a sync embeds the pieces only to derive the chunk
+    vectors, which are those FAISS gets; the way is recorded, and switching remakes them."""
+    docs = write_docs(tmp_path / "docs", DOCS)
+    embedder = FakeEmbedder()
+    derive = ChunkerConfig(24, 6, vectors="sentences")
+    sync_index(docs, pg_url, embedder, derive)
+    sync_index(docs, tmp_path / "index", embedder, derive)
+    pg, faiss = open_store(pg_url, embedder), open_store(tmp_path / "index", embedder)
+    assert pg.manifest is not None and pg.manifest.chunker.vectors == "sentences"
+    hashes = [c.hash for c in faiss.chunks()]
+    assert [c.hash for c in pg.chunks()] == hashes
+    in_pg, in_faiss = pg.vectors_by_hash(hashes), faiss.vectors_by_hash(hashes)
+    for h in hashes:
+        assert np.allclose(in_pg[h], in_faiss[h], atol=1e-6)
+
+    sync_index(docs, pg_url, embedder, CHUNKER)  # back to encoding each chunk's text
+    pg = open_store(pg_url, embedder)
+    assert pg.manifest is not None and pg.manifest.chunker.vectors == "encode"
+    encoded = FakeEmbedder().embed([c.text for c in pg.chunks()])
+    found = pg.vectors_by_hash(hashes)
+    assert np.allclose(np.stack([found[c.hash] for c in pg.chunks()]), encoded, atol=1e-6)
 
 
 # ---------------------------------------------------------------- several processes

@@ -20,7 +20,13 @@ from assistant import Assistant, Settings
 from assistant.errors import IndexCorruptError, IndexMismatchError
 from assistant.ingest.chunking import sentence_units
 from assistant.schema import Answer, Chunk
-from assistant.store import ChunkerConfig, SentenceStore, open_store, sync_index
+from assistant.store import (
+    FORMAT_VERSION,
+    ChunkerConfig,
+    SentenceStore,
+    open_store,
+    sync_index,
+)
 
 CHUNKER = ChunkerConfig(max_tokens=24, overlap_tokens=6)
 
@@ -185,7 +191,7 @@ def test_an_index_from_before_sentence_vectors_is_upgraded_by_the_next_sync(
 
     after = open_store(tmp_path / "index", embedder)
     assert isinstance(after, SentenceStore) and after.has_sentences
-    assert after.manifest is not None and after.manifest.format_version == 2
+    assert after.manifest is not None and after.manifest.format_version == FORMAT_VERSION
     assert after.chunks() == before.chunks()  # nothing indexed was lost
     # One line says what happened; the chunk vectors were reused, only sentences embedded.
     assert len(report.notes) == 1 and "upgraded the index" in report.notes[0]
@@ -227,8 +233,10 @@ def test_an_index_of_a_newer_format_is_refused_with_what_to_do(docs: Path, tmp_p
     sync_index(docs, tmp_path / "index", embedder, CHUNKER)
     path = tmp_path / "index" / "manifest.json"
     data = json.loads(path.read_text(encoding="utf-8"))
-    data["format_version"] = 3
+    data["format_version"] = FORMAT_VERSION + 1
     path.write_text(json.dumps(data), encoding="utf-8")
 
-    with pytest.raises(IndexMismatchError, match=r"reads versions 1 to 2: run `assistant index`"):
+    with pytest.raises(
+        IndexMismatchError, match=rf"reads versions 1 to {FORMAT_VERSION}: run `assistant index`"
+    ):
         open_store(tmp_path / "index", embedder)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 from collections.abc import Sequence
-from pathlib import Path
 
 import pytest
+from fakes import SEED_TEXT, seed_paragraphs
 
 from assistant.answer.verify import (
     Verification,
@@ -22,21 +22,6 @@ from assistant.answer.verify import (
     split_answer,
     verify_answer,
 )
-from assistant.schema import Chunk
-
-SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
-SEED_TEXT = SEED.read_text(encoding="utf-8")
-
-
-def paragraphs() -> list[Chunk]:
-    """The seed article's paragraphs as passages, with offsets into the article."""
-    chunks, pos = [], 0
-    for i, line in enumerate(SEED_TEXT.split("\n")):
-        if line.strip():
-            digest = hashlib.sha256(line.encode()).hexdigest()
-            chunks.append(Chunk(f"p{i}", SEED.name, line, pos, pos + len(line), i, digest))
-        pos += len(line) + 1
-    return chunks
 
 
 class FakeScorer:
@@ -200,7 +185,7 @@ def test_split_answer_keeps_markers_with_their_sentence() -> None:
 
 
 def test_candidate_spans_have_exact_offsets() -> None:
-    for span in candidate_spans(paragraphs()):
+    for span in candidate_spans(seed_paragraphs()):
         assert SEED_TEXT[span.start : span.end] == span.text
 
 
@@ -208,7 +193,7 @@ def test_candidate_spans_have_exact_offsets() -> None:
 
 
 def check(answer: str, scorer: FakeScorer | None = None) -> Verification:
-    return verify_answer(answer, paragraphs(), scorer or FakeScorer())
+    return verify_answer(answer, seed_paragraphs(), scorer or FakeScorer())
 
 
 def test_supported_sentences_keep_exact_citations() -> None:
@@ -225,6 +210,21 @@ def test_supported_sentences_keep_exact_citations() -> None:
         assert SEED_TEXT[c.start : c.end] == c.quote
     assert "around $8 billion" in v.citations[0].quote
     assert "partially owned by Google" in v.citations[1].quote
+
+
+def test_a_checked_sentence_cites_the_page_it_stands_on() -> None:
+    # A model's answer over a paged document shows where its quote is, as an extractive one does.
+    paged = [
+        dataclasses.replace(p, locator="page 3", locators=((p.start + 10, "page 4"),))
+        for p in seed_paragraphs()
+    ]
+    v = verify_answer(
+        "Amazon has already invested about eight billion dollars in Anthropic [2].",
+        paged,
+        FakeScorer(),
+    )
+    assert v.dropped == ()
+    assert v.citations[0].locator == "page 4"
 
 
 def test_uncited_and_wrongly_cited_sentences_find_their_span() -> None:

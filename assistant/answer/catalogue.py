@@ -69,16 +69,7 @@ def answer_catalogue(
             continue
         for s, e in split_sentences(chunk.text):
             if pattern.search(chunk.text[s:e]):
-                first[chunk.source] = Citation(
-                    n=len(first) + 1,
-                    source=chunk.source,
-                    start=chunk.start + s,
-                    end=chunk.start + e,
-                    quote=chunk.text[s:e],
-                    page=chunk.page,
-                    chunk_id=chunk.id,
-                    locator=chunk.locator_at(chunk.start + s),
-                )
+                first[chunk.source] = chunk.cite(len(first) + 1, chunk.start + s, chunk.start + e)
                 break
     if not first:
         return f"None of the {len(sources)} indexed documents mention “{question.term}”.", ()

@@ -241,15 +241,6 @@ def rules_verifier(answer: str, passages: Sequence[Chunk], /, *, min_overlap: fl
             continue
         key = (support.chunk.source, support.start, support.end)
         if key not in citations:
-            citations[key] = Citation(
-                n=len(citations) + 1,
-                source=support.chunk.source,
-                start=support.start,
-                end=support.end,
-                quote=support.text,
-                page=support.chunk.page,
-                chunk_id=support.chunk.id,
-                locator=support.chunk.locator_at(support.start),
-            )
+            citations[key] = support.chunk.cite(len(citations) + 1, support.start, support.end)
         kept.append(f"{sentence} [{citations[key].n}]")
     return Check(" ".join(kept), tuple(citations.values()), tuple(dropped))

@@ -194,18 +194,7 @@ class ExtractiveBackend:
                 part = f"{_one_line(quote)} [{n}]"
                 yield f" {part}" if parts else part
                 parts.append(part)
-                citations.append(
-                    Citation(
-                        n=n,
-                        source=unit.chunk.source,
-                        start=unit.start + a,
-                        end=unit.start + b,
-                        quote=quote,
-                        page=unit.chunk.page,
-                        chunk_id=unit.chunk.id,
-                        locator=unit.chunk.locator_at(unit.start + a),
-                    )
-                )
+                citations.append(unit.chunk.cite(n, unit.start + a, unit.start + b))
         yield Composition(
             " ".join(parts), tuple(citations), False, grounds.evidence, grounds.probability
         )

@@ -780,15 +780,7 @@ def verify_answer(
         span = support.span
         key = (span.chunk.source, span.start, span.end)
         if key not in citations:
-            citations[key] = Citation(
-                n=len(citations) + 1,
-                source=span.chunk.source,
-                start=span.start,
-                end=span.end,
-                quote=span.text,
-                page=span.chunk.page,
-                chunk_id=span.chunk.id,
-            )
+            citations[key] = span.chunk.cite(len(citations) + 1, span.start, span.end)
         kept_text.append(f"{sentence.text} [{citations[key].n}]")
         kept_scores.append(support.score or 0.0)
     return Verification(

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from ..errors import EncoderError, InputError
-from .base import Embedder, resolve_model_path
+from .base import Embedder, mean_directions, resolve_model_path
 from .onnx import OnnxEmbedder, encoder_cache_dir, one_core
 from .st import SentenceTransformerEmbedder, check_cuda
 
@@ -35,6 +35,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "build_embedder",
     "encoder_cache_dir",
+    "mean_directions",
     "one_core",
     "resolve_model_path",
 ]

@@ -21,6 +21,7 @@ from ..settings import DEFAULT_MODEL
 __all__ = [
     "Embedder",
     "TokenSpans",
+    "mean_directions",
     "model_content_hash",
     "model_files",
     "read_shape",
@@ -45,6 +46,29 @@ class Embedder(Protocol):
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Character span of each word piece of `text` (special tokens excluded)."""
         ...
+
+
+def mean_directions(vectors: np.ndarray, counts: Sequence[int]) -> np.ndarray:
+    """One unit vector per group: the normalised mean of each run of rows (counts[i] rows
+    for group i, in order). How a chunk's vector is made from its pieces' vectors; the
+    plain mean scored a little higher hit@5 than one weighted by word pieces (README).
+
+    Example: vectors [[1, 0], [0, 1], [0, 1]], counts [2, 1]
+             -> [[0.7071, 0.7071], [0, 1]]
+    """
+    vectors = np.asarray(vectors, dtype=np.float32)
+    sizes = np.asarray(counts, dtype=np.int64)
+    if sizes.sum() != len(vectors) or np.any(sizes < 1):
+        raise ValueError("every group needs at least one row, and the rows must add up")
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    sums = np.add.reduceat(vectors, starts, axis=0) if len(sizes) else vectors[:0]
+    norms = np.linalg.norm(sums, axis=1, keepdims=True)
+    # Pieces pointing in opposite directions could cancel out: keep the first one then.
+    fallback = norms[:, 0] < 1e-6
+    if np.any(fallback):
+        sums[fallback] = vectors[starts[fallback]]
+        norms[fallback] = np.linalg.norm(sums[fallback], axis=1, keepdims=True)
+    return np.asarray(sums / norms, dtype=np.float32)
 
 
 def resolve_model_path(model: str) -> Path:

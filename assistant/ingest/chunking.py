@@ -25,6 +25,7 @@ __all__ = [
     "points_back",
     "sentence_units",
     "split_sentences",
+    "vector_pieces",
 ]
 
 TokenSpans = Callable[[str], list[tuple[int, int]]]
@@ -114,6 +115,42 @@ def sentence_units(text: str) -> list[tuple[int, int]]:
         for s, e in attach_continuations(text, split_sentences(text))
         if len(text[s:e].split()) >= MIN_SENTENCE_WORDS
     ]
+
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def vector_pieces(
+    text: str, units: Sequence[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
+    """The pieces whose vectors make up a chunk's vector when chunk vectors are derived
+    (`ChunkerConfig.vectors == "sentences"`), as offsets into text: its quotable sentences
+    (units: `sentence_units(text)`, computed when not given) and, so that no text goes
+    unrepresented, each stretch between them that holds a letter (a heading, a table, a
+    list, a sentence too short to quote), trimmed of space. A stretch of only digits,
+    punctuation and space (" - ", "12") is left out: no meaning a vector would catch. A
+    text without any piece is one piece, the whole text.
+
+    Example: "Results\n\nMeta builds models in-house. Amazon invests. Fever is the most
+             common symptom." -> [(0, 7), (9, 37), (38, 53), (54, 87)]: the heading, a
+             sentence, the too-short "Amazon invests." and the last sentence.
+    """
+    if units is None:
+        units = sentence_units(text)
+    pieces: list[tuple[int, int]] = []
+
+    def gap(start: int, end: int) -> None:
+        stretch: list[tuple[int, int]] = []
+        _append_trimmed(stretch, text, start, end)
+        pieces.extend((a, b) for a, b in stretch if _LETTER.search(text, a, b))
+
+    cut = 0
+    for start, end in units:
+        gap(cut, start)
+        pieces.append((start, end))
+        cut = end
+    gap(cut, len(text))
+    return pieces or [(0, len(text))]
 
 
 _POINTS_BACK = re.compile(

@@ -28,6 +28,7 @@ from ..schema import Chunk, SourceInfo
 
 __all__ = [
     "CHUNKER_VERSION",
+    "CHUNK_VECTOR_METHODS",
     "FORMAT_VERSION",
     "READABLE_FORMATS",
     "Batch",
@@ -47,17 +48,37 @@ __all__ = [
 ]
 
 # 2: a generation may hold its chunks' sentence vectors (FaissStore: sentences-<gen>.f32).
-FORMAT_VERSION = 2
-# Version 1 reads as an index without sentence vectors; the next sync adds them.
-READABLE_FORMATS = (1, 2)
+# 3: the manifest records how chunk vectors were made (ChunkerConfig.vectors). An older
+#    reader must refuse it: it would take derived vectors for encoded ones and mix the two.
+FORMAT_VERSION = 3
+# Version 1 reads as an index without sentence vectors; the next sync adds them. Versions 1
+# and 2 read as chunk vectors made by encoding each chunk's text (all they knew).
+READABLE_FORMATS = (1, 2, 3)
 CHUNKER_VERSION = 1  # bump when chunking changes in a way that alters chunks
+# How a chunk's vector is made: "encode" embeds the chunk's whole text; "sentences" takes
+# the normalised mean of its pieces' vectors (ingest.chunking.vector_pieces: its quotable
+# sentences, which the index embeds anyway, and any text between them).
+CHUNK_VECTOR_METHODS = ("encode", "sentences")
 
 
 @dataclass(frozen=True, slots=True)
 class ChunkerConfig:
+    """How chunks and their vectors are made: any change means every chunk is made again.
+
+    vectors: one of CHUNK_VECTOR_METHODS. "encode" is what an index recorded before the
+    choice existed.
+    """
+
     max_tokens: int
     overlap_tokens: int
     version: int = CHUNKER_VERSION
+    vectors: str = "encode"
+
+    def __post_init__(self) -> None:
+        if self.vectors not in CHUNK_VECTOR_METHODS:
+            raise ValueError(
+                f"chunk vectors {self.vectors!r}: expected one of {', '.join(CHUNK_VECTOR_METHODS)}"
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +122,7 @@ class Manifest:
                 "max_tokens": self.chunker.max_tokens,
                 "overlap_tokens": self.chunker.overlap_tokens,
                 "version": self.chunker.version,
+                "vectors": self.chunker.vectors,
             },
             "sources": {
                 name: {
@@ -150,6 +172,7 @@ class Manifest:
                 max_tokens=_count(chunker["max_tokens"], "chunker.max_tokens"),
                 overlap_tokens=_count(chunker["overlap_tokens"], "chunker.overlap_tokens"),
                 version=_count(chunker.get("version", CHUNKER_VERSION), "chunker.version"),
+                vectors=_field(chunker.get("vectors", "encode"), "chunker.vectors", str),
             ),
             sources=entries,
             chunk_count=_count(_field(data["counts"], "counts", dict)["chunks"], "counts.chunks"),

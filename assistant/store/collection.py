@@ -46,13 +46,14 @@ _log = logging.getLogger(__name__)
 def chunker_config(settings: Settings, embedder: Embedder) -> ChunkerConfig:
     """The chunker settings for this embedder: chunks never exceed the model's window.
 
-    Example: chunk_tokens=200 with a 256-piece model -> ChunkerConfig(200, 32);
-             chunk_tokens=300 -> ChunkerConfig(254, 32)
+    Example: chunk_tokens=200 with a 256-piece model -> ChunkerConfig(200, 32, vectors=
+             settings.chunk_vectors); chunk_tokens=300 -> ChunkerConfig(254, 32, ...)
     """
     # Two places of the model's window go to [CLS] and [SEP].
     return ChunkerConfig(
         max_tokens=min(settings.chunk_tokens, embedder.max_seq_length - 2),
         overlap_tokens=settings.chunk_overlap_tokens,
+        vectors=settings.chunk_vectors,
     )
 
 

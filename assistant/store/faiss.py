@@ -2,7 +2,8 @@
 
 Layout of the folder:
 
-    manifest.json            format version, model, dimension, chunker settings, every
+    manifest.json            format version, model, dimension, chunker settings (with how
+                             chunk vectors are made, format 3), every
                              source's sha256/size/chunk count, counts, build time; it names
                              the generation files below and is the commit point of a write
     vectors-<gen>.faiss      FAISS inner-product index of unit vectors (cosine similarity)

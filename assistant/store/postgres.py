@@ -622,6 +622,7 @@ class PgStore:
                     "max_tokens": b.chunker.max_tokens,
                     "overlap_tokens": b.chunker.overlap_tokens,
                     "version": b.chunker.version,
+                    "vectors": b.chunker.vectors,
                 },
                 "folder": b.folder,
             }

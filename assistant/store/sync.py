@@ -10,23 +10,30 @@ chunk's quotable sentences (`ingest.chunking.sentence_units`), reused by text li
 vectors, so that answering embeds only the question. An index that lacks them (written
 before they existed) is upgraded by its next sync: every file is chunked again, the chunk
 vectors are reused, and only the sentences are embedded.
+
+A chunk's vector is made as `ChunkerConfig.vectors` says: "encode" embeds its whole text;
+"sentences" takes the normalised mean of its pieces' vectors (`ingest.chunking.vector_pieces`:
+its quotable sentences and the text between them), so one pass embeds each text once, and
+the quotable sentences' vectors are the ones stored for answers. The manifest records the
+way; a sync with the other way remakes every chunk vector (stored sentence vectors are
+reused) rather than mixing the two.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from ..embedding import Embedder
+from ..embedding import Embedder, mean_directions
 from ..errors import DocumentError
-from ..ingest.chunking import chunk_document, sentence_units
+from ..ingest.chunking import chunk_document, sentence_units, vector_pieces
 from ..ingest.loaders import load_documents, open_regular, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
 from .base import (
@@ -47,6 +54,7 @@ __all__ = [
     "Scan",
     "SyncPlan",
     "apply_plan",
+    "chunker_to_use",
     "plan_sync",
     "scan",
     "sync_guard",
@@ -191,6 +199,7 @@ def sync_store(
     t0 = time.perf_counter()
     found = scan(folder, follow_links=follow_links)
     files = {s: f.sha256 for s, f in found.files.items()}
+    chunker, kept = chunker_to_use(store.manifest, files, chunker)
     plan = plan_sync(
         files,
         store.manifest,
@@ -201,7 +210,41 @@ def sync_store(
     seconds = {"scan": time.perf_counter() - t0}
     progress("scan", 1.0)
     return apply_plan(
-        plan, found, store, embedder, chunker, progress=progress, t0=t0, seconds=seconds
+        plan,
+        found,
+        store,
+        embedder,
+        chunker,
+        progress=progress,
+        t0=t0,
+        seconds=seconds,
+        notes=(kept,) if kept else (),
+    )
+
+
+def chunker_to_use(
+    manifest: Manifest | None, files: Mapping[str, str | None], chunker: ChunkerConfig
+) -> tuple[ChunkerConfig, str]:
+    """The chunker settings a sync uses, and a note when they are not the ones asked for.
+
+    Another way of making chunk vectors means every file is chunked again; while an indexed
+    file cannot be read, that would drop its indexed version. Then the index keeps its way
+    for this sync (the same way for every chunk: never mixed), and the note says so.
+
+    Example: an index of a.txt made with vectors "encode", a.txt unreadable now, settings
+             asking for "sentences" -> (the chunker with vectors "encode", "kept ... a.txt ...")
+    """
+    if manifest is None or manifest.chunker == chunker:
+        return chunker, ""
+    if replace(manifest.chunker, vectors=chunker.vectors) != chunker:
+        return chunker, ""  # other chunks as well: rebuilt anyway
+    unreadable = sorted(n for n in manifest.sources if n in files and files[n] is None)
+    if not unreadable:
+        return chunker, ""
+    return manifest.chunker, (
+        f"kept the chunk vectors of {manifest.chunker.vectors!r} in this sync, not "
+        f"{chunker.vectors!r}: {unreadable[0]} cannot be read now and would leave the index; "
+        "the next sync that can read every file makes the change"
     )
 
 
@@ -230,8 +273,10 @@ def apply_plan(
     progress: Progress | None = None,
     t0: float | None = None,
     seconds: dict[str, float] | None = None,
+    notes: Sequence[str] = (),
 ) -> tuple[SyncReport, Store]:
-    """Carry out a plan: chunk, embed what is new, commit one batch."""
+    """Carry out a plan: chunk, embed what is new, commit one batch. notes: lines for the
+    report, from the planning."""
     progress = progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter() if t0 is None else t0
     seconds = dict(seconds or {})
@@ -245,6 +290,7 @@ def apply_plan(
             skipped=tuple(skipped),
             chunks_total=len(store.chunks()),
             seconds=seconds,
+            notes=tuple(notes),
         ), store
 
     t = time.perf_counter()
@@ -289,23 +335,50 @@ def apply_plan(
     t = time.perf_counter()
     new_chunks = [c for s in sorted(chunked) for c in chunked[s][1]]
     hashes = list(dict.fromkeys(c.hash for c in new_chunks))
-    known = store.vectors_by_hash(hashes)
+    # Vectors made the other way are never reused (plan_sync remakes every chunk then).
+    same_way = store.manifest is None or store.manifest.chunker.vectors == chunker.vectors
+    known = store.vectors_by_hash(hashes) if same_way else {}
     missing = [h for h in hashes if h not in known]
     text_of = {c.hash: c.text for c in new_chunks}
-    if missing:
+    keeps_sentences = isinstance(store, SentenceStore)
+    derive = chunker.vectors == "sentences"
+    units = (
+        {h: sentence_units(text) for h, text in text_of.items()}
+        if keeps_sentences or derive
+        else {}
+    )
+    pieces: dict[str, np.ndarray] = {}
+    sentences_embedded = 0
+    if derive:
+        # One pass: the pieces of the chunks that need a vector (their quotable sentences
+        # among them) and the other new chunks' quotable sentences (stored for answers).
+        needed = set(missing)
+        spans = {
+            h: vector_pieces(text_of[h], units[h]) if h in needed else units[h]
+            for h in hashes
+            if h in needed or keeps_sentences
+        }
+        pieces, sentences_embedded = _embed_pieces(
+            spans, text_of, store, embedder, progress, "embed"
+        )
+        known.update(_derived({h: spans[h] for h in missing}, text_of, pieces))
+    elif missing:
         progress("embed", 0.0)
         known.update(zip(missing, embedder.embed([text_of[h] for h in missing]), strict=True))
     progress("embed", 1.0)
     seconds["embed"] = time.perf_counter() - t
 
     sentences: dict[str, SentenceRows] = {}
-    sentences_embedded = 0
-    notes: list[str] = []
-    if isinstance(store, SentenceStore):
+    notes = list(notes)
+    if keeps_sentences:
         t = time.perf_counter()
-        sentences, sentences_embedded = _sentence_rows(
-            {s: chunked[s][1] for s in chunked}, store, embedder, progress
-        )
+        if not derive:
+            pieces, sentences_embedded = _embed_pieces(
+                {h: units[h] for h in hashes}, text_of, store, embedder, progress, "sentences"
+            )
+        sentences = {
+            s: _sentence_rows(chunked[s][1], units, pieces, embedder.dimension) for s in chunked
+        }
         seconds["sentences"] = time.perf_counter() - t
         if plan.upgrade:
             notes.append(
@@ -313,6 +386,15 @@ def apply_plan(
                 f"stores the vectors of {sum(len(r.spans) for r in sentences.values())} "
                 "sentences, so answers embed only the question"
             )
+    if plan.rechunk_all and not same_way and store.manifest is not None:
+        notes.append(
+            f"remade every chunk vector of the index in {store.location} from "
+            + (
+                "its sentences' vectors (chunk_vectors is now 'sentences')"
+                if derive
+                else "its chunk's whole text (chunk_vectors is now 'encode')"
+            )
+        )
 
     t = time.perf_counter()
     upserts = tuple(
@@ -357,46 +439,59 @@ def apply_plan(
     ), store
 
 
-def _sentence_rows(
-    chunked: Mapping[str, list[Chunk]],
-    store: SentenceStore,
+def _embed_pieces(
+    spans: Mapping[str, list[tuple[int, int]]],
+    text_of: Mapping[str, str],
+    store: Store,
     embedder: Embedder,
     progress: Progress,
-) -> tuple[dict[str, SentenceRows], int]:
-    """Each source's SentenceRows for its new chunks, and how many sentences were embedded:
-    only texts that neither the store nor an earlier chunk of this sync already has (the
-    overlap between neighbouring chunks repeats sentences)."""
-    spans = {s: [sentence_units(c.text) for c in chunks] for s, chunks in chunked.items()}
-    texts = list(
-        dict.fromkeys(
-            c.text[a:b]
-            for s in sorted(chunked)
-            for c, units in zip(chunked[s], spans[s], strict=True)
-            for a, b in units
-        )
-    )
-    known = store.sentence_vectors(texts)
+    stage: str,
+) -> tuple[dict[str, np.ndarray], int]:
+    """The vectors of the given spans' texts (spans by chunk hash, into text_of[hash]), by
+    text, and how many were embedded. Each distinct text is embedded once, and only when
+    the store does not keep its vector already (neighbouring chunks overlap, so they share
+    sentences; an edited file keeps most of its sentences)."""
+    texts = list(dict.fromkeys(text_of[h][a:b] for h, hs in spans.items() for a, b in hs))
+    known = store.sentence_vectors(texts) if isinstance(store, SentenceStore) else {}
     missing = [t for t in texts if t not in known]
     if missing:
-        progress("sentences", 0.0)
+        progress(stage, 0.0)
         known.update(zip(missing, embedder.embed(missing), strict=True))
-    progress("sentences", 1.0)
-    out: dict[str, SentenceRows] = {}
-    for s, chunks in chunked.items():
-        counts = [len(u) for u in spans[s]]
-        offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-        np.cumsum(counts, out=offsets[1:])
-        flat = [
-            (c.text[a:b], a, b) for c, units in zip(chunks, spans[s], strict=True) for a, b in units
-        ]
-        out[s] = SentenceRows(
-            offsets,
-            np.array([(a, b) for _, a, b in flat], dtype=np.int32).reshape(-1, 2),
-            np.stack([known[t] for t, _, _ in flat]).astype(np.float32)
-            if flat
-            else np.zeros((0, embedder.dimension), dtype=np.float32),
-        )
-    return out, len(missing)
+    progress(stage, 1.0)
+    return known, len(missing)
+
+
+def _derived(
+    pieces: Mapping[str, list[tuple[int, int]]],
+    text_of: Mapping[str, str],
+    vectors: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """Each chunk's vector (by hash) from its pieces' vectors (embedding.mean_directions)."""
+    if not pieces:
+        return {}
+    rows = [vectors[text_of[h][a:b]] for h, spans in pieces.items() for a, b in spans]
+    derived = mean_directions(np.stack(rows), [len(spans) for spans in pieces.values()])
+    return dict(zip(pieces, derived, strict=True))
+
+
+def _sentence_rows(
+    chunks: list[Chunk],
+    units: Mapping[str, list[tuple[int, int]]],
+    vectors: Mapping[str, np.ndarray],
+    dimension: int,
+) -> SentenceRows:
+    """A source's SentenceRows: its chunks' quotable sentences (units, by chunk hash) with
+    their vectors (by text)."""
+    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+    np.cumsum([len(units[c.hash]) for c in chunks], out=offsets[1:])
+    flat = [(c.text[a:b], a, b) for c in chunks for a, b in units[c.hash]]
+    return SentenceRows(
+        offsets,
+        np.array([(a, b) for _, a, b in flat], dtype=np.int32).reshape(-1, 2),
+        np.stack([vectors[t] for t, _, _ in flat]).astype(np.float32)
+        if flat
+        else np.zeros((0, dimension), dtype=np.float32),
+    )
 
 
 def _file_digest(path: Path, source: str) -> tuple[str, int]:
