@@ -15,6 +15,7 @@ button to stop the machine." is an instruction to a reader and is not flagged.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["FLAG_NOTE", "instruction_flag"]
 
@@ -37,6 +38,29 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (
             r"^\W*(system|assistant|developer)(\s+prompt)?\s*:|[\[<](system|assistant)[\]>]",
             "it poses as a message to or from the assistant",
+        ),
+        (
+            # Chat-template tokens: text dressed as a turn of the conversation.
+            r"<\|(im_start|im_end|system|user|assistant|begin_of_text|start_header_id)\|>"
+            r"|\[/?INST\]|<</?SYS>>",
+            "it poses as a message to or from the assistant",
+        ),
+        (
+            r"\bforget\s+(everything|all|whatever)\b(\s+\w+){0,3}?\s+"
+            r"(told|said|know|learned|instructions?)\b",
+            "it tells the assistant to ignore its instructions",
+        ),
+        (
+            # An imperative after the comma: "When asked, the CFO answered" is not one.
+            r"\bwhen(ever)?\s+(you\s+are\s+|you're\s+)?asked\b[^.]{0,80}?,\s*(always\s+)?"
+            r"(answer|say|reply|respond|tell)\b"
+            r"|\b(respond|reply)\s+only\s+(with|in|by)\b",
+            "it tells the assistant what to be or do from now on",
+        ),
+        (
+            r"\b(note|message|instructions?)\s+(to|for)\s+(any\s+|all\s+)?"
+            r"(ai|llms?|language\s+models?|chatbots?|ai\s+assistants?|assistants?)\b",
+            "it addresses the assistant as an AI",
         ),
         (
             r"\byou\s+(are|must|should|will|shall)\s+(now|henceforth|from\s+now\s+on)\b"
@@ -71,6 +95,17 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+def _plain(text: str) -> str:
+    """Text as the patterns read it: full-width and other compatibility forms folded, and
+    invisible format characters (zero-width spaces, bidi controls) dropped, so that
+    "Ign\u200bore" or full-width "Ｉｇｎｏｒｅ" cannot slip past them.
+
+    Example: _plain("Ｉｇｎ\u200bｏｒｅ") -> "Ignore"
+    """
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
+
 def instruction_flag(sentence: str) -> str:
     """Why `sentence` reads as an instruction to the assistant, or "" when it does not.
 
@@ -82,7 +117,7 @@ def instruction_flag(sentence: str) -> str:
              -> "it discloses a password or secret key"
              instruction_flag("Amazon has invested $8 billion in Anthropic.") -> ""
     """
-    text = " ".join(sentence.split())
+    text = " ".join(_plain(sentence).split())
     for pattern, reason in _RULES:
         if pattern.search(text):
             return reason
