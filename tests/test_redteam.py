@@ -312,3 +312,11 @@ def test_ordinary_sentences_are_not_flagged(sentence: str) -> None:
     from assistant.answer.injection import instruction_flag
 
     assert instruction_flag(sentence) == ""
+
+
+def test_html_nested_thousands_of_tags_deep_is_read() -> None:
+    # 5,000 nested <div>s raised a raw RecursionError, and the page was not indexed.
+    from assistant.ingest.html import html_text
+
+    page = "<title>Deep</title>" + "<div>" * 5_000 + "<p>Deep text here.</p>" + "</div>" * 5_000
+    assert html_text(page, "deep.html") == "Deep\n\nDeep text here."

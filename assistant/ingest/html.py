@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
 
 from ..errors import DocumentError
 
@@ -95,7 +96,7 @@ def html_text(data: bytes | str, source: str, *, title: bool = True) -> str:
     Example: b"<title>Hi</title><p>One.</p><script>x=1</script>" -> "Hi\n\nOne."
     """
     from bs4 import BeautifulSoup  # imported here: only HTML needs it
-    from bs4.element import NavigableString, Tag
+    from bs4.element import NavigableString, PageElement, Tag
 
     try:
         with warnings.catch_warnings():
@@ -118,9 +119,19 @@ def html_text(data: bytes | str, source: str, *, title: bool = True) -> str:
             return False
         return not _HIDDEN_STYLE.search(str(tag.get("style", "")))
 
-    def walk(tag: Tag, preformatted: bool) -> None:
-        for child in tag.children:
-            if isinstance(child, Tag):
+    def walk(root: Tag) -> None:
+        # An explicit stack rather than recursion: a page nested thousands of tags deep
+        # (generated markup, or a hostile file) is read, not a RecursionError.
+        # Each entry: the children still to read, inside <pre>?, the break to write after.
+        stack: list[tuple[Iterator[PageElement], bool, int]] = [(iter(root.children), False, 0)]
+        while stack:
+            children, preformatted, _after = stack[-1]
+            child = next(children, None)
+            if child is None:
+                level = stack.pop()[2]
+                if level:
+                    writer.newline(level)
+            elif isinstance(child, Tag):
                 if not visible(child):
                     continue
                 name = child.name
@@ -129,14 +140,12 @@ def html_text(data: bytes | str, source: str, *, title: bool = True) -> str:
                     writer.newline(level)
                 elif name in _CELL_TAGS:
                     writer.separator(" | ")
-                walk(child, preformatted or name == "pre")
-                if level:
-                    writer.newline(level)
+                stack.append((iter(child.children), preformatted or name == "pre", level))
             # Comments, doctypes and CDATA are NavigableString subclasses: not visible text.
             elif type(child) is NavigableString:
                 writer.text(str(child), preformatted=preformatted)
 
-    walk(soup, False)
+    walk(soup)
     body = writer.result()
     if heading and not body.startswith(heading):
         return f"{heading}\n\n{body}" if body else heading
