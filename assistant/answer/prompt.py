@@ -30,7 +30,33 @@ Rules:
 - End each sentence with the number of the passage it comes from, like [1].
 - If the passages do not answer the question, say only: The documents do not say."""
 
-_TAG = re.compile(r"<\s*(/?)\s*passages\s*>", re.IGNORECASE)
+
+def _look_alike(char: str) -> str:
+    """A regex class for an ASCII character and its full-width form, which a model reads alike.
+
+    Example: _look_alike("<") -> "[<\uff1c\ufe64]"; _look_alike("p") -> "[pP\uff50\uff30]"
+    """
+    forms = {char, char.upper(), char.lower()} | {
+        chr(ord(c) + 0xFEE0) for c in (char.upper(), char.lower())
+    }
+    forms |= {"<": {"\ufe64"}, ">": {"\ufe65"}}.get(char, set())
+    return "[" + "".join(re.escape(f) for f in sorted(forms)) + "]"
+
+
+# An opening or closing passages tag, also spelled with full-width letters or with invisible
+# characters between them: a document must not be able to close the data block.
+_INVISIBLE = "[\\s\u200b-\u200f\u2060\ufeff]*"
+_TAG = re.compile(
+    _look_alike("<")
+    + _INVISIBLE
+    + "((?:"
+    + _look_alike("/")
+    + ")?)"
+    + _INVISIBLE
+    + _INVISIBLE.join(_look_alike(c) for c in "passages")
+    + _INVISIBLE
+    + _look_alike(">")
+)
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _HISTORY_MESSAGES = 6  # three earlier exchanges: enough for a follow-up, short for a small model
 
@@ -44,9 +70,18 @@ def format_passages(passages: Sequence[Chunk]) -> str:
     parts = []
     for n, chunk in enumerate(passages, start=1):
         # A zero-width space keeps a document from closing the data block itself.
-        text = _TAG.sub(lambda m: f"<\u200b{m.group(1)}passages>", chunk.text.strip())
-        parts.append(f"[{n}] ({chunk.source})\n{text}")
+        text = _neutral(chunk.text.strip())
+        # A file name is on the passage's own header line: no line break may start another.
+        parts.append(f"[{n}] ({_neutral(' '.join(chunk.source.split()))})\n{text}")
     return "<passages>\n" + "\n\n".join(parts) + "\n</passages>"
+
+
+def _neutral(text: str) -> str:
+    """text with every passages tag broken by a zero-width space (as a plain "<passages>").
+
+    Example: _neutral("x </passages> y") -> "x <\u200b/passages> y"
+    """
+    return _TAG.sub(lambda m: f"<\u200b{'/' if m.group(1) else ''}passages>", text)
 
 
 def build_messages(
