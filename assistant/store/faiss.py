@@ -20,7 +20,9 @@ generation written from a batch without sentences) still answers, embedding them
 
 A batch is written as new generation files beside the old ones, then manifest.json is
 replaced atomically, then the old generation is deleted: a crash at any point leaves a
-loadable index. Syncs from several processes (an `assistant index` run beside an
+loadable index. Vectors are written a slice at a time from where they lie (the old
+generation's memory map, a sync's RowFile: `base.GatheredRows`), so a write never holds a
+copy of every sentence vector. Syncs from several processes (an `assistant index` run beside an
 `assistant ui`) take turns through a lock on the folder itself (flock), so none deletes
 the files another is writing; a reader notices a newer manifest with one stat and loads
 it. FAISS rows never leave this module: callers see chunk ids.

@@ -446,8 +446,9 @@ def apply_plan(
 
 @dataclass(frozen=True, slots=True)
 class _TextVectors:
-    """Vectors by text: texts[t] is row row[t] of rows. The rows stay where they were made
-    (the embedder's output, the stored vectors found) and are copied only a slice at a time."""
+    """Vectors by text: text t's vector is row row[t] of rows. The rows stay where they
+    were put (the embedder's output in a RowFile, the stored vectors found) and are copied
+    a slice at a time."""
 
     row: Mapping[str, int]
     rows: GatheredRows
@@ -511,7 +512,7 @@ def _derived(
     vectors: _TextVectors,
 ) -> dict[str, np.ndarray]:
     """Each chunk's vector (by hash) from its pieces' vectors (embedding.mean_directions),
-    a few thousand chunks at a time (overlapping chunks share pieces: gathering every
+    a few hundred chunks at a time (overlapping chunks share pieces: gathering every
     chunk's pieces at once would hold more than one copy of the vectors)."""
     out: dict[str, np.ndarray] = {}
     hashes = list(pieces)
