@@ -34,8 +34,10 @@ __all__ = [
     "Batch",
     "BuildInfo",
     "ChunkerConfig",
+    "GatheredRows",
     "LexicalStore",
     "Manifest",
+    "RowFile",
     "SentenceAccess",
     "SentenceRows",
     "SentenceStore",
@@ -198,6 +200,138 @@ def _count(value: Any, name: str) -> int:
     return value
 
 
+class RowFile:
+    """float32 rows appended to a temporary file that has no name (the system deletes it
+    when it is closed or the process dies), read back a few rows at a time. A sync keeps the
+    sentence vectors it embeds here, so memory holds one batch of them, not all (20 MB of
+    text has about 250 MB of them).
+
+    Example: f = RowFile(2); f.append(np.eye(2)); f.append(np.ones((1, 2)))
+             -> len(f) == 3, f[np.array([2, 0])] -> [[1, 1], [1, 0]]
+    """
+
+    ndim = 2
+
+    def __init__(self, dimension: int, directory: str | None = None) -> None:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (lives with self)
+        self._rows = 0
+        self.dimension = dimension
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self._rows, self.dimension)
+
+    def __len__(self) -> int:
+        return self._rows
+
+    def append(self, rows: np.ndarray) -> None:
+        rows = np.ascontiguousarray(rows, dtype="<f4").reshape(-1, self.dimension)
+        self._file.seek(0, 2)
+        self._file.write(rows.data.cast("B"))
+        self._rows += len(rows)
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        """The given rows (an int array), copied out. The file is mapped only for the read,
+        so the rows read do not stay in this process's memory."""
+        self._file.flush()
+        mapped = np.memmap(self._file, dtype="<f4", mode="r", shape=self.shape)
+        try:
+            # Fancy indexing copies the rows out; view and astype add no second copy.
+            return mapped[rows].view(np.ndarray).astype(np.float32, copy=False)
+        finally:
+            mapped._mmap.close()  # type: ignore[attr-defined]  # unmapped now, not at gc
+
+
+class GatheredRows:
+    """Rows taken from other arrays (a memory-mapped old generation, an embedder's output),
+    copied only when read: a slice or a row at a time. A sync passes the sentence vectors
+    of a whole index this way, from the embedder to the generation file, so that no step
+    holds a second copy of them (20 MB of text has about 250 MB of them).
+
+    Row i is row index[i] of the parts stacked in order. A part that is itself a
+    GatheredRows is looked through, so gathering from a gather reads the arrays underneath.
+
+    Example: parts [[[1, 0]], [[0, 1], [0, 2]]] (1 row and 2 rows), index [2, 0]
+             -> rows [[0, 2], [1, 0]]; rows[1:] -> [[1, 0]]
+    """
+
+    __slots__ = ("_bases", "_parts", "dimension", "index")
+    index: np.ndarray  # int64: row i is row index[i] of the flat parts stacked
+    dimension: int
+    _parts: tuple[np.ndarray | RowFile, ...]
+    _bases: np.ndarray  # int64: the first row of each flat part, then the total
+
+    def __init__(
+        self,
+        parts: Sequence[np.ndarray | RowFile | GatheredRows],
+        index: np.ndarray,
+        dimension: int,
+    ) -> None:
+        flat: list[np.ndarray | RowFile] = []
+        first_row: dict[int, int] = {}  # id of an array -> its first row among the flat parts
+        maps: list[np.ndarray] = []  # each given part's rows as rows of the flat parts
+
+        def place(array: np.ndarray | RowFile) -> int:
+            # Sources of one sync gather from the same embedder output: listed once.
+            if id(array) not in first_row:
+                if array.ndim != 2 or array.shape[1] != dimension:
+                    raise ValueError(f"rows of {dimension} values expected")
+                first_row[id(array)] = sum(len(f) for f in flat)
+                flat.append(array)
+            return first_row[id(array)]
+
+        for part in parts:
+            if isinstance(part, GatheredRows):
+                starts = np.array([place(inner) for inner in part._parts], dtype=np.int64)
+                which = np.searchsorted(part._bases, part.index, side="right") - 1
+                maps.append(part.index - part._bases[which] + starts[which])
+            else:
+                maps.append(place(part) + np.arange(len(part), dtype=np.int64))
+        index = np.asarray(index, dtype=np.int64)
+        everything = np.concatenate(maps) if maps else np.zeros(0, dtype=np.int64)
+        if len(index) and (index.min() < 0 or index.max() >= len(everything)):
+            raise ValueError("row index outside the parts")
+        self.index = everything[index]
+        self._parts = tuple(flat)
+        self._bases = np.cumsum([0] + [len(p) for p in flat], dtype=np.int64)
+        self.dimension = dimension
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.index), self.dimension)
+
+    def __getitem__(self, key: int | slice) -> np.ndarray:
+        """One row (int) or a run of rows (slice), as a new float32 array."""
+        if isinstance(key, slice):
+            return self._take(self.index[key])
+        return self._take(self.index[key : key + 1 or None])[0]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        """Every row in one array: a full copy, for a store that holds them in memory."""
+        rows = self._take(self.index)
+        return rows if dtype is None else rows.astype(dtype, copy=False)
+
+    def slices(self, rows: int) -> Iterable[np.ndarray]:
+        """The rows in order, at most `rows` at a time."""
+        for start in range(0, len(self.index), max(1, rows)):
+            yield self._take(self.index[start : start + rows])
+
+    def _take(self, flat_rows: np.ndarray) -> np.ndarray:
+        out = np.empty((len(flat_rows), self.dimension), dtype=np.float32)
+        if not len(flat_rows):
+            return out
+        which = np.searchsorted(self._bases, flat_rows, side="right") - 1
+        for p in np.unique(which):
+            mask = which == p
+            out[mask] = self._parts[p][flat_rows[mask] - self._bases[p]]
+        return out
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class SentenceRows:
     """The vectors of the sentences an answer may quote from a run of chunks
@@ -213,7 +347,8 @@ class SentenceRows:
 
     offsets: np.ndarray  # int64, (chunks + 1,), offsets[0] == 0, non-decreasing
     spans: np.ndarray  # int32, (n, 2)
-    vectors: np.ndarray  # float32, (n, dimension), unit length
+    # float32, (n, dimension), unit length; GatheredRows while a sync carries them to a write
+    vectors: np.ndarray | GatheredRows
 
     def __post_init__(self) -> None:
         n = len(self.spans)
@@ -236,6 +371,13 @@ class SentenceRows:
         """(spans, vectors) of chunk i."""
         a, b = int(self.offsets[i]), int(self.offsets[i + 1])
         return self.spans[a:b], self.vectors[a:b]
+
+    def held(self) -> SentenceRows:
+        """These rows with their vectors in one array of their own (a store that keeps
+        everything in memory does not keep the arrays they were gathered from alive)."""
+        if isinstance(self.vectors, np.ndarray):
+            return self
+        return SentenceRows(self.offsets, self.spans, np.asarray(self.vectors))
 
     def rows_by_text(self, chunks: Sequence[Chunk]) -> dict[str, int]:
         """Row of each sentence by its text (the first row where texts repeat); chunks are
@@ -499,16 +641,24 @@ def merge_sentences(
     counts = np.concatenate([np.diff(p.offsets) for p in parts])
     starts = np.concatenate([p.offsets[:-1] + base for p, base in _bases(parts)])
     spans = np.concatenate([p.spans for p in parts])
-    vectors = np.concatenate(
-        [np.asarray(p.vectors, dtype=np.float32).reshape(-1, dimension) for p in parts]
-    )
     order = np.asarray(positions, dtype=np.int64)
     take_counts = counts[order].astype(np.int64)
     offsets = np.zeros(len(order) + 1, dtype=np.int64)
     np.cumsum(take_counts, out=offsets[1:])
     # Row r of the result comes from row starts[chunk] + (r - offsets[chunk]).
     rows = np.repeat(starts[order] - offsets[:-1], take_counts) + np.arange(offsets[-1])
-    return SentenceRows(offsets, spans[rows].astype(np.int32), vectors[rows])
+    # The vectors are not copied here: the write reads them a slice at a time (a memory-
+    # mapped old generation stays on disk until then).
+    vectors = GatheredRows([_as_rows(p.vectors, dimension) for p in parts], rows, dimension)
+    return SentenceRows(offsets, spans[rows].astype(np.int32), vectors)
+
+
+def _as_rows(vectors: np.ndarray | GatheredRows, dimension: int) -> np.ndarray | GatheredRows:
+    if not isinstance(vectors, np.ndarray):
+        return vectors
+    if vectors.dtype != np.float32:  # float32 arrays (and memory maps) are used in place
+        vectors = vectors.astype(np.float32)
+    return vectors.reshape(-1, dimension)
 
 
 def _bases(parts: Sequence[SentenceRows]) -> list[tuple[SentenceRows, int]]:

@@ -20,7 +20,9 @@ generation written from a batch without sentences) still answers, embedding them
 
 A batch is written as new generation files beside the old ones, then manifest.json is
 replaced atomically, then the old generation is deleted: a crash at any point leaves a
-loadable index. Syncs from several processes (an `assistant index` run beside an
+loadable index. Vectors are written a slice at a time from where they lie (the old
+generation's memory map, a sync's RowFile: `base.GatheredRows`), so a write never holds a
+copy of every sentence vector. Syncs from several processes (an `assistant index` run beside an
 `assistant ui`) take turns through a lock on the folder itself (flock), so none deletes
 the files another is writing; a reader notices a newer manifest with one stat and loads
 it. FAISS rows never leave this module: callers see chunk ids.
@@ -54,6 +56,7 @@ from .base import (
     FORMAT_VERSION,
     READABLE_FORMATS,
     Batch,
+    GatheredRows,
     Manifest,
     SentenceAccess,
     SentenceRows,
@@ -245,12 +248,11 @@ class FaissStore(SentenceAccess):
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
         b = batch.build
         pool = [self._all_vectors()] if self._chunks else []
-        pool += [np.asarray(u.vectors, dtype=np.float32) for u in batch.upserts]
-        matrix = (
-            np.concatenate([p.reshape(-1, b.dimension) for p in pool])[positions]
-            if chunks
-            else np.zeros((0, b.dimension), dtype=np.float32)
-        )
+        pool += [
+            np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension) for u in batch.upserts
+        ]
+        # Added to the new FAISS index a slice at a time: no stacked copy of every vector.
+        matrix = GatheredRows(pool, np.asarray(positions, dtype=np.int64), b.dimension)
         manifest = Manifest(
             model=b.model,
             dimension=b.dimension,
@@ -263,8 +265,9 @@ class FaissStore(SentenceAccess):
             folder=b.folder,
         )
         vectors = faiss.IndexFlatIP(manifest.dimension)
-        if len(matrix):
-            vectors.add(np.ascontiguousarray(matrix, dtype=np.float32))
+        for rows in matrix.slices(max(1, _SLICE_BYTES // (4 * b.dimension))):
+            vectors.add(rows)
+        del pool, matrix
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
@@ -462,10 +465,20 @@ def _read_sentences(index_dir: Path, manifest: Manifest, chunks: Sequence[Chunk]
     return SentenceRows(offsets, np.ascontiguousarray(spans[:, 1:]), vectors)
 
 
-def _save_raw(path: Path, array: np.ndarray) -> None:
-    """array's bytes, little-endian, C order (read back with np.fromfile / np.memmap)."""
+_SLICE_BYTES = 4 << 20  # what one step of a write holds beside the rows it reads from
+
+
+def _save_raw(path: Path, array: np.ndarray | GatheredRows) -> None:
+    """array's rows, little-endian, C order (read back with np.fromfile / np.memmap),
+    written a slice at a time: no step copies the whole array (a memory map or a
+    GatheredRows is read from where it lies)."""
+    width = int(np.prod(array.shape[1:], dtype=np.int64)) if len(array.shape) > 1 else 1
+    step = max(1, _SLICE_BYTES // (4 * max(1, width)))
     with path.open("wb") as fh:
-        fh.write(np.ascontiguousarray(array).tobytes())
+        for start in range(0, len(array), step):
+            rows = np.asarray(array[start : start + step])
+            little = rows.dtype.newbyteorder("<")
+            fh.write(np.ascontiguousarray(rows, dtype=little).data.cast("B"))
         fh.flush()
         os.fsync(fh.fileno())
 
@@ -510,7 +523,7 @@ def _write(
             rows = np.repeat(np.arange(len(counts), dtype=np.int32), counts)
             table = np.column_stack([rows, sentences.spans]) if len(rows) else np.zeros((0, 3))
             _save_raw(spans_path, table.astype("<i4"))
-            _save_raw(sentences_path, np.asarray(sentences.vectors).astype("<f4"))
+            _save_raw(sentences_path, sentences.vectors)
             files |= {"sentences": sentences_path.name, "sentence_spans": spans_path.name}
         data = manifest.to_json()
         data["files"] = files

@@ -119,6 +119,8 @@ class MemoryStore(SentenceAccess):
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
+        if sentences is not None:
+            sentences = sentences.held()  # its own array: the old snapshot's can go
         new = MemoryStore(
             manifest, chunks, matrix, sentences=sentences, name=self._name, _shelf=self._shelf
         )

@@ -41,7 +41,9 @@ from .base import (
     Batch,
     BuildInfo,
     ChunkerConfig,
+    GatheredRows,
     Manifest,
+    RowFile,
     SentenceRows,
     SentenceStore,
     SharedStore,
@@ -327,6 +329,7 @@ def apply_plan(
             sha256=doc.sha256,
         )
         chunked[source] = (info, chunks)
+        del docs, doc  # a big file's text is not held through embedding
         progress("chunk", (i + 1) / len(to_chunk))
     seconds["chunk"] = time.perf_counter() - t
 
@@ -347,7 +350,7 @@ def apply_plan(
         if keeps_sentences or derive
         else {}
     )
-    pieces: dict[str, np.ndarray] = {}
+    pieces = _TextVectors({}, GatheredRows([], np.zeros(0, dtype=np.int64), embedder.dimension))
     sentences_embedded = 0
     if derive:
         # One pass: the pieces of the chunks that need a vector (their quotable sentences
@@ -362,6 +365,7 @@ def apply_plan(
             spans, text_of, store, embedder, progress, "embed"
         )
         known.update(_derived({h: spans[h] for h in missing}, text_of, pieces))
+        del spans
     elif missing:
         progress("embed", 0.0)
         known.update(zip(missing, embedder.embed([text_of[h] for h in missing]), strict=True))
@@ -401,13 +405,14 @@ def apply_plan(
         SourceChunks(
             info,
             tuple(chunks),
-            np.stack([known[c.hash] for c in chunks]).astype(np.float32)
+            np.stack([known[c.hash] for c in chunks]).astype(np.float32, copy=False)
             if chunks
             else np.zeros((0, embedder.dimension), dtype=np.float32),
             sentences.get(info.source),
         )
         for info, chunks in (chunked[s] for s in sorted(chunked))
     )
+    known.clear()  # the upserts hold the chunk vectors now: one copy of them, not two
     batch = Batch(
         build=BuildInfo(
             model=embedder.name,
@@ -439,6 +444,21 @@ def apply_plan(
     ), store
 
 
+@dataclass(frozen=True, slots=True)
+class _TextVectors:
+    """Vectors by text: text t's vector is row row[t] of rows. The rows stay where they
+    were put (the embedder's output in a RowFile, the stored vectors found) and are copied
+    a slice at a time."""
+
+    row: Mapping[str, int]
+    rows: GatheredRows
+
+
+_EMBED_SLICE = 4096  # texts embedded at a time: 6 MB of 384-dimensional vectors
+_LOOKUP_SLICE = 8192  # stored sentence vectors looked up this many texts at a time
+_DERIVE_CHUNKS = 256  # chunk vectors derived this many chunks at a time (about 6 MB of pieces)
+
+
 def _embed_pieces(
     spans: Mapping[str, list[tuple[int, int]]],
     text_of: Mapping[str, str],
@@ -446,52 +466,88 @@ def _embed_pieces(
     embedder: Embedder,
     progress: Progress,
     stage: str,
-) -> tuple[dict[str, np.ndarray], int]:
-    """The vectors of the given spans' texts (spans by chunk hash, into text_of[hash]), by
-    text, and how many were embedded. Each distinct text is embedded once, and only when
-    the store does not keep its vector already (neighbouring chunks overlap, so they share
-    sentences; an edited file keeps most of its sentences)."""
+) -> tuple[_TextVectors, int]:
+    """The vectors of the given spans' texts (spans by chunk hash, into text_of[hash]), and
+    how many were embedded. Each distinct text is embedded once, and only when the store
+    does not keep its vector already (neighbouring chunks overlap, so they share sentences;
+    an edited file keeps most of its sentences). Every vector is held once: the stored ones
+    are looked up a slice of texts at a time, the embedder's output is used as it comes."""
     texts = list(dict.fromkeys(text_of[h][a:b] for h, hs in spans.items() for a, b in hs))
-    known = store.sentence_vectors(texts) if isinstance(store, SentenceStore) else {}
-    missing = [t for t in texts if t not in known]
+    dimension = embedder.dimension
+    row: dict[str, int] = {}
+    parts: list[np.ndarray | RowFile] = []
+    missing = texts
+    if isinstance(store, SentenceStore) and store.has_sentences:
+        missing = []
+        for start in range(0, len(texts), _LOOKUP_SLICE):
+            some = texts[start : start + _LOOKUP_SLICE]
+            found = store.sentence_vectors(some)
+            base = len(row)
+            for i, text in enumerate(found):
+                row[text] = base + i
+            if found:
+                parts.append(np.stack(list(found.values())).astype(np.float32, copy=False))
+            missing += [t for t in some if t not in found]
     if missing:
         progress(stage, 0.0)
-        known.update(zip(missing, embedder.embed(missing), strict=True))
+        # Embedded a slice at a time into a file without a name (in the index folder when
+        # the store is one): memory holds one slice of the new vectors, never all of them.
+        location = Path(store.location)
+        embedded = RowFile(dimension, str(location) if location.is_dir() else None)
+        base = len(row)
+        for start in range(0, len(missing), _EMBED_SLICE):
+            embedded.append(embedder.embed(missing[start : start + _EMBED_SLICE]))
+            progress(stage, min(1.0, (start + _EMBED_SLICE) / len(missing)))
+        for i, text in enumerate(missing):
+            row[text] = base + i
+        parts.append(embedded)
     progress(stage, 1.0)
-    return known, len(missing)
+    table = GatheredRows(parts, np.arange(len(row), dtype=np.int64), dimension)
+    return _TextVectors(row, table), len(missing)
 
 
 def _derived(
     pieces: Mapping[str, list[tuple[int, int]]],
     text_of: Mapping[str, str],
-    vectors: Mapping[str, np.ndarray],
+    vectors: _TextVectors,
 ) -> dict[str, np.ndarray]:
-    """Each chunk's vector (by hash) from its pieces' vectors (embedding.mean_directions)."""
-    if not pieces:
-        return {}
-    rows = [vectors[text_of[h][a:b]] for h, spans in pieces.items() for a, b in spans]
-    derived = mean_directions(np.stack(rows), [len(spans) for spans in pieces.values()])
-    return dict(zip(pieces, derived, strict=True))
+    """Each chunk's vector (by hash) from its pieces' vectors (embedding.mean_directions),
+    a few hundred chunks at a time (overlapping chunks share pieces: gathering every
+    chunk's pieces at once would hold more than one copy of the vectors)."""
+    out: dict[str, np.ndarray] = {}
+    hashes = list(pieces)
+    for start in range(0, len(hashes), _DERIVE_CHUNKS):
+        some = hashes[start : start + _DERIVE_CHUNKS]
+        rows = [vectors.row[text_of[h][a:b]] for h in some for a, b in pieces[h]]
+        gathered = GatheredRows(
+            [vectors.rows], np.array(rows, dtype=np.int64), vectors.rows.dimension
+        )
+        derived = mean_directions(gathered[:], [len(pieces[h]) for h in some])
+        out.update(zip(some, derived, strict=True))
+    return out
 
 
 def _sentence_rows(
     chunks: list[Chunk],
     units: Mapping[str, list[tuple[int, int]]],
-    vectors: Mapping[str, np.ndarray],
+    vectors: _TextVectors,
     dimension: int,
 ) -> SentenceRows:
     """A source's SentenceRows: its chunks' quotable sentences (units, by chunk hash) with
-    their vectors (by text)."""
+    their vectors (by text), which stay where they are until the store writes them."""
     offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
     np.cumsum([len(units[c.hash]) for c in chunks], out=offsets[1:])
-    flat = [(c.text[a:b], a, b) for c in chunks for a, b in units[c.hash]]
-    return SentenceRows(
-        offsets,
-        np.array([(a, b) for _, a, b in flat], dtype=np.int32).reshape(-1, 2),
-        np.stack([vectors[t] for t, _, _ in flat]).astype(np.float32)
-        if flat
-        else np.zeros((0, dimension), dtype=np.float32),
-    )
+    n = int(offsets[-1])
+    # Filled in place: a list of every sentence's text and span would hold them twice.
+    spans = np.empty((n, 2), dtype=np.int32)
+    rows = np.empty(n, dtype=np.int64)
+    r = 0
+    for c in chunks:
+        for a, b in units[c.hash]:
+            spans[r] = a, b
+            rows[r] = vectors.row[c.text[a:b]]
+            r += 1
+    return SentenceRows(offsets, spans, GatheredRows([vectors.rows], rows, dimension))
 
 
 def _file_digest(path: Path, source: str) -> tuple[str, int]:
