@@ -111,6 +111,18 @@ def test_coverage_weights_terms_by_idf() -> None:
         ("What was Anthropic's revenue?", "The documents don't say what Anthropic's revenue was."),
         ("Who is the CEO of Anthropic?", "The documents don't say who the CEO of Anthropic is."),
         ("Did Amazon buy Google?", "The documents don't answer “Did Amazon buy Google”."),
+        ("When was Anthropic founded?", "The documents don't say when Anthropic was founded."),
+        (
+            "Where was the first chip built?",
+            "The documents don't say where the first chip was built.",
+        ),
+        ("Who is leading the round?", "The documents don't say who is leading the round."),
+        ("What was the total funding?", "The documents don't say what the total funding was."),
+        ("What is the speed?", "The documents don't say what the speed is."),
+        (
+            "Which company was founded in 2021?",
+            "The documents don't say which company was founded in 2021.",
+        ),
     ],
 )
 def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> None:

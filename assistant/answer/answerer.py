@@ -284,5 +284,39 @@ def refusal_text(question: str) -> str:
     m = _WH.match(q)
     if m:
         wh, aux, rest = m.group(1).lower(), m.group(2).lower(), m.group(3)
-        return f"The documents don't say {wh} {rest} {aux}."
+        return f"The documents don't say {wh} {_statement(aux, rest)}."
     return f"The documents don't answer “{q.rstrip('?.! ')}”."
+
+
+# Past participles that do not end in -ed, common in questions ("When was it built?").
+_IRREGULAR_PARTICIPLES = frozenset(
+    {
+        *("made", "built", "paid", "sold", "bought", "given", "taken", "done", "known", "led"),
+        *("held", "won", "written", "chosen", "shown", "seen", "grown", "begun", "spent"),
+        *("lent", "sent", "told", "found", "kept", "brought"),
+    }
+)
+
+
+def _participle(word: str) -> bool:
+    """Whether word reads as a past participle ("founded", "built"; not "speed", "seed")."""
+    w = word.lower()
+    return w in _IRREGULAR_PARTICIPLES or (
+        len(w) > 4 and w.endswith("ed") and not w.endswith("eed")
+    )
+
+
+def _statement(aux: str, rest: str) -> str:
+    """The question's words put back in statement order, the auxiliary where it belongs.
+
+    Example: _statement("was", "Anthropic's revenue") -> "Anthropic's revenue was"
+             _statement("was", "Anthropic founded") -> "Anthropic was founded"
+             _statement("is", "leading the round") -> "is leading the round"
+    """
+    words = rest.split()
+    if words[0].lower().endswith("ing") or _participle(words[0]):
+        return f"{aux} {rest}"  # the wh-word is the subject: "who is leading the round"
+    if len(words) > 1 and _participle(words[-1]):
+        return " ".join([*words[:-1], aux, words[-1]])  # "when Anthropic was founded"
+    # A last word in -ing is as often a noun ("the total funding") as a verb: left in place.
+    return f"{rest} {aux}"
