@@ -115,6 +115,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "Who is Anthropic's CEO?",
         # The article names Google and an amount, but the amount is Amazon's (issue 10).
         "What is the exact dollar amount Google invested in Anthropic?",
+        # It gives Amazon's investment in dollars, never a share of Anthropic.
+        "What percentage of Anthropic does Amazon own?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:

@@ -32,6 +32,8 @@ def flat(_: str) -> float:
     [
         ("How much has Google invested in Anthropic?", "amount"),
         ("How many people work at Anthropic?", "count"),
+        ("What percentage of Anthropic does Amazon own?", "percent"),
+        ("What share of the patients developed a fever?", "percent"),
         ("In what year was Anthropic founded?", "date"),
         ("When did Amazon first invest?", "date"),
         ("Which company has an exclusive deal with OpenAI?", "name"),
@@ -56,6 +58,11 @@ def test_answer_type_checks_what_a_sentence_holds() -> None:
     assert has_answer_type("name", "The deal went to Microsoft, not Amazon.")
     assert not has_answer_type("name", "the deal went to a rival.")
     assert has_answer_type(None, "anything at all")
+    # A share of a whole is a percentage or a fraction, not any amount of money.
+    assert not has_answer_type("percent", EIGHT_BILLION)
+    assert has_answer_type("percent", "About 40% of the patients developed a fever.")
+    assert has_answer_type("percent", "Half of the patients developed a fever.")
+    assert has_answer_type("percent", "3 in 10 patients developed a fever.")
 
 
 def test_specific_tokens_are_names_acronyms_and_numbers() -> None:

@@ -99,7 +99,23 @@ _PERSONS = re.compile(
     re.IGNORECASE,
 )
 
+# A share of a whole: a percentage or a fraction, not any number ("$8 billion" does not say
+# what percentage of Anthropic Amazon owns).
+_PERCENT = re.compile(
+    r"%|\bper ?cent\w*|\b(?:half|halves|thirds?|quarters?|fifths?|tenths?|majority|minority|"
+    r"fractions?|proportions?|ratios?)\b|\b0?\.\d+\b|\b\d+ (?:in|out of) \d+\b",
+    re.IGNORECASE,
+)
+
 _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(
+            r"\b(?:what|which) (?:percentage|proportion|fraction|share)\b|\bhow many percent\b|"
+            r"\bpercentage\b",
+            re.IGNORECASE,
+        ),
+        "percent",
+    ),
     (re.compile(r"^\s*how many\b|\bnumber of\b", re.IGNORECASE), "count"),
     (
         re.compile(
@@ -135,15 +151,18 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
 _CHECKS = {
     "count": _COUNT,
     "amount": _AMOUNT,
+    "percent": _PERCENT,
     "date": _DATE,
     "name": _NAME,
 }
 
 
 def answer_type(question: str) -> str | None:
-    """What kind of thing the question asks for: count, amount, date, name, person or None.
+    """What kind of thing the question asks for: percent, count, amount, date, name, person or
+    None.
 
     Example: answer_type("How much has Google invested in Anthropic?") -> "amount";
+             answer_type("What percentage of Anthropic does Amazon own?") -> "percent";
              answer_type("Why is Amazon investing?") -> None
     """
     for pattern, kind in _TYPES:
@@ -208,7 +227,7 @@ _CLAUSE_BREAK = re.compile(
     r"\s[–—-]\s|,?\s+\b(?:but|while|whereas|although|though|unlike|however|yet|whilst)\b",
     re.IGNORECASE,
 )
-_ATTACHED_KINDS = frozenset({"amount", "count", "date"})
+_ATTACHED_KINDS = frozenset({"amount", "percent", "count", "date"})
 
 
 def clauses(text: str) -> list[str]:
