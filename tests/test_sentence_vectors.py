@@ -24,6 +24,7 @@ from assistant.store import (
     FORMAT_VERSION,
     ChunkerConfig,
     SentenceStore,
+    Store,
     open_store,
     sync_index,
 )
@@ -75,6 +76,22 @@ def strip_sentences(index_dir: Path) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
 
 
+def assert_sentences_stored(store: Store) -> list[np.ndarray]:
+    """Each chunk's stored sentences are exactly those an answer would quote from it, with the
+    fake embedder's vectors; returns each chunk's vectors as loaded."""
+    assert isinstance(store, SentenceStore) and store.has_sentences
+    loaded = []
+    for chunk in store.chunks():
+        found = store.chunk_sentences(chunk.id)
+        assert found is not None
+        spans, vectors = found
+        assert [tuple(s) for s in spans.tolist()] == sentence_units(chunk.text)
+        texts = [chunk.text[a:b] for a, b in spans]
+        assert np.allclose(vectors, FakeEmbedder().embed(texts), atol=1e-6)
+        loaded.append(vectors)
+    return loaded
+
+
 def same_answer(a: Answer, b: Answer) -> bool:
     return (a.text, a.refused, a.citations, a.query) == (b.text, b.refused, b.citations, b.query)
 
@@ -88,14 +105,7 @@ def test_every_quotable_sentence_is_stored_and_read_back_memory_mapped(
 
     assert isinstance(store, SentenceStore) and store.has_sentences
     assert report.sentences_embedded == len(sentence_texts(store.chunks()))
-    for chunk in store.chunks():
-        found = store.chunk_sentences(chunk.id)
-        assert found is not None
-        spans, vectors = found
-        # Exactly the sentences an answer would quote from this chunk, with their vectors.
-        assert [tuple(s) for s in spans.tolist()] == sentence_units(chunk.text)
-        texts = [chunk.text[a:b] for a, b in spans]
-        assert np.allclose(vectors, FakeEmbedder().embed(texts), atol=1e-6)
+    for vectors in assert_sentences_stored(store):
         # Loading maps the file: an answer reads only the rows it needs.
         assert isinstance(vectors, np.memmap) or len(vectors) == 0
     assert store.chunk_sentences("no such chunk") is None

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from fakes import FakeEmbedder
+from test_sentence_vectors import assert_sentences_stored
 
 import assistant.store.faiss as faiss_store
 import assistant.store.sync as sync_module
-from assistant.ingest.chunking import sentence_units
 from assistant.store import ChunkerConfig, SentenceStore, open_store, sync_index
 from assistant.store.base import GatheredRows, RowFile
 
@@ -90,21 +90,14 @@ def test_sentence_vectors_embedded_and_merged_in_slices_are_the_ones_stored(
 
     store = open_store(tmp_path / "index", embedder)
     assert isinstance(store, SentenceStore) and store.has_sentences
-    reference = FakeEmbedder()
-    for chunk in store.chunks():
-        found = store.chunk_sentences(chunk.id)
-        assert found is not None
-        spans, vectors = found
-        assert [tuple(s) for s in spans.tolist()] == sentence_units(chunk.text)
-        texts = [chunk.text[a:b] for a, b in spans]
-        assert np.allclose(vectors, reference.embed(texts), atol=1e-6)
+    assert_sentences_stored(store)
     # The stored chunk vectors are the ones one pass over every chunk at once would make.
     fresh = tmp_path / "fresh"
     sync_index(docs, fresh, FakeEmbedder(), CHUNKER)
     whole = open_store(fresh, embedder)
     assert [c.id for c in whole.chunks()] == [c.id for c in store.chunks()]
     ids = [c.id for c in store.chunks()]
-    probe = reference.embed(["cider harvest"])[0]
+    probe = FakeEmbedder().embed(["cider harvest"])[0]
     assert np.allclose(store.cosines(probe, ids), whole.cosines(probe, ids), atol=1e-6)
 
 
