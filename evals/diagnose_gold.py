@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import Settings
 from assistant.answer.evidence import RefusalModel
 from assistant.answer.extractive import select_sentences
 from assistant.evals.scoring import contains_answer, squad_normalise
@@ -36,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals"))
 from calibrate_refusal import load_items  # noqa: E402
 from make_refusal_sets import default_data  # noqa: E402
-from refusal_report import build_bots, sample  # noqa: E402
+from refusal_report import build_bots, gold_answers, sample, settings_with  # noqa: E402
 
 NEVER_REFUSE = RefusalModel({}, 10.0, 0.0)
 
@@ -60,13 +59,10 @@ def main() -> None:
     ap.add_argument("--out", help="write one JSON line per question here")
     args = ap.parse_args()
     data = Path(args.data)
-    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
-    settings = Settings(**overrides)
+    settings = settings_with(args.set)
     bots, vectors = build_bots(settings, data)
     bot = bots["covid-qa"]
-    gold = {
-        (q := json.loads(line))["id"]: q["answers"] for line in (data / "questions.jsonl").open()
-    }
+    gold = gold_answers(data)
     items = [i for i in load_items(data, 10**6) if i["half"] == args.half]
     asked = sample(
         [i for i in items if i["corpus"] == "covid-qa"], ("answerable",), args.answerable
@@ -147,7 +143,7 @@ def main() -> None:
         if args.show and cls != "ok":
             print(json.dumps(row, ensure_ascii=False)[:900])
     vectors.save()
-    print(f"\n{args.half} half, {len(asked)} answerable covid-qa questions; settings {overrides}")
+    print(f"\n{args.half} half, {len(asked)} answerable covid-qa questions; settings {args.set}")
     for cls, n in classes.most_common():
         print(f"  {cls:14s} {n}")
     if ranks:

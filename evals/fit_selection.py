@@ -14,7 +14,6 @@ gold (top-1) and how often one of the best two does, for today's score and the f
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from collections.abc import Sequence
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant import Settings
 from assistant.answer.evidence import Grounds, RefusalModel
 from assistant.answer.features import phrase_overlap
 from assistant.evals.scoring import contains_answer
@@ -33,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals"))
 from calibrate_refusal import load_items  # noqa: E402
 from make_refusal_sets import default_data  # noqa: E402
-from refusal_report import build_bots  # noqa: E402
+from refusal_report import build_bots, gold_answers, settings_with  # noqa: E402
 
 NEVER_REFUSE = RefusalModel({}, 10.0, 0.0)
 
@@ -117,15 +115,12 @@ def main() -> None:
     ap.add_argument("--dump", help="save the candidate features here (.npy) for analysis")
     args = ap.parse_args()
     data = Path(args.data)
-    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
-    settings = Settings(**overrides)
+    settings = settings_with(args.set)
     bots, vectors = build_bots(settings, data)
     bot = bots["covid-qa"]
     state = bot._state
     stored = state.store if isinstance(state.store, SentenceStore) else None
-    gold = {
-        (q := json.loads(line))["id"]: q["answers"] for line in (data / "questions.jsonl").open()
-    }
+    gold = gold_answers(data)
     names = ["cosine", "coverage", "bonuses", *args.features.split(",")]
     cols = [["cosine", "coverage", "bonuses", *SELECTION_FEATURES].index(n) for n in names]
     halves: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {"tune": [], "confirm": []}

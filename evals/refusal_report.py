@@ -75,6 +75,20 @@ def duplicated_quotes(answer: Answer) -> bool:
     return any(a[0] == b[0] and b[1] < a[2] for a, b in itertools.pairwise(spans))
 
 
+def settings_with(overrides: Sequence[str]) -> Settings:
+    """Settings with --set overrides applied ("name=JSON" each).
+
+    Example: settings_with(["evidence_k=5"]).evidence_k -> 5
+    """
+    return Settings(**{k: json.loads(v) for k, v in (s.split("=", 1) for s in overrides)})
+
+
+def gold_answers(data: Path) -> dict[str, list[str]]:
+    """Each covid-qa question's gold answers, by question id."""
+    with (data / "questions.jsonl").open(encoding="utf-8") as lines:
+        return {(q := json.loads(line))["id"]: q["answers"] for line in lines}
+
+
 def sample(items: list[dict], kinds: Sequence[str], n: int) -> list[dict]:
     """At most n of the items of these kinds, evenly spaced (deterministic)."""
     chosen = [i for i in items if i["kind"] in kinds]
@@ -122,13 +136,10 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
     args = ap.parse_args()
     data = Path(args.data)
-    overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
-    settings = Settings(**overrides)
+    settings = settings_with(args.set)
 
     bots, vectors = build_bots(settings, data)
-    gold = {
-        (q := json.loads(line))["id"]: q["answers"] for line in (data / "questions.jsonl").open()
-    }
+    gold = gold_answers(data)
 
     items = [i for i in load_items(data, 10**6) if i["half"] == args.half]
     asked = (
@@ -168,7 +179,7 @@ def main() -> None:
     def rate(values: list[bool]) -> str:
         return f"{sum(values) / len(values):.3f} ({sum(values)}/{len(values)})" if values else "-"
 
-    print(f"\n{args.half} half, {len(asked)} questions in {seconds:.0f}s; settings {overrides}")
+    print(f"\n{args.half} half, {len(asked)} questions in {seconds:.0f}s; settings {args.set}")
     rows = [
         ("answerable wrongly refused", share(("answerable", "seed_answerable"))),
         ("  covid-qa / seed", f"{share(('answerable',))} / {share(('seed_answerable',))}"),
