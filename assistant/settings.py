@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     # at 0.4 / 0.3 / 0.2 / always, mean sentences 2.21 -> 2.33 / 2.41 / 2.63 / 3.10: 0.3 is the
     # most that keeps the median at 2 (evals/refusal/README.md).
     sentence_restating: float = Field(default=0.3, ge=0.0, le=1.0)
+    # A unit just before or after a chosen one is added when it scores at least this share of
+    # the best (0: never): answers that run over two sentences. Off: at 0.7 answers held the
+    # gold 0.759 -> 0.786 on tune but 0.690 -> 0.697 on confirm, and grew by 0.6 sentences
+    # on average (1.3 on the seed set): evals/refusal/README.md, fourth pass.
+    sentence_adjacent: float = Field(default=0.0, ge=0.0, le=1.0)
     # The refusal model: P(answerable) = sigmoid(bias + sum of weight * feature), the features
     # named as in answer/features.py (FEATURE_NAMES; one left out weighs 0). Fitted by
     # evals/calibrate_refusal.py on the tune half of evals/refusal/ (covid-qa answerable and

@@ -111,6 +111,7 @@ def main() -> None:
                     keep_ratio=settings.sentence_keep_ratio,
                     redundancy=settings.sentence_redundancy,
                     restating=settings.sentence_restating,
+                    adjacent=settings.sentence_adjacent,
                     question=q,
                 )
                 if not holding:

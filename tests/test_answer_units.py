@@ -249,6 +249,25 @@ def test_a_best_unit_that_restates_the_question_brings_the_unit_after_it() -> No
     assert select_sentences(grounds, keep_ratio=0.8, restating=0.9, question=other) == [0]
 
 
+def test_an_answer_that_runs_on_into_the_next_sentence_brings_it_when_asked_to() -> None:
+    from assistant.answer.extractive import select_sentences
+
+    parts = [
+        "Empyema rose in Scotland until 2005.",
+        "Conjugate vaccination has reversed the rise since 2010.",
+        "Empyema decreased by 50% in young children.",
+        "Other work studied adults.",
+    ]
+    grounds = _grounds_of(parts, [0.6, 1.0, 0.75, 0.74])
+    # Off by default: the best unit alone (the third scores under keep_ratio).
+    assert select_sentences(grounds, keep_ratio=0.8) == [1]
+    # The unit after the chosen one scores 0.75 of it: it is added, in reading order, even
+    # past the cap; the one before (0.6) is not, nor the one after that (it continues the
+    # added unit, not a chosen one).
+    assert select_sentences(grounds, keep_ratio=0.8, max_sentences=1, adjacent=0.7) == [1, 2]
+    assert select_sentences(grounds, keep_ratio=0.8, adjacent=0.5) == [0, 1, 2]
+
+
 def test_an_answer_may_quote_a_passage_past_k_but_decides_on_the_first_k() -> None:
     embedder = FakeEmbedder()
     off = [

@@ -31,6 +31,7 @@ def select_sentences(
     keep_ratio: float = 0.85,
     redundancy: float = 0.8,
     restating: float = 0.0,
+    adjacent: float = 0.0,
     question: str = "",
 ) -> list[int]:
     """Indices into grounds.sentences of the sentences to copy, best first (units that
@@ -47,6 +48,10 @@ def select_sentences(
     When at least `restating` of the best unit's terms are the question's (it mostly repeats
     the question: "NDV has a number of appealing qualities."), the unit right after it in its
     document is added too, beyond max_sentences (restating 0 or no question: never).
+    Then a unit that continues a chosen one in its document (the one just before or after
+    it) is added, beyond max_sentences and whatever its redundancy, when it scores at least
+    `adjacent` of the best (0: never): an answer that runs over two sentences is quoted
+    whole, where another sentence from elsewhere would be read on its own.
 
     Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
     keep_ratio 0.85 -> [1, 2]
@@ -93,6 +98,12 @@ def select_sentences(
             after = _follower(grounds, int(best))
             if after is not None and after not in chosen and not overlaps(after):
                 chosen.append(after)
+    if adjacent:
+        floor = adjacent * scores[best]
+        for i in list(chosen):
+            for j in (_follower(grounds, i), _antecedent(grounds, i)):
+                if j is not None and j not in chosen and scores[j] >= floor and not overlaps(j):
+                    chosen.append(j)
     return in_reading_order(grounds, chosen)
 
 
@@ -158,7 +169,7 @@ class ExtractiveBackend:
     """Answers with sentences copied from the documents, each followed by its [n] citation.
 
     Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy,
-    sentence_restating. It yields
+    sentence_restating, sentence_adjacent. It yields
     one piece per cited sentence as it writes it.
     """
 
@@ -169,6 +180,7 @@ class ExtractiveBackend:
         self.keep_ratio = settings.sentence_keep_ratio
         self.redundancy = settings.sentence_redundancy
         self.restating = settings.sentence_restating
+        self.adjacent = settings.sentence_adjacent
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Composition]:
         grounds = request.grounds
@@ -181,6 +193,7 @@ class ExtractiveBackend:
             keep_ratio=self.keep_ratio,
             redundancy=self.redundancy,
             restating=self.restating,
+            adjacent=self.adjacent,
             question=request.question,
         )
         parts: list[str] = []
