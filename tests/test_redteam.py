@@ -276,6 +276,34 @@ def test_a_zip_bomb_office_file_is_refused_before_it_is_unpacked(suffix: str) ->
     assert one_sentence(str(caught.value)[0].upper() + str(caught.value)[1:])
 
 
+def test_a_smaller_unpack_limit_from_settings_refuses_a_file_the_default_indexes(
+    tmp_path: Path,
+) -> None:
+    # The limits are Settings fields passed down to the loaders, not module constants: a
+    # .docx that unpacks to 9 MB (about 1,000:1, under the ratio's 32 MB floor) is indexed
+    # by default, and skipped with the loader's sentence under unpack_max_bytes of 4 MB.
+    from assistant import Assistant, Settings
+    from assistant.settings import UnpackLimits
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "padded.docx").write_bytes(_bomb(".docx", 9))
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+
+    default = Settings(index_dir=tmp_path / "default", show_progress=False)
+    assert default.unpack_limits == UnpackLimits()  # the old module constants' values
+    assert (default.unpack_max_bytes, default.unpack_max_ratio) == (1 << 30, 100)
+    bot = Assistant.from_folder(docs, settings=default, embedder=FakeEmbedder())
+    assert {s.source for s in bot.sources()} == {"a.txt", "padded.docx"}
+
+    small = Settings(index_dir=tmp_path / "small", show_progress=False, unpack_max_bytes=4 << 20)
+    bot = Assistant.from_folder(docs, settings=small, embedder=FakeEmbedder())
+    assert {s.source for s in bot.sources()} == {"a.txt"}
+    reasons = [s.reason for s in bot.sync().skipped if s.source == "padded.docx"]
+    assert len(reasons) == 1 and "unpacks to 9 MB" in reasons[0], reasons
+    assert one_sentence(reasons[0][0].upper() + reasons[0][1:])
+
+
 # ---------------------------------------------------------------- instructions inside documents
 
 
