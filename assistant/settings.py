@@ -200,6 +200,13 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
     ui_user: str = "assistant"
+    # Failed logins (the web chat's /login, a wrong /v1 key) from one address: after
+    # login_failures in a row the address is refused for login_lockout_seconds, doubled at
+    # each further failure (at most an hour); failures older than login_window_seconds are
+    # forgotten. Five guesses then a pause: guessing a key takes years, a typo costs 30 s.
+    login_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: float = Field(default=30.0, gt=0.0)
+    login_window_seconds: float = Field(default=900.0, gt=0.0)
 
     @property
     def unpack_limits(self) -> UnpackLimits:

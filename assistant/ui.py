@@ -31,12 +31,14 @@ import html
 import itertools
 import json
 import logging
+import math
 import os
 import queue
 import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -66,6 +68,7 @@ __all__ = [
     "CSS",
     "EXAMPLES",
     "UPLOAD_TYPES",
+    "LoginThrottle",
     "build_app",
     "copy_text",
     "launch",
@@ -1271,14 +1274,25 @@ def launch(
     prevent_thread_lock: bool = False,
     routes: Sequence[BaseRoute] = (),
     auth: tuple[str, str] | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
     `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
     endpoint); they go first, so Gradio's own paths cannot shadow them. `auth` is the one
-    (user, password) the page and its Gradio API then ask for.
+    (user, password) the page and its Gradio API then ask for; `throttle` refuses an
+    address that failed to log in too often (default: as Settings' defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
+    from starlette.middleware import Middleware
+
+    from .settings import Settings
+
+    # Settings' defaults, not the environment: the caller passes its settings' throttle.
+    throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
+    app_kwargs: dict[str, Any] = {"middleware": [Middleware(_ThrottledLogins, throttle=throttle)]}
+    if routes:
+        app_kwargs["routes"] = list(routes)
 
     _app, url, _share_url = demo.launch(
         server_name=host,
@@ -1291,7 +1305,7 @@ def launch(
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
         quiet=prevent_thread_lock,
-        app_kwargs={"routes": list(routes)} if routes else None,
+        app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
         auth_message=_AUTH_MESSAGE if auth else None,
     )
@@ -1321,7 +1335,6 @@ def serve(
     # Installed? Checked before anything is indexed; imported later, while the page loads.
     require("gradio", extra="ui", feature="the web chat", load=False)
     import sys
-    import time
 
     from .startup import StartupProgress, serve_early
 
@@ -1442,6 +1455,145 @@ _NOT_A_NAME = "The document name must be text: pick one from the list."
 _AUTH_MESSAGE = "Log in with the user name and access key the server was given."
 
 
+# ---------------------------------------------------------------- failed logins
+
+_MAX_LOCKOUT = 3600.0  # seconds: the longest an address waits, however many failures
+_ADDRESSES = 10_000  # addresses remembered at once (the least recent go first): bounded memory
+
+
+class LoginThrottle:
+    """Failed logins by client address. After `failures` in a row the address is refused
+    for `lockout` seconds, doubled at each further failure (at most an hour); a success
+    clears it, and failures are forgotten `window` seconds after the last one's lockout ends.
+    Thread-safe.
+
+    Example: t = LoginThrottle(failures=2, lockout=30, window=900); t.failed("a", now=0);
+             t.failed("a", now=1) -> t.wait("a", now=2) == 29.0 and t.wait("b", now=2) == 0.0;
+             a third failure at 31 -> t.wait("a", now=31) == 60.0
+    """
+
+    def __init__(self, *, failures: int, lockout: float, window: float) -> None:
+        self.failures = failures
+        self.lockout = lockout
+        self.window = window
+        self._seen: dict[str, tuple[int, float]] = {}  # address -> (failures, last one's time)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginThrottle:
+        return cls(
+            failures=settings.login_failures,
+            lockout=settings.login_lockout_seconds,
+            window=settings.login_window_seconds,
+        )
+
+    def _pause(self, count: int) -> float:
+        if count < self.failures:
+            return 0.0
+        return min(_MAX_LOCKOUT, self.lockout * 2.0 ** min(count - self.failures, 32))
+
+    def _count(self, address: str, now: float) -> tuple[int, float]:
+        count, last = self._seen.get(address, (0, now))
+        if now - last > self._pause(count) + self.window:
+            return 0, now
+        return count, last
+
+    def wait(self, address: str, now: float | None = None) -> float:
+        """Seconds before address may try again (0.0: now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, last = self._count(address, now)
+            return max(0.0, last + self._pause(count) - now)
+
+    def failed(self, address: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, _last = self._count(address, now)
+            self._seen.pop(address, None)  # re-inserted last: dicts keep insertion order
+            self._seen[address] = (count + 1, now)
+            while len(self._seen) > _ADDRESSES:
+                del self._seen[next(iter(self._seen))]
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._seen.pop(address, None)
+
+
+def _login_route(scope: Any) -> int:
+    """The status that means a wrong secret for this request: 400 for the chat's login form
+    (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
+    path = str(scope.get("path", "")).rstrip("/")
+    if path == "/login" and scope.get("method") == "POST":
+        return 400
+    if path == "/v1" or path.startswith("/v1/"):
+        return 401
+    return 0
+
+
+class _ThrottledLogins:
+    """ASGI middleware: refuses logins (and /v1 requests) from an address that failed too
+    often (LoginThrottle) with 429, one sentence and Retry-After, before the secret is even
+    compared. A login attempt counts as failed until it succeeds, so a burst of guesses
+    sent at once is stopped at the limit as well; /v1 counts its 401s (many questions
+    from one address run at once there)."""
+
+    def __init__(self, app: Any, throttle: LoginThrottle) -> None:
+        self.app = app
+        self.throttle = throttle
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        wrong = _login_route(scope) if scope["type"] == "http" else 0
+        if not wrong:
+            await self.app(scope, receive, send)
+            return
+        address = str((scope.get("client") or ("unknown",))[0])
+        wait = self.throttle.wait(address)
+        if wait > 0:
+            await _too_many(send, wait, openai=wrong == 401)
+            return
+        if wrong == 400:
+            self.throttle.failed(address)  # until it succeeds: see the class's note
+        status = 0
+
+        async def watch(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if 200 <= status < 300:
+            self.throttle.succeeded(address)
+        elif status == wrong == 401:
+            self.throttle.failed(address)
+
+
+async def _too_many(send: Any, wait: float, *, openai: bool) -> None:
+    seconds = max(1, math.ceil(wait))
+    message = (
+        f"Too many failed logins from this address: wait {seconds} s, then try again "
+        "with the right access key."
+    )
+    body = (
+        {"error": {"message": message, "type": "rate_limit", "code": "too_many_logins"}}
+        if openai
+        else {"detail": message}
+    )
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", str(seconds).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
 def _mounted(
     demo: gr.Blocks,
     bot: Assistant,
@@ -1481,7 +1633,8 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    return app, lambda: app.router.lifespan_context(app)
+    guarded = _ThrottledLogins(app, LoginThrottle.from_settings(settings))
+    return guarded, lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
@@ -1503,6 +1656,7 @@ def _launch_chat(
         max_file_size=settings.max_upload_bytes,
         routes=api_routes(bot, key=api_key),
         auth=(settings.ui_user, api_key) if api_key else None,
+        throttle=LoginThrottle.from_settings(settings),
     )
 
 
