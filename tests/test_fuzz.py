@@ -25,8 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.errors import DocumentError, IndexCorruptError, IndexMismatchError
-from assistant.settings import DEFAULT_UNPACK_LIMITS
 from assistant.ingest import loaders
+from assistant.settings import DEFAULT_UNPACK_LIMITS
 from assistant.store import Manifest, read_manifest
 
 FUZZ = settings(

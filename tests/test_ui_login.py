@@ -133,11 +133,10 @@ def test_repeated_wrong_passwords_lock_the_address_out_for_a_while(server: Serve
 
 
 def test_a_burst_of_guesses_sent_at_once_is_stopped_at_the_limit(server: Server) -> None:
-    with _client("127.0.0.3") as client:
-        with ThreadPoolExecutor(8) as pool:
-            codes = list(
-                pool.map(lambda i: _login(client, server.url, f"guess{i}").status_code, range(16))
-            )
+    with _client("127.0.0.3") as client, ThreadPoolExecutor(8) as pool:
+        codes = list(
+            pool.map(lambda i: _login(client, server.url, f"guess{i}").status_code, range(16))
+        )
     assert sorted(set(codes)) == [400, 429], codes
     assert codes.count(400) <= FAILURES, codes
 
