@@ -1307,7 +1307,7 @@ def launch(
         quiet=prevent_thread_lock,
         app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
-        auth_message=_AUTH_MESSAGE if auth else None,
+        auth_message=_auth_message(throttle) if auth else None,
     )
     return str(url)
 
@@ -1453,6 +1453,19 @@ _SWITCH_INTERVAL = 0.0005  # seconds; see serve()
 _NOT_A_NAME = "The document name must be text: pick one from the list."
 
 _AUTH_MESSAGE = "Log in with the user name and access key the server was given."
+
+
+def _auth_message(throttle: LoginThrottle) -> str:
+    """The login page's line. Gradio's form says nothing when a login is refused with 429
+    (and runs none of the page's scripts before login), so the pause is announced here.
+
+    Example: the default throttle -> "Log in with the user name and access key the server was given.
+             After 5 wrong tries in a row, logins from your address pause for 30 s or more."
+    """
+    return (
+        f"{_AUTH_MESSAGE} After {throttle.failures} wrong tries in a row, logins from "
+        f"your address pause for {throttle.lockout:g} s or more."
+    )
 
 
 # ---------------------------------------------------------------- failed logins
@@ -1610,6 +1623,7 @@ def _mounted(
 
     from .api import api_routes
 
+    throttle = LoginThrottle.from_settings(settings)
     # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
     app = FastAPI(
         routes=list(api_routes(bot, key=api_key)), docs_url=None, redoc_url=None, openapi_url=None
@@ -1622,7 +1636,7 @@ def _mounted(
         server_port=port,
         footer_links=["api", "settings"],
         auth=(settings.ui_user, api_key) if api_key else None,
-        auth_message=_AUTH_MESSAGE if api_key else None,
+        auth_message=_auth_message(throttle) if api_key else None,
         max_file_size=settings.max_upload_bytes,
         theme=_theme(),
         css=CSS,
@@ -1633,7 +1647,7 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    guarded = _ThrottledLogins(app, LoginThrottle.from_settings(settings))
+    guarded = _ThrottledLogins(app, throttle)
     return guarded, lambda: app.router.lifespan_context(app)
 
 

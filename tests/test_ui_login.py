@@ -171,3 +171,43 @@ def test_the_lockout_doubles_and_is_forgotten_after_the_window() -> None:
     t.failed("c", now=0)
     t.succeeded("c")
     assert t.wait("c", now=1) == 0.0
+
+
+@pytest.mark.browser
+def test_the_login_page_says_that_logins_pause_and_a_pause_holds(server: Server) -> None:
+    # Gradio's form says "Incorrect credentials" for a 400 and nothing for a 429, and runs
+    # none of the page's scripts before login: its one line announces the pause.
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(server.url)  # from 127.0.0.1, left cleared by the first test's last login
+            rule = f"After {FAILURES} wrong tries in a row, logins from your address pause"
+            expect(page.get_by_text(rule)).to_be_visible()
+
+            def log_in(password: str) -> None:
+                page.get_by_label("username").fill("assistant")
+                page.get_by_label("password").fill(password)
+                with page.expect_response(lambda r: r.url.endswith("/login")) as answered:
+                    page.get_by_role("button", name="Login").click()
+                statuses.append(answered.value.status)
+
+            statuses: list[int] = []
+            for password in ["one", "two", "three", KEY]:
+                log_in(password)
+            assert statuses == [400, 400, 400, 429], statuses
+            expect(page.get_by_role("button", name="Login")).to_be_visible()  # still out
+            page.wait_for_timeout(LOCKOUT * 1000 + 500)
+            log_in(KEY)
+            assert statuses[-1] == 200
+            expect(page.locator("#question textarea")).to_be_editable()
+        finally:
+            browser.close()
