@@ -72,6 +72,7 @@ __all__ = [
     "build_app",
     "copy_text",
     "launch",
+    "offered_modes",
     "render_answer",
     "render_documents",
     "render_refusal",
@@ -416,6 +417,35 @@ def _size(n: int) -> str:
 
 
 _MAX_K = 50  # passages one /ask may read; the page's slider stops at 10
+
+
+# Answer modes that send the question and passages to a provider beyond this machine. The
+# web chat offers one only when the server was started with it (--llm, ASSISTANT_LLM or
+# --mode): a provider key in the environment (OPENAI_API_KEY, set for other tools) must not
+# let any visitor of the page send the documents to that provider, on the owner's account.
+_OFF_MACHINE_MODES = frozenset({"openai", "anthropic"})
+
+
+def offered_modes(settings: Settings) -> tuple[str, ...]:
+    """The answer modes the web chat offers: every registered one, except those that send
+    the documents off the machine unless the server's own mode is that one.
+
+    Example: Settings() -> ("extractive", "ollama", "local");
+             Settings(llm="openai:gpt-4o-mini") -> ("extractive", "openai", "ollama", "local")
+    """
+    return tuple(
+        m for m in available_backends() if m not in _OFF_MACHINE_MODES or m == settings.answer_mode
+    )
+
+
+def _check_mode(mode: str | None, settings: Settings) -> None:
+    """InputError (one sentence) for an off-machine mode the server was not started with."""
+    if mode and mode in _OFF_MACHINE_MODES and mode != settings.answer_mode:
+        raise InputError(
+            f"the {mode!r} answer mode would send your documents to a provider outside this "
+            f"machine, and this server was not started with it: ask without a mode, or start "
+            f"the server with --llm {mode}"
+        )
 
 
 def _ask_args(question: Any, k: Any, mode: Any) -> tuple[str, int | None, str | None]:
@@ -771,6 +801,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         recent = history
         notice = ""
         try:
+            _check_mode(mode, bot.settings)
             pieces = bot.stream(question, recent, k=int(k), mode=mode or None)
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
         except AnswerBackendError as exc:
@@ -1040,6 +1071,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         left out). mode: an answer mode (default: the server's)."""
         try:
             text, passages, answer_mode = _ask_args(question, k, mode)
+            _check_mode(answer_mode, bot.settings)
             return bot.ask(text, _history(history), k=passages, mode=answer_mode).to_dict()
         except AssistantError as exc:
             raise gr.Error(_toast(_message(exc)), print_exception=False) from exc
@@ -1153,13 +1185,15 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                         step=1,
                         label="Passages to read (k)",
                     )
-                    modes = available_backends()  # the registry is the one list of modes
+                    modes = offered_modes(settings)  # the registry's, less off-machine ones
                     described = backend_descriptions()
                     mode = gr.Radio(
                         choices=list(modes),
                         value=settings.answer_mode,
                         label="Answer mode",
-                        info=" ".join(f"{m}: {d}" for m, d in described.items() if d),
+                        info=" ".join(
+                            f"{m}: {d}" for m, d in described.items() if d and m in modes
+                        ),
                         elem_id="answer-mode",
                     )
 
