@@ -91,6 +91,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         on_progress=_progress_printer(),
         rebuild=args.rebuild,
         follow_links=settings.follow_symlinks,
+        unpack_limits=settings.unpack_limits,
         ef_search=settings.hnsw_ef_search,
         on_wait=lambda: print(
             "another sync of this index is running: waiting for it to finish", file=sys.stderr

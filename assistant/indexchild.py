@@ -457,6 +457,7 @@ def _collection(request: dict[str, Any], settings: Settings, embedder: Embedder)
         folder=request["folder"],
         max_upload_bytes=settings.max_upload_bytes,
         follow_links=settings.follow_symlinks,
+        unpack_limits=settings.unpack_limits,
         ef_search=settings.hnsw_ef_search,
     )
 

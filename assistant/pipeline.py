@@ -85,6 +85,7 @@ class Assistant:
             max_upload_bytes=settings.max_upload_bytes,
             on_progress=on_progress,
             follow_links=settings.follow_symlinks,
+            unpack_limits=settings.unpack_limits,
             ef_search=settings.hnsw_ef_search,
         )
         return cls(collection, settings=settings)
@@ -107,6 +108,7 @@ class Assistant:
             chunker_config(settings, embedder),
             max_upload_bytes=settings.max_upload_bytes,
             follow_links=settings.follow_symlinks,
+            unpack_limits=settings.unpack_limits,
             ef_search=settings.hnsw_ef_search,
         )
         return cls(collection, settings=settings)

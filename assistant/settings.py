@@ -6,6 +6,7 @@ time, so two assistants with different settings can live in one process.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,9 +16,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 if TYPE_CHECKING:
     from .llmspec import LLMSpec
 
-__all__ = ["DEFAULT_MODEL", "Settings"]
+__all__ = ["DEFAULT_MODEL", "DEFAULT_UNPACK_LIMITS", "Settings", "UnpackLimits"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class UnpackLimits:
+    """How far a zip package (.docx, .pptx, .xlsx, .epub) may unpack before it is refused as
+    a zip bomb: more than max_bytes in all, or more than max_ratio times its size on disk
+    once it unpacks to over ratio_floor_bytes. A real package's XML packs about 10:1 and its
+    images about 1:1; a bomb packs thousands to one. The defaults are Settings' defaults
+    (Settings.unpack_limits gives the configured ones).
+
+    Example: UnpackLimits(max_bytes=10 << 20) refuses a .docx that unpacks to 11 MB.
+    """
+
+    max_bytes: int = 1 << 30  # no document needs more
+    max_ratio: float = 100.0
+    ratio_floor_bytes: int = 32 << 20  # below this any ratio is harmless
+
+
+DEFAULT_UNPACK_LIMITS = UnpackLimits()  # a frozen value: the default of every loader's limits
 
 
 class Settings(BaseSettings):
@@ -164,6 +184,12 @@ class Settings(BaseSettings):
 
     # Uploads through the UI.
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # Zip bombs: a .docx, .pptx, .xlsx or .epub that would unpack to more than
+    # unpack_max_bytes, or (past unpack_ratio_floor_bytes) to more than unpack_max_ratio times
+    # its size on disk, is refused before anything is unpacked (UnpackLimits says why).
+    unpack_max_bytes: int = Field(default=UnpackLimits.max_bytes, ge=1)
+    unpack_max_ratio: float = Field(default=UnpackLimits.max_ratio, gt=0.0)
+    unpack_ratio_floor_bytes: int = Field(default=UnpackLimits.ratio_floor_bytes, ge=0)
     # Index a link in the documents folder whose target lies outside it. Off: a link to
     # /etc/os-release or someone's home folder must not end up quoted in answers.
     follow_symlinks: bool = False
@@ -179,6 +205,20 @@ class Settings(BaseSettings):
     api_key: SecretStr | None = None
     api_key_file: Path | None = None
     ui_user: str = "assistant"
+    # Failed logins (the web chat's /login, a wrong /v1 key) from one address: after
+    # login_failures in a row the address is refused for login_lockout_seconds, doubled at
+    # each further failure (at most an hour); failures older than login_window_seconds are
+    # forgotten. Five guesses then a pause: guessing a key takes years, a typo costs 30 s.
+    login_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: float = Field(default=30.0, gt=0.0)
+    login_window_seconds: float = Field(default=900.0, gt=0.0)
+
+    @property
+    def unpack_limits(self) -> UnpackLimits:
+        """The zip-bomb limits the loaders apply."""
+        return UnpackLimits(
+            self.unpack_max_bytes, self.unpack_max_ratio, self.unpack_ratio_floor_bytes
+        )
 
     @property
     def index_location(self) -> str | Path:

@@ -31,12 +31,14 @@ import html
 import itertools
 import json
 import logging
+import math
 import os
 import queue
 import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -66,9 +68,11 @@ __all__ = [
     "CSS",
     "EXAMPLES",
     "UPLOAD_TYPES",
+    "LoginThrottle",
     "build_app",
     "copy_text",
     "launch",
+    "offered_modes",
     "render_answer",
     "render_documents",
     "render_refusal",
@@ -413,6 +417,35 @@ def _size(n: int) -> str:
 
 
 _MAX_K = 50  # passages one /ask may read; the page's slider stops at 10
+
+
+# Answer modes that send the question and passages to a provider beyond this machine. The
+# web chat offers one only when the server was started with it (--llm, ASSISTANT_LLM or
+# --mode): a provider key in the environment (OPENAI_API_KEY, set for other tools) must not
+# let any visitor of the page send the documents to that provider, on the owner's account.
+_OFF_MACHINE_MODES = frozenset({"openai", "anthropic"})
+
+
+def offered_modes(settings: Settings) -> tuple[str, ...]:
+    """The answer modes the web chat offers: every registered one, except those that send
+    the documents off the machine unless the server's own mode is that one.
+
+    Example: Settings() -> ("extractive", "ollama", "local");
+             Settings(llm="openai:gpt-4o-mini") -> ("extractive", "openai", "ollama", "local")
+    """
+    return tuple(
+        m for m in available_backends() if m not in _OFF_MACHINE_MODES or m == settings.answer_mode
+    )
+
+
+def _check_mode(mode: str | None, settings: Settings) -> None:
+    """InputError (one sentence) for an off-machine mode the server was not started with."""
+    if mode and mode in _OFF_MACHINE_MODES and mode != settings.answer_mode:
+        raise InputError(
+            f"the {mode!r} answer mode would send your documents to a provider outside this "
+            f"machine, and this server was not started with it: ask without a mode, or start "
+            f"the server with --llm {mode}"
+        )
 
 
 def _ask_args(question: Any, k: Any, mode: Any) -> tuple[str, int | None, str | None]:
@@ -768,6 +801,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         recent = history
         notice = ""
         try:
+            _check_mode(mode, bot.settings)
             pieces = bot.stream(question, recent, k=int(k), mode=mode or None)
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
         except AnswerBackendError as exc:
@@ -1037,6 +1071,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         left out). mode: an answer mode (default: the server's)."""
         try:
             text, passages, answer_mode = _ask_args(question, k, mode)
+            _check_mode(answer_mode, bot.settings)
             return bot.ask(text, _history(history), k=passages, mode=answer_mode).to_dict()
         except AssistantError as exc:
             raise gr.Error(_toast(_message(exc)), print_exception=False) from exc
@@ -1150,13 +1185,15 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                         step=1,
                         label="Passages to read (k)",
                     )
-                    modes = available_backends()  # the registry is the one list of modes
+                    modes = offered_modes(settings)  # the registry's, less off-machine ones
                     described = backend_descriptions()
                     mode = gr.Radio(
                         choices=list(modes),
                         value=settings.answer_mode,
                         label="Answer mode",
-                        info=" ".join(f"{m}: {d}" for m, d in described.items() if d),
+                        info=" ".join(
+                            f"{m}: {d}" for m, d in described.items() if d and m in modes
+                        ),
                         elem_id="answer-mode",
                     )
 
@@ -1271,14 +1308,25 @@ def launch(
     prevent_thread_lock: bool = False,
     routes: Sequence[BaseRoute] = (),
     auth: tuple[str, str] | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
     `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
     endpoint); they go first, so Gradio's own paths cannot shadow them. `auth` is the one
-    (user, password) the page and its Gradio API then ask for.
+    (user, password) the page and its Gradio API then ask for; `throttle` refuses an
+    address that failed to log in too often (default: as Settings' defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
+    from starlette.middleware import Middleware
+
+    from .settings import Settings
+
+    # Settings' defaults, not the environment: the caller passes its settings' throttle.
+    throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
+    app_kwargs: dict[str, Any] = {"middleware": [Middleware(_ThrottledLogins, throttle=throttle)]}
+    if routes:
+        app_kwargs["routes"] = list(routes)
 
     _app, url, _share_url = demo.launch(
         server_name=host,
@@ -1291,9 +1339,9 @@ def launch(
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
         quiet=prevent_thread_lock,
-        app_kwargs={"routes": list(routes)} if routes else None,
+        app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
-        auth_message=_AUTH_MESSAGE if auth else None,
+        auth_message=_auth_message(throttle) if auth else None,
     )
     return str(url)
 
@@ -1321,7 +1369,6 @@ def serve(
     # Installed? Checked before anything is indexed; imported later, while the page loads.
     require("gradio", extra="ui", feature="the web chat", load=False)
     import sys
-    import time
 
     from .startup import StartupProgress, serve_early
 
@@ -1442,6 +1489,158 @@ _NOT_A_NAME = "The document name must be text: pick one from the list."
 _AUTH_MESSAGE = "Log in with the user name and access key the server was given."
 
 
+def _auth_message(throttle: LoginThrottle) -> str:
+    """The login page's line. Gradio's form says nothing when a login is refused with 429
+    (and runs none of the page's scripts before login), so the pause is announced here.
+
+    Example: the default throttle -> "Log in with the user name and access key the server was given.
+             After 5 wrong tries in a row, logins from your address pause for 30 s or more."
+    """
+    return (
+        f"{_AUTH_MESSAGE} After {throttle.failures} wrong tries in a row, logins from "
+        f"your address pause for {throttle.lockout:g} s or more."
+    )
+
+
+# ---------------------------------------------------------------- failed logins
+
+_MAX_LOCKOUT = 3600.0  # seconds: the longest an address waits, however many failures
+_ADDRESSES = 10_000  # addresses remembered at once (the least recent go first): bounded memory
+
+
+class LoginThrottle:
+    """Failed logins by client address. After `failures` in a row the address is refused
+    for `lockout` seconds, doubled at each further failure (at most an hour); a success
+    clears it, and failures are forgotten `window` seconds after the last one's lockout ends.
+    Thread-safe.
+
+    Example: t = LoginThrottle(failures=2, lockout=30, window=900); t.failed("a", now=0);
+             t.failed("a", now=1) -> t.wait("a", now=2) == 29.0 and t.wait("b", now=2) == 0.0;
+             a third failure at 31 -> t.wait("a", now=31) == 60.0
+    """
+
+    def __init__(self, *, failures: int, lockout: float, window: float) -> None:
+        self.failures = failures
+        self.lockout = lockout
+        self.window = window
+        self._seen: dict[str, tuple[int, float]] = {}  # address -> (failures, last one's time)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginThrottle:
+        return cls(
+            failures=settings.login_failures,
+            lockout=settings.login_lockout_seconds,
+            window=settings.login_window_seconds,
+        )
+
+    def _pause(self, count: int) -> float:
+        if count < self.failures:
+            return 0.0
+        return min(_MAX_LOCKOUT, self.lockout * 2.0 ** min(count - self.failures, 32))
+
+    def _count(self, address: str, now: float) -> tuple[int, float]:
+        count, last = self._seen.get(address, (0, now))
+        if now - last > self._pause(count) + self.window:
+            return 0, now
+        return count, last
+
+    def wait(self, address: str, now: float | None = None) -> float:
+        """Seconds before address may try again (0.0: now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, last = self._count(address, now)
+            return max(0.0, last + self._pause(count) - now)
+
+    def failed(self, address: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, _last = self._count(address, now)
+            self._seen.pop(address, None)  # re-inserted last: dicts keep insertion order
+            self._seen[address] = (count + 1, now)
+            while len(self._seen) > _ADDRESSES:
+                del self._seen[next(iter(self._seen))]
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._seen.pop(address, None)
+
+
+def _login_route(scope: Any) -> int:
+    """The status that means a wrong secret for this request: 400 for the chat's login form
+    (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
+    path = str(scope.get("path", "")).rstrip("/")
+    if path == "/login" and scope.get("method") == "POST":
+        return 400
+    if path == "/v1" or path.startswith("/v1/"):
+        return 401
+    return 0
+
+
+class _ThrottledLogins:
+    """ASGI middleware: refuses logins (and /v1 requests) from an address that failed too
+    often (LoginThrottle) with 429, one sentence and Retry-After, before the secret is even
+    compared. A login attempt counts as failed until it succeeds, so a burst of guesses
+    sent at once is stopped at the limit as well; /v1 counts its 401s (many questions
+    from one address run at once there)."""
+
+    def __init__(self, app: Any, throttle: LoginThrottle) -> None:
+        self.app = app
+        self.throttle = throttle
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        wrong = _login_route(scope) if scope["type"] == "http" else 0
+        if not wrong:
+            await self.app(scope, receive, send)
+            return
+        address = str((scope.get("client") or ("unknown",))[0])
+        wait = self.throttle.wait(address)
+        if wait > 0:
+            await _too_many(send, wait, openai=wrong == 401)
+            return
+        if wrong == 400:
+            self.throttle.failed(address)  # until it succeeds: see the class's note
+        status = 0
+
+        async def watch(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if 200 <= status < 300:
+            self.throttle.succeeded(address)
+        elif status == wrong == 401:
+            self.throttle.failed(address)
+
+
+async def _too_many(send: Any, wait: float, *, openai: bool) -> None:
+    seconds = max(1, math.ceil(wait))
+    message = (
+        f"Too many failed logins from this address: wait {seconds} s, then try again "
+        "with the right access key."
+    )
+    body = (
+        {"error": {"message": message, "type": "rate_limit", "code": "too_many_logins"}}
+        if openai
+        else {"detail": message}
+    )
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"retry-after", str(seconds).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
 def _mounted(
     demo: gr.Blocks,
     bot: Assistant,
@@ -1458,6 +1657,7 @@ def _mounted(
 
     from .api import api_routes
 
+    throttle = LoginThrottle.from_settings(settings)
     # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
     app = FastAPI(
         routes=list(api_routes(bot, key=api_key)), docs_url=None, redoc_url=None, openapi_url=None
@@ -1470,7 +1670,7 @@ def _mounted(
         server_port=port,
         footer_links=["api", "settings"],
         auth=(settings.ui_user, api_key) if api_key else None,
-        auth_message=_AUTH_MESSAGE if api_key else None,
+        auth_message=_auth_message(throttle) if api_key else None,
         max_file_size=settings.max_upload_bytes,
         theme=_theme(),
         css=CSS,
@@ -1481,7 +1681,8 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    return app, lambda: app.router.lifespan_context(app)
+    guarded = _ThrottledLogins(app, throttle)
+    return guarded, lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
@@ -1503,6 +1704,7 @@ def _launch_chat(
         max_file_size=settings.max_upload_bytes,
         routes=api_routes(bot, key=api_key),
         auth=(settings.ui_user, api_key) if api_key else None,
+        throttle=LoginThrottle.from_settings(settings),
     )
 
 

@@ -3,6 +3,7 @@ when they ask, check a source, upload a document, and make a mistake."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterator
@@ -81,27 +82,71 @@ def bot_messages(page: Any) -> Any:
 # ---------------------------------------------------------------- asking
 
 
+# Installed before the page's own scripts: a copy of every server-sent message the page
+# reads from Gradio's event stream (/queue/data, read with fetch), in the order received.
+# What the server sent is counted, not what the browser painted: a loaded machine may paint
+# several streamed pieces in one frame.
+_RECORD_STREAM = """(() => {
+  window.__streamed = [];
+  const fetched = window.fetch;
+  window.fetch = async (...args) => {
+    const response = await fetched(...args);
+    const url = String((args[0] && args[0].url) || args[0]);
+    if (!url.includes('/queue/data') || !response.body) return response;
+    const reader = response.clone().body.pipeThrough(new TextDecoderStream()).getReader();
+    (async () => {
+      let rest = '';
+      for (;;) {
+        const {value, done} = await reader.read();
+        if (done) return;
+        const lines = (rest + value).split('\\n');
+        rest = lines.pop();
+        for (const line of lines) {
+          if (!line.startsWith('data:')) continue;
+          try { window.__streamed.push(JSON.parse(line.slice(5))); } catch (e) {}
+        }
+      }
+    })();
+    return response;
+  };
+})();"""
+
+
+def streamed_drafts(page: Any) -> list[str]:
+    """The distinct drafts (texts ending in the streaming cursor) in the messages the page
+    received from the server, in order."""
+    return list(
+        page.evaluate(
+            """() => {
+            const found = [];
+            const walk = (v) => {
+              if (typeof v === 'string') {
+                if (v.includes('▍') && !found.includes(v)) found.push(v);
+              } else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+            };
+            window.__streamed.filter(m => m.msg === 'process_generating').forEach(walk);
+            return found;
+          }"""
+        )
+    )
+
+
 def test_an_answer_streams_in_with_sources_a_person_can_check(page: Any, served: Served) -> None:
     expected = served.bot.ask(SEED_QUESTION)
-    # Record every state the answer passes through, to see it arrive in pieces.
-    page.evaluate(
-        """() => {
-        window.__drafts = new Set();
-        new MutationObserver(() => {
-          const rows = document.querySelectorAll('#chat .bot-row');
-          if (rows.length) window.__drafts.add(rows[rows.length - 1].innerText);
-        }).observe(document.querySelector('#chat'),
-                   {subtree: true, childList: true, characterData: true});
-      }"""
-    )
+    page.add_init_script(_RECORD_STREAM)
+    page.reload()
+    expect(page.locator("#question textarea")).to_be_editable()
     ask(page, SEED_QUESTION)
 
     expect(page.locator("#chat .user-row")).to_contain_text(SEED_QUESTION)
     answer = bot_messages(page).first
     expect(answer).to_contain_text("$8 billion")
     expect(answer).to_contain_text("[1]")
-    drafts = page.evaluate("() => [...window.__drafts].filter(t => t.includes('▍'))")
-    assert len(drafts) >= 2, "the answer should appear piece by piece"
+    # The server sent the answer in pieces, each a longer draft than the last, then the
+    # checked answer without the cursor.
+    drafts = streamed_drafts(page)
+    assert len(drafts) >= 2, f"the answer should arrive piece by piece, got {drafts}"
+    assert all(len(a) < len(b) for a, b in itertools.pairwise(drafts)), drafts
 
     # Numbered sources under the answer: one per citation, file and location showing.
     citations = page.locator("#chat details.citation")

@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from assistant.errors import DocumentError, IndexCorruptError, IndexMismatchError
 from assistant.ingest import loaders
+from assistant.settings import DEFAULT_UNPACK_LIMITS
 from assistant.store import Manifest, read_manifest
 
 FUZZ = settings(
@@ -58,7 +59,9 @@ def seeds() -> dict[str, bytes]:
 
 def _check_loaded(data: bytes, suffix: str) -> None:
     try:
-        documents, skipped = loaders._load_bytes(data, suffix, f"f{suffix}", depth=0)
+        documents, skipped = loaders._load_bytes(
+            data, suffix, f"f{suffix}", depth=0, limits=DEFAULT_UNPACK_LIMITS
+        )
     except DocumentError as exc:
         message = str(exc)
         assert message and "\n" not in message, message

@@ -276,6 +276,70 @@ def test_a_zip_bomb_office_file_is_refused_before_it_is_unpacked(suffix: str) ->
     assert one_sentence(str(caught.value)[0].upper() + str(caught.value)[1:])
 
 
+def test_a_smaller_unpack_limit_from_settings_refuses_a_file_the_default_indexes(
+    tmp_path: Path,
+) -> None:
+    # The limits are Settings fields passed down to the loaders, not module constants: a
+    # .docx that unpacks to 9 MB (about 1,000:1, under the ratio's 32 MB floor) is indexed
+    # by default, and skipped with the loader's sentence under unpack_max_bytes of 4 MB.
+    from assistant import Assistant, Settings
+    from assistant.settings import UnpackLimits
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "padded.docx").write_bytes(_bomb(".docx", 9))
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+
+    default = Settings(index_dir=tmp_path / "default", show_progress=False)
+    assert default.unpack_limits == UnpackLimits()  # the old module constants' values
+    assert (default.unpack_max_bytes, default.unpack_max_ratio) == (1 << 30, 100)
+    bot = Assistant.from_folder(docs, settings=default, embedder=FakeEmbedder())
+    assert {s.source for s in bot.sources()} == {"a.txt", "padded.docx"}
+
+    small = Settings(index_dir=tmp_path / "small", show_progress=False, unpack_max_bytes=4 << 20)
+    bot = Assistant.from_folder(docs, settings=small, embedder=FakeEmbedder())
+    assert {s.source for s in bot.sources()} == {"a.txt"}
+    reasons = [s.reason for s in bot.sync().skipped if s.source == "padded.docx"]
+    assert len(reasons) == 1 and "unpacks to 9 MB" in reasons[0], reasons
+    assert one_sentence(reasons[0][0].upper() + reasons[0][1:])
+
+
+# ---------------------------------------------------------------- data leaving the machine
+
+
+@pytest.mark.parametrize("mode", ["openai", "anthropic"])
+def test_a_visitor_cannot_send_the_documents_to_a_cloud_provider(
+    mounted: Mounted, mode: str
+) -> None:
+    # Found in this pass: /ask (and the page's mode control) took any registered mode, so
+    # with OPENAI_API_KEY in the server's environment for some other tool, any visitor of an
+    # extractive server made it send the question and passages to api.openai.com.
+    from assistant.answer.registry import register_backend, unregister_backend
+    from assistant.settings import Settings
+    from assistant.ui import offered_modes
+
+    built: list[str] = []
+
+    def spy(settings: Any) -> Any:
+        built.append(mode)
+        raise AssertionError("the provider's backend must not even be built")
+
+    register_backend(mode, spy, replace=True)
+    try:
+        kind, message = call(mounted.url, "ask", ["Who builds chips?", None, None, mode])
+        config = httpx.get(f"{mounted.url}/config", timeout=30).json()
+    finally:
+        unregister_backend(mode)
+    assert kind == "error" and built == [], (kind, message)
+    assert one_sentence(str(message)) and "outside this machine" in str(message), message
+    (control,) = [c for c in config["components"] if c["props"].get("elem_id") == "answer-mode"]
+    offered = [value for _label, value in control["props"]["choices"]]
+    assert "extractive" in offered and mode not in offered
+    # Started with that provider on purpose, the server offers it.
+    chosen = "openai:gpt-4o-mini" if mode == "openai" else "anthropic:claude-sonnet-4-5"
+    assert mode in offered_modes(Settings(llm=chosen))
+
+
 # ---------------------------------------------------------------- instructions inside documents
 
 

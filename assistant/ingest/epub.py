@@ -11,6 +11,7 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from ..errors import DocumentError
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .html import html_text
 from .office import check_unpacked_size
 from .textbuild import Built, TextBuilder, one_line
@@ -30,7 +31,7 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
-def epub_text(data: bytes, source: str) -> Built:
+def epub_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """The book's text part by part in reading (spine) order; each part is a section named by
     its first heading, and its locator reads "part N: Heading" (N counts parts with text).
 
@@ -42,7 +43,7 @@ def epub_text(data: bytes, source: str) -> Built:
         f"{source} is not a readable EPUB (damaged or not really an e-book): "
         "re-export it or remove it from the folder"
     )
-    check_unpacked_size(data, source, ".epub")
+    check_unpacked_size(data, source, ".epub", limits)
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
         names = set(book.namelist())

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import DocumentError, InputError
 from ..schema import Document, SkippedFile
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .textbuild import Built, decode_text, looks_binary
 
 if TYPE_CHECKING:
@@ -188,7 +189,9 @@ def read_regular(path: Path, source: str) -> bytes:
         return fh.read()
 
 
-def load_folder(folder: Path) -> tuple[list[Document], list[SkippedFile]]:
+def load_folder(
+    folder: Path, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+) -> tuple[list[Document], list[SkippedFile]]:
     """Load every supported file under `folder` (e-mail attachments as documents of their
     own); files that cannot be read are reported as SkippedFile (their reason is the
     DocumentError's message) and never stop the run."""
@@ -196,7 +199,7 @@ def load_folder(folder: Path) -> tuple[list[Document], list[SkippedFile]]:
     documents: list[Document] = []
     for path in paths:
         try:
-            loaded, bad = load_documents(path, folder)
+            loaded, bad = load_documents(path, folder, limits)
         except DocumentError as exc:
             skipped.append(SkippedFile(_source(path, folder), str(exc)))
             continue
@@ -206,7 +209,7 @@ def load_folder(folder: Path) -> tuple[list[Document], list[SkippedFile]]:
     return documents, skipped
 
 
-def load_document(path: Path, root: Path) -> Document:
+def load_document(path: Path, root: Path, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Document:
     """Read one file into a Document whose `source` is its path relative to `root` (for an
     e-mail, the message itself: load_documents also gives its attachments).
 
@@ -214,17 +217,20 @@ def load_document(path: Path, root: Path) -> Document:
     for a file that is unreadable, binary, encrypted, broken or without text.
     Example: load_document(Path("docs/a/notes.txt"), Path("docs")).source == "a/notes.txt"
     """
-    return load_documents(path, root)[0][0]
+    return load_documents(path, root, limits)[0][0]
 
 
-def load_documents(path: Path, root: Path) -> tuple[list[Document], list[SkippedFile]]:
+def load_documents(
+    path: Path, root: Path, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+) -> tuple[list[Document], list[SkippedFile]]:
     """Read one file into its Documents: the file's own first, then, for an e-mail, each
     attachment of a supported type as a Document with source "<file>#<attachment name>"
     (e.g. "inbox/q3.eml#report.pdf"). Attachments that cannot be read come back as
     SkippedFile and do not stop the message from loading.
 
     Raises DocumentError (one sentence saying what to do) when the file itself cannot be
-    read. Example: load_documents(Path("d/q3.eml"), Path("d")) ->
+    read. limits: Settings.unpack_limits, for zip packages (.docx, .epub, ...).
+    Example: load_documents(Path("d/q3.eml"), Path("d")) ->
     ([Document("q3.eml", ...), Document("q3.eml#report.pdf", ...)], [])
     """
     path, root = Path(path), Path(root)
@@ -233,7 +239,7 @@ def load_documents(path: Path, root: Path) -> tuple[list[Document], list[Skipped
     if suffix not in _KINDS:
         raise DocumentError(_unsupported(source, suffix))
     data = read_regular(path, source)
-    return _load_bytes(data, suffix, source, depth=0)
+    return _load_bytes(data, suffix, source, depth=0, limits=limits)
 
 
 def source_file(source: str) -> str:
@@ -248,7 +254,7 @@ def source_file(source: str) -> str:
 
 
 def _load_bytes(
-    data: bytes, suffix: str, source: str, *, depth: int
+    data: bytes, suffix: str, source: str, *, depth: int, limits: UnpackLimits
 ) -> tuple[list[Document], list[SkippedFile]]:
     kind = _KINDS[suffix]
     if kind in _TEXT_KINDS and looks_binary(data):
@@ -256,7 +262,7 @@ def _load_bytes(
             f"{source} looks like a binary file, not {suffix} text: "
             "convert it to text or remove it from the folder"
         )
-    built, attachments = _extract(kind, data, source)
+    built, attachments = _extract(kind, data, source, limits)
     if not built.text.strip():
         raise DocumentError(_empty(kind, source))
     document = Document(
@@ -288,7 +294,9 @@ def _load_bytes(
             )
             continue
         try:
-            inner, bad = _load_bytes(attachment.data, inner_suffix, inner_source, depth=depth + 1)
+            inner, bad = _load_bytes(
+                attachment.data, inner_suffix, inner_source, depth=depth + 1, limits=limits
+            )
         except DocumentError as exc:
             skipped.append(SkippedFile(inner_source, str(exc)))
             continue
@@ -297,7 +305,9 @@ def _load_bytes(
     return documents, skipped
 
 
-def _extract(kind: str, data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+def _extract(
+    kind: str, data: bytes, source: str, limits: UnpackLimits
+) -> tuple[Built, list[Attachment]]:
     """The kind's text and, for e-mail, its attachments. Each loader module is imported only
     when a file of its kind turns up (python-docx, openpyxl, pypdfium2 are heavy)."""
     if kind in ("txt", "md"):
@@ -317,19 +327,19 @@ def _extract(kind: str, data: bytes, source: str) -> tuple[Built, list[Attachmen
     if kind == "xlsx":
         from .tables import xlsx_text
 
-        return xlsx_text(data, source), []
+        return xlsx_text(data, source, limits), []
     if kind == "docx":
         from .office import docx_text
 
-        return docx_text(data, source), []
+        return docx_text(data, source, limits), []
     if kind == "pptx":
         from .office import pptx_text
 
-        return pptx_text(data, source), []
+        return pptx_text(data, source, limits), []
     if kind == "epub":
         from .epub import epub_text
 
-        return epub_text(data, source), []
+        return epub_text(data, source, limits), []
     from .mail import eml_text, mbox_text
 
     if kind == "eml":

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..errors import DocumentError
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .textbuild import Built, TextBuilder, one_line, record
 
 __all__ = ["check_office_container", "check_unpacked_size", "docx_text", "pptx_text"]
@@ -17,18 +18,14 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)
 
 
-# A real package's XML packs about 10:1 and its images about 1:1; a zip bomb packs
-# thousands to one, and the libraries unpack every part into memory before reading it.
-_MAX_RATIO = 100
-_RATIO_FLOOR = 32 << 20  # bytes unpacked: below this any ratio is harmless
-_MAX_UNPACKED = 1 << 30  # bytes unpacked: no document needs more
-
-
-def check_unpacked_size(data: bytes, source: str, suffix: str) -> None:
+def check_unpacked_size(
+    data: bytes, source: str, suffix: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+) -> None:
     """Raise a DocumentError when a zip package (.docx, .xlsx, .epub, ...) would unpack to far
-    more than a document needs: read from its directory, before any part is unpacked.
-    (Python's zipfile never reads a part past the size the directory gives.) Not a zip:
-    nothing to check here; the loader says it is broken.
+    more than a document needs (limits, from Settings.unpack_limits): read from its
+    directory, before any part is unpacked, since the libraries unpack every part into
+    memory before reading it. (Python's zipfile never reads a part past the size the
+    directory gives.) Not a zip: nothing to check here; the loader says it is broken.
 
     Example: a 330 KB .docx whose parts add up to 300 MB -> DocumentError("bomb.docx unpacks
              to 300 MB, 900 times its size on disk, ...")
@@ -39,7 +36,9 @@ def check_unpacked_size(data: bytes, source: str, suffix: str) -> None:
     except (zipfile.BadZipFile, OSError, ValueError):
         return
     ratio = unpacked / max(len(data), 1)
-    if unpacked > _MAX_UNPACKED or (unpacked > _RATIO_FLOOR and ratio > _MAX_RATIO):
+    if unpacked > limits.max_bytes or (
+        unpacked > limits.ratio_floor_bytes and ratio > limits.max_ratio
+    ):
         raise DocumentError(
             f"{source} unpacks to {unpacked >> 20} MB, {ratio:,.0f} times its size on disk, "
             f"which no real {suffix} file does: re-save it in its application, or remove it "
@@ -47,11 +46,13 @@ def check_unpacked_size(data: bytes, source: str, suffix: str) -> None:
         )
 
 
-def check_office_container(data: bytes, source: str, suffix: str) -> None:
+def check_office_container(
+    data: bytes, source: str, suffix: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+) -> None:
     """Raise a DocumentError that says what to do when an Office file is not an Office Open
     XML package (encrypted: Office wraps those in an OLE container, or an old binary one), or
     is a zip bomb (see check_unpacked_size)."""
-    check_unpacked_size(data, source, suffix)
+    check_unpacked_size(data, source, suffix, limits)
     if data.startswith(_OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise DocumentError(
@@ -63,8 +64,14 @@ def check_office_container(data: bytes, source: str, suffix: str) -> None:
         )
 
 
-def _open(opener: Callable[[io.BytesIO], Any], data: bytes, source: str, suffix: str) -> Any:
-    check_office_container(data, source, suffix)
+def _open(
+    opener: Callable[[io.BytesIO], Any],
+    data: bytes,
+    source: str,
+    suffix: str,
+    limits: UnpackLimits,
+) -> Any:
+    check_office_container(data, source, suffix, limits)
     try:
         return opener(io.BytesIO(data))
     except Exception as exc:  # zipfile, lxml and the libraries' own errors: all mean broken
@@ -77,7 +84,7 @@ def _open(opener: Callable[[io.BytesIO], Any], data: bytes, source: str, suffix:
 # --- Word ----------------------------------------------------------------------------------
 
 
-def docx_text(data: bytes, source: str) -> Built:
+def docx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """Paragraphs and tables in reading order; headings make the section path and the
     locator ("section Results › Q3"); a table row's locator is "table N, row M".
 
@@ -87,7 +94,7 @@ def docx_text(data: bytes, source: str) -> Built:
     import docx  # imported here: only .docx files need python-docx
     from docx.table import Table
 
-    document = _open(docx.Document, data, source, ".docx")
+    document = _open(docx.Document, data, source, ".docx", limits)
     builder = TextBuilder()
     path: list[tuple[int, str]] = []  # (level, heading text), outermost first
     tables = 0
@@ -161,7 +168,7 @@ def _row_text(header: list[str], values: list[str], row: int) -> str:
 # --- PowerPoint ----------------------------------------------------------------------------
 
 
-def pptx_text(data: bytes, source: str) -> Built:
+def pptx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """One page per slide: its text top to bottom, left to right (tables as records), then
     its speaker notes; locators "slide N" and "slide N (notes)".
 
@@ -170,7 +177,7 @@ def pptx_text(data: bytes, source: str) -> Built:
     """
     from pptx import Presentation  # imported here: only .pptx files need python-pptx
 
-    presentation = _open(Presentation, data, source, ".pptx")
+    presentation = _open(Presentation, data, source, ".pptx", limits)
     builder = TextBuilder()
     try:
         for number, slide in enumerate(presentation.slides, start=1):

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..errors import DocumentError
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .office import check_office_container
 from .textbuild import Built, TextBuilder, one_line, record
 
@@ -105,7 +106,7 @@ def _add_rows(
 # --- .xlsx ---------------------------------------------------------------------------------
 
 
-def xlsx_text(data: bytes, source: str) -> Built:
+def xlsx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """Every worksheet in order; rows as records; the sheet name is the section path and
     locators read "sheet NAME, row N" (N as the spreadsheet numbers rows).
 
@@ -115,7 +116,7 @@ def xlsx_text(data: bytes, source: str) -> Built:
     """
     from openpyxl import load_workbook  # imported here: only spreadsheets need openpyxl
 
-    check_office_container(data, source, ".xlsx")
+    check_office_container(data, source, ".xlsx", limits)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # zipfile, XML and openpyxl's own errors: all mean broken

@@ -22,6 +22,7 @@ from pathlib import Path
 
 from ..embedding import Embedder
 from ..schema import SyncReport
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .base import (
     CHUNKER_VERSION,
     FORMAT_VERSION,
@@ -83,6 +84,7 @@ def sync_index(
     on_progress: Callable[[str, float], None] | None = None,
     rebuild: bool = False,
     follow_links: bool = False,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
     ef_search: int | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> SyncReport:
@@ -111,5 +113,6 @@ def sync_index(
             chunker,
             on_progress=on_progress,
             follow_links=follow_links,
+            unpack_limits=unpack_limits,
         )
     return report

@@ -29,6 +29,7 @@ from ..errors import (
 )
 from ..ingest.loaders import SUPPORTED_SUFFIXES
 from ..schema import Chunk, SourceInfo, SyncReport
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .base import ChunkerConfig, SharedStore, Store, sources_of
 from .registry import empty_store, open_store
 from .sync import sync_guard, sync_store
@@ -74,10 +75,12 @@ class Collection:
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         follow_links: bool = False,
+        unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
         ef_search: int | None = None,
     ) -> None:
         self.embedder = embedder
         self.follow_links = follow_links  # index links to files outside the folder
+        self.unpack_limits = unpack_limits  # zip-bomb limits for .docx, .epub, ...
         self.ef_search = ef_search  # PgStore's HNSW search depth (None: its default)
         self.chunker = chunker
         recorded = store.manifest.folder if store.manifest is not None else ""
@@ -100,6 +103,7 @@ class Collection:
         folder: str | Path | None = None,
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         follow_links: bool = False,
+        unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
         ef_search: int | None = None,
     ) -> Collection:
         """The existing index at location, verified against the embedder."""
@@ -110,6 +114,7 @@ class Collection:
             folder=folder,
             max_upload_bytes=max_upload_bytes,
             follow_links=follow_links,
+            unpack_limits=unpack_limits,
             ef_search=ef_search,
         )
 
@@ -124,6 +129,7 @@ class Collection:
         max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
         on_progress: Callable[[str, float], None] | None = None,
         follow_links: bool = False,
+        unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
         ef_search: int | None = None,
     ) -> Collection:
         """Sync the index at location with folder (only changed files are re-embedded)."""
@@ -134,6 +140,7 @@ class Collection:
             folder=folder,
             max_upload_bytes=max_upload_bytes,
             follow_links=follow_links,
+            unpack_limits=unpack_limits,
             ef_search=ef_search,
         )
         collection.sync(on_progress=on_progress)
@@ -170,6 +177,7 @@ class Collection:
                 self.chunker,
                 on_progress=on_progress,
                 follow_links=self.follow_links,
+                unpack_limits=self.unpack_limits,
             )
         return report
 

@@ -36,6 +36,7 @@ from ..errors import DocumentError
 from ..ingest.chunking import chunk_document, sentence_units, vector_pieces
 from ..ingest.loaders import load_documents, open_regular, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .base import (
     FORMAT_VERSION,
     Batch,
@@ -190,12 +191,14 @@ def sync_store(
     *,
     on_progress: Progress | None = None,
     follow_links: bool = False,
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> tuple[SyncReport, Store]:
     """Bring store up to date with folder; returns the report and the store after it.
 
     To rebuild a damaged or foreign index, pass an empty store at its location
     (`registry.empty_store`): its contents are replaced only by the commit. Links to files
-    outside folder are indexed only with follow_links.
+    outside folder are indexed only with follow_links. unpack_limits: the zip-bomb limits
+    (Settings.unpack_limits).
     """
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
@@ -221,6 +224,7 @@ def sync_store(
         t0=t0,
         seconds=seconds,
         notes=(kept,) if kept else (),
+        unpack_limits=unpack_limits,
     )
 
 
@@ -276,6 +280,7 @@ def apply_plan(
     t0: float | None = None,
     seconds: dict[str, float] | None = None,
     notes: Sequence[str] = (),
+    unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
 ) -> tuple[SyncReport, Store]:
     """Carry out a plan: chunk, embed what is new, commit one batch. notes: lines for the
     report, from the planning."""
@@ -301,7 +306,9 @@ def apply_plan(
     failed: set[str] = set()
     for i, source in enumerate(to_chunk):
         try:
-            docs, bad_attachments = load_documents(found.files[source].path, found.folder)
+            docs, bad_attachments = load_documents(
+                found.files[source].path, found.folder, unpack_limits
+            )
         except DocumentError as exc:
             # Not upserted: an indexed version stays unless the whole index is rebuilt.
             skipped.append(SkippedFile(source, str(exc)))
