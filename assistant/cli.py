@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -407,8 +409,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_like_ctrl_c(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # A service manager's stop (SIGTERM) ends the run as Ctrl-C does, so its clean-up runs:
+    # the web chat stops an upload's child process and deletes its temporary copies.
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_like_ctrl_c) if on_main else None
     try:
         return int(args.func(args))
     except AssistantError as exc:
@@ -416,6 +426,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    finally:
+        if on_main:  # as it was: main() may run inside another program (the tests)
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

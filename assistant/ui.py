@@ -39,7 +39,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -750,6 +750,31 @@ def _browser_secret(location: str | Path) -> str:
     return hashlib.sha256(f"assistant-chat\0{where}".encode()).hexdigest()
 
 
+def _discard_upload(path: str | Path, upload_folder: str | Path) -> None:
+    """Delete Gradio's temporary copy of an uploaded file once it is handled (queued, refused
+    or declined), so a document removed from the collection leaves no copy behind in the
+    temporary folder. Only a regular file inside `upload_folder` is touched, with the folder
+    Gradio made for it when that is left empty; anything else is left alone.
+
+    Example: _discard_upload("/tmp/gradio/ab12/notes.txt", "/tmp/gradio") removes the file
+             and /tmp/gradio/ab12; _discard_upload("/etc/hosts", "/tmp/gradio") does nothing
+    """
+    root = Path(upload_folder).resolve()
+    file = Path(path)
+    try:
+        if file.is_symlink() or not file.is_file():
+            return
+        file = file.resolve()
+        if root not in file.parents:
+            return
+        file.unlink()
+        parent = file.parent
+        if parent != root and not any(parent.iterdir()):
+            parent.rmdir()
+    except OSError:
+        pass  # already gone, or not ours to remove: the cache clean-up gets it later
+
+
 def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.Blocks:
     """The chat page and its API (/ask, /sources, /upload, /remove) over one shared bot.
 
@@ -948,12 +973,19 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             seen.setdefault(target, name)
         return ready, held, lines, seen
 
+    def _discard(paths: Iterable[str]) -> None:
+        # The indexer spooled its own copy: Gradio's goes now, not when the server stops.
+        for path in paths:
+            _discard_upload(path, demo.GRADIO_CACHE)
+
     def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
         """Queue each uploaded file for indexing in the background; a file whose name would
         replace a document (or another file of the same upload) waits for a yes."""
         ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
         ready, held, lines, seen = _plan(files)
         lines += _submit(ready, ids)
+        waiting = {path for _name, path in held}
+        _discard(path for path in files or [] if path not in waiting)
         question = _confirm_text(held, seen)
         return (
             None,
@@ -971,6 +1003,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         ids: list[int] = []
         ready, held, lines, _seen = _plan(files)
         lines += _submit(ready, ids)
+        _discard(files or [])
         lines += [
             f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: it would replace '
             f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
@@ -1002,6 +1035,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     def replace_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
         ids = list(ids or [])
         lines = _submit([(str(n), str(p)) for n, p in held or []], ids)
+        _discard(str(p) for _n, p in held or [])
         return _status(ids, lines), gr.Timer(active=bool(ids)), ids, [], gr.Group(visible=False)
 
     def keep_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
@@ -1010,6 +1044,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             "the existing document was kept.</div>"
             for n, _p in held or []
         ]
+        _discard(str(p) for _n, p in held or [])
         return _status(ids or [], lines), [], gr.Group(visible=False)
 
     def poll(ids: list[int] | None, warned: list[int] | None) -> tuple[Any, ...]:
@@ -1095,7 +1130,9 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         line = f'<div class="startup-line">{mark} {_html(startup.line)}</div>'
         return (line, gr.Timer(active=False), *refresh())
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    # A safety net for temporary copies no handler saw (a page closed while asking to
+    # replace a document): older than an hour they go, and all of them when the server stops.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         history = gr.State([])
         saved = gr.BrowserState(
             {"chat": [], "history": []},

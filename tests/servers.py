@@ -4,6 +4,8 @@ over a writable copy of seeds/ (the `served` fixture in conftest.py uses it)."""
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assistant import Assistant
 
-__all__ = ["Served", "free_port", "serve_copy"]
+__all__ = ["Served", "free_port", "serve_copy", "wait_for_chat"]
 
 
 def free_port() -> int:
@@ -21,6 +23,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def wait_for_chat(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    """Wait until a `python -m assistant ui` started as proc serves its chat over a loaded
+    index; fail with its log if it exits or does not come up."""
+    import httpx
+    import pytest
+
+    deadline = time.monotonic() + 300  # the model and the index load on a busy machine
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"assistant ui exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            state = httpx.get(f"{url}/startup", timeout=2).json()
+            if state.get("chat") and state.get("ready"):
+                return
+        except (httpx.TransportError, ValueError):
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"assistant ui did not come up:\n{log.read_text()}")
 
 
 @dataclass

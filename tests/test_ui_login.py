@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import free_port
+from servers import free_port, wait_for_chat
 
 from assistant.ui import LoginThrottle
 
@@ -67,7 +67,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            _wait_for_chat(url, proc, log)
+            wait_for_chat(url, proc, log)
             yield Server(url, log)
         finally:
             proc.terminate()
@@ -76,21 +76,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-
-
-def _wait_for_chat(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 300  # the model and the index load on a busy machine
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"assistant ui exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            state = httpx.get(f"{url}/startup", timeout=2).json()
-            if state.get("chat") and state.get("ready"):
-                return
-        except (httpx.TransportError, ValueError):
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"assistant ui did not come up:\n{log.read_text()}")
 
 
 def _login(client: httpx.Client, url: str, password: str) -> httpx.Response:
