@@ -66,6 +66,21 @@ def _optimise(src: Path, dst: Path, heads: int, hidden: int) -> None:
     model.save_model_to_file(str(dst))
 
 
+def _matmul_names(graph: Path) -> list[str]:
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    return [n.name for n in model.graph.node if n.op_type == "MatMul"]
+
+
+def _last_layer(names: list[str]) -> int:
+    """The highest N in names like /model/encoder/layer.N/...: 5 for MiniLM-L6."""
+    import re
+
+    found = (re.search(r"/layer\.(\d+)/", n) for n in names)
+    return max((int(m.group(1)) for m in found if m), default=0)
+
+
 def _recipes(fp32: Path, work: Path, heads: int, hidden: int) -> dict[str, Callable[[], Path]]:
     from onnxruntime.quantization import QuantType
 
@@ -88,6 +103,10 @@ def _recipes(fp32: Path, work: Path, heads: int, hidden: int) -> dict[str, Calla
         return fp32
 
     s8, u8 = QuantType.QInt8, QuantType.QUInt8
+    matmuls = _matmul_names(fp32)
+    ffn_out = [n for n in matmuls if "/output/dense/" in n and "attention" not in n]
+    ffn_in = [n for n in matmuls if "/intermediate/" in n]
+    ends = [n for n in matmuls if "/layer.0/" in n or f"/layer.{_last_layer(matmuls)}/" in n]
     return {
         "fp32 (today)": plain,
         "fp32 fused": fuse,
@@ -102,6 +121,24 @@ def _recipes(fp32: Path, work: Path, heads: int, hidden: int) -> dict[str, Calla
         ),
         "int8 u8 per-channel MatMul only": q(
             "u8mm", plain, weight_type=u8, per_channel=True, op_types_to_quantize=["MatMul"]
+        ),
+        "int8 s8 per-channel; FFN output in fp32": q(
+            "s8nfo", plain, weight_type=s8, per_channel=True, nodes_to_exclude=ffn_out
+        ),
+        "int8 s8 per-channel; FFN in fp32": q(
+            "s8nf", plain, weight_type=s8, per_channel=True, nodes_to_exclude=ffn_out + ffn_in
+        ),
+        "int8 s8 per-channel; first and last layer in fp32": q(
+            "s8ne", plain, weight_type=s8, per_channel=True, nodes_to_exclude=ends
+        ),
+        "int8 u8 reduce_range MatMul only; FFN output in fp32": q(
+            "u8rrnfo",
+            plain,
+            weight_type=u8,
+            per_channel=True,
+            reduce_range=True,
+            op_types_to_quantize=["MatMul"],
+            nodes_to_exclude=ffn_out,
         ),
         "fused + int8 s8 per-channel": q("fs8pc", fuse, weight_type=s8, per_channel=True),
         "fused + int8 u8 per-channel": q("fu8pc", fuse, weight_type=u8, per_channel=True),
