@@ -247,9 +247,13 @@ class FaissStore(SentenceAccess):
 
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
         b = batch.build
-        pool = [self._all_vectors()] if self._chunks else []
+        pool: list[np.ndarray | GatheredRows] = [self._all_vectors()] if self._chunks else []
+        # A sync's vectors are read from where they lie (its temporary file), not copied.
         pool += [
-            np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension) for u in batch.upserts
+            u.vectors
+            if isinstance(u.vectors, GatheredRows)
+            else np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension)
+            for u in batch.upserts
         ]
         # Added to the new FAISS index a slice at a time: no stacked copy of every vector.
         matrix = GatheredRows(pool, np.asarray(positions, dtype=np.int64), b.dimension)
