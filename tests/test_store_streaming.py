@@ -156,6 +156,8 @@ def test_the_faiss_file_written_a_slice_at_a_time_is_the_one_faiss_writes(
     faiss_store._save_flat_ip(
         tmp_path / "ours.faiss", GatheredRows([vectors], np.arange(9, -1, -1), 8)
     )
+    # Written from FAISS's own empty header, not by an index built in memory.
+    assert faiss_store._flat_ip_header(8) is not None
     assert (tmp_path / "ours.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
     loaded = faiss.read_index(str(tmp_path / "ours.faiss"))
     assert loaded.ntotal == 10 and np.array_equal(loaded.reconstruct_n(0, 10), vectors[::-1])

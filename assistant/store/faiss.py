@@ -497,7 +497,7 @@ def _flat_ip_header(dimension: int) -> bytes | None:
     import faiss
 
     empty = faiss.serialize_index(faiss.IndexFlatIP(dimension)).tobytes()
-    if len(empty) != 45 or empty[:4] != b"IxFI" or empty[8:16] != bytes(8) or empty[37:]:
+    if len(empty) != 45 or empty[:4] != b"IxFI" or empty[8:16] != bytes(8) or any(empty[37:]):
         return None
     return empty
 
