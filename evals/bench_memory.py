@@ -5,8 +5,12 @@
 Each run is a fresh process that makes a synthetic English text of the given size (unique
 sentences from a fixed vocabulary, seeded: the same text every run) in a temporary folder
 and runs the real `assistant index` command (`cli.main`) on it, while a thread samples the
-process's RSS every 20 ms. It prints the peak of each phase (model, scan, chunk, embed,
-sentences, write) and of the whole process, in MB, beside the file size.
+process's RSS every 20 ms. It prints, in MB beside the file size: "start", the process's
+RSS just before `assistant index` runs (Python, numpy, psutil and the assistant's modules
+imported); the peak of each phase (model, scan, chunk+embed: loading, chunking and
+embedding are one streamed pass; write: the store's commit); the whole run's peak; and
+the peak minus start, also without what loading the model added (the model phase's
+peak minus start: the stand-in's tokenizer, or the real model).
 
 Without --real the embedder is a stand-in made here, in this script only (users cannot pick
 it): the real model's tokenizer, so chunks and sentences are the real ones, and a vector per

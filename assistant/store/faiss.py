@@ -233,6 +233,18 @@ class FaissStore(SentenceAccess):
         assert self._vectors is not None  # rows exist, so the vectors do
         return np.stack([self._vectors.reconstruct(int(r)) for r in rows]).astype(np.float32)
 
+    def _vector_view(self) -> np.ndarray:
+        """Every chunk vector, read in place where FAISS keeps them (the old generation's
+        memory map once loaded), so a sync that adds one file to a big index does not copy
+        the index's vectors first; a copy where the index cannot lend them."""
+        import faiss
+
+        index = self._vectors
+        if index is None or not index.ntotal or not hasattr(index, "get_xb"):
+            return self._all_vectors()
+        n, d = index.ntotal, index.d
+        return np.asarray(faiss.rev_swig_ptr(index.get_xb(), n * d)).reshape(n, d)
+
     def _all_vectors(self) -> np.ndarray:
         n = 0 if self._vectors is None else self._vectors.ntotal
         if self._vectors is None or n == 0:
@@ -247,7 +259,7 @@ class FaissStore(SentenceAccess):
 
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
         b = batch.build
-        pool: list[np.ndarray | GatheredRows] = [self._all_vectors()] if self._chunks else []
+        pool: list[np.ndarray | GatheredRows] = [self._vector_view()] if self._chunks else []
         # A sync's vectors are read from where they lie (its temporary file), not copied.
         pool += [
             u.vectors

@@ -3,7 +3,10 @@
 Three steps: `scan` reads the folder (sha256 of every file), `plan_sync` decides what to do
 (a pure function of the scan, the store's manifest and the chunker settings), and
 `apply_plan` loads and chunks what the plan names, embeds only text whose vector the store
-does not already hold, and commits everything as one `Batch`.
+does not already hold, and commits everything as one `Batch`. It streams: a source at a
+time, its chunks a batch at a time (`ingest.chunking.iter_chunks`), vectors into temporary
+files (`base.RowFile`), so memory holds the chunks and a few numbers per sentence, never
+every sentence's text or vector (issue 13: bounded memory).
 
 A store that keeps sentence vectors (a SentenceStore) also gets the vectors of every new
 chunk's quotable sentences (`ingest.chunking.sentence_units`), reused by text like chunk
