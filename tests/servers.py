@@ -3,8 +3,10 @@ over a writable copy of seeds/ (the `served` fixture in conftest.py uses it)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assistant import Assistant
 
-__all__ = ["Served", "free_port", "serve_copy", "wait_for_chat"]
+__all__ = ["ROOT", "Served", "cli_env", "free_port", "run_cli", "serve_copy", "wait_for_chat"]
 
 
 def free_port() -> int:
@@ -23,6 +25,49 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli_env(**settings: str) -> dict[str, str]:
+    """The environment for `python -m assistant` run from this checkout, offline and quiet,
+    with no access key or store inherited from the caller; `settings` are added on top
+    (ASSISTANT_API_KEY="...", TMPDIR="...")."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HF_HUB_OFFLINE": "1",
+        "ASSISTANT_SHOW_PROGRESS": "false",
+    }
+    for name in ("ASSISTANT_API_KEY", "ASSISTANT_API_KEY_FILE", "ASSISTANT_STORE"):
+        env.pop(name, None)
+    return {**env, **settings}
+
+
+@contextmanager
+def run_cli(
+    command: list[str], log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`python -m assistant COMMAND...` in the background, its output going to log; stopped
+    (SIGTERM, then SIGKILL after 20 s) on exit unless it has already ended."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "assistant", *command],
+            env=env or cli_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield proc
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 def wait_for_chat(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

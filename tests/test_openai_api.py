@@ -7,10 +7,8 @@ bots) the streaming edge cases."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +20,7 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from pydantic import SecretStr
-from servers import free_port
+from servers import cli_env, free_port, run_cli
 
 from assistant import Answer, Citation, Settings
 from assistant.api import (
@@ -61,33 +59,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     docs = root / "docs"
     shutil.copytree(SEEDS, docs)
     port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "ASSISTANT_API_KEY": KEY,
-        "ASSISTANT_SHOW_PROGRESS": "false",
-    }
-    log = (root / "server.log").open("w")
+    log = root / "server.log"
     command = ["serve", str(docs), "--index-dir", str(root / "index"), "--port", str(port)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "assistant", *command],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        _wait_until_up(url, proc, root / "server.log")
+    with run_cli(command, log, cli_env(ASSISTANT_API_KEY=KEY)) as proc:
+        url = f"http://127.0.0.1:{port}/v1"
+        _wait_until_up(url, proc, log)
         yield Served(url, docs)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _wait_until_up(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

@@ -7,17 +7,12 @@ the upload is indexed; a document removed from the collection must not live on i
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
-from servers import free_port, wait_for_chat
+from servers import cli_env, free_port, run_cli, wait_for_chat
 
 from assistant.ui import _discard_upload
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def _files(folder: Path) -> list[str]:
@@ -34,41 +29,21 @@ def test_a_handled_upload_leaves_no_copy_and_a_stopped_server_no_spool(tmp_path:
     note = tmp_path / "orchard-note.txt"
     note.write_text("The orchard in Lleida harvested 412 crates of pears.\n", encoding="utf-8")
     port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "ASSISTANT_SHOW_PROGRESS": "false",
-        "TMPDIR": str(temp),
-        "GRADIO_TEMP_DIR": str(cache),
-    }
-    env.pop("ASSISTANT_API_KEY", None)
-    env.pop("ASSISTANT_API_KEY_FILE", None)
+    env = cli_env(TMPDIR=str(temp), GRADIO_TEMP_DIR=str(cache))
     log = tmp_path / "server.log"
     command = ["ui", str(docs), "--index-dir", str(tmp_path / "index"), "--port", str(port)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", *command],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_for_chat(url, proc, log)
-            client = Client(url, verbose=False)
-            client.predict([handle_file(str(note))], api_name="/upload")
-            assert (docs / "orchard-note.txt").read_bytes() == note.read_bytes()
-            assert "orchard-note.txt" not in " ".join(_files(cache))  # Gradio's copy is gone
-            assert [p.name for p in temp.glob("assistant-uploads-*")]  # the spool, emptied
-            assert not [f for f in _files(temp) if "assistant-uploads-" in f]
+    with run_cli(command, log, env) as proc:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_chat(url, proc, log)
+        client = Client(url, verbose=False)
+        client.predict([handle_file(str(note))], api_name="/upload")
+        assert (docs / "orchard-note.txt").read_bytes() == note.read_bytes()
+        assert "orchard-note.txt" not in " ".join(_files(cache))  # Gradio's copy is gone
+        assert [p.name for p in temp.glob("assistant-uploads-*")]  # the spool, emptied
+        assert not [f for f in _files(temp) if "assistant-uploads-" in f]
 
-            proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=60) in (0, 130), log.read_text()
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) in (0, 130), log.read_text()
     assert not list(temp.glob("assistant-uploads-*")), log.read_text()
     assert "orchard-note.txt" not in " ".join(_files(cache))
     assert sorted(p.name for p in docs.iterdir()) == ["a.txt", "orchard-note.txt"]

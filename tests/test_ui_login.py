@@ -7,9 +7,6 @@ other client addresses are 127.0.0.2 and 127.0.0.3 (the whole 127/8 is loopback 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,11 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from servers import free_port, wait_for_chat
+from servers import cli_env, free_port, run_cli, wait_for_chat
 
 from assistant.ui import LoginThrottle
 
-ROOT = Path(__file__).resolve().parents[1]
 KEY = "correct-horse-battery-staple"
 FAILURES = 3
 LOCKOUT = 3.0  # seconds: short, so the test sees it end
@@ -46,36 +42,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     docs.mkdir()
     (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
     port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "HF_HUB_OFFLINE": "1",
-        "ASSISTANT_API_KEY": KEY,
-        "ASSISTANT_SHOW_PROGRESS": "false",
-        "ASSISTANT_LOGIN_FAILURES": str(FAILURES),
-        "ASSISTANT_LOGIN_LOCKOUT_SECONDS": str(LOCKOUT),
-    }
-    env.pop("ASSISTANT_API_KEY_FILE", None)
+    env = cli_env(
+        ASSISTANT_API_KEY=KEY,
+        ASSISTANT_LOGIN_FAILURES=str(FAILURES),
+        ASSISTANT_LOGIN_LOCKOUT_SECONDS=str(LOCKOUT),
+    )
     log = root / "server.log"
     command = ["ui", str(docs), "--index-dir", str(root / "index"), "--port", str(port)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", *command],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    with run_cli(command, log, env) as proc:
         url = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_chat(url, proc, log)
-            yield Server(url, log)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        wait_for_chat(url, proc, log)
+        yield Server(url, log)
 
 
 def _login(client: httpx.Client, url: str, password: str) -> httpx.Response:
