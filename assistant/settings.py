@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     lexical_weight: float = Field(default=0.7, ge=0.0)
     dense_weight: float = Field(default=1.0, ge=0.0)  # rrf only
     rrf_k: int = Field(default=60, ge=1)
+    # Share of a chunk's best sentence cosine in its dense score, the rest its own cosine
+    # (retrieval/hybrid.py; read from the stored sentence vectors, so a store without them,
+    # PgStore, ranks by chunk cosines alone). 0: chunk cosines only.
+    dense_sentence_share: float = Field(default=0.0, ge=0.0, le=1.0)
 
     # Answers. answer_mode names a backend of answer/registry.py, the one list of modes; it is
     # checked where it is used (the Answerer, the CLI's --mode, the eval runner), since the
