@@ -16,7 +16,15 @@ from assistant.retrieval.fusion import (
 )
 from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig, blend_best_sentence
 from assistant.retrieval.lexical import LexicalIndex, analyze
-from assistant.store import ChunkerConfig, MemoryStore, Store, open_store, sync_index, sync_store
+from assistant.store import (
+    ChunkerConfig,
+    MemoryStore,
+    SentenceStore,
+    Store,
+    open_store,
+    sync_index,
+    sync_store,
+)
 
 # ---------------------------------------------------------------- reciprocal rank fusion
 
@@ -289,22 +297,17 @@ def test_hybrid_over_an_empty_index(tmp_path: Path) -> None:
 
 
 def test_blend_best_sentence_worked_example() -> None:
-    scores = blend_best_sentence(
-        np.array([0.5, 0.6]), np.array([0.9, 0.1, 0.6, 0.6]), np.array([2, 2]), 0.5
-    )
-    assert scores == pytest.approx([0.7, 0.6])
-    # A chunk without sentences keeps its own cosine.
-    alone = blend_best_sentence(np.array([0.4, 0.5]), np.array([0.8]), np.array([0, 1]), 1.0)
-    assert alone == pytest.approx([0.4, 0.8])
+    scores = blend_best_sentence(np.array([0.5, 0.6, 0.4]), np.array([0.9, 0.6, np.nan]), 0.5)
+    assert scores == pytest.approx([0.7, 0.6, 0.4])
 
 
-# One sentence of focused.txt says what the question asks; its other sentence is about
+# One sentence of focused.txt says what the question asks; its other three are about
 # something else, so the chunk's mean vector is diluted. Both sentences of spread.txt share
 # some of the question's words, so its mean matches the question better than focused.txt's.
 SENTENCE_CORPUS = {
-    "focused.txt": "Alpha beta gamma delta. "
-    "Zulu yankee xray whiskey victor uniform tango sierra romeo quebec papa oscar.",
-    "spread.txt": "Alpha beta one. Gamma two three.",
+    "focused.txt": "Alpha beta gamma delta. Zulu yankee xray whiskey. Victor uniform tango "
+    "sierra. Romeo quebec papa oscar.",
+    "spread.txt": "Alpha beta one four five. Gamma two three six seven.",
 }
 
 
@@ -325,6 +328,15 @@ def test_a_chunk_whose_one_sentence_matches_outranks_a_better_average(
         store = open_store(tmp_path / "index", embedder)
     assert len(store.chunks()) == 2  # one chunk a document
     question = "alpha beta gamma"
+    # The store's one-gather best sentence is the best of the chunk's stored sentences.
+    q = embedder.embed([question])[0]
+    ids = [c.id for c in store.chunks()] + ["no-such-chunk"]
+    assert isinstance(store, SentenceStore)
+    best = store.best_sentence_cosines(q, ids)
+    for chunk_id, value in zip(ids[:2], best, strict=False):
+        found = store.chunk_sentences(chunk_id)
+        assert found is not None and value == pytest.approx(float(np.max(found[1] @ q)))
+    assert np.isnan(best[2])
 
     def first(share: float) -> str:
         config = RetrievalConfig(lexical_weight=0.0, sentence_share=share)

@@ -42,26 +42,18 @@ class RetrievalConfig:
 
 
 def blend_best_sentence(
-    chunk_cosines: np.ndarray,
-    sentence_cosines: np.ndarray,
-    runs: np.ndarray,
-    share: float,
+    chunk_cosines: np.ndarray, best_sentences: np.ndarray, share: float
 ) -> np.ndarray:
-    """Each chunk's dense score: share * its best sentence's cosine + (1 - share) * its own.
+    """Each chunk's dense score: share * its best sentence's cosine + (1 - share) * its own
+    cosine; a chunk whose best sentence is NaN (it has none) keeps its own cosine.
 
-    sentence_cosines holds every candidate's sentences, chunk by chunk; runs[i] is how many
-    belong to chunk i. A chunk without sentences keeps its own cosine.
-
-    Example: chunk cosines [0.5, 0.6], sentence cosines [0.9, 0.1, 0.6, 0.6], runs [2, 2],
-             share 0.5 -> [0.7, 0.6]   (chunk 0: 0.5*0.9 + 0.5*0.5; chunk 1: 0.5*0.6 + 0.5*0.6)
+    Example: chunk cosines [0.5, 0.6, 0.4], best sentences [0.9, 0.6, nan], share 0.5
+             -> [0.7, 0.6, 0.4]   (0.5*0.9 + 0.5*0.5; 0.5*0.6 + 0.5*0.6; no sentences)
     """
-    out = np.asarray(chunk_cosines, dtype=np.float32).copy()
-    has = runs > 0
-    if has.any():
-        starts = np.concatenate([[0], np.cumsum(runs)[:-1]])[has]
-        best = np.maximum.reduceat(np.asarray(sentence_cosines, dtype=np.float32), starts)
-        out[has] = share * best + (1 - share) * out[has]
-    return out
+    own = np.asarray(chunk_cosines, dtype=np.float32)
+    best = np.asarray(best_sentences, dtype=np.float32)
+    blended = share * best + (1 - share) * own
+    return np.where(np.isnan(best), own, blended).astype(np.float32)
 
 
 class HybridRetriever:
@@ -156,18 +148,9 @@ class HybridRetriever:
         extra = ids[len(dense) :]
         if extra:
             cos.update(zip(extra, (float(c) for c in store.cosines(qv, extra)), strict=True))
-        parts, runs = [], np.zeros(len(ids), dtype=np.int64)
-        for n, chunk_id in enumerate(ids):
-            found = store.chunk_sentences(chunk_id)
-            if found is not None and len(found[1]):
-                parts.append(found[1])
-                runs[n] = len(found[1])
-        q = np.asarray(qv, dtype=np.float32)
-        sentence_cos = np.concatenate(parts) @ q if parts else np.zeros(0, dtype=np.float32)
         scores = blend_best_sentence(
             np.array([cos[i] for i in ids], dtype=np.float32),
-            sentence_cos,
-            runs,
+            store.best_sentence_cosines(qv, ids),
             self.config.sentence_share,
         )
         order = np.argsort(-scores, kind="stable")
