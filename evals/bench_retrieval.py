@@ -104,8 +104,8 @@ def main() -> None:
         # tune rows had the most sentence and the least BM25, so the grid looks there.
         for share, lws in ((0.85, (0.55, 0.6, 0.65)), (1.0, (0.4, 0.5, 0.55, 0.6, 0.65))):
             for lw in lws:
-                configs[f"hybrid score bm25_share={lw} sentence_share={share}"] = (
-                    RetrievalConfig(lexical_weight=lw, sentence_share=share)
+                configs[f"hybrid score bm25_share={lw} sentence_share={share}"] = RetrievalConfig(
+                    lexical_weight=lw, sentence_share=share
                 )
     print(
         f"\ncovid-qa hit@{k} ({len(halves['tune'])} tune / {len(halves['confirm'])} confirm "
