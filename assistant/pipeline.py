@@ -121,6 +121,7 @@ class Assistant:
             rrf_k=s.rrf_k,
             dense_weight=s.dense_weight,
             lexical_weight=s.lexical_weight,
+            sentence_share=s.dense_sentence_share,
         )
         return _State(store, HybridRetriever(store, self.embedder, config))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fakes import FakeEmbedder
 
@@ -13,9 +14,17 @@ from assistant.retrieval.fusion import (
     normalized_score_fusion,
     reciprocal_rank_fusion,
 )
-from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig
+from assistant.retrieval.hybrid import HybridRetriever, RetrievalConfig, blend_best_sentence
 from assistant.retrieval.lexical import LexicalIndex, analyze
-from assistant.store import ChunkerConfig, MemoryStore, Store, open_store, sync_index, sync_store
+from assistant.store import (
+    ChunkerConfig,
+    MemoryStore,
+    SentenceStore,
+    Store,
+    open_store,
+    sync_index,
+    sync_store,
+)
 
 # ---------------------------------------------------------------- reciprocal rank fusion
 
@@ -282,3 +291,73 @@ def test_hybrid_over_an_empty_index(tmp_path: Path) -> None:
         open_store(tmp_path / "index", embedder), embedder, RetrievalConfig()
     )
     assert retriever.retrieve("anything", k=3) == []
+
+
+# ---------------------------------------------------------------- best-sentence dense score
+
+
+def test_blend_best_sentence_worked_example() -> None:
+    scores = blend_best_sentence(np.array([0.5, 0.6, 0.4]), np.array([0.9, 0.6, np.nan]), 0.5)
+    assert scores == pytest.approx([0.7, 0.6, 0.4])
+
+
+# One sentence of focused.txt says what the question asks; its other three are about
+# something else, so the chunk's mean vector is diluted. Both sentences of spread.txt share
+# some of the question's words, so its mean matches the question better than focused.txt's.
+SENTENCE_CORPUS = {
+    "focused.txt": "Alpha beta gamma delta. Zulu yankee xray whiskey. Victor uniform tango "
+    "sierra. Romeo quebec papa oscar.",
+    "spread.txt": "Alpha beta one four five. Gamma two three six seven.",
+}
+
+
+@pytest.mark.parametrize("kind", ["faiss", "memory"])
+def test_a_chunk_whose_one_sentence_matches_outranks_a_better_average(
+    tmp_path: Path, kind: str
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in SENTENCE_CORPUS.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    embedder = FakeEmbedder(dimension=256)
+    chunker = ChunkerConfig(max_tokens=60, overlap_tokens=8, vectors="sentences")
+    if kind == "memory":
+        store = sync_store(docs, MemoryStore(), embedder, chunker)[1]
+    else:
+        sync_index(docs, tmp_path / "index", embedder, chunker)
+        store = open_store(tmp_path / "index", embedder)
+    assert len(store.chunks()) == 2  # one chunk a document
+    question = "alpha beta gamma"
+    # The store's one-gather best sentence is the best of the chunk's stored sentences.
+    q = embedder.embed([question])[0]
+    ids = [c.id for c in store.chunks()] + ["no-such-chunk"]
+    assert isinstance(store, SentenceStore)
+    best = store.best_sentence_cosines(q, ids)
+    for chunk_id, value in zip(ids[:2], best, strict=False):
+        found = store.chunk_sentences(chunk_id)
+        assert found is not None and value == pytest.approx(float(np.max(found[1] @ q)))
+    assert np.isnan(best[2])
+
+    def first(share: float) -> str:
+        config = RetrievalConfig(lexical_weight=0.0, sentence_share=share)
+        hits = HybridRetriever(store, embedder, config).retrieve(question, k=2)
+        return hits[0].chunk.source
+
+    # By chunk vectors alone the spread-out chunk wins; by its best sentence the focused one.
+    assert first(0.0) == "spread.txt"
+    assert first(1.0) == "focused.txt"
+    # A store without sentence vectors (PgStore) ranks by chunk cosines whatever the share.
+    chunks = store.chunks()
+    by_hash = store.vectors_by_hash(c.hash for c in chunks)
+    bare = MemoryStore(store.manifest, chunks, np.stack([by_hash[c.hash] for c in chunks]))
+    assert not bare.has_sentences
+    config = RetrievalConfig(lexical_weight=0.0, sentence_share=1.0)
+    assert HybridRetriever(bare, embedder, config).retrieve(question, k=1)[0].chunk.source == (
+        "spread.txt"
+    )
+    # The hit's dense_score stays the chunk's own cosine (the refusal model reads it).
+    hits = HybridRetriever(store, embedder, RetrievalConfig(sentence_share=1.0)).retrieve(
+        question, k=2
+    )
+    cosines = store.cosines(embedder.embed([question])[0], [h.chunk.id for h in hits])
+    assert [h.dense_score for h in hits] == pytest.approx(list(cosines))

