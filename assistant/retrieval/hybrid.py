@@ -3,8 +3,8 @@
 Two fusions are available. "score" (the default) is a convex combination of the BM25 score
 scaled by its maximum and the cosine scaled between the dense candidates' lowest and highest;
 "rrf" is weighted reciprocal rank fusion. On covid-qa, score fusion with lexical_weight 0.7
-beat RRF and both single retrievers; with the best-sentence dense score below, 0.6 with
-sentence_share 1.0 (Settings' defaults); see README for the figures.
+beat RRF and both single retrievers (Settings' default); with the best-sentence dense
+score below, 0.6 with sentence_share 1.0 ranked better, but is off by default: see README.
 
 A chunk's dense score may also read its sentences (sentence_share): the cosine of its best
 sentence with the question, blended with the chunk's own cosine. A chunk vector is the mean
