@@ -264,3 +264,32 @@ def test_a_lone_surrogate_in_a_question_to_ask_is_answered(served: Any) -> None:
         assert started.status_code == 200, started.text
         events = client.get(f"{url}/gradio_api/call/ask/{started.json()['event_id']}")
     assert "event: complete" in events.text and "billion" in events.text, events.text
+
+
+# ---------------------------------------------------------------- names that look the same
+
+
+def test_a_decomposed_name_is_saved_composed_and_meets_its_twin(mounted: Mounted) -> None:
+    # Found in this pass: "café.txt" as a Mac sends it (e + U+0301) was saved as
+    # "cafe_.txt", beside the composed "café.txt" another visitor uploaded: two documents
+    # under one name to a person, and a mangled name. Now names are composed first, so the
+    # second upload is the first one's name, and is held back rather than added beside it.
+    import unicodedata
+
+    composed, decomposed = (unicodedata.normalize(f, "café menu.txt") for f in ("NFC", "NFD"))
+    parts = [
+        ("files", (composed, b"The first menu prices espresso at 3 euros.", "text/plain")),
+        ("files", (decomposed, b"The second menu prices espresso at 9 euros.", "text/plain")),
+    ]
+    uploaded = httpx.post(f"{mounted.url}/gradio_api/upload", files=parts, timeout=60)
+    assert uploaded.status_code == 200, uploaded.text
+    files = [
+        {"path": path, "orig_name": name, "meta": {"_type": "gradio.FileData"}}
+        for path, name in zip(uploaded.json(), (composed, decomposed), strict=True)
+    ]
+    kind, outputs = call(mounted.url, "upload", [files])
+    assert kind == "complete", outputs
+    assert sorted(p.name for p in mounted.docs.iterdir()) == ["a.txt", composed]
+    assert "would replace" in outputs[1] and outputs[1].count("added: ask about it now") == 1
+    text = (mounted.docs / composed).read_text(encoding="utf-8")
+    assert "3 euros" in text
