@@ -64,8 +64,8 @@ def held() -> Iterator[tuple[threading.Event, threading.Event, list[_HeldModel]]
 
 
 def test_a_visitor_holding_the_language_model_does_not_hold_everyone_else(
-    mounted: Mounted, held: tuple[threading.Event, threading.Event, list[_HeldModel]]
-) -> None:
+    held: tuple[threading.Event, threading.Event, list[_HeldModel]], mounted: Mounted
+) -> None:  # `held` first: the page offers the modes registered when it is built
     # Found in this pass: a question for a model on this machine held a question slot for
     # as long as the model wrote (llama.cpp serves one answer at a time), so eight visitors
     # choosing `local` made another visitor's extractive answer wait 90 s. Now one model
@@ -89,6 +89,11 @@ def test_a_visitor_holding_the_language_model_does_not_hold_everyone_else(
             (result,) = answer
             assert "Austin" in result["text"] and not result["refused"], result
             assert result["notice"] == (BUSY_NOTICE if mode else ""), result
+        # The page's own chat handler, through the queue as the page's script sends it.
+        kind, outputs = _page_ask(mounted.url, question, "held-llm")
+        assert kind == "complete", outputs
+        shown = json.dumps(outputs[1][-2:], ensure_ascii=False)  # the answer and sources
+        assert "Austin" in shown and BUSY_NOTICE in shown, shown
         # /v1 answers in the server's own mode here (extractive): never held back.
         reply = httpx.post(
             f"{mounted.url}/v1/chat/completions",
@@ -106,6 +111,43 @@ def test_a_visitor_holding_the_language_model_does_not_hold_everyone_else(
     kind, answer = _ask(mounted.url, [question, None, None, "held-llm"])
     assert kind == "complete" and answer[0]["notice"] == "", answer
     assert sum(m.calls for m in built) == 2
+
+
+def _page_ask(url: str, question: str, mode: str, within: float = 45) -> tuple[str, Any]:
+    """Ask through the chat's own handler (not in the API), by its place in the app's
+    config, as the page's script does: ("complete", outputs) or ("error", message)."""
+    import uuid
+
+    deadline = time.monotonic() + within
+    with httpx.Client(timeout=30) as client:
+        config = client.get(f"{url}/config").json()
+        ids = {c["id"]: c for c in config["components"]}
+        index = next(
+            i
+            for i, d in enumerate(config["dependencies"])
+            if d["inputs"] and ids[d["inputs"][0]]["props"].get("elem_id") == "question"
+        )
+        session = uuid.uuid4().hex
+        data = [question, [], [], 4, mode]
+        joined = client.post(
+            f"{url}/gradio_api/queue/join",
+            json={"data": data, "fn_index": index, "session_hash": session},
+        )
+        joined.raise_for_status()
+        with client.stream(
+            "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}
+        ) as events:
+            for line in events.iter_lines():
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the chat took over {within:.0f} s: it waited for another")
+                if not line.startswith("data: "):
+                    continue
+                event = json.loads(line.removeprefix("data: "))
+                if event.get("msg") == "process_completed":
+                    if event.get("success"):
+                        return "complete", event["output"].get("data")
+                    return "error", event["output"].get("error")
+    return "", None
 
 
 def _ask(url: str, data: list[Any], within: float = 45) -> tuple[str, Any]:
