@@ -414,10 +414,13 @@ def _validation_sentence(exc: ValidationError) -> str:
 class _Endpoint:
     """The request handlers over one shared bot (Assistant swaps its index atomically)."""
 
-    def __init__(self, bot: Assistant, *, key: str | None, model: str) -> None:
+    def __init__(
+        self, bot: Assistant, *, key: str | None, model: str, gate: GenerationGate | None
+    ) -> None:
         self.bot = bot
         self.key = key
         self.model = model
+        self.gate = gate
         self._limiter: Any = None
 
     def _limit(self) -> Any:
@@ -519,13 +522,20 @@ class _Endpoint:
         return chat
 
     def _answer(self, question: str, history: list[dict[str, str]]) -> Answer:
-        pieces = generation_gate(self.bot).stream(self.bot, question, history)
+        if self.gate is None:
+            return self.bot.ask(question, history)
+        pieces = self.gate.stream(self.bot, question, history)
         return next(p for p in pieces if isinstance(p, Answer))  # stream() ends with it
+
+    def _pieces(self, question: str, history: list[dict[str, str]]) -> Iterator[str | Answer]:
+        if self.gate is None:
+            return self.bot.stream(question, history)
+        return self.gate.stream(self.bot, question, history)
 
     async def _stream(self, question: str, history: list[dict[str, str]]) -> Response:
         from starlette.responses import StreamingResponse
 
-        pieces = generation_gate(self.bot).stream(self.bot, question, history)
+        pieces = self._pieces(question, history)
         # The first piece is read before any byte is sent, so that a bad question is a
         # plain 400 rather than an error inside a stream.
         first = await self._run(next, pieces, _END)
@@ -586,22 +596,31 @@ class _Rejected(Exception):
         self.status, self.message, self.code = status, message, code
 
 
-def api_routes(bot: Assistant, *, key: str | None = None, model: str = MODEL_ID) -> list[BaseRoute]:
+def api_routes(
+    bot: Assistant,
+    *,
+    key: str | None = None,
+    model: str = MODEL_ID,
+    gate: GenerationGate | None = None,
+) -> list[BaseRoute]:
     """The endpoint's routes, to serve alone (`build_api`) or beside the web chat.
 
-    With a key, every request must carry `Authorization: Bearer KEY`.
+    With a key, every request must carry `Authorization: Bearer KEY`. With a gate (a
+    server's: `generation_gate(bot)`), a model on this machine writes one answer at a time.
     """
     require("starlette", extra="serve", feature="the OpenAI-compatible endpoint")
     from starlette.routing import Route
 
-    endpoint = _Endpoint(bot, key=key, model=model)
+    endpoint = _Endpoint(bot, key=key, model=model, gate=gate)
     return [
         Route("/v1/chat/completions", endpoint.chat_completions, methods=["POST"]),
         Route("/v1/models", endpoint.models, methods=["GET"]),
     ]
 
 
-def build_api(bot: Assistant, *, key: str | None = None) -> FastAPI:
+def build_api(
+    bot: Assistant, *, key: str | None = None, gate: GenerationGate | None = None
+) -> FastAPI:
     """A FastAPI app serving only the endpoint; unknown paths get OpenAI-style errors too."""
     require("fastapi", extra="serve", feature="the OpenAI-compatible endpoint")
     from fastapi import FastAPI
@@ -622,7 +641,7 @@ def build_api(bot: Assistant, *, key: str | None = None) -> FastAPI:
 
     return FastAPI(
         title="assistant",
-        routes=api_routes(bot, key=key),
+        routes=api_routes(bot, key=key, gate=gate),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -649,4 +668,5 @@ def serve(
     bot.warm_up()
     where = f"[{host}]" if ":" in host else host
     print(f"OpenAI-compatible endpoint: http://{where}:{port}/v1 (model {MODEL_ID!r})")
-    uvicorn.run(build_api(bot, key=key), host=host, port=port, log_level="warning")
+    gate = generation_gate(bot)
+    uvicorn.run(build_api(bot, key=key, gate=gate), host=host, port=port, log_level="warning")

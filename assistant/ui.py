@@ -1797,7 +1797,10 @@ def _mounted(
     throttle = LoginThrottle.from_settings(settings)
     # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
     app = FastAPI(
-        routes=list(api_routes(bot, key=api_key)), docs_url=None, redoc_url=None, openapi_url=None
+        routes=list(api_routes(bot, key=api_key, gate=generation_gate(bot))),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     gr.mount_gradio_app(
         app,
@@ -1839,7 +1842,7 @@ def _launch_chat(
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
-        routes=api_routes(bot, key=api_key),
+        routes=api_routes(bot, key=api_key, gate=generation_gate(bot)),
         auth=(settings.ui_user, api_key) if api_key else None,
         throttle=LoginThrottle.from_settings(settings),
     )
