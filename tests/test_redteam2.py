@@ -335,3 +335,40 @@ def test_a_decomposed_name_is_saved_composed_and_meets_its_twin(mounted: Mounted
     assert "would replace" in outputs[1] and outputs[1].count("added: ask about it now") == 1
     text = (mounted.docs / composed).read_text(encoding="utf-8")
     assert "3 euros" in text
+
+
+def test_v1_on_a_server_whose_own_mode_is_a_model_gives_the_busy_answer_meanwhile(
+    held: tuple[threading.Event, threading.Event, list[_HeldModel]], tmp_path: Any
+) -> None:
+    # The same gate for /v1 when the server itself answers with a model on this machine:
+    # the second question meanwhile, plain or streamed, is the extractive answer and a note.
+    from fakes import FakeEmbedder
+    from fastapi.testclient import TestClient
+
+    from assistant import Assistant, Settings
+    from assistant.api import BUSY_NOTICE, build_api, generation_gate
+
+    started, release, built = held
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", show_progress=False, answer_mode="held-llm")
+    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    app = build_api(bot, gate=generation_gate(bot))
+    body = {"model": "assistant", "messages": [{"role": "user", "content": "Who builds chips?"}]}
+    first: list[Any] = []
+    holder = threading.Thread(
+        target=lambda: first.append(TestClient(app).post("/v1/chat/completions", json=body))
+    )
+    holder.start()
+    try:
+        assert started.wait(60), "the first question never reached the model"
+        for stream in (False, True):
+            reply = TestClient(app).post("/v1/chat/completions", json={**body, "stream": stream})
+            assert reply.status_code == 200 and "Austin" in reply.text, reply.text
+            assert f"Note: {BUSY_NOTICE}" in reply.text, reply.text
+        assert sum(m.calls for m in built) == 1
+    finally:
+        release.set()
+        holder.join(60)
+    assert first[0].status_code == 200 and "Note:" not in first[0].text, first[0].text
