@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -121,9 +121,10 @@ class GenerationGate:
         *,
         k: int | None = None,
         mode: str | None = None,
-    ) -> Iterator[str | Answer]:
+    ) -> Generator[str | Answer, None, None]:
         """Assistant.stream, with the model's slot taken on the first piece and given back
-        when the stream ends, fails or is closed (a visitor who leaves mid-answer)."""
+        with the Answer, or when the stream fails or is closed (a visitor who leaves
+        mid-answer)."""
         if (mode or bot.settings.answer_mode) in self.exempt:
             yield from bot.stream(question, history, k=k, mode=mode)
             return
@@ -134,10 +135,16 @@ class GenerationGate:
                     piece = replace(piece, notice=notice)
                 yield piece
             return
+        held = True
         try:
-            yield from bot.stream(question, history, k=k, mode=mode)
+            for piece in bot.stream(question, history, k=k, mode=mode):
+                if isinstance(piece, Answer):  # the last piece: the model has finished
+                    held = False
+                    self._slot.release()
+                yield piece
         finally:
-            self._slot.release()
+            if held:
+                self._slot.release()
 
 
 _gates: weakref.WeakKeyDictionary[Any, GenerationGate] = weakref.WeakKeyDictionary()

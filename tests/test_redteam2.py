@@ -372,3 +372,32 @@ def test_v1_on_a_server_whose_own_mode_is_a_model_gives_the_busy_answer_meanwhil
         release.set()
         holder.join(60)
     assert first[0].status_code == 200 and "Note:" not in first[0].text, first[0].text
+
+
+class _Recording:
+    """Stands for an Assistant: records the mode of each stream, writes two pieces."""
+
+    def __init__(self) -> None:
+        from types import SimpleNamespace
+
+        self.settings = SimpleNamespace(answer_mode="extractive")
+        self.modes: list[str | None] = []
+
+    def stream(self, question: str, history: Any = None, **options: Any) -> Iterator[str]:
+        self.modes.append(options.get("mode"))
+        yield "first "
+        yield "second"
+
+
+def test_a_visitor_who_leaves_mid_answer_gives_the_model_back() -> None:
+    from assistant.api import GenerationGate
+
+    gate, bot = GenerationGate(), _Recording()
+    left = gate.stream(bot, "q", mode="local")  # type: ignore[arg-type]
+    assert next(left) == "first "  # the model is writing for this visitor
+    assert list(gate.stream(bot, "q", mode="local")) == ["first ", "second"]  # type: ignore[arg-type]
+    assert bot.modes == ["local", "extractive"]  # meanwhile: copied instead
+    left.close()  # the visitor closed the page
+    list(gate.stream(bot, "q", mode="local"))  # type: ignore[arg-type]
+    list(gate.stream(bot, "q", mode="openai"))  # type: ignore[arg-type]
+    assert bot.modes[2:] == ["local", "openai"]  # the model again; a cloud one never held
