@@ -848,7 +848,9 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         notice = ""
         try:
             _check_mode(mode, bot.settings)
-            pieces = gate.stream(bot, question, recent, k=int(k), mode=mode or None)
+            pieces: Iterator[str | Answer] = gate.stream(
+                bot, question, recent, k=int(k), mode=mode or None
+            )
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
         except AnswerBackendError as exc:
             # A language model that is down or misconfigured must not stop the chat: the
