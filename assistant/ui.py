@@ -1715,6 +1715,7 @@ async def _too_many(send: Any, wait: float, *, openai: bool) -> None:
 # A question, its history and the chat shown on the page come to far less; Gradio itself
 # reads any body whole (eight 50 MB bodies sent at once took the server from 0.9 to 2.0 GB).
 _MAX_BODY_BYTES = 8 * 1024 * 1024
+_DRAIN_BYTES = 8 * _MAX_BODY_BYTES  # read past the limit to answer it; beyond, just close
 _TOO_LARGE = (
     f"The request is over {_MAX_BODY_BYTES // (1024 * 1024)} MB: send a shorter question "
     "and history, or upload files through the upload route."
@@ -1739,7 +1740,7 @@ class _BodyLimit:
         declared = headers.get(b"content-length")
         if declared is not None:
             if not declared.isdigit() or int(declared) > self.limit:
-                await _too_large(send)
+                await _refuse(receive, send, more=True)
                 return
             await self.app(scope, receive, send)
             return
@@ -1753,7 +1754,7 @@ class _BodyLimit:
             messages.append(message)
             size += len(message.get("body", b""))
             if size > self.limit:
-                await _too_large(send)
+                await _refuse(receive, send, more=bool(message.get("more_body")))
                 return
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
@@ -1762,6 +1763,18 @@ class _BodyLimit:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
+    """Answer 413 once the body is read, kept nowhere, up to _DRAIN_BYTES: a client such as
+    httpx reads the answer only after it has sent the whole body, and a server that closes
+    the connection with some of it unread resets it, the answer lost."""
+    drained = 0
+    while more and drained <= _DRAIN_BYTES:
+        message = await receive()
+        drained += len(message.get("body", b""))
+        more = message["type"] == "http.request" and bool(message.get("more_body"))
+    await _too_large(send)
 
 
 async def _too_large(send: Any) -> None:
