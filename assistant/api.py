@@ -32,10 +32,12 @@ import hmac
 import ipaddress
 import json
 import logging
+import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from dataclasses import asdict
+import weakref
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -51,17 +53,21 @@ if TYPE_CHECKING:
     from starlette.responses import Response
     from starlette.routing import BaseRoute
 
+    from .answer.base import Message
     from .pipeline import Assistant
     from .settings import Settings
 
 __all__ = [
+    "BUSY_NOTICE",
     "MAX_BODY_BYTES",
     "MODEL_ID",
+    "GenerationGate",
     "api_routes",
     "build_api",
     "check_access",
     "conversation",
     "format_content",
+    "generation_gate",
     "is_loopback",
     "load_api_key",
     "serve",
@@ -78,7 +84,80 @@ _END = object()  # what next() returns for an exhausted stream (StopIteration ca
 _INTERNAL = "The assistant failed on this request: the server log has the details."
 _TOO_LARGE = f"The request body is over {MAX_BODY_BYTES // 1024} KB: send a shorter conversation."
 
+BUSY_NOTICE = (
+    "The language model is writing another answer right now, so this answer is copied from "
+    "the documents instead; ask again in a minute for the model's answer."
+)
+
 log = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------- one generation at a time
+
+
+class GenerationGate:
+    """One language-model answer at a time for a server's visitors, on this machine.
+
+    A model that runs here (local, ollama, a registered plugin) takes the CPU for tens of
+    seconds per answer and llama.cpp serves one answer at a time anyway, so every visitor
+    waiting for it held a question slot: eight visitors choosing `local` made other people's
+    extractive answers wait 90 s. While one answer is being written, another question for a
+    model gets the extractive answer at once, with BUSY_NOTICE beside it. The extractive
+    mode, and providers beyond this machine (`exempt`), are never held back.
+
+    Example: gate.stream(bot, "Who?", [], mode="local") yields the model's pieces and Answer;
+             a second call meanwhile yields the extractive ones, its Answer.notice BUSY_NOTICE
+    """
+
+    def __init__(self, exempt: frozenset[str] = frozenset({"extractive", "openai", "anthropic"})):
+        self.exempt = exempt
+        self._slot = threading.BoundedSemaphore(1)
+
+    def stream(
+        self,
+        bot: Assistant,
+        question: str,
+        history: Sequence[Message] | None = None,
+        *,
+        k: int | None = None,
+        mode: str | None = None,
+    ) -> Generator[str | Answer, None, None]:
+        """Assistant.stream, with the model's slot taken on the first piece and given back
+        with the Answer, or when the stream fails or is closed (a visitor who leaves
+        mid-answer)."""
+        if (mode or bot.settings.answer_mode) in self.exempt:
+            yield from bot.stream(question, history, k=k, mode=mode)
+            return
+        if not self._slot.acquire(blocking=False):
+            for piece in bot.stream(question, history, k=k, mode="extractive"):
+                if isinstance(piece, Answer):
+                    notice = " ".join(filter(None, (BUSY_NOTICE, piece.notice)))
+                    piece = replace(piece, notice=notice)
+                yield piece
+            return
+        held = True
+        try:
+            for piece in bot.stream(question, history, k=k, mode=mode):
+                if isinstance(piece, Answer):  # the last piece: the model has finished
+                    held = False
+                    self._slot.release()
+                yield piece
+        finally:
+            if held:
+                self._slot.release()
+
+
+_gates: weakref.WeakKeyDictionary[Any, GenerationGate] = weakref.WeakKeyDictionary()
+_gates_lock = threading.Lock()
+
+
+def generation_gate(bot: Assistant) -> GenerationGate:
+    """The one GenerationGate of bot, shared by the web chat, /ask and /v1 of a server."""
+    with _gates_lock:
+        gate = _gates.get(bot)
+        if gate is None:
+            gate = _gates[bot] = GenerationGate()
+        return gate
 
 
 # ---------------------------------------------------------------- authentication (pure)
@@ -237,7 +316,7 @@ def format_content(answer: Answer) -> str:
     left out, or a source flagged as reading like an instruction to the assistant (its
     source line then ends in "⚠ reads as an instruction ...").
     """
-    notes = "".join(f"{_NOTE}{note}" for note in answer.notes)
+    notes = "".join(f"{_NOTE}{note}" for note in filter(None, (answer.notice, *answer.notes)))
     if not answer.citations:
         return answer.text + notes
     lines = []
@@ -342,10 +421,13 @@ def _validation_sentence(exc: ValidationError) -> str:
 class _Endpoint:
     """The request handlers over one shared bot (Assistant swaps its index atomically)."""
 
-    def __init__(self, bot: Assistant, *, key: str | None, model: str) -> None:
+    def __init__(
+        self, bot: Assistant, *, key: str | None, model: str, gate: GenerationGate | None
+    ) -> None:
         self.bot = bot
         self.key = key
         self.model = model
+        self.gate = gate
         self._limiter: Any = None
 
     def _limit(self) -> Any:
@@ -398,7 +480,7 @@ class _Endpoint:
             )
             if chat.stream:
                 return await self._stream(question, history)
-            answer = await self._run(lambda: self.bot.ask(question, history))
+            answer = await self._run(self._answer, question, history)
         except InputError as exc:
             return self._error(400, _sentence(exc), "invalid_request_error")
         except AssistantError as exc:
@@ -446,10 +528,21 @@ class _Endpoint:
             raise _Rejected(400, "Only one choice per request is supported: leave n at 1.")
         return chat
 
+    def _answer(self, question: str, history: list[dict[str, str]]) -> Answer:
+        if self.gate is None:
+            return self.bot.ask(question, history)
+        pieces = self.gate.stream(self.bot, question, history)
+        return next(p for p in pieces if isinstance(p, Answer))  # stream() ends with it
+
+    def _pieces(self, question: str, history: list[dict[str, str]]) -> Iterator[str | Answer]:
+        if self.gate is None:
+            return self.bot.stream(question, history)
+        return self.gate.stream(self.bot, question, history)
+
     async def _stream(self, question: str, history: list[dict[str, str]]) -> Response:
         from starlette.responses import StreamingResponse
 
-        pieces = self.bot.stream(question, history)
+        pieces = self._pieces(question, history)
         # The first piece is read before any byte is sent, so that a bad question is a
         # plain 400 rather than an error inside a stream.
         first = await self._run(next, pieces, _END)
@@ -510,22 +603,31 @@ class _Rejected(Exception):
         self.status, self.message, self.code = status, message, code
 
 
-def api_routes(bot: Assistant, *, key: str | None = None, model: str = MODEL_ID) -> list[BaseRoute]:
+def api_routes(
+    bot: Assistant,
+    *,
+    key: str | None = None,
+    model: str = MODEL_ID,
+    gate: GenerationGate | None = None,
+) -> list[BaseRoute]:
     """The endpoint's routes, to serve alone (`build_api`) or beside the web chat.
 
-    With a key, every request must carry `Authorization: Bearer KEY`.
+    With a key, every request must carry `Authorization: Bearer KEY`. With a gate (a
+    server's: `generation_gate(bot)`), a model on this machine writes one answer at a time.
     """
     require("starlette", extra="serve", feature="the OpenAI-compatible endpoint")
     from starlette.routing import Route
 
-    endpoint = _Endpoint(bot, key=key, model=model)
+    endpoint = _Endpoint(bot, key=key, model=model, gate=gate)
     return [
         Route("/v1/chat/completions", endpoint.chat_completions, methods=["POST"]),
         Route("/v1/models", endpoint.models, methods=["GET"]),
     ]
 
 
-def build_api(bot: Assistant, *, key: str | None = None) -> FastAPI:
+def build_api(
+    bot: Assistant, *, key: str | None = None, gate: GenerationGate | None = None
+) -> FastAPI:
     """A FastAPI app serving only the endpoint; unknown paths get OpenAI-style errors too."""
     require("fastapi", extra="serve", feature="the OpenAI-compatible endpoint")
     from fastapi import FastAPI
@@ -546,7 +648,7 @@ def build_api(bot: Assistant, *, key: str | None = None) -> FastAPI:
 
     return FastAPI(
         title="assistant",
-        routes=api_routes(bot, key=key),
+        routes=api_routes(bot, key=key, gate=gate),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -573,4 +675,5 @@ def serve(
     bot.warm_up()
     where = f"[{host}]" if ":" in host else host
     print(f"OpenAI-compatible endpoint: http://{where}:{port}/v1 (model {MODEL_ID!r})")
-    uvicorn.run(build_api(bot, key=key), host=host, port=port, log_level="warning")
+    gate = generation_gate(bot)
+    uvicorn.run(build_api(bot, key=key, gate=gate), host=host, port=port, log_level="warning")

@@ -281,7 +281,7 @@ class Assistant:
             yield piece
 
     def _check_question(self, question: str) -> str:
-        question = " ".join(str(question).split())
+        question = " ".join(_encodable(str(question)).split())
         if not question:
             raise InputError("the question is empty: type a question about your documents")
         limit = self.settings.max_question_chars
@@ -291,6 +291,20 @@ class Assistant:
                 "ask something shorter"
             )
         return question
+
+
+def _encodable(text: str) -> str:
+    """Text with each lone surrogate (which JSON's "\\ud800" escape gives, and which no
+    encoder or tokenizer takes) replaced by U+FFFD; other text unchanged.
+
+    Example: _encodable("caf\\u00e9 \\ud800?") -> "caf\\u00e9 \\ufffd?"
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16 a split pair ("\\ud83d\\ude00") becomes its character again.
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def bound_history(
@@ -313,7 +327,7 @@ def bound_history(
     for m in reversed(recent):
         if budget <= 0:
             break
-        content = str(m.get("content", ""))
+        content = _encodable(str(m.get("content", "")))
         cut = content[:budget]
         budget -= len(cut)
         kept.append({"role": str(m.get("role", "")), "content": cut})

@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
+from .api import generation_gate
 from .embedding import one_core
 from .errors import AnswerBackendError, AssistantError, InputError, StartingError, require
 from .indexchild import ChildRunner, can_index_in_child
@@ -554,6 +555,9 @@ def _plain_report(report: SyncReport) -> str:
 # in-process, where they take a fraction of a second: a child first spends a few seconds
 # importing and loading the model, which a small note should not wait for.
 _CHILD_FROM_BYTES = 256 * 1024
+# Uploads waiting for their turn, from every visitor: a burst of thousands of tiny files
+# (1,000 per request) would otherwise queue without end, each a copy on disk.
+_MAX_WAITING = 100
 
 
 class _Indexer:
@@ -571,9 +575,16 @@ class _Indexer:
 
     _KEEP = 500  # finished jobs remembered for their pages; older ones are forgotten
 
-    def __init__(self, bot: Assistant, *, child_from: int | None = _CHILD_FROM_BYTES) -> None:
+    def __init__(
+        self,
+        bot: Assistant,
+        *,
+        child_from: int | None = _CHILD_FROM_BYTES,
+        max_waiting: int = _MAX_WAITING,
+    ) -> None:
         self.bot = bot
         self.child_from = child_from  # None: never a child process
+        self.max_waiting = max_waiting
         self._jobs: dict[int, _Job] = {}
         self._queue: queue.Queue[tuple[_Job, Path]] = queue.Queue()
         self._ids = itertools.count(1)
@@ -584,7 +595,15 @@ class _Indexer:
 
     def submit(self, name: str, content: bytes | Path) -> int:
         """Queue an upload (its bytes, or a file holding them, copied now: a temporary
-        upload may go away before its turn). Raises OSError when that file cannot be read."""
+        upload may go away before its turn). Raises OSError when that file cannot be read,
+        InputError when `max_waiting` uploads already wait (each waits as a copy on disk)."""
+        with self._lock:
+            waiting = sum(not j.done for j in self._jobs.values())
+        if waiting >= self.max_waiting:
+            raise InputError(
+                f"{waiting} uploads are already waiting to be indexed: upload it again once "
+                "they are done"
+            )
         job = _Job(next(self._ids), name)
         spooled = self._spool_dir() / f"upload-{job.id}"
         try:
@@ -795,6 +814,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     # Closing the server stops an upload's child process (ChildRunner.close says why).
     atexit.register(indexer.close)
     keep_history = 2 * max(settings.max_history_messages, 1)  # the bot bounds it again
+    # One language-model answer at a time for every visitor (page, /ask and /v1 alike).
+    gate = generation_gate(bot)
 
     def documents() -> str:
         return render_documents(bot.sources())
@@ -827,7 +848,9 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         notice = ""
         try:
             _check_mode(mode, bot.settings)
-            pieces = bot.stream(question, recent, k=int(k), mode=mode or None)
+            pieces: Iterator[str | Answer] = gate.stream(
+                bot, question, recent, k=int(k), mode=mode or None
+            )
             first = next(pieces)  # the question is checked here: an error leaves chat as it was
         except AnswerBackendError as exc:
             # A language model that is down or misconfigured must not stop the chat: the
@@ -936,6 +959,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         for name, path in items:
             try:
                 ids.append(indexer.submit(name, Path(path)))
+            except InputError as exc:  # too many uploads waiting: say so, add nothing
+                lines.append(
+                    f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: '
+                    f"{_html(_message(exc))}.</div>"
+                )
             except OSError as exc:  # the temp upload vanished: still one clear line
                 lines.append(
                     f'<div class="job failed">⚠ <b>{_html(name)}</b> could not be read '
@@ -1107,7 +1135,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         try:
             text, passages, answer_mode = _ask_args(question, k, mode)
             _check_mode(answer_mode, bot.settings)
-            return bot.ask(text, _history(history), k=passages, mode=answer_mode).to_dict()
+            pieces = gate.stream(bot, text, _history(history), k=passages, mode=answer_mode)
+            answer = _final(pieces)
+            if answer is None:  # stream() always ends with the Answer
+                raise AssistantError("the answer ended early: ask again")
+            return answer.to_dict()
         except AssistantError as exc:
             raise gr.Error(_toast(_message(exc)), print_exception=False) from exc
 
@@ -1361,7 +1393,9 @@ def launch(
 
     # Settings' defaults, not the environment: the caller passes its settings' throttle.
     throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
-    app_kwargs: dict[str, Any] = {"middleware": [Middleware(_ThrottledLogins, throttle=throttle)]}
+    app_kwargs: dict[str, Any] = {
+        "middleware": [Middleware(_BodyLimit), Middleware(_ThrottledLogins, throttle=throttle)]
+    }
     if routes:
         app_kwargs["routes"] = list(routes)
 
@@ -1678,6 +1712,87 @@ async def _too_many(send: Any, wait: float, *, openai: bool) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
+# A question, its history and the chat shown on the page come to far less; Gradio itself
+# reads any body whole (eight 50 MB bodies sent at once took the server from 0.9 to 2.0 GB).
+_MAX_BODY_BYTES = 8 * 1024 * 1024
+_DRAIN_BYTES = 8 * _MAX_BODY_BYTES  # read past the limit to answer it; beyond, just close
+_TOO_LARGE = (
+    f"The request is over {_MAX_BODY_BYTES // (1024 * 1024)} MB: send a shorter question "
+    "and history, or upload files through the upload route."
+)
+
+
+class _BodyLimit:
+    """ASGI middleware: refuses a request body over `limit` bytes with 413 and one sentence,
+    before the app reads it. Gradio's file upload route is bounded by max_file_size and
+    streams to disk, and /v1 answers its own limit in OpenAI's shape: both pass."""
+
+    def __init__(self, app: Any, limit: int = _MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if not path or path.endswith("/gradio_api/upload") or path.startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or ())
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.limit:
+                await _refuse(receive, send, more=True)
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)
+            return
+        # A chunked body declares no length: read it here, up to the limit, then replay it.
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            size += len(message.get("body", b""))
+            if size > self.limit:
+                await _refuse(receive, send, more=bool(message.get("more_body")))
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+
+        async def replay() -> Any:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
+    """Answer 413 once the body is read, kept nowhere, up to _DRAIN_BYTES: a client such as
+    httpx reads the answer only after it has sent the whole body, and a server that closes
+    the connection with some of it unread resets it, the answer lost."""
+    drained = 0
+    while more and drained <= _DRAIN_BYTES:
+        message = await receive()
+        drained += len(message.get("body", b""))
+        more = message["type"] == "http.request" and bool(message.get("more_body"))
+    await _too_large(send)
+
+
+async def _too_large(send: Any) -> None:
+    payload = json.dumps({"detail": _TOO_LARGE, "error": _TOO_LARGE}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
 def _mounted(
     demo: gr.Blocks,
     bot: Assistant,
@@ -1697,7 +1812,10 @@ def _mounted(
     throttle = LoginThrottle.from_settings(settings)
     # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
     app = FastAPI(
-        routes=list(api_routes(bot, key=api_key)), docs_url=None, redoc_url=None, openapi_url=None
+        routes=list(api_routes(bot, key=api_key, gate=generation_gate(bot))),
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
     )
     gr.mount_gradio_app(
         app,
@@ -1718,7 +1836,7 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    guarded = _ThrottledLogins(app, throttle)
+    guarded = _BodyLimit(_ThrottledLogins(app, throttle))
     return guarded, lambda: app.router.lifespan_context(app)
 
 
@@ -1739,7 +1857,7 @@ def _launch_chat(
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
-        routes=api_routes(bot, key=api_key),
+        routes=api_routes(bot, key=api_key, gate=generation_gate(bot)),
         auth=(settings.ui_user, api_key) if api_key else None,
         throttle=LoginThrottle.from_settings(settings),
     )

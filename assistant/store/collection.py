@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -372,12 +373,15 @@ def safe_filename(name: str) -> str:
 
     Example: safe_filename("../../etc/pass wd.txt") -> "pass wd.txt";
              safe_filename("C:\\\\Users\\\\me\\\\notes.md") -> "notes.md";
-             safe_filename("a" * 300 + ".pdf") -> "a" * 196 + ".pdf"
+             safe_filename("a" * 300 + ".pdf") -> "a" * 196 + ".pdf";
+             safe_filename("cafe\\u0301.txt") -> "caf\\u00e9.txt" (composed)
     """
     if "\x00" in name:
         raise InputError("a file name cannot contain a NUL character: rename the file")
     base = re.split(r"[\\/]", name)[-1].strip()
-    base = _UNSAFE.sub("_", base).strip(". ")
+    # Composed first: a Mac sends "café" as "cafe" + U+0301, which the pattern below would
+    # turn into "cafe_", beside the "café" another visitor uploaded, the two names one name.
+    base = _UNSAFE.sub("_", unicodedata.normalize("NFC", base)).strip(". ")
     if not base:
         raise InputError(f"{name!r} is not a usable file name: rename the file and upload it again")
     stem, ext = os.path.splitext(base)
