@@ -531,6 +531,9 @@ class _Job:
             )
         if not self.ok:
             return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
+        saved = safe_filename(self.name)  # it was saved, so its name is a valid one
+        if saved != self.name:
+            name += f" (saved as “{_html(saved)}”)"
         return (
             f'<div class="job">✓ {name} added: ask about it now.'
             f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
@@ -1162,9 +1165,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         line = f'<div class="startup-line">{mark} {_html(startup.line)}</div>'
         return (line, gr.Timer(active=False), *refresh())
 
-    # A safety net for temporary copies no handler saw (a page closed while asking to
-    # replace a document): older than an hour they go, and all of them when the server stops.
-    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+    # A safety net for temporary copies no handler saw (a page closed while asking to replace
+    # a document, files sent to Gradio's upload route and never submitted): checked every 5
+    # minutes, they go after 15 (a later "replace" then asks to upload again), and all of
+    # them when the server stops.
+    with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=(300, 900)) as demo:
         history = gr.State([])
         saved = gr.BrowserState(
             {"chat": [], "history": []},

@@ -295,3 +295,14 @@ def test_uploads_are_indexed_in_the_background_with_progress(tmp_path: Path) -> 
     assert "empty.txt</b> was not added" in failed
     assert "remove it from the folder" not in failed
     assert "depot.txt" in {s.source for s in bot.sources()}
+
+
+def test_an_upload_saved_under_another_name_says_which() -> None:
+    """A name that had to be made safe ("../x.txt" is saved as "x.txt") is shown with the
+    name it was saved under, so the documents list is not a surprise."""
+    from assistant.ui import _Job
+
+    job = _Job(1, "../../Q3 notes.txt", done=True, ok=True)
+    assert "<b>../../Q3 notes.txt</b> (saved as “Q3 notes.txt”) added" in job.line()
+    same = _Job(2, "depot.txt", done=True, ok=True)
+    assert "✓ <b>depot.txt</b> added: ask about it now." in same.line()
