@@ -175,6 +175,13 @@ class Settings(BaseSettings):
     # checked against). None: all k for a served model; 2 for `local`, whose first token
     # waits for the whole prompt to be read on one thread (about 220 tokens a passage).
     llm_passages: int | None = Field(default=None, ge=1, le=50)
+    # How the prompt is shaped (answer/prompt.py): "full" (the whole rules, whole passages)
+    # or "compact" (short rules, one made-up worked turn, each passage cut to its
+    # llm_excerpt_sentences best sentences, a stop at a blank line). None: "compact" for
+    # `local`, whose 135M model mostly wrote about the passages under the full prompt
+    # (measured on covid-qa tune questions, README "The local LLM"), "full" for the others.
+    llm_prompt: Literal["full", "compact"] | None = None
+    llm_excerpt_sentences: int = Field(default=3, ge=1, le=20)
     # How each sentence a language model writes is checked against its passage: "checker"
     # (the rules, then the learned checker, answer/checker.py) or "rules" (the rules and a
     # word-coverage cut-off alone). Both are calibrated on the tune half of
