@@ -124,10 +124,10 @@ class ChatBackend:
         )
         # The compact prompt asks for one or two sentences: a blank line ends the answer
         # (a small model otherwise goes on to write about the passages).
-        options = {"stop": ["\n\n"]} if self.compact else {}
+        stop = ["\n\n"] if self.compact else None
         draft = ""
         try:
-            for chunk in model.stream(messages, **options):
+            for chunk in model.stream(messages, stop=stop):
                 piece = chunk.text
                 if piece:
                     draft += piece

@@ -54,7 +54,7 @@ If no passage answers, say only: The documents do not say."""
 
 # A made-up exchange (no document or eval set holds it) showing the answer's shape: the
 # passage's own words, one sentence, its number.
-EXAMPLE_TURN = (
+EXAMPLE_TURN: tuple[tuple[str, str], ...] = (
     (
         "human",
         "<passages>\n[1] (example.txt)\nThe Lindenport ferry was built in 1931. It carries 40 "
