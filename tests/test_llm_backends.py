@@ -214,9 +214,9 @@ def test_excerpts_keep_each_passages_best_sentences_at_their_source_offsets() ->
     assert excerpts([PASSAGES[1]], sentences, [0.9, 0.1, 0.8], 1) == [PASSAGES[1]]
 
 
-def test_the_local_model_is_sent_the_compact_prompt_and_stops_at_a_blank_line() -> None:
+def test_the_compact_prompt_is_sent_when_chosen_and_stops_at_a_blank_line() -> None:
     model = scripted("Amazon has already invested around $8 billion in Anthropic [1].")
-    *pieces, answer = ask(model, name="local")
+    *pieces, answer = ask(model, settings=Settings(**ALWAYS, llm_prompt="compact"), name="local")
     sent = model.seen[0]
     assert [m.type for m in sent] == ["system", "human", "ai", "human"]
     assert sent[0].content == COMPACT_PROMPT
@@ -225,14 +225,12 @@ def test_the_local_model_is_sent_the_compact_prompt_and_stops_at_a_blank_line() 
     assert "".join(pieces) == "Amazon has already invested around $8 billion in Anthropic [1]."
     assert answer.text == "Amazon has already invested around $8 billion in Anthropic. [1]"
     exact(answer)
-    # A served model keeps the full prompt and no stop unless settings say otherwise.
-    full = scripted("Anthropic remains partially owned by Google [1].")
-    ask(full)
-    assert full.seen[0][0].content.startswith(SYSTEM_PROMPT[:40])
-    assert full.stops == [None]
-    chosen = scripted("Anthropic remains partially owned by Google [1].")
-    ask(chosen, settings=Settings(**ALWAYS, llm_prompt="full"), name="local")
-    assert chosen.seen[0][0].content.startswith(SYSTEM_PROMPT[:40]) and chosen.stops == [None]
+    # By default every mode, `local` too, keeps the full prompt and no stop.
+    for name in ("fake-llm", "local"):
+        full = scripted("Anthropic remains partially owned by Google [1].")
+        ask(full, name=name)
+        assert full.seen[0][0].content.startswith(SYSTEM_PROMPT[:40])
+        assert full.stops == [None]
 
 
 @pytest.mark.parametrize(

@@ -77,7 +77,7 @@ def test_a_local_answer_streams_then_every_kept_sentence_is_cited_exactly(server
     assert answer.citations
     for c in answer.citations:
         assert text[c.start : c.end] == c.quote
-    passages = [h.chunk for h in hits[:2]]  # `local` shows the model excerpts of these
+    passages = [h.chunk for h in hits[:2]]  # what `local` shows the model by default
     if answer.notice:
         assert answer.notice == FALLBACK_NOTICE and answer.dropped
     else:

@@ -87,10 +87,8 @@ class ChatBackend:
         self._extractive = ExtractiveBackend(settings)
         # How many of the retrieved passages the model reads (None: all of them).
         self.passages = settings.llm_passages or (2 if name == "local" else None)
-        # A small model gets the compact prompt and excerpts (answer/prompt.py).
-        self.compact = (settings.llm_prompt or ("compact" if name == "local" else "full")) == (
-            "compact"
-        )
+        # The compact prompt and excerpts (answer/prompt.py), for a small model when chosen.
+        self.compact = settings.llm_prompt == "compact"
 
     @property
     def verifier(self) -> Verifier:
