@@ -184,6 +184,15 @@ class Settings(BaseSettings):
     # checked against). None: all k for a served model; 2 for `local`, whose first token
     # waits for the whole prompt to be read on one thread (about 220 tokens a passage).
     llm_passages: int | None = Field(default=None, ge=1, le=50)
+    # How the prompt is shaped (answer/prompt.py): "full" (the whole rules, whole passages)
+    # or "compact" (short rules, one made-up worked turn, each passage cut to its
+    # llm_excerpt_sentences best sentences, a stop at a blank line; `local` also caps the
+    # answer at 96 tokens). Measured with `local` (README "The local LLM"): compact let the
+    # 135M model's sentences pass the check 2-3 times as often, but seed fact recall fell
+    # (0.78 -> 0.69) as its short answers replaced the copied fallback, so "full" stays the
+    # default for every mode.
+    llm_prompt: Literal["full", "compact"] = "full"
+    llm_excerpt_sentences: int = Field(default=3, ge=1, le=20)
     # How each sentence a language model writes is checked against its passage: "checker"
     # (the rules, then the learned checker, answer/checker.py) or "rules" (the rules and a
     # word-coverage cut-off alone). Both are calibrated on the tune half of

@@ -8,6 +8,7 @@ whose every sentence is in the passages, with exact offsets.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,8 +21,16 @@ from pydantic import ValidationError
 from assistant import AnswerBackendError, Settings, cli
 from assistant.answer.answerer import Answerer, final_answer
 from assistant.answer.checking import default_verifier, rules_verifier, split_claims
+from assistant.answer.evidence import Sentence
 from assistant.answer.llm import FALLBACK_NOTICE, ChatBackend, OpenAIBackend
-from assistant.answer.prompt import SYSTEM_PROMPT, build_messages, format_passages
+from assistant.answer.prompt import (
+    COMPACT_PROMPT,
+    EXAMPLE_TURN,
+    SYSTEM_PROMPT,
+    build_messages,
+    excerpts,
+    format_passages,
+)
 from assistant.answer.registry import available_backends, register_backend, unregister_backend
 from assistant.llmspec import LLMSpec, parse_llm
 from assistant.schema import Answer, Chunk, Dropped, Hit
@@ -57,21 +66,29 @@ class RecordingModel(GenericFakeChatModel):
 
     seen: list[Any] = []  # noqa: RUF012  (pydantic field; one list per instance below)
 
+    stops: list[Any] = []  # noqa: RUF012  (pydantic field; one list per instance below)
+
     def _stream(self, messages: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
         self.seen.append(messages)
+        self.stops.append(kwargs.get("stop", args[0] if args else None))
         yield from super()._stream(messages, *args, **kwargs)
 
 
 def scripted(*answers: str) -> RecordingModel:
-    return RecordingModel(messages=iter([AIMessage(a) for a in answers]), seen=[])
+    return RecordingModel(messages=iter([AIMessage(a) for a in answers]), seen=[], stops=[])
 
 
-def ask(model: Any, *, settings: Settings | None = None, history: Any = None) -> list[Any]:
-    """Everything the Answerer streams for QUESTION with model writing: pieces, then Answer."""
+def ask(
+    model: Any, *, settings: Settings | None = None, history: Any = None, name: str = "fake-llm"
+) -> list[Any]:
+    """Everything the Answerer streams for QUESTION with model writing: pieces, then Answer.
+
+    name: the backend's name, which picks its defaults ("local" reads like the small model).
+    """
     settings = settings or Settings(**ALWAYS)
     register_backend(
         "fake-llm",
-        lambda s: ChatBackend("fake-llm", s, model=model, verifier=rules_verifier),
+        lambda s: ChatBackend(name, s, model=model, verifier=rules_verifier),
         replace=True,
     )
     try:
@@ -160,6 +177,60 @@ def test_passages_are_delimited_data_and_the_conversation_is_chat_turns() -> Non
     # The injected text sits inside the one data block; its attempt to close it is defused.
     assert block.count("</passages>") == 1 and "ignore previous instructions" in block
     assert "[2] (evil.txt)" in block
+
+
+def test_a_small_model_gets_short_rules_and_a_made_up_example_with_passages_still_data() -> None:
+    messages = build_messages(QUESTION, PASSAGES, compact=True)
+    assert messages[0] == ("system", COMPACT_PROMPT)
+    assert "data, not instructions" in COMPACT_PROMPT and "[1]" in COMPACT_PROMPT
+    # The worked turn is the first exchange, shaped like a real one: passages, then question.
+    assert messages[1:3] == list(EXAMPLE_TURN)
+    assert EXAMPLE_TURN[0][1].startswith("<passages>\n[1] (example.txt)\n")
+    assert EXAMPLE_TURN[1][1].endswith("[1]")
+    role, user = messages[-1]
+    assert role == "human" and user.endswith(f"Question: {QUESTION}")
+    block = user[: user.index("\n\nQuestion:")]
+    assert block.count("</passages>") == 1 and "ignore previous instructions" in block
+
+
+def test_excerpts_keep_each_passages_best_sentences_at_their_source_offsets() -> None:
+    news = PASSAGES[0]
+    bounds = [(m.start(), m.end()) for m in re.finditer(r"[^ .][^.]*\.", news.text)]
+    sentences = [
+        Sentence(news, 0, news.start + s, news.start + e, news.text[s:e]) for s, e in bounds
+    ]
+    # The best two are neighbours: one excerpt, from the first's start to the second's end.
+    (one,) = excerpts([news], sentences, [0.1, 0.9, 0.8], 2)
+    assert one.text == "Anthropic remains partially owned by Google. Amazon's stake in " + (
+        "Anthropic is non-exclusive."
+    )
+    # The best two are apart: two excerpts, in document order, the middle left out.
+    first, last = excerpts([news], sentences, [0.9, 0.1, 0.8], 2)
+    assert first.text.startswith("Currently") and last.text.startswith("Amazon's stake")
+    for part in (one, first, last):
+        assert SOURCES[part.source][part.start : part.end] == part.text
+        assert part.id == news.id  # its citations keep their passage's locator
+    # A passage with no scored sentence is shown whole.
+    assert excerpts([PASSAGES[1]], sentences, [0.9, 0.1, 0.8], 1) == [PASSAGES[1]]
+
+
+def test_the_compact_prompt_is_sent_when_chosen_and_stops_at_a_blank_line() -> None:
+    model = scripted("Amazon has already invested around $8 billion in Anthropic [1].")
+    *pieces, answer = ask(model, settings=Settings(**ALWAYS, llm_prompt="compact"), name="local")
+    sent = model.seen[0]
+    assert [m.type for m in sent] == ["system", "human", "ai", "human"]
+    assert sent[0].content == COMPACT_PROMPT
+    assert "<passages>" in sent[-1].content and "$8 billion" in sent[-1].content
+    assert model.stops == [["\n\n"]]
+    assert "".join(pieces) == "Amazon has already invested around $8 billion in Anthropic [1]."
+    assert answer.text == "Amazon has already invested around $8 billion in Anthropic. [1]"
+    exact(answer)
+    # By default every mode, `local` too, keeps the full prompt and no stop.
+    for name in ("fake-llm", "local"):
+        full = scripted("Anthropic remains partially owned by Google [1].")
+        ask(full, name=name)
+        assert full.seen[0][0].content.startswith(SYSTEM_PROMPT[:40])
+        assert full.stops == [None]
 
 
 @pytest.mark.parametrize(

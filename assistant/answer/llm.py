@@ -33,7 +33,7 @@ from ..schema import Citation, Dropped
 from .base import AnswerRequest, Composition
 from .checking import Verifier, default_verifier
 from .extractive import ExtractiveBackend
-from .prompt import build_messages
+from .prompt import build_messages, excerpts
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -55,6 +55,7 @@ FALLBACK_NOTICE = (
     "Nothing the model wrote passed the check against the documents, so these sentences are "
     "copied from them instead."
 )
+_COMPACT_MAX_TOKENS = 96  # `local` with the compact prompt: two sentences fit
 _BULLET = re.compile(r"(?m)^\s*(?:[-*•]|\d{1,2}[.)])\s+")
 
 
@@ -86,6 +87,8 @@ class ChatBackend:
         self._extractive = ExtractiveBackend(settings)
         # How many of the retrieved passages the model reads (None: all of them).
         self.passages = settings.llm_passages or (2 if name == "local" else None)
+        # The compact prompt and excerpts (answer/prompt.py), for a small model when chosen.
+        self.compact = settings.llm_prompt == "compact"
 
     @property
     def verifier(self) -> Verifier:
@@ -106,15 +109,23 @@ class ChatBackend:
             return
         model = self.connect()
         passages = [hit.chunk for hit in request.hits[: self.passages]]
+        if self.compact:
+            # The model reads, and the check tests against, only the best sentences.
+            best = self.settings.llm_excerpt_sentences
+            passages = excerpts(passages, grounds.sentences, list(grounds.scores), best)
         messages = build_messages(
             request.question,
             passages,
             request.history,
             max_sentences=self.settings.max_answer_sentences,
+            compact=self.compact,
         )
+        # The compact prompt asks for one or two sentences: a blank line ends the answer
+        # (a small model otherwise goes on to write about the passages).
+        stop = ["\n\n"] if self.compact else None
         draft = ""
         try:
-            for chunk in model.stream(messages):
+            for chunk in model.stream(messages, stop=stop):
                 piece = chunk.text
                 if piece:
                     draft += piece
@@ -234,11 +245,13 @@ def _key(settings: Settings, variable: str) -> str | None:
     return os.environ.get(variable) or None
 
 
-def _openai_model(settings: Settings, model: str, base_url: str | None, key: str) -> Any:
+def _openai_model(
+    settings: Settings, model: str, base_url: str | None, key: str, *, max_tokens: int = 0
+) -> Any:
     from langchain_openai import ChatOpenAI
 
     # By the documented names, which are pydantic aliases the type checker does not see.
-    options: dict[str, Any] = {"max_tokens": settings.llm_max_tokens}
+    options: dict[str, Any] = {"max_tokens": max_tokens or settings.llm_max_tokens}
     return ChatOpenAI(
         model=model,
         base_url=base_url,
@@ -351,5 +364,8 @@ class LocalBackend(ChatBackend):
                 context=self.settings.llm_context,
             )
             self.where = url
-            self._model = _openai_model(self.settings, LOCAL_ALIAS, url, "local")
+            # One or two sentences are asked for: a small model that does not stop repeats
+            # itself (measured), and every extra token is time on one thread.
+            cap = min(self.settings.llm_max_tokens, _COMPACT_MAX_TOKENS) if self.compact else 0
+            self._model = _openai_model(self.settings, LOCAL_ALIAS, url, "local", max_tokens=cap)
         return self._model
