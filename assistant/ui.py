@@ -532,10 +532,9 @@ class _Job:
         if not self.ok:
             return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
         saved = safe_filename(self.name)  # it was saved, so its name is a valid one
-        if saved != self.name:
-            name += f" (saved as “{_html(saved)}”)"
+        added = "added" if saved == self.name else f"added as “{_html(saved)}”"
         return (
-            f'<div class="job">✓ {name} added: ask about it now.'
+            f'<div class="job">✓ {name} {added}: ask about it now.'
             f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
             "</details></div>"
         )

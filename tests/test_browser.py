@@ -424,7 +424,9 @@ def test_a_name_clash_asks_before_replacing(page: Any, served: Served, tmp_path:
     saved = served.docs / "Q3 report _final_.txt"
     try:
         upload(page, first)
-        expect(page.locator("#status")).to_contain_text("Q3 report (final).txt added")
+        expect(page.locator("#status")).to_contain_text(
+            "Q3 report (final).txt added as “Q3 report _final_.txt”"
+        )
         upload(page, second)
         confirm = page.locator("#confirm-upload")
         expect(confirm).to_contain_text("Q3 report [final].txt would be saved as")
@@ -435,7 +437,9 @@ def test_a_name_clash_asks_before_replacing(page: Any, served: Served, tmp_path:
 
         upload(page, second)
         page.get_by_role("button", name="Replace", exact=True).click()
-        expect(page.locator("#status")).to_contain_text("Q3 report [final].txt added")
+        expect(page.locator("#status")).to_contain_text(
+            "Q3 report [final].txt added as “Q3 report _final_.txt”"
+        )
         assert saved.read_text(encoding="utf-8") == "Revenue fell 2% in Q3."
     finally:
         if saved.exists():

@@ -303,6 +303,6 @@ def test_an_upload_saved_under_another_name_says_which() -> None:
     from assistant.ui import _Job
 
     job = _Job(1, "../../Q3 notes.txt", done=True, ok=True)
-    assert "<b>../../Q3 notes.txt</b> (saved as “Q3 notes.txt”) added" in job.line()
+    assert "<b>../../Q3 notes.txt</b> added as “Q3 notes.txt”: ask about it now." in job.line()
     same = _Job(2, "depot.txt", done=True, ok=True)
     assert "✓ <b>depot.txt</b> added: ask about it now." in same.line()
