@@ -189,7 +189,7 @@ def test_closing_the_server_stops_the_child_and_removes_its_half_done_upload(
 ) -> None:
     docs = bot.docs_dir or Path()
     before_index, before_folder = index_state(bot), folder_state(docs)
-    job_id = indexer.submit("big-notes.txt", long_text(120, "close").encode())
+    job_id = indexer.submit("big-notes.txt", long_text(1200, "close").encode())
     job = indexer.jobs([job_id])[0]
     wait_for(lambda: job.stage == "embed" or job.done)
     assert not job.done, job.line()
@@ -330,7 +330,7 @@ def test_a_server_killed_outright_leaves_no_child_behind(tmp_path: Path) -> None
     docs.mkdir()
     (docs / "ledger.txt").write_text(LEDGER, encoding="utf-8")
     upload = tmp_path / "big-notes.txt"
-    upload.write_text(long_text(120, "orphan"), encoding="utf-8")
+    upload.write_text(long_text(1200, "orphan"), encoding="utf-8")
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1"}
     server = subprocess.Popen(
