@@ -410,8 +410,7 @@ class SourceChunks:
 
     info: SourceInfo
     chunks: tuple[Chunk, ...]
-    # float32, (len(chunks), dimension); GatheredRows while a sync carries them to a write
-    vectors: np.ndarray | GatheredRows
+    vectors: np.ndarray  # float32, (len(chunks), dimension)
     sentences: SentenceRows | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
