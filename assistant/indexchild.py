@@ -378,7 +378,10 @@ def _watch_stdin() -> None:
             pass
     import _thread
 
-    _thread.interrupt_main()  # a KeyboardInterrupt in the main thread, at its next step
+    # The SIGTERM handler's _Stop in the main thread, at its next step. Not SIGINT: a server
+    # started in the background by a script has SIGINT ignored, its children inherit that,
+    # and interrupt_main() with an ignored signal does nothing (the child went on indexing).
+    _thread.interrupt_main(signal.SIGTERM)
 
 
 def _send(out: IO[str], message: dict[str, Any]) -> None:
