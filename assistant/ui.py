@@ -1701,15 +1701,22 @@ async def _too_many(send: Any, wait: float, *, openai: bool) -> None:
         if openai
         else {"detail": message}
     )
+    await _send_json(send, 429, body, [(b"retry-after", str(seconds).encode())])
+
+
+async def _send_json(
+    send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> None:
+    """One JSON response straight from a middleware, with extra headers."""
     payload = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 429,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(payload)).encode()),
-                (b"retry-after", str(seconds).encode()),
+                *headers,
             ],
         }
     )
@@ -1782,19 +1789,8 @@ async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
 
 
 async def _too_large(send: Any) -> None:
-    payload = json.dumps({"detail": _TOO_LARGE, "error": _TOO_LARGE}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(payload)).encode()),
-                (b"connection", b"close"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    body = {"detail": _TOO_LARGE, "error": _TOO_LARGE}
+    await _send_json(send, 413, body, [(b"connection", b"close")])
 
 
 def _mounted(
