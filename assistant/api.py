@@ -32,6 +32,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import math
 import threading
 import time
 import uuid
@@ -62,6 +63,8 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MODEL_ID",
     "GenerationGate",
+    "LoginThrottle",
+    "ThrottledLogins",
     "api_routes",
     "build_api",
     "check_access",
@@ -70,6 +73,7 @@ __all__ = [
     "generation_gate",
     "is_loopback",
     "load_api_key",
+    "send_json",
     "serve",
 ]
 
@@ -656,6 +660,152 @@ def build_api(
     )
 
 
+# ---------------------------------------------------------------- failed logins
+
+_MAX_LOCKOUT = 3600.0  # seconds: the longest an address waits, however many failures
+_ADDRESSES = 10_000  # addresses remembered at once (the least recent go first): bounded memory
+
+
+class LoginThrottle:
+    """Failed logins by client address. After `failures` in a row the address is refused
+    for `lockout` seconds, doubled at each further failure (at most an hour); a success
+    clears it, and failures are forgotten `window` seconds after the last one's lockout ends.
+    Thread-safe.
+
+    Example: t = LoginThrottle(failures=2, lockout=30, window=900); t.failed("a", now=0);
+             t.failed("a", now=1) -> t.wait("a", now=2) == 29.0 and t.wait("b", now=2) == 0.0;
+             a third failure at 31 -> t.wait("a", now=31) == 60.0
+    """
+
+    def __init__(self, *, failures: int, lockout: float, window: float) -> None:
+        self.failures = failures
+        self.lockout = lockout
+        self.window = window
+        self._seen: dict[str, tuple[int, float]] = {}  # address -> (failures, last one's time)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginThrottle:
+        return cls(
+            failures=settings.login_failures,
+            lockout=settings.login_lockout_seconds,
+            window=settings.login_window_seconds,
+        )
+
+    def _pause(self, count: int) -> float:
+        if count < self.failures:
+            return 0.0
+        return min(_MAX_LOCKOUT, self.lockout * 2.0 ** min(count - self.failures, 32))
+
+    def _count(self, address: str, now: float) -> tuple[int, float]:
+        count, last = self._seen.get(address, (0, now))
+        if now - last > self._pause(count) + self.window:
+            return 0, now
+        return count, last
+
+    def wait(self, address: str, now: float | None = None) -> float:
+        """Seconds before address may try again (0.0: now)."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, last = self._count(address, now)
+            return max(0.0, last + self._pause(count) - now)
+
+    def failed(self, address: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            count, _last = self._count(address, now)
+            self._seen.pop(address, None)  # re-inserted last: dicts keep insertion order
+            self._seen[address] = (count + 1, now)
+            while len(self._seen) > _ADDRESSES:
+                del self._seen[next(iter(self._seen))]
+
+    def succeeded(self, address: str) -> None:
+        with self._lock:
+            self._seen.pop(address, None)
+
+
+def _login_route(scope: Any) -> int:
+    """The status that means a wrong secret for this request: 400 for the chat's login form
+    (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
+    path = str(scope.get("path", "")).rstrip("/")
+    if path == "/login" and scope.get("method") == "POST":
+        return 400
+    if path == "/v1" or path.startswith("/v1/"):
+        return 401
+    return 0
+
+
+class ThrottledLogins:
+    """ASGI middleware: refuses logins (and /v1 requests) from an address that failed too
+    often (LoginThrottle) with 429, one sentence and Retry-After, before the secret is even
+    compared. A login attempt counts as failed until it succeeds, so a burst of guesses
+    sent at once is stopped at the limit as well; /v1 counts its 401s (many questions
+    from one address run at once there)."""
+
+    def __init__(self, app: Any, throttle: LoginThrottle) -> None:
+        self.app = app
+        self.throttle = throttle
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        wrong = _login_route(scope) if scope["type"] == "http" else 0
+        if not wrong:
+            await self.app(scope, receive, send)
+            return
+        address = str((scope.get("client") or ("unknown",))[0])
+        wait = self.throttle.wait(address)
+        if wait > 0:
+            await _too_many(send, wait, openai=wrong == 401)
+            return
+        if wrong == 400:
+            self.throttle.failed(address)  # until it succeeds: see the class's note
+        status = 0
+
+        async def watch(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        if 200 <= status < 300:
+            self.throttle.succeeded(address)
+        elif status == wrong == 401:
+            self.throttle.failed(address)
+
+
+async def _too_many(send: Any, wait: float, *, openai: bool) -> None:
+    seconds = max(1, math.ceil(wait))
+    message = (
+        f"Too many failed logins from this address: wait {seconds} s, then try again "
+        "with the right access key."
+    )
+    body = (
+        {"error": {"message": message, "type": "rate_limit", "code": "too_many_logins"}}
+        if openai
+        else {"detail": message}
+    )
+    await send_json(send, 429, body, [(b"retry-after", str(seconds).encode())])
+
+
+async def send_json(
+    send: Any, status: int, body: dict[str, Any], headers: list[tuple[bytes, bytes]]
+) -> None:
+    """One JSON response straight from a middleware, with extra headers."""
+    payload = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
 def serve(
     folder: str | Path,
     *,
@@ -676,4 +826,7 @@ def serve(
     where = f"[{host}]" if ":" in host else host
     print(f"OpenAI-compatible endpoint: http://{where}:{port}/v1 (model {MODEL_ID!r})")
     gate = generation_gate(bot)
-    uvicorn.run(build_api(bot, key=key, gate=gate), host=host, port=port, log_level="warning")
+    app = build_api(bot, key=key, gate=gate)
+    # Wrong keys are throttled here as in the web chat: a guessed key gets a few tries only.
+    guarded = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
+    uvicorn.run(guarded, host=host, port=port, log_level="warning")

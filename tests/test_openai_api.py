@@ -41,6 +41,7 @@ SEEDS = ROOT / "seeds"
 SEED_QUESTION = "How much has Amazon invested in Anthropic?"
 REFUSED_QUESTION = "What was Anthropic's revenue last year?"
 KEY = "test-key-0123456789"
+FAILURES = 10  # wrong keys from one address before `assistant serve` refuses it a while
 
 
 # ---------------------------------------------------------------- the served endpoint
@@ -61,7 +62,10 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     port = free_port()
     log = root / "server.log"
     command = ["serve", str(docs), "--index-dir", str(root / "index"), "--port", str(port)]
-    with run_cli(command, log, cli_env(ASSISTANT_API_KEY=KEY)) as proc:
+    # The key tests below send 7 wrong keys in a row from 127.0.0.1; the throttle's own test
+    # sends FAILURES + 1 from another address.
+    env = cli_env(ASSISTANT_API_KEY=KEY, ASSISTANT_LOGIN_FAILURES=str(FAILURES))
+    with run_cli(command, log, env) as proc:
         url = f"http://127.0.0.1:{port}/v1"
         _wait_until_up(url, proc, log)
         yield Served(url, docs)
@@ -246,6 +250,22 @@ def test_openai_client_with_a_wrong_key_gets_an_authentication_error(served: Ser
         client(served, key="wrong").chat.completions.create(
             model=MODEL_ID, messages=[{"role": "user", "content": SEED_QUESTION}]
         )
+
+
+@pytest.mark.model
+def test_wrong_keys_from_one_address_are_throttled(served: Served) -> None:
+    transport = httpx.HTTPTransport(local_address="127.0.0.5")
+    with httpx.Client(transport=transport, timeout=30) as guesser:
+        for i in range(FAILURES):
+            wrong = guesser.get(f"{served.url}/models", headers=_auth(f"guess-{i}"))
+            assert wrong.status_code == 401
+        refused = guesser.get(f"{served.url}/models", headers=_auth())  # even the right key
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.json()["error"]["type"] == "rate_limit"
+        assert_one_sentence(refused.json())
+    # Another address is not affected.
+    assert httpx.get(f"{served.url}/models", headers=_auth(), timeout=30).status_code == 200
 
 
 @pytest.mark.parametrize(
