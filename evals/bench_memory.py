@@ -5,8 +5,12 @@
 Each run is a fresh process that makes a synthetic English text of the given size (unique
 sentences from a fixed vocabulary, seeded: the same text every run) in a temporary folder
 and runs the real `assistant index` command (`cli.main`) on it, while a thread samples the
-process's RSS every 20 ms. It prints the peak of each phase (model, scan, chunk, embed,
-sentences, write) and of the whole process, in MB, beside the file size.
+process's RSS every 20 ms. It prints, in MB beside the file size: "start", the process's
+RSS just before `assistant index` runs (Python, numpy, psutil and the assistant's modules
+imported); the peak of each phase (model, scan, chunk+embed: loading, chunking and
+embedding are one streamed pass; write: the store's commit); the whole run's peak; and
+the peak minus start, also without what loading the model added (the model phase's
+peak minus start: the stand-in's tokenizer, or the real model).
 
 Without --real the embedder is a stand-in made here, in this script only (users cannot pick
 it): the real model's tokenizer, so chunks and sentences are the real ones, and a vector per
@@ -107,6 +111,8 @@ def _child(docs: Path, real: bool) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         file_mb = (docs / "big.txt").stat().st_size / 1e6
+        # "start": this process before `assistant index` runs, its modules imported.
+        start = proc.memory_info().rss / 1e6
         threading.Thread(target=sample, daemon=True).start()
         phase[0] = "model"
         if not real:
@@ -125,17 +131,8 @@ def _child(docs: Path, real: bool) -> None:
             return real_scan(*args, **kwargs)
 
         def apply_plan(*args: Any, **kwargs: Any) -> Any:
-            phase[0] = "chunk"  # its first report comes when the first file is chunked
-            outer = kwargs["progress"]
-
-            def progress(stage: str, fraction: float) -> None:
-                # What follows a finished stage belongs to the next one, as the report's
-                # seconds count it (splitting chunks into sentences is part of "embed").
-                after = {"chunk": "embed", "embed": "sentences"}
-                phase[0] = after.get(stage, stage) if fraction >= 1.0 else stage
-                outer(stage, fraction)
-
-            kwargs["progress"] = progress
+            # Loading, chunking and embedding are one streamed pass, source by source.
+            phase[0] = "chunk+embed"
             return real_apply_plan(*args, **kwargs)
 
         def store_apply(self: Any, batch: Any) -> Any:
@@ -155,7 +152,15 @@ def _child(docs: Path, real: bool) -> None:
     overall = max(peaks.values())
     print(
         json.dumps(
-            {"file_mb": file_mb, "rc": rc, "seconds": seconds, "peaks": peaks, "peak": overall}
+            {
+                "file_mb": file_mb,
+                "rc": rc,
+                "seconds": seconds,
+                "start": start,
+                "model": peaks.get("model", start),
+                "peaks": peaks,
+                "peak": overall,
+            }
         )
     )
 
@@ -180,11 +185,17 @@ def main() -> None:
         if out.returncode or not lines:
             raise SystemExit(f"the run for {mb} MB failed:\n{out.stdout}\n{out.stderr}")
         r = json.loads(lines[-1])
-        phases = ", ".join(f"{k} {v:.0f}" for k, v in r["peaks"].items() if k != "end")
+        phases = ", ".join(
+            f"{k} {v:.0f}" for k, v in r["peaks"].items() if k not in ("start", "end")
+        )
+        above = r["peak"] - r["start"]
+        beyond_model = r["peak"] - r["model"]
         print(
             f"{r['file_mb']:.1f} MB .txt ({'real model' if args.real else 'stand-in embedder'}): "
-            f"peak RSS {r['peak']:.0f} MB ({r['peak'] / r['file_mb']:.1f}x the file); "
-            f"per phase: {phases}; {r['seconds']:.0f} s"
+            f"start RSS {r['start']:.0f} MB, peak {r['peak']:.0f} MB, peak - start "
+            f"{above:.0f} MB ({above / r['file_mb']:.1f}x the file); peak - (start + model "
+            f"{r['model'] - r['start']:.0f}) {beyond_model:.0f} MB "
+            f"({beyond_model / r['file_mb']:.1f}x); per phase: {phases}; {r['seconds']:.0f} s"
         )
     print(f"load average: {os.getloadavg()}")
 

@@ -503,15 +503,13 @@ class Crash(RuntimeError):
 
 
 def _crash_in_faiss_write(monkeypatch: pytest.MonkeyPatch) -> None:
-    import faiss
+    real = faiss_store._save_flat_ip  # the chunk vectors' FAISS file, a slice at a time
 
-    real = faiss.write_index
-
-    def write_then_crash(index: Any, path: str) -> None:
-        real(index, path)
+    def write_then_crash(path: Path, rows: Any) -> None:
+        real(path, rows)
         raise Crash("disk full after the vectors")
 
-    monkeypatch.setattr(faiss, "write_index", write_then_crash)
+    monkeypatch.setattr(faiss_store, "_save_flat_ip", write_then_crash)
 
 
 def _crash_mid_chunks(monkeypatch: pytest.MonkeyPatch) -> None:

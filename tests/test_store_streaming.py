@@ -141,3 +141,47 @@ def test_a_write_killed_between_slices_leaves_the_old_generation_loadable(
         "a.txt",
         "b.txt",
     }
+
+
+def test_the_faiss_file_written_a_slice_at_a_time_is_the_one_faiss_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import faiss
+
+    monkeypatch.setattr(faiss_store, "_SLICE_BYTES", 3 * 8 * 4)  # 3 rows of 8 values a slice
+    vectors = np.random.default_rng(2).standard_normal((10, 8)).astype(np.float32)
+    index = faiss.IndexFlatIP(8)
+    index.add(vectors[::-1].copy())
+    faiss.write_index(index, str(tmp_path / "faiss.faiss"))
+    faiss_store._save_flat_ip(
+        tmp_path / "ours.faiss", GatheredRows([vectors], np.arange(9, -1, -1), 8)
+    )
+    # Written from FAISS's own empty header, not by an index built in memory.
+    assert faiss_store._flat_ip_header(8) is not None
+    assert (tmp_path / "ours.faiss").read_bytes() == (tmp_path / "faiss.faiss").read_bytes()
+    loaded = faiss.read_index(str(tmp_path / "ours.faiss"))
+    assert loaded.ntotal == 10 and np.array_equal(loaded.reconstruct_n(0, 10), vectors[::-1])
+
+
+def test_chunks_come_one_at_a_time_without_tokenising_the_whole_text() -> None:
+    """A big text's first chunk comes after a few tokenizer calls on its first paragraphs,
+    not after its every sentence and word piece are in memory (issue 13: indexing streams)."""
+    from assistant.ingest.chunking import iter_chunks
+    from assistant.schema import Document
+
+    text = _text(4000, 3)  # about 1 MB, 4,000 paragraphs
+    seen: list[int] = []
+
+    def spans(part: str) -> list[tuple[int, int]]:
+        seen.append(len(part))
+        return FakeEmbedder().token_spans(part)
+
+    doc = Document(source="big.txt", text=text, kind="txt", sha256="0", size=len(text))
+    chunks = iter_chunks(doc, spans, max_tokens=24, overlap_tokens=6)
+    first = next(chunks)
+    assert text[first.start : first.end] == first.text
+    # What was tokenised before the first chunk: one run of paragraphs (about 64 K
+    # characters) and the check of that chunk, a small part of the text.
+    assert sum(seen) < len(text) / 8
+    rest = list(chunks)
+    assert rest and rest[-1].end == len(text.rstrip())

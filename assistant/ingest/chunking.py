@@ -12,7 +12,7 @@ import hashlib
 import itertools
 import re
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ..schema import Chunk, Document
@@ -22,6 +22,7 @@ __all__ = [
     "TokenSpans",
     "attach_continuations",
     "chunk_document",
+    "iter_chunks",
     "points_back",
     "sentence_units",
     "split_sentences",
@@ -340,14 +341,38 @@ def _sections(doc: Document) -> list[_Section]:
     return sections
 
 
-def _paragraphs(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    spans: list[tuple[int, int]] = []
+def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """The paragraphs of text[start:end] (trimmed spans), one at a time."""
     cut = start
     for match in _PARAGRAPH_BREAK.finditer(text, start, end):
+        spans: list[tuple[int, int]] = []
         _append_trimmed(spans, text, cut, match.start())
+        yield from spans
         cut = match.end()
+    spans = []
     _append_trimmed(spans, text, cut, end)
-    return spans
+    yield from spans
+
+
+def _paragraph_groups(
+    text: str, start: int, end: int, size: int = 0
+) -> Iterator[list[tuple[int, int]]]:
+    """The paragraphs of text[start:end] in runs of about `size` characters (_WINDOW when
+    0), each run tokenised at once: few tokenizer calls, and never the whole section's word
+    pieces in memory. A paragraph longer than size is a run of its own.
+
+    Example: _paragraph_groups("Aa.\n\nBb.\n\nCc.", 0, 13, size=6)
+             -> [[(0, 3), (5, 8)], [(10, 13)]]
+    """
+    size = size or _WINDOW
+    group: list[tuple[int, int]] = []
+    for paragraph in _paragraphs(text, start, end):
+        if group and paragraph[1] - group[0][0] > size:
+            yield group
+            group = []
+        group.append(paragraph)
+    if group:
+        yield group
 
 
 # --- chunks --------------------------------------------------------------------------------
@@ -408,7 +433,21 @@ def _windows(text: str, start: int, end: int, size: int = _WINDOW) -> list[tuple
 def chunk_document(
     doc: Document, token_spans: TokenSpans, *, max_tokens: int, overlap_tokens: int
 ) -> list[Chunk]:
-    """Cut a document into chunks of whole sentences of at most `max_tokens` word pieces.
+    """Cut a document into chunks of whole sentences of at most `max_tokens` word pieces
+    (`iter_chunks`, as a list).
+
+    Example: with one word piece per word or mark, max_tokens=7, overlap_tokens=3,
+             "One two three. Four five. Six seven eight." ->
+             ["One two three. Four five.", "Four five. Six seven eight."]
+    """
+    return list(iter_chunks(doc, token_spans, max_tokens=max_tokens, overlap_tokens=overlap_tokens))
+
+
+def iter_chunks(
+    doc: Document, token_spans: TokenSpans, *, max_tokens: int, overlap_tokens: int
+) -> Iterator[Chunk]:
+    """The chunks of a document, one at a time: sentences of at most `max_tokens` word
+    pieces each.
 
     Sections (Markdown headings) are never crossed; chunks prefer to end at a paragraph
     break; each chunk after the first in a section starts with the trailing sentences of the
@@ -417,20 +456,31 @@ def chunk_document(
     document lies in at least one chunk, and each chunk is re-tokenised once to verify its
     size.
 
+    Lazy all the way down: a section is tokenised a few paragraphs (about _WINDOW
+    characters) at a time and packing holds only the sentences of the chunk it is filling,
+    so a 50 MB text never has a list of all its sentences, word pieces or chunks in memory
+    (issue 13: indexing must stream). Bad arguments raise ValueError at the call.
+
     Example: with one word piece per word or mark, max_tokens=7, overlap_tokens=3,
-             "One two three. Four five. Six seven eight." ->
-             ["One two three. Four five.", "Four five. Six seven eight."]
+             "One two three. Four five. Six seven eight." -> chunks "One two three.
+             Four five." and "Four five. Six seven eight.", one after the other
     """
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be at least 1, got {max_tokens}")
     if overlap_tokens < 0:
         raise ValueError(f"overlap_tokens must be 0 or more, got {overlap_tokens}")
-    spans: list[tuple[int, int, tuple[str, ...]]] = []
+    return _chunks(doc, token_spans, max_tokens, overlap_tokens)
+
+
+def _chunks(
+    doc: Document, token_spans: TokenSpans, max_tokens: int, overlap_tokens: int
+) -> Iterator[Chunk]:
+    ordinal = 0
     for section in _sections(doc):
         units = _units(doc.text, section, token_spans, max_tokens)
         for start, end in _pack(doc.text, units, token_spans, max_tokens, overlap_tokens):
-            spans.append((start, end, section.headings))
-    return [_make_chunk(doc, i, s, e, h) for i, (s, e, h) in enumerate(spans)]
+            yield _make_chunk(doc, ordinal, start, end, section.headings)
+            ordinal += 1
 
 
 def _make_chunk(
@@ -462,19 +512,27 @@ def _offset(locator: tuple[int, str]) -> int:
     return locator[0]
 
 
-def _units(text: str, section: _Section, token_spans: TokenSpans, max_tokens: int) -> list[_Unit]:
-    """The section's sentences, long ones cut into pieces of at most max_tokens."""
-    counter = _Counter(text, section.start, section.end, token_spans)
-    units: list[_Unit] = []
-    for p, (p_start, p_end) in enumerate(_paragraphs(text, section.start, section.end)):
-        for s_start, s_end in split_sentences(text, p_start, p_end):
-            n = counter.count(s_start, s_end)
-            if n <= max_tokens:
-                units.append(_Unit(s_start, s_end, p, n))
-                continue
-            for a, b in _cut_long(text, counter, s_start, s_end, max_tokens):
-                units.append(_Unit(a, b, p, counter.count(a, b)))
-    return units
+def _units(
+    text: str, section: _Section, token_spans: TokenSpans, max_tokens: int
+) -> Iterator[_Unit]:
+    """The section's sentences, long ones cut into pieces of at most max_tokens, in order.
+
+    Word pieces are counted from one tokenisation of each run of paragraphs
+    (_paragraph_groups): tokenizers split at whitespace first, and runs begin and end at
+    paragraph breaks, so the counts are those of the whole section.
+    """
+    p = 0
+    for group in _paragraph_groups(text, section.start, section.end):
+        counter = _Counter(text, group[0][0], group[-1][1], token_spans)
+        for p_start, p_end in group:
+            for s_start, s_end in split_sentences(text, p_start, p_end):
+                n = counter.count(s_start, s_end)
+                if n <= max_tokens:
+                    yield _Unit(s_start, s_end, p, n)
+                    continue
+                for a, b in _cut_long(text, counter, s_start, s_end, max_tokens):
+                    yield _Unit(a, b, p, counter.count(a, b))
+            p += 1
 
 
 def _cut_long(
@@ -507,20 +565,35 @@ def _cut_long(
 
 def _pack(
     text: str,
-    units: list[_Unit],
+    source: Iterable[_Unit],
     token_spans: TokenSpans,
     max_tokens: int,
     overlap_tokens: int,
-) -> list[tuple[int, int]]:
-    """Greedy packing of units into chunk spans; returns (start, end) offsets.
+) -> Iterator[tuple[int, int]]:
+    """Greedy packing of units into chunk spans; yields (start, end) offsets.
 
     Sizes come from the section's one tokenisation; each finished chunk is re-tokenised once
     to verify it (a cut inside a word can tokenise differently) and shrunk if it is over.
+    Units are read from source as packing needs them: the list holds the current chunk's
+    (overlap included) and more than max_tokens word pieces beyond them, which is all any
+    decision looks at, so the chunks are those of packing the whole list at once.
     """
-    chunks: list[tuple[int, int]] = []
+    units: list[_Unit] = []
+    pending = iter(source)
+    ahead = 0  # word pieces in units[new:]
+    exhausted = False
     first = 0  # the first unit of the current chunk, overlap included
     new = 0  # the first unit not yet in any chunk
-    while new < len(units):
+    while True:
+        while not exhausted and ahead <= max_tokens:
+            unit = next(pending, None)
+            if unit is None:
+                exhausted = True
+            else:
+                units.append(unit)
+                ahead += unit.tokens
+        if new >= len(units):
+            return
         # Take the overlap, and as many new units as fit (always at least one).
         first = _fit_overlap(units, first, new, max_tokens)
         last = new
@@ -540,10 +613,14 @@ def _pack(
                 if len(pieces) == 1:
                     break  # cannot be cut finer: a single word piece
                 units[new : new + 1] = pieces
-        chunks.append((units[first].start, units[last].end))
+        yield (units[first].start, units[last].end)
         new = last + 1
         first = _overlap_start(units, first, last, overlap_tokens)
-    return chunks
+        # What lies before the overlap is never looked at again.
+        del units[:first]
+        new -= first
+        first = 0
+        ahead = _span_tokens(units, new, len(units) - 1)
 
 
 def _recut(text: str, unit: _Unit, token_spans: TokenSpans, max_tokens: int) -> list[_Unit]:

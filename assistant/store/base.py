@@ -410,7 +410,8 @@ class SourceChunks:
 
     info: SourceInfo
     chunks: tuple[Chunk, ...]
-    vectors: np.ndarray  # float32, (len(chunks), dimension)
+    # float32, (len(chunks), dimension); GatheredRows while a sync carries them to a write
+    vectors: np.ndarray | GatheredRows
     sentences: SentenceRows | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -237,6 +237,18 @@ class FaissStore(SentenceAccess):
             self._vectors.reconstruct_batch(np.asarray(rows, dtype=np.int64)), dtype=np.float32
         ).reshape(len(rows), -1)
 
+    def _vector_view(self) -> np.ndarray:
+        """Every chunk vector, read in place where FAISS keeps them (the old generation's
+        memory map once loaded), so a sync that adds one file to a big index does not copy
+        the index's vectors first; a copy where the index cannot lend them."""
+        import faiss
+
+        index = self._vectors
+        if index is None or not index.ntotal or not hasattr(index, "get_xb"):
+            return self._all_vectors()
+        n, d = index.ntotal, index.d
+        return np.asarray(faiss.rev_swig_ptr(index.get_xb(), n * d)).reshape(n, d)
+
     def _all_vectors(self) -> np.ndarray:
         n = 0 if self._vectors is None else self._vectors.ntotal
         if self._vectors is None or n == 0:
@@ -251,9 +263,13 @@ class FaissStore(SentenceAccess):
 
         sources, chunks, positions = merge(self._manifest, self._chunks, batch)
         b = batch.build
-        pool = [self._all_vectors()] if self._chunks else []
+        pool: list[np.ndarray | GatheredRows] = [self._vector_view()] if self._chunks else []
+        # A sync's vectors are read from where they lie (its temporary file), not copied.
         pool += [
-            np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension) for u in batch.upserts
+            u.vectors
+            if isinstance(u.vectors, GatheredRows)
+            else np.asarray(u.vectors, dtype=np.float32).reshape(-1, b.dimension)
+            for u in batch.upserts
         ]
         # Added to the new FAISS index a slice at a time: no stacked copy of every vector.
         matrix = GatheredRows(pool, np.asarray(positions, dtype=np.int64), b.dimension)
@@ -268,14 +284,17 @@ class FaissStore(SentenceAccess):
             built_at=batch.built_at or datetime.now(UTC).isoformat(timespec="seconds"),
             folder=b.folder,
         )
-        vectors = faiss.IndexFlatIP(manifest.dimension)
-        for rows in matrix.slices(max(1, _SLICE_BYTES // (4 * b.dimension))):
-            vectors.add(rows)
-        del pool, matrix
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
-        _write(self.directory, manifest, chunks, vectors, sentences)
+        _write(self.directory, manifest, chunks, matrix, sentences)
+        del pool, matrix
+        # Mapped from the file just written, as a loaded index is: the chunk vectors were
+        # never all in memory at once, and are page cache now (issue 13, memory).
+        vectors = faiss.read_index(
+            str(self.directory / _vectors_name(manifest.generation)),
+            getattr(faiss, "IO_FLAG_MMAP_IFC", 0),
+        )
         if sentences is not None and len(sentences.spans):
             # Mapped from the file just written, as a loaded index is: a server that syncs
             # does not keep every sentence vector in private memory.
@@ -487,17 +506,56 @@ def _save_raw(path: Path, array: np.ndarray | GatheredRows) -> None:
         os.fsync(fh.fileno())
 
 
+def _flat_ip_header(dimension: int) -> bytes | None:
+    """The bytes FAISS writes before the vectors of an IndexFlatIP of this dimension with
+    no vectors (its row count and float count are zero, at offsets 8 and 37), or None when
+    this FAISS lays the file out otherwise."""
+    import faiss
+
+    empty = faiss.serialize_index(faiss.IndexFlatIP(dimension)).tobytes()
+    if len(empty) != 45 or empty[:4] != b"IxFI" or empty[8:16] != bytes(8) or any(empty[37:]):
+        return None
+    return empty
+
+
+def _save_flat_ip(path: Path, rows: GatheredRows) -> None:
+    """The file faiss.write_index writes for an IndexFlatIP holding rows, written a slice
+    at a time from where the rows lie: no index of every chunk vector is built in memory
+    (20 MB of text has about 40 MB of them). The header is the one FAISS itself writes for
+    an empty index, with the counts filled in (tests compare the bytes with write_index's).
+
+    Example: rows of shape (2, 4) -> header with ntotal 2, then the float count 8, then
+             the 8 floats, little-endian
+    """
+    import faiss
+
+    dimension = rows.dimension
+    header = _flat_ip_header(dimension)
+    if header is None:  # another layout: let FAISS write it, from an index in memory
+        index = faiss.IndexFlatIP(dimension)
+        for some in rows.slices(max(1, _SLICE_BYTES // (4 * dimension))):
+            index.add(some)
+        faiss.write_index(index, str(path))
+        return
+    n = len(rows)
+    with path.open("wb") as fh:
+        fh.write(header[:8] + n.to_bytes(8, "little") + header[16:37])
+        fh.write((n * dimension).to_bytes(8, "little"))
+        for some in rows.slices(max(1, _SLICE_BYTES // (4 * dimension))):
+            fh.write(np.ascontiguousarray(some, dtype="<f4").data.cast("B"))
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
 def _write(
     index_dir: Path,
     manifest: Manifest,
     chunks: Sequence[Chunk],
-    vectors: faiss.Index,
+    vectors: GatheredRows,
     sentences: SentenceRows | None = None,
 ) -> None:
     """Write generation files, then switch manifest.json to them atomically. A write that
     fails removes its own new files again, so failed runs leave nothing behind."""
-    import faiss
-
     if index_dir.exists() and not index_dir.is_dir():
         read_manifest(index_dir)  # raises the sentence for an index folder that is a file
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -515,7 +573,7 @@ def _write(
     sentences_path = index_dir / _sentences_name(manifest.generation)
     spans_path = index_dir / _spans_name(manifest.generation)
     try:
-        faiss.write_index(vectors, str(vectors_path))
+        _save_flat_ip(vectors_path, vectors)
         with chunks_path.open("w", encoding="utf-8") as fh:
             for chunk in chunks:
                 fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")

@@ -3,7 +3,10 @@
 Three steps: `scan` reads the folder (sha256 of every file), `plan_sync` decides what to do
 (a pure function of the scan, the store's manifest and the chunker settings), and
 `apply_plan` loads and chunks what the plan names, embeds only text whose vector the store
-does not already hold, and commits everything as one `Batch`.
+does not already hold, and commits everything as one `Batch`. It streams: a source at a
+time, its chunks a batch at a time (`ingest.chunking.iter_chunks`), vectors into temporary
+files (`base.RowFile`), so memory holds the chunks and a few numbers per sentence, never
+every sentence's text or vector (issue 13: bounded memory).
 
 A store that keeps sentence vectors (a SentenceStore) also gets the vectors of every new
 chunk's quotable sentences (`ingest.chunking.sentence_units`), reused by text like chunk
@@ -22,9 +25,11 @@ reused) rather than mixing the two.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import time
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from array import array
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +38,7 @@ import numpy as np
 
 from ..embedding import Embedder, mean_directions
 from ..errors import DocumentError
-from ..ingest.chunking import chunk_document, sentence_units, vector_pieces
+from ..ingest.chunking import iter_chunks, sentence_units, vector_pieces
 from ..ingest.loaders import load_documents, open_regular, scan_folder
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
@@ -300,103 +305,74 @@ def apply_plan(
             notes=tuple(notes),
         ), store
 
-    t = time.perf_counter()
-    to_chunk = plan.to_chunk
-    chunked: dict[str, tuple[SourceInfo, list[Chunk]]] = {}
+    # Source by source, a few hundred chunks at a time: load, chunk, embed what the store
+    # does not hold, put the vectors in temporary files, keep each chunk and its sentences'
+    # spans and rows; only then drop the source's text. No step holds every sentence, piece
+    # or vector of the sync (issue 13: a 20 MB text once peaked at 15 times its size).
+    clock = _Clock(seconds)
+    same_way = store.manifest is None or store.manifest.chunker.vectors == chunker.vectors
+    work = _Streamed(store, embedder, chunker, same_way=same_way)
+    to_chunk = sorted(plan.to_chunk)  # the order the index has always embedded in
+    total = sum(max(1, found.files[s].size) for s in to_chunk) or 1
+    done = 0
     failed: set[str] = set()
+    progress("embed", 0.0)
     for i, source in enumerate(to_chunk):
-        try:
-            docs, bad_attachments = load_documents(
-                found.files[source].path, found.folder, unpack_limits
-            )
-        except DocumentError as exc:
-            # Not upserted: an indexed version stays unless the whole index is rebuilt.
-            skipped.append(SkippedFile(source, str(exc)))
-            failed.add(source)
-            continue
+        with clock("chunk"):
+            try:
+                docs, bad_attachments = load_documents(
+                    found.files[source].path, found.folder, unpack_limits
+                )
+            except DocumentError as exc:
+                # Not upserted: an indexed version stays unless the whole index is rebuilt.
+                skipped.append(SkippedFile(source, str(exc)))
+                failed.add(source)
+                continue
         # An e-mail's readable attachments are indexed with it, as "<file>#<name>".
         skipped.extend(bad_attachments)
-        doc = docs[0]
-        chunks = [
-            c
-            for d in docs
-            for c in chunk_document(
-                d,
+        size = max(1, found.files[source].size)
+        first = docs[0]
+        info = SourceInfo(
+            source=source,
+            kind=first.kind,
+            size=first.size,
+            chunks=0,
+            pages=len(first.page_starts) or None,
+            sha256=first.sha256,
+        )
+        del first
+        while docs:
+            doc = docs.pop(0)  # a big file's text goes as soon as it is chunked
+            chunks = iter_chunks(
+                doc,
                 embedder.token_spans,
                 max_tokens=chunker.max_tokens,
                 overlap_tokens=chunker.overlap_tokens,
             )
-        ]
-        info = SourceInfo(
-            source=source,
-            kind=doc.kind,
-            size=doc.size,
-            chunks=len(chunks),
-            pages=len(doc.page_starts) or None,
-            sha256=doc.sha256,
-        )
-        chunked[source] = (info, chunks)
-        del docs, doc  # a big file's text is not held through embedding
+            length = max(1, len(doc.text))
+            while True:
+                with clock("chunk"):
+                    batch = list(itertools.islice(chunks, _DERIVE_CHUNKS))
+                if not batch:
+                    break
+                work.add(batch, clock)
+                reached = done + size * min(1.0, batch[-1].end / length)
+                progress("embed", min(0.999, reached / total))
+            del doc, chunks
+        work.end_source(info, clock)
+        done += size
         progress("chunk", (i + 1) / len(to_chunk))
-    seconds["chunk"] = time.perf_counter() - t
-
-    # Embed only content whose vector the store does not hold. The order (sources by name,
-    # chunks in document order) is the one the index has always embedded in.
-    t = time.perf_counter()
-    new_chunks = [c for s in sorted(chunked) for c in chunked[s][1]]
-    hashes = list(dict.fromkeys(c.hash for c in new_chunks))
-    # Vectors made the other way are never reused (plan_sync remakes every chunk then).
-    same_way = store.manifest is None or store.manifest.chunker.vectors == chunker.vectors
-    known = store.vectors_by_hash(hashes) if same_way else {}
-    missing = [h for h in hashes if h not in known]
-    text_of = {c.hash: c.text for c in new_chunks}
-    keeps_sentences = isinstance(store, SentenceStore)
-    derive = chunker.vectors == "sentences"
-    units = (
-        {h: sentence_units(text) for h, text in text_of.items()}
-        if keeps_sentences or derive
-        else {}
-    )
-    pieces = _TextVectors({}, GatheredRows([], np.zeros(0, dtype=np.int64), embedder.dimension))
-    sentences_embedded = 0
-    if derive:
-        # One pass: the pieces of the chunks that need a vector (their quotable sentences
-        # among them) and the other new chunks' quotable sentences (stored for answers).
-        needed = set(missing)
-        spans = {
-            h: vector_pieces(text_of[h], units[h]) if h in needed else units[h]
-            for h in hashes
-            if h in needed or keeps_sentences
-        }
-        pieces, sentences_embedded = _embed_pieces(
-            spans, text_of, store, embedder, progress, "embed"
-        )
-        known.update(_derived({h: spans[h] for h in missing}, text_of, pieces))
-        del spans
-    elif missing:
-        progress("embed", 0.0)
-        known.update(zip(missing, embedder.embed([text_of[h] for h in missing]), strict=True))
+    work.flush(clock)
     progress("embed", 1.0)
-    seconds["embed"] = time.perf_counter() - t
 
-    sentences: dict[str, SentenceRows] = {}
     notes = list(notes)
-    if keeps_sentences:
-        t = time.perf_counter()
-        if not derive:
-            pieces, sentences_embedded = _embed_pieces(
-                {h: units[h] for h in hashes}, text_of, store, embedder, progress, "sentences"
-            )
-        sentences = {
-            s: _sentence_rows(chunked[s][1], units, pieces, embedder.dimension) for s in chunked
-        }
-        seconds["sentences"] = time.perf_counter() - t
-        if plan.upgrade:
-            notes.append(
-                f"upgraded the index in {store.location} to format {FORMAT_VERSION}: it now "
-                f"stores the vectors of {sum(len(r.spans) for r in sentences.values())} "
-                "sentences, so answers embed only the question"
-            )
+    if plan.upgrade:
+        notes.append(
+            f"upgraded the index in {store.location} to format {FORMAT_VERSION}: it now "
+            f"stores the vectors of {work.sentence_count} "
+            "sentences, so answers embed only the question"
+        )
+    derive = chunker.vectors == "sentences"
     if plan.rechunk_all and not same_way and store.manifest is not None:
         notes.append(
             f"remade every chunk vector of the index in {store.location} from "
@@ -408,19 +384,7 @@ def apply_plan(
         )
 
     t = time.perf_counter()
-    upserts = tuple(
-        SourceChunks(
-            info,
-            tuple(chunks),
-            np.stack([known[c.hash] for c in chunks]).astype(np.float32, copy=False)
-            if chunks
-            else np.zeros((0, embedder.dimension), dtype=np.float32),
-            sentences.get(info.source),
-        )
-        for info, chunks in (chunked[s] for s in sorted(chunked))
-    )
-    known.clear()  # the upserts hold the chunk vectors now: one copy of them, not two
-    batch = Batch(
+    batch_ = Batch(
         build=BuildInfo(
             model=embedder.name,
             dimension=embedder.dimension,
@@ -428,12 +392,14 @@ def apply_plan(
             chunker=chunker,
             folder=str(found.folder.resolve()),
         ),
-        upserts=upserts,
+        upserts=tuple(work.finished),
         deletes=plan.removed,
         replace_all=plan.rechunk_all,
         built_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
-    store = store.apply(batch)
+    work.finished.clear()
+    store = store.apply(batch_)
+    del batch_
     seconds["write"] = time.perf_counter() - t
     seconds["total"] = time.perf_counter() - t0
     progress("write", 1.0)
@@ -443,118 +409,285 @@ def apply_plan(
         removed=plan.removed,
         unchanged=plan.unchanged,
         skipped=tuple(skipped),
-        chunks_embedded=len(missing),
+        chunks_embedded=work.chunks_embedded,
         chunks_total=len(store.chunks()),
         seconds=seconds,
-        sentences_embedded=sentences_embedded,
+        sentences_embedded=work.sentences_embedded,
         notes=tuple(notes),
     ), store
 
 
-@dataclass(frozen=True, slots=True)
-class _TextVectors:
-    """Vectors by text: text t's vector is row row[t] of rows. The rows stay where they
-    were put (the embedder's output in a RowFile, the stored vectors found) and are copied
-    a slice at a time."""
+class _Clock:
+    """Seconds by stage, added up over the many short steps of a streamed sync."""
 
-    row: Mapping[str, int]
-    rows: GatheredRows
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
 
 
 _EMBED_SLICE = 4096  # texts embedded at a time: 6 MB of 384-dimensional vectors
 _LOOKUP_SLICE = 8192  # stored sentence vectors looked up this many texts at a time
-_DERIVE_CHUNKS = 256  # chunk vectors derived this many chunks at a time (about 6 MB of pieces)
+_DERIVE_CHUNKS = 256  # chunks chunked, embedded and recorded at a time (a few MB of pieces)
 
 
-def _embed_pieces(
-    spans: Mapping[str, list[tuple[int, int]]],
-    text_of: Mapping[str, str],
-    store: Store,
-    embedder: Embedder,
-    progress: Progress,
-    stage: str,
-) -> tuple[_TextVectors, int]:
-    """The vectors of the given spans' texts (spans by chunk hash, into text_of[hash]), and
-    how many were embedded. Each distinct text is embedded once, and only when the store
-    does not keep its vector already (neighbouring chunks overlap, so they share sentences;
-    an edited file keeps most of its sentences). Every vector is held once: the stored ones
-    are looked up a slice of texts at a time, the embedder's output is used as it comes."""
-    texts = list(dict.fromkeys(text_of[h][a:b] for h, hs in spans.items() for a, b in hs))
-    dimension = embedder.dimension
-    row: dict[str, int] = {}
-    parts: list[np.ndarray | RowFile] = []
-    missing = texts
-    if isinstance(store, SentenceStore) and store.has_sentences:
-        missing = []
-        for start in range(0, len(texts), _LOOKUP_SLICE):
-            some = texts[start : start + _LOOKUP_SLICE]
-            found = store.sentence_vectors(some)
-            base = len(row)
-            for i, text in enumerate(found):
-                row[text] = base + i
-            if found:
-                parts.append(np.stack(list(found.values())).astype(np.float32, copy=False))
-            missing += [t for t in some if t not in found]
-    if missing:
-        progress(stage, 0.0)
-        # Embedded a slice at a time into a file without a name (in the index folder when
-        # the store is one): memory holds one slice of the new vectors, never all of them.
-        location = Path(store.location)
-        embedded = RowFile(dimension, str(location) if location.is_dir() else None)
-        base = len(row)
-        for start in range(0, len(missing), _EMBED_SLICE):
-            embedded.append(embedder.embed(missing[start : start + _EMBED_SLICE]))
-            progress(stage, min(1.0, (start + _EMBED_SLICE) / len(missing)))
-        for i, text in enumerate(missing):
-            row[text] = base + i
-        parts.append(embedded)
-    progress(stage, 1.0)
-    table = GatheredRows(parts, np.arange(len(row), dtype=np.int64), dimension)
-    return _TextVectors(row, table), len(missing)
+class _SeenTexts:
+    """Which texts a sync has a vector for, and its row: each text by its 128-bit blake2b
+    digest, kept as sorted numpy arrays (24 bytes a text; a dict of the texts themselves
+    held 20 MB of text twice over). Both halves of the digest must match.
 
+    Example: s = _SeenTexts(); keys = s.digests(["a", "b"]); s.add(keys, np.array([7, 9]))
+             -> s.find(s.digests(["b", "c"])) == [9, -1]
+    """
 
-def _derived(
-    pieces: Mapping[str, list[tuple[int, int]]],
-    text_of: Mapping[str, str],
-    vectors: _TextVectors,
-) -> dict[str, np.ndarray]:
-    """Each chunk's vector (by hash) from its pieces' vectors (embedding.mean_directions),
-    a few hundred chunks at a time (overlapping chunks share pieces: gathering every
-    chunk's pieces at once would hold more than one copy of the vectors)."""
-    out: dict[str, np.ndarray] = {}
-    hashes = list(pieces)
-    for start in range(0, len(hashes), _DERIVE_CHUNKS):
-        some = hashes[start : start + _DERIVE_CHUNKS]
-        rows = [vectors.row[text_of[h][a:b]] for h in some for a, b in pieces[h]]
-        gathered = GatheredRows(
-            [vectors.rows], np.array(rows, dtype=np.int64), vectors.rows.dimension
+    def __init__(self) -> None:
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._checks = np.zeros(0, dtype=np.uint64)
+        self._rows = np.zeros(0, dtype=np.int64)
+
+    @staticmethod
+    def digests(texts: Sequence[str]) -> np.ndarray:
+        raw = b"".join(
+            hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+            for t in texts
         )
-        derived = mean_directions(gathered[:], [len(pieces[h]) for h in some])
-        out.update(zip(some, derived, strict=True))
-    return out
+        return np.frombuffer(raw, dtype="<u8").reshape(-1, 2)
+
+    def find(self, digests: np.ndarray) -> np.ndarray:
+        """The row of each digest's text, -1 where it has none."""
+        out = np.full(len(digests), -1, dtype=np.int64)
+        if not len(self._keys) or not len(digests):
+            return out
+        at = np.minimum(np.searchsorted(self._keys, digests[:, 0]), len(self._keys) - 1)
+        hit = (self._keys[at] == digests[:, 0]) & (self._checks[at] == digests[:, 1])
+        out[hit] = self._rows[at[hit]]
+        return out
+
+    def add(self, digests: np.ndarray, rows: np.ndarray) -> None:
+        # Inserted in place (one copy of the arrays a batch), not sorted again.
+        order = np.argsort(digests[:, 0], kind="stable")
+        keys = digests[order, 0]
+        at = np.searchsorted(self._keys, keys)
+        self._keys = np.insert(self._keys, at, keys)
+        self._checks = np.insert(self._checks, at, digests[order, 1])
+        self._rows = np.insert(self._rows, at, np.asarray(rows, dtype=np.int64)[order])
 
 
-def _sentence_rows(
-    chunks: list[Chunk],
-    units: Mapping[str, list[tuple[int, int]]],
-    vectors: _TextVectors,
-    dimension: int,
-) -> SentenceRows:
-    """A source's SentenceRows: its chunks' quotable sentences (units, by chunk hash) with
-    their vectors (by text), which stay where they are until the store writes them."""
-    offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
-    np.cumsum([len(units[c.hash]) for c in chunks], out=offsets[1:])
-    n = int(offsets[-1])
-    # Filled in place: a list of every sentence's text and span would hold them twice.
-    spans = np.empty((n, 2), dtype=np.int32)
-    rows = np.empty(n, dtype=np.int64)
-    r = 0
-    for c in chunks:
-        for a, b in units[c.hash]:
-            spans[r] = a, b
-            rows[r] = vectors.row[c.text[a:b]]
-            r += 1
-    return SentenceRows(offsets, spans, GatheredRows([vectors.rows], rows, dimension))
+@dataclass(slots=True)
+class _Pending:
+    """A batch of one source's chunks waiting for the vectors of its texts."""
+
+    chunks: Sequence[Chunk]
+    missing: list[str]  # hashes of the chunks whose vector this batch makes
+    units: dict[str, list[tuple[int, int]]]  # quotable sentences, by chunk hash
+    pieces: dict[str, list[tuple[int, int]]]  # what a derived vector is made of, by hash
+    row_of: dict[str, int]  # text -> row of text_rows, for the texts found already
+    texts: list[str]  # the texts still to look up or embed
+
+
+class _Streamed:
+    """The vectors of a streamed sync, added a batch of chunks at a time.
+
+    Every distinct text embedded or reused (a chunk's quotable sentences, and the pieces a
+    derived chunk vector is made from) has one row in a temporary file, and every distinct
+    chunk one row in another (ChunkerConfig.vectors says how it is made); a source's chunks
+    keep only the numbers of their rows (and of their sentences' spans and rows) until the
+    store writes them. Each text is embedded once per sync, and only when the store does
+    not hold its vector: neighbouring chunks overlap, an edited file keeps most of its
+    sentences. Batches wait until _EMBED_SLICE texts are due (across sources: many small
+    files make few embed calls), then are finished in order.
+    """
+
+    def __init__(
+        self, store: Store, embedder: Embedder, chunker: ChunkerConfig, *, same_way: bool
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.keeps_sentences = isinstance(store, SentenceStore)
+        self.lookup = isinstance(store, SentenceStore) and store.has_sentences
+        self.derive = chunker.vectors == "sentences"
+        # Vectors made the other way are never reused (plan_sync remakes every chunk then).
+        self.same_way = same_way
+        location = Path(store.location)
+        folder = str(location) if location.is_dir() else None  # beside the index when it has one
+        self.text_rows = RowFile(embedder.dimension, folder)
+        self.chunk_rows = RowFile(embedder.dimension, folder)
+        self.seen = _SeenTexts()
+        self.chunk_row: dict[str, int] = {}  # chunk hash -> row of chunk_rows
+        self.chunks_embedded = 0
+        self.sentences_embedded = 0
+        self.sentence_count = 0
+        self.finished: list[SourceChunks] = []
+        self._queue: list[_Pending | SourceInfo] = []  # batches, and the end of each source
+        self._due: dict[str, None] = {}  # the queued batches' texts to look up or embed
+        self._made: set[str] = set()  # hashes of the chunks a queued batch makes
+        self._reset()
+
+    def _reset(self) -> None:
+        self._chunks: list[Chunk] = []
+        self._vector_rows = array("q")  # each chunk's row of chunk_rows
+        self._counts = array("q")  # each chunk's number of sentences
+        self._spans = array("i")  # start, end of each sentence in its chunk's text
+        self._sentence_rows = array("q")  # each sentence's row of text_rows
+
+    def add(self, chunks: Sequence[Chunk], clock: _Clock) -> None:
+        """Queue a batch of one source's chunks, in order (finished when enough is due)."""
+        text_of = {c.hash: c.text for c in chunks}
+        new = [h for h in text_of if h not in self.chunk_row and h not in self._made]
+        with clock("embed"):
+            found = self.store.vectors_by_hash(new) if self.same_way and new else {}
+            if found:
+                self._chunk_vectors(list(found), np.stack(list(found.values())))
+        missing = [h for h in new if h not in found]
+        self._made.update(missing)
+        pieces_of = set(missing)
+        units = {
+            h: sentence_units(text)
+            for h, text in text_of.items()
+            if self.keeps_sentences or (self.derive and h in pieces_of)
+        }
+        pieces = {h: vector_pieces(text_of[h], units[h]) for h in missing} if self.derive else {}
+        texts = list(
+            dict.fromkeys(
+                text_of[h][a:b]
+                for spans in (units, pieces)
+                for h, hs in spans.items()
+                for a, b in hs
+            )
+        )
+        rows = self.seen.find(self.seen.digests(texts))
+        row_of = {t: int(r) for t, r in zip(texts, rows, strict=True) if r >= 0}
+        due = [t for t in texts if t not in row_of]
+        self._due.update(dict.fromkeys(due))
+        self._queue.append(_Pending(chunks, missing, units, pieces, row_of, due))
+        if len(self._due) >= _EMBED_SLICE:
+            self.flush(clock)
+
+    def end_source(self, info: SourceInfo, clock: _Clock) -> None:
+        """The source's chunks are all added; its SourceChunks joins `finished` once its
+        batches are."""
+        self._queue.append(info)
+
+    def flush(self, clock: _Clock) -> None:
+        """Look up or embed every due text, then finish the queued batches in order."""
+        with clock("embed"):
+            fresh = self._text_rows(list(self._due))
+            self._due = {}
+            if not self.derive:
+                hashes = [h for p in self._queue if isinstance(p, _Pending) for h in p.missing]
+                text_of = {
+                    c.hash: c.text for p in self._queue if isinstance(p, _Pending) for c in p.chunks
+                }
+                for start in range(0, len(hashes), _EMBED_SLICE):
+                    some = hashes[start : start + _EMBED_SLICE]
+                    self._chunk_vectors(some, self.embedder.embed([text_of[h] for h in some]))
+                self.chunks_embedded += len(hashes)
+        queue, self._queue = self._queue, []
+        for item in queue:
+            if isinstance(item, SourceInfo):
+                self.finished.append(self._finish(item))
+                continue
+            item.row_of.update((t, fresh[t]) for t in item.texts)
+            if self.derive:
+                with clock("embed"):
+                    self._derive(item)
+            with clock("sentences") if self.keeps_sentences else nullcontext():
+                self._record(item)
+        self._made.clear()
+
+    def _derive(self, item: _Pending) -> None:
+        """The batch's new chunk vectors, each the mean of its pieces' vectors."""
+        missing, pieces, chunks = item.missing, item.pieces, item.chunks
+        text_of = {c.hash: c.text for c in chunks}
+        for start in range(0, len(missing), _DERIVE_CHUNKS):
+            some = missing[start : start + _DERIVE_CHUNKS]
+            rows = [item.row_of[text_of[h][a:b]] for h in some for a, b in pieces[h]]
+            gathered = self.text_rows[np.array(rows, dtype=np.int64)]
+            derived = mean_directions(gathered, [len(pieces[h]) for h in some])
+            self._chunk_vectors(some, derived)
+        self.chunks_embedded += len(missing)
+
+    def _record(self, item: _Pending) -> None:
+        for c in item.chunks:
+            self._chunks.append(c)
+            self._vector_rows.append(self.chunk_row[c.hash])
+            if self.keeps_sentences:
+                mine = item.units[c.hash]
+                self._counts.append(len(mine))
+                for a, b in mine:
+                    self._spans.extend((a, b))
+                    self._sentence_rows.append(item.row_of[c.text[a:b]])
+
+    def _finish(self, info: SourceInfo) -> SourceChunks:
+        """The source's chunks, their vectors and their sentences, for the batch; what this
+        holds of the source is let go."""
+        dimension = self.embedder.dimension
+        chunks = tuple(self._chunks)
+        vectors: np.ndarray | GatheredRows = (
+            GatheredRows([self.chunk_rows], np.frombuffer(self._vector_rows, np.int64), dimension)
+            if chunks
+            else np.zeros((0, dimension), dtype=np.float32)
+        )
+        sentences = None
+        if self.keeps_sentences:
+            offsets = np.zeros(len(chunks) + 1, dtype=np.int64)
+            np.cumsum(np.frombuffer(self._counts, np.int64), out=offsets[1:])
+            rows = np.frombuffer(self._sentence_rows, np.int64).copy()
+            sentences = SentenceRows(
+                offsets,
+                np.frombuffer(self._spans, np.int32).reshape(-1, 2).copy(),
+                GatheredRows([self.text_rows], rows, dimension),
+            )
+            self.sentence_count += len(rows)
+        self._reset()
+        return SourceChunks(replace(info, chunks=len(chunks)), chunks, vectors, sentences)
+
+    def _chunk_vectors(self, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        base = len(self.chunk_rows)
+        self.chunk_rows.append(vectors)
+        for i, h in enumerate(hashes):
+            self.chunk_row[h] = base + i
+
+    def _text_rows(self, texts: list[str]) -> dict[str, int]:
+        """The row of text_rows of each (distinct, new to this sync) text: looked up in the
+        store, or embedded."""
+        digests = self.seen.digests(texts)
+        rows = np.full(len(texts), -1, dtype=np.int64)
+        missing = list(range(len(texts)))
+        if self.lookup and missing:
+            assert isinstance(self.store, SentenceStore)
+            still: list[int] = []
+            for start in range(0, len(missing), _LOOKUP_SLICE):
+                some = missing[start : start + _LOOKUP_SLICE]
+                stored = self.store.sentence_vectors([texts[i] for i in some])
+                taken = [i for i in some if texts[i] in stored]
+                if taken:
+                    found = np.stack([stored[texts[i]] for i in taken])
+                    self._new_rows(taken, found, rows, digests)
+                still += [i for i in some if texts[i] not in stored]
+            missing = still
+        for start in range(0, len(missing), _EMBED_SLICE):
+            some = missing[start : start + _EMBED_SLICE]
+            vectors = self.embedder.embed([texts[i] for i in some])
+            self._new_rows(some, vectors, rows, digests)
+            self.sentences_embedded += len(some)
+        return dict(zip(texts, rows.tolist(), strict=True))
+
+    def _new_rows(
+        self, which: list[int], vectors: np.ndarray, rows: np.ndarray, digests: np.ndarray
+    ) -> None:
+        """Put the vectors of texts[which] in text_rows, and note their rows."""
+        base = len(self.text_rows)
+        self.text_rows.append(vectors)
+        added = np.arange(base, base + len(which), dtype=np.int64)
+        rows[which] = added
+        self.seen.add(digests[which], added)
 
 
 def _file_digest(path: Path, source: str) -> tuple[str, int]:
