@@ -17,7 +17,16 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from assistant import Assistant
 
-__all__ = ["ROOT", "Served", "cli_env", "free_port", "run_cli", "serve_copy", "wait_for_chat"]
+__all__ = [
+    "ROOT",
+    "Served",
+    "cli_env",
+    "free_port",
+    "page_call",
+    "run_cli",
+    "serve_copy",
+    "wait_for_chat",
+]
 
 
 def free_port() -> int:
@@ -128,3 +137,38 @@ def serve_copy(seeds: Path, root: Path) -> Iterator[Served]:
         yield Served(bot, url, docs)
     finally:
         demo.close()
+
+
+def page_call(url: str, index: int, data: list[Any], within: float = 60) -> tuple[str, Any]:
+    """Call one of the page's own handlers (most are not in the API) through Gradio's queue,
+    as the page's script does, by its place `index` in the app's config: ("complete",
+    outputs) or ("error", message); fails the test once `within` seconds pass (Gradio's
+    heartbeats keep a held call's stream alive, so a read timeout alone would wait)."""
+    import json
+    import uuid
+
+    import httpx
+    import pytest
+
+    deadline = time.monotonic() + within
+    session = uuid.uuid4().hex
+    with httpx.Client(timeout=30) as client:
+        joined = client.post(
+            f"{url}/gradio_api/queue/join",
+            json={"data": data, "fn_index": index, "session_hash": session},
+        )
+        joined.raise_for_status()
+        with client.stream(
+            "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}
+        ) as events:
+            for line in events.iter_lines():
+                if time.monotonic() > deadline:
+                    pytest.fail(f"the call took over {within:.0f} s: it waited for another")
+                if not line.startswith("data: "):
+                    continue
+                event = json.loads(line.removeprefix("data: "))
+                if event.get("msg") == "process_completed":
+                    if event.get("success"):
+                        return "complete", event["output"].get("data")
+                    return "error", event["output"].get("error")
+    return "", None

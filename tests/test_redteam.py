@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes import FakeEmbedder
-from servers import free_port
+from servers import free_port, page_call
 
 SECRET = "The vault code is 4417 and nobody outside may read it."
 
@@ -97,33 +97,12 @@ def test_upload_cannot_pull_in_a_server_file_by_its_path(mounted: Mounted) -> No
 
 
 def _page(mounted: Mounted, data: list[Any]) -> tuple[str, Any]:
-    """Call the page's own upload handler (not in the API) through the queue, as the page's
-    script does, by its place in the app's config."""
-    import uuid
-
-    with httpx.Client(timeout=60) as client:
-        config = client.get(f"{mounted.url}/config").json()
-        index = next(
-            i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "upload_page"
-        )
-        session = uuid.uuid4().hex
-        joined = client.post(
-            f"{mounted.url}/gradio_api/queue/join",
-            json={"data": data, "fn_index": index, "session_hash": session},
-        )
-        joined.raise_for_status()
-        with client.stream(
-            "GET", f"{mounted.url}/gradio_api/queue/data", params={"session_hash": session}
-        ) as events:
-            for line in events.iter_lines():
-                if not line.startswith("data: "):
-                    continue
-                event = json.loads(line.removeprefix("data: "))
-                if event.get("msg") == "process_completed":
-                    if event.get("success"):
-                        return "complete", event["output"].get("data")
-                    return "error", event["output"].get("error")
-    return "", None
+    """Call the page's own upload handler (not in the API), by its place in the config."""
+    config = httpx.get(f"{mounted.url}/config", timeout=60).json()
+    index = next(
+        i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "upload_page"
+    )
+    return page_call(mounted.url, index, data)
 
 
 def test_a_real_upload_still_works_when_mounted(mounted: Mounted, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from servers import page_call
 from test_redteam import Mounted, call, mounted, one_sentence
 
 __all__ = ["mounted"]  # the fixture, imported for pytest
@@ -116,38 +117,14 @@ def test_a_visitor_holding_the_language_model_does_not_hold_everyone_else(
 def _page_ask(url: str, question: str, mode: str, within: float = 45) -> tuple[str, Any]:
     """Ask through the chat's own handler (not in the API), by its place in the app's
     config, as the page's script does: ("complete", outputs) or ("error", message)."""
-    import uuid
-
-    deadline = time.monotonic() + within
-    with httpx.Client(timeout=30) as client:
-        config = client.get(f"{url}/config").json()
-        ids = {c["id"]: c for c in config["components"]}
-        index = next(
-            i
-            for i, d in enumerate(config["dependencies"])
-            if d["inputs"] and ids[d["inputs"][0]]["props"].get("elem_id") == "question"
-        )
-        session = uuid.uuid4().hex
-        data = [question, [], [], 4, mode]
-        joined = client.post(
-            f"{url}/gradio_api/queue/join",
-            json={"data": data, "fn_index": index, "session_hash": session},
-        )
-        joined.raise_for_status()
-        with client.stream(
-            "GET", f"{url}/gradio_api/queue/data", params={"session_hash": session}
-        ) as events:
-            for line in events.iter_lines():
-                if time.monotonic() > deadline:
-                    pytest.fail(f"the chat took over {within:.0f} s: it waited for another")
-                if not line.startswith("data: "):
-                    continue
-                event = json.loads(line.removeprefix("data: "))
-                if event.get("msg") == "process_completed":
-                    if event.get("success"):
-                        return "complete", event["output"].get("data")
-                    return "error", event["output"].get("error")
-    return "", None
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    ids = {c["id"]: c for c in config["components"]}
+    index = next(
+        i
+        for i, d in enumerate(config["dependencies"])
+        if d["inputs"] and ids[d["inputs"][0]]["props"].get("elem_id") == "question"
+    )
+    return page_call(url, index, [question, [], [], 4, mode], within)
 
 
 def _ask(url: str, data: list[Any], within: float = 45) -> tuple[str, Any]:
