@@ -45,16 +45,12 @@ from assistant.answer.checker import CHECKER_FILE, FEATURE_NAMES, TreeChecker, f
 from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason
 
 __all__ = [
-    "clause_join",
     "compress",
     "export_trees",
     "restyle",
     "rule_passing",
     "set_pairs",
-    "silent_hedge_drop",
-    "subject_from_elsewhere",
     "swap_subject",
-    "swap_words",
     "tail_clause",
     "to_matrix",
 ]
@@ -176,129 +172,6 @@ def swap_subject(hypothesis: str, premise: str, rng: random.Random) -> str | Non
     return re.sub(rf"^{re.escape(first)}", rng.choice(others), hypothesis, count=1)
 
 
-def _opening_name(hypothesis: str, premise: str) -> tuple[int, int] | None:
-    """Where the name that opens the hypothesis is (after an opener such as "Currently, "),
-    when the premise uses that word as a name (mid-sentence, or opening it)."""
-    m = re.match(r"(?:[^,]{2,40}?, )?([A-Z][\w-]+)(?:[’']s)?\b", hypothesis)
-    if not m or m.group(1).lower() in _NOT_NAMES or len(m.group(1)) < 3:
-        return None
-    names = {n.group(0) for n in _MID_NAME.finditer(premise)} | {premise.split()[0].strip(",")}
-    return (m.start(1), m.end(1)) if m.group(1) in names else None
-
-
-def subject_from_elsewhere(
-    hypothesis: str, premise: str, pool: list[str], rng: random.Random
-) -> str | None:
-    """The hypothesis with its opening name replaced by a name the premise does not hold (a
-    name of the same article or another): the verifier's rules take an opening word for a
-    name only when the passages use it mid-sentence, so such a swap often passes them.
-
-    Example: subject_from_elsewhere("Meta is building models in-house.", "Meta is building
-             models in-house.", ["Google"], rng) -> "Google is building models in-house."
-    """
-    at = _opening_name(hypothesis, premise)
-    if at is None:
-        return None
-    others = [n for n in pool if n.lower() not in premise.lower() and len(n) > 2]
-    if not others:
-        return None
-    return hypothesis[: at[0]] + rng.choice(others) + hypothesis[at[1] :]
-
-
-_PREDICATE = re.compile(
-    r"^(?:[A-Z][^,;]{2,70}?)\s((?:is|are|was|were|has|have|had|can|could|will|may|might|"
-    r"remains?|continues?)\s[^;]{12,})$"
-)
-_PURPOSE = re.compile(
-    r"\b(?:to|aiming to|in order to) ([a-z]{3,}\s(?:the|a|an|its|their)?\s?[^,.;]{6,60})"
-)
-
-
-def clause_join(hypothesis: str, far: str, rng: random.Random) -> str | None:
-    """The hypothesis with a clause of a far sentence of the same article attached the way a
-    model joins facts: as a relative clause (", which is ..."), a purpose ("... to secure
-    access ...") or an aside (", which ..."); the words are the article's own, the link is
-    made up. None when the far sentence has no predicate or purpose to take.
-
-    Example: clause_join("Anthropic collaborates with Meta.", "Meta is building AI models
-             in-house.", rng) -> "Anthropic collaborates with Meta, which is building AI
-             models in-house." (or the purpose form when the far sentence has one)
-    """
-    far = far.split(". ")[0].rstrip(".")
-    base = hypothesis.rstrip(". ")
-    made = []
-    predicate = _PREDICATE.match(far)
-    if predicate:
-        made.append(base + rng.choice([", which ", ", who ", ", as it "]) + predicate.group(1))
-    purpose = _PURPOSE.search(far)
-    if purpose:
-        made.append(base + rng.choice([" to ", ", aiming to ", " in order to "]) + purpose.group(1))
-    return rng.choice(made) + "." if made else None
-
-
-# Hedges dropped with no certainty word put in their place: train_verifier's drops write
-# "will", "proves", "has completed", which `certainty_added` sees; a model just leaves the
-# hedge out.
-_SILENT_DROPS = [
-    (r"\b(?:is|are) (?:reportedly )?considering (\w+ing)\b", r"is \1"),
-    (r"\b(?:is|are) (?:reportedly )?considering (?:a |an )?", "has made a "),
-    (r"\b(?:may|might|could) (?:ultimately |eventually )?(?=[a-z]{3,})", ""),
-    (r"\b(?:possibly|potentially|probably|reportedly|likely|perhaps|presumably) ", ""),
-    (r"\b(?:suggests?|indicates?|implies|imply) that\b", "shows that"),
-    (r"\b(?:aims?|plans?|hopes?|intends?|seeks?|wants?) to (\w+)", r"\1s"),
-    (r"\b(?:is|are) (?:thought|believed|expected|likely) to (?:be )?", "is "),
-    (r"\bpotential ", ""),
-]
-
-
-def swap_words(hypothesis: str, far: str, rng: random.Random, n: int = 2) -> str | None:
-    """The hypothesis with n of its content words (lower case, four letters or more, not the
-    first word) replaced by content words of a far sentence of the same article that the
-    hypothesis lacks: a claim about the right topic with other attributes ("is cheap and
-    easy" for "is costly and challenging"), as short as a person writes it.
-
-    Example: swap_words("Building models in-house is costly and challenging.", "Claude is
-             cheap and easy to use.", rng) -> "Building models in-house is cheap and easy."
-             (two of the words replaced, which two depends on rng)
-    """
-    words = hypothesis.split()
-    slots = [
-        i
-        for i, w in enumerate(words)
-        if i > 0 and re.fullmatch(r"[a-z]{4,}[.,;]?", w) and w.strip(".,;") not in _STOPWORDS
-    ]
-    have = {w.strip(".,;").lower() for w in words}
-    pool = sorted(
-        {w for w in re.findall(r"\b[a-z]{4,}\b", far) if w not in have and w not in _STOPWORDS}
-    )
-    if len(slots) < n + 2 or len(pool) < n:
-        return None
-    for i, new in zip(sorted(rng.sample(slots, n)), rng.sample(pool, n), strict=True):
-        tail = words[i][len(words[i].rstrip(".,;")) :]
-        words[i] = new + tail
-    return " ".join(words)
-
-
-_STOPWORDS = frozenset(
-    """that this these those with from have been were which their there about into than
-    then also only such more most some other each when where while what will would could
-    should they them being both after before over under between through because""".split()  # noqa: SIM905
-)
-
-
-def silent_hedge_drop(hypothesis: str) -> str | None:
-    """The hypothesis with its first hedge left out, nothing put in its place.
-
-    Example: silent_hedge_drop("Amazon is reportedly considering investing more.")
-             -> "Amazon is investing more."
-    """
-    for pattern, repl in _SILENT_DROPS:
-        new, n = re.subn(pattern, repl, hypothesis, count=1)
-        if n and new != hypothesis:
-            return new
-    return None
-
-
 def restyle(hypothesis: str, premise: str, rng: random.Random) -> str:
     """The hypothesis worded a little more like a chat model would: a wrapper ("According to
     the passage, ..."), a synonym, or "also"/"already" after the first auxiliary. Meaning
@@ -397,7 +270,6 @@ MONOTONE = {
     "longest_uncovered_run": -1,
     "uncovered_run_share": -1,
     "min_half_coverage": 1,
-    "clause_coverage": 1,
     "hedge_dropped": -1,
     "hedge_lost": -1,
     "certainty_added": -1,
@@ -406,7 +278,6 @@ MONOTONE = {
     "number_order": 1,
     "name_context": 1,
     "subject_agrees": 1,
-    "role_conflicts": -1,
     "connector_added": -1,
     "copy": 1,
 }
@@ -441,45 +312,7 @@ def export_trees(model: Any) -> dict[str, Any]:
     }
 
 
-def hard_variants(
-    p: dict,
-    by_doc: dict[str, list[str]],
-    names: list[str],
-    rng: random.Random,
-    swap: bool = False,
-) -> list[dict]:
-    """Unsupported variants of a supported pair the way a model writes them, none of which
-    the recipe of train_verifier makes: its opening name from elsewhere, a clause of another
-    sentence of the same article joined to it, its hedge silently left out."""
-    out = []
-    premise, hypothesis = p["premise"], p["hypothesis"]
-    if rng.random() < 0.5:
-        local = [m.group(0) for m in _MID_NAME.finditer(" ".join(by_doc.get(p.get("doc", ""), [])))]
-        pool = local if local and rng.random() < 0.6 else names
-        new = subject_from_elsewhere(hypothesis, premise, pool, rng)
-        if new:
-            out.append({**p, "hypothesis": new, "label": 0, "kind": "subject_elsewhere"})
-    if rng.random() < 0.3:
-        fars = [f for f in by_doc.get(p.get("doc", ""), []) if f[:40] not in premise]
-        if fars:
-            new = clause_join(hypothesis, rng.choice(fars), rng)
-            if new:
-                out.append({**p, "hypothesis": new, "label": 0, "kind": "clause_join"})
-    if swap and rng.random() < 0.3:
-        fars = [f for f in by_doc.get(p.get("doc", ""), []) if f[:40] not in premise]
-        if fars:
-            new = swap_words(hypothesis, rng.choice(fars), rng, 2)
-            if new:
-                out.append({**p, "hypothesis": new, "label": 0, "kind": "swap_words"})
-    new = silent_hedge_drop(hypothesis)
-    if new and rng.random() < 0.8:
-        out.append({**p, "hypothesis": new, "label": 0, "kind": "silent_hedge"})
-    return out
-
-
-def training_pairs(
-    seed: int, per_article: int, with_tune: int = 0, hard: bool = True, swap: bool = False
-) -> list[dict]:
+def training_pairs(seed: int, per_article: int, with_tune: int = 0) -> list[dict]:
     """One draw of the synthetic recipe (see the module docstring), rule-passing pairs only,
     shuffled by the seed."""
     pairs = build_pairs(seed, per_article)
@@ -488,10 +321,6 @@ def training_pairs(
         if rng.random() < 0.5:
             p["hypothesis"] = restyle(p["hypothesis"], p["premise"], rng)
     clauses = []
-    by_doc: dict[str, list[str]] = {}
-    for p in pairs:
-        by_doc.setdefault(p.get("doc", ""), []).append(p["premise"])
-    names = sorted({m.group(0) for p in pairs for m in _MID_NAME.finditer(p["premise"])})
     for p in pairs:  # one clause of a long sentence of the span, as a supported answer
         if p["label"] == 1 and p["kind"] == "identity":
             tail = tail_clause(p["hypothesis"])
@@ -504,8 +333,6 @@ def training_pairs(
             swapped = swap_subject(p["hypothesis"], p["premise"], rng)
             if swapped and rng.random() < 0.5:
                 clauses.append({**p, "hypothesis": swapped, "label": 0, "kind": "subject"})
-            if hard:
-                clauses += hard_variants(p, by_doc, names, rng, swap)
     pairs += clauses
     kept = rule_passing(pairs)
     if with_tune:
@@ -550,12 +377,6 @@ def main() -> None:
         metavar="W",
         help="also train on the verification set's tune half, each of its pairs W times",
     )
-    parser.add_argument(
-        "--no-hard", action="store_true", help="leave out hard_variants (the older recipe)"
-    )
-    parser.add_argument(
-        "--swap-words", action="store_true", help="hard_variants also swap two content words"
-    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import numpy as np
@@ -570,9 +391,7 @@ def main() -> None:
     first: list[dict] = []
     xa0: Any = None
     for seed in range(args.seed, args.seed + args.bag):
-        kept = training_pairs(
-            seed, args.per_article, args.with_tune, not args.no_hard, args.swap_words
-        )
+        kept = training_pairs(seed, args.per_article, args.with_tune)
         x, y = to_matrix(kept)
         xa, ya = np.array(x), np.array(y)
         cut = len(kept) // 5  # a fifth held out to report how well unseen pairs separate

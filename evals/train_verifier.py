@@ -509,11 +509,10 @@ def build_pairs(seed: int, per_article: int) -> list[dict]:
     pairs: list[dict] = []
     docs = sorted(p for p in (COVID / "docs").glob("*.txt") if not held_out(p.name))
     for path in docs:
-        made = article_pairs(path.read_text(encoding="utf-8"), rng, per_article)
-        pairs.extend({**p, "doc": path.name} for p in made)  # the article, for same-topic joins
+        pairs.extend(article_pairs(path.read_text(encoding="utf-8"), rng, per_article))
     seed_text = SEED_ARTICLE.read_text(encoding="utf-8")
     for _ in range(3):  # the seed article is short: three passes with different draws
-        pairs.extend({**p, "doc": SEED_ARTICLE.name} for p in article_pairs(seed_text, rng, 40))
+        pairs.extend(article_pairs(seed_text, rng, 40))
     rng.shuffle(pairs)
     return pairs
 

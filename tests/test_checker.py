@@ -14,13 +14,11 @@ from assistant.answer.checker import (
     CHECKER_FILE,
     FEATURE_NAMES,
     TreeChecker,
-    clause_coverage,
     features,
     hedge_lost,
     longest_uncovered_run,
     min_half_coverage,
     number_context,
-    role_conflicts,
     subject_agrees,
 )
 from assistant.answer.checking import default_verifier
@@ -40,24 +38,6 @@ def test_a_clause_from_elsewhere_leaves_a_run_of_uncovered_words() -> None:
     assert min_half_coverage("Amazon invested in Anthropic", span) == 1.0
 
 
-def test_a_short_clause_joined_from_elsewhere_is_seen_clause_by_clause() -> None:
-    span = "Amazon has already invested around $8 billion in Anthropic."
-    joined = "Amazon has already invested around $8 billion in Anthropic, a cautious but bold bet."
-    assert clause_coverage(joined, span) == 0.0
-    assert min_half_coverage(joined, span) > 0.0  # the half split dilutes the joined clause
-    purpose = "Amazon supplies Anthropic with chips to secure access to the best AI models."
-    assert clause_coverage(purpose, "Amazon supplies Anthropic with chips.") == 0.0
-    assert (
-        clause_coverage(
-            purpose, "To secure access to the best AI models, Amazon supplies Anthropic with chips."
-        )
-        == 1.0
-    )
-    relative = "Anthropic works with Meta, which builds AI models in-house."
-    assert clause_coverage(relative, "Anthropic works with Meta and other firms.") == 0.0
-    assert clause_coverage(relative, "Meta builds AI models in-house. Anthropic works with it.")
-
-
 def test_numbers_of_the_span_swapped_lose_their_neighbours() -> None:
     span = "Of 120 patients, 45 were admitted and 12 died."
     assert number_context("45 patients were admitted and 12 died.", span) == 0.5  # 45 moved
@@ -73,26 +53,9 @@ def test_a_name_of_the_span_in_another_names_place_is_seen() -> None:
     assert subject_agrees("Amazon is investing in building AI models.", span) == 0.0
     assert subject_agrees("Meta is investing in building AI models.", span) == 1.0
     assert subject_agrees("Google is investing in AI models.", "Meta is investing.") == 0.5
-    # After an opening phrase, the name that follows is the subject.
-    wrapped = "According to the passage, Amazon is investing in building AI models."
-    assert subject_agrees(wrapped, span) == 0.0
-    assert subject_agrees("Currently, Meta is investing in AI models.", span) == 1.0
     # A capitalised common word is no name; nor are openers like "Unlike" or "Nothing".
     assert subject_agrees("Building AI models is costly.", "Meta is building AI models.") == 1.0
     assert subject_agrees("Nothing guarantees loyalty.", "There is no guarantee.") == 1.0
-
-
-def test_a_name_standing_where_the_span_has_another_name_is_a_role_conflict() -> None:
-    span = "Meta is investing in building AI models. Amazon backs Anthropic."
-    assert role_conflicts("Amazon is investing in building AI models.", span) == 1.0
-    assert role_conflicts("Meta is investing in building AI models.", span) == 0.0
-    owned = "Anthropic remains partially owned by Google and collaborates with Meta."
-    assert role_conflicts("Anthropic remains partially owned by Meta.", owned) == 1.0
-    # A faithful compression keeps every name next to its own verb.
-    faithful = "Anthropic is partly owned by Google and collaborates with Meta."
-    assert role_conflicts(faithful, owned) == 0.0
-    # A name whose words the span does not hold: nothing to compare, no conflict.
-    assert role_conflicts("Google bought Fitbit.", owned) == 0.0
 
 
 def test_a_hedge_dropped_under_another_hedge_is_seen() -> None:

@@ -49,13 +49,11 @@ __all__ = [
     "CHECKER_FILE",
     "FEATURE_NAMES",
     "TreeChecker",
-    "clause_coverage",
     "features",
     "hedge_lost",
     "longest_uncovered_run",
     "min_half_coverage",
     "number_context",
-    "role_conflicts",
     "subject_agrees",
 ]
 
@@ -71,7 +69,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "longest_uncovered_run",  # most consecutive content words of the sentence not in the span
     "uncovered_run_share",  # the same, over the sentence's content words
     "min_half_coverage",  # the worse covered half of the sentence (a joined clause)
-    "clause_coverage",  # the worst covered clause (", which", "; ", ", because", " to "...)
     "bigram_share",  # adjacent content-word pairs of the sentence adjacent in the span too
     "order_share",  # longest common subsequence of content words, over the sentence's
     "length_ratio",  # words of the sentence over words of the span
@@ -90,7 +87,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "names_sentence",
     "name_context",  # share of the sentence's names whose neighbour words match the span's
     "subject_agrees",  # the name opening the sentence comes before its verb in the span too
-    "role_conflicts",  # names whose verb or preposition in the span goes with another name
     "connector_added",  # because, therefore, which means, while... in the sentence, not the span
     "copy",  # the sentence is a stretch of the span word for word
 )
@@ -148,36 +144,6 @@ def min_half_coverage(sentence: str, span: str) -> float:
     mid = len(stems) // 2
     halves = (stems[:mid], stems[mid:])
     return min(sum(s in have for s in h) / len(h) for h in halves)
-
-
-# Where a model joins a second fact to a first: a relative clause, a second main clause, a
-# cause, a purpose, an aside. The split is by words, not parsing: a clause boundary missed
-# only leaves the clause inside a longer one, which min_half_coverage still sees.
-_CLAUSE_BREAK = re.compile(
-    r"\s*(?:[;:]|,\s+(?:and|but|while|whereas|which|who|whose|where|because|so|as|since|"
-    r"although|though|thus|hence|aiming|making|leading|with|a|an|the|one|its|their)\b|"
-    r"\s(?:because|whereas|which|whose|so that|in order to|to (?!(?:the|its|their|his|her|this|"
-    r"these|those|that|other|all|any|some|each|more|most)\b)(?=[a-z]{3,}\s)))"
-)
-
-
-def clause_coverage(sentence: str, span: str) -> float:
-    """Coverage of the sentence's worst covered clause (of two content words or more) by the
-    span: a fact joined from elsewhere is a clause the span does not hold, even when it is
-    short enough to leave the whole sentence well covered.
-
-    Example: clause_coverage("Amazon has invested $8 billion in Anthropic, a cautious but
-             significant bet.", "Amazon has invested $8 billion in Anthropic.") -> 0.0
-             (the sentence as a whole: coverage 0.57); with the span "Amazon's $8 billion
-             investment in Anthropic is a cautious but significant bet." -> 1.0
-    """
-    have = {stem for _, stem in _tokens(span)}
-    worst = 1.0
-    for clause in _CLAUSE_BREAK.split(sentence):
-        stems = [stem for _, stem in _tokens(clause)]
-        if len(stems) >= 2:
-            worst = min(worst, sum(s in have for s in stems) / len(stems))
-    return worst
 
 
 def _lcs(a: Sequence[str], b: Sequence[str]) -> int:
@@ -276,8 +242,7 @@ def subject_agrees(sentence: str, span: str) -> float:
 
     Example: subject_agrees("Amazon is investing in building AI models.", "Meta is
              investing in building AI models. Amazon backs Anthropic.") -> 0.0;
-             with the span "Meta is investing in building AI models." alone -> 0.5, and so
-             for "According to the passage, Amazon is investing in building AI models."
+             with the span "Meta is investing in building AI models." alone -> 0.5
     """
     s_tokens = _WORD.findall(sentence)
     first = next((i for i, t in enumerate(s_tokens[:3]) if t[0].isupper()), None)
@@ -286,10 +251,7 @@ def subject_agrees(sentence: str, span: str) -> float:
     word = re.sub(r"[’']s$", "", s_tokens[first])
     span_lower = {w for w in _WORD.findall(span) if w[0].islower()}
     if word.lower() in _STOP or word.lower() in _NOT_SUBJECT or word.lower() in span_lower:
-        # "According to the passage, Google is ...", "Currently, Amazon has ...": the
-        # subject is the name after the opening phrase.
-        opener = _OPENER.match(sentence)
-        return subject_agrees(sentence[opener.end() :], span) if opener else 1.0
+        return 1.0
     subject = _loose(word)
     predicate = next(
         (
@@ -314,110 +276,12 @@ def subject_agrees(sentence: str, span: str) -> float:
     return 0.0
 
 
-_OPENER = re.compile(r"[^,]{2,60}?(?:,|\bthat)\s+(?=[A-Z])")
-
 _NOT_SUBJECT = frozenset(
     """however unlike according overall currently although while since because despite
     nothing everything something nobody everyone someone none neither either one two three
     researchers scientists authors studies patients people companies experts data results
     """.split()  # noqa: SIM905
 )
-
-
-def _name_flags(tokens: Sequence[str], text_lower: set[str]) -> list[bool]:
-    """Which tokens are names: capitalised, not a stop word or opener, and not a word the
-    text also writes in lower case ("Building" opening a sentence is no name)."""
-    return [
-        t[0].isupper()
-        and t.lower() not in _STOP
-        and t.lower() not in _NOT_SUBJECT
-        and t.lower() not in text_lower
-        and len(t) > 1
-        for t in tokens
-    ]
-
-
-@lru_cache(maxsize=1024)
-def _role_parts(text: str) -> tuple[tuple[list[str], list[bool], list[str]], ...]:
-    """(crude stems, is-a-name flags, words) of each sentence (or ;-clause) of text."""
-    lower = {w.lower() for w in _WORD.findall(text) if w[0].islower()}
-    out = []
-    for part in re.split(r"(?<=[.!?;:])\s+", text):
-        tokens = [re.sub(r"[’']s$", "", t) for t in _WORD.findall(part)]
-        out.append(([_loose(t) for t in tokens], _name_flags(tokens, lower), tokens))
-    return tuple(out)
-
-
-def role_conflicts(sentence: str, span: str, width: int = 6) -> float:
-    """How many names of the sentence stand, in the span, where another name stands instead:
-    the content word right after the name (its verb) or right before it (the verb or
-    preposition it is the object of) is in the span with a different name next to it, and
-    this name is never next to it. Names swapped inside one passage keep every word in the
-    span; their neighbours give them away.
-
-    Example: role_conflicts("Amazon is investing in building AI models.", "Meta is
-             investing in building AI models. Amazon backs Anthropic.") -> 1.0 (Meta invests);
-             role_conflicts("Anthropic is owned by Meta.", "Anthropic is owned by Google and
-             works with Meta.") -> 1.0; ("Anthropic is owned by Google.", same span) -> 0.0
-    """
-    s_lower = {w.lower() for w in _WORD.findall(sentence) if w[0].islower()}
-    s_tokens = [re.sub(r"[’']s$", "", t) for t in _WORD.findall(sentence)]
-    s_stems = [_loose(t) for t in s_tokens]
-    s_names = _name_flags(
-        s_tokens, s_lower | {w.lower() for w in _WORD.findall(span) if w[0].islower()}
-    )
-    parts = _role_parts(span)
-
-    def content(i: int) -> bool:
-        return not s_names[i] and s_tokens[i].lower() not in _STOP and len(s_tokens[i]) > 2
-
-    conflicts = 0
-    for i, is_name in enumerate(s_names):
-        if not is_name:
-            continue
-        name = s_stems[i]
-        after = next(
-            (s_stems[j] for j in range(i + 1, min(len(s_stems), i + 4)) if content(j)), None
-        )
-        before = next((s_stems[j] for j in range(i - 1, max(-1, i - 4), -1) if content(j)), None)
-        agree = clash = False
-        for stems, flags, words in parts:
-            for j, stem in enumerate(stems):
-                if stem not in (after, before):
-                    continue
-                # This name anywhere near the word, on either side, agrees: "Google owns
-                # part of Anthropic" against "Anthropic is owned by Google".
-                if name in stems[max(0, j - width) : j + width]:
-                    agree = True
-                    continue
-                if stem == after:  # the name before the verb, its subject
-                    other = _subject_before(stems, flags, words, j, width)
-                else:  # the name after the verb or preposition, its object
-                    other = next(
-                        (k for k in range(j + 1, min(len(stems), j + 4)) if flags[k]), None
-                    )
-                clash = clash or (other is not None and len(words[other]) > 2)
-        conflicts += clash and not agree
-    return float(conflicts)
-
-
-_PREPOSITIONS = frozenset("to in of with by for from on at like as into than about".split())  # noqa: SIM905
-_ROLE_BREAK = frozenset("and or which that who whom whose while whereas but".split())  # noqa: SIM905
-
-
-def _subject_before(
-    stems: Sequence[str], flags: Sequence[bool], words: Sequence[str], j: int, width: int
-) -> int | None:
-    """The position of the name that is the subject of the word at j: the nearest name before
-    it, not the object of a preposition ("tailored to Anthropic's needs, and integrating"),
-    with no "and"/"which"... between (a new clause or a second predicate of an earlier
-    subject)."""
-    for k in range(j - 1, max(-1, j - width), -1):
-        if words[k].lower() in _ROLE_BREAK:
-            return None
-        if flags[k]:
-            return None if k > 0 and words[k - 1].lower() in _PREPOSITIONS else k
-    return None
 
 
 def hedge_lost(sentence: str, span: str) -> float:
@@ -511,7 +375,6 @@ def features(span: str, sentence: str) -> tuple[float, ...]:
         float(run),
         run / max(1, len(s_stems)),
         min_half_coverage(sentence, span),
-        clause_coverage(sentence, span),
         sum(b in p_bigrams for b in s_bigrams) / max(1, len(s_bigrams)),
         _lcs(s_stems, p_stems) / max(1, len(s_stems)),
         words_sentence / words_span,
@@ -530,7 +393,6 @@ def features(span: str, sentence: str) -> tuple[float, ...]:
         float(n_names),
         name_share,
         subject_agrees(sentence, span),
-        role_conflicts(sentence, span),
         float(len(connectors)),
         float(_one_line(sentence).rstrip(".").lower() in _one_line(span).lower()),
     )

@@ -713,7 +713,6 @@ def assess(
         for span in _ranked(sentence, spans, candidates):
             reason = rule_reason(sentence.text, span.text, names, f"passage [{span.passage}]")
             rows.append((span, reason, coverage(sentence.text, span.text)))
-        rows = _contradicted(sentence.text, rows)
         eligible = [r for r in rows if r[1] is None and r[2] >= min_coverage]
         asked = {id(r) for r in sorted(eligible, key=lambda r: -r[2])[:checks]}
         tried.append([(*r, id(r) in asked) for r in rows])
@@ -728,39 +727,6 @@ def assess(
             ),
         )
         for sentence, rows in zip(sentences, tried, strict=True)
-    ]
-
-
-def _contradicted(
-    sentence: str, rows: list[tuple[Span, str | None, float]]
-) -> list[tuple[Span, str | None, float]]:
-    """The rows with every span that covers no more of the sentence than a span that says
-    the opposite of one of its words (opposite_reason) marked with that reason.
-
-    The text most like the sentence is where its claim is made; when that text says the
-    opposite, a span that only shares the topic's words ("building AI models in-house"
-    without "is costly") is no support. Only opposites count: the word of the sentence is
-    nowhere in the contradicting span, so a span that does support it (and holds the word)
-    is never inside one. A negation is not enough: "X was detected in the community" is
-    supported by a sentence even when the next one says another strain was "not detected
-    in the community". Missing numbers, names and hedges are absences, not contradictions.
-
-    Example: "Building AI in-house is cheap." against the spans "Meta builds AI in-house."
-             (coverage 0.75) and "Meta builds AI in-house. This is costly." (0.75, "says
-             'cheap' where the passage says 'costly'") -> both marked with that reason.
-    """
-    worst: tuple[float, str] | None = None
-    for span, reason, cover in rows:
-        if reason is None:
-            continue
-        contra = opposite_reason(sentence, span.text)
-        if contra and reason.startswith(contra) and (worst is None or cover > worst[0]):
-            worst = (cover, reason)
-    if worst is None:
-        return rows
-    return [
-        (span, worst[1] if reason is None and cover <= worst[0] else reason, cover)
-        for span, reason, cover in rows
     ]
 
 
