@@ -11,6 +11,7 @@ cut-offs that catch the most while keeping at least what the rules alone keep on
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate    # + write threshold
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --fixed        # shipped cut-offs
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --rules-only   # ignore the checker
+    PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --show-errors  # tune's misses
     ... --time-model assistant/answer/verifier/checker.json   # time a typical answer's check
 
 The checker is the tree checker in assistant/answer/verifier/checker.json (--checker), else an
@@ -239,7 +240,14 @@ def main() -> None:
     parser.add_argument("--rules-only", action="store_true", help="ignore an installed checker")
     parser.add_argument("--calibrate", action="store_true", help="write the tuned threshold")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--show-errors", action="store_true")
+    parser.add_argument(
+        "--show-errors", action="store_true", help="print the tune half's misses, row by row"
+    )
+    parser.add_argument(
+        "--show-confirm-errors",
+        action="store_true",
+        help="print the confirm half's misses too (reading them spoils it as a held-out measure)",
+    )
     parser.add_argument("--fixed", action="store_true", help="use the shipped calibration")
     parser.add_argument(
         "--checker", type=Path, default=CHECKER_FILE, help="the learned checker's weights"
@@ -333,8 +341,10 @@ def main() -> None:
         f"to the checker, 1 thread): median {ms_answer:.1f} ms; kept {len(v.citations)}, "
         f"dropped {[d.reason for d in v.dropped]}"
     )
-    if args.show_errors:
-        for r in scored:
+    if args.show_errors or args.show_confirm_errors:
+        # Features, data and cut-offs are to be chosen from the tune half's misses only.
+        shown = scored if args.show_confirm_errors else tune
+        for r in shown:
             if kept(r, threshold, cover) != r["supported"]:
                 tries = "; ".join(",".join(f"{s:.2f}/{c:.2f}" for s, c in t) for t in r["tries"])
                 print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
