@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     # local: threads of the llama.cpp server. One: measured (issue 9) 1 thread gave the first
     # token in about 0.4 s and ~50 tokens/s, 2 threads on a busy 2-core machine 1-14 tokens/s.
     llm_threads: int = Field(default=1, ge=1, le=64)
+    # local: threads reading the prompt (llama.cpp's batch threads); None: two where there
+    # are two cores (answer/localserver.py prompt_threads says why).
+    llm_batch_threads: int | None = Field(default=None, ge=1, le=64)
     llm_context: int = Field(default=4096, ge=512)  # local: the server's context, in tokens
     # Retrieved passages put in the prompt, best first (and the only ones a sentence may be
     # checked against). None: all k for a served model; 2 for `local`, whose first token

@@ -497,3 +497,12 @@ def test_a_sentence_written_twice_is_kept_once() -> None:
     assert answer.text == "Anthropic remains partially owned by Google. [1]"
     assert [d.reason for d in answer.dropped] == ["repeats an earlier sentence"]
     exact(answer)
+
+
+def test_the_local_server_reads_prompts_on_two_cores_and_writes_on_one() -> None:
+    from assistant.answer.localserver import prompt_threads
+
+    assert prompt_threads(1, None, 2) == 2  # the default on a 2-core machine
+    assert prompt_threads(1, None, 1) == 1  # never more threads than cores by default
+    assert prompt_threads(4, None, 8) == 4  # at least as many as write
+    assert prompt_threads(1, 3, 2) == 3  # ASSISTANT_LLM_BATCH_THREADS wins

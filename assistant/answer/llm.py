@@ -361,6 +361,7 @@ class LocalBackend(ChatBackend):
             url = local_server_url(
                 self.gguf or packaged_gguf(),
                 threads=self.settings.llm_threads,
+                batch_threads=self.settings.llm_batch_threads,
                 context=self.settings.llm_context,
             )
             self.where = url
