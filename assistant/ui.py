@@ -73,6 +73,7 @@ __all__ = [
     "copy_text",
     "launch",
     "offered_modes",
+    "remote_file_path",
     "render_answer",
     "render_documents",
     "render_refusal",
@@ -1397,7 +1398,11 @@ def launch(
     # Settings' defaults, not the environment: the caller passes its settings' throttle.
     throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
     app_kwargs: dict[str, Any] = {
-        "middleware": [Middleware(_BodyLimit), Middleware(ThrottledLogins, throttle=throttle)]
+        "middleware": [
+            Middleware(_BodyLimit),
+            Middleware(_LocalFilesOnly),
+            Middleware(ThrottledLogins, throttle=throttle),
+        ]
     }
     if routes:
         app_kwargs["routes"] = list(routes)
@@ -1629,6 +1634,80 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+def remote_file_path(payload: Any) -> str | None:
+    """The first file in a request's JSON that the server would have to fetch or look up
+    by itself: a `path` that is a URL or a relative path. None when every file is named
+    by an absolute path (Gradio then accepts only its own upload folder's files).
+
+    Gradio downloads a file whose path is an http(s) URL before any handler runs: a visitor
+    could have the server fetch any public address (its own check refuses private ones)
+    and index what came back. A relative path made its refusal name the server's working
+    folder. Only what the page's upload button sends is needed: an absolute path in
+    Gradio's upload folder. Walked without recursion, so deep nesting costs no stack.
+
+    Example: remote_file_path({"data": [[{"path": "https://example.com/a.txt"}]]})
+             == "https://example.com/a.txt";
+             remote_file_path({"data": [{"path": "/tmp/gradio/ab/a.txt"}]}) is None;
+             remote_file_path({"data": [{"path": "notes.txt"}]}) == "notes.txt"
+    """
+    stack = [payload]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            path = item.get("path")
+            if isinstance(path, str) and ("://" in path or not os.path.isabs(path)):
+                return path
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+_LOCAL_FILES_ONLY = (
+    "Files reach the chat only through its upload button: a request that names a web address "
+    "or a path on the server instead of an uploaded file is refused."
+)
+
+
+class _LocalFilesOnly:
+    """ASGI middleware: a request to Gradio's API whose JSON names a file by URL or by a
+    relative path (`remote_file_path`) gets 400 and one sentence before Gradio sees it.
+    Runs inside _BodyLimit, so a body read here is at most its limit."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if (
+            scope.get("method") != "POST"
+            or "/gradio_api/" not in path
+            or path.endswith("/gradio_api/upload")
+        ):
+            await self.app(scope, receive, send)
+            return
+        messages, chunks = [], []
+        while True:
+            message = await receive()
+            messages.append(message)
+            chunks.append(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        try:
+            payload = json.loads(b"".join(chunks))
+        except (ValueError, RecursionError):
+            payload = None  # not JSON: Gradio answers it as before
+        if remote_file_path(payload) is not None:
+            body = {"detail": _LOCAL_FILES_ONLY, "error": _LOCAL_FILES_ONLY}
+            await send_json(send, 400, body, [])
+            return
+
+        async def replay() -> Any:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
+
+
 async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
     """Answer 413 once the body is read, kept nowhere, up to _DRAIN_BYTES: a client such as
     httpx reads the answer only after it has sent the whole body, and a server that closes
@@ -1689,7 +1768,7 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    guarded = _BodyLimit(ThrottledLogins(app, throttle))
+    guarded = _BodyLimit(_LocalFilesOnly(ThrottledLogins(app, throttle)))
     return guarded, lambda: app.router.lifespan_context(app)
 
 

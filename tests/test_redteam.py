@@ -105,6 +105,59 @@ def _page(mounted: Mounted, data: list[Any]) -> tuple[str, Any]:
     return page_call(mounted.url, index, data)
 
 
+@pytest.mark.parametrize(
+    "path", ["https://files.example.com/notes.txt", "http://203.0.113.9/a.txt", "notes.txt"]
+)
+def test_upload_cannot_make_the_server_fetch_a_url_or_name_its_folder(
+    mounted: Mounted, path: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Gradio downloads a FileData whose path is a public http(s) URL before any handler
+    # runs (it refuses only private addresses), and refusing a relative path it named the
+    # server's working folder. The server runs in this process: record its name lookups.
+    import socket
+
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def recording(host: Any, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(str(host))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", recording)
+    files = [{"path": path, "meta": {"_type": "gradio.FileData"}}]
+    config = httpx.get(f"{mounted.url}/config", timeout=60).json()
+    page = next(
+        i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == "upload_page"
+    )
+    requests = [
+        (f"{mounted.url}/gradio_api/call/upload", {"data": [files]}),
+        (
+            f"{mounted.url}/gradio_api/queue/join",
+            {"data": [files, []], "fn_index": page, "session_hash": "s" * 11},
+        ),
+    ]
+    for url, body in requests:
+        refused = httpx.post(url, json=body, timeout=60)
+        assert refused.status_code == 400, refused.text
+        message = refused.json()["detail"]
+        assert one_sentence(message) and "upload button" in message
+        assert str(Path.cwd()) not in refused.text
+    assert not [h for h in looked_up if h not in ("127.0.0.1", "localhost")], looked_up
+    assert sorted(p.name for p in mounted.docs.iterdir()) == ["a.txt"]
+
+
+def test_remote_file_path_finds_urls_and_relative_paths_anywhere() -> None:
+    from assistant.ui import remote_file_path
+
+    deep: Any = {"path": "/tmp/gradio/x/a.txt"}
+    for _ in range(5000):  # deeper than Python's recursion limit
+        deep = [deep]
+    assert remote_file_path({"data": deep}) is None
+    assert remote_file_path({"data": [deep, {"meta": {}, "path": "ftp://h/x"}]}) == "ftp://h/x"
+    assert remote_file_path({"data": ["https://example.com/a.txt"]}) is None  # text, not a file
+    assert remote_file_path({"data": [{"path": "../etc/passwd"}]}) == "../etc/passwd"
+
+
 def test_a_real_upload_still_works_when_mounted(mounted: Mounted, tmp_path: Path) -> None:
     note = tmp_path / "zebra.txt"
     note.write_text("Zebras are striped and live on grassland.\n", encoding="utf-8")
