@@ -64,6 +64,7 @@ __all__ = [
     "MODEL_ID",
     "GenerationGate",
     "LoginThrottle",
+    "LoopbackHosts",
     "ThrottledLogins",
     "api_routes",
     "build_api",
@@ -73,6 +74,7 @@ __all__ = [
     "generation_gate",
     "is_loopback",
     "load_api_key",
+    "loopback_host_header",
     "send_json",
     "serve",
 ]
@@ -181,6 +183,62 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False  # another host name may resolve to any interface: assume it is exposed
+
+
+def loopback_host_header(host: str) -> bool:
+    """Does a request's Host header name this machine's loopback (any port)?
+
+    A server on loopback is reachable by any web page the user opens: a page from
+    evil.example.com whose name is then made to resolve to 127.0.0.1 (DNS rebinding) talks
+    to it as its own origin. Its requests still carry Host: evil.example.com, so a loopback
+    server answers only requests addressed to localhost, a *.localhost name or a loopback
+    address. A missing header (HTTP/1.0 tools) is let through: browsers always send one.
+
+    Example: loopback_host_header("127.0.0.1:7860") -> True;
+             loopback_host_header("[::1]:7860") -> True; loopback_host_header("localhost") -> True;
+             loopback_host_header("app.localhost:8000") -> True;
+             loopback_host_header("evil.example.com") -> False;
+             loopback_host_header("192.168.1.5:7860") -> False
+    """
+    name = host.strip()
+    if not name:
+        return True
+    if name.startswith("["):  # [::1]:port
+        name = name[1 : name.find("]")] if "]" in name else name
+    elif name.count(":") == 1:
+        name = name.rsplit(":", 1)[0]
+    name = name.rstrip(".").lower()
+    return name.endswith(".localhost") or is_loopback(name)
+
+
+_FOREIGN_HOST = (
+    "This server answers only requests addressed to this machine: open it at "
+    "http://127.0.0.1 or http://localhost with its port."
+)
+
+
+class LoopbackHosts:
+    """ASGI middleware for a server bound to loopback: a request whose Host header names
+    another machine (`loopback_host_header`) gets 403 and one sentence, whatever its path."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = dict(scope.get("headers") or ())
+            host = headers.get(b"host", b"").decode("latin-1")
+            if not loopback_host_header(host):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1008})
+                    return
+                body = {
+                    "error": {"message": _FOREIGN_HOST, "type": "forbidden"},
+                    "detail": _FOREIGN_HOST,
+                }
+                await send_json(send, 403, body, [])
+                return
+        await self.app(scope, receive, send)
 
 
 def check_access(*, exposed: bool, key: str | None, no_auth: bool) -> str | None:
@@ -828,5 +886,7 @@ def serve(
     gate = generation_gate(bot)
     app = build_api(bot, key=key, gate=gate)
     # Wrong keys are throttled here as in the web chat: a guessed key gets a few tries only.
-    guarded = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
+    guarded: Any = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
+    if is_loopback(host):
+        guarded = LoopbackHosts(guarded)
     uvicorn.run(guarded, host=host, port=port, log_level="warning")

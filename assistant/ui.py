@@ -45,7 +45,14 @@ from typing import TYPE_CHECKING, Any, cast
 
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
-from .api import LoginThrottle, ThrottledLogins, generation_gate, send_json
+from .api import (
+    LoginThrottle,
+    LoopbackHosts,
+    ThrottledLogins,
+    generation_gate,
+    is_loopback,
+    send_json,
+)
 from .embedding import one_core
 from .errors import AnswerBackendError, AssistantError, InputError, StartingError, require
 from .indexchild import ChildRunner, can_index_in_child
@@ -1399,6 +1406,8 @@ def launch(
     throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
     app_kwargs: dict[str, Any] = {
         "middleware": [
+            # Outermost first. --share relays the page under Gradio's own host name.
+            *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(_BodyLimit),
             Middleware(_LocalFilesOnly),
             Middleware(ThrottledLogins, throttle=throttle),
@@ -1768,7 +1777,9 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    guarded = _BodyLimit(_LocalFilesOnly(ThrottledLogins(app, throttle)))
+    guarded: Any = _BodyLimit(_LocalFilesOnly(ThrottledLogins(app, throttle)))
+    if is_loopback(host):
+        guarded = LoopbackHosts(guarded)
     return guarded, lambda: app.router.lifespan_context(app)
 
 

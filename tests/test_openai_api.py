@@ -268,6 +268,16 @@ def test_wrong_keys_from_one_address_are_throttled(served: Served) -> None:
     assert httpx.get(f"{served.url}/models", headers=_auth(), timeout=30).status_code == 200
 
 
+@pytest.mark.model
+def test_serve_on_loopback_refuses_requests_addressed_to_another_host(served: Served) -> None:
+    # DNS rebinding: a page from evil.example.com resolved to 127.0.0.1 names its own host.
+    headers = {**_auth(), "Host": "evil.example.com"}
+    refused = httpx.get(f"{served.url}/models", headers=headers, timeout=30)
+    assert refused.status_code == 403
+    assert_one_sentence(refused.json())
+    assert httpx.get(f"{served.url}/models", headers=_auth(), timeout=30).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("host", "loopback"),
     [

@@ -378,3 +378,40 @@ def test_a_visitor_who_leaves_mid_answer_gives_the_model_back() -> None:
     list(gate.stream(bot, "q", mode="local"))  # type: ignore[arg-type]
     list(gate.stream(bot, "q", mode="openai"))  # type: ignore[arg-type]
     assert bot.modes[2:] == ["local", "openai"]  # the model again; a cloud one never held
+
+
+# ---------------------------------------------------------------- DNS rebinding
+
+
+@pytest.mark.parametrize("host", ["evil.example.com", "evil.example.com:7860", "10.0.0.5"])
+def test_a_page_from_another_site_cannot_reach_the_loopback_chat(
+    mounted: Mounted, host: str
+) -> None:
+    # A web page whose name is made to resolve to 127.0.0.1 (DNS rebinding) talks to the
+    # chat as its own origin; its requests still name its own host.
+    headers = {"Host": host, "Origin": f"http://{host}"}
+    for method, path, body in (
+        ("GET", "/", None),
+        ("GET", "/config", None),
+        ("POST", "/gradio_api/call/remove", {"data": ["a.txt"]}),
+    ):
+        refused = httpx.request(method, f"{mounted.url}{path}", json=body, headers=headers)
+        assert refused.status_code == 403, (path, refused.text[:200])
+        assert one_sentence(refused.json()["detail"])
+    assert (mounted.docs / "a.txt").exists()
+    # Addressed to this machine, it is served as before.
+    for own in ("localhost", "127.0.0.1", "chat.localhost"):
+        port = mounted.url.rsplit(":", 1)[1]
+        page = httpx.get(f"{mounted.url}/config", headers={"Host": f"{own}:{port}"})
+        assert page.status_code == 200, own
+
+
+def test_loopback_host_header() -> None:
+    from assistant.api import loopback_host_header
+
+    assert loopback_host_header("127.0.0.1:7860") and loopback_host_header("[::1]:7860")
+    assert loopback_host_header("localhost") and loopback_host_header("LOCALHOST.:80")
+    assert loopback_host_header("127.1.2.3") and loopback_host_header("a.localhost:1")
+    assert not loopback_host_header("evil.example.com")
+    assert not loopback_host_header("localhost.evil.example.com")
+    assert not loopback_host_header("192.168.1.5:7860") and not loopback_host_header("[::]:80")
