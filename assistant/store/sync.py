@@ -316,11 +316,12 @@ def apply_plan(
     total = sum(max(1, found.files[s].size) for s in to_chunk) or 1
     done = 0
     failed: set[str] = set()
-    # Stages as a person reads them: "chunk" while a file is read, then "embed" (by the
-    # position reached in the files) while its pieces are split and embedded; what is
-    # still due is embedded at the end, under "embed" too.
+    # Stages as a person reads them: "chunk" while the next file is read (by the share of
+    # the files' bytes done), "embed" (by the position reached) while a file's pieces are
+    # split and embedded; what is still due is embedded at the end, under "embed" too.
     for source in to_chunk:
-        progress("chunk", done / total)
+        if done:
+            progress("chunk", done / total)
         with clock("chunk"):
             try:
                 docs, bad_attachments = load_documents(
@@ -364,6 +365,7 @@ def apply_plan(
             del doc, chunks
         work.end_source(info, clock)
         done += size
+    progress("chunk", 1.0)
     progress("embed", min(0.999, done / total))
     work.flush(clock)
     progress("embed", 1.0)
