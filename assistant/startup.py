@@ -277,12 +277,17 @@ async def _respond(
 class EarlyServer:
     """A uvicorn server on an already bound socket, serving `_Front`."""
 
-    def __init__(self, front: _Front, sock: socket.socket) -> None:
+    def __init__(self, front: _Front, sock: socket.socket, *, loopback: bool = False) -> None:
         import uvicorn
+
+        from .api import LoopbackHosts
 
         self.front = front
         self.sock = sock
-        config = uvicorn.Config(front, log_level="warning", lifespan="on", timeout_keep_alive=5)
+        # On loopback, only requests addressed to this machine (no DNS rebinding), from the
+        # starting page on, whatever is attached later.
+        app: Any = LoopbackHosts(front) if loopback else front
+        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=5)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="web-server", daemon=True)
         self._failed: BaseException | None = None
@@ -345,6 +350,8 @@ def serve_early(
             "or pass another --port"
         ) from exc
     sock.listen(128)
-    server = EarlyServer(_Front(progress, private=private), sock)
+    from .api import is_loopback
+
+    server = EarlyServer(_Front(progress, private=private), sock, loopback=is_loopback(host))
     server.start()
     return server

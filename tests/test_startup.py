@@ -83,6 +83,18 @@ def early() -> Iterator[tuple[Any, StartupProgress, str]]:
         server.stop()
 
 
+def test_the_starting_page_answers_only_requests_addressed_to_this_machine(
+    early: tuple[Any, StartupProgress, str],
+) -> None:
+    # DNS rebinding: a page from another site made to resolve to 127.0.0.1 names its host.
+    _server, _progress, url = early
+    port = url.rsplit(":", 1)[1]
+    for path in ("/", "/startup"):
+        foreign = httpx.get(url + path, headers={"Host": "evil.example.com"})
+        assert foreign.status_code == 403, path
+        assert httpx.get(url + path, headers={"Host": f"localhost:{port}"}).status_code == 200
+
+
 def test_the_address_answers_at_once_with_the_progress_line(
     early: tuple[Any, StartupProgress, str],
 ) -> None:
