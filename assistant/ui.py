@@ -1777,9 +1777,8 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
-    guarded: Any = _BodyLimit(_LocalFilesOnly(ThrottledLogins(app, throttle)))
-    if is_loopback(host):
-        guarded = LoopbackHosts(guarded)
+    # The early server this is attached to checks the Host header itself (startup.py).
+    guarded = _BodyLimit(_LocalFilesOnly(ThrottledLogins(app, throttle)))
     return guarded, lambda: app.router.lifespan_context(app)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,8 +55,11 @@ def mounted(tmp_path: Path) -> Iterator[Mounted]:
         server.stop()
 
 
-def call(url: str, api: str, data: list[Any]) -> tuple[str, Any]:
-    """Call a Gradio endpoint over plain HTTP: ("complete", outputs) or ("error", message)."""
+def call(url: str, api: str, data: list[Any], within: float | None = None) -> tuple[str, Any]:
+    """Call a Gradio endpoint over plain HTTP: ("complete", outputs) or ("error", message).
+    within: fail the test once that many seconds pass (Gradio's heartbeats keep a held
+    call's stream alive, so a read timeout alone would wait for the model)."""
+    deadline = None if within is None else time.monotonic() + within
     with httpx.Client(timeout=60) as client:
         started = client.post(f"{url}/gradio_api/call/{api}", json={"data": data})
         started.raise_for_status()
@@ -63,6 +67,8 @@ def call(url: str, api: str, data: list[Any]) -> tuple[str, Any]:
         kind, payload = "", ""
         with client.stream("GET", f"{url}/gradio_api/call/{api}/{event_id}") as events:
             for line in events.iter_lines():
+                if deadline is not None and time.monotonic() > deadline:
+                    pytest.fail(f"/{api} took over {within:.0f} s: it waited for another")
                 if line.startswith("event: "):
                     kind = line.removeprefix("event: ")
                 elif line.startswith("data: "):

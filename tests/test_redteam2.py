@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -85,7 +84,7 @@ def test_a_visitor_holding_the_language_model_does_not_hold_everyone_else(
         assert started.wait(60), "the first question never reached the model"
         # Short client timeouts: without the gate these calls wait for `release`, forever.
         for mode in ("held-llm", "held-llm", None):
-            kind, answer = _ask(mounted.url, [question, None, None, mode])
+            kind, answer = call(mounted.url, "ask", [question, None, None, mode], within=45)
             assert kind == "complete", answer
             (result,) = answer
             assert "Austin" in result["text"] and not result["refused"], result
@@ -109,7 +108,7 @@ def test_a_visitor_holding_the_language_model_does_not_hold_everyone_else(
     ((kind, answer),) = first
     assert kind == "complete" and answer[0]["notice"] == "", answer
     # The slot was given back: the next question for the model reaches it.
-    kind, answer = _ask(mounted.url, [question, None, None, "held-llm"])
+    kind, answer = call(mounted.url, "ask", [question, None, None, "held-llm"], within=45)
     assert kind == "complete" and answer[0]["notice"] == "", answer
     assert sum(m.calls for m in built) == 2
 
@@ -125,26 +124,6 @@ def _page_ask(url: str, question: str, mode: str, within: float = 45) -> tuple[s
         if d["inputs"] and ids[d["inputs"][0]]["props"].get("elem_id") == "question"
     )
     return page_call(url, index, [question, [], [], 4, mode], within)
-
-
-def _ask(url: str, data: list[Any], within: float = 45) -> tuple[str, Any]:
-    """/ask over plain HTTP, failing once `within` seconds pass (Gradio's heartbeats keep a
-    held call's stream alive, so a read timeout alone would wait for the model)."""
-    deadline = time.monotonic() + within
-    with httpx.Client(timeout=30) as client:
-        started = client.post(f"{url}/gradio_api/call/ask", json={"data": data})
-        started.raise_for_status()
-        event_id = started.json()["event_id"]
-        kind, payload = "", ""
-        with client.stream("GET", f"{url}/gradio_api/call/ask/{event_id}") as events:
-            for line in events.iter_lines():
-                if time.monotonic() > deadline:
-                    pytest.fail(f"/ask took over {within:.0f} s: it waited for another's answer")
-                if line.startswith("event: "):
-                    kind = line.removeprefix("event: ")
-                elif line.startswith("data: "):
-                    payload = line.removeprefix("data: ")
-    return kind, json.loads(payload) if payload else None
 
 
 # ---------------------------------------------------------------- request bodies
@@ -173,7 +152,9 @@ def test_a_huge_request_body_is_refused_before_it_is_read(
     message = reply.json()["detail"]
     assert one_sentence(message) and "over 8 MB" in message, message
     # An ordinary request still goes through the same route.
-    kind, answer = _ask(mounted.url, ["Where does Amazon build custom chips?", None, None, None])
+    kind, answer = call(
+        mounted.url, "ask", ["Where does Amazon build custom chips?", None, None, None], within=45
+    )
     assert kind == "complete" and "Austin" in answer[0]["text"], answer
 
 
