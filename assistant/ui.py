@@ -1409,7 +1409,7 @@ def launch(
             # Outermost first. --share relays the page under Gradio's own host name.
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(_BodyLimit),
-            Middleware(_LocalFilesOnly),
+            Middleware(_CheckedCalls, blocks=demo),
             Middleware(ThrottledLogins, throttle=throttle),
         ]
     }
@@ -1672,19 +1672,113 @@ def remote_file_path(payload: Any) -> str | None:
     return None
 
 
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class CallShape:
+    """What one Gradio endpoint takes: its parameter names, and the default of each
+    (`_NO_DEFAULT` for one a caller must send)."""
+
+    endpoint: str  # "The /ask endpoint", or "The page's event 3" without an API name
+    names: tuple[str, ...]
+    defaults: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, fn: Any) -> CallShape:
+        """From a Gradio BlockFunction: names and defaults from its Python signature when that
+        matches its inputs one to one (gr.api endpoints), else every input required."""
+        import inspect
+
+        count = len(fn.inputs)
+        endpoint = f"The /{fn.api_name} endpoint" if fn.api_name else f"The page's event {fn._id}"
+        try:
+            params = list(inspect.signature(fn.fn).parameters.values())
+        except (TypeError, ValueError):
+            params = []
+        if len(params) == count and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params):
+            return cls(
+                endpoint,
+                tuple(p.name for p in params),
+                tuple(_NO_DEFAULT if p.default is p.empty else p.default for p in params),
+            )
+        return cls(endpoint, tuple(f"value {i + 1}" for i in range(count)), (_NO_DEFAULT,) * count)
+
+
+def complete_call(data: Any, shape: CallShape, *, extra_allowed: bool = False) -> list[Any]:
+    """A request's `data` list, with the defaults of the parameters it leaves out; InputError
+    (one sentence naming what to send) when it is not a list, leaves out one that has no
+    default, or sends more values than the endpoint takes (`extra_allowed`: Gradio's own
+    page route, which ignores them).
+
+    Gradio itself answers a short list with a many-line message listing its internal objects.
+
+    Example: with shape = CallShape("The /ask endpoint", ("question", "history", "k",
+             "mode"), (_NO_DEFAULT, None, None, None)):
+             complete_call(["Who?"], shape) == ["Who?", None, None, None];
+             complete_call([], shape) raises InputError("The /ask endpoint takes up to 4
+             values (question, history, k, mode) and needs at least question: this request
+             sent 0; send them as a JSON list in \"data\".")
+    """
+    names, defaults = shape.names, shape.defaults
+    required = max((i + 1 for i, d in enumerate(defaults) if d is _NO_DEFAULT), default=0)
+    how = 'send them as a JSON list in "data"'
+    if not names:
+        wanted, how = f"{shape.endpoint} takes no values", 'send "data": []'
+    elif required < len(names):
+        wanted = f"{shape.endpoint} takes up to {len(names)} values ({', '.join(names)})"
+    else:
+        plural = "s" if len(names) != 1 else ""
+        wanted = f"{shape.endpoint} takes {len(names)} value{plural} ({', '.join(names)})"
+    if not isinstance(data, list):
+        raise InputError(f"{wanted}: {how}.")
+    if 0 < required < len(names) and len(data) < required:
+        raise InputError(
+            f"{wanted} and needs at least {', '.join(names[:required])}: "
+            f"this request sent {len(data)}; {how}."
+        )
+    if len(data) < required or (len(data) > len(names) and not extra_allowed):
+        raise InputError(f"{wanted}, and this request sent {len(data)}: {how}.")
+    return [*data, *defaults[len(data) :]]
+
+
+# Gradio's routes that take a `data` list for one endpoint, named in the path or, for the
+# page's own route, by fn_index in the body.
+_NAMED_CALL = re.compile(r"/gradio_api/(?:call|run|api)/([^/]+)/?$")
+_PAGE_CALL = re.compile(r"/gradio_api/queue/join/?$")
+
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
 )
 
 
-class _LocalFilesOnly:
-    """ASGI middleware: a request to Gradio's API whose JSON names a file by URL or by a
-    relative path (`remote_file_path`) gets 400 and one sentence before Gradio sees it.
-    Runs inside _BodyLimit, so a body read here is at most its limit."""
+class _CheckedCalls:
+    """ASGI middleware over Gradio's API, run before Gradio sees a request:
+    - a request whose JSON names a file by URL or by a relative path (`remote_file_path`)
+      gets 400 and one sentence;
+    - a call that sends too few or too many values (`complete_call`) gets 400 and one
+      sentence, and one that leaves out parameters with defaults gets them filled in (so
+      `/ask` takes a question alone).
+    Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
+    gr.Blocks, whose endpoints' shapes are read on first use."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
+    def __init__(self, app: Any, blocks: Any = None) -> None:
+        self.app, self.blocks = app, blocks
+        self._shapes: dict[str | int, CallShape] | None = None
+
+    def shape(self, key: str | int) -> CallShape | None:
+        if self.blocks is None:
+            return None
+        if self._shapes is None:
+            shapes: dict[str | int, CallShape] = {}
+            for fn in self.blocks.fns.values():
+                shapes[fn._id] = CallShape.of(fn)
+                if fn.api_name:
+                    shapes[fn.api_name] = shapes[fn._id]
+            self._shapes = shapes
+        return self._shapes.get(key)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
@@ -1706,15 +1800,35 @@ class _LocalFilesOnly:
             payload = json.loads(b"".join(chunks))
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
-        if remote_file_path(payload) is not None:
-            body = {"detail": _LOCAL_FILES_ONLY, "error": _LOCAL_FILES_ONLY}
-            await send_json(send, 400, body, [])
+        problem = _LOCAL_FILES_ONLY if remote_file_path(payload) is not None else None
+        if problem is None and isinstance(payload, dict) and "data" in payload:
+            named, page = _NAMED_CALL.search(path), _PAGE_CALL.search(path)
+            key = named.group(1) if named else payload.get("fn_index") if page else None
+            shape = self.shape(key) if isinstance(key, str | int) else None
+            if shape is not None:
+                try:
+                    data = complete_call(payload["data"], shape, extra_allowed=bool(page))
+                except InputError as exc:
+                    problem = str(exc)
+                else:
+                    if len(data) != len(payload["data"]):
+                        body = json.dumps({**payload, "data": data}).encode()
+                        messages = [{"type": "http.request", "body": body, "more_body": False}]
+                        scope = _with_length(scope, len(body))
+        if problem is not None:
+            await send_json(send, 400, {"detail": problem, "error": problem}, [])
             return
 
         async def replay() -> Any:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+def _with_length(scope: Any, length: int) -> Any:
+    """scope with its content-length header set to length (a rewritten body)."""
+    headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"content-length"]
+    return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
 async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
@@ -1778,7 +1892,7 @@ def _mounted(
     # else in Gradio 6).
     demo.has_launched = True
     # The early server this is attached to checks the Host header itself (startup.py).
-    guarded = _BodyLimit(_LocalFilesOnly(ThrottledLogins(app, throttle)))
+    guarded = _BodyLimit(_CheckedCalls(ThrottledLogins(app, throttle), blocks=demo))
     return guarded, lambda: app.router.lifespan_context(app)
 
 

@@ -207,6 +207,69 @@ def test_ask_with_arguments_of_the_wrong_kind_is_one_sentence(
     assert one_sentence(message), message
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"data": []}, "needs at least question: this request sent 0"),
+        ({"data": "Where are chips built?"}, "send them as a JSON list"),
+        ({"data": ["Where?", None, None, None, "extra"]}, "this request sent 5"),
+    ],
+)
+def test_ask_with_too_few_or_too_many_values_is_one_sentence(
+    mounted: Mounted, body: dict[str, Any], expected: str
+) -> None:
+    # Gradio's own answer to a short list ran over eight lines and listed its internal
+    # objects with their memory addresses.
+    with httpx.Client(timeout=30) as client:
+        refused = client.post(f"{mounted.url}/gradio_api/call/ask", json=body)
+    assert refused.status_code == 400
+    message = refused.json()["error"]
+    assert expected in message and "The /ask endpoint takes up to 4" in message, message
+    assert one_sentence(message) and "0x" not in message, message
+
+
+def test_ask_with_the_question_alone_is_answered(mounted: Mounted) -> None:
+    # The optional values (history, k, mode) are filled in with their defaults.
+    kind, out = call(mounted.url, "ask", ["Where are chips built?"])
+    assert kind == "complete", out
+    # The fake embedder's answer may be a refusal; what matters is that it is an answer.
+    assert out[0]["question"] == "Where are chips built?" and "text" in out[0]
+
+
+def test_a_page_event_sent_without_its_values_is_one_sentence(mounted: Mounted) -> None:
+    with httpx.Client(timeout=30) as client:
+        config = client.get(f"{mounted.url}/config").json()
+        event = next(d for d in config["dependencies"] if len(d["inputs"]) >= 2)
+        refused = client.post(
+            f"{mounted.url}/gradio_api/queue/join",
+            json={"data": [], "fn_index": event["id"], "session_hash": "s1"},
+        )
+    assert refused.status_code == 400
+    message = refused.json()["error"]
+    assert "this request sent 0" in message and one_sentence(message), message
+
+
+def test_complete_call_fills_defaults_and_names_what_is_missing() -> None:
+    from assistant.errors import InputError
+    from assistant.ui import _NO_DEFAULT, CallShape, complete_call
+
+    ask = CallShape(
+        "The /ask endpoint", ("question", "history", "k", "mode"), (_NO_DEFAULT, None, None, 5)
+    )
+    assert complete_call(["Who?"], ask) == ["Who?", None, None, 5]
+    assert complete_call(["Who?", [], 3, "x"], ask) == ["Who?", [], 3, "x"]
+    with pytest.raises(InputError, match="needs at least question: this request sent 0"):
+        complete_call([], ask)
+    with pytest.raises(InputError, match="this request sent 5"):
+        complete_call([1, 2, 3, 4, 5], ask)
+    # Gradio's page route ignores extra values; so does the check there.
+    assert complete_call([1, 2, 3, 4, 5], ask, extra_allowed=True) == [1, 2, 3, 4, 5]
+    none = CallShape("The /sources endpoint", (), ())
+    assert complete_call([], none) == []
+    with pytest.raises(InputError, match='takes no values, and this request sent 1: send "data"'):
+        complete_call([1], none)
+
+
 @pytest.mark.parametrize("source", [5, ["a.txt"], {"source": "a.txt"}])
 def test_remove_with_a_name_that_is_not_text_is_one_sentence(mounted: Mounted, source: Any) -> None:
     kind, out = call(mounted.url, "remove", [source])
