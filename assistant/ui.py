@@ -1742,9 +1742,32 @@ def complete_call(data: Any, shape: CallShape, *, extra_allowed: bool = False) -
     return [*data, *defaults[len(data) :]]
 
 
+def check_named_call(body: Any, shape: CallShape) -> None:
+    """InputError (one sentence) for a call by parameter name (Gradio's /call/v2 route) that
+    is not a JSON object, leaves out a parameter without a default, or names one the endpoint
+    does not take; Gradio itself answers those with a bare "Internal Server Error".
+
+    Example: with shape = CallShape("The /ask endpoint", ("question", "k"), (_NO_DEFAULT,
+             None)): check_named_call({"question": "Who?"}, shape) returns None;
+             check_named_call({"k": 3}, shape) raises InputError("The /ask endpoint takes
+             question, k by name and needs question: send them as a JSON object.")
+    """
+    how = "send them as a JSON object"
+    wanted = f"{shape.endpoint} takes {', '.join(shape.names) or 'no values'} by name"
+    if not isinstance(body, dict):
+        raise InputError(f"{wanted}: {how}.")
+    missing = [n for n, d in zip(shape.names, shape.defaults, strict=True) if d is _NO_DEFAULT]
+    if any(n not in body for n in missing):
+        raise InputError(f"{wanted} and needs {', '.join(missing)}: {how}.")
+    unknown = [str(n) for n in body if n not in shape.names and n != "oauth_token"]
+    if unknown:
+        raise InputError(f"{wanted}, not {', '.join(unknown)[:200]}: {how}.")
+
+
 # Gradio's routes that take a `data` list for one endpoint, named in the path or, for the
-# page's own route, by fn_index in the body.
+# page's own route, by fn_index in the body; and its route that takes values by name.
 _NAMED_CALL = re.compile(r"/gradio_api/(?:call|run|api)/([^/]+)/?$")
+_BY_NAME_CALL = re.compile(r"/gradio_api/call/v2/([^/]+)/?$")
 _PAGE_CALL = re.compile(r"/gradio_api/queue/join/?$")
 
 
@@ -1758,9 +1781,9 @@ class _CheckedCalls:
     """ASGI middleware over Gradio's API, run before Gradio sees a request:
     - a request whose JSON names a file by URL or by a relative path (`remote_file_path`)
       gets 400 and one sentence;
-    - a call that sends too few or too many values (`complete_call`) gets 400 and one
-      sentence, and one that leaves out parameters with defaults gets them filled in (so
-      `/ask` takes a question alone).
+    - a call that sends too few or too many values (`complete_call`, `check_named_call`)
+      gets 400 and one sentence, and one that leaves out parameters with defaults gets them
+      filled in (so `/ask` takes a question alone).
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -1801,7 +1824,13 @@ class _CheckedCalls:
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
         problem = _LOCAL_FILES_ONLY if remote_file_path(payload) is not None else None
-        if problem is None and isinstance(payload, dict) and "data" in payload:
+        by_name = _BY_NAME_CALL.search(path)
+        if problem is None and by_name and (shape := self.shape(by_name.group(1))) is not None:
+            try:
+                check_named_call(payload, shape)
+            except InputError as exc:
+                problem = str(exc)
+        elif problem is None and isinstance(payload, dict) and "data" in payload:
             named, page = _NAMED_CALL.search(path), _PAGE_CALL.search(path)
             key = named.group(1) if named else payload.get("fn_index") if page else None
             shape = self.shape(key) if isinstance(key, str | int) else None

@@ -228,6 +228,28 @@ def test_ask_with_too_few_or_too_many_values_is_one_sentence(
     assert one_sentence(message) and "0x" not in message, message
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({}, "and needs question"),
+        ({"k": 3}, "and needs question"),
+        ({"question": "Where?", "bogus": 1}, "not bogus"),
+        (["Where?"], "send them as a JSON object"),
+    ],
+)
+def test_ask_by_name_without_the_question_or_with_unknown_names_is_one_sentence(
+    mounted: Mounted, body: Any, expected: str
+) -> None:
+    # Gradio's route for values by name answered these with a bare "Internal Server Error".
+    with httpx.Client(timeout=30) as client:
+        refused = client.post(f"{mounted.url}/gradio_api/call/v2/ask", json=body)
+        accepted = client.post(f"{mounted.url}/gradio_api/call/v2/ask", json={"question": "Who?"})
+    assert refused.status_code == 400
+    message = refused.json()["error"]
+    assert expected in message and one_sentence(message), message
+    assert accepted.status_code == 200 and "event_id" in accepted.json()
+
+
 def test_ask_with_the_question_alone_is_answered(mounted: Mounted) -> None:
     # The optional values (history, k, mode) are filled in with their defaults.
     kind, out = call(mounted.url, "ask", ["Where are chips built?"])
