@@ -169,6 +169,11 @@ def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_
     [
         ("What happened after the restrictions of 5th February 2020?", "From 5 February 2020 on"),
         ("How does it compare with SARS-likeCoV?", "the SARS-like CoV genomes"),
+        # As people type them: digits joined, the head of a hyphenated name, a misspelling.
+        ("When was the second COVID19 case reported?", "the second COVID-19 case in the US"),
+        ("How many COVID deaths were there?", "3,169 COVID-19 deaths by 11 March"),
+        ("Does Zanamavir help with carrageenan?", "Zanamivir with carrageenan nasal spray"),
+        ("How does Mannanose Binding Lectin work?", "mannose binding lectin (MBL) binds"),
     ],
 )
 def test_a_name_written_otherwise_in_the_passage_is_not_missing(
@@ -176,6 +181,20 @@ def test_a_name_written_otherwise_in_the_passage_is_not_missing(
 ) -> None:
     f = evidence_features(question, [(passage, 0.5)], [passage], flat)
     assert f.entity_missing == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "passage"),
+    [
+        ("What did Google invest?", "Amazon invested $8 billion; Goggles were sold."),
+        ("What does Meta build?", "Metal chips are built in Austin."),  # short: exact only
+        ("What did the 1918 pandemic cost?", "The 1919 pandemic cost millions."),
+        ("When did MERS-CoV spread?", "SARS-CoV spread in 2003."),
+    ],
+)
+def test_another_name_or_number_is_not_taken_for_a_misspelling(question: str, passage: str) -> None:
+    f = evidence_features(question, [(passage, 0.5)], [passage], flat)
+    assert f.entity_missing > 0.0
 
 
 def test_a_swapped_number_is_still_missing_even_inside_a_longer_one() -> None:

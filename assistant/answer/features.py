@@ -382,12 +382,17 @@ _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
 def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
-    """Is the question's name or number token in the passages, written as they write it? An
-    ordinal is its number ("5th" in "5 February"); a hyphenated name may be spaced or joined
-    otherwise ("SARS-likeCoV" in "SARS-like CoV").
+    """Is the question's name or number token in the passages, written as they write it or
+    as a person may type it? An ordinal is its number ("5th" in "5 February"); a name with
+    a separator or with digits may be spaced or joined otherwise ("SARS-likeCoV" in
+    "SARS-like CoV", "COVID19" in "COVID-19"); a name may be the head of a hyphenated one
+    ("COVID" in "COVID-19"); a long word may be misspelt by one letter, two from eight
+    letters on ("Zanamavir" for "zanamivir": `near_spelling`). Numbers must match exactly:
+    a changed year or count is another fact.
 
     Example: _mentioned("5th", {"5", "february"}, "5february") -> True;
-             _mentioned("2019", {"2015"}, "2015") -> False
+             _mentioned("2019", {"2015"}, "2015") -> False;
+             _mentioned("covid", {"covid-19"}, "covid19") -> True
     """
     if token in tokens:
         return True
@@ -395,8 +400,55 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     if ordinal:
         return ordinal.group(1) in tokens
     joined = _NON_ALNUM.sub("", token)
-    # Only names with letters and a separator: a bare number inside a longer one is another.
-    return "-" in token and len(joined) >= 5 and not joined.isdigit() and joined in squashed
+    if joined.isdigit():
+        return False
+    # Only names with letters and a separator or a digit: a bare number inside a longer one
+    # is another.
+    if ("-" in token or any(c.isdigit() for c in token)) and len(joined) >= 5:
+        return joined in squashed
+    if not token.isalpha():
+        return False
+    if len(token) >= 3 and any(t.startswith(token + "-") for t in tokens):
+        return True
+    return len(token) >= 6 and any(near_spelling(token, t) for t in tokens)
+
+
+def near_spelling(typed: str, word: str) -> bool:
+    """Is typed a misspelling of word: the same first letter, and one edit apart (an added,
+    dropped or changed letter, or two swapped), two from eight letters on? Both lower-case.
+
+    Example: near_spelling("influenze", "influenza") -> True;
+             near_spelling("mannanose", "mannose") -> True;
+             near_spelling("anthropic", "amazon") -> False
+    """
+    if typed[:1] != word[:1] or not word.isalpha():
+        return False
+    limit = 2 if len(typed) >= 8 else 1
+    if abs(len(typed) - len(word)) > limit:
+        return False
+    return _edits(typed, word, limit) <= limit
+
+
+def _edits(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance of a and b (adjacent swaps count once), or limit + 1
+    once it must exceed limit.
+
+    Example: _edits("recieve", "receive", 2) -> 1; _edits("abcdef", "uvwxyz", 2) -> 3
+    """
+    before: list[int] | None = None
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + cost)
+            swapped = i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]
+            if before is not None and swapped:
+                current[j] = min(current[j], before[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        before, row = row, current
+    return min(row[-1], limit + 1)
 
 
 # ---------------------------------------------------------------- the feature vector
