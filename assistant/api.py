@@ -75,6 +75,7 @@ __all__ = [
     "is_loopback",
     "load_api_key",
     "loopback_host_header",
+    "proxy_options",
     "send_json",
     "serve",
 ]
@@ -167,6 +168,22 @@ def generation_gate(bot: Assistant) -> GenerationGate:
 
 
 # ---------------------------------------------------------------- authentication (pure)
+
+
+def proxy_options(trusted_proxies: str) -> dict[str, Any]:
+    """uvicorn's options for reading the client's address from X-Forwarded-For: only from
+    the proxies named (Settings.trusted_proxies). uvicorn's own default trusts 127.0.0.1, so
+    any program on this machine could send a new made-up address with each wrong key and
+    never be throttled.
+
+    Example: proxy_options("") -> {"proxy_headers": False};
+             proxy_options("127.0.0.1") -> {"proxy_headers": True,
+                                             "forwarded_allow_ips": "127.0.0.1"}
+    """
+    trusted = ",".join(part.strip() for part in trusted_proxies.split(",") if part.strip())
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def is_loopback(host: str) -> bool:
@@ -889,4 +906,10 @@ def serve(
     guarded: Any = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
-    uvicorn.run(guarded, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        guarded,
+        host=host,
+        port=port,
+        log_level="warning",
+        **proxy_options(settings.trusted_proxies),
+    )

@@ -233,6 +233,11 @@ class Settings(BaseSettings):
     login_failures: int = Field(default=5, ge=1)
     login_lockout_seconds: float = Field(default=30.0, gt=0.0)
     login_window_seconds: float = Field(default=900.0, gt=0.0)
+    # Proxies whose X-Forwarded-For header names the client (comma-separated addresses or
+    # networks, e.g. "127.0.0.1" for a proxy on this machine; "*" trusts any). Empty: the
+    # header is ignored and each connection's own address counts, so a client cannot dodge
+    # the login throttle by naming a new address in every request.
+    trusted_proxies: str = ""
 
     @property
     def unpack_limits(self) -> UnpackLimits:

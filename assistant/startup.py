@@ -277,17 +277,30 @@ async def _respond(
 class EarlyServer:
     """A uvicorn server on an already bound socket, serving `_Front`."""
 
-    def __init__(self, front: _Front, sock: socket.socket, *, loopback: bool = False) -> None:
+    def __init__(
+        self,
+        front: _Front,
+        sock: socket.socket,
+        *,
+        loopback: bool = False,
+        trusted_proxies: str = "",
+    ) -> None:
         import uvicorn
 
-        from .api import LoopbackHosts
+        from .api import LoopbackHosts, proxy_options
 
         self.front = front
         self.sock = sock
         # On loopback, only requests addressed to this machine (no DNS rebinding), from the
         # starting page on, whatever is attached later.
         app: Any = LoopbackHosts(front) if loopback else front
-        config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_keep_alive=5)
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=5,
+            **proxy_options(trusted_proxies),
+        )
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._run, name="web-server", daemon=True)
         self._failed: BaseException | None = None
@@ -334,10 +347,16 @@ class EarlyServer:
 
 
 def serve_early(
-    progress: StartupProgress, *, host: str, port: int, private: bool = False
+    progress: StartupProgress,
+    *,
+    host: str,
+    port: int,
+    private: bool = False,
+    trusted_proxies: str = "",
 ) -> EarlyServer:
     """Bind host:port and serve the starting page there at once (InputError, one sentence, if
-    the port is taken). `private`: an access key is set, so the page shows no counts."""
+    the port is taken). `private`: an access key is set, so the page shows no counts.
+    `trusted_proxies`: Settings.trusted_proxies (whose X-Forwarded-For names the client)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -352,6 +371,11 @@ def serve_early(
     sock.listen(128)
     from .api import is_loopback
 
-    server = EarlyServer(_Front(progress, private=private), sock, loopback=is_loopback(host))
+    server = EarlyServer(
+        _Front(progress, private=private),
+        sock,
+        loopback=is_loopback(host),
+        trusted_proxies=trusted_proxies,
+    )
     server.start()
     return server

@@ -1476,7 +1476,13 @@ def serve(
         say("Starting the web server ...")
         _launch_chat(build_app(bot), bot, settings, host, port, share, api_key)
         return
-    server = serve_early(progress, host=host, port=port, private=bool(api_key))
+    server = serve_early(
+        progress,
+        host=host,
+        port=port,
+        private=bool(api_key),
+        trusted_proxies=settings.trusted_proxies,
+    )
     where = f"[{host}]" if ":" in host else host
     say(f"Serving http://{where}:{port}/ (the page shows the progress until the chat is ready)")
     loader = threading.Thread(

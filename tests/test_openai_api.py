@@ -269,6 +269,20 @@ def test_wrong_keys_from_one_address_are_throttled(served: Served) -> None:
 
 
 @pytest.mark.model
+def test_a_made_up_forwarded_address_per_guess_does_not_dodge_the_throttle(served: Served) -> None:
+    transport = httpx.HTTPTransport(local_address="127.0.0.6")
+    with httpx.Client(transport=transport, timeout=30) as guesser:
+        codes = [
+            guesser.get(
+                f"{served.url}/models",
+                headers={**_auth(f"guess-{i}"), "X-Forwarded-For": f"198.51.100.{i}"},
+            ).status_code
+            for i in range(FAILURES + 1)
+        ]
+    assert codes == [401] * FAILURES + [429], codes
+
+
+@pytest.mark.model
 def test_serve_on_loopback_refuses_requests_addressed_to_another_host(served: Served) -> None:
     # DNS rebinding: a page from evil.example.com resolved to 127.0.0.1 names its own host.
     headers = {**_auth(), "Host": "evil.example.com"}

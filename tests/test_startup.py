@@ -95,6 +95,32 @@ def test_the_starting_page_answers_only_requests_addressed_to_this_machine(
         assert httpx.get(url + path, headers={"Host": f"localhost:{port}"}).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("trusted", "seen"),
+    [("", "127.0.0.1"), ("127.0.0.1", "203.0.113.9"), (" 10.0.0.0/8 ,", "127.0.0.1")],
+)
+def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(
+    trusted: str, seen: str
+) -> None:
+    # The login throttle counts failures per client address. uvicorn's default believes the
+    # header from 127.0.0.1, so any local program could name a new address with each guess.
+    async def client_address(scope: Any, receive: Any, send: Any) -> None:
+        body = str((scope.get("client") or ("?",))[0]).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    port = free_port()
+    server = serve_early(
+        StartupProgress(lambda _line: None), host="127.0.0.1", port=port, trusted_proxies=trusted
+    )
+    try:
+        server.attach(client_address)
+        answer = httpx.get(f"http://127.0.0.1:{port}/", headers={"X-Forwarded-For": "203.0.113.9"})
+        assert answer.text == seen
+    finally:
+        server.stop()
+
+
 def test_the_address_answers_at_once_with_the_progress_line(
     early: tuple[Any, StartupProgress, str],
 ) -> None:
