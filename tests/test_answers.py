@@ -91,6 +91,8 @@ def test_seed_fact_is_found_and_cited(bot: Assistant, seed_docs: Path) -> None:
         ("Who partially owns Anthropic?", "Google"),
         ("Which products is Amazon integrating Anthropic's AI into?", "Alexa"),
         ("What is the ultimate prize in the AI era?", "superintelligence"),
+        # A "not" the article itself says is no reason to refuse.
+        ("Why is Amazon's position not exclusive?", "multiple partnerships"),
     ],
 )
 def test_answers_cite_quotes_that_are_the_documents_own_text(
@@ -117,6 +119,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "What is the exact dollar amount Google invested in Anthropic?",
         # It gives Amazon's investment in dollars, never a share of Anthropic.
         "What percentage of Anthropic does Amazon own?",
+        # It says who invested, never who did not.
+        "Which company did not invest in Anthropic?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:

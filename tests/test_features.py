@@ -351,3 +351,45 @@ def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
     assert phrase_overlap(question, "The mean incubation period was 5 days.") == 1.0
     assert phrase_overlap(question, "The period of incubation has a mean of 5 days.") == 0.0
     assert phrase_overlap("Why?", "Anything.") == 0.0  # no pair to find
+
+
+@pytest.mark.parametrize(
+    ("question", "denied"),
+    [
+        ("What did Amazon not invest in?", {"inves"}),
+        ("Why is RT-PCR not the best method?", {"best", "metho"}),
+        ("Why can't Amazon be sure of Anthropic?", {"sure"}),
+        # A yes/no question's opening, "or not", and words that name rather than deny.
+        ("Doesn't it have its own models?", set()),
+        ("Is the stake exclusive or not?", set()),
+        ("What non-structural proteins are coded by Rotavirus?", set()),
+        ("What is the consequence of the lack of deletions?", set()),
+    ],
+)
+def test_what_a_question_denies(question: str, denied: set[str]) -> None:
+    from assistant.answer.negation import question_negation
+
+    assert question_negation(question) == denied
+
+
+def test_a_question_denying_what_the_passage_states_is_refused_whatever_its_score() -> None:
+    from assistant.answer.evidence import RefusalModel
+
+    stated = "Amazon invested $8 billion in Anthropic."
+    denied = evidence_features(
+        "Which company did not invest in Anthropic?", [(stated, 0.9)], [stated], flat
+    )
+    plain = evidence_features(
+        "Which company invested in Anthropic?", [(stated, 0.9)], [stated], flat
+    )
+    said = "Amazon did not invest in Meta."
+    matched = evidence_features(
+        "Which company did not invest in Meta?", [(said, 0.9)], [said], flat
+    )
+    unused = evidence_features("Which company did not sell chips?", [(stated, 0.9)], [stated], flat)
+    assert denied.negation_unmatched == 1.0
+    assert plain.negation_unmatched == matched.negation_unmatched == 0.0
+    assert unused.negation_unmatched == 0.0  # no sentence uses "sell": other evidence decides
+    always = RefusalModel({}, 10.0, 0.5)  # P(answerable) about 1 for anything
+    assert always.answerable(plain) and always.answerable(matched)
+    assert not always.answerable(denied)

@@ -33,12 +33,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ModelNotFoundError
+from .negation import NEGATION as _NEGATION
+from .negation import STOP as _STOP
+from .negation import WORD as _WORD
 from .verify import (
     _CODE,
     _HEDGE,
-    _NEGATION,
-    _STOP,
-    _WORD,
     _loose,
     _word_value,
     coverage,

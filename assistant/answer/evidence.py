@@ -98,7 +98,9 @@ class RefusalModel:
         return answer_probability(evidence, self.weights, self.bias)
 
     def answerable(self, evidence: EvidenceFeatures) -> bool:
-        return self.probability(evidence) >= self.threshold
+        """P(answerable) reaches the threshold, and the question does not deny what the
+        passages state (negation_unmatched vetoes whatever the probability)."""
+        return self.probability(evidence) >= self.threshold and not evidence.negation_unmatched
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -236,7 +238,7 @@ def gather_evidence(
         evidence,
         probability,
         # Without a candidate sentence there is nothing to answer from.
-        answerable=any(s.rank < decided for s in sentences) and probability >= refusal.threshold,
+        answerable=any(s.rank < decided for s in sentences) and refusal.answerable(evidence),
     )
 
 

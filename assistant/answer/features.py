@@ -27,6 +27,11 @@ The features and why:
 - name_context: for each name of the question, the most of its other key-term weight that
   one passage naming it holds; the least over the names (1 without names). A swapped name
   or an absent attribute sits in passages about something else.
+- negation_unmatched: 1 when the question denies something ("What did Amazon not invest
+  in?") that the sentences state only plainly ("Amazon invested $8 billion in Anthropic."):
+  they say what did happen, not what did not (answer/negation.py). Not weighed: it vetoes
+  (RefusalModel.answerable) whatever the other features say, because such a question shares
+  nearly all its words with a passage that answers it without the "not".
 cosine_pair and name_context are computed for calibration but weigh nothing by default:
 fitted, they scored well on the generated sets but answered "How much has Google invested
 in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
@@ -41,6 +46,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..retrieval.lexical import STOPWORDS, analyze
+from .negation import unmatched_negation
 
 __all__ = [
     "FEATURE_NAMES",
@@ -465,6 +471,7 @@ FEATURE_NAMES = (
     "cosine_pair",
     "name_context",
     "type_detached",
+    "negation_unmatched",
 )
 
 
@@ -484,6 +491,7 @@ class EvidenceFeatures:
     name_context: float = 1.0  # least share of the other key terms in a passage with a name
     type_detached: float = 0.0  # 1 when no sentence holds the asked-for amount/count/date
     # in one clause with all of the question's names that the passages hold
+    negation_unmatched: float = 0.0  # 1 when the question denies what the sentences state
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -614,4 +622,5 @@ def evidence_features(
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
         type_detached=detached,
+        negation_unmatched=float(unmatched_negation(question, [text for text, _ in sentences])),
     )

@@ -36,6 +36,13 @@ from typing import Protocol
 
 from ..ingest.chunking import split_sentences
 from ..schema import Chunk, Citation
+from .negation import STOP as _STOP
+from .negation import WORD as _WORD
+from .negation import content_stems as _content
+from .negation import near_negation as _near_negation
+from .negation import negated_positions as _negated_positions
+from .negation import negation_scope as _scope
+from .negation import stem as _stem
 
 __all__ = [
     "AnswerSentence",
@@ -378,21 +385,6 @@ def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset())
 
 # --- negation and hedges -------------------------------------------------------------------
 
-_STOP = frozenset(
-    """
-    a an the of to in on at by for with from and or but as is are was were be been being has
-    have had do does did will would can could should may might must it its this that these
-    those their there which who whom whose what when where while than then so such also just
-    only very more most less least much many any some all both each either into onto over
-    under about after before between through during against among per via up out off
-    necessarily yet always ever really even still quite rather
-    """.split()  # noqa: SIM905
-)
-_NEGATION = re.compile(
-    r"\b(?:not|no|never|none|nor|neither|cannot|without|nothing|nobody|lack(?:s|ed|ing)?|"
-    r"fail(?:s|ed)?\s+to)\b|n[’']t\b|\bnon-|\bun(?=able\b|likely\b)",
-    re.IGNORECASE,
-)
 _HEDGE = re.compile(
     r"\b(?:may|might|could|would|possibl[ey]|potential(?:ly)?|probabl[ey]|(?:un)?likely|"
     r"reportedly|consider(?:s|ing)|plan(?:s|ned|ning)?|expect(?:s|ed)?|suggest(?:s|ed)?|"
@@ -401,61 +393,6 @@ _HEDGE = re.compile(
     r"uncertain|unclear|hypothes\w+|speculat\w+)\b",
     re.IGNORECASE,
 )
-_WORD = re.compile(r"[A-Za-z][\w’'-]*")
-
-
-def _stem(word: str) -> str:
-    return word.lower().replace("’", "'")[:5]
-
-
-@lru_cache(maxsize=4096)
-def _content(text: str) -> tuple[tuple[int, str], ...]:
-    """(token index, stem) of the content words of text."""
-    return tuple(
-        (i, _stem(w))
-        for i, w in enumerate(_WORD.findall(text))
-        if w.lower() not in _STOP and len(w) > 2
-    )
-
-
-@lru_cache(maxsize=4096)
-def _negated_positions(text: str) -> tuple[int, ...]:
-    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too)."""
-    return tuple(
-        i
-        for i, t in enumerate(_WORD.findall(text))
-        if _NEGATION.match(t) or re.search(r"n[’']t$", t)
-    )
-
-
-def _scope(text: str, cue_positions: Sequence[int], width: int = 2) -> set[str]:
-    """Stems of the words a negation governs: the first `width` content words after each cue
-    that are not names (a name is who, not what is denied), and the x of "non-x"."""
-    tokens = _WORD.findall(text)
-    out: set[str] = set()
-    for cue in cue_positions:
-        if tokens[cue].lower().startswith("non-"):
-            out.add(_stem(tokens[cue][4:]))
-            continue
-        after = [
-            _stem(t)
-            for t in tokens[cue + 1 :]
-            if t.lower() not in _STOP and len(t) > 2 and not t[0].isupper()
-        ]
-        out.update(after[:width])
-    return out
-
-
-def _near_negation(text: str, stem: str, window: int = 8) -> bool:
-    """Whether some use of the word `stem` in text is negated (within `window` tokens)."""
-    tokens = _WORD.findall(text)
-    cues = _negated_positions(text)
-    for i, t in enumerate(tokens):
-        if t.lower().startswith("non-") and _stem(t[4:]) == stem:
-            return True
-        if _stem(t) == stem and any(0 < i - c <= window for c in cues):
-            return True
-    return False
 
 
 def negation_reason(sentence: str, span: str) -> str | None:
