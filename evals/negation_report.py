@@ -1,16 +1,21 @@
-"""Questions that ask what did *not* happen, on one half of issue 10's refusal sets.
+"""Questions turned around by a "not" or an opposite, on one half of issue 10's refusal sets.
 
     python evals/negation_report.py --half confirm
 
 A reading-comprehension set's unanswerable questions are often an answerable question with
-a "not" put in ("What is not the main cause of HIV-1 infection in children?"): the passage
-says what is, not what is not. These are made by program from the answerable questions of
-evals/refusal/ (covid-qa questions of the 19-article subset, and the seed-article ones): a
-"not" after the auxiliary among the first four words ("What is X" -> "What is not X"); a
-question without one is skipped. Each is asked of its corpus's index as refusal_report.py
-asks, and counted refused by the refusal model alone (P(answerable) under the threshold)
-and with the negation veto (answer/negation.py `unmatched_negation`), which is the shipped
-rule. Labels are noisy: a passage may also say what is not.
+a "not" put in ("What is not the main cause of HIV-1 infection in children?") or a word
+swapped for its opposite ("What is the least common species?"): the passage says what is,
+not what is not. These are made by program from the answerable questions of evals/refusal/
+(covid-qa questions of the 19-article subset, and the seed-article ones):
+- not: a "not" after the auxiliary among the first four words ("What is X" -> "What is not
+  X"); a question without one is skipped;
+- opposite: its first word that has an opposite in answer/negation.py's ASKED_OPPOSITE
+  replaced by that opposite (the first in alphabetical order); a question without one is
+  skipped.
+Each is asked of its corpus's index as refusal_report.py asks, and counted refused by the
+refusal model alone (P(answerable) under the threshold) and as shipped, with the vetoes
+(answer/negation.py `unmatched_negation`, `unmatched_opposite`). Labels are noisy: a
+passage may also say what is not, or state both.
 
 The veto's cost is counted on real questions: the answerable covid-qa questions of the half
 that hold a "not", "never" or "n't" themselves, asked the same way.
@@ -24,6 +29,7 @@ import sys
 from pathlib import Path
 
 from assistant.answer.evidence import RefusalModel
+from assistant.answer.negation import ASKED_OPPOSITE, WORD
 from assistant.store import SentenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +57,18 @@ def insert_not(question: str) -> str | None:
             if i + 1 < len(words) and words[i + 1].lower() in ("not", "no", "never"):
                 return None
             return " ".join([*words[: i + 1], "not", *words[i + 1 :]])
+    return None
+
+
+def swap_opposite(question: str) -> str | None:
+    """The question with its first word that has an opposite replaced by it, or None.
+
+    Example: swap_opposite("What is the largest city?") -> "What is the smallest city?"
+    """
+    for match in WORD.finditer(question):
+        others = ASKED_OPPOSITE.get(match.group().lower())
+        if others:
+            return question[: match.start()] + sorted(others)[0] + question[match.end() :]
     return None
 
 
@@ -91,25 +109,26 @@ def main() -> None:
         return grounds.probability < refusal.threshold, not grounds.answerable
 
     print(f"{args.half} half")
-    for corpus in sorted(bots):
-        made = [(i, q) for i in items if i["corpus"] == corpus and (q := insert_not(i["question"]))]
-        decided = [decide(corpus, q) for _, q in made]
-        if not made:
-            continue
-        model = sum(m for m, _ in decided) / len(made)
-        shipped = sum(s for _, s in decided) / len(made)
-        print(
-            f"  {corpus}: {len(made)} questions with a 'not' put in; refused by the model "
-            f"alone {model:.3f}, with the negation veto {shipped:.3f}"
-        )
-        for (_, q), (_, s) in list(zip(made, decided, strict=True))[:3]:
-            print(f"    {'refused ' if s else 'answered'} {q}")
+    for kind, turn in (("not", insert_not), ("opposite", swap_opposite)):
+        for corpus in sorted(bots):
+            made = [(i, q) for i in items if i["corpus"] == corpus and (q := turn(i["question"]))]
+            if not made:
+                continue
+            decided = [decide(corpus, q) for _, q in made]
+            model = sum(m for m, _ in decided) / len(made)
+            shipped = sum(s for _, s in decided) / len(made)
+            print(
+                f"  {kind}, {corpus}: {len(made)} questions; refused by the model alone "
+                f"{model:.3f}, as shipped (with the vetoes) {shipped:.3f}"
+            )
+            for (_, q), (_, s) in list(zip(made, decided, strict=True))[:2]:
+                print(f"    {'refused ' if s else 'answered'} {q}")
     real = [i for i in items if i["corpus"] == "covid-qa" and _DENIES.search(i["question"])]
     cost = [(i["question"], decide("covid-qa", i["question"])) for i in real]
     print(
         f"  answerable covid-qa questions that deny something themselves: {len(real)}; "
         f"refused by the model {sum(m for _, (m, _) in cost)}, "
-        f"with the veto {sum(s for _, (_, s) in cost)}"
+        f"as shipped {sum(s for _, (_, s) in cost)}"
     )
     vectors.save()
 

@@ -121,6 +121,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "What percentage of Anthropic does Amazon own?",
         # It says who invested, never who did not.
         "Which company did not invest in Anthropic?",
+        # It says markets favoured early partnerships, nothing about late ones.
+        "How have markets treated late AI partnerships so far?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:

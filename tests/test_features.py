@@ -393,3 +393,39 @@ def test_a_question_denying_what_the_passage_states_is_refused_whatever_its_scor
     always = RefusalModel({}, 10.0, 0.5)  # P(answerable) about 1 for anything
     assert always.answerable(plain) and always.answerable(matched)
     assert not always.answerable(denied)
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences", "turned"),
+    [
+        ("What is the smallest city?", ["Lagos is the largest city."], "smallest"),
+        ("Who came last in the race?", ["Ann came first in the race."], "last"),
+        # The passage uses the word itself too, or the question names both sides.
+        ("What is the smallest city?", ["Lagos is the largest city.", "Ife is smallest."], None),
+        ("Is income high or low there?", ["Income is low there."], None),
+        # A yes/no question is answered by the opposite: "no, costly".
+        ("Is that a cheap way to do it?", ["This approach is costly."], None),
+        # Words of change go both ways around one topic.
+        ("What may reduce the effect?", ["Heat increased the effect."], None),
+    ],
+)
+def test_a_question_asking_the_opposite_of_what_the_passage_says(
+    question: str, sentences: list[str], turned: str | None
+) -> None:
+    from assistant.answer.evidence import RefusalModel
+    from assistant.answer.negation import unmatched_opposite
+
+    assert unmatched_opposite(question, sentences) == turned
+    f = evidence_features(question, [(t, 0.9) for t in sentences], sentences, flat)
+    assert f.opposite_unmatched == float(turned is not None)
+    assert RefusalModel({}, 10.0, 0.5).answerable(f) == (turned is None)
+
+
+def test_a_yes_or_no_question_denies_nothing_it_asks_about() -> None:
+    from assistant.answer.negation import asks_yes_or_no, unmatched_negation
+
+    assert asks_yes_or_no("Isn't the stake exclusive?") and asks_yes_or_no("Is it cheap?")
+    assert not asks_yes_or_no("Which company did not invest?")
+    assert not asks_yes_or_no("Island nations: which are rich?")
+    # "Did Amazon not invest?" is answered by "Amazon invested ...": yes.
+    assert not unmatched_negation("Did Amazon not invest?", ["Amazon invested $8 billion."])

@@ -98,9 +98,11 @@ class RefusalModel:
         return answer_probability(evidence, self.weights, self.bias)
 
     def answerable(self, evidence: EvidenceFeatures) -> bool:
-        """P(answerable) reaches the threshold, and the question does not deny what the
-        passages state (negation_unmatched vetoes whatever the probability)."""
-        return self.probability(evidence) >= self.threshold and not evidence.negation_unmatched
+        """P(answerable) reaches the threshold, and the question neither denies what the
+        passages state nor asks for the opposite of what they say (negation_unmatched and
+        opposite_unmatched veto whatever the probability)."""
+        turned = evidence.negation_unmatched or evidence.opposite_unmatched
+        return self.probability(evidence) >= self.threshold and not turned
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -32,6 +32,9 @@ The features and why:
   they say what did happen, not what did not (answer/negation.py). Not weighed: it vetoes
   (RefusalModel.answerable) whatever the other features say, because such a question shares
   nearly all its words with a passage that answers it without the "not".
+- opposite_unmatched: 1 when a word of the question is in no sentence but its opposite is
+  ("What is the smallest city?" over "Lagos is the largest city."): the passages answer the
+  question turned around. It vetoes too.
 cosine_pair and name_context are computed for calibration but weigh nothing by default:
 fitted, they scored well on the generated sets but answered "How much has Google invested
 in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
@@ -46,7 +49,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..retrieval.lexical import STOPWORDS, analyze
-from .negation import unmatched_negation
+from .negation import unmatched_negation, unmatched_opposite
 
 __all__ = [
     "FEATURE_NAMES",
@@ -472,6 +475,7 @@ FEATURE_NAMES = (
     "name_context",
     "type_detached",
     "negation_unmatched",
+    "opposite_unmatched",
 )
 
 
@@ -492,6 +496,7 @@ class EvidenceFeatures:
     type_detached: float = 0.0  # 1 when no sentence holds the asked-for amount/count/date
     # in one clause with all of the question's names that the passages hold
     negation_unmatched: float = 0.0  # 1 when the question denies what the sentences state
+    opposite_unmatched: float = 0.0  # 1 when the sentences hold the opposite of its word
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -610,6 +615,7 @@ def evidence_features(
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     best = max((c for _, c in sentences), default=0.0)
+    texts = [text for text, _ in sentences]
     return EvidenceFeatures(
         best_cosine=float(best) if math.isfinite(best) else 0.0,
         top_dense=float(top_dense),
@@ -622,5 +628,6 @@ def evidence_features(
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
         type_detached=detached,
-        negation_unmatched=float(unmatched_negation(question, [text for text, _ in sentences])),
+        negation_unmatched=float(unmatched_negation(question, texts)),
+        opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
     )

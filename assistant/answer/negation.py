@@ -13,9 +13,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 __all__ = [
+    "ASKED_OPPOSITE",
     "NEGATION",
+    "OPPOSITE",
     "STOP",
     "WORD",
+    "asks_yes_or_no",
     "content_stems",
     "near_negation",
     "negated_positions",
@@ -23,6 +26,7 @@ __all__ = [
     "question_negation",
     "stem",
     "unmatched_negation",
+    "unmatched_opposite",
 ]
 
 STOP = frozenset(
@@ -97,31 +101,101 @@ def near_negation(text: str, word: str, window: int = 8) -> bool:
     return False
 
 
-# A question opening with a negated auxiliary asks yes or no ("Doesn't it have its own?"):
-# its negation is the form of the question, not what it asks about.
-_NEGATED_AUXILIARY = re.compile(
-    r"(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|must)n[’']t",
+# Opposites that flip a claim without a negation word: (word, its opposite) both ways.
+OPPOSITE_PAIRS = [
+    ("more", "less"), ("more", "fewer"), ("higher", "lower"), ("high", "low"),
+    ("increase", "decrease"), ("increased", "decreased"), ("increased", "reduced"),
+    ("increases", "decreases"), ("rise", "fall"), ("rose", "fell"), ("larger", "smaller"),
+    ("large", "small"), ("greater", "lesser"), ("rapid", "slow"), ("fast", "slow"),
+    ("rapidly", "slowly"), ("early", "late"), ("earlier", "later"), ("cheap", "costly"),
+    ("cheap", "expensive"), ("easy", "challenging"), ("easy", "difficult"),
+    ("common", "rare"), ("positive", "negative"), ("effective", "ineffective"),
+    ("present", "absent"), ("mild", "severe"), ("strong", "weak"), ("stronger", "weaker"),
+    ("significant", "insignificant"), ("significant", "negligible"), ("safe", "unsafe"),
+    ("exclusive", "non-exclusive"), ("inside", "outside"), ("maximum", "minimum"),
+    ("best", "worst"), ("better", "worse"), ("win", "lose"), ("gain", "loss"),
+    ("success", "failure"), ("successful", "unsuccessful"), ("able", "unable"),
+    ("likely", "unlikely"), ("possible", "impossible"), ("all", "none"),
+]  # fmt: skip
+OPPOSITE: dict[str, set[str]] = {}
+# Opposites a question may be turned with ("What is the smallest city?" where the passage says
+# largest): superlatives, ordinals, directions and the like, which claims rarely flip.
+ASKED_OPPOSITE_PAIRS = [
+    ("first", "last"), ("largest", "smallest"), ("biggest", "smallest"), ("highest", "lowest"),
+    ("most", "least"), ("oldest", "youngest"), ("oldest", "newest"), ("earliest", "latest"),
+    ("longest", "shortest"), ("strongest", "weakest"), ("fastest", "slowest"),
+    ("richest", "poorest"), ("north", "south"), ("east", "west"), ("northern", "southern"),
+    ("eastern", "western"), ("upper", "lower"), ("inner", "outer"), ("import", "export"),
+    ("imports", "exports"), ("imported", "exported"), ("public", "private"), ("won", "lost"),
+    ("wins", "losses"), ("minor", "major"), ("allowed", "banned"), ("accepted", "rejected"),
+]  # fmt: skip
+# Words of change that a passage uses both ways around one topic ("What may reduce the
+# effect?" over text on what increases it): measured on covid-qa, these turned answerable
+# questions into refusals, so a question's change words are not checked.
+_CHANGE_WORDS = frozenset(
+    "increase increased increases decrease decreased decreases reduced rise fall rose fell".split()  # noqa: SIM905
+)
+
+
+def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
+    """Each word's opposites, both ways.
+
+    Example: _opposites([("more", "less")]) -> {"more": {"less"}, "less": {"more"}}
+    """
+    out: dict[str, set[str]] = {}
+    for a, b in pairs:
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return out
+
+
+OPPOSITE = _opposites(OPPOSITE_PAIRS)
+ASKED_OPPOSITE = {
+    word: others
+    for word, others in _opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
+    if word not in _CHANGE_WORDS
+}
+
+
+# A question opening with an auxiliary asks yes or no ("Is that a cheap way to do it?",
+# "Doesn't it have its own?"): a passage saying the opposite answers it ("no, costly").
+_YES_NO = re.compile(
+    r"\s*[\"'“(]*(?:is|are|was|were|do|does|did|can|could|has|have|had|will|would|should|"
+    r"must|may|might)(?:n[’']t)?\b",
     re.IGNORECASE,
 )
+
+
+def asks_yes_or_no(question: str) -> bool:
+    """Does the question open with an auxiliary, asking yes or no?
+
+    Example: asks_yes_or_no("Is that a cheap way to do it?") -> True;
+             asks_yes_or_no("Which company did not invest?") -> False
+    """
+    return bool(_YES_NO.match(question))
+
+
 # In a question only these deny something; "non-structural", "lack of", "no genes" name it.
 _QUESTION_CUE = re.compile(r"not|never|cannot|\w+n[’']t", re.IGNORECASE)
 
 
 def question_negation(question: str) -> set[str]:
     """Stems of the words a question denies: "What did Amazon not invest in?" -> {"inves"}.
-    Not the negated auxiliary a yes/no question opens with, not "... or not?", and not
-    "non-x", "lack" or "no" (in a question those name a thing rather than deny one).
+    None in a yes/no question (asks_yes_or_no: "Isn't the stake exclusive?" is answered by a
+    passage saying it is), not "... or not?", and not "non-x", "lack" or "no" (in a
+    question those name a thing rather than deny one).
 
     Example: question_negation("Why is RT-PCR not the best method?") -> {"best", "metho"};
              question_negation("Doesn't it have its own?") -> set();
              question_negation("What non-structural proteins are coded?") -> set()
     """
+    if asks_yes_or_no(question):
+        return set()
     tokens = WORD.findall(question)
     cues = [
         i
         for i in negated_positions(question)
         if _QUESTION_CUE.fullmatch(tokens[i])
-        and not (i == 0 and _NEGATED_AUXILIARY.fullmatch(tokens[i]))
         and not (i > 0 and tokens[i].lower() == "not" and tokens[i - 1].lower() == "or")
     ]
     return negation_scope(question, cues)
@@ -150,3 +224,24 @@ def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
                 return False
             used = True
     return used
+
+
+def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
+    """A word of the question that no sentence uses while some sentence uses its opposite
+    (and the question does not): "What is the smallest city?" over "Lagos is the largest
+    city." The passages answer the question turned around. None when there is none, and
+    for a yes/no question ("Is that a cheap way?" is answered by "costly").
+
+    Example: unmatched_opposite("What is the smallest city?", ["Lagos is the largest
+             city."]) -> "smallest";
+             unmatched_opposite("Is income high or low?", ["Income is low."]) -> None
+    """
+    if asks_yes_or_no(question):
+        return None
+    asked = {w.lower() for w in WORD.findall(question)}
+    used = {w.lower() for text in sentences for w in WORD.findall(text)}
+    for word in sorted(asked - used):
+        others = ASKED_OPPOSITE.get(word, set())
+        if others & used and not others & asked:
+            return word
+    return None

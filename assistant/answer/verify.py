@@ -36,6 +36,7 @@ from typing import Protocol
 
 from ..ingest.chunking import split_sentences
 from ..schema import Chunk, Citation
+from .negation import OPPOSITE as _OPPOSITE
 from .negation import STOP as _STOP
 from .negation import WORD as _WORD
 from .negation import content_stems as _content
@@ -426,28 +427,6 @@ def _word_for(text: str, stem: str) -> str:
         if w.lower().startswith("non-") and _stem(w[4:]) == stem:
             return w[4:]
     return stem
-
-
-# Opposites that flip a claim without a negation word: (word, its opposite) both ways.
-_OPPOSITES = [
-    ("more", "less"), ("more", "fewer"), ("higher", "lower"), ("high", "low"),
-    ("increase", "decrease"), ("increased", "decreased"), ("increased", "reduced"),
-    ("increases", "decreases"), ("rise", "fall"), ("rose", "fell"), ("larger", "smaller"),
-    ("large", "small"), ("greater", "lesser"), ("rapid", "slow"), ("fast", "slow"),
-    ("rapidly", "slowly"), ("early", "late"), ("earlier", "later"), ("cheap", "costly"),
-    ("cheap", "expensive"), ("easy", "challenging"), ("easy", "difficult"),
-    ("common", "rare"), ("positive", "negative"), ("effective", "ineffective"),
-    ("present", "absent"), ("mild", "severe"), ("strong", "weak"), ("stronger", "weaker"),
-    ("significant", "insignificant"), ("significant", "negligible"), ("safe", "unsafe"),
-    ("exclusive", "non-exclusive"), ("inside", "outside"), ("maximum", "minimum"),
-    ("best", "worst"), ("better", "worse"), ("win", "lose"), ("gain", "loss"),
-    ("success", "failure"), ("successful", "unsuccessful"), ("able", "unable"),
-    ("likely", "unlikely"), ("possible", "impossible"), ("all", "none"),
-]  # fmt: skip
-_OPPOSITE: dict[str, set[str]] = {}
-for _a, _b in _OPPOSITES:
-    _OPPOSITE.setdefault(_a, set()).add(_b)
-    _OPPOSITE.setdefault(_b, set()).add(_a)
 
 
 def opposite_reason(sentence: str, span: str) -> str | None:
