@@ -7,7 +7,10 @@ swapped numbers and names, flipped negations, dropped hedges, joined clauses, wo
 claims), never the verification set itself, plus this script's own rewordings, clause
 extractions and subject swaps (`restyle`, `tail_clause`, `compress`, `swap_subject`). Only the
 pairs that pass the verifier's rules are kept: the checker is asked about nothing else at
-answer time (answer/verify.py `assess`).
+answer time (answer/verify.py `assess`). `--handwritten evals/checker_handwritten.jsonl` adds
+sentences written by hand (paraphrases and errors, in the verification set's format, against
+articles the set does not use; `handwritten_pairs`), each pair `--handwritten-weight` times;
+off by default (evals/VERIFIER.md, "Session 7", says why).
 
 Model: scikit-learn's HistGradientBoostingClassifier over answer/checker.py's `features`, with
 monotone constraints (`MONOTONE`), one per draw of the synthetic data (`--bag` draws, seeds
@@ -47,6 +50,8 @@ from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason
 __all__ = [
     "compress",
     "export_trees",
+    "handwritten_pairs",
+    "labelled_pairs",
     "restyle",
     "rule_passing",
     "set_pairs",
@@ -101,6 +106,7 @@ _MORE_SYNONYMS = {
     "whole": "entire",
 }
 _FILLERS = [r"\b(is|are|was|were|has|have)\b ", r"\b(can|will)\b "]
+HANDWRITTEN = Path(__file__).resolve().parent / "checker_handwritten.jsonl"
 
 
 _CLAUSE = re.compile(r"(?:, but |, while |, although |, whereas |; |, as |, and )(?!which|that)")
@@ -216,21 +222,23 @@ def rule_passing(pairs: list[dict]) -> list[dict]:
     return out
 
 
-def set_pairs(half: str) -> list[dict]:
-    """Pairs from one half of evals/verify_set.jsonl as the checker sees them at answer time:
-    each span that passes the rules for an unsupported sentence (label 0), and the span
-    covering most of a supported sentence's words (label 1; its other spans may not support
-    it, so they are left out). Used only with --with-tune, and never with the confirm half.
+def labelled_pairs(rows: list[dict], prefix: str) -> list[dict]:
+    """Pairs from labelled rows (verify_set.jsonl's format: sentence, passages as offsets,
+    supported, kind) as the checker sees them at answer time: each span that passes the rules
+    for an unsupported sentence (label 0), and the span covering most of a supported
+    sentence's words (label 1; its other spans may not support it, so they are left out).
+    A row whose spans all fail the rules gives no pair: the checker is never asked about it.
+
+    Example: an unsupported row whose number swap passes the rules in two spans gives two
+             pairs labelled 0, kind prefix + "number".
     """
-    from score_verifier import covid_dir, load_set, row_passages
+    from score_verifier import covid_dir, row_passages
 
     from assistant.answer.verify import assess
 
     out = []
     covid = covid_dir()
-    for row in load_set():
-        if row["half"] != half:
-            continue
+    for row in rows:
         passages = row_passages(row, covid)
         if passages is None:
             continue
@@ -244,10 +252,27 @@ def set_pairs(half: str) -> list[dict]:
                     "premise": a.span.text,
                     "hypothesis": row["sentence"],
                     "label": int(row["supported"]),
-                    "kind": "set-" + row["kind"],
+                    "kind": prefix + row["kind"],
                 }
             )
     return out
+
+
+def set_pairs(half: str) -> list[dict]:
+    """Pairs from one half of evals/verify_set.jsonl (`labelled_pairs`). Used only with
+    --with-tune, and never with the confirm half."""
+    from score_verifier import load_set
+
+    return labelled_pairs([r for r in load_set() if r["half"] == half], "set-")
+
+
+def handwritten_pairs(path: Path = HANDWRITTEN) -> list[dict]:
+    """Pairs from the hand-written training rows (evals/checker_handwritten.jsonl:
+    paraphrases and errors written by hand against covid-qa articles that are neither held
+    out nor in the verification set, and the seed article; `labelled_pairs`)."""
+    from score_verifier import load_set
+
+    return labelled_pairs(load_set(path), "hw-")
 
 
 def to_matrix(pairs: list[dict]) -> tuple[list[list[float]], list[int]]:
@@ -312,9 +337,13 @@ def export_trees(model: Any) -> dict[str, Any]:
     }
 
 
-def training_pairs(seed: int, per_article: int, with_tune: int = 0) -> list[dict]:
+def training_pairs(
+    seed: int, per_article: int, with_tune: int = 0, handwritten: list[dict] | None = None
+) -> list[dict]:
     """One draw of the synthetic recipe (see the module docstring), rule-passing pairs only,
-    shuffled by the seed."""
+    shuffled by the seed; then the given hand-written pairs (`handwritten_pairs`, already
+    repeated by their weight) at the end, after the fifth that main() holds out, so that the
+    held-out accuracy stays a measure on synthetic pairs."""
     pairs = build_pairs(seed, per_article)
     rng = random.Random(seed)
     for p in pairs:  # half the pairs reworded, supported or not: a wrapper is no signal
@@ -337,12 +366,13 @@ def training_pairs(seed: int, per_article: int, with_tune: int = 0) -> list[dict
     kept = rule_passing(pairs)
     if with_tune:
         kept += set_pairs("tune") * with_tune
+    rng.shuffle(kept)
+    kept += handwritten or []
     counts = Counter((p["label"], p["kind"].split("+")[0]) for p in kept)
     print(
         f"seed {seed}: {len(pairs)} pairs, {len(kept)} pass the rules:",
         dict(sorted(counts.items())),
     )
-    rng.shuffle(kept)
     return kept
 
 
@@ -377,6 +407,20 @@ def main() -> None:
         metavar="W",
         help="also train on the verification set's tune half, each of its pairs W times",
     )
+    parser.add_argument(
+        "--handwritten",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"also train on hand-written labelled rows (e.g. {HANDWRITTEN.name}); off by default",
+    )
+    parser.add_argument(
+        "--handwritten-weight",
+        type=int,
+        default=1,
+        metavar="W",
+        help="each rule-passing pair of --handwritten W times in every draw",
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     import numpy as np
@@ -390,11 +434,21 @@ def main() -> None:
     exported, margins, stats = [], [], []
     first: list[dict] = []
     xa0: Any = None
+    written = handwritten_pairs(args.handwritten) if args.handwritten else []
+    if written:
+        print(
+            f"{args.handwritten}: {len(written)} rule-passing pairs "
+            f"({sum(p['label'] for p in written)} supported), each {args.handwritten_weight}x"
+        )
     for seed in range(args.seed, args.seed + args.bag):
-        kept = training_pairs(seed, args.per_article, args.with_tune)
+        kept = training_pairs(
+            seed, args.per_article, args.with_tune, written * args.handwritten_weight
+        )
         x, y = to_matrix(kept)
         xa, ya = np.array(x), np.array(y)
-        cut = len(kept) // 5  # a fifth held out to report how well unseen pairs separate
+        # A fifth held out to report how well unseen pairs separate (synthetic ones: the
+        # hand-written pairs come last).
+        cut = (len(kept) - len(written) * args.handwritten_weight) // 5
 
         def trees(seed: int = seed) -> Any:
             return HistGradientBoostingClassifier(
@@ -442,6 +496,11 @@ def main() -> None:
     data["training"] = {
         "per_article": args.per_article,
         "with_tune": args.with_tune,
+        "handwritten": {
+            "file": args.handwritten.name if args.handwritten else None,
+            "pairs": len(written),
+            "weight": args.handwritten_weight if written else 0,
+        },
         "models": stats,
         "importance_first_model": {k: round(float(v), 4) for k, v in importance},
     }

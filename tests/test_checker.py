@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from fakes import SEED_TEXT, seed_paragraphs
@@ -171,3 +172,73 @@ def test_settings_choose_the_check_of_every_llm_backend() -> None:
     assert by_checker.citations == () and len(by_rules.citations) == 1
     with pytest.raises(ValueError, match="checker"):
         default_verifier("neural")
+
+
+# --- hand-written training rows (evals/checker_handwritten.jsonl) -----------------------------
+
+
+def _evals_module(name: str) -> ModuleType:
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "evals" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_hand_written_training_rows_are_references_off_the_evaluation_articles() -> None:
+    root = Path(__file__).resolve().parent.parent
+    rows = [json.loads(line) for line in (root / "evals" / "checker_handwritten.jsonl").open()]
+    evaluated = {
+        p["doc"]
+        for line in (root / "evals" / "verify_set.jsonl").open()
+        for p in json.loads(line)["passages"]
+    }
+    held_out = _evals_module("train_verifier").held_out
+    assert len(rows) >= 250
+    assert 0.4 <= sum(r["supported"] for r in rows) / len(rows) <= 0.6
+    assert len({r["id"] for r in rows}) == len(rows)
+    for r in rows:
+        assert r["half"] == "train" and r["sentence"].strip()
+        for p in r["passages"]:  # offsets into a source, never its text
+            assert set(p) == {"doc", "start", "end"} and 0 <= p["start"] < p["end"]
+            if p["doc"].startswith("covid-qa:"):
+                assert p["doc"] not in evaluated, p["doc"]
+                assert not held_out(p["doc"].split(":", 1)[1]), p["doc"]
+            else:
+                text = (root / p["doc"]).read_text(encoding="utf-8")
+                assert p["end"] <= len(text)
+
+
+def test_hand_written_rows_become_rule_passing_pairs() -> None:
+    train = _evals_module("train_checker")  # seed rows only: runs without covid-qa
+    paragraph = [{"doc": "seeds/amazon-anthropic-investment.txt", "start": 455, "end": 1019}]
+    rows = [
+        {
+            "id": "t-1",
+            "sentence": "So far Amazon has put roughly eight billion dollars into Anthropic.",
+            "supported": True,
+            "kind": "paraphrase",
+            "passages": paragraph,
+        },
+        {  # the amount is not in the passage: the rules drop it, so the checker never sees it
+            "id": "t-2",
+            "sentence": "Amazon has already invested around $9 billion in Anthropic.",
+            "supported": False,
+            "kind": "number",
+            "passages": paragraph,
+        },
+        {  # every word and name is in the passage; only the roles are swapped
+            "id": "t-3",
+            "sentence": "Google has already invested around $8 billion in Anthropic.",
+            "supported": False,
+            "kind": "role",
+            "passages": paragraph,
+        },
+    ]
+    pairs = train.labelled_pairs(rows, "hw-")
+    assert {(p["label"], p["kind"]) for p in pairs} == {(1, "hw-paraphrase"), (0, "hw-role")}
+    (supported,) = [p for p in pairs if p["label"] == 1]
+    assert "around $8 billion" in supported["premise"]  # the span that covers it best
