@@ -123,6 +123,19 @@ def test_coverage_weights_terms_by_idf() -> None:
             "Which company was founded in 2021?",
             "The documents don't say which company was founded in 2021.",
         ),
+        # Follow-ups refused in the chat read "how big it be would" and "how investors
+        # reacted to it have".
+        ("How big would it be?", "The documents don't say how big it would be."),
+        (
+            "How have investors reacted to it?",
+            "The documents don't say how investors have reacted to it.",
+        ),
+        (
+            "What was the reported revenue?",
+            "The documents don't say what the reported revenue was.",
+        ),
+        # Where a modal's verb is cannot be told without a grammar: the question is quoted.
+        ("What would the deal cost?", "The documents don't answer “What would the deal cost”."),
     ],
 )
 def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> None:

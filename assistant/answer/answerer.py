@@ -282,9 +282,9 @@ def refusal_text(question: str) -> str:
     """
     q = " ".join(question.split()).rstrip()
     m = _WH.match(q)
-    if m:
-        wh, aux, rest = m.group(1).lower(), m.group(2).lower(), m.group(3)
-        return f"The documents don't say {wh} {_statement(aux, rest)}."
+    statement = _statement(m.group(2).lower(), m.group(3)) if m else None
+    if m and statement:
+        return f"The documents don't say {m.group(1).lower()} {statement}."
     return f"The documents don't answer “{q.rstrip('?.! ')}”."
 
 
@@ -306,17 +306,35 @@ def _participle(word: str) -> bool:
     )
 
 
-def _statement(aux: str, rest: str) -> str:
-    """The question's words put back in statement order, the auxiliary where it belongs.
+# A subject a modal's verb follows at once ("How big would it be?"), and words after which a
+# participle is an adjective ("What was the reported revenue?", "What was Anthropic's
+# reported revenue?").
+_PRONOUNS = frozenset("it they he she we you i this that these those there".split())  # noqa: SIM905
+_DETERMINERS = frozenset("the a an its their his her our my your this that these those".split())  # noqa: SIM905
+_MODALS = frozenset({"will", "can", "could", "would", "should"})
+
+
+def _statement(aux: str, rest: str) -> str | None:
+    """The question's words put back in statement order, the auxiliary where it belongs; None
+    when that place cannot be told without a grammar (the caller then quotes the question).
 
     Example: _statement("was", "Anthropic's revenue") -> "Anthropic's revenue was"
              _statement("was", "Anthropic founded") -> "Anthropic was founded"
              _statement("is", "leading the round") -> "is leading the round"
+             _statement("have", "investors reacted to it") -> "investors have reacted to it"
+             _statement("would", "it be") -> "it would be"
+             _statement("would", "the deal cost") -> None
     """
     words = rest.split()
     if words[0].lower().endswith("ing") or _participle(words[0]):
         return f"{aux} {rest}"  # the wh-word is the subject: "who is leading the round"
-    if len(words) > 1 and _participle(words[-1]):
-        return " ".join([*words[:-1], aux, words[-1]])  # "when Anthropic was founded"
+    if aux in _MODALS:
+        # "would it be" -> "it would be"; after a longer subject the verb is not known.
+        return " ".join([words[0], aux, *words[1:]]) if words[0].lower() in _PRONOUNS else None
+    for i in range(1, len(words)):
+        before = words[i - 1].lower()
+        adjective = before in _DETERMINERS or before.endswith(("'s", "’s"))
+        if _participle(words[i]) and not adjective:
+            return " ".join([*words[:i], aux, *words[i:]])  # "when Anthropic was founded"
     # A last word in -ing is as often a noun ("the total funding") as a verb: left in place.
     return f"{rest} {aux}"
