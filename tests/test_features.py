@@ -357,8 +357,10 @@ def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
     ("question", "denied"),
     [
         ("What did Amazon not invest in?", {"inves"}),
-        ("Why is RT-PCR not the best method?", {"best", "metho"}),
-        ("Why can't Amazon be sure of Anthropic?", {"sure"}),
+        ("When was RT-PCR not the best method?", {"best", "metho"}),
+        ("Which firm can't be sure of Anthropic?", {"sure"}),
+        # A why-question's reason is given in other words.
+        ("Why is RT-PCR not the best method?", set()),
         # A yes/no question's opening, "or not", and words that name rather than deny.
         ("Doesn't it have its own models?", set()),
         ("Is the stake exclusive or not?", set()),

@@ -323,11 +323,15 @@ def _statement(aux: str, rest: str) -> str | None:
              _statement("is", "leading the round") -> "is leading the round"
              _statement("have", "investors reacted to it") -> "investors have reacted to it"
              _statement("would", "it be") -> "it would be"
+             _statement("is", "it not the best method") -> "it is not the best method"
              _statement("would", "the deal cost") -> None
     """
     words = rest.split()
     if words[0].lower().endswith("ing") or _participle(words[0]):
         return f"{aux} {rest}"  # the wh-word is the subject: "who is leading the round"
+    if "not" in words[1:]:
+        i = words.index("not", 1)  # "why is it not the best" -> "why it is not the best"
+        return " ".join([*words[:i], aux, *words[i:]])
     if aux in _MODALS:
         # "would it be" -> "it would be"; after a longer subject the verb is not known.
         return " ".join([words[0], aux, *words[1:]]) if words[0].lower() in _PRONOUNS else None
