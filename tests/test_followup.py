@@ -163,3 +163,22 @@ def test_a_new_subject_that_also_points_back_keeps_the_earlier_names() -> None:
     history = _turn("How is CHIKV maintained in Africa?", "In a sylvatic cycle. [1]")
     query = standalone_query("And in Asia, what is it vectored by?", history)
     assert "CHIKV" in query
+
+
+def test_a_follow_up_to_a_follow_up_points_at_what_the_first_was_about() -> None:
+    # "it" in the third question is Anthropic, what the second ("that stake") was about; the
+    # second answer opens with its foil ("Unlike Microsoft's deal with OpenAI, ..."), which
+    # used to be carried instead.
+    history = [
+        {"role": "user", "content": "How much has Amazon invested in Anthropic?"},
+        {"role": "assistant", "content": "Amazon has already invested around $8 billion. [1]"},
+        {"role": "user", "content": "Is that stake exclusive?"},
+        {
+            "role": "assistant",
+            "content": "Unlike Microsoft's exclusive deal with OpenAI, Amazon's stake in "
+            "Anthropic is non-exclusive. [1]",
+        },
+    ]
+    query = standalone_query("Who else owns part of it?", history)
+    assert "Anthropic" in query, query
+    assert "Microsoft" not in query and "OpenAI" not in query, query

@@ -244,33 +244,48 @@ def _points_back(question: str) -> bool:
 
 
 _CLAUSE = re.compile(r",|;|:|\s[-–—]\s|\s(?:but|while|unlike|whereas|although)\s")
+# A clause that names what the subject is compared with, not the subject.
+_FOIL = re.compile(
+    r"^\s*(?:unlike|like|compared (?:with|to)|in contrast to|as with|similar to|besides)\b",
+    re.IGNORECASE,
+)
 
 
 def _answer_subject(answer: str, limit: int = 2) -> list[str]:
     """The names of the answer's first clause that has any: what the answer is about. Later
-    names drift ("..., but unlike Microsoft's deal with OpenAI").
+    names drift ("..., but unlike Microsoft's deal with OpenAI"), and an opening comparison
+    names the foil ("Unlike Microsoft's deal with OpenAI, Amazon's stake ...").
 
     Example: _answer_subject("Currently, Amazon has invested in Anthropic, unlike Microsoft.")
-             -> ["Amazon", "Anthropic"]
+             -> ["Amazon", "Anthropic"];
+             _answer_subject("Unlike Microsoft's deal, Amazon's stake is non-exclusive.")
+             -> ["Amazon"]
     """
     first = _SENTENCE_END.split(_CITATION.sub("", answer).strip(), 1)[0]
     for clause in _CLAUSE.split(first):
+        if _FOIL.match(clause):
+            continue
         names = [n for n in _names(clause) if len(n) > 2]
         if names:
             return names[:limit]
     return []
 
 
-def _last_answered_turn(history: Sequence[Mapping[str, str]]) -> tuple[str, str] | None:
-    """(user question, answer) of the latest exchange that was not refused."""
+def _last_answered_turn(
+    history: Sequence[Mapping[str, str]],
+) -> tuple[str, str, Sequence[Mapping[str, str]]] | None:
+    """(user question, answer, the history before that question) of the latest exchange that
+    was not refused."""
+    recent = history[-MAX_HISTORY_MESSAGES:]
     answer: str | None = None
-    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+    for i in range(len(recent) - 1, -1, -1):
+        m = recent[i]
         role, content = m.get("role"), str(m.get("content") or "")[:MAX_HISTORY_CHARS]
         if role == "assistant":
             refused = bool(m.get("refused")) or bool(_REFUSAL.match(content))
             answer = None if refused else content
         elif role == "user" and answer is not None:
-            return content, answer
+            return content, answer, recent[:i]
     return None
 
 
@@ -296,7 +311,10 @@ def standalone_query(
     turn = _last_answered_turn(history)
     if turn is None:
         return question
-    last_user, last_answer = turn
+    last_user, last_answer, before = turn
+    # An earlier follow-up stands for its own standalone query: "it" in "Who else owns part
+    # of it?" after "Is that stake exclusive?" is what that question was about (Anthropic).
+    last_user = standalone_query(last_user, before, max_terms=max_terms)
     own = {w.lower() for w, _ in _words(question)}
     asked = _subjects(last_user)
     topic = _content_words(last_user)
