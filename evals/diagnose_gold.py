@@ -29,13 +29,18 @@ import numpy as np
 from assistant.answer.evidence import RefusalModel
 from assistant.answer.extractive import select_sentences
 from assistant.evals.scoring import contains_answer, squad_normalise
-from assistant.store import SentenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals"))
 from calibrate_refusal import load_items  # noqa: E402
 from make_refusal_sets import default_data  # noqa: E402
-from refusal_report import build_bots, gold_answers, sample, settings_with  # noqa: E402
+from refusal_report import (  # noqa: E402
+    build_bots,
+    gold_answers,
+    grounds_of,
+    sample,
+    settings_with,
+)
 
 NEVER_REFUSE = RefusalModel({}, 10.0, 0.0)
 
@@ -72,7 +77,6 @@ def main() -> None:
     ranks: list[int] = []
     rows = []
     state = bot._state
-    stored = state.store if isinstance(state.store, SentenceStore) else None
     for item in asked:
         golds = gold[item["qid"]]
         q = item["question"]
@@ -94,15 +98,7 @@ def main() -> None:
                     if any(holds(h.chunk.text, golds) for h in more):
                         cls = "pool"
             else:
-                grounds = bot.answerer.gather(
-                    q,
-                    qv,
-                    hits,
-                    idf=state.retriever.lexical.idf,
-                    refusal=NEVER_REFUSE,
-                    stored=stored,
-                    decide_on=settings.k,
-                )
+                grounds = grounds_of(bot, q, settings, NEVER_REFUSE, query_vector=qv, hits=hits)
                 units = grounds.sentences
                 holding = [i for i, s in enumerate(units) if holds(s.text, golds)]
                 chosen = select_sentences(

@@ -30,13 +30,12 @@ from pathlib import Path
 
 from assistant.answer.evidence import RefusalModel
 from assistant.answer.negation import ASKED_OPPOSITE, WORD
-from assistant.store import SentenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals"))
 from calibrate_refusal import load_items  # noqa: E402
 from make_refusal_sets import default_data  # noqa: E402
-from refusal_report import build_bots, settings_with  # noqa: E402
+from refusal_report import build_bots, grounds_of, settings_with  # noqa: E402
 
 _AUXILIARIES = frozenset(
     "is are was were does do did can has have will would could should".split()  # noqa: SIM905
@@ -90,22 +89,7 @@ def main() -> None:
 
     def decide(corpus: str, question: str) -> tuple[bool, bool]:
         """(refused by the model alone, refused as shipped)."""
-        bot = bots[corpus]
-        state = bot._state
-        stored = state.store if isinstance(state.store, SentenceStore) else None
-        qv = state.retriever.embed_query(question)
-        hits = state.retriever.retrieve(
-            question, max(settings.k, settings.evidence_k), query_vector=qv
-        )
-        grounds = bot.answerer.gather(
-            question,
-            qv,
-            hits,
-            idf=state.retriever.lexical.idf,
-            refusal=refusal,
-            stored=stored,
-            decide_on=settings.k,
-        )
+        grounds = grounds_of(bots[corpus], question, settings, refusal)
         return grounds.probability < refusal.threshold, not grounds.answerable
 
     print(f"{args.half} half")

@@ -39,8 +39,10 @@ from typing import Any
 import numpy as np
 
 from assistant import Assistant, Settings
+from assistant.answer.evidence import Grounds, RefusalModel
 from assistant.evals.scoring import contains_answer
-from assistant.schema import Answer
+from assistant.schema import Answer, Hit
+from assistant.store import SentenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "evals"))
@@ -95,6 +97,34 @@ def sample(items: list[dict], kinds: Sequence[str], n: int) -> list[dict]:
     if len(chosen) <= n:
         return chosen
     return [chosen[int(k)] for k in np.linspace(0, len(chosen) - 1, n)]
+
+
+def grounds_of(
+    bot: Assistant,
+    question: str,
+    settings: Settings,
+    refusal: RefusalModel,
+    query_vector: np.ndarray | None = None,
+    hits: Sequence[Hit] | None = None,
+) -> Grounds:
+    """The evidence an answer to question would gather from bot's index (the retrieval of an
+    answer unless hits are given), decided by refusal."""
+    state = bot._state
+    stored = state.store if isinstance(state.store, SentenceStore) else None
+    qv = state.retriever.embed_query(question) if query_vector is None else query_vector
+    if hits is None:
+        hits = state.retriever.retrieve(
+            question, max(settings.k, settings.evidence_k), query_vector=qv
+        )
+    return bot.answerer.gather(
+        question,
+        qv,
+        hits,
+        idf=state.retriever.lexical.idf,
+        refusal=refusal,
+        stored=stored,
+        decide_on=settings.k,
+    )
 
 
 def build_bots(settings: Settings, data: Path) -> tuple[dict[str, Assistant], VectorCache]:
