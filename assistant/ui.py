@@ -1789,7 +1789,8 @@ class _CheckedCalls:
       gets 400 and one sentence;
     - a call that sends too few or too many values (`complete_call`, `check_named_call`)
       gets 400 and one sentence, and one that leaves out parameters with defaults gets them
-      filled in (so `/ask` takes a question alone).
+      filled in (so `/ask` takes a question alone);
+    - a call to an endpoint or page event that does not exist gets 404 and one sentence.
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -1808,6 +1809,17 @@ class _CheckedCalls:
                     shapes[fn.api_name] = shapes[fn._id]
             self._shapes = shapes
         return self._shapes.get(key)
+
+    def unknown(self, key: str | int) -> str:
+        """One sentence for a call to an endpoint or page event that does not exist."""
+        if isinstance(key, int):
+            return f"The page has no event {key}: reload the page."
+        public = sorted(
+            f"/{fn.api_name}"
+            for fn in self.blocks.fns.values()
+            if fn.api_name and getattr(fn, "api_visibility", "public") == "public"
+        )
+        return f"There is no /{key[:100]} endpoint: the chat's API has {', '.join(public)}."
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
@@ -1829,18 +1841,30 @@ class _CheckedCalls:
             payload = json.loads(b"".join(chunks))
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
-        problem = _LOCAL_FILES_ONLY if remote_file_path(payload) is not None else None
-        by_name = _BY_NAME_CALL.search(path)
-        if problem is None and by_name and (shape := self.shape(by_name.group(1))) is not None:
-            try:
-                check_named_call(payload, shape)
-            except InputError as exc:
-                problem = str(exc)
-        elif problem is None and isinstance(payload, dict) and "data" in payload:
-            named, page = _NAMED_CALL.search(path), _PAGE_CALL.search(path)
-            key = named.group(1) if named else payload.get("fn_index") if page else None
-            shape = self.shape(key) if isinstance(key, str | int) else None
-            if shape is not None:
+        remote = remote_file_path(payload) is not None
+        status, problem = 400, _LOCAL_FILES_ONLY if remote else None
+        by_name, named = _BY_NAME_CALL.search(path), _NAMED_CALL.search(path)
+        page = _PAGE_CALL.search(path)
+        key: Any = (
+            by_name.group(1)
+            if by_name
+            else named.group(1)
+            if named
+            else payload.get("fn_index")
+            if page and isinstance(payload, dict)
+            else None
+        )
+        shape = self.shape(key) if isinstance(key, str | int) else None
+        if problem is None and self.blocks is not None and isinstance(key, str | int):
+            if shape is None:
+                # Gradio answers an unknown name or event with a bare Internal Server Error.
+                status, problem = 404, self.unknown(key)
+            elif by_name:
+                try:
+                    check_named_call(payload, shape)
+                except InputError as exc:
+                    problem = str(exc)
+            elif isinstance(payload, dict) and "data" in payload:
                 try:
                     data = complete_call(payload["data"], shape, extra_allowed=bool(page))
                 except InputError as exc:
@@ -1851,7 +1875,7 @@ class _CheckedCalls:
                         messages = [{"type": "http.request", "body": body, "more_body": False}]
                         scope = _with_length(scope, len(body))
         if problem is not None:
-            await send_json(send, 400, {"detail": problem, "error": problem}, [])
+            await send_json(send, status, {"detail": problem, "error": problem}, [])
             return
 
         async def replay() -> Any:

@@ -271,6 +271,25 @@ def test_a_page_event_sent_without_its_values_is_one_sentence(mounted: Mounted) 
     assert "this request sent 0" in message and one_sentence(message), message
 
 
+@pytest.mark.parametrize(
+    ("route", "body", "expected"),
+    [
+        ("call/nosuch", {"data": [1]}, "There is no /nosuch endpoint: the chat's API has /ask"),
+        ("call/v2/nosuch", {}, "There is no /nosuch endpoint"),
+        ("queue/join", {"data": [], "fn_index": 9999, "session_hash": "s"}, "no event 9999"),
+    ],
+)
+def test_a_call_to_an_endpoint_that_does_not_exist_is_one_sentence(
+    mounted: Mounted, route: str, body: dict[str, Any], expected: str
+) -> None:
+    # Gradio answered these with a bare "Internal Server Error" and a traceback in the log.
+    with httpx.Client(timeout=30) as client:
+        refused = client.post(f"{mounted.url}/gradio_api/{route}", json=body)
+    assert refused.status_code == 404
+    message = refused.json()["error"]
+    assert expected in message and one_sentence(message), message
+
+
 def test_complete_call_fills_defaults_and_names_what_is_missing() -> None:
     from assistant.errors import InputError
     from assistant.ui import _NO_DEFAULT, CallShape, complete_call
