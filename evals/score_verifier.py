@@ -5,13 +5,18 @@ supported sentences it keeps. The decision threshold is chosen on the tune half 
 the confirm half: for the rules alone, the coverage that best meets both targets (caught >=
 0.95 and kept >= 0.90); for the learned checker, which is layered over the rules, the
 cut-offs that catch the most while keeping at least what the rules alone keep on tune
-(`choose_no_harm`; --margin uses the targets' criterion instead).
+(`choose_no_harm`; --margin uses the targets' criterion instead). --calibrate-with FILE adds
+rows scored out of fold (evals/train_checker.py --cross-validate over the hand-written rows)
+to tune and chooses by the targets' criterion on both: tune alone is nearly all caught by the
+rules and cannot tell checkers apart. --tune-only scores no confirm row (to choose a protocol
+before looking at confirm).
 
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py                # report
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate    # + write threshold
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --fixed        # shipped cut-offs
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --rules-only   # ignore the checker
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --show-errors  # tune's misses
+    ... --calibrate --calibrate-with evals/runs/checker/oof.jsonl  # tune + out-of-fold rows
     ... --time-model assistant/answer/verifier/checker.json   # time a typical answer's check
 
 The checker is the tree checker in assistant/answer/verifier/checker.json (--checker), else an
@@ -258,6 +263,18 @@ def main() -> None:
         help="choose the checker's cut-offs by the worse margin to both targets, not no-harm",
     )
     parser.add_argument(
+        "--calibrate-with",
+        type=Path,
+        metavar="FILE",
+        help="also choose the checker's cut-offs on these rows scored out of fold "
+        "(train_checker.py --cross-validate), by the targets' criterion",
+    )
+    parser.add_argument(
+        "--tune-only",
+        action="store_true",
+        help="score the tune half only: cut-offs and tune figures, no confirm row is read",
+    )
+    parser.add_argument(
         "--time-model",
         type=Path,
         help="only time the check of a typical answer with the checker in this folder",
@@ -281,6 +298,11 @@ def main() -> None:
 
     covid = covid_dir()
     rows = load_set()
+    if args.tune_only:
+        if args.calibrate:
+            raise SystemExit("--calibrate records confirm figures: run it without --tune-only")
+        rows = [r for r in rows if r["half"] == "tune"]
+    extra = load_set(args.calibrate_with) if args.calibrate_with else []
     scorer: SupportScorer | None = None
     if args.rules_only:
         pass
@@ -293,6 +315,8 @@ def main() -> None:
         print("covid-qa not found beside the checkout: scoring the seed rows only")
     tune = [r for r in scored if r["half"] == "tune"]
     confirm = [r for r in scored if r["half"] == "confirm"]
+    if args.calibrate_with and (scorer is None or args.fixed):
+        raise SystemExit("--calibrate-with chooses a checker's cut-offs: drop --fixed/--rules-only")
     if args.fixed:
         calibration = load_calibration(MODEL_DIR, "checker" if scorer is not None else "rules")
         threshold = 0.5  # without a checker every span scores 1.0: any cut-off below it
@@ -301,6 +325,18 @@ def main() -> None:
                 raise SystemExit("the shipped calibration has no checker threshold: --calibrate")
             threshold = calibration.threshold
         cover = calibration.min_coverage
+    elif extra:
+        # Tune plus the out-of-fold rows, by the targets' criterion: the pooled rows hold
+        # supported paraphrases and errors that the rules let through, which tune barely has.
+        threshold, cover = choose_threshold(tune + extra)
+        caught, kept_share = rates(extra, threshold, cover)
+        print(
+            f"{args.calibrate_with.name}: {len(extra)} rows scored out of fold; at the "
+            f"chosen cut-offs caught {caught:.3f}  kept {kept_share:.3f}"
+        )
+        for pool, name in ((tune + extra, "tune + out-of-fold"), (extra, "out-of-fold")):
+            rules_caught, rules_kept = rates(pool, 0.0, cover)  # the checker accepts all
+            print(f"  rules alone there, {name}: caught {rules_caught:.3f}  kept {rules_kept:.3f}")
     elif scorer is not None and not args.margin:
         # The checker is layered over the rules: it must keep on tune at least what the rules
         # alone keep there (with their own calibrated coverage), and then catch the most.
@@ -315,11 +351,17 @@ def main() -> None:
         f"{len(scored)} rows ({len(tune)} tune, {len(confirm)} confirm); "
         f"threshold {threshold:.3f}, min coverage {cover:.2f}"
     )
-    for name, half in (("tune", tune), ("confirm", confirm), ("all", scored)):
+    halves = (("tune", tune), ("confirm", confirm), ("all", scored))
+    for name, half in halves[:1] if args.tune_only else halves:
         caught, kept_share = rates(half, threshold, cover)
         print(f"{name:<8} caught {caught:.3f}  kept {kept_share:.3f}")
         if name != "all":
             print("\n".join(_table(half, threshold, cover, lambda r: f"{r['source']}/{r['kind']}")))
+    if args.tune_only:
+        seed = [r for r in tune if r["source"] == "seed"]
+        seed_caught, seed_kept = rates(seed, threshold, cover)
+        print(f"tune's seed rows caught {seed_caught:.3f}  kept {seed_kept:.3f}")
+        return
     print("per kind (both halves):")
     print("\n".join(_table(scored, threshold, cover, lambda r: r["kind"])))
     # Latency as the answer path runs it: verify_answer with the chosen cut-offs.
@@ -352,9 +394,12 @@ def main() -> None:
         caught, kept_share = rates(confirm, threshold, cover)
         path = MODEL_DIR / "calibration.json"
         old = json.loads(path.read_text()) if path.is_file() else {}
+        chosen_on = "tune half of evals/verify_set.jsonl"
+        if args.calibrate_with:
+            chosen_on += f" and out-of-fold scores of {args.calibrate_with.name} (targets)"
         entry = {
             "min_coverage": cover,
-            "chosen_on": "tune half of evals/verify_set.jsonl",
+            "chosen_on": chosen_on,
             "confirm": {"caught": round(caught, 3), "kept": round(kept_share, 3)},
         }
         if scorer is None:  # the rules' own entry; the checker's cut-offs stay as they were

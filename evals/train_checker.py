@@ -9,8 +9,11 @@ extractions and subject swaps (`restyle`, `tail_clause`, `compress`, `swap_subje
 pairs that pass the verifier's rules are kept: the checker is asked about nothing else at
 answer time (answer/verify.py `assess`). `--handwritten evals/checker_handwritten.jsonl` adds
 sentences written by hand (paraphrases and errors, in the verification set's format, against
-articles the set does not use; `handwritten_pairs`), each pair `--handwritten-weight` times;
-off by default (evals/VERIFIER.md, "Session 7", says why).
+articles the set does not use; `handwritten_pairs`: the spans the verifier asks about, for
+supported and unsupported rows alike), each pair `--handwritten-weight` times; off by default
+(evals/VERIFIER.md, "Session 7" and its second pass, says why). `--cross-validate OUT` trains
+two checkers, each on half the hand-written rows (folds by passage), and writes every row's
+out-of-fold scores for `score_verifier.py --calibrate-with OUT`.
 
 Model: scikit-learn's HistGradientBoostingClassifier over answer/checker.py's `features`, with
 monotone constraints (`MONOTONE`), one per draw of the synthetic data (`--bag` draws, seeds
@@ -23,6 +26,8 @@ features is fitted on each draw and reported, for comparison.
 
     PYTHONPATH=$PWD nice -n 10 .venv/bin/python evals/train_checker.py          # train, install
     PYTHONPATH=$PWD .venv/bin/python evals/score_verifier.py --calibrate         # tune threshold
+    ... train_checker.py --handwritten evals/checker_handwritten.jsonl --handwritten-weight 3 \
+        --cross-validate evals/runs/checker/oof.jsonl                            # 4 min
 
 Reproducible: the seeds drive the data and the trees. Five draws take about six minutes on
 one thread.
@@ -31,6 +36,7 @@ one thread.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -48,11 +54,16 @@ from assistant.answer.checker import CHECKER_FILE, FEATURE_NAMES, TreeChecker, f
 from assistant.answer.verify import _NOT_NAMES, known_names, rule_reason
 
 __all__ = [
+    "auc",
     "compress",
+    "cross_validate",
     "export_trees",
+    "fit_bag",
+    "handwritten_fold",
     "handwritten_pairs",
     "labelled_pairs",
     "restyle",
+    "row_score",
     "rule_passing",
     "set_pairs",
     "swap_subject",
@@ -224,13 +235,16 @@ def rule_passing(pairs: list[dict]) -> list[dict]:
 
 def labelled_pairs(rows: list[dict], prefix: str) -> list[dict]:
     """Pairs from labelled rows (verify_set.jsonl's format: sentence, passages as offsets,
-    supported, kind) as the checker sees them at answer time: each span that passes the rules
-    for an unsupported sentence (label 0), and the span covering most of a supported
-    sentence's words (label 1; its other spans may not support it, so they are left out).
-    A row whose spans all fail the rules gives no pair: the checker is never asked about it.
+    supported, kind), exactly the pairs the checker is asked about at answer time: answer/
+    verify.py `assess` with its defaults picks, of each sentence's three best spans, the two
+    that pass the rules and cover the most of its words. Every pair of a row takes the row's
+    label, supported or not, so that both labels come from the same choice of spans (taking
+    every rule-passing span of an unsupported row but only the best of a supported one made
+    the span's length a cue: unsupported pairs had short sentences for their spans). A row
+    whose spans all fail the rules gives no pair: the checker is never asked about it.
 
-    Example: an unsupported row whose number swap passes the rules in two spans gives two
-             pairs labelled 0, kind prefix + "number".
+    Example: an unsupported row whose number swap passes the rules in all three of its
+             spans gives the two best-covered of them, labelled 0, kind prefix + "number".
     """
     from score_verifier import covid_dir, row_passages
 
@@ -242,19 +256,21 @@ def labelled_pairs(rows: list[dict], prefix: str) -> list[dict]:
         passages = row_passages(row, covid)
         if passages is None:
             continue
-        (assessment,) = assess(row["sentence"] + " [1]", passages, None, checks=99)[:1]
-        passing = [a for a in assessment.attempts if a.reason is None]
-        if row["supported"]:
-            passing = sorted(passing, key=lambda a: -a.coverage)[:1]
-        for a in passing:
-            out.append(
-                {
-                    "premise": a.span.text,
-                    "hypothesis": row["sentence"],
-                    "label": int(row["supported"]),
-                    "kind": prefix + row["kind"],
-                }
-            )
+        # With no scorer, assess gives score 1.0 to the spans it would ask the checker about
+        # and None to the others; the row's sentence cites its first passage, as in
+        # score_verifier.py.
+        for assessment in assess(row["sentence"] + " [1]", passages, None):
+            for a in assessment.attempts:
+                if a.score is None:
+                    continue
+                out.append(
+                    {
+                        "premise": a.span.text,
+                        "hypothesis": assessment.sentence.text,
+                        "label": int(row["supported"]),
+                        "kind": prefix + row["kind"],
+                    }
+                )
     return out
 
 
@@ -391,38 +407,54 @@ def merge(models: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--bag", type=int, default=5, help="models on draws seed, seed+1, ...")
-    parser.add_argument("--per-article", type=int, default=40)
-    parser.add_argument("--trees", type=int, default=300)
-    parser.add_argument("--depth", type=int, default=3)
-    parser.add_argument("--rate", type=float, default=0.1)
-    parser.add_argument("--out", type=Path, default=CHECKER_FILE)
-    parser.add_argument(
-        "--with-tune",
-        type=int,
-        default=0,
-        metavar="W",
-        help="also train on the verification set's tune half, each of its pairs W times",
-    )
-    parser.add_argument(
-        "--handwritten",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help=f"also train on hand-written labelled rows (e.g. {HANDWRITTEN.name}); off by default",
-    )
-    parser.add_argument(
-        "--handwritten-weight",
-        type=int,
-        default=1,
-        metavar="W",
-        help="each rule-passing pair of --handwritten W times in every draw",
-    )
-    args = parser.parse_args()
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
+def handwritten_fold(row: dict, folds: int = 2) -> int:
+    """The cross-validation fold of a labelled row, by its first passage (a hash of its doc
+    and start): rows written against one passage always fall in the same fold, so a held-out
+    row's passage is never in training.
+
+    Example: every row whose first passage is {"doc": "covid-qa:776.txt", "start": 1203, ...}
+             gets the same fold, 0 or 1.
+    """
+    first = row["passages"][0]
+    key = f"{first['doc']}:{first['start']}".encode()
+    return int(hashlib.sha256(key).hexdigest(), 16) % folds
+
+
+def row_score(tries: list[list[tuple[float, float]]], checks: int = 2) -> float:
+    """A row's score as the verifier decides it: for each sentence the best score among its
+    `checks` best-covered rule-passing spans, then the worst sentence (-1.0 when a sentence
+    has none: the rules drop it).
+
+    Example: row_score([[(0.2, 0.9), (0.7, 0.8), (0.9, 0.5)]]) -> 0.7 (0.9 is never asked)
+    """
+    best = []
+    for spans in tries:
+        asked = sorted(spans, key=lambda t: -t[1])[:checks]
+        best.append(max((score for score, _ in asked), default=-1.0))
+    return min(best) if best else -1.0
+
+
+def auc(rows: list[dict]) -> float:
+    """Probability that a supported row scores above an unsupported one (ties count half),
+    over rows with `tries` (score_verifier.row_scores) that pass the rules in every sentence.
+
+    Example: supported rows scoring 0.9 and 0.4, unsupported 0.5 -> 0.5.
+    """
+    passing = [r for r in rows if r["tries"] and all(r["tries"])]
+    pos = [row_score(r["tries"]) for r in passing if r["supported"]]
+    neg = [row_score(r["tries"]) for r in passing if not r["supported"]]
+    if not pos or not neg:
+        return float("nan")
+    wins = sum((p > n) + 0.5 * (p == n) for p in pos for n in neg)
+    return wins / (len(pos) * len(neg))
+
+
+def fit_bag(args: argparse.Namespace, written: list[dict]) -> dict[str, Any]:
+    """One checker: a model per draw of the synthetic data (seeds args.seed ..
+    args.seed + args.bag - 1), each also trained on the pairs `written` (already repeated by
+    their weight), merged into the plain-JSON trees TreeChecker reads, with the training
+    figures under "training" (hand-written: `file`, `pairs`, `weight` filled in by the
+    caller)."""
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.inspection import permutation_importance
@@ -430,25 +462,17 @@ def main() -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    started = time.time()
     exported, margins, stats = [], [], []
     first: list[dict] = []
     xa0: Any = None
-    written = handwritten_pairs(args.handwritten) if args.handwritten else []
-    if written:
-        print(
-            f"{args.handwritten}: {len(written)} rule-passing pairs "
-            f"({sum(p['label'] for p in written)} supported), each {args.handwritten_weight}x"
-        )
+    importance: list[tuple[str, float]] = []
     for seed in range(args.seed, args.seed + args.bag):
-        kept = training_pairs(
-            seed, args.per_article, args.with_tune, written * args.handwritten_weight
-        )
+        kept = training_pairs(seed, args.per_article, args.with_tune, written)
         x, y = to_matrix(kept)
         xa, ya = np.array(x), np.array(y)
         # A fifth held out to report how well unseen pairs separate (synthetic ones: the
         # hand-written pairs come last).
-        cut = (len(kept) - len(written) * args.handwritten_weight) // 5
+        cut = (len(kept) - len(written)) // 5
 
         def trees(seed: int = seed) -> Any:
             return HistGradientBoostingClassifier(
@@ -493,19 +517,111 @@ def main() -> None:
     theirs = 1.0 / (1.0 + np.exp(-np.mean(margins, axis=0)))
     gap = float(np.max(np.abs(mine - theirs)))
     assert gap < 1e-6, f"exported trees disagree with scikit-learn by {gap}"
+    print("importance:", ", ".join(f"{k} {v:.3f}" for k, v in importance[:10]))
     data["training"] = {
         "per_article": args.per_article,
         "with_tune": args.with_tune,
-        "handwritten": {
-            "file": args.handwritten.name if args.handwritten else None,
-            "pairs": len(written),
-            "weight": args.handwritten_weight if written else 0,
-        },
         "models": stats,
         "importance_first_model": {k: round(float(v), 4) for k, v in importance},
     }
+    return data
+
+
+def cross_validate(args: argparse.Namespace, out: Path) -> None:
+    """Two-fold cross-validation over the --handwritten rows (folds by passage,
+    `handwritten_fold`): for each fold, a checker trained as main() trains one but on the
+    other fold's rows only scores this fold's rows. Writes every row with its out-of-fold
+    `tries` (score_verifier.row_scores) to out, for score_verifier.py --calibrate-with, and
+    prints the AUC of the rule-passing rows, overall and per kind of error."""
+    from score_verifier import covid_dir, load_set, row_scores
+
+    rows = load_set(args.handwritten)
+    scored: list[dict] = []
+    for fold in (0, 1):
+        train_rows = [r for r in rows if handwritten_fold(r) != fold]
+        test_rows = [r for r in rows if handwritten_fold(r) == fold]
+        written = labelled_pairs(train_rows, "hw-")
+        print(
+            f"fold {fold}: train on {len(train_rows)} rows ({len(written)} pairs), "
+            f"score {len(test_rows)}"
+        )
+        checker = TreeChecker.from_dict(fit_bag(args, written * args.handwritten_weight))
+        found, _ = row_scores(test_rows, checker, covid_dir())
+        scored += [{**r, "fold": fold} for r in found]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in scored))
+    passing = [r for r in scored if r["tries"] and all(r["tries"])]
+    good = [r for r in passing if r["supported"]]
+    print(
+        f"{len(scored)} rows scored out of fold, {len(passing)} pass the rules "
+        f"({len(good)} supported): AUC {auc(scored):.3f}"
+    )
+    for kind in sorted({r["kind"] for r in passing if not r["supported"]}):
+        some = good + [r for r in passing if r["kind"] == kind and not r["supported"]]
+        print(f"  {kind:<16} {len(some) - len(good):>3} rows  AUC {auc(some):.3f}")
+    print(f"wrote {out}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--bag", type=int, default=5, help="models on draws seed, seed+1, ...")
+    parser.add_argument("--per-article", type=int, default=40)
+    parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--depth", type=int, default=3)
+    parser.add_argument("--rate", type=float, default=0.1)
+    parser.add_argument("--out", type=Path, default=CHECKER_FILE)
+    parser.add_argument(
+        "--with-tune",
+        type=int,
+        default=0,
+        metavar="W",
+        help="also train on the verification set's tune half, each of its pairs W times",
+    )
+    parser.add_argument(
+        "--handwritten",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help=f"also train on hand-written labelled rows (e.g. {HANDWRITTEN.name}); off by default",
+    )
+    parser.add_argument(
+        "--handwritten-weight",
+        type=int,
+        default=1,
+        metavar="W",
+        help="each rule-passing pair of --handwritten W times in every draw",
+    )
+    parser.add_argument(
+        "--cross-validate",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="instead of training one checker, cross-validate over --handwritten (two folds "
+        "by passage) and write each row's out-of-fold scores to OUT (a .jsonl)",
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    started = time.time()
+    if args.cross_validate:
+        if not args.handwritten:
+            parser.error("--cross-validate needs --handwritten FILE")
+        cross_validate(args, args.cross_validate)
+        print(f"cross-validated in {time.time() - started:.0f} s")
+        return
+    written = handwritten_pairs(args.handwritten) if args.handwritten else []
+    if written:
+        print(
+            f"{args.handwritten}: {len(written)} rule-passing pairs "
+            f"({sum(p['label'] for p in written)} supported), each {args.handwritten_weight}x"
+        )
+    data = fit_bag(args, written * args.handwritten_weight)
+    data["training"]["handwritten"] = {
+        "file": args.handwritten.name if args.handwritten else None,
+        "pairs": len(written),
+        "weight": args.handwritten_weight if written else 0,
+    }
     args.out.write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
-    print("importance:", ", ".join(f"{k} {v:.3f}" for k, v in importance[:10]))
     size = args.out.stat().st_size // 1024
     print(
         f"wrote {args.out} ({size} KB, {len(data['trees'])} trees) in {time.time() - started:.0f} s"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from fakes import SEED_TEXT, seed_paragraphs
@@ -25,6 +26,7 @@ from assistant.answer.checker import (
 from assistant.answer.checking import default_verifier
 from assistant.answer.llm import ChatBackend
 from assistant.answer.verifier_model import check_answer, default_scorer
+from assistant.answer.verify import assess
 from assistant.errors import ModelNotFoundError
 
 # --- features, worked examples --------------------------------------------------------------
@@ -215,7 +217,7 @@ def test_the_hand_written_training_rows_are_references_off_the_evaluation_articl
 def test_hand_written_rows_become_rule_passing_pairs() -> None:
     train = _evals_module("train_checker")  # seed rows only: runs without covid-qa
     paragraph = [{"doc": "seeds/amazon-anthropic-investment.txt", "start": 455, "end": 1019}]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": "t-1",
             "sentence": "So far Amazon has put roughly eight billion dollars into Anthropic.",
@@ -240,5 +242,36 @@ def test_hand_written_rows_become_rule_passing_pairs() -> None:
     ]
     pairs = train.labelled_pairs(rows, "hw-")
     assert {(p["label"], p["kind"]) for p in pairs} == {(1, "hw-paraphrase"), (0, "hw-role")}
-    (supported,) = [p for p in pairs if p["label"] == 1]
-    assert "around $8 billion" in supported["premise"]  # the span that covers it best
+    # Supported or not, a row gives the pairs the verifier asks the checker about at answer
+    # time: the two best-covered spans that pass the rules (fewer when fewer pass), so the
+    # choice of spans says nothing about the label.
+    supported = [p for p in pairs if p["label"] == 1]
+    assert len(supported) == 2
+    assert all("around $8 billion" in p["premise"] for p in supported)
+    (role,) = [p for p in pairs if p["label"] == 0]  # its other spans lack the name Google
+    assert role["premise"].startswith("Currently, Amazon has already invested")
+    sv = _evals_module("score_verifier")
+    for row in rows:
+        (asked,) = assess(row["sentence"] + " [1]", sv.row_passages(row, None), None)
+        premises = [p["premise"] for p in pairs if p["hypothesis"] == row["sentence"]]
+        assert premises == [a.span.text for a in asked.attempts if a.score is not None]
+
+
+def test_cross_validation_folds_and_row_scores_follow_the_verifier() -> None:
+    train = _evals_module("train_checker")
+    at = {"doc": "covid-qa:776.txt", "start": 1203, "end": 1400}
+    folds = {
+        train.handwritten_fold({"passages": [at, {"doc": d, "start": 0, "end": 9}]})
+        for d in ("a", "b", "c")
+    }
+    assert len(folds) == 1  # by the first passage: a passage never sits in both folds
+    # The best of the two best-covered spans; 0.9 covers least and is never asked.
+    assert train.row_score([[(0.2, 0.9), (0.7, 0.8), (0.9, 0.5)]]) == 0.7
+    assert train.row_score([[(0.8, 1.0)], []]) == -1.0  # a sentence the rules drop
+    rows = [
+        {"supported": True, "tries": [[(0.9, 1.0)]]},
+        {"supported": True, "tries": [[(0.4, 1.0)]]},
+        {"supported": False, "tries": [[(0.5, 1.0)]]},
+        {"supported": False, "tries": [[]]},  # dropped by the rules: not ranked
+    ]
+    assert train.auc(rows) == 0.5
