@@ -109,6 +109,7 @@ def main() -> None:
                     restating=settings.sentence_restating,
                     adjacent=settings.sentence_adjacent,
                     question=q,
+                    part_coverage=settings.sentence_part_coverage,
                 )
                 if not holding:
                     cls = "spans"

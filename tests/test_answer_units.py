@@ -330,3 +330,30 @@ def test_a_unit_holding_the_questions_phrases_scores_above_one_with_its_words_sc
     # Both hold every word of the question; only the second keeps its phrases together.
     assert np.allclose(on.coverages, off.coverages)
     assert np.allclose(on.scores - off.scores, [0.0, 1.0])
+
+
+def test_a_question_asking_two_things_gets_a_unit_for_each_part() -> None:
+    from assistant.answer.extractive import question_parts, select_sentences
+
+    question = "Why might Amazon lack control of Anthropic, and why can't it be sure of loyalty?"
+    assert question_parts(question) == [
+        "Why might Amazon lack control of Anthropic",
+        "why can't it be sure of loyalty?",
+    ]
+    assert question_parts("How much has Amazon invested in Anthropic?") == []
+    parts = [
+        "Amazon holds less control of Anthropic than Microsoft holds of OpenAI.",
+        "Markets favoured early partnerships.",
+        "There is no guarantee of loyalty, as Anthropic works with others.",
+    ]
+    grounds = _grounds_of(parts, [1.0, 0.5, 0.4])
+    assert select_sentences(grounds, keep_ratio=0.8, question=question) == [0]
+    chosen = select_sentences(grounds, keep_ratio=0.8, question=question, part_coverage=0.5)
+    assert chosen == [0, 2]
+    # A part no unit covers well enough adds nothing.
+    assert select_sentences(
+        grounds,
+        keep_ratio=0.8,
+        question="What is Amazon's control, and why do rivals sell chips?",
+        part_coverage=0.5,
+    ) == [0]

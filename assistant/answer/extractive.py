@@ -7,6 +7,7 @@ this module only chooses which of the scored candidate sentences to copy.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,29 @@ from .evidence import Grounds, points_back
 if TYPE_CHECKING:
     from ..settings import Settings
 
-__all__ = ["ExtractiveBackend", "in_reading_order", "select_sentences"]
+__all__ = ["ExtractiveBackend", "in_reading_order", "question_parts", "select_sentences"]
+
+# Where a question asks two things: a second question, or a second clause that opens with its
+# own question word ("How does X compare with Y, and how has each fared?").
+_PART_BREAK = re.compile(
+    r"\?\s+(?=\S)|;\s*|,?\s+and\s+(?=(?:how|why|what|which|who|when|where|whether)\b)|"
+    r",?\s+and\s+as\s+",
+    re.IGNORECASE,
+)
+
+
+def question_parts(question: str) -> list[str]:
+    """The parts of a question that asks two or more things, each with at least two terms of
+    its own; [] for a question that asks one thing.
+
+    Example: question_parts("Why might Amazon fail to gain control, and why can't it be sure "
+             "Anthropic stays loyal?") -> ["Why might Amazon fail to gain control",
+             "why can't it be sure Anthropic stays loyal?"];
+             question_parts("How much has Amazon invested?") -> []
+    """
+    parts = [p.strip(" ,") for p in _PART_BREAK.split(question) if p and p.strip(" ,?")]
+    parts = [p for p in parts if len(analyze(p)) >= 2]
+    return parts if len(parts) >= 2 else []
 
 
 def select_sentences(
@@ -33,6 +56,7 @@ def select_sentences(
     restating: float = 0.0,
     adjacent: float = 0.0,
     question: str = "",
+    part_coverage: float = 0.0,
 ) -> list[int]:
     """Indices into grounds.sentences of the sentences to copy, best first (units that
     continue one another kept together in reading order: in_reading_order).
@@ -51,7 +75,10 @@ def select_sentences(
     Then a unit that continues a chosen one in its document (the one just before or after
     it) is added, beyond max_sentences and whatever its redundancy, when it scores at least
     `adjacent` of the best (0: never): an answer that runs over two sentences is quoted
-    whole, where another sentence from elsewhere would be read on its own.
+    whole, where another sentence from elsewhere would be read on its own. For a question
+    that asks two things (question_parts), the unit holding the most of each part's terms is
+    added when it holds at least `part_coverage` of them and more than any chosen unit does
+    (0: never).
 
     Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
     keep_ratio 0.85 -> [1, 2]
@@ -59,6 +86,7 @@ def select_sentences(
     scores, vectors, sentences = grounds.scores, grounds.vectors, grounds.sentences
     if len(scores) == 0:
         return []
+    parts = question_parts(question) if part_coverage and question else []
     order = list(np.argsort(-scores, kind="stable"))
     best = order[0]
     chosen: list[int] = []
@@ -98,6 +126,20 @@ def select_sentences(
             after = _follower(grounds, int(best))
             if after is not None and after not in chosen and not overlaps(after):
                 chosen.append(after)
+    if parts and chosen:
+        # A question asking two things gets the best unit for each part that no chosen unit
+        # covers as well: "both in cash and otherwise" needs the chips sentence as well as
+        # the $8 billion one.
+        for part in parts:
+            terms = set(analyze(part))
+
+            def held(i: int, terms: set[str] = terms) -> float:
+                return len(terms & set(analyze(sentences[i].text))) / len(terms)
+
+            pick = max(range(len(sentences)), key=lambda i: (held(i), scores[i]))
+            better = held(pick) >= part_coverage and held(pick) > max(held(j) for j in chosen)
+            if better and pick not in chosen and not overlaps(pick):
+                chosen.append(pick)
     if adjacent:
         floor = adjacent * scores[best]
         for i in list(chosen):
@@ -169,7 +211,7 @@ class ExtractiveBackend:
     """Answers with sentences copied from the documents, each followed by its [n] citation.
 
     Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy,
-    sentence_restating, sentence_adjacent. It yields
+    sentence_restating, sentence_adjacent, sentence_part_coverage. It yields
     one piece per cited sentence as it writes it.
     """
 
@@ -181,6 +223,7 @@ class ExtractiveBackend:
         self.redundancy = settings.sentence_redundancy
         self.restating = settings.sentence_restating
         self.adjacent = settings.sentence_adjacent
+        self.part_coverage = settings.sentence_part_coverage
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Composition]:
         grounds = request.grounds
@@ -195,6 +238,7 @@ class ExtractiveBackend:
             restating=self.restating,
             adjacent=self.adjacent,
             question=request.question,
+            part_coverage=self.part_coverage,
         )
         parts: list[str] = []
         citations: list[Citation] = []
