@@ -8,6 +8,7 @@ Pure and fast: regular expressions over words, no model.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -79,12 +80,13 @@ def negation_scope(text: str, cue_positions: Sequence[int], width: int = 2) -> s
         if tokens[cue].lower().startswith("non-"):
             out.add(stem(tokens[cue][4:]))
             continue
-        after = [
+        # The first `width` only, read lazily: a text full of cues costs no more per cue.
+        after = (
             stem(t)
-            for t in tokens[cue + 1 :]
+            for t in itertools.islice(tokens, cue + 1, None)
             if t.lower() not in STOP and len(t) > 2 and not t[0].isupper()
-        ]
-        out.update(after[:width])
+        )
+        out.update(itertools.islice(after, width))
     return out
 
 
