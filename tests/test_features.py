@@ -174,6 +174,9 @@ def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_
         ("How many COVID deaths were there?", "3,169 COVID-19 deaths by 11 March"),
         ("Does Zanamavir help with carrageenan?", "Zanamivir with carrageenan nasal spray"),
         ("How does Mannanose Binding Lectin work?", "mannose binding lectin (MBL) binds"),
+        # A name spelled out with its acronym, where the passage uses one of the two forms.
+        ("How does Mannose Binding Lectin (MBL) act?", "MBL binds the virus"),
+        ("What did the European Union (EU) decide in 2019?", "In 2019 the EU decided"),
     ],
 )
 def test_a_name_written_otherwise_in_the_passage_is_not_missing(
@@ -190,6 +193,8 @@ def test_a_name_written_otherwise_in_the_passage_is_not_missing(
         ("What does Meta build?", "Metal chips are built in Austin."),  # short: exact only
         ("What did the 1918 pandemic cost?", "The 1919 pandemic cost millions."),
         ("When did MERS-CoV spread?", "SARS-CoV spread in 2003."),
+        # An acronym swapped in beside a name it does not spell.
+        ("What does complement 5a (WASH) do?", "Complement 5a (C5a) raises resilience."),
     ],
 )
 def test_another_name_or_number_is_not_taken_for_a_misspelling(question: str, passage: str) -> None:

@@ -390,6 +390,53 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 
 
+_SPELLED_OUT = re.compile(
+    r"((?:[A-Za-z0-9][\w-]*\s+){0,7}[A-Za-z0-9][\w-]*)\s*\(\s*([A-Za-z][\w-]{1,11})\s*\)"
+)
+
+
+def spelled_out(question: str) -> list[tuple[str, set[str]]]:
+    """Each acronym the question spells out in brackets, with the name words before it that
+    spell it (lower-cased, as specific_tokens gives them): one name written two ways. The
+    words spell it when they start with its first letter and hold its letters in order;
+    "complement 5a (WASH)" does not ("WASH" came from elsewhere).
+
+    Example: spelled_out("How does Mannose Binding Lectin (MBL) act?")
+             -> [("mbl", {"mannose", "binding", "lectin"})];
+             spelled_out("What is the role of complement 5a (WASH)?") -> []
+    """
+    out = []
+    for m in _SPELLED_OUT.finditer(question):
+        acronym = _NON_ALNUM.sub("", m.group(2).lower())
+        if sum(ch.isupper() for ch in m.group(2)) < 2:
+            continue  # "(see below)", "(children)": not an acronym
+        words = m.group(1).split()
+        # The fewest words that spell it, at most one more than it has letters, from a word
+        # that is not a stop word.
+        for start in range(len(words) - 1, max(-1, len(words) - len(acronym) - 2), -1):
+            letters = _NON_ALNUM.sub("", " ".join(words[start:]).lower())
+            first = words[start].lower()
+            if (
+                letters[:1] == acronym[:1]
+                and first not in STOPWORDS
+                and first not in _QUESTION_OPENERS
+                and _in_order(acronym, letters)
+            ):
+                names = set(specific_tokens(" ".join(["The", *words[start:]])))
+                out.append((acronym, names))
+                break
+    return out
+
+
+def _in_order(letters: str, text: str) -> bool:
+    """Does text hold letters in this order (not necessarily together)?
+
+    Example: _in_order("mbl", "mannosebindinglectin") -> True; _in_order("bl", "lab") -> False
+    """
+    rest = iter(text)
+    return all(ch in rest for ch in letters)
+
+
 def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     """Is the question's name or number token in the passages, written as they write it or
     as a person may type it? An ordinal is its number ("5th" in "5 February"); a name with
@@ -597,11 +644,12 @@ def evidence_features(
                 default=0.0,
             )
             context = min(context, best_here)
-    missing = (
-        sum(1 for n in specific if not _mentioned(n, passage_tokens, squashed)) / len(specific)
-        if specific
-        else 0.0
-    )
+    found = {n for n in specific if _mentioned(n, passage_tokens, squashed)}
+    for acronym, spelled in spelled_out(question):
+        # "Mannose Binding Lectin (MBL)": passages that use either form mention it.
+        if acronym in found or (spelled and spelled <= found):
+            found |= {acronym, *spelled}
+    missing = sum(1 for n in specific if n not in found) / len(specific) if specific else 0.0
     # The asked-for amount, count or date of the question's named subject: some sentence must
     # hold it in one clause with every name of the question that the passages hold ("Google"
     # and an amount, not Google in one sentence and an amount in another, or in a clause of
