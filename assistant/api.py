@@ -65,6 +65,7 @@ __all__ = [
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
+    "OneLineStreamErrors",
     "ThrottledLogins",
     "api_routes",
     "build_api",
@@ -76,6 +77,7 @@ __all__ = [
     "load_api_key",
     "loopback_host_header",
     "proxy_options",
+    "quiet_stream_errors",
     "send_json",
     "serve",
 ]
@@ -168,6 +170,32 @@ def generation_gate(bot: Assistant) -> GenerationGate:
 
 
 # ---------------------------------------------------------------- authentication (pure)
+
+
+class OneLineStreamErrors(logging.Filter):
+    """Writes one line, not a traceback, for a request whose answer had already started to
+    stream when Gradio found it could not serve it (a client reading an event stream that
+    does not exist). Each such request wrote about 110 lines to the server's log, so any
+    client could fill the disk with them.
+
+    Example: logging.getLogger("uvicorn.error").addFilter(OneLineStreamErrors())
+    """
+
+    LINE = "A client asked for an event stream that does not exist; it got an error event."
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, RuntimeError) and "response already started" in str(error):
+            record.msg, record.args = self.LINE, ()
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_stream_errors() -> None:
+    """Install OneLineStreamErrors on uvicorn's error log, once."""
+    log = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, OneLineStreamErrors) for f in log.filters):
+        log.addFilter(OneLineStreamErrors())
 
 
 def proxy_options(trusted_proxies: str) -> dict[str, Any]:
@@ -906,6 +934,7 @@ def serve(
     guarded: Any = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
+    quiet_stream_errors()
     uvicorn.run(
         guarded,
         host=host,

@@ -287,13 +287,14 @@ class EarlyServer:
     ) -> None:
         import uvicorn
 
-        from .api import LoopbackHosts, proxy_options
+        from .api import LoopbackHosts, proxy_options, quiet_stream_errors
 
         self.front = front
         self.sock = sock
         # On loopback, only requests addressed to this machine (no DNS rebinding), from the
         # starting page on, whatever is attached later.
         app: Any = LoopbackHosts(front) if loopback else front
+        quiet_stream_errors()
         config = uvicorn.Config(
             app,
             log_level="warning",

@@ -7,7 +7,9 @@ what the server lets a request do, not the answers.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -526,3 +528,22 @@ def test_html_nested_thousands_of_tags_deep_is_read() -> None:
 
     page = "<title>Deep</title>" + "<div>" * 5_000 + "<p>Deep text here.</p>" + "</div>" * 5_000
     assert html_text(page, "deep.html") == "Deep\n\nDeep text here."
+
+
+def test_reading_an_event_stream_that_does_not_exist_logs_one_line(
+    mounted: Mounted, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Each such request wrote a 110-line traceback to the server's log: any client could
+    # fill the disk with them.
+    with caplog.at_level(logging.ERROR, logger="uvicorn.error"), httpx.Client(timeout=30) as c:
+        for path in ("queue/data?session_hash=nobody", "call/ask/no-such-event"):
+            text = ""
+            # The stream ends abruptly after its error event: read what came.
+            url = f"{mounted.url}/gradio_api/{path}"
+            with contextlib.suppress(httpx.RemoteProtocolError), c.stream("GET", url) as answered:
+                for line in answered.iter_lines():
+                    text += line
+            assert "error" in text, text
+    records = [r for r in caplog.records if r.name == "uvicorn.error"]
+    assert records, "the server logged nothing"
+    assert all(r.exc_info is None and "\n" not in r.getMessage() for r in records)
