@@ -51,6 +51,7 @@ from .api import (
     ThrottledLogins,
     generation_gate,
     is_loopback,
+    quiet_stream_errors,
     send_json,
 )
 from .embedding import one_core
@@ -1416,6 +1417,7 @@ def launch(
     if routes:
         app_kwargs["routes"] = list(routes)
 
+    quiet_stream_errors()  # Gradio's own server logs to the same uvicorn log
     _app, url, _share_url = demo.launch(
         server_name=host,
         server_port=port,
@@ -1777,6 +1779,26 @@ _BY_NAME_CALL = re.compile(r"/gradio_api/call/v2/([^/]+)/?$")
 _PAGE_CALL = re.compile(r"/gradio_api/queue/join/?$")
 
 
+def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
+    """Which endpoint a POST to Gradio's API calls, and how: (its API name, "by name") for
+    /call/v2/NAME, (its API name, "data") for /call, /run or /api/NAME, (the page event's
+    index, "page") for /queue/join; (None, "") for anything else.
+
+    Example: call_target("/gradio_api/call/ask", {"data": []}) == ("ask", "data");
+             call_target("/gradio_api/queue/join", {"fn_index": 3}) == (3, "page");
+             call_target("/gradio_api/upload", {}) == (None, "")
+    """
+    if by_name := _BY_NAME_CALL.search(path):
+        return by_name.group(1), "by name"
+    if named := _NAMED_CALL.search(path):
+        return named.group(1), "data"
+    if _PAGE_CALL.search(path) and isinstance(payload, dict):
+        index = payload.get("fn_index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            return index, "page"
+    return None, ""
+
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
@@ -1843,30 +1865,20 @@ class _CheckedCalls:
             payload = None  # not JSON: Gradio answers it as before
         remote = remote_file_path(payload) is not None
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
-        by_name, named = _BY_NAME_CALL.search(path), _NAMED_CALL.search(path)
-        page = _PAGE_CALL.search(path)
-        key: Any = (
-            by_name.group(1)
-            if by_name
-            else named.group(1)
-            if named
-            else payload.get("fn_index")
-            if page and isinstance(payload, dict)
-            else None
-        )
-        shape = self.shape(key) if isinstance(key, str | int) else None
-        if problem is None and self.blocks is not None and isinstance(key, str | int):
+        key, route = call_target(path, payload)
+        shape = self.shape(key) if key is not None else None
+        if problem is None and self.blocks is not None and key is not None:
             if shape is None:
                 # Gradio answers an unknown name or event with a bare Internal Server Error.
                 status, problem = 404, self.unknown(key)
-            elif by_name:
+            elif route == "by name":
                 try:
                     check_named_call(payload, shape)
                 except InputError as exc:
                     problem = str(exc)
             elif isinstance(payload, dict) and "data" in payload:
                 try:
-                    data = complete_call(payload["data"], shape, extra_allowed=bool(page))
+                    data = complete_call(payload["data"], shape, extra_allowed=route == "page")
                 except InputError as exc:
                     problem = str(exc)
                 else:

@@ -58,6 +58,7 @@ __all__ = [
     "load_set",
     "rates",
     "row_passages",
+    "row_score",
     "row_scores",
 ]
 
@@ -117,15 +118,26 @@ def row_scores(
     return used, seconds
 
 
+def row_score(
+    tries: list[list[tuple[float, float]]], min_coverage: float = 0.0, checks: int = 2
+) -> float:
+    """A row's score as the verifier decides it: for each sentence the best score among its
+    `checks` best-covered spans (covering at least min_coverage), then the worst sentence
+    (-1.0 when a sentence has none: the rules drop it).
+
+    Example: row_score([[(0.2, 0.9), (0.7, 0.8), (0.9, 0.5)]]) -> 0.7 (0.9 is never asked)
+    """
+    best = []
+    for spans in tries:
+        eligible = sorted((t for t in spans if t[1] >= min_coverage), key=lambda t: -t[1])
+        best.append(max((score for score, _ in eligible[:checks]), default=-1.0))
+    return min(best) if best else -1.0
+
+
 def kept(row: dict, threshold: float, min_coverage: float = 0.0, checks: int = 2) -> bool:
     """Whether the verifier keeps the row: in every sentence, one of the `checks` spans with
     the most coverage (at least min_coverage) scores at least threshold, as verify_answer."""
-
-    def one(tries: list[tuple[float, float]]) -> bool:
-        eligible = sorted((t for t in tries if t[1] >= min_coverage), key=lambda t: -t[1])
-        return any(s >= threshold for s, _ in eligible[:checks])
-
-    return bool(row["tries"]) and all(one(t) for t in row["tries"])
+    return row_score(row["tries"], min_coverage, checks) >= threshold
 
 
 def rates(rows: Sequence[dict], threshold: float, min_coverage: float = 0.0) -> tuple[float, float]:

@@ -63,7 +63,6 @@ __all__ = [
     "handwritten_pairs",
     "labelled_pairs",
     "restyle",
-    "row_score",
     "rule_passing",
     "set_pairs",
     "swap_subject",
@@ -420,26 +419,14 @@ def handwritten_fold(row: dict, folds: int = 2) -> int:
     return int(hashlib.sha256(key).hexdigest(), 16) % folds
 
 
-def row_score(tries: list[list[tuple[float, float]]], checks: int = 2) -> float:
-    """A row's score as the verifier decides it: for each sentence the best score among its
-    `checks` best-covered rule-passing spans, then the worst sentence (-1.0 when a sentence
-    has none: the rules drop it).
-
-    Example: row_score([[(0.2, 0.9), (0.7, 0.8), (0.9, 0.5)]]) -> 0.7 (0.9 is never asked)
-    """
-    best = []
-    for spans in tries:
-        asked = sorted(spans, key=lambda t: -t[1])[:checks]
-        best.append(max((score for score, _ in asked), default=-1.0))
-    return min(best) if best else -1.0
-
-
 def auc(rows: list[dict]) -> float:
     """Probability that a supported row scores above an unsupported one (ties count half),
     over rows with `tries` (score_verifier.row_scores) that pass the rules in every sentence.
 
     Example: supported rows scoring 0.9 and 0.4, unsupported 0.5 -> 0.5.
     """
+    from score_verifier import row_score
+
     passing = [r for r in rows if r["tries"] and all(r["tries"])]
     pos = [row_score(r["tries"]) for r in passing if r["supported"]]
     neg = [row_score(r["tries"]) for r in passing if not r["supported"]]

@@ -266,8 +266,12 @@ def test_cross_validation_folds_and_row_scores_follow_the_verifier() -> None:
     }
     assert len(folds) == 1  # by the first passage: a passage never sits in both folds
     # The best of the two best-covered spans; 0.9 covers least and is never asked.
-    assert train.row_score([[(0.2, 0.9), (0.7, 0.8), (0.9, 0.5)]]) == 0.7
-    assert train.row_score([[(0.8, 1.0)], []]) == -1.0  # a sentence the rules drop
+    score = _evals_module("score_verifier")
+    assert score.row_score([[(0.2, 0.9), (0.7, 0.8), (0.9, 0.5)]]) == 0.7
+    assert score.row_score([[(0.8, 1.0)], []]) == -1.0  # a sentence the rules drop
+    # kept() decides by the same score.
+    assert score.kept({"tries": [[(0.2, 0.9), (0.7, 0.8)]]}, 0.7)
+    assert not score.kept({"tries": [[(0.2, 0.9), (0.7, 0.8)]]}, 0.71)
     rows = [
         {"supported": True, "tries": [[(0.9, 1.0)]]},
         {"supported": True, "tries": [[(0.4, 1.0)]]},

@@ -292,6 +292,18 @@ def test_a_call_to_an_endpoint_that_does_not_exist_is_one_sentence(
     assert expected in message and one_sentence(message), message
 
 
+def test_call_target_names_the_endpoint_each_api_route_calls() -> None:
+    from assistant.ui import call_target
+
+    assert call_target("/gradio_api/call/ask", {"data": []}) == ("ask", "data")
+    assert call_target("/gradio_api/run/ask/", {"data": []}) == ("ask", "data")
+    assert call_target("/gradio_api/call/v2/ask", {}) == ("ask", "by name")
+    assert call_target("/gradio_api/queue/join", {"fn_index": 3}) == (3, "page")
+    # Not an event index: Gradio's own validation answers it.
+    assert call_target("/gradio_api/queue/join", {"fn_index": "3"}) == (None, "")
+    assert call_target("/gradio_api/upload", {}) == (None, "")
+
+
 def test_complete_call_fills_defaults_and_names_what_is_missing() -> None:
     from assistant.errors import InputError
     from assistant.ui import _NO_DEFAULT, CallShape, complete_call

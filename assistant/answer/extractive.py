@@ -130,14 +130,12 @@ def select_sentences(
         # A question asking two things gets the best unit for each part that no chosen unit
         # covers as well: "both in cash and otherwise" needs the chips sentence as well as
         # the $8 billion one.
+        unit_terms = [set(analyze(s.text)) for s in sentences]
         for part in parts:
             terms = set(analyze(part))
-
-            def held(i: int, terms: set[str] = terms) -> float:
-                return len(terms & set(analyze(sentences[i].text))) / len(terms)
-
-            pick = max(range(len(sentences)), key=lambda i: (held(i), scores[i]))
-            better = held(pick) >= part_coverage and held(pick) > max(held(j) for j in chosen)
+            held = [len(terms & unit) / len(terms) for unit in unit_terms]
+            pick = max(range(len(sentences)), key=lambda i: (held[i], scores[i]))
+            better = held[pick] >= part_coverage and held[pick] > max(held[j] for j in chosen)
             if better and pick not in chosen and not overlaps(pick):
                 chosen.append(pick)
     if adjacent:

@@ -119,7 +119,6 @@ OPPOSITE_PAIRS = [
     ("success", "failure"), ("successful", "unsuccessful"), ("able", "unable"),
     ("likely", "unlikely"), ("possible", "impossible"), ("all", "none"),
 ]  # fmt: skip
-OPPOSITE: dict[str, set[str]] = {}
 # Opposites a question may be turned with ("What is the smallest city?" where the passage says
 # largest): superlatives, ordinals, directions and the like, which claims rarely flip.
 ASKED_OPPOSITE_PAIRS = [
@@ -151,7 +150,7 @@ def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     return out
 
 
-OPPOSITE = _opposites(OPPOSITE_PAIRS)
+OPPOSITE: dict[str, set[str]] = _opposites(OPPOSITE_PAIRS)
 ASKED_OPPOSITE = {
     word: others
     for word, others in _opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
@@ -242,7 +241,8 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
 
     Example: unmatched_opposite("What is the smallest city?", ["Lagos is the largest
              city."]) -> "smallest";
-             unmatched_opposite("Is income high or low?", ["Income is low."]) -> None
+             unmatched_opposite("Which region has high or low income?", ["Income is low."])
+             -> None (the question names both sides)
     """
     if asks_yes_or_no(question):
         return None
