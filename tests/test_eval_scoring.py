@@ -34,6 +34,7 @@ from assistant.evals.scoring import (
     parse_fact,
     percentile,
     quote_matches_source,
+    quotes_overlap,
     reciprocal_rank,
     refusal_scores,
     spans_overlap,
@@ -241,11 +242,11 @@ def test_check_thresholds() -> None:
         GateFailure("fact_recall", 0.7, 0.8)
     ]
     assert check_thresholds({"fact_recall": 0.8}, {"fact_recall": 0.8}) == []  # at = passes
-    # refusal_rate is lower-is-better: its threshold is a maximum.
-    assert check_thresholds({"refusal_rate": 0.2}, {"refusal_rate": 0.1}) == [
-        GateFailure("refusal_rate", 0.2, 0.1)
+    # answerable_refused is lower-is-better: its threshold is a maximum.
+    assert check_thresholds({"answerable_refused": 0.2}, {"answerable_refused": 0.1}) == [
+        GateFailure("answerable_refused", 0.2, 0.1)
     ]
-    assert check_thresholds({"refusal_rate": 0.05}, {"refusal_rate": 0.1}) == []
+    assert check_thresholds({"answerable_refused": 0.05}, {"answerable_refused": 0.1}) == []
     assert "0.700 < threshold 0.800" in str(GateFailure("fact_recall", 0.7, 0.8))
 
 
@@ -306,6 +307,11 @@ SOURCE = "Amazon invested $8 billion. It builds custom chips. Alexa gets Claude.
 
 def _text(source: str) -> str | None:
     return SOURCE if source == "a.txt" else None
+
+
+def _citation(n: int, start: int, end: int) -> Citation:
+    """[n] quoting SOURCE[start:end] of a.txt."""
+    return Citation(n, "a.txt", start, end, SOURCE[start:end])
 
 
 def test_score_item_fact_question() -> None:
@@ -438,6 +444,81 @@ def test_aggregate_metrics_and_categories() -> None:
     assert agg.latency["total"] == {"p50": 3.0, "p95": 3.0, "n": 3.0}
     assert list(agg.latency)[-1] == "total"
     assert agg.counts["refused"] == 2
+
+
+def test_quotes_overlap_only_within_one_source() -> None:
+    assert quotes_overlap([("a.txt", 0, 50), ("a.txt", 40, 90)])
+    assert quotes_overlap([("a.txt", 10, 20), ("b.txt", 0, 5), ("a.txt", 10, 20)])
+    # Touching spans, or the same offsets in two files, are two different quotes.
+    assert not quotes_overlap([("a.txt", 0, 50), ("a.txt", 50, 60), ("b.txt", 0, 50)])
+    assert not quotes_overlap([])
+
+
+def test_tight_answers_are_measured() -> None:
+    """median_sentences and duplicated_quotes: two citations of one span is one duplicate."""
+    text = "It builds custom chips. [1] It builds custom chips. [2]"
+    twice = Answer(
+        "Q",
+        "Q",
+        text,
+        citations=(_citation(1, 38, 50), _citation(2, 38, 50)),
+    )
+    once = Answer("Q", "Q", "It builds custom chips. [1]", citations=(_citation(1, 38, 50),))
+    refusal = Answer("Q", "Q", "No.", refused=True)
+    fact = (("custom chips",),)
+    results = [
+        score_item(_item(id="a", facts=fact), twice, _text, k=5),
+        score_item(_item(id="b", facts=fact), once, _text, k=5),
+        score_item(_item(id="c", facts=fact), once, _text, k=5),
+        score_item(_item(id="d", facts=fact), refusal, _text, k=5),
+    ]
+    assert results[0].scores["duplicated_quote"] is True
+    assert results[3].scores["sentences"] is None  # a refusal is not an answer
+    metrics = aggregate(results, "questions").metrics
+    assert metrics["duplicated_quotes"] == 1.0
+    assert metrics["median_sentences"] == 1.0  # 2, 1, 1: the refusal does not count
+    # Both are maxima when gated: fewer sentences and no duplicate are better.
+    assert check_thresholds(metrics, {"duplicated_quotes": 0.0}) == [
+        GateFailure("duplicated_quotes", 1.0, 0.0)
+    ]
+
+
+def test_data_set_with_unanswerable_questions(tmp_path: Path) -> None:
+    """SQuAD 2.0's convention: no answers means the documents do not say; "kind" groups."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text(SOURCE)
+    lines = [
+        {"id": 1, "question": "Chips?", "answers": ["custom chips"], "doc": "a.txt",
+         "answer_start": 38},
+        {"id": 2, "question": "Google's chips?", "answers": [], "doc": "a.txt",
+         "kind": "swap_entity"},
+        {"id": 3, "question": "Capital of Peru?", "answers": [], "kind": "offtopic"},
+        {"id": 4, "question": "Rockets?", "answers": ["rockets"], "is_impossible": True},
+    ]  # fmt: skip
+    (tmp_path / "questions.jsonl").write_text("".join(json.dumps(q) + "\n" for q in lines))
+    qset = load_set(tmp_path)
+    assert [i.answerable for i in qset.items] == [True, False, False, False]
+    assert [i.group for i in qset.items] == ["dataset", "swap_entity", "offtopic", "unanswerable"]
+
+    chips = Answer("Q", "Q", "It builds custom chips. [1]", citations=(_citation(1, 38, 50),))
+    refusal = Answer("Q", "Q", "The documents do not say.", refused=True)
+    results = [
+        score_item(qset.items[0], refusal, _text, k=5),  # wrongly refused
+        score_item(qset.items[1], chips, _text, k=5),  # wrongly answered
+        score_item(qset.items[2], refusal, _text, k=5),
+        score_item(qset.items[3], refusal, _text, k=5),
+    ]
+    agg = aggregate(results, "dataset")
+    assert agg.metrics["answerable_refused"] == 1.0
+    assert agg.metrics["unanswerable_refused"] == pytest.approx(2 / 3)
+    assert agg.metrics["answer_containment"] == 0.0  # a refusal contains nothing
+    assert agg.metrics["containment_when_answered"] is None  # nothing answerable answered
+    assert agg.by_category["swap_entity"]["refusal_correct"] == 0.0
+    assert agg.by_category["offtopic"]["refusal_correct"] == 1.0
+    assert results[1].to_row()["kind"] == "swap_entity"
+    (tmp_path / "questions.jsonl").write_text(json.dumps({**lines[0], "answers": [""]}) + "\n")
+    with pytest.raises(InputError, match="empty gold answer"):
+        load_set(tmp_path)
 
 
 # ---------------------------------------------------------------- question sets

@@ -27,7 +27,16 @@ Data sets (gold answer spans):
   span [answer_start, answer_start + len(answers[0])); retrieval_mrr as above.
 - answer_f1: SQuAD token F1 of the answer (markers removed) against the gold answers, max
   over them; answer_containment: some normalised gold answer occurs in the answer.
-- refusal_rate: share of questions refused (all are answerable, so lower is better).
+- answer_containment covers the answerable questions (a refusal contains nothing);
+  containment_when_answered only those answered, to tell wrong refusals from wrong quotes.
+- answerable_refused: share of answerable questions refused (lower is better);
+  unanswerable_refused: share of the items without gold answers (SQuAD 2.0's unanswerable
+  questions) refused. The per-category table splits them by each item's "kind".
+
+Both kinds:
+- median_sentences: median number of citations (quoted sentences) per answered question,
+  collection answers aside; duplicated_quotes: number of answers with two citations sharing
+  characters of one source (quotes_overlap). Lower is better for both: tight answers.
 
 Answers a language model wrote (any mode; 0 for the extractive one):
 - sentences_dropped: of all sentences written for answered questions, the share the
@@ -163,6 +172,8 @@ class ItemResult:
                 for c in self.citations
             ],
         )
+        if self.item.kind:
+            row["kind"] = self.item.kind
         if self.item.category == "dataset":
             row.update(gold_answers=list(self.item.answers), doc=self.item.doc)
         else:
@@ -242,9 +253,16 @@ def score_item(
         if not sc.quote_matches_source(c.quote, source_text(c.source), c.start, c.end)
     )
     hits = answer.hits[:k] if k else answer.hits
+    tightness = not answer.refused and item.category != "collection"
     scores: dict[str, Any] = {
         "refusal_correct": answer.refused != item.answerable,
         "quotes_verbatim": (not bad_quotes) if answer.citations else None,
+        "sentences": len(answer.citations) if tightness else None,
+        "duplicated_quote": (
+            sc.quotes_overlap((c.source, c.start, c.end) for c in answer.citations)
+            if tightness
+            else None
+        ),
     }
     found: list[sc.Fact] = []
     missing: list[sc.Fact] = []
@@ -340,8 +358,8 @@ def aggregate(results: Sequence[ItemResult], kind: str) -> Aggregate:
     """Summary metrics, per-category scores and latency percentiles of a run."""
     metrics = _metrics(results, kind)
     by_category: dict[str, dict[str, float | None]] = {}
-    for category in dict.fromkeys(r.item.category for r in results):
-        group = [r for r in results if r.item.category == category]
+    for category in dict.fromkeys(r.item.group for r in results):
+        group = [r for r in results if r.item.group == category]
         by_category[category] = {"questions": float(len(group)), **_category(group, kind)}
     latency: dict[str, dict[str, float | None]] = {}
     stages = dict.fromkeys(stage for r in results for stage in r.timings)
@@ -369,13 +387,25 @@ def _metrics(results: Sequence[ItemResult], kind: str) -> dict[str, float | None
     cited = sum(len(r.citations) for r in results)
     bad = sum(len(r.bad_quotes) for r in results)
     quote_accuracy = (cited - bad) / cited if cited else None
+    answered = [r for r in results if not r.refused and not r.error]
+    tightness = {
+        "median_sentences": sc.percentile(
+            [r.scores["sentences"] for r in answered if r.scores.get("sentences") is not None],
+            50,
+        ),
+        # A count, not a share: one answer quoting the same span twice is one too many.
+        "duplicated_quotes": float(sum(bool(r.scores.get("duplicated_quote")) for r in results)),
+    }
     if kind == "dataset":
         return {
             "retrieval_hit_at_k": avg("retrieval_hit"),
             "retrieval_mrr": avg("reciprocal_rank"),
             "answer_f1": avg("answer_f1"),
             "answer_containment": avg("answer_contains"),
-            "refusal_rate": sc.mean(r.refused for r in results),
+            "containment_when_answered": avg("answer_contains", answered),
+            "answerable_refused": sc.mean(r.refused for r in results if r.item.answerable),
+            "unanswerable_refused": sc.mean(r.refused for r in results if not r.item.answerable),
+            **tightness,
             "quote_accuracy": quote_accuracy,
         }
     refusal = sc.refusal_scores((not r.item.answerable, r.refused) for r in results)
@@ -390,6 +420,7 @@ def _metrics(results: Sequence[ItemResult], kind: str) -> dict[str, float | None
         "refusal_precision": refusal.precision,
         "refusal_recall": refusal.recall,
         "followup_success": avg("followup_success"),
+        **tightness,
         "sentences_dropped": sum(len(r.dropped) for r in results) / written if written else None,
         # Medians, in seconds: what a person waits for text to start, and for the whole answer.
         "first_token_seconds": sc.percentile(

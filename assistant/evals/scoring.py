@@ -6,6 +6,7 @@ metrics can be read (and tested) in one place. The runner only gathers inputs fo
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import string
@@ -39,6 +40,7 @@ __all__ = [
     "parse_fact",
     "percentile",
     "quote_matches_source",
+    "quotes_overlap",
     "reciprocal_rank",
     "refusal_scores",
     "spans_overlap",
@@ -293,6 +295,18 @@ def contains_answer(prediction: str, golds: Sequence[str]) -> bool:
     return any(g and f" {g} " in pred for g in map(squad_normalise, golds))
 
 
+def quotes_overlap(spans: Iterable[tuple[str, int, int]]) -> bool:
+    """Whether two citations of one answer quote some of the same characters of one source:
+    the same span cited twice (or nested) reads as padding, and issue 10 allows none.
+
+    spans: (source, start, end) of each citation.
+    Example: [("a.txt", 0, 50), ("a.txt", 40, 90)] -> True;
+             [("a.txt", 0, 50), ("b.txt", 0, 50), ("a.txt", 50, 60)] -> False
+    """
+    ordered = sorted(spans)
+    return any(a[0] == b[0] and b[1] < a[2] for a, b in itertools.pairwise(ordered))
+
+
 # ---------------------------------------------------------------- refusals
 
 
@@ -358,7 +372,14 @@ def percentile(values: Sequence[float], q: float) -> float | None:
 
 # Metrics where a smaller value is better: their threshold is a maximum, not a minimum.
 LOWER_IS_BETTER = frozenset(
-    {"refusal_rate", "sentences_dropped", "first_token_seconds", "total_seconds"}
+    {
+        "answerable_refused",
+        "sentences_dropped",
+        "first_token_seconds",
+        "total_seconds",
+        "median_sentences",
+        "duplicated_quotes",
+    }
 )
 
 

@@ -4,7 +4,10 @@ Two kinds of input:
 
 - a question set file, YAML (like evals/seed.yaml) or JSONL: expected facts per question;
 - a data set folder in the covid-qa layout: docs/ + questions.jsonl whose items carry gold
-  answer spans ({"id", "question", "answers", "doc", "answer_start"}).
+  answer spans ({"id", "question", "answers", "doc", "answer_start"}). As in SQuAD 2.0, an
+  item with no answers ("answers": [], or "is_impossible": true) is a question the documents
+  do not answer: the assistant should refuse it. An optional "kind" ("swap_entity",
+  "offtopic", ...) groups items in the report's per-category table.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ QUESTION_METRICS = (
     "refusal_precision",
     "refusal_recall",
     "followup_success",
+    "median_sentences",
+    "duplicated_quotes",
     "sentences_dropped",
     "first_token_seconds",
     "total_seconds",
@@ -50,7 +55,11 @@ DATASET_METRICS = (
     "retrieval_mrr",
     "answer_f1",
     "answer_containment",
-    "refusal_rate",
+    "containment_when_answered",
+    "answerable_refused",
+    "unanswerable_refused",
+    "median_sentences",
+    "duplicated_quotes",
     "quote_accuracy",
 )
 
@@ -71,10 +80,16 @@ class EvalItem:
     answers: tuple[str, ...] = ()
     doc: str = ""
     answer_start: int = -1
+    kind: str = ""  # a finer label for the report (e.g. "swap_entity"); the category if empty
 
     @property
     def answerable(self) -> bool:
         return self.category != "unanswerable"
+
+    @property
+    def group(self) -> str:
+        """The row of the report's per-category table this item counts in."""
+        return self.kind or self.category
 
     @property
     def gold_span(self) -> tuple[int, int]:
@@ -280,26 +295,7 @@ def _load_dataset(folder: Path) -> QuestionSet:
     for number, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{questions}:{number}"
-        try:
-            raw = json.loads(line)
-            answers = tuple(str(a) for a in raw["answers"])
-            item = EvalItem(
-                id=str(raw["id"]),
-                question=str(raw["question"]),
-                category="dataset",
-                answers=answers,
-                doc=str(raw["doc"]),
-                answer_start=int(raw["answer_start"]),
-            )
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise InputError(
-                f"{where} is not a data set question ({type(exc).__name__}: {exc}): it needs "
-                "id, question, answers, doc and answer_start"
-            ) from None
-        if not answers or not answers[0]:
-            raise InputError(f"{where} has no gold answer")
-        items.append(item)
+        items.append(_dataset_item(f"{questions}:{number}", line))
     if not items:
         raise InputError(f"{questions} holds no questions")
     return QuestionSet(
@@ -309,3 +305,38 @@ def _load_dataset(folder: Path) -> QuestionSet:
         documents=docs.resolve(),
         items=tuple(items),
     )
+
+
+def _dataset_item(where: str, line: str) -> EvalItem:
+    """One questions.jsonl line: answerable with a gold span, or (no answers) unanswerable."""
+    try:
+        raw = json.loads(line)
+        answers = tuple(str(a) for a in raw.get("answers") or ())
+        kind = raw.get("kind") or ""
+        if not isinstance(kind, str):
+            raise TypeError(f"kind must be a word, not {kind!r}")
+        if raw.get("is_impossible") or not answers:
+            return EvalItem(
+                id=str(raw["id"]),
+                question=str(raw["question"]),
+                category="unanswerable",
+                doc=str(raw.get("doc") or ""),
+                kind=kind,
+            )
+        item = EvalItem(
+            id=str(raw["id"]),
+            question=str(raw["question"]),
+            category="dataset",
+            answers=answers,
+            doc=str(raw["doc"]),
+            answer_start=int(raw["answer_start"]),
+            kind=kind,
+        )
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            f"{where} is not a data set question ({type(exc).__name__}: {exc}): it needs "
+            "id, question, answers, doc and answer_start (answers [] for an unanswerable one)"
+        ) from None
+    if not item.answers[0]:
+        raise InputError(f"{where} has an empty gold answer: give its text, or [] if none")
+    return item
