@@ -305,7 +305,12 @@ def main() -> None:
     ap.add_argument("--data", default=str(default_data()))
     ap.add_argument("--max-answerable", type=int, default=150, help="covid-qa per half")
     ap.add_argument("--refuse-answerable", type=float, default=0.04)
-    ap.add_argument("--features", default=",".join(FEATURE_NAMES))
+    ap.add_argument(
+        "--features",
+        default=",".join(Settings().refusal_weights),
+        help="features to weigh (default: the shipped model's; any of FEATURE_NAMES, but not "
+        "the vetoes negation_unmatched, opposite_unmatched, name_displaced, which refuse alone)",
+    )
     ap.add_argument(
         "--k",
         type=int,

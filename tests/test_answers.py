@@ -123,6 +123,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "Which company did not invest in Anthropic?",
         # It says markets favoured early partnerships, nothing about late ones.
         "How have markets treated late AI partnerships so far?",
+        # The stake it calls non-exclusive is Amazon's; Google is named elsewhere.
+        "Is Google's stake in Anthropic exclusive?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:
@@ -134,6 +136,14 @@ def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> No
     assert not MARKER.search(answer.text)
     assert answer.related, "a refusal offers the closest passages as reading"
     assert all(h.chunk.source == SEED_NAME for h in answer.related)
+
+
+def test_the_name_whose_attribute_the_article_states_is_answered(bot: Assistant) -> None:
+    """The counterpart of the swapped name above: Amazon's stake is the one described."""
+    answer = bot.ask("Is Amazon's stake in Anthropic exclusive?")
+
+    assert not answer.refused, evidence_of(bot, "Is Amazon's stake in Anthropic exclusive?")
+    assert "non-exclusive" in answer.text
 
 
 # ---------------------------------------------------------------- follow-ups

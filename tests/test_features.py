@@ -14,6 +14,7 @@ from assistant.answer.features import (
     evidence_features,
     has_answer_type,
     key_term_weights,
+    name_displacement,
     phrase_overlap,
     specific_tokens,
 )
@@ -436,3 +437,43 @@ def test_a_yes_or_no_question_denies_nothing_it_asks_about() -> None:
     assert not asks_yes_or_no("Island nations: which are rich?")
     # "Did Amazon not invest?" is answered by "Amazon invested ...": yes.
     assert not unmatched_negation("Did Amazon not invest?", ["Amazon invested $8 billion."])
+
+
+def test_name_displacement_worked_example() -> None:
+    weights = {"googl": 2.0, "stake": 1.0, "exclus": 1.0}
+    stake = {"amazon", "stake", "exclus"}
+    google = {"anthrop", "own", "googl"}
+    assert name_displacement(weights, [{"googl"}], [stake, google]) == 1.0
+    # Right after a sentence naming Google, "its stake" may well be Google's.
+    assert name_displacement(weights, [{"googl"}], [google, stake]) == 0.0
+    # One matching word is too little to say the attribute is someone else's.
+    assert name_displacement(weights, [{"googl"}], [{"amazon", "stake"}, google]) == 0.0
+    # A name no sentence holds is entity_missing's business, not this one's.
+    assert name_displacement(weights, [{"meta"}], [stake, google]) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "refused"),
+    [
+        ("Is Google's stake in Anthropic exclusive?", True),
+        ("Is Amazon's stake in Anthropic exclusive?", False),
+        ("Does Google own part of Anthropic?", False),
+    ],
+)
+def test_a_question_about_one_name_answered_by_what_another_did_is_refused(
+    question: str, refused: bool
+) -> None:
+    """The passages state the attribute, but of someone else: an entity swapped within the
+    document, which entity_missing cannot see (every name is there)."""
+    from assistant.answer.evidence import RefusalModel
+
+    sentences = [
+        "Amazon's stake in Anthropic is non-exclusive.",
+        "Meta builds its models in-house.",
+        "Anthropic remains partially owned by Google.",
+    ]
+    f = evidence_features(question, [(t, 0.9) for t in sentences], sentences, flat)
+    assert f.entity_missing == 0.0
+    model = RefusalModel({}, 10.0, 0.5, displaced_veto=0.7)  # P(answerable) about 1
+    assert model.answerable(f) != refused
+    assert RefusalModel({}, 10.0, 0.5).answerable(f)  # the veto is off unless set

@@ -80,6 +80,7 @@ class RefusalModel:
     weights: Mapping[str, float] = field(hash=False)
     bias: float
     threshold: float
+    displaced_veto: float = 1.01  # name_displaced at least this refuses (above 1: never)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.weights) - set(FEATURE_NAMES))
@@ -91,7 +92,10 @@ class RefusalModel:
     @classmethod
     def from_settings(cls, settings: Settings) -> RefusalModel:
         return cls(
-            dict(settings.refusal_weights), settings.refusal_bias, settings.refusal_threshold
+            dict(settings.refusal_weights),
+            settings.refusal_bias,
+            settings.refusal_threshold,
+            settings.refusal_displaced_veto,
         )
 
     def probability(self, evidence: EvidenceFeatures) -> float:
@@ -99,10 +103,12 @@ class RefusalModel:
 
     def answerable(self, evidence: EvidenceFeatures) -> bool:
         """P(answerable) reaches the threshold, and the question neither denies what the
-        passages state nor asks for the opposite of what they say (negation_unmatched and
-        opposite_unmatched veto whatever the probability)."""
+        passages state, nor asks for the opposite of what they say, nor asks about one name
+        what they state of another (negation_unmatched, opposite_unmatched and
+        name_displaced veto whatever the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
-        return self.probability(evidence) >= self.threshold and not turned
+        displaced = evidence.name_displaced >= self.displaced_veto
+        return self.probability(evidence) >= self.threshold and not turned and not displaced
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -35,6 +35,13 @@ The features and why:
 - opposite_unmatched: 1 when a word of the question is in no sentence but its opposite is
   ("What is the smallest city?" over "Lagos is the largest city."): the passages answer the
   question turned around. It vetoes too.
+- name_displaced: how much better the question's other terms are stated in a sentence
+  without one of its names than in any sentence holding that name (or right after one):
+  "Is Google's stake in Anthropic exclusive?" over "Amazon's stake in Anthropic is
+  non-exclusive." and "Anthropic remains partially owned by Google." The passages state the
+  attribute of someone else. Counted only when the best sentence holds two or more of those
+  other terms (one generic word such as "structure" says little). It vetoes at
+  RefusalModel.displaced_veto (Settings.refusal_displaced_veto).
 cosine_pair and name_context are computed for calibration but weigh nothing by default:
 fitted, they scored well on the generated sets but answered "How much has Google invested
 in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
@@ -61,6 +68,7 @@ __all__ = [
     "evidence_features",
     "has_answer_type",
     "key_term_weights",
+    "name_displacement",
     "phrase_overlap",
     "selection_type",
     "specific_tokens",
@@ -507,6 +515,51 @@ def _edits(a: str, b: str, limit: int) -> int:
     return min(row[-1], limit + 1)
 
 
+def name_displacement(
+    weights: Mapping[str, float],
+    names: Sequence[set[str]],
+    sentence_terms: Sequence[set[str]],
+    *,
+    min_terms: int = 2,
+) -> float:
+    """How much more of the question's non-name term weight the best sentence holds than
+    any sentence holding one of its names (or following a sentence that does); the most
+    over the names the sentences hold. 0 when the best sentence holds fewer than min_terms
+    of those terms. Names no sentence holds are entity_missing's business.
+
+    weights: the question's key-term weights; names: the analysed terms of each name;
+    sentence_terms: each candidate sentence's analysed terms, in document order.
+
+    Example: weights {"googl": 2, "stake": 1, "exclus": 1}, names [{"googl"}], sentences
+             [{"amazon", "stake", "exclus"}, {"anthrop", "own", "googl"}]
+             -> 1.0 (stake and exclusive are Amazon's; the Google sentence holds neither);
+             with the Google sentence first, the stake sentence follows it -> 0.0
+    """
+    named = set().union(*names) if names else set()
+    rest = {t: w for t, w in weights.items() if t not in named and w > 0}
+    if not rest or not sentence_terms:
+        return 0.0
+    cover = [_coverage(rest, terms) for terms in sentence_terms]
+    best = max(cover)
+    held = (len(rest.keys() & t) for c, t in zip(cover, sentence_terms, strict=True) if c == best)
+    if max(held) < min_terms:
+        return 0.0
+    gap = 0.0
+    for name in names:
+        if not name or not any(name <= terms for terms in sentence_terms):
+            continue
+        with_name = max(
+            (
+                c
+                for i, c in enumerate(cover)
+                if name <= sentence_terms[i] or (i and name <= sentence_terms[i - 1])
+            ),
+            default=0.0,
+        )
+        gap = max(gap, best - with_name)
+    return gap
+
+
 # ---------------------------------------------------------------- the feature vector
 
 FEATURE_NAMES = (
@@ -523,6 +576,7 @@ FEATURE_NAMES = (
     "type_detached",
     "negation_unmatched",
     "opposite_unmatched",
+    "name_displaced",
 )
 
 
@@ -544,6 +598,7 @@ class EvidenceFeatures:
     # in one clause with all of the question's names that the passages hold
     negation_unmatched: float = 0.0  # 1 when the question denies what the sentences state
     opposite_unmatched: float = 0.0  # 1 when the sentences hold the opposite of its word
+    name_displaced: float = 0.0  # the question's attribute stated without one of its names
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -603,8 +658,10 @@ def evidence_features(
     # sentence naming Google.
     names = set(analyze(" ".join(specific_tokens(question))))
     previous: tuple[set[str], bool] | None = None
+    sentence_terms: list[set[str]] = []
     for text, _ in sentences:
         terms = set(analyze(text))
+        sentence_terms.append(terms)
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
         typed_here = attached_type(kind, text, names & terms)
@@ -678,4 +735,8 @@ def evidence_features(
         type_detached=detached,
         negation_unmatched=float(unmatched_negation(question, texts)),
         opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
+        # The question's own words: a follow-up's carried terms are not its attribute.
+        name_displaced=name_displacement(
+            key_term_weights(question, idf), list(name_terms.values()), sentence_terms
+        ),
     )
