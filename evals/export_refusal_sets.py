@@ -104,20 +104,14 @@ def write_folder(folder: Path, docs: dict[str, Path], lines: list[dict]) -> None
         out.writelines(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--half", choices=("tune", "confirm"), default="confirm")
-    ap.add_argument("--data", default=str(default_data()), help="the covid-qa folder")
-    ap.add_argument("--out", default=str(ROOT / "evals" / "runs" / "refusal-sets"))
-    args = ap.parse_args()
-    data, out = Path(args.data), Path(args.out)
-
+def export(half: str, data: Path, out: Path) -> tuple[Path, Path]:
+    """Write out/covid-qa-HALF and out/seed-HALF; return both folders."""
     gold = {}
     with (data / "questions.jsonl").open(encoding="utf-8") as questions:
         for raw in questions:
             q = json.loads(raw)
             gold[q["id"]] = q
-    items = [i for i in load_items(data, 10**6) if i["half"] == args.half]
+    items = [i for i in load_items(data, 10**6) if i["half"] == half]
 
     covid_lines = []
     for item in items:
@@ -138,7 +132,7 @@ def main() -> None:
         else:
             covid_lines.append(unanswerable(item))
     names = subset_names(data, SUBSET_CHARS)
-    covid = out / f"covid-qa-{args.half}"
+    covid = out / f"covid-qa-{half}"
     write_folder(covid, {n: data / "docs" / n for n in names}, covid_lines)
 
     article_path = ROOT / "seeds" / SEED_DOC
@@ -150,13 +144,23 @@ def main() -> None:
         for item in items
         if item["corpus"] == "seed"
     ]
-    seed = out / f"seed-{args.half}"
+    seed = out / f"seed-{half}"
     write_folder(seed, {SEED_DOC: article_path}, seed_lines)
+    return covid, seed
 
-    for folder, lines in ((covid, covid_lines), (seed, seed_lines)):
-        answerable = sum(bool(line["answers"]) for line in lines)
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--half", choices=("tune", "confirm"), default="confirm")
+    ap.add_argument("--data", default=str(default_data()), help="the covid-qa folder")
+    ap.add_argument("--out", default=str(ROOT / "evals" / "runs" / "refusal-sets"))
+    args = ap.parse_args()
+    folders = export(args.half, Path(args.data), Path(args.out))
+    for folder in folders:
+        lines = (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+        answerable = sum(bool(json.loads(line)["answers"]) for line in lines)
         print(f"{folder}: {answerable} answerable, {len(lines) - answerable} unanswerable")
-    print(f"now: assistant eval {covid} {seed}")
+    print(f"now: assistant eval {' '.join(map(str, folders))}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,90 @@
+"""CI gate: issue 10's figures on the confirm half of the refusal sets, as `assistant eval`
+reports them (evals/export_refusal_sets.py writes the half as two data set folders).
+
+The floors and ceilings are the figures measured when the gate was set (2026-11-29, session
+8, name_displaced veto included), rounded against the change:
+
+covid-qa-confirm (19 articles, 287 answerable, 211 adversarial, 32 off-topic questions):
+answerable refused 0.066, unanswerable refused 0.741 (adversarial 0.701, off-topic 1.000),
+answer contains gold 0.679 (0.728 of those answered), retrieval hit@5 0.892, median 2
+sentences, no duplicated quote.
+seed-confirm (the seed article, 14 answerable, 57 adversarial, 32 off-topic): answerable
+refused 0, unanswerable refused 0.753, contains gold 1.000, median 2 sentences.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import Settings
+from assistant.embedding import build_embedder
+from assistant.evals import EvalResult, run_eval
+
+pytestmark = pytest.mark.model
+
+ROOT = Path(__file__).resolve().parents[1]
+COVID = ROOT.parent / "shared" / "datasets" / "covid-qa"  # beside the checkout, as in CI
+
+ADVERSARIAL = ("swap_entity", "swap_number", "absent_attribute")
+
+COVID_GATES = {
+    "answerable_refused": 0.07,  # a ceiling; the target is 0.05
+    "unanswerable_refused": 0.73,
+    "answer_containment": 0.67,  # the target is 0.85
+    "containment_when_answered": 0.72,
+    "retrieval_hit_at_k": 0.88,
+    "median_sentences": 2,
+    "duplicated_quotes": 0,
+}
+SEED_GATES = {
+    "answerable_refused": 0.0,
+    "unanswerable_refused": 0.75,
+    "answer_containment": 0.99,
+    "median_sentences": 2,
+    "duplicated_quotes": 0,
+}
+
+
+def _export_script() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "export_refusal_sets", ROOT / "evals" / "export_refusal_sets.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _refused(result: EvalResult, kinds: tuple[str, ...]) -> float:
+    """Share of the questions of these kinds refused (each kind's rows are unanswerable)."""
+    rows = [r for r in result.items if r.item.kind in kinds]
+    return sum(r.refused for r in rows) / len(rows)
+
+
+@pytest.mark.skipif(not COVID.is_dir(), reason="the covid-qa data set is not on this machine")
+def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
+    covid, seed = _export_script().export("confirm", COVID, tmp_path / "sets")
+    embedder = build_embedder(Settings(show_progress=False))
+    results = {}
+    for folder, gates in ((covid, COVID_GATES), (seed, SEED_GATES)):
+        result = run_eval(
+            folder,
+            out_dir=tmp_path / "runs",
+            index_dir=tmp_path / "index" / folder.name,
+            thresholds=gates,
+            embedder=embedder,
+            progress=False,
+        )
+        assert result.passed, f"{folder.name}: " + ", ".join(map(str, result.gate_failures))
+        assert result.metrics["quote_accuracy"] == 1.0
+        results[folder.name] = result
+    covid_run, seed_run = results[covid.name], results[seed.name]
+    # The issue's targets for the two kinds of unanswerable question, each on its own.
+    assert _refused(covid_run, ("offtopic",)) >= 0.95
+    assert _refused(seed_run, ("offtopic",)) >= 0.95
+    assert _refused(covid_run, ADVERSARIAL) >= 0.69  # measured 0.701; the target is 0.60
+    assert _refused(seed_run, ADVERSARIAL) >= 0.61  # measured 0.614
