@@ -751,18 +751,20 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
             for at in range(len(p_words) - len(frame) + 1):
                 if p_words[at : at + len(frame)] != frame:
                     continue
-                # The span's words on the name's side of the slot, up to a break.
+                # The span's words on the name's side of the slot, up to a break. Before a
+                # verb the whole clause counts: "X remains owned by Y and collaborates with"
+                # has X, not Y, collaborating.
                 if side > 0:
-                    near = p_tokens[max(0, at - _REACH) : at][::-1]
+                    near = p_tokens[:at][::-1]
                 else:
                     near = p_tokens[at + len(frame) : at + len(frame) + _REACH]
-                for word, word_is_name in near:
+                for k, (word, word_is_name) in enumerate(near):
                     if word == ".":
                         break
                     if word == name:
                         found_self = True
                         break
-                    if word_is_name and not other:
+                    if word_is_name and not other and k < _REACH:
                         other = word
             if other and not found_self:
                 written = next(
