@@ -566,13 +566,9 @@ def number_swap_reason(sentence: str, span: str) -> str | None:
                 continue
             if any(word in pair for pair in mine):
                 continue  # the span has the word by this number, on the other side
-            others = [
-                v for v, b, a in span_numbers if not _same(v, value) and (b, a)[side] == word
-            ]
+            others = [v for v, b, a in span_numbers if not _same(v, value) and (b, a)[side] == word]
             if others:
-                written = next(
-                    (w for w in _WORD.findall(sentence) if _loose(w) == word), word
-                )
+                written = next((w for w in _WORD.findall(sentence) if _loose(w) == word), word)
                 return (
                     f"puts {value:g} next to '{written}', which the passage puts next to "
                     f"{others[0]:g}"
@@ -589,7 +585,9 @@ _CERTAINTY = {
     r"guarantee[sd]?": r"guarantee[sd]?",
     r"always": r"always|invariabl[ey]",
 }
-_CERTAINTY_NEGATED = re.compile(r"\b(?:not|no|nothing|never|neither|nor|un\w*)\W+(?:\w+\W+)?$", re.I)
+_CERTAINTY_NEGATED = re.compile(
+    r"\b(?:not|no|nothing|never|neither|nor|un\w*)\W+(?:\w+\W+)?$", re.I
+)
 
 
 def certainty_reason(sentence: str, span: str) -> str | None:
@@ -707,6 +705,14 @@ def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tup
     return out
 
 
+def _as_written(text: str, low: str) -> str:
+    """The word of text whose lower-case form without possessive is low, as written."""
+    for token in _ROLE_TOKEN.findall(text):
+        if _strip_possessive(token).lower() == low:
+            return _strip_possessive(token)
+    return low
+
+
 def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -> str | None:
     """A name of the sentence put where the span has another name, or None.
 
@@ -767,23 +773,9 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
                     if word_is_name and not other and k < _REACH:
                         other = word
             if other and not found_self:
-                written = next(
-                    (
-                        t
-                        for t in _ROLE_TOKEN.findall(span)
-                        if _strip_possessive(t).lower() == other
-                    ),
-                    other,
+                return f"puts {_as_written(sentence, name)} where the passage has " + (
+                    _as_written(span, other)
                 )
-                mine = next(
-                    (
-                        t
-                        for t in _ROLE_TOKEN.findall(sentence)
-                        if _strip_possessive(t).lower() == name
-                    ),
-                    name,
-                )
-                return f"puts {_strip_possessive(mine)} where the passage has {_strip_possessive(written)}"
     return None
 
 
