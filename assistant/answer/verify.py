@@ -505,14 +505,15 @@ def hedge_reason(sentence: str, span: str) -> str | None:
 _NUMBER_TOKEN = re.compile(r"[$€£]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z][\w’'-]*|[,;:.](?!\d)")
 
 
-def _number_neighbours(text: str) -> list[tuple[float, str, str]]:
+@lru_cache(maxsize=4096)
+def _number_neighbours(text: str) -> tuple[tuple[float, str, str], ...]:
     """(value, nearest content word before, nearest content word after) of each number
     written as one token in text (digits or a number word; within two words and the same
     clause, stop words and numbers skipped; "" when there is none). Years are left out:
     "January 2020" says when, not what was counted.
 
     Example: _number_neighbours("fever (98%) and diarrhea (3%)")
-             -> [(98.0, "fever", "diarrh"), (3.0, "diarrh", "")]
+             -> ((98.0, "fever", "diarr"), (3.0, "diarr", ""))
     """
     tokens = [t.rstrip(",") for t in _NUMBER_TOKEN.findall(text)]
     values: list[float | None] = []
@@ -540,7 +541,7 @@ def _number_neighbours(text: str) -> list[tuple[float, str, str]]:
     for i, value in enumerate(values):
         if value is not None and not (1900 <= value <= 2100 and value == int(value)):
             out.append((value, near(range(i - 1, -1, -1)), near(range(i + 1, len(tokens)))))
-    return out
+    return tuple(out)
 
 
 def number_swap_reason(sentence: str, span: str) -> str | None:
@@ -665,6 +666,49 @@ _AUXILIARY = frozenset(
 )
 
 
+@lru_cache(maxsize=4096)  # a passage's spans are read against every sentence of an answer
+def _role_words(text: str) -> tuple[tuple[str, str], ...]:
+    """(lower-case word without possessive, what it is) of each word of text: "break" (a
+    sentence or clause end, written "."), "lower", "name" (capitalised inside a sentence,
+    not a function word), "opening" (capitalised at a sentence's opening; "opening-sure"
+    when all capitals, "opening-subject" when followed by a comma, a possessive or an
+    auxiliary verb and not hyphenated) or "other".
+
+    Example: _role_words("Meta, for example, is big.")
+             -> (("meta", "opening-subject"), ("for", "lower"), ("example", "lower"),
+                 ("is", "lower"), ("big", "lower"), (".", "break"))
+    """
+    found = list(_ROLE_TOKEN.finditer(text))
+    out: list[tuple[str, str]] = []
+    opening = True
+    for k, m in enumerate(found):
+        token = m.group(0)
+        if not token[0].isalpha():
+            out.append((".", "break"))
+            opening = token != ";"  # after a semicolon the clause goes on mid-sentence
+            continue
+        low = _strip_possessive(token).lower()
+        if not token[0].isupper():
+            kind = "lower"
+        elif low in _NOT_NAMES:
+            kind = "other"
+        elif not opening:
+            kind = "name"
+        elif token.isupper():
+            kind = "opening-sure"
+        else:
+            after = found[k + 1].group(0).lower() if k + 1 < len(found) else ""
+            subject = (
+                text[m.end() : m.end() + 1] == ","
+                or low != token.lower().rstrip(".")
+                or after in _AUXILIARY
+            )
+            kind = "opening-subject" if subject and "-" not in low else "opening"
+        out.append((low, kind))
+        opening = False
+    return tuple(out)
+
+
 def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tuple[str, bool]]:
     """(lower-case word without possessive, is it a name) of each word of text; a sentence
     or clause break is "." (never part of a slot).
@@ -674,34 +718,13 @@ def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tup
     and stands as a subject: followed by a comma, a possessive or an auxiliary verb
     ("Meta, for example, is", "Google is"; not "Large infectious outbreaks").
     """
-    found = list(_ROLE_TOKEN.finditer(text))
     out: list[tuple[str, bool]] = []
-    opening = True
-    for k, m in enumerate(found):
-        token = m.group(0)
-        if not token[0].isalpha():
-            out.append((".", False))
-            opening = token != ";"  # after a semicolon the clause goes on mid-sentence
-            continue
-        low = _strip_possessive(token).lower()
-        after = found[k + 1].group(0).lower() if k + 1 < len(found) else ""
-        subject = (
-            text[m.end() : m.end() + 1] == ","
-            or low != token.lower().rstrip(".")
-            or after in _AUXILIARY
-        )
-        is_name = (
-            token[0].isupper()
-            and low not in _NOT_NAMES
-            and (
-                not opening
-                or low in names
-                or token.isupper()
-                or (low not in common and "-" not in low and subject)
-            )
+    for low, kind in _role_words(text):
+        is_name = kind in ("name", "opening-sure") or (
+            kind.startswith("opening")
+            and (low in names or (kind == "opening-subject" and low not in common))
         )
         out.append((low, is_name))
-        opening = False
     return out
 
 
@@ -733,7 +756,7 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
     """
     # An aside in brackets is no slot: "treated with DNase (Ambion, Canada) to avoid ...".
     sentence, span = _ASIDE.sub(" ", sentence), _ASIDE.sub(" ", span)
-    common = {w.lower() for w in _ROLE_TOKEN.findall(f"{sentence} {span}") if w[0].islower()}
+    common = {w for w, kind in (*_role_words(sentence), *_role_words(span)) if kind == "lower"}
     s_tokens = _role_tokens(sentence, names, common)
     p_tokens = _role_tokens(span, names, common)
     p_words = [w for w, _ in p_tokens]
