@@ -252,6 +252,13 @@ def _table(
     return lines
 
 
+def _show_misses(rows: Sequence[dict], threshold: float, cover: float) -> None:
+    for r in rows:
+        if kept(r, threshold, cover) != r["supported"]:
+            tries = "; ".join(",".join(f"{s:.2f}/{c:.2f}" for s, c in t) for t in r["tries"])
+            print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rules-only", action="store_true", help="ignore an installed checker")
@@ -373,6 +380,8 @@ def main() -> None:
         seed = [r for r in tune if r["source"] == "seed"]
         seed_caught, seed_kept = rates(seed, threshold, cover)
         print(f"tune's seed rows caught {seed_caught:.3f}  kept {seed_kept:.3f}")
+        if args.show_errors:
+            _show_misses(tune, threshold, cover)
         return
     print("per kind (both halves):")
     print("\n".join(_table(scored, threshold, cover, lambda r: r["kind"])))
@@ -397,11 +406,7 @@ def main() -> None:
     )
     if args.show_errors or args.show_confirm_errors:
         # Features, data and cut-offs are to be chosen from the tune half's misses only.
-        shown = scored if args.show_confirm_errors else tune
-        for r in shown:
-            if kept(r, threshold, cover) != r["supported"]:
-                tries = "; ".join(",".join(f"{s:.2f}/{c:.2f}" for s, c in t) for t in r["tries"])
-                print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
+        _show_misses(scored if args.show_confirm_errors else tune, threshold, cover)
     if args.calibrate:
         caught, kept_share = rates(confirm, threshold, cover)
         path = MODEL_DIR / "calibration.json"

@@ -160,15 +160,20 @@ def test_the_shipped_checker_keeps_rewrites_and_drops_names_moved_inside_the_pas
     assert "owned by Google" in checked.citations[1].quote
     assert all(SEED_TEXT[c.start : c.end] == c.quote for c in checked.citations)
     assert [d.sentence.split()[0] for d in checked.dropped] == ["Meta", "Anthropic"]
-    assert all("(checker score 0." in d.reason for d in checked.dropped)
-    # The rules alone keep both: every name and word of them is in the passage.
-    assert rules.dropped == () and rules.text.count("[") == 4
+    # Every name and word of both is in the passage; the rules see the moved name in its slot
+    # ("Meta remains" where the passage has "Anthropic remains", "owned by Meta" where it has
+    # "owned by Google"), so the rules alone drop them too, with the same reason.
+    assert [d.reason for d in checked.dropped] == [
+        "puts Meta where the passage has Anthropic in passage [1]",
+        "puts Meta where the passage has Google in passage [1]",
+    ]
+    assert rules.dropped == checked.dropped and rules.text.count("[") == 2
 
 
 def test_settings_choose_the_check_of_every_llm_backend() -> None:
     assert Settings().verifier == "checker"
     passage = seed_paragraphs()[1:2]
-    swapped = "Meta remains partially owned by Google [1]."
+    swapped = "Meta is partially owned by Google [1]."  # no slot of the passage: the checker
     by_checker = ChatBackend("x", Settings()).verifier(swapped, passage)
     by_rules = ChatBackend("x", Settings(verifier="rules")).verifier(swapped, passage)
     assert by_checker.citations == () and len(by_rules.citations) == 1
@@ -232,9 +237,10 @@ def test_hand_written_rows_become_rule_passing_pairs() -> None:
             "kind": "number",
             "passages": paragraph,
         },
-        {  # every word and name is in the passage; only the roles are swapped
+        {  # every word and name is in the passage; only who is owned is changed, and no
+            # slot of the passage holds the sentence's "Meta is": the rules pass it
             "id": "t-3",
-            "sentence": "Google has already invested around $8 billion in Anthropic.",
+            "sentence": "Meta is partially owned by Google.",
             "supported": False,
             "kind": "role",
             "passages": paragraph,
@@ -248,8 +254,9 @@ def test_hand_written_rows_become_rule_passing_pairs() -> None:
     supported = [p for p in pairs if p["label"] == 1]
     assert len(supported) == 2
     assert all("around $8 billion" in p["premise"] for p in supported)
-    (role,) = [p for p in pairs if p["label"] == 0]  # its other spans lack the name Google
-    assert role["premise"].startswith("Currently, Amazon has already invested")
+    roles = [p for p in pairs if p["label"] == 0]  # the two spans that hold "owned by Google"
+    assert len(roles) == 2
+    assert all("Anthropic remains partially owned by Google" in p["premise"] for p in roles)
     sv = _evals_module("score_verifier")
     for row in rows:
         (asked,) = assess(row["sentence"] + " [1]", sv.row_passages(row, None), None)

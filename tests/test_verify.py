@@ -11,12 +11,19 @@ from fakes import SEED_TEXT, seed_paragraphs
 from assistant.answer.verify import (
     Verification,
     candidate_spans,
+    certainty_reason,
+    claim_coverage,
+    clause_reason,
+    coverage,
+    framing_hedge,
     hedge_reason,
     names_missing,
     negation_reason,
+    number_swap_reason,
     opposite_reason,
     quantities,
     quantities_missing,
+    role_reason,
     rule_reason,
     sentence_names,
     split_answer,
@@ -165,6 +172,160 @@ def test_rule_reason_is_one_short_phrase_naming_what_is_wrong() -> None:
     )
     assert rule_reason("Amazon has invested around 8 billion dollars in Anthropic.", span) is None
     assert rule_reason("A quotation is never flipped: " + span, span) is not None  # names differ
+
+
+# --- Session 8 rules: slots, number neighbours, certainty, clauses, framing ----------------
+
+META = (
+    "This situation highlights a broader strategic divide. Meta, for example, is heavily "
+    "investing in building AI models in-house, aiming to control the entire technology stack."
+)
+OWNED = (
+    "Anthropic remains partially owned by Google and collaborates with other tech giants like "
+    "Meta, maintaining its independence."
+)
+
+
+def test_a_name_moved_into_another_names_slot_is_found() -> None:
+    # Every word is in the span; the subject of "is heavily investing" is Meta there.
+    assert role_reason("Amazon is heavily investing in building AI models.", META) == (
+        "puts Amazon where the passage has Meta"
+    )
+    # An opening word the passages never use mid-sentence is a name when it is a subject.
+    assert role_reason("Google is heavily investing in building AI models.", META) == (
+        "puts Google where the passage has Meta"
+    )
+    # The object of "owned by" is Google; Meta further on is another company.
+    assert role_reason("Anthropic remains partially owned by Meta.", OWNED) == (
+        "puts Meta where the passage has Google"
+    )
+    assert rule_reason("Anthropic remains partially owned by Meta.", OWNED) == (
+        "puts Meta where the passage has Google in the passage"
+    )
+
+
+def test_names_in_their_own_slots_and_reworded_sentences_pass_the_slot_rule() -> None:
+    assert role_reason("Meta is heavily investing in building AI models.", META) is None
+    assert role_reason("Anthropic is partly owned by Google.", OWNED) is None
+    assert role_reason("Google owns part of Anthropic.", OWNED) is None  # no slot shared
+    # Coordinated verbs share the clause's subject: Anthropic collaborates, not Google.
+    assert role_reason("Anthropic collaborates with other tech giants like Meta.", OWNED) is None
+    assert role_reason("Anthropic collaborates with other tech giants like Google.", OWNED)
+    # Two names of a list each fill the slot: "owned by Google and Meta".
+    assert role_reason("Anthropic is owned by Meta.", "It is owned by Google and Meta.") is None
+    # A common word opening the sentence is no name ("Large" against "Large-scale").
+    span = "Large-scale infectious disease outbreaks are continuing in many regions."
+    assert role_reason("Large infectious disease outbreaks are continuing.", span) is None
+    # An aside in brackets is no slot filler.
+    span = "RNA was treated with DNase (Ambion, Canada) to avoid amplification of DNA."
+    assert role_reason("RNA was treated with DNase to avoid amplification of DNA.", span) is None
+
+
+def test_numbers_moved_to_another_numbers_noun_are_found() -> None:
+    span = "Its symptoms include fever (98%), cough (76%), and diarrhea (3%)."
+    assert number_swap_reason("Patients had fever in 3% and cough in 76%.", span) == (
+        "puts 3 next to 'fever', which the passage puts next to 98"
+    )
+    assert number_swap_reason("Patients had fever in 98% and diarrhea in 3%.", span) is None
+    counts = "The incidence is 830 cases. Additionally, twenty-six deaths have been linked."
+    assert number_swap_reason("There had been 830 deaths.", counts) == (
+        "puts 830 next to 'deaths', which the passage puts next to 26"
+    )
+    # A noun the span puts next to no number is a rewording, not a swap.
+    assert number_swap_reason("There had been 830 infections.", counts) is None
+    # Years say when: "January 2020" is no count of "cumulative" anything.
+    assert (
+        number_swap_reason(
+            "By 24 January 2020 China had 830 cumulative cases.",
+            "As of 24 January 2020, the cumulative incidence in China is 830 cases.",
+        )
+        is None
+    )
+
+
+def test_certainty_the_span_does_not_state_is_found() -> None:
+    span = "Transmission through the eye may be possible but is not established."
+    assert certainty_reason("Transmission through the eye has been proved.", span) == (
+        "adds 'proved', which the passage does not say"
+    )
+    assert certainty_reason("Virus shedding always lasts more than 3 weeks.", "It lasts 3 weeks.")
+    assert certainty_reason("Case ascertainment was certainly better.", "It may be better.")
+    # Negated certainty claims less; the span's own word passes; "certain X" means "some X".
+    no_guarantee = "There is no guarantee that Anthropic will remain loyal."
+    assert certainty_reason("Nothing guarantees that Anthropic stays loyal.", no_guarantee) is None
+    assert certainty_reason("Its loyalty is not guaranteed.", no_guarantee) is None
+    assert (
+        certainty_reason("Investors prefer proven players.", "It invests in proven players.")
+        is None
+    )
+    assert (
+        certainty_reason("It is closest to certain bat viruses.", "closest to bat viruses") is None
+    )
+
+
+def test_a_joined_clause_the_span_does_not_hold_is_found() -> None:
+    span = "Currently, Amazon has already invested around $8 billion in Anthropic."
+    assert clause_reason(
+        "Amazon has invested $8 billion in Anthropic, which was founded by former OpenAI "
+        "employees.",
+        span,
+    ) == ("adds 'which was founded by former OpenAI employees', which the passage does not state")
+    # One sentence, no joint; or a short aside: nothing to judge alone.
+    assert clause_reason("Amazon invested $8 billion in Anthropic so far.", span) is None
+    assert clause_reason("Amazon has invested $8 billion, so far, in Anthropic.", span) is None
+    # A clause the span holds (reworded in part) passes.
+    assert (
+        clause_reason(
+            "Amazon has invested $8 billion, and Anthropic received the investment already.",
+            span,
+        )
+        is None
+    )
+
+
+def test_a_hedge_leading_into_a_quotation_is_not_dropped_with_it() -> None:
+    span = (
+        "Some people have alleged that the human SARS-CoV-2 was leaked directly from a "
+        "laboratory in Wuhan."
+    )
+    assert rule_reason("SARS-CoV-2 was leaked directly from a laboratory in Wuhan.", span) == (
+        "drops the hedge 'alleged' in the passage"
+    )
+    assert framing_hedge("Although it may be costly, ") is None  # another clause's hedge
+    assert (
+        rule_reason(
+            "Meta is investing heavily.", "Although it may be costly, Meta is investing heavily."
+        )
+        is None
+    )
+    # A reporting verb is a hedge outside quotations too.
+    assert (
+        hedge_reason(
+            "The virus was engineered in a laboratory.",
+            "Critics claimed the virus was engineered in a laboratory.",
+        )
+        == "drops the hedge 'claimed'"
+    )
+
+
+def test_claim_opposites_cover_verbs_of_change_and_obligation() -> None:
+    span = "Noncommunicable diseases are growing in prevalence; such a plan is mandatory."
+    assert opposite_reason("Noncommunicable diseases are declining.", span) == (
+        "says 'declining' where the passage says 'growing'"
+    )
+    assert opposite_reason("Such a plan is optional.", span) == (
+        "says 'optional' where the passage says 'mandatory'"
+    )
+
+
+def test_qualifiers_of_numbers_and_time_do_not_count_against_coverage() -> None:
+    sentence = "So far Amazon's investment amounts to roughly $8 billion."
+    span = "Currently, Amazon has already invested around $8 billion in Anthropic."
+    assert coverage(sentence, span) == pytest.approx(2 / 5)  # far, amount, roughly missing
+    assert claim_coverage(sentence, span) == pytest.approx(2 / 3)  # amount missing
+    # The verifier's cut-off reads claim_coverage: at 0.65 the sentence is judged, not dropped.
+    kept = verify_answer(sentence + " [1]", seed_paragraphs()[1:2], None, min_coverage=0.65)
+    assert kept.dropped == () and "$8 billion" in kept.citations[0].quote
 
 
 # --- sentences and spans ------------------------------------------------------------------

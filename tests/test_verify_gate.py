@@ -4,10 +4,11 @@ did when it was calibrated; so must the rule check alone (ASSISTANT_VERIFIER=rul
 
 The floors are min(target, measured) rounded down; the targets are caught >= 0.95 and
 kept >= 0.90 (evals/score_verifier.py prints the figures). Measured with the checker
-(threshold 0.257, coverage 0.65, chosen on tune to keep at least what the rules keep there):
-confirm caught 0.902, kept 0.948; whole set caught 0.938, kept 0.956; seed rows caught
-0.854, kept 0.879. With the rules alone (coverage 0.70): confirm
-caught 0.787, kept 0.931; whole set 0.875, 0.947; seed rows 0.812, 0.848.
+(threshold 0.257, coverage 0.65, chosen on tune to keep at least what the rules keep there)
+and the Session 8 rules (evals/VERIFIER.md): confirm caught 0.934, kept 0.948; whole set
+caught 0.969, kept 0.965; seed rows caught 0.917, kept 0.909. With the rules alone
+(coverage 0.70): confirm caught 0.934, kept 0.931; whole set 0.969, 0.956; seed rows 0.917,
+0.879. Before Session 8: checker 0.902/0.948 on confirm, rules alone 0.787/0.931.
 """
 
 from __future__ import annotations
@@ -28,16 +29,16 @@ from assistant.answer.verify import SupportScorer
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GATE_CAUGHT = 0.93  # the whole set, measured 0.938 (target 0.95 not reached)
-GATE_KEPT = 0.90  # measured 0.956: the target
-CONFIRM_GATE_CAUGHT = 0.90  # the confirm half, measured 0.902
+GATE_CAUGHT = 0.95  # the whole set, measured 0.969: the target
+GATE_KEPT = 0.90  # measured 0.965: the target
+CONFIRM_GATE_CAUGHT = 0.93  # the confirm half, measured 0.934 (target 0.95 not reached)
 CONFIRM_GATE_KEPT = 0.90  # measured 0.948: the target
-SEED_GATE_CAUGHT = 0.85  # the seed rows alone, both halves: measured 0.854
-SEED_GATE_KEPT = 0.87  # measured 0.879
-RULES_GATE_CAUGHT = 0.87  # the rules alone, whole set: measured 0.875
-RULES_GATE_KEPT = 0.90  # measured 0.947
-RULES_SEED_GATE_CAUGHT = 0.81  # seed rows: measured 0.812
-RULES_SEED_GATE_KEPT = 0.84  # measured 0.848
+SEED_GATE_CAUGHT = 0.91  # the seed rows alone, both halves: measured 0.917
+SEED_GATE_KEPT = 0.90  # measured 0.909: the target
+RULES_GATE_CAUGHT = 0.95  # the rules alone, whole set: measured 0.969: the target
+RULES_GATE_KEPT = 0.90  # measured 0.956
+RULES_SEED_GATE_CAUGHT = 0.91  # seed rows: measured 0.917
+RULES_SEED_GATE_KEPT = 0.87  # measured 0.879
 
 
 def _scorer_module():

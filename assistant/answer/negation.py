@@ -15,6 +15,7 @@ from functools import lru_cache
 
 __all__ = [
     "ASKED_OPPOSITE",
+    "CLAIM_OPPOSITE",
     "NEGATION",
     "OPPOSITE",
     "STOP",
@@ -119,6 +120,48 @@ OPPOSITE_PAIRS = [
     ("success", "failure"), ("successful", "unsuccessful"), ("able", "unable"),
     ("likely", "unlikely"), ("possible", "impossible"), ("all", "none"),
 ]  # fmt: skip
+# More opposites for checking a written claim against its passage only (verify.py): verbs of
+# change and effect, frequency and obligation, which a model flips in a paraphrase ("eased"
+# for "worsened", "optional" for "mandatory"). Kept out of OPPOSITE, which also judges
+# questions, where a passage uses such words both ways around one topic.
+CLAIM_OPPOSITE_PAIRS = [
+    ("grow", "decline"), ("growing", "declining"), ("growth", "decline"),
+    ("increasing", "declining"), ("increasing", "decreasing"), ("increase", "decline"),
+    ("increased", "declined"), ("rising", "falling"), ("rising", "declining"),
+    ("reduce", "increase"), ("reduces", "increases"), ("expand", "shrink"),
+    ("improve", "worsen"), ("improved", "worsened"), ("improves", "worsens"),
+    ("ease", "worsen"), ("eased", "worsened"), ("eases", "worsens"),
+    ("help", "hinder"), ("helps", "hinders"), ("helped", "hindered"),
+    ("facilitate", "hinder"), ("facilitates", "hinders"), ("facilitated", "hindered"),
+    ("promote", "inhibit"), ("promotes", "inhibits"), ("promoted", "inhibited"),
+    ("enhance", "impair"), ("enhances", "impairs"), ("enhanced", "impaired"),
+    ("strengthen", "weaken"), ("strengthens", "weakens"), ("strengthened", "weakened"),
+    ("induce", "suppress"), ("induces", "suppresses"), ("induced", "suppressed"),
+    ("upregulated", "downregulated"), ("up-regulated", "down-regulated"),
+    ("encourage", "discourage"), ("encouraged", "discouraged"), ("encourages", "discourages"),
+    ("allow", "prohibit"), ("allowed", "prohibited"), ("permitted", "prohibited"),
+    ("allowed", "banned"), ("accept", "reject"), ("accepted", "rejected"),
+    ("approve", "reject"), ("approved", "rejected"), ("support", "oppose"),
+    ("supported", "opposed"), ("agree", "disagree"), ("confirmed", "refuted"),
+    ("include", "exclude"), ("included", "excluded"), ("succeeded", "failed"),
+    ("optional", "mandatory"), ("optional", "required"), ("optional", "compulsory"),
+    ("voluntary", "mandatory"), ("voluntary", "compulsory"),
+    ("often", "rarely"), ("frequently", "rarely"), ("commonly", "rarely"),
+    ("usually", "rarely"), ("frequent", "rare"), ("widespread", "rare"),
+    ("easier", "harder"), ("easy", "hard"),
+    ("simple", "complex"), ("simple", "complicated"),
+    ("superior", "inferior"), ("outperform", "lag"), ("outperforms", "lags"),
+    ("ahead", "behind"), ("beneficial", "harmful"), ("benefit", "harm"),
+    ("safe", "dangerous"), ("survived", "died"), ("alive", "dead"),
+    ("sufficient", "insufficient"), ("adequate", "inadequate"),
+    ("consistent", "inconsistent"), ("appropriate", "inappropriate"),
+    ("active", "inactive"), ("stable", "unstable"), ("known", "unknown"),
+    ("certain", "uncertain"), ("clear", "unclear"), ("directly", "indirectly"),
+    ("dependent", "independent"), ("dependence", "independence"),
+    ("resistant", "susceptible"), ("majority", "minority"), ("older", "younger"),
+    ("longer", "shorter"), ("long", "short"), ("similar", "different"),
+    ("similar", "distinct"), ("same", "different"), ("advantage", "disadvantage"),
+]  # fmt: skip
 # Opposites a question may be turned with ("What is the smallest city?" where the passage says
 # largest): superlatives, ordinals, directions and the like, which claims rarely flip.
 ASKED_OPPOSITE_PAIRS = [
@@ -151,6 +194,7 @@ def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
 
 
 OPPOSITE: dict[str, set[str]] = _opposites(OPPOSITE_PAIRS)
+CLAIM_OPPOSITE: dict[str, set[str]] = _opposites([*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS])
 ASKED_OPPOSITE = {
     word: others
     for word, others in _opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()

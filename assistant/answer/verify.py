@@ -36,7 +36,7 @@ from typing import Protocol
 
 from ..ingest.chunking import split_sentences
 from ..schema import Chunk, Citation
-from .negation import OPPOSITE as _OPPOSITE
+from .negation import CLAIM_OPPOSITE as _OPPOSITE
 from .negation import STOP as _STOP
 from .negation import WORD as _WORD
 from .negation import content_stems as _content
@@ -56,14 +56,20 @@ __all__ = [
     "Verification",
     "assess",
     "candidate_spans",
+    "certainty_reason",
+    "claim_coverage",
+    "clause_reason",
     "coverage",
+    "framing_hedge",
     "hedge_reason",
     "known_names",
     "names_missing",
     "negation_reason",
+    "number_swap_reason",
     "opposite_reason",
     "quantities",
     "quantities_missing",
+    "role_reason",
     "rule_reason",
     "sentence_names",
     "split_answer",
@@ -446,6 +452,28 @@ def opposite_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# Words that report a claim as someone's without vouching for it; a hedge like "reportedly".
+_ATTRIBUTION = re.compile(
+    r"\b(?:alleg(?:e|es|ed|edly)|claimed|purported(?:ly)?|supposedly)\b", re.IGNORECASE
+)
+_FRAMING_WORDS = 6  # how close to a quotation its hedge must stand
+
+
+def framing_hedge(framing: str) -> str | None:
+    """The hedge among the last few words that lead into a quotation (same clause), or None.
+
+    Example: framing_hedge("Some people have alleged that the human ") -> "alleged"
+             framing_hedge("Although it may be costly, ") -> None (the hedge is in another
+             clause)
+    """
+    lead = re.split(r"[.!?;,:]\s|[.!?;,:]$", framing.rstrip())[-1]
+    words = _WORD.findall(lead)[-_FRAMING_WORDS:]
+    for word in reversed(words):
+        if _HEDGE.fullmatch(word) or _ATTRIBUTION.fullmatch(word):
+            return word
+    return None
+
+
 def hedge_reason(sentence: str, span: str) -> str | None:
     """Why the sentence states as fact what the span only hedges, or None.
 
@@ -457,13 +485,13 @@ def hedge_reason(sentence: str, span: str) -> str | None:
              "Amazon is considering a multi-billion dollar investment in Anthropic.")
              -> "drops the hedge 'considering'"
     """
-    if _HEDGE.search(sentence):
+    if _HEDGE.search(sentence) or _ATTRIBUTION.search(sentence):
         return None
     sentence_words = {stem for _, stem in _content(sentence)}
     tokens = _WORD.findall(span)
     content = _content(span)
     for i, token in enumerate(tokens):
-        if not _HEDGE.fullmatch(token):
+        if not (_HEDGE.fullmatch(token) or _ATTRIBUTION.fullmatch(token)):
             continue
         # Names say who; the hedge governs what is done ("considering an investment").
         governed = {stem for j, stem in content if i < j <= i + 8 and not tokens[j][0].isupper()}
@@ -471,6 +499,306 @@ def hedge_reason(sentence: str, span: str) -> str | None:
         # Two shared words, or every word it governs when it governs only one or two.
         if len(shared) >= 2 or (shared and shared == governed):
             return f"drops the hedge '{token}'"
+    return None
+
+
+_NUMBER_TOKEN = re.compile(r"[$€£]?\d[\d,]*(?:\.\d+)?%?|[A-Za-z][\w’'-]*|[,;:.](?!\d)")
+
+
+@lru_cache(maxsize=4096)
+def _number_neighbours(text: str) -> tuple[tuple[float, str, str], ...]:
+    """(value, nearest content word before, nearest content word after) of each number
+    written as one token in text (digits or a number word; within two words and the same
+    clause, stop words and numbers skipped; "" when there is none). Years are left out:
+    "January 2020" says when, not what was counted.
+
+    Example: _number_neighbours("fever (98%) and diarrhea (3%)")
+             -> ((98.0, "fever", "diarr"), (3.0, "diarr", ""))
+    """
+    tokens = [t.rstrip(",") for t in _NUMBER_TOKEN.findall(text)]
+    values: list[float | None] = []
+    for t in tokens:
+        if t in ",;:.":
+            values.append(None)
+        elif t[0].isalpha():
+            values.append(_word_value(t) if t.lower() not in ("one", "zero") else None)
+        else:
+            try:
+                values.append(float(re.sub(r"[$€£%,]", "", t)))
+            except ValueError:
+                values.append(None)
+
+    def near(indices: range) -> str:
+        for j in list(indices)[:2]:
+            t = tokens[j]
+            if t in ",;:.":
+                break
+            if values[j] is None and t.lower() not in _STOP and len(t) > 2:
+                return _loose(t)
+        return ""
+
+    out = []
+    for i, value in enumerate(values):
+        if value is not None and not (1900 <= value <= 2100 and value == int(value)):
+            out.append((value, near(range(i - 1, -1, -1)), near(range(i + 1, len(tokens)))))
+    return tuple(out)
+
+
+def number_swap_reason(sentence: str, span: str) -> str | None:
+    """A number of the sentence next to a word that the span puts next to another number of
+    its own, where the span never puts that word next to this number; or None.
+
+    The value rule passes two numbers of the span swapped ("fever in 3%" where the span has
+    "fever (98%) ... diarrhea (3%)"), and a count given the noun of another count ("830
+    deaths" where the span has "830 cases ... twenty-six deaths"). A word beside the number
+    that the span puts beside no other number (a synonym, a reworded clause) passes.
+
+    Example: number_swap_reason("Patients had fever in 3% and cough in 76%.",
+             "fever (98%), cough (76%), and diarrhea (3%)")
+             -> "puts 3 next to 'fever', which the passage puts next to 98"
+    """
+    span_numbers = _number_neighbours(span)
+    for value, before, after in _number_neighbours(sentence):
+        mine = [(b, a) for v, b, a in span_numbers if _same(v, value)]
+        if not mine:
+            continue
+        for side, word in ((0, before), (1, after)):
+            if not word or any(pair[side] == word for pair in mine):
+                continue
+            if any(word in pair for pair in mine):
+                continue  # the span has the word by this number, on the other side
+            others = [v for v, b, a in span_numbers if not _same(v, value) and (b, a)[side] == word]
+            if others:
+                written = next((w for w in _WORD.findall(sentence) if _loose(w) == word), word)
+                return (
+                    f"puts {value:g} next to '{written}', which the passage puts next to "
+                    f"{others[0]:g}"
+                )
+    return None
+
+
+_CERTAINTY = {
+    # cue as written -> the family of words that would state the same certainty in the span
+    r"certain(?:ly)?": r"certain(?:ly|ty)?",
+    r"definite(?:ly)?": r"definite(?:ly)?",
+    r"undoubtedly|unquestionably|indisputabl[ey]": r"undoubtedly|unquestionably|indisputabl[ey]",
+    r"prove[sdn]?|proving": r"prove[sdn]?|proving|proof",
+    r"guarantee[sd]?": r"guarantee[sd]?",
+    r"always": r"always|invariabl[ey]",
+}
+_CERTAINTY_NEGATED = re.compile(
+    r"\b(?:not|no|nothing|never|neither|nor|un\w*)\W+(?:\w+\W+)?$", re.I
+)
+
+
+def certainty_reason(sentence: str, span: str) -> str | None:
+    """A word of certainty in the sentence ("certainly", "proven", "always", "guarantees")
+    that the span does not use in any form, or None.
+
+    Writing "has been proven" or "will certainly" over a span that states the claim, or only
+    suggests it, claims more than the span does; a careful reader asks where the certainty
+    came from. A negated cue ("is not guaranteed", "nothing proves") claims less and passes.
+
+    Example: certainty_reason("Transmission through the eye has been proved.",
+             "Transmission through the eye may be possible.")
+             -> "adds 'proved', which the passage does not say"
+             certainty_reason("Nothing guarantees that Anthropic stays loyal.",
+             "There is no guarantee that Anthropic will remain loyal.") -> None
+    """
+    for cue, family in _CERTAINTY.items():
+        for m in re.finditer(rf"\b(?:{cue})\b", sentence, re.IGNORECASE):
+            if _CERTAINTY_NEGATED.search(sentence[: m.start()]):
+                continue
+            if re.search(rf"\b(?:{family})\b", span, re.IGNORECASE):
+                continue
+            # "certain" before a plural noun is "some": "certain bat coronaviruses".
+            if m.group(0).lower() == "certain" and not re.match(
+                r"\s+(?:to|that)\b", sentence[m.end() :]
+            ):
+                continue
+            return f"adds '{m.group(0)}', which the passage does not say"
+    return None
+
+
+_JOIN = re.compile(
+    r"(?:,|;|:|\s[-–—])\s*(?=(?:which|who|whose|where|and|but|while|whereas|so|although|"
+    r"though|as|because|since|thus|therefore|making|leading|meaning|a|an)\b)|;\s*",
+    re.IGNORECASE,
+)
+_CLAUSE_WORDS = 3  # a clause this long (content words) is a claim of its own
+_CLAUSE_COVERAGE = 0.34  # ... and a span holding less than this of it does not state it
+
+
+def clause_reason(sentence: str, span: str) -> str | None:
+    """A clause of the sentence (after ", which", "; ", ", and", ", a ...") of which the span
+    holds almost none of the content words, or None.
+
+    Two facts joined from two places keep enough words of the first for the sentence's
+    coverage to pass; the joined clause is the part the span cannot support. A clause of
+    fewer than three content words (a synonym, an aside) is not judged alone.
+
+    Example: clause_reason("Amazon has invested $8 billion in Anthropic, which was founded
+             by former OpenAI employees.", "Amazon has invested $8 billion in Anthropic.")
+             -> "adds 'which was founded by former OpenAI employees', which the passage
+                does not state"
+    """
+    parts = _JOIN.split(sentence)
+    if len(parts) < 2:
+        return None
+    for part in parts:
+        words = _loose_words(part)
+        if len(words) < _CLAUSE_WORDS:
+            continue
+        if len(words & _loose_words(span)) / len(words) < _CLAUSE_COVERAGE:
+            clause = part.strip().rstrip(".")
+            return f"adds '{clause}', which the passage does not state"
+    return None
+
+
+_ROLE_TOKEN = re.compile(r"[A-Za-z][\w’'&-]*|[.;:!?](?=\s|$)")
+_ASIDE = re.compile(r"\s*\([^()]*\)")
+_FRAME = 3  # words on one side of a name: the slot it fills ("is heavily investing")
+_REACH = 4  # how far from the slot the span's own name may stand ("Meta, for example, is")
+
+
+_AUXILIARY = frozenset(
+    "is are was were has have had will would can could may might does did".split()  # noqa: SIM905
+)
+
+
+@lru_cache(maxsize=4096)  # a passage's spans are read against every sentence of an answer
+def _role_words(text: str) -> tuple[tuple[str, str], ...]:
+    """(lower-case word without possessive, what it is) of each word of text: "break" (a
+    sentence or clause end, written "."), "lower", "name" (capitalised inside a sentence,
+    not a function word), "opening" (capitalised at a sentence's opening; "opening-sure"
+    when all capitals, "opening-subject" when followed by a comma, a possessive or an
+    auxiliary verb and not hyphenated) or "other".
+
+    Example: _role_words("Meta, for example, is big.")
+             -> (("meta", "opening-subject"), ("for", "lower"), ("example", "lower"),
+                 ("is", "lower"), ("big", "lower"), (".", "break"))
+    """
+    found = list(_ROLE_TOKEN.finditer(text))
+    out: list[tuple[str, str]] = []
+    opening = True
+    for k, m in enumerate(found):
+        token = m.group(0)
+        if not token[0].isalpha():
+            out.append((".", "break"))
+            opening = token != ";"  # after a semicolon the clause goes on mid-sentence
+            continue
+        low = _strip_possessive(token).lower()
+        if not token[0].isupper():
+            kind = "lower"
+        elif low in _NOT_NAMES:
+            kind = "other"
+        elif not opening:
+            kind = "name"
+        elif token.isupper():
+            kind = "opening-sure"
+        else:
+            after = found[k + 1].group(0).lower() if k + 1 < len(found) else ""
+            subject = (
+                text[m.end() : m.end() + 1] == ","
+                or low != token.lower().rstrip(".")
+                or after in _AUXILIARY
+            )
+            kind = "opening-subject" if subject and "-" not in low else "opening"
+        out.append((low, kind))
+        opening = False
+    return tuple(out)
+
+
+def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tuple[str, bool]]:
+    """(lower-case word without possessive, is it a name) of each word of text; a sentence
+    or clause break is "." (never part of a slot).
+
+    A capitalised word is a name inside a sentence. At a sentence's opening it is one when
+    `names` knows it, or when it is none of the `common` words (those written in lower case)
+    and stands as a subject: followed by a comma, a possessive or an auxiliary verb
+    ("Meta, for example, is", "Google is"; not "Large infectious outbreaks").
+    """
+    out: list[tuple[str, bool]] = []
+    for low, kind in _role_words(text):
+        is_name = kind in ("name", "opening-sure") or (
+            kind.startswith("opening")
+            and (low in names or (kind == "opening-subject" and low not in common))
+        )
+        out.append((low, is_name))
+    return out
+
+
+def _as_written(text: str, low: str) -> str:
+    """The word of text whose lower-case form without possessive is low, as written."""
+    for token in _ROLE_TOKEN.findall(text):
+        if _strip_possessive(token).lower() == low:
+            return _strip_possessive(token)
+    return low
+
+
+def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -> str | None:
+    """A name of the sentence put where the span has another name, or None.
+
+    The words right after a name (or right before it) are the slot it fills: "Amazon is
+    heavily investing", "owned by Google". When the span has those words too, with another
+    name next to them and this name nowhere near, the sentence has moved a name of the
+    passage (who invests, who owns) into another's place: every word is in the span, so
+    the other rules pass it. A slot needs two words that are not stop words, so that "and"
+    or "in the" never make one. An opening capitalised word that neither text writes in
+    lower case counts as a name here when it stands as a subject ("Google is ..." against a
+    span about Meta).
+
+    Example: role_reason("Amazon is heavily investing in in-house AI models.",
+             "Meta, for example, is heavily investing in in-house AI models.")
+             -> "puts Amazon where the passage has Meta"
+             role_reason("Google owns part of Anthropic.", "Anthropic is partly owned by
+             Google.") -> None (no slot of the sentence is in the span)
+    """
+    # An aside in brackets is no slot: "treated with DNase (Ambion, Canada) to avoid ...".
+    sentence, span = _ASIDE.sub(" ", sentence), _ASIDE.sub(" ", span)
+    common = {w for w, kind in (*_role_words(sentence), *_role_words(span)) if kind == "lower"}
+    s_tokens = _role_tokens(sentence, names, common)
+    p_tokens = _role_tokens(span, names, common)
+    p_words = [w for w, _ in p_tokens]
+    for i, (name, is_name) in enumerate(s_tokens):
+        if not is_name:
+            continue
+        for side in (1, -1):
+            frame: list[str] = []
+            j = i + side
+            while 0 <= j < len(s_tokens) and len(frame) < _FRAME:
+                word, other_name = s_tokens[j]
+                if word == "." or other_name:
+                    break
+                frame.append(word)
+                j += side
+            if side < 0:
+                frame.reverse()
+            if sum(w not in _STOP for w in frame) < 2:
+                continue
+            found_self, other = False, ""
+            for at in range(len(p_words) - len(frame) + 1):
+                if p_words[at : at + len(frame)] != frame:
+                    continue
+                # The span's words on the name's side of the slot, up to a break. Before a
+                # verb the whole clause counts: "X remains owned by Y and collaborates with"
+                # has X, not Y, collaborating.
+                if side > 0:
+                    near = p_tokens[:at][::-1]
+                else:
+                    near = p_tokens[at + len(frame) : at + len(frame) + _REACH]
+                for k, (word, word_is_name) in enumerate(near):
+                    if word == ".":
+                        break
+                    if word == name:
+                        found_self = True
+                        break
+                    if word_is_name and not other and k < _REACH:
+                        other = word
+            if other and not found_self:
+                return f"puts {_as_written(sentence, name)} where the passage has " + (
+                    _as_written(span, other)
+                )
     return None
 
 
@@ -489,12 +817,20 @@ def rule_reason(
         return f"{label} {q.text} not in {where}"
     for name in names_missing(sentence, span, names):
         return f"name {name} not in {where}"
-    if _one_line(sentence).rstrip(".") in _one_line(span):
-        return None  # a quotation cannot flip a negation or drop a hedge of its own source
+    quote, line = _one_line(sentence).rstrip("."), _one_line(span)
+    if quote in line:
+        # A quotation cannot flip a negation or drop a hedge of its own; but the words that
+        # lead into it can hedge it ("Some have alleged that X", "it is possible that X").
+        framing = framing_hedge(line[: line.index(quote)])
+        return framing and f"drops the hedge '{framing}' in {where}"
     reason = (
         negation_reason(sentence, span)
         or opposite_reason(sentence, span)
         or hedge_reason(sentence, span)
+        or role_reason(sentence, span, names)
+        or number_swap_reason(sentence, span)
+        or certainty_reason(sentence, span)
+        or clause_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
@@ -600,6 +936,27 @@ def coverage(sentence: str, span: str) -> float:
     return len(words & _loose_words(span)) / len(words)
 
 
+# Words that qualify a number or a time without changing the claim: a paraphrase swaps them
+# freely ("around $8 billion" -> "roughly $8 billion", "currently" -> "so far"), and the
+# numbers themselves are checked as values. They do not count against the coverage cut-off.
+_QUALIFIERS = re.compile(
+    r"\b(?:roughly|approximately|around|about|nearly|almost|some|circa|currently|"
+    r"presently|so far|to date|thus far|as yet)\b",
+    re.IGNORECASE,
+)
+
+
+def claim_coverage(sentence: str, span: str) -> float:
+    """coverage() of the sentence's words less the qualifiers of numbers and time, the share
+    that the min_coverage cut-off reads (the checker's own features use coverage()).
+
+    Example: claim_coverage("So far Amazon's investment amounts to roughly $8 billion.",
+             "Amazon has already invested around $8 billion.") -> 0.67
+             (coverage() -> 0.4: "far" and "roughly" count as missing there)
+    """
+    return coverage(_QUALIFIERS.sub(" ", sentence), span)
+
+
 def assess(
     answer: str,
     passages: Sequence[Chunk],
@@ -628,7 +985,7 @@ def assess(
         rows = []
         for span in _ranked(sentence, spans, candidates):
             reason = rule_reason(sentence.text, span.text, names, f"passage [{span.passage}]")
-            rows.append((span, reason, coverage(sentence.text, span.text)))
+            rows.append((span, reason, claim_coverage(sentence.text, span.text)))
         eligible = [r for r in rows if r[1] is None and r[2] >= min_coverage]
         asked = {id(r) for r in sorted(eligible, key=lambda r: -r[2])[:checks]}
         tried.append([(*r, id(r) in asked) for r in rows])
