@@ -11,9 +11,11 @@ from assistant.answer.features import (
     answer_type,
     attached_type,
     clauses,
+    compound_mentioned,
     evidence_features,
     has_answer_type,
     key_term_weights,
+    near_spelling,
     phrase_overlap,
     specific_tokens,
 )
@@ -177,6 +179,17 @@ def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_
         # A name spelled out with its acronym, where the passage uses one of the two forms.
         ("How does Mannose Binding Lectin (MBL) act?", "MBL binds the virus"),
         ("What did the European Union (EU) decide in 2019?", "In 2019 the EU decided"),
+        # One or several of a thing: the passage speaks of "ARTIs", the question of "ARTI".
+        ("Which viruses cause most ARTI in children?", "Viruses cause most ARTIs in children"),
+        ("Which PIVs infect children?", "PIV infects children"),
+        # Two words of the question written as one by the passage, or the other way round.
+        ("What should the new Director General do?", "The next Director-General should act"),
+        # A word shortened, told by the word that follows it in both.
+        ("What is Staph aureus?", "Staphylococcus aureus (S. aureus), a Gram positive bacteria"),
+        # A long name with digits misspelt by a letter, its digits the same.
+        ("How many domains has CEAMCAM1?", "CEACAM1 consists of four extracellular domains"),
+        # The acronym's initials: "C-C chemokine receptor type 5" is CCR5, "C-C" included.
+        ("Does C-C chemokine receptor type 5 (CCR5) matter?", "Variants in CCR5 matter."),
     ],
 )
 def test_a_name_written_otherwise_in_the_passage_is_not_missing(
@@ -195,6 +208,15 @@ def test_a_name_written_otherwise_in_the_passage_is_not_missing(
         ("When did MERS-CoV spread?", "SARS-CoV spread in 2003."),
         # An acronym swapped in beside a name it does not spell.
         ("What does complement 5a (WASH) do?", "Complement 5a (C5a) raises resilience."),
+        # A changed digit or a letter of a short code is another strain or protein.
+        ("How many domains has CEACAM5?", "CEACAM1 consists of four extracellular domains"),
+        ("How does 2019-vCoV compare?", "The genome of 2019-nCoV is compared with SARS-CoV."),
+        # A shortened word needs the same following word: "Staph" is not any "Staph...".
+        ("What is Staph epidermidis?", "Staphylococcus aureus, a Gram positive bacteria"),
+        # Joined only with the question's own neighbour: "General" alone is not "Surgeon-General".
+        ("What did General Motors build?", "The Surgeon-General built a hospital."),
+        # Too short for one or several: "RA" is not "RAS".
+        ("What does RA do?", "RAS is a marker."),
     ],
 )
 def test_another_name_or_number_is_not_taken_for_a_misspelling(question: str, passage: str) -> None:
@@ -436,3 +458,43 @@ def test_a_yes_or_no_question_denies_nothing_it_asks_about() -> None:
     assert not asks_yes_or_no("Island nations: which are rich?")
     # "Did Amazon not invest?" is answered by "Amazon invested ...": yes.
     assert not unmatched_negation("Did Amazon not invest?", ["Amazon invested $8 billion."])
+
+
+def test_near_spelling_keeps_digits_and_short_codes_exact() -> None:
+    assert near_spelling("ceamcam1", "ceacam1")  # a letter added to a long name
+    assert not near_spelling("ceacam5", "ceacam1")  # another digit: another protein
+    assert not near_spelling("2019-vcov", "2019-ncov")  # a short code's letter: another name
+    assert not near_spelling("h1n2", "h1n1")
+    assert near_spelling("zanamavir", "zanamivir")
+
+
+def test_compound_mentioned_joins_a_name_with_its_neighbour_or_lengthens_it() -> None:
+    tokens = {"director-general", "who"}
+    assert compound_mentioned("general", "director", "of", tokens, "")
+    assert compound_mentioned("director", "new", "general", {"directorgeneral"}, "")
+    assert not compound_mentioned("general", "the", "assembly", tokens, "")
+    text = "the immune response to staphylococcus aureus (s. aureus), a gram positive bacteria"
+    assert compound_mentioned("staph", "is", "aureus", set(), text)
+    assert not compound_mentioned("staph", "is", "epidermidis", set(), text)
+    assert not compound_mentioned("sta", "is", "aureus", set(), text)  # under four letters
+
+
+def test_an_ordinal_is_its_number_in_the_sentence_that_answers() -> None:
+    # "11th" in the question, "March 11" in the sentence: the same day, so the count is
+    # attached to the question's names and the key terms are all there.
+    sentence = "As of March 11, 2020, there were 3,169 deaths on the Chinese mainland."
+    f = evidence_features(
+        "How many deaths were there on the Chinese mainland as of March 11th?",
+        [(sentence, 0.7)],
+        [sentence],
+        flat,
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    assert f.type_detached == 0.0 and f.entity_missing == 0.0
+    other = evidence_features(
+        "How many deaths were there on the Chinese mainland as of March 12th?",
+        [(sentence, 0.7)],
+        [sentence],
+        flat,
+    )
+    assert other.entity_missing > 0.0 and other.typed_focus < 1.0

@@ -16,7 +16,9 @@ The features and why:
   does not ask for a type. An amount, a count or a date counts only in a clause that also
   holds the question's names that the sentence mentions (attached_type).
 - entity_missing: the share of the question's names, acronyms and numbers that appear in no
-  retrieved passage (a swapped name or year usually appears nowhere near the topic).
+  retrieved passage (a swapped name or year usually appears nowhere near the topic), in any
+  form a reader would take for the same name (`_mentioned`, `compound_mentioned`,
+  `spelled_out`).
 - pair_focus: typed_focus over a sentence and its neighbour together, the question's names
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
 - type_detached: 1 when the question asks for an amount, a count or a date and no sentence
@@ -265,7 +267,7 @@ def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
     if kind not in _ATTACHED_KINDS or not names:
         return has_answer_type(kind, text)
     return any(
-        has_answer_type(kind, clause) and names <= set(analyze(clause)) for clause in clauses(text)
+        has_answer_type(kind, clause) and names <= set(_terms(clause)) for clause in clauses(text)
     )
 
 
@@ -336,6 +338,15 @@ _QUESTION_OPENERS = frozenset(
 )
 
 
+def _terms(text: str) -> list[str]:
+    """The analysed terms of text as the features compare them: as retrieval analyses text
+    (lexical.analyze), an ordinal read as its number ("11th" as the passages' "March 11").
+
+    Example: _terms("the economy on 11th March") -> ["economi", "11", "march"]
+    """
+    return [_ORDINAL.sub(r"\1", term) for term in analyze(text)]
+
+
 def specific_tokens(question: str) -> list[str]:
     """The question's names, acronyms and numbers (lower-cased), in order, without repeats.
 
@@ -367,9 +378,9 @@ def key_term_weights(
              key_term_weights("How much has Amazon invested?", idf)
              -> {"amazon": 1.0, "invest": 2.0}
     """
-    names = set(analyze(" ".join(specific_tokens(question))))
+    names = set(_terms(" ".join(specific_tokens(question))))
     weights: dict[str, float] = {}
-    for term in dict.fromkeys(analyze(question)):
+    for term in dict.fromkeys(_terms(question)):
         w = max(idf(term) or 0.0, 0.0)
         weights[term] = w * (name_boost if term in names else 1.0)
     return weights
@@ -388,6 +399,8 @@ def _tokens(text: str) -> set[str]:
 
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DIGITS = re.compile(r"\D+")
+_HAS_DIGIT = re.compile(r"\d")
 
 
 _SPELLED_OUT = re.compile(
@@ -412,20 +425,43 @@ def spelled_out(question: str) -> list[tuple[str, set[str]]]:
             continue  # "(see below)", "(children)": not an acronym
         words = m.group(1).split()
         # The fewest words that spell it, at most one more than it has letters, from a word
-        # that is not a stop word.
-        for start in range(len(words) - 1, max(-1, len(words) - len(acronym) - 2), -1):
-            letters = _NON_ALNUM.sub("", " ".join(words[start:]).lower())
-            first = words[start].lower()
-            if (
-                letters[:1] == acronym[:1]
-                and first not in STOPWORDS
-                and first not in _QUESTION_OPENERS
-                and _in_order(acronym, letters)
-            ):
-                names = set(specific_tokens(" ".join(["The", *words[start:]])))
-                out.append((acronym, names))
-                break
+        # that is not a stop word; fewer words if their initials spell it too, more if only
+        # more words' initials do ("C-C chemokine receptor type 5 (CCR5)", not "chemokine
+        # receptor type 5", which spells it letter by letter).
+        spelling = [
+            start
+            for start in range(len(words) - 1, max(-1, len(words) - len(acronym) - 2), -1)
+            if _spells(acronym, words[start:])
+        ]
+        if spelling:
+            start = next((s for s in spelling if _spells(acronym, words[s:], initials=True)), None)
+            names = set(
+                specific_tokens(
+                    " ".join(["The", *words[spelling[0] if start is None else start :]])
+                )
+            )
+            out.append((acronym, names))
     return out
+
+
+def _spells(acronym: str, words: list[str], *, initials: bool = False) -> bool:
+    """Do words spell acronym: the first word not a stop word, starting with its first letter,
+    and the words holding its letters in order (with initials, the initials of the words and
+    of their hyphenated parts hold them)?
+
+    Example: _spells("ccr5", ["chemokine", "receptor", "type", "5"]) -> True;
+             _spells("ccr5", ["chemokine", "receptor", "type", "5"], initials=True) -> False;
+             _spells("ccr5", ["C-C", "chemokine", "receptor", "type", "5"], initials=True)
+             -> True
+    """
+    first = words[0].lower()
+    if first in STOPWORDS or first in _QUESTION_OPENERS:
+        return False
+    if initials:
+        letters = "".join(part[0] for part in _NON_ALNUM.split(" ".join(words).lower()) if part)
+    else:
+        letters = _NON_ALNUM.sub("", " ".join(words).lower())
+    return letters[:1] == acronym[:1] and _in_order(acronym, letters)
 
 
 def _in_order(letters: str, text: str) -> bool:
@@ -442,9 +478,11 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     as a person may type it? An ordinal is its number ("5th" in "5 February"); a name with
     a separator or with digits may be spaced or joined otherwise ("SARS-likeCoV" in
     "SARS-like CoV", "COVID19" in "COVID-19"); a name may be the head of a hyphenated one
-    ("COVID" in "COVID-19"); a long word may be misspelt by one letter, two from eight
-    letters on ("Zanamavir" for "zanamivir": `near_spelling`). Numbers must match exactly:
-    a changed year or count is another fact.
+    ("COVID" in "COVID-19"); a name of three letters or more may be one where the passage
+    has several, or the other way round ("ARTI" in "ARTIs"); a long word may be misspelt by
+    one letter, two from eight letters on ("Zanamavir" for "zanamivir"), a long name with
+    digits by one letter, its digits the same ("CEAMCAM1" for "CEACAM1": `near_spelling`).
+    Numbers must match exactly: a changed year or count is another fact.
 
     Example: _mentioned("5th", {"5", "february"}, "5february") -> True;
              _mentioned("2019", {"2015"}, "2015") -> False;
@@ -461,25 +499,81 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     # Only names with letters and a separator or a digit: a bare number inside a longer one
     # is another.
     if ("-" in token or any(c.isdigit() for c in token)) and len(joined) >= 5:
-        return joined in squashed
+        return joined in squashed or any(near_spelling(token, t) for t in tokens)
     if not token.isalpha():
         return False
     if len(token) >= 3 and any(t.startswith(token + "-") for t in tokens):
         return True
+    if len(token) >= 3 and (token + "s" in tokens or (token[-1] == "s" and token[:-1] in tokens)):
+        return True  # one or several: "ARTI" where the passage speaks of "ARTIs"
     return len(token) >= 6 and any(near_spelling(token, t) for t in tokens)
+
+
+def _with_neighbours(question: str) -> list[tuple[str, str, str]]:
+    """Each word of the question (lower-cased, as specific_tokens gives them) with the word
+    just before and just after it ("" when there is none, or when more than a space or a
+    hyphen stands between them).
+
+    Example: _with_neighbours("Is Staph aureus?") -> [("is", "", "staph"),
+             ("staph", "is", "aureus"), ("aureus", "staph", "")]
+    """
+    found = list(_TOKEN.finditer(question))
+    out = []
+    for i, m in enumerate(found):
+        before = after = ""
+        if i > 0 and not question[found[i - 1].end() : m.start()].strip(" -"):
+            before = found[i - 1].group().lower()
+        if i + 1 < len(found) and not question[m.end() : found[i + 1].start()].strip(" -"):
+            after = found[i + 1].group().lower()
+        out.append((m.group().lower(), before, after))
+    return out
+
+
+def compound_mentioned(token: str, before: str, after: str, tokens: set[str], text: str) -> bool:
+    """Is the question's name token in the passages as part of one word with its neighbour
+    in the question (before or after it), or shortened, its following word there too?
+    "Director General" is the passages' "Director-General" or "DirectorGeneral"; "Staph
+    aureus" is their "Staphylococcus aureus" (a shortened word is told by the word that
+    follows it, at least four letters kept). tokens: the passages' words (lower-cased,
+    hyphens kept); text: the passages, lower-cased.
+
+    Example: compound_mentioned("general", "director", "of", {"director-general"}, "")
+             -> True;
+             compound_mentioned("staph", "what", "aureus", set(),
+                                "response to staphylococcus aureus (s. aureus)") -> True;
+             compound_mentioned("staph", "what", "epidermidis", set(),
+                                "response to staphylococcus aureus") -> False
+    """
+    for first, second in ((before, token), (token, after)):
+        if first and second and (f"{first}-{second}" in tokens or first + second in tokens):
+            return True
+    if len(token) < 4 or not token.isalpha() or not after:
+        return False
+    shortened = rf"\b{re.escape(token)}[a-z]{{2,}}\.?\s+{re.escape(after)}\b"
+    return re.search(shortened, text) is not None
 
 
 def near_spelling(typed: str, word: str) -> bool:
     """Is typed a misspelling of word: the same first letter, and one edit apart (an added,
     dropped or changed letter, or two swapped), two from eight letters on? Both lower-case.
+    A name with digits must have the same digits, in the same order, and at least five
+    letters, one edit apart: a changed digit, or a letter of a short code, is another strain
+    or another protein.
 
     Example: near_spelling("influenze", "influenza") -> True;
              near_spelling("mannanose", "mannose") -> True;
-             near_spelling("anthropic", "amazon") -> False
+             near_spelling("anthropic", "amazon") -> False;
+             near_spelling("ceamcam1", "ceacam1") -> True;
+             near_spelling("ceacam5", "ceacam1") -> False;
+             near_spelling("2019-vcov", "2019-ncov") -> False
     """
-    if typed[:1] != word[:1] or not word.isalpha():
+    if typed[:1] != word[:1] or _DIGITS.sub("", typed) != _DIGITS.sub("", word):
         return False
-    limit = 2 if len(typed) >= 8 else 1
+    if not word.isalpha() and (
+        sum(ch.isalpha() for ch in typed) < 5 or not _HAS_DIGIT.search(word)
+    ):
+        return False  # a short code with digits ("2019-vCoV", "HKU1") is exact or another
+    limit = 2 if len(typed) >= 8 and typed.isalpha() else 1
     if abs(len(typed) - len(word)) > limit:
         return False
     return _edits(typed, word, limit) <= limit
@@ -593,7 +687,7 @@ def evidence_features(
     """
     weights = key_term_weights(question, idf)
     if query and query != question:
-        for term in analyze(query):
+        for term in _terms(query):
             if term not in weights:
                 weights[term] = 0.5 * max(idf(term) or 0.0, 0.0)
     kind = answer_type(question)
@@ -601,10 +695,10 @@ def evidence_features(
     # The names and numbers of the question must stand in the sentence that holds the answer
     # type: "How much has Google invested?" is not answered by an amount sentence next to a
     # sentence naming Google.
-    names = set(analyze(" ".join(specific_tokens(question))))
+    names = set(_terms(" ".join(specific_tokens(question))))
     previous: tuple[set[str], bool] | None = None
     for text, _ in sentences:
-        terms = set(analyze(text))
+        terms = set(_terms(text))
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
         typed_here = attached_type(kind, text, names & terms)
@@ -624,7 +718,7 @@ def evidence_features(
     passage_tokens: set[str] = set()
     analysed: list[set[str]] = []
     for p in passages:
-        analysed.append(set(analyze(p)))
+        analysed.append(set(_terms(p)))
         passage_terms |= analysed[-1]
         passage_tokens |= _tokens(p)
     squashed = _NON_ALNUM.sub("", " ".join(passages).lower())
@@ -634,7 +728,7 @@ def evidence_features(
     # something else.
     context = 1.0
     # Names with letters only: a number's context is entity_missing's business.
-    name_terms = {n: set(analyze(n)) for n in specific if not n.isdigit()}
+    name_terms = {n: set(_terms(n)) for n in specific if not n.isdigit()}
     name_terms = {n: t for n, t in name_terms.items() if t}
     if name_terms:
         for nt in name_terms.values():
@@ -645,6 +739,16 @@ def evidence_features(
             )
             context = min(context, best_here)
     found = {n for n in specific if _mentioned(n, passage_tokens, squashed)}
+    lowered = " ".join(passages).lower()
+    # "Director General" as the passages' "Director-General", "Staph aureus" as their
+    # "Staphylococcus aureus".
+    found |= {
+        token
+        for token, before, after in _with_neighbours(question)
+        if token in specific
+        and token not in found
+        and compound_mentioned(token, before, after, passage_tokens, lowered)
+    }
     for acronym, spelled in spelled_out(question):
         # "Mannose Binding Lectin (MBL)": passages that use either form mention it.
         if acronym in found or (spelled and spelled <= found):
