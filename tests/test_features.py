@@ -38,6 +38,9 @@ def flat(_: str) -> float:
         ("What share of the patients developed a fever?", "percent"),
         ("In what year was Anthropic founded?", "date"),
         ("When did Amazon first invest?", "date"),
+        # A date asked for later in the question is still a date.
+        ("Who first named the virus, and in which year?", "date"),
+        ("On what date did Google announce its model?", "date"),
         ("Which company has an exclusive deal with OpenAI?", "name"),
         ("Who is the CEO of Anthropic?", "person"),
         ("Why is Amazon investing in Anthropic?", None),
@@ -75,6 +78,22 @@ def test_specific_tokens_are_names_acronyms_and_numbers() -> None:
     ]
     assert specific_tokens("What is the R0 of MERS-CoV?") == ["r0", "mers-cov"]
     assert specific_tokens("Why do bats carry viruses?") == []
+
+
+def test_words_that_only_frame_the_question_weigh_nothing() -> None:
+    weights = key_term_weights("What happened to the case who died?", flat)
+    assert weights["happen"] == 0.0 and weights["die"] == 1.0
+    died = "The case who died was hospitalised for 21 days."
+    f = evidence_features("What happened to the case who died?", [(died, 0.6)], [died], flat)
+    assert f.typed_focus == pytest.approx(1.0)
+    example = "Structural challenges such as overcrowding limit quarantine."
+    f = evidence_features(
+        "What is an example of a structural challenge?", [(example, 0.4)], [example], flat
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    # The words that say what is asked about still count.
+    f = evidence_features("What happened to the ship?", [(died, 0.6)], [died], flat)
+    assert f.typed_focus == 0.0
 
 
 def test_names_weigh_double_in_the_key_terms() -> None:

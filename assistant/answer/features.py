@@ -143,6 +143,8 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"^\s*(?:in )?(?:what|which) (?:year|date|month|day|decade|century)\b|^\s*when\b|"
+            # ... or later in the question: "Who first named it, and in which year?"
+            r"\b(?:in|on|by|since) (?:what|which) (?:year|date|month|decade|century)\b|"
             r"\bsince when\b",
             re.IGNORECASE,
         ),
@@ -368,20 +370,32 @@ def specific_tokens(question: str) -> list[str]:
     return out
 
 
+# Words that frame a question rather than say what it is about (analysed): "What happened to
+# the case who died?" is answered by "The case who died was hospitalised for 21 days", "Is it
+# possible to get infected with two viruses?" by a sentence on coinfection, "What is an
+# example of a structural challenge?" by "challenges such as overcrowding". The answer
+# seldom repeats them.
+_FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort"})
+
+
 def key_term_weights(
     question: str, idf: Callable[[str], float], *, name_boost: float = 2.0
 ) -> dict[str, float]:
     """Weight of each analysed question term: its IDF, doubled for names and numbers, which a
-    right answer must mention.
+    right answer must mention; nothing for the words that only frame the question
+    ("happened", "example", "possible": _FRAME_TERMS).
 
-    Example: with idf = {"amazon": 0.5, "invest": 2.0}.get,
+    Example: with idf = {"amazon": 0.5, "invest": 2.0, "happen": 3.0}.get,
              key_term_weights("How much has Amazon invested?", idf)
-             -> {"amazon": 1.0, "invest": 2.0}
+             -> {"amazon": 1.0, "invest": 2.0};
+             key_term_weights("What happened to Amazon?", idf) -> {"happen": 0.0, "amazon": 1.0}
     """
     names = set(_terms(" ".join(specific_tokens(question))))
     weights: dict[str, float] = {}
     for term in dict.fromkeys(_terms(question)):
         w = max(idf(term) or 0.0, 0.0)
+        if term in _FRAME_TERMS and term not in names:
+            w = 0.0
         weights[term] = w * (name_boost if term in names else 1.0)
     return weights
 
