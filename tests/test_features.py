@@ -18,7 +18,10 @@ from assistant.answer.features import (
     near_spelling,
     phrase_overlap,
     specific_tokens,
+    topic_names,
+    with_aliases,
 )
+from assistant.retrieval.lexical import analyze
 
 EIGHT_BILLION = "Currently, Amazon has already invested around $8 billion in Anthropic."
 GOOGLE_OWNS = "Anthropic remains partially owned by Google and collaborates with Meta."
@@ -517,3 +520,65 @@ def test_an_ordinal_is_its_number_in_the_sentence_that_answers() -> None:
         flat,
     )
     assert other.entity_missing > 0.0 and other.typed_focus < 1.0
+
+
+def test_a_sentence_naming_the_acronym_names_what_the_question_spells_out() -> None:
+    sentence = "HCQ is a safe and successful anti-inflammatory agent."
+    f = evidence_features(
+        "Is Hydroxychloroquine (HCQ) anti-inflammatory?", [(sentence, 0.6)], [sentence], flat
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    assert with_aliases({"hcq"}, [({"hcq"}, {"hydroxychloroquin"})]) == {
+        "hcq",
+        "hydroxychloroquin",
+    }
+    # The words that spell it name it too; a sentence with neither names neither.
+    assert with_aliases(
+        {"mannos", "bind", "lectin"}, [({"mbl"}, {"mannos", "bind", "lectin"})]
+    ) >= {"mbl"}
+    assert with_aliases({"safe"}, [({"hcq"}, {"hydroxychloroquin"})]) == {"safe"}
+
+
+COVID_PASSAGES = [
+    "COVID-19 was first reported in Wuhan.",
+    "COVID-19 spread to Hubei and beyond.",
+    "As of March 11, 2020, there were 3,169 deaths on the Chinese mainland. COVID-19 ...",
+]
+
+
+def test_a_date_or_count_of_the_documents_topic_need_not_name_it_again() -> None:
+    deaths = "As of March 11, 2020, there were 3,169 deaths on the Chinese mainland."
+    assert topic_names({"covid", "chines", "11"}, [set(analyze(p)) for p in COVID_PASSAGES]) == {
+        "covid"
+    }
+    f = evidence_features(
+        "How many COVID deaths were there on the Chinese mainland as of March 11?",
+        [(deaths, 0.7)],
+        COVID_PASSAGES,
+        flat,
+    )
+    assert f.type_detached == 0.0 and f.typed_focus > 0.5
+    # Not with two passages: a topic is what at least three passages share.
+    two = evidence_features(
+        "How many COVID deaths were there on the Chinese mainland as of March 11?",
+        [(deaths, 0.7)],
+        COVID_PASSAGES[1:],
+        flat,
+    )
+    assert two.type_detached == 1.0
+    # Not an amount: it belongs to its own subject.
+    cost = evidence_features(
+        "How much did the COVID research on the Chinese mainland cost?",
+        [("The Chinese mainland spent $3,169 on masks.", 0.7)],
+        [*COVID_PASSAGES[:2], "The Chinese mainland spent $3,169 on masks. COVID-19 ..."],
+        flat,
+    )
+    assert cost.type_detached == 1.0
+    # Nor when the topic is all the question names: the count must then be about it.
+    only = evidence_features(
+        "How many COVID patients were there?",
+        [("There were 3,169 deaths on the Chinese mainland.", 0.7)],
+        COVID_PASSAGES,
+        flat,
+    )
+    assert only.type_detached == 1.0

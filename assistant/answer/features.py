@@ -23,7 +23,9 @@ The features and why:
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
 - type_detached: 1 when the question asks for an amount, a count or a date and no sentence
   holds one in a clause together with every name of the question that the passages hold:
-  "What is the exact dollar amount Google invested?" where the only amount is Amazon's.
+  "What is the exact dollar amount Google invested?" where the only amount is Amazon's. A
+  name the question spells out counts in either form (with_aliases); a date or a count need
+  not name the documents' topic again (topic_names).
 - cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
   close in meaning, or one holding the question's terms together, is evidence enough.
 - name_context: for each name of the question, the most of its other key-term weight that
@@ -66,6 +68,8 @@ __all__ = [
     "phrase_overlap",
     "selection_type",
     "specific_tokens",
+    "topic_names",
+    "with_aliases",
 ]
 
 # ---------------------------------------------------------------- answer types
@@ -257,9 +261,16 @@ def clauses(text: str) -> list[str]:
     return [c for c in out if c.strip()]
 
 
-def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
+def attached_type(
+    kind: str | None,
+    text: str,
+    names: set[str],
+    *,
+    aliases: Sequence[tuple[set[str], set[str]]] = (),
+) -> bool:
     """Does text hold something of that kind in a clause that also names every one of names
-    (analysed terms of the question's names)? An amount, a count or a date belongs to what its
+    (analysed terms of the question's names; a name the question writes two ways, aliases as
+    with_aliases takes them, in either form)? An amount, a count or a date belongs to what its
     own clause is about: "How much has Google invested?" is not answered by "Amazon invested
     $8 billion, while Google owns a stake." Other kinds (and no names) are has_answer_type.
 
@@ -269,7 +280,8 @@ def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
     if kind not in _ATTACHED_KINDS or not names:
         return has_answer_type(kind, text)
     return any(
-        has_answer_type(kind, clause) and names <= set(_terms(clause)) for clause in clauses(text)
+        has_answer_type(kind, clause) and names <= with_aliases(set(_terms(clause)), aliases)
+        for clause in clauses(text)
     )
 
 
@@ -672,6 +684,36 @@ def answer_probability(
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def with_aliases(terms: set[str], aliases: Sequence[tuple[set[str], set[str]]]) -> set[str]:
+    """terms, with the other form of each name the question writes two ways (aliases: the
+    analysed terms of an acronym and of the words that spell it out) when they hold one form:
+    a sentence saying "HCQ" names the question's "Hydroxychloroquine (HCQ)".
+
+    Example: with_aliases({"hcq", "safe"}, [({"hcq"}, {"hydroxychloroquin"})])
+             -> {"hcq", "safe", "hydroxychloroquin"}
+    """
+    out = set(terms)
+    for acronym, spelled in aliases:
+        if acronym and acronym <= terms:
+            out |= spelled
+        elif spelled and spelled <= terms:
+            out |= acronym
+    return out
+
+
+def topic_names(names: set[str], passages: Sequence[set[str]], *, share: float = 0.8) -> set[str]:
+    """The question's names (analysed, letters only) that at least share of the passages hold,
+    and at least three of them: what the documents are about, which a sentence telling a date
+    or a count about it need not repeat ("As of March 11, 3,169 deaths on the Chinese
+    mainland" in an article on COVID-19).
+
+    Example: topic_names({"covid", "chines", "11"}, [{"covid", "death"}, {"covid", "chines"},
+                         {"covid", "11"}]) -> {"covid"}
+    """
+    need = max(3, math.ceil(share * len(passages)))
+    return {n for n in names if n.isalpha() and sum(n in p for p in passages) >= need}
+
+
 def evidence_features(
     question: str,
     sentences: Sequence[tuple[str, float]],
@@ -710,12 +752,25 @@ def evidence_features(
     # type: "How much has Google invested?" is not answered by an amount sentence next to a
     # sentence naming Google.
     names = set(_terms(" ".join(specific_tokens(question))))
+    analysed = [set(_terms(p)) for p in passages]
+    aliases = [
+        (set(_terms(acronym)), set(_terms(" ".join(spelled))))
+        for acronym, spelled in spelled_out(question)
+    ]
+    # A date or a count told of the documents' topic need not name it again, as long as the
+    # sentence holds the question's other names (without them, the topic names are all there
+    # is to attach it to). Not an amount: an amount belongs to its own subject ("research on
+    # SARS-CoV cost" is not any figure in an article on SARS-CoV).
+    topic = topic_names(names, analysed) if kind in ("count", "date") else set()
+    if not (names - topic) & set().union(*analysed):
+        topic = set()
+    attach = names - topic
     previous: tuple[set[str], bool] | None = None
     for text, _ in sentences:
-        terms = set(_terms(text))
+        terms = with_aliases(set(_terms(text)), aliases)
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
-        typed_here = attached_type(kind, text, names & terms)
+        typed_here = attached_type(kind, text, attach & terms, aliases=aliases)
         cov = _coverage(weights, terms)
         focus = max(focus, cov)
         if cov > typed and typed_here:
@@ -730,10 +785,8 @@ def evidence_features(
     pair = max(pair, typed)
     passage_terms: set[str] = set()
     passage_tokens: set[str] = set()
-    analysed: list[set[str]] = []
-    for p in passages:
-        analysed.append(set(_terms(p)))
-        passage_terms |= analysed[-1]
+    for p, terms in zip(passages, analysed, strict=True):
+        passage_terms |= terms
         passage_tokens |= _tokens(p)
     squashed = _NON_ALNUM.sub("", " ".join(passages).lower())
     specific = specific_tokens(question)
@@ -772,11 +825,11 @@ def evidence_features(
     # hold it in one clause with every name of the question that the passages hold ("Google"
     # and an amount, not Google in one sentence and an amount in another, or in a clause of
     # its own). Names the passages lack are entity_missing's.
-    held = {n for n in names if n in passage_terms}
+    held = {n for n in attach if n in passage_terms}
     detached = float(
         kind in _ATTACHED_KINDS
         and bool(held)
-        and not any(attached_type(kind, text, held) for text, _ in sentences)
+        and not any(attached_type(kind, text, held, aliases=aliases) for text, _ in sentences)
     )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
