@@ -582,3 +582,12 @@ def test_a_date_or_count_of_the_documents_topic_need_not_name_it_again() -> None
         flat,
     )
     assert only.type_detached == 1.0
+
+
+def test_a_ligature_of_text_taken_from_a_pdf_reads_as_its_letters() -> None:
+    # "ﬂ" (one character) in "inﬂuenza", as PDF extraction leaves it.
+    sentence = "The 1918 inﬂuenza pandemic was caused by an H1N1 virus of avian origin."
+    f = evidence_features(
+        "What caused the 1918 Influenza pandemic?", [(sentence, 0.6)], [sentence], flat
+    )
+    assert f.entity_missing == 0.0 and f.typed_focus == pytest.approx(1.0)

@@ -49,6 +49,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -741,6 +742,12 @@ def evidence_features(
            typed_focus 0.333 (the amount sentence lacks Google), entity_missing 0.0,
            type_missing 0.0
     """
+    # Compatibility forms read as their plain letters: the "ﬂ" ligature of "inﬂuenza" (text
+    # taken from PDFs) is "fl", or "influenza" is in no sentence of such an article.
+    question = unicodedata.normalize("NFKC", question)
+    query = unicodedata.normalize("NFKC", query) if query else query
+    sentences = [(unicodedata.normalize("NFKC", text), c) for text, c in sentences]
+    passages = [unicodedata.normalize("NFKC", p) for p in passages]
     weights = key_term_weights(question, idf)
     if query and query != question:
         for term in _terms(query):
