@@ -8,6 +8,7 @@ import pytest
 
 from assistant.answer.features import (
     FEATURE_NAMES,
+    acronym_spellings,
     answer_type,
     attached_type,
     clauses,
@@ -92,6 +93,11 @@ def test_words_that_only_frame_the_question_weigh_nothing() -> None:
     example = "Structural challenges such as overcrowding limit quarantine."
     f = evidence_features(
         "What is an example of a structural challenge?", [(example, 0.4)], [example], flat
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    cleavage = "Rupintrivir prevents cleavage of viral proteins required for replication."
+    f = evidence_features(
+        "What is the mechanism of rupintrivir?", [(cleavage, 0.6)], [cleavage], flat
     )
     assert f.typed_focus == pytest.approx(1.0)
     # The words that say what is asked about still count.
@@ -591,3 +597,18 @@ def test_a_ligature_of_text_taken_from_a_pdf_reads_as_its_letters() -> None:
         "What caused the 1918 Influenza pandemic?", [(sentence, 0.6)], [sentence], flat
     )
     assert f.entity_missing == 0.0 and f.typed_focus == pytest.approx(1.0)
+
+
+def test_an_acronym_the_passages_define_names_what_the_question_writes_out() -> None:
+    assert acronym_spellings("only hepatitis B virus (HBV) and hepatitis D virus (HDV) wait") == [
+        ("hbv", ["hepatitis", "B", "virus"]),
+        ("hdv", ["hepatitis", "D", "virus"]),
+    ]
+    defined = "Among the hepatitis viruses, only hepatitis B virus (HBV) lacks a culture system."
+    domain = "The HBV envelope protein has one domain necessary for infection."
+    question = "Which domain of the Hepatitis B envelope is necessary for infection?"
+    f = evidence_features(question, [(domain, 0.6)], [f"{defined} {domain}"], flat)
+    assert f.typed_focus == pytest.approx(1.0)
+    # Without the definition, "HBV" is not taken for "Hepatitis B".
+    f = evidence_features(question, [(domain, 0.6)], [domain], flat)
+    assert f.typed_focus < 1.0

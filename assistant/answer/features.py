@@ -24,8 +24,9 @@ The features and why:
 - type_detached: 1 when the question asks for an amount, a count or a date and no sentence
   holds one in a clause together with every name of the question that the passages hold:
   "What is the exact dollar amount Google invested?" where the only amount is Amazon's. A
-  name the question spells out counts in either form (with_aliases); a date or a count need
-  not name the documents' topic again (topic_names).
+  name the question spells out with its acronym, or the passages define so, counts in either
+  form (with_aliases, also for focus); a date or a count need not name the documents' topic
+  again (topic_names).
 - cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
   close in meaning, or one holding the question's terms together, is evidence enough.
 - name_context: for each name of the question, the most of its other key-term weight that
@@ -59,6 +60,7 @@ from .negation import unmatched_negation, unmatched_opposite
 __all__ = [
     "FEATURE_NAMES",
     "EvidenceFeatures",
+    "acronym_spellings",
     "answer_probability",
     "answer_type",
     "attached_type",
@@ -386,9 +388,9 @@ def specific_tokens(question: str) -> list[str]:
 # Words that frame a question rather than say what it is about (analysed): "What happened to
 # the case who died?" is answered by "The case who died was hospitalised for 21 days", "Is it
 # possible to get infected with two viruses?" by a sentence on coinfection, "What is an
-# example of a structural challenge?" by "challenges such as overcrowding". The answer
-# seldom repeats them.
-_FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort"})
+# example of a structural challenge?" by "challenges such as overcrowding", "What is the
+# mechanism of rupintrivir?" by what it does. The answer seldom repeats them.
+_FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort", "mechan"})
 
 
 def key_term_weights(
@@ -396,7 +398,7 @@ def key_term_weights(
 ) -> dict[str, float]:
     """Weight of each analysed question term: its IDF, doubled for names and numbers, which a
     right answer must mention; nothing for the words that only frame the question
-    ("happened", "example", "possible": _FRAME_TERMS).
+    ("happened", "example", "possible", "mechanism": _FRAME_TERMS).
 
     Example: with idf = {"amazon": 0.5, "invest": 2.0, "happen": 3.0}.get,
              key_term_weights("How much has Amazon invested?", idf)
@@ -445,8 +447,21 @@ def spelled_out(question: str) -> list[tuple[str, set[str]]]:
              -> [("mbl", {"mannose", "binding", "lectin"})];
              spelled_out("What is the role of complement 5a (WASH)?") -> []
     """
+    return [
+        (acronym, set(specific_tokens(" ".join(["The", *words]))))
+        for acronym, words in acronym_spellings(question)
+    ]
+
+
+def acronym_spellings(text: str) -> list[tuple[str, list[str]]]:
+    """Each acronym text spells out in brackets (lower-cased), with the words before it that
+    spell it, as written (see spelled_out).
+
+    Example: acronym_spellings("only hepatitis B virus (HBV) and hepatitis D virus (HDV)")
+             -> [("hbv", ["hepatitis", "B", "virus"]), ("hdv", ["hepatitis", "D", "virus"])]
+    """
     out = []
-    for m in _SPELLED_OUT.finditer(question):
+    for m in _SPELLED_OUT.finditer(text):
         acronym = _NON_ALNUM.sub("", m.group(2).lower())
         if sum(ch.isupper() for ch in m.group(2)) < 2:
             continue  # "(see below)", "(children)": not an acronym
@@ -462,12 +477,7 @@ def spelled_out(question: str) -> list[tuple[str, set[str]]]:
         ]
         if spelling:
             start = next((s for s in spelling if _spells(acronym, words[s:], initials=True)), None)
-            names = set(
-                specific_tokens(
-                    " ".join(["The", *words[spelling[0] if start is None else start :]])
-                )
-            )
-            out.append((acronym, names))
+            out.append((acronym, words[spelling[0] if start is None else start :]))
     return out
 
 
@@ -763,6 +773,13 @@ def evidence_features(
     aliases = [
         (set(_terms(acronym)), set(_terms(" ".join(spelled))))
         for acronym, spelled in spelled_out(question)
+    ]
+    # ... and the acronyms the passages define: "hepatitis B virus (HBV)" makes a sentence on
+    # "HBV" one on the question's "Hepatitis B".
+    aliases += [
+        (set(_terms(acronym)), set(_terms(" ".join(words))))
+        for p in passages
+        for acronym, words in acronym_spellings(p)
     ]
     # A date or a count told of the documents' topic need not name it again, as long as the
     # sentence holds the question's other names (without them, the topic names are all there
