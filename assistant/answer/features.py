@@ -47,6 +47,7 @@ in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -355,13 +356,23 @@ _QUESTION_OPENERS = frozenset(
 )
 
 
-def _terms(text: str) -> list[str]:
+def _terms(text: str) -> tuple[str, ...]:
     """The analysed terms of text as the features compare them: as retrieval analyses text
     (lexical.analyze), an ordinal read as its number ("11th" as the passages' "March 11").
 
-    Example: _terms("the economy on 11th March") -> ["economi", "11", "march"]
+    Example: _terms("the economy on 11th March") -> ("economi", "11", "march")
     """
-    return [_ORDINAL.sub(r"\1", term) for term in analyze(text)]
+    return _analysed(_ORDINALS.sub(r"\1", text))
+
+
+# The same sentences and clauses are analysed for several features; a stemmer call per word
+# is most of their time.
+@functools.lru_cache(maxsize=8192)
+def _analysed(text: str) -> tuple[str, ...]:
+    return tuple(analyze(text))
+
+
+_ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 
 
 def specific_tokens(question: str) -> list[str]:
@@ -432,9 +443,9 @@ _DIGITS = re.compile(r"\D+")
 _HAS_DIGIT = re.compile(r"\d")
 
 
-_SPELLED_OUT = re.compile(
-    r"((?:[A-Za-z0-9][\w-]*\s+){0,7}[A-Za-z0-9][\w-]*)\s*\(\s*([A-Za-z][\w-]{1,11})\s*\)"
-)
+# An acronym in brackets, and the (at most eight) words just before a bracket.
+_BRACKETED = re.compile(r"\(\s*([A-Za-z][\w-]{1,11})\s*\)")
+_WORDS_BEFORE = re.compile(r"((?:[A-Za-z0-9][\w-]*\s+){0,7}[A-Za-z0-9][\w-]*)\s*$")
 
 
 def spelled_out(question: str) -> list[tuple[str, set[str]]]:
@@ -461,11 +472,16 @@ def acronym_spellings(text: str) -> list[tuple[str, list[str]]]:
              -> [("hbv", ["hepatitis", "B", "virus"]), ("hdv", ["hepatitis", "D", "virus"])]
     """
     out = []
-    for m in _SPELLED_OUT.finditer(text):
-        acronym = _NON_ALNUM.sub("", m.group(2).lower())
-        if sum(ch.isupper() for ch in m.group(2)) < 2:
+    # Each bracket first, then the words before it: one pattern for both tries every start
+    # in a long passage.
+    for m in _BRACKETED.finditer(text):
+        if sum(ch.isupper() for ch in m.group(1)) < 2:
             continue  # "(see below)", "(children)": not an acronym
-        words = m.group(1).split()
+        acronym = _NON_ALNUM.sub("", m.group(1).lower())
+        before = _WORDS_BEFORE.search(text, max(0, m.start() - 400), m.start())
+        if before is None:
+            continue
+        words = before.group(1).split()
         # The fewest words that spell it, at most one more than it has letters, from a word
         # that is not a stop word; fewer words if their initials spell it too, more if only
         # more words' initials do ("C-C chemokine receptor type 5 (CCR5)", not "chemokine
