@@ -8,16 +8,22 @@ import pytest
 
 from assistant.answer.features import (
     FEATURE_NAMES,
+    acronym_spellings,
     answer_type,
     attached_type,
     clauses,
+    compound_mentioned,
     evidence_features,
     has_answer_type,
     key_term_weights,
     name_displacement,
+    near_spelling,
     phrase_overlap,
     specific_tokens,
+    topic_names,
+    with_aliases,
 )
+from assistant.retrieval.lexical import analyze
 
 EIGHT_BILLION = "Currently, Amazon has already invested around $8 billion in Anthropic."
 GOOGLE_OWNS = "Anthropic remains partially owned by Google and collaborates with Meta."
@@ -37,6 +43,9 @@ def flat(_: str) -> float:
         ("What share of the patients developed a fever?", "percent"),
         ("In what year was Anthropic founded?", "date"),
         ("When did Amazon first invest?", "date"),
+        # A date asked for later in the question is still a date.
+        ("Who first named the virus, and in which year?", "date"),
+        ("On what date did Google announce its model?", "date"),
         ("Which company has an exclusive deal with OpenAI?", "name"),
         ("Who is the CEO of Anthropic?", "person"),
         ("Why is Amazon investing in Anthropic?", None),
@@ -74,6 +83,27 @@ def test_specific_tokens_are_names_acronyms_and_numbers() -> None:
     ]
     assert specific_tokens("What is the R0 of MERS-CoV?") == ["r0", "mers-cov"]
     assert specific_tokens("Why do bats carry viruses?") == []
+
+
+def test_words_that_only_frame_the_question_weigh_nothing() -> None:
+    weights = key_term_weights("What happened to the case who died?", flat)
+    assert weights["happen"] == 0.0 and weights["die"] == 1.0
+    died = "The case who died was hospitalised for 21 days."
+    f = evidence_features("What happened to the case who died?", [(died, 0.6)], [died], flat)
+    assert f.typed_focus == pytest.approx(1.0)
+    example = "Structural challenges such as overcrowding limit quarantine."
+    f = evidence_features(
+        "What is an example of a structural challenge?", [(example, 0.4)], [example], flat
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    cleavage = "Rupintrivir prevents cleavage of viral proteins required for replication."
+    f = evidence_features(
+        "What is the mechanism of rupintrivir?", [(cleavage, 0.6)], [cleavage], flat
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    # The words that say what is asked about still count.
+    f = evidence_features("What happened to the ship?", [(died, 0.6)], [died], flat)
+    assert f.typed_focus == 0.0
 
 
 def test_names_weigh_double_in_the_key_terms() -> None:
@@ -178,6 +208,17 @@ def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_
         # A name spelled out with its acronym, where the passage uses one of the two forms.
         ("How does Mannose Binding Lectin (MBL) act?", "MBL binds the virus"),
         ("What did the European Union (EU) decide in 2019?", "In 2019 the EU decided"),
+        # One or several of a thing: the passage speaks of "ARTIs", the question of "ARTI".
+        ("Which viruses cause most ARTI in children?", "Viruses cause most ARTIs in children"),
+        ("Which PIVs infect children?", "PIV infects children"),
+        # Two words of the question written as one by the passage, or the other way round.
+        ("What should the new Director General do?", "The next Director-General should act"),
+        # A word shortened, told by the word that follows it in both.
+        ("What is Staph aureus?", "Staphylococcus aureus (S. aureus), a Gram positive bacteria"),
+        # A long name with digits misspelt by a letter, its digits the same.
+        ("How many domains has CEAMCAM1?", "CEACAM1 consists of four extracellular domains"),
+        # The acronym's initials: "C-C chemokine receptor type 5" is CCR5, "C-C" included.
+        ("Does C-C chemokine receptor type 5 (CCR5) matter?", "Variants in CCR5 matter."),
     ],
 )
 def test_a_name_written_otherwise_in_the_passage_is_not_missing(
@@ -196,6 +237,15 @@ def test_a_name_written_otherwise_in_the_passage_is_not_missing(
         ("When did MERS-CoV spread?", "SARS-CoV spread in 2003."),
         # An acronym swapped in beside a name it does not spell.
         ("What does complement 5a (WASH) do?", "Complement 5a (C5a) raises resilience."),
+        # A changed digit or a letter of a short code is another strain or protein.
+        ("How many domains has CEACAM5?", "CEACAM1 consists of four extracellular domains"),
+        ("How does 2019-vCoV compare?", "The genome of 2019-nCoV is compared with SARS-CoV."),
+        # A shortened word needs the same following word: "Staph" is not any "Staph...".
+        ("What is Staph epidermidis?", "Staphylococcus aureus, a Gram positive bacteria"),
+        # Joined only with the question's own neighbour: "General" alone is not "Surgeon-General".
+        ("What did General Motors build?", "The Surgeon-General built a hospital."),
+        # Too short for one or several: "RA" is not "RAS".
+        ("What does RA do?", "RAS is a marker."),
     ],
 )
 def test_another_name_or_number_is_not_taken_for_a_misspelling(question: str, passage: str) -> None:
@@ -477,3 +527,129 @@ def test_a_question_about_one_name_answered_by_what_another_did_is_refused(
     model = RefusalModel({}, 10.0, 0.5, displaced_veto=0.7)  # P(answerable) about 1
     assert model.answerable(f) != refused
     assert RefusalModel({}, 10.0, 0.5).answerable(f)  # the veto is off unless set
+
+
+def test_near_spelling_keeps_digits_and_short_codes_exact() -> None:
+    assert near_spelling("ceamcam1", "ceacam1")  # a letter added to a long name
+    assert not near_spelling("ceacam5", "ceacam1")  # another digit: another protein
+    assert not near_spelling("2019-vcov", "2019-ncov")  # a short code's letter: another name
+    assert not near_spelling("h1n2", "h1n1")
+    assert near_spelling("zanamavir", "zanamivir")
+
+
+def test_compound_mentioned_joins_a_name_with_its_neighbour_or_lengthens_it() -> None:
+    tokens = {"director-general", "who"}
+    assert compound_mentioned("general", "director", "of", tokens, "")
+    assert compound_mentioned("director", "new", "general", {"directorgeneral"}, "")
+    assert not compound_mentioned("general", "the", "assembly", tokens, "")
+    text = "the immune response to staphylococcus aureus (s. aureus), a gram positive bacteria"
+    assert compound_mentioned("staph", "is", "aureus", set(), text)
+    assert not compound_mentioned("staph", "is", "epidermidis", set(), text)
+    assert not compound_mentioned("sta", "is", "aureus", set(), text)  # under four letters
+
+
+def test_an_ordinal_is_its_number_in_the_sentence_that_answers() -> None:
+    # "11th" in the question, "March 11" in the sentence: the same day, so the count is
+    # attached to the question's names and the key terms are all there.
+    sentence = "As of March 11, 2020, there were 3,169 deaths on the Chinese mainland."
+    f = evidence_features(
+        "How many deaths were there on the Chinese mainland as of March 11th?",
+        [(sentence, 0.7)],
+        [sentence],
+        flat,
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    assert f.type_detached == 0.0 and f.entity_missing == 0.0
+    other = evidence_features(
+        "How many deaths were there on the Chinese mainland as of March 12th?",
+        [(sentence, 0.7)],
+        [sentence],
+        flat,
+    )
+    assert other.entity_missing > 0.0 and other.typed_focus < 1.0
+
+
+def test_a_sentence_naming_the_acronym_names_what_the_question_spells_out() -> None:
+    sentence = "HCQ is a safe and successful anti-inflammatory agent."
+    f = evidence_features(
+        "Is Hydroxychloroquine (HCQ) anti-inflammatory?", [(sentence, 0.6)], [sentence], flat
+    )
+    assert f.typed_focus == pytest.approx(1.0)
+    assert with_aliases({"hcq"}, [({"hcq"}, {"hydroxychloroquin"})]) == {
+        "hcq",
+        "hydroxychloroquin",
+    }
+    # The words that spell it name it too; a sentence with neither names neither.
+    assert with_aliases(
+        {"mannos", "bind", "lectin"}, [({"mbl"}, {"mannos", "bind", "lectin"})]
+    ) >= {"mbl"}
+    assert with_aliases({"safe"}, [({"hcq"}, {"hydroxychloroquin"})]) == {"safe"}
+
+
+COVID_PASSAGES = [
+    "COVID-19 was first reported in Wuhan.",
+    "COVID-19 spread to Hubei and beyond.",
+    "As of March 11, 2020, there were 3,169 deaths on the Chinese mainland. COVID-19 ...",
+]
+
+
+def test_a_date_or_count_of_the_documents_topic_need_not_name_it_again() -> None:
+    deaths = "As of March 11, 2020, there were 3,169 deaths on the Chinese mainland."
+    assert topic_names({"covid", "chines", "11"}, [set(analyze(p)) for p in COVID_PASSAGES]) == {
+        "covid"
+    }
+    f = evidence_features(
+        "How many COVID deaths were there on the Chinese mainland as of March 11?",
+        [(deaths, 0.7)],
+        COVID_PASSAGES,
+        flat,
+    )
+    assert f.type_detached == 0.0 and f.typed_focus > 0.5
+    # Not with two passages: a topic is what at least three passages share.
+    two = evidence_features(
+        "How many COVID deaths were there on the Chinese mainland as of March 11?",
+        [(deaths, 0.7)],
+        COVID_PASSAGES[1:],
+        flat,
+    )
+    assert two.type_detached == 1.0
+    # Not an amount: it belongs to its own subject.
+    cost = evidence_features(
+        "How much did the COVID research on the Chinese mainland cost?",
+        [("The Chinese mainland spent $3,169 on masks.", 0.7)],
+        [*COVID_PASSAGES[:2], "The Chinese mainland spent $3,169 on masks. COVID-19 ..."],
+        flat,
+    )
+    assert cost.type_detached == 1.0
+    # Nor when the topic is all the question names: the count must then be about it.
+    only = evidence_features(
+        "How many COVID patients were there?",
+        [("There were 3,169 deaths on the Chinese mainland.", 0.7)],
+        COVID_PASSAGES,
+        flat,
+    )
+    assert only.type_detached == 1.0
+
+
+def test_a_ligature_of_text_taken_from_a_pdf_reads_as_its_letters() -> None:
+    # "ﬂ" (one character) in "inﬂuenza", as PDF extraction leaves it.
+    sentence = "The 1918 inﬂuenza pandemic was caused by an H1N1 virus of avian origin."
+    f = evidence_features(
+        "What caused the 1918 Influenza pandemic?", [(sentence, 0.6)], [sentence], flat
+    )
+    assert f.entity_missing == 0.0 and f.typed_focus == pytest.approx(1.0)
+
+
+def test_an_acronym_the_passages_define_names_what_the_question_writes_out() -> None:
+    assert acronym_spellings("only hepatitis B virus (HBV) and hepatitis D virus (HDV) wait") == [
+        ("hbv", ["hepatitis", "B", "virus"]),
+        ("hdv", ["hepatitis", "D", "virus"]),
+    ]
+    defined = "Among the hepatitis viruses, only hepatitis B virus (HBV) lacks a culture system."
+    domain = "The HBV envelope protein has one domain necessary for infection."
+    question = "Which domain of the Hepatitis B envelope is necessary for infection?"
+    f = evidence_features(question, [(domain, 0.6)], [f"{defined} {domain}"], flat)
+    assert f.typed_focus == pytest.approx(1.0)
+    # Without the definition, "HBV" is not taken for "Hepatitis B".
+    f = evidence_features(question, [(domain, 0.6)], [domain], flat)
+    assert f.typed_focus < 1.0

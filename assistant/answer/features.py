@@ -16,12 +16,17 @@ The features and why:
   does not ask for a type. An amount, a count or a date counts only in a clause that also
   holds the question's names that the sentence mentions (attached_type).
 - entity_missing: the share of the question's names, acronyms and numbers that appear in no
-  retrieved passage (a swapped name or year usually appears nowhere near the topic).
+  retrieved passage (a swapped name or year usually appears nowhere near the topic), in any
+  form a reader would take for the same name (`_mentioned`, `compound_mentioned`,
+  `spelled_out`).
 - pair_focus: typed_focus over a sentence and its neighbour together, the question's names
   standing in the one that holds the answer type ("A search was run. Its purpose was ...").
 - type_detached: 1 when the question asks for an amount, a count or a date and no sentence
   holds one in a clause together with every name of the question that the passages hold:
-  "What is the exact dollar amount Google invested?" where the only amount is Amazon's.
+  "What is the exact dollar amount Google invested?" where the only amount is Amazon's. A
+  name the question spells out with its acronym, or the passages define so, counts in either
+  form (with_aliases, also for focus); a date or a count need not name the documents' topic
+  again (topic_names).
 - cosine_pair: best_cosine * pair_focus. Fitted, its weight is negative: a sentence very
   close in meaning, or one holding the question's terms together, is evidence enough.
 - name_context: for each name of the question, the most of its other key-term weight that
@@ -49,9 +54,11 @@ in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -61,6 +68,7 @@ from .negation import unmatched_negation, unmatched_opposite
 __all__ = [
     "FEATURE_NAMES",
     "EvidenceFeatures",
+    "acronym_spellings",
     "answer_probability",
     "answer_type",
     "attached_type",
@@ -72,6 +80,8 @@ __all__ = [
     "phrase_overlap",
     "selection_type",
     "specific_tokens",
+    "topic_names",
+    "with_aliases",
 ]
 
 # ---------------------------------------------------------------- answer types
@@ -149,6 +159,8 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"^\s*(?:in )?(?:what|which) (?:year|date|month|day|decade|century)\b|^\s*when\b|"
+            # ... or later in the question: "Who first named it, and in which year?"
+            r"\b(?:in|on|by|since) (?:what|which) (?:year|date|month|decade|century)\b|"
             r"\bsince when\b",
             re.IGNORECASE,
         ),
@@ -261,9 +273,16 @@ def clauses(text: str) -> list[str]:
     return [c for c in out if c.strip()]
 
 
-def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
+def attached_type(
+    kind: str | None,
+    text: str,
+    names: set[str],
+    *,
+    aliases: Sequence[tuple[set[str], set[str]]] = (),
+) -> bool:
     """Does text hold something of that kind in a clause that also names every one of names
-    (analysed terms of the question's names)? An amount, a count or a date belongs to what its
+    (analysed terms of the question's names; a name the question writes two ways, aliases as
+    with_aliases takes them, in either form)? An amount, a count or a date belongs to what its
     own clause is about: "How much has Google invested?" is not answered by "Amazon invested
     $8 billion, while Google owns a stake." Other kinds (and no names) are has_answer_type.
 
@@ -273,7 +292,8 @@ def attached_type(kind: str | None, text: str, names: set[str]) -> bool:
     if kind not in _ATTACHED_KINDS or not names:
         return has_answer_type(kind, text)
     return any(
-        has_answer_type(kind, clause) and names <= set(analyze(clause)) for clause in clauses(text)
+        has_answer_type(kind, clause) and names <= with_aliases(set(_terms(clause)), aliases)
+        for clause in clauses(text)
     )
 
 
@@ -344,6 +364,25 @@ _QUESTION_OPENERS = frozenset(
 )
 
 
+def _terms(text: str) -> tuple[str, ...]:
+    """The analysed terms of text as the features compare them: as retrieval analyses text
+    (lexical.analyze), an ordinal read as its number ("11th" as the passages' "March 11").
+
+    Example: _terms("the economy on 11th March") -> ("economi", "11", "march")
+    """
+    return _analysed(_ORDINALS.sub(r"\1", text))
+
+
+# The same sentences and clauses are analysed for several features; a stemmer call per word
+# is most of their time.
+@functools.lru_cache(maxsize=8192)
+def _analysed(text: str) -> tuple[str, ...]:
+    return tuple(analyze(text))
+
+
+_ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+
+
 def specific_tokens(question: str) -> list[str]:
     """The question's names, acronyms and numbers (lower-cased), in order, without repeats.
 
@@ -365,20 +404,32 @@ def specific_tokens(question: str) -> list[str]:
     return out
 
 
+# Words that frame a question rather than say what it is about (analysed): "What happened to
+# the case who died?" is answered by "The case who died was hospitalised for 21 days", "Is it
+# possible to get infected with two viruses?" by a sentence on coinfection, "What is an
+# example of a structural challenge?" by "challenges such as overcrowding", "What is the
+# mechanism of rupintrivir?" by what it does. The answer seldom repeats them.
+_FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort", "mechan"})
+
+
 def key_term_weights(
     question: str, idf: Callable[[str], float], *, name_boost: float = 2.0
 ) -> dict[str, float]:
     """Weight of each analysed question term: its IDF, doubled for names and numbers, which a
-    right answer must mention.
+    right answer must mention; nothing for the words that only frame the question
+    ("happened", "example", "possible", "mechanism": _FRAME_TERMS).
 
-    Example: with idf = {"amazon": 0.5, "invest": 2.0}.get,
+    Example: with idf = {"amazon": 0.5, "invest": 2.0, "happen": 3.0}.get,
              key_term_weights("How much has Amazon invested?", idf)
-             -> {"amazon": 1.0, "invest": 2.0}
+             -> {"amazon": 1.0, "invest": 2.0};
+             key_term_weights("What happened to Amazon?", idf) -> {"happen": 0.0, "amazon": 1.0}
     """
-    names = set(analyze(" ".join(specific_tokens(question))))
+    names = set(_terms(" ".join(specific_tokens(question))))
     weights: dict[str, float] = {}
-    for term in dict.fromkeys(analyze(question)):
+    for term in dict.fromkeys(_terms(question)):
         w = max(idf(term) or 0.0, 0.0)
+        if term in _FRAME_TERMS and term not in names:
+            w = 0.0
         weights[term] = w * (name_boost if term in names else 1.0)
     return weights
 
@@ -396,11 +447,13 @@ def _tokens(text: str) -> set[str]:
 
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_DIGITS = re.compile(r"\D+")
+_HAS_DIGIT = re.compile(r"\d")
 
 
-_SPELLED_OUT = re.compile(
-    r"((?:[A-Za-z0-9][\w-]*\s+){0,7}[A-Za-z0-9][\w-]*)\s*\(\s*([A-Za-z][\w-]{1,11})\s*\)"
-)
+# An acronym in brackets, and the (at most eight) words just before a bracket.
+_BRACKETED = re.compile(r"\(\s*([A-Za-z][\w-]{1,11})\s*\)")
+_WORDS_BEFORE = re.compile(r"((?:[A-Za-z0-9][\w-]*\s+){0,7}[A-Za-z0-9][\w-]*)\s*$")
 
 
 def spelled_out(question: str) -> list[tuple[str, set[str]]]:
@@ -413,27 +466,63 @@ def spelled_out(question: str) -> list[tuple[str, set[str]]]:
              -> [("mbl", {"mannose", "binding", "lectin"})];
              spelled_out("What is the role of complement 5a (WASH)?") -> []
     """
+    return [
+        (acronym, set(specific_tokens(" ".join(["The", *words]))))
+        for acronym, words in acronym_spellings(question)
+    ]
+
+
+def acronym_spellings(text: str) -> list[tuple[str, list[str]]]:
+    """Each acronym text spells out in brackets (lower-cased), with the words before it that
+    spell it, as written (see spelled_out).
+
+    Example: acronym_spellings("only hepatitis B virus (HBV) and hepatitis D virus (HDV)")
+             -> [("hbv", ["hepatitis", "B", "virus"]), ("hdv", ["hepatitis", "D", "virus"])]
+    """
     out = []
-    for m in _SPELLED_OUT.finditer(question):
-        acronym = _NON_ALNUM.sub("", m.group(2).lower())
-        if sum(ch.isupper() for ch in m.group(2)) < 2:
+    # Each bracket first, then the words before it: one pattern for both tries every start
+    # in a long passage.
+    for m in _BRACKETED.finditer(text):
+        if sum(ch.isupper() for ch in m.group(1)) < 2:
             continue  # "(see below)", "(children)": not an acronym
-        words = m.group(1).split()
+        acronym = _NON_ALNUM.sub("", m.group(1).lower())
+        before = _WORDS_BEFORE.search(text, max(0, m.start() - 400), m.start())
+        if before is None:
+            continue
+        words = before.group(1).split()
         # The fewest words that spell it, at most one more than it has letters, from a word
-        # that is not a stop word.
-        for start in range(len(words) - 1, max(-1, len(words) - len(acronym) - 2), -1):
-            letters = _NON_ALNUM.sub("", " ".join(words[start:]).lower())
-            first = words[start].lower()
-            if (
-                letters[:1] == acronym[:1]
-                and first not in STOPWORDS
-                and first not in _QUESTION_OPENERS
-                and _in_order(acronym, letters)
-            ):
-                names = set(specific_tokens(" ".join(["The", *words[start:]])))
-                out.append((acronym, names))
-                break
+        # that is not a stop word; fewer words if their initials spell it too, more if only
+        # more words' initials do ("C-C chemokine receptor type 5 (CCR5)", not "chemokine
+        # receptor type 5", which spells it letter by letter).
+        spelling = [
+            start
+            for start in range(len(words) - 1, max(-1, len(words) - len(acronym) - 2), -1)
+            if _spells(acronym, words[start:])
+        ]
+        if spelling:
+            start = next((s for s in spelling if _spells(acronym, words[s:], initials=True)), None)
+            out.append((acronym, words[spelling[0] if start is None else start :]))
     return out
+
+
+def _spells(acronym: str, words: list[str], *, initials: bool = False) -> bool:
+    """Do words spell acronym: the first word not a stop word, starting with its first letter,
+    and the words holding its letters in order (with initials, the initials of the words and
+    of their hyphenated parts hold them)?
+
+    Example: _spells("ccr5", ["chemokine", "receptor", "type", "5"]) -> True;
+             _spells("ccr5", ["chemokine", "receptor", "type", "5"], initials=True) -> False;
+             _spells("ccr5", ["C-C", "chemokine", "receptor", "type", "5"], initials=True)
+             -> True
+    """
+    first = words[0].lower()
+    if first in STOPWORDS or first in _QUESTION_OPENERS:
+        return False
+    if initials:
+        letters = "".join(part[0] for part in _NON_ALNUM.split(" ".join(words).lower()) if part)
+    else:
+        letters = _NON_ALNUM.sub("", " ".join(words).lower())
+    return letters[:1] == acronym[:1] and _in_order(acronym, letters)
 
 
 def _in_order(letters: str, text: str) -> bool:
@@ -450,9 +539,11 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     as a person may type it? An ordinal is its number ("5th" in "5 February"); a name with
     a separator or with digits may be spaced or joined otherwise ("SARS-likeCoV" in
     "SARS-like CoV", "COVID19" in "COVID-19"); a name may be the head of a hyphenated one
-    ("COVID" in "COVID-19"); a long word may be misspelt by one letter, two from eight
-    letters on ("Zanamavir" for "zanamivir": `near_spelling`). Numbers must match exactly:
-    a changed year or count is another fact.
+    ("COVID" in "COVID-19"); a name of three letters or more may be one where the passage
+    has several, or the other way round ("ARTI" in "ARTIs"); a long word may be misspelt by
+    one letter, two from eight letters on ("Zanamavir" for "zanamivir"), a long name with
+    digits by one letter, its digits the same ("CEAMCAM1" for "CEACAM1": `near_spelling`).
+    Numbers must match exactly: a changed year or count is another fact.
 
     Example: _mentioned("5th", {"5", "february"}, "5february") -> True;
              _mentioned("2019", {"2015"}, "2015") -> False;
@@ -469,25 +560,81 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     # Only names with letters and a separator or a digit: a bare number inside a longer one
     # is another.
     if ("-" in token or any(c.isdigit() for c in token)) and len(joined) >= 5:
-        return joined in squashed
+        return joined in squashed or any(near_spelling(token, t) for t in tokens)
     if not token.isalpha():
         return False
     if len(token) >= 3 and any(t.startswith(token + "-") for t in tokens):
         return True
+    if len(token) >= 3 and (token + "s" in tokens or (token[-1] == "s" and token[:-1] in tokens)):
+        return True  # one or several: "ARTI" where the passage speaks of "ARTIs"
     return len(token) >= 6 and any(near_spelling(token, t) for t in tokens)
+
+
+def _with_neighbours(question: str) -> list[tuple[str, str, str]]:
+    """Each word of the question (lower-cased, as specific_tokens gives them) with the word
+    just before and just after it ("" when there is none, or when more than a space or a
+    hyphen stands between them).
+
+    Example: _with_neighbours("Is Staph aureus?") -> [("is", "", "staph"),
+             ("staph", "is", "aureus"), ("aureus", "staph", "")]
+    """
+    found = list(_TOKEN.finditer(question))
+    out = []
+    for i, m in enumerate(found):
+        before = after = ""
+        if i > 0 and not question[found[i - 1].end() : m.start()].strip(" -"):
+            before = found[i - 1].group().lower()
+        if i + 1 < len(found) and not question[m.end() : found[i + 1].start()].strip(" -"):
+            after = found[i + 1].group().lower()
+        out.append((m.group().lower(), before, after))
+    return out
+
+
+def compound_mentioned(token: str, before: str, after: str, tokens: set[str], text: str) -> bool:
+    """Is the question's name token in the passages as part of one word with its neighbour
+    in the question (before or after it), or shortened, its following word there too?
+    "Director General" is the passages' "Director-General" or "DirectorGeneral"; "Staph
+    aureus" is their "Staphylococcus aureus" (a shortened word is told by the word that
+    follows it, at least four letters kept). tokens: the passages' words (lower-cased,
+    hyphens kept); text: the passages, lower-cased.
+
+    Example: compound_mentioned("general", "director", "of", {"director-general"}, "")
+             -> True;
+             compound_mentioned("staph", "what", "aureus", set(),
+                                "response to staphylococcus aureus (s. aureus)") -> True;
+             compound_mentioned("staph", "what", "epidermidis", set(),
+                                "response to staphylococcus aureus") -> False
+    """
+    for first, second in ((before, token), (token, after)):
+        if first and second and (f"{first}-{second}" in tokens or first + second in tokens):
+            return True
+    if len(token) < 4 or not token.isalpha() or not after:
+        return False
+    shortened = rf"\b{re.escape(token)}[a-z]{{2,}}\.?\s+{re.escape(after)}\b"
+    return re.search(shortened, text) is not None
 
 
 def near_spelling(typed: str, word: str) -> bool:
     """Is typed a misspelling of word: the same first letter, and one edit apart (an added,
     dropped or changed letter, or two swapped), two from eight letters on? Both lower-case.
+    A name with digits must have the same digits, in the same order, and at least five
+    letters, one edit apart: a changed digit, or a letter of a short code, is another strain
+    or another protein.
 
     Example: near_spelling("influenze", "influenza") -> True;
              near_spelling("mannanose", "mannose") -> True;
-             near_spelling("anthropic", "amazon") -> False
+             near_spelling("anthropic", "amazon") -> False;
+             near_spelling("ceamcam1", "ceacam1") -> True;
+             near_spelling("ceacam5", "ceacam1") -> False;
+             near_spelling("2019-vcov", "2019-ncov") -> False
     """
-    if typed[:1] != word[:1] or not word.isalpha():
+    if typed[:1] != word[:1] or _DIGITS.sub("", typed) != _DIGITS.sub("", word):
         return False
-    limit = 2 if len(typed) >= 8 else 1
+    if not word.isalpha() and (
+        sum(ch.isalpha() for ch in typed) < 5 or not _HAS_DIGIT.search(word)
+    ):
+        return False  # a short code with digits ("2019-vCoV", "HKU1") is exact or another
+    limit = 2 if len(typed) >= 8 and typed.isalpha() else 1
     if abs(len(typed) - len(word)) > limit:
         return False
     return _edits(typed, word, limit) <= limit
@@ -619,6 +766,36 @@ def answer_probability(
     return 1.0 / (1.0 + math.exp(-z))
 
 
+def with_aliases(terms: set[str], aliases: Sequence[tuple[set[str], set[str]]]) -> set[str]:
+    """terms, with the other form of each name the question writes two ways (aliases: the
+    analysed terms of an acronym and of the words that spell it out) when they hold one form:
+    a sentence saying "HCQ" names the question's "Hydroxychloroquine (HCQ)".
+
+    Example: with_aliases({"hcq", "safe"}, [({"hcq"}, {"hydroxychloroquin"})])
+             -> {"hcq", "safe", "hydroxychloroquin"}
+    """
+    out = set(terms)
+    for acronym, spelled in aliases:
+        if acronym and acronym <= terms:
+            out |= spelled
+        elif spelled and spelled <= terms:
+            out |= acronym
+    return out
+
+
+def topic_names(names: set[str], passages: Sequence[set[str]], *, share: float = 0.8) -> set[str]:
+    """The question's names (analysed, letters only) that at least share of the passages hold,
+    and at least three of them: what the documents are about, which a sentence telling a date
+    or a count about it need not repeat ("As of March 11, 3,169 deaths on the Chinese
+    mainland" in an article on COVID-19).
+
+    Example: topic_names({"covid", "chines", "11"}, [{"covid", "death"}, {"covid", "chines"},
+                         {"covid", "11"}]) -> {"covid"}
+    """
+    need = max(3, math.ceil(share * len(passages)))
+    return {n for n in names if n.isalpha() and sum(n in p for p in passages) >= need}
+
+
 def evidence_features(
     question: str,
     sentences: Sequence[tuple[str, float]],
@@ -646,9 +823,15 @@ def evidence_features(
            typed_focus 0.333 (the amount sentence lacks Google), entity_missing 0.0,
            type_missing 0.0
     """
+    # Compatibility forms read as their plain letters: the "ﬂ" ligature of "inﬂuenza" (text
+    # taken from PDFs) is "fl", or "influenza" is in no sentence of such an article.
+    question = unicodedata.normalize("NFKC", question)
+    query = unicodedata.normalize("NFKC", query) if query else query
+    sentences = [(unicodedata.normalize("NFKC", text), c) for text, c in sentences]
+    passages = [unicodedata.normalize("NFKC", p) for p in passages]
     weights = key_term_weights(question, idf)
     if query and query != question:
-        for term in analyze(query):
+        for term in _terms(query):
             if term not in weights:
                 weights[term] = 0.5 * max(idf(term) or 0.0, 0.0)
     kind = answer_type(question)
@@ -656,15 +839,35 @@ def evidence_features(
     # The names and numbers of the question must stand in the sentence that holds the answer
     # type: "How much has Google invested?" is not answered by an amount sentence next to a
     # sentence naming Google.
-    names = set(analyze(" ".join(specific_tokens(question))))
+    names = set(_terms(" ".join(specific_tokens(question))))
+    analysed = [set(_terms(p)) for p in passages]
+    aliases = [
+        (set(_terms(acronym)), set(_terms(" ".join(spelled))))
+        for acronym, spelled in spelled_out(question)
+    ]
+    # ... and the acronyms the passages define: "hepatitis B virus (HBV)" makes a sentence on
+    # "HBV" one on the question's "Hepatitis B".
+    aliases += [
+        (set(_terms(acronym)), set(_terms(" ".join(words))))
+        for p in passages
+        for acronym, words in acronym_spellings(p)
+    ]
+    # A date or a count told of the documents' topic need not name it again, as long as the
+    # sentence holds the question's other names (without them, the topic names are all there
+    # is to attach it to). Not an amount: an amount belongs to its own subject ("research on
+    # SARS-CoV cost" is not any figure in an article on SARS-CoV).
+    topic = topic_names(names, analysed) if kind in ("count", "date") else set()
+    if not (names - topic) & set().union(*analysed):
+        topic = set()
+    attach = names - topic
     previous: tuple[set[str], bool] | None = None
     sentence_terms: list[set[str]] = []
     for text, _ in sentences:
-        terms = set(analyze(text))
+        terms = with_aliases(set(_terms(text)), aliases)
         sentence_terms.append(terms)
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
-        typed_here = attached_type(kind, text, names & terms)
+        typed_here = attached_type(kind, text, attach & terms, aliases=aliases)
         cov = _coverage(weights, terms)
         focus = max(focus, cov)
         if cov > typed and typed_here:
@@ -679,10 +882,8 @@ def evidence_features(
     pair = max(pair, typed)
     passage_terms: set[str] = set()
     passage_tokens: set[str] = set()
-    analysed: list[set[str]] = []
-    for p in passages:
-        analysed.append(set(analyze(p)))
-        passage_terms |= analysed[-1]
+    for p, terms in zip(passages, analysed, strict=True):
+        passage_terms |= terms
         passage_tokens |= _tokens(p)
     squashed = _NON_ALNUM.sub("", " ".join(passages).lower())
     specific = specific_tokens(question)
@@ -691,7 +892,7 @@ def evidence_features(
     # something else.
     context = 1.0
     # Names with letters only: a number's context is entity_missing's business.
-    name_terms = {n: set(analyze(n)) for n in specific if not n.isdigit()}
+    name_terms = {n: set(_terms(n)) for n in specific if not n.isdigit()}
     name_terms = {n: t for n, t in name_terms.items() if t}
     if name_terms:
         for nt in name_terms.values():
@@ -702,6 +903,16 @@ def evidence_features(
             )
             context = min(context, best_here)
     found = {n for n in specific if _mentioned(n, passage_tokens, squashed)}
+    lowered = " ".join(passages).lower()
+    # "Director General" as the passages' "Director-General", "Staph aureus" as their
+    # "Staphylococcus aureus".
+    found |= {
+        token
+        for token, before, after in _with_neighbours(question)
+        if token in specific
+        and token not in found
+        and compound_mentioned(token, before, after, passage_tokens, lowered)
+    }
     for acronym, spelled in spelled_out(question):
         # "Mannose Binding Lectin (MBL)": passages that use either form mention it.
         if acronym in found or (spelled and spelled <= found):
@@ -711,11 +922,11 @@ def evidence_features(
     # hold it in one clause with every name of the question that the passages hold ("Google"
     # and an amount, not Google in one sentence and an amount in another, or in a clause of
     # its own). Names the passages lack are entity_missing's.
-    held = {n for n in names if n in passage_terms}
+    held = {n for n in attach if n in passage_terms}
     detached = float(
         kind in _ATTACHED_KINDS
         and bool(held)
-        and not any(attached_type(kind, text, held) for text, _ in sentences)
+        and not any(attached_type(kind, text, held, aliases=aliases) for text, _ in sentences)
     )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
