@@ -170,10 +170,11 @@ class Settings(BaseSettings):
     # Refuse whatever the probability when the question's attribute is stated better, by
     # this much of its term weight, without one of its names than with it (name_displaced:
     # "Is Google's stake exclusive?" over "Amazon's stake is non-exclusive"; 1.01 = off).
-    # Chosen on the tune halves (session 8): at 0.7 the refusal sets' covid-qa swapped names
-    # refused 59 -> 73 of 101 for 1 more of 295 answerable, the whole covid-qa's tune half
-    # 47 -> 50 of 687; 0.6 and 0.5 cost 6 and 12 of those 687.
-    refusal_displaced_veto: float = Field(default=0.7, ge=0.0, le=1.01)
+    # Chosen on the tune halves (session 8): flagged at 0.8, 20 of the refusal sets' 101
+    # covid-qa swapped names, 1 of their 295 answerable, 4 of the seed's 29 swapped names
+    # and 5 of the whole covid-qa tune half's 687 answerable; at 0.7, 24 / 1 / 4 / 10; at 0.9,
+    # 14 / 0 / 1 / 3 (evals/refusal/README.md, Session 8).
+    refusal_displaced_veto: float = Field(default=0.8, ge=0.0, le=1.01)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):
     # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",

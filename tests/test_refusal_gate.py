@@ -2,14 +2,15 @@
 reports them (evals/export_refusal_sets.py writes the half as two data set folders).
 
 The floors and ceilings are the figures measured when the gate was set (2026-11-29, session
-8, name_displaced veto included), rounded against the change:
+8: the refusal features' matching of names and the name_displaced veto at 0.8), rounded
+against the change:
 
 covid-qa-confirm (19 articles, 287 answerable, 211 adversarial, 32 off-topic questions):
-answerable refused 0.066, unanswerable refused 0.741 (adversarial 0.701, off-topic 1.000),
-answer contains gold 0.679 (0.728 of those answered), retrieval hit@5 0.892, median 2
+answerable refused 0.059, unanswerable refused 0.753 (adversarial 0.716, off-topic 1.000),
+answer contains gold 0.686 (0.730 of those answered), retrieval hit@5 0.892, median 2
 sentences, no duplicated quote.
 seed-confirm (the seed article, 14 answerable, 57 adversarial, 32 off-topic): answerable
-refused 0, unanswerable refused 0.753, contains gold 1.000, median 2 sentences.
+refused 0, unanswerable refused 0.764 (adversarial 0.632), contains gold 1.000, median 2.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ COVID = ROOT.parent / "shared" / "datasets" / "covid-qa"  # beside the checkout,
 ADVERSARIAL = ("swap_entity", "swap_number", "absent_attribute")
 
 COVID_GATES = {
-    "answerable_refused": 0.07,  # a ceiling; the target is 0.05
-    "unanswerable_refused": 0.73,
-    "answer_containment": 0.67,  # the target is 0.85
+    "answerable_refused": 0.065,  # a ceiling; the target is 0.05
+    "unanswerable_refused": 0.75,
+    "answer_containment": 0.68,  # the target is 0.85
     "containment_when_answered": 0.72,
     "retrieval_hit_at_k": 0.88,
     "median_sentences": 2,
@@ -42,7 +43,7 @@ COVID_GATES = {
 }
 SEED_GATES = {
     "answerable_refused": 0.0,
-    "unanswerable_refused": 0.75,
+    "unanswerable_refused": 0.76,
     "answer_containment": 0.99,
     "median_sentences": 2,
     "duplicated_quotes": 0,
@@ -86,5 +87,5 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     # The issue's targets for the two kinds of unanswerable question, each on its own.
     assert _refused(covid_run, ("offtopic",)) >= 0.95
     assert _refused(seed_run, ("offtopic",)) >= 0.95
-    assert _refused(covid_run, ADVERSARIAL) >= 0.69  # measured 0.701; the target is 0.60
-    assert _refused(seed_run, ADVERSARIAL) >= 0.61  # measured 0.614
+    assert _refused(covid_run, ADVERSARIAL) >= 0.71  # measured 0.716; the target is 0.60
+    assert _refused(seed_run, ADVERSARIAL) >= 0.63  # measured 0.632
