@@ -170,10 +170,10 @@ class Settings(BaseSettings):
     # Refuse whatever the probability when the question's attribute is stated better, by
     # this much of its term weight, without one of its names than with it (name_displaced:
     # "Is Google's stake exclusive?" over "Amazon's stake is non-exclusive"; 1.01 = off).
-    # Chosen on the tune halves (session 8): flagged at 0.8, 20 of the refusal sets' 101
-    # covid-qa swapped names, 1 of their 295 answerable, 4 of the seed's 29 swapped names
-    # and 5 of the whole covid-qa tune half's 687 answerable; at 0.7, 24 / 1 / 4 / 10; at 0.9,
-    # 14 / 0 / 1 / 3 (evals/refusal/README.md, Session 8).
+    # Chosen on the tune halves (session 8), refused without the veto / at 0.7 / 0.8 / 0.9:
+    # the refusal sets' covid-qa swapped names 58 / 72 / 68 / 62 of 101, their answerable
+    # 18 / 19 / 19 / 18 of 295, the seed's swapped names 3 / 4 / 4 / 4 of 29, the whole
+    # covid-qa tune half's answerable 29 / 34 / 32 / 30 of 687 (evals/refusal/README.md).
     refusal_displaced_veto: float = Field(default=0.8, ge=0.0, le=1.01)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):
