@@ -221,6 +221,27 @@ def test_names_in_their_own_slots_and_reworded_sentences_pass_the_slot_rule() ->
     assert role_reason("RNA was treated with DNase to avoid amplification of DNA.", span) is None
 
 
+def test_a_name_opening_a_relative_clause_after_the_slot_keeps_its_role() -> None:
+    # SmolLM2-135M's answer to "Name the other tech giants Anthropic is tied to." (the seed
+    # eval with --llm local): "Anthropic is tied to" says what the span's "Anthropic ...
+    # collaborates with other tech giants" says; Anthropic is not the giant Meta is.
+    sentence = "The other tech giants Anthropic is tied to is Google."
+    assert role_reason(sentence, OWNED) is None
+    assert rule_reason(sentence, OWNED) is None
+    v = check(sentence)  # the seed article's paragraphs, a checker that accepts it
+    assert v.dropped == ()
+    assert "other tech giants like Meta" in v.citations[0].quote
+    assert SEED_TEXT[v.citations[0].start : v.citations[0].end] == v.citations[0].quote
+    # A name the span's clause does not hold is still put in Meta's place.
+    assert role_reason("The other tech giants Amazon is tied to is Google.", OWNED) == (
+        "puts Amazon where the passage has Meta"
+    )
+    # Without a verb of its own the name fills the slot: a swapped role is still found.
+    assert role_reason("Google is partially owned by Anthropic.", OWNED) == (
+        "puts Anthropic where the passage has Google"
+    )
+
+
 def test_numbers_moved_to_another_numbers_noun_are_found() -> None:
     span = "Its symptoms include fever (98%), cough (76%), and diarrhea (3%)."
     assert number_swap_reason("Patients had fever in 3% and cough in 76%.", span) == (

@@ -753,6 +753,9 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
              -> "puts Amazon where the passage has Meta"
              role_reason("Google owns part of Anthropic.", "Anthropic is partly owned by
              Google.") -> None (no slot of the sentence is in the span)
+             role_reason("The other tech giants Anthropic is tied to is Google.",
+             "Anthropic collaborates with other tech giants like Meta.") -> None (Anthropic
+             opens a relative clause after the slot; the span has it as the slot's subject)
     """
     # An aside in brackets is no slot: "treated with DNase (Ambion, Canada) to avoid ...".
     sentence, span = _ASIDE.sub(" ", sentence), _ASIDE.sub(" ", span)
@@ -776,10 +779,21 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
                 frame.reverse()
             if sum(w not in _STOP for w in frame) < 2:
                 continue
+            # A name after the slot that goes on with a verb of its own opens a relative
+            # clause about the slot's noun ("the other tech giants Anthropic is tied to"),
+            # so it does not fill the slot: it keeps its role when the span has it in the
+            # slot's clause, before it ("Anthropic ... collaborates with other tech giants
+            # like Meta"), as the clause's subject.
+            relative = side < 0 and i + 1 < len(s_tokens) and s_tokens[i + 1][0] in _AUXILIARY
             found_self, other = False, ""
             for at in range(len(p_words) - len(frame) + 1):
                 if p_words[at : at + len(frame)] != frame:
                     continue
+                if relative and name in itertools.takewhile(
+                    lambda w: w != ".", reversed(p_words[:at])
+                ):
+                    found_self = True
+                    break
                 # The span's words on the name's side of the slot, up to a break. Before a
                 # verb the whole clause counts: "X remains owned by Y and collaborates with"
                 # has X, not Y, collaborating.
