@@ -455,3 +455,25 @@ def test_a_span_used_twice_keeps_one_number_and_nothing_kept_is_empty() -> None:
     none = check("Anthropic is headquartered in San Francisco.")
     assert none.empty and none.text == ""
     assert none.dropped[0].reason.startswith("name San not in passage")
+
+
+def test_no_two_citations_share_characters() -> None:
+    """A two-sentence span and one of its sentences would quote the same text twice: the
+    earlier citation grows to cover both and both sentences cite it (issue 10)."""
+    from assistant.answer.verify import Span, cite_without_overlap
+    from assistant.schema import Chunk, Citation
+
+    text = "Alpha is one. Beta is two. Gamma is three."
+    chunk = Chunk("c", "a.txt", text, 100, 100 + len(text), 0, "h")
+
+    def span(start: int, end: int) -> Span:
+        return Span(1, chunk, 100 + start, 100 + end, text[start:end])
+
+    citations: dict[tuple[str, int, int], Citation] = {}
+    assert cite_without_overlap(citations, span(0, 26)) == 1  # "Alpha ... Beta is two."
+    assert cite_without_overlap(citations, span(14, 26)) == 1  # inside [1]: the same number
+    assert cite_without_overlap(citations, span(14, 42)) == 1  # runs past it: [1] grows
+    assert cite_without_overlap(citations, span(0, 13)) == 1
+    assert [(c.n, c.start, c.end, c.quote) for c in citations.values()] == [(1, 100, 142, text)]
+    other = Chunk("d", "b.txt", text, 0, len(text), 0, "h")
+    assert cite_without_overlap(citations, Span(2, other, 0, 13, text[:13])) == 2  # other file

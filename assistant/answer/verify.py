@@ -29,7 +29,7 @@ import itertools
 import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -1033,7 +1033,10 @@ def verify_answer(
     the first span that passes the rules, covers at least min_coverage of the sentence's
     words and that the scorer accepts (score >= threshold) supports it. Both cut-offs default
     to the scorer's calibrated ones. With scorer None only the rules are applied.
-    Citations are numbered in order of first use; a span used twice keeps one number.
+    Citations are numbered in order of first use; a span used twice keeps one number. No two
+    citations share characters (issue 10: no quote twice): a sentence takes the first
+    supporting span that overlaps no earlier citation; when every one does, the earlier
+    citation grows to cover both spans (cite_without_overlap) and both sentences cite it.
 
     Example: passages = [chunk "Amazon has invested around $8 billion in Anthropic."]
              verify_answer("Amazon put $8 billion into Anthropic [1]. It paid $9 billion.", ...)
@@ -1051,24 +1054,19 @@ def verify_answer(
     dropped: list[Dropped] = []
     for assessment in assess(answer, passages, scorer, candidates, min_coverage=min_coverage):
         sentence = assessment.sentence
-        support = next(
-            (
-                a
-                for a in assessment.attempts
-                if a.score is not None and a.score >= cut and a.coverage >= min_coverage
-            ),
-            None,
-        )
-        if support is None:
+        supports = [
+            a
+            for a in assessment.attempts
+            if a.score is not None and a.score >= cut and a.coverage >= min_coverage
+        ]
+        if not supports:
             reasons = [_reason(a, min_coverage) for a in assessment.attempts]
             reason = reasons[0] if reasons else "no passage shares its words"
             dropped.append(Dropped(sentence.text, reason, sentence.cited))
             continue
-        span = support.span
-        key = (span.chunk.source, span.start, span.end)
-        if key not in citations:
-            citations[key] = span.chunk.cite(len(citations) + 1, span.start, span.end)
-        kept_text.append(f"{sentence.text} [{citations[key].n}]")
+        support = next((a for a in supports if _clashing(a.span, citations) is None), supports[0])
+        n = cite_without_overlap(citations, support.span)
+        kept_text.append(f"{sentence.text} [{n}]")
         kept_scores.append(support.score or 0.0)
     return Verification(
         text=" ".join(kept_text),
@@ -1077,6 +1075,53 @@ def verify_answer(
         scores=tuple(kept_scores),
         seconds=time.perf_counter() - started,
     )
+
+
+CitationKey = tuple[str, int, int]  # (source, start, end)
+
+
+def _clashing(span: Span, citations: Mapping[CitationKey, Citation]) -> CitationKey | None:
+    """The key of a citation that shares characters with span without being the same span."""
+    key = (span.chunk.source, span.start, span.end)
+    return next(
+        (
+            k
+            for k in citations
+            if k != key and k[0] == key[0] and k[1] < span.end and span.start < k[2]
+        ),
+        None,
+    )
+
+
+def cite_without_overlap(citations: dict[CitationKey, Citation], span: Span) -> int:
+    """Cite span, in place in citations (keyed by source and offsets, in order of first
+    use), and return its [n]: the same span keeps its number; a span sharing characters
+    with an earlier citation merges into it (the earlier citation is re-cut to cover both,
+    keeping its number) when span's passage holds both, so no two quotes overlap.
+
+    Example: citations {("a.txt", 10, 60): [1] of 10-60}; span 40-60 -> 1, and [1] stays
+             10-60; span 40-90 -> 1, and [1] becomes 10-90
+    """
+    key = (span.chunk.source, span.start, span.end)
+    if key in citations:
+        return citations[key].n
+    clash = _clashing(span, citations)
+    if clash is not None:
+        start, end = min(clash[1], span.start), max(clash[2], span.end)
+        if span.chunk.start <= start and end <= span.chunk.end:
+            n = citations[clash].n
+            grown = (span.chunk.source, start, end)
+            merged = span.chunk.cite(n, start, end)
+            # Re-key in place, keeping the order of first use.
+            rebuilt = {
+                (grown if k == clash else k): (merged if k == clash else c)
+                for k, c in citations.items()
+            }
+            citations.clear()
+            citations.update(rebuilt)
+            return n
+    citations[key] = span.chunk.cite(len(citations) + 1, span.start, span.end)
+    return citations[key].n
 
 
 def _reason(attempt: Attempt, min_coverage: float) -> str:
