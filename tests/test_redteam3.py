@@ -1,0 +1,78 @@
+"""Attacks through a document's shape: small files built so that reading them would hold the
+indexer (and every upload queued behind it) for minutes. Each must read in linear time."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from format_files import epub_bytes
+
+from assistant.ingest import load_document
+
+# Under two busy shared cores the fixed loaders take a fraction of this; before the fixes
+# each case took from 10 s to a minute.
+BOUND_S = 3.0
+
+
+def _load_timed(folder: Path, name: str, data: bytes) -> tuple[str, float]:
+    path = folder / name
+    path.write_bytes(data)
+    started = time.perf_counter()
+    doc = load_document(path, folder)
+    return doc.text, time.perf_counter() - started
+
+
+def _epub_with_chapter(body: str) -> bytes:
+    """The test book with its second chapter's body replaced by `body`."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(epub_bytes())) as book,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for item in book.infolist():
+            data = book.read(item)
+            if item.filename.endswith("ch2.xhtml"):
+                data = f"<html><body><p>The hostile part.</p>{body}</body></html>".encode()
+                item.compress_type = zipfile.ZIP_DEFLATED
+            copy.writestr(item, data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("unit", ["<h1>", "<H3>", "<h2 class='x'"])
+def test_an_epub_chapter_of_unclosed_headings_reads_in_linear_time(
+    tmp_path: Path, unit: str
+) -> None:
+    # A few KB compressed; the heading search used to run from each "<h1" to the chapter's end.
+    book = _epub_with_chapter(unit * (60_000 // len(unit)))
+    assert len(book) < 20_000
+    text, took = _load_timed(tmp_path, "hostile.epub", book)
+    assert took < BOUND_S, f"a hostile chapter took {took:.1f} s to read"
+    assert "The storm reached the island" in text and "The hostile part." in text
+
+
+def test_epub_headings_still_name_their_parts(tmp_path: Path) -> None:
+    chapter = "<h2 id='c2'>The <em>Long</em>\nNight</h2><p>The lamp burned until dawn.</p>"
+    path = tmp_path / "night.epub"
+    path.write_bytes(_epub_with_chapter(chapter))
+    doc = load_document(path, tmp_path)
+    assert doc.locator_at(doc.text.index("The lamp burned")) == "part 2: The Long Night"
+
+
+@pytest.mark.parametrize("line", ["'a\n", '"a"\n', "a\n"])
+def test_a_one_column_csv_reads_in_linear_time(tmp_path: Path, line: str) -> None:
+    # One column leaves the delimiter to csv.Sniffer, whose patterns are quadratic in their
+    # sample: 32 KB of "'a" lines took 15 s, 64 KB a minute.
+    data = (line * (64_000 // len(line))).encode()
+    text, took = _load_timed(tmp_path, "column.csv", data)
+    assert took < BOUND_S, f"a one-column CSV took {took:.1f} s to read"
+    assert text.count("a") >= 10_000
+
+
+def test_a_csv_whose_header_has_no_delimiter_is_still_sniffed(tmp_path: Path) -> None:
+    data = "Stations\n" + "".join(f"Stop {i}|Line {i % 3}|{1990 + i}\n" for i in range(300))
+    text, _ = _load_timed(tmp_path, "stops.csv", data.encode())
+    assert "Stop 299 | Line 2 | 2289" in text  # cells split at "|", not one cell per line
