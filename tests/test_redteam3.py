@@ -1,5 +1,7 @@
 """Attacks through a document's shape: small files built so that reading them would hold the
-indexer (and every upload queued behind it) for minutes. Each must read in linear time."""
+indexer (and every upload queued behind it) for minutes, each of which must read in linear
+time; and document text that reaches the chat by another road than the passage (a heading
+named as a citation's place), which must stay text."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from pathlib import Path
 import pytest
 from format_files import epub_bytes
 
+from assistant import Answer, Chunk, Citation, Hit
 from assistant.ingest import load_document
+from assistant.ui import render_answer, render_refusal
 
 # Under two busy shared cores the fixed loaders take a fraction of this; before the fixes
 # each case took from 10 s to a minute.
@@ -76,3 +80,25 @@ def test_a_csv_whose_header_has_no_delimiter_is_still_sniffed(tmp_path: Path) ->
     data = "Stations\n" + "".join(f"Stop {i}|Line {i % 3}|{1990 + i}\n" for i in range(300))
     text, _ = _load_timed(tmp_path, "stops.csv", data.encode())
     assert "Stop 299 | Line 2 | 2289" in text  # cells split at "|", not one cell per line
+
+
+# A Word heading, an e-book chapter's title or a sheet's name is document text, and a citation
+# names it as the quote's place ("section Warranty", "sheet Sales, row 4").
+HOSTILE_PLACE = (
+    'section Beacon <img src="http://127.0.0.1:9/p.png"> <a href="http://x.test/">here</a>'
+)
+
+
+def test_a_citations_place_from_a_documents_heading_stays_text() -> None:
+    quote = "The beacon flashes green every twelve seconds."
+    chunk = Chunk("c1", "beacon.docx", quote, 0, len(quote), 0, "h", locator=HOSTILE_PLACE)
+    citation = Citation(1, "beacon.docx", 0, len(quote), quote, None, "c1", HOSTILE_PLACE)
+    answer = Answer("q", "q", f"{quote} [1]", (citation,))
+
+    body, sources = render_answer(answer, {"c1": chunk}.get)
+    related = Answer("q", "q", "No answer.", (), refused=True, related=(Hit(chunk, 1.0),))
+    _, reading = render_refusal(related)
+
+    for html in (body, sources, reading):
+        assert "<img" not in html and "<a " not in html
+    assert "section Beacon &lt;img src=" in sources and "section Beacon &lt;img src=" in reading
