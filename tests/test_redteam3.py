@@ -5,15 +5,22 @@ named as a citation's place), which must stay text."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import socket
+import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from format_files import epub_bytes
+from servers import free_port
 
 from assistant import Answer, Chunk, Citation, Hit
+from assistant.api import header_deadline_protocol
 from assistant.ingest import load_document
 from assistant.ui import render_answer, render_refusal
 
@@ -102,3 +109,89 @@ def test_a_citations_place_from_a_documents_heading_stays_text() -> None:
     for html in (body, sources, reading):
         assert "<img" not in html and "<a " not in html
     assert "section Beacon &lt;img src=" in sources and "section Beacon &lt;img src=" in reading
+
+
+# --- slowloris -----------------------------------------------------------------------------
+
+
+async def _slow_answer(scope: Any, receive: Any, send: Any) -> None:
+    """An ASGI app whose answer takes longer than the header deadline used below."""
+    if scope["type"] != "http":
+        return
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await asyncio.sleep(1.5)
+    await send({"type": "http.response.body", "body": b"late but whole"})
+
+
+@pytest.fixture
+def deadline_server() -> Iterator[int]:
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(
+        _slow_answer,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        http=header_deadline_protocol(1.0),
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _closed(sock: socket.socket) -> bool:
+    sock.settimeout(3)
+    try:
+        return sock.recv(100) == b""
+    except (TimeoutError, ConnectionResetError):
+        return False
+
+
+def test_connections_that_never_finish_their_headers_are_closed(deadline_server: int) -> None:
+    # Each held connection is a file descriptor; thousands of them, a few header bytes now
+    # and then on each, left a server unable to accept anyone.
+    held = [socket.create_connection(("127.0.0.1", deadline_server)) for _ in range(50)]
+    for sock in held:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    quiet = socket.create_connection(("127.0.0.1", deadline_server))  # sends nothing at all
+    time.sleep(0.5)
+    for sock in held[:10]:  # a byte now and then does not reset the deadline
+        sock.sendall(b"a")
+    try:
+        assert all(_closed(sock) for sock in [*held, quiet])
+    finally:
+        for sock in [*held, quiet]:
+            sock.close()
+
+
+def test_a_request_with_its_headers_in_may_take_longer_than_the_deadline(
+    deadline_server: int,
+) -> None:
+    import httpx
+
+    with httpx.Client(timeout=10) as client:
+        first = client.get(f"http://127.0.0.1:{deadline_server}/")
+        time.sleep(0.2)  # kept alive, then asked again on the same connection
+        second = client.get(f"http://127.0.0.1:{deadline_server}/")
+    assert first.text == second.text == "late but whole"
+
+
+def test_the_web_chat_server_closes_slow_header_connections() -> None:
+    from assistant.startup import StartupProgress, serve_early
+
+    server = serve_early(StartupProgress(lambda _line: None), host="127.0.0.1", port=free_port())
+    try:
+        protocol = server.server.config.http
+        assert isinstance(protocol, type) and protocol.__name__ == "HeaderDeadline"
+    finally:
+        server.stop()
