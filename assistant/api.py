@@ -28,6 +28,7 @@ fastapi, starlette and anyio are imported inside the functions that need them.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import json
@@ -73,6 +74,7 @@ __all__ = [
     "conversation",
     "format_content",
     "generation_gate",
+    "header_deadline_protocol",
     "is_loopback",
     "load_api_key",
     "loopback_host_header",
@@ -196,6 +198,53 @@ def quiet_stream_errors() -> None:
     log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, OneLineStreamErrors) for f in log.filters):
         log.addFilter(OneLineStreamErrors())
+
+
+HEADER_TIMEOUT_S = 20.0  # a browser sends a request's headers at once; this is generous
+
+
+def header_deadline_protocol(timeout: float = HEADER_TIMEOUT_S) -> type[Any]:
+    """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers have not all
+    arrived `timeout` seconds after its first byte (or after the connection opened).
+
+    uvicorn waits for headers forever: a client that opens thousands of connections and
+    sends a few header bytes on each now and then (slowloris) held them all open, until the
+    server ran out of file descriptors and could answer nobody. A request whose headers are
+    complete is not limited (an answer may stream for minutes), nor is a kept-alive
+    connection with nothing sent (uvicorn closes it after timeout_keep_alive).
+
+    Example: uvicorn.Config(app, http=header_deadline_protocol(20.0))
+    """
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class HeaderDeadline(H11Protocol):
+        _deadline: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._deadline = self.loop.call_later(timeout, self._too_slow)
+
+        def data_received(self, data: bytes) -> None:
+            if self._deadline is None and self.conn.their_state is h11.IDLE:
+                self._deadline = self.loop.call_later(timeout, self._too_slow)
+            super().data_received(data)
+            if self._deadline is not None and self.conn.their_state is not h11.IDLE:
+                self._deadline.cancel()  # the headers are in
+                self._deadline = None
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._deadline is not None:
+                self._deadline.cancel()
+                self._deadline = None
+            super().connection_lost(exc)
+
+        def _too_slow(self) -> None:
+            self._deadline = None
+            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+                self.transport.close()
+
+    return HeaderDeadline
 
 
 def proxy_options(trusted_proxies: str) -> dict[str, Any]:
@@ -940,5 +989,6 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
+        http=header_deadline_protocol(),
         **proxy_options(settings.trusted_proxies),
     )

@@ -284,10 +284,16 @@ class EarlyServer:
         *,
         loopback: bool = False,
         trusted_proxies: str = "",
+        header_timeout: float = 20.0,
     ) -> None:
         import uvicorn
 
-        from .api import LoopbackHosts, proxy_options, quiet_stream_errors
+        from .api import (
+            LoopbackHosts,
+            header_deadline_protocol,
+            proxy_options,
+            quiet_stream_errors,
+        )
 
         self.front = front
         self.sock = sock
@@ -300,6 +306,7 @@ class EarlyServer:
             log_level="warning",
             lifespan="on",
             timeout_keep_alive=5,
+            http=header_deadline_protocol(header_timeout),
             **proxy_options(trusted_proxies),
         )
         self.server = uvicorn.Server(config)

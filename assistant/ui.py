@@ -201,9 +201,13 @@ _MARKER = re.compile(r"\[(\d+)\]")
 
 
 def _location(source: str, start: int, end: int, page: int | None, locator: str = "") -> str:
-    # A loader's locator ("slide 3", "sheet Sales, row 5") is what a person can find.
+    # A loader's locator ("slide 3", "sheet Sales, row 5") is what a person can find. It
+    # holds document text (a heading, a sheet's name), so it is escaped like the rest.
     where = locator or (f"page {page}" if page else f"characters {start:,}–{end:,}")
-    return f'<span class="cite-file">{_name(source)}</span> <span class="cite-loc">· {where}</span>'
+    return (
+        f'<span class="cite-file">{_name(source)}</span> '
+        f'<span class="cite-loc">· {_html(where)}</span>'
+    )
 
 
 def _passage(citation: Citation, chunk: Chunk | None) -> str:

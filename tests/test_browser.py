@@ -333,6 +333,37 @@ def test_markdown_in_a_document_is_shown_as_text_and_fetches_nothing(
         served.bot.remove_document("quarry.md")
 
 
+def test_a_documents_heading_named_as_a_citations_place_fetches_nothing(
+    page: Any, served: Served, tmp_path: Path
+) -> None:
+    import docx
+
+    pixel = _PixelServer()
+    try:
+        url = f"http://127.0.0.1:{pixel.port}/pixel.png"
+        note = docx.Document()
+        note.add_heading(f'Beacon <img src="{url}"> <a href="https://example.org/">map</a>', 1)
+        note.add_paragraph("The beacon of Harlow Point flashes green every twelve seconds.")
+        path = tmp_path / "beacon.docx"
+        note.save(str(path))
+        fetched: list[str] = []
+        page.on("request", lambda r: fetched.append(r.url) if "pixel" in r.url else None)
+        upload(page, path)
+        expect(page.locator("#status")).to_contain_text("beacon.docx added")
+
+        ask(page, "How often does the beacon of Harlow Point flash?")
+        place = page.locator("#chat details.citation .cite-loc").first
+        expect(place).to_contain_text('section Beacon <img src="')  # the heading, as text
+        page.wait_for_timeout(500)
+        assert page.locator("#chat img").count() == 0
+        links = page.locator("#chat a").evaluate_all("els => els.map(e => e.href)")
+        assert not [h for h in links if "example.org" in h or str(pixel.port) in h]
+        assert pixel.requests == [] and fetched == [], "the browser fetched a heading's image"
+    finally:
+        pixel.close()
+        served.bot.remove_document("beacon.docx")
+
+
 def test_a_marker_opens_its_source(page: Any) -> None:
     ask(page, SEED_QUESTION)
     source = page.locator("#chat details.citation").first
