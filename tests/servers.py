@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -172,3 +173,24 @@ def page_call(url: str, index: int, data: list[Any], within: float = 60) -> tupl
                         return "complete", event["output"].get("data")
                     return "error", event["output"].get("error")
     return "", None
+
+
+@contextmanager
+def thread_uvicorn(app: Any, **config: Any) -> Iterator[int]:
+    """A real uvicorn server for app on a free loopback port, run in a thread; yields the
+    port. config: more uvicorn.Config options (e.g. http=, lifespan=)."""
+    import uvicorn
+
+    port = free_port()
+    options = {"host": "127.0.0.1", "port": port, "log_level": "error", **config}
+    server = uvicorn.Server(uvicorn.Config(app, **options))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(10)

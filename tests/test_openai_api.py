@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import httpx
 import pytest
 from pydantic import SecretStr
-from servers import cli_env, free_port, run_cli
+from servers import cli_env, free_port, run_cli, thread_uvicorn
 
 from assistant import Answer, Citation, Settings
 from assistant.api import (
@@ -557,21 +557,9 @@ class FakeBot:
 
 @contextmanager
 def uvicorn_server(app: Any) -> Iterator[str]:
-    """A real uvicorn server on a loopback port, in a thread."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
+    """A real uvicorn server on a loopback port, in a thread: its /v1 address."""
+    with thread_uvicorn(app) as port:
         yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 class _Body(Protocol):

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import io
 import socket
-import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 from format_files import epub_bytes
-from servers import free_port
+from servers import free_port, thread_uvicorn
 
 from assistant import Answer, Chunk, Citation, Hit
 from assistant.api import header_deadline_protocol
@@ -142,28 +141,10 @@ async def _slow_answer(scope: Any, receive: Any, send: Any) -> None:
 
 @pytest.fixture
 def deadline_server() -> Iterator[int]:
-    import uvicorn
-
-    port = free_port()
-    config = uvicorn.Config(
-        _slow_answer,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        http=header_deadline_protocol(1.0),
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
+    with thread_uvicorn(
+        _slow_answer, log_level="warning", http=header_deadline_protocol(1.0), lifespan="off"
+    ) as port:
         yield port
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def _closed(sock: socket.socket) -> bool:
