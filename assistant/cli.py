@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import signal
 import sys
 import threading
@@ -100,7 +101,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         ),
     )
     for skipped in report.skipped:
-        print(f"skipped {skipped.source}: {skipped.reason}", file=sys.stderr)
+        print(terminal_safe(f"skipped {skipped.source}: {skipped.reason}"), file=sys.stderr)
     for note in report.notes:
         print(note, file=sys.stderr)
     print(report.summary())
@@ -118,8 +119,22 @@ def _load(args: argparse.Namespace) -> Assistant:
     return Assistant.load(settings=settings)
 
 
+# Control characters but newline and tab: a document's text (or a model's) holding terminal
+# escape sequences ("\x1b]0;title\x07", "\x1b[2J") must not drive the terminal it is shown in.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def terminal_safe(text: str) -> str:
+    """text with every control character but newline and tab shown as U+FFFD.
+
+    Example: terminal_safe("Hi\x1b[2J there\n") -> "Hi\ufffd[2J there\n"
+    """
+    return _CONTROL.sub("\ufffd", text)
+
+
 def format_answer(answer: Answer) -> str:
-    """The answer, then its numbered sources (or, for a refusal, the related passages)."""
+    """The answer, then its numbered sources (or, for a refusal, the related passages), made
+    safe to print to a terminal (terminal_safe)."""
     lines = [answer.text]
     if answer.query != answer.question:
         lines.insert(0, f"(searched for: {answer.query})")
@@ -148,7 +163,7 @@ def format_answer(answer: Answer) -> str:
             short = text if len(text) <= 160 else text[:157] + "..."
             lines.append(f"  - {h.chunk.source} (chars {h.chunk.start}-{h.chunk.end}): {short}")
     lines += [f"Note: {note}" for note in answer.notes]
-    return "\n".join(lines)
+    return terminal_safe("\n".join(lines))
 
 
 def _streamed(pieces: Iterator[str | Answer]) -> Answer:
@@ -164,7 +179,7 @@ def _streamed(pieces: Iterator[str | Answer]) -> Answer:
                 print("\nChecked answer:", flush=True)
             return piece
         draft += piece
-        print(piece, end="", flush=True)
+        print(terminal_safe(piece), end="", flush=True)
     return final_answer(())
 
 
@@ -200,7 +215,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
             else:  # a language model's draft streams, then the checked answer
                 answer = _streamed(bot.stream(question, history, k=args.k))
         except AssistantError as exc:
-            print(f"error: {exc}")
+            print(terminal_safe(f"error: {exc}"))
             continue
         print(format_answer(answer))
         history += [
@@ -422,7 +437,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(terminal_safe(f"error: {exc}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

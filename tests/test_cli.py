@@ -167,3 +167,30 @@ def test_ask_json_is_a_cited_answer(
         assert text[c["start"] : c["end"]] == c["quote"]
         assert f"[{c['n']}]" in answer["text"]
     assert any("$8 billion" in c["quote"] for c in answer["citations"])
+
+
+@pytest.mark.model
+def test_a_documents_terminal_escapes_are_not_sent_to_the_terminal(tmp_path: Path) -> None:
+    """A hostile .txt holding escape sequences (set the window title, clear the screen) is
+    quoted with them shown as U+FFFD: the terminal printing the answer obeys none of them."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "quarry.txt").write_text(
+        "The Tolvan quarry opened in 1904 and cuts grey granite.\x1b]0;pwned\x07 "
+        "It employs forty workers.\x1b[2J\n",
+        encoding="utf-8",
+    )
+    result = run_cli(
+        "ask",
+        "When did the Tolvan quarry open?",
+        "--folder",
+        docs,
+        "--index-dir",
+        tmp_path / "index",
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "1904" in result.stdout
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\ufffd" in result.stdout  # shown, not hidden: the quote stays checkable
