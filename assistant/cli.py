@@ -103,7 +103,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     for skipped in report.skipped:
         print(terminal_safe(f"skipped {skipped.source}: {skipped.reason}"), file=sys.stderr)
     for note in report.notes:
-        print(note, file=sys.stderr)
+        print(terminal_safe(note), file=sys.stderr)
     print(report.summary())
     return 0
 
