@@ -26,7 +26,6 @@ half before changing a default.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import statistics
 import sys
@@ -40,8 +39,8 @@ import numpy as np
 
 from assistant import Assistant, Settings
 from assistant.answer.evidence import Grounds, RefusalModel
-from assistant.evals.scoring import contains_answer
-from assistant.schema import Answer, Hit
+from assistant.evals.scoring import contains_answer, quotes_overlap
+from assistant.schema import Hit
 from assistant.store import SentenceStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,16 +64,6 @@ class CachedEmbedder:
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return self.inner.token_spans(text)
-
-
-def duplicated_quotes(answer: Answer) -> bool:
-    """Whether two citations of the answer share characters of one source.
-
-    Example: citations (a.txt, 0-50) and (a.txt, 40-90) -> True; (a.txt, 0-50), (b.txt, 0-50)
-    -> False
-    """
-    spans = sorted((c.source, c.start, c.end) for c in answer.citations)
-    return any(a[0] == b[0] and b[1] < a[2] for a, b in itertools.pairwise(spans))
 
 
 def settings_with(overrides: Sequence[str]) -> Settings:
@@ -189,7 +178,7 @@ def main() -> None:
         refused[item["kind"]].append(answer.refused)
         if not answer.refused:
             lengths.append(len(answer.citations))
-            if duplicated_quotes(answer):
+            if quotes_overlap((c.source, c.start, c.end) for c in answer.citations):
                 duplicates.append(item["id"])
         if item["kind"] == "answerable":
             hit = not answer.refused and contains_answer(answer.text, gold[item["qid"]])

@@ -829,7 +829,8 @@ def evidence_features(
     query = unicodedata.normalize("NFKC", query) if query else query
     sentences = [(unicodedata.normalize("NFKC", text), c) for text, c in sentences]
     passages = [unicodedata.normalize("NFKC", p) for p in passages]
-    weights = key_term_weights(question, idf)
+    own = key_term_weights(question, idf)  # the question's own words (name_displaced)
+    weights = dict(own)
     if query and query != question:
         for term in _terms(query):
             if term not in weights:
@@ -947,7 +948,5 @@ def evidence_features(
         negation_unmatched=float(unmatched_negation(question, texts)),
         opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
         # The question's own words: a follow-up's carried terms are not its attribute.
-        name_displaced=name_displacement(
-            key_term_weights(question, idf), list(name_terms.values()), sentence_terms
-        ),
+        name_displaced=name_displacement(own, list(name_terms.values()), sentence_terms),
     )
