@@ -134,7 +134,15 @@ def test_coverage_weights_terms_by_idf() -> None:
             "What was the reported revenue?",
             "The documents don't say what the reported revenue was.",
         ),
+        # A personal pronoun is the whole subject ("how much it put in so far has" before).
+        (
+            "How much has it put in so far?",
+            "The documents don't say how much it has put in so far.",
+        ),
+        ("Why is it important?", "The documents don't say why it is important."),
+        ("What are they doing?", "The documents don't say what they are doing."),
         # Where a modal's verb is cannot be told without a grammar: the question is quoted.
+        ("Who has the most shares?", "The documents don't answer “Who has the most shares”."),
         ("What would the deal cost?", "The documents don't answer “What would the deal cost”."),
     ],
 )

@@ -293,7 +293,7 @@ _IRREGULAR_PARTICIPLES = frozenset(
     {
         *("made", "built", "paid", "sold", "bought", "given", "taken", "done", "known", "led"),
         *("held", "won", "written", "chosen", "shown", "seen", "grown", "begun", "spent"),
-        *("lent", "sent", "told", "found", "kept", "brought"),
+        *("lent", "sent", "told", "found", "kept", "brought", "put"),
     }
 )
 
@@ -310,6 +310,8 @@ def _participle(word: str) -> bool:
 # participle is an adjective ("What was the reported revenue?", "What was Anthropic's
 # reported revenue?").
 _PRONOUNS = frozenset("it they he she we you i this that these those there".split())  # noqa: SIM905
+# A personal pronoun is a whole subject, so the auxiliary goes right after it.
+_PERSONAL = frozenset("it they he she we you i".split())  # noqa: SIM905
 _DETERMINERS = frozenset("the a an its their his her our my your this that these those".split())  # noqa: SIM905
 _MODALS = frozenset({"will", "can", "could", "would", "should"})
 
@@ -324,11 +326,16 @@ def _statement(aux: str, rest: str) -> str | None:
              _statement("have", "investors reacted to it") -> "investors have reacted to it"
              _statement("would", "it be") -> "it would be"
              _statement("is", "it not the best method") -> "it is not the best method"
+             _statement("has", "it put in so far") -> "it has put in so far"
+             _statement("is", "it important") -> "it is important"
              _statement("would", "the deal cost") -> None
+             _statement("has", "the most shares") -> None
     """
     words = rest.split()
     if words[0].lower().endswith("ing") or _participle(words[0]):
         return f"{aux} {rest}"  # the wh-word is the subject: "who is leading the round"
+    if words[0].lower() in _PERSONAL and len(words) > 1:
+        return " ".join([words[0], aux, *words[1:]])  # "why is it important" -> "why it is ..."
     if "not" in words[1:]:
         i = words.index("not", 1)  # "why is it not the best" -> "why it is not the best"
         return " ".join([*words[:i], aux, *words[i:]])
@@ -340,5 +347,9 @@ def _statement(aux: str, rest: str) -> str | None:
         adjective = before in _DETERMINERS or before.endswith(("'s", "’s"))
         if _participle(words[i]) and not adjective:
             return " ".join([*words[:i], aux, *words[i:]])  # "when Anthropic was founded"
+    if aux in {"has", "have", "had"}:
+        # "who has the most shares": the wh-word may be the subject and "has" the verb, or a
+        # participle this list lacks follows the subject; either way the place is not known.
+        return None
     # A last word in -ing is as often a noun ("the total funding") as a verb: left in place.
     return f"{rest} {aux}"
