@@ -182,3 +182,45 @@ def test_a_follow_up_to_a_follow_up_points_at_what_the_first_was_about() -> None
     query = standalone_query("Who else owns part of it?", history)
     assert "Anthropic" in query, query
     assert "Microsoft" not in query and "OpenAI" not in query, query
+
+
+OWN_MODELS = _turn(
+    "How do Amazon's own models perform?",
+    "Amazon, on the other hand, is hedging its bets by investing in proven AI players like "
+    "Anthropic while its own in-house AI models lag behind competitors such as GPT-4, Claude, "
+    "and Gemini in performance benchmarks. [1]",
+)
+
+
+def test_an_elliptical_question_leans_on_the_last_turn() -> None:
+    # "How much so far?" and "Compared to which models?" were searched as typed and refused.
+    assert is_followup("How much so far?") and is_followup("What else?")
+    assert standalone_query("How much so far?", EIGHT_BILLION).startswith(
+        "How much so far? (Amazon Anthropic"
+    )
+    # "Compared" opens the question; it is not a name the question brings.
+    assert standalone_query("Compared to which models?", OWN_MODELS) == (
+        "Compared to which models? (Amazon perform)"
+    )
+    assert not is_followup("How far is the nearest data center from Seattle?")
+
+
+def test_a_pointer_before_any_name_points_back() -> None:
+    # "it" comes before Meta, so it cannot be Meta: it is what the last turn was about.
+    assert is_followup("What does it build with Meta?")
+    query = standalone_query("What does it build with Meta?", EIGHT_BILLION)
+    assert query.startswith("What does it build with Meta? (Anthropic")
+    # After the name, a pointer may point at the question's own subject: unchanged.
+    assert not is_followup("Which Amazon product is getting Anthropic's AI built into it?")
+
+
+def test_a_bare_why_asks_about_what_the_last_answer_said() -> None:
+    history = _turn(
+        "What is Meta doing with AI?",
+        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+        "control the entire technology stack and intellectual property. [1]",
+    )
+    # "doing" is no topic; the answer's own words say what "Why?" asks about.
+    query = standalone_query("Why?", history)
+    assert query.startswith("Why? (Meta ") and "doing" not in query
+    assert "intellectual" in query

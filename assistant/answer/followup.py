@@ -61,11 +61,19 @@ _OPENERS = (
     "also ",
     "what about",
     "how about",
+    "as for ",
     "why is that",
     "why so",
     "how so",
     "so ",
     "then ",
+    # A comparison with no first term ("Compared to which models?") compares with the last
+    # answer.
+    "compared to ",
+    "compared with ",
+    "in comparison",
+    "as opposed to ",
+    "versus ",
 )
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
@@ -90,6 +98,16 @@ _QUESTION_WORDS = STOPWORDS | {
     "what's",
     "who's",
 }
+# Words that narrow an elliptical question without saying what it is about: "How much so
+# far?", "What else?", "Why exactly?" have no content of their own.
+_ELLIPTICAL = frozenset(
+    "far else exactly again instead really actually now yet still total overall".split()  # noqa: SIM905
+)
+# Verbs too general to be a topic: "What is Meta doing with AI?" is about Meta, and "Why?"
+# after it asks about what the answer said Meta does.
+_GENERIC_VERBS = frozenset(
+    "doing happening going mean means meant think thinks say happen happened".split()  # noqa: SIM905
+)
 # Capitalised only because they open a sentence: never names.
 _DISCOURSE = frozenset(
     [
@@ -120,6 +138,14 @@ _DISCOURSE = frozenset(
         "recently",
         "now",
         "here",
+        # openers of a question, not names: "Compared to which models?"
+        "compared",
+        "regarding",
+        "given",
+        "besides",
+        "apart",
+        "considering",
+        "versus",
     ]
 )
 
@@ -182,21 +208,30 @@ def _subjects(text: str) -> list[str]:
 
 def is_followup(question: str) -> bool:
     """Does the question lean on an earlier turn? It does when it opens by continuing ("And
-    ...", "What about ...") or, naming no subject of its own, points back or has no content.
+    ...", "What about ...", "Compared to ..."), when a pointer comes before any name of its
+    own ("What does it build with Meta?"), or, naming no subject of its own, when it points
+    back or has no content ("How much so far?").
 
     Example: is_followup("Is that stake exclusive?") -> True;
+             is_followup("How much so far?") -> True;
+             is_followup("What does it build with Meta?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
     q = question.strip().lower()
     if q.startswith(_OPENERS):
         return True
-    if _subjects(question.strip()):
-        return False  # "it" and "its" then point inside the question itself
-    words = re.findall(r"[a-z']+", q)
+    words = re.findall(r"[a-z'’]+", q)
+    subjects = _subjects(question.strip())
+    if subjects:
+        # A pointer after a name may point at that name ("Which Amazon product is getting
+        # Anthropic's AI built into it?"); one before every name can only point back.
+        first = subjects[0].lower()
+        before = words[: words.index(first)] if first in words else []
+        return any(w in _ANAPHORA for w in before)
     if any(w in _ANAPHORA for w in words):
         return True
-    return not [w for w in words if w not in _QUESTION_WORDS]
+    return not [w for w in words if w not in _QUESTION_WORDS and w not in _ELLIPTICAL]
 
 
 TOPIC_TERMS = 2  # words of the earlier question carried after its names
@@ -317,12 +352,12 @@ def standalone_query(
     last_user = standalone_query(last_user, before, max_terms=max_terms)
     own = {w.lower() for w, _ in _words(question)}
     asked = _subjects(last_user)
-    topic = _content_words(last_user)
+    topic = [w for w in _content_words(last_user) if w not in _GENERIC_VERBS | _ELLIPTICAL]
     if _subjects(question):
         # The question brings its own subject: carry what was asked, not who it was about,
         # unless it also points back ("And in Asia, what is it vectored by?"): then "it" is
         # the earlier subject.
-        terms = topic + (asked if _points_back(question) else [])
+        terms = (asked + topic) if _points_back(question) else topic
     else:
         # Names the answer brought: "Which company owns part of Anthropic?" - "Google ..."
         # makes Google what "its" in the next question points at. A question that asked
@@ -337,6 +372,12 @@ def standalone_query(
         what = [w for w in topic if w not in kind]
         longest = sorted(what, key=len, reverse=True)[:TOPIC_TERMS]
         what = [w for w in what if w in longest]
+        if not what and not _content_words(question):
+            # A bare "Why?" after "What is Meta doing with AI?": the earlier question has no
+            # topic of its own, so what is asked about is what its answer said.
+            said = _content_words(_SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0])
+            longest = sorted(said, key=len, reverse=True)[:TOPIC_TERMS]
+            what = [w for w in said if w in longest]
         if _asks_for_entity(last_user):
             terms = brought + asked + (what if _points_at_a_statement(question) else [])
         else:
