@@ -203,6 +203,9 @@ def test_an_elliptical_question_leans_on_the_last_turn() -> None:
         "Compared to which models? (Amazon perform)"
     )
     assert not is_followup("How far is the nearest data center from Seattle?")
+    # A preposition before the question word continues the last answer's sentence.
+    assert is_followup("In what kind of tests?") and is_followup("Since when?")
+    assert not is_followup("In what year was Anthropic founded?")
 
 
 def test_a_pointer_before_any_name_points_back() -> None:

@@ -215,6 +215,7 @@ def is_followup(question: str) -> bool:
     Example: is_followup("Is that stake exclusive?") -> True;
              is_followup("How much so far?") -> True;
              is_followup("What does it build with Meta?") -> True;
+             is_followup("In what kind of tests?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
@@ -229,9 +230,18 @@ def is_followup(question: str) -> bool:
         first = subjects[0].lower()
         before = words[: words.index(first)] if first in words else []
         return any(w in _ANAPHORA for w in before)
-    if any(w in _ANAPHORA for w in words):
+    if any(w in _ANAPHORA for w in words) or _PREPOSED.match(q):
         return True
     return not [w for w in words if w not in _QUESTION_WORDS and w not in _ELLIPTICAL]
+
+
+# A question that opens with a preposition before its question word ("In what kind of tests?",
+# "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
+# subject ("In what year was Anthropic founded?", decided before this is read).
+_PREPOSED = re.compile(
+    r"(?:in|for|by|since|from|with|to|at|on|under|after|before|until|over|against)\s+"
+    r"(?:what|which|how|whom|who|when|where)\b"
+)
 
 
 TOPIC_TERMS = 2  # words of the earlier question carried after its names
