@@ -209,6 +209,12 @@ class Settings(BaseSettings):
     # default for every mode.
     llm_prompt: Literal["full", "compact"] = "full"
     llm_excerpt_sentences: int = Field(default=3, ge=1, le=20)
+    # Whether an LLM answer mode also rewrites a follow-up into a standalone question for
+    # retrieval (answer/condense.py), after the deterministic rewrite has found it to be one:
+    # "auto" is on for served models (openai, ollama, anthropic) and off for `local`, whose
+    # 135M model would add a second prompt's wait to every follow-up for a worse rewrite
+    # (README, "Follow-ups rewritten by the model").
+    llm_condense: Literal["auto", "on", "off"] = "auto"
     # How each sentence a language model writes is checked against its passage: "checker"
     # (the rules, then the learned checker, answer/checker.py) or "rules" (the rules and a
     # word-coverage cut-off alone). Both are calibrated on the tune half of

@@ -26,8 +26,9 @@ from ..schema import Answer, Chunk, Hit, SourceInfo
 from ..store import SentenceStore
 from .base import AnswerBackend, AnswerRequest, Composition, Message
 from .catalogue import answer_catalogue, parse_catalogue_question
+from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
-from .followup import standalone_query
+from .followup import is_followup, standalone_query
 from .registry import check_backend, resolve_backend
 
 if TYPE_CHECKING:
@@ -139,6 +140,10 @@ class Answerer:
 
         t = time.perf_counter()
         query = standalone_query(question, history)
+        if history and isinstance(backend, QueryCondenser) and is_followup(question):
+            # A language model backend may say better what the follow-up points at; its
+            # rewrite is used only when it keeps the question's own words (condense.py).
+            query = backend.condense(question, history) or query
         timings["rewrite"] = time.perf_counter() - t
 
         catalogue = parse_catalogue_question(question)

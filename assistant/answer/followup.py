@@ -21,7 +21,13 @@ from collections.abc import Mapping, Sequence
 
 from ..retrieval.lexical import STOPWORDS
 
-__all__ = ["MAX_HISTORY_CHARS", "MAX_HISTORY_MESSAGES", "is_followup", "standalone_query"]
+__all__ = [
+    "MAX_HISTORY_CHARS",
+    "MAX_HISTORY_MESSAGES",
+    "is_followup",
+    "own_terms",
+    "standalone_query",
+]
 
 MAX_HISTORY_MESSAGES = 8  # the last four exchanges: a follow-up points at the latest ones
 MAX_HISTORY_CHARS = 2000  # of each message: the subject of an answer is near its start
@@ -198,6 +204,18 @@ def _content_words(text: str) -> list[str]:
             continue
         seen.setdefault(low, None)
     return list(seen)
+
+
+def own_terms(text: str) -> set[str]:
+    """What a question says in its own words: its names, numbers and content words, each
+    cut to five lower-case letters so that "invested" and "investing" are one term.
+
+    Example: own_terms("How much has it put in so far?") -> {"put", "far"};
+             own_terms("And for MERS in 2015?") -> {"mers", "2015"}
+    """
+    terms = {w.lower()[:5] for w, _ in _words(text) if any(ch.isdigit() for ch in w)}
+    terms |= {n.lower()[:5] for n in _names(text)}
+    return terms | {w[:5] for w in _content_words(text)}
 
 
 def _subjects(text: str) -> list[str]:

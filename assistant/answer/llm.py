@@ -20,9 +20,10 @@ when the evidence says the documents do not answer (answer/evidence.py decides t
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +31,9 @@ from pydantic import SecretStr
 
 from ..errors import AnswerBackendError, AssistantError
 from ..schema import Citation, Dropped
-from .base import AnswerRequest, Composition
+from .base import AnswerRequest, Composition, Message
 from .checking import Verifier, default_verifier
+from .condense import accept_condensed, condense_messages
 from .extractive import ExtractiveBackend
 from .prompt import build_messages, excerpts
 
@@ -50,6 +52,8 @@ __all__ = [
     "OpenAIBackend",
     "drop_instruction_support",
 ]
+
+log = logging.getLogger(__name__)
 
 FALLBACK_NOTICE = (
     "Nothing the model wrote passed the check against the documents, so these sentences are "
@@ -89,6 +93,10 @@ class ChatBackend:
         self.passages = settings.llm_passages or (2 if name == "local" else None)
         # The compact prompt and excerpts (answer/prompt.py), for a small model when chosen.
         self.compact = settings.llm_prompt == "compact"
+        # Follow-ups rewritten by the model (answer/condense.py): a served model by default,
+        # never the 135M local one unless asked.
+        condense = settings.llm_condense
+        self.condenses = condense == "on" or (condense == "auto" and name != "local")
 
     @property
     def verifier(self) -> Verifier:
@@ -101,6 +109,20 @@ class ChatBackend:
         if self._model is None:
             raise AnswerBackendError(f"the {self.name!r} answer mode has no model: set {self.fix}")
         return self._model
+
+    def condense(self, question: str, history: Sequence[Message]) -> str | None:
+        """The follow-up rewritten by the model as a standalone question, or None when this
+        backend does not rewrite, the model fails, or its reply is not an acceptable rewrite
+        (answer/condense.py accept_condensed); the caller then keeps its own rewrite.
+        """
+        if not self.condenses:
+            return None
+        try:
+            reply = self.connect().invoke(condense_messages(question, history))
+        except Exception as exc:  # the answer itself will say what is wrong, if anything is
+            log.info("the %s model could not rewrite the follow-up: %s", self.name, exc)
+            return None
+        return accept_condensed(question, reply.text)
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Composition]:
         grounds = request.grounds
