@@ -213,6 +213,9 @@ def test_a_pointer_before_any_name_points_back() -> None:
     assert is_followup("What does it build with Meta?")
     query = standalone_query("What does it build with Meta?", EIGHT_BILLION)
     assert query.startswith("What does it build with Meta? (Anthropic")
+    # An "it" that points at nothing, and an existential "there", stand on their own.
+    assert not is_followup("Is it true that Amazon invested $8 billion?")
+    assert not is_followup("Are there other investors besides Amazon?")
     # After the name, a pointer may point at the question's own subject: unchanged.
     assert not is_followup("Which Amazon product is getting Anthropic's AI built into it?")
 

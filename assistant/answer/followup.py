@@ -16,6 +16,7 @@ Rules (issue 10, measured on the seed set's multi-turn cases):
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 
@@ -247,11 +248,16 @@ def is_followup(question: str) -> bool:
         # Anthropic's AI built into it?"); one before every name can only point back.
         first = subjects[0].lower()
         before = words[: words.index(first)] if first in words else []
-        return any(w in _ANAPHORA for w in before)
+        if any(a == "it" and b in _EXPLETIVE for a, b in itertools.pairwise(before)):
+            return False  # "Is it true that Amazon ...": an "it" that points at nothing
+        return any(w in _ANAPHORA and w != "there" for w in before)
     if any(w in _ANAPHORA for w in words) or _PREPOSED.match(q):
         return True
     return not [w for w in words if w not in _QUESTION_WORDS and w not in _ELLIPTICAL]
 
+
+# Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
+_EXPLETIVE = frozenset("true possible likely known clear the that worth said reported".split())  # noqa: SIM905
 
 # A question that opens with a preposition before its question word ("In what kind of tests?",
 # "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
