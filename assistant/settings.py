@@ -151,7 +151,7 @@ class Settings(BaseSettings):
     # named as in answer/features.py (FEATURE_NAMES; one left out weighs 0). Fitted by
     # evals/calibrate_refusal.py on the tune half of evals/refusal/ (covid-qa answerable and
     # adversarial questions, seed-article adversarial questions, off-topic questions); the
-    # threshold refuses at most 4% of the tune half's answerable questions. Seven features
+    # threshold is chosen on the tune halves (below). Seven features
     # since type_detached (2026-11-29, third pass); top_dense, focus, cosine_pair and
     # name_context were tried and left out (evals/refusal/README.md gives the figures).
     refusal_weights: dict[str, float] = Field(

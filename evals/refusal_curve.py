@@ -2,7 +2,7 @@
 contains gold at every threshold, from one run of a data set.
 
     python evals/refusal_curve.py SET_FOLDER --index-dir DIR --out rows.jsonl
-    python evals/refusal_curve.py --read rows.jsonl [rows2.jsonl ...]
+    python evals/refusal_curve.py --read rows.jsonl [rows2.jsonl ...] [--veto 0.7] [--half tune]
 
 SET_FOLDER is a data set as `assistant eval` reads it (docs/ + questions.jsonl: an exported
 half of the refusal sets, evals/export_refusal_sets.py, or covid-qa itself). Each question is
@@ -10,7 +10,8 @@ asked as `assistant eval` asks it, with the refusal threshold at 0, and its P(an
 and whether a veto (negation, opposite, a displaced name) or the backend refused it are
 kept; an answer at threshold t is the same answer when P >= t and no veto refused it, since
 the threshold decides only whether to answer (selection does not read it). --read prints
-the curve of saved rows, every set's kinds side by side.
+the curve of saved rows, every set's kinds side by side; asked with
+--set refusal_displaced_veto=1.01, rows read with --veto show any veto too.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from assistant.answer.features import FEATURE_NAMES
 from assistant.evals.scoring import contains_answer
 from assistant.evals.sets import load_set
 
-THRESHOLDS = (0.02, 0.04, 0.06, 0.08, 0.10, 0.11, 0.12, 0.13, 0.14, 0.16, 0.18, 0.20, 0.25, 0.30)
+THRESHOLDS = (*(i / 100 for i in range(2, 17)), 0.18, 0.20, 0.25, 0.30)
 
 
 def collect(folder: Path, index_dir: Path, settings: Settings) -> list[dict[str, Any]]:
@@ -81,7 +82,8 @@ def collect(folder: Path, index_dir: Path, settings: Settings) -> list[dict[str,
                 "features": {n: float(getattr(grounds.evidence, n)) for n in FEATURE_NAMES}
                 if grounds is not None
                 else {},
-                "contains": bool(item.answers) and bool(text)
+                "contains": bool(item.answers)
+                and bool(text)
                 and contains_answer(text, item.answers),
                 "short_gold": bool(item.answers) and min(len(a.split()) for a in item.answers) <= 3,
                 "sentences": len(answer.citations),
@@ -91,9 +93,12 @@ def collect(folder: Path, index_dir: Path, settings: Settings) -> list[dict[str,
     return rows
 
 
-def curve(rows: Sequence[dict[str, Any]], thresholds: Sequence[float]) -> list[dict[str, Any]]:
+def curve(
+    rows: Sequence[dict[str, Any]], thresholds: Sequence[float], veto: float | None = None
+) -> list[dict[str, Any]]:
     """At each threshold: the share refused of each kind, and contains gold over all the
-    answerable rows and over those answered.
+    answerable rows and over those answered. veto: refuse too when name_displaced reaches it
+    (for rows asked with the veto off, refusal_displaced_veto=1.01; None: as asked).
 
     Example: rows [{"kind": "a", "answerable": True, "p": 0.5, "always_refused": False,
     "contains": True, "short_gold": False}] at 0.6 -> refused["a"] 1.0, contains 0.0.
@@ -103,7 +108,8 @@ def curve(rows: Sequence[dict[str, Any]], thresholds: Sequence[float]) -> list[d
         by_kind: dict[str, list[bool]] = defaultdict(list)
         contains, answered, short = [], [], []
         for r in rows:
-            refused = r["always_refused"] or r["p"] < t
+            displaced = veto is not None and r.get("displaced", 0.0) >= veto
+            refused = r["always_refused"] or displaced or r["p"] < t
             by_kind[r["kind"]].append(refused)
             if r["answerable"]:
                 hit = not refused and r["contains"]
@@ -125,10 +131,12 @@ def curve(rows: Sequence[dict[str, Any]], thresholds: Sequence[float]) -> list[d
     return out
 
 
-def print_curve(named: dict[str, list[dict[str, Any]]], thresholds: Sequence[float]) -> None:
+def print_curve(
+    named: dict[str, list[dict[str, Any]]], thresholds: Sequence[float], veto: float | None = None
+) -> None:
     """A table per set: one line per threshold, refused count/total per kind."""
     for name, rows in named.items():
-        points = curve(rows, thresholds)
+        points = curve(rows, thresholds, veto)
         kinds = list(points[0]["counts"])
         print(f"\n{name}")
         print("thr   " + " ".join(f"{k[:14]:>14s}" for k in kinds) + "  gold  (answered) short")
@@ -145,6 +153,16 @@ def print_curve(named: dict[str, list[dict[str, Any]]], thresholds: Sequence[flo
             print(f"{p['threshold']:.2f}  {cells}  {gold:.3f} ({answered:.3f}) {short:.3f}")
 
 
+def in_half(row: dict[str, Any], half: str | None) -> bool:
+    """Is the row in that half (numeric ids by parity, even = tune; other ids always)?
+
+    Example: in_half({"id": "262"}, "tune") -> True; in_half({"id": "cq-918"}, "confirm") -> True
+    """
+    if half is None or not str(row["id"]).isdigit():
+        return True
+    return (int(row["id"]) % 2 == 0) == (half == "tune")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?")
@@ -152,6 +170,12 @@ def main() -> None:
     ap.add_argument("--out")
     ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
     ap.add_argument("--read", nargs="*", default=[])
+    ap.add_argument("--veto", type=float, help="name_displaced veto applied when reading")
+    ap.add_argument(
+        "--half",
+        choices=("tune", "confirm"),
+        help="keep only this half of numeric question ids (covid-qa itself: even = tune)",
+    )
     args = ap.parse_args()
     if args.folder:
         overrides = {k: json.loads(v) for k, v in (s.split("=", 1) for s in args.set)}
@@ -160,11 +184,15 @@ def main() -> None:
             Path(args.out).write_text("".join(json.dumps(r) + "\n" for r in rows))
         print_curve({args.folder: rows}, THRESHOLDS)
     named = {
-        path: [json.loads(line) for line in Path(path).read_text().splitlines()]
+        path: [
+            row
+            for line in Path(path).read_text().splitlines()
+            if in_half(row := json.loads(line), args.half)
+        ]
         for path in args.read
     }
     if named:
-        print_curve(named, THRESHOLDS)
+        print_curve(named, THRESHOLDS, args.veto)
     if not args.folder and not named:
         sys.exit("give a set folder to ask, or --read saved rows")
 
