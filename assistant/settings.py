@@ -151,7 +151,7 @@ class Settings(BaseSettings):
     # named as in answer/features.py (FEATURE_NAMES; one left out weighs 0). Fitted by
     # evals/calibrate_refusal.py on the tune half of evals/refusal/ (covid-qa answerable and
     # adversarial questions, seed-article adversarial questions, off-topic questions); the
-    # threshold refuses at most 4% of the tune half's answerable questions. Seven features
+    # threshold is chosen on the tune halves (below). Seven features
     # since type_detached (2026-11-29, third pass); top_dense, focus, cosine_pair and
     # name_context were tried and left out (evals/refusal/README.md gives the figures).
     refusal_weights: dict[str, float] = Field(
@@ -166,7 +166,16 @@ class Settings(BaseSettings):
         }
     )
     refusal_bias: float = -7.060
-    refusal_threshold: float = Field(default=0.13, ge=0.0, le=1.0)
+    # With the veto below, chosen together on the tune halves by a rule written before the
+    # confirm halves were asked (session 9, evals/refusal_curve.py): the highest threshold at
+    # which the whole covid-qa tune half refuses at most 3.5% of its answerable questions
+    # (the target is 5%; its halves differed by 1.6 points at 0.13), the refusal sets' tune
+    # half at most 5%, off-topic at least 95%, no seed answerable refused; then the veto
+    # whose threshold refuses the most adversarial tune questions. 0.13 and 0.8 refused 4.5%
+    # of the whole tune half and 6.1% of the sets' (adversarial 0.735); 0.07 and 0.7 refuse
+    # 3.5% and 4.4% (adversarial 0.700: swapped names 0.65, absent attributes 0.73).
+    # Confirm: the sets' answerable refused 0.059 -> 0.049, adversarial 0.716 -> 0.701.
+    refusal_threshold: float = Field(default=0.07, ge=0.0, le=1.0)
     # Refuse whatever the probability when the question's attribute is stated better, by
     # this much of its term weight, without one of its names than with it (name_displaced:
     # "Is Google's stake exclusive?" over "Amazon's stake is non-exclusive"; 1.01 = off).
@@ -174,7 +183,8 @@ class Settings(BaseSettings):
     # the refusal sets' covid-qa swapped names 58 / 72 / 68 / 62 of 101, their answerable
     # 18 / 19 / 19 / 18 of 295, the seed's swapped names 3 / 4 / 4 / 4 of 29, the whole
     # covid-qa tune half's answerable 29 / 34 / 32 / 30 of 687 (evals/refusal/README.md).
-    refusal_displaced_veto: float = Field(default=0.8, ge=0.0, le=1.01)
+    # Session 9 chose 0.7 with the threshold above (0.8: adversarial 0.680 at the same rule).
+    refusal_displaced_veto: float = Field(default=0.7, ge=0.0, le=1.01)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):
     # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",

@@ -1,16 +1,20 @@
 """CI gate: issue 10's figures on the confirm half of the refusal sets, as `assistant eval`
 reports them (evals/export_refusal_sets.py writes the half as two data set folders).
 
-The floors and ceilings are the figures measured when the gate was set (2026-11-29, session
-8: the refusal features' matching of names and the name_displaced veto at 0.8), rounded
-against the change:
+The floors and ceilings are the figures measured when the gate was last set (2026-11-30,
+session 9: the refusal threshold 0.07 and name_displaced veto 0.7 chosen on the tune halves,
+an amount's attribute held to its clause), rounded against the change:
 
 covid-qa-confirm (19 articles, 287 answerable, 211 adversarial, 32 off-topic questions):
-answerable refused 0.059, unanswerable refused 0.753 (adversarial 0.716, off-topic 1.000),
-answer contains gold 0.686 (0.730 of those answered), retrieval hit@5 0.892, median 2
+answerable refused 0.049, unanswerable refused 0.741 (adversarial 0.701, off-topic 1.000),
+answer contains gold 0.693 (0.729 of those answered), retrieval hit@5 0.892, median 2
 sentences, no duplicated quote.
 seed-confirm (the seed article, 14 answerable, 57 adversarial, 32 off-topic): answerable
-refused 0, unanswerable refused 0.764 (adversarial 0.632), contains gold 1.000, median 2.
+refused 0, unanswerable refused 0.742 (adversarial 0.596), contains gold 1.000, median 2.
+
+Session 9 traded adversarial refusals for answerable ones on purpose (evals/refusal/README.md,
+"Session 9"): the answerable ceiling fell from 0.065 to 0.05 and the adversarial floors from
+0.71 / 0.63 (unanswerable 0.75 / 0.76) to what the new operating point measures.
 """
 
 from __future__ import annotations
@@ -33,9 +37,9 @@ COVID = ROOT.parent / "shared" / "datasets" / "covid-qa"  # beside the checkout,
 ADVERSARIAL = ("swap_entity", "swap_number", "absent_attribute")
 
 COVID_GATES = {
-    "answerable_refused": 0.065,  # a ceiling; the target is 0.05
-    "unanswerable_refused": 0.75,
-    "answer_containment": 0.68,  # the target is 0.85
+    "answerable_refused": 0.05,  # a ceiling; the target is 0.05
+    "unanswerable_refused": 0.74,
+    "answer_containment": 0.69,  # the target is 0.85
     "containment_when_answered": 0.72,
     "retrieval_hit_at_k": 0.88,
     "median_sentences": 2,
@@ -43,7 +47,7 @@ COVID_GATES = {
 }
 SEED_GATES = {
     "answerable_refused": 0.0,
-    "unanswerable_refused": 0.76,
+    "unanswerable_refused": 0.74,
     "answer_containment": 0.99,
     "median_sentences": 2,
     "duplicated_quotes": 0,
@@ -87,5 +91,5 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     # The issue's targets for the two kinds of unanswerable question, each on its own.
     assert _refused(covid_run, ("offtopic",)) >= 0.95
     assert _refused(seed_run, ("offtopic",)) >= 0.95
-    assert _refused(covid_run, ADVERSARIAL) >= 0.71  # measured 0.716; the target is 0.60
-    assert _refused(seed_run, ADVERSARIAL) >= 0.63  # measured 0.632
+    assert _refused(covid_run, ADVERSARIAL) >= 0.70  # measured 0.701; the target is 0.60
+    assert _refused(seed_run, ADVERSARIAL) >= 0.59  # measured 0.596 (0.632 at threshold 0.13)

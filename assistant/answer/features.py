@@ -72,6 +72,7 @@ __all__ = [
     "answer_probability",
     "answer_type",
     "attached_type",
+    "attribute_terms",
     "clauses",
     "evidence_features",
     "has_answer_type",
@@ -184,6 +185,24 @@ _CHECKS = {
     "date": _DATE,
     "name": _NAME,
 }
+
+
+# The attributes that make a question ask for an amount wherever they stand (see _TYPES):
+# a figure answers it only when it is that attribute's.
+_AMOUNT_ATTRIBUTE = re.compile(
+    r"\b(?:prices?|revenues?|valuations?|budgets?|salar(?:y|ies)|turnover|market cap\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def attribute_terms(question: str) -> set[str]:
+    """The analysed terms of the amount attributes the question names (price, revenue,
+    valuation, budget, salary, turnover, market cap).
+
+    Example: attribute_terms("What was Anthropic's revenue last year?") -> {"revenu"};
+             attribute_terms("How much has Amazon invested?") -> set()
+    """
+    return set(_terms(" ".join(m.group(0) for m in _AMOUNT_ATTRIBUTE.finditer(question))))
 
 
 def answer_type(question: str) -> str | None:
@@ -924,10 +943,15 @@ def evidence_features(
     # and an amount, not Google in one sentence and an amount in another, or in a clause of
     # its own). Names the passages lack are entity_missing's.
     held = {n for n in attach if n in passage_terms}
+    # An amount asked for by its attribute ("What was Anthropic's revenue?") is that
+    # attribute's figure: "$8 billion" invested in Anthropic is not its revenue. The
+    # attribute must stand in the amount's clause too, and a passage that never names it
+    # holds no such figure.
+    need = held | attribute_terms(question) if kind == "amount" else held
     detached = float(
         kind in _ATTACHED_KINDS
-        and bool(held)
-        and not any(attached_type(kind, text, held, aliases=aliases) for text, _ in sentences)
+        and bool(need)
+        and not any(attached_type(kind, text, need, aliases=aliases) for text, _ in sentences)
     )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
