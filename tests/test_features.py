@@ -653,3 +653,20 @@ def test_an_acronym_the_passages_define_names_what_the_question_writes_out() -> 
     # Without the definition, "HBV" is not taken for "Hepatitis B".
     f = evidence_features(question, [(domain, 0.6)], [domain], flat)
     assert f.typed_focus < 1.0
+
+
+def test_yet_to_and_failed_to_deny_what_follows() -> None:
+    from assistant.answer.negation import unmatched_negation
+
+    # "have yet to receive" is "have not received": the question that asks who has not is
+    # answered by it (it was refused as the question turned around).
+    market = [
+        "Companies focusing on in-house development, such as Google, have yet to receive "
+        "similar investor enthusiasm."
+    ]
+    assert not unmatched_negation("Which company hasn't received the same enthusiasm?", market)
+    failed = ["The first vaccine failed to protect the animals."]
+    assert not unmatched_negation("Which vaccine did not protect the animals?", failed)
+    # A plain statement still answers only the question that does not deny it.
+    plain = ["The first vaccine protected the animals."]
+    assert unmatched_negation("Which vaccine did not protect the animals?", plain)

@@ -64,11 +64,25 @@ def content_stems(text: str) -> tuple[tuple[int, str], ...]:
     )
 
 
+# Words that deny what follows when "to" comes next: "have yet to receive" is "have not
+# received", "failed to protect" is "did not protect".
+_BEFORE_TO = frozenset({"yet", "fail", "fails", "failed", "failing"})
+
+
 @lru_cache(maxsize=4096)
 def negated_positions(text: str) -> tuple[int, ...]:
-    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too)."""
+    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too, and
+    "yet" or "failed" before "to").
+
+    Example: negated_positions("Google has yet to receive similar enthusiasm.") -> (2,)
+    """
+    tokens = WORD.findall(text)
     return tuple(
-        i for i, t in enumerate(WORD.findall(text)) if NEGATION.match(t) or re.search(r"n[’']t$", t)
+        i
+        for i, t in enumerate(tokens)
+        if NEGATION.match(t)
+        or re.search(r"n[’']t$", t)
+        or (t.lower() in _BEFORE_TO and i + 1 < len(tokens) and tokens[i + 1].lower() == "to")
     )
 
 
