@@ -670,3 +670,26 @@ def test_yet_to_and_failed_to_deny_what_follows() -> None:
     # A plain statement still answers only the question that does not deny it.
     plain = ["The first vaccine protected the animals."]
     assert unmatched_negation("Which vaccine did not protect the animals?", plain)
+
+
+def test_a_phrase_that_only_places_the_question_in_time_weighs_nothing() -> None:
+    table = {"amazon": 0.5, "invest": 2.0, "far": 3.0, "date": 3.0}
+
+    def idf(term: str) -> float:
+        return table.get(term, 0.0)
+
+    assert key_term_weights("How much has Amazon invested so far?", idf) == {
+        "amazon": 1.0,
+        "invest": 2.0,
+    }
+    assert "date" not in key_term_weights("How much has Amazon invested to date?", idf)
+    # "How much so far?" after "Who is Amazon investing in?" is answered by the amount
+    # sentence: "far" in the carried query no longer outweighs the names it carries.
+    features = evidence_features(
+        "How much so far?",
+        [("Currently, Amazon has invested around $8 billion in Anthropic.", 0.5)],
+        ["Currently, Amazon has invested around $8 billion in Anthropic."],
+        idf=lambda t: 1.0,
+        query="How much so far? (Anthropic Amazon)",
+    )
+    assert features.typed_focus == 1.0

@@ -429,6 +429,12 @@ def specific_tokens(question: str) -> list[str]:
 # example of a structural challenge?" by "challenges such as overcrowding", "What is the
 # mechanism of rupintrivir?" by what it does. The answer seldom repeats them.
 _FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort", "mechan"})
+# Phrases that only place the question in time ("How much has it put in so far?"): a passage
+# that gives the amount need not say "so far".
+_TIME_QUALIFIER = re.compile(
+    r"\b(?:so|thus)\s+far\b|\bto\s+date\b|\buntil\s+now\b|\bas\s+of\s+(?:now|today)\b",
+    re.IGNORECASE,
+)
 
 
 def key_term_weights(
@@ -436,13 +442,17 @@ def key_term_weights(
 ) -> dict[str, float]:
     """Weight of each analysed question term: its IDF, doubled for names and numbers, which a
     right answer must mention; nothing for the words that only frame the question
-    ("happened", "example", "possible", "mechanism": _FRAME_TERMS).
+    ("happened", "example", "possible", "mechanism": _FRAME_TERMS), and none for a phrase
+    that only places it in time ("so far", "to date": _TIME_QUALIFIER).
 
     Example: with idf = {"amazon": 0.5, "invest": 2.0, "happen": 3.0}.get,
              key_term_weights("How much has Amazon invested?", idf)
              -> {"amazon": 1.0, "invest": 2.0};
              key_term_weights("What happened to Amazon?", idf) -> {"happen": 0.0, "amazon": 1.0}
+             key_term_weights("How much has Amazon invested so far?", idf)
+             -> {"amazon": 1.0, "invest": 2.0}
     """
+    question = _TIME_QUALIFIER.sub(" ", question)
     names = set(_terms(" ".join(specific_tokens(question))))
     weights: dict[str, float] = {}
     for term in dict.fromkeys(_terms(question)):
@@ -851,7 +861,7 @@ def evidence_features(
     own = key_term_weights(question, idf)  # the question's own words (name_displaced)
     weights = dict(own)
     if query and query != question:
-        for term in _terms(query):
+        for term in _terms(_TIME_QUALIFIER.sub(" ", query)):
             if term not in weights:
                 weights[term] = 0.5 * max(idf(term) or 0.0, 0.0)
     kind = answer_type(question)
