@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import html
 import itertools
@@ -46,9 +47,11 @@ from typing import TYPE_CHECKING, Any, cast
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
 from .api import (
+    ClientLoad,
     LoginThrottle,
     LoopbackHosts,
     ThrottledLogins,
+    client_address,
     generation_gate,
     is_loopback,
     quiet_stream_errors,
@@ -77,6 +80,7 @@ __all__ = [
     "EXAMPLES",
     "UPLOAD_TYPES",
     "LoginThrottle",
+    "UploadBudget",
     "build_app",
     "copy_text",
     "launch",
@@ -1394,27 +1398,35 @@ def launch(
     routes: Sequence[BaseRoute] = (),
     auth: tuple[str, str] | None = None,
     throttle: LoginThrottle | None = None,
+    load: ClientLoad | None = None,
+    uploads: UploadBudget | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
     `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
     endpoint); they go first, so Gradio's own paths cannot shadow them. `auth` is the one
     (user, password) the page and its Gradio API then ask for; `throttle` refuses an
-    address that failed to log in too often (default: as Settings' defaults say).
+    address that failed to log in too often, `load` one with too many questions in flight
+    (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted
+    (defaults: as Settings' defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
     from starlette.middleware import Middleware
 
     from .settings import Settings
 
-    # Settings' defaults, not the environment: the caller passes its settings' throttle.
-    throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
+    # Settings' defaults, not the environment: the caller passes its settings' limits.
+    defaults = Settings.model_construct()
+    throttle = throttle or LoginThrottle.from_settings(defaults)
+    load = load or ClientLoad.from_settings(defaults, functools.partial(_queued_questions, demo))
+    uploads = uploads or UploadBudget.from_settings(defaults)
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(_BodyLimit),
-            Middleware(_CheckedCalls, blocks=demo),
+            Middleware(_UploadLimit, budget=uploads),
+            Middleware(_CheckedCalls, blocks=demo, load=load),
             Middleware(ThrottledLogins, throttle=throttle),
         ]
     }
@@ -1655,6 +1667,148 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+_WAITING_FILES = 1000  # files one address may leave waiting in Gradio's upload folder
+
+
+class UploadBudget:
+    """What files sent to Gradio's upload route, and not yet submitted to the chat, may take
+    on disk: `total` bytes in all, `per_client` bytes and `files` files from one address.
+
+    Gradio keeps each uploaded file until it is submitted or swept (after 15 minutes), with
+    no cap of its own: one visitor could send file after file of up to max_file_size and
+    never submit them, filling the disk. An upload is checked against the budget by its
+    declared Content-Length before anything is written; the files it wrote count until they
+    leave the disk (added, refused, declined or swept). Used from the event loop only.
+
+    Example: b = UploadBudget(total=100, per_client=60); b.refusal("a", 50) is None;
+             b.reserve("a", 50); b.settle("a", 50, ["/tmp/gradio/x/a.txt"]) (a 50-byte file);
+             b.refusal("a", 20) -> "Files uploaded from your address and not yet added…";
+             b.refusal("b", 20) is None; once a.txt is deleted, b.refusal("a", 20) is None
+    """
+
+    def __init__(self, *, total: int, per_client: int, files: int = _WAITING_FILES) -> None:
+        self.total, self.per_client, self.files = total, per_client, files
+        self._waiting: dict[str, dict[str, int]] = {}  # address -> {path: size}
+        self._reserved: dict[str, int] = {}  # address -> bytes of uploads being written
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UploadBudget:
+        return cls(
+            total=settings.upload_waiting_bytes,
+            per_client=settings.upload_waiting_bytes_per_client,
+        )
+
+    def _held(self, address: str) -> int:
+        return sum(self._waiting.get(address, {}).values()) + self._reserved.get(address, 0)
+
+    def _all(self) -> int:
+        waiting = sum(sum(files.values()) for files in self._waiting.values())
+        return waiting + sum(self._reserved.values())
+
+    def _prune(self, addresses: Iterable[str]) -> None:
+        """Forget the files of addresses that have left the disk."""
+        for address in list(addresses):
+            files = self._waiting.get(address, {})
+            for path in [p for p in files if not os.path.isfile(p)]:
+                del files[path]
+            if not files:
+                self._waiting.pop(address, None)
+
+    def refusal(self, address: str, size: int) -> str | None:
+        """The one sentence refusing an upload of size bytes from address, or None."""
+
+        def over() -> str | None:
+            held = self._waiting.get(address, {})
+            if self._held(address) + size > self.per_client or len(held) >= self.files:
+                return (
+                    "Files uploaded from your address and not yet added to the documents "
+                    f"come to {_size(self._held(address))} (at most {_size(self.per_client)} "
+                    f"or {self.files} files): add or discard them first, or upload again in "
+                    "15 minutes, when unused ones are cleared."
+                )
+            if self._all() + size > self.total:
+                return (
+                    "The server holds too many uploaded files waiting to be added "
+                    f"({_size(self.total)} at most): upload again in a few minutes."
+                )
+            return None
+
+        # Sizes only go down as files are added or swept: check the disk only when over.
+        if over() is None:
+            return None
+        self._prune([address] if size > self.per_client else list(self._waiting))
+        return over()
+
+    def reserve(self, address: str, size: int) -> None:
+        self._reserved[address] = self._reserved.get(address, 0) + size
+
+    def settle(self, address: str, size: int, paths: Iterable[str]) -> None:
+        """The upload of size bytes from address is written: count its files instead."""
+        left = self._reserved.get(address, 0) - size
+        if left > 0:
+            self._reserved[address] = left
+        else:
+            self._reserved.pop(address, None)
+        files = self._waiting.setdefault(address, {})
+        for path in paths:
+            with contextlib.suppress(OSError):
+                files[path] = os.stat(path).st_size
+        if not files:
+            self._waiting.pop(address, None)
+
+
+_UPLOAD_NEEDS_LENGTH = (
+    "An upload must say its size (a Content-Length header): send the files as one "
+    "multipart form, as the page does."
+)
+
+
+class _UploadLimit:
+    """ASGI middleware over Gradio's upload route: refuses an upload that would take its
+    address, or the server, over the UploadBudget with 413 and one sentence before a byte
+    is written (and one that declares no size with 411), and counts what it wrote."""
+
+    def __init__(self, app: Any, budget: UploadBudget) -> None:
+        self.app, self.budget = app, budget
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if scope.get("method") != "POST" or not path.rstrip("/").endswith("/gradio_api/upload"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if not declared.isdigit():
+            body = {"detail": _UPLOAD_NEEDS_LENGTH, "error": _UPLOAD_NEEDS_LENGTH}
+            await send_json(send, 411, body, [(b"connection", b"close")])
+            return
+        size, address = int(declared), client_address(scope)
+        problem = self.budget.refusal(address, size)
+        if problem is not None:
+            await _refuse(receive, send, more=True, message=problem)
+            return
+        self.budget.reserve(address, size)
+        status, chunks = 0, []
+
+        async def watch(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and status == 200:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        paths: list[str] = []
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            # Gradio answers with the list of the files' paths (moved into its cache by
+            # a background task that has run by now).
+            with contextlib.suppress(ValueError, TypeError):
+                listed = json.loads(b"".join(chunks)) if chunks else []
+                paths = [p for p in listed if isinstance(p, str)]
+            self.budget.settle(address, size, paths)
+
+
 def remote_file_path(payload: Any) -> str | None:
     """The first file in a request's JSON that the server would have to fetch or look up
     by itself: a `path` that is a URL or a relative path. None when every file is named
@@ -1820,9 +1974,22 @@ class _CheckedCalls:
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
-    def __init__(self, app: Any, blocks: Any = None) -> None:
-        self.app, self.blocks = app, blocks
+    def __init__(self, app: Any, blocks: Any = None, load: ClientLoad | None = None) -> None:
+        self.app, self.blocks, self.load = app, blocks, load
         self._shapes: dict[str | int, CallShape] | None = None
+        self._questions: frozenset[str | int] | None = None
+
+    def asks(self, key: str | int) -> bool:
+        """Does a call to key (an API name or a page event's index) ask a question?"""
+        if self.blocks is None:
+            return False
+        if self._questions is None:
+            keys: set[str | int] = set()
+            for fn in self.blocks.fns.values():
+                if getattr(fn.fn, "__name__", "") in _QUESTION_HANDLERS:
+                    keys.update(k for k in (fn._id, fn.api_name) if k is not None)
+            self._questions = frozenset(keys)
+        return key in self._questions
 
     def shape(self, key: str | int) -> CallShape | None:
         if self.blocks is None:
@@ -1897,7 +2064,37 @@ class _CheckedCalls:
         async def replay() -> Any:
             return messages.pop(0) if messages else await receive()
 
-        await self.app(scope, replay, send)
+        if self.load is None or key is None or not self.asks(key):
+            await self.app(scope, replay, send)
+            return
+        # A question joins Gradio's queue and is answered later: it counts while this
+        # request puts it there, then while the queue holds it.
+        address = client_address(scope)
+        if not self.load.enter(address):
+            refusal = self.load.refusal
+            headers = [(b"retry-after", b"1")]
+            await send_json(send, 429, {"detail": refusal, "error": refusal}, headers)
+            return
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            self.load.leave(address)
+
+
+# The handlers in build_app that answer a question: a client's calls to them are limited.
+_QUESTION_HANDLERS = frozenset({"respond", "on_example", "ask"})
+
+
+def _queued_questions(blocks: Any, address: str) -> int:
+    """The questions Gradio's queue holds (waiting or being answered) for address."""
+    queue = getattr(blocks, "_queue", None)
+    events = list(getattr(queue, "event_ids_to_events", {}).values())
+    return sum(
+        1
+        for event in events
+        if getattr(event.fn.fn, "__name__", "") in _QUESTION_HANDLERS
+        and client_address(getattr(event.request, "scope", {})) == address
+    )
 
 
 def _with_length(scope: Any, length: int) -> Any:
@@ -1906,20 +2103,20 @@ def _with_length(scope: Any, length: int) -> Any:
     return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
-async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
+async def _refuse(receive: Any, send: Any, *, more: bool, message: str = _TOO_LARGE) -> None:
     """Answer 413 once the body is read, kept nowhere, up to _DRAIN_BYTES: a client such as
     httpx reads the answer only after it has sent the whole body, and a server that closes
     the connection with some of it unread resets it, the answer lost."""
     drained = 0
     while more and drained <= _DRAIN_BYTES:
-        message = await receive()
-        drained += len(message.get("body", b""))
-        more = message["type"] == "http.request" and bool(message.get("more_body"))
-    await _too_large(send)
+        part = await receive()
+        drained += len(part.get("body", b""))
+        more = part["type"] == "http.request" and bool(part.get("more_body"))
+    await _too_large(send, message)
 
 
-async def _too_large(send: Any) -> None:
-    body = {"detail": _TOO_LARGE, "error": _TOO_LARGE}
+async def _too_large(send: Any, message: str = _TOO_LARGE) -> None:
+    body = {"detail": message, "error": message}
     await send_json(send, 413, body, [(b"connection", b"close")])
 
 
@@ -1940,9 +2137,11 @@ def _mounted(
     from .api import api_routes
 
     throttle = LoginThrottle.from_settings(settings)
+    # The page, /ask and /v1 count together, with the questions Gradio's queue holds.
+    load = ClientLoad.from_settings(settings, functools.partial(_queued_questions, demo))
     # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
     app = FastAPI(
-        routes=list(api_routes(bot, key=api_key, gate=generation_gate(bot))),
+        routes=list(api_routes(bot, key=api_key, gate=generation_gate(bot), load=load)),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -1967,7 +2166,8 @@ def _mounted(
     # else in Gradio 6).
     demo.has_launched = True
     # The early server this is attached to checks the Host header itself (startup.py).
-    guarded = _BodyLimit(_CheckedCalls(ThrottledLogins(app, throttle), blocks=demo))
+    checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
+    guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     return guarded, lambda: app.router.lifespan_context(app)
 
 
@@ -1982,15 +2182,18 @@ def _launch_chat(
 ) -> None:
     from .api import api_routes
 
+    load = ClientLoad.from_settings(settings, functools.partial(_queued_questions, demo))
     launch(
         demo,
         host=host,
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
-        routes=api_routes(bot, key=api_key, gate=generation_gate(bot)),
+        routes=api_routes(bot, key=api_key, gate=generation_gate(bot), load=load),
         auth=(settings.ui_user, api_key) if api_key else None,
         throttle=LoginThrottle.from_settings(settings),
+        load=load,
+        uploads=UploadBudget.from_settings(settings),
     )
 
 
