@@ -1776,15 +1776,17 @@ class _UploadLimit:
         if scope.get("method") != "POST" or not path.rstrip("/").endswith("/gradio_api/upload"):
             await self.app(scope, receive, send)
             return
+        # Refusals are plain text, as Gradio's own "too large" is: the page shows the text
+        # of a failed upload as it is ("HTTP 413: Files uploaded from your address...").
         declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
         if not declared.isdigit():
-            body = {"detail": _UPLOAD_NEEDS_LENGTH, "error": _UPLOAD_NEEDS_LENGTH}
-            await send_json(send, 411, body, [(b"connection", b"close")])
+            await _send_text(send, 411, _UPLOAD_NEEDS_LENGTH)
             return
         size, address = int(declared), client_address(scope)
         problem = self.budget.refusal(address, size)
         if problem is not None:
-            await _refuse(receive, send, more=True, message=problem)
+            await _drain(receive)
+            await _send_text(send, 413, problem)
             return
         self.budget.reserve(address, size)
         status, chunks = 0, []
@@ -2103,21 +2105,38 @@ def _with_length(scope: Any, length: int) -> Any:
     return {**scope, "headers": [*headers, (b"content-length", str(length).encode())]}
 
 
-async def _refuse(receive: Any, send: Any, *, more: bool, message: str = _TOO_LARGE) -> None:
-    """Answer 413 once the body is read, kept nowhere, up to _DRAIN_BYTES: a client such as
-    httpx reads the answer only after it has sent the whole body, and a server that closes
-    the connection with some of it unread resets it, the answer lost."""
-    drained = 0
+async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
+    """Answer 413 once the body is read (`_drain`)."""
+    if more:
+        await _drain(receive)
+    await _too_large(send)
+
+
+async def _drain(receive: Any) -> None:
+    """Read a request's body, kept nowhere, up to _DRAIN_BYTES: a client such as httpx reads
+    the answer only after it has sent the whole body, and a server that closes the
+    connection with some of it unread resets it, the answer lost."""
+    drained, more = 0, True
     while more and drained <= _DRAIN_BYTES:
         part = await receive()
         drained += len(part.get("body", b""))
         more = part["type"] == "http.request" and bool(part.get("more_body"))
-    await _too_large(send, message)
 
 
-async def _too_large(send: Any, message: str = _TOO_LARGE) -> None:
-    body = {"detail": message, "error": message}
+async def _too_large(send: Any) -> None:
+    body = {"detail": _TOO_LARGE, "error": _TOO_LARGE}
     await send_json(send, 413, body, [(b"connection", b"close")])
+
+
+async def _send_text(send: Any, status: int, message: str) -> None:
+    payload = message.encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _mounted(
