@@ -68,6 +68,7 @@ __all__ = [
     "LoginThrottle",
     "LoopbackHosts",
     "OneLineStreamErrors",
+    "RequestsPerClient",
     "ThrottledLogins",
     "api_routes",
     "build_api",
@@ -1023,6 +1024,52 @@ class ClientLoad:
             return self._counts.get(address, 0) + elsewhere
 
 
+class RequestsPerClient:
+    """ASGI middleware: at most `limit` requests in flight from one client address (0: no
+    limit); one more gets 429 and one sentence at once.
+
+    Gradio's heartbeat and event streams stay open for as long as the client likes: one
+    client opening 2,000 of them made another visitor's page take 11 s to load, and enough
+    of them would use up the server's file descriptors. A browser holds a few at a time
+    (six connections per host, a stream or two per tab).
+
+    Example: RequestsPerClient(app, 128) serves 128 open requests from 127.0.0.1; the 129th
+             gets 429 "This address has 128 requests open to the server…"
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self.limit:
+            await self.app(scope, receive, send)
+            return
+        address = client_address(scope)
+        count = self._counts.get(address, 0)
+        if count >= self.limit:
+            message = (
+                f"This address has {self.limit} requests open to the server already: close "
+                "some pages or connections, then try again."
+            )
+            body = {
+                "detail": message,
+                "error": {"message": message, "type": "rate_limit", "code": "too_many_requests"},
+            }
+            await send_json(send, 429, body, [(b"retry-after", b"5"), (b"connection", b"close")])
+            return
+        self._counts[address] = count + 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self._counts.get(address, 1) - 1
+            if left > 0:
+                self._counts[address] = left
+            else:
+                self._counts.pop(address, None)
+
+
 def _login_route(scope: Any) -> int:
     """The status that means a wrong secret for this request: 400 for the chat's login form
     (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
@@ -1128,6 +1175,7 @@ def serve(
     app = build_api(bot, key=key, gate=gate, load=ClientLoad.from_settings(settings))
     # Wrong keys are throttled here as in the web chat: a guessed key gets a few tries only.
     guarded: Any = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
+    guarded = RequestsPerClient(guarded, settings.requests_per_client)
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
     quiet_stream_errors()

@@ -50,6 +50,7 @@ from .api import (
     ClientLoad,
     LoginThrottle,
     LoopbackHosts,
+    RequestsPerClient,
     ThrottledLogins,
     client_address,
     generation_gate,
@@ -1400,6 +1401,7 @@ def launch(
     throttle: LoginThrottle | None = None,
     load: ClientLoad | None = None,
     uploads: UploadBudget | None = None,
+    requests_per_client: int | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
@@ -1407,8 +1409,9 @@ def launch(
     endpoint); they go first, so Gradio's own paths cannot shadow them. `auth` is the one
     (user, password) the page and its Gradio API then ask for; `throttle` refuses an
     address that failed to log in too often, `load` one with too many questions in flight
-    (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted
-    (defaults: as Settings' defaults say).
+    (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted,
+    `requests_per_client` a request past that many open from its address (defaults: as
+    Settings' defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
     from starlette.middleware import Middleware
@@ -1420,10 +1423,13 @@ def launch(
     throttle = throttle or LoginThrottle.from_settings(defaults)
     load = load or ClientLoad.from_settings(defaults, functools.partial(_queued_questions, demo))
     uploads = uploads or UploadBudget.from_settings(defaults)
+    if requests_per_client is None:
+        requests_per_client = defaults.requests_per_client
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
+            Middleware(RequestsPerClient, limit=requests_per_client),
             Middleware(_BodyLimit),
             Middleware(_UploadLimit, budget=uploads),
             Middleware(_CheckedCalls, blocks=demo, load=load),
@@ -2187,7 +2193,8 @@ def _mounted(
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
-    return guarded, lambda: app.router.lifespan_context(app)
+    limited = RequestsPerClient(guarded, settings.requests_per_client)
+    return limited, lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
@@ -2213,6 +2220,7 @@ def _launch_chat(
         throttle=LoginThrottle.from_settings(settings),
         load=load,
         uploads=UploadBudget.from_settings(settings),
+        requests_per_client=settings.requests_per_client,
     )
 
 

@@ -359,3 +359,36 @@ def test_a_body_sent_at_a_fair_rate_may_take_longer_than_the_deadline(body_serve
     assert reply.status_code == 200 and reply.text == "12000"
     sized = httpx.post(f"http://127.0.0.1:{body_server}/", content=b"c" * 5000, timeout=30)
     assert sized.text == "5000"  # a body with its headers, and a kept-alive connection
+
+
+# ---------------------------------------------------------------- streams held open
+
+
+def test_one_address_cannot_hold_open_streams_without_end(tmp_path: Path) -> None:
+    # Found in this pass: Gradio's heartbeat route is an event stream that stays open for as
+    # long as the client likes; one client opening 2,000 of them made another visitor's page
+    # config take 5 to 11 s (on 2 busy cores) and held 2,000 file descriptors. Now an address
+    # has at most requests_per_client requests open; one more gets 429 and one sentence.
+    with _served(tmp_path, requests_per_client=5) as served:
+        url = served.url
+        with _client("127.0.0.1") as first, _client("127.0.0.2") as second:
+            streams = [
+                first.send(
+                    first.build_request("GET", f"{url}/gradio_api/heartbeat/s{i}"), stream=True
+                )
+                for i in range(5)
+            ]
+            try:
+                assert all(s.status_code == 200 for s in streams)
+                refused = first.get(f"{url}/gradio_api/heartbeat/s5", timeout=10)
+                assert refused.status_code == 429, refused.text[:200]
+                assert one_sentence(refused.json()["detail"]), refused.text
+                assert first.get(f"{url}/config").status_code == 429
+                assert second.get(f"{url}/config").status_code == 200  # another address
+            finally:
+                for stream in streams:
+                    stream.close()
+            deadline = time.monotonic() + 20  # the server notices the closed streams
+            while first.get(f"{url}/config").status_code != 200:
+                assert time.monotonic() < deadline, "closed streams still count"
+                time.sleep(0.2)
