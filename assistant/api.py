@@ -29,6 +29,7 @@ fastapi, starlette and anyio are imported inside the functions that need them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -205,10 +206,52 @@ def quiet_stream_errors() -> None:
 
 HEADER_TIMEOUT_S = 20.0  # a browser sends a request's headers at once; this is generous
 BODY_MIN_RATE = 500  # bytes a second a request body must keep up, past the first timeout
+# Connections open at once from one peer address. A browser opens six per host; this leaves
+# room for many people behind one address, and keeps one client from using up the server's
+# file descriptors by opening connections faster than the deadlines close them.
+CONNECTIONS_PER_PEER = 256
+_CONNECTIONS_MESSAGE = (
+    b"This address has too many connections open to the server: close some, then try again."
+)
+_TOO_MANY_CONNECTIONS = (
+    b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
+    % (len(_CONNECTIONS_MESSAGE), _CONNECTIONS_MESSAGE)
+)
+
+
+def _exempt_peers(trusted_proxies: str) -> Callable[[str], bool]:
+    """Which peer addresses the per-peer connection cap leaves alone: the trusted proxies,
+    which carry many visitors' connections (each visitor is then limited by the address the
+    proxy names, RequestsPerClient).
+
+    Example: _exempt_peers("10.0.0.0/8")("10.1.2.3") -> True;
+             _exempt_peers("")("203.0.113.9") -> False; _exempt_peers("*")(anything) -> True
+    """
+    entries = [e.strip() for e in trusted_proxies.split(",") if e.strip()]
+    if "*" in entries:
+        return lambda _peer: True
+    networks = []
+    for entry in entries:
+        with contextlib.suppress(ValueError):
+            networks.append(ipaddress.ip_network(entry, strict=False))
+
+    def exempt(peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return True  # a Unix socket or another transport: not a remote client
+        return any(address in n for n in networks)
+
+    return exempt
 
 
 def header_deadline_protocol(
-    timeout: float = HEADER_TIMEOUT_S, body_rate: float = BODY_MIN_RATE
+    timeout: float = HEADER_TIMEOUT_S,
+    body_rate: float = BODY_MIN_RATE,
+    *,
+    per_peer: int = CONNECTIONS_PER_PEER,
+    trusted_proxies: str = "",
 ) -> type[Any]:
     """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers have not all
     arrived `timeout` seconds after its first byte (or after the connection opened), or
@@ -223,18 +266,33 @@ def header_deadline_protocol(
     connection with nothing sent (uvicorn closes it after timeout_keep_alive), and an
     upload at more than `body_rate` bytes a second is never cut.
 
+    A peer address (other than the `trusted_proxies`) with `per_peer` connections open has
+    its next one answered 429 in one sentence and closed at once (0: no cap).
+
     Example: uvicorn.Config(app, http=header_deadline_protocol(20.0)); a body sent at one
              byte a second is closed 20 s after its headers, a 20 MB upload at 1 MB/s is not
     """
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
+    exempt = _exempt_peers(trusted_proxies)
+    open_by_peer: dict[str, int] = {}  # this server's connections by peer address
+
     class HeaderDeadline(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
         _body_until: float | None = None  # loop time by which the body must be in
+        _peer: str | None = None  # counted in open_by_peer
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
+            peer = (transport.get_extra_info("peername") or ("",))[0]
+            if per_peer and isinstance(peer, str) and not exempt(peer):
+                if open_by_peer.get(peer, 0) >= per_peer:
+                    transport.write(_TOO_MANY_CONNECTIONS)
+                    transport.close()
+                    return
+                open_by_peer[peer] = open_by_peer.get(peer, 0) + 1
+                self._peer = peer
             self._deadline = self.loop.call_later(timeout, self._too_slow)
 
         def data_received(self, data: bytes) -> None:
@@ -255,6 +313,13 @@ def header_deadline_protocol(
 
         def connection_lost(self, exc: Exception | None) -> None:
             self._cancel()
+            if self._peer is not None:
+                left = open_by_peer.get(self._peer, 1) - 1
+                if left > 0:
+                    open_by_peer[self._peer] = left
+                else:
+                    open_by_peer.pop(self._peer, None)
+                self._peer = None
             super().connection_lost(exc)
 
         def _cancel(self) -> None:
@@ -1184,6 +1249,6 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        http=header_deadline_protocol(),
+        http=header_deadline_protocol(trusted_proxies=settings.trusted_proxies),
         **proxy_options(settings.trusted_proxies),
     )

@@ -392,3 +392,50 @@ def test_one_address_cannot_hold_open_streams_without_end(tmp_path: Path) -> Non
             while first.get(f"{url}/config").status_code != 200:
                 assert time.monotonic() < deadline, "closed streams still count"
                 time.sleep(0.2)
+
+
+@pytest.fixture
+def capped_server() -> Iterator[int]:
+    with thread_uvicorn(
+        _echo_length, http=header_deadline_protocol(5.0, per_peer=20), lifespan="off"
+    ) as port:
+        yield port
+
+
+def test_one_address_cannot_open_connections_without_end(capped_server: int) -> None:
+    # Found in this pass: the deadlines close a quiet connection after 20 s, but a client
+    # opening new ones faster than that held as many file descriptors as it liked (the
+    # process has 20,000 here); at the limit the server can accept no one. Now a peer
+    # address with its cap of connections open has the next one answered and closed.
+    held = [socket.create_connection(("127.0.0.1", capped_server)) for _ in range(20)]
+    try:
+        extra = socket.create_connection(("127.0.0.1", capped_server))
+        extra.settimeout(5)
+        answer = extra.recv(1000)
+        extra.close()
+        assert answer.startswith(b"HTTP/1.1 429"), answer
+        assert b"too many connections open" in answer
+        other = httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"))
+        assert other.post(f"http://127.0.0.1:{capped_server}/", content=b"x").text == "1"
+    finally:
+        for sock in held:
+            sock.close()
+    deadline = time.monotonic() + 10  # closed ones no longer count
+    while True:
+        try:
+            reply = httpx.post(f"http://127.0.0.1:{capped_server}/", content=b"xy", timeout=5)
+            if reply.text == "2":
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, "closed connections still count"
+        time.sleep(0.1)
+
+
+def test_trusted_proxies_are_not_capped() -> None:
+    from assistant.api import _exempt_peers
+
+    assert _exempt_peers("10.0.0.0/8, 192.168.1.5")("10.1.2.3")
+    assert _exempt_peers("10.0.0.0/8, 192.168.1.5")("192.168.1.5")
+    assert not _exempt_peers("10.0.0.0/8")("127.0.0.1")
+    assert not _exempt_peers("")("203.0.113.9") and _exempt_peers("*")("203.0.113.9")
