@@ -1674,11 +1674,13 @@ class _BodyLimit:
 
 
 _WAITING_FILES = 1000  # files one address may leave waiting in Gradio's upload folder
+_WAITING_FILES_IN_ALL = 10_000  # and all addresses together (empty files take no bytes)
 
 
 class UploadBudget:
     """What files sent to Gradio's upload route, and not yet submitted to the chat, may take
-    on disk: `total` bytes in all, `per_client` bytes and `files` files from one address.
+    on disk: `total` bytes (and 10,000 files) in all, `per_client` bytes and `files` files
+    from one address.
 
     Gradio keeps each uploaded file until it is submitted or swept (after 15 minutes), with
     no cap of its own: one visitor could send file after file of up to max_file_size and
@@ -1732,7 +1734,8 @@ class UploadBudget:
                     f"or {self.files} files): add or discard them first, or upload again in "
                     "15 minutes, when unused ones are cleared."
                 )
-            if self._all() + size > self.total:
+            files = sum(len(waiting) for waiting in self._waiting.values())
+            if self._all() + size > self.total or files >= _WAITING_FILES_IN_ALL:
                 return (
                     "The server holds too many uploaded files waiting to be added "
                     f"({_size(self.total)} at most): upload again in a few minutes."
