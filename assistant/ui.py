@@ -32,6 +32,7 @@ import html
 import itertools
 import json
 import logging
+import math
 import os
 import queue
 import re
@@ -84,6 +85,7 @@ __all__ = [
     "UploadBudget",
     "build_app",
     "copy_text",
+    "input_problem",
     "launch",
     "offered_modes",
     "remote_file_path",
@@ -1860,6 +1862,7 @@ class CallShape:
     endpoint: str  # "The /ask endpoint", or "The page's event 3" without an API name
     names: tuple[str, ...]
     defaults: tuple[Any, ...]
+    inputs: tuple[Any, ...] = ()  # the input components, whose values `input_problem` checks
 
     @classmethod
     def of(cls, fn: Any) -> CallShape:
@@ -1878,8 +1881,56 @@ class CallShape:
                 endpoint,
                 tuple(p.name for p in params),
                 tuple(_NO_DEFAULT if p.default is p.empty else p.default for p in params),
+                tuple(fn.inputs),
             )
-        return cls(endpoint, tuple(f"value {i + 1}" for i in range(count)), (_NO_DEFAULT,) * count)
+        names = tuple(f"value {i + 1}" for i in range(count))
+        return cls(endpoint, names, (_NO_DEFAULT,) * count, tuple(fn.inputs))
+
+
+def input_problem(component: Any, value: Any) -> str | None:
+    """What is wrong with a value sent for one of the page's input components, in words
+    ("must be a number from 1 to 10"), or None when Gradio can take it.
+
+    Gradio answers a value of the wrong kind (text for the slider, a number for the question)
+    with a many-line error, and writes a 45-line traceback to the server's log for each: a
+    visitor sending them in a loop filled the disk. Only the kinds the chat's components
+    take are checked; any other component's value passes.
+
+    Example: input_problem(gr.Slider(1, 10), "abc") == "must be a number from 1 to 10";
+             input_problem(gr.Slider(1, 10), 4) is None;
+             input_problem(gr.Textbox(), None) == "must be text"
+    """
+    import gradio as gr
+
+    if isinstance(component, gr.Slider | gr.Number):
+        low, high = getattr(component, "minimum", None), getattr(component, "maximum", None)
+        span = f" from {low:g} to {high:g}" if low is not None and high is not None else ""
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            return f"must be a number{span}"
+        if (low is not None and value < low) or (high is not None and value > high):
+            return f"must be a number{span}"
+        return None
+    if isinstance(component, gr.Textbox):
+        return None if isinstance(value, str) else "must be text"
+    if isinstance(component, gr.Radio):
+        allowed = [
+            choice[1] if isinstance(choice, tuple) else choice for choice in component.choices
+        ]
+        if value is None or (isinstance(value, str) and value in allowed):
+            return None
+        return f"must be one of {', '.join(map(str, allowed))}"
+    if isinstance(component, gr.Chatbot | gr.File):
+        model = component.data_model
+        if value is None or model is None:
+            return None
+        try:  # what Gradio's preprocessing reads it with, so the same messages pass
+            model.model_validate(value)
+        except Exception:
+            kind = "a list of chat messages" if isinstance(component, gr.Chatbot) else "files"
+            return f"must be {kind}"
+        return None
+    return None
 
 
 def complete_call(data: Any, shape: CallShape, *, extra_allowed: bool = False) -> list[Any]:
@@ -2061,6 +2112,13 @@ class _CheckedCalls:
             elif isinstance(payload, dict) and "data" in payload:
                 try:
                     data = complete_call(payload["data"], shape, extra_allowed=route == "page")
+                    for i, (component, value) in enumerate(zip(shape.inputs, data, strict=False)):
+                        if (wrong := input_problem(component, value)) is not None:
+                            name = shape.names[i]
+                            raise InputError(
+                                f"{shape.endpoint}'s {name} {wrong}: reload the page, or "
+                                "send the values the page sends."
+                            )
                 except InputError as exc:
                     problem = str(exc)
                 else:

@@ -9,6 +9,7 @@ server) with the fake embedder, so these run in seconds. Other addresses are loo
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -439,3 +440,59 @@ def test_trusted_proxies_are_not_capped() -> None:
     assert _exempt_peers("10.0.0.0/8, 192.168.1.5")("192.168.1.5")
     assert not _exempt_peers("10.0.0.0/8")("127.0.0.1")
     assert not _exempt_peers("")("203.0.113.9") and _exempt_peers("*")("203.0.113.9")
+
+
+# ---------------------------------------------------------------- values of the wrong kind
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Iterator[Limited]:
+    with _served(tmp_path) as served:
+        yield served
+
+
+def _page_event(url: str, name: str) -> int:
+    config = httpx.get(f"{url}/config", timeout=30).json()
+    return next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == name)
+
+
+@pytest.mark.parametrize(
+    ("place", "value", "said"),
+    [
+        (3, "abc", "k must be a number from 1 to 10"),
+        (3, 1e308, "k must be a number from 1 to 10"),
+        (3, True, "k must be a number"),
+        (0, None, "question must be text"),
+        (0, ["a"], "question must be text"),
+        (1, "x", "chat must be a list of chat messages"),
+        (1, [{"role": "user", "content": {"a": 1}}], "chat must be a list of chat messages"),
+        (4, "nonexistent", "mode must be one of extractive"),
+    ],
+)
+def test_a_page_value_of_the_wrong_kind_is_one_sentence_and_no_traceback(
+    plain: Limited, capfd: pytest.CaptureFixture[str], place: int, value: Any, said: str
+) -> None:
+    # Found in this pass: Gradio answered each of these with a many-line error and wrote a
+    # 45-line traceback to the server's log (a question of None failed in our handler with
+    # another), so a visitor sending them in a loop filled the disk.
+    data: list[Any] = [QUESTION, [], [], 4, None]
+    data[place] = value
+    body = {"data": data, "fn_index": _page_event(plain.url, "respond"), "session_hash": "h"}
+    reply = httpx.post(f"{plain.url}/gradio_api/queue/join", json=body, timeout=30)
+    assert reply.status_code == 400, reply.text[:300]
+    message = reply.json()["detail"]
+    assert one_sentence(message) and said in message, message
+    time.sleep(0.5)  # anything Gradio would print comes by now
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_the_values_the_page_sends_still_pass(plain: Limited) -> None:
+    from servers import page_call
+
+    chat = [  # as the page holds them: content in parts
+        {"role": "user", "content": [{"type": "text", "text": "Hi"}]},
+        {"role": "assistant", "content": [{"type": "text", "text": "<b>Hello</b>"}]},
+    ]
+    index = _page_event(plain.url, "respond")
+    kind, outputs = page_call(plain.url, index, [QUESTION, chat, [], 4.0, "extractive"])
+    assert kind == "complete" and "Austin" in json.dumps(outputs[1]), outputs
