@@ -1026,6 +1026,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         # The indexer spooled its own copy: Gradio's goes now, not when the server stops.
         for path in paths:
             _discard_upload(path, demo.GRADIO_CACHE)
+            # Gradio remembers every uploaded path until its sweep deletes the file itself,
+            # and one already gone stays remembered (and looked up at every sweep) for as
+            # long as the server runs: a slow leak that each upload grew.
+            if not os.path.exists(path):
+                demo.upload_file_set.discard(str(path))
 
     def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
         """Queue each uploaded file for indexing in the background; a file whose name would
