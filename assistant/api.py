@@ -65,6 +65,7 @@ __all__ = [
     "MAX_BODY_BYTES",
     "MODEL_ID",
     "ClientLoad",
+    "CrossSiteWrites",
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
@@ -1135,6 +1136,43 @@ class RequestsPerClient:
                 self._counts.pop(address, None)
 
 
+_CROSS_SITE = (
+    "A page from another site cannot send requests to this server: open the chat at its own "
+    "address."
+)
+
+
+class CrossSiteWrites:
+    """ASGI middleware: a request that would change or compute something (any method but
+    GET, HEAD and OPTIONS) sent by a browser from a page of another site gets 403 and one
+    sentence. Browsers say so in Sec-Fetch-Site ("cross-site"); programs (curl, the OpenAI
+    client, gradio_client) send no such header and pass, and so does the chat's own page,
+    behind a proxy or not ("same-origin").
+
+    A web page the user opens could otherwise make the browser post files to the chat's
+    upload route (a form post needs no permission), filling the upload folder up to the
+    user's own cap and blocking their uploads, or post questions to /v1 as plain text.
+
+    Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" -> 403;
+             the same with "same-origin", or without the header -> passed on
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(scope.get("headers") or ())
+            if headers.get(b"sec-fetch-site", b"").strip().lower() == b"cross-site":
+                body = {
+                    "detail": _CROSS_SITE,
+                    "error": {"message": _CROSS_SITE, "type": "forbidden"},
+                }
+                await send_json(send, 403, body, [])
+                return
+        await self.app(scope, receive, send)
+
+
 def _login_route(scope: Any) -> int:
     """The status that means a wrong secret for this request: 400 for the chat's login form
     (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
@@ -1240,7 +1278,7 @@ def serve(
     app = build_api(bot, key=key, gate=gate, load=ClientLoad.from_settings(settings))
     # Wrong keys are throttled here as in the web chat: a guessed key gets a few tries only.
     guarded: Any = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
-    guarded = RequestsPerClient(guarded, settings.requests_per_client)
+    guarded = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
     quiet_stream_errors()

@@ -49,6 +49,7 @@ from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
 from .api import (
     ClientLoad,
+    CrossSiteWrites,
     LoginThrottle,
     LoopbackHosts,
     RequestsPerClient,
@@ -1437,6 +1438,7 @@ def launch(
             # Outermost first. --share relays the page under Gradio's own host name.
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(RequestsPerClient, limit=requests_per_client),
+            Middleware(CrossSiteWrites),
             Middleware(_BodyLimit),
             Middleware(_UploadLimit, budget=uploads),
             Middleware(_CheckedCalls, blocks=demo, load=load),
@@ -2259,7 +2261,7 @@ def _mounted(
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
-    limited = RequestsPerClient(guarded, settings.requests_per_client)
+    limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     return limited, lambda: app.router.lifespan_context(app)
 
 

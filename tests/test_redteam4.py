@@ -504,3 +504,31 @@ def test_the_values_the_page_sends_still_pass(plain: Limited) -> None:
     index = _page_event(plain.url, "respond")
     kind, outputs = page_call(plain.url, index, [QUESTION, chat, [], 4.0, "extractive"])
     assert kind == "complete" and "Austin" in json.dumps(outputs[1]), outputs
+
+
+# ---------------------------------------------------------------- another site's page
+
+
+def test_a_page_from_another_site_cannot_post_to_the_chat(plain: Limited) -> None:
+    # Found in this pass: a web page the user opens could make the browser post files to
+    # the upload route (a form post needs no permission; each got 200 and stayed in the
+    # upload folder, up to the user's own cap) and questions to /v1 as text/plain (answered).
+    # Browsers mark such requests "Sec-Fetch-Site: cross-site"; they now get 403.
+    url = plain.url
+    cross = {"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}
+    note = [("files", ("x.txt", b"Zebras graze at dawn.", "text/plain"))]
+    refused = httpx.post(f"{url}/gradio_api/upload", files=note, headers=cross)
+    assert refused.status_code == 403, refused.text[:200]
+    assert one_sentence(refused.json()["detail"])
+    v1 = b'{"model": "assistant", "messages": [{"role": "user", "content": "Where?"}]}'
+    text = {**cross, "content-type": "text/plain"}
+    assert httpx.post(f"{url}/v1/chat/completions", content=v1, headers=text).status_code == 403
+    # The chat's own page (same origin) and programs (no such header) pass.
+    own = httpx.post(
+        f"{url}/gradio_api/upload", files=note, headers={"Sec-Fetch-Site": "same-origin"}
+    )
+    assert own.status_code == 200, own.text[:200]
+    assert httpx.post(f"{url}/gradio_api/upload", files=note).status_code == 200
+    assert (
+        httpx.get(f"{url}/config", headers=cross).status_code == 200
+    )  # reading is the browser's to allow
