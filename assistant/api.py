@@ -29,6 +29,7 @@ fastapi, starlette and anyio are imported inside the functions that need them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import ipaddress
 import json
@@ -38,7 +39,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -63,14 +64,18 @@ __all__ = [
     "BUSY_NOTICE",
     "MAX_BODY_BYTES",
     "MODEL_ID",
+    "ClientLoad",
+    "CrossSiteWrites",
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
     "OneLineStreamErrors",
+    "RequestsPerClient",
     "ThrottledLogins",
     "api_routes",
     "build_api",
     "check_access",
+    "client_address",
     "conversation",
     "format_content",
     "generation_gate",
@@ -201,48 +206,145 @@ def quiet_stream_errors() -> None:
 
 
 HEADER_TIMEOUT_S = 20.0  # a browser sends a request's headers at once; this is generous
+BODY_MIN_RATE = 500  # bytes a second a request body must keep up, past the first timeout
+# Connections open at once from one peer address. A browser opens six per host; this leaves
+# room for many people behind one address, and keeps one client from using up the server's
+# file descriptors by opening connections faster than the deadlines close them.
+CONNECTIONS_PER_PEER = 256
+_CONNECTIONS_MESSAGE = (
+    b"This address has too many connections open to the server: close some, then try again."
+)
+_TOO_MANY_CONNECTIONS = (
+    b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: text/plain; charset=utf-8\r\n"
+    b"connection: close\r\ncontent-length: %d\r\n\r\n%s"
+    % (len(_CONNECTIONS_MESSAGE), _CONNECTIONS_MESSAGE)
+)
 
 
-def header_deadline_protocol(timeout: float = HEADER_TIMEOUT_S) -> type[Any]:
+def _exempt_peers(trusted_proxies: str) -> Callable[[str], bool]:
+    """Which peer addresses the per-peer connection cap leaves alone: the trusted proxies,
+    which carry many visitors' connections (each visitor is then limited by the address the
+    proxy names, RequestsPerClient).
+
+    Example: _exempt_peers("10.0.0.0/8")("10.1.2.3") -> True;
+             _exempt_peers("")("203.0.113.9") -> False; _exempt_peers("*")(anything) -> True
+    """
+    entries = [e.strip() for e in trusted_proxies.split(",") if e.strip()]
+    if "*" in entries:
+        return lambda _peer: True
+    networks = []
+    for entry in entries:
+        with contextlib.suppress(ValueError):
+            networks.append(ipaddress.ip_network(entry, strict=False))
+
+    def exempt(peer: str) -> bool:
+        try:
+            address = ipaddress.ip_address(peer)
+        except ValueError:
+            return True  # a Unix socket or another transport: not a remote client
+        return any(address in n for n in networks)
+
+    return exempt
+
+
+def header_deadline_protocol(
+    timeout: float = HEADER_TIMEOUT_S,
+    body_rate: float = BODY_MIN_RATE,
+    *,
+    per_peer: int = CONNECTIONS_PER_PEER,
+    trusted_proxies: str = "",
+) -> type[Any]:
     """uvicorn's HTTP/1.1 protocol, closing a connection whose request headers have not all
-    arrived `timeout` seconds after its first byte (or after the connection opened).
+    arrived `timeout` seconds after its first byte (or after the connection opened), or
+    whose request body falls behind: it has `timeout` seconds from the end of the headers,
+    plus one more second for each `body_rate` bytes that arrive (as Apache's
+    mod_reqtimeout body=20,MinRate=500).
 
-    uvicorn waits for headers forever: a client that opens thousands of connections and
-    sends a few header bytes on each now and then (slowloris) held them all open, until the
-    server ran out of file descriptors and could answer nobody. A request whose headers are
-    complete is not limited (an answer may stream for minutes), nor is a kept-alive
-    connection with nothing sent (uvicorn closes it after timeout_keep_alive).
+    uvicorn waits for headers and bodies forever: a client that opens thousands of
+    connections and sends a few bytes on each now and then (slowloris) held them all open,
+    until the server ran out of file descriptors and could answer nobody. A request whose
+    body is in is not limited (an answer may stream for minutes), nor is a kept-alive
+    connection with nothing sent (uvicorn closes it after timeout_keep_alive), and an
+    upload at more than `body_rate` bytes a second is never cut.
 
-    Example: uvicorn.Config(app, http=header_deadline_protocol(20.0))
+    A peer address (other than the `trusted_proxies`) with `per_peer` connections open has
+    its next one answered 429 in one sentence and closed at once (0: no cap).
+
+    Example: uvicorn.Config(app, http=header_deadline_protocol(20.0)); a body sent at one
+             byte a second is closed 20 s after its headers, a 20 MB upload at 1 MB/s is not
     """
     import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
+    exempt = _exempt_peers(trusted_proxies)
+    open_by_peer: dict[str, int] = {}  # this server's connections by peer address
+
     class HeaderDeadline(H11Protocol):
         _deadline: asyncio.TimerHandle | None = None
+        _body_until: float | None = None  # loop time by which the body must be in
+        _peer: str | None = None  # counted in open_by_peer
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
+            peer = (transport.get_extra_info("peername") or ("",))[0]
+            if per_peer and isinstance(peer, str) and not exempt(peer):
+                if open_by_peer.get(peer, 0) >= per_peer:
+                    transport.write(_TOO_MANY_CONNECTIONS)
+                    transport.close()
+                    return
+                open_by_peer[peer] = open_by_peer.get(peer, 0) + 1
+                self._peer = peer
             self._deadline = self.loop.call_later(timeout, self._too_slow)
 
         def data_received(self, data: bytes) -> None:
             if self._deadline is None and self.conn.their_state is h11.IDLE:
                 self._deadline = self.loop.call_later(timeout, self._too_slow)
             super().data_received(data)
-            if self._deadline is not None and self.conn.their_state is not h11.IDLE:
-                self._deadline.cancel()  # the headers are in
-                self._deadline = None
+            state = self.conn.their_state
+            if state is h11.SEND_BODY:
+                if self._body_until is None:  # the headers are in: the body's turn
+                    self._body_until = self.loop.time() + timeout
+                    self._cancel()
+                    self._deadline = self.loop.call_later(timeout, self._too_slow)
+                else:
+                    self._body_until += len(data) / body_rate
+            elif state is not h11.IDLE and self._deadline is not None:
+                self._cancel()  # the request is in
+                self._body_until = None
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel()
+            if self._peer is not None:
+                left = open_by_peer.get(self._peer, 1) - 1
+                if left > 0:
+                    open_by_peer[self._peer] = left
+                else:
+                    open_by_peer.pop(self._peer, None)
+                self._peer = None
+            super().connection_lost(exc)
+
+        def _cancel(self) -> None:
             if self._deadline is not None:
                 self._deadline.cancel()
                 self._deadline = None
-            super().connection_lost(exc)
 
         def _too_slow(self) -> None:
             self._deadline = None
-            if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            if self.transport.is_closing():
+                return
+            state = self.conn.their_state
+            if state is h11.IDLE:
                 self.transport.close()
+            elif state is h11.SEND_BODY and self._body_until is not None:
+                if self.flow.read_paused:  # the app is slow to read it, not the client
+                    self._body_until = max(self._body_until, self.loop.time() + timeout)
+                left = self._body_until - self.loop.time()
+                if left <= 0:
+                    self.transport.close()
+                else:  # bytes arrived meanwhile: look again when their credit runs out
+                    self._deadline = self.loop.call_later(left, self._too_slow)
+            else:
+                self._body_until = None
 
     return HeaderDeadline
 
@@ -578,12 +680,19 @@ class _Endpoint:
     """The request handlers over one shared bot (Assistant swaps its index atomically)."""
 
     def __init__(
-        self, bot: Assistant, *, key: str | None, model: str, gate: GenerationGate | None
+        self,
+        bot: Assistant,
+        *,
+        key: str | None,
+        model: str,
+        gate: GenerationGate | None,
+        load: ClientLoad | None = None,
     ) -> None:
         self.bot = bot
         self.key = key
         self.model = model
         self.gate = gate
+        self.load = load
         self._limiter: Any = None
 
     def _limit(self) -> Any:
@@ -626,6 +735,20 @@ class _Endpoint:
     async def chat_completions(self, request: Request) -> Response:
         if (denied := self._deny(request)) is not None:
             return denied
+        address = client_address(request.scope)
+        if self.load is not None and not self.load.enter(address):
+            from starlette.responses import JSONResponse
+
+            body = _error_body(self.load.refusal, "rate_limit", "too_many_questions")
+            return JSONResponse(body, status_code=429, headers={"Retry-After": "1"})
+        done: list[bool] = []  # the stream, once returned, says when the question is over
+        try:
+            return await self._complete(request, done)
+        finally:
+            if self.load is not None and not done:
+                self.load.leave(address)
+
+    async def _complete(self, request: Request, done: list[bool]) -> Response:
         try:
             chat = await self._parse(request)
         except _Rejected as exc:
@@ -635,7 +758,9 @@ class _Endpoint:
                 [m.model_dump(exclude_none=True) for m in chat.messages]
             )
             if chat.stream:
-                return await self._stream(question, history)
+                response = await self._stream(question, history, client_address(request.scope))
+                done.append(True)
+                return response
             answer = await self._run(self._answer, question, history)
         except InputError as exc:
             return self._error(400, _sentence(exc), "invalid_request_error")
@@ -695,7 +820,7 @@ class _Endpoint:
             return self.bot.stream(question, history)
         return self.gate.stream(self.bot, question, history)
 
-    async def _stream(self, question: str, history: list[dict[str, str]]) -> Response:
+    async def _stream(self, question: str, history: list[dict[str, str]], address: str) -> Response:
         from starlette.responses import StreamingResponse
 
         pieces = self._pieces(question, history)
@@ -703,9 +828,20 @@ class _Endpoint:
         # plain 400 rather than an error inside a stream.
         first = await self._run(next, pieces, _END)
         headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(
-            self._events(first, pieces), media_type="text/event-stream", headers=headers
-        )
+        load = self.load
+
+        class Counted(StreamingResponse):
+            """Counts the question in flight for address until the stream ends, fails or
+            loses its client (a generator never started would run no `finally`)."""
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                try:
+                    await super().__call__(scope, receive, send)
+                finally:
+                    if load is not None:
+                        load.leave(address)
+
+        return Counted(self._events(first, pieces), media_type="text/event-stream", headers=headers)
 
     async def _events(self, first: Any, pieces: Iterator[str | Answer]) -> AsyncIterator[bytes]:
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
@@ -765,16 +901,19 @@ def api_routes(
     key: str | None = None,
     model: str = MODEL_ID,
     gate: GenerationGate | None = None,
+    load: ClientLoad | None = None,
 ) -> list[BaseRoute]:
     """The endpoint's routes, to serve alone (`build_api`) or beside the web chat.
 
     With a key, every request must carry `Authorization: Bearer KEY`. With a gate (a
     server's: `generation_gate(bot)`), a model on this machine writes one answer at a time.
+    With a load (a server's, shared with the web chat), an address with that many questions
+    in flight gets 429 for one more.
     """
     require("starlette", extra="serve", feature="the OpenAI-compatible endpoint")
     from starlette.routing import Route
 
-    endpoint = _Endpoint(bot, key=key, model=model, gate=gate)
+    endpoint = _Endpoint(bot, key=key, model=model, gate=gate, load=load)
     return [
         Route("/v1/chat/completions", endpoint.chat_completions, methods=["POST"]),
         Route("/v1/models", endpoint.models, methods=["GET"]),
@@ -782,7 +921,11 @@ def api_routes(
 
 
 def build_api(
-    bot: Assistant, *, key: str | None = None, gate: GenerationGate | None = None
+    bot: Assistant,
+    *,
+    key: str | None = None,
+    gate: GenerationGate | None = None,
+    load: ClientLoad | None = None,
 ) -> FastAPI:
     """A FastAPI app serving only the endpoint; unknown paths get OpenAI-style errors too."""
     require("fastapi", extra="serve", feature="the OpenAI-compatible endpoint")
@@ -804,7 +947,7 @@ def build_api(
 
     return FastAPI(
         title="assistant",
-        routes=api_routes(bot, key=key, gate=gate),
+        routes=api_routes(bot, key=key, gate=gate, load=load),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -876,6 +1019,160 @@ class LoginThrottle:
             self._seen.pop(address, None)
 
 
+def client_address(scope: Any) -> str:
+    """The client's address as the server reads it: the connection's own, or the one a
+    trusted proxy names (uvicorn rewrites scope["client"] per `proxy_options`).
+
+    Example: client_address({"client": ("127.0.0.1", 50123)}) == "127.0.0.1";
+             client_address({}) == "unknown"
+    """
+    return str((scope.get("client") or ("unknown",))[0])
+
+
+class ClientLoad:
+    """Questions in flight by client address, at most `limit` each (0: no limit), so that
+    one visitor sending 60 questions at once cannot queue ahead of everyone else. `queued`
+    counts an address's questions held elsewhere (the web chat's queue). Thread-safe.
+
+    Example: load = ClientLoad(2); load.enter("a") and load.enter("a") -> True, True;
+             load.enter("a") -> False (refused: say `load.refusal`); load.enter("b") -> True;
+             load.leave("a"); load.enter("a") -> True
+    """
+
+    def __init__(self, limit: int, queued: Callable[[str], int] | None = None) -> None:
+        self.limit = limit
+        self.queued = queued
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, queued: Callable[[str], int] | None = None
+    ) -> ClientLoad:
+        return cls(settings.questions_per_client, queued)
+
+    @property
+    def refusal(self) -> str:
+        """The one sentence a refused question gets."""
+        plural = "s" if self.limit != 1 else ""
+        return (
+            f"Your address already has {self.limit} question{plural} being answered: wait "
+            "for an answer, then ask again."
+        )
+
+    def enter(self, address: str) -> bool:
+        """Count one more question for address, unless it has `limit` already; False:
+        refuse it."""
+        if not self.limit:
+            return True
+        elsewhere = self.queued(address) if self.queued is not None else 0
+        with self._lock:
+            count = self._counts.get(address, 0)
+            if count + elsewhere >= self.limit:
+                return False
+            self._counts[address] = count + 1
+            return True
+
+    def leave(self, address: str) -> None:
+        if not self.limit:
+            return
+        with self._lock:
+            count = self._counts.get(address, 0) - 1
+            if count > 0:
+                self._counts[address] = count
+            else:
+                self._counts.pop(address, None)  # bounded memory: only addresses in flight
+
+    def count(self, address: str) -> int:
+        """Questions in flight for address, wherever they are held."""
+        elsewhere = self.queued(address) if self.queued is not None else 0
+        with self._lock:
+            return self._counts.get(address, 0) + elsewhere
+
+
+class RequestsPerClient:
+    """ASGI middleware: at most `limit` requests in flight from one client address (0: no
+    limit); one more gets 429 and one sentence at once.
+
+    Gradio's heartbeat and event streams stay open for as long as the client likes: one
+    client opening 2,000 of them made another visitor's page take 11 s to load, and enough
+    of them would use up the server's file descriptors. A browser holds a few at a time
+    (six connections per host, a stream or two per tab).
+
+    Example: RequestsPerClient(app, 128) serves 128 open requests from 127.0.0.1; the 129th
+             gets 429 "This address has 128 requests open to the server…"
+    """
+
+    def __init__(self, app: Any, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._counts: dict[str, int] = {}
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or not self.limit:
+            await self.app(scope, receive, send)
+            return
+        address = client_address(scope)
+        count = self._counts.get(address, 0)
+        if count >= self.limit:
+            message = (
+                f"This address has {self.limit} requests open to the server already: close "
+                "some pages or connections, then try again."
+            )
+            body = {
+                "detail": message,
+                "error": {"message": message, "type": "rate_limit", "code": "too_many_requests"},
+            }
+            await send_json(send, 429, body, [(b"retry-after", b"5"), (b"connection", b"close")])
+            return
+        self._counts[address] = count + 1  # one event loop: no lock needed
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            left = self._counts.get(address, 1) - 1
+            if left > 0:
+                self._counts[address] = left
+            else:
+                self._counts.pop(address, None)
+
+
+_CROSS_SITE = (
+    "A page from another site cannot send requests to this server: open the chat at its own "
+    "address."
+)
+
+
+class CrossSiteWrites:
+    """ASGI middleware: a request that would change or compute something (any method but
+    GET, HEAD and OPTIONS) sent by a browser from a page of another site gets 403 and one
+    sentence. Browsers say so in Sec-Fetch-Site ("cross-site"); programs (curl, the OpenAI
+    client, gradio_client) send no such header and pass, and so does the chat's own page,
+    behind a proxy or not ("same-origin").
+
+    A web page the user opens could otherwise make the browser post files to the chat's
+    upload route (a form post needs no permission), filling the upload folder up to the
+    user's own cap and blocking their uploads, or post questions to /v1 as plain text.
+
+    Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" -> 403;
+             the same with "same-origin", or without the header -> passed on
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+            headers = dict(scope.get("headers") or ())
+            if headers.get(b"sec-fetch-site", b"").strip().lower() == b"cross-site":
+                body = {
+                    "detail": _CROSS_SITE,
+                    "error": {"message": _CROSS_SITE, "type": "forbidden"},
+                }
+                await send_json(send, 403, body, [])
+                return
+        await self.app(scope, receive, send)
+
+
 def _login_route(scope: Any) -> int:
     """The status that means a wrong secret for this request: 400 for the chat's login form
     (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
@@ -903,7 +1200,7 @@ class ThrottledLogins:
         if not wrong:
             await self.app(scope, receive, send)
             return
-        address = str((scope.get("client") or ("unknown",))[0])
+        address = client_address(scope)
         wait = self.throttle.wait(address)
         if wait > 0:
             await _too_many(send, wait, openai=wrong == 401)
@@ -978,9 +1275,10 @@ def serve(
     where = f"[{host}]" if ":" in host else host
     print(f"OpenAI-compatible endpoint: http://{where}:{port}/v1 (model {MODEL_ID!r})")
     gate = generation_gate(bot)
-    app = build_api(bot, key=key, gate=gate)
+    app = build_api(bot, key=key, gate=gate, load=ClientLoad.from_settings(settings))
     # Wrong keys are throttled here as in the web chat: a guessed key gets a few tries only.
     guarded: Any = ThrottledLogins(app, LoginThrottle.from_settings(settings)) if key else app
+    guarded = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
     quiet_stream_errors()
@@ -989,6 +1287,6 @@ def serve(
         host=host,
         port=port,
         log_level="warning",
-        http=header_deadline_protocol(),
+        http=header_deadline_protocol(trusted_proxies=settings.trusted_proxies),
         **proxy_options(settings.trusted_proxies),
     )

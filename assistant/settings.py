@@ -267,6 +267,20 @@ class Settings(BaseSettings):
     # header is ignored and each connection's own address counts, so a client cannot dodge
     # the login throttle by naming a new address in every request.
     trusted_proxies: str = ""
+    # One visitor's share of the server, by client address (read as the login throttle reads
+    # it). Questions in flight (page, /ask and /v1 together): one more is refused at once
+    # with 429, so a burst from one address cannot queue ahead of everyone else; 0: no limit.
+    # Four: as many as the server answers at once (a burst beyond them only queues).
+    questions_per_client: int = Field(default=4, ge=0)
+    # Requests open at once from one address (Gradio's heartbeat and event streams stay open
+    # for as long as a page is): one more gets 429 at once; 0: no limit. A browser holds a
+    # few per tab; this leaves room for dozens of tabs, or people behind one address.
+    requests_per_client: int = Field(default=128, ge=0)
+    # Files sent to Gradio's upload route wait there, unsubmitted, for up to 15 minutes: in
+    # all, and from one address, at most this many bytes (and 1,000 files an address)
+    # before a further upload is refused with 413, before anything is written.
+    upload_waiting_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
+    upload_waiting_bytes_per_client: int = Field(default=256 * 1024 * 1024, ge=1)
 
     @property
     def unpack_limits(self) -> UnpackLimits:

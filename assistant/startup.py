@@ -306,7 +306,7 @@ class EarlyServer:
             log_level="warning",
             lifespan="on",
             timeout_keep_alive=5,
-            http=header_deadline_protocol(header_timeout),
+            http=header_deadline_protocol(header_timeout, trusted_proxies=trusted_proxies),
             **proxy_options(trusted_proxies),
         )
         self.server = uvicorn.Server(config)

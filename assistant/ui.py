@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import hashlib
 import html
 import itertools
 import json
 import logging
+import math
 import os
 import queue
 import re
@@ -46,9 +48,13 @@ from typing import TYPE_CHECKING, Any, cast
 from .answer.injection import FLAG_NOTE
 from .answer.registry import available_backends, backend_descriptions
 from .api import (
+    ClientLoad,
+    CrossSiteWrites,
     LoginThrottle,
     LoopbackHosts,
+    RequestsPerClient,
     ThrottledLogins,
+    client_address,
     generation_gate,
     is_loopback,
     quiet_stream_errors,
@@ -77,8 +83,10 @@ __all__ = [
     "EXAMPLES",
     "UPLOAD_TYPES",
     "LoginThrottle",
+    "UploadBudget",
     "build_app",
     "copy_text",
+    "input_problem",
     "launch",
     "offered_modes",
     "remote_file_path",
@@ -1019,6 +1027,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         # The indexer spooled its own copy: Gradio's goes now, not when the server stops.
         for path in paths:
             _discard_upload(path, demo.GRADIO_CACHE)
+            # Gradio remembers every uploaded path until its sweep deletes the file itself,
+            # and one already gone stays remembered (and looked up at every sweep) for as
+            # long as the server runs: a slow leak that each upload grew.
+            if not os.path.exists(path):
+                demo.upload_file_set.discard(str(path))
 
     def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
         """Queue each uploaded file for indexing in the background; a file whose name would
@@ -1394,27 +1407,41 @@ def launch(
     routes: Sequence[BaseRoute] = (),
     auth: tuple[str, str] | None = None,
     throttle: LoginThrottle | None = None,
+    load: ClientLoad | None = None,
+    uploads: UploadBudget | None = None,
+    requests_per_client: int | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
     `routes` are served beside the chat (e.g. `api.api_routes(bot)`, the OpenAI-compatible
     endpoint); they go first, so Gradio's own paths cannot shadow them. `auth` is the one
     (user, password) the page and its Gradio API then ask for; `throttle` refuses an
-    address that failed to log in too often (default: as Settings' defaults say).
+    address that failed to log in too often, `load` one with too many questions in flight
+    (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted,
+    `requests_per_client` a request past that many open from its address (defaults: as
+    Settings' defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
     from starlette.middleware import Middleware
 
     from .settings import Settings
 
-    # Settings' defaults, not the environment: the caller passes its settings' throttle.
-    throttle = throttle or LoginThrottle.from_settings(Settings.model_construct())
+    # Settings' defaults, not the environment: the caller passes its settings' limits.
+    defaults = Settings.model_construct()
+    throttle = throttle or LoginThrottle.from_settings(defaults)
+    load = load or ClientLoad.from_settings(defaults, functools.partial(_queued_questions, demo))
+    uploads = uploads or UploadBudget.from_settings(defaults)
+    if requests_per_client is None:
+        requests_per_client = defaults.requests_per_client
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
+            Middleware(RequestsPerClient, limit=requests_per_client),
+            Middleware(CrossSiteWrites),
             Middleware(_BodyLimit),
-            Middleware(_CheckedCalls, blocks=demo),
+            Middleware(_UploadLimit, budget=uploads),
+            Middleware(_CheckedCalls, blocks=demo, load=load),
             Middleware(ThrottledLogins, throttle=throttle),
         ]
     }
@@ -1655,6 +1682,153 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+_WAITING_FILES = 1000  # files one address may leave waiting in Gradio's upload folder
+_WAITING_FILES_IN_ALL = 10_000  # and all addresses together (empty files take no bytes)
+
+
+class UploadBudget:
+    """What files sent to Gradio's upload route, and not yet submitted to the chat, may take
+    on disk: `total` bytes (and 10,000 files) in all, `per_client` bytes and `files` files
+    from one address.
+
+    Gradio keeps each uploaded file until it is submitted or swept (after 15 minutes), with
+    no cap of its own: one visitor could send file after file of up to max_file_size and
+    never submit them, filling the disk. An upload is checked against the budget by its
+    declared Content-Length before anything is written; the files it wrote count until they
+    leave the disk (added, refused, declined or swept). Used from the event loop only.
+
+    Example: b = UploadBudget(total=100, per_client=60); b.refusal("a", 50) is None;
+             b.reserve("a", 50); b.settle("a", 50, ["/tmp/gradio/x/a.txt"]) (a 50-byte file);
+             b.refusal("a", 20) -> "Files uploaded from your address and not yet added…";
+             b.refusal("b", 20) is None; once a.txt is deleted, b.refusal("a", 20) is None
+    """
+
+    def __init__(self, *, total: int, per_client: int, files: int = _WAITING_FILES) -> None:
+        self.total, self.per_client, self.files = total, per_client, files
+        self._waiting: dict[str, dict[str, int]] = {}  # address -> {path: size}
+        self._reserved: dict[str, int] = {}  # address -> bytes of uploads being written
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> UploadBudget:
+        return cls(
+            total=settings.upload_waiting_bytes,
+            per_client=settings.upload_waiting_bytes_per_client,
+        )
+
+    def _held(self, address: str) -> int:
+        return sum(self._waiting.get(address, {}).values()) + self._reserved.get(address, 0)
+
+    def _all(self) -> int:
+        waiting = sum(sum(files.values()) for files in self._waiting.values())
+        return waiting + sum(self._reserved.values())
+
+    def _prune(self, addresses: Iterable[str]) -> None:
+        """Forget the files of addresses that have left the disk."""
+        for address in list(addresses):
+            files = self._waiting.get(address, {})
+            for path in [p for p in files if not os.path.isfile(p)]:
+                del files[path]
+            if not files:
+                self._waiting.pop(address, None)
+
+    def refusal(self, address: str, size: int) -> str | None:
+        """The one sentence refusing an upload of size bytes from address, or None."""
+
+        def over() -> str | None:
+            held = self._waiting.get(address, {})
+            if self._held(address) + size > self.per_client or len(held) >= self.files:
+                return (
+                    "Files uploaded from your address and not yet added to the documents "
+                    f"come to {_size(self._held(address))} (at most {_size(self.per_client)} "
+                    f"or {self.files} files): add or discard them first, or upload again in "
+                    "15 minutes, when unused ones are cleared."
+                )
+            files = sum(len(waiting) for waiting in self._waiting.values())
+            if self._all() + size > self.total or files >= _WAITING_FILES_IN_ALL:
+                return (
+                    "The server holds too many uploaded files waiting to be added "
+                    f"({_size(self.total)} at most): upload again in a few minutes."
+                )
+            return None
+
+        # Sizes only go down as files are added or swept: check the disk only when over.
+        if over() is None:
+            return None
+        self._prune([address] if size > self.per_client else list(self._waiting))
+        return over()
+
+    def reserve(self, address: str, size: int) -> None:
+        self._reserved[address] = self._reserved.get(address, 0) + size
+
+    def settle(self, address: str, size: int, paths: Iterable[str]) -> None:
+        """The upload of size bytes from address is written: count its files instead."""
+        left = self._reserved.get(address, 0) - size
+        if left > 0:
+            self._reserved[address] = left
+        else:
+            self._reserved.pop(address, None)
+        files = self._waiting.setdefault(address, {})
+        for path in paths:
+            with contextlib.suppress(OSError):
+                files[path] = os.stat(path).st_size
+        if not files:
+            self._waiting.pop(address, None)
+
+
+_UPLOAD_NEEDS_LENGTH = (
+    "An upload must say its size (a Content-Length header): send the files as one "
+    "multipart form, as the page does."
+)
+
+
+class _UploadLimit:
+    """ASGI middleware over Gradio's upload route: refuses an upload that would take its
+    address, or the server, over the UploadBudget with 413 and one sentence before a byte
+    is written (and one that declares no size with 411), and counts what it wrote."""
+
+    def __init__(self, app: Any, budget: UploadBudget) -> None:
+        self.app, self.budget = app, budget
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if scope.get("method") != "POST" or not path.rstrip("/").endswith("/gradio_api/upload"):
+            await self.app(scope, receive, send)
+            return
+        # Refusals are plain text, as Gradio's own "too large" is: the page shows the text
+        # of a failed upload as it is ("HTTP 413: Files uploaded from your address...").
+        declared = dict(scope.get("headers") or ()).get(b"content-length", b"")
+        if not declared.isdigit():
+            await _send_text(send, 411, _UPLOAD_NEEDS_LENGTH)
+            return
+        size, address = int(declared), client_address(scope)
+        problem = self.budget.refusal(address, size)
+        if problem is not None:
+            await _drain(receive)
+            await _send_text(send, 413, problem)
+            return
+        self.budget.reserve(address, size)
+        status, chunks = 0, []
+
+        async def watch(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and status == 200:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        paths: list[str] = []
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            # Gradio answers with the list of the files' paths (moved into its cache by
+            # a background task that has run by now).
+            with contextlib.suppress(ValueError, TypeError):
+                listed = json.loads(b"".join(chunks)) if chunks else []
+                paths = [p for p in listed if isinstance(p, str)]
+            self.budget.settle(address, size, paths)
+
+
 def remote_file_path(payload: Any) -> str | None:
     """The first file in a request's JSON that the server would have to fetch or look up
     by itself: a `path` that is a URL or a relative path. None when every file is named
@@ -1695,6 +1869,7 @@ class CallShape:
     endpoint: str  # "The /ask endpoint", or "The page's event 3" without an API name
     names: tuple[str, ...]
     defaults: tuple[Any, ...]
+    inputs: tuple[Any, ...] = ()  # the input components, whose values `input_problem` checks
 
     @classmethod
     def of(cls, fn: Any) -> CallShape:
@@ -1713,8 +1888,56 @@ class CallShape:
                 endpoint,
                 tuple(p.name for p in params),
                 tuple(_NO_DEFAULT if p.default is p.empty else p.default for p in params),
+                tuple(fn.inputs),
             )
-        return cls(endpoint, tuple(f"value {i + 1}" for i in range(count)), (_NO_DEFAULT,) * count)
+        names = tuple(f"value {i + 1}" for i in range(count))
+        return cls(endpoint, names, (_NO_DEFAULT,) * count, tuple(fn.inputs))
+
+
+def input_problem(component: Any, value: Any) -> str | None:
+    """What is wrong with a value sent for one of the page's input components, in words
+    ("must be a number from 1 to 10"), or None when Gradio can take it.
+
+    Gradio answers a value of the wrong kind (text for the slider, a number for the question)
+    with a many-line error, and writes a 45-line traceback to the server's log for each: a
+    visitor sending them in a loop filled the disk. Only the kinds the chat's components
+    take are checked; any other component's value passes.
+
+    Example: input_problem(gr.Slider(1, 10), "abc") == "must be a number from 1 to 10";
+             input_problem(gr.Slider(1, 10), 4) is None;
+             input_problem(gr.Textbox(), None) == "must be text"
+    """
+    import gradio as gr
+
+    if isinstance(component, gr.Slider | gr.Number):
+        low, high = getattr(component, "minimum", None), getattr(component, "maximum", None)
+        span = f" from {low:g} to {high:g}" if low is not None and high is not None else ""
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            return f"must be a number{span}"
+        if (low is not None and value < low) or (high is not None and value > high):
+            return f"must be a number{span}"
+        return None
+    if isinstance(component, gr.Textbox):
+        return None if isinstance(value, str) else "must be text"
+    if isinstance(component, gr.Radio):
+        allowed = [
+            choice[1] if isinstance(choice, tuple) else choice for choice in component.choices
+        ]
+        if value is None or (isinstance(value, str) and value in allowed):
+            return None
+        return f"must be one of {', '.join(map(str, allowed))}"
+    if isinstance(component, gr.Chatbot | gr.File):
+        model = component.data_model
+        if value is None or model is None:
+            return None
+        try:  # what Gradio's preprocessing reads it with, so the same messages pass
+            model.model_validate(value)
+        except Exception:
+            kind = "a list of chat messages" if isinstance(component, gr.Chatbot) else "files"
+            return f"must be {kind}"
+        return None
+    return None
 
 
 def complete_call(data: Any, shape: CallShape, *, extra_allowed: bool = False) -> list[Any]:
@@ -1820,9 +2043,22 @@ class _CheckedCalls:
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
-    def __init__(self, app: Any, blocks: Any = None) -> None:
-        self.app, self.blocks = app, blocks
+    def __init__(self, app: Any, blocks: Any = None, load: ClientLoad | None = None) -> None:
+        self.app, self.blocks, self.load = app, blocks, load
         self._shapes: dict[str | int, CallShape] | None = None
+        self._questions: frozenset[str | int] | None = None
+
+    def asks(self, key: str | int) -> bool:
+        """Does a call to key (an API name or a page event's index) ask a question?"""
+        if self.blocks is None:
+            return False
+        if self._questions is None:
+            keys: set[str | int] = set()
+            for fn in self.blocks.fns.values():
+                if getattr(fn.fn, "__name__", "") in _QUESTION_HANDLERS:
+                    keys.update(k for k in (fn._id, fn.api_name) if k is not None)
+            self._questions = frozenset(keys)
+        return key in self._questions
 
     def shape(self, key: str | int) -> CallShape | None:
         if self.blocks is None:
@@ -1883,10 +2119,19 @@ class _CheckedCalls:
             elif isinstance(payload, dict) and "data" in payload:
                 try:
                     data = complete_call(payload["data"], shape, extra_allowed=route == "page")
+                    for i, (component, value) in enumerate(zip(shape.inputs, data, strict=False)):
+                        if (wrong := input_problem(component, value)) is not None:
+                            name = shape.names[i]
+                            raise InputError(
+                                f"{shape.endpoint}'s {name} {wrong}: reload the page, or "
+                                "send the values the page sends."
+                            )
                 except InputError as exc:
                     problem = str(exc)
                 else:
-                    if len(data) != len(payload["data"]):
+                    trimmed = _recent_history(shape, data)
+                    if len(data) != len(payload["data"]) or trimmed is not data:
+                        data = trimmed
                         body = json.dumps({**payload, "data": data}).encode()
                         messages = [{"type": "http.request", "body": body, "more_body": False}]
                         scope = _with_length(scope, len(body))
@@ -1897,7 +2142,61 @@ class _CheckedCalls:
         async def replay() -> Any:
             return messages.pop(0) if messages else await receive()
 
-        await self.app(scope, replay, send)
+        if self.load is None or key is None or not self.asks(key):
+            await self.app(scope, replay, send)
+            return
+        # A question joins Gradio's queue and is answered later: it counts while this
+        # request puts it there, then while the queue holds it.
+        address = client_address(scope)
+        if not self.load.enter(address):
+            refusal = self.load.refusal
+            headers = [(b"retry-after", b"1")]
+            await send_json(send, 429, {"detail": refusal, "error": refusal}, headers)
+            return
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            self.load.leave(address)
+
+
+# History messages an /ask call hands on: the bot keeps far fewer (max_history_messages),
+# and says when it left older ones out, which it still can with this many.
+_HISTORY_SENT = 100
+
+
+def _recent_history(shape: CallShape, data: list[Any]) -> list[Any]:
+    """data, with an /ask call's history list cut to its last _HISTORY_SENT messages (data
+    itself when there is nothing to cut).
+
+    A 7 MB history of 250,000 empty messages took 9.5 s of the server's time (Gradio reads
+    and copies it several times before the bot keeps its last few); cut here, it costs what
+    reading the request costs.
+
+    Example: with the /ask shape, ["Who?", [m1, ..., m300]] -> ["Who?", [m201, ..., m300]]
+    """
+    if "history" not in shape.names or shape.endpoint != "The /ask endpoint":
+        return data
+    at = shape.names.index("history")
+    history = data[at] if at < len(data) else None
+    if not isinstance(history, list) or len(history) <= _HISTORY_SENT:
+        return data
+    return [*data[:at], history[-_HISTORY_SENT:], *data[at + 1 :]]
+
+
+# The handlers in build_app that answer a question: a client's calls to them are limited.
+_QUESTION_HANDLERS = frozenset({"respond", "on_example", "ask"})
+
+
+def _queued_questions(blocks: Any, address: str) -> int:
+    """The questions Gradio's queue holds (waiting or being answered) for address."""
+    queue = getattr(blocks, "_queue", None)
+    events = list(getattr(queue, "event_ids_to_events", {}).values())
+    return sum(
+        1
+        for event in events
+        if getattr(event.fn.fn, "__name__", "") in _QUESTION_HANDLERS
+        and client_address(getattr(event.request, "scope", {})) == address
+    )
 
 
 def _with_length(scope: Any, length: int) -> Any:
@@ -1907,20 +2206,37 @@ def _with_length(scope: Any, length: int) -> Any:
 
 
 async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
-    """Answer 413 once the body is read, kept nowhere, up to _DRAIN_BYTES: a client such as
-    httpx reads the answer only after it has sent the whole body, and a server that closes
-    the connection with some of it unread resets it, the answer lost."""
-    drained = 0
-    while more and drained <= _DRAIN_BYTES:
-        message = await receive()
-        drained += len(message.get("body", b""))
-        more = message["type"] == "http.request" and bool(message.get("more_body"))
+    """Answer 413 once the body is read (`_drain`)."""
+    if more:
+        await _drain(receive)
     await _too_large(send)
+
+
+async def _drain(receive: Any) -> None:
+    """Read a request's body, kept nowhere, up to _DRAIN_BYTES: a client such as httpx reads
+    the answer only after it has sent the whole body, and a server that closes the
+    connection with some of it unread resets it, the answer lost."""
+    drained, more = 0, True
+    while more and drained <= _DRAIN_BYTES:
+        part = await receive()
+        drained += len(part.get("body", b""))
+        more = part["type"] == "http.request" and bool(part.get("more_body"))
 
 
 async def _too_large(send: Any) -> None:
     body = {"detail": _TOO_LARGE, "error": _TOO_LARGE}
     await send_json(send, 413, body, [(b"connection", b"close")])
+
+
+async def _send_text(send: Any, status: int, message: str) -> None:
+    payload = message.encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
 def _mounted(
@@ -1940,9 +2256,11 @@ def _mounted(
     from .api import api_routes
 
     throttle = LoginThrottle.from_settings(settings)
+    # The page, /ask and /v1 count together, with the questions Gradio's queue holds.
+    load = ClientLoad.from_settings(settings, functools.partial(_queued_questions, demo))
     # /v1 first, so Gradio's own paths cannot shadow it; no FastAPI docs pages of our own.
     app = FastAPI(
-        routes=list(api_routes(bot, key=api_key, gate=generation_gate(bot))),
+        routes=list(api_routes(bot, key=api_key, gate=generation_gate(bot), load=load)),
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
@@ -1967,8 +2285,10 @@ def _mounted(
     # else in Gradio 6).
     demo.has_launched = True
     # The early server this is attached to checks the Host header itself (startup.py).
-    guarded = _BodyLimit(_CheckedCalls(ThrottledLogins(app, throttle), blocks=demo))
-    return guarded, lambda: app.router.lifespan_context(app)
+    checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
+    guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
+    limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
+    return limited, lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
@@ -1982,15 +2302,19 @@ def _launch_chat(
 ) -> None:
     from .api import api_routes
 
+    load = ClientLoad.from_settings(settings, functools.partial(_queued_questions, demo))
     launch(
         demo,
         host=host,
         port=port,
         share=share,
         max_file_size=settings.max_upload_bytes,
-        routes=api_routes(bot, key=api_key, gate=generation_gate(bot)),
+        routes=api_routes(bot, key=api_key, gate=generation_gate(bot), load=load),
         auth=(settings.ui_user, api_key) if api_key else None,
         throttle=LoginThrottle.from_settings(settings),
+        load=load,
+        uploads=UploadBudget.from_settings(settings),
+        requests_per_client=settings.requests_per_client,
     )
 
 
