@@ -259,6 +259,24 @@ def _show_misses(rows: Sequence[dict], threshold: float, cover: float) -> None:
             print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
 
 
+def _report_dev(
+    path: Path,
+    scorer: SupportScorer | None,
+    covid: Path | None,
+    threshold: float,
+    cover: float,
+    show_errors: bool,
+) -> None:
+    """Score a development file at the given cut-offs: overall, per source and per kind."""
+    dev, _ = row_scores(load_set(path), scorer, covid)
+    caught, kept_share = rates(dev, threshold, cover)
+    print(f"{path.name} ({len(dev)} rows): caught {caught:.3f}  kept {kept_share:.3f}")
+    print("\n".join(_table(dev, threshold, cover, lambda r: r["source"])))
+    print("\n".join(_table(dev, threshold, cover, lambda r: r["kind"])))
+    if show_errors:
+        _show_misses(dev, threshold, cover)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rules-only", action="store_true", help="ignore an installed checker")
@@ -292,6 +310,13 @@ def main() -> None:
         "--tune-only",
         action="store_true",
         help="score the tune half only: cut-offs and tune figures, no confirm row is read",
+    )
+    parser.add_argument(
+        "--dev",
+        type=Path,
+        metavar="FILE",
+        help="also score these rows (a development file such as evals/verify_dev_s9.jsonl) "
+        "at the same cut-offs, per kind; with --show-errors their misses too",
     )
     parser.add_argument(
         "--time-model",
@@ -370,6 +395,8 @@ def main() -> None:
         f"{len(scored)} rows ({len(tune)} tune, {len(confirm)} confirm); "
         f"threshold {threshold:.3f}, min coverage {cover:.2f}"
     )
+    if args.dev:
+        _report_dev(args.dev, scorer, covid, threshold, cover, args.show_errors)
     halves = (("tune", tune), ("confirm", confirm), ("all", scored))
     for name, half in halves[:1] if args.tune_only else halves:
         caught, kept_share = rates(half, threshold, cover)
