@@ -202,14 +202,18 @@ _CURRENCY_WORDS = {
 _WORD_NUM = "|".join(sorted(_UNITS_WORDS, key=len, reverse=True))
 _SCALE_WORDS = "hundred|thousand|million|billion|trillion"
 _NUMBER_WORDS = rf"(?:{_WORD_NUM})(?:[- ](?:{_WORD_NUM}))?(?:\s+(?:{_SCALE_WORDS}))*"
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+# Thousands are grouped with commas or with (thin) spaces: "76 228" is one number.
+_DIGITS = (
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)"
+    r"|\d+(?:\.\d+)?|\.\d+"
+)
 _MASS_UNITS = "|".join(sorted(map(re.escape, _MASS), key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?P<cur>US\$|[$€£¥])?\s?"
     rf"(?P<num>{_DIGITS}|\b{_NUMBER_WORDS}\b)"
     rf"(?:\s?(?P<scale>{_SCALE_WORDS}|bn|mn|tn|[kKmMbB]\b))?"
     rf"(?:[\s-]?(?P<unit>%|percent\b|per\s?cent\b|"
-    rf"(?:dollars?|euros?|pounds?|USD|EUR|GBP)\b|(?:{_MASS_UNITS})(?![a-zA-Z]))"
+    rf"(?:(?:US|U\.S\.)\s)?(?:dollars?|euros?|pounds?|USD|EUR|GBP)\b|(?:{_MASS_UNITS})(?![a-zA-Z]))"
     rf"(?P<per>\s?(?:/|per\s)\s?(?:kg|g|ml|mL|l|L|day|d|h|dose)\b)?)?",
     re.IGNORECASE,
 )
@@ -261,9 +265,9 @@ def quantities(text: str) -> tuple[Quantity, ...]:
     for m in _QUANTITY.finditer(masked):
         raw, cur = m.group("num"), m.group("cur")
         scale_word = (m.group("scale") or "").lower()
-        unit = (m.group("unit") or "").lower()
+        unit = re.sub(r"^u\.?s\.?\s", "", (m.group("unit") or "").lower())
         if raw[0].isdigit() or raw[0] == ".":
-            value = float(raw.replace(",", ""))
+            value = float(re.sub(r"[,\s]", "", raw))
         else:
             if raw.lower() in ("one", "zero") and not (scale_word or unit or cur):
                 continue
@@ -303,14 +307,77 @@ def _matches(q: Quantity, p: Quantity) -> bool:
     return (q.kind == p.kind or "number" in (q.kind, p.kind)) and _same(q.value, p.value)
 
 
+# A word before a number that says it is rounded: "about seven", "roughly 0.998".
+_APPROXIMATE = re.compile(
+    r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|some|close to|~)\s*[$€£]?$",
+    re.IGNORECASE,
+)
+
+
+def _decimals(text: str) -> int:
+    """Decimal places written in a number's text ("0.998" -> 3, "seven" -> 0)."""
+    m = re.search(r"\d\.(\d+)", text)
+    return len(m.group(1)) if m else 0
+
+
+def _significant(text: str) -> int:
+    """Significant digits written in a number's text ("0.998" -> 3, "7" -> 1, "seven" -> 1)."""
+    digits = re.sub(r"\D", "", text.split("%")[0]).lstrip("0")
+    return max(1, len(digits))
+
+
+def _rounds_to(q: Quantity, p: Quantity, approximate: bool) -> bool:
+    """Whether q is p rounded to the decimals q is written with: "0.998" for 0.997966,
+    "about seven" for 7.2. A rounded number needs two significant digits of its own or a
+    word that says it is rounded ("about", "roughly"), so that "7" never passes for 7.4.
+    Money and mass are compared in their own units; this covers plain numbers and shares.
+    """
+    if q.kind not in ("number", "percent") or p.kind not in ("number", "percent", q.kind):
+        return False
+    if not approximate and _significant(q.text) < 2:
+        return False
+    places = _decimals(q.text)
+    if _decimals(p.text) <= places or p.value == int(p.value) and places == 0:
+        return False  # p is no more precise than q: equal values are _matches' business
+    return _same(round(p.value, places), q.value)
+
+
+def _range_starts(span: str) -> list[Quantity]:
+    """The first number of each range whose scale or unit is written once, at its end, as
+    the value it stands for: "$12-18 billion" and "12 to 18 million" start at 12e9, 12e6.
+
+    Example: [q.value for q in _range_starts("losses of USD $12-18 billion")] -> [12e9]
+    """
+    out = []
+    for m in re.finditer(
+        r"([$€£]?)(\d+(?:\.\d+)?)\s*(?:-|–|to|and)\s*[$€£]?\d+(?:\.\d+)?\s?"
+        r"(thousand|million|billion|trillion)",
+        span,
+        re.IGNORECASE,
+    ):
+        value = float(m.group(2)) * _SCALES[m.group(3).lower()]
+        currency = _CURRENCY_SIGNS.get(m.group(1), "")
+        out.append(Quantity(m.group(0), value, "money" if currency else "number", currency))
+    return out
+
+
 def quantities_missing(sentence: str, span: str) -> list[Quantity]:
-    """The numbers of sentence that the span does not state (compared as values).
+    """The numbers of sentence that the span does not state (compared as values; a number
+    rounded from the span's counts as stated: "about 0.998" for "r = 0.997966").
 
     Example: quantities_missing("Amazon put in eight billion dollars.", "invested $8 billion")
              -> []
     """
-    have = quantities(span)
-    return [q for q in quantities(sentence) if not any(_matches(q, p) for p in have)]
+    have = quantities(span) + tuple(_range_starts(span))
+    missing = []
+    for q in quantities(sentence):
+        if any(_matches(q, p) for p in have):
+            continue
+        at = sentence.find(q.text)
+        approximate = at >= 0 and bool(_APPROXIMATE.search(sentence[:at].rstrip()))
+        if not any(_rounds_to(q, p, approximate) for p in have):
+            missing.append(q)
+    return missing
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -376,16 +443,30 @@ def sentence_names(sentence: str, names: frozenset[str] = frozenset()) -> list[s
     return list(dict.fromkeys(out))
 
 
+# One name written several ways in the literature; a model normalises them.
+_NAME_VARIANTS = (frozenset({"covid-19", "covid-2019", "covid19", "covid2019"}),)
+# "US" in "US dollars" or "US$" names the currency, which the amount's rule compares.
+_CURRENCY_COUNTRY = re.compile(r"\b(?:US|U\.S\.?)(?=\s?(?:\$|dollars?\b))")
+
+
 def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset()) -> list[str]:
-    """Names of sentence that do not occur in span (ignoring case and possessives).
+    """Names of sentence that do not occur in span (ignoring case and possessives; an
+    acronym's plural is the acronym: "ED" = "EDs"; "US" of "US dollars" is currency).
 
     Example: names_missing("Google invested in Anthropic.", "Amazon invested in Anthropic.",
                            frozenset({"google", "amazon"})) -> ["Google"]
+             names_missing("Each ED tested 3 billion US dollars.", "EDs ... USD $3 billion")
+             -> []
     """
     low = span.lower()
     missing = []
-    for name in sentence_names(sentence, names):
-        if not re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", low):
+    for name in sentence_names(_CURRENCY_COUNTRY.sub(" ", sentence), names):
+        forms = {name.lower()}
+        if re.fullmatch(r"[A-Z]{2,}s", name):
+            forms.add(name[:-1].lower())  # "EDs" -> "ed"
+        forms |= next((v for v in _NAME_VARIANTS if name.lower() in v), frozenset())
+        plural = "s?" if re.fullmatch(r"[A-Z]{2,}s?", name) else ""
+        if not any(re.search(rf"(?<![\w]){re.escape(f)}{plural}(?![\w])", low) for f in forms):
             missing.append(name)
     return missing
 
@@ -417,13 +498,37 @@ def negation_reason(sentence: str, span: str) -> str | None:
     sentence_words |= {
         _stem(w[4:]) for w in _WORD.findall(sentence) if w.lower().startswith("non-")
     }
-    for stem in sorted(_scope(span, _negated_positions(span))):
-        if stem in sentence_words and not _near_negation(sentence, stem):
-            return f"drops the negation of '{_word_for(sentence, stem)}'"
+    privative = _privative_roots(sentence)
+    for cue in _negated_positions(span):
+        scope = _scope(span, [cue])
+        # "were unknown" keeps the negation of "did not know the values": the sentence
+        # carries this cue's negation in one word, so the cue's other words are negated too.
+        if any(_same_root(root, stem) for root in privative for stem in scope):
+            continue
+        for stem in sorted(scope):
+            if stem in sentence_words and not _near_negation(sentence, stem):
+                return f"drops the negation of '{_word_for(sentence, stem)}'"
     for stem in sorted(_scope(sentence, _negated_positions(sentence))):
         if stem in span_words and not _near_negation(span, stem):
             return f"negates '{_word_for(sentence, stem)}', which the passage states"
     return None
+
+
+_PRIVATIVE = re.compile(r"(?:un|in|im|non-?|dis)([a-z]{4,})", re.IGNORECASE)
+
+
+def _privative_roots(text: str) -> list[str]:
+    """The roots of the words of text that negate by a prefix: "unknown" -> "known".
+
+    Example: _privative_roots("The values were unknown and inactive.")
+             -> ["known", "active"]
+    """
+    return [m.group(1).lower() for w in _WORD.findall(text) if (m := _PRIVATIVE.fullmatch(w))]
+
+
+def _same_root(root: str, stem: str) -> bool:
+    """Whether a prefix-negated word's root and a crude stem name one word ("known", "know")."""
+    return len(stem) >= 4 and (root.startswith(stem) or stem.startswith(root[:5]))
 
 
 def _word_for(text: str, stem: str) -> str:
@@ -447,9 +552,24 @@ def opposite_reason(sentence: str, span: str) -> str | None:
         if low in span_words:
             continue
         for other in sorted(_OPPOSITE.get(low, ())):
-            if other in span_words:
+            # "not exclusive" in the span says what "non-exclusive" says; "not more" in the
+            # sentence no longer claims "more".
+            if other in span_words and not (
+                _negated_near(span, other) or _negated_near(sentence, low)
+            ):
                 return f"says '{low}' where the passage says '{other}'"
     return None
+
+
+def _negated_near(text: str, word: str, window: int = 3) -> bool:
+    """Whether every use of word (lower case) in text follows a negation cue closely.
+
+    Example: _negated_near("Amazon's position is not exclusive.", "exclusive") -> True
+    """
+    tokens = [t.lower() for t in _WORD.findall(text)]
+    cues = _negated_positions(text)
+    uses = [i for i, t in enumerate(tokens) if t == word]
+    return bool(uses) and all(any(0 < i - c <= window for c in cues) for i in uses)
 
 
 # Words that report a claim as someone's without vouching for it; a hedge like "reportedly".
@@ -474,31 +594,65 @@ def framing_hedge(framing: str) -> str | None:
     return None
 
 
+# Hedges the rules read besides _HEDGE (which the checker's features read as trained):
+# ways to say "considering" or "expected" that a rewrite uses ("is thinking about").
+_MORE_HEDGES = re.compile(
+    r"\b(?:thinking|mull(?:s|ed|ing)?|contemplat\w+|eye(?:s|ing)|hop(?:e|es|ed|ing))\b",
+    re.IGNORECASE,
+)
+# Words that keep a claim short of a fact in the sentence, though in a span they only state a
+# purpose or a result ("aiming to control the stack", "were predicted and compared").
+_SENTENCE_HEDGES = re.compile(
+    r"\b(?:aim(?:s|ed|ing)?|intend(?:s|ed|ing)?|projected|predict(?:s|ed)?|anticipat\w+|"
+    r"forecast\w*|propos\w+|perhaps|maybe|necessarily|tend(?:s|ed)?|can)\b",
+    re.IGNORECASE,
+)
+
+
 def hedge_reason(sentence: str, span: str) -> str | None:
     """Why the sentence states as fact what the span only hedges, or None.
 
     Fires when a hedge of the span governs words the sentence repeats (two content words, not
     names, of the eight after the hedge, or all of them when there are fewer) and the
-    sentence has no hedge of its own.
+    sentence has no hedge of its own. A hedge written another way ("is thinking about" for
+    "is considering", "were hoped" for "were expected") counts when it stands before the
+    repeated words and is not a word of the span (then it is the span's own, elsewhere).
 
     Example: hedge_reason("Amazon has made a multi-billion dollar investment in Anthropic.",
              "Amazon is considering a multi-billion dollar investment in Anthropic.")
              -> "drops the hedge 'considering'"
+             hedge_reason("Amazon is thinking about a multi-billion dollar investment.",
+             "Amazon is considering a multi-billion dollar investment.") -> None
     """
     if _HEDGE.search(sentence) or _ATTRIBUTION.search(sentence):
         return None
-    sentence_words = {stem for _, stem in _content(sentence)}
+    sentence_tokens = _WORD.findall(sentence)
+    span_stems = {_stem(t) for t in _WORD.findall(span)}
+    own_hedges = [
+        k
+        for k, t in enumerate(sentence_tokens)
+        if (_MORE_HEDGES.fullmatch(t) or _SENTENCE_HEDGES.fullmatch(t))
+        and _stem(t) not in span_stems
+    ]
+    sentence_content = _content(sentence)
+    sentence_words = {stem for _, stem in sentence_content}
     tokens = _WORD.findall(span)
     content = _content(span)
     for i, token in enumerate(tokens):
-        if not (_HEDGE.fullmatch(token) or _ATTRIBUTION.fullmatch(token)):
+        if not (
+            _HEDGE.fullmatch(token) or _ATTRIBUTION.fullmatch(token) or _MORE_HEDGES.fullmatch(token)
+        ):
             continue
         # Names say who; the hedge governs what is done ("considering an investment").
         governed = {stem for j, stem in content if i < j <= i + 8 and not tokens[j][0].isupper()}
         shared = governed & sentence_words
         # Two shared words, or every word it governs when it governs only one or two.
         if len(shared) >= 2 or (shared and shared == governed):
-            return f"drops the hedge '{token}'"
+            kept = any(
+                0 < j - k <= 8 for k in own_hedges for j, stem in sentence_content if stem in shared
+            )
+            if not kept:
+                return f"drops the hedge '{token}'"
     return None
 
 
