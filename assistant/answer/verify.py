@@ -339,7 +339,7 @@ def _rounds_to(q: Quantity, p: Quantity, approximate: bool) -> bool:
     if not approximate and _significant(q.text) < 2:
         return False
     places = _decimals(q.text)
-    if _decimals(p.text) <= places or p.value == int(p.value) and places == 0:
+    if _decimals(p.text) <= places:
         return False  # p is no more precise than q: equal values are _matches' business
     return _same(round(p.value, places), q.value)
 
