@@ -465,6 +465,26 @@ def test_a_slot_written_in_another_order_or_form_still_holds_its_name() -> None:
     assert role_reason("Meta is investing heavily in building its AI models.", span) is None
 
 
+def test_synonyms_count_as_covered_for_the_cut_off_only() -> None:
+    span = "There is no guarantee that Anthropic will remain loyal to Amazon."
+    sentence = "Nothing guarantees that Anthropic will stay loyal to Amazon."
+    assert claim_coverage(sentence, span) > coverage(sentence, span)
+    assert claim_coverage("Anthropic will stay loyal.", "Anthropic will remain loyal.") == 1.0
+    # An antonym is no synonym.
+    assert claim_coverage("Anthropic will leave.", "Anthropic will remain.") < 1.0
+
+
+def test_a_negation_ends_with_its_clause_and_a_condition_may_become_a_restriction() -> None:
+    span = "There would be 669 000 hospitalizations without any interventions in these scenarios."
+    assert negation_reason("Without interventions, the scenarios estimated 669,000.", span) is None
+    assert negation_reason("The scenarios estimated no hospitalizations.", span) is not None
+    alert = "If a respondent does not have an immediate risk, then an alert will be sent."
+    assert hedge_reason("Respondents without an immediate risk are sent an alert.", alert) is None
+    assert hedge_reason("Respondents are sent an alert about an immediate risk.", alert) == (
+        "drops the hedge 'If'"
+    )
+
+
 def test_split_answer_keeps_markers_with_their_sentence() -> None:
     got = split_answer("Amazon invested $8.5 billion [1]. Google owns part. [2, 3] Meta builds.")
     assert [(s.text, s.cited) for s in got] == [

@@ -510,7 +510,11 @@ def negation_reason(sentence: str, span: str) -> str | None:
         for stem in sorted(scope):
             if stem in sentence_words and not _near_negation(sentence, stem):
                 return f"drops the negation of '{_word_for(sentence, stem)}'"
-    for stem in sorted(_scope(sentence, _negated_positions(sentence))):
+    # A negation of the sentence ends with its clause: "Without interventions, the
+    # scenarios estimated ..." does not deny the scenarios.
+    clauses = re.split(r"[,;]", sentence)
+    negated = set().union(*(_scope(c, _negated_positions(c)) for c in clauses))
+    for stem in sorted(negated):
         if stem in span_words and not _near_negation(span, stem):
             return f"negates '{_word_for(sentence, stem)}', which the passage states"
     return None
@@ -645,6 +649,12 @@ _SENTENCE_HEDGES = re.compile(
 )
 
 
+_RESTRICTIVE = re.compile(
+    r"\b(?:when|whenever|where|wherever|unless|once|provided|in case|without|who|whose)\b",
+    re.IGNORECASE,
+)
+
+
 def hedge_reason(sentence: str, span: str) -> str | None:
     """Why the sentence states as fact what the span only hedges, or None.
 
@@ -696,6 +706,10 @@ def hedge_reason(sentence: str, span: str) -> str | None:
             kept = any(
                 0 < j - k <= 8 for k in own_hedges for j, stem in sentence_content if stem in shared
             )
+            # A condition may be restated as a restriction: "if a respondent has no risk"
+            # -> "respondents without a risk", "if possible" -> "where possible".
+            if token.lower() == "if" and _RESTRICTIVE.search(sentence):
+                kept = True
             if not kept:
                 return f"drops the hedge '{token}'"
     return None
@@ -821,7 +835,7 @@ def certainty_reason(sentence: str, span: str) -> str | None:
 
 _JOIN = re.compile(
     r"(?:,|;|:|\s[-–—])\s*(?=(?:which|who|whose|where|and|but|while|whereas|so|although|"
-    r"though|as|because|since|thus|therefore|making|leading|meaning|a|an)\b)|;\s*",
+    r"though|as|because|since|thus|therefore|making|leading|meaning|a|an)\b)|;\s*|:\s+(?=[A-Z])",
     re.IGNORECASE,
 )
 _CLAUSE_WORDS = 3  # a clause this long (content words) is a claim of its own
@@ -1236,15 +1250,89 @@ _QUALIFIERS = re.compile(
 )
 
 
+# Words a rewrite puts for one another (one group a line): general English, the verbs and
+# adjectives of reporting results. A synonym is not a missing word for the coverage cut-off;
+# the checker's features read coverage(), as they were trained.
+_SYNONYM_GROUPS = (
+    "stay remain keep",
+    "work collaborate cooperate partner",
+    "several multiple many various numerous",
+    "compete vie rival",
+    "check verify verification validate confirm",
+    "scarce limited few insufficient",
+    "hard difficult challenging",
+    "sort stratify classify group categorise categorize",
+    "link associate relate tie connect",
+    "lower fewer reduced less decreased smaller",
+    "higher greater increased larger bigger",
+    "speed expedite accelerate hasten quicken",
+    "fast rapid quick swift",
+    "show demonstrate reveal indicate find found",
+    "use employ utilise utilize apply",
+    "help assist aid support facilitate enable allow",
+    "begin start commence initiate launch introduce",
+    "end finish complete conclude",
+    "big large major substantial considerable significant",
+    "small minor slight modest",
+    "buy purchase acquire",
+    "need require necessary",
+    "try attempt seek",
+    "get receive obtain gain",
+    "give provide offer supply",
+    "build develop construct create make",
+    "important key crucial critical essential vital",
+    "whole entire full complete",
+    "ill sick unwell",
+    "death fatal fatality die dead",
+    "stop halt cease prevent",
+    "rise grow climb increase",
+    "fall drop decline decrease",
+    "cost expense price",
+    "aim goal purpose intend",
+    "study research investigation analysis",
+    "author researcher investigator",
+    "patient case",
+    "country nation",
+    "worldwide global globally international",
+    "company firm business corporation",
+    "invest fund finance back",
+    "own hold possess stake",
+    "expect anticipate predict forecast project",
+    "suggest imply indicate",
+    "estimate approximate",
+    "report state say note",
+    "similar alike comparable",
+    "different distinct dissimilar",
+    "affect influence impact change",
+    "treat manage",
+    "allow permit let",
+    "ask question query",
+    "answer reply respond",
+)
+_SYNONYM: dict[str, str] = {
+    _loose(word): group.split()[0] for group in _SYNONYM_GROUPS for word in group.split()
+}
+
+
+def _canonical(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(_SYNONYM.get(w, w) for w in words)
+
+
 def claim_coverage(sentence: str, span: str) -> float:
-    """coverage() of the sentence's words less the qualifiers of numbers and time, the share
-    that the min_coverage cut-off reads (the checker's own features use coverage()).
+    """coverage() of the sentence's words less the qualifiers of numbers and time, with
+    synonyms counted as the same word: the share that the min_coverage cut-off reads (the
+    checker's own features use coverage()).
 
     Example: claim_coverage("So far Amazon's investment amounts to roughly $8 billion.",
              "Amazon has already invested around $8 billion.") -> 0.67
              (coverage() -> 0.4: "far" and "roughly" count as missing there)
+             claim_coverage("Anthropic will stay loyal.", "Anthropic will remain loyal.")
+             -> 1.0
     """
-    return coverage(_QUALIFIERS.sub(" ", sentence), span)
+    words = _canonical(_loose_words(_QUALIFIERS.sub(" ", sentence)))
+    if not words:
+        return 1.0
+    return len(words & _canonical(_loose_words(span))) / len(words)
 
 
 def assess(
