@@ -312,6 +312,14 @@ def main() -> None:
         help="score the tune half only: cut-offs and tune figures, no confirm row is read",
     )
     parser.add_argument(
+        "--calibrate-dev",
+        type=Path,
+        metavar="FILE",
+        help="choose the checker's cut-offs on tune plus these labelled rows (a development "
+        "file the checker was not trained on, such as evals/verify_dev_s9.jsonl), by the "
+        "targets' criterion",
+    )
+    parser.add_argument(
         "--dev",
         type=Path,
         metavar="FILE",
@@ -369,6 +377,16 @@ def main() -> None:
                 raise SystemExit("the shipped calibration has no checker threshold: --calibrate")
             threshold = calibration.threshold
         cover = calibration.min_coverage
+    elif args.calibrate_dev and scorer is not None:
+        # Tune alone is nearly all caught by the rules and cannot place a cut-off; the
+        # development rows are hand-written like a model's sentences, and unseen in training.
+        dev_rows, _ = row_scores(load_set(args.calibrate_dev), scorer, covid)
+        threshold, cover = choose_threshold(tune + dev_rows)
+        caught, kept_share = rates(dev_rows, threshold, cover)
+        print(
+            f"{args.calibrate_dev.name}: {len(dev_rows)} rows; at the chosen cut-offs "
+            f"caught {caught:.3f}  kept {kept_share:.3f}"
+        )
     elif extra:
         # Tune plus the out-of-fold rows, by the targets' criterion: the pooled rows hold
         # supported paraphrases and errors that the rules let through, which tune barely has.
@@ -441,6 +459,8 @@ def main() -> None:
         chosen_on = "tune half of evals/verify_set.jsonl"
         if args.calibrate_with:
             chosen_on += f" and out-of-fold scores of {args.calibrate_with.name} (targets)"
+        elif args.calibrate_dev and scorer is not None:
+            chosen_on += f" and {args.calibrate_dev.name} (targets)"
         entry = {
             "min_coverage": cover,
             "chosen_on": chosen_on,

@@ -1309,13 +1309,43 @@ _SYNONYM_GROUPS = (
     "ask question query",
     "answer reply respond",
 )
-_SYNONYM: dict[str, str] = {
-    _loose(word): group.split()[0] for group in _SYNONYM_GROUPS for word in group.split()
-}
 
 
-def _canonical(words: frozenset[str]) -> frozenset[str]:
-    return frozenset(_SYNONYM.get(w, w) for w in words)
+def _synonym_key(word: str) -> str:
+    """A word without its inflection, not cut short: the crude five-letter stems of coverage
+    would join "company" with "comparable" and "internally" with "international".
+
+    Example: _synonym_key("Collaborates") -> "collaborat"
+    """
+    return _SUFFIX.sub("", word.lower().replace("’", "'"))
+
+
+def _synonym_map() -> dict[str, str]:
+    seen: dict[str, set[str]] = {}
+    for group in _SYNONYM_GROUPS:
+        for word in group.split():
+            seen.setdefault(_synonym_key(word), set()).add(group.split()[0])
+    # A form that two groups share ("found": find, base) means neither for sure: left out.
+    return {key: next(iter(heads)) for key, heads in seen.items() if len(heads) == 1}
+
+
+_SYNONYM = _synonym_map()
+
+
+@lru_cache(maxsize=4096)
+def _claim_words(text: str) -> frozenset[str]:
+    """The content words of text as coverage reads them, a synonym as its group's first word
+    ("remains" -> "stay"), any other word as its crude stem."""
+    masked = _CODE.sub(" ", text)
+    return frozenset(
+        _SYNONYM.get(_synonym_key(w), _loose(w))
+        for w in _WORD.findall(masked)
+        if w.lower() not in _STOP
+        and len(w) > 2
+        and _word_value(w) is None
+        and w.lower() not in _SCALES
+        and w.lower() not in _CURRENCY_WORDS
+    )
 
 
 def claim_coverage(sentence: str, span: str) -> float:
@@ -1329,10 +1359,10 @@ def claim_coverage(sentence: str, span: str) -> float:
              claim_coverage("Anthropic will stay loyal.", "Anthropic will remain loyal.")
              -> 1.0
     """
-    words = _canonical(_loose_words(_QUALIFIERS.sub(" ", sentence)))
+    words = _claim_words(_QUALIFIERS.sub(" ", sentence))
     if not words:
         return 1.0
-    return len(words & _canonical(_loose_words(span))) / len(words)
+    return len(words & _claim_words(span)) / len(words)
 
 
 def assess(
