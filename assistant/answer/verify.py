@@ -1326,7 +1326,9 @@ def _synonym_map() -> dict[str, str]:
         for word in group.split():
             seen.setdefault(_synonym_key(word), set()).add(group.split()[0])
     # A form that two groups share ("found": find, base) means neither for sure: left out.
-    return {key: next(iter(heads)) for key, heads in seen.items() if len(heads) == 1}
+    # The group is named by its first word's crude stem, so that a form outside the list
+    # ("investment") still meets its listed kin ("invested") as coverage() would.
+    return {key: _loose(next(iter(heads))) for key, heads in seen.items() if len(heads) == 1}
 
 
 _SYNONYM = _synonym_map()
@@ -1335,7 +1337,7 @@ _SYNONYM = _synonym_map()
 @lru_cache(maxsize=4096)
 def _claim_words(text: str) -> frozenset[str]:
     """The content words of text as coverage reads them, a synonym as its group's first word
-    ("remains" -> "stay"), any other word as its crude stem."""
+    ("remains" -> "stay"), every word as its crude stem."""
     masked = _CODE.sub(" ", text)
     return frozenset(
         _SYNONYM.get(_synonym_key(w), _loose(w))
