@@ -567,7 +567,8 @@ def opposite_reason(sentence: str, span: str) -> str | None:
     return _opposite_beside(sentence, span)
 
 
-def _pairs_beside(text: str) -> set[tuple[str, str]]:
+@lru_cache(maxsize=4096)
+def _pairs_beside(text: str) -> frozenset[tuple[str, str]]:
     """(word, crude stem of the next content word within two words) of each word of text."""
     tokens = [t.lower() for t in _WORD.findall(text)]
     out = set()
@@ -576,7 +577,7 @@ def _pairs_beside(text: str) -> set[tuple[str, str]]:
             if nxt not in _STOP and len(nxt) > 2:
                 out.add((t, _loose(nxt)))
                 break
-    return out
+    return frozenset(out)
 
 
 def _opposite_beside(sentence: str, span: str) -> str | None:
@@ -976,6 +977,7 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
     s_tokens = _role_tokens(sentence, names, common)
     p_tokens = _role_tokens(span, names, common)
     p_words = [w for w, _ in p_tokens]
+    p_loose = [_loose(w) for w in p_words]
     for i, (name, is_name) in enumerate(s_tokens):
         if not is_name:
             continue
@@ -1004,6 +1006,8 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
             wanted = sorted(_loose(w) for w in frame if w not in _STOP)
             for at in range(len(p_words) - len(frame) + 1):
                 window = p_words[at : at + len(frame)]
+                if p_loose[at] not in wanted and window[0] not in _STOP:
+                    continue  # a cheap test first: a window opens with a word of the slot
                 if "." in window or sorted(_loose(w) for w in window if w not in _STOP) != wanted:
                     continue
                 if relative and name in itertools.takewhile(
@@ -1207,6 +1211,7 @@ class Assessment:
 _SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s|ly|ially|ial|al)$")
 
 
+@lru_cache(maxsize=16384)  # called for every word of every span a sentence is read against
 def _loose(word: str) -> str:
     """A crude stem for word overlap: owned/owns -> own, investment -> invest."""
     w = word.lower().replace("’", "'")
