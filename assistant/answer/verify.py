@@ -1301,7 +1301,9 @@ _SYNONYM_GROUPS = (
     "worldwide global globally international",
     "company firm business corporation",
     "invest fund finance back",
-    "own hold possess stake",
+    # Not "stake" or "hold": with them "the company that owns Anthropic" covered "Amazon's
+    # stake in Anthropic" in a local model's false answer (evals/VERIFIER.md, Session 9).
+    "own possess",
     "expect anticipate predict forecast project",
     "suggest imply indicate",
     "estimate approximate",
