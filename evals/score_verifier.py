@@ -259,6 +259,24 @@ def _show_misses(rows: Sequence[dict], threshold: float, cover: float) -> None:
             print(f"  MISS {r['id']} {r['kind']} [{tries}]: {r['sentence']}")
 
 
+def _report_dev(
+    path: Path,
+    scorer: SupportScorer | None,
+    covid: Path | None,
+    threshold: float,
+    cover: float,
+    show_errors: bool,
+) -> None:
+    """Score a development file at the given cut-offs: overall, per source and per kind."""
+    dev, _ = row_scores(load_set(path), scorer, covid)
+    caught, kept_share = rates(dev, threshold, cover)
+    print(f"{path.name} ({len(dev)} rows): caught {caught:.3f}  kept {kept_share:.3f}")
+    print("\n".join(_table(dev, threshold, cover, lambda r: r["source"])))
+    print("\n".join(_table(dev, threshold, cover, lambda r: r["kind"])))
+    if show_errors:
+        _show_misses(dev, threshold, cover)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rules-only", action="store_true", help="ignore an installed checker")
@@ -292,6 +310,21 @@ def main() -> None:
         "--tune-only",
         action="store_true",
         help="score the tune half only: cut-offs and tune figures, no confirm row is read",
+    )
+    parser.add_argument(
+        "--calibrate-dev",
+        type=Path,
+        metavar="FILE",
+        help="choose the checker's cut-offs on tune plus these labelled rows (a development "
+        "file the checker was not trained on, such as evals/verify_dev_s9.jsonl), by the "
+        "targets' criterion",
+    )
+    parser.add_argument(
+        "--dev",
+        type=Path,
+        metavar="FILE",
+        help="also score these rows (a development file such as evals/verify_dev_s9.jsonl) "
+        "at the same cut-offs, per kind; with --show-errors their misses too",
     )
     parser.add_argument(
         "--time-model",
@@ -344,6 +377,16 @@ def main() -> None:
                 raise SystemExit("the shipped calibration has no checker threshold: --calibrate")
             threshold = calibration.threshold
         cover = calibration.min_coverage
+    elif args.calibrate_dev and scorer is not None:
+        # Tune alone is nearly all caught by the rules and cannot place a cut-off; the
+        # development rows are hand-written like a model's sentences, and unseen in training.
+        dev_rows, _ = row_scores(load_set(args.calibrate_dev), scorer, covid)
+        threshold, cover = choose_threshold(tune + dev_rows)
+        caught, kept_share = rates(dev_rows, threshold, cover)
+        print(
+            f"{args.calibrate_dev.name}: {len(dev_rows)} rows; at the chosen cut-offs "
+            f"caught {caught:.3f}  kept {kept_share:.3f}"
+        )
     elif extra:
         # Tune plus the out-of-fold rows, by the targets' criterion: the pooled rows hold
         # supported paraphrases and errors that the rules let through, which tune barely has.
@@ -370,6 +413,8 @@ def main() -> None:
         f"{len(scored)} rows ({len(tune)} tune, {len(confirm)} confirm); "
         f"threshold {threshold:.3f}, min coverage {cover:.2f}"
     )
+    if args.dev:
+        _report_dev(args.dev, scorer, covid, threshold, cover, args.show_errors)
     halves = (("tune", tune), ("confirm", confirm), ("all", scored))
     for name, half in halves[:1] if args.tune_only else halves:
         caught, kept_share = rates(half, threshold, cover)
@@ -414,6 +459,8 @@ def main() -> None:
         chosen_on = "tune half of evals/verify_set.jsonl"
         if args.calibrate_with:
             chosen_on += f" and out-of-fold scores of {args.calibrate_with.name} (targets)"
+        elif args.calibrate_dev and scorer is not None:
+            chosen_on += f" and {args.calibrate_dev.name} (targets)"
         entry = {
             "min_coverage": cover,
             "chosen_on": chosen_on,

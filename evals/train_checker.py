@@ -44,6 +44,7 @@ import re
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -281,13 +282,19 @@ def set_pairs(half: str) -> list[dict]:
     return labelled_pairs([r for r in load_set() if r["half"] == half], "set-")
 
 
-def handwritten_pairs(path: Path = HANDWRITTEN) -> list[dict]:
+def handwritten_rows(paths: Sequence[Path] = (HANDWRITTEN,)) -> list[dict]:
+    """The labelled rows of every file, in order (evals/checker_handwritten.jsonl, and
+    evals/verify_dev_s9.jsonl when a checker may learn from the development rows too)."""
+    from score_verifier import load_set
+
+    return [row for path in paths for row in load_set(path)]
+
+
+def handwritten_pairs(paths: Sequence[Path] = (HANDWRITTEN,)) -> list[dict]:
     """Pairs from the hand-written training rows (evals/checker_handwritten.jsonl:
     paraphrases and errors written by hand against covid-qa articles that are neither held
     out nor in the verification set, and the seed article; `labelled_pairs`)."""
-    from score_verifier import load_set
-
-    return labelled_pairs(load_set(path), "hw-")
+    return labelled_pairs(handwritten_rows(paths), "hw-")
 
 
 def to_matrix(pairs: list[dict]) -> tuple[list[list[float]], list[int]]:
@@ -520,9 +527,9 @@ def cross_validate(args: argparse.Namespace, out: Path) -> None:
     other fold's rows only scores this fold's rows. Writes every row with its out-of-fold
     `tries` (score_verifier.row_scores) to out, for score_verifier.py --calibrate-with, and
     prints the AUC of the rule-passing rows, overall and per kind of error."""
-    from score_verifier import covid_dir, load_set, row_scores
+    from score_verifier import covid_dir, row_scores
 
-    rows = load_set(args.handwritten)
+    rows = handwritten_rows(args.handwritten)
     scored: list[dict] = []
     for fold in (0, 1):
         train_rows = [r for r in rows if handwritten_fold(r) != fold]
@@ -568,9 +575,11 @@ def main() -> None:
     parser.add_argument(
         "--handwritten",
         type=Path,
+        nargs="+",
         default=None,
         metavar="FILE",
-        help=f"also train on hand-written labelled rows (e.g. {HANDWRITTEN.name}); off by default",
+        help=f"also train on hand-written labelled rows (e.g. {HANDWRITTEN.name}; several "
+        "files are read as one); off by default",
     )
     parser.add_argument(
         "--handwritten-weight",
@@ -604,7 +613,7 @@ def main() -> None:
         )
     data = fit_bag(args, written * args.handwritten_weight)
     data["training"]["handwritten"] = {
-        "file": args.handwritten.name if args.handwritten else None,
+        "file": " ".join(p.name for p in args.handwritten) if args.handwritten else None,
         "pairs": len(written),
         "weight": args.handwritten_weight if written else 0,
     }

@@ -173,7 +173,8 @@ def test_the_shipped_checker_keeps_rewrites_and_drops_names_moved_inside_the_pas
 def test_settings_choose_the_check_of_every_llm_backend() -> None:
     assert Settings().verifier == "checker"
     passage = seed_paragraphs()[1:2]
-    swapped = "Meta is partially owned by Google [1]."  # no slot of the passage: the checker
+    # Roles swapped in words of the passage's own, with no slot of it: the checker's catch.
+    swapped = "Meta partially owns Anthropic, while Google collaborates with it [1]."
     by_checker = ChatBackend("x", Settings()).verifier(swapped, passage)
     by_rules = ChatBackend("x", Settings(verifier="rules")).verifier(swapped, passage)
     assert by_checker.citations == () and len(by_rules.citations) == 1
@@ -237,10 +238,10 @@ def test_hand_written_rows_become_rule_passing_pairs() -> None:
             "kind": "number",
             "passages": paragraph,
         },
-        {  # every word and name is in the passage; only who is owned is changed, and no
-            # slot of the passage holds the sentence's "Meta is": the rules pass it
+        {  # every word and name is in the passage; only who owns and who collaborates is
+            # changed, and no slot of the passage holds the sentence's: the rules pass it
             "id": "t-3",
-            "sentence": "Meta is partially owned by Google.",
+            "sentence": "Meta partially owns Anthropic, while Google collaborates with it.",
             "supported": False,
             "kind": "role",
             "passages": paragraph,

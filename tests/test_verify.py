@@ -16,6 +16,7 @@ from assistant.answer.verify import (
     clause_reason,
     coverage,
     framing_hedge,
+    generalisation_reason,
     hedge_reason,
     names_missing,
     negation_reason,
@@ -27,6 +28,7 @@ from assistant.answer.verify import (
     rule_reason,
     sentence_names,
     split_answer,
+    time_unit_reason,
     verify_answer,
 )
 
@@ -350,6 +352,137 @@ def test_qualifiers_of_numbers_and_time_do_not_count_against_coverage() -> None:
 
 
 # --- sentences and spans ------------------------------------------------------------------
+
+
+# --- Session 9: rewrites a careful reader accepts, errors a careful reader catches ----------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "span"),
+    [
+        ("The children's hospital ED had 36,700 presentations a year.", "(ED D; 36 700 annual)"),
+        ("It may have cost 12 to 18 billion US dollars.", "losses of between USD $12-18 billion"),
+        ("It cost $12 billion to $18 billion.", "losses of between USD $12-18 billion"),
+        ("The correlation was very high, about 0.998.", "is very high r = 0.997966487046645."),
+        ("Both groups had about seven tests each.", "(mean, 7.2 tests) and (mean, 7.1 tests)"),
+    ],
+)
+def test_grouped_ranged_and_rounded_numbers_match(sentence: str, span: str) -> None:
+    assert quantities_missing(sentence, span) == []
+
+
+def test_a_rounding_needs_two_digits_or_a_word_that_says_so() -> None:
+    assert [q.text for q in quantities_missing("It took 7 h.", "It took 7.4 h.")] == ["7"]
+    assert [q.text for q in quantities_missing("It was 46%.", "It was 45.3%.")] == ["46%"]
+    assert quantities_missing("It was 45%.", "It was 45.3%.") == []
+
+
+def test_currency_country_acronym_plurals_and_covid_spellings_are_not_new_names() -> None:
+    span = "EDs in Sydney lost USD $3 billion; no current risk of COVID-2019."
+    assert names_missing("Each ED lost 3 billion US dollars.", span) == []
+    assert names_missing("There is no current risk of COVID-19.", span) == []
+    assert names_missing("The US lost 3 billion.", "The UK lost 3 billion.") == ["US"]
+
+
+def test_a_negation_written_as_a_prefix_keeps_the_negation() -> None:
+    span = "Since we did not know the values of Qj, we supposed that Vj = Wj."
+    assert negation_reason("Because the values of Qj were unknown, Vj = Wj.", span) is None
+    assert negation_reason("Because the values of Qj were known, Vj = Wj.", span) is not None
+    negated = "Anthropic's partnerships mean Amazon's position is not exclusive."
+    assert opposite_reason("Amazon's position is non-exclusive.", negated) is None
+
+
+def test_a_hedge_written_another_way_is_kept_but_not_one_in_another_clause() -> None:
+    span = "Amazon is considering a multi-billion dollar investment to deepen its partnership."
+    assert hedge_reason("Amazon is thinking about a multi-billion dollar investment.", span) is None
+    assert (
+        hedge_reason(
+            "Rapid tests were hoped to allow timely treatment.",
+            ("Rapid tests were expected to facilitate timely treatment."),
+        )
+        is None
+    )
+    # "aiming" is the span's own word, after the claim: it hedges nothing the span hedges.
+    done = "Amazon has completed a multi-billion dollar investment, aiming to secure access."
+    assert hedge_reason(done, span + " It is aiming to secure access.") == (
+        "drops the hedge 'considering'"
+    )
+
+
+def test_an_opposite_before_the_same_word_is_found_where_the_span_has_both_words() -> None:
+    span = "Rapid PCR was associated with fewer hospital admissions and more patients tested."
+    assert opposite_reason("Rapid PCR was associated with more hospital admissions.", span) == (
+        "says 'more hospital' where the passage says 'fewer hospital'"
+    )
+    assert opposite_reason("Rapid PCR meant more patients tested.", span) is None
+
+
+def test_all_where_the_span_says_some_or_the_majority_is_found() -> None:
+    assert (
+        generalisation_reason(
+            "All of the deaths reported so far were in China.",
+            "The majority of the deaths reported so far have been in China only.",
+        )
+        == "says 'all' where the passage says 'majority'"
+    )
+    assert (
+        generalisation_reason(
+            "It cut the ordering of all common microbiology tests.",
+            "It cut the ordering of some common microbiology tests.",
+        )
+        == "says 'all' where the passage says 'some'"
+    )
+    # "all" that the span's words allow, and "not all", pass.
+    assert (
+        generalisation_reason(
+            "A single provider served all four hospitals.",
+            "The four hospitals were served by a single provider.",
+        )
+        is None
+    )
+    assert (
+        generalisation_reason(
+            "Not all companies build AI internally.", "Some companies build AI internally."
+        )
+        is None
+    )
+
+
+def test_a_duration_in_another_unit_is_found() -> None:
+    span = "Prednisolone was tapered over 6 weeks after IVMP for 5 days."
+    assert time_unit_reason("Prednisolone was tapered over six months.", span) == (
+        "says 6 months where the passage says 6 weeks"
+    )
+    assert time_unit_reason("Prednisolone was tapered over six weeks.", span) is None
+    assert time_unit_reason("IVMP was given for five days.", span) is None
+
+
+def test_a_slot_written_in_another_order_or_form_still_holds_its_name() -> None:
+    span = "Meta, for example, is heavily investing in building AI models in-house."
+    assert role_reason("Amazon is investing heavily in building its AI models.", span) == (
+        "puts Amazon where the passage has Meta"
+    )
+    assert role_reason("Meta is investing heavily in building its AI models.", span) is None
+
+
+def test_synonyms_count_as_covered_for_the_cut_off_only() -> None:
+    span = "There is no guarantee that Anthropic will remain loyal to Amazon."
+    sentence = "Nothing guarantees that Anthropic will stay loyal to Amazon."
+    assert claim_coverage(sentence, span) > coverage(sentence, span)
+    assert claim_coverage("Anthropic will stay loyal.", "Anthropic will remain loyal.") == 1.0
+    # An antonym is no synonym.
+    assert claim_coverage("Anthropic will leave.", "Anthropic will remain.") < 1.0
+
+
+def test_a_negation_ends_with_its_clause_and_a_condition_may_become_a_restriction() -> None:
+    span = "There would be 669 000 hospitalizations without any interventions in these scenarios."
+    assert negation_reason("Without interventions, the scenarios estimated 669,000.", span) is None
+    assert negation_reason("The scenarios estimated no hospitalizations.", span) is not None
+    alert = "If a respondent does not have an immediate risk, then an alert will be sent."
+    assert hedge_reason("Respondents without an immediate risk are sent an alert.", alert) is None
+    assert hedge_reason("Respondents are sent an alert about an immediate risk.", alert) == (
+        "drops the hedge 'If'"
+    )
 
 
 def test_split_answer_keeps_markers_with_their_sentence() -> None:

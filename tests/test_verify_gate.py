@@ -9,6 +9,11 @@ and the Session 8 rules (evals/VERIFIER.md): confirm caught 0.934, kept 0.948; w
 caught 0.969, kept 0.965; seed rows caught 0.917, kept 0.909. With the rules alone
 (coverage 0.70): confirm caught 0.934, kept 0.931; whole set 0.969, 0.956; seed rows 0.917,
 0.879. Before Session 8: checker 0.902/0.948 on confirm, rules alone 0.787/0.931.
+Session 9's rules (same checker and cut-offs): the checker's figures unchanged; the rules
+alone keep more (confirm 0.934/0.948, whole set 0.969/0.973, seed rows 0.917/0.939). Its
+development file, evals/verify_dev_s9.jsonl (200 sentences written like a model's, blind to
+the verifier), is gated too: checker caught 0.748, kept 0.732 (at the session's start 0.689,
+0.619); rules alone 0.718, 0.825 (0.680, 0.691).
 """
 
 from __future__ import annotations
@@ -38,7 +43,11 @@ SEED_GATE_KEPT = 0.90  # measured 0.909: the target
 RULES_GATE_CAUGHT = 0.95  # the rules alone, whole set: measured 0.969: the target
 RULES_GATE_KEPT = 0.90  # measured 0.956
 RULES_SEED_GATE_CAUGHT = 0.91  # seed rows: measured 0.917
-RULES_SEED_GATE_KEPT = 0.87  # measured 0.879
+RULES_SEED_GATE_KEPT = 0.90  # measured 0.939 (0.879 before Session 9): the target
+DEV_GATE_CAUGHT = 0.74  # evals/verify_dev_s9.jsonl, checker: measured 0.748
+DEV_GATE_KEPT = 0.73  # measured 0.732 (0.742 before "stake" left the synonyms of "own")
+DEV_RULES_GATE_CAUGHT = 0.71  # rules alone: measured 0.718
+DEV_RULES_GATE_KEPT = 0.82  # measured 0.825
 
 
 def _scorer_module():
@@ -126,6 +135,22 @@ def test_gate_on_the_rules_alone() -> None:
     caught, kept = sv.rates(rows, 0.5, cover)
     assert caught >= RULES_GATE_CAUGHT, f"rules: caught {caught:.3f} < {RULES_GATE_CAUGHT}"
     assert kept >= RULES_GATE_KEPT, f"rules: kept {kept:.3f} < {RULES_GATE_KEPT}"
+
+
+def test_gate_on_the_development_rows(cutoffs: tuple[float, float]) -> None:
+    """The blind development file: hand-written sentences of the kinds a chat model writes,
+    far harder than the set's templates; a floor so that its gains are not lost again."""
+    sv = _scorer_module()
+    if sv.covid_dir() is None:
+        pytest.skip("covid-qa is not beside the checkout (../shared/datasets/covid-qa)")
+    rows = sv.load_set(ROOT / "evals" / "verify_dev_s9.jsonl")
+    assert len(rows) >= 150 and {r["half"] for r in rows} == {"dev"}
+    scored, _ = sv.row_scores(rows, default_scorer(), sv.covid_dir())
+    caught, kept = sv.rates(scored, *cutoffs)
+    assert caught >= DEV_GATE_CAUGHT and kept >= DEV_GATE_KEPT, (caught, kept)
+    by_rules, _ = sv.row_scores(rows, None, sv.covid_dir())
+    caught, kept = sv.rates(by_rules, 0.5, load_calibration(MODEL_DIR, "rules").min_coverage)
+    assert caught >= DEV_RULES_GATE_CAUGHT and kept >= DEV_RULES_GATE_KEPT, (caught, kept)
 
 
 def test_gate_on_the_seed_rows(scored: list[dict], cutoffs: tuple[float, float]) -> None:

@@ -175,6 +175,8 @@ CLAIM_OPPOSITE_PAIRS = [
     ("resistant", "susceptible"), ("majority", "minority"), ("older", "younger"),
     ("longer", "shorter"), ("long", "short"), ("similar", "different"),
     ("similar", "distinct"), ("same", "different"), ("advantage", "disadvantage"),
+    ("complete", "partial"), ("completely", "partially"), ("full", "partial"),
+    ("fully", "partially"), ("reckless", "cautious"), ("reckless", "careful"),
 ]  # fmt: skip
 # Opposites a question may be turned with ("What is the smallest city?" where the passage says
 # largest): superlatives, ordinals, directions and the like, which claims rarely flip.

@@ -61,6 +61,7 @@ __all__ = [
     "clause_reason",
     "coverage",
     "framing_hedge",
+    "generalisation_reason",
     "hedge_reason",
     "known_names",
     "names_missing",
@@ -73,6 +74,7 @@ __all__ = [
     "rule_reason",
     "sentence_names",
     "split_answer",
+    "time_unit_reason",
     "verify_answer",
 ]
 
@@ -202,14 +204,18 @@ _CURRENCY_WORDS = {
 _WORD_NUM = "|".join(sorted(_UNITS_WORDS, key=len, reverse=True))
 _SCALE_WORDS = "hundred|thousand|million|billion|trillion"
 _NUMBER_WORDS = rf"(?:{_WORD_NUM})(?:[- ](?:{_WORD_NUM}))?(?:\s+(?:{_SCALE_WORDS}))*"
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+"
+# Thousands are grouped with commas or with (thin) spaces: "76 228" is one number.
+_DIGITS = (
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|(?<![\d.,])\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?!\d|[.,]\d)"
+    r"|\d+(?:\.\d+)?|\.\d+"
+)
 _MASS_UNITS = "|".join(sorted(map(re.escape, _MASS), key=len, reverse=True))
 _QUANTITY = re.compile(
     rf"(?P<cur>US\$|[$€£¥])?\s?"
     rf"(?P<num>{_DIGITS}|\b{_NUMBER_WORDS}\b)"
     rf"(?:\s?(?P<scale>{_SCALE_WORDS}|bn|mn|tn|[kKmMbB]\b))?"
     rf"(?:[\s-]?(?P<unit>%|percent\b|per\s?cent\b|"
-    rf"(?:dollars?|euros?|pounds?|USD|EUR|GBP)\b|(?:{_MASS_UNITS})(?![a-zA-Z]))"
+    rf"(?:(?:US|U\.S\.)\s)?(?:dollars?|euros?|pounds?|USD|EUR|GBP)\b|(?:{_MASS_UNITS})(?![a-zA-Z]))"
     rf"(?P<per>\s?(?:/|per\s)\s?(?:kg|g|ml|mL|l|L|day|d|h|dose)\b)?)?",
     re.IGNORECASE,
 )
@@ -261,9 +267,9 @@ def quantities(text: str) -> tuple[Quantity, ...]:
     for m in _QUANTITY.finditer(masked):
         raw, cur = m.group("num"), m.group("cur")
         scale_word = (m.group("scale") or "").lower()
-        unit = (m.group("unit") or "").lower()
+        unit = re.sub(r"^u\.?s\.?\s", "", (m.group("unit") or "").lower())
         if raw[0].isdigit() or raw[0] == ".":
-            value = float(raw.replace(",", ""))
+            value = float(re.sub(r"[,\s]", "", raw))
         else:
             if raw.lower() in ("one", "zero") and not (scale_word or unit or cur):
                 continue
@@ -303,14 +309,77 @@ def _matches(q: Quantity, p: Quantity) -> bool:
     return (q.kind == p.kind or "number" in (q.kind, p.kind)) and _same(q.value, p.value)
 
 
+# A word before a number that says it is rounded: "about seven", "roughly 0.998".
+_APPROXIMATE = re.compile(
+    r"(?:about|around|roughly|approximately|approx\.?|nearly|almost|some|close to|~)\s*[$€£]?$",
+    re.IGNORECASE,
+)
+
+
+def _decimals(text: str) -> int:
+    """Decimal places written in a number's text ("0.998" -> 3, "seven" -> 0)."""
+    m = re.search(r"\d\.(\d+)", text)
+    return len(m.group(1)) if m else 0
+
+
+def _significant(text: str) -> int:
+    """Significant digits written in a number's text ("0.998" -> 3, "7" -> 1, "seven" -> 1)."""
+    digits = re.sub(r"\D", "", text.split("%")[0]).lstrip("0")
+    return max(1, len(digits))
+
+
+def _rounds_to(q: Quantity, p: Quantity, approximate: bool) -> bool:
+    """Whether q is p rounded to the decimals q is written with: "0.998" for 0.997966,
+    "about seven" for 7.2. A rounded number needs two significant digits of its own or a
+    word that says it is rounded ("about", "roughly"), so that "7" never passes for 7.4.
+    Money and mass are compared in their own units; this covers plain numbers and shares.
+    """
+    if q.kind not in ("number", "percent") or p.kind not in ("number", "percent", q.kind):
+        return False
+    if not approximate and _significant(q.text) < 2:
+        return False
+    places = _decimals(q.text)
+    if _decimals(p.text) <= places:
+        return False  # p is no more precise than q: equal values are _matches' business
+    return _same(round(p.value, places), q.value)
+
+
+def _range_starts(span: str) -> list[Quantity]:
+    """The first number of each range whose scale or unit is written once, at its end, as
+    the value it stands for: "$12-18 billion" and "12 to 18 million" start at 12e9, 12e6.
+
+    Example: [q.value for q in _range_starts("losses of USD $12-18 billion")] -> [12e9]
+    """
+    out = []
+    for m in re.finditer(
+        r"([$€£]?)(\d+(?:\.\d+)?)\s*(?:-|–|to|and)\s*[$€£]?\d+(?:\.\d+)?\s?"
+        r"(thousand|million|billion|trillion)",
+        span,
+        re.IGNORECASE,
+    ):
+        value = float(m.group(2)) * _SCALES[m.group(3).lower()]
+        currency = _CURRENCY_SIGNS.get(m.group(1), "")
+        out.append(Quantity(m.group(0), value, "money" if currency else "number", currency))
+    return out
+
+
 def quantities_missing(sentence: str, span: str) -> list[Quantity]:
-    """The numbers of sentence that the span does not state (compared as values).
+    """The numbers of sentence that the span does not state (compared as values; a number
+    rounded from the span's counts as stated: "about 0.998" for "r = 0.997966").
 
     Example: quantities_missing("Amazon put in eight billion dollars.", "invested $8 billion")
              -> []
     """
-    have = quantities(span)
-    return [q for q in quantities(sentence) if not any(_matches(q, p) for p in have)]
+    have = quantities(span) + tuple(_range_starts(span))
+    missing = []
+    for q in quantities(sentence):
+        if any(_matches(q, p) for p in have):
+            continue
+        at = sentence.find(q.text)
+        approximate = at >= 0 and bool(_APPROXIMATE.search(sentence[:at].rstrip()))
+        if not any(_rounds_to(q, p, approximate) for p in have):
+            missing.append(q)
+    return missing
 
 
 # --- names ---------------------------------------------------------------------------------
@@ -376,16 +445,30 @@ def sentence_names(sentence: str, names: frozenset[str] = frozenset()) -> list[s
     return list(dict.fromkeys(out))
 
 
+# One name written several ways in the literature; a model normalises them.
+_NAME_VARIANTS = (frozenset({"covid-19", "covid-2019", "covid19", "covid2019"}),)
+# "US" in "US dollars" or "US$" names the currency, which the amount's rule compares.
+_CURRENCY_COUNTRY = re.compile(r"\b(?:US|U\.S\.?)(?=\s?(?:\$|dollars?\b))")
+
+
 def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset()) -> list[str]:
-    """Names of sentence that do not occur in span (ignoring case and possessives).
+    """Names of sentence that do not occur in span (ignoring case and possessives; an
+    acronym's plural is the acronym: "ED" = "EDs"; "US" of "US dollars" is currency).
 
     Example: names_missing("Google invested in Anthropic.", "Amazon invested in Anthropic.",
                            frozenset({"google", "amazon"})) -> ["Google"]
+             names_missing("Each ED tested 3 billion US dollars.", "EDs ... USD $3 billion")
+             -> []
     """
     low = span.lower()
     missing = []
-    for name in sentence_names(sentence, names):
-        if not re.search(rf"(?<![\w]){re.escape(name.lower())}(?![\w])", low):
+    for name in sentence_names(_CURRENCY_COUNTRY.sub(" ", sentence), names):
+        forms = {name.lower()}
+        if re.fullmatch(r"[A-Z]{2,}s", name):
+            forms.add(name[:-1].lower())  # "EDs" -> "ed"
+        forms |= next((v for v in _NAME_VARIANTS if name.lower() in v), frozenset())
+        plural = "s?" if re.fullmatch(r"[A-Z]{2,}s?", name) else ""
+        if not any(re.search(rf"(?<![\w]){re.escape(f)}{plural}(?![\w])", low) for f in forms):
             missing.append(name)
     return missing
 
@@ -417,13 +500,41 @@ def negation_reason(sentence: str, span: str) -> str | None:
     sentence_words |= {
         _stem(w[4:]) for w in _WORD.findall(sentence) if w.lower().startswith("non-")
     }
-    for stem in sorted(_scope(span, _negated_positions(span))):
-        if stem in sentence_words and not _near_negation(sentence, stem):
-            return f"drops the negation of '{_word_for(sentence, stem)}'"
-    for stem in sorted(_scope(sentence, _negated_positions(sentence))):
+    privative = _privative_roots(sentence)
+    for cue in _negated_positions(span):
+        scope = _scope(span, [cue])
+        # "were unknown" keeps the negation of "did not know the values": the sentence
+        # carries this cue's negation in one word, so the cue's other words are negated too.
+        if any(_same_root(root, stem) for root in privative for stem in scope):
+            continue
+        for stem in sorted(scope):
+            if stem in sentence_words and not _near_negation(sentence, stem):
+                return f"drops the negation of '{_word_for(sentence, stem)}'"
+    # A negation of the sentence ends with its clause: "Without interventions, the
+    # scenarios estimated ..." does not deny the scenarios.
+    clauses = re.split(r"[,;]", sentence)
+    negated = set().union(*(_scope(c, _negated_positions(c)) for c in clauses))
+    for stem in sorted(negated):
         if stem in span_words and not _near_negation(span, stem):
             return f"negates '{_word_for(sentence, stem)}', which the passage states"
     return None
+
+
+_PRIVATIVE = re.compile(r"(?:un|in|im|non-?|dis)([a-z]{4,})", re.IGNORECASE)
+
+
+def _privative_roots(text: str) -> list[str]:
+    """The roots of the words of text that negate by a prefix: "unknown" -> "known".
+
+    Example: _privative_roots("The values were unknown and inactive.")
+             -> ["known", "active"]
+    """
+    return [m.group(1).lower() for w in _WORD.findall(text) if (m := _PRIVATIVE.fullmatch(w))]
+
+
+def _same_root(root: str, stem: str) -> bool:
+    """Whether a prefix-negated word's root and a crude stem name one word ("known", "know")."""
+    return len(stem) >= 4 and (root.startswith(stem) or stem.startswith(root[:5]))
 
 
 def _word_for(text: str, stem: str) -> str:
@@ -447,9 +558,59 @@ def opposite_reason(sentence: str, span: str) -> str | None:
         if low in span_words:
             continue
         for other in sorted(_OPPOSITE.get(low, ())):
-            if other in span_words:
+            # "not exclusive" in the span says what "non-exclusive" says; "not more" in the
+            # sentence no longer claims "more".
+            if other in span_words and not (
+                _negated_near(span, other) or _negated_near(sentence, low)
+            ):
                 return f"says '{low}' where the passage says '{other}'"
+    return _opposite_beside(sentence, span)
+
+
+@lru_cache(maxsize=4096)
+def _pairs_beside(text: str) -> frozenset[tuple[str, str]]:
+    """(word, crude stem of the next content word within two words) of each word of text."""
+    tokens = [t.lower() for t in _WORD.findall(text)]
+    out = set()
+    for i, t in enumerate(tokens):
+        for nxt in tokens[i + 1 : i + 3]:
+            if nxt not in _STOP and len(nxt) > 2:
+                out.add((t, _loose(nxt)))
+                break
+    return frozenset(out)
+
+
+def _opposite_beside(sentence: str, span: str) -> str | None:
+    """A word of the sentence whose opposite the span puts before the same word, where the
+    span uses both words elsewhere: "more hospital admissions" against "fewer hospital
+    admissions ... more patients receiving their results".
+
+    Example: _opposite_beside("It led to more admissions.", "It led to fewer admissions and
+             more tests.") -> "says 'more admissions' where the passage says 'fewer admissions'"
+    """
+    span_pairs = _pairs_beside(span)
+    for word, following in sorted(_pairs_beside(sentence)):
+        if (word, following) in span_pairs or _negated_near(sentence, word):
+            continue
+        for other in sorted(_OPPOSITE.get(word, ())):
+            if (other, following) in span_pairs:
+                noun = next(
+                    (w for w in _WORD.findall(sentence) if _loose(w.lower()) == following),
+                    following,
+                )
+                return f"says '{word} {noun}' where the passage says '{other} {noun}'"
     return None
+
+
+def _negated_near(text: str, word: str, window: int = 3) -> bool:
+    """Whether every use of word (lower case) in text follows a negation cue closely.
+
+    Example: _negated_near("Amazon's position is not exclusive.", "exclusive") -> True
+    """
+    tokens = [t.lower() for t in _WORD.findall(text)]
+    cues = _negated_positions(text)
+    uses = [i for i, t in enumerate(tokens) if t == word]
+    return bool(uses) and all(any(0 < i - c <= window for c in cues) for i in uses)
 
 
 # Words that report a claim as someone's without vouching for it; a hedge like "reportedly".
@@ -474,31 +635,84 @@ def framing_hedge(framing: str) -> str | None:
     return None
 
 
+# Hedges the rules read besides _HEDGE (which the checker's features read as trained):
+# ways to say "considering" or "expected" that a rewrite uses ("is thinking about").
+_MORE_HEDGES = re.compile(
+    r"\b(?:thinking|mull(?:s|ed|ing)?|contemplat\w+|eye(?:s|ing)|hop(?:e|es|ed|ing))\b",
+    re.IGNORECASE,
+)
+# Words that keep a claim short of a fact in the sentence, though in a span they only state a
+# purpose or a result ("aiming to control the stack", "were predicted and compared").
+_SENTENCE_HEDGES = re.compile(
+    r"\b(?:aim(?:s|ed|ing)?|intend(?:s|ed|ing)?|projected|predict(?:s|ed)?|anticipat\w+|"
+    r"forecast\w*|propos\w+|perhaps|maybe|necessarily|tend(?:s|ed)?|can)\b",
+    re.IGNORECASE,
+)
+
+
+_RESTRICTIVE = re.compile(
+    r"\b(?:when|whenever|where|wherever|unless|once|provided|in case|without|who|whose)\b",
+    re.IGNORECASE,
+)
+
+
 def hedge_reason(sentence: str, span: str) -> str | None:
     """Why the sentence states as fact what the span only hedges, or None.
 
     Fires when a hedge of the span governs words the sentence repeats (two content words, not
     names, of the eight after the hedge, or all of them when there are fewer) and the
-    sentence has no hedge of its own.
+    sentence has no hedge of its own. A hedge written another way ("is thinking about" for
+    "is considering", "were hoped" for "were expected") counts when it stands before the
+    repeated words and is not a word of the span (then it is the span's own, elsewhere).
 
     Example: hedge_reason("Amazon has made a multi-billion dollar investment in Anthropic.",
              "Amazon is considering a multi-billion dollar investment in Anthropic.")
              -> "drops the hedge 'considering'"
+             hedge_reason("Amazon is thinking about a multi-billion dollar investment.",
+             "Amazon is considering a multi-billion dollar investment.") -> None
     """
+    # A hedge of the sentence's own keeps the claim a hedge ("Amazon may invest" for "is
+    # reportedly considering"); which hedge it is, is the checker's business. Tried: using
+    # up the hedges the sentence repeats, so that "reportedly decided" drops "considering"
+    # of "reportedly considering"; it dropped faithful rewrites of stacked hedges
+    # ("speculation that pangolins might" -> "pangolins might"), so the rule stays simple.
     if _HEDGE.search(sentence) or _ATTRIBUTION.search(sentence):
         return None
-    sentence_words = {stem for _, stem in _content(sentence)}
-    tokens = _WORD.findall(span)
+    sentence_tokens = _WORD.findall(sentence)
+    span_tokens = _WORD.findall(span)
+    span_stems = {_stem(t) for t in span_tokens}
+    own_hedges = [
+        k
+        for k, t in enumerate(sentence_tokens)
+        if (_MORE_HEDGES.fullmatch(t) or _SENTENCE_HEDGES.fullmatch(t))
+        and _stem(t) not in span_stems
+    ]
+    sentence_content = _content(sentence)
+    sentence_words = {stem for _, stem in sentence_content}
     content = _content(span)
-    for i, token in enumerate(tokens):
-        if not (_HEDGE.fullmatch(token) or _ATTRIBUTION.fullmatch(token)):
+    for i, token in enumerate(span_tokens):
+        if not (
+            _HEDGE.fullmatch(token)
+            or _ATTRIBUTION.fullmatch(token)
+            or _MORE_HEDGES.fullmatch(token)
+        ):
             continue
         # Names say who; the hedge governs what is done ("considering an investment").
-        governed = {stem for j, stem in content if i < j <= i + 8 and not tokens[j][0].isupper()}
+        governed = {
+            stem for j, stem in content if i < j <= i + 8 and not span_tokens[j][0].isupper()
+        }
         shared = governed & sentence_words
         # Two shared words, or every word it governs when it governs only one or two.
         if len(shared) >= 2 or (shared and shared == governed):
-            return f"drops the hedge '{token}'"
+            kept = any(
+                0 < j - k <= 8 for k in own_hedges for j, stem in sentence_content if stem in shared
+            )
+            # A condition may be restated as a restriction: "if a respondent has no risk"
+            # -> "respondents without a risk", "if possible" -> "where possible".
+            if token.lower() == "if" and _RESTRICTIVE.search(sentence):
+                kept = True
+            if not kept:
+                return f"drops the hedge '{token}'"
     return None
 
 
@@ -622,7 +836,7 @@ def certainty_reason(sentence: str, span: str) -> str | None:
 
 _JOIN = re.compile(
     r"(?:,|;|:|\s[-–—])\s*(?=(?:which|who|whose|where|and|but|while|whereas|so|although|"
-    r"though|as|because|since|thus|therefore|making|leading|meaning|a|an)\b)|;\s*",
+    r"though|as|because|since|thus|therefore|making|leading|meaning|a|an)\b)|;\s*|:\s+(?=[A-Z])",
     re.IGNORECASE,
 )
 _CLAUSE_WORDS = 3  # a clause this long (content words) is a claim of its own
@@ -763,6 +977,7 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
     s_tokens = _role_tokens(sentence, names, common)
     p_tokens = _role_tokens(span, names, common)
     p_words = [w for w, _ in p_tokens]
+    p_loose = [_loose(w) for w in p_words]
     for i, (name, is_name) in enumerate(s_tokens):
         if not is_name:
             continue
@@ -786,8 +1001,14 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
             # like Meta"), as the clause's subject.
             relative = side < 0 and i + 1 < len(s_tokens) and s_tokens[i + 1][0] in _AUXILIARY
             found_self, other = False, ""
+            # The slot's words in any order and form: "is investing heavily" fills the slot
+            # of "is heavily investing", "hedges its bets" that of "is hedging its bets".
+            wanted = sorted(_loose(w) for w in frame if w not in _STOP)
             for at in range(len(p_words) - len(frame) + 1):
-                if p_words[at : at + len(frame)] != frame:
+                window = p_words[at : at + len(frame)]
+                if p_loose[at] not in wanted and window[0] not in _STOP:
+                    continue  # a cheap test first: a window opens with a word of the slot
+                if "." in window or sorted(_loose(w) for w in window if w not in _STOP) != wanted:
                     continue
                 if relative and name in itertools.takewhile(
                     lambda w: w != ".", reversed(p_words[:at])
@@ -813,6 +1034,77 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
                 return f"puts {_as_written(sentence, name)} where the passage has " + (
                     _as_written(span, other)
                 )
+    return None
+
+
+_UNIVERSAL = re.compile(r"\b(?:all|every|each|always|everyone|everything)\b", re.IGNORECASE)
+_PARTIAL = re.compile(
+    r"\b(?:some|most|majority|several|many|few|certain|part|partly|partially|sometimes|"
+    r"often|others?|minority|fraction|proportion)\b",
+    re.IGNORECASE,
+)
+
+
+def generalisation_reason(sentence: str, span: str) -> str | None:
+    """A universal word of the sentence ("all", "every", "always") over words that the span
+    qualifies with a partial one ("some", "the majority of", "several"), or None.
+
+    Example: generalisation_reason("All of the deaths were in China.", "The majority of
+             the deaths have been in China.") -> "says 'all' where the passage says
+             'majority'"
+    """
+    s_tokens = _WORD.findall(sentence)
+    p_tokens = _WORD.findall(span)
+    p_stems = [_loose(t.lower()) for t in p_tokens]
+    for i, token in enumerate(s_tokens):
+        if not _UNIVERSAL.fullmatch(token) or _negated_near(sentence, token.lower(), 2):
+            continue
+        if any(_UNIVERSAL.fullmatch(t) and t.lower() == token.lower() for t in p_tokens):
+            continue
+        governed = {
+            _loose(t.lower())
+            for t in s_tokens[i + 1 : i + 5]
+            if t.lower() not in _STOP and len(t) > 2 and _word_value(t) is None
+        }
+        for j, stem in enumerate(p_stems):
+            if stem not in governed:
+                continue
+            for k in range(max(0, j - 4), j):
+                if _PARTIAL.fullmatch(p_tokens[k]):
+                    return f"says '{token.lower()}' where the passage says '{p_tokens[k]}'"
+    return None
+
+
+_TIME_UNIT = re.compile(
+    r"(?P<num>\d+(?:\.\d+)?|\b(?:{words}))[\s-]*(?P<unit>seconds?|minutes?|mins?|hours?|h|"
+    r"days?|weeks?|months?|years?|decades?)\b".replace("{words}", _WORD_NUM),
+    re.IGNORECASE,
+)
+
+
+def _time_spans(text: str) -> list[tuple[float, str]]:
+    """(value, unit without plural) of each duration in text: "6 weeks" -> (6.0, "week")."""
+    out = []
+    for m in _TIME_UNIT.finditer(text):
+        raw = m.group("num")
+        value = float(raw) if raw[0].isdigit() else _word_value(raw)
+        unit = {"h": "hour", "min": "minute", "mins": "minute"}.get(m.group("unit").lower())
+        out.append((value or 0.0, unit or m.group("unit").lower().rstrip("s")))
+    return out
+
+
+def time_unit_reason(sentence: str, span: str) -> str | None:
+    """A duration of the sentence whose number the span gives in another unit only ("six
+    months" where the span has "6 weeks"), or None.
+
+    Example: time_unit_reason("It was tapered over six months.", "It was tapered over 6
+             weeks.") -> "says 6 months where the passage says 6 weeks"
+    """
+    span_times = _time_spans(span)
+    for value, unit in _time_spans(sentence):
+        same = [u for v, u in span_times if _same(v, value)]
+        if same and unit not in same:
+            return f"says {value:g} {unit}s where the passage says {value:g} {same[0]}s"
     return None
 
 
@@ -845,6 +1137,8 @@ def rule_reason(
         or number_swap_reason(sentence, span)
         or certainty_reason(sentence, span)
         or clause_reason(sentence, span)
+        or generalisation_reason(sentence, span)
+        or time_unit_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
@@ -917,6 +1211,7 @@ class Assessment:
 _SUFFIX = re.compile(r"(?:ations?|ing|ed|es|s|ly|ially|ial|al)$")
 
 
+@lru_cache(maxsize=16384)  # called for every word of every span a sentence is read against
 def _loose(word: str) -> str:
     """A crude stem for word overlap: owned/owns -> own, investment -> invest."""
     w = word.lower().replace("’", "'")
@@ -960,15 +1255,123 @@ _QUALIFIERS = re.compile(
 )
 
 
+# Words a rewrite puts for one another (one group a line): general English, the verbs and
+# adjectives of reporting results. A synonym is not a missing word for the coverage cut-off;
+# the checker's features read coverage(), as they were trained.
+_SYNONYM_GROUPS = (
+    "stay remain keep",
+    "work collaborate cooperate partner",
+    "several multiple many various numerous",
+    "compete vie rival",
+    "check verify verification validate confirm",
+    "scarce limited few insufficient",
+    "hard difficult challenging",
+    "sort stratify classify group categorise categorize",
+    "link associate relate tie connect",
+    "lower fewer reduced less decreased smaller",
+    "higher greater increased larger bigger",
+    "speed expedite accelerate hasten quicken",
+    "fast rapid quick swift",
+    "show demonstrate reveal indicate find found",
+    "use employ utilise utilize apply",
+    "help assist aid support facilitate enable allow",
+    "begin start commence initiate launch introduce",
+    "end finish complete conclude",
+    "big large major substantial considerable significant",
+    "small minor slight modest",
+    "buy purchase acquire",
+    "need require necessary",
+    "try attempt seek",
+    "get receive obtain gain",
+    "give provide offer supply",
+    "build develop construct create make",
+    "important key crucial critical essential vital",
+    "whole entire full complete",
+    "ill sick unwell",
+    "death fatal fatality die dead",
+    "stop halt cease prevent",
+    "rise grow climb increase",
+    "fall drop decline decrease",
+    "cost expense price",
+    "aim goal purpose intend",
+    "study research investigation analysis",
+    "author researcher investigator",
+    "patient case",
+    "country nation",
+    "worldwide global globally international",
+    "company firm business corporation",
+    "invest fund finance back",
+    # Not "stake" or "hold": with them "the company that owns Anthropic" covered "Amazon's
+    # stake in Anthropic" in a local model's false answer (evals/VERIFIER.md, Session 9).
+    "own possess",
+    "expect anticipate predict forecast project",
+    "suggest imply indicate",
+    "estimate approximate",
+    "report state say note",
+    "similar alike comparable",
+    "different distinct dissimilar",
+    "affect influence impact change",
+    "treat manage",
+    "allow permit let",
+    "ask question query",
+    "answer reply respond",
+)
+
+
+def _synonym_key(word: str) -> str:
+    """A word without its inflection, not cut short: the crude five-letter stems of coverage
+    would join "company" with "comparable" and "internally" with "international".
+
+    Example: _synonym_key("Collaborates") -> "collaborat"
+    """
+    return _SUFFIX.sub("", word.lower().replace("’", "'"))
+
+
+def _synonym_map() -> dict[str, str]:
+    seen: dict[str, set[str]] = {}
+    for group in _SYNONYM_GROUPS:
+        for word in group.split():
+            seen.setdefault(_synonym_key(word), set()).add(group.split()[0])
+    # A form that two groups share ("found": find, base) means neither for sure: left out.
+    # The group is named by its first word's crude stem, so that a form outside the list
+    # ("investment") still meets its listed kin ("invested") as coverage() would.
+    return {key: _loose(next(iter(heads))) for key, heads in seen.items() if len(heads) == 1}
+
+
+_SYNONYM = _synonym_map()
+
+
+@lru_cache(maxsize=4096)
+def _claim_words(text: str) -> frozenset[str]:
+    """The content words of text as coverage reads them, a synonym as its group's first word
+    ("remains" -> "stay"), every word as its crude stem."""
+    masked = _CODE.sub(" ", text)
+    return frozenset(
+        _SYNONYM.get(_synonym_key(w), _loose(w))
+        for w in _WORD.findall(masked)
+        if w.lower() not in _STOP
+        and len(w) > 2
+        and _word_value(w) is None
+        and w.lower() not in _SCALES
+        and w.lower() not in _CURRENCY_WORDS
+    )
+
+
 def claim_coverage(sentence: str, span: str) -> float:
-    """coverage() of the sentence's words less the qualifiers of numbers and time, the share
-    that the min_coverage cut-off reads (the checker's own features use coverage()).
+    """coverage() of the sentence's words less the qualifiers of numbers and time, with
+    synonyms counted as the same word: the share that the min_coverage cut-off reads (the
+    checker's own features use coverage()).
 
     Example: claim_coverage("So far Amazon's investment amounts to roughly $8 billion.",
              "Amazon has already invested around $8 billion.") -> 0.67
              (coverage() -> 0.4: "far" and "roughly" count as missing there)
+             claim_coverage("Anthropic will stay loyal.", "Anthropic will remain loyal.")
+             -> 1.0
     """
-    return coverage(_QUALIFIERS.sub(" ", sentence), span)
+    words = _claim_words(_QUALIFIERS.sub(" ", sentence))
+    if not words:
+        return 1.0
+    return len(words & _claim_words(span)) / len(words)
 
 
 def assess(
