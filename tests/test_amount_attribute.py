@@ -4,9 +4,10 @@ evals/refusal_curve.py reads the threshold curve the operating point was chosen 
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
+
+from evalscripts import load_eval_script
 
 from assistant.answer.features import attribute_terms, evidence_features
 
@@ -49,13 +50,7 @@ def test_an_amount_asked_without_an_attribute_is_unchanged() -> None:
 
 
 def _curve_script() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "refusal_curve", ROOT / "evals" / "refusal_curve.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_eval_script("refusal_curve")
 
 
 def test_the_curve_refuses_below_the_threshold_and_counts_gold_only_when_answered() -> None:

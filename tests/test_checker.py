@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from evalscripts import load_eval_script
 from fakes import SEED_TEXT, seed_paragraphs
 
 from assistant import Settings
@@ -186,14 +187,7 @@ def test_settings_choose_the_check_of_every_llm_backend() -> None:
 
 
 def _evals_module(name: str) -> ModuleType:
-    import importlib.util
-
-    path = Path(__file__).resolve().parent.parent / "evals" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_eval_script(name)
 
 
 def test_the_hand_written_training_rows_are_references_off_the_evaluation_articles() -> None:

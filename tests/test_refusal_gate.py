@@ -19,11 +19,11 @@ Session 9 traded adversarial refusals for answerable ones on purpose (evals/refu
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 import pytest
+from evalscripts import load_eval_script
 
 from assistant import Settings
 from assistant.embedding import build_embedder
@@ -55,13 +55,7 @@ SEED_GATES = {
 
 
 def _export_script() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "export_refusal_sets", ROOT / "evals" / "export_refusal_sets.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_eval_script("export_refusal_sets")
 
 
 def _refused(result: EvalResult, kinds: tuple[str, ...]) -> float:

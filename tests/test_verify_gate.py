@@ -18,11 +18,12 @@ the verifier), is gated too: checker caught 0.748, kept 0.732 (at the session's 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
+from types import ModuleType
 
 import pytest
+from evalscripts import load_eval_script
 
 from assistant.answer.verifier_model import (
     MODEL_DIR,
@@ -50,14 +51,8 @@ DEV_RULES_GATE_CAUGHT = 0.71  # rules alone: measured 0.718
 DEV_RULES_GATE_KEPT = 0.82  # measured 0.825
 
 
-def _scorer_module():
-    spec = importlib.util.spec_from_file_location(
-        "score_verifier", ROOT / "evals" / "score_verifier.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _scorer_module() -> ModuleType:
+    return load_eval_script("score_verifier")
 
 
 @pytest.fixture(scope="module")

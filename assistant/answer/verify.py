@@ -1218,18 +1218,23 @@ def _loose(word: str) -> str:
     return _SUFFIX.sub("", w)[:5] if len(w) > 4 else w
 
 
-@lru_cache(maxsize=4096)
-def _loose_words(text: str) -> frozenset[str]:
-    masked = _CODE.sub(" ", text)
-    return frozenset(
-        _loose(w)
-        for w in _WORD.findall(masked)
+def _content_tokens(text: str) -> list[str]:
+    """The words of text that coverage counts: not codes, stop words, numbers, scales or
+    currencies, and at least three letters."""
+    return [
+        w
+        for w in _WORD.findall(_CODE.sub(" ", text))
         if w.lower() not in _STOP
         and len(w) > 2
         and _word_value(w) is None
         and w.lower() not in _SCALES
         and w.lower() not in _CURRENCY_WORDS
-    )
+    ]
+
+
+@lru_cache(maxsize=4096)
+def _loose_words(text: str) -> frozenset[str]:
+    return frozenset(_loose(w) for w in _content_tokens(text))
 
 
 def coverage(sentence: str, span: str) -> float:
@@ -1345,16 +1350,7 @@ _SYNONYM = _synonym_map()
 def _claim_words(text: str) -> frozenset[str]:
     """The content words of text as coverage reads them, a synonym as its group's first word
     ("remains" -> "stay"), every word as its crude stem."""
-    masked = _CODE.sub(" ", text)
-    return frozenset(
-        _SYNONYM.get(_synonym_key(w), _loose(w))
-        for w in _WORD.findall(masked)
-        if w.lower() not in _STOP
-        and len(w) > 2
-        and _word_value(w) is None
-        and w.lower() not in _SCALES
-        and w.lower() not in _CURRENCY_WORDS
-    )
+    return frozenset(_SYNONYM.get(_synonym_key(w), _loose(w)) for w in _content_tokens(text))
 
 
 def claim_coverage(sentence: str, span: str) -> float:
