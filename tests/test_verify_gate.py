@@ -14,6 +14,9 @@ alone keep more (confirm 0.934/0.948, whole set 0.969/0.973, seed rows 0.917/0.9
 development file, evals/verify_dev_s9.jsonl (200 sentences written like a model's, blind to
 the verifier), is gated too: checker caught 0.748, kept 0.732 (at the session's start 0.689,
 0.619); rules alone 0.718, 0.825 (0.680, 0.691).
+Then "yet" or "failed" before "to" read as a denial (answer/negation.py): confirm caught 0.951,
+kept 0.948; whole set 0.977, 0.965 (it catches seed-056, "have already received" against "have
+yet to receive"; the rule came from a chat about that very sentence, see evals/VERIFIER.md).
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 GATE_CAUGHT = 0.95  # the whole set, measured 0.969: the target
 GATE_KEPT = 0.90  # measured 0.965: the target
-CONFIRM_GATE_CAUGHT = 0.93  # the confirm half, measured 0.934 (target 0.95 not reached)
+CONFIRM_GATE_CAUGHT = 0.95  # the confirm half, measured 0.951: the target ("yet to" rule)
 CONFIRM_GATE_KEPT = 0.90  # measured 0.948: the target
 SEED_GATE_CAUGHT = 0.91  # the seed rows alone, both halves: measured 0.917
 SEED_GATE_KEPT = 0.90  # measured 0.909: the target
