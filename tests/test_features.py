@@ -665,6 +665,9 @@ def test_yet_to_and_failed_to_deny_what_follows() -> None:
         "similar investor enthusiasm."
     ]
     assert not unmatched_negation("Which company hasn't received the same enthusiasm?", market)
+    # It denies the verb after "to", not every word after it: "investor" there does not say
+    # that some company did not invest.
+    assert unmatched_negation("Which company did not invest in Anthropic?", market)
     failed = ["The first vaccine failed to protect the animals."]
     assert not unmatched_negation("Which vaccine did not protect the animals?", failed)
     # A plain statement still answers only the question that does not deny it.

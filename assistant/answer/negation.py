@@ -109,11 +109,13 @@ def near_negation(text: str, word: str, window: int = 8) -> bool:
     """Whether some use of the word whose stem is `word` in text is negated (within `window`
     tokens after a cue, or as the x of "non-x")."""
     tokens = WORD.findall(text)
-    cues = negated_positions(text)
+    # "yet to receive" denies the verb after "to", not what follows it ("... similar investor
+    # enthusiasm" is no denial that anyone invested).
+    cues = [(c, 2 if tokens[c].lower() in _BEFORE_TO else window) for c in negated_positions(text)]
     for i, t in enumerate(tokens):
         if t.lower().startswith("non-") and stem(t[4:]) == word:
             return True
-        if stem(t) == word and any(0 < i - c <= window for c in cues):
+        if stem(t) == word and any(0 < i - c <= reach for c, reach in cues):
             return True
     return False
 
