@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -15,7 +15,14 @@ from assistant.schema import Chunk
 if TYPE_CHECKING:
     from assistant.schema import Hit
 
-__all__ = ["SEED", "SEED_TEXT", "FakeEmbedder", "ListRetriever", "seed_paragraphs"]
+__all__ = [
+    "SEED",
+    "SEED_TEXT",
+    "FakeEmbedder",
+    "ListRetriever",
+    "seed_paragraphs",
+    "stream_with_model",
+]
 
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "amazon-anthropic-investment.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")
@@ -87,3 +94,48 @@ class ListRetriever:
 
     def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
         return self.hits[:k]
+
+
+def stream_with_model(
+    model: Any,
+    question: str,
+    history: Any,
+    passages: Sequence[Chunk],
+    *,
+    settings: Any,
+    name: str = "fake-llm",
+) -> list[Any]:
+    """Everything the Answerer streams for question (pieces, then the Answer) when a chat
+    model (a LangChain fake) writes, registered for the call as the answer mode "fake-llm";
+    name picks the backend's defaults ("local" reads like the small model).
+
+    Example: stream_with_model(FakeListChatModel(responses=["Amazon invested. [1]"]),
+             "Who invested?", None, [chunk], settings=Settings())[-1].text
+    """
+    from assistant.answer.answerer import Answerer
+    from assistant.answer.checking import rules_verifier
+    from assistant.answer.llm import ChatBackend
+    from assistant.answer.registry import register_backend, unregister_backend
+    from assistant.schema import Hit
+
+    register_backend(
+        "fake-llm",
+        lambda s: ChatBackend(name, s, model=model, verifier=rules_verifier),
+        replace=True,
+    )
+    try:
+        embedder = FakeEmbedder()
+        hits = [Hit(chunk=c, score=1.0, dense_score=0.5) for c in passages]
+        answerer = Answerer(settings, embedder)
+        return list(
+            answerer.stream(
+                question,
+                history,
+                retriever=ListRetriever(hits, embedder),
+                sources=(),
+                chunks=(),
+                mode="fake-llm",
+            )
+        )
+    finally:
+        unregister_backend("fake-llm")

@@ -8,17 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes import FakeEmbedder, ListRetriever
+from fakes import stream_with_model
 from langchain_core.language_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant import Settings
-from assistant.answer.answerer import Answerer, final_answer
-from assistant.answer.checking import rules_verifier
 from assistant.answer.condense import CONDENSE_PROMPT, accept_condensed, condense_messages
-from assistant.answer.llm import ChatBackend
-from assistant.answer.registry import register_backend, unregister_backend
-from assistant.schema import Answer, Chunk, Hit
+from assistant.schema import Answer, Chunk
 
 FACTS = (
     "Currently, Amazon has already invested around $8 billion in Anthropic. "
@@ -51,27 +47,12 @@ def scripted(*replies: str) -> Recording:
 def ask(
     model: Any, question: str, *, name: str = "fake-llm", settings: Settings | None = None
 ) -> Answer:
-    register_backend(
-        "fake-llm",
-        lambda s: ChatBackend(name, s, model=model, verifier=rules_verifier),
-        replace=True,
+    news = Chunk("news-0", "news.txt", FACTS, 0, len(FACTS), 0, "h")
+    *_, answer = stream_with_model(
+        model, question, HISTORY, [news], settings=settings or Settings(**ALWAYS), name=name
     )
-    try:
-        embedder = FakeEmbedder()
-        hits = [Hit(chunk=Chunk("news-0", "news.txt", FACTS, 0, len(FACTS), 0, "h"), score=1.0)]
-        answerer = Answerer(settings or Settings(**ALWAYS), embedder)
-        return final_answer(
-            answerer.stream(
-                question,
-                HISTORY,
-                retriever=ListRetriever(hits, embedder),
-                sources=(),
-                chunks=(),
-                mode="fake-llm",
-            )
-        )
-    finally:
-        unregister_backend("fake-llm")
+    assert isinstance(answer, Answer)
+    return answer
 
 
 def test_the_models_standalone_question_is_what_is_searched_for() -> None:

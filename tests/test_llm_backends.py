@@ -13,16 +13,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakes import FakeEmbedder, ListRetriever
+from fakes import FakeEmbedder, stream_with_model
 from langchain_core.language_models import FakeListChatModel, GenericFakeChatModel
 from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
 from assistant import AnswerBackendError, Settings, cli
-from assistant.answer.answerer import Answerer, final_answer
-from assistant.answer.checking import default_verifier, rules_verifier, split_claims
+from assistant.answer.answerer import final_answer
+from assistant.answer.checking import default_verifier, split_claims
 from assistant.answer.evidence import Sentence
-from assistant.answer.llm import FALLBACK_NOTICE, ChatBackend, OpenAIBackend
+from assistant.answer.llm import FALLBACK_NOTICE, OpenAIBackend
 from assistant.answer.prompt import (
     COMPACT_PROMPT,
     EXAMPLE_TURN,
@@ -31,9 +31,9 @@ from assistant.answer.prompt import (
     excerpts,
     format_passages,
 )
-from assistant.answer.registry import available_backends, register_backend, unregister_backend
+from assistant.answer.registry import available_backends
 from assistant.llmspec import LLMSpec, parse_llm
-from assistant.schema import Answer, Chunk, Dropped, Hit
+from assistant.schema import Answer, Chunk, Dropped
 
 FACTS = (
     "Currently, Amazon has already invested around $8 billion in Anthropic. "
@@ -86,27 +86,7 @@ def ask(
     name: the backend's name, which picks its defaults ("local" reads like the small model).
     """
     settings = settings or Settings(**ALWAYS)
-    register_backend(
-        "fake-llm",
-        lambda s: ChatBackend(name, s, model=model, verifier=rules_verifier),
-        replace=True,
-    )
-    try:
-        embedder = FakeEmbedder()
-        hits = [Hit(chunk=c, score=1.0, dense_score=0.5) for c in PASSAGES]
-        answerer = Answerer(settings, embedder)
-        return list(
-            answerer.stream(
-                QUESTION,
-                history,
-                retriever=ListRetriever(hits, embedder),
-                sources=(),
-                chunks=(),
-                mode="fake-llm",
-            )
-        )
-    finally:
-        unregister_backend("fake-llm")
+    return stream_with_model(model, QUESTION, history, PASSAGES, settings=settings, name=name)
 
 
 def exact(answer: Answer) -> None:
