@@ -85,6 +85,7 @@ __all__ = [
     "loopback_host_header",
     "proxy_options",
     "quiet_stream_errors",
+    "release",
     "send_json",
     "serve",
 ]
@@ -315,11 +316,7 @@ def header_deadline_protocol(
         def connection_lost(self, exc: Exception | None) -> None:
             self._cancel()
             if self._peer is not None:
-                left = open_by_peer.get(self._peer, 1) - 1
-                if left > 0:
-                    open_by_peer[self._peer] = left
-                else:
-                    open_by_peer.pop(self._peer, None)
+                release(open_by_peer, self._peer)
                 self._peer = None
             super().connection_lost(exc)
 
@@ -1029,6 +1026,19 @@ def client_address(scope: Any) -> str:
     return str((scope.get("client") or ("unknown",))[0])
 
 
+def release(counts: dict[str, int], key: str, amount: int = 1) -> None:
+    """Take amount off key's count, forgetting the key at zero, so that a table of counts
+    by client address holds only the addresses with something in flight.
+
+    Example: counts = {"a": 2}; release(counts, "a") -> {"a": 1}; release(counts, "a") -> {}
+    """
+    left = counts.get(key, amount) - amount
+    if left > 0:
+        counts[key] = left
+    else:
+        counts.pop(key, None)
+
+
 class ClientLoad:
     """Questions in flight by client address, at most `limit` each (0: no limit), so that
     one visitor sending 60 questions at once cannot queue ahead of everyone else. `queued`
@@ -1077,11 +1087,7 @@ class ClientLoad:
         if not self.limit:
             return
         with self._lock:
-            count = self._counts.get(address, 0) - 1
-            if count > 0:
-                self._counts[address] = count
-            else:
-                self._counts.pop(address, None)  # bounded memory: only addresses in flight
+            release(self._counts, address)  # bounded memory: only addresses in flight
 
     def count(self, address: str) -> int:
         """Questions in flight for address, wherever they are held."""
@@ -1129,11 +1135,7 @@ class RequestsPerClient:
         try:
             await self.app(scope, receive, send)
         finally:
-            left = self._counts.get(address, 1) - 1
-            if left > 0:
-                self._counts[address] = left
-            else:
-                self._counts.pop(address, None)
+            release(self._counts, address)
 
 
 _CROSS_SITE = (

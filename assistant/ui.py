@@ -58,6 +58,7 @@ from .api import (
     generation_gate,
     is_loopback,
     quiet_stream_errors,
+    release,
     send_json,
 )
 from .embedding import one_core
@@ -1762,11 +1763,7 @@ class UploadBudget:
 
     def settle(self, address: str, size: int, paths: Iterable[str]) -> None:
         """The upload of size bytes from address is written: count its files instead."""
-        left = self._reserved.get(address, 0) - size
-        if left > 0:
-            self._reserved[address] = left
-        else:
-            self._reserved.pop(address, None)
+        release(self._reserved, address, size)
         files = self._waiting.setdefault(address, {})
         for path in paths:
             with contextlib.suppress(OSError):
