@@ -225,6 +225,18 @@ def _subjects(text: str) -> list[str]:
     return [n for n in _names(text) if len(n) > 2]
 
 
+# Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
+_EXPLETIVE = frozenset("true possible likely known clear the that worth said reported".split())  # noqa: SIM905
+
+# A question that opens with a preposition before its question word ("In what kind of tests?",
+# "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
+# subject ("In what year was Anthropic founded?", decided before this is read).
+_PREPOSED = re.compile(
+    r"(?:in|for|by|since|from|with|to|at|on|under|after|before|until|over|against)\s+"
+    r"(?:what|which|how|whom|who|when|where)\b"
+)
+
+
 def is_followup(question: str) -> bool:
     """Does the question lean on an earlier turn? It does when it opens by continuing ("And
     ...", "What about ...", "Compared to ..."), when a pointer comes before any name of its
@@ -256,19 +268,17 @@ def is_followup(question: str) -> bool:
     return not [w for w in words if w not in _QUESTION_WORDS and w not in _ELLIPTICAL]
 
 
-# Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
-_EXPLETIVE = frozenset("true possible likely known clear the that worth said reported".split())  # noqa: SIM905
-
-# A question that opens with a preposition before its question word ("In what kind of tests?",
-# "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
-# subject ("In what year was Anthropic founded?", decided before this is read).
-_PREPOSED = re.compile(
-    r"(?:in|for|by|since|from|with|to|at|on|under|after|before|until|over|against)\s+"
-    r"(?:what|which|how|whom|who|when|where)\b"
-)
-
-
 TOPIC_TERMS = 2  # words of the earlier question carried after its names
+
+
+def _longest(words: list[str], n: int = TOPIC_TERMS) -> list[str]:
+    """The n longest words (the rarest, as a rule), in their own order.
+
+    Example: _longest(["firms", "build", "in-house"]) -> ["firms", "in-house"]
+    """
+    keep = sorted(words, key=len, reverse=True)[:n]
+    return [w for w in words if w in keep]
+
 
 _ENTITY_QUESTION = re.compile(
     r"^\s*(?:who|whom|whose)\b|^\s*(?:what|which)\s+(?:\w+\s+)?(?:company|companies|firm|firms|"
@@ -404,14 +414,13 @@ def standalone_query(
         asked_for = _ENTITY_QUESTION.search(last_user)
         kind = set(asked_for.group().lower().split()) if asked_for else set()
         what = [w for w in topic if w not in kind]
-        longest = sorted(what, key=len, reverse=True)[:TOPIC_TERMS]
-        what = [w for w in what if w in longest]
+        what = _longest(what)
         if not what and not _content_words(question):
             # A bare "Why?" after "What is Meta doing with AI?": the earlier question has no
             # topic of its own, so what is asked about is what its answer said.
-            said = _content_words(_SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0])
-            longest = sorted(said, key=len, reverse=True)[:TOPIC_TERMS]
-            what = [w for w in said if w in longest]
+            what = _longest(
+                _content_words(_SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0])
+            )
         if _asks_for_entity(last_user):
             terms = brought + asked + (what if _points_at_a_statement(question) else [])
         else:
