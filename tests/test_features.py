@@ -13,6 +13,7 @@ from assistant.answer.features import (
     attached_type,
     clauses,
     compound_mentioned,
+    counted_terms,
     evidence_features,
     has_answer_type,
     key_term_weights,
@@ -500,6 +501,45 @@ def test_name_displacement_worked_example() -> None:
     assert name_displacement(weights, [{"googl"}], [{"amazon", "stake"}, google]) == 0.0
     # A name no sentence holds is entity_missing's business, not this one's.
     assert name_displacement(weights, [{"meta"}], [stake, google]) == 0.0
+    # Listed after the Google sentence but from another passage: the stake sentence does not
+    # continue it, so its "stake" is not Google's.
+    assert name_displacement(weights, [{"googl"}], [google, stake], previous=[None, None]) == 1.0
+    assert name_displacement(weights, [{"googl"}], [google, stake], previous=[None, 0]) == 0.0
+
+
+def test_document_previous_follows_the_document_not_the_candidate_list() -> None:
+    from assistant.answer.evidence import Sentence, document_previous
+    from assistant.schema import Chunk
+
+    a = Chunk("a0", "a.txt", "Google owns part. Its stake is small.", 0, 37, 0, "h1")
+    b = Chunk("b0", "b.txt", "Amazon invested.", 0, 16, 0, "h2")
+    units = [
+        Sentence(a, 0, 0, 17, a.text[0:17]),
+        Sentence(b, 1, 0, 16, b.text),
+        Sentence(a, 0, 18, 37, a.text[18:37]),
+    ]
+    assert document_previous(units) == [None, None, 0]
+    # Listed right after the Google sentence, yet from another document.
+    assert document_previous([units[0], units[1]]) == [None, None]
+
+
+def test_a_count_answers_how_many_only_of_what_the_question_counts() -> None:
+    assert counted_terms("How many data centers has Amazon built for Anthropic?") == {
+        "data",
+        "center",
+    }
+    assert counted_terms("How many times was it tested?") == set()
+    assert counted_terms("How much has Amazon invested?") == set()
+    dollars = "Amazon has already invested around $8 billion in Anthropic."
+    centers = "Amazon has built 12 data centers for Anthropic."
+    asked = "How many data centers has Amazon built for Anthropic?"
+    # "$8 billion" is a number in a clause with Amazon and Anthropic, but it counts no centers.
+    assert evidence_features(asked, [(dollars, 0.6)], [dollars], flat).type_detached == 1.0
+    assert evidence_features(asked, [(centers, 0.6)], [centers], flat).type_detached == 0.0
+    # One of the counted words will do: "47 cases" counts the "confirmed cases".
+    cases = "By 21 February, 47 cases had been reported in the region."
+    f = evidence_features("How many confirmed cases were reported?", [(cases, 0.6)], [cases], flat)
+    assert f.type_detached == 0.0
 
 
 @pytest.mark.parametrize(
@@ -668,6 +708,9 @@ def test_yet_to_and_failed_to_deny_what_follows() -> None:
     # It denies the verb after "to", not every word after it: "investor" there does not say
     # that some company did not invest.
     assert unmatched_negation("Which company did not invest in Anthropic?", market)
+    # ... but what the question denies beyond its verb, it denies in other words: not winning
+    # investor enthusiasm is having yet to receive it.
+    assert not unmatched_negation("Which company has not won investor enthusiasm?", market)
     failed = ["The first vaccine failed to protect the animals."]
     assert not unmatched_negation("Which vaccine did not protect the animals?", failed)
     # A plain statement still answers only the question that does not deny it.

@@ -47,6 +47,7 @@ __all__ = [
     "attach_continuations",
     "candidate_sentences",
     "coverage",
+    "document_previous",
     "gather_evidence",
     "points_back",
     "sentence_vectors",
@@ -149,6 +150,22 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     return out
 
 
+def document_previous(sentences: Sequence[Sentence], *, gap: int = 3) -> list[int | None]:
+    """For each sentence, the index of the one that ends just before it in its document (at
+    most gap characters between: a space or a line break), or None when none of them does.
+
+    Example: units (doc a, 0-10), (doc b, 0-8), (doc a, 11-20) -> [None, None, 0]
+    """
+    ends: dict[str, list[tuple[int, int]]] = {}
+    for i, s in enumerate(sentences):
+        ends.setdefault(s.chunk.source, []).append((s.end, i))
+    out: list[int | None] = []
+    for s in sentences:
+        before = [(end, i) for end, i in ends[s.chunk.source] if s.start - gap <= end <= s.start]
+        out.append(max(before)[1] if before else None)
+    return out
+
+
 def term_weights(query: str, idf: Callable[[str], float]) -> dict[str, float]:
     """IDF weight of each analysed query term.
 
@@ -228,13 +245,15 @@ def gather_evidence(
             [phrase_overlap(asked, s.text) for s in sentences]
         )
     decided = len(hits) if decide_on is None else decide_on
+    read = [(s, float(c)) for s, c in zip(sentences, cosines, strict=True) if s.rank < decided]
     evidence = evidence_features(
         question or query,
-        [(s.text, float(c)) for s, c in zip(sentences, cosines, strict=True) if s.rank < decided],
+        [(s.text, c) for s, c in read],
         [h.chunk.text for h in hits[:decided]],
         idf,
         top_dense=top_dense,
         query=query,
+        before=document_previous([s for s, _ in read]),
     )
     probability = refusal.probability(evidence)
     return Grounds(

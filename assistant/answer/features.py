@@ -74,6 +74,7 @@ __all__ = [
     "attached_type",
     "attribute_terms",
     "clauses",
+    "counted_terms",
     "evidence_features",
     "has_answer_type",
     "key_term_weights",
@@ -203,6 +204,38 @@ def attribute_terms(question: str) -> set[str]:
              attribute_terms("How much has Amazon invested?") -> set()
     """
     return set(_terms(" ".join(m.group(0) for m in _AMOUNT_ATTRIBUTE.finditer(question))))
+
+
+# What a "how many" question counts: the words after "how many", up to the verb or a
+# preposition ("How many data centers has Amazon built?" -> "data centers").
+_HOW_MANY = re.compile(r"\bhow many\s+([A-Za-z][\w\-]*)(?:\s+([A-Za-z][\w\-]*))?", re.IGNORECASE)
+_COUNTED_STOP = frozenset(
+    {
+        "has", "have", "had", "did", "does", "do", "is", "are", "was", "were", "will", "would",
+        "can", "could", "should", "may", "might", "must", "of", "in", "on", "at", "for", "per",
+        "from", "with", "by", "to", "that", "who", "which", "there", "times",
+    }
+)  # fmt: skip
+
+
+def counted_terms(question: str) -> set[str]:
+    """The analysed terms of what a "how many" question counts: its first one or two words
+    after "how many", before a verb or a preposition ("times" counts nothing). A count
+    answers it only in a clause that names one of them: "$8 billion" counts no data centers.
+
+    Example: counted_terms("How many data centers has Amazon built?") -> {"data", "center"};
+             counted_terms("How many employees work there?") -> {"employe", "work"};
+             counted_terms("How much has Amazon invested?") -> set()
+    """
+    m = _HOW_MANY.search(question)
+    if m is None:
+        return set()
+    words = []
+    for word in m.groups():
+        if word is None or word.lower() in _COUNTED_STOP:
+            break
+        words.append(word)
+    return set(_terms(" ".join(words)))
 
 
 def answer_type(question: str) -> str | None:
@@ -697,6 +730,7 @@ def name_displacement(
     sentence_terms: Sequence[set[str]],
     *,
     min_terms: int = 2,
+    previous: Sequence[int | None] | None = None,
 ) -> float:
     """How much more of the question's non-name term weight the best sentence holds than
     any sentence holding one of its names (or following a sentence that does); the most
@@ -704,7 +738,11 @@ def name_displacement(
     of those terms. Names no sentence holds are entity_missing's business.
 
     weights: the question's key-term weights; names: the analysed terms of each name;
-    sentence_terms: each candidate sentence's analysed terms, in document order.
+    sentence_terms: each candidate sentence's analysed terms; previous: for each, the index
+    of the sentence just before it in its document (None: not among them). Without
+    previous, each sentence follows the one listed before it. Candidates come passage by
+    passage in retrieval order, so the one listed before may be the last sentence of another
+    passage: only the sentence before it in the document can be what its "it" points to.
 
     Example: weights {"googl": 2, "stake": 1, "exclus": 1}, names [{"googl"}], sentences
              [{"amazon", "stake", "exclus"}, {"anthrop", "own", "googl"}]
@@ -720,6 +758,8 @@ def name_displacement(
     held = (len(rest.keys() & t) for c, t in zip(cover, sentence_terms, strict=True) if c == best)
     if max(held) < min_terms:
         return 0.0
+
+    before = list(previous) if previous is not None else [None, *range(len(cover) - 1)]
     gap = 0.0
     for name in names:
         if not name or not any(name <= terms for terms in sentence_terms):
@@ -727,8 +767,8 @@ def name_displacement(
         with_name = max(
             (
                 c
-                for i, c in enumerate(cover)
-                if name <= sentence_terms[i] or (i and name <= sentence_terms[i - 1])
+                for c, terms, j in zip(cover, sentence_terms, before, strict=True)
+                if name <= terms or (j is not None and name <= sentence_terms[j])
             ),
             default=0.0,
         )
@@ -834,10 +874,14 @@ def evidence_features(
     top_dense: float = 0.0,
     query: str | None = None,
     type_window: int = 3,
+    before: Sequence[int | None] | None = None,
 ) -> EvidenceFeatures:
     """The features for question given candidate (sentence text, cosine) pairs and the
     retrieved passage texts. query (the standalone query of a follow-up, if different) adds
     the carried terms at half weight: the question's own words say what is asked.
+    before: for each sentence, the index of the sentence just before it in its document
+    (None: none among them; evidence.document_previous); without it, each follows the one
+    listed before it.
 
     The answer-type check looks at the type_window sentences with the highest cosine.
 
@@ -958,10 +1002,18 @@ def evidence_features(
     # attribute must stand in the amount's clause too, and a passage that never names it
     # holds no such figure.
     need = held | attribute_terms(question) if kind == "amount" else held
+    # A count of what the question counts: "How many data centers?" is not answered by a
+    # clause that counts dollars or patients. One of its words will do ("How many confirmed
+    # cases?" by "47 cases").
+    counted = [need | {term} for term in counted_terms(question)] if kind == "count" else []
     detached = float(
         kind in _ATTACHED_KINDS
-        and bool(need)
-        and not any(attached_type(kind, text, need, aliases=aliases) for text, _ in sentences)
+        and bool(need or counted)
+        and not any(
+            attached_type(kind, text, wanted, aliases=aliases)
+            for text, _ in sentences
+            for wanted in (counted or [need])
+        )
     )
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
@@ -982,5 +1034,7 @@ def evidence_features(
         negation_unmatched=float(unmatched_negation(question, texts)),
         opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
         # The question's own words: a follow-up's carried terms are not its attribute.
-        name_displaced=name_displacement(own, list(name_terms.values()), sentence_terms),
+        name_displaced=name_displacement(
+            own, list(name_terms.values()), sentence_terms, previous=before
+        ),
     )

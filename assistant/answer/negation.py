@@ -105,13 +105,17 @@ def negation_scope(text: str, cue_positions: Sequence[int], width: int = 2) -> s
     return out
 
 
-def near_negation(text: str, word: str, window: int = 8) -> bool:
+def near_negation(text: str, word: str, window: int = 8, *, bounded: bool = True) -> bool:
     """Whether some use of the word whose stem is `word` in text is negated (within `window`
-    tokens after a cue, or as the x of "non-x")."""
+    tokens after a cue, or as the x of "non-x"). bounded: "yet to" and "failed to" deny only
+    the verb after "to"; unbounded, they reach as far as any cue does (unmatched_negation)."""
     tokens = WORD.findall(text)
     # "yet to receive" denies the verb after "to", not what follows it ("... similar investor
     # enthusiasm" is no denial that anyone invested).
-    cues = [(c, 2 if tokens[c].lower() in _BEFORE_TO else window) for c in negated_positions(text)]
+    cues = [
+        (c, 2 if bounded and tokens[c].lower() in _BEFORE_TO else window)
+        for c in negated_positions(text)
+    ]
     for i, t in enumerate(tokens):
         if t.lower().startswith("non-") and stem(t[4:]) == word:
             return True
@@ -260,14 +264,18 @@ def question_negation(question: str) -> set[str]:
     """
     if asks_yes_or_no(question) or _ASKS_WHY.match(question):
         return set()
+    return negation_scope(question, _question_cues(question))
+
+
+def _question_cues(question: str) -> list[int]:
+    """Token positions of the cues by which a question denies (not "... or not?")."""
     tokens = WORD.findall(question)
-    cues = [
+    return [
         i
         for i in negated_positions(question)
         if _QUESTION_CUE.fullmatch(tokens[i])
         and not (i > 0 and tokens[i].lower() == "not" and tokens[i - 1].lower() == "or")
     ]
-    return negation_scope(question, cues)
 
 
 def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
@@ -280,16 +288,23 @@ def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
     Example: unmatched_negation("What did Amazon not invest in?",
                                 ["Amazon invested $8 billion in Anthropic."]) -> True;
              unmatched_negation("Which strains do not have deletions?",
-                                ["Strain B does not have the deletion."]) -> False
+                                ["Strain B does not have the deletion."]) -> False;
+             unmatched_negation("Who has not won investor enthusiasm?", ["Google has yet to
+                                receive similar investor enthusiasm."]) -> False
     """
     denied = question_negation(question)
     if not denied:
         return False
+    # The first word a question denies is its verb ("did not invest"): a sentence denies it
+    # only where its own cue governs it. A later one is what the denial is about ("has not
+    # won investor enthusiasm"): a sentence that denies another verb of it ("have yet to
+    # receive similar investor enthusiasm") denies the same thing.
+    verbs = negation_scope(question, _question_cues(question), width=1)
     used = False
     for text in sentences:
         words = {s for _, s in content_stems(text)}
         for word in denied & words:
-            if near_negation(text, word):
+            if near_negation(text, word, bounded=word in verbs):
                 return False
             used = True
     return used
