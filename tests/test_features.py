@@ -739,3 +739,19 @@ def test_a_phrase_that_only_places_the_question_in_time_weighs_nothing() -> None
         query="How much so far? (Anthropic Amazon)",
     )
     assert features.typed_focus == 1.0
+
+
+def test_a_denial_is_matched_only_by_the_sentences_that_would_answer() -> None:
+    """Among many candidates some sentence denies nearly any word; the question that denies
+    what the best sentences state plainly is still asked the other way round."""
+    plain = "The molecular structure of bovine coronavirus is a single-stranded RNA genome."
+    near = "Its genome is linear and nonsegmented."
+    far = "Replicons do not encode the structural proteins of the virus."
+    asked = "What is not the molecular structure of bovine coronavirus?"
+    sentences = [(plain, 0.8), (near, 0.5), ("Bovine coronavirus infects cattle.", 0.45)]
+    f = evidence_features(asked, [*sentences, (far, 0.2)], [plain, near, far], flat)
+    assert f.negation_unmatched == 1.0
+    # When one of the best sentences denies it, the question is answered as before.
+    denied = "Bovine coronavirus does not have the molecular structure of a DNA virus."
+    f = evidence_features(asked, [(denied, 0.8), *sentences], [denied, plain], flat)
+    assert f.negation_unmatched == 0.0

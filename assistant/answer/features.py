@@ -883,7 +883,8 @@ def evidence_features(
     (None: none among them; evidence.document_previous); without it, each follows the one
     listed before it.
 
-    The answer-type check looks at the type_window sentences with the highest cosine.
+    The answer-type and negation checks look at the type_window sentences with the highest
+    cosine.
 
     Example:
         evidence_features(
@@ -1031,7 +1032,10 @@ def evidence_features(
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
         type_detached=detached,
-        negation_unmatched=float(unmatched_negation(question, texts)),
+        # The sentences that would answer, not all of them: among fifty candidates some
+        # sentence denies nearly any word ("do not encode structural proteins"), which made
+        # "What is not the molecular structure of X?" look answered by the one that gives it.
+        negation_unmatched=float(unmatched_negation(question, [t for t, _ in top])),
         opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
         # The question's own words: a follow-up's carried terms are not its attribute.
         name_displaced=name_displacement(
