@@ -18,6 +18,7 @@ from assistant.answer.features import (
     has_answer_type,
     key_term_weights,
     name_displacement,
+    name_runs,
     near_spelling,
     phrase_overlap,
     specific_tokens,
@@ -494,17 +495,35 @@ def test_name_displacement_worked_example() -> None:
     weights = {"googl": 2.0, "stake": 1.0, "exclus": 1.0}
     stake = {"amazon", "stake", "exclus"}
     google = {"anthrop", "own", "googl"}
-    assert name_displacement(weights, [{"googl"}], [stake, google]) == 1.0
+    assert name_displacement(weights, [[{"googl"}]], [stake, google]) == 1.0
     # Right after a sentence naming Google, "its stake" may well be Google's.
-    assert name_displacement(weights, [{"googl"}], [google, stake]) == 0.0
+    assert name_displacement(weights, [[{"googl"}]], [google, stake]) == 0.0
     # One matching word is too little to say the attribute is someone else's.
-    assert name_displacement(weights, [{"googl"}], [{"amazon", "stake"}, google]) == 0.0
+    assert name_displacement(weights, [[{"googl"}]], [{"amazon", "stake"}, google]) == 0.0
     # A name no sentence holds is entity_missing's business, not this one's.
-    assert name_displacement(weights, [{"meta"}], [stake, google]) == 0.0
+    assert name_displacement(weights, [[{"meta"}]], [stake, google]) == 0.0
     # Listed after the Google sentence but from another passage: the stake sentence does not
     # continue it, so its "stake" is not Google's.
-    assert name_displacement(weights, [{"googl"}], [google, stake], previous=[None, None]) == 1.0
-    assert name_displacement(weights, [{"googl"}], [google, stake], previous=[None, 0]) == 0.0
+    displaced = name_displacement(weights, [[{"googl"}]], [google, stake], previous=[None, None])
+    assert displaced == 1.0
+    assert name_displacement(weights, [[{"googl"}]], [google, stake], previous=[None, 0]) == 0.0
+
+
+def test_a_name_of_several_words_is_held_by_a_sentence_holding_one_of_them() -> None:
+    """ "South Korea" is the passage's "Republic of Korea": the R0 sentence is Korea's."""
+    assert name_runs("What was R0 in South Korea and in Japan?") == [
+        ["r0"],
+        ["south", "korea"],
+        ["japan"],
+    ]
+    weights = {"south": 2.0, "korea": 2.0, "r0": 2.0, "high": 1.0, "transmiss": 1.0}
+    korea = {"high", "transmiss", "republ", "korea", "r0"}
+    africa = {"south", "africa", "case"}
+    runs = [[{"r0"}], [{"south"}, {"korea"}]]
+    assert name_displacement(weights, runs, [africa, korea], previous=[None, None]) == 0.0
+    # Written as two names, "South" would be displaced by the sentence that lacks it.
+    split = [[{"r0"}], [{"south"}], [{"korea"}]]
+    assert name_displacement(weights, split, [africa, korea], previous=[None, None]) > 0.5
 
 
 def test_document_previous_follows_the_document_not_the_candidate_list() -> None:

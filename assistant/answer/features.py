@@ -79,6 +79,7 @@ __all__ = [
     "has_answer_type",
     "key_term_weights",
     "name_displacement",
+    "name_runs",
     "phrase_overlap",
     "selection_type",
     "specific_tokens",
@@ -442,6 +443,20 @@ def specific_tokens(question: str) -> list[str]:
              -> ["google", "anthropic", "2019"]
     """
     out: list[str] = []
+    for run in name_runs(question):
+        out.extend(low for low in run if low not in out)
+    return out
+
+
+def name_runs(question: str) -> list[list[str]]:
+    """The question's names, acronyms and numbers (lower-cased), grouped into the runs they
+    stand in next to one another: one run is one name written in several words.
+
+    Example: name_runs("What was R0 in South Korea and in Japan?")
+             -> [["r0"], ["south", "korea"], ["japan"]]
+    """
+    runs: list[list[str]] = []
+    end = -1
     for i, m in enumerate(_TOKEN.finditer(question)):
         word = m.group()
         low = word.lower()
@@ -451,9 +466,14 @@ def specific_tokens(question: str) -> list[str]:
             or caps >= 2
             or (word[:1].isupper() and i > 0 and low not in _QUESTION_OPENERS)
         )
-        if specific and low not in STOPWORDS and low not in out:
-            out.append(low)
-    return out
+        if not specific or low in STOPWORDS:
+            continue
+        if runs and not question[end : m.start()].strip():
+            runs[-1].append(low)
+        else:
+            runs.append([low])
+        end = m.end()
+    return runs
 
 
 # Words that frame a question rather than say what it is about (analysed): "What happened to
@@ -726,7 +746,7 @@ def _edits(a: str, b: str, limit: int) -> int:
 
 def name_displacement(
     weights: Mapping[str, float],
-    names: Sequence[set[str]],
+    names: Sequence[Sequence[set[str]]],
     sentence_terms: Sequence[set[str]],
     *,
     min_terms: int = 2,
@@ -737,19 +757,21 @@ def name_displacement(
     over the names the sentences hold. 0 when the best sentence holds fewer than min_terms
     of those terms. Names no sentence holds are entity_missing's business.
 
-    weights: the question's key-term weights; names: the analysed terms of each name;
+    weights: the question's key-term weights; names: each name as the analysed terms of its
+    words (a sentence holds a name of several words when it holds one of them: "South Korea"
+    is the passage's "Republic of Korea");
     sentence_terms: each candidate sentence's analysed terms; previous: for each, the index
     of the sentence just before it in its document (None: not among them). Without
     previous, each sentence follows the one listed before it. Candidates come passage by
     passage in retrieval order, so the one listed before may be the last sentence of another
     passage: only the sentence before it in the document can be what its "it" points to.
 
-    Example: weights {"googl": 2, "stake": 1, "exclus": 1}, names [{"googl"}], sentences
+    Example: weights {"googl": 2, "stake": 1, "exclus": 1}, names [[{"googl"}]], sentences
              [{"amazon", "stake", "exclus"}, {"anthrop", "own", "googl"}]
              -> 1.0 (stake and exclusive are Amazon's; the Google sentence holds neither);
              with the Google sentence first, the stake sentence follows it -> 0.0
     """
-    named = set().union(*names) if names else set()
+    named = {term for name in names for word in name for term in word}
     rest = {t: w for t, w in weights.items() if t not in named and w > 0}
     if not rest or not sentence_terms:
         return 0.0
@@ -762,13 +784,18 @@ def name_displacement(
     before = list(previous) if previous is not None else [None, *range(len(cover) - 1)]
     gap = 0.0
     for name in names:
-        if not name or not any(name <= terms for terms in sentence_terms):
+        words = [word for word in name if word]
+
+        def holds(terms: set[str], words: list[set[str]] = words) -> bool:
+            return any(word <= terms for word in words)
+
+        if not words or not any(holds(terms) for terms in sentence_terms):
             continue
         with_name = max(
             (
                 c
                 for c, terms, j in zip(cover, sentence_terms, before, strict=True)
-                if name <= terms or (j is not None and name <= sentence_terms[j])
+                if holds(terms) or (j is not None and holds(sentence_terms[j]))
             ),
             default=0.0,
         )
@@ -883,8 +910,8 @@ def evidence_features(
     (None: none among them; evidence.document_previous); without it, each follows the one
     listed before it.
 
-    The answer-type and negation checks look at the type_window sentences with the highest
-    cosine.
+    The answer-type check looks at the type_window sentences with the highest cosine; the
+    negation check at those and the sentences holding half of the question's term weight.
 
     Example:
         evidence_features(
@@ -1003,23 +1030,32 @@ def evidence_features(
     # attribute must stand in the amount's clause too, and a passage that never names it
     # holds no such figure.
     need = held | attribute_terms(question) if kind == "amount" else held
-    # A count of what the question counts: "How many data centers?" is not answered by a
-    # clause that counts dollars or patients. One of its words will do ("How many confirmed
-    # cases?" by "47 cases").
-    counted = [need | {term} for term in counted_terms(question)] if kind == "count" else []
-    detached = float(
-        kind in _ATTACHED_KINDS
-        and bool(need or counted)
-        and not any(
-            attached_type(kind, text, wanted, aliases=aliases)
-            for text, _ in sentences
-            for wanted in (counted or [need])
-        )
+    # ... and a count counts what the question counts: "How many data centers?" is not
+    # answered by a clause that counts dollars or patients. One of its words will do ("How
+    # many confirmed cases?" by "47 cases"), and the question's names may stand in a sentence
+    # of their own ("... in the United States. The models suggested that 35 000 to 60 000
+    # ventilators would be needed").
+    counted = counted_terms(question) if kind == "count" else set()
+    names_detached = bool(need) and not any(
+        attached_type(kind, text, need, aliases=aliases) for text, _ in sentences
     )
+    count_detached = bool(counted) and not any(
+        attached_type(kind, text, {term}) for text, _ in sentences for term in counted
+    )
+    detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
+    # The sentences that could answer, for the question's denial: the best by cosine and
+    # those holding half of its terms. Among fifty candidates some sentence denies nearly any
+    # word ("do not encode structural proteins"), which made "What is not the molecular
+    # structure of X?" look answered by the sentence that gives the structure.
+    answering = [t for t, _ in top] + [
+        t
+        for (t, _), terms in zip(sentences, sentence_terms, strict=True)
+        if _coverage(weights, terms) >= 0.5
+    ]
     return EvidenceFeatures(
         best_cosine=float(best) if math.isfinite(best) else 0.0,
         top_dense=float(top_dense),
@@ -1032,13 +1068,16 @@ def evidence_features(
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
         type_detached=detached,
-        # The sentences that would answer, not all of them: among fifty candidates some
-        # sentence denies nearly any word ("do not encode structural proteins"), which made
-        # "What is not the molecular structure of X?" look answered by the one that gives it.
-        negation_unmatched=float(unmatched_negation(question, [t for t, _ in top])),
+        negation_unmatched=float(unmatched_negation(question, answering)),
         opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
         # The question's own words: a follow-up's carried terms are not its attribute.
         name_displaced=name_displacement(
-            own, list(name_terms.values()), sentence_terms, previous=before
+            own,
+            [
+                [set(_terms(word)) for word in run if not word.isdigit()]
+                for run in name_runs(question)
+            ],
+            sentence_terms,
+            previous=before,
         ),
     )
