@@ -17,13 +17,19 @@ Kinds (label 1 = the documents answer it, 0 = they do not):
                   does not contain, or a seed question with a figure the article lacks (0);
 - absent_attribute the question's entity kept, asked about something no paragraph of the
                   corpus says about it: a price, a founder, a headquarters (label 0);
+- negation        a covid-qa question "What is X?" turned into "What is not X?" (SQuAD 2.0's
+                  most common kind of unanswerable question after swaps and antonyms): the
+                  article says what X is, not what it is not; not one that picks from a
+                  ranking or a list ("the most common species"), whose other items the
+                  article names (label 0);
 - offtopic        general-knowledge questions, asked of both corpora (label 0).
 
 Label checks for generated unanswerable questions: the new entity or number is absent from the
 question's own article, and no paragraph anywhere in the corpus holds the new entity (or the
 attribute's words with the kept entity) together with half the question's other content
-terms. The check is per paragraph, coarser than the sentence-level features it is used to
-test, so the labels do not simply restate a feature.
+terms; a negated question's article has no sentence that denies anything and holds half of
+its content terms. The checks are per paragraph or sentence of the whole article, coarser
+than the features they test, so the labels do not simply restate a feature.
 
 Halves: covid-qa items and items made from them take their question id's parity (even =
 tune, odd = confirm, as in the other benchmarks); the rest split by a hash of their id.
@@ -143,6 +149,14 @@ class Corpus:
                 if len(para) > 40:
                     self.paragraphs.append((name, set(analyze(para)), tokens_of(para)))
 
+    def denies(self, doc: str, terms: set[str], share: float = 0.5) -> bool:
+        """Does a sentence of doc hold a negation and at least share of terms?"""
+        need = max(1, round(share * len(terms))) if terms else 0
+        return any(
+            _DENIAL.search(sentence) and len(terms & set(analyze(sentence))) >= need
+            for sentence in re.split(r"(?<=[.!?])\s+", self.docs[doc])
+        )
+
     def together(self, token: str, terms: set[str], share: float = 0.5) -> bool:
         """Does any paragraph hold token and at least share of terms?"""
         need = max(1, round(share * len(terms))) if terms else 0
@@ -150,6 +164,22 @@ class Corpus:
             token in ptokens and len(terms & pterms) >= need
             for _, pterms, ptokens in self.paragraphs
         )
+
+
+# A question that asks what something is ("What is the incubation period of X?"), to turn
+# into one that asks what it is not; and any denial already in a question or a sentence.
+_COPULA = re.compile(
+    r"^(?:what|which|who|where)(?:\s+(?!who\b|that\b|which\b)[\w\-]+){0,2}?\s+(?:is|are|was|were)\b",
+    re.I,
+)
+# ... but not one that picks from a ranking or a list ("What is the most common species?"):
+# turned around it asks for the others, which the article names.
+_RANKED = re.compile(
+    r"\b(?:most|least|\w+est|leading|main|major|common|first|last|primary|principal|top|"
+    r"examples?|types?|kinds?|some|one|ones|any)\b",
+    re.I,
+)
+_DENIAL = re.compile(r"\b(?:not|no|never|none|neither|nor|cannot|without|lack\w*)\b|n[’']t\b", re.I)
 
 
 def content_terms(question: str, drop: str) -> set[str]:
@@ -287,6 +317,26 @@ def make_covid(questions: list[dict], corpus: Corpus) -> list[dict]:
                         "question": template.format(e=token),
                     }
                 )
+        # negation
+        copula = _COPULA.match(text)
+        if (
+            copula
+            and not _DENIAL.search(text)
+            and not _RANKED.search(text)
+            and not corpus.denies(doc, content_terms(text, ""))
+        ):
+            items.append(
+                {
+                    "id": f"cq-{qid}-negation",
+                    "kind": "negation",
+                    "label": 0,
+                    "corpus": "covid-qa",
+                    "half": half,
+                    "qid": qid,
+                    "doc": doc,
+                    "question": f"{text[: copula.end()]} not{text[copula.end() :]}",
+                }
+            )
     return items
 
 
