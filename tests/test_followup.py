@@ -230,3 +230,37 @@ def test_a_bare_why_asks_about_what_the_last_answer_said() -> None:
     query = standalone_query("Why?", history)
     assert query.startswith("Why? (Meta ") and "doing" not in query
     assert "intellectual" in query
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Who else has a stake?", "What is the reason?", "Give an example of one.", "Which one?"],
+)
+def test_a_question_about_what_was_just_said_leans_on_it(question: str) -> None:
+    """ "Else", a relation with nothing to relate to ("the reason", "an example") and "one"
+    point at the last answer as "it" does; a request opening the question is no name."""
+    assert is_followup(question)
+    query = standalone_query(question, EIGHT_BILLION)
+    assert "Anthropic" in query and query.startswith(question)
+
+
+def test_a_relation_with_a_topic_of_its_own_stands_alone() -> None:
+    assert not is_followup("What are the risks of building AI in-house?")
+    assert not is_followup("Give an example of a coronavirus found in bats.")
+
+
+def test_an_earlier_follow_ups_own_words_come_before_what_it_carried() -> None:
+    history = [
+        {"role": "user", "content": "Where did Microsoft integrate ChatGPT's growth?"},
+        {"role": "assistant", "content": "Microsoft integrated it into its Azure platform. [1]"},
+        {"role": "user", "content": "Has that relationship been smooth?"},
+        {
+            "role": "assistant",
+            "content": "Even that relationship has faced complexities as OpenAI pursues "
+            "independent commercialization. [1]",
+        },
+    ]
+    # "smooth" is what "Why not?" asks about; "integrate" was only carried into the question
+    # before it.
+    query = standalone_query("Why not?", history)
+    assert "smooth" in query and "relationship" in query

@@ -108,7 +108,26 @@ _QUESTION_WORDS = STOPWORDS | {
 # Words that narrow an elliptical question without saying what it is about: "How much so
 # far?", "What else?", "Why exactly?" have no content of their own.
 _ELLIPTICAL = frozenset(
-    "far else exactly again instead really actually now yet still total overall".split()  # noqa: SIM905
+    "far else exactly again instead really actually now yet still total overall one ones".split()  # noqa: SIM905
+)
+# Nouns that name a relation to something said rather than a topic: "What is the reason?",
+# "What are the risks?", "Give an example." lean on the last answer as "Why?" does (a question
+# with a topic of its own, "What are the risks of building AI in-house?", does not).
+_RELATIONAL_WORDS = (
+    "reason reasons cause causes purpose result results effect effects impact consequence "
+    "consequences benefit benefits advantage advantages downside downsides disadvantage "
+    "disadvantages risk risks example examples difference alternative alternatives problem "
+    "problems point evidence source details detail catch"
+)
+_RELATIONAL = frozenset(_RELATIONAL_WORDS.split())
+# Requests that ask for something without saying what it is about ("Give an example of one.").
+_REQUEST_VERBS = frozenset(
+    "give name list show explain describe elaborate summarize summarise".split()  # noqa: SIM905
+)
+# "Who else ...?", "What else ...?": besides what the last answer named.
+_ELSE = re.compile(
+    r"\b(?:who|whom|what|where|which|how|anyone|anybody|anything|someone|somebody|something)"
+    r"\s+else\b"
 )
 # Verbs too general to be a topic: "What is Meta doing with AI?" is about Meta, and "Why?"
 # after it asks about what the answer said Meta does.
@@ -165,7 +184,9 @@ def _is_name(word: str, sentence_start: bool) -> bool:
     low = word.lower()
     if low in _QUESTION_WORDS or low in _ANAPHORA:
         return False
-    return not (sentence_start and (low in _DISCOURSE or low.endswith("ly")))
+    # "Give an example.", "Explain why.": a request opening a sentence is no name.
+    vague_opener = low in _DISCOURSE or low in _REQUEST_VERBS or low.endswith("ly")
+    return not (sentence_start and vague_opener)
 
 
 def _words(text: str) -> list[tuple[str, bool]]:
@@ -245,6 +266,8 @@ def is_followup(question: str) -> bool:
 
     Example: is_followup("Is that stake exclusive?") -> True;
              is_followup("How much so far?") -> True;
+             is_followup("Who else has a stake?") -> True;
+             is_followup("What is the reason?") -> True;
              is_followup("What does it build with Meta?") -> True;
              is_followup("In what kind of tests?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
@@ -263,9 +286,10 @@ def is_followup(question: str) -> bool:
         if any(a == "it" and b in _EXPLETIVE for a, b in itertools.pairwise(before)):
             return False  # "Is it true that Amazon ...": an "it" that points at nothing
         return any(w in _ANAPHORA and w != "there" for w in before)
-    if any(w in _ANAPHORA for w in words) or _PREPOSED.match(q):
+    if any(w in _ANAPHORA for w in words) or _PREPOSED.match(q) or _ELSE.search(q):
         return True
-    return not [w for w in words if w not in _QUESTION_WORDS and w not in _ELLIPTICAL]
+    vague = _QUESTION_WORDS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
+    return not [w for w in words if w not in vague]
 
 
 TOPIC_TERMS = 2  # words of the earlier question carried after its names
@@ -393,15 +417,20 @@ def standalone_query(
     last_user, last_answer, before = turn
     # An earlier follow-up stands for its own standalone query: "it" in "Who else owns part
     # of it?" after "Is that stake exclusive?" is what that question was about (Anthropic).
+    # Its own words come first: "smooth" in "Has that relationship been smooth?" is what
+    # "Why not?" asks about, more than a word it carried.
+    said = _content_words(last_user)
     last_user = standalone_query(last_user, before, max_terms=max_terms)
     own = {w.lower() for w, _ in _words(question)}
     asked = _subjects(last_user)
-    topic = [w for w in _content_words(last_user) if w not in _GENERIC_VERBS | _ELLIPTICAL]
+    vague = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
+    topic = [w for w in said if w not in vague]
+    carried = [w for w in _content_words(last_user) if w not in vague and w not in topic]
     if _subjects(question):
         # The question brings its own subject: carry what was asked, not who it was about,
         # unless it also points back ("And in Asia, what is it vectored by?"): then "it" is
         # the earlier subject.
-        terms = (asked + topic) if _points_back(question) else topic
+        terms = (asked + topic + carried) if _points_back(question) else topic + carried
     else:
         # Names the answer brought: "Which company owns part of Anthropic?" - "Google ..."
         # makes Google what "its" in the next question points at. A question that asked
@@ -413,9 +442,9 @@ def standalone_query(
         # Not the kind of thing it asked for ("company" in "Which company ...").
         asked_for = _ENTITY_QUESTION.search(last_user)
         kind = set(asked_for.group().lower().split()) if asked_for else set()
-        what = [w for w in topic if w not in kind]
-        what = _longest(what)
-        if not what and not _content_words(question):
+        what = _longest([w for w in topic if w not in kind])
+        what += _longest([w for w in carried if w not in kind], TOPIC_TERMS - len(what))
+        if not what and not set(_content_words(question)) - _RELATIONAL - _REQUEST_VERBS:
             # A bare "Why?" after "What is Meta doing with AI?": the earlier question has no
             # topic of its own, so what is asked about is what its answer said.
             what = _longest(
