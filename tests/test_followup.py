@@ -264,3 +264,28 @@ def test_an_earlier_follow_ups_own_words_come_before_what_it_carried() -> None:
     # before it.
     query = standalone_query("Why not?", history)
     assert "smooth" in query and "relationship" in query
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the circumstances that promote the spread of influenza virus?",
+        "What is the conclusion of this report?",
+        "How long did it take China to build the temporary hospital in Wuhan?",
+        "Why is it hard to know the true incidence of infections?",
+        "Is there a treatment?",
+        "How many human cases were there of influenza A virus subtype H7N9?",
+    ],
+)
+def test_words_that_point_nowhere_do_not_make_a_follow_up(question: str) -> None:
+    """A relative "that", "this report" (the document), an "it" that points at nothing and an
+    existential "there": a standalone question mid-conversation carries nothing."""
+    assert not is_followup(question)
+    assert standalone_query(question, EIGHT_BILLION) == question
+
+
+@pytest.mark.parametrize(
+    "question", ["What clade does it belong to?", "Why is that?", "What does that mean?"]
+)
+def test_real_pointers_still_lean_on_the_last_answer(question: str) -> None:
+    assert is_followup(question)

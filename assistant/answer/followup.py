@@ -247,7 +247,57 @@ def _subjects(text: str) -> list[str]:
 
 
 # Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
-_EXPLETIVE = frozenset("true possible likely known clear the that worth said reported".split())  # noqa: SIM905
+_EXPLETIVE_WORDS = (
+    "true possible likely known clear the that worth said reported hard easy difficult "
+    "important necessary impossible unlikely unclear take takes took"
+)
+_EXPLETIVE = frozenset(_EXPLETIVE_WORDS.split())
+# What "this"/"these" may point at besides the conversation: the document itself ("What is
+# the conclusion of this report?").
+_DOCUMENT_WORDS = (
+    "report reports study studies paper article publication review document text passage "
+    "analysis work manuscript letter chapter section survey trial"
+)
+_DOCUMENT = frozenset(_DOCUMENT_WORDS.split())
+# Words after which "that" is a pointer ("Is that stake exclusive?", "What about that?");
+# after any other word it opens a relative clause ("the circumstances that promote ...").
+_BEFORE_POINTER_WORDS = (
+    "is was are were be been do does did about of on in with for from to at by like than "
+    "and but or what why how when where which who whom said say says mean means "
+    "make makes made cause causes caused explain explains affect affects change changes "
+    "after before despite beyond besides into onto over under"
+)
+_BEFORE_POINTER = frozenset(_BEFORE_POINTER_WORDS.split())
+# "Is there ...?", "How many were there?": "there" after a form of "be" says that something
+# exists, it does not point anywhere.
+_BE = frozenset(["is", "are", "was", "were", "be", "been"])
+
+
+def _pointers(words: Sequence[str]) -> list[bool]:
+    """For each word, whether it points back to the conversation: "it", "that", "they", ...
+    but not an "it" that points at nothing ("How long did it take ...?"), a relative "that"
+    ("the virus that causes ..."), nor "this"/"these" before a word naming the document
+    ("this report").
+
+    Example: _pointers(["is", "that", "stake", "exclusive"]) -> [False, True, False, False];
+             _pointers(["the", "virus", "that", "causes", "it"]) -> [False, False, False,
+             False, True]
+    """
+    out = []
+    for i, word in enumerate(words):
+        before = words[i - 1] if i else ""
+        # "it statistically impossible to": the adverb aside, what follows "it" decides.
+        rest = [w for w in words[i + 1 : i + 3] if not w.endswith("ly")] or [""]
+        after = words[i + 1] if i + 1 < len(words) else ""
+        out.append(
+            word in _ANAPHORA
+            and not (word == "it" and rest[0] in _EXPLETIVE)
+            and not (word == "that" and before and before not in _BEFORE_POINTER)
+            and not (word in ("this", "these") and after in _DOCUMENT)
+            and not (word == "there" and (before in _BE or after in _BE))
+        )
+    return out
+
 
 # A question that opens with a preposition before its question word ("In what kind of tests?",
 # "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
@@ -285,8 +335,8 @@ def is_followup(question: str) -> bool:
         before = words[: words.index(first)] if first in words else []
         if any(a == "it" and b in _EXPLETIVE for a, b in itertools.pairwise(before)):
             return False  # "Is it true that Amazon ...": an "it" that points at nothing
-        return any(w in _ANAPHORA and w != "there" for w in before)
-    if any(w in _ANAPHORA for w in words) or _PREPOSED.match(q) or _ELSE.search(q):
+        return any(p and w != "there" for w, p in zip(before, _pointers(before), strict=True))
+    if any(_pointers(words)) or _PREPOSED.match(q) or _ELSE.search(q):
         return True
     vague = _QUESTION_WORDS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
     return not [w for w in words if w not in vague]
