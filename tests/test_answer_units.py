@@ -235,6 +235,34 @@ def test_units_that_continue_one_another_are_read_in_document_order() -> None:
     assert in_reading_order(grounds, [2, 0]) == [2, 0]  # not adjacent: best first, as chosen
 
 
+def test_the_best_unit_opens_the_answer_unless_it_leans_on_the_one_before() -> None:
+    from assistant.answer.evidence import Grounds, Sentence
+    from assistant.answer.extractive import in_reading_order
+    from assistant.answer.features import EvidenceFeatures
+
+    parts = [
+        "Anthropic is partly owned by Google.",
+        "Meta, for example, builds its models in-house.",
+        "This approach is costly.",
+    ]
+    text = " ".join(parts)
+    chunk = _chunk("a.txt", text)
+    starts = [text.index(p) for p in parts]
+    sentences = tuple(
+        Sentence(chunk, 0, a, a + len(p), p) for a, p in zip(starts, parts, strict=True)
+    )
+    zeros = np.zeros(3)
+    evidence = EvidenceFeatures(0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0)
+    grounds = Grounds(sentences, np.zeros((3, 4)), zeros, zeros, zeros, evidence, 0.9, True)
+    # The Meta sentence answers "How is Meta approaching AI?" and says so on its own: it
+    # comes first, the sentence that happens to precede it in the document after.
+    assert in_reading_order(grounds, [1, 0]) == [1, 0]
+    # "This approach ..." leans on the sentence before it: read after it.
+    assert in_reading_order(grounds, [2, 1]) == [1, 2]
+    # Quoting runs whole (the neighbour rule), the document's order.
+    assert in_reading_order(grounds, [1, 0], whole_runs=True) == [0, 1]
+
+
 def _grounds_of(parts: list[str], scores: list[float]) -> Grounds:
     from assistant.answer.evidence import Sentence
     from assistant.answer.features import EvidenceFeatures

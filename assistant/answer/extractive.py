@@ -144,7 +144,7 @@ def select_sentences(
             for j in (_follower(grounds, i), _antecedent(grounds, i)):
                 if j is not None and j not in chosen and scores[j] >= floor and not overlaps(j):
                     chosen.append(j)
-    return in_reading_order(grounds, chosen)
+    return in_reading_order(grounds, chosen, whole_runs=bool(adjacent))
 
 
 def _follower(grounds: Grounds, i: int) -> int | None:
@@ -156,13 +156,30 @@ def _follower(grounds: Grounds, i: int) -> int | None:
     return None
 
 
-def in_reading_order(grounds: Grounds, chosen: list[int]) -> list[int]:
+# A word by which a sentence leans on the one before it ("Severe cases scar them.").
+# A possessive only at the start: "Meta builds its models" is about Meta.
+_LEANS_BACK = re.compile(r"^\W*(?:its|their)\b|\b(?:it|they|them|these|those|such|this)\b", re.I)
+
+
+def _leans_back(unit: str) -> bool:
+    """Whether the first sentence of a unit leans on the sentence before it."""
+    spans = split_sentences(unit)
+    first = unit[spans[0][0] : spans[0][1]] if spans else unit
+    return _LEANS_BACK.search(first) is not None
+
+
+def in_reading_order(grounds: Grounds, chosen: list[int], *, whole_runs: bool = False) -> list[int]:
     """chosen (best first), with units that continue one another's text (the same source,
     only whitespace between) placed together in the document's order: an answer that runs
-    over two sentences reads as the document wrote it.
+    over two sentences reads as the document wrote it. A unit goes after the one before it
+    in the document only when it leans on it ("it", "they", "this", ...), or always with
+    whole_runs (the neighbour rule quotes a run whole): otherwise the best unit still opens
+    the answer ("Meta, for example, is investing in-house ..." is not put after the
+    sentence on Google that precedes it).
 
     Example: units at characters [(50, 90), (0, 48), (200, 240)] of one source, chosen in
-    that order -> [1, 0, 2]: (0, 48) and (50, 90) are one run, read first to last.
+    that order, the first saying "them" -> [1, 0, 2]: (0, 48) and (50, 90) are one run,
+    read first to last.
     """
     sentences = grounds.sentences
 
@@ -175,7 +192,7 @@ def in_reading_order(grounds: Grounds, chosen: list[int]) -> list[int]:
         if i in out:
             continue
         run = [i]
-        while (
+        while (whole_runs or _leans_back(sentences[run[0]].text)) and (
             before := next(
                 (j for j in chosen if j not in out and j not in run and joins(j, run[0])), None
             )
