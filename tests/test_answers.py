@@ -168,6 +168,31 @@ def test_two_turn_follow_up_is_answered_in_context(bot: Assistant, seed_docs: Pa
     assert_cited_answer(answer, seed_docs)
 
 
+def test_and_another_name_asks_the_last_question_of_it(bot: Assistant) -> None:
+    """ "And Google?" after the amount question is the amount question about Google, which
+    the article does not answer: refused, saying what is not said, not answered with the
+    sentence that names Google."""
+    first_question = "How much has Amazon invested in Anthropic?"
+    first = bot.ask(first_question)
+    assert "8 billion" in first.text
+    history = [
+        {"role": "user", "content": first_question},
+        {"role": "assistant", "content": first.text},
+    ]
+    answer = bot.ask("And Google?", history)
+    assert answer.query == "How much has Google invested in Anthropic?"
+    assert answer.refused, answer.text
+    assert answer.text == "The documents don't say how much Google has invested in Anthropic."
+    # Back to the name the article gives the amount for: the refused turn is skipped, and
+    # the amount is answered again.
+    history += [
+        {"role": "user", "content": "And Google?"},
+        {"role": "assistant", "content": answer.text},
+    ]
+    again = bot.ask("And Amazon?", history)
+    assert not again.refused and "8 billion" in again.text
+
+
 def test_a_standalone_question_is_not_rewritten(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "Who has invested $8 billion in Anthropic?"},

@@ -289,3 +289,18 @@ def test_words_that_point_nowhere_do_not_make_a_follow_up(question: str) -> None
 )
 def test_real_pointers_still_lean_on_the_last_answer(question: str) -> None:
     assert is_followup(question)
+
+
+def test_and_a_new_name_is_the_last_question_about_that_name() -> None:
+    from assistant.answer.followup import about_another
+
+    assert standalone_query("And Google?", EIGHT_BILLION) == (
+        "Who has invested around 8 billion dollars in Google?"
+    )
+    assert about_another("What about for MERS-CoV?", "What is the R0 of SARS-CoV?") == (
+        "What is the R0 of MERS-CoV?"
+    )
+    # Not a bare name: the question says more than "and X".
+    assert about_another("And Google, how much?", "How much has Amazon invested?") is None
+    # Nothing to put it in place of.
+    assert about_another("And Google?", "Which partnerships have markets favored?") is None

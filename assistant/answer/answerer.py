@@ -171,12 +171,15 @@ class Answerer:
         # "compose" is the evidence plus the backend's own time, not the time a consumer
         # spends between pieces.
         t = time.perf_counter()
+        # A follow-up rewritten whole ("And Google?" -> "How much has Google invested in
+        # Anthropic?") is what the person asks: its type and names decide, not the fragment.
+        asked = question if query.startswith(question) else query
         grounds = self.gather(
             query,
             qv,
             pool,
             idf=retriever.lexical.idf,
-            question=question,
+            question=asked,
             stored=stored,
             decide_on=k,
         )
@@ -207,7 +210,7 @@ class Answerer:
         timings["total"] = time.perf_counter() - t_start
 
         if composition is None or composition.refused:
-            text = refusal_text(question)
+            text = refusal_text(asked)
             yield text
             yield Answer(
                 question,

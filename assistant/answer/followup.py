@@ -25,6 +25,7 @@ from ..retrieval.lexical import STOPWORDS
 __all__ = [
     "MAX_HISTORY_CHARS",
     "MAX_HISTORY_MESSAGES",
+    "about_another",
     "is_followup",
     "own_terms",
     "standalone_query",
@@ -442,6 +443,37 @@ def _last_answered_turn(
     return None
 
 
+# "And Google?", "What about for MERS-CoV?": the last question again, about another name.
+_ABOUT_ANOTHER = re.compile(
+    r"^\s*(?i:and|but|what about|how about|as for)\s+(?i:(?:for|in|with|the)\s+)*"
+    r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s*[?.!]*\s*$"
+)
+
+
+def about_another(question: str, last_question: str) -> str | None:
+    """The last question asked again about the name an elliptical question brings ("And
+    Google?"), put where the last question's first name stood; None when the question is
+    not of that shape, or the last question names nothing (or already names it).
+
+    Example: about_another("And Google?", "How much has Amazon invested in Anthropic?")
+             -> "How much has Google invested in Anthropic?";
+             about_another("And for MERS-CoV?", "What was the fatality rate of SARS-CoV?")
+             -> "What was the fatality rate of MERS-CoV?";
+             about_another("And why?", "How much has Amazon invested?") -> None
+    """
+    m = _ABOUT_ANOTHER.match(question)
+    if m is None:
+        return None
+    name = m.group("name")
+    subjects = _subjects(last_question)
+    if not subjects or name.lower() in last_question.lower():
+        return None
+    old = re.search(rf"(?<![\w\-]){re.escape(subjects[0])}(?![\w\-])", last_question)
+    if old is None:
+        return None
+    return last_question[: old.start()] + name + last_question[old.end() :]
+
+
 def standalone_query(
     question: str, history: Sequence[Mapping[str, str]] | None, *, max_terms: int = 4
 ) -> str:
@@ -471,6 +503,11 @@ def standalone_query(
     # "Why not?" asks about, more than a word it carried.
     said = _content_words(last_user)
     last_user = standalone_query(last_user, before, max_terms=max_terms)
+    # "And Google?" after "How much has Amazon invested in Anthropic?" asks that question of
+    # Google: asked whole, its amount must be Google's (the refusal reads it as typed).
+    again = about_another(question, last_user)
+    if again is not None:
+        return again
     own = {w.lower() for w, _ in _words(question)}
     asked = _subjects(last_user)
     vague = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
