@@ -141,6 +141,11 @@ def test_coverage_weights_terms_by_idf() -> None:
         ),
         ("Why is it important?", "The documents don't say why it is important."),
         ("What are they doing?", "The documents don't say what they are doing."),
+        # "been" is a participle too ("which company been has rewarded" before).
+        (
+            "Which company has been rewarded?",
+            "The documents don't say which company has been rewarded.",
+        ),
         # Where a modal's verb is cannot be told without a grammar: the question is quoted.
         ("Who has the most shares?", "The documents don't answer “Who has the most shares”."),
         ("What would the deal cost?", "The documents don't answer “What would the deal cost”."),

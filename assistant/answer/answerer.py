@@ -301,7 +301,7 @@ _IRREGULAR_PARTICIPLES = frozenset(
     {
         *("made", "built", "paid", "sold", "bought", "given", "taken", "done", "known", "led"),
         *("held", "won", "written", "chosen", "shown", "seen", "grown", "begun", "spent"),
-        *("lent", "sent", "told", "found", "kept", "brought", "put"),
+        *("lent", "sent", "told", "found", "kept", "brought", "put", "been", "become", "gone"),
     }
 )
 
