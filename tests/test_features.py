@@ -774,3 +774,15 @@ def test_a_denial_is_matched_only_by_the_sentences_that_would_answer() -> None:
     denied = "Bovine coronavirus does not have the molecular structure of a DNA virus."
     f = evidence_features(asked, [(denied, 0.8), *sentences], [denied, plain], flat)
     assert f.negation_unmatched == 0.0
+
+
+def test_a_phrase_that_only_points_at_the_document_weighs_nothing() -> None:
+    """No passage says "article" of itself: "according to the article" must not make the
+    question look unanswered."""
+    table = {"costli": 2.0, "challeng": 2.0, "accord": 3.0, "articl": 3.0}
+    weights = key_term_weights(
+        "What is costly and challenging according to the article?", lambda t: table.get(t, 1.0)
+    )
+    assert "articl" not in weights and "accord" not in weights
+    # A question about the document itself keeps its words.
+    assert "report" in key_term_weights("What is in the report?", lambda t: 1.0)

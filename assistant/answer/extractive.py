@@ -157,8 +157,15 @@ def _follower(grounds: Grounds, i: int) -> int | None:
 
 
 # A word by which a sentence leans on the one before it ("Severe cases scar them.").
-# A possessive only at the start: "Meta builds its models" is about Meta.
-_LEANS_BACK = re.compile(r"^\W*(?:its|their)\b|\b(?:it|they|them|these|those|such|this)\b", re.I)
+# A possessive or a connective only at the start: "Meta builds its models" is about Meta;
+# "In addition, ..." goes on from the sentence before.
+_LEANS_BACK = re.compile(
+    r"^\W*(?:its|their|in addition|additionally|also|moreover|furthermore|however|but|and|so|"
+    r"thus|therefore|hence|then|instead|still|yet|likewise|similarly|nevertheless|nonetheless|"
+    r"in contrast|by contrast|as a result|consequently)\b|"
+    r"\b(?:it|they|them|these|those|such|this)\b",
+    re.I,
+)
 
 
 def _leans_back(unit: str) -> bool:

@@ -484,10 +484,31 @@ def name_runs(question: str) -> list[list[str]]:
 _FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort", "mechan"})
 # Phrases that only place the question in time ("How much has it put in so far?"): a passage
 # that gives the amount need not say "so far".
+# Phrases that only say where the answer is to be read ("according to the article", "in this
+# text", "does the author say"): no passage says "article" of itself.
+_DOCUMENT_FRAME = re.compile(
+    r"\b(?:according to|in|from|by|does|did|do)\s+(?:the|this|these)\s+"
+    r"(?:article|text|document|passage|report|paper|authors?|writer|piece|story)s?\b"
+    r"(?:\s+(?:say|says|said|state|states|claim|claims|suggest|suggests))?",
+    re.IGNORECASE,
+)
 _TIME_QUALIFIER = re.compile(
     r"\b(?:so|thus)\s+far\b|\bto\s+date\b|\buntil\s+now\b|\bas\s+of\s+(?:now|today)\b",
     re.IGNORECASE,
 )
+
+
+def _unframed(question: str) -> str:
+    """The question without the phrases that only frame it in time or in the document.
+
+    A question about the document itself ("What is in the report?") keeps its words: with
+    no term left, the document phrase is what it asks about.
+
+    Example: _unframed("What is costly according to the article?") -> "What is costly  ?"
+    """
+    timeless = _TIME_QUALIFIER.sub(" ", question)
+    unframed = _DOCUMENT_FRAME.sub(" ", timeless)
+    return unframed if _terms(unframed) else timeless
 
 
 def key_term_weights(
@@ -496,7 +517,8 @@ def key_term_weights(
     """Weight of each analysed question term: its IDF, doubled for names and numbers, which a
     right answer must mention; nothing for the words that only frame the question
     ("happened", "example", "possible", "mechanism": _FRAME_TERMS), and none for a phrase
-    that only places it in time ("so far", "to date": _TIME_QUALIFIER).
+    that only places it in time ("so far", "to date": _TIME_QUALIFIER) or in the document
+    ("according to the article": _DOCUMENT_FRAME).
 
     Example: with idf = {"amazon": 0.5, "invest": 2.0, "happen": 3.0}.get,
              key_term_weights("How much has Amazon invested?", idf)
@@ -505,7 +527,7 @@ def key_term_weights(
              key_term_weights("How much has Amazon invested so far?", idf)
              -> {"amazon": 1.0, "invest": 2.0}
     """
-    question = _TIME_QUALIFIER.sub(" ", question)
+    question = _unframed(question)
     names = set(_terms(" ".join(specific_tokens(question))))
     weights: dict[str, float] = {}
     for term in dict.fromkeys(_terms(question)):
@@ -933,7 +955,7 @@ def evidence_features(
     own = key_term_weights(question, idf)  # the question's own words (name_displaced)
     weights = dict(own)
     if query and query != question:
-        for term in _terms(_TIME_QUALIFIER.sub(" ", query)):
+        for term in _terms(_unframed(query)):
             if term not in weights:
                 weights[term] = 0.5 * max(idf(term) or 0.0, 0.0)
     kind = answer_type(question)
