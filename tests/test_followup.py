@@ -163,6 +163,8 @@ def test_a_new_subject_that_also_points_back_keeps_the_earlier_names() -> None:
     history = _turn("How is CHIKV maintained in Africa?", "In a sylvatic cycle. [1]")
     query = standalone_query("And in Asia, what is it vectored by?", history)
     assert "CHIKV" in query
+    # Asia takes Africa's place: "it" is CHIKV alone.
+    assert "Africa" not in query
 
 
 def test_a_follow_up_to_a_follow_up_points_at_what_the_first_was_about() -> None:

@@ -517,7 +517,10 @@ def standalone_query(
         # The question brings its own subject: carry what was asked, not who it was about,
         # unless it also points back ("And in Asia, what is it vectored by?"): then "it" is
         # the earlier subject.
-        terms = (asked + topic + carried) if _points_back(question) else topic + carried
+        # Only the earlier first name is what "it" stands for: the question's own name takes
+        # the place of the others ("And in Asia, what is it vectored by?" after "How is CHIKV
+        # maintained in Africa?" is about CHIKV, not Africa).
+        terms = (asked[:1] + topic + carried) if _points_back(question) else topic + carried
     else:
         # Names the answer brought: "Which company owns part of Anthropic?" - "Google ..."
         # makes Google what "its" in the next question points at. A question that asked
