@@ -29,6 +29,8 @@ from .features import (
     FEATURE_NAMES,
     EvidenceFeatures,
     answer_probability,
+    attached_type,
+    counted_terms,
     evidence_features,
     has_answer_type,
     phrase_overlap,
@@ -236,7 +238,18 @@ def gather_evidence(
     if type_weight and kind is not None and sentences:
         # "How much did deaths fall?": the sentence with the figure, not the one that says
         # deaths fell.
-        typed = np.array([has_answer_type(kind, s.text) for s in sentences], dtype=float)
+        # A count of what is counted: "How many nucleotides?" prefers "31,028 nucleotides"
+        # to any sentence with a number.
+        counted = counted_terms(question or query) if kind == "count" else set()
+        typed = np.array(
+            [
+                any(attached_type(kind, s.text, {t}) for t in counted)
+                if counted
+                else has_answer_type(kind, s.text)
+                for s in sentences
+            ],
+            dtype=float,
+        )
         scores = scores + type_weight * typed
     if phrase_weight and sentences:
         # The question's phrases, not only its words: "incubation period" together.
