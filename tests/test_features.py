@@ -49,7 +49,12 @@ def flat(_: str) -> float:
         ("Who first named the virus, and in which year?", "date"),
         ("On what date did Google announce its model?", "date"),
         ("Which company has an exclusive deal with OpenAI?", "name"),
-        ("Who is the CEO of Anthropic?", "person"),
+        # A chief executive, a founder or a leader is a human being, not any organisation.
+        ("Who is the CEO of Anthropic?", "human"),
+        ("Who founded Anthropic?", "human"),
+        ("Which Amazon executive negotiated the deal?", "human"),
+        # Who owns or invests may be a company.
+        ("Who owns part of Anthropic?", "person"),
         ("Why is Amazon investing in Anthropic?", None),
         ("Is Amazon's stake exclusive?", None),
     ],
@@ -786,3 +791,15 @@ def test_a_phrase_that_only_points_at_the_document_weighs_nothing() -> None:
     assert "articl" not in weights and "accord" not in weights
     # A question about the document itself keeps its words.
     assert "report" in key_term_weights("What is in the report?", lambda t: 1.0)
+
+
+def test_a_leader_asked_for_needs_a_human_being_in_the_passages() -> None:
+    owned = "Anthropic remains partially owned by Google and collaborates with Meta."
+    founded = "Anthropic was founded by Dario Amodei and Daniela Amodei in 2021."
+    f = evidence_features("Who founded Anthropic?", [(owned, 0.6)], [owned], flat)
+    assert f.type_detached == 1.0  # Google is a company, not a founder
+    f = evidence_features("Who founded Anthropic?", [(founded, 0.6)], [founded], flat)
+    assert f.type_detached == 0.0
+    # An owner may be a company: "Who owns part of Anthropic?" is answered by Google.
+    f = evidence_features("Who owns part of Anthropic?", [(owned, 0.6)], [owned], flat)
+    assert f.type_detached == 0.0

@@ -178,9 +178,37 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "name",
     ),
+    # Who leads, founded or runs something is a human being, not an organisation.
+    (
+        re.compile(
+            r"^\s*who\s+(?:first\s+)?(?:founded|co-?founded|leads|led|heads|headed|runs|ran|"
+            r"directs|directed|chairs|chaired|manages|managed|negotiated)\b|"
+            r"^\s*who\s+(?:is|was|are|were)\s+(?:the\s+)?(?:current\s+)?(?:ceo|founders?|"
+            r"co-?founders?|president|chair\w*|director|chief\s+\w+|head)\b|"
+            r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:executives?|ceos?|founders?|co-?founders?|persons?|"
+            r"scientists?|researchers?|officials?|leaders?|directors?|presidents?|chairm[ae]n|"
+            r"spokesperson|virologists?|doctors?|physicians?)\b",
+            re.IGNORECASE,
+        ),
+        "human",
+    ),
     (re.compile(r"^\s*(?:who|whom)\b", re.IGNORECASE), "person"),
 )
+# A human being named in a text: an honorific before a name, a role title, a first and last
+# name (two capitalised words inside the sentence), or a name that founds or leads ("founded
+# by Smith", "Luther led").
+_LEADING_VERBS = (
+    r"(?:co-?)?founded|led|headed|directed|chaired|ran|run|managed|started|created|established"
+)
+_HUMAN = re.compile(
+    rf"\b(?:{_LEADING_VERBS})\s+by\s+[A-Z]|\b[A-Z][a-z]+\s+(?:{_LEADING_VERBS})\b|"
+    r"\b(?:Dr|Mr|Mrs|Ms|Prof|Sir|Dame)\.?\s+[A-Z]|"
+    r"\b(?:CEO|chief executive|founders?|co-?founders?|president|chairm[ae]n|chairwoman|"
+    r"director|spokesperson|head of)\b|"
+    r"(?<=[\w,;:)] )[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?[A-Z][a-z]{2,}\b"
+)
 _CHECKS = {
+    "human": _HUMAN,
     "count": _COUNT,
     "amount": _AMOUNT,
     "percent": _PERCENT,
@@ -309,7 +337,7 @@ _CLAUSE_BREAK = re.compile(
     r"\s[–—-]\s|,?\s+\b(?:but|while|whereas|although|though|unlike|however|yet|whilst)\b",
     re.IGNORECASE,
 )
-_ATTACHED_KINDS = frozenset({"amount", "percent", "count", "date"})
+_ATTACHED_KINDS = frozenset({"amount", "percent", "count", "date", "human"})
 
 
 def clauses(text: str) -> list[str]:
