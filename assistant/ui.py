@@ -529,6 +529,7 @@ class _Job:
 
     id: int
     name: str  # as uploaded
+    target: str = ""  # the document it becomes (safe_filename(name))
     stage: str = "waiting"  # "waiting", "chunk", "embed", ... as the collection reports
     fraction: float = 0.0
     done: bool = False
@@ -612,6 +613,8 @@ class _Indexer:
         self._queue: queue.Queue[tuple[_Job, Path]] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._removed = threading.Condition(self._lock)  # a removal has finished
+        self._removing: set[str] = set()  # documents being removed right now
         self._thread: threading.Thread | None = None
         self._spool: Path | None = None
         self._children = ChildRunner()
@@ -627,7 +630,7 @@ class _Indexer:
                 f"{waiting} uploads are already waiting to be indexed: upload it again once "
                 "they are done"
             )
-        job = _Job(next(self._ids), name)
+        job = _Job(next(self._ids), name, safe_filename(name))
         spooled = self._spool_dir() / f"upload-{job.id}"
         try:
             if isinstance(content, Path):
@@ -648,6 +651,27 @@ class _Indexer:
                 self._thread.start()
         self._queue.put((job, spooled))
         return job.id
+
+    def remove(self, source: str) -> SyncReport:
+        """bot.remove_document(source), unless an upload of that name waits or is being
+        indexed: InputError then. An upload of that name queued meanwhile waits for it.
+
+        A big upload is indexed in a child process, which the bot's own lock does not hold
+        back: a removal of its name meanwhile deleted the file the child had just written
+        (the page then said "added" for a document that was gone), or was undone when the
+        child, failing, put the file it replaced back."""
+        with self._lock:
+            if any(not j.done and j.target == source for j in self._jobs.values()):
+                raise InputError(
+                    f"{source} is being uploaded right now: remove it once its upload is done"
+                )
+            self._removing.add(source)
+        try:
+            return self.bot.remove_document(source)
+        finally:
+            with self._lock:
+                self._removing.discard(source)
+                self._removed.notify_all()
 
     def jobs(self, ids: Sequence[int]) -> list[_Job]:
         with self._lock:
@@ -699,6 +723,9 @@ class _Indexer:
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
 
+            with self._lock:  # a removal of its name, begun before it was queued, goes first
+                while job.target in self._removing:
+                    self._removed.wait()
             job.stage = "indexing"
             try:
                 self._index(job, spooled, on_progress)
@@ -1140,7 +1167,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             gr.Warning("Choose a document to remove first.")
             return ("", *refresh(), gr.Group(visible=False))
         try:
-            bot.remove_document(source)
+            indexer.remove(source)
         except AssistantError as exc:
             gr.Warning(_toast(_message(exc)))
             return (f"⚠ {_html(_message(exc))}", *refresh(), gr.Group(visible=False))
@@ -1393,7 +1420,10 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         gr.api(ask, api_name="ask")
         gr.api(sources, api_name="sources")
 
-    demo.queue(default_concurrency_limit=_CONCURRENCY)
+    # api_open=False: Gradio's /run and /api routes, which call a handler at once, skipping
+    # the queue, are refused; they went past every concurrency limit (one document change at
+    # a time, four answers at once), and took a page event's fn_index over their own name.
+    demo.queue(default_concurrency_limit=_CONCURRENCY, api_open=False)
     return demo
 
 
@@ -2029,6 +2059,23 @@ _LOCAL_FILES_ONLY = (
 )
 
 
+_WHOLE_INDEX = "A page event's fn_index must be a whole number: reload the page."
+
+
+def _loose_index(payload: Any) -> bool:
+    """Does a request name its page event by something other than a whole number?
+
+    Gradio reads "fn_index" leniently ("0", 0.0 and true all call event 0), while the checks
+    here key on the number: such a request skipped every check (its values, its history's
+    length, the client's questions in flight) and wrote a traceback to the log.
+
+    Example: _loose_index({"fn_index": "0"}) -> True; _loose_index({"fn_index": 0}) -> False;
+             _loose_index({"data": []}) -> False
+    """
+    index = payload.get("fn_index") if isinstance(payload, dict) else None
+    return index is not None and (isinstance(index, bool) or not isinstance(index, int))
+
+
 class _CheckedCalls:
     """ASGI middleware over Gradio's API, run before Gradio sees a request:
     - a request whose JSON names a file by URL or by a relative path (`remote_file_path`)
@@ -2102,6 +2149,8 @@ class _CheckedCalls:
             payload = None  # not JSON: Gradio answers it as before
         remote = remote_file_path(payload) is not None
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
+        if problem is None and _loose_index(payload):
+            problem = _WHOLE_INDEX
         key, route = call_target(path, payload)
         shape = self.shape(key) if key is not None else None
         if problem is None and self.blocks is not None and key is not None:
@@ -2113,9 +2162,26 @@ class _CheckedCalls:
                     check_named_call(payload, shape)
                 except InputError as exc:
                     problem = str(exc)
+                else:
+                    named = [payload.get(name, _NO_DEFAULT) for name in shape.names]
+                    bounded = bound_call(shape, named)
+                    if bounded is not named:
+                        body = json.dumps(
+                            {
+                                **payload,
+                                **{
+                                    n: v
+                                    for n, v in zip(shape.names, bounded, strict=True)
+                                    if v is not _NO_DEFAULT
+                                },
+                            }
+                        ).encode()
+                        messages = [{"type": "http.request", "body": body, "more_body": False}]
+                        scope = _with_length(scope, len(body))
             elif isinstance(payload, dict) and "data" in payload:
                 try:
-                    data = complete_call(payload["data"], shape, extra_allowed=route == "page")
+                    sent = complete_call(payload["data"], shape, extra_allowed=route == "page")
+                    data = bound_call(shape, sent)  # first: a huge chat is not checked whole
                     for i, (component, value) in enumerate(zip(shape.inputs, data, strict=False)):
                         if (wrong := input_problem(component, value)) is not None:
                             name = shape.names[i]
@@ -2126,9 +2192,7 @@ class _CheckedCalls:
                 except InputError as exc:
                     problem = str(exc)
                 else:
-                    trimmed = _recent_history(shape, data)
-                    if len(data) != len(payload["data"]) or trimmed is not data:
-                        data = trimmed
+                    if len(data) != len(payload["data"]) or data is not sent:
                         body = json.dumps({**payload, "data": data}).encode()
                         messages = [{"type": "http.request", "body": body, "more_body": False}]
                         scope = _with_length(scope, len(body))
@@ -2178,6 +2242,44 @@ def _recent_history(shape: CallShape, data: list[Any]) -> list[Any]:
     if not isinstance(history, list) or len(history) <= _HISTORY_SENT:
         return data
     return [*data[:at], history[-_HISTORY_SENT:], *data[at + 1 :]]
+
+
+# Messages of the page's chat a call hands on (an answer is two or three): the page shows
+# what comes back, so this is what a long session keeps on screen.
+_CHAT_SENT = 300
+
+
+def bound_call(shape: CallShape, data: list[Any]) -> list[Any]:
+    """data (one value per parameter of shape, in order), with every conversation it carries
+    cut to its newest messages, whichever route the call came by: an /ask history to
+    _HISTORY_SENT (`_recent_history`), the page's chat to _CHAT_SENT, the conversation the
+    browser saved to what the page saves (_SAVED_MESSAGES). data itself when nothing is cut.
+
+    The page's chat is sent whole with each question, and Gradio reads it, copies it and
+    sends it back: a chat of 100,000 messages (4 MB) took 26 s of the server's time, and the
+    same as the saved conversation 11 s.
+
+    Example: with the page's respond shape, ["Who?", [m1, ..., m400], None, 4, None] ->
+             ["Who?", [m101, ..., m400], None, 4, None]
+    """
+    import gradio as gr
+
+    bounded = _recent_history(shape, data)
+    for i, component in enumerate(shape.inputs[: len(bounded)]):
+        value = bounded[i]
+        if isinstance(component, gr.Chatbot) and isinstance(value, list):
+            cut: Any = value[-_CHAT_SENT:]
+        elif isinstance(component, gr.BrowserState) and isinstance(value, dict):
+            keep = {"chat": _SAVED_MESSAGES, "history": _HISTORY_SENT}
+            cut = {
+                key: part[-keep[key] :] if key in keep and isinstance(part, list) else part
+                for key, part in value.items()
+            }
+        else:
+            continue
+        if cut != value:
+            bounded = [*bounded[:i], cut, *bounded[i + 1 :]]
+    return bounded
 
 
 # The handlers in build_app that answer a question: a client's calls to them are limited.
