@@ -82,6 +82,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CSS",
     "EXAMPLES",
+    "PAGE_POLICY",
     "UPLOAD_TYPES",
     "LoginThrottle",
     "UploadBudget",
@@ -1467,6 +1468,7 @@ def launch(
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
+            Middleware(_PageHeaders),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(RequestsPerClient, limit=requests_per_client),
             Middleware(CrossSiteWrites),
@@ -1711,6 +1713,49 @@ class _BodyLimit:
             return messages.pop(0) if messages else await receive()
 
         await self.app(scope, replay, send)
+
+
+# What the page may load and who may show it: images and media from this server only (the
+# chat escapes document text, and this holds even if something slipped through), no plugins,
+# no other base address or form target, and no other site's page may frame the chat.
+PAGE_POLICY = (
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_PAGE_HEADERS = [
+    (b"content-security-policy", PAGE_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),  # frame-ancestors, for browsers that predate it
+]
+
+
+class _PageHeaders:
+    """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
+    says no other site may frame it.
+
+    Without them another site's page could show the chat in a frame: the chat's own
+    requests from inside it are same-origin, so a page laid over it (clickjacking) could
+    lead a visitor into pressing "Delete file" on the server.
+
+    Example: GET / -> "content-security-policy: img-src 'self' data: blob:; ...;
+             frame-ancestors 'none'" and "x-frame-options: DENY"
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ours = {name for name, _value in _PAGE_HEADERS}
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in ours]
+                message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 _WAITING_FILES = 1000  # files one address may leave waiting in Gradio's upload folder
@@ -2387,7 +2432,7 @@ def _mounted(
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
-    return limited, lambda: app.router.lifespan_context(app)
+    return _PageHeaders(limited), lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(

@@ -354,3 +354,37 @@ def test_a_document_of_blank_lines_does_not_stall_the_questions_that_find_it(
         took = time.monotonic() - started
     assert "river" in outcome, outcome[:300]
     assert took < 8, f"the question took {took:.1f} s"
+
+
+# ---------------------------------------------------------------- what the page may load
+
+
+def test_no_other_site_may_frame_the_chat_and_the_page_loads_nothing_from_outside(
+    plain: Limited,
+) -> None:
+    # Found in this pass: the page sent no Content-Security-Policy and no X-Frame-Options,
+    # so another site's page could show the chat in a frame; the chat's requests from inside
+    # it are same-origin (the cross-site check passes them), and a page laid over it could
+    # lead a visitor into pressing "Delete file". Every response now forbids framing, and the
+    # page may load images and media from this server only, whatever a document says.
+    url = plain.url
+    hostile = (
+        "Zebras graze at dawn beside the old mill. ![x](http://evil.example/a.png) "
+        '<img src="http://evil.example/b.png"> <iframe src="http://evil.example/"></iframe>\n'
+    )
+    with _client() as client:
+        files = _upload_files(client, url, "hostile.txt", hostile)
+        assert "added" in _call(client, url, "upload", [files])
+        for path in ("/", "/config", "/gradio_api/info"):
+            headers = client.get(f"{url}{path}").headers
+            policy = headers.get("content-security-policy", "")
+            assert "frame-ancestors 'none'" in policy, (path, policy)
+            assert "img-src 'self' data: blob:" in policy and "object-src 'none'" in policy
+            assert headers.get("x-frame-options") == "DENY"
+    kind, outputs = page_call(
+        url, _page_event(url, "respond"), ["Where do zebras graze at dawn?", [], [], 4, None]
+    )
+    assert kind == "complete", outputs
+    shown = json.dumps(outputs[1])
+    assert "old mill" in shown and "evil.example" in shown, shown[:500]
+    assert "<img" not in shown and "<iframe" not in shown  # shown as text, escaped
