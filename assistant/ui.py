@@ -845,6 +845,22 @@ def _discard_upload(path: str | Path, upload_folder: str | Path) -> None:
         pass  # already gone, or not ours to remove: the cache clean-up gets it later
 
 
+def _untraced(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A file component's check of one file, its gr.Error ("Invalid file type…", which the
+    caller still gets) raised without the 31-line traceback Gradio writes to the log for
+    each: a visitor sending files of other types in a loop filled the disk."""
+    import gradio as gr
+
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except gr.Error as exc:
+            exc.print_exception = False
+            raise
+
+    return checked
+
+
 def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.Blocks:
     """The chat page and its API (/ask, /sources, /upload, /remove) over one shared bot.
 
@@ -1273,12 +1289,18 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                         file_count="multiple", file_types=UPLOAD_TYPES, visible="hidden"
                     )
                     api_upload = gr.Button(visible="hidden")
+                    api_files._process_single_file = _untraced(  # type: ignore[method-assign,assignment]
+                        api_files._process_single_file
+                    )
                     files = gr.File(
                         label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
                         file_count="multiple",
                         file_types=UPLOAD_TYPES,
                         type="filepath",
                         elem_id="upload",
+                    )
+                    files._process_single_file = _untraced(  # type: ignore[method-assign,assignment]
+                        files._process_single_file
                     )
                     with gr.Group(visible=False) as upload_box:
                         upload_question = gr.HTML(elem_id="confirm-upload")
@@ -1901,22 +1923,28 @@ class _UploadLimit:
             self.budget.settle(address, size, paths)
 
 
-def remote_file_path(payload: Any) -> str | None:
+def remote_file_path(payload: Any, upload_folder: str | Path | None = None) -> str | None:
     """The first file in a request's JSON that the server would have to fetch or look up
-    by itself: a `path` that is a URL or a relative path. None when every file is named
-    by an absolute path (Gradio then accepts only its own upload folder's files).
+    by itself: a `path` that is a URL or a relative path, or (given Gradio's
+    `upload_folder`) an absolute path outside it. None when every file is named by an
+    absolute path (inside the folder, when given).
 
     Gradio downloads a file whose path is an http(s) URL before any handler runs: a visitor
     could have the server fetch any public address (its own check refuses private ones)
     and index what came back. A relative path made its refusal name the server's working
-    folder. Only what the page's upload button sends is needed: an absolute path in
-    Gradio's upload folder. Walked without recursion, so deep nesting costs no stack.
+    folder, and a path elsewhere on the server ("/etc/passwd") wrote a 25-line traceback to
+    the log for each request. Only what the page's upload button sends is needed: an
+    absolute path in Gradio's upload folder. Walked without recursion, so deep nesting
+    costs no stack.
 
     Example: remote_file_path({"data": [[{"path": "https://example.com/a.txt"}]]})
              == "https://example.com/a.txt";
              remote_file_path({"data": [{"path": "/tmp/gradio/ab/a.txt"}]}) is None;
-             remote_file_path({"data": [{"path": "notes.txt"}]}) == "notes.txt"
+             remote_file_path({"data": [{"path": "notes.txt"}]}) == "notes.txt";
+             remote_file_path({"data": [{"path": "/etc/passwd"}]}, "/tmp/gradio")
+             == "/etc/passwd"
     """
+    root = os.path.realpath(upload_folder) if upload_folder is not None else None
     stack = [payload]
     while stack:
         item = stack.pop()
@@ -1924,10 +1952,21 @@ def remote_file_path(payload: Any) -> str | None:
             path = item.get("path")
             if isinstance(path, str) and ("://" in path or not os.path.isabs(path)):
                 return path
+            if isinstance(path, str) and root is not None and not _inside(path, root):
+                return path
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
     return None
+
+
+def _inside(path: str, root: str) -> bool:
+    """Is the absolute path inside the folder root (a real path), once resolved?"""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):  # a NUL byte, a loop of links
+        return False
+    return real != root and os.path.commonpath([real, root]) == root
 
 
 _NO_DEFAULT = object()
@@ -2192,7 +2231,8 @@ class _CheckedCalls:
             payload = json.loads(b"".join(chunks))
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
-        remote = remote_file_path(payload) is not None
+        folder = getattr(self.blocks, "GRADIO_CACHE", None)
+        remote = remote_file_path(payload, folder) is not None
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
         if problem is None and _loose_index(payload):
             problem = _WHOLE_INDEX
