@@ -2137,6 +2137,12 @@ def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
     return None, ""
 
 
+# Gradio's routes for components the chat does not have: its screen recorder's, which runs
+# ffmpeg (where installed) on any video a visitor posts, and the component functions' route,
+# which answered an unknown component with a traceback in the log.
+_UNUSED_ROUTE = re.compile(r"/gradio_api/(?:process_recording|component_server)/?$")
+_NOT_OFFERED = "The chat has no recordings or component functions: nothing is served here."
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
@@ -2162,12 +2168,14 @@ def _loose_index(payload: Any) -> bool:
 
 class _CheckedCalls:
     """ASGI middleware over Gradio's API, run before Gradio sees a request:
-    - a request whose JSON names a file by URL or by a relative path (`remote_file_path`)
-      gets 400 and one sentence;
-    - a call that sends too few or too many values (`complete_call`, `check_named_call`)
-      gets 400 and one sentence, and one that leaves out parameters with defaults gets them
-      filled in (so `/ask` takes a question alone);
-    - a call to an endpoint or page event that does not exist gets 404 and one sentence.
+    - a request whose JSON names a file by URL, by a relative path or outside Gradio's
+      upload folder (`remote_file_path`) gets 400 and one sentence;
+    - a call that sends too few or too many values (`complete_call`, `check_named_call`),
+      or a value of the wrong kind (`checked_values`), gets 400 and one sentence, one that
+      leaves out parameters with defaults gets them filled in (so `/ask` takes a question
+      alone), and its conversations are cut (`bound_call`), whichever route it came by;
+    - a call to an endpoint or page event that does not exist gets 404 and one sentence,
+      and so does a request to a route of components the chat does not have.
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -2220,6 +2228,10 @@ class _CheckedCalls:
         ):
             await self.app(scope, receive, send)
             return
+        if _UNUSED_ROUTE.search(path):
+            await _drain(receive)
+            await send_json(send, 404, {"detail": _NOT_OFFERED, "error": _NOT_OFFERED}, [])
+            return
         messages, chunks = [], []
         while True:
             message = await receive()
@@ -2245,35 +2257,21 @@ class _CheckedCalls:
             elif route == "by name":
                 try:
                     check_named_call(payload, shape)
+                    named = [payload.get(name, _NO_DEFAULT) for name in shape.names]
+                    values = checked_values(shape, named)
                 except InputError as exc:
                     problem = str(exc)
                 else:
-                    named = [payload.get(name, _NO_DEFAULT) for name in shape.names]
-                    bounded = bound_call(shape, named)
-                    if bounded is not named:
-                        body = json.dumps(
-                            {
-                                **payload,
-                                **{
-                                    n: v
-                                    for n, v in zip(shape.names, bounded, strict=True)
-                                    if v is not _NO_DEFAULT
-                                },
-                            }
-                        ).encode()
+                    if values is not named:
+                        given = zip(shape.names, values, strict=True)
+                        cut = {n: v for n, v in given if v is not _NO_DEFAULT}
+                        body = json.dumps({**payload, **cut}).encode()
                         messages = [{"type": "http.request", "body": body, "more_body": False}]
                         scope = _with_length(scope, len(body))
             elif isinstance(payload, dict) and "data" in payload:
                 try:
                     sent = complete_call(payload["data"], shape, extra_allowed=route == "page")
-                    data = bound_call(shape, sent)  # first: a huge chat is not checked whole
-                    for i, (component, value) in enumerate(zip(shape.inputs, data, strict=False)):
-                        if (wrong := input_problem(component, value)) is not None:
-                            name = shape.names[i]
-                            raise InputError(
-                                f"{shape.endpoint}'s {name} {wrong}: reload the page, or "
-                                "send the values the page sends."
-                            )
+                    data = checked_values(shape, sent)
                 except InputError as exc:
                     problem = str(exc)
                 else:
@@ -2327,6 +2325,27 @@ def _recent_history(shape: CallShape, data: list[Any]) -> list[Any]:
     if not isinstance(history, list) or len(history) <= _HISTORY_SENT:
         return data
     return [*data[:at], history[-_HISTORY_SENT:], *data[at + 1 :]]
+
+
+def checked_values(shape: CallShape, data: list[Any]) -> list[Any]:
+    """A call's values (one per parameter of shape, in order; `_NO_DEFAULT` for one a call
+    by name leaves out), bounded (`bound_call`) and then checked (`input_problem`), the same
+    whichever route the call came by; InputError (one sentence) for a value of the wrong
+    kind. data itself when nothing was cut.
+
+    Example: with the page's respond shape, ["Who?", "x", None, 4, None] raises
+             InputError("The /respond endpoint's chat must be a list of chat messages: …")
+    """
+    bounded = bound_call(shape, data)  # first: a huge chat is not checked whole
+    for i, (component, value) in enumerate(zip(shape.inputs, bounded, strict=False)):
+        if value is _NO_DEFAULT:
+            continue
+        if (wrong := input_problem(component, value)) is not None:
+            raise InputError(
+                f"{shape.endpoint}'s {shape.names[i]} {wrong}: reload the page, or send the "
+                "values the page sends."
+            )
+    return bounded
 
 
 # Messages of the page's chat a call hands on (an answer is two or three): the page shows

@@ -424,3 +424,38 @@ def test_remote_file_path_finds_paths_outside_the_upload_folder(tmp_path: Path) 
     for path in ("/etc/passwd", f"{folder}/../secret.txt", str(folder / "ab" / "link.txt")):
         assert remote_file_path({"data": [[inside, {"path": path}]]}, folder) == path
     assert remote_file_path({"data": [{"path": "/etc/passwd"}]}) is None  # no folder given
+
+
+def test_a_value_of_the_wrong_kind_sent_by_name_is_one_sentence_and_no_traceback(
+    plain: Limited, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Found in this pass: values sent by name (/call/v2/NAME) were not checked as values
+    # sent in order are: "files": "x" wrote a 30-line traceback to the log for each request.
+    reply = httpx.post(f"{plain.url}/gradio_api/call/v2/upload", json={"files": "x"}, timeout=30)
+    assert reply.status_code == 400, reply.text[:300]
+    message = reply.json()["detail"]
+    assert one_sentence(message) and "files must be files" in message, message
+    time.sleep(0.5)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("route", ["process_recording", "component_server", "component_server/"])
+def test_routes_of_components_the_chat_lacks_are_not_served(
+    plain: Limited, capfd: pytest.CaptureFixture[str], route: str
+) -> None:
+    # Found in this pass: Gradio's screen-recording route takes any video a visitor posts
+    # and runs ffmpeg on it where ffmpeg is installed (a crafted file keeps it busy), and its
+    # component-function route answered an unknown component with a traceback in the log.
+    # The chat has neither kind of component: both get 404 and one sentence.
+    video = [("video", ("a.mp4", b"\x00\x00\x00\x18ftypmp42" * 100, "video/mp4"))]
+    recorded = httpx.post(f"{plain.url}/gradio_api/{route}", files=video, timeout=30)
+    called = httpx.post(
+        f"{plain.url}/gradio_api/{route}",
+        json={"session_hash": "x", "component_id": 99999, "fn_name": "x", "data": 1},
+        timeout=30,
+    )
+    for reply in (recorded, called):
+        assert reply.status_code == 404, reply.text[:300]
+        assert one_sentence(reply.json()["detail"]), reply.text[:300]
+    time.sleep(0.5)
+    assert "Traceback" not in capfd.readouterr().err
