@@ -25,7 +25,7 @@ import pytest
 from fakes import FakeEmbedder
 from servers import free_port, page_call
 from test_redteam import one_sentence
-from test_redteam4 import QUESTION, Limited, _client, _page_event, _result
+from test_redteam4 import QUESTION, Limited, _cached, _client, _page_event, _result
 
 from assistant.api import address_group, client_address
 from assistant.ingest.chunking import split_sentences
@@ -284,22 +284,22 @@ def test_a_document_being_uploaded_again_is_not_removed_meanwhile(
 def test_uploads_and_removals_of_one_name_at_once_leave_the_folder_and_index_agreeing(
     plain: Limited,
 ) -> None:
-    # Probed in this pass: two uploads and two removals of race.txt at once, six times over,
+    # Probed in this pass: two uploads and two removals of one name at once, six times over,
     # from separate clients. Nothing indexed is lost (a.txt stays), and what the folder
     # holds is exactly what the index lists: no stray or half-written file is left.
-    url = plain.url
+    url, name = plain.url, f"race-{uuid.uuid4().hex[:8]}.txt"  # the upload folder is shared
     problems: list[str] = []
 
     def upload(i: int) -> None:
         with _client() as client:
-            files = _upload_files(client, url, "race.txt", f"Zebras number {i} graze at dawn.\n")
+            files = _upload_files(client, url, name, f"Zebras number {i} graze at dawn.\n")
             outcome = _call(client, url, "upload", [files])
             if "event: complete" not in outcome:
                 problems.append(outcome[:300])
 
     def remove(_i: int) -> None:
         with _client() as client:
-            outcome = _call(client, url, "remove", ["race.txt"])
+            outcome = _call(client, url, "remove", [name])
             if "event: complete" not in outcome:
                 problems.append(outcome[:300])
 
@@ -320,6 +320,7 @@ def test_uploads_and_removals_of_one_name_at_once_leave_the_folder_and_index_agr
     listed = {s["source"] for s in sources}
     on_disk = set(os.listdir(plain.docs))
     assert "a.txt" in listed and listed == on_disk, (listed, on_disk)
+    assert _cached(plain.demo, name) == []  # no upload's temporary copy is left behind
 
 
 # ---------------------------------------------------------------- a document of blank lines
