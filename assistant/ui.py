@@ -24,6 +24,7 @@ here with every text escaped, never Markdown (see `_html`).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import functools
@@ -40,6 +41,7 @@ import shutil
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -1495,6 +1497,7 @@ def launch(
             Middleware(RequestsPerClient, limit=requests_per_client),
             Middleware(CrossSiteWrites),
             Middleware(_BodyLimit),
+            Middleware(_UploadProgress),
             Middleware(_UploadLimit, budget=uploads),
             Middleware(_CheckedCalls, blocks=demo, load=load),
             Middleware(ThrottledLogins, throttle=throttle),
@@ -1778,6 +1781,66 @@ class _PageHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+_UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters
+_FORGET_AFTER_S = 60.0  # an upload's progress, unread this long after it ended, is dropped
+_BAD_UPLOAD_ID = "An upload_id is at most 64 characters: send the one the page makes."
+
+
+class _UploadProgress:
+    """ASGI middleware over Gradio's upload progress (`upload?upload_id=X` and the event
+    stream `upload_progress?upload_id=X`): an upload_id over _UPLOAD_ID_CHARS gets 400 and
+    one sentence, and what Gradio keeps about an upload_id is dropped once its stream has
+    ended, or _FORGET_AFTER_S after its upload when nobody reads it.
+
+    Gradio kept an entry for every upload_id a client named, read or not, for as long as
+    the server ran: 3,000 requests for made-up ids (404 each) grew the server by 25 MB."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")).rstrip("/") if scope["type"] == "http" else ""
+        progress = path.endswith("/gradio_api/upload_progress")
+        upload = path.endswith("/gradio_api/upload") and scope.get("method") == "POST"
+        if not (progress or upload):
+            await self.app(scope, receive, send)
+            return
+        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        upload_id = (query.get("upload_id") or [""])[0]
+        if len(upload_id) > _UPLOAD_ID_CHARS:
+            await _drain(receive)
+            await send_json(send, 400, {"detail": _BAD_UPLOAD_ID, "error": _BAD_UPLOAD_ID}, [])
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if upload_id and progress:
+                _forget_upload(upload_id)
+            elif upload_id:
+                asyncio.get_running_loop().call_later(
+                    _FORGET_AFTER_S, _forget_upload, upload_id, True
+                )
+
+
+def _forget_upload(upload_id: str, finished: bool = False) -> None:
+    """Drop Gradio's progress entry for upload_id: its wake-up signal, which Gradio never
+    drops, and (`finished`: the upload ended a while ago) its status, unless a stream is
+    still reading it or the upload is still arriving."""
+    from gradio import routes
+
+    tracker = routes.file_upload_statuses
+    statuses = getattr(tracker, "_statuses", None)
+    signals = getattr(tracker, "_signals", None)
+    if not isinstance(statuses, dict) or not isinstance(signals, dict):
+        return  # another Gradio: nothing known to drop
+    status = statuses.get(upload_id)
+    if status is not None:
+        if not finished or not getattr(status, "is_done", False):
+            return  # still arriving, or being read
+        del statuses[upload_id]
+    signals.pop(upload_id, None)
 
 
 _WAITING_FILES = 1000  # files one address may leave waiting in Gradio's upload folder
@@ -2508,7 +2571,9 @@ def _mounted(
     demo.has_launched = True
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
-    guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
+    guarded = _BodyLimit(
+        _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
+    )
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     return _PageHeaders(limited), lambda: app.router.lifespan_context(app)
 

@@ -490,3 +490,47 @@ def test_a_big_request_is_checked_off_the_event_loop(
         assert "Austin" in _call(client, plain.url, "ask", [QUESTION])
         assert "Austin" in _call(client, plain.url, "ask", [QUESTION, history])
     assert in_loop == [True, False]  # the small request in the loop, the big one beside it
+
+
+def test_upload_progress_for_made_up_ids_is_not_kept(plain: Limited) -> None:
+    # Found in this pass: Gradio kept an entry for every upload_id a client named, read or
+    # not, for as long as the server ran (each request for a made-up id answered 404 after
+    # 3 s and left its entry): 3,000 such requests with long ids grew the server by 25 MB.
+    # Now an id is at most 64 characters, and its entry goes once its stream has ended.
+    from gradio import routes
+
+    signals = routes.file_upload_statuses._signals
+    url = plain.url
+    ids = [uuid.uuid4().hex for _ in range(3)]
+
+    def read(upload_id: str) -> int:
+        reply = httpx.get(
+            f"{url}/gradio_api/upload_progress", params={"upload_id": upload_id}, timeout=30
+        )
+        return reply.status_code
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not set(ids) & set(signals)
+    long_id = httpx.get(
+        f"{url}/gradio_api/upload_progress", params={"upload_id": "a" * 1000}, timeout=30
+    )
+    assert long_id.status_code == 400 and one_sentence(long_id.json()["detail"])
+    # An upload the page follows still reports its progress, and leaves nothing behind.
+    with _client() as client:
+        sent = client.post(
+            f"{url}/gradio_api/upload",
+            params={"upload_id": "page-upload"},
+            files=[("files", ("z.txt", b"Zebras graze at dawn.\n", "text/plain"))],
+        )
+        assert sent.status_code == 200, sent.text[:200]
+        progress = client.get(
+            f"{url}/gradio_api/upload_progress", params={"upload_id": "page-upload"}
+        )
+    assert '"done"' in progress.text, progress.text[:200]
+    assert (
+        "page-upload" not in signals and "page-upload" not in routes.file_upload_statuses._statuses
+    )
