@@ -72,6 +72,7 @@ __all__ = [
     "OneLineStreamErrors",
     "RequestsPerClient",
     "ThrottledLogins",
+    "address_group",
     "api_routes",
     "build_api",
     "check_access",
@@ -289,6 +290,7 @@ def header_deadline_protocol(
             super().connection_made(transport)
             peer = (transport.get_extra_info("peername") or ("",))[0]
             if per_peer and isinstance(peer, str) and not exempt(peer):
+                peer = address_group(peer)  # a /64 counts as one peer
                 if open_by_peer.get(peer, 0) >= per_peer:
                     transport.write(_TOO_MANY_CONNECTIONS)
                     transport.close()
@@ -1017,13 +1019,36 @@ class LoginThrottle:
 
 
 def client_address(scope: Any) -> str:
-    """The client's address as the server reads it: the connection's own, or the one a
-    trusted proxy names (uvicorn rewrites scope["client"] per `proxy_options`).
+    """The client's address as the per-client limits count it (`address_group`): the
+    connection's own, or the one a trusted proxy names (uvicorn rewrites scope["client"] per
+    `proxy_options`).
 
     Example: client_address({"client": ("127.0.0.1", 50123)}) == "127.0.0.1";
+             client_address({"client": ("2001:db8::7", 50123)}) == "2001:db8::/64";
              client_address({}) == "unknown"
     """
-    return str((scope.get("client") or ("unknown",))[0])
+    return address_group(str((scope.get("client") or ("unknown",))[0]))
+
+
+def address_group(address: str) -> str:
+    """The key under which per-client limits count an address: an IPv6 address by its /64
+    (a client is given a whole /64 and may send from any of its 2**64 addresses, which
+    counted apart gave one attacker unlimited budgets), an IPv4-mapped IPv6 address as the
+    IPv4 address it is, anything else as it is.
+
+    Example: address_group("2001:db8:1:2:aaaa::1") -> "2001:db8:1:2::/64";
+             address_group("::ffff:203.0.113.9") -> "203.0.113.9";
+             address_group("203.0.113.9") -> "203.0.113.9"; address_group("unknown") -> "unknown"
+    """
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # a Unix socket, "unknown": as it is
+    if isinstance(ip, ipaddress.IPv4Address):
+        return str(ip)
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((int(ip) >> 64 << 64, 64)))
 
 
 def release(counts: dict[str, int], key: str, amount: int = 1) -> None:

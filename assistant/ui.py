@@ -24,6 +24,7 @@ here with every text escaped, never Markdown (see `_html`).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import functools
@@ -40,6 +41,7 @@ import shutil
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CSS",
     "EXAMPLES",
+    "PAGE_POLICY",
     "UPLOAD_TYPES",
     "LoginThrottle",
     "UploadBudget",
@@ -529,6 +532,7 @@ class _Job:
 
     id: int
     name: str  # as uploaded
+    target: str = ""  # the document it becomes (safe_filename(name))
     stage: str = "waiting"  # "waiting", "chunk", "embed", ... as the collection reports
     fraction: float = 0.0
     done: bool = False
@@ -612,6 +616,8 @@ class _Indexer:
         self._queue: queue.Queue[tuple[_Job, Path]] = queue.Queue()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._removed = threading.Condition(self._lock)  # a removal has finished
+        self._removing: set[str] = set()  # documents being removed right now
         self._thread: threading.Thread | None = None
         self._spool: Path | None = None
         self._children = ChildRunner()
@@ -627,7 +633,7 @@ class _Indexer:
                 f"{waiting} uploads are already waiting to be indexed: upload it again once "
                 "they are done"
             )
-        job = _Job(next(self._ids), name)
+        job = _Job(next(self._ids), name, safe_filename(name))
         spooled = self._spool_dir() / f"upload-{job.id}"
         try:
             if isinstance(content, Path):
@@ -648,6 +654,27 @@ class _Indexer:
                 self._thread.start()
         self._queue.put((job, spooled))
         return job.id
+
+    def remove(self, source: str) -> SyncReport:
+        """bot.remove_document(source), unless an upload of that name waits or is being
+        indexed: InputError then. An upload of that name queued meanwhile waits for it.
+
+        A big upload is indexed in a child process, which the bot's own lock does not hold
+        back: a removal of its name meanwhile deleted the file the child had just written
+        (the page then said "added" for a document that was gone), or was undone when the
+        child, failing, put the file it replaced back."""
+        with self._lock:
+            if any(not j.done and j.target == source for j in self._jobs.values()):
+                raise InputError(
+                    f"{source} is being uploaded right now: remove it once its upload is done"
+                )
+            self._removing.add(source)
+        try:
+            return self.bot.remove_document(source)
+        finally:
+            with self._lock:
+                self._removing.discard(source)
+                self._removed.notify_all()
 
     def jobs(self, ids: Sequence[int]) -> list[_Job]:
         with self._lock:
@@ -699,6 +726,9 @@ class _Indexer:
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
 
+            with self._lock:  # a removal of its name, begun before it was queued, goes first
+                while job.target in self._removing:
+                    self._removed.wait()
             job.stage = "indexing"
             try:
                 self._index(job, spooled, on_progress)
@@ -815,6 +845,22 @@ def _discard_upload(path: str | Path, upload_folder: str | Path) -> None:
             parent.rmdir()
     except OSError:
         pass  # already gone, or not ours to remove: the cache clean-up gets it later
+
+
+def _untraced(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """A file component's check of one file, its gr.Error ("Invalid file type…", which the
+    caller still gets) raised without the 31-line traceback Gradio writes to the log for
+    each: a visitor sending files of other types in a loop filled the disk."""
+    import gradio as gr
+
+    def checked(value: Any) -> Any:
+        try:
+            return check(value)
+        except gr.Error as exc:
+            exc.print_exception = False
+            raise
+
+    return checked
 
 
 def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.Blocks:
@@ -1140,7 +1186,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             gr.Warning("Choose a document to remove first.")
             return ("", *refresh(), gr.Group(visible=False))
         try:
-            bot.remove_document(source)
+            indexer.remove(source)
         except AssistantError as exc:
             gr.Warning(_toast(_message(exc)))
             return (f"⚠ {_html(_message(exc))}", *refresh(), gr.Group(visible=False))
@@ -1245,12 +1291,18 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                         file_count="multiple", file_types=UPLOAD_TYPES, visible="hidden"
                     )
                     api_upload = gr.Button(visible="hidden")
+                    api_files._process_single_file = _untraced(  # type: ignore[method-assign,assignment]
+                        api_files._process_single_file
+                    )
                     files = gr.File(
                         label=f"Add documents (drop {' '.join(UPLOAD_TYPES)} files here)",
                         file_count="multiple",
                         file_types=UPLOAD_TYPES,
                         type="filepath",
                         elem_id="upload",
+                    )
+                    files._process_single_file = _untraced(  # type: ignore[method-assign,assignment]
+                        files._process_single_file
                     )
                     with gr.Group(visible=False) as upload_box:
                         upload_question = gr.HTML(elem_id="confirm-upload")
@@ -1393,7 +1445,10 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         gr.api(ask, api_name="ask")
         gr.api(sources, api_name="sources")
 
-    demo.queue(default_concurrency_limit=_CONCURRENCY)
+    # api_open=False: Gradio's /run and /api routes, which call a handler at once, skipping
+    # the queue, are refused; they went past every concurrency limit (one document change at
+    # a time, four answers at once), and took a page event's fn_index over their own name.
+    demo.queue(default_concurrency_limit=_CONCURRENCY, api_open=False)
     return demo
 
 
@@ -1437,10 +1492,12 @@ def launch(
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
+            Middleware(_PageHeaders),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(RequestsPerClient, limit=requests_per_client),
             Middleware(CrossSiteWrites),
             Middleware(_BodyLimit),
+            Middleware(_UploadProgress),
             Middleware(_UploadLimit, budget=uploads),
             Middleware(_CheckedCalls, blocks=demo, load=load),
             Middleware(ThrottledLogins, throttle=throttle),
@@ -1683,6 +1740,109 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
+# What the page may load and who may show it: images and media from this server only (the
+# chat escapes document text, and this holds even if something slipped through), no plugins,
+# no other base address or form target, and no other site's page may frame the chat.
+PAGE_POLICY = (
+    "img-src 'self' data: blob:; media-src 'self' data: blob:; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+_PAGE_HEADERS = [
+    (b"content-security-policy", PAGE_POLICY.encode()),
+    (b"x-frame-options", b"DENY"),  # frame-ancestors, for browsers that predate it
+]
+
+
+class _PageHeaders:
+    """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
+    says no other site may frame it.
+
+    Without them another site's page could show the chat in a frame: the chat's own
+    requests from inside it are same-origin, so a page laid over it (clickjacking) could
+    lead a visitor into pressing "Delete file" on the server.
+
+    Example: GET / -> "content-security-policy: img-src 'self' data: blob:; ...;
+             frame-ancestors 'none'" and "x-frame-options: DENY"
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        ours = {name for name, _value in _PAGE_HEADERS}
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in ours]
+                message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+_UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters
+_FORGET_AFTER_S = 60.0  # an upload's progress, unread this long after it ended, is dropped
+_BAD_UPLOAD_ID = "An upload_id is at most 64 characters: send the one the page makes."
+
+
+class _UploadProgress:
+    """ASGI middleware over Gradio's upload progress (`upload?upload_id=X` and the event
+    stream `upload_progress?upload_id=X`): an upload_id over _UPLOAD_ID_CHARS gets 400 and
+    one sentence, and what Gradio keeps about an upload_id is dropped once its stream has
+    ended, or _FORGET_AFTER_S after its upload when nobody reads it.
+
+    Gradio kept an entry for every upload_id a client named, read or not, for as long as
+    the server ran: 3,000 requests for made-up ids (404 each) grew the server by 25 MB."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")).rstrip("/") if scope["type"] == "http" else ""
+        progress = path.endswith("/gradio_api/upload_progress")
+        upload = path.endswith("/gradio_api/upload") and scope.get("method") == "POST"
+        if not (progress or upload):
+            await self.app(scope, receive, send)
+            return
+        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        upload_id = (query.get("upload_id") or [""])[0]
+        if len(upload_id) > _UPLOAD_ID_CHARS:
+            await _drain(receive)
+            await send_json(send, 400, {"detail": _BAD_UPLOAD_ID, "error": _BAD_UPLOAD_ID}, [])
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            if upload_id and progress:
+                _forget_upload(upload_id)
+            elif upload_id:
+                asyncio.get_running_loop().call_later(
+                    _FORGET_AFTER_S, _forget_upload, upload_id, True
+                )
+
+
+def _forget_upload(upload_id: str, finished: bool = False) -> None:
+    """Drop Gradio's progress entry for upload_id: its wake-up signal, which Gradio never
+    drops, and (`finished`: the upload ended a while ago) its status, unless a stream is
+    still reading it or the upload is still arriving."""
+    from gradio import routes
+
+    tracker = routes.file_upload_statuses
+    statuses = getattr(tracker, "_statuses", None)
+    signals = getattr(tracker, "_signals", None)
+    if not isinstance(statuses, dict) or not isinstance(signals, dict):
+        return  # another Gradio: nothing known to drop
+    status = statuses.get(upload_id)
+    if status is not None:
+        if not finished or not getattr(status, "is_done", False):
+            return  # still arriving, or being read
+        del statuses[upload_id]
+    signals.pop(upload_id, None)
+
+
 _WAITING_FILES = 1000  # files one address may leave waiting in Gradio's upload folder
 _WAITING_FILES_IN_ALL = 10_000  # and all addresses together (empty files take no bytes)
 
@@ -1826,22 +1986,28 @@ class _UploadLimit:
             self.budget.settle(address, size, paths)
 
 
-def remote_file_path(payload: Any) -> str | None:
+def remote_file_path(payload: Any, upload_folder: str | Path | None = None) -> str | None:
     """The first file in a request's JSON that the server would have to fetch or look up
-    by itself: a `path` that is a URL or a relative path. None when every file is named
-    by an absolute path (Gradio then accepts only its own upload folder's files).
+    by itself: a `path` that is a URL or a relative path, or (given Gradio's
+    `upload_folder`) an absolute path outside it. None when every file is named by an
+    absolute path (inside the folder, when given).
 
     Gradio downloads a file whose path is an http(s) URL before any handler runs: a visitor
     could have the server fetch any public address (its own check refuses private ones)
     and index what came back. A relative path made its refusal name the server's working
-    folder. Only what the page's upload button sends is needed: an absolute path in
-    Gradio's upload folder. Walked without recursion, so deep nesting costs no stack.
+    folder, and a path elsewhere on the server ("/etc/passwd") wrote a 25-line traceback to
+    the log for each request. Only what the page's upload button sends is needed: an
+    absolute path in Gradio's upload folder. Walked without recursion, so deep nesting
+    costs no stack.
 
     Example: remote_file_path({"data": [[{"path": "https://example.com/a.txt"}]]})
              == "https://example.com/a.txt";
              remote_file_path({"data": [{"path": "/tmp/gradio/ab/a.txt"}]}) is None;
-             remote_file_path({"data": [{"path": "notes.txt"}]}) == "notes.txt"
+             remote_file_path({"data": [{"path": "notes.txt"}]}) == "notes.txt";
+             remote_file_path({"data": [{"path": "/etc/passwd"}]}, "/tmp/gradio")
+             == "/etc/passwd"
     """
+    root = os.path.realpath(upload_folder) if upload_folder is not None else None
     stack = [payload]
     while stack:
         item = stack.pop()
@@ -1849,10 +2015,21 @@ def remote_file_path(payload: Any) -> str | None:
             path = item.get("path")
             if isinstance(path, str) and ("://" in path or not os.path.isabs(path)):
                 return path
+            if isinstance(path, str) and root is not None and not _inside(path, root):
+                return path
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
     return None
+
+
+def _inside(path: str, root: str) -> bool:
+    """Is the absolute path inside the folder root (a real path), once resolved?"""
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):  # a NUL byte, a loop of links
+        return False
+    return real != root and os.path.commonpath([real, root]) == root
 
 
 _NO_DEFAULT = object()
@@ -2023,20 +2200,45 @@ def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
     return None, ""
 
 
+# Gradio's routes for components the chat does not have: its screen recorder's, which runs
+# ffmpeg (where installed) on any video a visitor posts, and the component functions' route,
+# which answered an unknown component with a traceback in the log.
+_UNUSED_ROUTE = re.compile(r"/gradio_api/(?:process_recording|component_server)/?$")
+_NOT_OFFERED = "The chat has no recordings or component functions: nothing is served here."
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
 )
 
 
+_WHOLE_INDEX = "A page event's fn_index must be a whole number: reload the page."
+
+
+def _loose_index(payload: Any) -> bool:
+    """Does a request name its page event by something other than a whole number?
+
+    Gradio reads "fn_index" leniently ("0", 0.0 and true all call event 0), while the checks
+    here key on the number: such a request skipped every check (its values, its history's
+    length, the client's questions in flight) and wrote a traceback to the log.
+
+    Example: _loose_index({"fn_index": "0"}) -> True; _loose_index({"fn_index": 0}) -> False;
+             _loose_index({"data": []}) -> False
+    """
+    index = payload.get("fn_index") if isinstance(payload, dict) else None
+    return index is not None and (isinstance(index, bool) or not isinstance(index, int))
+
+
 class _CheckedCalls:
     """ASGI middleware over Gradio's API, run before Gradio sees a request:
-    - a request whose JSON names a file by URL or by a relative path (`remote_file_path`)
-      gets 400 and one sentence;
-    - a call that sends too few or too many values (`complete_call`, `check_named_call`)
-      gets 400 and one sentence, and one that leaves out parameters with defaults gets them
-      filled in (so `/ask` takes a question alone);
-    - a call to an endpoint or page event that does not exist gets 404 and one sentence.
+    - a request whose JSON names a file by URL, by a relative path or outside Gradio's
+      upload folder (`remote_file_path`) gets 400 and one sentence;
+    - a call that sends too few or too many values (`complete_call`, `check_named_call`),
+      or a value of the wrong kind (`checked_values`), gets 400 and one sentence, one that
+      leaves out parameters with defaults gets them filled in (so `/ask` takes a question
+      alone), and its conversations are cut (`bound_call`), whichever route it came by;
+    - a call to an endpoint or page event that does not exist gets 404 and one sentence,
+      and so does a request to a route of components the chat does not have.
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -2080,6 +2282,50 @@ class _CheckedCalls:
         )
         return f"There is no /{key[:100]} endpoint: the chat's API has {', '.join(public)}."
 
+    def _inspect(
+        self, path: str, raw: bytes
+    ) -> tuple[int, str | None, str | int | None, bytes | None]:
+        """A POST's (status, problem: the one sentence refusing it or None, the endpoint or
+        page event it calls, its body rewritten or None when it stands as sent)."""
+        try:
+            payload = json.loads(raw)
+        except (ValueError, RecursionError):
+            payload = None  # not JSON: Gradio answers it as before
+        folder = getattr(self.blocks, "GRADIO_CACHE", None)
+        remote = remote_file_path(payload, folder) is not None
+        status, problem = 400, _LOCAL_FILES_ONLY if remote else None
+        if problem is None and _loose_index(payload):
+            problem = _WHOLE_INDEX
+        key, route = call_target(path, payload)
+        shape = self.shape(key) if key is not None else None
+        body = None
+        if problem is None and self.blocks is not None and key is not None:
+            if shape is None:
+                # Gradio answers an unknown name or event with a bare Internal Server Error.
+                status, problem = 404, self.unknown(key)
+            elif route == "by name":
+                try:
+                    check_named_call(payload, shape)
+                    named = [payload.get(name, _NO_DEFAULT) for name in shape.names]
+                    values = checked_values(shape, named)
+                except InputError as exc:
+                    problem = str(exc)
+                else:
+                    if values is not named:
+                        given = zip(shape.names, values, strict=True)
+                        cut = {n: v for n, v in given if v is not _NO_DEFAULT}
+                        body = json.dumps({**payload, **cut}).encode()
+            elif isinstance(payload, dict) and "data" in payload:
+                try:
+                    sent = complete_call(payload["data"], shape, extra_allowed=route == "page")
+                    data = checked_values(shape, sent)
+                except InputError as exc:
+                    problem = str(exc)
+                else:
+                    if len(data) != len(payload["data"]) or data is not sent:
+                        body = json.dumps({**payload, "data": data}).encode()
+        return status, problem, key, body
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
         if (
@@ -2089,6 +2335,10 @@ class _CheckedCalls:
         ):
             await self.app(scope, receive, send)
             return
+        if _UNUSED_ROUTE.search(path):
+            await _drain(receive)
+            await send_json(send, 404, {"detail": _NOT_OFFERED, "error": _NOT_OFFERED}, [])
+            return
         messages, chunks = [], []
         while True:
             message = await receive()
@@ -2096,42 +2346,16 @@ class _CheckedCalls:
             chunks.append(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
-        try:
-            payload = json.loads(b"".join(chunks))
-        except (ValueError, RecursionError):
-            payload = None  # not JSON: Gradio answers it as before
-        remote = remote_file_path(payload) is not None
-        status, problem = 400, _LOCAL_FILES_ONLY if remote else None
-        key, route = call_target(path, payload)
-        shape = self.shape(key) if key is not None else None
-        if problem is None and self.blocks is not None and key is not None:
-            if shape is None:
-                # Gradio answers an unknown name or event with a bare Internal Server Error.
-                status, problem = 404, self.unknown(key)
-            elif route == "by name":
-                try:
-                    check_named_call(payload, shape)
-                except InputError as exc:
-                    problem = str(exc)
-            elif isinstance(payload, dict) and "data" in payload:
-                try:
-                    data = complete_call(payload["data"], shape, extra_allowed=route == "page")
-                    for i, (component, value) in enumerate(zip(shape.inputs, data, strict=False)):
-                        if (wrong := input_problem(component, value)) is not None:
-                            name = shape.names[i]
-                            raise InputError(
-                                f"{shape.endpoint}'s {name} {wrong}: reload the page, or "
-                                "send the values the page sends."
-                            )
-                except InputError as exc:
-                    problem = str(exc)
-                else:
-                    trimmed = _recent_history(shape, data)
-                    if len(data) != len(payload["data"]) or trimmed is not data:
-                        data = trimmed
-                        body = json.dumps({**payload, "data": data}).encode()
-                        messages = [{"type": "http.request", "body": body, "more_body": False}]
-                        scope = _with_length(scope, len(body))
+        raw = b"".join(chunks)
+        if len(raw) < _INLINE_BYTES:
+            status, problem, key, body = self._inspect(path, raw)
+        else:  # parsing megabytes here would hold every other request meanwhile
+            import anyio
+
+            status, problem, key, body = await anyio.to_thread.run_sync(self._inspect, path, raw)
+        if body is not None:
+            messages = [{"type": "http.request", "body": body, "more_body": False}]
+            scope = _with_length(scope, len(body))
         if problem is not None:
             await send_json(send, status, {"detail": problem, "error": problem}, [])
             return
@@ -2156,6 +2380,11 @@ class _CheckedCalls:
             self.load.leave(address)
 
 
+# A request body this small is checked in the event loop; a bigger one in a worker thread:
+# one client posting 6 MB conversations from 8 connections made another visitor's request
+# wait 3.4 s while each was parsed.
+_INLINE_BYTES = 64 * 1024
+
 # History messages an /ask call hands on: the bot keeps far fewer (max_history_messages),
 # and says when it left older ones out, which it still can with this many.
 _HISTORY_SENT = 100
@@ -2178,6 +2407,65 @@ def _recent_history(shape: CallShape, data: list[Any]) -> list[Any]:
     if not isinstance(history, list) or len(history) <= _HISTORY_SENT:
         return data
     return [*data[:at], history[-_HISTORY_SENT:], *data[at + 1 :]]
+
+
+def checked_values(shape: CallShape, data: list[Any]) -> list[Any]:
+    """A call's values (one per parameter of shape, in order; `_NO_DEFAULT` for one a call
+    by name leaves out), bounded (`bound_call`) and then checked (`input_problem`), the same
+    whichever route the call came by; InputError (one sentence) for a value of the wrong
+    kind. data itself when nothing was cut.
+
+    Example: with the page's respond shape, ["Who?", "x", None, 4, None] raises
+             InputError("The /respond endpoint's chat must be a list of chat messages: …")
+    """
+    bounded = bound_call(shape, data)  # first: a huge chat is not checked whole
+    for i, (component, value) in enumerate(zip(shape.inputs, bounded, strict=False)):
+        if value is _NO_DEFAULT:
+            continue
+        if (wrong := input_problem(component, value)) is not None:
+            raise InputError(
+                f"{shape.endpoint}'s {shape.names[i]} {wrong}: reload the page, or send the "
+                "values the page sends."
+            )
+    return bounded
+
+
+# Messages of the page's chat a call hands on (an answer is two or three): the page shows
+# what comes back, so this is what a long session keeps on screen.
+_CHAT_SENT = 300
+
+
+def bound_call(shape: CallShape, data: list[Any]) -> list[Any]:
+    """data (one value per parameter of shape, in order), with every conversation it carries
+    cut to its newest messages, whichever route the call came by: an /ask history to
+    _HISTORY_SENT (`_recent_history`), the page's chat to _CHAT_SENT, the conversation the
+    browser saved to what the page saves (_SAVED_MESSAGES). data itself when nothing is cut.
+
+    The page's chat is sent whole with each question, and Gradio reads it, copies it and
+    sends it back: a chat of 100,000 messages (4 MB) took 26 s of the server's time, and the
+    same as the saved conversation 11 s.
+
+    Example: with the page's respond shape, ["Who?", [m1, ..., m400], None, 4, None] ->
+             ["Who?", [m101, ..., m400], None, 4, None]
+    """
+    import gradio as gr
+
+    bounded = _recent_history(shape, data)
+    for i, component in enumerate(shape.inputs[: len(bounded)]):
+        value = bounded[i]
+        if isinstance(component, gr.Chatbot) and isinstance(value, list):
+            cut: Any = value[-_CHAT_SENT:]
+        elif isinstance(component, gr.BrowserState) and isinstance(value, dict):
+            keep = {"chat": _SAVED_MESSAGES, "history": _HISTORY_SENT}
+            cut = {
+                key: part[-keep[key] :] if key in keep and isinstance(part, list) else part
+                for key, part in value.items()
+            }
+        else:
+            continue
+        if cut != value:
+            bounded = [*bounded[:i], cut, *bounded[i + 1 :]]
+    return bounded
 
 
 # The handlers in build_app that answer a question: a client's calls to them are limited.
@@ -2283,9 +2571,11 @@ def _mounted(
     demo.has_launched = True
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
-    guarded = _BodyLimit(_UploadLimit(checked, UploadBudget.from_settings(settings)))
+    guarded = _BodyLimit(
+        _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
+    )
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
-    return limited, lambda: app.router.lifespan_context(app)
+    return _PageHeaders(limited), lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
