@@ -3,6 +3,8 @@ cases a person would notice going wrong. No model needed."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from fakes import FakeEmbedder, ListRetriever
@@ -250,7 +252,7 @@ def test_the_best_unit_opens_the_answer_unless_it_leans_on_the_one_before() -> N
         "Meta, for example, builds its models in-house.",
         "This approach is costly.",
     ]
-    text = " ".join(parts)
+    text = f"{parts[0]}\n{parts[1]} {parts[2]}"  # two paragraphs, one line each
     chunk = _chunk("a.txt", text)
     starts = [text.index(p) for p in parts]
     sentences = tuple(
@@ -260,8 +262,14 @@ def test_the_best_unit_opens_the_answer_unless_it_leans_on_the_one_before() -> N
     evidence = EvidenceFeatures(0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0)
     grounds = Grounds(sentences, np.zeros((3, 4)), zeros, zeros, zeros, evidence, 0.9, True)
     # The Meta sentence answers "How is Meta approaching AI?" and says so on its own: it
-    # comes first, the sentence that happens to precede it in the document after.
+    # comes first, the paragraph that happens to precede it in the document after.
     assert in_reading_order(grounds, [1, 0]) == [1, 0]
+    # Within one paragraph the document's order stands (an answer may run over two
+    # sentences: "... not routinely performed. Indications for chest radiography include").
+    one = dataclasses.replace(chunk, text=text.replace("\n", " "))
+    flat = tuple(dataclasses.replace(s, chunk=one) for s in sentences)
+    grounds_flat = dataclasses.replace(grounds, sentences=flat)
+    assert in_reading_order(grounds_flat, [1, 0]) == [0, 1]
     # "This approach ..." leans on the sentence before it: read after it.
     assert in_reading_order(grounds, [2, 1]) == [1, 2]
     # Quoting runs whole (the neighbour rule), the document's order.

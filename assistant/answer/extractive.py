@@ -17,7 +17,7 @@ from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
-from .evidence import Grounds, points_back
+from .evidence import Grounds, Sentence, points_back
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -178,15 +178,15 @@ def _leans_back(unit: str) -> bool:
 def in_reading_order(grounds: Grounds, chosen: list[int], *, whole_runs: bool = False) -> list[int]:
     """chosen (best first), with units that continue one another's text (the same source,
     only whitespace between) placed together in the document's order: an answer that runs
-    over two sentences reads as the document wrote it. A unit goes after the one before it
-    in the document only when it leans on it ("it", "they", "this", ...), or always with
-    whole_runs (the neighbour rule quotes a run whole): otherwise the best unit still opens
-    the answer ("Meta, for example, is investing in-house ..." is not put after the
-    sentence on Google that precedes it).
+    over two sentences reads as the document wrote it. Across a line break (a new paragraph)
+    a unit goes after the one before it only when it leans on it ("it", "this", "In
+    addition, ...") or with whole_runs (the neighbour rule quotes a run whole): otherwise
+    the best unit still opens the answer ("Meta, for example, is investing in-house ..." is
+    not put after the paragraph on Google that precedes it).
 
-    Example: units at characters [(50, 90), (0, 48), (200, 240)] of one source, chosen in
-    that order, the first saying "them" -> [1, 0, 2]: (0, 48) and (50, 90) are one run,
-    read first to last.
+    Example: units at characters [(50, 90), (0, 48), (200, 240)] of one source, one
+    paragraph, chosen in that order -> [1, 0, 2]: (0, 48) and (50, 90) are one run, read
+    first to last.
     """
     sentences = grounds.sentences
 
@@ -194,14 +194,26 @@ def in_reading_order(grounds: Grounds, chosen: list[int], *, whole_runs: bool = 
         sa, sb = sentences[a], sentences[b]
         return sa.chunk.source == sb.chunk.source and 0 <= sb.start - sa.end <= 3
 
+    def reads_after(a: int, b: int) -> bool:  # b is read after a, wherever b ranks
+        return (
+            whole_runs
+            or not _line_break(sentences[a], sentences[b])
+            or _leans_back(sentences[b].text)
+        )
+
     out: list[int] = []
     for i in chosen:
         if i in out:
             continue
         run = [i]
-        while (whole_runs or _leans_back(sentences[run[0]].text)) and (
+        while (
             before := next(
-                (j for j in chosen if j not in out and j not in run and joins(j, run[0])), None
+                (
+                    j
+                    for j in chosen
+                    if j not in out and j not in run and joins(j, run[0]) and reads_after(j, run[0])
+                ),
+                None,
             )
         ) is not None:
             run.insert(0, before)
@@ -213,6 +225,14 @@ def in_reading_order(grounds: Grounds, chosen: list[int], *, whole_runs: bool = 
             run.append(after)
         out.extend(run)
     return out
+
+
+def _line_break(a: Sentence, b: Sentence) -> bool:
+    """Whether a line break stands between a and the unit b that starts just after it."""
+    for chunk in (a.chunk, b.chunk):
+        if chunk.start <= a.end and b.start <= chunk.end:
+            return "\n" in chunk.text[a.end - chunk.start : b.start - chunk.start]
+    return True  # the gap lies in neither chunk: read as a break
 
 
 def _antecedent(grounds: Grounds, i: int) -> int | None:
