@@ -59,6 +59,7 @@ __all__ = [
     "certainty_reason",
     "claim_coverage",
     "clause_reason",
+    "comparison_reason",
     "coverage",
     "framing_hedge",
     "generalisation_reason",
@@ -546,8 +547,10 @@ def _word_for(text: str, stem: str) -> str:
     return stem
 
 
-def opposite_reason(sentence: str, span: str) -> str | None:
+def opposite_reason(sentence: str, span: str, exempt: frozenset[str] = frozenset()) -> str | None:
     """A word of the sentence whose opposite the span uses instead (and not the word itself).
+    `exempt` words are not read (the comparing words of a comparison stated the other way
+    round: "GPT-4 is ahead of Amazon's models" for "Amazon's models lag behind GPT-4").
 
     Example: opposite_reason("Amazon holds more leverage.", "Amazon holds less leverage.")
              -> "says 'more' where the passage says 'less'"
@@ -555,7 +558,7 @@ def opposite_reason(sentence: str, span: str) -> str | None:
     span_words = {w.lower() for w in _WORD.findall(span)}
     for word in _WORD.findall(sentence):
         low = word.lower()
-        if low in span_words:
+        if low in span_words or low in exempt:
             continue
         for other in sorted(_OPPOSITE.get(low, ())):
             # "not exclusive" in the span says what "non-exclusive" says; "not more" in the
@@ -1108,6 +1111,164 @@ def time_unit_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# --- comparisons ---------------------------------------------------------------------------
+
+# Words that compare two things, by family and direction (+1: the first side has more of it).
+# Families are compared only with themselves ("better" is not "more"). Adjectives take their
+# second side after "than"; the others (verbs, "ahead of", "superior to") as their object.
+_COMPARE_WORDS = {
+    "quantity": (
+        "more higher greater larger bigger increased",
+        "less fewer lower smaller reduced decreased",
+    ),
+    "length": ("longer", "shorter"),
+    "rank": (
+        "better superior ahead outperform outperforms outperformed outperforming exceed exceeds "
+        "exceeded exceeding surpass surpasses surpassed surpassing beat beats",
+        "worse inferior behind lag lags lagged lagging trail trails trailed trailing "
+        "underperform underperforms underperformed underperforming",
+    ),
+}
+_COMPARE = {
+    word: (family, direction)
+    for family, (up, down) in _COMPARE_WORDS.items()
+    for direction, words in ((1, up), (-1, down))
+    for word in words.split()
+}
+_THAN_ONLY = frozenset(
+    "more higher greater larger bigger increased less fewer lower smaller reduced decreased "
+    "longer shorter better worse".split()  # noqa: SIM905
+)
+_COMPARE_TOKEN = re.compile(r"[A-Za-z][\w’'-]*|[.;:!?]")
+# A comparison's sides stay inside its clause: a stop, or a word that opens another clause.
+_COMPARE_BREAK = frozenset({".", ";", ":", "!", "?", "while", "whereas", "but", "although"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Comparison:
+    family: str
+    direction: int  # +1 when the first side has more of it ("higher", "ahead"), else -1
+    cue: str  # the comparing word, lower case
+    first: frozenset[str]  # crude stems of the first side's words that the second lacks
+    second: frozenset[str]
+    names: tuple[str, ...]  # capitalised words of the second side, lower case
+
+
+@lru_cache(maxsize=4096)
+def _comparisons(text: str) -> tuple[_Comparison, ...]:
+    """The comparisons of text, each with its two sides: "A was lower than B", "A lags
+    behind B", "A outperformed B" (brackets left out).
+
+    Example: _comparisons("Costs were lower for adults than for children.")
+             -> (_Comparison("quantity", -1, "lower", {"costs", "adult"}, {"child"}, ()),)
+    """
+    tokens = [
+        _strip_possessive(t) if t[0].isalpha() else t
+        for t in _COMPARE_TOKEN.findall(_ASIDE.sub(" ", text))
+    ]
+    low = [t.lower() for t in tokens]
+    out = []
+    i = 0
+    while i < len(tokens):
+        hit = _COMPARE.get(low[i])
+        if hit is None:
+            i += 1
+            continue
+        start, end = i, i + 1
+        while start > 0 and low[start - 1] not in _COMPARE_BREAK:
+            start -= 1
+        while end < len(tokens) and low[end] not in _COMPARE_BREAK:
+            end += 1
+        than = next((j for j in range(i + 1, min(end, i + 12)) if low[j] == "than"), None)
+        if than is not None:
+            first_at, second_at = range(start, than), range(than + 1, end)
+        elif low[i] not in _THAN_ONLY:
+            first_at, second_at = range(start, i), range(i + 1, end)
+        else:
+            i += 1
+            continue
+
+        def stems(at: range) -> set[str]:
+            return {
+                _loose(low[j])
+                for j in at
+                if low[j] not in _STOP and low[j] not in _COMPARE and len(low[j]) > 1
+            }
+
+        first, second = stems(first_at), stems(second_at)
+        names = tuple(low[j] for j in second_at if tokens[j][0].isupper())
+        out.append(
+            _Comparison(*hit, low[i], frozenset(first - second), frozenset(second - first), names)
+        )
+        i = end
+    return tuple(out)
+
+
+def _comparison_check(sentence: str, span: str) -> tuple[str | None, frozenset[str]]:
+    """(why the sentence turns a comparison of the span around, or None; the comparing
+    words of the sentence that state the span's comparison the other way round, which the
+    opposite rule must not read as opposites)."""
+    span_comparisons = _comparisons(span)
+    consistent: set[str] = set()
+    for mine in _comparisons(sentence):
+        for theirs in span_comparisons:
+            if theirs.family != mine.family:
+                continue
+            same = len(mine.first & theirs.first) + len(mine.second & theirs.second)
+            swapped = len(mine.first & theirs.second) + len(mine.second & theirs.first)
+            if max(same, swapped) < 2 or same == swapped:
+                continue
+            order = 1 if same > swapped else -1
+            if mine.direction * order != theirs.direction:
+                return (
+                    f"turns the comparison around: '{mine.cue}' where the passage has "
+                    f"'{theirs.cue}'"
+                ), frozenset()
+            consistent.add(mine.cue)
+        # "less leverage than Google" where the span's sentence with "less leverage" compares
+        # with someone else: the second side must stand in a sentence of the span that
+        # compares the same way.
+        if mine.names:
+            comparing = [
+                s
+                for s in re.split(r"[.;!?](?:\s|$)", span)
+                if any(_COMPARE.get(w.lower(), ("",))[0] == mine.family for w in _WORD.findall(s))
+            ]
+            if not comparing or not any(
+                all(
+                    n in {_strip_possessive(w).lower() for w in _WORD.findall(s)}
+                    for n in mine.names
+                )
+                for s in comparing
+            ):
+                who = " ".join(mine.names)
+                return f"compares with {who}, which the passage does not", frozenset()
+    return None, frozenset(consistent)
+
+
+def comparison_reason(sentence: str, span: str) -> str | None:
+    """Why the sentence turns a comparison of the span around, or None.
+
+    A comparison has a direction and two sides ("A was lower than B", "A lags behind B").
+    The sentence turns it around when it keeps the sides in the span's order and changes the
+    direction ("more" for "lower"), or swaps the sides and keeps the direction; swapping both
+    ("B is ahead of A" for "A lags behind B") says the same. Sides are matched on the words
+    they do not share (at least two in all); a sentence that names its second side
+    ("than Google") must find it in a sentence of the span that compares the same kind of
+    thing.
+
+    Example: comparison_reason("The rapid group had more tests than the standard group.",
+             "Tests were significantly lower for the rapid group than for the standard
+             group.") -> "turns the comparison around: 'more' where the passage has 'lower'"
+             comparison_reason("GPT-4 is ahead of Amazon's models.", "Amazon's models lag
+             behind GPT-4.") -> None
+             comparison_reason("Amazon has less leverage than Google.", "Unlike Microsoft,
+             Amazon holds less leverage. Google owns part of it.") -> "compares with google,
+             which the passage does not"
+    """
+    return _comparison_check(sentence, span)[0]
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1129,9 +1290,11 @@ def rule_reason(
         # lead into it can hedge it ("Some have alleged that X", "it is possible that X").
         framing = framing_hedge(line[: line.index(quote)])
         return framing and f"drops the hedge '{framing}' in {where}"
+    compared, exempt = _comparison_check(sentence, span)
     reason = (
         negation_reason(sentence, span)
-        or opposite_reason(sentence, span)
+        or compared
+        or opposite_reason(sentence, span, exempt)
         or hedge_reason(sentence, span)
         or role_reason(sentence, span, names)
         or number_swap_reason(sentence, span)
