@@ -653,6 +653,25 @@ _SENTENCE_HEDGES = re.compile(
 )
 
 
+# A denied certainty is a doubt: "there is no guarantee that X", "X is not certain", "not
+# necessarily X" leave X open, as "may" does; written so in a sentence it is a hedge too.
+_DOUBT = re.compile(
+    r"\b(?:no|not|nothing|never|cannot|can't|isn't|aren't)\W+(?:\w+\W+)?"
+    r"(?P<cue>guarantee[sd]?|guarantees|certain(?:ty)?|sure|assured|clear|"
+    r"necessarily|definite(?:ly)?|known)\b",
+    re.IGNORECASE,
+)
+
+
+def _doubt_positions(text: str) -> set[int]:
+    """Token indices (of _WORD.findall(text)) of the certainty words a negation denies.
+
+    Example: _doubt_positions("There is no guarantee that it stays.") -> {3}
+    """
+    starts = {m.start(): k for k, m in enumerate(_WORD.finditer(text))}
+    return {starts[m.start("cue")] for m in _DOUBT.finditer(text) if m.start("cue") in starts}
+
+
 _RESTRICTIVE = re.compile(
     r"\b(?:when|whenever|where|wherever|unless|once|provided|in case|without|who|whose)\b",
     re.IGNORECASE,
@@ -679,10 +698,11 @@ def hedge_reason(sentence: str, span: str) -> str | None:
     # up the hedges the sentence repeats, so that "reportedly decided" drops "considering"
     # of "reportedly considering"; it dropped faithful rewrites of stacked hedges
     # ("speculation that pangolins might" -> "pangolins might"), so the rule stays simple.
-    if _HEDGE.search(sentence) or _ATTRIBUTION.search(sentence):
+    if _HEDGE.search(sentence) or _ATTRIBUTION.search(sentence) or _DOUBT.search(sentence):
         return None
     sentence_tokens = _WORD.findall(sentence)
     span_tokens = _WORD.findall(span)
+    doubts = _doubt_positions(span)
     span_stems = {_stem(t) for t in span_tokens}
     own_hedges = [
         k
@@ -692,17 +712,26 @@ def hedge_reason(sentence: str, span: str) -> str | None:
     ]
     sentence_content = _content(sentence)
     sentence_words = {stem for _, stem in sentence_content}
+    synonyms = {
+        head: stem
+        for j, stem in sentence_content
+        if (head := _SYNONYM.get(_synonym_key(sentence_tokens[j])))
+    }
     content = _content(span)
     for i, token in enumerate(span_tokens):
         if not (
             _HEDGE.fullmatch(token)
             or _ATTRIBUTION.fullmatch(token)
             or _MORE_HEDGES.fullmatch(token)
+            or i in doubts
         ):
             continue
         # Names say who; the hedge governs what is done ("considering an investment").
+        # A synonym of a sentence word counts as that word ("stay loyal" for "remain loyal").
         governed = {
-            stem for j, stem in content if i < j <= i + 8 and not span_tokens[j][0].isupper()
+            synonyms.get(_SYNONYM.get(_synonym_key(span_tokens[j]), ""), stem)
+            for j, stem in content
+            if i < j <= i + 8 and not span_tokens[j][0].isupper()
         }
         shared = governed & sentence_words
         # Two shared words, or every word it governs when it governs only one or two.
