@@ -69,6 +69,7 @@ __all__ = [
     "negation_reason",
     "number_swap_reason",
     "opposite_reason",
+    "overstatement_reason",
     "quantities",
     "quantities_missing",
     "role_reason",
@@ -1298,6 +1299,65 @@ def comparison_reason(sentence: str, span: str) -> str | None:
     return _comparison_check(sentence, span)[0]
 
 
+# Words that claim the end point of what a weaker word says by degree: "eliminates the
+# chance" where the span says "decreasing the chance", "cures" for "relieves", "never" for
+# "rarely". (strong words, the weaker words a span would use), as patterns over a word.
+_OVERSTATEMENTS = (
+    (
+        r"eliminat\w*|eradicat\w*|abolish\w*",
+        r"reduc\w*|decreas\w*|lower(?:s|ed|ing)?|lessen\w*|mitigat\w*|limit(?:s|ed|ing)?|"
+        r"minimi[sz]\w*|curb\w*|diminish\w*|cut(?:s|ting)?|slow(?:s|ed|ing)?",
+    ),
+    (
+        r"prevent(?:s|ed|ing)?|stop(?:s|ped|ping)?|halt(?:s|ed|ing)?",
+        r"reduc\w*|decreas\w*|lower(?:s|ed|ing)?|lessen\w*|mitigat\w*|limit(?:s|ed|ing)?|"
+        r"minimi[sz]\w*|curb\w*|diminish\w*|slow(?:s|ed|ing)?|delay(?:s|ed|ing)?",
+    ),
+    (r"cur(?:e|es|ed|ing)", r"treat(?:s|ed|ing)?|improv\w*|reliev\w*|alleviat\w*|eas(?:e|es|ed)"),
+    (r"never", r"rarely|seldom|infrequently|hardly"),
+    (r"impossible", r"difficult|hard|challenging"),
+)
+_OVERSTATED = tuple(
+    (re.compile(strong, re.IGNORECASE), re.compile(weak, re.IGNORECASE))
+    for strong, weak in _OVERSTATEMENTS
+)
+_OBJECT_WORDS = 3  # content words after a verb that name what it acts on
+
+
+def _objects(tokens: Sequence[str], i: int) -> set[str]:
+    """Crude stems of the first few content words after token i (what it acts on)."""
+    after = (_loose(t.lower()) for t in tokens[i + 1 :] if t.lower() not in _STOP and len(t) > 2)
+    return set(itertools.islice(after, _OBJECT_WORDS))
+
+
+def overstatement_reason(sentence: str, span: str) -> str | None:
+    """A word of the sentence that claims the end point of what the span says by degree,
+    over the same thing ("eliminates the chance of spread" where the span says "decreasing
+    the chance of spread"), where the span uses no word of the strong kind; or None.
+
+    Example: overstatement_reason("Early quarantine eliminates the chance of spread.",
+             "Early quarantine decreases the chance of spread.")
+             -> "says 'eliminates' where the passage says 'decreases'"
+             overstatement_reason("Masks reduce the chance of spread.", "Masks decrease the
+             chance of spread.") -> None
+    """
+    s_tokens = _WORD.findall(sentence)
+    p_tokens = _WORD.findall(span)
+    for strong, weak in _OVERSTATED:
+        if any(strong.fullmatch(t) for t in p_tokens):
+            continue
+        for i, token in enumerate(s_tokens):
+            if not strong.fullmatch(token):
+                continue
+            if _negated_near(sentence, token.lower()):
+                continue  # "does not eliminate" claims no end point
+            wanted = _objects(s_tokens, i)
+            for j, other in enumerate(p_tokens):
+                if weak.fullmatch(other) and wanted & _objects(p_tokens, j):
+                    return f"says '{token}' where the passage says '{other}'"
+    return None
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1331,6 +1391,7 @@ def rule_reason(
         or clause_reason(sentence, span)
         or generalisation_reason(sentence, span)
         or time_unit_reason(sentence, span)
+        or overstatement_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
