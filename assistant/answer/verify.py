@@ -516,8 +516,12 @@ def negation_reason(sentence: str, span: str) -> str | None:
     # scenarios estimated ..." does not deny the scenarios.
     clauses = re.split(r"[,;]", sentence)
     negated = set().union(*(_scope(c, _negated_positions(c)) for c in clauses))
+    # The span's negation ends with its clause too: "is not exclusive, adding an element of
+    # risk" states the risk. Only a clause that a semicolon or a participle opens: a comma
+    # alone may go on with the negation's list ("no infrastructure, health systems").
+    span_clauses = re.split(r";|,(?=\s+[a-z]+ing\b)", span)
     for stem in sorted(negated):
-        if stem in span_words and not _near_negation(span, stem):
+        if stem in span_words and not any(_near_negation(c, stem) for c in span_clauses):
             return f"negates '{_word_for(sentence, stem)}', which the passage states"
     return None
 
@@ -568,7 +572,52 @@ def opposite_reason(sentence: str, span: str, exempt: frozenset[str] = frozenset
                 _negated_near(span, other) or _negated_near(sentence, low)
             ):
                 return f"says '{low}' where the passage says '{other}'"
-    return _opposite_beside(sentence, span)
+    return _opposite_group(sentence, span, exempt) or _opposite_beside(sentence, span)
+
+
+# Groups of _SYNONYM_GROUPS (named by their first word) that say the opposite of each other:
+# a word of one where the span has only words of the other ("cooperating" where the span says
+# "vying") flips the claim as an opposite word does.
+_OPPOSITE_GROUPS = (("work", "compete"), ("similar", "different"), ("lower", "higher"))
+
+
+def _group_of(word: str) -> str | None:
+    return _SYNONYM.get(_synonym_key(word))
+
+
+@lru_cache(maxsize=1)
+def _opposite_heads() -> dict[str, str]:
+    heads = {}
+    for a, b in _OPPOSITE_GROUPS:
+        head_a, head_b = _group_of(a), _group_of(b)
+        assert head_a and head_b, (a, b)
+        heads[head_a], heads[head_b] = head_b, head_a
+    return heads
+
+
+def _opposite_group(sentence: str, span: str, exempt: frozenset[str] = frozenset()) -> str | None:
+    """A word of the sentence whose synonym group the span never uses, where the span uses
+    the opposite group (not negated): "cooperating" where the span says "vying".
+
+    Example: _opposite_group("Meta and Amazon are cooperating.", "Meta and Amazon are
+             vying for leadership.") -> "says 'cooperating' where the passage says 'vying'"
+    """
+    opposite = _opposite_heads()
+    span_groups: dict[str, str] = {}
+    for w in _WORD.findall(span):
+        head = _group_of(w)
+        if head is not None:
+            span_groups.setdefault(head, w)
+    for word in _WORD.findall(sentence):
+        head = _group_of(word)
+        if head is None or head not in opposite or head in span_groups:
+            continue
+        if word.lower() in exempt or _negated_near(sentence, word.lower()):
+            continue
+        other = span_groups.get(opposite[head])
+        if other is not None and not _negated_near(span, other.lower()):
+            return f"says '{word}' where the passage says '{other}'"
+    return None
 
 
 @lru_cache(maxsize=4096)
@@ -1520,7 +1569,7 @@ _SYNONYM_GROUPS = (
     "stay remain keep",
     "work collaborate cooperate partner",
     "several multiple many various numerous",
-    "compete vie rival",
+    "compete vie vying rival",
     "check verify verification validate confirm",
     "scarce limited few insufficient",
     "hard difficult challenging",
@@ -1593,17 +1642,40 @@ def _synonym_map() -> dict[str, str]:
     # A form that two groups share ("found": find, base) means neither for sure: left out.
     # The group is named by its first word's crude stem, so that a form outside the list
     # ("investment") still meets its listed kin ("invested") as coverage() would.
-    return {key: _loose(next(iter(heads))) for key, heads in seen.items() if len(heads) == 1}
+    out = {key: _loose(next(iter(heads))) for key, heads in seen.items() if len(heads) == 1}
+    # A listed verb's "-ing" and "-ed" forms lose its final "e" ("cooperate": "cooperating",
+    # "cooperated" -> "cooperat"); such a form joins the group unless a listed word has it
+    # already ("increased" is listed with "higher", so it stays there, not with "increase").
+    # Not in short words: "note" is not "not".
+    bare: dict[str, set[str]] = {}
+    for group in _SYNONYM_GROUPS:
+        for word in group.split():
+            key = _synonym_key(word)
+            if key.endswith("e") and len(key) > 5 and key[:-1] not in seen:
+                bare.setdefault(key[:-1], set()).add(group.split()[0])
+    out.update({key: _loose(next(iter(h))) for key, h in bare.items() if len(h) == 1})
+    return out
 
 
 _SYNONYM = _synonym_map()
 
 
 @lru_cache(maxsize=4096)
-def _claim_words(text: str) -> frozenset[str]:
-    """The content words of text as coverage reads them, a synonym as its group's first word
-    ("remains" -> "stay"), every word as its crude stem."""
-    return frozenset(_SYNONYM.get(_synonym_key(w), _loose(w)) for w in _content_tokens(text))
+def _claim_words(text: str) -> tuple[frozenset[str], ...]:
+    """Each content word of text as the keys it may be found under: its crude stem, and its
+    synonym group's first word when it has one ("remains" -> {"remai", "stay"}); a word is
+    covered when one of its keys is a key of the span ("introduced" meets "introduction" by
+    its stem, "began" by its group)."""
+    out = []
+    for w in _content_tokens(text):
+        head = _SYNONYM.get(_synonym_key(w))
+        out.append(frozenset((_loose(w), head) if head else (_loose(w),)))
+    return tuple(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=4096)
+def _claim_keys(text: str) -> frozenset[str]:
+    return frozenset().union(*_claim_words(text))
 
 
 def claim_coverage(sentence: str, span: str) -> float:
@@ -1620,7 +1692,8 @@ def claim_coverage(sentence: str, span: str) -> float:
     words = _claim_words(_QUALIFIERS.sub(" ", sentence))
     if not words:
         return 1.0
-    return len(words & _claim_words(span)) / len(words)
+    keys = _claim_keys(span)
+    return sum(bool(w & keys) for w in words) / len(words)
 
 
 def assess(
