@@ -25,6 +25,7 @@ __all__ = [
     "near_negation",
     "negated_positions",
     "negation_scope",
+    "opposites",
     "question_negation",
     "stem",
     "unmatched_negation",
@@ -199,10 +200,10 @@ _CHANGE_WORDS = frozenset(
 )
 
 
-def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
+def opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     """Each word's opposites, both ways.
 
-    Example: _opposites([("more", "less")]) -> {"more": {"less"}, "less": {"more"}}
+    Example: opposites([("more", "less")]) -> {"more": {"less"}, "less": {"more"}}
     """
     out: dict[str, set[str]] = {}
     for a, b in pairs:
@@ -211,11 +212,11 @@ def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     return out
 
 
-OPPOSITE: dict[str, set[str]] = _opposites(OPPOSITE_PAIRS)
-CLAIM_OPPOSITE: dict[str, set[str]] = _opposites([*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS])
+OPPOSITE: dict[str, set[str]] = opposites(OPPOSITE_PAIRS)
+CLAIM_OPPOSITE: dict[str, set[str]] = opposites([*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS])
 ASKED_OPPOSITE = {
     word: others
-    for word, others in _opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
+    for word, others in opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
     if word not in _CHANGE_WORDS
 }
 

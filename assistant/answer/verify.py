@@ -37,6 +37,7 @@ from typing import Protocol
 from ..ingest.chunking import split_sentences
 from ..schema import Chunk, Citation
 from .negation import CLAIM_OPPOSITE as _OPPOSITE
+from .negation import opposites as _opposites
 from .negation import STOP as _STOP
 from .negation import WORD as _WORD
 from .negation import content_stems as _content
@@ -633,6 +634,25 @@ def _pairs_beside(text: str) -> frozenset[tuple[str, str]]:
     return frozenset(out)
 
 
+# Opposites only before the same word: degree ("mainly about X" where the span says "less
+# about X and more about Y") and sharing ("its own laboratory" where the span says "a single
+# laboratory"). Anywhere else the words are too common to oppose each other.
+_BESIDE_OPPOSITE = _opposites(
+    [
+        *(
+            (strong, weak)
+            for strong in ("mainly", "mostly", "primarily", "largely", "chiefly")
+            for weak in ("less", "little", "rarely")
+        ),
+        *(
+            (each, one)
+            for each in ("own", "separate", "individual", "respective", "different")
+            for one in ("single", "shared", "common", "joint", "same")
+        ),
+    ]
+)
+
+
 def _opposite_beside(sentence: str, span: str) -> str | None:
     """A word of the sentence whose opposite the span puts before the same word, where the
     span uses both words elsewhere: "more hospital admissions" against "fewer hospital
@@ -645,7 +665,7 @@ def _opposite_beside(sentence: str, span: str) -> str | None:
     for word, following in sorted(_pairs_beside(sentence)):
         if (word, following) in span_pairs or _negated_near(sentence, word):
             continue
-        for other in sorted(_OPPOSITE.get(word, ())):
+        for other in sorted(_OPPOSITE.get(word, set()) | _BESIDE_OPPOSITE.get(word, set())):
             if (other, following) in span_pairs:
                 noun = next(
                     (w for w in _WORD.findall(sentence) if _loose(w.lower()) == following),
