@@ -77,6 +77,7 @@ __all__ = [
     "rule_reason",
     "sentence_names",
     "split_answer",
+    "stance_reason",
     "time_unit_reason",
     "verify_answer",
 ]
@@ -1427,6 +1428,72 @@ def overstatement_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# Whether a clause says two things were alike or differed: "similar in sex" / "differed
+# significantly for age", "were lower for the rapid group".
+_ALIKE = re.compile(
+    r"similar(?:ly)?|same|comparable|alike|identical|equal|equivalent", re.IGNORECASE
+)
+_DIFFER = re.compile(
+    r"differ(?:s|ed|ing|ent|ence|ences)?|significantly|higher|lower|more|fewer|less|greater|"
+    r"smaller|larger|increased|reduced|decreased",
+    re.IGNORECASE,
+)
+_STANCE_CLAUSE = re.compile(r"[.;!?](?:\s|$)|,?\s+\b(?:but|whereas|while|although)\b\s+")
+
+
+@lru_cache(maxsize=4096)
+def _stances(text: str) -> tuple[tuple[str, str, frozenset[str], frozenset[str]], ...]:
+    """(stance, its word, crude stems of the other content words, of those after the stance
+    word: what was compared, not who) of each clause of text (brackets left out); the stance
+    is "alike", "differ", or "" (neither, both, or denied: "did not differ").
+
+    Example: _stances("The groups were similar in sex, but differed for age.")
+             -> (("alike", "similar", {"group", "sex"}, {"sex"}),
+                 ("differ", "differed", {"age"}, {"age"}), ("", "", {}, {}))
+    """
+    out = []
+    for clause in _STANCE_CLAUSE.split(_ASIDE.sub(" ", text)):
+        tokens = _WORD.findall(clause)
+        marks = [bool(_ALIKE.fullmatch(t)) - bool(_DIFFER.fullmatch(t)) for t in tokens]
+        stance, at = "", len(tokens)
+        if (1 in marks) != (-1 in marks) and not _negated_positions(clause):
+            stance = "alike" if 1 in marks else "differ"
+            at = next(i for i, m in enumerate(marks) if m)
+        stems = [
+            (i, _loose(t.lower()))
+            for i, t in enumerate(tokens)
+            if t.lower() not in _STOP and len(t) > 2 and not marks[i]
+        ]
+        cue = tokens[at] if stance else ""
+        out.append(
+            (stance, cue, frozenset(s for _, s in stems), frozenset(s for i, s in stems if i > at))
+        )
+    return tuple(out)
+
+
+def stance_reason(sentence: str, span: str) -> str | None:
+    """A word the sentence says two things were alike in where the span says they differed
+    in it, or the other way round; or None. Each clause of the span is read on its own: the
+    word must stand only in clauses of the other stance.
+
+    Example: stance_reason("The two groups were similar in age.", "The two groups were
+             similar in terms of sex, but differed significantly for age.")
+             -> "says 'similar' of 'age' where the passage says 'differed'"
+    """
+    span_stances = _stances(span)
+    if not any(stance for stance, _, _, _ in span_stances):
+        return None
+    for stance, cue, _, compared in _stances(sentence):
+        if not stance:
+            continue
+        for word in sorted(compared):
+            where = [(s, c) for s, c, w, _ in span_stances if word in w]
+            if where and all(s and s != stance for s, _ in where):
+                written = next((w for w in _WORD.findall(sentence) if _loose(w) == word), word)
+                return f"says '{cue}' of '{written}' where the passage says '{where[0][1]}'"
+    return None
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1461,6 +1528,7 @@ def rule_reason(
         or generalisation_reason(sentence, span)
         or time_unit_reason(sentence, span)
         or overstatement_reason(sentence, span)
+        or stance_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
