@@ -68,12 +68,15 @@ def content_stems(text: str) -> tuple[tuple[int, str], ...]:
 # Words that deny what follows when "to" comes next: "have yet to receive" is "have not
 # received", "failed to protect" is "did not protect".
 _BEFORE_TO = frozenset({"yet", "fail", "fails", "failed", "failing"})
+# Words that deny what follows when "of" comes next: "free of complications" is "without
+# complications".
+_BEFORE_OF = frozenset({"free", "devoid"})
 
 
 @lru_cache(maxsize=4096)
 def negated_positions(text: str) -> tuple[int, ...]:
-    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too, and
-    "yet" or "failed" before "to").
+    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too,
+    "yet" or "failed" before "to", and "free" or "devoid" before "of").
 
     Example: negated_positions("Google has yet to receive similar enthusiasm.") -> (2,)
     """
@@ -84,6 +87,7 @@ def negated_positions(text: str) -> tuple[int, ...]:
         if NEGATION.match(t)
         or re.search(r"n[’']t$", t)
         or (t.lower() in _BEFORE_TO and i + 1 < len(tokens) and tokens[i + 1].lower() == "to")
+        or (t.lower() in _BEFORE_OF and i + 1 < len(tokens) and tokens[i + 1].lower() == "of")
     )
 
 
