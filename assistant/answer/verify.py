@@ -73,6 +73,7 @@ __all__ = [
     "overstatement_reason",
     "quantities",
     "quantities_missing",
+    "resolution_reason",
     "role_reason",
     "rule_reason",
     "sentence_names",
@@ -1494,6 +1495,51 @@ def stance_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# A decision taken, where the span has it still being weighed ("has reportedly decided on an
+# investment" for "is reportedly considering an investment"): a hedge of the sentence's own
+# ("reportedly") does not keep it a deliberation.
+_RESOLVED = re.compile(
+    r"decid(?:e|es|ed)|agreed|committed|finali[sz]ed|settled|approved|signed|completed|"
+    r"concluded|closed",
+    re.IGNORECASE,
+)
+_DELIBERATING = re.compile(
+    r"consider(?:s|ing)?|weigh(?:s|ing)?|explor(?:es|ing)|mull(?:s|ing)?|contemplat(?:es|ing)|"
+    r"discuss(?:es|ing)?|negotiat(?:es|ing)|talks|deliberat(?:es|ing)",
+    re.IGNORECASE,
+)
+
+
+def resolution_reason(sentence: str, span: str) -> str | None:
+    """A decision or a completed deal in the sentence over words the span says are only
+    being weighed (two content words of the eight after the span's word), where the span
+    has no word of a decision; or None.
+
+    Example: resolution_reason("Amazon has reportedly decided on a new investment in
+             Anthropic.", "Amazon is reportedly considering a new investment in
+             Anthropic.") -> "says 'decided' where the passage says 'considering'"
+    """
+    s_tokens = _WORD.findall(sentence)
+    resolved = [t for t in s_tokens if _RESOLVED.fullmatch(t)]
+    if not resolved or any(_negated_near(sentence, t.lower()) for t in resolved):
+        return None
+    p_tokens = _WORD.findall(span)
+    if any(_RESOLVED.fullmatch(t) for t in p_tokens):
+        return None
+    sentence_words = {_loose(t.lower()) for t in s_tokens if t.lower() not in _STOP}
+    for i, token in enumerate(p_tokens):
+        if not _DELIBERATING.fullmatch(token):
+            continue
+        governed = {
+            _loose(t.lower())
+            for t in p_tokens[i + 1 : i + 9]
+            if t.lower() not in _STOP and len(t) > 2 and not t[0].isupper()
+        }
+        if len(governed & sentence_words) >= 2:
+            return f"says '{resolved[0]}' where the passage says '{token}'"
+    return None
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1529,6 +1575,7 @@ def rule_reason(
         or time_unit_reason(sentence, span)
         or overstatement_reason(sentence, span)
         or stance_reason(sentence, span)
+        or resolution_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
