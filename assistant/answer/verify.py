@@ -735,13 +735,42 @@ _DOUBT = re.compile(
 )
 
 
+# An open question in other words: "it is too early to quantify its impacts", "there are
+# fears that it may", "it remains to be seen whether".
+_OPEN = re.compile(
+    r"\btoo\s+(?P<early>early|soon)\s+to\b"
+    r"|\b(?P<fear>fears?|feared|concerns?|worr(?:y|ies|ied))\s+that\b"
+    r"|\b(?P<seen>remains?)\s+to\s+be\s+seen\b",
+    re.IGNORECASE,
+)
+
+
+_HEDGE_CLAUSE = 16  # the most words a hedge governs, when its clause runs on
+
+
+def _clause_breaks(text: str) -> list[bool]:
+    """For each word of text (_WORD.findall), whether a clause break (, ; : . ! ?) stands
+    between it and the word before.
+
+    Example: _clause_breaks("It may rise, then fall.") -> [False, False, False, True, False]
+    """
+    out, last = [], 0
+    for m in _WORD.finditer(text):
+        out.append(bool(re.search(r"[,;:.!?]", text[last : m.start()])) and last > 0)
+        last = m.end()
+    return out
+
+
 def _doubt_positions(text: str) -> set[int]:
-    """Token indices (of _WORD.findall(text)) of the certainty words a negation denies.
+    """Token indices (of _WORD.findall(text)) of the certainty words a negation denies, and
+    of the words that leave a question open ("too early to", "fears that").
 
     Example: _doubt_positions("There is no guarantee that it stays.") -> {3}
     """
     starts = {m.start(): k for k, m in enumerate(_WORD.finditer(text))}
-    return {starts[m.start("cue")] for m in _DOUBT.finditer(text) if m.start("cue") in starts}
+    found = {m.start("cue") for m in _DOUBT.finditer(text)}
+    found |= {m.start(m.lastgroup or 0) for m in _OPEN.finditer(text)}
+    return {starts[at] for at in found if at in starts}
 
 
 _RESTRICTIVE = re.compile(
@@ -770,11 +799,17 @@ def hedge_reason(sentence: str, span: str) -> str | None:
     # up the hedges the sentence repeats, so that "reportedly decided" drops "considering"
     # of "reportedly considering"; it dropped faithful rewrites of stacked hedges
     # ("speculation that pangolins might" -> "pangolins might"), so the rule stays simple.
-    if _HEDGE.search(sentence) or _ATTRIBUTION.search(sentence) or _DOUBT.search(sentence):
+    if (
+        _HEDGE.search(sentence)
+        or _ATTRIBUTION.search(sentence)
+        or _DOUBT.search(sentence)
+        or _OPEN.search(sentence)
+    ):
         return None
     sentence_tokens = _WORD.findall(sentence)
     span_tokens = _WORD.findall(span)
     doubts = _doubt_positions(span)
+    breaks = _clause_breaks(span)
     span_stems = {_stem(t) for t in span_tokens}
     own_hedges = [
         k
@@ -800,10 +835,18 @@ def hedge_reason(sentence: str, span: str) -> str | None:
             continue
         # Names say who; the hedge governs what is done ("considering an investment").
         # A synonym of a sentence word counts as that word ("stay loyal" for "remain loyal").
+        # A hedge governs eight words; an open question governs its clause ("too early to
+        # quantify or project its impacts on the global economy,"), up to sixteen words: a
+        # one-word hedge that far would reach into other claims.
+        reach = i + 8
+        if i in doubts:
+            reach = i
+            while reach < min(len(span_tokens) - 1, i + _HEDGE_CLAUSE) and not breaks[reach + 1]:
+                reach += 1
         governed = {
             synonyms.get(_SYNONYM.get(_synonym_key(span_tokens[j]), ""), stem)
             for j, stem in content
-            if i < j <= i + 8 and not span_tokens[j][0].isupper()
+            if i < j <= reach and not span_tokens[j][0].isupper()
         }
         shared = governed & sentence_words
         # Two shared words, or every word it governs when it governs only one or two.
