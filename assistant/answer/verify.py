@@ -1844,16 +1844,37 @@ def _claim_words(text: str) -> tuple[frozenset[str], ...]:
     synonym group's first word when it has one ("remains" -> {"remai", "stay"}); a word is
     covered when one of its keys is a key of the span ("introduced" meets "introduction" by
     its stem, "began" by its group)."""
-    out = []
-    for w in _content_tokens(text):
-        head = _SYNONYM.get(_synonym_key(w))
-        out.append(frozenset((_loose(w), head) if head else (_loose(w),)))
-    return tuple(dict.fromkeys(out))
+    return tuple(dict.fromkeys(_word_keys(w) for w in _content_tokens(text)))
+
+
+def _word_keys(word: str) -> frozenset[str]:
+    """The keys a word is found under: its crude stem, its synonym group, a short word
+    without its inflection ("adds" -> "add", as the stem of "adding"), and for "non-x" the
+    keys of x (whether it is negated is the negation rule's business).
+
+    Example: _word_keys("non-exclusive") -> {"non-e", "exclu"}
+    """
+    keys = {_loose(word)}
+    head = _SYNONYM.get(_synonym_key(word))
+    if head:
+        keys.add(head)
+    if len(word) <= 4:
+        keys.add(_synonym_key(word))
+    if word.lower().startswith("non-") and len(word) > 6:
+        keys |= _word_keys(word[4:])
+    return frozenset(keys)
 
 
 @lru_cache(maxsize=4096)
 def _claim_keys(text: str) -> frozenset[str]:
-    return frozenset().union(*_claim_words(text))
+    """Every key of the words of text, and of the parts of its hyphenated words ("high-risk"
+    holds "high" and "risk" for a sentence that writes them apart)."""
+    keys = set().union(*_claim_words(text))
+    for w in _content_tokens(text):
+        for part in w.split("-")[1 if w.lower().startswith("non-") else 0 :]:
+            if len(part) > 2 and part.lower() not in _STOP:
+                keys |= _word_keys(part)
+    return frozenset(keys)
 
 
 def claim_coverage(sentence: str, span: str) -> float:
