@@ -374,6 +374,8 @@ def quantities_missing(sentence: str, span: str) -> list[Quantity]:
 
     Example: quantities_missing("Amazon put in eight billion dollars.", "invested $8 billion")
              -> []
+             quantities_missing("By day 71 she could talk.", "At discharge (D71), she
+             could talk.") -> []
     """
     have = quantities(span) + tuple(_range_starts(span))
     missing = []
@@ -382,8 +384,15 @@ def quantities_missing(sentence: str, span: str) -> list[Quantity]:
             continue
         at = sentence.find(q.text)
         approximate = at >= 0 and bool(_APPROXIMATE.search(sentence[:at].rstrip()))
-        if not any(_rounds_to(q, p, approximate) for p in have):
-            missing.append(q)
+        if any(_rounds_to(q, p, approximate) for p in have):
+            continue
+        # Day and week numbers are written short in clinical notes: "day 71" is "D71".
+        unit = re.search(r"\b(day|week)\s*$", sentence[:at], re.IGNORECASE) if at >= 0 else None
+        if unit and q.kind == "number" and q.value == int(q.value):
+            short = rf"\b(?:{unit.group(1)}|{unit.group(1)[0]})\s?0*{int(q.value)}\b"
+            if re.search(short, span, re.IGNORECASE):
+                continue
+        missing.append(q)
     return missing
 
 
@@ -1085,7 +1094,9 @@ def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tup
             kind.startswith("opening")
             and (low in names or (kind == "opening-subject" and low not in common))
         )
-        out.append((low, is_name))
+        # One name written two ways is one name: "COVID-19" fills the slot of "COVID-2019".
+        variants = next((v for v in _NAME_VARIANTS if low in v), None)
+        out.append((min(variants) if variants else low, is_name))
     return out
 
 
