@@ -646,8 +646,8 @@ def _pairs_beside(text: str) -> frozenset[tuple[str, str]]:
 
 
 # Opposites only before the same word: degree ("mainly about X" where the span says "less
-# about X and more about Y") and sharing ("its own laboratory" where the span says "a single
-# laboratory"). Anywhere else the words are too common to oppose each other.
+# about X and more about Y"), sharing ("its own laboratory" where the span says "a single
+# laboratory") and place. Anywhere else the words are too common to oppose each other.
 _BESIDE_OPPOSITE = _opposites(
     [
         *(
@@ -660,6 +660,8 @@ _BESIDE_OPPOSITE = _opposites(
             for each in ("own", "separate", "individual", "respective", "different")
             for one in ("single", "shared", "common", "joint", "same")
         ),
+        # Place: "outside China" where the span says "in China".
+        *(("outside", inside) for inside in ("in", "inside", "within")),
     ]
 )
 
@@ -1554,12 +1556,15 @@ def stance_reason(sentence: str, span: str) -> str | None:
 # ("reportedly") does not keep it a deliberation.
 _RESOLVED = re.compile(
     r"decid(?:e|es|ed)|agreed|committed|finali[sz]ed|settled|approved|signed|completed|"
-    r"concluded|closed",
+    r"concluded|closed|reached|achieved|attained|accomplished",
     re.IGNORECASE,
 )
+# Matters still open: weighed ("considering", "in talks") or striven for ("the race to
+# develop", "vying for", "aims to").
 _DELIBERATING = re.compile(
     r"consider(?:s|ing)?|weigh(?:s|ing)?|explor(?:es|ing)|mull(?:s|ing)?|contemplat(?:es|ing)|"
-    r"discuss(?:es|ing)?|negotiat(?:es|ing)|talks|deliberat(?:es|ing)",
+    r"discuss(?:es|ing)?|negotiat(?:es|ing)|talks|deliberat(?:es|ing)|race|racing|vying|"
+    r"aim(?:s|ing)?|seek(?:s|ing)?|striv(?:es|ing)|trying|attempt(?:s|ing)",
     re.IGNORECASE,
 )
 
