@@ -57,6 +57,7 @@ __all__ = [
     "Verification",
     "assess",
     "candidate_spans",
+    "causal_reason",
     "certainty_reason",
     "claim_coverage",
     "clause_reason",
@@ -1599,6 +1600,40 @@ def resolution_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# A cause where the span states only an association: "led to fewer admissions" for "was
+# associated with fewer admissions" (a before-and-after study shows the one, not the other).
+_CAUSAL = re.compile(
+    r"\b(?:l(?:ed|eads?|eading)\s+to|caus(?:e|es|ed|ing)|result(?:s|ed|ing)?\s+in|"
+    r"due\s+to|because\s+of|brought\s+about|drives|drove|produc(?:e|es|ed)|"
+    r"thanks\s+to)\b",
+    re.IGNORECASE,
+)
+_ASSOCIATED = re.compile(
+    r"\b(?:associat(?:ed|ion|ions)|link(?:ed|s)?|correlat(?:ed|es|ion|ions)|"
+    r"related\s+to|relationship)\b",
+    re.IGNORECASE,
+)
+
+
+def causal_reason(sentence: str, span: str) -> str | None:
+    """A cause stated in the sentence ("led to", "caused", "resulted in") where the span
+    states only an association ("was associated with", "linked to", "correlated") and no
+    cause; or None.
+
+    Example: causal_reason("Rapid testing led to fewer admissions.", "Rapid testing was
+             associated with fewer admissions.") -> "says 'led to' where the passage says
+             only 'associated'"
+    """
+    cause = _CAUSAL.search(sentence)
+    if cause is None or _negated_near(sentence, _WORD.findall(cause.group(0))[0].lower()):
+        return None
+    association = _ASSOCIATED.search(span)
+    if association is None or _CAUSAL.search(span):
+        return None
+    written = " ".join(cause.group(0).split())
+    return f"says '{written}' where the passage says only '{association.group(0)}'"
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1635,6 +1670,7 @@ def rule_reason(
         or overstatement_reason(sentence, span)
         or stance_reason(sentence, span)
         or resolution_reason(sentence, span)
+        or causal_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
