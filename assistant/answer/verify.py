@@ -75,6 +75,7 @@ __all__ = [
     "quantities",
     "quantities_missing",
     "resolution_reason",
+    "respectively_reason",
     "role_reason",
     "rule_reason",
     "sentence_names",
@@ -1634,6 +1635,90 @@ def causal_reason(sentence: str, span: str) -> str | None:
     return f"says '{written}' where the passage says only '{association.group(0)}'"
 
 
+# "A, B and C (76 228, 54 443 and 50 025 ... respectively)": the k-th number is the k-th
+# item's. Items are single words or letters; lists of longer items are not read.
+_LIST_NUMBER = rf"(?:{_DIGITS})%?"
+_NUMBER_LIST = re.compile(
+    rf"{_LIST_NUMBER}(?:\s*,\s*{_LIST_NUMBER})*,?\s+(?:and|or)\s+{_LIST_NUMBER}"
+)
+_ITEM_LIST = re.compile(
+    r"(?<![\w’'-])[A-Za-z][\w’'-]*(?:\s*,\s*[A-Za-z][\w’'-]*)*,?\s+(?:and|or)\s+"
+    r"[A-Za-z][\w’'-]*(?![\w’'-])"
+)
+_MOST = re.compile(r"most|largest|highest|greatest|biggest|maximum|longest", re.IGNORECASE)
+_LEAST = re.compile(r"fewest|least|smallest|lowest|minimum|shortest", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _respectively(text: str) -> tuple[tuple[tuple[str, float], ...], ...]:
+    """The (item, value) pairs of each "respectively" list of text.
+
+    Example: _respectively("EDs A, B and C had 76 228, 54 443 and 50 025 visits
+             respectively.") -> ((("A", 76228.0), ("B", 54443.0), ("C", 50025.0)),)
+    """
+    out = []
+    for m in re.finditer(r"\brespectively\b", text):
+        window = text[max(0, m.start() - 300) : m.start()]
+        numbers = list(_NUMBER_LIST.finditer(window))
+        if not numbers:
+            continue
+        values = [
+            float(re.sub(r"[^\d.]", "", n)) for n in re.findall(_LIST_NUMBER, numbers[-1].group(0))
+        ]
+        items = [
+            [w for w in re.split(r"\s*,\s*|,?\s+(?:and|or)\s+", x.group(0)) if w]
+            for x in _ITEM_LIST.finditer(window[: numbers[-1].start()])
+        ]
+        same = [x for x in items if len(x) == len(values)]
+        if same:
+            out.append(tuple(zip(same[-1], values, strict=True)))
+    return tuple(out)
+
+
+def _mentions(sentence: str, item: str) -> bool:
+    """Whether the sentence names a list item: a capital letter as a word of its own ("ED
+    A"), any other word in any case."""
+    flags = 0 if len(item) == 1 else re.IGNORECASE
+    return re.search(rf"(?<![\w’'-]){re.escape(item)}(?![\w’'-])", sentence, flags) is not None
+
+
+def respectively_reason(sentence: str, span: str) -> str | None:
+    """A number of a "respectively" list of the span given to another item than its own, or
+    without its item; or a superlative ("the fewest") said of an item whose number is not
+    the list's extreme. None otherwise.
+
+    Example: respectively_reason("ED B had 76,228 presentations.", "EDs A, B and C (76 228,
+             54 443 and 50 025 presentations respectively)") -> "gives 76228 to B, which the
+             passage gives 54443"
+             respectively_reason("ED A had the fewest presentations.", same span)
+             -> "says 'fewest' of A, which is not the least of the list"
+    """
+    lists = _respectively(span)
+    if not lists:
+        return None
+    s_quantities = quantities(sentence)
+    for pairs in lists:
+        named = [(item, value) for item, value in pairs if _mentions(sentence, item)]
+        for q in s_quantities:
+            own = [item for item, value in pairs if _same(value, q.value)]
+            if not own or any(item in own for item, _ in named):
+                continue
+            if named:
+                item, value = named[0]
+                return f"gives {q.value:g} to {item}, which the passage gives {value:g}"
+            return f"gives {q.value:g} without {own[0]}, whose number it is in the passage"
+        if len(named) != 1:
+            continue
+        item, value = named[0]
+        values = [v for _, v in pairs]
+        for token in _WORD.findall(sentence):
+            if _MOST.fullmatch(token) and value < max(values):
+                return f"says '{token}' of {item}, which is not the most of the list"
+            if _LEAST.fullmatch(token) and value > min(values):
+                return f"says '{token}' of {item}, which is not the least of the list"
+    return None
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1671,6 +1756,7 @@ def rule_reason(
         or stance_reason(sentence, span)
         or resolution_reason(sentence, span)
         or causal_reason(sentence, span)
+        or respectively_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
