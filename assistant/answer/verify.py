@@ -37,13 +37,13 @@ from typing import Protocol
 from ..ingest.chunking import split_sentences
 from ..schema import Chunk, Citation
 from .negation import CLAIM_OPPOSITE as _OPPOSITE
-from .negation import opposites as _opposites
 from .negation import STOP as _STOP
 from .negation import WORD as _WORD
 from .negation import content_stems as _content
 from .negation import near_negation as _near_negation
 from .negation import negated_positions as _negated_positions
 from .negation import negation_scope as _scope
+from .negation import opposites as _opposites
 from .negation import stem as _stem
 
 __all__ = [
@@ -1294,10 +1294,11 @@ _COMPARE = {
     for direction, words in ((1, up), (-1, down))
     for word in words.split()
 }
+# The adjectives, which compare only with "than" ("higher than B"; "higher doses" alone
+# compares nothing).
 _THAN_ONLY = frozenset(
-    "more higher greater larger bigger increased less fewer lower smaller reduced decreased "
-    "longer shorter better worse".split()  # noqa: SIM905
-)
+    {*_COMPARE_WORDS["quantity"][0].split(), *_COMPARE_WORDS["quantity"][1].split()}
+) | {"longer", "shorter", "better", "worse"}
 _COMPARE_TOKEN = re.compile(r"[A-Za-z][\w’'-]*|[.;:!?]")
 # A comparison's sides stay inside its clause: a stop, or a word that opens another clause.
 _COMPARE_BREAK = frozenset({".", ";", ":", "!", "?", "while", "whereas", "but", "although"})
