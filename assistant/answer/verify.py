@@ -83,6 +83,7 @@ __all__ = [
     "stance_reason",
     "time_unit_reason",
     "verify_answer",
+    "year_swap_reason",
 ]
 
 
@@ -1720,6 +1721,72 @@ def respectively_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+_YEAR_TOKEN = re.compile(r"(?<![\d.,])(?:19|20)\d\d(?![\d,]|\.\d)|[A-Za-z][\w’'-]*|[.;]")
+_YEAR_REACH = 6  # content words on each side that say what a year dates
+_YEAR_RANGE = re.compile(r"\b((?:19|20)\d\d)\s*(?:-|–|to|and|until)\s*((?:19|20)\d\d)\b")
+
+
+@lru_cache(maxsize=4096)
+def _year_contexts(text: str) -> tuple[tuple[int, frozenset[str], frozenset[str]], ...]:
+    """(year, crude stems of the content words before it, after it) for each year of text
+    that is not one end of a range; each side stops at a sentence or clause stop or at
+    another year.
+
+    Example: _year_contexts("Rapid PCR in 2017; standard PCR in 2016.")
+             -> ((2017, {"rapid", "pcr"}, set()), (2016, {"stand", "pcr"}, set()))
+    """
+    tokens = _YEAR_TOKEN.findall(text)
+
+    def side(indices: range) -> frozenset[str]:
+        out: list[str] = []
+        for j in indices:
+            t = tokens[j]
+            if t in ".;" or t[0].isdigit() or len(out) == _YEAR_REACH:
+                break
+            if t.lower() not in _STOP and len(t) > 2:
+                out.append(_loose(t.lower()))
+        return frozenset(out)
+
+    # A year of a range ("1918-1919", "2013 to 2014") dates the same things as the other.
+    ranged = {m.start(k) for m in _YEAR_RANGE.finditer(text) for k in (1, 2)}
+    starts = [m.start() for m in _YEAR_TOKEN.finditer(text)]
+    return tuple(
+        (int(t), side(range(i - 1, -1, -1)), side(range(i + 1, len(tokens))))
+        for i, t in enumerate(tokens)
+        if t[0].isdigit() and starts[i] not in ranged
+    )
+
+
+def year_swap_reason(sentence: str, span: str) -> str | None:
+    """A year of the sentence put with words that the span puts with another of its years
+    ("rapid PCR data from 2016" where the span has rapid PCR in 2017 and standard PCR in
+    2016); or None. A year dates what comes before it ("data from 2016"); the words that
+    tell the span's years apart are those near one year and not the other. A word of the
+    year's own after it ("in 2017, after rapid PCR came in") keeps it.
+
+    Example: year_swap_reason("Rapid PCR was used in 2016.", "Rapid PCR was used in 2017;
+             standard PCR was used in 2016.") -> "dates 'Rapid' 2016, where the passage
+             dates it 2017"
+    """
+    span_years = _year_contexts(span)
+    years = {y for y, _, _ in span_years}
+    if len(years) < 2:
+        return None
+    near = {y: set().union(*(b for z, b, _ in span_years if z == y)) for y in years}
+    own = {y: near[y] - set().union(*(near[z] for z in years if z != y)) for y in years}
+    for year, before, after in _year_contexts(sentence):
+        if year not in years or before & own[year] or after & own[year]:
+            continue
+        for other in sorted(years - {year}):
+            moved = sorted(before & own[other])
+            if moved:
+                written = next(
+                    (w for w in _WORD.findall(sentence) if _loose(w.lower()) == moved[0]), moved[0]
+                )
+                return f"dates '{written}' {year}, where the passage dates it {other}"
+    return None
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1758,6 +1825,7 @@ def rule_reason(
         or resolution_reason(sentence, span)
         or causal_reason(sentence, span)
         or respectively_reason(sentence, span)
+        or year_swap_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
