@@ -31,7 +31,7 @@ from assistant.answer.verify import assess
 from assistant.schema import Chunk
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from score_verifier import covid_dir, kept, load_set, row_passages  # noqa: E402
+from score_verifier import covid_dir, kept, load_set, row_passages
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDWRITTEN = ROOT / "evals" / "checker_handwritten.jsonl"
@@ -88,8 +88,7 @@ def decisions(files: list[Path], synthetic: bool = True) -> dict[str, dict[str, 
                 continue
             assessed = assess(row["sentence"] + " [1]", passages, scorer, checks=99)
             tries = [
-                [(a.score, a.coverage) for a in x.attempts if a.score is not None]
-                for x in assessed
+                [(a.score, a.coverage) for a in x.attempts if a.score is not None] for x in assessed
             ]
             reasons = [a.reason for x in assessed for a in x.attempts if a.reason]
             scored = {"tries": tries}

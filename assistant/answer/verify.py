@@ -1375,9 +1375,11 @@ def _comparison_check(sentence: str, span: str) -> tuple[str | None, frozenset[s
         for theirs in span_comparisons:
             if theirs.family != mine.family:
                 continue
-            same = len(mine.first & theirs.first) + len(mine.second & theirs.second)
-            swapped = len(mine.first & theirs.second) + len(mine.second & theirs.first)
-            if max(same, swapped) < 2 or same == swapped:
+            # The second side names what is compared against; the first also holds what is
+            # measured ("more microbiology tests"), which does not tell the sides apart.
+            same = len(mine.second & theirs.second)
+            swapped = len(mine.second & theirs.first) + len(theirs.second & mine.first)
+            if same == swapped:
                 continue
             order = 1 if same > swapped else -1
             if mine.direction * order != theirs.direction:
@@ -1414,7 +1416,8 @@ def comparison_reason(sentence: str, span: str) -> str | None:
     The sentence turns it around when it keeps the sides in the span's order and changes the
     direction ("more" for "lower"), or swaps the sides and keeps the direction; swapping both
     ("B is ahead of A" for "A lags behind B") says the same. Sides are matched on the words
-    they do not share (at least two in all); a sentence that names its second side
+    of each text's second side (what is compared against) that the other side lacks, found
+    on the other text's second or first side; a sentence that names its second side
     ("than Google") must find it in a sentence of the span that compares the same kind of
     thing.
 
