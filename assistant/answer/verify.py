@@ -74,6 +74,7 @@ __all__ = [
     "overstatement_reason",
     "quantities",
     "quantities_missing",
+    "recommendation_reason",
     "resolution_reason",
     "respectively_reason",
     "role_reason",
@@ -1790,6 +1791,47 @@ def year_swap_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# What a span recommends or finds wanting has not been done: "A formal cost-benefit analysis
+# should be undertaken" does not say that one showed anything.
+_RECOMMENDED = re.compile(
+    r"\b(?:should|must|ought\s+to|needs?\s+to)\s+be\b|\b(?:is|are)\s+(?:still\s+)?"
+    r"(?:needed|required|warranted|recommended|lacking)\b",
+    re.IGNORECASE,
+)
+_MODAL = re.compile(
+    r"\b(?:should|must|ought|needs?|needed|required|warranted|recommend\w*|would|could|may|"
+    r"might|propos\w+|call(?:s|ed)?\s+for)\b",
+    re.IGNORECASE,
+)
+
+
+def recommendation_reason(sentence: str, span: str) -> str | None:
+    """The thing a span's clause recommends ("X should be undertaken", "X is needed") stated
+    by the sentence without any modal of its own, as if it had been done ("X showed ..."),
+    or None. The thing is the clause's words before the recommendation; the sentence must
+    hold at least two of them and two thirds.
+
+    Example: recommendation_reason("A formal cost-benefit analysis showed savings.",
+             "A formal cost-benefit analysis should be undertaken.")
+             -> "states as done what the passage recommends: 'should be'"
+    """
+    if _MODAL.search(sentence):
+        return None
+    sentence_words = _loose_words(sentence)
+    for clause in re.split(r"[.;!?](?:\s|$)", span):
+        m = _RECOMMENDED.search(clause)
+        if m is None:
+            continue
+        # The thing is the noun phrase right before it: "this claim lacks any basis and must
+        # be discounted" recommends no claim.
+        thing = _loose_words(re.split(r",|\b(?:and|but|which|that|or)\b", clause[: m.start()])[-1])
+        shared = thing & sentence_words
+        if len(shared) >= 2 and len(shared) * 3 >= len(thing) * 2:
+            written = " ".join(m.group(0).split())
+            return f"states as done what the passage recommends: '{written}'"
+    return None
+
+
 def rule_reason(
     sentence: str, span: str, names: frozenset[str] = frozenset(), where: str = "the passage"
 ) -> str | None:
@@ -1829,6 +1871,7 @@ def rule_reason(
         or causal_reason(sentence, span)
         or respectively_reason(sentence, span)
         or year_swap_reason(sentence, span)
+        or recommendation_reason(sentence, span)
     )
     return reason and f"{reason} in {where}"
 
