@@ -184,6 +184,10 @@ CLAIM_OPPOSITE_PAIRS = [
     ("similar", "distinct"), ("same", "different"), ("advantage", "disadvantage"),
     ("complete", "partial"), ("completely", "partially"), ("full", "partial"),
     ("fully", "partially"), ("reckless", "cautious"), ("reckless", "careful"),
+    # How long something has been so: "used for decades" where the passage says "introduced
+    # in recent years".
+    ("decades", "recent"), ("decades", "recently"), ("centuries", "recent"),
+    ("longstanding", "recent"), ("long-standing", "recent"), ("decades", "newly"),
 ]  # fmt: skip
 # Opposites a question may be turned with ("What is the smallest city?" where the passage says
 # largest): superlatives, ordinals, directions and the like, which claims rarely flip.
