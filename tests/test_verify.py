@@ -875,3 +875,19 @@ def test_day_numbers_written_short_and_name_variants_in_slots() -> None:
         role_reason("The alert notifies them that there is no current risk of COVID-19.", span)
         is None
     )
+
+
+def test_a_name_and_its_letter_fill_a_slot_before_them() -> None:
+    span = (
+        "Hospitals A, B and D have onsite laboratories that perform rapid PCR testing; "
+        "Hospital C sends samples to the nearby Hospital A."
+    )
+    assert role_reason("Hospital C sends its samples to Hospital B.", span) == (
+        "puts Hospital B where the passage has Hospital A"
+    )
+    assert role_reason("Hospital C sends its samples to Hospital A.", span) is None
+    # A code's number written as a word is the same code.
+    assert (
+        role_reason("LPS activates MKP-one in monocytes.", "LPS activates MKP-1 in monocytes.")
+        is None
+    )

@@ -1095,19 +1095,38 @@ def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tup
     ("Meta, for example, is", "Google is"; not "Large infectious outbreaks").
     """
     out: list[tuple[str, bool]] = []
+    previous = "break"
     for low, kind in _role_words(text):
+        # A name and its letter are one name: "Hospital B", "ED A" (not the article "A").
+        if (
+            len(low) == 1
+            and kind in ("name", "other")
+            and previous not in ("lower", "break", "letter")
+        ):
+            out[-1] = (f"{out[-1][0]} {low}", True)
+            previous = "letter"  # "Hospitals A, B and D": B is not A's letter
+            continue
+        previous = kind if len(low) > 1 else "letter"
         is_name = kind in ("name", "opening-sure") or (
             kind.startswith("opening")
             and (low in names or (kind == "opening-subject" and low not in common))
         )
-        # One name written two ways is one name: "COVID-19" fills the slot of "COVID-2019".
+        # One name written two ways is one name: "COVID-19" fills the slot of "COVID-2019",
+        # "MKP-one" that of "MKP-1".
         variants = next((v for v in _NAME_VARIANTS if low in v), None)
+        spelled = re.fullmatch(rf"(.+-)({_WORD_NUM})", low)
+        if spelled and (value := _word_value(spelled.group(2))) is not None:
+            low = f"{spelled.group(1)}{value:g}"
         out.append((min(variants) if variants else low, is_name))
     return out
 
 
 def _as_written(text: str, low: str) -> str:
-    """The word of text whose lower-case form without possessive is low, as written."""
+    """The word of text whose lower-case form without possessive is low, as written (a
+    name and its letter, "hospital b", as "Hospital B")."""
+    if " " in low:
+        m = re.search(r"\s+".join(map(re.escape, low.split())), text, re.IGNORECASE)
+        return m.group(0) if m else low
     for token in _ROLE_TOKEN.findall(text):
         if _strip_possessive(token).lower() == low:
             return _strip_possessive(token)
@@ -1148,7 +1167,12 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
         for side in (1, -1):
             frame: list[str] = []
             j = i + side
-            while 0 <= j < len(s_tokens) and len(frame) < _FRAME:
+            # Three words; before a name up to five while they hold fewer than two that are
+            # not stop words ("sends its samples to Hospital B").
+            while 0 <= j < len(s_tokens) and (
+                len(frame) < _FRAME
+                or (side < 0 and len(frame) < _FRAME + 2 and sum(w not in _STOP for w in frame) < 2)
+            ):
                 word, other_name = s_tokens[j]
                 if word == "." or other_name:
                     break
