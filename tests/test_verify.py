@@ -891,3 +891,18 @@ def test_a_name_and_its_letter_fill_a_slot_before_them() -> None:
         role_reason("LPS activates MKP-one in monocytes.", "LPS activates MKP-1 in monocytes.")
         is None
     )
+
+
+def test_a_discourse_marker_between_commas_is_no_part_of_a_slot() -> None:
+    span = (
+        "Amazon, on the other hand, is hedging its bets by investing in proven AI players "
+        "like Anthropic."
+    )
+    names = frozenset({"meta", "amazon", "anthropic"})
+    assert role_reason("Meta hedges its bets by investing in proven AI players.", span, names) == (
+        "puts Meta where the passage has Amazon"
+    )
+    assert (
+        role_reason("Amazon hedges its bets by investing in proven AI players.", span, names)
+        is None
+    )

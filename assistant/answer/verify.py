@@ -1033,6 +1033,11 @@ def clause_reason(sentence: str, span: str) -> str | None:
 
 _ROLE_TOKEN = re.compile(r"[A-Za-z][\w’'&-]*|[.;:!?](?=\s|$)")
 _ASIDE = re.compile(r"\s*\([^()]*\)")
+_DISCOURSE = re.compile(
+    r",\s*(?:on the other hand|for example|for instance|however|in turn|in contrast|"
+    r"by contrast|meanwhile|moreover|in particular|too|also|though|instead)\s*,",
+    re.IGNORECASE,
+)
 _FRAME = 3  # words on one side of a name: the slot it fills ("is heavily investing")
 _REACH = 4  # how far from the slot the span's own name may stand ("Meta, for example, is")
 
@@ -1154,8 +1159,11 @@ def role_reason(sentence: str, span: str, names: frozenset[str] = frozenset()) -
              "Anthropic collaborates with other tech giants like Meta.") -> None (Anthropic
              opens a relative clause after the slot; the span has it as the slot's subject)
     """
-    # An aside in brackets is no slot: "treated with DNase (Ambion, Canada) to avoid ...".
-    sentence, span = _ASIDE.sub(" ", sentence), _ASIDE.sub(" ", span)
+    # An aside in brackets is no slot: "treated with DNase (Ambion, Canada) to avoid ...";
+    # a discourse marker between commas stands between a name and its slot without a part in
+    # either: "Amazon, on the other hand, is hedging its bets".
+    sentence = _DISCOURSE.sub(" ", _ASIDE.sub(" ", sentence))
+    span = _DISCOURSE.sub(" ", _ASIDE.sub(" ", span))
     common = {w for w, kind in (*_role_words(sentence), *_role_words(span)) if kind == "lower"}
     s_tokens = _role_tokens(sentence, names, common)
     p_tokens = _role_tokens(span, names, common)
