@@ -906,3 +906,12 @@ def test_a_discourse_marker_between_commas_is_no_part_of_a_slot() -> None:
         role_reason("Amazon hedges its bets by investing in proven AI players.", span, names)
         is None
     )
+
+
+def test_an_acronym_is_found_where_the_span_writes_it_out() -> None:
+    span = "The United States study assumed a catchment population of 11.1 million."
+    assert names_missing("The US study assumed a catchment of 11.1 million.", span) == []
+    assert names_missing("The UK study assumed a catchment of 11.1 million.", span) == ["UK"]
+    assert names_missing("Severe ARDS needs ECMO.", "acute respiratory distress syndrome") == [
+        "ECMO"
+    ]

@@ -486,9 +486,34 @@ def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset())
             forms.add(name[:-1].lower())  # "EDs" -> "ed"
         forms |= next((v for v in _NAME_VARIANTS if name.lower() in v), frozenset())
         plural = "s?" if re.fullmatch(r"[A-Z]{2,}s?", name) else ""
-        if not any(re.search(rf"(?<![\w]){re.escape(f)}{plural}(?![\w])", low) for f in forms):
-            missing.append(name)
+        if any(re.search(rf"(?<![\w]){re.escape(f)}{plural}(?![\w])", low) for f in forms):
+            continue
+        if re.fullmatch(r"[A-Z]{2,6}", name) and _spelled_out(name, span):
+            continue
+        missing.append(name)
     return missing
+
+
+_SPELLING_FILLERS = frozenset({"of", "and", "the", "for", "&"})
+
+
+def _spelled_out(acronym: str, span: str) -> bool:
+    """Whether the span writes the acronym out: words whose initials spell it, "of", "and",
+    "the" and "for" aside ("United States of America" for "USA", "acute respiratory distress
+    syndrome" for "ARDS"); for two letters only capitalised words ("United States" for "US").
+
+    Example: _spelled_out("USA", "In the United States of America, ...") -> True
+             _spelled_out("US", "under study") -> False
+    """
+    words = [w for w in _WORD.findall(span) if w.lower() not in _SPELLING_FILLERS]
+    n = len(acronym)
+    for i in range(len(words) - n + 1):
+        run = words[i : i + n]
+        if "".join(w[0] for w in run).upper() != acronym:
+            continue
+        if n > 2 or all(w[0].isupper() for w in run):
+            return True
+    return False
 
 
 # --- negation and hedges -------------------------------------------------------------------
