@@ -1072,6 +1072,21 @@ _AUXILIARY = frozenset(
 )
 
 
+_SPELLED_CODE = re.compile(rf"(.+-)({_WORD_NUM})")
+
+
+def _name_form(low: str) -> str:
+    """One form for a name written two ways: "covid-2019" -> "covid-19", "mkp-one" ->
+    "mkp-1"; any other word as it is."""
+    variants = next((v for v in _NAME_VARIANTS if low in v), None)
+    if variants:
+        return min(variants)
+    spelled = _SPELLED_CODE.fullmatch(low)
+    if spelled and (value := _word_value(spelled.group(2))) is not None:
+        return f"{spelled.group(1)}{value:g}"
+    return low
+
+
 @lru_cache(maxsize=4096)  # a passage's spans are read against every sentence of an answer
 def _role_words(text: str) -> tuple[tuple[str, str], ...]:
     """(lower-case word without possessive, what it is) of each word of text: "break" (a
@@ -1093,7 +1108,7 @@ def _role_words(text: str) -> tuple[tuple[str, str], ...]:
             out.append((".", "break"))
             opening = token != ";"  # after a semicolon the clause goes on mid-sentence
             continue
-        low = _strip_possessive(token).lower()
+        low = _name_form(_strip_possessive(token).lower())
         if not token[0].isupper():
             kind = "lower"
         elif low in _NOT_NAMES:
@@ -1141,13 +1156,7 @@ def _role_tokens(text: str, names: frozenset[str], common: set[str]) -> list[tup
             kind.startswith("opening")
             and (low in names or (kind == "opening-subject" and low not in common))
         )
-        # One name written two ways is one name: "COVID-19" fills the slot of "COVID-2019",
-        # "MKP-one" that of "MKP-1".
-        variants = next((v for v in _NAME_VARIANTS if low in v), None)
-        spelled = re.fullmatch(rf"(.+-)({_WORD_NUM})", low)
-        if spelled and (value := _word_value(spelled.group(2))) is not None:
-            low = f"{spelled.group(1)}{value:g}"
-        out.append((min(variants) if variants else low, is_name))
+        out.append((low, is_name))
     return out
 
 
@@ -1509,6 +1518,9 @@ _OVERSTATEMENTS = (
     (r"never", r"rarely|seldom|infrequently|hardly"),
     (r"impossible", r"difficult|hard|challenging"),
 )
+_ANY_STRONG = re.compile(
+    r"\b(?:" + "|".join(strong for strong, _ in _OVERSTATEMENTS) + r")\b", re.IGNORECASE
+)
 _OVERSTATED = tuple(
     (re.compile(strong, re.IGNORECASE), re.compile(weak, re.IGNORECASE))
     for strong, weak in _OVERSTATEMENTS
@@ -1533,6 +1545,8 @@ def overstatement_reason(sentence: str, span: str) -> str | None:
              overstatement_reason("Masks reduce the chance of spread.", "Masks decrease the
              chance of spread.") -> None
     """
+    if not _ANY_STRONG.search(sentence):
+        return None
     s_tokens = _WORD.findall(sentence)
     p_tokens = _WORD.findall(span)
     for strong, weak in _OVERSTATED:
