@@ -17,6 +17,7 @@ from assistant.answer.verify import (
     clause_reason,
     comparison_reason,
     coverage,
+    denied_name_reason,
     framing_hedge,
     generalisation_reason,
     hedge_reason,
@@ -915,3 +916,18 @@ def test_an_acronym_is_found_where_the_span_writes_it_out() -> None:
     assert names_missing("Severe ARDS needs ECMO.", "acute respiratory distress syndrome") == [
         "ECMO"
     ]
+
+
+def test_a_name_the_sentence_sets_aside_must_be_set_aside_in_the_span() -> None:
+    span = (
+        "Unlike Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. Anthropic "
+        "remains partially owned by Google and collaborates with other tech giants like Meta."
+    )
+    assert denied_name_reason("Anthropic works with Google, not Microsoft.", span) == (
+        "denies Microsoft, which the passage does not"
+    )
+    assert (
+        denied_name_reason("Anthropic is not owned by Amazon.", "Anthropic is not owned by Amazon.")
+        is None
+    )
+    assert denied_name_reason("Anthropic works with Google and Meta.", span) is None
