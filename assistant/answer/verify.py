@@ -2207,9 +2207,9 @@ def _word_keys(word: str) -> frozenset[str]:
 
     Tried: a listed word found by its stem as well as its group ("development" meeting
     "develop", which is listed with "build"). It kept three more hand-written paraphrases
-    (rules alone), but end to end it kept a local model's made-up sentence ("The company is
-    also investing in the development of AGI, ...") that the stricter keys drop
-    (evals/VERIFIER.md, Session 10).
+    (rules alone), but read against the passages a local model was given it also kept two
+    of its made-up sentences ("The company is also investing in the development of AGI,
+    ...") that these keys drop (evals/VERIFIER.md, Session 10).
 
     Example: _word_keys("non-exclusive") -> {"non-e", "exclu"}
     """
