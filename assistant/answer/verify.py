@@ -2189,6 +2189,12 @@ def _synonym_map() -> dict[str, str]:
 
 
 _SYNONYM = _synonym_map()
+# The "-ing"/"-ed" forms that joined a group without being listed ("introduced", "managing"):
+# they keep their crude stem too, as before they joined, so "introduced" still meets
+# "introduction".
+_UNLISTED_FORMS = frozenset(_SYNONYM) - {
+    _synonym_key(w) for group in _SYNONYM_GROUPS for w in group.split()
+}
 
 
 @lru_cache(maxsize=4096)
@@ -2213,8 +2219,11 @@ def _word_keys(word: str) -> frozenset[str]:
 
     Example: _word_keys("non-exclusive") -> {"non-e", "exclu"}
     """
-    head = _SYNONYM.get(_synonym_key(word))
+    key = _synonym_key(word)
+    head = _SYNONYM.get(key)
     keys = {head} if head else {_loose(word)}
+    if key in _UNLISTED_FORMS:
+        keys.add(_loose(word))
     if len(word) <= 4:
         keys.add(_synonym_key(word))
     if word.lower().startswith("non-") and len(word) > 6:
