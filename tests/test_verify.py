@@ -11,10 +11,13 @@ from fakes import SEED_TEXT, seed_paragraphs
 from assistant.answer.verify import (
     Verification,
     candidate_spans,
+    causal_reason,
     certainty_reason,
     claim_coverage,
     clause_reason,
+    comparison_reason,
     coverage,
+    denied_name_reason,
     framing_hedge,
     generalisation_reason,
     hedge_reason,
@@ -22,14 +25,19 @@ from assistant.answer.verify import (
     negation_reason,
     number_swap_reason,
     opposite_reason,
+    overstatement_reason,
     quantities,
     quantities_missing,
+    resolution_reason,
+    respectively_reason,
     role_reason,
     rule_reason,
     sentence_names,
     split_answer,
+    stance_reason,
     time_unit_reason,
     verify_answer,
+    year_swap_reason,
 )
 
 
@@ -610,3 +618,316 @@ def test_no_two_citations_share_characters() -> None:
     assert [(c.n, c.start, c.end, c.quote) for c in citations.values()] == [(1, 100, 142, text)]
     other = Chunk("d", "b.txt", text, 0, len(text), 0, "h")
     assert cite_without_overlap(citations, Span(2, other, 0, 13, text[:13])) == 2  # other file
+
+
+# --- Session 10: rules from the development file's remaining misses -----------------------
+
+
+def test_a_comparison_turned_around_is_dropped_and_one_stated_both_ways_round_is_kept() -> None:
+    span = (
+        "The mean number of microbiology tests per patient was significantly lower for the "
+        "rapid PCR group (1.5 tests; SD, 1.8) than for the standard PCR group (2.0 tests)."
+    )
+    assert comparison_reason(
+        "Patients in the rapid PCR group had more microbiology tests than those in the "
+        "standard PCR group.",
+        span,
+    ) == ("turns the comparison around: 'more' where the passage has 'lower'")
+    # The sides swapped as well as the direction: the same comparison.
+    assert (
+        comparison_reason(
+            "Patients in the standard PCR group had more microbiology tests than those in "
+            "the rapid PCR group.",
+            span,
+        )
+        is None
+    )
+    assert (
+        comparison_reason(
+            "The rapid PCR group had fewer microbiology tests per patient than the standard "
+            "PCR group.",
+            span,
+        )
+        is None
+    )
+
+
+def test_a_comparison_verb_stated_from_the_other_side_passes_the_opposite_rule() -> None:
+    span = (
+        "Amazon is hedging its bets while its own in-house AI models lag behind competitors "
+        "such as GPT-4, Claude, and Gemini in performance benchmarks."
+    )
+    faithful = (
+        "On performance benchmarks, GPT-4, Claude and Gemini are ahead of Amazon's own models."
+    )
+    assert rule_reason(faithful, span) is None
+    turned = "On performance benchmarks, Amazon's own models are ahead of GPT-4, Claude and Gemini."
+    assert rule_reason(turned, span) == (
+        "turns the comparison around: 'ahead' where the passage has 'lag' in the passage"
+    )
+
+
+def test_a_comparison_with_someone_the_comparing_sentence_does_not_name_is_dropped() -> None:
+    span = (
+        "Unlike Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. "
+        "Anthropic remains partially owned by Google."
+    )
+    assert comparison_reason("Amazon has less leverage over Anthropic than Google does.", span) == (
+        "compares with google, which the passage does not"
+    )
+    assert comparison_reason("Amazon has less leverage than Microsoft.", span) is None
+
+
+def test_no_guarantee_is_a_doubt_not_a_denial() -> None:
+    span = (
+        "However, there is no guarantee that Anthropic will remain loyal to Amazon, as it "
+        "continues to collaborate with other companies."
+    )
+    assert hedge_reason("Anthropic will not stay loyal to Amazon.", span) == (
+        "drops the hedge 'guarantee'"
+    )
+    assert hedge_reason("Anthropic will remain loyal to Amazon.", span) == (
+        "drops the hedge 'guarantee'"
+    )
+    assert (
+        hedge_reason("Nothing guarantees that Anthropic will stay loyal to Amazon.", span) is None
+    )
+    assert hedge_reason("Anthropic may not stay loyal to Amazon.", span) is None
+
+
+def test_an_open_question_hedges_its_whole_clause() -> None:
+    span = (
+        "Though it is too early to quantify or project its impacts on the global economy, "
+        "there are fears that it may take the precedent of other outbreaks."
+    )
+    assert hedge_reason("The epidemic will hurt the global economy.", span) == (
+        "drops the hedge 'early'"
+    )
+    assert hedge_reason("It is too soon to say how it will hurt the global economy.", span) is None
+
+
+def test_an_end_point_claimed_where_the_span_gives_a_degree_is_dropped() -> None:
+    span = "High-risk cases can be quarantined earlier, thus decreasing the chance of spread."
+    assert overstatement_reason(
+        "Quarantining high-risk cases eliminates the chance of spread.", span
+    ) == ("says 'eliminates' where the passage says 'decreasing'")
+    assert (
+        overstatement_reason("Quarantining high-risk cases lowers the chance of spread.", span)
+        is None
+    )
+    # "does not eliminate" claims no end point; an end point over another object is no claim
+    # about this one.
+    assert overstatement_reason("Quarantine does not eliminate the chance of spread.", span) is None
+    assert overstatement_reason("Vaccines eliminate measles.", span) is None
+
+
+def test_opposite_synonym_groups_and_their_inflections() -> None:
+    span = "The race to develop AGI has companies like Meta and Amazon vying for leadership."
+    assert opposite_reason("Meta and Amazon are cooperating in the race toward AGI.", span) == (
+        "says 'cooperating' where the passage says 'vying'"
+    )
+    assert opposite_reason("Meta and Amazon are competing in the race toward AGI.", span) is None
+    # "competing" meets "vying" for the coverage cut-off, as a synonym.
+    assert claim_coverage("Meta and Amazon are competing for leadership.", span) == 1.0
+
+
+def test_opposites_before_the_same_word_degree_sharing_and_place() -> None:
+    span = (
+        "Amazon’s strategy is less about immediate capital gains and more about securing "
+        "access. The four hospitals were served by a single pathology laboratory provider. "
+        "The majority of the deaths have been in China."
+    )
+    assert opposite_reason("Amazon's strategy is mainly about immediate capital gains.", span)
+    assert opposite_reason("Each hospital had its own pathology laboratory provider.", span)
+    assert opposite_reason("Most of the deaths were outside China.", span)
+    assert opposite_reason("Amazon's strategy is mainly about securing access.", span) is None
+    assert (
+        opposite_reason("All four hospitals shared one pathology laboratory provider.", span)
+        is None
+    )
+    assert opposite_reason("Most of the deaths were in China.", span) is None
+
+
+def test_alike_where_the_span_says_they_differed_in_that_word() -> None:
+    span = (
+        "Baseline characteristics for the two groups were similar in terms of sex and triage "
+        "category, but differed significantly for age and mode of arrival."
+    )
+    assert stance_reason("The two groups were similar in age.", span) == (
+        "says 'similar' of 'age' where the passage says 'differed'"
+    )
+    assert stance_reason("The groups differed significantly in sex.", span) is not None
+    assert (
+        stance_reason("The groups differed significantly in age and mode of arrival.", span) is None
+    )
+    assert stance_reason("The two groups were similar in sex.", span) is None
+
+
+def test_free_of_denies_what_follows() -> None:
+    span = "Even that relationship has faced complications as OpenAI pursues independence."
+    assert negation_reason("The relationship has been free of complications.", span) == (
+        "negates 'complications', which the passage states"
+    )
+    assert negation_reason("The relationship has faced complications.", span) is None
+
+
+def test_a_decision_or_a_result_where_the_span_has_it_still_open() -> None:
+    span = "Amazon is reportedly considering a new multi-billion dollar investment in Anthropic."
+    assert resolution_reason(
+        "Amazon has reportedly decided on a new multi-billion dollar investment in Anthropic.", span
+    ) == ("says 'decided' where the passage says 'considering'")
+    assert (
+        resolution_reason(
+            "Amazon is reportedly weighing a new multi-billion dollar investment.", span
+        )
+        is None
+    )
+    race = "The race to develop artificial general intelligence is seen as the ultimate prize."
+    assert resolution_reason("Amazon has reached artificial general intelligence.", race)
+    assert resolution_reason("Firms race to develop artificial general intelligence.", race) is None
+
+
+def test_a_cause_where_the_span_states_only_an_association() -> None:
+    span = "Rapid PCR testing was associated with significantly fewer admissions to hospital."
+    assert causal_reason("Rapid PCR testing led to fewer admissions to hospital.", span) == (
+        "says 'led to' where the passage says only 'associated'"
+    )
+    assert causal_reason("Rapid PCR testing was linked with fewer admissions.", span) is None
+    caused = "Rapid PCR testing led to fewer admissions to hospital."
+    assert causal_reason("Rapid PCR testing resulted in fewer admissions.", caused) is None
+
+
+def test_respectively_lists_pair_each_number_with_its_item() -> None:
+    span = (
+        "three general hospitals (EDs A, B and C; 76 228, 54 443 and 50 025 annual ED "
+        "presentations respectively) and one children's hospital (ED D; 36 700)"
+    )
+    assert respectively_reason("ED A had 76,228 annual presentations.", span) is None
+    assert respectively_reason("ED B had 76,228 annual presentations.", span) == (
+        "gives 76228 to B, which the passage gives 54443"
+    )
+    assert respectively_reason("The children's hospital ED had 54,443 presentations.", span) == (
+        "gives 54443 without B, whose number it is in the passage"
+    )
+    assert respectively_reason("ED A had the most annual presentations.", span) is None
+    assert respectively_reason("ED A had the fewest annual presentations.", span) == (
+        "says 'fewest' of A, which is not the least of the list"
+    )
+
+
+def test_years_swapped_between_what_they_date() -> None:
+    span = (
+        "We compared data for patients tested immediately after rapid PCR diagnosis was "
+        "introduced (July-December 2017) with data for patients tested with a standard "
+        "multiplex PCR system during July-December 2016."
+    )
+    assert year_swap_reason(
+        "The study compared rapid PCR data from July-December 2016 with standard PCR data "
+        "from July-December 2017.",
+        span,
+    )
+    assert (
+        year_swap_reason(
+            "The study compared patients tested with rapid PCR in July-December 2017 with "
+            "patients tested by standard multiplex PCR in July-December 2016.",
+            span,
+        )
+        is None
+    )
+    # The two ends of a range date the same thing.
+    pandemic = "About 21 million died in the 1918-1919 pandemic, and 1 million in 1968."
+    assert year_swap_reason("About 21 million died in the 1918-1919 pandemic.", pandemic) is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "span"),
+    [
+        # "non-x" is found by x (the negation rule checks that the span negates it too).
+        (
+            "Anthropic's many partnerships leave Amazon's position non-exclusive, which adds risk.",
+            "Anthropic’s multiple partnerships mean Amazon’s position is not exclusive, adding "
+            "an element of risk.",
+        ),
+        # The parts of a span's hyphenated words.
+        (
+            "An AI framework could sort people into no, minimal, moderate and high risk.",
+            "An AI framework can stratify people into no-risk, minimal-risk, moderate-risk, "
+            "and high-risk groups.",
+        ),
+    ],
+)
+def test_coverage_finds_inflections_non_words_and_hyphen_parts(sentence: str, span: str) -> None:
+    assert claim_coverage(sentence, span) >= 0.75
+    assert rule_reason(sentence, span) is None
+
+
+def test_day_numbers_written_short_and_name_variants_in_slots() -> None:
+    assert (
+        quantities_missing(
+            "By discharge on day 71 she could talk.", "At discharge (D71), she could talk."
+        )
+        == []
+    )
+    assert [
+        q.text for q in quantities_missing("By day 72 she could talk.", "At discharge (D71).")
+    ] == ["72"]
+    span = "The health alert notifies them that there is no current risk of COVID-2019."
+    assert (
+        role_reason("The alert notifies them that there is no current risk of COVID-19.", span)
+        is None
+    )
+
+
+def test_a_name_and_its_letter_fill_a_slot_before_them() -> None:
+    span = (
+        "Hospitals A, B and D have onsite laboratories that perform rapid PCR testing; "
+        "Hospital C sends samples to the nearby Hospital A."
+    )
+    assert role_reason("Hospital C sends its samples to Hospital B.", span) == (
+        "puts Hospital B where the passage has Hospital A"
+    )
+    assert role_reason("Hospital C sends its samples to Hospital A.", span) is None
+    # A code's number written as a word is the same code.
+    assert (
+        role_reason("LPS activates MKP-one in monocytes.", "LPS activates MKP-1 in monocytes.")
+        is None
+    )
+
+
+def test_a_discourse_marker_between_commas_is_no_part_of_a_slot() -> None:
+    span = (
+        "Amazon, on the other hand, is hedging its bets by investing in proven AI players "
+        "like Anthropic."
+    )
+    names = frozenset({"meta", "amazon", "anthropic"})
+    assert role_reason("Meta hedges its bets by investing in proven AI players.", span, names) == (
+        "puts Meta where the passage has Amazon"
+    )
+    assert (
+        role_reason("Amazon hedges its bets by investing in proven AI players.", span, names)
+        is None
+    )
+
+
+def test_an_acronym_is_found_where_the_span_writes_it_out() -> None:
+    span = "The United States study assumed a catchment population of 11.1 million."
+    assert names_missing("The US study assumed a catchment of 11.1 million.", span) == []
+    assert names_missing("The UK study assumed a catchment of 11.1 million.", span) == ["UK"]
+    assert names_missing("Severe ARDS needs ECMO.", "acute respiratory distress syndrome") == [
+        "ECMO"
+    ]
+
+
+def test_a_name_the_sentence_sets_aside_must_be_set_aside_in_the_span() -> None:
+    span = (
+        "Unlike Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. Anthropic "
+        "remains partially owned by Google and collaborates with other tech giants like Meta."
+    )
+    assert denied_name_reason("Anthropic works with Google, not Microsoft.", span) == (
+        "denies Microsoft, which the passage does not"
+    )
+    assert (
+        denied_name_reason("Anthropic is not owned by Amazon.", "Anthropic is not owned by Amazon.")
+        is None
+    )
+    assert denied_name_reason("Anthropic works with Google and Meta.", span) is None

@@ -17,6 +17,10 @@ the verifier), is gated too: checker caught 0.748, kept 0.732 (at the session's 
 Then "yet" or "failed" before "to" read as a denial (answer/negation.py): confirm caught 0.951,
 kept 0.948; whole set 0.977, 0.965 (it catches seed-056, "have already received" against "have
 yet to receive"; the rule came from a chat about that very sentence, see evals/VERIFIER.md).
+Session 10's rules (same checker and cut-offs; written from the development file's misses, so
+its figures are in-sample): confirm unchanged (0.951/0.948, rules alone 0.951/0.948); seed
+rows 0.938/0.909 (rules alone 0.938/0.939); development file checker 0.942/0.763, rules alone
+0.893/0.907.
 """
 
 from __future__ import annotations
@@ -42,16 +46,16 @@ GATE_CAUGHT = 0.95  # the whole set, measured 0.969: the target
 GATE_KEPT = 0.90  # measured 0.965: the target
 CONFIRM_GATE_CAUGHT = 0.95  # the confirm half, measured 0.951: the target ("yet to" rule)
 CONFIRM_GATE_KEPT = 0.90  # measured 0.948: the target
-SEED_GATE_CAUGHT = 0.91  # the seed rows alone, both halves: measured 0.917
+SEED_GATE_CAUGHT = 0.93  # the seed rows alone, both halves: measured 0.938 (Session 10)
 SEED_GATE_KEPT = 0.90  # measured 0.909: the target
 RULES_GATE_CAUGHT = 0.95  # the rules alone, whole set: measured 0.969: the target
 RULES_GATE_KEPT = 0.90  # measured 0.956
-RULES_SEED_GATE_CAUGHT = 0.91  # seed rows: measured 0.917
+RULES_SEED_GATE_CAUGHT = 0.93  # seed rows: measured 0.938 (Session 10)
 RULES_SEED_GATE_KEPT = 0.90  # measured 0.939 (0.879 before Session 9): the target
-DEV_GATE_CAUGHT = 0.74  # evals/verify_dev_s9.jsonl, checker: measured 0.748
-DEV_GATE_KEPT = 0.73  # measured 0.732 (0.742 before "stake" left the synonyms of "own")
-DEV_RULES_GATE_CAUGHT = 0.71  # rules alone: measured 0.718
-DEV_RULES_GATE_KEPT = 0.82  # measured 0.825
+DEV_GATE_CAUGHT = 0.94  # evals/verify_dev_s9.jsonl, checker: measured 0.942 (Session 10)
+DEV_GATE_KEPT = 0.76  # measured 0.763 (Session 9: 0.732)
+DEV_RULES_GATE_CAUGHT = 0.89  # rules alone: measured 0.893 (Session 9: 0.718)
+DEV_RULES_GATE_KEPT = 0.90  # measured 0.907 (Session 9: 0.825): the target
 
 
 def _scorer_module() -> ModuleType:

@@ -25,6 +25,7 @@ __all__ = [
     "near_negation",
     "negated_positions",
     "negation_scope",
+    "opposites",
     "question_negation",
     "stem",
     "unmatched_negation",
@@ -67,12 +68,15 @@ def content_stems(text: str) -> tuple[tuple[int, str], ...]:
 # Words that deny what follows when "to" comes next: "have yet to receive" is "have not
 # received", "failed to protect" is "did not protect".
 _BEFORE_TO = frozenset({"yet", "fail", "fails", "failed", "failing"})
+# Words that deny what follows when "of" comes next: "free of complications" is "without
+# complications".
+_BEFORE_OF = frozenset({"free", "devoid"})
 
 
 @lru_cache(maxsize=4096)
 def negated_positions(text: str) -> tuple[int, ...]:
-    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too, and
-    "yet" or "failed" before "to").
+    """Token indices of the negation cues of text ("non-x" and "un-x" words are cues too,
+    "yet" or "failed" before "to", and "free" or "devoid" before "of").
 
     Example: negated_positions("Google has yet to receive similar enthusiasm.") -> (2,)
     """
@@ -83,6 +87,7 @@ def negated_positions(text: str) -> tuple[int, ...]:
         if NEGATION.match(t)
         or re.search(r"n[’']t$", t)
         or (t.lower() in _BEFORE_TO and i + 1 < len(tokens) and tokens[i + 1].lower() == "to")
+        or (t.lower() in _BEFORE_OF and i + 1 < len(tokens) and tokens[i + 1].lower() == "of")
     )
 
 
@@ -183,6 +188,10 @@ CLAIM_OPPOSITE_PAIRS = [
     ("similar", "distinct"), ("same", "different"), ("advantage", "disadvantage"),
     ("complete", "partial"), ("completely", "partially"), ("full", "partial"),
     ("fully", "partially"), ("reckless", "cautious"), ("reckless", "careful"),
+    # How long something has been so: "used for decades" where the passage says "introduced
+    # in recent years".
+    ("decades", "recent"), ("decades", "recently"), ("centuries", "recent"),
+    ("longstanding", "recent"), ("long-standing", "recent"), ("decades", "newly"),
 ]  # fmt: skip
 # Opposites a question may be turned with ("What is the smallest city?" where the passage says
 # largest): superlatives, ordinals, directions and the like, which claims rarely flip.
@@ -203,10 +212,10 @@ _CHANGE_WORDS = frozenset(
 )
 
 
-def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
+def opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     """Each word's opposites, both ways.
 
-    Example: _opposites([("more", "less")]) -> {"more": {"less"}, "less": {"more"}}
+    Example: opposites([("more", "less")]) -> {"more": {"less"}, "less": {"more"}}
     """
     out: dict[str, set[str]] = {}
     for a, b in pairs:
@@ -215,11 +224,11 @@ def _opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
     return out
 
 
-OPPOSITE: dict[str, set[str]] = _opposites(OPPOSITE_PAIRS)
-CLAIM_OPPOSITE: dict[str, set[str]] = _opposites([*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS])
+OPPOSITE: dict[str, set[str]] = opposites(OPPOSITE_PAIRS)
+CLAIM_OPPOSITE: dict[str, set[str]] = opposites([*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS])
 ASKED_OPPOSITE = {
     word: others
-    for word, others in _opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
+    for word, others in opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
     if word not in _CHANGE_WORDS
 }
 
