@@ -931,3 +931,35 @@ def test_a_name_the_sentence_sets_aside_must_be_set_aside_in_the_span() -> None:
         is None
     )
     assert denied_name_reason("Anthropic works with Google and Meta.", span) is None
+
+
+def test_a_possessive_name_at_a_sentences_end_is_the_name() -> None:
+    from assistant.answer.verify import names_missing
+
+    span = "Companies focusing on in-house development, such as Google, have yet to receive it."
+    assert names_missing("Markets favored partnerships over efforts such as Google's.", span) == []
+
+
+def test_a_code_printed_with_a_space_before_its_digits_is_the_code() -> None:
+    from assistant.answer.verify import names_missing
+
+    span = "The 50% maximal effective concentration (EC 50 ) for CQ was lower than for HCQ."
+    assert names_missing("CQ had a lower EC50 than HCQ.", span) == []
+    # Another code stays another code.
+    assert names_missing("CQ had a lower EC90 than HCQ.", span) == ["EC90"]
+
+
+def test_a_doubt_or_a_suggestion_kept_in_other_words_is_kept() -> None:
+    from assistant.answer.verify import hedge_reason
+
+    span = "However, there is no guarantee that Anthropic will remain loyal to Amazon."
+    assert (
+        hedge_reason("There is no assurance that Anthropic will stay loyal to Amazon.", span)
+        is None
+    )
+    assert hedge_reason("Anthropic will stay loyal to Amazon.", span) is not None
+    suggested = "This suggested that both CQ and HCQ blocked the transport of the virus."
+    assert hedge_reason("This points to both CQ and HCQ blocking the transport.", suggested) is None
+    assert (
+        hedge_reason("Both CQ and HCQ blocked the transport of the virus.", suggested) is not None
+    )

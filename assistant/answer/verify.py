@@ -417,7 +417,8 @@ _NOT_NAMES = frozenset(
 
 
 def _strip_possessive(word: str) -> str:
-    return re.sub(r"[’']s?$", "", word).rstrip(".")
+    # The full stop first: "Google's." at a sentence's end is Google.
+    return re.sub(r"[’']s?$", "", word.rstrip("."))
 
 
 def known_names(texts: Sequence[str]) -> frozenset[str]:
@@ -480,6 +481,9 @@ def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset())
              -> []
     """
     low = span.lower()
+    # A code the passage prints with a space before its digits ("EC 50", "R 0", text taken
+    # from PDFs) is the sentence's "EC50".
+    joined = re.sub(r"(?<=[a-z])\s+(?=\d)", "", low)
     missing = []
     for name in sentence_names(_CURRENCY_COUNTRY.sub(" ", sentence), names):
         forms = {name.lower()}
@@ -487,7 +491,11 @@ def names_missing(sentence: str, span: str, names: frozenset[str] = frozenset())
             forms.add(name[:-1].lower())  # "EDs" -> "ed"
         forms |= next((v for v in _NAME_VARIANTS if name.lower() in v), frozenset())
         plural = "s?" if re.fullmatch(r"[A-Z]{2,}s?", name) else ""
-        if any(re.search(rf"(?<![\w]){re.escape(f)}{plural}(?![\w])", low) for f in forms):
+        if any(
+            re.search(rf"(?<![\w]){re.escape(f)}{plural}(?![\w])", text)
+            for f in forms
+            for text in ((low, joined) if any(ch.isdigit() for ch in f) else (low,))
+        ):
             continue
         if re.fullmatch(r"[A-Z]{2,6}", name) and _spelled_out(name, span):
             continue
@@ -761,7 +769,9 @@ _MORE_HEDGES = re.compile(
 # purpose or a result ("aiming to control the stack", "were predicted and compared").
 _SENTENCE_HEDGES = re.compile(
     r"\b(?:aim(?:s|ed|ing)?|intend(?:s|ed|ing)?|projected|predict(?:s|ed)?|anticipat\w+|"
-    r"forecast\w*|propos\w+|perhaps|maybe|necessarily|tend(?:s|ed)?|can)\b",
+    r"forecast\w*|propos\w+|perhaps|maybe|necessarily|tend(?:s|ed)?|can|"
+    # "This points to X", "indicates X" for the span's "This suggested that X".
+    r"points?|pointed|indicat(?:e|es|ed|ing)|impl(?:y|ies|ied)|hint(?:s|ed)?)\b",
     re.IGNORECASE,
 )
 
@@ -770,7 +780,7 @@ _SENTENCE_HEDGES = re.compile(
 # necessarily X" leave X open, as "may" does; written so in a sentence it is a hedge too.
 _DOUBT = re.compile(
     r"\b(?:no|not|nothing|never|cannot|can't|isn't|aren't)\W+(?:\w+\W+)?"
-    r"(?P<cue>guarantee[sd]?|guarantees|certain(?:ty)?|sure|assured|clear|"
+    r"(?P<cue>guarantee[sd]?|guarantees|assurance|certain(?:ty)?|sure|assured|clear|"
     r"necessarily|definite(?:ly)?|known)\b",
     re.IGNORECASE,
 )
