@@ -2,19 +2,20 @@
 reports them (evals/export_refusal_sets.py writes the half as two data set folders).
 
 The floors and ceilings are the figures measured when the gate was last set (2026-11-30,
-session 9: the refusal threshold 0.07 and name_displaced veto 0.7 chosen on the tune halves,
-an amount's attribute held to its clause), rounded against the change:
+session 10: a count counts what the question counts, a leader is a human being, a swapped
+name read in document order, a denial checked against the sentences that would answer, and
+the refusal sets' new negation kind), rounded against the change:
 
-covid-qa-confirm (19 articles, 287 answerable, 211 adversarial, 32 off-topic questions):
-answerable refused 0.049, unanswerable refused 0.741 (adversarial 0.701, off-topic 1.000),
-answer contains gold 0.693 (0.729 of those answered), retrieval hit@5 0.892, median 2
-sentences, no duplicated quote.
+covid-qa-confirm (19 articles, 287 answerable, 211 adversarial, 55 negated, 32 off-topic
+questions): answerable refused 0.049, unanswerable refused 0.782 (adversarial 0.735,
+negated 0.836, off-topic 1.000), answer contains gold 0.693 (0.729 of those answered),
+retrieval hit@5 0.892, median 2 sentences, no duplicated quote.
 seed-confirm (the seed article, 14 answerable, 57 adversarial, 32 off-topic): answerable
-refused 0, unanswerable refused 0.742 (adversarial 0.596), contains gold 1.000, median 2.
+refused 0, unanswerable refused 0.798 (adversarial 0.684), contains gold 1.000, median 2.
 
 Session 9 traded adversarial refusals for answerable ones on purpose (evals/refusal/README.md,
-"Session 9"): the answerable ceiling fell from 0.065 to 0.05 and the adversarial floors from
-0.71 / 0.63 (unanswerable 0.75 / 0.76) to what the new operating point measures.
+"Session 9"); session 10 took the adversarial floors back up (0.70 -> 0.73, 0.59 -> 0.68)
+with no answerable question more refused.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ ADVERSARIAL = ("swap_entity", "swap_number", "absent_attribute")
 
 COVID_GATES = {
     "answerable_refused": 0.05,  # a ceiling; the target is 0.05
-    "unanswerable_refused": 0.74,
+    "unanswerable_refused": 0.78,
     "answer_containment": 0.69,  # the target is 0.85
     "containment_when_answered": 0.72,
     "retrieval_hit_at_k": 0.88,
@@ -47,7 +48,7 @@ COVID_GATES = {
 }
 SEED_GATES = {
     "answerable_refused": 0.0,
-    "unanswerable_refused": 0.74,
+    "unanswerable_refused": 0.79,
     "answer_containment": 0.99,
     "median_sentences": 2,
     "duplicated_quotes": 0,
@@ -85,5 +86,7 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     # The issue's targets for the two kinds of unanswerable question, each on its own.
     assert _refused(covid_run, ("offtopic",)) >= 0.95
     assert _refused(seed_run, ("offtopic",)) >= 0.95
-    assert _refused(covid_run, ADVERSARIAL) >= 0.70  # measured 0.701; the target is 0.60
-    assert _refused(seed_run, ADVERSARIAL) >= 0.59  # measured 0.596 (0.632 at threshold 0.13)
+    assert _refused(covid_run, ADVERSARIAL) >= 0.73  # measured 0.735; the target is 0.60
+    assert _refused(seed_run, ADVERSARIAL) >= 0.68  # measured 0.684
+    # SQuAD 2.0's commonest unanswerable kind after swaps: "What is not X?"
+    assert _refused(covid_run, ("negation",)) >= 0.83  # measured 0.836
