@@ -1,14 +1,16 @@
 """Shared fixtures for the tests that use the real packaged model: it is loaded once per
 session, and one read-only assistant over a copy of seeds/ serves every question. `served`
-is the live web chat for the UI and browser tests (one per test module)."""
+is the live web chat for the UI and browser tests (one per test module); `held_answers`
+keeps questions in flight for the red-team tests of per-client limits."""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from pg import PgServer, start_server
@@ -82,3 +84,23 @@ def pg_server() -> Iterator[PgServer]:
 def pg_url(pg_server: PgServer) -> str:
     """A fresh, empty database on the test server, by URL."""
     return pg_server.new_database()
+
+
+@pytest.fixture
+def held_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Every answer waits until the test sets the event it yields (as if the machine were
+    busy), so questions stay in flight (the red-team tests of per-client limits)."""
+    from assistant import Assistant as Bot
+
+    release = threading.Event()
+    original = Bot.stream
+
+    def held(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        release.wait(60)
+        yield from original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Bot, "stream", held)
+    try:
+        yield release
+    finally:
+        release.set()

@@ -177,26 +177,6 @@ def test_upload_budget_counts_files_until_they_leave_the_disk(tmp_path: Path) ->
 
 
 @pytest.fixture
-def held_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Every answer waits until the test sets the event it yields (as if the machine were
-    busy), so questions stay in flight."""
-    from assistant import Assistant
-
-    release = threading.Event()
-    original = Assistant.stream
-
-    def held(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        release.wait(60)
-        yield from original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Assistant, "stream", held)
-    try:
-        yield release
-    finally:
-        release.set()
-
-
-@pytest.fixture
 def questions(tmp_path: Path) -> Iterator[Limited]:
     with _served(tmp_path, questions_per_client=2) as served:
         yield served

@@ -25,7 +25,14 @@ import pytest
 from fakes import FakeEmbedder
 from servers import free_port, page_call
 from test_redteam import one_sentence
-from test_redteam4 import QUESTION, Limited, _cached, _client, _page_event, _result
+from test_redteam4 import (
+    QUESTION,
+    Limited,
+    _cached,
+    _client,
+    _page_event,
+    _result,
+)
 
 from assistant.api import address_group, client_address
 from assistant.ingest.chunking import split_sentences
@@ -65,26 +72,6 @@ def _served(root: Path, trusted_proxies: str = "", **limits: Any) -> Iterator[Li
 def plain(tmp_path: Path) -> Iterator[Limited]:
     with _served(tmp_path) as served:
         yield served
-
-
-@pytest.fixture
-def held_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
-    """Every answer waits until the test sets the event it yields, so questions stay in
-    flight."""
-    from assistant import Assistant
-
-    release = threading.Event()
-    original = Assistant.stream
-
-    def held(self: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
-        release.wait(60)
-        yield from original(self, *args, **kwargs)
-
-    monkeypatch.setattr(Assistant, "stream", held)
-    try:
-        yield release
-    finally:
-        release.set()
 
 
 def _call(client: httpx.Client, url: str, api: str, data: list[Any]) -> str:
