@@ -8,7 +8,7 @@ covid-qa layout (docs/ + questions.jsonl), and its unanswerable questions carry
 "answers": [] (SQuAD 2.0's convention) and their kind, so the run prints answerable_refused,
 unanswerable_refused, answer_containment, median_sentences and duplicated_quotes, and the
 per-category table splits the refusals by kind (swap_entity, swap_number, absent_attribute,
-offtopic).
+negation, offtopic).
 
 - covid-qa-HALF: the 19-article subset the sets were made from (make_refusal_sets.py), with
   every answerable question of the half (gold answers from covid-qa), every adversarial one
