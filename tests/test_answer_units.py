@@ -3,8 +3,6 @@ cases a person would notice going wrong. No model needed."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 from fakes import FakeEmbedder, ListRetriever
@@ -243,44 +241,35 @@ def test_units_that_continue_one_another_are_read_in_document_order() -> None:
 
 
 def test_the_best_unit_opens_the_answer_unless_it_leans_on_the_one_before() -> None:
-    from assistant.answer.evidence import Grounds, Sentence
     from assistant.answer.extractive import in_reading_order
-    from assistant.answer.features import EvidenceFeatures
 
     parts = [
         "Anthropic is partly owned by Google.",
         "Meta, for example, builds its models in-house.",
         "This approach is costly.",
     ]
-    text = f"{parts[0]}\n{parts[1]} {parts[2]}"  # two paragraphs, one line each
-    chunk = _chunk("a.txt", text)
-    starts = [text.index(p) for p in parts]
-    sentences = tuple(
-        Sentence(chunk, 0, a, a + len(p), p) for a, p in zip(starts, parts, strict=True)
-    )
-    zeros = np.zeros(3)
-    evidence = EvidenceFeatures(0.5, 0.5, 0.5, 0.5, 0.5, 0.0, 0.0)
-    grounds = Grounds(sentences, np.zeros((3, 4)), zeros, zeros, zeros, evidence, 0.9, True)
+    # Two paragraphs, one line each.
+    grounds = _grounds_of(parts, [0.0, 0.0, 0.0], joints=["\n", " "])
     # The Meta sentence answers "How is Meta approaching AI?" and says so on its own: it
     # comes first, the paragraph that happens to precede it in the document after.
     assert in_reading_order(grounds, [1, 0]) == [1, 0]
     # Within one paragraph the document's order stands (an answer may run over two
     # sentences: "... not routinely performed. Indications for chest radiography include").
-    one = dataclasses.replace(chunk, text=text.replace("\n", " "))
-    flat = tuple(dataclasses.replace(s, chunk=one) for s in sentences)
-    grounds_flat = dataclasses.replace(grounds, sentences=flat)
-    assert in_reading_order(grounds_flat, [1, 0]) == [0, 1]
+    assert in_reading_order(_grounds_of(parts, [0.0, 0.0, 0.0]), [1, 0]) == [0, 1]
     # "This approach ..." leans on the sentence before it: read after it.
     assert in_reading_order(grounds, [2, 1]) == [1, 2]
     # Quoting runs whole (the neighbour rule), the document's order.
     assert in_reading_order(grounds, [1, 0], whole_runs=True) == [0, 1]
 
 
-def _grounds_of(parts: list[str], scores: list[float]) -> Grounds:
+def _grounds_of(parts: list[str], scores: list[float], joints: list[str] | None = None) -> Grounds:
+    """Grounds over parts written one after another in one chunk, joined by a space (or by
+    joints[i] between part i and part i + 1)."""
     from assistant.answer.evidence import Sentence
     from assistant.answer.features import EvidenceFeatures
 
-    text = " ".join(parts)
+    gaps = joints or [" "] * (len(parts) - 1)
+    text = "".join(p + g for p, g in zip(parts, [*gaps, ""], strict=True))
     chunk = _chunk("a.txt", text)
     starts = [text.index(p) for p in parts]
     sentences = tuple(

@@ -40,8 +40,9 @@ class Limited:
 
 
 @contextmanager
-def _served(root: Path, **limits: Any) -> Iterator[Limited]:
-    """The web chat as `assistant.ui.serve` serves it, with these Settings (limits)."""
+def _served(root: Path, trusted_proxies: str = "", **limits: Any) -> Iterator[Limited]:
+    """The web chat as `assistant.ui.serve` serves it, with these Settings (limits) and
+    these trusted proxies."""
     from assistant import Assistant, Settings
     from assistant.startup import StartupProgress, serve_early
     from assistant.ui import _mounted, build_app
@@ -49,10 +50,17 @@ def _served(root: Path, **limits: Any) -> Iterator[Limited]:
     docs = root / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
-    settings = Settings(index_dir=root / "index", show_progress=False, **limits)
+    settings = Settings(
+        index_dir=root / "index", show_progress=False, trusted_proxies=trusted_proxies, **limits
+    )
     bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     port = free_port()
-    server = serve_early(StartupProgress(lambda _line: None), host="127.0.0.1", port=port)
+    server = serve_early(
+        StartupProgress(lambda _line: None),
+        host="127.0.0.1",
+        port=port,
+        trusted_proxies=trusted_proxies,
+    )
     try:
         demo = build_app(bot)
         app, lifespan = _mounted(demo, bot, settings, "127.0.0.1", port, None)

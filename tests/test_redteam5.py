@@ -16,14 +16,12 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from fakes import FakeEmbedder
-from servers import free_port, page_call
+from servers import page_call
 from test_redteam import one_sentence
 from test_redteam4 import (
     QUESTION,
@@ -32,40 +30,11 @@ from test_redteam4 import (
     _client,
     _page_event,
     _result,
+    _served,
 )
 
 from assistant.api import address_group, client_address
 from assistant.ingest.chunking import split_sentences
-
-
-@contextmanager
-def _served(root: Path, trusted_proxies: str = "", **limits: Any) -> Iterator[Limited]:
-    """The web chat as `assistant.ui.serve` serves it, with these Settings (limits)."""
-    from assistant import Assistant, Settings
-    from assistant.startup import StartupProgress, serve_early
-    from assistant.ui import _mounted, build_app
-
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
-    settings = Settings(
-        index_dir=root / "index", show_progress=False, trusted_proxies=trusted_proxies, **limits
-    )
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
-    port = free_port()
-    server = serve_early(
-        StartupProgress(lambda _line: None),
-        host="127.0.0.1",
-        port=port,
-        trusted_proxies=trusted_proxies,
-    )
-    try:
-        demo = build_app(bot)
-        app, lifespan = _mounted(demo, bot, settings, "127.0.0.1", port, None)
-        server.attach(app, lifespan)
-        yield Limited(f"http://127.0.0.1:{port}", docs, demo)
-    finally:
-        server.stop()
 
 
 @pytest.fixture

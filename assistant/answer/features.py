@@ -1014,6 +1014,7 @@ def evidence_features(
     attach = names - topic
     previous: tuple[set[str], bool] | None = None
     sentence_terms: list[set[str]] = []
+    covers: list[float] = []  # each sentence's share of the question's term weight
     for text, _ in sentences:
         terms = with_aliases(set(_terms(text)), aliases)
         sentence_terms.append(terms)
@@ -1021,6 +1022,7 @@ def evidence_features(
         # sentence mentions (in their clause), not to another subject of the sentence.
         typed_here = attached_type(kind, text, attach & terms, aliases=aliases)
         cov = _coverage(weights, terms)
+        covers.append(cov)
         focus = max(focus, cov)
         if cov > typed and typed_here:
             typed = cov
@@ -1102,9 +1104,7 @@ def evidence_features(
     # word ("do not encode structural proteins"), which made "What is not the molecular
     # structure of X?" look answered by the sentence that gives the structure.
     answering = [t for t, _ in top] + [
-        t
-        for (t, _), terms in zip(sentences, sentence_terms, strict=True)
-        if _coverage(weights, terms) >= 0.5
+        t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
     ]
     return EvidenceFeatures(
         best_cosine=float(best) if math.isfinite(best) else 0.0,
