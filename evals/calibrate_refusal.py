@@ -309,7 +309,8 @@ def main() -> None:
         "--features",
         default=",".join(Settings().refusal_weights),
         help="features to weigh (default: the shipped model's; any of FEATURE_NAMES, but not "
-        "the vetoes negation_unmatched, opposite_unmatched, name_displaced, which refuse alone)",
+        "the vetoes negation_unmatched, opposite_unmatched, name_displaced, agent_displaced, "
+        "which refuse alone)",
     )
     ap.add_argument(
         "--k",

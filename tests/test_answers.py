@@ -93,6 +93,12 @@ def test_seed_fact_is_found_and_cited(bot: Assistant, seed_docs: Path) -> None:
         ("What is the ultimate prize in the AI era?", "superintelligence"),
         # A "not" the article itself says is no reason to refuse.
         ("Why is Amazon's position not exclusive?", "multiple partnerships"),
+        # The doer the question names does it in the article (agent_displaced stays 0).
+        ("What custom chips is Amazon supplying to Anthropic?", "custom chips"),
+        (
+            "Why is Amazon investing in Anthropic rather than relying only on its own models?",
+            "align itself",
+        ),
     ],
 )
 def test_answers_cite_quotes_that_are_the_documents_own_text(
@@ -125,6 +131,10 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "How have markets treated late AI partnerships so far?",
         # The stake it calls non-exclusive is Amazon's; Google is named elsewhere.
         "Is Google's stake in Anthropic exclusive?",
+        # The chips and the reasons are Amazon's: the sentence that holds them opens with
+        # Amazon as its doer, and Meta or Google is not in it (agent_displaced).
+        "What custom chips is Meta supplying to Anthropic?",
+        "Why is Google investing in Anthropic rather than relying only on its own models?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:

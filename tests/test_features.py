@@ -9,8 +9,10 @@ import pytest
 from assistant.answer.features import (
     FEATURE_NAMES,
     acronym_spellings,
+    agent_displacement,
     answer_type,
     attached_type,
+    clause_doer,
     clauses,
     compound_mentioned,
     counted_terms,
@@ -21,6 +23,7 @@ from assistant.answer.features import (
     name_runs,
     near_spelling,
     phrase_overlap,
+    question_agents,
     specific_tokens,
     topic_names,
     with_aliases,
@@ -803,3 +806,77 @@ def test_a_leader_asked_for_needs_a_human_being_in_the_passages() -> None:
     # An owner may be a company: "Who owns part of Anthropic?" is answered by Google.
     f = evidence_features("Who owns part of Anthropic?", [(owned, 0.6)], [owned], flat)
     assert f.type_detached == 0.0
+
+
+# ---------------------------------------------------------------- agent_displaced
+
+
+@pytest.mark.parametrize(
+    ("question", "agents"),
+    [
+        ("What custom chips is Meta supplying to Anthropic?", [["meta"]]),
+        ("How much money has Microsoft already put into Anthropic?", [["microsoft"]]),
+        ("Is Meta's stake in Anthropic exclusive?", [["meta"]]),
+        ("Why did South Korea close its schools?", [["south", "korea"]]),
+        # After a bare copula the name is what is asked about, not a doer.
+        ("What was R0 in South Korea?", []),
+        ("What is MERS?", []),
+        # A number is never a doer.
+        ("What happened in 2019?", []),
+    ],
+)
+def test_question_agents_are_the_names_that_do_or_own(
+    question: str, agents: list[list[str]]
+) -> None:
+    assert question_agents(question) == agents
+
+
+def test_clause_doer_is_a_name_before_its_verb() -> None:
+    passages = "Anthropic works with Amazon and with Meta."
+    assert clause_doer("By investing in Anthropic, Amazon aims to align itself.", passages) == (
+        "Amazon"
+    )
+    assert clause_doer("Amazon, on the other hand, is hedging its bets.", passages) == "Amazon"
+    # A capitalised first word that the passages never write capitalised is no name.
+    assert clause_doer("Patients were advised to rest.", "patients rested") is None
+    assert clause_doer("As expected, orf8 belongs to the group.", passages) is None
+    assert clause_doer("She released the album in 2003.", passages) is None
+
+
+def test_agent_displacement_needs_another_doer_and_no_question_doer() -> None:
+    passages = (
+        "Anthropic works with Meta and Amazon. Amazon is supplying custom chips to Anthropic."
+    )
+    lead = "Amazon is supplying custom chips to Anthropic."
+    held = set(analyze(lead))
+    assert (
+        agent_displacement(
+            "What custom chips is Meta supplying to Anthropic?", lead, held, passages
+        )
+        == 1.0
+    )
+    # The question's own doer is in the sentence.
+    assert (
+        agent_displacement(
+            "What custom chips is Amazon supplying to Anthropic?", lead, held, passages
+        )
+        == 0.0
+    )
+    # ... or in the sentence before it, which "it" may point back to.
+    assert (
+        agent_displacement(
+            "What custom chips is Meta supplying to Anthropic?", lead, held | {"meta"}, passages
+        )
+        == 0.0
+    )
+    # A doer written as a pronoun is left to the other features.
+    pronoun = "It is supplying custom chips to Anthropic."
+    assert (
+        agent_displacement(
+            "What custom chips is Meta supplying to Anthropic?",
+            pronoun,
+            set(analyze(pronoun)),
+            passages,
+        )
+        == 0.0
+    )

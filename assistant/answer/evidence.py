@@ -107,9 +107,11 @@ class RefusalModel:
     def answerable(self, evidence: EvidenceFeatures) -> bool:
         """P(answerable) reaches the threshold, and the question neither denies what the
         passages state, nor asks for the opposite of what they say, nor asks about one name
-        what they state of another (negation_unmatched, opposite_unmatched and
-        name_displaced veto whatever the probability)."""
+        what they state of another, nor would lead with what another name does
+        (negation_unmatched, opposite_unmatched, agent_displaced and name_displaced veto
+        whatever the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
+        turned = turned or evidence.agent_displaced
         displaced = evidence.name_displaced >= self.displaced_veto
         return self.probability(evidence) >= self.threshold and not turned and not displaced
 
@@ -258,7 +260,10 @@ def gather_evidence(
             [phrase_overlap(asked, s.text) for s in sentences]
         )
     decided = len(hits) if decide_on is None else decide_on
-    read = [(s, float(c)) for s, c in zip(sentences, cosines, strict=True) if s.rank < decided]
+    kept = [i for i, s in enumerate(sentences) if s.rank < decided]
+    read = [(sentences[i], float(cosines[i])) for i in kept]
+    # The sentence the answer would lead with: the best score among those read.
+    lead = max(range(len(kept)), key=lambda j: float(scores[kept[j]])) if kept else None
     evidence = evidence_features(
         question or query,
         [(s.text, c) for s, c in read],
@@ -267,6 +272,7 @@ def gather_evidence(
         top_dense=top_dense,
         query=query,
         before=document_previous([s for s, _ in read]),
+        lead=lead,
     )
     probability = refusal.probability(evidence)
     return Grounds(

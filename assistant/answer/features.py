@@ -47,6 +47,13 @@ The features and why:
   attribute of someone else. Counted only when the best sentence holds two or more of those
   other terms (one generic word such as "structure" says little). It vetoes at
   RefusalModel.displaced_veto (Settings.refusal_displaced_veto).
+- agent_displaced: 1 when the question names who does what it asks about ("What custom chips
+  is Meta supplying?", "Is Meta's stake exclusive?"), that name is neither in the sentence
+  the answer would lead with nor in the one before it, and that sentence's clause opens with
+  another name as its doer ("Amazon is also supporting Anthropic through ... custom chips").
+  It vetoes: the passages tell what someone else does. A doer written as a pronoun or a
+  common noun ("She ...", "The virus ...") does not count, so coreference is never read as
+  a swap.
 cosine_pair and name_context are computed for calibration but weigh nothing by default:
 fitted, they scored well on the generated sets but answered "How much has Google invested
 in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
@@ -853,6 +860,97 @@ def name_displacement(
     return gap
 
 
+# The auxiliaries after which a question names who does what it asks about: "What chips is
+# Meta supplying?", "Why did Google invest?". After a bare copula the name is what is asked
+# about ("What was R0 in Korea?"), unless a participle follows ("What is Amazon pursuing?").
+_AUXILIARY = r"is|are|was|were|has|have|had|does|do|did|will|would|can|could|should|might|may|must"
+_COPULA = frozenset({"is", "are", "was", "were"})
+_NAME_WORD = r"[A-Za-z0-9][\w\-]*"
+# A sentence's clause opens with its doer: a name (one or more capitalised words) right
+# before a finite verb, an aside between commas allowed ("Amazon, on the other hand, is
+# hedging"), at the start or after a comma or semicolon ("By investing in it, Amazon aims").
+_CLAUSE_DOER = re.compile(
+    r"(?:^|[,;]\s+)((?:[A-Z][\w\-]*)(?:\s+[A-Z][\w\-]*)*)(?:,[^,]{1,40},)?\s+"
+    r"(?:(?:also|already|now|still|then|later|recently|currently)\s+)?"
+    r"(?:is|are|was|were|has|have|had|will|would|can|could|may|might|should|does|did|"
+    r"[a-z]+s|[a-z]+ed)\b"
+)
+
+
+def question_agents(question: str) -> list[list[str]]:
+    """The question's names that stand as its doer or owner: the name right after the
+    auxiliary ("has Microsoft", "is Meta supplying") or before a possessive ("Meta's stake").
+    Runs as name_runs gives them; a number is never a doer.
+
+    Example: question_agents("What custom chips is Meta supplying to Anthropic?") -> [["meta"]]
+             question_agents("Is Meta's stake in Anthropic exclusive?") -> [["meta"]]
+             question_agents("What was R0 in South Korea?") -> []
+    """
+    agents: list[list[str]] = []
+    for run in name_runs(question):
+        if all(word.isdigit() for word in run):
+            continue
+        name = r"\s+".join(re.escape(word) for word in run)
+        if re.search(rf"\b{name}(?:'s|’s|s'|s’)\s", question, re.I):
+            agents.append(run)
+            continue
+        m = re.search(
+            rf"^\W*(?:\w+\b[^?,;]*?\s)?({_AUXILIARY})\s+(?:the\s+)?{name}\b(?!['’])\s*(\w*)",
+            question,
+            re.I,
+        )
+        if m and (m.group(1).lower() not in _COPULA or m.group(2).lower().endswith("ing")):
+            agents.append(run)
+    return agents
+
+
+def clause_doer(sentence: str, passages: str) -> str | None:
+    """The name a clause of sentence opens with as its doer, when it is a name: one the
+    passages also write capitalised inside a sentence (a capitalised first word such as
+    "Patients" is not one).
+
+    Example: clause_doer("By investing in Anthropic, Amazon aims to align itself with Claude.",
+                         "... its partner Amazon ...") -> "Amazon"
+             clause_doer("Patients were advised to rest.", "patients rested") -> None
+    """
+    for m in _CLAUSE_DOER.finditer(sentence):
+        name = m.group(1)
+        first = name.split()[0]
+        if first.lower() in STOPWORDS or first.lower() in _QUESTION_OPENERS:
+            continue
+        if m.start(1) == 0 and not re.search(rf"[\w,;(]\s+{re.escape(first)}\b", passages):
+            continue
+        return name
+    return None
+
+
+def agent_displacement(
+    question: str,
+    lead: str,
+    held: set[str],
+    passages: str,
+) -> float:
+    """1 when the sentence an answer would lead with tells what another name does, not the
+    question's doer: the doer ("Meta" of "What custom chips is Meta supplying?") is neither
+    in it nor in the sentence before it (held: the analysed terms of both, with aliases), and
+    its clause opens with a name the question does not use ("Amazon is also supporting
+    Anthropic through ... custom chips"). A sentence whose doer is a pronoun or a common
+    noun ("She released ...", "The virus binds ...") is left to the other features.
+
+    Example: agent_displacement("What custom chips is Meta supplying to Anthropic?",
+                                "Amazon is supplying custom chips to Anthropic.",
+                                {"amazon", "suppli", "custom", "chip", "anthrop"},
+                                "... with Meta and Amazon ...") -> 1.0
+    """
+    agents = question_agents(question)
+    if not agents or all(set(_terms(" ".join(run))) & held for run in agents):
+        return 0.0
+    doer = clause_doer(lead, passages)
+    if doer is None or set(_terms(doer)) & set(_terms(question)):
+        return 0.0
+    return 1.0
+
+
 # ---------------------------------------------------------------- the feature vector
 
 FEATURE_NAMES = (
@@ -870,6 +968,7 @@ FEATURE_NAMES = (
     "negation_unmatched",
     "opposite_unmatched",
     "name_displaced",
+    "agent_displaced",
 )
 
 
@@ -892,6 +991,7 @@ class EvidenceFeatures:
     negation_unmatched: float = 0.0  # 1 when the question denies what the sentences state
     opposite_unmatched: float = 0.0  # 1 when the sentences hold the opposite of its word
     name_displaced: float = 0.0  # the question's attribute stated without one of its names
+    agent_displaced: float = 0.0  # 1 when the lead sentence tells what another name does
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -952,6 +1052,7 @@ def evidence_features(
     query: str | None = None,
     type_window: int = 3,
     before: Sequence[int | None] | None = None,
+    lead: int | None = None,
 ) -> EvidenceFeatures:
     """The features for question given candidate (sentence text, cosine) pairs and the
     retrieved passage texts. query (the standalone query of a follow-up, if different) adds
@@ -1103,6 +1204,15 @@ def evidence_features(
     # those holding half of its terms. Among fifty candidates some sentence denies nearly any
     # word ("do not encode structural proteins"), which made "What is not the molecular
     # structure of X?" look answered by the sentence that gives the structure.
+    # The doer of the sentence the answer would lead with (lead: its index) must be the
+    # question's, or the passages tell what someone else does.
+    agent = 0.0
+    if lead is not None and 0 <= lead < len(sentences):
+        held = set(sentence_terms[lead])
+        j = before[lead] if before is not None else (lead - 1 if lead else None)
+        if j is not None:
+            held |= sentence_terms[j]
+        agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
     answering = [t for t, _ in top] + [
         t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
     ]
@@ -1130,4 +1240,5 @@ def evidence_features(
             sentence_terms,
             previous=before,
         ),
+        agent_displaced=agent,
     )
