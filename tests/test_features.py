@@ -880,3 +880,19 @@ def test_agent_displacement_needs_another_doer_and_no_question_doer() -> None:
         )
         == 0.0
     )
+
+    # Two words of one name the passages write together are one doer.
+    teams = "The Denver Broncos beat the Carolina Panthers. Denver scored 24 points."
+    scored = "Denver scored 24 points."
+    assert (
+        agent_displacement(
+            "How many points did the Broncos score?", scored, set(analyze(scored)), teams
+        )
+        == 0.0
+    )
+    assert (
+        agent_displacement(
+            "How many points did the Panthers score?", scored, set(analyze(scored)), teams
+        )
+        == 1.0
+    )

@@ -877,6 +877,9 @@ _CLAUSE_DOER = re.compile(
 )
 
 
+_CAPITALISED_RUN = re.compile(r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)+")
+
+
 def question_agents(question: str) -> list[list[str]]:
     """The question's names that stand as its doer or owner: the name right after the
     auxiliary ("has Microsoft", "is Meta supplying") or before a possessive ("Meta's stake").
@@ -948,6 +951,13 @@ def agent_displacement(
     doer = clause_doer(lead, passages)
     if doer is None or set(_terms(doer)) & set(_terms(question)):
         return 0.0
+    # Two words of one name are one doer: "Denver" of a passage that writes "Denver Broncos"
+    # is the question's "Broncos".
+    doer_words = {w.lower() for w in doer.split()}
+    for run in _CAPITALISED_RUN.findall(passages):
+        words = {w.lower() for w in run.split()}
+        if words & doer_words and any(word in words for agent in agents for word in agent):
+            return 0.0
     return 1.0
 
 
