@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from assistant import Answer, Assistant
+from assistant import Answer, Assistant, Settings
 from assistant.ingest.chunking import split_sentences
 
 pytestmark = pytest.mark.model
@@ -242,3 +243,63 @@ def test_which_documents_mention_an_absent_term_says_none(bot: Assistant) -> Non
     assert re.search(r"\bnone\b|\bno (?:indexed )?documents?\b", answer.text, re.IGNORECASE)
     assert "Zanzibar" in answer.text
     assert SEED_NAME not in answer.text
+
+
+# ---------------------------------------------------------------- short encyclopedia passages
+
+MARWICK = (
+    "Marwick Optics is a German maker of microscopes and survey instruments, based in Jena. "
+    "It was founded in 1902 by the lens grinder Otto Marwick, who had trained in Munich. "
+    "The company was listed on the Frankfurt Stock Exchange in 1986. In 2004 it acquired the "
+    "Austrian camera maker Brandt for 90 million euros, its largest purchase to date.\n"
+)
+HARBOUR_CUP = (
+    "The 1987 Harbour Cup Final was a football match played on 9 May 1987 in Brest between "
+    "Stade Morlaix and Union Quimper. It closed the 1986–87 Harbour Cup. Morlaix won 2–1, and "
+    "the attendance was 31,400.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def encyclopedia(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Assistant:
+    docs = tmp_path_factory.mktemp("encyclopedia")
+    (docs / "marwick-optics.txt").write_text(MARWICK, encoding="utf-8")
+    (docs / "harbour-cup-1987.txt").write_text(HARBOUR_CUP, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("encyclopedia-index") / "index"
+    settings = Settings(index_dir=index_dir, show_progress=False)
+    return Assistant.from_folder(
+        docs, index_dir=index_dir, settings=settings, embedder=real_embedder
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        # The sentences say "The company" and "it": the passage's first sentence names it.
+        ("In what year was Marwick Optics listed on the Frankfurt Stock Exchange?", "1986"),
+        ("How much did Marwick Optics pay for Brandt?", "90 million euros"),
+    ],
+)
+def test_a_passage_that_refers_back_to_its_subject_answers(
+    encyclopedia: Assistant, question: str, fact: str
+) -> None:
+    answer = encyclopedia.ask(question)
+
+    assert answer.refused is False, evidence_of(encyclopedia, question)
+    assert fact in answer.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # The passages have the 1987 final (and the 1986-87 cup), no 1986 final.
+        "How many people attended the 1986 Harbour Cup Final?",
+        "Who won the 1986 Harbour Cup Final?",
+    ],
+)
+def test_a_passage_does_not_answer_what_it_tells_of_something_else(
+    encyclopedia: Assistant, question: str
+) -> None:
+    answer = encyclopedia.ask(question)
+
+    assert answer.refused is True, f"{answer.text!r}; {evidence_of(encyclopedia, question)}"

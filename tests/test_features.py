@@ -10,6 +10,7 @@ from assistant.answer.features import (
     FEATURE_NAMES,
     acronym_spellings,
     agent_displacement,
+    anaphoric,
     answer_type,
     attached_type,
     clause_doer,
@@ -22,6 +23,7 @@ from assistant.answer.features import (
     name_displacement,
     name_runs,
     near_spelling,
+    number_displacement,
     phrase_overlap,
     question_agents,
     specific_tokens,
@@ -896,3 +898,68 @@ def test_agent_displacement_needs_another_doer_and_no_question_doer() -> None:
         )
         == 1.0
     )
+
+
+# ------------------------------------------------- a passage's subject, numbers in names
+
+
+@pytest.mark.parametrize(
+    ("sentence", "points_back"),
+    [
+        ("In 2004 it acquired the sensor maker Brandt for 90 million euros.", True),
+        ("The company was listed on the Frankfurt exchange in 1986.", True),
+        ("She moved to Vienna in 1921.", True),
+        ("Marwick Optics was listed on the Frankfurt exchange in 1986.", False),
+    ],
+)
+def test_anaphoric_sentences_point_back(sentence: str, points_back: bool) -> None:
+    assert anaphoric(sentence) is points_back
+
+
+def test_a_sentence_pointing_back_holds_its_passages_subject() -> None:
+    # "The company" is Marwick Optics, which the passage's first sentence names: the year is
+    # the company's, though the sentence does not repeat its name.
+    first = "Marwick Optics is a German maker of microscopes founded in Jena."
+    listed = "The company was listed on the Frankfurt exchange in 1986."
+    question = "In what year was Marwick Optics listed on the Frankfurt exchange?"
+    sentences = [(first, 0.4), (listed, 0.7)]
+    with_topic = evidence_features(
+        question, sentences, [f"{first} {listed}"], flat, topics=["", first]
+    )
+    without = evidence_features(question, sentences, [f"{first} {listed}"], flat)
+    assert with_topic.type_detached == 0.0
+    assert with_topic.typed_focus > without.typed_focus
+    assert without.type_detached == 1.0
+    # A sentence that names another subject does not take the passage's.
+    other = "Zeiss was listed on the Frankfurt exchange in 1986."
+    named = evidence_features(
+        question, [(first, 0.4), (other, 0.7)], [f"{first} {other}"], flat, topics=["", first]
+    )
+    assert named.type_detached == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "displaced"),
+    [
+        # The passages have the 1987 final and the 1986-87 cup, not a 1986 final.
+        ("How many people attended the 1986 Harbour Cup Final?", 1.0),
+        ("How many people attended the 1987 Harbour Cup Final?", 0.0),
+        ("Who won the 1986–87 Harbour Cup?", 0.0),
+        ("What did the Paving Act of 1741 require?", 1.0),
+        ("What did the Paving Act of 1738 require?", 0.0),
+        # A year the passages date the name with is the name's too.
+        ("How many fell ill in the 2009 Marsh Fever outbreak?", 0.0),
+        # A year that only dates what a name does is no part of the name.
+        ("What did Lindell build in 2015?", 0.0),
+    ],
+)
+def test_number_displacement_reads_numbers_that_are_part_of_a_name(
+    question: str, displaced: float
+) -> None:
+    passages = [
+        "The 1987 Harbour Cup Final was played in Brest. It closed the 1986–87 Harbour Cup.",
+        "After the fire the council passed the Paving Act of 1738. The hall opened in 1741.",
+        "In 2009 Marsh Fever spread along the coast, as the 1951 Marsh Fever outbreak had. In "
+        "2012 Lindell built a bridge.",
+    ]
+    assert number_displacement(question, passages) == displaced

@@ -33,8 +33,10 @@ from .features import (
     counted_terms,
     evidence_features,
     has_answer_type,
+    implied_names,
     phrase_overlap,
     selection_type,
+    specific_tokens,
 )
 
 if TYPE_CHECKING:
@@ -111,7 +113,7 @@ class RefusalModel:
         (negation_unmatched, opposite_unmatched, agent_displaced and name_displaced veto
         whatever the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
-        turned = turned or evidence.agent_displaced
+        turned = turned or evidence.agent_displaced or evidence.number_displaced
         displaced = evidence.name_displaced >= self.displaced_veto
         return self.probability(evidence) >= self.threshold and not turned and not displaced
 
@@ -152,6 +154,16 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
             seen.add(key)
             out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, chunk.text[s:e]))
     return out
+
+
+def _topic(sentence: Sentence) -> str:
+    """The first sentence of sentence's passage, which names what the passage is about; ""
+    when sentence is that first one."""
+    units = sentence_units(sentence.chunk.text)
+    if not units:
+        return ""
+    s, e = units[0]
+    return "" if sentence.chunk.start + s == sentence.start else sentence.chunk.text[s:e]
 
 
 def document_previous(sentences: Sequence[Sentence], *, gap: int = 3) -> list[int | None]:
@@ -231,7 +243,14 @@ def gather_evidence(
     if sentences:
         vectors = sentence_vectors(sentences, embed, stored)
         cosines = vectors @ query_vector
-        coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
+        # A sentence that points back to its passage's subject holds the subject's name.
+        names = set(analyze(" ".join(specific_tokens(question or query))))
+        coverages = np.array(
+            [
+                coverage(weights, set(analyze(s.text)) | implied_names(names, s.text, _topic(s)))
+                for s in sentences
+            ]
+        )
     else:
         vectors = np.zeros((0, len(query_vector)), dtype=np.float32)
         cosines = coverages = np.zeros(0)
@@ -273,6 +292,7 @@ def gather_evidence(
         query=query,
         before=document_previous([s for s, _ in read]),
         lead=lead,
+        topics=[_topic(s) for s, _ in read],
     )
     probability = refusal.probability(evidence)
     return Grounds(

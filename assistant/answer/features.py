@@ -54,6 +54,14 @@ The features and why:
   It vetoes: the passages tell what someone else does. A doer written as a pronoun or a
   common noun ("She ...", "The virus ...") does not count, so coreference is never read as
   a swap.
+- number_displaced: 1 when the question writes a number as part of a name ("the 1986
+  Continental Cup Final", "the Building Act of 1731") that the passages write only with other
+  numbers ("The 1987 Continental Cup Final"), and no sentence holds the number with the name.
+  It vetoes: entity_missing cannot see it, as the number stands elsewhere in the passages.
+A sentence that points back to its passage's subject ("The company was listed ... in 1986",
+"In 2004 it acquired ...") holds the question's names that the passage's first sentence
+gives (implied_names): for the coverage and answer-type features, for agent_displaced, and
+for the selection score (answer/evidence.py), but not for name_displaced.
 cosine_pair and name_context are computed for calibration but weigh nothing by default:
 fitted, they scored well on the generated sets but answered "How much has Google invested
 in Anthropic?" from the seed article (evals/refusal/README.md has the figures).
@@ -84,6 +92,7 @@ __all__ = [
     "counted_terms",
     "evidence_features",
     "has_answer_type",
+    "implied_names",
     "key_term_weights",
     "name_displacement",
     "name_runs",
@@ -877,6 +886,103 @@ _CLAUSE_DOER = re.compile(
 )
 
 
+def implied_names(names: set[str], sentence: str, topic: str) -> set[str]:
+    """The names (analysed terms) that sentence holds without writing them: those of names
+    that its passage's first sentence (topic) gives, when sentence points back (anaphoric).
+
+    Example: implied_names({"marwick", "optic"}, "The company was listed in 1986.",
+                           "Marwick Optics is a German maker of microscopes.")
+             -> {"marwick", "optic"}; with "Marwick was listed in 1986." -> set()
+    """
+    if not topic or not anaphoric(sentence):
+        return set()
+    return set(_terms(topic)) & names
+
+
+# A number that is part of a name: "the 1986 Continental Cup Final", "the Building Act of
+# 1731", "Apollo 11".
+_NUMBER = r"(?<![\w–-])\d(?:[\d,.]*\d)?(?:[–-]\d+)?(?![\w–-])"  # "1986", "1986–87"
+_CAPS = r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*"
+_NUMBER_BEFORE_NAME = re.compile(rf"({_NUMBER})\s+({_CAPS})")
+_NAME_BEFORE_NUMBER = re.compile(rf"({_CAPS})\s+(?:of\s+)?({_NUMBER})")
+
+
+# "In 2004 Halvorsen acquired ..." dates what a name does: that number is not part of the name.
+_DATING = frozenset({"in", "on", "by", "since", "from", "until", "after", "before", "during"})
+
+
+def _named_numbers(text: str, pattern: str | None = None) -> list[tuple[str, str]]:
+    """(number, name) for each number written right before a name, not after a preposition.
+
+    Example: _named_numbers("the 1987 Cup Final; in 2004 Halvorsen") -> [("1987", "Cup Final")]
+    """
+    regex = re.compile(pattern) if pattern else _NUMBER_BEFORE_NAME
+    out = []
+    for m in regex.finditer(text):
+        before = text[: m.start()].split()
+        if before and before[-1].lower().strip("(,") in _DATING:
+            continue
+        out.append((m.group(1), m.group(2)))
+    return out
+
+
+def number_displacement(question: str, passages: Sequence[str]) -> float:
+    """1 when the question writes a number as part of a name ("the 1986 Continental Cup
+    Final", "the Building Act of 1731") that the passages write only with other numbers ("The
+    1987 Continental Cup Final", "the Building Act of 1724"): the question asks about an event
+    or a thing the passages do not have. The number elsewhere in the passages (another year)
+    does not make it theirs.
+
+    Example: number_displacement("Who won the 1986 Continental Cup Final?",
+                                 ["The 1987 Continental Cup Final was played in Porto."])
+             -> 1.0; with "Who won the 1987 Continental Cup Final?" -> 0.0
+    """
+    text = " ".join(passages)
+    # A sentence holding both the number and the name's words makes the name the passages'
+    # ("In 2009 H1N1 spread" for "the 2009 H1N1 pandemic").
+    sentences = re.split(r"(?<=[.!?])\s+", text)
+
+    def together(number: str, words: list[str]) -> bool:
+        alone = re.compile(rf"(?<![\w–-]){re.escape(number)}(?![\w–-])")
+        return any(alone.search(s) and all(w in s for w in words) for s in sentences)
+
+    for number, name in _named_numbers(question):
+        words = name.split()[:2]
+        head = r"\s+".join(re.escape(w) for w in words)
+        found = [n for n, _ in _named_numbers(text, rf"({_NUMBER})\s+({head})\b")]
+        if found and number not in found and not together(number, words):
+            return 1.0
+    for name, number in _NAME_BEFORE_NUMBER.findall(question):
+        words = name.split()[-2:]
+        if words[0].lower() in _QUESTION_OPENERS:
+            words = words[1:]
+        if not words:
+            continue
+        tail = r"\s+".join(re.escape(w) for w in words)
+        found = re.findall(rf"\b{tail}\s+(?:of\s+)?({_NUMBER})", text)
+        if found and number not in found and not together(number, words):
+            return 1.0
+    return 0.0
+
+
+# A sentence that names its subject by pointing back: a pronoun among its first words ("In
+# 2004 it acquired ...") or a definite description opening it ("The company was listed ...").
+_ANAPHOR = re.compile(
+    r"^(?:\S+\s+){0,4}?(?:it|its|he|his|she|her|they|their)\b|^(?:the|this|these)\s+[a-z]",
+    re.I,
+)
+
+
+def anaphoric(sentence: str) -> bool:
+    """Does sentence name its subject by pointing back to an earlier sentence?
+
+    Example: anaphoric("In 2004 it acquired Lindqvist A/S for 1.2 billion kroner.") -> True
+             anaphoric("The company was listed on the Oslo Stock Exchange in 1986.") -> True
+             anaphoric("Halvorsen was listed in 1986.") -> False
+    """
+    return bool(_ANAPHOR.search(sentence.strip()))
+
+
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)+")
 
 
@@ -979,6 +1085,7 @@ FEATURE_NAMES = (
     "opposite_unmatched",
     "name_displaced",
     "agent_displaced",
+    "number_displaced",
 )
 
 
@@ -1002,6 +1109,8 @@ class EvidenceFeatures:
     opposite_unmatched: float = 0.0  # 1 when the sentences hold the opposite of its word
     name_displaced: float = 0.0  # the question's attribute stated without one of its names
     agent_displaced: float = 0.0  # 1 when the lead sentence tells what another name does
+    number_displaced: float = 0.0  # 1 when the passages write the question's name-number
+    # ("the 1986 Cup Final") only with other numbers
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -1063,6 +1172,7 @@ def evidence_features(
     type_window: int = 3,
     before: Sequence[int | None] | None = None,
     lead: int | None = None,
+    topics: Sequence[str] | None = None,
 ) -> EvidenceFeatures:
     """The features for question given candidate (sentence text, cosine) pairs and the
     retrieved passage texts. query (the standalone query of a follow-up, if different) adds
@@ -1126,12 +1236,21 @@ def evidence_features(
     previous: tuple[set[str], bool] | None = None
     sentence_terms: list[set[str]] = []
     covers: list[float] = []  # each sentence's share of the question's term weight
-    for text, _ in sentences:
-        terms = with_aliases(set(_terms(text)), aliases)
-        sentence_terms.append(terms)
+    # A sentence that points back to its passage's subject ("The company was listed ... in
+    # 1986") holds the question's names that its passage's first sentence gives ("Halvorsen
+    # Instruments is a Norwegian manufacturer ..."), though it does not repeat them.
+    implied = [
+        implied_names(names, text, topic)
+        for (text, _), topic in zip(sentences, topics or [""] * len(sentences), strict=True)
+    ]
+    for (text, _), refers in zip(sentences, implied, strict=True):
+        # name_displaced reads the names a sentence writes: one it implies would pass on, as
+        # "the sentence before", to every sentence after it.
+        sentence_terms.append(with_aliases(set(_terms(text)), aliases))
+        terms = with_aliases(set(_terms(text)) | refers, aliases)
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
-        typed_here = attached_type(kind, text, attach & terms, aliases=aliases)
+        typed_here = attached_type(kind, text, (attach & terms) - refers, aliases=aliases)
         cov = _coverage(weights, terms)
         covers.append(cov)
         focus = max(focus, cov)
@@ -1199,8 +1318,10 @@ def evidence_features(
     # of their own ("... in the United States. The models suggested that 35 000 to 60 000
     # ventilators would be needed").
     counted = counted_terms(question) if kind == "count" else set()
+    # ... nor need those names stand in its clause.
     names_detached = bool(need) and not any(
-        attached_type(kind, text, need, aliases=aliases) for text, _ in sentences
+        attached_type(kind, text, need - refers, aliases=aliases)
+        for (text, _), refers in zip(sentences, implied, strict=True)
     )
     count_detached = bool(counted) and not any(
         attached_type(kind, text, {term}) for text, _ in sentences for term in counted
@@ -1218,7 +1339,7 @@ def evidence_features(
     # question's, or the passages tell what someone else does.
     agent = 0.0
     if lead is not None and 0 <= lead < len(sentences):
-        held = set(sentence_terms[lead])
+        held = sentence_terms[lead] | implied[lead]
         j = before[lead] if before is not None else (lead - 1 if lead else None)
         if j is not None:
             held |= sentence_terms[j]
@@ -1251,4 +1372,5 @@ def evidence_features(
             previous=before,
         ),
         agent_displaced=agent,
+        number_displaced=number_displacement(question, passages),
     )
