@@ -29,6 +29,7 @@ from assistant.answer.features import (
     specific_tokens,
     topic_names,
     with_aliases,
+    year_displacement,
 )
 from assistant.retrieval.lexical import analyze
 
@@ -963,3 +964,21 @@ def test_number_displacement_reads_numbers_that_are_part_of_a_name(
         "2012 Lindell built a bridge.",
     ]
     assert number_displacement(question, passages) == displaced
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "displaced"),
+    [
+        ("Which film won the Golden Reel in 1994?", "It won the Golden Reel in 1984.", 1.0),
+        ("Which film won the Golden Reel in 1984?", "It won the Golden Reel in 1984.", 0.0),
+        # Another preposition dates something else.
+        ("Which film won the Golden Reel in 1994?", "It was shot from 1984 to 1985.", 0.0),
+        ("Which film won the Golden Reel in 1994?", "It won the Golden Reel.", 0.0),
+        # A month before the year is the same date.
+        ("What happened in December 2019?", "On 31 December 2019, cases were reported.", 0.0),
+    ],
+)
+def test_year_displacement_reads_the_lead_sentences_date(
+    question: str, lead: str, displaced: float
+) -> None:
+    assert year_displacement(question, lead) == displaced

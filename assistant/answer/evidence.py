@@ -114,6 +114,7 @@ class RefusalModel:
         whatever the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
         turned = turned or evidence.agent_displaced or evidence.number_displaced
+        turned = turned or evidence.year_displaced
         displaced = evidence.name_displaced >= self.displaced_veto
         return self.probability(evidence) >= self.threshold and not turned and not displaced
 

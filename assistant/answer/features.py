@@ -84,10 +84,13 @@ __all__ = [
     "FEATURE_NAMES",
     "EvidenceFeatures",
     "acronym_spellings",
+    "agent_displacement",
+    "anaphoric",
     "answer_probability",
     "answer_type",
     "attached_type",
     "attribute_terms",
+    "clause_doer",
     "clauses",
     "counted_terms",
     "evidence_features",
@@ -96,11 +99,14 @@ __all__ = [
     "key_term_weights",
     "name_displacement",
     "name_runs",
+    "number_displacement",
     "phrase_overlap",
+    "question_agents",
     "selection_type",
     "specific_tokens",
     "topic_names",
     "with_aliases",
+    "year_displacement",
 ]
 
 # ---------------------------------------------------------------- answer types
@@ -965,6 +971,35 @@ def number_displacement(question: str, passages: Sequence[str]) -> float:
     return 0.0
 
 
+_DATED_YEAR = re.compile(
+    r"\b(in|on|since|by|during|from|until|before|after|of)\s+(?:[A-Z][a-z]+\s+)?"
+    r"((?:1[0-9]|20)\d\d)\b",
+    re.I,
+)
+
+
+def year_displacement(question: str, lead: str) -> float:
+    """1 when the question dates what it asks about ("Which album won in 1998?") and the
+    sentence an answer would lead with (with the sentence before it) dates it otherwise ("...
+    Album of the Year for Quiet Harbour in 1988"), with the same preposition, never with the
+    question's year: the passages tell of another year.
+
+    Example: year_displacement("Which album won Album of the Year in 1998?",
+                               "She won Album of the Year for Quiet Harbour in 1988.") -> 1.0;
+             with "in 1988" asked -> 0.0; with "She won it." -> 0.0
+    """
+    years = {m.group(2) for m in _DATED_YEAR.finditer(lead)}
+    for m in _DATED_YEAR.finditer(question):
+        word, year = m.group(1).lower(), m.group(2)
+        if year in years:
+            continue
+        if any(
+            o.group(1).lower() == word and o.group(2) != year for o in _DATED_YEAR.finditer(lead)
+        ):
+            return 1.0
+    return 0.0
+
+
 # A sentence that names its subject by pointing back: a pronoun among its first words ("In
 # 2004 it acquired ...") or a definite description opening it ("The company was listed ...").
 _ANAPHOR = re.compile(
@@ -1086,6 +1121,7 @@ FEATURE_NAMES = (
     "name_displaced",
     "agent_displaced",
     "number_displaced",
+    "year_displaced",
 )
 
 
@@ -1111,6 +1147,7 @@ class EvidenceFeatures:
     agent_displaced: float = 0.0  # 1 when the lead sentence tells what another name does
     number_displaced: float = 0.0  # 1 when the passages write the question's name-number
     # ("the 1986 Cup Final") only with other numbers
+    year_displaced: float = 0.0  # 1 when the lead sentence dates it in another year
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -1337,13 +1374,15 @@ def evidence_features(
     # structure of X?" look answered by the sentence that gives the structure.
     # The doer of the sentence the answer would lead with (lead: its index) must be the
     # question's, or the passages tell what someone else does.
-    agent = 0.0
+    agent = year = 0.0
     if lead is not None and 0 <= lead < len(sentences):
         held = sentence_terms[lead] | implied[lead]
         j = before[lead] if before is not None else (lead - 1 if lead else None)
         if j is not None:
             held |= sentence_terms[j]
         agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
+        told = sentences[lead][0] if j is None else f"{sentences[j][0]} {sentences[lead][0]}"
+        year = year_displacement(question, told)
     answering = [t for t, _ in top] + [
         t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
     ]
@@ -1373,4 +1412,5 @@ def evidence_features(
         ),
         agent_displaced=agent,
         number_displaced=number_displacement(question, passages),
+        year_displaced=year,
     )
