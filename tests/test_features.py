@@ -460,7 +460,14 @@ def test_a_question_denying_what_the_passage_states_is_refused_whatever_its_scor
     unused = evidence_features("Which company did not sell chips?", [(stated, 0.9)], [stated], flat)
     assert denied.negation_unmatched == 1.0
     assert plain.negation_unmatched == matched.negation_unmatched == 0.0
-    assert unused.negation_unmatched == 0.0  # no sentence uses "sell": other evidence decides
+    # No sentence uses "sell" and none denies anything: nothing says what did not happen.
+    assert unused.negation_unmatched == 1.0
+    # No sentence uses "sell" but one denies something: the other evidence decides.
+    hedged = "Amazon did not buy chips, and invested $8 billion in Anthropic."
+    elsewhere = evidence_features(
+        "Which company did not sell chips?", [(hedged, 0.9)], [hedged], flat
+    )
+    assert elsewhere.negation_unmatched == 0.0
     always = RefusalModel({}, 10.0, 0.5)  # P(answerable) about 1 for anything
     assert always.answerable(plain) and always.answerable(matched)
     assert not always.answerable(denied)

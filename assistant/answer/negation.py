@@ -287,19 +287,30 @@ def _question_cues(question: str) -> list[int]:
     ]
 
 
+# Words that set something apart, as a denial does: "all antibiotics except doxycycline".
+_EXCEPTING = re.compile(
+    r"\b(?:except|excepting|excluding|other than|apart from|besides|instead of|rather than)\b",
+    re.IGNORECASE,
+)
+
+
 def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
     """Does the question deny something that the sentences state only plainly? True when a
     word the question negates appears in some sentence and is negated in none: "What did
     Amazon not invest in?" over "Amazon invested $8 billion in Anthropic." The passages then
-    say what did happen, not what did not. False when the question negates nothing, or when
-    no sentence uses the word (the other evidence decides then).
+    say what did happen, not what did not. False when the question negates nothing. When no
+    sentence uses the word, True only when no sentence denies or excepts anything at all
+    ("What does the red panda not eat?" over sentences on what it feeds on): a passage that
+    answers such a question says "not", "except", "other than" somewhere.
 
     Example: unmatched_negation("What did Amazon not invest in?",
                                 ["Amazon invested $8 billion in Anthropic."]) -> True;
              unmatched_negation("Which strains do not have deletions?",
                                 ["Strain B does not have the deletion."]) -> False;
              unmatched_negation("Who has not won investor enthusiasm?", ["Google has yet to
-                                receive similar investor enthusiasm."]) -> False
+                                receive similar investor enthusiasm."]) -> False;
+             unmatched_negation("What does the panda not eat?", ["It feeds on bamboo."])
+             -> True
     """
     denied = question_negation(question)
     if not denied:
@@ -316,7 +327,7 @@ def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
             if near_negation(text, word, bounded=word in verbs):
                 return False
             used = True
-    return used
+    return used or not any(NEGATION.search(t) or _EXCEPTING.search(t) for t in sentences)
 
 
 def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
