@@ -20,6 +20,7 @@ from assistant.answer.features import (
     evidence_features,
     has_answer_type,
     key_term_weights,
+    measured_terms,
     name_displacement,
     name_runs,
     near_spelling,
@@ -989,3 +990,23 @@ def test_year_displacement_reads_the_lead_sentences_date(
     question: str, lead: str, displaced: float
 ) -> None:
     assert year_displacement(question, lead) == displaced
+
+
+def test_a_percentage_belongs_to_what_it_is_a_share_of() -> None:
+    assert measured_terms("What percentage of rats develop Weil's disease?") == {"rat"}
+    assert measured_terms("What proportion of the cases were fatal?") == {"case"}
+    patients = "About 10 percent of patients develop a severe form known as Weil's disease."
+    rats = evidence_features(
+        "What percentage of rats develop Weil's disease?", [(patients, 0.6)], [patients], flat
+    )
+    people = evidence_features(
+        "What percentage of patients develop Weil's disease?", [(patients, 0.6)], [patients], flat
+    )
+    assert rats.type_detached == 1.0
+    assert people.type_detached == 0.0
+    # A word the passage writes in two ("health care") is the question's one ("healthcare").
+    staff = "Of the health care workers, 44.6% reported symptoms of anxiety."
+    split = evidence_features(
+        "What proportion of healthcare workers reported anxiety?", [(staff, 0.6)], [staff], flat
+    )
+    assert split.type_detached == 0.0

@@ -97,6 +97,7 @@ __all__ = [
     "has_answer_type",
     "implied_names",
     "key_term_weights",
+    "measured_terms",
     "name_displacement",
     "name_runs",
     "number_displacement",
@@ -267,6 +268,30 @@ _COUNTED_STOP = frozenset(
         "from", "with", "by", "to", "that", "who", "which", "there", "times",
     }
 )  # fmt: skip
+
+
+# What a share is of: "What percentage of patients develop ...?" -> "patients".
+_SHARE_OF = re.compile(
+    r"\b(?:percentage|percent|proportion|share|fraction)\s+of\s+(?:the\s+|all\s+)?"
+    r"([A-Za-z][\w\-]*)",
+    re.IGNORECASE,
+)
+
+
+def measured_terms(question: str) -> set[str]:
+    """The analysed first word of what a question's percentage is a share of (the word after
+    it is as often a verb, "of rats develop", as a noun): a percentage answers it only in a
+    clause that names it, as counted_terms has a count's ("10 percent of patients" is no
+    share of rats).
+
+    Example: measured_terms("What percentage of rats develop Weil's disease?") -> {"rat"};
+             measured_terms("What proportion of the cases were fatal?") -> {"case"};
+             measured_terms("How much has Amazon invested?") -> set()
+    """
+    m = _SHARE_OF.search(question)
+    if m is None or m.group(1).lower() in _COUNTED_STOP:
+        return set()
+    return set(_terms(m.group(1)))
 
 
 def counted_terms(question: str) -> set[str]:
@@ -1354,7 +1379,13 @@ def evidence_features(
     # many confirmed cases?" by "47 cases"), and the question's names may stand in a sentence
     # of their own ("... in the United States. The models suggested that 35 000 to 60 000
     # ventilators would be needed").
-    counted = counted_terms(question) if kind == "count" else set()
+    counted = (
+        counted_terms(question)
+        if kind == "count"
+        else measured_terms(question)
+        if kind == "percent"
+        else set()
+    )
     # ... nor need those names stand in its clause.
     names_detached = bool(need) and not any(
         attached_type(kind, text, need - refers, aliases=aliases)
@@ -1363,6 +1394,14 @@ def evidence_features(
     count_detached = bool(counted) and not any(
         attached_type(kind, text, {term}) for text, _ in sentences for term in counted
     )
+    if count_detached and kind == "percent":
+        # "healthcare workers" are the passage's "health care workers".
+        word = _NON_ALNUM.sub("", " ".join(_SHARE_OF.findall(question)).lower())
+        count_detached = not any(
+            has_answer_type(kind, clause) and word in _NON_ALNUM.sub("", clause.lower())
+            for text, _ in sentences
+            for clause in clauses(text)
+        )
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
