@@ -90,3 +90,32 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     assert _refused(seed_run, ADVERSARIAL) >= 0.68  # measured 0.684
     # SQuAD 2.0's commonest unanswerable kind after swaps: "What is not X?"
     assert _refused(covid_run, ("negation",)) >= 0.83  # measured 0.836
+
+
+PROBE = ROOT / "evals" / "squadlike"
+# The SQuAD-2.0-style probe (evals/squadlike: 16 short passages written blind to the code in
+# session 11, 80 answerable and 48 adversarial questions). Measured 2026-11-30, session 11:
+# answerable refused 0.075 (main before the session: 0.113), unanswerable refused 0.625
+# (0.521), contains gold 0.887 (0.812; 0.959 of those answered), median 2 sentences. Both of
+# its halves have been read (its README), so this holds what was reached, nothing more.
+PROBE_GATES = {
+    "answerable_refused": 0.08,  # a ceiling; the target is 0.05
+    "unanswerable_refused": 0.62,
+    "answer_containment": 0.88,  # the target is 0.85
+    "containment_when_answered": 0.95,
+    "median_sentences": 2,
+    "duplicated_quotes": 0,
+}
+
+
+def test_squad_style_probe_meets_its_gates(tmp_path: Path) -> None:
+    result = run_eval(
+        PROBE,
+        out_dir=tmp_path / "runs",
+        index_dir=tmp_path / "index",
+        thresholds=PROBE_GATES,
+        embedder=build_embedder(Settings(show_progress=False)),
+        progress=False,
+    )
+    assert result.passed, "squadlike: " + ", ".join(map(str, result.gate_failures))
+    assert result.metrics["quote_accuracy"] == 1.0
