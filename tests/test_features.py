@@ -1010,3 +1010,15 @@ def test_a_percentage_belongs_to_what_it_is_a_share_of() -> None:
         "What proportion of healthcare workers reported anxiety?", [(staff, 0.6)], [staff], flat
     )
     assert split.type_detached == 0.0
+
+
+def test_numbers_in_names_are_read_in_linear_time_on_hostile_passages() -> None:
+    # A passage of 40,000 characters of "1,1,1,..." took 38 s when a number could start at
+    # each of its commas; a stalled answer is a denial of service.
+    hostile = [",".join(["1"] * 20000), ".".join(["12"] * 15000), "–".join(["1"] * 20000)]
+    start = time.perf_counter()
+    for passage in hostile:
+        number_displacement("Who won the 1986 Harbour Cup Final?", [passage])
+        number_displacement("What did the Paving Act of 1741 require?", [passage])
+    took = time.perf_counter() - start
+    assert took < 2, f"took {took:.1f} s"
