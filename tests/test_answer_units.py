@@ -319,6 +319,26 @@ def test_an_answer_that_runs_on_into_the_next_sentence_brings_it_when_asked_to()
     assert select_sentences(grounds, keep_ratio=0.8, adjacent=0.5) == [0, 1, 2]
 
 
+def test_a_one_sentence_answer_reads_on_into_the_next_sentence_of_its_paragraph() -> None:
+    from assistant.answer.extractive import select_sentences
+
+    parts = [
+        "Cherian et al. estimate that the Asian genotype emerged 50 to 310 years ago.",
+        "Since then, it has gained several mutations and caused epidemics in many regions.",
+        "Other genotypes spread in Africa.",
+    ]
+    grounds = _grounds_of(parts, [1.0, 0.3, 0.2])
+    assert select_sentences(grounds, keep_ratio=0.8) == [0]
+    # The lone best sentence brings the one after it, whatever that one scores ...
+    assert select_sentences(grounds, keep_ratio=0.8, min_sentences=2) == [0, 1]
+    # ... but not across a paragraph break, where the text turns to something else.
+    apart = _grounds_of(parts, [1.0, 0.3, 0.2], joints=["\n\n", " "])
+    assert select_sentences(apart, keep_ratio=0.8, min_sentences=2) == [0]
+    # An answer of two sentences already is left as it is.
+    two = _grounds_of(parts, [0.9, 0.3, 1.0])
+    assert select_sentences(two, keep_ratio=0.8, min_sentences=2) == [2, 0]
+
+
 def test_an_answer_may_quote_a_passage_past_k_but_decides_on_the_first_k() -> None:
     embedder = FakeEmbedder()
     off = [

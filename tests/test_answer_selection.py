@@ -1,0 +1,51 @@
+"""Which sentences an extractive answer quotes, with the real packaged model over a small
+document written for the purpose: the sentence that holds what was asked is in the answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant import Assistant, Settings
+from assistant.embedding import Embedder
+
+pytestmark = pytest.mark.model
+
+SEALS = """Grey seals of the southern Baltic
+
+Grey seals were hunted almost to extinction along the southern Baltic coast in the early \
+twentieth century, and by 1970 fewer than a hundred animals remained in Swedish waters.
+
+Surveys show that the colony at Falsterbo was founded around 1990 by a few animals that had \
+swum over from Estonian breeding grounds, together with a smaller group from the Finnish \
+archipelago. Since then, it has grown to about 2,000 seals and has spread to three nearby \
+islands. Fishermen in the area report more damaged nets than before.
+
+Seals feed mostly on herring and cod, and an adult eats around five kilograms of fish a day. \
+Pups are born in late winter on the ice or on bare rock.
+"""
+
+
+def _bot(tmp_path: Path, embedder: Embedder, **settings: object) -> Assistant:
+    docs = tmp_path / "docs"
+    docs.mkdir(exist_ok=True)
+    (docs / "seals.txt").write_text(SEALS, encoding="utf-8")
+    index_dir = tmp_path / f"index-{len(list(tmp_path.iterdir()))}"
+    chosen = Settings(index_dir=index_dir, show_progress=False, **settings)  # type: ignore[arg-type]
+    return Assistant.from_folder(docs, index_dir=index_dir, settings=chosen, embedder=embedder)
+
+
+def test_a_lone_best_sentence_brings_the_next_one_that_answers(
+    tmp_path: Path, real_embedder: Embedder
+) -> None:
+    question = "How has the Falsterbo colony fared since it was founded?"
+    answer = _bot(tmp_path, real_embedder).ask(question)
+
+    assert not answer.refused
+    # The best sentence tells how the colony was founded; the one after it, how it fared.
+    assert "grown to about 2,000 seals" in answer.text
+    assert len(answer.citations) == 2
+    # Without the rule the answer stops at the founding sentence.
+    alone = _bot(tmp_path, real_embedder, min_answer_sentences=1).ask(question)
+    assert "2,000" not in alone.text
