@@ -27,10 +27,22 @@ Pups are born in late winter on the ice or on bare rock.
 """
 
 
-def _bot(tmp_path: Path, embedder: Embedder, **settings: object) -> Assistant:
+UTO = """Utö and its lighthouses
+
+Utö is a small island at the edge of the Archipelago Sea, and about forty people live there \
+all year round. The lighthouse on Utö was first lit in 1753 and rebuilt in 1814 after a storm.
+
+Utö now has three lighthouses, the oldest on its highest rock. A ferry calls every day in \
+summer.
+
+Birdwatchers come in autumn, when thousands of migrating birds rest on the island.
+"""
+
+
+def _bot(tmp_path: Path, embedder: Embedder, text: str = SEALS, **settings: object) -> Assistant:
     docs = tmp_path / "docs"
     docs.mkdir(exist_ok=True)
-    (docs / "seals.txt").write_text(SEALS, encoding="utf-8")
+    (docs / "doc.txt").write_text(text, encoding="utf-8")
     index_dir = tmp_path / f"index-{len(list(tmp_path.iterdir()))}"
     chosen = Settings(index_dir=index_dir, show_progress=False, **settings)  # type: ignore[arg-type]
     return Assistant.from_folder(docs, index_dir=index_dir, settings=chosen, embedder=embedder)
@@ -49,3 +61,14 @@ def test_a_lone_best_sentence_brings_the_next_one_that_answers(
     # Without the rule the answer stops at the founding sentence.
     alone = _bot(tmp_path, real_embedder, min_answer_sentences=1).ask(question)
     assert "2,000" not in alone.text
+
+
+def test_how_many_opens_with_the_count_of_what_it_counts(
+    tmp_path: Path, real_embedder: Embedder
+) -> None:
+    answer = _bot(tmp_path, real_embedder, UTO).ask("How many lighthouses does Utö have?")
+
+    assert not answer.refused
+    # The sentence with "1753" names the lighthouse and holds numbers too, but counts no
+    # lighthouses: the one that says "three lighthouses" opens the answer.
+    assert answer.citations[0].quote.startswith("Utö now has three lighthouses")

@@ -31,6 +31,7 @@ from .features import (
     answer_probability,
     attached_type,
     counted_terms,
+    counts_counted,
     evidence_features,
     has_answer_type,
     phrase_overlap,
@@ -240,10 +241,13 @@ def gather_evidence(
         # deaths fell.
         # A count of what is counted: "How many nucleotides?" prefers "31,028 nucleotides"
         # to any sentence with a number.
+        # A count of the thing counted ("three genotypes") is the full match; a count in a
+        # clause that names it ("the Asian genotype emerged 50 to 310 years ago"), half.
         counted = counted_terms(question or query) if kind == "count" else set()
         typed = np.array(
             [
-                any(attached_type(kind, s.text, {t}) for t in counted)
+                (1.0 if counts_counted(s.text, counted) else 0.5)
+                * any(attached_type(kind, s.text, {t}) for t in counted)
                 if counted
                 else has_answer_type(kind, s.text)
                 for s in sentences
