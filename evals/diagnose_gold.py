@@ -115,6 +115,7 @@ def main() -> None:
                     question=q,
                     part_coverage=settings.sentence_part_coverage,
                     min_sentences=settings.min_answer_sentences,
+                    twin_novelty=settings.sentence_twin_novelty,
                 )
                 if not holding:
                     cls = "spans"

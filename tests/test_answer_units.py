@@ -339,6 +339,32 @@ def test_a_one_sentence_answer_reads_on_into_the_next_sentence_of_its_paragraph(
     assert select_sentences(two, keep_ratio=0.8, min_sentences=2) == [2, 0]
 
 
+def test_a_twin_sentence_that_says_more_is_quoted_beyond_the_cap() -> None:
+    from dataclasses import replace
+
+    from assistant.answer.extractive import select_sentences
+
+    parts = [
+        "Cohort studies centered on ribavirin with lopinavir or ribavirin only.",
+        "Other cohort studies centered on ribavirin, interferon and convalescent plasma.",
+        "Cohort studies centered on ribavirin with lopinavir.",
+        "Trials of vaccines are under way.",
+    ]
+    grounds = _grounds_of(parts, [1.0, 0.95, 0.9, 0.85])
+    # The first three are alike (cosine 0.9 > redundancy 0.8); the fourth is not.
+    axes = np.eye(8, dtype=np.float32)
+    vectors = np.stack(
+        [axes[0], 0.9 * axes[0] + 0.436 * axes[5], 0.9 * axes[0] + 0.436 * axes[6], axes[3]]
+    )
+    grounds = replace(grounds, vectors=vectors)
+    # By default (0) every sentence alike a chosen one is skipped.
+    assert select_sentences(grounds, keep_ratio=0.8, max_sentences=2) == [0, 3]
+    # The second says what the first does not (interferon, plasma): it is quoted, and does
+    # not take the place of the fourth; the third adds nothing to the first and is skipped.
+    chosen = select_sentences(grounds, keep_ratio=0.8, max_sentences=2, twin_novelty=0.2)
+    assert sorted(chosen) == [0, 1, 3]
+
+
 def test_an_answer_may_quote_a_passage_past_k_but_decides_on_the_first_k() -> None:
     embedder = FakeEmbedder()
     off = [
