@@ -39,6 +39,20 @@ Birdwatchers come in autumn, when thousands of migrating birds rest on the islan
 """
 
 
+RSV = """A common winter virus
+
+Respiratory syncytial virus (RSV) is a common cause of colds in adults, and almost every \
+child has been infected by the age of two. Vaccines for older adults were approved in 2023 \
+after decades of failed attempts.
+
+Respiratory syncytial virus spreads through droplets and on hands, and it survives for hours \
+on hard surfaces such as door handles and toys.
+
+In infants, RSV can reach the small airways of the lungs and cause bronchiolitis, the \
+commonest reason for a hospital stay in the first year of life.
+"""
+
+
 def _bot(tmp_path: Path, embedder: Embedder, text: str = SEALS, **settings: object) -> Assistant:
     docs = tmp_path / "docs"
     docs.mkdir(exist_ok=True)
@@ -72,3 +86,15 @@ def test_how_many_opens_with_the_count_of_what_it_counts(
     # The sentence with "1753" names the lighthouse and holds numbers too, but counts no
     # lighthouses: the one that says "three lighthouses" opens the answer.
     assert answer.citations[0].quote.startswith("Utö now has three lighthouses")
+
+
+def test_a_sentence_naming_the_subject_by_its_acronym_covers_the_spelled_out_name(
+    tmp_path: Path, real_embedder: Embedder
+) -> None:
+    question = "What can respiratory syncytial virus cause in infants?"
+    answer = _bot(tmp_path, real_embedder, RSV).ask(question)
+
+    assert not answer.refused
+    # The article writes "Respiratory syncytial virus (RSV)" once, then "RSV": the sentence on
+    # infants names the question's virus too.
+    assert "bronchiolitis" in answer.text

@@ -14,7 +14,7 @@ from assistant.answer.catalogue import (
     answer_catalogue,
     parse_catalogue_question,
 )
-from assistant.answer.evidence import Grounds, attach_continuations, coverage
+from assistant.answer.evidence import Grounds, attach_continuations, coverage, passage_aliases
 from assistant.answer.followup import is_followup, standalone_query
 from assistant.schema import Answer, Chunk, Hit
 from assistant.settings import Settings
@@ -337,6 +337,17 @@ def test_a_one_sentence_answer_reads_on_into_the_next_sentence_of_its_paragraph(
     # An answer of two sentences already is left as it is.
     two = _grounds_of(parts, [0.9, 0.3, 1.0])
     assert select_sentences(two, keep_ratio=0.8, min_sentences=2) == [2, 0]
+
+
+def test_acronyms_the_passages_define_are_aliases_of_their_spelling() -> None:
+    passages = ["Only hepatitis B virus (HBV) still waits for a culture system."]
+    assert passage_aliases("What does Hepatitis B need?", passages) == [
+        ({"hbv"}, {"hepat", "b", "virus"})
+    ]
+    # The question's own bracketed acronym counts too.
+    assert passage_aliases("How does Mannose Binding Lectin (MBL) act?", []) == [
+        ({"mbl"}, {"mannos", "bind", "lectin"})
+    ]
 
 
 def test_a_twin_sentence_that_says_more_is_quoted_beyond_the_cap() -> None:

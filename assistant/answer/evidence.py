@@ -28,6 +28,7 @@ from ..store import SentenceStore
 from .features import (
     FEATURE_NAMES,
     EvidenceFeatures,
+    acronym_spellings,
     answer_probability,
     attached_type,
     counted_terms,
@@ -36,6 +37,8 @@ from .features import (
     has_answer_type,
     phrase_overlap,
     selection_type,
+    spelled_out,
+    with_aliases,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ __all__ = [
     "coverage",
     "document_previous",
     "gather_evidence",
+    "passage_aliases",
     "points_back",
     "sentence_vectors",
     "term_weights",
@@ -169,6 +173,19 @@ def document_previous(sentences: Sequence[Sentence], *, gap: int = 3) -> list[in
     return out
 
 
+def passage_aliases(question: str, passages: Sequence[str]) -> list[tuple[set[str], set[str]]]:
+    """Names written two ways, as analysed terms (acronym, the words that spell it): those the
+    question spells out in brackets and those the passages define ("hepatitis B virus (HBV)"),
+    so that a sentence on "HBV" covers the question's "Hepatitis B" (features.with_aliases).
+
+    Example: passage_aliases("What does Hepatitis B need?", ["hepatitis B virus (HBV) is ..."])
+             -> [({"hbv"}, {"hepat", "b", "virus"})]
+    """
+    pairs = [(acronym, list(words)) for acronym, words in spelled_out(question)]
+    pairs += [pair for p in passages for pair in acronym_spellings(p)]
+    return [(set(analyze(acronym)), set(analyze(" ".join(words)))) for acronym, words in pairs]
+
+
 def term_weights(query: str, idf: Callable[[str], float]) -> dict[str, float]:
     """IDF weight of each analysed query term.
 
@@ -207,7 +224,8 @@ def gather_evidence(
     """Score every candidate sentence of hits against query and decide whether to answer.
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
-    IDF-weighted terms + type_weight when it holds what the question asks for (a number for
+    IDF-weighted terms (a name written two ways, an acronym and its spelling, counts in either
+    form: passage_aliases) + type_weight when it holds what the question asks for (a number for
     "how many", a date for "when", a reason for "why": answer/features.py selection_type; no
     question type, no bonus), the ranking the extractive backend selects by; the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
@@ -230,7 +248,10 @@ def gather_evidence(
     if sentences:
         vectors = sentence_vectors(sentences, embed, stored)
         cosines = vectors @ query_vector
-        coverages = np.array([coverage(weights, set(analyze(s.text))) for s in sentences])
+        aliases = passage_aliases(question or query, [h.chunk.text for h in hits])
+        coverages = np.array(
+            [coverage(weights, with_aliases(set(analyze(s.text)), aliases)) for s in sentences]
+        )
     else:
         vectors = np.zeros((0, len(query_vector)), dtype=np.float32)
         cosines = coverages = np.zeros(0)
