@@ -1,6 +1,6 @@
 """Why an answer lacks the gold answer: one class per answerable covid-qa question of a half.
 
-    python evals/diagnose_gold.py --half tune [--answerable 150] [--pool 10] [--show]
+    python evals/diagnose_gold.py --half tune [--answerable 150] [--pool 10] [--show] [--short 6]
 
 Each question is asked end to end (as refusal_report.py asks it, the same sample), then its
 evidence is gathered again with a model that never refuses, to see what selection had to
@@ -62,6 +62,9 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
     ap.add_argument("--show", action="store_true", help="print each miss")
     ap.add_argument("--out", help="write one JSON line per question here")
+    ap.add_argument(
+        "--short", type=int, default=6, help="also count the classes of golds this short (words)"
+    )
     args = ap.parse_args()
     data = Path(args.data)
     settings = settings_with(args.set)
@@ -74,6 +77,7 @@ def main() -> None:
     )
 
     classes: Counter[str] = Counter()
+    short_classes: Counter[str] = Counter()
     ranks: list[int] = []
     rows = []
     state = bot._state
@@ -110,6 +114,8 @@ def main() -> None:
                     adjacent=settings.sentence_adjacent,
                     question=q,
                     part_coverage=settings.sentence_part_coverage,
+                    min_sentences=settings.min_answer_sentences,
+                    twin_novelty=settings.sentence_twin_novelty,
                 )
                 if not holding:
                     cls = "spans"
@@ -136,6 +142,8 @@ def main() -> None:
                     row["normalised"] = squad_normalise(answer.text)
             row["answer"] = answer.text
         classes[cls] += 1
+        if min(len(g.split()) for g in golds) <= args.short:
+            short_classes[cls] += 1
         row["class"] = cls
         rows.append(row)
         if args.show and cls != "ok":
@@ -144,6 +152,8 @@ def main() -> None:
     print(f"\n{args.half} half, {len(asked)} answerable covid-qa questions; settings {args.set}")
     for cls, n in classes.most_common():
         print(f"  {cls:14s} {n}")
+    print(f"  golds of <= {args.short} words ({sum(short_classes.values())}): ", end="")
+    print(", ".join(f"{cls} {n}" for cls, n in short_classes.most_common()))
     if ranks:
         print(f"  selection: gold unit's rank median {statistics.median(ranks)}, {Counter(ranks)}")
     if args.out:

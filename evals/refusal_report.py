@@ -12,7 +12,9 @@ prints:
   attribute absent);
 - off-topic refused;
 - answer contains gold: a normalised covid-qa gold answer occurs in the answer, over all the
-  answerable covid-qa questions asked (a refusal contains nothing), and over those answered;
+  answerable covid-qa questions asked (a refusal contains nothing), over those answered, and
+  over those whose shortest gold has at most --short words (6; the short spans a SQuAD-like
+  set asks for);
 - median sentences per answer (cited sentences, answers only);
 - answers quoting the same characters twice (overlapping citations of one source): must be 0.
 
@@ -153,6 +155,9 @@ def main() -> None:
     ap.add_argument("--answerable", type=int, default=150, help="covid-qa answerable asked")
     ap.add_argument("--adversarial", type=int, default=200, help="adversarial asked")
     ap.add_argument("--set", action="append", default=[], help="Settings override name=JSON")
+    ap.add_argument(
+        "--short", type=int, default=6, help="also report golds of at most this many words"
+    )
     args = ap.parse_args()
     data = Path(args.data)
     settings = settings_with(args.set)
@@ -171,6 +176,7 @@ def main() -> None:
     refused: dict[str, list[bool]] = defaultdict(list)
     contains: list[bool] = []
     contains_answered: list[bool] = []
+    contains_short: list[bool] = []  # questions whose shortest gold is short (SQuAD-like)
     lengths: list[int] = []
     duplicates: list[str] = []
     for n, item in enumerate(asked, 1):
@@ -183,6 +189,8 @@ def main() -> None:
         if item["kind"] == "answerable":
             hit = not answer.refused and contains_answer(answer.text, gold[item["qid"]])
             contains.append(hit)
+            if min(len(g.split()) for g in gold[item["qid"]]) <= args.short:
+                contains_short.append(hit)
             if not answer.refused:
                 contains_answered.append(hit)
         if n % 50 == 0:
@@ -207,6 +215,7 @@ def main() -> None:
         ("off-topic refused", share(("offtopic",))),
         ("answer contains gold (covid-qa, all)", rate(contains)),
         ("  of those answered", rate(contains_answered)),
+        (f"  golds of <= {args.short} words, all", rate(contains_short)),
         (
             "median sentences per answer",
             f"{statistics.median(lengths):g} (mean {statistics.fmean(lengths):.2f})"

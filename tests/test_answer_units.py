@@ -14,7 +14,7 @@ from assistant.answer.catalogue import (
     answer_catalogue,
     parse_catalogue_question,
 )
-from assistant.answer.evidence import Grounds, attach_continuations, coverage
+from assistant.answer.evidence import Grounds, attach_continuations, coverage, passage_aliases
 from assistant.answer.followup import is_followup, standalone_query
 from assistant.schema import Answer, Chunk, Hit
 from assistant.settings import Settings
@@ -317,6 +317,63 @@ def test_an_answer_that_runs_on_into_the_next_sentence_brings_it_when_asked_to()
     # added unit, not a chosen one).
     assert select_sentences(grounds, keep_ratio=0.8, max_sentences=1, adjacent=0.7) == [1, 2]
     assert select_sentences(grounds, keep_ratio=0.8, adjacent=0.5) == [0, 1, 2]
+
+
+def test_a_one_sentence_answer_reads_on_into_the_next_sentence_of_its_paragraph() -> None:
+    from assistant.answer.extractive import select_sentences
+
+    parts = [
+        "Cherian et al. estimate that the Asian genotype emerged 50 to 310 years ago.",
+        "Since then, it has gained several mutations and caused epidemics in many regions.",
+        "Other genotypes spread in Africa.",
+    ]
+    grounds = _grounds_of(parts, [1.0, 0.3, 0.2])
+    assert select_sentences(grounds, keep_ratio=0.8) == [0]
+    # The lone best sentence brings the one after it, whatever that one scores ...
+    assert select_sentences(grounds, keep_ratio=0.8, min_sentences=2) == [0, 1]
+    # ... but not across a paragraph break, where the text turns to something else.
+    apart = _grounds_of(parts, [1.0, 0.3, 0.2], joints=["\n\n", " "])
+    assert select_sentences(apart, keep_ratio=0.8, min_sentences=2) == [0]
+    # An answer of two sentences already is left as it is.
+    two = _grounds_of(parts, [0.9, 0.3, 1.0])
+    assert select_sentences(two, keep_ratio=0.8, min_sentences=2) == [2, 0]
+
+
+def test_acronyms_the_passages_define_are_aliases_of_their_spelling() -> None:
+    passages = ["Only hepatitis B virus (HBV) still waits for a culture system."]
+    assert passage_aliases("What does Hepatitis B need?", passages) == [
+        ({"hbv"}, {"hepat", "b", "virus"})
+    ]
+    # The question's own bracketed acronym counts too.
+    assert passage_aliases("How does Mannose Binding Lectin (MBL) act?", []) == [
+        ({"mbl"}, {"mannos", "bind", "lectin"})
+    ]
+
+
+def test_a_twin_sentence_that_says_more_is_quoted_beyond_the_cap() -> None:
+    from dataclasses import replace
+
+    from assistant.answer.extractive import select_sentences
+
+    parts = [
+        "Cohort studies centered on ribavirin with lopinavir or ribavirin only.",
+        "Other cohort studies centered on ribavirin, interferon and convalescent plasma.",
+        "Cohort studies centered on ribavirin with lopinavir.",
+        "Trials of vaccines are under way.",
+    ]
+    grounds = _grounds_of(parts, [1.0, 0.95, 0.9, 0.85])
+    # The first three are alike (cosine 0.9 > redundancy 0.8); the fourth is not.
+    axes = np.eye(8, dtype=np.float32)
+    vectors = np.stack(
+        [axes[0], 0.9 * axes[0] + 0.436 * axes[5], 0.9 * axes[0] + 0.436 * axes[6], axes[3]]
+    )
+    grounds = replace(grounds, vectors=vectors)
+    # By default (0) every sentence alike a chosen one is skipped.
+    assert select_sentences(grounds, keep_ratio=0.8, max_sentences=2) == [0, 3]
+    # The second says what the first does not (interferon, plasma): it is quoted, and does
+    # not take the place of the fourth; the third adds nothing to the first and is skipped.
+    chosen = select_sentences(grounds, keep_ratio=0.8, max_sentences=2, twin_novelty=0.2)
+    assert sorted(chosen) == [0, 1, 3]
 
 
 def test_an_answer_may_quote_a_passage_past_k_but_decides_on_the_first_k() -> None:

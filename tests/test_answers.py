@@ -157,6 +157,17 @@ def test_the_name_whose_attribute_the_article_states_is_answered(bot: Assistant)
     assert "non-exclusive" in answer.text
 
 
+def test_a_sentence_like_a_chosen_one_that_says_more_is_quoted(bot: Assistant) -> None:
+    """The summary's "aiming to secure access to advanced AI models like Claude" and the text's
+    "aims to align itself with ... Claude, while continuing to develop its own capabilities"
+    are alike (cosine over sentence_redundancy); only the second answers the question."""
+    question = "Has Amazon given up on creating its own AI now that it backs Anthropic?"
+    answer = bot.ask(question)
+
+    assert not answer.refused, evidence_of(bot, question)
+    assert "develop its own capabilities" in answer.text
+
+
 # ---------------------------------------------------------------- follow-ups
 
 

@@ -17,6 +17,7 @@ from assistant.answer.features import (
     clauses,
     compound_mentioned,
     counted_terms,
+    counts_counted,
     evidence_features,
     has_answer_type,
     key_term_weights,
@@ -559,6 +560,17 @@ def test_document_previous_follows_the_document_not_the_candidate_list() -> None
     assert document_previous(units) == [None, None, 0]
     # Listed right after the Google sentence, yet from another document.
     assert document_previous([units[0], units[1]]) == [None, None]
+
+
+def test_a_cardinal_right_before_the_counted_word_counts_it() -> None:
+    genotypes = {"genotyp"}
+    assert counts_counted("CHIKV has been isolated into three genotypes.", genotypes)
+    assert counts_counted("The genome has 31,028 nucleotides.", {"nucleotid"})
+    assert counts_counted("It has 12 large data centers.", {"data", "center"})
+    # A number elsewhere in the sentence counts something else.
+    assert not counts_counted("The Asian genotype emerged 50 to 310 years ago.", genotypes)
+    # "several" and "most" count nothing exactly.
+    assert not counts_counted("Several genotypes are known.", genotypes)
 
 
 def test_a_count_answers_how_many_only_of_what_the_question_counts() -> None:

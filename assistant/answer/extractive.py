@@ -57,6 +57,8 @@ def select_sentences(
     adjacent: float = 0.0,
     question: str = "",
     part_coverage: float = 0.0,
+    min_sentences: int = 1,
+    twin_novelty: float = 0.0,
 ) -> list[int]:
     """Indices into grounds.sentences of the sentences to copy, best first (units that
     continue one another kept together in reading order: in_reading_order).
@@ -65,7 +67,11 @@ def select_sentences(
     max_sentences, skipping:
     - one that shares characters with a chosen one (overlapping chunks cut the same text into
       different units): the answer never quotes the same span twice;
-    - one whose cosine with a chosen one exceeds redundancy (it mostly repeats it);
+    - one whose cosine with a chosen one exceeds redundancy (it mostly repeats it), unless
+      at least twin_novelty of its terms are not in that one (0: never): it says the same
+      thing with something more ("... centered on usage of ribavirin with lopinavir/ritonavir
+      or ribavirin only" and "Likewise, ... ribavirin, interferon, and convalescent plasma"),
+      and is quoted beyond max_sentences, since the cap is for different things said;
     - one that opens by pointing back ("This means...") to a sentence that is not chosen:
       alone it reads as filler. When it is the best sentence, its antecedent (the candidate
       just before it in the same source) is placed before it.
@@ -78,7 +84,11 @@ def select_sentences(
     whole, where another sentence from elsewhere would be read on its own. For a question
     that asks two things (question_parts), the unit holding the most of each part's terms is
     added when it holds at least `part_coverage` of them and more than any chosen unit does
-    (0: never).
+    (0: never). Last, an answer of fewer than min_sentences sentences gets the unit that
+    follows its best unit in the same paragraph, as long as the answer then holds at most
+    min_sentences (1: never): what a lone sentence leads up to is often said next ("Cherian
+    et al. estimate that the Asian genotype emerged ..." then "Since then, CHIKV has come a
+    long way, ..."), and answers already that long are left as they are.
 
     Example: scores [0.5, 1.0, 0.9, 0.2], no two sentences alike or overlapping,
     keep_ratio 0.85 -> [1, 2]
@@ -100,16 +110,24 @@ def select_sentences(
             for j in chosen
         )
 
+    def adds(i: int, j: int) -> bool:  # does unit i say enough that unit j does not?
+        terms = set(analyze(sentences[i].text))
+        new = terms - set(analyze(sentences[j].text))
+        return bool(twin_novelty) and len(new) >= twin_novelty * len(terms) > 0
+
+    twins = 0  # units alike a chosen one that add to it: not counted against the cap
     for i in order:
         # The cap counts answer units: a sentence, or a sentence with the continuation that
         # points back to it (measured: counting the continuation separately lost seed facts).
-        if len(chosen) >= max_sentences or scores[i] < keep_ratio * scores[best]:
+        if len(chosen) - twins >= max_sentences or scores[i] < keep_ratio * scores[best]:
             break
         if overlaps(i):
             continue
         # Skip what mostly repeats a chosen sentence: it makes the answer longer, not better.
-        if any(float(vectors[i] @ vectors[j]) > redundancy for j in chosen):
+        alike = [j for j in chosen if float(vectors[i] @ vectors[j]) > redundancy]
+        if not all(adds(int(i), j) for j in alike):
             continue
+        twins += bool(alike)
         if points_back(sentences[i].text):
             before = _antecedent(grounds, int(i))
             if i != best and (before is None or before not in chosen):
@@ -144,7 +162,24 @@ def select_sentences(
             for j in (_follower(grounds, i), _antecedent(grounds, i)):
                 if j is not None and j not in chosen and scores[j] >= floor and not overlaps(j):
                     chosen.append(j)
+    if chosen and _sentence_count(grounds, chosen) < min_sentences:
+        # A lone sentence reads on into the next one of its paragraph; a new paragraph turns
+        # to something else (measured: the same gain, fewer sentences added).
+        after = _follower(grounds, int(best))
+        if (
+            after is not None
+            and not overlaps(after)
+            and not _line_break(sentences[best], sentences[after])
+            and _sentence_count(grounds, [*chosen, after]) <= min_sentences
+        ):
+            chosen.append(after)
     return in_reading_order(grounds, chosen, whole_runs=bool(adjacent))
+
+
+def _sentence_count(grounds: Grounds, chosen: list[int]) -> int:
+    """How many sentences the chosen units hold (a unit may be a sentence with the
+    continuation that points back to it)."""
+    return sum(len(split_sentences(grounds.sentences[i].text)) for i in chosen)
 
 
 def _follower(grounds: Grounds, i: int) -> int | None:
@@ -253,7 +288,8 @@ class ExtractiveBackend:
     """Answers with sentences copied from the documents, each followed by its [n] citation.
 
     Its settings: max_answer_sentences, sentence_keep_ratio, sentence_redundancy,
-    sentence_restating, sentence_adjacent, sentence_part_coverage. It yields
+    sentence_restating, sentence_adjacent, sentence_part_coverage, min_answer_sentences,
+    sentence_twin_novelty. It yields
     one piece per cited sentence as it writes it.
     """
 
@@ -266,6 +302,8 @@ class ExtractiveBackend:
         self.restating = settings.sentence_restating
         self.adjacent = settings.sentence_adjacent
         self.part_coverage = settings.sentence_part_coverage
+        self.min_sentences = settings.min_answer_sentences
+        self.twin_novelty = settings.sentence_twin_novelty
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Composition]:
         grounds = request.grounds
@@ -281,6 +319,8 @@ class ExtractiveBackend:
             adjacent=self.adjacent,
             question=request.question,
             part_coverage=self.part_coverage,
+            min_sentences=self.min_sentences,
+            twin_novelty=self.twin_novelty,
         )
         parts: list[str] = []
         citations: list[Citation] = []

@@ -93,6 +93,7 @@ __all__ = [
     "clause_doer",
     "clauses",
     "counted_terms",
+    "counts_counted",
     "evidence_features",
     "has_answer_type",
     "implied_names",
@@ -312,6 +313,33 @@ def counted_terms(question: str) -> set[str]:
             break
         words.append(word)
     return set(_terms(" ".join(words)))
+
+
+# A cardinal: digits or a number word ("three", "31,028"; not "most" or "several", which
+# count nothing exactly).
+_CARDINAL = re.compile(
+    r"^(?:\d[\d,.]*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+    r"fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|billions?|dozens?)$",
+    re.IGNORECASE,
+)
+
+
+def counts_counted(text: str, counted: set[str], *, gap: int = 2) -> bool:
+    """Does a cardinal stand right before what the question counts (counted_terms), at most
+    gap words between? "How many genotypes?" is answered by "three genotypes", not by a
+    sentence on one genotype that holds some other number.
+
+    Example: counts_counted("CHIKV has been isolated into three genotypes.", {"genotyp"})
+             -> True;
+             counts_counted("The Asian genotype emerged 50 to 310 years ago.", {"genotyp"})
+             -> False
+    """
+    words = _TOKEN.findall(text)
+    return any(
+        _CARDINAL.match(word) and set(_terms(" ".join(words[i + 1 : i + 2 + gap]))) & counted
+        for i, word in enumerate(words)
+    )
 
 
 def answer_type(question: str) -> str | None:
