@@ -2206,6 +2206,13 @@ def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
 _UNUSED_ROUTE = re.compile(r"/gradio_api/(?:process_recording|component_server)/?$")
 _NOT_OFFERED = "The chat has no recordings or component functions: nothing is served here."
 
+# Gradio's file route, given a web address in place of a file (/gradio_api/file=https://…,
+# or its older spelling /gradio_api/file/…), fetched it from the server and streamed it back.
+_FILE_BY_ADDRESS = re.compile(r"/gradio_api/file[=/][A-Za-z][A-Za-z0-9+.\-]*:")
+_NO_FETCHING = (
+    "The chat serves only files uploaded to it: it never fetches a web address for a visitor."
+)
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
@@ -2238,7 +2245,9 @@ class _CheckedCalls:
       leaves out parameters with defaults gets them filled in (so `/ask` takes a question
       alone), and its conversations are cut (`bound_call`), whichever route it came by;
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
-      and so does a request to a route of components the chat does not have.
+      and so does a request to a route of components the chat does not have;
+    - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
+      fetched from the server, gets 403 and one sentence.
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -2328,6 +2337,10 @@ class _CheckedCalls:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if _FILE_BY_ADDRESS.search(path):
+            await _drain(receive)
+            await send_json(send, 403, {"detail": _NO_FETCHING, "error": _NO_FETCHING}, [])
+            return
         if (
             scope.get("method") != "POST"
             or "/gradio_api/" not in path
