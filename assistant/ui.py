@@ -1517,6 +1517,7 @@ def launch(
         max_file_size=max_file_size,
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
+        run_history=False,  # see _mounted
         quiet=prevent_thread_lock,
         app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
@@ -2570,6 +2571,11 @@ def _mounted(
         server_name=host,
         server_port=port,
         footer_links=["api", "settings"],
+        # No run history: with it, a call naming a bucket in a header had its question,
+        # answer and passages written to Hugging Face with the token saved on this machine
+        # (for any loopback request, so every visitor behind a local reverse proxy), and its
+        # pages listed, made and read the owner's buckets.
+        run_history=False,
         auth=(settings.ui_user, api_key) if api_key else None,
         auth_message=_auth_message(throttle) if api_key else None,
         max_file_size=settings.max_upload_bytes,

@@ -8,6 +8,7 @@ server) with the fake embedder, so these run in seconds.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,3 +86,51 @@ def test_the_file_route_still_serves_an_uploaded_file(plain: Limited) -> None:
         (path,) = sent.json()
         served = client.get(f"{plain.url}/gradio_api/file={path}")
     assert served.status_code == 200 and served.content == b"Zebras graze at dawn.\n"
+
+
+# ---------------------------------------------------------------- Gradio's run history
+
+
+def test_no_run_history_sends_answers_or_documents_to_a_hugging_face_bucket(
+    plain: Limited, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found in this pass: Gradio 6 keeps a "run history". A call to a public endpoint that
+    # named a bucket in a header (x-gradio-history-bucket) was written, question, answer
+    # and quoted passages (an upload's file too), to that Hugging Face bucket with the
+    # token saved on the server (`huggingface-cli login`), for any request that reached it
+    # from loopback addressed to a loopback name: a local program, or every visitor behind
+    # a reverse proxy on the machine that passes its own Host. Its pages listed the owner's
+    # buckets, made new ones and read their records. The chat keeps no run history: the
+    # documents never leave the machine, and those routes are gone.
+    import huggingface_hub
+
+    written: list[Any] = []
+
+    def record(_api: Any, *args: Any, **kwargs: Any) -> None:
+        written.append((args, kwargs))
+
+    # What would have gone to the Hugging Face Hub is kept here instead.
+    for call in ("create_bucket", "batch_bucket_files"):
+        monkeypatch.setattr(huggingface_hub.HfApi, call, record, raising=False)
+    monkeypatch.setenv("HF_TOKEN", "hf_the_owners_saved_token")
+    url = plain.url
+    with _client() as client:
+        started = client.post(
+            f"{url}/gradio_api/call/ask",
+            json={"data": ["Where does Amazon build custom chips?"]},
+            headers={"x-gradio-history-bucket": "visitor/loot"},
+        )
+        assert started.status_code == 200, started.text[:300]
+        event = started.json()["event_id"]
+        answer = client.get(f"{url}/gradio_api/call/ask/{event}").text
+        assert "Austin" in answer, answer[:300]
+        for method, path in (
+            ("GET", "/gradio_api/runs"),
+            ("GET", "/gradio_api/run-history/buckets"),
+            ("GET", "/gradio_api/run-history/records?bucket=owner/private"),
+            ("POST", "/gradio_api/run-history/connect"),
+        ):
+            reply = client.request(method, f"{url}{path}", json={"bucket_id": "visitor/new"})
+            assert reply.status_code == 404, (path, reply.status_code, reply.text[:200])
+    time.sleep(1)  # the history was written after the answer, off the request
+    assert written == []
