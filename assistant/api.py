@@ -783,7 +783,9 @@ class _Endpoint:
                 raise _Rejected(413, _TOO_LARGE, "request_too_large")
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
+            # ValueError beyond JSONDecodeError: a number over 4,300 digits, which Python
+            # refuses to read (a 5 KB body was a 500 and a traceback in the log).
             raise _Rejected(
                 400, "The request body is not valid JSON: send a chat completions request."
             ) from exc
@@ -801,7 +803,8 @@ class _Endpoint:
         if chat.model != self.model:
             raise _Rejected(
                 404,
-                f"The model {chat.model!r} is not served here: use {self.model!r}.",
+                # The name as sent, cut: a 500 KB one came back whole.
+                f"The model {chat.model[:100]!r} is not served here: use {self.model!r}.",
                 "model_not_found",
             )
         if chat.n != 1:

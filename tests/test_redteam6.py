@@ -8,6 +8,7 @@ server) with the fake embedder, so these run in seconds.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -134,3 +135,41 @@ def test_no_run_history_sends_answers_or_documents_to_a_hugging_face_bucket(
             assert reply.status_code == 404, (path, reply.status_code, reply.text[:200])
     time.sleep(1)  # the history was written after the answer, off the request
     assert written == []
+
+
+# ---------------------------------------------------------------- /v1
+
+
+def test_v1_with_a_number_too_long_to_read_is_one_sentence_and_no_traceback(
+    plain: Limited, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Found in this pass: a number of more than 4,300 digits anywhere in a /v1 body is one
+    # Python will not read (a guard against slow conversion), and the error it raises was
+    # not caught: 500 "Internal Server Error" and a 30-line traceback in the log for each
+    # request of 5 KB. Now 400 and one sentence, like any other body that is not JSON.
+    question = [{"role": "user", "content": "Where does Amazon build custom chips?"}]
+    body = json.dumps({"model": "assistant", "messages": question, "n": 1})
+    body = body.replace('"n": 1', '"n": ' + "9" * 5000)
+    reply = httpx.post(
+        f"{plain.url}/v1/chat/completions",
+        content=body,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert reply.status_code == 400, reply.text[:300]
+    assert one_sentence(reply.json()["error"]["message"]), reply.text[:300]
+    time.sleep(0.5)
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_v1_does_not_echo_a_huge_model_name(plain: Limited) -> None:
+    # The refusal named the model as sent: a 500 KB name came back whole, in one "sentence".
+    question = [{"role": "user", "content": "Where does Amazon build custom chips?"}]
+    reply = httpx.post(
+        f"{plain.url}/v1/chat/completions",
+        json={"model": "x" * 500_000, "messages": question},
+        timeout=30,
+    )
+    assert reply.status_code == 404, reply.text[:300]
+    message = reply.json()["error"]["message"]
+    assert len(message) < 300 and one_sentence(message), message[:300]
