@@ -19,6 +19,7 @@ import pytest
 from servers import thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client, _served
+from test_redteam5 import _call, _upload_files
 
 
 @pytest.fixture
@@ -173,3 +174,20 @@ def test_v1_does_not_echo_a_huge_model_name(plain: Limited) -> None:
     assert reply.status_code == 404, reply.text[:300]
     message = reply.json()["error"]["message"]
     assert len(message) < 300 and one_sentence(message), message[:300]
+
+
+# ---------------------------------------------------------------- uploaded files
+
+
+def test_an_uploaded_document_is_not_made_executable(plain: Limited) -> None:
+    # Found in this pass: every uploaded document was written with mode 0o777 less the
+    # umask (rwxr-xr-x), so a visitor could leave executable files (a shell script called
+    # notes.txt) in the documents folder. Documents are now written as any program writes
+    # a file: 0o666 less the umask.
+    url = plain.url
+    script = "#!/bin/sh\necho Zebras graze at dawn near the river.\n"
+    with _client() as client:
+        files = _upload_files(client, url, "notes.txt", script)
+        assert "added" in _call(client, url, "upload", [files])
+    mode = (plain.docs / "notes.txt").stat().st_mode
+    assert mode & 0o111 == 0, oct(mode)
