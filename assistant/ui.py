@@ -2588,6 +2588,15 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
+    # The lifespan below runs Gradio's start-up events without marking them run (launch()
+    # marks them), so the first visitor to GET /gradio_api/startup-events ran them again: a
+    # second dispatch loop, and the queue's list of running jobs emptied, so the answers
+    # running then could no longer be stopped, nor show their warnings.
+    from gradio.routes import App
+
+    for route in app.routes:
+        if isinstance(getattr(route, "app", None), App):
+            route.app.startup_events_triggered = True  # type: ignore[attr-defined]
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(

@@ -138,6 +138,23 @@ def test_no_run_history_sends_answers_or_documents_to_a_hugging_face_bucket(
     assert written == []
 
 
+# ---------------------------------------------------------------- Gradio's start-up route
+
+
+def test_a_visitor_cannot_start_gradios_queue_a_second_time(plain: Limited) -> None:
+    # Found in this pass: served as `assistant ui` serves it (mounted on the early server),
+    # the chat's start-up ran Gradio's start-up events without marking them run, so the
+    # first visitor to ask for /gradio_api/startup-events ran them again: a second dispatch
+    # loop for the queue, and its list of running jobs replaced by an empty one, so the
+    # answers running then could no longer be stopped when their visitor left, nor show
+    # their warnings, and the cap on jobs at once counted from zero again.
+    queue = plain.demo._queue
+    running = queue.active_jobs
+    reply = httpx.get(f"{plain.url}/gradio_api/startup-events", timeout=30)
+    assert reply.status_code == 200 and reply.json() is False, reply.text[:200]
+    assert queue.active_jobs is running
+
+
 # ---------------------------------------------------------------- /v1
 
 
