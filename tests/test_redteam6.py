@@ -208,3 +208,65 @@ def test_an_uploaded_document_is_not_made_executable(plain: Limited) -> None:
         assert "added" in _call(client, url, "upload", [files])
     mode = (plain.docs / "notes.txt").stat().st_mode
     assert mode & 0o111 == 0, oct(mode)
+
+
+# ---------------------------------------------------------------- the check of a model's answer
+
+
+@pytest.mark.parametrize(
+    "filler",
+    [
+        "1" * 40_000,  # one long number
+        " " * 40_000,  # a run of spaces: no word pieces, so a passage may hold any number
+        "1 " * 20_000,  # many small numbers
+        "(a)" * 27_000,  # brackets one after another
+    ],
+    ids=["digits", "spaces", "numbers", "brackets"],
+)
+def test_checking_a_models_answer_against_a_hostile_passage_takes_linear_time(
+    filler: str,
+) -> None:
+    # Found in this pass: when a language model answers (local, ollama, a cloud provider),
+    # the check of its answer tried the rules' patterns from each character of a long run
+    # in the cited passage, which is document text: a sentence of 40,000 digits took 332 s
+    # to check, 40,000 spaces 36 s, 20,000 small numbers 7 s (each number's neighbours were
+    # looked up in a list of the whole sentence), brackets one after another left a run of
+    # spaces. Each question citing such an upload held an answer slot that long. Now each
+    # takes well under a second.
+    from fakes import FakeEmbedder, ListRetriever
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from assistant import Settings
+    from assistant.answer.answerer import Answerer
+    from assistant.answer.checking import default_verifier
+    from assistant.answer.llm import ChatBackend
+    from assistant.answer.registry import register_backend, unregister_backend
+    from assistant.schema import Chunk, Hit
+
+    # The run in the sentence after the answer's: the check also tries the two as one span.
+    text = f"Zebras graze for 8 hours at dawn near the river. The herd counted {filler} zebras."
+    chunk = Chunk(id="c1", source="a.txt", text=text, start=0, end=len(text), ordinal=0, hash="h")
+    model = FakeListChatModel(responses=["Zebras graze at dawn for 8 hours. [1]"])
+    register_backend(
+        "fake-checked",
+        lambda s: ChatBackend("fake-checked", s, model=model, verifier=default_verifier()),
+        replace=True,
+    )
+    embedder = FakeEmbedder()
+    try:
+        started = time.monotonic()
+        answer = list(
+            Answerer(Settings(show_progress=False), embedder).stream(
+                "How long do zebras graze at dawn?",
+                None,
+                retriever=ListRetriever([Hit(chunk=chunk, score=1.0, dense_score=0.5)], embedder),
+                sources=(),
+                chunks=(),
+                mode="fake-checked",
+            )
+        )[-1]
+        took = time.monotonic() - started
+    finally:
+        unregister_backend("fake-checked")
+    assert "8 hours" in answer.text, answer.text[:200]
+    assert took < 5, f"the check took {took:.1f} s"
