@@ -1167,24 +1167,34 @@ class RequestsPerClient:
 
 
 _CROSS_SITE = (
-    "A page from another site cannot send requests to this server: open the chat at its own "
-    "address."
+    "A page from another site or address cannot send requests to this server: open the chat "
+    "at its own address."
 )
+
+
+# How browsers mark a request from a page of another origin (Sec-Fetch-Site). A page on
+# another port of the same machine is "same-site" (a site is a host, whatever its port), and
+# Gradio lets every localhost origin read its answers (CORS with credentials): such a page
+# (another local web app, a notebook's output, a downloaded page opened through
+# `python -m http.server`) deleted a document and read the reply.
+_OTHER_PAGES = frozenset({b"cross-site", b"same-site"})
 
 
 class CrossSiteWrites:
     """ASGI middleware: a request that would change or compute something (any method but
-    GET, HEAD and OPTIONS) sent by a browser from a page of another site gets 403 and one
-    sentence. Browsers say so in Sec-Fetch-Site ("cross-site"); programs (curl, the OpenAI
-    client, gradio_client) send no such header and pass, and so does the chat's own page,
-    behind a proxy or not ("same-origin").
+    GET, HEAD and OPTIONS) sent by a browser from a page of another site, or of another
+    address of the same site (another port of this machine), gets 403 and one sentence.
+    Browsers say so in Sec-Fetch-Site ("cross-site", "same-site"); programs (curl, the
+    OpenAI client, gradio_client) send no such header and pass, and so does the chat's own
+    page, behind a proxy or not ("same-origin").
 
     A web page the user opens could otherwise make the browser post files to the chat's
     upload route (a form post needs no permission), filling the upload folder up to the
-    user's own cap and blocking their uploads, or post questions to /v1 as plain text.
+    user's own cap and blocking their uploads, or post questions to /v1 as plain text; and a
+    page on another port of this machine could remove documents and read the answers.
 
-    Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" -> 403;
-             the same with "same-origin", or without the header -> passed on
+    Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" (or "same-site")
+             -> 403; the same with "same-origin", or without the header -> passed on
     """
 
     def __init__(self, app: Any) -> None:
@@ -1193,7 +1203,7 @@ class CrossSiteWrites:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
             headers = dict(scope.get("headers") or ())
-            if headers.get(b"sec-fetch-site", b"").strip().lower() == b"cross-site":
+            if headers.get(b"sec-fetch-site", b"").strip().lower() in _OTHER_PAGES:
                 body = {
                     "detail": _CROSS_SITE,
                     "error": {"message": _CROSS_SITE, "type": "forbidden"},

@@ -270,3 +270,81 @@ def test_checking_a_models_answer_against_a_hostile_passage_takes_linear_time(
         unregister_backend("fake-checked")
     assert "8 hours" in answer.text, answer.text[:200]
     assert took < 5, f"the check took {took:.1f} s"
+
+
+# ---------------------------------------------------------------- pages of other local addresses
+
+
+def _hostile_page(chat_port: int) -> Any:
+    """An ASGI app serving one page whose script asks the chat, on another port of this
+    machine, to remove a.txt, and shows what came back."""
+    script = f"""
+      (async () => {{
+        const chat = 'http://localhost:{chat_port}/gradio_api/call/remove';
+        try {{
+          const started = await fetch(chat, {{
+            method: 'POST', credentials: 'include',
+            headers: {{'content-type': 'application/json'}},
+            body: JSON.stringify({{data: ['a.txt']}}),
+          }});
+          const sent = await started.json();
+          const result = await fetch(chat + '/' + sent.event_id, {{credentials: 'include'}});
+          document.title = 'read: ' + (await result.text()).slice(0, 200);
+        }} catch (e) {{ document.title = 'refused: ' + e; }}
+      }})();"""
+    page = f"<!doctype html><html><body><script>{script}</script></body></html>".encode()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(b"content-type", b"text/html")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": page})
+
+    return app
+
+
+def test_a_page_of_another_local_address_cannot_send_requests_to_the_chat(
+    plain: Limited,
+) -> None:
+    # Found in this pass: a page served from another port of this machine (another local
+    # web app, a notebook's output, a downloaded page opened through `python -m http.server`)
+    # is another origin but the same site, so browsers mark its requests
+    # "Sec-Fetch-Site: same-site" and the cross-site check let them through; and Gradio
+    # allows every localhost origin to read its answers (CORS with credentials). Such a
+    # page deleted a document and read the reply. Now a browser's request that would change
+    # or compute something must come from the chat's own page.
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chat_port = int(plain.url.rsplit(":", 1)[1])
+    with (
+        thread_uvicorn(_hostile_page(chat_port), lifespan="off") as port,
+        sync_api.sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox"]
+        )
+        try:
+            page = browser.new_page()
+            page.goto(f"http://localhost:{port}/")
+            page.wait_for_function("document.title !== ''", timeout=30_000)
+            title = page.title()
+        finally:
+            browser.close()
+    assert (plain.docs / "a.txt").exists(), title
+    assert "removed" not in title, title
+
+
+def test_a_same_site_write_is_refused_and_the_chats_own_page_passes(plain: Limited) -> None:
+    other = {"Origin": "http://localhost:8000", "Sec-Fetch-Site": "same-site"}
+    refused = httpx.post(
+        f"{plain.url}/gradio_api/call/remove", json={"data": ["a.txt"]}, headers=other
+    )
+    assert refused.status_code == 403, refused.text[:300]
+    assert one_sentence(refused.json()["detail"]), refused.text[:300]
+    own = {"Origin": plain.url, "Sec-Fetch-Site": "same-origin"}
+    asked = httpx.post(f"{plain.url}/gradio_api/call/sources", json={"data": []}, headers=own)
+    assert asked.status_code == 200, asked.text[:300]
+    assert (plain.docs / "a.txt").exists()
