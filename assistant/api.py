@@ -1191,7 +1191,8 @@ class CrossSiteWrites:
     A web page the user opens could otherwise make the browser post files to the chat's
     upload route (a form post needs no permission), filling the upload folder up to the
     user's own cap and blocking their uploads, or post questions to /v1 as plain text; and a
-    page on another port of this machine could remove documents and read the answers.
+    page on another port of this machine could remove documents and read the answers. A
+    script of such a page reading from the chat (Sec-Fetch-Mode "cors") is refused too.
 
     Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" (or "same-site")
              -> 403; the same with "same-origin", or without the header -> passed on
@@ -1201,9 +1202,16 @@ class CrossSiteWrites:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] == "http":
             headers = dict(scope.get("headers") or ())
-            if headers.get(b"sec-fetch-site", b"").strip().lower() in _OTHER_PAGES:
+            other = headers.get(b"sec-fetch-site", b"").strip().lower() in _OTHER_PAGES
+            # A script of another origin reading (mode "cors"): Gradio's own CORS answer let
+            # any localhost page, and any page at all when the chat is served beyond
+            # loopback, read what the user's browser may (/config names every document).
+            # Links to the chat and images are "navigate" and "no-cors", and pass.
+            reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
+            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS")
+            if other and (writes or reads):
                 body = {
                     "detail": _CROSS_SITE,
                     "error": {"message": _CROSS_SITE, "type": "forbidden"},

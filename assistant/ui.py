@@ -1754,9 +1754,17 @@ _PAGE_HEADERS = [
 ]
 
 
+# Gradio lets a page of every localhost origin (any port of this machine) read its answers
+# (CORS, with credentials): another local web app, a notebook's output or a downloaded page
+# opened through `python -m http.server` read /config, which names every document. The
+# chat's own page is the same origin and needs none of it.
+_CORS = b"access-control-allow-"
+
+
 class _PageHeaders:
     """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
-    says no other site may frame it.
+    says no other site may frame it, and no response lets a page of another origin read it
+    (Gradio's CORS headers are dropped).
 
     Without them another site's page could show the chat in a frame: the chat's own
     requests from inside it are same-origin, so a page laid over it (clickjacking) could
@@ -1777,7 +1785,11 @@ class _PageHeaders:
 
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in ours]
+                kept = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in ours and not k.lower().startswith(_CORS)
+                ]
                 message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
             await send(message)
 
