@@ -1,6 +1,8 @@
-"""The sixth red-team pass on a running web chat: Gradio's own routes reached over HTTP past
-the chat's handlers (its file route, which fetched web addresses for a visitor, and its run
-history pages), each sent as a hostile client would.
+"""The sixth red-team pass on a running web chat: Gradio's own routes reached past the
+chat's handlers (its file route, which fetched web addresses for a visitor, its run history,
+its start-up route), /v1 bodies Python will not read, uploaded files' modes, the check of a
+model's answer against hostile passages, and pages of other local addresses that wrote to
+and read from the chat; each sent as a hostile client (or a real browser) would.
 
 The servers here are served as `assistant ui` serves them (the chat mounted on the early
 server) with the fake embedder, so these run in seconds.
