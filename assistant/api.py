@@ -783,7 +783,9 @@ class _Endpoint:
                 raise _Rejected(413, _TOO_LARGE, "request_too_large")
         try:
             data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError) as exc:
+            # ValueError beyond JSONDecodeError: a number over 4,300 digits, which Python
+            # refuses to read (a 5 KB body was a 500 and a traceback in the log).
             raise _Rejected(
                 400, "The request body is not valid JSON: send a chat completions request."
             ) from exc
@@ -801,7 +803,8 @@ class _Endpoint:
         if chat.model != self.model:
             raise _Rejected(
                 404,
-                f"The model {chat.model!r} is not served here: use {self.model!r}.",
+                # The name as sent, cut: a 500 KB one came back whole.
+                f"The model {chat.model[:100]!r} is not served here: use {self.model!r}.",
                 "model_not_found",
             )
         if chat.n != 1:
@@ -1164,33 +1167,51 @@ class RequestsPerClient:
 
 
 _CROSS_SITE = (
-    "A page from another site cannot send requests to this server: open the chat at its own "
-    "address."
+    "A page from another site or address cannot send requests to this server: open the chat "
+    "at its own address."
 )
+
+
+# How browsers mark a request from a page of another origin (Sec-Fetch-Site). A page on
+# another port of the same machine is "same-site" (a site is a host, whatever its port), and
+# Gradio lets every localhost origin read its answers (CORS with credentials): such a page
+# (another local web app, a notebook's output, a downloaded page opened through
+# `python -m http.server`) deleted a document and read the reply.
+_OTHER_PAGES = frozenset({b"cross-site", b"same-site"})
 
 
 class CrossSiteWrites:
     """ASGI middleware: a request that would change or compute something (any method but
-    GET, HEAD and OPTIONS) sent by a browser from a page of another site gets 403 and one
-    sentence. Browsers say so in Sec-Fetch-Site ("cross-site"); programs (curl, the OpenAI
-    client, gradio_client) send no such header and pass, and so does the chat's own page,
-    behind a proxy or not ("same-origin").
+    GET, HEAD and OPTIONS) sent by a browser from a page of another site, or of another
+    address of the same site (another port of this machine), gets 403 and one sentence.
+    Browsers say so in Sec-Fetch-Site ("cross-site", "same-site"); programs (curl, the
+    OpenAI client, gradio_client) send no such header and pass, and so does the chat's own
+    page, behind a proxy or not ("same-origin").
 
     A web page the user opens could otherwise make the browser post files to the chat's
     upload route (a form post needs no permission), filling the upload folder up to the
-    user's own cap and blocking their uploads, or post questions to /v1 as plain text.
+    user's own cap and blocking their uploads, or post questions to /v1 as plain text; and a
+    page on another port of this machine could remove documents and read the answers. A
+    script of such a page reading from the chat (Sec-Fetch-Mode "cors") is refused too.
 
-    Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" -> 403;
-             the same with "same-origin", or without the header -> passed on
+    Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" (or "same-site")
+             -> 403; the same with "same-origin", or without the header -> passed on
     """
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] == "http":
             headers = dict(scope.get("headers") or ())
-            if headers.get(b"sec-fetch-site", b"").strip().lower() == b"cross-site":
+            other = headers.get(b"sec-fetch-site", b"").strip().lower() in _OTHER_PAGES
+            # A script of another origin reading (mode "cors"): Gradio's own CORS answer let
+            # any localhost page, and any page at all when the chat is served beyond
+            # loopback, read what the user's browser may (/config names every document).
+            # Links to the chat and images are "navigate" and "no-cors", and pass.
+            reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
+            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS")
+            if other and (writes or reads):
                 body = {
                     "detail": _CROSS_SITE,
                     "error": {"message": _CROSS_SITE, "type": "forbidden"},

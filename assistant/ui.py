@@ -1517,6 +1517,7 @@ def launch(
         max_file_size=max_file_size,
         prevent_thread_lock=prevent_thread_lock,
         footer_links=["api", "settings"],
+        run_history=False,  # see _mounted
         quiet=prevent_thread_lock,
         app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
@@ -1753,9 +1754,17 @@ _PAGE_HEADERS = [
 ]
 
 
+# Gradio lets a page of every localhost origin (any port of this machine) read its answers
+# (CORS, with credentials): another local web app, a notebook's output or a downloaded page
+# opened through `python -m http.server` read /config, which names every document. The
+# chat's own page is the same origin and needs none of it.
+_CORS = b"access-control-allow-"
+
+
 class _PageHeaders:
     """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
-    says no other site may frame it.
+    says no other site may frame it, and no response lets a page of another origin read it
+    (Gradio's CORS headers are dropped).
 
     Without them another site's page could show the chat in a frame: the chat's own
     requests from inside it are same-origin, so a page laid over it (clickjacking) could
@@ -1776,7 +1785,11 @@ class _PageHeaders:
 
         async def with_headers(message: Any) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in ours]
+                kept = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower() not in ours and not k.lower().startswith(_CORS)
+                ]
                 message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
             await send(message)
 
@@ -2206,6 +2219,13 @@ def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
 _UNUSED_ROUTE = re.compile(r"/gradio_api/(?:process_recording|component_server)/?$")
 _NOT_OFFERED = "The chat has no recordings or component functions: nothing is served here."
 
+# Gradio's file route, given a web address in place of a file (/gradio_api/file=https://…,
+# or its older spelling /gradio_api/file/…), fetched it from the server and streamed it back.
+_FILE_BY_ADDRESS = re.compile(r"/gradio_api/file[=/][A-Za-z][A-Za-z0-9+.\-]*:")
+_NO_FETCHING = (
+    "The chat serves only files uploaded to it: it never fetches a web address for a visitor."
+)
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
@@ -2238,7 +2258,9 @@ class _CheckedCalls:
       leaves out parameters with defaults gets them filled in (so `/ask` takes a question
       alone), and its conversations are cut (`bound_call`), whichever route it came by;
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
-      and so does a request to a route of components the chat does not have.
+      and so does a request to a route of components the chat does not have;
+    - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
+      fetched from the server, gets 403 and one sentence.
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -2328,6 +2350,10 @@ class _CheckedCalls:
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        if _FILE_BY_ADDRESS.search(path):
+            await _drain(receive)
+            await send_json(send, 403, {"detail": _NO_FETCHING, "error": _NO_FETCHING}, [])
+            return
         if (
             scope.get("method") != "POST"
             or "/gradio_api/" not in path
@@ -2557,6 +2583,11 @@ def _mounted(
         server_name=host,
         server_port=port,
         footer_links=["api", "settings"],
+        # No run history: with it, a call naming a bucket in a header had its question,
+        # answer and passages written to Hugging Face with the token saved on this machine
+        # (for any loopback request, so every visitor behind a local reverse proxy), and its
+        # pages listed, made and read the owner's buckets.
+        run_history=False,
         auth=(settings.ui_user, api_key) if api_key else None,
         auth_message=_auth_message(throttle) if api_key else None,
         max_file_size=settings.max_upload_bytes,
@@ -2569,6 +2600,15 @@ def _mounted(
     # copied into the documents and answered. The flag turns its check on (it gates nothing
     # else in Gradio 6).
     demo.has_launched = True
+    # The lifespan below runs Gradio's start-up events without marking them run (launch()
+    # marks them), so the first visitor to GET /gradio_api/startup-events ran them again: a
+    # second dispatch loop, and the queue's list of running jobs emptied, so the answers
+    # running then could no longer be stopped, nor show their warnings.
+    from gradio.routes import App
+
+    for route in app.routes:
+        if isinstance(getattr(route, "app", None), App):
+            route.app.startup_events_triggered = True  # type: ignore[attr-defined]
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(

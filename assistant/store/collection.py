@@ -342,7 +342,10 @@ def _replace_file(target: Path, content: bytes) -> None:
     file. The temporary name is hidden, so a concurrent scan skips it."""
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.upload")
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0))
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        # 0o666 (less the umask), as any program writes a file: os.open's default, 0o777,
+        # made every uploaded document executable.
+        fd = os.open(tmp, flags, 0o666)
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
         os.replace(tmp, target)
