@@ -270,6 +270,7 @@ def test_checking_a_models_answer_against_a_hostile_passage_takes_linear_time(
         took = time.monotonic() - started
     finally:
         unregister_backend("fake-checked")
+    assert not isinstance(answer, str), "the stream ends with the Answer"
     assert "8 hours" in answer.text, answer.text[:200]
     assert took < 5, f"the check took {took:.1f} s"
 
