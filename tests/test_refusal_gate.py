@@ -15,7 +15,11 @@ refused 0, unanswerable refused 0.798 (adversarial 0.684), contains gold 1.000, 
 
 Session 9 traded adversarial refusals for answerable ones on purpose (evals/refusal/README.md,
 "Session 9"); session 10 took the adversarial floors back up (0.70 -> 0.73, 0.59 -> 0.68)
-with no answerable question more refused.
+with no answerable question more refused. Session 11 (a doer the question names told of
+another, a sentence pointing back to its passage's subject, numbers in names and years,
+denials no sentence matches, a percentage of what): covid-qa-confirm answerable refused
+0.045, adversarial 0.744 (swap_entity 0.692, swap_number 0.769, absent 0.798), negated
+0.873, contains gold 0.697 (0.730); seed-confirm adversarial 0.789 (swap_entity 0.474).
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ ADVERSARIAL = ("swap_entity", "swap_number", "absent_attribute")
 
 COVID_GATES = {
     "answerable_refused": 0.05,  # a ceiling; the target is 0.05
-    "unanswerable_refused": 0.78,
+    "unanswerable_refused": 0.79,  # measured 0.795 (session 11)
     "answer_containment": 0.69,  # the target is 0.85
     "containment_when_answered": 0.72,
     "retrieval_hit_at_k": 0.88,
@@ -48,7 +52,7 @@ COVID_GATES = {
 }
 SEED_GATES = {
     "answerable_refused": 0.0,
-    "unanswerable_refused": 0.79,
+    "unanswerable_refused": 0.86,  # measured 0.865 (session 11)
     "answer_containment": 0.99,
     "median_sentences": 2,
     "duplicated_quotes": 0,
@@ -86,10 +90,10 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     # The issue's targets for the two kinds of unanswerable question, each on its own.
     assert _refused(covid_run, ("offtopic",)) >= 0.95
     assert _refused(seed_run, ("offtopic",)) >= 0.95
-    assert _refused(covid_run, ADVERSARIAL) >= 0.73  # measured 0.735; the target is 0.60
-    assert _refused(seed_run, ADVERSARIAL) >= 0.68  # measured 0.684
+    assert _refused(covid_run, ADVERSARIAL) >= 0.74  # measured 0.744; the target is 0.60
+    assert _refused(seed_run, ADVERSARIAL) >= 0.78  # measured 0.789
     # SQuAD 2.0's commonest unanswerable kind after swaps: "What is not X?"
-    assert _refused(covid_run, ("negation",)) >= 0.83  # measured 0.836
+    assert _refused(covid_run, ("negation",)) >= 0.87  # measured 0.873
 
 
 PROBE = ROOT / "evals" / "squadlike"
