@@ -115,9 +115,10 @@ class RefusalModel:
     def answerable(self, evidence: EvidenceFeatures) -> bool:
         """P(answerable) reaches the threshold, and the question neither denies what the
         passages state, nor asks for the opposite of what they say, nor asks about one name
-        what they state of another, nor would lead with what another name does
-        (negation_unmatched, opposite_unmatched, agent_displaced and name_displaced veto
-        whatever the probability)."""
+        what they state of another, nor would lead with what another name does, nor dates or
+        numbers a name otherwise than the passages (negation_unmatched, opposite_unmatched,
+        agent_displaced, number_displaced, year_displaced and name_displaced veto whatever
+        the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
         turned = turned or evidence.agent_displaced or evidence.number_displaced
         turned = turned or evidence.year_displaced
