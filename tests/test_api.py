@@ -219,6 +219,10 @@ def test_remove_unknown_document_raises_input_error(bot: Assistant) -> None:
     assert_one_sentence(str(info.value))
     with pytest.raises(InputError):
         bot.remove_document("../../etc/passwd")
+    # A name of a megabyte is not echoed back whole.
+    with pytest.raises(InputError) as huge:
+        bot.remove_document("x" * 1_000_000 + ".txt")
+    assert len(str(huge.value)) < 400
     assert bot.sources() == sources
 
 

@@ -282,7 +282,7 @@ class Collection:
             indexed = {info.source for info in self.sources()}
             if source not in indexed:
                 raise InputError(
-                    f"there is no document named {source!r} in the index (only listed "
+                    f"there is no document named {_shown(source)} in the index (only listed "
                     "documents can be removed, and it may have just been removed): pick one "
                     "from the list"
                 )
@@ -303,6 +303,15 @@ class Collection:
             raise InputError("this assistant was loaded without a documents folder")
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder
+
+
+def _shown(name: str, limit: int = 120) -> str:
+    """name quoted for a message, cut at limit characters: a refusal must not echo back the
+    megabytes a caller sent as a name.
+
+    Example: _shown("a.txt") -> "'a.txt'"; _shown("x" * 500) -> "'xxx…'" (120 x's, then …)
+    """
+    return repr(name) if len(name) <= limit else repr(name[:limit])[:-1] + "…'"
 
 
 def _check_inside(folder: Path, source: str) -> None:
