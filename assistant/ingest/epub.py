@@ -7,6 +7,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
@@ -29,6 +30,18 @@ _HEADING_OPEN = re.compile(r"<h[1-3][^<>]*>", re.IGNORECASE)
 _HEADING_CLOSE = re.compile(r"</h[1-3]>", re.IGNORECASE)
 _TAG = re.compile(r"<[^<>]+>")
 _MAX_PART_BYTES = 64 * 1024 * 1024  # one XHTML file larger than this is not a book chapter
+# What the zip reader raises on a damaged archive besides BadZipFile: a header pointing before
+# the file's start (ValueError), a stream cut short (EOFError, zlib.error), a compression
+# method or version a flipped byte invented (NotImplementedError), a bad password flag.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    OSError,
+    RuntimeError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    zlib.error,
+)
 
 
 def _local(tag: str) -> str:
@@ -60,7 +73,7 @@ def epub_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
         package = ElementTree.fromstring(book.read(rootfile))
     except DocumentError:
         raise
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError) as exc:
+    except (*_DAMAGED, KeyError, ElementTree.ParseError) as exc:
         raise DocumentError(broken) from exc
 
     base = posixpath.dirname(rootfile)
@@ -70,7 +83,10 @@ def epub_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
         if _local(e.tag) == "item"
     }
     spine = [manifest.get(e.get("idref")) for e in package.iter() if _local(e.tag) == "itemref"]
-    _check_drm(book, names, source)
+    try:
+        _check_drm(book, names, source)
+    except _DAMAGED as exc:
+        raise DocumentError(broken) from exc
 
     builder = TextBuilder()
     part = 0
@@ -85,7 +101,7 @@ def epub_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
             )
         try:
             raw = book.read(href)
-        except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
+        except _DAMAGED as exc:
             raise DocumentError(broken) from exc
         text = html_text(raw, source, title=False)
         if not text.strip():

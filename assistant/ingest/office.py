@@ -33,8 +33,8 @@ def check_unpacked_size(
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
             unpacked = sum(max(info.file_size, 0) for info in package.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError):
-        return
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):
+        return  # damaged (a flipped byte can name a zip version or method that does not exist)
     ratio = unpacked / max(len(data), 1)
     if unpacked > limits.max_bytes or (
         unpacked > limits.ratio_floor_bytes and ratio > limits.max_ratio
