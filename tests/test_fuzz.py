@@ -104,6 +104,8 @@ def test_loaders_take_damaged_files(
 # A header made to point before the file's start: zipfile raised ValueError (found by this
 # test in session 11).
 @example(suffix=".epub", flips=[(3800, 1)], cut=None)
+# "From " and no whole separator line: the mailbox reader raised ValueError (session 11).
+@example(suffix=".mbox", flips=[], cut=26)
 @given(
     suffix=st.sampled_from([".eml", ".mbox", ".epub", ".pdf"]),
     flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8),

@@ -55,6 +55,8 @@ def mbox_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     builder = TextBuilder()
     attachments: list[Attachment] = []
     separators = list(_MBOX_FROM.finditer(data))
+    if not separators:  # "From " and no whole separator line: a file cut short
+        raise DocumentError(_not_mail(source, "mailbox (mbox)"))
     starts = [m.end() for m in separators]
     ends = [*(m.start() for m in separators[1:]), len(data)]
     for number, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
