@@ -59,6 +59,7 @@ __all__ = [
     "document_previous",
     "gather_evidence",
     "passage_aliases",
+    "passage_topics",
     "points_back",
     "sentence_vectors",
     "term_weights",
@@ -164,14 +165,24 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
     return out
 
 
-def _topic(sentence: Sentence) -> str:
-    """The first sentence of sentence's passage, which names what the passage is about; ""
-    when sentence is that first one."""
-    units = sentence_units(sentence.chunk.text)
-    if not units:
-        return ""
-    s, e = units[0]
-    return "" if sentence.chunk.start + s == sentence.start else sentence.chunk.text[s:e]
+def passage_topics(sentences: Sequence[Sentence]) -> list[str]:
+    """For each sentence, the first sentence of its passage, which names what the passage is
+    about; "" for that first sentence itself. Each passage is cut into sentences once.
+
+    Example: passage "Halvorsen is a maker. It was listed in 1986." ->
+             ["", "Halvorsen is a maker."]
+    """
+    firsts: dict[str, tuple[int, str]] = {}  # chunk id -> (document offset, text)
+    out = []
+    for s in sentences:
+        chunk = s.chunk
+        if chunk.id not in firsts:
+            units = sentence_units(chunk.text)
+            a, b = units[0] if units else (0, 0)
+            firsts[chunk.id] = (chunk.start + a, chunk.text[a:b])
+        start, text = firsts[chunk.id]
+        out.append("" if start == s.start else text)
+    return out
 
 
 def document_previous(sentences: Sequence[Sentence], *, gap: int = 3) -> list[int | None]:
@@ -269,6 +280,7 @@ def gather_evidence(
         own = set(analyze(question))
         weights = {t: w * (1.0 if t in own else 0.5) for t, w in weights.items()}
     top_dense = max((h.dense_score or 0.0 for h in hits[:decide_on]), default=0.0)
+    topics = passage_topics(sentences)
     if sentences:
         vectors = sentence_vectors(sentences, embed, stored)
         cosines = vectors @ query_vector
@@ -279,11 +291,9 @@ def gather_evidence(
             [
                 coverage(
                     weights,
-                    with_aliases(
-                        set(analyze(s.text)) | implied_names(names, s.text, _topic(s)), aliases
-                    ),
+                    with_aliases(set(analyze(s.text)) | implied_names(names, s.text, t), aliases),
                 )
-                for s in sentences
+                for s, t in zip(sentences, topics, strict=True)
             ]
         )
     else:
@@ -330,7 +340,7 @@ def gather_evidence(
         query=query,
         before=document_previous([s for s, _ in read]),
         lead=lead,
-        topics=[_topic(s) for s, _ in read],
+        topics=[topics[i] for i in kept],
     )
     probability = refusal.probability(evidence)
     return Grounds(

@@ -1043,14 +1043,11 @@ def year_displacement(question: str, lead: str) -> float:
                                "She won Album of the Year for Quiet Harbour in 1988.") -> 1.0;
              with "in 1988" asked -> 0.0; with "She won it." -> 0.0
     """
-    years = {m.group(2) for m in _DATED_YEAR.finditer(lead)}
+    told = [(m.group(1).lower(), m.group(2)) for m in _DATED_YEAR.finditer(lead)]
+    years = {year for _, year in told}
     for m in _DATED_YEAR.finditer(question):
         word, year = m.group(1).lower(), m.group(2)
-        if year in years:
-            continue
-        if any(
-            o.group(1).lower() == word and o.group(2) != year for o in _DATED_YEAR.finditer(lead)
-        ):
+        if year not in years and any(w == word for w, _ in told):
             return 1.0
     return 0.0
 
@@ -1338,8 +1335,9 @@ def evidence_features(
     for (text, _), refers in zip(sentences, implied, strict=True):
         # name_displaced reads the names a sentence writes: one it implies would pass on, as
         # "the sentence before", to every sentence after it.
-        sentence_terms.append(with_aliases(set(_terms(text)), aliases))
-        terms = with_aliases(set(_terms(text)) | refers, aliases)
+        written = set(_terms(text))
+        sentence_terms.append(with_aliases(written, aliases))
+        terms = with_aliases(written | refers, aliases)
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
         typed_here = attached_type(kind, text, (attach & terms) - refers, aliases=aliases)
