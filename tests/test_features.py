@@ -501,6 +501,47 @@ def test_a_question_asking_the_opposite_of_what_the_passage_says(
     assert RefusalModel({}, 10.0, 0.5).answerable(f) == (turned is None)
 
 
+@pytest.mark.parametrize(
+    ("question", "lead", "turned"),
+    [
+        # Another sentence of the passage uses "last" or "least" in another sense, so only the
+        # word next to it ties the opposite to what is asked.
+        (
+            "Who was the last woman to hold such a post?",
+            "Varga became director, the first woman to hold such a post.",
+            "last",
+        ),
+        ("Where is the disease least common?", "It is most common in tropical regions.", "least"),
+        ("What was the shortest building until 1989?", "It was the tallest building.", "shortest"),
+        (
+            "Which club was promoted to the third tier?",
+            "Dunbridge was relegated to the third tier in 1987.",
+            "promoted",
+        ),
+        # The lead says it the question's way too, or the opposite is next to another word.
+        ("Where is the disease least common?", "It is least common where most common.", None),
+        ("Who was the last woman to run?", "Ann was the first to see the last woman run.", None),
+        ("Who came last?", "The first prize went to Ann.", None),
+        # Words of change go both ways around one topic; yes/no questions are answered by "no".
+        ("How has the incidence been reduced?", "The incidence increased 1.9-fold.", None),
+        ("Is it the tallest building?", "It is the shortest building.", None),
+    ],
+)
+def test_a_question_turning_around_the_phrase_its_answer_would_lead_with(
+    question: str, lead: str, turned: str | None
+) -> None:
+    from assistant.answer.evidence import RefusalModel
+    from assistant.answer.negation import turned_phrase
+
+    # "last" and "least" in other senses elsewhere: the word alone says nothing.
+    other = "At last the lab was built, at least in part."
+    assert turned_phrase(question, [lead], [other]) == turned
+    sentences = [(lead, 0.9), (other, 0.5)]
+    f = evidence_features(question, sentences, [lead, other], flat, lead=0)
+    assert f.opposite_unmatched == float(turned is not None)
+    assert RefusalModel({}, 10.0, 0.5).answerable(f) == (turned is None)
+
+
 def test_a_yes_or_no_question_denies_nothing_it_asks_about() -> None:
     from assistant.answer.negation import asks_yes_or_no, unmatched_negation
 

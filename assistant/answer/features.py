@@ -78,7 +78,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..retrieval.lexical import STOPWORDS, analyze
-from .negation import unmatched_negation, unmatched_opposite
+from .negation import turned_phrase, unmatched_negation, unmatched_opposite
 
 __all__ = [
     "FEATURE_NAMES",
@@ -1442,6 +1442,10 @@ def evidence_features(
     # The doer of the sentence the answer would lead with (lead: its index) must be the
     # question's, or the passages tell what someone else does.
     agent = year = 0.0
+    answering = [t for t, _ in top] + [
+        t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
+    ]
+    turned = unmatched_opposite(question, texts) is not None
     if lead is not None and 0 <= lead < len(sentences):
         held = sentence_terms[lead] | implied[lead]
         j = before[lead] if before is not None else (lead - 1 if lead else None)
@@ -1450,9 +1454,10 @@ def evidence_features(
         agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
         told = sentences[lead][0] if j is None else f"{sentences[j][0]} {sentences[lead][0]}"
         year = year_displacement(question, told)
-    answering = [t for t, _ in top] + [
-        t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
-    ]
+        # ... nor may it say the question's phrase turned around ("the first woman to hold
+        # such a post" for "the last woman to ..."), unless an answering sentence says it.
+        lead_texts = [sentences[lead][0]] + ([] if j is None else [sentences[j][0]])
+        turned = turned or turned_phrase(question, lead_texts, answering) is not None
     return EvidenceFeatures(
         best_cosine=float(best) if math.isfinite(best) else 0.0,
         top_dense=float(top_dense),
@@ -1466,7 +1471,7 @@ def evidence_features(
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
         type_detached=detached,
         negation_unmatched=float(unmatched_negation(question, answering)),
-        opposite_unmatched=float(unmatched_opposite(question, texts) is not None),
+        opposite_unmatched=float(turned),
         # The question's own words: a follow-up's carried terms are not its attribute.
         name_displaced=name_displacement(
             own,

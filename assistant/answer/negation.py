@@ -28,6 +28,7 @@ __all__ = [
     "opposites",
     "question_negation",
     "stem",
+    "turned_phrase",
     "unmatched_negation",
     "unmatched_opposite",
 ]
@@ -203,6 +204,12 @@ ASKED_OPPOSITE_PAIRS = [
     ("eastern", "western"), ("upper", "lower"), ("inner", "outer"), ("import", "export"),
     ("imports", "exports"), ("imported", "exported"), ("public", "private"), ("won", "lost"),
     ("wins", "losses"), ("minor", "major"), ("allowed", "banned"), ("accepted", "rejected"),
+    ("tallest", "shortest"), ("tall", "short"), ("quickly", "slowly"), ("quick", "slow"),
+    ("promoted", "relegated"), ("promotion", "relegation"), ("before", "after"),
+    ("entered", "left"), ("opened", "closed"), ("born", "died"), ("victory", "defeat"),
+    ("ally", "enemy"), ("allies", "enemies"), ("legal", "illegal"), ("upstream", "downstream"),
+    ("heaviest", "lightest"), ("deepest", "shallowest"), ("widest", "narrowest"),
+    ("warmest", "coldest"), ("hottest", "coldest"), ("wettest", "driest"),
 ]  # fmt: skip
 # Words of change that a passage uses both ways around one topic ("What may reduce the
 # effect?" over text on what increases it): measured on covid-qa, these turned answerable
@@ -350,3 +357,104 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
         if others & used and not others & asked:
             return word
     return None
+
+
+_MORE_CHANGE_WORDS = frozenset(
+    [
+        "reduce",
+        "reduces",
+        "reducing",
+        "increasing",
+        "decreasing",
+        "decline",
+        "declined",
+        "declining",
+        "grow",
+        "growing",
+        "growth",
+        "rising",
+        "falling",
+        "expand",
+        "shrink",
+        "improve",
+        "improved",
+        "improves",
+        "worsen",
+        "worsened",
+        "worsens",
+        "ease",
+        "eased",
+        "eases",
+    ]
+)
+# Every pair of opposites this module knows, for turned_phrase, where the neighbouring word
+# must match too; but not words of change, which a passage uses both ways round one topic
+# ("How has the incidence been reduced?" over "the incidence increased 1.9-fold", with the
+# answer in another sentence: measured on covid-qa's tune half).
+_TURNABLE = {
+    word: others
+    for word, others in opposites(
+        [*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]
+    ).items()
+    if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS
+}
+
+
+def _turned_form(word: str, opposite: str) -> bool:
+    """word is opposite or an inflection of it ("falls" of "fall"; not "lastly" of "last")."""
+    return word == opposite or (
+        len(opposite) >= 4 and word[: len(opposite)] == opposite and len(word) - len(opposite) <= 2
+    )
+
+
+def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) -> str | None:
+    """A word of the question that the sentence an answer would lead with (lead: it and the
+    sentence before it) turns around next to the same word, while no answering sentence says
+    the question's way: "Who was the last woman to hold such a post?" over "... the first
+    woman to hold such a post". unmatched_opposite reads the word alone over all sentences,
+    where some sentence of a long passage uses it in another sense ("at last"); here the
+    neighbouring words (the content words nearest it, two each side) tie the opposite, or
+    the word itself, to what is asked. None for a yes/no question, and when the question
+    names both sides.
+
+    Example: turned_phrase("In what regions is leptospirosis least common?",
+                           ["The disease is most common in tropical regions."],
+                           ["At least ten cases were seen."]) -> "least";
+             turned_phrase("Where is it most common?", ["It is most common in the tropics."],
+                           []) -> None
+    """
+    if asks_yes_or_no(question):
+        return None
+    tokens = [w.lower() for w in WORD.findall(question)]
+    asked = set(tokens)
+    told = [[w.lower() for w in WORD.findall(text)] for text in lead]
+    said = [[w.lower() for w in WORD.findall(text)] for text in answering]
+    for i, word in enumerate(tokens):
+        others = _TURNABLE.get(word, set())
+        if not others or others & asked:
+            continue
+        near = _neighbours(tokens, i)
+        if any(
+            w == word and _neighbours(words, j) & near
+            for words in [*told, *said]
+            for j, w in enumerate(words)
+        ):
+            continue  # some sentence says it the question's way
+        if any(
+            _neighbours(words, j) & near and any(_turned_form(w, o) for o in others)
+            for words in told
+            for j, w in enumerate(words)
+        ):
+            return word
+    return None
+
+
+def _neighbours(words: Sequence[str], i: int, reach: int = 4) -> set[str]:
+    """Stems of the content words nearest words[i], at most two each side, within reach.
+
+    Example: _neighbours(["was", "promoted", "to", "the", "third", "tier"], 1)
+             -> {"third", "tier"}
+    """
+    before = [w for w in words[max(0, i - reach) : i] if w not in STOP][-2:]
+    after = [w for w in words[i + 1 : i + 1 + reach] if w not in STOP][:2]
+    return {stem(w) for w in (*before, *after)}
