@@ -520,7 +520,11 @@ def test_a_question_asking_the_opposite_of_what_the_passage_says(
         ),
         # The lead says it the question's way too, or the opposite is next to another word.
         ("Where is the disease least common?", "It is least common where most common.", None),
-        ("Who was the last woman to run?", "Ann was the first to see the last woman run.", None),
+        (
+            "Who was the last woman to run?",
+            "Ann Lee was the first to see the last woman run.",
+            None,
+        ),
         ("Who came last?", "The first prize went to Ann.", None),
         # Words of change go both ways around one topic; yes/no questions are answered by "no".
         ("How has the incidence been reduced?", "The incidence increased 1.9-fold.", None),
@@ -540,6 +544,43 @@ def test_a_question_turning_around_the_phrase_its_answer_would_lead_with(
     f = evidence_features(question, sentences, [lead, other], flat, lead=0)
     assert f.opposite_unmatched == float(turned is not None)
     assert RefusalModel({}, 10.0, 0.5).answerable(f) == (turned is None)
+
+
+@pytest.mark.parametrize(
+    ("text", "someone"),
+    [
+        ("It was described in 1921 by Anna Ström.", True),
+        ("Its record goalscorer is Hugh Baird, who scored 214 goals.", True),
+        ("Founded in 1881 by workers at the ironworks, it joined the league.", True),
+        # Places: after "in", "at", "from"; listed after one; ending in "Market", "Dam" ...
+        ("It was found at the Kels Hill mine in Cornwall, England, in 1921.", False),
+        ("The district's centre is Marrowgate Market, a covered hall opened in 1889.", False),
+        ("The largest, the Gradina Dam, created a reservoir 38 kilometres long.", False),
+        ("A ferry links it with the village of Ornay since 1936.", False),
+    ],
+)
+def test_who_is_answered_by_someone_not_by_a_place(text: str, someone: bool) -> None:
+    assert has_answer_type("person", text) == someone
+
+
+def test_who_is_refused_when_the_answer_would_name_no_one_but_the_question_s_names() -> None:
+    from assistant.answer.evidence import RefusalModel
+
+    always = RefusalModel({}, 10.0, 0.5)
+    dam = "Three dams were built on the river; the largest, the Gradina Dam, holds a reservoir."
+    built = "The dams were built by the engineer Ivo Maric between 1955 and 1971."
+    asked = "Who built the Gradina Dam?"
+    f = evidence_features(asked, [(dam, 0.9)], [dam], flat, lead=0)
+    assert f.person_missing == 1.0 and not always.answerable(f)
+    # The sentence the answer reads on into names the builder.
+    both = evidence_features(
+        asked, [(dam, 0.9), (built, 0.6)], [f"{dam} {built}"], flat, lead=0, before=[None, 0]
+    )
+    assert both.person_missing == 0.0 and always.answerable(both)
+    # The question's own name is no answer to it.
+    own = "Ravoxin was developed by Heller Pharma in 2017."
+    f = evidence_features("Who founded Heller Pharma?", [(own, 0.9)], [own], flat, lead=0)
+    assert f.person_missing == 1.0
 
 
 def test_a_yes_or_no_question_denies_nothing_it_asks_about() -> None:

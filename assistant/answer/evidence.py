@@ -122,7 +122,7 @@ class RefusalModel:
         the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
         turned = turned or evidence.agent_displaced or evidence.number_displaced
-        turned = turned or evidence.year_displaced
+        turned = turned or evidence.year_displaced or evidence.person_missing
         displaced = evidence.name_displaced >= self.displaced_veto
         return self.probability(evidence) >= self.threshold and not turned and not displaced
 

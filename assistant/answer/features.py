@@ -78,7 +78,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..retrieval.lexical import STOPWORDS, analyze
-from .negation import turned_phrase, unmatched_negation, unmatched_opposite
+from .negation import WORD, turned_phrase, unmatched_negation, unmatched_opposite
 
 __all__ = [
     "FEATURE_NAMES",
@@ -146,7 +146,7 @@ _DATE = re.compile(
 # A capitalised word after the first of its sentence, or an acronym: a name of some kind.
 _NAME = re.compile(r"(?<=[\w,;:)] )[A-Z][\w\-]+|\b[A-Z]{2,}[\w\-]*")
 _PERSONS = re.compile(
-    r"\b(?:people|persons?|patients?|children|adults?|women|men|workers?|researchers?|"
+    r"\b(?:people|persons?|patients?|children|adults?|wom[ae]n|m[ae]n|workers?|researchers?|"
     r"scientists?|investigators?|authors?|doctors?|physicians?|nurses?|staff|team|group|"
     r"individuals?|volunteers?|participants?|clinicians?|officials?|government|company|"
     r"companies|organi[sz]ations?|institutes?|universit(?:y|ies)|\w+ers|\w+ists)\b",
@@ -385,6 +385,58 @@ def selection_type(question: str) -> str | None:
     return kind
 
 
+# Before a name of a place: "in Cornwall", "at the Kels Hill mine", "the village of Ornay".
+_PLACE_BEFORE = re.compile(
+    r"\b(?:in|at|from|near|into|across|throughout|towards?|outside|inside|off|via|"
+    r"(?:village|town|city|borough|county|province|region|state|island|district|port) of)"
+    r"\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+
+
+# The last word of a place's or a structure's name: "Marrowgate Market", "the Gradina Dam".
+_PLACE_WORDS = frozenset([
+    "market", "dam", "bridge", "road", "street", "lane", "avenue", "river", "lake", "sea",
+    "ocean", "bay", "mountain", "mountains", "mount", "hill", "hills", "valley", "island",
+    "islands", "mine", "works", "hall", "station", "park", "square", "church", "cathedral",
+    "castle", "tower", "palace", "library", "museum", "airport", "harbour", "harbor", "canal",
+    "reservoir", "forest", "desert", "peninsula", "province", "county", "district", "region",
+    "coast", "strait",
+])  # fmt: skip
+
+
+def _names_someone(text: str, besides: frozenset[str] = frozenset()) -> bool:
+    """Does text name someone who could answer "who": a name (a run of words _NAME finds,
+    one space apart) that is not a place's? A name after "in", "at", "from" ... is a place,
+    as is one listed after a place ("in Cornwall, England") and one ending in a word such as
+    "Market", "Dam" or "River". besides: lower-cased words of names that do not count (the
+    question's own: "Who founded Heller Pharma?" is not answered by "Heller Pharma").
+
+    Example: _names_someone("It was first described in 1921 from specimens collected at the
+             Kels Hill mine in Cornwall, England.") -> False;
+             _names_someone("It was described in 1921 by Anna Ström.") -> True
+    """
+    runs: list[list[re.Match[str]]] = []
+    for m in _NAME.finditer(text):
+        if runs and text[runs[-1][-1].end() : m.start()] == " ":
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    place = False
+    end = -1
+    for run in runs:
+        listed = place and end >= 0 and text[end : run[0].start()] in {", ", " and "}
+        place = (
+            listed
+            or bool(_PLACE_BEFORE.search(text[max(0, run[0].start() - 40) : run[0].start()]))
+            or run[-1].group(0).lower() in _PLACE_WORDS
+        )
+        if not place and not {m.group(0).lower() for m in run} <= besides:
+            return True
+        end = run[-1].end()
+    return False
+
+
 def has_answer_type(kind: str | None, text: str) -> bool:
     """Does text hold something of that kind (True when kind is None)?
 
@@ -394,7 +446,7 @@ def has_answer_type(kind: str | None, text: str) -> bool:
     if kind is None:
         return True
     if kind == "person":
-        return bool(_NAME.search(text) or _PERSONS.search(text))
+        return bool(_PERSONS.search(text)) or _names_someone(text)
     if kind == "reason":
         return bool(_REASON.search(text))
     if kind == "date" and _MONTH.search(text):
@@ -1174,6 +1226,7 @@ FEATURE_NAMES = (
     "agent_displaced",
     "number_displaced",
     "year_displaced",
+    "person_missing",
 )
 
 
@@ -1200,6 +1253,8 @@ class EvidenceFeatures:
     number_displaced: float = 0.0  # 1 when the passages write the question's name-number
     # ("the 1986 Cup Final") only with other numbers
     year_displaced: float = 0.0  # 1 when the lead sentence dates it in another year
+    person_missing: float = 0.0  # 1 when "who" is asked and the lead sentence names no one
+    # but the question's own names
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -1441,7 +1496,7 @@ def evidence_features(
     # structure of X?" look answered by the sentence that gives the structure.
     # The doer of the sentence the answer would lead with (lead: its index) must be the
     # question's, or the passages tell what someone else does.
-    agent = year = 0.0
+    agent = year = nobody = 0.0
     answering = [t for t, _ in top] + [
         t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
     ]
@@ -1458,6 +1513,17 @@ def evidence_features(
         # such a post" for "the last woman to ..."), unless an answering sentence says it.
         lead_texts = [sentences[lead][0]] + ([] if j is None else [sentences[j][0]])
         turned = turned or turned_phrase(question, lead_texts, answering) is not None
+        # "Who built the Gradina Dam?" is not answered by a sentence naming only the dam.
+        if kind in ("person", "human"):
+            own_names = frozenset(w.lower() for w in WORD.findall(question))
+            # ... nor the sentence after it, which an answer reads on into.
+            after = [k for k, b in enumerate(before or []) if b == lead] if before else []
+            nobody = float(
+                not any(
+                    _PERSONS.search(t) or _names_someone(t, own_names)
+                    for t in [*lead_texts, *(sentences[k][0] for k in after)]
+                )
+            )
     return EvidenceFeatures(
         best_cosine=float(best) if math.isfinite(best) else 0.0,
         top_dense=float(top_dense),
@@ -1485,4 +1551,5 @@ def evidence_features(
         agent_displaced=agent,
         number_displaced=number_displacement(question, passages),
         year_displaced=year,
+        person_missing=nobody,
     )
