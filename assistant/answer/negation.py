@@ -204,12 +204,18 @@ ASKED_OPPOSITE_PAIRS = [
     ("eastern", "western"), ("upper", "lower"), ("inner", "outer"), ("import", "export"),
     ("imports", "exports"), ("imported", "exported"), ("public", "private"), ("won", "lost"),
     ("wins", "losses"), ("minor", "major"), ("allowed", "banned"), ("accepted", "rejected"),
-    ("tallest", "shortest"), ("tall", "short"), ("quickly", "slowly"), ("quick", "slow"),
-    ("promoted", "relegated"), ("promotion", "relegation"), ("before", "after"),
-    ("entered", "left"), ("opened", "closed"), ("born", "died"), ("victory", "defeat"),
-    ("ally", "enemy"), ("allies", "enemies"), ("legal", "illegal"), ("upstream", "downstream"),
-    ("heaviest", "lightest"), ("deepest", "shallowest"), ("widest", "narrowest"),
-    ("warmest", "coldest"), ("hottest", "coldest"), ("wettest", "driest"),
+    ("tallest", "shortest"), ("heaviest", "lightest"), ("deepest", "shallowest"),
+    ("widest", "narrowest"), ("warmest", "coldest"), ("hottest", "coldest"),
+    ("wettest", "driest"), ("upstream", "downstream"),
+]  # fmt: skip
+# Opposites too common in other senses to judge a question by the word alone ("after herd
+# immunity" where a passage says "before"), for turned_phrase, which needs the same
+# neighbouring words as well.
+PHRASE_OPPOSITE_PAIRS = [
+    ("tall", "short"), ("quickly", "slowly"), ("quick", "slow"), ("promoted", "relegated"),
+    ("promotion", "relegation"), ("before", "after"), ("entered", "left"), ("opened", "closed"),
+    ("born", "died"), ("victory", "defeat"), ("ally", "enemy"), ("allies", "enemies"),
+    ("legal", "illegal"),
 ]  # fmt: skip
 # Words of change that a passage uses both ways around one topic ("What may reduce the
 # effect?" over text on what increases it): measured on covid-qa, these turned answerable
@@ -394,7 +400,7 @@ _MORE_CHANGE_WORDS = frozenset(
 _TURNABLE = {
     word: others
     for word, others in opposites(
-        [*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]
+        [*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS, *PHRASE_OPPOSITE_PAIRS]
     ).items()
     if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS
 }
@@ -434,12 +440,12 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
         if not others or others & asked:
             continue
         near = _neighbours(tokens, i)
-        if any(
+        if any(word in words for words in told) or any(
             w == word and _neighbours(words, j) & near
-            for words in [*told, *said]
+            for words in said
             for j, w in enumerate(words)
         ):
-            continue  # some sentence says it the question's way
+            continue  # the lead uses the word too, or another sentence says it the question's way
         if any(
             _neighbours(words, j) & near and any(_turned_form(w, o) for o in others)
             for words in told
