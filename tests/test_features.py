@@ -1086,6 +1086,43 @@ def test_year_displacement_reads_the_lead_sentences_date(
     assert year_displacement(question, lead) == displaced
 
 
+def test_a_year_the_passages_give_elsewhere_is_weighed_there_not_by_the_lead() -> None:
+    # The lead is the airline's first sentence; the year asked is in a sentence of its own.
+    lead = "Nordavia is a regional airline. It was founded in 1987 by Henrik Aas."
+    passages = f"{lead} In 2005 the airline was bought by the Nordfjell Group."
+    assert year_displacement("Which company acquired Nordavia in 2005?", lead) == 1.0
+    assert year_displacement("Which company acquired Nordavia in 2005?", lead, passages) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("question", "displaced"),
+    [
+        ("Which khanate fell to the Mongols in 1389?", 1.0),
+        ("Which khanate fell to the Mongols in 1258?", 0.0),
+        ("When was the capital of the eastern khanate sacked?", 0.0),  # no year asked
+        # One term more in another year's clause is not enough: "She was awarded the medal in
+        # 1947" answers a question whose words are not the passage's.
+        ("Which prize was Varga given in 1947?", 0.0),
+    ],
+)
+def test_year_elsewhere_compares_the_clauses_of_each_year(question: str, displaced: float) -> None:
+    from assistant.answer.features import year_elsewhere
+
+    passages = [
+        "The western khanate fell to the Mongols in 1258, while the eastern khanate survived "
+        "until its capital was sacked in 1389.",
+        "Varga received her doctorate in 1915. She was awarded the Davy Medal in 1947.",
+    ]
+    assert year_elsewhere(question, passages) == displaced
+    f = evidence_features(question, [(passages[0], 0.9)], passages, flat, lead=0)
+    assert f.year_displaced == displaced
+    # A year no passage has is not weighed here; the lead's own date decides (and
+    # entity_missing counts it).
+    absent = "Which khanate fell to the Mongols in 1402?"
+    assert year_elsewhere(absent, passages) == 0.0
+    assert evidence_features(absent, [(passages[0], 0.9)], passages, flat, lead=0).year_displaced
+
+
 def test_a_percentage_belongs_to_what_it_is_a_share_of() -> None:
     assert measured_terms("What percentage of rats develop Weil's disease?") == {"rat"}
     assert measured_terms("What proportion of the cases were fatal?") == {"case"}

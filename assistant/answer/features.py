@@ -77,6 +77,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import STOPWORDS, analyze
 from .negation import WORD, turned_phrase, unmatched_negation, unmatched_opposite
 
@@ -1085,21 +1086,58 @@ _DATED_YEAR = re.compile(
 )
 
 
-def year_displacement(question: str, lead: str) -> float:
+def year_displacement(question: str, lead: str, passages: str = "") -> float:
     """1 when the question dates what it asks about ("Which album won in 1998?") and the
     sentence an answer would lead with (with the sentence before it) dates it otherwise ("...
     Album of the Year for Quiet Harbour in 1988"), with the same preposition, never with the
-    question's year: the passages tell of another year.
+    question's year, and no passage gives that year (passages: their text; a year told
+    elsewhere may be the answer's, "In 2005 the airline was bought by ...", and year_elsewhere
+    weighs that): the passages tell of another year.
 
     Example: year_displacement("Which album won Album of the Year in 1998?",
                                "She won Album of the Year for Quiet Harbour in 1988.") -> 1.0;
              with "in 1988" asked -> 0.0; with "She won it." -> 0.0
     """
     told = [(m.group(1).lower(), m.group(2)) for m in _DATED_YEAR.finditer(lead)]
-    years = {year for _, year in told}
+    years = {year for _, year in told} | set(_YEAR.findall(passages))
     for m in _DATED_YEAR.finditer(question):
         word, year = m.group(1).lower(), m.group(2)
         if year not in years and any(w == word for w, _ in told):
+            return 1.0
+    return 0.0
+
+
+_YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
+
+
+def year_elsewhere(question: str, passages: Sequence[str]) -> float:
+    """1 when the question dates what it asks about ("Which khanate fell to the Mongols in
+    1389?") and the passages tell it of another year: a clause with another year holds at
+    least two more of the question's terms than any clause with the question's year ("The
+    western khanate fell to the Mongols in 1258, while the eastern khanate survived until its
+    capital was sacked in 1389"). year_displacement reads only the sentence an answer would
+    lead with; this reads every clause of the passages. A year no passage has is
+    entity_missing's business.
+
+    Example: year_elsewhere("Which khanate fell to the Mongols in 1389?",
+                            ["The western khanate fell to the Mongols in 1258, while the "
+                             "eastern khanate survived until its capital was sacked in 1389."])
+             -> 1.0; with "in 1258" asked -> 0.0
+    """
+    asked = {m.group(2) for m in _DATED_YEAR.finditer(question)}
+    if not asked:
+        return 0.0
+    terms = set(_terms(question)) - asked
+    told = [
+        (set(_YEAR.findall(clause)), terms & set(_terms(clause)))
+        for p in passages
+        for a, b in split_sentences(p)
+        for clause in clauses(p[a:b])
+    ]
+    for year in asked:
+        here = [len(held) for years, held in told if year in years]
+        there = [len(held) for years, held in told if years and year not in years]
+        if here and there and max(there) >= max(here) + 2:
             return 1.0
     return 0.0
 
@@ -1508,7 +1546,9 @@ def evidence_features(
             held |= sentence_terms[j]
         agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
         told = sentences[lead][0] if j is None else f"{sentences[j][0]} {sentences[lead][0]}"
-        year = year_displacement(question, told)
+        # A year the passages tell elsewhere may be the answer's ("In 2005 the airline was
+        # bought by ..." where the lead says "founded in 1987"): year_elsewhere decides that.
+        year = year_displacement(question, told, " ".join(passages))
         # ... nor may it say the question's phrase turned around ("the first woman to hold
         # such a post" for "the last woman to ..."), unless an answering sentence says it.
         lead_texts = [sentences[lead][0]] + ([] if j is None else [sentences[j][0]])
@@ -1524,6 +1564,7 @@ def evidence_features(
                     for t in [*lead_texts, *(sentences[k][0] for k in after)]
                 )
             )
+    year = max(year, year_elsewhere(question, passages))
     return EvidenceFeatures(
         best_cosine=float(best) if math.isfinite(best) else 0.0,
         top_dense=float(top_dense),
