@@ -1123,6 +1123,48 @@ def test_year_elsewhere_compares_the_clauses_of_each_year(question: str, displac
     assert evidence_features(absent, [(passages[0], 0.9)], passages, flat, lead=0).year_displaced
 
 
+@pytest.mark.parametrize(
+    ("question", "lead", "swapped"),
+    [
+        ("In what year did John Pickering die?", "Hallam died in 1849; Pickering continued.", 1.0),
+        ("In what year did Hallam die?", "Hallam died in 1849; Pickering continued.", 0.0),
+        # The doer elsewhere in the sentence, in another role.
+        (
+            "Which fortress town did Ostmark return to Valdria?",
+            "Under its terms, Valdria returned the town of Kell to Ostmark.",
+            1.0,
+        ),
+        (
+            "How many goals did Alec Rennie score?",
+            "Its top scorer is Hugh Baird, who scored 214.",
+            1.0,
+        ),
+        ("How long may the Assembly delay bills?", "The Senate may delay bills for a year.", 1.0),
+        # A pronoun is the doer; a participle tells of the subject; a noun is no deed.
+        (
+            "What did Varga develop?",
+            "She joined Anton Meier, with whom she developed a method.",
+            0.0,
+        ),
+        (
+            "Which body did the Senate replace?",
+            "It was set up by the Constitution of 1921, replacing the Council of State.",
+            0.0,
+        ),
+        ("How much did Google invest?", "Anthropic has received investment from Google.", 0.0),
+        ("When did Asian genotype emerge?", "The West and East African genotypes diverged.", 0.0),
+    ],
+)
+def test_a_lead_sentence_telling_what_another_name_did(
+    question: str, lead: str, swapped: float
+) -> None:
+    from assistant.answer.features import role_swap
+
+    assert role_swap(question, lead) == swapped
+    f = evidence_features(question, [(lead, 0.9)], [lead], flat, lead=0)
+    assert f.agent_displaced >= swapped
+
+
 def test_a_percentage_belongs_to_what_it_is_a_share_of() -> None:
     assert measured_terms("What percentage of rats develop Weil's disease?") == {"rat"}
     assert measured_terms("What proportion of the cases were fatal?") == {"case"}

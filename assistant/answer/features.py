@@ -79,7 +79,7 @@ from dataclasses import dataclass
 
 from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import STOPWORDS, analyze
-from .negation import WORD, turned_phrase, unmatched_negation, unmatched_opposite
+from .negation import STOP, WORD, turned_phrase, unmatched_negation, unmatched_opposite
 
 __all__ = [
     "FEATURE_NAMES",
@@ -1190,6 +1190,72 @@ def question_agents(question: str) -> list[list[str]]:
     return agents
 
 
+_PERSONAL_PRONOUN = re.compile(r"\b(?:he|she|it|they|we|i|you)\b", re.IGNORECASE)
+_MODALS_BEFORE = frozenset(
+    ("may", "might", "can", "could", "will", "would", "shall", "should", "must", "did", "to")
+)
+_SENTENCE_NAME = re.compile(r"(?<=[\w,;:)’'] )[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*")
+
+
+def _inflects(word: str, verb: str, before: str) -> bool:
+    """Is word the verb told as done: its past ("died", "stopped", "carried"), or the verb
+    itself after a modal ("may delay"; before: the word before it)? Not a present form
+    ("genotypes" reads as a plural noun as well), a participle ("..., making it his capital"
+    tells of the sentence's subject) or a noun made from it ("investment" of "invest").
+
+    Example: _inflects("scored", "score", "who") -> True; _inflects("delay", "delay", "may")
+             -> True; _inflects("genotypes", "genotype", "African") -> False
+    """
+    if word == verb:
+        return before.lower() in _MODALS_BEFORE
+    stem = verb[:-1] if verb.endswith("e") else verb
+    forms = {f"{stem}ed", f"{verb}{verb[-1]}ed"}  # "scored", "stopped"
+    if verb.endswith("y"):
+        forms.add(f"{verb[:-1]}ied")  # "carried"
+    return word in forms
+
+
+def role_swap(question: str, lead: str) -> float:
+    """1 when the sentence an answer would lead with says that another name does what the
+    question asks of its doer: a form of the verb right after the doer ("did John Pickering
+    die") has, in the lead, another name nearest before it (within six words, back to a ";"
+    or ":"), and the doer is not among those words ("Hallam died in 1849; Pickering continued
+    the business"). agent_displacement needs the doer absent from the sentence; here it may
+    stand elsewhere in it ("Valdria returned the fortress town of Kell to Ostmark" for "Which
+    town did Ostmark return to Valdria?"). A personal pronoun between the name and the verb is
+    its doer ("Meier, with whom she developed"): no decision; only the verb told as done
+    counts (_inflects: "died", "may delay"; not "investment", nor "..., making it").
+
+    Example: role_swap("In what year did John Pickering die?",
+                       "Hallam died in 1849; Pickering continued the business.") -> 1.0
+             role_swap("In what year did Hallam die?", "Hallam died in 1849.") -> 0.0
+    """
+    for run in question_agents(question):
+        name = r"\s+".join(re.escape(word) for word in run)
+        m = re.search(
+            rf"\b{name}\b(?!['’])\s+(?:(?:not|never|also|first|still|ever)\s+)?([a-z]+)",
+            question,
+            re.I,
+        )
+        if m is None or m.group(1).lower() in STOP:
+            continue
+        verb = m.group(1).lower()
+        for found in re.finditer(r"[a-z]+", lead):
+            previous = lead[: found.start()].split()[-1:] or [""]
+            if not _inflects(found.group(0), verb, previous[0]):
+                continue
+            before = re.split(r"[;:]", lead[: found.start()])[-1]
+            window = " ".join(before.split()[-6:])
+            names = _SENTENCE_NAME.findall(f"; {window}")
+            if not names or _PERSONAL_PRONOUN.search(window[window.rfind(names[-1]) :]):
+                continue
+            if {w.lower() for w in WORD.findall(window)} & {w.lower() for w in run}:
+                continue
+            if any(w.lower() not in STOP for w in names[-1].split()):  # not "The" alone
+                return 1.0
+    return 0.0
+
+
 def clause_doer(sentence: str, passages: str) -> str | None:
     """The name a clause of sentence opens with as its doer, when it is a name: one the
     passages also write capitalised inside a sentence (a capitalised first word such as
@@ -1545,6 +1611,7 @@ def evidence_features(
         if j is not None:
             held |= sentence_terms[j]
         agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
+        agent = max(agent, role_swap(question, sentences[lead][0]))
         told = sentences[lead][0] if j is None else f"{sentences[j][0]} {sentences[lead][0]}"
         # A year the passages tell elsewhere may be the answer's ("In 2005 the airline was
         # bought by ..." where the lead says "founded in 1987"): year_elsewhere decides that.
