@@ -430,6 +430,9 @@ def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
         ("What did Amazon not invest in?", {"inves"}),
         ("When was RT-PCR not the best method?", {"best", "metho"}),
         ("Which firm can't be sure of Anthropic?", {"sure"}),
+        ("Which prize did the novel fail to win?", {"win"}),
+        ("In which field is the law no longer used?", {"used"}),
+        ("Which parts are no longer required by law?", {"requi", "law"}),
         # A why-question's reason is given in other words.
         ("Why is RT-PCR not the best method?", set()),
         # A yes/no question's opening, "or not", and words that name rather than deny.
@@ -437,6 +440,7 @@ def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
         ("Is the stake exclusive or not?", set()),
         ("What non-structural proteins are coded by Rotavirus?", set()),
         ("What is the consequence of the lack of deletions?", set()),
+        ("What is no more than a rumour?", set()),
     ],
 )
 def test_what_a_question_denies(question: str, denied: set[str]) -> None:

@@ -270,7 +270,8 @@ def asks_yes_or_no(question: str) -> bool:
 
 
 # In a question only these deny something; "non-structural", "lack of", "no genes" name it.
-_QUESTION_CUE = re.compile(r"not|never|cannot|\w+n[’']t", re.IGNORECASE)
+# "fail to" and "no longer" deny too ("Which prize did it fail to win?").
+_QUESTION_CUE = re.compile(r"not|never|cannot|\w+n[’']t|fail(?:s|ed)?", re.IGNORECASE)
 
 
 def question_negation(question: str) -> set[str]:
@@ -292,12 +293,19 @@ def question_negation(question: str) -> set[str]:
 def _question_cues(question: str) -> list[int]:
     """Token positions of the cues by which a question denies (not "... or not?")."""
     tokens = WORD.findall(question)
-    return [
+    cues = [
         i
         for i in negated_positions(question)
         if _QUESTION_CUE.fullmatch(tokens[i])
         and not (i > 0 and tokens[i].lower() == "not" and tokens[i - 1].lower() == "or")
     ]
+    # "no longer used": the cue is "longer", so that the scope starts at what is denied.
+    longer = [
+        i + 1
+        for i, t in enumerate(tokens[:-1])
+        if t.lower() == "no" and tokens[i + 1].lower() == "longer"
+    ]
+    return sorted(cues + longer)
 
 
 # Words that set something apart, as a denial does: "all antibiotics except doxycycline".
