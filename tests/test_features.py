@@ -1144,6 +1144,7 @@ def test_year_elsewhere_compares_the_clauses_of_each_year(question: str, displac
             1.0,
         ),
         ("How long may the Assembly delay bills?", "The Senate may delay bills for a year.", 1.0),
+        ("When did Jacques Thivolet take office?", "Hélène Marchetti took office in 2019.", 1.0),
         # A pronoun is the doer; a participle tells of the subject; a noun is no deed.
         (
             "What did Varga develop?",

@@ -1197,6 +1197,20 @@ _MODALS_BEFORE = frozenset(
 _SENTENCE_NAME = re.compile(r"(?<=[\w,;:)’'] )[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*")
 
 
+# The past of common irregular verbs ("did Thivolet take office" over "Marchetti took office").
+_IRREGULAR_PAST = {
+    "take": "took", "win": "won", "make": "made", "give": "gave", "become": "became",
+    "begin": "began", "lead": "led", "hold": "held", "build": "built", "buy": "bought",
+    "sell": "sold", "write": "wrote", "find": "found", "leave": "left", "run": "ran",
+    "go": "went", "come": "came", "see": "saw", "say": "said", "tell": "told", "get": "got",
+    "know": "knew", "bring": "brought", "teach": "taught", "pay": "paid", "meet": "met",
+    "lose": "lost", "fall": "fell", "rise": "rose", "grow": "grew", "draw": "drew",
+    "fight": "fought", "send": "sent", "spend": "spent", "break": "broke", "choose": "chose",
+    "speak": "spoke", "stand": "stood", "keep": "kept", "sing": "sang", "drive": "drove",
+    "fly": "flew", "throw": "threw", "wear": "wore", "steal": "stole", "bear": "bore",
+}  # fmt: skip
+
+
 def _inflects(word: str, verb: str, before: str) -> bool:
     """Is word the verb told as done: its past ("died", "stopped", "carried"), or the verb
     itself after a modal ("may delay"; before: the word before it)? Not a present form
@@ -1208,6 +1222,8 @@ def _inflects(word: str, verb: str, before: str) -> bool:
     """
     if word == verb:
         return before.lower() in _MODALS_BEFORE
+    if _IRREGULAR_PAST.get(verb) == word:
+        return True
     stem = verb[:-1] if verb.endswith("e") else verb
     forms = {f"{stem}ed", f"{verb}{verb[-1]}ed"}  # "scored", "stopped"
     if verb.endswith("y"):
