@@ -530,6 +530,9 @@ def test_a_question_asking_the_opposite_of_what_the_passage_says(
             None,
         ),
         ("Who came last?", "The first prize went to Ann.", None),
+        # A comparison told from the other side says the same.
+        ("Which team lost the final?", "Real Castela won the final against FC Nordhafen.", None),
+        ("Which chips outperform Nvidia's?", "Nvidia's chips lag behind Google's TPUs.", None),
         # Words of change go both ways around one topic; yes/no questions are answered by "no".
         ("How has the incidence been reduced?", "The incidence increased 1.9-fold.", None),
         ("Is it the tallest building?", "It is the shortest building.", None),

@@ -213,7 +213,7 @@ ASKED_OPPOSITE_PAIRS = [
 # neighbouring words as well.
 PHRASE_OPPOSITE_PAIRS = [
     ("tall", "short"), ("quickly", "slowly"), ("quick", "slow"), ("promoted", "relegated"),
-    ("promotion", "relegation"), ("before", "after"), ("entered", "left"), ("opened", "closed"),
+    ("promotion", "relegation"), ("entered", "left"), ("opened", "closed"),
     ("born", "died"), ("victory", "defeat"), ("ally", "enemy"), ("allies", "enemies"),
     ("legal", "illegal"),
 ]  # fmt: skip
@@ -223,6 +223,18 @@ PHRASE_OPPOSITE_PAIRS = [
 _CHANGE_WORDS = frozenset(
     "increase increased increases decrease decreased decreases reduced rise fall rose fell".split()  # noqa: SIM905
 )
+
+
+# Comparisons told from either side mean the same: "Which models outperform Amazon's own?" is
+# answered by "Amazon's own models lag behind GPT-4", "Which team lost?" by "A won against B".
+_CONVERSE = frozenset([
+    "before", "after", "ahead", "behind", "outperform", "outperforms", "lag", "lags",
+    "superior", "inferior", "win", "lose", "won", "lost", "wins", "losses", "gain", "loss",
+    "more", "less", "fewer", "greater", "lesser", "better", "worse", "higher", "lower",
+    "larger", "smaller", "older", "younger", "earlier", "later", "longer", "shorter",
+    "stronger", "weaker", "easier", "harder", "import", "export", "imports", "exports",
+    "imported", "exported",
+])  # fmt: skip
 
 
 def opposites(pairs: Sequence[tuple[str, str]]) -> dict[str, set[str]]:
@@ -242,7 +254,7 @@ CLAIM_OPPOSITE: dict[str, set[str]] = opposites([*OPPOSITE_PAIRS, *CLAIM_OPPOSIT
 ASKED_OPPOSITE = {
     word: others
     for word, others in opposites([*OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS]).items()
-    if word not in _CHANGE_WORDS
+    if word not in _CHANGE_WORDS and word not in _CONVERSE
 }
 
 
@@ -373,34 +385,12 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
     return None
 
 
-_MORE_CHANGE_WORDS = frozenset(
-    [
-        "reduce",
-        "reduces",
-        "reducing",
-        "increasing",
-        "decreasing",
-        "decline",
-        "declined",
-        "declining",
-        "grow",
-        "growing",
-        "growth",
-        "rising",
-        "falling",
-        "expand",
-        "shrink",
-        "improve",
-        "improved",
-        "improves",
-        "worsen",
-        "worsened",
-        "worsens",
-        "ease",
-        "eased",
-        "eases",
-    ]
-)
+_MORE_CHANGE_WORDS = frozenset([
+    "reduce", "reduces", "reducing", "increasing", "decreasing", "decline", "declined",
+    "declining", "grow", "growing", "growth", "rising", "falling", "expand", "shrink",
+    "improve", "improved", "improves", "worsen", "worsened", "worsens", "ease", "eased",
+    "eases",
+])  # fmt: skip
 # Every pair of opposites this module knows, for turned_phrase, where the neighbouring word
 # must match too; but not words of change, which a passage uses both ways round one topic
 # ("How has the incidence been reduced?" over "the incidence increased 1.9-fold", with the
@@ -410,7 +400,7 @@ _TURNABLE = {
     for word, others in opposites(
         [*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS, *PHRASE_OPPOSITE_PAIRS]
     ).items()
-    if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS
+    if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS and word not in _CONVERSE
 }
 
 
