@@ -99,3 +99,27 @@ def test_a_sentence_naming_the_subject_by_its_acronym_covers_the_spelled_out_nam
     # The article writes "Respiratory syncytial virus (RSV)" once, then "RSV": the sentence on
     # infants names the question's virus too.
     assert "bronchiolitis" in answer.text
+
+
+CHEMIST = """Ilse Brandt
+
+Ilse Brandt was a German chemist who studied salts at the University of Leipzig, where she \
+received her doctorate in 1921 under the physicist Otto Mahler. Brandt later led the \
+laboratory in Basel until she retired in 1958.
+
+In 1949 she was awarded the Faraday Medal for her work on crystal growth.
+"""
+
+
+def test_a_year_the_question_dates_by_picks_the_sentence_that_gives_it(
+    tmp_path: Path, real_embedder: Embedder
+) -> None:
+    from assistant.answer.features import dated_years
+
+    assert dated_years("Which prize was Brandt given in 1949?") == {"1949"}
+    assert dated_years("Who won the 1987 final?") == set()  # a year in a name dates nothing
+    answer = _bot(tmp_path, real_embedder, CHEMIST).ask("Which prize was Brandt given in 1949?")
+
+    assert not answer.refused
+    # The sentences naming Brandt give other years; the one with 1949 names the prize.
+    assert "Faraday Medal" in answer.citations[0].quote

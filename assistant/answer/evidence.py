@@ -15,6 +15,7 @@ evals/calibrate_refusal.py (see evals/refusal/README.md).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ from .features import (
     attached_type,
     counted_terms,
     counts_counted,
+    dated_years,
     evidence_features,
     has_answer_type,
     implied_names,
@@ -46,6 +48,8 @@ from .features import (
 
 if TYPE_CHECKING:
     from ..settings import Settings
+
+_YEARS = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 
 __all__ = [
     "Evidence",
@@ -262,7 +266,8 @@ def gather_evidence(
     IDF-weighted terms (a name written two ways, an acronym and its spelling, counts in either
     form: passage_aliases) + type_weight when it holds what the question asks for (a number for
     "how many", a date for "when", a reason for "why": answer/features.py selection_type; no
-    question type, no bonus), the ranking the extractive backend selects by; the decision is the
+    question type, no bonus), type_weight again when it holds a year the question dates its
+    subject by ("in 1947"), the ranking the extractive backend selects by; the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
     words the person typed, when query is a rewritten follow-up (its own terms count double).
     stored: the index the hits come from, when it keeps sentence vectors; only sentences it
@@ -320,6 +325,14 @@ def gather_evidence(
             dtype=float,
         )
         scores = scores + type_weight * typed
+    years = dated_years(question or query)
+    if type_weight and years and sentences:
+        # A year the question dates its subject by ("Which prize was Varga given in 1947?")
+        # pins the sentence: "She was awarded the Davy Medal in 1947", not the one naming
+        # Varga with other years.
+        scores = scores + type_weight * np.array(
+            [bool(years & set(_YEARS.findall(s.text))) for s in sentences], dtype=float
+        )
     if phrase_weight and sentences:
         # The question's phrases, not only its words: "incubation period" together.
         asked = question or query

@@ -95,6 +95,7 @@ __all__ = [
     "clauses",
     "counted_terms",
     "counts_counted",
+    "dated_years",
     "evidence_features",
     "has_answer_type",
     "implied_names",
@@ -1110,6 +1111,15 @@ def year_displacement(question: str, lead: str, passages: str = "") -> float:
 _YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 
 
+def dated_years(question: str) -> set[str]:
+    """The years a question dates what it asks about by ("in 1947", "since 2005").
+
+    Example: dated_years("Which prize was Varga given in 1947?") -> {"1947"};
+             dated_years("Who won the 1987 final?") -> set()
+    """
+    return {m.group(2) for m in _DATED_YEAR.finditer(question)}
+
+
 def year_elsewhere(question: str, passages: Sequence[str]) -> float:
     """1 when the question dates what it asks about ("Which khanate fell to the Mongols in
     1389?") and the passages tell it of another year: a clause with another year holds at
@@ -1124,7 +1134,7 @@ def year_elsewhere(question: str, passages: Sequence[str]) -> float:
                              "eastern khanate survived until its capital was sacked in 1389."])
              -> 1.0; with "in 1258" asked -> 0.0
     """
-    asked = {m.group(2) for m in _DATED_YEAR.finditer(question)}
+    asked = dated_years(question)
     if not asked:
         return 0.0
     terms = set(_terms(question)) - asked
