@@ -20,6 +20,9 @@ another, a sentence pointing back to its passage's subject, numbers in names and
 denials no sentence matches, a percentage of what): covid-qa-confirm answerable refused
 0.045, adversarial 0.744 (swap_entity 0.692, swap_number 0.769, absent 0.798), negated
 0.873, contains gold 0.697 (0.730); seed-confirm adversarial 0.789 (swap_entity 0.474).
+Session 12's rules (a phrase turned around, "who" answered by someone, a year told of
+something else, a name doing the question's deed, "fail to" and "no longer") are read from
+the SQuAD-style probes and left both confirm halves exactly as they were: the same figures.
 """
 
 from __future__ import annotations
@@ -96,30 +99,43 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     assert _refused(covid_run, ("negation",)) >= 0.87  # measured 0.873
 
 
-PROBE = ROOT / "evals" / "squadlike"
-# The SQuAD-2.0-style probe (evals/squadlike: 16 short passages written blind to the code in
-# session 11, 80 answerable and 48 adversarial questions). Measured 2026-11-30, session 11:
-# answerable refused 0.075 (main before the session: 0.113), unanswerable refused 0.625
-# (0.521), contains gold 0.887 (0.812; 0.959 of those answered), median 2 sentences. Both of
-# its halves have been read (its README), so this holds what was reached, nothing more.
+PROBES = ROOT / "evals"
+# The SQuAD-2.0-style probes, written blind to the code: evals/squadlike (session 11; 16
+# passages, 80 answerable and 48 adversarial questions) and evals/squadlike2 (session 11; 20
+# passages, 80 and 60). Both were held out until read, squadlike in session 11 and
+# squadlike2 in session 12, so each holds what was reached, nothing more. Measured
+# 2026-11-30, session 12 (session 11's figures in brackets): squadlike answerable refused
+# 0.062 (0.075), unanswerable refused 0.729 (0.625), contains gold 0.900 (0.887; 0.960 of
+# those answered); squadlike2 0.075 (0.087), 0.633 (0.450), 0.912 (0.900; 0.986); median 2.
 PROBE_GATES = {
-    "answerable_refused": 0.08,  # a ceiling; the target is 0.05
-    "unanswerable_refused": 0.62,
-    "answer_containment": 0.88,  # the target is 0.85
-    "containment_when_answered": 0.95,
-    "median_sentences": 2,
-    "duplicated_quotes": 0,
+    "squadlike": {
+        "answerable_refused": 0.07,  # a ceiling; the target is 0.05
+        "unanswerable_refused": 0.72,
+        "answer_containment": 0.89,  # the target is 0.85
+        "containment_when_answered": 0.95,
+        "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
+    "squadlike2": {
+        "answerable_refused": 0.08,
+        "unanswerable_refused": 0.63,
+        "answer_containment": 0.90,
+        "containment_when_answered": 0.98,
+        "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
 }
 
 
-def test_squad_style_probe_meets_its_gates(tmp_path: Path) -> None:
+@pytest.mark.parametrize("probe", sorted(PROBE_GATES))
+def test_squad_style_probe_meets_its_gates(probe: str, tmp_path: Path) -> None:
     result = run_eval(
-        PROBE,
+        PROBES / probe,
         out_dir=tmp_path / "runs",
         index_dir=tmp_path / "index",
-        thresholds=PROBE_GATES,
+        thresholds=PROBE_GATES[probe],
         embedder=build_embedder(Settings(show_progress=False)),
         progress=False,
     )
-    assert result.passed, "squadlike: " + ", ".join(map(str, result.gate_failures))
+    assert result.passed, f"{probe}: " + ", ".join(map(str, result.gate_failures))
     assert result.metrics["quote_accuracy"] == 1.0
