@@ -141,9 +141,12 @@ class _Rounded:
 class AlignScorer:
     """SupportScorer: the alignment precision of each (span, sentence) pair."""
 
-    def __init__(self, aligner: TokenAligner, threshold: float = 0.77) -> None:
+    def __init__(
+        self, aligner: TokenAligner, threshold: float = 0.750, min_coverage: float = 0.60
+    ) -> None:
         self.aligner = aligner
-        self.threshold = threshold
+        self.threshold = threshold  # the cut-offs chosen on the development files
+        self.min_coverage = min_coverage
 
     def scores(self, pairs: Sequence[tuple[str, str]]) -> list[float]:
         spans = self.aligner.vectors([p[0] for p in pairs])
@@ -170,7 +173,11 @@ def _rows(name: str, path: Path, scorer: SupportScorer | None) -> list[dict]:
 
 def _line(name: str, rows: list[dict], threshold: float, cover: float) -> str:
     caught, kept = rates(rows, threshold, cover)
-    return f"  {name:<5} ({len(rows)} rows): caught {caught:.3f}  kept {kept:.3f}"
+    line = f"  {name:<5} ({len(rows)} rows): caught {caught:.3f}  kept {kept:.3f}"
+    for source in sorted({r["source"] for r in rows}):
+        part = [r for r in rows if r["source"] == source]
+        line += f"; {source} %.2f / %.2f" % rates(part, threshold, cover)
+    return line
 
 
 def main() -> None:
@@ -178,6 +185,13 @@ def main() -> None:
     parser.add_argument("--loo", action="store_true", help="leave one development file out")
     parser.add_argument("--held-out", type=Path, metavar="FILE", help="score once, at the end")
     parser.add_argument("--time", action="store_true", help="time a typical answer's check")
+    parser.add_argument(
+        "--end-to-end",
+        nargs=argparse.REMAINDER,
+        metavar="EVAL_ARGS",
+        help="run `assistant eval EVAL_ARGS` with the alignment as the installed checker "
+        "(precision 0.750, coverage 0.60: the cut-offs chosen on the development files)",
+    )
     parser.add_argument("--cache", type=Path, default=Path("/tmp/s12ctx/aligner.pkl"))
     parser.add_argument("--scorer", choices=("align", "checker", "trees"), default="align")
     parser.add_argument(
@@ -193,6 +207,12 @@ def main() -> None:
 
         with_alignment(aligner)
         scorer = _Rounded(TreeChecker.load(args.trees))
+    if args.end_to_end is not None:
+        from assistant import cli
+        from assistant.answer import verifier_model
+
+        verifier_model.default_scorer = lambda: scorer  # type: ignore[assignment]
+        raise SystemExit(cli.main(["eval", *args.end_to_end]))
     if args.time:
         cold = _Cold(aligner)
         cold.scores([("warm", "up")])
