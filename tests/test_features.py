@@ -559,6 +559,10 @@ def test_a_question_turning_around_the_phrase_its_answer_would_lead_with(
         ("It was described in 1921 by Anna Ström.", True),
         ("Its record goalscorer is Hugh Baird, who scored 214 goals.", True),
         ("Founded in 1881 by workers at the ironworks, it joined the league.", True),
+        # A name opening the sentence as a verb's doer; not a count or an adverb.
+        ("Amazon builds custom chips in Austin.", True),
+        ("Three dams were built; the largest, the Gradina Dam, holds a reservoir.", False),
+        ("Originally a hamlet, it grew around the Marrowgate Dye Works after 1834.", False),
         # Places: after "in", "at", "from"; listed after one; ending in "Market", "Dam" ...
         ("It was found at the Kels Hill mine in Cornwall, England, in 1921.", False),
         ("The district's centre is Marrowgate Market, a covered hall opened in 1889.", False),

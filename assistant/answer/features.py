@@ -407,17 +407,41 @@ _PLACE_WORDS = frozenset([
 ])  # fmt: skip
 
 
+# A sentence opening with a name as the doer of a verb ("Amazon builds", "Hallam died",
+# "Hugh Baird scored"): _NAME skips a sentence's first word, which is capitalised anyway.
+# Not before "is" or "was": "Ravoxin was developed by ..." names what was done, not who.
+_OPENING_DOER = re.compile(
+    r"\s*([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s+(?!(?:is|was)\b)"
+    r"(?:has|had|have|will|would|can|could|[a-z]+ed|[a-z]+s)\b"
+)
+_NOT_A_NAME = STOP | {"he", "she", "they", "we", "you", "his", "her", "our", "your", "one"}
+
+
 def _names_someone(text: str, besides: frozenset[str] = frozenset()) -> bool:
-    """Does text name someone who could answer "who": a name (a run of words _NAME finds,
-    one space apart) that is not a place's? A name after "in", "at", "from" ... is a place,
-    as is one listed after a place ("in Cornwall, England") and one ending in a word such as
-    "Market", "Dam" or "River". besides: lower-cased words of names that do not count (the
-    question's own: "Who founded Heller Pharma?" is not answered by "Heller Pharma").
+    """Does text name someone who could answer "who": a name opening it as a verb's doer, or
+    a name (a run of words _NAME finds, one space apart) that is not a place's? A name after
+    "in", "at", "from" ... is a place, as is one listed after a place ("in Cornwall,
+    England") and one ending in a word such as "Market", "Dam" or "River". besides:
+    lower-cased words of names that do not count (the question's own: "Who founded Heller
+    Pharma?" is not answered by "Heller Pharma").
 
     Example: _names_someone("It was first described in 1921 from specimens collected at the
              Kels Hill mine in Cornwall, England.") -> False;
              _names_someone("It was described in 1921 by Anna Ström.") -> True
     """
+    first = _OPENING_DOER.match(text)
+    if first:
+        words = first.group(1).split()
+        named = {w.lower() for w in words}
+        opener = words[0].lower()
+        counted = re.fullmatch(_NUMBER_WORDS, opener) is not None  # "Three dams were built"
+        if (
+            opener not in _NOT_A_NAME
+            and not counted
+            and words[-1].lower() not in _PLACE_WORDS
+            and not named <= besides
+        ):
+            return True  # "Amazon builds custom chips in Austin."
     runs: list[list[re.Match[str]]] = []
     for m in _NAME.finditer(text):
         if runs and text[runs[-1][-1].end() : m.start()] == " ":
