@@ -561,6 +561,10 @@ def test_a_question_turning_around_the_phrase_its_answer_would_lead_with(
         ("Founded in 1881 by workers at the ironworks, it joined the league.", True),
         # A name opening the sentence as a verb's doer; not a count or an adverb.
         ("Amazon builds custom chips in Austin.", True),
+        ("Amazon is investing in Anthropic.", True),
+        ("Hallam was a weaver.", True),
+        ("In 1898 she discovered polonium.", True),
+        ("Ravoxin was developed in Denmark.", False),
         ("Three dams were built; the largest, the Gradina Dam, holds a reservoir.", False),
         ("Originally a hamlet, it grew around the Marrowgate Dye Works after 1834.", False),
         # Places: after "in", "at", "from"; listed after one; ending in "Market", "Dam" ...

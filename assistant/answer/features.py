@@ -409,26 +409,30 @@ _PLACE_WORDS = frozenset([
 
 # A sentence opening with a name as the doer of a verb ("Amazon builds", "Hallam died",
 # "Hugh Baird scored"): _NAME skips a sentence's first word, which is capitalised anyway.
-# Not before "is" or "was": "Ravoxin was developed by ..." names what was done, not who.
+# Not a passive's subject: "Ravoxin was developed by ..." names what was done, not who.
 _OPENING_DOER = re.compile(
-    r"\s*([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s+(?!(?:is|was)\b)"
-    r"(?:has|had|have|will|would|can|could|[a-z]+ed|[a-z]+s)\b"
+    r"\s*([A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s+"
+    r"(?!(?:is|was|are|were)\s+(?:\w+ly\s+)?(?:\w+ed|\w+en|made|built|held|led|sold|bought)\b)"
+    r"(?:is|was|are|were|has|had|have|will|would|can|could|[a-z]+ed|[a-z]+s)\b"
 )
+_HE_OR_SHE = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _NOT_A_NAME = STOP | {"he", "she", "they", "we", "you", "his", "her", "our", "your", "one"}
 
 
 def _names_someone(text: str, besides: frozenset[str] = frozenset()) -> bool:
-    """Does text name someone who could answer "who": a name opening it as a verb's doer, or
-    a name (a run of words _NAME finds, one space apart) that is not a place's? A name after
-    "in", "at", "from" ... is a place, as is one listed after a place ("in Cornwall,
-    England") and one ending in a word such as "Market", "Dam" or "River". besides:
-    lower-cased words of names that do not count (the question's own: "Who founded Heller
-    Pharma?" is not answered by "Heller Pharma").
+    """Does text name someone who could answer "who": "he" or "she", a name opening it as a
+    verb's doer, or a name (a run of words _NAME finds, one space apart) that is not a
+    place's? A name after "in", "at", "from" ... is a place, as is one listed after a place
+    ("in Cornwall, England") and one ending in a word such as "Market", "Dam" or "River".
+    besides: lower-cased words of names that do not count (the question's own: "Who founded
+    Heller Pharma?" is not answered by "Heller Pharma").
 
     Example: _names_someone("It was first described in 1921 from specimens collected at the
              Kels Hill mine in Cornwall, England.") -> False;
              _names_someone("It was described in 1921 by Anna Ström.") -> True
     """
+    if _HE_OR_SHE.search(text):
+        return True  # "She discovered polonium in 1898.": the passage's person
     first = _OPENING_DOER.match(text)
     if first:
         words = first.group(1).split()
