@@ -1168,6 +1168,8 @@ def test_year_elsewhere_compares_the_clauses_of_each_year(question: str, displac
             0.0,
         ),
         ("How much did Google invest?", "Anthropic has received investment from Google.", 0.0),
+        # The doer by its initials.
+        ("When did the United States declare it?", "The US Department declared it in May.", 0.0),
         ("When did Asian genotype emerge?", "The West and East African genotypes diverged.", 0.0),
     ],
 )
@@ -1177,6 +1179,10 @@ def test_a_lead_sentence_telling_what_another_name_did(
     from assistant.answer.features import role_swap
 
     assert role_swap(question, lead) == swapped
+    # Another sentence that could answer tells the doer's own deed: the lead is not all.
+    told = "In the end Pickering died in 1871, and Ostmark returned Lunmark to Valdria."
+    if "Pickering" in question or "Ostmark" in question:
+        assert role_swap(question, lead, [told]) == 0.0
     f = evidence_features(question, [(lead, 0.9)], [lead], flat, lead=0)
     assert f.agent_displaced >= swapped
 

@@ -1269,16 +1269,19 @@ def _inflects(word: str, verb: str, before: str) -> bool:
     return word in forms
 
 
-def role_swap(question: str, lead: str) -> float:
+def role_swap(question: str, lead: str, answering: Sequence[str] = ()) -> float:
     """1 when the sentence an answer would lead with says that another name does what the
-    question asks of its doer: a form of the verb right after the doer ("did John Pickering
-    die") has, in the lead, another name nearest before it (within six words, back to a ";"
-    or ":"), and the doer is not among those words ("Hallam died in 1849; Pickering continued
-    the business"). agent_displacement needs the doer absent from the sentence; here it may
-    stand elsewhere in it ("Valdria returned the fortress town of Kell to Ostmark" for "Which
-    town did Ostmark return to Valdria?"). A personal pronoun between the name and the verb is
-    its doer ("Meier, with whom she developed"): no decision; only the verb told as done
-    counts (_inflects: "died", "may delay"; not "investment", nor "..., making it").
+    question asks of its doer, and no answering sentence says the doer does it: a form of the
+    verb right after the doer ("did John Pickering die") has, in the lead, another name
+    nearest before it (within six words, back to a ";" or ":"), and the doer is not among the
+    twelve words before it ("Hallam died in 1849; Pickering continued the business").
+    agent_displacement needs the doer absent from the sentence; here it may stand elsewhere
+    in it ("Valdria returned the fortress town of Kell to Ostmark" for "Which town did
+    Ostmark return to Valdria?"). A personal pronoun between the name and the verb is its
+    doer ("Meier, with whom she developed"): no decision; only the verb told as done counts
+    (_inflects: "died", "may delay"; not "investment", nor "..., making it"). The doer may
+    be written by its initials ("the US Department of Health declared" for "the United
+    States").
 
     Example: role_swap("In what year did John Pickering die?",
                        "Hallam died in 1849; Pickering continued the business.") -> 1.0
@@ -1293,21 +1296,36 @@ def role_swap(question: str, lead: str) -> float:
         )
         if m is None or m.group(1).lower() in STOP:
             continue
-        verb = m.group(1).lower()
-        for found in re.finditer(r"[a-z]+", lead):
-            previous = lead[: found.start()].split()[-1:] or [""]
-            if not _inflects(found.group(0), verb, previous[0]):
-                continue
-            before = re.split(r"[;:]", lead[: found.start()])[-1]
-            window = " ".join(before.split()[-6:])
-            names = _SENTENCE_NAME.findall(f"; {window}")
-            if not names or _PERSONAL_PRONOUN.search(window[window.rfind(names[-1]) :]):
-                continue
-            if {w.lower() for w in WORD.findall(window)} & {w.lower() for w in run}:
-                continue
-            if any(w.lower() not in STOP for w in names[-1].split()):  # not "The" alone
-                return 1.0
+        deeds = [_deed(run, m.group(1).lower(), text) for text in [lead, *answering]]
+        if deeds[0] == "other" and "doer" not in deeds:
+            return 1.0
     return 0.0
+
+
+def _deed(run: Sequence[str], verb: str, text: str) -> str | None:
+    """Who text says does verb: "doer" (run, by name or initials, among the twelve words
+    before a form of it), "other" (another name nearest before it, within six words), or None
+    (no form of the verb, or only a pronoun or a common noun before it).
+
+    Example: _deed(["hallam"], "die", "Hallam died in 1849.") -> "doer";
+             _deed(["pickering"], "die", "Hallam died in 1849.") -> "other"
+    """
+    initials = "".join(w[0] for w in run).lower() if len(run) > 1 else ""
+    told: str | None = None
+    for found in re.finditer(r"[a-z]+", text):
+        previous = text[: found.start()].split()[-1:] or [""]
+        if not _inflects(found.group(0), verb, previous[0]):
+            continue
+        before = re.split(r"[;:]", text[: found.start()])[-1].split()
+        if {w.lower().strip(",.()") for w in before[-12:]} & {*run, initials}:
+            return "doer"
+        window = " ".join(before[-6:])
+        names = _SENTENCE_NAME.findall(f"; {window}")
+        if not names or _PERSONAL_PRONOUN.search(window[window.rfind(names[-1]) :]):
+            continue
+        if any(w.lower() not in STOP for w in names[-1].split()):  # not "The" alone
+            told = "other"
+    return told
 
 
 def clause_doer(sentence: str, passages: str) -> str | None:
@@ -1665,7 +1683,7 @@ def evidence_features(
         if j is not None:
             held |= sentence_terms[j]
         agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
-        agent = max(agent, role_swap(question, sentences[lead][0]))
+        agent = max(agent, role_swap(question, sentences[lead][0], answering))
         told = sentences[lead][0] if j is None else f"{sentences[j][0]} {sentences[lead][0]}"
         # A year the passages tell elsewhere may be the answer's ("In 2005 the airline was
         # bought by ..." where the lead says "founded in 1987"): year_elsewhere decides that.
