@@ -564,6 +564,7 @@ def test_a_question_turning_around_the_phrase_its_answer_would_lead_with(
         ("Amazon is investing in Anthropic.", True),
         ("Hallam was a weaver.", True),
         ("In 1898 she discovered polonium.", True),
+        ("The army was led by the king's half-brother.", True),  # a role, unnamed
         ("Ravoxin was developed in Denmark.", False),
         ("Three dams were built; the largest, the Gradina Dam, holds a reservoir.", False),
         ("Originally a hamlet, it grew around the Marrowgate Dye Works after 1834.", False),

@@ -151,7 +151,15 @@ _PERSONS = re.compile(
     r"\b(?:people|persons?|patients?|children|adults?|wom[ae]n|m[ae]n|workers?|researchers?|"
     r"scientists?|investigators?|authors?|doctors?|physicians?|nurses?|staff|team|group|"
     r"individuals?|volunteers?|participants?|clinicians?|officials?|government|company|"
-    r"companies|organi[sz]ations?|institutes?|universit(?:y|ies)|\w+ers|\w+ists)\b",
+    r"companies|organi[sz]ations?|institutes?|universit(?:y|ies)|\w+ers|\w+ists|"
+    # One person by role or kin: "the king's half-brother", "the architect", "his widow".
+    r"kings?|queens?|princes?|princess|emperors?|empress|popes?|bishops?|priests?|monks?|"
+    r"sons?|daughters?|brothers?|sisters?|fathers?|mothers?|wife|wives|husbands?|widows?|"
+    r"uncles?|aunts?|nephews?|nieces?|cousins?|architects?|engineers?|merchants?|chemists?|"
+    r"writers?|poets?|painters?|composers?|soldiers?|generals?|captains?|officers?|mayors?|"
+    r"governors?|ministers?|chancellors?|senators?|judges?|lawyers?|teachers?|farmers?|"
+    r"founders?|owners?|leaders?|managers?|players?|coach(?:es)?|envoys?|cardinals?|dukes?|"
+    r"earls?|lords?|knights?|barons?)\b",
     re.IGNORECASE,
 )
 
