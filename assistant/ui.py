@@ -1008,7 +1008,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         if not isinstance(chat, list) or not isinstance(history, list) or not chat:
             return nothing
         try:
-            return chat, _history(history)[-keep_history:]
+            # Kept on the server for the session: no message longer than the bot reads of
+            # a whole history (a saved one of 12 messages of 300,000 characters held 3.6 MB).
+            return chat, [
+                {**m, "content": m["content"][: settings.max_history_chars]}
+                for m in _history(history)[-keep_history:]
+            ]
         except InputError:
             return nothing
 
@@ -1507,7 +1512,7 @@ def launch(
         app_kwargs["routes"] = list(routes)
 
     quiet_stream_errors()  # Gradio's own server logs to the same uvicorn log
-    _app, url, _share_url = demo.launch(
+    app, url, _share_url = demo.launch(
         server_name=host,
         server_port=port,
         share=share,
@@ -1515,7 +1520,7 @@ def launch(
         head=_HEAD,
         theme=_theme(),
         max_file_size=max_file_size,
-        prevent_thread_lock=prevent_thread_lock,
+        prevent_thread_lock=True,  # blocked below, once the app is set up
         footer_links=["api", "settings"],
         run_history=False,  # see _mounted
         quiet=prevent_thread_lock,
@@ -1523,7 +1528,36 @@ def launch(
         auth=[auth] if auth else None,
         auth_message=_auth_message(throttle) if auth else None,
     )
+    _keep_no_page_values(app)
+    if not prevent_thread_lock:
+        demo.block_thread()
     return str(url)
+
+
+def _keep_no_page_values(app: Any) -> None:
+    """Make Gradio's app (gradio.routes.App) keep no copy of the values a page session's
+    components were sent or shown; its gr.State values (the bot's history) are kept as before.
+
+    Gradio kept them for each session, to save as a "deep link" (which the chat does not
+    offer), and keeps up to 10,000 sessions: a client asking once from each of many new
+    sessions, each question sent with a 3 MB chat (every page question carries its chat, so
+    the server needs no copy), grew the server by 5.6 MB a session, on the way to 56 GB.
+    """
+    from gradio.state_holder import SessionState, StateHolder
+
+    class Session(SessionState):
+        def _update_value_in_config(self, key: int, value: Any) -> None:
+            pass  # the one place Gradio stores a component's value in a session's config
+
+    class Sessions(StateHolder):
+        def __getitem__(self, session_id: str) -> SessionState:
+            if session_id not in self.session_data:
+                self.session_data[session_id] = Session(self.blocks)
+            return super().__getitem__(session_id)
+
+    sessions = Sessions()
+    sessions.set_blocks(app.get_blocks())  # also the blocks' own reference to it
+    app.state_holder = sessions
 
 
 def serve(
@@ -2609,6 +2643,7 @@ def _mounted(
     for route in app.routes:
         if isinstance(getattr(route, "app", None), App):
             route.app.startup_events_triggered = True  # type: ignore[attr-defined]
+            _keep_no_page_values(route.app)  # type: ignore[attr-defined]
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(

@@ -1,0 +1,73 @@
+"""The seventh red-team pass on a running web chat: what Gradio keeps in memory for each page
+session a visitor opens; each sent over HTTP as a hostile client would.
+
+The servers here are served as `assistant ui` serves them (the chat mounted on the early
+server) with the fake embedder, so these run in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from servers import page_call
+from test_redteam4 import QUESTION, Limited, _page_event, _served
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Iterator[Limited]:
+    with _served(tmp_path) as served:
+        yield served
+
+
+# ---------------------------------------------------------------- what a page session keeps
+
+
+def _held(demo: Any) -> list[int]:
+    """The characters each page session's kept values come to, session by session: what
+    Gradio holds for it in memory (up to 10,000 sessions, never dropped but by age)."""
+    return [
+        len(repr(list(session.components))) + len(repr(session.state_data))
+        for session in list(demo.state_holder.session_data.values())
+    ]
+
+
+def _message(role: str, text: str) -> dict[str, Any]:
+    return {"role": role, "content": [{"type": "text", "text": text}]}
+
+
+def test_a_page_session_does_not_keep_the_chat_it_was_sent(plain: Limited) -> None:
+    # Found in this pass: Gradio kept, for every page session, the last value each of the
+    # page's components was sent or shown (for "deep links" the chat does not offer), and
+    # keeps up to 10,000 sessions: a client sending one question each from new sessions
+    # with a 3 MB chat (300 messages of 10,000 characters, under every limit) grew the
+    # server by 5.6 MB a session, 220 MB in 12 s from one connection, on the way to 56 GB.
+    # The page sends its chat with every question, so the server needs no copy.
+    chat = [_message(("user", "assistant")[i % 2], "x" * 10_000) for i in range(300)]
+    respond = _page_event(plain.url, "respond")
+    for _ in range(3):
+        outcome, _outputs = page_call(plain.url, respond, [QUESTION, chat, [], 4, None])
+        assert outcome == "complete", _outputs
+    held = _held(plain.demo)
+    assert len(held) >= 3 and max(held) < 200_000, held
+
+
+def test_a_restored_conversation_keeps_no_more_history_than_the_bot_reads(plain: Limited) -> None:
+    # Found in this pass: the conversation the browser saved came back whole into the
+    # session's history (kept on the server, as above), each message as long as sent: 12
+    # messages of 300,000 characters held 3.6 MB a session, where the bot reads at most
+    # max_history_chars (4,000) of a whole history.
+    history = [
+        {"role": ("user", "assistant")[i % 2], "content": f"{i} " + "y" * 300_000}
+        for i in range(12)
+    ]
+    saved = {"chat": [_message("user", "hi"), _message("assistant", "hello")], "history": history}
+    restore = next(
+        i for i, fn in plain.demo.fns.items() if getattr(fn.fn, "__name__", "") == "restore"
+    )
+    outcome, outputs = page_call(plain.url, restore, [saved])
+    assert outcome == "complete", outputs
+    held = _held(plain.demo)
+    assert held and max(held) < 200_000, held
