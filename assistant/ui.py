@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import functools
 import hashlib
@@ -2382,6 +2383,61 @@ class _CheckedCalls:
                         body = json.dumps({**payload, "data": data}).encode()
         return status, problem, key, body
 
+    def _noting_events(self, send: Any) -> Any:
+        """send, noting the event a call to the queue started (its 200 answer names it), so
+        that its answer is dropped if nobody reads it (`_forget_unread`)."""
+        started, chunks = [0], []
+
+        async def noting(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = message["status"]
+            elif message["type"] == "http.response.body" and started[0] == 200:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    with contextlib.suppress(ValueError, AttributeError):
+                        self._forget_unread(str(json.loads(b"".join(chunks))["event_id"]))
+            await send(message)
+
+        return noting
+
+    def _forget_unread(
+        self, event_id: str, session: str | None = None, ready: bool = False
+    ) -> None:
+        """Drop the answer to event_id from Gradio's queue if nobody has read it
+        _UNREAD_AFTER_S after it was ready (a reader gets it within moments); checked every
+        _UNREAD_AFTER_S from the call on.
+
+        Gradio answers a question whether or not its client ever reads the answer, and keeps
+        the answer (with the chat the question carried) until it is read, for up to 2,000
+        sessions and any number of questions each: 40 questions with a 3 MB chat, never
+        read, grew the server by 100 MB."""
+        queue = getattr(self.blocks, "_queue", None)
+        if queue is None:
+            return
+        event = queue.event_ids_to_events.get(event_id)
+        if session is None:
+            session = event.session_hash if event is not None else event_id
+        later = asyncio.get_running_loop().call_later
+        if event is not None:  # waiting or being answered
+            later(_UNREAD_AFTER_S, self._forget_unread, event_id, session)
+            return
+        ids = queue.pending_event_ids_session.get(session)
+        if not ids or event_id not in ids:
+            return  # read
+        if not ready:
+            later(_UNREAD_AFTER_S, self._forget_unread, event_id, session, True)
+            return
+        ids.discard(event_id)
+        unread = queue.pending_messages_per_session.get(session)
+        if not ids:
+            del queue.pending_event_ids_session[session]
+            queue.pending_messages_per_session.pop(session, None)
+        elif isinstance(getattr(unread, "_queue", None), collections.deque):
+            # Other events of the session may still be read: drop this one's messages only.
+            kept = [m for m in unread._queue if getattr(m, "event_id", None) != event_id]
+            unread._queue.clear()
+            unread._queue.extend(kept)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
         if _FILE_BY_ADDRESS.search(path):
@@ -2423,6 +2479,8 @@ class _CheckedCalls:
         async def replay() -> Any:
             return messages.pop(0) if messages else await receive()
 
+        if key is not None:
+            send = self._noting_events(send)
         if self.load is None or key is None or not self.asks(key):
             await self.app(scope, replay, send)
             return
@@ -2439,6 +2497,10 @@ class _CheckedCalls:
         finally:
             self.load.leave(address)
 
+
+# An answer that nobody has read this long after it was ready is dropped (a client reading
+# its answer gets it within moments of it being ready).
+_UNREAD_AFTER_S = 60.0
 
 # A request body this small is checked in the event loop; a bigger one in a worker thread:
 # one client posting 6 MB conversations from 8 connections made another visitor's request

@@ -7,10 +7,13 @@ server) with the fake embedder, so these run in seconds.
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from servers import page_call
 from test_redteam4 import QUESTION, Limited, _page_event, _served
@@ -71,3 +74,45 @@ def test_a_restored_conversation_keeps_no_more_history_than_the_bot_reads(plain:
     assert outcome == "complete", outputs
     held = _held(plain.demo)
     assert held and max(held) < 200_000, held
+
+
+def _unread(demo: Any) -> int:
+    """The characters of the messages Gradio's queue holds for clients to read, in all."""
+    pending = demo._queue.pending_messages_per_session
+    return sum(len(repr(list(messages._queue))) for messages in list(pending.values()))
+
+
+def test_answers_nobody_reads_are_not_kept(monkeypatch: pytest.MonkeyPatch, plain: Limited) -> None:
+    # Found in this pass: a question sent to Gradio's queue is answered whether or not its
+    # client ever reads the answer, which then waits in memory for it, with the chat the
+    # question carried, for up to 2,000 sessions: 40 questions with a 3 MB chat each, from
+    # new sessions and never read, grew the server by 100 MB (1 question in flight at a
+    # time, so no per-address limit applied), on the way to 5 GB. Now an answer nobody has
+    # read a while after it is ready is dropped, and a client that reads at once still
+    # gets its answer.
+    import assistant.ui as ui
+
+    monkeypatch.setattr(ui, "_UNREAD_AFTER_S", 0.5, raising=False)
+    chat = [_message(("user", "assistant")[i % 2], "x" * 10_000) for i in range(100)]
+    respond = _page_event(plain.url, "respond")
+    with httpx.Client(timeout=60) as client:
+        for _ in range(3):
+            joined = client.post(
+                f"{plain.url}/gradio_api/queue/join",
+                json={
+                    "data": [QUESTION, chat, [], 4, None],
+                    "fn_index": respond,
+                    "session_hash": uuid.uuid4().hex,
+                },
+            )
+            assert joined.status_code == 200, joined.text[:300]
+        started = client.post(f"{plain.url}/gradio_api/call/ask", json={"data": [QUESTION]})
+        assert started.status_code == 200, started.text[:300]
+        deadline = time.monotonic() + 30
+        while _unread(plain.demo) > 100_000 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _unread(plain.demo) < 100_000
+        assert not plain.demo._queue.pending_event_ids_session
+        # Read at once, an answer is there as before.
+        outcome, outputs = page_call(plain.url, respond, [QUESTION, chat[-2:], [], 4, None])
+        assert outcome == "complete" and "Austin" in repr(outputs), outputs
