@@ -69,6 +69,7 @@ __all__ = [
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
+    "OneBodyLength",
     "OneLineStreamErrors",
     "RequestsPerClient",
     "ThrottledLogins",
@@ -1221,6 +1222,44 @@ class CrossSiteWrites:
         await self.app(scope, receive, send)
 
 
+_TWO_LENGTHS = (
+    "The request gives its body's length twice, as Content-Length and as Transfer-Encoding: "
+    "send one of them."
+)
+
+
+class OneBodyLength:
+    """ASGI middleware: a request that declares both a Content-Length and a
+    Transfer-Encoding gets 400 and one sentence before anything reads its body, and its
+    connection is closed.
+
+    The server reads such a body by its Transfer-Encoding (chunked), while the checks of a
+    body's size read its Content-Length: a 300 MB chunked body sent with "Content-Length:
+    10" passed the chat's 8 MB limit and was held in memory whole (the server grew from 0.4
+    to 1.6 GB, for good), and an upload's past its address's budget. A proxy in front that
+    reads the other header would also see another request than the server (request
+    smuggling). HTTP lets a server refuse such a request; no client sends one.
+
+    Example: POST /gradio_api/queue/join with "Content-Length: 10" and "Transfer-Encoding:
+             chunked" -> 400 "The request gives its body's length twice…", connection closed
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            names = {name.lower() for name, _value in scope.get("headers") or ()}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                body = {
+                    "detail": _TWO_LENGTHS,
+                    "error": {"message": _TWO_LENGTHS, "type": "invalid_request_error"},
+                }
+                await send_json(send, 400, body, [(b"connection", b"close")])
+                return
+        await self.app(scope, receive, send)
+
+
 def _login_route(scope: Any) -> int:
     """The status that means a wrong secret for this request: 400 for the chat's login form
     (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
@@ -1329,6 +1368,7 @@ def serve(
     guarded = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
+    guarded = OneBodyLength(guarded)
     quiet_stream_errors()
     uvicorn.run(
         guarded,

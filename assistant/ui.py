@@ -55,6 +55,7 @@ from .api import (
     CrossSiteWrites,
     LoginThrottle,
     LoopbackHosts,
+    OneBodyLength,
     RequestsPerClient,
     ThrottledLogins,
     client_address,
@@ -1499,6 +1500,7 @@ def launch(
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
             Middleware(_PageHeaders),
+            Middleware(OneBodyLength),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(RequestsPerClient, limit=requests_per_client),
             Middleware(CrossSiteWrites),
@@ -2712,7 +2714,7 @@ def _mounted(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     )
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
-    return _PageHeaders(limited), lambda: app.router.lifespan_context(app)
+    return _PageHeaders(OneBodyLength(limited)), lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
