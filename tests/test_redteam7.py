@@ -166,3 +166,67 @@ def test_a_body_given_two_lengths_is_refused_before_it_is_read(plain: Limited, p
     message = body["error"]["message"] if path.startswith("/v1") else body["detail"]
     assert one_sentence(message) and "Content-Length" in message, body
     assert b"connection: close" in rest.lower(), reply[:300]
+
+
+# ---------------------------------------------------------------- a scanned page of any size
+
+
+def _blank_pdf(width: float, height: float) -> bytes:
+    """A PDF of one page of width x height points with nothing on it (so no text layer):
+    a few hundred bytes."""
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] >>" % (width, height),
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+@pytest.mark.parametrize(("width", "height"), [(5000, 5000), (200, 14400)])
+def test_a_huge_page_is_rendered_for_ocr_at_a_bounded_size(
+    monkeypatch: pytest.MonkeyPatch, width: float, height: float
+) -> None:
+    # Found in this pass: a page without text is rendered at 300 dpi for OCR whatever its
+    # size: a 335-byte PDF of one blank 5000-point page (69 inches) took 21 s and 1.3 GB in
+    # the server (small uploads are indexed in-process) and 2 GB in tesseract, holding
+    # every upload behind it; a page of the largest size a PDF allows (14,400 points) is a
+    # 3.6-gigapixel image, copied twice. A page is now rendered at most at 40 million
+    # pixels (an A2 sheet at 300 dpi), at a lower dpi for a bigger page.
+    from assistant.ingest import pdf
+
+    seen: list[bytes] = []
+
+    def tesseract(image: bytes, source: str, page: int) -> str:
+        seen.append(image[:40])
+        return "Scanned text."
+
+    monkeypatch.setattr(pdf, "ocr_available", lambda: True)
+    monkeypatch.setattr(pdf, "_tesseract", tesseract)
+    built = pdf.pdf_text(_blank_pdf(width, height), "huge.pdf")
+    assert built.text == "Scanned text." and len(seen) == 1
+    columns, rows = (int(n) for n in seen[0].split(b"\n")[1].split())
+    assert columns * rows <= 40_000_000, (columns, rows)
+    assert columns / rows == pytest.approx(width / height, rel=0.01)
+
+
+def test_an_ordinary_scanned_page_is_still_rendered_at_300_dpi(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assistant.ingest import pdf
+
+    seen: list[bytes] = []
+
+    def tesseract(image: bytes, source: str, page: int) -> str:
+        seen.append(image[:40])
+        return ""
+
+    monkeypatch.setattr(pdf, "ocr_available", lambda: True)
+    monkeypatch.setattr(pdf, "_tesseract", tesseract)
+    pdf.pdf_text(_blank_pdf(595, 842), "a4.pdf")  # A4
+    assert seen[0].split(b"\n")[1] == b"2480 3509"
