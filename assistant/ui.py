@@ -1515,6 +1515,7 @@ def launch(
         app_kwargs["routes"] = list(routes)
 
     quiet_stream_errors()  # Gradio's own server logs to the same uvicorn log
+    _tidy_uploads()
     app, url, _share_url = demo.launch(
         server_name=host,
         server_port=port,
@@ -2034,6 +2035,68 @@ class _UploadLimit:
                 listed = json.loads(b"".join(chunks)) if chunks else []
                 paths = [p for p in listed if isinstance(p, str)]
             self.budget.settle(address, size, paths)
+
+
+_UPLOAD_PARTS = (
+    "An upload is a form of files, each a part named 'files' with a file name other than "
+    "'..': send the files as the page does."
+)
+_UPLOAD_CUT = "The upload stopped before its end: send it again."
+
+
+def _tidy_uploads() -> None:
+    """Make Gradio's upload route refuse a form it would fail on half-way, and delete the
+    files of an upload its client cut off; once per process (Gradio reads its upload
+    form with one parser class, route_utils.GradioMultiPartParser, for every app).
+
+    Gradio's upload route wrote each file of a form to disk as it arrived, then failed on
+    a plain field named "files" (a 500 and a 100-line traceback), skipped a file part under
+    another name, refused a file named "..", or lost the client mid-body (another
+    traceback), keeping every file written so far where nothing deletes it (its sweep knows
+    only the files it answered with) and no budget counts it: up to 256 MB a request. Such a
+    part is now refused (400, one sentence) as its head arrives, when Gradio deletes what it
+    wrote, and an upload cut off is deleted too.
+    """
+    from gradio import route_utils
+    from gradio.exceptions import InvalidPathError
+    from gradio.utils import DeveloperPath, UserProvidedPath, safe_join
+    from gradio_client.utils import strip_invalid_filename_characters
+    from starlette.formparsers import MultiPartException
+
+    parser: Any = route_utils.GradioMultiPartParser
+    if getattr(parser, "tidy", False):
+        return
+
+    class TidyUploads(parser):
+        tidy = True
+
+        def on_headers_finished(self) -> None:
+            super().on_headers_finished()
+            part = self._current_part
+            if part.field_name != "files" or part.file is None:
+                raise MultiPartException(_UPLOAD_PARTS)
+            if part.file.filename:  # as route_utils.upload_fn names the file it keeps
+                name = strip_invalid_filename_characters(Path(part.file.filename).name)
+                try:
+                    safe_join(DeveloperPath(str(self.upload_dir)), UserProvidedPath(name))
+                except InvalidPathError as exc:
+                    raise MultiPartException(_UPLOAD_PARTS) from exc
+
+        async def parse(self) -> Any:
+            try:
+                return await super().parse()
+            except MultiPartException:
+                raise  # Gradio has deleted the files
+            except BaseException as exc:
+                for file in self._files_to_close_on_error:
+                    with contextlib.suppress(OSError):
+                        file.close()
+                        os.unlink(file.name)
+                if isinstance(exc, Exception):  # the client hung up: one sentence, no trace
+                    raise MultiPartException(_UPLOAD_CUT) from exc
+                raise
+
+    setattr(route_utils, "GradioMultiPartParser", TidyUploads)  # noqa: B010 (mypy: a type)
 
 
 def remote_file_path(payload: Any, upload_folder: str | Path | None = None) -> str | None:
@@ -2708,6 +2771,7 @@ def _mounted(
         if isinstance(getattr(route, "app", None), App):
             route.app.startup_events_triggered = True  # type: ignore[attr-defined]
             _keep_no_page_values(route.app)  # type: ignore[attr-defined]
+    _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(

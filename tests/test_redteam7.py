@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
+import os
 import socket
 import time
 import uuid
@@ -230,3 +232,90 @@ def test_an_ordinary_scanned_page_is_still_rendered_at_300_dpi(
     monkeypatch.setattr(pdf, "_tesseract", tesseract)
     pdf.pdf_text(_blank_pdf(595, 842), "a4.pdf")  # A4
     assert seen[0].split(b"\n")[1] == b"2480 3509"
+
+
+# ---------------------------------------------------------------- uploads that fail half-way
+
+
+def _left_behind(demo: Any, marker: bytes) -> list[str]:
+    """Files in Gradio's upload folder holding marker (each test's uploads carry their own):
+    what a refused upload left on disk. The folder is shared with other servers, so it is
+    walked in a way that their deletions do not break."""
+    found = []
+    for where, _dirs, files in os.walk(demo.GRADIO_CACHE):
+        for name in files:
+            path = os.path.join(where, name)
+            with contextlib.suppress(OSError), open(path, "rb") as file:
+                if marker in file.read(4096):
+                    found.append(path)
+    return found
+
+
+def _form(boundary: str, parts: list[tuple[str, str | None, bytes]]) -> bytes:
+    """A multipart form of (field name, file name or None for a plain field, content)."""
+    body = b""
+    for name, filename, content in parts:
+        disposition = f'form-data; name="{name}"' + (
+            f'; filename="{filename}"' if filename is not None else ""
+        )
+        body += f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        body += content + b"\r\n"
+    return body + f"--{boundary}--\r\n".encode()
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        [("files", "notes.txt", b"FILE"), ("files", None, b"not a file")],
+        [("files", "notes.txt", b"FILE"), ("other", "other.txt", b"FILE")],
+        [("files", "notes.txt", b"FILE"), ("files", "..", b"FILE")],
+    ],
+    ids=["a-plain-field-named-files", "a-file-under-another-name", "a-file-named-dot-dot"],
+)
+def test_a_refused_upload_leaves_no_file_behind(
+    plain: Limited, caplog: pytest.LogCaptureFixture, shape: list[tuple[str, str | None, bytes]]
+) -> None:
+    # Found in this pass: an upload Gradio refuses half-way kept the files it had written
+    # so far, where nothing ever deletes them (Gradio's sweep knows only the files it
+    # answered with) and the address's budget of waiting files no longer counts them: a
+    # file followed by a plain field named "files" (a 500 and a 100-line traceback in the
+    # log), a file part under another name, or a file named "..", each left up to the
+    # address's 256 MB on disk, request after request. Now each is 400 and one sentence
+    # before Gradio writes a byte past the form's head, and nothing is left.
+    marker = uuid.uuid4().hex.encode()
+    parts = [(n, f, marker + b" " + c * 50_000) for n, f, c in shape]
+    with caplog.at_level(logging.ERROR), httpx.Client(timeout=60) as client:
+        sent = client.post(
+            f"{plain.url}/gradio_api/upload",
+            content=_form("b0undary", parts),
+            headers={"content-type": "multipart/form-data; boundary=b0undary"},
+        )
+    assert sent.status_code == 400, sent.text[:300]
+    assert one_sentence(sent.text), sent.text[:300]
+    assert _left_behind(plain.demo, marker) == []
+    assert not [r for r in caplog.records if "Traceback" in r.getMessage() or r.exc_info]
+
+
+def test_an_upload_cut_off_by_its_client_leaves_no_file_behind(
+    plain: Limited, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found in this pass: a client that sent 5 MB of a file and then hung up left the 5 MB
+    # in Gradio's upload folder for good (and a 90-line traceback in the log), uncounted
+    # by its address's budget, request after request.
+    marker = uuid.uuid4().hex.encode()
+    head = _form("b0undary", [("files", "notes.txt", marker)])[: -len("\r\n--b0undary--\r\n")]
+    host, port = plain.url.removeprefix("http://").rsplit(":", 1)
+    with caplog.at_level(logging.ERROR):
+        with socket.create_connection((host, int(port)), timeout=30) as conn:
+            conn.sendall(
+                b"POST /gradio_api/upload HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: multipart/form-data; boundary=b0undary\r\n"
+                b"Content-Length: %d\r\n\r\n" % (len(head) + 10_000_000)
+            )
+            conn.sendall(head + b"x" * 5_000_000)
+            time.sleep(1)  # the server has written what came so far
+        deadline = time.monotonic() + 20
+        while _left_behind(plain.demo, marker) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _left_behind(plain.demo, marker) == []
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
