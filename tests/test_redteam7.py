@@ -20,9 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import FakeEmbedder
 from servers import page_call
 from test_redteam import one_sentence
 from test_redteam4 import QUESTION, Limited, _page_event, _served
+from test_redteam5 import _call, _upload_files
 
 
 @pytest.fixture
@@ -319,3 +321,81 @@ def test_an_upload_cut_off_by_its_client_leaves_no_file_behind(
             time.sleep(0.2)
         assert _left_behind(plain.demo, marker) == []
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+# ---------------------------------------------------------------- one file that poisoned every sync
+
+
+def _nested_mail(depth: int, how: str) -> bytes:
+    """An e-mail of a few dozen KB whose one line of text sits `depth` parts deep: forwarded
+    messages within forwarded messages, or multipart sections within sections."""
+    if how == "forwarded":
+        message = b"Subject: leaf\r\n\r\nZebras graze at dawn.\r\n"
+        for i in range(depth):
+            message = b"Subject: fwd %d\r\nContent-Type: message/rfc822\r\n\r\n%s" % (i, message)
+        return message
+    part = b"Content-Type: text/plain\r\n\r\nZebras graze at dawn.\r\n"
+    for i in range(depth):
+        part = b"Content-Type: multipart/mixed; boundary=b%d\r\n\r\n--b%d\r\n%s\r\n--b%d--\r\n" % (
+            i,
+            i,
+            part,
+            i,
+        )
+    return b"Subject: top\r\nMIME-Version: 1.0\r\n" + part
+
+
+@pytest.mark.parametrize("how", ["forwarded", "multipart"])
+def test_an_e_mail_nested_thousands_deep_is_refused_and_poisons_nothing(
+    plain: Limited, how: str
+) -> None:
+    # Found in this pass: a 66 KB .eml of 1,000 forwarded messages within each other (or
+    # multipart sections within sections) made Python's e-mail parser raise RecursionError,
+    # which no loader turned into a sentence: the upload failed ("indexing failed
+    # (RecursionError)") but the file stayed in the folder, so every later upload failed
+    # the same way, and the next start could not load the index at all: nothing indexed
+    # survived. Now it is one file that cannot be read, like any broken file.
+    from assistant import Assistant, Settings
+
+    with httpx.Client(timeout=120) as client:
+        sent = client.post(
+            f"{plain.url}/gradio_api/upload",
+            files=[("files", (f"deep-{how}.eml", _nested_mail(1000, how), "message/rfc822"))],
+        )
+        assert sent.status_code == 200, sent.text[:300]
+        files = [{"path": p, "meta": {"_type": "gradio.FileData"}} for p in sent.json()]
+        outcome = _call(client, plain.url, "upload", [files])
+        assert "was not added" in outcome and "nested too deeply" in outcome, outcome[:500]
+        assert "RecursionError" not in outcome, outcome[:500]
+        later = _upload_files(client, plain.url, "zebras.txt", "Zebras graze in Kenya at dawn.")
+        assert "zebras.txt</b> added" in _call(client, plain.url, "upload", [later])
+    assert sorted(p.name for p in plain.docs.iterdir()) == ["a.txt", "zebras.txt"]
+    settings = Settings(index_dir=plain.docs.parent / "index", show_progress=False)
+    again = Assistant.from_folder(plain.docs, settings=settings, embedder=FakeEmbedder())
+    assert sorted(s.source for s in again.sources()) == ["a.txt", "zebras.txt"]
+
+
+def test_an_upload_whose_indexing_fails_unexpectedly_leaves_the_folder_as_it_was(
+    monkeypatch: pytest.MonkeyPatch, plain: Limited
+) -> None:
+    # Found in this pass, beside the e-mail above: whatever a loader raises that is not
+    # one of ours (a bug), the upload failed but its file stayed in the folder (an upload
+    # indexed in a child process was put back; one indexed in the server was not), so
+    # every later sync met it again. Now the folder goes back as it was either way.
+    from assistant.ingest import loaders
+
+    extract = loaders._extract
+
+    def buggy(kind: str, data: bytes, source: str, limits: Any) -> Any:
+        if source == "bug.txt":
+            raise KeyError("a loader bug")
+        return extract(kind, data, source, limits)
+
+    monkeypatch.setattr(loaders, "_extract", buggy)
+    with httpx.Client(timeout=120) as client:
+        files = _upload_files(client, plain.url, "bug.txt", "Zebras graze at dawn.")
+        outcome = _call(client, plain.url, "upload", [files])
+        assert "bug.txt</b> was not added" in outcome, outcome[:500]
+        later = _upload_files(client, plain.url, "zebras.txt", "Zebras graze in Kenya at dawn.")
+        assert "zebras.txt</b> added" in _call(client, plain.url, "upload", [later])
+    assert sorted(p.name for p in plain.docs.iterdir()) == ["a.txt", "zebras.txt"]
