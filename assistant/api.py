@@ -317,11 +317,22 @@ def header_deadline_protocol(
                 self._body_until = None
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._release()
+            super().connection_lost(exc)
+
+        def handle_websocket_upgrade(self, event: Any) -> None:
+            # uvicorn hands the connection to its WebSocket protocol, whose connection_lost
+            # is called instead of this one's: each handshake (refused: the servers have no
+            # WebSocket route) kept its address's count taken for good, and 256 of them,
+            # which any web page may start, got that address 429 until a restart.
+            self._release()
+            super().handle_websocket_upgrade(event)
+
+        def _release(self) -> None:
             self._cancel()
             if self._peer is not None:
                 release(open_by_peer, self._peer)
                 self._peer = None
-            super().connection_lost(exc)
 
         def _cancel(self) -> None:
             if self._deadline is not None:
