@@ -2349,6 +2349,27 @@ def _loose_index(payload: Any) -> bool:
     return index is not None and (isinstance(index, bool) or not isinstance(index, int))
 
 
+_SESSION_CHARS = 64  # the page names its sessions with a dozen characters, gradio_client 32
+_LONG_SESSION = (
+    f"A session_hash is at most {_SESSION_CHARS} characters of text: reload the page, or send "
+    "the one the page makes."
+)
+
+
+def _long_session(payload: Any) -> bool:
+    """Does a request name its page session by something other than a short text?
+
+    Gradio keeps up to 10,000 sessions under the names their clients give them, at any
+    length: 50 questions each naming a new session of 1 MB grew the server by 58 MB for
+    good, on the way to 70 GB with names just under the body limit.
+
+    Example: _long_session({"session_hash": "x" * 65}) -> True;
+             _long_session({"session_hash": "k3v9q2m1p0z"}) -> False; _long_session([]) -> False
+    """
+    session = payload.get("session_hash") if isinstance(payload, dict) else None
+    return session is not None and (not isinstance(session, str) or len(session) > _SESSION_CHARS)
+
+
 class _CheckedCalls:
     """ASGI middleware over Gradio's API, run before Gradio sees a request:
     - a request whose JSON names a file by URL, by a relative path or outside Gradio's
@@ -2360,7 +2381,9 @@ class _CheckedCalls:
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
       and so does a request to a route of components the chat does not have;
     - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
-      fetched from the server, gets 403 and one sentence.
+      fetched from the server, gets 403 and one sentence;
+    - a request naming its page session by more than _SESSION_CHARS characters (or not by
+      text) gets 400 and one sentence (`_long_session`).
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -2418,6 +2441,8 @@ class _CheckedCalls:
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
         if problem is None and _loose_index(payload):
             problem = _WHOLE_INDEX
+        if problem is None and _long_session(payload):
+            problem = _LONG_SESSION
         key, route = call_target(path, payload)
         shape = self.shape(key) if key is not None else None
         body = None

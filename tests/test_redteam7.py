@@ -428,3 +428,36 @@ def test_websocket_handshakes_do_not_use_up_an_addresss_connections(plain: Limit
         assert _websocket_handshake(plain.url).startswith(b"HTTP/1.1 403"), "refused"
     time.sleep(0.5)  # the refused connections close
     assert httpx.get(f"{plain.url}/config", timeout=30).status_code == 200
+
+
+# ---------------------------------------------------------------- session names
+
+
+@pytest.mark.parametrize("route", ["queue/join", "call/ask", "call/v2/ask"])
+def test_a_session_named_by_megabytes_is_refused(plain: Limited, route: str) -> None:
+    # Found in this pass: a page session is named by its client, at any length, and Gradio
+    # keeps up to 10,000 sessions under their names: 50 questions each naming a new session
+    # of 1 MB grew the server by 58 MB for good, on the way to 70 GB with 7 MB names (under
+    # the 8 MB body limit). The page names its sessions with a dozen characters.
+    refresh = next(
+        i for i, fn in plain.demo.fns.items() if getattr(fn.fn, "__name__", "") == "refresh"
+    )
+    body: dict[str, Any] = {"session_hash": "s" * 1_000_000}
+    if route == "queue/join":
+        body |= {"data": [], "fn_index": refresh}
+    elif route == "call/ask":
+        body |= {"data": [QUESTION]}
+    else:
+        body |= {"question": QUESTION}
+    sent = httpx.post(f"{plain.url}/gradio_api/{route}", json=body, timeout=60)
+    assert sent.status_code == 400, sent.text[:300]
+    assert one_sentence(sent.json()["detail"]), sent.text[:300]
+    assert all(len(s) <= 64 for s in plain.demo.state_holder.session_data)
+    assert all(len(s) <= 64 for s in plain.demo._queue.pending_messages_per_session)
+    # What the page and gradio_client send still passes.
+    fine = httpx.post(
+        f"{plain.url}/gradio_api/queue/join",
+        json={"data": [], "fn_index": refresh, "session_hash": uuid.uuid4().hex},
+        timeout=60,
+    )
+    assert fine.status_code == 200, fine.text[:300]
