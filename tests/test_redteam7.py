@@ -461,3 +461,32 @@ def test_a_session_named_by_megabytes_is_refused(plain: Limited, route: str) -> 
         timeout=60,
     )
     assert fine.status_code == 200, fine.text[:300]
+
+
+# ---------------------------------------------------------------- a /v1 body cut off
+
+
+def test_a_v1_body_cut_off_by_its_client_writes_no_traceback(
+    plain: Limited, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Found in this pass: a client that sent the start of a /v1 body and hung up wrote a
+    # 73-line traceback (ClientDisconnect) to the server's log, each time: a loop of them
+    # filled the disk at megabytes a second.
+    host, port = plain.url.removeprefix("http://").rsplit(":", 1)
+    with caplog.at_level(logging.ERROR):
+        for _ in range(3):
+            with socket.create_connection((host, int(port)), timeout=30) as conn:
+                conn.sendall(
+                    b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    b"Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
+                    b'{"model": "assistant", "messages": [{"role": "user", "content": "Wh'
+                )
+                time.sleep(0.3)
+        time.sleep(1)
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+    reply = httpx.post(
+        f"{plain.url}/v1/chat/completions",
+        json={"model": "assistant", "messages": [{"role": "user", "content": QUESTION}]},
+        timeout=60,
+    )
+    assert reply.status_code == 200 and "Austin" in reply.text, reply.text[:300]
