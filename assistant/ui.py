@@ -2157,6 +2157,7 @@ class CallShape:
     names: tuple[str, ...]
     defaults: tuple[Any, ...]
     inputs: tuple[Any, ...] = ()  # the input components, whose values `input_problem` checks
+    selects: bool = False  # its handler reads what was selected (a gr.SelectData)
 
     @classmethod
     def of(cls, fn: Any) -> CallShape:
@@ -2164,21 +2165,28 @@ class CallShape:
         matches its inputs one to one (gr.api endpoints), else every input required."""
         import inspect
 
+        import gradio as gr
+
         count = len(fn.inputs)
         endpoint = f"The /{fn.api_name} endpoint" if fn.api_name else f"The page's event {fn._id}"
         try:
             params = list(inspect.signature(fn.fn).parameters.values())
         except (TypeError, ValueError):
             params = []
+        selects = any(
+            isinstance(p.annotation, type) and issubclass(p.annotation, gr.SelectData)
+            for p in params
+        )
         if len(params) == count and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params):
             return cls(
                 endpoint,
                 tuple(p.name for p in params),
                 tuple(_NO_DEFAULT if p.default is p.empty else p.default for p in params),
                 tuple(fn.inputs),
+                selects,
             )
         names = tuple(f"value {i + 1}" for i in range(count))
-        return cls(endpoint, names, (_NO_DEFAULT,) * count, tuple(fn.inputs))
+        return cls(endpoint, names, (_NO_DEFAULT,) * count, tuple(fn.inputs), selects)
 
 
 def input_problem(component: Any, value: Any) -> str | None:
@@ -2349,6 +2357,18 @@ def _loose_index(payload: Any) -> bool:
     return index is not None and (isinstance(index, bool) or not isinstance(index, int))
 
 
+def _selection(payload: Any) -> bool:
+    """Does a request carry the event data a gr.SelectData is made from (an object with the
+    selection's index and value)? Gradio read it unchecked: a click on an example sent
+    without it wrote a 20-line traceback to the log (TypeError, KeyError).
+
+    Example: _selection({"event_data": {"index": 0, "value": {"text": "Who?"}}}) -> True;
+             _selection({"event_data": None}) -> False; _selection({}) -> False
+    """
+    data = payload.get("event_data") if isinstance(payload, dict) else None
+    return isinstance(data, dict) and "index" in data and "value" in data
+
+
 _SESSION_CHARS = 64  # the page names its sessions with a dozen characters, gradio_client 32
 _LONG_SESSION = (
     f"A session_hash is at most {_SESSION_CHARS} characters of text: reload the page, or send "
@@ -2450,6 +2470,11 @@ class _CheckedCalls:
             if shape is None:
                 # Gradio answers an unknown name or event with a bare Internal Server Error.
                 status, problem = 404, self.unknown(key)
+            elif shape.selects and not _selection(payload):
+                problem = (
+                    f"{shape.endpoint} needs what was selected (its index and value): "
+                    "reload the page."
+                )
             elif route == "by name":
                 try:
                     check_named_call(payload, shape)

@@ -490,3 +490,48 @@ def test_a_v1_body_cut_off_by_its_client_writes_no_traceback(
         timeout=60,
     )
     assert reply.status_code == 200 and "Austin" in reply.text, reply.text[:300]
+
+
+# ---------------------------------------------------------------- an example clicked, no data
+
+
+@pytest.mark.parametrize("event_data", [None, "zz", {"index": 0}, [1, 2]])
+def test_an_example_click_without_its_data_is_one_sentence_and_no_traceback(
+    plain: Limited, caplog: pytest.LogCaptureFixture, event_data: Any
+) -> None:
+    # Found in this pass: the page's "example clicked" event reads which example from the
+    # event's data; sent without it (or with a string, or without the example's value),
+    # each request wrote a 20-line traceback to the log (TypeError, KeyError inside
+    # Gradio's gr.SelectData). Now it is 400 and one sentence before Gradio reads it.
+    example = next(
+        i for i, fn in plain.demo.fns.items() if getattr(fn.fn, "__name__", "") == "on_example"
+    )
+    body: dict[str, Any] = {
+        "data": [[], [], 4, None],
+        "fn_index": example,
+        "session_hash": uuid.uuid4().hex,
+    }
+    if event_data is not None:
+        body["event_data"] = event_data
+    with caplog.at_level(logging.ERROR):
+        sent = httpx.post(f"{plain.url}/gradio_api/queue/join", json=body, timeout=60)
+        time.sleep(1)
+    assert sent.status_code == 400, sent.text[:300]
+    assert one_sentence(sent.json()["detail"]), sent.text[:300]
+    assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
+    # The page's own click, with the example's data, still asks it.
+    session = uuid.uuid4().hex
+    body = {
+        "data": [[], [], 4, None],
+        "fn_index": example,
+        "session_hash": session,
+        "event_data": {"index": 0, "value": {"text": QUESTION}},
+    }
+    with httpx.Client(timeout=60) as client:
+        joined = client.post(f"{plain.url}/gradio_api/queue/join", json=body)
+        assert joined.status_code == 200, joined.text[:300]
+        with client.stream(
+            "GET", f"{plain.url}/gradio_api/queue/data", params={"session_hash": session}
+        ) as events:
+            done = next(line for line in events.iter_lines() if "process_completed" in line)
+    assert "Austin" in done, done[:500]
