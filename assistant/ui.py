@@ -2334,6 +2334,22 @@ _NO_FETCHING = (
     "The chat serves only files uploaded to it: it never fetches a web address for a visitor."
 )
 
+_FILE_ROUTE = re.compile(r"/gradio_api/file[=/]")
+_ONE_RANGE = re.compile(rb"\s*bytes=\d*-\d*\s*")
+
+
+def _one_range(scope: Any) -> Any:
+    """scope without its Range header unless that names one range ("bytes=0-99"): HTTP lets
+    a server ignore a Range and send the whole file, and Gradio's file route read any other
+    (several ranges, as HTTP allows) as a 500 and a 113-line traceback in the log.
+
+    Example: a request with "Range: bytes=0-1,4-5" -> the same request without it
+    """
+    headers = scope.get("headers") or []
+    kept = [(k, v) for k, v in headers if k.lower() != b"range" or _ONE_RANGE.fullmatch(v)]
+    return scope if len(kept) == len(headers) else {**scope, "headers": kept}
+
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
@@ -2559,6 +2575,8 @@ class _CheckedCalls:
             await _drain(receive)
             await send_json(send, 403, {"detail": _NO_FETCHING, "error": _NO_FETCHING}, [])
             return
+        if _FILE_ROUTE.search(path):
+            scope = _one_range(scope)
         if (
             scope.get("method") != "POST"
             or "/gradio_api/" not in path
