@@ -35,6 +35,7 @@ import ipaddress
 import json
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -405,13 +406,17 @@ def loopback_host_header(host: str) -> bool:
              loopback_host_header("[::1]:7860") -> True; loopback_host_header("localhost") -> True;
              loopback_host_header("app.localhost:8000") -> True;
              loopback_host_header("evil.example.com") -> False;
+             loopback_host_header("[::1].evil.example.com") -> False;
              loopback_host_header("192.168.1.5:7860") -> False
     """
     name = host.strip()
     if not name:
         return True
-    if name.startswith("["):  # [::1]:port
-        name = name[1 : name.find("]")] if "]" in name else name
+    if name.startswith("["):  # [::1]:port, and nothing else after the address
+        end = name.find("]")
+        if end < 0 or not re.fullmatch(r"(:\d*)?", name[end + 1 :]):
+            return False
+        name = name[1:end]
     elif name.count(":") == 1:
         name = name.rsplit(":", 1)[0]
     name = name.rstrip(".").lower()

@@ -561,3 +561,20 @@ def test_a_file_asked_for_in_several_ranges_is_served_without_a_traceback(
         one = client.get(f"{plain.url}/gradio_api/file={path}", headers={"Range": "bytes=0-5"})
         assert one.status_code == 206 and one.content == b"Zebras", one.text[:200]
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+# ---------------------------------------------------------------- Host headers
+
+
+@pytest.mark.parametrize("host", ["[::1].evil.example", "[::1]evil.example:7860", "[::1]:80:81"])
+def test_a_host_header_with_more_after_a_bracketed_address_is_refused(
+    plain: Limited, host: str
+) -> None:
+    # Found in this pass: the loopback check read "[::1].evil.example" as [::1] and let it
+    # through: whatever followed the bracketed address was never looked at. Only a port
+    # may follow it.
+    host_name, port = plain.url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host_name, int(port)), timeout=30) as conn:
+        conn.sendall(f"GET /config HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        reply = conn.recv(100)
+    assert reply.startswith(b"HTTP/1.1 403"), reply
