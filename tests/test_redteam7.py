@@ -1,5 +1,8 @@
 """The seventh red-team pass on a running web chat: what Gradio keeps in memory for each page
-session a visitor opens; each sent over HTTP as a hostile client would.
+session and each unread answer, bodies whose length is given twice or cut off, uploads that
+fail half-way, WebSocket handshakes, huge scanned pages, e-mails nested thousands deep, and
+requests Gradio answered with a traceback (an example click without its data, several
+ranges of a file); each sent over HTTP (or a raw socket) as a hostile client would.
 
 The servers here are served as `assistant ui` serves them (the chat mounted on the early
 server) with the fake embedder, so these run in seconds.
