@@ -35,6 +35,7 @@ import ipaddress
 import json
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -69,6 +70,7 @@ __all__ = [
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
+    "OneBodyLength",
     "OneLineStreamErrors",
     "RequestsPerClient",
     "ThrottledLogins",
@@ -316,11 +318,22 @@ def header_deadline_protocol(
                 self._body_until = None
 
         def connection_lost(self, exc: Exception | None) -> None:
+            self._release()
+            super().connection_lost(exc)
+
+        def handle_websocket_upgrade(self, event: Any) -> None:
+            # uvicorn hands the connection to its WebSocket protocol, whose connection_lost
+            # is called instead of this one's: each handshake (refused: the servers have no
+            # WebSocket route) kept its address's count taken for good, and 256 of them,
+            # which any web page may start, got that address 429 until a restart.
+            self._release()
+            super().handle_websocket_upgrade(event)
+
+        def _release(self) -> None:
             self._cancel()
             if self._peer is not None:
                 release(open_by_peer, self._peer)
                 self._peer = None
-            super().connection_lost(exc)
 
         def _cancel(self) -> None:
             if self._deadline is not None:
@@ -393,13 +406,17 @@ def loopback_host_header(host: str) -> bool:
              loopback_host_header("[::1]:7860") -> True; loopback_host_header("localhost") -> True;
              loopback_host_header("app.localhost:8000") -> True;
              loopback_host_header("evil.example.com") -> False;
+             loopback_host_header("[::1].evil.example.com") -> False;
              loopback_host_header("192.168.1.5:7860") -> False
     """
     name = host.strip()
     if not name:
         return True
-    if name.startswith("["):  # [::1]:port
-        name = name[1 : name.find("]")] if "]" in name else name
+    if name.startswith("["):  # [::1]:port, and nothing else after the address
+        end = name.find("]")
+        if end < 0 or not re.fullmatch(r"(:\d*)?", name[end + 1 :]):
+            return False
+        name = name[1:end]
     elif name.count(":") == 1:
         name = name.rsplit(":", 1)[0]
     name = name.rstrip(".").lower()
@@ -776,11 +793,18 @@ class _Endpoint:
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             raise _Rejected(413, _TOO_LARGE, "request_too_large")
+        from starlette.requests import ClientDisconnect
+
         body = bytearray()
-        async for part in request.stream():
-            body += part
-            if len(body) > MAX_BODY_BYTES:
-                raise _Rejected(413, _TOO_LARGE, "request_too_large")
+        try:
+            async for part in request.stream():
+                body += part
+                if len(body) > MAX_BODY_BYTES:
+                    raise _Rejected(413, _TOO_LARGE, "request_too_large")
+        except ClientDisconnect as exc:
+            # Nobody reads the answer; it only keeps a 73-line traceback out of the log,
+            # which a client hanging up mid-body in a loop filled at megabytes a second.
+            raise _Rejected(400, "The request body stopped before its end: send it again.") from exc
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -1221,6 +1245,44 @@ class CrossSiteWrites:
         await self.app(scope, receive, send)
 
 
+_TWO_LENGTHS = (
+    "The request gives its body's length twice, as Content-Length and as Transfer-Encoding: "
+    "send one of them."
+)
+
+
+class OneBodyLength:
+    """ASGI middleware: a request that declares both a Content-Length and a
+    Transfer-Encoding gets 400 and one sentence before anything reads its body, and its
+    connection is closed.
+
+    The server reads such a body by its Transfer-Encoding (chunked), while the checks of a
+    body's size read its Content-Length: a 300 MB chunked body sent with "Content-Length:
+    10" passed the chat's 8 MB limit and was held in memory whole (the server grew from 0.4
+    to 1.6 GB, for good), and an upload's past its address's budget. A proxy in front that
+    reads the other header would also see another request than the server (request
+    smuggling). HTTP lets a server refuse such a request; no client sends one.
+
+    Example: POST /gradio_api/queue/join with "Content-Length: 10" and "Transfer-Encoding:
+             chunked" -> 400 "The request gives its body's length twice…", connection closed
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            names = {name.lower() for name, _value in scope.get("headers") or ()}
+            if b"content-length" in names and b"transfer-encoding" in names:
+                body = {
+                    "detail": _TWO_LENGTHS,
+                    "error": {"message": _TWO_LENGTHS, "type": "invalid_request_error"},
+                }
+                await send_json(send, 400, body, [(b"connection", b"close")])
+                return
+        await self.app(scope, receive, send)
+
+
 def _login_route(scope: Any) -> int:
     """The status that means a wrong secret for this request: 400 for the chat's login form
     (Gradio's POST /login), 401 for /v1's bearer key; 0 for every other request."""
@@ -1329,6 +1391,7 @@ def serve(
     guarded = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
+    guarded = OneBodyLength(guarded)
     quiet_stream_errors()
     uvicorn.run(
         guarded,

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import collections
 import contextlib
 import functools
 import hashlib
@@ -54,6 +55,7 @@ from .api import (
     CrossSiteWrites,
     LoginThrottle,
     LoopbackHosts,
+    OneBodyLength,
     RequestsPerClient,
     ThrottledLogins,
     client_address,
@@ -1008,7 +1010,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         if not isinstance(chat, list) or not isinstance(history, list) or not chat:
             return nothing
         try:
-            return chat, _history(history)[-keep_history:]
+            # Kept on the server for the session: no message longer than the bot reads of
+            # a whole history (a saved one of 12 messages of 300,000 characters held 3.6 MB).
+            return chat, [
+                {**m, "content": m["content"][: settings.max_history_chars]}
+                for m in _history(history)[-keep_history:]
+            ]
         except InputError:
             return nothing
 
@@ -1493,6 +1500,7 @@ def launch(
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
             Middleware(_PageHeaders),
+            Middleware(OneBodyLength),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
             Middleware(RequestsPerClient, limit=requests_per_client),
             Middleware(CrossSiteWrites),
@@ -1507,7 +1515,8 @@ def launch(
         app_kwargs["routes"] = list(routes)
 
     quiet_stream_errors()  # Gradio's own server logs to the same uvicorn log
-    _app, url, _share_url = demo.launch(
+    _tidy_uploads()
+    app, url, _share_url = demo.launch(
         server_name=host,
         server_port=port,
         share=share,
@@ -1515,7 +1524,7 @@ def launch(
         head=_HEAD,
         theme=_theme(),
         max_file_size=max_file_size,
-        prevent_thread_lock=prevent_thread_lock,
+        prevent_thread_lock=True,  # blocked below, once the app is set up
         footer_links=["api", "settings"],
         run_history=False,  # see _mounted
         quiet=prevent_thread_lock,
@@ -1523,7 +1532,36 @@ def launch(
         auth=[auth] if auth else None,
         auth_message=_auth_message(throttle) if auth else None,
     )
+    _keep_no_page_values(app)
+    if not prevent_thread_lock:
+        demo.block_thread()
     return str(url)
+
+
+def _keep_no_page_values(app: Any) -> None:
+    """Make Gradio's app (gradio.routes.App) keep no copy of the values a page session's
+    components were sent or shown; its gr.State values (the bot's history) are kept as before.
+
+    Gradio kept them for each session, to save as a "deep link" (which the chat does not
+    offer), and keeps up to 10,000 sessions: a client asking once from each of many new
+    sessions, each question sent with a 3 MB chat (every page question carries its chat, so
+    the server needs no copy), grew the server by 5.6 MB a session, on the way to 56 GB.
+    """
+    from gradio.state_holder import SessionState, StateHolder
+
+    class Session(SessionState):
+        def _update_value_in_config(self, key: int, value: Any) -> None:
+            pass  # the one place Gradio stores a component's value in a session's config
+
+    class Sessions(StateHolder):
+        def __getitem__(self, session_id: str) -> SessionState:
+            if session_id not in self.session_data:
+                self.session_data[session_id] = Session(self.blocks)
+            return super().__getitem__(session_id)
+
+    sessions = Sessions()
+    sessions.set_blocks(app.get_blocks())  # also the blocks' own reference to it
+    app.state_holder = sessions
 
 
 def serve(
@@ -1999,6 +2037,68 @@ class _UploadLimit:
             self.budget.settle(address, size, paths)
 
 
+_UPLOAD_PARTS = (
+    "An upload is a form of files, each a part named 'files' with a file name other than "
+    "'..': send the files as the page does."
+)
+_UPLOAD_CUT = "The upload stopped before its end: send it again."
+
+
+def _tidy_uploads() -> None:
+    """Make Gradio's upload route refuse a form it would fail on half-way, and delete the
+    files of an upload its client cut off; once per process (Gradio reads its upload
+    form with one parser class, route_utils.GradioMultiPartParser, for every app).
+
+    Gradio's upload route wrote each file of a form to disk as it arrived, then failed on
+    a plain field named "files" (a 500 and a 100-line traceback), skipped a file part under
+    another name, refused a file named "..", or lost the client mid-body (another
+    traceback), keeping every file written so far where nothing deletes it (its sweep knows
+    only the files it answered with) and no budget counts it: up to 256 MB a request. Such a
+    part is now refused (400, one sentence) as its head arrives, when Gradio deletes what it
+    wrote, and an upload cut off is deleted too.
+    """
+    from gradio import route_utils
+    from gradio.exceptions import InvalidPathError
+    from gradio.utils import DeveloperPath, UserProvidedPath, safe_join
+    from gradio_client.utils import strip_invalid_filename_characters
+    from starlette.formparsers import MultiPartException
+
+    parser: Any = route_utils.GradioMultiPartParser
+    if getattr(parser, "tidy", False):
+        return
+
+    class TidyUploads(parser):
+        tidy = True
+
+        def on_headers_finished(self) -> None:
+            super().on_headers_finished()
+            part = self._current_part
+            if part.field_name != "files" or part.file is None:
+                raise MultiPartException(_UPLOAD_PARTS)
+            if part.file.filename:  # as route_utils.upload_fn names the file it keeps
+                name = strip_invalid_filename_characters(Path(part.file.filename).name)
+                try:
+                    safe_join(DeveloperPath(str(self.upload_dir)), UserProvidedPath(name))
+                except InvalidPathError as exc:
+                    raise MultiPartException(_UPLOAD_PARTS) from exc
+
+        async def parse(self) -> Any:
+            try:
+                return await super().parse()
+            except MultiPartException:
+                raise  # Gradio has deleted the files
+            except BaseException as exc:
+                for file in self._files_to_close_on_error:
+                    with contextlib.suppress(OSError):
+                        file.close()
+                        os.unlink(file.name)
+                if isinstance(exc, Exception):  # the client hung up: one sentence, no trace
+                    raise MultiPartException(_UPLOAD_CUT) from exc
+                raise
+
+    setattr(route_utils, "GradioMultiPartParser", TidyUploads)  # noqa: B010 (mypy: a type)
+
+
 def remote_file_path(payload: Any, upload_folder: str | Path | None = None) -> str | None:
     """The first file in a request's JSON that the server would have to fetch or look up
     by itself: a `path` that is a URL or a relative path, or (given Gradio's
@@ -2057,6 +2157,7 @@ class CallShape:
     names: tuple[str, ...]
     defaults: tuple[Any, ...]
     inputs: tuple[Any, ...] = ()  # the input components, whose values `input_problem` checks
+    selects: bool = False  # its handler reads what was selected (a gr.SelectData)
 
     @classmethod
     def of(cls, fn: Any) -> CallShape:
@@ -2064,21 +2165,28 @@ class CallShape:
         matches its inputs one to one (gr.api endpoints), else every input required."""
         import inspect
 
+        import gradio as gr
+
         count = len(fn.inputs)
         endpoint = f"The /{fn.api_name} endpoint" if fn.api_name else f"The page's event {fn._id}"
         try:
             params = list(inspect.signature(fn.fn).parameters.values())
         except (TypeError, ValueError):
             params = []
+        selects = any(
+            isinstance(p.annotation, type) and issubclass(p.annotation, gr.SelectData)
+            for p in params
+        )
         if len(params) == count and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params):
             return cls(
                 endpoint,
                 tuple(p.name for p in params),
                 tuple(_NO_DEFAULT if p.default is p.empty else p.default for p in params),
                 tuple(fn.inputs),
+                selects,
             )
         names = tuple(f"value {i + 1}" for i in range(count))
-        return cls(endpoint, names, (_NO_DEFAULT,) * count, tuple(fn.inputs))
+        return cls(endpoint, names, (_NO_DEFAULT,) * count, tuple(fn.inputs), selects)
 
 
 def input_problem(component: Any, value: Any) -> str | None:
@@ -2226,6 +2334,22 @@ _NO_FETCHING = (
     "The chat serves only files uploaded to it: it never fetches a web address for a visitor."
 )
 
+_FILE_ROUTE = re.compile(r"/gradio_api/file[=/]")
+_ONE_RANGE = re.compile(rb"\s*bytes=\d*-\d*\s*")
+
+
+def _one_range(scope: Any) -> Any:
+    """scope without its Range header unless that names one range ("bytes=0-99"): HTTP lets
+    a server ignore a Range and send the whole file, and Gradio's file route read any other
+    (several ranges, as HTTP allows) as a 500 and a 113-line traceback in the log.
+
+    Example: a request with "Range: bytes=0-1,4-5" -> the same request without it
+    """
+    headers = scope.get("headers") or []
+    kept = [(k, v) for k, v in headers if k.lower() != b"range" or _ONE_RANGE.fullmatch(v)]
+    return scope if len(kept) == len(headers) else {**scope, "headers": kept}
+
+
 _LOCAL_FILES_ONLY = (
     "Files reach the chat only through its upload button: a request that names a web address "
     "or a path on the server instead of an uploaded file is refused."
@@ -2249,6 +2373,39 @@ def _loose_index(payload: Any) -> bool:
     return index is not None and (isinstance(index, bool) or not isinstance(index, int))
 
 
+def _selection(payload: Any) -> bool:
+    """Does a request carry the event data a gr.SelectData is made from (an object with the
+    selection's index and value)? Gradio read it unchecked: a click on an example sent
+    without it wrote a 20-line traceback to the log (TypeError, KeyError).
+
+    Example: _selection({"event_data": {"index": 0, "value": {"text": "Who?"}}}) -> True;
+             _selection({"event_data": None}) -> False; _selection({}) -> False
+    """
+    data = payload.get("event_data") if isinstance(payload, dict) else None
+    return isinstance(data, dict) and "index" in data and "value" in data
+
+
+_SESSION_CHARS = 64  # the page names its sessions with a dozen characters, gradio_client 32
+_LONG_SESSION = (
+    f"A session_hash is at most {_SESSION_CHARS} characters of text: reload the page, or send "
+    "the one the page makes."
+)
+
+
+def _long_session(payload: Any) -> bool:
+    """Does a request name its page session by something other than a short text?
+
+    Gradio keeps up to 10,000 sessions under the names their clients give them, at any
+    length: 50 questions each naming a new session of 1 MB grew the server by 58 MB for
+    good, on the way to 70 GB with names just under the body limit.
+
+    Example: _long_session({"session_hash": "x" * 65}) -> True;
+             _long_session({"session_hash": "k3v9q2m1p0z"}) -> False; _long_session([]) -> False
+    """
+    session = payload.get("session_hash") if isinstance(payload, dict) else None
+    return session is not None and (not isinstance(session, str) or len(session) > _SESSION_CHARS)
+
+
 class _CheckedCalls:
     """ASGI middleware over Gradio's API, run before Gradio sees a request:
     - a request whose JSON names a file by URL, by a relative path or outside Gradio's
@@ -2260,7 +2417,9 @@ class _CheckedCalls:
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
       and so does a request to a route of components the chat does not have;
     - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
-      fetched from the server, gets 403 and one sentence.
+      fetched from the server, gets 403 and one sentence;
+    - a request naming its page session by more than _SESSION_CHARS characters (or not by
+      text) gets 400 and one sentence (`_long_session`).
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
@@ -2318,6 +2477,8 @@ class _CheckedCalls:
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
         if problem is None and _loose_index(payload):
             problem = _WHOLE_INDEX
+        if problem is None and _long_session(payload):
+            problem = _LONG_SESSION
         key, route = call_target(path, payload)
         shape = self.shape(key) if key is not None else None
         body = None
@@ -2325,6 +2486,11 @@ class _CheckedCalls:
             if shape is None:
                 # Gradio answers an unknown name or event with a bare Internal Server Error.
                 status, problem = 404, self.unknown(key)
+            elif shape.selects and not _selection(payload):
+                problem = (
+                    f"{shape.endpoint} needs what was selected (its index and value): "
+                    "reload the page."
+                )
             elif route == "by name":
                 try:
                     check_named_call(payload, shape)
@@ -2348,12 +2514,69 @@ class _CheckedCalls:
                         body = json.dumps({**payload, "data": data}).encode()
         return status, problem, key, body
 
+    def _noting_events(self, send: Any) -> Any:
+        """send, noting the event a call to the queue started (its 200 answer names it), so
+        that its answer is dropped if nobody reads it (`_forget_unread`)."""
+        started, chunks = [0], []
+
+        async def noting(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                started[0] = message["status"]
+            elif message["type"] == "http.response.body" and started[0] == 200:
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body"):
+                    with contextlib.suppress(ValueError, AttributeError):
+                        self._forget_unread(str(json.loads(b"".join(chunks))["event_id"]))
+            await send(message)
+
+        return noting
+
+    def _forget_unread(
+        self, event_id: str, session: str | None = None, ready: bool = False
+    ) -> None:
+        """Drop the answer to event_id from Gradio's queue if nobody has read it
+        _UNREAD_AFTER_S after it was ready (a reader gets it within moments); checked every
+        _UNREAD_AFTER_S from the call on.
+
+        Gradio answers a question whether or not its client ever reads the answer, and keeps
+        the answer (with the chat the question carried) until it is read, for up to 2,000
+        sessions and any number of questions each: 40 questions with a 3 MB chat, never
+        read, grew the server by 100 MB."""
+        queue = getattr(self.blocks, "_queue", None)
+        if queue is None:
+            return
+        event = queue.event_ids_to_events.get(event_id)
+        if session is None:
+            session = event.session_hash if event is not None else event_id
+        later = asyncio.get_running_loop().call_later
+        if event is not None:  # waiting or being answered
+            later(_UNREAD_AFTER_S, self._forget_unread, event_id, session)
+            return
+        ids = queue.pending_event_ids_session.get(session)
+        if not ids or event_id not in ids:
+            return  # read
+        if not ready:
+            later(_UNREAD_AFTER_S, self._forget_unread, event_id, session, True)
+            return
+        ids.discard(event_id)
+        unread = queue.pending_messages_per_session.get(session)
+        if not ids:
+            del queue.pending_event_ids_session[session]
+            queue.pending_messages_per_session.pop(session, None)
+        elif isinstance(getattr(unread, "_queue", None), collections.deque):
+            # Other events of the session may still be read: drop this one's messages only.
+            kept = [m for m in unread._queue if getattr(m, "event_id", None) != event_id]
+            unread._queue.clear()
+            unread._queue.extend(kept)
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
         if _FILE_BY_ADDRESS.search(path):
             await _drain(receive)
             await send_json(send, 403, {"detail": _NO_FETCHING, "error": _NO_FETCHING}, [])
             return
+        if _FILE_ROUTE.search(path):
+            scope = _one_range(scope)
         if (
             scope.get("method") != "POST"
             or "/gradio_api/" not in path
@@ -2389,6 +2612,8 @@ class _CheckedCalls:
         async def replay() -> Any:
             return messages.pop(0) if messages else await receive()
 
+        if key is not None:
+            send = self._noting_events(send)
         if self.load is None or key is None or not self.asks(key):
             await self.app(scope, replay, send)
             return
@@ -2405,6 +2630,10 @@ class _CheckedCalls:
         finally:
             self.load.leave(address)
 
+
+# An answer that nobody has read this long after it was ready is dropped (a client reading
+# its answer gets it within moments of it being ready).
+_UNREAD_AFTER_S = 60.0
 
 # A request body this small is checked in the event loop; a bigger one in a worker thread:
 # one client posting 6 MB conversations from 8 connections made another visitor's request
@@ -2609,13 +2838,15 @@ def _mounted(
     for route in app.routes:
         if isinstance(getattr(route, "app", None), App):
             route.app.startup_events_triggered = True  # type: ignore[attr-defined]
+            _keep_no_page_values(route.app)  # type: ignore[attr-defined]
+    _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
     guarded = _BodyLimit(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     )
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
-    return _PageHeaders(limited), lambda: app.router.lifespan_context(app)
+    return _PageHeaders(OneBodyLength(limited)), lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(

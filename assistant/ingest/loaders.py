@@ -262,7 +262,16 @@ def _load_bytes(
             f"{source} looks like a binary file, not {suffix} text: "
             "convert it to text or remove it from the folder"
         )
-    built, attachments = _extract(kind, data, source, limits)
+    try:
+        built, attachments = _extract(kind, data, source, limits)
+    except RecursionError as exc:
+        # Any parser may recurse once per level: an e-mail of 1,000 messages forwarded
+        # within each other (66 KB) made the standard library's raise this, which stopped
+        # every sync of the folder, and the next start, while the file was there.
+        raise DocumentError(
+            f"{source} is nested too deeply to read (parts within parts, hundreds deep): "
+            "save a flatter copy or remove it from the folder"
+        ) from exc
     if not built.text.strip():
         raise DocumentError(_empty(kind, source))
     document = Document(

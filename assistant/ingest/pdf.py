@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ from collections.abc import Sequence
 from ..errors import DocumentError
 from .textbuild import Built
 
-__all__ = ["OCR_HINT", "ocr_available", "pdf_text"]
+__all__ = ["OCR_HINT", "ocr_available", "ocr_scale", "pdf_text"]
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,10 @@ OCR_HINT = (
     "or 'make setup' as root) and index again to read scanned pages"
 )
 _OCR_DPI = 300  # tesseract is most accurate on text rendered at about 300 dpi
+# A page is rendered at most this big (an A2 sheet at 300 dpi), a bigger one at a lower dpi:
+# a 335-byte PDF of one blank 5000-point page took 1.3 GB and 21 s to read at 300 dpi, and
+# the largest page a PDF allows is 3.6 gigapixels there.
+_OCR_MAX_PIXELS = 40_000_000
 _OCR_TIMEOUT_S = 180  # per page; a page that takes longer is left out, not the file
 _OCR_LANGUAGE = "eng"
 _hint_logged = False
@@ -113,7 +118,8 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
                 log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
                 continue
             try:
-                bitmap = page.render(scale=_OCR_DPI / 72, grayscale=True)
+                scale = ocr_scale(page.get_width(), page.get_height())
+                bitmap = page.render(scale=scale, grayscale=True)
                 pixels = bitmap.to_numpy()
             except Exception as exc:
                 log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
@@ -124,6 +130,24 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
     finally:
         pdf.close()
     return found
+
+
+def ocr_scale(width: float, height: float) -> float:
+    """Pixels per point to render a page of width x height points at for OCR: _OCR_DPI, or
+    less for a page that would be over _OCR_MAX_PIXELS there (pdfium rounds each side up
+    to whole pixels, at least one).
+
+    Example: ocr_scale(595, 842) (A4) -> 4.1667 (300 dpi, 2,480 x 3,509 pixels);
+             ocr_scale(14400, 14400) -> 0.4388 (6,319 x 6,319 pixels, 32 dpi)
+    """
+    w, h = abs(width), abs(height)
+    scale = _OCR_DPI / 72
+    for _ in range(100):  # each pass shrinks the excess geometrically: a handful suffice
+        pixels = max(math.ceil(w * scale), 1) * max(math.ceil(h * scale), 1)
+        if pixels <= _OCR_MAX_PIXELS:
+            break
+        scale *= 0.999 * math.sqrt(_OCR_MAX_PIXELS / pixels)
+    return scale
 
 
 def _pgm(pixels: object) -> bytes:

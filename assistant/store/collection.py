@@ -251,15 +251,17 @@ class Collection:
         with self._lock:
             previous = _existing_regular(target, safe)
             _replace_file(target, content)
-            report = self.sync(on_progress=on_progress)
+            try:
+                report = self.sync(on_progress=on_progress)
+            except BaseException:
+                # A sync that failed (a bug in a loader, a stop) committed nothing: the
+                # folder goes back too, or the file would fail every later sync, and the
+                # next start, the same way.
+                _put_back(target, previous)
+                raise
             problem = next((s for s in report.skipped if s.source == safe), None)
             if problem is not None:
-                # Put the folder back as it was: a bad upload changes nothing.
-                if previous is None:
-                    with contextlib.suppress(FileNotFoundError):
-                        target.unlink()
-                else:
-                    _replace_file(target, previous)
+                _put_back(target, previous)  # a bad upload changes nothing
                 self.sync()
                 raise InputError(_upload_reason(problem.reason))
         return report
@@ -303,6 +305,15 @@ class Collection:
             raise InputError("this assistant was loaded without a documents folder")
         self.folder.mkdir(parents=True, exist_ok=True)
         return self.folder
+
+
+def _put_back(target: Path, previous: bytes | None) -> None:
+    """The folder as it was before an upload wrote target: its previous bytes, or no file."""
+    if previous is None:
+        with contextlib.suppress(FileNotFoundError):
+            target.unlink()
+    else:
+        _replace_file(target, previous)
 
 
 def _shown(name: str, limit: int = 120) -> str:
