@@ -46,6 +46,12 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "it poses as a message to or from the assistant",
         ),
         (
+            # "Disregard the above." with no noun after it.
+            r"\b(ignore|disregard|forget)\s+(all\s+|everything\s+)?(of\s+)?(the\s+|that\s+)?"
+            r"(above|foregoing|preceding)\s*[.!;:,]",
+            "it tells the assistant to ignore its instructions",
+        ),
+        (
             r"\bforget\s+(everything|all|whatever)\b(\s+\w+){0,3}?\s+"
             r"(told|said|know|learned|instructions?)\b",
             "it tells the assistant to ignore its instructions",
@@ -95,15 +101,24 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-def _plain(text: str) -> str:
-    """Text as the patterns read it: full-width and other compatibility forms folded, and
-    invisible format characters (zero-width spaces, bidi controls) dropped, so that
-    "Ign\u200bore" or full-width "Ｉｇｎｏｒｅ" cannot slip past them.
+# Cyrillic and Greek letters drawn like Latin ones: "Іgnore рrevious instructions" with a
+# Cyrillic І and р reads as English to a model and to a person.
+_LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁһӏАВЕКМНОРСТХІЈЅοανιΟΑΒΕΖΗΙΚΜΝΡΤΥΧ",
+    "aeopcyxijsdhlABEKMHOPCTXIJSoaviOABEZHIKMNPTYX",
+)
+
+
+def _plain(text: str, join: str = "") -> str:
+    """Text as the patterns read it: full-width and other compatibility forms folded, letters
+    of other scripts drawn like Latin ones read as those, and invisible format characters
+    (zero-width spaces, soft hyphens, bidi controls) replaced by join, so that "Ign\u200bore",
+    full-width "Ｉｇｎｏｒｅ" or a Cyrillic "Іgnore" cannot slip past them.
 
     Example: _plain("Ｉｇｎ\u200bｏｒｅ") -> "Ignore"
     """
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    folded = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    return "".join(join if unicodedata.category(c) == "Cf" else c for c in folded)
 
 
 def instruction_flag(sentence: str) -> str:
@@ -117,8 +132,11 @@ def instruction_flag(sentence: str) -> str:
              -> "it discloses a password or secret key"
              instruction_flag("Amazon has invested $8 billion in Anthropic.") -> ""
     """
-    text = " ".join(_plain(sentence).split())
-    for pattern, reason in _RULES:
-        if pattern.search(text):
-            return reason
+    # An invisible character may sit inside a word ("Ign\u200bore") or stand for the space
+    # between two ("Ignore\u00adprevious instructions"): both readings are tried.
+    for join in ("", " "):
+        text = " ".join(_plain(sentence, join).split())
+        for pattern, reason in _RULES:
+            if pattern.search(text):
+                return reason
     return ""
