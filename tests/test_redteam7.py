@@ -195,6 +195,22 @@ def _blank_pdf(width: float, height: float) -> bytes:
     return out + b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
 
 
+def _fake_ocr(monkeypatch: pytest.MonkeyPatch, reply: str) -> list[bytes]:
+    """OCR switched on with a stand-in for tesseract that answers reply; the list it returns
+    collects the head of each image sent (its PGM header: width and height)."""
+    from assistant.ingest import pdf
+
+    seen: list[bytes] = []
+
+    def tesseract(image: bytes, source: str, page: int) -> str:
+        seen.append(image[:40])
+        return reply
+
+    monkeypatch.setattr(pdf, "ocr_available", lambda: True)
+    monkeypatch.setattr(pdf, "_tesseract", tesseract)
+    return seen
+
+
 @pytest.mark.parametrize(("width", "height"), [(5000, 5000), (200, 14400)])
 def test_a_huge_page_is_rendered_for_ocr_at_a_bounded_size(
     monkeypatch: pytest.MonkeyPatch, width: float, height: float
@@ -207,14 +223,7 @@ def test_a_huge_page_is_rendered_for_ocr_at_a_bounded_size(
     # pixels (an A2 sheet at 300 dpi), at a lower dpi for a bigger page.
     from assistant.ingest import pdf
 
-    seen: list[bytes] = []
-
-    def tesseract(image: bytes, source: str, page: int) -> str:
-        seen.append(image[:40])
-        return "Scanned text."
-
-    monkeypatch.setattr(pdf, "ocr_available", lambda: True)
-    monkeypatch.setattr(pdf, "_tesseract", tesseract)
+    seen = _fake_ocr(monkeypatch, "Scanned text.")
     built = pdf.pdf_text(_blank_pdf(width, height), "huge.pdf")
     assert built.text == "Scanned text." and len(seen) == 1
     columns, rows = (int(n) for n in seen[0].split(b"\n")[1].split())
@@ -227,14 +236,7 @@ def test_an_ordinary_scanned_page_is_still_rendered_at_300_dpi(
 ) -> None:
     from assistant.ingest import pdf
 
-    seen: list[bytes] = []
-
-    def tesseract(image: bytes, source: str, page: int) -> str:
-        seen.append(image[:40])
-        return ""
-
-    monkeypatch.setattr(pdf, "ocr_available", lambda: True)
-    monkeypatch.setattr(pdf, "_tesseract", tesseract)
+    seen = _fake_ocr(monkeypatch, "")
     pdf.pdf_text(_blank_pdf(595, 842), "a4.pdf")  # A4
     assert seen[0].split(b"\n")[1] == b"2480 3509"
 
