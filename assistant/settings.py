@@ -26,8 +26,10 @@ class UnpackLimits:
     """How far a zip package (.docx, .pptx, .xlsx, .epub) may unpack before it is refused as
     a zip bomb: more than max_bytes in all, or more than max_ratio times its size on disk
     once it unpacks to over ratio_floor_bytes. A real package's XML packs about 10:1 and its
-    images about 1:1; a bomb packs thousands to one. The defaults are Settings' defaults
-    (Settings.unpack_limits gives the configured ones).
+    images about 1:1; a bomb packs thousands to one. A PDF unpacks too, by OCR: one with
+    more than ocr_pages pages without text is refused before any is read (a page takes
+    seconds; a few hundred bytes make a thousand blank pages). The defaults are Settings'
+    defaults (Settings.unpack_limits gives the configured ones).
 
     Example: UnpackLimits(max_bytes=10 << 20) refuses a .docx that unpacks to 11 MB.
     """
@@ -35,6 +37,7 @@ class UnpackLimits:
     max_bytes: int = 1 << 30  # no document needs more
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 32 << 20  # below this any ratio is harmless
+    ocr_pages: int = 500  # a long scanned book; about 10 minutes of OCR on 2 cores
 
 
 DEFAULT_UNPACK_LIMITS = UnpackLimits()  # a frozen value: the default of every loader's limits
@@ -257,6 +260,8 @@ class Settings(BaseSettings):
     unpack_max_bytes: int = Field(default=UnpackLimits.max_bytes, ge=1)
     unpack_max_ratio: float = Field(default=UnpackLimits.max_ratio, gt=0.0)
     unpack_ratio_floor_bytes: int = Field(default=UnpackLimits.ratio_floor_bytes, ge=0)
+    # A PDF with more scanned pages (pages without text) than this is refused, not read by OCR.
+    ocr_max_pages: int = Field(default=UnpackLimits.ocr_pages, ge=0)
     # Index a link in the documents folder whose target lies outside it. Off: a link to
     # /etc/os-release or someone's home folder must not end up quoted in answers.
     follow_symlinks: bool = False
@@ -303,7 +308,10 @@ class Settings(BaseSettings):
     def unpack_limits(self) -> UnpackLimits:
         """The zip-bomb limits the loaders apply."""
         return UnpackLimits(
-            self.unpack_max_bytes, self.unpack_max_ratio, self.unpack_ratio_floor_bytes
+            self.unpack_max_bytes,
+            self.unpack_max_ratio,
+            self.unpack_ratio_floor_bytes,
+            self.ocr_max_pages,
         )
 
     @property

@@ -583,3 +583,25 @@ def test_a_host_header_with_more_after_a_bracketed_address_is_refused(
         conn.sendall(f"GET /config HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
         reply = conn.recv(100)
     assert reply.startswith(b"HTTP/1.1 403"), reply
+
+
+def test_a_pdf_with_more_blank_pages_than_ocr_reads_is_refused_before_any_is_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A few hundred bytes make a thousand blank pages, each seconds of OCR: the indexer was
+    # held for hours. A file with more pages without text than ocr_max_pages is one sentence
+    # before any page is rendered.
+    from assistant.errors import DocumentError
+    from assistant.ingest import pdf
+    from assistant.settings import Settings
+
+    seen = _fake_ocr(monkeypatch, "Scanned text.")
+    limits = Settings(ocr_max_pages=0).unpack_limits
+    with pytest.raises(DocumentError) as refused:
+        pdf.pdf_text(_blank_pdf(595, 842), "scan.pdf", limits)
+    assert seen == []
+    one_sentence(str(refused.value))
+    assert "split it" in str(refused.value) and "ocr_max_pages" in str(refused.value)
+    # Within the limit the page is read as before.
+    built = pdf.pdf_text(_blank_pdf(595, 842), "scan.pdf", Settings(ocr_max_pages=1).unpack_limits)
+    assert built.text == "Scanned text." and len(seen) == 1

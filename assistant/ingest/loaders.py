@@ -328,7 +328,7 @@ def _extract(
     if kind == "pdf":
         from .pdf import pdf_text
 
-        return pdf_text(data, source), []
+        return pdf_text(data, source, limits), []
     if kind == "csv":
         from .tables import csv_text
 

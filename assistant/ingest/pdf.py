@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Sequence
 
 from ..errors import DocumentError
+from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .textbuild import Built
 
 __all__ = ["OCR_HINT", "ocr_available", "ocr_scale", "pdf_text"]
@@ -37,9 +38,10 @@ def ocr_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def pdf_text(data: bytes, source: str) -> Built:
+def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """Text of each page joined by a blank line, where each page starts, and a locator per
-    page: "page N", or "page N (OCR)" for a page read by OCR.
+    page: "page N", or "page N (OCR)" for a page read by OCR. A file with more pages without
+    text than limits.ocr_pages is a DocumentError before any page is read by OCR.
 
     Example: two pages "One." and "Two." -> Built("One.\\n\\nTwo.", locators=((0, "page 1"),
              (6, "page 2")), page_starts=(0, 6))
@@ -72,6 +74,14 @@ def pdf_text(data: bytes, source: str) -> Built:
     ocr_pages: set[int] = set()
     if blank:
         if ocr_available():
+            if len(blank) > limits.ocr_pages:
+                # Each page takes seconds of OCR, and a few hundred bytes make a thousand
+                # blank pages: the indexer would be held for hours.
+                raise DocumentError(
+                    f"{source} has {len(blank):,} pages without text, more than the "
+                    f"{limits.ocr_pages:,} OCR reads in one file: split it, or raise "
+                    "ocr_max_pages (ASSISTANT_OCR_MAX_PAGES)"
+                )
             for i, text in _ocr(data, blank, source).items():
                 if text:
                     pages[i] = text
