@@ -15,7 +15,6 @@ evals/calibrate_refusal.py (see evals/refusal/README.md).
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -44,12 +43,11 @@ from .features import (
     specific_tokens,
     spelled_out,
     with_aliases,
+    years_in,
 )
 
 if TYPE_CHECKING:
     from ..settings import Settings
-
-_YEARS = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 
 __all__ = [
     "Evidence",
@@ -331,7 +329,7 @@ def gather_evidence(
         # pins the sentence: "She was awarded the Davy Medal in 1947", not the one naming
         # Varga with other years.
         scores = scores + type_weight * np.array(
-            [bool(years & set(_YEARS.findall(s.text))) for s in sentences], dtype=float
+            [bool(years & years_in(s.text)) for s in sentences], dtype=float
         )
     if phrase_weight and sentences:
         # The question's phrases, not only its words: "incubation period" together.

@@ -111,6 +111,7 @@ __all__ = [
     "topic_names",
     "with_aliases",
     "year_displacement",
+    "years_in",
 ]
 
 # ---------------------------------------------------------------- answer types
@@ -1123,6 +1124,18 @@ _DATED_YEAR = re.compile(
 )
 
 
+_YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
+
+
+def years_in(text: str) -> set[str]:
+    """The years text writes, as four digits.
+
+    Example: years_in("She was awarded the Davy Medal in 1947, and retired in 1956.")
+             -> {"1947", "1956"}
+    """
+    return set(_YEAR.findall(text))
+
+
 def year_displacement(question: str, lead: str, passages: str = "") -> float:
     """1 when the question dates what it asks about ("Which album won in 1998?") and the
     sentence an answer would lead with (with the sentence before it) dates it otherwise ("...
@@ -1136,15 +1149,12 @@ def year_displacement(question: str, lead: str, passages: str = "") -> float:
              with "in 1988" asked -> 0.0; with "She won it." -> 0.0
     """
     told = [(m.group(1).lower(), m.group(2)) for m in _DATED_YEAR.finditer(lead)]
-    years = {year for _, year in told} | set(_YEAR.findall(passages))
+    years = {year for _, year in told} | years_in(passages)
     for m in _DATED_YEAR.finditer(question):
         word, year = m.group(1).lower(), m.group(2)
         if year not in years and any(w == word for w, _ in told):
             return 1.0
     return 0.0
-
-
-_YEAR = re.compile(r"\b(?:1[0-9]|20)\d\d\b")
 
 
 def dated_years(question: str) -> set[str]:
@@ -1175,7 +1185,7 @@ def year_elsewhere(question: str, passages: Sequence[str]) -> float:
         return 0.0
     terms = set(_terms(question)) - asked
     told = [
-        (set(_YEAR.findall(clause)), terms & set(_terms(clause)))
+        (years_in(clause), terms & set(_terms(clause)))
         for p in passages
         for a, b in split_sentences(p)
         for clause in clauses(p[a:b])
@@ -1704,7 +1714,7 @@ def evidence_features(
         if kind in ("person", "human"):
             own_names = frozenset(w.lower() for w in WORD.findall(question))
             # ... nor the sentence after it, which an answer reads on into.
-            after = [k for k, b in enumerate(before or []) if b == lead] if before else []
+            after = [k for k, b in enumerate(before) if b == lead] if before else []
             nobody = float(
                 not any(
                     _PERSONS.search(t) or _names_someone(t, own_names)
