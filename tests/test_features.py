@@ -1218,3 +1218,36 @@ def test_numbers_in_names_are_read_in_linear_time_on_hostile_passages() -> None:
         number_displacement("What did the Paving Act of 1741 require?", [passage])
     took = time.perf_counter() - start
     assert took < 2, f"took {took:.1f} s"
+
+
+def test_a_range_of_years_is_named_by_its_two_ends() -> None:
+    overhaul = "The trust carried out a major overhaul between 2011 and 2014 at a cost of £640,000."
+    f = evidence_features(
+        "What did the 2011-2014 overhaul cost?", [(overhaul, 0.6)], [overhaul], flat
+    )
+    assert f.entity_missing == 0.0
+    g = evidence_features(
+        "What did the 2011-2015 overhaul cost?", [(overhaul, 0.6)], [overhaul], flat
+    )
+    assert g.entity_missing == 1.0  # a changed year is another fact
+
+
+def test_a_why_question_whose_denial_the_passage_contradicts_is_flagged() -> None:
+    # "never invested" asks the reason for something that did not happen: the passage says it did.
+    f = evidence_features(
+        "Why has Amazon never invested in Anthropic?", [(EIGHT_BILLION, 0.8)], [PASSAGE], flat
+    )
+    assert f.negation_unmatched == 1.0
+    # ... while a why-question whose denial the passage tells in other words is answered.
+    psalter = (
+        "A fire destroyed about sixty manuscripts, but the psalter survived because the "
+        "librarian had taken it home."
+    )
+    g = evidence_features(
+        "Why was the psalter not destroyed in the fire?", [(psalter, 0.7)], [psalter], flat
+    )
+    assert g.negation_unmatched == 0.0
+    # ... and so is one of degree.
+    pcr = "RT-PCR is the most sensitive method for SARS-CoV-2."
+    h = evidence_features("Why is RT-PCR not always the best method?", [(pcr, 0.7)], [pcr], flat)
+    assert h.negation_unmatched == 0.0

@@ -35,6 +35,9 @@ def test_the_questions_own_words_keep_the_weight() -> None:
         "Which Amazon product is getting Anthropic's AI built into it?",
         "Who owns part of Anthropic?",
         "What documents do you have?",
+        # One content word and a narrowing word is a follow-up; two content words are not.
+        "Which AI model is best overall?",
+        "Which company specifically invested $8 billion in Anthropic?",
     ],
 )
 def test_a_question_that_stands_on_its_own_carries_nothing(question: str) -> None:
@@ -79,7 +82,20 @@ def test_a_new_subject_carries_the_earlier_topic_not_the_earlier_names() -> None
 
 
 @pytest.mark.parametrize(
-    "question", ["What about Google?", "And why?", "Is it exclusive?", "How big are they?"]
+    "question",
+    [
+        "What about Google?",
+        "And why?",
+        "Is it exclusive?",
+        "How big are they?",
+        # "that" after an auxiliary points back; a narrowing word picks out what was said;
+        # "something similar" compares with it.
+        "has that relationship been smooth?",
+        "Which model in particular?",
+        "Which ones specifically?",
+        "Did Microsoft do something similar with OpenAI?",
+        "Does Google do the same?",
+    ],
 )
 def test_follow_up_cues_are_recognised(question: str) -> None:
     assert is_followup(question)

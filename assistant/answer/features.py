@@ -79,7 +79,14 @@ from dataclasses import dataclass
 
 from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import STOPWORDS, analyze
-from .negation import STOP, WORD, turned_phrase, unmatched_negation, unmatched_opposite
+from .negation import (
+    STOP,
+    WORD,
+    denied_premise,
+    turned_phrase,
+    unmatched_negation,
+    unmatched_opposite,
+)
 
 __all__ = [
     "FEATURE_NAMES",
@@ -747,6 +754,7 @@ _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _DIGITS = re.compile(r"\D+")
 _HAS_DIGIT = re.compile(r"\d")
+_NUMBER_RANGE = re.compile(r"^\d+(?:-\d+)+$")
 
 
 # An acronym in brackets, and the (at most eight) words just before a bracket.
@@ -841,14 +849,18 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
     has several, or the other way round ("ARTI" in "ARTIs"); a long word may be misspelt by
     one letter, two from eight letters on ("Zanamavir" for "zanamivir"), a long name with
     digits by one letter, its digits the same ("CEAMCAM1" for "CEACAM1": `near_spelling`).
-    Numbers must match exactly: a changed year or count is another fact.
+    Numbers must match exactly: a changed year or count is another fact. A range of numbers
+    is mentioned when each of its ends is ("2011-2014" in "between 2011 and 2014").
 
     Example: _mentioned("5th", {"5", "february"}, "5february") -> True;
              _mentioned("2019", {"2015"}, "2015") -> False;
-             _mentioned("covid", {"covid-19"}, "covid19") -> True
+             _mentioned("covid", {"covid-19"}, "covid19") -> True;
+             _mentioned("2011-2014", {"2011", "and", "2014"}, "2011and2014") -> True
     """
     if token in tokens:
         return True
+    if _NUMBER_RANGE.match(token):
+        return all(end in tokens for end in token.split("-"))
     ordinal = _ORDINAL.match(token)
     if ordinal:
         return ordinal.group(1) in tokens
@@ -1734,7 +1746,11 @@ def evidence_features(
         name_context=context,
         cosine_pair=(float(best) if math.isfinite(best) else 0.0) * pair,
         type_detached=detached,
-        negation_unmatched=float(unmatched_negation(question, answering)),
+        # A why-question's denial that a sentence contradicts asks about nothing that
+        # happened ("Why has Amazon never invested?" over "Amazon has invested $8 billion").
+        negation_unmatched=float(
+            unmatched_negation(question, answering) or denied_premise(question, answering)
+        ),
         opposite_unmatched=float(turned),
         # The question's own words: a follow-up's carried terms are not its attribute.
         name_displaced=name_displacement(

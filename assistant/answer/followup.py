@@ -108,8 +108,20 @@ _QUESTION_WORDS = STOPWORDS | {
 }
 # Words that narrow an elliptical question without saying what it is about: "How much so
 # far?", "What else?", "Why exactly?" have no content of their own.
-_ELLIPTICAL = frozenset(
-    "far else exactly again instead really actually now yet still total overall one ones".split()  # noqa: SIM905
+_ELLIPTICAL_WORDS = (
+    "far else exactly again instead really actually now yet still total overall one ones "
+    "particular specifically precisely"
+)
+_ELLIPTICAL = frozenset(_ELLIPTICAL_WORDS.split())
+# Narrowing words: a question with one word of content and one of these ("Which model in
+# particular?", "Which ones specifically?") picks out something the last answer spoke of.
+_NARROWING = frozenset(["particular", "specifically", "precisely", "exactly"])
+# A question that asks whether another name did the same ("Did Microsoft do something
+# similar with OpenAI?", "Does Google do the same?") compares with what the last answer said.
+_LIKEWISE = re.compile(
+    r"\b(?:some|any)thing\s+(?:similar|like\s+(?:that|this|it)|comparable)\b|\bthe same\b|"
+    r"\blikewise\b|\bsimilarly\b|\bas well\s*\?|\btoo\s*\?",
+    re.IGNORECASE,
 )
 # Nouns that name a relation to something said rather than a topic: "What is the reason?",
 # "What are the risks?", "Give an example." lean on the last answer as "Why?" does (a question
@@ -266,7 +278,8 @@ _BEFORE_POINTER_WORDS = (
     "is was are were be been do does did about of on in with for from to at by like than "
     "and but or what why how when where which who whom said say says mean means "
     "make makes made cause causes caused explain explains affect affects change changes "
-    "after before despite beyond besides into onto over under"
+    "after before despite beyond besides into onto over under "
+    "has have had will would can could should may might must shall"
 )
 _BEFORE_POINTER = frozenset(_BEFORE_POINTER_WORDS.split())
 # "Is there ...?", "How many were there?": "there" after a form of "be" says that something
@@ -321,11 +334,14 @@ def is_followup(question: str) -> bool:
              is_followup("What is the reason?") -> True;
              is_followup("What does it build with Meta?") -> True;
              is_followup("In what kind of tests?") -> True;
+             is_followup("Which model in particular?") -> True;
+             is_followup("Did Microsoft do something similar with OpenAI?") -> True;
+             is_followup("Has that relationship been smooth?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
     q = question.strip().lower()
-    if q.startswith(_OPENERS):
+    if q.startswith(_OPENERS) or _LIKEWISE.search(q):
         return True
     words = re.findall(r"[a-z'’]+", q)
     subjects = _subjects(question.strip())
@@ -340,7 +356,8 @@ def is_followup(question: str) -> bool:
     if any(_pointers(words)) or _PREPOSED.match(q) or _ELSE.search(q):
         return True
     vague = _QUESTION_WORDS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
-    return not [w for w in words if w not in vague]
+    content = [w for w in words if w not in vague]
+    return not content or (len(content) == 1 and not _NARROWING.isdisjoint(words))
 
 
 TOPIC_TERMS = 2  # words of the earlier question carried after its names

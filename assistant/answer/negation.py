@@ -22,6 +22,7 @@ __all__ = [
     "WORD",
     "asks_yes_or_no",
     "content_stems",
+    "denied_premise",
     "near_negation",
     "negated_positions",
     "negation_scope",
@@ -361,6 +362,54 @@ def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
                 return False
             used = True
     return used or not any(NEGATION.search(t) or _EXCEPTING.search(t) for t in sentences)
+
+
+# Words after a denial that make it one of degree ("Why is RT-PCR not always the best
+# method?"): a plain statement does not contradict it.
+_DEGREE_WORDS = (
+    "always all every each necessarily only just entirely fully completely quite very much "
+    "so as commonly usually generally"
+)
+_DEGREE = frozenset(_DEGREE_WORDS.split())
+
+
+def denied_premise(question: str, sentences: Sequence[str]) -> bool:
+    """Does a why-question ask the reason for a denial that a sentence contradicts? True when
+    one sentence holds every name of the question and, undenied, the verb it denies: "Why
+    has Amazon never invested in Anthropic?" over "Amazon has already invested $8 billion in
+    Anthropic." (question_negation leaves why-questions alone: their reason is told in other
+    words.) A denial with no name to tie it to ("Why was the psalter not destroyed?" over "a
+    fire destroyed sixty manuscripts, but the psalter survived"), of degree ("not always")
+    or of failure ("fail to") is not read.
+
+    Example: denied_premise("Why has Amazon never invested in Anthropic?",
+                            ["Amazon has already invested $8 billion in Anthropic."]) -> True;
+             denied_premise("Why has Amazon never invested in Google?",
+                            ["Amazon has already invested $8 billion in Anthropic."]) -> False;
+             denied_premise("Why did Amazon not invest more?",
+                            ["Amazon did not invest more, as it lacked leverage."]) -> False
+    """
+    if not _ASKS_WHY.match(question):
+        return False
+    tokens = WORD.findall(question)
+    cues = [
+        i
+        for i in _question_cues(question)
+        if not tokens[i].lower().startswith("fail")
+        and not (i + 1 < len(tokens) and tokens[i + 1].lower() in _DEGREE)
+    ]
+    verbs = negation_scope(question, cues, width=1)
+    # The question's names (not its first word, capitalised as the question opens).
+    names = {stem(t) for t in tokens[1:] if t[0].isupper()}
+    if not verbs or not names:
+        return False
+    for text in sentences:
+        held = {stem(t) for t in WORD.findall(text)}
+        if names <= held and any(
+            v in held and not near_negation(text, v, bounded=True) for v in verbs
+        ):
+            return True
+    return False
 
 
 def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
