@@ -149,6 +149,17 @@ def test_coverage_weights_terms_by_idf() -> None:
         # Where a modal's verb is cannot be told without a grammar: the question is quoted.
         ("Who has the most shares?", "The documents don't answer “Who has the most shares”."),
         ("What would the deal cost?", "The documents don't answer “What would the deal cost”."),
+        # ... and where a why-question's subject ends ("why Amazon's stake in Anthropic
+        # exclusive is" before).
+        (
+            "Why is Amazon's stake in Anthropic exclusive?",
+            "The documents don't answer “Why is Amazon's stake in Anthropic exclusive”.",
+        ),
+        # "never" stands after the auxiliary, as "not" does ("Amazon never has invested").
+        (
+            "Why has Amazon never invested in Anthropic?",
+            "The documents don't say why Amazon has never invested in Anthropic.",
+        ),
     ],
 )
 def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> None:

@@ -1251,3 +1251,48 @@ def test_a_why_question_whose_denial_the_passage_contradicts_is_flagged() -> Non
     pcr = "RT-PCR is the most sensitive method for SARS-CoV-2."
     h = evidence_features("Why is RT-PCR not always the best method?", [(pcr, 0.7)], [pcr], flat)
     assert h.negation_unmatched == 0.0
+
+
+def test_an_opposite_told_of_the_questions_own_names_is_flagged() -> None:
+    # "exclusive" is used of another deal in the same sentence; of Amazon's stake the passage
+    # says the opposite.
+    stake = (
+        "Unlike Microsoft's exclusive deal with OpenAI, Amazon's stake in Anthropic is "
+        "non-exclusive, reflecting a broader industry divide."
+    )
+    f = evidence_features(
+        "Why is Amazon's stake in Anthropic exclusive?", [(stake, 0.8)], [stake], flat
+    )
+    assert f.opposite_unmatched == 1.0
+    lag = "Amazon's own models lag behind competitors such as GPT-4 in performance benchmarks."
+    g = evidence_features("Why are Amazon's models ahead of GPT-4?", [(lag, 0.8)], [lag], flat)
+    assert g.opposite_unmatched == 1.0
+    # A comparison asked from the other side is the same comparison, and a yes/no question is
+    # answered by the opposite ("No: non-exclusive").
+    h = evidence_features("Which models are ahead of Amazon's own?", [(lag, 0.7)], [lag], flat)
+    assert h.opposite_unmatched == 0.0
+    i = evidence_features(
+        "Is Amazon's stake in Anthropic exclusive?", [(stake, 0.8)], [stake], flat
+    )
+    assert i.opposite_unmatched == 0.0
+
+
+def test_an_everyday_opposite_told_of_the_questions_names_is_flagged() -> None:
+    rebuilt = "In 1924 Arthur Penrose rebuilt twelve of the class with larger cylinders."
+    f = evidence_features(
+        "How many engines did Penrose rebuild with smaller cylinders?",
+        [(rebuilt, 0.8)],
+        [rebuilt],
+        flat,
+    )
+    assert f.opposite_unmatched == 1.0  # an attribute, not a comparison of two names
+    doctor = "The expedition's doctor was Sverre Haug, a young physician from Trondheim."
+    g = evidence_features(
+        "Which old physician from Trondheim joined?", [(doctor, 0.8)], [doctor], flat
+    )
+    assert g.opposite_unmatched == 1.0
+    # Asked the passage's way, nothing is turned.
+    h = evidence_features(
+        "Which young physician from Trondheim joined?", [(doctor, 0.8)], [doctor], flat
+    )
+    assert h.opposite_unmatched == 0.0

@@ -290,7 +290,9 @@ def refusal_text(question: str) -> str:
     """
     q = " ".join(question.split()).rstrip()
     m = _WH.match(q)
-    statement = _statement(m.group(2).lower(), m.group(3)) if m else None
+    statement = (
+        _statement(m.group(2).lower(), m.group(3), why=m.group(1).lower() == "why") if m else None
+    )
     if m and statement:
         return f"The documents don't say {m.group(1).lower()} {statement}."
     return f"The documents don't answer “{q.rstrip('?.! ')}”."
@@ -324,7 +326,7 @@ _DETERMINERS = frozenset("the a an its their his her our my your this that these
 _MODALS = frozenset({"will", "can", "could", "would", "should"})
 
 
-def _statement(aux: str, rest: str) -> str | None:
+def _statement(aux: str, rest: str, *, why: bool = False) -> str | None:
     """The question's words put back in statement order, the auxiliary where it belongs; None
     when that place cannot be told without a grammar (the caller then quotes the question).
 
@@ -336,17 +338,21 @@ def _statement(aux: str, rest: str) -> str | None:
              _statement("is", "it not the best method") -> "it is not the best method"
              _statement("has", "it put in so far") -> "it has put in so far"
              _statement("is", "it important") -> "it is important"
+             _statement("has", "Amazon never invested") -> "Amazon has never invested"
              _statement("would", "the deal cost") -> None
              _statement("has", "the most shares") -> None
+             _statement("is", "Amazon's stake exclusive", why=True) -> None
     """
     words = rest.split()
     if words[0].lower().endswith("ing") or _participle(words[0]):
         return f"{aux} {rest}"  # the wh-word is the subject: "who is leading the round"
     if words[0].lower() in _PERSONAL and len(words) > 1:
         return " ".join([words[0], aux, *words[1:]])  # "why is it important" -> "why it is ..."
-    if "not" in words[1:]:
-        i = words.index("not", 1)  # "why is it not the best" -> "why it is not the best"
-        return " ".join([*words[:i], aux, *words[i:]])
+    denial = next((i for i, w in enumerate(words) if i and w.lower() in ("not", "never")), None)
+    if denial is not None:
+        # "why is it not the best" -> "why it is not the best"; "why has Amazon never
+        # invested" -> "why Amazon has never invested".
+        return " ".join([*words[:denial], aux, *words[denial:]])
     if aux in _MODALS:
         # "would it be" -> "it would be"; after a longer subject the verb is not known.
         return " ".join([words[0], aux, *words[1:]]) if words[0].lower() in _PRONOUNS else None
@@ -358,6 +364,11 @@ def _statement(aux: str, rest: str) -> str | None:
     if aux in {"has", "have", "had"}:
         # "who has the most shares": the wh-word may be the subject and "has" the verb, or a
         # participle this list lacks follows the subject; either way the place is not known.
+        return None
+    if why:
+        # "Why is Amazon's stake exclusive?": the subject ends somewhere before what is said
+        # of it ("why Amazon's stake is exclusive"), which only a grammar can tell; "what"
+        # and "how much" ask for the complement, so the auxiliary closes the statement.
         return None
     # A last word in -ing is as often a noun ("the total funding") as a verb: left in place.
     return f"{rest} {aux}"

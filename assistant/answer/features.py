@@ -83,6 +83,7 @@ from .negation import (
     STOP,
     WORD,
     denied_premise,
+    opposite_of_names,
     turned_phrase,
     unmatched_negation,
     unmatched_opposite,
@@ -1707,6 +1708,7 @@ def evidence_features(
         t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
     ]
     turned = unmatched_opposite(question, texts) is not None
+    turned = turned or opposite_of_names(question, answering) is not None
     if lead is not None and 0 <= lead < len(sentences):
         held = sentence_terms[lead] | implied[lead]
         j = before[lead] if before is not None else (lead - 1 if lead else None)

@@ -26,6 +26,7 @@ __all__ = [
     "near_negation",
     "negated_positions",
     "negation_scope",
+    "opposite_of_names",
     "opposites",
     "question_negation",
     "stem",
@@ -499,6 +500,135 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
             for j, w in enumerate(words)
         ):
             return word
+    return None
+
+
+# Everyday opposites too common in other senses to judge a question by the word alone ("an
+# old friend"), read only where the question's own names stand with them (opposite_of_names).
+NAMED_OPPOSITE_PAIRS = [
+    ("old", "young"), ("old", "new"), ("wet", "dry"), ("cold", "warm"), ("cold", "hot"),
+    ("warm", "cool"), ("poor", "rich"), ("poor", "wealthy"), ("ascending", "descending"),
+    ("climbing", "descending"), ("ascend", "descend"), ("buy", "sell"), ("bought", "sold"),
+    ("liked", "disliked"), ("admired", "disliked"), ("loved", "hated"), ("heavy", "light"),
+    ("thick", "thin"), ("wide", "narrow"), ("broad", "narrow"), ("deep", "shallow"),
+    ("near", "far"), ("ancient", "modern"), ("rural", "urban"), ("domestic", "foreign"),
+    ("internal", "external"), ("permanent", "temporary"), ("visible", "invisible"),
+    ("smooth", "rough"), ("soft", "hard"), ("sweet", "bitter"), ("sweet", "sour"),
+    ("bright", "dim"), ("loud", "quiet"), ("dense", "sparse"), ("penalty", "bonus"),
+    ("punished", "rewarded"), ("arrived", "departed"), ("top", "bottom"),
+    ("success", "failure"), ("won", "lost"), ("male", "female"),
+]  # fmt: skip
+# Opposites read against the question's names: those a question may be turned with, the
+# comparisons and the everyday ones above, not words of change or effect, which a passage
+# uses both ways round one topic ("What inhibits S-palmitoylation?" over text on what
+# promotes it).
+_NAMED_OPPOSITE = {
+    word: others
+    for word, others in opposites(
+        [
+            *OPPOSITE_PAIRS,
+            *ASKED_OPPOSITE_PAIRS,
+            *NAMED_OPPOSITE_PAIRS,
+            *((a, b) for a, b in CLAIM_OPPOSITE_PAIRS if a in _CONVERSE or b in _CONVERSE),
+        ]
+    ).items()
+    if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS
+}
+# Comparatives: two-sided ("Which chips are faster than Nvidia's?") only before "than";
+# otherwise an attribute ("rebuilt with smaller cylinders").
+_COMPARATIVE_WORDS = (
+    "more less fewer greater lesser better worse higher lower larger smaller older younger "
+    "earlier later longer shorter stronger weaker easier harder"
+)
+_COMPARATIVES = frozenset(_COMPARATIVE_WORDS.split())
+# A comparison's foil is not the subject ("Unlike Microsoft's exclusive deal with OpenAI,
+# Amazon's stake is non-exclusive"), and a contrast or a new sentence turns to another one.
+_FOIL = re.compile(
+    r"\b(?:unlike|as with|compared (?:with|to)|in contrast to|similar to)\b[^,.;]*,?",
+    re.IGNORECASE,
+)
+_CONTRAST = re.compile(
+    r";|(?<=[.!?])\s+|,\s*(?=(?:but|while|whereas|although|though|yet|however)\b)|"
+    r"\s(?=(?:while|whereas)\s)",
+    re.IGNORECASE,
+)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+
+
+def opposite_of_names(question: str, sentences: Sequence[str]) -> str | None:
+    """A word of the question whose opposite a sentence says of the question's own names,
+    where the word alone is used elsewhere (unmatched_opposite's blind spot): "Why is
+    Amazon's stake in Anthropic exclusive?" over "Unlike Microsoft's exclusive deal with
+    OpenAI, Amazon's stake in Anthropic is non-exclusive". The opposite must stand in a
+    clause (the foil of a comparison and a turn to a contrast cut off) holding every name of
+    the question and a word next to the opposite that is next to the question's word, and no
+    such clause may say the word itself. A comparison (_CONVERSE) is turned only when the
+    names keep their sides of it: "Why are Amazon's models ahead of GPT-4?" over "Amazon's
+    models lag behind GPT-4", not "Which chips outperform Nvidia's?" over "Nvidia's chips
+    lag behind" (told from the other side). None for a yes/no question.
+
+    Example: opposite_of_names("Why is Amazon's stake exclusive?",
+                               ["Unlike Microsoft's exclusive deal, Amazon's stake is "
+                                "non-exclusive."]) -> "exclusive";
+             opposite_of_names("Which chips outperform Nvidia's?",
+                               ["Nvidia's chips lag behind Amazon's."]) -> None
+    """
+    if asks_yes_or_no(question):
+        return None
+    tokens = WORD.findall(question)
+    lowered = [t.lower() for t in tokens]
+    # The question's names (not its first word, capitalised as the question opens).
+    names = [(i, stem(t)) for i, t in enumerate(tokens) if i and t[0].isupper()]
+    if not names:
+        return None
+    asked = set(lowered)
+    named = {n for _, n in names}
+    for i, word in enumerate(lowered):
+        others = _NAMED_OPPOSITE.get(word, set())
+        if not others or others & asked:
+            continue
+        before = {n for j, n in names if j < i}
+        after = {n for j, n in names if j > i}
+        # A comparison is read from both its sides; an attribute like any other word.
+        sided = word in _CONVERSE and not (
+            word in _COMPARATIVES and lowered[i + 1 : i + 2] != ["than"]
+        )
+        # A comparison's sides may stand in two clauses ("Amazon ..., while its own models
+        # lag behind GPT-4"): read whole.
+        parts = [
+            [*WORD.findall(part)]
+            for text in sentences
+            for part in (
+                _SENTENCES.split(_FOIL.sub("", text))
+                if sided
+                else _CONTRAST.split(_FOIL.sub("", text))
+            )
+        ]
+        # Some clause says it the question's way ("absent" or "absence") of its names, and
+        # does not deny it ("is not exclusive" says the opposite).
+        if any(
+            named <= (stems := {stem(w) for w in words})
+            and stem(word) in stems
+            and not near_negation(" ".join(words), stem(word))
+            for words in parts
+        ):
+            continue
+        for words in parts:
+            low = [w.lower() for w in words]
+            turned = [k for k, w in enumerate(low) if any(_turned_form(w, o) for o in others)]
+            if turned:
+                k = turned[0]
+                if sided:
+                    ahead = {stem(w) for w in words[:k]}
+                    behind = {stem(w) for w in words[k + 1 :]}
+                    if before and after and before <= ahead and after <= behind:
+                        return word
+                elif named <= {stem(w) for w in words} and _neighbours(low, k) & _neighbours(
+                    lowered, i
+                ):
+                    # ... said of the same thing: "rebuilt with larger cylinders" for "with
+                    # smaller cylinders", not "a young physician" for "the old expedition".
+                    return word
     return None
 
 
