@@ -1296,3 +1296,10 @@ def test_an_everyday_opposite_told_of_the_questions_names_is_flagged() -> None:
         "Which young physician from Trondheim joined?", [(doctor, 0.8)], [doctor], flat
     )
     assert h.opposite_unmatched == 0.0
+
+
+def test_the_past_of_an_irregular_verb_holds_the_verb_asked_about() -> None:
+    inquiry = "A Board of Trade inquiry opened at Liverpool in April 1887 and sat for eleven days."
+    f = evidence_features("For how long did the inquiry sit?", [(inquiry, 0.5)], [inquiry], flat)
+    g = evidence_features("For how long did the inquiry meet?", [(inquiry, 0.5)], [inquiry], flat)
+    assert f.focus > g.focus  # "sat" is the question's "sit", not its "meet"

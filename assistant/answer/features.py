@@ -621,11 +621,18 @@ _QUESTION_OPENERS = frozenset(
 
 def _terms(text: str) -> tuple[str, ...]:
     """The analysed terms of text as the features compare them: as retrieval analyses text
-    (lexical.analyze), an ordinal read as its number ("11th" as the passages' "March 11").
+    (lexical.analyze), an ordinal read as its number ("11th" as the passages' "March 11"),
+    and the past of an irregular verb as the verb ("sat for eleven days" answers "How long
+    did the inquiry sit?").
 
-    Example: _terms("the economy on 11th March") -> ("economi", "11", "march")
+    Example: _terms("the economy on 11th March") -> ("economi", "11", "march");
+             _terms("the inquiry sat") -> ("inquiri", "sit")
     """
-    return _analysed(_ORDINALS.sub(r"\1", text))
+    return _analysed(_IRREGULAR_FORM.sub(_base_form, _ORDINALS.sub(r"\1", text)))
+
+
+def _base_form(m: re.Match[str]) -> str:
+    return _BASE_FORMS[m.group().lower()]
 
 
 # The same sentences and clauses are analysed for several features; a stemmer call per word
@@ -636,6 +643,28 @@ def _analysed(text: str) -> tuple[str, ...]:
 
 
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
+# Irregular pasts and participles, read as their verb. Not those that are also other words
+# ("found" a company, "left", "saw", "rose", "fell", "felt", "lay", "bore", "lost", "met").
+_BASE_FORMS = {
+    "took": "take", "taken": "take", "won": "win", "made": "make", "gave": "give",
+    "given": "give", "became": "become", "began": "begin", "begun": "begin", "led": "lead",
+    "held": "hold", "built": "build", "bought": "buy", "sold": "sell", "wrote": "write",
+    "written": "write", "ran": "run", "went": "go", "gone": "go", "came": "come",
+    "told": "tell", "knew": "know", "known": "know", "brought": "bring", "taught": "teach",
+    "paid": "pay", "grew": "grow", "grown": "grow", "drew": "draw", "drawn": "draw",
+    "fought": "fight", "sent": "send", "spent": "spend", "broke": "break", "broken": "break",
+    "chose": "choose", "chosen": "choose", "spoke": "speak", "spoken": "speak",
+    "stood": "stand", "kept": "keep", "sang": "sing", "sung": "sing", "drove": "drive",
+    "driven": "drive", "flew": "fly", "flown": "fly", "threw": "throw", "thrown": "throw",
+    "wore": "wear", "worn": "wear", "stole": "steal", "stolen": "steal", "sat": "sit",
+    "sought": "seek", "thought": "think", "struck": "strike", "swam": "swim", "rode": "ride",
+    "ridden": "ride", "shook": "shake", "hid": "hide", "hidden": "hide", "ate": "eat",
+    "eaten": "eat", "sank": "sink", "sunk": "sink", "froze": "freeze", "frozen": "freeze",
+    "forgave": "forgive", "forgiven": "forgive", "undertook": "undertake",
+    "undertaken": "undertake", "withdrew": "withdraw", "withdrawn": "withdraw",
+    "overtook": "overtake", "overtaken": "overtake", "arose": "arise", "arisen": "arise",
+}  # fmt: skip
+_IRREGULAR_FORM = re.compile(r"\b(?:" + "|".join(_BASE_FORMS) + r")\b", re.IGNORECASE)
 
 
 def specific_tokens(question: str) -> list[str]:
