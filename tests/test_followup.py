@@ -322,3 +322,19 @@ def test_and_a_new_name_is_the_last_question_about_that_name() -> None:
     assert about_another("And Google, how much?", "How much has Amazon invested?") is None
     # Nothing to put it in place of.
     assert about_another("And Google?", "Which partnerships have markets favored?") is None
+
+
+def test_a_judgement_of_what_was_said_carries_what_the_answer_said() -> None:
+    history = [
+        {"role": "user", "content": "What is Meta doing about AI?"},
+        {
+            "role": "assistant",
+            "content": "Meta, for example, is heavily investing in building AI models in-house, "
+            "aiming to control the entire technology stack and intellectual property. [1]",
+        },
+    ]
+    # "that" is what Meta does, which only the answer says: its words are carried, so the
+    # sentence after it ("This approach is costly ...") is found.
+    query = standalone_query("is that expensive?", history)
+    assert query.startswith("is that expensive? (Meta ")
+    assert "technology" in query or "intellectual" in query

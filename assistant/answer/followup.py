@@ -551,9 +551,12 @@ def standalone_query(
         kind = set(asked_for.group().lower().split()) if asked_for else set()
         what = _longest([w for w in topic if w not in kind])
         what += _longest([w for w in carried if w not in kind], TOPIC_TERMS - len(what))
-        if not what and not set(_content_words(question)) - _RELATIONAL - _REQUEST_VERBS:
-            # A bare "Why?" after "What is Meta doing with AI?": the earlier question has no
-            # topic of its own, so what is asked about is what its answer said.
+        # A bare "Why?" after "What is Meta doing with AI?": the earlier question has no
+        # topic of its own, so what is asked about is what its answer said; so is "that" in
+        # "Is that expensive?", one word judging what the answer said.
+        own_words = set(_content_words(question)) - _RELATIONAL - _REQUEST_VERBS
+        judged = _points_at_a_statement(question) and len(own_words) <= 1
+        if not what and (judged or not own_words):
             what = _longest(
                 _content_words(_SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0])
             )
