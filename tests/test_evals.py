@@ -62,6 +62,25 @@ def test_seed_set_meets_its_gates(tmp_path: Path, embedder: Embedder) -> None:
     )
 
 
+def test_blind_seed_set_meets_its_gates(tmp_path: Path, embedder: Embedder) -> None:
+    # Seed-article questions written blind by someone who never saw the code or seed.yaml
+    # (evals/seed_blind.md): paraphrases, two-sentence syntheses, follow-ups and questions the
+    # article does not answer, gated at the figures reached once they were read.
+    result = run_eval(
+        ROOT / "evals" / "seed_blind.yaml",
+        out_dir=tmp_path / "runs",
+        embedder=embedder,
+        progress=False,
+    )
+    failing = "\n".join(
+        f"  {r.item.id}: {'; '.join(r.problems)}" for r in result.items if r.problems
+    )
+    assert result.passed, (
+        ", ".join(str(f) for f in result.gate_failures) + f"\nquestions with problems:\n{failing}"
+    )
+    assert result.metrics["quote_accuracy"] == 1.0
+
+
 @pytest.mark.skipif(not COVID.is_dir(), reason="the covid-qa data set is not on this machine")
 def test_covid_qa_sample_retrieval(tmp_path: Path, embedder: Embedder) -> None:
     data = tmp_path / "covid-qa"

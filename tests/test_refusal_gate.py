@@ -124,6 +124,16 @@ PROBE_GATES = {
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
+    # Written blind in session 13 as 8 articles of 5 paragraphs (siblings share names), read
+    # as a development set from its first scoring (0.087 / 0.550 then).
+    "squadlike4": {
+        "answerable_refused": 0.08,  # measured 0.075
+        "unanswerable_refused": 0.56,  # measured 0.567
+        "answer_containment": 0.88,  # measured 0.881
+        "containment_when_answered": 0.95,  # measured 0.953
+        "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
 }
 
 
