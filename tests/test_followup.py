@@ -338,3 +338,32 @@ def test_a_judgement_of_what_was_said_carries_what_the_answer_said() -> None:
     query = standalone_query("is that expensive?", history)
     assert query.startswith("is that expensive? (Meta ")
     assert "technology" in query or "intellectual" in query
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # A correction asks the last question again about the name meant, as typed.
+        ("No, I meant Google.", "How much has Google invested in Anthropic?"),
+        ("sorry i meant google", "How much has google invested in Anthropic?"),
+        # ... and so does "What about X?" with a word after the name, or a chat opener.
+        ("What about Meta though?", "How much has Meta invested in Anthropic?"),
+        ("ok and Google?", "How much has Google invested in Anthropic?"),
+    ],
+)
+def test_a_correction_or_another_name_asks_the_last_question_again(
+    question: str, expected: str
+) -> None:
+    history = [
+        {"role": "user", "content": "How much has Amazon invested in Anthropic?"},
+        EIGHT_BILLION[1],
+    ]
+    assert standalone_query(question, history) == expected
+
+
+def test_else_a_possessive_and_a_chat_opener_lean_on_the_last_turn() -> None:
+    assert is_followup("What else is Amazon hoping for?")
+    assert is_followup("Is that more than Google's?")
+    # "Well" opening a question is no name of its own: the last turn's subject is carried.
+    assert standalone_query("Well, why?", EIGHT_BILLION).startswith("why? (Amazon")
+    assert not is_followup("Thanks!")

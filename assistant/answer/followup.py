@@ -83,6 +83,10 @@ _OPENERS = (
     "as opposed to ",
     "versus ",
 )
+# Words a chat message may open with before the question itself ("ok and Google?").
+_FILLER = re.compile(
+    r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great)\b[\s,.!]*)+", re.I
+)
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -337,13 +341,24 @@ def is_followup(question: str) -> bool:
              is_followup("Which model in particular?") -> True;
              is_followup("Did Microsoft do something similar with OpenAI?") -> True;
              is_followup("Has that relationship been smooth?") -> True;
+             is_followup("No, I meant Google.") -> True;
+             is_followup("Is that more than Google's?") -> True;
+             is_followup("What else is Amazon hoping for?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
+    question = _FILLER.sub("", question)
     q = question.strip().lower()
-    if q.startswith(_OPENERS) or _LIKEWISE.search(q):
+    if not q:
+        return False  # "Great!", "Thanks.": nothing is asked
+    if q.startswith(_OPENERS) or _LIKEWISE.search(q) or _MEANT.match(question):
         return True
-    words = re.findall(r"[a-z'’]+", q)
+    # "What else is Amazon hoping for?": besides what the last answer said, whatever names
+    # the question brings.
+    if _ELSE.search(q):
+        return True
+    # Possessives as their names: "Google's" in "Is that more than Google's?" is Google.
+    words = [re.sub(r"['’]s$", "", w) for w in re.findall(r"[a-z'’]+", q)]
     subjects = _subjects(question.strip())
     if subjects:
         # A pointer after a name may point at that name ("Which Amazon product is getting
@@ -353,7 +368,7 @@ def is_followup(question: str) -> bool:
         if any(a == "it" and b in _EXPLETIVE for a, b in itertools.pairwise(before)):
             return False  # "Is it true that Amazon ...": an "it" that points at nothing
         return any(p and w != "there" for w, p in zip(before, _pointers(before), strict=True))
-    if any(_pointers(words)) or _PREPOSED.match(q) or _ELSE.search(q):
+    if any(_pointers(words)) or _PREPOSED.match(q):
         return True
     vague = _QUESTION_WORDS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
     content = [w for w in words if w not in vague]
@@ -463,7 +478,14 @@ def _last_answered_turn(
 # "And Google?", "What about for MERS-CoV?": the last question again, about another name.
 _ABOUT_ANOTHER = re.compile(
     r"^\s*(?i:and|but|what about|how about|as for)\s+(?i:(?:for|in|with|the)\s+)*"
-    r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s*[?.!]*\s*$"
+    r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s*,?\s*(?i:though|then|instead|too|now)?"
+    r"\s*[?.!]*\s*$"
+)
+# "No, I meant Google.": the last question again, about the name the person meant (as typed:
+# "no i meant google" names it all the same).
+_MEANT = re.compile(
+    r"^\s*(?i:(?:no|sorry|oops|nope)\W+)*(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
+    r"(?i:the\s+)?(?P<name>[\w\-]+(?:\s+[A-Z][\w\-]*)*)\s*[?.!]*\s*$"
 )
 
 
@@ -476,9 +498,11 @@ def about_another(question: str, last_question: str) -> str | None:
              -> "How much has Google invested in Anthropic?";
              about_another("And for MERS-CoV?", "What was the fatality rate of SARS-CoV?")
              -> "What was the fatality rate of MERS-CoV?";
+             about_another("No, I meant Google.", "How much has Amazon invested?")
+             -> "How much has Google invested?";
              about_another("And why?", "How much has Amazon invested?") -> None
     """
-    m = _ABOUT_ANOTHER.match(question)
+    m = _ABOUT_ANOTHER.match(question) or _MEANT.match(question)
     if m is None:
         return None
     name = m.group("name")
@@ -507,7 +531,8 @@ def standalone_query(
             {"role": "assistant", "content": "Meta builds AI models in-house. [1]"}])
         -> "What about Google? (firms build in-house)"
     """
-    question = question.strip()
+    # "Well, why?": the filler is no part of what is asked (nor a name).
+    question = _FILLER.sub("", question).strip() or question.strip()
     if not history or not is_followup(question):
         return question
     turn = _last_answered_turn(history)

@@ -404,12 +404,15 @@ def denied_premise(question: str, sentences: Sequence[str]) -> bool:
     names = {stem(t) for t in tokens[1:] if t[0].isupper()}
     if not verbs or not names:
         return False
+    # Read clause by clause, a comparison's foil cut off: "unlike Microsoft's exclusive deal,
+    # Amazon holds less leverage" does not say Amazon's position is exclusive.
     for text in sentences:
-        held = {stem(t) for t in WORD.findall(text)}
-        if names <= held and any(
-            v in held and not near_negation(text, v, bounded=True) for v in verbs
-        ):
-            return True
+        for part in _CONTRAST.split(_FOIL.sub("", text)):
+            held = {stem(t) for t in WORD.findall(part)}
+            if names <= held and any(
+                v in held and not near_negation(part, v, bounded=True) for v in verbs
+            ):
+                return True
     return False
 
 
