@@ -643,27 +643,40 @@ def _analysed(text: str) -> tuple[str, ...]:
 
 
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
-# Irregular pasts and participles, read as their verb. Not those that are also other words
-# ("found" a company, "left", "saw", "rose", "fell", "felt", "lay", "bore", "lost", "met").
+# Common irregular verbs: (verb, past, participle).
+_IRREGULAR_VERBS = [
+    ("take", "took", "taken"), ("win", "won", "won"), ("make", "made", "made"),
+    ("give", "gave", "given"), ("become", "became", "become"), ("begin", "began", "begun"),
+    ("lead", "led", "led"), ("hold", "held", "held"), ("build", "built", "built"),
+    ("buy", "bought", "bought"), ("sell", "sold", "sold"), ("write", "wrote", "written"),
+    ("find", "found", "found"), ("leave", "left", "left"), ("run", "ran", "run"),
+    ("go", "went", "gone"), ("come", "came", "come"), ("see", "saw", "seen"),
+    ("say", "said", "said"), ("tell", "told", "told"), ("get", "got", "got"),
+    ("know", "knew", "known"), ("bring", "brought", "brought"), ("teach", "taught", "taught"),
+    ("pay", "paid", "paid"), ("meet", "met", "met"), ("lose", "lost", "lost"),
+    ("fall", "fell", "fallen"), ("rise", "rose", "risen"), ("grow", "grew", "grown"),
+    ("draw", "drew", "drawn"), ("fight", "fought", "fought"), ("send", "sent", "sent"),
+    ("spend", "spent", "spent"), ("break", "broke", "broken"), ("choose", "chose", "chosen"),
+    ("speak", "spoke", "spoken"), ("stand", "stood", "stood"), ("keep", "kept", "kept"),
+    ("sing", "sang", "sung"), ("drive", "drove", "driven"), ("fly", "flew", "flown"),
+    ("throw", "threw", "thrown"), ("wear", "wore", "worn"), ("steal", "stole", "stolen"),
+    ("bear", "bore", "borne"), ("sit", "sat", "sat"), ("seek", "sought", "sought"),
+    ("think", "thought", "thought"), ("strike", "struck", "struck"), ("swim", "swam", "swum"),
+    ("ride", "rode", "ridden"), ("shake", "shook", "shaken"), ("hide", "hid", "hidden"),
+    ("eat", "ate", "eaten"), ("sink", "sank", "sunk"), ("freeze", "froze", "frozen"),
+    ("forgive", "forgave", "forgiven"), ("undertake", "undertook", "undertaken"),
+    ("withdraw", "withdrew", "withdrawn"), ("overtake", "overtook", "overtaken"),
+    ("arise", "arose", "arisen"),
+]  # fmt: skip
+# Their pasts and participles, read as the verb; not those that are also other words ("found"
+# a company, "left", "saw", "rose", "fell", "lay", "bore", "lost", "met", "said", "got").
+_OTHER_SENSES = frozenset("found left saw rose fell lay bore borne lost met said got".split())  # noqa: SIM905
 _BASE_FORMS = {
-    "took": "take", "taken": "take", "won": "win", "made": "make", "gave": "give",
-    "given": "give", "became": "become", "began": "begin", "begun": "begin", "led": "lead",
-    "held": "hold", "built": "build", "bought": "buy", "sold": "sell", "wrote": "write",
-    "written": "write", "ran": "run", "went": "go", "gone": "go", "came": "come",
-    "told": "tell", "knew": "know", "known": "know", "brought": "bring", "taught": "teach",
-    "paid": "pay", "grew": "grow", "grown": "grow", "drew": "draw", "drawn": "draw",
-    "fought": "fight", "sent": "send", "spent": "spend", "broke": "break", "broken": "break",
-    "chose": "choose", "chosen": "choose", "spoke": "speak", "spoken": "speak",
-    "stood": "stand", "kept": "keep", "sang": "sing", "sung": "sing", "drove": "drive",
-    "driven": "drive", "flew": "fly", "flown": "fly", "threw": "throw", "thrown": "throw",
-    "wore": "wear", "worn": "wear", "stole": "steal", "stolen": "steal", "sat": "sit",
-    "sought": "seek", "thought": "think", "struck": "strike", "swam": "swim", "rode": "ride",
-    "ridden": "ride", "shook": "shake", "hid": "hide", "hidden": "hide", "ate": "eat",
-    "eaten": "eat", "sank": "sink", "sunk": "sink", "froze": "freeze", "frozen": "freeze",
-    "forgave": "forgive", "forgiven": "forgive", "undertook": "undertake",
-    "undertaken": "undertake", "withdrew": "withdraw", "withdrawn": "withdraw",
-    "overtook": "overtake", "overtaken": "overtake", "arose": "arise", "arisen": "arise",
-}  # fmt: skip
+    form: verb
+    for verb, past, participle in _IRREGULAR_VERBS
+    for form in (past, participle)
+    if form != verb and form not in _OTHER_SENSES
+}
 _IRREGULAR_FORM = re.compile(r"\b(?:" + "|".join(_BASE_FORMS) + r")\b", re.IGNORECASE)
 
 
@@ -1296,17 +1309,7 @@ _SENTENCE_NAME = re.compile(r"(?<=[\w,;:)’'] )[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*
 
 
 # The past of common irregular verbs ("did Thivolet take office" over "Marchetti took office").
-_IRREGULAR_PAST = {
-    "take": "took", "win": "won", "make": "made", "give": "gave", "become": "became",
-    "begin": "began", "lead": "led", "hold": "held", "build": "built", "buy": "bought",
-    "sell": "sold", "write": "wrote", "find": "found", "leave": "left", "run": "ran",
-    "go": "went", "come": "came", "see": "saw", "say": "said", "tell": "told", "get": "got",
-    "know": "knew", "bring": "brought", "teach": "taught", "pay": "paid", "meet": "met",
-    "lose": "lost", "fall": "fell", "rise": "rose", "grow": "grew", "draw": "drew",
-    "fight": "fought", "send": "sent", "spend": "spent", "break": "broke", "choose": "chose",
-    "speak": "spoke", "stand": "stood", "keep": "kept", "sing": "sang", "drive": "drove",
-    "fly": "flew", "throw": "threw", "wear": "wore", "steal": "stole", "bear": "bore",
-}  # fmt: skip
+_IRREGULAR_PAST = {verb: past for verb, past, _ in _IRREGULAR_VERBS}
 
 
 def _inflects(word: str, verb: str, before: str) -> bool:
