@@ -4,11 +4,9 @@ Run: `.venv/bin/python evals/squadlike3/validate.py` (exit 0 and a count line wh
 exit 1 with one line per problem otherwise). It reads only this folder; the checks are
 evals/probe_check.py's, with this set's LAYOUT.
 
-Example: the line {"id": "x-01", "answers": ["1872"], "doc": "x.txt", "answer_start": 5, ...}
-is sound when docs/x.txt holds "1872" at characters 5..9. Besides each line, the set as a whole
-must have LAYOUT.per_doc questions on every passage (LAYOUT.answerable_per_doc of them
-answerable), no document without questions, and 1-3 gold answers of at most
-LAYOUT.max_words words each.
+Besides each line (evals/probe_check.py has a worked example), the set as a whole must have
+LAYOUT.per_doc questions on every passage (LAYOUT.answerable_per_doc of them answerable), no
+document without questions, and 1-3 gold answers of at most LAYOUT.max_words words each.
 """
 
 from __future__ import annotations
