@@ -1,7 +1,8 @@
 """Check evals/squadlike2: every gold span lies at its offset, every kind is known.
 
 Run: `.venv/bin/python evals/squadlike2/validate.py` (exit 0 and a count line when sound,
-exit 1 with one line per problem otherwise). It reads only this folder.
+exit 1 with one line per problem otherwise). It reads only this folder; the checks are
+evals/probe_check.py's, with no counts asked of this set.
 
 Example: the line {"id": "x-01", "answers": ["1872"], "doc": "x.txt", "answer_start": 5, ...}
 is sound when docs/x.txt holds "1872" at characters 5..9.
@@ -9,96 +10,16 @@ is sound when docs/x.txt holds "1872" at characters 5..9.
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["KINDS", "UNANSWERABLE_KINDS", "Problem", "check_item", "main", "validate"]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from probe_check import Layout, main
 
-UNANSWERABLE_KINDS = ("swap_entity", "negation", "antonym", "absent_attribute", "swap_number")
-KINDS = ("answerable", *UNANSWERABLE_KINDS)
-FOLDER = Path(__file__).resolve().parent
+__all__ = ["LAYOUT"]
 
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong with one line of questions.jsonl."""
-
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"questions.jsonl:{self.line}: {self.message}"
-
-
-def check_item(item: dict[str, object], docs: dict[str, str]) -> list[str]:
-    """What is wrong with one question (empty when sound); docs maps file name to its text.
-
-    Example: check_item({"id": "a-01", "question": "When?", "answers": ["1872"],
-    "doc": "a.txt", "answer_start": 0, "kind": "answerable"}, {"a.txt": "1872 ..."}) -> []
-    """
-    problems: list[str] = []
-    for key in ("id", "question", "doc", "kind"):
-        if not isinstance(item.get(key), str) or not item.get(key):
-            problems.append(f"{key} must be a non-empty string")
-    answers, start, kind = item.get("answers"), item.get("answer_start"), item.get("kind")
-    if not isinstance(answers, list) or not all(isinstance(a, str) and a for a in answers):
-        return [*problems, "answers must be a list of non-empty strings"]
-    if not isinstance(start, int) or isinstance(start, bool):
-        return [*problems, "answer_start must be an integer"]
-    if kind not in KINDS:
-        problems.append(f"unknown kind {kind!r}: use one of {', '.join(KINDS)}")
-    text = docs.get(str(item.get("doc")))
-    if text is None:
-        return [*problems, f"no document docs/{item.get('doc')}"]
-    if kind == "answerable":
-        if not answers:
-            problems.append("an answerable question needs at least one gold answer")
-        elif text[start : start + len(answers[0])] != answers[0]:
-            problems.append(f"gold {answers[0]!r} is not at offset {start}")
-        problems += [f"gold {a!r} is not in the document" for a in answers[1:] if a not in text]
-    elif answers or start != 0:
-        problems.append(f"an unanswerable ({kind}) question needs answers [] and answer_start 0")
-    return problems
-
-
-def validate(folder: Path = FOLDER) -> tuple[list[Problem], Counter[str]]:
-    """The problems in folder's questions.jsonl, and how many questions of each kind."""
-    docs = {p.name: p.read_text(encoding="utf-8") for p in sorted((folder / "docs").glob("*.txt"))}
-    problems: list[Problem] = []
-    kinds: Counter[str] = Counter()
-    ids: set[str] = set()
-    lines = (folder / "questions.jsonl").read_text(encoding="utf-8").splitlines()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(number, f"not JSON ({exc})"))
-            continue
-        if not isinstance(item, dict):
-            problems.append(Problem(number, "not a JSON object"))
-            continue
-        problems += [Problem(number, m) for m in check_item(item, docs)]
-        qid = str(item.get("id"))
-        if qid in ids:
-            problems.append(Problem(number, f"duplicate id {qid}"))
-        ids.add(qid)
-        kinds[str(item.get("kind"))] += 1
-    return problems, kinds
-
-
-def main() -> int:
-    problems, kinds = validate()
-    for problem in problems:
-        print(problem)
-    total = sum(kinds.values())
-    print(f"{total} questions: " + ", ".join(f"{k} {kinds[k]}" for k in KINDS))
-    return 1 if problems else 0
-
+# The set predates the count checks: only each line is checked.
+LAYOUT = Layout()
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(Path(__file__).resolve().parent, LAYOUT))
