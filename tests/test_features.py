@@ -1303,3 +1303,28 @@ def test_the_past_of_an_irregular_verb_holds_the_verb_asked_about() -> None:
     f = evidence_features("For how long did the inquiry sit?", [(inquiry, 0.5)], [inquiry], flat)
     g = evidence_features("For how long did the inquiry meet?", [(inquiry, 0.5)], [inquiry], flat)
     assert f.focus > g.focus  # "sat" is the question's "sit", not its "meet"
+
+
+def test_a_thing_the_lead_gives_as_another_persons_is_flagged() -> None:
+    notebooks = (
+        "Pieter Roos died in Alkmaar in 2011, and his design notebooks were given by his "
+        "family to the city archive."
+    )
+    daughter = "The expansion was designed by Roos with his daughter, Femke Roos."
+    passages = [f"{daughter} {notebooks}"]
+    f = evidence_features(
+        "To whom were Femke Roos's design notebooks given?",
+        [(notebooks, 0.7), (daughter, 0.5)],
+        passages,
+        flat,
+        lead=0,
+    )
+    assert f.agent_displaced == 1.0  # "his" is Pieter's, named before it
+    g = evidence_features(
+        "To whom were Pieter Roos's design notebooks given?",
+        [(notebooks, 0.7), (daughter, 0.5)],
+        passages,
+        flat,
+        lead=0,
+    )
+    assert g.agent_displaced == 0.0

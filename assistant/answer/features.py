@@ -1365,6 +1365,42 @@ def role_swap(question: str, lead: str, answering: Sequence[str] = ()) -> float:
     return 0.0
 
 
+_POSSESSED = re.compile(r"\b(?:his|her|their)\s+((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)", re.I)
+
+
+def possessor_swap(question: str, lead: str, answering: Sequence[str] = ()) -> float:
+    """1 when the question asks about a name's thing ("To whom were Femke Roos's design
+    notebooks given?") and the sentence an answer would lead with gives that thing as
+    another's: "his", "her" or "their" before it, another name before that in the sentence,
+    and the question's name nowhere in it ("Pieter Roos died in 2011, and his design
+    notebooks were given to the city archive"); no answering sentence may name the two
+    together.
+
+    Example: possessor_swap("To whom were Femke Roos's notebooks given?",
+                            "Pieter Roos died in 2011, and his notebooks were given away.")
+             -> 1.0;
+             possessor_swap("To whom were Pieter's notebooks given?",
+                            "Pieter died in 2011, and his notebooks were given away.") -> 0.0
+    """
+    for m in re.finditer(
+        r"((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)['’]s?\s+([a-z][\w-]*(?:\s+[a-z][\w-]*)?)", question
+    ):
+        owner = set(_terms(m.group(1)))
+        thing = {t for t in _terms(m.group(2))}
+        if not owner or not thing or owner <= set(_terms(lead)):
+            continue
+        if any(owner | thing <= set(_terms(t)) for t in answering):
+            continue
+        for pm in _POSSESSED.finditer(lead):
+            if not thing & set(_terms(pm.group(1))):
+                continue
+            before = lead[: pm.start()]
+            others = [w for i, w in enumerate(WORD.findall(before)) if i and w[:1].isupper()]
+            if others:
+                return 1.0
+    return 0.0
+
+
 def _deed(run: Sequence[str], verb: str, text: str) -> str | None:
     """Who text says does verb: "doer" (run, by name or initials, among the twelve words
     before a form of it), "other" (another name nearest before it, within six words), or None
@@ -1748,6 +1784,7 @@ def evidence_features(
             held |= sentence_terms[j]
         agent = agent_displacement(question, sentences[lead][0], held, " ".join(passages))
         agent = max(agent, role_swap(question, sentences[lead][0], answering))
+        agent = max(agent, possessor_swap(question, sentences[lead][0], answering))
         told = sentences[lead][0] if j is None else f"{sentences[j][0]} {sentences[lead][0]}"
         # A year the passages tell elsewhere may be the answer's ("In 2005 the airline was
         # bought by ..." where the lead says "founded in 1987"): year_elsewhere decides that.
