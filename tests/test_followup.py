@@ -68,7 +68,21 @@ def test_a_turn_marked_refused_is_skipped_whatever_its_text() -> None:
         {"role": "user", "content": "What does Meta build in-house?"},
         {"role": "assistant", "content": "Sorry, nothing found.", "refused": "yes"},
     ]
-    assert standalone_query("Is it costly?", history) == "Is it costly?"
+    # Its text is no answer to carry from ("Sorry, nothing found." names nothing): with no
+    # turn answered, only the name its question gave is carried, which "it" may point at,
+    # not what was asked of it ("build", "in-house": what the documents lack).
+    assert standalone_query("Is it costly?", history) == "Is it costly? (Meta)"
+    # ... and a question that points nowhere carries nothing.
+    assert standalone_query("What does Google build?", history) == "What does Google build?"
+
+
+def test_after_a_refused_first_turn_it_is_what_that_question_named() -> None:
+    history = [
+        {"role": "user", "content": "When did Amazon first invest in Anthropic?"},
+        {"role": "assistant", "content": "The documents don't say when Amazon first invested."},
+    ]
+    query = standalone_query("fine, how much has it invested in total then?", history)
+    assert query == "fine, how much has it invested in total then? (Amazon Anthropic)"
 
 
 def test_a_new_subject_carries_the_earlier_topic_not_the_earlier_names() -> None:

@@ -409,7 +409,9 @@ _STATEMENT_POINTER = re.compile(
     r"\b(?:does|do|did|would|will|can|could|should|might|may|is|was)\s+(?:that|this)\b"
     r"(?!\s+(?:\w+(?:ment|tion|ship|ness|ity|ance|ence|ing|al|er|or|ake|eal|plan|move|"
     r"approach|deal|stake|company|firm|product|model|bet|risk|way)s?)\b)|"
-    r"\b(?:that|this)\s*(?:[?.!,]|$)",
+    r"\b(?:that|this)\s*(?:[?.!,]|$)|"
+    # "What are the downsides of that for them?"
+    r"\b(?:of|about|with|from|for|behind|by)\s+(?:that|this)\s+(?:for|to|on|with|in)\b",
     re.IGNORECASE,
 )
 
@@ -475,6 +477,14 @@ def _last_answered_turn(
     return None
 
 
+def _latest_question(history: Sequence[Mapping[str, str]]) -> str:
+    """The latest user message of the history (bounded as _last_answered_turn reads it)."""
+    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        if m.get("role") == "user":
+            return str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+    return ""
+
+
 # "And Google?", "What about for MERS-CoV?": the last question again, about another name.
 _ABOUT_ANOTHER = re.compile(
     r"^\s*(?i:and|but|what about|how about|as for)\s+(?i:(?:for|in|with|the)\s+)*"
@@ -537,7 +547,15 @@ def standalone_query(
         return question
     turn = _last_answered_turn(history)
     if turn is None:
-        return question
+        # Nothing was answered yet: "it" in "How much has it invested in total, then?" after
+        # a refused "When did Amazon first invest in Anthropic?" is still what that question
+        # named. Its other words are what the documents lack, and are not carried.
+        asked_before = _latest_question(history)
+        own = {w.lower() for w, _ in _words(question)}
+        names = [n for n in _subjects(asked_before) if n.lower() not in own]
+        if not names or not _points_back(question):
+            return question
+        return f"{question} ({' '.join(names[:max_terms])})"
     last_user, last_answer, before = turn
     # An earlier follow-up stands for its own standalone query: "it" in "Who else owns part
     # of it?" after "Is that stake exclusive?" is what that question was about (Anthropic).
