@@ -10,7 +10,7 @@ Checks, each failure printed on its own line (exit status 1 if any):
 - ids are unique, categories known, unanswerable items list no facts, the others do and name
   the article as their source, followups carry a history of alternating user/assistant turns
   ending on an assistant turn, paraphrase and fact items carry none;
-- the header has no thresholds (the set is held out);
+- the header's thresholds, if any, are numbers (held out until session 13, gated since);
 - the counts match the plan (EXPECTED, WITH_HISTORY).
 Then prints the number of items per category.
 
@@ -33,7 +33,7 @@ __all__ = ["EXPECTED", "RULES", "WITH_HISTORY"]
 EXPECTED = {"fact": 8, "paraphrase": 16, "followup": 21, "unanswerable": 15}
 WITH_HISTORY = {"followup": 21, "unanswerable": 3}
 RULES = Rules(
-    held_out=True,
+    held_out=False,  # gated in CI since session 13
     strict_history=True,
     quote_parts=True,
     expected=tuple(EXPECTED.items()),

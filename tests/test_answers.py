@@ -215,6 +215,35 @@ def test_and_another_name_asks_the_last_question_of_it(bot: Assistant) -> None:
     assert not again.refused and "8 billion" in again.text
 
 
+def test_a_bare_why_is_answered_with_the_reason_told_next(bot: Assistant) -> None:
+    """ "Why?" of "Amazon holds less leverage" is answered with the sentence after it
+    (Google's part-ownership and Anthropic's independence), which had not been quoted."""
+    history = [
+        {"role": "user", "content": "Does Amazon have much leverage over Anthropic?"},
+        {
+            "role": "assistant",
+            "content": "Currently, Amazon has already invested around $8 billion in Anthropic, "
+            "but unlike Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
+        },
+    ]
+    answer = bot.ask("And why?", history)
+    assert not answer.refused, answer.text
+    assert "partially owned by Google" in answer.text, answer.text
+
+
+def test_after_a_correction_the_last_question_is_asked_of_the_name_meant(bot: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "How much has Google invested in Anthropic?"},
+        {
+            "role": "assistant",
+            "content": "The documents don't say how much Google has invested in Anthropic.",
+        },
+    ]
+    answer = bot.ask("No, I meant Amazon.", history)
+    assert answer.query == "How much has Amazon invested in Anthropic?"
+    assert not answer.refused and "8 billion" in answer.text
+
+
 def test_a_standalone_question_is_not_rewritten(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "Who has invested $8 billion in Anthropic?"},

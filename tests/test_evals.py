@@ -62,12 +62,13 @@ def test_seed_set_meets_its_gates(tmp_path: Path, embedder: Embedder) -> None:
     )
 
 
-def test_blind_seed_set_meets_its_gates(tmp_path: Path, embedder: Embedder) -> None:
+@pytest.mark.parametrize("name", ["seed_blind.yaml", "seed_blind2.yaml"])
+def test_blind_seed_set_meets_its_gates(name: str, tmp_path: Path, embedder: Embedder) -> None:
     # Seed-article questions written blind by someone who never saw the code or seed.yaml
-    # (evals/seed_blind.md): paraphrases, two-sentence syntheses, follow-ups and questions the
-    # article does not answer, gated at the figures reached once they were read.
+    # (evals/seed_blind.md, seed_blind2.md): paraphrases, two-sentence syntheses, follow-ups
+    # and questions the article does not answer, gated at the figures reached once read.
     result = run_eval(
-        ROOT / "evals" / "seed_blind.yaml",
+        ROOT / "evals" / name,
         out_dir=tmp_path / "runs",
         embedder=embedder,
         progress=False,

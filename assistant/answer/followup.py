@@ -26,7 +26,9 @@ __all__ = [
     "MAX_HISTORY_CHARS",
     "MAX_HISTORY_MESSAGES",
     "about_another",
+    "asks_why_again",
     "is_followup",
+    "last_quotes",
     "own_terms",
     "standalone_query",
 ]
@@ -477,6 +479,41 @@ def _last_answered_turn(
     return None
 
 
+# A bare request for the reason of what was just said: "Why?", "And why?", "How so?", "Why
+# is that?".
+_WHY_AGAIN = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:why|how come|how so)"
+    r"(?:\s+(?:is|was)\s+(?:that|this|it)|\s+not|\s+so)?\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks_why_again(question: str) -> bool:
+    """Does the question ask only for the reason of what the last answer said?
+
+    Example: asks_why_again("And why?") -> True; asks_why_again("Why is Amazon investing?")
+             -> False
+    """
+    return _WHY_AGAIN.match(question) is not None
+
+
+def last_quotes(history: Sequence[Mapping[str, str]]) -> set[str]:
+    """The sentences the latest answer quoted (whitespace collapsed; none when it was a
+    refusal).
+
+    Example: last_quotes([{"role": "assistant", "content": "Amazon holds less leverage. [1]"}])
+             -> {"Amazon holds less leverage."}
+    """
+    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        if m.get("role") != "assistant":
+            continue
+        content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+        if m.get("refused") or _REFUSAL.match(content):
+            return set()
+        return {" ".join(q.split()) for q in _CITATION.split(content) if q.strip()}
+    return set()
+
+
 def _latest_question(history: Sequence[Mapping[str, str]]) -> str:
     """The latest user message of the history (bounded as _last_answered_turn reads it)."""
     for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
@@ -551,6 +588,10 @@ def standalone_query(
         # a refused "When did Amazon first invest in Anthropic?" is still what that question
         # named. Its other words are what the documents lack, and are not carried.
         asked_before = _latest_question(history)
+        # "No, I meant Amazon." asks the refused question again, of the name meant.
+        again = about_another(question, asked_before)
+        if again is not None:
+            return again
         own = {w.lower() for w, _ in _words(question)}
         names = [n for n in _subjects(asked_before) if n.lower() not in own]
         if not names or not _points_back(question):
