@@ -231,6 +231,26 @@ def test_a_bare_why_is_answered_with_the_reason_told_next(bot: Assistant) -> Non
     assert "partially owned by Google" in answer.text, answer.text
 
 
+def test_tell_me_more_goes_on_from_the_last_answer(bot: Assistant) -> None:
+    history = [
+        {"role": "user", "content": "What is Meta doing about AI?"},
+        {
+            "role": "assistant",
+            "content": "Meta, for example, is heavily investing in building AI models in-house, "
+            "aiming to control the entire technology stack and intellectual property. [1]",
+        },
+    ]
+    answer = bot.ask("Tell me more.", history)
+    assert not answer.refused, answer.text
+    assert "costly and challenging" in answer.text  # the sentence told next
+    # After a refusal there is nothing to go on from.
+    refused = [
+        {"role": "user", "content": "What does Amazon build in Austin?"},
+        {"role": "assistant", "content": "The documents don't say what Amazon builds in Austin."},
+    ]
+    assert bot.ask("Tell me more.", refused).refused
+
+
 def test_after_a_correction_the_last_question_is_asked_of_the_name_meant(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "How much has Google invested in Anthropic?"},

@@ -391,3 +391,18 @@ def test_a_bare_why_is_told_apart_and_the_last_quotes_are_read() -> None:
     assert last_quotes(EIGHT_BILLION) == {EIGHT_BILLION[1]["content"][:-4]}
     refused = [{"role": "assistant", "content": "The documents don't say why."}]
     assert last_quotes(refused) == set()
+
+
+@pytest.mark.parametrize(
+    "question", ["Tell me more.", "can you elaborate?", "What do you mean?", "Give me an example"]
+)
+def test_a_bare_request_for_more_is_a_follow_up(question: str) -> None:
+    from assistant.answer.followup import asks_for_more
+
+    assert asks_for_more(question) and is_followup(question)
+
+
+def test_a_request_about_something_named_is_a_question_of_its_own() -> None:
+    from assistant.answer.followup import asks_for_more
+
+    assert not asks_for_more("Tell me more about Google's chips.")

@@ -13,6 +13,7 @@ then the final Answer; `ask` drains it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -28,7 +29,8 @@ from .base import AnswerBackend, AnswerRequest, Composition, Message
 from .catalogue import answer_catalogue, parse_catalogue_question
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
-from .followup import is_followup, standalone_query
+from .extractive import followers
+from .followup import asks_for_more, is_followup, last_quotes, standalone_query
 from .registry import check_backend, resolve_backend
 
 if TYPE_CHECKING:
@@ -183,6 +185,12 @@ class Answerer:
             stored=stored,
             decide_on=k,
         )
+        if history and not grounds.answerable and asks_for_more(question):
+            said = last_quotes(history)
+            if followers(grounds, said):
+                # "Tell me more." of an answer is answered by what its passage says next:
+                # nothing is asked that the documents could fail to say.
+                grounds = dataclasses.replace(grounds, answerable=True)
         compose_seconds = time.perf_counter() - t
         composition: Composition | None = None
         if grounds.answerable:

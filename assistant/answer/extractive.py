@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ExtractiveBackend",
     "follow_on",
+    "followers",
     "in_reading_order",
     "question_parts",
     "select_sentences",
@@ -193,21 +194,32 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float) -> Grounds:
     Example: with units A (quoted, score 1.0) and B right after it (0.4), bonus 0.5:
              B scores 0.9.
     """
-    if not said or bonus <= 0 or len(grounds.scores) == 0:
+    after = followers(grounds, said)
+    if not after or bonus <= 0:
         return grounds
-    units = grounds.sentences
+    scores = np.array(grounds.scores, dtype=float)
+    # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
+    # repeats the quote with its continuation.
+    scores[after] += bonus * float(scores.max())
+    return dataclasses.replace(grounds, scores=scores)
+
+
+def followers(grounds: Grounds, said: set[str]) -> list[int]:
+    """The units right after a sentence of said (the last answer's quotes, whitespace
+    collapsed) that are not quoted themselves.
+
+    Example: units A ("Amazon holds less leverage.") and B right after it in its source,
+             said {"Amazon holds less leverage."} -> [index of B]
+    """
+    if not said:
+        return []
     quoted = [
         i
-        for i, unit in enumerate(units)
+        for i, unit in enumerate(grounds.sentences)
         if any(_one_line(unit.text[a:b]) in said for a, b in split_sentences(unit.text))
     ]
-    scores = np.array(grounds.scores, dtype=float)
-    best = float(scores.max())
-    for i in quoted:
-        j = _follower(grounds, i)
-        if j is not None and j not in quoted:
-            scores[j] += bonus * best
-    return dataclasses.replace(grounds, scores=scores)
+    after = (_follower(grounds, i) for i in quoted)
+    return sorted({j for j in after if j is not None and j not in quoted})
 
 
 def _sentence_count(grounds: Grounds, chosen: list[int]) -> int:

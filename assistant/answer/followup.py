@@ -26,6 +26,7 @@ __all__ = [
     "MAX_HISTORY_CHARS",
     "MAX_HISTORY_MESSAGES",
     "about_another",
+    "asks_for_more",
     "asks_why_again",
     "is_followup",
     "last_quotes",
@@ -355,6 +356,8 @@ def is_followup(question: str) -> bool:
         return False  # "Great!", "Thanks.": nothing is asked
     if q.startswith(_OPENERS) or _LIKEWISE.search(q) or _MEANT.match(question):
         return True
+    if asks_why_again(question):
+        return True  # "Tell me more.", "What do you mean?"
     # "What else is Amazon hoping for?": besides what the last answer said, whatever names
     # the question brings.
     if _ELSE.search(q):
@@ -486,15 +489,35 @@ _WHY_AGAIN = re.compile(
     r"(?:\s+(?:is|was)\s+(?:that|this|it)|\s+not|\s+so)?\W*$",
     re.IGNORECASE,
 )
+# A bare request for more of what was just said: "Tell me more.", "Can you elaborate?",
+# "Explain that.", "Go on.", "What do you mean?", "Give me an example.", "Any details?"
+_MORE = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|please)\W+)?(?:(?:can|could|would)\s+you\s+|please\s+)?"
+    r"(?:tell\s+me\s+more|say\s+more|more\s+please|elaborate|expand(?:\s+on\s+(?:that|this|it))?|"
+    r"go\s+on|continue|explain(?:\s+(?:that|this|it|more))?|what\s+do\s+you\s+mean|"
+    r"how\s+do\s+you\s+mean|give\s+(?:me\s+)?an?\s+example|for\s+example|like\s+what|"
+    r"(?:any\s+)?(?:more\s+)?details?)(?:\s+please)?\W*$",
+    re.IGNORECASE,
+)
 
 
 def asks_why_again(question: str) -> bool:
-    """Does the question ask only for the reason of what the last answer said?
+    """Does the question ask only for the reason of what the last answer said, or for more
+    of it (asks_for_more)?
 
-    Example: asks_why_again("And why?") -> True; asks_why_again("Why is Amazon investing?")
-             -> False
+    Example: asks_why_again("And why?") -> True; asks_why_again("Tell me more.") -> True;
+             asks_why_again("Why is Amazon investing?") -> False
     """
-    return _WHY_AGAIN.match(question) is not None
+    return _WHY_AGAIN.match(question) is not None or asks_for_more(question)
+
+
+def asks_for_more(question: str) -> bool:
+    """Is the question a bare request for more of what was just said?
+
+    Example: asks_for_more("Can you elaborate?") -> True;
+             asks_for_more("Tell me more about Google's chips.") -> False
+    """
+    return _MORE.match(question) is not None
 
 
 def last_quotes(history: Sequence[Mapping[str, str]]) -> set[str]:
@@ -650,6 +673,11 @@ def standalone_query(
             terms = asked + what + brought
         terms = list(dict.fromkeys(terms))
     terms = [t for t in terms if t.lower() not in own][:max_terms]
+    if not terms and not _subjects(question):
+        # Nothing named to carry ("Which companies build AI in-house?" asked for names the
+        # answer did not give): what the answer said is what the question leans on.
+        said_first = _SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0]
+        terms = [t for t in _longest(_content_words(said_first)) if t.lower() not in own]
     if not terms:
         return question
     return f"{question} ({' '.join(terms)})"
