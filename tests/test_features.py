@@ -28,6 +28,7 @@ from assistant.answer.features import (
     number_displacement,
     phrase_overlap,
     question_agents,
+    role_swap,
     specific_tokens,
     topic_names,
     with_aliases,
@@ -1328,3 +1329,14 @@ def test_a_thing_the_lead_gives_as_another_persons_is_flagged() -> None:
         lead=0,
     )
     assert g.agent_displaced == 0.0
+
+
+def test_a_possessive_doer_is_the_doer() -> None:
+    azure = (
+        "This contrasts with Microsoft’s partnership with OpenAI, which secured exclusivity and "
+        "integrated ChatGPT growth into its Azure cloud platform."
+    )
+    # "Microsoft’s partnership ..., which ... integrated": Microsoft's doing, not another's.
+    assert (
+        role_swap("Into which cloud platform did Microsoft integrate ChatGPT growth?", azure) == 0.0
+    )

@@ -1401,6 +1401,9 @@ def possessor_swap(question: str, lead: str, answering: Sequence[str] = ()) -> f
     return 0.0
 
 
+_POSSESSIVE_END = re.compile(r"['’]s?$")
+
+
 def _deed(run: Sequence[str], verb: str, text: str) -> str | None:
     """Who text says does verb: "doer" (run, by name or initials, among the twelve words
     before a form of it), "other" (another name nearest before it, within six words), or None
@@ -1416,7 +1419,10 @@ def _deed(run: Sequence[str], verb: str, text: str) -> str | None:
         if not _inflects(found.group(0), verb, previous[0]):
             continue
         before = re.split(r"[;:]", text[: found.start()])[-1].split()
-        if {w.lower().strip(",.()") for w in before[-12:]} & {*run, initials}:
+        # A possessive is its name ("Microsoft's partnership with OpenAI, which ...
+        # integrated" is Microsoft's doing as much as OpenAI's).
+        words = {_POSSESSIVE_END.sub("", w.lower().strip(",.()")) for w in before[-12:]}
+        if words & {*run, initials}:
             return "doer"
         window = " ".join(before[-6:])
         names = _SENTENCE_NAME.findall(f"; {window}")
