@@ -406,3 +406,15 @@ def test_a_request_about_something_named_is_a_question_of_its_own() -> None:
     from assistant.answer.followup import asks_for_more
 
     assert not asks_for_more("Tell me more about Google's chips.")
+
+
+def test_a_one_word_question_and_a_lower_case_name_lean_on_the_last_turn() -> None:
+    history = [
+        {"role": "user", "content": "How much has Amazon invested in Anthropic?"},
+        EIGHT_BILLION[1],
+    ]
+    assert is_followup("which models?")
+    # "microsoft" is the conversation's "Microsoft": the last question asked of it.
+    assert standalone_query("and microsoft", history) == (
+        "How much has Microsoft invested in Anthropic?"
+    )

@@ -377,7 +377,10 @@ def is_followup(question: str) -> bool:
         return True
     vague = _QUESTION_WORDS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
     content = [w for w in words if w not in vague]
-    return not content or (len(content) == 1 and not _NARROWING.isdisjoint(words))
+    # One word of content and nothing else ("Which models?", "What amount?") narrows what
+    # was said, as a narrowing word does ("Which model in particular?").
+    short = len(content) == 1 and len(words) <= 3
+    return not content or (len(content) == 1 and (short or not _NARROWING.isdisjoint(words)))
 
 
 TOPIC_TERMS = 2  # words of the earlier question carried after its names
@@ -559,6 +562,20 @@ _MEANT = re.compile(
 )
 
 
+def _as_spelt(question: str, said: str) -> str:
+    """question with each lower-case word that said writes capitalised as a name written so.
+
+    Example: _as_spelt("and microsoft", "unlike Microsoft's deal") -> "and Microsoft"
+    """
+    spelt = {name.lower(): name for name in _names(said)}
+
+    def spell(m: re.Match[str]) -> str:
+        word = m.group(0)
+        return spelt.get(word, word) if word.islower() and word not in _QUESTION_WORDS else word
+
+    return re.sub(r"[A-Za-z][\w\-]*", spell, question)
+
+
 def about_another(question: str, last_question: str) -> str | None:
     """The last question asked again about the name an elliptical question brings ("And
     Google?"), put where the last question's first name stood; None when the question is
@@ -629,7 +646,8 @@ def standalone_query(
     last_user = standalone_query(last_user, before, max_terms=max_terms)
     # "And Google?" after "How much has Amazon invested in Anthropic?" asks that question of
     # Google: asked whole, its amount must be Google's (the refusal reads it as typed).
-    again = about_another(question, last_user)
+    # "and microsoft": a name typed in lower case is the name the conversation spelt.
+    again = about_another(_as_spelt(question, f"{last_user} {last_answer}"), last_user)
     if again is not None:
         return again
     own = {w.lower() for w, _ in _words(question)}
