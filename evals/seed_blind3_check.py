@@ -3,21 +3,10 @@
 Usage:
     .venv/bin/python evals/seed_blind3_check.py [evals/seed_blind3.yaml]
 
-Checks, each failure printed on its own line (exit status 1 if any):
-- every fact alternative is a verbatim, case-insensitive substring of the article;
-- every quoted assistant turn in a history is too, each stretch between "[n]" citation marks
-  on its own; a refusal ("The documents don't say ...") quotes nothing and is not checked;
-- ids are unique, categories known, unanswerable items list no facts, the others do and name
-  the article as their source, followups carry a history of alternating user/assistant turns
-  ending on an assistant turn, paraphrase items carry none;
-- the header has no thresholds (the set is held out);
-- the counts match the plan (EXPECTED, WITH_HISTORY).
-Then prints the number of items per category.
-
-The checks are evals/seed_blind_check.py's, run with this set's RULES.
-
-Example: a fact ["$8 billion", "8 billion"] passes because the article says
-"invested around $8 billion"; ["$9 billion"] would be reported.
+The checks are evals/seed_blind_check.py's (facts and quoted turns verbatim in the article,
+ids, categories, histories, no thresholds while held out), run with this set's RULES and its
+planned counts (EXPECTED, WITH_HISTORY); failures are printed one per line (exit status 1),
+then the number of items per category.
 """
 
 from __future__ import annotations

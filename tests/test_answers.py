@@ -215,31 +215,30 @@ def test_and_another_name_asks_the_last_question_of_it(bot: Assistant) -> None:
     assert not again.refused and "8 billion" in again.text
 
 
+def exchange(question: str, answer: str) -> list[dict[str, str]]:
+    """One earlier turn: the question and the answer it got."""
+    return [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+
+
 def test_a_bare_why_is_answered_with_the_reason_told_next(bot: Assistant) -> None:
     """ "Why?" of "Amazon holds less leverage" is answered with the sentence after it
     (Google's part-ownership and Anthropic's independence), which had not been quoted."""
-    history = [
-        {"role": "user", "content": "Does Amazon have much leverage over Anthropic?"},
-        {
-            "role": "assistant",
-            "content": "Currently, Amazon has already invested around $8 billion in Anthropic, "
-            "but unlike Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
-        },
-    ]
+    history = exchange(
+        "Does Amazon have much leverage over Anthropic?",
+        "Currently, Amazon has already invested around $8 billion in Anthropic, but unlike "
+        "Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
+    )
     answer = bot.ask("And why?", history)
     assert not answer.refused, answer.text
     assert "partially owned by Google" in answer.text, answer.text
 
 
 def test_tell_me_more_goes_on_from_the_last_answer(bot: Assistant) -> None:
-    history = [
-        {"role": "user", "content": "What is Meta doing about AI?"},
-        {
-            "role": "assistant",
-            "content": "Meta, for example, is heavily investing in building AI models in-house, "
-            "aiming to control the entire technology stack and intellectual property. [1]",
-        },
-    ]
+    history = exchange(
+        "What is Meta doing about AI?",
+        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+        "control the entire technology stack and intellectual property. [1]",
+    )
     answer = bot.ask("Tell me more.", history)
     assert not answer.refused, answer.text
     assert "costly and challenging" in answer.text  # the sentence told next
