@@ -39,6 +39,17 @@ class UnpackLimits:
     ratio_floor_bytes: int = 32 << 20  # below this any ratio is harmless
     ocr_pages: int = 500  # a long scanned book; about 10 minutes of OCR on 2 cores
 
+    def allowance(self, size: int) -> int:
+        """The most bytes a file of `size` bytes may unpack to, by the rule above: at most
+        max_bytes, and past ratio_floor_bytes at most max_ratio times its size. Loaders
+        that unpack by other means than zip (a PDF's pages, a table's repeated strings)
+        are held to it too.
+
+        Example: UnpackLimits().allowance(6_000) == 32 << 20 (the floor);
+                 UnpackLimits().allowance(20 << 20) == 1 << 30 (max_bytes)
+        """
+        return min(self.max_bytes, max(self.ratio_floor_bytes, int(self.max_ratio * size)))
+
 
 DEFAULT_UNPACK_LIMITS = UnpackLimits()  # a frozen value: the default of every loader's limits
 

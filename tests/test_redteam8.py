@@ -127,3 +127,130 @@ def test_pdfs_that_draw_a_form_or_share_content_a_little_are_read() -> None:
     built = pdf_text(logo, "logo.pdf")
     assert len(built.page_starts) == 20
     assert built.text.count("Acme Corp.") == 20 and built.text.count("Zebras") == 20
+
+
+# ---------------------------------------------------------------- tables that repeat themselves
+
+
+def _sheet(rows_xml: bytes, dimension: str = "", shared: bytes | None = None) -> bytes:
+    """An .xlsx of one sheet whose <sheetData> is rows_xml, with a declared dimension (its
+    claimed extent; none when empty) and a shared-string table of one string (shared)."""
+    import io
+    import zipfile
+
+    main = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    kind = b"application/vnd.openxmlformats-officedocument.spreadsheetml"
+    dim = b'<dimension ref="%s"/>' % dimension.encode() if dimension else b""
+    parts = {
+        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.'
+        b'openxmlformats.org/package/2006/content-types"><Default Extension="rels" '
+        b'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        b'<Override PartName="/xl/workbook.xml" ContentType="%s.sheet.main+xml"/>'
+        b'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="%s.worksheet+xml"/>'
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="%s.sharedStrings+xml"/>'
+        b"</Types>" % (kind, kind, kind),
+        "_rels/.rels": b'<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+        b'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+        b'Type="%s/officeDocument" Target="xl/workbook.xml"/></Relationships>' % rel,
+        "xl/workbook.xml": b'<?xml version="1.0"?><workbook %s xmlns:r="%s"><sheets>'
+        b'<sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>' % (main, rel),
+        "xl/_rels/workbook.xml.rels": b'<?xml version="1.0"?><Relationships xmlns="http://'
+        b'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" '
+        b'Type="%s/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" '
+        b'Type="%s/sharedStrings" Target="sharedStrings.xml"/></Relationships>' % (rel, rel),
+        "xl/sharedStrings.xml": b'<?xml version="1.0"?><sst %s count="1" uniqueCount="1">'
+        b"<si><t>%s</t></si></sst>" % (main, shared or b"Zebras"),
+        "xl/worksheets/sheet1.xml": b'<?xml version="1.0"?><worksheet %s>%s<sheetData>%s'
+        b"</sheetData></worksheet>" % (main, dim, rows_xml),
+    }
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, body in parts.items():
+            package.writestr(name, body)
+    return out.getvalue()
+
+
+def _inline(ref: str, text: str) -> bytes:
+    return b'<c r="%s" t="inlineStr"><is><t>%s</t></is></c>' % (ref.encode(), text.encode())
+
+
+_HEAD_ROW = b'<row r="1">%s%s</row>' % (_inline("A1", "Animal"), _inline("B1", "Place"))
+
+
+def test_a_spreadsheet_repeating_one_long_shared_string_is_refused_at_once() -> None:
+    # Found in this pass: a cell names its text by its number in the shared-string table,
+    # so 3,000 cells may all show one 100 KB string: a 15 KB .xlsx (its parts unpack to
+    # 220 KB, under every zip-bomb limit) read as 300 MB of text, 1,000 times more than
+    # the most a zip package may unpack to per byte; 100 KB of such cells is 10 GB.
+    from assistant.ingest.tables import xlsx_text
+
+    cells = b"".join(
+        b'<row r="%d"><c r="A%d" t="s"><v>0</v></c></row>' % (r, r) for r in range(2, 3002)
+    )
+    bomb = _sheet(_HEAD_ROW + cells, shared=b"Zebras graze in Kenya at dawn. " * 3300)
+    assert len(bomb) < 20_000
+    began = time.monotonic()
+    with pytest.raises(DocumentError, match="unpacks to"):
+        xlsx_text(bomb, "shared.xlsx")
+    assert time.monotonic() - began < 10
+
+
+def test_a_csv_repeating_one_long_header_name_is_refused_at_once() -> None:
+    # Found in this pass: each row is read as a record that names its columns ("Animal:
+    # zebra; Place: Kenya."), so a header name of 100 KB is repeated in every row: a
+    # 112 KB CSV of 3,000 rows of one letter read as 300 MB of text.
+    from assistant.ingest.tables import csv_text
+
+    text = "Animal " * 14_000 + ",Place\n" + "x,\n" * 3000
+    began = time.monotonic()
+    with pytest.raises(DocumentError, match="unpacks to"):
+        csv_text(text, "header.csv")
+    assert time.monotonic() - began < 10
+
+
+@pytest.mark.parametrize(
+    ("rows", "dimension"),
+    [
+        # One cell at the sheet's last row and column, and a dimension that claims them all.
+        (_HEAD_ROW + b'<row r="1048576">%s</row>' % _inline("XFD1048576", "x"), "A1:XFD1048576"),
+        # Rows numbered a hundred million apart.
+        (_HEAD_ROW + b'<row r="100000000">%s</row>' % _inline("A100000000", "x"), ""),
+        # Thousands of rows, each with one cell in the last column.
+        (
+            _HEAD_ROW
+            + b"".join(
+                b'<row r="%d">%s</row>' % (r, _inline(f"XFD{r}", "x")) for r in range(2, 4000)
+            ),
+            "",
+        ),
+    ],
+)
+def test_a_spreadsheet_claiming_cells_it_lacks_reads_in_time_its_size_allows(
+    rows: bytes, dimension: str
+) -> None:
+    # Found in this pass: a sheet is read padded out to the extent its XML claims (its
+    # declared dimension, its row numbers, a row's last column), every missing cell made
+    # and read: a 5 KB .xlsx whose dimension reads A1:XFD1048576 is 17 billion empty cells
+    # (0.8 s a thousand rows on 2 busy cores: 14 minutes a sheet, a hundred sheets a day).
+    from assistant.ingest.tables import xlsx_text
+
+    began = time.monotonic()
+    try:
+        xlsx_text(_sheet(rows, dimension), "sparse.xlsx")
+    except DocumentError as exc:
+        assert "unpacks to" in str(exc)
+    assert time.monotonic() - began < 10
+
+
+def test_ordinary_spreadsheets_and_csvs_with_repeated_values_are_read() -> None:
+    from assistant.ingest.tables import csv_text, xlsx_text
+
+    cells = b"".join(
+        b'<row r="%d"><c r="A%d" t="s"><v>0</v></c>%s</row>' % (r, r, _inline(f"B{r}", "Kenya"))
+        for r in range(2, 2002)
+    )
+    built = xlsx_text(_sheet(_HEAD_ROW + cells, "A1:B2001"), "herd.xlsx")
+    assert built.text.count("Animal: Zebras; Place: Kenya.") == 2000
+    text = "Animal,Place\n" + "zebra,Kenya\n" * 20_000
+    assert csv_text(text, "herd.csv").text.count("Animal: zebra; Place: Kenya.") == 20_000

@@ -332,7 +332,7 @@ def _extract(
     if kind == "csv":
         from .tables import csv_text
 
-        return csv_text(decode_text(data), source), []
+        return csv_text(decode_text(data), source, limits), []
     if kind == "xlsx":
         from .tables import xlsx_text
 

@@ -16,7 +16,7 @@ from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .textbuild import Built
 
-__all__ = ["OCR_HINT", "ocr_available", "ocr_scale", "pdf_text", "unpacked_allowance"]
+__all__ = ["OCR_HINT", "ocr_available", "ocr_scale", "pdf_text"]
 
 log = logging.getLogger(__name__)
 
@@ -103,18 +103,6 @@ def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIM
         locators=tuple(locators),
         page_starts=tuple(starts),
     )
-
-
-def unpacked_allowance(size: int, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> int:
-    """The most bytes a file of `size` bytes may unpack to: check_unpacked_size's rule for
-    zip packages (at most limits.max_bytes, and past limits.ratio_floor_bytes at most
-    limits.max_ratio times its size).
-
-    Example: unpacked_allowance(6_000) == 32 << 20 (the floor); unpacked_allowance(20 << 20)
-             == 1 << 30 (2 GB by the ratio, cut to max_bytes)
-    """
-    by_ratio = max(limits.ratio_floor_bytes, int(limits.max_ratio * size))
-    return min(limits.max_bytes, by_ratio)
 
 
 # pypdf's own cap on the forms one page's text reading draws (Configuration's
@@ -210,14 +198,14 @@ def _is_form(xobject: Any) -> bool:
 
 def _check_content_size(reader: Any, size: int, source: str, limits: UnpackLimits) -> None:
     """Raise a DocumentError when reading the PDF's text would read far more page content
-    than a document needs (unpacked_allowance: the limits zip packages have), before any
+    than a document needs (limits.allowance: the limits zip packages have), before any
     page is read: a 6 KB PDF of 60 pages that all show one compressed 1 MB page took 80 s
     to read, and a 2 KB one of a page drawing one 40 KB form 4,000 times 400 s.
 
     Example: a 6 KB PDF of 60 pages sharing a 1 MB content stream -> DocumentError(
              "packed.pdf unpacks to over 32 MB of page content, ...")
     """
-    allowance = unpacked_allowance(size, limits)
+    allowance = limits.allowance(size)
     counter = _ContentSize(allowance)
     try:
         counter.pages(reader)
