@@ -254,3 +254,105 @@ def test_ordinary_spreadsheets_and_csvs_with_repeated_values_are_read() -> None:
     assert built.text.count("Animal: Zebras; Place: Kenya.") == 2000
     text = "Animal,Place\n" + "zebra,Kenya\n" * 20_000
     assert csv_text(text, "herd.csv").text.count("Animal: zebra; Place: Kenya.") == 20_000
+
+
+def _docx_with_body(body: bytes) -> bytes:
+    """A .docx (python-docx's own template) whose body holds the given WordprocessingML."""
+    import io
+    import re
+    import zipfile
+
+    import docx
+
+    made = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("PLACEHOLDER")
+    document.save(made)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(made) as package,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for item in package.infolist():
+            data = package.read(item)
+            if item.filename == "word/document.xml":
+                data = re.sub(rb"<w:p>(?:(?!<w:p>).)*?PLACEHOLDER.*?</w:p>", lambda _m: body, data)
+            copy.writestr(item, data, zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _cell(text: bytes = b"", merge: bytes = b"") -> bytes:
+    props = b"<w:tcPr>%s</w:tcPr>" % merge if merge else b""
+    run = b"<w:r><w:t>%s</w:t></w:r>" % text if text else b""
+    return b"<w:tc>%s<w:p>%s</w:p></w:tc>" % (props, run)
+
+
+def test_a_word_table_repeating_one_long_cell_down_its_rows_is_refused_at_once() -> None:
+    # Found in this pass: a cell merged down a table's rows is read again in every row
+    # (python-docx gives each row the merged cell), so one 100 KB cell merged down 3,000
+    # rows of a 38 KB .docx (most of it python-docx's styles) read as 300 MB of text.
+    from assistant.ingest.office import docx_text
+
+    big = b"Zebras graze in Kenya at dawn. " * 3300
+    first = b"<w:tr>%s%s</w:tr>" % (_cell(big, b'<w:vMerge w:val="restart"/>'), _cell(b"x"))
+    rest = b"<w:tr>%s%s</w:tr>" % (_cell(merge=b"<w:vMerge/>"), _cell(b"x"))
+    grid = b'<w:tblGrid><w:gridCol w:w="2000"/><w:gridCol w:w="2000"/></w:tblGrid>'
+    bomb = _docx_with_body(b"<w:tbl>%s%s%s</w:tbl>" % (grid, first, rest * 3000))
+    assert len(bomb) < 50_000
+    began = time.monotonic()
+    with pytest.raises(DocumentError, match="unpacks to"):
+        docx_text(bomb, "merged.docx")
+    assert time.monotonic() - began < 10
+
+
+def test_an_e_book_listing_one_chapter_thousands_of_times_reads_it_once() -> None:
+    # Found in this pass: an e-book's spine lists its chapters in reading order, and may list
+    # one chapter again and again: a 7 KB .epub whose spine reads one 1 MB chapter 3,000
+    # times read as 3 GB of text, 0.16 s of parsing each time (8 minutes, and the memory
+    # for all of it). EPUB checkers refuse a chapter listed twice: each is now read once.
+    import io
+    import zipfile
+
+    from format_files import epub_bytes
+
+    from assistant.ingest.epub import epub_text
+
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(epub_bytes())) as book,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for item in book.infolist():
+            data = book.read(item)
+            if item.filename.endswith("content.opf"):
+                data = data.replace(b'<itemref idref="c2"/>', b'<itemref idref="c2"/>' * 3000)
+            if item.filename.endswith("ch2.xhtml"):
+                data = b"<html><body><p>%s</p></body></html>" % (b"Zebras graze. " * 75_000)
+            copy.writestr(item, data, zipfile.ZIP_DEFLATED)
+    bomb = out.getvalue()
+    assert len(bomb) < 20_000
+    began = time.monotonic()
+    text = epub_text(bomb, "spine.epub").text
+    assert time.monotonic() - began < 15
+    assert text.count("Zebras graze.") == 75_000 and "The storm reached the island" in text
+
+
+def test_a_word_table_with_a_cell_merged_down_many_rows_reads_in_one_pass() -> None:
+    # Found in this pass: python-docx finds a cell merged down rows by walking up the table
+    # from each row below it, recursively: 600 rows under one merged cell took 16 s to read,
+    # 1,200 took 41 s and then failed with RecursionError ("damaged inside").
+    from assistant.ingest.office import docx_text
+
+    head = b"<w:tr>%s%s</w:tr>" % (_cell(b"Animal"), _cell(b"Place"))
+    first = b"<w:tr>%s%s</w:tr>" % (
+        _cell(b"Zebra", b'<w:vMerge w:val="restart"/>'),
+        _cell(b"Kenya"),
+    )
+    rest = b"<w:tr>%s%s</w:tr>" % (_cell(merge=b"<w:vMerge/>"), _cell(b"Kenya"))
+    grid = b'<w:tblGrid><w:gridCol w:w="2000"/><w:gridCol w:w="2000"/></w:tblGrid>'
+    began = time.monotonic()
+    built = docx_text(
+        _docx_with_body(b"<w:tbl>%s%s%s%s</w:tbl>" % (grid, head, first, rest * 1200)), "herd.docx"
+    )
+    assert time.monotonic() - began < 5
+    assert built.text.count("Animal: Zebra; Place: Kenya.") == 1201

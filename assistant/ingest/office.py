@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
-from .textbuild import Built, TextBuilder, one_line, record
+from .textbuild import Built, TextBudget, TextBuilder, one_line, record
 
 __all__ = ["check_office_container", "check_unpacked_size", "docx_text", "pptx_text"]
 
@@ -95,7 +95,7 @@ def docx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     from docx.table import Table
 
     document = _open(docx.Document, data, source, ".docx", limits)
-    builder = TextBuilder()
+    builder = TextBuilder(TextBudget(source, len(data), limits))
     path: list[tuple[int, str]] = []  # (level, heading text), outermost first
     tables = 0
     try:
@@ -135,22 +135,36 @@ def _heading_level(paragraph: Any) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def _unique_cells(row: Any) -> list[str]:
-    """The row's cell texts, a merged cell once (python-docx repeats it per grid column)."""
-    seen: list[Any] = []
-    texts: list[str] = []
-    for cell in row.cells:
-        if any(cell._tc is s for s in seen):
-            continue
-        seen.append(cell._tc)
-        texts.append(cell.text)
-    return texts
+def _table_rows(table: Any) -> Iterator[list[str]]:
+    """Each row's cell texts, left to right: a cell merged across columns once, a cell merged
+    down rows in each row it spans (so every record has its value), in one pass.
+
+    python-docx finds a cell merged down rows by walking up the table from each row below
+    it, recursively: a table of 1,200 rows under one merged cell took 41 s to read and then
+    failed with RecursionError. Here the text of each grid column's last cell is kept.
+
+    Example: rows [Region (merged down), Q1], [(merged), Q2] -> ["Region", "Q1"],
+             ["Region", "Q2"]
+    """
+    from docx.table import _Cell
+
+    above: dict[int, str] = {}  # grid column -> the text of its last cell
+    for tr in table._tbl.tr_lst:
+        column = tr.grid_before
+        texts: list[str] = []
+        for tc in tr.tc_lst:
+            text = above.get(column, "") if tc.vMerge == "continue" else _Cell(tc, table).text
+            above[column] = text
+            texts.append(text)
+            column += max(tc.grid_span, 1)
+        yield texts
 
 
 def _docx_table(builder: TextBuilder, table: Any, number: int) -> None:
-    rows = [_unique_cells(row) for row in table.rows]
-    for i, values in enumerate(rows, start=1):
-        builder.add(_row_text(rows[0], values, i), locator=f"table {number}, row {i}")
+    header: list[str] = []
+    for i, values in enumerate(_table_rows(table), start=1):
+        header = values if i == 1 else header
+        builder.add(_row_text(header, values, i), locator=f"table {number}, row {i}")
 
 
 def _row_text(header: list[str], values: list[str], row: int) -> str:
@@ -178,7 +192,7 @@ def pptx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     from pptx import Presentation  # imported here: only .pptx files need python-pptx
 
     presentation = _open(Presentation, data, source, ".pptx", limits)
-    builder = TextBuilder()
+    builder = TextBuilder(TextBudget(source, len(data), limits))
     try:
         for number, slide in enumerate(presentation.slides, start=1):
             builder.page()

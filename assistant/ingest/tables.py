@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .office import check_office_container
-from .textbuild import Built, TextBuilder, one_line, record
+from .textbuild import Built, TextBudget, TextBuilder, one_line, record
 
 __all__ = ["cell_text", "csv_text", "xlsx_text"]
 
@@ -78,34 +78,10 @@ def _column_name(index: int) -> str:
     return name
 
 
-class _Budget:
-    """What reading one table may still do, counted in bytes of the text it could have come
-    from, up to the most its file may unpack to (UnpackLimits.allowance, the zip-bomb rule):
-    each row read 16 (about the least XML a real row takes), each cell 4, and each
-    character of a record and its locator 1. A table repeats itself when read (a header
-    name in every record, a shared string in every cell that names it, empty cells and rows
-    up to the extent the sheet claims), so a small file could be read as gigabytes.
-
-    Example: _Budget("a.csv", 10, UnpackLimits(max_bytes=100)).spend(101) raises
-             DocumentError("a.csv unpacks to over 0 MB of text, ...")
-    """
-
-    ROW, CELL = 16, 4
-
-    def __init__(self, source: str, size: int, limits: UnpackLimits) -> None:
-        self.source, self.size = source, size
-        self.allowance = self.left = limits.allowance(size)
-
-    def spend(self, amount: int) -> None:
-        self.left -= amount
-        if self.left < 0:
-            ratio = self.allowance / max(self.size, 1)
-            raise DocumentError(
-                f"{self.source} unpacks to over {self.allowance >> 20} MB of text, over "
-                f"{ratio:,.0f} times its size on disk, which no real table does (a long value "
-                "repeated in every row or cell): re-save it in its application, or remove it "
-                "from the folder"
-            )
+# What reading a sheet's rows and cells costs, in bytes of its budget: about the least XML a
+# real row or cell takes. Padding (rows the sheet skipped, cells up to a row's last) costs
+# too, or a sheet could make billions of empty cells from a few bytes.
+_ROW_COST, _CELL_COST = 16, 4
 
 
 def _add_rows(
@@ -113,14 +89,12 @@ def _add_rows(
     rows: Iterable[tuple[int, list[object], list[str]]],
     where: str,
     section: tuple[str, ...] | None,
-    budget: _Budget,
 ) -> None:
     """Rows as (number, raw values, texts): the header row found among the first rows; the
     rows after it as records; rows before it (titles) and headerless rows as plain text."""
     headers: list[str] | None = None
     for seen, (number, raw, texts) in enumerate(rows):
         locator = f"{where}row {number}"
-        budget.spend(len(locator))
         if headers is None and seen < _HEADER_SEARCH_ROWS and _is_header(raw):
             headers = [one_line(t) or f"column {_column_name(i)}" for i, t in enumerate(texts)]
             builder.add(
@@ -134,7 +108,6 @@ def _add_rows(
             text = record(names, texts)
         else:
             text = " | ".join(one_line(t) for t in texts if one_line(t))
-        budget.spend(len(text))
         builder.add(text, locator=locator, section=section)
 
 
@@ -159,12 +132,12 @@ def xlsx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
             f"{source} is not a readable .xlsx file (damaged or not really .xlsx): "
             "re-save it or remove it from the folder"
         ) from exc
-    builder = TextBuilder()
-    budget = _Budget(source, len(data), limits)
+    budget = TextBudget(source, len(data), limits)
+    builder = TextBuilder(budget)
     try:
         for sheet in workbook.worksheets:
             rows = _sheet_rows(sheet, budget)
-            _add_rows(builder, rows, f"sheet {sheet.title}, ", (sheet.title,), budget)
+            _add_rows(builder, rows, f"sheet {sheet.title}, ", (sheet.title,))
     except DocumentError:
         raise
     except Exception as exc:  # a malformed sheet inside a valid zip
@@ -177,13 +150,13 @@ def xlsx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     return builder.build()
 
 
-def _sheet_rows(sheet: object, budget: _Budget) -> Iterable[tuple[int, list[object], list[str]]]:
+def _sheet_rows(sheet: object, budget: TextBudget) -> Iterable[tuple[int, list[object], list[str]]]:
     # The extent a sheet declares is not believed: every row would be padded out to it (a
     # 5 KB file claiming A1:XFD1048576 is 17 billion empty cells); a row reaches its last
     # cell, and the rows and cells read are counted.
     sheet.reset_dimensions()  # type: ignore[attr-defined]
     for row in sheet.iter_rows():  # type: ignore[attr-defined]
-        budget.spend(_Budget.ROW + _Budget.CELL * len(row))
+        budget.spend(_ROW_COST + _CELL_COST * len(row))
         if not row:
             continue  # a row the sheet skipped
         number = next((c.row for c in row if getattr(c, "row", None)), None)
@@ -229,7 +202,7 @@ def csv_text(text: str, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMIT
 
     Example: "Region;Total\\nBerlin;1250\\n" -> "Region | Total\\n\\nRegion: Berlin; Total: 1250."
     """
-    builder = TextBuilder()
+    builder = TextBuilder(TextBudget(source, len(text), limits))
     dialect = _dialect(text)
     try:
         rows = (
@@ -237,7 +210,7 @@ def csv_text(text: str, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMIT
             for number, values in enumerate(csv.reader(io.StringIO(text), dialect), start=1)
             if any(v.strip() for v in values)
         )
-        _add_rows(builder, rows, "", None, _Budget(source, len(text), limits))
+        _add_rows(builder, rows, "", None)
     except csv.Error as exc:
         raise DocumentError(
             f"{source} is not a readable CSV file ({exc}): fix or re-export it"
