@@ -356,3 +356,45 @@ def test_a_word_table_with_a_cell_merged_down_many_rows_reads_in_one_pass() -> N
     )
     assert time.monotonic() - began < 5
     assert built.text.count("Animal: Zebra; Place: Kenya.") == 1201
+
+
+# ---------------------------------------------------------------- attachments share their file's
+
+
+def _mail_with(attachments: list[tuple[str, bytes]]) -> bytes:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"], message["To"], message["Subject"] = "a@example.com", "b@example.com", "Herd"
+    message.set_content("Zebras graze in Kenya at dawn.")
+    for name, data in attachments:
+        message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
+    return message.as_bytes()
+
+
+def test_an_e_mails_attachments_share_its_allowance(tmp_path: Path) -> None:
+    # Found in this pass: each attachment was held to the limits as a file of its own, the
+    # 32 MB any file may unpack to (below which no ratio is checked) included: one e-mail of
+    # 300 attachments of 6 KB, each a PDF of 20 pages sharing 1 MB of text (each under
+    # every limit), was 6 GB of page content to read, 27 s an attachment (over two hours).
+    # An attachment now has no floor of its own: it may unpack to 100 times its size.
+    from assistant.ingest.loaders import load_documents
+
+    packed = _pdf(20, _LINE * (1_000_000 // len(_LINE)))
+    path = tmp_path / "herd.eml"
+    path.write_bytes(_mail_with([(f"p{i}.pdf", packed) for i in range(3)]))
+    began = time.monotonic()
+    documents, skipped = load_documents(path, tmp_path)
+    assert time.monotonic() - began < 10
+    assert [d.source for d in documents] == ["herd.eml"]
+    assert len(skipped) == 3 and all("unpacks to" in s.reason for s in skipped), skipped
+
+
+def test_an_ordinary_pdf_attachment_is_still_read(tmp_path: Path) -> None:
+    from assistant.ingest.loaders import load_documents
+
+    path = tmp_path / "herd.eml"
+    path.write_bytes(_mail_with([("herd.pdf", _pdf(3, _LINE * 20))]))
+    documents, skipped = load_documents(path, tmp_path)
+    assert [d.source for d in documents] == ["herd.eml", "herd.eml#herd.pdf"] and not skipped
+    assert documents[1].text.count("Zebras graze in Kenya at dawn.") == 60
