@@ -314,6 +314,10 @@ class Settings(BaseSettings):
     # before a further upload is refused with 413, before anything is written.
     upload_waiting_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
     upload_waiting_bytes_per_client: int = Field(default=256 * 1024 * 1024, ge=1)
+    # An upload is not added when the disk of the documents folder (or of the index) would
+    # be left with less than this free: uploads, each under every other limit, could
+    # otherwise fill it, and the index's next write and every other program's with it.
+    min_free_disk_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
 
     @property
     def unpack_limits(self) -> UnpackLimits:

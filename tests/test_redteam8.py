@@ -398,3 +398,22 @@ def test_an_ordinary_pdf_attachment_is_still_read(tmp_path: Path) -> None:
     documents, skipped = load_documents(path, tmp_path)
     assert [d.source for d in documents] == ["herd.eml", "herd.eml#herd.pdf"] and not skipped
     assert documents[1].text.count("Zebras graze in Kenya at dawn.") == 60
+
+
+# ---------------------------------------------------------------- the disk the documents are on
+
+
+def test_an_upload_that_would_leave_the_disk_nearly_full_is_refused(tmp_path: Path) -> None:
+    # Found in this pass: nothing bounded what uploads could add to the documents folder (or
+    # its index) in all: one visitor sending 20 MB file after file, each under every limit,
+    # could fill the server's disk, and with it the index's next write and every other
+    # program's. An upload that would leave less than min_free_disk_bytes (1 GB) free is now
+    # refused in one sentence; here the server keeps more free than any disk has.
+    with (
+        _served(tmp_path, min_free_disk_bytes=1 << 60) as full,
+        httpx.Client(timeout=60) as client,
+    ):
+        files = _upload_files(client, full.url, "zebras.txt", "Zebras graze in Kenya at dawn.")
+        outcome = _call(client, full.url, "upload", [files])
+        assert "zebras.txt</b> was not added" in outcome and "disk" in outcome, outcome
+        assert sorted(p.name for p in full.docs.iterdir()) == ["a.txt"]
