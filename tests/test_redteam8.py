@@ -1,6 +1,10 @@
-"""The eighth red-team pass on a running web chat: documents whose text is packed to unpack
-far beyond their size (a PDF whose pages share one compressed page, or draw one form
-thousands of times), ...; each sent over HTTP as a hostile client would.
+"""The eighth red-team pass on a running web chat: documents whose text is read as far more
+than their size (a PDF whose pages share one compressed page or draw one form thousands of
+times, a spreadsheet repeating one shared string or padded to the extent it claims, a CSV
+repeating a long header name, a Word cell merged down thousands of rows, an e-book listing
+one chapter again and again, an e-mail of many small such attachments), and uploads that
+would fill the server's disk; sent over HTTP as a hostile client would, or read as the
+indexer reads them.
 
 The servers here are served as `assistant ui` serves them (the chat mounted on the early
 server) with the fake embedder, so these run in seconds.
@@ -32,11 +36,13 @@ def plain(tmp_path: Path) -> Iterator[Limited]:
 _LINE = b"BT /F1 12 Tf 72 700 Td (Zebras graze in Kenya at dawn.) Tj ET\n"
 
 
-def _pdf(pages: int, content: bytes, form: bytes | None = None) -> bytes:
+def _pdf(pages: int, content: bytes, form: bytes | None = None, cmap: bytes | None = None) -> bytes:
     """A PDF of `pages` pages that all show one compressed content stream (content); with
     form, each page's resources also hold it as a form XObject /X0 (which content may draw
-    with "/X0 Do")."""
-    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    with "/X0 Do"); with cmap, the font's ToUnicode map is that stream."""
+    first = 6 if form is not None else 5
+    unicode = b" /ToUnicode %d 0 R" % (first + pages) if cmap is not None else b""
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica%s >>" % unicode
 
     def stream(data: bytes, head: bytes = b"") -> bytes:
         packed = zlib.compress(data, 9)
@@ -49,7 +55,6 @@ def _pdf(pages: int, content: bytes, form: bytes | None = None) -> bytes:
     xobject = b" /XObject << /X0 5 0 R >>" if form is not None else b""
     resources = b"<< /Font << /F1 3 0 R >>%s >>" % xobject
     form_head = b"/Type /XObject /Subtype /Form /BBox [0 0 612 792] /Resources %s " % resources
-    first = 6 if form is not None else 5
     kids = b" ".join(b"%d 0 R" % (first + i) for i in range(pages))
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
@@ -64,6 +69,7 @@ def _pdf(pages: int, content: bytes, form: bytes | None = None) -> bytes:
             ]
             * pages
         ),
+        *([stream(cmap)] if cmap is not None else []),
     ]
     out, offsets = b"%PDF-1.4\n", []
     for n, body in enumerate(objects, 1):
@@ -116,6 +122,20 @@ def test_a_pdf_page_drawing_one_form_thousands_of_times_is_refused() -> None:
     began = time.monotonic()
     with pytest.raises(DocumentError, match="unpacks to"):
         pdf_text(bomb, "drawn.pdf")
+    assert time.monotonic() - began < 10
+
+
+def test_a_pdf_whose_pages_share_one_huge_font_map_is_refused() -> None:
+    # Found in this pass: the text reader reads each font's ToUnicode map again on every
+    # page that lists the font, under each name it is given there: 40 pages sharing one
+    # 1.4 MB map (a 4 KB file) took 30 s on 2 busy cores; one page may name it 10,000 times.
+    from assistant.ingest.pdf import pdf_text
+
+    cmap = b"1 beginbfchar\n" + b"<0041> <0041>\n" * 99_000 + b"endbfchar\n"
+    bomb = _pdf(40, _LINE, cmap=cmap)
+    began = time.monotonic()
+    with pytest.raises(DocumentError, match="unpacks to"):
+        pdf_text(bomb, "fonts.pdf")
     assert time.monotonic() - began < 10
 
 
