@@ -78,10 +78,11 @@ def _column_name(index: int) -> str:
     return name
 
 
-# What reading a sheet's rows and cells costs, in bytes of its budget: about the least XML a
-# real row or cell takes. Padding (rows the sheet skipped, cells up to a row's last) costs
-# too, or a sheet could make billions of empty cells from a few bytes.
-_ROW_COST, _CELL_COST = 16, 4
+# What reading a sheet's row or cell costs, in bytes of its budget: about the least XML a
+# real one takes (<row r="1">, <c r="A1"><v>1</v></c>). Padding (rows the sheet skipped,
+# cells up to a row's last) costs as much to read, or a sheet could make billions of
+# empty cells from a few bytes.
+_ROW_COST, _CELL_COST = 16, 16
 
 
 def _add_rows(
