@@ -39,6 +39,17 @@ class UnpackLimits:
     ratio_floor_bytes: int = 32 << 20  # below this any ratio is harmless
     ocr_pages: int = 500  # a long scanned book; about 10 minutes of OCR on 2 cores
 
+    def allowance(self, size: int) -> int:
+        """The most bytes a file of `size` bytes may unpack to, by the rule above: at most
+        max_bytes, and past ratio_floor_bytes at most max_ratio times its size. Loaders
+        that unpack by other means than zip (a PDF's pages, a table's repeated strings)
+        are held to it too.
+
+        Example: UnpackLimits().allowance(6_000) == 32 << 20 (the floor);
+                 UnpackLimits().allowance(20 << 20) == 1 << 30 (max_bytes)
+        """
+        return min(self.max_bytes, max(self.ratio_floor_bytes, int(self.max_ratio * size)))
+
 
 DEFAULT_UNPACK_LIMITS = UnpackLimits()  # a frozen value: the default of every loader's limits
 
@@ -310,6 +321,10 @@ class Settings(BaseSettings):
     # before a further upload is refused with 413, before anything is written.
     upload_waiting_bytes: int = Field(default=1024 * 1024 * 1024, ge=1)
     upload_waiting_bytes_per_client: int = Field(default=256 * 1024 * 1024, ge=1)
+    # An upload is not added when the disk of the documents folder (or of the index) would
+    # be left with less than this free: uploads, each under every other limit, could
+    # otherwise fill it, and the index's next write and every other program's with it.
+    min_free_disk_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
 
     @property
     def unpack_limits(self) -> UnpackLimits:

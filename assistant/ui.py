@@ -746,6 +746,7 @@ class _Indexer:
                 job.finished.set()
 
     def _index(self, job: _Job, spooled: Path, on_progress: Callable[[str, float], None]) -> None:
+        _check_room(self.bot, spooled.stat().st_size)
         if self._in_child(spooled.stat().st_size):
             outcome = self._children.index(self.bot, job.name, spooled, on_progress=on_progress)
             if not outcome.fallback:
@@ -759,6 +760,31 @@ class _Indexer:
             self.child_from = None
         report = self.bot.add_document(job.name, spooled.read_bytes(), on_progress=on_progress)
         job.ok, job.details = True, _plain_report(report)
+
+
+def _check_room(bot: Assistant, size: int) -> None:
+    """InputError when saving an upload of `size` bytes would leave the disk of the
+    documents folder, or of the index, with less than settings.min_free_disk_bytes free.
+    Checked as each upload's turn comes, when the uploads before it are on disk: one visitor
+    sending file after file, each under every other limit, could fill the disk.
+
+    Example: with 700 MB free and the default 1 GB kept free -> InputError("the server's
+             disk has 700 MB free, and 1,024 MB of it is kept free: ...")
+    """
+    keep = bot.settings.min_free_disk_bytes
+    places = [bot.docs_dir, bot.settings.index_location]
+    for place in places:
+        if not isinstance(place, Path):
+            continue  # no folder, or an index in a database
+        try:
+            free = shutil.disk_usage(place if place.exists() else place.parent).free
+        except OSError:
+            continue  # gone meanwhile: the upload says so itself
+        if free - size < keep:
+            raise InputError(
+                f"the server's disk has {free >> 20:,} MB free, and {keep >> 20:,} MB of it is "
+                "kept free: remove documents, or ask the server's owner to make room"
+            )
 
 
 # The page's scripts: [n] markers open their source, and the copy button copies plain text.

@@ -165,8 +165,11 @@ class _BlockedBot:
     """Stands for an Assistant whose indexing is stuck behind a long upload."""
 
     def __init__(self) -> None:
+        from assistant import Settings
+
         self.release = threading.Event()
         self.added: list[str] = []
+        self.settings, self.docs_dir = Settings(), None  # what the indexer reads of a bot
 
     def add_document(self, name: str, content: bytes, **_: Any) -> Any:
         self.release.wait(60)

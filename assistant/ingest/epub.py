@@ -15,7 +15,7 @@ from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .html import html_text
 from .office import check_unpacked_size
-from .textbuild import Built, TextBuilder, one_line
+from .textbuild import Built, TextBudget, TextBuilder, one_line
 
 __all__ = ["epub_text"]
 
@@ -88,11 +88,15 @@ def epub_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     except _DAMAGED as exc:
         raise DocumentError(broken) from exc
 
-    builder = TextBuilder()
+    builder = TextBuilder(TextBudget(source, len(data), limits))
     part = 0
+    read: set[str] = set()
     for href in spine:
-        if not href or href not in names:
+        # A spine lists each chapter once (EPUB checkers refuse one listed twice): a book
+        # listing one chapter 3,000 times read it 3,000 times over.
+        if not href or href not in names or href in read:
             continue
+        read.add(href)
         info = book.getinfo(href)
         if info.file_size > _MAX_PART_BYTES:
             raise DocumentError(

@@ -14,6 +14,7 @@ import os
 import re
 import stat
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -287,6 +288,11 @@ def _load_bytes(
     documents = [document]
     skipped: list[SkippedFile] = []
     taken: set[str] = set()
+    # Attachments share their file's limits: none has a floor of its own (below which any
+    # ratio passes), and together they OCR at most what one file may. Each held to the
+    # limits of a file of its own, 300 small PDF attachments of one e-mail were 300 times
+    # the 32 MB floor of page content to read, over two hours.
+    ocr_left = limits.ocr_pages
     for attachment in attachments:
         name = _unique(attachment.name, taken)
         inner_source = f"{source}#{name}"
@@ -302,13 +308,15 @@ def _load_bytes(
                 )
             )
             continue
+        shared = replace(limits, ratio_floor_bytes=0, ocr_pages=max(ocr_left, 0))
         try:
             inner, bad = _load_bytes(
-                attachment.data, inner_suffix, inner_source, depth=depth + 1, limits=limits
+                attachment.data, inner_suffix, inner_source, depth=depth + 1, limits=shared
             )
         except DocumentError as exc:
             skipped.append(SkippedFile(inner_source, str(exc)))
             continue
+        ocr_left -= sum(label.endswith("(OCR)") for d in inner for _at, label in d.locators)
         documents.extend(inner)
         skipped.extend(bad)
     return documents, skipped
@@ -332,7 +340,7 @@ def _extract(
     if kind == "csv":
         from .tables import csv_text
 
-        return csv_text(decode_text(data), source), []
+        return csv_text(decode_text(data), source, limits), []
     if kind == "xlsx":
         from .tables import xlsx_text
 

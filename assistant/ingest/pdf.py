@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Sequence
+from typing import Any
 
 from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
@@ -62,6 +63,7 @@ def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIM
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(locked)
+        _check_content_size(reader, len(data), source, limits)
         pages = [(page.extract_text() or "").strip() for page in reader.pages]
     except DocumentError:
         raise
@@ -101,6 +103,155 @@ def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIM
         locators=tuple(locators),
         page_starts=tuple(starts),
     )
+
+
+# pypdf's own cap on the forms one page's text reading draws (Configuration's
+# xform_maximum_invocations_per_extraction): a count of "Do" past it costs nothing more.
+_DRAWS_PER_PAGE = 5_000
+
+
+# What reading one font a page names counts for, beyond its ToUnicode map, in bytes of page
+# content that take as long to read (about 90 us a font, 8 a width; content reads at about
+# 1.3 us a byte): a real page names a handful of fonts.
+_FONT_COST = 1024
+_WIDTH_COST = 8
+
+
+class _Unpacked(Exception):
+    """The page content read so far is past the allowance: stop reading it."""
+
+
+class _ContentSize:
+    """What pypdf's text reading of a PDF's pages will read: each page's content streams and
+    its fonts' ToUnicode maps, unpacked, and each form XObject they draw, once per "Do" that
+    may draw it (a page and a
+    form are read again wherever they are shown, so sharing one compressed stream among many
+    pages, or drawing one form thousands of times, multiplies what a small file holds). An
+    upper bound: every "Do" in a stream is taken to draw its largest form. Each stream is
+    unpacked once, to count it, and let go; _Unpacked stops the count past `allowance`."""
+
+    def __init__(self, allowance: int) -> None:
+        self.allowance = allowance
+        self.unpacked = 0  # bytes unpacked to count them, each stream once
+        self._streams: dict[int, tuple[int, int]] = {}  # id -> (length, "Do" count)
+        self._forms: dict[int, int] = {}  # id -> what reading the form reads
+        self._open: set[int] = set()  # forms being counted: pypdf skips a form within itself
+
+    def pages(self, reader: Any) -> int:
+        total = 0
+        for page in reader.pages:
+            total += self._read(page.get("/Contents"), page.get("/Resources"))
+            if total > self.allowance:
+                raise _Unpacked
+        return total
+
+    def _stream(self, stream: Any) -> tuple[int, int]:
+        from pypdf.filters import decode_stream_data
+        from pypdf.generic import EncodedStreamObject
+
+        key = id(stream)
+        if key not in self._streams:
+            # Unpacked without being kept on the object, as get_data would keep it.
+            packed = isinstance(stream, EncodedStreamObject)
+            data = decode_stream_data(stream) if packed else stream.get_data()
+            self.unpacked += len(data)
+            if self.unpacked > self.allowance:
+                raise _Unpacked
+            self._streams[key] = (len(data), data.count(b"Do"))
+        return self._streams[key]
+
+    def _read(self, contents: Any, resources: Any) -> int:
+        from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+
+        contents = contents.get_object() if contents is not None else None
+        resources = resources.get_object() if resources is not None else None
+        if not isinstance(resources, DictionaryObject):
+            return 0  # no resources, no font: pypdf reads no text from it
+        parts = contents if isinstance(contents, ArrayObject) else [contents]
+        length = draws = 0
+        # Every font the resources name is read again at each reading, used or not, under
+        # each name it is given, with its ToUnicode map and widths: 40 pages listing one
+        # 1.4 MB map took 30 s, and a page naming one font 10,000 times 0.7 s.
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else None
+        if isinstance(fonts, DictionaryObject):
+            for font in fonts.values():
+                length += _FONT_COST + self._font(font.get_object())
+                if length > self.allowance:
+                    raise _Unpacked
+        for part in parts:
+            part = part.get_object() if part is not None else None
+            if isinstance(part, StreamObject):
+                size, count = self._stream(part)
+                length, draws = length + size, draws + count
+        if not draws:
+            return length
+        xobjects = resources.get("/XObject")
+        xobjects = xobjects.get_object() if xobjects is not None else None
+        if not isinstance(xobjects, DictionaryObject):
+            return length
+        forms = [x.get_object() for x in xobjects.values()]
+        drawn = max(
+            (self._form(f) for f in forms if isinstance(f, StreamObject) and _is_form(f)),
+            default=0,
+        )
+        return length + min(draws, _DRAWS_PER_PAGE) * drawn
+
+    def _font(self, font: Any) -> int:
+        """What reading one font reads beyond _FONT_COST: its ToUnicode map, unpacked, and
+        _WIDTH_COST for each of its widths."""
+        from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+
+        if not isinstance(font, DictionaryObject):
+            return 0
+        size = 0
+        mapping = font.get("/ToUnicode")
+        mapping = mapping.get_object() if mapping is not None else None
+        if isinstance(mapping, StreamObject):
+            size += self._stream(mapping)[0]
+        widths = font.get("/Widths")
+        widths = widths.get_object() if widths is not None else None
+        if isinstance(widths, ArrayObject):
+            size += _WIDTH_COST * len(widths)
+        return size
+
+    def _form(self, form: Any) -> int:
+        key = id(form)
+        if key in self._open:
+            return 0
+        if key not in self._forms:
+            self._open.add(key)
+            try:
+                self._forms[key] = self._read(form, form.get("/Resources"))
+            finally:
+                self._open.discard(key)
+        return self._forms[key]
+
+
+def _is_form(xobject: Any) -> bool:
+    return str(xobject.get("/Subtype")) == "/Form"
+
+
+def _check_content_size(reader: Any, size: int, source: str, limits: UnpackLimits) -> None:
+    """Raise a DocumentError when reading the PDF's text would read far more page content
+    than a document needs (limits.allowance: the limits zip packages have), before any
+    page is read: a 6 KB PDF of 60 pages that all show one compressed 1 MB page took 80 s
+    to read, and a 2 KB one of a page drawing one 40 KB form 4,000 times 400 s.
+
+    Example: a 6 KB PDF of 60 pages sharing a 1 MB content stream -> DocumentError(
+             "packed.pdf unpacks to over 32 MB of page content, ...")
+    """
+    allowance = limits.allowance(size)
+    counter = _ContentSize(allowance)
+    try:
+        counter.pages(reader)
+    except _Unpacked:
+        ratio = allowance / max(size, 1)
+        raise DocumentError(
+            f"{source} unpacks to over {allowance >> 20} MB of page content, over "
+            f"{ratio:,.0f} times its size on disk, which no real .pdf file does: re-save it "
+            "(print it to a new PDF), or remove it from the folder"
+        ) from None
 
 
 def _log_hint_once(source: str) -> None:

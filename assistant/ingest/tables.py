@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .office import check_office_container
-from .textbuild import Built, TextBuilder, one_line, record
+from .textbuild import Built, TextBudget, TextBuilder, one_line, record
 
 __all__ = ["cell_text", "csv_text", "xlsx_text"]
 
@@ -78,6 +78,13 @@ def _column_name(index: int) -> str:
     return name
 
 
+# What reading a sheet's row or cell costs, in bytes of its budget: about the least XML a
+# real one takes (<row r="1">, <c r="A1"><v>1</v></c>). Padding (rows the sheet skipped,
+# cells up to a row's last) costs as much to read, or a sheet could make billions of
+# empty cells from a few bytes.
+_ROW_COST, _CELL_COST = 16, 16
+
+
 def _add_rows(
     builder: TextBuilder,
     rows: Iterable[tuple[int, list[object], list[str]]],
@@ -126,10 +133,14 @@ def xlsx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
             f"{source} is not a readable .xlsx file (damaged or not really .xlsx): "
             "re-save it or remove it from the folder"
         ) from exc
-    builder = TextBuilder()
+    budget = TextBudget(source, len(data), limits)
+    builder = TextBuilder(budget)
     try:
         for sheet in workbook.worksheets:
-            _add_rows(builder, _sheet_rows(sheet), f"sheet {sheet.title}, ", (sheet.title,))
+            rows = _sheet_rows(sheet, budget)
+            _add_rows(builder, rows, f"sheet {sheet.title}, ", (sheet.title,))
+    except DocumentError:
+        raise
     except Exception as exc:  # a malformed sheet inside a valid zip
         raise DocumentError(
             f"{source} is not a readable .xlsx file (damaged inside): "
@@ -140,8 +151,15 @@ def xlsx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     return builder.build()
 
 
-def _sheet_rows(sheet: object) -> Iterable[tuple[int, list[object], list[str]]]:
+def _sheet_rows(sheet: object, budget: TextBudget) -> Iterable[tuple[int, list[object], list[str]]]:
+    # The extent a sheet declares is not believed: every row would be padded out to it (a
+    # 5 KB file claiming A1:XFD1048576 is 17 billion empty cells); a row reaches its last
+    # cell, and the rows and cells read are counted.
+    sheet.reset_dimensions()  # type: ignore[attr-defined]
     for row in sheet.iter_rows():  # type: ignore[attr-defined]
+        budget.spend(_ROW_COST + _CELL_COST * len(row))
+        if not row:
+            continue  # a row the sheet skipped
         number = next((c.row for c in row if getattr(c, "row", None)), None)
         raw = [c.value for c in row]
         if number is None or all(v is None or not str(v).strip() for v in raw):
@@ -179,13 +197,13 @@ def _dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
         return csv.excel
 
 
-def csv_text(text: str, source: str) -> Built:
+def csv_text(text: str, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """Rows of a CSV (delimiter sniffed: , ; tab or |) as records under its header row;
     locators "row N", counting the header as row 1 as a spreadsheet would.
 
     Example: "Region;Total\\nBerlin;1250\\n" -> "Region | Total\\n\\nRegion: Berlin; Total: 1250."
     """
-    builder = TextBuilder()
+    builder = TextBuilder(TextBudget(source, len(text), limits))
     dialect = _dialect(text)
     try:
         rows = (

@@ -11,9 +11,19 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..errors import DocumentError
 from ..schema import Locator, Section
+from ..settings import UnpackLimits
 
-__all__ = ["Built", "TextBuilder", "decode_text", "looks_binary", "one_line", "record"]
+__all__ = [
+    "Built",
+    "TextBudget",
+    "TextBuilder",
+    "decode_text",
+    "looks_binary",
+    "one_line",
+    "record",
+]
 
 _SPACE = re.compile(r"\s+")
 _ENDS_SENTENCE = re.compile(r"[.!?…:;]$")
@@ -29,6 +39,33 @@ class Built:
     page_starts: tuple[int, ...] = ()
 
 
+class TextBudget:
+    """What reading one file may still make, counted in bytes of the text it could have come
+    from, up to the most the file may unpack to (UnpackLimits.allowance, the zip-bomb rule).
+    A file's text may repeat what it holds once (a header name in every record, a shared
+    string in every cell that names it, a cell merged down a table's rows), so a small file
+    could be read as gigabytes: spending past the allowance is a DocumentError.
+
+    Example: TextBudget("a.csv", 10, UnpackLimits(max_bytes=100)).spend(101) raises
+             DocumentError("a.csv unpacks to over 0 MB of text, ...")
+    """
+
+    def __init__(self, source: str, size: int, limits: UnpackLimits) -> None:
+        self.source, self.size = source, size
+        self.allowance = self.left = limits.allowance(size)
+
+    def spend(self, amount: int) -> None:
+        self.left -= amount
+        if self.left < 0:
+            ratio = self.allowance / max(self.size, 1)
+            raise DocumentError(
+                f"{self.source} unpacks to over {self.allowance >> 20} MB of text, over "
+                f"{ratio:,.0f} times its size on disk, which no real document does (one text "
+                "repeated again and again): re-save it in its application, or remove it "
+                "from the folder"
+            )
+
+
 class TextBuilder:
     """Paragraphs joined by a blank line (so every piece ends a sentence), with the offset
     where each new locator label, section and page begins.
@@ -40,7 +77,8 @@ class TextBuilder:
 
     _SEPARATOR = "\n\n"
 
-    def __init__(self) -> None:
+    def __init__(self, budget: TextBudget | None = None) -> None:
+        self._budget = budget  # each paragraph and locator is spent from it
         self._parts: list[str] = []
         self._length = 0
         self._locators: list[Locator] = []
@@ -69,6 +107,8 @@ class TextBuilder:
         text = text.strip()
         if not text:
             return
+        if self._budget is not None:
+            self._budget.spend(len(text) + len(locator or ""))
         offset = self._next_offset()
         if locator is not None and (not self._locators or self._locators[-1][1] != locator):
             self._locators.append((offset, locator))
