@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from format_files import pdf_from_objects
 from test_redteam4 import Limited, _served
 from test_redteam5 import _call, _upload_files
 
@@ -71,18 +72,7 @@ def _pdf(pages: int, content: bytes, form: bytes | None = None, cmap: bytes | No
         ),
         *([stream(cmap)] if cmap is not None else []),
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return out
+    return pdf_from_objects(objects)
 
 
 def test_a_pdf_whose_pages_share_one_packed_page_is_refused_at_once(plain: Limited) -> None:
@@ -157,17 +147,7 @@ def test_a_pdf_whose_pages_name_one_font_thousands_of_times_is_refused() -> None
         b"<< /Font << %s >> >>" % names,
         *[b"<< /Type /Page /Parent 2 0 R /Resources 5 0 R /Contents 4 0 R >>"] * 100,
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
+    out = pdf_from_objects(objects)
     began = time.monotonic()
     with pytest.raises(DocumentError, match="unpacks to"):
         pdf_text(out, "named.pdf")
