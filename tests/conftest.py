@@ -104,3 +104,13 @@ def held_answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
         yield release
     finally:
         release.set()
+
+
+@pytest.fixture
+def plain(tmp_path: Path) -> Iterator[Any]:
+    """A web chat served as `assistant ui` serves it, with the fake embedder and the
+    default limits (test_redteam4._served; the red-team passes share it)."""
+    from test_redteam4 import _served
+
+    with _served(tmp_path) as served:
+        yield served

@@ -441,12 +441,6 @@ def test_trusted_proxies_are_not_capped() -> None:
 # ---------------------------------------------------------------- values of the wrong kind
 
 
-@pytest.fixture
-def plain(tmp_path: Path) -> Iterator[Limited]:
-    with _served(tmp_path) as served:
-        yield served
-
-
 def _page_event(url: str, name: str) -> int:
     config = httpx.get(f"{url}/config", timeout=30).json()
     return next(i for i, d in enumerate(config["dependencies"]) if d.get("api_name") == name)

@@ -37,12 +37,6 @@ from assistant.api import address_group, client_address
 from assistant.ingest.chunking import split_sentences
 
 
-@pytest.fixture
-def plain(tmp_path: Path) -> Iterator[Limited]:
-    with _served(tmp_path) as served:
-        yield served
-
-
 def _call(client: httpx.Client, url: str, api: str, data: list[Any]) -> str:
     started = client.post(f"{url}/gradio_api/call/{api}", json={"data": data})
     assert started.status_code == 200, started.text[:300]

@@ -20,15 +20,8 @@ import httpx
 import pytest
 from servers import free_port, thread_uvicorn
 from test_redteam import one_sentence
-from test_redteam4 import Limited, _client, _served
+from test_redteam4 import Limited, _client
 from test_redteam5 import _call, _upload_files
-
-
-@pytest.fixture
-def plain(tmp_path: Path) -> Iterator[Limited]:
-    with _served(tmp_path) as served:
-        yield served
-
 
 # ---------------------------------------------------------------- what the server fetches
 

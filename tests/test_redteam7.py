@@ -17,8 +17,6 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -26,15 +24,8 @@ import pytest
 from fakes import FakeEmbedder
 from servers import page_call
 from test_redteam import one_sentence
-from test_redteam4 import QUESTION, Limited, _page_event, _served
+from test_redteam4 import QUESTION, Limited, _page_event
 from test_redteam5 import _call, _upload_files
-
-
-@pytest.fixture
-def plain(tmp_path: Path) -> Iterator[Limited]:
-    with _served(tmp_path) as served:
-        yield served
-
 
 # ---------------------------------------------------------------- what a page session keeps
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -24,13 +23,6 @@ from test_redteam4 import Limited, _served
 from test_redteam5 import _call, _upload_files
 
 from assistant.errors import DocumentError
-
-
-@pytest.fixture
-def plain(tmp_path: Path) -> Iterator[Limited]:
-    with _served(tmp_path) as served:
-        yield served
-
 
 # ---------------------------------------------------------------- PDFs packed to unpack far
 
