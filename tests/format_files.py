@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -243,6 +243,23 @@ def epub_bytes(*, drm: bool = False) -> bytes:
         for name, text in files.items():
             book.writestr(name, text)
     return buffer.getvalue()
+
+
+def epub_edited(edits: dict[str, Callable[[bytes], bytes]]) -> bytes:
+    """The test book (epub_bytes) with each member whose name ends in a key of edits
+    rewritten by its function (and compressed: a hostile book is small on the wire)."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(epub_bytes())) as book,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
+    ):
+        for item in book.infolist():
+            data = book.read(item)
+            edited = [edit for ending, edit in edits.items() if item.filename.endswith(ending)]
+            for edit in edited:
+                data = edit(data)
+            copy.writestr(item, data, zipfile.ZIP_DEFLATED if edited else item.compress_type)
+    return out.getvalue()
 
 
 def scanned_pdf_bytes(pages: list[str]) -> bytes:

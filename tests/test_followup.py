@@ -384,10 +384,10 @@ def test_else_a_possessive_and_a_chat_opener_lean_on_the_last_turn() -> None:
 
 
 def test_a_bare_why_is_told_apart_and_the_last_quotes_are_read() -> None:
-    from assistant.answer.followup import asks_why_again, last_quotes
+    from assistant.answer.followup import asks_what_follows, last_quotes
 
-    assert asks_why_again("And why?") and asks_why_again("how so?")
-    assert not asks_why_again("Why is Amazon investing in Anthropic?")
+    assert asks_what_follows("And why?") and asks_what_follows("how so?")
+    assert not asks_what_follows("Why is Amazon investing in Anthropic?")
     assert last_quotes(EIGHT_BILLION) == {EIGHT_BILLION[1]["content"][:-4]}
     refused = [{"role": "assistant", "content": "The documents don't say why."}]
     assert last_quotes(refused) == set()

@@ -6,16 +6,14 @@ named as a citation's place), which must stay text."""
 from __future__ import annotations
 
 import asyncio
-import io
 import socket
 import time
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from format_files import epub_bytes
+from format_files import epub_edited
 from servers import free_port, thread_uvicorn
 
 from assistant import Answer, Chunk, Citation, Hit
@@ -38,18 +36,8 @@ def _load_timed(folder: Path, name: str, data: bytes) -> tuple[str, float]:
 
 def _epub_with_chapter(body: str) -> bytes:
     """The test book with its second chapter's body replaced by `body`."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(epub_bytes())) as book,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as copy,
-    ):
-        for item in book.infolist():
-            data = book.read(item)
-            if item.filename.endswith("ch2.xhtml"):
-                data = f"<html><body><p>The hostile part.</p>{body}</body></html>".encode()
-                item.compress_type = zipfile.ZIP_DEFLATED
-            copy.writestr(item, data)
-    return out.getvalue()
+    chapter = f"<html><body><p>The hostile part.</p>{body}</body></html>".encode()
+    return epub_edited({"ch2.xhtml": lambda _: chapter})
 
 
 @pytest.mark.parametrize("unit", ["<h1>", "<H3>", "<h2 class='x'"])

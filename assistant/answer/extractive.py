@@ -19,7 +19,7 @@ from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
-from .followup import asks_why_again, last_quotes
+from .followup import asks_what_follows, last_quotes
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -357,7 +357,7 @@ class ExtractiveBackend:
         if not grounds.answerable:
             yield Composition("", (), True, grounds.evidence, grounds.probability)
             return
-        if request.history and asks_why_again(request.question):
+        if request.history and asks_what_follows(request.question):
             grounds = follow_on(grounds, last_quotes(request.history), self.why_follower)
         chosen = select_sentences(
             grounds,

@@ -1365,6 +1365,9 @@ def role_swap(question: str, lead: str, answering: Sequence[str] = ()) -> float:
     return 0.0
 
 
+# "Femke Roos's design notebooks" in a question: the owner, and the (one or two) words of
+# what is owned; "his design" in a sentence: what a pronoun owns.
+_OWNED = re.compile(r"((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)['’]s?\s+([a-z][\w-]*(?:\s+[a-z][\w-]*)?)")
 _POSSESSED = re.compile(r"\b(?:his|her|their)\s+((?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)", re.I)
 
 
@@ -1382,11 +1385,9 @@ def possessor_swap(question: str, lead: str, answering: Sequence[str] = ()) -> f
              possessor_swap("To whom were Pieter's notebooks given?",
                             "Pieter died in 2011, and his notebooks were given away.") -> 0.0
     """
-    for m in re.finditer(
-        r"((?:[A-Z][\w-]*\s+)*[A-Z][\w-]*)['’]s?\s+([a-z][\w-]*(?:\s+[a-z][\w-]*)?)", question
-    ):
+    for m in _OWNED.finditer(question):
         owner = set(_terms(m.group(1)))
-        thing = {t for t in _terms(m.group(2))}
+        thing = set(_terms(m.group(2)))
         if not owner or not thing or owner <= set(_terms(lead)):
             continue
         if any(owner | thing <= set(_terms(t)) for t in answering):

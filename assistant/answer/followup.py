@@ -27,7 +27,7 @@ __all__ = [
     "MAX_HISTORY_MESSAGES",
     "about_another",
     "asks_for_more",
-    "asks_why_again",
+    "asks_what_follows",
     "is_followup",
     "last_quotes",
     "own_terms",
@@ -356,7 +356,7 @@ def is_followup(question: str) -> bool:
         return False  # "Great!", "Thanks.": nothing is asked
     if q.startswith(_OPENERS) or _LIKEWISE.search(q) or _MEANT.match(question):
         return True
-    if asks_why_again(question):
+    if asks_what_follows(question):
         return True  # "Tell me more.", "What do you mean?"
     # "What else is Amazon hoping for?": besides what the last answer said, whatever names
     # the question brings.
@@ -457,7 +457,7 @@ def _answer_subject(answer: str, limit: int = 2) -> list[str]:
              _answer_subject("Unlike Microsoft's deal, Amazon's stake is non-exclusive.")
              -> ["Amazon"]
     """
-    first = _SENTENCE_END.split(_CITATION.sub("", answer).strip(), 1)[0]
+    first = _first_sentence(answer)
     for clause in _CLAUSE.split(first):
         if _FOIL.match(clause):
             continue
@@ -465,6 +465,14 @@ def _answer_subject(answer: str, limit: int = 2) -> list[str]:
         if names:
             return names[:limit]
     return []
+
+
+def _first_sentence(answer: str) -> str:
+    """An answer's first sentence, its citation markers removed: what it is about.
+
+    Example: _first_sentence("Meta builds models. [1] It is costly. [2]") -> "Meta builds models."
+    """
+    return _SENTENCE_END.split(_CITATION.sub("", answer).strip(), 1)[0]
 
 
 def _last_answered_turn(
@@ -504,12 +512,12 @@ _MORE = re.compile(
 )
 
 
-def asks_why_again(question: str) -> bool:
-    """Does the question ask only for the reason of what the last answer said, or for more
-    of it (asks_for_more)?
+def asks_what_follows(question: str) -> bool:
+    """Does the question ask only for what follows the last answer: its reason ("Why?") or
+    more of it (asks_for_more)?
 
-    Example: asks_why_again("And why?") -> True; asks_why_again("Tell me more.") -> True;
-             asks_why_again("Why is Amazon investing?") -> False
+    Example: asks_what_follows("And why?") -> True; asks_what_follows("Tell me more.") -> True;
+             asks_what_follows("Why is Amazon investing?") -> False
     """
     return _WHY_AGAIN.match(question) is not None or asks_for_more(question)
 
@@ -682,9 +690,7 @@ def standalone_query(
         own_words = set(_content_words(question)) - _RELATIONAL - _REQUEST_VERBS
         judged = _points_at_a_statement(question) and len(own_words) <= 1
         if not what and (judged or not own_words):
-            what = _longest(
-                _content_words(_SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0])
-            )
+            what = _longest(_content_words(_first_sentence(last_answer)))
         if _asks_for_entity(last_user):
             terms = brought + asked + (what if _points_at_a_statement(question) else [])
         else:
@@ -694,8 +700,8 @@ def standalone_query(
     if not terms and not _subjects(question):
         # Nothing named to carry ("Which companies build AI in-house?" asked for names the
         # answer did not give): what the answer said is what the question leans on.
-        said_first = _SENTENCE_END.split(_CITATION.sub("", last_answer), 1)[0]
-        terms = [t for t in _longest(_content_words(said_first)) if t.lower() not in own]
+        said = _longest(_content_words(_first_sentence(last_answer)))
+        terms = [t for t in said if t.lower() not in own]
     if not terms:
         return question
     return f"{question} ({' '.join(terms)})"

@@ -374,6 +374,15 @@ _DEGREE_WORDS = (
 _DEGREE = frozenset(_DEGREE_WORDS.split())
 
 
+def _question_names(tokens: Sequence[str]) -> list[tuple[int, str]]:
+    """(position, stem) of the question's names: its capitalised words but the first, which
+    is capitalised as the question opens.
+
+    Example: _question_names(["Why", "has", "Amazon", "never", "invested"]) -> [(2, "amazo")]
+    """
+    return [(i, stem(t)) for i, t in enumerate(tokens) if i and t[0].isupper()]
+
+
 def denied_premise(question: str, sentences: Sequence[str]) -> bool:
     """Does a why-question ask the reason for a denial that a sentence contradicts? True when
     one sentence holds every name of the question and, undenied, the verb it denies: "Why
@@ -400,8 +409,7 @@ def denied_premise(question: str, sentences: Sequence[str]) -> bool:
         and not (i + 1 < len(tokens) and tokens[i + 1].lower() in _DEGREE)
     ]
     verbs = negation_scope(question, cues, width=1)
-    # The question's names (not its first word, capitalised as the question opens).
-    names = {stem(t) for t in tokens[1:] if t[0].isupper()}
+    names = {n for _, n in _question_names(tokens)}
     if not verbs or not names:
         return False
     # Read clause by clause, a comparison's foil cut off: "unlike Microsoft's exclusive deal,
@@ -580,8 +588,7 @@ def opposite_of_names(question: str, sentences: Sequence[str]) -> str | None:
         return None
     tokens = WORD.findall(question)
     lowered = [t.lower() for t in tokens]
-    # The question's names (not its first word, capitalised as the question opens).
-    names = [(i, stem(t)) for i, t in enumerate(tokens) if i and t[0].isupper()]
+    names = _question_names(tokens)
     if not names:
         return None
     asked = set(lowered)
@@ -599,24 +606,25 @@ def opposite_of_names(question: str, sentences: Sequence[str]) -> str | None:
         # A comparison's sides may stand in two clauses ("Amazon ..., while its own models
         # lag behind GPT-4"): read whole.
         parts = [
-            [*WORD.findall(part)]
+            (words, {stem(w) for w in words})
             for text in sentences
             for part in (
                 _SENTENCES.split(_FOIL.sub("", text))
                 if sided
                 else _CONTRAST.split(_FOIL.sub("", text))
             )
+            for words in [WORD.findall(part)]
         ]
         # Some clause says it the question's way ("absent" or "absence") of its names, and
         # does not deny it ("is not exclusive" says the opposite).
         if any(
-            named <= (stems := {stem(w) for w in words})
+            named <= stems
             and stem(word) in stems
             and not near_negation(" ".join(words), stem(word))
-            for words in parts
+            for words, stems in parts
         ):
             continue
-        for words in parts:
+        for words, stems in parts:
             low = [w.lower() for w in words]
             turned = [k for k, w in enumerate(low) if any(_turned_form(w, o) for o in others)]
             if turned:
@@ -626,9 +634,7 @@ def opposite_of_names(question: str, sentences: Sequence[str]) -> str | None:
                     behind = {stem(w) for w in words[k + 1 :]}
                     if before and after and before <= ahead and after <= behind:
                         return word
-                elif named <= {stem(w) for w in words} and _neighbours(low, k) & _neighbours(
-                    lowered, i
-                ):
+                elif named <= stems and _neighbours(low, k) & _neighbours(lowered, i):
                     # ... said of the same thing: "rebuilt with larger cylinders" for "with
                     # smaller cylinders", not "a young physician" for "the old expedition".
                     return word
