@@ -92,6 +92,9 @@ class ListRetriever:
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
 
+    def respell(self, text: str) -> str:
+        return text
+
     def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
         return self.hits[:k]
 

@@ -233,6 +233,20 @@ def test_a_bare_why_is_answered_with_the_reason_told_next(bot: Assistant) -> Non
     assert "partially owned by Google" in answer.text, answer.text
 
 
+def test_a_follow_up_asking_for_a_year_the_article_never_gives_is_refused(
+    bot: Assistant,
+) -> None:
+    """The carried names make the Microsoft sentences look close, but "what year" names its
+    unit and no sentence holds a year (features.unit_missing)."""
+    history = exchange(
+        "What did Microsoft get from its OpenAI partnership?",
+        "This contrasts with Microsoft’s partnership with OpenAI, which secured exclusivity and "
+        "integrated ChatGPT growth into its Azure cloud platform. [1]",
+    )
+    answer = bot.ask("what year did they sign that deal", history)
+    assert answer.refused, answer.text + evidence_of(bot, "what year did they sign that deal")
+
+
 def test_tell_me_more_goes_on_from_the_last_answer(bot: Assistant) -> None:
     history = exchange(
         "What is Meta doing about AI?",

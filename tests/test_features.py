@@ -31,6 +31,7 @@ from assistant.answer.features import (
     role_swap,
     specific_tokens,
     topic_names,
+    unit_named,
     with_aliases,
     year_displacement,
 )
@@ -1340,3 +1341,19 @@ def test_a_possessive_doer_is_the_doer() -> None:
     assert (
         role_swap("Into which cloud platform did Microsoft integrate ChatGPT growth?", azure) == 0.0
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("In which year was Anthropic founded?", True),
+        ("What percentage of Anthropic does Amazon own?", True),
+        ("How many employees does Anthropic have?", True),
+        ("How much has Google invested?", True),
+        ("When was Anthropic founded?", False),  # "after the war" may answer a bare "when"
+        ("How long did the trial last?", False),  # ... and "for decades" a "how long"
+        ("Why is Amazon investing?", False),
+    ],
+)
+def test_a_question_that_names_its_unit_is_told_apart(question: str, named: bool) -> None:
+    assert unit_named(question) is named

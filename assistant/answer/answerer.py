@@ -54,6 +54,8 @@ class Retriever(Protocol):
 
     def embed_query(self, query: str) -> np.ndarray: ...
 
+    def respell(self, text: str) -> str: ...
+
     def retrieve(
         self, query: str, k: int, *, query_vector: np.ndarray | None = None
     ) -> list[Hit]: ...
@@ -141,11 +143,14 @@ class Answerer:
         timings: dict[str, float] = {}
 
         t = time.perf_counter()
-        query = standalone_query(question, history)
-        if history and isinstance(backend, QueryCondenser) and is_followup(question):
+        # Chat-typed words ("amzn", "infra") read as the documents spell them: the question
+        # is matched word by word, so a word they never use would find nothing.
+        spelt = retriever.respell(question)
+        query = standalone_query(spelt, history)
+        if history and isinstance(backend, QueryCondenser) and is_followup(spelt):
             # A language model backend may say better what the follow-up points at; its
             # rewrite is used only when it keeps the question's own words (condense.py).
-            query = backend.condense(question, history) or query
+            query = backend.condense(spelt, history) or query
         timings["rewrite"] = time.perf_counter() - t
 
         catalogue = parse_catalogue_question(question)
@@ -175,7 +180,7 @@ class Answerer:
         t = time.perf_counter()
         # A follow-up rewritten whole ("And Google?" -> "How much has Google invested in
         # Anthropic?") is what the person asks: its type and names decide, not the fragment.
-        asked = question if query.startswith(question) else query
+        asked = spelt if query.startswith(spelt) else query
         grounds = self.gather(
             query,
             qv,
@@ -185,7 +190,7 @@ class Answerer:
             stored=stored,
             decide_on=k,
         )
-        if history and not grounds.answerable and asks_for_more(question):
+        if history and not grounds.answerable and asks_for_more(spelt):
             said = last_quotes(history)
             if followers(grounds, said):
                 # "Tell me more." of an answer is answered by what its passage says next:

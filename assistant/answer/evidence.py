@@ -119,12 +119,14 @@ class RefusalModel:
         """P(answerable) reaches the threshold, and the question neither denies what the
         passages state, nor asks for the opposite of what they say, nor asks about one name
         what they state of another, nor would lead with what another name does, nor dates or
-        numbers a name otherwise than the passages (negation_unmatched, opposite_unmatched,
-        agent_displaced, number_displaced, year_displaced and name_displaced veto whatever
-        the probability)."""
+        numbers a name otherwise than the passages, nor names the unit of an answer no top
+        sentence holds (negation_unmatched, opposite_unmatched, agent_displaced,
+        number_displaced, year_displaced, person_missing, unit_missing and name_displaced
+        veto whatever the probability)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
         turned = turned or evidence.agent_displaced or evidence.number_displaced
         turned = turned or evidence.year_displaced or evidence.person_missing
+        turned = turned or evidence.unit_missing
         displaced = evidence.name_displaced >= self.displaced_veto
         return self.probability(evidence) >= self.threshold and not turned and not displaced
 

@@ -117,6 +117,7 @@ __all__ = [
     "selection_type",
     "specific_tokens",
     "topic_names",
+    "unit_named",
     "with_aliases",
     "year_displacement",
     "years_in",
@@ -373,6 +374,26 @@ def answer_type(question: str) -> str | None:
         if pattern.search(question):
             return kind
     return None
+
+
+# A question that names the unit of its answer: a bare "when" may be answered "after the
+# war", "how long" "for decades"; "in which year" only by a year.
+_UNIT_NAMED = re.compile(
+    r"\b(?:what|which) (?:year|date|month|decade|century|percentage|proportion|fraction)\b|"
+    r"\bpercent(?:age)?\b|^\s*how many\b|\bnumber of\b|\bhow much (?:money|cash)\b|"
+    r"^\s*how much\b(?! (?:longer|more|of|time)\b)",
+    re.IGNORECASE,
+)
+
+
+def unit_named(question: str) -> bool:
+    """Whether the question names the unit its answer comes in, so that a passage without
+    one does not answer it.
+
+    Example: unit_named("In which year was Anthropic founded?") -> True;
+             unit_named("When was Anthropic founded?") -> False
+    """
+    return answer_type(question) is not None and bool(_UNIT_NAMED.search(question))
 
 
 _WHY = re.compile(
@@ -1509,6 +1530,7 @@ FEATURE_NAMES = (
     "number_displaced",
     "year_displaced",
     "person_missing",
+    "unit_missing",
 )
 
 
@@ -1537,6 +1559,8 @@ class EvidenceFeatures:
     year_displaced: float = 0.0  # 1 when the lead sentence dates it in another year
     person_missing: float = 0.0  # 1 when "who" is asked and the lead sentence names no one
     # but the question's own names
+    unit_missing: float = 0.0  # type_missing where the question names its unit (a year,
+    # a date, a percentage, how many, how much): no answer is in the top sentences
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -1770,6 +1794,7 @@ def evidence_features(
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
+    unit_missing = float(bool(type_missing) and unit_named(question))
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
     # The sentences that could answer, for the question's denial: the best by cosine and
@@ -1844,4 +1869,5 @@ def evidence_features(
         number_displaced=number_displacement(question, passages),
         year_displaced=year,
         person_missing=nobody,
+        unit_missing=unit_missing,
     )

@@ -15,6 +15,7 @@ one small product per candidate. A store without them (PgStore) ranks by chunk c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -26,6 +27,7 @@ from ..schema import Chunk, Hit
 from ..store import LexicalStore, SentenceStore, Store
 from .fusion import dedupe_spans, normalized_score_fusion, reciprocal_rank_fusion
 from .lexical import LexicalIndex
+from .spelling import Speller
 
 __all__ = ["HybridRetriever", "RetrievalConfig", "blend_best_sentence"]
 
@@ -87,9 +89,28 @@ class HybridRetriever:
             self._chunks = store.chunks()
             self._position = {c.id: i for i, c in enumerate(self._chunks)}  # BM25's row
             self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
+        self._speller: Speller | None = None
+        self._speller_lock = threading.Lock()
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
+
+    def respell(self, text: str) -> str:
+        """text with its chat-typed words spelt as the collection spells them ("amzn" ->
+        "amazon"; retrieval/spelling.py). A store that keeps its texts in the database
+        (PgStore) is not read whole for this, so its questions are taken as typed."""
+        if self._speller is None:
+            with self._speller_lock:
+                if self._speller is None:
+                    # Built on the first question, not at start-up: one pass over the texts.
+                    self._speller = Speller.from_texts(
+                        (c.text for c in self._chunks), self._whole_word
+                    )
+        return self._speller.respell(text)
+
+    def _whole_word(self, word: str) -> bool:
+        """Whether the encoder reads word as one piece: an English word it knows."""
+        return len(self.embedder.token_spans(word)) == 1
 
     def retrieve(self, query: str, k: int, *, query_vector: np.ndarray | None = None) -> list[Hit]:
         """The k best distinct chunks for query, best first."""

@@ -1,0 +1,205 @@
+"""Chat-typed words read as the collection spells them: "amzn" as "amazon", "infra" as
+"infrastructure", "artcle" as "article", "givin" as "giving".
+
+A question is embedded and matched word by word against the documents, so a word the
+documents never use finds nothing: "how much cash has amzn already sunk into anthropic" was
+refused although "Amazon has already invested around $8 billion in Anthropic" is there. A
+word is respelt only when the collection does not use it, it is no English word the encoder
+knows whole (so "apple" never becomes "apply"), and one of the collection's words is an
+evident spelling of it:
+
+- a dropped final g ("thinkin" -> "thinking"), an added s ("generas" -> "genera", not
+  "general": "amazons" -> "amazon");
+- one letter added, dropped, changed or two swapped, in a word of five letters or more
+  ("artcle" -> "article", "modles" -> "models");
+- a shortening that keeps the word's start ("infra" -> "infrastructure", four letters or
+  more, three or more cut: "Hendrik" is not "Hendriks") or its consonants in order with its
+  first and last letter ("amzn" -> "amazon");
+  among several, the one the collection uses most.
+
+A word typed with a capital letter in a question that has other capitals is taken as a name
+written on purpose (an unanswerable question may name someone the documents never mention),
+so only its shortenings are read. In a question typed all in lower case, a word the
+collection writes as a name gets the collection's capitals ("google" -> "Google"); in one
+whose only capital opens it, only a name that is no English word does ("orf8" -> "ORF8",
+but not "court" -> "Court" because the collection writes "the Court of Inquiry").
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ..text import STOPWORDS
+
+__all__ = ["Speller", "closest_word"]
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")  # a code such as "orf8" is one word
+_VOWELS = frozenset("aeiou")
+_OPENERS = frozenset(" \t\"“‘'([*-#")
+_ENDS = frozenset(".!?:;\n")
+# Shorter words are too often another word with one letter changed ("cost"/"most"); a
+# shortening keeps at least four letters and cuts at least three.
+_MIN_EDIT_LENGTH = 5
+_MIN_PREFIX_LENGTH = 4
+
+
+def _one_edit(a: str, b: str) -> bool:
+    """Whether b is a with one letter added, dropped or changed, or two neighbours swapped.
+
+    Example: _one_edit("artcle", "article") -> True; _one_edit("modles", "models") -> True
+    """
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def _shortens(short: str, word: str) -> bool:
+    """Whether short is word cut after its start, or word's letters in order keeping its
+    first and last letter and every consonant of short.
+
+    Example: _shortens("infra", "infrastructure") -> True; _shortens("amzn", "amazon") -> True;
+             _shortens("amzn", "amazing") -> False
+    """
+    if len(short) >= len(word) or short[0] != word[0]:
+        return False
+    if len(short) >= _MIN_PREFIX_LENGTH and len(word) - len(short) >= 3 and word.startswith(short):
+        return True
+    if len(short) < 3 or short[-1] != word[-1] or any(c in _VOWELS for c in short[1:]):
+        return False
+    letters = iter(word)
+    return all(c in letters for c in short)
+
+
+def _opens_sentence(text: str, start: int) -> bool:
+    """Whether the word at start opens a sentence, a line or the text: its capital says
+    nothing of whether it is a name then.
+
+    Example: _opens_sentence("Yes. Google did", 5) -> True; (..., 10) -> False
+    """
+    i = start - 1
+    while i >= 0 and text[i] in _OPENERS:
+        i -= 1
+    return i < 0 or text[i] in _ENDS
+
+
+def closest_word(word: str, known: Counter[str], *, edits: bool = True) -> str | None:
+    """The collection's word that `word` evidently spells (see the module), or None.
+
+    known: the collection's lower-case words with how often each occurs; edits=False reads
+    only shortenings (a capitalised name).
+
+    Example: closest_word("amzn", Counter({"amazon": 9, "amazing": 1})) -> "amazon"
+             closest_word("givin", Counter({"giving": 2})) -> "giving"
+             closest_word("generas", Counter({"general": 9, "genera": 1})) -> "genera"
+             closest_word("cost", Counter({"most": 5})) -> None
+    """
+    if edits and word.endswith("in") and known.get(word + "g"):
+        return word + "g"
+    if word.endswith("s") and known.get(word[:-1]):
+        return word[:-1]  # a plural or possessive the collection has only in the singular
+    found = [
+        w
+        for w in known
+        if w[:1] == word[:1]
+        and w not in STOPWORDS
+        and ((edits and len(word) >= _MIN_EDIT_LENGTH and _one_edit(word, w)) or _shortens(word, w))
+    ]
+    if not found:
+        return None
+    # An edit is a nearer reading than a shortening; then the word the collection uses most.
+    return max(found, key=lambda w: (len(w) - len(word) <= 1, known[w], w))
+
+
+@dataclass(frozen=True)
+class Speller:
+    """Respells a question's chat-typed words as the collection writes them.
+
+    words: the collection's lower-case words and their counts; is_word: whether the encoder
+    knows a lower-case word whole (one word piece), i.e. it is English as written; cased: the
+    form the collection writes a name in ("google" -> "Google"), given to the words of a
+    question typed all in lower case, so that it is read for its names as the same question
+    typed with capitals would be ("how much has google invested" names Google).
+
+    Example: Speller(Counter({"amazon": 3}), lambda w: False, {"amazon": "Amazon"})
+             .respell("did amzn invest") -> "did Amazon invest"
+    """
+
+    words: Counter[str]
+    is_word: Callable[[str], bool]
+    cased: dict[str, str] = field(default_factory=dict)
+    _by_initial: dict[str, Counter[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_initial: dict[str, Counter[str]] = {}
+        for word, count in self.words.items():
+            by_initial.setdefault(word[:1], Counter())[word] = count
+        object.__setattr__(self, "_by_initial", by_initial)
+
+    @classmethod
+    def from_texts(cls, texts: Iterable[str], is_word: Callable[[str], bool]) -> Speller:
+        """The speller of a collection: its words, and the names among them (a word written
+        with a capital in at least two thirds of its places inside a sentence)."""
+        words: Counter[str] = Counter()
+        forms: dict[str, Counter[str]] = {}
+        for text in texts:
+            for match in _WORD.finditer(text):
+                typed = match.group(0)
+                word = typed.lower()
+                words[word] += 1
+                if not _opens_sentence(text, match.start()):
+                    forms.setdefault(word, Counter())[typed] += 1
+        cased = {}
+        for word, seen in forms.items():
+            form, count = seen.most_common(1)[0]
+            named = 3 * count >= 2 * sum(seen.values())
+            if named and form != word and len(word) >= 3 and word not in STOPWORDS:
+                cased[word] = form
+        return cls(words, is_word, cased)
+
+    def respell(self, text: str) -> str:
+        """text with each evidently misspelt word replaced, and in a question typed all in
+        lower case, the collection's names written as it writes them (see the module)."""
+        if not self.words:
+            return text
+        names_typed = any(c.isupper() for c in text[1:])
+        chat_typed = not any(c.isupper() for c in text)
+
+        def fix(match: re.Match[str]) -> str:
+            typed = match.group(0)
+            word = typed.lower()
+            if len(word) < 3 or word in STOPWORDS:
+                return typed
+            coded = any(c.isdigit() for c in word)  # a code is never respelt, only cased
+            if not coded and not self.words.get(word) and not self.is_word(word):
+                capital = typed[0].isupper()
+                deliberate = names_typed and capital and match.start() > 0
+                known = self._by_initial.get(word[0], Counter())
+                found = closest_word(word, known, edits=not deliberate)
+                if found is not None:
+                    typed = word = found.capitalize() if capital else found
+            # Typed all in lower case, the question's names are lower case too; with its first
+            # letter a capital and no other, only a word that is no English word ("orf8", not
+            # "court" of "the Court of Inquiry") is taken as a name.
+            lower = word.lower()
+            if lower in self.cased and not names_typed and (chat_typed or not self.is_word(lower)):
+                return self.cased[lower]
+            return typed
+
+        return _WORD.sub(fix, text)
