@@ -146,7 +146,14 @@ class Answerer:
         # Chat-typed words ("amzn", "infra") read as the documents spell them: the question
         # is matched word by word, so a word they never use would find nothing.
         spelt = retriever.respell(question)
-        query = standalone_query(spelt, history)
+        # The earlier questions too: their names are what a follow-up's "it" points at.
+        read = [
+            {**turn, "content": retriever.respell(turn.get("content", ""))}
+            if turn.get("role") == "user"
+            else turn
+            for turn in history or ()
+        ]
+        query = standalone_query(spelt, read)
         if history and isinstance(backend, QueryCondenser) and is_followup(spelt):
             # A language model backend may say better what the follow-up points at; its
             # rewrite is used only when it keeps the question's own words (condense.py).
