@@ -247,6 +247,38 @@ def test_a_follow_up_asking_for_a_year_the_article_never_gives_is_refused(
     assert answer.refused, answer.text + evidence_of(bot, "what year did they sign that deal")
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How much did Amazon invest in Anthropic in 2021?",  # the article dates nothing
+        "On which benchmarks did Amazon's in-house models beat Gemini?",  # they lag behind
+    ],
+)
+def test_a_question_the_article_answers_of_another_time_or_the_other_way_is_refused(
+    bot: Assistant, question: str
+) -> None:
+    answer = bot.ask(question)
+    assert answer.refused, answer.text + evidence_of(bot, question)
+
+
+def test_why_of_a_partly_quoted_sentence_is_answered_with_the_next(bot: Assistant) -> None:
+    """The answer quoted only the end of the $8 billion sentence; "why?" still reads on."""
+    history = exchange(
+        "How much leverage does Amazon have over Anthropic?", "Amazon holds less leverage. [1]"
+    )
+    answer = bot.ask("why?", history)
+    assert "partially owned by Google" in answer.text, answer.text
+
+
+def test_a_bare_question_after_a_refusal_asks_of_the_names_refused(bot: Assistant) -> None:
+    history = exchange(
+        "When did Amazon first invest in Anthropic?",
+        "The documents don't say when Amazon first invested in Anthropic.",
+    )
+    answer = bot.ask("ok, how much then?", history)
+    assert "$8 billion" in answer.text, answer.text
+
+
 def test_tell_me_more_goes_on_from_the_last_answer(bot: Assistant) -> None:
     history = exchange(
         "What is Meta doing about AI?",

@@ -1134,11 +1134,12 @@ def test_year_elsewhere_compares_the_clauses_of_each_year(question: str, displac
     assert year_elsewhere(question, passages) == displaced
     f = evidence_features(question, [(passages[0], 0.9)], passages, flat, lead=0)
     assert f.year_displaced == displaced
-    # A year no passage has is not weighed here; the lead's own date decides (and
-    # entity_missing counts it).
+    # A year no passage has: the passages tell of other times, whatever the lead says.
     absent = "Which khanate fell to the Mongols in 1402?"
-    assert year_elsewhere(absent, passages) == 0.0
+    assert year_elsewhere(absent, passages) == 1.0
     assert evidence_features(absent, [(passages[0], 0.9)], passages, flat, lead=0).year_displaced
+    undated = ["Amazon has already invested around $8 billion in Anthropic."]
+    assert year_elsewhere("How much did Amazon invest in Anthropic in 2021?", undated) == 1.0
 
 
 @pytest.mark.parametrize(

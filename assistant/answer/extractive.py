@@ -206,17 +206,25 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float) -> Grounds:
 
 def followers(grounds: Grounds, said: set[str]) -> list[int]:
     """The units right after a sentence of said (the last answer's quotes, whitespace
-    collapsed) that are not quoted themselves.
+    collapsed; a sentence holding a quote of three words or more counts) that are not quoted
+    themselves.
 
     Example: units A ("Amazon holds less leverage.") and B right after it in its source,
              said {"Amazon holds less leverage."} -> [index of B]
     """
     if not said:
         return []
+    # An answer may have quoted part of a sentence ("Amazon holds less leverage." of "...,
+    # but unlike Microsoft's exclusive deal with OpenAI, Amazon holds less leverage."): a
+    # sentence holding a quote of three words or more was said.
+    parts = [q for q in said if len(q.split()) >= 3]
     quoted = [
         i
         for i, unit in enumerate(grounds.sentences)
-        if any(_one_line(unit.text[a:b]) in said for a, b in split_sentences(unit.text))
+        if any(
+            line in said or any(q in line for q in parts)
+            for line in (_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text))
+        )
     ]
     after = (_follower(grounds, i) for i in quoted)
     return sorted({j for j in after if j is not None and j not in quoted})

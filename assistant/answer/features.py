@@ -1247,18 +1247,20 @@ def year_elsewhere(question: str, passages: Sequence[str]) -> float:
     1389?") and the passages tell it of another year: a clause with another year holds at
     least two more of the question's terms than any clause with the question's year ("The
     western khanate fell to the Mongols in 1258, while the eastern khanate survived until its
-    capital was sacked in 1389"). year_displacement reads only the sentence an answer would
-    lead with; this reads every clause of the passages. A year no passage has is
-    entity_missing's business.
+    capital was sacked in 1389"), or of no year at all ("How much did Amazon invest in
+    Anthropic in 2021?" over an article that dates nothing). year_displacement reads only the
+    sentence an answer would lead with; this reads every clause of the passages.
 
     Example: year_elsewhere("Which khanate fell to the Mongols in 1389?",
                             ["The western khanate fell to the Mongols in 1258, while the "
                              "eastern khanate survived until its capital was sacked in 1389."])
-             -> 1.0; with "in 1258" asked -> 0.0
+             -> 1.0; with "in 1258" asked -> 0.0; with "in 1390" asked -> 1.0
     """
     asked = dated_years(question)
     if not asked:
         return 0.0
+    if asked - years_in(" ".join(passages)):
+        return 1.0  # a year no passage gives: the passages tell of other times, if any
     terms = set(_terms(question)) - asked
     told = [
         (years_in(clause), terms & set(_terms(clause)))

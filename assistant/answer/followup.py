@@ -642,7 +642,10 @@ def standalone_query(
             return again
         own = {w.lower() for w, _ in _words(question)}
         names = [n for n in _subjects(asked_before) if n.lower() not in own]
-        if not names or not _points_back(question):
+        # ... as is what a bare "how much then?" asks about: it names nothing of its own.
+        vague = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
+        bare = not [w for w in _content_words(question) if w not in vague]
+        if not names or not (_points_back(question) or bare):
             return question
         return f"{question} ({' '.join(names[:max_terms])})"
     last_user, last_answer, before = turn

@@ -179,6 +179,8 @@ CLAIM_OPPOSITE_PAIRS = [
     ("easier", "harder"), ("easy", "hard"),
     ("simple", "complex"), ("simple", "complicated"),
     ("superior", "inferior"), ("outperform", "lag"), ("outperforms", "lags"),
+    ("outperformed", "lagged"), ("beat", "lag"), ("beats", "lags"), ("beaten", "lag"),
+    ("surpass", "lag"), ("surpassed", "lagged"),
     ("ahead", "behind"), ("beneficial", "harmful"), ("benefit", "harm"),
     ("safe", "dangerous"), ("survived", "died"), ("alive", "dead"),
     ("sufficient", "insufficient"), ("adequate", "inadequate"),
@@ -230,7 +232,8 @@ _CHANGE_WORDS = frozenset(
 # Comparisons told from either side mean the same: "Which models outperform Amazon's own?" is
 # answered by "Amazon's own models lag behind GPT-4", "Which team lost?" by "A won against B".
 _CONVERSE = frozenset([
-    "before", "after", "ahead", "behind", "outperform", "outperforms", "lag", "lags",
+    "before", "after", "ahead", "behind", "outperform", "outperforms", "outperformed",
+    "lag", "lags", "lagged", "beat", "beats", "beaten", "surpass", "surpassed",
     "superior", "inferior", "win", "lose", "won", "lost", "wins", "losses", "gain", "loss",
     "more", "less", "fewer", "greater", "lesser", "better", "worse", "higher", "lower",
     "larger", "smaller", "older", "younger", "earlier", "later", "longer", "shorter",

@@ -17,12 +17,12 @@ evident spelling of it:
   first and last letter ("amzn" -> "amazon");
   among several, the one the collection uses most.
 
-A word typed with a capital letter in a question that has other capitals is taken as a name
-written on purpose (an unanswerable question may name someone the documents never mention),
-so only its shortenings are read. In a question typed all in lower case, a word the
-collection writes as a name gets the collection's capitals ("google" -> "Google"); in one
-whose only capital opens it, only a name that is no English word does ("orf8" -> "ORF8",
-but not "court" -> "Court" because the collection writes "the Court of Inquiry").
+A word typed with a capital letter in a question that has other capitals, and an acronym
+("ARTI", not "Articles"), is taken as a name written on purpose (an unanswerable question may
+name someone the documents never mention) and never respelt. In a question typed all in
+lower case, a word the collection writes as a name gets the collection's capitals ("google"
+-> "Google"); one that opens with a capital is typed with care, and its words are left as
+typed ("statins" is no name, though a heading writes "Statins").
 """
 
 from __future__ import annotations
@@ -187,19 +187,20 @@ class Speller:
             if len(word) < 3 or word in STOPWORDS:
                 return typed
             coded = any(c.isdigit() for c in word)  # a code is never respelt, only cased
-            if not coded and not self.words.get(word) and not self.is_word(word):
-                capital = typed[0].isupper()
-                deliberate = names_typed and capital and match.start() > 0
-                known = self._by_initial.get(word[0], Counter())
-                found = closest_word(word, known, edits=not deliberate)
+            capital = typed[0].isupper()
+            # A name typed with capitals among others, or an acronym ("ARTI"), is written
+            # on purpose: an unanswerable question may name what the documents never do.
+            deliberate = (names_typed and capital and match.start() > 0) or typed.isupper()
+            unknown = not self.words.get(word) and not self.is_word(word)
+            if unknown and not coded and not deliberate:
+                found = closest_word(word, self._by_initial.get(word[0], Counter()))
                 if found is not None:
                     typed = word = found.capitalize() if capital else found
-            # Typed all in lower case, the question's names are lower case too; with its first
-            # letter a capital and no other, only a word that is no English word ("orf8", not
-            # "court" of "the Court of Inquiry") is taken as a name.
-            lower = word.lower()
-            if lower in self.cased and not names_typed and (chat_typed or not self.is_word(lower)):
-                return self.cased[lower]
+            # Typed all in lower case, the question's names are lower case too. One that
+            # opens with a capital is typed with care: "statins" there is no name, though a
+            # heading writes "Statins".
+            if chat_typed and word in self.cased:
+                return self.cased[word]
             return typed
 
         return _WORD.sub(fix, text)
