@@ -38,8 +38,9 @@ __all__ = ["Speller", "closest_word"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")  # a code such as "orf8" is one word
 _VOWELS = frozenset("aeiou")
-_OPENERS = frozenset(" \t\"“‘'([*-#")
-_ENDS = frozenset(".!?:;\n")
+# A word inside a sentence: after a small letter, a digit, a comma or a bracket closed, and a
+# space. A capital there says the word is a name; one opening a sentence says nothing.
+_INSIDE = re.compile(r"(?<=[a-z0-9,)] )[A-Za-z][A-Za-z0-9]*")
 # Shorter words are too often another word with one letter changed ("cost"/"most"); a
 # shortening keeps at least four letters and cuts at least three.
 _MIN_EDIT_LENGTH = 5
@@ -85,18 +86,6 @@ def _shortens(short: str, word: str) -> bool:
         return False
     letters = iter(word)
     return all(c in letters for c in short)
-
-
-def _opens_sentence(text: str, start: int) -> bool:
-    """Whether the word at start opens a sentence, a line or the text: its capital says
-    nothing of whether it is a name then.
-
-    Example: _opens_sentence("Yes. Google did", 5) -> True; (..., 10) -> False
-    """
-    i = start - 1
-    while i >= 0 and text[i] in _OPENERS:
-        i -= 1
-    return i < 0 or text[i] in _ENDS
 
 
 def closest_word(word: str, known: Counter[str], *, edits: bool = True) -> str | None:
@@ -155,16 +144,16 @@ class Speller:
     @classmethod
     def from_texts(cls, texts: Iterable[str], is_word: Callable[[str], bool]) -> Speller:
         """The speller of a collection: its words, and the names among them (a word written
-        with a capital in at least two thirds of its places inside a sentence)."""
+        with a capital in at least two thirds of its places inside a sentence). Regular
+        expressions do the reading: a large collection is read once, on its first question."""
         words: Counter[str] = Counter()
-        forms: dict[str, Counter[str]] = {}
+        inside: Counter[str] = Counter()
         for text in texts:
-            for match in _WORD.finditer(text):
-                typed = match.group(0)
-                word = typed.lower()
-                words[word] += 1
-                if not _opens_sentence(text, match.start()):
-                    forms.setdefault(word, Counter())[typed] += 1
+            words.update(_WORD.findall(text.lower()))
+            inside.update(_INSIDE.findall(text))
+        forms: dict[str, Counter[str]] = {}
+        for typed, count in inside.items():
+            forms.setdefault(typed.lower(), Counter())[typed] = count
         cased = {}
         for word, seen in forms.items():
             form, count = seen.most_common(1)[0]
