@@ -13,6 +13,7 @@ from assistant.answer.catalogue import (
     SourceInfo,
     answer_catalogue,
     parse_catalogue_question,
+    summary_sentences,
 )
 from assistant.answer.evidence import Grounds, attach_continuations, coverage, passage_aliases
 from assistant.answer.followup import is_followup, standalone_query
@@ -57,6 +58,16 @@ def test_no_history_means_no_rewrite() -> None:
         ("List the files", CatalogueQuestion("list")),
         ("How much has Amazon invested in Anthropic?", None),
         ("What does the document say about Alexa?", None),
+        ("Summarize the article.", CatalogueQuestion("summary")),
+        ("tl;dr", CatalogueQuestion("summary")),
+        ("What is this document about?", CatalogueQuestion("summary")),
+        ("what are these files about", CatalogueQuestion("summary")),
+        ("Can you give me a quick overview?", CatalogueQuestion("summary")),
+        ("What are the key points?", CatalogueQuestion("summary")),
+        ("Please summarise report.pdf", CatalogueQuestion("summary", "report.pdf")),
+        # A question about a summary in the documents is a question about their content.
+        ("What is the summary of the study's findings?", None),
+        ("What does the overview say about dosing?", None),
     ],
 )
 def test_catalogue_questions_are_told_from_content_questions(
@@ -90,6 +101,46 @@ def test_mention_answers_cite_the_first_mention_in_each_document() -> None:
     ]
     text, citations = answer_catalogue(CatalogueQuestion("mention", "Zanzibar"), sources, chunks)
     assert text.startswith("None of the 2 indexed documents mention") and not citations
+
+
+def test_a_summary_opens_with_the_lead_then_says_something_else() -> None:
+    sentences = [
+        "Anthropic is an AI company based in the US.",
+        "Amazon invested $8 billion in Anthropic last year.",
+        "Amazon may invest more in Anthropic soon.",
+        "Lunch was served.",
+    ]
+    assert summary_sentences(sentences, 2) == [0, 2]
+    # A sentence that points back says nothing alone; a heading is too short to say much.
+    sentences = [
+        "Amazon and Anthropic",
+        "Amazon invested $8 billion in Anthropic last year.",
+        "This investment in Anthropic is large for Amazon.",
+        "Anthropic also works with Google on chips.",
+    ]
+    assert summary_sentences(sentences, 2) == [1, 3]
+
+
+def test_a_summary_quotes_each_document_in_its_own_words() -> None:
+    chunks = [
+        _chunk(
+            "a.txt",
+            "Amazon invested $8 billion in Anthropic. She was very tall and wore a hat. "
+            "Amazon may invest more in the startup.",
+        ),
+        _chunk("b.txt", "The Colwyn was a barque built in 1874 at Port Elrick."),
+    ]
+    sources = [SourceInfo("a.txt", "txt", 114, 1), SourceInfo("b.txt", "txt", 54, 1)]
+    text, citations = answer_catalogue(CatalogueQuestion("summary"), sources, chunks)
+    assert text.startswith("a.txt: ") and "\n\nb.txt: The Colwyn was a barque" in text
+    for c in citations:  # every quote is the document's own text at its offsets
+        chunk = next(ch for ch in chunks if ch.source == c.source)
+        assert chunk.text[c.start - chunk.start : c.end - chunk.start] == c.quote
+    assert "She was" not in text
+    text, citations = answer_catalogue(CatalogueQuestion("summary", "B.TXT"), sources, chunks)
+    assert text == "The Colwyn was a barque built in 1874 at Port Elrick. [1]"
+    text, citations = answer_catalogue(CatalogueQuestion("summary", "c.pdf"), sources, chunks)
+    assert text == "No indexed document is called “c.pdf”; I have: a.txt, b.txt." and not citations
 
 
 def test_a_sentence_that_points_back_stays_with_its_antecedent() -> None:

@@ -328,6 +328,21 @@ def test_which_documents_do_you_have_lists_the_seed(bot: Assistant) -> None:
     assert SEED_NAME in answer.text
 
 
+@pytest.mark.parametrize(
+    "question", ["Summarize the article.", "What is this document about?", "tl;dr"]
+)
+def test_asked_what_the_article_is_about_it_answers_with_its_lead_in_its_own_words(
+    bot: Assistant, seed_docs: Path, question: str
+) -> None:
+    answer = bot.ask(question)
+    assert not answer.refused, answer.text
+    assert len(answer.citations) == 3
+    assert "multi-billion dollar investment" in answer.citations[0].quote
+    text = (seed_docs / SEED_NAME).read_text(encoding="utf-8")
+    for c in answer.citations:
+        assert text[c.start : c.end] == c.quote
+
+
 def test_which_documents_mention_a_term_cites_where(bot: Assistant, seed_docs: Path) -> None:
     answer = bot.ask("Which documents mention Alexa?")
 

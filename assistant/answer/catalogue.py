@@ -1,15 +1,25 @@
-"""Questions about the collection itself, answered from the index's catalogue of sources."""
+"""Questions about the collection itself, answered from the index's catalogue of sources:
+which documents there are, which mention a term, and what a document or the collection is
+about (a summary of the documents' own sentences, each cited)."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..ingest.chunking import split_sentences
 from ..schema import Chunk, Citation, SourceInfo
+from ..text import analyze
 
-__all__ = ["CatalogueQuestion", "SourceInfo", "answer_catalogue", "parse_catalogue_question"]
+__all__ = [
+    "CatalogueQuestion",
+    "SourceInfo",
+    "answer_catalogue",
+    "parse_catalogue_question",
+    "summary_sentences",
+]
 
 _NOUN = r"(?:documents?|docs?|files?|sources?|articles?|texts?|papers?)"
 _MENTION = re.compile(
@@ -28,10 +38,38 @@ _LIST = re.compile(
 )
 
 
+# "Summarize the article.", "tl;dr", "Give me an overview of report.pdf", "What is this
+# document about?", "What are the key points?": what a document, or the collection, is about.
+_WHAT = r"(?:the|this|that|these|those|your|my|each|every|all(?:\s+the)?)"
+_SUMMARY = re.compile(
+    r"^\W*(?:(?:ok|okay|so|hi|hey|please)\W+)*(?:(?:can|could|would|will)\s+you\s+)?"
+    r"(?:please\s+)?(?:"
+    r"(?:summari[sz]e|sum\s+up|recap|give\s+(?:me\s+)?(?:an?\s+)?(?:short\s+|brief\s+|"
+    r"quick\s+)?(?:summary|overview|rundown|gist|tl;?\s*dr)(?:\s+of)?|"
+    r"(?:an?\s+)?(?:short\s+|brief\s+|quick\s+)?(?:summary|overview|gist|tl;?\s*dr)"
+    r"(?:\s+of)?|what\s+are\s+the\s+(?:main|key)\s+(?:points|takeaways|ideas)(?:\s+of)?|"
+    r"(?:the\s+)?(?:main|key)\s+(?:points|takeaways)(?:\s+of)?))"
+    rf"(?:\s+{_WHAT})?(?:\s+(?:{_NOUN}|collection|index|library|it|everything))?"
+    r"(?:\s+(?P<name>[\w./\\-]+\.\w{1,5}))?\s*(?:please)?\W*$"
+    rf"|^\W*what(?:'s|’s|\s+is|\s+are)\s+{_WHAT}\s+{_NOUN}\s+(?:all\s+)?about\W*$"
+    rf"|^\W*what(?:'s|’s|\s+is)\s+in\s+{_WHAT}\s+{_NOUN}\W*$"
+    rf"|^\W*what\s+(?:do|does)\s+{_WHAT}\s+{_NOUN}\s+(?:say|cover|discuss)\W*$",
+    re.IGNORECASE,
+)
+_SUMMARY_SENTENCES = 3  # for one document
+# A sentence that names its subject by pointing back ("She was 68 metres long.", "This
+# approach is costly ..."): read alone in a summary, it says nothing.
+_POINTS_BACK = re.compile(
+    r"^(?:\S+\s+){0,3}?(?i:it|its|he|his|she|her|they|their|this|these|those|such)\b"
+    r"|^(?:The|This|These|That|Such)\s+[a-z]"
+)
+_SUMMARY_DOCUMENTS = 5  # the collection's summary names at most this many, two sentences each
+
+
 @dataclass(frozen=True, slots=True)
 class CatalogueQuestion:
-    kind: str  # "list" or "mention"
-    term: str = ""
+    kind: str  # "list", "mention" or "summary"
+    term: str = ""  # the term asked about ("mention"), or the document named ("summary")
 
 
 def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
@@ -48,6 +86,9 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
         return CatalogueQuestion("mention", term) if term else None
     if _LIST.search(q):
         return CatalogueQuestion("list")
+    m = _SUMMARY.search(q)
+    if m:
+        return CatalogueQuestion("summary", m.group("name") or "")
     return None
 
 
@@ -55,6 +96,8 @@ def answer_catalogue(
     question: CatalogueQuestion, sources: Sequence[SourceInfo], chunks: Sequence[Chunk]
 ) -> tuple[str, tuple[Citation, ...]]:
     """The answer text and its citations for a catalogue question."""
+    if question.kind == "summary":
+        return _summary(question.term, sources, chunks)
     if question.kind == "list":
         if not sources:
             return "No documents are indexed yet: add files to the documents folder.", ()
@@ -76,6 +119,101 @@ def answer_catalogue(
     names = ", ".join(f"{c.source} [{c.n}]" for c in first.values())
     verb = "document mentions" if len(first) == 1 else "documents mention"
     return f"{len(first)} {verb} “{question.term}”: {names}.", tuple(first.values())
+
+
+def summary_sentences(sentences: Sequence[str], n: int) -> list[int]:
+    """The indices (in document order) of n sentences that say what a document is about,
+    the first of them, then by SumBasic (Nenkova and Vanderwende, 2005): a sentence scores
+    the mean frequency in the document of its words; after each pick its words count for
+    their square, so the next pick says something else. Sentences of fewer than five words
+    (headings, captions), of more than sixty, and those that point back ("This approach is
+    costly ...": read alone, they say nothing) are left out unless nothing else is left.
+
+    Example: summary_sentences(["Anthropic is an AI company based in the US.",
+                                "Amazon invested $8 billion in Anthropic last year.",
+                                "Amazon may invest more in Anthropic soon.",
+                                "Lunch was served."], 2) -> [0, 2]
+    """
+    words = [analyze(s) for s in sentences]
+    sized = [i for i, w in enumerate(words) if w and 5 <= len(sentences[i].split()) <= 60]
+    # The first may open with "The Colwyn was ...": nothing comes before it to point back to.
+    usable = sized[:1] + [i for i in sized[1:] if not _POINTS_BACK.search(sentences[i])]
+    usable = usable or [i for i, w in enumerate(words) if w]
+    counts = Counter(t for i in usable for t in words[i])
+    total = sum(counts.values()) or 1
+    weight = {t: c / total for t, c in counts.items()}
+    # The opening sentence first: articles and reports say what they are about there (the
+    # "lead" that news summaries are measured against).
+    chosen: list[int] = usable[:1] if n else []
+    for t in set(words[usable[0]] if chosen else ()):
+        weight[t] = weight[t] ** 2
+    while len(chosen) < min(n, len(usable)):
+        best = max(
+            (i for i in usable if i not in chosen),
+            key=lambda i: (sum(weight[t] for t in words[i]) / len(words[i]), -i),
+        )
+        chosen.append(best)
+        for t in set(words[best]):
+            weight[t] = weight[t] ** 2
+    return sorted(chosen)
+
+
+def _summary(
+    name: str, sources: Sequence[SourceInfo], chunks: Sequence[Chunk]
+) -> tuple[str, tuple[Citation, ...]]:
+    """A few of each document's own sentences that say what it is about, cited; the named
+    document's alone when one is named."""
+    if not sources:
+        return "No documents are indexed yet: add files to the documents folder.", ()
+    named = [s.source for s in sources if name and _names(name, s.source)]
+    if name and not named:
+        listed = ", ".join(s.source for s in sources[:_SUMMARY_DOCUMENTS])
+        return f"No indexed document is called “{name}”; I have: {listed}.", ()
+    chosen = named or [s.source for s in sources][:_SUMMARY_DOCUMENTS]
+    each = _SUMMARY_SENTENCES if len(chosen) == 1 else 2
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for source in chosen:
+        spans = _document_sentences(source, chunks)
+        if not spans:
+            continue
+        picked = summary_sentences([text for _, _, _, text in spans], each)
+        quoted = []
+        for i in picked:
+            chunk, start, end, _ = spans[i]
+            citation = chunk.cite(len(citations) + 1, start, end)
+            citations.append(citation)
+            quoted.append(f"{citation.quote} [{citation.n}]")
+        lead = "" if len(chosen) == 1 else f"{source}: "
+        parts.append(lead + " ".join(quoted))
+    if not parts:
+        return "The indexed documents hold no sentences to summarise.", ()
+    more = len(sources) - len(chosen)
+    if more > 0 and not named:
+        parts.append(f"({more} more documents: ask for a summary of one by its name.)")
+    return "\n\n".join(parts), tuple(citations)
+
+
+def _names(name: str, source: str) -> bool:
+    """Does name name the document source (its path or its file name, any case)?"""
+    name = name.replace("\\", "/").lower()
+    source = source.lower()
+    return name == source or name == source.rsplit("/", 1)[-1]
+
+
+def _document_sentences(source: str, chunks: Sequence[Chunk]) -> list[tuple[Chunk, int, int, str]]:
+    """Each sentence of the document once, in order: (the chunk it is quoted from, document
+    start, document end, text). Chunks may overlap; a sentence is read from the first."""
+    covered = 0  # the document offset read up to
+    out = []
+    for chunk in sorted((c for c in chunks if c.source == source), key=lambda c: c.start):
+        for a, b in split_sentences(chunk.text):
+            start, end = chunk.start + a, chunk.start + b
+            if start < covered:
+                continue  # read already, whole or in part, from an earlier chunk
+            covered = end
+            out.append((chunk, start, end, " ".join(chunk.text[a:b].split())))
+    return out
 
 
 def _describe(info: SourceInfo) -> str:
