@@ -65,6 +65,9 @@ def test_no_history_means_no_rewrite() -> None:
         ("Can you give me a quick overview?", CatalogueQuestion("summary")),
         ("What are the key points?", CatalogueQuestion("summary")),
         ("Please summarise report.pdf", CatalogueQuestion("summary", "report.pdf")),
+        ("Which companies are mentioned in the article?", CatalogueQuestion("names")),
+        ("list the companies", CatalogueQuestion("names")),
+        ("Which companies invest in Anthropic?", None),
         # A question about a summary in the documents is a question about their content.
         ("What is the summary of the study's findings?", None),
         ("What does the overview say about dosing?", None),
@@ -141,6 +144,27 @@ def test_a_summary_quotes_each_document_in_its_own_words() -> None:
     assert text == "The Colwyn was a barque built in 1874 at Port Elrick. [1]"
     text, citations = answer_catalogue(CatalogueQuestion("summary", "c.pdf"), sources, chunks)
     assert text == "No indexed document is called “c.pdf”; I have: a.txt, b.txt." and not citations
+
+
+def test_names_are_listed_each_cited_where_first_named() -> None:
+    chunks = [
+        _chunk(
+            "a.txt",
+            "Amazon invested in Anthropic with AI chips. Later, Google and Luigi Ferrante "
+            "met Amazon staff in Rome.",
+        )
+    ]
+    sources = [SourceInfo("a.txt", "txt", 96, 1)]
+    text, citations = answer_catalogue(CatalogueQuestion("names"), sources, chunks)
+    # "Amazon" opens the first sentence, but is a name inside the second: it counts there.
+    assert text.endswith("Amazon [1], Anthropic [1], Google [2], Luigi Ferrante [2], Rome [2]."), (
+        text
+    )
+    assert "AI [" not in text  # a two-letter acronym is a word here
+    assert [c.quote for c in citations] == [
+        "Amazon invested in Anthropic with AI chips.",
+        "Later, Google and Luigi Ferrante met Amazon staff in Rome.",
+    ]
 
 
 def test_a_sentence_that_points_back_stays_with_its_antecedent() -> None:

@@ -343,6 +343,14 @@ def test_asked_what_the_article_is_about_it_answers_with_its_lead_in_its_own_wor
         assert text[c.start : c.end] == c.quote
 
 
+def test_which_companies_are_mentioned_lists_them_where_first_named(bot: Assistant) -> None:
+    answer = bot.ask("Which companies are mentioned in the article?")
+    assert not answer.refused, answer.text
+    for name in ("Amazon", "Anthropic", "Microsoft", "OpenAI", "Google", "Meta"):
+        n = int(re.search(rf"\b{name} \[(\d+)\]", answer.text).group(1))  # type: ignore[union-attr]
+        assert name in answer.citations[n - 1].quote
+
+
 def test_which_documents_mention_a_term_cites_where(bot: Assistant, seed_docs: Path) -> None:
     answer = bot.ask("Which documents mention Alexa?")
 

@@ -4,6 +4,7 @@ about (a summary of the documents' own sentences, each cited)."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -56,6 +57,21 @@ _SUMMARY = re.compile(
     rf"|^\W*what\s+(?:do|does)\s+{_WHAT}\s+{_NOUN}\s+(?:say|cover|discuss)\W*$",
     re.IGNORECASE,
 )
+# "Which companies are mentioned in the article?", "List the people named in the documents":
+# the names the documents use, each where it is first named.
+_KINDS = r"(?:companies|firms|organi[sz]ations|names|products|models|entities|players|brands)"
+_NAMES = re.compile(
+    rf"^\W*(?:(?:which|what)\s+(?:\w+\s+){{0,2}}{_KINDS}\s+(?:are|were|does|do|did|is)\s+"
+    rf"(?:\w+\s+){{0,3}}(?:mention|mentioned|named|discussed|covered|listed|cited|referenced)"
+    rf"|(?:can\s+you\s+|please\s+)?(?:list|name)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+)?{_KINDS}"
+    rf"(?:\s+(?:mentioned|named|discussed|in|that|which|the))?)\b",
+    re.IGNORECASE,
+)
+# A name inside a sentence: capitalised words after a small letter, a digit or a comma and a
+# space ("... deal with OpenAI", "like Meta, maintaining"), one run of them ("Luigi Ferrante").
+_NAME_RUN = re.compile(r"(?<=[a-z0-9,] )[A-Z][\w\-]*(?:\s+(?:of\s+)?[A-Z][\w\-]*)*")
+_MAX_NAMES = 40
+_NAME_SENTENCES = 5000
 _SUMMARY_SENTENCES = 3  # for one document
 # A sentence that names its subject by pointing back ("She was 68 metres long.", "This
 # approach is costly ..."): read alone in a summary, it says nothing.
@@ -68,7 +84,7 @@ _SUMMARY_DOCUMENTS = 5  # the collection's summary names at most this many, two 
 
 @dataclass(frozen=True, slots=True)
 class CatalogueQuestion:
-    kind: str  # "list", "mention" or "summary"
+    kind: str  # "list", "mention", "summary" or "names"
     term: str = ""  # the term asked about ("mention"), or the document named ("summary")
 
 
@@ -86,6 +102,8 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
         return CatalogueQuestion("mention", term) if term else None
     if _LIST.search(q):
         return CatalogueQuestion("list")
+    if _NAMES.search(q):
+        return CatalogueQuestion("names")
     m = _SUMMARY.search(q)
     if m:
         return CatalogueQuestion("summary", m.group("name") or "")
@@ -98,6 +116,8 @@ def answer_catalogue(
     """The answer text and its citations for a catalogue question."""
     if question.kind == "summary":
         return _summary(question.term, sources, chunks)
+    if question.kind == "names":
+        return _named(sources, chunks)
     if question.kind == "list":
         if not sources:
             return "No documents are indexed yet: add files to the documents folder.", ()
@@ -192,6 +212,49 @@ def _summary(
     if more > 0 and not named:
         parts.append(f"({more} more documents: ask for a summary of one by its name.)")
     return "\n\n".join(parts), tuple(citations)
+
+
+def _named(
+    sources: Sequence[SourceInfo], chunks: Sequence[Chunk]
+) -> tuple[str, tuple[Citation, ...]]:
+    """The names the documents use inside their sentences (companies, people, products and
+    places alike: telling them apart needs a reader this assistant does not have), each cited
+    where it is first named, in document order."""
+    if not sources:
+        return "No documents are indexed yet: add files to the documents folder.", ()
+    # The first few thousand sentences: the first forty names are found there, and a large
+    # collection is not read whole for a list.
+    every = (s for info in sources for s in _document_sentences(info.source, chunks))
+    sentences = list(itertools.islice(every, _NAME_SENTENCES))
+    # A name is what some sentence writes with capitals inside it; then it is a name wherever
+    # it stands, a sentence's first word too. "AI" and "US" are words, not names, here.
+    known = {n for _, _, _, text in sentences for n in _NAME_RUN.findall(text)}
+    known = {n for n in known if not (n.isupper() and len(n) <= 2)}
+    if not known:
+        return "The documents name no one and nothing by a capitalised name.", ()
+    finder = re.compile(
+        r"(?<![\w-])(?:"
+        + "|".join(map(re.escape, sorted(known, key=len, reverse=True)))
+        + r")(?![\w-])"
+    )
+    first: dict[str, int] = {}  # name -> its citation's number
+    citations: list[Citation] = []
+    for chunk, start, end, text in sentences:
+        if len(first) >= _MAX_NAMES:
+            break
+        fresh = [n for n in dict.fromkeys(finder.findall(text)) if n not in first]
+        if not fresh:
+            continue
+        citations.append(chunk.cite(len(citations) + 1, start, end))
+        for name in fresh[: _MAX_NAMES - len(first)]:
+            first[name] = len(citations)
+    listed = ", ".join(f"{name} [{n}]" for name, n in first.items())
+    more = " (the first 40)" if len(first) >= _MAX_NAMES else ""
+    return (
+        f"The documents name these{more}: companies, people, products and places alike, "
+        f"each cited where first named: {listed}.",
+        tuple(citations),
+    )
 
 
 def _names(name: str, source: str) -> bool:
