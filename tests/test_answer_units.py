@@ -68,6 +68,16 @@ def test_no_history_means_no_rewrite() -> None:
         ("Which companies are mentioned in the article?", CatalogueQuestion("names")),
         ("list the companies", CatalogueQuestion("names")),
         ("Which companies invest in Anthropic?", None),
+        # ... nor a list question that asks for some of them.
+        ("Which companies are named as vying for leadership in the race?", None),
+        ("List the models that Amazon's own models lag behind.", None),
+        ("hi", CatalogueQuestion("greeting")),
+        ("Thanks, that's helpful!", CatalogueQuestion("thanks")),
+        ("ok", CatalogueQuestion("ack")),
+        ("What can you do?", CatalogueQuestion("help")),
+        ("?", CatalogueQuestion("help")),
+        ("Hi, how much has Amazon invested?", None),
+        ("Is it OK to invest?", None),
         # A question about a summary in the documents is a question about their content.
         ("What is the summary of the study's findings?", None),
         ("What does the overview say about dosing?", None),
@@ -144,6 +154,22 @@ def test_a_summary_quotes_each_document_in_its_own_words() -> None:
     assert text == "The Colwyn was a barque built in 1874 at Port Elrick. [1]"
     text, citations = answer_catalogue(CatalogueQuestion("summary", "c.pdf"), sources, chunks)
     assert text == "No indexed document is called “c.pdf”; I have: a.txt, b.txt." and not citations
+
+
+def test_hello_thanks_and_help_are_answered_as_such_with_what_is_held() -> None:
+    sources = [SourceInfo("a.txt", "txt", 10, 1)]
+    hello, cited = answer_catalogue(CatalogueQuestion("greeting"), sources, [])
+    assert hello.startswith("Hello!") and "one document: a.txt" in hello and not cited
+    assert answer_catalogue(CatalogueQuestion("thanks"), sources, [])[0].startswith("You're")
+    helped = answer_catalogue(CatalogueQuestion("help"), [], [])[0]
+    assert "No documents are indexed yet" in helped and "quoting their own sentences" in helped
+
+
+def test_a_follow_up_after_hello_carries_nothing_from_the_greeting() -> None:
+    sources = [SourceInfo("a.txt", "txt", 10, 1)]
+    hello = answer_catalogue(CatalogueQuestion("greeting"), sources, [])[0]
+    history = [{"role": "user", "content": "hi"}, {"role": "assistant", "content": hello}]
+    assert standalone_query("How much has it invested?", history) == "How much has it invested?"
 
 
 def test_names_are_listed_each_cited_where_first_named() -> None:

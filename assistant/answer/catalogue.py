@@ -1,6 +1,8 @@
 """Questions about the collection itself, answered from the index's catalogue of sources:
-which documents there are, which mention a term, and what a document or the collection is
-about (a summary of the documents' own sentences, each cited)."""
+which documents there are, which mention a term, which names they use, and what a document
+or the collection is about (a summary of the documents' own sentences, each cited); and the
+few things people say to a chat that are not questions about the documents at all ("hi",
+"thanks", "what can you do?"), answered as such rather than refused."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from ..schema import Chunk, Citation, SourceInfo
 from ..text import analyze
 
 __all__ = [
+    "CONVERSATION_OPENINGS",
     "CatalogueQuestion",
     "SourceInfo",
     "answer_catalogue",
@@ -60,16 +63,38 @@ _SUMMARY = re.compile(
 # "Which companies are mentioned in the article?", "List the people named in the documents":
 # the names the documents use, each where it is first named.
 _KINDS = r"(?:companies|firms|organi[sz]ations|names|products|models|entities|players|brands)"
+_WHERE = rf"(?:\s+(?:in|by|within|across)\s+(?:{_WHAT}\s+)?(?:{_NOUN}|collection|index))?"
 _NAMES = re.compile(
-    rf"^\W*(?:(?:which|what)\s+(?:\w+\s+){{0,2}}{_KINDS}\s+(?:are|were|does|do|did|is)\s+"
-    rf"(?:\w+\s+){{0,3}}(?:mention|mentioned|named|discussed|covered|listed|cited|referenced)"
-    rf"|(?:can\s+you\s+|please\s+)?(?:list|name)\s+(?:all\s+)?(?:the\s+)?(?:\w+\s+)?{_KINDS}"
-    rf"(?:\s+(?:mentioned|named|discussed|in|that|which|the))?)\b",
+    rf"^\W*(?:(?:which|what)\s+(?:\w+\s+)?{_KINDS}\s+(?:are|were|does|do|did|is)\s+"
+    rf"(?:{_WHAT}\s+{_NOUN}\s+|it\s+|they\s+)?"
+    rf"(?:mention|mentioned|name|named|discuss|discussed|cover|covered|list|listed|cite|cited)"
+    rf"|(?:can\s+you\s+|please\s+)?(?:list|name)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?"
+    rf"{_KINDS}(?:\s+(?:mentioned|named|discussed))?){_WHERE}\W*$",
     re.IGNORECASE,
 )
 # A name inside a sentence: capitalised words after a small letter, a digit or a comma and a
 # space ("... deal with OpenAI", "like Meta, maintaining"), one run of them ("Luigi Ferrante").
 _NAME_RUN = re.compile(r"(?<=[a-z0-9,] )[A-Z][\w\-]*(?:\s+(?:of\s+)?[A-Z][\w\-]*)*")
+# What people say to a chat that is no question about the documents.
+_HELLO = r"(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening)|yo)"
+_GREETING = re.compile(rf"^\W*{_HELLO}(?:\s+(?:there|assistant|bot|all))?\W*$", re.IGNORECASE)
+_THANKS = re.compile(
+    r"^\W*(?:(?:ok|okay|great|cool|perfect|nice|awesome|got\s+it)\W+)?"
+    r"(?:thanks?(?:\s+(?:you|a\s+lot|so\s+much|very\s+much))*|thank\s+you(?:\s+(?:so|very)\s+much)?|"
+    r"thx|ty|cheers|much\s+appreciated)(?:\W+(?:that'?s\s+)?(?:helpful|great|perfect))?\W*$",
+    re.IGNORECASE,
+)
+_ACKNOWLEDGED = re.compile(
+    r"^\W*(?:ok|okay|k|cool|great|perfect|nice|alright|all\s+right|got\s+it|i\s+see|understood|"
+    r"makes\s+sense|good|fine)\W*$",
+    re.IGNORECASE,
+)
+_HELP = re.compile(
+    rf"^\W*(?:{_HELLO}\W+)?(?:help|who\s+are\s+you|what\s+are\s+you|"
+    r"what\s+(?:can|do)\s+you\s+do|how\s+(?:do|does)\s+(?:this|it|you)\s+work|"
+    r"how\s+(?:do|can)\s+i\s+use\s+(?:this|you|it)|what\s+should\s+i\s+ask(?:\s+you)?)\W*$",
+    re.IGNORECASE,
+)
 _MAX_NAMES = 40
 _NAME_SENTENCES = 5000
 _SUMMARY_SENTENCES = 3  # for one document
@@ -84,7 +109,8 @@ _SUMMARY_DOCUMENTS = 5  # the collection's summary names at most this many, two 
 
 @dataclass(frozen=True, slots=True)
 class CatalogueQuestion:
-    kind: str  # "list", "mention", "summary" or "names"
+    # "list", "mention", "summary", "names"; or "greeting", "thanks", "ack", "help"
+    kind: str
     term: str = ""  # the term asked about ("mention"), or the document named ("summary")
 
 
@@ -96,6 +122,13 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
              parse_catalogue_question("What documents do you have?") -> CatalogueQuestion("list")
     """
     q = " ".join(question.split())
+    if not any(c.isalnum() for c in q):
+        return CatalogueQuestion("help")
+    for pattern, kind in ((_GREETING, "greeting"), (_THANKS, "thanks"), (_HELP, "help")):
+        if pattern.match(q):
+            return CatalogueQuestion(kind)
+    if _ACKNOWLEDGED.match(q):
+        return CatalogueQuestion("ack")
     m = _MENTION.search(q)
     if m:
         term = m.group("term").strip(" \"'“”‘’")
@@ -114,6 +147,8 @@ def answer_catalogue(
     question: CatalogueQuestion, sources: Sequence[SourceInfo], chunks: Sequence[Chunk]
 ) -> tuple[str, tuple[Citation, ...]]:
     """The answer text and its citations for a catalogue question."""
+    if question.kind in ("greeting", "thanks", "ack", "help"):
+        return _conversation(question.kind, sources), ()
     if question.kind == "summary":
         return _summary(question.term, sources, chunks)
     if question.kind == "names":
@@ -212,6 +247,36 @@ def _summary(
     if more > 0 and not named:
         parts.append(f"({more} more documents: ask for a summary of one by its name.)")
     return "\n\n".join(parts), tuple(citations)
+
+
+_HELLO_TEXT = "Hello! Ask me a question about your documents and I answer by quoting them."
+_AGAIN_TEXT = "Ask another question about your documents whenever you like."
+_HELP_TEXT = (
+    "I answer questions about your documents by quoting their own sentences, each with its "
+    "source, and I say so plainly when they don't answer."
+)
+# How the replies to "hi", "thanks" and "help" open: a follow-up finds no topic in them.
+CONVERSATION_OPENINGS = (_HELLO_TEXT, "You're welcome.", _AGAIN_TEXT, _HELP_TEXT)
+
+
+def _conversation(kind: str, sources: Sequence[SourceInfo]) -> str:
+    """What to say to "hi", "thanks" or "what can you do?": what this assistant does, with
+    what it holds, so that the next message can be a question it answers."""
+    if kind in ("thanks", "ack"):
+        return f"You're welcome. {_AGAIN_TEXT}" if kind == "thanks" else _AGAIN_TEXT
+    if not sources:
+        held = "No documents are indexed yet: add files to the documents folder, then ask."
+    elif len(sources) == 1:
+        held = f"I have one document: {sources[0].source}."
+    else:
+        some = ", ".join(s.source for s in sources[:3])
+        held = f"I have {len(sources)} documents, among them {some}."
+    if kind == "greeting":
+        return f"{_HELLO_TEXT} {held}"
+    return (
+        f"{_HELP_TEXT} {held} Try “Summarize the documents”, “Which documents mention …?” "
+        "or a question about what they say."
+    )
 
 
 def _named(

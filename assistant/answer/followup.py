@@ -21,6 +21,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ..retrieval.lexical import STOPWORDS
+from .catalogue import CONVERSATION_OPENINGS
 
 __all__ = [
     "MAX_HISTORY_CHARS",
@@ -93,7 +94,13 @@ _FILLER = re.compile(
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-_REFUSAL = re.compile(r"^\s*The documents don['’]t (?:say|answer)")
+# A turn that answered nothing from the documents: a refusal, or the reply to "hi", "thanks"
+# or "what can you do?" (answer/catalogue.py), whose words are no topic to carry.
+_REFUSAL = re.compile(
+    r"^\s*(?:The documents don['’]t (?:say|answer)|"
+    + "|".join(re.escape(opening) for opening in CONVERSATION_OPENINGS)
+    + ")"
+)
 # Words that carry no topic of their own: the lexical stop words plus conversational ones.
 _QUESTION_WORDS = STOPWORDS | {
     "but",
