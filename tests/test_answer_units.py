@@ -45,6 +45,18 @@ def test_follow_up_cues_are_recognised(question: str) -> None:
     assert is_followup(question)
 
 
+@pytest.mark.parametrize(
+    ("question", "query"),
+    [
+        ("is amazon's stake exclusive or no?", "is amazon's stake exclusive?"),
+        ("so, who owns Anthropic tho lol", "who owns Anthropic"),
+        ("Is that right?", "Is that right?"),  # "right" is what is asked here
+    ],
+)
+def test_chat_openers_and_tails_are_no_part_of_the_query(question: str, query: str) -> None:
+    assert standalone_query(question, None) == query
+
+
 def test_no_history_means_no_rewrite() -> None:
     assert standalone_query("Is that stake exclusive?", None) == "Is that stake exclusive?"
 

@@ -89,7 +89,15 @@ _OPENERS = (
 )
 # Words a chat message may open with before the question itself ("ok and Google?").
 _FILLER = re.compile(
-    r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great)\b[\s,.!]*)+", re.I
+    r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great|so|hey|hi|yo|um+|uh+|btw|"
+    r"also|quick\s+question|just\s+wondering|i\s+wonder)\b[\s,.!:-]*)+",
+    re.I,
+)
+# ... and at its end: "is the stake exclusive or no?", "are its models any good tho lol".
+_TRAILING = re.compile(
+    r"(?:[\s,]+(?:or\s+(?:not|no|nah|what)|tho|though|lol|lmao|haha|pls|plz|please|thanks|"
+    r"thx|yeah)\b)+(?=\W*$)",
+    re.I,
 )
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
@@ -634,7 +642,7 @@ def standalone_query(
         -> "What about Google? (firms build in-house)"
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
-    question = _FILLER.sub("", question).strip() or question.strip()
+    question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
     if not history or not is_followup(question):
         return question
     turn = _last_answered_turn(history)
