@@ -1553,6 +1553,7 @@ def launch(
         prevent_thread_lock=True,  # blocked below, once the app is set up
         footer_links=["api", "settings"],
         run_history=False,  # see _mounted
+        enable_monitoring=False,  # see _mounted
         quiet=prevent_thread_lock,
         app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
@@ -2353,6 +2354,16 @@ def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
 _UNUSED_ROUTE = re.compile(r"/gradio_api/(?:process_recording|component_server)/?$")
 _NOT_OFFERED = "The chat has no recordings or component functions: nothing is served here."
 
+# Gradio's development server's reload stream (the page opens it only in development mode),
+# which woke the server every 50 ms for each connection held open, and its monitoring pages
+# (a traffic summary, a dashboard), which a mounted app served unless told not to.
+_DEV_ROUTE = re.compile(r"/gradio_api/dev/")
+_NOT_DEVELOPMENT = (
+    "The chat is not a development server: it has no reload events, so reload the page yourself."
+)
+_MONITORING = re.compile(r"^/monitoring(?:/|$)")
+_NO_MONITORING = "Monitoring is off on this server: nothing is served here."
+
 # Gradio's file route, given a web address in place of a file (/gradio_api/file=https://…,
 # or its older spelling /gradio_api/file/…), fetched it from the server and streamed it back.
 _FILE_BY_ADDRESS = re.compile(r"/gradio_api/file[=/][A-Za-z][A-Za-z0-9+.\-]*:")
@@ -2441,7 +2452,8 @@ class _CheckedCalls:
       leaves out parameters with defaults gets them filled in (so `/ask` takes a question
       alone), and its conversations are cut (`bound_call`), whichever route it came by;
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
-      and so does a request to a route of components the chat does not have;
+      and so does a request to a route of components the chat does not have, to Gradio's
+      development reload stream or (unless monitoring is on) to its monitoring pages;
     - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
       fetched from the server, gets 403 and one sentence;
     - a request naming its page session by more than _SESSION_CHARS characters (or not by
@@ -2595,8 +2607,23 @@ class _CheckedCalls:
             unread._queue.clear()
             unread._queue.extend(kept)
 
+    def _unserved(self, path: str) -> str | None:
+        """The one sentence refusing a route of Gradio's that the product does not serve
+        (its development reload stream; its monitoring pages unless the chat's Blocks turned
+        monitoring on), or None."""
+        if _DEV_ROUTE.search(path):
+            return _NOT_DEVELOPMENT
+        if _MONITORING.search(path) and getattr(self.blocks, "enable_monitoring", None) is not True:
+            return _NO_MONITORING
+        return None
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        refusal = self._unserved(path)
+        if refusal is not None:
+            await _drain(receive)
+            await send_json(send, 404, {"detail": refusal, "error": refusal}, [])
+            return
         if _FILE_BY_ADDRESS.search(path):
             await _drain(receive)
             await send_json(send, 403, {"detail": _NO_FETCHING, "error": _NO_FETCHING}, [])
@@ -2843,6 +2870,7 @@ def _mounted(
         # (for any loopback request, so every visitor behind a local reverse proxy), and its
         # pages listed, made and read the owner's buckets.
         run_history=False,
+        enable_monitoring=False,  # Gradio's traffic pages: none in the product
         auth=(settings.ui_user, api_key) if api_key else None,
         auth_message=_auth_message(throttle) if api_key else None,
         max_file_size=settings.max_upload_bytes,
