@@ -42,6 +42,7 @@ import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -182,32 +183,69 @@ details.citation.opened-by-marker { outline: 2px solid var(--color-accent); }
 
 
 # Bidi controls reorder what follows them on screen ("\u202egpj.exe.txt" shows as
-# "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored. In a
-# file name, invisible characters also make one name look like another ("al\u200bexa.txt").
+# "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored; so are
+# control characters (a bell, a backspace), which the browser draws as nothing, but layout
+# (tabs, line and page breaks). In a file name, invisible characters also make one name look
+# like another ("al\u200bexa.txt"): see _shown_name.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_INVISIBLE = _BIDI_CONTROLS | frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+_CONTROLS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)])) - frozenset("\t\n\r\f\v")
+_SHOWN = _BIDI_CONTROLS | _CONTROLS
+# Letters drawn as nothing (Hangul fillers, the braille blank, the grapheme joiner), beside
+# the kinds of character _hidden_in_name names.
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 
 
-def _visible(s: str, hidden: frozenset[str] = _BIDI_CONTROLS) -> str:
-    """Example: _visible("\u202egpj.exe.txt") -> "[U+202E]gpj.exe.txt" """
+def _visible(s: str, hidden: frozenset[str] = _SHOWN) -> str:
+    """Example: _visible("\u202egpj.exe.txt") -> "[U+202E]gpj.exe.txt";
+    _visible("a\x07b") -> "a[U+0007]b" """
     if not any(c in hidden for c in s):
         return s
     return "".join(f"[U+{ord(c):04X}]" if c in hidden else c for c in s)
 
 
 def _html(s: str) -> str:
-    """Text as HTML: escaped, line breaks kept, bidi controls shown rather than obeyed.
+    """Text as HTML: escaped, line breaks kept, bidi and control characters shown rather than
+    obeyed.
 
     Example: _html("a <b> ![x](http://h/p.png)\nc") -> "a &lt;b&gt; ![x](http://h/p.png)<br>c"
     """
     return html.escape(_visible(s), quote=False).replace("\r", "").replace("\n", "<br>")
 
 
-def _name(source: str) -> str:
-    """A file name as HTML, every invisible character shown.
+def _hidden_in_name(c: str) -> bool:
+    """Is c a character a file name may hold that the page would not show as itself: a
+    control or format character (a bell, a zero-width space, a bidi control), a line break,
+    a space other than the plain one, a private or unassigned code point, a blank letter?
 
-    Example: _name("al\u200bexa.txt") -> "al[U+200B]exa.txt" """
-    return _html(_visible(source, _INVISIBLE))
+    Example: _hidden_in_name("\x07") -> True; _hidden_in_name("\u00a0") -> True;
+             _hidden_in_name("é") -> False; _hidden_in_name(" ") -> False
+    """
+    kind = unicodedata.category(c)
+    return (
+        kind in ("Cc", "Cf", "Co", "Cn", "Zl", "Zp")
+        or (kind == "Zs" and c != " ")
+        or c in _BLANK_LETTERS
+    )
+
+
+def _shown_name(source: str) -> str:
+    """A file name as plain text with every character the page would not show as itself
+    written as its code point, so that no name can pass for another.
+
+    Example: _shown_name("al\u200bexa.txt") -> "al[U+200B]exa.txt";
+             _shown_name("notes\x07.txt") -> "notes[U+0007].txt"
+    """
+    if not any(map(_hidden_in_name, source)):
+        return source
+    return "".join(f"[U+{ord(c):04X}]" if _hidden_in_name(c) else c for c in source)
+
+
+def _name(source: str) -> str:
+    """A file name as HTML, every invisible character shown (`_shown_name`).
+
+    Example: _name("al\u200bexa.txt") -> "al[U+200B]exa.txt"; _name("<b>.txt") ->
+             "&lt;b&gt;.txt" """
+    return html.escape(_shown_name(source), quote=False)
 
 
 _text = _html  # a message's text: the same escaping (kept as a name the handlers read well)
@@ -409,7 +447,7 @@ def _remove_choices(sources: Sequence[SourceInfo]) -> list[tuple[str, str]]:
 
     Example: [SourceInfo("al\u200bexa.txt", ...)] -> [("al[U+200B]exa.txt", "al\u200bexa.txt")]
     """
-    return [(_visible(s.source, _INVISIBLE), s.source) for s in sources]
+    return [(_shown_name(s.source), s.source) for s in sources]
 
 
 def _message(exc: Exception) -> str:
@@ -431,8 +469,9 @@ def _plain(text: str) -> str:
 
 
 def _toast(message: str) -> str:
-    # Gradio renders toast and error messages as HTML; file names must stay text.
-    return html.escape(message, quote=False)
+    # Gradio renders toast and error messages as HTML; file names must stay text, their
+    # control characters shown.
+    return html.escape(_visible(message), quote=False)
 
 
 def _size(n: int) -> str:
@@ -545,7 +584,7 @@ class _Job:
 
     def line(self) -> str:
         """The job as one line of status HTML a person reads at a glance."""
-        name = f"<b>{_html(self.name)}</b>"
+        name = f"<b>{_name(self.name)}</b>"
         if not self.done:
             if self.stage == "waiting":
                 return f'<div class="job">⏳ {name}: waiting to be indexed…</div>'
@@ -559,7 +598,7 @@ class _Job:
         if not self.ok:
             return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
         saved = safe_filename(self.name)  # it was saved, so its name is a valid one
-        added = "added" if saved == self.name else f"added as “{_html(saved)}”"
+        added = "added" if saved == self.name else f"added as “{_name(saved)}”"
         return (
             f'<div class="job">✓ {name} {added}: ask about it now.'
             f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
@@ -1063,12 +1102,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                 ids.append(indexer.submit(name, Path(path)))
             except InputError as exc:  # too many uploads waiting: say so, add nothing
                 lines.append(
-                    f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: '
+                    f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
                     f"{_html(_message(exc))}.</div>"
                 )
             except OSError as exc:  # the temp upload vanished: still one clear line
                 lines.append(
-                    f'<div class="job failed">⚠ <b>{_html(name)}</b> could not be read '
+                    f'<div class="job failed">⚠ <b>{_name(name)}</b> could not be read '
                     f"({_html(exc.strerror or exc.__class__.__name__)}): upload it again.</div>"
                 )
         return lines
@@ -1092,7 +1131,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             except AssistantError as exc:
                 gr.Warning(_toast(_message(exc)))
                 lines.append(
-                    f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: '
+                    f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
                     f"{_html(_message(exc))}</div>"
                 )
                 continue
@@ -1140,7 +1179,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         lines += _submit(ready, ids)
         _discard(files or [])
         lines += [
-            f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: it would replace '
+            f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: it would replace '
             f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
             for name, _path in held
         ]
@@ -1153,12 +1192,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             target = _target(name)
             other = seen.get(target, target)
             why = (
-                f"“{_html(other)}” in this upload"
+                f"“{_name(other)}” in this upload"
                 if other != name and not _taken(target)
-                else f"the document “{_html(target)}”"
+                else f"the document “{_name(target)}”"
             )
             items.append(
-                f"<li><b>{_html(name)}</b> would be saved as “{_html(target)}” and "
+                f"<li><b>{_name(name)}</b> would be saved as “{_name(target)}” and "
                 f"replace {why}.</li>"
             )
         if not items:
@@ -1175,7 +1214,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     def keep_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
         lines = [
-            f'<div class="job">✗ <b>{_html(str(n))}</b> was not added: '
+            f'<div class="job">✗ <b>{_name(str(n))}</b> was not added: '
             "the existing document was kept.</div>"
             for n, _p in held or []
         ]
@@ -1188,7 +1227,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         warned = list(warned or [])
         for j in jobs:
             if j.done and not j.ok and j.id not in warned:
-                gr.Warning(_toast(f"{j.name} was not added: {j.message}"))
+                gr.Warning(_toast(f"{_shown_name(j.name)} was not added: {j.message}"))
                 warned.append(j.id)
         busy = any(not j.done for j in jobs)
         status = "".join(j.line() for j in jobs) if jobs else gr.skip()
@@ -1204,7 +1243,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             gr.Warning("Choose a document to remove first.")
             return gr.Group(visible=False), ""
         question = (
-            f'<div class="confirm-title">Delete “{_html(source)}”?</div>'
+            f'<div class="confirm-title">Delete “{_name(source)}”?</div>'
             "<p>The file is deleted from the documents folder on the server: it leaves the "
             "disk for good, and answers stop citing it.</p>"
         )
@@ -1223,7 +1262,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         except AssistantError as exc:
             gr.Warning(_toast(_message(exc)))
             return (f"⚠ {_html(_message(exc))}", *refresh(), gr.Group(visible=False))
-        status = f'<div class="job">✓ <b>{_html(source)}</b> removed: the file was deleted.</div>'
+        status = f'<div class="job">✓ <b>{_name(source)}</b> removed: the file was deleted.</div>'
         return (status, *refresh(), gr.Group(visible=False))
 
     # ------------------------------------------------------------ the API

@@ -9,12 +9,15 @@ server) with the fake embedder, so these run in seconds.
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from test_redteam import one_sentence
-from test_redteam4 import Limited
+from test_redteam4 import Limited, _served
 
 # ---------------------------------------------------------------- routes the product lacks
 
@@ -44,3 +47,126 @@ def test_the_monitoring_pages_are_refused(plain: Limited, path: str) -> None:
     reply = httpx.get(f"{plain.url}/{path}", timeout=10)
     assert reply.status_code == 404, reply.text[:300]
     assert one_sentence(reply.json()["detail"]), reply.text[:300]
+
+
+# ---------------------------------------------------------------- /v1 values of the wrong kind
+
+_ASK = {"model": "assistant", "messages": [{"role": "user", "content": "Who builds chips?"}]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        # Found in red team 8: pydantic read "yes" as true and answered in a stream.
+        (b'"stream": "yes"', "stream"),
+        (b'"stream": 1', "stream"),
+        # Python's JSON reader takes NaN and Infinity, which JSON lacks, and 1e999 is
+        # infinite: the sampling options went unread, so these were answered as valid.
+        (b'"temperature": NaN', "JSON"),
+        (b'"temperature": 1e999', "temperature"),
+        (b'"temperature": "0.5"', "temperature"),
+        (b'"temperature": 7', "temperature"),
+        (b'"top_p": -Infinity', "JSON"),
+        (b'"top_p": 1.5', "top_p"),
+        (b'"presence_penalty": true', "presence_penalty"),
+        (b'"max_tokens": 0', "max_tokens"),
+        (b'"max_tokens": 10.5', "max_tokens"),
+        (b'"n": true', "n"),
+        (b'"n": "1"', "n"),
+        (b'"logprobs": "no"', "logprobs"),
+        (b'"seed": "7"', "seed"),
+        (b'"stop": 5', "stop"),
+        (b'"stream_options": {"include_usage": "yes"}', "include_usage"),
+        (b'"logit_bias": {"50256": "x"}', "logit_bias"),
+    ],
+)
+def test_v1_values_of_the_wrong_kind_are_refused_in_one_sentence(
+    plain: Limited, body: bytes, field: str
+) -> None:
+    sent = b'{"model": "assistant", "messages": [{"role": "user", "content": "Who?"}], %s}' % body
+    reply = httpx.post(
+        f"{plain.url}/v1/chat/completions",
+        content=sent,
+        headers={"content-type": "application/json"},
+        timeout=30,
+    )
+    assert reply.status_code == 400, reply.text[:300]
+    message = reply.json()["error"]["message"]
+    assert one_sentence(message) and field in message, message
+
+
+def test_v1_requests_with_valid_sampling_options_are_answered(plain: Limited) -> None:
+    options = {
+        "temperature": 0,
+        "top_p": 0.5,
+        "max_tokens": 200,
+        "stop": ["\n\n"],
+        "seed": 3,
+        "n": 1,
+        "stream": False,
+        "presence_penalty": -1.5,
+        "logit_bias": {"50256": -100},
+        "user": "me",
+    }
+    reply = httpx.post(f"{plain.url}/v1/chat/completions", json={**_ASK, **options}, timeout=60)
+    assert reply.status_code == 200, reply.text[:300]
+    assert "Austin" in reply.json()["choices"][0]["message"]["content"]
+
+
+# ---------------------------------------------------------------- names placed in the folder
+
+
+def _page(chat: Limited, handler: str, data: list[Any]) -> tuple[str, Any]:
+    """The page event that runs handler, called as the page calls it (servers.page_call,
+    its stream read by events: httpx's lines also break at U+0085, which JSON need not
+    escape)."""
+    index = next(i for i, fn in chat.demo.fns.items() if fn.fn.__name__ == handler)
+    session = f"s{time.monotonic_ns()}"
+    with httpx.Client(timeout=30) as client:
+        body = {"data": data, "fn_index": index, "session_hash": session}
+        client.post(f"{chat.url}/gradio_api/queue/join", json=body).raise_for_status()
+        stream = client.get(f"{chat.url}/gradio_api/queue/data", params={"session_hash": session})
+        for event in stream.text.split("\n\n"):
+            if event.startswith("data: ") and '"process_completed"' in event:
+                done = json.loads(event.removeprefix("data: "))
+                if done.get("success"):
+                    return "complete", done["output"].get("data")
+                return "error", done["output"].get("error")
+    return "", None
+
+
+def test_control_characters_in_names_placed_in_the_folder_are_shown(tmp_path: Path) -> None:
+    # Found in red team 8: a file put straight into the documents folder (not uploaded, so
+    # its name was never made safe) may hold control characters, which the browser draws as
+    # nothing: "notes\x07.txt" showed as "notes.txt" beside the real one, in the documents
+    # table, the remove list and the question "Delete …?", so a visitor could not tell which
+    # file they removed. Every such character is now shown as its code point.
+    tricky = {
+        "notes\x07.txt": "Bell.",
+        "notes\x1b.txt": "Escape.",
+        "notes\u00a0two.txt": "No-break space.",
+        "notes\u0085.txt": "Next line.",
+        "notes\u3164.txt": "Hangul filler.",
+    }
+    shown = [
+        "notes[U+0007].txt",
+        "notes[U+001B].txt",
+        "notes[U+00A0]two.txt",
+        "notes[U+0085].txt",
+        "notes[U+3164].txt",
+    ]
+    with _served(tmp_path, documents={"notes.txt": "Zebras.", **tricky}) as chat:
+        assert sorted(p.name for p in chat.docs.iterdir()) == sorted(
+            ["a.txt", "notes.txt", *tricky]
+        )
+        kind, (table, choices) = _page(chat, "refresh", [])
+        assert kind == "complete", table
+        labels = {label for label, _value in choices["choices"]}
+        for name, visible in zip(tricky, shown, strict=True):
+            assert name not in table and visible in table, table
+            assert visible in labels, labels
+            kind, (_group, question) = _page(chat, "confirm_remove", [name])
+            assert kind == "complete" and f"Delete “{visible}”?" in question, question
+        kind, outputs = _page(chat, "remove", ["notes\x07.txt"])
+        assert kind == "complete" and "notes[U+0007].txt</b> removed" in outputs[0], outputs
+        assert (chat.docs / "notes.txt").exists() and not (chat.docs / "notes\x07.txt").exists()
