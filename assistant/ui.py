@@ -38,6 +38,7 @@ import math
 import os
 import queue
 import re
+import secrets
 import shutil
 import tempfile
 import threading
@@ -2115,13 +2116,14 @@ def _tidy_uploads() -> None:
     files of an upload its client cut off; once per process (Gradio reads its upload
     form with one parser class, route_utils.GradioMultiPartParser, for every app).
 
-    Gradio's upload route wrote each file of a form to disk as it arrived, then failed on
-    a plain field named "files" (a 500 and a 100-line traceback), skipped a file part under
-    another name, refused a file named "..", or lost the client mid-body (another
-    traceback), keeping every file written so far where nothing deletes it (its sweep knows
-    only the files it answered with) and no budget counts it: up to 256 MB a request. Such a
-    part is now refused (400, one sentence) as its head arrives, when Gradio deletes what it
-    wrote, and an upload cut off is deleted too.
+    Each file is kept in a folder of its own (Gradio's, named by its content, was shared by
+    every visitor who sent the same file). Gradio's upload route wrote each file of a form to
+    disk as it arrived, then failed on a plain field named "files" (a 500 and a 100-line
+    traceback), skipped a file part under another name, refused a file named "..", or lost
+    the client mid-body (another traceback), keeping every file written so far where nothing
+    deletes it (its sweep knows only the files it answered with) and no budget counts it: up
+    to 256 MB a request. Such a part is now refused (400, one sentence) as its head arrives,
+    when Gradio deletes what it wrote, and an upload cut off is deleted too.
     """
     from gradio import route_utils
     from gradio.exceptions import InvalidPathError
@@ -2141,6 +2143,11 @@ def _tidy_uploads() -> None:
             part = self._current_part
             if part.field_name != "files" or part.file is None:
                 raise MultiPartException(_UPLOAD_PARTS)
+            # Gradio names the folder a file is kept in by the hash of its content, so two
+            # visitors sending one file shared one copy (the chat deletes it once either's
+            # upload is handled, and the other's was gone), and a path told whether someone
+            # had sent that file before: a random salt gives each upload a folder of its own.
+            part.file.sha.update(secrets.token_bytes(16))
             if part.file.filename:  # as route_utils.upload_fn names the file it keeps
                 name = strip_invalid_filename_characters(Path(part.file.filename).name)
                 try:

@@ -17,7 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from test_redteam import one_sentence
-from test_redteam4 import Limited, _served
+from test_redteam4 import Limited, _client, _served
+from test_redteam5 import _call, _upload_files
 
 # ---------------------------------------------------------------- routes the product lacks
 
@@ -116,12 +117,12 @@ def test_v1_requests_with_valid_sampling_options_are_answered(plain: Limited) ->
 # ---------------------------------------------------------------- names placed in the folder
 
 
-def _page(chat: Limited, handler: str, data: list[Any]) -> tuple[str, Any]:
-    """The page event that runs handler, called as the page calls it (servers.page_call,
-    its stream read by events: httpx's lines also break at U+0085, which JSON need not
-    escape)."""
+def _page(chat: Limited, handler: str, data: list[Any], session: str = "") -> tuple[str, Any]:
+    """The page event that runs handler, called as the page calls it in page session
+    `session` (a new one by default), as servers.page_call calls it but with its stream
+    read by events: httpx's lines also break at U+0085, which JSON need not escape."""
     index = next(i for i, fn in chat.demo.fns.items() if fn.fn.__name__ == handler)
-    session = f"s{time.monotonic_ns()}"
+    session = session or f"s{time.monotonic_ns()}"
     with httpx.Client(timeout=30) as client:
         body = {"data": data, "fn_index": index, "session_hash": session}
         client.post(f"{chat.url}/gradio_api/queue/join", json=body).raise_for_status()
@@ -170,3 +171,31 @@ def test_control_characters_in_names_placed_in_the_folder_are_shown(tmp_path: Pa
         kind, outputs = _page(chat, "remove", ["notes\x07.txt"])
         assert kind == "complete" and "notes[U+0007].txt</b> removed" in outputs[0], outputs
         assert (chat.docs / "notes.txt").exists() and not (chat.docs / "notes\x07.txt").exists()
+
+
+# ---------------------------------------------------------------- one visitor's upload, another's
+
+
+def test_two_visitors_sending_the_same_file_get_copies_of_their_own(plain: Limited) -> None:
+    # Found in red team 8: Gradio files an upload under its content's hash and its name, so
+    # two visitors sending the same file shared one copy in its upload folder: once one
+    # visitor's upload was added, the chat deleted that copy, and the other's, waiting for
+    # its visitor to confirm that it should replace the document, "could not be read"; and
+    # each could learn, by the path it got back, that someone had sent that very file. Each
+    # upload now has a folder of its own.
+    text = "Zebras graze in Kenya at dawn."
+    with _client("127.0.0.1") as first, _client("127.0.0.2") as second:
+        mine = _upload_files(first, plain.url, "zebras.txt", text)
+        theirs = _upload_files(second, plain.url, "zebras.txt", text)
+        again = _upload_files(second, plain.url, "zebras.txt", text)
+        paths = [f[0]["path"] for f in (mine, theirs, again)]
+        assert len({Path(p).parent for p in paths}) == 3, paths
+        assert "zebras.txt</b> added" in _call(first, plain.url, "upload", [mine])
+        assert not Path(paths[0]).exists()  # the first visitor's copy is gone...
+        assert Path(paths[1]).exists() and Path(paths[2]).exists()  # ...and only it
+    # The second visitor's page asks whether to replace zebras.txt, and they say yes.
+    kind, outputs = _page(plain, "upload_page", [theirs, []], session="second")
+    assert kind == "complete" and "Replace existing documents?" in outputs[-1], outputs
+    kind, outputs = _page(plain, "replace_held", [None, None], session="second")
+    assert kind == "complete" and "could not be read" not in outputs[0], outputs
+    assert "zebras.txt" in outputs[0], outputs
