@@ -2409,6 +2409,16 @@ _NOT_DEVELOPMENT = (
 )
 _MONITORING = re.compile(r"^/monitoring(?:/|$)")
 _NO_MONITORING = "Monitoring is off on this server: nothing is served here."
+# Gradio's routes for streaming inputs and outputs (a live microphone or camera, audio or
+# video made as it plays), which the chat does not have: POST /stream/{event_id} replaced
+# the values of a call waiting in the queue with whatever it was sent, past every check
+# made as the call joined; and its custom components' files route, which wrote each
+# request's names, newlines and all, to the server's log.
+_MEDIA_ROUTE = re.compile(r"/gradio_api/(?:stream|custom_component)/")
+_NO_MEDIA = (
+    "The chat has no streaming media or custom components: nothing is served here, so send "
+    "values through /gradio_api/call or the page."
+)
 
 # Gradio's file route, given a web address in place of a file (/gradio_api/file=https://…,
 # or its older spelling /gradio_api/file/…), fetched it from the server and streamed it back.
@@ -2498,8 +2508,9 @@ class _CheckedCalls:
       leaves out parameters with defaults gets them filled in (so `/ask` takes a question
       alone), and its conversations are cut (`bound_call`), whichever route it came by;
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
-      and so does a request to a route of components the chat does not have, to Gradio's
-      development reload stream or (unless monitoring is on) to its monitoring pages;
+      and so does a request to a route of components the chat does not have (recordings,
+      streaming media, custom components), to Gradio's development reload stream or
+      (unless monitoring is on) to its monitoring pages;
     - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
       fetched from the server, gets 403 and one sentence;
     - a request naming its page session by more than _SESSION_CHARS characters (or not by
@@ -2655,10 +2666,12 @@ class _CheckedCalls:
 
     def _unserved(self, path: str) -> str | None:
         """The one sentence refusing a route of Gradio's that the product does not serve
-        (its development reload stream; its monitoring pages unless the chat's Blocks turned
-        monitoring on), or None."""
+        (its development reload stream, its streaming media and custom components' routes;
+        its monitoring pages unless the chat's Blocks turned monitoring on), or None."""
         if _DEV_ROUTE.search(path):
             return _NOT_DEVELOPMENT
+        if _MEDIA_ROUTE.search(path):
+            return _NO_MEDIA
         if _MONITORING.search(path) and getattr(self.blocks, "enable_monitoring", None) is not True:
             return _NO_MONITORING
         return None

@@ -10,15 +10,20 @@ server) with the fake embedder, so these run in seconds.
 from __future__ import annotations
 
 import json
+import threading
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from format_files import pdf_from_objects, scanned_pdf_bytes, text_pdf_bytes
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client, _served
 from test_redteam5 import _call, _upload_files
+
+from assistant.errors import DocumentError
 
 # ---------------------------------------------------------------- routes the product lacks
 
@@ -199,3 +204,171 @@ def test_two_visitors_sending_the_same_file_get_copies_of_their_own(plain: Limit
     kind, outputs = _page(plain, "replace_held", [None, None], session="second")
     assert kind == "complete" and "could not be read" not in outputs[0], outputs
     assert "zebras.txt" in outputs[0], outputs
+
+
+# ---------------------------------------------------------------- small PDFs that read for long
+
+
+def _long_pages(pages: int, content: bytes) -> bytes:
+    """A PDF of `pages` pages, each with a content stream of its own holding content,
+    deflated twice (two filters), a few hundred bytes each."""
+    packed = zlib.compress(zlib.compress(content, 9), 9)
+    stream = b"<< /Length %d /Filter [/FlateDecode /FlateDecode] >>stream\n%s\nendstream" % (
+        len(packed),
+        packed,
+    )
+    kids = b" ".join(b"%d 0 R" % (4 + 2 * i) for i in range(pages))
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+    )
+    return pdf_from_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+            *[part for i in range(pages) for part in (page % (5 + 2 * i), stream)],
+        ]
+    )
+
+
+def test_a_small_pdf_of_a_few_long_pages_is_refused_at_once(plain: Limited) -> None:
+    # Found in red team 8: a PDF's page content was held to the zip packages' limits, which
+    # let any file unpack to 32 MB, however small; but page content is read 20 times slower
+    # than XML (1.3-2.2 us a byte): a 2 KB PDF of 4 pages of 3.5 MB of text operators each
+    # (packed twice; pypdf stops reading a page at about 4 MB), under that floor, held the
+    # server's indexer for 56 s on 2 busy cores, every upload behind it waiting, and was
+    # added as 25,660 passages. A PDF's floor is now 1 MB (1-2 s of reading); past it, 100
+    # times its size, as before.
+    line = b"BT /F1 12 Tf 72 700 Td (Zebras graze in Kenya at dawn.) Tj ET\n"
+    bomb = _long_pages(4, b"BT " + line * (3_500_000 // len(line)) + b" ET")
+    assert len(bomb) < 4_000
+    with httpx.Client(timeout=300) as client:
+        files = _upload_files_of(client, plain.url, "long.pdf", bomb)
+        began = time.monotonic()
+        outcome = _call(client, plain.url, "upload", [files])
+        took = time.monotonic() - began
+        assert "long.pdf</b> was not added" in outcome and "unpacks to" in outcome, outcome
+        assert "re-save it" in outcome, outcome
+        assert took < 10, f"the refusal took {took:.0f} s"
+        later = _upload_files(client, plain.url, "zebras.txt", "Zebras graze in Kenya at dawn.")
+        assert "zebras.txt</b> added" in _call(client, plain.url, "upload", [later])
+    assert sorted(p.name for p in plain.docs.iterdir()) == ["a.txt", "zebras.txt"]
+
+
+def _upload_files_of(
+    client: httpx.Client, url: str, name: str, data: bytes
+) -> list[dict[str, Any]]:
+    sent = client.post(
+        f"{url}/gradio_api/upload", files=[("files", (name, data, "application/pdf"))]
+    )
+    assert sent.status_code == 200, sent.text[:200]
+    return [{"path": path, "meta": {"_type": "gradio.FileData"}} for path in sent.json()]
+
+
+def _blank_pages(count: int, box: bytes = b"[0 0 612 792]") -> bytes:
+    """A PDF of count pages with nothing on them (no text layer), about 75 bytes a page."""
+    kids = b" ".join(b"%d 0 R" % (3 + i) for i in range(count))
+    return pdf_from_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [%s] /Count %d /MediaBox %s >>" % (kids, count, box),
+            *[b"<< /Type /Page /Parent 2 0 R >>"] * count,
+        ]
+    )
+
+
+def test_a_small_pdf_of_many_blank_pages_is_refused_before_any_ocr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found in this pass: a page without text is read by OCR, 0.6 s for a blank Letter page
+    # on 2 busy cores (2 s at the biggest size rendered), and one takes 75 bytes: a 6 KB
+    # PDF of 75 blank pages, under the 500 pages OCR reads in one file, held the indexer for
+    # 45 s (150 s at the biggest size). A PDF now has at most one page read by OCR per 2 KB
+    # of file (a scanned page is a picture of 10-100 KB), and at least 4.
+    from test_redteam7 import _fake_ocr
+
+    from assistant.ingest.pdf import pdf_text
+
+    seen = _fake_ocr(monkeypatch, "Scanned text.")
+    bomb = _blank_pages(75)
+    assert len(bomb) < 6_000
+    began = time.monotonic()
+    with pytest.raises(DocumentError) as refused:
+        pdf_text(bomb, "blank.pdf")
+    assert time.monotonic() - began < 5 and seen == []
+    message = str(refused.value)
+    assert one_sentence(message[0].upper() + message[1:]) and "75 pages without text" in message
+    assert "remove its empty pages" in message
+    # A few blank pages, and a real scan of many pages, are read as before.
+    assert pdf_text(_blank_pages(4), "four.pdf").text.count("Scanned text.") == 4
+    scan = scanned_pdf_bytes([f"Page {i} of the herd survey." for i in range(12)])
+    assert pdf_text(scan, "scan.pdf").text.count("Scanned text.") == 12
+
+
+def test_an_ordinary_pdf_reads_within_its_allowance() -> None:
+    # A text PDF holds two or three times its size in page content: far from either limit.
+    from assistant.ingest.pdf import pdf_text
+
+    pages = [f"Zebras of herd {i} graze in Kenya at dawn." * 40 for i in range(50)]
+    built = pdf_text(text_pdf_bytes(pages), "herd.pdf")
+    assert len(built.page_starts) == 50 and "herd 49" in built.text
+
+
+# ---------------------------------------------------------------- a queued call's values swapped
+
+
+def test_a_queued_calls_values_cannot_be_replaced_unchecked(
+    held_answers: threading.Event, tmp_path: Path
+) -> None:
+    # Found in this pass: Gradio's /gradio_api/stream/{event_id}, the route its streaming
+    # inputs (a live microphone or camera) send each new value by, replaced the values of
+    # any call waiting in the queue with whatever it was sent, past every check made as the
+    # call joined (kinds of values, conversations cut to their last messages, the questions
+    # an address has in flight): a call sent with a question alone ran with a history of
+    # 20,000 messages. The chat has no streaming inputs: the route gets 404 and one sentence.
+    from test_redteam4 import QUESTION
+
+    history = [{"role": "user", "content": "Tell me about chips."}] * 20_000
+    with (
+        _served(tmp_path) as chat,
+        _client("127.0.0.1") as first,
+        _client("127.0.0.2") as second,
+    ):
+        busy = [first.post(f"{chat.url}/gradio_api/call/ask", json={"data": [QUESTION]})]
+        busy += [
+            first.post(f"{chat.url}/gradio_api/call/ask", json={"data": [QUESTION]})
+            for _ in range(3)
+        ]
+        assert all(r.status_code == 200 for r in busy), [r.text for r in busy]
+        waiting = second.post(f"{chat.url}/gradio_api/call/ask", json={"data": [QUESTION]})
+        assert waiting.status_code == 200, waiting.text[:300]
+        event = waiting.json()["event_id"]
+        index = next(i for i, fn in chat.demo.fns.items() if fn.api_name == "ask")
+        swapped = second.post(
+            f"{chat.url}/gradio_api/stream/{event}",
+            json={"data": [QUESTION, history, 4, None], "fn_index": index, "session_hash": event},
+        )
+        closed = second.post(f"{chat.url}/gradio_api/stream/{event}/close")
+        for reply in (swapped, closed):
+            assert reply.status_code == 404, reply.text[:300]
+            assert one_sentence(reply.json()["detail"]), reply.text[:300]
+        held_answers.set()
+        with second.stream("GET", f"{chat.url}/gradio_api/call/ask/{event}") as events:
+            outcome = "".join(events.iter_lines())
+        assert "Austin" in outcome and "messages" not in outcome, outcome[:500]
+
+
+def test_the_custom_components_route_writes_nothing_to_the_log(
+    plain: Limited, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # Found in this pass: Gradio's route for custom components' files printed each request's
+    # names to the server's log before answering 404, carriage returns and all: any visitor
+    # could write text of their choosing there ("id=x\rINFO: admin logged in from
+    # 127.0.0.1", which a terminal shows as that line alone), tens of KB a request. The chat
+    # has no custom components: 404 and one sentence, nothing logged.
+    forged = "%0DINFO:%20admin%20logged%20in%20from%20127.0.0.1"
+    reply = httpx.get(f"{plain.url}/gradio_api/custom_component/x{forged}/client/a/b", timeout=10)
+    assert reply.status_code == 404 and one_sentence(reply.json()["detail"]), reply.text[:300]
+    time.sleep(0.3)
+    assert "admin logged in" not in capfd.readouterr().out
