@@ -2170,6 +2170,38 @@ def _tidy_uploads() -> None:
                 raise
 
     setattr(route_utils, "GradioMultiPartParser", TidyUploads)  # noqa: B010 (mypy: a type)
+    route_utils.delete_files_created_by_app = _sweeping_folders(
+        route_utils.delete_files_created_by_app
+    )
+
+
+def _sweeping_folders(sweep: Callable[[Any, int | None], None]) -> Callable[..., None]:
+    """Gradio's sweep of old uploads (route_utils.delete_files_created_by_app), also removing
+    each folder it leaves empty inside the upload folder.
+
+    Gradio deleted an unsubmitted upload's file after 15 minutes but kept its folder, one for
+    each upload (each has a folder of its own): a client sending 1,000 small files a request,
+    never submitted, left 1,000 empty folders in the temporary folder every 15 minutes, for
+    as long as the server ran (the disk's inodes, and a folder to list that grew for good).
+
+    Example: after the sweep deletes /tmp/gradio/ab12/notes.txt, /tmp/gradio/ab12 goes too.
+    """
+
+    def swept(blocks: Any, age: int | None) -> None:
+        folders = {
+            os.path.dirname(str(file))
+            for files in getattr(blocks, "temp_file_sets", [])
+            for file in list(files)
+        }
+        sweep(blocks, age)
+        root = os.path.realpath(str(getattr(blocks, "GRADIO_CACHE", "") or ""))
+        for folder in folders:
+            if root and os.path.dirname(os.path.realpath(folder)) == root:
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # only when empty: a file still waiting keeps it
+
+    swept.__wrapped__ = sweep  # type: ignore[attr-defined]
+    return swept
 
 
 def remote_file_path(payload: Any, upload_folder: str | Path | None = None) -> str | None:
