@@ -1612,11 +1612,24 @@ def _keep_no_page_values(app: Any) -> None:
     Gradio kept them for each session, to save as a "deep link" (which the chat does not
     offer), and keeps up to 10,000 sessions: a client asking once from each of many new
     sessions, each question sent with a 3 MB chat (every page question carries its chat, so
-    the server needs no copy), grew the server by 5.6 MB a session, on the way to 56 GB.
+    the server needs no copy), grew the server by 5.6 MB a session, on the way to 56 GB. Nor
+    does a session keep the page's whole configuration for such a link: 71 KB a session with
+    300 documents (their names are in it), growing with the documents, so a client naming
+    10,000 new sessions, one page event each, grew the server by over a gigabyte.
     """
     from gradio.state_holder import SessionState, StateHolder
 
+    class Unkept(dict[Any, Any]):
+        """A session's configuration for deep links: nothing is kept."""
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            pass
+
     class Session(SessionState):
+        def __init__(self, blocks: Any) -> None:
+            super().__init__(blocks)
+            self.config_values = Unkept()
+
         def _update_value_in_config(self, key: int, value: Any) -> None:
             pass  # the one place Gradio stores a component's value in a session's config
 

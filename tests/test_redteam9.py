@@ -440,3 +440,20 @@ def test_the_sweep_of_unsubmitted_uploads_leaves_no_empty_folders(plain: Limited
     assert not any(p.exists() for p in paths)
     assert not any(p.parent.exists() for p in paths), [p.parent for p in paths]
     assert Path(plain.demo.GRADIO_CACHE).is_dir()
+
+
+def test_a_page_session_keeps_no_copy_of_the_pages_configuration(tmp_path: Path) -> None:
+    # Found in this pass: Gradio gives each page session a copy of the whole page's
+    # configuration, for "deep links" the chat does not offer, and keeps up to 10,000
+    # sessions: with 300 documents (whose names the configuration holds) each new session
+    # kept 71 KB, so a client naming new sessions, one cheap page event each (listing the
+    # documents), grew the server by 0.75 GB in 2,000 requests, for good. A session now
+    # keeps its gr.State values and the components its events changed, not that copy.
+    docs = {f"herd-survey-{i:04d}.txt": f"Zebra {i} grazes at dawn." for i in range(300)}
+    with _served(tmp_path, documents=docs) as chat:
+        for session in ("first", "second"):
+            kind, (table, _choices) = _page(chat, "refresh", [], session=session)
+            assert kind == "complete" and "herd-survey-0299.txt" in table
+            kept = chat.demo.state_holder.session_data[session]
+            assert len(kept.config_values) == 0, len(kept.config_values)
+            assert list(kept.components) == []
