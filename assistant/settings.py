@@ -352,6 +352,11 @@ class Settings(BaseSettings):
     # for as long as a page is): one more gets 429 at once; 0: no limit. A browser holds a
     # few per tab; this leaves room for dozens of tabs, or people behind one address.
     requests_per_client: int = Field(default=128, ge=0)
+    # Page sessions kept for one address (Gradio keeps up to 10,000 in all, under the names
+    # their clients give): past this many, the address's oldest session is forgotten (a tab
+    # a page loaded long ago; it starts afresh if used again); 0: no limit. A session that
+    # listed the documents holds tens of KB, more with more documents.
+    sessions_per_client: int = Field(default=100, ge=0)
     # Files sent to Gradio's upload route wait there, unsubmitted, for up to 15 minutes: in
     # all, and from one address, at most this many bytes (and 1,000 files an address)
     # before a further upload is refused with 413, before anything is written.

@@ -1539,6 +1539,7 @@ def launch(
     load: ClientLoad | None = None,
     uploads: UploadBudget | None = None,
     requests_per_client: int | None = None,
+    sessions_per_client: int | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
@@ -1547,8 +1548,9 @@ def launch(
     (user, password) the page and its Gradio API then ask for; `throttle` refuses an
     address that failed to log in too often, `load` one with too many questions in flight
     (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted,
-    `requests_per_client` a request past that many open from its address (defaults: as
-    Settings' defaults say).
+    `requests_per_client` a request past that many open from its address, and
+    `sessions_per_client` the page sessions kept for one address (defaults: as Settings'
+    defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
     from starlette.middleware import Middleware
@@ -1562,6 +1564,8 @@ def launch(
     uploads = uploads or UploadBudget.from_settings(defaults)
     if requests_per_client is None:
         requests_per_client = defaults.requests_per_client
+    if sessions_per_client is None:
+        sessions_per_client = defaults.sessions_per_client
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
@@ -1573,7 +1577,7 @@ def launch(
             Middleware(_BodyLimit),
             Middleware(_UploadProgress),
             Middleware(_UploadLimit, budget=uploads),
-            Middleware(_CheckedCalls, blocks=demo, load=load),
+            Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
             Middleware(ThrottledLogins, throttle=throttle),
         ]
     }
@@ -2563,10 +2567,43 @@ class _CheckedCalls:
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
-    def __init__(self, app: Any, blocks: Any = None, load: ClientLoad | None = None) -> None:
+    def __init__(
+        self, app: Any, blocks: Any = None, load: ClientLoad | None = None, sessions: int = 0
+    ) -> None:
         self.app, self.blocks, self.load = app, blocks, load
         self._shapes: dict[str | int, CallShape] | None = None
         self._questions: frozenset[str | int] | None = None
+        self.sessions = sessions  # page sessions kept per address; 0: no limit
+        self._sessions: dict[str, collections.OrderedDict[str, None]] = {}
+
+    def _keep_session(self, address: str, session: str) -> None:
+        """Note the page session a call names as address's newest, and forget (with its
+        state) the address's oldest once it has more than `sessions`.
+
+        Gradio keeps up to 10,000 sessions under the names their clients give, each with
+        the components its events changed (the documents' list, tens of KB with hundreds of
+        documents): one client naming a new session for each cheap page event could hold
+        them all, gigabytes with a large folder, and push every visitor's session out."""
+        holder = getattr(self.blocks, "state_holder", None)
+        if not self.sessions or holder is None:
+            return
+        kept = self._sessions.setdefault(address, collections.OrderedDict())
+        kept[session] = None
+        kept.move_to_end(session)
+        while len(kept) > self.sessions:
+            oldest, _ = kept.popitem(last=False)
+            with holder.lock:  # Gradio's own eviction takes it
+                holder.session_data.pop(oldest, None)
+                holder.time_last_used.pop(oldest, None)
+        if len(self._sessions) > _SESSION_ADDRESSES:
+            # Gradio forgets sessions too (past 10,000): so do these notes, by address.
+            live = holder.session_data
+            for where in list(self._sessions):
+                names = self._sessions[where]
+                for name in [n for n in names if n not in live and n != session]:
+                    del names[name]
+                if not names:
+                    del self._sessions[where]
 
     def asks(self, key: str | int) -> bool:
         """Does a call to key (an API name or a page event's index) ask a question?"""
@@ -2605,9 +2642,10 @@ class _CheckedCalls:
 
     def _inspect(
         self, path: str, raw: bytes
-    ) -> tuple[int, str | None, str | int | None, bytes | None]:
+    ) -> tuple[int, str | None, str | int | None, bytes | None, str | None]:
         """A POST's (status, problem: the one sentence refusing it or None, the endpoint or
-        page event it calls, its body rewritten or None when it stands as sent)."""
+        page event it calls, its body rewritten or None when it stands as sent, the page
+        session it names or None)."""
         try:
             payload = json.loads(raw)
         except (ValueError, RecursionError):
@@ -2652,7 +2690,8 @@ class _CheckedCalls:
                 else:
                     if len(data) != len(payload["data"]) or data is not sent:
                         body = json.dumps({**payload, "data": data}).encode()
-        return status, problem, key, body
+        session = payload.get("session_hash") if isinstance(payload, dict) else None
+        return status, problem, key, body, session if isinstance(session, str) else None
 
     def _noting_events(self, send: Any) -> Any:
         """send, noting the event a call to the queue started (its 200 answer names it), so
@@ -2754,11 +2793,13 @@ class _CheckedCalls:
                 break
         raw = b"".join(chunks)
         if len(raw) < _INLINE_BYTES:
-            status, problem, key, body = self._inspect(path, raw)
+            status, problem, key, body, session = self._inspect(path, raw)
         else:  # parsing megabytes here would hold every other request meanwhile
             import anyio
 
-            status, problem, key, body = await anyio.to_thread.run_sync(self._inspect, path, raw)
+            status, problem, key, body, session = await anyio.to_thread.run_sync(
+                self._inspect, path, raw
+            )
         if body is not None:
             messages = [{"type": "http.request", "body": body, "more_body": False}]
             scope = _with_length(scope, len(body))
@@ -2771,6 +2812,8 @@ class _CheckedCalls:
 
         if key is not None:
             send = self._noting_events(send)
+            if session is not None:
+                self._keep_session(client_address(scope), session)
         if self.load is None or key is None or not self.asks(key):
             await self.app(scope, replay, send)
             return
@@ -2791,6 +2834,10 @@ class _CheckedCalls:
 # An answer that nobody has read this long after it was ready is dropped (a client reading
 # its answer gets it within moments of it being ready).
 _UNREAD_AFTER_S = 60.0
+
+# Addresses whose page sessions _CheckedCalls notes before it forgets those Gradio no longer
+# keeps.
+_SESSION_ADDRESSES = 10_000
 
 # A request body this small is checked in the event loop; a bigger one in a worker thread:
 # one client posting 6 MB conversations from 8 connections made another visitor's request
@@ -2999,7 +3046,12 @@ def _mounted(
             _keep_no_page_values(route.app)  # type: ignore[attr-defined]
     _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
-    checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
+    checked = _CheckedCalls(
+        ThrottledLogins(app, throttle),
+        blocks=demo,
+        load=load,
+        sessions=settings.sessions_per_client,
+    )
     guarded = _BodyLimit(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     )
@@ -3031,6 +3083,7 @@ def _launch_chat(
         load=load,
         uploads=UploadBudget.from_settings(settings),
         requests_per_client=settings.requests_per_client,
+        sessions_per_client=settings.sessions_per_client,
     )
 
 

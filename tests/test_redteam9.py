@@ -457,3 +457,35 @@ def test_a_page_session_keeps_no_copy_of_the_pages_configuration(tmp_path: Path)
             kept = chat.demo.state_holder.session_data[session]
             assert len(kept.config_values) == 0, len(kept.config_values)
             assert list(kept.components) == []
+
+
+def test_one_address_keeps_a_bounded_number_of_page_sessions(tmp_path: Path) -> None:
+    # Found in this pass: Gradio keeps up to 10,000 page sessions under the names their
+    # clients give, each with the components its events changed (the documents' list: 49 KB
+    # with 300 documents, more with more): one client naming a new session for each cheap
+    # page event held them all (gigabytes with a large folder), and pushed every other
+    # visitor's session, and the conversation it holds, out. An address now keeps its
+    # newest sessions_per_client sessions; another address's are untouched.
+    with (
+        _served(tmp_path, sessions_per_client=3) as chat,
+        _client("127.0.0.1") as first,
+        _client("127.0.0.2") as second,
+    ):
+        index = next(i for i, fn in chat.demo.fns.items() if fn.fn.__name__ == "refresh")
+
+        def list_documents(client: httpx.Client, session: str) -> None:
+            body = {"data": [], "fn_index": index, "session_hash": session}
+            assert client.post(f"{chat.url}/gradio_api/queue/join", json=body).status_code == 200
+            with client.stream(
+                "GET", f"{chat.url}/gradio_api/queue/data", params={"session_hash": session}
+            ) as events:
+                for line in events.iter_lines():
+                    if "process_completed" in line:
+                        break
+
+        list_documents(second, "theirs")
+        for i in range(6):
+            list_documents(first, f"mine{i}")
+        kept = set(chat.demo.state_holder.session_data)
+    assert {"theirs", "mine3", "mine4", "mine5"} <= kept, kept
+    assert not kept & {"mine0", "mine1", "mine2"}, kept
