@@ -1,6 +1,7 @@
-"""The ninth red-team pass on a running web chat: Gradio's development and monitoring routes,
-one visitor's upload shared with another's, file names that hide control characters, /v1
-values of the wrong kind, and a small PDF that reads for a long time; sent over HTTP as a
+"""The ninth red-team pass on a running web chat: Gradio's development, monitoring, streaming
+and custom-component routes, one visitor's upload shared with another's, file names that hide
+control characters, /v1 values of the wrong kind, small PDFs and HTML pages that read for a
+long time, and what page sessions and unsubmitted uploads leave behind; sent over HTTP as a
 hostile client would, or read as the indexer reads them.
 
 The servers here are served as `assistant ui` serves them (the chat mounted on the early
