@@ -43,9 +43,9 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from .answer.injection import FLAG_NOTE
 from .errors import AssistantError, InputError, require
@@ -525,14 +525,53 @@ class _Message(BaseModel):
     content: str | list[_Part] | None = None
 
 
-class _ChatRequest(BaseModel):
-    # Sampling options (temperature, max_tokens, stream_options, ...) are accepted and
-    # ignored: answers are copied from the documents, not sampled.
+# The values of OpenAI's chat completions request, read strictly (no "yes" for true, no
+# "1" for 1, no NaN or infinity, each in the range OpenAI gives): pydantic's lax reading
+# took "stream": "yes" as true, and the sampling options went unread, so a request with a
+# temperature of NaN was answered as if it were valid.
+_Flag = Annotated[bool, Strict()]
+_Whole = Annotated[int, Strict()]
+
+_Temperature = Annotated[float, Strict(), Field(ge=0.0, le=2.0, allow_inf_nan=False)]
+_Fraction = Annotated[float, Strict(), Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+_Penalty = Annotated[float, Strict(), Field(ge=-2.0, le=2.0, allow_inf_nan=False)]
+_Bias = Annotated[float, Strict(), Field(ge=-100.0, le=100.0, allow_inf_nan=False)]
+_Count = Annotated[int, Strict(), Field(ge=1)]
+
+
+class _StreamOptions(BaseModel):
     model_config = ConfigDict(extra="ignore")
-    model: str
+    include_usage: _Flag | None = None
+
+
+class _ChatRequest(BaseModel):
+    # Sampling options (temperature, max_tokens, ...) are checked as OpenAI checks them and
+    # then ignored: answers are copied from the documents, not sampled.
+    model_config = ConfigDict(extra="ignore")
+    model: Annotated[str, Strict()]
     messages: list[_Message] = Field(min_length=1)
-    stream: bool = False
-    n: int = 1
+    stream: _Flag | None = None
+    stream_options: _StreamOptions | None = None
+    n: _Whole | None = None
+    temperature: _Temperature | None = None
+    top_p: _Fraction | None = None
+    presence_penalty: _Penalty | None = None
+    frequency_penalty: _Penalty | None = None
+    max_tokens: _Count | None = None
+    max_completion_tokens: _Count | None = None
+    logprobs: _Flag | None = None
+    top_logprobs: Annotated[int, Strict(), Field(ge=0, le=20)] | None = None
+    seed: _Whole | None = None
+    logit_bias: dict[str, _Bias] | None = None
+    parallel_tool_calls: _Flag | None = None
+    store: _Flag | None = None
+    user: Annotated[str, Strict()] | None = None
+    stop: Annotated[str, Strict()] | list[Annotated[str, Strict()]] | None = None
+
+
+def _not_json(constant: str) -> Any:
+    """json.loads' reading of NaN, Infinity and -Infinity, which are not JSON: refused."""
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _text(message: Mapping[str, Any]) -> str:
@@ -806,10 +845,11 @@ class _Endpoint:
             # which a client hanging up mid-body in a loop filled at megabytes a second.
             raise _Rejected(400, "The request body stopped before its end: send it again.") from exc
         try:
-            data = json.loads(body)
+            data = json.loads(body, parse_constant=_not_json)
         except (ValueError, UnicodeDecodeError) as exc:
             # ValueError beyond JSONDecodeError: a number over 4,300 digits, which Python
-            # refuses to read (a 5 KB body was a 500 and a traceback in the log).
+            # refuses to read (a 5 KB body was a 500 and a traceback in the log), and NaN
+            # or Infinity, which JSON does not have (Python's reader took them).
             raise _Rejected(
                 400, "The request body is not valid JSON: send a chat completions request."
             ) from exc
@@ -831,7 +871,7 @@ class _Endpoint:
                 f"The model {chat.model[:100]!r} is not served here: use {self.model!r}.",
                 "model_not_found",
             )
-        if chat.n != 1:
+        if chat.n not in (None, 1):
             raise _Rejected(400, "Only one choice per request is supported: leave n at 1.")
         return chat
 

@@ -38,17 +38,48 @@ class UnpackLimits:
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 32 << 20  # below this any ratio is harmless
     ocr_pages: int = 500  # a long scanned book; about 10 minutes of OCR on 2 cores
+    # A PDF's page content is read far slower than XML (about 1.3-2.2 us a byte: 32 MB took
+    # 40-70 s), so its floor is lower: 1 MB reads in 1-2 s. Real PDFs hold 2-3 times their
+    # size in page content, so a file of 10 KB or more is held to the ratio alone.
+    pdf_floor_bytes: int = 1 << 20
+    # A scanned page is a picture of at least a few kilobytes (a 300 dpi page in JBIG2 or
+    # CCITT G4 takes 10-100 KB), so a PDF may have one page read by OCR per this many bytes
+    # of file (and at least ocr_floor_pages), where 80 bytes make a blank page that takes
+    # 0.6-2 s of OCR: a 6 KB file of 75 of them held the indexer for 45 s.
+    ocr_page_bytes: int = 2048
+    ocr_floor_pages: int = 4  # a one-page scan of a few KB (an attachment has no floor)
 
     def allowance(self, size: int) -> int:
         """The most bytes a file of `size` bytes may unpack to, by the rule above: at most
         max_bytes, and past ratio_floor_bytes at most max_ratio times its size. Loaders
-        that unpack by other means than zip (a PDF's pages, a table's repeated strings)
-        are held to it too.
+        that unpack by other means than zip (a table's repeated strings) are held to it
+        too; a PDF's pages to `pdf_allowance`.
 
         Example: UnpackLimits().allowance(6_000) == 32 << 20 (the floor);
                  UnpackLimits().allowance(20 << 20) == 1 << 30 (max_bytes)
         """
         return min(self.max_bytes, max(self.ratio_floor_bytes, int(self.max_ratio * size)))
+
+    def pdf_allowance(self, size: int) -> int:
+        """The most bytes of page content a PDF of `size` bytes may hold: as `allowance`,
+        with pdf_floor_bytes for its floor (when that is the lower).
+
+        Example: UnpackLimits().pdf_allowance(6_000) == 1 << 20 (the PDF floor);
+                 UnpackLimits().pdf_allowance(100_000) == 10_000_000 (100 times its size)
+        """
+        floor = min(self.pdf_floor_bytes, self.ratio_floor_bytes)
+        return min(self.max_bytes, max(floor, int(self.max_ratio * size)))
+
+    def ocr_allowance(self, size: int) -> int:
+        """The most pages of a PDF of `size` bytes that OCR reads: one per ocr_page_bytes of
+        file, at least ocr_floor_pages, at most ocr_pages.
+
+        Example: UnpackLimits().ocr_allowance(6_000) == 4;
+                 UnpackLimits().ocr_allowance(400_000) == 195;
+                 UnpackLimits().ocr_allowance(10 << 20) == 500 (ocr_pages)
+        """
+        by_size = size // max(self.ocr_page_bytes, 1)
+        return min(self.ocr_pages, max(self.ocr_floor_pages, by_size))
 
 
 DEFAULT_UNPACK_LIMITS = UnpackLimits()  # a frozen value: the default of every loader's limits
@@ -280,6 +311,11 @@ class Settings(BaseSettings):
     unpack_ratio_floor_bytes: int = Field(default=UnpackLimits.ratio_floor_bytes, ge=0)
     # A PDF with more scanned pages (pages without text) than this is refused, not read by OCR.
     ocr_max_pages: int = Field(default=UnpackLimits.ocr_pages, ge=0)
+    # A PDF's page content may reach this much whatever its size (past it, max_ratio times
+    # its size), and OCR reads at most one page per ocr_page_bytes of file (at least 4):
+    # UnpackLimits says why.
+    unpack_pdf_floor_bytes: int = Field(default=UnpackLimits.pdf_floor_bytes, ge=0)
+    ocr_page_bytes: int = Field(default=UnpackLimits.ocr_page_bytes, ge=0)
     # Index a link in the documents folder whose target lies outside it. Off: a link to
     # /etc/os-release or someone's home folder must not end up quoted in answers.
     follow_symlinks: bool = False
@@ -316,6 +352,11 @@ class Settings(BaseSettings):
     # for as long as a page is): one more gets 429 at once; 0: no limit. A browser holds a
     # few per tab; this leaves room for dozens of tabs, or people behind one address.
     requests_per_client: int = Field(default=128, ge=0)
+    # Page sessions kept for one address (Gradio keeps up to 10,000 in all, under the names
+    # their clients give): past this many, the address's oldest session is forgotten (a tab
+    # a page loaded long ago; it starts afresh if used again); 0: no limit. A session that
+    # listed the documents holds tens of KB, more with more documents.
+    sessions_per_client: int = Field(default=100, ge=0)
     # Files sent to Gradio's upload route wait there, unsubmitted, for up to 15 minutes: in
     # all, and from one address, at most this many bytes (and 1,000 files an address)
     # before a further upload is refused with 413, before anything is written.
@@ -334,6 +375,8 @@ class Settings(BaseSettings):
             self.unpack_max_ratio,
             self.unpack_ratio_floor_bytes,
             self.ocr_max_pages,
+            self.unpack_pdf_floor_bytes,
+            self.ocr_page_bytes,
         )
 
     @property

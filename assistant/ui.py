@@ -38,10 +38,12 @@ import math
 import os
 import queue
 import re
+import secrets
 import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -182,32 +184,69 @@ details.citation.opened-by-marker { outline: 2px solid var(--color-accent); }
 
 
 # Bidi controls reorder what follows them on screen ("\u202egpj.exe.txt" shows as
-# "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored. In a
-# file name, invisible characters also make one name look like another ("al\u200bexa.txt").
+# "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored; so are
+# control characters (a bell, a backspace), which the browser draws as nothing, but layout
+# (tabs, line and page breaks). In a file name, invisible characters also make one name look
+# like another ("al\u200bexa.txt"): see _shown_name.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_INVISIBLE = _BIDI_CONTROLS | frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+_CONTROLS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)])) - frozenset("\t\n\r\f\v")
+_SHOWN = _BIDI_CONTROLS | _CONTROLS
+# Letters drawn as nothing (Hangul fillers, the braille blank, the grapheme joiner), beside
+# the kinds of character _hidden_in_name names.
+_BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 
 
-def _visible(s: str, hidden: frozenset[str] = _BIDI_CONTROLS) -> str:
-    """Example: _visible("\u202egpj.exe.txt") -> "[U+202E]gpj.exe.txt" """
+def _visible(s: str, hidden: frozenset[str] = _SHOWN) -> str:
+    """Example: _visible("\u202egpj.exe.txt") -> "[U+202E]gpj.exe.txt";
+    _visible("a\x07b") -> "a[U+0007]b" """
     if not any(c in hidden for c in s):
         return s
     return "".join(f"[U+{ord(c):04X}]" if c in hidden else c for c in s)
 
 
 def _html(s: str) -> str:
-    """Text as HTML: escaped, line breaks kept, bidi controls shown rather than obeyed.
+    """Text as HTML: escaped, line breaks kept, bidi and control characters shown rather than
+    obeyed.
 
     Example: _html("a <b> ![x](http://h/p.png)\nc") -> "a &lt;b&gt; ![x](http://h/p.png)<br>c"
     """
     return html.escape(_visible(s), quote=False).replace("\r", "").replace("\n", "<br>")
 
 
-def _name(source: str) -> str:
-    """A file name as HTML, every invisible character shown.
+def _hidden_in_name(c: str) -> bool:
+    """Is c a character a file name may hold that the page would not show as itself: a
+    control or format character (a bell, a zero-width space, a bidi control), a line break,
+    a space other than the plain one, a private or unassigned code point, a blank letter?
 
-    Example: _name("al\u200bexa.txt") -> "al[U+200B]exa.txt" """
-    return _html(_visible(source, _INVISIBLE))
+    Example: _hidden_in_name("\x07") -> True; _hidden_in_name("\u00a0") -> True;
+             _hidden_in_name("é") -> False; _hidden_in_name(" ") -> False
+    """
+    kind = unicodedata.category(c)
+    return (
+        kind in ("Cc", "Cf", "Co", "Cn", "Zl", "Zp")
+        or (kind == "Zs" and c != " ")
+        or c in _BLANK_LETTERS
+    )
+
+
+def _shown_name(source: str) -> str:
+    """A file name as plain text with every character the page would not show as itself
+    written as its code point, so that no name can pass for another.
+
+    Example: _shown_name("al\u200bexa.txt") -> "al[U+200B]exa.txt";
+             _shown_name("notes\x07.txt") -> "notes[U+0007].txt"
+    """
+    if not any(map(_hidden_in_name, source)):
+        return source
+    return "".join(f"[U+{ord(c):04X}]" if _hidden_in_name(c) else c for c in source)
+
+
+def _name(source: str) -> str:
+    """A file name as HTML, every invisible character shown (`_shown_name`).
+
+    Example: _name("al\u200bexa.txt") -> "al[U+200B]exa.txt"; _name("<b>.txt") ->
+             "&lt;b&gt;.txt" """
+    return html.escape(_shown_name(source), quote=False)
 
 
 _text = _html  # a message's text: the same escaping (kept as a name the handlers read well)
@@ -409,7 +448,7 @@ def _remove_choices(sources: Sequence[SourceInfo]) -> list[tuple[str, str]]:
 
     Example: [SourceInfo("al\u200bexa.txt", ...)] -> [("al[U+200B]exa.txt", "al\u200bexa.txt")]
     """
-    return [(_visible(s.source, _INVISIBLE), s.source) for s in sources]
+    return [(_shown_name(s.source), s.source) for s in sources]
 
 
 def _message(exc: Exception) -> str:
@@ -431,8 +470,9 @@ def _plain(text: str) -> str:
 
 
 def _toast(message: str) -> str:
-    # Gradio renders toast and error messages as HTML; file names must stay text.
-    return html.escape(message, quote=False)
+    # Gradio renders toast and error messages as HTML; file names must stay text, their
+    # control characters shown.
+    return html.escape(_visible(message), quote=False)
 
 
 def _size(n: int) -> str:
@@ -545,7 +585,7 @@ class _Job:
 
     def line(self) -> str:
         """The job as one line of status HTML a person reads at a glance."""
-        name = f"<b>{_html(self.name)}</b>"
+        name = f"<b>{_name(self.name)}</b>"
         if not self.done:
             if self.stage == "waiting":
                 return f'<div class="job">⏳ {name}: waiting to be indexed…</div>'
@@ -559,7 +599,7 @@ class _Job:
         if not self.ok:
             return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
         saved = safe_filename(self.name)  # it was saved, so its name is a valid one
-        added = "added" if saved == self.name else f"added as “{_html(saved)}”"
+        added = "added" if saved == self.name else f"added as “{_name(saved)}”"
         return (
             f'<div class="job">✓ {name} {added}: ask about it now.'
             f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
@@ -1063,12 +1103,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                 ids.append(indexer.submit(name, Path(path)))
             except InputError as exc:  # too many uploads waiting: say so, add nothing
                 lines.append(
-                    f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: '
+                    f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
                     f"{_html(_message(exc))}.</div>"
                 )
             except OSError as exc:  # the temp upload vanished: still one clear line
                 lines.append(
-                    f'<div class="job failed">⚠ <b>{_html(name)}</b> could not be read '
+                    f'<div class="job failed">⚠ <b>{_name(name)}</b> could not be read '
                     f"({_html(exc.strerror or exc.__class__.__name__)}): upload it again.</div>"
                 )
         return lines
@@ -1092,7 +1132,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             except AssistantError as exc:
                 gr.Warning(_toast(_message(exc)))
                 lines.append(
-                    f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: '
+                    f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
                     f"{_html(_message(exc))}</div>"
                 )
                 continue
@@ -1140,7 +1180,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         lines += _submit(ready, ids)
         _discard(files or [])
         lines += [
-            f'<div class="job failed">⚠ <b>{_html(name)}</b> was not added: it would replace '
+            f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: it would replace '
             f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
             for name, _path in held
         ]
@@ -1153,12 +1193,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             target = _target(name)
             other = seen.get(target, target)
             why = (
-                f"“{_html(other)}” in this upload"
+                f"“{_name(other)}” in this upload"
                 if other != name and not _taken(target)
-                else f"the document “{_html(target)}”"
+                else f"the document “{_name(target)}”"
             )
             items.append(
-                f"<li><b>{_html(name)}</b> would be saved as “{_html(target)}” and "
+                f"<li><b>{_name(name)}</b> would be saved as “{_name(target)}” and "
                 f"replace {why}.</li>"
             )
         if not items:
@@ -1175,7 +1215,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     def keep_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
         lines = [
-            f'<div class="job">✗ <b>{_html(str(n))}</b> was not added: '
+            f'<div class="job">✗ <b>{_name(str(n))}</b> was not added: '
             "the existing document was kept.</div>"
             for n, _p in held or []
         ]
@@ -1188,7 +1228,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         warned = list(warned or [])
         for j in jobs:
             if j.done and not j.ok and j.id not in warned:
-                gr.Warning(_toast(f"{j.name} was not added: {j.message}"))
+                gr.Warning(_toast(f"{_shown_name(j.name)} was not added: {j.message}"))
                 warned.append(j.id)
         busy = any(not j.done for j in jobs)
         status = "".join(j.line() for j in jobs) if jobs else gr.skip()
@@ -1204,7 +1244,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             gr.Warning("Choose a document to remove first.")
             return gr.Group(visible=False), ""
         question = (
-            f'<div class="confirm-title">Delete “{_html(source)}”?</div>'
+            f'<div class="confirm-title">Delete “{_name(source)}”?</div>'
             "<p>The file is deleted from the documents folder on the server: it leaves the "
             "disk for good, and answers stop citing it.</p>"
         )
@@ -1223,7 +1263,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         except AssistantError as exc:
             gr.Warning(_toast(_message(exc)))
             return (f"⚠ {_html(_message(exc))}", *refresh(), gr.Group(visible=False))
-        status = f'<div class="job">✓ <b>{_html(source)}</b> removed: the file was deleted.</div>'
+        status = f'<div class="job">✓ <b>{_name(source)}</b> removed: the file was deleted.</div>'
         return (status, *refresh(), gr.Group(visible=False))
 
     # ------------------------------------------------------------ the API
@@ -1499,6 +1539,7 @@ def launch(
     load: ClientLoad | None = None,
     uploads: UploadBudget | None = None,
     requests_per_client: int | None = None,
+    sessions_per_client: int | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
@@ -1507,8 +1548,9 @@ def launch(
     (user, password) the page and its Gradio API then ask for; `throttle` refuses an
     address that failed to log in too often, `load` one with too many questions in flight
     (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted,
-    `requests_per_client` a request past that many open from its address (defaults: as
-    Settings' defaults say).
+    `requests_per_client` a request past that many open from its address, and
+    `sessions_per_client` the page sessions kept for one address (defaults: as Settings'
+    defaults say).
     """
     require("gradio", extra="ui", feature="the web chat")
     from starlette.middleware import Middleware
@@ -1522,6 +1564,8 @@ def launch(
     uploads = uploads or UploadBudget.from_settings(defaults)
     if requests_per_client is None:
         requests_per_client = defaults.requests_per_client
+    if sessions_per_client is None:
+        sessions_per_client = defaults.sessions_per_client
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
@@ -1533,7 +1577,7 @@ def launch(
             Middleware(_BodyLimit),
             Middleware(_UploadProgress),
             Middleware(_UploadLimit, budget=uploads),
-            Middleware(_CheckedCalls, blocks=demo, load=load),
+            Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
             Middleware(ThrottledLogins, throttle=throttle),
         ]
     }
@@ -1553,6 +1597,7 @@ def launch(
         prevent_thread_lock=True,  # blocked below, once the app is set up
         footer_links=["api", "settings"],
         run_history=False,  # see _mounted
+        enable_monitoring=False,  # see _mounted
         quiet=prevent_thread_lock,
         app_kwargs=app_kwargs,
         auth=[auth] if auth else None,
@@ -1571,11 +1616,24 @@ def _keep_no_page_values(app: Any) -> None:
     Gradio kept them for each session, to save as a "deep link" (which the chat does not
     offer), and keeps up to 10,000 sessions: a client asking once from each of many new
     sessions, each question sent with a 3 MB chat (every page question carries its chat, so
-    the server needs no copy), grew the server by 5.6 MB a session, on the way to 56 GB.
+    the server needs no copy), grew the server by 5.6 MB a session, on the way to 56 GB. Nor
+    does a session keep the page's whole configuration for such a link: 71 KB a session with
+    300 documents (their names are in it), growing with the documents, so a client naming
+    10,000 new sessions, one page event each, grew the server by over a gigabyte.
     """
     from gradio.state_holder import SessionState, StateHolder
 
+    class Unkept(dict[Any, Any]):
+        """A session's configuration for deep links: nothing is kept."""
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            pass
+
     class Session(SessionState):
+        def __init__(self, blocks: Any) -> None:
+            super().__init__(blocks)
+            self.config_values = Unkept()
+
         def _update_value_in_config(self, key: int, value: Any) -> None:
             pass  # the one place Gradio stores a component's value in a session's config
 
@@ -2075,13 +2133,14 @@ def _tidy_uploads() -> None:
     files of an upload its client cut off; once per process (Gradio reads its upload
     form with one parser class, route_utils.GradioMultiPartParser, for every app).
 
-    Gradio's upload route wrote each file of a form to disk as it arrived, then failed on
-    a plain field named "files" (a 500 and a 100-line traceback), skipped a file part under
-    another name, refused a file named "..", or lost the client mid-body (another
-    traceback), keeping every file written so far where nothing deletes it (its sweep knows
-    only the files it answered with) and no budget counts it: up to 256 MB a request. Such a
-    part is now refused (400, one sentence) as its head arrives, when Gradio deletes what it
-    wrote, and an upload cut off is deleted too.
+    Each file is kept in a folder of its own (Gradio's, named by its content, was shared by
+    every visitor who sent the same file). Gradio's upload route wrote each file of a form to
+    disk as it arrived, then failed on a plain field named "files" (a 500 and a 100-line
+    traceback), skipped a file part under another name, refused a file named "..", or lost
+    the client mid-body (another traceback), keeping every file written so far where nothing
+    deletes it (its sweep knows only the files it answered with) and no budget counts it: up
+    to 256 MB a request. Such a part is now refused (400, one sentence) as its head arrives,
+    when Gradio deletes what it wrote, and an upload cut off is deleted too.
     """
     from gradio import route_utils
     from gradio.exceptions import InvalidPathError
@@ -2101,6 +2160,11 @@ def _tidy_uploads() -> None:
             part = self._current_part
             if part.field_name != "files" or part.file is None:
                 raise MultiPartException(_UPLOAD_PARTS)
+            # Gradio names the folder a file is kept in by the hash of its content, so two
+            # visitors sending one file shared one copy (the chat deletes it once either's
+            # upload is handled, and the other's was gone), and a path told whether someone
+            # had sent that file before: a random salt gives each upload a folder of its own.
+            part.file.sha.update(secrets.token_bytes(16))
             if part.file.filename:  # as route_utils.upload_fn names the file it keeps
                 name = strip_invalid_filename_characters(Path(part.file.filename).name)
                 try:
@@ -2123,6 +2187,38 @@ def _tidy_uploads() -> None:
                 raise
 
     setattr(route_utils, "GradioMultiPartParser", TidyUploads)  # noqa: B010 (mypy: a type)
+    route_utils.delete_files_created_by_app = _sweeping_folders(
+        route_utils.delete_files_created_by_app
+    )
+
+
+def _sweeping_folders(sweep: Callable[[Any, int | None], None]) -> Callable[..., None]:
+    """Gradio's sweep of old uploads (route_utils.delete_files_created_by_app), also removing
+    each folder it leaves empty inside the upload folder.
+
+    Gradio deleted an unsubmitted upload's file after 15 minutes but kept its folder, one for
+    each upload (each has a folder of its own): a client sending 1,000 small files a request,
+    never submitted, left 1,000 empty folders in the temporary folder every 15 minutes, for
+    as long as the server ran (the disk's inodes, and a folder to list that grew for good).
+
+    Example: after the sweep deletes /tmp/gradio/ab12/notes.txt, /tmp/gradio/ab12 goes too.
+    """
+
+    def swept(blocks: Any, age: int | None) -> None:
+        folders = {
+            os.path.dirname(str(file))
+            for files in getattr(blocks, "temp_file_sets", [])
+            for file in list(files)
+        }
+        sweep(blocks, age)
+        root = os.path.realpath(str(getattr(blocks, "GRADIO_CACHE", "") or ""))
+        for folder in folders:
+            if root and os.path.dirname(os.path.realpath(folder)) == root:
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # only when empty: a file still waiting keeps it
+
+    swept.__wrapped__ = sweep  # type: ignore[attr-defined]
+    return swept
 
 
 def remote_file_path(payload: Any, upload_folder: str | Path | None = None) -> str | None:
@@ -2353,6 +2449,26 @@ def call_target(path: str, payload: Any) -> tuple[str | int | None, str]:
 _UNUSED_ROUTE = re.compile(r"/gradio_api/(?:process_recording|component_server)/?$")
 _NOT_OFFERED = "The chat has no recordings or component functions: nothing is served here."
 
+# Gradio's development server's reload stream (the page opens it only in development mode),
+# which woke the server every 50 ms for each connection held open, and its monitoring pages
+# (a traffic summary, a dashboard), which a mounted app served unless told not to.
+_DEV_ROUTE = re.compile(r"/gradio_api/dev/")
+_NOT_DEVELOPMENT = (
+    "The chat is not a development server: it has no reload events, so reload the page yourself."
+)
+_MONITORING = re.compile(r"^/monitoring(?:/|$)")
+_NO_MONITORING = "Monitoring is off on this server: nothing is served here."
+# Gradio's routes for streaming inputs and outputs (a live microphone or camera, audio or
+# video made as it plays), which the chat does not have: POST /stream/{event_id} replaced
+# the values of a call waiting in the queue with whatever it was sent, past every check
+# made as the call joined; and its custom components' files route, which wrote each
+# request's names, newlines and all, to the server's log.
+_MEDIA_ROUTE = re.compile(r"/gradio_api/(?:stream|custom_component)/")
+_NO_MEDIA = (
+    "The chat has no streaming media or custom components: nothing is served here, so send "
+    "values through /gradio_api/call or the page."
+)
+
 # Gradio's file route, given a web address in place of a file (/gradio_api/file=https://…,
 # or its older spelling /gradio_api/file/…), fetched it from the server and streamed it back.
 _FILE_BY_ADDRESS = re.compile(r"/gradio_api/file[=/][A-Za-z][A-Za-z0-9+.\-]*:")
@@ -2441,7 +2557,9 @@ class _CheckedCalls:
       leaves out parameters with defaults gets them filled in (so `/ask` takes a question
       alone), and its conversations are cut (`bound_call`), whichever route it came by;
     - a call to an endpoint or page event that does not exist gets 404 and one sentence,
-      and so does a request to a route of components the chat does not have;
+      and so does a request to a route of components the chat does not have (recordings,
+      streaming media, custom components), to Gradio's development reload stream or
+      (unless monitoring is on) to its monitoring pages;
     - a request for a file by web address (`/gradio_api/file=https://…`), which Gradio
       fetched from the server, gets 403 and one sentence;
     - a request naming its page session by more than _SESSION_CHARS characters (or not by
@@ -2449,10 +2567,43 @@ class _CheckedCalls:
     Runs inside _BodyLimit, so a body read here is at most its limit. `blocks`: the chat's
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
-    def __init__(self, app: Any, blocks: Any = None, load: ClientLoad | None = None) -> None:
+    def __init__(
+        self, app: Any, blocks: Any = None, load: ClientLoad | None = None, sessions: int = 0
+    ) -> None:
         self.app, self.blocks, self.load = app, blocks, load
         self._shapes: dict[str | int, CallShape] | None = None
         self._questions: frozenset[str | int] | None = None
+        self.sessions = sessions  # page sessions kept per address; 0: no limit
+        self._sessions: dict[str, collections.OrderedDict[str, None]] = {}
+
+    def _keep_session(self, address: str, session: str) -> None:
+        """Note the page session a call names as address's newest, and forget (with its
+        state) the address's oldest once it has more than `sessions`.
+
+        Gradio keeps up to 10,000 sessions under the names their clients give, each with
+        the components its events changed (the documents' list, tens of KB with hundreds of
+        documents): one client naming a new session for each cheap page event could hold
+        them all, gigabytes with a large folder, and push every visitor's session out."""
+        holder = getattr(self.blocks, "state_holder", None)
+        if not self.sessions or holder is None:
+            return
+        kept = self._sessions.setdefault(address, collections.OrderedDict())
+        kept[session] = None
+        kept.move_to_end(session)
+        while len(kept) > self.sessions:
+            oldest, _ = kept.popitem(last=False)
+            with holder.lock:  # Gradio's own eviction takes it
+                holder.session_data.pop(oldest, None)
+                holder.time_last_used.pop(oldest, None)
+        if len(self._sessions) > _SESSION_ADDRESSES:
+            # Gradio forgets sessions too (past 10,000): so do these notes, by address.
+            live = holder.session_data
+            for where in list(self._sessions):
+                names = self._sessions[where]
+                for name in [n for n in names if n not in live and n != session]:
+                    del names[name]
+                if not names:
+                    del self._sessions[where]
 
     def asks(self, key: str | int) -> bool:
         """Does a call to key (an API name or a page event's index) ask a question?"""
@@ -2491,9 +2642,10 @@ class _CheckedCalls:
 
     def _inspect(
         self, path: str, raw: bytes
-    ) -> tuple[int, str | None, str | int | None, bytes | None]:
+    ) -> tuple[int, str | None, str | int | None, bytes | None, str | None]:
         """A POST's (status, problem: the one sentence refusing it or None, the endpoint or
-        page event it calls, its body rewritten or None when it stands as sent)."""
+        page event it calls, its body rewritten or None when it stands as sent, the page
+        session it names or None)."""
         try:
             payload = json.loads(raw)
         except (ValueError, RecursionError):
@@ -2538,7 +2690,8 @@ class _CheckedCalls:
                 else:
                     if len(data) != len(payload["data"]) or data is not sent:
                         body = json.dumps({**payload, "data": data}).encode()
-        return status, problem, key, body
+        session = payload.get("session_hash") if isinstance(payload, dict) else None
+        return status, problem, key, body, session if isinstance(session, str) else None
 
     def _noting_events(self, send: Any) -> Any:
         """send, noting the event a call to the queue started (its 200 answer names it), so
@@ -2595,8 +2748,25 @@ class _CheckedCalls:
             unread._queue.clear()
             unread._queue.extend(kept)
 
+    def _unserved(self, path: str) -> str | None:
+        """The one sentence refusing a route of Gradio's that the product does not serve
+        (its development reload stream, its streaming media and custom components' routes;
+        its monitoring pages unless the chat's Blocks turned monitoring on), or None."""
+        if _DEV_ROUTE.search(path):
+            return _NOT_DEVELOPMENT
+        if _MEDIA_ROUTE.search(path):
+            return _NO_MEDIA
+        if _MONITORING.search(path) and getattr(self.blocks, "enable_monitoring", None) is not True:
+            return _NO_MONITORING
+        return None
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+        refusal = self._unserved(path)
+        if refusal is not None:
+            await _drain(receive)
+            await send_json(send, 404, {"detail": refusal, "error": refusal}, [])
+            return
         if _FILE_BY_ADDRESS.search(path):
             await _drain(receive)
             await send_json(send, 403, {"detail": _NO_FETCHING, "error": _NO_FETCHING}, [])
@@ -2623,11 +2793,13 @@ class _CheckedCalls:
                 break
         raw = b"".join(chunks)
         if len(raw) < _INLINE_BYTES:
-            status, problem, key, body = self._inspect(path, raw)
+            status, problem, key, body, session = self._inspect(path, raw)
         else:  # parsing megabytes here would hold every other request meanwhile
             import anyio
 
-            status, problem, key, body = await anyio.to_thread.run_sync(self._inspect, path, raw)
+            status, problem, key, body, session = await anyio.to_thread.run_sync(
+                self._inspect, path, raw
+            )
         if body is not None:
             messages = [{"type": "http.request", "body": body, "more_body": False}]
             scope = _with_length(scope, len(body))
@@ -2640,6 +2812,8 @@ class _CheckedCalls:
 
         if key is not None:
             send = self._noting_events(send)
+            if session is not None:
+                self._keep_session(client_address(scope), session)
         if self.load is None or key is None or not self.asks(key):
             await self.app(scope, replay, send)
             return
@@ -2660,6 +2834,10 @@ class _CheckedCalls:
 # An answer that nobody has read this long after it was ready is dropped (a client reading
 # its answer gets it within moments of it being ready).
 _UNREAD_AFTER_S = 60.0
+
+# Addresses whose page sessions _CheckedCalls notes before it forgets those Gradio no longer
+# keeps.
+_SESSION_ADDRESSES = 10_000
 
 # A request body this small is checked in the event loop; a bigger one in a worker thread:
 # one client posting 6 MB conversations from 8 connections made another visitor's request
@@ -2843,6 +3021,7 @@ def _mounted(
         # (for any loopback request, so every visitor behind a local reverse proxy), and its
         # pages listed, made and read the owner's buckets.
         run_history=False,
+        enable_monitoring=False,  # Gradio's traffic pages: none in the product
         auth=(settings.ui_user, api_key) if api_key else None,
         auth_message=_auth_message(throttle) if api_key else None,
         max_file_size=settings.max_upload_bytes,
@@ -2867,7 +3046,12 @@ def _mounted(
             _keep_no_page_values(route.app)  # type: ignore[attr-defined]
     _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
-    checked = _CheckedCalls(ThrottledLogins(app, throttle), blocks=demo, load=load)
+    checked = _CheckedCalls(
+        ThrottledLogins(app, throttle),
+        blocks=demo,
+        load=load,
+        sessions=settings.sessions_per_client,
+    )
     guarded = _BodyLimit(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     )
@@ -2899,6 +3083,7 @@ def _launch_chat(
         load=load,
         uploads=UploadBudget.from_settings(settings),
         requests_per_client=settings.requests_per_client,
+        sessions_per_client=settings.sessions_per_client,
     )
 
 

@@ -40,9 +40,14 @@ class Limited:
 
 
 @contextmanager
-def _served(root: Path, trusted_proxies: str = "", **limits: Any) -> Iterator[Limited]:
+def _served(
+    root: Path,
+    trusted_proxies: str = "",
+    documents: dict[str, str] | None = None,
+    **limits: Any,
+) -> Iterator[Limited]:
     """The web chat as `assistant.ui.serve` serves it, with these Settings (limits) and
-    these trusted proxies."""
+    these trusted proxies, over a.txt and `documents` (name -> text) placed in its folder."""
     from assistant import Assistant, Settings
     from assistant.startup import StartupProgress, serve_early
     from assistant.ui import _mounted, build_app
@@ -50,6 +55,8 @@ def _served(root: Path, trusted_proxies: str = "", **limits: Any) -> Iterator[Li
     docs = root / "docs"
     docs.mkdir()
     (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    for name, text in (documents or {}).items():
+        (docs / name).write_text(text, encoding="utf-8")
     settings = Settings(
         index_dir=root / "index", show_progress=False, trusted_proxies=trusted_proxies, **limits
     )

@@ -308,7 +308,7 @@ def _load_bytes(
                 )
             )
             continue
-        shared = replace(limits, ratio_floor_bytes=0, ocr_pages=max(ocr_left, 0))
+        shared = replace(limits, ratio_floor_bytes=0, ocr_floor_pages=0, ocr_pages=max(ocr_left, 0))
         try:
             inner, bad = _load_bytes(
                 attachment.data, inner_suffix, inner_source, depth=depth + 1, limits=shared

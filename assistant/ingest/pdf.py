@@ -42,7 +42,8 @@ def ocr_available() -> bool:
 def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS) -> Built:
     """Text of each page joined by a blank line, where each page starts, and a locator per
     page: "page N", or "page N (OCR)" for a page read by OCR. A file with more pages without
-    text than limits.ocr_pages is a DocumentError before any page is read by OCR.
+    text than limits.ocr_pages, or than its size holds scanned pages
+    (limits.ocr_allowance), is a DocumentError before any page is read by OCR.
 
     Example: two pages "One." and "Two." -> Built("One.\\n\\nTwo.", locators=((0, "page 1"),
              (6, "page 2")), page_starts=(0, 6))
@@ -83,6 +84,14 @@ def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIM
                     f"{source} has {len(blank):,} pages without text, more than the "
                     f"{limits.ocr_pages:,} OCR reads in one file: split it, or raise "
                     "ocr_max_pages (ASSISTANT_OCR_MAX_PAGES)"
+                )
+            if len(blank) > limits.ocr_allowance(len(data)):
+                # A scanned page is a picture of kilobytes, a blank page 80 bytes: a 6 KB
+                # file of 75 blank pages took 45 s of OCR.
+                raise DocumentError(
+                    f"{source} has {len(blank):,} pages without text in {len(data):,} bytes, "
+                    "too few bytes for that many scanned pages: remove its empty pages, or "
+                    "remove it from the folder"
                 )
             for i, text in _ocr(data, blank, source).items():
                 if text:
@@ -234,14 +243,15 @@ def _is_form(xobject: Any) -> bool:
 
 def _check_content_size(reader: Any, size: int, source: str, limits: UnpackLimits) -> None:
     """Raise a DocumentError when reading the PDF's text would read far more page content
-    than a document needs (limits.allowance: the limits zip packages have), before any
-    page is read: a 6 KB PDF of 60 pages that all show one compressed 1 MB page took 80 s
-    to read, and a 2 KB one of a page drawing one 40 KB form 4,000 times 400 s.
+    than a document needs (limits.pdf_allowance: the limits zip packages have, with a lower
+    floor), before any page is read: a 6 KB PDF of 60 pages that all show one compressed
+    1 MB page took 80 s to read, a 2 KB one of a page drawing one 40 KB form 4,000 times
+    400 s, and a 1 KB one of one page of 30 MB of text (packed twice) 40 s.
 
     Example: a 6 KB PDF of 60 pages sharing a 1 MB content stream -> DocumentError(
-             "packed.pdf unpacks to over 32 MB of page content, ...")
+             "packed.pdf unpacks to over 1 MB of page content, ...")
     """
-    allowance = limits.allowance(size)
+    allowance = limits.pdf_allowance(size)
     counter = _ContentSize(allowance)
     try:
         counter.pages(reader)
