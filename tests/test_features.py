@@ -532,6 +532,9 @@ def test_a_question_asking_the_opposite_of_what_the_passage_says(
             None,
         ),
         ("Who came last?", "The first prize went to Ann.", None),
+        # Everyday opposites, next to the question's own word.
+        ("Which poor merchant paid for the bridge?", "A wealthy merchant paid for it.", "poor"),
+        ("Which poor families got grain?", "A wealthy merchant paid for the bridge.", None),
         # A comparison told from the other side says the same.
         ("Which team lost the final?", "Real Castela won the final against FC Nordhafen.", None),
         ("Which chips outperform Nvidia's?", "Nvidia's chips lag behind Google's TPUs.", None),

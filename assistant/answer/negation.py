@@ -449,6 +449,23 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
     return None
 
 
+# Everyday opposites too common in other senses to judge a question by the word alone ("an
+# old friend"), read only where the question's own names stand with them (opposite_of_names).
+NAMED_OPPOSITE_PAIRS = [
+    ("old", "young"), ("old", "new"), ("wet", "dry"), ("cold", "warm"), ("cold", "hot"),
+    ("warm", "cool"), ("poor", "rich"), ("poor", "wealthy"), ("ascending", "descending"),
+    ("climbing", "descending"), ("ascend", "descend"), ("buy", "sell"), ("bought", "sold"),
+    ("liked", "disliked"), ("admired", "disliked"), ("loved", "hated"), ("heavy", "light"),
+    ("thick", "thin"), ("wide", "narrow"), ("broad", "narrow"), ("deep", "shallow"),
+    ("near", "far"), ("ancient", "modern"), ("rural", "urban"), ("domestic", "foreign"),
+    ("internal", "external"), ("permanent", "temporary"), ("visible", "invisible"),
+    ("smooth", "rough"), ("soft", "hard"), ("sweet", "bitter"), ("sweet", "sour"),
+    ("bright", "dim"), ("loud", "quiet"), ("dense", "sparse"), ("penalty", "bonus"),
+    ("punished", "rewarded"), ("arrived", "departed"), ("top", "bottom"),
+    ("success", "failure"), ("won", "lost"), ("male", "female"),
+]  # fmt: skip
+
+
 _MORE_CHANGE_WORDS = frozenset([
     "reduce", "reduces", "reducing", "increasing", "decreasing", "decline", "declined",
     "declining", "grow", "growing", "growth", "rising", "falling", "expand", "shrink",
@@ -456,13 +473,20 @@ _MORE_CHANGE_WORDS = frozenset([
     "eases",
 ])  # fmt: skip
 # Every pair of opposites this module knows, for turned_phrase, where the neighbouring word
-# must match too; but not words of change, which a passage uses both ways round one topic
+# must match too, so the everyday ones as well ("Which poor merchant paid?" over "a wealthy
+# merchant paid"); but not words of change, which a passage uses both ways round one topic
 # ("How has the incidence been reduced?" over "the incidence increased 1.9-fold", with the
 # answer in another sentence: measured on covid-qa's tune half).
 _TURNABLE = {
     word: others
     for word, others in opposites(
-        [*OPPOSITE_PAIRS, *CLAIM_OPPOSITE_PAIRS, *ASKED_OPPOSITE_PAIRS, *PHRASE_OPPOSITE_PAIRS]
+        [
+            *OPPOSITE_PAIRS,
+            *CLAIM_OPPOSITE_PAIRS,
+            *ASKED_OPPOSITE_PAIRS,
+            *PHRASE_OPPOSITE_PAIRS,
+            *NAMED_OPPOSITE_PAIRS,
+        ]
     ).items()
     if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS and word not in _CONVERSE
 }
@@ -517,21 +541,6 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
     return None
 
 
-# Everyday opposites too common in other senses to judge a question by the word alone ("an
-# old friend"), read only where the question's own names stand with them (opposite_of_names).
-NAMED_OPPOSITE_PAIRS = [
-    ("old", "young"), ("old", "new"), ("wet", "dry"), ("cold", "warm"), ("cold", "hot"),
-    ("warm", "cool"), ("poor", "rich"), ("poor", "wealthy"), ("ascending", "descending"),
-    ("climbing", "descending"), ("ascend", "descend"), ("buy", "sell"), ("bought", "sold"),
-    ("liked", "disliked"), ("admired", "disliked"), ("loved", "hated"), ("heavy", "light"),
-    ("thick", "thin"), ("wide", "narrow"), ("broad", "narrow"), ("deep", "shallow"),
-    ("near", "far"), ("ancient", "modern"), ("rural", "urban"), ("domestic", "foreign"),
-    ("internal", "external"), ("permanent", "temporary"), ("visible", "invisible"),
-    ("smooth", "rough"), ("soft", "hard"), ("sweet", "bitter"), ("sweet", "sour"),
-    ("bright", "dim"), ("loud", "quiet"), ("dense", "sparse"), ("penalty", "bonus"),
-    ("punished", "rewarded"), ("arrived", "departed"), ("top", "bottom"),
-    ("success", "failure"), ("won", "lost"), ("male", "female"),
-]  # fmt: skip
 # Opposites read against the question's names: those a question may be turned with, the
 # comparisons and the everyday ones above, not words of change or effect, which a passage
 # uses both ways round one topic ("What inhibits S-palmitoylation?" over text on what
