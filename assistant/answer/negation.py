@@ -462,7 +462,15 @@ NAMED_OPPOSITE_PAIRS = [
     ("smooth", "rough"), ("soft", "hard"), ("sweet", "bitter"), ("sweet", "sour"),
     ("bright", "dim"), ("loud", "quiet"), ("dense", "sparse"), ("penalty", "bonus"),
     ("punished", "rewarded"), ("arrived", "departed"), ("top", "bottom"),
-    ("success", "failure"), ("won", "lost"), ("male", "female"),
+    ("success", "failure"), ("won", "lost"), ("male", "female"), ("big", "small"),
+    ("full", "empty"), ("true", "false"), ("young", "veteran"), ("junior", "senior"),
+    ("novice", "veteran"), ("amateur", "professional"), ("started", "ended"),
+    ("tolerated", "persecuted"), ("praised", "criticised"), ("praised", "criticized"),
+    ("raised", "lowered"), ("added", "removed"), ("hired", "fired"), ("awarded", "stripped"),
+    ("granted", "revoked"), ("above", "below"), ("day", "night"), ("friend", "enemy"),
+    ("entrance", "exit"), ("arrival", "departure"), ("married", "divorced"),
+    ("appointed", "dismissed"), ("accepted", "refused"), ("agreed", "refused"),
+    ("defended", "attacked"),
 ]  # fmt: skip
 
 
