@@ -1361,3 +1361,21 @@ def test_a_possessive_doer_is_the_doer() -> None:
 )
 def test_a_question_that_names_its_unit_is_told_apart(question: str, named: bool) -> None:
     assert unit_named(question) is named
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("It was rehoused in a fireproof strongroom in 1906.", False),  # a date, no figure
+        ("The first engine entered service in March 1911.", False),
+        ("It was founded in the late 1890s.", False),
+        ("In 1906 it cost 400 pounds.", True),
+        ("Amazon invested $8 billion in 2023.", True),
+        ("The society had 1906 members.", True),  # a count that looks like a year
+    ],
+)
+def test_a_year_that_dates_something_is_no_amount(text: str, amount: bool) -> None:
+    from assistant.answer.features import has_answer_type
+
+    assert has_answer_type("amount", text) is amount
+    assert has_answer_type("count", text) is amount

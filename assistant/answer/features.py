@@ -505,11 +505,23 @@ def _names_someone(text: str, besides: frozenset[str] = frozenset()) -> bool:
     return False
 
 
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+# A year written as a date: after a word of time ("in 1906", "since 2005", "the late 1890s",
+# "1986-87"), in brackets, or after a month ("March 1911", "3 December 1928").
+_DATED = re.compile(
+    r"\b(?:in|of|since|by|until|till|from|to|between|and|during|before|after|early|late|mid)"
+    r"[\s-]+(?:the\s+)?(?:(?:early|late|mid)[\s-]+)?(?:1[0-9]|20)\d\d(?:s\b|[–-]\d{2,4})?\b"
+    rf"|\((?:1[0-9]|20)\d\d\)|\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+(?:1[0-9]|20)\d\d\b",
+    re.IGNORECASE,
+)
+
+
 def has_answer_type(kind: str | None, text: str) -> bool:
     """Does text hold something of that kind (True when kind is None)?
 
     Example: has_answer_type("amount", "Amazon has invested around $8 billion.") -> True;
-             has_answer_type("amount", "Anthropic is partly owned by Google.") -> False
+             has_answer_type("amount", "Anthropic is partly owned by Google.") -> False;
+             has_answer_type("amount", "It was rehoused in a strongroom in 1906.") -> False
     """
     if kind is None:
         return True
@@ -519,6 +531,9 @@ def has_answer_type(kind: str | None, text: str) -> bool:
         return bool(_REASON.search(text))
     if kind == "date" and _MONTH.search(text):
         return True
+    if kind in ("amount", "count"):
+        # A date's year counts nothing: "rehoused in a strongroom in 1906" gives no cost.
+        text = _DATED.sub(" ", text)
     return bool(_CHECKS[kind].search(text))
 
 
