@@ -1379,3 +1379,18 @@ def test_a_year_that_dates_something_is_no_amount(text: str, amount: bool) -> No
 
     assert has_answer_type("amount", text) is amount
     assert has_answer_type("count", text) is amount
+
+
+@pytest.mark.parametrize(
+    ("question", "swapped"),
+    [
+        # A passive names its doer after "by": the name before the verb is what is done to.
+        ("Does Google own part of Anthropic?", 0.0),
+        ("Does Meta own part of Anthropic?", 1.0),
+    ],
+)
+def test_a_passive_is_read_for_the_doer_after_by(question: str, swapped: float) -> None:
+    from assistant.answer.features import role_swap
+
+    lead = "Anthropic remains partially owned by Google and works with Meta."
+    assert role_swap(question, lead, [lead]) == swapped

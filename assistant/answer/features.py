@@ -1449,13 +1449,25 @@ def _deed(run: Sequence[str], verb: str, text: str) -> str | None:
     (no form of the verb, or only a pronoun or a common noun before it).
 
     Example: _deed(["hallam"], "die", "Hallam died in 1849.") -> "doer";
-             _deed(["pickering"], "die", "Hallam died in 1849.") -> "other"
+             _deed(["pickering"], "die", "Hallam died in 1849.") -> "other";
+             _deed(["google"], "own", "Anthropic is partly owned by Google.") -> "doer"
     """
     initials = "".join(w[0] for w in run).lower() if len(run) > 1 else ""
     told: str | None = None
     for found in re.finditer(r"[a-z]+", text):
         previous = text[: found.start()].split()[-1:] or [""]
         if not _inflects(found.group(0), verb, previous[0]):
+            continue
+        # A passive names its doer after "by" ("Anthropic remains partially owned by Google"
+        # is Google's owning): the name nearest before the verb is what is done to.
+        after = text[found.end() :].split()[:5]
+        by = [_POSSESSIVE_END.sub("", w.lower().strip(",.()")) for w in after]
+        if "by" in by[:2]:
+            named = after[by.index("by") + 1 :]
+            if set(by[by.index("by") + 1 :]) & {*run, initials}:
+                return "doer"
+            if named and named[0][:1].isupper():
+                told = "other"  # "owned by Google" when Meta is asked of
             continue
         before = re.split(r"[;:]", text[: found.start()])[-1].split()
         # A possessive is its name ("Microsoft's partnership with OpenAI, which ...
