@@ -107,10 +107,13 @@ PROBES = ROOT / "evals"
 # 2026-11-30, session 12 (session 11's figures in brackets): squadlike answerable refused
 # 0.062 (0.075), unanswerable refused 0.729 (0.625), contains gold 0.900 (0.887; 0.960 of
 # those answered); squadlike2 0.075 (0.087), 0.633 (0.450), 0.912 (0.900; 0.986); median 2.
+# Session 14 raised the unanswerable gates to its figures: squadlike 0.750, squadlike2 0.650,
+# squadlike4 0.642 (a year that dates something is no amount; everyday opposites beside the
+# question's own word).
 PROBE_GATES = {
     "squadlike": {
         "answerable_refused": 0.07,  # a ceiling; the target is 0.05
-        "unanswerable_refused": 0.72,
+        "unanswerable_refused": 0.74,
         "answer_containment": 0.89,  # the target is 0.85
         "containment_when_answered": 0.95,
         "median_sentences": 2,
@@ -118,7 +121,7 @@ PROBE_GATES = {
     },
     "squadlike2": {
         "answerable_refused": 0.08,
-        "unanswerable_refused": 0.63,
+        "unanswerable_refused": 0.64,
         "answer_containment": 0.90,
         "containment_when_answered": 0.98,
         "median_sentences": 2,
@@ -128,7 +131,7 @@ PROBE_GATES = {
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
         "answerable_refused": 0.08,  # measured 0.075
-        "unanswerable_refused": 0.56,  # measured 0.567
+        "unanswerable_refused": 0.63,  # measured 0.642 (0.575 at session 14's start)
         "answer_containment": 0.88,  # measured 0.881
         "containment_when_answered": 0.95,  # measured 0.953
         "median_sentences": 2,
