@@ -4,9 +4,9 @@ Usage:
     .venv/bin/python evals/seed_blind3_check.py [evals/seed_blind3.yaml]
 
 The checks are evals/seed_blind_check.py's (facts and quoted turns verbatim in the article,
-ids, categories, histories; a development set since session 14, so thresholds may be set), run with this set's RULES and its
-planned counts (EXPECTED, WITH_HISTORY); failures are printed one per line (exit status 1),
-then the number of items per category.
+ids, categories, histories; a development set since session 14, so thresholds may be set),
+run with this set's RULES and its planned counts (EXPECTED, WITH_HISTORY); failures are
+printed one per line (exit status 1), then the number of items per category.
 """
 
 from __future__ import annotations
