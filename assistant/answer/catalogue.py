@@ -95,6 +95,13 @@ _HELP = re.compile(
     r"how\s+(?:do|can)\s+i\s+use\s+(?:this|you|it)|what\s+should\s+i\s+ask(?:\s+you)?)\W*$",
     re.IGNORECASE,
 )
+_CONVERSATION = (
+    (_GREETING, "greeting"),
+    (_THANKS, "thanks"),
+    (_HELP, "help"),
+    (_ACKNOWLEDGED, "ack"),
+)
+_NOTHING_INDEXED = "No documents are indexed yet: add files to the documents folder"
 _MAX_NAMES = 40
 _NAME_SENTENCES = 5000
 _SUMMARY_SENTENCES = 3  # for one document
@@ -124,11 +131,9 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
     q = " ".join(question.split())
     if not any(c.isalnum() for c in q):
         return CatalogueQuestion("help")
-    for pattern, kind in ((_GREETING, "greeting"), (_THANKS, "thanks"), (_HELP, "help")):
+    for pattern, kind in _CONVERSATION:
         if pattern.match(q):
             return CatalogueQuestion(kind)
-    if _ACKNOWLEDGED.match(q):
-        return CatalogueQuestion("ack")
     m = _MENTION.search(q)
     if m:
         term = m.group("term").strip(" \"'“”‘’")
@@ -155,7 +160,7 @@ def answer_catalogue(
         return _named(sources, chunks)
     if question.kind == "list":
         if not sources:
-            return "No documents are indexed yet: add files to the documents folder.", ()
+            return f"{_NOTHING_INDEXED}.", ()
         listed = "; ".join(_describe(s) for s in sources)
         noun = "document" if len(sources) == 1 else "documents"
         return f"I have {len(sources)} {noun}: {listed}.", ()
@@ -219,7 +224,7 @@ def _summary(
     """A few of each document's own sentences that say what it is about, cited; the named
     document's alone when one is named."""
     if not sources:
-        return "No documents are indexed yet: add files to the documents folder.", ()
+        return f"{_NOTHING_INDEXED}.", ()
     named = [s.source for s in sources if name and _names(name, s.source)]
     if name and not named:
         listed = ", ".join(s.source for s in sources[:_SUMMARY_DOCUMENTS])
@@ -265,7 +270,7 @@ def _conversation(kind: str, sources: Sequence[SourceInfo]) -> str:
     if kind in ("thanks", "ack"):
         return f"You're welcome. {_AGAIN_TEXT}" if kind == "thanks" else _AGAIN_TEXT
     if not sources:
-        held = "No documents are indexed yet: add files to the documents folder, then ask."
+        held = f"{_NOTHING_INDEXED}, then ask."
     elif len(sources) == 1:
         held = f"I have one document: {sources[0].source}."
     else:
@@ -286,7 +291,7 @@ def _named(
     places alike: telling them apart needs a reader this assistant does not have), each cited
     where it is first named, in document order."""
     if not sources:
-        return "No documents are indexed yet: add files to the documents folder.", ()
+        return f"{_NOTHING_INDEXED}.", ()
     # The first few thousand sentences: the first forty names are found there, and a large
     # collection is not read whole for a list.
     every = (s for info in sources for s in _document_sentences(info.source, chunks))

@@ -169,6 +169,8 @@ _ELSE = re.compile(
 _GENERIC_VERBS = frozenset(
     "doing happening going mean means meant think thinks say happen happened".split()  # noqa: SIM905
 )
+# Words that name no topic a follow-up leans on: "how much then?" names nothing of its own.
+_VAGUE = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
 # Capitalised only because they open a sentence: never names.
 _DISCOURSE = frozenset(
     [
@@ -658,8 +660,7 @@ def standalone_query(
         own = {w.lower() for w, _ in _words(question)}
         names = [n for n in _subjects(asked_before) if n.lower() not in own]
         # ... as is what a bare "how much then?" asks about: it names nothing of its own.
-        vague = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
-        bare = not [w for w in _content_words(question) if w not in vague]
+        bare = not [w for w in _content_words(question) if w not in _VAGUE]
         if not names or not (_points_back(question) or bare):
             return question
         return f"{question} ({' '.join(names[:max_terms])})"
@@ -678,9 +679,8 @@ def standalone_query(
         return again
     own = {w.lower() for w, _ in _words(question)}
     asked = _subjects(last_user)
-    vague = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
-    topic = [w for w in said if w not in vague]
-    carried = [w for w in _content_words(last_user) if w not in vague and w not in topic]
+    topic = [w for w in said if w not in _VAGUE]
+    carried = [w for w in _content_words(last_user) if w not in _VAGUE and w not in topic]
     if _subjects(question):
         # The question brings its own subject: carry what was asked, not who it was about,
         # unless it also points back ("And in Asia, what is it vectored by?"): then "it" is

@@ -88,18 +88,17 @@ def _shortens(short: str, word: str) -> bool:
     return all(c in letters for c in short)
 
 
-def closest_word(word: str, known: Counter[str], *, edits: bool = True) -> str | None:
+def closest_word(word: str, known: Counter[str]) -> str | None:
     """The collection's word that `word` evidently spells (see the module), or None.
 
-    known: the collection's lower-case words with how often each occurs; edits=False reads
-    only shortenings (a capitalised name).
+    known: the collection's lower-case words with how often each occurs.
 
     Example: closest_word("amzn", Counter({"amazon": 9, "amazing": 1})) -> "amazon"
              closest_word("givin", Counter({"giving": 2})) -> "giving"
              closest_word("generas", Counter({"general": 9, "genera": 1})) -> "genera"
              closest_word("cost", Counter({"most": 5})) -> None
     """
-    if edits and word.endswith("in") and known.get(word + "g"):
+    if word.endswith("in") and known.get(word + "g"):
         return word + "g"
     if word.endswith("s") and known.get(word[:-1]):
         return word[:-1]  # a plural or possessive the collection has only in the singular
@@ -108,7 +107,7 @@ def closest_word(word: str, known: Counter[str], *, edits: bool = True) -> str |
         for w in known
         if w[:1] == word[:1]
         and w not in STOPWORDS
-        and ((edits and len(word) >= _MIN_EDIT_LENGTH and _one_edit(word, w)) or _shortens(word, w))
+        and ((len(word) >= _MIN_EDIT_LENGTH and _one_edit(word, w)) or _shortens(word, w))
     ]
     if not found:
         return None
