@@ -431,3 +431,39 @@ def test_a_passage_does_not_answer_what_it_tells_of_something_else(
     answer = encyclopedia.ask(question)
 
     assert answer.refused is True, f"{answer.text!r}; {evidence_of(encyclopedia, question)}"
+
+
+@pytest.mark.parametrize("question", ["expand on the second point", "tell me more about [2]"])
+def test_a_request_for_more_of_one_point_reads_on_from_that_point(
+    bot: Assistant, question: str
+) -> None:
+    """The second quote was cut short: "more" of it is the rest of its sentence, not more of
+    the first point."""
+    history = exchange(
+        "Give me two quick points about how Amazon and Anthropic are connected.",
+        "Amazon’s stake in Anthropic is non-exclusive [1] Amazon is also supporting Anthropic "
+        "through infrastructure investments [2]",
+    )
+    answer = bot.ask(question, history)
+    assert not answer.refused, answer.text
+    assert "custom chips and data centers" in answer.text, answer.text
+
+
+def test_a_correction_naming_what_it_replaces_asks_the_refused_question_again(
+    bot: Assistant,
+) -> None:
+    history = exchange(
+        "Which AI models do Meta's in-house models lag behind?",
+        "The documents don't say which AI models Meta's in-house models lag behind.",
+    )
+    answer = bot.ask("sorry, I meant Amazon's own models, not Meta's", history)
+    assert answer.query == "Which AI models do Amazon's in-house models lag behind?"
+    assert "GPT-4, Claude, and Gemini" in answer.text, answer.text
+
+
+def test_a_politeness_word_is_not_read_as_a_word_of_the_documents(bot: Assistant) -> None:
+    # "pls" had been respelt "players" (its consonants are in that word), and the question
+    # refused.
+    answer = bot.ask("is there any risk for amazon in this deal? pls explain")
+    assert "players" not in answer.query
+    assert not answer.refused and "element of risk" in answer.text, answer.text

@@ -418,3 +418,64 @@ def test_a_one_word_question_and_a_lower_case_name_lean_on_the_last_turn() -> No
     assert standalone_query("and microsoft", history) == (
         "How much has Microsoft invested in Anthropic?"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "place"),
+    [
+        ("Expand on the second point.", 2),
+        ("tell me more about [3]", 3),
+        ("What does the last one mean?", -1),
+        ("more on point 2 pls", 2),
+        ("Why the first one?", 1),
+        ("Who is the second largest investor?", None),
+        ("What was the first investment?", None),
+        ("Tell me more about the second round of funding.", None),
+    ],
+)
+def test_a_request_for_more_of_one_point_is_told_by_its_place(
+    question: str, place: int | None
+) -> None:
+    from assistant.answer.followup import pointed_place
+
+    assert pointed_place(question) == place
+
+
+def test_the_point_asked_about_is_the_quote_at_that_place() -> None:
+    from assistant.answer.followup import pointed_quote, quotes_asked_about
+
+    history = [
+        {"role": "user", "content": "How is Amazon placed?"},
+        {
+            "role": "assistant",
+            "content": "Amazon holds less leverage. [1] Google owns part of it. [2]",
+        },
+    ]
+    assert pointed_quote("expand on the second point", history) == "Google owns part of it."
+    assert pointed_quote("expand on the third point", history) is None
+    assert quotes_asked_about("expand on point 1", history) == {"Amazon holds less leverage."}
+    assert quotes_asked_about("Tell me more.", history) == {
+        "Amazon holds less leverage.",
+        "Google owns part of it.",
+    }
+    assert standalone_query("expand on the second point", history) == (
+        "expand on the second point (Google owns part)"
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "sorry, I meant Amazon's own models, not Meta's",
+        "no i meant Amazon, not Meta",
+        "I meant Amazon rather than Meta.",
+    ],
+)
+def test_a_correction_replaces_the_name_it_says_it_is_not(question: str) -> None:
+    history = [
+        {"role": "user", "content": "Which AI models do Meta's in-house models lag behind?"},
+        {"role": "assistant", "content": "The documents don't say which models."},
+    ]
+    assert standalone_query(question, history) == (
+        "Which AI models do Amazon's in-house models lag behind?"
+    )

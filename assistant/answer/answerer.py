@@ -30,7 +30,7 @@ from .catalogue import answer_catalogue, parse_catalogue_question
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
 from .extractive import followers
-from .followup import asks_for_more, is_followup, last_quotes, standalone_query
+from .followup import asks_for_more, is_followup, quotes_asked_about, standalone_query
 from .registry import check_backend, resolve_backend
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ class Answerer:
             decide_on=k,
         )
         if history and not grounds.answerable and asks_for_more(spelt):
-            said = last_quotes(history)
+            said = quotes_asked_about(spelt, history)
             if followers(grounds, said):
                 # "Tell me more." of an answer is answered by what its passage says next:
                 # nothing is asked that the documents could fail to say.

@@ -19,7 +19,7 @@ from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
-from .followup import asks_what_follows, last_quotes
+from .followup import asks_for_more, asks_what_follows, quotes_asked_about
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -185,16 +185,18 @@ def select_sentences(
     return in_reading_order(grounds, chosen, whole_runs=bool(adjacent))
 
 
-def follow_on(grounds: Grounds, said: set[str], bonus: float) -> Grounds:
+def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = False) -> Grounds:
     """grounds with each unit that follows a sentence the last answer quoted (said) raised by
     bonus times the best score: asked "Why?" of what was just quoted, the reason is most
     often told next ("Amazon holds less leverage." then "Anthropic remains partially owned
-    by Google ..., maintaining its independence.").
+    by Google ..., maintaining its independence."). With more (asked "Tell me more."), a
+    unit whose quote was cut short is raised too: the rest of it is the first "more".
 
     Example: with units A (quoted, score 1.0) and B right after it (0.4), bonus 0.5:
              B scores 0.9.
     """
-    after = followers(grounds, said)
+    # Asked for more (not why), a quote cut short is read on in its own sentence first.
+    after = followers(grounds, said) + (_cut_short(grounds, said) if more else [])
     if not after or bonus <= 0:
         return grounds
     scores = np.array(grounds.scores, dtype=float)
@@ -202,6 +204,27 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float) -> Grounds:
     # repeats the quote with its continuation.
     scores[after] += bonus * float(scores.max())
     return dataclasses.replace(grounds, scores=scores)
+
+
+def _cut_short(grounds: Grounds, said: set[str]) -> list[int]:
+    """The units holding a quote of said (three words or more) that is under two thirds of
+    its sentence: what the last answer cut short is read on in the sentence itself first
+    ("Amazon is also supporting Anthropic through infrastructure investments" of "...,
+    including custom chips and data centers ...").
+
+    Example: a unit "Amazon supports Anthropic with chips and data centers.", said
+             {"Amazon supports Anthropic"} -> [its index]
+    """
+    parts = [q for q in said if len(q.split()) >= 3]
+    return [
+        i
+        for i, unit in enumerate(grounds.sentences)
+        if any(
+            q in line and 3 * len(q) < 2 * len(line)
+            for line in (_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text))
+            for q in parts
+        )
+    ]
 
 
 def followers(grounds: Grounds, said: set[str]) -> list[int]:
@@ -366,7 +389,12 @@ class ExtractiveBackend:
             yield Composition("", (), True, grounds.evidence, grounds.probability)
             return
         if request.history and asks_what_follows(request.question):
-            grounds = follow_on(grounds, last_quotes(request.history), self.why_follower)
+            grounds = follow_on(
+                grounds,
+                quotes_asked_about(request.question, request.history),
+                self.why_follower,
+                more=asks_for_more(request.question),
+            )
         chosen = select_sentences(
             grounds,
             max_sentences=self.max_sentences,

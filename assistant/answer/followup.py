@@ -32,6 +32,9 @@ __all__ = [
     "is_followup",
     "last_quotes",
     "own_terms",
+    "pointed_place",
+    "pointed_quote",
+    "quotes_asked_about",
     "standalone_query",
 ]
 
@@ -371,7 +374,12 @@ def is_followup(question: str) -> bool:
     q = question.strip().lower()
     if not q:
         return False  # "Great!", "Thanks.": nothing is asked
-    if q.startswith(_OPENERS) or _LIKEWISE.search(q) or _MEANT.match(question):
+    if (
+        q.startswith(_OPENERS)
+        or _LIKEWISE.search(q)
+        or _MEANT.match(question)
+        or _MEANT_NOT.match(question)
+    ):
         return True
     if asks_what_follows(question):
         return True  # "Tell me more.", "What do you mean?"
@@ -529,6 +537,82 @@ _MORE = re.compile(
 )
 
 
+# "Expand on the second point", "tell me more about [2]", "what does the last one mean?": a
+# request for more of one quote of the last answer, named by its place or its number.
+_POINTED = re.compile(
+    r"(?:\b(?:the|your|that)\s+)?(?:\b(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|"
+    r"3rd|4th|5th)\s+(?:point|one|sentence|part|bit|item|thing|quote|statement|fact|reason)s?"
+    r"|\b(?:point|number|item|quote|sentence|no\.?)\s*(?P<num>[1-9])\b|\[(?P<cite>[1-9])\]|#(?P<hash>[1-9]))",
+    re.IGNORECASE,
+)
+# What may stand around it: a request for more ("expand on", "tell me more about", "why"),
+# or nothing ("The second point?").
+_POINTED_REQUEST = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|now|please|pls)\W+)*(?:(?:can|could|would)\s+you\s+|please\s+)?"
+    r"(?:(?:tell\s+me|say|talk)\s+(?:a\s+bit\s+|some\s+)?more\s+(?:about|on)|tell\s+me\s+about|"
+    r"more\s+(?:on|about)|expand\s+on|elaborate\s+on|explain|go\s+into|unpack|"
+    r"what\s+(?:do\s+you\s+mean\s+by|about|does|is\s+meant\s+by)|why|how\s+so|details\s+(?:on|of))?"
+    r"\W*(?:mean|means|say|please|pls|more|a\s+bit)?\W*$",
+    re.IGNORECASE,
+)
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
+_ORDINALS |= {"fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1}
+
+
+def pointed_place(question: str) -> int | None:
+    """The place (1 for the first, -1 for the last) of the quote a request for more points
+    at, or None when the question is no such request.
+
+    Example: pointed_place("Expand on the second point.") -> 2;
+             pointed_place("tell me more about [3]") -> 3;
+             pointed_place("What does the last one mean?") -> -1;
+             pointed_place("Who is the second largest investor?") -> None
+    """
+    m = _POINTED.search(question)
+    if m is None or len(question) > 120:
+        return None
+    if _POINTED_REQUEST.match(question[: m.start()] + " " + question[m.end() :]) is None:
+        return None
+    if m.group("ord"):
+        return _ORDINALS[m.group("ord").lower()]
+    return int(m.group("num") or m.group("cite") or m.group("hash"))
+
+
+def pointed_quote(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
+    """The quote of the last answer that the question asks more of by its place ("the second
+    point") or its number ("[2]"), whitespace collapsed; None when it points at none.
+
+    Example: pointed_quote("expand on the second point", [{"role": "assistant", "content":
+             "Amazon holds less leverage. [1] Google owns part of it. [2]"}])
+             -> "Google owns part of it."
+    """
+    place = pointed_place(question)
+    if place is None:
+        return None
+    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        if m.get("role") != "assistant":
+            continue
+        content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+        if m.get("refused") or _REFUSAL.match(content):
+            return None
+        quotes = [" ".join(q.split()) for q in _CITATION.split(content) if q.strip()]
+        if not quotes or place > len(quotes):
+            return None
+        return quotes[place - 1] if place > 0 else quotes[-1]
+    return None
+
+
+def quotes_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
+    """The last answer's quotes a request for more reads on from: the one it points at
+    ("expand on the second point"), or all of them ("Tell me more.").
+
+    Example: quotes_asked_about("Why?", [{"role": "assistant", "content": "A. [1] B. [2]"}])
+             -> {"A.", "B."}
+    """
+    pointed = pointed_quote(question, history)
+    return {pointed} if pointed else last_quotes(history)
+
+
 def asks_what_follows(question: str) -> bool:
     """Does the question ask only for what follows the last answer: its reason ("Why?") or
     more of it (asks_for_more)?
@@ -543,9 +627,10 @@ def asks_for_more(question: str) -> bool:
     """Is the question a bare request for more of what was just said?
 
     Example: asks_for_more("Can you elaborate?") -> True;
+             asks_for_more("Expand on the second point.") -> True;
              asks_for_more("Tell me more about Google's chips.") -> False
     """
-    return _MORE.match(question) is not None
+    return _MORE.match(question) is not None or pointed_place(question) is not None
 
 
 def last_quotes(history: Sequence[Mapping[str, str]]) -> set[str]:
@@ -587,6 +672,14 @@ _MEANT = re.compile(
 )
 
 
+# "Sorry, I meant Amazon's own models, not Meta's.": the name meant, and the one it replaces.
+_MEANT_NOT = re.compile(
+    r"^\s*(?i:(?:no|sorry|oops|nope)\W+)*(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
+    r"(?i:the\s+)?(?P<name>[\w\-]+)(?:['’]s)?(?:\s+[\w\-]+){0,3}?\s*,?\s*"
+    r"(?i:not|rather\s+than|instead\s+of)\s+(?i:the\s+)?(?P<old>[\w\-]+)(?:['’]s)?\s*[?.!]*\s*$"
+)
+
+
 def _as_spelt(question: str, said: str) -> str:
     """question with each lower-case word that said writes capitalised as a name written so.
 
@@ -612,9 +705,19 @@ def about_another(question: str, last_question: str) -> str | None:
              -> "What was the fatality rate of MERS-CoV?";
              about_another("No, I meant Google.", "How much has Amazon invested?")
              -> "How much has Google invested?";
+             about_another("Sorry, I meant Amazon's models, not Meta's.",
+                           "Which models do Meta's models lag behind?")
+             -> "Which models do Amazon's models lag behind?";
              about_another("And why?", "How much has Amazon invested?") -> None
     """
-    m = _ABOUT_ANOTHER.match(question) or _MEANT.match(question)
+    meant = _MEANT_NOT.match(question)
+    if meant is not None:
+        # The name it is "not" is the one to replace, wherever it stands.
+        name, old_name = meant.group("name"), meant.group("old")
+        spot = re.search(rf"(?<![\w\-]){re.escape(old_name)}(?![\w\-])", last_question, re.I)
+        if spot is not None and name.lower() not in last_question.lower():
+            return last_question[: spot.start()] + name + last_question[spot.end() :]
+    m = _ABOUT_ANOTHER.match(question) or _MEANT.match(question) or meant
     if m is None:
         return None
     name = m.group("name")
@@ -647,6 +750,11 @@ def standalone_query(
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
     if not history or not is_followup(question):
         return question
+    pointed = pointed_quote(question, history)
+    if pointed is not None:
+        # "Expand on the second point": what that quote says is what is asked about.
+        terms = list(dict.fromkeys(_subjects(pointed) + _longest(_content_words(pointed))))
+        return f"{question} ({' '.join(terms[:max_terms])})"
     turn = _last_answered_turn(history)
     if turn is None:
         # Nothing was answered yet: "it" in "How much has it invested in total, then?" after

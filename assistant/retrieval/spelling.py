@@ -14,7 +14,7 @@ evident spelling of it:
   ("artcle" -> "article", "modles" -> "models");
 - a shortening that keeps the word's start ("infra" -> "infrastructure", four letters or
   more, three or more cut: "Hendrik" is not "Hendriks") or its consonants in order with its
-  first and last letter ("amzn" -> "amazon");
+  first and last letter, four letters or more ("amzn" -> "amazon"; "pls" is no "players");
   among several, the one the collection uses most.
 
 A word typed with a capital letter in a question that has other capitals, and an acronym
@@ -45,6 +45,9 @@ _INSIDE = re.compile(r"(?<=[a-z0-9,)] )[A-Za-z][A-Za-z0-9]*")
 # shortening keeps at least four letters and cuts at least three.
 _MIN_EDIT_LENGTH = 5
 _MIN_PREFIX_LENGTH = 4
+# Three consonants fit too many words: "pls" (please) is no shortening of "players", nor
+# "thx" of anything; "amzn" and "msft" are.
+_MIN_SKELETON_LENGTH = 4
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -82,7 +85,11 @@ def _shortens(short: str, word: str) -> bool:
         return False
     if len(short) >= _MIN_PREFIX_LENGTH and len(word) - len(short) >= 3 and word.startswith(short):
         return True
-    if len(short) < 3 or short[-1] != word[-1] or any(c in _VOWELS for c in short[1:]):
+    if (
+        len(short) < _MIN_SKELETON_LENGTH
+        or short[-1] != word[-1]
+        or any(c in _VOWELS for c in short[1:])
+    ):
         return False
     letters = iter(word)
     return all(c in letters for c in short)
