@@ -467,3 +467,24 @@ def test_a_politeness_word_is_not_read_as_a_word_of_the_documents(bot: Assistant
     answer = bot.ask("is there any risk for amazon in this deal? pls explain")
     assert "players" not in answer.query
     assert not answer.refused and "element of risk" in answer.text, answer.text
+
+
+def test_who_else_does_not_repeat_what_was_just_quoted(bot: Assistant) -> None:
+    said = (
+        "Currently, Amazon has already invested around $8 billion in Anthropic, but unlike "
+        "Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage."
+    )
+    history = exchange("Who has invested in Anthropic?", f"{said} [1]")
+    answer = bot.ask("who else?", history)
+    assert not answer.refused, answer.text
+    assert said not in answer.text and "Google" in answer.text, answer.text
+
+
+def test_a_when_asked_after_a_lead_in_is_refused_when_nothing_is_dated(bot: Assistant) -> None:
+    history = exchange(
+        "When did Amazon first invest in Anthropic?",
+        "The documents don't say when Amazon first invested in Anthropic.",
+    )
+    question = "what about the new deal, when is it supposed to close?"
+    answer = bot.ask(question, history)
+    assert answer.refused, answer.text + evidence_of(bot, question)

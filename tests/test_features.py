@@ -1394,3 +1394,21 @@ def test_a_passive_is_read_for_the_doer_after_by(question: str, swapped: float) 
 
     lead = "Anthropic remains partially owned by Google and works with Meta."
     assert role_swap(question, lead, [lead]) == swapped
+
+
+@pytest.mark.parametrize(
+    ("question", "kind", "unit"),
+    [
+        # The question asked after a clause that sets it up, or after chat openers.
+        ("what about the new deal, when is it supposed to close?", "date", False),
+        ("ok so how much did amazon invest", "amount", True),
+        ("so, how many people live there?", "count", True),
+        # A clause that tells when something happened asks nothing.
+        ("What did Amazon do, when Microsoft signed with OpenAI?", None, False),
+    ],
+)
+def test_the_question_asked_after_a_lead_in_gives_the_answer_type(
+    question: str, kind: str | None, unit: bool
+) -> None:
+    assert answer_type(question) == kind
+    assert unit_named(question) is unit

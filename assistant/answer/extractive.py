@@ -19,7 +19,15 @@ from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
-from .followup import asks_for_more, asks_what_follows, quotes_asked_about
+from .followup import (
+    asks_for_more,
+    asks_for_others,
+    asks_what_follows,
+    last_quotes,
+    name_words,
+    others_than,
+    quotes_asked_about,
+)
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -206,6 +214,29 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
     return dataclasses.replace(grounds, scores=scores)
 
 
+def _without(
+    grounds: Grounds, said: set[str], besides: str | None = None, query: str = ""
+) -> Grounds:
+    """grounds with the units the last answer quoted (said) ranked below every other: asked
+    "What else?", the answer is not what was just said. Asked "Who else?" (besides: the
+    name asked besides), so is a unit naming that one and nobody the query does not.
+
+    Example: units A (quoted, score 1.0) and B (0.6), said {A's text} -> A scores below B.
+    """
+    quoted = set(_quoted(grounds, said))
+    if besides:
+        asked = set(re.findall(r"[\w\-]+", query.lower())) | {besides.lower()}
+        for i, unit in enumerate(grounds.sentences):
+            names = {n.lower() for n in name_words(unit.text) if len(n) > 2}
+            if besides.lower() in names and names <= asked:
+                quoted.add(i)
+    if not quoted or len(quoted) == len(grounds.sentences):
+        return grounds
+    scores = np.array(grounds.scores, dtype=float)
+    scores[sorted(quoted)] = float(scores.min()) - 1.0
+    return dataclasses.replace(grounds, scores=scores)
+
+
 def _cut_short(grounds: Grounds, said: set[str]) -> list[int]:
     """The units holding a quote of said (three words or more) that is under two thirds of
     its sentence: what the last answer cut short is read on in the sentence itself first
@@ -235,13 +266,20 @@ def followers(grounds: Grounds, said: set[str]) -> list[int]:
     Example: units A ("Amazon holds less leverage.") and B right after it in its source,
              said {"Amazon holds less leverage."} -> [index of B]
     """
+    quoted = _quoted(grounds, said)
+    after = (_follower(grounds, i) for i in quoted)
+    return sorted({j for j in after if j is not None and j not in quoted})
+
+
+def _quoted(grounds: Grounds, said: set[str]) -> list[int]:
+    """The units holding a sentence of said (or a quote of three words or more of it)."""
     if not said:
         return []
     # An answer may have quoted part of a sentence ("Amazon holds less leverage." of "...,
     # but unlike Microsoft's exclusive deal with OpenAI, Amazon holds less leverage."): a
     # sentence holding a quote of three words or more was said.
     parts = [q for q in said if len(q.split()) >= 3]
-    quoted = [
+    return [
         i
         for i, unit in enumerate(grounds.sentences)
         if any(
@@ -249,8 +287,6 @@ def followers(grounds: Grounds, said: set[str]) -> list[int]:
             for line in (_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text))
         )
     ]
-    after = (_follower(grounds, i) for i in quoted)
-    return sorted({j for j in after if j is not None and j not in quoted})
 
 
 def _sentence_count(grounds: Grounds, chosen: list[int]) -> int:
@@ -395,6 +431,9 @@ class ExtractiveBackend:
                 self.why_follower,
                 more=asks_for_more(request.question),
             )
+        if request.history and asks_for_others(request.question):
+            besides = others_than(request.question, request.history)
+            grounds = _without(grounds, last_quotes(request.history), besides, request.query)
         chosen = select_sentences(
             grounds,
             max_sentences=self.max_sentences,

@@ -181,6 +181,10 @@ _PERCENT = re.compile(
     re.IGNORECASE,
 )
 
+# Where a question's own question opens: at its start, after chat openers ("ok so how
+# much ..."), or after a clause that sets it up ("what about the new deal, when is it
+# supposed to close?").
+_ASKS = r"(?:^|[,;:?!]\s+)\s*(?:(?:and|so|but|ok|okay|well|then|also|hmm|um)\W+)*"
 _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
@@ -190,10 +194,10 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "percent",
     ),
-    (re.compile(r"^\s*how many\b|\bnumber of\b", re.IGNORECASE), "count"),
+    (re.compile(_ASKS + r"how many\b|\bnumber of\b", re.IGNORECASE), "count"),
     (
         re.compile(
-            r"^\s*how (?:much|big|large|long|old|high|tall|far|often)\b|"
+            _ASKS + r"how (?:much|big|large|long|old|high|tall|far|often)\b|"
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
             r"cost|size|sum|figure|ratio)\b|"
             # Attributes that are quantities wherever they stand in the question.
@@ -206,6 +210,10 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"^\s*(?:in )?(?:what|which) (?:year|date|month|day|decade|century)\b|^\s*when\b|"
+            # A later clause asks when only as a question ("..., when is it due?"): "...,
+            # when Microsoft signed" is no question.
+            + _ASKS
+            + r"when\s+(?:is|are|was|were|do|does|did|will|would|has|have|had|can|could)\b|"
             # ... or later in the question: "Who first named it, and in which year?"
             r"\b(?:in|on|by|since) (?:what|which) (?:year|date|month|decade|century)\b|"
             r"\bsince when\b",
@@ -380,8 +388,11 @@ def answer_type(question: str) -> str | None:
 # war", "how long" "for decades"; "in which year" only by a year.
 _UNIT_NAMED = re.compile(
     r"\b(?:what|which) (?:year|date|month|decade|century|percentage|proportion|fraction)\b|"
-    r"\bpercent(?:age)?\b|^\s*how many\b|\bnumber of\b|\bhow much (?:money|cash)\b|"
-    r"^\s*how much\b(?! (?:longer|more|of|time)\b)",
+    r"\bpercent(?:age)?\b|"
+    + _ASKS
+    + r"how many\b|\bnumber of\b|\bhow much (?:money|cash)\b|"
+    + _ASKS
+    + r"how much\b(?! (?:longer|more|of|time)\b)",
     re.IGNORECASE,
 )
 

@@ -28,9 +28,12 @@ __all__ = [
     "MAX_HISTORY_MESSAGES",
     "about_another",
     "asks_for_more",
+    "asks_for_others",
     "asks_what_follows",
     "is_followup",
     "last_quotes",
+    "name_words",
+    "others_than",
     "own_terms",
     "pointed_place",
     "pointed_quote",
@@ -167,6 +170,45 @@ _ELSE = re.compile(
     r"\b(?:who|whom|what|where|which|how|anyone|anybody|anything|someone|somebody|something)"
     r"\s+else\b"
 )
+# "Who else?", "Any other investors?", "Besides Amazon, who ...": someone or something other
+# than what the last answer named.
+_OTHERS = re.compile(
+    r"\b(?:who|whom|what|where|which|anyone|anybody|anything|someone|somebody|something)"
+    r"\s+else\b|\b(?:any|the|which|what|who are the)\s+others?\b|\bbesides\b|"
+    r"\bapart from\b|\bother than\b",
+    re.IGNORECASE,
+)
+
+
+# ... and "Who else?", "Anyone else?": someone other than whom the last answer named.
+_OTHER_DOERS = re.compile(r"\b(?:who|whom|anyone|anybody|someone|somebody)\s+else\b", re.IGNORECASE)
+
+
+def asks_for_others(question: str) -> bool:
+    """Does the question ask for someone or something besides what was said?
+
+    Example: asks_for_others("Who else has invested?") -> True;
+             asks_for_others("any other investors?") -> True;
+             asks_for_others("How else?") -> False
+    """
+    return _OTHERS.search(question) is not None
+
+
+def others_than(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
+    """The name a "Who else ...?" asks besides: the last answer's subject (None when the
+    question asks no such thing or nothing was answered).
+
+    Example: others_than("Who else has invested?", [{"role": "user", "content": "Who
+             invested?"}, {"role": "assistant", "content": "Amazon invested in Anthropic. [1]"}])
+             -> "Amazon"
+    """
+    if _OTHER_DOERS.search(question) is None:
+        return None
+    turn = _last_answered_turn(history)
+    subject = _answer_subject(turn[1], limit=1) if turn else []
+    return subject[0] if subject else None
+
+
 # Verbs too general to be a topic: "What is Meta doing with AI?" is about Meta, and "Why?"
 # after it asks about what the answer said Meta does.
 _GENERIC_VERBS = frozenset(
@@ -242,8 +284,11 @@ def _words(text: str) -> list[tuple[str, bool]]:
     return out
 
 
-def _names(text: str) -> list[str]:
-    """Names in text, in order, without repeats; numbers are not names here."""
+def name_words(text: str) -> list[str]:
+    """Names in text, in order, without repeats; numbers are not names here.
+
+    Example: name_words("Amazon and Google back Anthropic.") -> ["Amazon", "Google", "Anthropic"]
+    """
     seen: dict[str, None] = {}
     for word, start in _words(text):
         if _is_name(word, start) and not any(ch.isdigit() for ch in word):
@@ -276,14 +321,14 @@ def own_terms(text: str) -> set[str]:
              own_terms("And for MERS in 2015?") -> {"mers", "2015"}
     """
     terms = {w.lower()[:5] for w, _ in _words(text) if any(ch.isdigit() for ch in w)}
-    terms |= {n.lower()[:5] for n in _names(text)}
+    terms |= {n.lower()[:5] for n in name_words(text)}
     return terms | {w[:5] for w in _content_words(text)}
 
 
 def _subjects(text: str) -> list[str]:
     """The names in text that can be a subject; two-letter acronyms ("AI", "US") are too
     generic to say what a question is about."""
-    return [n for n in _names(text) if len(n) > 2]
+    return [n for n in name_words(text) if len(n) > 2]
 
 
 # Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
@@ -486,7 +531,7 @@ def _answer_subject(answer: str, limit: int = 2) -> list[str]:
     for clause in _CLAUSE.split(first):
         if _FOIL.match(clause):
             continue
-        names = [n for n in _names(clause) if len(n) > 2]
+        names = [n for n in name_words(clause) if len(n) > 2]
         if names:
             return names[:limit]
     return []
@@ -685,7 +730,7 @@ def _as_spelt(question: str, said: str) -> str:
 
     Example: _as_spelt("and microsoft", "unlike Microsoft's deal") -> "and Microsoft"
     """
-    spelt = {name.lower(): name for name in _names(said)}
+    spelt = {name.lower(): name for name in name_words(said)}
 
     def spell(m: re.Match[str]) -> str:
         word = m.group(0)
@@ -822,6 +867,10 @@ def standalone_query(
         else:
             terms = asked + what + brought
         terms = list(dict.fromkeys(terms))
+    besides = others_than(question, history)
+    if besides is not None:
+        # "Who else has invested?": not whom the last answer was about.
+        terms = [t for t in terms if t.lower() != besides.lower()]
     terms = [t for t in terms if t.lower() not in own][:max_terms]
     if not terms and not _subjects(question):
         # Nothing named to carry ("Which companies build AI in-house?" asked for names the
