@@ -488,3 +488,15 @@ def test_a_when_asked_after_a_lead_in_is_refused_when_nothing_is_dated(bot: Assi
     question = "what about the new deal, when is it supposed to close?"
     answer = bot.ask(question, history)
     assert answer.refused, answer.text + evidence_of(bot, question)
+
+
+@pytest.mark.parametrize("question", ["Where does it say that?", "source?", "are you sure?"])
+def test_where_does_it_say_that_quotes_the_last_answer_again_with_its_citation(
+    bot: Assistant, question: str
+) -> None:
+    said = "Anthropic remains partially owned by Google and collaborates with other tech giants"
+    history = exchange("Who else owns part of Anthropic?", f"{said} like Meta. [1]")
+    answer = bot.ask(question, history)
+    assert not answer.refused, answer.text
+    assert answer.text.startswith(said), answer.text
+    assert said in answer.citations[0].quote

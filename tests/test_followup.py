@@ -494,3 +494,27 @@ def test_who_else_asks_besides_the_last_answers_subject() -> None:
     assert others_than("What else?", history) is None
     query = standalone_query("Who else has invested?", history)
     assert "Amazon" not in query and "Anthropic" in query
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("Where does it say that?", True),
+        ("which document says that?", True),
+        ("source?", True),
+        ("Are you sure?", True),
+        ("cite it", True),
+        ("Where does Amazon build chips?", False),
+        ("Are you sure about Google?", False),
+    ],
+)
+def test_where_does_it_say_that_asks_for_the_last_quotes_again(question: str, asks: bool) -> None:
+    from assistant.answer.followup import asks_where_said
+
+    assert asks_where_said(question) is asks
+    if asks:
+        history = [
+            {"role": "user", "content": "How much has Amazon invested in Anthropic?"},
+            EIGHT_BILLION[1],
+        ]
+        assert standalone_query(question, history).endswith(f"({EIGHT_BILLION[1]['content'][:-4]})")

@@ -30,6 +30,7 @@ __all__ = [
     "asks_for_more",
     "asks_for_others",
     "asks_what_follows",
+    "asks_where_said",
     "is_followup",
     "last_quotes",
     "name_words",
@@ -426,7 +427,7 @@ def is_followup(question: str) -> bool:
         or _MEANT_NOT.match(question)
     ):
         return True
-    if asks_what_follows(question):
+    if asks_what_follows(question) or asks_where_said(question):
         return True  # "Tell me more.", "What do you mean?"
     # "What else is Amazon hoping for?": besides what the last answer said, whatever names
     # the question brings.
@@ -658,6 +659,32 @@ def quotes_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> s
     return {pointed} if pointed else last_quotes(history)
 
 
+# "Where does it say that?", "Source?", "Are you sure?": the last answer's own text asked
+# for again, with where it stands.
+_WHERE_SAID = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|but|hmm+)\W+)*(?:(?:where|which\s+(?:document|file|part|"
+    r"passage|page|line))\s+(?:does\s+it|did\s+it|do\s+they|is\s+(?:that|this|it))\s+"
+    r"(?:say|said|says|written|stated|come\s+from|from)(?:\s+(?:that|this|so))?|"
+    r"(?:where|which\s+(?:document|file|part|passage|page|line))\s+(?:says|said|states|"
+    r"mentions)\s+(?:that|this|so|it)|"
+    r"(?:what(?:['’]s|\s+is)\s+(?:the|your)\s+)?(?:sources?|citations?|references?)|"
+    r"(?:can\s+you\s+|please\s+)?(?:cite|quote)\s+(?:that|this|it|the\s+source)|"
+    r"(?:are\s+you|r\s+u)\s+sure|really|says\s+who|how\s+do\s+you\s+know(?:\s+that)?)"
+    r"\W*$",
+    re.IGNORECASE,
+)
+
+
+def asks_where_said(question: str) -> bool:
+    """Does the question ask where the last answer's text stands, or whether it is so?
+
+    Example: asks_where_said("Where does it say that?") -> True;
+             asks_where_said("source?") -> True;
+             asks_where_said("Where does Amazon build chips?") -> False
+    """
+    return _WHERE_SAID.match(question) is not None
+
+
 def asks_what_follows(question: str) -> bool:
     """Does the question ask only for what follows the last answer: its reason ("Why?") or
     more of it (asks_for_more)?
@@ -795,6 +822,10 @@ def standalone_query(
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
     if not history or not is_followup(question):
         return question
+    said = sorted(last_quotes(history), key=len, reverse=True)
+    if said and asks_where_said(question):
+        # "Where does it say that?": what the last answer quoted, found again.
+        return f"{question} ({said[0]})"
     pointed = pointed_quote(question, history)
     if pointed is not None:
         # "Expand on the second point": what that quote says is what is asked about.
