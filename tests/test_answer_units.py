@@ -79,6 +79,10 @@ def test_no_history_means_no_rewrite() -> None:
         ("Please summarise report.pdf", CatalogueQuestion("summary", "report.pdf")),
         ("Which companies are mentioned in the article?", CatalogueQuestion("names")),
         ("list the companies", CatalogueQuestion("names")),
+        ("Who are the main companies?", CatalogueQuestion("names")),
+        ("which companies are involved?", CatalogueQuestion("names")),
+        ("who is involved?", CatalogueQuestion("names")),
+        ("Who are the main investors in Anthropic?", None),
         ("Which companies invest in Anthropic?", None),
         # ... nor a list question that asks for some of them.
         ("Which companies are named as vying for leadership in the race?", None),

@@ -67,9 +67,14 @@ _WHERE = rf"(?:\s+(?:in|by|within|across)\s+(?:{_WHAT}\s+)?(?:{_NOUN}|collection
 _NAMES = re.compile(
     rf"^\W*(?:(?:which|what)\s+(?:\w+\s+)?{_KINDS}\s+(?:are|were|does|do|did|is)\s+"
     rf"(?:{_WHAT}\s+{_NOUN}\s+|it\s+|they\s+)?"
-    rf"(?:mention|mentioned|name|named|discuss|discussed|cover|covered|list|listed|cite|cited)"
+    rf"(?:mention|mentioned|name|named|discuss|discussed|cover|covered|list|listed|cite|cited|"
+    rf"involved)"
     rf"|(?:can\s+you\s+|please\s+)?(?:list|name)\s+(?:all\s+)?(?:of\s+)?(?:the\s+)?"
-    rf"{_KINDS}(?:\s+(?:mentioned|named|discussed))?){_WHERE}\W*$",
+    rf"{_KINDS}(?:\s+(?:mentioned|named|discussed))?"
+    # "Who are the main players?", "What are the key companies in the article?"
+    rf"|(?:who|what|which)\s+(?:are|were)\s+(?:the\s+)?(?:main|key|major|big|biggest)\s+"
+    rf"{_KINDS}(?:\s+(?:mentioned|named|discussed|involved))?"
+    rf"|who(?:['’]s|\s+is|\s+are)\s+involved){_WHERE}\W*$",
     re.IGNORECASE,
 )
 # A name inside a sentence: capitalised words after a small letter, a digit or a comma and a
