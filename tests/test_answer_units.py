@@ -272,6 +272,11 @@ def test_coverage_weights_terms_by_idf() -> None:
             "Why is Amazon's stake in Anthropic exclusive?",
             "The documents don't answer “Why is Amazon's stake in Anthropic exclusive”.",
         ),
+        # Terms a rewritten follow-up carried are not shown.
+        (
+            "Which company has been rewarded? (stake exclusive)",
+            "The documents don't say which company has been rewarded.",
+        ),
         # "never" stands after the auxiliary, as "not" does ("Amazon never has invested").
         (
             "Why has Amazon never invested in Anthropic?",

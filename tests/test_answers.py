@@ -500,3 +500,18 @@ def test_where_does_it_say_that_quotes_the_last_answer_again_with_its_citation(
     assert not answer.refused, answer.text
     assert answer.text.startswith(said), answer.text
     assert said in answer.citations[0].quote
+
+
+def test_a_refused_follow_up_does_not_show_the_terms_it_carried(bot: Assistant) -> None:
+    history = exchange(
+        "Is Amazon's stake exclusive?",
+        "Unlike Microsoft’s exclusive deal with OpenAI, Amazon’s stake in Anthropic is "
+        "non-exclusive, reflecting a broader industry divide. [1]",
+    )
+    history += exchange(
+        "what does that mean for amazon?",
+        "However, Anthropic’s multiple partnerships mean Amazon’s position is not exclusive, "
+        "adding an element of risk. [1]",
+    )
+    answer = bot.ask("and for anthropic?", history)
+    assert "(" not in answer.text, answer.text

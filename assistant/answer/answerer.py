@@ -302,13 +302,21 @@ _WH = re.compile(
 )
 
 
+_CARRIED = re.compile(r"(?<=[?.!])\s*\([^()]*\)$")
+
+
 def refusal_text(question: str) -> str:
     """One plain sentence saying the documents don't answer the question.
 
     Example: refusal_text("What was Anthropic's revenue?")
              -> "The documents don't say what Anthropic's revenue was."
+             refusal_text("What does that mean for Anthropic? (stake exclusive)")
+             -> "The documents don't answer “What does that mean for Anthropic”."
     """
     q = " ".join(question.split()).rstrip()
+    # Terms a rewritten follow-up carried ("... for Anthropic? (stake exclusive)") are for
+    # the search, not for the person.
+    q = _CARRIED.sub("", q) or q
     m = _WH.match(q)
     statement = (
         _statement(m.group(2).lower(), m.group(3), why=m.group(1).lower() == "why") if m else None
