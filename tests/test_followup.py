@@ -518,3 +518,31 @@ def test_where_does_it_say_that_asks_for_the_last_quotes_again(question: str, as
             EIGHT_BILLION[1],
         ]
         assert standalone_query(question, history).endswith(f"({EIGHT_BILLION[1]['content'][:-4]})")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Back to Amazon - is its stake exclusive?", "is its stake exclusive? (Amazon)"),
+        ("As for the chips, who makes them?", "who makes them? (the chips)"),
+        (
+            "Regarding Google: does it own part of Anthropic?",
+            "does it own part of Anthropic? (Google)",
+        ),
+        # "about" that measures is no topic.
+        ("About how much did Amazon invest?", "About how much did Amazon invest?"),
+    ],
+)
+def test_a_topic_named_before_the_question_is_what_it_asks_about(
+    question: str, expected: str
+) -> None:
+    assert standalone_query(question, None) == expected
+
+
+@pytest.mark.parametrize("question", ["no wait, I meant Google", "actually I meant Google"])
+def test_a_correction_may_open_as_people_type_it(question: str) -> None:
+    history = [
+        {"role": "user", "content": "How much has Amazon invested in Anthropic?"},
+        EIGHT_BILLION[1],
+    ]
+    assert standalone_query(question, history) == "How much has Google invested in Anthropic?"

@@ -21,7 +21,6 @@ from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
 from .followup import (
     asks_for_more,
-    asks_for_others,
     asks_what_follows,
     last_quotes,
     name_words,
@@ -214,22 +213,18 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
     return dataclasses.replace(grounds, scores=scores)
 
 
-def _without(
-    grounds: Grounds, said: set[str], besides: str | None = None, query: str = ""
-) -> Grounds:
-    """grounds with the units the last answer quoted (said) ranked below every other: asked
-    "What else?", the answer is not what was just said. Asked "Who else?" (besides: the
-    name asked besides), so is a unit naming that one and nobody the query does not.
+def _without(grounds: Grounds, said: set[str], besides: str, query: str) -> Grounds:
+    """grounds with the units the last answer quoted (said) ranked below every other, and
+    the units naming whom a "Who else?" asks besides and nobody the query does not name.
 
     Example: units A (quoted, score 1.0) and B (0.6), said {A's text} -> A scores below B.
     """
     quoted = set(_quoted(grounds, said))
-    if besides:
-        asked = set(re.findall(r"[\w\-]+", query.lower())) | {besides.lower()}
-        for i, unit in enumerate(grounds.sentences):
-            names = {n.lower() for n in name_words(unit.text) if len(n) > 2}
-            if besides.lower() in names and names <= asked:
-                quoted.add(i)
+    asked = set(re.findall(r"[\w\-]+", query.lower())) | {besides.lower()}
+    for i, unit in enumerate(grounds.sentences):
+        names = {n.lower() for n in name_words(unit.text) if len(n) > 2}
+        if besides.lower() in names and names <= asked:
+            quoted.add(i)
     if not quoted or len(quoted) == len(grounds.sentences):
         return grounds
     scores = np.array(grounds.scores, dtype=float)
@@ -431,8 +426,10 @@ class ExtractiveBackend:
                 self.why_follower,
                 more=asks_for_more(request.question),
             )
-        if request.history and asks_for_others(request.question):
-            besides = others_than(request.question, request.history)
+        besides = others_than(request.question, request.history) if request.history else None
+        if besides is not None:
+            # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be
+            # answered by the rest of a sentence already quoted.)
             grounds = _without(grounds, last_quotes(request.history), besides, request.query)
         chosen = select_sentences(
             grounds,

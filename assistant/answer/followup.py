@@ -736,17 +736,19 @@ _ABOUT_ANOTHER = re.compile(
     r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s*,?\s*(?i:though|then|instead|too|now)?"
     r"\s*[?.!]*\s*$"
 )
+# What a correction may open with: "no", "sorry", "no wait", "actually", "oops".
+_CORRECTING = r"^\s*(?i:(?:no|sorry|oops|nope|wait|actually|ah|um|uh|hmm+|my\s+bad)\W+)*"
 # "No, I meant Google.": the last question again, about the name the person meant (as typed:
 # "no i meant google" names it all the same).
 _MEANT = re.compile(
-    r"^\s*(?i:(?:no|sorry|oops|nope)\W+)*(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
+    _CORRECTING + r"(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
     r"(?i:the\s+)?(?P<name>[\w\-]+(?:\s+[A-Z][\w\-]*)*)\s*[?.!]*\s*$"
 )
 
 
 # "Sorry, I meant Amazon's own models, not Meta's.": the name meant, and the one it replaces.
 _MEANT_NOT = re.compile(
-    r"^\s*(?i:(?:no|sorry|oops|nope)\W+)*(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
+    _CORRECTING + r"(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
     r"(?i:the\s+)?(?P<name>[\w\-]+)(?:['’]s)?(?:\s+[\w\-]+){0,3}?\s*,?\s*"
     r"(?i:not|rather\s+than|instead\s+of)\s+(?i:the\s+)?(?P<old>[\w\-]+)(?:['’]s)?\s*[?.!]*\s*$"
 )
@@ -802,6 +804,16 @@ def about_another(question: str, last_question: str) -> str | None:
     return last_question[: old.start()] + name + last_question[old.end() :]
 
 
+# A topic named before the question: "Back to Amazon - is its stake exclusive?", "As for
+# the chips, who makes them?", "Regarding Google: does it own part of Anthropic?"
+_LEAD_IN = re.compile(
+    r"^\W*(?:(?:ok|okay|so|and|now|anyway|alright)\W+)*(?:(?:going\s+|getting\s+)?back\s+to|"
+    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about)\s+"
+    r"(?P<topic>[^,:;?!.\-–—]{1,60}?)\s*(?:[,:;–—]|\s-)\s*(?P<rest>\w.{2,})$",
+    re.IGNORECASE,
+)
+
+
 def standalone_query(
     question: str, history: Sequence[Mapping[str, str]] | None, *, max_terms: int = 4
 ) -> str:
@@ -817,9 +829,15 @@ def standalone_query(
             {"role": "user", "content": "Which firms build AI in-house?"},
             {"role": "assistant", "content": "Meta builds AI models in-house. [1]"}])
         -> "What about Google? (firms build in-house)"
+        standalone_query("Back to Amazon - is its stake exclusive?", None)
+        -> "is its stake exclusive? (Amazon)"
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
+    lead_in = _LEAD_IN.match(question)
+    if lead_in is not None:
+        # "Back to Amazon - is its stake exclusive?": the question, about what it names first.
+        return f"{lead_in.group('rest').strip()} ({lead_in.group('topic').strip()})"
     if not history or not is_followup(question):
         return question
     said = sorted(last_quotes(history), key=len, reverse=True)
