@@ -144,7 +144,8 @@ class Speller:
     def from_texts(cls, texts: Iterable[str], is_word: Callable[[str], bool]) -> Speller:
         """The speller of a collection: its words, and the names among them (a word written
         with a capital in at least two thirds of its places inside a sentence). Regular
-        expressions do the reading: a large collection is read once, on its first question."""
+        expressions do the reading: a collection is read once per snapshot, with its BM25
+        index (retrieval/hybrid.py)."""
         words: Counter[str] = Counter()
         inside: Counter[str] = Counter()
         for text in texts:
