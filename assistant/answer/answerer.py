@@ -201,7 +201,9 @@ class Answerer:
             said = quotes_asked_about(spelt, history)
             if followers(grounds, said):
                 # "Tell me more." of an answer is answered by what its passage says next:
-                # nothing is asked that the documents could fail to say.
+                # nothing is asked that the documents could fail to say. The extractive
+                # backend finds the followers again to raise them (follow_on, "Why?" too):
+                # 0.3-13 ms, not worth a request field that one backend alone would read.
                 grounds = dataclasses.replace(grounds, answerable=True)
         compose_seconds = time.perf_counter() - t
         composition: Composition | None = None

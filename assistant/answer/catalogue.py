@@ -79,6 +79,9 @@ _NAMES = re.compile(
 )
 # A name inside a sentence: capitalised words after a small letter, a digit or a comma and a
 # space ("... deal with OpenAI", "like Meta, maintaining"), one run of them ("Luigi Ferrante").
+# Not spelling._INSIDE (one word of any case, counted to tell a name from a word, and after
+# a bracket too) nor features._CAPITALISED_RUN (two words or more, a sentence's opening too):
+# this one lists whole names, "of" within them ("Bank of England").
 _NAME_RUN = re.compile(r"(?<=[a-z0-9,] )[A-Z][\w\-]*(?:\s+(?:of\s+)?[A-Z][\w\-]*)*")
 # What people say to a chat that is no question about the documents.
 _HELLO = r"(?:hi|hello|hey|hiya|howdy|greetings|good\s+(?:morning|afternoon|evening)|yo)"

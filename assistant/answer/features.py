@@ -1320,6 +1320,9 @@ def anaphoric(sentence: str) -> bool:
     return bool(_ANAPHOR.search(sentence.strip()))
 
 
+# Two capitalised words or more in a row, anywhere ("Denver Broncos", a sentence's first
+# words too): the words one name is written with. Not catalogue._NAME_RUN nor
+# spelling._INSIDE, which read only inside a sentence, to tell a name from a word.
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)+")
 
 

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from ..retrieval.lexical import STOPWORDS
 from .catalogue import CONVERSATION_OPENINGS
+from .negation import FOIL_OPENERS
 
 __all__ = [
     "MAX_HISTORY_CHARS",
@@ -511,11 +512,9 @@ def _points_back(question: str) -> bool:
 
 
 _CLAUSE = re.compile(r",|;|:|\s[-–—]\s|\s(?:but|while|unlike|whereas|although)\s")
-# A clause that names what the subject is compared with, not the subject.
-_FOIL = re.compile(
-    r"^\s*(?:unlike|like|compared (?:with|to)|in contrast to|as with|similar to|besides)\b",
-    re.IGNORECASE,
-)
+# A clause that names what the subject is compared with, not the subject: it opens with
+# negation.py's foil words, or with "like" or "besides" ("Like Google, Amazon ...").
+_FOIL = re.compile(rf"^\s*(?:{FOIL_OPENERS}|like|besides)\b", re.IGNORECASE)
 
 
 def _answer_subject(answer: str, limit: int = 2) -> list[str]:

@@ -16,6 +16,7 @@ from functools import lru_cache
 __all__ = [
     "ASKED_OPPOSITE",
     "CLAIM_OPPOSITE",
+    "FOIL_OPENERS",
     "NEGATION",
     "OPPOSITE",
     "STOP",
@@ -572,12 +573,14 @@ _COMPARATIVE_WORDS = (
     "earlier later longer shorter stronger weaker easier harder"
 )
 _COMPARATIVES = frozenset(_COMPARATIVE_WORDS.split())
+# The words that open a comparison's foil anywhere in a sentence ("unlike Microsoft's deal",
+# "compared with GPT-4"). followup.py reads them at a clause's start, where "like" and
+# "besides" open one too ("Like Google, Amazon ..."); inside a sentence "like" more often
+# gives examples ("models like Claude").
+FOIL_OPENERS = r"(?:unlike|as with|compared (?:with|to)|in contrast to|similar to)"
 # A comparison's foil is not the subject ("Unlike Microsoft's exclusive deal with OpenAI,
 # Amazon's stake is non-exclusive"), and a contrast or a new sentence turns to another one.
-_FOIL = re.compile(
-    r"\b(?:unlike|as with|compared (?:with|to)|in contrast to|similar to)\b[^,.;]*,?",
-    re.IGNORECASE,
-)
+_FOIL = re.compile(rf"\b{FOIL_OPENERS}\b[^,.;]*,?", re.IGNORECASE)
 _CONTRAST = re.compile(
     r";|(?<=[.!?])\s+|,\s*(?=(?:but|while|whereas|although|though|yet|however)\b)|"
     r"\s(?=(?:while|whereas)\s)",

@@ -15,7 +15,6 @@ one small product per candidate. A store without them (PgStore) ranks by chunk c
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -89,8 +88,10 @@ class HybridRetriever:
             self._chunks = store.chunks()
             self._position = {c.id: i for i, c in enumerate(self._chunks)}  # BM25's row
             self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
-        self._speller: Speller | None = None
-        self._speller_lock = threading.Lock()
+        # Built with the BM25 index, once per snapshot (at start-up and after a sync), so no
+        # question waits for it: one pass over the texts, about as long as BM25's (covid-qa's
+        # 2.5 MB: 0.34 s each). A store that keeps its texts (PgStore) gets an empty one.
+        self._speller = Speller.from_texts((c.text for c in self._chunks), self._whole_word)
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]
@@ -99,13 +100,6 @@ class HybridRetriever:
         """text with its chat-typed words spelt as the collection spells them ("amzn" ->
         "amazon"; retrieval/spelling.py). A store that keeps its texts in the database
         (PgStore) is not read whole for this, so its questions are taken as typed."""
-        if self._speller is None:
-            with self._speller_lock:
-                if self._speller is None:
-                    # Built on the first question, not at start-up: one pass over the texts.
-                    self._speller = Speller.from_texts(
-                        (c.text for c in self._chunks), self._whole_word
-                    )
         return self._speller.respell(text)
 
     def _whole_word(self, word: str) -> bool:

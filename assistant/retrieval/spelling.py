@@ -40,6 +40,8 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")  # a code such as "orf8" is one word
 _VOWELS = frozenset("aeiou")
 # A word inside a sentence: after a small letter, a digit, a comma or a bracket closed, and a
 # space. A capital there says the word is a name; one opening a sentence says nothing.
+# Not catalogue._NAME_RUN nor features._CAPITALISED_RUN, which take capitalised runs only:
+# this one takes every word, lower case too, to count how often the collection capitalises it.
 _INSIDE = re.compile(r"(?<=[a-z0-9,)] )[A-Za-z][A-Za-z0-9]*")
 # Shorter words are too often another word with one letter changed ("cost"/"most"); a
 # shortening keeps at least four letters and cuts at least three.
@@ -151,7 +153,8 @@ class Speller:
     def from_texts(cls, texts: Iterable[str], is_word: Callable[[str], bool]) -> Speller:
         """The speller of a collection: its words, and the names among them (a word written
         with a capital in at least two thirds of its places inside a sentence). Regular
-        expressions do the reading: a large collection is read once, on its first question."""
+        expressions do the reading: a collection is read once per snapshot, with its BM25
+        index (retrieval/hybrid.py)."""
         words: Counter[str] = Counter()
         inside: Counter[str] = Counter()
         for text in texts:
