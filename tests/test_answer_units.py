@@ -83,6 +83,11 @@ def test_no_history_means_no_rewrite() -> None:
         ("which companies are involved?", CatalogueQuestion("names")),
         ("who is involved?", CatalogueQuestion("names")),
         ("Who are the main investors in Anthropic?", None),
+        ("Does the article mention Apple?", CatalogueQuestion("mention", "Apple")),
+        ("Is Alexa mentioned anywhere?", CatalogueQuestion("mention", "Alexa")),
+        # ... but "discuss" asks what the article says, and "it" is a follow-up's pointer.
+        ("Does the document discuss risks?", None),
+        ("Is it mentioned?", None),
         ("Which companies invest in Anthropic?", None),
         # ... nor a list question that asks for some of them.
         ("Which companies are named as vying for leadership in the race?", None),
@@ -585,3 +590,11 @@ def test_a_question_asking_two_things_gets_a_unit_for_each_part() -> None:
         question="What is Amazon's control, and why do rivals sell chips?",
         part_coverage=0.5,
     ) == [0]
+
+
+def test_a_question_typed_in_capitals_is_read_as_typed_in_lower_case() -> None:
+    from assistant.answer.answerer import unshouted
+
+    assert unshouted("HOW MUCH DID AMAZON INVEST?") == "how much did amazon invest?"
+    assert unshouted("Is NASA involved?") == "Is NASA involved?"
+    assert unshouted("NASA, ESA?") == "NASA, ESA?"  # two words may be two acronyms

@@ -515,3 +515,15 @@ def test_a_refused_follow_up_does_not_show_the_terms_it_carried(bot: Assistant) 
     )
     answer = bot.ask("and for anthropic?", history)
     assert "(" not in answer.text, answer.text
+
+
+def test_a_name_the_article_never_uses_is_answered_as_not_mentioned(bot: Assistant) -> None:
+    answer = bot.ask("Does the article mention Apple?")
+    assert answer.text == "No indexed document mentions “Apple”.", answer.text
+    assert "Alexa" in bot.ask("Is Alexa mentioned anywhere?").text
+
+
+def test_a_question_typed_in_capitals_is_answered_as_typed_in_lower_case(bot: Assistant) -> None:
+    answer = bot.ask("HOW MUCH DID AMAZON INVEST IN ANTHROPIC")
+    assert not answer.refused and "$8 billion" in answer.text, answer.text
+    assert answer.query == "how much did Amazon invest in Anthropic"

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..embedding import Embedder
     from ..settings import Settings
 
-__all__ = ["Answerer", "Retriever", "final_answer", "refusal_text"]
+__all__ = ["Answerer", "Retriever", "final_answer", "refusal_text", "unshouted"]
 
 _RELATED = 3  # passages offered as reading with a refusal
 
@@ -145,10 +145,10 @@ class Answerer:
         t = time.perf_counter()
         # Chat-typed words ("amzn", "infra") read as the documents spell them: the question
         # is matched word by word, so a word they never use would find nothing.
-        spelt = retriever.respell(question)
+        spelt = retriever.respell(unshouted(question))
         # The earlier questions too: their names are what a follow-up's "it" points at.
         read = [
-            {**turn, "content": retriever.respell(turn.get("content", ""))}
+            {**turn, "content": retriever.respell(unshouted(turn.get("content", "")))}
             if turn.get("role") == "user"
             else turn
             for turn in history or ()
@@ -257,6 +257,19 @@ class Answerer:
             dropped=composition.dropped,
             notice=composition.notice,
         )
+
+
+def unshouted(text: str) -> str:
+    """text in lower case when it is typed all in capitals (three words or more): read as
+    typed, each of its words would be a name or an acronym.
+
+    Example: unshouted("HOW MUCH DID AMAZON INVEST?") -> "how much did amazon invest?";
+             unshouted("Is NASA involved?") -> "Is NASA involved?"
+    """
+    letters = [c for c in text if c.isalpha()]
+    if len(text.split()) >= 3 and letters and all(c.isupper() for c in letters):
+        return text.lower()
+    return text
 
 
 def final_answer(items: Iterable[str | Answer]) -> Answer:

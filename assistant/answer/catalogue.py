@@ -27,12 +27,19 @@ __all__ = [
 
 _NOUN = r"(?:documents?|docs?|files?|sources?|articles?|texts?|papers?)"
 _MENTION = re.compile(
-    rf"\b(?:(?:which|what)|(?:do|does|are there)\s+any)\s+(?:of\s+(?:the|your)\s+)?{_NOUN}\s+"
+    rf"\b(?:(?:which|what)|(?:do|does|are there)\s+any|"
+    # "Does the article mention Apple?"
+    rf"(?P<one>^\W*(?:do|does|did)\s+(?:the|this|that|these|those|your|my)))\s+"
+    rf"(?:of\s+(?:the|your)\s+)?{_NOUN}\s+"
     r"(?:mention|mentions|talk about|talks about|discuss|discusses|refer to|refers to|"
     r"contain|contains|cover|covers|say anything about|are about|is about|about)"
-    r"\s+(?P<term>[^?!.]+)",
+    r"\s+(?P<term>[^?!.]+)"
+    # "Is Apple mentioned anywhere?", "Is Alexa mentioned in the article?"
+    rf"|^\W*(?:is|are)\s+(?P<named>[^?!.]+?)\s+(?:mentioned|named|discussed)"
+    rf"(?:\s+(?:anywhere|at\s+all|in\s+(?:the|this|any|your)\s+{_NOUN}))?\s*[?!.]*\s*$",
     re.IGNORECASE,
 )
+_NAMING = re.compile(r"\b(?:mentions?|refers?\s+to)\b", re.IGNORECASE)
 _LIST = re.compile(
     rf"^(?:(?:which|what)\s+{_NOUN}\s+"
     r"(?:do you have|have you got|are (?:there|indexed|available|loaded)"
@@ -143,9 +150,13 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
         if pattern.match(q):
             return CatalogueQuestion(kind)
     m = _MENTION.search(q)
-    if m:
-        term = m.group("term").strip(" \"'“”‘’")
-        return CatalogueQuestion("mention", term) if term else None
+    # "Does the article discuss risks?" asks for what it says; "... mention Apple?" whether
+    # it names it at all. A pointer ("Is it mentioned?") is a follow-up, not a term.
+    asks_content = m is not None and m.group("one") and not _NAMING.search(m.group(0))
+    if m and not asks_content:
+        term = (m.group("term") or m.group("named")).strip(" \"'“”‘’")
+        pointer = term.lower() in {"it", "this", "that", "they", "them", "these", "those"}
+        return CatalogueQuestion("mention", term) if term and not pointer else None
     if _LIST.search(q):
         return CatalogueQuestion("list")
     if _NAMES.search(q):
@@ -183,6 +194,8 @@ def answer_catalogue(
                 first[chunk.source] = chunk.cite(len(first) + 1, chunk.start + s, chunk.start + e)
                 break
     if not first:
+        if len(sources) == 1:
+            return f"No indexed document mentions “{question.term}”.", ()
         return f"None of the {len(sources)} indexed documents mention “{question.term}”.", ()
     names = ", ".join(f"{c.source} [{c.n}]" for c in first.values())
     verb = "document mentions" if len(first) == 1 else "documents mention"

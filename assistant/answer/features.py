@@ -185,6 +185,7 @@ _PERCENT = re.compile(
 # much ..."), or after a clause that sets it up ("what about the new deal, when is it
 # supposed to close?").
 _ASKS = r"(?:^|[,;:?!]\s+)\s*(?:(?:and|so|but|ok|okay|well|then|also|hmm|um)\W+)*"
+_MONEY_UNITS = r"(?:[$€£¥]|dollars\b|euros\b|pounds\b|bucks\b|yen\b)"
 _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
@@ -194,10 +195,16 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "percent",
     ),
-    (re.compile(_ASKS + r"how many\b|\bnumber of\b", re.IGNORECASE), "count"),
+    # "How many $ ...?", "how many dollars": money is an amount, not a count.
+    (re.compile(_ASKS + r"how many(?!\s*" + _MONEY_UNITS + r")\b|\bnumber of\b", re.I), "count"),
     (
         re.compile(
-            _ASKS + r"how (?:much|big|large|long|old|high|tall|far|often)\b|"
+            _ASKS
+            + r"how (?:much|big|large|long|old|high|tall|far|often)\b|"
+            + _ASKS
+            + r"how many\s*"
+            + _MONEY_UNITS
+            + r"|"
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
             r"cost|size|sum|figure|ratio)\b|"
             # Attributes that are quantities wherever they stand in the question.
