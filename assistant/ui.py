@@ -945,6 +945,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
 
+    from .pipeline import checked_question
+
     settings = bot.settings
     writable = not settings.read_only
     indexer = _Indexer(bot, child_from=_CHILD_FROM_BYTES)
@@ -962,6 +964,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     # ------------------------------------------------------------ chat
 
+    # What a refused question sends back: nothing. The question stays in the page's box (a
+    # long one can be shortened, not retyped) without the server echoing it: a 7 MB question
+    # came back twice, 14 MB, as the box's new value and again as the call's result.
+    unchanged = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
+
     def respond(
         question: str,
         chat: list[dict[str, Any]],
@@ -971,9 +978,15 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat, then replace it with the cited version; the last
         yield also saves the conversation in the browser."""
+        try:  # before anything else: the refusal is one toast, whatever the question's size
+            checked_question(question, settings.max_question_chars)
+        except InputError as exc:
+            gr.Warning(_toast(_message(exc)))
+            yield unchanged
+            return
         chat = list(chat or [])
         history = list(history or [])[-keep_history:]
-        if startup is not None and not startup.done and question.strip():
+        if startup is not None and not startup.done:
             # Still loading: say so where the answer will be, and answer once it is ready.
             shown = " ".join(question.split())
             waiting = [*chat, {"role": "user", "content": _html(shown)}, {}]
@@ -994,16 +1007,15 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             # extractive answer is given, with the reason beside it.
             if (mode or bot.settings.answer_mode) == "extractive":
                 gr.Warning(_toast(_message(exc)))
-                yield question, chat, history, gr.skip()
+                yield unchanged
                 return
             notice = _fallback_notice(exc)
             gr.Warning(_toast(notice))
             pieces = bot.stream(question, recent, k=int(k), mode="extractive")
             first = next(pieces)  # the question passed its check above: this one cannot fail
         except AssistantError as exc:
-            # The question stays in the box: a long one can be shortened, not retyped.
             gr.Warning(_toast(_message(exc)))
-            yield question, chat, history, gr.skip()
+            yield unchanged
             return
         chat.append({"role": "user", "content": _html(" ".join(question.split()))})
         chat.append({"role": "assistant", "content": ""})
