@@ -1633,6 +1633,7 @@ def _keep_no_page_values(app: Any) -> None:
     300 documents (their names are in it), growing with the documents, so a client naming
     10,000 new sessions, one page event each, grew the server by over a gigabyte.
     """
+    import gradio as gr
     from gradio.state_holder import SessionState, StateHolder
 
     class Unkept(dict[Any, Any]):
@@ -1645,9 +1646,17 @@ def _keep_no_page_values(app: Any) -> None:
         def __init__(self, blocks: Any) -> None:
             super().__init__(blocks)
             self.config_values = Unkept()
+            self.shared = blocks.default_config.blocks
 
         def _update_value_in_config(self, key: int, value: Any) -> None:
-            pass  # the one place Gradio stores a component's value in a session's config
+            # The one place Gradio stores a component's value in a session's config; it
+            # calls it once an update of the component has been sent. A list that takes any
+            # value (the remove list) needs no copy of its own after that: its choices check
+            # nothing, and the session's copy, remade with every update, held the documents'
+            # names (50 KB a session with 300 documents, for each of 10,000 sessions).
+            kept = self.blocks_config.blocks.get(key)
+            if isinstance(kept, gr.Dropdown) and kept.allow_custom_value and key in self.shared:
+                self.blocks_config.blocks[key] = self.shared[key]
 
     class Sessions(StateHolder):
         def __getitem__(self, session_id: str) -> SessionState:

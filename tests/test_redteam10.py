@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
+import gradio as gr
 import httpx
 from test_redteam import one_sentence
-from test_redteam4 import Limited, _page_event
+from test_redteam4 import Limited, _page_event, _served
+from test_redteam9 import _page
 
 # ---------------------------------------------------------------- a question of megabytes
 
@@ -66,3 +69,32 @@ def test_a_question_of_blanks_around_a_few_words_is_answered_not_echoed(plain: L
     assert sent < 200_000, f"{sent:,} bytes came back"
     done = [e for e in events if e.get("msg") == "process_completed"]
     assert done and done[0]["success"] and "Austin" in json.dumps(done[0]["output"]), events[-2:]
+
+
+# ---------------------------------------------------------------- what a page session keeps
+
+
+def test_a_page_session_keeps_no_copy_of_the_documents_list(tmp_path: Path) -> None:
+    # Left by red team 9: each page session that listed the documents (every page load
+    # does) kept its own copy of the remove list, remade with every update, holding every
+    # document's name: 42 KB a session with 300 documents and 110 KB with 1,000 (measured
+    # with tracemalloc), for each of up to 10,000 sessions, 1.1 GB. The list takes any
+    # value (the bot checks the name), so its choices check nothing: once its update is
+    # sent, a session keeps the page's own list (11 KB a session, with 0 or 1,000 documents).
+    docs = {f"herd-survey-{i:04d}.txt": f"Zebra {i} grazes at dawn." for i in range(300)}
+    with _served(tmp_path, documents=docs) as chat:
+        kind, (_table, choices) = _page(chat, "refresh", [], session="lister")
+        assert kind == "complete"
+        shown = [value for _label, value in choices["choices"]]
+        assert "herd-survey-0299.txt" in shown  # the page is sent the list in full
+        kept = chat.demo.state_holder.session_data["lister"].blocks_config.blocks
+        own = {
+            key: block
+            for key, block in kept.items()
+            if block is not chat.demo.default_config.blocks.get(key)
+        }
+        assert not [b for b in own.values() if isinstance(b, gr.Dropdown)], own
+        # ... and a name picked from it is still removed, in that session.
+        kind, outputs = _page(chat, "remove", ["herd-survey-0007.txt"], session="lister")
+        assert kind == "complete" and "herd-survey-0007.txt" not in json.dumps(outputs[2])
+        assert not (chat.docs / "herd-survey-0007.txt").exists()
