@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import collections
 import contextlib
 import functools
@@ -97,6 +98,7 @@ __all__ = [
     "input_problem",
     "launch",
     "offered_modes",
+    "page_policy",
     "remote_file_path",
     "render_answer",
     "render_documents",
@@ -1884,17 +1886,51 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
-# What the page may load and who may show it: images and media from this server only (the
-# chat escapes document text, and this holds even if something slipped through), no plugins,
-# no other base address or form target, and no other site's page may frame the chat.
+def _script_hash(script: str | bytes) -> str:
+    """The CSP source that lets one inline script run: its text's SHA-256, base64.
+
+    Example: _script_hash("") == "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+    """
+    data = script.encode() if isinstance(script, str) else script
+    return f"'sha256-{base64.b64encode(hashlib.sha256(data).digest()).decode()}'"
+
+
+# The chat's own script (_HEAD): Gradio adds it to the page as an inline script.
+_HEAD_SCRIPT = _HEAD.removeprefix("<script>").removesuffix("</script>")
+
+# What the page may load and who may show it: everything from this server only (scripts,
+# styles, fonts, images, media, and what its scripts fetch or connect to), no plugins, no
+# other base address or form target, and no other site's page may frame the chat. Of inline
+# scripts only the page's own run (by hash: _PageHeaders adds those of each page it serves),
+# so markup that slipped into the page could neither run a script nor send anything away.
+# 'unsafe-eval': Gradio 6's gr.HTML renders each value through Function() (a template of
+# the value, never the value as code); inline styles: Svelte and gr.HTML set them.
 PAGE_POLICY = (
-    "img-src 'self' data: blob:; media-src 'self' data: blob:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; "
+    f"script-src 'self' 'unsafe-eval' {_script_hash(_HEAD_SCRIPT)}; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 _PAGE_HEADERS = [
     (b"content-security-policy", PAGE_POLICY.encode()),
     (b"x-frame-options", b"DENY"),  # frame-ancestors, for browsers that predate it
+    (b"x-content-type-options", b"nosniff"),  # a file is only what its type says
 ]
+_INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+_PAGE_PATHS = frozenset({"/", ""})  # Gradio's page (and its login form): the one HTML it makes
+
+
+def page_policy(page: bytes) -> str:
+    """PAGE_POLICY, with each inline script of `page` (Gradio's index.html: its
+    configuration, its start-up lines) allowed to run by its hash.
+
+    Example: page_policy(b"<script>a()</script><script src=x.js></script>") is PAGE_POLICY
+             with "'sha256-...'" (the hash of "a()") added to its script-src
+    """
+    hashes = dict.fromkeys(_script_hash(m.group(1)) for m in _INLINE_SCRIPT.finditer(page))
+    return PAGE_POLICY.replace("'unsafe-eval'", " ".join(["'unsafe-eval'", *hashes]), 1)
 
 
 # Gradio lets a page of every localhost origin (any port of this machine) read its answers
@@ -1907,14 +1943,16 @@ _CORS = b"access-control-allow-"
 class _PageHeaders:
     """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
     says no other site may frame it, and no response lets a page of another origin read it
-    (Gradio's CORS headers are dropped).
+    (Gradio's CORS headers are dropped). The page itself is held until its end, so that its
+    policy can name its inline scripts (page_policy).
 
     Without them another site's page could show the chat in a frame: the chat's own
     requests from inside it are same-origin, so a page laid over it (clickjacking) could
     lead a visitor into pressing "Delete file" on the server.
 
-    Example: GET / -> "content-security-policy: img-src 'self' data: blob:; ...;
-             frame-ancestors 'none'" and "x-frame-options: DENY"
+    Example: GET / -> "content-security-policy: default-src 'self'; script-src 'self'
+             'unsafe-eval' 'sha256-...'; ...; frame-ancestors 'none'" and
+             "x-frame-options: DENY"
     """
 
     def __init__(self, app: Any) -> None:
@@ -1925,8 +1963,12 @@ class _PageHeaders:
             await self.app(scope, receive, send)
             return
         ours = {name for name, _value in _PAGE_HEADERS}
+        page = scope["path"] in _PAGE_PATHS
+        start: dict[str, Any] | None = None
+        body: list[bytes] = []
 
         async def with_headers(message: Any) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
                 kept = [
                     (k, v)
@@ -1934,9 +1976,32 @@ class _PageHeaders:
                     if k.lower() not in ours and not k.lower().startswith(_CORS)
                 ]
                 message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
+                if page and _is_html(kept):
+                    start = message  # sent with the body, once its scripts are known
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                policy = page_policy(b"".join(body)).encode()
+                headers = [
+                    (k, policy if k == b"content-security-policy" else v)
+                    for k, v in start["headers"]
+                ]
+                await send({**start, "headers": headers})
+                message = {**message, "body": b"".join(body)}
+                start = None
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether a response's headers say it is an HTML page, not compressed."""
+    named = {k.lower(): v.lower() for k, v in headers}
+    return named.get(b"content-type", b"").startswith(b"text/html") and not named.get(
+        b"content-encoding"
+    )
 
 
 _UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters

