@@ -104,6 +104,7 @@ __all__ = [
     "render_documents",
     "render_refusal",
     "serve",
+    "well_formed",
 ]
 
 TITLE = "Ask your documents"
@@ -2736,6 +2737,9 @@ class _CheckedCalls:
             payload = json.loads(raw)
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
+        given = payload
+        if _ESCAPED_SURROGATE.search(raw):
+            payload = well_formed(payload)
         folder = getattr(self.blocks, "GRADIO_CACHE", None)
         remote = remote_file_path(payload, folder) is not None
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
@@ -2776,6 +2780,8 @@ class _CheckedCalls:
                 else:
                     if len(data) != len(payload["data"]) or data is not sent:
                         body = json.dumps({**payload, "data": data}).encode()
+        if body is None and payload is not given:
+            body = json.dumps(payload).encode()
         session = payload.get("session_hash") if isinstance(payload, dict) else None
         return status, problem, key, body, session if isinstance(session, str) else None
 
@@ -2915,6 +2921,40 @@ class _CheckedCalls:
             await self.app(scope, replay, send)
         finally:
             self.load.leave(address)
+
+
+# Half of a UTF-16 pair escaped in JSON ("\\ud800"), which Python reads as a lone surrogate.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def well_formed(value: Any) -> Any:
+    """A JSON value with each lone surrogate in its text (keys included) read as U+FFFD, and
+    each pair escaped in halves as its character; value itself when it holds none.
+
+    JSON may escape half of a pair, and Python reads it as a lone surrogate, which Gradio's
+    JSON writer refuses: a question holding one was echoed into the chat, and the answer's
+    event stream broke off with a 60-line traceback in the log.
+
+    Example: well_formed({"data": ["Who?\\ud800", 4]}) == {"data": ["Who?\\ufffd", 4]};
+             well_formed(["\\ud83d\\ude00"]) == ["\\U0001f600"]
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return value
+    if isinstance(value, list):
+        items = [well_formed(item) for item in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        pairs = {well_formed(k): well_formed(v) for k, v in value.items()}
+        changed = any(
+            a is not b or c is not d
+            for (a, c), (b, d) in zip(pairs.items(), value.items(), strict=True)
+        )
+        return pairs if changed or len(pairs) != len(value) else value
+    return value
 
 
 # An answer that nobody has read this long after it was ready is dropped (a client reading

@@ -191,3 +191,51 @@ def test_markup_that_slipped_into_the_page_runs_nothing_and_sends_nothing_away(
             browser.close()
     assert fetched == "refused" and outside.seen == [], outside.seen
     assert ran == [None, None, None], ran
+
+
+# ---------------------------------------------------------------- text that is not text
+
+
+def _raw_page_call(url: str, index: int, data: bytes, session: str) -> tuple[int, list[Any]]:
+    """A page event whose values are sent as these raw JSON bytes: (the join's status, the
+    events of its stream, which must end with its result)."""
+    body = b'{"data": %s, "fn_index": %d, "session_hash": "%s"}' % (data, index, session.encode())
+    headers = {"content-type": "application/json"}
+    with httpx.Client(timeout=60) as client:
+        joined = client.post(f"{url}/gradio_api/queue/join", content=body, headers=headers)
+        if joined.status_code != 200:
+            return joined.status_code, [joined.json()]
+        stream = client.get(f"{url}/gradio_api/queue/data", params={"session_hash": session})
+        events = [
+            json.loads(part.removeprefix("data: "))
+            for part in stream.text.split("\n\n")
+            if part.startswith("data: ")
+        ]
+        return joined.status_code, events
+
+
+@pytest.mark.parametrize(
+    ("handler", "data", "shown"),
+    [
+        ("respond", rb'["Where does Amazon build chips? \ud800", [], [], 4, null]', "Austin"),
+        ("respond", rb'["Where does \udfff Amazon build chips?", [], [], 4, null]', "Austin"),
+        ("confirm_remove", rb'["a\ud800.txt"]', "a\ufffd.txt"),
+        ("remove", rb'["a\udc00.txt"]', "a\ufffd.txt"),
+    ],
+)
+def test_a_lone_surrogate_sent_as_text_is_shown_not_a_broken_stream(
+    plain: Limited, capfd: pytest.CaptureFixture[str], handler: str, data: bytes, shown: str
+) -> None:
+    # Found in this pass: JSON may escape half of a UTF-16 pair ("\ud800"), which Python
+    # reads as a lone surrogate and Gradio's JSON writer refuses: a question with one was
+    # echoed into the chat, and the event stream broke off mid-answer with a 60-line
+    # traceback in the server's log (a client sending them in a loop filled the log). Every
+    # value sent to a page event or endpoint now has each lone surrogate read as U+FFFD.
+    index = next(i for i, fn in plain.demo.fns.items() if fn.fn.__name__ == handler)
+    status, events = _raw_page_call(plain.url, index, data, f"lone-{handler}")
+    assert status == 200, events
+    done = [e for e in events if e.get("msg") == "process_completed"]
+    assert done and done[0]["success"], events[-2:]
+    assert shown in json.dumps(done[0]["output"], ensure_ascii=False), done[0]["output"]
+    time.sleep(0.3)
+    assert "Traceback" not in capfd.readouterr().err
