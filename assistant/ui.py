@@ -2543,6 +2543,10 @@ _DEV_ROUTE = re.compile(r"/gradio_api/dev/")
 _NOT_DEVELOPMENT = (
     "The chat is not a development server: it has no reload events, so reload the page yourself."
 )
+# Gradio's deep links, which the chat does not offer: each request wrote the session's
+# components to a file of the upload folder, for any visitor naming a session.
+_DEEP_LINK = re.compile(r"/gradio_api/deep_link/?$")
+_NO_DEEP_LINKS = "The chat has no links to a conversation: nothing is saved here."
 _MONITORING = re.compile(r"^/monitoring(?:/|$)")
 _NO_MONITORING = "Monitoring is off on this server: nothing is served here."
 # Gradio's routes for streaming inputs and outputs (a live microphone or camera, audio or
@@ -2842,12 +2846,15 @@ class _CheckedCalls:
 
     def _unserved(self, path: str) -> str | None:
         """The one sentence refusing a route of Gradio's that the product does not serve
-        (its development reload stream, its streaming media and custom components' routes;
-        its monitoring pages unless the chat's Blocks turned monitoring on), or None."""
+        (its development reload stream, its streaming media and custom components' routes,
+        its deep links; its monitoring pages unless the chat's Blocks turned monitoring on),
+        or None."""
         if _DEV_ROUTE.search(path):
             return _NOT_DEVELOPMENT
         if _MEDIA_ROUTE.search(path):
             return _NO_MEDIA
+        if _DEEP_LINK.search(path):
+            return _NO_DEEP_LINKS
         if _MONITORING.search(path) and getattr(self.blocks, "enable_monitoring", None) is not True:
             return _NO_MONITORING
         return None

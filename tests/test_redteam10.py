@@ -239,3 +239,23 @@ def test_a_lone_surrogate_sent_as_text_is_shown_not_a_broken_stream(
     assert shown in json.dumps(done[0]["output"], ensure_ascii=False), done[0]["output"]
     time.sleep(0.3)
     assert "Traceback" not in capfd.readouterr().err
+
+
+# ---------------------------------------------------------------- routes the product lacks
+
+
+def test_gradios_deep_link_route_writes_nothing(plain: Limited) -> None:
+    # Found in this pass: GET /gradio_api/deep_link?session_hash=NAME, for a "deep link"
+    # the chat does not offer, wrote the named session's components to
+    # deep_links/<hash>/state.json in the upload folder, for any visitor naming any session:
+    # a write outside the documents folder that no sweep of uploads counted. It now gets 404
+    # and one sentence, and writes nothing.
+    _page(plain, "refresh", [], session="linked")
+    links = Path(plain.demo.GRADIO_CACHE) / "deep_links"
+    before = set(links.iterdir()) if links.is_dir() else set()
+    reply = httpx.get(
+        f"{plain.url}/gradio_api/deep_link", params={"session_hash": "linked"}, timeout=30
+    )
+    assert reply.status_code == 404, reply.text[:300]
+    assert one_sentence(reply.json()["detail"]), reply.text[:300]
+    assert (set(links.iterdir()) if links.is_dir() else set()) == before
