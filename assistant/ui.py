@@ -37,7 +37,6 @@ import json
 import logging
 import math
 import os
-import queue
 import re
 import secrets
 import shutil
@@ -578,6 +577,7 @@ class _Job:
     id: int
     name: str  # as uploaded
     target: str = ""  # the document it becomes (safe_filename(name))
+    client: str = ""  # the address it came from, as the per-client limits count it
     stage: str = "waiting"  # "waiting", "chunk", "embed", ... as the collection reports
     fraction: float = 0.0
     done: bool = False
@@ -643,6 +643,11 @@ class _Indexer:
     uploads, and every upload where a child cannot index for this bot (an in-memory store,
     an embedder handed in by code: indexchild.can_index_in_child), are indexed on this
     object's thread. Uploads wait in one queue either way, so two never index at once.
+
+    The queue takes each client's uploads in turn (its own in the order sent), and one
+    client may have at most `max_waiting_per_client` of the `max_waiting` that may wait: a
+    client sending a hundred slow files (a scanned PDF may take minutes of OCR) made every
+    other visitor's upload wait for all of them, or be refused while they waited.
     """
 
     _KEEP = 500  # finished jobs remembered for their pages; older ones are forgotten
@@ -653,32 +658,47 @@ class _Indexer:
         *,
         child_from: int | None = _CHILD_FROM_BYTES,
         max_waiting: int = _MAX_WAITING,
+        max_waiting_per_client: int | None = None,
     ) -> None:
         self.bot = bot
         self.child_from = child_from  # None: never a child process
         self.max_waiting = max_waiting
+        # Three quarters by default: a folder of files dropped at once still goes in whole,
+        # and others' uploads always find room.
+        self.max_waiting_per_client = max_waiting_per_client or max(1, max_waiting * 3 // 4)
         self._jobs: dict[int, _Job] = {}
-        self._queue: queue.Queue[tuple[_Job, Path]] = queue.Queue()
+        # Waiting uploads by client, and the turn at which each was last served.
+        self._waiting: dict[str, collections.deque[tuple[_Job, Path]]] = {}
+        self._served: dict[str, int] = {}
+        self._turns = itertools.count()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._queued = threading.Condition(self._lock)  # an upload joined the queue
         self._removed = threading.Condition(self._lock)  # a removal has finished
         self._removing: set[str] = set()  # documents being removed right now
         self._thread: threading.Thread | None = None
         self._spool: Path | None = None
         self._children = ChildRunner()
 
-    def submit(self, name: str, content: bytes | Path) -> int:
+    def submit(self, name: str, content: bytes | Path, client: str = "") -> int:
         """Queue an upload (its bytes, or a file holding them, copied now: a temporary
-        upload may go away before its turn). Raises OSError when that file cannot be read,
-        InputError when `max_waiting` uploads already wait (each waits as a copy on disk)."""
+        upload may go away before its turn) from `client` (an address). Raises OSError when
+        that file cannot be read, InputError when `max_waiting` uploads already wait (each
+        waits as a copy on disk), or `max_waiting_per_client` of this client's."""
         with self._lock:
             waiting = sum(not j.done for j in self._jobs.values())
+            theirs = sum(not j.done and j.client == client for j in self._jobs.values())
         if waiting >= self.max_waiting:
             raise InputError(
                 f"{waiting} uploads are already waiting to be indexed: upload it again once "
                 "they are done"
             )
-        job = _Job(next(self._ids), name, safe_filename(name))
+        if theirs >= self.max_waiting_per_client:
+            raise InputError(
+                f"{theirs} of your uploads are already waiting to be indexed: upload it again "
+                "once they are done"
+            )
+        job = _Job(next(self._ids), name, safe_filename(name), client=client)
         spooled = self._spool_dir() / f"upload-{job.id}"
         try:
             if isinstance(content, Path):
@@ -697,8 +717,27 @@ class _Indexer:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="indexer", daemon=True)
                 self._thread.start()
-        self._queue.put((job, spooled))
+            self._waiting.setdefault(client, collections.deque()).append((job, spooled))
+            self._queued.notify()
         return job.id
+
+    def _next(self) -> tuple[_Job, Path]:
+        """The next upload to index: the first waiting one of the client served longest ago
+        (one not served since its uploads began to wait first, in the order they came);
+        waits for one."""
+        with self._lock:
+            while not self._waiting:
+                self._queued.wait()
+            client = min(self._waiting, key=lambda c: self._served.get(c, -1))
+            uploads = self._waiting[client]
+            taken = uploads.popleft()
+            if not uploads:
+                del self._waiting[client]
+            # Remembered while it is served or has uploads waiting; others are forgotten.
+            self._served = {c: turn for c, turn in self._served.items() if c in self._waiting} | {
+                client: next(self._turns)
+            }
+            return taken
 
     def remove(self, source: str) -> SyncReport:
         """bot.remove_document(source), unless an upload of that name waits or is being
@@ -766,7 +805,7 @@ class _Indexer:
 
     def _serve_queue(self) -> None:
         while True:
-            job, spooled = self._queue.get()
+            job, spooled = self._next()
 
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
@@ -1110,12 +1149,17 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         indexed = {s.source for s in bot.sources()}
         return target in indexed or (folder is not None and (folder / target).exists())
 
-    def _submit(items: Sequence[tuple[str, str]], ids: list[int]) -> list[str]:
-        """Queue (name, temp path) uploads; returns lines for those that could not be read."""
+    def _submit(
+        items: Sequence[tuple[str, str]], ids: list[int], request: gr.Request | None
+    ) -> list[str]:
+        """Queue (name, temp path) uploads from request's client; returns lines for those
+        that could not be read."""
         lines = []
+        # The address as the per-client limits count it (a trusted proxy's visitor's).
+        client = client_address(getattr(getattr(request, "request", None), "scope", None) or {})
         for name, path in items:
             try:
-                ids.append(indexer.submit(name, Path(path)))
+                ids.append(indexer.submit(name, Path(path), client))
             except InputError as exc:  # too many uploads waiting: say so, add nothing
                 lines.append(
                     f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
@@ -1168,12 +1212,14 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             if not os.path.exists(path):
                 demo.upload_file_set.discard(str(path))
 
-    def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
+    def upload_page(
+        files: list[str] | None, ids: list[int] | None, request: gr.Request
+    ) -> tuple[Any, ...]:
         """Queue each uploaded file for indexing in the background; a file whose name would
         replace a document (or another file of the same upload) waits for a yes."""
         ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
         ready, held, lines, seen = _plan(files)
-        lines += _submit(ready, ids)
+        lines += _submit(ready, ids, request)
         waiting = {path for _name, path in held}
         _discard(path for path in files or [] if path not in waiting)
         question = _confirm_text(held, seen)
@@ -1187,12 +1233,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             question,
         )
 
-    def upload_api(files: list[str] | None) -> tuple[Any, ...]:
+    def upload_api(files: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
         """API: add the files and return when they are indexed. A file that would replace a
         document (or another file of the upload) is not added: the status says so."""
         ids: list[int] = []
         ready, held, lines, _seen = _plan(files)
-        lines += _submit(ready, ids)
+        lines += _submit(ready, ids, request)
         _discard(files or [])
         lines += [
             f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: it would replace '
@@ -1222,11 +1268,17 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             f'<div class="confirm-title">Replace existing documents?</div><ul>{"".join(items)}</ul>'
         )
 
-    def replace_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
+    def replace_held(
+        held: list[list[str]] | None, ids: list[int] | None, request: gr.Request
+    ) -> tuple[Any, ...]:
         ids = list(ids or [])
-        lines = _submit([(str(n), str(p)) for n, p in held or []], ids)
+        lines = _submit([(str(n), str(p)) for n, p in held or []], ids, request)
         _discard(str(p) for _n, p in held or [])
         return _status(ids, lines), gr.Timer(active=bool(ids)), ids, [], gr.Group(visible=False)
+
+    # Gradio hands a handler its request by the parameter's annotation (see on_example).
+    for handler in (upload_page, upload_api, replace_held):
+        handler.__annotations__["request"] = gr.Request
 
     def keep_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
         lines = [
@@ -2382,6 +2434,12 @@ class CallShape:
             params = list(inspect.signature(fn.fn).parameters.values())
         except (TypeError, ValueError):
             params = []
+        # A gr.Request parameter is Gradio's to fill, never a value a call sends.
+        params = [
+            p
+            for p in params
+            if not (isinstance(p.annotation, type) and issubclass(p.annotation, gr.Request))
+        ]
         selects = any(
             isinstance(p.annotation, type) and issubclass(p.annotation, gr.SelectData)
             for p in params

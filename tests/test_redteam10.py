@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ import httpx
 import pytest
 from servers import thread_uvicorn
 from test_redteam import one_sentence
-from test_redteam4 import Limited, _page_event, _served
+from test_redteam4 import Limited, _client, _page_event, _served
 from test_redteam9 import _page
 
 # ---------------------------------------------------------------- a question of megabytes
@@ -259,3 +260,90 @@ def test_gradios_deep_link_route_writes_nothing(plain: Limited) -> None:
     assert reply.status_code == 404, reply.text[:300]
     assert one_sentence(reply.json()["detail"]), reply.text[:300]
     assert (set(links.iterdir()) if links.is_dir() else set()) == before
+
+
+# ---------------------------------------------------------------- one client's uploads
+
+
+def _upload_from(address: str, chat: Limited, names: list[str], session: str) -> None:
+    """Send files from address as the page does: to Gradio's upload route, then to the
+    page's upload event, which queues them for indexing and returns at once."""
+    index = next(i for i, fn in chat.demo.fns.items() if fn.fn.__name__ == "upload_page")
+    with _client(address) as client:
+        parts = [("files", (n, f"Zebras of {n} graze.".encode(), "text/plain")) for n in names]
+        sent = client.post(f"{chat.url}/gradio_api/upload", files=parts)
+        assert sent.status_code == 200, sent.text[:200]
+        files = [{"path": p, "meta": {"_type": "gradio.FileData"}} for p in sent.json()]
+        body = {"data": [files, []], "fn_index": index, "session_hash": session}
+        joined = client.post(f"{chat.url}/gradio_api/queue/join", json=body)
+        assert joined.status_code == 200, joined.text[:200]
+        stream = client.get(f"{chat.url}/gradio_api/queue/data", params={"session_hash": session})
+        assert '"process_completed"' in stream.text and '"success":true' in stream.text
+
+
+def test_one_clients_uploads_take_turns_with_another_clients(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found in this pass: uploads were indexed one at a time in the order they came, so a
+    # client sending many slow files (a scanned PDF within every limit takes minutes of
+    # OCR) made every other visitor's upload wait for all of them. The indexer now takes
+    # each client's uploads in turn: another visitor's waits for the one being indexed.
+    from assistant import Assistant
+
+    started, go, order = threading.Event(), threading.Event(), []
+    add = Assistant.add_document
+
+    def slow(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        order.append(name)
+        started.set()
+        go.wait(30)  # the first upload holds the indexer until the other client has sent
+        return add(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Assistant, "add_document", slow)
+    with _served(tmp_path) as chat:
+        mine = [f"mine{i}.txt" for i in range(5)]
+        _upload_from("127.0.0.1", chat, mine, "first")
+        assert started.wait(30)
+        _upload_from("127.0.0.2", chat, ["theirs.txt"], "second")
+        go.set()
+        deadline = time.monotonic() + 60
+        while len(order) < 6 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert order == ["mine0.txt", "theirs.txt", *mine[1:]], order
+
+
+class _HeldBot:
+    """Stands for an Assistant whose indexing waits until released."""
+
+    def __init__(self) -> None:
+        from assistant import Settings
+
+        self.release = threading.Event()
+        self.settings, self.docs_dir = Settings(), None  # what the indexer reads of a bot
+
+    def add_document(self, name: str, content: bytes, **_: Any) -> Any:
+        from assistant.schema import SyncReport
+
+        self.release.wait(60)
+        return SyncReport()
+
+
+def test_one_client_cannot_take_every_waiting_place() -> None:
+    # Found in this pass: at most 100 uploads may wait, and one client could take them all,
+    # so every other visitor's upload was refused for as long as they waited. One client may
+    # now take three quarters of them (a folder dropped at once still goes in).
+    from assistant.errors import InputError
+    from assistant.ui import _Indexer
+
+    bot = _HeldBot()
+    indexer = _Indexer(bot, child_from=None, max_waiting=8)  # type: ignore[arg-type]
+    try:
+        ids = [indexer.submit(f"n{i}.txt", b"Zebras.", "203.0.113.9") for i in range(6)]
+        with pytest.raises(InputError, match="6 of your uploads are already waiting"):
+            indexer.submit("n6.txt", b"One too many.", "203.0.113.9")
+        ids.append(indexer.submit("other.txt", b"Another visitor's.", "198.51.100.7"))
+        bot.release.set()
+        indexer.wait(ids)
+    finally:
+        bot.release.set()
+        indexer.close()
