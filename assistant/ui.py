@@ -2998,7 +2998,7 @@ def well_formed(value: Any) -> Any:
 
     JSON may escape half of a pair, and Python reads it as a lone surrogate, which Gradio's
     JSON writer refuses: a question holding one was echoed into the chat, and the answer's
-    event stream broke off with a 60-line traceback in the log.
+    event stream broke off with a 120-line traceback in the log.
 
     Example: well_formed({"data": ["Who?\\ud800", 4]}) == {"data": ["Who?\\ufffd", 4]};
              well_formed(["\\ud83d\\ude00"]) == ["\\U0001f600"]

@@ -229,7 +229,7 @@ def test_a_lone_surrogate_sent_as_text_is_shown_not_a_broken_stream(
 ) -> None:
     # Found in this pass: JSON may escape half of a UTF-16 pair ("\ud800"), which Python
     # reads as a lone surrogate and Gradio's JSON writer refuses: a question with one was
-    # echoed into the chat, and the event stream broke off mid-answer with a 60-line
+    # echoed into the chat, and the event stream broke off mid-answer with a 120-line
     # traceback in the server's log (a client sending them in a loop filled the log). Every
     # value sent to a page event or endpoint now has each lone surrogate read as U+FFFD.
     index = next(i for i, fn in plain.demo.fns.items() if fn.fn.__name__ == handler)
