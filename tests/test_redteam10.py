@@ -1,7 +1,8 @@
 """The tenth red-team pass on a running web chat: a question of megabytes typed into the page,
-what each page session keeps of the documents' list, and what the page's
-Content-Security-Policy lets a browser run or reach; each sent over HTTP as a hostile client
-would.
+what each page session keeps of the documents' list, what the page's Content-Security-Policy
+lets a browser run or reach (the chat's page and the one shown while the index loads), text
+holding a lone surrogate, Gradio's deep-link route, and one client's uploads ahead of
+everyone else's; each sent over HTTP (or in a real browser) as a hostile client would.
 
 The servers here are served as `assistant ui` serves them (the chat mounted on the early
 server) with the fake embedder, so these run in seconds.
@@ -21,7 +22,7 @@ from typing import Any
 import gradio as gr
 import httpx
 import pytest
-from servers import thread_uvicorn
+from servers import free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client, _page_event, _served
 from test_redteam9 import _page
@@ -347,3 +348,58 @@ def test_one_client_cannot_take_every_waiting_place() -> None:
     finally:
         bot.release.set()
         indexer.close()
+
+
+# ---------------------------------------------------------------- the page before the chat
+
+
+def test_the_starting_page_may_be_framed_by_no_site_and_runs_only_its_own_script() -> None:
+    # Found in this pass: the page served while the index loads (minutes for a big folder)
+    # carried no Content-Security-Policy, no X-Frame-Options and no nosniff, where the chat's
+    # page carries all three: any site could frame it. It now carries a policy as strict as
+    # it allows (its one script by hash, requests to this server only), and still updates
+    # its line in a real browser with nothing refused.
+    from assistant.startup import StartupProgress, serve_early
+
+    progress = StartupProgress(lambda _line: None)
+    port = free_port()
+    server = serve_early(progress, host="127.0.0.1", port=port)
+    try:
+        progress.set_line("Reading and splitting the changed documents: 40%")
+        reply = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        policy = reply.headers.get("content-security-policy", "")
+        assert "frame-ancestors 'none'" in policy and "default-src 'none'" in policy, policy
+        assert "connect-src 'self'" in policy and "'unsafe-inline'" not in policy.split(";")[1]
+        assert reply.headers.get("x-frame-options") == "DENY"
+        assert reply.headers.get("x-content-type-options") == "nosniff"
+        script = reply.text.split("<script>", 1)[1].split("</script>", 1)[0]
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in policy
+
+        chromium = Path("/usr/bin/chromium")
+        if not chromium.exists():
+            pytest.skip("Chromium is not installed at /usr/bin/chromium")
+        sync_api = pytest.importorskip("playwright.sync_api")
+        with sync_api.sync_playwright() as p:
+            browser = p.chromium.launch(
+                executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            try:
+                page = browser.new_page()
+                refused: list[str] = []
+                page.on(
+                    "console",
+                    lambda m: (
+                        refused.append(m.text) if "Content Security Policy" in m.text else None
+                    ),
+                )
+                page.goto(f"http://127.0.0.1:{port}/")
+                progress.set_line("Embedding the new passages: 70%")  # the script polls it
+                sync_api.expect(page.locator("#startup")).to_contain_text(
+                    "Embedding the new passages", timeout=30_000
+                )
+            finally:
+                browser.close()
+        assert refused == [], refused
+    finally:
+        server.stop()
