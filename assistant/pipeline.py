@@ -23,7 +23,14 @@ from .store import Collection, SentenceStore, Store, chunker_config, safe_filena
 if TYPE_CHECKING:
     from .retrieval.langchain import AssistantRetriever
 
-__all__ = ["Assistant", "Message", "bound_history", "flag_instructions", "safe_filename"]
+__all__ = [
+    "Assistant",
+    "Message",
+    "bound_history",
+    "checked_question",
+    "flag_instructions",
+    "safe_filename",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,16 +288,27 @@ class Assistant:
             yield piece
 
     def _check_question(self, question: str) -> str:
-        question = " ".join(_encodable(str(question)).split())
-        if not question:
-            raise InputError("the question is empty: type a question about your documents")
-        limit = self.settings.max_question_chars
-        if len(question) > limit:
-            raise InputError(
-                f"the question is {len(question)} characters long, over the {limit} limit: "
-                "ask something shorter"
-            )
-        return question
+        return checked_question(question, self.settings.max_question_chars)
+
+
+def checked_question(question: str, limit: int) -> str:
+    """The question with its whitespace collapsed; InputError (one sentence) when it is empty
+    or longer than limit characters. The web chat calls it before anything else, so that a
+    question of megabytes is refused at once and never echoed.
+
+    Example: checked_question("  Who   builds chips? ", 2000) -> "Who builds chips?";
+             checked_question("why " * 700, 2000) raises InputError("the question is 2799
+             characters long, over the 2000 limit: ask something shorter")
+    """
+    question = " ".join(_encodable(str(question)).split())
+    if not question:
+        raise InputError("the question is empty: type a question about your documents")
+    if len(question) > limit:
+        raise InputError(
+            f"the question is {len(question)} characters long, over the {limit} limit: "
+            "ask something shorter"
+        )
+    return question
 
 
 def _encodable(text: str) -> str:

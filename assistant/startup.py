@@ -20,7 +20,9 @@ the page needs anyway.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import hashlib
 import html
 import json
 import socket
@@ -189,6 +191,16 @@ h1 {{ font-size: 1.6rem; margin-bottom: 0.2rem; }}
 </body></html>
 """
 
+# What the starting page may do, as the chat's page (ui.PAGE_POLICY): run its own script
+# (by hash), ask this server for the progress, and be framed by no other site's page.
+_SCRIPT = _PAGE.format(line="").split("<script>", 1)[1].split("</script>", 1)[0]
+_SCRIPT_HASH = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+_PAGE_POLICY = (
+    f"default-src 'none'; script-src 'sha256-{_SCRIPT_HASH}'; connect-src 'self'; "
+    "style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+
 _HIDDEN_LINE = "The assistant is starting."  # with an access key set: no counts before login
 
 
@@ -267,7 +279,11 @@ async def _respond(
         (b"content-type", content_type.encode()),
         (b"content-length", str(len(data)).encode()),
         (b"cache-control", b"no-store"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
     ]
+    if content_type.startswith("text/html"):
+        headers.append((b"content-security-policy", _PAGE_POLICY.encode()))
     if retry_after:
         headers.append((b"retry-after", b"2"))
     await send({"type": "http.response.start", "status": status, "headers": headers})

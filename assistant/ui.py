@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import base64
 import collections
 import contextlib
 import functools
@@ -36,7 +37,6 @@ import json
 import logging
 import math
 import os
-import queue
 import re
 import secrets
 import shutil
@@ -97,11 +97,13 @@ __all__ = [
     "input_problem",
     "launch",
     "offered_modes",
+    "page_policy",
     "remote_file_path",
     "render_answer",
     "render_documents",
     "render_refusal",
     "serve",
+    "well_formed",
 ]
 
 TITLE = "Ask your documents"
@@ -575,6 +577,7 @@ class _Job:
     id: int
     name: str  # as uploaded
     target: str = ""  # the document it becomes (safe_filename(name))
+    client: str = ""  # the address it came from, as the per-client limits count it
     stage: str = "waiting"  # "waiting", "chunk", "embed", ... as the collection reports
     fraction: float = 0.0
     done: bool = False
@@ -640,6 +643,11 @@ class _Indexer:
     uploads, and every upload where a child cannot index for this bot (an in-memory store,
     an embedder handed in by code: indexchild.can_index_in_child), are indexed on this
     object's thread. Uploads wait in one queue either way, so two never index at once.
+
+    The queue takes each client's uploads in turn (its own in the order sent), and one
+    client may have at most `max_waiting_per_client` of the `max_waiting` that may wait: a
+    client sending a hundred slow files (a scanned PDF may take minutes of OCR) made every
+    other visitor's upload wait for all of them, or be refused while they waited.
     """
 
     _KEEP = 500  # finished jobs remembered for their pages; older ones are forgotten
@@ -650,32 +658,47 @@ class _Indexer:
         *,
         child_from: int | None = _CHILD_FROM_BYTES,
         max_waiting: int = _MAX_WAITING,
+        max_waiting_per_client: int | None = None,
     ) -> None:
         self.bot = bot
         self.child_from = child_from  # None: never a child process
         self.max_waiting = max_waiting
+        # Three quarters by default: a folder of files dropped at once still goes in whole,
+        # and others' uploads always find room.
+        self.max_waiting_per_client = max_waiting_per_client or max(1, max_waiting * 3 // 4)
         self._jobs: dict[int, _Job] = {}
-        self._queue: queue.Queue[tuple[_Job, Path]] = queue.Queue()
+        # Waiting uploads by client, and the turn at which each was last served.
+        self._waiting: dict[str, collections.deque[tuple[_Job, Path]]] = {}
+        self._served: dict[str, int] = {}
+        self._turns = itertools.count()
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        self._queued = threading.Condition(self._lock)  # an upload joined the queue
         self._removed = threading.Condition(self._lock)  # a removal has finished
         self._removing: set[str] = set()  # documents being removed right now
         self._thread: threading.Thread | None = None
         self._spool: Path | None = None
         self._children = ChildRunner()
 
-    def submit(self, name: str, content: bytes | Path) -> int:
+    def submit(self, name: str, content: bytes | Path, client: str = "") -> int:
         """Queue an upload (its bytes, or a file holding them, copied now: a temporary
-        upload may go away before its turn). Raises OSError when that file cannot be read,
-        InputError when `max_waiting` uploads already wait (each waits as a copy on disk)."""
+        upload may go away before its turn) from `client` (an address). Raises OSError when
+        that file cannot be read, InputError when `max_waiting` uploads already wait (each
+        waits as a copy on disk), or `max_waiting_per_client` of this client's."""
         with self._lock:
             waiting = sum(not j.done for j in self._jobs.values())
+            theirs = sum(not j.done and j.client == client for j in self._jobs.values())
         if waiting >= self.max_waiting:
             raise InputError(
                 f"{waiting} uploads are already waiting to be indexed: upload it again once "
                 "they are done"
             )
-        job = _Job(next(self._ids), name, safe_filename(name))
+        if theirs >= self.max_waiting_per_client:
+            raise InputError(
+                f"{theirs} of your uploads are already waiting to be indexed: upload it again "
+                "once they are done"
+            )
+        job = _Job(next(self._ids), name, safe_filename(name), client=client)
         spooled = self._spool_dir() / f"upload-{job.id}"
         try:
             if isinstance(content, Path):
@@ -694,8 +717,27 @@ class _Indexer:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._work, name="indexer", daemon=True)
                 self._thread.start()
-        self._queue.put((job, spooled))
+            self._waiting.setdefault(client, collections.deque()).append((job, spooled))
+            self._queued.notify()
         return job.id
+
+    def _next(self) -> tuple[_Job, Path]:
+        """The next upload to index: the first waiting one of the client served longest ago
+        (one not served since its uploads began to wait first, in the order they came);
+        waits for one."""
+        with self._lock:
+            while not self._waiting:
+                self._queued.wait()
+            client = min(self._waiting, key=lambda c: self._served.get(c, -1))
+            uploads = self._waiting[client]
+            taken = uploads.popleft()
+            if not uploads:
+                del self._waiting[client]
+            # Remembered while it is served or has uploads waiting; others are forgotten.
+            self._served = {c: turn for c, turn in self._served.items() if c in self._waiting} | {
+                client: next(self._turns)
+            }
+            return taken
 
     def remove(self, source: str) -> SyncReport:
         """bot.remove_document(source), unless an upload of that name waits or is being
@@ -763,7 +805,7 @@ class _Indexer:
 
     def _serve_queue(self) -> None:
         while True:
-            job, spooled = self._queue.get()
+            job, spooled = self._next()
 
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
@@ -945,6 +987,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     require("gradio", extra="ui", feature="the web chat")
     import gradio as gr
 
+    from .pipeline import checked_question
+
     settings = bot.settings
     writable = not settings.read_only
     indexer = _Indexer(bot, child_from=_CHILD_FROM_BYTES)
@@ -962,6 +1006,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     # ------------------------------------------------------------ chat
 
+    # What a refused question sends back: nothing. The question stays in the page's box (a
+    # long one can be shortened, not retyped) without the server echoing it: a 7 MB question
+    # came back twice, 14 MB, as the box's new value and again as the call's result.
+    unchanged = (gr.skip(), gr.skip(), gr.skip(), gr.skip())
+
     def respond(
         question: str,
         chat: list[dict[str, Any]],
@@ -971,9 +1020,15 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     ) -> Iterator[tuple[Any, ...]]:
         """Stream one answer into the chat, then replace it with the cited version; the last
         yield also saves the conversation in the browser."""
+        try:  # before anything else: the refusal is one toast, whatever the question's size
+            checked_question(question, settings.max_question_chars)
+        except InputError as exc:
+            gr.Warning(_toast(_message(exc)))
+            yield unchanged
+            return
         chat = list(chat or [])
         history = list(history or [])[-keep_history:]
-        if startup is not None and not startup.done and question.strip():
+        if startup is not None and not startup.done:
             # Still loading: say so where the answer will be, and answer once it is ready.
             shown = " ".join(question.split())
             waiting = [*chat, {"role": "user", "content": _html(shown)}, {}]
@@ -994,16 +1049,15 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             # extractive answer is given, with the reason beside it.
             if (mode or bot.settings.answer_mode) == "extractive":
                 gr.Warning(_toast(_message(exc)))
-                yield question, chat, history, gr.skip()
+                yield unchanged
                 return
             notice = _fallback_notice(exc)
             gr.Warning(_toast(notice))
             pieces = bot.stream(question, recent, k=int(k), mode="extractive")
             first = next(pieces)  # the question passed its check above: this one cannot fail
         except AssistantError as exc:
-            # The question stays in the box: a long one can be shortened, not retyped.
             gr.Warning(_toast(_message(exc)))
-            yield question, chat, history, gr.skip()
+            yield unchanged
             return
         chat.append({"role": "user", "content": _html(" ".join(question.split()))})
         chat.append({"role": "assistant", "content": ""})
@@ -1095,12 +1149,17 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         indexed = {s.source for s in bot.sources()}
         return target in indexed or (folder is not None and (folder / target).exists())
 
-    def _submit(items: Sequence[tuple[str, str]], ids: list[int]) -> list[str]:
-        """Queue (name, temp path) uploads; returns lines for those that could not be read."""
+    def _submit(
+        items: Sequence[tuple[str, str]], ids: list[int], request: gr.Request | None
+    ) -> list[str]:
+        """Queue (name, temp path) uploads from request's client; returns lines for those
+        that could not be read."""
         lines = []
+        # The address as the per-client limits count it (a trusted proxy's visitor's).
+        client = client_address(getattr(getattr(request, "request", None), "scope", None) or {})
         for name, path in items:
             try:
-                ids.append(indexer.submit(name, Path(path)))
+                ids.append(indexer.submit(name, Path(path), client))
             except InputError as exc:  # too many uploads waiting: say so, add nothing
                 lines.append(
                     f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
@@ -1153,12 +1212,14 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             if not os.path.exists(path):
                 demo.upload_file_set.discard(str(path))
 
-    def upload_page(files: list[str] | None, ids: list[int] | None) -> tuple[Any, ...]:
+    def upload_page(
+        files: list[str] | None, ids: list[int] | None, request: gr.Request
+    ) -> tuple[Any, ...]:
         """Queue each uploaded file for indexing in the background; a file whose name would
         replace a document (or another file of the same upload) waits for a yes."""
         ids = [i for i in (ids or []) if not all(j.done for j in indexer.jobs([i]))]
         ready, held, lines, seen = _plan(files)
-        lines += _submit(ready, ids)
+        lines += _submit(ready, ids, request)
         waiting = {path for _name, path in held}
         _discard(path for path in files or [] if path not in waiting)
         question = _confirm_text(held, seen)
@@ -1172,12 +1233,12 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             question,
         )
 
-    def upload_api(files: list[str] | None) -> tuple[Any, ...]:
+    def upload_api(files: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
         """API: add the files and return when they are indexed. A file that would replace a
         document (or another file of the upload) is not added: the status says so."""
         ids: list[int] = []
         ready, held, lines, _seen = _plan(files)
-        lines += _submit(ready, ids)
+        lines += _submit(ready, ids, request)
         _discard(files or [])
         lines += [
             f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: it would replace '
@@ -1207,11 +1268,17 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             f'<div class="confirm-title">Replace existing documents?</div><ul>{"".join(items)}</ul>'
         )
 
-    def replace_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
+    def replace_held(
+        held: list[list[str]] | None, ids: list[int] | None, request: gr.Request
+    ) -> tuple[Any, ...]:
         ids = list(ids or [])
-        lines = _submit([(str(n), str(p)) for n, p in held or []], ids)
+        lines = _submit([(str(n), str(p)) for n, p in held or []], ids, request)
         _discard(str(p) for _n, p in held or [])
         return _status(ids, lines), gr.Timer(active=bool(ids)), ids, [], gr.Group(visible=False)
+
+    # Gradio hands a handler its request by the parameter's annotation (see on_example).
+    for handler in (upload_page, upload_api, replace_held):
+        handler.__annotations__["request"] = gr.Request
 
     def keep_held(held: list[list[str]] | None, ids: list[int] | None) -> tuple[Any, ...]:
         lines = [
@@ -1621,6 +1688,7 @@ def _keep_no_page_values(app: Any) -> None:
     300 documents (their names are in it), growing with the documents, so a client naming
     10,000 new sessions, one page event each, grew the server by over a gigabyte.
     """
+    import gradio as gr
     from gradio.state_holder import SessionState, StateHolder
 
     class Unkept(dict[Any, Any]):
@@ -1633,9 +1701,17 @@ def _keep_no_page_values(app: Any) -> None:
         def __init__(self, blocks: Any) -> None:
             super().__init__(blocks)
             self.config_values = Unkept()
+            self.shared = blocks.default_config.blocks
 
         def _update_value_in_config(self, key: int, value: Any) -> None:
-            pass  # the one place Gradio stores a component's value in a session's config
+            # The one place Gradio stores a component's value in a session's config; it
+            # calls it once an update of the component has been sent. A list that takes any
+            # value (the remove list) needs no copy of its own after that: its choices check
+            # nothing, and the session's copy, remade with every update, held the documents'
+            # names (50 KB a session with 300 documents, for each of 10,000 sessions).
+            kept = self.blocks_config.blocks.get(key)
+            if isinstance(kept, gr.Dropdown) and kept.allow_custom_value and key in self.shared:
+                self.blocks_config.blocks[key] = self.shared[key]
 
     class Sessions(StateHolder):
         def __getitem__(self, session_id: str) -> SessionState:
@@ -1863,17 +1939,51 @@ class _BodyLimit:
         await self.app(scope, replay, send)
 
 
-# What the page may load and who may show it: images and media from this server only (the
-# chat escapes document text, and this holds even if something slipped through), no plugins,
-# no other base address or form target, and no other site's page may frame the chat.
+def _script_hash(script: str | bytes) -> str:
+    """The CSP source that lets one inline script run: its text's SHA-256, base64.
+
+    Example: _script_hash("") == "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
+    """
+    data = script.encode() if isinstance(script, str) else script
+    return f"'sha256-{base64.b64encode(hashlib.sha256(data).digest()).decode()}'"
+
+
+# The chat's own script (_HEAD): Gradio adds it to the page as an inline script.
+_HEAD_SCRIPT = _HEAD.removeprefix("<script>").removesuffix("</script>")
+
+# What the page may load and who may show it: everything from this server only (scripts,
+# styles, fonts, images, media, and what its scripts fetch or connect to), no plugins, no
+# other base address or form target, and no other site's page may frame the chat. Of inline
+# scripts only the page's own run (by hash: _PageHeaders adds those of each page it serves),
+# so markup that slipped into the page could neither run a script nor send anything away.
+# 'unsafe-eval': Gradio 6's gr.HTML renders each value through Function() (a template of
+# the value, never the value as code); inline styles: Svelte and gr.HTML set them.
 PAGE_POLICY = (
-    "img-src 'self' data: blob:; media-src 'self' data: blob:; object-src 'none'; "
-    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    "default-src 'self'; "
+    f"script-src 'self' 'unsafe-eval' {_script_hash(_HEAD_SCRIPT)}; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
 )
 _PAGE_HEADERS = [
     (b"content-security-policy", PAGE_POLICY.encode()),
     (b"x-frame-options", b"DENY"),  # frame-ancestors, for browsers that predate it
+    (b"x-content-type-options", b"nosniff"),  # a file is only what its type says
 ]
+_INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+_PAGE_PATHS = frozenset({"/", ""})  # Gradio's page (and its login form): the one HTML it makes
+
+
+def page_policy(page: bytes) -> str:
+    """PAGE_POLICY, with each inline script of `page` (Gradio's index.html: its
+    configuration, its start-up lines) allowed to run by its hash.
+
+    Example: page_policy(b"<script>a()</script><script src=x.js></script>") is PAGE_POLICY
+             with "'sha256-...'" (the hash of "a()") added to its script-src
+    """
+    hashes = dict.fromkeys(_script_hash(m.group(1)) for m in _INLINE_SCRIPT.finditer(page))
+    return PAGE_POLICY.replace("'unsafe-eval'", " ".join(["'unsafe-eval'", *hashes]), 1)
 
 
 # Gradio lets a page of every localhost origin (any port of this machine) read its answers
@@ -1886,14 +1996,16 @@ _CORS = b"access-control-allow-"
 class _PageHeaders:
     """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
     says no other site may frame it, and no response lets a page of another origin read it
-    (Gradio's CORS headers are dropped).
+    (Gradio's CORS headers are dropped). The page itself is held until its end, so that its
+    policy can name its inline scripts (page_policy).
 
     Without them another site's page could show the chat in a frame: the chat's own
     requests from inside it are same-origin, so a page laid over it (clickjacking) could
     lead a visitor into pressing "Delete file" on the server.
 
-    Example: GET / -> "content-security-policy: img-src 'self' data: blob:; ...;
-             frame-ancestors 'none'" and "x-frame-options: DENY"
+    Example: GET / -> "content-security-policy: default-src 'self'; script-src 'self'
+             'unsafe-eval' 'sha256-...'; ...; frame-ancestors 'none'" and
+             "x-frame-options: DENY"
     """
 
     def __init__(self, app: Any) -> None:
@@ -1904,8 +2016,12 @@ class _PageHeaders:
             await self.app(scope, receive, send)
             return
         ours = {name for name, _value in _PAGE_HEADERS}
+        page = scope["path"] in _PAGE_PATHS
+        start: dict[str, Any] | None = None
+        body: list[bytes] = []
 
         async def with_headers(message: Any) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
                 kept = [
                     (k, v)
@@ -1913,9 +2029,32 @@ class _PageHeaders:
                     if k.lower() not in ours and not k.lower().startswith(_CORS)
                 ]
                 message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
+                if page and _is_html(kept):
+                    start = message  # sent with the body, once its scripts are known
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+                if message.get("more_body", False):
+                    return
+                policy = page_policy(b"".join(body)).encode()
+                headers = [
+                    (k, policy if k == b"content-security-policy" else v)
+                    for k, v in start["headers"]
+                ]
+                await send({**start, "headers": headers})
+                message = {**message, "body": b"".join(body)}
+                start = None
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
+    """Whether a response's headers say it is an HTML page, not compressed."""
+    named = {k.lower(): v.lower() for k, v in headers}
+    return named.get(b"content-type", b"").startswith(b"text/html") and not named.get(
+        b"content-encoding"
+    )
 
 
 _UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters
@@ -2295,6 +2434,12 @@ class CallShape:
             params = list(inspect.signature(fn.fn).parameters.values())
         except (TypeError, ValueError):
             params = []
+        # A gr.Request parameter is Gradio's to fill, never a value a call sends.
+        params = [
+            p
+            for p in params
+            if not (isinstance(p.annotation, type) and issubclass(p.annotation, gr.Request))
+        ]
         selects = any(
             isinstance(p.annotation, type) and issubclass(p.annotation, gr.SelectData)
             for p in params
@@ -2456,6 +2601,10 @@ _DEV_ROUTE = re.compile(r"/gradio_api/dev/")
 _NOT_DEVELOPMENT = (
     "The chat is not a development server: it has no reload events, so reload the page yourself."
 )
+# Gradio's deep links, which the chat does not offer: each request wrote the session's
+# components to a file of the upload folder, for any visitor naming a session.
+_DEEP_LINK = re.compile(r"/gradio_api/deep_link/?$")
+_NO_DEEP_LINKS = "The chat has no links to a conversation: nothing is saved here."
 _MONITORING = re.compile(r"^/monitoring(?:/|$)")
 _NO_MONITORING = "Monitoring is off on this server: nothing is served here."
 # Gradio's routes for streaming inputs and outputs (a live microphone or camera, audio or
@@ -2650,6 +2799,9 @@ class _CheckedCalls:
             payload = json.loads(raw)
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
+        given = payload
+        if _ESCAPED_SURROGATE.search(raw):
+            payload = well_formed(payload)
         folder = getattr(self.blocks, "GRADIO_CACHE", None)
         remote = remote_file_path(payload, folder) is not None
         status, problem = 400, _LOCAL_FILES_ONLY if remote else None
@@ -2690,6 +2842,8 @@ class _CheckedCalls:
                 else:
                     if len(data) != len(payload["data"]) or data is not sent:
                         body = json.dumps({**payload, "data": data}).encode()
+        if body is None and payload is not given:
+            body = json.dumps(payload).encode()
         session = payload.get("session_hash") if isinstance(payload, dict) else None
         return status, problem, key, body, session if isinstance(session, str) else None
 
@@ -2750,12 +2904,15 @@ class _CheckedCalls:
 
     def _unserved(self, path: str) -> str | None:
         """The one sentence refusing a route of Gradio's that the product does not serve
-        (its development reload stream, its streaming media and custom components' routes;
-        its monitoring pages unless the chat's Blocks turned monitoring on), or None."""
+        (its development reload stream, its streaming media and custom components' routes,
+        its deep links; its monitoring pages unless the chat's Blocks turned monitoring on),
+        or None."""
         if _DEV_ROUTE.search(path):
             return _NOT_DEVELOPMENT
         if _MEDIA_ROUTE.search(path):
             return _NO_MEDIA
+        if _DEEP_LINK.search(path):
+            return _NO_DEEP_LINKS
         if _MONITORING.search(path) and getattr(self.blocks, "enable_monitoring", None) is not True:
             return _NO_MONITORING
         return None
@@ -2829,6 +2986,40 @@ class _CheckedCalls:
             await self.app(scope, replay, send)
         finally:
             self.load.leave(address)
+
+
+# Half of a UTF-16 pair escaped in JSON ("\\ud800"), which Python reads as a lone surrogate.
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def well_formed(value: Any) -> Any:
+    """A JSON value with each lone surrogate in its text (keys included) read as U+FFFD, and
+    each pair escaped in halves as its character; value itself when it holds none.
+
+    JSON may escape half of a pair, and Python reads it as a lone surrogate, which Gradio's
+    JSON writer refuses: a question holding one was echoed into the chat, and the answer's
+    event stream broke off with a 120-line traceback in the log.
+
+    Example: well_formed({"data": ["Who?\\ud800", 4]}) == {"data": ["Who?\\ufffd", 4]};
+             well_formed(["\\ud83d\\ude00"]) == ["\\U0001f600"]
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        return value
+    if isinstance(value, list):
+        items = [well_formed(item) for item in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        pairs = {well_formed(k): well_formed(v) for k, v in value.items()}
+        changed = any(
+            a is not b or c is not d
+            for (a, c), (b, d) in zip(pairs.items(), value.items(), strict=True)
+        )
+        return pairs if changed or len(pairs) != len(value) else value
+    return value
 
 
 # An answer that nobody has read this long after it was ready is dropped (a client reading

@@ -51,17 +51,30 @@ def browser() -> Iterator[Any]:
             b.close()
 
 
+def refused_by_policy(page: Any) -> list[str]:
+    """The console lines in which the browser says the page's Content-Security-Policy
+    refused something, as they come (across reloads): the page must need nothing it forbids."""
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return refused
+
+
 @pytest.fixture
 def page(browser: Any, served: Served) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1280, "height": 960})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
+    refused = refused_by_policy(page)
     page.goto(served.url)
     expect(page.locator("#question textarea")).to_be_editable()
     try:
         yield page
     finally:
         context.close()
+    assert refused == [], refused
 
 
 def ask(page: Any, question: str) -> None:

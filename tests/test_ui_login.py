@@ -151,6 +151,11 @@ def test_the_login_page_says_that_logins_pause_and_a_pause_holds(server: Server)
         try:
             page = browser.new_page()
             page.set_default_timeout(60_000)
+            refused: list[str] = []  # the login form, too, needs nothing its policy forbids
+            page.on(
+                "console",
+                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+            )
             page.goto(server.url)  # from 127.0.0.1, left cleared by the first test's last login
             rule = f"After {FAILURES} wrong tries in a row, logins from your address pause"
             expect(page.get_by_text(rule)).to_be_visible()
@@ -171,5 +176,6 @@ def test_the_login_page_says_that_logins_pause_and_a_pause_holds(server: Server)
             log_in(KEY)
             assert statuses[-1] == 200
             expect(page.locator("#question textarea")).to_be_editable()
+            assert refused == [], refused
         finally:
             browser.close()
