@@ -527,3 +527,24 @@ def test_a_question_typed_in_capitals_is_answered_as_typed_in_lower_case(bot: As
     answer = bot.ask("HOW MUCH DID AMAZON INVEST IN ANTHROPIC")
     assert not answer.refused and "$8 billion" in answer.text, answer.text
     assert answer.query == "how much did Amazon invest in Anthropic"
+
+
+@pytest.mark.parametrize(
+    ("question", "earlier"),
+    [
+        ("since when?", "How much has Amazon invested in Anthropic?"),
+        ("When is it expected to close?", "Is Amazon planning a new investment in Anthropic?"),
+    ],
+)
+def test_a_follow_up_asking_when_is_refused_when_nothing_near_is_dated(
+    bot: Assistant, question: str, earlier: str
+) -> None:
+    """The carried names make the last answer's sentences look close; the follow-up itself
+    asks for a date, and none of them gives one."""
+    history = exchange(
+        earlier,
+        "Currently, Amazon has already invested around $8 billion in Anthropic, but unlike "
+        "Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
+    )
+    answer = bot.ask(question, history)
+    assert answer.refused, answer.text

@@ -1610,7 +1610,8 @@ class EvidenceFeatures:
     person_missing: float = 0.0  # 1 when "who" is asked and the lead sentence names no one
     # but the question's own names
     unit_missing: float = 0.0  # type_missing where the question names its unit (a year,
-    # a date, a percentage, how many, how much): no answer is in the top sentences
+    # a date, a percentage, how many, how much), or is a follow-up whose query carried
+    # terms ("since when?"): no answer is in the top sentences
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -1844,7 +1845,10 @@ def evidence_features(
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
-    unit_missing = float(bool(type_missing) and unit_named(question))
+    # A follow-up's carried terms ("since when? (Amazon Anthropic invested)") make the last
+    # answer's sentences look close: what the question itself asks for must be there.
+    carried = query is not None and query != question
+    unit_missing = float(bool(type_missing) and (unit_named(question) or carried))
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
     # The sentences that could answer, for the question's denial: the best by cosine and
