@@ -548,3 +548,16 @@ def test_a_follow_up_asking_when_is_refused_when_nothing_near_is_dated(
     )
     answer = bot.ask(question, history)
     assert answer.refused, answer.text
+
+
+def test_a_partner_is_stated_by_a_partnership(bot: Assistant) -> None:
+    """ "Microsoft's partnership with OpenAI" states Microsoft's partner: the question is not
+    read as asking about someone else's (name_displaced had vetoed it)."""
+    history = exchange(
+        "Which company is Amazon's AI partner?",
+        "Amazon is reportedly considering a new multi-billion dollar investment in the AI "
+        "startup Anthropic, signaling a potential deepening of their partnership. [1]",
+    )
+    answer = bot.ask("no, I meant Microsoft", history)
+    assert answer.query == "Which company is Microsoft's AI partner?"
+    assert not answer.refused, answer.text

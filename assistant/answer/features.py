@@ -1069,6 +1069,25 @@ def _edits(a: str, b: str, limit: int) -> int:
     return min(row[-1], limit + 1)
 
 
+def _base(term: str) -> str:
+    """An analysed term without "-ship", which only makes a noun of the state of being one
+    (partnership, ownership, leadership; four letters left at least, and not "hardship").
+
+    Example: _base("partnership") -> "partner"; _base("worship") -> "worship"
+    """
+    if term.endswith("ship") and len(term) >= 8 and term != "hardship":
+        return term[:-4]
+    return term
+
+
+def _based(weights: Mapping[str, float]) -> dict[str, float]:
+    """weights with each term read as its _base (weights of one base added)."""
+    out: dict[str, float] = {}
+    for term, weight in weights.items():
+        out[_base(term)] = out.get(_base(term), 0.0) + weight
+    return out
+
+
 def name_displacement(
     weights: Mapping[str, float],
     names: Sequence[Sequence[set[str]]],
@@ -1910,13 +1929,15 @@ def evidence_features(
         ),
         opposite_unmatched=float(turned),
         # The question's own words: a follow-up's carried terms are not its attribute.
+        # "partner" and "partnership" are one word here: "Which company is Microsoft's AI
+        # partner?" is stated by "Microsoft's partnership with OpenAI".
         name_displaced=name_displacement(
-            own,
+            _based(own),
             [
-                [set(_terms(word)) for word in run if not word.isdigit()]
+                [{_base(t) for t in _terms(word)} for word in run if not word.isdigit()]
                 for run in name_runs(question)
             ],
-            sentence_terms,
+            [{_base(t) for t in terms} for terms in sentence_terms],
             previous=before,
         ),
         agent_displaced=agent,
