@@ -126,3 +126,11 @@ def test_a_company_the_article_never_names_is_still_refused(seed_bot: Assistant)
     answer = seed_bot.ask("How much has Apple invested in Anthropic?")
     assert answer.refused, answer.text
     assert "Apple" in answer.text
+
+
+def test_chat_question_words_and_document_words_are_read_as_meant() -> None:
+    speller = Speller.from_texts(["Amazon has invested in Anthropic."], lambda w: False)
+    assert speller.respell("wat does the artcle say") == "what does the article say"
+    assert speller.respell("y is amzn investing") == "why is amazon investing"
+    assert speller.respell("Y Combinator") == "Y Combinator"
+    assert speller.respell("hw much, and wen?") == "how much, and when?"

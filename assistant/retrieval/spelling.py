@@ -17,6 +17,11 @@ evident spelling of it:
   first and last letter, four letters or more ("amzn" -> "amazon"; "pls" is no "players");
   among several, the one the collection uses most.
 
+Question words typed as in a chat ("wat", "wen", "hw", a leading "y") are read as what they
+stand for, and the words people call documents by ("article", "document", "report") are
+known whatever the collection's words, so "does the artcle say" frames the question as "does
+the article say" would.
+
 A word typed with a capital letter in a question that has other capitals, and an acronym
 ("ARTI", not "Articles"), is taken as a name written on purpose (an unanswerable question may
 name someone the documents never mention) and never respelt. In a question typed all in
@@ -45,11 +50,27 @@ _VOWELS = frozenset("aeiou")
 _INSIDE = re.compile(r"(?<=[a-z0-9,)] )[A-Za-z][A-Za-z0-9]*")
 # Shorter words are too often another word with one letter changed ("cost"/"most"); a
 # shortening keeps at least four letters and cuts at least three.
+_DOCUMENT_WORDS = (
+    "article", "articles", "document", "documents", "report", "paper", "author", "authors",
+    "passage", "summary", "according", "mention", "mentioned", "mentions",
+)  # fmt: skip
+# Question words as they are typed in a chat ("wat does the article say ...", "y is it"):
+# too short for the rules below, and what the question asks depends on them.
+_QUESTION_WORDS = {"wat": "what", "wut": "what", "wht": "what", "wen": "when", "hw": "how"}
+_QUESTION_WORD = re.compile(r"(?i)\b(?:wat|wut|wht|wen|hw)\b(?!['’])")
+_WHY = re.compile(r"^(\W*)([yY])(?=\s+[a-z])")  # "y is amazon doing this"
 _MIN_EDIT_LENGTH = 5
 _MIN_PREFIX_LENGTH = 4
 # Three consonants fit too many words: "pls" (please) is no shortening of "players", nor
 # "thx" of anything; "amzn" and "msft" are.
 _MIN_SKELETON_LENGTH = 4
+
+
+def _question_word(match: re.Match[str]) -> str:
+    """The question word a chat spelling stands for, with its first letter's case."""
+    typed = match.group(0)
+    word = _QUESTION_WORDS[typed.lower()]
+    return word.capitalize() if typed[0].isupper() else word
 
 
 def _one_edit(a: str, b: str) -> bool:
@@ -160,6 +181,9 @@ class Speller:
         for text in texts:
             words.update(_WORD.findall(text.lower()))
             inside.update(_INSIDE.findall(text))
+        # What people call the documents, which the documents seldom call themselves: "does
+        # the artcle say" is about the article, whatever the collection's words.
+        words.update(w for w in _DOCUMENT_WORDS if w not in words)
         forms: dict[str, Counter[str]] = {}
         for typed, count in inside.items():
             forms.setdefault(typed.lower(), Counter())[typed] = count
@@ -176,6 +200,8 @@ class Speller:
         lower case, the collection's names written as it writes them (see the module)."""
         if not self.words:
             return text
+        text = _WHY.sub(lambda m: m.group(1) + ("Why" if m.group(2) == "Y" else "why"), text)
+        text = _QUESTION_WORD.sub(_question_word, text)
         names_typed = any(c.isupper() for c in text[1:])
         chat_typed = not any(c.isupper() for c in text)
 
