@@ -546,3 +546,16 @@ def test_a_correction_may_open_as_people_type_it(question: str) -> None:
         EIGHT_BILLION[1],
     ]
     assert standalone_query(question, history) == "How much has Google invested in Anthropic?"
+
+
+def test_a_pronoun_for_the_name_asked_about_carries_the_name_not_the_topic() -> None:
+    history = [
+        {"role": "user", "content": "What is Amazon's strategy, from an investor's point of view?"},
+        {
+            "role": "assistant",
+            "content": "From an investor perspective, Amazon’s strategy is less about immediate "
+            "capital gains and more about securing access to the best foundational AI models. [1]",
+        },
+    ]
+    query = standalone_query("How do its own models compare with the competition?", history)
+    assert query == "How do its own models compare with the competition? (Amazon)"

@@ -813,6 +813,11 @@ _LEAD_IN = re.compile(
 )
 
 
+# A pronoun that stands for someone, not for a statement or a thing just described.
+_PERSONAL = re.compile(r"\b(?:its|their|they|them|he|she|his|her|him)\b", re.IGNORECASE)
+_SAYS_ENOUGH = 3  # a follow-up's own content words that say what it asks without the topic
+
+
 def standalone_query(
     question: str, history: Sequence[Mapping[str, str]] | None, *, max_terms: int = 4
 ) -> str:
@@ -912,6 +917,11 @@ def standalone_query(
             what = _longest(_content_words(_first_sentence(last_answer)))
         if _asks_for_entity(last_user):
             terms = brought + asked + (what if _points_at_a_statement(question) else [])
+        elif asked and len(own_words) >= _SAYS_ENOUGH and _PERSONAL.search(question):
+            # "How do its own models compare with the competition?": "its" is the name asked
+            # about; the question's own words say the rest, and the last question's topic
+            # ("strategy", "investor") would drown them.
+            terms = asked + brought
         else:
             terms = asked + what + brought
         terms = list(dict.fromkeys(terms))
