@@ -29,7 +29,6 @@ __all__ = [
     "MAX_HISTORY_MESSAGES",
     "about_another",
     "asks_for_more",
-    "asks_for_others",
     "asks_what_follows",
     "asks_where_said",
     "is_followup",
@@ -172,28 +171,8 @@ _ELSE = re.compile(
     r"\b(?:who|whom|what|where|which|how|anyone|anybody|anything|someone|somebody|something)"
     r"\s+else\b"
 )
-# "Who else?", "Any other investors?", "Besides Amazon, who ...": someone or something other
-# than what the last answer named.
-_OTHERS = re.compile(
-    r"\b(?:who|whom|what|where|which|anyone|anybody|anything|someone|somebody|something)"
-    r"\s+else\b|\b(?:any|the|which|what|who are the)\s+others?\b|\bbesides\b|"
-    r"\bapart from\b|\bother than\b",
-    re.IGNORECASE,
-)
-
-
-# ... and "Who else?", "Anyone else?": someone other than whom the last answer named.
+# "Who else?", "Anyone else?": someone other than whom the last answer named.
 _OTHER_DOERS = re.compile(r"\b(?:who|whom|anyone|anybody|someone|somebody)\s+else\b", re.IGNORECASE)
-
-
-def asks_for_others(question: str) -> bool:
-    """Does the question ask for someone or something besides what was said?
-
-    Example: asks_for_others("Who else has invested?") -> True;
-             asks_for_others("any other investors?") -> True;
-             asks_for_others("How else?") -> False
-    """
-    return _OTHERS.search(question) is not None
 
 
 def others_than(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
