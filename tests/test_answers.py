@@ -561,3 +561,59 @@ def test_a_partner_is_stated_by_a_partnership(bot: Assistant) -> None:
     answer = bot.ask("no, I meant Microsoft", history)
     assert answer.query == "Which company is Microsoft's AI partner?"
     assert not answer.refused, answer.text
+
+
+def test_a_bare_how_much_after_an_answer_asks_it_of_what_was_said(bot: Assistant) -> None:
+    history = exchange(
+        "Does Amazon already own a stake in Anthropic?",
+        "Unlike Microsoft’s exclusive deal with OpenAI, Amazon’s stake in Anthropic is "
+        "non-exclusive, reflecting a broader industry divide. [1]",
+    )
+    answer = bot.ask("how much?", history)
+    assert not answer.refused and "$8 billion" in answer.text, answer.text
+    # ... but not of a name no amount is given for.
+    history = exchange(
+        "Does Google own part of Anthropic?",
+        "Anthropic remains partially owned by Google and collaborates with other tech giants "
+        "like Meta, maintaining its independence. [1]",
+    )
+    assert bot.ask("how much?", history).refused
+
+
+def test_tell_me_more_of_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
+    history = exchange(
+        "How is Amazon supporting Anthropic apart from money?",
+        "Amazon is also supporting Anthropic through infrastructure investments, including "
+        "custom chips and data centers tailored to Anthropic’s needs [1]",
+    )
+    answer = bot.ask("tell me more", history)
+    assert "products like Alexa" in answer.text, answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "earlier", "said", "query"),
+    [
+        (
+            "no sorry, I meant Meta's approach",
+            "What is Amazon's approach to building AI?",
+            "Amazon, on the other hand, is hedging its bets. [1]",
+            "What is Meta's approach to building AI?",
+        ),
+        (
+            "what about amazon's?",
+            "Who is Anthropic's CEO?",
+            "The documents don't say who Anthropic's CEO is.",
+            "Who is Amazon's CEO?",
+        ),
+    ],
+)
+def test_a_name_with_its_possessive_asks_the_last_question_of_it(
+    bot: Assistant, question: str, earlier: str, said: str, query: str
+) -> None:
+    assert bot.ask(question, exchange(earlier, said)).query == query
+
+
+def test_a_phrase_the_article_uses_is_explained_by_the_sentence_using_it(bot: Assistant) -> None:
+    answer = bot.ask("What does “hedging its bets” mean here?")
+    assert not answer.refused and "hedging its bets by investing" in answer.text, answer.text
+    assert bot.ask("What does the article mean by quantum entanglement?").refused

@@ -76,6 +76,9 @@ def test_answer_type_of_a_question(question: str, kind: str | None) -> None:
 def test_answer_type_checks_what_a_sentence_holds() -> None:
     assert has_answer_type("amount", EIGHT_BILLION)
     assert not has_answer_type("amount", GOOGLE_OWNS)
+    # A name's digits count nothing.
+    assert not has_answer_type("count", "It lags behind GPT-4 and the 2019-nCoV work.")
+    assert has_answer_type("count", "H5N1 killed 30 people.")
     assert has_answer_type("date", "The outbreak began in December 2019.")
     assert not has_answer_type("date", "The virus binds to the receptor.")
     # A time of day answers "when" ("When will the server be offline?").
@@ -1412,3 +1415,19 @@ def test_the_question_asked_after_a_lead_in_gives_the_answer_type(
 ) -> None:
     assert answer_type(question) == kind
     assert unit_named(question) is unit
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase"),
+    [
+        ('What does "hedging its bets" mean here?', "hedging its bets"),
+        ("What is meant by the ultimate prize?", "ultimate prize"),
+        ('What does the term "phage display" refer to?', "phage display"),
+        ("What does Amazon mean?", None),  # one word: a name, not a phrase
+        ("Explain why Amazon invested", None),  # a question, not a phrase
+    ],
+)
+def test_the_phrase_a_question_asks_the_meaning_of(question: str, phrase: str | None) -> None:
+    from assistant.answer.features import phrase_asked_about
+
+    assert phrase_asked_about(question) == phrase

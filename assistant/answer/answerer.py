@@ -30,7 +30,14 @@ from .catalogue import answer_catalogue, parse_catalogue_question
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
 from .extractive import followers
-from .followup import asks_for_more, is_followup, quotes_asked_about, standalone_query
+from .features import answer_type, phrase_asked_about
+from .followup import (
+    asks_for_more,
+    is_followup,
+    quotes_asked_about,
+    says_nothing_of_its_own,
+    standalone_query,
+)
 from .registry import check_backend, resolve_backend
 
 if TYPE_CHECKING:
@@ -40,6 +47,9 @@ if TYPE_CHECKING:
 __all__ = ["Answerer", "Retriever", "final_answer", "refusal_text", "unshouted"]
 
 _RELATED = 3  # passages offered as reading with a refusal
+# The share of a type-only follow-up's carried words ("How much? (Amazon Anthropic stake)")
+# that a top sentence holding the type must hold for it to be answered.
+_TYPED_FOLLOWUP = 0.5
 
 
 class _Lexical(Protocol):
@@ -197,6 +207,25 @@ class Answerer:
             stored=stored,
             decide_on=k,
         )
+        if (
+            history
+            and not grounds.answerable
+            and answer_type(spelt) is not None
+            and says_nothing_of_its_own(spelt)
+            and grounds.evidence.typed_focus >= _TYPED_FOLLOWUP
+            and not self.refusal.vetoed(grounds.evidence)
+        ):
+            # "How much?" after "Does Amazon already own a stake in Anthropic?": it asks only
+            # for a kind of thing about what was just said; a top sentence holds one with half
+            # the carried words. The probability read a query of carried words alone.
+            grounds = dataclasses.replace(grounds, answerable=True)
+        phrase = phrase_asked_about(spelt) if not grounds.answerable else None
+        if phrase and not self.refusal.vetoed(grounds.evidence):
+            # "What does 'hedging its bets' mean here?": the sentence that uses the phrase is
+            # what the documents say of it, however little the rest of the question matches.
+            wanted = _plain(phrase)
+            if any(wanted in _plain(s.text) for s in grounds.sentences[: self.settings.k * 4]):
+                grounds = dataclasses.replace(grounds, answerable=True)
         if history and not grounds.answerable and asks_for_more(spelt):
             said = quotes_asked_about(spelt, history)
             if followers(grounds, said):
@@ -257,6 +286,11 @@ class Answerer:
             dropped=composition.dropped,
             notice=composition.notice,
         )
+
+
+def _plain(text: str) -> str:
+    """text in lower case with its words only, for finding a phrase in a sentence."""
+    return " ".join(re.findall(r"[\w\-]+", text.lower()))
 
 
 def unshouted(text: str) -> str:

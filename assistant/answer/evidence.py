@@ -123,12 +123,15 @@ class RefusalModel:
         sentence holds (negation_unmatched, opposite_unmatched, agent_displaced,
         number_displaced, year_displaced, person_missing, unit_missing and name_displaced
         veto whatever the probability)."""
+        return self.probability(evidence) >= self.threshold and not self.vetoed(evidence)
+
+    def vetoed(self, evidence: EvidenceFeatures) -> bool:
+        """Whether a veto refuses whatever the probability (see answerable)."""
         turned = evidence.negation_unmatched or evidence.opposite_unmatched
         turned = turned or evidence.agent_displaced or evidence.number_displaced
         turned = turned or evidence.year_displaced or evidence.person_missing
         turned = turned or evidence.unit_missing
-        displaced = evidence.name_displaced >= self.displaced_veto
-        return self.probability(evidence) >= self.threshold and not turned and not displaced
+        return bool(turned) or evidence.name_displaced >= self.displaced_veto
 
 
 @dataclass(frozen=True, slots=True, eq=False)

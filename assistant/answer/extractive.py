@@ -232,9 +232,12 @@ def _without(grounds: Grounds, said: set[str], besides: str, query: str) -> Grou
     return dataclasses.replace(grounds, scores=scores)
 
 
+_CUT_WORDS = 3  # words of a sentence an answer left out for its quote to read as cut short
+
+
 def _cut_short(grounds: Grounds, said: set[str]) -> list[int]:
-    """The units holding a quote of said (three words or more) that is under two thirds of
-    its sentence: what the last answer cut short is read on in the sentence itself first
+    """The units holding a quote of said (three words or more) that leaves out three words or
+    more of its sentence: what the last answer cut short is read on in the sentence itself first
     ("Amazon is also supporting Anthropic through infrastructure investments" of "...,
     including custom chips and data centers ...").
 
@@ -246,7 +249,7 @@ def _cut_short(grounds: Grounds, said: set[str]) -> list[int]:
         i
         for i, unit in enumerate(grounds.sentences)
         if any(
-            q in line and 3 * len(q) < 2 * len(line)
+            q in line and len(line.split()) - len(q.split()) >= _CUT_WORDS
             for line in (_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text))
             for q in parts
         )

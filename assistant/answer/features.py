@@ -112,6 +112,7 @@ __all__ = [
     "name_displacement",
     "name_runs",
     "number_displacement",
+    "phrase_asked_about",
     "phrase_overlap",
     "question_agents",
     "selection_type",
@@ -404,6 +405,35 @@ _UNIT_NAMED = re.compile(
 )
 
 
+# "What does 'hedging its bets' mean here?", "What is meant by the ultimate prize?", "Explain
+# 'real-time experiment'": a question about what a phrase of the documents means.
+_MEANING = re.compile(
+    r"^\W*(?:what\s+(?:does|do|did)\s+(?:the\s+)?(?:\w+\s+)?means?\s+by\s+(?P<a>.+?)|what\s+(?:does|do|is|are)\s+(?P<b>.+?)\s+(?:mean|means|refer\s+to|"
+    r"stand\s+for)(?:\s+(?:here|exactly|in\s+this\s+context|in\s+the\s+\w+))?|"
+    r"what\s+is\s+meant\s+by\s+(?P<c>.+?)|(?:explain|define)\s+(?:the\s+(?:phrase|term|"
+    r"expression|idea)\s+)?(?P<d>.+?))\W*$",
+    re.IGNORECASE,
+)
+
+
+def phrase_asked_about(question: str) -> str | None:
+    """The phrase (two words or more) a question asks the meaning of, quotes taken off; None
+    when it asks no such thing.
+
+    Example: phrase_asked_about('What does "hedging its bets" mean here?') -> "hedging its bets";
+             phrase_asked_about("What does Amazon mean?") -> None
+    """
+    m = _MEANING.match(" ".join(question.split()))
+    if m is None:
+        return None
+    phrase = next(g for g in m.groups() if g)
+    phrase = re.sub(r"(?i)^(?:the\s+)?(?:term|phrase|word|expression|idea)\s+", "", phrase)
+    phrase = phrase.strip(" \"'“”‘’")
+    phrase = re.sub(r"^(?:the|a|an)\s+(?=\S+\s)", "", phrase, flags=re.IGNORECASE)
+    asks_again = re.match(r"(?i)(?:why|how|what|who|when|where|which)\b", phrase)
+    return phrase if len(phrase.split()) >= 2 and not asks_again else None
+
+
 def unit_named(question: str) -> bool:
     """Whether the question names the unit its answer comes in, so that a passage without
     one does not answer it.
@@ -532,6 +562,9 @@ _DATED = re.compile(
     rf"|\((?:1[0-9]|20)\d\d\)|\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+(?:1[0-9]|20)\d\d\b",
     re.IGNORECASE,
 )
+# A name written with digits: letters then digits ("GPT-4", "H5N1") or digits then letters
+# joined by a hyphen ("2019-nCoV").
+_CODED = re.compile(r"\b[A-Za-z]+-?\d[\w\-]*|\b\d+-[A-Za-z][\w\-]*")
 
 
 def has_answer_type(kind: str | None, text: str) -> bool:
@@ -550,8 +583,9 @@ def has_answer_type(kind: str | None, text: str) -> bool:
     if kind == "date" and _MONTH.search(text):
         return True
     if kind in ("amount", "count"):
-        # A date's year counts nothing: "rehoused in a strongroom in 1906" gives no cost.
-        text = _DATED.sub(" ", text)
+        # A date's year counts nothing: "rehoused in a strongroom in 1906" gives no cost; nor
+        # do a name's digits ("GPT-4", "COVID-19", "H5N1", "2019-nCoV").
+        text = _CODED.sub(" ", _DATED.sub(" ", text))
     return bool(_CHECKS[kind].search(text))
 
 

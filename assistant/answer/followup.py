@@ -39,6 +39,7 @@ __all__ = [
     "pointed_place",
     "pointed_quote",
     "quotes_asked_about",
+    "says_nothing_of_its_own",
     "standalone_query",
 ]
 
@@ -711,8 +712,8 @@ def _latest_question(history: Sequence[Mapping[str, str]]) -> str:
 # "And Google?", "What about for MERS-CoV?": the last question again, about another name.
 _ABOUT_ANOTHER = re.compile(
     r"^\s*(?i:and|but|what about|how about|as for)\s+(?i:(?:for|in|with|the)\s+)*"
-    r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)\s*,?\s*(?i:though|then|instead|too|now)?"
-    r"\s*[?.!]*\s*$"
+    r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)(?:['’]s)?\s*,?\s*"
+    r"(?i:though|then|instead|too|now)?\s*[?.!]*\s*$"
 )
 # What a correction may open with: "no", "sorry", "no wait", "actually", "oops".
 _CORRECTING = r"^\s*(?i:(?:no|sorry|oops|nope|wait|actually|ah|um|uh|hmm+|my\s+bad)\W+)*"
@@ -720,7 +721,9 @@ _CORRECTING = r"^\s*(?i:(?:no|sorry|oops|nope|wait|actually|ah|um|uh|hmm+|my\s+b
 # "no i meant google" names it all the same).
 _MEANT = re.compile(
     _CORRECTING + r"(?i:i\s+meant?|i\s+was\s+asking\s+about)\s+"
-    r"(?i:the\s+)?(?P<name>[\w\-]+(?:\s+[A-Z][\w\-]*)*)\s*[?.!]*\s*$"
+    r"(?i:the\s+)?(?P<name>[\w\-]+(?:\s+[A-Z][\w\-]*)*)"
+    # "I meant Meta's approach": the name, and what of it the last question asked.
+    r"(?:['’]s(?:\s+[\w\-]+){0,3})?\s*[?.!]*\s*$"
 )
 
 
@@ -797,6 +800,16 @@ _PERSONAL = re.compile(r"\b(?:its|their|they|them|he|she|his|her|him)\b", re.IGN
 _SAYS_ENOUGH = 3  # a follow-up's own content words that say what it asks without the topic
 
 
+def says_nothing_of_its_own(question: str) -> bool:
+    """Does the question name nothing of its own, only what kind of thing it asks for ("How
+    much?", "ok, when then?", "Who?")?
+
+    Example: says_nothing_of_its_own("ok, how much then?") -> True;
+             says_nothing_of_its_own("How much did they pay?") -> False
+    """
+    return not _subjects(question) and not [w for w in _content_words(question) if w not in _VAGUE]
+
+
 def standalone_query(
     question: str, history: Sequence[Mapping[str, str]] | None, *, max_terms: int = 4
 ) -> str:
@@ -845,7 +858,7 @@ def standalone_query(
         own = {w.lower() for w, _ in _words(question)}
         names = [n for n in _subjects(asked_before) if n.lower() not in own]
         # ... as is what a bare "how much then?" asks about: it names nothing of its own.
-        bare = not [w for w in _content_words(question) if w not in _VAGUE]
+        bare = says_nothing_of_its_own(question)
         if not names or not (_points_back(question) or bare):
             return question
         return f"{question} ({' '.join(names[:max_terms])})"
