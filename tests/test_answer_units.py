@@ -76,6 +76,8 @@ def test_no_history_means_no_rewrite() -> None:
         ("what are these files about", CatalogueQuestion("summary")),
         ("Can you give me a quick overview?", CatalogueQuestion("summary")),
         ("What are the key points?", CatalogueQuestion("summary")),
+        ("How would you sum up the article in one line?", CatalogueQuestion("summary")),
+        ("How would you describe Amazon's strategy?", None),
         ("Please summarise report.pdf", CatalogueQuestion("summary", "report.pdf")),
         ("Which companies are mentioned in the article?", CatalogueQuestion("names")),
         ("list the companies", CatalogueQuestion("names")),

@@ -63,6 +63,10 @@ _SUMMARY = re.compile(
     rf"(?:\s+{_WHAT})?(?:\s+(?:{_NOUN}|collection|index|library|it|everything))?"
     r"(?:\s+(?P<name>[\w./\\-]+\.\w{1,5}))?\s*(?:please)?\W*$"
     rf"|^\W*what(?:'s|’s|\s+is|\s+are)\s+{_WHAT}\s+{_NOUN}\s+(?:all\s+)?about\W*$"
+    # "How would you sum up the article in one line?"
+    rf"|^\W*how\s+(?:would|do|could|can)\s+you\s+(?:sum\s+up|summari[sz]e|describe)\s+"
+    rf"{_WHAT}\s+{_NOUN}(?:\s+in\s+(?:one|a|two|a\s+few|few)\s+(?:line|lines|sentence|"
+    rf"sentences|words))?\W*$"
     rf"|^\W*what(?:'s|’s|\s+is)\s+in\s+{_WHAT}\s+{_NOUN}\W*$"
     rf"|^\W*what\s+(?:do|does)\s+{_WHAT}\s+{_NOUN}\s+(?:say|cover|discuss)\W*$",
     re.IGNORECASE,
