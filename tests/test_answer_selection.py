@@ -123,3 +123,15 @@ def test_a_year_the_question_dates_by_picks_the_sentence_that_gives_it(
     assert not answer.refused
     # The sentences naming Brandt give other years; the one with 1949 names the prize.
     assert "Faraday Medal" in answer.citations[0].quote
+
+
+def test_sentences_joined_into_one_unit_add_half_of_what_they_cover() -> None:
+    from assistant.answer.evidence import joined_coverage
+
+    weights = {"meta": 1.0, "approach": 1.0}
+    assert (
+        joined_coverage(weights, [{"googl", "meta"}, {"approach"}], {"googl", "meta", "approach"})
+        == 0.75
+    )
+    # One sentence: its own coverage.
+    assert joined_coverage(weights, [{"meta", "approach"}], {"meta", "approach"}) == 1.0

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..errors import InputError
-from ..ingest.chunking import attach_continuations, points_back, sentence_units
+from ..ingest.chunking import attach_continuations, points_back, sentence_units, split_sentences
 from ..retrieval.lexical import analyze
 from ..schema import Chunk, Hit
 from ..store import SentenceStore
@@ -60,6 +60,7 @@ __all__ = [
     "coverage",
     "document_previous",
     "gather_evidence",
+    "joined_coverage",
     "passage_aliases",
     "passage_topics",
     "points_back",
@@ -228,6 +229,32 @@ def _spellings(passage: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple((acronym, tuple(words)) for acronym, words in acronym_spellings(passage))
 
 
+# What a unit's joined sentences add to its best sentence's coverage counts half: three
+# sentences joined because each points back ("..., like Meta. This means ... This situation
+# highlights how companies are approaching AI.") had covered "How is Meta approaching AI?"
+# better than the sentence about Meta's approach.
+JOINED_SHARE = 0.5
+
+
+def joined_coverage(
+    weights: dict[str, float],
+    parts: Sequence[set[str]],
+    whole: set[str],
+    share: float = JOINED_SHARE,
+) -> float:
+    """The coverage of a unit: its best sentence's (parts: each sentence's terms), plus share
+    of what the whole unit's terms (whole) cover beyond it. One sentence: whole's coverage.
+
+    Example: weights {"meta": 1.0, "approach": 1.0}, parts [{"googl", "meta"}, {"approach"}],
+             whole {"googl", "meta", "approach"} -> 0.75
+    """
+    covered = coverage(weights, whole)
+    if len(parts) < 2:
+        return covered
+    best = max(coverage(weights, terms) for terms in parts)
+    return best + share * max(covered - best, 0.0)
+
+
 def term_weights(query: str, idf: Callable[[str], float]) -> dict[str, float]:
     """IDF weight of each analysed query term.
 
@@ -267,7 +294,7 @@ def gather_evidence(
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
     IDF-weighted terms (a name written two ways, an acronym and its spelling, counts in either
-    form: passage_aliases) + type_weight when it holds what the question asks for (a number for
+    form: passage_aliases; a unit of joined sentences: joined_coverage) + type_weight when it holds what the question asks for (a number for
     "how many", a date for "when", a reason for "why": answer/features.py selection_type; no
     question type, no bonus), type_weight again when it holds a year the question dates its
     subject by ("in 1947"), the ranking the extractive backend selects by; the decision is the
@@ -297,8 +324,12 @@ def gather_evidence(
         names = set(analyze(" ".join(specific_tokens(question or query))))
         coverages = np.array(
             [
-                coverage(
+                joined_coverage(
                     weights,
+                    [
+                        with_aliases(set(analyze(s.text[a:b])), aliases)
+                        for a, b in split_sentences(s.text)
+                    ],
                     with_aliases(set(analyze(s.text)) | implied_names(names, s.text, t), aliases),
                 )
                 for s, t in zip(sentences, topics, strict=True)
