@@ -294,8 +294,9 @@ def gather_evidence(
 
     A sentence scores cosine(sentence, query) + lexical_weight * its share of the query's
     IDF-weighted terms (a name written two ways, an acronym and its spelling, counts in either
-    form: passage_aliases; a unit of joined sentences: joined_coverage) + type_weight when it holds what the question asks for (a number for
-    "how many", a date for "when", a reason for "why": answer/features.py selection_type; no
+    form: passage_aliases; a unit of joined sentences: joined_coverage) + type_weight when it
+    holds what the question asks for (a number for "how many", a date for "when", a reason for
+    "why": answer/features.py selection_type; no
     question type, no bonus), type_weight again when it holds a year the question dates its
     subject by ("in 1947"), the ranking the extractive backend selects by; the decision is the
     refusal model over evidence_features of all candidates and passages. question: the
