@@ -562,9 +562,6 @@ _DATED = re.compile(
     rf"|\((?:1[0-9]|20)\d\d\)|\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+(?:1[0-9]|20)\d\d\b",
     re.IGNORECASE,
 )
-# A name written with digits: letters then digits ("GPT-4", "H5N1") or digits then letters
-# joined by a hyphen ("2019-nCoV").
-_CODED = re.compile(r"\b[A-Za-z]+-?\d[\w\-]*|\b\d+-[A-Za-z][\w\-]*")
 
 
 def has_answer_type(kind: str | None, text: str) -> bool:
@@ -583,9 +580,8 @@ def has_answer_type(kind: str | None, text: str) -> bool:
     if kind == "date" and _MONTH.search(text):
         return True
     if kind in ("amount", "count"):
-        # A date's year counts nothing: "rehoused in a strongroom in 1906" gives no cost; nor
-        # do a name's digits ("GPT-4", "COVID-19", "H5N1", "2019-nCoV").
-        text = _CODED.sub(" ", _DATED.sub(" ", text))
+        # A date's year counts nothing: "rehoused in a strongroom in 1906" gives no cost.
+        text = _DATED.sub(" ", text)
     return bool(_CHECKS[kind].search(text))
 
 
