@@ -295,14 +295,21 @@ def _with_markers(text: str, citations: Sequence[Citation]) -> str:
     """Answer text as HTML, each [n] of a citation a clickable marker that opens source n (a
     flagged one marked ⚠).
 
+    A "[2]" inside a quoted sentence is the document's own text, not a marker: a document
+    writing "The vault is certified safe [2]." must not show its claim as cited to
+    source 2 (another document), so it stays plain text.
+
     Example: "Amazon invested $8 billion. [1]" -> 'Amazon invested $8 billion. <span
-             class="cite-ref" title="Show source 1">[1]</span>'
+             class="cite-ref" title="Show source 1">[1]</span>';
+             "Safe [2]. [1]", quoting "Safe [2].", -> 'Safe [2]. <span class="cite-ref"
+             title="Show source 1">[1]</span>'
     """
     flags = {c.n: c.flag for c in citations}
+    quoted = _quoted_spans(text, citations)
     out, at = [], 0
     for m in _MARKER.finditer(text):
         n = int(m.group(1))
-        if n not in flags:
+        if n not in flags or any(a <= m.start() < b for a, b in quoted):
             continue
         out.append(_html(text[at : m.start()]))
         if flags[n]:
@@ -313,6 +320,20 @@ def _with_markers(text: str, citations: Sequence[Citation]) -> str:
         at = m.end()
     out.append(_html(text[at:]))
     return "".join(out)
+
+
+def _quoted_spans(text: str, citations: Sequence[Citation]) -> list[tuple[int, int]]:
+    """Where text repeats a citation's quote (start, end): the document's own words.
+
+    Example: _quoted_spans("Safe [2]. [1]", [Citation(n=1, quote="Safe [2].", ...)]) -> [(0, 9)]
+    """
+    spans = []
+    for quote in {c.quote for c in citations if _MARKER.search(c.quote)}:
+        at = text.find(quote)
+        while at >= 0:
+            spans.append((at, at + len(quote)))
+            at = text.find(quote, at + len(quote))
+    return spans
 
 
 def copy_text(answer: Answer) -> str:
