@@ -73,6 +73,7 @@ from .indexchild import ChildRunner, can_index_in_child
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
 from .store import safe_filename
+from .text import drawn_alike
 
 log = logging.getLogger(__name__)
 
@@ -231,16 +232,45 @@ def _hidden_in_name(c: str) -> bool:
     )
 
 
+def _drawn_as_latin(source: str) -> frozenset[int]:
+    """The places in source of letters drawn like Latin ones (a Cyrillic а, a ligature ﬁ)
+    in a word that also holds Latin letters, and of full-width Latin letters anywhere:
+    "\u0430nnual" and "ａｎｎｕａｌ" pass for "annual", while a word all in Cyrillic
+    ("отчет") is a name in its own script.
+
+    Example: _drawn_as_latin("\u0430nnual.txt") -> frozenset({0});
+             _drawn_as_latin("ａb.txt") -> frozenset({0});
+             _drawn_as_latin("отчет.txt") -> frozenset()
+    """
+    at = {i for i, c in enumerate(source) if "\uff21" <= c <= "\uff5a"}
+    for word in _LETTERS.finditer(source):
+        if any(c.isascii() for c in word.group()):
+            at.update(
+                word.start() + i
+                for i, c in enumerate(word.group())
+                if not c.isascii() and drawn_alike(c).isascii()
+            )
+    return frozenset(at)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 def _shown_name(source: str) -> str:
     """A file name as plain text with every character the page would not show as itself
-    written as its code point, so that no name can pass for another.
+    written as its code point, and so is every letter drawn like a Latin one in a word of
+    Latin letters, so that no name can pass for another.
 
     Example: _shown_name("al\u200bexa.txt") -> "al[U+200B]exa.txt";
-             _shown_name("notes\x07.txt") -> "notes[U+0007].txt"
+             _shown_name("notes\x07.txt") -> "notes[U+0007].txt";
+             _shown_name("\u0430nnual.txt") -> "[U+0430]nnual.txt"
     """
-    if not any(map(_hidden_in_name, source)):
+    alike = _drawn_as_latin(source)
+    if not alike and not any(map(_hidden_in_name, source)):
         return source
-    return "".join(f"[U+{ord(c):04X}]" if _hidden_in_name(c) else c for c in source)
+    return "".join(
+        f"[U+{ord(c):04X}]" if i in alike or _hidden_in_name(c) else c for i, c in enumerate(source)
+    )
 
 
 def _name(source: str) -> str:

@@ -14,6 +14,8 @@ import json
 import re
 from pathlib import Path
 
+import httpx
+from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam9 import _page
 
@@ -48,3 +50,92 @@ def test_a_documents_own_bracketed_numbers_are_not_citation_markers(tmp_path: Pa
             re.findall(r'title=\\"Show source (\d)\\"', a.split("copy-row")[0]) for a in answers
         ]
         assert answers and all(sorted(m) == ["1", "2"] for m in live), live
+
+
+# ---------------------------------------------------------------- names drawn like another's
+
+_GENUINE = "annual-report.txt"
+_LOOKALIKE_NAMES = [
+    "\u0430nnual-report.txt",  # a Cyrillic а
+    "annual-rep\u043ert.txt",  # a Cyrillic о
+    "\uff41\uff4e\uff4e\uff55\uff41\uff4c-report.txt",  # full-width letters
+    "ann\u03bdal-report.txt",  # a Greek ν (drawn as v, so only a near twin: let through)
+]
+
+
+def _add(url: str, name: str, text: str) -> str:
+    """Upload one file as the page does (Gradio's upload route, then the upload event); the
+    event's stream as text."""
+    with httpx.Client(timeout=60) as client:
+        sent = client.post(
+            f"{url}/gradio_api/upload", files=[("files", (name, text.encode(), "text/plain"))]
+        )
+        sent.raise_for_status()
+        files = [{"path": path, "meta": {"_type": "gradio.FileData"}} for path in sent.json()]
+        started = client.post(f"{url}/gradio_api/call/upload", json={"data": [files]})
+        started.raise_for_status()
+        event = started.json()["event_id"]
+        with client.stream("GET", f"{url}/gradio_api/call/upload/{event}") as events:
+            return "".join(events.iter_lines())
+
+
+def test_an_upload_named_like_another_document_is_refused(tmp_path: Path) -> None:
+    # Found in this pass: upload names keep letters of every script (rightly: "отчет.txt"),
+    # so a visitor could add "аnnual-report.txt" with a Cyrillic а, drawn exactly as the
+    # genuine "annual-report.txt" beside it, in the documents table, the remove list and
+    # every citation: its text then read as the genuine document's. Full-width letters
+    # ("ａｎｎｕａｌ") did the same. Such a name is now refused in one sentence, nothing is
+    # written, and the genuine document is untouched (the very same name replaces it, as before).
+    documents = {_GENUINE: "The annual dividend is four dollars a share.\n"}
+    with _served(tmp_path, documents=documents) as chat:
+        for name in _LOOKALIKE_NAMES[:3]:
+            said = _add(chat.url, name, "The annual dividend was cancelled.\n")
+            assert "looks the same as the document 'annual-report.txt'" in said, said[-600:]
+            assert "[U+" in said  # the refused name spelled out, not drawn as the other
+        assert sorted(p.name for p in chat.docs.iterdir()) == ["a.txt", _GENUINE]
+        assert "four dollars" in (chat.docs / _GENUINE).read_text(encoding="utf-8")
+
+        said = _add(chat.url, _LOOKALIKE_NAMES[3], "The annual dividend was cancelled.\n")
+        assert "added" in said, said[-600:]
+
+
+def test_a_refusal_for_a_lookalike_name_is_one_sentence(tmp_path: Path) -> None:
+    from fakes import FakeEmbedder
+
+    from assistant import Assistant, Settings
+    from assistant.errors import InputError
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / _GENUINE).write_text("The annual dividend is four dollars.\n", encoding="utf-8")
+    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
+    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    # The Python API refuses it too (the check is the collection's, under every route).
+    try:
+        bot.add_document(_LOOKALIKE_NAMES[0], b"The annual dividend was cancelled.\n")
+    except InputError as exc:
+        assert one_sentence(str(exc)), str(exc)
+    else:
+        raise AssertionError("a look-alike name was added")
+    assert sorted(p.name for p in docs.iterdir()) == [_GENUINE]
+
+
+def test_a_lookalike_name_already_in_the_folder_is_shown_with_its_code_points(
+    tmp_path: Path,
+) -> None:
+    # A file put straight into the folder (not uploaded, so never checked) may still pass
+    # for another: its letters drawn like Latin ones, in a word of Latin letters, or
+    # full-width, are shown as code points wherever the page shows a name. A name all in
+    # another script is shown as it is.
+    documents = {
+        _GENUINE: "The annual dividend is four dollars.\n",
+        _LOOKALIKE_NAMES[0]: "The annual dividend was cancelled.\n",
+        "\uff41\uff4e\uff4e\uff55\uff41\uff4c.txt": "The annual meeting is in May.\n",
+        "отчет.txt": "The report is due in June.\n",
+    }
+    with _served(tmp_path, documents=documents) as chat:
+        page = httpx.get(f"{chat.url}/config", timeout=30).text
+        assert "[U+0430]nnual-report.txt" in page
+        assert "[U+FF41][U+FF4E][U+FF4E][U+FF55][U+FF41][U+FF4C].txt" in page
+        assert "\\u043e\\u0442\\u0447\\u0435\\u0442.txt" in page or "отчет.txt" in page
+        assert "[U+043E]" not in page  # the Cyrillic name's о is its own

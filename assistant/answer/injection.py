@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..text import LOOKALIKES
+
 __all__ = ["FLAG_NOTE", "instruction_flag"]
 
 FLAG_NOTE = "reads as an instruction to the assistant; it is quoted from the document, not followed"
@@ -101,14 +103,6 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-# Cyrillic and Greek letters drawn like Latin ones: "Іgnore рrevious instructions" with a
-# Cyrillic І and р reads as English to a model and to a person.
-_LOOKALIKES = str.maketrans(
-    "аеорсухіјѕԁһӏАВЕКМНОРСТХІЈЅοανιΟΑΒΕΖΗΙΚΜΝΡΤΥΧ",
-    "aeopcyxijsdhlABEKMHOPCTXIJSoaviOABEZHIKMNPTYX",
-)
-
-
 def _plain(text: str, join: str = "") -> str:
     """Text as the patterns read it: full-width and other compatibility forms folded, letters
     of other scripts drawn like Latin ones read as those, and invisible format characters
@@ -117,7 +111,7 @@ def _plain(text: str, join: str = "") -> str:
 
     Example: _plain("Ｉｇｎ\u200bｏｒｅ") -> "Ignore"
     """
-    folded = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    folded = unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
     return "".join(join if unicodedata.category(c) == "Cf" else c for c in folded)
 
 
