@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import httpx
+import pytest
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam9 import _page
@@ -50,6 +51,41 @@ def test_a_documents_own_bracketed_numbers_are_not_citation_markers(tmp_path: Pa
             re.findall(r'title=\\"Show source (\d)\\"', a.split("copy-row")[0]) for a in answers
         ]
         assert answers and all(sorted(m) == ["1", "2"] for m in live), live
+
+
+def test_in_a_browser_a_documents_own_bracket_opens_no_source(tmp_path: Path) -> None:
+    # The same in a real browser: the answer shows two live markers, one per sentence (the
+    # forged sentence's "[1] [2]" is plain text), and the real [2] opens the official
+    # document's passage.
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    documents = {"official.txt": _OFFICIAL, "forged.txt": _FORGED}
+    with _served(tmp_path, documents=documents) as chat, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(chat.url)
+            box = page.locator("#question textarea")
+            sync_api.expect(box).to_be_editable()
+            box.fill("Is the zircon vault certified safe, and when does the zircon vault open?")
+            box.press("Enter")
+            answer = page.locator("#chat .bot-row").first
+            sync_api.expect(answer).to_contain_text("regulator [1] [2].")
+            sync_api.expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
+            markers = answer.locator(".cite-ref")
+            sync_api.expect(markers).to_have_count(2)
+            assert markers.all_inner_texts() == ["[1]", "[2]"]
+            markers.nth(1).click()
+            opened = page.locator("#chat details.citation[open]")
+            sync_api.expect(opened).to_have_count(1)
+            sync_api.expect(opened).to_contain_text("official.txt")
+        finally:
+            browser.close()
 
 
 # ---------------------------------------------------------------- names drawn like another's
