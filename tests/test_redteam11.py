@@ -175,3 +175,64 @@ def test_a_lookalike_name_already_in_the_folder_is_shown_with_its_code_points(
         assert "[U+FF41][U+FF4E][U+FF4E][U+FF55][U+FF41][U+FF4C].txt" in page
         assert "\\u043e\\u0442\\u0447\\u0435\\u0442.txt" in page or "отчет.txt" in page
         assert "[U+043E]" not in page  # the Cyrillic name's о is its own
+
+
+# ---------------------------------------------------------------- browsers without Sec-Fetch
+
+
+def test_a_browser_without_sec_fetch_headers_is_refused_by_its_origin(tmp_path: Path) -> None:
+    # Found in this pass: requests from another site's page were refused by their
+    # Sec-Fetch-Site header alone, which Safari before 16.4 (and older Chrome and Firefox)
+    # does not send. With such a browser, any page the user opened could post a form of
+    # files to the upload route (filling the user's share of the upload folder) or of
+    # questions to /v1 as text/plain (each answered, by a cloud model at the owner's cost);
+    # with Origin and no Sec-Fetch headers, an upload, a removal and a question all passed
+    # (200, and the document was gone). Such a browser still names the sending page in
+    # Origin: another address's, or an opaque page's ("null"), is now refused like
+    # Sec-Fetch-Site: cross-site.
+    with _served(tmp_path, documents={"victim.txt": "The victim document.\n"}) as chat:
+        own = chat.url.removeprefix("http://")
+        for origin in ("http://evil.example", "http://127.0.0.1:9", "null"):
+            headers = {"Origin": origin}
+            upload = httpx.post(
+                f"{chat.url}/gradio_api/upload",
+                files=[("files", ("x.txt", b"hello", "text/plain"))],
+                headers=headers,
+            )
+            remove = httpx.post(
+                f"{chat.url}/gradio_api/call/remove", json={"data": ["victim.txt"]}, headers=headers
+            )
+            asked = httpx.post(
+                f"{chat.url}/v1/chat/completions",
+                json={"model": "assistant", "messages": [{"role": "user", "content": "victim?"}]},
+                headers=headers,
+                timeout=60,
+            )
+            for reply in (upload, remove, asked):
+                assert reply.status_code == 403, (origin, reply.status_code, reply.text[:200])
+                assert one_sentence(reply.json()["error"]["message"]), reply.text
+        assert (chat.docs / "victim.txt").exists()
+
+        # The page's own origin, a program (no Origin) and a modern browser (Sec-Fetch-Site:
+        # same-origin) are served as before; reading (GET) is never refused by Origin.
+        for headers in ({"Origin": f"http://{own}"}, {}, {"Sec-Fetch-Site": "same-origin"}):
+            asked = httpx.post(
+                f"{chat.url}/v1/chat/completions",
+                json={"model": "assistant", "messages": [{"role": "user", "content": "chips?"}]},
+                headers=headers,
+                timeout=60,
+            )
+            assert asked.status_code == 200, (headers, asked.text[:200])
+        assert httpx.get(chat.url, headers={"Origin": "http://evil.example"}).status_code == 200
+
+
+def test_an_origin_is_foreign_unless_it_is_the_requests_own_address() -> None:
+    from assistant.api import _foreign_origin
+
+    assert _foreign_origin(b"http://evil.example", b"127.0.0.1:7860")
+    assert _foreign_origin(b"http://127.0.0.1:9999", b"127.0.0.1:7860")
+    assert _foreign_origin(b"http://localhost:7860", b"127.0.0.1:7860")
+    assert _foreign_origin(b"null", b"127.0.0.1:7860")
+    assert not _foreign_origin(b"http://127.0.0.1:7860", b"127.0.0.1:7860")
+    assert not _foreign_origin(b"https://chat.example.com", b"Chat.Example.com")  # a proxy
+    assert not _foreign_origin(None, b"127.0.0.1:7860")
