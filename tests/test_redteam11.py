@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+import zlib
 from pathlib import Path
 
 import httpx
@@ -297,3 +299,87 @@ def test_a_document_speaking_as_the_assistant_is_marked_in_the_page(tmp_path: Pa
         shown = json.dumps(data)
         assert "As your AI assistant, I can confirm" in shown
         assert "it speaks as the assistant" in shown and "cite-ref flagged" in shown, shown[:3000]
+
+
+# ---------------------------------------------------------------- images that unpack to gigapixels
+
+
+def _image_pdf(side: int, *, inline: bool = False, pages: int = 1, rows: int = 0) -> bytes:
+    """A PDF of `pages` pages (one page object listed again) without text, each drawing one
+    side x side grey image: fax-coded (CCITT group 4) blank rows, a bit a row, so a few KB
+    whatever its size, as an image XObject or inline in the page's content. rows > 0 makes
+    a FlateDecode image of that many blank rows instead (an ordinary scan's size)."""
+    if rows:
+        data = zlib.compress(b"\0" * side * rows, 9)
+        head = b"/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8" % (side, rows)
+        head += b" /Filter /FlateDecode"
+    else:
+        data = b"\xff" * (side // 8 + 1)  # "vertical 0", a blank row like the one above
+        head = b"/Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1" % (side, side)
+        head += b" /Filter /CCITTFaxDecode /DecodeParms << /K -1 /Columns %d /Rows %d >>" % (
+            side,
+            side,
+        )
+    if inline:
+        short = head.replace(b"/Width", b"/W").replace(b"/Height", b"/H")
+        content = b"q 612 0 0 792 0 0 cm BI " + short + b" ID " + data + b" EI Q"
+        resources = b"<< >>"
+    else:
+        content = b"q 612 0 0 792 0 0 cm /Im0 Do Q"
+        resources = b"<< /XObject << /Im0 5 0 R >> >>"
+    kids = b" ".join([b"3 0 R"] * pages)
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, pages),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources %s /Contents 4 0 R >>"
+        % resources,
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /XObject /Subtype /Image %s /Length %d >>\nstream\n%s\nendstream"
+        % (head, len(data), data),
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+@pytest.mark.parametrize("inline", [False, True])
+def test_a_page_drawing_an_image_of_gigapixels_is_refused_before_ocr(
+    monkeypatch: pytest.MonkeyPatch, inline: bool
+) -> None:
+    # Found in this pass: a page without text is rendered for OCR at a bounded size, but
+    # pdfium unpacks each image it draws whole, and a fax-coded image of blank rows takes a
+    # bit a row: a 3 KB PDF of one page drawing a 20,000 x 20,000 image took 1.7 s and
+    # 209 MB, a 7.8 KB one of four pages of a 60,000 x 60,000 image 12 s and 660 MB (in the
+    # server: small uploads are indexed in-process). The images a page to OCR draws are now
+    # counted by the sizes they declare, and past 160 million pixels (four times the most a
+    # page is rendered at) the file is refused in one sentence before any is unpacked.
+    from test_redteam7 import _fake_ocr
+
+    from assistant.errors import DocumentError
+    from assistant.ingest import pdf
+
+    seen = _fake_ocr(monkeypatch, "Scanned text.")
+    data = _image_pdf(20_000, inline=inline)
+    assert len(data) < 6_000  # a few KB
+    began = time.monotonic()
+    with pytest.raises(DocumentError) as refused:
+        pdf.pdf_text(data, "bomb.pdf")
+    assert time.monotonic() - began < 1.0
+    said = str(refused.value)
+    assert "bomb.pdf page 1 draws images of 400 million pixels" in said, said
+    assert "\n" not in said and seen == []
+
+
+def test_an_ordinary_scanned_page_is_still_read_by_ocr(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A page scanned at 300 dpi (2,550 x 3,300 pixels, FlateDecode) is drawn and read.
+    from test_redteam7 import _fake_ocr
+
+    from assistant.ingest import pdf
+
+    seen = _fake_ocr(monkeypatch, "Scanned text.")
+    built = pdf.pdf_text(_image_pdf(2_550, rows=3_300), "scan.pdf")
+    assert built.text == "Scanned text." and len(seen) == 1

@@ -7,6 +7,7 @@ import io
 import logging
 import math
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -30,6 +31,12 @@ _OCR_DPI = 300  # tesseract is most accurate on text rendered at about 300 dpi
 # the largest page a PDF allows is 3.6 gigapixels there.
 _OCR_MAX_PIXELS = 40_000_000
 _OCR_TIMEOUT_S = 180  # per page; a page that takes longer is left out, not the file
+# The images a page to OCR may draw, in pixels: pdfium unpacks each image whole, whatever
+# the page is rendered at, and a fax-coded image of blank rows takes about a bit a row, so
+# a 7.8 KB PDF of four pages drawing a 60,000 x 60,000 image held the indexer 12 s and grew
+# the server (small uploads are indexed in it) to 660 MB. Four times the most a page is
+# rendered at (an A0 sheet at 300 dpi; a 600 dpi scan of an A3 sheet is 70 million).
+_OCR_MAX_IMAGE_PIXELS = 4 * _OCR_MAX_PIXELS
 _OCR_LANGUAGE = "eng"
 _hint_logged = False
 
@@ -93,6 +100,7 @@ def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIM
                     "too few bytes for that many scanned pages: remove its empty pages, or "
                     "remove it from the folder"
                 )
+            _check_image_pixels(reader, blank, source)
             for i, text in _ocr(data, blank, source).items():
                 if text:
                     pages[i] = text
@@ -262,6 +270,90 @@ def _check_content_size(reader: Any, size: int, source: str, limits: UnpackLimit
             f"{ratio:,.0f} times its size on disk, which no real .pdf file does: re-save it "
             "(print it to a new PDF), or remove it from the folder"
         ) from None
+
+
+def _check_image_pixels(reader: Any, page_indexes: Sequence[int], source: str) -> None:
+    """Raise a DocumentError when a page to OCR draws images of more than
+    _OCR_MAX_IMAGE_PIXELS in all (by the sizes they declare), before any is unpacked.
+
+    Example: a 3 KB PDF whose blank page draws a 60,000 x 60,000 fax-coded image ->
+             DocumentError("bomb.pdf page 1 draws images of 3,600 million pixels, ...")
+    """
+    for i in page_indexes:
+        page = reader.pages[i]
+        pixels = _image_pixels(page.get("/Contents"), page.get("/Resources"), set())
+        if pixels > _OCR_MAX_IMAGE_PIXELS:
+            raise DocumentError(
+                f"{source} page {i + 1} draws images of {pixels // 1_000_000:,} million "
+                f"pixels, more than the {_OCR_MAX_IMAGE_PIXELS // 1_000_000:,} million a "
+                "scanned page needs: re-save it (print it to a new PDF), or remove it from "
+                "the folder"
+            )
+
+
+# An inline image's size (BI /W 600 /H 800 ... ID): its keys may be abbreviated.
+_INLINE_IMAGE = re.compile(rb"\bBI\b(.{0,2000}?)\bID\b", re.DOTALL)
+_INLINE_SIDE = re.compile(rb"/(W|Width|H|Height)\s+(\d{1,12})\b")
+
+
+def _image_pixels(contents: Any, resources: Any, seen: set[int]) -> int:
+    """The pixels of the images that content with these resources may draw: each image
+    XObject it names (the larger of its size and its fax or JBIG2 decoder's rows and
+    columns), those of the forms it names (each once), and its inline images.
+
+    Example: resources naming one 2,550 x 3,300 image -> 8,415,000
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+
+    total = 0
+    contents = contents.get_object() if contents is not None else None
+    for part in contents if isinstance(contents, ArrayObject) else [contents]:
+        part = part.get_object() if part is not None else None
+        if isinstance(part, StreamObject):
+            for head in _INLINE_IMAGE.findall(part.get_data()):
+                sides = dict(_INLINE_SIDE.findall(head))
+                width = int(sides.get(b"W", sides.get(b"Width", b"0")))
+                height = int(sides.get(b"H", sides.get(b"Height", b"0")))
+                total += width * height
+    resources = resources.get_object() if resources is not None else None
+    if not isinstance(resources, DictionaryObject):
+        return total
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not isinstance(xobjects, DictionaryObject):
+        return total
+    for xobject in xobjects.values():
+        xobject = xobject.get_object()
+        if not isinstance(xobject, StreamObject) or id(xobject) in seen:
+            continue
+        seen.add(id(xobject))
+        if _is_form(xobject):
+            total += _image_pixels(xobject, xobject.get("/Resources"), seen)
+        elif str(xobject.get("/Subtype")) == "/Image":
+            total += _declared_pixels(xobject)
+    return total
+
+
+def _declared_pixels(image: Any) -> int:
+    """Width x height of an image XObject, or its decoder's columns x rows if larger."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    def number(d: Any, key: str) -> int:
+        value = d.get(key)
+        value = value.get_object() if value is not None else None
+        try:
+            return max(int(value), 0) if value is not None else 0
+        except (TypeError, ValueError):
+            return 0
+
+    pixels = number(image, "/Width") * number(image, "/Height")
+    parms = image.get("/DecodeParms")
+    parms = parms.get_object() if parms is not None else None
+    for p in parms if isinstance(parms, ArrayObject) else [parms]:
+        p = p.get_object() if p is not None else None
+        if isinstance(p, DictionaryObject):
+            pixels = max(pixels, number(p, "/Columns") * number(p, "/Rows"))
+    return pixels
 
 
 def _log_hint_once(source: str) -> None:
