@@ -423,3 +423,55 @@ def test_an_ordinary_scanned_page_is_still_read_by_ocr(monkeypatch: pytest.Monke
     seen = _fake_ocr(monkeypatch, "Scanned text.")
     built = pdf.pdf_text(_image_pdf(2_550, rows=3_300), "scan.pdf")
     assert built.text == "Scanned text." and len(seen) == 1
+
+
+def _pattern_pdf(step: float) -> bytes:
+    """A PDF of one page without text filled with a tiling pattern of step x step point tiles
+    (each a small square): a few hundred bytes."""
+    cell = b"0 0 0.5 0.5 re f"
+    content = b"/Pattern cs /P0 scn 0 0 612 792 re f"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        b"/Resources << /Pattern << /P0 5 0 R >> >> /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n%s\nendstream" % (len(content), content),
+        b"<< /Type /Pattern /PatternType 1 /PaintType 1 /TilingType 1 /BBox [0 0 1 1] "
+        b"/XStep %g /YStep %g /Resources << >> /Length %d >>\nstream\n%s\nendstream"
+        % (step, step, len(cell), cell),
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+
+
+def test_a_page_that_takes_minutes_to_draw_is_stopped_and_refused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found in this pass: pdfium draws a tiling pattern tile by tile, so a page of a few
+    # hundred bytes filled with hair-thin tiles took 6 s to draw for OCR (0.1-point tiles)
+    # or over a minute (0.01-point), holding the indexer (in the server, for a small
+    # upload), and nothing could stop it. Pages are now drawn in a child process, ended
+    # when a page takes over 30 s (2 s here), and the file is refused in one sentence.
+    from test_redteam7 import _fake_ocr
+
+    from assistant.errors import DocumentError
+    from assistant.ingest import pdf
+
+    seen = _fake_ocr(monkeypatch, "Scanned text.")
+    monkeypatch.setattr(pdf, "_RENDER_TIMEOUT_S", 2.0, raising=False)
+    data = _pattern_pdf(0.02)
+    assert len(data) < 1_000
+    began = time.monotonic()
+    with pytest.raises(DocumentError) as refused:
+        pdf.pdf_text(data, "tiles.pdf")
+    assert time.monotonic() - began < 10
+    said = str(refused.value)
+    assert said.startswith("tiles.pdf page 1 takes over 2 s to draw for OCR"), said
+    assert "\n" not in said and seen == []
+    # An ordinary pattern (2-point tiles) is drawn and read.
+    assert pdf.pdf_text(_pattern_pdf(2), "hatched.pdf").text == "Scanned text."

@@ -7,10 +7,14 @@ import io
 import logging
 import math
 import os
+import queue
 import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import DocumentError
@@ -364,7 +368,8 @@ def _log_hint_once(source: str) -> None:
 
 
 def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str]:
-    """OCR text of the given pages (0-based), rendered in grey at _OCR_DPI by pdfium."""
+    """OCR text of the given pages (0-based), rendered in grey at _OCR_DPI by pdfium in a
+    child process (_rendered)."""
     import pypdfium2 as pdfium  # imported here: only scanned PDFs need it
 
     try:
@@ -372,7 +377,7 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
     except Exception as exc:  # pdfium cannot open what pypdf could: leave the pages blank
         log.warning("%s: could not render scanned pages for OCR (%s)", source, exc)
         return {}
-    found: dict[int, str] = {}
+    scales: list[tuple[int, float]] = []
     try:
         for i in page_indexes:
             try:
@@ -381,18 +386,87 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
                 log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
                 continue
             try:
-                scale = ocr_scale(page.get_width(), page.get_height())
-                bitmap = page.render(scale=scale, grayscale=True)
-                pixels = bitmap.to_numpy()
-            except Exception as exc:
-                log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
-                continue
+                scales.append((i, ocr_scale(page.get_width(), page.get_height())))
             finally:
                 page.close()
-            found[i] = _tesseract(_pgm(pixels), source, i + 1)
     finally:
         pdf.close()
+    found: dict[int, str] = {}
+    for i, image in _rendered(data, scales, source):
+        if image:
+            found[i] = _tesseract(image, source, i + 1)
+        else:
+            log.warning("%s: could not render page %d for OCR", source, i + 1)
     return found
+
+
+# A page a scanner made draws in well under a second; one pdfium would take minutes over (a
+# tiling pattern of hair-thin tiles: a 691-byte page of 0.1-point tiles took 6 s, of 0.01-point
+# ones over a minute, each time it is drawn) holds the indexer, and pdfium cannot be stopped
+# inside the process that called it. Pages are drawn in a child process, which is ended when a
+# page takes longer than this, and the file refused.
+_RENDER_TIMEOUT_S = 30.0
+_RENDER_CHILD = str(Path(__file__).with_name("render_child.py"))
+
+
+def _rendered(
+    data: bytes, pages: Sequence[tuple[int, float]], source: str
+) -> Iterator[tuple[int, bytes]]:
+    """(page index, PGM image) for each (index, scale) of pages, drawn by render_child.py in
+    order; an empty image for a page pdfium could not draw. DocumentError when one takes
+    over _RENDER_TIMEOUT_S.
+
+    Example: _rendered(pdf, [(0, 4.1667)], "a.pdf") -> iter([(0, b"P5\n2480 3509\n255\n...")])
+    """
+    todo = list(pages)
+    while todo:
+        child = subprocess.Popen(
+            [sys.executable, "-I", _RENDER_CHILD, *(f"{i}:{scale!r}" for i, scale in todo)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        drawn: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
+        threading.Thread(target=_read_child, args=(child, data, drawn), daemon=True).start()
+        try:
+            while todo:
+                try:
+                    got = drawn.get(timeout=_RENDER_TIMEOUT_S)
+                except queue.Empty:
+                    raise DocumentError(
+                        f"{source} page {todo[0][0] + 1} takes over {_RENDER_TIMEOUT_S:.0f} s "
+                        "to draw for OCR (a scanned page takes a second): re-save it (print "
+                        "it to a new PDF), or remove it from the folder"
+                    ) from None
+                if got is None:  # the child ended early: the page it was drawing broke it
+                    yield todo[0][0], b""
+                    todo = todo[1:]
+                    break  # a new child draws the rest
+                todo = [p for p in todo if p[0] != got[0]]
+                yield got
+        finally:
+            child.kill()
+            child.wait()
+
+
+def _read_child(
+    child: subprocess.Popen[bytes], data: bytes, drawn: queue.Queue[tuple[int, bytes] | None]
+) -> None:
+    """Send the PDF to a render_child.py process, then put each page it draws on drawn, and
+    None when it ends."""
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        with child.stdin:
+            child.stdin.write(data)
+        while head := child.stdout.readline():
+            index, length = (int(n) for n in head.split())
+            image = child.stdout.read(length)
+            if len(image) < length:
+                break
+            drawn.put((index, image))
+    except (OSError, ValueError):
+        pass  # the child died or was ended: the parent learns it below or by its deadline
+    drawn.put(None)
 
 
 def ocr_scale(width: float, height: float) -> float:
@@ -411,17 +485,6 @@ def ocr_scale(width: float, height: float) -> float:
             break
         scale *= 0.999 * math.sqrt(_OCR_MAX_PIXELS / pixels)
     return scale
-
-
-def _pgm(pixels: object) -> bytes:
-    """A grey image as binary PGM, which tesseract (leptonica) reads from stdin; no Pillow."""
-    import numpy as np
-
-    grey = np.asarray(pixels, dtype=np.uint8)
-    if grey.ndim == 3:  # (height, width, 1)
-        grey = grey[:, :, 0]
-    height, width = grey.shape
-    return b"P5\n%d %d\n255\n" % (width, height) + np.ascontiguousarray(grey).tobytes()
 
 
 def _tesseract(image: bytes, source: str, page: int) -> str:
