@@ -1244,6 +1244,24 @@ _CROSS_SITE = (
 _OTHER_PAGES = frozenset({b"cross-site", b"same-site"})
 
 
+def _foreign_origin(origin: bytes | None, host: bytes) -> bool:
+    """Does a request's Origin header name a page of another address than the one the
+    request was sent to (its Host header)? No Origin (a program, not a browser) is not.
+
+    Example: _foreign_origin(b"http://evil.example", b"127.0.0.1:7860") -> True;
+             _foreign_origin(b"http://127.0.0.1:9999", b"127.0.0.1:7860") -> True;
+             _foreign_origin(b"null", b"127.0.0.1:7860") -> True (a sandboxed page, a file);
+             _foreign_origin(b"http://127.0.0.1:7860", b"127.0.0.1:7860") -> False;
+             _foreign_origin(None, b"127.0.0.1:7860") -> False
+    """
+    if origin is None:
+        return False
+    # A browser writes an origin as scheme://host[:port], the port only when it is not the
+    # scheme's default, as it writes the Host header: the two are equal for the page's own.
+    _scheme, sep, address = origin.strip().lower().partition(b"://")
+    return not sep or address != host.strip().lower()
+
+
 class CrossSiteWrites:
     """ASGI middleware: a request that would change or compute something (any method but
     GET, HEAD and OPTIONS) sent by a browser from a page of another site, or of another
@@ -1258,8 +1276,13 @@ class CrossSiteWrites:
     page on another port of this machine could remove documents and read the answers. A
     script of such a page reading from the chat (Sec-Fetch-Mode "cors") is refused too.
 
+    A browser that sends no Sec-Fetch-Site (Safari before 16.4, older Chrome and Firefox)
+    names the sending page in Origin: a request that would change something from a page of
+    another address, or from an opaque one (Origin "null"), gets the same 403.
+
     Example: POST /gradio_api/upload with "Sec-Fetch-Site: cross-site" (or "same-site")
-             -> 403; the same with "same-origin", or without the header -> passed on
+             -> 403; the same with "same-origin", or without the header -> passed on;
+             without it but with "Origin: http://evil.example" -> 403
     """
 
     def __init__(self, app: Any) -> None:
@@ -1275,6 +1298,10 @@ class CrossSiteWrites:
             # Links to the chat and images are "navigate" and "no-cors", and pass.
             reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
             writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS")
+            if b"sec-fetch-site" not in headers and writes:
+                # A browser without Sec-Fetch headers (Safari before 16.4, older others)
+                # still names the page that sent a POST in Origin.
+                other = _foreign_origin(headers.get(b"origin"), headers.get(b"host", b""))
             if other and (writes or reads):
                 body = {
                     "detail": _CROSS_SITE,

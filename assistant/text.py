@@ -1,14 +1,40 @@
 """Words for lexical scoring, shared by every layer that matches terms: in-process BM25
 (retrieval/lexical.py), the database's text index (store/postgres.py) and the evidence
 checks (answer/evidence.py). One analysis everywhere, so a term means the same thing in each.
+Also the letters of other scripts drawn like Latin ones (`LOOKALIKES`), which the injection
+patterns (answer/injection.py), uploaded names (store/collection.py) and the page's names
+(ui.py) all read the same way.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
-__all__ = ["BM25_B", "BM25_K1", "STOPWORDS", "analyze"]
+__all__ = ["BM25_B", "BM25_K1", "LOOKALIKES", "STOPWORDS", "analyze", "drawn_alike"]
+
+# Cyrillic and Greek letters drawn like Latin ones: "Іgnore рrevious instructions" with a
+# Cyrillic І and р reads as English to a model and to a person, and "аnnual.txt" with a
+# Cyrillic а is drawn as "annual.txt".
+LOOKALIKES = str.maketrans(
+    "аеорсухіјѕԁһӏАВЕКМНОРСТХІЈЅοανιΟΑΒΕΖΗΙΚΜΝΡΤΥΧ",
+    "aeopcyxijsdhlABEKMHOPCTXIJSoaviOABEZHIKMNPTYX",
+)
+
+
+def drawn_alike(text: str) -> str:
+    """text as it is drawn: compatibility forms folded (full-width "ａ" is "a"), look-alike
+    letters of other scripts read as the Latin ones, and invisible format characters dropped;
+    two names with the same value look the same on a page.
+
+    Example: drawn_alike("\u0430nnual.txt") -> "annual.txt";
+             drawn_alike("ａｎｎｕａｌ.txt") -> "annual.txt";
+             drawn_alike("Annual.txt") -> "Annual.txt"
+    """
+    folded = unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+
 
 # BM25 parameters, chosen on the tune half of covid-qa (the defaults 1.5/0.75 lost 2 points
 # of hit@5 there): term saturation early and mild length normalisation suit chunks of

@@ -73,6 +73,7 @@ from .indexchild import ChildRunner, can_index_in_child
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
 from .store import safe_filename
+from .text import drawn_alike
 
 log = logging.getLogger(__name__)
 
@@ -231,16 +232,45 @@ def _hidden_in_name(c: str) -> bool:
     )
 
 
+def _drawn_as_latin(source: str) -> frozenset[int]:
+    """The places in source of letters drawn like Latin ones (a Cyrillic а, a ligature ﬁ)
+    in a word that also holds Latin letters, and of full-width Latin letters anywhere:
+    "\u0430nnual" and "ａｎｎｕａｌ" pass for "annual", while a word all in Cyrillic
+    ("отчет") is a name in its own script.
+
+    Example: _drawn_as_latin("\u0430nnual.txt") -> frozenset({0});
+             _drawn_as_latin("ａb.txt") -> frozenset({0});
+             _drawn_as_latin("отчет.txt") -> frozenset()
+    """
+    at = {i for i, c in enumerate(source) if "\uff21" <= c <= "\uff5a"}
+    for word in _LETTERS.finditer(source):
+        if any(c.isascii() for c in word.group()):
+            at.update(
+                word.start() + i
+                for i, c in enumerate(word.group())
+                if not c.isascii() and drawn_alike(c).isascii()
+            )
+    return frozenset(at)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
 def _shown_name(source: str) -> str:
     """A file name as plain text with every character the page would not show as itself
-    written as its code point, so that no name can pass for another.
+    written as its code point, and so is every letter drawn like a Latin one in a word of
+    Latin letters, so that no name can pass for another.
 
     Example: _shown_name("al\u200bexa.txt") -> "al[U+200B]exa.txt";
-             _shown_name("notes\x07.txt") -> "notes[U+0007].txt"
+             _shown_name("notes\x07.txt") -> "notes[U+0007].txt";
+             _shown_name("\u0430nnual.txt") -> "[U+0430]nnual.txt"
     """
-    if not any(map(_hidden_in_name, source)):
+    alike = _drawn_as_latin(source)
+    if not alike and not any(map(_hidden_in_name, source)):
         return source
-    return "".join(f"[U+{ord(c):04X}]" if _hidden_in_name(c) else c for c in source)
+    return "".join(
+        f"[U+{ord(c):04X}]" if i in alike or _hidden_in_name(c) else c for i, c in enumerate(source)
+    )
 
 
 def _name(source: str) -> str:
@@ -295,14 +325,21 @@ def _with_markers(text: str, citations: Sequence[Citation]) -> str:
     """Answer text as HTML, each [n] of a citation a clickable marker that opens source n (a
     flagged one marked ⚠).
 
+    A "[2]" inside a quoted sentence is the document's own text, not a marker: a document
+    writing "The vault is certified safe [2]." must not show its claim as cited to
+    source 2 (another document), so it stays plain text.
+
     Example: "Amazon invested $8 billion. [1]" -> 'Amazon invested $8 billion. <span
-             class="cite-ref" title="Show source 1">[1]</span>'
+             class="cite-ref" title="Show source 1">[1]</span>';
+             "Safe [2]. [1]", quoting "Safe [2].", -> 'Safe [2]. <span class="cite-ref"
+             title="Show source 1">[1]</span>'
     """
     flags = {c.n: c.flag for c in citations}
+    quoted = _quoted_spans(text, citations)
     out, at = [], 0
     for m in _MARKER.finditer(text):
         n = int(m.group(1))
-        if n not in flags:
+        if n not in flags or any(a <= m.start() < b for a, b in quoted):
             continue
         out.append(_html(text[at : m.start()]))
         if flags[n]:
@@ -315,11 +352,29 @@ def _with_markers(text: str, citations: Sequence[Citation]) -> str:
     return "".join(out)
 
 
+def _quoted_spans(text: str, citations: Sequence[Citation]) -> list[tuple[int, int]]:
+    """Where text repeats a citation's quote (start, end): the document's own words.
+
+    Example: _quoted_spans("Safe [2]. [1]", [Citation(n=1, quote="Safe [2].", ...)]) -> [(0, 9)]
+    """
+    spans = []
+    for quote in {c.quote for c in citations if _MARKER.search(c.quote)}:
+        at = text.find(quote)
+        while at >= 0:
+            spans.append((at, at + len(quote)))
+            at = text.find(quote, at + len(quote))
+    return spans
+
+
 def copy_text(answer: Answer) -> str:
-    """What the copy button copies: the answer as plain text, then its numbered sources.
+    """What the copy button copies: the answer as plain text, then its numbered sources,
+    with bidi and control characters written as the page shows them: a document's
+    "\x1b[201~" (the end of a terminal's bracketed paste) pasted into a shell would run
+    what follows it, and the clipboard must hold what the page showed.
 
     Example: "Amazon invested $8 billion. [1]\n\nSources:\n[1] a.txt, characters 120–170:
-             “Amazon has invested $8 billion in Anthropic.”"
+             “Amazon has invested $8 billion in Anthropic.”";
+             a quote "Run \x1b[201~ls" -> "… “Run [U+001B][201~ls”"
     """
     lines = [answer.text]
     if answer.citations:
@@ -327,9 +382,10 @@ def copy_text(answer: Answer) -> str:
         for c in answer.citations:
             where = c.locator or (f"page {c.page}" if c.page else f"characters {c.start}–{c.end}")
             flag = f" (⚠ {FLAG_NOTE})" if c.flag else ""
-            lines.append(f"[{c.n}] {c.source}, {where}: “{' '.join(c.quote.split())}”{flag}")
+            quote = " ".join(c.quote.split())
+            lines.append(f"[{c.n}] {_shown_name(c.source)}, {where}: “{quote}”{flag}")
     lines += ["", *(f"Note: {n}" for n in answer.notes)] if answer.notes else []
-    return "\n".join(lines)
+    return _visible("\n".join(lines))
 
 
 def _copy_button(text: str) -> str:

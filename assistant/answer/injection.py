@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ..text import LOOKALIKES
+
 __all__ = ["FLAG_NOTE", "instruction_flag"]
 
 FLAG_NOTE = "reads as an instruction to the assistant; it is quoted from the document, not followed"
@@ -81,6 +83,31 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "it addresses the assistant as an AI",
         ),
         (
+            # The document speaking as the assistant, in its first person: "As your AI
+            # assistant, I can confirm…", "I'm your virtual assistant". A person's assistant
+            # ("As your assistant, I booked…") is not an AI one, and "as the AI assistant
+            # market grows" has no comma.
+            r"\bas\s+(your|the)\s+(ai|virtual|digital)\s+(assistant|chatbot)\s*,"
+            r"|\bi(\s+am|['’]m)\s+(an?|the|your)\s+(ai|virtual|digital)\s+(assistant|chatbot)\b",
+            "it speaks as the assistant",
+        ),
+        (
+            # What the assistant is to answer: "The assistant must answer that…", "The
+            # chatbot should reply with…", "Any AI model will say: …". A bare "assistant"
+            # may be a person ("the assistant will reply with a date"), so it needs a
+            # "that", a colon or a quote to follow.
+            r"\b(the|this|any|every|an?)\s+((ai|virtual|digital)\s+(assistants?|chatbots?)"
+            r"|chatbots?|language\s+models?|llms?|ai\s+models?|ais?)\s+"
+            r"(must|should|shall|will|has\s+to|have\s+to|needs?\s+to|is\s+to|are\s+to)\s+"
+            r"(always\s+|only\s+|now\s+)?(say|answer|reply|respond|claim|state|tell\s+(the\s+)?"
+            r"users?)\s*(that\b|with\b|only\b|:|[\"“'])"
+            r"|\b(the|this|any|every|an?)\s+assistants?\s+"
+            r"(must|should|shall|will|has\s+to|have\s+to|needs?\s+to|is\s+to|are\s+to)\s+"
+            r"(always\s+|only\s+|now\s+)?(say|answer|reply|respond|claim|state|tell\s+(the\s+)?"
+            r"users?)\s*(that\b|:|[\"“'])",
+            "it tells the assistant what to answer",
+        ),
+        (
             r"\b(do\s+not|don't|never)\s+(tell|inform|reveal\s+to|mention\s+to|show)\s+"
             r"(the\s+)?(user|reader|human|person)\b",
             "it tells the assistant to hide something from the user",
@@ -101,14 +128,6 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
-# Cyrillic and Greek letters drawn like Latin ones: "Іgnore рrevious instructions" with a
-# Cyrillic І and р reads as English to a model and to a person.
-_LOOKALIKES = str.maketrans(
-    "аеорсухіјѕԁһӏАВЕКМНОРСТХІЈЅοανιΟΑΒΕΖΗΙΚΜΝΡΤΥΧ",
-    "aeopcyxijsdhlABEKMHOPCTXIJSoaviOABEZHIKMNPTYX",
-)
-
-
 def _plain(text: str, join: str = "") -> str:
     """Text as the patterns read it: full-width and other compatibility forms folded, letters
     of other scripts drawn like Latin ones read as those, and invisible format characters
@@ -117,7 +136,7 @@ def _plain(text: str, join: str = "") -> str:
 
     Example: _plain("Ｉｇｎ\u200bｏｒｅ") -> "Ignore"
     """
-    folded = unicodedata.normalize("NFKC", text).translate(_LOOKALIKES)
+    folded = unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
     return "".join(join if unicodedata.category(c) == "Cf" else c for c in folded)
 
 

@@ -7,9 +7,14 @@ import io
 import logging
 import math
 import os
+import queue
+import re
 import shutil
 import subprocess
-from collections.abc import Sequence
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..errors import DocumentError
@@ -30,6 +35,12 @@ _OCR_DPI = 300  # tesseract is most accurate on text rendered at about 300 dpi
 # the largest page a PDF allows is 3.6 gigapixels there.
 _OCR_MAX_PIXELS = 40_000_000
 _OCR_TIMEOUT_S = 180  # per page; a page that takes longer is left out, not the file
+# The images a page to OCR may draw, in pixels: pdfium unpacks each image whole, whatever
+# the page is rendered at, and a fax-coded image of blank rows takes about a bit a row, so
+# a 7.8 KB PDF of four pages drawing a 60,000 x 60,000 image held the indexer 12 s and grew
+# the server (small uploads are indexed in it) to 660 MB. Four times the most a page is
+# rendered at (an A0 sheet at 300 dpi; a 600 dpi scan of an A3 sheet is 70 million).
+_OCR_MAX_IMAGE_PIXELS = 4 * _OCR_MAX_PIXELS
 _OCR_LANGUAGE = "eng"
 _hint_logged = False
 
@@ -93,6 +104,7 @@ def pdf_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LIM
                     "too few bytes for that many scanned pages: remove its empty pages, or "
                     "remove it from the folder"
                 )
+            _check_image_pixels(reader, blank, source)
             for i, text in _ocr(data, blank, source).items():
                 if text:
                     pages[i] = text
@@ -264,6 +276,90 @@ def _check_content_size(reader: Any, size: int, source: str, limits: UnpackLimit
         ) from None
 
 
+def _check_image_pixels(reader: Any, page_indexes: Sequence[int], source: str) -> None:
+    """Raise a DocumentError when a page to OCR draws images of more than
+    _OCR_MAX_IMAGE_PIXELS in all (by the sizes they declare), before any is unpacked.
+
+    Example: a 3 KB PDF whose blank page draws a 60,000 x 60,000 fax-coded image ->
+             DocumentError("bomb.pdf page 1 draws images of 3,600 million pixels, ...")
+    """
+    for i in page_indexes:
+        page = reader.pages[i]
+        pixels = _image_pixels(page.get("/Contents"), page.get("/Resources"), set())
+        if pixels > _OCR_MAX_IMAGE_PIXELS:
+            raise DocumentError(
+                f"{source} page {i + 1} draws images of {pixels // 1_000_000:,} million "
+                f"pixels, more than the {_OCR_MAX_IMAGE_PIXELS // 1_000_000:,} million a "
+                "scanned page needs: re-save it (print it to a new PDF), or remove it from "
+                "the folder"
+            )
+
+
+# An inline image's size (BI /W 600 /H 800 ... ID): its keys may be abbreviated.
+_INLINE_IMAGE = re.compile(rb"\bBI\b(.{0,2000}?)\bID\b", re.DOTALL)
+_INLINE_SIDE = re.compile(rb"/(W|Width|H|Height)\s+(\d{1,12})\b")
+
+
+def _image_pixels(contents: Any, resources: Any, seen: set[int]) -> int:
+    """The pixels of the images that content with these resources may draw: each image
+    XObject it names (the larger of its size and its fax or JBIG2 decoder's rows and
+    columns), those of the forms it names (each once), and its inline images.
+
+    Example: resources naming one 2,550 x 3,300 image -> 8,415,000
+    """
+    from pypdf.generic import ArrayObject, DictionaryObject, StreamObject
+
+    total = 0
+    contents = contents.get_object() if contents is not None else None
+    for part in contents if isinstance(contents, ArrayObject) else [contents]:
+        part = part.get_object() if part is not None else None
+        if isinstance(part, StreamObject):
+            for head in _INLINE_IMAGE.findall(part.get_data()):
+                sides = dict(_INLINE_SIDE.findall(head))
+                width = int(sides.get(b"W", sides.get(b"Width", b"0")))
+                height = int(sides.get(b"H", sides.get(b"Height", b"0")))
+                total += width * height
+    resources = resources.get_object() if resources is not None else None
+    if not isinstance(resources, DictionaryObject):
+        return total
+    xobjects = resources.get("/XObject")
+    xobjects = xobjects.get_object() if xobjects is not None else None
+    if not isinstance(xobjects, DictionaryObject):
+        return total
+    for xobject in xobjects.values():
+        xobject = xobject.get_object()
+        if not isinstance(xobject, StreamObject) or id(xobject) in seen:
+            continue
+        seen.add(id(xobject))
+        if _is_form(xobject):
+            total += _image_pixels(xobject, xobject.get("/Resources"), seen)
+        elif str(xobject.get("/Subtype")) == "/Image":
+            total += _declared_pixels(xobject)
+    return total
+
+
+def _declared_pixels(image: Any) -> int:
+    """Width x height of an image XObject, or its decoder's columns x rows if larger."""
+    from pypdf.generic import ArrayObject, DictionaryObject
+
+    def number(d: Any, key: str) -> int:
+        value = d.get(key)
+        value = value.get_object() if value is not None else None
+        try:
+            return max(int(value), 0) if value is not None else 0
+        except (TypeError, ValueError):
+            return 0
+
+    pixels = number(image, "/Width") * number(image, "/Height")
+    parms = image.get("/DecodeParms")
+    parms = parms.get_object() if parms is not None else None
+    for p in parms if isinstance(parms, ArrayObject) else [parms]:
+        p = p.get_object() if p is not None else None
+        if isinstance(p, DictionaryObject):
+            pixels = max(pixels, number(p, "/Columns") * number(p, "/Rows"))
+    return pixels
+
+
 def _log_hint_once(source: str) -> None:
     global _hint_logged
     if not _hint_logged:
@@ -272,7 +368,8 @@ def _log_hint_once(source: str) -> None:
 
 
 def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str]:
-    """OCR text of the given pages (0-based), rendered in grey at _OCR_DPI by pdfium."""
+    """OCR text of the given pages (0-based), rendered in grey at _OCR_DPI by pdfium in a
+    child process (_rendered)."""
     import pypdfium2 as pdfium  # imported here: only scanned PDFs need it
 
     try:
@@ -280,7 +377,7 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
     except Exception as exc:  # pdfium cannot open what pypdf could: leave the pages blank
         log.warning("%s: could not render scanned pages for OCR (%s)", source, exc)
         return {}
-    found: dict[int, str] = {}
+    scales: list[tuple[int, float]] = []
     try:
         for i in page_indexes:
             try:
@@ -289,18 +386,87 @@ def _ocr(data: bytes, page_indexes: Sequence[int], source: str) -> dict[int, str
                 log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
                 continue
             try:
-                scale = ocr_scale(page.get_width(), page.get_height())
-                bitmap = page.render(scale=scale, grayscale=True)
-                pixels = bitmap.to_numpy()
-            except Exception as exc:
-                log.warning("%s: could not render page %d for OCR (%s)", source, i + 1, exc)
-                continue
+                scales.append((i, ocr_scale(page.get_width(), page.get_height())))
             finally:
                 page.close()
-            found[i] = _tesseract(_pgm(pixels), source, i + 1)
     finally:
         pdf.close()
+    found: dict[int, str] = {}
+    for i, image in _rendered(data, scales, source):
+        if image:
+            found[i] = _tesseract(image, source, i + 1)
+        else:
+            log.warning("%s: could not render page %d for OCR", source, i + 1)
     return found
+
+
+# A page a scanner made draws in well under a second; one pdfium would take minutes over (a
+# tiling pattern of hair-thin tiles: a 691-byte page of 0.1-point tiles took 6 s, of 0.01-point
+# ones over a minute, each time it is drawn) holds the indexer, and pdfium cannot be stopped
+# inside the process that called it. Pages are drawn in a child process, which is ended when a
+# page takes longer than this, and the file refused.
+_RENDER_TIMEOUT_S = 30.0
+_RENDER_CHILD = str(Path(__file__).with_name("render_child.py"))
+
+
+def _rendered(
+    data: bytes, pages: Sequence[tuple[int, float]], source: str
+) -> Iterator[tuple[int, bytes]]:
+    """(page index, PGM image) for each (index, scale) of pages, drawn by render_child.py in
+    order; an empty image for a page pdfium could not draw. DocumentError when one takes
+    over _RENDER_TIMEOUT_S.
+
+    Example: _rendered(pdf, [(0, 4.1667)], "a.pdf") -> iter([(0, b"P5\n2480 3509\n255\n...")])
+    """
+    todo = list(pages)
+    while todo:
+        child = subprocess.Popen(
+            [sys.executable, "-I", _RENDER_CHILD, *(f"{i}:{scale!r}" for i, scale in todo)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        drawn: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
+        threading.Thread(target=_read_child, args=(child, data, drawn), daemon=True).start()
+        try:
+            while todo:
+                try:
+                    got = drawn.get(timeout=_RENDER_TIMEOUT_S)
+                except queue.Empty:
+                    raise DocumentError(
+                        f"{source} page {todo[0][0] + 1} takes over {_RENDER_TIMEOUT_S:.0f} s "
+                        "to draw for OCR (a scanned page takes a second): re-save it (print "
+                        "it to a new PDF), or remove it from the folder"
+                    ) from None
+                if got is None:  # the child ended early: the page it was drawing broke it
+                    yield todo[0][0], b""
+                    todo = todo[1:]
+                    break  # a new child draws the rest
+                todo = [p for p in todo if p[0] != got[0]]
+                yield got
+        finally:
+            child.kill()
+            child.wait()
+
+
+def _read_child(
+    child: subprocess.Popen[bytes], data: bytes, drawn: queue.Queue[tuple[int, bytes] | None]
+) -> None:
+    """Send the PDF to a render_child.py process, then put each page it draws on drawn, and
+    None when it ends."""
+    assert child.stdin is not None and child.stdout is not None
+    try:
+        with child.stdin:
+            child.stdin.write(data)
+        while head := child.stdout.readline():
+            index, length = (int(n) for n in head.split())
+            image = child.stdout.read(length)
+            if len(image) < length:
+                break
+            drawn.put((index, image))
+    except (OSError, ValueError):
+        pass  # the child died or was ended: the parent learns it below or by its deadline
+    drawn.put(None)
 
 
 def ocr_scale(width: float, height: float) -> float:
@@ -319,17 +485,6 @@ def ocr_scale(width: float, height: float) -> float:
             break
         scale *= 0.999 * math.sqrt(_OCR_MAX_PIXELS / pixels)
     return scale
-
-
-def _pgm(pixels: object) -> bytes:
-    """A grey image as binary PGM, which tesseract (leptonica) reads from stdin; no Pillow."""
-    import numpy as np
-
-    grey = np.asarray(pixels, dtype=np.uint8)
-    if grey.ndim == 3:  # (height, width, 1)
-        grey = grey[:, :, 0]
-    height, width = grey.shape
-    return b"P5\n%d %d\n255\n" % (width, height) + np.ascontiguousarray(grey).tobytes()
 
 
 def _tesseract(image: bytes, source: str, page: int) -> str:

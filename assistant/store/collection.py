@@ -16,7 +16,7 @@ import stat
 import threading
 import unicodedata
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from ..errors import (
 from ..ingest.loaders import SUPPORTED_SUFFIXES
 from ..schema import Chunk, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
+from ..text import drawn_alike
 from .base import ChunkerConfig, SharedStore, Store, sources_of
 from .registry import empty_store, open_store
 from .sync import sync_guard, sync_store
@@ -249,6 +250,7 @@ class Collection:
             raise InputError(f"{name} is larger than the {limit} MB upload limit: split it first")
         target = folder / safe
         with self._lock:
+            _refuse_lookalike(name, safe, (info.source for info in self.sources()))
             previous = _existing_regular(target, safe)
             _replace_file(target, content)
             try:
@@ -338,6 +340,25 @@ def _check_inside(folder: Path, source: str) -> None:
             raise InputError(
                 f"{source} lies under {here.name}, which is now a link: remove it by hand"
             )
+
+
+def _refuse_lookalike(name: str, safe: str, sources: Iterable[str]) -> None:
+    """InputError when safe is drawn like an indexed document's name but is another name:
+    "\u0430nnual.txt" (a Cyrillic а) beside "annual.txt" would show as a second
+    "annual.txt", its text cited as if from the first. The same name replaces the document.
+
+    Example: _refuse_lookalike("\u0430nnual.txt", "\u0430nnual.txt", ["annual.txt"]) raises;
+             _refuse_lookalike("annual.txt", "annual.txt", ["annual.txt"]) -> None
+    """
+    drawn = drawn_alike(safe)
+    twin = next((s for s in sources if s != safe and drawn_alike(s) == drawn), None)
+    if twin is not None:
+        spelled = "".join(c if drawn_alike(c) == c else f"[U+{ord(c):04X}]" for c in safe)
+        raise InputError(
+            f"The name {_shown(spelled)} looks the same as the document {_shown(twin)} "
+            "(letters of another script or width drawn alike): upload it as "
+            f"{_shown(twin)} to replace that document, or rename it"
+        )
 
 
 def _existing_regular(target: Path, name: str) -> bytes | None:
