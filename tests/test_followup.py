@@ -557,3 +557,26 @@ def test_a_pronoun_for_the_name_asked_about_carries_the_name_not_the_topic() -> 
     ]
     query = standalone_query("How do its own models compare with the competition?", history)
     assert query == "How do its own models compare with the competition? (Amazon)"
+
+
+@pytest.mark.parametrize(
+    ("message", "asked"),
+    [
+        (
+            "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?",
+            "How much has Amazon sunk into Anthropic?",
+        ),
+        ("For a class report: is Amazon's stake exclusive?", "is Amazon's stake exclusive?"),
+        # A request, or what the article says, is part of what is asked.
+        ("Compare Amazon's deal with Microsoft's. What's the key difference?", None),
+        ('The piece says Amazon is "hedging its bets". Hedging how?', None),
+        ("How much has Amazon invested?", None),
+    ],
+)
+def test_what_the_person_says_of_themselves_is_no_part_of_the_question(
+    message: str, asked: str | None
+) -> None:
+    from assistant.answer.followup import split_preamble
+
+    assert split_preamble(message)[0] == (asked or message)
+    assert standalone_query(message, None) == (asked or message)

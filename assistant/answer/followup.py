@@ -40,6 +40,7 @@ __all__ = [
     "pointed_quote",
     "quotes_asked_about",
     "says_nothing_of_its_own",
+    "split_preamble",
     "standalone_query",
 ]
 
@@ -785,6 +786,12 @@ def about_another(question: str, last_question: str) -> str | None:
     return last_question[: old.start()] + name + last_question[old.end() :]
 
 
+_LEAD_IN_WORDS = re.compile(
+    r"^\W*(?:(?:ok|okay|so|and|now|anyway|alright)\W+)*(?:(?:going\s+|getting\s+)?back\s+to|"
+    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about|tell\s+me|"
+    r"explain|compare|describe|say|give|list|name|summari[sz]e)\b",
+    re.IGNORECASE,
+)
 # A topic named before the question: "Back to Amazon - is its stake exclusive?", "As for
 # the chips, who makes them?", "Regarding Google: does it own part of Anthropic?"
 _LEAD_IN = re.compile(
@@ -798,6 +805,52 @@ _LEAD_IN = re.compile(
 # A pronoun that stands for someone, not for a statement or a thing just described.
 _PERSONAL = re.compile(r"\b(?:its|their|they|them|he|she|his|her|him)\b", re.IGNORECASE)
 _SAYS_ENOUGH = 3  # a follow-up's own content words that say what it asks without the topic
+
+
+_SENTENCE = re.compile(r"[^.?!:]+(?:[.?!:]+|$)")
+_ASKING = re.compile(
+    r"^\W*(?:who|whom|whose|what|which|when|where|why|how|is|are|was|were|do|does|did|can|"
+    r"could|would|will|should|has|have|had)\b",
+    re.IGNORECASE,
+)
+
+
+def split_preamble(message: str) -> tuple[str, str]:
+    """(the question, what comes before it) of a message that says something before asking
+    ("For a class report: is Amazon's stake exclusive?", "I hold AMZN. How much has Amazon
+    invested?"); (message, "") when it opens with its question or asks nothing.
+
+    Example: split_preamble("For a report: is the stake exclusive?")
+             -> ("is the stake exclusive?", "For a report:")
+    """
+    parts = [m.group(0) for m in _SENTENCE.finditer(message) if m.group(0).strip()]
+    for i, part in enumerate(parts):
+        if part.rstrip().endswith("?") or _ASKING.match(part):
+            asked = "".join(parts[i:]).strip()
+            before = parts[:i]
+            # Only what says who is asking ("I hold AMZN ...", "As a student, ...") or labels
+            # the question ("For a class report:"): a request ("Compare X with Y.") or what
+            # the article says ("The piece says ... 'hedging its bets'.") is part of it.
+            if not before or len(asked.split()) < 3 or not all(map(_about_asking, before)):
+                return message, ""
+            return asked, "".join(before).strip()
+    return message, ""
+
+
+# A sentence about the person asking, or a label before the question.
+_ASKER = re.compile(r"^\W*(?:i|i'm|i’m|i've|i’ve|i'd|i’d|my|we|we're|we’re|our|as\s+an?)\b", re.I)
+_LABEL_WORDS = 5
+
+
+def _about_asking(part: str) -> bool:
+    """Whether a sentence before a question is about the person asking or a short label
+    ("For a class report:"), not about what is asked."""
+    text = part.strip()
+    if _ASKER.match(text):
+        return True
+    label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS
+    named = [n for n in _subjects(text) if not text.startswith(n)]  # not its opening word
+    return label and not _LEAD_IN_WORDS.match(text) and not named
 
 
 def says_nothing_of_its_own(question: str) -> bool:
@@ -830,6 +883,18 @@ def standalone_query(
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
+    own_question, preamble = split_preamble(question)
+    if preamble:
+        # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
+        # question is what is asked; what the person says of themselves is no part of it,
+        # unless the question points back into it ("... a divide. What are its two sides?").
+        question = own_question
+        told = [w for w in _content_words(preamble) if w not in _VAGUE]
+        asks = [w for w in _content_words(own_question) if w not in _VAGUE]
+        points_into = _points_back(own_question) and len(asks) < _SAYS_ENOUGH
+        if points_into and (_subjects(preamble) or len(told) >= TOPIC_TERMS):
+            lead = list(dict.fromkeys(_subjects(preamble) + _longest(told)))
+            return f"{own_question} ({' '.join(lead[:max_terms])})"
     lead_in = _LEAD_IN.match(question)
     if lead_in is not None:
         # "Back to Amazon - is its stake exclusive?": the question, about what it names first.
