@@ -617,3 +617,15 @@ def test_a_phrase_the_article_uses_is_explained_by_the_sentence_using_it(bot: As
     answer = bot.ask("What does “hedging its bets” mean here?")
     assert not answer.refused and "hedging its bets by investing" in answer.text, answer.text
     assert bot.ask("What does the article mean by quantum entanglement?").refused
+
+
+def test_a_message_asking_two_things_is_answered_when_one_of_them_is(bot: Assistant) -> None:
+    question = (
+        "Should shareholders expect Amazon to make a quick return on this stake? "
+        "If not, what's the point of it?"
+    )
+    answer = bot.ask(question)
+    assert not answer.refused, answer.text
+    assert "immediate capital gains" in answer.text, answer.text
+    # A part that leans on the other is not asked alone: "they" is the CEO, never named.
+    assert bot.ask("Who is Anthropic's CEO, and what did they say about the Amazon talks?").refused

@@ -29,7 +29,7 @@ from .base import AnswerBackend, AnswerRequest, Composition, Message
 from .catalogue import answer_catalogue, parse_catalogue_question
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
-from .extractive import followers
+from .extractive import followers, question_parts
 from .features import answer_type, phrase_asked_about
 from .followup import (
     asks_for_more,
@@ -234,6 +234,30 @@ class Answerer:
                 # backend finds the followers again to raise them (follow_on, "Why?" too):
                 # 0.3-13 ms, not worth a request field that one backend alone would read.
                 grounds = dataclasses.replace(grounds, answerable=True)
+        if not grounds.answerable:
+            # "Should shareholders expect a quick return? If not, what's the point of it?": a
+            # message asking two things is answered when one of them is, each read as its own
+            # question (one question's words had drowned the other's). A part that leans on
+            # another ("what did they say?" after "Who is the CEO?") is not asked alone.
+            for part in [p for p in question_parts(spelt) if not is_followup(p)]:
+                part_query = standalone_query(part, read)
+                part_qv = retriever.embed_query(part_query)
+                part_pool = retriever.retrieve(
+                    part_query, max(k, self.settings.evidence_k), query_vector=part_qv
+                )
+                part_grounds = self.gather(
+                    part_query,
+                    part_qv,
+                    part_pool,
+                    idf=retriever.lexical.idf,
+                    question=part if part_query.startswith(part) else part_query,
+                    stored=stored,
+                    decide_on=k,
+                )
+                if part_grounds.answerable:
+                    query, pool, grounds = part_query, part_pool, part_grounds
+                    hits = pool[:k]
+                    break
         compose_seconds = time.perf_counter() - t
         composition: Composition | None = None
         if grounds.answerable:
