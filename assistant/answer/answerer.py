@@ -185,28 +185,15 @@ class Answerer:
         timings["embed"] = time.perf_counter() - t
         t = time.perf_counter()
         k = k or self.settings.k
-        # The answer may quote from more passages than it shows (settings.evidence_k): the
-        # sentence that answers is sometimes in the sixth to eighth. Whether to answer is
-        # decided on the k shown.
-        pool = retriever.retrieve(query, max(k, self.settings.evidence_k), query_vector=qv)
+        pool = self._pool(retriever, query, qv, k)
         hits = pool[:k]
         timings["retrieve"] = time.perf_counter() - t
 
         # "compose" is the evidence plus the backend's own time, not the time a consumer
         # spends between pieces.
         t = time.perf_counter()
-        # A follow-up rewritten whole ("And Google?" -> "How much has Google invested in
-        # Anthropic?") is what the person asks: its type and names decide, not the fragment.
-        asked = spelt if query.startswith(spelt) else query
-        grounds = self.gather(
-            query,
-            qv,
-            pool,
-            idf=retriever.lexical.idf,
-            question=asked,
-            stored=stored,
-            decide_on=k,
-        )
+        asked = _asked(spelt, query)
+        grounds = self._ground(retriever, asked, query, qv, pool, k, stored)
         if (
             history
             and not grounds.answerable
@@ -242,17 +229,9 @@ class Answerer:
             for part in [p for p in question_parts(spelt) if not is_followup(p)]:
                 part_query = standalone_query(part, read)
                 part_qv = retriever.embed_query(part_query)
-                part_pool = retriever.retrieve(
-                    part_query, max(k, self.settings.evidence_k), query_vector=part_qv
-                )
-                part_grounds = self.gather(
-                    part_query,
-                    part_qv,
-                    part_pool,
-                    idf=retriever.lexical.idf,
-                    question=part if part_query.startswith(part) else part_query,
-                    stored=stored,
-                    decide_on=k,
+                part_pool = self._pool(retriever, part_query, part_qv, k)
+                part_grounds = self._ground(
+                    retriever, _asked(part, part_query), part_query, part_qv, part_pool, k, stored
                 )
                 if part_grounds.answerable:
                     query, pool, grounds = part_query, part_pool, part_grounds
@@ -310,6 +289,37 @@ class Answerer:
             dropped=composition.dropped,
             notice=composition.notice,
         )
+
+    def _pool(self, retriever: Retriever, query: str, qv: np.ndarray, k: int) -> list[Hit]:
+        """The passages an answer may quote from: more than the k it shows
+        (settings.evidence_k), since the sentence that answers is sometimes in the sixth to
+        eighth; whether to answer is decided on the k shown."""
+        return retriever.retrieve(query, max(k, self.settings.evidence_k), query_vector=qv)
+
+    def _ground(
+        self,
+        retriever: Retriever,
+        asked: str,
+        query: str,
+        qv: np.ndarray,
+        pool: Sequence[Hit],
+        k: int,
+        stored: SentenceStore | None,
+    ) -> Grounds:
+        """The evidence for query in pool, decided on the k passages shown; asked: _asked."""
+        return self.gather(
+            query, qv, pool, idf=retriever.lexical.idf, question=asked, stored=stored, decide_on=k
+        )
+
+
+def _asked(typed: str, query: str) -> str:
+    """What the person asks: the question as typed, or a follow-up rewritten whole ("And
+    Google?" -> "How much has Google invested in Anthropic?"), whose type and names decide,
+    not the fragment.
+
+    Example: _asked("Is it exclusive?", "Is it exclusive? (Amazon)") -> "Is it exclusive?"
+    """
+    return typed if query.startswith(typed) else query
 
 
 def _plain(text: str) -> str:

@@ -247,12 +247,20 @@ def _cut_short(grounds: Grounds, said: set[str]) -> list[int]:
     parts = [q for q in said if len(q.split()) >= 3]
     return [
         i
-        for i, unit in enumerate(grounds.sentences)
+        for i, lines in enumerate(_unit_lines(grounds))
         if any(
             q in line and len(line.split()) - len(q.split()) >= _CUT_WORDS
-            for line in (_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text))
+            for line in lines
             for q in parts
         )
+    ]
+
+
+def _unit_lines(grounds: Grounds) -> list[list[str]]:
+    """Each unit's sentences, whitespace collapsed as the answer writes them."""
+    return [
+        [_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text)]
+        for unit in grounds.sentences
     ]
 
 
@@ -279,11 +287,8 @@ def _quoted(grounds: Grounds, said: set[str]) -> list[int]:
     parts = [q for q in said if len(q.split()) >= 3]
     return [
         i
-        for i, unit in enumerate(grounds.sentences)
-        if any(
-            line in said or any(q in line for q in parts)
-            for line in (_one_line(unit.text[a:b]) for a, b in split_sentences(unit.text))
-        )
+        for i, lines in enumerate(_unit_lines(grounds))
+        if any(line in said or any(q in line for q in parts) for line in lines)
     ]
 
 

@@ -613,19 +613,10 @@ def pointed_quote(question: str, history: Sequence[Mapping[str, str]]) -> str | 
              -> "Google owns part of it."
     """
     place = pointed_place(question)
-    if place is None:
+    quotes = _answer_quotes(history)
+    if place is None or not quotes or place > len(quotes):
         return None
-    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
-        if m.get("role") != "assistant":
-            continue
-        content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
-        if m.get("refused") or _REFUSAL.match(content):
-            return None
-        quotes = [" ".join(q.split()) for q in _CITATION.split(content) if q.strip()]
-        if not quotes or place > len(quotes):
-            return None
-        return quotes[place - 1] if place > 0 else quotes[-1]
-    return None
+    return quotes[place - 1] if place > 0 else quotes[-1]
 
 
 def quotes_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
@@ -692,14 +683,19 @@ def last_quotes(history: Sequence[Mapping[str, str]]) -> set[str]:
     Example: last_quotes([{"role": "assistant", "content": "Amazon holds less leverage. [1]"}])
              -> {"Amazon holds less leverage."}
     """
+    return set(_answer_quotes(history))
+
+
+def _answer_quotes(history: Sequence[Mapping[str, str]]) -> list[str]:
+    """The latest answer's quotes in its order, whitespace collapsed ([] after a refusal)."""
     for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
         if m.get("role") != "assistant":
             continue
         content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
         if m.get("refused") or _REFUSAL.match(content):
-            return set()
-        return {" ".join(q.split()) for q in _CITATION.split(content) if q.strip()}
-    return set()
+            return []
+        return [" ".join(q.split()) for q in _CITATION.split(content) if q.strip()]
+    return []
 
 
 def _latest_question(history: Sequence[Mapping[str, str]]) -> str:
@@ -786,17 +782,20 @@ def about_another(question: str, last_question: str) -> str | None:
     return last_question[: old.start()] + name + last_question[old.end() :]
 
 
-_LEAD_IN_WORDS = re.compile(
+# How a topic is named before the question ("Back to Amazon", "As for the chips").
+_TOPIC_OPENER = (
     r"^\W*(?:(?:ok|okay|so|and|now|anyway|alright)\W+)*(?:(?:going\s+|getting\s+)?back\s+to|"
-    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about|tell\s+me|"
-    r"explain|compare|describe|say|give|list|name|summari[sz]e)\b",
+    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about"
+)
+# A topic or a request opening a message: what comes before its question is then no label.
+_LEAD_IN_WORDS = re.compile(
+    _TOPIC_OPENER + r"|tell\s+me|explain|compare|describe|say|give|list|name|summari[sz]e)\b",
     re.IGNORECASE,
 )
 # A topic named before the question: "Back to Amazon - is its stake exclusive?", "As for
 # the chips, who makes them?", "Regarding Google: does it own part of Anthropic?"
 _LEAD_IN = re.compile(
-    r"^\W*(?:(?:ok|okay|so|and|now|anyway|alright)\W+)*(?:(?:going\s+|getting\s+)?back\s+to|"
-    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about)\s+"
+    _TOPIC_OPENER + r")\s+"
     r"(?P<topic>[^,:;?!.\-–—]{1,60}?)\s*(?:[,:;–—]|\s-)\s*(?P<rest>\w.{2,})$",
     re.IGNORECASE,
 )
