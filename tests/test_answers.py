@@ -296,6 +296,27 @@ def test_tell_me_more_goes_on_from_the_last_answer(bot: Assistant) -> None:
     assert bot.ask("Tell me more.", refused).refused
 
 
+def test_why_of_the_last_answers_words_is_answered_by_what_follows_not_the_same_quote(
+    bot: Assistant,
+) -> None:
+    said = (
+        "Currently, Amazon has already invested around $8 billion in Anthropic, but unlike "
+        "Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage."
+    )
+    answer = bot.ask(
+        "why less leverage though?", exchange("How much has Amazon put in?", said + " [1]")
+    )
+    assert not answer.refused, answer.text
+    assert "partially owned by Google" in answer.text  # the reason, told next
+    assert said not in answer.text  # already read
+    risk = (
+        "However, Anthropic’s multiple partnerships mean Amazon’s position is not exclusive, "
+        "adding an element of risk."
+    )
+    answer = bot.ask("say more about the risk", exchange("Is the stake exclusive?", risk + " [1]"))
+    assert not answer.refused and risk not in answer.text, answer.text
+
+
 def test_after_a_correction_the_last_question_is_asked_of_the_name_meant(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "How much has Google invested in Anthropic?"},

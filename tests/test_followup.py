@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.answer.followup import is_followup, standalone_query
+from assistant.answer.followup import is_followup, said_asked_about, standalone_query
 
 EIGHT_BILLION = [
     {"role": "user", "content": "Who has invested around 8 billion dollars in Anthropic?"},
@@ -580,3 +580,23 @@ def test_what_the_person_says_of_themselves_is_no_part_of_the_question(
 
     assert split_preamble(message)[0] == (asked or message)
     assert standalone_query(message, None) == (asked or message)
+
+
+def test_a_reason_or_more_asked_in_the_last_answers_words_reads_on_from_that_quote() -> None:
+    history = [
+        {"role": "user", "content": "How much has Amazon put in?"},
+        {
+            "role": "assistant",
+            "content": "Amazon has invested $8 billion. [1] Amazon holds less leverage. [2]",
+        },
+    ]
+    assert said_asked_about("why less leverage though?", history) == {"Amazon holds less leverage."}
+    assert said_asked_about("Say more about the leverage.", history) == {
+        "Amazon holds less leverage."
+    }
+    # A question of its own, a name the answer never gave, or no answer at all: not this.
+    assert said_asked_about("Why is Amazon building data centers in Ohio?", history) == set()
+    assert said_asked_about("Why less leverage than Microsoft?", history) == set()
+    assert said_asked_about("How much leverage?", history) == set()
+    refused = [{"role": "assistant", "content": "The documents don't say."}]
+    assert said_asked_about("why less leverage though?", refused) == set()

@@ -34,7 +34,8 @@ from .features import answer_type, phrase_asked_about
 from .followup import (
     asks_for_more,
     is_followup,
-    quotes_asked_about,
+    reads_on,
+    said_asked_about,
     says_nothing_of_its_own,
     standalone_query,
 )
@@ -213,11 +214,16 @@ class Answerer:
             wanted = _plain(phrase)
             if any(wanted in _plain(s.text) for s in grounds.sentences[: self.settings.k * 4]):
                 grounds = dataclasses.replace(grounds, answerable=True)
-        if history and not grounds.answerable and asks_for_more(spelt):
-            said = quotes_asked_about(spelt, history)
+        if (
+            history
+            and not grounds.answerable
+            and (asks_for_more(spelt) or said_asked_about(spelt, history))
+        ):
+            said = reads_on(spelt, history)
             if followers(grounds, said):
-                # "Tell me more." of an answer is answered by what its passage says next:
-                # nothing is asked that the documents could fail to say. The extractive
+                # "Tell me more." of an answer ("Say more about the risk.") is answered by what
+                # its passage says next: nothing is asked that the documents could fail to
+                # say. The extractive
                 # backend finds the followers again to raise them (follow_on, "Why?" too):
                 # 0.3-13 ms, not worth a request field that one backend alone would read.
                 grounds = dataclasses.replace(grounds, answerable=True)

@@ -18,14 +18,14 @@ from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
-from .evidence import Grounds, Sentence, points_back
+from .evidence import Grounds, Sentence, points_back, repeats
 from .followup import (
     asks_for_more,
     asks_what_follows,
     last_quotes,
     name_words,
     others_than,
-    quotes_asked_about,
+    reads_on,
 )
 
 if TYPE_CHECKING:
@@ -225,10 +225,18 @@ def _without(grounds: Grounds, said: set[str], besides: str, query: str) -> Grou
         names = {n.lower() for n in name_words(unit.text) if len(n) > 2}
         if besides.lower() in names and names <= asked:
             quoted.add(i)
-    if not quoted or len(quoted) == len(grounds.sentences):
+    return _below(grounds, sorted(quoted))
+
+
+def _below(grounds: Grounds, units: list[int]) -> Grounds:
+    """grounds with the units ranked below every other (unless they are all there is).
+
+    Example: units A (score 1.0) and B (0.6), units [A's index] -> A scores -0.4.
+    """
+    if not units or len(set(units)) == len(grounds.sentences):
         return grounds
     scores = np.array(grounds.scores, dtype=float)
-    scores[sorted(quoted)] = float(scores.min()) - 1.0
+    scores[units] = float(scores.min()) - 1.0
     return dataclasses.replace(grounds, scores=scores)
 
 
@@ -427,13 +435,19 @@ class ExtractiveBackend:
         if not grounds.answerable:
             yield Composition("", (), True, grounds.evidence, grounds.probability)
             return
-        if request.history and asks_what_follows(request.question):
+        said = reads_on(request.question, request.history) if request.history else set()
+        if said:
+            named = not asks_what_follows(request.question)
+            # Named in its words ("Why less leverage, though?"), the rest of a quote cut short
+            # is read first, as for "Tell me more.": it asks about that quote's own words.
             grounds = follow_on(
-                grounds,
-                quotes_asked_about(request.question, request.history),
-                self.why_follower,
-                more=asks_for_more(request.question),
+                grounds, said, self.why_follower, more=asks_for_more(request.question) or named
             )
+            if named:
+                # ... and the quote itself, already read, is not what it asks for.
+                grounds = _below(
+                    grounds, [i for i, u in enumerate(grounds.sentences) if repeats(u.text, said)]
+                )
         besides = others_than(request.question, request.history) if request.history else None
         if besides is not None:
             # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be

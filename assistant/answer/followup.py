@@ -20,7 +20,7 @@ import itertools
 import re
 from collections.abc import Mapping, Sequence
 
-from ..retrieval.lexical import STOPWORDS
+from ..retrieval.lexical import STOPWORDS, analyze
 from .catalogue import CONVERSATION_OPENINGS
 from .negation import FOIL_OPENERS
 
@@ -39,6 +39,8 @@ __all__ = [
     "pointed_place",
     "pointed_quote",
     "quotes_asked_about",
+    "reads_on",
+    "said_asked_about",
     "says_nothing_of_its_own",
     "split_preamble",
     "standalone_query",
@@ -674,6 +676,61 @@ def asks_for_more(question: str) -> bool:
              asks_for_more("Tell me more about Google's chips.") -> False
     """
     return _MORE.match(question) is not None or pointed_place(question) is not None
+
+
+# "Why less leverage, though?", "Say more about the risk.": the reason for, or more of,
+# something the last answer said, named in its own words.
+_OF_SAID = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|but|please)\W+)?(?:(?:can|could|would)\s+you\s+|please\s+)?"
+    r"(?:why|how\s+come|(?:tell\s+me|say|talk)\s+(?:a\s+bit\s+|some\s+)?more\s+(?:about|on)|"
+    r"more\s+(?:on|about)|expand\s+on|elaborate\s+on|explain)\s+(?P<what>[^?.!]+)\W*$",
+    re.IGNORECASE,
+)
+_OF_SAID_TERMS = 3  # words it may name: more, and it asks a question of its own
+
+
+def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
+    """The last answer's quotes that a request for their reason or for more of them names in
+    their words (at most three words, half of them or more, and every name, in the quotes);
+    empty when the question is no such request.
+
+    Example: said_asked_about("why less leverage though?", [{"role": "assistant", "content":
+             "Amazon holds less leverage. [1] Google owns part. [2]"}])
+             -> {"Amazon holds less leverage."};
+             said_asked_about("Why is Meta building chips?", the same history) -> set()
+    """
+    m = _OF_SAID.match(question)
+    quotes = last_quotes(history)
+    if m is None or not quotes or len(question) > 120:
+        return set()
+    what = m.group("what")
+    # "the risk" names what the quote says ("adding an element of risk"): a relation's noun
+    # counts here, as it does not when it is all a question says ("What is the risk?").
+    vague = _GENERIC_VERBS | _ELLIPTICAL | _REQUEST_VERBS | _DISCOURSE
+    words = [w for w in _content_words(what) if w not in vague]
+    terms = {t for w in words for t in analyze(w)}
+    names = {n.lower() for n in name_words(what)}
+    told = {t for q in quotes for t in analyze(q)}
+    if (
+        not terms
+        or len(terms) > _OF_SAID_TERMS
+        or 2 * len(terms & told) < len(terms)
+        or not names <= {w.lower() for q in quotes for w in name_words(q)}
+    ):
+        return set()
+    return {q for q in quotes if terms & set(analyze(q))}
+
+
+def reads_on(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
+    """The last answer's quotes a follow-up reads on from: quotes_asked_about for "Why?" and
+    "Tell me more." (asks_what_follows), said_asked_about for "Why less leverage?"; empty
+    for any other question.
+
+    Example: reads_on("Why?", [{"role": "assistant", "content": "A b c. [1]"}]) -> {"A b c."}
+    """
+    if asks_what_follows(question):
+        return quotes_asked_about(question, history)
+    return said_asked_about(question, history)
 
 
 def last_quotes(history: Sequence[Mapping[str, str]]) -> set[str]:
