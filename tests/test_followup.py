@@ -600,3 +600,13 @@ def test_a_reason_or_more_asked_in_the_last_answers_words_reads_on_from_that_quo
     assert said_asked_about("How much leverage?", history) == set()
     refused = [{"role": "assistant", "content": "The documents don't say."}]
     assert said_asked_about("why less leverage though?", refused) == set()
+
+
+def test_a_pointer_after_an_opening_preposition_or_before_the_last_word_leans_back() -> None:
+    # "Between" opens the sentence: no name of its own before "those".
+    assert is_followup("Between those two, which one have investors been keener on?")
+    # "that" before the question's last word has no clause after it: it points back.
+    assert is_followup("Is there a catch to going that route?")
+    # A relative "that", with its clause, and a question naming its own subject: not so.
+    assert not is_followup("Which cells carry the receptor that binds the virus?")
+    assert not is_followup("Between 2019 and 2020, how much did Amazon invest in Anthropic?")

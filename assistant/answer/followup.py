@@ -243,6 +243,17 @@ _DISCOURSE = frozenset(
 )
 
 
+# Prepositions the stop words lack: one opening a sentence ("Between those two, which ...?")
+# is no name.
+_PREPOSITION_WORDS = (
+    "above across after against along amid among around before behind below beneath beside "
+    "besides between beyond despite during except inside near onto outside over past per "
+    "regarding since through throughout toward towards under underneath unlike until upon "
+    "via within without"
+)
+_PREPOSITIONS = frozenset(_PREPOSITION_WORDS.split())
+
+
 def _is_name(word: str, sentence_start: bool) -> bool:
     """A capitalised word, acronym or mixed token; at a sentence start only if it is not a
     stop word, a discourse word or an -ly adverb."""
@@ -252,7 +263,9 @@ def _is_name(word: str, sentence_start: bool) -> bool:
     if low in _QUESTION_WORDS or low in _ANAPHORA:
         return False
     # "Give an example.", "Explain why.": a request opening a sentence is no name.
-    vague_opener = low in _DISCOURSE or low in _REQUEST_VERBS or low.endswith("ly")
+    vague_opener = (
+        low in _DISCOURSE or low in _REQUEST_VERBS or low in _PREPOSITIONS or low.endswith("ly")
+    )
     return not (sentence_start and vague_opener)
 
 
@@ -363,7 +376,10 @@ def _pointers(words: Sequence[str]) -> list[bool]:
         out.append(
             word in _ANAPHORA
             and not (word == "it" and rest[0] in _EXPLETIVE)
-            and not (word == "that" and before and before not in _BEFORE_POINTER)
+            # ... but "that" before the last word ("going that route?") has no clause after it.
+            and not (
+                word == "that" and before and before not in _BEFORE_POINTER and i + 2 != len(words)
+            )
             and not (word in ("this", "these") and after in _DOCUMENT)
             and not (word == "there" and (before in _BE or after in _BE))
         )
