@@ -78,6 +78,17 @@ def test_no_history_means_no_rewrite() -> None:
         ("What are the key points?", CatalogueQuestion("summary")),
         ("How would you sum up the article in one line?", CatalogueQuestion("summary")),
         ("How would you describe Amazon's strategy?", None),
+        # Asked as people type it: every word asks for the gist.
+        ("give me one line what this article says", CatalogueQuestion("summary")),
+        ("in a nutshell?", CatalogueQuestion("summary")),
+        ("whats the big picture here", CatalogueQuestion("summary")),
+        ("What is the main message of this article?", CatalogueQuestion("summary")),
+        ("explain the article briefly", CatalogueQuestion("summary")),
+        # ... but not a word about anything else, nor a point that names no document.
+        ("What's the bigger point of the article beyond this one deal?", None),
+        ("What does the article say about Google?", None),
+        ("what is the point of it?", None),
+        ("Is that the main point?", None),
         ("Please summarise report.pdf", CatalogueQuestion("summary", "report.pdf")),
         ("Which companies are mentioned in the article?", CatalogueQuestion("names")),
         ("list the companies", CatalogueQuestion("names")),

@@ -71,6 +71,52 @@ _SUMMARY = re.compile(
     rf"|^\W*what\s+(?:do|does)\s+{_WHAT}\s+{_NOUN}\s+(?:say|cover|discuss)\W*$",
     re.IGNORECASE,
 )
+# "give me one line what this article says", "in a nutshell?", "the article's main point?":
+# a question all of whose words ask for the gist (a word of _GIST_WORDS), one of them
+# naming a summary (_GIST_CUES) or the document with what it says (_GIST_SAYS); any other
+# word ("... about Google") makes it a question about the content.
+_GIST_WORD_LIST = (
+    "a an the this that these those it its your my me us please pls can could would will "
+    "you give tell show explain describe what whats is are was does do in of on for to "
+    "about so ok okay just quick quickly short brief briefly basically overall main key "
+    "big bigger whole general one two three few couple line lines sentence sentences "
+    "words word article articles document documents doc docs file files text texts paper "
+    "papers piece story report say says saying said point points gist idea ideas takeaway "
+    "takeaways message bottom essence nutshell picture summary summarize summarise sum up "
+    "recap overview rundown tldr tl dr here"
+)
+_GIST_WORDS = frozenset(_GIST_WORD_LIST.split())
+_GIST_CUE_LIST = (
+    "summary summarize summarise recap overview rundown gist tldr nutshell takeaway takeaways "
+    "essence"
+)
+_GIST_CUES = frozenset(_GIST_CUE_LIST.split())
+_GIST_DOCUMENT = r"(?:article|document|doc|text|paper|piece|story|report)"
+_GIST_SAYS = re.compile(
+    rf"\b(?:say|says|saying|said|about|point|points|idea|ideas|message)\b.*\b{_GIST_DOCUMENT}s?\b|"
+    rf"\b{_GIST_DOCUMENT}(?:s|['’]s)?\b.*\b(?:say|says|saying|said|point|points|idea|ideas|"
+    rf"message)\b|\b(?:explain|describe)\b.*\b{_GIST_DOCUMENT}|"
+    r"\b(?:one|a|two|few)\s+(?:line|sentence)s?\b|\bsum\s+(?:it\s+)?up\b|"
+    r"\bbottom\s+line\b|\bbig\s+picture\b",
+    re.IGNORECASE,
+)
+
+
+def _asks_gist(question: str) -> bool:
+    """Whether every word of question asks for the gist of the documents, and one says so.
+
+    Example: _asks_gist("give me one line what this article says") -> True;
+             _asks_gist("in a nutshell?") -> True;
+             _asks_gist("What does the article say about Google?") -> False;
+             _asks_gist("What's the point?") -> False
+    """
+    words = [w.replace("’", "'") for w in re.findall(r"[a-z]+(?:['’][a-z]+)?", question.lower())]
+    words = [w.removesuffix("'s") for w in words]
+    if not words or not all(w in _GIST_WORDS for w in words):
+        return False
+    return not _GIST_CUES.isdisjoint(words) or _GIST_SAYS.search(question) is not None
+
+
 # "Which companies are mentioned in the article?", "List the people named in the documents":
 # the names the documents use, each where it is first named.
 _KINDS = r"(?:companies|firms|organi[sz]ations|names|products|models|entities|players|brands)"
@@ -168,6 +214,8 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
     m = _SUMMARY.search(q)
     if m:
         return CatalogueQuestion("summary", m.group("name") or "")
+    if _asks_gist(q):
+        return CatalogueQuestion("summary")
     return None
 
 
