@@ -610,3 +610,27 @@ def test_a_pointer_after_an_opening_preposition_or_before_the_last_word_leans_ba
     # A relative "that", with its clause, and a question naming its own subject: not so.
     assert not is_followup("Which cells carry the receptor that binds the virus?")
     assert not is_followup("Between 2019 and 2020, how much did Amazon invest in Anthropic?")
+
+
+def test_spoken_fillers_are_no_part_of_the_query() -> None:
+    assert (
+        standalone_query("like, how much did Amazon invest?", []) == "how much did Amazon invest?"
+    )
+    assert standalone_query("so basically why is Amazon doing this deal", []) == (
+        "why is Amazon doing this deal"
+    )
+    assert standalone_query("who else owns a piece of Anthropic you know", []) == (
+        "who else owns a piece of Anthropic"
+    )
+    # ... but "like" that compares or asks, "I mean" that corrects, and "right?" stay.
+    assert standalone_query("Like Amazon, does Google invest?", []) == (
+        "Like Amazon, does Google invest?"
+    )
+    assert standalone_query("Is that right?", []) == "Is that right?"
+    refused = [
+        {"role": "user", "content": "How much has Google invested in Anthropic?"},
+        {"role": "assistant", "content": "The documents don't say how much Google has invested."},
+    ]
+    assert (
+        standalone_query("I mean Amazon.", refused) == "How much has Amazon invested in Anthropic?"
+    )

@@ -100,14 +100,18 @@ _OPENERS = (
 )
 # Words a chat message may open with before the question itself ("ok and Google?").
 _FILLER = re.compile(
-    r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great|so|hey|hi|yo|um+|uh+|btw|"
-    r"also|quick\s+question|just\s+wondering|i\s+wonder)\b[\s,.!:-]*)+",
+    r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great|so|hey|hi|yo|um+|uh+|er+m?|"
+    r"btw|also|quick\s+question|just\s+wondering|i\s+wonder|basically|anyway|anyways|"
+    r"honestly|you\s+know|i\s+mean(?=\s*,)|"
+    # "like, how much ...", "like is Amazon ...", not "Like what?" nor "Like Amazon, does ...".
+    r"like(?=\s*,|\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|how|"
+    r"why|when|where)\b))\b[\s,.!:-]*)+",
     re.I,
 )
 # ... and at its end: "is the stake exclusive or no?", "are its models any good tho lol".
 _TRAILING = re.compile(
     r"(?:[\s,]+(?:or\s+(?:not|no|nah|what)|tho|though|lol|lmao|haha|pls|plz|please|thanks|"
-    r"thx|yeah)\b)+(?=\W*$)",
+    r"thx|yeah|you\s+know|i\s+guess|or\s+something|basically)\b)+(?=\W*$)",
     re.I,
 )
 _WORD = re.compile(r"[\w$%.,'’-]+")
