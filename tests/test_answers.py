@@ -317,6 +317,21 @@ def test_why_of_the_last_answers_words_is_answered_by_what_follows_not_the_same_
     assert not answer.refused and risk not in answer.text, answer.text
 
 
+def test_how_come_after_a_quote_cut_short_reads_on_in_its_sentence(bot: Assistant) -> None:
+    history = exchange(
+        "Is Amazon building its own AI or just buying its way in?",
+        "Amazon, on the other hand, is hedging its bets by investing in proven AI players like "
+        "Anthropic [1]",
+    )
+    answer = bot.ask("how come?", history)
+    assert "lag behind competitors" in answer.text, answer.text  # the rest of that sentence
+    # Cut short at its start, the sentence's opening is no reason: "why?" reads on after it.
+    answer = bot.ask(
+        "why?", exchange("Does Amazon have leverage?", "Amazon holds less leverage. [1]")
+    )
+    assert "partially owned by Google" in answer.text, answer.text
+
+
 def test_after_a_correction_the_last_question_is_asked_of_the_name_meant(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "How much has Google invested in Anthropic?"},

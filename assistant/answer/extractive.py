@@ -196,14 +196,15 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
     """grounds with each unit that follows a sentence the last answer quoted (said) raised by
     bonus times the best score: asked "Why?" of what was just quoted, the reason is most
     often told next ("Amazon holds less leverage." then "Anthropic remains partially owned
-    by Google ..., maintaining its independence."). With more (asked "Tell me more."), a
-    unit whose quote was cut short is raised too: the rest of it is the first "more".
+    by Google ..., maintaining its independence."). A unit whose quote was cut short before
+    the end of its sentence is raised too: what follows in it is the first "more", and the
+    first reason ("... hedging its bets ... while its own models lag behind"). With more
+    (asked "Tell me more."), one cut short at its start as well.
 
     Example: with units A (quoted, score 1.0) and B right after it (0.4), bonus 0.5:
              B scores 0.9.
     """
-    # Asked for more (not why), a quote cut short is read on in its own sentence first.
-    after = followers(grounds, said) + (_cut_short(grounds, said) if more else [])
+    after = followers(grounds, said) + _cut_short(grounds, said, ahead=not more)
     if not after or bonus <= 0:
         return grounds
     scores = np.array(grounds.scores, dtype=float)
@@ -243,24 +244,25 @@ def _below(grounds: Grounds, units: list[int]) -> Grounds:
 _CUT_WORDS = 3  # words of a sentence an answer left out for its quote to read as cut short
 
 
-def _cut_short(grounds: Grounds, said: set[str]) -> list[int]:
+def _cut_short(grounds: Grounds, said: set[str], *, ahead: bool = False) -> list[int]:
     """The units holding a quote of said (three words or more) that leaves out three words or
     more of its sentence: what the last answer cut short is read on in the sentence itself first
     ("Amazon is also supporting Anthropic through infrastructure investments" of "...,
-    including custom chips and data centers ...").
+    including custom chips and data centers ..."). ahead: only three words or more after it.
 
     Example: a unit "Amazon supports Anthropic with chips and data centers.", said
              {"Amazon supports Anthropic"} -> [its index]
     """
     parts = [q for q in said if len(q.split()) >= 3]
+
+    def left_out(line: str, q: str) -> int:
+        rest = line[line.index(q) + len(q) :] if ahead else line.replace(q, " ", 1)
+        return len(rest.split())
+
     return [
         i
         for i, lines in enumerate(_unit_lines(grounds))
-        if any(
-            q in line and len(line.split()) - len(q.split()) >= _CUT_WORDS
-            for line in lines
-            for q in parts
-        )
+        if any(q in line and left_out(line, q) >= _CUT_WORDS for line in lines for q in parts)
     ]
 
 
@@ -438,10 +440,10 @@ class ExtractiveBackend:
         said = reads_on(request.question, request.history) if request.history else set()
         if said:
             named = not asks_what_follows(request.question)
-            # Named in its words ("Why less leverage, though?"), the rest of a quote cut short
-            # is read first, as for "Tell me more.": it asks about that quote's own words.
+            # "Why?", "Tell me more.", or named in its words ("Why less leverage, though?"):
+            # what follows the quote, in its sentence when the answer cut it short, then next.
             grounds = follow_on(
-                grounds, said, self.why_follower, more=asks_for_more(request.question) or named
+                grounds, said, self.why_follower, more=asks_for_more(request.question)
             )
             if named:
                 # ... and the quote itself, already read, is not what it asks for.
