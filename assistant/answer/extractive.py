@@ -210,7 +210,10 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
     scores = np.array(grounds.scores, dtype=float)
     # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
     # repeats the quote with its continuation.
-    scores[after] += bonus * float(scores.max())
+    # ... and never below them: the answer to "Why?" is what follows, not the quote again
+    # (a quote matching every carried word had kept its follower out).
+    top = float(scores.max())
+    scores[after] = np.maximum(scores[after] + bonus * top, top)
     return dataclasses.replace(grounds, scores=scores)
 
 
