@@ -332,6 +332,16 @@ def test_how_come_after_a_quote_cut_short_reads_on_in_its_sentence(bot: Assistan
     assert "partially owned by Google" in answer.text, answer.text
 
 
+def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
+    history = exchange(
+        "Do Amazon's own AI models hold up against the competition?",
+        "Amazon, on the other hand, is hedging its bets by investing in proven AI players like "
+        "Anthropic while its own in-house AI models lag behind [1]",
+    )
+    answer = bot.ask("which ones?", history)
+    assert "GPT-4, Claude, and Gemini" in answer.text, answer.text
+
+
 def test_after_a_correction_the_last_question_is_asked_of_the_name_meant(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "How much has Google invested in Anthropic?"},

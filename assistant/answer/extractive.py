@@ -26,6 +26,7 @@ from .followup import (
     name_words,
     others_than,
     reads_on,
+    says_nothing_of_its_own,
 )
 
 if TYPE_CHECKING:
@@ -202,18 +203,28 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
     (asked "Tell me more."), one cut short at its start as well.
 
     Example: with units A (quoted, score 1.0) and B right after it (0.4), bonus 0.5:
-             B scores 0.9.
+             B scores 1.0 (0.4 + 0.5, and at least the best).
     """
     after = followers(grounds, said) + _cut_short(grounds, said, ahead=not more)
-    if not after or bonus <= 0:
+    if bonus <= 0:
         return grounds
-    scores = np.array(grounds.scores, dtype=float)
     # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
     # repeats the quote with its continuation.
-    # ... and never below them: the answer to "Why?" is what follows, not the quote again
-    # (a quote matching every carried word had kept its follower out).
+    return _lifted(grounds, after, bonus)
+
+
+def _lifted(grounds: Grounds, units: list[int], bonus: float = 0.0) -> Grounds:
+    """grounds with the units raised by bonus times the best score, and at least to it: what
+    a follow-up reads on to is never ranked below the quote it follows (a quote matching
+    every carried word had kept its follower out of the answer to "Why?").
+
+    Example: units A (score 1.0) and B (0.4), units [B's index], bonus 0.5 -> B scores 1.0.
+    """
+    if not units:
+        return grounds
+    scores = np.array(grounds.scores, dtype=float)
     top = float(scores.max())
-    scores[after] = np.maximum(scores[after] + bonus * top, top)
+    scores[units] = np.maximum(scores[units] + bonus * top, top)
     return dataclasses.replace(grounds, scores=scores)
 
 
@@ -453,6 +464,12 @@ class ExtractiveBackend:
                 grounds = _below(
                     grounds, [i for i, u in enumerate(grounds.sentences) if repeats(u.text, said)]
                 )
+        elif request.history and says_nothing_of_its_own(request.question):
+            # "Which ones?" after "... its own models lag behind [cut]": what the quote left
+            # out after it is what it names ("competitors such as GPT-4, Claude, and Gemini").
+            grounds = _lifted(
+                grounds, _cut_short(grounds, last_quotes(request.history), ahead=True)
+            )
         besides = others_than(request.question, request.history) if request.history else None
         if besides is not None:
             # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be
