@@ -611,3 +611,18 @@ def test_a_question_typed_in_capitals_is_read_as_typed_in_lower_case() -> None:
     assert unshouted("HOW MUCH DID AMAZON INVEST?") == "how much did amazon invest?"
     assert unshouted("Is NASA involved?") == "Is NASA involved?"
     assert unshouted("NASA, ESA?") == "NASA, ESA?"  # two words may be two acronyms
+
+
+def test_the_unit_naming_the_rarer_name_asked_about_leads_the_answer() -> None:
+    from assistant.answer.extractive import _named_first
+
+    parts = ["Amazon's strategy is to invest.", "Google builds in-house.", "Amazon builds chips."]
+    grounds = _grounds_of(parts, [1.0, 0.7, 0.2])
+    raised = _named_first(grounds, "What is Google's strategy?", 0.5).scores
+    assert raised[1] > raised[0] and list(raised[[0, 2]]) == [1.0, 0.2]
+    # Not when it scores under half the best, nor for a name most units hold (the topic),
+    # nor when the best unit names it already.
+    assert _named_first(grounds, "What is Google's strategy?", 0.75) is grounds
+    assert _named_first(grounds, "What is Amazon's strategy?", 0.5) is grounds
+    named = _grounds_of(parts, [0.7, 1.0, 0.2])
+    assert _named_first(named, "What is Google's strategy?", 0.5) is named

@@ -19,6 +19,7 @@ from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back, repeats
+from .features import specific_tokens
 from .followup import (
     asks_for_more,
     asks_what_follows,
@@ -445,6 +446,7 @@ class ExtractiveBackend:
         self.min_sentences = settings.min_answer_sentences
         self.twin_novelty = settings.sentence_twin_novelty
         self.why_follower = settings.sentence_why_follower
+        self.named_lead = settings.sentence_named_lead
 
     def stream(self, request: AnswerRequest) -> Iterator[str | Composition]:
         grounds = request.grounds
@@ -475,6 +477,7 @@ class ExtractiveBackend:
             # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be
             # answered by the rest of a sentence already quoted.)
             grounds = _without(grounds, last_quotes(request.history), besides, request.query)
+        grounds = _named_first(grounds, request.query, self.named_lead)
         chosen = select_sentences(
             grounds,
             max_sentences=self.max_sentences,
@@ -502,6 +505,32 @@ class ExtractiveBackend:
         yield Composition(
             " ".join(parts), tuple(citations), False, grounds.evidence, grounds.probability
         )
+
+
+def _named_first(grounds: Grounds, query: str, ratio: float) -> Grounds:
+    """grounds with the best unit naming one of the query's rarer names (named in some units,
+    fewer than half) raised just above the best unit, when the best names none of them and
+    it scores at least ratio of the best: "And Google?" after Meta's strategy is answered
+    from the sentence on Google, not from one on strategy that never names it. Names most
+    units hold (the documents' topic) say nothing of which unit answers.
+
+    Example: units "Amazon's strategy is to invest." (1.0), "Google builds in-house." (0.7)
+             and "Amazon builds chips." (0.2), query "What is Google's strategy?", ratio
+             0.5 -> the second scores 1.0 and a hair more.
+    """
+    names = [set(analyze(n)) for n in specific_tokens(query) if not n.isdigit()]
+    units = [set(analyze(u.text)) for u in grounds.sentences]
+    rare = [n for n in names if n and 0 < sum(n <= u for u in units) < len(units) / 2]
+    if not rare:
+        return grounds
+    scores = np.array(grounds.scores, dtype=float)
+    top = float(scores.max())
+    naming = [i for i, u in enumerate(units) if any(n <= u for n in rare)]
+    best = max(naming, key=lambda i: float(scores[i]))
+    if scores[best] >= top or scores[best] < ratio * top:
+        return grounds
+    scores[best] = top + 1e-6
+    return dataclasses.replace(grounds, scores=scores)
 
 
 def _one_line(text: str) -> str:
