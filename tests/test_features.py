@@ -62,6 +62,7 @@ def flat(_: str) -> float:
         # A chief executive, a founder or a leader is a human being, not any organisation.
         ("Who is the CEO of Anthropic?", "human"),
         ("Who founded Anthropic?", "human"),
+        ("who is Anthropic's ceo", "human"),
         ("Which Amazon executive negotiated the deal?", "human"),
         # Who owns or invests may be a company.
         ("Who owns part of Anthropic?", "person"),

@@ -243,7 +243,9 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(
             r"^\s*who\s+(?:first\s+)?(?:founded|co-?founded|leads|led|heads|headed|runs|ran|"
             r"directs|directed|chairs|chaired|manages|managed|negotiated)\b|"
-            r"^\s*who\s+(?:is|was|are|were)\s+(?:the\s+)?(?:current\s+)?(?:ceo|founders?|"
+            # "Who is the CEO ...", "who is Anthropic's ceo".
+            r"^\s*who\s+(?:is|was|are|were)\s+(?:the\s+|[\w\-]+['’]s\s+)?(?:current\s+)?"
+            r"(?:ceo|founders?|"
             r"co-?founders?|president|chair\w*|director|chief\s+\w+|head)\b|"
             r"\b(?:which|what)\s+(?:[\w'’-]+\s+){0,2}?(?:executives?|ceos?|founders?|co-?founders?|persons?|"
             r"scientists?|researchers?|officials?|leaders?|directors?|presidents?|chairm[ae]n|"
