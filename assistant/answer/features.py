@@ -1662,7 +1662,8 @@ class EvidenceFeatures:
     # but the question's own names
     unit_missing: float = 0.0  # type_missing where the question names its unit (a year,
     # a date, a percentage, how many, how much), or is a follow-up whose query carried
-    # terms ("since when?"): no answer is in the top sentences
+    # terms ("since when?"): no answer is in the top sentences; or an amount's attribute
+    # (valuation, revenue, price) that no passage names
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -1899,7 +1900,11 @@ def evidence_features(
     # A follow-up's carried terms ("since when? (Amazon Anthropic invested)") make the last
     # answer's sentences look close: what the question itself asks for must be there.
     carried = query is not None and query != question
-    unit_missing = float(bool(type_missing) and (unit_named(question) or carried))
+    # ... and an amount asked for by an attribute that no passage names ("At what valuation
+    # did that $8 billion go in?"): whatever figures they hold are not that attribute's.
+    attributes = attribute_terms(question) if kind == "amount" else set()
+    unnamed = bool(attributes) and not attributes & passage_terms
+    unit_missing = float((bool(type_missing) and (unit_named(question) or carried)) or unnamed)
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
     # The sentences that could answer, for the question's denial: the best by cosine and
