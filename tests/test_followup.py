@@ -634,3 +634,20 @@ def test_spoken_fillers_are_no_part_of_the_query() -> None:
     assert (
         standalone_query("I mean Amazon.", refused) == "How much has Amazon invested in Anthropic?"
     )
+
+
+def test_a_correction_that_asks_a_whole_question_is_asked_as_that_follow_up() -> None:
+    history = [
+        {"role": "user", "content": "What's the latest on Amazon and Anthropic?"},
+        {
+            "role": "assistant",
+            "content": "Amazon is considering a new investment in Anthropic. [1]",
+        },
+    ]
+    # The meant question leans on the conversation ("they've" points back), and what it is
+    # "not" is no part of it.
+    assert (
+        standalone_query("no, I meant how much they've already put in, not the new one", history)
+        == "how much they've already put in (Amazon Anthropic)"
+    )
+    assert is_followup("How much have they've put in?")

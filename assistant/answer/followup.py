@@ -55,7 +55,15 @@ _ANAPHORA = frozenset(
         "it",
         "its",
         "it's",
+        "it’s",
         "they",
+        # Contractions keep their pointer: "how much they've already put in".
+        "they've",
+        "they’ve",
+        "they're",
+        "they’re",
+        "they'd",
+        "they’d",
         "them",
         "their",
         "theirs",
@@ -201,7 +209,7 @@ def others_than(question: str, history: Sequence[Mapping[str, str]]) -> str | No
 # Verbs too general to be a topic: "What is Meta doing with AI?" is about Meta, and "Why?"
 # after it asks about what the answer said Meta does.
 _GENERIC_VERBS = frozenset(
-    "doing happening going mean means meant think thinks say happen happened".split()  # noqa: SIM905
+    "doing happening going mean means meant think thinks say happen happened talking".split()  # noqa: SIM905
 )
 # Words that name no topic a follow-up leans on: "how much then?" names nothing of its own.
 _VAGUE = _GENERIC_VERBS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
@@ -809,6 +817,15 @@ _MEANT_NOT = re.compile(
 )
 
 
+# "No, I meant how much they've already put in, not the new one.": a question meant instead.
+_MEANT_CLAUSE = re.compile(
+    _CORRECTING + r"(?i:i\s+meant?|i\s+was\s+asking)\W+"
+    r"(?P<rest>(?i:how|what|who|whom|when|where|which|why|whether|if)\b.+?)"
+    r"(?:\s*,?\s*(?i:not|rather\s+than|instead\s+of)\s+(?i:the|that|this|its|their)\b[^?]*)?"
+    r"\s*[?.!]*\s*$"
+)
+
+
 def _as_spelt(question: str, said: str) -> str:
     """question with each lower-case word that said writes capitalised as a name written so.
 
@@ -959,6 +976,11 @@ def standalone_query(
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
+    meant = _MEANT_CLAUSE.match(question)
+    if meant is not None and history:
+        # "No, I meant how much they've already put in, not the new one": the question meant,
+        # a follow-up of its own; what it is "not" is no part of it.
+        question = meant.group("rest")
     own_question, preamble = split_preamble(question)
     if preamble:
         # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
