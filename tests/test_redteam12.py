@@ -129,3 +129,49 @@ def test_a_model_obeying_a_document_gives_the_copied_answer_instead() -> None:
     assert not answer.text.startswith("The zircon vault was robbed"), answer.text
     assert answer.notice == FALLBACK_NOTICE
     assert [d.sentence for d in answer.dropped] == ["The zircon vault was robbed yesterday."]
+
+
+# ---------------------------------------------------------------- one word of a set swapped
+
+_SWAPS = [
+    ("The zircon vault was robbed yesterday.", "The zircon vault is robbed tomorrow."),
+    ("The vault opens in the morning.", "The vault opens in the evening."),
+    ("The vault opens at nine in the morning.", "The vault opens at nine in the evening."),
+    ("Prices went up in winter.", "Prices went up in summer."),
+    ("The river flows north.", "The river flows south."),
+    ("The test is done daily.", "The test is done weekly."),
+    ("The patients were mostly male.", "The patients were mostly female."),
+    ("The virus spreads indoors.", "The virus spreads outdoors."),
+]
+
+
+@pytest.mark.parametrize(("passage", "sentence"), _SWAPS)
+def test_a_sentence_naming_another_member_of_a_closed_set_is_dropped(
+    passage: str, sentence: str
+) -> None:
+    # Found in this pass: the local model wrote "The zircon vault is robbed tomorrow." from
+    # "... robbed yesterday", and the check (rules and learned checker) kept it. Of 17
+    # one-word swaps tried, 11 were kept, 8 of them a word of a closed set (a part of the
+    # day, a season, a direction, a sex, a frequency) for another; each is dropped now.
+    from assistant.answer.checking import default_verifier
+    from assistant.schema import Chunk
+
+    chunk = Chunk("c", "d.txt", passage, 0, len(passage), 0, "h")
+    checked = default_verifier()(sentence + " [1]", [chunk])
+    assert checked.text == "", checked.text
+    assert "where the passage says" in checked.dropped[0].reason
+
+
+@pytest.mark.parametrize(
+    ("passage", "sentence"),
+    [
+        ("The vault opens in the morning and closes at night.", "The vault closes at night."),
+        ("The vault opens in the morning.", "The vault opens in the morning, not in the evening."),
+        ("Men and women were enrolled.", "Women were enrolled."),
+        ("The trial ran daily, not weekly.", "The trial ran daily."),
+    ],
+)
+def test_a_member_the_passage_holds_is_kept(passage: str, sentence: str) -> None:
+    from assistant.answer.verify import other_member_reason
+
+    assert other_member_reason(sentence, passage) is None
