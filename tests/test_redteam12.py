@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-
 # ---------------------------------------------------------------- names long in bytes
 
 # 240 bytes in UTF-8, the most an upload name may have: 78 Chinese characters (a Chinese
@@ -175,3 +174,84 @@ def test_a_member_the_passage_holds_is_kept(passage: str, sentence: str) -> None
     from assistant.answer.verify import other_member_reason
 
     assert other_member_reason(sentence, passage) is None
+
+
+# ---------------------------------------------------------------- a collection of made-up words
+
+
+def _made_up(count: int, seed: int) -> list[str]:
+    import random
+    import string
+
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 9)))
+        for _ in range(count)
+    ]
+
+
+def test_respelling_a_question_reads_a_bounded_part_of_a_large_vocabulary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found in this pass: each word of a question that the collection does not know was
+    # compared with every collection word of its initial. An upload of a million made-up
+    # words (an 8 MB .txt, under the 20 MB limit) made a question of 270 made-up words take
+    # 8.6 s (and a plain question after such a history turn as long), each holding one of
+    # the server's answer slots; 0.24 s now. Counted here rather than timed: the
+    # collection words read (one-letter readings are looked up, shortenings read at most
+    # _SCAN_BUDGET words a text).
+    from collections import Counter
+
+    from assistant.retrieval import spelling
+
+    reads = Counter[str]()
+    one_edit, shortens = spelling._one_edit, spelling._shortens
+
+    def counted_edit(a: str, b: str) -> bool:
+        reads["edit"] += 1
+        return one_edit(a, b)
+
+    def counted_shortens(a: str, b: str) -> bool:
+        reads["shortens"] += 1
+        return shortens(a, b)
+
+    monkeypatch.setattr(spelling, "_one_edit", counted_edit)
+    monkeypatch.setattr(spelling, "_shortens", counted_shortens)
+    speller = spelling.Speller(Counter(_made_up(200_000, seed=1)), lambda w: False)
+    question = " ".join(_made_up(300, seed=2))[:1999]
+    speller.respell(question)
+    # Before: about two million comparisons (270 words x 7,700 words of each initial).
+    assert sum(reads.values()) <= spelling._SCAN_BUDGET + 1000, reads
+
+
+def test_respelling_with_the_index_reads_as_reading_every_word() -> None:
+    # The lookup gives what reading every word gave: the seed article's and covid-qa-like
+    # words, each typed with a letter dropped, added, changed or swapped, cut short or
+    # without its vowels.
+    import random
+    import re
+    from collections import Counter
+
+    from fakes import SEED_TEXT
+
+    from assistant.retrieval.spelling import Speller, closest_word
+
+    words = Counter(re.findall(r"[A-Za-z][A-Za-z0-9]*", SEED_TEXT.lower()))
+    speller = Speller(words, lambda w: False)
+    rng = random.Random(3)
+    vocabulary = sorted(words)
+    for _ in range(1500):
+        word = rng.choice(vocabulary)
+        i, kind = rng.randrange(len(word)), rng.randrange(6)
+        typed = [
+            word[:i] + word[i + 1 :],
+            word[:i] + rng.choice("aeiouxyz") + word[i:],
+            word[:i] + rng.choice("aeiouxyz") + word[i + 1 :],
+            word[:i] + word[i + 1 : i + 2] + word[i : i + 1] + word[i + 2 :],
+            word[: max(4, len(word) // 2)],
+            word[0] + "".join(c for c in word[1:] if c not in "aeiou"),
+        ][kind]
+        if len(typed) < 3 or not typed[0].isalpha() or typed in words:
+            continue
+        slow = closest_word(typed, Counter({w: n for w, n in words.items() if w[0] == typed[0]}))
+        assert speller.respell(typed) == (slow or typed), typed

@@ -72,6 +72,7 @@ __all__ = [
     "negation_reason",
     "number_swap_reason",
     "opposite_reason",
+    "other_member_reason",
     "overstatement_reason",
     "quantities",
     "quantities_missing",
@@ -84,7 +85,6 @@ __all__ = [
     "split_answer",
     "stance_reason",
     "time_unit_reason",
-    "other_member_reason",
     "verify_answer",
     "year_swap_reason",
 ]
@@ -1396,9 +1396,7 @@ def other_member_reason(sentence: str, span: str) -> str | None:
         members = _MEMBER_SET.get(low)
         if members is None or low in present or _negated_near(sentence, low):
             continue
-        other = next(
-            (w for w in span_words if w in members and not _negated_near(span, w)), None
-        )
+        other = next((w for w in span_words if w in members and not _negated_near(span, w)), None)
         if other is not None:
             return f"says '{low}' where the passage says '{other}'"
     return None
