@@ -6,6 +6,7 @@ these run in seconds.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,45 @@ def test_respelling_with_the_index_reads_as_reading_every_word() -> None:
             continue
         slow = closest_word(typed, Counter({w: n for w, n in words.items() if w[0] == typed[0]}))
         assert speller.respell(typed) == (slow or typed), typed
+
+
+# ---------------------------------------------------------------- one unbroken word
+
+_UNBROKEN = "The zircon vault holds gold. zircon" + "q" * 1_000_000 + " The vault is guarded.\n"
+
+
+def test_a_document_of_one_unbroken_word_is_quoted_in_bounded_pieces(tmp_path: Path) -> None:
+    # Found in this pass: a word-piece tokenizer reads a word of over 100 characters as one
+    # unknown piece, so a document holding one unbroken megabyte-long word was one chunk of
+    # a megabyte, and a question that found it quoted the whole word: 0.8 s a question and
+    # a 1 MB answer (5 MB: 3.8 s and 5 MB), which the page was sent several times over
+    # (the answer, its passage, the Copy text, the conversation saved in the browser). A
+    # piece now counts once per 100 characters, so a chunk holds at most 200 x 100.
+    import json
+
+    from test_redteam4 import _served
+    from test_redteam9 import _page
+
+    with _served(tmp_path, documents={"vault.txt": _UNBROKEN}) as chat:
+        state, data = _page(chat, "respond", ["What does the zircon vault hold?", [], [], 4, None])
+        assert state == "complete", data
+        sent = len(json.dumps(data))
+        assert "zircon" in json.dumps(data)
+        assert sent < 400_000, sent
+
+
+def test_no_chunk_holds_more_than_its_pieces_allow() -> None:
+    # Every character still lies in a chunk, in order, each at most max_tokens * 100
+    # characters; ordinary text is chunked as before (covid-qa and the seed article have no
+    # piece over 16 characters).
+    from fakes import FakeEmbedder
+
+    from assistant.ingest.chunking import chunk_document
+    from assistant.schema import Document
+
+    doc = Document("vault.txt", _UNBROKEN, "txt", "0" * 64, len(_UNBROKEN))
+    chunks = chunk_document(doc, FakeEmbedder().token_spans, max_tokens=200, overlap_tokens=32)
+    assert max(len(c.text) for c in chunks) <= 200 * 100
+    assert chunks[0].start == 0 and chunks[-1].end == len(_UNBROKEN.rstrip())
+    assert all(b.start <= a.end for a, b in itertools.pairwise(chunks))
+    assert all(_UNBROKEN[c.start : c.end] == c.text for c in chunks)
