@@ -298,3 +298,36 @@ def test_no_chunk_holds_more_than_its_pieces_allow() -> None:
     assert chunks[0].start == 0 and chunks[-1].end == len(_UNBROKEN.rstrip())
     assert all(b.start <= a.end for a, b in itertools.pairwise(chunks))
     assert all(_UNBROKEN[c.start : c.end] == c.text for c in chunks)
+
+
+# ---------------------------------------------------------------- characters that spell out
+
+
+def test_a_question_is_measured_as_it_is_read_with_compatibility_characters_spelt_out(
+    tmp_path: Path,
+) -> None:
+    # Found in this pass: the answer reads the question in NFKC (a PDF's "ﬂ" as "fl"), and
+    # "Ⅷ" (one character, under the 2,000 limit) reads as "VIII": 2,000 of them were an
+    # 8,000-letter word, answered in 2.5 s (some patterns are quadratic in a word's
+    # length; 2,000 plain capitals take 0.2 s), each holding an answer slot. Such a question
+    # is now refused at once in one sentence, on /v1 as on the page; one that spells out to
+    # 2,000 characters is answered.
+    import httpx
+    from test_redteam import one_sentence
+    from test_redteam4 import _served
+
+    from assistant.pipeline import checked_question
+
+    with pytest.raises(Exception, match="over the 2000 limit") as refused:
+        checked_question("\u2167" * 2000, 2000)
+    assert "\n" not in str(refused.value)
+    assert checked_question("\u2167" * 500, 2000) == "\u2167" * 500
+    with _served(tmp_path) as chat:
+        reply = httpx.post(
+            f"{chat.url}/v1/chat/completions",
+            json={"model": "assistant", "messages": [{"role": "user", "content": "\u2167" * 1500}]},
+            timeout=60,
+        )
+        assert reply.status_code == 400, reply.text[:300]
+        said = reply.json()["error"]["message"]
+        assert "spelt out" in said and one_sentence(said), said
