@@ -370,3 +370,42 @@ def test_markup_that_is_no_chat_template_token_is_left_as_it_is() -> None:
 
     for text in ("a <b>bold</b> word", "x <| y |> z", "<br> and <p>", "[INSTALL] guide", "i < j"):
         assert defused(text) == text
+
+
+# ---------------------------------------------------------------- sentences that state nothing
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Question: How many boxes does the zircon vault hold?",
+        "Does the zircon vault open at nine?",
+        "The",
+        "It is.",
+        "Of the.",
+    ],
+)
+def test_a_question_or_a_sentence_of_no_content_word_is_not_kept(sentence: str) -> None:
+    # Found in this pass: the local model, echoing its prompt, wrote "Question: How many
+    # boxes does the zircon vault hold? [1]", and stopping mid-sentence "The [3]"; the check
+    # kept both (all their words are in any passage), each cited and shown as part of the
+    # answer. A question, or a sentence with no content word or number, states nothing a
+    # passage could support: dropped. No row of the verify sets is either (their figures
+    # are unchanged).
+    from assistant.answer.checking import default_verifier
+    from assistant.schema import Chunk
+
+    passage = "The zircon vault opens at nine in the morning. The zircon vault holds 300 boxes."
+    chunk = Chunk("c", "d.txt", passage, 0, len(passage), 0, "h")
+    checked = default_verifier()(f"The zircon vault holds 300 boxes. [1] {sentence} [1]", [chunk])
+    assert checked.text == "The zircon vault holds 300 boxes. [1]", checked.text
+    assert len(checked.dropped) == 1
+
+
+def test_a_short_answer_with_a_number_is_still_kept() -> None:
+    from assistant.answer.checking import default_verifier
+    from assistant.schema import Chunk
+
+    passage = "The zircon vault holds 300 boxes."
+    chunk = Chunk("c", "d.txt", passage, 0, len(passage), 0, "h")
+    assert default_verifier()("It holds 300. [1]", [chunk]).text == "It holds 300. [1]"

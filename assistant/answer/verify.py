@@ -2008,6 +2008,13 @@ def rule_reason(
     # document's text) with 16,000 spaces in one sentence took 12 s to check, a megabyte
     # hours. Squeezed here once, in linear time.
     sentence, span = _squeezed(sentence), _squeezed(span)
+    # What states nothing cannot be supported, yet its words are all in any passage: a model
+    # echoing its prompt ("Question: How many boxes does the vault hold? [1]") or stopping
+    # mid-sentence ("The [3]") had the fragment kept, cited, shown as part of the answer.
+    if sentence.rstrip(" \"'”’)").endswith("?"):
+        return f"asks a question rather than saying what {where} says"
+    if not _content(sentence) and not any(c.isdigit() for c in sentence):
+        return f"says nothing that {where} could support"
     for q in quantities_missing(sentence, span):
         label = {"money": "amount", "percent": "percentage", "mass": "dose"}.get(q.kind, "number")
         if q.kind == "number" and 1800 <= q.value <= 2100 and q.value == int(q.value):
