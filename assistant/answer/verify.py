@@ -1366,7 +1366,7 @@ _CLOSED_SETS: tuple[frozenset[str], ...] = tuple(
     for words in (
         "yesterday today tomorrow tonight",
         "morning afternoon evening night noon midnight dawn dusk",
-        "spring summer autumn winter",
+        "summer autumn winter",  # not "spring" (water, a coil) nor "fall"
         "north south east west northern southern eastern western northeast northwest "
         "southeast southwest northeastern northwestern southeastern southwestern",
         "male female males females",
