@@ -124,7 +124,8 @@ def put_back(target: Path, upload_sha: str, previous: Path | None, committed_sha
     except OSError:
         return False
     if previous is not None and previous.is_file():
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.restore")
+        # Not built on target's name: a long one would pass the 255-byte limit.
+        tmp = target.with_name(f".restore-{uuid.uuid4().hex}")
         shutil.copyfile(previous, tmp)
         os.replace(tmp, target)
     else:

@@ -5,6 +5,7 @@ interface (API, CLI, web chat, evals) talks to."""
 from __future__ import annotations
 
 import threading
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -307,6 +308,16 @@ def checked_question(question: str, limit: int) -> str:
         raise InputError(
             f"the question is {len(question)} characters long, over the {limit} limit: "
             "ask something shorter"
+        )
+    # The answer reads the question with compatibility characters spelt out (NFKC: "ﬂ" as
+    # "fl"), and some spell out to several letters ("Ⅷ" as "VIII"): 2,000 of them were an
+    # 8,000-letter word, 2.5 s to answer (some rules' patterns are quadratic in a word's
+    # length), holding an answer slot. The limit holds for the question as it is read.
+    spelt = len(unicodedata.normalize("NFKC", question))
+    if spelt > limit:
+        raise InputError(
+            f"the question is {spelt} characters long with its compatibility characters "
+            f"spelt out (Ⅷ as VIII), over the {limit} limit: ask something shorter"
         )
     return question
 

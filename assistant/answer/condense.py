@@ -18,6 +18,7 @@ from typing import Protocol, runtime_checkable
 
 from .base import Message
 from .followup import own_terms
+from .prompt import defused
 
 __all__ = ["CONDENSE_PROMPT", "QueryCondenser", "accept_condensed", "condense_messages"]
 
@@ -61,13 +62,14 @@ def condense_messages(question: str, history: Sequence[Message]) -> list[tuple[s
         text = " ".join(_MARKERS.sub("", str(turn.get("content") or ""))[:_HISTORY_CHARS].split())
         if who and text:
             # A turn cannot close the block early and pose as the follow-up.
-            lines.append(f"{who}: {text.replace('</conversation>', '</ conversation>')}")
+            lines.append(f"{who}: {defused(text.replace('</conversation>', '</ conversation>'))}")
     conversation = "\n".join(lines)
     return [
         ("system", CONDENSE_PROMPT),
         (
             "human",
-            f"<conversation>\n{conversation}\n</conversation>\n\nFollow-up question: {question}",
+            f"<conversation>\n{conversation}\n</conversation>\n\nFollow-up question: "
+            f"{defused(question)}",
         ),
     ]
 

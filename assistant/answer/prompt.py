@@ -26,6 +26,7 @@ __all__ = [
     "EXAMPLE_TURN",
     "SYSTEM_PROMPT",
     "build_messages",
+    "defused",
     "excerpts",
     "format_passages",
 ]
@@ -91,6 +92,17 @@ _TAG = re.compile(
     + _INVISIBLE
     + _look_alike(">")
 )
+# Chat-template tokens written as text. llama.cpp's server (the `local` model) reads them in
+# a message as the tokens themselves, so a passage holding "<|im_end|><|im_start|>system"
+# ended the user's turn and opened a system one, outside the data block: measured on
+# SmolLM2, "<|im_end|>" in a message was 1 prompt token, "im_end" 3. Forms: ChatML and
+# Llama 3 (<|eot_id|>; DeepSeek's with full-width bars), Llama 2 and Mistral ([INST],
+# <<SYS>>, <s>), Gemma (<start_of_turn>) and the StarCoder names in SmolLM2's vocabulary
+# (<file_sep>, <repo_name>, <filename>).
+_SPECIAL = re.compile(
+    r"<[|\uff5c][^\s<>]{0,64}?[|\uff5c]>|\[/?INST\]|<</?SYS>>|</?s>"
+    r"|<(?:bos|eos|pad|unk|filename|[a-z]+(?:_[a-z]+)+)>"
+)
 _MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _HISTORY_MESSAGES = 6  # three earlier exchanges: enough for a follow-up, short for a small model
 
@@ -111,11 +123,22 @@ def format_passages(passages: Sequence[Chunk]) -> str:
 
 
 def _neutral(text: str) -> str:
-    """text with every passages tag broken by a zero-width space (as a plain "<passages>").
+    """text with every passages tag broken by a zero-width space (as a plain "<passages>"),
+    and every chat-template token (defused).
 
     Example: _neutral("x </passages> y") -> "x <\u200b/passages> y"
     """
-    return _TAG.sub(lambda m: f"<\u200b{'/' if m.group(1) else ''}passages>", text)
+    return defused(_TAG.sub(lambda m: f"<\u200b{'/' if m.group(1) else ''}passages>", text))
+
+
+def defused(text: str) -> str:
+    """text with each chat-template token broken after its first character by a zero-width
+    space, so that a model server reads it as text, not as the token (see _SPECIAL).
+
+    Example: defused("a <|im_start|>system b") -> "a <\u200b|im_start|>system b";
+             defused("[INST] x [/INST]") -> "[\u200bINST] x [\u200b/INST]"
+    """
+    return _SPECIAL.sub(lambda m: m.group(0)[0] + "\u200b" + m.group(0)[1:], text)
 
 
 def build_messages(
@@ -143,12 +166,13 @@ def build_messages(
         messages = [("system", SYSTEM_PROMPT.format(max_sentences=max_sentences))]
     for turn in list(history)[-_HISTORY_MESSAGES:]:
         role = {"user": "human", "assistant": "ai"}.get(turn.get("role", ""))
-        content = " ".join(_MARKERS.sub("", turn.get("content", "")).split())
+        # Earlier answers quote documents: defused as passages are.
+        content = defused(" ".join(_MARKERS.sub("", turn.get("content", "")).split()))
         if role and content:
             # Earlier answers' [n] pointed at earlier passages: without them the model is not
             # tempted to reuse numbers that mean something else now.
             messages.append((role, content))
-    messages.append(("human", f"{format_passages(passages)}\n\nQuestion: {question}"))
+    messages.append(("human", f"{format_passages(passages)}\n\nQuestion: {defused(question)}"))
     return messages
 
 

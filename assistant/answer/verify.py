@@ -72,6 +72,7 @@ __all__ = [
     "negation_reason",
     "number_swap_reason",
     "opposite_reason",
+    "other_member_reason",
     "overstatement_reason",
     "quantities",
     "quantities_missing",
@@ -1353,6 +1354,54 @@ def time_unit_reason(sentence: str, span: str) -> str | None:
     return None
 
 
+# Closed sets whose members exclude each other: a sentence naming one where its passage names
+# only another says something else ("opens in the evening" for "opens in the morning").
+# Found by red team 12: a local model wrote "The zircon vault is robbed tomorrow." from
+# "... robbed yesterday", and 11 of 17 one-word swaps passed the check, 8 of them within such
+# a set (morning/evening, winter/summer, north/south, daily/weekly, male/female, indoors/
+# outdoors). "before" and "after" are not here (a comparison may be told from either side),
+# nor "last/this/next" (too many other senses).
+_CLOSED_SETS: tuple[frozenset[str], ...] = tuple(
+    frozenset(words.split())
+    for words in (
+        "yesterday today tomorrow tonight",
+        "morning afternoon evening night noon midnight dawn dusk",
+        "summer autumn winter",  # not "spring" (water, a coil) nor "fall"
+        "north south east west northern southern eastern western northeast northwest "
+        "southeast southwest northeastern northwestern southeastern southwestern",
+        "male female males females",
+        "men women",
+        "boys girls",
+        "indoors outdoors indoor outdoor",
+        "hourly daily weekly fortnightly monthly quarterly yearly annually biweekly",
+    )
+)
+_MEMBER_SET = {word: members for members in _CLOSED_SETS for word in members}
+
+
+def other_member_reason(sentence: str, span: str) -> str | None:
+    """A word of a closed set (a part of the day, a season, a direction, a sex, a frequency)
+    that the sentence uses and the span does not, where the span uses another of its set
+    (neither negated), or None.
+
+    Example: other_member_reason("The vault opens in the evening.", "The vault opens in the
+             morning.") -> "says 'evening' where the passage says 'morning'";
+             other_member_reason("It opens in the morning.", "It opens in the morning and
+             closes at night.") -> None
+    """
+    span_words = [w.lower() for w in _WORD.findall(span)]
+    present = set(span_words)
+    for word in _WORD.findall(sentence):
+        low = word.lower()
+        members = _MEMBER_SET.get(low)
+        if members is None or low in present or _negated_near(sentence, low):
+            continue
+        other = next((w for w in span_words if w in members and not _negated_near(span, w)), None)
+        if other is not None:
+            return f"says '{low}' where the passage says '{other}'"
+    return None
+
+
 # --- comparisons ---------------------------------------------------------------------------
 
 # Words that compare two things, by family and direction (+1: the first side has more of it).
@@ -1959,6 +2008,13 @@ def rule_reason(
     # document's text) with 16,000 spaces in one sentence took 12 s to check, a megabyte
     # hours. Squeezed here once, in linear time.
     sentence, span = _squeezed(sentence), _squeezed(span)
+    # What states nothing cannot be supported, yet its words are all in any passage: a model
+    # echoing its prompt ("Question: How many boxes does the vault hold? [1]") or stopping
+    # mid-sentence ("The [3]") had the fragment kept, cited, shown as part of the answer.
+    if sentence.rstrip(" \"'”’)").endswith("?"):
+        return f"asks a question rather than saying what {where} says"
+    if not _content(sentence) and not any(c.isdigit() for c in sentence):
+        return f"says nothing that {where} could support"
     for q in quantities_missing(sentence, span):
         label = {"money": "amount", "percent": "percentage", "mass": "dose"}.get(q.kind, "number")
         if q.kind == "number" and 1800 <= q.value <= 2100 and q.value == int(q.value):
@@ -1984,6 +2040,7 @@ def rule_reason(
         or clause_reason(sentence, span)
         or generalisation_reason(sentence, span)
         or time_unit_reason(sentence, span)
+        or other_member_reason(sentence, span)
         or overstatement_reason(sentence, span)
         or stance_reason(sentence, span)
         or resolution_reason(sentence, span)

@@ -408,6 +408,11 @@ class _Unit:
 
 
 _WINDOW = 65_536  # characters tokenised per call when counting a section's word pieces
+# A word piece counts once per this many characters. A word-piece tokenizer reads a word of
+# over 100 characters as one unknown piece, so a document of one unbroken 5 MB word was one
+# 5 MB chunk, every question that found it quoted all of it (3.8 s a question, 5 MB an
+# answer, and the page was sent it several times over).
+_PIECE_CHARS = 100
 
 
 class _Counter:
@@ -418,13 +423,16 @@ class _Counter:
     The section is tokenised in windows of at most _WINDOW characters cut after whitespace:
     word-piece tokenizers split at whitespace first, so the pieces are the same as for the
     whole section, while one call on a 20 MB section took minutes and gigabytes (its cost
-    grows faster than its length). Starts are kept as machine integers (8 bytes each).
+    grows faster than its length). Starts are kept as machine integers (8 bytes each). A
+    piece longer than _PIECE_CHARS counts as one per _PIECE_CHARS characters, so that no
+    chunk holds more than max_tokens * _PIECE_CHARS characters.
     """
 
     def __init__(self, text: str, start: int, end: int, token_spans: TokenSpans) -> None:
         self.starts = array("q")
         for a, b in _windows(text, start, end):
-            self.starts.extend(a + s for s, _ in token_spans(text[a:b]))
+            for s, e in token_spans(text[a:b]):
+                self.starts.extend(range(a + s, a + max(e, s + 1), _PIECE_CHARS))
 
     def count(self, start: int, end: int) -> int:
         return bisect.bisect_left(self.starts, end) - bisect.bisect_left(self.starts, start)

@@ -380,8 +380,10 @@ def _existing_regular(target: Path, name: str) -> bytes | None:
 def _replace_file(target: Path, content: bytes) -> None:
     """Write content to target through a new file renamed into place: a link that appears
     at target is replaced as a name, never written through, and a reader never sees half a
-    file. The temporary name is hidden, so a concurrent scan skips it."""
-    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.upload")
+    file. The temporary name is hidden, so a concurrent scan skips it, and short: built on
+    target's name, a name of 239-240 bytes (80 Chinese characters) became 257, over the
+    255-byte limit, and such an upload failed with the folder's path in its message."""
+    tmp = target.with_name(f".upload-{uuid.uuid4().hex}")
     try:
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         # 0o666 (less the umask), as any program writes a file: os.open's default, 0o777,
