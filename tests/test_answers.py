@@ -344,6 +344,24 @@ def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: 
     assert "GPT-4, Claude, and Gemini" in answer.text, answer.text
 
 
+def test_a_choice_among_options_is_answered_when_some_are_in_the_article(bot: Assistant) -> None:
+    question = (
+        "Which of these models do Amazon's in-house models lag behind: GPT-4, Llama or Gemini?"
+    )
+    answer = bot.ask(question)
+    assert not answer.refused, answer.text + evidence_of(bot, question)
+    assert "GPT-4, Claude, and Gemini" in answer.text
+
+
+def test_someones_share_asks_for_a_share_the_article_never_gives(bot: Assistant) -> None:
+    history = exchange(
+        "who else owns part of anthropic",
+        "Anthropic remains partially owned by Google and collaborates with other tech giants "
+        "like Meta, maintaining its independence. [1]",
+    )
+    assert bot.ask("whats google's share?", history).refused
+
+
 def test_after_a_correction_the_last_question_is_asked_of_the_name_meant(bot: Assistant) -> None:
     history = [
         {"role": "user", "content": "How much has Google invested in Anthropic?"},

@@ -63,6 +63,11 @@ def flat(_: str) -> float:
         ("Who is the CEO of Anthropic?", "human"),
         ("Who founded Anthropic?", "human"),
         ("who is Anthropic's ceo", "human"),
+        # A share of someone's, a stake's size: not a share price.
+        ("whats google's share?", "percent"),
+        ("What is Amazon's share price?", "amount"),
+        ("amazon anthropic stake size", "amount"),
+        ("What is the size of Amazon's stake in Anthropic?", "amount"),
         ("Which Amazon executive negotiated the deal?", "human"),
         # Who owns or invests may be a company.
         ("Who owns part of Anthropic?", "person"),
@@ -1429,3 +1434,21 @@ def test_the_phrase_a_question_asks_the_meaning_of(question: str, phrase: str | 
     from assistant.answer.features import phrase_asked_about
 
     assert phrase_asked_about(question) == phrase
+
+
+def test_the_options_a_question_offers_are_no_names_the_passages_must_all_hold() -> None:
+    from assistant.answer.features import offered_options
+
+    question = "Which of these does Amazon's AI trail: GPT-4, Llama or Gemini?"
+    assert offered_options(question) == (
+        "Which of these does Amazon's AI trail?",
+        ["gpt-4", "llama", "gemini"],
+    )
+    passage = "Amazon's own AI models lag behind competitors such as GPT-4 and Gemini."
+    chosen = evidence_features(question, [(passage, 0.6)], [passage], idf=lambda t: 1.0)
+    assert chosen.entity_missing == 0.0  # Llama is one option, not a name asked about
+    none_there = "Which of these does Amazon's AI trail: Llama or Mistral?"
+    assert (
+        evidence_features(none_there, [(passage, 0.6)], [passage], idf=lambda t: 1.0).entity_missing
+        == 1.0
+    )

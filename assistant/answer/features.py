@@ -112,6 +112,7 @@ __all__ = [
     "name_displacement",
     "name_runs",
     "number_displacement",
+    "offered_options",
     "phrase_asked_about",
     "phrase_overlap",
     "question_agents",
@@ -191,7 +192,10 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
             r"\b(?:what|which) (?:percentage|proportion|fraction|share)\b|\bhow many percent\b|"
-            r"\bpercentage\b",
+            r"\bpercentage\b|"
+            # "whats google's share?", "What is Amazon's share of Anthropic?" (not a share price)
+            r"\bwhat(?:['’]?s|\s+is|\s+was)\s+(?:the\s+)?[\w\-]+['’]s\s+share\b(?!\s+(?:price|"
+            r"holders?|capital))",
             re.IGNORECASE,
         ),
         "percent",
@@ -208,6 +212,10 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             + r"|"
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
             r"cost|size|sum|figure|ratio)\b|"
+            # "amazon anthropic stake size", "What is the size of Amazon's stake?"
+            r"\b(?:stake|investment|deal|funding|round|check|cheque|bet)\s+size\b|"
+            r"\bsize\s+of\s+(?:the\s+|its\s+|their\s+|[\w\-]+['’]s\s+)?(?:[\w\-]+\s+)?"
+            r"(?:stake|investment|deal|funding|round|check|cheque|bet)\b|"
             # Attributes that are quantities wherever they stand in the question.
             r"\b(?:price|revenue|valuation|valued|worth|budget|salary|turnover|amount|"
             r"market cap\w*|how much)\b",
@@ -1714,6 +1722,27 @@ def topic_names(names: set[str], passages: Sequence[set[str]], *, share: float =
     return {n for n in names if n.isalpha() and sum(n in p for p in passages) >= need}
 
 
+# "Which of these does Amazon's AI trail: GPT-4, Llama, Gemini or Mistral?": a choice.
+_OPTIONS = re.compile(
+    r"^(?P<ask>.*\b(?:which|what|who)\s+(?:one\s+)?of\s+(?:these|those|the\s+following|them)\b"
+    r"[^:]*?)\s*:\s*(?P<options>[^:]+?)\s*(?P<end>[?.!]*)\s*$",
+    re.IGNORECASE,
+)
+
+
+def offered_options(question: str) -> tuple[str, list[str]]:
+    """The question without the options it offers to choose from after a colon, and their
+    names (lower-cased, as specific_tokens); (question, []) when it offers none.
+
+    Example: offered_options("Which of these does it trail: GPT-4, Llama or Gemini?")
+             -> ("Which of these does it trail?", ["gpt-4", "llama", "gemini"])
+    """
+    m = _OPTIONS.match(question)
+    if m is None:
+        return question, []
+    return m.group("ask") + (m.group("end") or "?"), specific_tokens(m.group("options"))
+
+
 def evidence_features(
     question: str,
     sentences: Sequence[tuple[str, float]],
@@ -1752,6 +1781,9 @@ def evidence_features(
     # taken from PDFs) is "fl", or "influenza" is in no sentence of such an article.
     question = unicodedata.normalize("NFKC", question)
     query = unicodedata.normalize("NFKC", query) if query else query
+    # The options a question offers are no names the passages must all hold.
+    question, options = offered_options(question)
+    query = offered_options(query)[0] if query else query
     sentences = [(unicodedata.normalize("NFKC", text), c) for text, c in sentences]
     passages = [unicodedata.normalize("NFKC", p) for p in passages]
     own = key_term_weights(question, idf)  # the question's own words (name_displaced)
@@ -1856,6 +1888,8 @@ def evidence_features(
         if acronym in found or (spelled and spelled <= found):
             found |= {acronym, *spelled}
     missing = sum(1 for n in specific if n not in found) / len(specific) if specific else 0.0
+    if options and not any(_mentioned(o, passage_tokens, squashed) for o in options):
+        missing = 1.0  # ... but one of them must be there
     # The asked-for amount, count or date of the question's named subject: some sentence must
     # hold it in one clause with every name of the question that the passages hold ("Google"
     # and an amount, not Google in one sentence and an amount in another, or in a clause of
