@@ -254,6 +254,8 @@ def test_a_follow_up_asking_for_a_year_the_article_never_gives_is_refused(
         "On which benchmarks did Amazon's in-house models beat Gemini?",  # they lag behind
         # An amount by an attribute the article never names: $8 billion is no valuation.
         "At what valuation did Amazon invest its $8 billion in Anthropic?",
+        # A city the article never names ("in Anthropic" is no place).
+        "In which city does Anthropic have its headquarters?",
     ],
 )
 def test_a_question_the_article_answers_of_another_time_or_the_other_way_is_refused(

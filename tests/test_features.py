@@ -67,6 +67,9 @@ def flat(_: str) -> float:
         ("whats google's share?", "percent"),
         ("What is Amazon's share price?", "amount"),
         ("amazon anthropic stake size", "amount"),
+        # A place by its kind: one the text locates, not the question's own name.
+        ("Which city is Anthropic based in?", "place"),
+        ("In which city was Giulia Montressa born?", "place"),
         ("What is the size of Amazon's stake in Anthropic?", "amount"),
         ("Which Amazon executive negotiated the deal?", "human"),
         # Who owns or invests may be a company.
@@ -1452,3 +1455,15 @@ def test_the_options_a_question_offers_are_no_names_the_passages_must_all_hold()
         evidence_features(none_there, [(passage, 0.6)], [passage], idf=lambda t: 1.0).entity_missing
         == 1.0
     )
+
+
+def test_a_place_asked_for_by_its_kind_must_be_one_the_passages_locate() -> None:
+    question = "In which city does Nordavia have its headquarters?"
+    there = "Nordavia is a regional airline headquartered in Tromsø, Norway."
+    assert (
+        evidence_features(question, [(there, 0.7)], [there], idf=lambda t: 1.0).unit_missing == 0.0
+    )
+    # "in Nordavia" locates nothing: the question's own name is no answer.
+    absent = "Nordavia flies twelve routes, and its pilots train in Nordavia's own school."
+    features = evidence_features(question, [(absent, 0.7)], [absent], idf=lambda t: 1.0)
+    assert features.unit_missing == 1.0

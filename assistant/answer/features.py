@@ -188,6 +188,16 @@ _PERCENT = re.compile(
 # supposed to close?").
 _ASKS = r"(?:^|[,;:?!]\s+)\s*(?:(?:and|so|but|ok|okay|well|then|also|hmm|um)\W+)*"
 _MONEY_UNITS = r"(?:[$€£¥]|dollars\b|euros\b|pounds\b|bucks\b|yen\b)"
+_PLACE_ASKED = (
+    r"\b(?:what|which)\s+(?:city|cities|country|countries|town|towns|province|region|"
+    r"continent|island|village|county|capital)\b"
+)
+# A place a text locates something in: a capitalised word after a locative preposition
+# ("headquartered in Tromsø", "left England for Canada", "opened at Liverpool").
+_PLACE = re.compile(
+    r"\b(?:in|at|from|to|for|near|outside|inside|across|throughout|within|around)\s+"
+    r"(?:the\s+)?(?P<place>[A-Z][\w\-]+)"
+)
 _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
@@ -237,6 +247,8 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "date",
     ),
+    # A place by its kind: "Which city is Anthropic based in?" needs one the text locates.
+    (re.compile(_PLACE_ASKED, re.IGNORECASE), "place"),
     (
         re.compile(
             r"\b(?:what|which) (?:company|companies|firm|firms|organi[sz]ations?|country|"
@@ -278,6 +290,7 @@ _HUMAN = re.compile(
     r"(?<=[\w,;:)] )[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?[A-Z][a-z]{2,}\b"
 )
 _CHECKS = {
+    "place": _PLACE,
     "human": _HUMAN,
     "count": _COUNT,
     "amount": _AMOUNT,
@@ -406,6 +419,8 @@ def answer_type(question: str) -> str | None:
 # war", "how long" "for decades"; "in which year" only by a year.
 _UNIT_NAMED = re.compile(
     r"\b(?:what|which) (?:year|date|month|decade|century|percentage|proportion|fraction)\b|"
+    + _PLACE_ASKED
+    + r"|"
     r"\bpercent(?:age)?\b|"
     + _ASKS
     + r"how many\b|\bnumber of\b|\bhow much (?:money|cash)\b|"
@@ -572,6 +587,15 @@ _DATED = re.compile(
     rf"|\((?:1[0-9]|20)\d\d\)|\b(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+(?:1[0-9]|20)\d\d\b",
     re.IGNORECASE,
 )
+
+
+def _placed(text: str, names: set[str]) -> bool:
+    """Whether text locates something in a place other than the question's names (analysed).
+
+    Example: _placed("It is headquartered in Tromsø.", {"nordavia"}) -> True;
+             _placed("Amazon invested $8 billion in Anthropic.", {"anthrop"}) -> False
+    """
+    return any(not set(_terms(m.group("place"))) <= names for m in _PLACE.finditer(text))
 
 
 def has_answer_type(kind: str | None, text: str) -> bool:
@@ -1930,7 +1954,12 @@ def evidence_features(
         )
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
-    type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
+    if kind == "place":
+        # A place the question names itself is not where it is ("... invested in Anthropic"
+        # locates nothing for "Which city is Anthropic based in?").
+        type_missing = float(not any(_placed(t, names) for t, _ in top))
+    else:
+        type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     # A follow-up's carried terms ("since when? (Amazon Anthropic invested)") make the last
     # answer's sentences look close: what the question itself asks for must be there.
     carried = query is not None and query != question
