@@ -70,6 +70,8 @@ def flat(_: str) -> float:
         # A place by its kind: one the text locates, not the question's own name.
         ("Which city is Anthropic based in?", "place"),
         ("In which city was Giulia Montressa born?", "place"),
+        ("Where is the laboratory located?", "place"),
+        ("Where is NTCP located in the body?", None),
         ("What is the size of Amazon's stake in Anthropic?", "amount"),
         ("Which Amazon executive negotiated the deal?", "human"),
         # Who owns or invests may be a company.

@@ -190,7 +190,10 @@ _ASKS = r"(?:^|[,;:?!]\s+)\s*(?:(?:and|so|but|ok|okay|well|then|also|hmm|um)\W+)
 _MONEY_UNITS = r"(?:[$€£¥]|dollars\b|euros\b|pounds\b|bucks\b|yen\b)"
 _PLACE_ASKED = (
     r"\b(?:what|which)\s+(?:city|cities|country|countries|town|towns|province|region|"
-    r"continent|island|village|county|capital)\b"
+    r"continent|island|village|county|capital)\b|"
+    # "Where is the laboratory located?" (not "Where is NTCP located in the body?")
+    r"\bwhere\s+(?:is|are|was|were)\b.{0,80}?\b(?:headquartered|based|located|situated)"
+    r"\W*$"
 )
 # A place a text locates something in: a capitalised word after a locative preposition
 # ("headquartered in Tromsø", "left England for Canada", "opened at Liverpool").
