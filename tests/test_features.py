@@ -67,6 +67,8 @@ def flat(_: str) -> float:
         ("whats google's share?", "percent"),
         ("What is Amazon's share price?", "amount"),
         ("amazon anthropic stake size", "amount"),
+        ("what is the total Amazon has put into Anthropic to date", "amount"),
+        ("What is the total number of cases?", "count"),
         # A place by its kind: one the text locates, not the question's own name.
         ("Which city is Anthropic based in?", "place"),
         ("In which city was Giulia Montressa born?", "place"),

@@ -225,6 +225,8 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             + r"|"
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
             r"cost|size|sum|figure|ratio)\b|"
+            # "What is the total Amazon has put in?" (not "the total number of ...")
+            r"\bwhat(?:['’]s|\s+is|\s+was)\s+the\s+total\b(?!\s+(?:number|count)\b)|"
             # "amazon anthropic stake size", "What is the size of Amazon's stake?"
             r"\b(?:stake|investment|deal|funding|round|check|cheque|bet)\s+size\b|"
             r"\bsize\s+of\s+(?:the\s+|its\s+|their\s+|[\w\-]+['’]s\s+)?(?:[\w\-]+\s+)?"
