@@ -256,6 +256,8 @@ def test_a_follow_up_asking_for_a_year_the_article_never_gives_is_refused(
         "At what valuation did Amazon invest its $8 billion in Anthropic?",
         # A city the article never names ("in Anthropic" is no place).
         "In which city does Anthropic have its headquarters?",
+        # A request, read for what it asks about: Amazon's chips, told of Microsoft.
+        "Tell me about the data centers Microsoft builds for OpenAI.",
     ],
 )
 def test_a_question_the_article_answers_of_another_time_or_the_other_way_is_refused(

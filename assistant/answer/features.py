@@ -865,15 +865,24 @@ _TIME_QUALIFIER = re.compile(
 )
 
 
+# A request's own words ("Tell me about the chips Microsoft builds"): what it asks about follows.
+_REQUEST_FRAME = re.compile(
+    r"^\W*(?:(?:can|could|would)\s+you\s+|please\s+)?(?:tell|give|show)\s+(?:me|us)\b"
+    r"(?:\s+(?:more\s+)?about\b)?",
+    re.IGNORECASE,
+)
+
+
 def _unframed(question: str) -> str:
-    """The question without the phrases that only frame it in time or in the document.
+    """The question without the phrases that only frame it in time or in the document, or
+    as a request ("Tell me about ...").
 
     A question about the document itself ("What is in the report?") keeps its words: with
     no term left, the document phrase is what it asks about.
 
     Example: _unframed("What is costly according to the article?") -> "What is costly  ?"
     """
-    timeless = _TIME_QUALIFIER.sub(" ", question)
+    timeless = _TIME_QUALIFIER.sub(" ", _REQUEST_FRAME.sub(" ", question))
     unframed = _DOCUMENT_FRAME.sub(" ", timeless)
     return unframed if _terms(unframed) else timeless
 
