@@ -598,6 +598,14 @@ def test_a_reason_or_more_asked_in_the_last_answers_words_reads_on_from_that_quo
     assert said_asked_about("Why is Amazon building data centers in Ohio?", history) == set()
     assert said_asked_about("Why less leverage than Microsoft?", history) == set()
     assert said_asked_about("How much leverage?", history) == set()
+    # What a word of the answer means there: what its passage goes on to say.
+    assert said_asked_about("Sorry, what do you mean by leverage here?", history) == {
+        "Amazon holds less leverage."
+    }
+    assert said_asked_about("what does leverage mean here? over what?", history) == {
+        "Amazon holds less leverage."
+    }
+    assert said_asked_about("What does Microsoft mean?", history) == set()
     refused = [{"role": "assistant", "content": "The documents don't say."}]
     assert said_asked_about("why less leverage though?", refused) == set()
 

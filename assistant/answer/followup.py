@@ -714,6 +714,15 @@ _OF_SAID = re.compile(
     r"more\s+(?:on|about)|expand\s+on|elaborate\s+on|explain)\s+(?P<what>[^?.!]+)\W*$",
     re.IGNORECASE,
 )
+# "Sorry, what do you mean by leverage here?", "what does leverage mean here?": what a word
+# of the last answer means there is what its passage goes on to say.
+_MEANING_OF_SAID = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|but|sorry|wait)\W+)*(?:what\s+do\s+you\s+mean\s+by|"
+    r"what\s+is\s+meant\s+by|what\s+(?:does|do)(?=\s+\S+(?:\s+\S+){0,2}\s+means?\b))\s+"
+    r"(?P<what>[^?.!]+?)(?:\s+means?)?(?:\s+(?:here|there|exactly|in\s+this\s+context))?"
+    r"\s*\?",
+    re.IGNORECASE,
+)
 _OF_SAID_TERMS = 3  # words it may name: more, and it asks a question of its own
 
 
@@ -727,7 +736,7 @@ def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set
              -> {"Amazon holds less leverage."};
              said_asked_about("Why is Meta building chips?", the same history) -> set()
     """
-    m = _OF_SAID.match(question)
+    m = _OF_SAID.match(question) or _MEANING_OF_SAID.match(question)
     quotes = last_quotes(history)
     if m is None or not quotes or len(question) > 120:
         return set()
