@@ -553,14 +553,40 @@ class SentenceStore(Protocol):
 
 
 class SentenceAccess:
-    """SentenceStore's methods over a snapshot's chunks and their SentenceRows: one copy for
-    the stores that keep sentence vectors (FaissStore, MemoryStore), which set the three
-    attributes below."""
+    """The reading methods that a snapshot held in this process answers from its chunk tuple
+    (manifest, chunks, chunk) and SentenceStore's methods over its SentenceRows: one copy for
+    the stores that keep them (FaissStore, MemoryStore), which call _hold_chunks."""
 
+    _manifest: Manifest | None
     _chunks: tuple[Chunk, ...]
     _row: dict[str, int]  # chunk id -> row
+    _row_of_hash: dict[str, int]  # chunk hash -> row
     _sentences: SentenceRows | None
     _sentence_row: dict[str, int] | None = None  # sentence text -> row, made on first use
+
+    def _hold_chunks(
+        self, manifest: Manifest | None, chunks: Sequence[Chunk], sentences: SentenceRows | None
+    ) -> None:
+        """Keep a snapshot's manifest, chunks (with their rows by id and by hash) and
+        sentence rows; ValueError unless there is one run of sentence rows per chunk."""
+        self._manifest = manifest
+        self._chunks = tuple(chunks)
+        if sentences is not None and sentences.chunk_count != len(self._chunks):
+            raise ValueError("one run of sentence rows per chunk")
+        self._sentences = sentences
+        self._row = {c.id: i for i, c in enumerate(self._chunks)}
+        self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
+
+    @property
+    def manifest(self) -> Manifest | None:
+        return self._manifest
+
+    def chunks(self) -> Sequence[Chunk]:
+        return self._chunks
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        row = self._row.get(chunk_id)
+        return self._chunks[row] if row is not None else None
 
     @property
     def has_sentences(self) -> bool:

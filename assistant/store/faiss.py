@@ -103,14 +103,8 @@ class FaissStore(SentenceAccess):
         stamp: tuple[int, int, int] | None = None,
     ) -> None:
         self.directory = Path(directory)
-        self._manifest = manifest
-        self._chunks = tuple(chunks)
         self._vectors = vectors
-        self._row = {c.id: i for i, c in enumerate(self._chunks)}
-        self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
-        if sentences is not None and sentences.chunk_count != len(self._chunks):
-            raise ValueError("one run of sentence rows per chunk")
-        self._sentences = sentences
+        self._hold_chunks(manifest, chunks, sentences)
         # manifest.json as this snapshot found it; a different one means another commit.
         self._stamp = stamp if stamp is not None else _manifest_stamp(self.directory)
 
@@ -193,17 +187,6 @@ class FaissStore(SentenceAccess):
     @property
     def location(self) -> str:
         return str(self.directory)
-
-    @property
-    def manifest(self) -> Manifest | None:
-        return self._manifest
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk(self, chunk_id: str) -> Chunk | None:
-        row = self._row.get(chunk_id)
-        return self._chunks[row] if row is not None else None
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(self._chunks))

@@ -43,22 +43,17 @@ class MemoryStore(SentenceAccess):
         name: str = "memory",
         _shelf: _Shelf | None = None,
     ) -> None:
-        self._manifest = manifest
-        self._chunks = tuple(chunks)
+        chunks = tuple(chunks)
         dimension = manifest.dimension if manifest else 0
         self._vectors = (
             np.zeros((0, dimension), dtype=np.float32)
             if vectors is None
             else np.asarray(vectors, dtype=np.float32)
         )
-        if len(self._vectors) != len(self._chunks):
+        if len(self._vectors) != len(chunks):
             raise ValueError("one vector per chunk")
-        if sentences is not None and sentences.chunk_count != len(self._chunks):
-            raise ValueError("one run of sentence rows per chunk")
-        self._sentences = sentences
+        self._hold_chunks(manifest, chunks, sentences)
         self._name = name
-        self._row = {c.id: i for i, c in enumerate(self._chunks)}
-        self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
         self._shelf = _shelf or _Shelf()
         if self._shelf.latest is None:
             self._shelf.latest = self
@@ -66,17 +61,6 @@ class MemoryStore(SentenceAccess):
     @property
     def location(self) -> str:
         return f"memory:{self._name}"
-
-    @property
-    def manifest(self) -> Manifest | None:
-        return self._manifest
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk(self, chunk_id: str) -> Chunk | None:
-        row = self._row.get(chunk_id)
-        return self._chunks[row] if row is not None else None
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(self._chunks))
