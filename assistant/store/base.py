@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -112,6 +113,25 @@ class Manifest:
     @property
     def build(self) -> BuildInfo:
         return BuildInfo(self.model, self.dimension, self.max_seq_length, self.chunker, self.folder)
+
+    @classmethod
+    def after(
+        cls, batch: Batch, sources: dict[str, SourceInfo], chunk_count: int, generation: str
+    ) -> Manifest:
+        """The manifest of a store that has applied batch: the batch's build settings and
+        time (Batch.stamp), the merged sources and chunk count, and the new generation."""
+        b = batch.build
+        return cls(
+            model=b.model,
+            dimension=b.dimension,
+            max_seq_length=b.max_seq_length,
+            chunker=b.chunker,
+            sources=sources,
+            chunk_count=chunk_count,
+            generation=generation,
+            built_at=batch.stamp(),
+            folder=b.folder,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as JSON data (the layout manifest.json has always had)."""
@@ -437,6 +457,11 @@ class Batch:
     deletes: tuple[str, ...] = ()
     replace_all: bool = False
     built_at: str = field(default="", compare=False)  # "" -> the store stamps the time
+
+    def stamp(self) -> str:
+        """When the batch's generation was built: built_at where the batch names it, else
+        now (UTC, ISO 8601 to the second, e.g. "2026-11-30T21:08:00+00:00")."""
+        return self.built_at or datetime.now(UTC).isoformat(timespec="seconds")
 
 
 @runtime_checkable

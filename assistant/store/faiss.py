@@ -37,7 +37,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -256,17 +255,7 @@ class FaissStore(SentenceAccess):
         ]
         # Added to the new FAISS index a slice at a time: no stacked copy of every vector.
         matrix = GatheredRows(pool, np.asarray(positions, dtype=np.int64), b.dimension)
-        manifest = Manifest(
-            model=b.model,
-            dimension=b.dimension,
-            max_seq_length=b.max_seq_length,
-            chunker=b.chunker,
-            sources=sources,
-            chunk_count=len(chunks),
-            generation=uuid.uuid4().hex[:12],
-            built_at=batch.built_at or datetime.now(UTC).isoformat(timespec="seconds"),
-            folder=b.folder,
-        )
+        manifest = Manifest.after(batch, sources, len(chunks), uuid.uuid4().hex[:12])
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -89,17 +88,7 @@ class MemoryStore(SentenceAccess):
         matrix = (
             np.concatenate(pool)[positions] if chunks else np.zeros((0, b.dimension), np.float32)
         )
-        manifest = Manifest(
-            model=b.model,
-            dimension=b.dimension,
-            max_seq_length=b.max_seq_length,
-            chunker=b.chunker,
-            sources=sources,
-            chunk_count=len(chunks),
-            generation=f"m{next(_generations)}",
-            built_at=batch.built_at or datetime.now(UTC).isoformat(timespec="seconds"),
-            folder=b.folder,
-        )
+        manifest = Manifest.after(batch, sources, len(chunks), f"m{next(_generations)}")
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
