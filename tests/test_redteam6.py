@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from browsers import chromium, playwright_api
 from servers import free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client
@@ -294,10 +295,7 @@ _READ = """
 def _page_at_another_port(chat_url: str, script: str) -> str:
     """The title a page served from another port of this machine ends with, once script
     (with CHAT its chat's port) has run in Chromium; "refused: ..." if the browser refused."""
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     code = script.replace("CHAT", chat_url.rsplit(":", 1)[1])
     page_html = (
         "<!doctype html><html><body><script>(async () => { try {"
@@ -312,17 +310,14 @@ def _page_at_another_port(chat_url: str, script: str) -> str:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": page_html})
 
-    with thread_uvicorn(app, lifespan="off") as port, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox"]
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"http://localhost:{port}/")
-            page.wait_for_function("document.title !== ''", timeout=30_000)
-            return str(page.title())
-        finally:
-            browser.close()
+    with (
+        thread_uvicorn(app, lifespan="off") as port,
+        chromium(sync_api, ["--headless", "--no-sandbox"]) as browser,
+    ):
+        page = browser.new_page()
+        page.goto(f"http://localhost:{port}/")
+        page.wait_for_function("document.title !== ''", timeout=30_000)
+        return str(page.title())
 
 
 def test_a_page_of_another_local_address_cannot_send_requests_to_the_chat(
