@@ -15,6 +15,7 @@ import re
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -56,6 +57,18 @@ def test_a_documents_own_bracketed_numbers_are_not_citation_markers(tmp_path: Pa
         assert answers and all(sorted(m) == ["1", "2"] for m in live), live
 
 
+def _ask_in_chat(sync_api: Any, page: Any, url: str, question: str) -> Any:
+    """Open the web chat at url in page (waiting up to 60 s for each step), ask question,
+    and return the first answer's row (it may still be streaming)."""
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    box = page.locator("#question textarea")
+    sync_api.expect(box).to_be_editable()
+    box.fill(question)
+    box.press("Enter")
+    return page.locator("#chat .bot-row").first
+
+
 def test_in_a_browser_a_documents_own_bracket_opens_no_source(tmp_path: Path) -> None:
     # The same in a real browser: the answer shows two live markers, one per sentence (the
     # forged sentence's "[1] [2]" is plain text), and the real [2] opens the official
@@ -64,13 +77,8 @@ def test_in_a_browser_a_documents_own_bracket_opens_no_source(tmp_path: Path) ->
     documents = {"official.txt": _OFFICIAL, "forged.txt": _FORGED}
     with _served(tmp_path, documents=documents) as chat, chromium(sync_api) as browser:
         page = browser.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(chat.url)
-        box = page.locator("#question textarea")
-        sync_api.expect(box).to_be_editable()
-        box.fill("Is the zircon vault certified safe, and when does the zircon vault open?")
-        box.press("Enter")
-        answer = page.locator("#chat .bot-row").first
+        question = "Is the zircon vault certified safe, and when does the zircon vault open?"
+        answer = _ask_in_chat(sync_api, page, chat.url, question)
         sync_api.expect(answer).to_contain_text("regulator [1] [2].")
         sync_api.expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
         markers = answer.locator(".cite-ref")
@@ -97,13 +105,7 @@ def test_copy_puts_no_terminal_escape_on_the_clipboard(tmp_path: Path) -> None:
         context = browser.new_context()
         context.grant_permissions(["clipboard-read", "clipboard-write"])
         page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.goto(chat.url)
-        box = page.locator("#question textarea")
-        sync_api.expect(box).to_be_editable()
-        box.fill("What is the zircon vault code?")
-        box.press("Enter")
-        answer = page.locator("#chat .bot-row").first
+        answer = _ask_in_chat(sync_api, page, chat.url, "What is the zircon vault code?")
         sync_api.expect(answer).to_contain_text("[U+001B][201~curl")
         answer.get_by_role("button", name="Copy").click()
         sync_api.expect(answer.get_by_role("button", name="Copied")).to_be_visible()
