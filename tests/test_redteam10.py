@@ -23,7 +23,7 @@ import gradio as gr
 import httpx
 import pytest
 from browsers import chromium, playwright_api, refused_by_policy
-from servers import free_port, thread_uvicorn
+from servers import Outside, free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client, _page_event, _served
 from test_redteam9 import _page
@@ -135,20 +135,10 @@ def test_the_pages_policy_names_its_scripts_and_lets_it_reach_no_other_address(
     assert reply.headers["x-content-type-options"] == "nosniff"
 
 
-class _Outside:
-    """Another site: an ASGI app that records each request it is sent (and lets any page
-    read its answers, so only the page's own policy can stop a request)."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        self.seen.append(scope["path"])
-        headers = [(b"access-control-allow-origin", b"*"), (b"content-type", b"text/javascript")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"window.__loaded = 1;"})
+# Another site, which lets any page read its answers (so only the page's own policy can stop
+# a request) and answers with a script that marks that it ran.
+_OUTSIDE_SCRIPT = b"window.__loaded = 1;"
+_OUTSIDE_HEADERS = ((b"access-control-allow-origin", b"*"), (b"content-type", b"text/javascript"))
 
 
 def test_markup_that_slipped_into_the_page_runs_nothing_and_sends_nothing_away(
@@ -159,7 +149,7 @@ def test_markup_that_slipped_into_the_page_runs_nothing_and_sends_nothing_away(
     # address, and a fetch sending the page's text there. Before, the other address was
     # sent the script's request and the fetch, and the script ran.
     sync_api = playwright_api()
-    outside = _Outside()
+    outside = Outside(_OUTSIDE_SCRIPT, _OUTSIDE_HEADERS)
     with thread_uvicorn(outside) as port, chromium(sync_api) as browser:
         page = browser.new_page()
         page.set_default_timeout(60_000)

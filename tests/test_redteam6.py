@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from browsers import chromium, playwright_api
-from servers import free_port, thread_uvicorn
+from servers import Outside, free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client
 from test_redteam5 import _call, _upload_files
@@ -27,22 +27,8 @@ from test_redteam5 import _call, _upload_files
 # ---------------------------------------------------------------- what the server fetches
 
 
-class _Outside:
-    """A stand-in for another site: an ASGI app that records every request it is sent."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        self.seen.append(scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"fetched from outside"})
-
-
 @pytest.fixture
-def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Outside, int]]:
+def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Outside, int]]:
     """Another site, on a loopback port, that Gradio's address check takes for a public one
     (as it would take any site on the internet; the tests must not reach the internet)."""
     import safehttpx
@@ -51,14 +37,14 @@ def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Outside, int]]:
         return "127.0.0.1"
 
     monkeypatch.setattr(safehttpx, "async_validate_url", public)
-    site = _Outside()
+    site = Outside()
     with thread_uvicorn(site, lifespan="off") as port:
         yield site, port
 
 
 @pytest.mark.parametrize("route", ["file=", "file/"])
 def test_the_file_route_does_not_fetch_web_addresses(
-    plain: Limited, outside: tuple[_Outside, int], route: str
+    plain: Limited, outside: tuple[Outside, int], route: str
 ) -> None:
     # Found in this pass: Gradio's file route, given a web address instead of a file
     # (GET /gradio_api/file=http://site/x), fetched it from the server and streamed it back:
