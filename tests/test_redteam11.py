@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from browsers import chromium, playwright_api
+from format_files import pdf_from_objects
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam9 import _page
@@ -362,13 +363,7 @@ def _image_pdf(side: int, *, inline: bool = False, pages: int = 1, rows: int = 0
         b"<< /Type /XObject /Subtype /Image %s /Length %d >>\nstream\n%s\nendstream"
         % (head, len(data), data),
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return pdf_from_objects(objects)
 
 
 @pytest.mark.parametrize("inline", [False, True])
@@ -425,13 +420,7 @@ def _pattern_pdf(step: float) -> bytes:
         b"/XStep %g /YStep %g /Resources << >> /Length %d >>\nstream\n%s\nendstream"
         % (step, step, len(cell), cell),
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return pdf_from_objects(objects)
 
 
 def test_a_page_that_takes_minutes_to_draw_is_stopped_and_refused(
