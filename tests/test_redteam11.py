@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 from browsers import chromium, playwright_api
+from fakes import fake_bot
 from format_files import pdf_from_objects
 from test_redteam import one_sentence
 from test_redteam4 import _served
@@ -164,16 +165,10 @@ def test_an_upload_named_like_another_document_is_refused(tmp_path: Path) -> Non
 
 
 def test_a_refusal_for_a_lookalike_name_is_one_sentence(tmp_path: Path) -> None:
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
     from assistant.errors import InputError
 
+    bot = fake_bot(tmp_path, {_GENUINE: "The annual dividend is four dollars.\n"})
     docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / _GENUINE).write_text("The annual dividend is four dollars.\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     # The Python API refuses it too (the check is the collection's, under every route).
     try:
         bot.add_document(_LOOKALIKE_NAMES[0], b"The annual dividend was cancelled.\n")

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from browsers import chromium, playwright_api
+from fakes import fake_bot
 from servers import Outside, free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client
@@ -325,16 +326,10 @@ def test_a_page_of_another_local_address_cannot_send_requests_to_the_chat(
 def launched(tmp_path: Path) -> Iterator[Limited]:
     """The chat served by `launch` (as `assistant ui --share` serves it), where Gradio's own
     middleware wraps ours."""
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
     from assistant.ui import build_app, launch
 
+    bot = fake_bot(tmp_path, {"a.txt": "Amazon builds custom chips in Austin.\n"})
     docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     demo = build_app(bot)
     url = launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
     try:

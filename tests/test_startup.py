@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from browsers import chromium, playwright_api
+from fakes import fake_bot
 from servers import free_port
 
 from assistant.errors import InputError, StartingError
@@ -188,16 +189,9 @@ def test_a_taken_port_is_one_clear_sentence(early: tuple[Any, StartupProgress, s
 
 
 def test_the_chat_built_while_the_index_loads_has_the_same_api(tmp_path: Path) -> None:
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
     from assistant.ui import build_app
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    bot = fake_bot(tmp_path, {"a.txt": "Amazon builds custom chips in Austin."})
     loading = StartupProgress(lambda _line: None)
     names = set(build_app(bot, startup=loading).get_api_info()["named_endpoints"])
     assert names == {"/upload", "/remove", "/ask", "/sources"}
