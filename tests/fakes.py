@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ import numpy as np
 from assistant.schema import Chunk
 
 if TYPE_CHECKING:
+    from assistant import Assistant
     from assistant.schema import Hit
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "SEED_TEXT",
     "FakeEmbedder",
     "ListRetriever",
+    "fake_bot",
     "seed_paragraphs",
     "stream_with_model",
 ]
@@ -142,3 +144,21 @@ def stream_with_model(
         )
     finally:
         unregister_backend("fake-llm")
+
+
+def fake_bot(root: Path, documents: Mapping[str, str], **settings: Any) -> Assistant:
+    """An assistant over root/docs holding documents (name -> text, written as UTF-8),
+    indexed under root/index with FakeEmbedder; settings: more Settings fields (progress
+    bars are off). Its folder is root / "docs" and its Settings bot.settings.
+
+    Example: fake_bot(tmp_path, {"a.txt": "Zebras graze at dawn."}).sources() ->
+             [SourceInfo(source="a.txt", ...)]
+    """
+    from assistant import Assistant, Settings
+
+    docs = root / "docs"
+    docs.mkdir()
+    for name, text in documents.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    options = Settings(index_dir=root / "index", show_progress=False, **settings)
+    return Assistant.from_folder(docs, settings=options, embedder=FakeEmbedder())

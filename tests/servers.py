@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROOT",
+    "Outside",
     "Served",
     "cli_env",
     "free_port",
@@ -173,6 +174,27 @@ def page_call(url: str, index: int, data: list[Any], within: float = 60) -> tupl
                         return "complete", event["output"].get("data")
                     return "error", event["output"].get("error")
     return "", None
+
+
+class Outside:
+    """Another site: an ASGI app (for thread_uvicorn) that records the path of each request
+    it is sent in `seen` and answers every one with status 200, headers and body."""
+
+    def __init__(
+        self,
+        body: bytes = b"fetched from outside",
+        headers: Sequence[tuple[bytes, bytes]] = (),
+    ) -> None:
+        self.seen: list[str] = []
+        self.body = body
+        self.headers = list(headers)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        self.seen.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 @contextmanager

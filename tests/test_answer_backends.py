@@ -19,7 +19,7 @@ from fakes import FakeEmbedder, ListRetriever
 from assistant import Answer, AnswerBackendError, Assistant, Settings, cli
 from assistant.answer.answerer import Answerer, final_answer, refusal_text
 from assistant.answer.base import AnswerBackend, AnswerRequest, Composition
-from assistant.answer.evidence import RefusalModel, SentenceVectors, gather_evidence
+from assistant.answer.evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
 from assistant.answer.extractive import ExtractiveBackend, select_sentences
 from assistant.answer.registry import (
     available_backends,
@@ -50,10 +50,13 @@ def chunk(text: str = TEXT, start: int = 100) -> Chunk:
     )
 
 
-def request_for(question: str, *, refusal: RefusalModel | None = None) -> AnswerRequest:
+def grounds_for(
+    question: str, hits: tuple[Hit, ...], refusal: RefusalModel | None = None
+) -> Grounds:
+    """The evidence gathered for question from hits with the fake embedder, every term
+    weighing the same, and a refusal model that refuses nothing (unless one is given)."""
     embedder = FakeEmbedder()
-    hits = (Hit(chunk=chunk(), score=1.0, dense_score=0.5),)
-    grounds = gather_evidence(
+    return gather_evidence(
         question,
         embedder.embed([question])[0],
         hits,
@@ -61,7 +64,11 @@ def request_for(question: str, *, refusal: RefusalModel | None = None) -> Answer
         idf=lambda term: 1.0,
         refusal=refusal or RefusalModel({}, 0.0, 0.0),
     )
-    return AnswerRequest(question, question, hits, grounds)
+
+
+def request_for(question: str, *, refusal: RefusalModel | None = None) -> AnswerRequest:
+    hits = (Hit(chunk=chunk(), score=1.0, dense_score=0.5),)
+    return AnswerRequest(question, question, hits, grounds_for(question, hits, refusal))
 
 
 class ParrotBackend:
@@ -143,17 +150,9 @@ def test_an_answer_never_quotes_the_same_characters_twice() -> None:
     second = Chunk(
         id="a.txt-b", source="a.txt", text=second.text, start=100, end=151, ordinal=1, hash="g"
     )
-    embedder = FakeEmbedder()
     question = "How much did Amazon invest in Anthropic?"
     hits = (Hit(chunk=second, score=1.0), Hit(chunk=first, score=0.9))
-    grounds = gather_evidence(
-        question,
-        embedder.embed([question])[0],
-        hits,
-        embed=embedder.embed,
-        idf=lambda term: 1.0,
-        refusal=RefusalModel({}, 0.0, 0.0),
-    )
+    grounds = grounds_for(question, hits)
     assert len(grounds.sentences) == 2  # (100, 151) alone and (100, end) with its follower
     object.__setattr__(grounds, "scores", np.array([1.0, 0.99]))
     object.__setattr__(grounds, "vectors", np.eye(2, dtype=np.float32))
@@ -177,15 +176,10 @@ def test_a_sentence_pointing_back_comes_with_its_antecedent_or_not_at_all() -> N
     one = Chunk(id="x-0", source="x.txt", text=a, start=0, end=len(a), ordinal=0, hash="a")
     two = Chunk(id="x-1", source="x.txt", text=b, start=len(a), end=len(a + b), ordinal=1, hash="b")
     three = Chunk(id="y-0", source="y.txt", text=c, start=0, end=len(c), ordinal=0, hash="c")
-    embedder = FakeEmbedder()
     question = "Is building in-house costly?"
-    grounds = gather_evidence(
+    grounds = grounds_for(
         question,
-        embedder.embed([question])[0],
         (Hit(chunk=two, score=1.0), Hit(chunk=three, score=0.9), Hit(chunk=one, score=0.8)),
-        embed=embedder.embed,
-        idf=lambda term: 1.0,
-        refusal=RefusalModel({}, 0.0, 0.0),
     )
     texts = [s.text for s in grounds.sentences]
     assert texts == [b, c, a.strip()]

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browsers import CHROMIUM, chromium, refused_by_policy
 from servers import Served
 
 pytestmark = [pytest.mark.model, pytest.mark.browser]
 
-CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
@@ -43,23 +43,8 @@ expect.set_options(timeout=TIMEOUT_MS)
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
-
-
-def refused_by_policy(page: Any) -> list[str]:
-    """The console lines in which the browser says the page's Content-Security-Policy
-    refused something, as they come (across reloads): the page must need nothing it forbids."""
-    refused: list[str] = []
-    page.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    return refused
+    with chromium(sync_api, CHROMIUM_ARGS) as b:
+        yield b
 
 
 @pytest.fixture

@@ -83,21 +83,36 @@ def test_loaders_take_any_bytes(suffix: str, data: bytes) -> None:
     _check_loaded(data, suffix)
 
 
+# Up to eight bytes overwritten (at positions taken modulo the file's length), and maybe the
+# file cut short: see _damaged.
+_FLIPS = st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8)
+_CUT = st.one_of(st.none(), st.integers(0, 1 << 20))
+
+
+def _damaged(data: bytes, flips: list[tuple[int, int]], cut: int | None) -> bytes:
+    """data with each (position, value) of flips written at position modulo its length, then
+    cut to its first cut bytes (modulo its length + 1) unless cut is None.
+
+    Example: _damaged(b"abcdef", [(7, 0x5A)], 4) -> b"aZcd"
+    """
+    damaged = bytearray(data)
+    for position, value in flips:
+        damaged[position % len(damaged)] = value
+    if cut is not None:
+        damaged = damaged[: cut % (len(damaged) + 1)]
+    return bytes(damaged)
+
+
 @FUZZ
 @given(
     suffix=st.sampled_from([".txt", ".md", ".html", ".csv", ".docx", ".pptx", ".xlsx"]),
-    flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8),
-    cut=st.one_of(st.none(), st.integers(0, 1 << 20)),
+    flips=_FLIPS,
+    cut=_CUT,
 )
 def test_loaders_take_damaged_files(
     seeds: dict[str, bytes], suffix: str, flips: list[tuple[int, int]], cut: int | None
 ) -> None:
-    data = bytearray(seeds[suffix])
-    for position, value in flips:
-        data[position % len(data)] = value
-    if cut is not None:
-        data = data[: cut % (len(data) + 1)]
-    _check_loaded(bytes(data), suffix)
+    _check_loaded(_damaged(seeds[suffix], flips, cut), suffix)
 
 
 @FUZZ
@@ -108,18 +123,13 @@ def test_loaders_take_damaged_files(
 @example(suffix=".mbox", flips=[], cut=26)
 @given(
     suffix=st.sampled_from([".eml", ".mbox", ".epub", ".pdf"]),
-    flips=st.lists(st.tuples(st.integers(0, 1 << 20), st.integers(0, 255)), max_size=8),
-    cut=st.one_of(st.none(), st.integers(0, 1 << 20)),
+    flips=_FLIPS,
+    cut=_CUT,
 )
 def test_mail_book_and_pdf_loaders_take_damaged_files(
     seeds: dict[str, bytes], suffix: str, flips: list[tuple[int, int]], cut: int | None
 ) -> None:
-    data = bytearray(seeds[suffix])
-    for position, value in flips:
-        data[position % len(data)] = value
-    if cut is not None:
-        data = data[: cut % (len(data) + 1)]
-    _check_loaded(bytes(data), suffix)
+    _check_loaded(_damaged(seeds[suffix], flips, cut), suffix)
 
 
 # ---------------------------------------------------------------- the manifest reader

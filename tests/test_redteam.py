@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes import FakeEmbedder
+from fakes import FakeEmbedder, fake_bot
 from servers import free_port
 
 SECRET = "The vault code is 4417 and nobody outside may read it."
@@ -36,17 +36,13 @@ class Mounted:
 def mounted(tmp_path: Path) -> Iterator[Mounted]:
     """The web chat served as `assistant.ui.serve` serves it (gr.mount_gradio_app on the
     early server), over a folder with one document and a secret file beside it."""
-    from assistant import Assistant, Settings
     from assistant.startup import StartupProgress, serve_early
     from assistant.ui import _mounted, build_app
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    bot = fake_bot(tmp_path, {"a.txt": "Amazon builds custom chips in Austin.\n"})
+    docs, settings = tmp_path / "docs", bot.settings
     outside = tmp_path / "secret-notes.txt"
     outside.write_text(SECRET + "\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     port = free_port()
     server = serve_early(StartupProgress(lambda _line: None), host="127.0.0.1", port=port)
     try:

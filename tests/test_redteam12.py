@@ -10,6 +10,7 @@ import itertools
 from pathlib import Path
 
 import pytest
+from fakes import fake_bot
 
 # ---------------------------------------------------------------- names long in bytes
 
@@ -26,15 +27,8 @@ def test_a_document_whose_name_is_240_bytes_is_added(tmp_path: Path) -> None:
     # 255: add_document raised OSError "File name too long", naming the documents folder's
     # path on the server. (The page's uploads pass Gradio's route, which cuts names to 200
     # bytes first.)
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
-
+    bot = fake_bot(tmp_path, {"a.txt": "Zebras graze at dawn.\n"})
     docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Zebras graze at dawn.\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     report = bot.add_document(_LONG_NAME, b"The zircon vault opens at nine.\n")
     assert report.added == (_LONG_NAME,)
     # Replacing it (the same name) writes through the same temporary name.

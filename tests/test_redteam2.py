@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fakes import fake_bot
 from servers import page_call
 from test_redteam import Mounted, call, mounted, one_sentence
 
@@ -305,18 +306,14 @@ def test_v1_on_a_server_whose_own_mode_is_a_model_gives_the_busy_answer_meanwhil
 ) -> None:
     # The same gate for /v1 when the server itself answers with a model on this machine:
     # the second question meanwhile, plain or streamed, is the extractive answer and a note.
-    from fakes import FakeEmbedder
     from fastapi.testclient import TestClient
 
-    from assistant import Assistant, Settings
     from assistant.api import BUSY_NOTICE, build_api, generation_gate
 
     started, release, built = held
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False, answer_mode="held-llm")
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    bot = fake_bot(
+        tmp_path, {"a.txt": "Amazon builds custom chips in Austin.\n"}, answer_mode="held-llm"
+    )
     app = build_api(bot, gate=generation_gate(bot))
     body = {"model": "assistant", "messages": [{"role": "user", "content": "Who builds chips?"}]}
     first: list[Any] = []

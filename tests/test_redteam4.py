@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fakes import FakeEmbedder
+from fakes import fake_bot
 from servers import free_port, thread_uvicorn
 from test_redteam import one_sentence
 
@@ -48,19 +48,12 @@ def _served(
 ) -> Iterator[Limited]:
     """The web chat as `assistant.ui.serve` serves it, with these Settings (limits) and
     these trusted proxies, over a.txt and `documents` (name -> text) placed in its folder."""
-    from assistant import Assistant, Settings
     from assistant.startup import StartupProgress, serve_early
     from assistant.ui import _mounted, build_app
 
-    docs = root / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
-    for name, text in (documents or {}).items():
-        (docs / name).write_text(text, encoding="utf-8")
-    settings = Settings(
-        index_dir=root / "index", show_progress=False, trusted_proxies=trusted_proxies, **limits
-    )
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    documents = {"a.txt": "Amazon builds custom chips in Austin.\n", **(documents or {})}
+    bot = fake_bot(root, documents, trusted_proxies=trusted_proxies, **limits)
+    docs, settings = root / "docs", bot.settings
     port = free_port()
     server = serve_early(
         StartupProgress(lambda _line: None),

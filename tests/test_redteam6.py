@@ -18,7 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
-from servers import free_port, thread_uvicorn
+from browsers import chromium, playwright_api
+from fakes import fake_bot
+from servers import Outside, free_port, thread_uvicorn
 from test_redteam import one_sentence
 from test_redteam4 import Limited, _client
 from test_redteam5 import _call, _upload_files
@@ -26,22 +28,8 @@ from test_redteam5 import _call, _upload_files
 # ---------------------------------------------------------------- what the server fetches
 
 
-class _Outside:
-    """A stand-in for another site: an ASGI app that records every request it is sent."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return
-        self.seen.append(scope["path"])
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"fetched from outside"})
-
-
 @pytest.fixture
-def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Outside, int]]:
+def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Outside, int]]:
     """Another site, on a loopback port, that Gradio's address check takes for a public one
     (as it would take any site on the internet; the tests must not reach the internet)."""
     import safehttpx
@@ -50,14 +38,14 @@ def outside(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[_Outside, int]]:
         return "127.0.0.1"
 
     monkeypatch.setattr(safehttpx, "async_validate_url", public)
-    site = _Outside()
+    site = Outside()
     with thread_uvicorn(site, lifespan="off") as port:
         yield site, port
 
 
 @pytest.mark.parametrize("route", ["file=", "file/"])
 def test_the_file_route_does_not_fetch_web_addresses(
-    plain: Limited, outside: tuple[_Outside, int], route: str
+    plain: Limited, outside: tuple[Outside, int], route: str
 ) -> None:
     # Found in this pass: Gradio's file route, given a web address instead of a file
     # (GET /gradio_api/file=http://site/x), fetched it from the server and streamed it back:
@@ -294,10 +282,7 @@ _READ = """
 def _page_at_another_port(chat_url: str, script: str) -> str:
     """The title a page served from another port of this machine ends with, once script
     (with CHAT its chat's port) has run in Chromium; "refused: ..." if the browser refused."""
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    sync_api = playwright_api()
     code = script.replace("CHAT", chat_url.rsplit(":", 1)[1])
     page_html = (
         "<!doctype html><html><body><script>(async () => { try {"
@@ -312,17 +297,14 @@ def _page_at_another_port(chat_url: str, script: str) -> str:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": page_html})
 
-    with thread_uvicorn(app, lifespan="off") as port, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox"]
-        )
-        try:
-            page = browser.new_page()
-            page.goto(f"http://localhost:{port}/")
-            page.wait_for_function("document.title !== ''", timeout=30_000)
-            return str(page.title())
-        finally:
-            browser.close()
+    with (
+        thread_uvicorn(app, lifespan="off") as port,
+        chromium(sync_api, ["--headless", "--no-sandbox"]) as browser,
+    ):
+        page = browser.new_page()
+        page.goto(f"http://localhost:{port}/")
+        page.wait_for_function("document.title !== ''", timeout=30_000)
+        return str(page.title())
 
 
 def test_a_page_of_another_local_address_cannot_send_requests_to_the_chat(
@@ -344,16 +326,10 @@ def test_a_page_of_another_local_address_cannot_send_requests_to_the_chat(
 def launched(tmp_path: Path) -> Iterator[Limited]:
     """The chat served by `launch` (as `assistant ui --share` serves it), where Gradio's own
     middleware wraps ours."""
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
     from assistant.ui import build_app, launch
 
+    bot = fake_bot(tmp_path, {"a.txt": "Amazon builds custom chips in Austin.\n"})
     docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
     demo = build_app(bot)
     url = launch(demo, host="127.0.0.1", port=free_port(), prevent_thread_lock=True)
     try:

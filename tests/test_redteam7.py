@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from fakes import FakeEmbedder
+from format_files import pdf_from_objects
 from servers import page_call
 from test_redteam import one_sentence
 from test_redteam4 import QUESTION, Limited, _page_event
@@ -186,13 +187,7 @@ def _blank_pdf(width: float, height: float) -> bytes:
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %g %g] >>" % (width, height),
     ]
-    out, offsets = b"%PDF-1.4\n", []
-    for n, body in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
-    xref = len(out)
-    out += b"xref\n0 4\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return out + b"trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return pdf_from_objects(objects)
 
 
 def _fake_ocr(monkeypatch: pytest.MonkeyPatch, reply: str) -> list[bytes]:

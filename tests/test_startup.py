@@ -22,6 +22,8 @@ from typing import Any
 
 import httpx
 import pytest
+from browsers import chromium, playwright_api
+from fakes import fake_bot
 from servers import free_port
 
 from assistant.errors import InputError, StartingError
@@ -29,7 +31,6 @@ from assistant.startup import StartupProgress, serve_early, sync_line
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-CHROMIUM = Path("/usr/bin/chromium")
 SEED_QUESTION = "How much has Amazon invested in Anthropic?"
 
 
@@ -188,16 +189,9 @@ def test_a_taken_port_is_one_clear_sentence(early: tuple[Any, StartupProgress, s
 
 
 def test_the_chat_built_while_the_index_loads_has_the_same_api(tmp_path: Path) -> None:
-    from fakes import FakeEmbedder
-
-    from assistant import Assistant, Settings
     from assistant.ui import build_app
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.", encoding="utf-8")
-    settings = Settings(index_dir=tmp_path / "index", show_progress=False)
-    bot = Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    bot = fake_bot(tmp_path, {"a.txt": "Amazon builds custom chips in Austin."})
     loading = StartupProgress(lambda _line: None)
     names = set(build_app(bot, startup=loading).get_api_info()["named_endpoints"])
     assert names == {"/upload", "/remove", "/ask", "/sources"}
@@ -227,9 +221,7 @@ def _slow_folder(docs: Path) -> None:
 @pytest.mark.model
 @pytest.mark.browser
 def test_the_page_shows_the_index_loading_then_the_chat_answers(tmp_path: Path) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    sync_api = playwright_api()
     expect = sync_api.expect
     docs = tmp_path / "docs"
     _slow_folder(docs)
@@ -259,10 +251,7 @@ def test_the_page_shows_the_index_loading_then_the_chat_answers(tmp_path: Path) 
                 time.sleep(0.1)
         assert not state["ready"], "the first index of this folder cannot be done yet"
 
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"]
-            )
+        with chromium(sync_api, ["--headless", "--no-sandbox"]) as browser:
             page = browser.new_page()
             page.goto(url)
             progress = re.compile(r"Loading|Checking|Reading|Embedding|Writing")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browsers import chromium, playwright_api, refused_by_policy
 from servers import cli_env, free_port, run_cli, wait_for_chat
 
 from assistant.ui import LoginThrottle
@@ -139,43 +140,31 @@ def test_the_lockout_doubles_and_is_forgotten_after_the_window() -> None:
 def test_the_login_page_says_that_logins_pause_and_a_pause_holds(server: Server) -> None:
     # Gradio's form says "Incorrect credentials" for a 400 and nothing for a 429, and runs
     # none of the page's scripts before login: its one line announces the pause.
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    sync_api = playwright_api()
     expect = sync_api.expect
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(chromium), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(60_000)
-            refused: list[str] = []  # the login form, too, needs nothing its policy forbids
-            page.on(
-                "console",
-                lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-            )
-            page.goto(server.url)  # from 127.0.0.1, left cleared by the first test's last login
-            rule = f"After {FAILURES} wrong tries in a row, logins from your address pause"
-            expect(page.get_by_text(rule)).to_be_visible()
+    with chromium(sync_api) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        # The login form, too, needs nothing its policy forbids.
+        refused = refused_by_policy(page)
+        page.goto(server.url)  # from 127.0.0.1, left cleared by the first test's last login
+        rule = f"After {FAILURES} wrong tries in a row, logins from your address pause"
+        expect(page.get_by_text(rule)).to_be_visible()
 
-            def log_in(password: str) -> None:
-                page.get_by_label("username").fill("assistant")
-                page.get_by_label("password").fill(password)
-                with page.expect_response(lambda r: r.url.endswith("/login")) as answered:
-                    page.get_by_role("button", name="Login").click()
-                statuses.append(answered.value.status)
+        def log_in(password: str) -> None:
+            page.get_by_label("username").fill("assistant")
+            page.get_by_label("password").fill(password)
+            with page.expect_response(lambda r: r.url.endswith("/login")) as answered:
+                page.get_by_role("button", name="Login").click()
+            statuses.append(answered.value.status)
 
-            statuses: list[int] = []
-            for password in ["one", "two", "three", KEY]:
-                log_in(password)
-            assert statuses == [400, 400, 400, 429], statuses
-            expect(page.get_by_role("button", name="Login")).to_be_visible()  # still out
-            page.wait_for_timeout(LOCKOUT * 1000 + 500)
-            log_in(KEY)
-            assert statuses[-1] == 200
-            expect(page.locator("#question textarea")).to_be_editable()
-            assert refused == [], refused
-        finally:
-            browser.close()
+        statuses: list[int] = []
+        for password in ["one", "two", "three", KEY]:
+            log_in(password)
+        assert statuses == [400, 400, 400, 429], statuses
+        expect(page.get_by_role("button", name="Login")).to_be_visible()  # still out
+        page.wait_for_timeout(LOCKOUT * 1000 + 500)
+        log_in(KEY)
+        assert statuses[-1] == 200
+        expect(page.locator("#question textarea")).to_be_editable()
+        assert refused == [], refused

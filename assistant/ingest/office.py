@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 import zipfile
@@ -12,7 +13,14 @@ from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .textbuild import Built, TextBudget, TextBuilder, one_line, record
 
-__all__ = ["check_office_container", "check_unpacked_size", "docx_text", "pptx_text"]
+__all__ = [
+    "check_office_container",
+    "check_unpacked_size",
+    "damaged_inside",
+    "docx_text",
+    "open_package",
+    "pptx_text",
+]
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEADING_STYLE = re.compile(r"heading\s*(\d)", re.IGNORECASE)
@@ -64,19 +72,46 @@ def check_office_container(
         )
 
 
-def _open(
+def open_package(
     opener: Callable[[io.BytesIO], Any],
     data: bytes,
     source: str,
     suffix: str,
     limits: UnpackLimits,
 ) -> Any:
+    """opener's document from an Office file's bytes, after check_office_container; any
+    error opening it is a DocumentError that says what to do.
+
+    Example: open_package(docx.Document, b"not a zip", "a.docx", ".docx", limits) ->
+             DocumentError("a.docx is not a readable .docx file (damaged or not really
+             .docx): re-save it or remove it from the folder")
+    """
     check_office_container(data, source, suffix, limits)
     try:
         return opener(io.BytesIO(data))
     except Exception as exc:  # zipfile, lxml and the libraries' own errors: all mean broken
         raise DocumentError(
             f"{source} is not a readable {suffix} file (damaged or not really {suffix}): "
+            "re-save it or remove it from the folder"
+        ) from exc
+
+
+@contextlib.contextmanager
+def damaged_inside(source: str, suffix: str) -> Iterator[None]:
+    """Reading an opened Office document's parts: a DocumentError raised inside passes as it
+    is; any other error is a malformed part inside a valid zip, said as one DocumentError.
+
+    Example: with damaged_inside("a.pptx", ".pptx"): raise KeyError("rId7") ->
+             DocumentError("a.pptx is not a readable .pptx file (damaged inside): re-save it
+             or remove it from the folder")
+    """
+    try:
+        yield
+    except DocumentError:
+        raise
+    except Exception as exc:  # a malformed part inside a valid zip
+        raise DocumentError(
+            f"{source} is not a readable {suffix} file (damaged inside): "
             "re-save it or remove it from the folder"
         ) from exc
 
@@ -94,14 +129,14 @@ def docx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     import docx  # imported here: only .docx files need python-docx
     from docx.table import Table
 
-    document = _open(docx.Document, data, source, ".docx", limits)
+    document = open_package(docx.Document, data, source, ".docx", limits)
     builder = TextBuilder(TextBudget(source, len(data), limits))
     path: list[tuple[int, str]] = []  # (level, heading text), outermost first
     # Made when a heading changes them, not for every paragraph (each a copy of the headings).
     headings: tuple[str, ...] = ()
     label = ""
     tables = 0
-    try:
+    with damaged_inside(source, ".docx"):
         heading_level = _heading_levels(document)
         for block in document.iter_inner_content():
             if isinstance(block, Table):
@@ -117,13 +152,6 @@ def docx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
                 headings = tuple(title for _, title in path)
                 label = f"section {' › '.join(headings)}"
             builder.add(text, locator=label, section=headings)
-    except DocumentError:
-        raise
-    except Exception as exc:  # a malformed part inside a valid zip
-        raise DocumentError(
-            f"{source} is not a readable .docx file (damaged inside): "
-            "re-save it or remove it from the folder"
-        ) from exc
     return builder.build()
 
 
@@ -218,9 +246,9 @@ def pptx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     """
     from pptx import Presentation  # imported here: only .pptx files need python-pptx
 
-    presentation = _open(Presentation, data, source, ".pptx", limits)
+    presentation = open_package(Presentation, data, source, ".pptx", limits)
     builder = TextBuilder(TextBudget(source, len(data), limits))
-    try:
+    with damaged_inside(source, ".pptx"):
         for number, slide in enumerate(presentation.slides, start=1):
             builder.page()
             title_shape = slide.shapes.title
@@ -238,13 +266,6 @@ def pptx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
                             locator=f"{label} (notes)",
                             section=section,
                         )
-    except DocumentError:
-        raise
-    except Exception as exc:  # a malformed slide inside a valid zip
-        raise DocumentError(
-            f"{source} is not a readable .pptx file (damaged inside): "
-            "re-save it or remove it from the folder"
-        ) from exc
     return builder.build()
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 
 from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
-from .office import check_office_container
+from .office import damaged_inside, open_package
 from .textbuild import Built, TextBudget, TextBuilder, one_line, record
 
 __all__ = ["cell_text", "csv_text", "xlsx_text"]
@@ -125,27 +125,16 @@ def xlsx_text(data: bytes, source: str, limits: UnpackLimits = DEFAULT_UNPACK_LI
     """
     from openpyxl import load_workbook  # imported here: only spreadsheets need openpyxl
 
-    check_office_container(data, source, ".xlsx", limits)
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile, XML and openpyxl's own errors: all mean broken
-        raise DocumentError(
-            f"{source} is not a readable .xlsx file (damaged or not really .xlsx): "
-            "re-save it or remove it from the folder"
-        ) from exc
+    workbook = open_package(
+        lambda f: load_workbook(f, read_only=True, data_only=True), data, source, ".xlsx", limits
+    )
     budget = TextBudget(source, len(data), limits)
     builder = TextBuilder(budget)
     try:
-        for sheet in workbook.worksheets:
-            rows = _sheet_rows(sheet, budget)
-            _add_rows(builder, rows, f"sheet {sheet.title}, ", (sheet.title,))
-    except DocumentError:
-        raise
-    except Exception as exc:  # a malformed sheet inside a valid zip
-        raise DocumentError(
-            f"{source} is not a readable .xlsx file (damaged inside): "
-            "re-save it or remove it from the folder"
-        ) from exc
+        with damaged_inside(source, ".xlsx"):  # a malformed sheet
+            for sheet in workbook.worksheets:
+                rows = _sheet_rows(sheet, budget)
+                _add_rows(builder, rows, f"sheet {sheet.title}, ", (sheet.title,))
     finally:
         workbook.close()
     return builder.build()

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -112,6 +113,25 @@ class Manifest:
     @property
     def build(self) -> BuildInfo:
         return BuildInfo(self.model, self.dimension, self.max_seq_length, self.chunker, self.folder)
+
+    @classmethod
+    def after(
+        cls, batch: Batch, sources: dict[str, SourceInfo], chunk_count: int, generation: str
+    ) -> Manifest:
+        """The manifest of a store that has applied batch: the batch's build settings and
+        time (Batch.stamp), the merged sources and chunk count, and the new generation."""
+        b = batch.build
+        return cls(
+            model=b.model,
+            dimension=b.dimension,
+            max_seq_length=b.max_seq_length,
+            chunker=b.chunker,
+            sources=sources,
+            chunk_count=chunk_count,
+            generation=generation,
+            built_at=batch.stamp(),
+            folder=b.folder,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """The manifest as JSON data (the layout manifest.json has always had)."""
@@ -438,6 +458,11 @@ class Batch:
     replace_all: bool = False
     built_at: str = field(default="", compare=False)  # "" -> the store stamps the time
 
+    def stamp(self) -> str:
+        """When the batch's generation was built: built_at where the batch names it, else
+        now (UTC, ISO 8601 to the second, e.g. "2026-11-30T21:08:00+00:00")."""
+        return self.built_at or datetime.now(UTC).isoformat(timespec="seconds")
+
 
 @runtime_checkable
 class Store(Protocol):
@@ -553,14 +578,40 @@ class SentenceStore(Protocol):
 
 
 class SentenceAccess:
-    """SentenceStore's methods over a snapshot's chunks and their SentenceRows: one copy for
-    the stores that keep sentence vectors (FaissStore, MemoryStore), which set the three
-    attributes below."""
+    """The reading methods that a snapshot held in this process answers from its chunk tuple
+    (manifest, chunks, chunk) and SentenceStore's methods over its SentenceRows: one copy for
+    the stores that keep them (FaissStore, MemoryStore), which call _hold_chunks."""
 
+    _manifest: Manifest | None
     _chunks: tuple[Chunk, ...]
     _row: dict[str, int]  # chunk id -> row
+    _row_of_hash: dict[str, int]  # chunk hash -> row
     _sentences: SentenceRows | None
     _sentence_row: dict[str, int] | None = None  # sentence text -> row, made on first use
+
+    def _hold_chunks(
+        self, manifest: Manifest | None, chunks: Sequence[Chunk], sentences: SentenceRows | None
+    ) -> None:
+        """Keep a snapshot's manifest, chunks (with their rows by id and by hash) and
+        sentence rows; ValueError unless there is one run of sentence rows per chunk."""
+        self._manifest = manifest
+        self._chunks = tuple(chunks)
+        if sentences is not None and sentences.chunk_count != len(self._chunks):
+            raise ValueError("one run of sentence rows per chunk")
+        self._sentences = sentences
+        self._row = {c.id: i for i, c in enumerate(self._chunks)}
+        self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
+
+    @property
+    def manifest(self) -> Manifest | None:
+        return self._manifest
+
+    def chunks(self) -> Sequence[Chunk]:
+        return self._chunks
+
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        row = self._row.get(chunk_id)
+        return self._chunks[row] if row is not None else None
 
     @property
     def has_sentences(self) -> bool:

@@ -37,7 +37,6 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,14 +102,8 @@ class FaissStore(SentenceAccess):
         stamp: tuple[int, int, int] | None = None,
     ) -> None:
         self.directory = Path(directory)
-        self._manifest = manifest
-        self._chunks = tuple(chunks)
         self._vectors = vectors
-        self._row = {c.id: i for i, c in enumerate(self._chunks)}
-        self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
-        if sentences is not None and sentences.chunk_count != len(self._chunks):
-            raise ValueError("one run of sentence rows per chunk")
-        self._sentences = sentences
+        self._hold_chunks(manifest, chunks, sentences)
         # manifest.json as this snapshot found it; a different one means another commit.
         self._stamp = stamp if stamp is not None else _manifest_stamp(self.directory)
 
@@ -194,17 +187,6 @@ class FaissStore(SentenceAccess):
     def location(self) -> str:
         return str(self.directory)
 
-    @property
-    def manifest(self) -> Manifest | None:
-        return self._manifest
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk(self, chunk_id: str) -> Chunk | None:
-        row = self._row.get(chunk_id)
-        return self._chunks[row] if row is not None else None
-
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(self._chunks))
         if k <= 0 or self._vectors is None:
@@ -273,17 +255,7 @@ class FaissStore(SentenceAccess):
         ]
         # Added to the new FAISS index a slice at a time: no stacked copy of every vector.
         matrix = GatheredRows(pool, np.asarray(positions, dtype=np.int64), b.dimension)
-        manifest = Manifest(
-            model=b.model,
-            dimension=b.dimension,
-            max_seq_length=b.max_seq_length,
-            chunker=b.chunker,
-            sources=sources,
-            chunk_count=len(chunks),
-            generation=uuid.uuid4().hex[:12],
-            built_at=batch.built_at or datetime.now(UTC).isoformat(timespec="seconds"),
-            folder=b.folder,
-        )
+        manifest = Manifest.after(batch, sources, len(chunks), uuid.uuid4().hex[:12])
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )

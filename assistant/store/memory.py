@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import numpy as np
 
@@ -43,22 +42,17 @@ class MemoryStore(SentenceAccess):
         name: str = "memory",
         _shelf: _Shelf | None = None,
     ) -> None:
-        self._manifest = manifest
-        self._chunks = tuple(chunks)
+        chunks = tuple(chunks)
         dimension = manifest.dimension if manifest else 0
         self._vectors = (
             np.zeros((0, dimension), dtype=np.float32)
             if vectors is None
             else np.asarray(vectors, dtype=np.float32)
         )
-        if len(self._vectors) != len(self._chunks):
+        if len(self._vectors) != len(chunks):
             raise ValueError("one vector per chunk")
-        if sentences is not None and sentences.chunk_count != len(self._chunks):
-            raise ValueError("one run of sentence rows per chunk")
-        self._sentences = sentences
+        self._hold_chunks(manifest, chunks, sentences)
         self._name = name
-        self._row = {c.id: i for i, c in enumerate(self._chunks)}
-        self._row_of_hash = {c.hash: i for i, c in enumerate(self._chunks)}
         self._shelf = _shelf or _Shelf()
         if self._shelf.latest is None:
             self._shelf.latest = self
@@ -66,17 +60,6 @@ class MemoryStore(SentenceAccess):
     @property
     def location(self) -> str:
         return f"memory:{self._name}"
-
-    @property
-    def manifest(self) -> Manifest | None:
-        return self._manifest
-
-    def chunks(self) -> Sequence[Chunk]:
-        return self._chunks
-
-    def chunk(self, chunk_id: str) -> Chunk | None:
-        row = self._row.get(chunk_id)
-        return self._chunks[row] if row is not None else None
 
     def search(self, query: np.ndarray, k: int) -> list[tuple[str, float]]:
         k = min(k, len(self._chunks))
@@ -105,17 +88,7 @@ class MemoryStore(SentenceAccess):
         matrix = (
             np.concatenate(pool)[positions] if chunks else np.zeros((0, b.dimension), np.float32)
         )
-        manifest = Manifest(
-            model=b.model,
-            dimension=b.dimension,
-            max_seq_length=b.max_seq_length,
-            chunker=b.chunker,
-            sources=sources,
-            chunk_count=len(chunks),
-            generation=f"m{next(_generations)}",
-            built_at=batch.built_at or datetime.now(UTC).isoformat(timespec="seconds"),
-            folder=b.folder,
-        )
+        manifest = Manifest.after(batch, sources, len(chunks), f"m{next(_generations)}")
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )

@@ -39,7 +39,6 @@ import threading
 import uuid
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
@@ -613,7 +612,7 @@ class PgStore:
             conn.execute("DELETE FROM assistant_lexemes WHERE df <= 0")
             count, tokens = count + int(delta[0]), tokens + int(delta[1])
             name = uuid.uuid4().hex[:12]
-            built_at = batch.built_at or datetime.now(UTC).isoformat(timespec="seconds")
+            built_at = batch.stamp()
             build = {
                 "model": b.model,
                 "dimension": b.dimension,
