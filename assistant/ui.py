@@ -31,6 +31,7 @@ import collections
 import contextlib
 import functools
 import hashlib
+import hmac
 import html
 import itertools
 import json
@@ -971,6 +972,52 @@ _SAVED_MESSAGES = 60  # chat messages kept in the browser (an answer is two or t
 
 # ---------------------------------------------------------------- the app
 
+_SEAL_FILE = "chat-seal.key"  # in the index folder, beside manifest.json; never sent
+
+
+def _seal_key(location: str | Path) -> bytes:
+    """The key that seals the conversation saved in the browser, known to the server only
+    (the page gets _browser_secret, which decrypts it, so anyone who can run a script on
+    the chat's address, such as another app served there before, could write a
+    conversation of their own): kept in the index folder so that a reload after a restart
+    still restores the conversation; for a database whose URL holds a password, derived
+    from it; else new in each process.
+
+    Example: _seal_key(Path("index")) -> 32 bytes, the same on every call and every run
+    """
+    if isinstance(location, Path):
+        path = location.expanduser() / _SEAL_FILE
+        if (location / "manifest.json").is_file():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            except OSError:
+                return secrets.token_bytes(32)  # a read-only index: sealed for this run
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_hex(32) + "\n")
+            try:
+                key = bytes.fromhex(path.read_text(encoding="ascii").strip())
+            except (OSError, ValueError):
+                key = b""
+            if len(key) == 32:
+                return key
+        return secrets.token_bytes(32)
+    if re.search(r"//[^/@]*:[^/@]+@", location):  # a password: the page never sees it
+        return hashlib.sha256(f"assistant-chat-seal\0{location}".encode()).digest()
+    return secrets.token_bytes(32)
+
+
+def _seal(key: bytes, chat: Any, history: Any) -> str:
+    """The seal of a saved conversation: an HMAC of its JSON, keys sorted (the browser
+    gives back the same values, not the same text).
+
+    Example: _seal(b"k" * 32, [], []) == _seal(b"k" * 32, [], []) != _seal(b"k" * 32, [], [{}])
+    """
+    data = json.dumps([chat, history], ensure_ascii=True, sort_keys=True, separators=(",", ":"))
+    return hmac.new(key, data.encode("ascii"), hashlib.sha256).hexdigest()
+
 
 def _browser_secret(location: str | Path) -> str:
     """The key the saved conversation is encrypted with in the browser: the same after a
@@ -1051,6 +1098,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     # Closing the server stops an upload's child process (ChildRunner.close says why).
     atexit.register(indexer.close)
     keep_history = 2 * max(settings.max_history_messages, 1)  # the bot bounds it again
+    seal = _seal_key(settings.index_location)
     # One language-model answer at a time for every visitor (page, /ask and /v1 alike).
     gate = generation_gate(bot)
 
@@ -1158,7 +1206,13 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             {"role": "assistant", "content": final.text},
         ]
         history = history[-keep_history:]
-        yield "", chat, history, {"chat": chat[-_SAVED_MESSAGES:], "history": history}
+        kept = chat[-_SAVED_MESSAGES:]
+        yield (
+            "",
+            chat,
+            history,
+            {"chat": kept, "history": history, "seal": _seal(seal, kept, history)},
+        )
 
     def on_example(
         chat: list[dict[str, Any]],
@@ -1184,6 +1238,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             return nothing
         chat, history = saved.get("chat"), saved.get("history")
         if not isinstance(chat, list) or not isinstance(history, list) or not chat:
+            return nothing
+        # Only a conversation this server saved: the chat shows its messages as HTML, so a
+        # forged one could pose as a cited answer (with a link to another site as its
+        # marker), and one of the wrong shape was an error on every load.
+        if not hmac.compare_digest(str(saved.get("seal", "")), _seal(seal, chat, history)):
             return nothing
         try:
             # Kept on the server for the session: no message longer than the bot reads of
