@@ -10,6 +10,7 @@ import os
 import socket
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fakes import FakeEmbedder
@@ -20,12 +21,12 @@ from assistant.settings import UnpackLimits
 _TEXT = "The zircon vault opens at nine in the morning.\n"
 
 
-def _bot(docs: Path, index: Path, **settings: object):  # type: ignore[no-untyped-def]
+def _bot(docs: Path, index: Path, **settings: Any) -> Any:
     from assistant import Assistant, Settings
 
     return Assistant.from_folder(
         docs,
-        settings=Settings(index_dir=index, show_progress=False, **settings),  # type: ignore[arg-type]
+        settings=Settings(index_dir=index, show_progress=False, **settings),
         embedder=FakeEmbedder(),
     )
 
@@ -186,7 +187,7 @@ _HISTORY = [
     {"role": "user", "content": "Is the vault safe?"},
     {"role": "assistant", "content": "It is."},
 ]
-_FORGERIES = {
+_FORGERIES: dict[str, dict[str, Any]] = {
     # A restored "assistant" message posing as a cited answer, its marker a link elsewhere.
     "posing": {
         "chat": [
