@@ -481,8 +481,19 @@ def render_refusal(answer: Answer) -> tuple[str, str]:
     return box, (f'<div class="related">{extra}</div>' if extra else "")
 
 
-def render_documents(sources: Sequence[SourceInfo]) -> str:
-    """The indexed documents as a small HTML table (name, type, size, passages, pages)."""
+# Documents the page lists (the table and the remove list; the count is always whole): a
+# folder of 100,000 small files sent 17.8 MB to every page load (13.6 MB of table rows, 4.2
+# MB of remove choices), and the browser took 87 s and 600,000 elements to show them.
+_DOCUMENTS_LISTED = 1000
+
+
+def render_documents(sources: Sequence[SourceInfo], limit: int = _DOCUMENTS_LISTED) -> str:
+    """The indexed documents as a small HTML table (name, type, size, passages, pages): the
+    first `limit` (by name), and a line for the rest.
+
+    Example: 1,500 sources -> "Documents (1500)", 1,000 rows, "… and 500 more, not listed
+             here (the first 1,000 by name are): ask about them, or type a name to remove it."
+    """
     if not sources:
         return (
             '<div class="docs-title">Documents</div>'
@@ -492,22 +503,31 @@ def render_documents(sources: Sequence[SourceInfo]) -> str:
         f'<tr><td class="doc-name">{_name(s.source)}</td><td>{_html(s.kind)}</td>'
         f'<td class="num">{_size(s.size)}</td><td class="num">{s.chunks}</td>'
         f'<td class="num">{s.pages or "–"}</td></tr>'
-        for s in sources
+        for s in sources[:limit]
+    )
+    more = (
+        f'<p class="docs-empty">… and {len(sources) - limit:,} more, not listed here (the '
+        f"first {limit:,} by name are): ask about them, or type a name to remove it.</p>"
+        if len(sources) > limit
+        else ""
     )
     return (
         f'<div class="docs-title">Documents ({len(sources)})</div>'
         '<table class="docs"><thead><tr><th>Name</th><th>Type</th><th class="num">Size</th>'
         f'<th class="num">Passages</th><th class="num">Pages</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table>{more}"
     )
 
 
-def _remove_choices(sources: Sequence[SourceInfo]) -> list[tuple[str, str]]:
-    """The remove list's (label, name) pairs, each label with its invisible characters shown.
+def _remove_choices(
+    sources: Sequence[SourceInfo], limit: int = _DOCUMENTS_LISTED
+) -> list[tuple[str, str]]:
+    """The remove list's (label, name) pairs, each label with its invisible characters shown:
+    the first `limit` documents (the list takes any name typed in, and the bot checks it).
 
     Example: [SourceInfo("al\u200bexa.txt", ...)] -> [("al[U+200B]exa.txt", "al\u200bexa.txt")]
     """
-    return [(_shown_name(s.source), s.source) for s in sources]
+    return [(_shown_name(s.source), s.source) for s in sources[:limit]]
 
 
 def _message(exc: Exception) -> str:
