@@ -299,3 +299,61 @@ def test_the_page_lists_a_bounded_number_of_documents() -> None:
     assert [name for _label, name in _remove_choices(sources)] == [s.source for s in sources[:1000]]
     few = render_documents(sources[:3])
     assert few.count("<tr>") == 4 and "more, not listed" not in few
+
+
+# ---------------------------------------------------------------- a file changed mid-sync
+
+
+def test_a_file_changed_between_the_scan_and_its_reading_records_what_was_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Held, unchanged: the scan hashes a file, and it is read again to be indexed; a file
+    # changed in between is recorded with the hash of the text indexed (the second read's),
+    # so the index never claims a version it does not hold, and the next sync reads it
+    # again only if it changes again.
+    import hashlib
+
+    from assistant.store import sync as sync_module
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    path = docs / "a.txt"
+    path.write_text(_TEXT, encoding="utf-8")
+    bot = _bot(docs, tmp_path / "index")
+    real_scan = sync_module.scan
+    changed = "The zircon vault opens at ten in the evening.\n"
+
+    def scan_then_change(*args: Any, **kwargs: Any) -> Any:
+        found = real_scan(*args, **kwargs)
+        path.write_text(changed, encoding="utf-8")  # after the hash, before the read
+        return found
+
+    path.write_text("The zircon vault opens at noon.\n", encoding="utf-8")
+    monkeypatch.setattr(sync_module, "scan", scan_then_change)
+    report = bot.sync()
+    monkeypatch.undo()
+    assert report.updated == ("a.txt",)
+    (info,) = bot.sources()
+    assert info.sha256 == hashlib.sha256(changed.encode()).hexdigest()
+    assert "ten in the evening" in bot.retrieve("When does the zircon vault open?")[0].chunk.text
+    again = bot.sync()
+    assert again.unchanged == ("a.txt",) and not again.updated
+
+
+def test_removing_a_hard_link_or_a_link_leaves_what_it_shares_or_names(tmp_path: Path) -> None:
+    # Held, unchanged: a hard link is a file of the folder (nothing tells it from a copy), so
+    # it is indexed; removing it, or a link in the folder, deletes that name only: the file
+    # outside the folder is never written or deleted.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(_TEXT, encoding="utf-8")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("Zebras graze at dawn.\n", encoding="utf-8")
+    os.link(outside, docs / "hard.txt")
+    (docs / "link.txt").symlink_to(outside)
+    bot = _bot(docs, tmp_path / "index", follow_symlinks=True)
+    assert sorted(s.source for s in bot.sources()) == ["a.txt", "hard.txt", "link.txt"]
+    bot.remove_document("hard.txt")
+    bot.remove_document("link.txt")
+    assert sorted(p.name for p in docs.iterdir()) == ["a.txt"]
+    assert outside.read_text(encoding="utf-8") == "Zebras graze at dawn.\n"
