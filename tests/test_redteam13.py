@@ -357,3 +357,38 @@ def test_removing_a_hard_link_or_a_link_leaves_what_it_shares_or_names(tmp_path:
     bot.remove_document("link.txt")
     assert sorted(p.name for p in docs.iterdir()) == ["a.txt"]
     assert outside.read_text(encoding="utf-8") == "Zebras graze at dawn.\n"
+
+
+# ---------------------------------------------------------------- a folder nested deep
+
+
+def test_a_folder_nested_deeper_than_pythons_recursion_is_read(tmp_path: Path) -> None:
+    # Found in this pass: Python 3.11's os.walk recurses once per level, so a folder nested
+    # 1,500 deep (a 3,016-character path, within the system's 4,096) raised RecursionError:
+    # `assistant index` stopped with a 30-line traceback, and so would the web chat's
+    # start-up and every sync while it was there. The scan now walks without recursion.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "top.txt").write_text(_TEXT, encoding="utf-8")
+    deep = docs
+    for _ in range(1200):
+        deep = deep / "a"
+        deep.mkdir()
+    (deep / "x.txt").write_text("Zebras graze at dawn.\n", encoding="utf-8")
+    bot = _bot(docs, tmp_path / "index")
+    names = sorted(s.source for s in bot.sources())
+    assert names == ["a/" * 1200 + "x.txt", "top.txt"]
+
+
+def test_the_walk_gives_what_os_walk_gives(tmp_path: Path) -> None:
+    from assistant.ingest.loaders import _walk
+
+    (tmp_path / "b" / "c").mkdir(parents=True)
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / "b" / "x.txt").write_text("x", encoding="utf-8")
+    (tmp_path / "b" / "c" / "y.md").write_text("y", encoding="utf-8")
+    (tmp_path / "link").symlink_to(tmp_path / "b")  # a link to a folder: listed, not entered
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "nothing")
+    os.mkfifo(tmp_path / "pipe.txt")
+    top = os.fspath(tmp_path)
+    assert list(_walk(top)) == list(os.walk(top))

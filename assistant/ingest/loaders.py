@@ -86,7 +86,7 @@ def scan_folder(
     root = folder.resolve()
     found: list[Path] = []
     skipped: list[SkippedFile] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in _walk(os.fspath(folder)):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .venv, ...
         for d in dirnames:
             if os.path.islink(os.path.join(dirpath, d)):  # os.walk does not descend into it
@@ -109,6 +109,38 @@ def scan_folder(
         else:
             supported.append(path)
     return supported, skipped
+
+
+def _walk(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """What os.walk(top) gives (top down, a folder's names before its subfolders', links to
+    folders listed but not entered, unreadable folders passed over, dirnames pruned in place
+    by the caller), without recursion: Python 3.11's os.walk recurses once per level, so a
+    folder nested 1,500 deep (a 3,016-character path) raised RecursionError, and `assistant
+    index`, the web chat's start-up and every sync of the folder stopped with a traceback.
+
+    Example: a/x.txt, a/b/y.txt -> ("a", ["b"], ["x.txt"]), ("a/b", [], ["y.txt"])
+    """
+    stack = [top]
+    while stack:
+        path = stack.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # a link to a folder counts, as in os.walk
+            except OSError:
+                is_dir = False
+            (dirnames if is_dir else filenames).append(entry.name)
+        yield path, dirnames, filenames
+        for name in reversed(dirnames):  # depth first, in os.walk's order
+            inner = os.path.join(path, name)
+            if not os.path.islink(inner):
+                stack.append(inner)
 
 
 def _unusable(path: Path, source: str, root: Path, follow_links: bool) -> str | None:
