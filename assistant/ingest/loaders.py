@@ -155,6 +155,14 @@ def _unusable(path: Path, source: str, root: Path, follow_links: bool) -> str | 
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         return _unsupported(source, suffix)
+    if source_file(source) != source:
+        # "q3.eml#report.txt" is how an e-mail's attachment is named: indexed under it, the
+        # file's passages read as the e-mail's, and the sync stopped with a ValueError (the
+        # web chat's start-up too, for as long as the file was there).
+        return (
+            f"{source} has a name that reads as an attachment of {source_file(source)} "
+            "(an e-mail's attachments are named “mail.eml#file”): rename the file"
+        )
     try:
         if path.is_symlink():
             target = Path(os.path.realpath(path))
