@@ -434,3 +434,47 @@ def test_an_upload_named_like_an_attachment_is_renamed(tmp_path: Path) -> None:
     bot = _bot(docs, tmp_path / "index")
     report = bot.add_document("q3.eml#report.txt", b"The vault is certified safe.\n")
     assert report.added == ("q3.eml_report.txt",)
+
+
+# ---------------------------------------------------------------- a file swapped for a link
+
+
+def test_a_file_swapped_for_a_link_after_the_scan_is_not_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found in this pass: the scan checks each link's target (a link out of the folder is
+    # not followed) and hashes every file; each is read again to be indexed, minutes later
+    # in a big sync. Whoever can write the folder (a shared or synced one) could swap a
+    # file for a link to a file outside it in between, and the outside file was indexed
+    # and quoted under the document's name. A file is now read only if it is the very file
+    # the scan hashed (its device and inode); else it waits for the next sync, whose scan
+    # checks it again.
+    from assistant.store import sync as sync_module
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(_TEXT, encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("The root password is hunter2.\n", encoding="utf-8")
+    bot = _bot(docs, tmp_path / "index")
+    (docs / "b.txt").write_text("Zebras graze at dawn.\n", encoding="utf-8")
+    real_scan = sync_module.scan
+
+    def scan_then_swap(*args: Any, **kwargs: Any) -> Any:
+        found = real_scan(*args, **kwargs)
+        (docs / "b.txt").unlink()
+        (docs / "b.txt").symlink_to(secret)
+        return found
+
+    monkeypatch.setattr(sync_module, "scan", scan_then_swap)
+    report = bot.sync()
+    monkeypatch.undo()
+    assert all("hunter2" not in hit.chunk.text for hit in bot.retrieve("root password", k=5))
+    reasons = {s.source: s.reason for s in report.skipped}
+    assert reasons["b.txt"] == (
+        "b.txt changed into another file while the folder was being indexed: it is read "
+        "again at the next sync"
+    )
+    assert [s.source for s in bot.sources()] == ["a.txt"]
+    reasons = {s.source: s.reason for s in bot.sync().skipped}  # the next scan sees the link
+    assert "outside the documents folder" in reasons["b.txt"]

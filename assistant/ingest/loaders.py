@@ -196,9 +196,15 @@ def _printable(source: str) -> str:
 
 
 @contextlib.contextmanager
-def open_regular(path: Path, source: str, max_bytes: int | None = None) -> Iterator[BinaryIO]:
+def open_regular(
+    path: Path,
+    source: str,
+    max_bytes: int | None = None,
+    identity: tuple[int, int] | None = None,
+) -> Iterator[BinaryIO]:
     """The open file, if it is a regular one; DocumentError (one sentence) for anything else,
-    for one over max_bytes, and for a read that fails inside the block.
+    for one over max_bytes, for one that is not the file `identity` (device, inode) names,
+    and for a read that fails inside the block.
 
     The file is opened without blocking and checked on the open descriptor, so a FIFO or a
     device that replaced the file after the scan is refused rather than read forever. Its
@@ -221,6 +227,13 @@ def open_regular(path: Path, source: str, max_bytes: int | None = None) -> Itera
             )
         if max_bytes is not None and info.st_size > max_bytes:
             raise DocumentError(too_big(source, max_bytes, info.st_size))
+        if identity is not None and (info.st_dev, info.st_ino) != identity:
+            # Not the file the scan checked and hashed (a link out of the folder swapped in
+            # since, on a folder others can write): its next scan checks it again.
+            raise DocumentError(
+                f"{source} changed into another file while the folder was being indexed: "
+                "it is read again at the next sync"
+            )
         try:
             yield fh
         except OSError as exc:
@@ -292,7 +305,10 @@ def load_document(path: Path, root: Path, limits: UnpackLimits = DEFAULT_UNPACK_
 
 
 def load_documents(
-    path: Path, root: Path, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+    path: Path,
+    root: Path,
+    limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
+    identity: tuple[int, int] | None = None,
 ) -> tuple[list[Document], list[SkippedFile]]:
     """Read one file into its Documents: the file's own first, then, for an e-mail, each
     attachment of a supported type as a Document with source "<file>#<attachment name>"
@@ -300,7 +316,8 @@ def load_documents(
     SkippedFile and do not stop the message from loading.
 
     Raises DocumentError (one sentence saying what to do) when the file itself cannot be
-    read. limits: Settings.unpack_limits, for zip packages (.docx, .epub, ...).
+    read. limits: Settings.unpack_limits, for zip packages (.docx, .epub, ...). identity:
+    the (device, inode) the file must be (the one a scan checked), or None.
     Example: load_documents(Path("d/q3.eml"), Path("d")) ->
     ([Document("q3.eml", ...), Document("q3.eml#report.pdf", ...)], [])
     """
@@ -309,7 +326,7 @@ def load_documents(
     suffix = path.suffix.lower()
     if suffix not in _KINDS:
         raise DocumentError(_unsupported(source, suffix))
-    with open_regular(path, source, limits.max_bytes) as fh:
+    with open_regular(path, source, limits.max_bytes, identity) as fh:
         # A text file is tested for binary content on its head, before the rest is read: a
         # 1 GB sparse .txt (all holes, made in an instant) was read whole to be refused.
         data = fh.read(SNIFF_BYTES)

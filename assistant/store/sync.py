@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import time
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -74,11 +75,13 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True, slots=True)
 class FileState:
-    """A file as found on disk; sha256 is None when it could not be read."""
+    """A file as found on disk; sha256 is None when it could not be read. identity: the
+    (device, inode) hashed, which the file must still be when it is read to be indexed."""
 
     path: Path
     sha256: str | None
     size: int = 0
+    identity: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +185,12 @@ def scan(
     for path in paths:
         source = path.relative_to(folder).as_posix()
         try:
-            sha, size = _file_digest(path, source, max_bytes)
+            sha, size, identity = _file_digest(path, source, max_bytes)
         except DocumentError as exc:
             skipped.append(SkippedFile(source, str(exc)))
             files[source] = FileState(path, None)
             continue
-        files[source] = FileState(path, sha, size)
+        files[source] = FileState(path, sha, size, identity)
     return Scan(folder, files, tuple(skipped))
 
 
@@ -327,8 +330,9 @@ def apply_plan(
             progress("chunk", done / total)
         with clock("chunk"):
             try:
+                state = found.files[source]
                 docs, bad_attachments = load_documents(
-                    found.files[source].path, found.folder, unpack_limits
+                    state.path, found.folder, unpack_limits, state.identity
                 )
             except DocumentError as exc:
                 # Not upserted: an indexed version stays unless the whole index is rebuilt.
@@ -698,15 +702,17 @@ class _Streamed:
         self.seen.add(digests[which], added)
 
 
-def _file_digest(path: Path, source: str, max_bytes: int) -> tuple[str, int]:
-    """sha256 and size of a regular file of at most max_bytes, read in blocks; DocumentError
-    for anything else (a file that grows past max_bytes while it is read is refused too)."""
+def _file_digest(path: Path, source: str, max_bytes: int) -> tuple[str, int, tuple[int, int]]:
+    """sha256, size and (device, inode) of a regular file of at most max_bytes, read in
+    blocks; DocumentError for anything else (a file that grows past max_bytes while it is
+    read is refused too)."""
     h = hashlib.sha256()
     size = 0
     with open_regular(path, source, max_bytes) as fh:
+        info = os.fstat(fh.fileno())
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
             size += len(block)
             if size > max_bytes:
                 raise DocumentError(too_big(source, max_bytes))
-    return h.hexdigest(), size
+    return h.hexdigest(), size, (info.st_dev, info.st_ino)
