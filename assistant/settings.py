@@ -34,7 +34,7 @@ class UnpackLimits:
     Example: UnpackLimits(max_bytes=10 << 20) refuses a .docx that unpacks to 11 MB.
     """
 
-    max_bytes: int = 1 << 30  # no document needs more
+    max_bytes: int = 1 << 30  # no document needs more (nor is a file bigger than this read)
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 32 << 20  # below this any ratio is harmless
     ocr_pages: int = 500  # a long scanned book; about 10 minutes of OCR on 2 cores
@@ -311,7 +311,8 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     # Zip bombs: a .docx, .pptx, .xlsx or .epub that would unpack to more than
     # unpack_max_bytes, or (past unpack_ratio_floor_bytes) to more than unpack_max_ratio times
-    # its size on disk, is refused before anything is unpacked (UnpackLimits says why).
+    # its size on disk, is refused before anything is unpacked (UnpackLimits says why). A
+    # file in the documents folder bigger than unpack_max_bytes is skipped unread.
     unpack_max_bytes: int = Field(default=UnpackLimits.max_bytes, ge=1)
     unpack_max_ratio: float = Field(default=UnpackLimits.max_ratio, gt=0.0)
     unpack_ratio_floor_bytes: int = Field(default=UnpackLimits.ratio_floor_bytes, ge=0)

@@ -70,12 +70,21 @@ def test_a_restored_conversation_keeps_no_more_history_than_the_bot_reads(plain:
         {"role": ("user", "assistant")[i % 2], "content": f"{i} " + "y" * 300_000}
         for i in range(12)
     ]
-    saved = {"chat": [_message("user", "hi"), _message("assistant", "hello")], "history": history}
+    saved: dict[str, Any] = {
+        "chat": [_message("user", "hi"), _message("assistant", "hello")],
+        "history": history,
+    }
+    # Sealed as the server seals what it saves (red team 13): only that is restored.
+    from assistant.ui import _seal
+
+    key = bytes.fromhex((plain.docs.parent / "index" / "chat-seal.key").read_text().strip())
+    saved["seal"] = _seal(key, saved["chat"], history)
     restore = next(
         i for i, fn in plain.demo.fns.items() if getattr(fn.fn, "__name__", "") == "restore"
     )
     outcome, outputs = page_call(plain.url, restore, [saved])
     assert outcome == "complete", outputs
+    assert isinstance(outputs[0], list) and len(outputs[0]) == 2, outputs  # restored
     held = _held(plain.demo)
     assert held and max(held) < 200_000, held
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from ..errors import DocumentError, InputError
 from ..schema import Document, SkippedFile
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
-from .textbuild import Built, decode_text, looks_binary
+from .textbuild import SNIFF_BYTES, Built, decode_text, looks_binary
 
 if TYPE_CHECKING:
     from .mail import Attachment
@@ -34,6 +34,7 @@ __all__ = [
     "read_regular",
     "scan_folder",
     "source_file",
+    "too_big",
 ]
 
 _KINDS = {
@@ -85,7 +86,7 @@ def scan_folder(
     root = folder.resolve()
     found: list[Path] = []
     skipped: list[SkippedFile] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, dirnames, filenames in _walk(os.fspath(folder)):
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]  # .git, .venv, ...
         for d in dirnames:
             if os.path.islink(os.path.join(dirpath, d)):  # os.walk does not descend into it
@@ -110,6 +111,38 @@ def scan_folder(
     return supported, skipped
 
 
+def _walk(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """What os.walk(top) gives (top down, a folder's names before its subfolders', links to
+    folders listed but not entered, unreadable folders passed over, dirnames pruned in place
+    by the caller), without recursion: Python 3.11's os.walk recurses once per level, so a
+    folder nested 1,500 deep (a 3,016-character path) raised RecursionError, and `assistant
+    index`, the web chat's start-up and every sync of the folder stopped with a traceback.
+
+    Example: a/x.txt, a/b/y.txt -> ("a", ["b"], ["x.txt"]), ("a/b", [], ["y.txt"])
+    """
+    stack = [top]
+    while stack:
+        path = stack.pop()
+        try:
+            with os.scandir(path) as it:
+                entries = list(it)
+        except OSError:
+            continue
+        dirnames: list[str] = []
+        filenames: list[str] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # a link to a folder counts, as in os.walk
+            except OSError:
+                is_dir = False
+            (dirnames if is_dir else filenames).append(entry.name)
+        yield path, dirnames, filenames
+        for name in reversed(dirnames):  # depth first, in os.walk's order
+            inner = os.path.join(path, name)
+            if not os.path.islink(inner):
+                stack.append(inner)
+
+
 def _unusable(path: Path, source: str, root: Path, follow_links: bool) -> str | None:
     """Why the file at path cannot be indexed, or None when it can (checked without opening
     it, so a FIFO never blocks the scan)."""
@@ -122,6 +155,14 @@ def _unusable(path: Path, source: str, root: Path, follow_links: bool) -> str | 
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         return _unsupported(source, suffix)
+    if source_file(source) != source:
+        # "q3.eml#report.txt" is how an e-mail's attachment is named: indexed under it, the
+        # file's passages read as the e-mail's, and the sync stopped with a ValueError (the
+        # web chat's start-up too, for as long as the file was there).
+        return (
+            f"{source} has a name that reads as an attachment of {source_file(source)} "
+            "(an e-mail's attachments are named “mail.eml#file”): rename the file"
+        )
     try:
         if path.is_symlink():
             target = Path(os.path.realpath(path))
@@ -155,12 +196,20 @@ def _printable(source: str) -> str:
 
 
 @contextlib.contextmanager
-def open_regular(path: Path, source: str) -> Iterator[BinaryIO]:
+def open_regular(
+    path: Path,
+    source: str,
+    max_bytes: int | None = None,
+    identity: tuple[int, int] | None = None,
+) -> Iterator[BinaryIO]:
     """The open file, if it is a regular one; DocumentError (one sentence) for anything else,
+    for one over max_bytes, for one that is not the file `identity` (device, inode) names,
     and for a read that fails inside the block.
 
     The file is opened without blocking and checked on the open descriptor, so a FIFO or a
-    device that replaced the file after the scan is refused rather than read forever.
+    device that replaced the file after the scan is refused rather than read forever. Its
+    size is checked there too, before any byte is read: a 10 GB sparse file (made in an
+    instant, all holes) was read whole, 30 s to hash and 10.5 GB of memory to load.
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -170,10 +219,20 @@ def open_regular(path: Path, source: str) -> Iterator[BinaryIO]:
             f"could not read {source} ({reason}): check that it exists and is readable"
         ) from exc
     with os.fdopen(fd, "rb") as fh:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise DocumentError(
                 f"{source} is not a regular file (a pipe, socket or device): "
                 "remove it from the documents folder"
+            )
+        if max_bytes is not None and info.st_size > max_bytes:
+            raise DocumentError(too_big(source, max_bytes, info.st_size))
+        if identity is not None and (info.st_dev, info.st_ino) != identity:
+            # Not the file the scan checked and hashed (a link out of the folder swapped in
+            # since, on a folder others can write): its next scan checks it again.
+            raise DocumentError(
+                f"{source} changed into another file while the folder was being indexed: "
+                "it is read again at the next sync"
             )
         try:
             yield fh
@@ -184,10 +243,34 @@ def open_regular(path: Path, source: str) -> Iterator[BinaryIO]:
             ) from exc
 
 
-def read_regular(path: Path, source: str) -> bytes:
-    """The bytes of a regular file; DocumentError (one sentence) for anything else."""
-    with open_regular(path, source) as fh:
-        return fh.read()
+def too_big(source: str, max_bytes: int, size: int | None = None) -> str:
+    """The sentence for a file over the most a document may be (size None: it grew past it
+    while being read, or its size is not what it reads as, like a /proc file's 0).
+
+    Example: too_big("a.txt", 1 << 30, 10 << 30) == "a.txt is 10,240 MB, more than the 1,024
+             MB a document may be (ASSISTANT_UNPACK_MAX_BYTES): split it or remove it from
+             the documents folder"
+    """
+    what = f"is {_amount(size)}," if size is not None else "reads as"
+    return (
+        f"{source} {what} more than the {_amount(max_bytes)} a document may be "
+        "(ASSISTANT_UNPACK_MAX_BYTES): split it or remove it from the documents folder"
+    )
+
+
+def _amount(size: int) -> str:
+    """Example: _amount(3000) == "3,000 bytes"; _amount(5 << 20) == "5 MB" """
+    return f"{size / (1 << 20):,.0f} MB" if size >= 1 << 20 else f"{size:,} bytes"
+
+
+def read_regular(path: Path, source: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file; DocumentError (one sentence) for anything else, and for
+    one over max_bytes (checked before reading, and while reading: a file may grow)."""
+    with open_regular(path, source, max_bytes) as fh:
+        data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+    if max_bytes is not None and len(data) > max_bytes:
+        raise DocumentError(too_big(source, max_bytes))
+    return data
 
 
 def load_folder(
@@ -222,7 +305,10 @@ def load_document(path: Path, root: Path, limits: UnpackLimits = DEFAULT_UNPACK_
 
 
 def load_documents(
-    path: Path, root: Path, limits: UnpackLimits = DEFAULT_UNPACK_LIMITS
+    path: Path,
+    root: Path,
+    limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
+    identity: tuple[int, int] | None = None,
 ) -> tuple[list[Document], list[SkippedFile]]:
     """Read one file into its Documents: the file's own first, then, for an e-mail, each
     attachment of a supported type as a Document with source "<file>#<attachment name>"
@@ -230,7 +316,8 @@ def load_documents(
     SkippedFile and do not stop the message from loading.
 
     Raises DocumentError (one sentence saying what to do) when the file itself cannot be
-    read. limits: Settings.unpack_limits, for zip packages (.docx, .epub, ...).
+    read. limits: Settings.unpack_limits, for zip packages (.docx, .epub, ...). identity:
+    the (device, inode) the file must be (the one a scan checked), or None.
     Example: load_documents(Path("d/q3.eml"), Path("d")) ->
     ([Document("q3.eml", ...), Document("q3.eml#report.pdf", ...)], [])
     """
@@ -239,7 +326,15 @@ def load_documents(
     suffix = path.suffix.lower()
     if suffix not in _KINDS:
         raise DocumentError(_unsupported(source, suffix))
-    data = read_regular(path, source)
+    with open_regular(path, source, limits.max_bytes, identity) as fh:
+        # A text file is tested for binary content on its head, before the rest is read: a
+        # 1 GB sparse .txt (all holes, made in an instant) was read whole to be refused.
+        data = fh.read(SNIFF_BYTES)
+        if _KINDS[suffix] in _TEXT_KINDS and looks_binary(data):
+            raise DocumentError(_binary(source, suffix))
+        data += fh.read(limits.max_bytes + 1 - len(data))
+    if len(data) > limits.max_bytes:  # it grew while being read
+        raise DocumentError(too_big(source, limits.max_bytes))
     return _load_bytes(data, suffix, source, depth=0, limits=limits)
 
 
@@ -259,10 +354,7 @@ def _load_bytes(
 ) -> tuple[list[Document], list[SkippedFile]]:
     kind = _KINDS[suffix]
     if kind in _TEXT_KINDS and looks_binary(data):
-        raise DocumentError(
-            f"{source} looks like a binary file, not {suffix} text: "
-            "convert it to text or remove it from the folder"
-        )
+        raise DocumentError(_binary(source, suffix))
     try:
         built, attachments = _extract(kind, data, source, limits)
     except RecursionError as exc:
@@ -364,6 +456,13 @@ def _extract(
     else:
         built, attachments = mbox_text(data, source)
     return built, attachments
+
+
+def _binary(source: str, suffix: str) -> str:
+    return (
+        f"{source} looks like a binary file, not {suffix} text: "
+        "convert it to text or remove it from the folder"
+    )
 
 
 def _empty(kind: str, source: str) -> str:

@@ -16,6 +16,7 @@ from ..schema import Locator, Section
 from ..settings import UnpackLimits
 
 __all__ = [
+    "SNIFF_BYTES",
     "Built",
     "TextBudget",
     "TextBuilder",
@@ -154,6 +155,8 @@ def record(headers: Sequence[str], values: Sequence[str]) -> str:
 
 _SNIFF_BYTES = 8192  # NUL bytes this early mean a binary file, not text
 _SAMPLE_BYTES = 1 << 16  # how much of a file the control-character test looks at
+# looks_binary reads no further than this: a loader may test a file's head before reading it.
+SNIFF_BYTES = _SAMPLE_BYTES
 # More than this share of characters that text never has (controls other than layout,
 # unassigned or private code points, undecodable bytes) means binary data. Random bytes
 # without NUL have about 11% (cp1252) to 24% (latin-1); real text has next to none.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import os
 import time
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -39,7 +40,7 @@ import numpy as np
 from ..embedding import Embedder, mean_directions
 from ..errors import DocumentError
 from ..ingest.chunking import iter_chunks, sentence_units, vector_pieces
-from ..ingest.loaders import load_documents, open_regular, scan_folder
+from ..ingest.loaders import load_documents, open_regular, scan_folder, too_big
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from .base import (
@@ -74,11 +75,13 @@ Progress = Callable[[str, float], None]
 
 @dataclass(frozen=True, slots=True)
 class FileState:
-    """A file as found on disk; sha256 is None when it could not be read."""
+    """A file as found on disk; sha256 is None when it could not be read. identity: the
+    (device, inode) hashed, which the file must still be when it is read to be indexed."""
 
     path: Path
     sha256: str | None
     size: int = 0
+    identity: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,21 +173,24 @@ def sync_guard(
     return store.sync_lock(on_wait) if isinstance(store, SharedStore) else nullcontext()
 
 
-def scan(folder: Path, *, follow_links: bool = False) -> Scan:
+def scan(
+    folder: Path, *, follow_links: bool = False, max_bytes: int = DEFAULT_UNPACK_LIMITS.max_bytes
+) -> Scan:
     """Every supported file under folder with its sha256; what cannot be used is skipped
-    (links are followed as `loaders.scan_folder` says)."""
+    (links are followed as `loaders.scan_folder` says), and so is a file over max_bytes
+    (UnpackLimits.max_bytes: the most a document may unpack to, so the most it may be)."""
     paths, skipped_files = scan_folder(folder, follow_links=follow_links)
     skipped = list(skipped_files)
     files: dict[str, FileState] = {}
     for path in paths:
         source = path.relative_to(folder).as_posix()
         try:
-            sha, size = _file_digest(path, source)
+            sha, size, identity = _file_digest(path, source, max_bytes)
         except DocumentError as exc:
             skipped.append(SkippedFile(source, str(exc)))
             files[source] = FileState(path, None)
             continue
-        files[source] = FileState(path, sha, size)
+        files[source] = FileState(path, sha, size, identity)
     return Scan(folder, files, tuple(skipped))
 
 
@@ -207,7 +213,7 @@ def sync_store(
     """
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
-    found = scan(folder, follow_links=follow_links)
+    found = scan(folder, follow_links=follow_links, max_bytes=unpack_limits.max_bytes)
     files = {s: f.sha256 for s, f in found.files.items()}
     chunker, kept = chunker_to_use(store.manifest, files, chunker)
     plan = plan_sync(
@@ -324,8 +330,9 @@ def apply_plan(
             progress("chunk", done / total)
         with clock("chunk"):
             try:
+                state = found.files[source]
                 docs, bad_attachments = load_documents(
-                    found.files[source].path, found.folder, unpack_limits
+                    state.path, found.folder, unpack_limits, state.identity
                 )
             except DocumentError as exc:
                 # Not upserted: an indexed version stays unless the whole index is rebuilt.
@@ -695,12 +702,17 @@ class _Streamed:
         self.seen.add(digests[which], added)
 
 
-def _file_digest(path: Path, source: str) -> tuple[str, int]:
-    """sha256 and size of a regular file, read in blocks; DocumentError for anything else."""
+def _file_digest(path: Path, source: str, max_bytes: int) -> tuple[str, int, tuple[int, int]]:
+    """sha256, size and (device, inode) of a regular file of at most max_bytes, read in
+    blocks; DocumentError for anything else (a file that grows past max_bytes while it is
+    read is refused too)."""
     h = hashlib.sha256()
     size = 0
-    with open_regular(path, source) as fh:
+    with open_regular(path, source, max_bytes) as fh:
+        info = os.fstat(fh.fileno())
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
             size += len(block)
-    return h.hexdigest(), size
+            if size > max_bytes:
+                raise DocumentError(too_big(source, max_bytes))
+    return h.hexdigest(), size, (info.st_dev, info.st_ino)
