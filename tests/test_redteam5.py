@@ -81,7 +81,13 @@ def test_the_pages_chat_and_saved_conversation_are_cut_before_gradio_reads_them(
     shown = outputs[1]
     assert 300 <= len(shown) <= 303 and "Austin" in json.dumps(shown[-3:]), len(shown)
     restore = _page_event(plain.url, "restore")
-    kind, outputs = page_call(plain.url, restore, [{"chat": chat, "history": []}])
+    # Sealed as the server seals what it saves (red team 13): the 60 messages it would keep,
+    # so the conversation is restored once cut to them before Gradio reads it.
+    from assistant.ui import _SAVED_MESSAGES, _seal
+
+    key = bytes.fromhex((plain.docs.parent / "index" / "chat-seal.key").read_text().strip())
+    saved = {"chat": chat, "history": [], "seal": _seal(key, chat[-_SAVED_MESSAGES:], [])}
+    kind, outputs = page_call(plain.url, restore, [saved])
     assert kind == "complete" and len(outputs[0]) == 60, (kind, len(outputs[0]))
 
 
