@@ -223,9 +223,9 @@ class Answerer:
             if followers(grounds, said):
                 # "Tell me more." of an answer ("Say more about the risk.") is answered by what
                 # its passage says next: nothing is asked that the documents could fail to
-                # say. The extractive
-                # backend finds the followers again to raise them (follow_on, "Why?" too):
-                # 0.3-13 ms, not worth a request field that one backend alone would read.
+                # say. The extractive backend finds the followers again to raise them
+                # (follow_on, "Why?" too): 0.3-13 ms, not worth a request field that one
+                # backend alone would read.
                 grounds = dataclasses.replace(grounds, answerable=True)
         if not grounds.answerable:
             # "Should shareholders expect a quick return? If not, what's the point of it?": a

@@ -15,7 +15,7 @@ evals/calibrate_refusal.py (see evals/refusal/README.md).
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -64,7 +64,6 @@ __all__ = [
     "passage_aliases",
     "passage_topics",
     "points_back",
-    "repeats",
     "sentence_vectors",
     "term_weights",
 ]
@@ -172,18 +171,6 @@ def candidate_sentences(hits: Sequence[Hit]) -> list[Sentence]:
             seen.add(key)
             out.append(Sentence(chunk, rank, chunk.start + s, chunk.start + e, chunk.text[s:e]))
     return out
-
-
-def repeats(text: str, said: Collection[str]) -> bool:
-    """Whether every sentence of text is one of said, or part of one (whitespace collapsed):
-    text tells nothing that was not said.
-
-    Example: repeats("Amazon holds less leverage.", {"Amazon holds less leverage."}) -> True;
-             repeats("Amazon, unlike Microsoft, holds less leverage.",
-                     {"Amazon holds less leverage."}) -> False
-    """
-    lines = [" ".join(text[a:b].split()) for a, b in split_sentences(text)]
-    return bool(lines) and all(any(line in q for q in said) for line in lines)
 
 
 def passage_topics(sentences: Sequence[Sentence]) -> list[str]:

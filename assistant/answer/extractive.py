@@ -18,7 +18,7 @@ from ..ingest.chunking import split_sentences
 from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
-from .evidence import Grounds, Sentence, points_back, repeats
+from .evidence import Grounds, Sentence, points_back
 from .features import specific_tokens
 from .followup import (
     asks_for_more,
@@ -281,6 +281,18 @@ def _cut_short(grounds: Grounds, said: set[str], *, ahead: bool = False) -> list
     ]
 
 
+def _repeats(text: str, said: set[str]) -> bool:
+    """Whether every sentence of text is one of said, or part of one (whitespace collapsed):
+    text tells nothing that was not said.
+
+    Example: _repeats("Amazon holds less leverage.", {"Amazon holds less leverage."}) -> True;
+             _repeats("Amazon, unlike Microsoft, holds less leverage.",
+                      {"Amazon holds less leverage."}) -> False
+    """
+    lines = [_one_line(text[a:b]) for a, b in split_sentences(text)]
+    return bool(lines) and all(any(line in q for q in said) for line in lines)
+
+
 def _unit_lines(grounds: Grounds) -> list[list[str]]:
     """Each unit's sentences, whitespace collapsed as the answer writes them."""
     return [
@@ -464,7 +476,7 @@ class ExtractiveBackend:
             if named:
                 # ... and the quote itself, already read, is not what it asks for.
                 grounds = _below(
-                    grounds, [i for i, u in enumerate(grounds.sentences) if repeats(u.text, said)]
+                    grounds, [i for i, u in enumerate(grounds.sentences) if _repeats(u.text, said)]
                 )
         elif request.history and says_nothing_of_its_own(request.question):
             # "Which ones?" after "... its own models lag behind [cut]": what the quote left

@@ -1707,9 +1707,9 @@ class EvidenceFeatures:
     person_missing: float = 0.0  # 1 when "who" is asked and the lead sentence names no one
     # but the question's own names
     unit_missing: float = 0.0  # type_missing where the question names its unit (a year,
-    # a date, a percentage, how many, how much), or is a follow-up whose query carried
-    # terms ("since when?"): no answer is in the top sentences; or an amount's attribute
-    # (valuation, revenue, price) that no passage names
+    # a date, a percentage, how many, how much, a place by its kind), or is a follow-up
+    # whose query carried terms ("since when?"): no answer is in the top sentences; or an
+    # amount's attribute (valuation, revenue, price) that no passage names
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]

@@ -747,7 +747,8 @@ def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set
     words = [w for w in _content_words(what) if w not in vague]
     terms = {t for w in words for t in analyze(w)}
     names = {n.lower() for n in name_words(what)}
-    told = {t for q in quotes for t in analyze(q)}
+    quote_terms = {q: set(analyze(q)) for q in quotes}
+    told = set().union(*quote_terms.values())
     if (
         not terms
         or len(terms) > _OF_SAID_TERMS
@@ -755,7 +756,7 @@ def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set
         or not names <= {w.lower() for q in quotes for w in name_words(q)}
     ):
         return set()
-    return {q for q in quotes if terms & set(analyze(q))}
+    return {q for q, held in quote_terms.items() if terms & held}
 
 
 def reads_on(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
