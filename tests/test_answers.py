@@ -699,3 +699,20 @@ def test_a_message_asking_two_things_is_answered_when_one_of_them_is(bot: Assist
     assert "immediate capital gains" in answer.text, answer.text
     # A part that leans on the other is not asked alone: "they" is the CEO, never named.
     assert bot.ask("Who is Anthropic's CEO, and what did they say about the Amazon talks?").refused
+
+
+def test_a_denial_said_in_other_words_by_the_leading_sentence_is_matched(bot: Assistant) -> None:
+    # "has not yet won investors over" is the lead sentence's "have yet to receive similar
+    # investor enthusiasm", though that sentence is not among the closest by cosine.
+    question = (
+        "Which firm that develops its AI internally has not yet won investors over the way "
+        "the early tie-ups did?"
+    )
+    answer = bot.ask(question)
+    assert not answer.refused, answer.text + evidence_of(bot, question)
+    assert "such as Google, have yet to receive" in answer.text, answer.text
+
+
+def test_a_denial_in_a_leading_condition_is_not_what_is_asked(bot: Assistant) -> None:
+    answer = bot.ask("If Amazon isn't after a quick profit, what on earth is it after?")
+    assert not answer.refused, answer.text

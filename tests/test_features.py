@@ -456,6 +456,10 @@ def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
         ("What non-structural proteins are coded by Rotavirus?", set()),
         ("What is the consequence of the lack of deletions?", set()),
         ("What is no more than a rumour?", set()),
+        # A denial in a leading condition is granted, not asked; one after it is asked.
+        ("If Amazon isn't after a quick profit, what is it after?", set()),
+        ("Given that the drug was not approved, which one was used?", set()),
+        ("If the drug was approved, which one was not used?", {"used"}),
     ],
 )
 def test_what_a_question_denies(question: str, denied: set[str]) -> None:

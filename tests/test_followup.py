@@ -644,6 +644,20 @@ def test_spoken_fillers_are_no_part_of_the_query() -> None:
     )
 
 
+def test_a_request_for_the_answers_form_is_no_part_of_the_query() -> None:
+    assert standalone_query("Is the stake exclusive? Yes or no.", []) == (
+        "Is the stake exclusive?"
+    )
+    assert standalone_query("Amazon's Anthropic tab so far? One line.", []) == (
+        "Amazon's Anthropic tab so far?"
+    )
+    assert standalone_query("Who invested? In one word, please.", []) == "Who invested?"
+    # ... only after the question: "yes or no" asked about is kept.
+    assert standalone_query("Did the article say yes or no to a deal?", []) == (
+        "Did the article say yes or no to a deal?"
+    )
+
+
 def test_a_correction_that_asks_a_whole_question_is_asked_as_that_follow_up() -> None:
     history = [
         {"role": "user", "content": "What's the latest on Amazon and Anthropic?"},

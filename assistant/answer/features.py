@@ -1994,6 +1994,10 @@ def evidence_features(
     answering = [t for t, _ in top] + [
         t for (t, _), cov in zip(sentences, covers, strict=True) if cov >= 0.5
     ]
+    # ... and the one the answer would lead with, which may say it in other words ("have yet
+    # to receive similar investor enthusiasm" for "has not yet won investors over").
+    if lead is not None and 0 <= lead < len(sentences):
+        answering.append(sentences[lead][0])
     turned = unmatched_opposite(question, texts) is not None
     turned = turned or opposite_of_names(question, answering) is not None
     if lead is not None and 0 <= lead < len(sentences):

@@ -122,6 +122,14 @@ _TRAILING = re.compile(
     r"thx|yeah|you\s+know|i\s+guess|or\s+something|basically)\b)+(?=\W*$)",
     re.I,
 )
+# ... and a request for the answer's form after the question: "Guaranteed? Yes or no.",
+# "Amazon's tab so far? One line." It asks nothing about the documents.
+_FORM_REQUEST = re.compile(
+    r"(?<=\?)\s*(?:(?:just|please|pls)\s+)?(?:yes\s*(?:or|/)\s*no|one\s+(?:line|word|sentence)|"
+    r"in\s+(?:one|a|a\s+few)\s+(?:lines?|words?|sentences?)|briefly|short\s+answer|"
+    r"keep\s+it\s+short|tl;?dr)(?:\s*,?\s*(?:please|pls|thanks))?[\s.!?]*$",
+    re.I,
+)
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -983,8 +991,11 @@ def standalone_query(
         -> "What about Google? (firms build in-house)"
         standalone_query("Back to Amazon - is its stake exclusive?", None)
         -> "is its stake exclusive? (Amazon)"
+        standalone_query("Is the stake exclusive? Yes or no.", None)
+        -> "Is the stake exclusive?"
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
+    question = _FORM_REQUEST.sub("", question).strip() or question
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
     meant = _MEANT_CLAUSE.match(question)
     if meant is not None and history:

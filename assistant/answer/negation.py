@@ -289,6 +289,12 @@ def asks_yes_or_no(question: str) -> bool:
 
 # In a question only these deny something; "non-structural", "lack of", "no genes" name it.
 # "fail to" and "no longer" deny too ("Which prize did it fail to win?").
+# A leading condition or concession up to its comma: "If it isn't X, ...", "Given that ...,".
+_PREMISE = re.compile(
+    r"\s*(?:if|since|given(?: that)?|as long as|even if|even though|although|though|"
+    r"assuming|supposing)\b[^,?.;]*,",
+    re.IGNORECASE,
+)
 _QUESTION_CUE = re.compile(r"not|never|cannot|\w+n[’']t|fail(?:s|ed)?", re.IGNORECASE)
 
 
@@ -301,7 +307,8 @@ def question_negation(question: str) -> set[str]:
 
     Example: question_negation("When was RT-PCR not the best method?") -> {"best", "metho"};
              question_negation("Doesn't it have its own?") -> set();
-             question_negation("What non-structural proteins are coded?") -> set()
+             question_negation("What non-structural proteins are coded?") -> set();
+             question_negation("If it isn't profit, what is Amazon after?") -> set()
     """
     if asks_yes_or_no(question) or _ASKS_WHY.match(question):
         return set()
@@ -311,10 +318,15 @@ def question_negation(question: str) -> set[str]:
 def _question_cues(question: str) -> list[int]:
     """Token positions of the cues by which a question denies (not "... or not?")."""
     tokens = WORD.findall(question)
+    premise = _PREMISE.match(question)
+    # A denial in a leading condition is granted, not asked: "If Amazon isn't after a quick
+    # profit, what is it after?" asks what it is after.
+    start = len(WORD.findall(premise.group())) if premise else 0
     cues = [
         i
         for i in negated_positions(question)
-        if _QUESTION_CUE.fullmatch(tokens[i])
+        if i >= start
+        and _QUESTION_CUE.fullmatch(tokens[i])
         and not (i > 0 and tokens[i].lower() == "not" and tokens[i - 1].lower() == "or")
     ]
     # "no longer used": the cue is "longer", so that the scope starts at what is denied.
