@@ -1092,6 +1092,9 @@ def test_a_sentence_pointing_back_holds_its_passages_subject() -> None:
         ("How many fell ill in the 2009 Marsh Fever outbreak?", 0.0),
         # A year that only dates what a name does is no part of the name.
         ("What did Lindell build in 2015?", 0.0),
+        # A count the passages give of another thing, while they count this one otherwise.
+        ("How far did the party travel in 41 days?", 1.0),
+        ("How far did the party travel in 54 days?", 0.0),
     ],
 )
 def test_number_displacement_reads_numbers_that_are_part_of_a_name(
@@ -1102,8 +1105,40 @@ def test_number_displacement_reads_numbers_that_are_part_of_a_name(
         "After the fire the council passed the Paving Act of 1738. The hall opened in 1741.",
         "In 2009 Marsh Fever spread along the coast, as the 1951 Marsh Fever outbreak had. In "
         "2012 Lindell built a bridge.",
+        "In 54 days the party covered 640 kilometres and charted 41 islands.",
     ]
     assert number_displacement(question, passages) == displaced
+
+
+def test_a_comparison_with_the_plan_is_turned_by_its_opposite() -> None:
+    from assistant.answer.negation import turned_phrase
+
+    lead = ["The canal opened in 1802, two years later than planned, at a cost of £212,000."]
+    asked = "How many years earlier than planned did the canal open?"
+    assert turned_phrase(asked, lead, lead) == "earlier"
+    assert (
+        turned_phrase("How many years later than planned did the canal open?", lead, lead) is None
+    )
+    # A comparison of two sides may be told from the other one.
+    assert (
+        turned_phrase(
+            "Which canal is longer than the Ardle?", ["The Ardle is shorter than the Wey."], []
+        )
+        is None
+    )
+
+
+def test_a_price_is_told_by_a_sale_in_money() -> None:
+    sold = "In 1996 the society sold the psalter to the British Library for 420 guineas."
+    f = evidence_features(
+        "What price did the British Library pay for the psalter?", [(sold, 0.6)], [sold], flat
+    )
+    assert f.type_detached == 0.0
+    markets = "By the 1890s the cheese was made on 140 farms and sold at markets in Askby."
+    f = evidence_features(
+        "What price did the cheese fetch at Askby?", [(markets, 0.6)], [markets], flat
+    )
+    assert f.type_detached == 1.0
 
 
 @pytest.mark.parametrize(

@@ -313,6 +313,16 @@ _AMOUNT_ATTRIBUTE = re.compile(
 )
 
 
+# The verbs of a sale, which tell a price without the word (analysed terms), and money.
+_CURRENCY = re.compile(
+    r"[$€£¥]|\b(?:dollars?|euros?|pounds?|pence|shillings?|guineas?|guilders?|florins?|"
+    r"francs?|marks?|kroner|kronor|krone|crowns?|rupees?|lire|lira|pesetas?|pesos?|roubles?|"
+    r"rubles?|yuan|yen|ducats?|thalers?)\b",
+    re.IGNORECASE,
+)
+_PRICE_TOLD = [({verb}, {"price"}) for verb in ("pay", "sell", "buy", "purchas", "fetch", "cost")]
+
+
 def attribute_terms(question: str) -> set[str]:
     """The analysed terms of the amount attributes the question names (price, revenue,
     valuation, budget, salary, turnover, market cap).
@@ -533,6 +543,18 @@ _OPENING_DOER = re.compile(
 )
 _HE_OR_SHE = re.compile(r"\b(?:he|she)\b", re.IGNORECASE)
 _NOT_A_NAME = STOP | {"he", "she", "they", "we", "you", "his", "her", "our", "your", "one"}
+
+
+def _someone_by_role(text: str, besides: frozenset[str] = frozenset()) -> bool:
+    """Does text tell of someone by a word for people or a role (_PERSONS) other than the
+    question's own? "the judge ruled" does not say who "the judge who heard the case" was.
+    besides: lower-cased words of the question (parts of "vice-chancellor" count alone).
+
+    Example: _someone_by_role("The judge ruled for Monarch.", frozenset({"judge"})) -> False;
+             _someone_by_role("It was designed by the engineer Walter Brigham.") -> True
+    """
+    own = {part[:5] for word in besides for part in word.split("-") if part}
+    return any(m.group().lower()[:5] not in own for m in _PERSONS.finditer(text))
 
 
 def _names_someone(text: str, besides: frozenset[str] = frozenset()) -> bool:
@@ -1284,6 +1306,35 @@ def _named_numbers(text: str, pattern: str | None = None) -> list[tuple[str, str
     return out
 
 
+_COUNTED = re.compile(rf"({_NUMBER})\s+([a-z][\w-]*)(?:\s+([a-z][\w-]*))?")
+
+
+def _counted_elsewhere(question: str, text: str) -> bool:
+    """Does the question count a thing by a number ("in 41 days") that the text gives only
+    with other things ("41 islands"), while it counts that thing only by other numbers ("In
+    54 days")? Years are not counts.
+
+    Example: _counted_elsewhere("How far did they go in 41 days?",
+                                "In 54 days they covered 640 km, charting 41 islands.") -> True;
+             with "in 54 days" asked -> False
+    """
+    # What a number counts is one of the two words after it ("41 islands", "28 sledge dogs").
+    told = [
+        (m.group(1), {w[:5] for w in m.group(2, 3) if w and w not in STOP})
+        for m in _COUNTED.finditer(text)
+    ]
+    for m in _COUNTED.finditer(question):
+        number, noun = m.group(1), m.group(2)
+        if re.fullmatch(r"1\d\d\d|20\d\d", number) or noun in STOP:
+            continue
+        thing = noun[:5]
+        by_number = set().union(*(t for n, t in told if n == number))
+        numbers = {n for n, t in told if thing in t}
+        if by_number and numbers and thing not in by_number and number not in numbers:
+            return True
+    return False
+
+
 def number_displacement(question: str, passages: Sequence[str]) -> float:
     """1 when the question writes a number as part of a name ("the 1986 Continental Cup
     Final", "the Building Act of 1731") that the passages write only with other numbers ("The
@@ -1310,6 +1361,8 @@ def number_displacement(question: str, passages: Sequence[str]) -> float:
         found = [n for n, _ in _named_numbers(text, rf"({_NUMBER})\s+({head})\b")]
         if found and number not in found and not together(number, words):
             return 1.0
+    if _counted_elsewhere(question, text):
+        return 1.0
     for name, number in _NAME_BEFORE_NUMBER.findall(question):
         words = name.split()[-2:]
         if words[0].lower() in _QUESTION_OPENERS:
@@ -1951,8 +2004,14 @@ def evidence_features(
         else set()
     )
     # ... nor need those names stand in its clause.
+    # A price is told by a sale in money: "sold the company to Meridian for 14 million
+    # guilders" (not "sold at weekly markets" beside "140 farms").
+    def traded(text: str) -> Sequence[tuple[set[str], set[str]]]:
+        sold = "price" in need and _CURRENCY.search(text) is not None
+        return [*aliases, *_PRICE_TOLD] if sold else aliases
+
     names_detached = bool(need) and not any(
-        attached_type(kind, text, need - refers, aliases=aliases)
+        attached_type(kind, text, need - refers, aliases=traded(text))
         for (text, _), refers in zip(sentences, implied, strict=True)
     )
     count_detached = bool(counted) and not any(
@@ -1980,7 +2039,7 @@ def evidence_features(
     # ... and an amount asked for by an attribute that no passage names ("At what valuation
     # did that $8 billion go in?"): whatever figures they hold are not that attribute's.
     attributes = attribute_terms(question) if kind == "amount" else set()
-    unnamed = bool(attributes) and not attributes & passage_terms
+    unnamed = bool(attributes) and not attributes & with_aliases(passage_terms, _PRICE_TOLD)
     unit_missing = float((bool(type_missing) and (unit_named(question) or carried)) or unnamed)
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
@@ -2023,7 +2082,7 @@ def evidence_features(
             after = [k for k, b in enumerate(before) if b == lead] if before else []
             nobody = float(
                 not any(
-                    _PERSONS.search(t) or _names_someone(t, own_names)
+                    _someone_by_role(t, own_names) or _names_someone(t, own_names)
                     for t in [*lead_texts, *(sentences[k][0] for k in after)]
                 )
             )

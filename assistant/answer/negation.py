@@ -520,6 +520,15 @@ def _turned_form(word: str, opposite: str) -> bool:
     )
 
 
+# What a comparison measures against when it has no second side ("later than planned").
+_EXPECTED = frozenset(
+    """
+    planned expected scheduled intended forecast predicted projected estimated anticipated
+    budgeted hoped usual normal average
+    """.split()  # noqa: SIM905
+)
+
+
 def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) -> str | None:
     """A word of the question that the sentence an answer would lead with (lead: it and the
     sentence before it) turns around next to the same word, while no answering sentence says
@@ -534,7 +543,9 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
                            ["The disease is most common in tropical regions."],
                            ["At least ten cases were seen."]) -> "least";
              turned_phrase("Where is it most common?", ["It is most common in the tropics."],
-                           []) -> None
+                           []) -> None;
+             turned_phrase("How much earlier than planned did it open?",
+                           ["It opened two years later than planned."], []) -> "earlier"
     """
     if asks_yes_or_no(question):
         return None
@@ -544,6 +555,12 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
     said = [[w.lower() for w in WORD.findall(text)] for text in answering]
     for i, word in enumerate(tokens):
         others = _TURNABLE.get(word, set())
+        if not others and tokens[i + 1 : i + 2] == ["than"] and tokens[i + 2 : i + 3] in (
+            [w] for w in _EXPECTED
+        ):
+            # A comparison with what was expected has one side only: "two years later than
+            # planned" is turned by "earlier than planned", not told from another side.
+            others = CLAIM_OPPOSITE.get(word, set())
         if not others or others & asked:
             continue
         near = _neighbours(tokens, i)
