@@ -645,9 +645,7 @@ def test_spoken_fillers_are_no_part_of_the_query() -> None:
 
 
 def test_a_request_for_the_answers_form_is_no_part_of_the_query() -> None:
-    assert standalone_query("Is the stake exclusive? Yes or no.", []) == (
-        "Is the stake exclusive?"
-    )
+    assert standalone_query("Is the stake exclusive? Yes or no.", []) == ("Is the stake exclusive?")
     assert standalone_query("Amazon's Anthropic tab so far? One line.", []) == (
         "Amazon's Anthropic tab so far?"
     )

@@ -2003,6 +2003,7 @@ def evidence_features(
         if kind == "percent"
         else set()
     )
+
     # ... nor need those names stand in its clause.
     # A price is told by a sale in money: "sold the company to Meridian for 14 million
     # guilders" (not "sold at weekly markets" beside "140 farms").

@@ -555,8 +555,10 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
     said = [[w.lower() for w in WORD.findall(text)] for text in answering]
     for i, word in enumerate(tokens):
         others = _TURNABLE.get(word, set())
-        if not others and tokens[i + 1 : i + 2] == ["than"] and tokens[i + 2 : i + 3] in (
-            [w] for w in _EXPECTED
+        if (
+            not others
+            and tokens[i + 1 : i + 2] == ["than"]
+            and tokens[i + 2 : i + 3] in ([w] for w in _EXPECTED)
         ):
             # A comparison with what was expected has one side only: "two years later than
             # planned" is turned by "earlier than planned", not told from another side.
