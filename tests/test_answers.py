@@ -716,3 +716,11 @@ def test_a_denial_said_in_other_words_by_the_leading_sentence_is_matched(bot: As
 def test_a_denial_in_a_leading_condition_is_not_what_is_asked(bot: Assistant) -> None:
     answer = bot.ask("If Amazon isn't after a quick profit, what on earth is it after?")
     assert not answer.refused, answer.text
+
+
+def test_a_claim_checked_with_a_question_mark_is_answered_by_what_bears_on_it(
+    bot: Assistant,
+) -> None:
+    answer = bot.ask("Just to confirm: Google counts as in-house, not as a partner-investor?")
+    assert not answer.refused, answer.text
+    assert "such as Google, have yet to receive" in answer.text, answer.text

@@ -460,6 +460,9 @@ def test_phrase_overlap_counts_the_questions_phrases_kept_together() -> None:
         ("If Amazon isn't after a quick profit, what is it after?", set()),
         ("Given that the drug was not approved, which one was used?", set()),
         ("If the drug was approved, which one was not used?", {"used"}),
+        # A statement asked as a question checks a claim; its denial is part of the claim.
+        ("Google counts as in-house, not as a partner-investor?", set()),
+        ("so amazon doesn't own the whole thing, then?", set()),
     ],
 )
 def test_what_a_question_denies(question: str, denied: set[str]) -> None:
@@ -1510,3 +1513,11 @@ def test_a_place_asked_for_by_its_kind_must_be_one_the_passages_locate() -> None
     absent = "Nordavia flies twelve routes, and its pilots train in Nordavia's own school."
     features = evidence_features(question, [(absent, 0.7)], [absent], idf=lambda t: 1.0)
     assert features.unit_missing == 1.0
+
+
+def test_spoken_words_for_a_part_and_for_stress_frame_the_question() -> None:
+    weights = key_term_weights("What does the infrastructure bit actually consist of?", flat)
+    assert "bit" not in weights
+    assert weights["infrastructur"] > 0 and weights["consist"] == weights["actual"] == 0.0
+    # "bit" as a word of its own ("a 64-bit chip") still counts.
+    assert key_term_weights("Which chip has a bit width of 64?", flat)["bit"] > 0

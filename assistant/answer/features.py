@@ -869,8 +869,12 @@ def name_runs(question: str) -> list[list[str]]:
 # the case who died?" is answered by "The case who died was hospitalised for 21 days", "Is it
 # possible to get infected with two viruses?" by a sentence on coinfection, "What is an
 # example of a structural challenge?" by "challenges such as overcrowding", "What is the
-# mechanism of rupintrivir?" by what it does. The answer seldom repeats them.
-_FRAME_TERMS = frozenset({"happen", "exampl", "get", "possibl", "kind", "sort", "mechan"})
+# mechanism of rupintrivir?" by what it does; "What does the infrastructure actually consist
+# of?" by "infrastructure investments, including custom chips". The answer seldom repeats them.
+_FRAME_TERMS = frozenset(
+    {"happen", "exampl", "get", "possibl", "kind", "sort", "mechan", "consist", "compris"}
+    | {"actual", "realli"}
+)
 # Phrases that only place the question in time ("How much has it put in so far?"): a passage
 # that gives the amount need not say "so far".
 # Phrases that only say where the answer is to be read ("according to the article", "in this
@@ -895,6 +899,10 @@ _REQUEST_FRAME = re.compile(
 )
 
 
+# A spoken word for "the part about": "the infrastructure bit", "the money thing".
+_SPOKEN_PART = re.compile(r"\b((?:the|that|this)\s+[\w-]+)\s+(?:bit|thing|stuff)\b", re.I)
+
+
 def _unframed(question: str) -> str:
     """The question without the phrases that only frame it in time or in the document, or
     as a request ("Tell me about ...").
@@ -902,8 +910,10 @@ def _unframed(question: str) -> str:
     A question about the document itself ("What is in the report?") keeps its words: with
     no term left, the document phrase is what it asks about.
 
-    Example: _unframed("What is costly according to the article?") -> "What is costly  ?"
+    Example: _unframed("What is costly according to the article?") -> "What is costly  ?";
+             _unframed("What is the money thing about?") -> "What is the money about?"
     """
+    question = _SPOKEN_PART.sub(r"\1", question)
     timeless = _TIME_QUALIFIER.sub(" ", _REQUEST_FRAME.sub(" ", question))
     unframed = _DOCUMENT_FRAME.sub(" ", timeless)
     return unframed if _terms(unframed) else timeless

@@ -279,22 +279,29 @@ _ASKS_WHY = re.compile(r"\s*[\"'“(]*(?:why|how come)\b", re.IGNORECASE)
 
 
 def asks_yes_or_no(question: str) -> bool:
-    """Does the question open with an auxiliary, asking yes or no?
+    """Does the question ask yes or no: open with an auxiliary, or state something and ask
+    whether it is so ("Google counts as in-house, not as a partner?"), with no question word?
 
     Example: asks_yes_or_no("Is that a cheap way to do it?") -> True;
+             asks_yes_or_no("so amazon doesn't own the whole thing, then?") -> True;
              asks_yes_or_no("Which company did not invest?") -> False
     """
-    return bool(_YES_NO.match(question))
+    if _YES_NO.match(question):
+        return True
+    return question.rstrip().endswith("?") and _QUESTION_WORD.search(question) is None
 
 
-# In a question only these deny something; "non-structural", "lack of", "no genes" name it.
-# "fail to" and "no longer" deny too ("Which prize did it fail to win?").
+_QUESTION_WORD = re.compile(r"\b(?:what|which|who|whom|whose|when|where|why|how)\b", re.I)
+
+
 # A leading condition or concession up to its comma: "If it isn't X, ...", "Given that ...,".
 _PREMISE = re.compile(
     r"\s*(?:if|since|given(?: that)?|as long as|even if|even though|although|though|"
     r"assuming|supposing)\b[^,?.;]*,",
     re.IGNORECASE,
 )
+# In a question only these deny something; "non-structural", "lack of", "no genes" name it.
+# "fail to" and "no longer" deny too ("Which prize did it fail to win?").
 _QUESTION_CUE = re.compile(r"not|never|cannot|\w+n[’']t|fail(?:s|ed)?", re.IGNORECASE)
 
 
