@@ -724,3 +724,13 @@ def test_a_claim_checked_with_a_question_mark_is_answered_by_what_bears_on_it(
     answer = bot.ask("Just to confirm: Google counts as in-house, not as a partner-investor?")
     assert not answer.refused, answer.text
     assert "such as Google, have yet to receive" in answer.text, answer.text
+
+
+def test_and_another_name_after_a_quote_reads_where_the_text_turns_to_it(bot: Assistant) -> None:
+    history = exchange(
+        "Is Meta building its own models or buying in?",
+        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+        "control the entire technology stack and intellectual property. [1]",
+    )
+    answer = bot.ask("and amazon?", history)
+    assert answer.text.startswith("Amazon, on the other hand, is hedging its bets"), answer.text

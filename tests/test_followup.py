@@ -644,6 +644,15 @@ def test_spoken_fillers_are_no_part_of_the_query() -> None:
     )
 
 
+def test_an_elliptical_question_brings_one_name_in_any_case() -> None:
+    from assistant.answer.followup import another_named
+
+    assert another_named("and google?") == "google"
+    assert another_named("What about Amazon's?") == "Amazon"
+    assert another_named("And why?") is None
+    assert another_named("And what did Google do?") is None
+
+
 def test_a_request_for_the_answers_form_is_no_part_of_the_query() -> None:
     assert standalone_query("Is the stake exclusive? Yes or no.", []) == ("Is the stake exclusive?")
     assert standalone_query("Amazon's Anthropic tab so far? One line.", []) == (

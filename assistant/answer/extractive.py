@@ -21,6 +21,7 @@ from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
 from .features import specific_tokens
 from .followup import (
+    another_named,
     asks_for_more,
     asks_what_follows,
     last_quotes,
@@ -242,6 +243,33 @@ def _without(grounds: Grounds, said: set[str], besides: str, query: str) -> Grou
         if besides.lower() in names and names <= asked:
             quoted.add(i)
     return _below(grounds, sorted(quoted))
+
+
+_OTHER_SIDE_REACH = 400  # characters after a quote in which its paragraph may go on to another
+_OTHER_SIDE_WORDS = 4  # the name must be among the first words of that sentence
+
+
+def _other_side(grounds: Grounds, said: set[str], name: str) -> list[int]:
+    """The nearest unit after a quote of said, in the same paragraph of its source, that
+    opens by naming name: where a text turns from one party to the next.
+
+    Example: units "Meta builds AI in-house." (quoted), "This is costly." and "Amazon, on
+             the other hand, invests in Anthropic." in one paragraph, name "amazon" ->
+             [the third's index]
+    """
+    low = name.lower()
+    best: tuple[int, int] | None = None
+    for q in _quoted(grounds, said):
+        s = grounds.sentences[q]
+        for j, unit in enumerate(grounds.sentences):
+            gap = unit.start - s.end
+            if j == q or unit.chunk.id != s.chunk.id or not 0 <= gap <= _OTHER_SIDE_REACH:
+                continue
+            between = s.chunk.text[s.end - s.chunk.start : unit.start - s.chunk.start]
+            opening = [w.lower() for w in re.findall(r"[\w\-]+", unit.text)[:_OTHER_SIDE_WORDS]]
+            if "\n" not in between and low in opening and (best is None or gap < best[0]):
+                best = (gap, j)
+    return [] if best is None else [best[1]]
 
 
 def _below(grounds: Grounds, units: list[int]) -> Grounds:
@@ -490,6 +518,12 @@ class ExtractiveBackend:
             # answered by the rest of a sentence already quoted.)
             grounds = _without(grounds, last_quotes(request.history), besides, request.query)
         grounds = _named_first(grounds, request.query, self.named_lead)
+        other = another_named(request.question) if request.history else None
+        if other is not None:
+            # "And Amazon?" after Meta's way: the sentence that goes on to Amazon right after
+            # the quote ("Amazon, on the other hand, ...") is the other side of what was said.
+            units = _other_side(grounds, last_quotes(request.history), other)
+            grounds = _lifted(grounds, units, bonus=0.5)
         chosen = select_sentences(
             grounds,
             max_sentences=self.max_sentences,

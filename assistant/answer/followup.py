@@ -28,6 +28,7 @@ __all__ = [
     "MAX_HISTORY_CHARS",
     "MAX_HISTORY_MESSAGES",
     "about_another",
+    "another_named",
     "asks_for_more",
     "asks_what_follows",
     "asks_where_said",
@@ -856,6 +857,26 @@ def _as_spelt(question: str, said: str) -> str:
         return spelt.get(word, word) if word.islower() and word not in _QUESTION_WORDS else word
 
     return re.sub(r"[A-Za-z][\w\-]*", spell, question)
+
+
+# "and google?", as typed: the name another elliptical question brings, in any case.
+_ANOTHER_NAMED = re.compile(
+    r"^\s*(?:and|but|what about|how about|as for)\s+(?:(?:for|in|with|the)\s+)*"
+    r"(?P<name>[A-Za-z][\w\-]*)(?:['’]s)?\s*,?\s*(?:though|then|instead|too|now)?\s*[?.!]*\s*$",
+    re.IGNORECASE,
+)
+
+
+def another_named(question: str) -> str | None:
+    """The one-word name an elliptical follow-up brings ("And Amazon?", "what about google?");
+    None for any other question, and for a question word ("And why?").
+
+    Example: another_named("and google?") -> "google"; another_named("And why?") -> None
+    """
+    m = _ANOTHER_NAMED.match(question)
+    if m is None or m.group("name").lower() in _QUESTION_WORDS | _ELLIPTICAL | _ANAPHORA:
+        return None
+    return m.group("name")
 
 
 def about_another(question: str, last_question: str) -> str | None:
