@@ -644,6 +644,29 @@ def test_spoken_fillers_are_no_part_of_the_query() -> None:
     )
 
 
+def test_a_topic_before_a_colon_is_part_of_the_question() -> None:
+    from assistant.answer.followup import split_preamble
+
+    asked = "Partnering vs building in-house: which has the market liked better?"
+    assert split_preamble(asked) == (asked, "")
+    assert split_preamble("For a report: is the stake exclusive?") == (
+        "is the stake exclusive?",
+        "For a report:",
+    )
+
+
+def test_a_bare_how_so_before_a_why_of_the_last_answers_words_reads_on() -> None:
+    from assistant.answer.followup import said_asked_about
+
+    said = "Amazon, on the other hand, is hedging its bets by investing in proven AI players"
+    history = [
+        {"role": "user", "content": "What's Amazon's AI strategy?"},
+        {"role": "assistant", "content": said + " [1]"},
+    ]
+    assert said_asked_about("How so? Why does it need to hedge at all?", history) == {said}
+    assert said_asked_about("How so? Why is Meta building chips?", history) == set()
+
+
 def test_an_elliptical_question_brings_one_name_in_any_case() -> None:
     from assistant.answer.followup import another_named
 

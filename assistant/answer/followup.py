@@ -733,6 +733,11 @@ _MEANING_OF_SAID = re.compile(
     re.IGNORECASE,
 )
 _OF_SAID_TERMS = 3  # words it may name: more, and it asks a question of its own
+_MODAL_EMPHASIS = re.compile(r"\b(?:at\s+all|needs?\s+to|have\s+to|has\s+to)\b", re.IGNORECASE)
+_BARE_WHY_FIRST = re.compile(
+    r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:why|how\s+come|how\s+so|really)\s*\?\s+(?=\w)",
+    re.IGNORECASE,
+)
 
 
 def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
@@ -743,13 +748,18 @@ def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set
     Example: said_asked_about("why less leverage though?", [{"role": "assistant", "content":
              "Amazon holds less leverage. [1] Google owns part. [2]"}])
              -> {"Amazon holds less leverage."};
-             said_asked_about("Why is Meta building chips?", the same history) -> set()
+             said_asked_about("Why is Meta building chips?", the same history) -> set();
+             said_asked_about("How so? Why less leverage?", the same history)
+             -> {"Amazon holds less leverage."}
     """
+    # "How so? Why does it need to hedge at all?": the bare request before it asks the same.
+    question = _BARE_WHY_FIRST.sub("", question, count=1)
     m = _OF_SAID.match(question) or _MEANING_OF_SAID.match(question)
     quotes = last_quotes(history)
     if m is None or not quotes or len(question) > 120:
         return set()
-    what = m.group("what")
+    # "need to hedge at all": a modal and an emphasis, not what the quote says.
+    what = _MODAL_EMPHASIS.sub(" ", m.group("what"))
     # "the risk" names what the quote says ("adding an element of risk"): a relation's noun
     # counts here, as it does not when it is all a question says ("What is the risk?").
     vague = _GENERIC_VERBS | _ELLIPTICAL | _REQUEST_VERBS | _DISCOURSE
@@ -972,6 +982,7 @@ def split_preamble(message: str) -> tuple[str, str]:
 # A sentence about the person asking, or a label before the question.
 _ASKER = re.compile(r"^\W*(?:i|i'm|i’m|i've|i’ve|i'd|i’d|my|we|we're|we’re|our|as\s+an?)\b", re.I)
 _LABEL_WORDS = 5
+_VERSUS = re.compile(r"\b(?:vs\.?|versus)(?=\s)", re.IGNORECASE)
 
 
 def _about_asking(part: str) -> bool:
@@ -980,7 +991,8 @@ def _about_asking(part: str) -> bool:
     text = part.strip()
     if _ASKER.match(text):
         return True
-    label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS
+    # "Partnering vs building in-house:" names the topic, not the occasion.
+    label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS and not _VERSUS.search(text)
     named = [n for n in _subjects(text) if not text.startswith(n)]  # not its opening word
     return label and not _LEAD_IN_WORDS.match(text) and not named
 
