@@ -734,3 +734,18 @@ def test_and_another_name_after_a_quote_reads_where_the_text_turns_to_it(bot: As
     )
     answer = bot.ask("and amazon?", history)
     assert answer.text.startswith("Amazon, on the other hand, is hedging its bets"), answer.text
+
+
+def test_what_a_thing_is_called_is_refused_when_no_name_is_given(bot: Assistant) -> None:
+    assert bot.ask("What are the custom chips Amazon makes for Anthropic called?").refused
+    answer = bot.ask("What's the name of the AI model Amazon wants access to?")
+    assert not answer.refused and "Claude" in answer.text, answer.text
+
+
+def test_a_question_that_denies_is_answered_by_the_sentence_that_denies_too(
+    bot: Assistant,
+) -> None:
+    answer = bot.ask(
+        "Which company does NOT have an exclusive arrangement with the AI startup it backs?"
+    )
+    assert "stake in Anthropic is non-exclusive" in answer.text, answer.text

@@ -1521,3 +1521,28 @@ def test_spoken_words_for_a_part_and_for_stress_frame_the_question() -> None:
     assert weights["infrastructur"] > 0 and weights["consist"] == weights["actual"] == 0.0
     # "bit" as a word of its own ("a 64-bit chip") still counts.
     assert key_term_weights("Which chip has a bit width of 64?", flat)["bit"] > 0
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "named"),
+    [
+        (
+            "What are the chips called?",
+            "It builds custom chips and data centers tailored to Anthropic's needs, and puts "
+            "its AI into products like Alexa.",
+            False,
+        ),
+        ("What are the chips called?", "Its Trainium chips are built in Austin.", True),
+        ("What is the name of the severe form?", "A severe form known as Weil's disease.", True),
+        ("What is the ballad about the wreck called?", "A ballad, The Loss of the Colwyn.", True),
+        ("What was the name of Varga's mother?", "Varga studied under Lajos Kertész.", False),
+        ("What's the name of their AI?", "It wants access to AI models like Claude.", True),
+    ],
+)
+def test_a_name_asked_for_must_be_given_beside_the_thing(
+    question: str, text: str, named: bool
+) -> None:
+    from assistant.answer.features import names_thing
+
+    assert answer_type(question) == "called" and unit_named(question)
+    assert names_thing(question, text) == named

@@ -45,6 +45,7 @@ from .features import (
     with_aliases,
     years_in,
 )
+from .negation import near_negation, question_negation
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -367,6 +368,14 @@ def gather_evidence(
         # Varga with other years.
         scores = scores + type_weight * np.array(
             [bool(years & years_in(s.text)) for s in sentences], dtype=float
+        )
+    denied = question_negation(question or query) if type_weight and sentences else set()
+    if denied:
+        # "Which company does NOT have an exclusive arrangement?": a sentence that denies the
+        # same word ("Amazon's stake is non-exclusive"), not one that merely uses it.
+        scores = scores + type_weight * np.array(
+            [any(near_negation(s.text, w, bounded=False) for w in denied) for s in sentences],
+            dtype=float,
         )
     if phrase_weight and sentences:
         # The question's phrases, not only its words: "incubation period" together.

@@ -189,12 +189,85 @@ _PERCENT = re.compile(
 _ASKS = r"(?:^|[,;:?!]\s+)\s*(?:(?:and|so|but|ok|okay|well|then|also|hmm|um)\W+)*"
 _MONEY_UNITS = r"(?:[$€£¥]|dollars\b|euros\b|pounds\b|bucks\b|yen\b)"
 _PLACE_ASKED = (
-    r"\b(?:what|which)\s+(?:city|cities|country|countries|town|towns|province|region|"
-    r"continent|island|village|county|capital)\b|"
+    # ... and "which states or countries", where the kind may come second.
+    r"\b(?:what|which)\s+(?:[a-z]+\s+or\s+)?(?:city|cities|country|countries|town|towns|"
+    r"province|region|continent|island|village|county|capital)\b|"
     # "Where is the laboratory located?" (not "Where is NTCP located in the body?")
     r"\bwhere\s+(?:is|are|was|were)\b.{0,80}?\b(?:headquartered|based|located|situated)"
     r"\W*$"
 )
+# A question asking what something is called (the thing: its head word, before "of", "in",
+# "used" ...): "What are the custom chips Amazon makes for Anthropic called?", "What was the
+# name of the driver of the mail train?"
+_CALLED_ASKED = re.compile(
+    r"\b(?:what|which)\s+(?:is|are|was|were)\s+(?P<a>(?:[\w\-'’]+\s+){0,8}?[\w\-'’]+)\s+"
+    r"(?:actually\s+|originally\s+|now\s+)?(?:called|named)\W*$|"
+    r"\b(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\s+(?P<b>[^?,]+)",
+    re.IGNORECASE,
+)
+_THING_ENDS = frozenset(
+    "of about in at on for from used that which who whom when where by with makes made".split()  # noqa: SIM905
+)
+# A name given in a text: after a naming verb, or a capitalised word or a quotation; an
+# example's "like" right after the thing ("AI models like Claude").
+_EXAMPLE = re.compile(r"\W*(?:[a-z\-]+\s+)?(?:like|such\s+as)\s+(?:[\"“‘]|[A-Z0-9])")
+_NAMING = re.compile(
+    r"\b(?:called|named|known\s+(?:to\s+\w+\s+)?as|dubbed|titled|nicknamed|renamed)\s+"
+    r"(?:the\s+)?(?:[\"“'‘]|[A-Z0-9])"
+)
+_GIVEN_NAME = re.compile(r"^(?:[A-Z0-9][\w\-]*|[\"“‘].+)$")
+
+
+def _things_called(question: str) -> set[str]:
+    """The stems of the words that may name the thing a question asks the name of: the
+    lower-case words before "of", "in", "used" ... ("the severe form of leptospirosis" ->
+    form, sever); empty when it asks no name.
+
+    Example: _things_called("What was the name of the driver of the mail train?")
+             -> {"drive"};
+             _things_called("What are the custom chips Amazon makes called?")
+             -> {"custo", "chips"}
+    """
+    m = _CALLED_ASKED.search(question)
+    if m is None:
+        return set()
+    words = []
+    for word in WORD.findall(m.group("a") or m.group("b")):
+        if word.lower() in _THING_ENDS:
+            break
+        words.append(word)
+    common = {w[:5] for w in words if w.islower() and w not in STOP}
+    # "What was the University of Aldmoor originally called?": the name is the thing.
+    return common or {w.lower()[:5] for w in words if w.lower() not in STOP}
+
+
+def names_thing(question: str, text: str) -> bool:
+    """Does text give a name to the thing the question asks the name of: a naming verb just
+    after the thing's word ("a sound known as the 'indium cry'"), or a capitalised word or a
+    quotation beside it ("a ballad, The Loss of the Colwyn"), other than the question's own?
+
+    Example: names_thing("What are the chips called?", "It builds custom chips and data
+             centers for Anthropic, and products like Alexa.") -> False;
+             names_thing("What are the chips called?", "Its Trainium chips are built in
+             Austin.") -> True
+    """
+    things = _things_called(question)
+    own = {w.lower() for w in WORD.findall(question)}
+    for m in re.finditer(r"[\w\-'’]+", text):
+        if m.group().lower()[:5] not in things:
+            continue
+        if _NAMING.search(text[m.end() : m.end() + 40]) or _EXAMPLE.match(text, m.end()):
+            return True  # "a severe form known as Weil's disease", "models like Claude"
+        # ... or a name beside it ("a ballad, The Loss of the Colwyn"); the first word of
+        # the text is capitalised whatever it is.
+        before = re.findall(r"[\"“‘][^\"”’]+[\"”’]|[\w\-'’]+", text[: m.start()])
+        after = re.findall(r"[\"“‘][^\"”’]+[\"”’]|[\w\-'’]+", text[m.end() :])
+        near = before[-3:] if len(before) > 3 else before[1:]
+        if any(_GIVEN_NAME.match(t) and t.lower() not in own for t in [*near, *after[:4]]):
+            return True
+    return False
+
+
 # A place a text locates something in: a capitalised word after a locative preposition
 # ("headquartered in Tromsø", "left England for Canada", "opened at Liverpool").
 _PLACE = re.compile(
@@ -252,6 +325,8 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "date",
     ),
+    # A thing's name: "What are those chips called?", "What was the name of her mother?"
+    (_CALLED_ASKED, "called"),
     # A place by its kind: "Which city is Anthropic based in?" needs one the text locates.
     (re.compile(_PLACE_ASKED, re.IGNORECASE), "place"),
     (
@@ -302,6 +377,7 @@ _CHECKS = {
     "percent": _PERCENT,
     "date": _DATE,
     "name": _NAME,
+    "called": re.compile(_NAMING.pattern + r"|(?<=[\w,;:)] )[A-Z][\w\-]+|[\"“‘][^\"”’]+[\"”’]"),
 }
 
 
@@ -435,6 +511,8 @@ def answer_type(question: str) -> str | None:
 _UNIT_NAMED = re.compile(
     r"\b(?:what|which) (?:year|date|month|decade|century|percentage|proportion|fraction)\b|"
     + _PLACE_ASKED
+    + r"|"
+    + _CALLED_ASKED.pattern
     + r"|"
     r"\bpercent(?:age)?\b|"
     + _ASKS
@@ -2042,6 +2120,13 @@ def evidence_features(
         # A place the question names itself is not where it is ("... invested in Anthropic"
         # locates nothing for "Which city is Anthropic based in?").
         type_missing = float(not any(_placed(t, names) for t, _ in top))
+    elif kind == "called":
+        # "Alexa" in a sentence on custom chips does not say what the chips are called. A name
+        # is often given once, in a sentence of its own ("a severe form known as Weil's
+        # disease" below "The severe form was first described by ..."): twice the window.
+        led = [sentences[lead]] if lead is not None and 0 <= lead < len(sentences) else []
+        wider = sorted(sentences, key=lambda s: -s[1])[: 2 * type_window]
+        type_missing = float(not any(names_thing(question, t) for t, _ in [*wider, *led]))
     else:
         type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     # A follow-up's carried terms ("since when? (Amazon Anthropic invested)") make the last
