@@ -1546,3 +1546,14 @@ def test_a_name_asked_for_must_be_given_beside_the_thing(
 
     assert answer_type(question) == "called" and unit_named(question)
     assert names_thing(question, text) == named
+
+
+def test_a_population_is_a_count_of_the_people_living_there() -> None:
+    assert answer_type("What is the population of Ornay?") == "count"
+    assert answer_type("What is the population density of Ornay?") is None
+    ferry = "A ferry has linked Kalvesk with the village of Ornay since 1936."
+    counted = "Ornay had a population of 1,240 at the 2011 census."
+    asked = "What is the population of Ornay?"
+    assert evidence_features(asked, [(ferry, 0.6)], [ferry], flat).type_detached == 1.0
+    assert evidence_features(asked, [(counted, 0.6)], [counted], flat).type_detached == 0.0
+

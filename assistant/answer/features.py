@@ -274,6 +274,12 @@ _PLACE = re.compile(
     r"\b(?:in|at|from|to|for|near|outside|inside|across|throughout|within|around)\s+"
     r"(?:the\s+)?(?P<place>[A-Z][\w\-]+)"
 )
+# "What is the population of Ornay?": a count of the people living there.
+_POPULATION = (
+    r"\bwhat(?:['’]s|\s+is|\s+was)\s+(?:the\s+|[\w\-]+['’]s\s+)?population\b"
+    r"(?!\s+(?:density|growth|decline|increase|change)\b)"
+)
+_RESIDENTS = frozenset({"popul", "inhabit", "resid", "peopl"})
 _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(
@@ -287,7 +293,12 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         "percent",
     ),
     # "How many $ ...?", "how many dollars": money is an amount, not a count.
-    (re.compile(_ASKS + r"how many(?!\s*" + _MONEY_UNITS + r")\b|\bnumber of\b", re.I), "count"),
+    (
+        re.compile(
+            _ASKS + r"how many(?!\s*" + _MONEY_UNITS + r")\b|\bnumber of\b|" + _POPULATION, re.I
+        ),
+        "count",
+    ),
     (
         re.compile(
             _ASKS
@@ -452,8 +463,11 @@ def counted_terms(question: str) -> set[str]:
 
     Example: counted_terms("How many data centers has Amazon built?") -> {"data", "center"};
              counted_terms("How many employees work there?") -> {"employe", "work"};
+             counted_terms("What is the population of Ornay?") -> {"popul", "inhabit", ...};
              counted_terms("How much has Amazon invested?") -> set()
     """
+    if re.search(_POPULATION, question, re.IGNORECASE):
+        return set(_RESIDENTS)
     m = _HOW_MANY.search(question)
     if m is None:
         return set()
