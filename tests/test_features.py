@@ -1556,4 +1556,3 @@ def test_a_population_is_a_count_of_the_people_living_there() -> None:
     asked = "What is the population of Ornay?"
     assert evidence_features(asked, [(ferry, 0.6)], [ferry], flat).type_detached == 1.0
     assert evidence_features(asked, [(counted, 0.6)], [counted], flat).type_detached == 0.0
-
