@@ -749,3 +749,13 @@ def test_a_question_that_denies_is_answered_by_the_sentence_that_denies_too(
         "Which company does NOT have an exclusive arrangement with the AI startup it backs?"
     )
     assert "stake in Anthropic is non-exclusive" in answer.text, answer.text
+
+
+def test_a_question_echoing_the_last_answer_is_answered_by_its_sentence(bot: Assistant) -> None:
+    history = exchange(
+        "Which competitors' models beat Amazon's in-house ones?",
+        "its own in-house AI models lag behind competitors such as GPT-4, Claude, and Gemini "
+        "in performance benchmarks. [1]",
+    )
+    answer = bot.ask("behind on what, measured how?", history)
+    assert not answer.refused and "in performance benchmarks" in answer.text, answer.text

@@ -644,6 +644,21 @@ def test_spoken_fillers_are_no_part_of_the_query() -> None:
     )
 
 
+def test_a_question_echoing_the_last_answers_words_asks_what_its_quote_says() -> None:
+    from assistant.answer.followup import echoed_quotes
+
+    quote = "its own models lag behind competitors such as GPT-4 in performance benchmarks."
+    history = [
+        {"role": "user", "content": "Whose models beat Amazon's?"},
+        {"role": "assistant", "content": quote + " [1]"},
+    ]
+    assert echoed_quotes("behind on what, measured how?", history) == {quote}
+    assert echoed_quotes("lag behind whom?", history) == {quote}
+    # Words the quote does not use, or a question of its own, echo nothing.
+    assert echoed_quotes("ahead on what?", history) == set()
+    assert echoed_quotes("Which chips does Amazon build for Anthropic?", history) == set()
+
+
 def test_a_topic_before_a_colon_is_part_of_the_question() -> None:
     from assistant.answer.followup import split_preamble
 

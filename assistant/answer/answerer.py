@@ -29,10 +29,11 @@ from .base import AnswerBackend, AnswerRequest, Composition, Message
 from .catalogue import answer_catalogue, parse_catalogue_question
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
-from .extractive import followers, question_parts
+from .extractive import followers, question_parts, quoted_units
 from .features import answer_type, phrase_asked_about
 from .followup import (
     asks_for_more,
+    echoed_quotes,
     is_followup,
     reads_on,
     said_asked_about,
@@ -226,6 +227,12 @@ class Answerer:
                 # say. The extractive backend finds the followers again to raise them
                 # (follow_on, "Why?" too): 0.3-13 ms, not worth a request field that one
                 # backend alone would read.
+                grounds = dataclasses.replace(grounds, answerable=True)
+        if history and not grounds.answerable and not self.refusal.vetoed(grounds.evidence):
+            echoed = echoed_quotes(spelt, history)
+            if echoed and quoted_units(grounds, echoed):
+                # "behind on what, measured how?": the quote it echoes says (its sentence is
+                # among the candidates), whatever the few words of the question match.
                 grounds = dataclasses.replace(grounds, answerable=True)
         if not grounds.answerable:
             # "Should shareholders expect a quick return? If not, what's the point of it?": a

@@ -24,6 +24,7 @@ from .followup import (
     another_named,
     asks_for_more,
     asks_what_follows,
+    echoed_quotes,
     last_quotes,
     name_words,
     others_than,
@@ -40,6 +41,7 @@ __all__ = [
     "followers",
     "in_reading_order",
     "question_parts",
+    "quoted_units",
     "select_sentences",
 ]
 
@@ -236,7 +238,7 @@ def _without(grounds: Grounds, said: set[str], besides: str, query: str) -> Grou
 
     Example: units A (quoted, score 1.0) and B (0.6), said {A's text} -> A scores below B.
     """
-    quoted = set(_quoted(grounds, said))
+    quoted = set(quoted_units(grounds, said))
     asked = set(re.findall(r"[\w\-]+", query.lower())) | {besides.lower()}
     for i, unit in enumerate(grounds.sentences):
         names = {n.lower() for n in name_words(unit.text) if len(n) > 2}
@@ -259,7 +261,7 @@ def _other_side(grounds: Grounds, said: set[str], name: str) -> list[int]:
     """
     low = name.lower()
     best: tuple[int, int] | None = None
-    for q in _quoted(grounds, said):
+    for q in quoted_units(grounds, said):
         s = grounds.sentences[q]
         for j, unit in enumerate(grounds.sentences):
             gap = unit.start - s.end
@@ -337,12 +339,12 @@ def followers(grounds: Grounds, said: set[str]) -> list[int]:
     Example: units A ("Amazon holds less leverage.") and B right after it in its source,
              said {"Amazon holds less leverage."} -> [index of B]
     """
-    quoted = _quoted(grounds, said)
+    quoted = quoted_units(grounds, said)
     after = (_follower(grounds, i) for i in quoted)
     return sorted({j for j in after if j is not None and j not in quoted})
 
 
-def _quoted(grounds: Grounds, said: set[str]) -> list[int]:
+def quoted_units(grounds: Grounds, said: set[str]) -> list[int]:
     """The units holding a sentence of said (or a quote of three words or more of it)."""
     if not said:
         return []
@@ -512,6 +514,10 @@ class ExtractiveBackend:
             grounds = _lifted(
                 grounds, _cut_short(grounds, last_quotes(request.history), ahead=True)
             )
+        echoed = echoed_quotes(request.question, request.history) if request.history else set()
+        if echoed and not said:
+            # "behind on what?": the sentence of the quote it echoes says it, even said again.
+            grounds = _lifted(grounds, quoted_units(grounds, echoed), bonus=0.5)
         besides = others_than(request.question, request.history) if request.history else None
         if besides is not None:
             # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be

@@ -32,6 +32,7 @@ __all__ = [
     "asks_for_more",
     "asks_what_follows",
     "asks_where_said",
+    "echoed_quotes",
     "is_followup",
     "last_quotes",
     "name_words",
@@ -995,6 +996,42 @@ def _about_asking(part: str) -> bool:
     label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS and not _VERSUS.search(text)
     named = [n for n in _subjects(text) if not text.startswith(n)]  # not its opening word
     return label and not _LEAD_IN_WORDS.match(text) and not named
+
+
+# "behind on what, measured how?", "less leverage over what?": words of the last answer with a
+# question word, each part at most three words before it.
+_ECHO_PART = re.compile(
+    r"^\W*(?P<what>[\w’'-]+(?:\s+[\w’'-]+){0,2}?)\s+(?:(?:on|over|of|at|in|to|for|with|"
+    r"against|by|from|than|behind)\s+)?(?:what|whom|which|how|where)\W*$",
+    re.IGNORECASE,
+)
+_ECHO_VAGUE = frozenset({"measured", "exactly", "precisely", "just", "really", "meaning", "mean"})
+
+
+def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
+    """The last answer's quotes a question echoes to ask what they say ("behind on what,
+    measured how?" after "... models lag behind competitors such as GPT-4 ... in performance
+    benchmarks"): each part of it a few of the quote's words and a question word. The quote
+    holds the answer, which it may not have been read for. Empty for any other question.
+
+    Example: echoed_quotes("behind on what?", [{"role": "assistant", "content": "Its models
+             lag behind GPT-4 in benchmarks. [1]"}]) -> {"Its models lag behind GPT-4 in
+             benchmarks."}; echoed_quotes("Why?", the same history) -> set()
+    """
+    parts = [p for p in re.split(r"[,;?]+", question) if p.strip()]
+    if not parts or len(question.split()) > 8:
+        return set()
+    words: list[str] = []
+    for part in parts:
+        m = _ECHO_PART.match(part)
+        if m is None:
+            return set()
+        words += [w.lower() for w in re.findall(r"[\w’'-]+", m.group("what"))]
+    asked = {w for w in words if w not in _QUESTION_WORDS | _ECHO_VAGUE}
+    quotes = last_quotes(history)
+    if not asked:
+        return set()
+    return {q for q in quotes if asked <= {w.lower() for w in re.findall(r"[\w’'-]+", q)}}
 
 
 def says_nothing_of_its_own(question: str) -> bool:
