@@ -626,3 +626,18 @@ def test_the_unit_naming_the_rarer_name_asked_about_leads_the_answer() -> None:
     assert _named_first(grounds, "What is Amazon's strategy?", 0.5) is grounds
     named = _grounds_of(parts, [0.7, 1.0, 0.2])
     assert _named_first(named, "What is Google's strategy?", 0.5) is named
+
+
+def test_what_follows_a_quote_stays_in_its_paragraph() -> None:
+    from assistant.answer.extractive import followers
+
+    parts = [
+        "Amazon's position is not exclusive, adding an element of risk.",
+        "Overall, the AI industry is witnessing a real-time experiment.",
+        "Its tone is cautious.",
+    ]
+    said = {parts[0]}
+    # The next paragraph turns to another point: "say more about the risk" does not read on
+    # into it.
+    assert followers(_grounds_of(parts, [0.0, 0.0, 0.0], joints=["\n", " "]), said) == []
+    assert followers(_grounds_of(parts, [0.0, 0.0, 0.0]), said) == [1]

@@ -366,12 +366,21 @@ def _sentence_count(grounds: Grounds, chosen: list[int]) -> int:
 
 
 def _follower(grounds: Grounds, i: int) -> int | None:
-    """The candidate that starts where unit i ends (only whitespace between), if any."""
+    """The candidate that starts where unit i ends (only whitespace between, no paragraph
+    break: a new paragraph turns to another point), if any."""
     s = grounds.sentences[i]
     for j, other in enumerate(grounds.sentences):
         if j != i and other.chunk.source == s.chunk.source and 0 <= other.start - s.end <= 3:
-            return j
+            return None if "\n" in _between(s, other) else j
     return None
+
+
+def _between(first: Sentence, then: Sentence) -> str:
+    """The source text between two sentences of one source ("" when no chunk holds it)."""
+    for chunk in (first.chunk, then.chunk):
+        if chunk.start <= first.end and then.start <= chunk.end:
+            return chunk.text[first.end - chunk.start : then.start - chunk.start]
+    return ""
 
 
 # A word by which a sentence leans on the one before it ("Severe cases scar them.").
