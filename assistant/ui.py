@@ -707,6 +707,8 @@ _CHILD_FROM_BYTES = 256 * 1024
 # Uploads waiting for their turn, from every visitor: a burst of thousands of tiny files
 # (1,000 per request) would otherwise queue without end, each a copy on disk.
 _MAX_WAITING = 100
+# The longest a removal waits for the upload being indexed (a small one takes a second).
+_REMOVAL_WAIT = 5.0
 
 
 class _Indexer:
@@ -753,6 +755,8 @@ class _Indexer:
         self._queued = threading.Condition(self._lock)  # an upload joined the queue
         self._removed = threading.Condition(self._lock)  # a removal has finished
         self._removing: set[str] = set()  # documents being removed right now
+        self._current: _Job | None = None  # the upload being indexed, if any
+        self._idle = threading.Condition(self._lock)  # the indexer finished an upload
         self._thread: threading.Thread | None = None
         self._spool: Path | None = None
         self._children = ChildRunner()
@@ -816,20 +820,39 @@ class _Indexer:
             }
             return taken
 
-    def remove(self, source: str) -> SyncReport:
+    def remove(self, source: str, wait: float = _REMOVAL_WAIT) -> SyncReport:
         """bot.remove_document(source), unless an upload of that name waits or is being
         indexed: InputError then. An upload of that name queued meanwhile waits for it.
 
         A big upload is indexed in a child process, which the bot's own lock does not hold
         back: a removal of its name meanwhile deleted the file the child had just written
         (the page then said "added" for a document that was gone), or was undone when the
-        child, failing, put the file it replaced back."""
+        child, failing, put the file it replaced back.
+
+        Nor does a removal wait behind an upload of another name: it waits `wait` seconds at
+        most for the upload being indexed, else it is refused in one sentence. It waited for
+        the whole upload (the child holds the folder's lock; an in-process one the bot's), so
+        a 2.3 MB upload held a removal for 153 s, and with it the page's one slot for
+        document changes: every visitor's uploads and removals queued behind it. No upload
+        starts while a removal runs.
+        """
         with self._lock:
             if any(not j.done and j.target == source for j in self._jobs.values()):
                 raise InputError(
                     f"{source} is being uploaded right now: remove it once its upload is done"
                 )
-            self._removing.add(source)
+            self._removing.add(source)  # the indexer starts nothing new meanwhile
+            busy = self._current
+            if busy is not None and not self._idle.wait_for(
+                lambda: self._current is None, timeout=wait
+            ):
+                self._removing.discard(source)
+                self._removed.notify_all()
+                pct = round(busy.fraction * 100)
+                raise InputError(
+                    f"an upload ({_shown_name(busy.name)}, {pct}% indexed) is being indexed "
+                    f"right now: remove {_shown_name(source)} once it is done"
+                )
         try:
             return self.bot.remove_document(source)
         finally:
@@ -887,10 +910,11 @@ class _Indexer:
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
 
-            with self._lock:  # a removal of its name, begun before it was queued, goes first
-                while job.target in self._removing:
+            with self._lock:  # a removal, begun before this upload's turn, goes first
+                while self._removing:
                     self._removed.wait()
-            job.stage = "indexing"
+                self._current = job
+                job.stage = "indexing"
             try:
                 self._index(job, spooled, on_progress)
             except AssistantError as exc:
@@ -901,7 +925,10 @@ class _Indexer:
             finally:
                 with contextlib.suppress(OSError):
                     spooled.unlink()
-                job.done = True
+                with self._lock:
+                    self._current = None
+                    job.done = True
+                    self._idle.notify_all()
                 job.finished.set()
 
     def _index(self, job: _Job, spooled: Path, on_progress: Callable[[str, float], None]) -> None:

@@ -1,0 +1,93 @@
+"""The fourteenth red-team pass: document changes from several visitors at once (a removal
+while another visitor's upload is indexed), and upload names the page draws alike. The
+removal runs the real web chat, its real model and its child indexer; the names run the
+collection with the fake embedder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fakes import FakeEmbedder
+from servers import serve_copy
+
+from assistant.errors import InputError
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEED = "amazon-anthropic-investment.txt"
+
+
+# ---------------------------------------------------------------- a removal during an upload
+
+
+def _big_text(size: int) -> str:
+    """Distinct paragraphs of plain English (the seed article's, each numbered, so that no
+    two passages are one embedding), `size` characters or more: a minute of indexing here."""
+    paragraphs = [p for p in (SEEDS / SEED).read_text(encoding="utf-8").split("\n") if p.strip()]
+    out: list[str] = []
+    n = 0
+    while sum(map(len, out)) < size:
+        out.append(f"Note {n}: {paragraphs[n % len(paragraphs)]}\n\n")
+        n += 1
+    return "".join(out)
+
+
+def _locked(index: Path) -> bool:
+    """Does another process hold the index folder's sync lock (FaissStore.sync_lock)?"""
+    fd = os.open(index, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # and with it the lock, if this took it
+    return False
+
+
+def test_a_removal_does_not_wait_behind_another_visitors_upload(tmp_path: Path) -> None:
+    """A removal waited for the whole of another visitor's upload (the child indexing it
+    holds the folder's lock): with a 2.3 MB upload it took 153 s, holding the page's one
+    slot for document changes, so every visitor's uploads and removals queued behind it.
+    It is now refused in one sentence within seconds, the document kept; once the upload
+    is indexed, the same removal goes through."""
+    from gradio_client import Client, handle_file
+
+    big = tmp_path / "big-notes.txt"
+    big.write_text(_big_text(2_000_000), encoding="utf-8")  # indexed in a child (256 KB+)
+    (tmp_path / "served").mkdir()
+    with serve_copy(SEEDS, tmp_path / "served") as served:
+        uploaded: list[Any] = []
+
+        def upload() -> None:
+            client = Client(served.url, verbose=False)
+            uploaded.append(client.predict([handle_file(str(big))], api_name="/upload"))
+
+        uploader = threading.Thread(target=upload)
+        uploader.start()
+        try:
+            deadline = time.monotonic() + 120
+            while not _locked(tmp_path / "served" / "index"):  # the child's sync has begun
+                assert uploader.is_alive() and time.monotonic() < deadline, uploaded
+                time.sleep(0.2)
+            started = time.monotonic()
+            status = Client(served.url, verbose=False).predict(SEED, api_name="/remove")[0]
+            took = time.monotonic() - started
+            assert uploader.is_alive(), "the upload ended first: make it bigger"
+            assert took < 10, f"the removal waited {took:.0f} s for the upload"
+            assert "is being indexed right now" in status and "big-notes.txt" in status
+            assert (served.docs / SEED).is_file()
+        finally:
+            uploader.join(600)
+        assert uploaded and "added" in str(uploaded[0][1]), uploaded
+        assert SEED in {s.source for s in served.bot.sources()}  # nothing was lost
+        status = Client(served.url, verbose=False).predict(SEED, api_name="/remove")[0]
+        assert "removed" in status
+        assert not (served.docs / SEED).exists()
+        assert SEED not in {s.source for s in served.bot.sources()}
+        assert "big-notes.txt" in {s.source for s in served.bot.sources()}
