@@ -257,16 +257,33 @@ def _drawn_as_latin(source: str) -> frozenset[int]:
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+def _undrawn_spaces(source: str) -> frozenset[int]:
+    """The places in source of the spaces a page collapses: a space that leads or ends it,
+    or follows another space ("annual  report.txt" is drawn as "annual report.txt", another
+    document's name).
+
+    Example: _undrawn_spaces("a  b.txt") -> frozenset({2}); _undrawn_spaces(" a.txt") ->
+             frozenset({0}); _undrawn_spaces("a b.txt") -> frozenset()
+    """
+    return frozenset(
+        i
+        for i, c in enumerate(source)
+        if c == " " and (i == 0 or i == len(source) - 1 or source[i - 1] == " ")
+    )
+
+
 def _shown_name(source: str) -> str:
     """A file name as plain text with every character the page would not show as itself
     written as its code point, and so is every letter drawn like a Latin one in a word of
-    Latin letters, so that no name can pass for another.
+    Latin letters, and every space the page would not draw (one that leads or ends the
+    name, or follows another), so that no name can pass for another.
 
     Example: _shown_name("al\u200bexa.txt") -> "al[U+200B]exa.txt";
              _shown_name("notes\x07.txt") -> "notes[U+0007].txt";
-             _shown_name("\u0430nnual.txt") -> "[U+0430]nnual.txt"
+             _shown_name("\u0430nnual.txt") -> "[U+0430]nnual.txt";
+             _shown_name("annual  report.txt") -> "annual [U+0020]report.txt"
     """
-    alike = _drawn_as_latin(source)
+    alike = _drawn_as_latin(source) | _undrawn_spaces(source)
     if not alike and not any(map(_hidden_in_name, source)):
         return source
     return "".join(

@@ -14,8 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import FakeEmbedder
+from browsers import chromium, playwright_api
+from fakes import fake_bot
 from servers import serve_copy
+from test_redteam import one_sentence
+from test_redteam4 import _served
+from test_redteam11 import _add
 
 from assistant.errors import InputError
 
@@ -91,3 +95,52 @@ def test_a_removal_does_not_wait_behind_another_visitors_upload(tmp_path: Path) 
         assert not (served.docs / SEED).exists()
         assert SEED not in {s.source for s in served.bot.sources()}
         assert "big-notes.txt" in {s.source for s in served.bot.sources()}
+
+
+# ---------------------------------------------------------------- names a page draws alike
+
+_ONE = "annual report.txt"
+_TWO = "annual  report.txt"  # two spaces: HTML draws a run of spaces as one
+
+
+def test_in_a_browser_two_names_that_differ_in_spaces_are_drawn_apart(tmp_path: Path) -> None:
+    """A page draws a run of spaces as one, so "annual  report.txt" beside "annual
+    report.txt" was a second "annual report.txt" in the documents table (Chromium's text of
+    both rows was the same), the remove list and every citation, its text read as the
+    other's. A file put straight into the folder with such a name now shows its extra
+    space as a code point."""
+    sync_api = playwright_api()
+    documents = {_ONE: "Revenue rose to nine million.\n", _TWO: "Revenue fell to two million.\n"}
+    with _served(tmp_path, documents=documents) as chat, chromium(sync_api) as browser:
+        page = browser.new_page()
+        page.set_default_timeout(60_000)
+        page.goto(chat.url)
+        names = page.locator("#documents td.doc-name")
+        sync_api.expect(names).to_have_count(3)
+        drawn = names.all_inner_texts()
+        assert len(set(drawn)) == 3, drawn
+        assert "annual [U+0020]report.txt" in drawn
+
+
+def test_an_upload_named_with_a_run_of_spaces_is_the_name_with_one(tmp_path: Path) -> None:
+    """Uploaded through the page, "annual  report.txt" was added beside "annual
+    report.txt" (both listed by /sources, both cited as the same drawn name). An upload's
+    run of spaces is now one space, like a name composed from its accents: the upload is
+    the same document's name, so the API refuses to replace it unasked and the page asks."""
+    documents = {_ONE: "Revenue rose to nine million.\n"}
+    with _served(tmp_path, documents=documents) as chat:
+        said = _add(chat.url, _TWO, "Revenue fell to two million.\n")
+        assert "was not added: it would replace" in said, said[-600:]
+        assert sorted(p.name for p in chat.docs.iterdir()) == ["a.txt", _ONE]
+        assert "nine million" in (chat.docs / _ONE).read_text(encoding="utf-8")
+
+
+def test_a_name_with_a_run_of_spaces_in_the_folder_refuses_its_twin(tmp_path: Path) -> None:
+    """A file put straight into the folder keeps its name; an upload drawn like it (one
+    space where it has two) is refused in one sentence, by the collection, nothing written."""
+    bot = fake_bot(tmp_path, {_TWO: "Revenue fell to two million.\n"})
+    with pytest.raises(InputError) as refused:
+        bot.add_document(_ONE, b"Revenue rose to nine million.\n")
+    assert "looks the same as the document" in str(refused.value)
+    assert one_sentence(str(refused.value)), str(refused.value)
+    assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == [_TWO]
