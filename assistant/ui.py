@@ -1825,6 +1825,7 @@ def launch(
             Middleware(_UploadLimit, budget=uploads),
             Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
             Middleware(ThrottledLogins, throttle=throttle),
+            Middleware(_OneLogout),
         ]
     }
     if routes:
@@ -2239,6 +2240,64 @@ def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
 _UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters
 _FORGET_AFTER_S = 60.0  # an upload's progress, unread this long after it ended, is dropped
 _BAD_UPLOAD_ID = "An upload_id is at most 64 characters: send the one the page makes."
+
+
+class _OneLogout:
+    """ASGI middleware: Gradio's GET /logout ends this browser's login only.
+
+    The chat has one user name, so every visitor's login is that user's, and Gradio's logout
+    ends all of a user's logins by default: one visitor opening /logout (a link would do)
+    logged every other visitor out, again whenever they liked. The request is passed on
+    asking for this session only (`all_session=false`), and where the browser holds only the
+    login cookie sent over plain http (Gradio reads the other one), that one is named too, so
+    its login ends on the server as well as in the browser.
+
+    Example: GET /logout?all_session=true, Cookie: access-token-unsecure-ab=T ->
+             GET /logout?all_session=false, Cookie: access-token-unsecure-ab=T;
+             access-token-ab=T
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).rstrip("/") == "/logout":
+            scope = {
+                **scope,
+                "query_string": b"all_session=false",
+                "headers": _logout_headers(scope),
+            }
+        await self.app(scope, receive, send)
+
+
+def _logout_headers(scope: Any) -> list[tuple[bytes, bytes]]:
+    """scope's headers, its cookies in one header (the one Gradio reads), with the plain-http
+    login cookie also named as the secure one where that one is missing, which Gradio's
+    logout of one session reads.
+
+    Example: [(b"cookie", b"access-token-unsecure-ab=T")] ->
+             [(b"cookie", b"access-token-unsecure-ab=T; access-token-ab=T")]
+    """
+    from http.cookies import CookieError, SimpleCookie
+
+    headers = [(k, v) for k, v in scope.get("headers") or () if k != b"cookie"]
+    sent = [v.decode("latin-1") for k, v in scope.get("headers") or () if k == b"cookie"]
+    jar: SimpleCookie = SimpleCookie()
+    for value in sent:
+        with contextlib.suppress(CookieError):
+            jar.load(value)
+    sent += [
+        f"access-token-{key.removeprefix(_PLAIN_LOGIN)}={morsel.value}"
+        for key, morsel in jar.items()
+        if key.startswith(_PLAIN_LOGIN)
+        and f"access-token-{key.removeprefix(_PLAIN_LOGIN)}" not in jar
+    ]
+    if sent:
+        headers.append((b"cookie", "; ".join(sent).encode("latin-1")))
+    return headers
+
+
+_PLAIN_LOGIN = "access-token-unsecure-"
 
 
 class _UploadProgress:
@@ -3417,7 +3476,7 @@ def _mounted(
     _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(
-        ThrottledLogins(app, throttle),
+        ThrottledLogins(_OneLogout(app), throttle),
         blocks=demo,
         load=load,
         sessions=settings.sessions_per_client,

@@ -13,10 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from browsers import chromium, playwright_api
 from fakes import fake_bot
-from servers import serve_copy
+from servers import cli_env, free_port, run_cli, serve_copy, wait_for_chat
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam11 import _add
@@ -144,3 +145,44 @@ def test_a_name_with_a_run_of_spaces_in_the_folder_refuses_its_twin(tmp_path: Pa
     assert "looks the same as the document" in str(refused.value)
     assert one_sentence(str(refused.value)), str(refused.value)
     assert sorted(p.name for p in (tmp_path / "docs").iterdir()) == [_TWO]
+
+
+# ---------------------------------------------------------------- one visitor's logout
+
+_KEY = "correct-horse-battery-staple"
+
+
+def _logged_in(url: str) -> httpx.Client:
+    client = httpx.Client(timeout=60)
+    said = client.post(f"{url}/login", data={"username": "assistant", "password": _KEY})
+    assert said.status_code == 200, said.text
+    return client
+
+
+def test_a_logout_ends_one_login_and_no_other_site_can_send_it(tmp_path: Path) -> None:
+    """The chat has one user name, and Gradio's logout ends every login of a user: one
+    visitor opening /logout logged every other visitor out (their next request 401), as
+    often as they liked, and so did a link or an image on any site the user opened (a GET
+    with the user's cookie). A logout now ends the login of the browser that sent it, on
+    the server too, and one sent from another site's page gets 403 and one sentence."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    port, log = free_port(), tmp_path / "server.log"
+    command = ["ui", str(docs), "--index-dir", str(tmp_path / "index"), "--port", str(port)]
+    with run_cli(command, log, cli_env(ASSISTANT_API_KEY=_KEY)) as proc:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_chat(url, proc, log)
+        a, b = _logged_in(url), _logged_in(url)
+        b_cookies = dict(b.cookies)
+        assert b.get(f"{url}/logout", follow_redirects=False).status_code == 302
+        assert a.get(f"{url}/config").status_code == 200, "another visitor's logout ended this one"
+        assert httpx.get(f"{url}/config", cookies=b_cookies).status_code == 401  # gone for good
+
+        other_site = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}
+        sent = a.get(f"{url}/logout", headers=other_site, follow_redirects=False)
+        assert sent.status_code == 403
+        assert one_sentence(sent.json()["detail"]), sent.text
+        assert a.get(f"{url}/config").status_code == 200
+        assert a.get(f"{url}/logout", follow_redirects=False).status_code == 302
+        assert a.get(f"{url}/config").status_code == 401
