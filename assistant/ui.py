@@ -1083,6 +1083,51 @@ def _seal(key: bytes, chat: Any, history: Any) -> str:
     return hmac.new(key, data.encode("ascii"), hashlib.sha256).hexdigest()
 
 
+def _signed(key: bytes, role: str, text: str) -> str:
+    """A chat message's HTML with a hidden mark that says this server wrote it, as role.
+
+    The page sends its whole chat with each question, and the server saved (sealed) what it
+    was sent: a client that sent a made-up answer with a question got it back sealed, and a
+    script on the chat's address could then plant it in a browser, restored as the
+    assistant's. Only messages that carry their mark are saved now (_server_wrote).
+
+    Example: _signed(b"k" * 32, "user", "Hi") -> 'Hi<s hidden class="mark">…32 hex…</s>'
+    """
+    return f"{text}{_MARK_OPEN}{_mark(key, role, text)}{_MARK_CLOSE}"
+
+
+def _mark(key: bytes, role: str, text: str) -> str:
+    message = f"chat-message\0{role}\0{text}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+_MARK_OPEN, _MARK_CLOSE = '<s hidden class="mark">', "</s>"
+
+
+def _server_wrote(key: bytes, message: Any) -> bool:
+    """Does a chat message, as the page sends it back (its content text, or one text part),
+    carry the mark _signed gave it for its role?
+
+    Example: _server_wrote(k, {"role": "user", "content": _signed(k, "user", "Hi")}) -> True;
+             the same as "assistant", or with other text, or without the mark -> False
+    """
+    if not isinstance(message, dict):
+        return False
+    content = message.get("content")
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict):
+        content = content[0].get("text") if content[0].get("type") == "text" else None
+    role = message.get("role")
+    if not isinstance(content, str) or not isinstance(role, str):
+        return False
+    at = content.rfind(_MARK_OPEN)
+    if at < 0 or not content.endswith(_MARK_CLOSE):
+        return False
+    mark = content[at + len(_MARK_OPEN) : -len(_MARK_CLOSE)]
+    return hmac.compare_digest(
+        mark.encode("utf-8", "replace"), _mark(key, role, content[:at]).encode()
+    )
+
+
 def _browser_secret(location: str | Path) -> str:
     """The key the saved conversation is encrypted with in the browser: the same after a
     server restart (gradio's default is new in every process, so a reload after a restart
@@ -1227,7 +1272,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             gr.Warning(_toast(_message(exc)))
             yield unchanged
             return
-        chat.append({"role": "user", "content": _html(" ".join(question.split()))})
+        asked = _signed(seal, "user", _html(" ".join(question.split())))
+        chat.append({"role": "user", "content": asked})
         chat.append({"role": "assistant", "content": ""})
         text = ""
         final: Answer | None = None
@@ -1262,15 +1308,16 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             extra = _notice(final) + extra
         else:
             body, extra = render_answer(final, bot.chunk)
-        chat[-1] = {"role": "assistant", "content": body}
+        chat[-1] = {"role": "assistant", "content": _signed(seal, "assistant", body)}
         if extra:
-            chat.append({"role": "assistant", "content": extra})
+            chat.append({"role": "assistant", "content": _signed(seal, "assistant", extra)})
         history += [
             {"role": "user", "content": final.question},
             {"role": "assistant", "content": final.text},
         ]
         history = history[-keep_history:]
-        kept = chat[-_SAVED_MESSAGES:]
+        # Only the messages this server wrote: the chat came from the client.
+        kept = [m for m in chat if _server_wrote(seal, m)][-_SAVED_MESSAGES:]
         yield (
             "",
             chat,
