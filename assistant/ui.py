@@ -1459,20 +1459,28 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             question,
         )
 
-    def upload_api(files: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
-        """API: add the files and return when they are indexed. A file that would replace a
-        document (or another file of the upload) is not added: the status says so."""
-        ids: list[int] = []
+    def _queue_api_files(files: list[str] | None, ids: list[int], request: gr.Request) -> list[str]:
         ready, held, lines, _seen = _plan(files)
         lines += _submit(ready, ids, request)
         _discard(files or [])
-        lines += [
+        return lines + [
             f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: it would replace '
             f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
             for name, _path in held
         ]
-        indexer.wait(ids)
-        return (None, _status(ids, lines), *refresh())
+
+    async def upload_api(files: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
+        """API: add the files and return when they are indexed. A file that would replace a
+        document (or another file of the upload) is not added: the status says so.
+
+        It waits without a thread or a place of its own: two calls could run at once, and a
+        client holding both with big files made every other /upload wait for all of them,
+        though the indexer takes each address's uploads in turn."""
+        ids: list[int] = []
+        lines = await asyncio.to_thread(_queue_api_files, files, ids, request)
+        while not all(j.done for j in indexer.jobs(ids)):
+            await asyncio.sleep(0.25)
+        return (None, _status(ids, lines), *await asyncio.to_thread(refresh))
 
     def _confirm_text(held: Sequence[tuple[str, str]], seen: dict[str, str]) -> str:
         items = []
@@ -1754,8 +1762,10 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                 [api_files],
                 [api_files, status, table, to_remove],
                 api_name="upload",
-                concurrency_limit=2,  # it waits for indexing: keep it off the question slots
-                concurrency_id="api-upload",
+                # It waits for indexing asynchronously, holding no thread: no limit of its
+                # own (the queue of uploads and each address's open requests bound it), and
+                # off the question slots.
+                concurrency_limit=None,
             )
             replace_btn.click(
                 replace_held,

@@ -241,3 +241,67 @@ def test_a_made_up_answer_sent_with_a_question_is_not_saved_sealed(tmp_path: Pat
         kind, restored = page_call(chat.url, restore, [saved])
         assert kind == "complete", restored
         assert "Austin" in str(restored[0]) and "evil.example" not in str(restored[0])
+
+
+# ---------------------------------------------------------------- one address's API uploads
+
+
+def _api_upload(url: str, files: list[Path], address: str) -> str:
+    """Call /upload from a client address (127.0.0.0/8 is all this machine's), as
+    gradio_client does: the files to Gradio's upload route, then the call; its stream."""
+    transport = httpx.HTTPTransport(local_address=address)
+    url = url.rstrip("/")
+    with httpx.Client(transport=transport, timeout=900) as client:
+        parts = [("files", (f.name, f.read_bytes(), "text/plain")) for f in files]
+        sent = client.post(f"{url}/gradio_api/upload", files=parts)
+        assert sent.status_code == 200, sent.text
+        data = [{"path": path, "meta": {"_type": "gradio.FileData"}} for path in sent.json()]
+        started = client.post(f"{url}/gradio_api/call/upload", json={"data": [data]})
+        started.raise_for_status()
+        event = started.json()["event_id"]
+        with client.stream("GET", f"{url}/gradio_api/call/upload/{event}") as events:
+            return "".join(events.iter_lines())
+
+
+def test_one_clients_api_uploads_do_not_hold_others_back(tmp_path: Path) -> None:
+    """The /upload API answers once its files are indexed, and two such calls could run at
+    once: a client making two calls of several big files each held both, so another
+    visitor's /upload waited in Gradio's queue for all of them, though the indexer takes
+    each address's uploads in turn (a 1-line note waited for all six 300 KB files).
+    A call now waits for its files without holding a place: the note is indexed after
+    the upload being indexed, ahead of the client's other files."""
+    bigs = []
+    for n in range(6):
+        big = tmp_path / f"big-{n}.txt"
+        big.write_text(f"Batch {n}. " + _big_text(300_000), encoding="utf-8")
+        bigs.append(big)
+    note = tmp_path / "vault-note.txt"
+    note.write_text("The zircon vault opens at nine in the morning.\n", encoding="utf-8")
+    (tmp_path / "served").mkdir()
+    with serve_copy(SEEDS, tmp_path / "served") as served:
+        done: dict[str, float] = {}
+        said: dict[str, str] = {}
+        started = time.monotonic()
+
+        def upload(files: list[Path], label: str, address: str) -> None:
+            said[label] = _api_upload(served.url, files, address)
+            done[label] = time.monotonic() - started
+
+        hog = [
+            threading.Thread(target=upload, args=(bigs[:3], "first", "127.0.0.1")),
+            threading.Thread(target=upload, args=(bigs[3:], "second", "127.0.0.1")),
+        ]
+        for thread in hog:
+            thread.start()
+        deadline = time.monotonic() + 120
+        while not _locked(tmp_path / "served" / "index"):  # the first big file is indexing
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        upload([note], "note", "127.0.0.2")
+        for thread in hog:
+            thread.join(900)
+        assert set(done) == {"first", "second", "note"}, done
+        assert all(text.count("added") == 3 for label, text in said.items() if label != "note")
+        # Before: the note came last, after all six. Now after one or two of them.
+        assert done["note"] < min(done["first"], done["second"]), done
+        assert "vault-note.txt" in {s.source for s in served.bot.sources()}
