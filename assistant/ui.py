@@ -1992,7 +1992,7 @@ def serve(
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - t0:4.1f}s] {line}", file=sys.stderr, flush=True)
 
-    progress = StartupProgress(say)
+    progress = StartupProgress(say, hide=_server_paths(folder, settings))
     # Python hands its lock between threads every 5 ms by default, so a question waits that
     # long at each step where a busy background thread (an upload being split into chunks)
     # holds it. A shorter interval keeps questions quick during big uploads.
@@ -2036,18 +2036,46 @@ def serve(
         server.stop()
 
 
+def _server_paths(folder: str | Path, settings: Settings) -> dict[str, str]:
+    """The documents folder and the index (a folder, or a database URL, as given and as
+    its messages write it), with the words the starting page says instead
+    (StartupProgress's `hide`).
+
+    Example: _server_paths("docs", Settings(index_dir=Path("/srv/idx"))) ->
+             {"docs": "[the documents folder]", "/home/me/docs": "[the documents folder]",
+              "/srv/idx": "[the index folder]"};
+             a store "postgresql://me:pw@db/x" -> it and "postgresql://me:***@db/x" are
+             "[the database URL]"
+    """
+    from .store.postgres import redact
+
+    hide: dict[str, str] = {}
+    location = settings.index_location
+    if isinstance(location, str):
+        hide[location] = hide[redact(location)] = "[the database URL]"
+        places = [(folder, "[the documents folder]")]
+    else:
+        places = [(folder, "[the documents folder]"), (location, "[the index folder]")]
+    for place, words in places:
+        for spelled in (str(place), str(Path(place).expanduser().resolve())):
+            if spelled not in ("", ".", "/"):
+                hide[spelled] = words
+    return hide
+
+
 def _load(folder: str | Path, settings: Settings, progress: StartupProgress) -> None:
     """Load the embedder and the index (syncing it with folder), reporting to progress; a
     failure is reported there too, as one AssistantError."""
     from .embedding import build_embedder
     from .pipeline import Assistant
+    from .store.postgres import redact
 
     try:
         progress.set_line(f"Loading the embedding model ({settings.model}, {settings.encoder})…")
         embedder = build_embedder(settings, say=progress.set_line)
-        progress.set_line(
-            f"Loading the index in {settings.index_location} and checking {folder} for changes…"
-        )
+        location = settings.index_location
+        where = location if isinstance(location, Path) else redact(location)  # its password
+        progress.set_line(f"Loading the index in {where} and checking {folder} for changes…")
         bot = Assistant.from_folder(
             folder,
             index_dir=settings.index_location,

@@ -305,3 +305,39 @@ def test_one_clients_api_uploads_do_not_hold_others_back(tmp_path: Path) -> None
         # Before: the note came last, after all six. Now after one or two of them.
         assert done["note"] < min(done["first"], done["second"]), done
         assert "vault-note.txt" in {s.source for s in served.bot.sources()}
+
+
+# ---------------------------------------------------------------- the starting page
+
+
+def test_the_starting_page_names_no_server_path_and_no_database_password(tmp_path: Path) -> None:
+    """The page a starting server shows every visitor (and /startup), before any login
+    when no access key is set, said "Loading the index in postgresql://alice:PASSWORD@host/db
+    and checking /home/.../docs for changes…", for as long as the index took to load, and
+    the terminal printed the password too. The page now says "[the database URL]" and
+    "[the documents folder]"; the terminal keeps the paths, the password as ***."""
+    from assistant import Settings
+    from assistant.startup import StartupProgress
+    from assistant.ui import _load, _server_paths
+
+    docs = tmp_path / "alice-private-notes"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    settings = Settings(store="postgresql://alice:s3cret-pw@127.0.0.1:1/idx", show_progress=False)
+    printed: list[str] = []
+    shown: list[str] = []
+
+    class Watched(StartupProgress):
+        def set_line(self, line: str) -> None:
+            super().set_line(line)
+            shown.append(self.line)
+
+    progress = Watched(printed.append, hide=_server_paths(docs, settings))
+    _load(docs, settings, progress)  # the database cannot be reached: it fails
+    shown.append(progress.line)
+    assert progress.done and progress.bot is None
+    assert any("[the database URL]" in line for line in shown), shown
+    for line in shown:
+        assert "s3cret" not in line and "alice" not in line and str(tmp_path) not in line, line
+    assert any("alice:***@127.0.0.1:1/idx" in line for line in printed), printed
+    assert not any("s3cret" in line for line in printed), printed
