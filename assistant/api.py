@@ -1264,8 +1264,9 @@ def _foreign_origin(origin: bytes | None, host: bytes) -> bool:
 
 class CrossSiteWrites:
     """ASGI middleware: a request that would change or compute something (any method but
-    GET, HEAD and OPTIONS) sent by a browser from a page of another site, or of another
-    address of the same site (another port of this machine), gets 403 and one sentence.
+    GET, HEAD and OPTIONS, and a logout) sent by a browser from a page of another site, or
+    of another address of the same site (another port of this machine), gets 403 and one
+    sentence.
     Browsers say so in Sec-Fetch-Site ("cross-site", "same-site"); programs (curl, the
     OpenAI client, gradio_client) send no such header and pass, and so does the chat's own
     page, behind a proxy or not ("same-origin").
@@ -1297,7 +1298,11 @@ class CrossSiteWrites:
             # loopback, read what the user's browser may (/config names every document).
             # Links to the chat and images are "navigate" and "no-cors", and pass.
             reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
-            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS")
+            # Gradio's GET /logout ends a login: a link or an image of another site's page
+            # logged the user out (and with them every visitor: see ui._OneLogout).
+            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or (
+                str(scope.get("path", "")).rstrip("/") == "/logout"
+            )
             if b"sec-fetch-site" not in headers and writes:
                 # A browser without Sec-Fetch headers (Safari before 16.4, older others)
                 # still names the page that sent a POST in Origin.

@@ -28,7 +28,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -76,8 +76,12 @@ class StartupProgress:
     percentage is printed in steps of 10 (the page shows every step).
     """
 
-    def __init__(self, say: Callable[[str], None]) -> None:
+    def __init__(self, say: Callable[[str], None], hide: Mapping[str, str] | None = None) -> None:
         self._say = say
+        # Server paths (the documents folder, the index) as the page says them: the line is
+        # served to every visitor, before any login, and named both ("Loading the index in
+        # /home/alice/... and checking /home/alice/... for changes"); the terminal keeps them.
+        self._hide = sorted((hide or {}).items(), key=lambda kv: -len(kv[0]))
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._line = "Starting…"
@@ -106,9 +110,20 @@ class StartupProgress:
         """Why the assistant could not start, once that is known."""
         return self._error
 
+    def _shown(self, line: str) -> str:
+        """line as the page shows it: each path of `hide` in its words.
+
+        Example: with hide={"/home/a/docs": "[the documents folder]"}, "Checking /home/a/docs"
+                 -> "Checking [the documents folder]"
+        """
+        for path, words in self._hide:
+            if path:
+                line = line.replace(path, words)
+        return line
+
     def set_line(self, line: str) -> None:
         with self._lock:
-            self._line = line
+            self._line = self._shown(line)
             coarse = _coarse(line)
             if coarse == self._printed:
                 return
@@ -134,7 +149,7 @@ class StartupProgress:
         one "error: ..." line), so it is not printed here."""
         self._error = error
         with self._lock:
-            self._line = f"The assistant could not start: {error}"
+            self._line = self._shown(f"The assistant could not start: {error}")
         self._done.set()
 
     def wait(self, timeout: float | None = None) -> bool:

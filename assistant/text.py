@@ -25,15 +25,20 @@ LOOKALIKES = str.maketrans(
 
 def drawn_alike(text: str) -> str:
     """text as it is drawn: compatibility forms folded (full-width "ａ" is "a"), look-alike
-    letters of other scripts read as the Latin ones, and invisible format characters dropped;
+    letters of other scripts read as the Latin ones, invisible format characters dropped,
+    and each run of spaces one space (a page draws "annual  report" as "annual report");
     two names with the same value look the same on a page.
 
     Example: drawn_alike("\u0430nnual.txt") -> "annual.txt";
              drawn_alike("ａｎｎｕａｌ.txt") -> "annual.txt";
+             drawn_alike("annual  report.txt") -> "annual report.txt";
              drawn_alike("Annual.txt") -> "Annual.txt"
     """
     folded = unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
-    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
+    return _SPACES.sub(" ", "".join(c for c in folded if unicodedata.category(c) != "Cf"))
+
+
+_SPACES = re.compile(r" {2,}")
 
 
 # BM25 parameters, chosen on the tune half of covid-qa (the defaults 1.5/0.75 lost 2 points

@@ -257,16 +257,33 @@ def _drawn_as_latin(source: str) -> frozenset[int]:
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
+def _undrawn_spaces(source: str) -> frozenset[int]:
+    """The places in source of the spaces a page collapses: a space that leads or ends it,
+    or follows another space ("annual  report.txt" is drawn as "annual report.txt", another
+    document's name).
+
+    Example: _undrawn_spaces("a  b.txt") -> frozenset({2}); _undrawn_spaces(" a.txt") ->
+             frozenset({0}); _undrawn_spaces("a b.txt") -> frozenset()
+    """
+    return frozenset(
+        i
+        for i, c in enumerate(source)
+        if c == " " and (i == 0 or i == len(source) - 1 or source[i - 1] == " ")
+    )
+
+
 def _shown_name(source: str) -> str:
     """A file name as plain text with every character the page would not show as itself
     written as its code point, and so is every letter drawn like a Latin one in a word of
-    Latin letters, so that no name can pass for another.
+    Latin letters, and every space the page would not draw (one that leads or ends the
+    name, or follows another), so that no name can pass for another.
 
     Example: _shown_name("al\u200bexa.txt") -> "al[U+200B]exa.txt";
              _shown_name("notes\x07.txt") -> "notes[U+0007].txt";
-             _shown_name("\u0430nnual.txt") -> "[U+0430]nnual.txt"
+             _shown_name("\u0430nnual.txt") -> "[U+0430]nnual.txt";
+             _shown_name("annual  report.txt") -> "annual [U+0020]report.txt"
     """
-    alike = _drawn_as_latin(source)
+    alike = _drawn_as_latin(source) | _undrawn_spaces(source)
     if not alike and not any(map(_hidden_in_name, source)):
         return source
     return "".join(
@@ -707,6 +724,8 @@ _CHILD_FROM_BYTES = 256 * 1024
 # Uploads waiting for their turn, from every visitor: a burst of thousands of tiny files
 # (1,000 per request) would otherwise queue without end, each a copy on disk.
 _MAX_WAITING = 100
+# The longest a removal waits for the upload being indexed (a small one takes a second).
+_REMOVAL_WAIT = 5.0
 
 
 class _Indexer:
@@ -753,6 +772,8 @@ class _Indexer:
         self._queued = threading.Condition(self._lock)  # an upload joined the queue
         self._removed = threading.Condition(self._lock)  # a removal has finished
         self._removing: set[str] = set()  # documents being removed right now
+        self._current: _Job | None = None  # the upload being indexed, if any
+        self._idle = threading.Condition(self._lock)  # the indexer finished an upload
         self._thread: threading.Thread | None = None
         self._spool: Path | None = None
         self._children = ChildRunner()
@@ -816,20 +837,39 @@ class _Indexer:
             }
             return taken
 
-    def remove(self, source: str) -> SyncReport:
+    def remove(self, source: str, wait: float = _REMOVAL_WAIT) -> SyncReport:
         """bot.remove_document(source), unless an upload of that name waits or is being
         indexed: InputError then. An upload of that name queued meanwhile waits for it.
 
         A big upload is indexed in a child process, which the bot's own lock does not hold
         back: a removal of its name meanwhile deleted the file the child had just written
         (the page then said "added" for a document that was gone), or was undone when the
-        child, failing, put the file it replaced back."""
+        child, failing, put the file it replaced back.
+
+        Nor does a removal wait behind an upload of another name: it waits `wait` seconds at
+        most for the upload being indexed, else it is refused in one sentence. It waited for
+        the whole upload (the child holds the folder's lock; an in-process one the bot's), so
+        a 2.3 MB upload held a removal for 153 s, and with it the page's one slot for
+        document changes: every visitor's uploads and removals queued behind it. No upload
+        starts while a removal runs.
+        """
         with self._lock:
             if any(not j.done and j.target == source for j in self._jobs.values()):
                 raise InputError(
                     f"{source} is being uploaded right now: remove it once its upload is done"
                 )
-            self._removing.add(source)
+            self._removing.add(source)  # the indexer starts nothing new meanwhile
+            busy = self._current
+            if busy is not None and not self._idle.wait_for(
+                lambda: self._current is None, timeout=wait
+            ):
+                self._removing.discard(source)
+                self._removed.notify_all()
+                pct = round(busy.fraction * 100)
+                raise InputError(
+                    f"an upload ({_shown_name(busy.name)}, {pct}% indexed) is being indexed "
+                    f"right now: remove {_shown_name(source)} once it is done"
+                )
         try:
             return self.bot.remove_document(source)
         finally:
@@ -887,10 +927,11 @@ class _Indexer:
             def on_progress(stage: str, fraction: float, job: _Job = job) -> None:
                 job.stage, job.fraction = stage, max(0.0, min(1.0, fraction))
 
-            with self._lock:  # a removal of its name, begun before it was queued, goes first
-                while job.target in self._removing:
+            with self._lock:  # a removal, begun before this upload's turn, goes first
+                while self._removing:
                     self._removed.wait()
-            job.stage = "indexing"
+                self._current = job
+                job.stage = "indexing"
             try:
                 self._index(job, spooled, on_progress)
             except AssistantError as exc:
@@ -901,7 +942,10 @@ class _Indexer:
             finally:
                 with contextlib.suppress(OSError):
                     spooled.unlink()
-                job.done = True
+                with self._lock:
+                    self._current = None
+                    job.done = True
+                    self._idle.notify_all()
                 job.finished.set()
 
     def _index(self, job: _Job, spooled: Path, on_progress: Callable[[str, float], None]) -> None:
@@ -1037,6 +1081,51 @@ def _seal(key: bytes, chat: Any, history: Any) -> str:
     """
     data = json.dumps([chat, history], ensure_ascii=True, sort_keys=True, separators=(",", ":"))
     return hmac.new(key, data.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def _signed(key: bytes, role: str, text: str) -> str:
+    """A chat message's HTML with a hidden mark that says this server wrote it, as role.
+
+    The page sends its whole chat with each question, and the server saved (sealed) what it
+    was sent: a client that sent a made-up answer with a question got it back sealed, and a
+    script on the chat's address could then plant it in a browser, restored as the
+    assistant's. Only messages that carry their mark are saved now (_server_wrote).
+
+    Example: _signed(b"k" * 32, "user", "Hi") -> 'Hi<s hidden class="mark">…32 hex…</s>'
+    """
+    return f"{text}{_MARK_OPEN}{_mark(key, role, text)}{_MARK_CLOSE}"
+
+
+def _mark(key: bytes, role: str, text: str) -> str:
+    message = f"chat-message\0{role}\0{text}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+_MARK_OPEN, _MARK_CLOSE = '<s hidden class="mark">', "</s>"
+
+
+def _server_wrote(key: bytes, message: Any) -> bool:
+    """Does a chat message, as the page sends it back (its content text, or one text part),
+    carry the mark _signed gave it for its role?
+
+    Example: _server_wrote(k, {"role": "user", "content": _signed(k, "user", "Hi")}) -> True;
+             the same as "assistant", or with other text, or without the mark -> False
+    """
+    if not isinstance(message, dict):
+        return False
+    content = message.get("content")
+    if isinstance(content, list) and len(content) == 1 and isinstance(content[0], dict):
+        content = content[0].get("text") if content[0].get("type") == "text" else None
+    role = message.get("role")
+    if not isinstance(content, str) or not isinstance(role, str):
+        return False
+    at = content.rfind(_MARK_OPEN)
+    if at < 0 or not content.endswith(_MARK_CLOSE):
+        return False
+    mark = content[at + len(_MARK_OPEN) : -len(_MARK_CLOSE)]
+    return hmac.compare_digest(
+        mark.encode("utf-8", "replace"), _mark(key, role, content[:at]).encode()
+    )
 
 
 def _browser_secret(location: str | Path) -> str:
@@ -1183,7 +1272,8 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             gr.Warning(_toast(_message(exc)))
             yield unchanged
             return
-        chat.append({"role": "user", "content": _html(" ".join(question.split()))})
+        asked = _signed(seal, "user", _html(" ".join(question.split())))
+        chat.append({"role": "user", "content": asked})
         chat.append({"role": "assistant", "content": ""})
         text = ""
         final: Answer | None = None
@@ -1218,15 +1308,16 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             extra = _notice(final) + extra
         else:
             body, extra = render_answer(final, bot.chunk)
-        chat[-1] = {"role": "assistant", "content": body}
+        chat[-1] = {"role": "assistant", "content": _signed(seal, "assistant", body)}
         if extra:
-            chat.append({"role": "assistant", "content": extra})
+            chat.append({"role": "assistant", "content": _signed(seal, "assistant", extra)})
         history += [
             {"role": "user", "content": final.question},
             {"role": "assistant", "content": final.text},
         ]
         history = history[-keep_history:]
-        kept = chat[-_SAVED_MESSAGES:]
+        # Only the messages this server wrote: the chat came from the client.
+        kept = [m for m in chat if _server_wrote(seal, m)][-_SAVED_MESSAGES:]
         yield (
             "",
             chat,
@@ -1368,20 +1459,28 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
             question,
         )
 
-    def upload_api(files: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
-        """API: add the files and return when they are indexed. A file that would replace a
-        document (or another file of the upload) is not added: the status says so."""
-        ids: list[int] = []
+    def _queue_api_files(files: list[str] | None, ids: list[int], request: gr.Request) -> list[str]:
         ready, held, lines, _seen = _plan(files)
         lines += _submit(ready, ids, request)
         _discard(files or [])
-        lines += [
+        return lines + [
             f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: it would replace '
             f"“{_html(_target(name))}”; remove that document first, or rename the file.</div>"
             for name, _path in held
         ]
-        indexer.wait(ids)
-        return (None, _status(ids, lines), *refresh())
+
+    async def upload_api(files: list[str] | None, request: gr.Request) -> tuple[Any, ...]:
+        """API: add the files and return when they are indexed. A file that would replace a
+        document (or another file of the upload) is not added: the status says so.
+
+        It waits without a thread or a place of its own: two calls could run at once, and a
+        client holding both with big files made every other /upload wait for all of them,
+        though the indexer takes each address's uploads in turn."""
+        ids: list[int] = []
+        lines = await asyncio.to_thread(_queue_api_files, files, ids, request)
+        while not all(j.done for j in indexer.jobs(ids)):
+            await asyncio.sleep(0.25)
+        return (None, _status(ids, lines), *await asyncio.to_thread(refresh))
 
     def _confirm_text(held: Sequence[tuple[str, str]], seen: dict[str, str]) -> str:
         items = []
@@ -1663,8 +1762,10 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                 [api_files],
                 [api_files, status, table, to_remove],
                 api_name="upload",
-                concurrency_limit=2,  # it waits for indexing: keep it off the question slots
-                concurrency_id="api-upload",
+                # It waits for indexing asynchronously, holding no thread: no limit of its
+                # own (the queue of uploads and each address's open requests bound it), and
+                # off the question slots.
+                concurrency_limit=None,
             )
             replace_btn.click(
                 replace_held,
@@ -1781,6 +1882,7 @@ def launch(
             Middleware(_UploadLimit, budget=uploads),
             Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
             Middleware(ThrottledLogins, throttle=throttle),
+            Middleware(_OneLogout),
         ]
     }
     if routes:
@@ -1890,7 +1992,7 @@ def serve(
     def say(line: str) -> None:
         print(f"[{time.perf_counter() - t0:4.1f}s] {line}", file=sys.stderr, flush=True)
 
-    progress = StartupProgress(say)
+    progress = StartupProgress(say, hide=_server_paths(folder, settings))
     # Python hands its lock between threads every 5 ms by default, so a question waits that
     # long at each step where a busy background thread (an upload being split into chunks)
     # holds it. A shorter interval keeps questions quick during big uploads.
@@ -1934,18 +2036,46 @@ def serve(
         server.stop()
 
 
+def _server_paths(folder: str | Path, settings: Settings) -> dict[str, str]:
+    """The documents folder and the index (a folder, or a database URL, as given and as
+    its messages write it), with the words the starting page says instead
+    (StartupProgress's `hide`).
+
+    Example: _server_paths("docs", Settings(index_dir=Path("/srv/idx"))) ->
+             {"docs": "[the documents folder]", "/home/me/docs": "[the documents folder]",
+              "/srv/idx": "[the index folder]"};
+             a store "postgresql://me:pw@db/x" -> it and "postgresql://me:***@db/x" are
+             "[the database URL]"
+    """
+    from .store.postgres import redact
+
+    hide: dict[str, str] = {}
+    location = settings.index_location
+    if isinstance(location, str):
+        hide[location] = hide[redact(location)] = "[the database URL]"
+        places = [(folder, "[the documents folder]")]
+    else:
+        places = [(folder, "[the documents folder]"), (location, "[the index folder]")]
+    for place, words in places:
+        for spelled in (str(place), str(Path(place).expanduser().resolve())):
+            if spelled not in ("", ".", "/"):
+                hide[spelled] = words
+    return hide
+
+
 def _load(folder: str | Path, settings: Settings, progress: StartupProgress) -> None:
     """Load the embedder and the index (syncing it with folder), reporting to progress; a
     failure is reported there too, as one AssistantError."""
     from .embedding import build_embedder
     from .pipeline import Assistant
+    from .store.postgres import redact
 
     try:
         progress.set_line(f"Loading the embedding model ({settings.model}, {settings.encoder})…")
         embedder = build_embedder(settings, say=progress.set_line)
-        progress.set_line(
-            f"Loading the index in {settings.index_location} and checking {folder} for changes…"
-        )
+        location = settings.index_location
+        where = location if isinstance(location, Path) else redact(location)  # its password
+        progress.set_line(f"Loading the index in {where} and checking {folder} for changes…")
         bot = Assistant.from_folder(
             folder,
             index_dir=settings.index_location,
@@ -2195,6 +2325,64 @@ def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
 _UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters
 _FORGET_AFTER_S = 60.0  # an upload's progress, unread this long after it ended, is dropped
 _BAD_UPLOAD_ID = "An upload_id is at most 64 characters: send the one the page makes."
+
+
+class _OneLogout:
+    """ASGI middleware: Gradio's GET /logout ends this browser's login only.
+
+    The chat has one user name, so every visitor's login is that user's, and Gradio's logout
+    ends all of a user's logins by default: one visitor opening /logout (a link would do)
+    logged every other visitor out, again whenever they liked. The request is passed on
+    asking for this session only (`all_session=false`), and where the browser holds only the
+    login cookie sent over plain http (Gradio reads the other one), that one is named too, so
+    its login ends on the server as well as in the browser.
+
+    Example: GET /logout?all_session=true, Cookie: access-token-unsecure-ab=T ->
+             GET /logout?all_session=false, Cookie: access-token-unsecure-ab=T;
+             access-token-ab=T
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).rstrip("/") == "/logout":
+            scope = {
+                **scope,
+                "query_string": b"all_session=false",
+                "headers": _logout_headers(scope),
+            }
+        await self.app(scope, receive, send)
+
+
+def _logout_headers(scope: Any) -> list[tuple[bytes, bytes]]:
+    """scope's headers, its cookies in one header (the one Gradio reads), with the plain-http
+    login cookie also named as the secure one where that one is missing, which Gradio's
+    logout of one session reads.
+
+    Example: [(b"cookie", b"access-token-unsecure-ab=T")] ->
+             [(b"cookie", b"access-token-unsecure-ab=T; access-token-ab=T")]
+    """
+    from http.cookies import CookieError, SimpleCookie
+
+    headers = [(k, v) for k, v in scope.get("headers") or () if k != b"cookie"]
+    sent = [v.decode("latin-1") for k, v in scope.get("headers") or () if k == b"cookie"]
+    jar: SimpleCookie = SimpleCookie()
+    for value in sent:
+        with contextlib.suppress(CookieError):
+            jar.load(value)
+    sent += [
+        f"access-token-{key.removeprefix(_PLAIN_LOGIN)}={morsel.value}"
+        for key, morsel in jar.items()
+        if key.startswith(_PLAIN_LOGIN)
+        and f"access-token-{key.removeprefix(_PLAIN_LOGIN)}" not in jar
+    ]
+    if sent:
+        headers.append((b"cookie", "; ".join(sent).encode("latin-1")))
+    return headers
+
+
+_PLAIN_LOGIN = "access-token-unsecure-"
 
 
 class _UploadProgress:
@@ -3373,7 +3561,7 @@ def _mounted(
     _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(
-        ThrottledLogins(app, throttle),
+        ThrottledLogins(_OneLogout(app), throttle),
         blocks=demo,
         load=load,
         sessions=settings.sessions_per_client,

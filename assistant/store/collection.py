@@ -420,7 +420,8 @@ def safe_filename(name: str) -> str:
     Example: safe_filename("../../etc/pass wd.txt") -> "pass wd.txt";
              safe_filename("C:\\\\Users\\\\me\\\\notes.md") -> "notes.md";
              safe_filename("a" * 300 + ".pdf") -> "a" * 196 + ".pdf";
-             safe_filename("cafe\\u0301.txt") -> "caf\\u00e9.txt" (composed)
+             safe_filename("cafe\\u0301.txt") -> "caf\\u00e9.txt" (composed);
+             safe_filename("annual  report.txt") -> "annual report.txt"
     """
     if "\x00" in name:
         raise InputError("a file name cannot contain a NUL character: rename the file")
@@ -428,6 +429,9 @@ def safe_filename(name: str) -> str:
     # Composed first: a Mac sends "café" as "cafe" + U+0301, which the pattern below would
     # turn into "cafe_", beside the "café" another visitor uploaded, the two names one name.
     base = _UNSAFE.sub("_", unicodedata.normalize("NFC", base)).strip(". ")
+    # One space for a run of them: the page draws "annual  report.txt" as "annual
+    # report.txt", so the two were two documents of one drawn name.
+    base = re.sub(" {2,}", " ", base)
     if not base:
         raise InputError(f"{name!r} is not a usable file name: rename the file and upload it again")
     stem, ext = os.path.splitext(base)
