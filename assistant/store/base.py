@@ -45,6 +45,7 @@ __all__ = [
     "SharedStore",
     "SourceChunks",
     "Store",
+    "carried_rows",
     "merge",
     "merge_sentences",
     "sources_of",
@@ -653,6 +654,55 @@ class SentenceAccess:
         cos = np.asarray(taken, dtype=np.float32) @ np.asarray(query, dtype=np.float32)
         out[which] = np.maximum.reduceat(cos, first)
         return out
+
+
+def carried_rows(
+    old: Manifest | None,
+    old_chunks: Sequence[Chunk],
+    new: Manifest | None,
+    new_chunks: Sequence[Chunk],
+) -> np.ndarray | None:
+    """For each chunk of a new snapshot, its row among an old snapshot's chunks when it is
+    the same chunk (its document is the same version in both), else -1: what a reader of
+    the old snapshot may carry over to the new one instead of reading every chunk again.
+
+    A store keeps each document's chunks together, documents in name order (merge), so this
+    reads the two manifests, not the chunks: O(documents). None when the snapshots cannot be
+    compared so (either has no manifest; another model or chunker, which cut other chunks
+    from the same files; or chunks not laid out as their manifest says, checked at the ends
+    of each document carried over).
+
+    Example: old a.txt (2 chunks), b.txt (1); new a.txt the same, b.txt changed (2 chunks),
+             c.txt added (1) -> [0, 1, -1, -1, -1]
+    """
+    if (
+        old is None
+        or new is None
+        or (old.model, old.dimension, old.chunker) != (new.model, new.dimension, new.chunker)
+        or sum(e.chunks for e in old.sources.values()) != len(old_chunks)
+        or sum(e.chunks for e in new.sources.values()) != len(new_chunks)
+    ):
+        return None
+    old_start: dict[str, int] = {}
+    at = 0
+    for name in sorted(old.sources):
+        old_start[name] = at
+        at += old.sources[name].chunks
+    take = np.full(len(new_chunks), -1, dtype=np.int64)
+    at = 0
+    for name in sorted(new.sources):
+        info = new.sources[name]
+        first = old_start.get(name)
+        if first is not None and old.sources[name] == info and info.chunks:
+            last = info.chunks - 1
+            if (old_chunks[first].id, old_chunks[first + last].hash) != (
+                new_chunks[at].id,
+                new_chunks[at + last].hash,
+            ):
+                return None
+            take[at : at + info.chunks] = np.arange(first, first + info.chunks)
+        at += info.chunks
+    return take
 
 
 def sources_of(manifest: Manifest | None) -> list[SourceInfo]:
