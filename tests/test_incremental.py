@@ -8,6 +8,7 @@ packaged model through the pipeline, as the web chat's uploads do.
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 from collections.abc import Iterator
@@ -23,7 +24,8 @@ from assistant.retrieval import lexical as lexical_module
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.spelling import Speller
-from assistant.store import Collection, MemoryStore, carried_rows, chunker_config
+from assistant.store import Collection, FaissStore, MemoryStore, carried_rows, chunker_config
+from assistant.store import faiss as faiss_module
 from assistant.text import BM25_B, BM25_K1, analyze
 
 if TYPE_CHECKING:
@@ -350,3 +352,51 @@ def test_an_upload_is_answered_and_its_removal_is_not_as_after_a_rebuild(
         got, want = bot.retrieve(q), fresh.retrieve(q)
         assert [h.chunk.id for h in got] == [h.chunk.id for h in want]
         assert [h.lexical_score for h in got] == [h.lexical_score for h in want]
+
+
+# ---------------------------------------------------------------- the chunks file
+
+
+def _encoded(chunks: Any) -> bytes:
+    return "".join(json.dumps(c.to_dict(), ensure_ascii=False) + "\n" for c in chunks).encode()
+
+
+def _chunks_file(index_dir: Path) -> Path:
+    (path,) = index_dir.glob("chunks-*.jsonl")
+    return path
+
+
+def test_the_chunks_file_copies_unchanged_documents_lines_as_encoding_them_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = _fake_bot(tmp_path, "faiss")
+    index_dir = tmp_path / "index"
+    copied: list[int] = []
+    copy = faiss_module._copy_range
+
+    def counting(source: int, out: int, offset: int, count: int) -> None:
+        copied.append(count)
+        copy(source, out, offset, count)
+
+    monkeypatch.setattr(faiss_module, "_copy_range", counting)
+    bot.add_document("report-000b.txt", "Café Zephyrine — “quoted” text.\n".encode())
+    bot.add_document("report-005.txt", b"Report five, rewritten.\n")
+    bot.remove_document("report-009.txt")
+    written = _chunks_file(index_dir).read_bytes()
+    assert written == _encoded(bot.collection.store.chunks())
+    assert len(copied) == 6 and sum(copied[-2:]) == len(written)  # two runs a sync
+    reloaded = FaissStore.load(index_dir)
+    assert reloaded.chunks() == bot.collection.store.chunks()
+
+
+def test_a_chunks_file_changed_after_loading_is_not_copied(tmp_path: Path) -> None:
+    bot = _fake_bot(tmp_path, "faiss")
+    path = _chunks_file(tmp_path / "index")
+    # Edited behind the index's back (same length): its lines must not reach the next
+    # generation; the snapshot in memory is what is written.
+    damaged = path.read_bytes().replace(b"Harlow", b"Xarlow")
+    path.write_bytes(damaged)
+    bot.add_document("zephyr.txt", b"The Zephyrine depot counted 77 flywheels.\n")
+    written = _chunks_file(tmp_path / "index").read_bytes()
+    assert b"Xarlow" not in written
+    assert written == _encoded(bot.collection.store.chunks())

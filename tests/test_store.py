@@ -523,6 +523,14 @@ def _crash_mid_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(self)
 
     monkeypatch.setattr(Chunk, "to_dict", to_dict_then_crash)
+    # A sync copies the lines of unchanged documents from the old chunks file: cut there too.
+    copy = faiss_store._copy_range
+
+    def copy_then_crash(source: int, out: int, offset: int, count: int) -> None:
+        copy(source, out, offset, max(1, count // 2))
+        raise Crash("disk full in the middle of the chunks")
+
+    monkeypatch.setattr(faiss_store, "_copy_range", copy_then_crash)
 
 
 def _crash_in_sentence_write(monkeypatch: pytest.MonkeyPatch) -> None:

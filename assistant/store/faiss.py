@@ -37,6 +37,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,6 +60,7 @@ from .base import (
     Manifest,
     SentenceAccess,
     SentenceRows,
+    carried_rows,
     merge,
     merge_sentences,
 )
@@ -89,6 +91,21 @@ def _spans_name(generation: str) -> str:
     return f"sentence-spans-{generation}.i32"
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ChunkLines:
+    """Where each chunk's line lies in a generation's chunks file: chunk i is bytes
+    ends[i - 1] (0 for the first) to ends[i]. stamp: the file's (inode, mtime ns, size) when
+    they were recorded; a write copies lines from the file only while it still has them, so
+    a file changed since (by hand, or damaged) is never copied into the next generation."""
+
+    path: Path
+    stamp: tuple[int, int, int]
+    ends: np.ndarray  # int64, one a chunk
+
+    def unchanged(self) -> bool:
+        return _file_stamp(self.path) == self.stamp
+
+
 class FaissStore(SentenceAccess):
     """One loaded generation of an index folder (a snapshot: apply() returns a new one)."""
 
@@ -100,9 +117,11 @@ class FaissStore(SentenceAccess):
         vectors: faiss.Index | None = None,
         sentences: SentenceRows | None = None,
         stamp: tuple[int, int, int] | None = None,
+        lines: ChunkLines | None = None,
     ) -> None:
         self.directory = Path(directory)
         self._vectors = vectors
+        self._lines = lines if lines is not None and len(lines.ends) == len(chunks) else None
         self._hold_chunks(manifest, chunks, sentences)
         # manifest.json as this snapshot found it; a different one means another commit.
         self._stamp = stamp if stamp is not None else _manifest_stamp(self.directory)
@@ -155,8 +174,7 @@ class FaissStore(SentenceAccess):
             # pressure) rather than private memory. Generation files never change once
             # written, so the mapping stays valid until the snapshot is dropped.
             vectors = faiss.read_index(str(vectors_path), getattr(faiss, "IO_FLAG_MMAP_IFC", 0))
-            with chunks_path.open(encoding="utf-8") as fh:
-                chunks = [Chunk.from_dict(json.loads(line)) for line in fh if line.strip()]
+            chunks, lines = _read_chunks(chunks_path)
             sentences = (
                 _read_sentences(directory, manifest, chunks) if "sentences" in files else None
             )
@@ -179,7 +197,7 @@ class FaissStore(SentenceAccess):
                 f"the chunks in {chunks_path} {problem}, so citations could quote text that "
                 "is not in the documents: run `assistant index --rebuild` to rebuild the index"
             )
-        return cls(directory, manifest, chunks, vectors, sentences, stamp)
+        return cls(directory, manifest, chunks, vectors, sentences, stamp, lines)
 
     # ------------------------------------------------------------ reading
 
@@ -259,7 +277,13 @@ class FaissStore(SentenceAccess):
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
-        _write(self.directory, manifest, chunks, matrix, sentences)
+        # The lines of the documents that stay are copied from the old chunks file, not
+        # encoded again: JSON for every chunk was most of a small upload's write.
+        carried = None
+        if self._lines is not None and not batch.replace_all:
+            take = carried_rows(self._manifest, self._chunks, manifest, chunks)
+            carried = (self._lines, take) if take is not None else None
+        lines = _write(self.directory, manifest, chunks, matrix, sentences, carried)
         del pool, matrix
         # Mapped from the file just written, as a loaded index is: the chunk vectors were
         # never all in memory at once, and are page cache now (issue 13, memory).
@@ -272,7 +296,7 @@ class FaissStore(SentenceAccess):
             # does not keep every sentence vector in private memory.
             with contextlib.suppress(OSError, ValueError):
                 sentences = _read_sentences(self.directory, manifest, chunks)
-        return FaissStore(self.directory, manifest, chunks, vectors, sentences)
+        return FaissStore(self.directory, manifest, chunks, vectors, sentences, lines=lines)
 
     def refresh(self) -> FaissStore:
         return FaissStore.load(self.directory)
@@ -326,11 +350,34 @@ class FaissStore(SentenceAccess):
 def _manifest_stamp(directory: Path) -> tuple[int, int, int] | None:
     """(inode, mtime ns, size) of manifest.json, None without one. A commit replaces the
     file (os.replace), so its inode changes even within one clock tick."""
+    return _file_stamp(directory / MANIFEST)
+
+
+def _file_stamp(path: Path) -> tuple[int, int, int] | None:
+    """(inode, mtime ns, size) of a file, None when it cannot be read."""
     try:
-        st = (directory / MANIFEST).stat()
+        st = path.stat()
     except OSError:
         return None
     return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _read_chunks(path: Path) -> tuple[list[Chunk], ChunkLines | None]:
+    """The chunks of a chunks file, one JSON object a line (blank lines skipped), and where
+    each chunk's line ends (so that a write can copy them)."""
+    stamp = _file_stamp(path)
+    chunks: list[Chunk] = []
+    ends: list[int] = []
+    at = 0
+    with path.open("rb") as fh:
+        for line in fh:
+            at += len(line)
+            if line.strip():
+                chunks.append(Chunk.from_dict(json.loads(line.decode("utf-8"))))
+                ends.append(at)
+    if stamp is None or _file_stamp(path) != stamp:
+        return chunks, None
+    return chunks, ChunkLines(path, stamp, np.array(ends, dtype=np.int64))
 
 
 def _named_files(manifest: Manifest) -> set[str]:
@@ -525,9 +572,12 @@ def _write(
     chunks: Sequence[Chunk],
     vectors: GatheredRows,
     sentences: SentenceRows | None = None,
-) -> None:
-    """Write generation files, then switch manifest.json to them atomically. A write that
-    fails removes its own new files again, so failed runs leave nothing behind."""
+    carried: tuple[ChunkLines, np.ndarray] | None = None,
+) -> ChunkLines | None:
+    """Write generation files, then switch manifest.json to them atomically; returns where
+    the new chunks file's lines lie. A write that fails removes its own new files again, so
+    failed runs leave nothing behind. carried: the old chunks file's lines and, for each
+    chunk, its row there (carried_rows), whose line is copied rather than encoded."""
     if index_dir.exists() and not index_dir.is_dir():
         read_manifest(index_dir)  # raises the sentence for an index folder that is a file
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -546,11 +596,7 @@ def _write(
     spans_path = index_dir / _spans_name(manifest.generation)
     try:
         _save_flat_ip(vectors_path, vectors)
-        with chunks_path.open("w", encoding="utf-8") as fh:
-            for chunk in chunks:
-                fh.write(json.dumps(chunk.to_dict(), ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        ends = _write_chunks(chunks_path, chunks, carried)
         files = {"vectors": vectors_path.name, "chunks": chunks_path.name}
         if sentences is not None:
             counts = np.diff(sentences.offsets)
@@ -568,6 +614,87 @@ def _write(
                 new.unlink()
         raise
     _remove_leftovers(index_dir, _named_files(manifest))
+    stamp = _file_stamp(chunks_path)
+    return ChunkLines(chunks_path, stamp, ends) if stamp is not None else None
+
+
+def _write_chunks(
+    path: Path, chunks: Sequence[Chunk], carried: tuple[ChunkLines, np.ndarray] | None
+) -> np.ndarray:
+    """Write the chunks file, one JSON line a chunk, and return where each line ends.
+    Runs of chunks the old file holds in the same order (carried: its lines, and each
+    chunk's row there or -1) are copied from it by the kernel (os.copy_file_range), only
+    while that file is as it was recorded; the others are encoded.
+
+    Example: carried rows [0, 1, -1, 2] -> old lines 0-1 copied, chunk 2 encoded, old
+             line 2 copied
+    """
+    ends = np.zeros(len(chunks), dtype=np.int64)
+    source = None
+    take, old_ends = np.full(len(chunks), -1, dtype=np.int64), ends
+    if carried is not None and carried[0].unchanged():
+        with contextlib.suppress(OSError):
+            source = os.open(carried[0].path, os.O_RDONLY)
+            take, old_ends = carried[1], carried[0].ends
+    out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        pending = bytearray()
+        at = 0
+        i = 0
+        while i < len(chunks):
+            if source is not None and take[i] >= 0:
+                j = i + 1  # the run of old lines that follow each other
+                while j < len(chunks) and take[j] == take[j - 1] + 1:
+                    j += 1
+                first, last = int(take[i]), int(take[j - 1])
+                start = int(old_ends[first - 1]) if first else 0
+                stop = int(old_ends[last])
+                _write_all(out, pending)
+                pending.clear()
+                _copy_range(source, out, start, stop - start)
+                ends[i:j] = old_ends[first : last + 1] - start + at
+                at += stop - start
+                i = j
+                continue
+            line = (json.dumps(chunks[i].to_dict(), ensure_ascii=False) + "\n").encode("utf-8")
+            pending += line
+            at += len(line)
+            ends[i] = at
+            if len(pending) >= _SLICE_BYTES:
+                _write_all(out, pending)
+                pending.clear()
+            i += 1
+        _write_all(out, pending)
+        os.fsync(out)
+    finally:
+        os.close(out)
+        if source is not None:
+            os.close(source)
+    return ends
+
+
+def _write_all(fd: int, data: bytes | bytearray) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _copy_range(source: int, out: int, offset: int, count: int) -> None:
+    """Append count bytes of source from offset to out (at its position): in the kernel
+    where it can, else read and written a slice at a time."""
+    while count > 0:
+        try:
+            done = os.copy_file_range(source, out, count, offset)
+        except OSError:
+            done = 0  # another file system, an old kernel: copied by hand below
+        if done <= 0:
+            block = os.pread(source, min(count, _SLICE_BYTES), offset)
+            if not block:
+                raise OSError("the old chunks file is shorter than recorded")
+            _write_all(out, block)
+            done = len(block)
+        offset += done
+        count -= done
 
 
 def clear_for_rebuild(index_dir: Path) -> None:
