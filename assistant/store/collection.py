@@ -210,7 +210,13 @@ class Collection:
         damaged, or built with another model (the documents are the truth, and the old
         index is replaced only at the commit)."""
         try:
-            store = self._store.refresh()
+            # The snapshot in hand when it holds an index and nothing was committed since
+            # (one stat, or one query): loading the index again read and checked every
+            # chunk before each upload. An empty one (from_folder's) loads what is there.
+            store = self._store
+            held = store.manifest is not None
+            if not (held and isinstance(store, SharedStore) and store.is_current()):
+                store = store.refresh()
         except InputError:
             raise  # the index location itself is unusable (a file): rebuilding cannot help
         except AssistantError:
