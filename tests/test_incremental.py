@@ -282,6 +282,7 @@ def test_add_change_remove_equal_a_rebuild_and_read_only_what_changed(
         _assert_same_retrieval(
             bot.retriever, HybridRetriever(store, bot.embedder, bot.retriever.config)
         )
+        _assert_sentence_places_hold(store)
 
     # And equal to an index built from scratch of the same final folder.
     copy = tmp_path / "rebuilt"
@@ -290,6 +291,24 @@ def test_add_change_remove_equal_a_rebuild_and_read_only_what_changed(
     _assert_same_retrieval(bot.retriever, rebuilt.retriever)
     assert "91" in bot.ask("How many flywheels did the Zephyrine depot count?").text
     assert not any(c.source == "report-003.txt" for c in bot.ask("customer number 300").citations)
+
+
+def _assert_sentence_places_hold(store: Any) -> None:
+    """The store's sentence places (text -> chunk id, place), carried from sync to sync,
+    name where each text is, and every sentence of the store is found by its text."""
+    places = store._sentence_place
+    assert places is not None  # made by the first sync's lookup, then carried
+    texts = set()
+    for c in store.chunks():
+        spans, _ = store.chunk_sentences(c.id)
+        texts |= {c.text[a:b] for a, b in spans.tolist()}
+    for text, (chunk_id, k) in places.items():
+        chunk = store.chunk(chunk_id)
+        a, b = store.chunk_sentences(chunk_id)[0][k]
+        assert chunk.text[a:b] == text
+    assert set(places) == texts  # the reports repeat no sentence across documents
+    looked_up = store.sentence_vectors(sorted(texts))
+    assert set(looked_up) == texts
 
 
 def test_a_retriever_of_another_chunker_is_built_afresh(tmp_path: Path) -> None:

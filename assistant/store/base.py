@@ -16,7 +16,7 @@ Reads and writes follow one rule, so that a question never sees half a sync:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -400,20 +400,21 @@ class SentenceRows:
             return self
         return SentenceRows(self.offsets, self.spans, np.asarray(self.vectors))
 
-    def rows_by_text(self, chunks: Sequence[Chunk]) -> dict[str, int]:
-        """Row of each sentence by its text (the first row where texts repeat); chunks are
-        the run these rows belong to.
+    def places_by_text(
+        self, chunks: Sequence[Chunk], rows: Iterable[int] | None = None
+    ) -> Iterator[tuple[str, str, int]]:
+        """(text, chunk id, place among the chunk's sentences) of each sentence of the given
+        chunk rows (all by default), in row order; chunks are the run these rows belong to.
 
-        Example: chunks ["Aa. Bb.", "Aa."] with spans [[0, 3], [4, 7]], [[0, 3]]
-                 -> {"Aa.": 0, "Bb.": 1}
+        Example: chunks ["Aa. Bb.", "Aa."] (ids c0, c1) with spans [[0, 3], [4, 7]], [[0, 3]]
+                 -> ("Aa.", "c0", 0), ("Bb.", "c0", 1), ("Aa.", "c1", 0)
         """
-        out: dict[str, int] = {}
-        for i, chunk in enumerate(chunks):
-            a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-            for r in range(a, b):
-                s, e = self.spans[r]
-                out.setdefault(chunk.text[s:e], r)
-        return out
+        offsets = self.offsets.tolist()  # plain ints: indexing numpy per sentence cost 3x
+        spans = self.spans
+        for i in range(len(chunks)) if rows is None else rows:
+            chunk = chunks[i]
+            for k, (s, e) in enumerate(spans[offsets[i] : offsets[i + 1]].tolist()):
+                yield chunk.text[s:e], chunk.id, k
 
     @classmethod
     def empty(cls, dimension: int, chunks: int = 0) -> SentenceRows:
@@ -588,7 +589,9 @@ class SentenceAccess:
     _row: dict[str, int]  # chunk id -> row
     _row_of_hash: dict[str, int]  # chunk hash -> row
     _sentences: SentenceRows | None
-    _sentence_row: dict[str, int] | None = None  # sentence text -> row, made on first use
+    # sentence text -> (chunk id, its place among the chunk's sentences), for embedding reuse:
+    # made on first use, then carried from snapshot to snapshot (_carry_sentence_places).
+    _sentence_place: dict[str, tuple[str, int]] | None = None
 
     def _hold_chunks(
         self, manifest: Manifest | None, chunks: Sequence[Chunk], sentences: SentenceRows | None
@@ -627,10 +630,42 @@ class SentenceAccess:
     def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
         if self._sentences is None:
             return {}
-        if self._sentence_row is None:
-            self._sentence_row = self._sentences.rows_by_text(self._chunks)
-        rows, vectors = self._sentence_row, self._sentences.vectors
-        return {t: np.array(vectors[rows[t]], dtype=np.float32) for t in texts if t in rows}
+        if self._sentence_place is None:
+            places: dict[str, tuple[str, int]] = {}
+            for text, chunk_id, k in self._sentences.places_by_text(self._chunks):
+                places.setdefault(text, (chunk_id, k))
+            self._sentence_place = places
+        offsets, vectors = self._sentences.offsets, self._sentences.vectors
+        out = {}
+        for t in texts:
+            place = self._sentence_place.get(t)
+            row = self._row.get(place[0]) if place is not None else None
+            if place is not None and row is not None:
+                out[t] = np.array(vectors[int(offsets[row]) + place[1]], dtype=np.float32)
+        return out
+
+    def _carry_sentence_places(self, old: SentenceAccess, positions: Sequence[int]) -> None:
+        """Take old's sentence places (when it made them), less those of the chunks that
+        left and with those of the chunks that came (positions: merge()'s, for this
+        snapshot made from old by a batch): an upload reads its own sentences, not every
+        sentence of the collection again. A text whose chunk left is dropped even if another
+        chunk holds it too (that chunk's copy is then embedded again if a sync needs it)."""
+        if old._sentence_place is None or old._sentences is None or self._sentences is None:
+            return
+        places = dict(old._sentence_place)
+        at = np.asarray(positions, dtype=np.int64)
+        stays = np.zeros(len(old._chunks), dtype=bool)
+        stays[at[at < len(old._chunks)]] = True
+        for text, chunk_id, _ in old._sentences.places_by_text(
+            old._chunks, np.flatnonzero(~stays).tolist()
+        ):
+            if places.get(text, ("",))[0] == chunk_id:
+                del places[text]
+        for text, chunk_id, k in self._sentences.places_by_text(
+            self._chunks, np.flatnonzero(at >= len(old._chunks)).tolist()
+        ):
+            places.setdefault(text, (chunk_id, k))
+        self._sentence_place = places
 
     def best_sentence_cosines(self, query: np.ndarray, chunk_ids: Sequence[str]) -> np.ndarray:
         out = np.full(len(chunk_ids), np.nan, dtype=np.float32)

@@ -296,7 +296,9 @@ class FaissStore(SentenceAccess):
             # does not keep every sentence vector in private memory.
             with contextlib.suppress(OSError, ValueError):
                 sentences = _read_sentences(self.directory, manifest, chunks)
-        return FaissStore(self.directory, manifest, chunks, vectors, sentences, lines=lines)
+        new = FaissStore(self.directory, manifest, chunks, vectors, sentences, lines=lines)
+        new._carry_sentence_places(self, positions)
+        return new
 
     def refresh(self) -> FaissStore:
         return FaissStore.load(self.directory)
