@@ -9,6 +9,7 @@ packaged model through the pipeline, as the web chat's uploads do.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from collections.abc import Iterator
@@ -26,6 +27,7 @@ from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.spelling import Speller
 from assistant.store import Collection, FaissStore, MemoryStore, carried_rows, chunker_config
 from assistant.store import faiss as faiss_module
+from assistant.store import sync as sync_module
 from assistant.text import BM25_B, BM25_K1, analyze
 
 if TYPE_CHECKING:
@@ -419,3 +421,69 @@ def test_a_chunks_file_changed_after_loading_is_not_copied(tmp_path: Path) -> No
     written = _chunks_file(tmp_path / "index").read_bytes()
     assert b"Xarlow" not in written
     assert written == _encoded(bot.collection.store.chunks())
+
+
+# ---------------------------------------------------------------- the scan
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources each scan reads to hash, in order."""
+    seen: list[str] = []
+    original = sync_module._file_digest
+
+    def counting(path: Path, source: str, max_bytes: int) -> Any:
+        seen.append(source)
+        return original(path, source, max_bytes)
+
+    monkeypatch.setattr(sync_module, "_file_digest", counting)
+    return seen
+
+
+def test_a_sync_after_an_upload_reads_the_upload_not_the_folder(
+    tmp_path: Path, hashed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The folder's files were written a moment ago; as if minutes ago (see the next test).
+    monkeypatch.setattr(sync_module, "_STABLE_NS", 0)
+    bot = _fake_bot(tmp_path, "faiss")
+    assert len(hashed) == 30
+    hashed.clear()
+    bot.add_document("zephyr.txt", b"The Zephyrine depot counted 77 flywheels.\n")
+    assert hashed == ["zephyr.txt"]
+    hashed.clear()
+    bot.remove_document("report-004.txt")
+    assert hashed == []
+
+
+def test_a_file_changed_with_its_size_and_mtime_kept_is_read_again(
+    tmp_path: Path, hashed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_module, "_STABLE_NS", 0)
+    bot = _fake_bot(tmp_path, "faiss")
+    path = tmp_path / "docs" / "report-002.txt"
+    before = path.stat()
+    text = path.read_text(encoding="utf-8")
+    changed = text.replace("Report 2", "Report Z")
+    assert len(changed) == len(text)
+    path.write_text(changed, encoding="utf-8")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` would leave it
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    hashed.clear()
+    report = bot.sync()
+    assert hashed == ["report-002.txt"]  # its ctime moved: the kernel sets it, always
+    assert report.updated == ("report-002.txt",)
+    assert any("Report Z" in c.text for c in bot.collection.store.chunks())
+
+
+def test_a_file_changed_a_moment_before_it_was_read_is_read_again(
+    tmp_path: Path, hashed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A change in the same clock tick as the one a digest records could leave the stat as
+    # recorded: a file changed less than _STABLE_NS before it was read is not trusted (here
+    # the margin is a day, so that every file of the fixture is that young).
+    monkeypatch.setattr(sync_module, "_STABLE_NS", 86_400 * 10**9)
+    bot = _fake_bot(tmp_path, "faiss")
+    assert bot.collection._digests == {}
+    hashed.clear()
+    bot.sync()
+    assert len(hashed) == 30
