@@ -392,11 +392,11 @@ def test_the_chunks_file_copies_unchanged_documents_lines_as_encoding_them_would
 ) -> None:
     bot = _fake_bot(tmp_path, "faiss")
     index_dir = tmp_path / "index"
-    copied: list[int] = []
+    copied: list[tuple[str, int]] = []  # (the file written, bytes copied into it)
     copy = faiss_module._copy_range
 
     def counting(source: int, out: int, offset: int, count: int) -> None:
-        copied.append(count)
+        copied.append((Path(os.readlink(f"/proc/self/fd/{out}")).name, count))
         copy(source, out, offset, count)
 
     monkeypatch.setattr(faiss_module, "_copy_range", counting)
@@ -405,7 +405,10 @@ def test_the_chunks_file_copies_unchanged_documents_lines_as_encoding_them_would
     bot.remove_document("report-009.txt")
     written = _chunks_file(index_dir).read_bytes()
     assert written == _encoded(bot.collection.store.chunks())
-    assert len(copied) == 6 and sum(copied[-2:]) == len(written)  # two runs a sync
+    lines = [n for name, n in copied if name.startswith("chunks-")]
+    assert len(lines) == 6 and sum(lines[-2:]) == len(written)  # two runs a sync
+    # The vectors of the documents that stay are copied file to file too.
+    assert {name.split("-")[0] for name, _ in copied} == {"chunks", "vectors", "sentences"}
     reloaded = FaissStore.load(index_dir)
     assert reloaded.chunks() == bot.collection.store.chunks()
 
@@ -487,3 +490,27 @@ def test_a_file_changed_a_moment_before_it_was_read_is_read_again(
     hashed.clear()
     bot.sync()
     assert len(hashed) == 30
+
+
+def test_vector_files_copied_file_to_file_equal_ones_written_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def run(root: Path) -> dict[str, bytes]:
+        bot = _fake_bot(root, "faiss")
+        bot.add_document("report-000b.txt", b"Zephyrine flywheels, new.\n")
+        bot.add_document("report-005.txt", b"Report five, rewritten.\n")
+        bot.remove_document("report-009.txt")
+        bot.remove_document("report-029.txt")
+        files = sorted((root / "index").glob("*-*.*"))
+        return {p.name.split("-")[0] + p.suffix: p.read_bytes() for p in files}
+
+    copied = run(tmp_path / "copied")
+    with monkeypatch.context() as patch:
+        patch.setattr(faiss_module, "_COPY_ROWS", 10**9)  # every row read and written
+        written = run(tmp_path / "written")
+    assert copied.keys() == written.keys() and len(copied) == 4
+    for name in copied:
+        assert copied[name] == written[name], name
+    reloaded = FaissStore.load(tmp_path / "copied" / "index")
+    assert reloaded.has_sentences and reloaded.manifest is not None
+    assert "report-009.txt" not in reloaded.manifest.sources

@@ -342,6 +342,30 @@ class GatheredRows:
         for start in range(0, len(self.index), max(1, rows)):
             yield self._take(self.index[start : start + rows])
 
+    @property
+    def parts(self) -> tuple[np.ndarray | RowFile, ...]:
+        """The arrays the rows are taken from (GatheredRows looked through)."""
+        return self._parts
+
+    def runs(self, min_rows: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The runs of at least min_rows rows that lie one after another in one part, in
+        order: (part, first row in that part, row count, first row here) as four int64
+        arrays. A write copies such runs of a file whole.
+
+        Example: parts [A (3 rows), B (2 rows)], index [0, 1, 2, 4, 3], min_rows 2
+                 -> parts [0], firsts [0], counts [3], at [0]  (B's rows run backwards)
+        """
+        index = self.index
+        if not len(index):
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))  # type: ignore[return-value]
+        which = np.searchsorted(self._bases, index, side="right") - 1
+        breaks = np.flatnonzero((np.diff(index) != 1) | (np.diff(which) != 0)) + 1
+        at = np.concatenate([[0], breaks]).astype(np.int64)
+        counts = np.diff(np.concatenate([at, [len(index)]])).astype(np.int64)
+        long = counts >= min_rows
+        at, counts = at[long], counts[long]
+        return which[at], index[at] - self._bases[which[at]], counts, at
+
     def _take(self, flat_rows: np.ndarray) -> np.ndarray:
         out = np.empty((len(flat_rows), self.dimension), dtype=np.float32)
         if not len(flat_rows):
