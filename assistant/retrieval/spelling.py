@@ -216,8 +216,8 @@ def _tally(texts: Iterable[str]) -> tuple[Counter[str], dict[str, Counter[str]]]
 
     Example: _tally(["Ask Google; so google, then Google"]) ->
              (Counter({"google": 3, "ask": 1, "so": 1, "then": 1}),
-              {"so": Counter({"so": 1}), "google": Counter({"google": 1, "Google": 1}),
-               "then": Counter({"then": 1})})
+              {"google": Counter({"Google": 2, "google": 1}), "then": Counter({"then": 1})})
+             ("Ask" opens the text and "so" follows a semicolon: not inside a sentence)
     """
     words: Counter[str] = Counter()
     inside: Counter[str] = Counter()
