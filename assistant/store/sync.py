@@ -273,9 +273,7 @@ def sync_store(
     """
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
-    found = scan(
-        folder, follow_links=follow_links, max_bytes=unpack_limits.max_bytes, known=known
-    )
+    found = scan(folder, follow_links=follow_links, max_bytes=unpack_limits.max_bytes, known=known)
     if known is not None:
         known.clear()
         known.update(found.digests)
