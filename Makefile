@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # (bench) and the dev tools. pyproject.toml says what each extra holds.
 EXTRAS := dev,ui,evals,llm,bench
 
-.PHONY: setup run test lint bench bench-load clean
+.PHONY: setup run test lint bench bench-load bench-update clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,11 @@ bench: setup
 # BENCH_LOAD_ARGS=--small for a quick run.
 bench-load: setup
 	$(BIN)/python evals/bench_load.py $(BENCH_LOAD_ARGS)
+
+# One small document added, changed and removed in a 500-document folder, each timed until
+# it is answered (BENCH_UPDATE_ARGS=--fake: a stand-in embedder, a minute instead of ten).
+bench-update: setup
+	$(BIN)/python evals/bench_update.py $(BENCH_UPDATE_ARGS)
 
 bench-llm: setup
 	$(BIN)/python evals/bench_llm.py

@@ -121,7 +121,10 @@ class Assistant:
         )
         return cls(collection, settings=settings)
 
-    def _make_state(self, store: Store) -> _State:
+    def _make_state(self, store: Store, previous: _State | None = None) -> _State:
+        """The state that answers from store; with previous (the state it replaces), its
+        retriever derives its BM25 index and speller from previous's, reading only what
+        changed: an upload into a big folder costs what the upload holds."""
         s = self.settings
         config = RetrievalConfig(
             fusion=s.fusion,
@@ -131,7 +134,8 @@ class Assistant:
             lexical_weight=s.lexical_weight,
             sentence_share=s.dense_sentence_share,
         )
-        return _State(store, HybridRetriever(store, self.embedder, config))
+        before = previous.retriever if previous is not None else None
+        return _State(store, HybridRetriever(store, self.embedder, config, previous=before))
 
     def _follow_collection(self) -> None:
         """Swap in the collection's latest snapshot, whole (under a lock, so that an older
@@ -139,7 +143,7 @@ class Assistant:
         with self._write_lock:
             store = self.collection.store
             if store is not self._state.store:
-                self._state = self._make_state(store)
+                self._state = self._make_state(store, self._state)
 
     def follow(self) -> None:
         """Answer from what another app server committed, if it did (a database several

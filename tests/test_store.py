@@ -505,8 +505,8 @@ class Crash(RuntimeError):
 def _crash_in_faiss_write(monkeypatch: pytest.MonkeyPatch) -> None:
     real = faiss_store._save_flat_ip  # the chunk vectors' FAISS file, a slice at a time
 
-    def write_then_crash(path: Path, rows: Any) -> None:
-        real(path, rows)
+    def write_then_crash(path: Path, rows: Any, *mapped: Any) -> None:
+        real(path, rows, *mapped)
         raise Crash("disk full after the vectors")
 
     monkeypatch.setattr(faiss_store, "_save_flat_ip", write_then_crash)
@@ -523,18 +523,26 @@ def _crash_mid_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(self)
 
     monkeypatch.setattr(Chunk, "to_dict", to_dict_then_crash)
+    # A sync copies the lines of unchanged documents from the old chunks file: cut there too.
+    copy = faiss_store._copy_range
+
+    def copy_then_crash(source: int, out: int, offset: int, count: int) -> None:
+        copy(source, out, offset, max(1, count // 2))
+        raise Crash("disk full in the middle of the chunks")
+
+    monkeypatch.setattr(faiss_store, "_copy_range", copy_then_crash)
 
 
 def _crash_in_sentence_write(monkeypatch: pytest.MonkeyPatch) -> None:
     real = faiss_store._save_raw
     calls = {"n": 0}
 
-    def save_then_crash(path: Path, array: np.ndarray) -> None:
+    def save_then_crash(path: Path, array: np.ndarray, *mapped: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 2:  # the spans are written; the sentence vectors are cut short
             path.write_bytes(np.asarray(array).tobytes()[:10])
             raise Crash("killed while writing the sentence vectors")
-        real(path, array)
+        real(path, array, *mapped)
 
     monkeypatch.setattr(faiss_store, "_save_raw", save_then_crash)
 

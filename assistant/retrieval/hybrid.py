@@ -23,7 +23,7 @@ import numpy as np
 
 from ..embedding import Embedder
 from ..schema import Chunk, Hit
-from ..store import LexicalStore, SentenceStore, Store
+from ..store import LexicalStore, SentenceStore, Store, carried_rows
 from .fusion import dedupe_spans, normalized_score_fusion, reciprocal_rank_fusion
 from .lexical import LexicalIndex
 from .spelling import Speller
@@ -75,23 +75,52 @@ class HybridRetriever:
         config: RetrievalConfig,
         *,
         lexical: LexicalIndex | None = None,
+        previous: HybridRetriever | None = None,
     ) -> None:
+        """previous: the retriever of an earlier snapshot of the same collection, whose BM25
+        index and speller this one derives its own from, reading only the chunks of the
+        documents that changed (`store.carried_rows`); the result equals a build from every
+        chunk, which is what happens without it or when the two cannot be compared."""
         self.store = store
         self.embedder = embedder
         self.config = config
         self._in_store = lexical is None and isinstance(store, LexicalStore)
         if self._in_store:
             self._chunks: Sequence[Chunk] = ()
-            self._position: dict[str, int] = {}
             self.lexical: LexicalIndex | LexicalStore = store  # type: ignore[assignment]
-        else:
-            self._chunks = store.chunks()
-            self._position = {c.id: i for i, c in enumerate(self._chunks)}  # BM25's row
-            self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
+            self._speller = Speller.from_texts((), self._whole_word)
+            return
+        self._chunks = store.chunks()
+        derived = self._derived(previous) if previous is not None and lexical is None else None
+        if derived is not None:
+            self.lexical, self._speller = derived
+            return
+        self.lexical = lexical or LexicalIndex([c.text for c in self._chunks])
         # Built with the BM25 index, once per snapshot (at start-up and after a sync), so no
         # question waits for it: one pass over the texts, about as long as BM25's (covid-qa's
         # 2.5 MB: 0.34 s each). A store that keeps its texts (PgStore) gets an empty one.
         self._speller = Speller.from_texts((c.text for c in self._chunks), self._whole_word)
+
+    def _derived(self, previous: HybridRetriever) -> tuple[LexicalIndex, Speller] | None:
+        """This snapshot's BM25 index and speller from previous's, or None when previous's
+        cannot be carried over (another kind of store, model or chunker)."""
+        old = previous.lexical
+        if previous._in_store or not isinstance(old, LexicalIndex):
+            return None
+        take = carried_rows(
+            previous.store.manifest, previous._chunks, self.store.manifest, self._chunks
+        )
+        if take is None:
+            return None
+        kept = take >= 0
+        dropped = np.ones(len(previous._chunks), dtype=bool)
+        dropped[take[kept]] = False
+        added = [self._chunks[int(i)].text for i in np.flatnonzero(~kept)]
+        removed = [previous._chunks[int(i)].text for i in np.flatnonzero(dropped)]
+        return (
+            old.updated(take, added),
+            previous._speller.updated(removed, added, self._whole_word),
+        )
 
     def embed_query(self, query: str) -> np.ndarray:
         return self.embedder.embed([query])[0]

@@ -210,6 +210,52 @@ def _closest_indexed(
     return max(found, key=lambda w: (len(w) - len(word) <= 1, known[w], w))
 
 
+def _tally(texts: Iterable[str]) -> tuple[Counter[str], dict[str, Counter[str]]]:
+    """The lower-case words of texts with their counts, and how each word is written inside
+    sentences (_INSIDE), by its lower case, with the count of each way.
+
+    Example: _tally(["Ask Google; so google, then Google"]) ->
+             (Counter({"google": 3, "ask": 1, "so": 1, "then": 1}),
+              {"google": Counter({"Google": 2, "google": 1}), "then": Counter({"then": 1})})
+             ("Ask" opens the text and "so" follows a semicolon: not inside a sentence)
+    """
+    words: Counter[str] = Counter()
+    inside: Counter[str] = Counter()
+    for text in texts:
+        words.update(_WORD.findall(text.lower()))
+        inside.update(_INSIDE.findall(text))
+    forms: dict[str, Counter[str]] = {}
+    for typed, count in inside.items():
+        forms.setdefault(typed.lower(), Counter())[typed] = count
+    return words, forms
+
+
+def _add_document_words(words: Counter[str]) -> frozenset[str]:
+    """Count once each word people call the documents by that words lacks (what people
+    call the documents, which the documents seldom call themselves: "does the artcle say" is
+    about the article, whatever the collection's words); returns the words added.
+
+    Example: _add_document_words(Counter({"report": 2})) adds "article": 1 (not "report")
+    """
+    supplied = frozenset(w for w in _DOCUMENT_WORDS if w not in words)
+    words.update(supplied)
+    return supplied
+
+
+def _cased_form(word: str, seen: Counter[str]) -> str | None:
+    """The form a word is written in as a name (with a capital in at least two thirds of
+    its places inside a sentence), or None when it is no name.
+
+    Example: _cased_form("google", Counter({"Google": 5, "google": 1})) -> "Google";
+             _cased_form("statins", Counter({"Statins": 1, "statins": 4})) -> None
+    """
+    form, count = seen.most_common(1)[0]
+    named = 3 * count >= 2 * sum(seen.values())
+    if named and form != word and len(word) >= 3 and word not in STOPWORDS:
+        return form
+    return None
+
+
 @dataclass(frozen=True)
 class Speller:
     """Respells a question's chat-typed words as the collection writes them.
@@ -218,7 +264,9 @@ class Speller:
     knows a lower-case word whole (one word piece), i.e. it is English as written; cased: the
     form the collection writes a name in ("google" -> "Google"), given to the words of a
     question typed all in lower case, so that it is read for its names as the same question
-    typed with capitals would be ("how much has google invested" names Google).
+    typed with capitals would be ("how much has google invested" names Google); forms: how
+    often each word is written each way inside a sentence, which `cased` is read from (kept
+    so that `updated` can add and take away texts).
 
     Example: Speller(Counter({"amazon": 3}), lambda w: False, {"amazon": "Amazon"})
              .respell("did amzn invest") -> "did Amazon invest"
@@ -227,6 +275,9 @@ class Speller:
     words: Counter[str]
     is_word: Callable[[str], bool]
     cased: dict[str, str] = field(default_factory=dict)
+    forms: dict[str, Counter[str]] = field(default_factory=dict, repr=False, compare=False)
+    # The document words (_DOCUMENT_WORDS) counted once because the collection lacks them.
+    supplied: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
     _ordered: list[str] = field(init=False, repr=False, compare=False)
     _by_ends: dict[tuple[str, str], list[str]] = field(init=False, repr=False, compare=False)
 
@@ -234,12 +285,15 @@ class Speller:
         # Read by _closest_indexed: closest_word read every collection word of the typed
         # word's initial for each unknown word, so one question of 270 made-up words took
         # 1.8 s over 200,000 collection words and 9.6 s over a million (an upload of made-up
-        # words makes them), holding an answer slot meanwhile.
+        # words makes them), holding an answer slot meanwhile. Each list is sorted, so the
+        # words a scan budget reaches do not depend on the order the texts were read in (a
+        # speller updated text by text reads as one built at once).
         by_ends: dict[tuple[str, str], list[str]] = {}
-        for word in self.words:
+        ordered = sorted(self.words)
+        for word in ordered:
             if word:
                 by_ends.setdefault((word[0], word[-1]), []).append(word)
-        object.__setattr__(self, "_ordered", sorted(self.words))
+        object.__setattr__(self, "_ordered", ordered)
         object.__setattr__(self, "_by_ends", by_ends)
 
     @classmethod
@@ -247,25 +301,78 @@ class Speller:
         """The speller of a collection: its words, and the names among them (a word written
         with a capital in at least two thirds of its places inside a sentence). Regular
         expressions do the reading: a collection is read once per snapshot, with its BM25
-        index (retrieval/hybrid.py)."""
-        words: Counter[str] = Counter()
-        inside: Counter[str] = Counter()
-        for text in texts:
-            words.update(_WORD.findall(text.lower()))
-            inside.update(_INSIDE.findall(text))
-        # What people call the documents, which the documents seldom call themselves: "does
-        # the artcle say" is about the article, whatever the collection's words.
-        words.update(w for w in _DOCUMENT_WORDS if w not in words)
-        forms: dict[str, Counter[str]] = {}
-        for typed, count in inside.items():
-            forms.setdefault(typed.lower(), Counter())[typed] = count
+        index (retrieval/hybrid.py), and after a change only the texts that changed
+        (`updated`)."""
+        words, forms = _tally(texts)
+        supplied = _add_document_words(words)
         cased = {}
         for word, seen in forms.items():
-            form, count = seen.most_common(1)[0]
-            named = 3 * count >= 2 * sum(seen.values())
-            if named and form != word and len(word) >= 3 and word not in STOPWORDS:
+            form = _cased_form(word, seen)
+            if form is not None:
                 cased[word] = form
-        return cls(words, is_word, cased)
+        return cls(words, is_word, cased, forms, supplied)
+
+    def updated(
+        self, removed: Iterable[str], added: Iterable[str], is_word: Callable[[str], bool]
+    ) -> Speller:
+        """The speller of this collection less the texts removed and with the texts added,
+        equal to `from_texts` of the collection after the change (reading only the texts
+        that changed); removed must be texts this speller was built from. is_word: the new
+        snapshot's (an old retriever's method would keep that retriever alive). self is
+        unchanged.
+
+        Example: Speller.from_texts(["Google and Amazon"], f).updated(["Google and Amazon"],
+                 ["Amazon paid"], f) == Speller.from_texts(["Amazon paid"], f)
+        """
+        gone_words, gone_forms = _tally(removed)
+        new_words, new_forms = _tally(added)
+        words = Counter(self.words)
+        for w in self.supplied:  # the collection's own counts, without the words supplied
+            del words[w]
+        words.update(new_words)
+        words.subtract(gone_words)
+        for w in gone_words:
+            if words[w] <= 0:
+                del words[w]
+        supplied = _add_document_words(words)
+        forms = dict(self.forms)
+        cased = dict(self.cased)
+        for word in set(gone_forms) | set(new_forms):
+            seen = forms.get(word, Counter()) + new_forms.get(word, Counter())
+            seen.subtract(gone_forms.get(word, Counter()))
+            seen = +seen  # only the forms still written somewhere
+            if seen:
+                forms[word] = seen
+            else:
+                forms.pop(word, None)
+            form = _cased_form(word, seen) if seen else None
+            if form is None:
+                cased.pop(word, None)
+            else:
+                cased[word] = form
+        speller = object.__new__(Speller)
+        fields = {"words": words, "is_word": is_word, "cased": cased, "forms": forms}
+        for name, value in (*fields.items(), ("supplied", supplied)):
+            object.__setattr__(speller, name, value)
+        # The sorted words and their lists by first and last letter, changed only where a
+        # word came or went (rebuilding them is a sort of every collection word).
+        gone = {w for w in gone_words if w not in words}
+        came = sorted(w for w in new_words if w not in self.words)
+        ordered, by_ends = self._ordered, self._by_ends
+        if gone or came:
+            ordered = [w for w in ordered if w not in gone] if gone else ordered
+            ordered = sorted(ordered + came) if came else ordered
+            by_ends = dict(by_ends)  # the lists of self stay as they are
+            for ends in {(w[0], w[-1]) for w in (*gone, *came) if w}:
+                kept = [w for w in by_ends.get(ends, ()) if w not in gone]
+                kept = sorted(kept + [w for w in came if w and (w[0], w[-1]) == ends])
+                if kept:
+                    by_ends[ends] = kept
+                else:
+                    by_ends.pop(ends, None)
+        object.__setattr__(speller, "_ordered", ordered)
+        object.__setattr__(speller, "_by_ends", by_ends)
+        return speller
 
     def respell(self, text: str) -> str:
         """text with each evidently misspelt word replaced, and in a question typed all in

@@ -36,6 +36,7 @@ from .base import (
     SharedStore,
     SourceChunks,
     Store,
+    carried_rows,
     sources_of,
 )
 from .collection import Collection, chunker_config, safe_filename
@@ -61,6 +62,7 @@ __all__ = [
     "SourceChunks",
     "Store",
     "SyncPlan",
+    "carried_rows",
     "chunker_config",
     "empty_store",
     "open_for_sync",

@@ -16,7 +16,7 @@ Reads and writes follow one rule, so that a question never sees half a sync:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -45,6 +45,7 @@ __all__ = [
     "SharedStore",
     "SourceChunks",
     "Store",
+    "carried_rows",
     "merge",
     "merge_sentences",
     "sources_of",
@@ -341,6 +342,30 @@ class GatheredRows:
         for start in range(0, len(self.index), max(1, rows)):
             yield self._take(self.index[start : start + rows])
 
+    @property
+    def parts(self) -> tuple[np.ndarray | RowFile, ...]:
+        """The arrays the rows are taken from (GatheredRows looked through)."""
+        return self._parts
+
+    def runs(self, min_rows: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The runs of at least min_rows rows that lie one after another in one part, in
+        order: (part, first row in that part, row count, first row here) as four int64
+        arrays. A write copies such runs of a file whole.
+
+        Example: parts [A (3 rows), B (2 rows)], index [0, 1, 2, 4, 3], min_rows 2
+                 -> parts [0], firsts [0], counts [3], at [0]  (B's rows run backwards)
+        """
+        index = self.index
+        if not len(index):
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(4))  # type: ignore[return-value]
+        which = np.searchsorted(self._bases, index, side="right") - 1
+        breaks = np.flatnonzero((np.diff(index) != 1) | (np.diff(which) != 0)) + 1
+        at = np.concatenate([[0], breaks]).astype(np.int64)
+        counts = np.diff(np.concatenate([at, [len(index)]])).astype(np.int64)
+        long = counts >= min_rows
+        at, counts = at[long], counts[long]
+        return which[at], index[at] - self._bases[which[at]], counts, at
+
     def _take(self, flat_rows: np.ndarray) -> np.ndarray:
         out = np.empty((len(flat_rows), self.dimension), dtype=np.float32)
         if not len(flat_rows):
@@ -399,20 +424,21 @@ class SentenceRows:
             return self
         return SentenceRows(self.offsets, self.spans, np.asarray(self.vectors))
 
-    def rows_by_text(self, chunks: Sequence[Chunk]) -> dict[str, int]:
-        """Row of each sentence by its text (the first row where texts repeat); chunks are
-        the run these rows belong to.
+    def places_by_text(
+        self, chunks: Sequence[Chunk], rows: Iterable[int] | None = None
+    ) -> Iterator[tuple[str, str, int]]:
+        """(text, chunk id, place among the chunk's sentences) of each sentence of the given
+        chunk rows (all by default), in row order; chunks are the run these rows belong to.
 
-        Example: chunks ["Aa. Bb.", "Aa."] with spans [[0, 3], [4, 7]], [[0, 3]]
-                 -> {"Aa.": 0, "Bb.": 1}
+        Example: chunks ["Aa. Bb.", "Aa."] (ids c0, c1) with spans [[0, 3], [4, 7]], [[0, 3]]
+                 -> ("Aa.", "c0", 0), ("Bb.", "c0", 1), ("Aa.", "c1", 0)
         """
-        out: dict[str, int] = {}
-        for i, chunk in enumerate(chunks):
-            a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-            for r in range(a, b):
-                s, e = self.spans[r]
-                out.setdefault(chunk.text[s:e], r)
-        return out
+        offsets = self.offsets.tolist()  # plain ints: indexing numpy per sentence cost 3x
+        spans = self.spans
+        for i in range(len(chunks)) if rows is None else rows:
+            chunk = chunks[i]
+            for k, (s, e) in enumerate(spans[offsets[i] : offsets[i + 1]].tolist()):
+                yield chunk.text[s:e], chunk.id, k
 
     @classmethod
     def empty(cls, dimension: int, chunks: int = 0) -> SentenceRows:
@@ -587,7 +613,9 @@ class SentenceAccess:
     _row: dict[str, int]  # chunk id -> row
     _row_of_hash: dict[str, int]  # chunk hash -> row
     _sentences: SentenceRows | None
-    _sentence_row: dict[str, int] | None = None  # sentence text -> row, made on first use
+    # sentence text -> (chunk id, its place among the chunk's sentences), for embedding reuse:
+    # made on first use, then carried from snapshot to snapshot (_carry_sentence_places).
+    _sentence_place: dict[str, tuple[str, int]] | None = None
 
     def _hold_chunks(
         self, manifest: Manifest | None, chunks: Sequence[Chunk], sentences: SentenceRows | None
@@ -626,10 +654,42 @@ class SentenceAccess:
     def sentence_vectors(self, texts: Iterable[str]) -> dict[str, np.ndarray]:
         if self._sentences is None:
             return {}
-        if self._sentence_row is None:
-            self._sentence_row = self._sentences.rows_by_text(self._chunks)
-        rows, vectors = self._sentence_row, self._sentences.vectors
-        return {t: np.array(vectors[rows[t]], dtype=np.float32) for t in texts if t in rows}
+        if self._sentence_place is None:
+            places: dict[str, tuple[str, int]] = {}
+            for text, chunk_id, k in self._sentences.places_by_text(self._chunks):
+                places.setdefault(text, (chunk_id, k))
+            self._sentence_place = places
+        offsets, vectors = self._sentences.offsets, self._sentences.vectors
+        out = {}
+        for t in texts:
+            place = self._sentence_place.get(t)
+            row = self._row.get(place[0]) if place is not None else None
+            if place is not None and row is not None:
+                out[t] = np.array(vectors[int(offsets[row]) + place[1]], dtype=np.float32)
+        return out
+
+    def _carry_sentence_places(self, old: SentenceAccess, positions: Sequence[int]) -> None:
+        """Take old's sentence places (when it made them), less those of the chunks that
+        left and with those of the chunks that came (positions: merge()'s, for this
+        snapshot made from old by a batch): an upload reads its own sentences, not every
+        sentence of the collection again. A text whose chunk left is dropped even if another
+        chunk holds it too (that chunk's copy is then embedded again if a sync needs it)."""
+        if old._sentence_place is None or old._sentences is None or self._sentences is None:
+            return
+        places = dict(old._sentence_place)
+        at = np.asarray(positions, dtype=np.int64)
+        stays = np.zeros(len(old._chunks), dtype=bool)
+        stays[at[at < len(old._chunks)]] = True
+        for text, chunk_id, _ in old._sentences.places_by_text(
+            old._chunks, np.flatnonzero(~stays).tolist()
+        ):
+            if places.get(text, ("",))[0] == chunk_id:
+                del places[text]
+        for text, chunk_id, k in self._sentences.places_by_text(
+            self._chunks, np.flatnonzero(at >= len(old._chunks)).tolist()
+        ):
+            places.setdefault(text, (chunk_id, k))
+        self._sentence_place = places
 
     def best_sentence_cosines(self, query: np.ndarray, chunk_ids: Sequence[str]) -> np.ndarray:
         out = np.full(len(chunk_ids), np.nan, dtype=np.float32)
@@ -653,6 +713,55 @@ class SentenceAccess:
         cos = np.asarray(taken, dtype=np.float32) @ np.asarray(query, dtype=np.float32)
         out[which] = np.maximum.reduceat(cos, first)
         return out
+
+
+def carried_rows(
+    old: Manifest | None,
+    old_chunks: Sequence[Chunk],
+    new: Manifest | None,
+    new_chunks: Sequence[Chunk],
+) -> np.ndarray | None:
+    """For each chunk of a new snapshot, its row among an old snapshot's chunks when it is
+    the same chunk (its document is the same version in both), else -1: what a reader of
+    the old snapshot may carry over to the new one instead of reading every chunk again.
+
+    A store keeps each document's chunks together, documents in name order (merge), so this
+    reads the two manifests, not the chunks: O(documents). None when the snapshots cannot be
+    compared so (either has no manifest; another model or chunker, which cut other chunks
+    from the same files; or chunks not laid out as their manifest says, checked at the ends
+    of each document carried over).
+
+    Example: old a.txt (2 chunks), b.txt (1); new a.txt the same, b.txt changed (2 chunks),
+             c.txt added (1) -> [0, 1, -1, -1, -1]
+    """
+    if (
+        old is None
+        or new is None
+        or (old.model, old.dimension, old.chunker) != (new.model, new.dimension, new.chunker)
+        or sum(e.chunks for e in old.sources.values()) != len(old_chunks)
+        or sum(e.chunks for e in new.sources.values()) != len(new_chunks)
+    ):
+        return None
+    old_start: dict[str, int] = {}
+    at = 0
+    for name in sorted(old.sources):
+        old_start[name] = at
+        at += old.sources[name].chunks
+    take = np.full(len(new_chunks), -1, dtype=np.int64)
+    at = 0
+    for name in sorted(new.sources):
+        info = new.sources[name]
+        first = old_start.get(name)
+        if first is not None and old.sources[name] == info and info.chunks:
+            last = info.chunks - 1
+            if (old_chunks[first].id, old_chunks[first + last].hash) != (
+                new_chunks[at].id,
+                new_chunks[at + last].hash,
+            ):
+                return None
+            take[at : at + info.chunks] = np.arange(first, first + info.chunks)
+        at += info.chunks
+    return take
 
 
 def sources_of(manifest: Manifest | None) -> list[SourceInfo]:

@@ -34,7 +34,7 @@ from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from ..text import drawn_alike
 from .base import ChunkerConfig, SharedStore, Store, sources_of
 from .registry import empty_store, open_store
-from .sync import sync_guard, sync_store
+from .sync import Digest, sync_guard, sync_store
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -94,6 +94,9 @@ class Collection:
         # Reentrant: remove and add hold it across their check, file change and sync.
         self._lock = threading.RLock()
         self._follow_problem = ""  # the last reason follow() kept the loaded snapshot
+        # The folder's files as hashed by the last sync (sync.Digest): the next sync reads
+        # only files whose stat changed, not every byte of the folder.
+        self._digests: dict[str, Digest] = {}
 
     @classmethod
     def open(
@@ -180,6 +183,7 @@ class Collection:
                 on_progress=on_progress,
                 follow_links=self.follow_links,
                 unpack_limits=self.unpack_limits,
+                known=self._digests,
             )
         return report
 
@@ -210,7 +214,13 @@ class Collection:
         damaged, or built with another model (the documents are the truth, and the old
         index is replaced only at the commit)."""
         try:
-            store = self._store.refresh()
+            # The snapshot in hand when it holds an index and nothing was committed since
+            # (one stat, or one query): loading the index again read and checked every
+            # chunk before each upload. An empty one (from_folder's) loads what is there.
+            store = self._store
+            held = store.manifest is not None
+            if not (held and isinstance(store, SharedStore) and store.is_current()):
+                store = store.refresh()
         except InputError:
             raise  # the index location itself is unusable (a file): rebuilding cannot help
         except AssistantError:

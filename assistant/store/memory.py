@@ -97,6 +97,7 @@ class MemoryStore(SentenceAccess):
         new = MemoryStore(
             manifest, chunks, matrix, sentences=sentences, name=self._name, _shelf=self._shelf
         )
+        new._carry_sentence_places(self, positions)
         self._shelf.latest = new
         return new
 

@@ -27,11 +27,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import stat
 import time
 from array import array
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,6 +60,7 @@ from .base import (
 )
 
 __all__ = [
+    "Digest",
     "FileState",
     "Scan",
     "SyncPlan",
@@ -85,10 +87,35 @@ class FileState:
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    """A file's sha256 with the stat it was read under (device, inode, size, mtime ns,
+    ctime ns). While a file's stat is the same, so are its bytes, and a later scan takes
+    the sha256 from here instead of reading the file: ctime is set by the kernel at every
+    change to a file and no program can set it back (`touch -d`, `cp -p` and `rsync -t` set
+    mtime only). A scan records one only for a file whose last change is more than
+    _STABLE_NS before it was read: a change in the same clock tick as the one recorded
+    would leave the stat as it was.
+
+    Example: Digest((2049, 1234, 80, 1_700_000_000_000_000_000, 1_700_000_000_000_000_000),
+             "9f86...") -> the next scan of a file with that stat reads none of it
+    """
+
+    stat: tuple[int, int, int, int, int]
+    sha256: str
+
+
+# A file's change must be older than this when it is read for its digest to be kept: more
+# than the coarsest timestamp tick of the file systems a folder may be on (FAT: 2 s).
+_STABLE_NS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
 class Scan:
     folder: Path
     files: Mapping[str, FileState]  # by source name
     skipped: tuple[SkippedFile, ...]  # unsupported, empty, unreadable
+    # The files' digests a later scan may trust (Digest), by source name.
+    digests: Mapping[str, Digest] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,24 +201,55 @@ def sync_guard(
 
 
 def scan(
-    folder: Path, *, follow_links: bool = False, max_bytes: int = DEFAULT_UNPACK_LIMITS.max_bytes
+    folder: Path,
+    *,
+    follow_links: bool = False,
+    max_bytes: int = DEFAULT_UNPACK_LIMITS.max_bytes,
+    known: Mapping[str, Digest] | None = None,
 ) -> Scan:
     """Every supported file under folder with its sha256; what cannot be used is skipped
     (links are followed as `loaders.scan_folder` says), and so is a file over max_bytes
-    (UnpackLimits.max_bytes: the most a document may unpack to, so the most it may be)."""
+    (UnpackLimits.max_bytes: the most a document may unpack to, so the most it may be).
+
+    known: digests of an earlier scan (Scan.digests): a file whose stat is the one recorded
+    there is not read again (a sync after an upload reads the upload, not the folder).
+    """
     paths, skipped_files = scan_folder(folder, follow_links=follow_links)
     skipped = list(skipped_files)
     files: dict[str, FileState] = {}
+    digests: dict[str, Digest] = {}
+    known = known or {}
     for path in paths:
         source = path.relative_to(folder).as_posix()
+        cached = known.get(source)
+        if cached is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                st = None
+            if (
+                st is not None
+                and stat.S_ISREG(st.st_mode)
+                and st.st_size <= max_bytes
+                and _stat_key(st) == cached.stat
+            ):
+                files[source] = FileState(path, cached.sha256, st.st_size, cached.stat[:2])
+                digests[source] = cached
+                continue
         try:
-            sha, size, identity = _file_digest(path, source, max_bytes)
+            sha, size, identity, stable = _file_digest(path, source, max_bytes)
         except DocumentError as exc:
             skipped.append(SkippedFile(source, str(exc)))
             files[source] = FileState(path, None)
             continue
         files[source] = FileState(path, sha, size, identity)
-    return Scan(folder, files, tuple(skipped))
+        if stable is not None:
+            digests[source] = Digest(stable, sha)
+    return Scan(folder, files, tuple(skipped), digests)
+
+
+def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def sync_store(
@@ -203,17 +261,22 @@ def sync_store(
     on_progress: Progress | None = None,
     follow_links: bool = False,
     unpack_limits: UnpackLimits = DEFAULT_UNPACK_LIMITS,
+    known: dict[str, Digest] | None = None,
 ) -> tuple[SyncReport, Store]:
     """Bring store up to date with folder; returns the report and the store after it.
 
     To rebuild a damaged or foreign index, pass an empty store at its location
     (`registry.empty_store`): its contents are replaced only by the commit. Links to files
     outside folder are indexed only with follow_links. unpack_limits: the zip-bomb limits
-    (Settings.unpack_limits).
+    (Settings.unpack_limits). known: the caller's digests of the files hashed before
+    (`scan`), kept between its syncs (a Collection keeps one), replaced by this scan's.
     """
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
-    found = scan(folder, follow_links=follow_links, max_bytes=unpack_limits.max_bytes)
+    found = scan(folder, follow_links=follow_links, max_bytes=unpack_limits.max_bytes, known=known)
+    if known is not None:
+        known.clear()
+        known.update(found.digests)
     files = {s: f.sha256 for s, f in found.files.items()}
     chunker, kept = chunker_to_use(store.manifest, files, chunker)
     plan = plan_sync(
@@ -702,12 +765,16 @@ class _Streamed:
         self.seen.add(digests[which], added)
 
 
-def _file_digest(path: Path, source: str, max_bytes: int) -> tuple[str, int, tuple[int, int]]:
+def _file_digest(
+    path: Path, source: str, max_bytes: int
+) -> tuple[str, int, tuple[int, int], tuple[int, int, int, int, int] | None]:
     """sha256, size and (device, inode) of a regular file of at most max_bytes, read in
-    blocks; DocumentError for anything else (a file that grows past max_bytes while it is
-    read is refused too)."""
+    blocks, and its stat key when a later scan may trust the digest (Digest: unchanged
+    while it was read, its last change older than _STABLE_NS); DocumentError for anything
+    else (a file that grows past max_bytes while it is read is refused too)."""
     h = hashlib.sha256()
     size = 0
+    started = time.time_ns()
     with open_regular(path, source, max_bytes) as fh:
         info = os.fstat(fh.fileno())
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -715,4 +782,8 @@ def _file_digest(path: Path, source: str, max_bytes: int) -> tuple[str, int, tup
             size += len(block)
             if size > max_bytes:
                 raise DocumentError(too_big(source, max_bytes))
-    return h.hexdigest(), size, (info.st_dev, info.st_ino)
+        after = os.fstat(fh.fileno())
+    key = _stat_key(info)
+    stable = key == _stat_key(after) and size == info.st_size
+    settled = info.st_ctime_ns < started - _STABLE_NS
+    return h.hexdigest(), size, (info.st_dev, info.st_ino), key if stable and settled else None
