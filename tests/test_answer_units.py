@@ -300,6 +300,12 @@ def test_coverage_weights_terms_by_idf() -> None:
             "Why has Amazon never invested in Anthropic?",
             "The documents don't say why Amazon has never invested in Anthropic.",
         ),
+        # Two clauses: quoted ("... gets named as have not getting ..." before).
+        (
+            "Which strategy have markets rewarded, and which firm is named as not getting it?",
+            "The documents don't answer “Which strategy have markets rewarded, and which firm "
+            "is named as not getting it”.",
+        ),
     ],
 )
 def test_refusals_say_plainly_what_is_missing(question: str, expected: str) -> None:

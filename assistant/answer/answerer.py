@@ -466,7 +466,12 @@ def _statement(aux: str, rest: str, *, why: bool = False) -> str | None:
              _statement("would", "the deal cost") -> None
              _statement("has", "the most shares") -> None
              _statement("is", "Amazon's stake exclusive", why=True) -> None
+             _statement("have", "markets rewarded, and which firm is not") -> None
     """
+    if "," in rest:
+        # "Which strategy have markets rewarded, and which company ...": where the auxiliary
+        # goes in each clause is not known (it went into the second one).
+        return None
     words = rest.split()
     if words[0].lower().endswith("ing") or _participle(words[0]):
         return f"{aux} {rest}"  # the wh-word is the subject: "who is leading the round"
