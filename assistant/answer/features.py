@@ -142,10 +142,9 @@ _MONTH = re.compile(
     r"(?<=\d\s)May\b|\b(?:JANUARY|FEBRUARY|MARCH|APRIL|MAY|JUNE|JULY|AUGUST|SEPTEMBER|"
     r"OCTOBER|NOVEMBER|DECEMBER)\b"
 )
-# A digit inside a name ("GPT-4", "COVID-19", "H1N1") counts nothing.
-_COUNT = re.compile(rf"(?<![\w-])\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
+_COUNT = re.compile(rf"\d|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
 _AMOUNT = re.compile(
-    rf"(?<![\w-])\d|[$€£¥%]|\b(?:{_NUMBER_WORDS}|percent|per cent|dollars?|euros?|pounds?)\b",
+    rf"\d|[$€£¥%]|\b(?:{_NUMBER_WORDS}|percent|per cent|dollars?|euros?|pounds?)\b",
     re.IGNORECASE,
 )
 # A year, a month, a span of time ("within 14 days", "two decades ago") or a time of day; not
