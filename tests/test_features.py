@@ -1537,6 +1537,9 @@ def test_spoken_words_for_a_part_and_for_stress_frame_the_question() -> None:
         ("What is the ballad about the wreck called?", "A ballad, The Loss of the Colwyn.", True),
         ("What was the name of Varga's mother?", "Varga studied under Lajos Kertész.", False),
         ("What's the name of their AI?", "It wants access to AI models like Claude.", True),
+        # A name in lower case after a naming verb; "named after" gives none.
+        ("What was the name of the template?", "A template known as a strickle board.", True),
+        ("What was the mineral called?", "It was named after the locality.", False),
     ],
 )
 def test_a_name_asked_for_must_be_given_beside_the_thing(

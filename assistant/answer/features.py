@@ -212,8 +212,10 @@ _THING_ENDS = frozenset(
 # example's "like" right after the thing ("AI models like Claude").
 _EXAMPLE = re.compile(r"\W*(?:[a-z\-]+\s+)?(?:like|such\s+as)\s+(?:[\"“‘]|[A-Z0-9])")
 _NAMING = re.compile(
-    r"\b(?:called|named|known\s+(?:to\s+\w+\s+)?as|dubbed|titled|nicknamed|renamed)\s+"
-    r"(?:the\s+)?(?:[\"“'‘]|[A-Z0-9])"
+    r"\b(?:called|named|known\s+(?:to\s+\w+\s+)?as|dubbed|titled|nicknamed|renamed|termed|"
+    r"referred\s+to\s+as)\s+(?!(?:after|for|on|off|up|into|by)\b)"
+    # A name in lower case counts too: "a wooden template known as a strickle board".
+    r"(?:(?:the|a|an)\s+)?(?:[\"“'‘]|\w)"
 )
 _GIVEN_NAME = re.compile(r"^(?:[A-Z0-9][\w\-]*|[\"“‘].+)$")
 
