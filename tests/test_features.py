@@ -1559,3 +1559,23 @@ def test_a_population_is_a_count_of_the_people_living_there() -> None:
     asked = "What is the population of Ornay?"
     assert evidence_features(asked, [(ferry, 0.6)], [ferry], flat).type_detached == 1.0
     assert evidence_features(asked, [(counted, 0.6)], [counted], flat).type_detached == 0.0
+
+
+def test_instead_of_and_rather_than_answer_a_question_that_denies() -> None:
+    from assistant.answer.negation import unmatched_negation
+
+    lamps = "Cavers are told to use electric lamps instead of carbide lamps."
+    assert not unmatched_negation("What kind of lamps should cavers not use?", [lamps])
+    barge = "The bells were shipped downstream by barge rather than carried by road."
+    assert not unmatched_negation("How were the bells sent away, if not by road?", [barge])
+    # ... but a plain statement still does not answer a denial.
+    assert unmatched_negation("What did Amazon not invest in?", ["Amazon invested in Anthropic."])
+
+
+def test_the_word_a_question_measures_by_is_no_claim() -> None:
+    from assistant.answer.negation import opposite_of_names, unmatched_opposite
+
+    small = ["Pellan is a small island that covers an area of 9.2 square kilometres."]
+    assert unmatched_opposite("How big is Pellan in area?", small) is None
+    assert opposite_of_names("How big is Pellan in area?", small) is None
+    assert unmatched_opposite("What is the biggest island?", ["Pellan is the smallest island."])

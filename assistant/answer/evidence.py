@@ -374,7 +374,10 @@ def gather_evidence(
         # "Which company does NOT have an exclusive arrangement?": a sentence that denies the
         # same word ("Amazon's stake is non-exclusive"), not one that merely uses it.
         scores = scores + type_weight * np.array(
-            [any(near_negation(s.text, w, bounded=False) for w in denied) for s in sentences],
+            [
+                any(near_negation(s.text, w, bounded=False, contrast=True) for w in denied)
+                for s in sentences
+            ],
             dtype=float,
         )
     if phrase_weight and sentences:

@@ -114,10 +114,19 @@ def negation_scope(text: str, cue_positions: Sequence[int], width: int = 2) -> s
     return out
 
 
-def near_negation(text: str, word: str, window: int = 8, *, bounded: bool = True) -> bool:
+def near_negation(
+    text: str, word: str, window: int = 8, *, bounded: bool = True, contrast: bool = False
+) -> bool:
     """Whether some use of the word whose stem is `word` in text is negated (within `window`
     tokens after a cue, or as the x of "non-x"). bounded: "yet to" and "failed to" deny only
-    the verb after "to"; unbounded, they reach as far as any cue does (unmatched_negation)."""
+    the verb after "to"; unbounded, they reach as far as any cue does (unmatched_negation).
+    contrast: "instead of" and "rather than" deny what follows them too ("use electric lamps
+    instead of carbide lamps" answers "What lamps should cavers not use?"); a claim's check
+    (verify.py) leaves them out.
+
+    Example: near_negation("They went by barge rather than by road.", "road") -> False;
+             with contrast=True -> True
+    """
     tokens = WORD.findall(text)
     # "yet to receive" denies the verb after "to", not what follows it ("... similar investor
     # enthusiasm" is no denial that anyone invested).
@@ -125,10 +134,23 @@ def near_negation(text: str, word: str, window: int = 8, *, bounded: bool = True
         (c, 2 if bounded and tokens[c].lower() in _BEFORE_TO else window)
         for c in negated_positions(text)
     ]
+    # "use electric lamps instead of carbide lamps" is "not use carbide lamps": the words
+    # after the contrast, and the verb a few words before it, are denied.
+    turns = []
+    if contrast:
+        lowered = [t.lower() for t in tokens]
+        turns = [
+            i
+            for i in range(1, len(tokens))
+            if (lowered[i - 1], lowered[i]) in (("instead", "of"), ("rather", "than"))
+        ]
+        cues += [(i, 3) for i in turns]
     for i, t in enumerate(tokens):
         if t.lower().startswith("non-") and stem(t[4:]) == word:
             return True
         if stem(t) == word and any(0 < i - c <= reach for c, reach in cues):
+            return True
+        if stem(t) == word and any(0 < c - 1 - i <= 3 for c in turns):
             return True
     return False
 
@@ -382,7 +404,7 @@ def unmatched_negation(question: str, sentences: Sequence[str]) -> bool:
     for text in sentences:
         words = {s for _, s in content_stems(text)}
         for word in denied & words:
-            if near_negation(text, word, bounded=word in verbs):
+            if near_negation(text, word, bounded=word in verbs, contrast=True):
                 return False
             used = True
     return used or not any(NEGATION.search(t) or _EXCEPTING.search(t) for t in sentences)
@@ -462,11 +484,21 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
         return None
     asked = {w.lower() for w in WORD.findall(question)}
     used = {w.lower() for text in sentences for w in WORD.findall(text)}
-    for word in sorted(asked - used):
+    for word in sorted(asked - used - _measures(question)):
         others = ASKED_OPPOSITE.get(word, set())
         if others & used and not others & asked:
             return word
     return None
+
+
+def _measures(question: str) -> set[str]:
+    """The words a question measures by ("How big is Pellan?"): they ask for a size, not say
+    that it is big, so "a small island" turns nothing around.
+
+    Example: _measures("How big is Pellan in area?") -> {"big"}
+    """
+    tokens = [w.lower() for w in WORD.findall(question)]
+    return {b for a, b in itertools.pairwise(tokens) if a == "how"}
 
 
 # Everyday opposites too common in other senses to judge a question by the word alone ("an
@@ -560,8 +592,9 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
     asked = set(tokens)
     told = [[w.lower() for w in WORD.findall(text)] for text in lead]
     said = [[w.lower() for w in WORD.findall(text)] for text in answering]
+    measures = _measures(question)
     for i, word in enumerate(tokens):
-        others = _TURNABLE.get(word, set())
+        others = _TURNABLE.get(word, set()) if word not in measures else set()
         if (
             not others
             and tokens[i + 1 : i + 2] == ["than"]
@@ -654,8 +687,9 @@ def opposite_of_names(question: str, sentences: Sequence[str]) -> str | None:
         return None
     asked = set(lowered)
     named = {n for _, n in names}
+    measures = _measures(question)
     for i, word in enumerate(lowered):
-        others = _NAMED_OPPOSITE.get(word, set())
+        others = _NAMED_OPPOSITE.get(word, set()) if word not in measures else set()
         if not others or others & asked:
             continue
         before = {n for j, n in names if j < i}
