@@ -1579,3 +1579,12 @@ def test_the_word_a_question_measures_by_is_no_claim() -> None:
     assert unmatched_opposite("How big is Pellan in area?", small) is None
     assert opposite_of_names("How big is Pellan in area?", small) is None
     assert unmatched_opposite("What is the biggest island?", ["Pellan is the smallest island."])
+
+
+def test_a_year_naming_an_event_dates_nothing_and_places_and_roles_read_as_such() -> None:
+    from assistant.answer.features import _placed, _someone_by_role, dated_years
+
+    assert dated_years("What company came out of the 1938 merger?") == set()
+    assert dated_years("What happened in March 1911?") == {"1911"}
+    assert _placed("Light from the growing city of Porth Ferris brightened the sky.", set())
+    assert _someone_by_role("A brakeman rides in each car and controls the speed.")

@@ -171,7 +171,7 @@ _PERSONS = re.compile(
     r"writers?|poets?|painters?|composers?|soldiers?|generals?|captains?|officers?|mayors?|"
     r"governors?|ministers?|chancellors?|senators?|judges?|lawyers?|teachers?|farmers?|"
     r"founders?|owners?|leaders?|managers?|players?|coach(?:es)?|envoys?|cardinals?|dukes?|"
-    r"earls?|lords?|knights?|barons?)\b",
+    r"earls?|lords?|knights?|barons?|\w+m[ae]n)\b",
     re.IGNORECASE,
 )
 
@@ -270,6 +270,11 @@ def names_thing(question: str, text: str) -> bool:
     return False
 
 
+# ... or names as one by its kind: "the growing city of Porth Ferris".
+_PLACE_OF = re.compile(
+    r"\b(?:city|town|village|port|county|province|region|state|island|district|borough|"
+    r"capital|kingdom|republic)\s+of\s+(?:the\s+)?(?P<place>[A-Z][\w\-]+)"
+)
 # A place a text locates something in: a capitalised word after a locative preposition
 # ("headquartered in Tromsø", "left England for Canada", "opened at Liverpool").
 _PLACE = re.compile(
@@ -714,9 +719,11 @@ def _placed(text: str, names: set[str]) -> bool:
     """Whether text locates something in a place other than the question's names (analysed).
 
     Example: _placed("It is headquartered in Tromsø.", {"nordavia"}) -> True;
+             _placed("Light from the city of Porth Ferris grew.", set()) -> True;
              _placed("Amazon invested $8 billion in Anthropic.", {"anthrop"}) -> False
     """
-    return any(not set(_terms(m.group("place"))) <= names for m in _PLACE.finditer(text))
+    found = [*_PLACE.finditer(text), *_PLACE_OF.finditer(text)]
+    return any(not set(_terms(m.group("place"))) <= names for m in found)
 
 
 def has_answer_type(kind: str | None, text: str) -> bool:
@@ -1481,7 +1488,9 @@ def number_displacement(question: str, passages: Sequence[str]) -> float:
 
 
 _DATED_YEAR = re.compile(
-    r"\b(in|on|since|by|during|from|until|before|after|of)\s+(?:[A-Z][a-z]+\s+)?"
+    # A month's name only ("in March 1911"), in capitals even where the rest ignores case:
+    # "out of the 1938 merger" names the merger by its year, it does not date the question.
+    r"\b(in|on|since|by|during|from|until|before|after|of)\s+(?-i:[A-Z][a-z]+\s+)?"
     r"((?:1[0-9]|20)\d\d)\b",
     re.I,
 )
