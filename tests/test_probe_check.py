@@ -76,8 +76,12 @@ def test_validate_reports_lines_and_the_set_as_a_whole(tmp_path: Path) -> None:
         "squadlike3/validate.py",
         "squadlike4/validate.py",
         "squadlike5/validate.py",
+        "squadlike6/validate.py",
+        "squadlike7/validate.py",
+        "squadlike8/validate.py",
         "seed_blind_check.py",
         "seed_blind2_check.py",
+        "seed_blind10_check.py",
     ],
 )
 def test_each_sets_command_line_passes_on_its_set(script: str) -> None:

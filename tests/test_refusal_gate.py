@@ -109,11 +109,13 @@ PROBES = ROOT / "evals"
 # those answered); squadlike2 0.075 (0.087), 0.633 (0.450), 0.912 (0.900; 0.986); median 2.
 # Session 14 raised the unanswerable gates to its figures: squadlike 0.750, squadlike2 0.650,
 # squadlike4 0.642 (a year that dates something is no amount; everyday opposites beside the
-# question's own word).
+# question's own word). Session 17 raised them again (a thing's name asked for, a count of
+# something else, a comparison with the plan, a population): squadlike 0.771, squadlike2
+# 0.667, squadlike4 0.675, and gated squadlike8.
 PROBE_GATES = {
     "squadlike": {
         "answerable_refused": 0.07,  # a ceiling; the target is 0.05
-        "unanswerable_refused": 0.74,
+        "unanswerable_refused": 0.76,  # measured 0.771
         "answer_containment": 0.89,  # the target is 0.85
         "containment_when_answered": 0.95,
         "median_sentences": 2,
@@ -121,7 +123,7 @@ PROBE_GATES = {
     },
     "squadlike2": {
         "answerable_refused": 0.08,
-        "unanswerable_refused": 0.64,
+        "unanswerable_refused": 0.66,  # measured 0.667
         "answer_containment": 0.90,
         "containment_when_answered": 0.98,
         "median_sentences": 2,
@@ -130,10 +132,21 @@ PROBE_GATES = {
     # Written blind in session 13 as 8 articles of 5 paragraphs (siblings share names), read
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
-        "answerable_refused": 0.08,  # measured 0.075
-        "unanswerable_refused": 0.63,  # measured 0.642 (0.575 at session 14's start)
-        "answer_containment": 0.88,  # measured 0.881
+        "answerable_refused": 0.07,  # measured 0.069 (0.075 at session 17's start)
+        "unanswerable_refused": 0.67,  # measured 0.675 (0.575 at session 14's start)
+        "answer_containment": 0.88,  # measured 0.887
         "containment_when_answered": 0.95,  # measured 0.953
+        "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
+    # Written blind in session 17 (6 articles of 4 paragraphs, 96 answerable and 24
+    # adversarial questions) to find answerable questions wrongly refused; a development set
+    # from the start (0.208 / 0.208 / 0.781 at the session-17 start code).
+    "squadlike8": {
+        "answerable_refused": 0.12,  # measured 0.115
+        "unanswerable_refused": 0.20,  # measured 0.208
+        "answer_containment": 0.87,  # measured 0.875
+        "containment_when_answered": 0.98,  # measured 0.988
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
