@@ -778,11 +778,19 @@ class _Indexer:
         self._spool: Path | None = None
         self._children = ChildRunner()
 
-    def submit(self, name: str, content: bytes | Path, client: str = "") -> int:
+    def submit(
+        self, name: str, content: bytes | Path, client: str = "", *, fresh: bool = False
+    ) -> int:
         """Queue an upload (its bytes, or a file holding them, copied now: a temporary
         upload may go away before its turn) from `client` (an address). Raises OSError when
         that file cannot be read, InputError when `max_waiting` uploads already wait (each
-        waits as a copy on disk), or `max_waiting_per_client` of this client's."""
+        waits as a copy on disk), or `max_waiting_per_client` of this client's.
+
+        `fresh`: the upload was not asked to replace anything, so InputError also when an
+        upload that becomes the same document waits or is being indexed, or that document's
+        file is in the folder, checked as it joins the queue: two visitors' uploads of one
+        name sent at once were both queued, the second silently replacing the first.
+        """
         with self._lock:
             waiting = sum(not j.done for j in self._jobs.values())
             theirs = sum(not j.done and j.client == client for j in self._jobs.values())
@@ -808,7 +816,14 @@ class _Indexer:
                 spooled.unlink()
             raise
         with self._lock:
-            self._jobs[job.id] = job
+            clash = fresh and self._clash(job.target)
+            if not clash:
+                self._jobs[job.id] = job
+        if clash:
+            with contextlib.suppress(OSError):
+                spooled.unlink()
+            raise InputError(clash)
+        with self._lock:
             finished = [i for i, j in self._jobs.items() if j.done]
             for old in finished[: max(0, len(self._jobs) - self._KEEP)]:
                 del self._jobs[old]
@@ -818,6 +833,25 @@ class _Indexer:
             self._waiting.setdefault(client, collections.deque()).append((job, spooled))
             self._queued.notify()
         return job.id
+
+    def pending(self, target: str) -> bool:
+        """Does an upload that becomes the document `target` wait or is it being indexed?"""
+        with self._lock:
+            return any(not j.done and j.target == target for j in self._jobs.values())
+
+    def _clash(self, target: str) -> str:
+        # Called holding the lock. A job's file is written before it is marked done (under
+        # the lock), so no upload of `target` can slip between these two checks.
+        shown = _shown_name(target)
+        if any(not j.done and j.target == target for j in self._jobs.values()):
+            return (
+                f"another upload of {shown} is being added right now: upload it again once "
+                "it is done, to replace it"
+            )
+        folder = self.bot.docs_dir
+        if folder is not None and (folder / target).exists():
+            return f"{shown} was added meanwhile by another upload: upload it again to replace it"
+        return ""
 
     def _next(self) -> tuple[_Job, Path]:
         """The next upload to index: the first waiting one of the client served longest ago
@@ -1373,19 +1407,27 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     def _taken(target: str) -> bool:
         folder = bot.docs_dir
         indexed = {s.source for s in bot.sources()}
-        return target in indexed or (folder is not None and (folder / target).exists())
+        # An upload of that name still waiting or indexing counts: it becomes the document.
+        return (
+            target in indexed
+            or (folder is not None and (folder / target).exists())
+            or indexer.pending(target)
+        )
 
     def _submit(
-        items: Sequence[tuple[str, str]], ids: list[int], request: gr.Request | None
+        items: Sequence[tuple[str, str]],
+        ids: list[int],
+        request: gr.Request | None,
+        fresh: bool = True,
     ) -> list[str]:
         """Queue (name, temp path) uploads from request's client; returns lines for those
-        that could not be read."""
+        that could not be read. fresh: none was asked to replace a document (Indexer.submit)."""
         lines = []
         # The address as the per-client limits count it (a trusted proxy's visitor's).
         client = client_address(getattr(getattr(request, "request", None), "scope", None) or {})
         for name, path in items:
             try:
-                ids.append(indexer.submit(name, Path(path), client))
+                ids.append(indexer.submit(name, Path(path), client, fresh=fresh))
             except InputError as exc:  # too many uploads waiting: say so, add nothing
                 lines.append(
                     f'<div class="job failed">⚠ <b>{_name(name)}</b> was not added: '
@@ -1491,6 +1533,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                 f"“{_name(other)}” in this upload"
                 if other != name and not _taken(target)
                 else f"the document “{_name(target)}”"
+                + " (still being added)" * indexer.pending(target)
             )
             items.append(
                 f"<li><b>{_name(name)}</b> would be saved as “{_name(target)}” and "
@@ -1506,7 +1549,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         held: list[list[str]] | None, ids: list[int] | None, request: gr.Request
     ) -> tuple[Any, ...]:
         ids = list(ids or [])
-        lines = _submit([(str(n), str(p)) for n, p in held or []], ids, request)
+        lines = _submit([(str(n), str(p)) for n, p in held or []], ids, request, fresh=False)
         _discard(str(p) for _n, p in held or [])
         return _status(ids, lines), gr.Timer(active=bool(ids)), ids, [], gr.Group(visible=False)
 

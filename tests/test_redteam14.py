@@ -6,6 +6,7 @@ collection with the fake embedder.
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import os
 import threading
@@ -341,3 +342,64 @@ def test_the_starting_page_names_no_server_path_and_no_database_password(tmp_pat
         assert "s3cret" not in line and "alice" not in line and str(tmp_path) not in line, line
     assert any("alice:***@127.0.0.1:1/idx" in line for line in printed), printed
     assert not any("s3cret" in line for line in printed), printed
+
+
+# ---------------------------------------------------------------- two uploads of one name
+
+
+def _handler(demo: Any, name: str) -> Any:
+    return next(f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == name)
+
+
+def test_an_upload_of_a_name_still_being_added_asks_before_replacing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two visitors uploading "report.txt" one after the other, the first still waiting or
+    indexing, were both queued: the page asked "replace?" only for an indexed document, so
+    the second silently replaced the first visitor's. An upload still being added now
+    counts as the document: the page asks, the API refuses in one sentence, and a queue
+    race (both checked before either joined) refuses the second."""
+    from assistant import Assistant
+    from assistant.ui import _Indexer, _message, build_app
+
+    go = threading.Event()
+    add = Assistant.add_document
+
+    def held(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+        go.wait(30)  # the first upload is still being indexed while the second comes
+        return add(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(Assistant, "add_document", held)
+    bot = fake_bot(tmp_path, {"a.txt": "Zebras graze at dawn.\n"})
+    demo = build_app(bot)
+    upload_page, upload_api = _handler(demo, "upload_page"), _handler(demo, "upload_api")
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    first, second = tmp_path / "first" / "report.txt", tmp_path / "second" / "report.txt"
+    first.write_text("The first visitor's report: owls nest in barns.\n", encoding="utf-8")
+    second.write_text("The second visitor's report: bats roost in caves.\n", encoding="utf-8")
+    try:
+        out = upload_page([str(first)], [], None)
+        assert out[3] and not out[4], out  # queued, nothing held
+        out = upload_page([str(second)], [], None)
+        assert out[4] == [("report.txt", str(second))], out  # held for a yes, not queued
+        assert "Replace existing documents?" in out[6] and "still being added" in out[6]
+        assert len(out[3]) == 0, out
+        said = asyncio.run(upload_api([str(second)], None))[1]
+        assert "was not added: it would replace" in said, said
+        indexer = _Indexer(bot, child_from=None)  # the race: both passed the page's check
+        try:
+            indexer.submit("memo.txt", b"One.", fresh=True)
+            with pytest.raises(InputError) as refused:
+                indexer.submit("memo.txt", b"Two.", fresh=True)
+            said = _message(refused.value)
+            assert one_sentence(said) and "being added right now" in said, said
+        finally:
+            go.set()
+            indexer.close()
+    finally:
+        go.set()
+    deadline = time.monotonic() + 30
+    while "owls" not in (tmp_path / "docs" / "report.txt").read_text(encoding="utf-8"):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
