@@ -672,6 +672,7 @@ class _Job:
     name: str  # as uploaded
     target: str = ""  # the document it becomes (safe_filename(name))
     client: str = ""  # the address it came from, as the per-client limits count it
+    size: int = 0  # bytes, as spooled while it waits
     stage: str = "waiting"  # "waiting", "chunk", "embed", ... as the collection reports
     fraction: float = 0.0
     done: bool = False
@@ -804,8 +805,16 @@ class _Indexer:
                 f"{theirs} of your uploads are already waiting to be indexed: upload it again "
                 "once they are done"
             )
-        job = _Job(next(self._ids), name, safe_filename(name), client=client)
-        spooled = self._spool_dir() / f"upload-{job.id}"
+        size = content.stat().st_size if isinstance(content, Path) else len(content)
+        job = _Job(next(self._ids), name, safe_filename(name), client=client, size=size)
+        spool = self._spool_dir()
+        with self._lock:  # checked and counted at once: two uploads never both pass
+            problem = (fresh and self._clash(job.target)) or self._over(client, size, spool)
+            if not problem:
+                self._jobs[job.id] = job
+        if problem:
+            raise InputError(problem)
+        spooled = spool / f"upload-{job.id}"
         try:
             if isinstance(content, Path):
                 shutil.copyfile(content, spooled)
@@ -814,15 +823,9 @@ class _Indexer:
         except OSError:
             with contextlib.suppress(OSError):
                 spooled.unlink()
+            with self._lock:
+                del self._jobs[job.id]
             raise
-        with self._lock:
-            clash = fresh and self._clash(job.target)
-            if not clash:
-                self._jobs[job.id] = job
-        if clash:
-            with contextlib.suppress(OSError):
-                spooled.unlink()
-            raise InputError(clash)
         with self._lock:
             finished = [i for i, j in self._jobs.items() if j.done]
             for old in finished[: max(0, len(self._jobs) - self._KEEP)]:
@@ -852,6 +855,26 @@ class _Indexer:
         if folder is not None and (folder / target).exists():
             return f"{shown} was added meanwhile by another upload: upload it again to replace it"
         return ""
+
+    def _over(self, client: str, size: int, spool: Path) -> str:
+        # Called holding the lock. Waiting uploads are copies in the spool, which the upload
+        # route's budget no longer counts (Gradio's copy is deleted once queued): they are
+        # held to the same figures, and to the free-disk floor of the spool's disk.
+        settings = self.bot.settings
+        waiting = [j for j in self._jobs.values() if not j.done]
+        theirs = sum(j.size for j in waiting if j.client == client)
+        if theirs + size > settings.upload_waiting_bytes_per_client:
+            return (
+                f"your uploads waiting to be indexed come to {_size(theirs)} (at most "
+                f"{_size(settings.upload_waiting_bytes_per_client)}): upload it again once "
+                "they are done"
+            )
+        if sum(j.size for j in waiting) + size > settings.upload_waiting_bytes:
+            return (
+                "the uploads waiting to be indexed take all the room kept for them "
+                f"({_size(settings.upload_waiting_bytes)}): upload it again once they are done"
+            )
+        return _disk_refusal(spool, size, settings.min_free_disk_bytes)
 
     def _next(self) -> tuple[_Job, Path]:
         """The next upload to index: the first waiting one of the client served longest ago
@@ -1013,15 +1036,27 @@ def _check_room(bot: Assistant, size: int) -> None:
     for place in places:
         if not isinstance(place, Path):
             continue  # no folder, or an index in a database
-        try:
-            free = shutil.disk_usage(place if place.exists() else place.parent).free
-        except OSError:
-            continue  # gone meanwhile: the upload says so itself
-        if free - size < keep:
-            raise InputError(
-                f"the server's disk has {free >> 20:,} MB free, and {keep >> 20:,} MB of it is "
-                "kept free: remove documents, or ask the server's owner to make room"
-            )
+        problem = _disk_refusal(place, size, keep)
+        if problem:
+            raise InputError(problem)
+
+
+def _disk_refusal(place: Path, size: int, keep: int) -> str:
+    """The sentence refusing to write `size` bytes at `place` when that would leave its disk
+    with less than `keep` bytes free, else "".
+
+    Example: 700 MB free, keep 1 GB -> "the server's disk has 700 MB free, and 1,024 MB ..."
+    """
+    try:
+        free = shutil.disk_usage(place if place.exists() else place.parent).free
+    except OSError:
+        return ""  # gone meanwhile: the upload says so itself
+    if free - size < keep:
+        return (
+            f"the server's disk has {free >> 20:,} MB free, and {keep >> 20:,} MB of it is "
+            "kept free: remove documents, or ask the server's owner to make room"
+        )
+    return ""
 
 
 # The page's scripts: [n] markers open their source, and the copy button copies plain text.
