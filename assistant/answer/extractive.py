@@ -267,9 +267,8 @@ def _other_side(grounds: Grounds, said: set[str], name: str) -> list[int]:
             gap = unit.start - s.end
             if j == q or unit.chunk.id != s.chunk.id or not 0 <= gap <= _OTHER_SIDE_REACH:
                 continue
-            between = s.chunk.text[s.end - s.chunk.start : unit.start - s.chunk.start]
             opening = [w.lower() for w in re.findall(r"[\w\-]+", unit.text)[:_OTHER_SIDE_WORDS]]
-            if "\n" not in between and low in opening and (best is None or gap < best[0]):
+            if low in opening and "\n" not in _between(s, unit) and (best is None or gap < best[0]):
                 best = (gap, j)
     return [] if best is None else [best[1]]
 

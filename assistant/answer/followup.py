@@ -822,11 +822,13 @@ def _latest_question(history: Sequence[Mapping[str, str]]) -> str:
 
 
 # "And Google?", "What about for MERS-CoV?": the last question again, about another name.
+_ANOTHER_OPENS = r"^\s*(?i:and|but|what about|how about|as for)\s+(?i:(?:for|in|with|the)\s+)*"
+_ANOTHER_ENDS = r"(?:['’]s)?\s*,?\s*(?i:though|then|instead|too|now)?\s*[?.!]*\s*$"
 _ABOUT_ANOTHER = re.compile(
-    r"^\s*(?i:and|but|what about|how about|as for)\s+(?i:(?:for|in|with|the)\s+)*"
-    r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)(?:['’]s)?\s*,?\s*"
-    r"(?i:though|then|instead|too|now)?\s*[?.!]*\s*$"
+    _ANOTHER_OPENS + r"(?P<name>[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*)" + _ANOTHER_ENDS
 )
+# ... and as typed ("and google?"): one word, in any case.
+_ANOTHER_NAMED = re.compile(_ANOTHER_OPENS + r"(?P<name>(?i:[a-z])[\w\-]*)" + _ANOTHER_ENDS)
 # What a correction may open with: "no", "sorry", "no wait", "actually", "oops".
 _CORRECTING = r"^\s*(?i:(?:no|sorry|oops|nope|wait|actually|ah|um|uh|hmm+|my\s+bad)\W+)*"
 # "No, I meant Google.": the last question again, about the name the person meant (as typed:
@@ -868,14 +870,6 @@ def _as_spelt(question: str, said: str) -> str:
         return spelt.get(word, word) if word.islower() and word not in _QUESTION_WORDS else word
 
     return re.sub(r"[A-Za-z][\w\-]*", spell, question)
-
-
-# "and google?", as typed: the name another elliptical question brings, in any case.
-_ANOTHER_NAMED = re.compile(
-    r"^\s*(?:and|but|what about|how about|as for)\s+(?:(?:for|in|with|the)\s+)*"
-    r"(?P<name>[A-Za-z][\w\-]*)(?:['’]s)?\s*,?\s*(?:though|then|instead|too|now)?\s*[?.!]*\s*$",
-    re.IGNORECASE,
-)
 
 
 def another_named(question: str) -> str | None:
@@ -1028,9 +1022,9 @@ def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[st
             return set()
         words += [w.lower() for w in re.findall(r"[\w’'-]+", m.group("what"))]
     asked = {w for w in words if w not in _QUESTION_WORDS | _ECHO_VAGUE}
-    quotes = last_quotes(history)
     if not asked:
         return set()
+    quotes = last_quotes(history)
     return {q for q in quotes if asked <= {w.lower() for w in re.findall(r"[\w’'-]+", q)}}
 
 
