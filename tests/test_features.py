@@ -1588,3 +1588,60 @@ def test_a_year_naming_an_event_dates_nothing_and_places_and_roles_read_as_such(
     assert dated_years("What happened in March 1911?") == {"1911"}
     assert _placed("Light from the growing city of Porth Ferris brightened the sky.", set())
     assert _someone_by_role("A brakeman rides in each car and controls the speed.")
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "others", "word"),
+    [
+        # The passage says it did not happen: the question's deed is denied where it stands.
+        ("What did the court agree to enforce?", "It declined to enforce it.", [], "enforce"),
+        ("Why was the pit filled in?", "The pit was not filled in: it was kept.", [], "filled"),
+        (
+            "Why were many people killed in the fire?",
+            "A fire started in the scenery store.",
+            ["The building was gutted, but no one was killed."],
+            "killed",
+        ),
+        # Said plainly somewhere among the candidates: it happened.
+        (
+            "Why were many people killed in the fire?",
+            "A fire started in the scenery store.",
+            ["No one was killed.", "Six people were killed in the fire of 1911."],
+            None,
+        ),
+        # Another form of the word is no deed denied: "cells which cannot be infected".
+        ("What is required for an infection?", "Some cells cannot be infected at all.", [], None),
+        # The question denies or asks yes or no: other rules read it.
+        ("Why did the courts not enforce it?", "The courts declined to enforce it.", [], None),
+        ("Was anyone killed in the fire?", "No one was killed.", [], None),
+    ],
+)  # fmt: skip
+def test_a_deed_the_question_takes_as_done_that_the_lead_denies(
+    question: str, lead: str, others: list[str], word: str | None
+) -> None:
+    from assistant.answer.negation import asserted_denied
+
+    assert asserted_denied(question, lead, others) == word
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences", "untold"),
+    [
+        # Any number is an amount, but a cost is told in money.
+        ("How much did a call on TAT-1 cost?", ["TAT-1 began carrying calls in 1956."], True),
+        ("How much did the cathedral cost to build?", ["It was built from 1675 to 1710."], True),
+        ("What price did a cheese fetch at the market?", ["It was made on about 140 farms."], True),
+        ("How much did a call cost?", ["A call cost £1 a minute."], False),
+        ("How much did it cost to ride down?", ["The fare was a halfpenny down."], False),
+        ("How much did the firm pay for it?", ["Sold to them for 14 million guilders."], False),
+        ("How much did entry cost?", ["Entry was free."], False),
+        # Not a sum of money: any amount will do.
+        ("How much water did the tender hold?", ["It carried 4,000 gallons."], False),
+    ],
+)
+def test_a_sum_of_money_asked_must_be_told_in_money(
+    question: str, sentences: list[str], untold: bool
+) -> None:
+    from assistant.answer.features import money_untold
+
+    assert money_untold(question, sentences) is untold

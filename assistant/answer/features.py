@@ -82,6 +82,7 @@ from ..retrieval.lexical import STOPWORDS, analyze
 from .negation import (
     STOP,
     WORD,
+    asserted_denied,
     denied_premise,
     opposite_of_names,
     turned_phrase,
@@ -109,6 +110,7 @@ __all__ = [
     "implied_names",
     "key_term_weights",
     "measured_terms",
+    "money_untold",
     "name_displacement",
     "name_runs",
     "number_displacement",
@@ -415,6 +417,33 @@ _CURRENCY = re.compile(
     re.IGNORECASE,
 )
 _PRICE_TOLD = [({verb}, {"price"}) for verb in ("pay", "sell", "buy", "purchas", "fetch", "cost")]
+# A question asking a sum of money: "How much did the cathedral cost to build?", "What price
+# did a cheese fetch?", "How much money ...?".
+_MONEY_ASKED = re.compile(
+    r"\bhow much\b[^?]*\b(?:costs?|pay|paid|spend|spent|charged?|earn(?:ed)?|raised?|worth|"
+    r"sell|sold|buy|bought|fetch(?:ed)?)\b|\b(?:what|which) (?:price|cost|fee|fare|salary|sum)\b|"
+    r"\bhow much (?:money|cash)\b",
+    re.IGNORECASE,
+)
+# Money told, or its absence ("free of charge", "cost nothing"), beyond _CURRENCY's coins.
+_MONEY_TOLD = re.compile(
+    _CURRENCY.pattern + r"|[₹]|\b(?:penny|pennies|halfpenny|cents?|sterling|bucks|free|nothing|"
+    r"rand|dinars?|dirhams?|riyals?|shekels?|reais)\b",
+    re.IGNORECASE,
+)
+
+
+def money_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does the question ask a sum of money that none of the sentences an answer would lead
+    with tells? Any number is an amount to answer_type, so "How much did a call on TAT-1
+    cost?" looked answered by "TAT-1 began carrying calls in 1956".
+
+    Example: money_untold("How much did a call cost?", ["Calls began in 1956."]) -> True;
+             with ["A call cost £1 a minute."] -> False
+    """
+    return bool(_MONEY_ASKED.search(question)) and not any(
+        _MONEY_TOLD.search(text) for text in answering
+    )
 
 
 def attribute_terms(question: str) -> set[str]:
@@ -2162,6 +2191,13 @@ def evidence_features(
     attributes = attribute_terms(question) if kind == "amount" else set()
     unnamed = bool(attributes) and not attributes & with_aliases(passage_terms, _PRICE_TOLD)
     unit_missing = float((bool(type_missing) and (unit_named(question) or carried)) or unnamed)
+    # A sum of money asked must be told by the sentence the answer would lead with, the
+    # sentence after it (which an answer reads on into) or one of the two closest.
+    if lead is not None and 0 <= lead < len(sentences):
+        after = [k for k, b in enumerate(before) if b == lead] if before else []
+        near = [sentences[k][0] for k in (lead, *after)] + [t for t, _ in top[:2]]
+        if money_untold(question, near):
+            unit_missing = 1.0
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
     # The sentences that could answer, for the question's denial: the best by cosine and
@@ -2178,6 +2214,11 @@ def evidence_features(
     # to receive similar investor enthusiasm" for "has not yet won investors over").
     if lead is not None and 0 <= lead < len(sentences):
         answering.append(sentences[lead][0])
+    # ... and a deed the question takes as done that the lead denies ("What did the courts
+    # agree to enforce?" over "the courts declined to enforce the debts").
+    denial = None
+    if lead is not None and 0 <= lead < len(sentences):
+        denial = asserted_denied(question, sentences[lead][0], [t for t, _ in top])
     turned = unmatched_opposite(question, texts) is not None
     turned = turned or opposite_of_names(question, answering) is not None
     if lead is not None and 0 <= lead < len(sentences):
@@ -2223,7 +2264,9 @@ def evidence_features(
         # A why-question's denial that a sentence contradicts asks about nothing that
         # happened ("Why has Amazon never invested?" over "Amazon has invested $8 billion").
         negation_unmatched=float(
-            unmatched_negation(question, answering) or denied_premise(question, answering)
+            unmatched_negation(question, answering)
+            or denied_premise(question, answering)
+            or denial is not None
         ),
         opposite_unmatched=float(turned),
         # The question's own words: a follow-up's carried terms are not its attribute.

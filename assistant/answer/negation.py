@@ -22,6 +22,7 @@ __all__ = [
     "STOP",
     "WORD",
     "asks_yes_or_no",
+    "asserted_denied",
     "content_stems",
     "denied_premise",
     "near_negation",
@@ -467,6 +468,83 @@ def denied_premise(question: str, sentences: Sequence[str]) -> bool:
             ):
                 return True
     return False
+
+
+# The denials that deny a deed outright, for asserted_denied: "not", "never", "no one",
+# "declined to", "refused to". "no X" and "non-x" name a thing's absence ("no specific
+# treatment"), and "fails to" a rate ("1 to 10% of the patients fail to clear it"): read
+# there, they refused answerable covid-qa questions.
+_DENIES = re.compile(r"not|never|nobody|cannot|\w+n[’']t", re.IGNORECASE)
+_DENYING_VERB = re.compile(r"(?:declin|refus)\w*", re.IGNORECASE)
+# Words between a denial and the deed it denies: "no one was killed", "has never been used".
+_BEFORE_DEED = frozenset([
+    "be", "been", "being", "was", "were", "is", "are", "has", "have", "had", "do", "does",
+    "did", "one", "so", "very", "only", "yet", "ever", "actually", "really", "fully",
+])  # fmt: skip
+
+
+def _denied_deeds(tokens: Sequence[str]) -> set[int]:
+    """Token indices of the words an outright denial denies (the first lower-case word after
+    it, past auxiliaries).
+
+    Example: _denied_deeds(WORD.findall("No one was killed in the fire.")) -> {3}
+    """
+    low = [t.lower() for t in tokens]
+    cues = []
+    for i, t in enumerate(low):
+        following = low[i + 1] if i + 1 < len(low) else ""
+        if _DENIES.fullmatch(t):
+            cues.append(i)
+        elif (t == "no" and following in ("one", "longer")) or (
+            _DENYING_VERB.fullmatch(t) and following == "to"
+        ):
+            cues.append(i + 1)
+    denied = set()
+    for c in cues:
+        j = c + 1
+        while j < len(low) and low[j] in _BEFORE_DEED:
+            j += 1
+        if j < len(tokens) and tokens[j][:1].islower():
+            denied.add(j)
+    return denied
+
+
+def asserted_denied(question: str, lead: str, others: Sequence[str] = ()) -> str | None:
+    """A word the question takes as done that the sentence an answer would lead
+    with denies wherever it uses it (others, the next candidates, when the lead does not use
+    it): "What did the courts agree to enforce?" over "the courts declined to enforce the
+    debts", "Why were many people killed in the fire?" over "no one was killed". The passages
+    say it did not happen. None when the question itself denies anything, or asks yes or no
+    (a denial answers "Was anyone killed?").
+
+    Example: asserted_denied("What did the courts agree to enforce?",
+                             "The courts declined to enforce the debts.") -> "enforce";
+             asserted_denied("What did the courts enforce?", "The courts enforced them.")
+             -> None
+    """
+    tokens = WORD.findall(question)
+    if asks_yes_or_no(question) or _denied_deeds(tokens) or negated_positions(question):
+        return None
+    if any(_DENYING_VERB.fullmatch(t) for t in tokens):
+        return None
+    # The same word, not the same stem: "a hepatitis B infection" is no deed that "cells
+    # which cannot be infected" deny.
+    asked = {t for t in tokens if t[:1].islower() and len(t) > 2 and t not in STOP}
+
+    def uses(text: str) -> dict[str, list[bool]]:
+        words = WORD.findall(text)
+        denied = _denied_deeds(words)
+        out: dict[str, list[bool]] = {}
+        for i, t in enumerate(words):
+            out.setdefault(t.lower(), []).append(i in denied)
+        return out
+
+    first, rest = uses(lead), [uses(t) for t in others]
+    for word in sorted(asked):
+        found = first.get(word) or [d for u in rest for d in u.get(word, [])]
+        if found and all(found):
+            return word
+    return None
 
 
 def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
