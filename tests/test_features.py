@@ -1645,3 +1645,53 @@ def test_a_sum_of_money_asked_must_be_told_in_money(
     from assistant.answer.features import money_untold
 
     assert money_untold(question, sentences) is untold
+
+
+def test_a_trend_asked_the_other_way_round_is_turned_next_to_the_same_words() -> None:
+    from assistant.answer.negation import turned_phrase
+
+    fell = ["The population fell from about 600 in 1820 to fewer than 350 by 1851."]
+    assert turned_phrase("Why did the population rise between 1820 and 1851?", fell, fell)
+    assert turned_phrase("Why did the population fall between 1820 and 1851?", fell, fell) is None
+    # "reduced" names what was done about a trend, not the trend turned round.
+    rose = ["The incidence of empyema increased 1.9-fold between 1996 and 2008."]
+    assert turned_phrase("How has the incidence of empyema been reduced?", rose, rose) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "swapped"),
+    [
+        (
+            "What did the fire destroy on Thursday?",
+            "On Tuesday the fire destroyed St Paul's.",
+            True,
+        ),
+        (
+            "How long did a bell of three tonnes take to cool?",
+            "A bell of one tonne took days.",
+            True,
+        ),
+        (
+            "What did a twentieth-century collector record?",
+            "A nineteenth-century collector ...",
+            True,
+        ),
+        ("How many plates did she expose over four winters?", "400 plates over nine winters", True),
+        # The question's own value is there, or no word ties the other value to it.
+        (
+            "How long did a bell of three tonnes take to cool?",
+            "Three tonnes took five days.",
+            False,
+        ),
+        ("How long did a bell of three tonnes take to cool?", "It took two days to cool.", False),
+        # "first" is often left implied; a letter beside a digit makes a name, not a value.
+        ("How did Soto score his first goal?", "Paiva added a third goal later.", False),
+        ("What is the fatality rate of H7N9?", "The A/H1N1 virus is fatal.", False),
+    ],
+)
+def test_a_value_the_question_gives_that_the_lead_gives_otherwise(
+    question: str, lead: str, swapped: bool
+) -> None:
+    from assistant.answer.features import value_swapped
+
+    assert value_swapped(question, lead) is swapped

@@ -122,6 +122,7 @@ __all__ = [
     "specific_tokens",
     "topic_names",
     "unit_named",
+    "value_swapped",
     "with_aliases",
     "year_displacement",
     "years_in",
@@ -1475,6 +1476,90 @@ def _counted_elsewhere(question: str, text: str) -> bool:
     return False
 
 
+# Values of one kind that a question may swap for another ("on Thursday" for "on Tuesday",
+# "a twentieth-century collector" for "a nineteenth-century one", "three tonnes" for "one
+# tonne"). Not "first" or "last", which a sentence often leaves implied ("How did Soto score
+# his first goal?" over "Soto converted a penalty"), nor years (year_displacement's).
+_VALUE_KINDS = tuple(
+    frozenset(kind.split())
+    for kind in (
+        "monday tuesday wednesday thursday friday saturday sunday",
+        # Not "may", a verb in every sentence that hedges.
+        "january february march april june july august september october november december",
+        "second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
+        "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth",
+        "spring summer autumn winter",
+    )
+)
+_NUMBER_VALUE = re.compile(
+    r"\d[\d,.]*|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+    r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+    r"seventy|eighty|ninety|hundred)"
+)
+# A letter and a digit in one word make a name ("H7N9", "K4"), not a value.
+_MIXED = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*\d)[\w.]+")
+_VALUE_TOKEN = re.compile(r"[A-Za-z]+|\d[\d,.]*\d|\d")
+_NOT_CONTEXT = frozenset(["the", "a", "an", "of", "and", "in", "on", "at", "to", "by", "about"])
+
+
+def _value_tokens(text: str) -> list[str]:
+    """text's words and numbers, lower case, a name with digits as "#", a plural as its
+    singular ("tonnes" -> "tonne"), thousands unseparated.
+
+    Example: _value_tokens("A bell of 1,200 tonnes, Lathe K4") -> ["a", "bell", "of", "1200",
+             "tonne", "lathe", "#"]
+    """
+    out = []
+    for word in _VALUE_TOKEN.findall(_MIXED.sub(" # ", text).replace("#", "hash")):
+        w = word.lower().replace(",", "")
+        if w == "hash":
+            out.append("#")
+        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            out.append(w[:-1])
+        else:
+            out.append(w)
+    return out
+
+
+def _value_kind(word: str) -> int | None:
+    if _NUMBER_VALUE.fullmatch(word):
+        return None if _YEAR.fullmatch(word) else len(_VALUE_KINDS)
+    return next((k for k, kind in enumerate(_VALUE_KINDS) if word in kind), None)
+
+
+def value_swapped(question: str, lead: str) -> bool:
+    """Does the sentence an answer would lead with give, next to the same word, another value
+    of the kind the question gives (a weekday, a month, an ordinal, a season, a number) and
+    never the question's? "What did the fire destroy on Thursday?" over "On Tuesday the fire
+    destroyed St Paul's": the passages tell of another day.
+
+    Example: value_swapped("How long did a bell of three tonnes take to cool?",
+                           "A bell of one tonne took two days to cool.") -> True;
+             with "A bell of three tonnes took five days." -> False
+    """
+    asked, told = _value_tokens(question), _value_tokens(lead)
+    held = set(told)
+    for i, word in enumerate(asked):
+        kind = _value_kind(word)
+        if kind is None or word in held:
+            continue
+        # A day, a month or a season is tied by its preposition ("on Thursday"); a number or
+        # an ordinal by what it counts or orders.
+        dated = kind < 2 or kind == 3
+        near = {w for w in _beside(asked, i) if dated or w not in _NOT_CONTEXT}
+        if any(
+            other != word and _value_kind(other) == kind and near & set(_beside(told, j))
+            for j, other in enumerate(told)
+        ):
+            return True
+    return False
+
+
+def _beside(words: Sequence[str], i: int) -> list[str]:
+    """The words just before and just after words[i]."""
+    return [words[k] for k in (i - 1, i + 1) if 0 <= k < len(words)]
+
+
 def number_displacement(question: str, passages: Sequence[str]) -> float:
     """1 when the question writes a number as part of a name ("the 1986 Continental Cup
     Final", "the Building Act of 1731") that the passages write only with other numbers ("The
@@ -2216,9 +2301,10 @@ def evidence_features(
         answering.append(sentences[lead][0])
     # ... and a deed the question takes as done that the lead denies ("What did the courts
     # agree to enforce?" over "the courts declined to enforce the debts").
-    denial = None
+    denial, swapped = None, False
     if lead is not None and 0 <= lead < len(sentences):
         denial = asserted_denied(question, sentences[lead][0], [t for t, _ in top])
+        swapped = value_swapped(question, sentences[lead][0])
     turned = unmatched_opposite(question, texts) is not None
     turned = turned or opposite_of_names(question, answering) is not None
     if lead is not None and 0 <= lead < len(sentences):
@@ -2282,7 +2368,11 @@ def evidence_features(
             previous=before,
         ),
         agent_displaced=agent,
-        number_displaced=number_displacement(question, passages),
+        # ... or the lead gives another value where the question gives its own.
+        number_displaced=max(
+            number_displacement(question, passages),
+            float(swapped),
+        ),
         year_displaced=year,
         person_missing=nobody,
         unit_missing=unit_missing,

@@ -615,7 +615,7 @@ _MORE_CHANGE_WORDS = frozenset([
 # merchant paid"); but not words of change, which a passage uses both ways round one topic
 # ("How has the incidence been reduced?" over "the incidence increased 1.9-fold", with the
 # answer in another sentence: measured on covid-qa's tune half).
-_TURNABLE = {
+_STEADY_TURNABLE = {
     word: others
     for word, others in opposites(
         [
@@ -627,6 +627,27 @@ _TURNABLE = {
         ]
     ).items()
     if word not in _CHANGE_WORDS and word not in _MORE_CHANGE_WORDS and word not in _CONVERSE
+}
+# ... except a trend and its reverse next to the same words: "Why did the population rise
+# between 1820 and 1851?" over "The population fell from 600 in 1820". Not "reduce", which
+# names what was done about a trend ("How has the incidence been reduced?" is answered
+# beside "the incidence increased 1.9-fold": covid-qa's tune half).
+# Each form of a trend against each of its reverse ("rise" is turned by "fell" too).
+_TREND_FAMILIES = [
+    ("rise rises rose risen rising", "fall falls fell fallen falling"),
+    ("grow grows grew grown growing growth", "decline declines declined declining"),
+    ("grow grows grew grown growing", "shrink shrinks shrank shrunk shrinking"),
+    ("increase increases increased increasing", "decrease decreases decreased decreasing"),
+    ("increase increases increased increasing", "decline declines declined declining"),
+    ("raise raises raised raising", "lower lowers lowered lowering"),
+    ("expand expands expanded expanding", "shrink shrinks shrank shrunk shrinking"),
+    ("improve improves improved improving", "worsen worsens worsened worsening"),
+]
+_TREND_PAIRS = [(a, b) for up, down in _TREND_FAMILIES for a in up.split() for b in down.split()]
+_TRENDS = opposites(_TREND_PAIRS)
+_TURNABLE = {
+    word: _STEADY_TURNABLE.get(word, set()) | _TRENDS.get(word, set())
+    for word in {*_STEADY_TURNABLE, *_TRENDS}
 }
 
 
