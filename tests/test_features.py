@@ -1695,3 +1695,27 @@ def test_a_value_the_question_gives_that_the_lead_gives_otherwise(
     from assistant.answer.features import value_swapped
 
     assert value_swapped(question, lead) is swapped
+
+
+def test_refusing_and_declining_to_do_deny_the_deed() -> None:
+    from assistant.answer.negation import near_negation, question_negation
+
+    assert near_negation("The council had refused to pay for it.", "pay")
+    assert "consu" in question_negation("Who did Field refuse to consult about the sea floor?")
+
+
+@pytest.mark.parametrize(
+    ("question", "lead", "word"),
+    [
+        ("What status did the 2009 act take from Orrish?", "A 2009 act gave Orrish it.", "take"),
+        ("What did the most expensive seats cost?", "The cheapest seats cost 1p.", "expensive"),
+        ("Why did the spelling suit the language well?", "It suited the language poorly.", "well"),
+        ("What did the most expensive seats cost?", "The most expensive seats cost a pound.", None),
+    ],
+)  # fmt: skip
+def test_everyday_opposites_turn_a_question_next_to_the_same_words(
+    question: str, lead: str, word: str | None
+) -> None:
+    from assistant.answer.negation import turned_phrase
+
+    assert turned_phrase(question, [lead], [lead]) == word

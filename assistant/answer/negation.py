@@ -72,7 +72,11 @@ def content_stems(text: str) -> tuple[tuple[int, str], ...]:
 
 # Words that deny what follows when "to" comes next: "have yet to receive" is "have not
 # received", "failed to protect" is "did not protect".
-_BEFORE_TO = frozenset({"yet", "fail", "fails", "failed", "failing"})
+_BEFORE_TO = frozenset({
+    "yet", "fail", "fails", "failed", "failing",
+    # "refused to pay" is "did not pay"
+    "refuse", "refuses", "refused", "refusing", "decline", "declines", "declined", "declining",
+})  # fmt: skip
 # Words that deny what follows when "of" comes next: "free of complications" is "without
 # complications".
 _BEFORE_OF = frozenset({"free", "devoid"})
@@ -243,7 +247,10 @@ PHRASE_OPPOSITE_PAIRS = [
     ("tall", "short"), ("quickly", "slowly"), ("quick", "slow"), ("promoted", "relegated"),
     ("promotion", "relegation"), ("entered", "left"), ("opened", "closed"),
     ("born", "died"), ("victory", "defeat"), ("ally", "enemy"), ("allies", "enemies"),
-    ("legal", "illegal"),
+    ("legal", "illegal"), ("well", "poorly"), ("well", "badly"), ("fed", "starved"),
+    ("worthless", "precious"), ("worthless", "valuable"), ("top", "base"),
+    ("give", "take"), ("gave", "took"), ("given", "taken"), ("gave", "take"),
+    ("give", "took"), ("gives", "takes"),
 ]  # fmt: skip
 # Words of change that a passage uses both ways around one topic ("What may reduce the
 # effect?" over text on what increases it): measured on covid-qa, these turned answerable
@@ -325,7 +332,9 @@ _PREMISE = re.compile(
 )
 # In a question only these deny something; "non-structural", "lack of", "no genes" name it.
 # "fail to" and "no longer" deny too ("Which prize did it fail to win?").
-_QUESTION_CUE = re.compile(r"not|never|cannot|\w+n[’']t|fail(?:s|ed)?", re.IGNORECASE)
+_QUESTION_CUE = re.compile(
+    r"not|never|cannot|\w+n[’']t|fail(?:s|ed)?|refus(?:e|es|ed)|declin(?:e|es|ed)", re.IGNORECASE
+)
 
 
 def question_negation(question: str) -> set[str]:
@@ -652,9 +661,12 @@ _TURNABLE = {
 
 
 def _turned_form(word: str, opposite: str) -> bool:
-    """word is opposite or an inflection of it ("falls" of "fall"; not "lastly" of "last")."""
+    """word is opposite or an inflection of it ("falls" of "fall", "cheapest" of "cheap";
+    not "lastly" of "last")."""
     return word == opposite or (
-        len(opposite) >= 4 and word[: len(opposite)] == opposite and len(word) - len(opposite) <= 2
+        len(opposite) >= 4
+        and word[: len(opposite)] == opposite
+        and (len(word) - len(opposite) <= 2 or word[len(opposite) :] == "est")
     )
 
 
