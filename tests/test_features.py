@@ -1719,3 +1719,34 @@ def test_everyday_opposites_turn_a_question_next_to_the_same_words(
     from assistant.answer.negation import turned_phrase
 
     assert turned_phrase(question, [lead], [lead]) == word
+
+
+def test_a_name_given_beside_its_thing_answers_whatever_the_probability() -> None:
+    from assistant.answer.evidence import RefusalModel
+    from assistant.answer.features import EvidenceFeatures
+
+    model = RefusalModel({"best_cosine": 10.0}, -5.0, 0.5)
+    unsure = EvidenceFeatures(0.3, 0.3, 0.5, 0.5, 1.0, 0.0, 0.0)
+    assert not model.answerable(unsure)
+    named = EvidenceFeatures(0.3, 0.3, 0.5, 0.5, 1.0, 0.0, 0.0, name_given=1.0)
+    assert model.answerable(named)
+    # ... but a veto still refuses.
+    turned = EvidenceFeatures(0.3, 0.3, 0.5, 0.5, 1.0, 0.0, 0.0, name_given=1.0, year_displaced=1.0)
+    assert not model.answerable(turned)
+
+
+def test_the_name_given_to_a_thing_is_a_name_asked_for() -> None:
+    from assistant.answer.features import answer_type, evidence_features
+
+    question = "What was the name of the first shaft?"
+    lead = "The brothers sank the first shaft, the King's Shaft, in 1783."
+    other = "The mine lies beneath the market town of Hesketh."
+    ev = evidence_features(
+        question, [(lead, 0.4), (other, 0.3)], [f"{other} {lead}"], lambda t: 1.0, lead=0
+    )
+    assert answer_type(question) == "called" and ev.name_given == 1.0
+    ev = evidence_features(
+        question, [(lead, 0.4), (other, 0.3)], [f"{other} {lead}"], lambda t: 1.0, lead=1
+    )
+    assert ev.name_given == 0.0
+    assert answer_type("What name did miners give to methane?") == "called"

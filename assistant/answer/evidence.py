@@ -124,8 +124,13 @@ class RefusalModel:
         numbers a name otherwise than the passages, nor names the unit of an answer no top
         sentence holds (negation_unmatched, opposite_unmatched, agent_displaced,
         number_displaced, year_displaced, person_missing, unit_missing and name_displaced
-        veto whatever the probability)."""
-        return self.probability(evidence) >= self.threshold and not self.vetoed(evidence)
+        veto whatever the probability). A name asked for that the lead sentence gives beside
+        its thing (name_given) answers whatever the probability."""
+        # A name asked for and given beside its thing answers however the question is
+        # worded ("What was the name of the first shaft?" over "sank the first shaft, the
+        # King's Shaft, in 1783": p 0.015).
+        likely = self.probability(evidence) >= self.threshold or bool(evidence.name_given)
+        return likely and not self.vetoed(evidence)
 
     def vetoed(self, evidence: EvidenceFeatures) -> bool:
         """Whether a veto refuses whatever the probability (see answerable)."""

@@ -205,7 +205,10 @@ _PLACE_ASKED = (
 _CALLED_ASKED = re.compile(
     r"\b(?:what|which)\s+(?:is|are|was|were)\s+(?P<a>(?:[\w\-'’]+\s+){0,8}?[\w\-'’]+)\s+"
     r"(?:actually\s+|originally\s+|now\s+)?(?:called|named)\W*$|"
-    r"\b(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\s+(?P<b>[^?,]+)",
+    r"\b(?:what|which)(?:['’]s|\s+is|\s+was|\s+are|\s+were)\s+the\s+names?\s+of\s+(?P<b>[^?,]+)|"
+    # "What name did miners give to methane?", "What name was given to the lamp?"
+    r"\bwhat\s+names?\s+(?:did|do|does|was|were|is|are)\s+(?:[\w\-'’]+\s+){0,4}?"
+    r"(?:give|gave|given)\s+(?:to\s+)?(?P<c>[^?,]+)",
     re.IGNORECASE,
 )
 _THING_ENDS = frozenset(
@@ -237,7 +240,7 @@ def _things_called(question: str) -> set[str]:
     if m is None:
         return set()
     words = []
-    for word in WORD.findall(m.group("a") or m.group("b")):
+    for word in WORD.findall(m.group("a") or m.group("b") or m.group("c")):
         if word.lower() in _THING_ENDS:
             break
         words.append(word)
@@ -1958,6 +1961,7 @@ FEATURE_NAMES = (
     "year_displaced",
     "person_missing",
     "unit_missing",
+    "name_given",
 )
 
 
@@ -1990,6 +1994,8 @@ class EvidenceFeatures:
     # a date, a percentage, how many, how much, a place by its kind), or is a follow-up
     # whose query carried terms ("since when?"): no answer is in the top sentences; or an
     # amount's attribute (valuation, revenue, price) that no passage names
+    name_given: float = 0.0  # 1 when the question asks what a thing is called and the lead
+    # sentence gives the thing with a name ("the first shaft, the King's Shaft")
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -2376,4 +2382,10 @@ def evidence_features(
         year_displaced=year,
         person_missing=nobody,
         unit_missing=unit_missing,
+        name_given=float(
+            kind == "called"
+            and lead is not None
+            and 0 <= lead < len(sentences)
+            and names_thing(question, sentences[lead][0])
+        ),
     )
