@@ -8,6 +8,8 @@ a documents folder.
 - postgres.py    PgStore: PostgreSQL + pgvector, for several app servers on one database
 - registry.py    location -> store (a folder, or a postgresql:// URL)
 - sync.py        scan a folder, plan a sync (pure), apply it as one atomic batch
+- digests.py     the documents' sha256 by stat, kept beside the index (digests.json) so that
+                 a new process's sync reads only the files that changed
 - collection.py  Collection: a folder, its store, and the add/remove/sync operations
 
 Adding a store: implement `Store` (base.py) in a new module, teach registry.py which
