@@ -7,11 +7,13 @@ index folder.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +371,62 @@ def test_a_rebuild_or_an_unwritable_digests_file_still_syncs(
     report = sync_index(docs, tmp_path / "index", embedder, config)
     assert len(hashed) == 12 and len(report.unchanged) == 12
     assert not (tmp_path / "index" / faiss_module.DIGESTS).exists()
+
+
+# ---------------------------------------------------------------- `assistant index`'s load
+
+
+@pytest.fixture
+def loads(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """The index folders FaissStore loads (reading and checking every chunk), in order."""
+    seen: list[Path] = []
+    original = FaissStore._load_once.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[FaissStore], directory: Path, *args: Any, **kwargs: Any) -> Any:
+        seen.append(directory)
+        return original(cls, directory, *args, **kwargs)
+
+    monkeypatch.setattr(FaissStore, "_load_once", classmethod(counting))
+    return seen
+
+
+def test_sync_index_loads_the_index_once_when_nothing_committed_meanwhile(
+    tmp_path: Path, hashed: list[str], loads: list[Path]
+) -> None:
+    docs = _folder(tmp_path)
+    embedder = FakeEmbedder()
+    config = chunker_config(Settings(), embedder)
+    sync_index(docs, tmp_path / "index", embedder, config)
+    loads.clear()
+    hashed.clear()
+    report = sync_index(docs, tmp_path / "index", embedder, config)
+    assert len(report.unchanged) == 12 and hashed == []
+    assert len(loads) == 1  # it was two: once to take the lock, once under it
+
+
+def test_sync_index_loads_again_what_another_sync_committed_while_it_waited(
+    tmp_path: Path, hashed: list[str], loads: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import assistant.store as store_package
+
+    docs = _folder(tmp_path)
+    embedder = FakeEmbedder()
+    config = chunker_config(Settings(), embedder)
+    sync_index(docs, tmp_path / "index", embedder, config)
+    real_guard = store_package.sync_guard
+
+    @contextlib.contextmanager
+    def another_first(store: Any, on_wait: Any = None) -> Iterator[object]:
+        # Another process's sync takes the lock first and commits a new file.
+        (docs / "late.txt").write_text("A late note: 41 flywheels.\n", encoding="utf-8")
+        monkeypatch.setattr(store_package, "sync_guard", real_guard)
+        sync_index(docs, tmp_path / "index", embedder, config)
+        with real_guard(store, on_wait) as held:
+            yield held
+
+    monkeypatch.setattr(store_package, "sync_guard", another_first)
+    loads.clear()
+    report = sync_index(docs, tmp_path / "index", embedder, config)
+    # It planned against the other sync's commit: the late file is already indexed.
+    assert report.added == () and "late.txt" in report.unchanged
+    assert len(loads) == 3  # this one's first, the other's, this one's again under the lock
