@@ -74,7 +74,7 @@ from .digests import Digest, decode_digests, digests_limit, encode_digests
 if TYPE_CHECKING:
     import faiss
 
-__all__ = ["MANIFEST", "FaissStore", "clear_for_rebuild", "read_manifest"]
+__all__ = ["DIGESTS", "MANIFEST", "FaissStore", "clear_for_rebuild", "read_manifest"]
 
 MANIFEST = "manifest.json"
 DIGESTS = "digests.json"
@@ -400,7 +400,12 @@ class FaissStore(SentenceAccess):
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
                 return {}
-            data = os.read(fd, limit + 1)
+            data = b""
+            while len(data) <= limit:  # a file grown since the fstat is still cut off
+                block = os.read(fd, limit + 1 - len(data))
+                if not block:
+                    break
+                data += block
         except OSError:
             return {}
         finally:
