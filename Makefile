@@ -67,7 +67,8 @@ bench-load: setup
 	$(BIN)/python evals/bench_load.py $(BENCH_LOAD_ARGS)
 
 # One small document added, changed and removed in a 500-document folder, each timed until
-# it is answered (BENCH_UPDATE_ARGS=--fake: a stand-in embedder, a minute instead of ten).
+# it is answered (BENCH_UPDATE_ARGS=--fake: a stand-in embedder, a minute instead of ten;
+# --unchanged: `assistant index` of an unchanged folder, each run a new process).
 bench-update: setup
 	$(BIN)/python evals/bench_update.py $(BENCH_UPDATE_ARGS)
 

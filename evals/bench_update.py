@@ -2,6 +2,8 @@
 it is answered (or, removed, no longer cited), with the process's memory.
 
     python evals/bench_update.py [--docs 500] [--sentences 40,70] [--repeats 3] [--fake]
+    python evals/bench_update.py --unchanged [--docs 500] [--sentences 40,70] [--runs 4]
+                                 [--workdir DIR] [--code CHECKOUT ...] [--cold]
 
 Generates --docs synthetic plant reports (each --sentences sentences, picked at random in that
 range, about 190 characters each) in a temporary folder, indexes them once with the real
@@ -14,6 +16,19 @@ answer's checks refuse). Each phase is timed from the call to the answer; the sy
 stages (its report), the rest of the call (the snapshot the sync starts from, and the new
 snapshot's retriever) and the question are shown apart. RSS is sampled every 5 ms: the
 peak of each phase and how far it rose above the RSS at its start.
+
+--unchanged times `assistant index FOLDER --index-dir INDEX` instead, each run a new process
+(`python -m assistant` with the code of each --code, the checkouts taking turns run by run;
+by default this checkout), on a folder that has not changed since it was indexed: what a
+new process pays before it can answer. The index is built once by the stand-in embedder
+under the real model's name (the CLI takes it as its own; a sync of an unchanged folder
+embeds nothing, so no vector is ever compared), and kept in --workdir when given, so that
+checkouts are timed on the same folder and index. The first run of a checkout that keeps
+the documents' digests beside the index writes them (digests.json); the medians leave it
+out.
+--cold drops the documents' pages from the page cache before each run (posix_fadvise
+DONTNEED on each file: only these files, nothing else on the machine), as after a reboot
+or on a disk the folder was not read from lately.
 """
 
 from __future__ import annotations
@@ -22,7 +37,11 @@ import argparse
 import os
 import platform
 import random
+import re
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -123,22 +142,108 @@ def timed(call: Callable[[], Any]) -> tuple[Any, float]:
     return out, time.perf_counter() - t
 
 
+def unchanged(args: argparse.Namespace, low: int, high: int) -> None:
+    """Time `assistant index` in new processes on a folder indexed before and not changed."""
+    from bench_memory import _HashEmbedder
+
+    import assistant
+    from assistant import Settings
+    from assistant.embedding import build_embedder
+    from assistant.store import chunker_config, sync_index
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-unchanged-"))
+    docs, index = work / "docs", work / "index"
+    if not (index / "manifest.json").exists():
+        if docs.exists():
+            shutil.rmtree(docs)
+        make_folder(docs, args.docs, low, high)
+        settings = Settings(index_dir=index, show_progress=False)
+        stand_in = _HashEmbedder()
+        stand_in.name = build_embedder(settings).name  # the CLI's model: it takes the index
+        report, build = timed(
+            lambda: sync_index(docs, index, stand_in, chunker_config(settings, stand_in))
+        )
+        print(f"indexed once in {build:.1f} s (stand-in embedder): {report.summary()}")
+    files = sorted(docs.iterdir())
+    size = sum(f.stat().st_size for f in files)
+    codes = [c.resolve() for c in args.code or [Path(assistant.__file__).resolve().parents[1]]]
+    print(f"data: {len(files)} files, {size / 1e6:.1f} MB in {docs}")
+    for code in codes:
+        head = subprocess.run(
+            ["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        ).stdout.strip()
+        print(f"code: {code} ({head or 'not a git checkout'})")
+    command = [sys.executable, "-m", "assistant", "index", str(docs), "--index-dir", str(index)]
+    # Run by run, each checkout in turn: the machine's other load falls on all alike.
+    walls: dict[Path, list[float]] = {code: [] for code in codes}
+    scans: dict[Path, list[float]] = {code: [] for code in codes}
+    for run in range(args.runs):
+        for code in codes:
+            if args.cold:
+                for f in files:
+                    fd = os.open(f, os.O_RDONLY)
+                    try:
+                        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                    finally:
+                        os.close(fd)
+            env = {**os.environ, "PYTHONPATH": str(code)}
+            done, wall = timed(
+                partial(subprocess.run, command, cwd=code, env=env, capture_output=True, text=True)
+            )
+            if done.returncode:
+                raise SystemExit(f"assistant index failed: {done.stderr[-2000:]}")
+            summary = done.stdout.strip().splitlines()[-1]
+            if not summary.startswith("added 0, updated 0, removed 0"):
+                raise SystemExit(f"the folder was not found unchanged: {summary}")
+            stages = dict(re.findall(r"(\w+) ([\d.]+)s", summary))
+            shown = ", ".join(f"{k} {v} s" for k, v in stages.items())
+            cold = " (cold)" if args.cold else ""
+            load = os.getloadavg()[0]
+            print(
+                f"run {run + 1}{cold}, {code.name}: {wall:.2f} s wall, load average {load:.1f}; "
+                f"{shown}"
+            )
+            walls[code].append(wall)
+            scans[code].append(float(stages.get("scan", "nan")))
+    if args.runs > 1:
+        for code in codes:
+            print(
+                f"{code.name}, median of runs 2-{args.runs}: "
+                f"{statistics.median(walls[code][1:]):.2f} s wall, "
+                f"scan {statistics.median(scans[code][1:]):.2f} s"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--docs", type=int, default=500)
     parser.add_argument("--sentences", default="40,70", help="LOW,HIGH sentences a document")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fake", action="store_true", help="a stand-in embedder, not the model")
+    parser.add_argument(
+        "--unchanged", action="store_true", help="time `assistant index` of an unchanged folder"
+    )
+    parser.add_argument("--runs", type=int, default=4, help="--unchanged: new processes timed")
+    parser.add_argument("--workdir", type=Path, help="--unchanged: keep folder and index here")
+    parser.add_argument(
+        "--code", type=Path, action="append", help="--unchanged: a checkout to time (repeatable)"
+    )
+    parser.add_argument(
+        "--cold", action="store_true", help="--unchanged: the documents out of the page cache"
+    )
     args = parser.parse_args()
     low, high = (int(x) for x in args.sentences.split(","))
-
-    from assistant import Assistant, Settings
-    from assistant.embedding import build_embedder
-
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python "
         f"{platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
+    if args.unchanged:
+        unchanged(args, low, high)
+        return
+
+    from assistant import Assistant, Settings
+    from assistant.embedding import build_embedder
+
     sampler = RssSampler()
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"

@@ -258,9 +258,11 @@ def test_name_that_is_not_utf8_is_skipped_and_runs_keep_working(
         assert "caf\\xe9.txt" in reasons and "not valid UTF-8" in reasons["caf\\xe9.txt"]
         json.dumps(reasons)  # what is reported can be written out
     names = sorted(p.name for p in index_dir.iterdir())
-    # manifest + one generation (vectors, chunks, sentence vectors and spans): no orphans
+    # manifest + one generation (vectors, chunks, sentence vectors and spans) + the
+    # documents' digests: no orphans
     files = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
-    assert len(names) == 5 and names == sorted(["manifest.json", *files.values()]), names
+    expected = sorted(["manifest.json", "digests.json", *files.values()])
+    assert len(names) == 6 and names == expected, names
     assert list(open_store(index_dir, embedder).manifest.sources) == ["notes.txt"]  # type: ignore[union-attr]
 
 
@@ -399,7 +401,12 @@ def test_orphan_generation_files_go_even_when_nothing_changed(
 ) -> None:
     sync_index(docs, index_dir, embedder, CHUNKER)
     kept = sorted(p.name for p in index_dir.iterdir())
-    for name in ("vectors-dead0000.faiss", "chunks-dead0000.jsonl", ".manifest.json.x1.tmp"):
+    for name in (
+        "vectors-dead0000.faiss",
+        "chunks-dead0000.jsonl",
+        ".manifest.json.x1.tmp",
+        ".digests.json.x1.tmp",
+    ):
         (index_dir / name).write_text("left by a killed run")
     report = sync_index(docs, index_dir, embedder, CHUNKER)
     assert report.unchanged == ("notes.txt",) and not report.added

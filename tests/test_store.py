@@ -144,9 +144,10 @@ def test_first_sync_writes_index_files_and_manifest(
     assert manifest["counts"] == {"sources": 3, "chunks": report.chunks_total}
     assert sum(e["chunks"] for e in manifest["sources"].values()) == report.chunks_total
 
-    # The files the manifest names exist, and nothing else but the manifest is there.
+    # The files the manifest names exist, and nothing else but the manifest and the
+    # documents' digests (store/digests.py) is there.
     files = manifest["files"]
-    assert index_files(index_dir) == {"manifest.json", *files.values()}
+    assert index_files(index_dir) == {"manifest.json", "digests.json", *files.values()}
     assert set(files) == {"vectors", "chunks", "sentences", "sentence_spans"}
     lines = (index_dir / files["chunks"]).read_text(encoding="utf-8").splitlines()
     assert len(lines) == report.chunks_total
@@ -618,7 +619,7 @@ def test_crash_during_manifest_switch_leaves_no_temporary_files_behind(
     manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
     expected = {"manifest.json", *manifest["files"].values()}
     assert len(expected) == 5  # vectors, chunks, sentence vectors and spans, manifest
-    assert index_files(index_dir) == expected
+    assert index_files(index_dir) == expected | {"digests.json"}
 
 
 # ---------------------------------------------------------------- several processes

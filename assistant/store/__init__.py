@@ -8,6 +8,8 @@ a documents folder.
 - postgres.py    PgStore: PostgreSQL + pgvector, for several app servers on one database
 - registry.py    location -> store (a folder, or a postgresql:// URL)
 - sync.py        scan a folder, plan a sync (pure), apply it as one atomic batch
+- digests.py     the documents' sha256 by stat, kept beside the index (digests.json) so that
+                 a new process's sync reads only the files that changed
 - collection.py  Collection: a folder, its store, and the add/remove/sync operations
 
 Adding a store: implement `Store` (base.py) in a new module, teach registry.py which
@@ -102,12 +104,15 @@ def sync_index(
     """
     store = open_for_sync(location, embedder, ef_search=ef_search)
     with sync_guard(store, on_wait):
-        # Opened again under the lock: another sync may have committed while this one waited.
-        store = (
-            store_for_rebuild(location)
-            if rebuild
-            else open_for_sync(location, embedder, ef_search=ef_search)
-        )
+        # Opened again under the lock only when another sync committed while this one
+        # waited (one stat, or one query, tells): loading reads and checks every chunk, and
+        # doing it twice was most of an unchanged folder's `assistant index`.
+        if rebuild:
+            store = store_for_rebuild(location)
+        elif not (
+            store.manifest is not None and isinstance(store, SharedStore) and store.is_current()
+        ):
+            store = open_for_sync(location, embedder, ef_search=ef_search)
         report, _ = sync_store(
             Path(folder),
             store,

@@ -16,7 +16,7 @@ Reads and writes follow one rule, so that a question never sees half a sync:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -26,6 +26,7 @@ import numpy as np
 
 from ..ingest.loaders import source_file
 from ..schema import Chunk, SourceInfo
+from .digests import Digest
 
 __all__ = [
     "CHUNKER_VERSION",
@@ -35,6 +36,7 @@ __all__ = [
     "Batch",
     "BuildInfo",
     "ChunkerConfig",
+    "DigestStore",
     "GatheredRows",
     "LexicalStore",
     "Manifest",
@@ -571,6 +573,24 @@ class SharedStore(Protocol):
 
     def sync_lock(self, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[bool]:
         """Held for a whole sync; calls on_wait before waiting for another sync to end."""
+        ...
+
+
+@runtime_checkable
+class DigestStore(Protocol):
+    """A store that keeps the documents' digests of its last sync beside its commits
+    (FaissStore: digests.json in the index folder), so that a sync in a new process reads
+    only the files whose stat changed (sync.scan). The digests are a cache: reading never
+    fails (a missing, damaged or foreign file reads as none), and neither does writing."""
+
+    def read_digests(self, folder: str, names: Collection[str]) -> dict[str, Digest]:
+        """The digests kept for documents folder `folder` (resolved), of the files named
+        (the ones in the folder now); {} when there are none to trust."""
+        ...
+
+    def write_digests(self, folder: str, digests: Mapping[str, Digest]) -> None:
+        """Keep these digests, replacing the ones kept, atomically; a failure is ignored
+        (the next process reads the files instead)."""
         ...
 
 

@@ -13,6 +13,10 @@ Layout of the folder:
                              chunk by chunk; memory-mapped, so loading reads none of it
     sentence-spans-<gen>.i32 little-endian int32 rows (chunk row, start, end) beside them:
                              the sentence is chunks[row].text[start:end]
+    digests.json             the documents' sha256 with the stat each was read under, as the
+                             last sync found them (store/digests.py): a cache beside the
+                             commit, so that a new process's sync reads only changed files;
+                             damaged or foreign, it is ignored and written again
 
 The two sentence files let an answer embed only its question (answer/evidence.py looks the
 candidate sentences up instead of embedding them); an index without them (format 1, or a
@@ -35,8 +39,9 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,13 +69,15 @@ from .base import (
     merge,
     merge_sentences,
 )
+from .digests import Digest, decode_digests, digests_limit, encode_digests
 
 if TYPE_CHECKING:
     import faiss
 
-__all__ = ["MANIFEST", "FaissStore", "clear_for_rebuild", "read_manifest"]
+__all__ = ["DIGESTS", "MANIFEST", "FaissStore", "clear_for_rebuild", "read_manifest"]
 
 MANIFEST = "manifest.json"
+DIGESTS = "digests.json"
 _MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # far above any real manifest; refuse to parse more
 _LOAD_ATTEMPTS = 3  # a reader racing commits re-reads the manifest this many times at most
 
@@ -379,6 +386,43 @@ class FaissStore(SentenceAccess):
         finally:
             os.close(fd)  # closing the descriptor releases the lock
 
+    def read_digests(self, folder: str, names: Collection[str]) -> dict[str, Digest]:
+        """The digests digests.json keeps for folder's files named (DigestStore); {} when
+        there is none, or it is not a regular file, or is larger than those names could
+        need (digests_limit: it is not read then), or is anything but well-formed."""
+        limit = digests_limit(folder, names)
+        try:
+            # No link followed, and a FIFO put there does not block the open.
+            fd = os.open(self.directory / DIGESTS, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return {}
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+                return {}
+            data = b""
+            while len(data) <= limit:  # a file grown since the fstat is still cut off
+                block = os.read(fd, limit + 1 - len(data))
+                if not block:
+                    break
+                data += block
+        except OSError:
+            return {}
+        finally:
+            os.close(fd)
+        return decode_digests(data, folder, names)
+
+    def write_digests(self, folder: str, digests: Mapping[str, Digest]) -> None:
+        """Replace digests.json atomically (DigestStore); a failure (a read-only index
+        folder, a full disk) is ignored: the next new process reads the files instead.
+        Not fsynced: a file cut short by a crash fails its checksum and is ignored."""
+        if not self.directory.is_dir():
+            return
+        with contextlib.suppress(OSError):
+            _atomic_write_bytes(
+                self.directory / DIGESTS, encode_digests(folder, digests), sync=False
+            )
+
     def tidy(self) -> None:
         """Delete generation files and temporary manifests that manifest.json does not
         name (left by a write that was killed). Only files of the index's own name patterns
@@ -437,6 +481,7 @@ def _remove_leftovers(index_dir: Path, keep: set[str]) -> None:
         *index_dir.glob("sentences-*.f32"),
         *index_dir.glob("sentence-spans-*.i32"),
         *index_dir.glob(f".{MANIFEST}.*.tmp"),  # from a write killed before its rename
+        *index_dir.glob(f".{DIGESTS}.*.tmp"),
     ]
     for stale in leftovers:
         if stale.name not in keep and not stale.is_symlink():
@@ -822,12 +867,18 @@ def clear_for_rebuild(index_dir: Path) -> None:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
+    _atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write path whole or not at all: a temporary file beside it, renamed over it."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with tmp.open("w", encoding="utf-8") as fh:
-            fh.write(text)
+        with tmp.open("wb") as fh:
+            fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,7 +1,9 @@
 """Keep a store in step with a documents folder, doing only the work that changed.
 
-Three steps: `scan` reads the folder (sha256 of every file), `plan_sync` decides what to do
-(a pure function of the scan, the store's manifest and the chunker settings), and
+Three steps: `scan` reads the folder (sha256 of every file whose stat changed since the
+last sync: `digests.Digest`, kept in memory by a Collection and beside the index by a
+DigestStore, so that a new process does not read every file again), `plan_sync` decides
+what to do (a pure function of the scan, the store's manifest and the chunker settings), and
 `apply_plan` loads and chunks what the plan names, embeds only text whose vector the store
 does not already hold, and commits everything as one `Batch`. It streams: a source at a
 time, its chunks a batch at a time (`ingest.chunking.iter_chunks`), vectors into temporary
@@ -30,10 +32,11 @@ import os
 import stat
 import time
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +52,7 @@ from .base import (
     Batch,
     BuildInfo,
     ChunkerConfig,
+    DigestStore,
     GatheredRows,
     Manifest,
     RowFile,
@@ -58,6 +62,7 @@ from .base import (
     SourceChunks,
     Store,
 )
+from .digests import Digest
 
 __all__ = [
     "Digest",
@@ -86,24 +91,6 @@ class FileState:
     identity: tuple[int, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
-    """A file's sha256 with the stat it was read under (device, inode, size, mtime ns,
-    ctime ns). While a file's stat is the same, so are its bytes, and a later scan takes
-    the sha256 from here instead of reading the file: ctime is set by the kernel at every
-    change to a file and no program can set it back (`touch -d`, `cp -p` and `rsync -t` set
-    mtime only). A scan records one only for a file whose last change is more than
-    _STABLE_NS before it was read: a change in the same clock tick as the one recorded
-    would leave the stat as it was.
-
-    Example: Digest((2049, 1234, 80, 1_700_000_000_000_000_000, 1_700_000_000_000_000_000),
-             "9f86...") -> the next scan of a file with that stat reads none of it
-    """
-
-    stat: tuple[int, int, int, int, int]
-    sha256: str
-
-
 # A file's change must be older than this when it is read for its digest to be kept: more
 # than the coarsest timestamp tick of the file systems a folder may be on (FAT: 2 s).
 _STABLE_NS = 2_000_000_000
@@ -116,6 +103,8 @@ class Scan:
     skipped: tuple[SkippedFile, ...]  # unsupported, empty, unreadable
     # The files' digests a later scan may trust (Digest), by source name.
     digests: Mapping[str, Digest] = field(default_factory=dict)
+    # Whether digests differ from the ones the scan started from (they are worth keeping).
+    digests_changed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,21 +195,30 @@ def scan(
     follow_links: bool = False,
     max_bytes: int = DEFAULT_UNPACK_LIMITS.max_bytes,
     known: Mapping[str, Digest] | None = None,
+    recall: Callable[[Collection[str]], Mapping[str, Digest]] | None = None,
 ) -> Scan:
     """Every supported file under folder with its sha256; what cannot be used is skipped
     (links are followed as `loaders.scan_folder` says), and so is a file over max_bytes
     (UnpackLimits.max_bytes: the most a document may unpack to, so the most it may be).
 
-    known: digests of an earlier scan (Scan.digests): a file whose stat is the one recorded
-    there is not read again (a sync after an upload reads the upload, not the folder).
+    known: digests of an earlier scan (Scan.digests): a file whose whole stat key is the one
+    recorded there is not read again (a sync after an upload reads the upload, not the
+    folder). recall: when known holds none, where to find them from the names of the files
+    found (DigestStore.read_digests: the ones kept beside the index by an earlier process).
+
+    Example: a folder of a.txt and b.txt, known = the digests of the scan before, and b.txt
+             rewritten since (its ctime moved) -> only b.txt is read; files and digests
+             hold both, digests_changed is True
     """
     paths, skipped_files = scan_folder(folder, follow_links=follow_links)
     skipped = list(skipped_files)
     files: dict[str, FileState] = {}
     digests: dict[str, Digest] = {}
+    sources = {path: path.relative_to(folder).as_posix() for path in paths}
+    if not known and recall is not None:
+        known = recall(set(sources.values()))
     known = known or {}
-    for path in paths:
-        source = path.relative_to(folder).as_posix()
+    for path, source in sources.items():
         cached = known.get(source)
         if cached is not None:
             try:
@@ -245,7 +243,7 @@ def scan(
         files[source] = FileState(path, sha, size, identity)
         if stable is not None:
             digests[source] = Digest(stable, sha)
-    return Scan(folder, files, tuple(skipped), digests)
+    return Scan(folder, files, tuple(skipped), digests, digests != dict(known))
 
 
 def _stat_key(st: os.stat_result) -> tuple[int, int, int, int, int]:
@@ -270,25 +268,37 @@ def sync_store(
     outside folder are indexed only with follow_links. unpack_limits: the zip-bomb limits
     (Settings.unpack_limits). known: the caller's digests of the files hashed before
     (`scan`), kept between its syncs (a Collection keeps one), replaced by this scan's.
+    When it holds none (a new process) and the store keeps digests (DigestStore) of an
+    index of this folder, the kept ones are used; after the sync, the store keeps this
+    scan's when they changed or a commit was made (a damaged file is replaced then).
     """
     progress = on_progress or (lambda _stage, _fraction: None)
     t0 = time.perf_counter()
-    found = scan(folder, follow_links=follow_links, max_bytes=unpack_limits.max_bytes, known=known)
+    where = str(folder.resolve())
+    m = store.manifest
+    # Only an index of this folder: a rebuild's empty store, or an index of another folder
+    # (whose names would mean other files), reads every file.
+    recall = (
+        partial(store.read_digests, where)
+        if isinstance(store, DigestStore) and m is not None and m.folder == where
+        else None
+    )
+    found = scan(
+        folder,
+        follow_links=follow_links,
+        max_bytes=unpack_limits.max_bytes,
+        known=known,
+        recall=recall,
+    )
     if known is not None:
         known.clear()
         known.update(found.digests)
     files = {s: f.sha256 for s, f in found.files.items()}
     chunker, kept = chunker_to_use(store.manifest, files, chunker)
-    plan = plan_sync(
-        files,
-        store.manifest,
-        chunker,
-        str(folder.resolve()),
-        upgrade=needs_sentences(store, files),
-    )
+    plan = plan_sync(files, store.manifest, chunker, where, upgrade=needs_sentences(store, files))
     seconds = {"scan": time.perf_counter() - t0}
     progress("scan", 1.0)
-    return apply_plan(
+    report, after = apply_plan(
         plan,
         found,
         store,
@@ -300,6 +310,9 @@ def sync_store(
         notes=(kept,) if kept else (),
         unpack_limits=unpack_limits,
     )
+    if isinstance(after, DigestStore) and (plan.write or found.digests_changed):
+        after.write_digests(where, found.digests)
+    return report, after
 
 
 def chunker_to_use(
