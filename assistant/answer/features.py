@@ -921,6 +921,18 @@ def _analysed(text: str) -> tuple[str, ...]:
     return tuple(analyze(text))
 
 
+# Words a question puts for the passages' own (analysed terms, each side read as the other,
+# as with_aliases reads a name's two forms): "How many people lived on Pellan?" is answered
+# by "The population fell from about 600", "How much did it cost to ride?" by "The fare
+# was a halfpenny", "When was the foundry set up?" by "It was founded in 1742".
+_PARAPHRASES = [
+    ({"popul"}, {"peopl", "live"}), ({"popul"}, {"inhabit"}), ({"popul"}, {"resid"}),
+    ({"fare"}, {"cost"}), ({"fee"}, {"cost"}), ({"price"}, {"cost"}),
+    ({"found"}, {"set", "up"}), ({"found"}, {"establish"}), ({"establish"}, {"set", "up"}),
+    ({"blame"}, {"respons"}), ({"run"}, {"manag"}), ({"run"}, {"oper"}),
+    ({"die"}, {"death"}), ({"born"}, {"birth"}), ({"author"}, {"write"}),
+    ({"begin"}, {"start"}), ({"end"}, {"finish"}),
+]  # fmt: skip
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 # Common irregular verbs: (verb, past, participle).
 _IRREGULAR_VERBS = [
@@ -2134,6 +2146,8 @@ def evidence_features(
         for p in passages
         for acronym, words in acronym_spellings(p)
     ]
+    # ... and the everyday paraphrases of a question's words (_PARAPHRASES).
+    aliases += _PARAPHRASES
     # A date or a count told of the documents' topic need not name it again, as long as the
     # sentence holds the question's other names (without them, the topic names are all there
     # is to attach it to). Not an amount: an amount belongs to its own subject ("research on
