@@ -931,7 +931,9 @@ _PARAPHRASES = [
     ({"found"}, {"set", "up"}), ({"found"}, {"establish"}), ({"establish"}, {"set", "up"}),
     ({"blame"}, {"respons"}), ({"run"}, {"manag"}), ({"run"}, {"oper"}),
     ({"die"}, {"death"}), ({"born"}, {"birth"}), ({"author"}, {"write"}),
-    ({"begin"}, {"start"}), ({"end"}, {"finish"}),
+    ({"begin"}, {"start"}), ({"end"}, {"finish"}), ({"occur"}, {"take", "place"}),
+    ({"happen"}, {"occur"}), ({"happen"}, {"take", "place"}), ({"replac"}, {"take", "place"}),
+    ({"today"}, {"now"}), ({"base"}, {"home"}),
 ]  # fmt: skip
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 # Common irregular verbs: (verb, past, participle).
