@@ -934,6 +934,18 @@ _PARAPHRASES = [
     ({"begin"}, {"start"}), ({"end"}, {"finish"}), ({"occur"}, {"take", "place"}),
     ({"happen"}, {"occur"}), ({"happen"}, {"take", "place"}), ({"replac"}, {"take", "place"}),
     ({"today"}, {"now"}), ({"base"}, {"home"}),
+    # ... and the business press's: "shareholders" for "investors", "wager" for "bet",
+    # "homegrown" for "in-house", "headaches" for "complexities" ...
+    ({"sharehold"}, {"investor"}), ({"stockhold"}, {"investor"}), ({"wager"}, {"bet"}),
+    ({"gambl"}, {"bet"}), ({"jackpot"}, {"prize"}), ({"reward"}, {"prize"}),
+    ({"piec"}, {"part"}), ({"portion"}, {"part"}), ({"piec"}, {"partial"}),
+    ({"part"}, {"partial"}), ({"internal"}, {"hous"}), ({"homegrown"}, {"hous"}),
+    ({"home", "grow"}, {"hous"}), ({"outscor"}, {"outperform"}), ({"trail"}, {"lag"}),
+    ({"headach"}, {"complex"}), ({"troubl"}, {"complex"}), ({"problem"}, {"complex"}),
+    ({"semiconductor"}, {"chip"}), ({"processor"}, {"chip"}), ({"firm"}, {"compani"}),
+    ({"busi"}, {"compani"}), ({"cash"}, {"money"}), ({"capit"}, {"money"}),
+    ({"fund"}, {"money"}), ({"rival"}, {"competitor"}), ({"giant"}, {"major"}),
+    ({"big"}, {"major"}), ({"larg"}, {"major"}), ({"tech"}, {"technolog"}),
 ]  # fmt: skip
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 # Common irregular verbs: (verb, past, participle).
