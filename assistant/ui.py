@@ -2467,7 +2467,9 @@ class _UploadProgress:
     """ASGI middleware over Gradio's upload progress (`upload?upload_id=X` and the event
     stream `upload_progress?upload_id=X`): an upload_id over _UPLOAD_ID_CHARS gets 400 and
     one sentence, and what Gradio keeps about an upload_id is dropped once its stream has
-    ended, or _FORGET_AFTER_S after its upload when nobody reads it.
+    ended, or _FORGET_AFTER_S after its upload when nobody reads it. An upload that ends
+    without Gradio marking it done (cut off, or refused half-way) is marked done as its
+    request ends, so that the streams reading its progress end too (`_ended_upload`).
 
     Gradio kept an entry for every upload_id a client named, read or not, for as long as
     the server ran: 3,000 requests for made-up ids (404 each) grew the server by 25 MB."""
@@ -2494,9 +2496,33 @@ class _UploadProgress:
             if upload_id and progress:
                 _forget_upload(upload_id)
             elif upload_id:
+                _ended_upload(upload_id)
                 asyncio.get_running_loop().call_later(
                     _FORGET_AFTER_S, _forget_upload, upload_id, True
                 )
+
+
+def _ended_upload(upload_id: str) -> None:
+    """Mark Gradio's progress for upload_id done once its upload request has ended, if
+    Gradio did not (it marks only an upload read to its end).
+
+    A stream reading an upload's progress ends when the upload is done, and until then
+    checks it every 50 ms, with a heartbeat every 15 s that no deadline cuts: an upload cut
+    off half-way was never done, so each stream reading it polled for as long as the server
+    ran (120 such streams from one address kept 11% of a core busy, for good), and its
+    entry was never dropped. Done, the stream says so and ends, and the entry is dropped
+    _FORGET_AFTER_S later like any other; the upload's own answer says what went wrong.
+
+    Example: an upload with upload_id "k3v9" whose client hangs up half-way -> a stream
+             reading upload_progress?upload_id=k3v9 gets {"msg": "done"} and ends
+    """
+    from gradio import routes
+
+    tracker = routes.file_upload_statuses
+    statuses = getattr(tracker, "_statuses", None)
+    if isinstance(statuses, dict) and upload_id in statuses:
+        with contextlib.suppress(Exception):  # another Gradio: its own bookkeeping stands
+            tracker.set_done(upload_id)
 
 
 def _forget_upload(upload_id: str, finished: bool = False) -> None:

