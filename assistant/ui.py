@@ -56,6 +56,7 @@ from .answer.registry import available_backends, backend_descriptions
 from .api import (
     ClientLoad,
     CrossSiteWrites,
+    ForwardedAddress,
     LoginThrottle,
     LoopbackHosts,
     OneBodyLength,
@@ -1950,6 +1951,7 @@ def launch(
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
+            *([] if share else [Middleware(ForwardedAddress)]),  # no proxy is trusted here
             Middleware(_PageHeaders),
             Middleware(OneBodyLength),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
@@ -3674,7 +3676,8 @@ def _mounted(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     )
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
-    return _PageHeaders(OneBodyLength(limited)), lambda: app.router.lifespan_context(app)
+    served = ForwardedAddress(_PageHeaders(OneBodyLength(limited)), settings.trusted_proxies)
+    return served, lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(

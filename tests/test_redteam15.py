@@ -73,3 +73,35 @@ def test_the_progress_of_an_upload_cut_off_ends(tmp_path: Path) -> None:
             timeout=httpx.Timeout(8.0),
         ) as stream:
             assert [line for line in stream.iter_lines() if line][-1] == 'data: {"msg": "done"}'
+
+
+# ---------------------------------------------------------------- the server's own address
+
+_NAMED_ELSEWHERE = {
+    "X-Forwarded-Host": "evil.example",
+    "X-Forwarded-Proto": "https",
+    "X-Gradio-Server": "http://evil2.example",
+}
+
+
+def test_a_client_cannot_name_the_address_the_page_calls(tmp_path: Path) -> None:
+    """Gradio built the page's own address from X-Forwarded-Host (and X-Forwarded-Proto,
+    X-Gradio-Server) whoever sent it: the page and /config it served then named
+    https://evil.example as the root its script sends every call to, and its API page's
+    examples named it too. Behind a proxy that passes the header on and a cache that keeps
+    pages, every visitor would get that page. Without trusted proxies the headers are
+    dropped; a trusted proxy's are believed, as before."""
+    with _served(tmp_path) as chat:
+        config = httpx.get(f"{chat.url}/config", headers=_NAMED_ELSEWHERE, timeout=30)
+        assert config.json()["root"] == chat.url, config.json()["root"]
+        page = httpx.get(f"{chat.url}/", headers=_NAMED_ELSEWHERE, timeout=30)
+        assert page.status_code == 200 and "evil" not in page.text
+        info = httpx.get(f"{chat.url}/gradio_api/info", headers=_NAMED_ELSEWHERE, timeout=30)
+        assert info.status_code == 200 and "evil" not in info.text
+    (tmp_path / "proxied").mkdir()
+    with _served(tmp_path / "proxied", trusted_proxies="127.0.0.1") as chat:
+        proxied = {"X-Forwarded-Host": "chat.example.org", "X-Forwarded-Proto": "https"}
+        config = httpx.get(f"{chat.url}/config", headers=proxied, timeout=30)
+        assert config.json()["root"] == "https://chat.example.org", config.json()["root"]
+        config = httpx.get(f"{chat.url}/config", headers=_NAMED_ELSEWHERE, timeout=30)
+        assert "evil2" not in config.json()["root"]
