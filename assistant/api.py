@@ -583,7 +583,13 @@ def _text(message: Mapping[str, Any]) -> str:
         return content
     parts = []
     for part in content:
-        if part.get("type") != "text" or not isinstance(part.get("text"), str):
+        if part.get("type") == "text" and not isinstance(part.get("text"), str):
+            # Said as a part of type 'text' that is not text, which read as a contradiction.
+            raise InputError(
+                f"a {message['role']} message holds a text part without its text: write each "
+                'part as {"type": "text", "text": "…"}'
+            )
+        if part.get("type") != "text":
             raise InputError(
                 f"a {message['role']} message holds a part of type {part.get('type')!r}: "
                 "only text is understood"

@@ -1963,6 +1963,7 @@ def launch(
             Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
             Middleware(ThrottledLogins, throttle=throttle),
             Middleware(_OneLogout),
+            Middleware(_InvalidRequests),
         ]
     }
     if routes:
@@ -3576,6 +3577,96 @@ async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
     await _too_large(send)
 
 
+_WHERE = {"body": "body", "query": "query string", "path": "address", "header": "headers"}
+
+
+def invalid_request_sentence(errors: Any) -> str:
+    """One sentence for what FastAPI found wrong with a request to one of Gradio's routes
+    (the `detail` list of its 422 answer): the first problem, and what to send.
+
+    Gradio's routes answered a body that is not JSON, a missing field or a value of the wrong
+    kind with FastAPI's list of pydantic errors (types, locations, inputs echoed back).
+
+    Example: [{"type": "missing", "loc": ["query", "session_hash"], "msg": "Field required"}]
+             -> "The request lacks session_hash in its query string: send it as the page and
+             gradio_client do.";
+             [{"type": "json_invalid", "loc": ["body", 1], "msg": "JSON decode error"}]
+             -> "The request body is not valid JSON: send a JSON object, as the page and
+             gradio_client do."
+    """
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    first = first if isinstance(first, dict) else {}
+    kind = str(first.get("type", ""))
+    loc = [str(part) for part in first.get("loc", []) if not isinstance(part, int)]
+    where = _WHERE.get(loc[0], "request") if loc else "request"
+    # Names a client chose may appear in loc: shown cut and without control characters.
+    name = _visible(".".join(loc[1:])[:100]) if len(loc) > 1 else ""
+    if kind == "json_invalid":
+        return (
+            "The request body is not valid JSON: send a JSON object, as the page and "
+            "gradio_client do."
+        )
+    if not name:
+        return (
+            f"The request {where} is not what this route reads: send a JSON object, as the "
+            "page and gradio_client do."
+        )
+    if kind == "missing":
+        return f"The request lacks {name} in its {where}: send it as the page and gradio_client do."
+    said = _visible(" ".join(str(first.get("msg", "")).split())[:200]).rstrip(".")
+    said = said[:1].lower() + said[1:]
+    return (
+        f"The request's {name} in its {where} is not valid ({said}): send it as the page and "
+        "gradio_client do."
+    )
+
+
+class _InvalidRequests:
+    """ASGI middleware: a 422 answer listing FastAPI's validation errors (a request to one of
+    Gradio's routes with a body that is not JSON, a field missing or of the wrong kind)
+    becomes one sentence (`invalid_request_sentence`), in "detail" and "error" as the chat's
+    other refusals; every other answer passes as it is.
+
+    Example: GET /gradio_api/queue/data (no session_hash) -> 422 {"detail": "The request
+             lacks session_hash in its query string: send it as the page and gradio_client
+             do.", "error": "…"}
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] | None = None
+        body: list[bytes] = []
+
+        async def rewriting(message: Any) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and message.get("status") == 422:
+                held = message  # FastAPI's answer is one small JSON body
+                return
+            if held is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            try:
+                errors = json.loads(b"".join(body))["detail"]
+            except (ValueError, KeyError, TypeError):
+                errors = None
+            if not isinstance(errors, list):  # not a list of validation errors: as it was
+                await send(held)
+                await send({**message, "body": b"".join(body)})
+                return
+            said = invalid_request_sentence(errors)
+            await send_json(send, 422, {"detail": said, "error": said}, [])
+
+        await self.app(scope, receive, rewriting)
+
+
 async def _drain(receive: Any) -> None:
     """Read a request's body, kept nowhere, up to _DRAIN_BYTES: a client such as httpx reads
     the answer only after it has sent the whole body, and a server that closes the
@@ -3667,7 +3758,7 @@ def _mounted(
     _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(
-        ThrottledLogins(_OneLogout(app), throttle),
+        ThrottledLogins(_OneLogout(_InvalidRequests(app)), throttle),
         blocks=demo,
         load=load,
         sessions=settings.sessions_per_client,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
+from test_redteam import one_sentence
 from test_redteam4 import _served
 
 # ---------------------------------------------------------------- an upload's progress
@@ -105,3 +106,47 @@ def test_a_client_cannot_name_the_address_the_page_calls(tmp_path: Path) -> None
         assert config.json()["root"] == "https://chat.example.org", config.json()["root"]
         config = httpx.get(f"{chat.url}/config", headers=_NAMED_ELSEWHERE, timeout=30)
         assert "evil2" not in config.json()["root"]
+
+
+# ---------------------------------------------------------------- requests Gradio cannot read
+
+_UNREADABLE = [
+    ("POST", "/gradio_api/queue/join", b"{not json", "not valid JSON"),
+    ("POST", "/gradio_api/queue/join", b"[]", "not what this route reads"),
+    ("POST", "/gradio_api/call/ask", b"{}", "lacks data in its body"),
+    (
+        "POST",
+        "/gradio_api/cancel",
+        b'{"session_hash": "k3v9", "fn_index": 0, "event_id": 5}',
+        "event_id in its body is not valid",
+    ),
+    ("GET", "/gradio_api/queue/data", b"", "lacks session_hash in its query string"),
+    ("GET", "/gradio_api/upload_progress", b"", "lacks upload_id in its query string"),
+    ("GET", "/pwa_icon/abc", b"", "size in its address is not valid"),
+]
+
+
+def test_requests_gradio_cannot_read_get_one_sentence(tmp_path: Path) -> None:
+    """A body that is not JSON, a field missing or of the wrong kind, sent to one of
+    Gradio's routes, was answered with FastAPI's list of pydantic errors (types, locations,
+    the input echoed back), where every other refusal is one sentence saying what to send.
+    And /v1 said of a text part without its text that it "holds a part of type 'text':
+    only text is understood"."""
+    with _served(tmp_path) as chat:
+        for method, path, body, expected in _UNREADABLE:
+            sent = httpx.request(
+                method,
+                f"{chat.url}{path}",
+                content=body or None,
+                headers={"Content-Type": "application/json"} if body else {},
+                timeout=30,
+            )
+            assert sent.status_code == 422, (path, sent.text)
+            said = sent.json()["detail"]
+            assert isinstance(said, str) and one_sentence(said), (path, said)
+            assert expected in said and said == sent.json()["error"], (path, said)
+        part = {"model": "assistant", "messages": [{"role": "user", "content": [{"type": "text"}]}]}
+        sent = httpx.post(f"{chat.url}/v1/chat/completions", json=part, timeout=30)
+        assert sent.status_code == 400, sent.text
+        said = sent.json()["error"]["message"]
+        assert one_sentence(said) and "a text part without its text" in said, said
