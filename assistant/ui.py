@@ -2674,8 +2674,15 @@ class _UploadLimit:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body" and status == 200:
+                if status in (400, 413):
+                    return  # Gradio's refusal: said again in one sentence below
+            elif message["type"] == "http.response.body" and status in (200, 400, 413):
                 chunks.append(message.get("body", b""))
+                if status != 200:
+                    if not message.get("more_body", False):
+                        said = upload_refusal_sentence(b"".join(chunks).decode("utf-8", "replace"))
+                        await _send_text(send, status, said)
+                    return
             await send(message)
 
         paths: list[str] = []
@@ -2685,9 +2692,58 @@ class _UploadLimit:
             # Gradio answers with the list of the files' paths (moved into its cache by
             # a background task that has run by now).
             with contextlib.suppress(ValueError, TypeError):
-                listed = json.loads(b"".join(chunks)) if chunks else []
+                listed = json.loads(b"".join(chunks)) if chunks and status == 200 else []
                 paths = [p for p in listed if isinstance(p, str)]
             self.budget.settle(address, size, paths)
+
+
+_UPLOAD_FORM = (
+    "An upload is a multipart/form-data form of files, each a part named 'files' with its "
+    "file name: send the files as the page does."
+)
+_TOO_MANY_FILES = re.compile(r"Too many files\. Maximum number of files is (\d+)")
+_FILE_TOO_BIG = re.compile(r"File size exceeded maximum allowed size of (\d+) bytes")
+# Gradio's and Starlette's refusals of a form they cannot read, each a fragment of parser
+# state ("Could not parse multipart request: Expected boundary character 45, got 120 at
+# index 2") or of its own API ("Invalid content type."), none saying what to send.
+_FORM_PROBLEMS = (
+    "Invalid content type",
+    "Missing boundary",
+    "Invalid multipart",
+    "Could not parse multipart",
+    "Too many fields",
+    "Field exceeded",
+    "Part exceeded",
+    'The Content-Disposition header field "name"',
+)
+
+
+def upload_refusal_sentence(text: str) -> str:
+    """One sentence, saying what to send, for Gradio's refusal of an upload (its text, plain
+    or a JSON "detail"); the chat's own refusals pass as they are.
+
+    Example: "Could not parse multipart request: Expected boundary character 45, got 120 at
+             index 2" -> "An upload is a multipart/form-data form of files, each a part
+             named 'files' with its file name: send the files as the page does.";
+             "Too many files. Maximum number of files is 1000." -> "An upload holds at most
+             1,000 files: send the others in another upload."
+    """
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        text = str(json.loads(text)["detail"])
+    if many := _TOO_MANY_FILES.search(text):
+        most = int(many.group(1))
+        return f"An upload holds at most {most:,} files: send the others in another upload."
+    if big := _FILE_TOO_BIG.search(text):
+        limit = int(big.group(1)) / (1024 * 1024)
+        return f"A file of the upload is over the {limit:,.0f} MB upload limit: split it first."
+    if text.startswith("Headers exceeded"):
+        return (
+            "A part of the upload has headers too long to read (a file name that long): "
+            "rename the file and upload it again."
+        )
+    if text.startswith(_FORM_PROBLEMS):
+        return _UPLOAD_FORM
+    return text
 
 
 _UPLOAD_PARTS = (

@@ -125,13 +125,24 @@ _UNREADABLE = [
     ("GET", "/pwa_icon/abc", b"", "size in its address is not valid"),
 ]
 
+_FORM = "multipart/form-data; boundary=B"
+_PART = b'--B\r\nContent-Disposition: form-data; name="files"; filename="%d.txt"\r\n\r\nx\r\n'
+_UNREADABLE_UPLOADS = [
+    ("text/plain", b"The zircon vault.", "send the files as the page does"),
+    ("multipart/form-data", b"The zircon vault.", "send the files as the page does"),
+    (_FORM, b"junk" + _PART % 0 + b"--B--\r\n", "send the files as the page does"),
+    (_FORM, b"".join(_PART % i for i in range(1_001)) + b"--B--\r\n", "at most 1,000 files"),
+]
+
 
 def test_requests_gradio_cannot_read_get_one_sentence(tmp_path: Path) -> None:
     """A body that is not JSON, a field missing or of the wrong kind, sent to one of
     Gradio's routes, was answered with FastAPI's list of pydantic errors (types, locations,
     the input echoed back), where every other refusal is one sentence saying what to send.
     And /v1 said of a text part without its text that it "holds a part of type 'text':
-    only text is understood"."""
+    only text is understood". Gradio's upload route answered a form it could not read with
+    a fragment of its parser's state ("Could not parse multipart request: Expected boundary
+    character 45, got 120 at index 2"), which the page shows as the upload's error."""
     with _served(tmp_path) as chat:
         for method, path, body, expected in _UNREADABLE:
             sent = httpx.request(
@@ -145,6 +156,15 @@ def test_requests_gradio_cannot_read_get_one_sentence(tmp_path: Path) -> None:
             said = sent.json()["detail"]
             assert isinstance(said, str) and one_sentence(said), (path, said)
             assert expected in said and said == sent.json()["error"], (path, said)
+        for content_type, body, expected in _UNREADABLE_UPLOADS:
+            sent = httpx.post(
+                f"{chat.url}/gradio_api/upload",
+                content=body,
+                headers={"Content-Type": content_type},
+                timeout=30,
+            )
+            assert sent.status_code in (400, 413), sent.text
+            assert one_sentence(sent.text) and expected in sent.text, sent.text
         part = {"model": "assistant", "messages": [{"role": "user", "content": [{"type": "text"}]}]}
         sent = httpx.post(f"{chat.url}/v1/chat/completions", json=part, timeout=30)
         assert sent.status_code == 400, sent.text
