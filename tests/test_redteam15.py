@@ -1,7 +1,8 @@
 """The fifteenth red-team pass: Gradio's own routes as a hostile client uses them (an upload's
-progress stream, the headers that name the server's public address) and what the OpenAI
-endpoint says of a malformed part. Each runs the web chat as `assistant ui` serves it (the
-chat mounted on the early server) with the fake embedder, so these run in seconds.
+progress stream, the headers that name the server's public address, requests they cannot
+read), what the OpenAI endpoint says of a malformed part, and instructions a document gives
+an AI. The HTTP tests run the web chat as `assistant ui` serves it (the chat mounted on the
+early server) with the fake embedder, so these run in seconds.
 """
 
 from __future__ import annotations
