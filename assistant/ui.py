@@ -1922,6 +1922,7 @@ def launch(
     uploads: UploadBudget | None = None,
     requests_per_client: int | None = None,
     sessions_per_client: int | None = None,
+    events_per_client: int | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
@@ -1948,6 +1949,8 @@ def launch(
         requests_per_client = defaults.requests_per_client
     if sessions_per_client is None:
         sessions_per_client = defaults.sessions_per_client
+    if events_per_client is None:
+        events_per_client = defaults.events_per_client
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
@@ -1960,7 +1963,13 @@ def launch(
             Middleware(_BodyLimit),
             Middleware(_UploadProgress),
             Middleware(_UploadLimit, budget=uploads),
-            Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
+            Middleware(
+                _CheckedCalls,
+                blocks=demo,
+                load=load,
+                sessions=sessions_per_client,
+                events=events_per_client,
+            ),
             Middleware(ThrottledLogins, throttle=throttle),
             Middleware(_OneLogout),
             Middleware(_InvalidRequests),
@@ -3203,13 +3212,20 @@ class _CheckedCalls:
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
     def __init__(
-        self, app: Any, blocks: Any = None, load: ClientLoad | None = None, sessions: int = 0
+        self,
+        app: Any,
+        blocks: Any = None,
+        load: ClientLoad | None = None,
+        sessions: int = 0,
+        events: int = 0,
     ) -> None:
         self.app, self.blocks, self.load = app, blocks, load
         self._shapes: dict[str | int, CallShape] | None = None
         self._questions: frozenset[str | int] | None = None
         self.sessions = sessions  # page sessions kept per address; 0: no limit
         self._sessions: dict[str, collections.OrderedDict[str, None]] = {}
+        # Events per address in Gradio's queue (waiting or running) and joining it; 0: none.
+        self.events = ClientLoad(events, functools.partial(_queued_events, blocks))
 
     def _keep_session(self, address: str, session: str) -> None:
         """Note the page session a call names as address's newest, and forget (with its
@@ -3457,7 +3473,25 @@ class _CheckedCalls:
             send = self._noting_events(send)
             if session is not None:
                 self._keep_session(client_address(scope), session)
-        if self.load is None or key is None or not self.asks(key):
+            # Every call joins Gradio's queue and returns at once, so nothing else bounds
+            # how many one address queues: counted while it joins, then while queued.
+            address = client_address(scope)
+            if not self.events.enter(address):
+                refusal = _too_many_events(self.events.limit)
+                headers = [(b"retry-after", b"1")]
+                await send_json(send, 429, {"detail": refusal, "error": refusal}, headers)
+                return
+            try:
+                await self._call(scope, replay, send, key)
+            finally:
+                self.events.leave(address)
+            return
+        await self.app(scope, replay, send)
+
+    async def _call(self, scope: Any, replay: Any, send: Any, key: str | int) -> None:
+        """Pass on a call to an endpoint or page event, a question only while its address has
+        fewer than ClientLoad's limit in flight."""
+        if self.load is None or not self.asks(key):
             await self.app(scope, replay, send)
             return
         # A question joins Gradio's queue and is answered later: it counts while this
@@ -3606,6 +3640,27 @@ def bound_call(shape: CallShape, data: list[Any]) -> list[Any]:
 
 # The handlers in build_app that answer a question: a client's calls to them are limited.
 _QUESTION_HANDLERS = frozenset({"respond", "on_example", "ask"})
+
+
+def _queued_events(blocks: Any, address: str) -> int:
+    """The page events and API calls Gradio's queue holds (waiting or running) for address."""
+    queue = getattr(blocks, "_queue", None)
+    events = list(getattr(queue, "event_ids_to_events", {}).values())
+    return sum(
+        1 for event in events if client_address(getattr(event.request, "scope", {})) == address
+    )
+
+
+def _too_many_events(limit: int) -> str:
+    """The one sentence a call past an address's events_per_client gets.
+
+    Example: _too_many_events(32) -> "Your address already has 32 requests waiting in the
+             chat's queue: wait for them to finish, then try again."
+    """
+    return (
+        f"Your address already has {limit} requests waiting in the chat's queue: wait for them "
+        "to finish, then try again."
+    )
 
 
 def _queued_questions(blocks: Any, address: str) -> int:
@@ -3818,6 +3873,7 @@ def _mounted(
         blocks=demo,
         load=load,
         sessions=settings.sessions_per_client,
+        events=settings.events_per_client,
     )
     guarded = _BodyLimit(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
@@ -3852,6 +3908,7 @@ def _launch_chat(
         uploads=UploadBudget.from_settings(settings),
         requests_per_client=settings.requests_per_client,
         sessions_per_client=settings.sessions_per_client,
+        events_per_client=settings.events_per_client,
     )
 
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from test_redteam import one_sentence
 from test_redteam4 import _served
 
@@ -237,3 +239,56 @@ def test_instructions_a_document_gives_an_ai_are_flagged() -> None:
 
     assert [s for s in _INSTRUCTIONS if not instruction_flag(s)] == []
     assert [s for s in _ORDINARY if instruction_flag(s)] == []
+
+
+# ---------------------------------------------------------------- one address's queued calls
+
+
+def _call_remove(url: str, address: str, name: str) -> tuple[int, str]:
+    """Call /remove from a client address as gradio_client does; (status of the call,
+    its answer's stream once it ends, or the refusal)."""
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(transport=transport, timeout=60) as client:
+        started = client.post(f"{url}/gradio_api/call/remove", json={"data": [name]})
+        if started.status_code != 200:
+            return started.status_code, started.json()["detail"]
+        event = started.json()["event_id"]
+        with client.stream("GET", f"{url}/gradio_api/call/remove/{event}") as stream:
+            return 200, "".join(stream.iter_lines())
+
+
+def _post_remove(url: str, address: str, name: str) -> tuple[int, str]:
+    """Queue a /remove call from a client address without reading its answer."""
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(transport=transport, timeout=60) as client:
+        started = client.post(f"{url}/gradio_api/call/remove", json={"data": [name]})
+        return started.status_code, started.json().get("detail", "")
+
+
+def test_one_address_cannot_queue_calls_ahead_of_everyone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A call joins Gradio's queue and returns at once, and only questions were counted per
+    address: removals and uploads take turns in one slot for every visitor, so one address
+    queueing thousands of removals of a name that does not exist (3,200 from 16 connections
+    in 52 s) made another visitor's removal wait 41 s (0.3 s alone). An address may now
+    have events_per_client calls waiting or running; one more gets 429 and one sentence."""
+    from assistant import Assistant
+
+    remove = Assistant.remove_document
+
+    def slow(self: Any, source: str) -> Any:
+        time.sleep(0.4)  # a removal that takes a while: the slot stays held
+        return remove(self, source)
+
+    monkeypatch.setattr(Assistant, "remove_document", slow)
+    with _served(tmp_path, events_per_client=4) as chat:
+        said = [_post_remove(chat.url, "127.0.0.1", f"nope-{n}.txt") for n in range(12)]
+        refused = [text for status, text in said if status == 429]
+        assert len(refused) >= 8, said
+        assert all(one_sentence(text) and "waiting in the chat's queue" in text for text in refused)
+        started = time.monotonic()
+        status, answer = _call_remove(chat.url, "127.0.0.2", "a.txt")
+        took = time.monotonic() - started
+        assert status == 200 and "removed" in answer, answer
+        assert took < 3.5, f"the removal waited {took:.1f} s behind another address's"
