@@ -67,6 +67,7 @@ __all__ = [
     "MODEL_ID",
     "ClientLoad",
     "CrossSiteWrites",
+    "ForwardedAddress",
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
@@ -582,7 +583,13 @@ def _text(message: Mapping[str, Any]) -> str:
         return content
     parts = []
     for part in content:
-        if part.get("type") != "text" or not isinstance(part.get("text"), str):
+        if part.get("type") == "text" and not isinstance(part.get("text"), str):
+            # Said as a part of type 'text' that is not text, which read as a contradiction.
+            raise InputError(
+                f"a {message['role']} message holds a text part without its text: write each "
+                'part as {"type": "text", "text": "…"}'
+            )
+        if part.get("type") != "text":
             raise InputError(
                 f"a {message['role']} message holds a part of type {part.get('type')!r}: "
                 "only text is understood"
@@ -1314,6 +1321,51 @@ class CrossSiteWrites:
                 }
                 await send_json(send, 403, body, [])
                 return
+        await self.app(scope, receive, send)
+
+
+# The headers by which a proxy names the address its visitors reach the server at. Gradio
+# builds the page's own address from them, for any client: the root its script sends every
+# call to, the address of each file it serves, the examples of its API page and where a
+# login or logout sends the browser. X-Gradio-Server is set by Gradio's page-rendering Node
+# server, which the chat does not run.
+_ADDRESS_HEADERS = frozenset({b"x-forwarded-host", b"x-forwarded-proto", b"x-gradio-server"})
+
+
+class ForwardedAddress:
+    """ASGI middleware: the headers naming the server's public address (X-Forwarded-Host,
+    X-Forwarded-Proto, X-Gradio-Server) are dropped from every request unless trusted
+    proxies are named (Settings.trusted_proxies); then X-Forwarded-Host is kept, as the
+    proxy sets it, and X-Forwarded-Proto says what uvicorn read from a trusted proxy (the
+    request's scheme), whoever sent the header.
+
+    Gradio believed them from any client: a request with "X-Forwarded-Host: evil.example"
+    was sent a page whose script calls http://evil.example/gradio_api/… (its policy kept
+    the browser from following), and its logout redirected there. Behind a proxy that
+    passes the header on and a cache that keeps pages, every visitor would get that page,
+    the chat dead for all of them.
+
+    Example: GET /config with "X-Forwarded-Host: evil.example" -> root "http://127.0.0.1:7860";
+             the same through a trusted proxy -> root "http://evil.example" (the proxy's word)
+    """
+
+    def __init__(self, app: Any, trusted_proxies: str = "") -> None:
+        self.app = app
+        self.behind_proxy = any(part.strip() for part in trusted_proxies.split(","))
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            headers = scope.get("headers") or []
+            if any(name.lower() in _ADDRESS_HEADERS for name, _value in headers):
+                kept = [
+                    (name, value)
+                    for name, value in headers
+                    if name.lower() not in _ADDRESS_HEADERS
+                    or (self.behind_proxy and name.lower() == b"x-forwarded-host")
+                ]
+                if self.behind_proxy and scope.get("scheme") in ("https", "wss"):
+                    kept.append((b"x-forwarded-proto", b"https"))
+                scope = {**scope, "headers": kept}
         await self.app(scope, receive, send)
 
 

@@ -359,6 +359,11 @@ class Settings(BaseSettings):
     # for as long as a page is): one more gets 429 at once; 0: no limit. A browser holds a
     # few per tab; this leaves room for dozens of tabs, or people behind one address.
     requests_per_client: int = Field(default=128, ge=0)
+    # Page events and API calls from one address waiting or running in the chat's queue at
+    # once, questions included: one more gets 429 at once; 0: no limit. A page runs two or
+    # three at once (loading, an upload, a question); removals and uploads take turns in one
+    # slot for everyone, so an address queueing thousands of cheap ones held every visitor's.
+    events_per_client: int = Field(default=32, ge=0)
     # Page sessions kept for one address (Gradio keeps up to 10,000 in all, under the names
     # their clients give): past this many, the address's oldest session is forgotten (a tab
     # a page loaded long ago; it starts afresh if used again); 0: no limit. A session that

@@ -56,6 +56,7 @@ from .answer.registry import available_backends, backend_descriptions
 from .api import (
     ClientLoad,
     CrossSiteWrites,
+    ForwardedAddress,
     LoginThrottle,
     LoopbackHosts,
     OneBodyLength,
@@ -1921,6 +1922,7 @@ def launch(
     uploads: UploadBudget | None = None,
     requests_per_client: int | None = None,
     sessions_per_client: int | None = None,
+    events_per_client: int | None = None,
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
@@ -1947,9 +1949,12 @@ def launch(
         requests_per_client = defaults.requests_per_client
     if sessions_per_client is None:
         sessions_per_client = defaults.sessions_per_client
+    if events_per_client is None:
+        events_per_client = defaults.events_per_client
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
+            *([] if share else [Middleware(ForwardedAddress)]),  # no proxy is trusted here
             Middleware(_PageHeaders),
             Middleware(OneBodyLength),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
@@ -1958,9 +1963,16 @@ def launch(
             Middleware(_BodyLimit),
             Middleware(_UploadProgress),
             Middleware(_UploadLimit, budget=uploads),
-            Middleware(_CheckedCalls, blocks=demo, load=load, sessions=sessions_per_client),
+            Middleware(
+                _CheckedCalls,
+                blocks=demo,
+                load=load,
+                sessions=sessions_per_client,
+                events=events_per_client,
+            ),
             Middleware(ThrottledLogins, throttle=throttle),
             Middleware(_OneLogout),
+            Middleware(_InvalidRequests),
         ]
     }
     if routes:
@@ -2467,7 +2479,9 @@ class _UploadProgress:
     """ASGI middleware over Gradio's upload progress (`upload?upload_id=X` and the event
     stream `upload_progress?upload_id=X`): an upload_id over _UPLOAD_ID_CHARS gets 400 and
     one sentence, and what Gradio keeps about an upload_id is dropped once its stream has
-    ended, or _FORGET_AFTER_S after its upload when nobody reads it.
+    ended, or _FORGET_AFTER_S after its upload when nobody reads it. An upload that ends
+    without Gradio marking it done (cut off, or refused half-way) is marked done as its
+    request ends, so that the streams reading its progress end too (`_ended_upload`).
 
     Gradio kept an entry for every upload_id a client named, read or not, for as long as
     the server ran: 3,000 requests for made-up ids (404 each) grew the server by 25 MB."""
@@ -2494,9 +2508,33 @@ class _UploadProgress:
             if upload_id and progress:
                 _forget_upload(upload_id)
             elif upload_id:
+                _ended_upload(upload_id)
                 asyncio.get_running_loop().call_later(
                     _FORGET_AFTER_S, _forget_upload, upload_id, True
                 )
+
+
+def _ended_upload(upload_id: str) -> None:
+    """Mark Gradio's progress for upload_id done once its upload request has ended, if
+    Gradio did not (it marks only an upload read to its end).
+
+    A stream reading an upload's progress ends when the upload is done, and until then
+    checks it every 50 ms, with a heartbeat every 15 s that no deadline cuts: an upload cut
+    off half-way was never done, so each stream reading it polled for as long as the server
+    ran (120 such streams from one address kept 11% of a core busy, for good), and its
+    entry was never dropped. Done, the stream says so and ends, and the entry is dropped
+    _FORGET_AFTER_S later like any other; the upload's own answer says what went wrong.
+
+    Example: an upload with upload_id "k3v9" whose client hangs up half-way -> a stream
+             reading upload_progress?upload_id=k3v9 gets {"msg": "done"} and ends
+    """
+    from gradio import routes
+
+    tracker = routes.file_upload_statuses
+    statuses = getattr(tracker, "_statuses", None)
+    if isinstance(statuses, dict) and upload_id in statuses:
+        with contextlib.suppress(Exception):  # another Gradio: its own bookkeeping stands
+            tracker.set_done(upload_id)
 
 
 def _forget_upload(upload_id: str, finished: bool = False) -> None:
@@ -2645,8 +2683,15 @@ class _UploadLimit:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = int(message["status"])
-            elif message["type"] == "http.response.body" and status == 200:
+                if status in (400, 413):
+                    return  # Gradio's refusal: said again in one sentence below
+            elif message["type"] == "http.response.body" and status in (200, 400, 413):
                 chunks.append(message.get("body", b""))
+                if status != 200:
+                    if not message.get("more_body", False):
+                        said = upload_refusal_sentence(b"".join(chunks).decode("utf-8", "replace"))
+                        await _send_text(send, status, said)
+                    return
             await send(message)
 
         paths: list[str] = []
@@ -2656,9 +2701,58 @@ class _UploadLimit:
             # Gradio answers with the list of the files' paths (moved into its cache by
             # a background task that has run by now).
             with contextlib.suppress(ValueError, TypeError):
-                listed = json.loads(b"".join(chunks)) if chunks else []
+                listed = json.loads(b"".join(chunks)) if chunks and status == 200 else []
                 paths = [p for p in listed if isinstance(p, str)]
             self.budget.settle(address, size, paths)
+
+
+_UPLOAD_FORM = (
+    "An upload is a multipart/form-data form of files, each a part named 'files' with its "
+    "file name: send the files as the page does."
+)
+_TOO_MANY_FILES = re.compile(r"Too many files\. Maximum number of files is (\d+)")
+_FILE_TOO_BIG = re.compile(r"File size exceeded maximum allowed size of (\d+) bytes")
+# Gradio's and Starlette's refusals of a form they cannot read, each a fragment of parser
+# state ("Could not parse multipart request: Expected boundary character 45, got 120 at
+# index 2") or of its own API ("Invalid content type."), none saying what to send.
+_FORM_PROBLEMS = (
+    "Invalid content type",
+    "Missing boundary",
+    "Invalid multipart",
+    "Could not parse multipart",
+    "Too many fields",
+    "Field exceeded",
+    "Part exceeded",
+    'The Content-Disposition header field "name"',
+)
+
+
+def upload_refusal_sentence(text: str) -> str:
+    """One sentence, saying what to send, for Gradio's refusal of an upload (its text, plain
+    or a JSON "detail"); the chat's own refusals pass as they are.
+
+    Example: "Could not parse multipart request: Expected boundary character 45, got 120 at
+             index 2" -> "An upload is a multipart/form-data form of files, each a part
+             named 'files' with its file name: send the files as the page does.";
+             "Too many files. Maximum number of files is 1000." -> "An upload holds at most
+             1,000 files: send the others in another upload."
+    """
+    with contextlib.suppress(ValueError, TypeError, KeyError):
+        text = str(json.loads(text)["detail"])
+    if many := _TOO_MANY_FILES.search(text):
+        most = int(many.group(1))
+        return f"An upload holds at most {most:,} files: send the others in another upload."
+    if big := _FILE_TOO_BIG.search(text):
+        limit = int(big.group(1)) / (1024 * 1024)
+        return f"A file of the upload is over the {limit:,.0f} MB upload limit: split it first."
+    if text.startswith("Headers exceeded"):
+        return (
+            "A part of the upload has headers too long to read (a file name that long): "
+            "rename the file and upload it again."
+        )
+    if text.startswith(_FORM_PROBLEMS):
+        return _UPLOAD_FORM
+    return text
 
 
 _UPLOAD_PARTS = (
@@ -3118,13 +3212,20 @@ class _CheckedCalls:
     gr.Blocks, whose endpoints' shapes are read on first use."""
 
     def __init__(
-        self, app: Any, blocks: Any = None, load: ClientLoad | None = None, sessions: int = 0
+        self,
+        app: Any,
+        blocks: Any = None,
+        load: ClientLoad | None = None,
+        sessions: int = 0,
+        events: int = 0,
     ) -> None:
         self.app, self.blocks, self.load = app, blocks, load
         self._shapes: dict[str | int, CallShape] | None = None
         self._questions: frozenset[str | int] | None = None
         self.sessions = sessions  # page sessions kept per address; 0: no limit
         self._sessions: dict[str, collections.OrderedDict[str, None]] = {}
+        # Events per address in Gradio's queue (waiting or running) and joining it; 0: none.
+        self.events = ClientLoad(events, functools.partial(_queued_events, blocks))
 
     def _keep_session(self, address: str, session: str) -> None:
         """Note the page session a call names as address's newest, and forget (with its
@@ -3372,7 +3473,25 @@ class _CheckedCalls:
             send = self._noting_events(send)
             if session is not None:
                 self._keep_session(client_address(scope), session)
-        if self.load is None or key is None or not self.asks(key):
+            # Every call joins Gradio's queue and returns at once, so nothing else bounds
+            # how many one address queues: counted while it joins, then while queued.
+            address = client_address(scope)
+            if not self.events.enter(address):
+                refusal = _too_many_events(self.events.limit)
+                headers = [(b"retry-after", b"1")]
+                await send_json(send, 429, {"detail": refusal, "error": refusal}, headers)
+                return
+            try:
+                await self._call(scope, replay, send, key)
+            finally:
+                self.events.leave(address)
+            return
+        await self.app(scope, replay, send)
+
+    async def _call(self, scope: Any, replay: Any, send: Any, key: str | int) -> None:
+        """Pass on a call to an endpoint or page event, a question only while its address has
+        fewer than ClientLoad's limit in flight."""
+        if self.load is None or not self.asks(key):
             await self.app(scope, replay, send)
             return
         # A question joins Gradio's queue and is answered later: it counts while this
@@ -3523,6 +3642,27 @@ def bound_call(shape: CallShape, data: list[Any]) -> list[Any]:
 _QUESTION_HANDLERS = frozenset({"respond", "on_example", "ask"})
 
 
+def _queued_events(blocks: Any, address: str) -> int:
+    """The page events and API calls Gradio's queue holds (waiting or running) for address."""
+    queue = getattr(blocks, "_queue", None)
+    events = list(getattr(queue, "event_ids_to_events", {}).values())
+    return sum(
+        1 for event in events if client_address(getattr(event.request, "scope", {})) == address
+    )
+
+
+def _too_many_events(limit: int) -> str:
+    """The one sentence a call past an address's events_per_client gets.
+
+    Example: _too_many_events(32) -> "Your address already has 32 requests waiting in the
+             chat's queue: wait for them to finish, then try again."
+    """
+    return (
+        f"Your address already has {limit} requests waiting in the chat's queue: wait for them "
+        "to finish, then try again."
+    )
+
+
 def _queued_questions(blocks: Any, address: str) -> int:
     """The questions Gradio's queue holds (waiting or being answered) for address."""
     queue = getattr(blocks, "_queue", None)
@@ -3546,6 +3686,96 @@ async def _refuse(receive: Any, send: Any, *, more: bool) -> None:
     if more:
         await _drain(receive)
     await _too_large(send)
+
+
+_WHERE = {"body": "body", "query": "query string", "path": "address", "header": "headers"}
+
+
+def invalid_request_sentence(errors: Any) -> str:
+    """One sentence for what FastAPI found wrong with a request to one of Gradio's routes
+    (the `detail` list of its 422 answer): the first problem, and what to send.
+
+    Gradio's routes answered a body that is not JSON, a missing field or a value of the wrong
+    kind with FastAPI's list of pydantic errors (types, locations, inputs echoed back).
+
+    Example: [{"type": "missing", "loc": ["query", "session_hash"], "msg": "Field required"}]
+             -> "The request lacks session_hash in its query string: send it as the page and
+             gradio_client do.";
+             [{"type": "json_invalid", "loc": ["body", 1], "msg": "JSON decode error"}]
+             -> "The request body is not valid JSON: send a JSON object, as the page and
+             gradio_client do."
+    """
+    first = errors[0] if isinstance(errors, list) and errors else {}
+    first = first if isinstance(first, dict) else {}
+    kind = str(first.get("type", ""))
+    loc = [str(part) for part in first.get("loc", []) if not isinstance(part, int)]
+    where = _WHERE.get(loc[0], "request") if loc else "request"
+    # Names a client chose may appear in loc: shown cut and without control characters.
+    name = _visible(".".join(loc[1:])[:100]) if len(loc) > 1 else ""
+    if kind == "json_invalid":
+        return (
+            "The request body is not valid JSON: send a JSON object, as the page and "
+            "gradio_client do."
+        )
+    if not name:
+        return (
+            f"The request {where} is not what this route reads: send a JSON object, as the "
+            "page and gradio_client do."
+        )
+    if kind == "missing":
+        return f"The request lacks {name} in its {where}: send it as the page and gradio_client do."
+    said = _visible(" ".join(str(first.get("msg", "")).split())[:200]).rstrip(".")
+    said = said[:1].lower() + said[1:]
+    return (
+        f"The request's {name} in its {where} is not valid ({said}): send it as the page and "
+        "gradio_client do."
+    )
+
+
+class _InvalidRequests:
+    """ASGI middleware: a 422 answer listing FastAPI's validation errors (a request to one of
+    Gradio's routes with a body that is not JSON, a field missing or of the wrong kind)
+    becomes one sentence (`invalid_request_sentence`), in "detail" and "error" as the chat's
+    other refusals; every other answer passes as it is.
+
+    Example: GET /gradio_api/queue/data (no session_hash) -> 422 {"detail": "The request
+             lacks session_hash in its query string: send it as the page and gradio_client
+             do.", "error": "…"}
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] | None = None
+        body: list[bytes] = []
+
+        async def rewriting(message: Any) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and message.get("status") == 422:
+                held = message  # FastAPI's answer is one small JSON body
+                return
+            if held is None or message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.append(message.get("body", b""))
+            if message.get("more_body", False):
+                return
+            try:
+                errors = json.loads(b"".join(body))["detail"]
+            except (ValueError, KeyError, TypeError):
+                errors = None
+            if not isinstance(errors, list):  # not a list of validation errors: as it was
+                await send(held)
+                await send({**message, "body": b"".join(body)})
+                return
+            said = invalid_request_sentence(errors)
+            await send_json(send, 422, {"detail": said, "error": said}, [])
+
+        await self.app(scope, receive, rewriting)
 
 
 async def _drain(receive: Any) -> None:
@@ -3639,16 +3869,18 @@ def _mounted(
     _tidy_uploads()
     # The early server this is attached to checks the Host header itself (startup.py).
     checked = _CheckedCalls(
-        ThrottledLogins(_OneLogout(app), throttle),
+        ThrottledLogins(_OneLogout(_InvalidRequests(app)), throttle),
         blocks=demo,
         load=load,
         sessions=settings.sessions_per_client,
+        events=settings.events_per_client,
     )
     guarded = _BodyLimit(
         _UploadProgress(_UploadLimit(checked, UploadBudget.from_settings(settings)))
     )
     limited = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
-    return _PageHeaders(OneBodyLength(limited)), lambda: app.router.lifespan_context(app)
+    served = ForwardedAddress(_PageHeaders(OneBodyLength(limited)), settings.trusted_proxies)
+    return served, lambda: app.router.lifespan_context(app)
 
 
 def _launch_chat(
@@ -3676,6 +3908,7 @@ def _launch_chat(
         uploads=UploadBudget.from_settings(settings),
         requests_per_client=settings.requests_per_client,
         sessions_per_client=settings.sessions_per_client,
+        events_per_client=settings.events_per_client,
     )
 
 
