@@ -8,6 +8,7 @@ early server) with the fake embedder, so these run in seconds.
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -276,9 +277,14 @@ def test_one_address_cannot_queue_calls_ahead_of_everyone(
     from assistant import Assistant
 
     remove = Assistant.remove_document
+    # The first address's removals hold the slot until all twelve calls are in (a fixed
+    # sleep let one finish while a loaded machine was still sending them).
+    hold = threading.Event()
 
     def slow(self: Any, source: str) -> Any:
-        time.sleep(0.4)  # a removal that takes a while: the slot stays held
+        if not source.startswith("a."):
+            hold.wait(10)
+            time.sleep(0.4)  # a removal that takes a while: the slot stays held
         return remove(self, source)
 
     monkeypatch.setattr(Assistant, "remove_document", slow)
@@ -287,6 +293,7 @@ def test_one_address_cannot_queue_calls_ahead_of_everyone(
         refused = [text for status, text in said if status == 429]
         assert len(refused) >= 8, said
         assert all(one_sentence(text) and "waiting in the chat's queue" in text for text in refused)
+        hold.set()
         started = time.monotonic()
         status, answer = _call_remove(chat.url, "127.0.0.2", "a.txt")
         took = time.monotonic() - started
