@@ -1750,3 +1750,16 @@ def test_the_name_given_to_a_thing_is_a_name_asked_for() -> None:
     )
     assert ev.name_given == 0.0
     assert answer_type("What name did miners give to methane?") == "called"
+
+
+def test_a_why_question_without_a_name_is_tied_to_its_clause_by_its_other_words() -> None:
+    from assistant.answer.negation import denied_premise
+
+    rebuilt = ["The city decided to rebuild within the surviving outer walls."]
+    assert denied_premise("Why did the city decide not to rebuild within the walls?", rebuilt)
+    # Another subject's deed denies nothing the question asks.
+    psalter = ["A fire destroyed sixty manuscripts, but the psalter survived."]
+    assert not denied_premise("Why was the psalter not destroyed?", psalter)
+    # The passage gives the denial with its reason.
+    kept = ["The city decided not to rebuild within the walls, as money was short."]
+    assert not denied_premise("Why did the city decide not to rebuild within the walls?", kept)

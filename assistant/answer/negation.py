@@ -443,9 +443,10 @@ def denied_premise(question: str, sentences: Sequence[str]) -> bool:
     one sentence holds every name of the question and, undenied, the verb it denies: "Why
     has Amazon never invested in Anthropic?" over "Amazon has already invested $8 billion in
     Anthropic." (question_negation leaves why-questions alone: their reason is told in other
-    words.) A denial with no name to tie it to ("Why was the psalter not destroyed?" over "a
-    fire destroyed sixty manuscripts, but the psalter survived"), of degree ("not always")
-    or of failure ("fail to") is not read.
+    words.) A question without a name is tied by its other words, all of them in the
+    clause: "Why was the psalter not destroyed?" is not read over "a fire destroyed sixty
+    manuscripts, but the psalter survived". A denial of degree ("not always") or of failure
+    ("fail to") is not read.
 
     Example: denied_premise("Why has Amazon never invested in Anthropic?",
                             ["Amazon has already invested $8 billion in Anthropic."]) -> True;
@@ -465,7 +466,18 @@ def denied_premise(question: str, sentences: Sequence[str]) -> bool:
     ]
     verbs = negation_scope(question, cues, width=1)
     names = {n for _, n in _question_names(tokens)}
-    if not verbs or not names:
+    if not names:
+        # Without a name, the question's other words tie the denial to its subject, all of
+        # them in one clause: "Why did the city decide not to rebuild within the walls?" over
+        # "The city decided to rebuild within the surviving outer walls".
+        names = {
+            stem(t)
+            for i, t in enumerate(tokens)
+            if t.lower() not in STOP and len(t) > 2 and i not in cues and t.lower() != "why"
+        } - verbs
+        if len(names) < 2:
+            return False
+    if not verbs:
         return False
     # Read clause by clause, a comparison's foil cut off: "unlike Microsoft's exclusive deal,
     # Amazon holds less leverage" does not say Amazon's position is exclusive.
