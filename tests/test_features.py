@@ -1763,3 +1763,15 @@ def test_a_why_question_without_a_name_is_tied_to_its_clause_by_its_other_words(
     # The passage gives the denial with its reason.
     kept = ["The city decided not to rebuild within the walls, as money was short."]
     assert not denied_premise("Why did the city decide not to rebuild within the walls?", kept)
+
+
+def test_an_institution_asked_for_by_its_kind_must_be_named_with_it() -> None:
+    from assistant.answer.features import institution_untold
+
+    joined = ["The physicist William Thomson joined the enterprise in 1858."]
+    assert institution_untold("Which university employed William Thomson?", joined)
+    taught = ["He taught at the University of Glasgow for fifty years."]
+    assert not institution_untold("Which university employed William Thomson?", taught)
+    # Prizes and medals answer one another: no word is needed.
+    medal = ["She was awarded the Davy Medal in 1947."]
+    assert not institution_untold("Which prize was Varga given in 1947?", medal)

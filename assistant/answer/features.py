@@ -108,6 +108,7 @@ __all__ = [
     "evidence_features",
     "has_answer_type",
     "implied_names",
+    "institution_untold",
     "key_term_weights",
     "measured_terms",
     "money_untold",
@@ -435,6 +436,30 @@ _MONEY_TOLD = re.compile(
     r"rand|dinars?|dirhams?|riyals?|shekels?|reais)\b",
     re.IGNORECASE,
 )
+
+
+# Institutions whose names hold their kind ("the University of Glasgow", "St Thomas'
+# Hospital", "the Hallé Orchestra"): "Which university employed Thomson?" needs the word.
+# Not prizes or medals, which answer one another ("Which prize?" - "the Davy Medal").
+_INSTITUTION_ASKED = re.compile(
+    r"\b(?:which|what)\s+(?:[a-z]+\s+)?(universit(?:y|ies)|colleges?|schools?|hospitals?|"
+    r"museums?|churche?s?|cathedrals?|abbeys?|orchestras?|regiments?|railways?|banks?)\b",
+    re.IGNORECASE,
+)
+
+
+def institution_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does the question ask which institution of a kind whose names hold the kind's word,
+    and none of the sentences an answer would lead with holds the word?
+
+    Example: institution_untold("Which university employed William Thomson?",
+                                ["The physicist William Thomson joined the enterprise."])
+             -> True; with ["He taught at the University of Glasgow."] -> False
+    """
+    m = _INSTITUTION_ASKED.search(question)
+    return m is not None and not any(
+        m.group(1).lower()[:5] in text.lower() for text in answering
+    )
 
 
 def money_untold(question: str, answering: Sequence[str]) -> bool:
@@ -2311,11 +2336,12 @@ def evidence_features(
     unnamed = bool(attributes) and not attributes & with_aliases(passage_terms, _PRICE_TOLD)
     unit_missing = float((bool(type_missing) and (unit_named(question) or carried)) or unnamed)
     # A sum of money asked must be told by the sentence the answer would lead with, the
-    # sentence after it (which an answer reads on into) or one of the two closest.
+    # sentence after it (which an answer reads on into) or one of the two closest; so must
+    # the kind of an institution asked for.
     if lead is not None and 0 <= lead < len(sentences):
         after = [k for k, b in enumerate(before) if b == lead] if before else []
         near = [sentences[k][0] for k in (lead, *after)] + [t for t, _ in top[:2]]
-        if money_untold(question, near):
+        if money_untold(question, near) or institution_untold(question, near):
             unit_missing = 1.0
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
