@@ -35,6 +35,7 @@ __all__ = [
     "echoed_quotes",
     "is_followup",
     "last_quotes",
+    "listed_item",
     "name_words",
     "others_than",
     "own_terms",
@@ -42,6 +43,7 @@ __all__ = [
     "pointed_quote",
     "quotes_asked_about",
     "reads_on",
+    "recalled_terms",
     "said_asked_about",
     "says_nothing_of_its_own",
     "split_preamble",
@@ -113,6 +115,10 @@ _FILLER = re.compile(
     r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great|so|hey|hi|yo|um+|uh+|er+m?|"
     r"btw|also|quick\s+question|just\s+wondering|i\s+wonder|basically|anyway|anyways|"
     r"honestly|you\s+know|i\s+mean(?=\s*,)|"
+    # An acknowledgement of the last answer before the next question ("Fine. Is the new money
+    # a done deal?", "Thank you. I should like to know ..."): it asks nothing.
+    r"(?:fine|thank\s+you|got\s+it|i\s+see|understood|noted|cheers|gotcha|makes\s+sense)"
+    r"(?=\s*[.,!])|"
     # "like, how much ...", "like is Amazon ...", not "Like what?" nor "Like Amazon, does ...".
     r"like(?=\s*,|\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|how|"
     r"why|when|where)\b))\b[\s,.!:-]*)+",
@@ -1028,6 +1034,74 @@ def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[st
     return {q for q in quotes if asked <= {w.lower() for w in re.findall(r"[\w’'-]+", q)}}
 
 
+def recalled_terms(topic: str, history: Sequence[Mapping[str, str]]) -> list[str]:
+    """What an earlier answer said of a topic the person returns to ("Going back to the
+    chips: ..."): the names and longest words of the latest quote that holds one of the
+    topic's words; [] when no answer spoke of it, or when the topic is a name ("Back to
+    Amazon: ..." returns to Amazon, not to what an answer said next to its name).
+
+    Example: recalled_terms("the chips", [{"role": "assistant", "content": "Amazon supports
+             Anthropic with custom chips tailored to its needs. [1]"}, {"role": "assistant",
+             "content": "Anthropic may not remain loyal. [1]"}])
+             -> ["Amazon", "Anthropic", "supports", "tailored"]
+    """
+    recent = history[-MAX_HISTORY_MESSAGES:]
+    # "back to amazon": a name typed in lower case is still the name the answers spelt.
+    topic = _as_spelt(topic, " ".join(str(m.get("content") or "") for m in recent))
+    wanted = {w[:5] for w in _content_words(topic) if w not in _VAGUE}
+    if not wanted or name_words(topic):
+        return []
+    for m in reversed(recent):
+        content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+        if m.get("role") != "assistant" or m.get("refused") or _REFUSAL.match(content):
+            continue
+        for quote in _CITATION.split(content):
+            said = {w.lower()[:5] for w, _ in _words(quote)}
+            if wanted & said:
+                words = [w for w in _content_words(quote) if w[:5] not in wanted]
+                return list(dict.fromkeys(_subjects(quote) + _longest(words)))
+    return []
+
+
+# "the second competitor you listed", "the first one you mentioned", "the last company it
+# named": one item of a list the last answer gave, by its place.
+_LISTED_ITEM = re.compile(
+    r"\b(?:the|your)\s+(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+"
+    r"(?:[\w\-]+\s+)?(?:(?:that\s+|which\s+)?(?:you|it|the\s+article|they)\s+(?:just\s+)?"
+    r"(?:listed|mentioned|named|gave|cited|quoted)|(?:in|on|from)\s+(?:the|that|your)\s+list)\b",
+    re.IGNORECASE,
+)
+# A list of names in an answer: "GPT-4, Claude, and Gemini", "Meta, Google or Microsoft".
+_NAME_ITEM = r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*"
+_NAME_LIST = re.compile(
+    rf"(?<![\w\-])({_NAME_ITEM}(?:\s*,\s*{_NAME_ITEM})*\s*,?\s+(?:and|or)\s+{_NAME_ITEM})"
+)
+
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
+    """question with "the second X you listed" put as the name the last answer listed there;
+    None when it points at no item of a list of names the last answer gave.
+
+    Example: listed_item("the second one you listed, isn't that Anthropic's model?",
+             [{"role": "user", "content": "Are Amazon's models good?"}, {"role":
+             "assistant", "content": "Its models lag behind competitors such as GPT-4,
+             Claude, and Gemini. [1]"}]) -> "Claude, isn't that Anthropic's model?"
+    """
+    m = _LISTED_ITEM.search(question)
+    turn = _last_answered_turn(history) if m else None
+    if m is None or turn is None:
+        return None
+    for found in _NAME_LIST.finditer(_CITATION.sub("", turn[1])):
+        items = [i.strip() for i in _LIST_SEPARATOR.split(found[1]) if i.strip()]
+        place = _ORDINALS[m.group("ord").lower()]
+        if len(items) >= 2 and place <= len(items):
+            item = items[place - 1] if place > 0 else items[-1]
+            return question[: m.start()] + item + question[m.end() :]
+    return None
+
+
 def says_nothing_of_its_own(question: str) -> bool:
     """Does the question name nothing of its own, only what kind of thing it asks for ("How
     much?", "ok, when then?", "Who?")?
@@ -1081,7 +1155,16 @@ def standalone_query(
     lead_in = _LEAD_IN.match(question)
     if lead_in is not None:
         # "Back to Amazon - is its stake exclusive?": the question, about what it names first.
-        return f"{lead_in.group('rest').strip()} ({lead_in.group('topic').strip()})"
+        topic, rest = lead_in.group("topic").strip(), lead_in.group("rest").strip()
+        # "Going back to the chips: are they generic?": the earlier answer that spoke of them
+        # says what they were ("custom chips ... tailored to Anthropic's needs").
+        own = {w.lower() for w, _ in _words(rest + " " + topic)}
+        recalled = [t for t in recalled_terms(topic, history or ()) if t.lower() not in own]
+        return f"{rest} ({' '.join([topic, *recalled][: max_terms + 1])})"
+    listed = listed_item(question, history) if history else None
+    if listed is not None:
+        # "the second competitor you listed, isn't that ...?": that item, by its name.
+        return listed
     if not history or not is_followup(question):
         return question
     said = sorted(last_quotes(history), key=len, reverse=True)

@@ -1,0 +1,128 @@
+"""Follow-ups that return to an earlier point, pick an item of a list, or acknowledge the last
+answer before asking (session 18). No model needed."""
+
+from __future__ import annotations
+
+from assistant.answer.followup import (
+    is_followup,
+    listed_item,
+    recalled_terms,
+    standalone_query,
+)
+
+CHIPS_THEN_LOYALTY = [
+    {"role": "user", "content": "How is Amazon backing Anthropic apart from cash?"},
+    {
+        "role": "assistant",
+        "content": "Amazon is also supporting Anthropic through infrastructure investments, "
+        "including custom chips [1]",
+    },
+    {"role": "user", "content": "And will Anthropic stay loyal to Amazon in return?"},
+    {
+        "role": "assistant",
+        "content": "However, there is no guarantee that Anthropic will remain loyal to Amazon, "
+        "as it continues to collaborate with other companies. [1]",
+    },
+]
+
+
+def test_going_back_to_a_topic_carries_what_the_earlier_answer_said_of_it() -> None:
+    """ "Going back to the chips: who are they built around?" after two exchanges: the chips
+    were in the first answer (infrastructure investments for Anthropic), not the last one
+    (loyalty), and that answer's words say what they were."""
+    query = standalone_query(
+        "Going back to the chips: what else comes with them, and who are they built around?",
+        CHIPS_THEN_LOYALTY,
+    )
+    assert query == (
+        "what else comes with them, and who are they built around? "
+        "(the chips Amazon Anthropic infrastructure investments)"
+    )
+    assert recalled_terms("the chips", CHIPS_THEN_LOYALTY) == [
+        "Amazon",
+        "Anthropic",
+        "infrastructure",
+        "investments",
+    ]
+
+
+def test_going_back_to_a_name_returns_to_the_name_only() -> None:
+    """ "back to amazon: ..." returns to Amazon; what an answer said next to its name (a
+    Microsoft comparison) is not carried, typed in lower case or not."""
+    history = [
+        {"role": "user", "content": "how is microsoft's deal with openai different?"},
+        {
+            "role": "assistant",
+            "content": "Unlike Microsoft’s exclusive deal with OpenAI, Amazon’s stake in "
+            "Anthropic is non-exclusive [1]",
+        },
+    ]
+    assert recalled_terms("amazon", history) == []
+    assert recalled_terms("Amazon", history) == []
+    query = standalone_query("back to Amazon: what hardware is it giving Anthropic?", history)
+    assert query == "what hardware is it giving Anthropic? (Amazon)"
+
+
+def test_a_topic_no_answer_spoke_of_is_carried_as_named() -> None:
+    assert recalled_terms("the board", CHIPS_THEN_LOYALTY) == []
+    assert standalone_query("Back to the board: who sits on it?", CHIPS_THEN_LOYALTY) == (
+        "who sits on it? (the board)"
+    )
+    # Without a conversation the lead-in is read as before.
+    assert standalone_query("Back to Amazon - is its stake exclusive?", None) == (
+        "is its stake exclusive? (Amazon)"
+    )
+
+
+LISTED = [
+    {"role": "user", "content": "does amazon make its own AI?"},
+    {
+        "role": "assistant",
+        "content": "Amazon is hedging its bets while its own in-house AI models lag behind "
+        "competitors such as GPT-4, Claude, and Gemini in performance benchmarks. [1]",
+    },
+    {"role": "user", "content": "what are performance benchmarks?"},
+    # A refusal, known by its wording as by a "refused" flag.
+    {"role": "assistant", "content": "The documents don't say how those benchmarks work."},
+]
+
+
+def test_the_nth_item_you_listed_is_that_item_by_name() -> None:
+    """ "the second competitor you listed" is Claude, from the last answer that listed
+    names (a refusal in between lists nothing)."""
+    question = "ok. the second competitor you listed, isn't that the Anthropic model?"
+    assert standalone_query(question, LISTED) == "Claude, isn't that the Anthropic model?"
+    assert listed_item("What is the last one you mentioned?", LISTED) == "What is Gemini?"
+    assert listed_item("the first company it named: is it American?", LISTED) == (
+        "GPT-4: is it American?"
+    )
+
+
+def test_a_place_with_no_list_or_no_such_item_changes_nothing() -> None:
+    assert listed_item("the fifth model you listed, who makes it?", LISTED) is None
+    # Not a reference to a list: an ordinal of the documents' own.
+    assert listed_item("Who is the second largest investor?", LISTED) is None
+    no_list = [
+        {"role": "user", "content": "How much has Amazon invested?"},
+        {"role": "assistant", "content": "Amazon has invested around $8 billion. [1]"},
+    ]
+    assert listed_item("the second one you mentioned, is it new?", no_list) is None
+
+
+def test_an_acknowledgement_before_the_question_is_no_part_of_it() -> None:
+    """ "Fine. Is the new money a done deal?" asks what follows "Fine."; "Thank you." and
+    "Got it," likewise. A question that only opens with such a word keeps it ("Fine-tuning
+    aside, ...")."""
+    assert standalone_query("Fine. Is the new money a done deal?", []) == (
+        "Is the new money a done deal?"
+    )
+    assert standalone_query("Thank you. Who else owns part of Anthropic?", []) == (
+        "Who else owns part of Anthropic?"
+    )
+    assert standalone_query("Got it, and how much has Google put in?", []) == (
+        "and how much has Google put in?"
+    )
+    assert standalone_query("Fine-tuning aside, who builds Claude?", []) == (
+        "Fine-tuning aside, who builds Claude?"
+    )
+    assert not is_followup("Fine. Why is Amazon investing in Anthropic?")
