@@ -126,3 +126,66 @@ def test_an_acknowledgement_before_the_question_is_no_part_of_it() -> None:
         "Fine-tuning aside, who builds Claude?"
     )
     assert not is_followup("Fine. Why is Amazon investing in Anthropic?")
+
+
+MICROSOFT_THEN_AMAZON = [
+    {"role": "user", "content": "How does Microsoft's OpenAI deal work, per this piece?"},
+    {
+        "role": "assistant",
+        "content": "This contrasts with Microsoft’s partnership with OpenAI, which secured "
+        "exclusivity [1]",
+    },
+    {"role": "user", "content": "And Amazon's deal with Anthropic?"},
+    {"role": "assistant", "content": "Amazon’s stake in Anthropic is non-exclusive [1]"},
+]
+
+
+def test_those_two_are_the_subjects_of_the_last_two_exchanges() -> None:
+    """ "Between those two, which deal has the market rewarded?" compares Amazon's deal
+    (the last exchange) with Microsoft's (the one before): both are named."""
+    query = standalone_query(
+        "Between those two, which kind of deal has the market rewarded?", MICROSOFT_THEN_AMAZON
+    )
+    assert query == (
+        "Between those two, which kind of deal has the market rewarded? "
+        "(Amazon Anthropic Microsoft OpenAI)"
+    )
+    meta_then_amazon = [
+        {"role": "user", "content": "What's Meta's game plan in AI?"},
+        {"role": "assistant", "content": "Meta is building AI models in-house. [1]"},
+        {"role": "user", "content": "And Amazon's?"},
+        {"role": "assistant", "content": "Amazon is investing in proven AI players. [1]"},
+    ]
+    query = standalone_query("Of those two routes, which one is expensive?", meta_then_amazon)
+    assert query == "Of those two routes, which one is expensive? (Amazon Meta game plan)"
+
+
+def test_the_two_things_a_question_names_itself_are_no_comparison() -> None:
+    # "the two phases" are the question's own; only the last exchange is carried.
+    query = standalone_query("What happens in the two phases?", MICROSOFT_THEN_AMAZON)
+    assert "Microsoft" not in query
+    assert query == "What happens in the two phases?"
+
+
+def test_a_statement_put_back_to_be_confirmed_checks_the_last_answer() -> None:
+    """ "So the extra money hasn't been committed yet, correct?" names nothing, but checks
+    what the last answer said (Amazon considering a new investment in Anthropic); "so amazon
+    doesn't own the whole thing, then?" is about what the last question asked of (Anthropic)."""
+    latest = [
+        {"role": "user", "content": "What's the latest on Amazon and Anthropic?"},
+        {"role": "assistant", "content": "Amazon is considering a new investment. [1]"},
+    ]
+    assert is_followup("So the extra money hasn't been committed yet, correct?")
+    assert is_followup("the deal is not exclusive, is that right?")
+    assert standalone_query("So the extra money hasn't been committed yet, correct?", latest) == (
+        "the extra money hasn't been committed yet, correct? (Amazon Anthropic latest)"
+    )
+    owners = [
+        {"role": "user", "content": "who owns this Anthropic company?"},
+        {"role": "assistant", "content": "Anthropic remains partially owned by Google [1]"},
+    ]
+    assert standalone_query("so Amazon doesn't own the whole thing, then?", owners) == (
+        "Amazon doesn't own the whole thing, then? (Anthropic owns company)"
+    )
+    # A question that only ends in "right" asks no confirmation.
+    assert not is_followup("Which way is right?")

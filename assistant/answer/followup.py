@@ -414,6 +414,13 @@ def _pointers(words: Sequence[str]) -> list[bool]:
     return out
 
 
+# A statement with a tag asking to confirm it ("The money isn't committed yet, correct?",
+# "So Amazon doesn't own all of it, then?", "..., is that right?") checks what was just said.
+_CHECK_TAG = re.compile(
+    r"[,;]\s*(?:correct|right|yes|no|then|true|isn['’]t\s+it|aren['’]t\s+they|"
+    r"(?:is\s+that|am\s+i)\s+(?:right|correct))\s*\?\s*$|"
+    r"\b(?:is\s+that|am\s+i)\s+(?:right|correct)\s*\?\s*$",
+)
 # A question that opens with a preposition before its question word ("In what kind of tests?",
 # "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
 # subject ("In what year was Anthropic founded?", decided before this is read).
@@ -441,6 +448,7 @@ def is_followup(question: str) -> bool:
              is_followup("No, I meant Google.") -> True;
              is_followup("Is that more than Google's?") -> True;
              is_followup("What else is Amazon hoping for?") -> True;
+             is_followup("So the money isn't committed yet, correct?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
@@ -457,6 +465,8 @@ def is_followup(question: str) -> bool:
         return True
     if asks_what_follows(question) or asks_where_said(question):
         return True  # "Tell me more.", "What do you mean?"
+    if _CHECK_TAG.search(q):
+        return True  # "So the extra money hasn't been committed yet, correct?"
     # "What else is Amazon hoping for?": besides what the last answer said, whatever names
     # the question brings.
     if _ELSE.search(q):
@@ -1102,6 +1112,35 @@ def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | No
     return None
 
 
+# "those two", "between them", "both of them": the two things of the last two exchanges,
+# compared ("the two phases" names its own two things).
+_BOTH = re.compile(
+    r"\b(?:those|these)\s+two\b|\bthe\s+two\s+of\s+them\b|\bboth\s+of\s+(?:them|those|these)\b|"
+    r"\bbetween\s+(?:them|those|these|the\s+two)\b|\beither\s+(?:one|of\s+them)\b",
+    re.IGNORECASE,
+)
+
+
+def _compared_before(
+    question: str, before: Sequence[Mapping[str, str]], max_terms: int
+) -> list[str]:
+    """For a question comparing "those two", the names of the answered exchange before the
+    last one (its question read as its own standalone query): the other of the two; [] for
+    any other question or when there is none.
+
+    Example: _compared_before("Of those two, which is costly?", [{"role": "user", "content":
+             "What's Meta's game plan in AI?"}, {"role": "assistant", "content": "Meta builds
+             AI models in-house. [1]"}], 4) -> ["Meta"]
+    """
+    if _BOTH.search(question) is None:
+        return []
+    turn = _last_answered_turn(before)
+    if turn is None:
+        return []
+    prior = standalone_query(turn[0], turn[2], max_terms=max_terms)
+    return list(dict.fromkeys(_subjects(prior) + _answer_subject(turn[1])))
+
+
 def says_nothing_of_its_own(question: str) -> bool:
     """Does the question name nothing of its own, only what kind of thing it asks for ("How
     much?", "ok, when then?", "Who?")?
@@ -1218,6 +1257,10 @@ def standalone_query(
         # the place of the others ("And in Asia, what is it vectored by?" after "How is CHIKV
         # maintained in Africa?" is about CHIKV, not Africa).
         terms = (asked[:1] + topic + carried) if _points_back(question) else topic + carried
+        if _CHECK_TAG.search(question):
+            # "so amazon doesn't own the whole thing, then?" after "who owns Anthropic?": a
+            # statement put back to be confirmed is about what the last question named too.
+            terms = list(dict.fromkeys(asked + terms))
     else:
         # Names the answer brought: "Which company owns part of Anthropic?" - "Google ..."
         # makes Google what "its" in the next question points at. A question that asked
@@ -1248,6 +1291,11 @@ def standalone_query(
         else:
             terms = asked + what + brought
         terms = list(dict.fromkeys(terms))
+    compared = _compared_before(question, before, max_terms)
+    if compared and not _subjects(question):
+        # "Between those two, which deal has the market rewarded?": the last two answered
+        # exchanges are the two, each named (the last one's names alone would be one side).
+        terms = list(dict.fromkeys([*asked[:2], *compared[:2], *terms]))
     besides = others_than(question, history)
     if besides is not None:
         # "Who else has invested?": not whom the last answer was about.
