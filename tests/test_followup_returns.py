@@ -189,3 +189,33 @@ def test_a_statement_put_back_to_be_confirmed_checks_the_last_answer() -> None:
     )
     # A question that only ends in "right" asks no confirmation.
     assert not is_followup("Which way is right?")
+
+
+def test_wanting_to_know_more_about_something_names_the_topic() -> None:
+    """ "I should like to know a little more about the chips you mention: are they general
+    purpose?" is about the chips, as "Back to the chips: ..." is: the sentence about the
+    asker names the topic, and the answer that spoke of the chips says what they were."""
+    helping = [
+        {"role": "user", "content": "In what ways, other than money, is Amazon helping?"},
+        {
+            "role": "assistant",
+            "content": "Amazon is also supporting Anthropic through infrastructure investments, "
+            "including custom chips and data centers [1]",
+        },
+    ]
+    query = standalone_query(
+        "Thank you. I should like to know a little more about the chips you mention: "
+        "are they general purpose?",
+        helping,
+    )
+    assert query == (
+        "are they general purpose? "
+        "(the chips you mention Amazon Anthropic infrastructure investments)"
+    )
+    assert standalone_query("Tell me more about Google: does it own part of Anthropic?", []) == (
+        "does it own part of Anthropic? (Google)"
+    )
+    # A sentence about the asker that names no topic is still set aside.
+    assert standalone_query("I hold AMZN. How much has Amazon invested?", []) == (
+        "How much has Amazon invested?"
+    )

@@ -939,7 +939,10 @@ def about_another(question: str, last_question: str) -> str | None:
 # How a topic is named before the question ("Back to Amazon", "As for the chips").
 _TOPIC_OPENER = (
     r"^\W*(?:(?:ok|okay|so|and|now|anyway|alright)\W+)*(?:(?:going\s+|getting\s+)?back\s+to|"
-    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about"
+    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about|"
+    # "I should like to know a little more about the chips you mention: are they ...?"
+    r"(?:i(?:['’]d|\s+would|\s+should)\s+like\s+to\s+(?:know|hear)|i\s+want\s+to\s+know|"
+    r"tell\s+me)\s+(?:a\s+(?:little|bit)\s+|some\s+)?more\s+about"
 )
 # A topic or a request opening a message: what comes before its question is then no label.
 _LEAD_IN_WORDS = re.compile(
@@ -1179,7 +1182,8 @@ def standalone_query(
         # "No, I meant how much they've already put in, not the new one": the question meant,
         # a follow-up of its own; what it is "not" is no part of it.
         question = meant.group("rest")
-    own_question, preamble = split_preamble(question)
+    lead_in = _LEAD_IN.match(question)
+    own_question, preamble = split_preamble(question) if lead_in is None else (question, "")
     if preamble:
         # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
         # question is what is asked; what the person says of themselves is no part of it,
@@ -1191,7 +1195,7 @@ def standalone_query(
         if points_into and (_subjects(preamble) or len(told) >= TOPIC_TERMS):
             lead = list(dict.fromkeys(_subjects(preamble) + _longest(told)))
             return f"{own_question} ({' '.join(lead[:max_terms])})"
-    lead_in = _LEAD_IN.match(question)
+    lead_in = lead_in or _LEAD_IN.match(question)
     if lead_in is not None:
         # "Back to Amazon - is its stake exclusive?": the question, about what it names first.
         topic, rest = lead_in.group("topic").strip(), lead_in.group("rest").strip()
