@@ -219,3 +219,25 @@ def test_wanting_to_know_more_about_something_names_the_topic() -> None:
     assert standalone_query("I hold AMZN. How much has Amazon invested?", []) == (
         "How much has Amazon invested?"
     )
+
+
+def test_a_remark_of_the_askers_own_after_the_question_is_no_part_of_it() -> None:
+    """ "And who ends up the winner in the long run? I'd wager it won't be ordinary folk.":
+    the guess after the question asks nothing; the question is searched for, with what it
+    carries."""
+    summed = [
+        {"role": "user", "content": "How does the article sum up Amazon's move?"},
+        {"role": "assistant", "content": "Amazon's investment in Anthropic is a bet. [1]"},
+    ]
+    query = standalone_query(
+        "And who ends up the winner in the long run? I'd wager it won't be ordinary folk.", summed
+    )
+    assert query.startswith("And who ends up the winner in the long run? (")
+    assert "wager" not in query
+    assert standalone_query("Is the stake exclusive? My boss thinks so.", None) == (
+        "Is the stake exclusive?"
+    )
+    # A second question is kept, and so is a remark before the question.
+    assert standalone_query("Is it exclusive? I mean, really exclusive?", None) == (
+        "Is it exclusive? I mean, really exclusive?"
+    )

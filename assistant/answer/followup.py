@@ -110,6 +110,11 @@ _OPENERS = (
     "as opposed to ",
     "versus ",
 )
+# A sentence of the asker's own after the question ("... in the long run? I'd wager it won't
+# be ordinary folk.", "... exclusive? My boss thinks so."), ending the message.
+_ASKERS_REMARK = re.compile(
+    r"(?<=\?)\s+(?:i|i['’](?:d|m|ve)|my|we|we['’](?:d|re|ve)|our)\s[^?]*$", re.IGNORECASE
+)
 # Words a chat message may open with before the question itself ("ok and Google?").
 _FILLER = re.compile(
     r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great|so|hey|hi|yo|um+|uh+|er+m?|"
@@ -1176,6 +1181,9 @@ def standalone_query(
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
     question = _FORM_REQUEST.sub("", question).strip() or question
+    # "Who wins in the long run? I'd wager it won't be ordinary folk.": a remark of the
+    # asker's own after the question asks nothing the documents should hold.
+    question = _ASKERS_REMARK.sub("", question).strip() or question
     question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
     meant = _MEANT_CLAUSE.match(question)
     if meant is not None and history:
