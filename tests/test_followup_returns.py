@@ -241,3 +241,16 @@ def test_a_remark_of_the_askers_own_after_the_question_is_no_part_of_it() -> Non
     assert standalone_query("Is it exclusive? I mean, really exclusive?", None) == (
         "Is it exclusive? I mean, really exclusive?"
     )
+
+
+def test_after_a_refusal_a_roles_acronym_is_not_carried() -> None:
+    """ "What did Anthropic's CEO say about the deal?" was refused: the documents lack the
+    CEO. "then what is Amazon hoping to get from it?" is about Anthropic's deal, not its CEO;
+    "CEO" is a role, capitalised but no name."""
+    refused = [
+        {"role": "user", "content": "What did Anthropic's CEO say about the deal?"},
+        {"role": "assistant", "content": "The documents don't say what Anthropic's CEO said."},
+    ]
+    assert standalone_query("ok, then what is Amazon hoping to get from it?", refused) == (
+        "then what is Amazon hoping to get from it? (Anthropic)"
+    )

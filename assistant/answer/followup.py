@@ -362,6 +362,8 @@ def _subjects(text: str) -> list[str]:
     return [n for n in name_words(text) if len(n) > 2]
 
 
+# Roles written as acronyms: capitalised, but no name of a subject.
+_ROLE_TITLES = frozenset("ceo cfo cto coo cio cmo vp svp evp md chair".split())  # noqa: SIM905
 # Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
 _EXPLETIVE_WORDS = (
     "true possible likely known clear the that worth said reported hard easy difficult "
@@ -1238,7 +1240,13 @@ def standalone_query(
         if again is not None:
             return again
         own = {w.lower() for w, _ in _words(question)}
-        names = [n for n in _subjects(asked_before) if n.lower() not in own]
+        # A role's acronym ("Anthropic's CEO") is a word the documents lacked, not a name of
+        # what the conversation is about.
+        names = [
+            n
+            for n in _subjects(asked_before)
+            if n.lower() not in own and n.lower() not in _ROLE_TITLES
+        ]
         # ... as is what a bare "how much then?" asks about: it names nothing of its own.
         bare = says_nothing_of_its_own(question)
         if not names or not (_points_back(question) or bare):
