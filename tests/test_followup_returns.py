@@ -254,3 +254,37 @@ def test_after_a_refusal_a_roles_acronym_is_not_carried() -> None:
     assert standalone_query("ok, then what is Amazon hoping to get from it?", refused) == (
         "then what is Amazon hoping to get from it? (Anthropic)"
     )
+
+
+def test_the_first_kind_is_the_first_of_two_kinds_the_answer_contrasted() -> None:
+    """ "give me an example of the first kind" after "some companies building AI stacks
+    internally and others opting to invest in startups" asks for companies building AI
+    internally; "the latter" is the others."""
+    industry = [
+        {"role": "user", "content": "How would you describe the AI industry right now?"},
+        {
+            "role": "assistant",
+            "content": "The AI industry is witnessing a real-time experiment, with some "
+            "companies building AI stacks internally and others opting to invest in "
+            "startups. [1]",
+        },
+    ]
+    assert standalone_query("give me an example of the first kind", industry) == (
+        "give me an example of companies building AI stacks internally"
+    )
+    assert listed_item("Who does the latter?", industry) == (
+        "Who does opting to invest in startups?"
+    )
+    divide = [
+        {"role": "user", "content": "What divide does the article talk about?"},
+        {
+            "role": "assistant",
+            "content": "A broader industry divide between companies building AI in-house and "
+            "those investing in external AI innovators. [1]",
+        },
+    ]
+    assert listed_item("what's the upside of the second approach?", divide) == (
+        "what's the upside of investing in external AI innovators?"
+    )
+    # An answer that sets no two kinds side by side leaves the question as it is.
+    assert listed_item("give me an example of the first kind", LISTED) is None

@@ -1097,25 +1097,52 @@ _NAME_LIST = re.compile(
     rf"(?<![\w\-])({_NAME_ITEM}(?:\s*,\s*{_NAME_ITEM})*\s*,?\s+(?:and|or)\s+{_NAME_ITEM})"
 )
 
+# "the first kind", "the second camp", "the latter": one of two kinds an answer contrasted.
+_KIND_ITEM = re.compile(
+    r"\bthe\s+(?:(?P<ord>first|second)\s+(?:kind|type|sort|camp|group|approach|side|category)"
+    r"|(?P<fl>former|latter))\b",
+    re.IGNORECASE,
+)
+# Two kinds side by side: "some companies building AI internally and others opting to
+# invest", "between companies building AI in-house and those investing in innovators".
+_TWO_KINDS = re.compile(
+    r"\b(?:some|between)\s+(?P<a>[^,;.]+?)\s+and\s+(?:others|those)\s+(?P<b>[^,;.]+)",
+    re.IGNORECASE,
+)
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
 
 
 def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
-    """question with "the second X you listed" put as the name the last answer listed there;
-    None when it points at no item of a list of names the last answer gave.
+    """question with "the second X you listed" put as the name the last answer listed there,
+    or "the first kind" ("the latter") as the first (second) of two kinds the last answer set
+    side by side; None when it points at no such item.
 
     Example: listed_item("the second one you listed, isn't that Anthropic's model?",
              [{"role": "user", "content": "Are Amazon's models good?"}, {"role":
              "assistant", "content": "Its models lag behind competitors such as GPT-4,
-             Claude, and Gemini. [1]"}]) -> "Claude, isn't that Anthropic's model?"
+             Claude, and Gemini. [1]"}]) -> "Claude, isn't that Anthropic's model?";
+             listed_item("an example of the first kind?", [{"role": "user", "content": "And
+             the industry?"}, {"role": "assistant", "content": "Some firms build AI in-house
+             and others invest in startups. [1]"}]) -> "an example of firms build AI in-house?"
     """
     m = _LISTED_ITEM.search(question)
-    turn = _last_answered_turn(history) if m else None
-    if m is None or turn is None:
+    kind = _KIND_ITEM.search(question)
+    turn = _last_answered_turn(history) if m or kind else None
+    if turn is None:
         return None
-    for found in _NAME_LIST.finditer(_CITATION.sub("", turn[1])):
+    said = _CITATION.sub("", turn[1])
+    both = _TWO_KINDS.search(said) if kind else None
+    if kind is not None and both is not None:
+        # "give me an example of the first kind" after "some companies build AI internally
+        # and others invest in startups": the first of the two the answer set side by side.
+        first = (kind.group("ord") or kind.group("fl")).lower() in ("first", "former")
+        chosen = both.group("a" if first else "b").strip()
+        return question[: kind.start()] + chosen + question[kind.end() :]
+    if m is None:
+        return None
+    place = _ORDINALS[m.group("ord").lower()]
+    for found in _NAME_LIST.finditer(said):
         items = [i.strip() for i in _LIST_SEPARATOR.split(found[1]) if i.strip()]
-        place = _ORDINALS[m.group("ord").lower()]
         if len(items) >= 2 and place <= len(items):
             item = items[place - 1] if place > 0 else items[-1]
             return question[: m.start()] + item + question[m.end() :]
