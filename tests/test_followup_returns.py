@@ -288,3 +288,23 @@ def test_the_first_kind_is_the_first_of_two_kinds_the_answer_contrasted() -> Non
     )
     # An answer that sets no two kinds side by side leaves the question as it is.
     assert listed_item("give me an example of the first kind", LISTED) is None
+
+
+def test_they_beside_a_name_of_the_question_is_the_other_earlier_name() -> None:
+    """ "It is only money, or Amazon help them also some other way?" names Amazon itself:
+    "them" is the other name the last question asked about (Anthropic)."""
+    put_in = [
+        {"role": "user", "content": "How much Amazon already put in Anthropic?"},
+        {"role": "assistant", "content": "Amazon has already invested around $8 billion. [1]"},
+    ]
+    query = standalone_query("It is only money, or Amazon help them also some other way?", put_in)
+    assert query.startswith("It is only money, or Amazon help them also some other way? (")
+    assert "Anthropic" in query
+    # "that" is no person: the earlier first name (here the question's own) is all that
+    # could be carried, as before; "them" is the other one.
+    alexa = [
+        {"role": "user", "content": "Does Alexa use Anthropic's AI?"},
+        {"role": "assistant", "content": "Amazon is integrating their AI into Alexa. [1]"},
+    ]
+    assert "Anthropic" not in standalone_query("Will that make our Alexa record us?", alexa)
+    assert "Anthropic" in standalone_query("Will their models run all of Alexa?", alexa)

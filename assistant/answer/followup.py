@@ -967,6 +967,7 @@ _LEAD_IN = re.compile(
 
 # A pronoun that stands for someone, not for a statement or a thing just described.
 _PERSONAL = re.compile(r"\b(?:its|their|they|them|he|she|his|her|him)\b", re.IGNORECASE)
+_THEY = re.compile(r"\b(?:they|them|their|theirs)\b", re.IGNORECASE)
 _SAYS_ENOUGH = 3  # a follow-up's own content words that say what it asks without the topic
 
 
@@ -1303,7 +1304,14 @@ def standalone_query(
         # Only the earlier first name is what "it" stands for: the question's own name takes
         # the place of the others ("And in Asia, what is it vectored by?" after "How is CHIKV
         # maintained in Africa?" is about CHIKV, not Africa).
-        terms = (asked[:1] + topic + carried) if _points_back(question) else topic + carried
+        # "they" / "them" / "their" is the first of them the question does not name itself:
+        # "them" in "Is it only money, or does Amazon help them some other way?" after "How
+        # much has Amazon put in Anthropic?" is Anthropic, not Amazon. ("its" in "Is Amazon
+        # dropping its own work?" is Amazon; "that" in "Will that make our Alexa record us?"
+        # is what was said of the first name.)
+        plural = _THEY.search(question) is not None
+        other = [n for n in asked if n.lower() not in own][:1] if plural else asked[:1]
+        terms = (other + topic + carried) if _points_back(question) else topic + carried
         if _CHECK_TAG.search(question):
             # "so amazon doesn't own the whole thing, then?" after "who owns Anthropic?": a
             # statement put back to be confirmed is about what the last question named too.
