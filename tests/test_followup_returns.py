@@ -4,6 +4,7 @@ answer before asking (session 18). No model needed."""
 from __future__ import annotations
 
 from assistant.answer.followup import (
+    answer_pointed,
     is_followup,
     listed_item,
     recalled_terms,
@@ -308,3 +309,39 @@ def test_they_beside_a_name_of_the_question_is_the_other_earlier_name() -> None:
     ]
     assert "Anthropic" not in standalone_query("Will that make our Alexa record us?", alexa)
     assert "Anthropic" in standalone_query("Will their models run all of Alexa?", alexa)
+
+
+TWO_AMOUNTS = [
+    {"role": "user", "content": "How much has Amazon invested in Anthropic so far?"},
+    {
+        "role": "assistant",
+        "content": "Currently, Amazon has already invested around $8 billion in Anthropic [1]",
+    },
+    {"role": "user", "content": "And the new investment?"},
+    {"role": "assistant", "content": "Amazon is reportedly considering a new investment [1]"},
+]
+
+
+def test_an_earlier_answer_named_by_its_place_is_what_is_carried() -> None:
+    """ "Going back to the first number: is that $8 billion exact?" and "... from your first
+    answer: which product?" name the first answer, not the last: its words are carried."""
+    query = standalone_query(
+        "Going back to the first number: is that $8 billion exact?", TWO_AMOUNTS
+    )
+    assert query == (
+        "is that $8 billion exact? (the first number Amazon Anthropic currently invested)"
+    )
+    query = standalone_query("the product part from your first answer: which product?", TWO_AMOUNTS)
+    assert query == (
+        "the product part from your first answer: which product? "
+        "(Amazon Anthropic currently invested)"
+    )
+    assert (
+        answer_pointed("what was your previous answer?", TWO_AMOUNTS) == TWO_AMOUNTS[1]["content"]
+    )
+    assert answer_pointed("the third answer?", TWO_AMOUNTS) is None
+    # A refused answer carries nothing.
+    refused = [*TWO_AMOUNTS[:2], {"role": "assistant", "content": "The documents don't say."}]
+    assert answer_pointed("your last answer: why?", refused) is None
+    # No place named: not this rule.
+    assert answer_pointed("What was the first investment?", TWO_AMOUNTS) is None

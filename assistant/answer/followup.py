@@ -29,6 +29,7 @@ __all__ = [
     "MAX_HISTORY_MESSAGES",
     "about_another",
     "another_named",
+    "answer_pointed",
     "asks_for_more",
     "asks_what_follows",
     "asks_where_said",
@@ -1179,6 +1180,51 @@ def _compared_before(
     return list(dict.fromkeys(_subjects(prior) + _answer_subject(turn[1])))
 
 
+# "your first answer", "the first number", "your previous reply": an earlier answer named by
+# its place in the conversation.
+_EXCHANGE = re.compile(
+    r"\b(?:your|the|that)\s+(?P<ord>first|second|third|previous|earlier|original|last)\s+"
+    r"(?:answer|reply|response|number|figure|amount|point|thing\s+you\s+said)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_pointed(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
+    """The earlier answer a question names by its place ("from your first answer", "back to
+    the first number"): the first, second or third answer of the conversation (as far back
+    as it is read), or the one before the last; None when none is named or it was refused.
+
+    Example: answer_pointed("the product part from your first answer: which product?",
+             [{"role": "user", "content": "Why?"}, {"role": "assistant", "content": "A. [1]"},
+             {"role": "user", "content": "And?"}, {"role": "assistant", "content": "B. [1]"}])
+             -> "A. [1]"
+    """
+    m = _EXCHANGE.search(question)
+    if m is None:
+        return None
+    answers = [
+        str(t.get("content") or "")[:MAX_HISTORY_CHARS]
+        for t in history[-MAX_HISTORY_MESSAGES:]
+        if t.get("role") == "assistant"
+    ]
+    place = m.group("ord").lower()
+    index = {"first": 0, "original": 0, "second": 1, "third": 2, "last": -1}.get(place, -2)
+    if not answers or index >= len(answers) or -index > len(answers):
+        return None
+    chosen = answers[index]
+    return None if _REFUSAL.match(chosen) else chosen
+
+
+def _said_in(answer: str) -> list[str]:
+    """An answer's names and longest words: what it said, to carry.
+
+    Example: _said_in("Amazon has invested around $8 billion in Anthropic [1]")
+             -> ["Amazon", "Anthropic", "invested", "billion"]
+    """
+    said = _CITATION.sub("", answer)
+    return list(dict.fromkeys(_subjects(said) + _longest(_content_words(said))))
+
+
 def says_nothing_of_its_own(question: str) -> bool:
     """Does the question name nothing of its own, only what kind of thing it asks for ("How
     much?", "ok, when then?", "Who?")?
@@ -1240,8 +1286,21 @@ def standalone_query(
         # "Going back to the chips: are they generic?": the earlier answer that spoke of them
         # says what they were ("custom chips ... tailored to Anthropic's needs").
         own = {w.lower() for w, _ in _words(rest + " " + topic)}
-        recalled = [t for t in recalled_terms(topic, history or ()) if t.lower() not in own]
+        recalled = recalled_terms(topic, history or ())
+        earlier = answer_pointed(topic, history or ())
+        if not recalled and earlier is not None:
+            # "Going back to the first number: ...": what that answer said.
+            recalled = _said_in(earlier)
+        recalled = [t for t in recalled if t.lower() not in own]
         return f"{rest} ({' '.join([topic, *recalled][: max_terms + 1])})"
+    pointed_answer = answer_pointed(question, history) if history else None
+    if pointed_answer is not None:
+        # "the product integration part from your first answer: which product?": what that
+        # answer said, not the last one.
+        own = {w.lower() for w, _ in _words(question)}
+        carried = [t for t in _said_in(pointed_answer) if t.lower() not in own][:max_terms]
+        if carried:
+            return f"{question} ({' '.join(carried)})"
     listed = listed_item(question, history) if history else None
     if listed is not None:
         # "the second competitor you listed, isn't that ...?": that item, by its name.
