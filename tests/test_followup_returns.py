@@ -345,3 +345,25 @@ def test_an_earlier_answer_named_by_its_place_is_what_is_carried() -> None:
     assert answer_pointed("your last answer: why?", refused) is None
     # No place named: not this rule.
     assert answer_pointed("What was the first investment?", TWO_AMOUNTS) is None
+
+
+def test_and_typed_as_in_a_chat_opens_a_follow_up() -> None:
+    """ "ok n what does amazon give them back besides cash" opens with "and" as a chat types
+    it ("n", "nd", "&"): a follow-up, carrying what "them" is. A capital "N" ("N protein
+    ...") or the article "an" is no "and"."""
+    wants = [
+        {"role": "user", "content": "whats Amazon tryna get outta Anthropic"},
+        {"role": "assistant", "content": "Amazon aims to secure access to models like Claude [1]"},
+    ]
+    assert is_followup("n what does Amazon give back besides cash")
+    query = standalone_query("ok n what does Amazon give them back besides cash", wants)
+    assert query.startswith("and what does Amazon give them back besides cash (Anthropic")
+    eight = [
+        {"role": "user", "content": "How much has Amazon invested in Anthropic?"},
+        {"role": "assistant", "content": "Amazon has invested $8 billion. [1]"},
+    ]
+    assert standalone_query("& Google?", eight) == "How much has Google invested in Anthropic?"
+    assert not is_followup("N protein is made by which gene of SARS-CoV?")
+    assert standalone_query("An example of a firm building AI in-house?", None) == (
+        "An example of a firm building AI in-house?"
+    )

@@ -130,6 +130,22 @@ _FILLER = re.compile(
     r"why|when|where)\b))\b[\s,.!:-]*)+",
     re.I,
 )
+# "n what does amazon give them back", "& google?": "and" as typed in a chat.
+_CHAT_AND = re.compile(
+    r"^(\W*)(?:&|\+|(?-i:n|nd)(?=\s+(?:what|how|why|who|whom|where|when|which|is|are|was|were|"
+    r"do|does|did|can|could|will|would|has|have)\b))\s+(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def _chat_and(question: str) -> str:
+    """question with a chat spelling of an opening "and" written out.
+
+    Example: _chat_and("n what does amazon give back?") -> "and what does amazon give back?"
+    """
+    return _CHAT_AND.sub(lambda m: f"{m.group(1)}and ", question, count=1)
+
+
 # ... and at its end: "is the stake exclusive or no?", "are its models any good tho lol".
 _TRAILING = re.compile(
     r"(?:[\s,]+(?:or\s+(?:not|no|nah|what)|tho|though|lol|lmao|haha|pls|plz|please|thanks|"
@@ -460,7 +476,7 @@ def is_followup(question: str) -> bool:
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
-    question = _FILLER.sub("", question)
+    question = _chat_and(_FILLER.sub("", question))
     q = question.strip().lower()
     if not q:
         return False  # "Great!", "Thanks.": nothing is asked
@@ -1184,7 +1200,7 @@ def _compared_before(
 # its place in the conversation.
 _EXCHANGE = re.compile(
     r"\b(?:your|the|that)\s+(?P<ord>first|second|third|previous|earlier|original|last)\s+"
-    r"(?:answer|reply|response|number|figure|amount|point|thing\s+you\s+said)\b",
+    r"(?:answer|reply|response|number|figure|amount|thing\s+you\s+said)\b",
     re.IGNORECASE,
 )
 
@@ -1260,7 +1276,7 @@ def standalone_query(
     # "Who wins in the long run? I'd wager it won't be ordinary folk.": a remark of the
     # asker's own after the question asks nothing the documents should hold.
     question = _ASKERS_REMARK.sub("", question).strip() or question
-    question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
+    question = _TRAILING.sub("", _chat_and(_FILLER.sub("", question))).strip() or question.strip()
     meant = _MEANT_CLAUSE.match(question)
     if meant is not None and history:
         # "No, I meant how much they've already put in, not the new one": the question meant,
