@@ -82,7 +82,8 @@ def test_after_a_refused_first_turn_it_is_what_that_question_named() -> None:
         {"role": "assistant", "content": "The documents don't say when Amazon first invested."},
     ]
     query = standalone_query("fine, how much has it invested in total then?", history)
-    assert query == "fine, how much has it invested in total then? (Amazon Anthropic)"
+    # "fine," acknowledges the refusal (session 18): no part of what is searched for.
+    assert query == "how much has it invested in total then? (Amazon Anthropic)"
 
 
 def test_a_new_subject_carries_the_earlier_topic_not_the_earlier_names() -> None:

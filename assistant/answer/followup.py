@@ -29,12 +29,14 @@ __all__ = [
     "MAX_HISTORY_MESSAGES",
     "about_another",
     "another_named",
+    "answer_pointed",
     "asks_for_more",
     "asks_what_follows",
     "asks_where_said",
     "echoed_quotes",
     "is_followup",
     "last_quotes",
+    "listed_item",
     "name_words",
     "others_than",
     "own_terms",
@@ -42,6 +44,7 @@ __all__ = [
     "pointed_quote",
     "quotes_asked_about",
     "reads_on",
+    "recalled_terms",
     "said_asked_about",
     "says_nothing_of_its_own",
     "split_preamble",
@@ -108,16 +111,41 @@ _OPENERS = (
     "as opposed to ",
     "versus ",
 )
+# A sentence of the asker's own after the question ("... in the long run? I'd wager it won't
+# be ordinary folk.", "... exclusive? My boss thinks so."), ending the message.
+_ASKERS_REMARK = re.compile(
+    r"(?<=\?)\s+(?:i|i['’](?:d|m|ve)|my|we|we['’](?:d|re|ve)|our)\s[^?]*$", re.IGNORECASE
+)
 # Words a chat message may open with before the question itself ("ok and Google?").
 _FILLER = re.compile(
     r"^\s*(?:(?:ok|okay|alright|right|well|hmm+|cool|thanks|great|so|hey|hi|yo|um+|uh+|er+m?|"
     r"btw|also|quick\s+question|just\s+wondering|i\s+wonder|basically|anyway|anyways|"
     r"honestly|you\s+know|i\s+mean(?=\s*,)|"
+    # An acknowledgement of the last answer before the next question ("Fine. Is the new money
+    # a done deal?", "Thank you. I should like to know ..."): it asks nothing.
+    r"(?:fine|thank\s+you|got\s+it|i\s+see|understood|noted|cheers|gotcha|makes\s+sense)"
+    r"(?=\s*[.,!])|"
     # "like, how much ...", "like is Amazon ...", not "Like what?" nor "Like Amazon, does ...".
     r"like(?=\s*,|\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|how|"
     r"why|when|where)\b))\b[\s,.!:-]*)+",
     re.I,
 )
+# "n what does amazon give them back", "& google?": "and" as typed in a chat.
+_CHAT_AND = re.compile(
+    r"^(\W*)(?:&|\+|(?-i:n|nd)(?=\s+(?:what|how|why|who|whom|where|when|which|is|are|was|were|"
+    r"do|does|did|can|could|will|would|has|have)\b))\s+(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def _chat_and(question: str) -> str:
+    """question with a chat spelling of an opening "and" written out.
+
+    Example: _chat_and("n what does amazon give back?") -> "and what does amazon give back?"
+    """
+    return _CHAT_AND.sub(lambda m: f"{m.group(1)}and ", question, count=1)
+
+
 # ... and at its end: "is the stake exclusive or no?", "are its models any good tho lol".
 _TRAILING = re.compile(
     r"(?:[\s,]+(?:or\s+(?:not|no|nah|what)|tho|though|lol|lmao|haha|pls|plz|please|thanks|"
@@ -351,6 +379,8 @@ def _subjects(text: str) -> list[str]:
     return [n for n in name_words(text) if len(n) > 2]
 
 
+# Roles written as acronyms: capitalised, but no name of a subject.
+_ROLE_TITLES = frozenset("ceo cfo cto coo cio cmo vp svp evp md chair".split())  # noqa: SIM905
 # Words after which "it" points at nothing ("Is it true that ...", "What is it that ...").
 _EXPLETIVE_WORDS = (
     "true possible likely known clear the that worth said reported hard easy difficult "
@@ -408,6 +438,13 @@ def _pointers(words: Sequence[str]) -> list[bool]:
     return out
 
 
+# A statement with a tag asking to confirm it ("The money isn't committed yet, correct?",
+# "So Amazon doesn't own all of it, then?", "..., is that right?") checks what was just said.
+_CHECK_TAG = re.compile(
+    r"[,;]\s*(?:correct|right|yes|no|then|true|isn['’]t\s+it|aren['’]t\s+they|"
+    r"(?:is\s+that|am\s+i)\s+(?:right|correct))\s*\?\s*$|"
+    r"\b(?:is\s+that|am\s+i)\s+(?:right|correct)\s*\?\s*$",
+)
 # A question that opens with a preposition before its question word ("In what kind of tests?",
 # "By how much?", "Since when?") continues the last answer's sentence, unless it names its own
 # subject ("In what year was Anthropic founded?", decided before this is read).
@@ -435,10 +472,11 @@ def is_followup(question: str) -> bool:
              is_followup("No, I meant Google.") -> True;
              is_followup("Is that more than Google's?") -> True;
              is_followup("What else is Amazon hoping for?") -> True;
+             is_followup("So the money isn't committed yet, correct?") -> True;
              is_followup("Why is Amazon investing in Anthropic?") -> False;
              is_followup("Which Amazon product is getting Anthropic's AI built into it?") -> False
     """
-    question = _FILLER.sub("", question)
+    question = _chat_and(_FILLER.sub("", question))
     q = question.strip().lower()
     if not q:
         return False  # "Great!", "Thanks.": nothing is asked
@@ -451,6 +489,8 @@ def is_followup(question: str) -> bool:
         return True
     if asks_what_follows(question) or asks_where_said(question):
         return True  # "Tell me more.", "What do you mean?"
+    if _CHECK_TAG.search(q):
+        return True  # "So the extra money hasn't been committed yet, correct?"
     # "What else is Amazon hoping for?": besides what the last answer said, whatever names
     # the question brings.
     if _ELSE.search(q):
@@ -923,7 +963,10 @@ def about_another(question: str, last_question: str) -> str | None:
 # How a topic is named before the question ("Back to Amazon", "As for the chips").
 _TOPIC_OPENER = (
     r"^\W*(?:(?:ok|okay|so|and|now|anyway|alright)\W+)*(?:(?:going\s+|getting\s+)?back\s+to|"
-    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about"
+    r"regarding|re|as\s+for|as\s+to|speaking\s+of|on\s+the\s+subject\s+of|about|"
+    # "I should like to know a little more about the chips you mention: are they ...?"
+    r"(?:i(?:['’]d|\s+would|\s+should)\s+like\s+to\s+(?:know|hear)|i\s+want\s+to\s+know|"
+    r"tell\s+me)\s+(?:a\s+(?:little|bit)\s+|some\s+)?more\s+about"
 )
 # A topic or a request opening a message: what comes before its question is then no label.
 _LEAD_IN_WORDS = re.compile(
@@ -941,6 +984,7 @@ _LEAD_IN = re.compile(
 
 # A pronoun that stands for someone, not for a statement or a thing just described.
 _PERSONAL = re.compile(r"\b(?:its|their|they|them|he|she|his|her|him)\b", re.IGNORECASE)
+_THEY = re.compile(r"\b(?:they|them|their|theirs)\b", re.IGNORECASE)
 _SAYS_ENOUGH = 3  # a follow-up's own content words that say what it asks without the topic
 
 
@@ -1028,6 +1072,175 @@ def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[st
     return {q for q in quotes if asked <= {w.lower() for w in re.findall(r"[\w’'-]+", q)}}
 
 
+def recalled_terms(topic: str, history: Sequence[Mapping[str, str]]) -> list[str]:
+    """What an earlier answer said of a topic the person returns to ("Going back to the
+    chips: ..."): the names and longest words of the latest quote that holds one of the
+    topic's words; [] when no answer spoke of it, or when the topic is a name ("Back to
+    Amazon: ..." returns to Amazon, not to what an answer said next to its name).
+
+    Example: recalled_terms("the chips", [{"role": "assistant", "content": "Amazon supports
+             Anthropic with custom chips tailored to its needs. [1]"}, {"role": "assistant",
+             "content": "Anthropic may not remain loyal. [1]"}])
+             -> ["Amazon", "Anthropic", "supports", "tailored"]
+    """
+    recent = history[-MAX_HISTORY_MESSAGES:]
+    # "back to amazon": a name typed in lower case is still the name the answers spelt.
+    topic = _as_spelt(topic, " ".join(str(m.get("content") or "") for m in recent))
+    wanted = {w[:5] for w in _content_words(topic) if w not in _VAGUE}
+    if not wanted or name_words(topic):
+        return []
+    for m in reversed(recent):
+        content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+        if m.get("role") != "assistant" or m.get("refused") or _REFUSAL.match(content):
+            continue
+        for quote in _CITATION.split(content):
+            said = {w.lower()[:5] for w, _ in _words(quote)}
+            if wanted & said:
+                words = [w for w in _content_words(quote) if w[:5] not in wanted]
+                return list(dict.fromkeys(_subjects(quote) + _longest(words)))
+    return []
+
+
+# "the second competitor you listed", "the first one you mentioned", "the last company it
+# named": one item of a list the last answer gave, by its place.
+_LISTED_ITEM = re.compile(
+    r"\b(?:the|your)\s+(?P<ord>first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+"
+    r"(?:[\w\-]+\s+)?(?:(?:that\s+|which\s+)?(?:you|it|the\s+article|they)\s+(?:just\s+)?"
+    r"(?:listed|mentioned|named|gave|cited|quoted)|(?:in|on|from)\s+(?:the|that|your)\s+list)\b",
+    re.IGNORECASE,
+)
+# A list of names in an answer: "GPT-4, Claude, and Gemini", "Meta, Google or Microsoft".
+_NAME_ITEM = r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)*"
+_NAME_LIST = re.compile(
+    rf"(?<![\w\-])({_NAME_ITEM}(?:\s*,\s*{_NAME_ITEM})*\s*,?\s+(?:and|or)\s+{_NAME_ITEM})"
+)
+
+# "the first kind", "the second camp", "the latter": one of two kinds an answer contrasted.
+_KIND_ITEM = re.compile(
+    r"\bthe\s+(?:(?P<ord>first|second)\s+(?:kind|type|sort|camp|group|approach|side|category)"
+    r"|(?P<fl>former|latter))\b",
+    re.IGNORECASE,
+)
+# Two kinds side by side: "some companies building AI internally and others opting to
+# invest", "between companies building AI in-house and those investing in innovators".
+_TWO_KINDS = re.compile(
+    r"\b(?:some|between)\s+(?P<a>[^,;.]+?)\s+and\s+(?:others|those)\s+(?P<b>[^,;.]+)",
+    re.IGNORECASE,
+)
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
+    """question with "the second X you listed" put as the name the last answer listed there,
+    or "the first kind" ("the latter") as the first (second) of two kinds the last answer set
+    side by side; None when it points at no such item.
+
+    Example: listed_item("the second one you listed, isn't that Anthropic's model?",
+             [{"role": "user", "content": "Are Amazon's models good?"}, {"role":
+             "assistant", "content": "Its models lag behind competitors such as GPT-4,
+             Claude, and Gemini. [1]"}]) -> "Claude, isn't that Anthropic's model?";
+             listed_item("an example of the first kind?", [{"role": "user", "content": "And
+             the industry?"}, {"role": "assistant", "content": "Some firms build AI in-house
+             and others invest in startups. [1]"}]) -> "an example of firms build AI in-house?"
+    """
+    m = _LISTED_ITEM.search(question)
+    kind = _KIND_ITEM.search(question)
+    turn = _last_answered_turn(history) if m or kind else None
+    if turn is None:
+        return None
+    said = _CITATION.sub("", turn[1])
+    both = _TWO_KINDS.search(said) if kind else None
+    if kind is not None and both is not None:
+        # "give me an example of the first kind" after "some companies build AI internally
+        # and others invest in startups": the first of the two the answer set side by side.
+        first = (kind.group("ord") or kind.group("fl")).lower() in ("first", "former")
+        chosen = both.group("a" if first else "b").strip()
+        return question[: kind.start()] + chosen + question[kind.end() :]
+    if m is None:
+        return None
+    place = _ORDINALS[m.group("ord").lower()]
+    for found in _NAME_LIST.finditer(said):
+        items = [i.strip() for i in _LIST_SEPARATOR.split(found[1]) if i.strip()]
+        if len(items) >= 2 and place <= len(items):
+            item = items[place - 1] if place > 0 else items[-1]
+            return question[: m.start()] + item + question[m.end() :]
+    return None
+
+
+# "those two", "between them", "both of them": the two things of the last two exchanges,
+# compared ("the two phases" names its own two things).
+_BOTH = re.compile(
+    r"\b(?:those|these)\s+two\b|\bthe\s+two\s+of\s+them\b|\bboth\s+of\s+(?:them|those|these)\b|"
+    r"\bbetween\s+(?:them|those|these|the\s+two)\b|\beither\s+(?:one|of\s+them)\b",
+    re.IGNORECASE,
+)
+
+
+def _compared_before(
+    question: str, before: Sequence[Mapping[str, str]], max_terms: int
+) -> list[str]:
+    """For a question comparing "those two", the names of the answered exchange before the
+    last one (its question read as its own standalone query): the other of the two; [] for
+    any other question or when there is none.
+
+    Example: _compared_before("Of those two, which is costly?", [{"role": "user", "content":
+             "What's Meta's game plan in AI?"}, {"role": "assistant", "content": "Meta builds
+             AI models in-house. [1]"}], 4) -> ["Meta"]
+    """
+    if _BOTH.search(question) is None:
+        return []
+    turn = _last_answered_turn(before)
+    if turn is None:
+        return []
+    prior = standalone_query(turn[0], turn[2], max_terms=max_terms)
+    return list(dict.fromkeys(_subjects(prior) + _answer_subject(turn[1])))
+
+
+# "your first answer", "the first number", "your previous reply": an earlier answer named by
+# its place in the conversation.
+_EXCHANGE = re.compile(
+    r"\b(?:your|the|that)\s+(?P<ord>first|second|third|previous|earlier|original|last)\s+"
+    r"(?:answer|reply|response|number|figure|amount|thing\s+you\s+said)\b",
+    re.IGNORECASE,
+)
+
+
+def answer_pointed(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
+    """The earlier answer a question names by its place ("from your first answer", "back to
+    the first number"): the first, second or third answer of the conversation (as far back
+    as it is read), or the one before the last; None when none is named or it was refused.
+
+    Example: answer_pointed("the product part from your first answer: which product?",
+             [{"role": "user", "content": "Why?"}, {"role": "assistant", "content": "A. [1]"},
+             {"role": "user", "content": "And?"}, {"role": "assistant", "content": "B. [1]"}])
+             -> "A. [1]"
+    """
+    m = _EXCHANGE.search(question)
+    if m is None:
+        return None
+    answers = [
+        str(t.get("content") or "")[:MAX_HISTORY_CHARS]
+        for t in history[-MAX_HISTORY_MESSAGES:]
+        if t.get("role") == "assistant"
+    ]
+    place = m.group("ord").lower()
+    index = {"first": 0, "original": 0, "second": 1, "third": 2, "last": -1}.get(place, -2)
+    if not answers or index >= len(answers) or -index > len(answers):
+        return None
+    chosen = answers[index]
+    return None if _REFUSAL.match(chosen) else chosen
+
+
+def _said_in(answer: str) -> list[str]:
+    """An answer's names and longest words: what it said, to carry.
+
+    Example: _said_in("Amazon has invested around $8 billion in Anthropic [1]")
+             -> ["Amazon", "Anthropic", "invested", "billion"]
+    """
+    said = _CITATION.sub("", answer)
+    return list(dict.fromkeys(_subjects(said) + _longest(_content_words(said))))
+
+
 def says_nothing_of_its_own(question: str) -> bool:
     """Does the question name nothing of its own, only what kind of thing it asks for ("How
     much?", "ok, when then?", "Who?")?
@@ -1060,13 +1273,17 @@ def standalone_query(
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
     question = _FORM_REQUEST.sub("", question).strip() or question
-    question = _TRAILING.sub("", _FILLER.sub("", question)).strip() or question.strip()
+    # "Who wins in the long run? I'd wager it won't be ordinary folk.": a remark of the
+    # asker's own after the question asks nothing the documents should hold.
+    question = _ASKERS_REMARK.sub("", question).strip() or question
+    question = _TRAILING.sub("", _chat_and(_FILLER.sub("", question))).strip() or question.strip()
     meant = _MEANT_CLAUSE.match(question)
     if meant is not None and history:
         # "No, I meant how much they've already put in, not the new one": the question meant,
         # a follow-up of its own; what it is "not" is no part of it.
         question = meant.group("rest")
-    own_question, preamble = split_preamble(question)
+    lead_in = _LEAD_IN.match(question)
+    own_question, preamble = split_preamble(question) if lead_in is None else (question, "")
     if preamble:
         # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
         # question is what is asked; what the person says of themselves is no part of it,
@@ -1078,10 +1295,32 @@ def standalone_query(
         if points_into and (_subjects(preamble) or len(told) >= TOPIC_TERMS):
             lead = list(dict.fromkeys(_subjects(preamble) + _longest(told)))
             return f"{own_question} ({' '.join(lead[:max_terms])})"
-    lead_in = _LEAD_IN.match(question)
+    lead_in = lead_in or _LEAD_IN.match(question)
     if lead_in is not None:
         # "Back to Amazon - is its stake exclusive?": the question, about what it names first.
-        return f"{lead_in.group('rest').strip()} ({lead_in.group('topic').strip()})"
+        topic, rest = lead_in.group("topic").strip(), lead_in.group("rest").strip()
+        # "Going back to the chips: are they generic?": the earlier answer that spoke of them
+        # says what they were ("custom chips ... tailored to Anthropic's needs").
+        own = {w.lower() for w, _ in _words(rest + " " + topic)}
+        recalled = recalled_terms(topic, history or ())
+        earlier = answer_pointed(topic, history or ())
+        if not recalled and earlier is not None:
+            # "Going back to the first number: ...": what that answer said.
+            recalled = _said_in(earlier)
+        recalled = [t for t in recalled if t.lower() not in own]
+        return f"{rest} ({' '.join([topic, *recalled][: max_terms + 1])})"
+    pointed_answer = answer_pointed(question, history) if history else None
+    if pointed_answer is not None:
+        # "the product integration part from your first answer: which product?": what that
+        # answer said, not the last one.
+        own = {w.lower() for w, _ in _words(question)}
+        carried = [t for t in _said_in(pointed_answer) if t.lower() not in own][:max_terms]
+        if carried:
+            return f"{question} ({' '.join(carried)})"
+    listed = listed_item(question, history) if history else None
+    if listed is not None:
+        # "the second competitor you listed, isn't that ...?": that item, by its name.
+        return listed
     if not history or not is_followup(question):
         return question
     said = sorted(last_quotes(history), key=len, reverse=True)
@@ -1104,7 +1343,13 @@ def standalone_query(
         if again is not None:
             return again
         own = {w.lower() for w, _ in _words(question)}
-        names = [n for n in _subjects(asked_before) if n.lower() not in own]
+        # A role's acronym ("Anthropic's CEO") is a word the documents lacked, not a name of
+        # what the conversation is about.
+        names = [
+            n
+            for n in _subjects(asked_before)
+            if n.lower() not in own and n.lower() not in _ROLE_TITLES
+        ]
         # ... as is what a bare "how much then?" asks about: it names nothing of its own.
         bare = says_nothing_of_its_own(question)
         if not names or not (_points_back(question) or bare):
@@ -1134,7 +1379,18 @@ def standalone_query(
         # Only the earlier first name is what "it" stands for: the question's own name takes
         # the place of the others ("And in Asia, what is it vectored by?" after "How is CHIKV
         # maintained in Africa?" is about CHIKV, not Africa).
-        terms = (asked[:1] + topic + carried) if _points_back(question) else topic + carried
+        # "they" / "them" / "their" is the first of them the question does not name itself:
+        # "them" in "Is it only money, or does Amazon help them some other way?" after "How
+        # much has Amazon put in Anthropic?" is Anthropic, not Amazon. ("its" in "Is Amazon
+        # dropping its own work?" is Amazon; "that" in "Will that make our Alexa record us?"
+        # is what was said of the first name.)
+        plural = _THEY.search(question) is not None
+        other = [n for n in asked if n.lower() not in own][:1] if plural else asked[:1]
+        terms = (other + topic + carried) if _points_back(question) else topic + carried
+        if _CHECK_TAG.search(question):
+            # "so amazon doesn't own the whole thing, then?" after "who owns Anthropic?": a
+            # statement put back to be confirmed is about what the last question named too.
+            terms = list(dict.fromkeys(asked + terms))
     else:
         # Names the answer brought: "Which company owns part of Anthropic?" - "Google ..."
         # makes Google what "its" in the next question points at. A question that asked
@@ -1165,6 +1421,11 @@ def standalone_query(
         else:
             terms = asked + what + brought
         terms = list(dict.fromkeys(terms))
+    compared = _compared_before(question, before, max_terms)
+    if compared and not _subjects(question):
+        # "Between those two, which deal has the market rewarded?": the last two answered
+        # exchanges are the two, each named (the last one's names alone would be one side).
+        terms = list(dict.fromkeys([*asked[:2], *compared[:2], *terms]))
     besides = others_than(question, history)
     if besides is not None:
         # "Who else has invested?": not whom the last answer was about.
