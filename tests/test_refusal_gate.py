@@ -111,19 +111,21 @@ PROBES = ROOT / "evals"
 # squadlike4 0.642 (a year that dates something is no amount; everyday opposites beside the
 # question's own word). Session 17 raised them again (a thing's name asked for, a count of
 # something else, a comparison with the plan, a population): squadlike 0.771, squadlike2
-# 0.667, squadlike4 0.675, and gated squadlike8.
+# 0.667, squadlike4 0.675, and gated squadlike8. Session 18 (a deed the lead denies, money
+# and an institution's kind told, trends and values turned, a name given beside its thing,
+# everyday paraphrases) moved them to its figures and gated squadlike7 once read.
 PROBE_GATES = {
     "squadlike": {
-        "answerable_refused": 0.07,  # a ceiling; the target is 0.05
+        "answerable_refused": 0.04,  # measured 0.037 (0.062 at session 18's start)
         "unanswerable_refused": 0.76,  # measured 0.771
-        "answer_containment": 0.89,  # the target is 0.85
+        "answer_containment": 0.94,  # measured 0.950 (0.925); the target is 0.85
         "containment_when_answered": 0.95,
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
     "squadlike2": {
         "answerable_refused": 0.08,
-        "unanswerable_refused": 0.66,  # measured 0.667
+        "unanswerable_refused": 0.68,  # measured 0.683 (0.667)
         "answer_containment": 0.90,
         "containment_when_answered": 0.98,
         "median_sentences": 2,
@@ -132,10 +134,10 @@ PROBE_GATES = {
     # Written blind in session 13 as 8 articles of 5 paragraphs (siblings share names), read
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
-        "answerable_refused": 0.07,  # measured 0.069 (0.075 at session 17's start)
-        "unanswerable_refused": 0.67,  # measured 0.675 (0.575 at session 14's start)
-        "answer_containment": 0.88,  # measured 0.887
-        "containment_when_answered": 0.95,  # measured 0.953
+        "answerable_refused": 0.05,  # measured 0.044 (0.069 at session 18's start)
+        "unanswerable_refused": 0.70,  # measured 0.700 (0.675; 0.575 at session 14's start)
+        "answer_containment": 0.91,  # measured 0.912 (0.887)
+        "containment_when_answered": 0.95,  # measured 0.954
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
@@ -143,11 +145,23 @@ PROBE_GATES = {
     # adversarial questions) to find answerable questions wrongly refused; a development set
     # from the start (0.208 / 0.208 / 0.781 at the session-17 start code).
     "squadlike8": {
-        "answerable_refused": 0.12,  # measured 0.115
-        "unanswerable_refused": 0.20,  # measured 0.208
-        "answer_containment": 0.87,  # measured 0.875
-        "containment_when_answered": 0.98,  # measured 0.988
+        "answerable_refused": 0.08,  # measured 0.073 (0.115 at session 18's start)
+        "unanswerable_refused": 0.50,  # measured 0.500 (0.208)
+        "answer_containment": 0.90,  # measured 0.906 (0.875)
+        # measured 0.978 (0.988): three more answered, one of them without the gold span
+        "containment_when_answered": 0.97,
         "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
+    # Written blind in session 17 (8 articles of 5 paragraphs, 160 answerable and 120
+    # adversarial questions), held out until read at session 18's start (0.050 / 0.542 /
+    # 0.938 then).
+    "squadlike7": {
+        "answerable_refused": 0.04,  # measured 0.031
+        "unanswerable_refused": 0.66,  # measured 0.667
+        "answer_containment": 0.95,  # measured 0.956
+        "containment_when_answered": 0.98,  # measured 0.987
+        "median_sentences": 1,
         "duplicated_quotes": 0,
     },
 }
