@@ -28,7 +28,7 @@ from ..errors import (
     IndexMissingError,
     InputError,
 )
-from ..ingest.loaders import SUPPORTED_SUFFIXES
+from ..ingest.loaders import SUPPORTED_SUFFIXES, source_file
 from ..schema import Chunk, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from ..text import drawn_alike
@@ -294,6 +294,16 @@ class Collection:
         with self._lock:
             self.follow()  # another app server may have added it since this snapshot
             indexed = {info.source for info in self.sources()}
+            container = source_file(source)
+            if source not in indexed and container != source and container in indexed:
+                # Citations name an attachment as "mail.eml#report.txt", but it is part of
+                # the e-mail's file: it was refused as "no document named …, it may have
+                # just been removed", though it was still there and cited.
+                raise InputError(
+                    f"the e-mail {_shown(container)} holds {_shown(source)} as an "
+                    "attachment, not as a file of its own: remove the e-mail to remove it "
+                    "with its attachments"
+                )
             if source not in indexed:
                 raise InputError(
                     f"there is no document named {_shown(source)} in the index (only listed "
