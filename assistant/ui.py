@@ -697,8 +697,9 @@ class _Job:
             )
         if not self.ok:
             return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
-        saved = safe_filename(self.name)  # it was saved, so its name is a valid one
-        added = "added" if saved == self.name else f"added as “{_name(saved)}”"
+        saved = self.target or safe_filename(self.name)  # saved, so its name is valid
+        same = unicodedata.normalize("NFC", saved) == unicodedata.normalize("NFC", self.name)
+        added = "added" if same else f"added as “{_name(saved)}”"
         return (
             f'<div class="job">✓ {name} {added}: ask about it now.'
             f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
@@ -807,7 +808,7 @@ class _Indexer:
                 "once they are done"
             )
         size = content.stat().st_size if isinstance(content, Path) else len(content)
-        job = _Job(next(self._ids), name, safe_filename(name), client=client, size=size)
+        job = _Job(next(self._ids), name, self.bot.document_name(name), client=client, size=size)
         spool = self._spool_dir()
         with self._lock:  # checked and counted at once: two uploads never both pass
             problem = (fresh and self._clash(job.target)) or self._over(client, size, spool)
@@ -1438,7 +1439,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     # ------------------------------------------------------------ documents
 
     def _target(name: str) -> str:
-        return safe_filename(name)
+        return bot.document_name(name)
 
     def _taken(target: str) -> bool:
         folder = bot.docs_dir
@@ -2243,6 +2244,10 @@ class _LateBot:
     def sources(self) -> list[SourceInfo]:
         bot = self._progress.bot
         return bot.sources() if bot is not None else []
+
+    def document_name(self, name: str) -> str:
+        bot = self._progress.bot
+        return bot.document_name(name) if bot is not None else safe_filename(name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._progress.assistant(), name)

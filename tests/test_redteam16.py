@@ -11,6 +11,7 @@ import collections
 import socket
 import threading
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ from fakes import fake_bot
 from servers import free_port
 from test_redteam import one_sentence
 from test_redteam4 import _served
+from test_redteam11 import _add
 
 from assistant.api import LoginThrottle
 from assistant.errors import InputError
@@ -223,3 +225,37 @@ def test_removing_an_attachment_names_its_e_mail(tmp_path: Path) -> None:
     # A name that merely holds a "#" is still "no such document".
     with pytest.raises(InputError, match=r"there is no document named 'notes#1\.txt'"):
         bot.remove_document("notes#1.txt")
+
+
+# ---------------------------------------------------------------- one name, two Unicode forms
+
+_COMPOSED = "caf\u00e9 menu.txt"
+_APART = unicodedata.normalize("NFD", _COMPOSED)  # as a Mac names its files
+
+
+def test_a_document_named_with_its_accents_apart_can_be_replaced_and_removed(
+    tmp_path: Path,
+) -> None:
+    """A file copied into the folder keeps its name's Unicode form ("cafe\u0301 menu.txt",
+    the accent written apart, as a Mac writes it), and an upload's name is composed: every
+    upload of that document, in either form, was refused as looking like it, "upload it
+    as 'café menu.txt' to replace that document", the very name sent, so it could never be
+    replaced; and removing "café menu.txt" said there was no such document. Either form
+    now names that document: an upload replaces it, the page and /upload ask first, and a
+    removal removes it; nothing else is written."""
+    bot = fake_bot(tmp_path, {_APART: "The cafe opens at nine.\n"})
+    for sent in (_COMPOSED, _APART):
+        report = bot.add_document(sent, f"The cafe opens at ten ({len(sent)}).\n".encode())
+        assert report.updated == (_APART,), report
+        assert [p.name for p in (tmp_path / "docs").iterdir()] == [_APART]
+    bot.remove_document(_COMPOSED)
+    assert list((tmp_path / "docs").iterdir()) == [] and bot.sources() == []
+
+
+def test_the_page_asks_before_replacing_a_document_named_in_another_form(tmp_path: Path) -> None:
+    with _served(tmp_path, documents={_APART: "The cafe opens at nine.\n"}) as chat:
+        said = _add(chat.url, _COMPOSED, "The cafe opens at ten.\n")
+        assert "was not added: it would replace" in said, said[-600:]
+        assert "looks the same" not in said
+        assert sorted(p.name for p in chat.docs.iterdir()) == sorted(["a.txt", _APART])
+        assert "nine" in (chat.docs / _APART).read_text(encoding="utf-8")

@@ -249,7 +249,7 @@ class Collection:
         as they were.
         """
         folder = self._require_folder()
-        safe = safe_filename(name)
+        safe = self.document_name(name)
         if Path(safe).suffix.lower() not in SUPPORTED_SUFFIXES:
             allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
             raise InputError(f"{name} is not a supported type: upload one of {allowed}")
@@ -258,8 +258,9 @@ class Collection:
         if len(content) > self.max_upload_bytes:
             limit = self.max_upload_bytes // (1024 * 1024)
             raise InputError(f"{name} is larger than the {limit} MB upload limit: split it first")
-        target = folder / safe
         with self._lock:
+            safe = self.document_name(name)  # as the index stands now
+            target = folder / safe
             _refuse_lookalike(name, safe, (info.source for info in self.sources()))
             previous = _existing_regular(target, safe)
             _replace_file(target, content)
@@ -278,6 +279,30 @@ class Collection:
                 raise InputError(_upload_reason(problem.reason))
         return report
 
+    def document_name(self, name: str) -> str:
+        """The document an upload called name becomes: safe_filename(name), or the indexed
+        document whose name is the same text in another Unicode form (its accents written
+        apart, as a Mac names files), which it replaces.
+
+        An upload's name is composed ("cafe\u0301.txt" -> "café.txt"), but a file copied
+        into the folder keeps its name's form: an upload of the indexed "cafe\u0301.txt",
+        whichever form it was sent in, was refused as looking like it, "upload it as
+        'café.txt' to replace that document", which was the name sent; the document could
+        never be replaced.
+
+        Example: with "cafe\u0301.txt" indexed, document_name("café.txt") ->
+                 "cafe\u0301.txt"; document_name("notes.txt") -> "notes.txt"
+        """
+        safe = safe_filename(name)
+        return next(
+            (
+                source
+                for source in (info.source for info in self.sources())
+                if source != safe and unicodedata.normalize("NFC", source) == safe
+            ),
+            safe,
+        )
+
     def remove_document(self, source: str) -> SyncReport:
         """Delete an indexed document from the documents folder and drop it from the index.
 
@@ -294,6 +319,10 @@ class Collection:
         with self._lock:
             self.follow()  # another app server may have added it since this snapshot
             indexed = {info.source for info in self.sources()}
+            composed = unicodedata.normalize("NFC", source)
+            same = [s for s in indexed if unicodedata.normalize("NFC", s) == composed]
+            if source not in indexed and len(same) == 1:
+                source = same[0]  # the same name, its accents written apart (a Mac's way)
             container = source_file(source)
             if source not in indexed and container != source and container in indexed:
                 # Citations name an attachment as "mail.eml#report.txt", but it is part of
