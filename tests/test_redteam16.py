@@ -8,6 +8,7 @@ mounted on the early server) with the fake embedder, so these run in seconds.
 from __future__ import annotations
 
 import collections
+import os
 import socket
 import threading
 import time
@@ -19,12 +20,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fakes import fake_bot
+from fakes import FakeEmbedder, fake_bot
 from servers import free_port
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam11 import _add
 
+from assistant import Assistant, Settings
 from assistant.api import LoginThrottle
 from assistant.errors import InputError
 from assistant.ui import build_app, launch
@@ -259,3 +261,32 @@ def test_the_page_asks_before_replacing_a_document_named_in_another_form(tmp_pat
         assert "looks the same" not in said
         assert sorted(p.name for p in chat.docs.iterdir()) == sorted(["a.txt", _APART])
         assert "nine" in (chat.docs / _APART).read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- hostile paths
+
+
+@pytest.mark.parametrize("under", ["a file", "a pipe", "/proc"])
+def test_an_index_folder_that_cannot_be_made_gets_one_sentence(tmp_path: Path, under: str) -> None:
+    """An index folder that cannot be made (under a file, a pipe, /proc or /sys, or where
+    the user may not write) stopped `assistant index`, the Python API and the web chat's
+    start with FileNotFoundError's, NotADirectoryError's or PermissionError's traceback.
+    It is now one sentence naming the folder, why, and what to do; nothing is written."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe")
+    index = {
+        "a file": docs / "a.txt" / "index",
+        "a pipe": tmp_path / "pipe" / "index",
+        "/proc": Path("/proc/self/assistant-index"),
+    }[under]
+    settings = Settings(index_dir=index, show_progress=False)
+    with pytest.raises(InputError) as refused:
+        Assistant.from_folder(docs, settings=settings, embedder=FakeEmbedder())
+    said = str(refused.value)
+    assert said.startswith(f"cannot make the index folder {index} ("), said
+    assert said.endswith("choose another index folder (--index-dir or ASSISTANT_INDEX_DIR)")
+    assert one_sentence(said[0].upper() + said[1:])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "pipe"]
+    assert [p.name for p in docs.iterdir()] == ["a.txt"]
