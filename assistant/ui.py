@@ -808,7 +808,7 @@ class _Indexer:
                 "once they are done"
             )
         size = content.stat().st_size if isinstance(content, Path) else len(content)
-        job = _Job(next(self._ids), name, self.bot.document_name(name), client=client, size=size)
+        job = _Job(next(self._ids), name, safe_filename(name), client=client, size=size)
         spool = self._spool_dir()
         with self._lock:  # checked and counted at once: two uploads never both pass
             problem = (fresh and self._clash(job.target)) or self._over(client, size, spool)
