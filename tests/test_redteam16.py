@@ -290,3 +290,29 @@ def test_an_index_folder_that_cannot_be_made_gets_one_sentence(tmp_path: Path, u
     assert one_sentence(said[0].upper() + said[1:])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["docs", "pipe"]
     assert [p.name for p in docs.iterdir()] == ["a.txt"]
+
+
+@pytest.mark.parametrize(
+    ("kept", "sent", "shown"),
+    [
+        ("\u212a.txt", "K.txt", "'[U+212A].txt'"),  # the Kelvin sign, composed to a K
+        ("annual  report.txt", "annual report.txt", "'annual [U+0020]report.txt'"),
+    ],
+)
+def test_a_lookalike_of_a_name_no_upload_can_take_says_what_can_be_done(
+    tmp_path: Path, kept: str, sent: str, shown: str
+) -> None:
+    """An upload drawn like a document put straight into the folder is refused, "upload it
+    as 'K.txt' to replace that document": but that was the name sent, and no upload can
+    take the document's own name (an upload's name is composed, its spaces one). The
+    sentence now says to remove that document first, or rename the file; nothing written."""
+    bot = fake_bot(tmp_path, {kept: "The kiln fires at dawn.\n"})
+    with pytest.raises(InputError) as refused:
+        bot.add_document(sent, b"The kiln fires at dusk.\n")
+    said = str(refused.value)
+    assert said == (
+        f"The name '{sent}' looks the same as the document {shown}, whose name no upload can "
+        "take: remove that document first to replace it, or rename the file"
+    )
+    assert one_sentence(said)
+    assert [p.name for p in (tmp_path / "docs").iterdir()] == [kept]

@@ -294,12 +294,15 @@ class Collection:
                  "cafe\u0301.txt"; document_name("notes.txt") -> "notes.txt"
         """
         safe = safe_filename(name)
+        if safe.isascii():
+            # No accent to write apart, and every indexed name is left unread (an upload of
+            # 1,000 files is checked file by file). A name composed to ASCII from another
+            # letter (the Kelvin sign's "K") is refused as drawn alike, as before.
+            return safe
         return next(
             (
                 source
                 for source in (info.source for info in self.sources())
-                # An ASCII name is its own composed form: skipped at once (an upload of
-                # 1,000 files is checked against every indexed name, file by file).
                 if not source.isascii()
                 and source != safe
                 and unicodedata.normalize("NFC", source) == safe
@@ -407,6 +410,20 @@ def _refuse_lookalike(name: str, safe: str, sources: Iterable[str]) -> None:
     twin = next((s for s in sources if s != safe and drawn_alike(s) == drawn), None)
     if twin is not None:
         spelled = "".join(c if drawn_alike(c) == c else f"[U+{ord(c):04X}]" for c in safe)
+        if safe_filename(twin) != twin:
+            # No upload can take that name (an upload's name is composed, its spaces one):
+            # "upload it as 'K.txt'" named what had just been sent.
+            shown = "".join(
+                c
+                if c.isascii() and c.isprintable() and not (c == " " == twin[i - 1 : i])
+                else f"[U+{ord(c):04X}]"
+                for i, c in enumerate(twin)
+            )
+            raise InputError(
+                f"The name {_shown(spelled)} looks the same as the document {_shown(shown)}, "
+                "whose name no upload can take: remove that document first to replace it, "
+                "or rename the file"
+            )
         raise InputError(
             f"The name {_shown(spelled)} looks the same as the document {_shown(twin)} "
             "(letters of another script or width drawn alike): upload it as "
