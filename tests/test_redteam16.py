@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fakes import FakeEmbedder, fake_bot
-from servers import free_port
+from servers import cli_env, free_port, run_cli
 from test_redteam import one_sentence
 from test_redteam4 import _served
 from test_redteam11 import _add
@@ -64,6 +64,29 @@ def test_only_the_built_files_may_be_kept_by_a_cache(tmp_path: Path) -> None:
     from assistant.ui import cache_control
 
     assert cache_control("/assets/../config") == b"no-store"
+
+
+def test_the_endpoint_alone_says_no_store(tmp_path: Path) -> None:
+    """`assistant serve` (the OpenAI-compatible endpoint alone) sent no Cache-Control
+    either: its answers and refusals now say no-store too."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Amazon builds custom chips in Austin.\n", encoding="utf-8")
+    port, log = free_port(), tmp_path / "server.log"
+    command = ["serve", str(docs), "--index-dir", str(tmp_path / "index"), "--port", str(port)]
+    with run_cli(command, log, cli_env()) as proc:
+        url = f"http://127.0.0.1:{port}/v1"
+        deadline = time.monotonic() + 240  # the model loads on a busy machine
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+            try:
+                models = httpx.get(f"{url}/models", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        assert models.status_code == 200 and models.headers["cache-control"] == "no-store"
+        wrong = httpx.post(f"{url}/chat/completions", json={"messages": []}, timeout=30)
+        assert wrong.status_code == 400 and wrong.headers["cache-control"] == "no-store"
 
 
 # ---------------------------------------------------------------- launch()'s forwarded headers
