@@ -212,6 +212,33 @@ def test_one_address_follows_a_few_uploads_at_once(tmp_path: Path) -> None:
         assert stream.status_code == 200
 
 
+def test_an_upload_id_named_twice_is_refused(tmp_path: Path) -> None:
+    """The length check of an upload_id read the first one a query names, Gradio the last:
+    "upload_id=a&upload_id=" + 30,000 characters passed, and Gradio kept an entry under the
+    long name for good (200 such requests: 6 MB of names kept, none dropped). A request
+    naming upload_id twice now gets 400 and one sentence, and nothing is kept."""
+    from gradio import routes
+
+    tracker = routes.file_upload_statuses
+    with _served(tmp_path) as chat:
+        long_id = "k3v9" * 7_500
+        for route, method in (("upload_progress", "GET"), ("upload", "POST")):
+            said = httpx.request(
+                method,
+                f"{chat.url}/gradio_api/{route}?upload_id=k3v9&upload_id={long_id}",
+                files=[("files", ("n.txt", b"The vault.\n", "text/plain"))]
+                if method == "POST"
+                else None,
+                timeout=30,
+            )
+            assert said.status_code == 400, said.text[:200]
+            assert said.json()["detail"] == (
+                "A request names one upload_id, of at most 64 characters: send the one the "
+                "page makes."
+            )
+        assert long_id not in tracker._signals and long_id not in tracker._statuses
+
+
 # ---------------------------------------------------------------- an attachment's name
 
 
