@@ -71,6 +71,7 @@ __all__ = [
     "GenerationGate",
     "LoginThrottle",
     "LoopbackHosts",
+    "NoStore",
     "OneBodyLength",
     "OneLineStreamErrors",
     "RequestsPerClient",
@@ -1369,6 +1370,33 @@ class ForwardedAddress:
         await self.app(scope, receive, send)
 
 
+class NoStore:
+    """ASGI middleware: every response says `Cache-Control: no-store`, so that no cache in
+    front keeps an answer (or the model list) for another client; the web chat's own
+    server says so through its page headers (ui.cache_control).
+
+    Example: GET /v1/models -> "cache-control: no-store"
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def no_store(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
+                ]
+                message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+            await send(message)
+
+        await self.app(scope, receive, no_store)
+
+
 _TWO_LENGTHS = (
     "The request gives its body's length twice, as Content-Length and as Transfer-Encoding: "
     "send one of them."
@@ -1515,7 +1543,7 @@ def serve(
     guarded = RequestsPerClient(CrossSiteWrites(guarded), settings.requests_per_client)
     if is_loopback(host):
         guarded = LoopbackHosts(guarded)
-    guarded = OneBodyLength(guarded)
+    guarded = NoStore(OneBodyLength(guarded))
     quiet_stream_errors()
     uvicorn.run(
         guarded,

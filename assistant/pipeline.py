@@ -182,6 +182,16 @@ class Assistant:
         self.follow()
         return self.collection.sources()
 
+    def document_name(self, name: str) -> str:
+        """The document an upload called name becomes (Collection.document_name): its safe
+        file name, or the indexed document whose name is the same text in another Unicode
+        form.
+
+        Example: document_name("../notes.txt") -> "notes.txt"
+        """
+        self.follow()
+        return self.collection.document_name(name)
+
     def add_document(
         self,
         name: str,

@@ -697,8 +697,9 @@ class _Job:
             )
         if not self.ok:
             return f'<div class="job failed">⚠ {name} was not added: {_html(self.message)}</div>'
-        saved = safe_filename(self.name)  # it was saved, so its name is a valid one
-        added = "added" if saved == self.name else f"added as “{_name(saved)}”"
+        saved = self.target or safe_filename(self.name)  # saved, so its name is valid
+        same = unicodedata.normalize("NFC", saved) == unicodedata.normalize("NFC", self.name)
+        added = "added" if same else f"added as “{_name(saved)}”"
         return (
             f'<div class="job">✓ {name} {added}: ask about it now.'
             f'<details class="summary"><summary>Details</summary>{_html(self.details)}'
@@ -1438,7 +1439,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     # ------------------------------------------------------------ documents
 
     def _target(name: str) -> str:
-        return safe_filename(name)
+        return bot.document_name(name)
 
     def _taken(target: str) -> bool:
         folder = bot.docs_dir
@@ -1923,6 +1924,7 @@ def launch(
     requests_per_client: int | None = None,
     sessions_per_client: int | None = None,
     events_per_client: int | None = None,
+    trusted_proxies: str = "",
 ) -> str:
     """Start the server (loopback unless told otherwise) and return its local URL.
 
@@ -1933,7 +1935,9 @@ def launch(
     (pass the one `routes` count with), `uploads` an upload past what may wait unsubmitted,
     `requests_per_client` a request past that many open from its address, and
     `sessions_per_client` the page sessions kept for one address (defaults: as Settings'
-    defaults say).
+    defaults say). `trusted_proxies` (Settings.trusted_proxies) are the only peers whose
+    X-Forwarded-For and X-Forwarded-Proto are believed; with `share`, the relay's local
+    connection is one of them, as it names each visitor.
     """
     require("gradio", extra="ui", feature="the web chat")
     from starlette.middleware import Middleware
@@ -1954,7 +1958,7 @@ def launch(
     app_kwargs: dict[str, Any] = {
         "middleware": [
             # Outermost first. --share relays the page under Gradio's own host name.
-            *([] if share else [Middleware(ForwardedAddress)]),  # no proxy is trusted here
+            *([] if share else [Middleware(ForwardedAddress, trusted_proxies=trusted_proxies)]),
             Middleware(_PageHeaders),
             Middleware(OneBodyLength),
             *([Middleware(LoopbackHosts)] if is_loopback(host) and not share else []),
@@ -1980,27 +1984,60 @@ def launch(
 
     quiet_stream_errors()  # Gradio's own server logs to the same uvicorn log
     _tidy_uploads()
-    app, url, _share_url = demo.launch(
-        server_name=host,
-        server_port=port,
-        share=share,
-        css=CSS,
-        head=_HEAD,
-        theme=_theme(),
-        max_file_size=max_file_size,
-        prevent_thread_lock=True,  # blocked below, once the app is set up
-        footer_links=["api", "settings"],
-        run_history=False,  # see _mounted
-        enable_monitoring=False,  # see _mounted
-        quiet=prevent_thread_lock,
-        app_kwargs=app_kwargs,
-        auth=[auth] if auth else None,
-        auth_message=_auth_message(throttle) if auth else None,
-    )
+    # The share relay reaches the server from this machine and appends each visitor's
+    # address to X-Forwarded-For (the right-most untrusted one is taken).
+    trusted = ",".join(filter(None, [trusted_proxies, "127.0.0.1,::1" if share else ""]))
+    with _forwarded_trust(trusted):
+        app, url, _share_url = demo.launch(
+            server_name=host,
+            server_port=port,
+            share=share,
+            css=CSS,
+            head=_HEAD,
+            theme=_theme(),
+            max_file_size=max_file_size,
+            prevent_thread_lock=True,  # blocked below, once the app is set up
+            footer_links=["api", "settings"],
+            run_history=False,  # see _mounted
+            enable_monitoring=False,  # see _mounted
+            quiet=prevent_thread_lock,
+            app_kwargs=app_kwargs,
+            auth=[auth] if auth else None,
+            auth_message=_auth_message(throttle) if auth else None,
+        )
     _keep_no_page_values(app)
     if not prevent_thread_lock:
         demo.block_thread()
     return str(url)
+
+
+@contextlib.contextmanager
+def _forwarded_trust(trusted_proxies: str) -> Iterator[None]:
+    """While inside, a uvicorn server being set up believes X-Forwarded-For and
+    X-Forwarded-Proto from `trusted_proxies` only (comma-separated; "" none), as
+    api.proxy_options sets for the chat's own server.
+
+    Gradio's launch() makes its uvicorn server with uvicorn's defaults, which believe those
+    headers from 127.0.0.1 and ::1, and reads them before any of the chat's middleware: any
+    program on this machine (or a reverse proxy on it that passes the header on) could name
+    a new made-up address with each wrong password and never be throttled, and spread its
+    requests, questions and uploads over as many addresses' budgets as it liked. Gradio
+    names no option for it; uvicorn reads this variable when the server is set up.
+
+    Example: with _forwarded_trust(""): demo.launch(...) -> a login sent with
+             "X-Forwarded-For: 198.51.100.7" counts against the sender's own address
+    """
+    name = "FORWARDED_ALLOW_IPS"
+    before = os.environ.get(name)
+    # uvicorn reads "" as one name no peer has: nobody is trusted.
+    os.environ[name] = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _keep_no_page_values(app: Any) -> None:
@@ -2208,6 +2245,10 @@ class _LateBot:
         bot = self._progress.bot
         return bot.sources() if bot is not None else []
 
+    def document_name(self, name: str) -> str:
+        bot = self._progress.bot
+        return bot.document_name(name) if bot is not None else safe_filename(name)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._progress.assistant(), name)
 
@@ -2327,6 +2368,42 @@ _PAGE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),  # a file is only what its type says
 ]
 _INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
+# How long a cache may keep each response. Gradio sent no Cache-Control at all, so a shared
+# cache in front (a company proxy, a CDN) was free to keep the page, /config (every
+# document's name, the login's state), an answer or a visitor's uploaded file, and hand it
+# to the next visitor. Only Gradio's built files may be kept: those under /assets/ are named
+# by their content's hash, so a new version comes under a new name; the other shared files
+# (its own static folder, the theme, the icons) may be kept but are checked each time.
+_KEPT_FOR_GOOD = ("/assets/",)
+_KEPT_CHECKED = (
+    "/static/",
+    "/svelte/",
+    "/theme.css",
+    "/favicon.ico",
+    "/manifest.json",
+    "/pwa_icon",
+    "/robots.txt",
+)
+
+
+def cache_control(path: str) -> bytes:
+    """The Cache-Control header of a response to a request for path: the chat's built files
+    may be kept, everything else (pages, configuration, API answers, uploaded files, event
+    streams) is the asking visitor's alone and is never stored.
+
+    Example: cache_control("/assets/index-DphvyggB.js") ->
+             b"public, max-age=31536000, immutable"; cache_control("/theme.css") ->
+             b"no-cache"; cache_control("/config") -> b"no-store"
+    """
+    if ".." in path or "%" in path:
+        return b"no-store"  # not a built file's plain name
+    if path.startswith(_KEPT_FOR_GOOD):
+        return b"public, max-age=31536000, immutable"
+    if path.startswith(_KEPT_CHECKED):
+        return b"no-cache"
+    return b"no-store"
+
+
 _PAGE_PATHS = frozenset({"/", ""})  # Gradio's page (and its login form): the one HTML it makes
 
 
@@ -2351,8 +2428,9 @@ _CORS = b"access-control-allow-"
 class _PageHeaders:
     """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
     says no other site may frame it, and no response lets a page of another origin read it
-    (Gradio's CORS headers are dropped). The page itself is held until its end, so that its
-    policy can name its inline scripts (page_policy).
+    (Gradio's CORS headers are dropped), and says how long a cache may keep it
+    (cache_control: only the built files; never a refusal). The page itself is held until
+    its end, so that its policy can name its inline scripts (page_policy).
 
     Without them another site's page could show the chat in a frame: the chat's own
     requests from inside it are same-origin, so a page laid over it (clickjacking) could
@@ -2370,8 +2448,9 @@ class _PageHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ours = {name for name, _value in _PAGE_HEADERS}
+        ours = {name for name, _value in _PAGE_HEADERS} | {b"cache-control", b"pragma"}
         page = scope["path"] in _PAGE_PATHS
+        kept_for = cache_control(str(scope.get("path", "")))
         start: dict[str, Any] | None = None
         body: list[bytes] = []
 
@@ -2383,7 +2462,12 @@ class _PageHeaders:
                     for k, v in message.get("headers", [])
                     if k.lower() not in ours and not k.lower().startswith(_CORS)
                 ]
-                message = {**message, "headers": [*kept, *_PAGE_HEADERS]}
+                # A refusal is never kept, whatever was asked for.
+                caching = kept_for if message.get("status", 200) < 400 else b"no-store"
+                message = {
+                    **message,
+                    "headers": [*kept, *_PAGE_HEADERS, (b"cache-control", caching)],
+                }
                 if page and _is_html(kept):
                     start = message  # sent with the body, once its scripts are known
                     return
@@ -2414,7 +2498,16 @@ def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
 
 _UPLOAD_ID_CHARS = 64  # the page names each upload with a dozen random characters
 _FORGET_AFTER_S = 60.0  # an upload's progress, unread this long after it ended, is dropped
-_BAD_UPLOAD_ID = "An upload_id is at most 64 characters: send the one the page makes."
+_BAD_UPLOAD_ID = (
+    "A request names one upload_id, of at most 64 characters: send the one the page makes."
+)
+# Progress streams one address may have open at once. The page opens one per upload it is
+# sending (all the files of one drop are one upload), so a visitor needs one or two.
+_PROGRESS_STREAMS = 8
+_TOO_MANY_STREAMS = (
+    "This address is already following the progress of 8 uploads: wait for one of them to "
+    "finish, then follow the next."
+)
 
 
 class _OneLogout:
@@ -2484,10 +2577,18 @@ class _UploadProgress:
     request ends, so that the streams reading its progress end too (`_ended_upload`).
 
     Gradio kept an entry for every upload_id a client named, read or not, for as long as
-    the server ran: 3,000 requests for made-up ids (404 each) grew the server by 25 MB."""
+    the server ran: 3,000 requests for made-up ids (404 each) grew the server by 25 MB.
+
+    An address may follow _PROGRESS_STREAMS uploads at once; one more stream gets 429 and
+    one sentence. A stream checks its upload every 50 ms for as long as the upload arrives,
+    and an upload trickling at the slowest rate the body deadline allows lasts 11 hours for
+    20 MB: one address following one such upload from 120 streams kept 11% of a core busy
+    for all that time.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
+        self.streams: collections.Counter[str] = collections.Counter()
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")).rstrip("/") if scope["type"] == "http" else ""
@@ -2496,15 +2597,33 @@ class _UploadProgress:
         if not (progress or upload):
             await self.app(scope, receive, send)
             return
-        query = urllib.parse.parse_qs(scope.get("query_string", b"").decode("latin-1"))
-        upload_id = (query.get("upload_id") or [""])[0]
-        if len(upload_id) > _UPLOAD_ID_CHARS:
+        query = urllib.parse.parse_qs(
+            scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True
+        )
+        named = query.get("upload_id") or [""]
+        # Gradio reads the last upload_id a query names, and this the first: a short one
+        # first and a 30,000-character one after passed the length check, and Gradio kept
+        # an entry under the long one for good (200 requests: 6 MB of names kept).
+        upload_id = named[-1]
+        if len(named) > 1 or len(upload_id) > _UPLOAD_ID_CHARS:
             await _drain(receive)
             await send_json(send, 400, {"detail": _BAD_UPLOAD_ID, "error": _BAD_UPLOAD_ID}, [])
             return
+        address = client_address(scope) if progress else ""
+        if progress and self.streams[address] >= _PROGRESS_STREAMS:
+            await _drain(receive)
+            body = {"detail": _TOO_MANY_STREAMS, "error": _TOO_MANY_STREAMS}
+            await send_json(send, 429, body, [(b"retry-after", b"5")])
+            return
+        if progress:
+            self.streams[address] += 1
         try:
             await self.app(scope, receive, send)
         finally:
+            if progress:
+                self.streams[address] -= 1
+                if self.streams[address] <= 0:
+                    del self.streams[address]
             if upload_id and progress:
                 _forget_upload(upload_id)
             elif upload_id:
@@ -3909,6 +4028,7 @@ def _launch_chat(
         requests_per_client=settings.requests_per_client,
         sessions_per_client=settings.sessions_per_client,
         events_per_client=settings.events_per_client,
+        trusted_proxies=settings.trusted_proxies,
     )
 
 

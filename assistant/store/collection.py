@@ -28,7 +28,7 @@ from ..errors import (
     IndexMissingError,
     InputError,
 )
-from ..ingest.loaders import SUPPORTED_SUFFIXES
+from ..ingest.loaders import SUPPORTED_SUFFIXES, source_file
 from ..schema import Chunk, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from ..text import drawn_alike
@@ -249,7 +249,7 @@ class Collection:
         as they were.
         """
         folder = self._require_folder()
-        safe = safe_filename(name)
+        safe = self.document_name(name)
         if Path(safe).suffix.lower() not in SUPPORTED_SUFFIXES:
             allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
             raise InputError(f"{name} is not a supported type: upload one of {allowed}")
@@ -258,8 +258,9 @@ class Collection:
         if len(content) > self.max_upload_bytes:
             limit = self.max_upload_bytes // (1024 * 1024)
             raise InputError(f"{name} is larger than the {limit} MB upload limit: split it first")
-        target = folder / safe
         with self._lock:
+            safe = self.document_name(name)  # as the index stands now
+            target = folder / safe
             _refuse_lookalike(name, safe, (info.source for info in self.sources()))
             previous = _existing_regular(target, safe)
             _replace_file(target, content)
@@ -278,6 +279,37 @@ class Collection:
                 raise InputError(_upload_reason(problem.reason))
         return report
 
+    def document_name(self, name: str) -> str:
+        """The document an upload called name becomes: safe_filename(name), or the indexed
+        document whose name is the same text in another Unicode form (its accents written
+        apart, as a Mac names files), which it replaces.
+
+        An upload's name is composed ("cafe\u0301.txt" -> "café.txt"), but a file copied
+        into the folder keeps its name's form: an upload of the indexed "cafe\u0301.txt",
+        whichever form it was sent in, was refused as looking like it, "upload it as
+        'café.txt' to replace that document", which was the name sent; the document could
+        never be replaced.
+
+        Example: with "cafe\u0301.txt" indexed, document_name("café.txt") ->
+                 "cafe\u0301.txt"; document_name("notes.txt") -> "notes.txt"
+        """
+        safe = safe_filename(name)
+        if safe.isascii():
+            # No accent to write apart, and every indexed name is left unread (an upload of
+            # 1,000 files is checked file by file). A name composed to ASCII from another
+            # letter (the Kelvin sign's "K") is refused as drawn alike, as before.
+            return safe
+        return next(
+            (
+                source
+                for source in (info.source for info in self.sources())
+                if not source.isascii()
+                and source != safe
+                and unicodedata.normalize("NFC", source) == safe
+            ),
+            safe,
+        )
+
     def remove_document(self, source: str) -> SyncReport:
         """Delete an indexed document from the documents folder and drop it from the index.
 
@@ -294,6 +326,20 @@ class Collection:
         with self._lock:
             self.follow()  # another app server may have added it since this snapshot
             indexed = {info.source for info in self.sources()}
+            composed = unicodedata.normalize("NFC", source)
+            same = [s for s in indexed if unicodedata.normalize("NFC", s) == composed]
+            if source not in indexed and len(same) == 1:
+                source = same[0]  # the same name, its accents written apart (a Mac's way)
+            container = source_file(source)
+            if source not in indexed and container != source and container in indexed:
+                # Citations name an attachment as "mail.eml#report.txt", but it is part of
+                # the e-mail's file: it was refused as "no document named …, it may have
+                # just been removed", though it was still there and cited.
+                raise InputError(
+                    f"the e-mail {_shown(container)} holds {_shown(source)} as an "
+                    "attachment, not as a file of its own: remove the e-mail to remove it "
+                    "with its attachments"
+                )
             if source not in indexed:
                 raise InputError(
                     f"there is no document named {_shown(source)} in the index (only listed "
@@ -364,6 +410,20 @@ def _refuse_lookalike(name: str, safe: str, sources: Iterable[str]) -> None:
     twin = next((s for s in sources if s != safe and drawn_alike(s) == drawn), None)
     if twin is not None:
         spelled = "".join(c if drawn_alike(c) == c else f"[U+{ord(c):04X}]" for c in safe)
+        if safe_filename(twin) != twin:
+            # No upload can take that name (an upload's name is composed, its spaces one):
+            # "upload it as 'K.txt'" named what had just been sent.
+            shown = "".join(
+                c
+                if c.isascii() and c.isprintable() and not (c == " " == twin[i - 1 : i])
+                else f"[U+{ord(c):04X}]"
+                for i, c in enumerate(twin)
+            )
+            raise InputError(
+                f"The name {_shown(spelled)} looks the same as the document {_shown(shown)}, "
+                "whose name no upload can take: remove that document first to replace it, "
+                "or rename the file"
+            )
         raise InputError(
             f"The name {_shown(spelled)} looks the same as the document {_shown(twin)} "
             "(letters of another script or width drawn alike): upload it as "

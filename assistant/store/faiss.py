@@ -722,6 +722,26 @@ def _save_flat_ip(path: Path, rows: GatheredRows, mapped: Sequence[MappedFile] =
         os.close(out)
 
 
+def _make_index_dir(index_dir: Path) -> None:
+    """Make the index folder (and the folders above it), or raise InputError saying why it
+    cannot be made and what to do.
+
+    An index folder under a file, a pipe, /proc or /sys, or a folder the user may not write
+    to, stopped `assistant index` (and the web chat's start) with the OSError's traceback.
+
+    Example: _make_index_dir(Path("/proc/self/x")) raises InputError("cannot make the index
+             folder /proc/self/x (No such file or directory): choose another index folder
+             (--index-dir or ASSISTANT_INDEX_DIR)")
+    """
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"cannot make the index folder {index_dir} ({exc.strerror or exc}): choose "
+            "another index folder (--index-dir or ASSISTANT_INDEX_DIR)"
+        ) from exc
+
+
 def _write(
     index_dir: Path,
     manifest: Manifest,
@@ -738,7 +758,7 @@ def _write(
     the old generation's vector files, whose kept rows are copied file to file."""
     if index_dir.exists() and not index_dir.is_dir():
         read_manifest(index_dir)  # raises the sentence for an index folder that is a file
-    index_dir.mkdir(parents=True, exist_ok=True)
+    _make_index_dir(index_dir)
     manifest_path = index_dir / MANIFEST
     if manifest_path.is_dir() and not manifest_path.is_symlink():
         with contextlib.suppress(OSError):
