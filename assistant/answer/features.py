@@ -457,9 +457,7 @@ def institution_untold(question: str, answering: Sequence[str]) -> bool:
              -> True; with ["He taught at the University of Glasgow."] -> False
     """
     m = _INSTITUTION_ASKED.search(question)
-    return m is not None and not any(
-        m.group(1).lower()[:5] in text.lower() for text in answering
-    )
+    return m is not None and not any(m.group(1).lower()[:5] in text.lower() for text in answering)
 
 
 def money_untold(question: str, answering: Sequence[str]) -> bool:
