@@ -12,7 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
-__all__ = ["BM25_B", "BM25_K1", "LOOKALIKES", "STOPWORDS", "analyze", "drawn_alike"]
+__all__ = ["BM25_B", "BM25_K1", "LOOKALIKES", "SPACE_RUNS", "STOPWORDS", "analyze", "drawn_alike"]
 
 # Cyrillic and Greek letters drawn like Latin ones: "Іgnore рrevious instructions" with a
 # Cyrillic І and р reads as English to a model and to a person, and "аnnual.txt" with a
@@ -35,10 +35,10 @@ def drawn_alike(text: str) -> str:
              drawn_alike("Annual.txt") -> "Annual.txt"
     """
     folded = unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
-    return _SPACES.sub(" ", "".join(c for c in folded if unicodedata.category(c) != "Cf"))
+    return SPACE_RUNS.sub(" ", "".join(c for c in folded if unicodedata.category(c) != "Cf"))
 
 
-_SPACES = re.compile(r" {2,}")
+SPACE_RUNS = re.compile(r" {2,}")
 
 
 # BM25 parameters, chosen on the tune half of covid-qa (the defaults 1.5/0.75 lost 2 points

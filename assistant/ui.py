@@ -2367,6 +2367,9 @@ _PAGE_HEADERS = [
     (b"x-frame-options", b"DENY"),  # frame-ancestors, for browsers that predate it
     (b"x-content-type-options", b"nosniff"),  # a file is only what its type says
 ]
+# The headers _PageHeaders sets itself, dropped from what the app sent.
+_OWN_HEADERS = frozenset({name for name, _value in _PAGE_HEADERS} | {b"cache-control", b"pragma"})
+
 _INLINE_SCRIPT = re.compile(rb"<script\b(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S | re.I)
 # How long a cache may keep each response. Gradio sent no Cache-Control at all, so a shared
 # cache in front (a company proxy, a CDN) was free to keep the page, /config (every
@@ -2448,7 +2451,7 @@ class _PageHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ours = {name for name, _value in _PAGE_HEADERS} | {b"cache-control", b"pragma"}
+        ours = _OWN_HEADERS
         page = scope["path"] in _PAGE_PATHS
         kept_for = cache_control(str(scope.get("path", "")))
         start: dict[str, Any] | None = None

@@ -1550,8 +1550,10 @@ _NUMBER_VALUE = re.compile(
 )
 # A letter and a digit in one word make a name ("H7N9", "K4"), not a value.
 _MIXED = re.compile(r"\b(?=\w*[A-Za-z])(?=\w*\d)[\w.]+")
-_VALUE_TOKEN = re.compile(r"[A-Za-z]+|\d[\d,.]*\d|\d")
+_VALUE_TOKEN = re.compile(r"[A-Za-z]+|\d[\d,.]*\d|\d|#")
 _NOT_CONTEXT = frozenset(["the", "a", "an", "of", "and", "in", "on", "at", "to", "by", "about"])
+# The kinds of _VALUE_KINDS that date (a day, a month, a season): their preposition ties them.
+_DATING_KINDS = frozenset({0, 1, 3})
 
 
 def _value_tokens(text: str) -> list[str]:
@@ -1562,11 +1564,9 @@ def _value_tokens(text: str) -> list[str]:
              "tonne", "lathe", "#"]
     """
     out = []
-    for word in _VALUE_TOKEN.findall(_MIXED.sub(" # ", text).replace("#", "hash")):
+    for word in _VALUE_TOKEN.findall(_MIXED.sub(" # ", text)):
         w = word.lower().replace(",", "")
-        if w == "hash":
-            out.append("#")
-        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+        if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             out.append(w[:-1])
         else:
             out.append(w)
@@ -1597,8 +1597,7 @@ def value_swapped(question: str, lead: str) -> bool:
             continue
         # A day, a month or a season is tied by its preposition ("on Thursday"); a number or
         # an ordinal by what it counts or orders.
-        dated = kind < 2 or kind == 3
-        near = {w for w in _beside(asked, i) if dated or w not in _NOT_CONTEXT}
+        near = {w for w in _beside(asked, i) if kind in _DATING_KINDS or w not in _NOT_CONTEXT}
         if any(
             other != word and _value_kind(other) == kind and near & set(_beside(told, j))
             for j, other in enumerate(told)
@@ -2312,6 +2311,10 @@ def evidence_features(
         )
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
+    # The sentence the answer would lead with (lead: its index), and those after it in its
+    # document, which an answer reads on into.
+    lead_text = sentences[lead][0] if lead is not None and 0 <= lead < len(sentences) else None
+    after = [k for k, b in enumerate(before) if b == lead] if before and lead_text else []
     if kind == "place":
         # A place the question names itself is not where it is ("... invested in Anthropic"
         # locates nothing for "Which city is Anthropic based in?").
@@ -2320,9 +2323,9 @@ def evidence_features(
         # "Alexa" in a sentence on custom chips does not say what the chips are called. A name
         # is often given once, in a sentence of its own ("a severe form known as Weil's
         # disease" below "The severe form was first described by ..."): twice the window.
-        led = [sentences[lead]] if lead is not None and 0 <= lead < len(sentences) else []
-        wider = sorted(sentences, key=lambda s: -s[1])[: 2 * type_window]
-        type_missing = float(not any(names_thing(question, t) for t, _ in [*wider, *led]))
+        wider = [t for t, _ in sorted(sentences, key=lambda s: -s[1])[: 2 * type_window]]
+        led = [lead_text] if lead_text is not None else []
+        type_missing = float(not any(names_thing(question, t) for t in [*wider, *led]))
     else:
         type_missing = float(kind is not None and not any(has_answer_type(kind, t) for t, _ in top))
     # A follow-up's carried terms ("since when? (Amazon Anthropic invested)") make the last
@@ -2336,9 +2339,8 @@ def evidence_features(
     # A sum of money asked must be told by the sentence the answer would lead with, the
     # sentence after it (which an answer reads on into) or one of the two closest; so must
     # the kind of an institution asked for.
-    if lead is not None and 0 <= lead < len(sentences):
-        after = [k for k, b in enumerate(before) if b == lead] if before else []
-        near = [sentences[k][0] for k in (lead, *after)] + [t for t, _ in top[:2]]
+    if lead_text is not None:
+        near = [lead_text, *(sentences[k][0] for k in after)] + [t for t, _ in top[:2]]
         if money_untold(question, near) or institution_untold(question, near):
             unit_missing = 1.0
     best = max((c for _, c in sentences), default=0.0)
@@ -2355,14 +2357,14 @@ def evidence_features(
     ]
     # ... and the one the answer would lead with, which may say it in other words ("have yet
     # to receive similar investor enthusiasm" for "has not yet won investors over").
-    if lead is not None and 0 <= lead < len(sentences):
-        answering.append(sentences[lead][0])
-    # ... and a deed the question takes as done that the lead denies ("What did the courts
-    # agree to enforce?" over "the courts declined to enforce the debts").
+    # A deed the question takes as done may be denied by the lead ("What did the courts
+    # agree to enforce?" over "the courts declined to enforce the debts"), or a value given
+    # otherwise there ("on Tuesday" for the question's "on Thursday").
     denial, swapped = None, False
-    if lead is not None and 0 <= lead < len(sentences):
-        denial = asserted_denied(question, sentences[lead][0], [t for t, _ in top])
-        swapped = value_swapped(question, sentences[lead][0])
+    if lead_text is not None:
+        answering.append(lead_text)
+        denial = asserted_denied(question, lead_text, [t for t, _ in top])
+        swapped = value_swapped(question, lead_text)
     turned = unmatched_opposite(question, texts) is not None
     turned = turned or opposite_of_names(question, answering) is not None
     if lead is not None and 0 <= lead < len(sentences):
@@ -2385,7 +2387,6 @@ def evidence_features(
         if kind in ("person", "human"):
             own_names = frozenset(w.lower() for w in WORD.findall(question))
             # ... nor the sentence after it, which an answer reads on into.
-            after = [k for k, b in enumerate(before) if b == lead] if before else []
             nobody = float(
                 not any(
                     _someone_by_role(t, own_names) or _names_someone(t, own_names)
@@ -2435,9 +2436,6 @@ def evidence_features(
         person_missing=nobody,
         unit_missing=unit_missing,
         name_given=float(
-            kind == "called"
-            and lead is not None
-            and 0 <= lead < len(sentences)
-            and names_thing(question, sentences[lead][0])
+            kind == "called" and lead_text is not None and names_thing(question, lead_text)
         ),
     )

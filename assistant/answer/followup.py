@@ -1303,8 +1303,8 @@ def standalone_query(
         # says what they were ("custom chips ... tailored to Anthropic's needs").
         own = {w.lower() for w, _ in _words(rest + " " + topic)}
         recalled = recalled_terms(topic, history or ())
-        earlier = answer_pointed(topic, history or ())
-        if not recalled and earlier is not None:
+        earlier = None if recalled else answer_pointed(topic, history or ())
+        if earlier is not None:
             # "Going back to the first number: ...": what that answer said.
             recalled = _said_in(earlier)
         recalled = [t for t in recalled if t.lower() not in own]

@@ -544,7 +544,8 @@ def asserted_denied(question: str, lead: str, others: Sequence[str] = ()) -> str
              -> None
     """
     tokens = WORD.findall(question)
-    if asks_yes_or_no(question) or _denied_deeds(tokens) or negated_positions(question):
+    # negated_positions holds every cue of _denied_deeds; "refuse" without "to" counts too.
+    if asks_yes_or_no(question) or negated_positions(question):
         return None
     if any(_DENYING_VERB.fullmatch(t) for t in tokens):
         return None

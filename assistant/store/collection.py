@@ -31,7 +31,7 @@ from ..errors import (
 from ..ingest.loaders import SUPPORTED_SUFFIXES, source_file
 from ..schema import Chunk, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
-from ..text import drawn_alike
+from ..text import SPACE_RUNS, drawn_alike
 from .base import ChunkerConfig, SharedStore, Store, sources_of
 from .registry import empty_store, open_store
 from .sync import Digest, sync_guard, sync_store
@@ -501,7 +501,7 @@ def safe_filename(name: str) -> str:
     base = _UNSAFE.sub("_", unicodedata.normalize("NFC", base)).strip(". ")
     # One space for a run of them: the page draws "annual  report.txt" as "annual
     # report.txt", so the two were two documents of one drawn name.
-    base = re.sub(" {2,}", " ", base)
+    base = SPACE_RUNS.sub(" ", base)
     if not base:
         raise InputError(f"{name!r} is not a usable file name: rename the file and upload it again")
     stem, ext = os.path.splitext(base)
