@@ -2591,7 +2591,7 @@ class _UploadProgress:
 
     def __init__(self, app: Any) -> None:
         self.app = app
-        self.streams: collections.Counter[str] = collections.Counter()
+        self.streams = ClientLoad(_PROGRESS_STREAMS)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         path = str(scope.get("path", "")).rstrip("/") if scope["type"] == "http" else ""
@@ -2613,20 +2613,16 @@ class _UploadProgress:
             await send_json(send, 400, {"detail": _BAD_UPLOAD_ID, "error": _BAD_UPLOAD_ID}, [])
             return
         address = client_address(scope) if progress else ""
-        if progress and self.streams[address] >= _PROGRESS_STREAMS:
+        if progress and not self.streams.enter(address):
             await _drain(receive)
             body = {"detail": _TOO_MANY_STREAMS, "error": _TOO_MANY_STREAMS}
             await send_json(send, 429, body, [(b"retry-after", b"5")])
             return
-        if progress:
-            self.streams[address] += 1
         try:
             await self.app(scope, receive, send)
         finally:
             if progress:
-                self.streams[address] -= 1
-                if self.streams[address] <= 0:
-                    del self.streams[address]
+                self.streams.leave(address)
             if upload_id and progress:
                 _forget_upload(upload_id)
             elif upload_id:

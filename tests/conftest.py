@@ -114,3 +114,19 @@ def plain(tmp_path: Path) -> Iterator[Any]:
 
     with _served(tmp_path) as served:
         yield served
+
+
+@pytest.fixture
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources each scan of assistant.store.sync reads to hash, in order."""
+    from assistant.store import sync as sync_module
+
+    seen: list[str] = []
+    original = sync_module._file_digest
+
+    def counting(path: Path, source: str, max_bytes: int) -> Any:
+        seen.append(source)
+        return original(path, source, max_bytes)
+
+    monkeypatch.setattr(sync_module, "_file_digest", counting)
+    return seen

@@ -130,19 +130,12 @@ def test_a_file_larger_than_the_folder_could_need_is_not_read() -> None:
 
 
 @pytest.fixture
-def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The sources each scan reads to hash, in order. The fixture's files were written a
-    moment ago; their digests are kept as if they were minutes old (sync._STABLE_NS)."""
-    seen: list[str] = []
-    original = sync_module._file_digest
-
-    def counting(path: Path, source: str, max_bytes: int) -> Any:
-        seen.append(source)
-        return original(path, source, max_bytes)
-
-    monkeypatch.setattr(sync_module, "_file_digest", counting)
+def hashed(hashed: list[str], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """conftest's `hashed` (the sources each scan reads to hash, in order). The fixture's
+    files were written a moment ago; their digests are kept as if they were minutes old
+    (sync._STABLE_NS)."""
     monkeypatch.setattr(sync_module, "_STABLE_NS", 0)
-    return seen
+    return hashed
 
 
 def _folder(root: Path, count: int = 12) -> Path:

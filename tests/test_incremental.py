@@ -429,18 +429,7 @@ def test_a_chunks_file_changed_after_loading_is_not_copied(tmp_path: Path) -> No
 # ---------------------------------------------------------------- the scan
 
 
-@pytest.fixture
-def hashed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The sources each scan reads to hash, in order."""
-    seen: list[str] = []
-    original = sync_module._file_digest
-
-    def counting(path: Path, source: str, max_bytes: int) -> Any:
-        seen.append(source)
-        return original(path, source, max_bytes)
-
-    monkeypatch.setattr(sync_module, "_file_digest", counting)
-    return seen
+# `hashed` (tests/conftest.py): the sources each scan reads to hash, in order.
 
 
 def test_a_sync_after_an_upload_reads_the_upload_not_the_folder(

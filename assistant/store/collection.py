@@ -249,8 +249,8 @@ class Collection:
         as they were.
         """
         folder = self._require_folder()
-        safe = self.document_name(name)
-        if Path(safe).suffix.lower() not in SUPPORTED_SUFFIXES:
+        # The type only: which indexed document the name becomes is read under the lock.
+        if Path(safe_filename(name)).suffix.lower() not in SUPPORTED_SUFFIXES:
             allowed = ", ".join(sorted(SUPPORTED_SUFFIXES))
             raise InputError(f"{name} is not a supported type: upload one of {allowed}")
         if not content:
