@@ -93,6 +93,7 @@ __all__ = [
     "release",
     "send_json",
     "serve",
+    "trusted_list",
 ]
 
 MODEL_ID = "assistant"
@@ -373,10 +374,19 @@ def proxy_options(trusted_proxies: str) -> dict[str, Any]:
              proxy_options("127.0.0.1") -> {"proxy_headers": True,
                                              "forwarded_allow_ips": "127.0.0.1"}
     """
-    trusted = ",".join(part.strip() for part in trusted_proxies.split(",") if part.strip())
+    trusted = trusted_list(trusted_proxies)
     if not trusted:
         return {"proxy_headers": False}
     return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+
+
+def trusted_list(trusted_proxies: str) -> str:
+    """The Settings.trusted_proxies value as uvicorn reads it: names comma-separated, without
+    spaces or empty entries ("" when none).
+
+    Example: trusted_list(" 10.0.0.1, ,::1 ") -> "10.0.0.1,::1"
+    """
+    return ",".join(part.strip() for part in trusted_proxies.split(",") if part.strip())
 
 
 def is_loopback(host: str) -> bool:
@@ -1352,7 +1362,7 @@ class ForwardedAddress:
 
     def __init__(self, app: Any, trusted_proxies: str = "") -> None:
         self.app = app
-        self.behind_proxy = any(part.strip() for part in trusted_proxies.split(","))
+        self.behind_proxy = bool(trusted_list(trusted_proxies))
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] in ("http", "websocket"):

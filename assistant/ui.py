@@ -68,6 +68,7 @@ from .api import (
     quiet_stream_errors,
     release,
     send_json,
+    trusted_list,
 )
 from .embedding import one_core
 from .errors import AnswerBackendError, AssistantError, InputError, StartingError, require
@@ -2030,7 +2031,7 @@ def _forwarded_trust(trusted_proxies: str) -> Iterator[None]:
     name = "FORWARDED_ALLOW_IPS"
     before = os.environ.get(name)
     # uvicorn reads "" as one name no peer has: nobody is trusted.
-    os.environ[name] = ",".join(p.strip() for p in trusted_proxies.split(",") if p.strip())
+    os.environ[name] = trusted_list(trusted_proxies)
     try:
         yield
     finally:
