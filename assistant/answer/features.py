@@ -313,10 +313,12 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         "count",
     ),
+    # "How often does the journal appear?" is answered by "a quarterly journal", no figure.
+    (re.compile(_ASKS + r"how often\b", re.IGNORECASE), "frequency"),
     (
         re.compile(
             _ASKS
-            + r"how (?:much|big|large|long|old|high|tall|far|often)\b|"
+            + r"how (?:much|big|large|long|old|high|tall|far)\b|"
             + _ASKS
             + r"how many\s*"
             + _MONEY_UNITS
@@ -394,7 +396,15 @@ _HUMAN = re.compile(
     r"director|spokesperson|head of)\b|"
     r"(?<=[\w,;:)] )[A-Z][a-z]+\s+(?:[A-Z]\.\s+)?[A-Z][a-z]{2,}\b"
 )
+# How often something happens: "quarterly", "twice a year", "every four years", "each spring".
+_FREQUENCY = re.compile(
+    r"\b(?:hourly|daily|nightly|weekly|fortnightly|monthly|quarterly|yearly|annual(?:ly)?|"
+    r"bi-?annual(?:ly)?|biennial(?:ly)?|once|twice|thrice|every|each|per|always|often|"
+    r"seldom|rarely|occasionally|regularly|sometimes|usually|times)\b",
+    re.IGNORECASE,
+)
 _CHECKS = {
+    "frequency": _FREQUENCY,
     "place": _PLACE,
     "human": _HUMAN,
     "count": _COUNT,
@@ -627,6 +637,55 @@ def phrase_asked_about(question: str) -> str | None:
     phrase = re.sub(r"^(?:the|a|an)\s+(?=\S+\s)", "", phrase, flags=re.IGNORECASE)
     asks_again = re.match(r"(?i)(?:why|how|what|who|when|where|which)\b", phrase)
     return phrase if len(phrase.split()) >= 2 and not asks_again else None
+
+
+# The noun a question opens by naming its answer's kind with ("In what year ...?", "What
+# colour was ...?"): a sentence holding a value of that kind says it without the noun ("methicillin,
+# introduced in 1959", "a sixpence value in green"), so the noun is no term it lacks.
+_KIND_NOUN = re.compile(
+    r"^\W*(?:(?:in|on|at|of|by|to|from|for|during)\s+)?(?:what|which)\s+(?P<noun>years?|dates?|months?|days?|decades?|century|centuries|"
+    r"colou?rs?|sizes?|lengths?|heights?|widths?|depths?|weights?|prices?|costs?|sums?|"
+    r"percentages?|proportions?|fractions?|ages?|distances?|speeds?)\b",
+    re.IGNORECASE,
+)
+_COLOUR = re.compile(
+    r"\b(?:red|blue|green|yellow|black|white|grey|gray|brown|orange|purple|pink|violet|"
+    r"scarlet|crimson|golden|silver|dun|chestnut|cream|ivory|maroon|navy|turquoise|amber|"
+    r"beige|[a-z]+-coloured|[a-z]+-colored)\b",
+    re.IGNORECASE,
+)
+_NOUN_KINDS = {
+    "year": "date", "date": "date", "month": "date", "day": "date", "decad": "date",
+    "centuri": "date", "percentag": "percent", "proport": "percent", "fraction": "percent",
+}  # fmt: skip
+
+
+def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
+    """The analysed nouns by which the question names its answer's kind ("In what year",
+    "What colour") for which text holds a value of that kind: a date for a year, a month or
+    a day, a share for a percentage, a colour for a colour, a figure for a size, a price or
+    the like. Only a noun of the kind the question asks for (kind, answer_type's): "Who
+    named it, and in which year?" asks for a person, and a year does not name them.
+
+    Example: kind_nouns_told("In what year did methicillin come into use?",
+                             "methicillin, introduced in 1959, resisted it", "date")
+             -> {"year"};
+             kind_nouns_told("What colour was the sixpence?", "a sixpence in green", None)
+             -> {"colour"};
+             kind_nouns_told("In what year did it open?", "It opened late.", "date") -> set()
+    """
+    out: set[str] = set()
+    # The question's own opening only: "Who named it, and in which year?" asks who first.
+    for m in _KIND_NOUN.finditer(question):
+        for term in _terms(m.group("noun")):
+            if term.startswith("colo"):
+                told = kind is None and _COLOUR.search(text) is not None
+            else:
+                noun_kind = _NOUN_KINDS.get(term, "amount")
+                told = noun_kind == kind and has_answer_type(noun_kind, text)
+            if told:
+                out.add(term)
+    return out
 
 
 def unit_named(question: str) -> bool:
@@ -1267,7 +1326,29 @@ def _mentioned(token: str, tokens: set[str], squashed: str) -> bool:
         return True
     if len(token) >= 3 and (token + "s" in tokens or (token[-1] == "s" and token[:-1] in tokens)):
         return True  # one or several: "ARTI" where the passage speaks of "ARTIs"
+    if _demonym_of(token, tokens):
+        return True  # "Londoners" where the passage speaks of "people in London"
     return len(token) >= 6 and any(near_spelling(token, t) for t in tokens)
+
+
+_DEMONYM_ENDS = ("ers", "er", "ians", "ian", "ans", "an", "ites", "ite", "ese")
+
+
+def _demonym_of(token: str, tokens: set[str]) -> bool:
+    """Is token (lower-case letters) a word for the people of a place among tokens: its
+    ending taken off, at least four letters left, which the place's name starts with, at
+    most two letters more ("londoners" for "london", "parisians" for "paris", "canadian"
+    for "canada")?
+
+    Example: _demonym_of("londoners", {"people", "in", "london"}) -> True;
+             _demonym_of("londoners", {"lonely"}) -> False
+    """
+    for end in _DEMONYM_ENDS:
+        base = token[: -len(end)]
+        if token.endswith(end) and len(base) >= 4:
+            if any(t.startswith(base) and len(t) - len(base) <= 2 and t.isalpha() for t in tokens):
+                return True
+    return False
 
 
 def _with_neighbours(question: str) -> list[tuple[str, str, str]]:
@@ -1541,8 +1622,16 @@ _VALUE_KINDS = tuple(
         "second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth "
         "thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth",
         "spring summer autumn winter",
+        # Superlatives of size, age, time, speed, worth: "the smallest windmill in the county"
+        # is not "the tallest windmill in the county".
+        "largest biggest smallest tallest shortest longest highest lowest oldest youngest "
+        "newest earliest latest fastest slowest strongest weakest richest poorest heaviest "
+        "lightest deepest shallowest widest narrowest hottest coldest warmest coolest "
+        "wettest driest best worst greatest cheapest busiest quietest finest",
     )
 )
+# Superlatives that say the same ("the biggest swarms" are "the largest swarms").
+_SAME_SUPERLATIVE = {"biggest": "largest", "greatest": "largest", "tallest": "highest"}
 _NUMBER_VALUE = re.compile(
     r"\d[\d,.]*|(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
     r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
@@ -1566,6 +1655,7 @@ def _value_tokens(text: str) -> list[str]:
     out = []
     for word in _VALUE_TOKEN.findall(_MIXED.sub(" # ", text)):
         w = word.lower().replace(",", "")
+        w = _SAME_SUPERLATIVE.get(w, w)
         if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
             out.append(w[:-1])
         else:
@@ -1581,9 +1671,9 @@ def _value_kind(word: str) -> int | None:
 
 def value_swapped(question: str, lead: str) -> bool:
     """Does the sentence an answer would lead with give, next to the same word, another value
-    of the kind the question gives (a weekday, a month, an ordinal, a season, a number) and
-    never the question's? "What did the fire destroy on Thursday?" over "On Tuesday the fire
-    destroyed St Paul's": the passages tell of another day.
+    of the kind the question gives (a weekday, a month, an ordinal, a season, a superlative,
+    a number) and never the question's? "What did the fire destroy on Thursday?" over "On
+    Tuesday the fire destroyed St Paul's": the passages tell of another day.
 
     Example: value_swapped("How long did a bell of three tonnes take to cool?",
                            "A bell of one tonne took two days to cool.") -> True;
@@ -2211,6 +2301,8 @@ def evidence_features(
         # The asked-for amount, count or date must belong to the question's names that the
         # sentence mentions (in their clause), not to another subject of the sentence.
         typed_here = attached_type(kind, text, (attach & terms) - refers, aliases=aliases)
+        if typed_here:
+            terms |= kind_nouns_told(question, text, kind)
         cov = _coverage(weights, terms)
         covers.append(cov)
         focus = max(focus, cov)

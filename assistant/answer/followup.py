@@ -1021,6 +1021,7 @@ def split_preamble(message: str) -> tuple[str, str]:
 # A sentence about the person asking, or a label before the question.
 _ASKER = re.compile(r"^\W*(?:i|i'm|i’m|i've|i’ve|i'd|i’d|my|we|we're|we’re|our|as\s+an?)\b", re.I)
 _LABEL_WORDS = 5
+_DOING = re.compile(r"^\W*[A-Za-z]{3,}ing\b(?!\s+(?:of|about|to)\b)")
 _VERSUS = re.compile(r"\b(?:vs\.?|versus)(?=\s)", re.IGNORECASE)
 
 
@@ -1030,10 +1031,14 @@ def _about_asking(part: str) -> bool:
     text = part.strip()
     if _ASKER.match(text):
         return True
-    # "Partnering vs building in-house:" names the topic, not the occasion.
-    label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS and not _VERSUS.search(text)
+    # "Prepping an episode.", "Drafting a memo for the board:": what the asker is doing, a
+    # short phrase opening with its -ing word and naming nothing.
     named = [n for n in _subjects(text) if not text.startswith(n)]  # not its opening word
-    return label and not _LEAD_IN_WORDS.match(text) and not named
+    # "Partnering vs building in-house:" names the topic, not the occasion.
+    topical = bool(_LEAD_IN_WORDS.match(text) or named or _VERSUS.search(text))
+    doing = _DOING.match(text) is not None and len(text.split()) <= _LABEL_WORDS + 1
+    label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS
+    return (doing or label) and not topical
 
 
 # "behind on what, measured how?", "less leverage over what?": words of the last answer with a
@@ -1056,7 +1061,12 @@ def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[st
              lag behind GPT-4 in benchmarks. [1]"}]) -> {"Its models lag behind GPT-4 in
              benchmarks."}; echoed_quotes("Why?", the same history) -> set()
     """
-    parts = [p for p in re.split(r"[,;?]+", question) if p.strip()]
+    # "..., exactly?": a part of vague words only asks nothing more.
+    parts = [
+        p
+        for p in re.split(r"[,;?]+", question)
+        if p.strip() and not set(re.findall(r"[\w’'-]+", p.lower())) <= _ECHO_VAGUE
+    ]
     if not parts or len(question.split()) > 8:
         return set()
     words: list[str] = []

@@ -665,7 +665,60 @@ _TREND_FAMILIES = [
     ("expand expands expanded expanding", "shrink shrinks shrank shrunk shrinking"),
     ("improve improves improved improving", "worsen worsens worsened worsening"),
 ]
-_TREND_PAIRS = [(a, b) for up, down in _TREND_FAMILIES for a in up.split() for b in down.split()]
+# Deeds and states and their reverse, every form of each ("Which enzyme repairs the ring?"
+# over "an enzyme that breaks the ring", "To whom did the Trust sell the mill?" over "The
+# Trust bought the mill"), read like the trends: beside the same words only.
+_DEED_FAMILIES = [
+    ("buy buys bought buying", "sell sells sold selling"),
+    ("repair repairs repaired repairing", "break breaks broke broken breaking"),
+    ("repair repairs repaired repairing", "damage damages damaged damaging"),
+    ("simplify simplifies simplified simplifying", "complicate complicates complicated"),
+    ("save saves saved saving", "lose loses lost losing loss"),
+    ("preserve preserves preserved preserving", "demolish demolishes demolished demolishing"),
+    ("preserve preserves preserved preserving", "destroy destroys destroyed destroying"),
+    ("approve approves approved approving", "refuse refuses refused refusing"),
+    ("approve approves approved approving", "reject rejects rejected rejecting"),
+    ("accept accepts accepted accepting", "reject rejects rejected rejecting"),
+    ("pass passes passed", "reject rejects rejected"),
+    ("admit admits admitted admitting", "refuse refuses refused refusing"),
+    ("admit admits admitted admitting", "exclude excludes excluded excluding"),
+    ("add adds added adding", "remove removes removed removing"),
+    ("add adds added adding", "withdraw withdraws withdrew withdrawn withdrawing"),
+    ("allow allows allowed allowing", "ban bans banned banning"),
+    ("allow allows allowed allowing", "forbid forbids forbade forbidden forbidding"),
+    ("allow allows allowed allowing", "prohibit prohibits prohibited prohibiting"),
+    ("include includes included including", "exclude excludes excluded excluding"),
+    ("appear appears appeared appearing", "disappear disappears disappeared disappearing"),
+    ("lend lends lent lending", "borrow borrows borrowed borrowing"),
+    ("send sends sent sending", "receive receives received receiving"),
+    ("push pushes pushed pushing", "pull pulls pulled pulling"),
+    ("attack attacks attacked attacking", "defend defends defended defending"),
+    ("hire hires hired hiring", "fire fires fired firing"),
+    ("hire hires hired hiring", "dismiss dismisses dismissed dismissing"),
+    ("succeed succeeds succeeded", "fail fails failed"),
+    ("strengthen strengthens strengthened", "weaken weakens weakened"),
+    ("widen widens widened widening", "narrow narrows narrowed narrowing"),
+    ("tighten tightens tightened", "loosen loosens loosened"),
+    ("calm", "nervous anxious agitated restless"),
+    ("alive living", "extinct"),
+    ("recent", "older old"),
+    ("tame", "wild fierce"),
+    ("wealthy rich", "poor"),
+    ("friendly", "hostile"),
+    ("tough", "tender"),
+    ("noisy loud", "quiet silent"),
+    ("generous", "stingy"),
+    ("honest", "dishonest"),
+    ("fertile", "barren"),
+    ("scarce", "plentiful abundant"),
+    ("ordinary", "extraordinary unusual"),
+]
+_TREND_PAIRS = [
+    (a, b)
+    for up, down in [*_TREND_FAMILIES, *_DEED_FAMILIES]
+    for a in up.split()
+    for b in down.split()
+]
 _TRENDS = opposites(_TREND_PAIRS)
 _TURNABLE = {
     word: _STEADY_TURNABLE.get(word, set()) | _TRENDS.get(word, set())
@@ -727,6 +780,24 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
             # A comparison with what was expected has one side only: "two years later than
             # planned" is turned by "earlier than planned", not told from another side.
             others = CLAIM_OPPOSITE.get(word, set())
+        if not others and word in _COMPARATIVES and tokens[i + 1 : i + 2] != ["than"]:
+            # A comparative before its noun is an attribute, not a comparison told from
+            # either side: "crossing with smaller horses" over "crossing with larger horses".
+            follows = tokens[i + 1 : i + 2]
+            opposite = CLAIM_OPPOSITE.get(word, set())
+            if (
+                follows
+                and follows[0] not in STOP
+                and not opposite & asked
+                and not any(word in words for words in told)
+                and any(
+                    w in opposite and words[j + 1 : j + 2] == follows
+                    for words in told
+                    for j, w in enumerate(words)
+                )
+            ):
+                return word
+            continue
         if not others or others & asked:
             continue
         near = _neighbours(tokens, i)
