@@ -40,7 +40,15 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -91,6 +99,7 @@ __all__ = [
     "proxy_options",
     "quiet_stream_errors",
     "release",
+    "replaced_headers",
     "send_json",
     "serve",
     "trusted_list",
@@ -1398,13 +1407,31 @@ class NoStore:
 
         async def no_store(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
-                ]
-                message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+                headers = replaced_headers(
+                    message.get("headers", []),
+                    lambda name: name == b"cache-control",
+                    [(b"cache-control", b"no-store")],
+                )
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, no_store)
+
+
+def replaced_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+    dropped: Callable[[bytes], bool],
+    ours: Iterable[tuple[bytes, bytes]],
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers less those whose name (in lower case) is dropped, with ours
+    after them: a middleware's headers take the place of the app's of the same name, so a
+    cache in front never reads two that disagree.
+
+    Example: replaced_headers([(b"Cache-Control", b"max-age=60"), (b"etag", b"x")],
+             {b"cache-control"}.__contains__, [(b"cache-control", b"no-store")])
+             -> [(b"etag", b"x"), (b"cache-control", b"no-store")]
+    """
+    return [(k, v) for k, v in headers if not dropped(k.lower())] + list(ours)
 
 
 _TWO_LENGTHS = (

@@ -67,6 +67,7 @@ from .api import (
     is_loopback,
     quiet_stream_errors,
     release,
+    replaced_headers,
     send_json,
     trusted_list,
 )
@@ -2452,7 +2453,6 @@ class _PageHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ours = _OWN_HEADERS
         page = scope["path"] in _PAGE_PATHS
         kept_for = cache_control(str(scope.get("path", "")))
         start: dict[str, Any] | None = None
@@ -2461,18 +2461,15 @@ class _PageHeaders:
         async def with_headers(message: Any) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                kept = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in ours and not k.lower().startswith(_CORS)
-                ]
                 # A refusal is never kept, whatever was asked for.
                 caching = kept_for if message.get("status", 200) < 400 else b"no-store"
-                message = {
-                    **message,
-                    "headers": [*kept, *_PAGE_HEADERS, (b"cache-control", caching)],
-                }
-                if page and _is_html(kept):
+                headers = replaced_headers(
+                    message.get("headers", []),
+                    _not_passed_on,
+                    [*_PAGE_HEADERS, (b"cache-control", caching)],
+                )
+                message = {**message, "headers": headers}
+                if page and _is_html(headers):
                     start = message  # sent with the body, once its scripts are known
                     return
             elif start is not None and message["type"] == "http.response.body":
@@ -2490,6 +2487,16 @@ class _PageHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _not_passed_on(name: bytes) -> bool:
+    """Whether _PageHeaders drops a header of this (lower-case) name that the app sent: one
+    it sets itself, or one of Gradio's CORS headers.
+
+    Example: _not_passed_on(b"access-control-allow-origin") -> True;
+             _not_passed_on(b"content-type") -> False
+    """
+    return name in _OWN_HEADERS or name.startswith(_CORS)
 
 
 def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
