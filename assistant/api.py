@@ -93,6 +93,7 @@ __all__ = [
     "format_content",
     "generation_gate",
     "header_deadline_protocol",
+    "is_logout",
     "is_loopback",
     "load_api_key",
     "loopback_host_header",
@@ -1289,6 +1290,15 @@ def _foreign_origin(origin: bytes | None, host: bytes) -> bool:
     return not sep or address != host.strip().lower()
 
 
+def is_logout(scope: Any) -> bool:
+    """Whether a request is for Gradio's logout (a GET that ends a login): CrossSiteWrites
+    refuses it from another site's page, and ui._OneLogout ends this browser's login only.
+
+    Example: is_logout({"path": "/logout/"}) -> True; is_logout({"path": "/login"}) -> False
+    """
+    return str(scope.get("path", "")).rstrip("/") == "/logout"
+
+
 class CrossSiteWrites:
     """ASGI middleware: a request that would change or compute something (any method but
     GET, HEAD and OPTIONS, and a logout) sent by a browser from a page of another site, or
@@ -1327,9 +1337,7 @@ class CrossSiteWrites:
             reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
             # Gradio's GET /logout ends a login: a link or an image of another site's page
             # logged the user out (and with them every visitor: see ui._OneLogout).
-            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or (
-                str(scope.get("path", "")).rstrip("/") == "/logout"
-            )
+            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or is_logout(scope)
             if b"sec-fetch-site" not in headers and writes:
                 # A browser without Sec-Fetch headers (Safari before 16.4, older others)
                 # still names the page that sent a POST in Origin.

@@ -64,6 +64,7 @@ from .api import (
     ThrottledLogins,
     client_address,
     generation_gate,
+    is_logout,
     is_loopback,
     quiet_stream_errors,
     release,
@@ -2540,7 +2541,7 @@ class _OneLogout:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and str(scope.get("path", "")).rstrip("/") == "/logout":
+        if scope["type"] == "http" and is_logout(scope):
             scope = {
                 **scope,
                 "query_string": b"all_session=false",
