@@ -845,13 +845,17 @@ class _Indexer:
     def pending(self, target: str) -> bool:
         """Does an upload that becomes the document `target` wait or is it being indexed?"""
         with self._lock:
-            return any(not j.done and j.target == target for j in self._jobs.values())
+            return self._uploading(target)
+
+    def _uploading(self, target: str) -> bool:
+        # Called holding the lock: pending(), for a caller that checks more at once.
+        return any(not j.done and j.target == target for j in self._jobs.values())
 
     def _clash(self, target: str) -> str:
         # Called holding the lock. A job's file is written before it is marked done (under
         # the lock), so no upload of `target` can slip between these two checks.
         shown = _shown_name(target)
-        if any(not j.done and j.target == target for j in self._jobs.values()):
+        if self._uploading(target):
             return (
                 f"another upload of {shown} is being added right now: upload it again once "
                 "it is done, to replace it"
@@ -916,7 +920,7 @@ class _Indexer:
         starts while a removal runs.
         """
         with self._lock:
-            if any(not j.done and j.target == source for j in self._jobs.values()):
+            if self._uploading(source):
                 raise InputError(
                     f"{source} is being uploaded right now: remove it once its upload is done"
                 )
