@@ -40,7 +40,15 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -85,12 +93,14 @@ __all__ = [
     "format_content",
     "generation_gate",
     "header_deadline_protocol",
+    "is_logout",
     "is_loopback",
     "load_api_key",
     "loopback_host_header",
     "proxy_options",
     "quiet_stream_errors",
     "release",
+    "replaced_headers",
     "send_json",
     "serve",
     "trusted_list",
@@ -1280,6 +1290,15 @@ def _foreign_origin(origin: bytes | None, host: bytes) -> bool:
     return not sep or address != host.strip().lower()
 
 
+def is_logout(scope: Any) -> bool:
+    """Whether a request is for Gradio's logout (a GET that ends a login): CrossSiteWrites
+    refuses it from another site's page, and ui._OneLogout ends this browser's login only.
+
+    Example: is_logout({"path": "/logout/"}) -> True; is_logout({"path": "/login"}) -> False
+    """
+    return str(scope.get("path", "")).rstrip("/") == "/logout"
+
+
 class CrossSiteWrites:
     """ASGI middleware: a request that would change or compute something (any method but
     GET, HEAD and OPTIONS, and a logout) sent by a browser from a page of another site, or
@@ -1318,9 +1337,7 @@ class CrossSiteWrites:
             reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
             # Gradio's GET /logout ends a login: a link or an image of another site's page
             # logged the user out (and with them every visitor: see ui._OneLogout).
-            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or (
-                str(scope.get("path", "")).rstrip("/") == "/logout"
-            )
+            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or is_logout(scope)
             if b"sec-fetch-site" not in headers and writes:
                 # A browser without Sec-Fetch headers (Safari before 16.4, older others)
                 # still names the page that sent a POST in Origin.
@@ -1398,13 +1415,31 @@ class NoStore:
 
         async def no_store(message: Any) -> None:
             if message["type"] == "http.response.start":
-                headers = [
-                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"cache-control"
-                ]
-                message = {**message, "headers": [*headers, (b"cache-control", b"no-store")]}
+                headers = replaced_headers(
+                    message.get("headers", []),
+                    lambda name: name == b"cache-control",
+                    [(b"cache-control", b"no-store")],
+                )
+                message = {**message, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, no_store)
+
+
+def replaced_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+    dropped: Callable[[bytes], bool],
+    ours: Iterable[tuple[bytes, bytes]],
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers less those whose name (in lower case) is dropped, with ours
+    after them: a middleware's headers take the place of the app's of the same name, so a
+    cache in front never reads two that disagree.
+
+    Example: replaced_headers([(b"Cache-Control", b"max-age=60"), (b"etag", b"x")],
+             {b"cache-control"}.__contains__, [(b"cache-control", b"no-store")])
+             -> [(b"etag", b"x"), (b"cache-control", b"no-store")]
+    """
+    return [(k, v) for k, v in headers if not dropped(k.lower())] + list(ours)
 
 
 _TWO_LENGTHS = (

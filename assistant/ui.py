@@ -64,9 +64,11 @@ from .api import (
     ThrottledLogins,
     client_address,
     generation_gate,
+    is_logout,
     is_loopback,
     quiet_stream_errors,
     release,
+    replaced_headers,
     send_json,
     trusted_list,
 )
@@ -843,13 +845,17 @@ class _Indexer:
     def pending(self, target: str) -> bool:
         """Does an upload that becomes the document `target` wait or is it being indexed?"""
         with self._lock:
-            return any(not j.done and j.target == target for j in self._jobs.values())
+            return self._uploading(target)
+
+    def _uploading(self, target: str) -> bool:
+        # Called holding the lock: pending(), for a caller that checks more at once.
+        return any(not j.done and j.target == target for j in self._jobs.values())
 
     def _clash(self, target: str) -> str:
         # Called holding the lock. A job's file is written before it is marked done (under
         # the lock), so no upload of `target` can slip between these two checks.
         shown = _shown_name(target)
-        if any(not j.done and j.target == target for j in self._jobs.values()):
+        if self._uploading(target):
             return (
                 f"another upload of {shown} is being added right now: upload it again once "
                 "it is done, to replace it"
@@ -914,7 +920,7 @@ class _Indexer:
         starts while a removal runs.
         """
         with self._lock:
-            if any(not j.done and j.target == source for j in self._jobs.values()):
+            if self._uploading(source):
                 raise InputError(
                     f"{source} is being uploaded right now: remove it once its upload is done"
                 )
@@ -2452,7 +2458,6 @@ class _PageHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        ours = _OWN_HEADERS
         page = scope["path"] in _PAGE_PATHS
         kept_for = cache_control(str(scope.get("path", "")))
         start: dict[str, Any] | None = None
@@ -2461,18 +2466,15 @@ class _PageHeaders:
         async def with_headers(message: Any) -> None:
             nonlocal start
             if message["type"] == "http.response.start":
-                kept = [
-                    (k, v)
-                    for k, v in message.get("headers", [])
-                    if k.lower() not in ours and not k.lower().startswith(_CORS)
-                ]
                 # A refusal is never kept, whatever was asked for.
                 caching = kept_for if message.get("status", 200) < 400 else b"no-store"
-                message = {
-                    **message,
-                    "headers": [*kept, *_PAGE_HEADERS, (b"cache-control", caching)],
-                }
-                if page and _is_html(kept):
+                headers = replaced_headers(
+                    message.get("headers", []),
+                    _not_passed_on,
+                    [*_PAGE_HEADERS, (b"cache-control", caching)],
+                )
+                message = {**message, "headers": headers}
+                if page and _is_html(headers):
                     start = message  # sent with the body, once its scripts are known
                     return
             elif start is not None and message["type"] == "http.response.body":
@@ -2490,6 +2492,16 @@ class _PageHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _not_passed_on(name: bytes) -> bool:
+    """Whether _PageHeaders drops a header of this (lower-case) name that the app sent: one
+    it sets itself, or one of Gradio's CORS headers.
+
+    Example: _not_passed_on(b"access-control-allow-origin") -> True;
+             _not_passed_on(b"content-type") -> False
+    """
+    return name in _OWN_HEADERS or name.startswith(_CORS)
 
 
 def _is_html(headers: Sequence[tuple[bytes, bytes]]) -> bool:
@@ -2533,7 +2545,7 @@ class _OneLogout:
         self.app = app
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and str(scope.get("path", "")).rstrip("/") == "/logout":
+        if scope["type"] == "http" and is_logout(scope):
             scope = {
                 **scope,
                 "query_string": b"all_session=false",

@@ -192,6 +192,29 @@ def test_a_statement_put_back_to_be_confirmed_checks_the_last_answer() -> None:
     assert not is_followup("Which way is right?")
 
 
+def test_a_capitalised_check_tag_carries_the_names_as_a_lower_case_one_does() -> None:
+    """ "Google owns part of it. Is that right?" checks what was said as "..., is that
+    right?" does: the tag is read in any case, so the names the last question asked about
+    (Amazon and Anthropic) go with it, not only the one "it" points at."""
+    latest = [
+        {"role": "user", "content": "What's the latest on Amazon and Anthropic?"},
+        {"role": "assistant", "content": "Amazon is considering a new investment. [1]"},
+    ]
+    for question in (
+        "Google owns part of it. Is that right?",
+        "Google owns part of it. is that right?",
+        "Google owns part of it, Correct?",
+    ):
+        assert standalone_query(question, latest) == f"{question} (Amazon Anthropic latest)"
+    owners = [
+        {"role": "user", "content": "who owns this Anthropic company?"},
+        {"role": "assistant", "content": "Anthropic remains partially owned by Google [1]"},
+    ]
+    assert standalone_query("Google owns a part. Am I right?", owners) == (
+        "Google owns a part. Am I right? (Anthropic company)"
+    )
+
+
 def test_wanting_to_know_more_about_something_names_the_topic() -> None:
     """ "I should like to know a little more about the chips you mention: are they general
     purpose?" is about the chips, as "Back to the chips: ..." is: the sentence about the

@@ -440,10 +440,12 @@ def _pointers(words: Sequence[str]) -> list[bool]:
 
 # A statement with a tag asking to confirm it ("The money isn't committed yet, correct?",
 # "So Amazon doesn't own all of it, then?", "..., is that right?") checks what was just said.
+# Any case: standalone_query reads the question as typed ("... Is that right?").
 _CHECK_TAG = re.compile(
     r"[,;]\s*(?:correct|right|yes|no|then|true|isn['’]t\s+it|aren['’]t\s+they|"
     r"(?:is\s+that|am\s+i)\s+(?:right|correct))\s*\?\s*$|"
     r"\b(?:is\s+that|am\s+i)\s+(?:right|correct)\s*\?\s*$",
+    re.I,
 )
 # A question that opens with a preposition before its question word ("In what kind of tests?",
 # "By how much?", "Since when?") continues the last answer's sentence, unless it names its own

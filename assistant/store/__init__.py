@@ -39,6 +39,7 @@ from .base import (
     SourceChunks,
     Store,
     carried_rows,
+    committed_since,
     sources_of,
 )
 from .collection import Collection, chunker_config, safe_filename
@@ -109,9 +110,7 @@ def sync_index(
         # doing it twice was most of an unchanged folder's `assistant index`.
         if rebuild:
             store = store_for_rebuild(location)
-        elif not (
-            store.manifest is not None and isinstance(store, SharedStore) and store.is_current()
-        ):
+        elif store.manifest is None or committed_since(store) is not False:
             store = open_for_sync(location, embedder, ef_search=ef_search)
         report, _ = sync_store(
             Path(folder),

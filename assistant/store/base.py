@@ -48,6 +48,7 @@ __all__ = [
     "SourceChunks",
     "Store",
     "carried_rows",
+    "committed_since",
     "merge",
     "merge_sentences",
     "sources_of",
@@ -574,6 +575,18 @@ class SharedStore(Protocol):
     def sync_lock(self, on_wait: Callable[[], None] | None = None) -> AbstractContextManager[bool]:
         """Held for a whole sync; calls on_wait before waiting for another sync to end."""
         ...
+
+
+def committed_since(store: Store) -> bool | None:
+    """Whether another process committed since this snapshot was taken, as a shared store
+    tells cheaply (one stat, or one query); None for a store that cannot tell (MemoryStore).
+    Readers follow only a True; a sync keeps its snapshot only on a False (a MemoryStore
+    snapshot may be behind a commit made through another snapshot of it).
+
+    Example: committed_since(MemoryStore()) -> None;
+             committed_since(FaissStore.load(folder)) -> False, until another process syncs
+    """
+    return not store.is_current() if isinstance(store, SharedStore) else None
 
 
 @runtime_checkable

@@ -32,7 +32,7 @@ from ..ingest.loaders import SUPPORTED_SUFFIXES, source_file
 from ..schema import Chunk, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from ..text import SPACE_RUNS, drawn_alike
-from .base import ChunkerConfig, SharedStore, Store, sources_of
+from .base import ChunkerConfig, Store, committed_since, sources_of
 from .registry import empty_store, open_store
 from .sync import Digest, sync_guard, sync_store
 
@@ -192,7 +192,7 @@ class Collection:
         store: several app servers on one database; one cheap query). Returns whether the
         snapshot changed."""
         store = self._store
-        if not isinstance(store, SharedStore) or store.is_current():
+        if not committed_since(store):
             return False
         with self._lock:
             if self._store is store:
@@ -219,7 +219,7 @@ class Collection:
             # chunk before each upload. An empty one (from_folder's) loads what is there.
             store = self._store
             held = store.manifest is not None
-            if not (held and isinstance(store, SharedStore) and store.is_current()):
+            if not held or committed_since(store) is not False:
                 store = store.refresh()
         except InputError:
             raise  # the index location itself is unusable (a file): rebuilding cannot help

@@ -65,7 +65,6 @@ from .base import (
     Manifest,
     SentenceAccess,
     SentenceRows,
-    carried_rows,
     merge,
     merge_sentences,
 )
@@ -321,17 +320,18 @@ class FaissStore(SentenceAccess):
             for u in batch.upserts
         ]
         # Added to the new FAISS index a slice at a time: no stacked copy of every vector.
-        matrix = GatheredRows(pool, np.asarray(positions, dtype=np.int64), b.dimension)
+        rows = np.asarray(positions, dtype=np.int64)
+        matrix = GatheredRows(pool, rows, b.dimension)
         manifest = Manifest.after(batch, sources, len(chunks), uuid.uuid4().hex[:12])
         sentences = merge_sentences(
             self._sentences, len(self._chunks), batch, positions, b.dimension
         )
         # The lines of the documents that stay are copied from the old chunks file, not
-        # encoded again: JSON for every chunk was most of a small upload's write.
+        # encoded again: JSON for every chunk was most of a small upload's write. merge()
+        # already placed them: a position below the old chunk count is that chunk's row.
         carried = None
         if self._lines is not None and not batch.replace_all:
-            take = carried_rows(self._manifest, self._chunks, manifest, chunks)
-            carried = (self._lines, take) if take is not None else None
+            carried = (self._lines, np.where(rows < len(self._chunks), rows, -1))
         lines = _write(self.directory, manifest, chunks, matrix, sentences, carried, self._mapped)
         del pool, matrix
         # Mapped from the file just written, as a loaded index is: the chunk vectors were
@@ -754,8 +754,9 @@ def _write(
     """Write generation files, then switch manifest.json to them atomically; returns where
     the new chunks file's lines lie. A write that fails removes its own new files again, so
     failed runs leave nothing behind. carried: the old chunks file's lines and, for each
-    chunk, its row there (carried_rows), whose line is copied rather than encoded. mapped:
-    the old generation's vector files, whose kept rows are copied file to file."""
+    chunk, its row there or -1 (from merge's positions), whose line is copied rather than
+    encoded. mapped: the old generation's vector files, whose kept rows are copied file to
+    file."""
     if index_dir.exists() and not index_dir.is_dir():
         read_manifest(index_dir)  # raises the sentence for an index folder that is a file
     _make_index_dir(index_dir)
