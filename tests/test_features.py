@@ -1635,6 +1635,13 @@ def test_a_deed_the_question_takes_as_done_that_the_lead_denies(
         ("How much did it cost to ride down?", ["The fare was a halfpenny down."], False),
         ("How much did the firm pay for it?", ["Sold to them for 14 million guilders."], False),
         ("How much did entry cost?", ["Entry was free."], False),
+        # ... in a clause with the question's names that the sentences hold.
+        (
+            "What did Microsoft pay for that exclusivity?",
+            ["Amazon has invested around $8 billion, but unlike Microsoft's deal it is open."],
+            True,
+        ),
+        ("What did Meridian pay for the firm?", ["Meridian paid 14 million guilders."], False),
         # Not a sum of money: any amount will do.
         ("How much water did the tender hold?", ["It carried 4,000 gallons."], False),
     ],
@@ -1659,6 +1666,37 @@ def test_a_trend_asked_the_other_way_round_is_turned_next_to_the_same_words() ->
 
 
 @pytest.mark.parametrize(
+    ("question", "lead", "turned"),
+    [
+        (
+            "Which enzyme made by Staphylococcus aureus repairs the beta-lactam ring?",
+            "strains that produce penicillinase, an enzyme that breaks the beta-lactam ring",
+            "repairs",
+        ),
+        ("To whom did the Trust sell the mill in 1976?", "The Trust bought the mill in 1976.",
+         "sell"),
+        ("How many of the warships were saved on the Isles of Scilly?",
+         "After the loss of four warships on the Isles of Scilly, Parliament acted.", "saved"),
+        ("How much did the dodo weigh according to older estimates?",
+         "according to recent estimates, it weighed 10 kilograms", "older"),
+        # A comparative before its noun is an attribute of that noun.
+        ("By the 1930s, crossing with which smaller horses threatened the breed?",
+         "the breed was threatened by crossing with larger horses", "smaller"),
+        # Said the question's way, or the reverse beside other words only.
+        ("To whom did the Trust sell the mill?", "The Trust sold the mill to the county.", None),
+        ("Which larger horses were crossed with it?", "crossing with larger horses", None),
+        ("Who bought the painting?", "She sold her house and bought the painting.", None),
+    ],
+)  # fmt: skip
+def test_a_deed_or_state_asked_the_other_way_round_is_turned(
+    question: str, lead: str, turned: str | None
+) -> None:
+    from assistant.answer.negation import turned_phrase
+
+    assert turned_phrase(question, [lead], [lead]) == turned
+
+
+@pytest.mark.parametrize(
     ("question", "lead", "swapped"),
     [
         (
@@ -1677,6 +1715,13 @@ def test_a_trend_asked_the_other_way_round_is_turned_next_to_the_same_words() ->
             True,
         ),
         ("How many plates did she expose over four winters?", "400 plates over nine winters", True),
+        # A superlative is a value too; one that says the same is the question's.
+        (
+            "Which was the smallest windmill in the county?",
+            "At its completion it was the tallest windmill in the county.",
+            True,
+        ),
+        ("What are the biggest swarms called?", "The largest swarms are called plagues.", False),
         # The question's own value is there, or no word ties the other value to it.
         (
             "How long did a bell of three tonnes take to cool?",
@@ -1775,3 +1820,80 @@ def test_an_institution_asked_for_by_its_kind_must_be_named_with_it() -> None:
     # Prizes and medals answer one another: no word is needed.
     medal = ["She was awarded the Davy Medal in 1947."]
     assert not institution_untold("Which prize was Varga given in 1947?", medal)
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "kind", "told"),
+    [
+        ("In what year did methicillin come into use?", "methicillin, introduced in 1959", "date",
+         {"year"}),
+        ("What colour was the new sixpence?", "added a sixpence value in green", None, {"colour"}),
+        ("At what height did the object burst?", "a burst five to ten kilometres up", "amount",
+         {"height"}),
+        # No value of the kind, or the noun names what a later part of the question asks.
+        ("In what year did it open?", "It opened late.", "date", set()),
+        ("Who first named CHIKV, and in which year?", "In 2007 CHIKV was reported.", "date",
+         set()),
+    ],
+)  # fmt: skip
+def test_the_noun_naming_the_answers_kind_is_said_by_a_value_of_that_kind(
+    question: str, text: str, kind: str | None, told: set[str]
+) -> None:
+    """ "In what year did methicillin come into use?" is answered by "introduced in 1959"
+    though no sentence says "year": the noun is no term the sentence lacks."""
+    from assistant.answer.features import kind_nouns_told
+
+    assert kind_nouns_told(question, text, kind) == told
+
+
+def test_how_often_asks_a_frequency_that_words_give_without_a_figure() -> None:
+    from assistant.answer.features import answer_type, has_answer_type
+
+    assert answer_type("How often does the Study Circle's journal appear?") == "frequency"
+    assert has_answer_type("frequency", "The Circle publishes a quarterly journal.")
+    assert has_answer_type("frequency", "It meets twice a year.")
+    assert not has_answer_type("frequency", "The Circle was founded in 1958.")
+
+
+def test_a_word_for_a_places_people_is_that_place_named() -> None:
+    """ "What were Londoners able to do?" asks about the passages' "people in London"."""
+    from assistant.answer.features import evidence_features
+
+    sentence = "The skies glowed so brightly that people in London could read outdoors."
+    asked = evidence_features(
+        "What were Londoners able to do outside at midnight?",
+        [(sentence, 0.6)],
+        [sentence],
+        idf=lambda t: 1.0,
+    )
+    assert asked.entity_missing == 0.0
+    other = evidence_features(
+        "What were Berliners able to do outside at midnight?",
+        [(sentence, 0.6)],
+        [sentence],
+        idf=lambda t: 1.0,
+    )
+    assert other.entity_missing == 1.0
+
+
+def test_a_premise_of_exclusivity_is_turned_by_a_non_exclusive_stake() -> None:
+    from assistant.answer.negation import opposite_of_names
+
+    told = ["Unlike Microsoft's exclusive deal, Amazon's stake in Anthropic is non-exclusive."]
+    asked = "Since Anthropic signed an exclusivity deal with Amazon, whom can it not work with?"
+    assert opposite_of_names(asked, told) == "exclusivity"
+    assert opposite_of_names("What did Microsoft's exclusivity give it?", told) is None
+
+
+def test_a_country_named_as_the_subject_answers_which_country() -> None:
+    """ "Which country is the biggest producer?" is answered by "China is the largest
+    producer", though no preposition places anything in China."""
+    from assistant.answer.features import evidence_features
+
+    told = "China is the largest producer, accounting for more than half of world output."
+    asked = "Which country is the biggest producer of indium?"
+    found = evidence_features(asked, [(told, 0.7)], [told], idf=lambda t: 1.0)
+    assert found.type_missing == 0.0 and found.unit_missing == 0.0
+    other = "Most indium is recovered as a by-product of zinc refining."
+    missing = evidence_features(asked, [(other, 0.7)], [other], idf=lambda t: 1.0)
+    assert missing.unit_missing == 1.0

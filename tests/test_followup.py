@@ -568,6 +568,19 @@ def test_a_pronoun_for_the_name_asked_about_carries_the_name_not_the_topic() -> 
             "How much has Amazon sunk into Anthropic?",
         ),
         ("For a class report: is Amazon's stake exclusive?", "is Amazon's stake exclusive?"),
+        # What the asker is doing, opening with its -ing word and naming nothing.
+        (
+            "Prepping an episode. Apart from Amazon, which tech giant owns part of Anthropic?",
+            "Apart from Amazon, which tech giant owns part of Anthropic?",
+        ),
+        (
+            "Drafting a memo for the board: how much has Amazon invested?",
+            "how much has Amazon invested?",
+        ),
+        # ... not a topic: "Speaking of", a comparison, a name.
+        ("Speaking of chips. Who makes them?", None),
+        ("Partnering vs building in-house: which has the market liked better?", None),
+        ("Following Google closely. Does it own part of Anthropic?", None),
         # A request, or what the article says, is part of what is asked.
         ("Compare Amazon's deal with Microsoft's. What's the key difference?", None),
         ('The piece says Amazon is "hedging its bets". Hedging how?', None),
@@ -655,6 +668,8 @@ def test_a_question_echoing_the_last_answers_words_asks_what_its_quote_says() ->
     ]
     assert echoed_quotes("behind on what, measured how?", history) == {quote}
     assert echoed_quotes("lag behind whom?", history) == {quote}
+    # "..., exactly?" asks nothing more.
+    assert echoed_quotes("lag behind whom, exactly?", history) == {quote}
     # Words the quote does not use, or a question of its own, echo nothing.
     assert echoed_quotes("ahead on what?", history) == set()
     assert echoed_quotes("Which chips does Amazon build for Anthropic?", history) == set()

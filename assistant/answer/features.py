@@ -82,6 +82,7 @@ from ..retrieval.lexical import STOPWORDS, analyze
 from .negation import (
     STOP,
     WORD,
+    asks_yes_or_no,
     asserted_denied,
     denied_premise,
     opposite_of_names,
@@ -437,7 +438,10 @@ _PRICE_TOLD = [({verb}, {"price"}) for verb in ("pay", "sell", "buy", "purchas",
 _MONEY_ASKED = re.compile(
     r"\bhow much\b[^?]*\b(?:costs?|pay|paid|spend|spent|charged?|earn(?:ed)?|raised?|worth|"
     r"sell|sold|buy|bought|fetch(?:ed)?)\b|\b(?:what|which) (?:price|cost|fee|fare|salary|sum)\b|"
-    r"\bhow much (?:money|cash)\b",
+    r"\bhow much (?:money|cash)\b|"
+    # "What did Microsoft pay for that exclusivity?"
+    r"^\W*(?:and\s+|so\s+)?what\s+(?:did|does|do|will|would)\s+(?:[\w'’-]+\s+){1,3}"
+    r"(?:pay|spend|charge)\b",
     re.IGNORECASE,
 )
 # Money told, or its absence ("free of charge", "cost nothing"), beyond _CURRENCY's coins.
@@ -472,14 +476,25 @@ def institution_untold(question: str, answering: Sequence[str]) -> bool:
 
 def money_untold(question: str, answering: Sequence[str]) -> bool:
     """Does the question ask a sum of money that none of the sentences an answer would lead
-    with tells? Any number is an amount to answer_type, so "How much did a call on TAT-1
-    cost?" looked answered by "TAT-1 began carrying calls in 1956".
+    with tells, in a clause with every name of the question that its sentence holds? Any
+    number is an amount to answer_type, so "How much did a call on TAT-1 cost?" looked
+    answered by "TAT-1 began carrying calls in 1956", and "What did Microsoft pay?" by
+    "Amazon has invested $8 billion, but unlike Microsoft's deal, ...".
 
     Example: money_untold("How much did a call cost?", ["Calls began in 1956."]) -> True;
-             with ["A call cost £1 a minute."] -> False
+             with ["A call cost £1 a minute."] -> False;
+             money_untold("What did Microsoft pay for it?", ["Amazon paid $8 billion, "
+                          "but unlike Microsoft it holds less."]) -> True
     """
-    return bool(_MONEY_ASKED.search(question)) and not any(
-        _MONEY_TOLD.search(text) for text in answering
+    if not _MONEY_ASKED.search(question):
+        return False
+    names = set(_terms(" ".join(specific_tokens(question))))
+    # The names its sentence holds: one it leaves implied ("In 2004 it acquired ...") is the
+    # passage's subject.
+    return not any(
+        _MONEY_TOLD.search(part) and names & set(_terms(text)) <= set(_terms(part))
+        for text in answering
+        for part in clauses(text)
     )
 
 
@@ -830,15 +845,44 @@ _DATED = re.compile(
 )
 
 
+# Countries and continents, which a sentence may name as its subject ("China is the largest
+# producer") rather than after a preposition.
+_COUNTRY = re.compile(
+    r"\b(?:Afghanistan|Albania|Algeria|Andorra|Angola|Argentina|Armenia|Australia|Austria|"
+    r"Azerbaijan|Bahamas|Bahrain|Bangladesh|Barbados|Belarus|Belgium|Belize|Benin|Bhutan|"
+    r"Bolivia|Bosnia|Botswana|Brazil|Brunei|Bulgaria|Burkina Faso|Burundi|Cambodia|Cameroon|"
+    r"Canada|Chad|Chile|China|Colombia|Comoros|Congo|Costa Rica|Croatia|Cuba|Cyprus|Czechia|"
+    r"Czech Republic|Denmark|Djibouti|Dominica|Ecuador|Egypt|El Salvador|England|Eritrea|"
+    r"Estonia|Eswatini|Ethiopia|Fiji|Finland|France|Gabon|Gambia|Georgia|Germany|Ghana|"
+    r"Greece|Grenada|Guatemala|Guinea|Guyana|Haiti|Honduras|Hungary|Iceland|India|Indonesia|"
+    r"Iran|Iraq|Ireland|Israel|Italy|Jamaica|Japan|Jordan|Kazakhstan|Kenya|Kiribati|Korea|"
+    r"Kosovo|Kuwait|Kyrgyzstan|Laos|Latvia|Lebanon|Lesotho|Liberia|Libya|Liechtenstein|"
+    r"Lithuania|Luxembourg|Madagascar|Malawi|Malaysia|Maldives|Mali|Malta|Mauritania|"
+    r"Mauritius|Mexico|Moldova|Monaco|Mongolia|Montenegro|Morocco|Mozambique|Myanmar|Namibia|"
+    r"Nauru|Nepal|Netherlands|New Zealand|Nicaragua|Niger|Nigeria|Norway|Oman|Pakistan|Palau|"
+    r"Panama|Papua New Guinea|Paraguay|Peru|Philippines|Poland|Portugal|Qatar|Romania|Russia|"
+    r"Rwanda|Samoa|San Marino|Saudi Arabia|Scotland|Senegal|Serbia|Seychelles|Sierra Leone|"
+    r"Singapore|Slovakia|Slovenia|Somalia|South Africa|Spain|Sri Lanka|Sudan|Suriname|Sweden|"
+    r"Switzerland|Syria|Taiwan|Tajikistan|Tanzania|Thailand|Togo|Tonga|Tunisia|Turkey|"
+    r"Turkmenistan|Tuvalu|Uganda|Ukraine|United Arab Emirates|United Kingdom|United States|"
+    r"Uruguay|Uzbekistan|Vanuatu|Venezuela|Vietnam|Wales|Yemen|Zambia|Zimbabwe|Africa|"
+    r"Antarctica|Asia|Europe|North America|South America|Oceania)\b"
+)
+
+
 def _placed(text: str, names: set[str]) -> bool:
-    """Whether text locates something in a place other than the question's names (analysed).
+    """Whether text locates something in a place other than the question's names (analysed),
+    or names a country or a continent other than theirs.
 
     Example: _placed("It is headquartered in Tromsø.", {"nordavia"}) -> True;
              _placed("Light from the city of Porth Ferris grew.", set()) -> True;
+             _placed("China is the largest producer.", set()) -> True;
              _placed("Amazon invested $8 billion in Anthropic.", {"anthrop"}) -> False
     """
     found = [*_PLACE.finditer(text), *_PLACE_OF.finditer(text)]
-    return any(not set(_terms(m.group("place"))) <= names for m in found)
+    if any(not set(_terms(m.group("place"))) <= names for m in found):
+        return True
+    return any(not set(_terms(m.group())) <= names for m in _COUNTRY.finditer(text))
 
 
 def has_answer_type(kind: str | None, text: str) -> bool:
@@ -1345,9 +1389,10 @@ def _demonym_of(token: str, tokens: set[str]) -> bool:
     """
     for end in _DEMONYM_ENDS:
         base = token[: -len(end)]
-        if token.endswith(end) and len(base) >= 4:
-            if any(t.startswith(base) and len(t) - len(base) <= 2 and t.isalpha() for t in tokens):
-                return True
+        if not token.endswith(end) or len(base) < 4:
+            continue
+        if any(t.startswith(base) and len(t) - len(base) <= 2 and t.isalpha() for t in tokens):
+            return True
     return False
 
 
@@ -1630,6 +1675,7 @@ _VALUE_KINDS = tuple(
         "wettest driest best worst greatest cheapest busiest quietest finest",
     )
 )
+_SUPERLATIVE_KIND = next(k for k, kind in enumerate(_VALUE_KINDS) if "tallest" in kind)
 # Superlatives that say the same ("the biggest swarms" are "the largest swarms").
 _SAME_SUPERLATIVE = {"biggest": "largest", "greatest": "largest", "tallest": "highest"}
 _NUMBER_VALUE = re.compile(
@@ -1681,9 +1727,11 @@ def value_swapped(question: str, lead: str) -> bool:
     """
     asked, told = _value_tokens(question), _value_tokens(lead)
     held = set(told)
+    # "Is it the tallest building?" is answered by "It is the shortest building": no.
+    checked = asks_yes_or_no(question)
     for i, word in enumerate(asked):
         kind = _value_kind(word)
-        if kind is None or word in held:
+        if kind is None or word in held or (checked and kind == _SUPERLATIVE_KIND):
             continue
         # A day, a month or a season is tied by its preposition ("on Thursday"); a number or
         # an ordinal by what it counts or orders.

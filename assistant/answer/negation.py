@@ -623,6 +623,8 @@ NAMED_OPPOSITE_PAIRS = [
     ("entrance", "exit"), ("arrival", "departure"), ("married", "divorced"),
     ("appointed", "dismissed"), ("accepted", "refused"), ("agreed", "refused"),
     ("defended", "attacked"),
+    # A noun or an adverb of "exclusive" against the adjective's reverse.
+    ("exclusivity", "non-exclusive"), ("exclusively", "non-exclusive"),
 ]  # fmt: skip
 
 
