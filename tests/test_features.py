@@ -1897,3 +1897,68 @@ def test_a_country_named_as_the_subject_answers_which_country() -> None:
     other = "Most indium is recovered as a by-product of zinc refining."
     missing = evidence_features(asked, [(other, 0.7)], [other], idf=lambda t: 1.0)
     assert missing.unit_missing == 1.0
+
+
+@pytest.mark.parametrize(
+    ("question", "text", "told"),
+    [
+        ("How long does a guided tour last?", "Guided tours take about ninety minutes.",
+         {"long", "last"}),
+        ("How far from the centre was Vanavara?", "Vanavara, about 65 kilometres south", {"far"}),
+        ("How large were the coupled wheels?", "The wheels were 6 feet 6 inches across.",
+         {"larg"}),
+        # No figure, no measure said.
+        ("How long does a guided tour last?", "Guided tours include the chapel.", set()),
+    ],
+)  # fmt: skip
+def test_the_measure_a_question_asks_by_is_said_by_a_figure(
+    question: str, text: str, told: set[str]
+) -> None:
+    from assistant.answer.features import answer_type, kind_nouns_told
+
+    assert kind_nouns_told(question, text, answer_type(question)) == told
+
+
+def test_story_adverbs_and_asking_a_meaning_are_no_terms_the_answer_must_hold() -> None:
+    from assistant.answer.features import key_term_weights
+
+    def flat(term: str) -> float:
+        return 1.0
+
+    assert set(key_term_weights("Which publisher finally accepted the novel?", flat)) == {
+        "publish", "accept", "novel"
+    }  # fmt: skip
+    assert set(key_term_weights("What is the meaning of walghvogel?", flat)) == {"walghvogel"}
+    assert "mean" in key_term_weights("What did the word mean to sailors?", flat)
+
+
+@pytest.mark.parametrize(
+    ("question", "text"),
+    [
+        ("How old was the cabin boy who survived the wreck?", "two more, a mate and a cabin boy"),
+        ("How long do krill eggs take to hatch?", "eggs sink to depths of 2,000 metres"),
+        ("How long is the panda's gestation?", "Females give birth to one to four cubs."),
+    ],
+)
+def test_a_figure_in_another_unit_does_not_say_the_measure_asked(question: str, text: str) -> None:
+    from assistant.answer.features import answer_type, kind_nouns_told
+
+    assert kind_nouns_told(question, text, answer_type(question)) == set()
+
+
+def test_a_name_a_follow_up_carries_is_no_place_for_where_it_is() -> None:
+    """ "ok then where is it headquartered?" after a question on Anthropic: "stake in
+    Anthropic" locates nothing."""
+    from assistant.answer.features import evidence_features
+
+    told = "Amazon's stake in Anthropic is non-exclusive."
+    asked = "ok then where is it headquartered?"
+    carried = evidence_features(
+        asked, [(told, 0.5)], [told], idf=lambda t: 1.0, query=asked + " (Anthropic)"
+    )
+    assert carried.type_missing == 1.0 and carried.unit_missing == 1.0
+    based = "Anthropic is headquartered in San Francisco."
+    found = evidence_features(
+        asked, [(based, 0.5)], [based], idf=lambda t: 1.0, query=asked + " (Anthropic)"
+    )
+    assert found.type_missing == 0.0

@@ -668,8 +668,9 @@ def test_a_question_echoing_the_last_answers_words_asks_what_its_quote_says() ->
     ]
     assert echoed_quotes("behind on what, measured how?", history) == {quote}
     assert echoed_quotes("lag behind whom?", history) == {quote}
-    # "..., exactly?" asks nothing more.
+    # "..., exactly?", "..., in practice?" ask nothing more.
     assert echoed_quotes("lag behind whom, exactly?", history) == {quote}
+    assert echoed_quotes("lag behind whom, in practice?", history) == {quote}
     # Words the quote does not use, or a question of its own, echo nothing.
     assert echoed_quotes("ahead on what?", history) == set()
     assert echoed_quotes("Which chips does Amazon build for Anthropic?", history) == set()

@@ -669,6 +669,38 @@ _COLOUR = re.compile(
     r"beige|[a-z]+-coloured|[a-z]+-colored)\b",
     re.IGNORECASE,
 )
+_HOW_MEASURE = re.compile(
+    r"^\W*(?:(?:and|so|but)\s+)?how\s+(?P<measure>long|far|large|big|high|tall|old|deep|wide|"
+    r"heavy|often)\b",
+    re.IGNORECASE,
+)
+_DURATION_UNIT = re.compile(
+    r"\b(?:seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|months?|years?|decades?|"
+    r"century|centuries|generations?|lifetimes?)\b",
+    re.IGNORECASE,
+)
+_LENGTH_UNIT = (
+    r"\b(?:(?:milli|centi|kilo)?met(?:re|er)s?|mm|cm|km|miles?|feet|foot|ft|inch(?:es)?|"
+    r"yards?|leagues?|hands)\b"
+)
+_WEIGHT_UNIT = r"\b(?:(?:kilo)?grams?|kg|tonnes?|tons?|pounds?|lbs?|ounces?|stones?)\b"
+_MEASURE_UNITS = {
+    "long": re.compile(_DURATION_UNIT.pattern + "|" + _LENGTH_UNIT, re.IGNORECASE),
+    "far": re.compile(_LENGTH_UNIT, re.IGNORECASE),
+    "high": re.compile(_LENGTH_UNIT, re.IGNORECASE),
+    "tall": re.compile(_LENGTH_UNIT, re.IGNORECASE),
+    "deep": re.compile(_LENGTH_UNIT, re.IGNORECASE),
+    "wide": re.compile(_LENGTH_UNIT, re.IGNORECASE),
+    "heavy": re.compile(_WEIGHT_UNIT, re.IGNORECASE),
+    "large": re.compile(
+        _LENGTH_UNIT + "|" + _WEIGHT_UNIT + r"|\b(?:square|hectares?|acres?|litres?|gallons?)\b",
+        re.IGNORECASE,
+    ),
+    "old": re.compile(r"\baged\b|\byears?\s+old\b|\bage\s+of\b|-year-old\b", re.IGNORECASE),
+}
+_MEASURE_UNITS["big"] = _MEASURE_UNITS["large"]
+_TIMED = re.compile(r"\b(?:take|takes|took|taken|last|lasts|lasted|spend|spent|wait)\b", re.I)
+_DURATION_VERB = re.compile(r"(?<=\s)(?:last|lasts|lasted|take|takes|took|taken)\b(?!\s+\w)")
 _NOUN_KINDS = {
     "year": "date", "date": "date", "month": "date", "day": "date", "decad": "date",
     "centuri": "date", "percentag": "percent", "proport": "percent", "fraction": "percent",
@@ -679,8 +711,10 @@ def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
     """The analysed nouns by which the question names its answer's kind ("In what year",
     "What colour") for which text holds a value of that kind: a date for a year, a month or
     a day, a share for a percentage, a colour for a colour, a figure for a size, a price or
-    the like. Only a noun of the kind the question asks for (kind, answer_type's): "Who
-    named it, and in which year?" asks for a person, and a year does not name them.
+    the like; and the measure of "How long/far/large ...?" with the verb of a duration ("How
+    long does a tour last?") for a figure in the measure's unit. Only a noun of the kind the
+    question asks for (kind, answer_type's): "Who named it, and in which year?" asks for a
+    person, and a year does not name them.
 
     Example: kind_nouns_told("In what year did methicillin come into use?",
                              "methicillin, introduced in 1959, resisted it", "date")
@@ -690,6 +724,18 @@ def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
              kind_nouns_told("In what year did it open?", "It opened late.", "date") -> set()
     """
     out: set[str] = set()
+    # "How long did the course last?", "How far was it?": the measure and the verb of a
+    # duration are said by the figure ("lectures for three years").
+    measured = _HOW_MEASURE.match(question)
+    if measured is not None and kind is not None and has_answer_type(kind, text):
+        measure = measured.group("measure").lower()
+        verbs = _DURATION_VERB.findall(question)
+        # ... in its own unit: "How old was the cabin boy?" is not said by "two more", nor
+        # "How long do eggs take to hatch?" by "depths of about 2,000 metres".
+        timed = measure == "long" and _TIMED.search(question) is not None
+        unit = _DURATION_UNIT if timed else _MEASURE_UNITS.get(measure)
+        if unit is None or unit.search(text):
+            out |= set(_terms(" ".join([measure, *verbs])))
     # The question's own opening only: "Who named it, and in which year?" asks who first.
     for m in _KIND_NOUN.finditer(question):
         for term in _terms(m.group("noun")):
@@ -1176,6 +1222,16 @@ _TIME_QUALIFIER = re.compile(
     re.IGNORECASE,
 )
 
+# Adverbs that place a deed in its story ("Which publisher finally accepted the novel?" over
+# "rejected by four publishers before being accepted by Gollancz"), and the words that ask a
+# meaning ("What is the meaning of walghvogel?" over "the walghvogel, or 'wretched bird'"):
+# the sentence that answers need not say them.
+_SEQUENCE_ADVERB = re.compile(
+    r"\b(?:finally|eventually|ultimately|initially|originally|subsequently)\b", re.IGNORECASE
+)
+_MEANING_FRAME = re.compile(
+    r"\b(?:the\s+)?(?:meaning|translation)\s+of\b|\bmean\s*(?=\?|$)", re.IGNORECASE
+)
 
 # A request's own words ("Tell me about the chips Microsoft builds"): what it asks about follows.
 _REQUEST_FRAME = re.compile(
@@ -1190,17 +1246,19 @@ _SPOKEN_PART = re.compile(r"\b((?:the|that|this)\s+[\w-]+)\s+(?:bit|thing|stuff)
 
 
 def _unframed(question: str) -> str:
-    """The question without the phrases that only frame it in time or in the document, or
-    as a request ("Tell me about ...").
+    """The question without the phrases that only frame it in time, in its story ("finally")
+    or in the document, as a request ("Tell me about ...") or as asking a meaning.
 
     A question about the document itself ("What is in the report?") keeps its words: with
     no term left, the document phrase is what it asks about.
 
     Example: _unframed("What is costly according to the article?") -> "What is costly  ?";
-             _unframed("What is the money thing about?") -> "What is the money about?"
+             _unframed("What is the money thing about?") -> "What is the money about?";
+             _unframed("What is the meaning of walghvogel?") -> "What is   walghvogel?"
     """
     question = _SPOKEN_PART.sub(r"\1", question)
     timeless = _TIME_QUALIFIER.sub(" ", _REQUEST_FRAME.sub(" ", question))
+    timeless = _SEQUENCE_ADVERB.sub(" ", _MEANING_FRAME.sub(" ", timeless))
     unframed = _DOCUMENT_FRAME.sub(" ", timeless)
     return unframed if _terms(unframed) else timeless
 
@@ -2457,8 +2515,10 @@ def evidence_features(
     after = [k for k, b in enumerate(before) if b == lead] if before and lead_text else []
     if kind == "place":
         # A place the question names itself is not where it is ("... invested in Anthropic"
-        # locates nothing for "Which city is Anthropic based in?").
-        type_missing = float(not any(_placed(t, names) for t, _ in top))
+        # locates nothing for "Which city is Anthropic based in?"), nor one a follow-up's
+        # carried terms name ("where is it headquartered? (Anthropic)").
+        located = names | (set(_terms(" ".join(specific_tokens(query)))) if query else set())
+        type_missing = float(not any(_placed(t, located) for t, _ in top))
     elif kind == "called":
         # "Alexa" in a sentence on custom chips does not say what the chips are called. A name
         # is often given once, in a sentence of its own ("a severe form known as Weil's

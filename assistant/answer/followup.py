@@ -1051,6 +1051,7 @@ _ECHO_PART = re.compile(
     re.IGNORECASE,
 )
 _ECHO_VAGUE = frozenset({"measured", "exactly", "precisely", "just", "really", "meaning", "mean"})
+_VAGUE_PART = _ECHO_VAGUE | {"in", "practice", "here", "then", "now", "please", "though"}
 
 
 def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
@@ -1063,11 +1064,11 @@ def echoed_quotes(question: str, history: Sequence[Mapping[str, str]]) -> set[st
              lag behind GPT-4 in benchmarks. [1]"}]) -> {"Its models lag behind GPT-4 in
              benchmarks."}; echoed_quotes("Why?", the same history) -> set()
     """
-    # "..., exactly?": a part of vague words only asks nothing more.
+    # "..., exactly?", "..., in practice?": a part of vague words only asks nothing more.
     parts = [
         p
         for p in re.split(r"[,;?]+", question)
-        if p.strip() and not set(re.findall(r"[\w’'-]+", p.lower())) <= _ECHO_VAGUE
+        if p.strip() and not set(re.findall(r"[\w’'-]+", p.lower())) <= _VAGUE_PART
     ]
     if not parts or len(question.split()) > 8:
         return set()
