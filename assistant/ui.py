@@ -854,8 +854,11 @@ class _Indexer:
                 f"another upload of {shown} is being added right now: upload it again once "
                 "it is done, to replace it"
             )
-        folder = self.bot.docs_dir
-        if folder is not None and (folder / target).exists():
+        # Indexed since the page's check. A file of the folder the index does not list is
+        # refused by the upload itself (Collection.add_document); the snapshot in hand is
+        # read, not followed: follow() may wait for the collection's lock, and this holds
+        # the indexer's.
+        if any(s.source == target for s in self.bot.collection.sources()):
             return f"{shown} was added meanwhile by another upload: upload it again to replace it"
         return ""
 
@@ -1443,14 +1446,11 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         return bot.document_name(name)
 
     def _taken(target: str) -> bool:
-        folder = bot.docs_dir
         indexed = {s.source for s in bot.sources()}
         # An upload of that name still waiting or indexing counts: it becomes the document.
-        return (
-            target in indexed
-            or (folder is not None and (folder / target).exists())
-            or indexer.pending(target)
-        )
+        # A file of the folder the index does not list is no document to replace: its
+        # upload is refused in one sentence (Collection.add_document), not asked about.
+        return target in indexed or indexer.pending(target)
 
     def _submit(
         items: Sequence[tuple[str, str]],

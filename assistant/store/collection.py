@@ -16,7 +16,7 @@ import stat
 import threading
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -259,9 +259,12 @@ class Collection:
             limit = self.max_upload_bytes // (1024 * 1024)
             raise InputError(f"{name} is larger than the {limit} MB upload limit: split it first")
         with self._lock:
+            self._catch_up()
             safe = self.document_name(name)  # as the index stands now
             target = folder / safe
-            _refuse_lookalike(name, safe, (info.source for info in self.sources()))
+            indexed = [info.source for info in self.sources()]
+            _refuse_lookalike(name, safe, indexed)
+            _refuse_unlisted(target, safe, indexed)
             previous = _existing_regular(target, safe)
             _replace_file(target, content)
             try:
@@ -278,6 +281,17 @@ class Collection:
                 self.sync()
                 raise InputError(_upload_reason(problem.reason))
         return report
+
+    def _catch_up(self) -> None:
+        """Take the index as it was last committed before checking an upload against it. A
+        collection opened on an empty store (an upload's child process, `from_folder` before
+        its sync) has read no document yet: a big upload, indexed in a child, was checked
+        against none, so a name drawn like a document's ("\u0430nnual.txt") was added beside
+        it and "caf\u00e9.txt" beside the indexed "cafe\u0301.txt"."""
+        if self._store.manifest is None:
+            self._store = self._latest()
+        else:
+            self.follow()  # another app server or process may have committed since
 
     def document_name(self, name: str) -> str:
         """The document an upload called name becomes: safe_filename(name), or the indexed
@@ -429,6 +443,27 @@ def _refuse_lookalike(name: str, safe: str, sources: Iterable[str]) -> None:
             "(letters of another script or width drawn alike): upload it as "
             f"{_shown(twin)} to replace that document, or rename it"
         )
+
+
+def _refuse_unlisted(target: Path, safe: str, indexed: Sequence[str]) -> None:
+    """InputError when target is a file of the folder that the index does not list (one it
+    could not read, or one put there since the last sync): an upload may replace a listed
+    document only. A removal deletes listed documents only, yet an upload of the name of a
+    skipped file (a broken scan, a binary .csv) overwrote it unasked, and the removal of
+    that upload then deleted it.
+
+    Example: with data.csv in the folder but not indexed, _refuse_unlisted(folder /
+             "data.csv", "data.csv", ["a.txt"]) raises; a name the folder lacks passes
+    """
+    if safe in indexed or not os.path.lexists(target):
+        return
+    if not target.is_file() or target.is_symlink():
+        return  # a link, folder or special file: _existing_regular says what it is
+    raise InputError(
+        f"The file {_shown(safe)} in the documents folder is not indexed (it could not be "
+        "read, or was put there since the last sync): an upload replaces only a listed "
+        "document, so rename the file and upload it again"
+    )
 
 
 def _existing_regular(target: Path, name: str) -> bytes | None:
