@@ -3263,6 +3263,13 @@ _LOCAL_FILES_ONLY = (
 
 _WHOLE_INDEX = "A page event's fn_index must be a whole number: reload the page."
 
+# A body Python's JSON reader cannot decode (not UTF-8, -16 or -32: a gzip file, Latin-1
+# text): FastAPI answered "There was an error parsing the body", which says not what to send.
+_NOT_TEXT = (
+    "The request body is not JSON text in UTF-8: send a JSON object, as the page and "
+    "gradio_client do."
+)
+
 
 def _loose_index(payload: Any) -> bool:
     """Does a request name its page event by something other than a whole number?
@@ -3418,10 +3425,12 @@ class _CheckedCalls:
         session it names or None)."""
         try:
             payload = json.loads(raw)
+        except UnicodeDecodeError:
+            return 400, _NOT_TEXT, None, None, None
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
         given = payload
-        if _ESCAPED_SURROGATE.search(raw):
+        if _SURROGATE.search(raw):
             payload = well_formed(payload)
         folder = getattr(self.blocks, "GRADIO_CACHE", None)
         remote = remote_file_path(payload, folder) is not None
@@ -3627,8 +3636,11 @@ class _CheckedCalls:
             self.load.leave(address)
 
 
-# Half of a UTF-16 pair escaped in JSON ("\\ud800"), which Python reads as a lone surrogate.
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# Half of a UTF-16 pair escaped in JSON ("\\ud800"), or written as UTF-8 would write it were
+# it allowed (ED A0-BF, then a byte; Python's JSON reader decodes bytes with surrogatepass):
+# either is read as a lone surrogate, and a 422 answer echoing one failed to encode (a 500,
+# and a traceback in the log).
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
 
 
 def well_formed(value: Any) -> Any:

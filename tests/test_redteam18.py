@@ -115,3 +115,51 @@ def test_an_upload_indexed_in_a_child_is_checked_against_the_index(
     assert (docs / "data.csv").read_text(encoding="utf-8") == _BINARY_CSV
     bot.follow()
     assert sorted(s.source for s in bot.sources()) == ["annual-report.txt", "cafe\u0301.txt"]
+
+
+# ---------------------------------------------------------------- bodies that are not UTF-8 text
+
+# "\udc80" as UTF-8 would write it, were it allowed: Python's JSON reader reads these bytes
+# back as the lone surrogate (it decodes bytes with surrogatepass).
+_RAW_SURROGATE = "\udc80".encode("utf-8", "surrogatepass")
+
+
+def test_a_body_of_raw_surrogates_or_bytes_that_are_not_text_is_one_sentence(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Red team 10 reads a lone surrogate escaped in JSON ("\\udc80") as U+FFFD, but not
+    one sent as raw bytes (ED B2 80), which Python's JSON reader also reads as one: a
+    /cancel or /queue/join body holding it and lacking a field made FastAPI's answer, which
+    echoes the input, fail to encode (500, a 25-line traceback in the log for each). And a
+    body that is not UTF-8 at all (a gzip file) got FastAPI's "There was an error parsing
+    the body", which says nothing of what to send. Both are now 400 and one sentence."""
+    import httpx
+
+    bodies = [
+        b'{"x": "' + _RAW_SURROGATE + b'"}',
+        b'{"data": "' + _RAW_SURROGATE + b'", "fn_index": 0, "session_hash": "s"}',
+        b"\x1f\x8b\x08\x00\xff\xfe binary",
+    ]
+    routes = ("/gradio_api/cancel", "/gradio_api/queue/join", "/gradio_api/call/ask")
+    with _served(tmp_path) as chat, httpx.Client(timeout=60) as client:
+        capfd.readouterr()
+        for route in routes:
+            for body in bodies:
+                said = client.post(
+                    f"{chat.url}{route}", content=body, headers={"Content-Type": "application/json"}
+                )
+                assert 400 <= said.status_code < 500, (route, body, said.status_code, said.text)
+                detail = said.json()["detail"]
+                assert isinstance(detail, str) and one_sentence(detail), (route, body, detail)
+                assert "error parsing the body" not in detail, (route, body, detail)
+        # A question holding one is answered, as one escaped in JSON is.
+        asked = client.post(
+            f"{chat.url}/gradio_api/call/ask",
+            content=b'{"data": ["Where does Amazon build chips?' + _RAW_SURROGATE + b'"]}',
+            headers={"Content-Type": "application/json"},
+        )
+        event = asked.json()["event_id"]
+        with client.stream("GET", f"{chat.url}/gradio_api/call/ask/{event}") as events:
+            assert "Austin" in "".join(events.iter_lines())
+    logged = capfd.readouterr()
+    assert "Traceback" not in logged.err + logged.out, logged.err[-2000:]
