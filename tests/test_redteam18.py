@@ -7,7 +7,7 @@ child-process test runs the real packaged model in a real child.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from fakes import fake_bot
@@ -163,3 +163,125 @@ def test_a_body_of_raw_surrogates_or_bytes_that_are_not_text_is_one_sentence(
             assert "Austin" in "".join(events.iter_lines())
     logged = capfd.readouterr()
     assert "Traceback" not in logged.err + logged.out, logged.err[-2000:]
+
+
+# ---------------------------------------------------------------- names of markup, in a browser
+
+# File names put straight into the folder (no "/" can be in a name: an address written with
+# backslashes, which a browser reads as slashes), each document saying when its vault opens.
+_MARKUP_NAMES = [
+    "![i](http:\\\\evil.example\\i.png) vault.txt",
+    "<img src=http:\\\\evil.example\\n.png onerror=alert(1)> vault.txt",
+    "[x](javascript:alert(1)) vault.txt",
+    "<https:\\\\evil.example\\auto> vault.txt",
+    "<svg onload=alert(2)><image href=http:\\\\evil.example\\s.svg> vault.txt",
+    "<iframe src=http:\\\\evil.example\\f> vault.txt",
+    "<style>*{background:url(http:\\\\evil.example\\c.png)}<.txt",
+    "&lt;img src=x onerror=alert(3)&gt; vault.txt",
+    "<meta http-equiv=refresh content=0;url=http:\\\\evil.example\\r> vault.txt",
+]
+
+
+def test_in_a_browser_names_made_of_markup_load_nothing_and_run_nothing(tmp_path: Path) -> None:
+    """Held: documents named with Markdown images and links, raw tags, an autolink, CSS
+    url(), entities and a refresh, their text saying the same, shown in the documents table,
+    the remove list, the answer and every citation opened: no image, frame or link to
+    another address, no dialog, no request outside the chat's address, nothing the page's
+    policy had to refuse."""
+    from browsers import chromium, playwright_api, refused_by_policy
+
+    sync_api = playwright_api()
+    documents = {
+        name: f"The zircon vault {i} opens at nine. {name} says {name} too.\n"
+        for i, name in enumerate(_MARKUP_NAMES)
+    }
+    with _served(tmp_path, documents=documents) as chat, chromium(sync_api) as browser:
+        page = browser.new_page()
+        refused = refused_by_policy(page)
+        outside: list[str] = []
+        dialogs: list[str] = []
+        page.on(
+            "request",
+            lambda r: None if r.url.startswith(chat.url) else outside.append(r.url),
+        )
+
+        def dismissed(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", dismissed)
+        page.set_default_timeout(60_000)
+        page.goto(chat.url)
+        table = page.locator("#documents")
+        sync_api.expect(table).to_contain_text("vault.txt")
+        box = page.locator("#question textarea")
+        box.fill("When does the zircon vault open?")
+        box.press("Enter")
+        answer = page.locator("#chat .bot-row").last
+        sync_api.expect(answer).to_contain_text("opens at nine")
+        sync_api.expect(answer).not_to_contain_text("▍")
+        for summary in page.locator("#chat details.citation summary").all():
+            summary.click()
+        page.locator("#remove-doc input").first.click()
+        page.wait_for_timeout(1_000)
+        shown = page.locator("body").inner_text()
+        found = (
+            "#chat img, #chat iframe, #chat svg image, #chat a[href], #chat style, "
+            "#documents img, #documents a[href], #documents style, meta[http-equiv]"
+        )
+        tags = page.evaluate(
+            "(s) => [...document.querySelectorAll(s)].map(e => e.outerHTML)", found
+        )
+    assert outside == [] and dialogs == [] and refused == [], (outside, dialogs, refused)
+    hostile = [t for t in tags if any(w in t for w in ("evil", "alert(", "javascript:"))]
+    assert hostile == [], hostile  # Gradio's own icons carry a style of their own
+    assert "![i](http:\\\\evil.example\\i.png) vault.txt" in shown
+    assert "<img src=http:\\\\evil.example\\n.png onerror=alert(1)> vault.txt" in shown
+
+
+# ---------------------------------------------------------------- names read per upload
+
+
+def test_an_upload_of_many_files_reads_the_indexed_names_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page looks at each file of an upload (which document it becomes, whether it
+    would replace one) in its one slot for document changes, which every visitor's uploads
+    and removals share: for each file it listed every indexed document again, and composed
+    every accented name again, so 1,000 accented names (one upload may hold 1,000 files)
+    beside 20,000 documents took 12.3 s. The names are now read once per upload (and composed
+    once per snapshot of the index): 1.6 s."""
+    import unicodedata
+
+    import assistant.store.collection as collection_module
+    from assistant.ui import build_app
+
+    bot = fake_bot(tmp_path, {f"caf\u00e9 {i}.txt": f"Note {i}.\n" for i in range(300)})
+    upload_page = _handler(build_app(bot), "upload_page")
+    sent = tmp_path / "sent"
+    paths = []
+    for i in range(200):
+        (sent / str(i)).mkdir(parents=True)
+        paths.append(sent / str(i) / f"r\u00e9sum\u00e9 {i}.txt")
+        paths[-1].write_text("x", encoding="utf-8")
+    listed, composed = [0], [0]
+    real_sources = Assistant.sources
+
+    def counted_sources(self: Assistant) -> Any:
+        listed[0] += 1
+        return real_sources(self)
+
+    class CountedUnicodedata:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(unicodedata, name)
+
+        def normalize(self, form: Any, text: str) -> str:
+            composed[0] += 1
+            return unicodedata.normalize(form, text)
+
+    monkeypatch.setattr(Assistant, "sources", counted_sources)
+    monkeypatch.setattr(collection_module, "unicodedata", CountedUnicodedata())
+    out = upload_page([str(p) for p in paths], [], None)
+    assert len(out[3]) == 75 and not out[4], out[1][-300:]  # 75 queued: one address's most
+    assert listed[0] <= 3, listed  # was one listing per file, 200
+    assert composed[0] < 3_000, composed  # each file a few times; was 200 x 300 = 60,000 more
