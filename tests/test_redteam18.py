@@ -6,6 +6,7 @@ child-process test runs the real packaged model in a real child.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,9 +58,9 @@ def test_an_upload_cannot_overwrite_a_file_the_index_does_not_list(tmp_path: Pat
 
 def test_the_page_and_the_api_refuse_to_overwrite_an_unlisted_file(tmp_path: Path) -> None:
     """Through the web chat the page asked "Replace existing documents?" of the visitor who
-    sent the file, and on a yes overwrote the owner's file; `/upload` refused it only as a
-    replacement. Both now say in one sentence that the file is not indexed, without asking;
-    nothing is written."""
+    sent the file, and on a yes overwrote the owner's file; `/upload` refused it as a
+    replacement ("remove that document first", which no removal can). Both now say in one
+    sentence that the file is not indexed, without asking; nothing is written."""
     with _served(tmp_path, documents={"data.csv": _BINARY_CSV}) as chat:
         said = _add(chat.url, "data.csv", _NEW_CSV)  # /upload, over HTTP
         assert _UNLISTED in said and "would replace" not in said, said[-600:]
@@ -285,3 +286,53 @@ def test_an_upload_of_many_files_reads_the_indexed_names_once(
     assert len(out[3]) == 75 and not out[4], out[1][-300:]  # 75 queued: one address's most
     assert listed[0] <= 3, listed  # was one listing per file, 200
     assert composed[0] < 3_000, composed  # each file a few times; was 200 x 300 = 60,000 more
+
+
+# ---------------------------------------------------------------- what a failing upload holds
+
+
+def test_a_failing_upload_over_a_big_document_does_not_read_it_into_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An upload that replaces a document kept the document's bytes in memory to put back
+    should it fail: a 300-byte broken upload named like an indexed 300 MB .docx (a scan
+    kept in it) took 1.7 s and 300 MB of the server's memory, and wrote the 300 MB back,
+    request after request. The document is now set aside under a second, hidden name (a
+    hard link) and put back as the very file: 0.4 s, 3 MB; nothing is left behind."""
+    import zipfile
+
+    import docx
+
+    bot = fake_bot(tmp_path, {"a.txt": "Amazon builds custom chips in Austin.\n"})
+    docs = bot.docs_dir or Path()
+    big = docs / "big.docx"
+    made = docx.Document()
+    made.add_paragraph("The zircon vault opens at nine in the morning.")
+    made.save(str(big))
+    with zipfile.ZipFile(big, "a", compression=zipfile.ZIP_STORED) as packed:
+        packed.writestr("word/media/scan.bin", os.urandom(20 << 20))  # kept, never read
+    bot.collection.sync()
+    assert [s.source for s in bot.sources()] == ["a.txt", "big.docx"]
+    before = big.stat()
+    read: list[int] = []
+    real_read = Path.read_bytes
+
+    def counted(self: Path) -> bytes:
+        data = real_read(self)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(Path, "read_bytes", counted)
+    with pytest.raises(InputError):
+        bot.add_document("big.docx", b"PK\x03\x04 broken " * 20)
+    assert max(read, default=0) < 1 << 20, read  # was the whole 20 MB document
+    after = big.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    assert sorted(p.name for p in docs.iterdir()) == ["a.txt", "big.docx"]  # nothing hidden left
+    assert [s.source for s in bot.sources()] == ["a.txt", "big.docx"]
+    bot.add_document("a.txt", b"Amazon builds custom chips in Austin and Tel Aviv.\n")
+    assert sorted(p.name for p in docs.iterdir()) == ["a.txt", "big.docx"]
