@@ -271,13 +271,17 @@ class ChildRunner:
                 proc.returncode,
                 tail.strip() or "no output",
             )
-        from .store import safe_filename
+        from .store import drop_set_aside, safe_filename
 
         folder = bot.docs_dir
         try:
             target = None if folder is None else folder / safe_filename(request.name)
         except InputError:
             target = None
+        if folder is not None:
+            # The document it replaced, set aside under a hidden name to put back, which
+            # the child never got to delete: the backup below puts it back.
+            drop_set_aside(folder, proc.pid)
         bot.follow()
         committed = _committed_sha(bot, target.name if target is not None else "")
         if committed and committed == request.upload_sha:

@@ -860,8 +860,11 @@ class _Indexer:
                 f"another upload of {shown} is being added right now: upload it again once "
                 "it is done, to replace it"
             )
-        folder = self.bot.docs_dir
-        if folder is not None and (folder / target).exists():
+        # Indexed since the page's check. A file of the folder the index does not list is
+        # refused by the upload itself (Collection.add_document); the snapshot in hand is
+        # read, not followed: follow() may wait for the collection's lock, and this holds
+        # the indexer's.
+        if any(s.source == target for s in self.bot.collection.sources()):
             return f"{shown} was added meanwhile by another upload: upload it again to replace it"
         return ""
 
@@ -1448,15 +1451,16 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
     def _target(name: str) -> str:
         return bot.document_name(name)
 
-    def _taken(target: str) -> bool:
-        folder = bot.docs_dir
-        indexed = {s.source for s in bot.sources()}
+    def _indexed() -> frozenset[str]:
+        # Read once per upload, not per file: 1,000 files beside 20,000 documents read
+        # 20 million names.
+        return frozenset(s.source for s in bot.sources())
+
+    def _taken(target: str, indexed: frozenset[str]) -> bool:
         # An upload of that name still waiting or indexing counts: it becomes the document.
-        return (
-            target in indexed
-            or (folder is not None and (folder / target).exists())
-            or indexer.pending(target)
-        )
+        # A file of the folder the index does not list is no document to replace: its
+        # upload is refused in one sentence (Collection.add_document), not asked about.
+        return target in indexed or indexer.pending(target)
 
     def _submit(
         items: Sequence[tuple[str, str]],
@@ -1496,6 +1500,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
         held: list[tuple[str, str]] = []
         lines: list[str] = []
         seen: dict[str, str] = {}
+        indexed = _indexed()
         for path in files or []:
             name = Path(path).name
             try:
@@ -1507,7 +1512,7 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
                     f"{_html(_message(exc))}</div>"
                 )
                 continue
-            if target in seen or _taken(target):
+            if target in seen or _taken(target, indexed):
                 held.append((name, path))
             else:
                 ready.append((name, path))
@@ -1570,12 +1575,13 @@ def build_app(bot: Assistant, *, startup: StartupProgress | None = None) -> gr.B
 
     def _confirm_text(held: Sequence[tuple[str, str]], seen: dict[str, str]) -> str:
         items = []
+        indexed = _indexed()
         for name, _path in held:
             target = _target(name)
             other = seen.get(target, target)
             why = (
                 f"“{_name(other)}” in this upload"
-                if other != name and not _taken(target)
+                if other != name and not _taken(target, indexed)
                 else f"the document “{_name(target)}”"
                 + " (still being added)" * indexer.pending(target)
             )
@@ -3275,6 +3281,13 @@ _LOCAL_FILES_ONLY = (
 
 _WHOLE_INDEX = "A page event's fn_index must be a whole number: reload the page."
 
+# A body Python's JSON reader cannot decode (not UTF-8, -16 or -32: a gzip file, Latin-1
+# text): FastAPI answered "There was an error parsing the body", which says not what to send.
+_NOT_TEXT = (
+    "The request body is not JSON text in UTF-8: send a JSON object, as the page and "
+    "gradio_client do."
+)
+
 
 def _loose_index(payload: Any) -> bool:
     """Does a request name its page event by something other than a whole number?
@@ -3430,10 +3443,12 @@ class _CheckedCalls:
         session it names or None)."""
         try:
             payload = json.loads(raw)
+        except UnicodeDecodeError:
+            return 400, _NOT_TEXT, None, None, None
         except (ValueError, RecursionError):
             payload = None  # not JSON: Gradio answers it as before
         given = payload
-        if _ESCAPED_SURROGATE.search(raw):
+        if _SURROGATE.search(raw):
             payload = well_formed(payload)
         folder = getattr(self.blocks, "GRADIO_CACHE", None)
         remote = remote_file_path(payload, folder) is not None
@@ -3639,8 +3654,11 @@ class _CheckedCalls:
             self.load.leave(address)
 
 
-# Half of a UTF-16 pair escaped in JSON ("\\ud800"), which Python reads as a lone surrogate.
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+# Half of a UTF-16 pair escaped in JSON ("\\ud800"), or written as UTF-8 would write it were
+# it allowed (ED A0-BF, then a byte; Python's JSON reader decodes bytes with surrogatepass):
+# either is read as a lone surrogate, and a 422 answer echoing one failed to encode (a 500,
+# and a traceback in the log).
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
 
 
 def well_formed(value: Any) -> Any:

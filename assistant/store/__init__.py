@@ -42,7 +42,7 @@ from .base import (
     committed_since,
     sources_of,
 )
-from .collection import Collection, chunker_config, safe_filename
+from .collection import Collection, chunker_config, drop_set_aside, safe_filename
 from .faiss import FaissStore, read_manifest
 from .memory import MemoryStore
 from .registry import empty_store, open_for_sync, open_store, store_for_rebuild
@@ -67,6 +67,7 @@ __all__ = [
     "SyncPlan",
     "carried_rows",
     "chunker_config",
+    "drop_set_aside",
     "empty_store",
     "open_for_sync",
     "open_store",
