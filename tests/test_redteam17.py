@@ -1,4 +1,4 @@
-"""The eighteenth red-team pass: what an upload may replace in the documents folder, and the
+"""The seventeenth red-team pass: what an upload may replace in the documents folder, and the
 checks an upload indexed in a child process is held to. The HTTP tests run the web chat as
 `assistant ui` serves it (the chat mounted on the early server) with the fake embedder; the
 child-process test runs the real packaged model in a real child.
