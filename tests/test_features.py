@@ -1686,6 +1686,13 @@ def test_a_trend_asked_the_other_way_round_is_turned_next_to_the_same_words() ->
         ("To whom did the Trust sell the mill?", "The Trust sold the mill to the county.", None),
         ("Which larger horses were crossed with it?", "crossing with larger horses", None),
         ("Who bought the painting?", "She sold her house and bought the painting.", None),
+        # The same event told from the other side: a sale is a purchase.
+        ("Who bought the mill from the Trust?", "The Trust sold the mill to the council.", None),
+        ("What did the council buy from the Trust?", "The Trust sold the mill to the council.",
+         None),
+        # ... but what is asked for comes first: "status" is no doer.
+        ("What status did the act of 2009 take away from Orrish?",
+         "An act passed in 2009 gave Orrish official status.", "take"),
     ],
 )  # fmt: skip
 def test_a_deed_or_state_asked_the_other_way_round_is_turned(
@@ -1834,6 +1841,8 @@ def test_an_institution_asked_for_by_its_kind_must_be_named_with_it() -> None:
         ("In what year did it open?", "It opened late.", "date", set()),
         ("Who first named CHIKV, and in which year?", "In 2007 CHIKV was reported.", "date",
          set()),
+        ("What percentage of rats develop the disease?", "10 percent of patients develop it",
+         "percent", set()),
     ],
 )  # fmt: skip
 def test_the_noun_naming_the_answers_kind_is_said_by_a_value_of_that_kind(
@@ -1962,3 +1971,14 @@ def test_a_name_a_follow_up_carries_is_no_place_for_where_it_is() -> None:
         asked, [(based, 0.5)], [based], idf=lambda t: 1.0, query=asked + " (Anthropic)"
     )
     assert found.type_missing == 0.0
+
+
+def test_a_word_the_passage_denies_of_the_questions_names_turns_it() -> None:
+    from assistant.answer.negation import opposite_of_names
+
+    told = ["Anthropic's partnerships mean Amazon's position is not exclusive."]
+    asked = "Since Anthropic signed an exclusivity agreement with Amazon, whom can it drop?"
+    assert opposite_of_names(asked, told) == "exclusivity"
+    # The question denies it too, or asks yes or no: the passage answers it.
+    assert opposite_of_names("Why is Amazon's stake in Anthropic not exclusive?", told) is None
+    assert opposite_of_names("Is Amazon's stake in Anthropic exclusive?", told) is None

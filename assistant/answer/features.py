@@ -685,7 +685,6 @@ _LENGTH_UNIT = (
 )
 _WEIGHT_UNIT = r"\b(?:(?:kilo)?grams?|kg|tonnes?|tons?|pounds?|lbs?|ounces?|stones?)\b"
 _MEASURE_UNITS = {
-    "long": re.compile(_DURATION_UNIT.pattern + "|" + _LENGTH_UNIT, re.IGNORECASE),
     "far": re.compile(_LENGTH_UNIT, re.IGNORECASE),
     "high": re.compile(_LENGTH_UNIT, re.IGNORECASE),
     "tall": re.compile(_LENGTH_UNIT, re.IGNORECASE),
@@ -732,9 +731,11 @@ def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
         verbs = _DURATION_VERB.findall(question)
         # ... in its own unit: "How old was the cabin boy?" is not said by "two more", nor
         # "How long do eggs take to hatch?" by "depths of about 2,000 metres".
+        # "How long is the gestation period?" may ask a length or a time: only a verb of
+        # duration ("last", "take") says which.
         timed = measure == "long" and _TIMED.search(question) is not None
         unit = _DURATION_UNIT if timed else _MEASURE_UNITS.get(measure)
-        if unit is None or unit.search(text):
+        if (timed or measure != "long") and (unit is None or unit.search(text)):
             out |= set(_terms(" ".join([measure, *verbs])))
     # The question's own opening only: "Who named it, and in which year?" asks who first.
     for m in _KIND_NOUN.finditer(question):
@@ -744,6 +745,10 @@ def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
             else:
                 noun_kind = _NOUN_KINDS.get(term, "amount")
                 told = noun_kind == kind and has_answer_type(noun_kind, text)
+                # A share of what the question measures: "What percentage of rats develop
+                # it?" is not said by "10 percent of patients develop it".
+                if noun_kind == "percent":
+                    told = told and measured_terms(question) <= set(_terms(text))
             if told:
                 out.add(term)
     return out

@@ -670,8 +670,19 @@ _TREND_FAMILIES = [
 # Deeds and states and their reverse, every form of each ("Which enzyme repairs the ring?"
 # over "an enzyme that breaks the ring", "To whom did the Trust sell the mill?" over "The
 # Trust bought the mill"), read like the trends: beside the same words only.
-_DEED_FAMILIES = [
+# Deeds told from either side of one event (a sale is a purchase, a loan a borrowing): only
+# told from the question's own side do they turn it (_sides_swapped).
+_CONVERSE_FAMILIES = [
     ("buy buys bought buying", "sell sells sold selling"),
+    ("lend lends lent lending", "borrow borrows borrowed borrowing"),
+    ("send sends sent sending", "receive receives received receiving"),
+    ("give gives gave given giving", "take takes took taken taking"),
+]
+_CONVERSE_DEEDS = frozenset(
+    w for pair in _CONVERSE_FAMILIES for forms in pair for w in forms.split()
+)
+_DEED_FAMILIES = [
+    *_CONVERSE_FAMILIES,
     ("repair repairs repaired repairing", "break breaks broke broken breaking"),
     ("repair repairs repaired repairing", "damage damages damaged damaging"),
     ("simplify simplifies simplified simplifying", "complicate complicates complicated"),
@@ -691,8 +702,6 @@ _DEED_FAMILIES = [
     ("allow allows allowed allowing", "prohibit prohibits prohibited prohibiting"),
     ("include includes included including", "exclude excludes excluded excluding"),
     ("appear appears appeared appearing", "disappear disappears disappeared disappearing"),
-    ("lend lends lent lending", "borrow borrows borrowed borrowing"),
-    ("send sends sent sending", "receive receives received receiving"),
     ("push pushes pushed pushing", "pull pulls pulled pulling"),
     ("attack attacks attacked attacking", "defend defends defended defending"),
     ("hire hires hired hiring", "fire fires fired firing"),
@@ -810,12 +819,39 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
         ):
             continue  # the lead uses the word too, or another sentence says it the question's way
         if any(
-            _neighbours(words, j) & near and any(_turned_form(w, o) for o in others)
+            _neighbours(words, j) & near
+            and any(_turned_form(w, o) for o in others)
+            and not (word in _CONVERSE_DEEDS and _sides_swapped(tokens, i, words, j))
             for words in told
             for j, w in enumerate(words)
         ):
             return word
     return None
+
+
+_AUXILIARIES = frozenset(
+    "do does did is are was were has have had will would can could shall should may might".split()  # noqa: SIM905
+)
+
+
+def _sides_swapped(asked: Sequence[str], i: int, told: Sequence[str], j: int) -> bool:
+    """Whether a word the question puts after its deed (asked[i]) stands before the reverse
+    deed in the sentence (told[j]), or one it puts before stands after: the same event told
+    from the other side ("Who bought the mill from the Trust?" over "The Trust sold the mill
+    to the council"), not a deed turned round ("To whom did the Trust sell the mill?" over
+    "The Trust bought the mill").
+
+    Example: _sides_swapped(["who", "bought", "the", "mill", "from", "the", "trust"], 1,
+                            ["the", "trust", "sold", "the", "mill"], 2) -> True
+    """
+    # A question's doer stands after its auxiliary; what is asked for comes first ("What
+    # status did the act take away from Orrish?": "status" is no doer).
+    start = max((k + 1 for k in range(i) if asked[k] in _AUXILIARIES), default=0)
+    before = {stem(w) for w in asked[start:i] if w not in STOP}
+    after = {stem(w) for w in asked[i + 1 :] if w not in STOP}
+    ahead = {stem(w) for w in told[:j] if w not in STOP}
+    behind = {stem(w) for w in told[j + 1 :] if w not in STOP}
+    return bool((after - before) & (ahead - behind) or (before - after) & (behind - ahead))
 
 
 # Opposites read against the question's names: those a question may be turned with, the
@@ -930,6 +966,16 @@ def opposite_of_names(question: str, sentences: Sequence[str]) -> str | None:
                     # ... said of the same thing: "rebuilt with larger cylinders" for "with
                     # smaller cylinders", not "a young physician" for "the old expedition".
                     return word
+            elif (
+                not sided
+                and named <= stems
+                and stem(word) in stems
+                and near_negation(" ".join(words), stem(word))
+                and not near_negation(question, stem(word))
+            ):
+                # ... or the word itself denied of them: "Amazon's position is not exclusive"
+                # turns "Since Anthropic signed an exclusivity agreement with Amazon, ...".
+                return word
     return None
 
 
