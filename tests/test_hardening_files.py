@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from fakes import FakeEmbedder
 
-from assistant.errors import AssistantError, IndexCorruptError, InputError
+from assistant.errors import AssistantError, DocumentError, IndexCorruptError, InputError
 from assistant.ingest.loaders import load_document, scan_folder
 from assistant.ingest.textbuild import decode_text, looks_binary
 from assistant.store import (
@@ -568,3 +568,28 @@ def test_pdf_page_that_pdfium_cannot_load_is_left_blank_not_a_crash(tmp_path: Pa
     with pytest.raises(AssistantError) as err:
         load_document(tmp_path / "odd.pdf", tmp_path)
     one_sentence(str(err.value))
+
+
+def test_reading_a_small_file_under_a_large_cap_sets_aside_no_more_than_a_block(
+    tmp_path: Path,
+) -> None:
+    """A 1 GiB cap once made Python reserve 1 GiB to read a 300-byte document, which fails
+    where the system does not overcommit memory."""
+    import tracemalloc
+
+    from assistant.ingest.loaders import read_regular
+
+    path = tmp_path / "note.txt"
+    path.write_bytes(b"x" * 300)
+    tracemalloc.start()
+    try:
+        data = read_regular(path, "note.txt", max_bytes=1 << 30)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert data == b"x" * 300
+    assert peak < 4 << 20
+    big = tmp_path / "big.txt"
+    big.write_bytes(b"y" * 5000)
+    with pytest.raises(DocumentError, match="more than"):
+        read_regular(big, "big.txt", max_bytes=4096)

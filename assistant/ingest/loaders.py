@@ -267,10 +267,31 @@ def read_regular(path: Path, source: str, max_bytes: int | None = None) -> bytes
     """The bytes of a regular file; DocumentError (one sentence) for anything else, and for
     one over max_bytes (checked before reading, and while reading: a file may grow)."""
     with open_regular(path, source, max_bytes) as fh:
-        data = fh.read() if max_bytes is None else fh.read(max_bytes + 1)
+        data = fh.read() if max_bytes is None else _read_at_most(fh, max_bytes + 1)
     if max_bytes is not None and len(data) > max_bytes:
         raise DocumentError(too_big(source, max_bytes))
     return data
+
+
+_READ_BLOCK = 1 << 20
+
+
+def _read_at_most(fh: BinaryIO, limit: int) -> bytes:
+    """At most limit bytes of fh, read a block at a time: one read of the whole limit makes
+    Python set aside that much memory first (a 1 GiB cap for a 300-byte file), which fails
+    where the system does not overcommit memory.
+
+    Example: _read_at_most(io.BytesIO(b"abc"), 1 << 30) == b"abc"
+    """
+    parts: list[bytes] = []
+    left = limit
+    while left > 0:
+        block = fh.read(min(left, _READ_BLOCK))
+        if not block:
+            break
+        parts.append(block)
+        left -= len(block)
+    return b"".join(parts)
 
 
 def load_folder(
