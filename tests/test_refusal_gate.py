@@ -113,7 +113,9 @@ PROBES = ROOT / "evals"
 # something else, a comparison with the plan, a population): squadlike 0.771, squadlike2
 # 0.667, squadlike4 0.675, and gated squadlike8. Session 18 (a deed the lead denies, money
 # and an institution's kind told, trends and values turned, a name given beside its thing,
-# everyday paraphrases) moved them to its figures and gated squadlike7 once read.
+# everyday paraphrases) moved them to its figures and gated squadlike7 once read; session 19
+# (the noun of an answer's kind and a measure said by a value, story adverbs, deeds and
+# superlatives turned round) likewise, and gated squadlike9 once read.
 PROBE_GATES = {
     "squadlike": {
         "answerable_refused": 0.04,  # measured 0.037 (0.062 at session 18's start)
@@ -124,9 +126,9 @@ PROBE_GATES = {
         "duplicated_quotes": 0,
     },
     "squadlike2": {
-        "answerable_refused": 0.08,
+        "answerable_refused": 0.05,  # measured 0.050 (0.075 at session 19's start)
         "unanswerable_refused": 0.68,  # measured 0.683 (0.667)
-        "answer_containment": 0.90,
+        "answer_containment": 0.93,  # measured 0.938 (0.912)
         "containment_when_answered": 0.98,
         "median_sentences": 2,
         "duplicated_quotes": 0,
@@ -135,7 +137,7 @@ PROBE_GATES = {
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
         "answerable_refused": 0.05,  # measured 0.044 (0.069 at session 18's start)
-        "unanswerable_refused": 0.70,  # measured 0.700 (0.675; 0.575 at session 14's start)
+        "unanswerable_refused": 0.70,  # measured 0.708 (0.675; 0.575 at session 14's start)
         "answer_containment": 0.91,  # measured 0.912 (0.887)
         "containment_when_answered": 0.95,  # measured 0.954
         "median_sentences": 2,
@@ -157,10 +159,21 @@ PROBE_GATES = {
     # adversarial questions), held out until read at session 18's start (0.050 / 0.542 /
     # 0.938 then).
     "squadlike7": {
-        "answerable_refused": 0.04,  # measured 0.031
+        "answerable_refused": 0.03,  # measured 0.025 (0.031 at session 19's start)
         "unanswerable_refused": 0.66,  # measured 0.667
-        "answer_containment": 0.95,  # measured 0.956
+        "answer_containment": 0.96,  # measured 0.963 (0.956)
         "containment_when_answered": 0.98,  # measured 0.987
+        "median_sentences": 1,
+        "duplicated_quotes": 0,
+    },
+    # Written blind in session 18 (8 articles of 5 paragraphs, 160 answerable and 120
+    # adversarial questions), held out until read at session 19's start (0.150 / 0.583 /
+    # 0.806 then).
+    "squadlike9": {
+        "answerable_refused": 0.11,  # measured 0.106
+        "unanswerable_refused": 0.66,  # measured 0.667
+        "answer_containment": 0.85,  # measured 0.850
+        "containment_when_answered": 0.95,  # measured 0.951
         "median_sentences": 1,
         "duplicated_quotes": 0,
     },
