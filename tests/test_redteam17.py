@@ -283,7 +283,9 @@ def test_an_upload_of_many_files_reads_the_indexed_names_once(
     monkeypatch.setattr(Assistant, "sources", counted_sources)
     monkeypatch.setattr(collection_module, "unicodedata", CountedUnicodedata())
     out = upload_page([str(p) for p in paths], [], None)
-    assert len(out[3]) == 75 and not out[4], out[1][-300:]  # 75 queued: one address's most
+    # 75 may wait, one address's most; one more is queued when the indexer has already
+    # taken the first file off the queue (it then no longer waits): under load it may have.
+    assert 75 <= len(out[3]) <= 76 and not out[4], out[1][-300:]
     assert listed[0] <= 3, listed  # was one listing per file, 200
     assert composed[0] < 3_000, composed  # each file a few times; was 200 x 300 = 60,000 more
 
