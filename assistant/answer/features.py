@@ -655,10 +655,12 @@ def phrase_asked_about(question: str) -> str | None:
 
 
 # The noun a question opens by naming its answer's kind with ("In what year ...?", "What
-# colour was ...?"): a sentence holding a value of that kind says it without the noun ("methicillin,
-# introduced in 1959", "a sixpence value in green"), so the noun is no term it lacks.
+# colour was ...?"): a sentence holding a value of that kind says it without the noun
+# ("methicillin, introduced in 1959", "a sixpence value in green"), so the noun is no term
+# it lacks.
 _KIND_NOUN = re.compile(
-    r"^\W*(?:(?:in|on|at|of|by|to|from|for|during)\s+)?(?:what|which)\s+(?P<noun>years?|dates?|months?|days?|decades?|century|centuries|"
+    r"^\W*(?:(?:in|on|at|of|by|to|from|for|during)\s+)?(?:what|which)\s+"
+    r"(?P<noun>years?|dates?|months?|days?|decades?|century|centuries|"
     r"colou?rs?|sizes?|lengths?|heights?|widths?|depths?|weights?|prices?|costs?|sums?|"
     r"percentages?|proportions?|fractions?|ages?|distances?|speeds?)\b",
     re.IGNORECASE,
@@ -684,20 +686,24 @@ _LENGTH_UNIT = (
     r"yards?|leagues?|hands)\b"
 )
 _WEIGHT_UNIT = r"\b(?:(?:kilo)?grams?|kg|tonnes?|tons?|pounds?|lbs?|ounces?|stones?)\b"
+_LENGTH = re.compile(_LENGTH_UNIT, re.IGNORECASE)
+_SIZE = re.compile(
+    _LENGTH_UNIT + "|" + _WEIGHT_UNIT + r"|\b(?:square|hectares?|acres?|litres?|gallons?)\b",
+    re.IGNORECASE,
+)
+# The unit a measure is given in ("How far" in kilometres, "How old" in years of age);
+# "often" has none beyond its frequency words.
 _MEASURE_UNITS = {
-    "far": re.compile(_LENGTH_UNIT, re.IGNORECASE),
-    "high": re.compile(_LENGTH_UNIT, re.IGNORECASE),
-    "tall": re.compile(_LENGTH_UNIT, re.IGNORECASE),
-    "deep": re.compile(_LENGTH_UNIT, re.IGNORECASE),
-    "wide": re.compile(_LENGTH_UNIT, re.IGNORECASE),
+    "far": _LENGTH,
+    "high": _LENGTH,
+    "tall": _LENGTH,
+    "deep": _LENGTH,
+    "wide": _LENGTH,
     "heavy": re.compile(_WEIGHT_UNIT, re.IGNORECASE),
-    "large": re.compile(
-        _LENGTH_UNIT + "|" + _WEIGHT_UNIT + r"|\b(?:square|hectares?|acres?|litres?|gallons?)\b",
-        re.IGNORECASE,
-    ),
+    "large": _SIZE,
+    "big": _SIZE,
     "old": re.compile(r"\baged\b|\byears?\s+old\b|\bage\s+of\b|-year-old\b", re.IGNORECASE),
 }
-_MEASURE_UNITS["big"] = _MEASURE_UNITS["large"]
 _TIMED = re.compile(r"\b(?:take|takes|took|taken|last|lasts|lasted|spend|spent|wait)\b", re.I)
 _DURATION_VERB = re.compile(r"(?<=\s)(?:last|lasts|lasted|take|takes|took|taken)\b(?!\s+\w)")
 _NOUN_KINDS = {
@@ -706,14 +712,76 @@ _NOUN_KINDS = {
 }  # fmt: skip
 
 
-def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
+# A sentence's text and its analysed terms -> whether it says the asked words.
+_Says = Callable[[str, set[str]], bool]
+
+
+def kind_words(question: str, kind: str | None) -> list[tuple[set[str], _Says]]:
+    """The analysed words by which the question names its answer's kind, each with the test
+    a sentence passes when it says them by a value (read once per question; kind_nouns_told
+    applies them to a sentence).
+
+    Example: [(terms, says)] = kind_words("In what year did it open?", "date");
+             terms == {"year"}, says("It opened in 1959.", {"open", "1959"}) is True
+    """
+    out: list[tuple[set[str], _Says]] = []
+    # "How long did the course last?", "How far was it?": the measure and the verb of a
+    # duration are said by the figure ("lectures for three years") in its own unit: "How
+    # old was the cabin boy?" is not said by "two more", nor "How long do eggs take to
+    # hatch?" by "depths of about 2,000 metres". "How long is the gestation period?" may ask
+    # a length or a time: only a verb of duration ("last", "take") says which.
+    measured = _HOW_MEASURE.match(question)
+    if measured is not None and kind is not None:
+        measure = measured.group("measure").lower()
+        timed = measure == "long" and _TIMED.search(question) is not None
+        if timed or measure != "long":
+            unit = _DURATION_UNIT if timed else _MEASURE_UNITS.get(measure)
+            words = set(_terms(" ".join([measure, *_DURATION_VERB.findall(question)])))
+            out.append((words, functools.partial(_says_measure, kind, unit)))
+    # The question's own opening only: "Who named it, and in which year?" asks who first.
+    for m in _KIND_NOUN.finditer(question):
+        for term in _terms(m.group("noun")):
+            if term.startswith("colo"):
+                if kind is None:
+                    out.append(({term}, _says_colour))
+                continue
+            noun_kind = _NOUN_KINDS.get(term, "amount")
+            if noun_kind != kind:
+                continue
+            # A share of what the question measures: "What percentage of rats develop it?"
+            # is not said by "10 percent of patients develop it".
+            shared = measured_terms(question) if noun_kind == "percent" else set()
+            out.append(({term}, functools.partial(_says_value, noun_kind, shared)))
+    return out
+
+
+def _says_measure(kind: str, unit: re.Pattern[str] | None, text: str, terms: set[str]) -> bool:
+    return has_answer_type(kind, text) and (unit is None or unit.search(text) is not None)
+
+
+def _says_colour(text: str, terms: set[str]) -> bool:
+    return _COLOUR.search(text) is not None
+
+
+def _says_value(kind: str, of: set[str], text: str, terms: set[str]) -> bool:
+    return has_answer_type(kind, text) and of <= terms
+
+
+def kind_nouns_told(
+    question: str,
+    text: str,
+    kind: str | None,
+    asked: list[tuple[set[str], _Says]] | None = None,
+    terms: set[str] | None = None,
+) -> set[str]:
     """The analysed nouns by which the question names its answer's kind ("In what year",
     "What colour") for which text holds a value of that kind: a date for a year, a month or
     a day, a share for a percentage, a colour for a colour, a figure for a size, a price or
     the like; and the measure of "How long/far/large ...?" with the verb of a duration ("How
     long does a tour last?") for a figure in the measure's unit. Only a noun of the kind the
     question asks for (kind, answer_type's): "Who named it, and in which year?" asks for a
-    person, and a year does not name them.
+    person, and a year does not name them. asked: kind_words(question, kind), and terms:
+    text's analysed terms, when read already.
 
     Example: kind_nouns_told("In what year did methicillin come into use?",
                              "methicillin, introduced in 1959, resisted it", "date")
@@ -722,36 +790,11 @@ def kind_nouns_told(question: str, text: str, kind: str | None) -> set[str]:
              -> {"colour"};
              kind_nouns_told("In what year did it open?", "It opened late.", "date") -> set()
     """
-    out: set[str] = set()
-    # "How long did the course last?", "How far was it?": the measure and the verb of a
-    # duration are said by the figure ("lectures for three years").
-    measured = _HOW_MEASURE.match(question)
-    if measured is not None and kind is not None and has_answer_type(kind, text):
-        measure = measured.group("measure").lower()
-        verbs = _DURATION_VERB.findall(question)
-        # ... in its own unit: "How old was the cabin boy?" is not said by "two more", nor
-        # "How long do eggs take to hatch?" by "depths of about 2,000 metres".
-        # "How long is the gestation period?" may ask a length or a time: only a verb of
-        # duration ("last", "take") says which.
-        timed = measure == "long" and _TIMED.search(question) is not None
-        unit = _DURATION_UNIT if timed else _MEASURE_UNITS.get(measure)
-        if (timed or measure != "long") and (unit is None or unit.search(text)):
-            out |= set(_terms(" ".join([measure, *verbs])))
-    # The question's own opening only: "Who named it, and in which year?" asks who first.
-    for m in _KIND_NOUN.finditer(question):
-        for term in _terms(m.group("noun")):
-            if term.startswith("colo"):
-                told = kind is None and _COLOUR.search(text) is not None
-            else:
-                noun_kind = _NOUN_KINDS.get(term, "amount")
-                told = noun_kind == kind and has_answer_type(noun_kind, text)
-                # A share of what the question measures: "What percentage of rats develop
-                # it?" is not said by "10 percent of patients develop it".
-                if noun_kind == "percent":
-                    told = told and measured_terms(question) <= set(_terms(text))
-            if told:
-                out.add(term)
-    return out
+    if asked is None:
+        asked = kind_words(question, kind)
+    if terms is None:
+        terms = set(_terms(text))
+    return {word for words, says in asked if says(text, terms) for word in words}
 
 
 def unit_named(question: str) -> bool:
@@ -2393,6 +2436,8 @@ def evidence_features(
     if not (names - topic) & set().union(*analysed):
         topic = set()
     attach = names - topic
+    # The nouns and measures naming the answer's kind, read once for every sentence.
+    asked_kind = kind_words(question, kind)
     previous: tuple[set[str], bool] | None = None
     sentence_terms: list[set[str]] = []
     covers: list[float] = []  # each sentence's share of the question's term weight
@@ -2413,7 +2458,7 @@ def evidence_features(
         # sentence mentions (in their clause), not to another subject of the sentence.
         typed_here = attached_type(kind, text, (attach & terms) - refers, aliases=aliases)
         if typed_here:
-            terms |= kind_nouns_told(question, text, kind)
+            terms |= kind_nouns_told(question, text, kind, asked_kind, written)
         cov = _coverage(weights, terms)
         covers.append(cov)
         focus = max(focus, cov)

@@ -667,9 +667,6 @@ _TREND_FAMILIES = [
     ("expand expands expanded expanding", "shrink shrinks shrank shrunk shrinking"),
     ("improve improves improved improving", "worsen worsens worsened worsening"),
 ]
-# Deeds and states and their reverse, every form of each ("Which enzyme repairs the ring?"
-# over "an enzyme that breaks the ring", "To whom did the Trust sell the mill?" over "The
-# Trust bought the mill"), read like the trends: beside the same words only.
 # Deeds told from either side of one event (a sale is a purchase, a loan a borrowing): only
 # told from the question's own side do they turn it (_sides_swapped).
 _CONVERSE_FAMILIES = [
@@ -681,6 +678,9 @@ _CONVERSE_FAMILIES = [
 _CONVERSE_DEEDS = frozenset(
     w for pair in _CONVERSE_FAMILIES for forms in pair for w in forms.split()
 )
+# Deeds and states and their reverse, every form of each ("Which enzyme repairs the ring?"
+# over "an enzyme that breaks the ring", "To whom did the Trust sell the mill?" over "The
+# Trust bought the mill"), read like the trends: beside the same words only.
 _DEED_FAMILIES = [
     *_CONVERSE_FAMILIES,
     ("repair repairs repaired repairing", "break breaks broke broken breaking"),
@@ -829,9 +829,10 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
     return None
 
 
-_AUXILIARIES = frozenset(
-    "do does did is are was were has have had will would can could shall should may might".split()  # noqa: SIM905
-)
+_AUXILIARIES = frozenset([
+    "do", "does", "did", "is", "are", "was", "were", "has", "have", "had", "will", "would",
+    "can", "could", "shall", "should", "may", "might",
+])  # fmt: skip
 
 
 def _sides_swapped(asked: Sequence[str], i: int, told: Sequence[str], j: int) -> bool:
