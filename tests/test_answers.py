@@ -759,3 +759,12 @@ def test_a_question_echoing_the_last_answer_is_answered_by_its_sentence(bot: Ass
     )
     answer = bot.ask("behind on what, measured how?", history)
     assert not answer.refused and "in performance benchmarks" in answer.text, answer.text
+
+
+def test_a_question_told_before_what_does_the_article_say_is_answered(bot: Assistant) -> None:
+    answer = bot.ask(
+        "My son wants to know which AI company Microsoft teamed up with. What does the article say?"
+    )
+    assert not answer.refused and "OpenAI" in answer.text, answer.text
+    # Without a question told before it, "What does the article say?" names nothing to look for.
+    assert bot.ask("My neighbour mentioned Apple. What does the article say?").refused

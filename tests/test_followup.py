@@ -585,6 +585,20 @@ def test_a_pronoun_for_the_name_asked_about_carries_the_name_not_the_topic() -> 
         ("Compare Amazon's deal with Microsoft's. What's the key difference?", None),
         ('The piece says Amazon is "hedging its bets". Hedging how?', None),
         ("How much has Amazon invested?", None),
+        # The question told before a bare "What does the article say?" is what is asked.
+        (
+            "My son wants to know which AI company Microsoft teamed up with. "
+            "What does the article say?",
+            "which AI company Microsoft teamed up with?",
+        ),
+        ("I'm curious who makes the chips. How would the piece put it?", "who makes the chips?"),
+        # ... and without a question told before it, the whole message is asked.
+        ("My boss asked me about Amazon. What does the article say?", None),
+        # A question of its own after a question told: the question of its own.
+        (
+            "My son wants to know about chips. Who makes Amazon's chips?",
+            "Who makes Amazon's chips?",
+        ),
     ],
 )
 def test_what_the_person_says_of_themselves_is_no_part_of_the_question(

@@ -1011,6 +1011,15 @@ def split_preamble(message: str) -> tuple[str, str]:
         if part.rstrip().endswith("?") or _ASKING.match(part):
             asked = "".join(parts[i:]).strip()
             before = parts[:i]
+            if before and _only_where_to_read(asked):
+                # "My son wants to know which AI company Microsoft teamed up with. What does
+                # the article say?": the question is the one told before, the rest is where
+                # to read its answer.
+                told = _INDIRECT.search(before[-1])
+                if told is None:
+                    return message, ""
+                question = told.group("asked").strip().rstrip(".,;:!") + "?"
+                return question, "".join(before[:-1]).strip()
             # Only what says who is asking ("I hold AMZN ...", "As a student, ...") or labels
             # the question ("For a class report:"): a request ("Compare X with Y.") or what
             # the article says ("The piece says ... 'hedging its bets'.") is part of it.
@@ -1018,6 +1027,36 @@ def split_preamble(message: str) -> tuple[str, str]:
                 return message, ""
             return asked, "".join(before).strip()
     return message, ""
+
+
+# A question told inside a sentence ("My son wants to know which company ...", "I wonder
+# why ...").
+_INDIRECT = re.compile(
+    r"\b(?:know|knows|knew|ask|asks|asked|asking|wonder|wonders|wondered|wondering|"
+    r"curious|find\s+out|learn|understand|unsure|sure|tell\s+(?:me|us|him|her|them))\s+"
+    r"(?:(?:about|as\s+to|of)\s+)?(?P<asked>(?:who|whom|whose|what|which|when|where|why|how)"
+    r"\b[^.?!]{3,})",
+    re.IGNORECASE,
+)
+# Words that only ask where or how to read an answer ("What does the article say?", "How
+# would the piece put it?"), naming nothing it is about.
+_WHERE_TO_READ_WORDS = (
+    "article piece text document story report paper author writer source say says said "
+    "put phrase word words state states tell answer exactly"
+)
+_WHERE_TO_READ = frozenset(_WHERE_TO_READ_WORDS.split())
+
+
+def _only_where_to_read(asked: str) -> bool:
+    """Whether a question asks only where or how to read its answer ("What does the article
+    say?") and nothing of its own.
+
+    Example: _only_where_to_read("How would the article put it?") -> True;
+             _only_where_to_read("What does the article say about Google?") -> False
+    """
+    own = [w for w in _content_words(asked) if w not in _WHERE_TO_READ]
+    numbered = any(ch.isdigit() for ch in asked)
+    return not own and not numbered and not _subjects(asked)
 
 
 # A sentence about the person asking, or a label before the question.
@@ -1297,11 +1336,11 @@ def standalone_query(
         question = meant.group("rest")
     lead_in = _LEAD_IN.match(question)
     own_question, preamble = split_preamble(question) if lead_in is None else (question, "")
+    # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
+    # question is what is asked; what the person says of themselves is no part of it,
+    # unless the question points back into it ("... a divide. What are its two sides?").
+    question = own_question
     if preamble:
-        # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
-        # question is what is asked; what the person says of themselves is no part of it,
-        # unless the question points back into it ("... a divide. What are its two sides?").
-        question = own_question
         told = [w for w in _content_words(preamble) if w not in _VAGUE]
         asks = [w for w in _content_words(own_question) if w not in _VAGUE]
         points_into = _points_back(own_question) and len(asks) < _SAYS_ENOUGH
