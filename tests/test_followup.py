@@ -695,6 +695,16 @@ def test_a_topic_before_a_colon_is_part_of_the_question() -> None:
 
     asked = "Partnering vs building in-house: which has the market liked better?"
     assert split_preamble(asked) == (asked, "")
+    # A longer label is the asker's occasion, unless it asks or points into a list itself.
+    assert split_preamble("Need this for a 9am briefing, fast: whose models beat Amazon's?") == (
+        "whose models beat Amazon's?",
+        "Need this for a 9am briefing, fast:",
+    )
+    for asked in (
+        "So far, which approach has the market rewarded more: partnering or building?",
+        "The second one on that list: why does Amazon want it?",
+    ):
+        assert split_preamble(asked) == (asked, "")
     assert split_preamble("For a report: is the stake exclusive?") == (
         "is the stake exclusive?",
         "For a report:",

@@ -1064,6 +1064,11 @@ _ASKER = re.compile(r"^\W*(?:i|i'm|i’m|i've|i’ve|i'd|i’d|my|we|we're|we’
 _LABEL_WORDS = 5
 _DOING = re.compile(r"^\W*[A-Za-z]{3,}ing\b(?!\s+(?:of|about|to)\b)")
 _VERSUS = re.compile(r"\b(?:vs\.?|versus)(?=\s)", re.IGNORECASE)
+_ASKS_OR_POINTS = re.compile(
+    r"\b(?:who|whom|whose|what|which|when|where|why|how|first|second|third|fourth|fifth|"
+    r"last|latter|former)\b",
+    re.IGNORECASE,
+)
 
 
 def _about_asking(part: str) -> bool:
@@ -1078,7 +1083,11 @@ def _about_asking(part: str) -> bool:
     # "Partnering vs building in-house:" names the topic, not the occasion.
     topical = bool(_LEAD_IN_WORDS.match(text) or named or _VERSUS.search(text))
     doing = _DOING.match(text) is not None and len(text.split()) <= _LABEL_WORDS + 1
-    label = text.endswith(":") and len(text.split()) <= _LABEL_WORDS
+    # "Need this for a 9am briefing, fast:" labels too, unless a longer one asks something or
+    # points into a list ("So far, which approach has won:", "The second one on that list:").
+    words = len(text.split())
+    longer = words <= _LABEL_WORDS + 3 and _ASKS_OR_POINTS.search(text) is None
+    label = text.endswith(":") and (words <= _LABEL_WORDS or longer)
     return (doing or label) and not topical
 
 
