@@ -768,3 +768,13 @@ def test_a_question_told_before_what_does_the_article_say_is_answered(bot: Assis
     assert not answer.refused and "OpenAI" in answer.text, answer.text
     # Without a question told before it, "What does the article say?" names nothing to look for.
     assert bot.ask("My neighbour mentioned Apple. What does the article say?").refused
+
+
+def test_its_upsides_according_to_the_piece_are_read_of_the_name_answered(bot: Assistant) -> None:
+    history = exchange(
+        "What is Meta doing differently from Amazon?",
+        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+        "control the entire technology stack and intellectual property. [1]",
+    )
+    answer = bot.ask("What are the upsides of its approach, according to the piece?", history)
+    assert not answer.refused and "greater control" in answer.text, answer.text

@@ -759,3 +759,27 @@ def test_a_correction_that_asks_a_whole_question_is_asked_as_that_follow_up() ->
         == "how much they've already put in (Amazon Anthropic latest)"
     )
     assert is_followup("how much they've already put in")
+
+
+def test_where_the_answer_is_to_be_read_is_no_part_of_the_query() -> None:
+    assert standalone_query("What are Meta's upsides, according to the piece?", None) == (
+        "What are Meta's upsides?"
+    )
+    assert standalone_query("According to the article, who owns Anthropic?", None) == (
+        "who owns Anthropic?"
+    )
+    # A question about what the article says keeps its words.
+    asked = "What does the article say about Google?"
+    assert standalone_query(asked, None) == asked
+
+
+def test_its_after_a_question_naming_two_is_the_first_of_them() -> None:
+    history = [
+        {"role": "user", "content": "What is Meta doing differently from Amazon?"},
+        {"role": "assistant", "content": "Meta is building AI models in-house. [1]"},
+    ]
+    query = standalone_query("What does its approach offer investors over time?", history)
+    assert "Meta" in query and "Amazon" not in query, query
+    # "their" may be either: both are carried.
+    query = standalone_query("What does their approach offer investors over time?", history)
+    assert "Meta" in query and "Amazon" in query, query

@@ -160,6 +160,16 @@ _FORM_REQUEST = re.compile(
     r"keep\s+it\s+short|tl;?dr)(?:\s*,?\s*(?:please|pls|thanks))?[\s.!?]*$",
     re.I,
 )
+# ... and where the answer is to be read, said beside the question: "What are its upsides,
+# according to the piece?", "According to the article, who owns Anthropic?". Every answer is
+# read there; the words only blur what the question is about.
+_WHERE_READ = re.compile(
+    r"^\W*(?:according\s+to|per)\s+(?:the|this)\s+(?:article|piece|text|document|story|report|"
+    r"author|writer)\s*,\s*|"
+    r",?\s+(?:according\s+to|per|as\s+per)\s+(?:the|this)\s+(?:article|piece|text|document|"
+    r"story|report|author|writer)(?=\W*$)",
+    re.IGNORECASE,
+)
 _WORD = re.compile(r"[\w$%.,'’-]+")
 _CITATION = re.compile(r"\s*\[\d+\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -211,7 +221,8 @@ _LIKEWISE = re.compile(
 # with a topic of its own, "What are the risks of building AI in-house?", does not).
 _RELATIONAL_WORDS = (
     "reason reasons cause causes purpose result results effect effects impact consequence "
-    "consequences benefit benefits advantage advantages downside downsides disadvantage "
+    "consequences benefit benefits advantage advantages upside upsides downside downsides "
+    "disadvantage "
     "disadvantages risk risks example examples difference alternative alternatives problem "
     "problems point evidence source details detail catch"
 )
@@ -1334,6 +1345,7 @@ def standalone_query(
     """
     # "Well, why?": the filler is no part of what is asked (nor a name).
     question = _FORM_REQUEST.sub("", question).strip() or question
+    question = _WHERE_READ.sub("", question).strip() or question
     # "Who wins in the long run? I'd wager it won't be ordinary folk.": a remark of the
     # asker's own after the question asks nothing the documents should hold.
     question = _ASKERS_REMARK.sub("", question).strip() or question
@@ -1477,8 +1489,8 @@ def standalone_query(
         elif asked and len(own_words) >= _SAYS_ENOUGH and _PERSONAL.search(question):
             # "How do its own models compare with the competition?": "its" is the name asked
             # about; the question's own words say the rest, and the last question's topic
-            # ("strategy", "investor") would drown them.
-            terms = asked + brought
+            # ("strategy", "investor") would drown them. "its" is one of them, the first.
+            terms = (asked if _THEY.search(question) else asked[:1]) + brought
         else:
             terms = asked + what + brought
         terms = list(dict.fromkeys(terms))
