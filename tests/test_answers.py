@@ -778,3 +778,18 @@ def test_its_upsides_according_to_the_piece_are_read_of_the_name_answered(bot: A
     )
     answer = bot.ask("What are the upsides of its approach, according to the piece?", history)
     assert not answer.refused and "greater control" in answer.text, answer.text
+
+
+def test_go_on_asks_more_of_what_the_last_answer_spoke_of(bot: Assistant) -> None:
+    history = exchange(
+        "How is Amazon supporting Anthropic besides cash?",
+        "Amazon is also supporting Anthropic through infrastructure investments, including "
+        "custom chips and data centers tailored to Anthropic’s needs [1]",
+    )
+    answer = bot.ask("Go on, anything beyond the hardware?", history)
+    assert not answer.refused and "Alexa" in answer.text, answer.text
+
+
+def test_what_the_author_thinks_is_asked_as_the_question_inside_it(bot: Assistant) -> None:
+    answer = bot.ask("who does the author think ends up with the value in the long run?")
+    assert not answer.refused and "foundational AI technology" in answer.text, answer.text

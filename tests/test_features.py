@@ -938,6 +938,9 @@ def test_a_phrase_that_only_points_at_the_document_weighs_nothing() -> None:
         "What is costly and challenging according to the article?", lambda t: table.get(t, 1.0)
     )
     assert "articl" not in weights and "accord" not in weights
+    # ... nor what the author thinks: no passage says "think" of its own claims.
+    weights = key_term_weights("Who does the author think gains?", lambda t: 1.0)
+    assert "think" not in weights and "gain" in weights, weights
     # A question about the document itself keeps its words.
     assert "report" in key_term_weights("What is in the report?", lambda t: 1.0)
 

@@ -783,3 +783,23 @@ def test_its_after_a_question_naming_two_is_the_first_of_them() -> None:
     # "their" may be either: both are carried.
     query = standalone_query("What does their approach offer investors over time?", history)
     assert "Meta" in query and "Amazon" in query, query
+
+
+def test_who_says_it_inside_the_question_is_no_part_of_the_query() -> None:
+    assert standalone_query("who does the author think ends up with the value?", None) == (
+        "who ends up with the value?"
+    )
+    assert standalone_query("What does the article say is the downside of it all?", None) == (
+        "What is the downside of it all?"
+    )
+    # ... after a label too; and what it says "about" something is asked whole.
+    assert standalone_query("Last one: who does the writer think gains most?", None) == (
+        "who gains most?"
+    )
+    for asked in ("What does the article say about Google?", "Why does the author think so?"):
+        assert standalone_query(asked, None) == asked
+
+
+def test_go_on_with_a_question_reads_on_from_the_last_answer() -> None:
+    assert is_followup("Go on, anything beyond the hardware?")
+    assert not is_followup("Does Amazon go online with Claude?")

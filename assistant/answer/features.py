@@ -1262,7 +1262,8 @@ _FRAME_TERMS = frozenset(
 _DOCUMENT_FRAME = re.compile(
     r"\b(?:according to|in|from|by|does|did|do)\s+(?:the|this|these)\s+"
     r"(?:article|text|document|passage|report|paper|authors?|writer|piece|story)s?\b"
-    r"(?:\s+(?:say|says|said|state|states|claim|claims|suggest|suggests))?",
+    r"(?:\s+(?:say|says|said|state|states|claim|claims|suggest|suggests|think|thinks|"
+    r"believe|believes|argue|argues|expect|expects|give|gives))?",
     re.IGNORECASE,
 )
 _TIME_QUALIFIER = re.compile(

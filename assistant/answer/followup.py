@@ -110,6 +110,12 @@ _OPENERS = (
     "in comparison",
     "as opposed to ",
     "versus ",
+    # "Go on, anything beyond the hardware?": more of what the last answer spoke of.
+    "go on,",
+    "go on:",
+    "go on -",
+    "carry on,",
+    "keep going,",
 )
 # A sentence of the asker's own after the question ("... in the long run? I'd wager it won't
 # be ordinary folk.", "... exclusive? My boss thinks so."), ending the message.
@@ -168,6 +174,16 @@ _WHERE_READ = re.compile(
     r"author|writer)\s*,\s*|"
     r",?\s+(?:according\s+to|per|as\s+per)\s+(?:the|this)\s+(?:article|piece|text|document|"
     r"story|report|author|writer)(?=\W*$)",
+    re.IGNORECASE,
+)
+# ... and who says it, put inside the question: "Who does the author think ends up with the
+# value?" asks who ends up with it ("What does the article say about Google?" is left whole:
+# what follows the verb is no clause of its own).
+_SAID_BY = re.compile(
+    r"^(?P<asks>\W*(?:who|whom|what|which|when|where|why|how(?:\s+(?:much|many|long))?))\s+"
+    r"(?:do|does|did)\s+(?:the|this)\s+(?:article|piece|text|document|story|report|author|"
+    r"writer)\s+(?:say|think|believe|suggest|claim|expect|reckon|argue)\s+"
+    r"(?!(?:about|of|on|regarding|concerning|in|for|to|that|so|it|this)\b)(?=\w)",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[\w$%.,'’-]+")
@@ -1360,14 +1376,14 @@ def standalone_query(
     # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
     # question is what is asked; what the person says of themselves is no part of it,
     # unless the question points back into it ("... a divide. What are its two sides?").
-    question = own_question
+    question = _SAID_BY.sub(r"\g<asks> ", own_question)
     if preamble:
         told = [w for w in _content_words(preamble) if w not in _VAGUE]
-        asks = [w for w in _content_words(own_question) if w not in _VAGUE]
-        points_into = _points_back(own_question) and len(asks) < _SAYS_ENOUGH
+        asks = [w for w in _content_words(question) if w not in _VAGUE]
+        points_into = _points_back(question) and len(asks) < _SAYS_ENOUGH
         if points_into and (_subjects(preamble) or len(told) >= TOPIC_TERMS):
             lead = list(dict.fromkeys(_subjects(preamble) + _longest(told)))
-            return f"{own_question} ({' '.join(lead[:max_terms])})"
+            return f"{question} ({' '.join(lead[:max_terms])})"
     lead_in = lead_in or _LEAD_IN.match(question)
     if lead_in is not None:
         # "Back to Amazon - is its stake exclusive?": the question, about what it names first.
