@@ -792,6 +792,9 @@ def test_who_says_it_inside_the_question_is_no_part_of_the_query() -> None:
     assert standalone_query("What does the article say is the downside of it all?", None) == (
         "What is the downside of it all?"
     )
+    assert standalone_query("Which cloud does the article say absorbed the growth?", None) == (
+        "Which cloud absorbed the growth?"
+    )
     # ... after a label too; and what it says "about" something is asked whole.
     assert standalone_query("Last one: who does the writer think gains most?", None) == (
         "who gains most?"

@@ -177,10 +177,11 @@ _WHERE_READ = re.compile(
     re.IGNORECASE,
 )
 # ... and who says it, put inside the question: "Who does the author think ends up with the
-# value?" asks who ends up with it ("What does the article say about Google?" is left whole:
+# value?" asks who ends up with it, "What end goal does the article say they race toward?"
+# what end goal they race toward ("What does the article say about Google?" is left whole:
 # what follows the verb is no clause of its own).
 _SAID_BY = re.compile(
-    r"^(?P<asks>\W*(?:who|whom|what|which|when|where|why|how(?:\s+(?:much|many|long))?))\s+"
+    r"^(?P<asks>\W*(?:who|whom|what|which|when|where|why|how)(?:\s+[\w’'-]+){0,4}?)\s+"
     r"(?:do|does|did)\s+(?:the|this)\s+(?:article|piece|text|document|story|report|author|"
     r"writer)\s+(?:say|think|believe|suggest|claim|expect|reckon|argue)\s+"
     r"(?!(?:about|of|on|regarding|concerning|in|for|to|that|so|it|this)\b)(?=\w)",
