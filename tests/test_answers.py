@@ -793,3 +793,11 @@ def test_go_on_asks_more_of_what_the_last_answer_spoke_of(bot: Assistant) -> Non
 def test_what_the_author_thinks_is_asked_as_the_question_inside_it(bot: Assistant) -> None:
     answer = bot.ask("who does the author think ends up with the value in the long run?")
     assert not answer.refused and "foundational AI technology" in answer.text, answer.text
+
+
+def test_a_name_given_to_other_models_is_not_the_name_of_amazons_own(bot: Assistant) -> None:
+    # "one of the top AI models, Claude" and "like Anthropic while its own in-house AI
+    # models lag" name no model of Amazon's own.
+    assert bot.ask("What's the name of Amazon's own in-house AI model?").refused
+    answer = bot.ask("What is the name of the AI model Amazon wants to align itself with?")
+    assert not answer.refused and "Claude" in answer.text, answer.text

@@ -1543,6 +1543,18 @@ def test_spoken_words_for_a_part_and_for_stress_frame_the_question() -> None:
         # A name in lower case after a naming verb; "named after" gives none.
         ("What was the name of the template?", "A template known as a strickle board.", True),
         ("What was the mineral called?", "It was named after the locality.", False),
+        # The thing with the words the question gives it, and a name of its own phrase.
+        ("What was the faint companion called?", "The companion was named Tanaka's Star.", True),
+        (
+            "What's the name of Amazon's own in-house AI model?",
+            "Amazon aims to align itself with one of the top AI models, Claude.",
+            False,
+        ),
+        (
+            "What's the name of Amazon's own in-house AI model?",
+            "It invests in AI players like Anthropic while its own in-house AI models lag.",
+            False,
+        ),
     ],
 )
 def test_a_name_asked_for_must_be_given_beside_the_thing(

@@ -241,9 +241,16 @@ def _things_called(question: str) -> set[str]:
     m = _CALLED_ASKED.search(question)
     if m is None:
         return set()
-    words = []
-    for word in WORD.findall(m.group("a") or m.group("b") or m.group("c")):
+    words: list[str] = []
+    phrase = WORD.findall(m.group("a") or m.group("b") or m.group("c"))
+    for i, word in enumerate(phrase):
         if word.lower() in _THING_ENDS:
+            break
+        # "the AI model Amazon wants to align with": a name after the thing opens a clause
+        # about it (an acronym, "AI model", is a word of the thing).
+        after_thing = bool(words) and words[-1].islower() and words[-1] not in STOP
+        named = word[:1].isupper() and not word.isupper()
+        if after_thing and named and phrase[i + 1 : i + 2] and phrase[i + 1].islower():
             break
         words.append(word)
     common = {w[:5] for w in words if w.islower() and w not in STOP}
@@ -263,8 +270,15 @@ def names_thing(question: str, text: str) -> bool:
     """
     things = _things_called(question)
     own = {w.lower() for w in WORD.findall(question)}
-    for m in re.finditer(r"[\w\-'’]+", text):
-        if m.group().lower()[:5] not in things:
+    words = list(re.finditer(r"[\w\-'’]+", text))
+    for i, m in enumerate(words):
+        stem = m.group().lower()[:5]
+        if stem not in things:
+            continue
+        # The thing with at least half the words the question gives it: "top AI models,
+        # Claude" names no "own in-house AI model", nor "its own capabilities" one.
+        beside = {w.group().lower()[:5] for w in words[max(0, i - 4) : i + 5]}
+        if 2 * len(things & beside) < len(things):
             continue
         if _NAMING.search(text[m.end() : m.end() + 40]) or _EXAMPLE.match(text, m.end()):
             return True  # "a severe form known as Weil's disease", "models like Claude"
@@ -272,7 +286,14 @@ def names_thing(question: str, text: str) -> bool:
         # the text is capitalised whatever it is.
         before = re.findall(r"[\"“‘][^\"”’]+[\"”’]|[\w\-'’]+", text[: m.start()])
         after = re.findall(r"[\"“‘][^\"”’]+[\"”’]|[\w\-'’]+", text[m.end() :])
-        near = before[-3:] if len(before) > 3 else before[1:]
+        # Before it, only the words of its own phrase ("Its Trainium chips", "the Castle
+        # class engines"): not across "while its" ("players like Anthropic while its own
+        # in-house models").
+        near = []
+        for token in reversed(before[1:][-2:]):
+            if token.lower() in STOP:
+                break
+            near.append(token)
         if any(_GIVEN_NAME.match(t) and t.lower() not in own for t in [*near, *after[:4]]):
             return True
     return False
