@@ -115,7 +115,8 @@ PROBES = ROOT / "evals"
 # and an institution's kind told, trends and values turned, a name given beside its thing,
 # everyday paraphrases) moved them to its figures and gated squadlike7 once read; session 19
 # (the noun of an answer's kind and a measure said by a value, story adverbs, deeds and
-# superlatives turned round) likewise, and gated squadlike9 once read.
+# superlatives turned round) likewise, and gated squadlike9 once read. Session 20 gated
+# squadlike10 once read.
 PROBE_GATES = {
     "squadlike": {
         "answerable_refused": 0.04,  # measured 0.037 (0.062 at session 18's start)
@@ -177,6 +178,19 @@ PROBE_GATES = {
         "unanswerable_refused": 0.66,  # measured 0.667
         "answer_containment": 0.85,  # measured 0.850
         "containment_when_answered": 0.95,  # measured 0.951
+        "median_sentences": 1,
+        "duplicated_quotes": 0,
+    },
+    # Written blind in session 19 (8 articles of 5 paragraphs, 160 answerable and 120
+    # adversarial questions), held out until read at session 20's start (scored three times,
+    # 0.175 / 0.442 / 0.769 each time). Its answerables are paraphrased far from their
+    # paragraphs: the refusal model's probability ranks its answerable and adversarial
+    # questions no better than chance (evals/refusal/README.md, session 20).
+    "squadlike10": {
+        "answerable_refused": 0.18,  # measured 0.175
+        "unanswerable_refused": 0.44,  # measured 0.442
+        "answer_containment": 0.76,  # measured 0.769
+        "containment_when_answered": 0.93,  # measured 0.932
         "median_sentences": 1,
         "duplicated_quotes": 0,
     },
