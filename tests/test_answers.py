@@ -801,3 +801,11 @@ def test_a_name_given_to_other_models_is_not_the_name_of_amazons_own(bot: Assist
     assert bot.ask("What's the name of Amazon's own in-house AI model?").refused
     answer = bot.ask("What is the name of the AI model Amazon wants to align itself with?")
     assert not answer.refused and "Claude" in answer.text, answer.text
+
+
+def test_a_thing_asked_of_one_name_is_not_answered_by_anothers(bot: Assistant) -> None:
+    # Alexa is an Amazon product: the article names no Microsoft or Meta product with it.
+    assert bot.ask("Which Microsoft product is Anthropic's AI being built into?").refused
+    assert bot.ask("Which Meta products have Anthropic's AI built into them?").refused
+    answer = bot.ask("Which Amazon product is Anthropic's AI being built into?")
+    assert not answer.refused and "Alexa" in answer.text, answer.text

@@ -967,6 +967,9 @@ def test_a_leader_asked_for_needs_a_human_being_in_the_passages() -> None:
         ("How much money has Microsoft already put into Anthropic?", [["microsoft"]]),
         ("Is Meta's stake in Anthropic exclusive?", [["meta"]]),
         ("Why did South Korea close its schools?", [["south", "korea"]]),
+        # A name naming the thing asked for owns it.
+        ("Which Microsoft product is it built into?", [["microsoft"]]),
+        ("Which product is built into Alexa?", []),
         # After a bare copula the name is what is asked about, not a doer.
         ("What was R0 in South Korea?", []),
         ("What is MERS?", []),

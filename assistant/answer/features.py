@@ -2029,8 +2029,9 @@ _CAPITALISED_RUN = re.compile(r"[A-Z][\w\-]*(?:\s+[A-Z][\w\-]*)+")
 
 def question_agents(question: str) -> list[list[str]]:
     """The question's names that stand as its doer or owner: the name right after the
-    auxiliary ("has Microsoft", "is Meta supplying") or before a possessive ("Meta's stake").
-    Runs as name_runs gives them; a number is never a doer.
+    auxiliary ("has Microsoft", "is Meta supplying"), before a possessive ("Meta's stake") or
+    naming the thing asked for ("Which Microsoft product ..."). Runs as name_runs gives them;
+    a number is never a doer.
 
     Example: question_agents("What custom chips is Meta supplying to Anthropic?") -> [["meta"]]
              question_agents("Is Meta's stake in Anthropic exclusive?") -> [["meta"]]
@@ -2042,6 +2043,10 @@ def question_agents(question: str) -> list[list[str]]:
             continue
         name = r"\s+".join(re.escape(word) for word in run)
         if re.search(rf"\b{name}(?:'s|’s|s'|s’)\s", question, re.I):
+            agents.append(run)
+            continue
+        # ... or names the thing asked for: "Which Microsoft product is it built into?"
+        if re.search(rf"^\W*(?:which|what)\s+{name}\s+[a-z]", question, re.I):
             agents.append(run)
             continue
         m = re.search(
