@@ -809,3 +809,10 @@ def test_a_thing_asked_of_one_name_is_not_answered_by_anothers(bot: Assistant) -
     assert bot.ask("Which Meta products have Anthropic's AI built into them?").refused
     answer = bot.ask("Which Amazon product is Anthropic's AI being built into?")
     assert not answer.refused and "Alexa" in answer.text, answer.text
+
+
+def test_a_reason_told_of_another_name_does_not_answer_why_one_did_it(bot: Assistant) -> None:
+    # The article says Google partly owns Anthropic, and why Amazon invests, not why Google did.
+    assert bot.ask("Why did Google decide to buy into Anthropic in the first place?").refused
+    answer = bot.ask("Why is Amazon investing in Anthropic?")
+    assert not answer.refused, answer.text

@@ -945,6 +945,16 @@ def test_a_phrase_that_only_points_at_the_document_weighs_nothing() -> None:
     assert "report" in key_term_weights("What is in the report?", lambda t: 1.0)
 
 
+def test_a_reason_asked_of_a_name_is_told_in_a_clause_naming_it() -> None:
+    owned = "Anthropic remains partially owned by Google."
+    aims = "By investing in Anthropic, Amazon aims to align itself with Claude."
+    sentences = [(owned, 0.7), (aims, 0.6)]
+    f = evidence_features("Why did Google buy into Anthropic?", sentences, [owned, aims], flat)
+    assert f.type_detached == 1.0  # the reason told is Amazon's
+    f = evidence_features("Why is Amazon investing in Anthropic?", sentences, [owned, aims], flat)
+    assert f.type_detached == 0.0
+
+
 def test_a_leader_asked_for_needs_a_human_being_in_the_passages() -> None:
     owned = "Anthropic remains partially owned by Google and collaborates with Meta."
     founded = "Anthropic was founded by Dario Amodei and Daniela Amodei in 2021."

@@ -2299,7 +2299,8 @@ class EvidenceFeatures:
     cosine_pair: float = 0.0  # best_cosine * pair_focus: either alone may carry the answer
     name_context: float = 1.0  # least share of the other key terms in a passage with a name
     type_detached: float = 0.0  # 1 when no sentence holds the asked-for amount/count/date
-    # in one clause with all of the question's names that the passages hold
+    # (or a why-question's reason) in one clause with all of the question's names that the
+    # passages hold
     negation_unmatched: float = 0.0  # 1 when the question denies what the sentences state
     opposite_unmatched: float = 0.0  # 1 when the sentences hold the opposite of its word
     name_displaced: float = 0.0  # the question's attribute stated without one of its names
@@ -2584,7 +2585,20 @@ def evidence_features(
             for text, _ in sentences
             for clause in clauses(text)
         )
+    # A reason asked of named things ("Why did Google buy into Anthropic?") is told in a
+    # clause naming them: not "Amazon aims to ..." beside "... owned by Google".
+    why_detached = (
+        kind is None
+        and bool(held)
+        and _WHY.search(question) is not None
+        and not any(
+            has_answer_type("reason", clause) and held - refers <= set(_terms(clause))
+            for (text, _), refers in zip(sentences, implied, strict=True)
+            for clause in clauses(text)
+        )
+    )
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
+    detached = max(detached, float(why_detached))
     top = sorted(sentences, key=lambda s: -s[1])[:type_window]
     # The sentence the answer would lead with (lead: its index), and those after it in its
     # document, which an answer reads on into.
