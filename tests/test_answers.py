@@ -751,14 +751,40 @@ def test_a_question_that_denies_is_answered_by_the_sentence_that_denies_too(
     assert "stake in Anthropic is non-exclusive" in answer.text, answer.text
 
 
-def test_a_question_echoing_the_last_answer_is_answered_by_its_sentence(bot: Assistant) -> None:
-    history = exchange(
-        "Which competitors' models beat Amazon's in-house ones?",
-        "its own in-house AI models lag behind competitors such as GPT-4, Claude, and Gemini "
-        "in performance benchmarks. [1]",
-    )
-    answer = bot.ask("behind on what, measured how?", history)
-    assert not answer.refused and "in performance benchmarks" in answer.text, answer.text
+@pytest.mark.parametrize(
+    ("asked", "said", "follow_up", "expected"),
+    [
+        # A question echoing the last answer's words asks what its sentence says.
+        (
+            "Which competitors' models beat Amazon's in-house ones?",
+            "its own in-house AI models lag behind competitors such as GPT-4, Claude, and "
+            "Gemini in performance benchmarks. [1]",
+            "behind on what, measured how?",
+            "in performance benchmarks",
+        ),
+        # "its" is the name answered; "according to the piece" says nothing to look for.
+        (
+            "What is Meta doing differently from Amazon?",
+            "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+            "control the entire technology stack and intellectual property. [1]",
+            "What are the upsides of its approach, according to the piece?",
+            "greater control",
+        ),
+        # "Go on, ..." asks more of what the last answer spoke of.
+        (
+            "How is Amazon supporting Anthropic besides cash?",
+            "Amazon is also supporting Anthropic through infrastructure investments, including "
+            "custom chips and data centers tailored to Anthropic’s needs [1]",
+            "Go on, anything beyond the hardware?",
+            "Alexa",
+        ),
+    ],
+)
+def test_a_follow_up_is_answered_by_the_sentence_it_leans_on(
+    bot: Assistant, asked: str, said: str, follow_up: str, expected: str
+) -> None:
+    answer = bot.ask(follow_up, exchange(asked, said))
+    assert not answer.refused and expected in answer.text, answer.text
 
 
 def test_a_question_told_before_what_does_the_article_say_is_answered(bot: Assistant) -> None:
@@ -768,26 +794,6 @@ def test_a_question_told_before_what_does_the_article_say_is_answered(bot: Assis
     assert not answer.refused and "OpenAI" in answer.text, answer.text
     # Without a question told before it, "What does the article say?" names nothing to look for.
     assert bot.ask("My neighbour mentioned Apple. What does the article say?").refused
-
-
-def test_its_upsides_according_to_the_piece_are_read_of_the_name_answered(bot: Assistant) -> None:
-    history = exchange(
-        "What is Meta doing differently from Amazon?",
-        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
-        "control the entire technology stack and intellectual property. [1]",
-    )
-    answer = bot.ask("What are the upsides of its approach, according to the piece?", history)
-    assert not answer.refused and "greater control" in answer.text, answer.text
-
-
-def test_go_on_asks_more_of_what_the_last_answer_spoke_of(bot: Assistant) -> None:
-    history = exchange(
-        "How is Amazon supporting Anthropic besides cash?",
-        "Amazon is also supporting Anthropic through infrastructure investments, including "
-        "custom chips and data centers tailored to Anthropic’s needs [1]",
-    )
-    answer = bot.ask("Go on, anything beyond the hardware?", history)
-    assert not answer.refused and "Alexa" in answer.text, answer.text
 
 
 def test_what_the_author_thinks_is_asked_as_the_question_inside_it(bot: Assistant) -> None:
