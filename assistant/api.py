@@ -1239,7 +1239,7 @@ class ClientLoad:
             return self._counts.get(address, 0) + elsewhere
 
 
-class RequestsPerClient:
+class RequestsPerClient(HttpMiddleware):
     """ASGI middleware: at most `limit` requests in flight from one client address (0: no
     limit); one more gets 429 and one sentence at once.
 
@@ -1253,12 +1253,12 @@ class RequestsPerClient:
     """
 
     def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self._counts: dict[str, int] = {}
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not self.limit:
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        if not self.limit:
             await self.app(scope, receive, send)
             return
         address = client_address(scope)
@@ -1499,7 +1499,7 @@ def _login_route(scope: Any) -> int:
     return 0
 
 
-class ThrottledLogins:
+class ThrottledLogins(HttpMiddleware):
     """ASGI middleware: refuses logins (and /v1 requests) from an address that failed too
     often (LoginThrottle) with 429, one sentence and Retry-After, before the secret is even
     compared. A login attempt counts as failed until it succeeds, so a burst of guesses
@@ -1507,11 +1507,11 @@ class ThrottledLogins:
     from one address run at once there)."""
 
     def __init__(self, app: Any, throttle: LoginThrottle) -> None:
-        self.app = app
+        super().__init__(app)
         self.throttle = throttle
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        wrong = _login_route(scope) if scope["type"] == "http" else 0
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        wrong = _login_route(scope)
         if not wrong:
             await self.app(scope, receive, send)
             return

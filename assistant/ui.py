@@ -2306,17 +2306,17 @@ _TOO_LARGE = (
 )
 
 
-class _BodyLimit:
+class _BodyLimit(HttpMiddleware):
     """ASGI middleware: refuses a request body over `limit` bytes with 413 and one sentence,
     before the app reads it. Gradio's file upload route is bounded by max_file_size and
     streams to disk, and /v1 answers its own limit in OpenAI's shape: both pass."""
 
     def __init__(self, app: Any, limit: int = _MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
         if not path or path.endswith("/gradio_api/upload") or path.startswith("/v1/"):
             await self.app(scope, receive, send)
             return
@@ -2780,16 +2780,17 @@ _UPLOAD_NEEDS_LENGTH = (
 )
 
 
-class _UploadLimit:
+class _UploadLimit(HttpMiddleware):
     """ASGI middleware over Gradio's upload route: refuses an upload that would take its
     address, or the server, over the UploadBudget with 413 and one sentence before a byte
     is written (and one that declares no size with 411), and counts what it wrote."""
 
     def __init__(self, app: Any, budget: UploadBudget) -> None:
-        self.app, self.budget = app, budget
+        super().__init__(app)
+        self.budget = budget
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
         if scope.get("method") != "POST" or not path.rstrip("/").endswith("/gradio_api/upload"):
             await self.app(scope, receive, send)
             return
