@@ -77,6 +77,7 @@ __all__ = [
     "CrossSiteWrites",
     "ForwardedAddress",
     "GenerationGate",
+    "HttpMiddleware",
     "LoginThrottle",
     "LoopbackHosts",
     "NoStore",
@@ -443,6 +444,28 @@ def loopback_host_header(host: str) -> bool:
         name = name.rsplit(":", 1)[0]
     name = name.rstrip(".").lower()
     return name.endswith(".localhost") or is_loopback(name)
+
+
+class HttpMiddleware:
+    """An ASGI middleware over `app` that acts on HTTP requests only: every other scope (a
+    websocket, the lifespan) passes to app as it came. A subclass says in `http` what it
+    does with a request; the base passes it on unchanged.
+
+    Example: NoStore(app) hands GET /v1/models to NoStore.http, and a websocket straight
+             to app
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        await self.http(scope, receive, send)
+
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
 
 
 _FOREIGN_HOST = (
@@ -1216,7 +1239,7 @@ class ClientLoad:
             return self._counts.get(address, 0) + elsewhere
 
 
-class RequestsPerClient:
+class RequestsPerClient(HttpMiddleware):
     """ASGI middleware: at most `limit` requests in flight from one client address (0: no
     limit); one more gets 429 and one sentence at once.
 
@@ -1230,12 +1253,12 @@ class RequestsPerClient:
     """
 
     def __init__(self, app: Any, limit: int) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
         self._counts: dict[str, int] = {}
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not self.limit:
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        if not self.limit:
             await self.app(scope, receive, send)
             return
         address = client_address(scope)
@@ -1299,7 +1322,7 @@ def is_logout(scope: Any) -> bool:
     return str(scope.get("path", "")).rstrip("/") == "/logout"
 
 
-class CrossSiteWrites:
+class CrossSiteWrites(HttpMiddleware):
     """ASGI middleware: a request that would change or compute something (any method but
     GET, HEAD and OPTIONS, and a logout) sent by a browser from a page of another site, or
     of another address of the same site (another port of this machine), gets 403 and one
@@ -1323,32 +1346,28 @@ class CrossSiteWrites:
              without it but with "Origin: http://evil.example" -> 403
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope.get("headers") or ())
-            other = headers.get(b"sec-fetch-site", b"").strip().lower() in _OTHER_PAGES
-            # A script of another origin reading (mode "cors"): Gradio's own CORS answer let
-            # any localhost page, and any page at all when the chat is served beyond
-            # loopback, read what the user's browser may (/config names every document).
-            # Links to the chat and images are "navigate" and "no-cors", and pass.
-            reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
-            # Gradio's GET /logout ends a login: a link or an image of another site's page
-            # logged the user out (and with them every visitor: see ui._OneLogout).
-            writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or is_logout(scope)
-            if b"sec-fetch-site" not in headers and writes:
-                # A browser without Sec-Fetch headers (Safari before 16.4, older others)
-                # still names the page that sent a POST in Origin.
-                other = _foreign_origin(headers.get(b"origin"), headers.get(b"host", b""))
-            if other and (writes or reads):
-                body = {
-                    "detail": _CROSS_SITE,
-                    "error": {"message": _CROSS_SITE, "type": "forbidden"},
-                }
-                await send_json(send, 403, body, [])
-                return
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        headers = dict(scope.get("headers") or ())
+        other = headers.get(b"sec-fetch-site", b"").strip().lower() in _OTHER_PAGES
+        # A script of another origin reading (mode "cors"): Gradio's own CORS answer let
+        # any localhost page, and any page at all when the chat is served beyond
+        # loopback, read what the user's browser may (/config names every document).
+        # Links to the chat and images are "navigate" and "no-cors", and pass.
+        reads = headers.get(b"sec-fetch-mode", b"").strip().lower() == b"cors"
+        # Gradio's GET /logout ends a login: a link or an image of another site's page
+        # logged the user out (and with them every visitor: see ui._OneLogout).
+        writes = scope.get("method") not in ("GET", "HEAD", "OPTIONS") or is_logout(scope)
+        if b"sec-fetch-site" not in headers and writes:
+            # A browser without Sec-Fetch headers (Safari before 16.4, older others)
+            # still names the page that sent a POST in Origin.
+            other = _foreign_origin(headers.get(b"origin"), headers.get(b"host", b""))
+        if other and (writes or reads):
+            body = {
+                "detail": _CROSS_SITE,
+                "error": {"message": _CROSS_SITE, "type": "forbidden"},
+            }
+            await send_json(send, 403, body, [])
+            return
         await self.app(scope, receive, send)
 
 
@@ -1397,7 +1416,7 @@ class ForwardedAddress:
         await self.app(scope, receive, send)
 
 
-class NoStore:
+class NoStore(HttpMiddleware):
     """ASGI middleware: every response says `Cache-Control: no-store`, so that no cache in
     front keeps an answer (or the model list) for another client; the web chat's own
     server says so through its page headers (ui.cache_control).
@@ -1405,14 +1424,7 @@ class NoStore:
     Example: GET /v1/models -> "cache-control: no-store"
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
         async def no_store(message: Any) -> None:
             if message["type"] == "http.response.start":
                 headers = replaced_headers(
@@ -1448,7 +1460,7 @@ _TWO_LENGTHS = (
 )
 
 
-class OneBodyLength:
+class OneBodyLength(HttpMiddleware):
     """ASGI middleware: a request that declares both a Content-Length and a
     Transfer-Encoding gets 400 and one sentence before anything reads its body, and its
     connection is closed.
@@ -1464,19 +1476,15 @@ class OneBodyLength:
              chunked" -> 400 "The request gives its body's length twice…", connection closed
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            names = {name.lower() for name, _value in scope.get("headers") or ()}
-            if b"content-length" in names and b"transfer-encoding" in names:
-                body = {
-                    "detail": _TWO_LENGTHS,
-                    "error": {"message": _TWO_LENGTHS, "type": "invalid_request_error"},
-                }
-                await send_json(send, 400, body, [(b"connection", b"close")])
-                return
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        names = {name.lower() for name, _value in scope.get("headers") or ()}
+        if b"content-length" in names and b"transfer-encoding" in names:
+            body = {
+                "detail": _TWO_LENGTHS,
+                "error": {"message": _TWO_LENGTHS, "type": "invalid_request_error"},
+            }
+            await send_json(send, 400, body, [(b"connection", b"close")])
+            return
         await self.app(scope, receive, send)
 
 
@@ -1491,7 +1499,7 @@ def _login_route(scope: Any) -> int:
     return 0
 
 
-class ThrottledLogins:
+class ThrottledLogins(HttpMiddleware):
     """ASGI middleware: refuses logins (and /v1 requests) from an address that failed too
     often (LoginThrottle) with 429, one sentence and Retry-After, before the secret is even
     compared. A login attempt counts as failed until it succeeds, so a burst of guesses
@@ -1499,11 +1507,11 @@ class ThrottledLogins:
     from one address run at once there)."""
 
     def __init__(self, app: Any, throttle: LoginThrottle) -> None:
-        self.app = app
+        super().__init__(app)
         self.throttle = throttle
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        wrong = _login_route(scope) if scope["type"] == "http" else 0
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        wrong = _login_route(scope)
         if not wrong:
             await self.app(scope, receive, send)
             return

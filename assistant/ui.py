@@ -57,6 +57,7 @@ from .api import (
     ClientLoad,
     CrossSiteWrites,
     ForwardedAddress,
+    HttpMiddleware,
     LoginThrottle,
     LoopbackHosts,
     OneBodyLength,
@@ -2305,17 +2306,17 @@ _TOO_LARGE = (
 )
 
 
-class _BodyLimit:
+class _BodyLimit(HttpMiddleware):
     """ASGI middleware: refuses a request body over `limit` bytes with 413 and one sentence,
     before the app reads it. Gradio's file upload route is bounded by max_file_size and
     streams to disk, and /v1 answers its own limit in OpenAI's shape: both pass."""
 
     def __init__(self, app: Any, limit: int = _MAX_BODY_BYTES) -> None:
-        self.app = app
+        super().__init__(app)
         self.limit = limit
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
         if not path or path.endswith("/gradio_api/upload") or path.startswith("/v1/"):
             await self.app(scope, receive, send)
             return
@@ -2441,7 +2442,7 @@ def page_policy(page: bytes) -> str:
 _CORS = b"access-control-allow-"
 
 
-class _PageHeaders:
+class _PageHeaders(HttpMiddleware):
     """ASGI middleware: every response carries PAGE_POLICY (Content-Security-Policy) and
     says no other site may frame it, and no response lets a page of another origin read it
     (Gradio's CORS headers are dropped), and says how long a cache may keep it
@@ -2457,13 +2458,7 @@ class _PageHeaders:
              "x-frame-options: DENY"
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
         page = scope["path"] in _PAGE_PATHS
         kept_for = cache_control(str(scope.get("path", "")))
         start: dict[str, Any] | None = None
@@ -2532,7 +2527,7 @@ _TOO_MANY_STREAMS = (
 )
 
 
-class _OneLogout:
+class _OneLogout(HttpMiddleware):
     """ASGI middleware: Gradio's GET /logout ends this browser's login only.
 
     The chat has one user name, so every visitor's login is that user's, and Gradio's logout
@@ -2547,11 +2542,8 @@ class _OneLogout:
              access-token-ab=T
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and is_logout(scope):
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        if is_logout(scope):
             scope = {
                 **scope,
                 "query_string": b"all_session=false",
@@ -2590,7 +2582,7 @@ def _logout_headers(scope: Any) -> list[tuple[bytes, bytes]]:
 _PLAIN_LOGIN = "access-token-unsecure-"
 
 
-class _UploadProgress:
+class _UploadProgress(HttpMiddleware):
     """ASGI middleware over Gradio's upload progress (`upload?upload_id=X` and the event
     stream `upload_progress?upload_id=X`): an upload_id over _UPLOAD_ID_CHARS gets 400 and
     one sentence, and what Gradio keeps about an upload_id is dropped once its stream has
@@ -2609,11 +2601,11 @@ class _UploadProgress:
     """
 
     def __init__(self, app: Any) -> None:
-        self.app = app
+        super().__init__(app)
         self.streams = ClientLoad(_PROGRESS_STREAMS)
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = str(scope.get("path", "")).rstrip("/") if scope["type"] == "http" else ""
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")).rstrip("/")
         progress = path.endswith("/gradio_api/upload_progress")
         upload = path.endswith("/gradio_api/upload") and scope.get("method") == "POST"
         if not (progress or upload):
@@ -2788,16 +2780,17 @@ _UPLOAD_NEEDS_LENGTH = (
 )
 
 
-class _UploadLimit:
+class _UploadLimit(HttpMiddleware):
     """ASGI middleware over Gradio's upload route: refuses an upload that would take its
     address, or the server, over the UploadBudget with 413 and one sentence before a byte
     is written (and one that declares no size with 411), and counts what it wrote."""
 
     def __init__(self, app: Any, budget: UploadBudget) -> None:
-        self.app, self.budget = app, budget
+        super().__init__(app)
+        self.budget = budget
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        path = str(scope.get("path", "")) if scope["type"] == "http" else ""
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
+        path = str(scope.get("path", ""))
         if scope.get("method") != "POST" or not path.rstrip("/").endswith("/gradio_api/upload"):
             await self.app(scope, receive, send)
             return
@@ -3881,7 +3874,7 @@ def invalid_request_sentence(errors: Any) -> str:
     )
 
 
-class _InvalidRequests:
+class _InvalidRequests(HttpMiddleware):
     """ASGI middleware: a 422 answer listing FastAPI's validation errors (a request to one of
     Gradio's routes with a body that is not JSON, a field missing or of the wrong kind)
     becomes one sentence (`invalid_request_sentence`), in "detail" and "error" as the chat's
@@ -3892,13 +3885,7 @@ class _InvalidRequests:
              do.", "error": "…"}
     """
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope: Any, receive: Any, send: Any) -> None:
         held: dict[str, Any] | None = None
         body: list[bytes] = []
 

@@ -39,7 +39,7 @@ from .base import (
     SourceChunks,
     Store,
     carried_rows,
-    committed_since,
+    held_and_current,
     sources_of,
 )
 from .collection import Collection, chunker_config, drop_set_aside, safe_filename
@@ -111,7 +111,7 @@ def sync_index(
         # doing it twice was most of an unchanged folder's `assistant index`.
         if rebuild:
             store = store_for_rebuild(location)
-        elif store.manifest is None or committed_since(store) is not False:
+        elif not held_and_current(store):
             store = open_for_sync(location, embedder, ef_search=ef_search)
         report, _ = sync_store(
             Path(folder),

@@ -49,6 +49,7 @@ __all__ = [
     "Store",
     "carried_rows",
     "committed_since",
+    "held_and_current",
     "merge",
     "merge_sentences",
     "sources_of",
@@ -587,6 +588,18 @@ def committed_since(store: Store) -> bool | None:
              committed_since(FaissStore.load(folder)) -> False, until another process syncs
     """
     return not store.is_current() if isinstance(store, SharedStore) else None
+
+
+def held_and_current(store: Store) -> bool:
+    """Whether the snapshot in hand may be used as the latest committed state without
+    loading it again: it holds an index and nothing was committed since (one stat, or
+    one query). Loading reads and checks every chunk, so a sync or an upload asks this
+    first; a store that cannot tell (committed_since -> None) is loaded again.
+
+    Example: held_and_current(FaissStore.load(folder)) -> True, until another process syncs;
+             held_and_current(MemoryStore()) -> False (it cannot tell, and holds no index)
+    """
+    return store.manifest is not None and committed_since(store) is False
 
 
 @runtime_checkable

@@ -33,7 +33,7 @@ from ..ingest.loaders import SUPPORTED_SUFFIXES, source_file
 from ..schema import Chunk, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
 from ..text import SPACE_RUNS, drawn_alike
-from .base import ChunkerConfig, Store, committed_since, sources_of
+from .base import ChunkerConfig, Store, committed_since, held_and_current, sources_of
 from .registry import empty_store, open_store
 from .sync import Digest, sync_guard, sync_store
 
@@ -227,8 +227,7 @@ class Collection:
             # (one stat, or one query): loading the index again read and checked every
             # chunk before each upload. An empty one (from_folder's) loads what is there.
             store = self._store
-            held = store.manifest is not None
-            if not held or committed_since(store) is not False:
+            if not held_and_current(store):
                 store = store.refresh()
         except InputError:
             raise  # the index location itself is unusable (a file): rebuilding cannot help
