@@ -953,6 +953,20 @@ def test_a_reason_asked_of_a_name_is_told_in_a_clause_naming_it() -> None:
     assert f.type_detached == 1.0  # the reason told is Amazon's
     f = evidence_features("Why is Amazon investing in Anthropic?", sentences, [owned, aims], flat)
     assert f.type_detached == 0.0
+    # The documents' topic need not be named again, nor a number the question gives.
+    passages = [
+        "COVID-19 spreads fast.",
+        "COVID-19 cases rose in March.",
+        "COVID-19 is a respiratory disease.",
+        "COVID-19 vaccines are in trials.",
+        "Caring for 2019-nCoV patients is a high exposure risk for ICU staff because it spreads.",
+    ]
+    asked = "Why is the exposure risk of COVID-19 high for ICU staff?"
+    f = evidence_features(asked, [(p, 0.5) for p in passages], passages, flat)
+    assert f.type_detached == 0.0
+    wide = "The locks were made 4.3 metres wide, large enough for the broad keels."
+    f = evidence_features("Why were the locks made 4.3 metres wide?", [(wide, 0.7)], [wide], flat)
+    assert f.type_detached == 0.0
 
 
 def test_a_leader_asked_for_needs_a_human_being_in_the_passages() -> None:

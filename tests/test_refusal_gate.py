@@ -130,11 +130,9 @@ PROBE_GATES = {
         "duplicated_quotes": 0,
     },
     "squadlike2": {
-        # measured 0.062 (0.050 in session 19, 0.075 at its start): the why-rule refuses a
-        # reason told by "to avoid a clash"
-        "answerable_refused": 0.07,
+        "answerable_refused": 0.05,  # measured 0.050 (0.075 at session 19's start)
         "unanswerable_refused": 0.68,  # measured 0.683 (0.667)
-        "answer_containment": 0.92,  # measured 0.925 (0.938 in 19, 0.912)
+        "answer_containment": 0.93,  # measured 0.938 (0.912)
         "containment_when_answered": 0.98,
         "median_sentences": 2,
         "duplicated_quotes": 0,
@@ -142,11 +140,9 @@ PROBE_GATES = {
     # Written blind in session 13 as 8 articles of 5 paragraphs (siblings share names), read
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
-        # measured 0.050 (0.044 in session 19, 0.069 at 18's start): the why-rule refuses a
-        # reason told by "large enough for"
-        "answerable_refused": 0.05,
+        "answerable_refused": 0.05,  # measured 0.044 (0.069 at session 18's start)
         "unanswerable_refused": 0.70,  # measured 0.708 (0.675; 0.575 at session 14's start)
-        "answer_containment": 0.90,  # measured 0.906 (0.912 in 19, 0.887)
+        "answer_containment": 0.91,  # measured 0.912 (0.887)
         "containment_when_answered": 0.95,  # measured 0.954
         "median_sentences": 2,
         "duplicated_quotes": 0,
@@ -171,7 +167,7 @@ PROBE_GATES = {
     # 0.938 then).
     "squadlike7": {
         "answerable_refused": 0.03,  # measured 0.025 (0.031 at session 19's start)
-        "unanswerable_refused": 0.69,  # measured 0.692 (session 20; 0.667)
+        "unanswerable_refused": 0.67,  # measured 0.675 (session 20; 0.667)
         "answer_containment": 0.96,  # measured 0.963 (0.956)
         "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 1,
@@ -195,11 +191,10 @@ PROBE_GATES = {
     # questions no better than chance (evals/refusal/README.md, session 20).
     "squadlike10": {
         "answerable_refused": 0.18,  # measured 0.175
-        "unanswerable_refused": 0.47,  # measured 0.475 (0.442 before the why-rule)
+        "unanswerable_refused": 0.45,  # measured 0.458 (0.442 before the why-rule)
         "answer_containment": 0.76,  # measured 0.769
         "containment_when_answered": 0.93,  # measured 0.932
-        # measured 2: the why-rule's four refusals moved the median of those answered (1)
-        "median_sentences": 2,
+        "median_sentences": 1,
         "duplicated_quotes": 0,
     },
 }

@@ -2586,13 +2586,18 @@ def evidence_features(
             for clause in clauses(text)
         )
     # A reason asked of named things ("Why did Google buy into Anthropic?") is told in a
-    # clause naming them: not "Amazon aims to ..." beside "... owned by Google".
+    # clause naming them: not "Amazon aims to ..." beside "... owned by Google". Not the
+    # documents' topic, which a reason about it need not name again ("Why is the exposure
+    # risk of COVID-19 high for ICU staff?" over "... a substantial exposure risk for ICU
+    # staff because ..." in an article on 2019-nCoV), nor a number.
+    why_names = {n for n in held if n.isalpha()} - topic_names(names, analysed)
     why_detached = (
         kind is None
-        and bool(held)
+        and bool(why_names)
         and _WHY.search(question) is not None
         and not any(
-            has_answer_type("reason", clause) and held - refers <= set(_terms(clause))
+            has_answer_type("reason", clause)
+            and why_names - refers <= with_aliases(set(_terms(clause)), aliases)
             for (text, _), refers in zip(sentences, implied, strict=True)
             for clause in clauses(text)
         )
