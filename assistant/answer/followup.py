@@ -239,9 +239,8 @@ _LIKEWISE = re.compile(
 _RELATIONAL_WORDS = (
     "reason reasons cause causes purpose result results effect effects impact consequence "
     "consequences benefit benefits advantage advantages upside upsides downside downsides "
-    "disadvantage "
-    "disadvantages risk risks example examples difference alternative alternatives problem "
-    "problems point evidence source details detail catch"
+    "disadvantage disadvantages risk risks example examples difference alternative "
+    "alternatives problem problems point evidence source details detail catch"
 )
 _RELATIONAL = frozenset(_RELATIONAL_WORDS.split())
 # Requests that ask for something without saying what it is about ("Give an example of one.").
@@ -1377,6 +1376,7 @@ def standalone_query(
     # "I hold AMZN and I'm sizing this up. How much has Amazon sunk into Anthropic?": the
     # question is what is asked; what the person says of themselves is no part of it,
     # unless the question points back into it ("... a divide. What are its two sides?").
+    # Nor is who says it, put inside the question (_SAID_BY).
     question = _SAID_BY.sub(r"\g<asks> ", own_question)
     if preamble:
         told = [w for w in _content_words(preamble) if w not in _VAGUE]
