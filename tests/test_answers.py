@@ -822,3 +822,9 @@ def test_a_reason_told_of_another_name_does_not_answer_why_one_did_it(bot: Assis
     assert bot.ask("Why did Google decide to buy into Anthropic in the first place?").refused
     answer = bot.ask("Why is Amazon investing in Anthropic?")
     assert not answer.refused, answer.text
+
+
+def test_an_everyday_word_for_the_articles_own_is_answered(bot: Assistant) -> None:
+    # "expensive" is the article's "costly".
+    answer = bot.ask("Which approach is expensive?")
+    assert not answer.refused and "costly" in answer.text, answer.text

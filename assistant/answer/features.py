@@ -1187,6 +1187,9 @@ _PARAPHRASES = [
     ({"busi"}, {"compani"}), ({"cash"}, {"money"}), ({"capit"}, {"money"}),
     ({"fund"}, {"money"}), ({"rival"}, {"competitor"}), ({"giant"}, {"major"}),
     ({"big"}, {"major"}), ({"larg"}, {"major"}), ({"tech"}, {"technolog"}),
+    # ... and everyday words for a cost or a difficulty: "expensive" for "costly".
+    ({"expens"}, {"cost"}), ({"pricey"}, {"cost"}), ({"hard"}, {"difficult"}),
+    ({"hard"}, {"challeng"}), ({"difficult"}, {"challeng"}),
 ]  # fmt: skip
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 # Common irregular verbs: (verb, past, participle).
