@@ -2593,17 +2593,13 @@ def evidence_features(
     # documents' topic, which a reason about it need not name again ("Why is the exposure
     # risk of COVID-19 high for ICU staff?" over "... a substantial exposure risk for ICU
     # staff because ..." in an article on 2019-nCoV), nor a number.
-    why_names = {n for n in held if n.isalpha()} - topic_names(names, analysed)
-    why_detached = (
-        kind is None
-        and bool(why_names)
-        and _WHY.search(question) is not None
-        and not any(
-            has_answer_type("reason", clause)
-            and why_names - refers <= with_aliases(set(_terms(clause)), aliases)
-            for (text, _), refers in zip(sentences, implied, strict=True)
-            for clause in clauses(text)
-        )
+    why = kind is None and _WHY.search(question) is not None
+    why_names = {n for n in held if n.isalpha()} - topic_names(names, analysed) if why else set()
+    why_detached = bool(why_names) and not any(
+        has_answer_type("reason", clause)
+        and why_names - refers <= with_aliases(set(_terms(clause)), aliases)
+        for (text, _), refers in zip(sentences, implied, strict=True)
+        for clause in clauses(text)
     )
     detached = float(kind in _ATTACHED_KINDS and (names_detached or count_detached))
     detached = max(detached, float(why_detached))

@@ -166,14 +166,14 @@ _FORM_REQUEST = re.compile(
     r"keep\s+it\s+short|tl;?dr)(?:\s*,?\s*(?:please|pls|thanks))?[\s.!?]*$",
     re.I,
 )
+# The document, or whoever wrote it, as a question names it.
+_THE_DOCUMENT = r"(?:the|this)\s+(?:article|piece|text|document|story|report|author|writer)"
 # ... and where the answer is to be read, said beside the question: "What are its upsides,
 # according to the piece?", "According to the article, who owns Anthropic?". Every answer is
 # read there; the words only blur what the question is about.
 _WHERE_READ = re.compile(
-    r"^\W*(?:according\s+to|per)\s+(?:the|this)\s+(?:article|piece|text|document|story|report|"
-    r"author|writer)\s*,\s*|"
-    r",?\s+(?:according\s+to|per|as\s+per)\s+(?:the|this)\s+(?:article|piece|text|document|"
-    r"story|report|author|writer)(?=\W*$)",
+    rf"^\W*(?:according\s+to|per)\s+{_THE_DOCUMENT}\s*,\s*|"
+    rf",?\s+(?:according\s+to|per|as\s+per)\s+{_THE_DOCUMENT}(?=\W*$)",
     re.IGNORECASE,
 )
 # ... and who says it, put inside the question: "Who does the author think ends up with the
@@ -182,8 +182,8 @@ _WHERE_READ = re.compile(
 # what follows the verb is no clause of its own).
 _SAID_BY = re.compile(
     r"^(?P<asks>\W*(?:who|whom|what|which|when|where|why|how)(?:\s+[\w’'-]+){0,4}?)\s+"
-    r"(?:do|does|did)\s+(?:the|this)\s+(?:article|piece|text|document|story|report|author|"
-    r"writer)\s+(?:say|think|believe|suggest|claim|expect|reckon|argue)\s+"
+    rf"(?:do|does|did)\s+{_THE_DOCUMENT}\s+"
+    r"(?:say|think|believe|suggest|claim|expect|reckon|argue)\s+"
     r"(?!(?:about|of|on|regarding|concerning|in|for|to|that|so|it|this)\b)(?=\w)",
     re.IGNORECASE,
 )
