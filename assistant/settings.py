@@ -162,8 +162,9 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(default=2000, ge=10)
     # History passed on for a follow-up: the newest messages, and at most this many
     # characters in all (follow-up terms come from the last turn or two; an unbounded
-    # history only costs time). Every interface shows a note when some was left out.
-    max_history_messages: int = Field(default=6, ge=0)
+    # history only costs time), but four exchanges, so that "your first answer" is still
+    # there three questions on. Every interface shows a note when some was left out.
+    max_history_messages: int = Field(default=8, ge=0)
     max_history_chars: int = Field(default=4000, ge=0)
     sentence_keep_ratio: float = Field(default=0.8, gt=0.0, le=1.0)
     sentence_lexical_weight: float = Field(default=1.0, ge=0.0)

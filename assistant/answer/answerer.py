@@ -330,9 +330,18 @@ def _asked(typed: str, query: str) -> str:
     Google?" -> "How much has Google invested in Anthropic?"), whose type and names decide,
     not the fragment.
 
-    Example: _asked("Is it exclusive?", "Is it exclusive? (Amazon)") -> "Is it exclusive?"
+    Example: _asked("Is it exclusive?", "Is it exclusive? (Amazon)") -> "Is it exclusive?";
+             _asked("Why? I don't get it.", "Why? (Amazon stake exclusive)") -> "Why?"
     """
-    return typed if query.startswith(typed) else query
+    if query.startswith(typed):
+        return typed
+    # The question as typed less what was cleared from it ("Fine.", a remark of the asker's
+    # own): a follow-up's carried terms are still no part of it ("exclusive" carried after
+    # "... is not exclusive" is not a claim that it is).
+    own, paren, carried = query.rpartition(" (")
+    if paren and carried.endswith(")") and own.strip() and own.strip() in typed:
+        return own.strip()
+    return query
 
 
 def _plain(text: str) -> str:

@@ -483,6 +483,14 @@ _PREPOSED = re.compile(
 )
 
 
+# A statement about "the" thing put as a question ("So the deal has been signed already?",
+# "The money is committed?"): it checks what was just said of a thing named before.
+_DEFINITE_STATEMENT = re.compile(
+    r"^\W*the\s+[a-z'’-]+(?:\s+[a-z'’-]+){0,3}?\s+(?:is|are|was|were|has|have|had|will|"
+    r"can|could|would|did|does|do)\b[^?]*\?\W*$"
+)
+
+
 def is_followup(question: str) -> bool:
     """Does the question lean on an earlier turn? It does when it opens by continuing ("And
     ...", "What about ...", "Compared to ..."), when a pointer comes before any name of its
@@ -535,7 +543,7 @@ def is_followup(question: str) -> bool:
         if any(a == "it" and b in _EXPLETIVE for a, b in itertools.pairwise(before)):
             return False  # "Is it true that Amazon ...": an "it" that points at nothing
         return any(p and w != "there" for w, p in zip(before, _pointers(before), strict=True))
-    if any(_pointers(words)) or _PREPOSED.match(q):
+    if any(_pointers(words)) or _PREPOSED.match(q) or _DEFINITE_STATEMENT.match(q):
         return True
     vague = _QUESTION_WORDS | _ELLIPTICAL | _RELATIONAL | _REQUEST_VERBS
     content = [w for w in words if w not in vague]
@@ -1098,11 +1106,22 @@ _ASKS_OR_POINTS = re.compile(
 )
 
 
+# A label that says the question is a new one ("New question, not about Anthropic:",
+# "Changing the subject.", "Unrelated:"): it stands on its own, whatever the label names.
+_NEW_TOPIC = re.compile(
+    r"^\W*(?:(?:ok|okay|so|now|and|right|fine)\W+)*(?:(?:a|one|another|totally|completely|"
+    r"entirely)\s+)?(?:new|different|separate|unrelated|other|fresh)\s+(?:question|topic|"
+    r"subject|thing)\b|^\W*(?:(?:ok|okay|so|now)\W+)*(?:changing|switching)\s+(?:the\s+)?"
+    r"(?:topics?|subjects?|gears)\b|^\W*unrelated\W*$",
+    re.IGNORECASE,
+)
+
+
 def _about_asking(part: str) -> bool:
     """Whether a sentence before a question is about the person asking or a short label
     ("For a class report:"), not about what is asked."""
     text = part.strip()
-    if _ASKER.match(text):
+    if _ASKER.match(text) or _NEW_TOPIC.match(text):
         return True
     # "Prepping an episode.", "Drafting a memo for the board:": what the asker is doing, a
     # short phrase opening with its -ing word and naming nothing.
@@ -1287,7 +1306,8 @@ def _compared_before(
 # "your first answer", "the first number", "your previous reply": an earlier answer named by
 # its place in the conversation.
 _EXCHANGE = re.compile(
-    r"\b(?:your|the|that)\s+(?P<ord>first|second|third|previous|earlier|original|last)\s+"
+    r"\b(?:your|the|that)\s+(?:very\s+)?(?P<ord>first|second|third|previous|earlier|original|last)"
+    r"\s+"
     r"(?:answer|reply|response|number|figure|amount|thing\s+you\s+said)\b",
     re.IGNORECASE,
 )
@@ -1378,6 +1398,11 @@ def standalone_query(
     # unless the question points back into it ("... a divide. What are its two sides?").
     # Nor is who says it, put inside the question (_SAID_BY).
     question = _SAID_BY.sub(r"\g<asks> ", own_question)
+    # "Go on: which approaches are being tried out?": the label says it reads on.
+    continues = (preamble.strip().lower() + " ").startswith(_OPENERS)
+    if _NEW_TOPIC.match(preamble):
+        # "New question, not about Anthropic: ...": nothing earlier is carried into it.
+        return question
     if preamble:
         told = [w for w in _content_words(preamble) if w not in _VAGUE]
         asks = [w for w in _content_words(question) if w not in _VAGUE]
@@ -1411,7 +1436,7 @@ def standalone_query(
     if listed is not None:
         # "the second competitor you listed, isn't that ...?": that item, by its name.
         return listed
-    if not history or not is_followup(question):
+    if not history or not (continues or is_followup(question)):
         return question
     said = sorted(last_quotes(history), key=len, reverse=True)
     if said and asks_where_said(question):
