@@ -10,6 +10,7 @@ from fakes import FakeEmbedder, ListRetriever
 from assistant.answer.answerer import Answerer, final_answer, refusal_text
 from assistant.answer.catalogue import (
     CatalogueQuestion,
+    Part,
     SourceInfo,
     answer_catalogue,
     parse_catalogue_question,
@@ -17,7 +18,7 @@ from assistant.answer.catalogue import (
 )
 from assistant.answer.evidence import Grounds, attach_continuations, coverage, passage_aliases
 from assistant.answer.followup import is_followup, standalone_query
-from assistant.schema import Answer, Chunk, Hit
+from assistant.schema import Answer, Chunk, Citation, Hit
 from assistant.settings import Settings
 
 HISTORY = [
@@ -115,6 +116,23 @@ def test_no_history_means_no_rewrite() -> None:
         # A question about a summary in the documents is a question about their content.
         ("What is the summary of the study's findings?", None),
         ("What does the overview say about dosing?", None),
+        # A part of a document asked for by its place.
+        ("How does the article end?", CatalogueQuestion("part", "", Part(last=True))),
+        ("What is the conclusion of the article?", CatalogueQuestion("part", "", Part(last=True))),
+        ("What's the article's closing line?", CatalogueQuestion("part", "", Part(last=True))),
+        ("What does the article conclude?", CatalogueQuestion("part", "", Part(last=True))),
+        ("how does it open", CatalogueQuestion("part", "", Part())),
+        ("What's the opening line?", CatalogueQuestion("part", "", Part())),
+        ("What does the second paragraph say?", CatalogueQuestion("part", "", Part(paragraph=2))),
+        ("Show me the last paragraph", CatalogueQuestion("part", "", Part(paragraph=-1))),
+        (
+            "What does the first paragraph of notes.txt say?",
+            CatalogueQuestion("part", "notes.txt", Part(paragraph=1)),
+        ),
+        # ... but not an ending or an opening in the documents' own matter.
+        ("What is the end of the deal?", None),
+        ("How does Amazon end its deal?", None),
+        ("What was the opening bid?", None),
     ],
 )
 def test_catalogue_questions_are_told_from_content_questions(
@@ -188,6 +206,27 @@ def test_a_summary_quotes_each_document_in_its_own_words() -> None:
     assert text == "The Colwyn was a barque built in 1874 at Port Elrick. [1]"
     text, citations = answer_catalogue(CatalogueQuestion("summary", "c.pdf"), sources, chunks)
     assert text == "No indexed document is called “c.pdf”; I have: a.txt, b.txt." and not citations
+
+
+def test_a_part_asked_by_its_place_is_quoted_from_its_paragraphs() -> None:
+    # Two chunks that overlap ("Three is here." is in both), paragraphs split by line breaks.
+    chunks = [
+        _chunk("a.txt", "Amazon invested early. Two.\nThree is here."),
+        _chunk("a.txt", "Three is here. Four ends it.\nFive closes the piece.", 28),
+    ]
+    sources = [SourceInfo("a.txt", "txt", 80, 2)]
+
+    def ask(part: Part, name: str = "") -> tuple[str, tuple[Citation, ...]]:
+        return answer_catalogue(CatalogueQuestion("part", name, part), sources, chunks)
+
+    assert ask(Part(last=True))[0] == "Five closes the piece. [1]"
+    assert ask(Part())[0] == "Amazon invested early. [1]"
+    text, citations = ask(Part(paragraph=2))
+    assert text == "Three is here. [1] Four ends it. [2]"
+    assert [c.start for c in citations] == [28, 43]  # the document's offsets
+    assert ask(Part(paragraph=-1))[0] == "Five closes the piece. [1]"
+    assert ask(Part(paragraph=4))[0] == "a.txt has only 3 paragraphs."
+    assert ask(Part(), "b.pdf")[0] == "No indexed document is called “b.pdf”; I have: a.txt."
 
 
 def test_hello_thanks_and_help_are_answered_as_such_with_what_is_held() -> None:

@@ -19,8 +19,10 @@ from ..text import analyze
 __all__ = [
     "CONVERSATION_OPENINGS",
     "CatalogueQuestion",
+    "Part",
     "SourceInfo",
     "answer_catalogue",
+    "document_paragraphs",
     "parse_catalogue_question",
     "summary_sentences",
 ]
@@ -180,10 +182,93 @@ _SUMMARY_DOCUMENTS = 5  # the collection's summary names at most this many, two 
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """A part of a document asked for by its place: its nth paragraph (from 1; -1 the last),
+    or with paragraph 0 its first sentence, or its last one when last is set."""
+
+    paragraph: int = 0
+    last: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CatalogueQuestion:
-    # "list", "mention", "summary", "names"; or "greeting", "thanks", "ack", "help"
+    # "list", "mention", "summary", "names", "part"; or "greeting", "thanks", "ack", "help"
     kind: str
-    term: str = ""  # the term asked about ("mention"), or the document named ("summary")
+    term: str = ""  # the term asked about ("mention"), or the document named ("summary", "part")
+    part: Part | None = None  # the part asked for ("part")
+
+
+# "How does the article end?", "What's the conclusion?", "What does the second paragraph
+# say?", "Show me the opening line of report.pdf": a part of a document asked by its place.
+_DOC = r"(?:(?:the|this|that|your|my)\s+)?(?:article|piece|document|doc|text|story|report|paper)"
+_FILE = r"(?:\s+(?P<name>[\w./\\-]+\.\w{1,5}))?"
+_OF_DOC = rf"(?:\s+(?:of|in)(?:\s+(?:{_DOC}|it)\b)?{_FILE})?"
+_PLACES = {
+    "first": 1, "1st": 1, "opening": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3,
+    "fourth": 4, "4th": 4, "fifth": 5, "5th": 5, "last": -1, "final": -1, "closing": -1,
+    "concluding": -1,
+}  # fmt: skip
+_PLACE = r"(?P<place>" + "|".join(_PLACES) + r")"
+_UNIT = r"(?P<unit>line|sentence|paragraph|words?|thought|remark)"
+_ASKS_PART = r"^\W*(?:(?:ok|okay|so|and|hi|hey|please|now)\W+)*"
+_END = r"\W*(?:please)?\W*$"
+_PARTS = (
+    # "How does the article end?", "how does it open"
+    re.compile(
+        rf"{_ASKS_PART}how\s+(?:does|do|did)\s+(?:{_DOC}|it){_FILE}\s+(?:(?P<ends>end|conclude|"
+        rf"close|finish|wrap\s+up)|(?P<opens>open|begin|start|kick\s+off)){_END}",
+        re.IGNORECASE,
+    ),
+    # "What is the conclusion of the article?", "What's the article's closing line?"
+    re.compile(
+        rf"{_ASKS_PART}what(?:['’]s|\s+is|\s+was)\s+(?:the\s+|{_DOC}['’]s\s+)?(?:"
+        r"(?P<ends>conclusion|ending|end)|(?P<opens>opening|intro|introduction|beginning)|"
+        rf"{_PLACE}\s+{_UNIT}){_OF_DOC}{_END}",
+        re.IGNORECASE,
+    ),
+    # "What does the article conclude?"
+    re.compile(
+        rf"{_ASKS_PART}what\s+(?:does|did)\s+(?:{_DOC}|it){_FILE}\s+(?P<concludes>conclude)"
+        rf"{_END}",
+        re.IGNORECASE,
+    ),
+    # "What does the second paragraph say?", "Show me the last paragraph of notes.txt"
+    re.compile(
+        rf"{_ASKS_PART}what\s+(?:does|did)\s+the\s+{_PLACE}\s+{_UNIT}{_OF_DOC}\s+(?:say|"
+        rf"tell\s+us|cover|discuss|talk\s+about){_END}",
+        re.IGNORECASE,
+    ),
+    re.compile(
+        rf"{_ASKS_PART}(?:show|give|read|quote)\s+(?:me\s+)?the\s+{_PLACE}\s+{_UNIT}{_OF_DOC}"
+        rf"{_END}",
+        re.IGNORECASE,
+    ),
+)
+
+
+def _part_asked(question: str) -> CatalogueQuestion | None:
+    """The part of a document a question asks for by its place, or None.
+
+    Example: _part_asked("How does the article end?")
+             -> CatalogueQuestion("part", "", Part(last=True));
+             _part_asked("What does the second paragraph say?")
+             -> CatalogueQuestion("part", "", Part(paragraph=2))
+    """
+    for pattern in _PARTS:
+        m = pattern.match(question)
+        if m is None:
+            continue
+        found = m.groupdict()
+        name = found.get("name") or ""
+        if found.get("ends") or found.get("concludes"):
+            return CatalogueQuestion("part", name, Part(last=True))
+        if found.get("opens"):
+            return CatalogueQuestion("part", name, Part())
+        place = _PLACES[found["place"].lower()]
+        if found["unit"].lower() == "paragraph":
+            return CatalogueQuestion("part", name, Part(paragraph=place))
+        return CatalogueQuestion("part", name, Part(last=place == -1))
+    return None
 
 
 def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
@@ -211,6 +296,9 @@ def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
         return CatalogueQuestion("list")
     if _NAMES.search(q):
         return CatalogueQuestion("names")
+    part = _part_asked(q)
+    if part is not None:
+        return part
     m = _SUMMARY.search(q)
     if m:
         return CatalogueQuestion("summary", m.group("name") or "")
@@ -229,6 +317,8 @@ def answer_catalogue(
         return _summary(question.term, sources, chunks)
     if question.kind == "names":
         return _named(sources, chunks)
+    if question.kind == "part":
+        return _part(question, sources, chunks)
     if question.kind == "list":
         if not sources:
             return f"{_NOTHING_INDEXED}.", ()
@@ -296,13 +386,9 @@ def _summary(
 ) -> tuple[str, tuple[Citation, ...]]:
     """A few of each document's own sentences that say what it is about, cited; the named
     document's alone when one is named."""
-    if not sources:
-        return f"{_NOTHING_INDEXED}.", ()
-    named = [s.source for s in sources if name and _names(name, s.source)]
-    if name and not named:
-        listed = ", ".join(s.source for s in sources[:_SUMMARY_DOCUMENTS])
-        return f"No indexed document is called “{name}”; I have: {listed}.", ()
-    chosen = named or [s.source for s in sources][:_SUMMARY_DOCUMENTS]
+    chosen, refusal = _documents_asked(name, sources)
+    if refusal:
+        return refusal, ()
     each = _SUMMARY_SENTENCES if len(chosen) == 1 else 2
     parts: list[str] = []
     citations: list[Citation] = []
@@ -322,9 +408,96 @@ def _summary(
     if not parts:
         return "The indexed documents hold no sentences to summarise.", ()
     more = len(sources) - len(chosen)
-    if more > 0 and not named:
+    if more > 0 and not name:
         parts.append(f"({more} more documents: ask for a summary of one by its name.)")
     return "\n\n".join(parts), tuple(citations)
+
+
+_PART_SENTENCES = 5  # of a paragraph asked for by its place
+
+
+def _part(
+    question: CatalogueQuestion, sources: Sequence[SourceInfo], chunks: Sequence[Chunk]
+) -> tuple[str, tuple[Citation, ...]]:
+    """The part of each document (the named one's alone) that the question asks for by its
+    place, quoted and cited."""
+    chosen, refusal = _documents_asked(question.term, sources)
+    if refusal:
+        return refusal, ()
+    part = question.part or Part()
+    parts: list[str] = []
+    citations: list[Citation] = []
+    for source in chosen:
+        lead = "" if len(chosen) == 1 else f"{source}: "
+        paragraphs = document_paragraphs(_document_sentences(source, chunks))
+        if not paragraphs:
+            continue
+        if part.paragraph:
+            index = part.paragraph - 1 if part.paragraph > 0 else len(paragraphs) - 1
+            if index >= len(paragraphs):
+                count = f"{len(paragraphs)} paragraph" + ("s" if len(paragraphs) > 1 else "")
+                parts.append(f"{lead}{source} has only {count}.")
+                continue
+            spans = paragraphs[index]
+        else:
+            spans = [paragraphs[-1][-1] if part.last else paragraphs[0][0]]
+        quoted = []
+        for chunk, start, end, _ in spans[:_PART_SENTENCES]:
+            citation = chunk.cite(len(citations) + 1, start, end)
+            citations.append(citation)
+            quoted.append(f"{citation.quote} [{citation.n}]")
+        rest = len(spans) - _PART_SENTENCES
+        if rest > 0:
+            quoted.append(f"(The paragraph goes on for {rest} more sentences.)")
+        parts.append(lead + " ".join(quoted))
+    if not parts:
+        return "The indexed documents hold no sentences to quote.", ()
+    more = len(sources) - len(chosen)
+    if more > 0 and not question.term:
+        parts.append(f"({more} more documents: ask for one by its name.)")
+    return "\n\n".join(parts), tuple(citations)
+
+
+def document_paragraphs(
+    sentences: Sequence[tuple[Chunk, int, int, str]],
+) -> list[list[tuple[Chunk, int, int, str]]]:
+    """A document's sentences (as _document_sentences gives them) grouped into paragraphs:
+    a new one begins where a line break comes between two sentences, or where the text
+    between them is in no chunk.
+
+    Example: for a chunk "One. Two.\\nThree." (sentences One., Two., Three.) ->
+             [[One., Two.], [Three.]]
+    """
+    paragraphs: list[list[tuple[Chunk, int, int, str]]] = []
+    for i, sentence in enumerate(sentences):
+        chunk, start = sentence[0], sentence[1]
+        end_before = sentences[i - 1][2] if i else None
+        if end_before is None:
+            paragraphs.append([sentence])
+            continue
+        # The text between the two sentences, from the chunk that holds both ends of it.
+        holder = next(
+            (c for c in (chunk, sentences[i - 1][0]) if c.start <= end_before and start <= c.end),
+            None,
+        )
+        gap = holder.text[end_before - holder.start : start - holder.start] if holder else "\n"
+        if "\n" in gap:
+            paragraphs.append([sentence])
+        else:
+            paragraphs[-1].append(sentence)
+    return paragraphs
+
+
+def _documents_asked(name: str, sources: Sequence[SourceInfo]) -> tuple[list[str], str]:
+    """The documents a summary or a part is asked of: the one named, else the first few;
+    with a one-line reply instead when none is indexed or none has that name."""
+    if not sources:
+        return [], f"{_NOTHING_INDEXED}."
+    named = [s.source for s in sources if name and _names(name, s.source)]
+    if name and not named:
+        listed = ", ".join(s.source for s in sources[:_SUMMARY_DOCUMENTS])
+        return [], f"No indexed document is called “{name}”; I have: {listed}."
+    return named or [s.source for s in sources][:_SUMMARY_DOCUMENTS], ""
 
 
 _HELLO_TEXT = "Hello! Ask me a question about your documents and I answer by quoting them."
