@@ -346,7 +346,7 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             + _MONEY_UNITS
             + r"|"
             r"\b(?:what|which) (?:percentage|proportion|share|fraction|amount|rate|price|"
-            r"cost|size|sum|figure|ratio)\b|"
+            r"cost|size|sum|figure|ratio|scores?|ratings?)\b|"
             # "What is the total Amazon has put in?" (not "the total number of ...")
             r"\bwhat(?:['’]s|\s+is|\s+was)\s+the\s+total\b(?!\s+(?:number|count)\b)|"
             # "amazon anthropic stake size", "What is the size of Amazon's stake?"
@@ -369,7 +369,7 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             + r"when\s+(?:is|are|was|were|do|does|did|will|would|has|have|had|can|could)\b|"
             # ... or later in the question: "Who first named it, and in which year?"
             r"\b(?:in|on|by|since) (?:what|which) (?:year|date|month|decade|century)\b|"
-            r"\bsince when\b",
+            r"\b(?:since|from) when\b",
             re.IGNORECASE,
         ),
         "date",
@@ -1190,6 +1190,12 @@ _PARAPHRASES = [
     # ... and everyday words for a cost or a difficulty: "expensive" for "costly".
     ({"expens"}, {"cost"}), ({"pricey"}, {"cost"}), ({"hard"}, {"difficult"}),
     ({"hard"}, {"challeng"}), ({"difficult"}, {"challeng"}),
+    # ... and money put into a company ("How much has it put in?", "poured into", "sunk
+    # into"), the market by its street, a quick profit as an immediate gain, a thing tried
+    # out as an experiment, a trophy as a prize.
+    ({"put"}, {"invest"}), ({"pour"}, {"invest"}), ({"sink"}, {"invest"}),
+    ({"sunk"}, {"invest"}), ({"wall", "street"}, {"market"}), ({"quick"}, {"immedi"}),
+    ({"profit"}, {"gain"}), ({"tri", "out"}, {"experi"}), ({"trophi"}, {"prize"}),
 ]  # fmt: skip
 _ORDINALS = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b")
 # Common irregular verbs: (verb, past, participle).
@@ -2536,6 +2542,12 @@ def evidence_features(
         and token not in found
         and compound_mentioned(token, before, after, passage_tokens, lowered)
     }
+    # "Wall Street" as the passages' "market" (an everyday paraphrase of the name's words).
+    said = {n: set(_terms(n)) for n in specific if n not in found}
+    for one, other in ((a, b) for pair in _PARAPHRASES for a, b in (pair, pair[::-1])):
+        words = {n for n, terms in said.items() if terms and terms <= one}
+        if words and one <= set().union(*(said[n] for n in words)) and other <= passage_terms:
+            found |= words
     for acronym, spelled in spelled_out(question):
         # "Mannose Binding Lectin (MBL)": passages that use either form mention it.
         if acronym in found or (spelled and spelled <= found):
