@@ -116,7 +116,7 @@ PROBES = ROOT / "evals"
 # everyday paraphrases) moved them to its figures and gated squadlike7 once read; session 19
 # (the noun of an answer's kind and a measure said by a value, story adverbs, deeds and
 # superlatives turned round) likewise, and gated squadlike9 once read. Session 20 gated
-# squadlike10 once read.
+# squadlike10 once read, session 21 squadlike11.
 PROBE_GATES = {
     "squadlike": {
         # measured 0.050 (0.037 in session 19, 0.062 at session 18's start): session 20's
@@ -195,6 +195,16 @@ PROBE_GATES = {
         "answer_containment": 0.76,  # measured 0.769
         "containment_when_answered": 0.93,  # measured 0.932
         "median_sentences": 1,
+        "duplicated_quotes": 0,
+    },
+    # Scored a second time at session 21's start, then a development set: nothing of
+    # session 21 moved any of its items (its paraphrases are the open part of issue 10).
+    "squadlike11": {
+        "answerable_refused": 0.19,  # measured 0.181
+        "unanswerable_refused": 0.54,  # measured 0.542
+        "answer_containment": 0.75,  # measured 0.750
+        "containment_when_answered": 0.91,  # measured 0.916
+        "median_sentences": 2,
         "duplicated_quotes": 0,
     },
 }
