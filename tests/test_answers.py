@@ -136,6 +136,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         # Amazon as its doer, and Meta or Google is not in it (agent_displaced).
         "What custom chips is Meta supplying to Anthropic?",
         "Why is Google investing in Anthropic rather than relying only on its own models?",
+        # "Amazon is reportedly considering ...": reported, but by whom it never says.
+        "Which news outlet first reported Amazon's plan?",
     ],
 )
 def test_unanswerable_questions_are_refused(bot: Assistant, question: str) -> None:
@@ -245,6 +247,27 @@ def test_a_follow_up_asking_for_a_year_the_article_never_gives_is_refused(
     )
     answer = bot.ask("what year did they sign that deal", history)
     assert answer.refused, answer.text + evidence_of(bot, "what year did they sign that deal")
+
+
+def test_they_after_an_answered_which_company_is_that_company(bot: Assistant) -> None:
+    """ "they" is Google, which the last answer named: Amazon's $8 billion is no answer to how
+    much Google put in (the article gives no amount of Google's), though the sentence that
+    names Google is what "Who else owns part of it?" is answered with."""
+    history = exchange(
+        "Which other big company owns a piece of Anthropic?",
+        "Anthropic remains partially owned by Google and collaborates with other tech giants "
+        "like Meta, maintaining its independence. [1]",
+    )
+    answer = bot.ask("How much did they put in?", history)
+    assert answer.refused, answer.text + evidence_of(bot, "How much did Google put in?")
+    # Asked of the one who did put money in, it is answered.
+    history = exchange(
+        "Who has invested around 8 billion dollars in Anthropic?",
+        "Currently, Amazon has already invested around $8 billion in Anthropic, but unlike "
+        "Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
+    )
+    answer = bot.ask("How much have they put in so far?", history)
+    assert not answer.refused and "$8 billion" in answer.text, answer.text
 
 
 @pytest.mark.parametrize(

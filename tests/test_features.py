@@ -1871,6 +1871,22 @@ def test_an_institution_asked_for_by_its_kind_must_be_named_with_it() -> None:
     assert not institution_untold("Which prize was Varga given in 1947?", medal)
 
 
+def test_who_reported_needs_a_reporter_not_reportedly() -> None:
+    from assistant.answer.features import reporter_untold
+
+    rumour = ["Amazon is reportedly considering a new multi-billion dollar investment."]
+    assert reporter_untold("Which outlet first reported Amazon's plan?", rumour)
+    assert reporter_untold("And who broke the news?", rumour)
+    named = ["The plan was first reported by the Carbridge Gazette on 3 May."]
+    assert not reporter_untold("Which outlet first reported Amazon's plan?", named)
+    # A publication where a work appeared is not a report's source.
+    printed = ["The first rules appeared in a school bulletin in 1892."]
+    assert not reporter_untold("In which publication did the first rules appear?", printed)
+    # A company reporting its own figures tells who reported them.
+    results = ["Acme reported a loss of $2 million for the year."]
+    assert not reporter_untold("Which company reported a loss?", results)
+
+
 @pytest.mark.parametrize(
     ("question", "text", "kind", "told"),
     [

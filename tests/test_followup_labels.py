@@ -5,7 +5,7 @@ first answer", and what the refusal reads of a cleaned follow-up. No model neede
 from __future__ import annotations
 
 from assistant.answer.answerer import _asked
-from assistant.answer.followup import answer_pointed, is_followup, standalone_query
+from assistant.answer.followup import answer_pointed, is_followup, named_doer, standalone_query
 
 OWNERS = [
     {"role": "user", "content": "Who else owns Anthropic?"},
@@ -88,3 +88,19 @@ def test_the_refusal_reads_a_cleaned_follow_up_without_its_carried_terms() -> No
     # A follow-up asked again whole ("And Google?") is read as rewritten.
     whole = "How much has Google invested in Anthropic?"
     assert _asked("And Google?", whole) == whole
+
+
+def test_a_doer_pointed_at_after_which_company_is_the_company_the_answer_named() -> None:
+    """ "How much did they put in?" after "Which company ...?" - "... Google ..." asks it of
+    Google; "it" only as a doer ("Is it exclusive?" is the stake, not Google)."""
+    which = [
+        {"role": "user", "content": "Which other big company owns a piece of Anthropic?"},
+        OWNERS[1],
+    ]
+    assert named_doer("How much did they put in?", which) == "How much did Google put in?"
+    assert named_doer("Has it invested too?", which) == "Has Google invested too?"
+    assert named_doer("Is it exclusive?", which) == "Is it exclusive?"
+    # A question that names its own doer, or after a question that asked no "which one".
+    assert named_doer("How much did Amazon put in?", which) == "How much did Amazon put in?"
+    why = [{"role": "user", "content": "Why does Anthropic stay independent?"}, OWNERS[1]]
+    assert named_doer("How much did they put in?", why) == "How much did they put in?"

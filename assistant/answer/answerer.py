@@ -35,6 +35,7 @@ from .followup import (
     asks_for_more,
     echoed_quotes,
     is_followup,
+    named_doer,
     reads_on,
     said_asked_about,
     says_nothing_of_its_own,
@@ -194,7 +195,7 @@ class Answerer:
         # "compose" is the evidence plus the backend's own time, not the time a consumer
         # spends between pieces.
         t = time.perf_counter()
-        asked = _asked(spelt, query)
+        asked = named_doer(_asked(spelt, query), read)
         grounds = self._ground(retriever, asked, query, qv, pool, k, stored)
         if (
             history

@@ -120,6 +120,7 @@ __all__ = [
     "phrase_asked_about",
     "phrase_overlap",
     "question_agents",
+    "reporter_untold",
     "selection_type",
     "specific_tokens",
     "topic_names",
@@ -493,6 +494,41 @@ def institution_untold(question: str, answering: Sequence[str]) -> bool:
     """
     m = _INSTITUTION_ASKED.search(question)
     return m is not None and not any(m.group(1).lower()[:5] in text.lower() for text in answering)
+
+
+# Who reported something: "Which outlet first reported Amazon's plan?", "Who broke the story?"
+_ASKS_OPENING = r"^\W*(?:(?:and|so|but|also|then)\W+)?"
+_REPORTER_ASKED = re.compile(
+    _ASKS_OPENING + r"(?:who|which|what)\b[^?]{0,60}?\b(?:first\s+)?(?:reported|revealed|leaked|"
+    r"broke\s+(?:the\s+)?(?:news|story))\b|"
+    + _ASKS_OPENING
+    + r"(?:which|what)\s+(?:[\w-]+\s+)?(?:outlets?|newspapers?|papers?|publications?|"
+    r"magazines?|journalists?|reporters?|news\s+(?:outlets?|agenc(?:y|ies)|sites?))\s+"
+    r"(?:\w+\s+)?(?:covered|reported|revealed|broke)\b",
+    re.IGNORECASE,
+)
+# A report with its reporter: "according to Reuters", "The Times reported", "told the Post".
+# "reportedly" and "is said to" tell that it was reported, not by whom.
+_REPORTER_TOLD = re.compile(
+    r"\baccording\s+to\b|\b(?:reported|reports|reporting|revealed|leaked|wrote|told|"
+    r"announced|published|broke)\b|\b(?:said|says)\b(?!\s+to\b)|"
+    r"\b(?:newspaper|paper|journal|magazine|outlet|gazette|times|post|herald|press|news)\b",
+    re.IGNORECASE,
+)
+
+
+def reporter_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does the question ask who reported something, and none of the sentences an answer
+    would lead with names a reporter? "Amazon is reportedly considering ..." tells that it
+    was reported, not by whom.
+
+    Example: reporter_untold("Which outlet first reported the plan?",
+                             ["Amazon is reportedly considering a new investment."]) -> True;
+             with ["The plan was first reported by the Daily Post."] -> False
+    """
+    return _REPORTER_ASKED.search(question) is not None and not any(
+        _REPORTER_TOLD.search(text) for text in answering
+    )
 
 
 def money_untold(question: str, answering: Sequence[str]) -> bool:
@@ -2648,7 +2684,9 @@ def evidence_features(
     # the kind of an institution asked for.
     if lead_text is not None:
         near = [lead_text, *(sentences[k][0] for k in after)] + [t for t, _ in top[:2]]
-        if money_untold(question, near) or institution_untold(question, near):
+        if any(
+            untold(question, near) for untold in (money_untold, institution_untold, reporter_untold)
+        ):
             unit_missing = 1.0
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]

@@ -38,6 +38,7 @@ __all__ = [
     "last_quotes",
     "listed_item",
     "name_words",
+    "named_doer",
     "others_than",
     "own_terms",
     "pointed_place",
@@ -566,7 +567,7 @@ def _longest(words: list[str], n: int = TOPIC_TERMS) -> list[str]:
 
 
 _ENTITY_QUESTION = re.compile(
-    r"^\s*(?:who|whom|whose)\b|^\s*(?:what|which)\s+(?:\w+\s+)?(?:company|companies|firm|firms|"
+    r"^\s*(?:who|whom|whose)\b|^\s*(?:what|which)\s+(?:\w+\s+){0,2}(?:company|companies|firm|firms|"
     r"organi[sz]ations?|country|countries|person|people|product|platform|model|models|"
     r"startup|startups|giant|giants|competitor|competitors|partner|partners)\b",
     re.IGNORECASE,
@@ -659,6 +660,37 @@ def _last_answered_turn(
         elif role == "user" and answer is not None:
             return content, answer, recent[:i]
     return None
+
+
+# The one who does something, said by a pronoun: "how much did they put in", "has it
+# invested", "she said". "it" only after a verb of doing ("Is it exclusive?" is the stake).
+_DOER = re.compile(
+    r"\b(?:they|he|she)\b(?!['’])|"
+    r"\b(?:did|does|do|has|have|had|will|would|can|could)\s+(?P<it>it)\b",
+    re.IGNORECASE,
+)
+
+
+def named_doer(question: str, history: Sequence[Mapping[str, str]]) -> str:
+    """The question with its doer's pronoun replaced by the name the last answer gave, when
+    the last question asked which one ("Which company owns part of Anthropic?" - "Google
+    ..."): what is asked is asked of that name, so an amount told of another is no answer.
+
+    Example: named_doer("How much did they put in?", [
+                 {"role": "user", "content": "Which company owns part of Anthropic?"},
+                 {"role": "assistant", "content": "Anthropic is partly owned by Google. [1]"}])
+             -> "How much did Google put in?"
+    """
+    turn = _last_answered_turn(history)
+    if turn is None or _subjects(question) or not _asks_for_entity(turn[0]):
+        return question
+    asked = {n.lower() for n in _subjects(turn[0])}
+    brought = [n for n in _answer_subject(turn[1]) if n.lower() not in asked]
+    doer = _DOER.search(question)
+    if not brought or doer is None:
+        return question
+    start, end = doer.span("it") if doer.group("it") else doer.span()
+    return f"{question[:start]}{brought[0]}{question[end:]}"
 
 
 # A bare request for the reason of what was just said: "Why?", "And why?", "How so?", "Why
