@@ -9,8 +9,10 @@ user message is the question, earlier user and assistant messages are its histor
 messages are ignored: nothing a client sends changes how answers are found or checked.
 
 The reply's `content` is the answer text with its [n] markers, then a plain "Sources:" list, so
-that any chat client shows something a person can check; a top-level `citations` field carries
-the same sources as data (in the last chunk when streaming):
+that any chat client shows something a person can check, escaped so that a client rendering
+Markdown shows a quoted document's markup as written (`inert_markdown`); a top-level `citations`
+field carries the same sources as data, quotes exactly as the documents have them (in the last
+chunk when streaming):
 
     from openai import OpenAI
     client = OpenAI(base_url="http://127.0.0.1:8000/v1", api_key=KEY)
@@ -94,6 +96,7 @@ __all__ = [
     "format_content",
     "generation_gate",
     "header_deadline_protocol",
+    "inert_markdown",
     "is_logout",
     "is_loopback",
     "load_api_key",
@@ -662,12 +665,48 @@ def conversation(messages: Sequence[Mapping[str, Any]]) -> tuple[str, list[dict[
     for m in turns[:-1][-_HISTORY_MESSAGES:]:
         content = _text(m)
         if m["role"] == "assistant":
-            content = content.split(_SOURCES, 1)[0].split(_NOTE, 1)[0]
+            content = _unescape_live(content.split(_SOURCES, 1)[0].split(_NOTE, 1)[0])
         history.append({"role": m["role"], "content": content[:_HISTORY_CHARS]})
     return _text(turns[-1]), history
 
 
 # ---------------------------------------------------------------- replies (pure)
+
+# What would make a reply's Markdown live in a client that renders it: "<" opens HTML (an
+# <img> fetches its src) and autolinks (<https://…>), "](" a link or an image (![x](url) is
+# fetched as the reply is shown), "]:" the definition a reference link or image needs, "&"
+# an entity (the document's "&lt;" would show as "<"). A backslash before each makes it the
+# character itself in any CommonMark renderer; a backslash of the document's own is doubled,
+# so that it cannot cancel one. Each decision looks at the character before at most, so a
+# stream escaped piece by piece reads as the whole reply escaped at once.
+_LIVE_MARKDOWN = re.compile(r"[\\<&]|(?<=\])[(:]")
+_ESCAPED_MARKDOWN = re.compile(r"\\([\\<&(:])")
+
+
+def inert_markdown(text: str, before: str = "") -> str:
+    r"""text for a client that renders Markdown and HTML: each character that would load or
+    link something, or show other than as written, escaped with a backslash, so that it
+    shows as itself (a plain-text client shows the backslashes). before: the text already
+    sent ahead of it, of which only the last character counts (a stream's pieces).
+
+    Example: inert_markdown("![x](http://h/p.png) <img src=y> [1]") ->
+             "![x]\\(http://h/p.png) \\<img src=y> [1]"
+             inert_markdown("(http://h)", before="![x]") -> "\\(http://h)"
+    """
+    last = before[-1:]  # read for context, then cut off with its own escape
+    return _escape_live(last + text)[len(_escape_live(last)) :]
+
+
+def _escape_live(text: str) -> str:
+    return _LIVE_MARKDOWN.sub(r"\\\g<0>", text)
+
+
+def _unescape_live(text: str) -> str:
+    r"""inert_markdown undone: a reply of ours sent back in the history reads as written.
+
+    Example: _unescape_live("![x]\\(u) \\<b>") -> "![x](u) <b>"
+    """
+    return _ESCAPED_MARKDOWN.sub(r"\1", text)
 
 
 def format_content(answer: Answer) -> str:
@@ -678,18 +717,21 @@ def format_content(answer: Answer) -> str:
         “Amazon has invested $8 billion in Anthropic.”'
     A refusal is its one sentence, with no sources. Notes follow ("Note: ..."): older turns
     left out, or a source flagged as reading like an instruction to the assistant (its
-    source line then ends in "⚠ reads as an instruction ...").
+    source line then ends in "⚠ reads as an instruction ..."). The whole is inert_markdown:
+    a quote's ![x](url) loads nothing in a client that renders Markdown.
     """
     notes = "".join(f"{_NOTE}{note}" for note in filter(None, (answer.notice, *answer.notes)))
     if not answer.citations:
-        return answer.text + notes
+        return inert_markdown(answer.text + notes)
     lines = []
     for c in answer.citations:
         where = f"page {c.page}, " if c.page else ""
         quote = " ".join(c.quote.split())
         flag = f" ⚠ {FLAG_NOTE}" if c.flag else ""
         lines.append(f"[{c.n}] {c.source}, {where}characters {c.start}–{c.end}: “{quote}”{flag}")
-    return answer.text + _SOURCES + "\n".join(lines) + notes
+    # Quotes and names are document text: escaped like the answer, which quotes it too (the
+    # citations field keeps them exactly as the document has them).
+    return inert_markdown(answer.text + _SOURCES + "\n".join(lines) + notes)
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:
@@ -963,10 +1005,11 @@ class _Endpoint:
     async def _events(self, first: Any, pieces: Iterator[str | Answer]) -> AsyncIterator[bytes]:
         ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         yield _chunk(ident, created, self.model, {"role": "assistant", "content": ""})
-        streamed = ""
+        streamed = ""  # as sent: inert_markdown, piece by piece
         piece = first
         try:
             while isinstance(piece, str):
+                piece = inert_markdown(piece, before=streamed)
                 streamed += piece
                 yield _chunk(ident, created, self.model, {"content": piece})
                 piece = await self._run(next, pieces, _END)
