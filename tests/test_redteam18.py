@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 
 from assistant.api import build_api, conversation, inert_markdown
 
-# ---------------------------------------------------------------- /v1 replies rendered as Markdown
+# ---------------------------------------------------------------- /v1 replies as Markdown
 
 # A sentence of a hostile document: a Markdown image, an HTML image, a link, an autolink and
 # an entity, each of which a client rendering Markdown turns into something live.
@@ -84,3 +84,51 @@ def test_inert_markdown_escapes_a_stream_piece_by_piece_as_a_whole() -> None:
         ]
     )
     assert history[1]["content"] == text
+
+
+# ---------------------------------------------------------------- documents of many sections
+
+
+def _headings(count: int, body: str = "") -> str:
+    """A Markdown text of count headings, each section holding body, every one different."""
+    return "".join(f"# {i}\n{body}" for i in range(count))
+
+
+def test_a_document_of_a_vast_number_of_sections_is_refused_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """Each section is chunked and embedded on its own: a 789 KB Markdown file of 100,000
+    headings was 100,000 chunks and took 164 s to index with the real model (prose of that
+    size: under 1,000 chunks), a 10 MB one would take over half an hour, holding the indexer
+    and every upload queued behind it. Such a file is now refused in one sentence before it
+    is chunked; the other files are indexed, and its indexed version stays."""
+    bot = fake_bot(tmp_path, {"notes.md": "# Vault\nThe zircon vault opens at nine.\n"})
+    docs = bot.docs_dir or Path()
+    (docs / "notes.md").write_text(_headings(20_000), encoding="utf-8")
+    (docs / "other.txt").write_text(
+        "The copper vault opens at ten in the morning.\n", encoding="utf-8"
+    )
+    report = bot.sync()
+    refused = {s.source: s.reason for s in report.skipped}
+    assert "more than 10,000 sections" in refused["notes.md"], refused
+    assert "\n" not in refused["notes.md"] and refused["notes.md"].endswith("several files")
+    assert report.added == ("other.txt",) and report.updated == ()
+    sources = {s.source: s.chunks for s in bot.sources()}
+    assert sources == {"notes.md": 1, "other.txt": 1}  # the indexed version stays
+    assert "ten" in bot.ask("When does the copper vault open?").text
+
+
+def test_a_long_document_may_have_many_sections_of_some_length() -> None:
+    """10,000 sections whatever the size, more when they hold 100 characters each on average
+    (a long book's chapters, a workbook's sheets)."""
+    from assistant.ingest.chunking import section_problem
+    from assistant.schema import Document
+
+    def doc(text: str) -> Document:
+        return Document("notes.md", text, "md", "", len(text))
+
+    assert section_problem(doc(_headings(10_000))) is None
+    assert section_problem(doc(_headings(10_001))) is not None
+    assert section_problem(doc(_headings(12_000, "x" * 100 + "\n"))) is None
+    assert section_problem(doc(_headings(12_000, "x" * 80 + "\n"))) is not None
+    assert section_problem(doc("One section.\n" * 50_000)) is None

@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from ..schema import Chunk, Document
 
 __all__ = [
+    "MAX_SECTIONS",
     "MIN_SENTENCE_WORDS",
+    "SECTION_CHARS",
     "TokenSpans",
     "attach_continuations",
     "chunk_document",
     "iter_chunks",
     "points_back",
+    "section_problem",
     "sentence_units",
     "split_sentences",
     "vector_pieces",
@@ -323,17 +326,18 @@ class _Section:
     headings: tuple[str, ...]
 
 
-def _sections(doc: Document) -> list[_Section]:
+def _sections(doc: Document) -> Iterator[_Section]:
     """Markdown: one section per ATX heading (outside code fences); other kinds: the
-    sections their loader found (Word headings, sheets, slides, messages), else one."""
+    sections their loader found (Word headings, sheets, slides, messages), else one. One at
+    a time, so that counting them may stop early (section_problem)."""
     text = doc.text
     if doc.kind != "md":
         starts = [(s, h) for s, h in doc.sections if 0 < s < len(text)]
         first = next((h for s, h in doc.sections if s <= 0), ())
         bounds = [(0, first), *starts]
         ends = [s for s, _ in starts] + [len(text)]
-        return [_Section(s, e, h) for (s, h), e in zip(bounds, ends, strict=True) if s < e]
-    sections: list[_Section] = []
+        yield from (_Section(s, e, h) for (s, h), e in zip(bounds, ends, strict=True) if s < e)
+        return
     path: list[tuple[int, str]] = []
     section_start = 0
     fence = ""
@@ -349,15 +353,43 @@ def _sections(doc: Document) -> list[_Section]:
                 fence = ""
         elif not fence and (heading := _ATX_HEADING.fullmatch(body)):
             if offset > section_start:
-                sections.append(_Section(section_start, offset, tuple(t for _, t in path)))
+                yield _Section(section_start, offset, tuple(t for _, t in path))
             level = len(heading.group(1))
             while path and path[-1][0] >= level:
                 path.pop()
             path.append((level, (heading.group(2) or "").strip()))
             section_start = offset
         offset += len(line)
-    sections.append(_Section(section_start, len(text), tuple(t for _, t in path)))
-    return sections
+    yield _Section(section_start, len(text), tuple(t for _, t in path))
+
+
+# Each section is chunked, and its chunks embedded, on its own: a 789 KB Markdown file of
+# 100,000 headings was 100,000 chunks and took 164 s to index (prose of that size: under
+# 1,000 chunks). A document may have this many sections, or more if they hold this many
+# characters each on average, as a long book's chapters and a workbook's sheets do.
+MAX_SECTIONS = 10_000
+SECTION_CHARS = 100
+
+
+def section_problem(doc: Document) -> str | None:
+    """Why doc has too many sections to index, in one sentence (None when it may be
+    indexed): more than MAX_SECTIONS, and more than one per SECTION_CHARS characters. Counts
+    no further than that, so a hostile file costs little to refuse.
+
+    Example: a Markdown document "notes.md" of 20,000 lines "# h" (80,000 characters) ->
+             "notes.md has more than 10,000 sections in 80,000 characters (a heading, sheet,
+             slide or chapter starts each), and a document may have 10,000 or one per 100
+             characters: merge its short sections, or split it into several files"
+    """
+    allowed = max(MAX_SECTIONS, len(doc.text) // SECTION_CHARS)
+    if sum(1 for _ in itertools.islice(_sections(doc), allowed + 1)) <= allowed:
+        return None
+    return (
+        f"{doc.source} has more than {allowed:,} sections in {len(doc.text):,} characters "
+        "(a heading, sheet, slide or chapter starts each), and a document may have "
+        f"{MAX_SECTIONS:,} or one per {SECTION_CHARS} characters: merge its short sections, "
+        "or split it into several files"
+    )
 
 
 def _paragraphs(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:

@@ -43,7 +43,7 @@ import numpy as np
 
 from ..embedding import Embedder, mean_directions
 from ..errors import DocumentError
-from ..ingest.chunking import iter_chunks, sentence_units, vector_pieces
+from ..ingest.chunking import iter_chunks, section_problem, sentence_units, vector_pieces
 from ..ingest.loaders import load_documents, open_regular, scan_folder, too_big
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
 from ..settings import DEFAULT_UNPACK_LIMITS, UnpackLimits
@@ -415,6 +415,13 @@ def apply_plan(
                 skipped.append(SkippedFile(source, str(exc)))
                 failed.add(source)
                 continue
+        problem = next(filter(None, map(section_problem, docs)), None)
+        if problem is not None:
+            # Refused whole before any chunk, like a file that cannot be read: its indexed
+            # version (if any) stays, and the other files are indexed.
+            skipped.append(SkippedFile(source, problem))
+            failed.add(source)
+            continue
         # An e-mail's readable attachments are indexed with it, as "<file>#<name>".
         skipped.extend(bad_attachments)
         size = max(1, found.files[source].size)
