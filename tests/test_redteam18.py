@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from markdown_it import MarkdownIt
 
 from assistant.api import build_api, conversation, inert_markdown
+from assistant.errors import InputError
 
 # ---------------------------------------------------------------- /v1 replies as Markdown
 
@@ -99,9 +100,9 @@ def test_a_document_of_a_vast_number_of_sections_is_refused_and_loses_nothing(
 ) -> None:
     """Each section is chunked and embedded on its own: a 789 KB Markdown file of 100,000
     headings was 100,000 chunks and took 164 s to index with the real model (prose of that
-    size: under 1,000 chunks), a 10 MB one would take over half an hour, holding the indexer
-    and every upload queued behind it. Such a file is now refused in one sentence before it
-    is chunked; the other files are indexed, and its indexed version stays."""
+    size: under 1,000 chunks), holding the indexer and every upload queued behind it. Such a
+    file is now refused in one sentence before it is chunked; the other files are indexed,
+    its indexed version stays, and an upload of one is refused."""
     bot = fake_bot(tmp_path, {"notes.md": "# Vault\nThe zircon vault opens at nine.\n"})
     docs = bot.docs_dir or Path()
     (docs / "notes.md").write_text(_headings(20_000), encoding="utf-8")
@@ -116,6 +117,9 @@ def test_a_document_of_a_vast_number_of_sections_is_refused_and_loses_nothing(
     sources = {s.source: s.chunks for s in bot.sources()}
     assert sources == {"notes.md": 1, "other.txt": 1}  # the indexed version stays
     assert "ten" in bot.ask("When does the copper vault open?").text
+    with pytest.raises(InputError, match="more than 10,000 sections"):  # an upload likewise
+        bot.add_document("more.md", _headings(20_000).encode())
+    assert not (docs / "more.md").exists()
 
 
 def test_a_long_document_may_have_many_sections_of_some_length() -> None:
