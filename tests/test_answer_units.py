@@ -14,6 +14,8 @@ from assistant.answer.catalogue import (
     SourceInfo,
     answer_catalogue,
     parse_catalogue_question,
+    part_spans,
+    place_asked,
     summary_sentences,
 )
 from assistant.answer.evidence import Grounds, attach_continuations, coverage, passage_aliases
@@ -227,6 +229,24 @@ def test_a_part_asked_by_its_place_is_quoted_from_its_paragraphs() -> None:
     assert ask(Part(paragraph=-1))[0] == "Five closes the piece. [1]"
     assert ask(Part(paragraph=4))[0] == "a.txt has only 3 paragraphs."
     assert ask(Part(), "b.pdf")[0] == "No indexed document is called “b.pdf”; I have: a.txt."
+
+
+def test_a_question_about_the_contents_may_say_where_to_look() -> None:
+    """ "... in the closing line?" names the last sentence; "the second paragraph" its
+    sentences, found from the chunks as the part questions find them; "the last word" is an
+    idiom, and "the first line" of a tramway no place in the text."""
+    assert place_asked("What verdict does the final sentence give on the bet?") == Part(last=True)
+    assert place_asked("What does the second paragraph say about Meta?") == Part(paragraph=2)
+    assert place_asked("What is said at the start of the article about chips?") == Part()
+    assert place_asked("Which company gets the last word?") is None
+    assert place_asked("On what date did the first line open?") is None  # a tramway's
+    assert place_asked("What is the last line of the article about?") == Part(last=True)
+    assert place_asked("Who invested in Anthropic?") is None
+    chunks = [_chunk("a.txt", "One is first. Two.\nThree ends it.")]
+    assert part_spans(Part(last=True), "a.txt", chunks) == [(19, 33)]
+    assert part_spans(Part(paragraph=1), "a.txt", chunks) == [(0, 13), (14, 18)]
+    assert part_spans(Part(paragraph=3), "a.txt", chunks) == []
+    assert part_spans(Part(), "b.txt", chunks) == []
 
 
 def test_hello_thanks_and_help_are_answered_as_such_with_what_is_held() -> None:

@@ -249,6 +249,15 @@ def test_a_follow_up_asking_for_a_year_the_article_never_gives_is_refused(
     assert answer.refused, answer.text + evidence_of(bot, "what year did they sign that deal")
 
 
+def test_a_question_naming_the_final_sentence_is_answered_from_it(bot: Assistant) -> None:
+    """The place it names comes first: the verdict is the article's last sentence, though
+    "Amazon's move" matches many others better."""
+    answer = bot.ask("What verdict on Amazon's move does the final sentence give?")
+    assert not answer.refused, evidence_of(bot, "What verdict on Amazon's move?")
+    assert answer.text.startswith("The long-term value may ultimately belong"), answer.text
+    assert "cautious but significant bet" in answer.citations[0].quote
+
+
 def test_they_after_an_answered_which_company_is_that_company(bot: Assistant) -> None:
     """ "they" is Google, which the last answer named: Amazon's $8 billion is no answer to how
     much Google put in (the article gives no amount of Google's), though the sentence that

@@ -26,10 +26,10 @@ from ..errors import AnswerBackendError, AssistantError
 from ..schema import Answer, Chunk, Hit, SourceInfo
 from ..store import SentenceStore
 from .base import AnswerBackend, AnswerRequest, Composition, Message
-from .catalogue import answer_catalogue, parse_catalogue_question
+from .catalogue import Part, answer_catalogue, parse_catalogue_question, part_spans, place_asked
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
-from .extractive import followers, question_parts, quoted_units
+from .extractive import followers, lifted, question_parts, quoted_units
 from .features import answer_type, phrase_asked_about
 from .followup import (
     asks_for_more,
@@ -53,6 +53,9 @@ _RELATED = 3  # passages offered as reading with a refusal
 # The share of a type-only follow-up's carried words ("How much? (Amazon Anthropic stake)")
 # that a top sentence holding the type must hold for it to be answered.
 _TYPED_FOLLOWUP = 0.5
+# How far above the best score a sentence in the part of the document a question names is
+# raised: enough that the keep ratio leaves out what only matches its other words.
+_PLACED_BONUS = 0.5
 
 
 class _Lexical(Protocol):
@@ -251,6 +254,11 @@ class Answerer:
                     query, pool, grounds = part_query, part_pool, part_grounds
                     hits = pool[:k]
                     break
+        place = place_asked(spelt) if grounds.answerable else None
+        if place is not None:
+            # "How does the author sum up the bet in the closing line?": the sentences there
+            # come first, whatever else matches its words.
+            grounds = lifted(grounds, _placed_units(grounds, place, chunks), bonus=_PLACED_BONUS)
         compose_seconds = time.perf_counter() - t
         composition: Composition | None = None
         if grounds.answerable:
@@ -324,6 +332,20 @@ class Answerer:
         return self.gather(
             query, qv, pool, idf=retriever.lexical.idf, question=asked, stored=stored, decide_on=k
         )
+
+
+def _placed_units(grounds: Grounds, place: Part, chunks: Sequence[Chunk]) -> list[int]:
+    """The candidate units that lie in the part of their document a question names.
+
+    Example: a unit quoting the seed article's last sentence, place Part(last=True) -> [its
+             index]
+    """
+    spans = {s: part_spans(place, s, chunks) for s in {u.chunk.source for u in grounds.sentences}}
+    return [
+        i
+        for i, unit in enumerate(grounds.sentences)
+        if any(a < unit.end and unit.start < b for a, b in spans[unit.chunk.source])
+    ]
 
 
 def _asked(typed: str, query: str) -> str:

@@ -24,6 +24,8 @@ __all__ = [
     "answer_catalogue",
     "document_paragraphs",
     "parse_catalogue_question",
+    "part_spans",
+    "place_asked",
     "summary_sentences",
 ]
 
@@ -181,6 +183,9 @@ _POINTS_BACK = re.compile(
 _SUMMARY_DOCUMENTS = 5  # the collection's summary names at most this many, two sentences each
 
 
+_Sentence = tuple[Chunk, int, int, str]  # a document's sentence: chunk, start, end, text
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """A part of a document asked for by its place: its nth paragraph (from 1; -1 the last),
@@ -269,6 +274,70 @@ def _part_asked(question: str) -> CatalogueQuestion | None:
             return CatalogueQuestion("part", name, Part(paragraph=place))
         return CatalogueQuestion("part", name, Part(last=place == -1))
     return None
+
+
+# "How does the author sum up the bet in the closing line?", "What does the first paragraph
+# say about Meta?", "... at the end of the article?": a question about the contents, told
+# where in the document to look. A line or words only as a text's ("the first line" of a
+# tramway, "the last words" of a king, "the last word" of a debate are no place in it).
+_PLACED = (
+    re.compile(
+        rf"\b(?:the|{_DOC}['’]s)\s+{_PLACE}\s+(?P<unit>sentence|paragraph)s?\b", re.IGNORECASE
+    ),
+    re.compile(
+        rf"\b(?:the|{_DOC}['’]s)\s+(?P<place>opening|closing|concluding|final)\s+"
+        r"(?:line|remark|word)s?\b",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"\b{_PLACE}\s+(?:line|remark|word)s?\s+of\s+{_DOC}\b", re.IGNORECASE),
+    re.compile(
+        rf"\b(?:at|towards?|near)\s+the\s+(?P<edge>end|close|start|beginning|opening)\s+of\s+"
+        rf"(?:{_DOC}|it)\b",
+        re.IGNORECASE,
+    ),
+)
+
+
+def place_asked(question: str) -> Part | None:
+    """Where in a document a question about its contents says to look, or None.
+
+    Example: place_asked("How does the author sum up the bet in the closing line?")
+             -> Part(last=True);
+             place_asked("What does the second paragraph say about Meta?") -> Part(paragraph=2);
+             place_asked("On what date did the first line open?") -> None
+    """
+    for pattern in _PLACED:
+        m = pattern.search(question)
+        if m is None:
+            continue
+        found = m.groupdict()
+        if found.get("edge"):
+            return Part(last=found["edge"].lower() in ("end", "close"))
+        place = _PLACES[found["place"].lower()]
+        if (found.get("unit") or "").lower() == "paragraph":
+            return Part(paragraph=place)
+        return Part(last=place == -1)
+    return None
+
+
+def part_spans(part: Part, source: str, chunks: Sequence[Chunk]) -> list[tuple[int, int]]:
+    """The (start, end) offsets of the sentences of source that make up part: a paragraph's
+    sentences, or the first or last sentence ([] when the document has no such paragraph).
+
+    Example: for a document "One. Two.\\nThree." -> Part(last=True): [(10, 16)];
+             Part(paragraph=1): [(0, 4), (5, 9)]; Part(paragraph=3): []
+    """
+    paragraphs = document_paragraphs(_document_sentences(source, chunks))
+    return [(start, end) for _, start, end, _ in _part_of(part, paragraphs)] if paragraphs else []
+
+
+def _part_of(part: Part, paragraphs: list[list[_Sentence]]) -> list[_Sentence]:
+    """The sentences of a document's (non-empty) paragraphs that make up part ([] when it
+    has no such paragraph)."""
+    if part.paragraph:
+        index = part.paragraph - 1 if part.paragraph > 0 else len(paragraphs) - 1
+        return paragraphs[index] if index < len(paragraphs) else []
+    return [paragraphs[-1][-1] if part.last else paragraphs[0][0]]
 
 
 def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
@@ -432,15 +501,11 @@ def _part(
         paragraphs = document_paragraphs(_document_sentences(source, chunks))
         if not paragraphs:
             continue
-        if part.paragraph:
-            index = part.paragraph - 1 if part.paragraph > 0 else len(paragraphs) - 1
-            if index >= len(paragraphs):
-                count = f"{len(paragraphs)} paragraph" + ("s" if len(paragraphs) > 1 else "")
-                parts.append(f"{lead}{source} has only {count}.")
-                continue
-            spans = paragraphs[index]
-        else:
-            spans = [paragraphs[-1][-1] if part.last else paragraphs[0][0]]
+        spans = _part_of(part, paragraphs)
+        if not spans:
+            count = f"{len(paragraphs)} paragraph" + ("s" if len(paragraphs) > 1 else "")
+            parts.append(f"{lead}{source} has only {count}.")
+            continue
         quoted = []
         for chunk, start, end, _ in spans[:_PART_SENTENCES]:
             citation = chunk.cite(len(citations) + 1, start, end)

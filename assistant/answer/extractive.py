@@ -40,6 +40,7 @@ __all__ = [
     "follow_on",
     "followers",
     "in_reading_order",
+    "lifted",
     "question_parts",
     "quoted_units",
     "select_sentences",
@@ -214,10 +215,10 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
         return grounds
     # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
     # repeats the quote with its continuation.
-    return _lifted(grounds, after, bonus)
+    return lifted(grounds, after, bonus)
 
 
-def _lifted(grounds: Grounds, units: list[int], bonus: float = 0.0) -> Grounds:
+def lifted(grounds: Grounds, units: list[int], bonus: float = 0.0) -> Grounds:
     """grounds with the units raised by bonus times the best score, and at least to it: what
     a follow-up reads on to is never ranked below the quote it follows (a quote matching
     every carried word had kept its follower out of the answer to "Why?").
@@ -519,13 +520,11 @@ class ExtractiveBackend:
         elif request.history and says_nothing_of_its_own(request.question):
             # "Which ones?" after "... its own models lag behind [cut]": what the quote left
             # out after it is what it names ("competitors such as GPT-4, Claude, and Gemini").
-            grounds = _lifted(
-                grounds, _cut_short(grounds, last_quotes(request.history), ahead=True)
-            )
+            grounds = lifted(grounds, _cut_short(grounds, last_quotes(request.history), ahead=True))
         echoed = echoed_quotes(request.question, request.history) if request.history else set()
         if echoed and not said:
             # "behind on what?": the sentence of the quote it echoes says it, even said again.
-            grounds = _lifted(grounds, quoted_units(grounds, echoed), bonus=0.5)
+            grounds = lifted(grounds, quoted_units(grounds, echoed), bonus=0.5)
         besides = others_than(request.question, request.history) if request.history else None
         if besides is not None:
             # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be
@@ -537,7 +536,7 @@ class ExtractiveBackend:
             # "And Amazon?" after Meta's way: the sentence that goes on to Amazon right after
             # the quote ("Amazon, on the other hand, ...") is the other side of what was said.
             units = _other_side(grounds, last_quotes(request.history), other)
-            grounds = _lifted(grounds, units, bonus=0.5)
+            grounds = lifted(grounds, units, bonus=0.5)
         chosen = select_sentences(
             grounds,
             max_sentences=self.max_sentences,
