@@ -1871,6 +1871,18 @@ def test_an_institution_asked_for_by_its_kind_must_be_named_with_it() -> None:
     assert not institution_untold("Which prize was Varga given in 1947?", medal)
 
 
+def test_a_thing_of_its_makers_own_is_named_only_as_such() -> None:
+    from assistant.answer.features import names_thing
+
+    lagging = "Its own in-house AI models lag behind competitors such as GPT-4, Claude, and Gemini."
+    assert not names_thing("What is Amazon's in-house model called?", lagging)
+    aligning = "Amazon aims to align itself with one of the top AI models, Claude."
+    assert not names_thing("What is Amazon's own model called?", aligning)
+    assert names_thing("What is Acme's own engine called?", "Acme built its own engine, Vortex.")
+    # Without "own", a model beside its name is named.
+    assert names_thing("What is the model called?", aligning)
+
+
 def test_who_reported_needs_a_reporter_not_reportedly() -> None:
     from assistant.answer.features import reporter_untold
 

@@ -227,6 +227,8 @@ _NAMING = re.compile(
     r"(?:(?:the|a|an)\s+)?(?:[\"“'‘]|\w)"
 )
 _GIVEN_NAME = re.compile(r"^(?:[A-Z0-9][\w\-]*|[\"“‘].+)$")
+_KIND_ACRONYM = re.compile(r"^[A-Z]{2}$")
+_OWN_STEMS = frozenset({"own", "in-ho", "inter", "homeg", "home-"})  # five-letter stems
 
 
 def _things_called(question: str) -> set[str]:
@@ -270,6 +272,9 @@ def names_thing(question: str, text: str) -> bool:
              Austin.") -> True
     """
     things = _things_called(question)
+    # A thing of its maker's own ("Amazon's own model", "its in-house model") is no other
+    # thing of its kind: the word must be there.
+    required = things & _OWN_STEMS
     own = {w.lower() for w in WORD.findall(question)}
     words = list(re.finditer(r"[\w\-'’]+", text))
     for i, m in enumerate(words):
@@ -279,7 +284,7 @@ def names_thing(question: str, text: str) -> bool:
         # The thing with at least half the words the question gives it: "top AI models,
         # Claude" names no "own in-house AI model", nor "its own capabilities" one.
         beside = {w.group().lower()[:5] for w in words[max(0, i - 4) : i + 5]}
-        if 2 * len(things & beside) < len(things):
+        if 2 * len(things & beside) < len(things) or required - beside:
             continue
         if _NAMING.search(text[m.end() : m.end() + 40]) or _EXAMPLE.match(text, m.end()):
             return True  # "a severe form known as Weil's disease", "models like Claude"
@@ -295,7 +300,11 @@ def names_thing(question: str, text: str) -> bool:
             if token.lower() in STOP:
                 break
             near.append(token)
-        if any(_GIVEN_NAME.match(t) and t.lower() not in own for t in [*near, *after[:4]]):
+        # A two-letter acronym is a kind, not a name ("its own in-house AI models").
+        if any(
+            _GIVEN_NAME.match(t) and not _KIND_ACRONYM.match(t) and t.lower() not in own
+            for t in [*near, *after[:4]]
+        ):
             return True
     return False
 
