@@ -14,6 +14,7 @@ from assistant.answer.catalogue import (
     SourceInfo,
     answer_catalogue,
     parse_catalogue_question,
+    part_followup,
     part_spans,
     place_asked,
     summary_sentences,
@@ -247,6 +248,28 @@ def test_a_question_about_the_contents_may_say_where_to_look() -> None:
     assert part_spans(Part(paragraph=1), "a.txt", chunks) == [(0, 13), (14, 18)]
     assert part_spans(Part(paragraph=3), "a.txt", chunks) == []
     assert part_spans(Part(), "b.txt", chunks) == []
+
+
+def test_another_part_asked_right_after_a_part_is_a_part_of_the_same_document() -> None:
+    ended = "How does the article end?"
+    assert part_followup("What about the beginning?", ended) == CatalogueQuestion(
+        "part", "", Part()
+    )
+    # The document named before is the one read again.
+    named = "Show me the last paragraph of notes.txt"
+    assert part_followup("And the first one?", named) == CatalogueQuestion(
+        "part", "notes.txt", Part(paragraph=1)
+    )
+    first = "What does the first paragraph say?"
+    assert part_followup("And the second one?", first) == CatalogueQuestion(
+        "part", "", Part(paragraph=2)
+    )
+    assert part_followup("and the opening line?", "What's the closing line?") == (
+        CatalogueQuestion("part", "", Part())
+    )
+    # A name, or after a question that asked for no part, is no part.
+    assert part_followup("What about Google?", ended) is None
+    assert part_followup("What about the end?", "Who invested in Anthropic?") is None
 
 
 def test_hello_thanks_and_help_are_answered_as_such_with_what_is_held() -> None:

@@ -260,6 +260,15 @@ def test_a_question_naming_the_final_sentence_is_answered_from_it(bot: Assistant
     assert "cautious but significant bet" in answer.citations[0].quote
 
 
+def test_the_beginning_asked_after_the_end_quotes_the_opening(bot: Assistant) -> None:
+    ended = bot.ask("How does the article end?")
+    assert "cautious but significant bet" in ended.text
+    history = exchange("How does the article end?", ended.text)
+    answer = bot.ask("What about the beginning?", history)
+    assert answer.text.startswith("Amazon is considering a multi-billion dollar investment")
+    assert answer.citations and answer.citations[0].start == 0
+
+
 def test_they_after_an_answered_which_company_is_that_company(bot: Assistant) -> None:
     """ "they" is Google, which the last answer named: Amazon's $8 billion is no answer to how
     much Google put in (the article gives no amount of Google's), though the sentence that

@@ -26,7 +26,14 @@ from ..errors import AnswerBackendError, AssistantError
 from ..schema import Answer, Chunk, Hit, SourceInfo
 from ..store import SentenceStore
 from .base import AnswerBackend, AnswerRequest, Composition, Message
-from .catalogue import Part, answer_catalogue, parse_catalogue_question, part_spans, place_asked
+from .catalogue import (
+    Part,
+    answer_catalogue,
+    parse_catalogue_question,
+    part_followup,
+    part_spans,
+    place_asked,
+)
 from .condense import QueryCondenser
 from .evidence import Grounds, RefusalModel, SentenceVectors, gather_evidence
 from .extractive import followers, lifted, question_parts, quoted_units
@@ -35,6 +42,7 @@ from .followup import (
     asks_for_more,
     echoed_quotes,
     is_followup,
+    latest_question,
     named_doer,
     reads_on,
     said_asked_about,
@@ -177,6 +185,9 @@ class Answerer:
         timings["rewrite"] = time.perf_counter() - t
 
         catalogue = parse_catalogue_question(question)
+        if catalogue is None and history:
+            # "What about the beginning?" right after "How does the article end?"
+            catalogue = part_followup(question, latest_question(history))
         if catalogue is not None:
             t = time.perf_counter()
             text, citations = answer_catalogue(catalogue, sources, chunks)

@@ -24,6 +24,7 @@ __all__ = [
     "answer_catalogue",
     "document_paragraphs",
     "parse_catalogue_question",
+    "part_followup",
     "part_spans",
     "place_asked",
     "summary_sentences",
@@ -338,6 +339,46 @@ def _part_of(part: Part, paragraphs: list[list[_Sentence]]) -> list[_Sentence]:
         index = part.paragraph - 1 if part.paragraph > 0 else len(paragraphs) - 1
         return paragraphs[index] if index < len(paragraphs) else []
     return [paragraphs[-1][-1] if part.last else paragraphs[0][0]]
+
+
+# "And the beginning?", "What about the second paragraph?", "the opening one?" after a part
+# was asked for: another part of the same document.
+_ANOTHER_PART = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|now)\W+)*(?:(?:what|how)\s+about\s+|and\s+)?(?:the\s+)?(?:"
+    r"(?P<ends>end|ending|conclusion|close|closing)|(?P<opens>beginning|start|opening|intro)|"
+    rf"{_PLACE}(?:\s+(?P<unit>paragraph|line|sentence|one))?)(?:\s+(?:one|part|bit))?"
+    r"(?:\s+(?:then|too|please))?\W*$",
+    re.IGNORECASE,
+)
+
+
+def part_followup(question: str, last_question: str) -> CatalogueQuestion | None:
+    """Another part of the document, asked for right after a part was: "What about the
+    beginning?" after "How does the article end?"; None otherwise.
+
+    Example: part_followup("What about the beginning?", "How does the article end?")
+             -> CatalogueQuestion("part", "", Part());
+             part_followup("And the second one?", "What does the first paragraph say?")
+             -> CatalogueQuestion("part", "", Part(paragraph=2));
+             part_followup("What about Google?", "How does the article end?") -> None
+    """
+    before = _part_asked(" ".join(last_question.split()))
+    m = _ANOTHER_PART.match(question)
+    if before is None or m is None:
+        return None
+    found = m.groupdict()
+    if found.get("ends"):
+        return CatalogueQuestion("part", before.term, Part(last=True))
+    if found.get("opens"):
+        return CatalogueQuestion("part", before.term, Part())
+    place = _PLACES[found["place"].lower()]
+    unit = (found.get("unit") or "").lower()
+    by_paragraph = unit == "paragraph" or (
+        unit in ("", "one") and (before.part or Part()).paragraph
+    )
+    if by_paragraph:
+        return CatalogueQuestion("part", before.term, Part(paragraph=place))
+    return CatalogueQuestion("part", before.term, Part(last=place == -1))
 
 
 def parse_catalogue_question(question: str) -> CatalogueQuestion | None:

@@ -36,6 +36,7 @@ __all__ = [
     "echoed_quotes",
     "is_followup",
     "last_quotes",
+    "latest_question",
     "listed_item",
     "name_words",
     "named_doer",
@@ -922,7 +923,7 @@ def _answer_quotes(history: Sequence[Mapping[str, str]]) -> list[str]:
     return []
 
 
-def _latest_question(history: Sequence[Mapping[str, str]]) -> str:
+def latest_question(history: Sequence[Mapping[str, str]]) -> str:
     """The latest user message of the history (bounded as _last_answered_turn reads it)."""
     for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
         if m.get("role") == "user":
@@ -1484,7 +1485,7 @@ def standalone_query(
         # Nothing was answered yet: "it" in "How much has it invested in total, then?" after
         # a refused "When did Amazon first invest in Anthropic?" is still what that question
         # named. Its other words are what the documents lack, and are not carried.
-        asked_before = _latest_question(history)
+        asked_before = latest_question(history)
         # "No, I meant Amazon." asks the refused question again, of the name meant.
         again = about_another(question, asked_before)
         if again is not None:
