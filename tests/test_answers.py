@@ -271,8 +271,8 @@ def test_the_beginning_asked_after_the_end_quotes_the_opening(bot: Assistant) ->
 
 def test_they_after_an_answered_which_company_is_that_company(bot: Assistant) -> None:
     """ "they" is Google, which the last answer named: Amazon's $8 billion is no answer to how
-    much Google put in (the article gives no amount of Google's), though the sentence that
-    names Google is what "Who else owns part of it?" is answered with."""
+    much Google put in (the article gives no amount of Google's); asked after Amazon was
+    named, the same question is answered."""
     history = exchange(
         "Which other big company owns a piece of Anthropic?",
         "Anthropic remains partially owned by Google and collaborates with other tech giants "

@@ -1894,6 +1894,8 @@ def test_who_reported_needs_a_reporter_not_reportedly() -> None:
     # A publication where a work appeared is not a report's source.
     printed = ["The first rules appeared in a school bulletin in 1892."]
     assert not reporter_untold("In which publication did the first rules appear?", printed)
+    # "reported" as a word of the thing asked about asks for no reporter.
+    assert not reporter_untold("What precedes most of the reported cases?", rumour)
     # A company reporting its own figures tells who reported them.
     results = ["Acme reported a loss of $2 million for the year."]
     assert not reporter_untold("Which company reported a loss?", results)

@@ -506,10 +506,11 @@ def institution_untold(question: str, answering: Sequence[str]) -> bool:
 
 
 # Who reported something: "Which outlet first reported Amazon's plan?", "Who broke the story?"
+# (the verb right after who or which-and-its-noun: "the reported cases" reports nothing).
 _ASKS_OPENING = r"^\W*(?:(?:and|so|but|also|then)\W+)?"
 _REPORTER_ASKED = re.compile(
-    _ASKS_OPENING + r"(?:who|which|what)\b[^?]{0,60}?\b(?:first\s+)?(?:reported|revealed|leaked|"
-    r"broke\s+(?:the\s+)?(?:news|story))\b|"
+    _ASKS_OPENING + r"(?:who|(?:which|what)(?:\s+[\w-]+){1,2})\s+(?:first\s+)?(?:reported|"
+    r"revealed|leaked|broke\s+(?:the\s+)?(?:news|story))\b|"
     + _ASKS_OPENING
     + r"(?:which|what)\s+(?:[\w-]+\s+)?(?:outlets?|newspapers?|papers?|publications?|"
     r"magazines?|journalists?|reporters?|news\s+(?:outlets?|agenc(?:y|ies)|sites?))\s+"
