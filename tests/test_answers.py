@@ -138,6 +138,8 @@ def test_answers_cite_quotes_that_are_the_documents_own_text(
         "Why is Google investing in Anthropic rather than relying only on its own models?",
         # "Amazon is reportedly considering ...": reported, but by whom it never says.
         "Which news outlet first reported Amazon's plan?",
+        # It tells of money put in, never of Anthropic bought whole.
+        "Why did Amazon purchase Anthropic outright?",
         # Its own models lag behind GPT-4, Claude and Gemini: none of those is Amazon's own.
         "What is the name of Amazon's own AI model?",
     ],

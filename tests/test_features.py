@@ -1883,6 +1883,23 @@ def test_a_thing_of_its_makers_own_is_named_only_as_such() -> None:
     assert names_thing("What is the model called?", aligning)
 
 
+def test_a_purchase_taken_as_done_needs_one_told() -> None:
+    from assistant.answer.features import purchase_untold
+
+    invested = ["Currently, Amazon has already invested around $8 billion in Anthropic."]
+    assert purchase_untold("Why did Amazon buy Anthropic outright?", invested)
+    assert purchase_untold("Now that Amazon owns a majority of Anthropic, who runs it?", invested)
+    # A majority of voters, and a purchase asked about, are no purchase taken as done.
+    assert not purchase_untold("How large a majority did the party win?", invested)
+    assert not purchase_untold("Which company acquired Nordavia in 2005?", invested)
+    assert purchase_untold("How did Meta's acquisition of Anthropic change things?", invested)
+    # Money put into a company is not its purchase, and a purchase told is told.
+    assert not purchase_untold("Why did Google buy into Anthropic?", invested)
+    assert not purchase_untold("Did Amazon buy a stake in Anthropic?", invested)
+    sold = ["In 1868 the mill was sold to the Hartley family for £900."]
+    assert not purchase_untold("Who bought the mill in 1868?", sold)
+
+
 def test_who_reported_needs_a_reporter_not_reportedly() -> None:
     from assistant.answer.features import reporter_untold
 

@@ -119,6 +119,7 @@ __all__ = [
     "offered_options",
     "phrase_asked_about",
     "phrase_overlap",
+    "purchase_untold",
     "question_agents",
     "reporter_untold",
     "selection_type",
@@ -539,6 +540,46 @@ def reporter_untold(question: str, answering: Sequence[str]) -> bool:
     return _REPORTER_ASKED.search(question) is not None and not any(
         _REPORTER_TOLD.search(text) for text in answering
     )
+
+
+# A purchase of a company whole taken as done, not asked about: "Why did Amazon buy Anthropic
+# outright?", "Now that Amazon holds a majority of Anthropic, ...", "How did Meta's acquisition
+# of Anthropic change ...?". Bought is a named thing (not money buying "Amazon more control",
+# nor "buying AI"), or a majority of one (not of voters); "Which company acquired Nordavia?"
+# asks who, however the passages put it ("was absorbed into").
+_PURCHASE_TAKEN = re.compile(
+    r"\b(?:buy|buys|buying|bought|acquire[sd]?|acquiring|purchase[sd]?|purchasing)\s+"
+    r"(?-i:[A-Z][a-z][\w-]*)(?!\s+(?:more|a|an|some|any|control|say|influence|access|time)\b)|"
+    r"\b(?:acquisition|purchase|takeover)\s+of\s+(?-i:[A-Z][a-z][\w-]*)|"
+    r"\b(?:majority\s+(?:stake\s+in|of|owner\s+of)|controlling\s+(?:stake|interest)\s+in)\s+"
+    r"(?-i:[A-Z][a-z][\w-]*)",
+    re.IGNORECASE,
+)
+_PREMISE = re.compile(
+    r"^\W*(?:\w+\W+){0,3}?(?:why|how)\b|\bnow\s+that\b|\bsince\b|\bafter\b|"
+    r"\b(?:acquisition|purchase|takeover)\s+of\b",
+    re.IGNORECASE,
+)
+_PURCHASE_TOLD = re.compile(
+    r"\b(?:acquir|bought|buy|purchas|sold|sell|sale|auction|takeover|took\s+over|"
+    r"taken\s+over|majority|outright|merg|paid|pay)",
+    re.IGNORECASE,
+)
+
+
+def purchase_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does the question take a purchase of a company whole (or a majority of it) as done,
+    outside what it asks, and none of the sentences an answer would lead with tell of one? An
+    investment in a company is not its purchase.
+
+    Example: purchase_untold("Why did Amazon buy Anthropic outright?",
+                             ["Amazon has invested around $8 billion in Anthropic."]) -> True;
+             with ["In 2005 Amazon bought Anthropic for $8 billion."] -> False;
+             purchase_untold("Why did Google buy into Anthropic?", [...]) -> False;
+             purchase_untold("Which company acquired Nordavia?", [...]) -> False
+    """
+    taken = _PURCHASE_TAKEN.search(question) is not None and _PREMISE.search(question)
+    return bool(taken) and not any(_PURCHASE_TOLD.search(text) for text in answering)
 
 
 def money_untold(question: str, answering: Sequence[str]) -> bool:
@@ -2695,7 +2736,8 @@ def evidence_features(
     if lead_text is not None:
         near = [lead_text, *(sentences[k][0] for k in after)] + [t for t, _ in top[:2]]
         if any(
-            untold(question, near) for untold in (money_untold, institution_untold, reporter_untold)
+            untold(question, near)
+            for untold in (money_untold, institution_untold, reporter_untold, purchase_untold)
         ):
             unit_missing = 1.0
     best = max((c for _, c in sentences), default=0.0)
