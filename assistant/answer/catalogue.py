@@ -265,16 +265,25 @@ def _part_asked(question: str) -> CatalogueQuestion | None:
         if m is None:
             continue
         found = m.groupdict()
-        name = found.get("name") or ""
-        if found.get("ends") or found.get("concludes"):
-            return CatalogueQuestion("part", name, Part(last=True))
-        if found.get("opens"):
-            return CatalogueQuestion("part", name, Part())
-        place = _PLACES[found["place"].lower()]
-        if found["unit"].lower() == "paragraph":
-            return CatalogueQuestion("part", name, Part(paragraph=place))
-        return CatalogueQuestion("part", name, Part(last=place == -1))
+        return CatalogueQuestion("part", found.get("name") or "", _found_part(found))
     return None
+
+
+def _found_part(found: dict[str, str | None], *, by_paragraph: bool = False) -> Part:
+    """The part a match of the place patterns names (its groups: ends or concludes, opens,
+    or a place with its unit); by_paragraph: a place without a unit is a paragraph.
+
+    Example: {"ends": "end"} -> Part(last=True); {"place": "second", "unit": "paragraph"}
+             -> Part(paragraph=2); {"place": "last", "unit": "line"} -> Part(last=True)
+    """
+    if found.get("ends") or found.get("concludes"):
+        return Part(last=True)
+    if found.get("opens"):
+        return Part()
+    place = _PLACES[str(found["place"]).lower()]
+    if by_paragraph or (found.get("unit") or "").lower() == "paragraph":
+        return Part(paragraph=place)
+    return Part(last=place == -1)
 
 
 # "How does the author sum up the bet in the closing line?", "What does the first paragraph
@@ -292,8 +301,8 @@ _PLACED = (
     ),
     re.compile(rf"\b{_PLACE}\s+(?:line|remark|word)s?\s+of\s+{_DOC}\b", re.IGNORECASE),
     re.compile(
-        rf"\b(?:at|towards?|near)\s+the\s+(?P<edge>end|close|start|beginning|opening)\s+of\s+"
-        rf"(?:{_DOC}|it)\b",
+        rf"\b(?:at|towards?|near)\s+the\s+(?:(?P<ends>end|close)|(?P<opens>start|beginning|"
+        rf"opening))\s+of\s+(?:{_DOC}|it)\b",
         re.IGNORECASE,
     ),
 )
@@ -309,15 +318,8 @@ def place_asked(question: str) -> Part | None:
     """
     for pattern in _PLACED:
         m = pattern.search(question)
-        if m is None:
-            continue
-        found = m.groupdict()
-        if found.get("edge"):
-            return Part(last=found["edge"].lower() in ("end", "close"))
-        place = _PLACES[found["place"].lower()]
-        if (found.get("unit") or "").lower() == "paragraph":
-            return Part(paragraph=place)
-        return Part(last=place == -1)
+        if m is not None:
+            return _found_part(m.groupdict())
     return None
 
 
@@ -367,18 +369,10 @@ def part_followup(question: str, last_question: str) -> CatalogueQuestion | None
     if before is None or m is None:
         return None
     found = m.groupdict()
-    if found.get("ends"):
-        return CatalogueQuestion("part", before.term, Part(last=True))
-    if found.get("opens"):
-        return CatalogueQuestion("part", before.term, Part())
-    place = _PLACES[found["place"].lower()]
-    unit = (found.get("unit") or "").lower()
-    by_paragraph = unit == "paragraph" or (
-        unit in ("", "one") and (before.part or Part()).paragraph
-    )
-    if by_paragraph:
-        return CatalogueQuestion("part", before.term, Part(paragraph=place))
-    return CatalogueQuestion("part", before.term, Part(last=place == -1))
+    # "And the second one?" after a paragraph is the second paragraph.
+    unitless = (found.get("unit") or "one").lower() == "one"
+    paragraph = unitless and bool((before.part or Part()).paragraph)
+    return CatalogueQuestion("part", before.term, _found_part(found, by_paragraph=paragraph))
 
 
 def parse_catalogue_question(question: str) -> CatalogueQuestion | None:
