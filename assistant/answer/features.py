@@ -229,7 +229,7 @@ _NAMING = re.compile(
 )
 _GIVEN_NAME = re.compile(r"^(?:[A-Z0-9][\w\-]*|[\"“‘].+)$")
 _KIND_ACRONYM = re.compile(r"^[A-Z]{2}$")
-_OWN_STEMS = frozenset({"own", "in-ho", "inter", "homeg", "home-"})  # five-letter stems
+_OWN_STEMS = frozenset({"own", "in-ho", "inter", "homeg", "home-"})  # words cut to five letters
 
 
 def _things_called(question: str) -> set[str]:
@@ -508,11 +508,10 @@ def institution_untold(question: str, answering: Sequence[str]) -> bool:
 
 # Who reported something: "Which outlet first reported Amazon's plan?", "Who broke the story?"
 # (the verb right after who or which-and-its-noun: "the reported cases" reports nothing).
-_ASKS_OPENING = r"^\W*(?:(?:and|so|but|also|then)\W+)?"
 _REPORTER_ASKED = re.compile(
-    _ASKS_OPENING + r"(?:who|(?:which|what)(?:\s+[\w-]+){1,2})\s+(?:first\s+)?(?:reported|"
+    _ASKS + r"(?:who|(?:which|what)(?:\s+[\w-]+){1,2})\s+(?:first\s+)?(?:reported|"
     r"revealed|leaked|broke\s+(?:the\s+)?(?:news|story))\b|"
-    + _ASKS_OPENING
+    + _ASKS
     + r"(?:which|what)\s+(?:[\w-]+\s+)?(?:outlets?|newspapers?|papers?|publications?|"
     r"magazines?|journalists?|reporters?|news\s+(?:outlets?|agenc(?:y|ies)|sites?))\s+"
     r"(?:\w+\s+)?(?:covered|reported|revealed|broke)\b",
