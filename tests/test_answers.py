@@ -383,6 +383,26 @@ def test_how_come_after_a_quote_cut_short_reads_on_in_its_sentence(bot: Assistan
     assert "partially owned by Google" in answer.text, answer.text
 
 
+def test_how_come_with_a_remark_is_the_reason_of_what_was_just_said(bot: Assistant) -> None:
+    history = exchange(
+        "Does all that money give Amazon real leverage over Anthropic?",
+        "Currently, Amazon has already invested around $8 billion in Anthropic, but unlike "
+        "Microsoft’s exclusive deal with OpenAI, Amazon holds less leverage. [1]",
+    )
+    answer = bot.ask(
+        "How come? Eight billion dollars and they still don't call the shots?", history
+    )
+    assert not answer.refused and "partially owned by Google" in answer.text, answer.text
+    # A quote that opens as a consequence ("This means ...") follows from the sentence before.
+    history = exchange(
+        "If Amazon pours in even more money, does it get to call the shots?",
+        "This means that while Amazon’s investment could increase in size, it may not "
+        "necessarily translate into tighter control or exclusivity. [1]",
+    )
+    answer = bot.ask("how come? it's their money", history)
+    assert "partially owned by Google" in answer.text, answer.text
+
+
 def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
     history = exchange(
         "Do Amazon's own AI models hold up against the competition?",

@@ -395,6 +395,26 @@ def test_a_bare_why_is_told_apart_and_the_last_quotes_are_read() -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("how come? it's their money", True),
+        ("How come? Eight billion dollars and they still don't call the shots?", True),
+        ("How so? Why less leverage?", False),  # a question of its own after the bare why
+        ("Really? I thought they bought it.", False),  # a doubt, not a reason asked for
+        ("Why is Amazon investing in Anthropic?", False),
+    ],
+)
+def test_a_bare_why_with_a_remark_asks_the_reason_of_what_was_said(
+    question: str, asks: bool
+) -> None:
+    from assistant.answer.followup import asks_what_follows, why_with_remark
+
+    assert why_with_remark(question) is asks
+    if asks:
+        assert asks_what_follows(question)
+
+
+@pytest.mark.parametrize(
     "question", ["Tell me more.", "can you elaborate?", "What do you mean?", "Give me an example"]
 )
 def test_a_bare_request_for_more_is_a_follow_up(question: str) -> None:

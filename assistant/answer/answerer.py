@@ -48,6 +48,7 @@ from .followup import (
     said_asked_about,
     says_nothing_of_its_own,
     standalone_query,
+    why_with_remark,
 )
 from .registry import check_backend, resolve_backend
 
@@ -233,7 +234,7 @@ class Answerer:
         if (
             history
             and not grounds.answerable
-            and (asks_for_more(spelt) or said_asked_about(spelt, history))
+            and (asks_for_more(spelt) or why_with_remark(spelt) or said_asked_about(spelt, history))
         ):
             said = reads_on(spelt, history)
             if followers(grounds, said):

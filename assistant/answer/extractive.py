@@ -211,11 +211,42 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
              B scores 1.0 (0.4 + 0.5, and at least the best).
     """
     after = followers(grounds, said) + _cut_short(grounds, said, ahead=not more)
+    if not more:
+        after += reasons_before(grounds, said)
     if bonus <= 0:
         return grounds
     # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
     # repeats the quote with its continuation.
     return lifted(grounds, after, bonus)
+
+
+# A sentence that opens as the consequence of the one before it: its reason was told there.
+_CONSEQUENCE = re.compile(
+    r"^\W*(?:this|that|which)\s+(?:means|meant|is\s+why|explains\s+why)\b|"
+    r"^\W*(?:therefore|thus|hence|consequently|as\s+a\s+result|so)\b",
+    re.IGNORECASE,
+)
+
+
+def reasons_before(grounds: Grounds, said: set[str]) -> list[int]:
+    """The units holding what a quoted sentence that opens as its consequence ("This means
+    ...", "As a result, ...") follows from: asked why of it, the reason is the sentence
+    before it, in its own unit (a sentence joined to the one it points back to) or in the
+    unit right before.
+
+    Example: units A ("Google owns part of Anthropic.") and B right after it ("This means
+             Amazon's money may not buy control."), said {B's text} -> [index of A]
+    """
+    out: set[int] = set()
+    for i, lines in enumerate(_unit_lines(grounds)):
+        consequences = [
+            k for k, line in enumerate(lines) if line in said and _CONSEQUENCE.search(line)
+        ]
+        if any(k > 0 for k in consequences):
+            out.add(i)
+        elif consequences and (j := _antecedent(grounds, i)) is not None:
+            out.add(j)
+    return sorted(out)
 
 
 def lifted(grounds: Grounds, units: list[int], bonus: float = 0.0) -> Grounds:

@@ -51,6 +51,7 @@ __all__ = [
     "says_nothing_of_its_own",
     "split_preamble",
     "standalone_query",
+    "why_with_remark",
 ]
 
 MAX_HISTORY_MESSAGES = 8  # the last four exchanges: a follow-up points at the latest ones
@@ -813,7 +814,33 @@ def asks_what_follows(question: str) -> bool:
     Example: asks_what_follows("And why?") -> True; asks_what_follows("Tell me more.") -> True;
              asks_what_follows("Why is Amazon investing?") -> False
     """
-    return _WHY_AGAIN.match(question) is not None or asks_for_more(question)
+    return (
+        _WHY_AGAIN.match(question) is not None
+        or asks_for_more(question)
+        or why_with_remark(question)
+    )
+
+
+_REMARK_WORDS = 12  # a remark after "How come?" is short; a longer one says something new
+
+
+def why_with_remark(question: str) -> bool:
+    """Is the question a bare "Why?" ("How come?", "How so?") followed by a remark of the
+    asker's rather than by a question of its own? The remark says why it puzzles them; the
+    reason asked for is still that of what was just said.
+
+    Example: why_with_remark("how come? it's their money") -> True;
+             why_with_remark("How come? Eight billion dollars and they still don't call the
+             shots?") -> True;
+             why_with_remark("How so? Why less leverage?") -> False;
+             why_with_remark("Really? I thought they bought it.") -> False;
+             why_with_remark("Why is Amazon investing?") -> False
+    """
+    m = _BARE_WHY_FIRST.match(question)
+    if m is None or "really" in m.group().lower():  # "Really? ..." doubts; it asks no reason
+        return False
+    rest = question[m.end() :]
+    return _ASKING.match(rest) is None and len(rest.split()) <= _REMARK_WORDS
 
 
 def asks_for_more(question: str) -> bool:
