@@ -403,6 +403,25 @@ def test_how_come_with_a_remark_is_the_reason_of_what_was_just_said(bot: Assista
     assert "partially owned by Google" in answer.text, answer.text
 
 
+def test_and_another_name_is_told_what_the_last_answer_told_of_the_first(bot: Assistant) -> None:
+    # The sentence on Google that tells what the quote told of Meta (in-house development),
+    # not the one where Google only owns part of Anthropic.
+    history = exchange(
+        "What is Meta doing about AI?",
+        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+        "control the entire technology stack and intellectual property. [1]",
+    )
+    answer = bot.ask("and google?", history)
+    assert answer.text.startswith("Market reactions"), answer.text
+    history = exchange(
+        "How is Amazon playing the AI race?",
+        "Amazon, on the other hand, is hedging its bets by investing in proven AI players like "
+        "Anthropic [1]",
+    )
+    answer = bot.ask("And Meta?", history)
+    assert "building AI models in-house" in answer.text.split("[1]")[0], answer.text
+
+
 def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
     history = exchange(
         "Do Amazon's own AI models hold up against the competition?",

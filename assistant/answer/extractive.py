@@ -305,6 +305,47 @@ def _other_side(grounds: Grounds, said: set[str], name: str) -> list[int]:
     return [] if best is None else [best[1]]
 
 
+# Words that link a sentence's parts ("like Anthropic", "on the other hand"), not what it tells.
+_LINKING = frozenset(analyze("like such other hand example also even while way"))
+
+
+def parallel_unit(grounds: Grounds, said: set[str], name: str) -> list[int]:
+    """The unit naming name that shares the most words, names aside, with the last answer's
+    quotes (said): "And Google?" after Meta's way ("Meta ... is building AI models in-house")
+    is asked of the sentence that tells the same of Google ("companies focusing on in-house
+    development, such as Google"), not of any sentence that names Google ("Anthropic remains
+    partially owned by Google and collaborates with ... Meta": the names say who, not what).
+    [] when the best-scoring unit naming it shares a word with them already, when none does,
+    or when a quote names it.
+
+    Example: said {"Meta builds its AI in-house."}, units "Google owns part of Anthropic."
+             and "Google also builds AI models.", name "google" -> [the second's index]
+    """
+    low = name.lower()
+
+    def names_it(line: str) -> bool:
+        return low in {w.lower() for w in re.findall(r"[\w\-]+", line)}
+
+    def words(text: str) -> set[str]:
+        names = {t for n in name_words(text) for t in analyze(n)}
+        return set(analyze(text)) - names - _LINKING
+
+    if not said or any(names_it(q) for q in said):
+        return []  # the quote names it too ("depression 50.4%, anxiety 44.6%"): it answers
+    told = set().union(*(words(q) for q in said))
+    quoted = set(quoted_units(grounds, said))
+    shared: dict[int, int] = {}
+    for i, lines in enumerate(_unit_lines(grounds)):
+        naming = [line for line in lines if names_it(line)]
+        if i not in quoted and naming:
+            # The sentence naming it, not the ones a unit joins to it ("This situation ...").
+            shared[i] = max(len(words(line) & told) for line in naming)
+    if not shared or shared[max(shared, key=lambda i: float(grounds.scores[i]))]:
+        return []  # the best unit naming it already tells something the quote told
+    best = max(shared, key=lambda i: shared[i])
+    return [best] if shared[best] else []
+
+
 def _below(grounds: Grounds, units: list[int]) -> Grounds:
     """grounds with the units ranked below every other (unless they are all there is).
 
@@ -566,7 +607,8 @@ class ExtractiveBackend:
         if other is not None:
             # "And Amazon?" after Meta's way: the sentence that goes on to Amazon right after
             # the quote ("Amazon, on the other hand, ...") is the other side of what was said.
-            units = _other_side(grounds, last_quotes(request.history), other)
+            said = last_quotes(request.history)
+            units = _other_side(grounds, said, other) or parallel_unit(grounds, said, other)
             grounds = lifted(grounds, units, bonus=0.5)
         chosen = select_sentences(
             grounds,
