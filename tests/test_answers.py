@@ -422,6 +422,24 @@ def test_and_another_name_is_told_what_the_last_answer_told_of_the_first(bot: As
     assert "building AI models in-house" in answer.text.split("[1]")[0], answer.text
 
 
+def test_what_a_word_of_the_last_answer_means_is_what_the_article_says_it_means(
+    bot: Assistant,
+) -> None:
+    history = exchange(
+        "Does Amazon end up calling the shots, then?", "Amazon holds less leverage. [1]"
+    )
+    answer = bot.ask("Sorry, what do you mean by leverage here?", history)
+    assert "tighter control or exclusivity" in answer.text, answer.text  # "This means ..."
+    history = exchange(
+        "Is there anything unusual about Amazon's stake?",
+        "Unlike Microsoft’s exclusive deal with OpenAI, Amazon’s stake in Anthropic is "
+        "non-exclusive, reflecting a broader industry divide between companies building AI "
+        "in-house and those investing in external AI innovators. [1]",
+    )
+    answer = bot.ask("non-exclusive meaning what, in practice?", history)
+    assert "multiple partnerships mean" in answer.text, answer.text
+
+
 def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
     history = exchange(
         "Do Amazon's own AI models hold up against the competition?",

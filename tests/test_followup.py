@@ -384,6 +384,20 @@ def test_else_a_possessive_and_a_chat_opener_lean_on_the_last_turn() -> None:
     assert not is_followup("Thanks!")
 
 
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        ("Sorry, what do you mean by leverage here?", {"leverag"}),
+        ("non-exclusive meaning what, in practice?", {"exclus"}),
+        ("What does Amazon want?", set()),
+    ],
+)
+def test_the_word_whose_meaning_is_asked_is_read(question: str, terms: set[str]) -> None:
+    from assistant.answer.followup import meaning_asked
+
+    assert meaning_asked(question) == terms
+
+
 def test_a_bare_why_is_told_apart_and_the_last_quotes_are_read() -> None:
     from assistant.answer.followup import asks_what_follows, last_quotes
 

@@ -8,6 +8,7 @@ this module only chooses which of the scored candidate sentences to copy.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from .followup import (
     asks_what_follows,
     echoed_quotes,
     last_quotes,
+    meaning_asked,
     name_words,
     others_than,
     reads_on,
@@ -247,6 +249,64 @@ def reasons_before(grounds: Grounds, said: set[str]) -> list[int]:
         elif consequences and (j := _antecedent(grounds, i)) is not None:
             out.add(j)
     return sorted(out)
+
+
+# A sentence that says what the one before it, or a word of it, comes to.
+_EXPLAINS = re.compile(
+    r"^\W*(?:this|that)\s+means\b|^\W*(?:in\s+other\s+words|that\s+is|in\s+practice)\b",
+    re.IGNORECASE,
+)
+_MEANS = re.compile(r"\b(?:means?|meant|meaning)\b", re.IGNORECASE)
+_EXPLAINS_REACH = (
+    400  # characters after a quote, in its paragraph, to a sentence saying what it means
+)
+
+
+def explaining(grounds: Grounds, said: set[str], terms: set[str]) -> list[int]:
+    """The units that say what a quote (said), or a word of it (terms, analysed), means: a
+    sentence opening "This means ..." or "In other words ..." shortly after the quote in its
+    paragraph, or any sentence where the word stands beside "means" ("multiple partnerships
+    mean Amazon's position is not exclusive").
+
+    Example: units "Amazon holds less leverage." (quoted), "Google owns part of it." and
+             "This means more money may not buy control.", terms {"leverag"} -> [the third's
+             index]
+    """
+    quoted = quoted_units(grounds, said)
+    out: set[int] = set()
+    for i, unit in enumerate(grounds.sentences):
+        if i in quoted:
+            continue
+        for a, b in split_sentences(unit.text):
+            line = unit.text[a:b]
+            if _MEANS.search(line) and terms & set(analyze(line)):
+                out.add(i)
+            if _EXPLAINS.search(line) and any(
+                _shortly_after(grounds.sentences[q], unit, unit.start + a) for q in quoted
+            ):
+                out.add(i)
+    return sorted(out)
+
+
+def _shortly_after(quote: Sentence, unit: Sentence, start: int) -> bool:
+    """Whether position start of unit's source lies a little after quote, in its paragraph."""
+    if unit.chunk.source != quote.chunk.source or not 0 <= start - quote.end <= _EXPLAINS_REACH:
+        return False
+    # The gap may lie across the two chunks (they overlap): each shows the part it holds.
+    held: list[tuple[int, int]] = []
+    for chunk in (unit.chunk, quote.chunk):
+        lo, hi = max(quote.end, chunk.start), min(start, chunk.end)
+        if lo <= hi:
+            if "\n" in chunk.text[lo - chunk.start : hi - chunk.start]:
+                return False
+            held.append((lo, hi))
+    held.sort()
+    return (
+        bool(held)
+        and held[0][0] == quote.end
+        and max(hi for _, hi in held) == start
+        and all(b[0] <= a[1] for a, b in itertools.pairwise(held))
+    )
 
 
 def lifted(grounds: Grounds, units: list[int], bonus: float = 0.0) -> Grounds:
@@ -584,6 +644,10 @@ class ExtractiveBackend:
             grounds = follow_on(
                 grounds, said, self.why_follower, more=asks_for_more(request.question)
             )
+            meant = meaning_asked(request.question)
+            if meant:
+                # "What do you mean by leverage here?": what the documents say it means.
+                grounds = lifted(grounds, explaining(grounds, said, meant), self.why_follower)
             if named:
                 # ... and the quote itself, already read, is not what it asks for.
                 grounds = _below(

@@ -38,6 +38,7 @@ __all__ = [
     "last_quotes",
     "latest_question",
     "listed_item",
+    "meaning_asked",
     "name_words",
     "named_doer",
     "others_than",
@@ -870,6 +871,12 @@ _MEANING_OF_SAID = re.compile(
     r"\s*\?",
     re.IGNORECASE,
 )
+# "non-exclusive meaning what, in practice?": the word first, then what it means.
+_MEANING_WHAT = re.compile(
+    r"^\W*(?:(?:and|ok|okay|so|but|sorry|wait)\W+)*(?P<what>[^?.!,]+?),?\s+"
+    r"(?:meaning|means|as\s+in)\s+what\b[^?.!]*\?",
+    re.IGNORECASE,
+)
 _OF_SAID_TERMS = 3  # words it may name: more, and it asks a question of its own
 _MODAL_EMPHASIS = re.compile(r"\b(?:at\s+all|needs?\s+to|have\s+to|has\s+to)\b", re.IGNORECASE)
 _BARE_WHY_FIRST = re.compile(
@@ -892,7 +899,7 @@ def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set
     """
     # "How so? Why does it need to hedge at all?": the bare request before it asks the same.
     question = _BARE_WHY_FIRST.sub("", question, count=1)
-    m = _OF_SAID.match(question) or _MEANING_OF_SAID.match(question)
+    m = _OF_SAID.match(question) or _meaning(question)
     quotes = last_quotes(history)
     if m is None or not quotes or len(question) > 120:
         return set()
@@ -914,6 +921,27 @@ def said_asked_about(question: str, history: Sequence[Mapping[str, str]]) -> set
     ):
         return set()
     return {q for q, held in quote_terms.items() if terms & held}
+
+
+def _meaning(question: str) -> re.Match[str] | None:
+    return _MEANING_OF_SAID.match(question) or _MEANING_WHAT.match(question)
+
+
+def meaning_asked(question: str) -> set[str]:
+    """The analysed words whose meaning a follow-up asks, in the last answer's words or not
+    ("what do you mean by leverage here?", "non-exclusive meaning what, in practice?");
+    empty when it asks no meaning.
+
+    Example: meaning_asked("Sorry, what do you mean by leverage here?") -> {"leverag"};
+             meaning_asked("non-exclusive meaning what?") -> {"exclus"};
+             meaning_asked("What does Amazon want?") -> set()
+    """
+    m = _meaning(question)
+    if m is None or len(question) > 120:
+        return set()
+    vague = _GENERIC_VERBS | _ELLIPTICAL | _REQUEST_VERBS | _DISCOURSE
+    words = [w for w in _content_words(m.group("what")) if w not in vague]
+    return {t for w in words for t in analyze(w) if len(t) > 3}  # "non" of "non-exclusive"
 
 
 def reads_on(question: str, history: Sequence[Mapping[str, str]]) -> set[str]:
