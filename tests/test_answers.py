@@ -440,6 +440,25 @@ def test_what_a_word_of_the_last_answer_means_is_what_the_article_says_it_means(
     assert "multiple partnerships mean" in answer.text, answer.text
 
 
+def test_an_example_asked_of_what_was_said_is_given_by_its_name(bot: Assistant) -> None:
+    history = exchange(
+        "How would you describe the AI industry right now?",
+        "Overall, the AI industry is currently witnessing a real-time experiment in strategic "
+        "approaches, with some companies building AI stacks internally and others opting to "
+        "partner with or invest in startups. [1]",
+    )
+    answer = bot.ask("give me an example of the first kind", history)
+    assert answer.text.startswith("Meta, for example,"), answer.text
+    history = exchange(
+        "does anthropic work only with amazon",
+        "However, there is no guarantee that Anthropic will remain loyal to Amazon, as it "
+        "continues to collaborate with other companies and has multiple funding sources. [1]",
+    )
+    answer = bot.ask("name one of those other companies pls", history)
+    first = answer.text.split("[1]")[0]
+    assert "Google" in first or "Meta" in first, answer.text
+
+
 def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
     history = exchange(
         "Do Amazon's own AI models hold up against the competition?",

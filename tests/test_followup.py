@@ -398,6 +398,16 @@ def test_the_word_whose_meaning_is_asked_is_read(question: str, terms: set[str])
     assert meaning_asked(question) == terms
 
 
+def test_a_request_for_an_example_is_told_apart() -> None:
+    from assistant.answer.followup import asks_example
+
+    assert asks_example("give me an example of the first kind")
+    assert asks_example("name one of those other companies pls")
+    assert asks_example("Which one is named?")
+    assert not asks_example("How much did Amazon invest?")
+    assert not asks_example("What is the company's name?")
+
+
 def test_a_bare_why_is_told_apart_and_the_last_quotes_are_read() -> None:
     from assistant.answer.followup import asks_what_follows, last_quotes
 

@@ -23,6 +23,7 @@ from .evidence import Grounds, Sentence, points_back
 from .features import specific_tokens
 from .followup import (
     another_named,
+    asks_example,
     asks_for_more,
     asks_what_follows,
     echoed_quotes,
@@ -309,6 +310,42 @@ def _shortly_after(quote: Sentence, unit: Sentence, start: int) -> bool:
     )
 
 
+# A name given as an instance of a kind: "Meta, for example,", "such as Google", "like Meta".
+_INSTANCE = re.compile(
+    r"\b[A-Z][\w\-]*,?\s+for\s+(?:example|instance)\b|"
+    r"\b(?:such\s+as|like|including|e\.g\.,?)\s+[A-Z][\w\-]*",
+)
+
+
+_EXAMPLE_REQUEST = frozenset(analyze("name one give example instance please pls"))
+
+
+def examples(grounds: Grounds, said: set[str], query: str) -> list[int]:
+    """The units not quoted in said that give an instance by its name ("Meta, for example,",
+    "such as Google") sharing the most words, names aside, with what the query asks an
+    example of; [] when none shares a word with it.
+
+    Example: units "Meta, for example, builds AI in-house." and "Markets like Wall Street
+             cheered.", query "an example of companies that build AI internally" -> [the
+             first's index]
+    """
+    asked = _plain_words(query) - _EXAMPLE_REQUEST
+    quoted = set(quoted_units(grounds, said))
+    shared: dict[int, int] = {}
+    for i, lines in enumerate(_unit_lines(grounds)):
+        giving = [line for line in lines if _INSTANCE.search(line)]
+        if i not in quoted and giving:
+            shared[i] = max(len(_plain_words(line) & asked) for line in giving)
+    most = max(shared.values(), default=0)
+    return sorted(i for i, n in shared.items() if n == most) if most else []
+
+
+def _plain_words(text: str) -> set[str]:
+    """The analysed words of text, names and linking words aside (what it tells, not who)."""
+    names = {t for n in name_words(text) for t in analyze(n)}
+    return set(analyze(text)) - names - _LINKING
+
+
 def lifted(grounds: Grounds, units: list[int], bonus: float = 0.0) -> Grounds:
     """grounds with the units raised by bonus times the best score, and at least to it: what
     a follow-up reads on to is never ranked below the quote it follows (a quote matching
@@ -366,7 +403,7 @@ def _other_side(grounds: Grounds, said: set[str], name: str) -> list[int]:
 
 
 # Words that link a sentence's parts ("like Anthropic", "on the other hand"), not what it tells.
-_LINKING = frozenset(analyze("like such other hand example also even while way"))
+_LINKING = frozenset(analyze("like such hand example also even while way"))
 
 
 def parallel_unit(grounds: Grounds, said: set[str], name: str) -> list[int]:
@@ -386,20 +423,16 @@ def parallel_unit(grounds: Grounds, said: set[str], name: str) -> list[int]:
     def names_it(line: str) -> bool:
         return low in {w.lower() for w in re.findall(r"[\w\-]+", line)}
 
-    def words(text: str) -> set[str]:
-        names = {t for n in name_words(text) for t in analyze(n)}
-        return set(analyze(text)) - names - _LINKING
-
     if not said or any(names_it(q) for q in said):
         return []  # the quote names it too ("depression 50.4%, anxiety 44.6%"): it answers
-    told = set().union(*(words(q) for q in said))
+    told = set().union(*(_plain_words(q) for q in said))
     quoted = set(quoted_units(grounds, said))
     shared: dict[int, int] = {}
     for i, lines in enumerate(_unit_lines(grounds)):
         naming = [line for line in lines if names_it(line)]
         if i not in quoted and naming:
             # The sentence naming it, not the ones a unit joins to it ("This situation ...").
-            shared[i] = max(len(words(line) & told) for line in naming)
+            shared[i] = max(len(_plain_words(line) & told) for line in naming)
     if not shared or shared[max(shared, key=lambda i: float(grounds.scores[i]))]:
         return []  # the best unit naming it already tells something the quote told
     best = max(shared, key=lambda i: shared[i])
@@ -674,6 +707,12 @@ class ExtractiveBackend:
             said = last_quotes(request.history)
             units = _other_side(grounds, said, other) or parallel_unit(grounds, said, other)
             grounds = lifted(grounds, units, bonus=0.5)
+        if request.history and asks_example(request.question):
+            # "Give me an example of the first kind": a sentence that gives one by its name
+            # ("Meta, for example, ..."), not the quote that told of the kind.
+            grounds = lifted(
+                grounds, examples(grounds, last_quotes(request.history), request.query), 1.0
+            )
         chosen = select_sentences(
             grounds,
             max_sentences=self.max_sentences,

@@ -30,6 +30,7 @@ __all__ = [
     "about_another",
     "another_named",
     "answer_pointed",
+    "asks_example",
     "asks_for_more",
     "asks_what_follows",
     "asks_where_said",
@@ -1323,6 +1324,25 @@ _TWO_KINDS = re.compile(
     re.IGNORECASE,
 )
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+")
+
+
+# "Give me an example", "name one of those other companies", "which one is named?": a
+# request for an instance of what was said, by its name.
+_EXAMPLE = re.compile(
+    r"\b(?:an?\s+)?examples?\b|\bfor\s+instance\b|\bname\s+(?:one|some|a\s+few|two|them)\b|"
+    r"\bwhich\s+(?:one|ones)\s+(?:is|are)\s+named\b",
+    re.IGNORECASE,
+)
+
+
+def asks_example(question: str) -> bool:
+    """Does a follow-up ask for an example, by its name, of what was said?
+
+    Example: asks_example("give me an example of the first kind") -> True;
+             asks_example("name one of those other companies pls") -> True;
+             asks_example("How much did Amazon invest?") -> False
+    """
+    return len(question) <= 160 and _EXAMPLE.search(question) is not None
 
 
 def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | None:
