@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from ..errors import DocumentError
+from ..settings import DEFAULT_UNPACK_LIMITS
+from .chunking import SECTION_CHARS
 from .html import html_text
 from .textbuild import Built, TextBuilder, decode_text, looks_binary, one_line
 
-__all__ = ["Attachment", "eml_text", "mbox_text"]
+__all__ = ["Attachment", "eml_text", "max_attachments", "mbox_text"]
 
 _MBOX_FROM = re.compile(rb"^From [^\r\n]*\r?\n", re.MULTILINE)
 _MBOXRD_ESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
@@ -29,9 +32,12 @@ class Attachment:
     data: bytes
 
 
-def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+def eml_text(
+    data: bytes, source: str, most_attachments: int | None = None
+) -> tuple[Built, list[Attachment]]:
     """One message: a header block, then its body; one locator for the whole message, an
     e-mail header summary such as 'e-mail “Q3 numbers” from Ann Lee, 2026-03-02'.
+    DocumentError when it has more than most_attachments attachments (None: any number).
 
     Example: b"Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you." ->
              Built("Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you.",
@@ -43,17 +49,22 @@ def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     if not message.keys():
         raise DocumentError(_not_mail(source, "message"))
     builder = TextBuilder()
-    attachments = _add_message(builder, message, source, "")
+    left = _AttachmentsLeft(source, len(data), most_attachments)
+    attachments = _add_message(builder, message, source, "", left)
     return builder.build(), attachments
 
 
-def mbox_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+def mbox_text(
+    data: bytes, source: str, most_attachments: int | None = None
+) -> tuple[Built, list[Attachment]]:
     """Every message of a mailbox in order, each its own section, with locators
-    "message N: e-mail “Subject” from Sender, date"."""
+    "message N: e-mail “Subject” from Sender, date". most_attachments: as for eml_text, the
+    mailbox's messages together."""
     if looks_binary(data) or not data.startswith(b"From "):
         raise DocumentError(_not_mail(source, "mailbox (mbox)"))
     builder = TextBuilder()
     attachments: list[Attachment] = []
+    left = _AttachmentsLeft(source, len(data), most_attachments)
     separators = list(_MBOX_FROM.finditer(data))
     if not separators:  # "From " and no whole separator line: a file cut short
         raise DocumentError(_not_mail(source, "mailbox (mbox)"))
@@ -62,7 +73,7 @@ def mbox_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     for number, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
         raw = _MBOXRD_ESCAPE.sub(rb"\1", data[start:end])
         message = _parse(raw)
-        attachments.extend(_add_message(builder, message, source, f"message {number}: "))
+        attachments.extend(_add_message(builder, message, source, f"message {number}: ", left))
     return builder.build(), attachments
 
 
@@ -135,10 +146,51 @@ def _label(message: Message, prefix: str) -> str:
     return "".join(parts)
 
 
+class _AttachmentsLeft:
+    """How many more attachments a file may have: each is indexed as a document of its own,
+    at least one passage to embed however small, so a 480 KB e-mail of 8,000 one-line
+    attachments was 8,000 documents (and a 1 MB one 16,000); the sections of one document
+    are held to MAX_SECTIONS or one per SECTION_CHARS characters (chunking.section_problem),
+    and a file's attachments likewise (max_attachments), counted no further than that."""
+
+    def __init__(self, source: str, size: int, most: int | None) -> None:
+        self.source, self.size, self.most = source, size, most
+        self.left = most
+
+    def take(self, attachments: Iterator[Attachment]) -> list[Attachment]:
+        """The attachments, DocumentError (one sentence) past the file's allowance."""
+        if self.left is None:
+            return list(attachments)
+        taken = list(itertools.islice(attachments, self.left + 1))
+        if len(taken) > self.left:
+            raise DocumentError(
+                f"{self.source} has more than {self.most:,} attachments, the most an e-mail "
+                f"of {self.size:,} bytes may have (each is indexed as a document of its own): "
+                "save its attachments as files of their own, or split the mailbox"
+            )
+        self.left -= len(taken)
+        return taken
+
+
+def max_attachments(size: int, floor: int = DEFAULT_UNPACK_LIMITS.attachments_floor) -> int:
+    """How many attachments an e-mail or mailbox of size bytes may have: floor
+    (UnpackLimits.attachments_floor; none for a message attached to another), or one per
+    SECTION_CHARS bytes.
+
+    Example: max_attachments(480_000) -> 10000; max_attachments(5_000_000) -> 50000;
+             max_attachments(4_000, floor=0) -> 40
+    """
+    return max(floor, size // SECTION_CHARS)
+
+
 def _add_message(
-    builder: TextBuilder, message: EmailMessage, source: str, prefix: str
+    builder: TextBuilder,
+    message: EmailMessage,
+    source: str,
+    prefix: str,
+    left: _AttachmentsLeft,
 ) -> list[Attachment]:
-    attachments = list(_attachments(message))
+    attachments = left.take(_attachments(message))
     lines = [f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))]
     if attachments:
         lines.append("Attachments: " + ", ".join(a.name for a in attachments))
