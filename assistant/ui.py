@@ -196,8 +196,12 @@ details.citation.opened-by-marker { outline: 2px solid var(--color-accent); }
 # "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored; so are
 # control characters (a bell, a backspace), which the browser draws as nothing, but layout
 # (tabs, line and page breaks). In a file name, invisible characters also make one name look
-# like another ("al\u200bexa.txt"): see _shown_name.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# like another ("al\u200bexa.txt"): see _shown_name. The bidi marks (left-to-right,
+# right-to-left, Arabic letter) are drawn as nothing yet count as a letter of their direction:
+# "Pay 1\u200f2\u200f3" showed in Chromium as "Pay 132", a quote reading as another number.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 _CONTROLS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)])) - frozenset("\t\n\r\f\v")
 _SHOWN = _BIDI_CONTROLS | _CONTROLS
 # Letters drawn as nothing (Hangul fillers, the braille blank, the grapheme joiner), beside

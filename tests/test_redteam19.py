@@ -1,9 +1,12 @@
-"""The nineteenth red-team pass: e-mails of a vast number of attachments. The tests run the
-loaders and the sync over a fake bot (the fake embedder), so they run in seconds.
+"""The nineteenth red-team pass: e-mails of a vast number of attachments, and invisible
+bidi marks that make a quote show other characters than it holds. The e-mail tests run the
+loaders and the sync over a fake bot (the fake embedder), the page tests its pure renderers
+(and Chromium where it is installed), so these run in seconds.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -105,3 +108,66 @@ def test_an_email_of_many_attachments_loses_nothing_already_indexed(
 def _write(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------- bidi marks in a quote
+
+# A document's sentence holding right-to-left and Arabic letter marks between digits: drawn as
+# nothing, each counts as a right-to-left letter, and the digits after it are laid out from
+# the right. Chromium drew "The vault code is 1\u200f2\u061c3 4." as "… 132 4.".
+_MARKED = "The zircon vault code is 1\u200f2\u061c3 4, set in the morning.\n"
+
+# Each character of the element's text nodes, in the order the browser draws them (top to
+# bottom, left to right), the marks and spaces left out.
+_DRAWN = """(selector) => {
+  const root = document.querySelector(selector), out = [];
+  const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let t = walk.nextNode(); t; t = walk.nextNode()) {
+    for (let i = 0; i < t.length; i++) {
+      const r = document.createRange(); r.setStart(t, i); r.setEnd(t, i + 1);
+      const box = r.getBoundingClientRect();
+      if (box.width > 0 && t.data[i].trim()) out.push([Math.round(box.y), box.x, t.data[i]]);
+    }
+  }
+  out.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return out.map((c) => c[2]).join("");
+}"""
+
+
+def test_bidi_marks_in_a_quote_are_shown_as_code_points(tmp_path: Path) -> None:
+    """Bidi overrides and isolates were shown as code points (red team 16), but not the
+    three marks (U+200E, U+200F, U+061C), which reorder digits as surely: a quote holding
+    "1\u200f2\u061c3" showed as "132", so the answer and its citation read as a number the
+    document does not hold. They are now shown as code points too, in the answer, its
+    passage and the text the Copy button copies."""
+    from assistant.ui import _html, copy_text, render_answer
+
+    assert _html("1\u200f2\u200e3\u061c4") == "1[U+200F]2[U+200E]3[U+061C]4"
+    bot = fake_bot(tmp_path, {"vault.txt": _MARKED})
+    answer = bot.ask("What is the zircon vault code?")
+    assert answer.citations and not answer.refused
+    quote = answer.citations[0].quote
+    assert "1\u200f2\u061c3 4" in quote and _MARKED[answer.citations[0].start :].startswith(quote)
+    body, sources = render_answer(answer, bot.chunk)
+    for shown in (body, sources):
+        assert "1[U+200F]2[U+061C]3 4" in shown and "\u200f" not in shown and "\u061c" not in shown
+    assert "1[U+200F]2[U+061C]3 4" in copy_text(answer)
+
+
+def test_a_quote_with_bidi_marks_is_drawn_in_its_order_in_chromium(tmp_path: Path) -> None:
+    """What a visitor sees: the answer and its opened passage, drawn by Chromium, hold the
+    digits in the document's order."""
+    from browsers import chromium, playwright_api
+
+    from assistant.ui import render_answer
+
+    sync_api = playwright_api()
+    bot = fake_bot(tmp_path, {"vault.txt": _MARKED})
+    body, sources = render_answer(bot.ask("What is the zircon vault code?"), bot.chunk)
+    page_html = f'<div id="body">{body}</div><div id="sources">{sources}</div>'
+    with chromium(sync_api) as browser:
+        page = browser.new_page()
+        page.set_content(page_html.replace("<details", "<details open"))
+        for where in ("#body .answer", "#sources .passage mark"):
+            drawn = page.evaluate(_DRAWN, where)
+            assert "is1234," in re.sub(r"\[U\+[0-9A-F]+\]", "", drawn), (where, drawn)
