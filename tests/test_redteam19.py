@@ -6,6 +6,7 @@ loaders and the sync over a fake bot (the fake embedder), the page tests its pur
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -171,3 +172,51 @@ def test_a_quote_with_bidi_marks_is_drawn_in_its_order_in_chromium(tmp_path: Pat
         for where in ("#body .answer", "#sources .passage mark"):
             drawn = page.evaluate(_DRAWN, where)
             assert "is1234," in re.sub(r"\[U\+[0-9A-F]+\]", "", drawn), (where, drawn)
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_v1_reply_shows_bidi_marks_and_controls_as_code_points(
+    tmp_path: Path, stream: bool
+) -> None:
+    """A /v1 reply quoted the sentence as it is, and a client showing it (a chat front-end, a
+    terminal) drew "1\u200f2\u061c3 4" as "1432", as the page did, and obeyed a terminal
+    escape. Its content now writes them as the page does; its citations keep the exact
+    characters (offsets and quotes match the document)."""
+    from fastapi.testclient import TestClient
+
+    from assistant.api import build_api
+
+    text = _MARKED.replace("morning", "morning \x1b]0;owned\x07")
+    bot = fake_bot(tmp_path, {"vault.txt": text})
+    body = {
+        "model": "assistant",
+        "stream": stream,
+        "messages": [{"role": "user", "content": "What is the zircon vault code?"}],
+    }
+    reply = TestClient(build_api(bot)).post("/v1/chat/completions", json=body)
+    assert reply.status_code == 200, reply.text
+    if stream:
+        events = [json.loads(line[6:]) for line in reply.text.splitlines() if line[6:7] == "{"]
+        content = "".join(e["choices"][0]["delta"].get("content", "") for e in events)
+        citations = events[-1]["citations"]
+        assert "Checked answer, replacing" not in content  # the pieces give the whole reply
+    else:
+        content = reply.json()["choices"][0]["message"]["content"]
+        citations = reply.json()["citations"]
+    assert "1[U+200F]2[U+061C]3 4" in content and "[U+001B]]0;owned[U+0007]" in content
+    assert not any(c in content for c in "\u200f\u061c\x1b\x07")
+    assert citations and all(text[c["start"] : c["end"]] == c["quote"] for c in citations)
+    assert "1\u200f2\u061c3" in citations[0]["quote"]
+
+
+def test_shown_reply_gives_a_stream_piece_by_piece_as_a_whole() -> None:
+    """Each stream piece is shown knowing the text already sent: wherever the text is cut,
+    the pieces together are the whole reply shown at once."""
+    from assistant.api import shown_reply
+
+    text = "a 1\u200f2](x) \u202e![i](u)\x1b[31m <b> \\ ]\u200f(y)"
+    whole = shown_reply(text)
+    assert "1[U+200F]2](x)" not in whole and "[U+202E]![i]\\(u)[U+001B][31m \\<b>" in whole
+    for cut in range(len(text) + 1):
+        first = shown_reply(text[:cut])
+        assert first + shown_reply(text[cut:], before=first) == whole, cut
