@@ -6,13 +6,16 @@ loaders and the sync over a fake bot (the fake embedder), the page tests its pur
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from fakes import fake_bot
+from fakes import FakeEmbedder, fake_bot
 
 from assistant.errors import DocumentError, InputError
 from assistant.ingest import loaders, mail
@@ -220,3 +223,45 @@ def test_shown_reply_gives_a_stream_piece_by_piece_as_a_whole() -> None:
     for cut in range(len(text) + 1):
         first = shown_reply(text[:cut])
         assert first + shown_reply(text[cut:], before=first) == whole, cut
+
+
+# ---------------------------------------------------------------- a disk with no room left
+
+
+def _no_room(*_args: Any, **_kwargs: Any) -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+@pytest.mark.parametrize("where", ["sentence rows", "vectors file"])
+def test_a_sync_that_runs_out_of_disk_says_so_and_keeps_the_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """An upload's passages may take far more room than its bytes (a 198 KB text of four-word
+    sentences made 7,544 sentence vectors, 11.6 MB), and the free-disk floor is checked on the
+    upload's size: on a 4 MB disk, a 2.2 MB upload stopped with OSError "[Errno 28] No space
+    left on device" (`assistant index`: a 30-line traceback; the page: "indexing failed
+    (OSError)"). It is now one sentence saying what to do; the upload is not added, and
+    the index and the folder are as they were."""
+    from assistant import Assistant
+    from assistant.errors import AssistantError, IndexWriteError
+    from assistant.store import base, faiss
+
+    bot = fake_bot(tmp_path, {"a.txt": "The zinc vault opens at nine in the morning.\n"})
+    if where == "sentence rows":
+        monkeypatch.setattr(base.RowFile, "append", _no_room)
+    else:
+        monkeypatch.setattr(faiss, "_save_flat_ip", _no_room)
+    with pytest.raises(IndexWriteError) as failed:
+        bot.add_document("big.txt", b"Copper vault doors open early. " * 200)
+    message = str(failed.value)
+    assert isinstance(failed.value, AssistantError) and "\n" not in message
+    assert "no room left on disk to write the index (No space left on device)" in message
+    assert message.endswith("index the documents again") and str(tmp_path) not in message
+    docs = bot.docs_dir or Path()
+    assert sorted(p.name for p in docs.iterdir()) == ["a.txt"]
+    assert [s.source for s in bot.sources()] == ["a.txt"]
+    assert "nine" in bot.ask("When does the zinc vault open?").text
+    monkeypatch.undo()
+    again = Assistant.from_folder(docs, settings=bot.settings, embedder=FakeEmbedder())
+    assert [s.source for s in again.sources()] == ["a.txt"]
+    assert again.sync().added == () and sorted(p.name for p in docs.iterdir()) == ["a.txt"]
