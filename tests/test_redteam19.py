@@ -265,3 +265,35 @@ def test_a_sync_that_runs_out_of_disk_says_so_and_keeps_the_index(
     again = Assistant.from_folder(docs, settings=bot.settings, embedder=FakeEmbedder())
     assert [s.source for s in again.sources()] == ["a.txt"]
     assert again.sync().added == () and sorted(p.name for p in docs.iterdir()) == ["a.txt"]
+
+
+# ---------------------------------------------------------------- the sentence vectors kept
+
+
+def test_the_sentence_vectors_kept_between_questions_are_bounded_in_characters() -> None:
+    """Where the index keeps no sentence vectors (PostgreSQL), each answer's sentences are
+    embedded and kept for the next questions, 50,000 of them, each under its text: a
+    sentence may be a whole passage (one unbroken word of 20,000 characters), so 250
+    questions each finding 8 new ones of emoji kept 156 MB (tracemalloc), and 50,000 would
+    keep 3.9 GB. They are now held to 10 million characters too; 50,000 ordinary sentences
+    are kept as before."""
+    import numpy as np
+
+    from assistant.answer.evidence import SentenceVectors
+
+    calls: list[int] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        calls.append(len(texts))
+        return np.zeros((len(texts), 384), dtype=np.float32)
+
+    vectors = SentenceVectors(embed)
+    for q in range(250):
+        vectors([f"w{q} x{i} y z " + "\U0001f600" * 20_000 for i in range(8)])
+        assert sum(map(len, vectors._cache)) <= 10_000_000
+    ordinary = [f"Sentence {i} says the vault opens at {i % 24} o'clock." for i in range(50_000)]
+    vectors(ordinary)
+    assert len(vectors) == 50_000
+    calls.clear()
+    vectors(ordinary[:100])  # found, not embedded again
+    assert calls == []
