@@ -492,10 +492,7 @@ class SentenceVectors:
         if missing:
             new = dict(zip(missing, self._embed(missing), strict=True))
             chars = sum(map(len, new))
-            if (
-                len(cache) + len(new) > self._capacity
-                or self._chars + chars > self._capacity_chars
-            ):
+            if len(cache) + len(new) > self._capacity or self._chars + chars > self._capacity_chars:
                 cache.clear()
                 self._chars = 0
             if chars <= self._capacity_chars:  # one answer's sentences past it: not kept
