@@ -19,6 +19,7 @@ __all__ = [
     "SHOWN_AS_CODE",
     "SPACE_RUNS",
     "STOPWORDS",
+    "TAG_LETTERS",
     "analyze",
     "as_code_points",
     "drawn_alike",
@@ -57,12 +58,19 @@ SPACE_RUNS = re.compile(r" {2,}")
 # nothing yet each a letter of its direction ("Pay 1\u200f2\u200f3" was drawn "Pay 132" by
 # Chromium: a quote reading as a number the document does not hold); control characters
 # are drawn as nothing (a bell, a backspace) or obeyed by a terminal, but layout (tabs, line
-# and page breaks).
+# and page breaks); and so are the tag characters, U+E0000-U+E007F, drawn as nothing, which
+# spell ASCII one for one: a sentence may carry a whole hidden text in them ("ASCII
+# smuggling"), which the person reading the quote cannot see, Copy put on the clipboard and
+# a language model may read. (They also end the flags of England, Scotland and Wales, shown
+# then as the black flag and code points.)
 BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 CONTROLS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)])) - frozenset("\t\n\r\f\v")
-SHOWN_AS_CODE = BIDI_CONTROLS | CONTROLS
+TAGS = frozenset(map(chr, range(0xE0000, 0xE0080)))
+SHOWN_AS_CODE = BIDI_CONTROLS | CONTROLS | TAGS
+# The tag characters that spell printable ASCII, read as that ASCII (str.translate).
+TAG_LETTERS = {0xE0000 + i: chr(i) for i in range(0x20, 0x7F)}
 
 
 def as_code_points(text: str, hidden: frozenset[str] = SHOWN_AS_CODE) -> str:
