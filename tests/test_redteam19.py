@@ -347,3 +347,25 @@ def test_text_hidden_in_tag_characters_is_shown_and_flagged(tmp_path: Path) -> N
     content = data["choices"][0]["message"]["content"]
     assert shown in content and _tags("I") not in content and "⚠" in content
     assert data["citations"][0]["quote"] == cited.quote  # the exact characters
+
+
+def test_a_mailbox_of_too_many_messages_is_refused_before_they_are_read(tmp_path: Path) -> None:
+    """Each message of a mailbox is a section, and a document of too many sections is
+    refused (red team 18), but only once read: a 1.5 MB mailbox of 20,000 one-line messages
+    took 25 s to read and then was refused (20 MB: minutes, in the indexer). Its messages
+    are now counted first; one of 10,000 is read as before."""
+
+    def box(count: int) -> bytes:
+        return b"".join(
+            b"From a@b Mon Jan 1 00:00:00 2026\nSubject: m%d\nFrom: a@b.c\n\nThe vault %d.\n"
+            % (i, i)
+            for i in range(count)
+        )
+
+    started = time.perf_counter()
+    with pytest.raises(DocumentError, match="has 20,000 messages in 1,557,780 bytes") as refused:
+        mail.mbox_text(box(20_000), "m.mbox")
+    assert time.perf_counter() - started < 2.0
+    assert "\n" not in str(refused.value) and str(refused.value).endswith("several files")
+    built, _ = mail.mbox_text(box(300), "small.mbox")
+    assert len(built.sections) == 300 and "The vault 299." in built.text

@@ -13,7 +13,7 @@ from email.parser import BytesParser
 
 from ..errors import DocumentError
 from ..settings import DEFAULT_UNPACK_LIMITS
-from .chunking import SECTION_CHARS
+from .chunking import MAX_SECTIONS, SECTION_CHARS
 from .html import html_text
 from .textbuild import Built, TextBuilder, decode_text, looks_binary, one_line
 
@@ -68,6 +68,16 @@ def mbox_text(
     separators = list(_MBOX_FROM.finditer(data))
     if not separators:  # "From " and no whole separator line: a file cut short
         raise DocumentError(_not_mail(source, "mailbox (mbox)"))
+    most = max(MAX_SECTIONS, len(data) // SECTION_CHARS)
+    if len(separators) > most:
+        # Each message is a section, and a document of too many is refused once read
+        # (chunking.section_problem): a 1.5 MB mailbox of 20,000 one-line messages took 25 s
+        # to read first, and 20 MB would take minutes. Its messages are counted at once.
+        raise DocumentError(
+            f"{source} has {len(separators):,} messages in {len(data):,} bytes (each is a "
+            f"section of its own), and a document may have {MAX_SECTIONS:,} sections or one "
+            f"per {SECTION_CHARS} characters: split the mailbox into several files"
+        )
     starts = [m.end() for m in separators]
     ends = [*(m.start() for m in separators[1:]), len(data)]
     for number, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
