@@ -391,3 +391,29 @@ def test_a_body_in_a_charset_read_in_quadratic_time_is_read_as_undeclared(
     assert time.perf_counter() - started < 1.0
     assert "a-zzz" in built.text and len(built.text) > 400_000
     assert mail._slow_charset(mail._parse(b"Content-Type: text/html; charset=utf-8\n\nx")) is False
+
+
+def test_an_email_naming_a_charset_the_parser_cannot_decode_stops_no_sync(tmp_path: Path) -> None:
+    """The e-mail parser decodes a header's RFC 2231 parameters with the "surrogateescape"
+    handler, which punycode, idna and utf-16 lack, and raised UnicodeError as the message
+    was parsed (a part's "Content-Type: …; charset*=punycode''x") or its attachments read
+    ("filename*=punycode''a.txt"): an e-mail holding one, put in the folder, stopped every
+    sync with a traceback, and with it the web chat's start. Such a header now reads as its
+    raw text, a part whose name cannot be read is passed over, and the rest is indexed."""
+    bot = fake_bot(tmp_path, {"a.txt": "The zinc vault opens at nine.\n"})
+    docs = bot.docs_dir or Path()
+    (docs / "m.eml").write_bytes(
+        b"Subject: x\nFrom: a@b.c\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=BB\n\n"
+        b"--BB\nContent-Type: text/plain; charset*=punycode''x\n\nThe copper vault opens at ten.\n"
+        b"--BB\nContent-Disposition: attachment; filename*=punycode''abc.txt\n\nx\n"
+        b"--BB\nContent-Disposition: attachment; filename*=utf-16''abc.txt\n\ny\n"
+        b"--BB\nContent-Disposition: attachment; filename=c.txt\n\nThe lead vault opens at one.\n"
+        b"--BB--\n"
+    )
+    (docs / "b.txt").write_text("The tin vault opens at noon.\n", encoding="utf-8")
+    report = bot.sync()
+    assert report.added == ("b.txt", "m.eml") and report.skipped == ()
+    loaded, skipped = loaders.load_documents(docs / "m.eml", docs)
+    assert [d.source for d in loaded] == ["m.eml", "m.eml#c.txt"] and skipped == []
+    assert "The copper vault opens at ten." in loaded[0].text

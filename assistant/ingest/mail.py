@@ -98,13 +98,27 @@ def _not_mail(source: str, what: str) -> str:
 _MAX_HEADER_CHARS = 8192
 
 
+# What the standard library's e-mail parser raises, when a header is read, for a parameter
+# in a charset it cannot decode ("filename*=punycode''a.txt": it decodes with the
+# "surrogateescape" handler, which punycode, idna and utf-16 lack) or does not know.
+_UNREADABLE = (UnicodeError, LookupError)
+
+
 class _BoundedHeaders(policy.EmailPolicy):
-    """policy.default, except that a header is parsed from its first _MAX_HEADER_CHARS."""
+    """policy.default, except that a header is parsed from its first _MAX_HEADER_CHARS, and
+    one that cannot be decoded (_UNREADABLE) is its raw text, as the older API reads every
+    header: "Content-Type: text/plain; name*=punycode''a.txt" raised UnicodeError as the
+    message was parsed, which stopped every sync of the folder, and the web chat's start,
+    while the file was in it."""
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         if not hasattr(value, "name") and len(value) > _MAX_HEADER_CHARS:
             value = value[:_MAX_HEADER_CHARS]
-        return super().header_fetch_parse(name, value)
+        try:
+            return super().header_fetch_parse(name, value)
+        except _UNREADABLE:
+            # Bytes the parser kept as surrogates (not UTF-8) as U+FFFD, as it shows them.
+            return str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 _POLICY = _BoundedHeaders()
@@ -233,44 +247,69 @@ def _slow_charset(part: Message) -> bool:
 
 def _body(message: EmailMessage, source: str) -> str:
     """The plain-text body; else the HTML body's visible text; else ""."""
-    part = message.get_body(preferencelist=("plain", "html"))
+    try:
+        part = message.get_body(preferencelist=("plain", "html"))
+    except _UNREADABLE:  # a body part whose headers cannot be read (see _attachments)
+        return ""
     if part is None:
         return ""
     try:
         if _slow_charset(part):
             raise LookupError("a charset read in quadratic time")
         content = part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or wrong charset: decode it ourselves
+    except (LookupError, UnicodeError, TypeError):
+        # An unknown or wrong charset, or one the library cannot read ("charset*=utf-8''x"
+        # reaches the decoder as a tuple): decode it ourselves.
         payload = part.get_payload(decode=True)
         content = decode_text(payload) if isinstance(payload, bytes) else ""
     if not isinstance(content, str):
         return ""
-    if part.get_content_type() == "text/html":
-        return html_text(content, source, title=False)
-    return content
+    try:
+        html = part.get_content_type() == "text/html"
+    except _UNREADABLE:
+        html = False
+    return html_text(content, source, title=False) if html else content
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:
     """Attached files, depth first; an attached message is one file (name.eml), not opened
-    here (its own loading finds its attachments)."""
+    here (its own loading finds its attachments). A part whose headers cannot be read is
+    passed over: an attachment named "filename*=punycode''a.txt" raised UnicodeError from
+    the parser, which stopped every sync of the folder (and the web chat's start) while the
+    e-mail was in it."""
     if not message.is_multipart():
         return
     for part in message.get_payload():
         if not isinstance(part, Message):
             continue
-        filename = part.get_filename()
-        if part.get_content_type() == "message/rfc822":
-            inner = part.get_payload()
-            inner = inner[0] if isinstance(inner, list) and inner else inner
-            if isinstance(inner, Message):
-                name = filename or f"{_header(inner, 'Subject') or 'message'}.eml"
-                yield Attachment(_safe_name(name, ".eml"), inner.as_bytes())
-        elif part.is_multipart():
-            yield from _attachments(part)
-        elif filename or part.get_content_disposition() == "attachment":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                yield Attachment(_safe_name(filename or "attachment", ""), payload)
+        try:
+            found = _attachment(part)
+        except _UNREADABLE:
+            continue
+        if isinstance(found, Attachment):
+            yield found
+        elif found is not None:
+            yield from _attachments(found)
+
+
+def _attachment(part: Message) -> Attachment | Message | None:
+    """The file a part of a message holds, the part itself when it is multipart (its parts
+    are read in turn), or None."""
+    filename = part.get_filename()
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        if isinstance(inner, Message):
+            name = filename or f"{_header(inner, 'Subject') or 'message'}.eml"
+            return Attachment(_safe_name(name, ".eml"), inner.as_bytes())
+        return None
+    if part.is_multipart():
+        return part
+    if filename or part.get_content_disposition() == "attachment":
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            return Attachment(_safe_name(filename or "attachment", ""), payload)
+    return None
 
 
 def _safe_name(name: str, suffix: str) -> str:
