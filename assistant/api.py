@@ -60,6 +60,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 from .answer.injection import FLAG_NOTE
 from .errors import AssistantError, InputError, require
 from .schema import Answer
+from .text import as_code_points
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -717,12 +718,13 @@ def format_content(answer: Answer) -> str:
         “Amazon has invested $8 billion in Anthropic.”'
     A refusal is its one sentence, with no sources. Notes follow ("Note: ..."): older turns
     left out, or a source flagged as reading like an instruction to the assistant (its
-    source line then ends in "⚠ reads as an instruction ..."). The whole is inert_markdown:
-    a quote's ![x](url) loads nothing in a client that renders Markdown.
+    source line then ends in "⚠ reads as an instruction ..."). The whole is shown_reply:
+    a quote's ![x](url) loads nothing in a client that renders Markdown, and its bidi marks
+    reorder nothing.
     """
     notes = "".join(f"{_NOTE}{note}" for note in filter(None, (answer.notice, *answer.notes)))
     if not answer.citations:
-        return inert_markdown(answer.text + notes)
+        return shown_reply(answer.text + notes)
     lines = []
     for c in answer.citations:
         where = f"page {c.page}, " if c.page else ""
@@ -731,7 +733,19 @@ def format_content(answer: Answer) -> str:
         lines.append(f"[{c.n}] {c.source}, {where}characters {c.start}–{c.end}: “{quote}”{flag}")
     # Quotes and names are document text: escaped like the answer, which quotes it too (the
     # citations field keeps them exactly as the document has them).
-    return inert_markdown(answer.text + _SOURCES + "\n".join(lines) + notes)
+    return shown_reply(answer.text + _SOURCES + "\n".join(lines) + notes)
+
+
+def shown_reply(text: str, before: str = "") -> str:
+    """text as a /v1 reply's content: each bidi or control character written as its code
+    point, as the web chat shows it (a quote's "1\u200f2\u200f3" was drawn "132" by a client
+    that showed the reply, a number the document does not hold), then inert_markdown. One
+    character at a time, with before (the text already sent), so a stream's pieces give the
+    whole reply's.
+
+    Example: shown_reply("Code 1\u200f2 ![x](u)") -> "Code 1[U+200F]2 ![x]\\(u)"
+    """
+    return inert_markdown(as_code_points(text), before=before)
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:
@@ -1009,7 +1023,7 @@ class _Endpoint:
         piece = first
         try:
             while isinstance(piece, str):
-                piece = inert_markdown(piece, before=streamed)
+                piece = shown_reply(piece, before=streamed)
                 streamed += piece
                 yield _chunk(ident, created, self.model, {"content": piece})
                 piece = await self._run(next, pieces, _END)

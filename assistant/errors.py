@@ -13,6 +13,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexMissingError",
     "IndexUnavailableError",
+    "IndexWriteError",
     "InputError",
     "MissingDependencyError",
     "ModelNotFoundError",
@@ -60,6 +61,10 @@ class IndexMismatchError(AssistantError):
 
 class IndexUnavailableError(AssistantError):
     """The index's database cannot be reached, or lacks what the index needs (pgvector)."""
+
+
+class IndexWriteError(AssistantError):
+    """The index could not be written (its disk is full); the index on disk is as it was."""
 
 
 class AnswerBackendError(AssistantError):

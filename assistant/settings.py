@@ -48,6 +48,11 @@ class UnpackLimits:
     # 0.6-2 s of OCR: a 6 KB file of 75 of them held the indexer for 45 s.
     ocr_page_bytes: int = 2048
     ocr_floor_pages: int = 4  # a one-page scan of a few KB (an attachment has no floor)
+    # Each of an e-mail's attachments is indexed as a document of its own, at least one
+    # passage however small: an e-mail may have this many, or one per 100 bytes (as many as
+    # a document may have sections: ingest.chunking.MAX_SECTIONS, SECTION_CHARS). A message
+    # attached to another has no floor of its own, so nesting cannot multiply it.
+    attachments_floor: int = 10_000
 
     def allowance(self, size: int) -> int:
         """The most bytes a file of `size` bytes may unpack to, by the rule above: at most

@@ -79,7 +79,7 @@ from .indexchild import ChildRunner, can_index_in_child
 from .ingest.loaders import SUPPORTED_SUFFIXES
 from .schema import Answer, Chunk, Citation, Hit, SyncReport
 from .store import safe_filename
-from .text import drawn_alike
+from .text import SHOWN_AS_CODE, as_code_points, drawn_alike
 
 log = logging.getLogger(__name__)
 
@@ -192,14 +192,10 @@ details.citation.opened-by-marker { outline: 2px solid var(--color-accent); }
 # would no longer equal its quote. So every piece of text goes through _html.
 
 
-# Bidi controls reorder what follows them on screen ("\u202egpj.exe.txt" shows as
-# "txt.exe.jpg"), so they are shown as code points and the text reads as it is stored; so are
-# control characters (a bell, a backspace), which the browser draws as nothing, but layout
-# (tabs, line and page breaks). In a file name, invisible characters also make one name look
-# like another ("al\u200bexa.txt"): see _shown_name.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-_CONTROLS = frozenset(map(chr, [*range(0x20), *range(0x7F, 0xA0)])) - frozenset("\t\n\r\f\v")
-_SHOWN = _BIDI_CONTROLS | _CONTROLS
+# Bidi controls and marks, and control characters, are shown as code points (text.py's
+# SHOWN_AS_CODE) and the text reads as it is stored. In a file name, invisible characters also
+# make one name look like another ("al\u200bexa.txt"): see _shown_name.
+_SHOWN = SHOWN_AS_CODE
 # Letters drawn as nothing (Hangul fillers, the braille blank, the grapheme joiner), beside
 # the kinds of character _hidden_in_name names.
 _BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
@@ -208,9 +204,7 @@ _BLANK_LETTERS = frozenset("\u034f\u115f\u1160\u2800\u3164\uffa0")
 def _visible(s: str, hidden: frozenset[str] = _SHOWN) -> str:
     """Example: _visible("\u202egpj.exe.txt") -> "[U+202E]gpj.exe.txt";
     _visible("a\x07b") -> "a[U+0007]b" """
-    if not any(c in hidden for c in s):
-        return s
-    return "".join(f"[U+{ord(c):04X}]" if c in hidden else c for c in s)
+    return as_code_points(s, hidden)
 
 
 def _html(s: str) -> str:

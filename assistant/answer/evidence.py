@@ -460,11 +460,25 @@ class SentenceVectors:
     index does not store sentence vectors (PgStore).
 
     Safe to share between threads: a lookup that races a clear simply embeds again.
+
+    Held to `capacity` sentences and `capacity_chars` characters of them: a sentence is
+    kept as its text, and may be as long as a passage (20,000 characters, one unbroken
+    word); 50,000 such sentences of emoji (4 bytes a character) would have kept 4 GB, where
+    a question brings new ones to the cache at will (a document of them uploaded first).
     """
 
-    def __init__(self, embed: Callable[[list[str]], np.ndarray], *, capacity: int = 50_000) -> None:
+    def __init__(
+        self,
+        embed: Callable[[list[str]], np.ndarray],
+        *,
+        capacity: int = 50_000,
+        capacity_chars: int = 10_000_000,
+    ) -> None:
         self._embed = embed
         self._capacity = capacity  # 50k vectors of 384 floats: about 75 MB
+        # Ordinary sentences of 100-200 characters: 50k of them fit either bound.
+        self._capacity_chars = capacity_chars
+        self._chars = 0
         self._cache: dict[str, np.ndarray] = {}
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -477,9 +491,13 @@ class SentenceVectors:
         missing = [t for t in dict.fromkeys(texts) if t not in found]
         if missing:
             new = dict(zip(missing, self._embed(missing), strict=True))
-            if len(cache) + len(new) > self._capacity:
+            chars = sum(map(len, new))
+            if len(cache) + len(new) > self._capacity or self._chars + chars > self._capacity_chars:
                 cache.clear()
-            cache.update(new)
+                self._chars = 0
+            if chars <= self._capacity_chars:  # one answer's sentences past it: not kept
+                cache.update(new)
+                self._chars += chars
             found.update(new)
         return np.stack([found[t] for t in texts])
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from ..text import LOOKALIKES
+from ..text import LOOKALIKES, TAG_LETTERS
 
 __all__ = ["FLAG_NOTE", "instruction_flag", "tells_the_assistant"]
 
@@ -224,13 +224,16 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 def _plain(text: str, join: str = "") -> str:
     """Text as the patterns read it: full-width and other compatibility forms folded, letters
-    of other scripts drawn like Latin ones read as those, and invisible format characters
-    (zero-width spaces, soft hyphens, bidi controls) replaced by join, so that "Ign\u200bore",
-    full-width "Ｉｇｎｏｒｅ" or a Cyrillic "Іgnore" cannot slip past them.
+    of other scripts drawn like Latin ones read as those, tag characters read as the ASCII
+    they spell, and other invisible format characters (zero-width spaces, soft hyphens, bidi
+    controls) replaced by join, so that "Ign\u200bore", full-width "Ｉｇｎｏｒｅ", a Cyrillic
+    "Іgnore" or an "Ignore previous instructions" written in invisible tag characters after
+    a plain sentence cannot slip past them.
 
-    Example: _plain("Ｉｇｎ\u200bｏｒｅ") -> "Ignore"
+    Example: _plain("Ｉｇｎ\u200bｏｒｅ") -> "Ignore";
+             _plain("Hi.\U000e0020\U000e0047\U000e006f") -> "Hi. Go"
     """
-    folded = unicodedata.normalize("NFKC", text).translate(LOOKALIKES)
+    folded = unicodedata.normalize("NFKC", text.translate(TAG_LETTERS)).translate(LOOKALIKES)
     return "".join(join if unicodedata.category(c) == "Cf" else c for c in folded)
 
 

@@ -400,7 +400,7 @@ def _load_bytes(
     )
     documents = [document]
     skipped: list[SkippedFile] = []
-    taken: set[str] = set()
+    taken: dict[str, int] = {}
     # Attachments share their file's limits: none has a floor of its own (below which any
     # ratio passes), and together they OCR at most what one file may. Each held to the
     # limits of a file of its own, 300 small PDF attachments of one e-mail were 300 times
@@ -421,7 +421,13 @@ def _load_bytes(
                 )
             )
             continue
-        shared = replace(limits, ratio_floor_bytes=0, ocr_floor_pages=0, ocr_pages=max(ocr_left, 0))
+        shared = replace(
+            limits,
+            ratio_floor_bytes=0,
+            ocr_floor_pages=0,
+            ocr_pages=max(ocr_left, 0),
+            attachments_floor=0,
+        )
         try:
             inner, bad = _load_bytes(
                 attachment.data, inner_suffix, inner_source, depth=depth + 1, limits=shared
@@ -470,12 +476,13 @@ def _extract(
         from .epub import epub_text
 
         return epub_text(data, source, limits), []
-    from .mail import eml_text, mbox_text
+    from .mail import eml_text, max_attachments, mbox_text
 
+    most = max_attachments(len(data), limits.attachments_floor)
     if kind == "eml":
-        built, attachments = eml_text(data, source)
+        built, attachments = eml_text(data, source, most)
     else:
-        built, attachments = mbox_text(data, source)
+        built, attachments = mbox_text(data, source, most)
     return built, attachments
 
 
@@ -499,15 +506,23 @@ def _empty(kind: str, source: str) -> str:
     return f"{source} has no text that can be extracted (a scanned PDF needs OCR): {OCR_HINT}"
 
 
-def _unique(name: str, taken: set[str]) -> str:
-    """`name`, or "stem (2).ext" and so on when an earlier attachment has it already."""
+def _unique(name: str, taken: dict[str, int]) -> str:
+    """`name`, or "stem (2).ext" and so on when an earlier attachment has it already. taken:
+    the names given so far (lower case), each with the last number tried for it, where the
+    next search for that name starts: counting up from 2 each time took time that grew with
+    the square of the attachments, so an e-mail of 8,000 attachments named "a.txt" (480 KB)
+    spent 32 s here.
+
+    Example: with taken = {}, "a.txt", "A.txt", "a.txt" -> "a.txt", "A (2).txt", "a (3).txt"
+    """
     candidate = name
     stem, ext = os.path.splitext(name)
-    n = 1
+    n = taken.get(name.lower(), 1)
     while candidate.lower() in taken:
         n += 1
         candidate = f"{stem} ({n}){ext}"
-    taken.add(candidate.lower())
+    taken[name.lower()] = n
+    taken.setdefault(candidate.lower(), 1)
     return candidate
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import codecs
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -11,10 +13,12 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 
 from ..errors import DocumentError
+from ..settings import DEFAULT_UNPACK_LIMITS
+from .chunking import MAX_SECTIONS, SECTION_CHARS
 from .html import html_text
 from .textbuild import Built, TextBuilder, decode_text, looks_binary, one_line
 
-__all__ = ["Attachment", "eml_text", "mbox_text"]
+__all__ = ["Attachment", "eml_text", "max_attachments", "mbox_text"]
 
 _MBOX_FROM = re.compile(rb"^From [^\r\n]*\r?\n", re.MULTILINE)
 _MBOXRD_ESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
@@ -29,9 +33,12 @@ class Attachment:
     data: bytes
 
 
-def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+def eml_text(
+    data: bytes, source: str, most_attachments: int | None = None
+) -> tuple[Built, list[Attachment]]:
     """One message: a header block, then its body; one locator for the whole message, an
     e-mail header summary such as 'e-mail “Q3 numbers” from Ann Lee, 2026-03-02'.
+    DocumentError when it has more than most_attachments attachments (None: any number).
 
     Example: b"Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you." ->
              Built("Subject: Hi\\nFrom: Ann <a@x.org>\\n\\nSee you.",
@@ -43,26 +50,41 @@ def eml_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
     if not message.keys():
         raise DocumentError(_not_mail(source, "message"))
     builder = TextBuilder()
-    attachments = _add_message(builder, message, source, "")
+    left = _AttachmentsLeft(source, len(data), most_attachments)
+    attachments = _add_message(builder, message, source, "", left)
     return builder.build(), attachments
 
 
-def mbox_text(data: bytes, source: str) -> tuple[Built, list[Attachment]]:
+def mbox_text(
+    data: bytes, source: str, most_attachments: int | None = None
+) -> tuple[Built, list[Attachment]]:
     """Every message of a mailbox in order, each its own section, with locators
-    "message N: e-mail “Subject” from Sender, date"."""
+    "message N: e-mail “Subject” from Sender, date". most_attachments: as for eml_text, the
+    mailbox's messages together."""
     if looks_binary(data) or not data.startswith(b"From "):
         raise DocumentError(_not_mail(source, "mailbox (mbox)"))
     builder = TextBuilder()
     attachments: list[Attachment] = []
+    left = _AttachmentsLeft(source, len(data), most_attachments)
     separators = list(_MBOX_FROM.finditer(data))
     if not separators:  # "From " and no whole separator line: a file cut short
         raise DocumentError(_not_mail(source, "mailbox (mbox)"))
+    most = max(MAX_SECTIONS, len(data) // SECTION_CHARS)
+    if len(separators) > most:
+        # Each message is a section, and a document of too many is refused once read
+        # (chunking.section_problem): a 1.5 MB mailbox of 20,000 one-line messages took 25 s
+        # to read first, and 20 MB would take minutes. Its messages are counted at once.
+        raise DocumentError(
+            f"{source} has {len(separators):,} messages in {len(data):,} bytes (each is a "
+            f"section of its own), and a document may have {MAX_SECTIONS:,} sections or one "
+            f"per {SECTION_CHARS} characters: split the mailbox into several files"
+        )
     starts = [m.end() for m in separators]
     ends = [*(m.start() for m in separators[1:]), len(data)]
     for number, (start, end) in enumerate(zip(starts, ends, strict=True), start=1):
         raw = _MBOXRD_ESCAPE.sub(rb"\1", data[start:end])
         message = _parse(raw)
-        attachments.extend(_add_message(builder, message, source, f"message {number}: "))
+        attachments.extend(_add_message(builder, message, source, f"message {number}: ", left))
     return builder.build(), attachments
 
 
@@ -76,13 +98,27 @@ def _not_mail(source: str, what: str) -> str:
 _MAX_HEADER_CHARS = 8192
 
 
+# What the standard library's e-mail parser raises, when a header is read, for a parameter
+# in a charset it cannot decode ("filename*=punycode''a.txt": it decodes with the
+# "surrogateescape" handler, which punycode, idna and utf-16 lack) or does not know.
+_UNREADABLE = (UnicodeError, LookupError)
+
+
 class _BoundedHeaders(policy.EmailPolicy):
-    """policy.default, except that a header is parsed from its first _MAX_HEADER_CHARS."""
+    """policy.default, except that a header is parsed from its first _MAX_HEADER_CHARS, and
+    one that cannot be decoded (_UNREADABLE) is its raw text, as the older API reads every
+    header: "Content-Type: text/plain; name*=punycode''a.txt" raised UnicodeError as the
+    message was parsed, which stopped every sync of the folder, and the web chat's start,
+    while the file was in it."""
 
     def header_fetch_parse(self, name: str, value: str) -> str:
         if not hasattr(value, "name") and len(value) > _MAX_HEADER_CHARS:
             value = value[:_MAX_HEADER_CHARS]
-        return super().header_fetch_parse(name, value)
+        try:
+            return super().header_fetch_parse(name, value)
+        except _UNREADABLE:
+            # Bytes the parser kept as surrogates (not UTF-8) as U+FFFD, as it shows them.
+            return str(value).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 _POLICY = _BoundedHeaders()
@@ -135,10 +171,51 @@ def _label(message: Message, prefix: str) -> str:
     return "".join(parts)
 
 
+class _AttachmentsLeft:
+    """How many more attachments a file may have: each is indexed as a document of its own,
+    at least one passage to embed however small, so a 480 KB e-mail of 8,000 one-line
+    attachments was 8,000 documents (and a 1 MB one 16,000); the sections of one document
+    are held to MAX_SECTIONS or one per SECTION_CHARS characters (chunking.section_problem),
+    and a file's attachments likewise (max_attachments), counted no further than that."""
+
+    def __init__(self, source: str, size: int, most: int | None) -> None:
+        self.source, self.size, self.most = source, size, most
+        self.left = most
+
+    def take(self, attachments: Iterator[Attachment]) -> list[Attachment]:
+        """The attachments, DocumentError (one sentence) past the file's allowance."""
+        if self.left is None:
+            return list(attachments)
+        taken = list(itertools.islice(attachments, self.left + 1))
+        if len(taken) > self.left:
+            raise DocumentError(
+                f"{self.source} has more than {self.most:,} attachments, the most an e-mail "
+                f"of {self.size:,} bytes may have (each is indexed as a document of its own): "
+                "save its attachments as files of their own, or split the mailbox"
+            )
+        self.left -= len(taken)
+        return taken
+
+
+def max_attachments(size: int, floor: int = DEFAULT_UNPACK_LIMITS.attachments_floor) -> int:
+    """How many attachments an e-mail or mailbox of size bytes may have: floor
+    (UnpackLimits.attachments_floor; none for a message attached to another), or one per
+    SECTION_CHARS bytes.
+
+    Example: max_attachments(480_000) -> 10000; max_attachments(5_000_000) -> 50000;
+             max_attachments(4_000, floor=0) -> 40
+    """
+    return max(floor, size // SECTION_CHARS)
+
+
 def _add_message(
-    builder: TextBuilder, message: EmailMessage, source: str, prefix: str
+    builder: TextBuilder,
+    message: EmailMessage,
+    source: str,
+    prefix: str,
+    left: _AttachmentsLeft,
 ) -> list[Attachment]:
-    attachments = list(_attachments(message))
+    attachments = left.take(_attachments(message))
     lines = [f"{name}: {value}" for name in _HEADERS if (value := _header(message, name))]
     if attachments:
         lines.append("Attachments: " + ", ".join(a.name for a in attachments))
@@ -149,44 +226,90 @@ def _add_message(
     return attachments
 
 
+# Charsets whose decoder takes time that grows with the square of the text (Python's
+# punycode, and idna, which uses it for "xn--" labels): a 400 KB body declared
+# "charset=punycode" took 4.6 s to read (idna 7.6 s), 1.6 MB would take 75 s and a 20 MB
+# upload hours, holding the indexer and every upload queued behind it. No mail program
+# writes a body in them; such a body is decoded as an undeclared one.
+_SLOW_CHARSETS = frozenset({"punycode", "idna"})
+
+
+def _slow_charset(part: Message) -> bool:
+    """Does part declare a charset of _SLOW_CHARSETS (under any of its names)?
+
+    Example: a part "Content-Type: text/plain; charset=PUNYCODE" -> True; "utf-8" -> False
+    """
+    try:
+        return codecs.lookup(part.get_content_charset() or "").name in _SLOW_CHARSETS
+    except (LookupError, ValueError):
+        return False
+
+
 def _body(message: EmailMessage, source: str) -> str:
     """The plain-text body; else the HTML body's visible text; else ""."""
-    part = message.get_body(preferencelist=("plain", "html"))
+    try:
+        part = message.get_body(preferencelist=("plain", "html"))
+    except _UNREADABLE:  # a body part whose headers cannot be read (see _attachments)
+        return ""
     if part is None:
         return ""
     try:
+        if _slow_charset(part):
+            raise LookupError("a charset read in quadratic time")
         content = part.get_content()
-    except (LookupError, UnicodeError):  # an unknown or wrong charset: decode it ourselves
+    except (LookupError, UnicodeError, TypeError):
+        # An unknown or wrong charset, or one the library cannot read ("charset*=utf-8''x"
+        # reaches the decoder as a tuple): decode it ourselves.
         payload = part.get_payload(decode=True)
         content = decode_text(payload) if isinstance(payload, bytes) else ""
     if not isinstance(content, str):
         return ""
-    if part.get_content_type() == "text/html":
-        return html_text(content, source, title=False)
-    return content
+    try:
+        html = part.get_content_type() == "text/html"
+    except _UNREADABLE:
+        html = False
+    return html_text(content, source, title=False) if html else content
 
 
 def _attachments(message: Message) -> Iterator[Attachment]:
     """Attached files, depth first; an attached message is one file (name.eml), not opened
-    here (its own loading finds its attachments)."""
+    here (its own loading finds its attachments). A part whose headers cannot be read is
+    passed over: an attachment named "filename*=punycode''a.txt" raised UnicodeError from
+    the parser, which stopped every sync of the folder (and the web chat's start) while the
+    e-mail was in it."""
     if not message.is_multipart():
         return
     for part in message.get_payload():
         if not isinstance(part, Message):
             continue
-        filename = part.get_filename()
-        if part.get_content_type() == "message/rfc822":
-            inner = part.get_payload()
-            inner = inner[0] if isinstance(inner, list) and inner else inner
-            if isinstance(inner, Message):
-                name = filename or f"{_header(inner, 'Subject') or 'message'}.eml"
-                yield Attachment(_safe_name(name, ".eml"), inner.as_bytes())
-        elif part.is_multipart():
-            yield from _attachments(part)
-        elif filename or part.get_content_disposition() == "attachment":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                yield Attachment(_safe_name(filename or "attachment", ""), payload)
+        try:
+            found = _attachment(part)
+        except _UNREADABLE:
+            continue
+        if isinstance(found, Attachment):
+            yield found
+        elif found is not None:
+            yield from _attachments(found)
+
+
+def _attachment(part: Message) -> Attachment | Message | None:
+    """The file a part of a message holds, the part itself when it is multipart (its parts
+    are read in turn), or None."""
+    filename = part.get_filename()
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        inner = inner[0] if isinstance(inner, list) and inner else inner
+        if isinstance(inner, Message):
+            name = filename or f"{_header(inner, 'Subject') or 'message'}.eml"
+            return Attachment(_safe_name(name, ".eml"), inner.as_bytes())
+        return None
+    if part.is_multipart():
+        return part
+    if filename or part.get_content_disposition() == "attachment":
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            return Attachment(_safe_name(filename or "attachment", ""), payload)
+    return None
 
 
 def _safe_name(name: str, suffix: str) -> str:

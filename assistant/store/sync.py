@@ -26,6 +26,7 @@ reused) rather than mixing the two.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import os
@@ -42,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from ..embedding import Embedder, mean_directions
-from ..errors import DocumentError
+from ..errors import DocumentError, IndexWriteError
 from ..ingest.chunking import iter_chunks, section_problem, sentence_units, vector_pieces
 from ..ingest.loaders import load_documents, open_regular, scan_folder, too_big
 from ..schema import Chunk, SkippedFile, SourceInfo, SyncReport
@@ -298,21 +299,51 @@ def sync_store(
     plan = plan_sync(files, store.manifest, chunker, where, upgrade=needs_sentences(store, files))
     seconds = {"scan": time.perf_counter() - t0}
     progress("scan", 1.0)
-    report, after = apply_plan(
-        plan,
-        found,
-        store,
-        embedder,
-        chunker,
-        progress=progress,
-        t0=t0,
-        seconds=seconds,
-        notes=(kept,) if kept else (),
-        unpack_limits=unpack_limits,
-    )
+    try:
+        report, after = apply_plan(
+            plan,
+            found,
+            store,
+            embedder,
+            chunker,
+            progress=progress,
+            t0=t0,
+            seconds=seconds,
+            notes=(kept,) if kept else (),
+            unpack_limits=unpack_limits,
+        )
+    except OSError as exc:
+        problem = disk_full(exc)
+        if problem is None:
+            raise
+        raise IndexWriteError(problem) from exc
     if isinstance(after, DigestStore) and (plan.write or found.digests_changed):
         after.write_digests(where, found.digests)
     return report, after
+
+
+# What a write says when its disk has no room left for it: full, or the user's quota used up.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+
+
+def disk_full(exc: OSError) -> str | None:
+    """The sentence for a sync whose writes ran out of disk (None for any other OSError). A
+    sync writes its new generation beside the index it replaces, and commits by renaming its
+    manifest last, so the index on disk is the one before it: an upload whose passages took
+    more room than was left (a 20 MB text of four-word sentences is 1.2 GB of sentence
+    vectors) stopped `assistant index` with a 30-line traceback, and the page with "indexing
+    failed (OSError)". Names no path: a web visitor reads it too.
+
+    Example: disk_full(OSError(errno.ENOSPC, "No space left on device")) -> "there is no
+             room left on disk to write the index (No space left on device): the index is
+             as it was; free some space, then index the documents again"
+    """
+    if exc.errno not in _DISK_FULL:
+        return None
+    return (
+        f"there is no room left on disk to write the index ({exc.strerror or 'disk full'}): "
+        "the index is as it was; free some space, then index the documents again"
+    )
 
 
 def chunker_to_use(
