@@ -459,6 +459,13 @@ def test_an_example_asked_of_what_was_said_is_given_by_its_name(bot: Assistant) 
     assert "Google" in first or "Meta" in first, answer.text
 
 
+def test_what_amazon_is_after_is_answered_by_its_purpose(bot: Assistant) -> None:
+    answer = bot.ask("Is Amazon just in it for a quick profit?")
+    assert answer.text.startswith("From an investor perspective"), answer.text
+    answer = bot.ask("What is Amazon hoping to get from its Anthropic investment?")
+    assert "aiming to secure access" in answer.text.split("[1]")[0], answer.text
+
+
 def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
     history = exchange(
         "Do Amazon's own AI models hold up against the competition?",

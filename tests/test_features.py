@@ -319,6 +319,13 @@ def test_pair_focus_never_moves_a_name_away_from_the_answer() -> None:
         ("What was the purpose of the search?", "reason"),
         ("How much has Amazon invested?", "amount"),
         ("Is Amazon's stake exclusive?", None),
+        # What someone is after is told as a purpose ("aiming to secure access").
+        ("What is Amazon hoping to get from its Anthropic investment?", "reason"),
+        ("Is Amazon just in it for a quick profit?", "reason"),
+        ("amazon anthropic investment motive", "reason"),
+        # An end goal is a thing (AGI), and what follows "after" in time is no purpose.
+        ("What's the big end goal everybody in AI is chasing?", None),
+        ("What is Amazon doing after the deal?", None),
     ],
 )
 def test_selection_type_adds_reasons_to_the_answer_types(question: str, kind: str | None) -> None:

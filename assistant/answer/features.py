@@ -929,16 +929,29 @@ _REASON = re.compile(
 )
 
 
+# A question asking what someone is after: its answer is told as a purpose ("aiming to
+# secure access", "more about securing access") as a why-question's is. Not "goal" nor
+# "aim": "the end goal everybody is chasing" is a thing (AGI), not a purpose.
+_PURPOSE = re.compile(
+    r"\b(?:motives?|motivations?|objectives?|intentions?)\b|"
+    r"\b(?:hoping|hopes?|trying|aiming|wants?|wanting)\s+(?:to|for)\b|"
+    r"\b(?:get|gain|gets|gains|getting)\s+out\s+of\b|\bin\s+it\s+for\b|"
+    r"\bafter\s+(?:an?\s+(?:quick|fast)\b|\W*$)",
+    re.IGNORECASE,
+)
+
+
 def selection_type(question: str) -> str | None:
     """What a sentence answering the question should hold, for ranking sentences: the answer
     type, or "reason" for a why-question (a reason is too loosely marked to decide refusals
     on, so answer_type leaves it out).
 
     Example: selection_type("Why is Amazon investing in Anthropic?") -> "reason";
+             selection_type("What is Amazon hoping to get out of it?") -> "reason";
              selection_type("When was SARS-CoV first identified?") -> "date"
     """
     kind = answer_type(question)
-    if kind is None and _WHY.search(question):
+    if kind is None and (_WHY.search(question) or _PURPOSE.search(question)):
         return "reason"
     return kind
 
