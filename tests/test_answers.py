@@ -466,6 +466,20 @@ def test_what_amazon_is_after_is_answered_by_its_purpose(bot: Assistant) -> None
     assert "aiming to secure access" in answer.text.split("[1]")[0], answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What's the drawback of a company building all of its AI itself?",
+        "What is the upside of Meta's approach?",
+    ],
+)
+def test_a_downside_or_an_upside_is_told_by_what_is_costly_or_a_benefit(
+    bot: Assistant, question: str
+) -> None:
+    answer = bot.ask(question)
+    assert not answer.refused and "costly and challenging" in answer.text, answer.text
+
+
 def test_which_ones_after_a_quote_cut_short_gives_the_rest_of_its_sentence(bot: Assistant) -> None:
     history = exchange(
         "Do Amazon's own AI models hold up against the competition?",

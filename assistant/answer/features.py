@@ -1289,6 +1289,12 @@ _PARAPHRASES = [
     # ... and everyday words for a cost or a difficulty: "expensive" for "costly".
     ({"expens"}, {"cost"}), ({"pricey"}, {"cost"}), ({"hard"}, {"difficult"}),
     ({"hard"}, {"challeng"}), ({"difficult"}, {"challeng"}),
+    # ... and the words for a way's cost and gain: a "downside" is told as what is costly,
+    # challenging or a risk, an "upside" as a benefit or an advantage.
+    ({"downsid"}, {"cost"}), ({"downsid"}, {"challeng"}), ({"downsid"}, {"risk"}),
+    ({"drawback"}, {"cost"}), ({"drawback"}, {"challeng"}), ({"drawback"}, {"risk"}),
+    ({"disadvantag"}, {"cost"}), ({"disadvantag"}, {"challeng"}), ({"disadvantag"}, {"risk"}),
+    ({"upsid"}, {"benefit"}), ({"upsid"}, {"advantag"}), ({"advantag"}, {"benefit"}),
     # ... and money put into a company ("How much has it put in?", "poured into", "sunk
     # into"), the market by its street, a quick profit as an immediate gain, a thing tried
     # out as an experiment, a trophy as a prize.
