@@ -23,6 +23,11 @@ pytestmark = pytest.mark.model
 SEED_NAME = "amazon-anthropic-investment.txt"
 SEED_QUESTION = "How much has Amazon invested in Anthropic?"
 MARKER = re.compile(r"\[(\d+)\]")
+# The last answer of several follow-up tests: Meta's way, quoted whole.
+META_IN_HOUSE = (
+    "Meta, for example, is heavily investing in building AI models in-house, aiming to "
+    "control the entire technology stack and intellectual property. [1]"
+)
 
 
 @pytest.fixture(scope="module")
@@ -333,8 +338,7 @@ def test_a_bare_question_after_a_refusal_asks_of_the_names_refused(bot: Assistan
 def test_tell_me_more_goes_on_from_the_last_answer(bot: Assistant) -> None:
     history = exchange(
         "What is Meta doing about AI?",
-        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
-        "control the entire technology stack and intellectual property. [1]",
+        META_IN_HOUSE,
     )
     answer = bot.ask("Tell me more.", history)
     assert not answer.refused, answer.text
@@ -408,8 +412,7 @@ def test_and_another_name_is_told_what_the_last_answer_told_of_the_first(bot: As
     # not the one where Google only owns part of Anthropic.
     history = exchange(
         "What is Meta doing about AI?",
-        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
-        "control the entire technology stack and intellectual property. [1]",
+        META_IN_HOUSE,
     )
     answer = bot.ask("and google?", history)
     assert answer.text.startswith("Market reactions"), answer.text
@@ -871,8 +874,7 @@ def test_a_claim_checked_with_a_question_mark_is_answered_by_what_bears_on_it(
 def test_and_another_name_after_a_quote_reads_where_the_text_turns_to_it(bot: Assistant) -> None:
     history = exchange(
         "Is Meta building its own models or buying in?",
-        "Meta, for example, is heavily investing in building AI models in-house, aiming to "
-        "control the entire technology stack and intellectual property. [1]",
+        META_IN_HOUSE,
     )
     answer = bot.ask("and amazon?", history)
     assert answer.text.startswith("Amazon, on the other hand, is hedging its bets"), answer.text
@@ -907,8 +909,7 @@ def test_a_question_that_denies_is_answered_by_the_sentence_that_denies_too(
         # "its" is the name answered; "according to the piece" says nothing to look for.
         (
             "What is Meta doing differently from Amazon?",
-            "Meta, for example, is heavily investing in building AI models in-house, aiming to "
-            "control the entire technology stack and intellectual property. [1]",
+            META_IN_HOUSE,
             "What are the upsides of its approach, according to the piece?",
             "greater control",
         ),
