@@ -408,6 +408,27 @@ def test_a_request_for_an_example_is_told_apart() -> None:
     assert not asks_example("What is the company's name?")
 
 
+def test_the_other_kind_or_the_second_one_is_read_from_an_earlier_answer() -> None:
+    from assistant.answer.followup import listed_item
+
+    history = [
+        {"role": "user", "content": "Which two approaches does the article contrast?"},
+        {
+            "role": "assistant",
+            "content": "Some companies build AI in-house and others invest in startups. [1]",
+        },
+        {"role": "user", "content": "Which company is building in-house?"},
+        {"role": "assistant", "content": "Meta, for example, builds its models itself. [1]"},
+    ]
+    # Two turns back, and "the other one" is the kind the last question did not ask about.
+    assert listed_item("What about the other one?", history) == (
+        "Which company is invest in startups?"
+    )
+    assert listed_item("And an example of the second one?", history) == (
+        "And an example of invest in startups?"
+    )
+
+
 def test_a_bare_why_is_told_apart_and_the_last_quotes_are_read() -> None:
     from assistant.answer.followup import asks_what_follows, last_quotes
 

@@ -1313,8 +1313,8 @@ _NAME_LIST = re.compile(
 
 # "the first kind", "the second camp", "the latter": one of two kinds an answer contrasted.
 _KIND_ITEM = re.compile(
-    r"\bthe\s+(?:(?P<ord>first|second)\s+(?:kind|type|sort|camp|group|approach|side|category)"
-    r"|(?P<fl>former|latter))\b",
+    r"\bthe\s+(?:(?P<ord>first|second|other)\s+(?:kind|type|sort|camp|group|approach|side|"
+    r"category|one)|(?P<fl>former|latter))\b",
     re.IGNORECASE,
 )
 # Two kinds side by side: "some companies building AI internally and others opting to
@@ -1360,25 +1360,56 @@ def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | No
     """
     m = _LISTED_ITEM.search(question)
     kind = _KIND_ITEM.search(question)
-    turn = _last_answered_turn(history) if m or kind else None
-    if turn is None:
-        return None
-    said = _CITATION.sub("", turn[1])
-    both = _TWO_KINDS.search(said) if kind else None
+    both = _two_kinds(history) if kind else None
     if kind is not None and both is not None:
         # "give me an example of the first kind" after "some companies build AI internally
-        # and others invest in startups": the first of the two the answer set side by side.
-        first = (kind.group("ord") or kind.group("fl")).lower() in ("first", "former")
-        chosen = both.group("a" if first else "b").strip()
+        # and others invest in startups": the first of the two an answer set side by side.
+        which = (kind.group("ord") or kind.group("fl")).lower()
+        if which == "other":
+            # "the other one": not the kind the last question asked about.
+            asked = set(_content_words(latest_question(history)))
+            a, b = (set(_content_words(both.group(g))) for g in "ab")
+            if len(asked & a) == len(asked & b):
+                return None
+            which = "second" if len(asked & a) > len(asked & b) else "first"
+        chosen = both.group("a" if which in ("first", "former") else "b").strip()
+        opener = _ASKED_OPENER.match(latest_question(history))
+        if opener and _BARE_ABOUT.match(question[: kind.start()] + question[kind.end() :]):
+            # "What about the other one?" after "Which company is building internally?": the
+            # last question, asked of the other kind.
+            return f"{opener.group(1)} {chosen}?"
         return question[: kind.start()] + chosen + question[kind.end() :]
-    if m is None:
+    turn = _last_answered_turn(history) if m else None
+    if m is None or turn is None:
         return None
+    said = _CITATION.sub("", turn[1])
     place = _ORDINALS[m.group("ord").lower()]
     for found in _NAME_LIST.finditer(said):
         items = [i.strip() for i in _LIST_SEPARATOR.split(found[1]) if i.strip()]
         if len(items) >= 2 and place <= len(items):
             item = items[place - 1] if place > 0 else items[-1]
             return question[: m.start()] + item + question[m.end() :]
+    return None
+
+
+# The asking part of a question, up to its verb: "Which company is", "Who does".
+_ASKED_OPENER = re.compile(
+    r"^\W*((?:who|what|which|where)\b(?:\s+\w+){0,2}?\s+(?:is|are|was|were|does|do|did))\b",
+    re.IGNORECASE,
+)
+# Nothing but "what about" / "and" around the pointer: "What about the other one?"
+_BARE_ABOUT = re.compile(r"^\W*(?:and|what\s+about|how\s+about)?\W*$", re.IGNORECASE)
+
+
+def _two_kinds(history: Sequence[Mapping[str, str]]) -> re.Match[str] | None:
+    """The two kinds the latest answer that set two side by side named ("some companies
+    building AI internally and others ..."), within the history a follow-up reads."""
+    for m in reversed(history[-MAX_HISTORY_MESSAGES:]):
+        if m.get("role") == "assistant" and not m.get("refused"):
+            content = str(m.get("content") or "")[:MAX_HISTORY_CHARS]
+            both = _TWO_KINDS.search(_CITATION.sub("", content))
+            if both is not None:
+                return both
     return None
 
 
