@@ -258,9 +258,8 @@ _EXPLAINS = re.compile(
     re.IGNORECASE,
 )
 _MEANS = re.compile(r"\b(?:means?|meant|meaning)\b", re.IGNORECASE)
-_EXPLAINS_REACH = (
-    400  # characters after a quote, in its paragraph, to a sentence saying what it means
-)
+# How far after a quote, in characters of its paragraph, a sentence saying what it means lies.
+_EXPLAINS_REACH = 400
 
 
 def explaining(grounds: Grounds, said: set[str], terms: set[str]) -> list[int]:
@@ -340,6 +339,10 @@ def examples(grounds: Grounds, said: set[str], query: str) -> list[int]:
     return sorted(i for i, n in shared.items() if n == most) if most else []
 
 
+# Words that link a sentence's parts ("like Anthropic", "on the other hand"), not what it tells.
+_LINKING = frozenset(analyze("like such hand example also even while way"))
+
+
 def _plain_words(text: str) -> set[str]:
     """The analysed words of text, names and linking words aside (what it tells, not who)."""
     names = {t for n in name_words(text) for t in analyze(n)}
@@ -400,10 +403,6 @@ def _other_side(grounds: Grounds, said: set[str], name: str) -> list[int]:
             if low in opening and "\n" not in _between(s, unit) and (best is None or gap < best[0]):
                 best = (gap, j)
     return [] if best is None else [best[1]]
-
-
-# Words that link a sentence's parts ("like Anthropic", "on the other hand"), not what it tells.
-_LINKING = frozenset(analyze("like such hand example also even while way"))
 
 
 def parallel_unit(grounds: Grounds, said: set[str], name: str) -> list[int]:

@@ -1365,15 +1365,16 @@ def listed_item(question: str, history: Sequence[Mapping[str, str]]) -> str | No
         # "give me an example of the first kind" after "some companies build AI internally
         # and others invest in startups": the first of the two an answer set side by side.
         which = (kind.group("ord") or kind.group("fl")).lower()
+        last = latest_question(history)
         if which == "other":
             # "the other one": not the kind the last question asked about.
-            asked = set(_content_words(latest_question(history)))
+            asked = set(_content_words(last))
             a, b = (set(_content_words(both.group(g))) for g in "ab")
             if len(asked & a) == len(asked & b):
                 return None
             which = "second" if len(asked & a) > len(asked & b) else "first"
         chosen = both.group("a" if which in ("first", "former") else "b").strip()
-        opener = _ASKED_OPENER.match(latest_question(history))
+        opener = _ASKED_OPENER.match(last)
         if opener and _BARE_ABOUT.match(question[: kind.start()] + question[kind.end() :]):
             # "What about the other one?" after "Which company is building internally?": the
             # last question, asked of the other kind.
