@@ -135,3 +135,28 @@ def test_sentences_joined_into_one_unit_add_half_of_what_they_cover() -> None:
     )
     # One sentence: its own coverage.
     assert joined_coverage(weights, [{"meta", "approach"}], {"meta", "approach"}) == 1.0
+
+
+BRIDGE = """The Kelda swing bridge
+
+The swing bridge over the Kelda was built by the harbour board to carry a railway to the \
+docks. The railway was opened on 3 May 1894, after two years of work on the iron frame. \
+Crowds lined both banks to watch the first train cross the bridge.
+
+The bridge was last swung open for a ship in 1979 and is now fixed in place.
+"""
+
+
+def test_a_date_asked_for_is_brought_from_the_sentence_beside_the_best(
+    tmp_path: Path, real_embedder: Embedder
+) -> None:
+    answer = _bot(tmp_path, real_embedder, BRIDGE).ask(
+        "On what day did the first train cross the bridge?"
+    )
+
+    assert not answer.refused
+    # The sentence closest to the question tells of the crowds, and gives no date; the one
+    # before it in its paragraph does, and is read first.
+    quotes = [c.quote for c in answer.citations]
+    assert quotes[0].startswith("The railway was opened on 3 May 1894")
+    assert quotes[1].startswith("Crowds lined both banks")

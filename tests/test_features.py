@@ -58,6 +58,8 @@ def flat(_: str) -> float:
         # A date asked for later in the question is still a date.
         ("Who first named the virus, and in which year?", "date"),
         ("On what date did Google announce its model?", "date"),
+        ("On what day did the train first cross the bridge?", "date"),
+        ("The ship sank on which day of the week?", "date"),
         ("Which company has an exclusive deal with OpenAI?", "name"),
         # A chief executive, a founder or a leader is a human being, not any organisation.
         ("Who is the CEO of Anthropic?", "human"),
@@ -95,6 +97,11 @@ def test_answer_type_checks_what_a_sentence_holds() -> None:
     assert has_answer_type("date", "The mail server goes offline at 22:00 on Friday.")
     assert has_answer_type("date", "He lit the lamp at nine o'clock.")
     assert not has_answer_type("date", "I am told it costs 3.50 dollars.")
+    # A year before the common era, an early year after a word that dates it, a weekday.
+    assert has_answer_type("date", "The emperor died in 210 BC.")
+    assert has_answer_type("date", "The abbey was founded in 1132 by monks from Rievaulx.")
+    assert not has_answer_type("date", "An army of 1200 soldiers held the pass.")
+    assert has_answer_type("date", "The fire broke out on a Sunday.")
     assert has_answer_type("name", "The deal went to Microsoft, not Amazon.")
     assert not has_answer_type("name", "the deal went to a rival.")
     assert has_answer_type(None, "anything at all")
@@ -330,6 +337,11 @@ def test_pair_focus_never_moves_a_name_away_from_the_answer() -> None:
         # An end goal is a thing (AGI), and what follows "after" in time is no purpose.
         ("What's the big end goal everybody in AI is chasing?", None),
         ("What is Amazon doing after the deal?", None),
+        # Whose, or someone by a role: mostly a person (but an office may answer "whose").
+        ("Whose portrait appeared on the first stamps?", "person"),
+        ("Which monarch opened the bridge?", "person"),
+        ("Which member of the council proposed it?", "person"),
+        ("Which model does Anthropic sell?", None),
     ],
 )
 def test_selection_type_adds_reasons_to_the_answer_types(question: str, kind: str | None) -> None:

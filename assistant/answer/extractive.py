@@ -20,7 +20,7 @@ from ..retrieval.lexical import analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
-from .features import specific_tokens
+from .features import has_answer_type, selection_type, specific_tokens
 from .followup import (
     another_named,
     asks_example,
@@ -724,6 +724,9 @@ class ExtractiveBackend:
             min_sentences=self.min_sentences,
             twin_novelty=self.twin_novelty,
         )
+        beside = typed_neighbour(grounds, selection_type(request.question), chosen)
+        if beside is not None:
+            chosen = in_reading_order(grounds, [*chosen, beside], whole_runs=bool(self.adjacent))
         parts: list[str] = []
         citations: list[Citation] = []
         for i in chosen:
@@ -739,6 +742,40 @@ class ExtractiveBackend:
         yield Composition(
             " ".join(parts), tuple(citations), False, grounds.evidence, grounds.probability
         )
+
+
+# The kinds of answer a sentence can be seen to hold by its form (a figure, a date).
+_FORMED_KINDS = frozenset({"date", "count", "amount", "percent"})
+
+
+def typed_neighbour(grounds: Grounds, kind: str | None, chosen: list[int]) -> int | None:
+    """The unit just before or just after the best chosen one, in its paragraph, that holds
+    what the question asks for (a date, a count, an amount, a percentage) when the best one
+    does not: "On what day did the hull come back to the surface?" is led by "Thousands of people
+    watched the hull break the surface.", and the date is in the sentence before it ("Vasa
+    was raised on 24 April 1961, ..."). None when the kind is none of these, the best unit
+    holds one, or neither neighbour does.
+    """
+    if kind not in _FORMED_KINDS or not chosen:
+        return None
+    units = grounds.sentences
+    best = max(chosen, key=lambda i: float(grounds.scores[i]))
+    if has_answer_type(kind, units[best].text):
+        return None
+    before = _antecedent(grounds, best)
+    if before is not None and _line_break(units[before], units[best]):
+        before = None
+    for j in (before, _follower(grounds, best)):
+        if j is None or j in chosen or not has_answer_type(kind, units[j].text):
+            continue
+        if not any(
+            units[c].chunk.source == units[j].chunk.source
+            and units[j].start < units[c].end
+            and units[c].start < units[j].end
+            for c in chosen
+        ):
+            return j
+    return None
 
 
 def _named_first(grounds: Grounds, query: str, ratio: float) -> Grounds:

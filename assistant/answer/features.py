@@ -154,11 +154,16 @@ _AMOUNT = re.compile(
     rf"\d|[$€£¥%]|\b(?:{_NUMBER_WORDS}|percent|per cent|dollars?|euros?|pounds?)\b",
     re.IGNORECASE,
 )
-# A year, a month, a span of time ("within 14 days", "two decades ago") or a time of day; not
-# words like "currently" or "after", which every narrative sentence has.
+# A year (also "210 BC"), a month, a weekday, a span of time ("within 14 days", "two decades
+# ago") or a time of day; not words like "currently" or "after", which every narrative
+# sentence has.
 _DATE = re.compile(
-    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:century|centuries|decades?|ago|"
-    r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?)\b|"
+    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b\d{1,4}\s?(?:BC|BCE|AD|CE)\b|\bAD\s?\d{1,4}\b|"
+    # An earlier year only after a word that dates ("in 1263"): "1200 soldiers" is a count.
+    r"\b(?:in|by|since|from|until|till|before|after|around|about|c\.)\s+1[0-4]\d\d\b|"
+    r"\b(?:century|centuries|decades?|ago|"
+    r"yesterday|spring|summer|autumn|winter|days?|weeks?|months?|years?|hours?|"
+    r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)days?)\b|"
     # A time of day answers "when" too ("at 22:00", "at nine o'clock", "every morning").
     r"\b\d{1,2}:\d\d\b|\bo[’']clock\b|\d\s?[ap]\.?m\b|\b(?:noon|midnight|morning|evening|"
     r"night|tonight|today|tomorrow|dawn|dusk)\b",
@@ -379,7 +384,7 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
             + _ASKS
             + r"when\s+(?:is|are|was|were|do|does|did|will|would|has|have|had|can|could)\b|"
             # ... or later in the question: "Who first named it, and in which year?"
-            r"\b(?:in|on|by|since) (?:what|which) (?:year|date|month|decade|century)\b|"
+            r"\b(?:in|on|by|since) (?:what|which) (?:year|date|month|day|decade|century)\b|"
             r"\b(?:since|from) when\b",
             re.IGNORECASE,
         ),
@@ -941,18 +946,34 @@ _PURPOSE = re.compile(
 )
 
 
+# A question asking whose something is, or for someone by a role ("Which monarch ...?",
+# "Which member of the family ...?"): mostly answered by a person, but also by an office or a
+# group ("Whose records ...? The General Register Office"), so for ranking only.
+_SOMEONE_ASKED = re.compile(
+    r"\bwhose\b|\b(?:which|what)\s+(?:[\w'’-]+\s+)?(?:monarchs?|kings?|queens?|emperors?|"
+    r"empress|princes?|princess|popes?|bishops?|artists?|painters?|sculptors?|composers?|"
+    r"writers?|authors?|poets?|novelists?|architects?|engineers?|inventors?|explorers?|"
+    r"relatives?|members?|generals?|admirals?|captains?|pupils?|students?|teachers?|rulers?|"
+    r"collectors?|merchants?|ministers?|priests?|monks?|nuns?)\b",
+    re.IGNORECASE,
+)
+
+
 def selection_type(question: str) -> str | None:
     """What a sentence answering the question should hold, for ranking sentences: the answer
-    type, or "reason" for a why-question (a reason is too loosely marked to decide refusals
-    on, so answer_type leaves it out).
+    type, "reason" for a why-question (a reason is too loosely marked to decide refusals
+    on, so answer_type leaves it out), or "person" for whose or for a role.
 
     Example: selection_type("Why is Amazon investing in Anthropic?") -> "reason";
              selection_type("What is Amazon hoping to get out of it?") -> "reason";
-             selection_type("When was SARS-CoV first identified?") -> "date"
+             selection_type("When was SARS-CoV first identified?") -> "date";
+             selection_type("Which monarch commissioned the ship?") -> "person"
     """
     kind = answer_type(question)
     if kind is None and (_WHY.search(question) or _PURPOSE.search(question)):
         return "reason"
+    if kind is None and _SOMEONE_ASKED.search(question):
+        return "person"
     return kind
 
 
