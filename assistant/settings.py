@@ -266,6 +266,12 @@ class Settings(BaseSettings):
     # covid-qa tune half's answerable 29 / 34 / 32 / 30 of 687 (evals/refusal/README.md).
     # Session 9 chose 0.7 with the threshold above (0.8: adversarial 0.680 at the same rule).
     refusal_displaced_veto: float = Field(default=0.7, ge=0.0, le=1.01)
+    # Between this floor and the threshold a question is answered when nothing in its
+    # evidence points to a swapped name or an attribute told of something else
+    # (answer/evidence.py unswapped); 1.0 = off. Chosen on the tune halves (session 24:
+    # the SQuAD-style development sets squadlike, 4, 8, 10 and half the seed questions):
+    # answerable refused 0.095 -> 0.054, adversarial refused 0.609 -> 0.587, seed unchanged.
+    refusal_floor: float = Field(default=0.02, ge=0.0, le=1.0)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):
     # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",

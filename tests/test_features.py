@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import time
 
 import pytest
@@ -763,6 +765,31 @@ def test_a_question_about_one_name_answered_by_what_another_did_is_refused(
     model = RefusalModel({}, 10.0, 0.5, displaced_veto=0.7)  # P(answerable) about 1
     assert model.answerable(f) != refused
     assert RefusalModel({}, 10.0, 0.5).answerable(f)  # the veto is off unless set
+
+
+def test_an_unsure_answer_is_given_from_the_floor_only_when_nothing_points_to_a_swap() -> None:
+    from assistant.answer.evidence import RefusalModel, unswapped
+    from assistant.answer.features import EvidenceFeatures
+
+    # P(answerable) 0.05 with no weights: under the threshold 0.07, over the floor 0.02.
+    model = RefusalModel({}, math.log(0.05 / 0.95), 0.07, floor=0.02)
+    clean = EvidenceFeatures(0.45, 0.4, 0.4, 0.4, 0.8, 0.0, 0.0)
+    assert unswapped(clean) and model.answerable(clean)
+    assert not RefusalModel({}, math.log(0.05 / 0.95), 0.07).answerable(clean)  # floor off
+    # Each sign of a question written against the passages keeps it refused.
+    for sign in (
+        {"name_context": 0.4},  # a name sits in passages about something else
+        {"name_displaced": 0.5},  # another name holds what it asks
+        {"type_detached": 1.0},  # its amount or date stands apart from its names
+        {"best_cosine": 0.2},  # no sentence is near it in meaning
+        {"focus": 0.1},  # nor holds its terms
+        {"asks_amount": 1.0},  # a figure of something the passages may not measure
+        {"negation_unmatched": 1.0},  # a veto refuses whatever the probability
+    ):
+        assert not model.answerable(dataclasses.replace(clean, **sign)), sign
+    # Under the floor it is refused however clean.
+    below = RefusalModel({}, math.log(0.01 / 0.99), 0.07, floor=0.02)
+    assert not below.answerable(clean)
 
 
 def test_near_spelling_keeps_digits_and_short_codes_exact() -> None:

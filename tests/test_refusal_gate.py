@@ -116,34 +116,39 @@ PROBES = ROOT / "evals"
 # everyday paraphrases) moved them to its figures and gated squadlike7 once read; session 19
 # (the noun of an answer's kind and a measure said by a value, story adverbs, deeds and
 # superlatives turned round) likewise, and gated squadlike9 once read. Session 20 gated
-# squadlike10 once read, session 21 squadlike11.
+# squadlike10 once read, session 21 squadlike11. Session 24 chose to answer unsure questions
+# that show no sign of a swap (Settings.refusal_floor): fewer answerable questions refused on
+# every set, held-out squadlike12 to 14 included (0.150 / 0.169 / 0.200 -> 0.113 / 0.113 /
+# 0.131), for a few adversarial ones answered (held out: 0.500 / 0.542 / 0.558 -> 0.492 /
+# 0.542 / 0.550); its gates below are the new figures, the old ones in brackets. Answering
+# more also lowers containment when answered while containment itself rises.
 PROBE_GATES = {
     "squadlike": {
         # measured 0.050 (0.037 in session 19, 0.062 at session 18's start): session 20's
         # why-rule refuses "Why did Marsh found Greyhouse?", its reason told by "after a
         # dispute", no marker of a reason (evals/refusal/README.md, session 20)
-        "answerable_refused": 0.05,
-        "unanswerable_refused": 0.76,  # measured 0.771
-        "answer_containment": 0.93,  # measured 0.938 (0.950 in 19, 0.925); the target is 0.85
-        "containment_when_answered": 0.95,
+        "answerable_refused": 0.03,  # measured 0.025 (session 24; 0.050)
+        "unanswerable_refused": 0.75,  # measured 0.750 (session 24; 0.771)
+        "answer_containment": 0.96,  # measured 0.963 (session 24; 0.938, 0.950 in 19, 0.925)
+        "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
     "squadlike2": {
-        "answerable_refused": 0.05,  # measured 0.050 (0.075 at session 19's start)
-        "unanswerable_refused": 0.68,  # measured 0.683 (0.667)
-        "answer_containment": 0.93,  # measured 0.938 (0.912)
-        "containment_when_answered": 0.98,
+        "answerable_refused": 0.02,  # measured 0.013 (session 24; 0.050, 0.075 in 19)
+        "unanswerable_refused": 0.66,  # measured 0.667 (session 24; 0.683)
+        "answer_containment": 0.97,  # measured 0.975 (session 24; 0.938, 0.912)
+        "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
     # Written blind in session 13 as 8 articles of 5 paragraphs (siblings share names), read
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
-        "answerable_refused": 0.05,  # measured 0.044 (0.069 at session 18's start)
-        "unanswerable_refused": 0.70,  # measured 0.708 (0.675; 0.575 at session 14's start)
-        "answer_containment": 0.91,  # measured 0.912 (0.887)
-        "containment_when_answered": 0.95,  # measured 0.954
+        "answerable_refused": 0.04,  # measured 0.037 (session 24; 0.044, 0.069 in 18)
+        "unanswerable_refused": 0.69,  # measured 0.692 (session 24; 0.708, 0.575 in 14)
+        "answer_containment": 0.91,  # measured 0.919 (0.912, 0.887)
+        "containment_when_answered": 0.95,  # measured 0.955
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
@@ -155,10 +160,10 @@ PROBE_GATES = {
         # refuses "What was the faint companion called?", which had been answered without
         # its gold from "Mei Tanaka found a faint companion" (no name of the companion's own
         # phrase); containment is unchanged, containment when answered up 0.978 -> 0.989
-        "answerable_refused": 0.09,
+        "answerable_refused": 0.06,  # measured 0.052 (session 24; 0.083)
         "unanswerable_refused": 0.54,  # measured 0.542 (session 20; 0.500, 0.208)
-        "answer_containment": 0.90,  # measured 0.906 (0.875)
-        "containment_when_answered": 0.98,  # measured 0.989 (0.978 in session 19)
+        "answer_containment": 0.92,  # measured 0.927 (session 24; 0.906, 0.875)
+        "containment_when_answered": 0.97,  # measured 0.978 (session 24; 0.989)
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
@@ -177,10 +182,10 @@ PROBE_GATES = {
     # adversarial questions), held out until read at session 19's start (0.150 / 0.583 /
     # 0.806 then).
     "squadlike9": {
-        "answerable_refused": 0.11,  # measured 0.106
-        "unanswerable_refused": 0.67,  # measured 0.675 (session 20; 0.667)
-        "answer_containment": 0.85,  # measured 0.850
-        "containment_when_answered": 0.95,  # measured 0.951
+        "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.106)
+        "unanswerable_refused": 0.65,  # measured 0.658 (session 24; 0.675, 0.667)
+        "answer_containment": 0.87,  # measured 0.875 (session 24; 0.850)
+        "containment_when_answered": 0.95,  # measured 0.952
         "median_sentences": 1,
         "duplicated_quotes": 0,
     },
@@ -190,20 +195,22 @@ PROBE_GATES = {
     # paragraphs: the refusal model's probability ranks its answerable and adversarial
     # questions no better than chance (evals/refusal/README.md, session 20).
     "squadlike10": {
-        "answerable_refused": 0.18,  # measured 0.175
-        "unanswerable_refused": 0.45,  # measured 0.458 (0.442 before the why-rule)
-        "answer_containment": 0.76,  # measured 0.769
-        "containment_when_answered": 0.93,  # measured 0.932
-        "median_sentences": 1,
+        "answerable_refused": 0.10,  # measured 0.094 (session 24; 0.175)
+        "unanswerable_refused": 0.44,  # measured 0.442 (session 24; 0.458)
+        "answer_containment": 0.83,  # measured 0.838 (session 24; 0.769)
+        "containment_when_answered": 0.92,  # measured 0.924 (session 24; 0.932)
+        # 2 since session 24: 101 of its 212 answers are one sentence (99 of 197 before), a
+        # median on the edge; the 15 newly answered questions have 1 to 6 sentences
+        "median_sentences": 2,
         "duplicated_quotes": 0,
     },
     # Scored a second time at session 21's start, then a development set: nothing of
     # session 21 moved any of its items (its paraphrases are the open part of issue 10).
     "squadlike11": {
-        "answerable_refused": 0.19,  # measured 0.181
-        "unanswerable_refused": 0.54,  # measured 0.542
-        "answer_containment": 0.75,  # measured 0.750
-        "containment_when_answered": 0.91,  # measured 0.916
+        "answerable_refused": 0.12,  # measured 0.113 (session 24; 0.181)
+        "unanswerable_refused": 0.51,  # measured 0.517 (session 24; 0.542)
+        "answer_containment": 0.80,  # measured 0.800 (session 24; 0.750)
+        "containment_when_answered": 0.90,  # measured 0.901 (session 24; 0.916)
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },

@@ -97,6 +97,7 @@ class RefusalModel:
     bias: float
     threshold: float
     displaced_veto: float = 1.01  # name_displaced at least this refuses (above 1: never)
+    floor: float = 1.0  # from here up to threshold, answered when unswapped (1: never)
 
     def __post_init__(self) -> None:
         unknown = sorted(set(self.weights) - set(FEATURE_NAMES))
@@ -112,6 +113,7 @@ class RefusalModel:
             settings.refusal_bias,
             settings.refusal_threshold,
             settings.refusal_displaced_veto,
+            settings.refusal_floor,
         )
 
     def probability(self, evidence: EvidenceFeatures) -> float:
@@ -125,11 +127,14 @@ class RefusalModel:
         sentence holds (negation_unmatched, opposite_unmatched, agent_displaced,
         number_displaced, year_displaced, person_missing, unit_missing and name_displaced
         veto whatever the probability). A name asked for that the lead sentence gives beside
-        its thing (name_given) answers whatever the probability."""
+        its thing (name_given) answers whatever the probability, and so does one from floor
+        up when nothing in its evidence points to a swap (unswapped)."""
         # A name asked for and given beside its thing answers however the question is
         # worded ("What was the name of the first shaft?" over "sank the first shaft, the
         # King's Shaft, in 1783": p 0.015).
-        likely = self.probability(evidence) >= self.threshold or bool(evidence.name_given)
+        p = self.probability(evidence)
+        likely = p >= self.threshold or bool(evidence.name_given)
+        likely = likely or (p >= self.floor and unswapped(evidence))
         return likely and not self.vetoed(evidence)
 
     def vetoed(self, evidence: EvidenceFeatures) -> bool:
@@ -139,6 +144,38 @@ class RefusalModel:
         turned = turned or evidence.year_displaced or evidence.person_missing
         turned = turned or evidence.unit_missing
         return bool(turned) or evidence.name_displaced >= self.displaced_veto
+
+
+# What an unsure answer needs besides (RefusalModel.floor): a sentence near the question in
+# meaning and holding some of its terms. Chosen with the floor on the tune halves (session 24,
+# evals/refusal/README.md); without them off-topic questions over a name-free corpus pass.
+UNSWAPPED_COSINE = 0.3
+UNSWAPPED_FOCUS = 0.2
+UNSWAPPED_CONTEXT = 0.8
+
+
+def unswapped(evidence: EvidenceFeatures) -> bool:
+    """Whether nothing in the evidence points to a question written against the passages:
+    each of its names sits in a passage with most of its other terms (name_context), no
+    other name holds what it asks (name_displaced), the amount or date it asks for stands
+    with its names (type_detached), and some sentence is near it (best_cosine, focus). A
+    paraphrase far from the passages' words has all of these and still a low probability:
+    "Beside which river is the composer's native village?" over "... born in 1841 in
+    Nelahozeves, a village on the Vltava river" (p 0.003 with MiniLM). A question asking
+    for an amount is not: passages give figures of many things, and one asked of something
+    they do not measure ("How long do krill eggs take to hatch?") looks answered by them.
+
+    Example: name_context 1.0, name_displaced 0.0, type_detached 0.0, best_cosine 0.45,
+             focus 0.4 -> True; the same with name_context 0.4 -> False
+    """
+    return (
+        evidence.name_context >= UNSWAPPED_CONTEXT
+        and evidence.name_displaced == 0
+        and evidence.type_detached == 0
+        and evidence.best_cosine >= UNSWAPPED_COSINE
+        and evidence.focus >= UNSWAPPED_FOCUS
+        and not evidence.asks_amount
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -744,17 +744,19 @@ class ExtractiveBackend:
         )
 
 
-# The kinds of answer a sentence can be seen to hold by its form (a figure, a date).
-_FORMED_KINDS = frozenset({"date", "count", "amount", "percent"})
+# The kinds of answer a sentence can be seen to hold by its form. Not an amount: "a quarter
+# of the price" is one that has_answer_type does not see, and the neighbour it brought was
+# another figure ("An amending act of 1896 ...").
+_FORMED_KINDS = frozenset({"date", "count"})
 
 
 def typed_neighbour(grounds: Grounds, kind: str | None, chosen: list[int]) -> int | None:
     """The unit just before or just after the best chosen one, in its paragraph, that holds
-    what the question asks for (a date, a count, an amount, a percentage) when the best one
-    does not: "On what day did the hull come back to the surface?" is led by "Thousands of people
-    watched the hull break the surface.", and the date is in the sentence before it ("Vasa
-    was raised on 24 April 1961, ..."). None when the kind is none of these, the best unit
-    holds one, or neither neighbour does.
+    what the question asks for (a date, a count) when the best one does not: "On what day
+    did the hull come back to the surface?" is led by "Thousands of people watched the hull
+    break the surface.", and the date is in the sentence before it ("Vasa was raised on 24
+    April 1961, ..."). None when the kind is none of these, the best unit holds one, or
+    neither neighbour does.
     """
     if kind not in _FORMED_KINDS or not chosen:
         return None

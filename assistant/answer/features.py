@@ -2416,6 +2416,7 @@ FEATURE_NAMES = (
     "person_missing",
     "unit_missing",
     "name_given",
+    "asks_amount",
 )
 
 
@@ -2451,6 +2452,8 @@ class EvidenceFeatures:
     # amount's attribute (valuation, revenue, price) that no passage names
     name_given: float = 0.0  # 1 when the question asks what a thing is called and the lead
     # sentence gives the thing with a name ("the first shaft, the King's Shaft")
+    asks_amount: float = 0.0  # 1 when the question asks for an amount ("How much ...?",
+    # "How long ...?", "How old ...?"): an unsure answer to one is not given (unswapped)
 
     def as_vector(self) -> list[float]:
         return [float(getattr(self, name)) for name in FEATURE_NAMES]
@@ -2874,4 +2877,5 @@ def evidence_features(
         name_given=float(
             kind == "called" and lead_text is not None and names_thing(question, lead_text)
         ),
+        asks_amount=float(kind == "amount"),
     )
