@@ -270,8 +270,9 @@ class Settings(BaseSettings):
     # evidence points to a swapped name or an attribute told of something else
     # (answer/evidence.py unswapped); 1.0 = off. Chosen on the tune halves (session 24:
     # the SQuAD-style development sets squadlike, 4, 8, 10 and half the seed questions):
-    # answerable refused 0.095 -> 0.054, adversarial refused 0.609 -> 0.587, seed unchanged.
-    refusal_floor: float = Field(default=0.02, ge=0.0, le=1.0)
+    # answerable refused 0.095 -> 0.050, adversarial refused 0.609 -> 0.590, seed unchanged
+    # (0.02: 0.056 and 0.593; 0.005 as 0.01 on tune).
+    refusal_floor: float = Field(default=0.01, ge=0.0, le=1.0)
 
     # The language model of the LLM answer modes, as one string (llmspec.py):
     # "openai:gpt-4o-mini", "ollama:qwen2.5:7b", "anthropic:claude-sonnet-4-5", "local",

@@ -136,7 +136,7 @@ PROBE_GATES = {
     },
     "squadlike2": {
         "answerable_refused": 0.02,  # measured 0.013 (session 24; 0.050, 0.075 in 19)
-        "unanswerable_refused": 0.66,  # measured 0.667 (session 24; 0.683)
+        "unanswerable_refused": 0.65,  # measured 0.650 (session 24; 0.683)
         "answer_containment": 0.97,  # measured 0.975 (session 24; 0.938, 0.912)
         "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 2,
@@ -146,7 +146,7 @@ PROBE_GATES = {
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
         "answerable_refused": 0.04,  # measured 0.037 (session 24; 0.044, 0.069 in 18)
-        "unanswerable_refused": 0.69,  # measured 0.692 (session 24; 0.708, 0.575 in 14)
+        "unanswerable_refused": 0.68,  # measured 0.683 (session 24; 0.708, 0.575 in 14)
         "answer_containment": 0.91,  # measured 0.919 (0.912, 0.887)
         "containment_when_answered": 0.95,  # measured 0.955
         "median_sentences": 2,
@@ -160,9 +160,9 @@ PROBE_GATES = {
         # refuses "What was the faint companion called?", which had been answered without
         # its gold from "Mei Tanaka found a faint companion" (no name of the companion's own
         # phrase); containment is unchanged, containment when answered up 0.978 -> 0.989
-        "answerable_refused": 0.06,  # measured 0.052 (session 24; 0.083)
+        "answerable_refused": 0.05,  # measured 0.042 (session 24; 0.083)
         "unanswerable_refused": 0.54,  # measured 0.542 (session 20; 0.500, 0.208)
-        "answer_containment": 0.92,  # measured 0.927 (session 24; 0.906, 0.875)
+        "answer_containment": 0.93,  # measured 0.938 (session 24; 0.906, 0.875)
         "containment_when_answered": 0.97,  # measured 0.978 (session 24; 0.989)
         "median_sentences": 2,
         "duplicated_quotes": 0,
@@ -172,7 +172,7 @@ PROBE_GATES = {
     # 0.938 then).
     "squadlike7": {
         "answerable_refused": 0.03,  # measured 0.025 (0.031 at session 19's start)
-        "unanswerable_refused": 0.67,  # measured 0.675 (session 20; 0.667)
+        "unanswerable_refused": 0.66,  # measured 0.667 (session 24; 0.675, 0.667)
         "answer_containment": 0.96,  # measured 0.963 (0.956)
         "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 1,
@@ -195,22 +195,22 @@ PROBE_GATES = {
     # paragraphs: the refusal model's probability ranks its answerable and adversarial
     # questions no better than chance (evals/refusal/README.md, session 20).
     "squadlike10": {
-        "answerable_refused": 0.10,  # measured 0.094 (session 24; 0.175)
+        "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.175)
         "unanswerable_refused": 0.44,  # measured 0.442 (session 24; 0.458)
-        "answer_containment": 0.83,  # measured 0.838 (session 24; 0.769)
-        "containment_when_answered": 0.92,  # measured 0.924 (session 24; 0.932)
-        # 2 since session 24: 101 of its 212 answers are one sentence (99 of 197 before), a
-        # median on the edge; the 15 newly answered questions have 1 to 6 sentences
+        "answer_containment": 0.85,  # measured 0.850 (session 24; 0.769)
+        "containment_when_answered": 0.92,  # measured 0.925 (session 24; 0.932)
+        # 2 since session 24: about half its answers are one sentence (99 of 197 before), a
+        # median on the edge; the newly answered questions have 1 to 6 sentences
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
     # Scored a second time at session 21's start, then a development set: nothing of
     # session 21 moved any of its items (its paraphrases are the open part of issue 10).
     "squadlike11": {
-        "answerable_refused": 0.12,  # measured 0.113 (session 24; 0.181)
+        "answerable_refused": 0.09,  # measured 0.087 (session 24; 0.181)
         "unanswerable_refused": 0.51,  # measured 0.517 (session 24; 0.542)
-        "answer_containment": 0.80,  # measured 0.800 (session 24; 0.750)
-        "containment_when_answered": 0.90,  # measured 0.901 (session 24; 0.916)
+        "answer_containment": 0.81,  # measured 0.812 (session 24; 0.750)
+        "containment_when_answered": 0.89,  # measured 0.890 (session 24; 0.916)
         "median_sentences": 2,
         "duplicated_quotes": 0,
     },
