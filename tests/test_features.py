@@ -2121,3 +2121,28 @@ def test_a_word_the_passage_denies_of_the_questions_names_turns_it() -> None:
     # The question denies it too, or asks yes or no: the passage answers it.
     assert opposite_of_names("Why is Amazon's stake in Anthropic not exclusive?", told) is None
     assert opposite_of_names("Is Amazon's stake in Anthropic exclusive?", told) is None
+
+
+def test_a_deed_told_without_its_doer_does_not_answer_who_did_it() -> None:
+    from assistant.answer.features import doer_untold
+
+    # The lead tells the deed in the passive, or by a participle and when: not by whom.
+    assert doer_untold(
+        "Who built the mill?", "The mill, a tower 20 metres high built in 1802, still turns."
+    )
+    assert doer_untold("Who wrote the charter?", "The charter was written in 1284 at Lund.")
+    assert doer_untold(
+        "Who first described the mineral?", "It was first described in 1921 from Kels."
+    )
+    # Told with its doer, in the lead or in another answering sentence, or in the active voice.
+    assert not doer_untold("Who built the mill?", "The mill was built in 1802 by Tom Reed.")
+    assert not doer_untold(
+        "Who built the mill?", "The mill was built in 1802.", ["It was built by the Reed family."]
+    )
+    assert not doer_untold("Who founded the club?", "Ann Lee founded the club in 1901.")
+    assert not doer_untold(
+        "Who played before the orchestra?", "It replaced the bandsmen who had played until then."
+    )
+    # Not a deed: "Who was ...?", "Who owns ...?"
+    assert not doer_untold("Who was the architect?", "The hall was finished in 1890.")
+    assert not doer_untold("Who owns the mill?", "The mill was owned in 1802 by a bank.")

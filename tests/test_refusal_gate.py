@@ -136,7 +136,7 @@ PROBE_GATES = {
     },
     "squadlike2": {
         "answerable_refused": 0.02,  # measured 0.013 (session 24; 0.050, 0.075 in 19)
-        "unanswerable_refused": 0.65,  # measured 0.650 (session 24; 0.683)
+        "unanswerable_refused": 0.66,  # measured 0.667 (session 24; 0.683)
         "answer_containment": 0.97,  # measured 0.975 (session 24; 0.938, 0.912)
         "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 2,
@@ -172,7 +172,7 @@ PROBE_GATES = {
     # 0.938 then).
     "squadlike7": {
         "answerable_refused": 0.03,  # measured 0.025 (0.031 at session 19's start)
-        "unanswerable_refused": 0.66,  # measured 0.667 (session 24; 0.675, 0.667)
+        "unanswerable_refused": 0.67,  # measured 0.675 (as in session 20; 0.667)
         "answer_containment": 0.96,  # measured 0.963 (0.956)
         "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 1,
@@ -196,7 +196,7 @@ PROBE_GATES = {
     # questions no better than chance (evals/refusal/README.md, session 20).
     "squadlike10": {
         "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.175)
-        "unanswerable_refused": 0.44,  # measured 0.442 (session 24; 0.458)
+        "unanswerable_refused": 0.45,  # measured 0.450 (session 24; 0.458)
         "answer_containment": 0.85,  # measured 0.850 (session 24; 0.769)
         "containment_when_answered": 0.92,  # measured 0.925 (session 24; 0.932)
         # 2 since session 24: about half its answers are one sentence (99 of 197 before), a

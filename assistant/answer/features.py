@@ -2225,6 +2225,57 @@ def _inflects(word: str, verb: str, before: str) -> bool:
     return word in forms
 
 
+# "Who built ...?": the question's deed by its past form ("who first described", not "who
+# was"), and how a sentence tells that deed without its doer: passive, or a participle
+# followed by when or where ("a chimney built in 1760", "specimens were sent from Mexico").
+_WHO_DID = re.compile(r"^\s*who\s+(?:first\s+|originally\s+|later\s+)?([a-z]+)\b", re.I)
+_NO_DOER_AFTER = (
+    r"(?=\s*(?:[,.;:]|\d|(?:in|on|at|from|to|during|between|around|about|after|before|until|"
+    r"since|for)\b))"
+)
+# ... but not the active voice: "the bandsmen who had played until then".
+_ACTIVE_BEFORE = r"(?:had|has|have|having|who|which|that|he|she|they|we|it|i)\b"
+
+
+def _participle(past: str) -> str | None:
+    """The participle of a verb's past form: "built" -> "built", "wrote" -> "written",
+    "designed" -> "designed"; None for what is no past form ("is", "owns")."""
+    for _verb, was, participle in _IRREGULAR_VERBS:
+        if past == was:
+            return participle
+    return past if past.endswith("ed") and len(past) > 4 else None
+
+
+def doer_untold(question: str, lead: str, answering: Sequence[str] = ()) -> bool:
+    """Whether the sentence an answer would lead with tells the deed a who-question asks the
+    doer of without one, and no answering sentence tells it with one ("built ... by", or a
+    name before the deed): "Who built the great cone?" over "The great cone, a brick chimney
+    28 metres high built in 1760, enclosed a round furnace ...".
+
+    Example: doer_untold("Who built the cone?", "The cone, built in 1760, is 28 m high.")
+             -> True;
+             doer_untold("Who built the cone?", "The cone was built in 1760 by Ann Rees.")
+             -> False
+    """
+    asked = _WHO_DID.match(question)
+    participle = _participle(asked.group(1).lower()) if asked else None
+    if asked is None or participle is None:
+        return False
+    past = asked.group(1).lower()
+    untold = re.compile(
+        rf"(?:\b(?:is|are|was|were|been|being)\s+(?:\w+ly\s+)?|,\s*|\b(?!{_ACTIVE_BEFORE})\w+\s+)"
+        rf"{participle}\b{_NO_DOER_AFTER}",
+        re.IGNORECASE,
+    )
+    if not untold.search(lead):
+        return False
+    told = re.compile(
+        rf"\b(?:{participle}|{past})\b[^.;]*?\bby\s+(?:the\s+|a\s+|an\s+|his\s+|her\s+)?"
+        rf"[\w\-]|\b[A-Z][\w\-]*\s+(?:\w+ly\s+)?{past}\s+(?:the|a|an|its|his|her|their)\b"
+    )
+    return not any(told.search(text) for text in [lead, *answering])
+
+
 def role_swap(question: str, lead: str, answering: Sequence[str] = ()) -> float:
     """1 when the sentence an answer would lead with says that another name does what the
     question asks of its doer, and no answering sentence says the doer does it: a form of the
@@ -2831,6 +2882,8 @@ def evidence_features(
                     _someone_by_role(t, own_names) or _names_someone(t, own_names)
                     for t in [*lead_texts, *(sentences[k][0] for k in after)]
                 )
+                # ... nor one that tells the deed without its doer ("built in 1760").
+                or doer_untold(question, sentences[lead][0], answering)
             )
     year = max(year, year_elsewhere(question, passages))
     return EvidenceFeatures(
