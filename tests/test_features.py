@@ -538,6 +538,18 @@ def test_a_question_denying_what_the_passage_states_is_refused_whatever_its_scor
         ("Is that a cheap way to do it?", ["This approach is costly."], None),
         # Words of change go both ways around one topic.
         ("What may reduce the effect?", ["Heat increased the effect."], None),
+        # A part of a hyphenated word turned, or both.
+        ("Which slow-burning fuse was used?", ["A fast-burning fuse was used."], "slow-burning"),
+        ("How far north-east of the port is the reef?", ["It lies 9 km south-west."], "north-east"),
+        ("Why were the clubs so short-lived?", ["The clubs were long-lived."], "short-lived"),
+        ("Why were the clubs so short-lived?", ["The short-lived clubs folded."], None),
+        # How a thing was received, its colour, what became of it.
+        (
+            "Which play was received enthusiastically?",
+            ["The play was received coolly."],
+            "enthusiastically",
+        ),
+        ("Why is the roof a darker colour?", ["The roof is a lighter colour."], "darker"),
     ],
 )
 def test_a_question_asking_the_opposite_of_what_the_passage_says(

@@ -183,7 +183,7 @@ PROBE_GATES = {
     # 0.806 then).
     "squadlike9": {
         "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.106)
-        "unanswerable_refused": 0.65,  # measured 0.658 (session 24; 0.675, 0.667)
+        "unanswerable_refused": 0.68,  # measured 0.683 (session 24; 0.675, 0.667)
         "answer_containment": 0.87,  # measured 0.875 (session 24; 0.850)
         "containment_when_answered": 0.95,  # measured 0.952
         "median_sentences": 1,
@@ -196,7 +196,7 @@ PROBE_GATES = {
     # questions no better than chance (evals/refusal/README.md, session 20).
     "squadlike10": {
         "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.175)
-        "unanswerable_refused": 0.45,  # measured 0.450 (session 24; 0.458)
+        "unanswerable_refused": 0.48,  # measured 0.483 (session 24; 0.458)
         "answer_containment": 0.85,  # measured 0.850 (session 24; 0.769)
         "containment_when_answered": 0.92,  # measured 0.925 (session 24; 0.932)
         # 2 since session 24: about half its answers are one sentence (99 of 197 before), a
@@ -208,7 +208,7 @@ PROBE_GATES = {
     # session 21 moved any of its items (its paraphrases are the open part of issue 10).
     "squadlike11": {
         "answerable_refused": 0.09,  # measured 0.087 (session 24; 0.181)
-        "unanswerable_refused": 0.51,  # measured 0.517 (session 24; 0.542)
+        "unanswerable_refused": 0.54,  # measured 0.542 (as at session 24's start)
         "answer_containment": 0.81,  # measured 0.812 (session 24; 0.750)
         "containment_when_answered": 0.89,  # measured 0.890 (session 24; 0.916)
         "median_sentences": 2,

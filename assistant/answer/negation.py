@@ -239,6 +239,10 @@ ASKED_OPPOSITE_PAIRS = [
     ("tallest", "shortest"), ("heaviest", "lightest"), ("deepest", "shallowest"),
     ("widest", "narrowest"), ("warmest", "coldest"), ("hottest", "coldest"),
     ("wettest", "driest"), ("upstream", "downstream"),
+    # How a thing was received, its colour and temper, what became of it or of someone.
+    ("enthusiastically", "coolly"), ("warmly", "coolly"), ("total", "partial"),
+    ("darker", "lighter"), ("dull", "bright"), ("nervous", "calm"), ("recovered", "died"),
+    ("preserved", "demolished"),
 ]  # fmt: skip
 # Opposites too common in other senses to judge a question by the word alone ("after herd
 # immunity" where a passage says "before"), for turned_phrase, which needs the same
@@ -585,10 +589,30 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
     asked = {w.lower() for w in WORD.findall(question)}
     used = {w.lower() for text in sentences for w in WORD.findall(text)}
     for word in sorted(asked - used - _measures(question)):
-        others = ASKED_OPPOSITE.get(word, set())
+        others = ASKED_OPPOSITE.get(word, set()) | _compound_opposites(word)
         if others & used and not others & asked:
             return word
     return None
+
+
+def _compound_opposites(word: str) -> set[str]:
+    """A hyphenated word with one part or more turned: "slow-beating" -> {"fast-beating",
+    "rapid-beating"}, "north-east" -> {"south-east", "north-west", "south-west"},
+    "long-lived" -> {"short-lived"}.
+
+    Example: _compound_opposites("short-lived") -> {"long-lived"}
+    """
+    parts = word.split("-")
+    if len(parts) < 2:
+        return set()
+    choices = [
+        [
+            part,
+            *sorted((ASKED_OPPOSITE.get(part, set()) | CLAIM_OPPOSITE.get(part, set())) - {part}),
+        ]
+        for part in parts
+    ]
+    return {"-".join(combo) for combo in itertools.product(*choices)} - {word}
 
 
 def _measures(question: str) -> set[str]:
