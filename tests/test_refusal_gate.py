@@ -208,7 +208,7 @@ PROBE_GATES = {
     # session 21 moved any of its items (its paraphrases are the open part of issue 10).
     "squadlike11": {
         "answerable_refused": 0.09,  # measured 0.087 (session 24; 0.181)
-        "unanswerable_refused": 0.54,  # measured 0.542 (as at session 24's start)
+        "unanswerable_refused": 0.53,  # measured 0.533 (session 24; 0.542)
         "answer_containment": 0.81,  # measured 0.812 (session 24; 0.750)
         "containment_when_answered": 0.89,  # measured 0.890 (session 24; 0.916)
         "median_sentences": 2,

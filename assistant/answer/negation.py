@@ -240,9 +240,10 @@ ASKED_OPPOSITE_PAIRS = [
     ("widest", "narrowest"), ("warmest", "coldest"), ("hottest", "coldest"),
     ("wettest", "driest"), ("upstream", "downstream"),
     # How a thing was received, its colour and temper, what became of it or of someone.
-    ("enthusiastically", "coolly"), ("warmly", "coolly"), ("total", "partial"),
-    ("darker", "lighter"), ("dull", "bright"), ("nervous", "calm"), ("recovered", "died"),
-    ("preserved", "demolished"),
+    # Not "total" and "partial": "a partial explanation" over "the total number of deaths"
+    # (covid-qa).
+    ("enthusiastically", "coolly"), ("warmly", "coolly"), ("darker", "lighter"),
+    ("dull", "bright"), ("nervous", "calm"), ("recovered", "died"), ("preserved", "demolished"),
 ]  # fmt: skip
 # Opposites too common in other senses to judge a question by the word alone ("after herd
 # immunity" where a passage says "before"), for turned_phrase, which needs the same
