@@ -77,6 +77,7 @@ def flat(_: str) -> float:
         ("Which city is Anthropic based in?", "place"),
         ("In which city was Giulia Montressa born?", "place"),
         ("Where is the laboratory located?", "place"),
+        ("Where is Anthropic's headquarters?", "place"),
         ("Where is NTCP located in the body?", None),
         ("What is the size of Amazon's stake in Anthropic?", "amount"),
         ("Which Amazon executive negotiated the deal?", "human"),

@@ -204,9 +204,10 @@ _PLACE_ASKED = (
     # ... and "which states or countries", where the kind may come second.
     r"\b(?:what|which)\s+(?:[a-z]+\s+or\s+)?(?:city|cities|country|countries|town|towns|"
     r"province|region|continent|island|village|county|capital)\b|"
-    # "Where is the laboratory located?" (not "Where is NTCP located in the body?")
-    r"\bwhere\s+(?:is|are|was|were)\b.{0,80}?\b(?:headquartered|based|located|situated)"
-    r"\W*$"
+    # "Where is the laboratory located?" (not "Where is NTCP located in the body?"), "Where is
+    # Anthropic's headquarters?"
+    r"\bwhere\s+(?:is|are|was|were)\b.{0,80}?\b(?:headquartered|based|located|situated|"
+    r"headquarters|head\s+office)\W*$"
 )
 # A question asking what something is called (the thing: its head word, before "of", "in",
 # "used" ...): "What are the custom chips Amazon makes for Anthropic called?", "What was the
