@@ -127,13 +127,7 @@ def select_sentences(
     chosen: list[int] = []
 
     def overlaps(i: int) -> bool:
-        a = sentences[i]
-        return any(
-            sentences[j].chunk.source == a.chunk.source
-            and a.start < sentences[j].end
-            and sentences[j].start < a.end
-            for j in chosen
-        )
+        return _overlaps(grounds, i, chosen)
 
     def adds(i: int, j: int) -> bool:  # does unit i say enough that unit j does not?
         terms = set(analyze(sentences[i].text))
@@ -768,16 +762,25 @@ def typed_neighbour(grounds: Grounds, kind: str | None, chosen: list[int]) -> in
     if before is not None and _line_break(units[before], units[best]):
         before = None
     for j in (before, _follower(grounds, best)):
-        if j is None or j in chosen or not has_answer_type(kind, units[j].text):
-            continue
-        if not any(
-            units[c].chunk.source == units[j].chunk.source
-            and units[j].start < units[c].end
-            and units[c].start < units[j].end
-            for c in chosen
+        if (
+            j is not None
+            and has_answer_type(kind, units[j].text)
+            and not _overlaps(grounds, j, chosen)
         ):
             return j
     return None
+
+
+def _overlaps(grounds: Grounds, i: int, chosen: list[int]) -> bool:
+    """Whether unit i shares characters with a chosen unit (itself included): overlapping
+    chunks cut the same text into different units, and an answer never quotes a span twice."""
+    a = grounds.sentences[i]
+    return any(
+        (b := grounds.sentences[j]).chunk.source == a.chunk.source
+        and a.start < b.end
+        and b.start < a.end
+        for j in chosen
+    )
 
 
 def _named_first(grounds: Grounds, query: str, ratio: float) -> Grounds:

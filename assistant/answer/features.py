@@ -2238,12 +2238,14 @@ _NO_DOER_AFTER = (
 _ACTIVE_BEFORE = r"(?:had|has|have|having|who|which|that|he|she|they|we|it|i)\b"
 
 
+_PARTICIPLE_OF_PAST = {past: participle for _, past, participle in _IRREGULAR_VERBS}
+
+
 def _participle(past: str) -> str | None:
     """The participle of a verb's past form: "built" -> "built", "wrote" -> "written",
     "designed" -> "designed"; None for what is no past form ("is", "owns")."""
-    for _verb, was, participle in _IRREGULAR_VERBS:
-        if past == was:
-            return participle
+    if past in _PARTICIPLE_OF_PAST:
+        return _PARTICIPLE_OF_PAST[past]
     return past if past.endswith("ed") and len(past) > 4 else None
 
 

@@ -119,8 +119,8 @@ class _BoundedHeaders(policy.EmailPolicy):
 
 
 # The message API parses a header anew at each read, and reading one message's body reads its
-# Content-Type about ten times: 8 KB of parameters took 0.1 s a parse, 1 s a message. Parsed
-# headers are immutable strings, so each distinct one is parsed once.
+# Content-Type about ten times: 8 KB of parameters took 0.04 s a parse, 0.42 s a message.
+# Parsed headers are immutable strings, so each distinct one is parsed once.
 @functools.lru_cache(maxsize=64)
 def _parsed_header(headers: _BoundedHeaders, name: str, value: str) -> str:
     try:
