@@ -86,6 +86,7 @@ def test_validate_reports_lines_and_the_set_as_a_whole(tmp_path: Path) -> None:
         "squadlike13/validate.py",
         "squadlike14/validate.py",
         "squadlike15/validate.py",
+        "squadlike16/validate.py",
         "seed_blind_check.py",
         "seed_blind2_check.py",
         "seed_blind10_check.py",
