@@ -97,6 +97,7 @@ def test_validate_reports_lines_and_the_set_as_a_whole(tmp_path: Path) -> None:
         "seed_blind15_check.py",
         "seed_blind16_check.py",
         "seed_blind17_check.py",
+        "seed_blind18_check.py",
     ],
 )
 def test_each_sets_command_line_passes_on_its_set(script: str) -> None:
