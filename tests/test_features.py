@@ -2159,3 +2159,16 @@ def test_a_deed_told_without_its_doer_does_not_answer_who_did_it() -> None:
     # Not a deed: "Who was ...?", "Who owns ...?"
     assert not doer_untold("Who was the architect?", "The hall was finished in 1890.")
     assert not doer_untold("Who owns the mill?", "The mill was owned in 1802 by a bank.")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How much leverage does Amazon have?", "How much control will Amazon get over Anthropic?"],
+)
+def test_how_much_of_a_degree_asks_no_amount(question: str) -> None:
+    from assistant.answer.features import answer_type, unit_named
+
+    # "Amazon holds less leverage" answers it: a degree is said in words, not figures.
+    assert answer_type(question) is None
+    assert not unit_named(question)
+    assert answer_type("How much money does Amazon have?") == "amount"

@@ -650,6 +650,8 @@ def test_a_pronoun_for_the_name_asked_about_carries_the_name_not_the_topic() -> 
         ("Compare Amazon's deal with Microsoft's. What's the key difference?", None),
         ('The piece says Amazon is "hedging its bets". Hedging how?', None),
         ("How much has Amazon invested?", None),
+        # A label that continues the conversation names what is asked about.
+        ("And the next tranche: roughly what size is it?", None),
         # The question told before a bare "What does the article say?" is what is asked.
         (
             "My son wants to know which AI company Microsoft teamed up with. "
@@ -871,3 +873,24 @@ def test_who_says_it_inside_the_question_is_no_part_of_the_query() -> None:
 def test_go_on_with_a_question_reads_on_from_the_last_answer() -> None:
     assert is_followup("Go on, anything beyond the hardware?")
     assert not is_followup("Does Amazon go online with Claude?")
+
+
+def test_a_that_ending_the_question_points_back() -> None:
+    history = [
+        {"role": "user", "content": "Why does Amazon have less leverage than Microsoft?"},
+        {"role": "assistant", "content": "Unlike Microsoft, Amazon holds less leverage. [1]"},
+    ]
+    # Nothing follows the "that": it is no relative "that" ("the virus that causes ...").
+    assert is_followup("Would writing a bigger cheque fix that?")
+    query = standalone_query("Would writing a bigger cheque fix that?", history)
+    assert "leverage" in query and query.startswith("Would writing a bigger cheque fix that?")
+    assert not is_followup("Is it the virus that causes the fever?")
+
+
+def test_never_mind_before_a_question_asks_nothing() -> None:
+    history = [
+        {"role": "user", "content": "Does it say how many people use Claude?"},
+        {"role": "assistant", "content": "The documents don't say how many people use Claude."},
+    ]
+    query = standalone_query("Never mind. Which side has the market favoured so far?", history)
+    assert query.startswith("Which side has the market favoured so far?")

@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 from assistant import Assistant
-from assistant.retrieval.spelling import Speller, closest_word
+from assistant.retrieval.spelling import Speller, closest_word, spelling_variants
 
 WORDS = Counter(
     {
@@ -134,3 +134,30 @@ def test_chat_question_words_and_document_words_are_read_as_meant() -> None:
     assert speller.respell("y is amzn investing") == "why is amazon investing"
     assert speller.respell("Y Combinator") == "Y Combinator"
     assert speller.respell("hw much, and wen?") == "how much, and when?"
+
+
+@pytest.mark.parametrize(
+    ("typed", "collection", "meant"),
+    [
+        ("which side has the market favoured", "favored", "which side has the market favored"),
+        ("what did the organization say", "organisation", "what did the organisation say"),
+        ("what did the centre analyse", "center", "what did the center analyse"),
+        ("is haemorrhage common", "hemorrhage", "is hemorrhage common"),
+        ("is the fetus at risk", "foetus", "is the foetus at risk"),
+    ],
+)
+def test_another_nations_spelling_is_read_as_the_collection_writes_it(
+    typed: str, collection: str, meant: str
+) -> None:
+    english = set(typed.split()) | {collection}
+    speller = Speller(Counter({collection: 2, "market": 1}), lambda w: w in english)
+    # Known English words all, but the collection writes the word its own way, and a word
+    # it never uses finds nothing.
+    assert speller.respell(typed) == meant
+
+
+def test_a_spelling_the_collection_uses_is_kept_and_short_words_have_no_variants() -> None:
+    speller = Speller(Counter({"favoured": 1, "favored": 3}), lambda w: True)
+    assert speller.respell("was it favoured") == "was it favoured"
+    assert spelling_variants("four") == []  # not "for"
+    assert "colour" in spelling_variants("color") and "color" in spelling_variants("colour")

@@ -713,12 +713,25 @@ def answer_type(question: str) -> str | None:
 
     Example: answer_type("How much has Google invested in Anthropic?") -> "amount";
              answer_type("What percentage of Anthropic does Amazon own?") -> "percent";
-             answer_type("Why is Amazon investing?") -> None
+             answer_type("Why is Amazon investing?") -> None;
+             answer_type("How much leverage does Amazon have?") -> None
     """
+    if _DEGREE_ASKED.search(question):
+        return None  # a degree is said in words: "less leverage", "tighter control"
     for pattern, kind in _TYPES:
         if pattern.search(question):
             return kind
     return None
+
+
+# "How much leverage / control / say does Amazon have?" asks a degree, which the documents say
+# in words ("Amazon holds less leverage"), not an amount: no figure is owed.
+_DEGREE_ASKED = re.compile(
+    r"\bhow\s+much\s+(?:real\s+|actual\s+)?(?:leverage|control|influence|say|sway|power|"
+    r"freedom|independence|autonomy|trust|confidence|risk|pressure|competition|attention|"
+    r"interest|enthusiasm|clout|weight|priority|importance|uncertainty|flexibility)\b",
+    re.IGNORECASE,
+)
 
 
 # A question that names the unit of its answer: a bare "when" may be answered "after the
@@ -1418,9 +1431,11 @@ _FRAME_TERMS = frozenset(
 # text", "does the author say"): no passage says "article" of itself.
 _DOCUMENT_FRAME = re.compile(
     r"\b(?:according to|in|from|by|does|did|do)\s+(?:the|this|these)\s+"
-    r"(?:article|text|document|passage|report|paper|authors?|writer|piece|story)s?\b"
+    r"(?:article|text|document|passage|report|paper|authors?|writer|piece|story|reporter|"
+    r"journalist|columnist|commentator)s?\b"
     r"(?:\s+(?:say|says|said|state|states|claim|claims|suggest|suggests|think|thinks|"
-    r"believe|believes|argue|argues|expect|expects|give|gives))?",
+    r"believe|believes|argue|argues|expect|expects|give|gives|reckon|reckons|see|sees|"
+    r"describe|describes|call|calls|characteri[sz]e|characteri[sz]es|portray|portrays))?",
     re.IGNORECASE,
 )
 _TIME_QUALIFIER = re.compile(

@@ -134,7 +134,8 @@ _FILLER = re.compile(
     r"honestly|you\s+know|i\s+mean(?=\s*,)|"
     # An acknowledgement of the last answer before the next question ("Fine. Is the new money
     # a done deal?", "Thank you. I should like to know ..."): it asks nothing.
-    r"(?:fine|thank\s+you|got\s+it|i\s+see|understood|noted|cheers|gotcha|makes\s+sense)"
+    r"(?:fine|thank\s+you|got\s+it|i\s+see|understood|noted|cheers|gotcha|makes\s+sense|"
+    r"never\s+mind|no\s+worries)"
     r"(?=\s*[.,!])|"
     # "like, how much ...", "like is Amazon ...", not "Like what?" nor "Like Amazon, does ...".
     r"like(?=\s*,|\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|how|"
@@ -460,9 +461,10 @@ def _pointers(words: Sequence[str]) -> list[bool]:
         out.append(
             word in _ANAPHORA
             and not (word == "it" and rest[0] in _EXPLETIVE)
-            # ... but "that" before the last word ("going that route?") has no clause after it.
+            # ... but "that" before the last word ("going that route?") has no clause after it,
+            # nor has a "that" that ends the question ("Would a bigger cheque fix that?").
             and not (
-                word == "that" and before and before not in _BEFORE_POINTER and i + 2 != len(words)
+                word == "that" and before and before not in _BEFORE_POINTER and i + 2 < len(words)
             )
             and not (word in ("this", "these") and after in _DOCUMENT)
             and not (word == "there" and (before in _BE or after in _BE))
@@ -1184,6 +1186,7 @@ def _only_where_to_read(asked: str) -> bool:
 
 
 # A sentence about the person asking, or a label before the question.
+_CONTINUING = re.compile(r"^\W*(?:and|but|plus|what\s+about|how\s+about)\b", re.IGNORECASE)
 _ASKER = re.compile(r"^\W*(?:i|i'm|i’m|i've|i’ve|i'd|i’d|my|we|we're|we’re|our|as\s+an?)\b", re.I)
 _LABEL_WORDS = 5
 _DOING = re.compile(r"^\W*[A-Za-z]{3,}ing\b(?!\s+(?:of|about|to)\b)")
@@ -1212,6 +1215,8 @@ def _about_asking(part: str) -> bool:
     text = part.strip()
     if _ASKER.match(text) or _NEW_TOPIC.match(text):
         return True
+    if _CONTINUING.match(text):
+        return False  # "And the next tranche: what size is it?" names what is asked about
     # "Prepping an episode.", "Drafting a memo for the board:": what the asker is doing, a
     # short phrase opening with its -ing word and naming nothing.
     named = [n for n in _subjects(text) if not text.startswith(n)]  # not its opening word

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 
 from ..text import STOPWORDS
 
-__all__ = ["Speller", "closest_word"]
+__all__ = ["Speller", "closest_word", "spelling_variants"]
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")  # a code such as "orf8" is one word
 _VOWELS = frozenset("aeiou")
@@ -152,6 +152,50 @@ def closest_word(word: str, known: Counter[str]) -> str | None:
         return None
     # An edit is a nearer reading than a shortening; then the word the collection uses most.
     return max(found, key=lambda w: (len(w) - len(word) <= 1, known[w], w))
+
+
+# British and American spellings of one word: (British, American) endings and inner parts.
+# A question typed in one over documents written in the other finds nothing word by word
+# ("Which side has the market favoured?" over "Market reactions have so far favored ...").
+_VARIANT_ENDINGS = (
+    ("our", "or"), ("ours", "ors"), ("oured", "ored"), ("ouring", "oring"),
+    ("ourable", "orable"), ("ourite", "orite"), ("ourites", "orites"),
+    ("ise", "ize"), ("ises", "izes"), ("ised", "ized"), ("ising", "izing"),
+    ("isation", "ization"), ("isations", "izations"), ("yse", "yze"), ("ysed", "yzed"),
+    ("ysing", "yzing"), ("tre", "ter"), ("tres", "ters"), ("lled", "led"), ("lling", "ling"),
+    ("ller", "ler"), ("llers", "lers"), ("ence", "ense"), ("ogue", "og"), ("ogues", "ogs"),
+    ("amme", "am"), ("ammes", "ams"),
+)  # fmt: skip
+_VARIANT_INNER = (("ae", "e"), ("oe", "e"))  # "haemorrhage", "oesophagus", "foetus"
+_MIN_VARIANT_LENGTH = 5  # "four" is no "for", nor "hour" an "hor"
+
+
+def spelling_variants(word: str) -> list[str]:
+    """The word's other national spellings, British for American and American for British
+    (lower case; possibly not words at all: the collection decides which it uses).
+
+    Example: spelling_variants("favoured") -> ["favored"];
+             "haemorrhage" in spelling_variants("hemorrhage") -> True
+    """
+    if len(word) < _MIN_VARIANT_LENGTH:
+        return []
+    out: list[str] = []
+    for british, american in _VARIANT_ENDINGS:
+        for typed, other in ((british, american), (american, british)):
+            stem = word[: -len(typed)]
+            if word.endswith(typed) and len(stem) >= 3:
+                out.append(stem + other)
+    for british, american in _VARIANT_INNER:
+        out.extend(word[:i] + american + word[i + 2 :] for i in _find_all(word, british) if i)
+        # The American word's "e" may be the British "ae" or "oe": any "e" after the first
+        # letter.
+        out.extend(word[:i] + british + word[i + 1 :] for i in _find_all(word, "e") if i)
+    return [w for w in dict.fromkeys(out) if w != word]
+
+
+def _find_all(word: str, part: str) -> list[int]:
+    """Where part starts in word, each place."""
+    return [i for i in range(len(word)) if word.startswith(part, i)]
 
 
 def _edits(word: str) -> set[str]:
@@ -395,6 +439,12 @@ class Speller:
             # A name typed with capitals among others, or an acronym ("ARTI"), is written
             # on purpose: an unanswerable question may name what the documents never do.
             deliberate = (names_typed and capital and match.start() > 0) or typed.isupper()
+            if not self.words.get(word) and not coded and not deliberate:
+                # Another nation's spelling of a word the collection uses ("favoured" over
+                # "favored"), however English it is.
+                other = next((v for v in spelling_variants(word) if self.words.get(v)), None)
+                if other is not None:
+                    typed = word = other.capitalize() if capital else other
             unknown = not self.words.get(word) and not self.is_word(word)
             if unknown and not coded and not deliberate:
                 found = _closest_indexed(word, self.words, self._ordered, self._by_ends, budget)
