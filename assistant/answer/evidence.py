@@ -149,8 +149,13 @@ class RefusalModel:
 # What an unsure answer needs besides (RefusalModel.floor): a sentence near the question in
 # meaning and holding some of its terms. Chosen with the floor on the tune halves (session 24,
 # evals/refusal/README.md); without them off-topic questions over a name-free corpus pass.
+# Focus 0.2 -> 0.1 in session 25: a paraphrase shares few words with its answer ("For
+# roughly how long could the star be seen without a telescope?" over "... visible to the
+# naked eye for about sixteen months": p 0.021, focus 0.161). Tune halves +1, confirm +2,
+# none lost; 0.05 lets an off-topic question about the documents' field through, 0.0 two
+# absent dates more.
 UNSWAPPED_COSINE = 0.3
-UNSWAPPED_FOCUS = 0.2
+UNSWAPPED_FOCUS = 0.1
 UNSWAPPED_CONTEXT = 0.8
 
 
@@ -166,7 +171,8 @@ def unswapped(evidence: EvidenceFeatures) -> bool:
     they do not measure ("How long do krill eggs take to hatch?") looks answered by them.
 
     Example: name_context 1.0, name_displaced 0.0, type_detached 0.0, best_cosine 0.45,
-             focus 0.4 -> True; the same with name_context 0.4 -> False
+             focus 0.4 -> True; the same with name_context 0.4 -> False;
+             the same with focus 0.05 -> False
     """
     return (
         evidence.name_context >= UNSWAPPED_CONTEXT
