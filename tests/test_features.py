@@ -795,7 +795,7 @@ def test_an_unsure_answer_is_given_from_the_floor_only_when_nothing_points_to_a_
         {"name_displaced": 0.5},  # another name holds what it asks
         {"type_detached": 1.0},  # its amount or date stands apart from its names
         {"best_cosine": 0.2},  # no sentence is near it in meaning
-        {"focus": 0.1},  # nor holds its terms
+        {"focus": 0.05},  # nor holds its terms
         {"asks_amount": 1.0},  # a figure of something the passages may not measure
         {"negation_unmatched": 1.0},  # a veto refuses whatever the probability
     ):
@@ -1686,6 +1686,16 @@ def test_the_word_a_question_measures_by_is_no_claim() -> None:
     assert unmatched_opposite("What is the biggest island?", ["Pellan is the smallest island."])
 
 
+def test_a_compass_word_is_the_direction_it_is_made_from() -> None:
+    from assistant.answer.negation import unmatched_opposite
+
+    # "western" monarchs are those "from the west": the eastern ones are not their opposite.
+    west = ["Eastern ones winter in Mexico; those from the west gather in California."]
+    assert unmatched_opposite("Where do most western monarchs spend the winter?", west) is None
+    east = ["Eastern ones winter in Mexico."]
+    assert unmatched_opposite("Where do most western monarchs spend the winter?", east)
+
+
 def test_a_year_naming_an_event_dates_nothing_and_places_and_roles_read_as_such() -> None:
     from assistant.answer.features import _placed, _someone_by_role, dated_years
 
@@ -1713,6 +1723,32 @@ def test_a_year_naming_an_event_dates_nothing_and_places_and_roles_read_as_such(
             "A fire started in the scenery store.",
             ["No one was killed.", "Six people were killed in the fire of 1911."],
             None,
+        ),
+        # A denial in a relative clause denies it of some, not the deed: the regatta is rowed.
+        (
+            "On which river is the regatta rowed?",
+            "The regatta is held on the River Wennel.",
+            ["It admitted any oarsman who had never rowed for money."],
+            None,
+        ),
+        (
+            "How often were the chains replaced?",
+            "It blamed a link that had not been replaced; chains are renewed every eight years.",
+            [],
+            None,
+        ),
+        # ... but one of the kind the question names, or one set off by a comma, denies it.
+        (
+            "Why had the worn link been replaced?",
+            "An inquiry blamed a worn link that had not been replaced.",
+            [],
+            "replaced",
+        ),
+        (
+            "How much did the council pay for the line?",
+            "It was built by traders rather than by the council, which had refused to pay for it.",
+            [],
+            "pay",
         ),
         # Another form of the word is no deed denied: "cells which cannot be infected".
         ("What is required for an infection?", "Some cells cannot be infected at all.", [], None),

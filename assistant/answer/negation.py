@@ -509,6 +509,17 @@ _BEFORE_DEED = frozenset([
 ])  # fmt: skip
 
 
+# A denial in a clause that picks out some of a kind ("any oarsman who had never rowed for
+# money", "visitors who do not come to watch the racing") denies the deed of those only, not
+# of the kind the question asks about; set off by a comma (", which had refused to pay") it
+# tells of the thing named before it.
+_PICKED_OUT = re.compile(
+    r"(?<![,;:(–—])(?P<head>\s(?P<kind>[\w-]+)\s+(?:who|that|which|whom)\s+(?:(?:had|has|have|do|does|"
+    r"did|is|are|was|were|could|would|will|can)\s+)?)(?P<cue>not|never|\w+n[’']t|cannot)\b",
+    re.IGNORECASE,
+)
+
+
 def _denied_deeds(tokens: Sequence[str]) -> set[int]:
     """Token indices of the words an outright denial denies (the first lower-case word after
     it, past auxiliaries).
@@ -557,8 +568,15 @@ def asserted_denied(question: str, lead: str, others: Sequence[str] = ()) -> str
     # The same word, not the same stem: "a hepatitis B infection" is no deed that "cells
     # which cannot be infected" deny.
     asked = {t for t in tokens if t[:1].islower() and len(t) > 2 and t not in STOP}
+    named = {t.lower() for t in tokens}
 
     def uses(text: str) -> dict[str, list[bool]]:
+        # Only a denial of the kind the question names counts ("the worn link that had not
+        # been replaced" does deny "Why had the worn link been replaced?").
+        text = _PICKED_OUT.sub(
+            lambda m: m.group(0) if m.group("kind").lower() in named else m.group("head") + "·",
+            text,
+        )
         words = WORD.findall(text)
         denied = _denied_deeds(words)
         out: dict[str, list[bool]] = {}
@@ -590,10 +608,15 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
     asked = {w.lower() for w in WORD.findall(question)}
     used = {w.lower() for text in sentences for w in WORD.findall(text)}
     for word in sorted(asked - used - _measures(question)):
+        if _DIRECTION.sub(r"\1", word) in used:
+            continue  # "western" monarchs are those "from the west", not the eastern ones
         others = ASKED_OPPOSITE.get(word, set()) | _compound_opposites(word)
         if others & used and not others & asked:
             return word
     return None
+
+
+_DIRECTION = re.compile(r"^(north|south|east|west)(?:ern|erly|wards?)$")
 
 
 def _compound_opposites(word: str) -> set[str]:
