@@ -2208,3 +2208,33 @@ def test_how_much_of_a_degree_asks_no_amount(question: str) -> None:
     assert answer_type(question) is None
     assert not unit_named(question)
     assert answer_type("How much money does Amazon have?") == "amount"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences", "unexplained"),
+    [
+        # A refusal, a stop or a deed not done that the passage never tells in any way.
+        (
+            "Why did the council refuse to buy the pump room?",
+            ["In 1933 the town council bought the pump room."],
+            True,
+        ),
+        ("Why did the army stop using the tower?", ["The army began to use the tower."], True),
+        # Told: a refusal, a reason, a deed kept from happening.
+        (
+            "Why did the council refuse to buy the pump room?",
+            ["The council refused, as the baths lost money."],
+            False,
+        ),
+        ("Why was the psalter not destroyed?", ["The psalter survived the fire."], False),
+        # What a thing is not, in general, is told in many ways; a bare "Why not?" asks nothing.
+        ("Why is RT-PCR not the best method?", ["PCR inhibition may hinder it."], False),
+        ("Why not?", ["Amazon's stake is non-exclusive."], False),
+    ],
+)
+def test_a_why_question_about_a_deed_not_done_needs_a_passage_that_tells_it(
+    question: str, sentences: list[str], unexplained: bool
+) -> None:
+    from assistant.answer.negation import unexplained_denial
+
+    assert unexplained_denial(question, sentences) is unexplained

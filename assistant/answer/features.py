@@ -87,6 +87,7 @@ from .negation import (
     denied_premise,
     opposite_of_names,
     turned_phrase,
+    unexplained_denial,
     unmatched_negation,
     unmatched_opposite,
 )
@@ -2841,6 +2842,7 @@ def evidence_features(
     attributes = attribute_terms(question) if kind == "amount" else set()
     unnamed = bool(attributes) and not attributes & with_aliases(passage_terms, _PRICE_TOLD)
     unit_missing = float((bool(type_missing) and (unit_named(question) or carried)) or unnamed)
+    unexplained = False
     # A sum of money asked must be told by the sentence the answer would lead with, the
     # sentence after it (which an answer reads on into) or one of the two closest; so must
     # the kind of an institution asked for.
@@ -2851,6 +2853,7 @@ def evidence_features(
             for untold in (money_untold, institution_untold, reporter_untold, purchase_untold)
         ):
             unit_missing = 1.0
+        unexplained = unexplained_denial(question, near)
     best = max((c for _, c in sentences), default=0.0)
     texts = [text for text, _ in sentences]
     # The sentences that could answer, for the question's denial: the best by cosine and
@@ -2922,6 +2925,7 @@ def evidence_features(
             unmatched_negation(question, answering)
             or denied_premise(question, answering)
             or denial is not None
+            or unexplained
         ),
         opposite_unmatched=float(turned),
         # The question's own words: a follow-up's carried terms are not its attribute.
