@@ -2220,6 +2220,12 @@ def test_how_much_of_a_degree_asks_no_amount(question: str) -> None:
             True,
         ),
         ("Why did the army stop using the tower?", ["The army began to use the tower."], True),
+        (
+            "What subjects were not taught to the party?",
+            ["They were taught Latin and maths."],
+            True,
+        ),
+        ("Which firm has not yet won investors over?", ["Google has yet to win them."], False),
         # Told: a refusal, a reason, a deed kept from happening.
         (
             "Why did the council refuse to buy the pump room?",

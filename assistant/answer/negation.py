@@ -444,10 +444,11 @@ def _question_names(tokens: Sequence[str]) -> list[tuple[int, str]]:
     return [(i, stem(t)) for i, t in enumerate(tokens) if i and t[0].isupper()]
 
 
-# What a why-question takes as refused, stopped or not done ("Why did the council refuse to
-# buy the pump room?", "Why did the army stop using the tower?").
-_WHY_DENIAL = re.compile(
-    r"^\s*[\"'“(]*(?:why|how\s+come)\b.*?\b(?:not|never|\w+n[’']t|refus(?:e|es|ed|ing)|"
+# What a question takes as refused, stopped or not done ("Why did the council refuse to buy
+# the pump room?", "Why did the army stop using the tower?", "What subjects were not taught
+# during the polar night?").
+_ASKS_DENIED = re.compile(
+    r"^\s*[\"'“(]*(?:why|how\s+come|who|whom|which|what)\b.*?\b(?:not|never|\w+n[’']t|refus(?:e|es|ed|ing)|"
     r"declin(?:e|es|ed|ing)|stop(?:s|ped|ping)?|fail(?:s|ed|ing)?|ceas(?:e|es|ed|ing)|"
     r"abandon(?:s|ed|ing)?|reject(?:s|ed|ing)?|no\s+longer)\b(?P<rest>.*)$",
     re.IGNORECASE,
@@ -456,7 +457,7 @@ _WHY_DENIAL = re.compile(
 # to such a question holds one of them ("the psalter survived", "too dangerous", "rather
 # than", "only", "kept away").
 _TELLS_NOT = re.compile(
-    r"\b(?:not|never|no|none|nobody|nothing|neither|nor|cannot|\w+n[’']t|without|refus\w*|"
+    r"\b(?:not|never|no|none|nobody|nothing|neither|nor|cannot|yet|\w+n[’']t|without|refus\w*|"
     r"declin\w*|stop\w*|fail\w*|ceas\w*|abandon\w*|gave\s+up|give\s+up|given\s+up|"
     r"reject\w*|avoid\w*|prevent\w*|ban|bans|banned|forb\w*|unable|longer|halt\w*|instead|"
     r"rather|only|too|lack\w*|impossib\w*|unwilling\w*|against|oppos\w*|end|ended|ending|"
@@ -479,18 +480,18 @@ _GENERAL_NOT = re.compile(
 
 
 def unexplained_denial(question: str, sentences: Sequence[str]) -> bool:
-    """Does a why-question ask the reason for a refusal, a stop or a deed not done that none
-    of the sentences an answer would quote tells in any way? A passage that answers "Why did
-    the council refuse to buy the pump room?" says "refused", "would not", "too costly", ...;
-    "In 1933 the town council bought the pump room" says none of it. A bare "Why not?" asks
-    nothing of its own (a follow-up's business).
+    """Does a question ask the reason for, or the doer or object of, a refusal, a stop or a
+    deed not done that none of the sentences an answer would quote tells in any way? A
+    passage that answers "Why did the council refuse to buy the pump room?" says "refused",
+    "would not", "too costly", ...; "In 1933 the town council bought the pump room" says none
+    of it. A bare "Why not?" asks nothing of its own (a follow-up's business).
 
     Example: unexplained_denial("Why did the council refuse to buy the pump room?",
                                 ["In 1933 the town council bought the pump room."]) -> True;
              unexplained_denial("Why did the council refuse to buy the pump room?",
                                 ["The council refused, as the baths lost money."]) -> False
     """
-    m = _WHY_DENIAL.match(question)
+    m = _ASKS_DENIED.match(question)
     if m is None or len(WORD.findall(m.group("rest"))) < 2 or _GENERAL_NOT.match(question):
         return False
     return not any(_TELLS_NOT.search(text) for text in sentences)
