@@ -2244,3 +2244,20 @@ def test_a_why_question_about_a_deed_not_done_needs_a_passage_that_tells_it(
     from assistant.answer.negation import unexplained_denial
 
     assert unexplained_denial(question, sentences) is unexplained
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("When did Amazon invest?", "date"),
+        ("When, exactly, did it open?", "date"),
+        ("When was it founded, and by whom?", "date"),
+        # A "when" that opens a clause before the question asks no date.
+        ("When the piece sets the two deals side by side, what is the key difference?", None),
+        ("When Amazon invested, did Google object?", None),
+    ],
+)
+def test_a_when_clause_before_the_question_asks_no_date(question: str, kind: str | None) -> None:
+    from assistant.answer.features import answer_type
+
+    assert answer_type(question) == kind

@@ -380,7 +380,13 @@ _TYPES: tuple[tuple[re.Pattern[str], str], ...] = (
     ),
     (
         re.compile(
-            r"^\s*(?:in )?(?:what|which) (?:year|date|month|day|decade|century)\b|^\s*when\b|"
+            r"^\s*(?:in )?(?:what|which) (?:year|date|month|day|decade|century)\b|"
+            # ... not a "when" that opens a clause before the question ("When the piece sets
+            # the two deals side by side, what is the key difference?").
+            r"^\s*when\b(?=\W*(?:is|are|was|were|do|does|did|will|would|has|have|had|can|"
+            r"could|should|might|may|exactly|precisely|roughly|approximately)\b)|"
+            r"^\s*when\b(?![^?]*,\s*(?:what|which|who|whom|whose|how|why|where|is|are|does|"
+            r"do|did|can|would)\b)|"
             # A later clause asks when only as a question ("..., when is it due?"): "...,
             # when Microsoft signed" is no question.
             + _ASKS
