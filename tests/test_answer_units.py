@@ -729,3 +729,15 @@ def test_what_follows_a_quote_stays_in_its_paragraph() -> None:
     # into it.
     assert followers(_grounds_of(parts, [0.0, 0.0, 0.0], joints=["\n", " "]), said) == []
     assert followers(_grounds_of(parts, [0.0, 0.0, 0.0]), said) == [1]
+
+
+def test_reasons_told_are_the_units_saying_what_brings_a_claimed_word_about() -> None:
+    from assistant.answer.extractive import reasons_told
+
+    parts = [
+        "Amazon's stake is non-exclusive.",
+        "Its partnerships mean the position is not exclusive.",
+        "Amazon is also investing in chips because it wants speed.",
+    ]
+    # The quote itself is no reason, nor a cause told of something else.
+    assert reasons_told(_grounds_of(parts, [1.0, 0.5, 0.4]), {parts[0]}) == [1]

@@ -317,6 +317,19 @@ def test_a_question_the_article_answers_of_another_time_or_the_other_way_is_refu
     assert answer.refused, answer.text + evidence_of(bot, question)
 
 
+def test_why_not_of_a_claim_is_answered_by_the_sentence_that_says_what_makes_it_so(
+    bot: Assistant,
+) -> None:
+    """ "why not" of "the stake is non-exclusive": another sentence tells what makes it so
+    ("Anthropic's multiple partnerships mean Amazon's position is not exclusive"), not the
+    quote again."""
+    history = exchange(
+        "is amazons anthropic deal exclusive", "Amazon’s stake in Anthropic is non-exclusive [1]"
+    )
+    answer = bot.ask("why not", history)
+    assert "multiple partnerships" in answer.text, answer.text
+
+
 def test_why_of_a_partly_quoted_sentence_is_answered_with_the_next(bot: Assistant) -> None:
     """The answer quoted only the end of the $8 billion sentence; "why?" still reads on."""
     history = exchange(

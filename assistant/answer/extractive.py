@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..ingest.chunking import split_sentences
-from ..retrieval.lexical import analyze
+from ..retrieval.lexical import STOPWORDS, analyze
 from ..schema import Citation
 from .base import AnswerRequest, Composition
 from .evidence import Grounds, Sentence, points_back
@@ -209,7 +209,7 @@ def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = Fa
     """
     after = followers(grounds, said) + _cut_short(grounds, said, ahead=not more)
     if not more:
-        after += reasons_before(grounds, said)
+        after += reasons_before(grounds, said) + reasons_told(grounds, said)
     if bonus <= 0:
         return grounds
     # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
@@ -223,6 +223,44 @@ _CONSEQUENCE = re.compile(
     r"^\W*(?:therefore|thus|hence|consequently|as\s+a\s+result|so)\b",
     re.IGNORECASE,
 )
+
+
+# A sentence telling what brings something about: "multiple partnerships mean Amazon's
+# position is not exclusive", "... because ...".
+_CAUSING = re.compile(
+    r"\b(?:means?|meant|because|since|due\s+to|owing\s+to|as\s+a\s+result\s+of|leads?\s+to|"
+    r"led\s+to|results?\s+in|resulted\s+in|caus(?:e|es|ed))\b",
+    re.IGNORECASE,
+)
+_CLAIM_WORD = re.compile(r"\b[a-z][a-z-]{4,}\b")  # lower case: a claim's words, not its names
+
+
+def reasons_told(grounds: Grounds, said: set[str]) -> list[int]:
+    """The units, other than the quotes, that tell what brings about a word of a quoted claim:
+    asked "Why not?" of "Amazon's stake in Anthropic is non-exclusive", the reason is where
+    another sentence says what makes it so ("Anthropic's multiple partnerships mean Amazon's
+    position is not exclusive"), wherever it stands.
+
+    Example: units A ("Amazon's stake is non-exclusive.") and B ("Its partnerships mean the
+             position is not exclusive."), said {A's text} -> [index of B]
+    """
+    claimed = {
+        part
+        for quote in said
+        for word in _CLAIM_WORD.findall(quote)
+        for part in word.split("-")
+        if len(part) > 4 and part not in STOPWORDS
+    }
+    if not claimed:
+        return []
+    out = []
+    for i, unit in enumerate(grounds.sentences):
+        if _repeats(unit.text, said) or not _CAUSING.search(unit.text):
+            continue
+        words = {p for w in _CLAIM_WORD.findall(unit.text) for p in w.split("-")}
+        if claimed & words:
+            out.append(i)
+    return out
 
 
 def reasons_before(grounds: Grounds, said: set[str]) -> list[int]:
