@@ -741,3 +741,22 @@ def test_reasons_told_are_the_units_saying_what_brings_a_claimed_word_about() ->
     ]
     # The quote itself is no reason, nor a cause told of something else.
     assert reasons_told(_grounds_of(parts, [1.0, 0.5, 0.4]), {parts[0]}) == [1]
+
+
+@pytest.mark.parametrize(
+    ("question", "settled"),
+    [
+        ("Is it a done deal?", True),
+        ("So the deal has been signed already?", True),
+        ("Is the stake exclusive?", False),
+        ("Why is it final?", False),
+    ],
+)
+def test_a_question_whether_it_is_settled_is_answered_by_what_is_only_planned(
+    question: str, settled: bool
+) -> None:
+    from assistant.answer.extractive import asks_if_settled, hedged
+
+    assert asks_if_settled(question) is settled
+    parts = ["Amazon invested $8 billion.", "Amazon is reportedly considering more."]
+    assert hedged(_grounds_of(parts, [1.0, 0.5])) == [1]

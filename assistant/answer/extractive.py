@@ -263,6 +263,41 @@ def reasons_told(grounds: Grounds, said: set[str]) -> list[int]:
     return out
 
 
+# A yes-or-no question whether something is settled, and the words a passage says it is not
+# settled yet with.
+_SETTLED = re.compile(
+    r"^(?!\W*(?:who|whom|whose|what|which|when|where|why|how)\b)[^?]*?\b(?:is|are|was|were|"
+    r"has|have|had|did|does)\b[^?]*\b(?:done\s+deal|final|finali[sz]ed|"
+    r"confirmed|official|signed|settled|sealed|closed|definite|certain|"
+    r"set\s+in\s+stone|a\s+sure\s+thing|for\s+sure|happening)\b",
+    re.IGNORECASE,
+)
+_HEDGED = re.compile(
+    r"\b(?:reportedly|considering|considered|consider|potential|possible|possibly|may|might|"
+    r"could|plans?|planned|planning|talks|negotiat\w+|proposed|expected|rumou?red|"
+    r"under\s+consideration|yet\s+to)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_if_settled(question: str) -> bool:
+    """Whether a yes-or-no question asks if something is settled or confirmed.
+
+    Example: asks_if_settled("Is it a done deal?") -> True;
+             asks_if_settled("Is the stake exclusive?") -> False
+    """
+    return _SETTLED.search(question) is not None
+
+
+def hedged(grounds: Grounds) -> list[int]:
+    """The units that tell something as only planned, reported or possible.
+
+    Example: units A ("Amazon invested $8 billion.") and B ("Amazon is reportedly considering
+             more.") -> [index of B]
+    """
+    return [i for i, u in enumerate(grounds.sentences) if _HEDGED.search(u.text)]
+
+
 def reasons_before(grounds: Grounds, said: set[str]) -> list[int]:
     """The units holding what a quoted sentence that opens as its consequence ("This means
     ...", "As a result, ...") follows from: asked why of it, the reason is the sentence
@@ -731,6 +766,10 @@ class ExtractiveBackend:
             # answered by the rest of a sentence already quoted.)
             grounds = _without(grounds, last_quotes(request.history), besides, request.query)
         grounds = _named_first(grounds, request.query, self.named_lead)
+        if asks_if_settled(request.question):
+            # "Is it a done deal?": a sentence saying it is only planned answers it ("Amazon
+            # is reportedly considering a new multi-billion dollar investment").
+            grounds = lifted(grounds, hedged(grounds), self.why_follower)
         other = another_named(request.question) if request.history else None
         if other is not None:
             # "And Amazon?" after Meta's way: the sentence that goes on to Amazon right after
