@@ -266,7 +266,7 @@ def reasons_told(grounds: Grounds, said: set[str]) -> list[int]:
 # A yes-or-no question whether something is settled, and the words a passage says it is not
 # settled yet with.
 _SETTLED = re.compile(
-    r"^(?!\W*(?:who|whom|whose|what|which|when|where|why|how)\b)[^?]*?\b(?:is|are|was|were|"
+    r"^(?![^?]*\b(?:who|whom|whose|what|which|when|where|why|how)\b)[^?]*?\b(?:is|are|was|were|"
     r"has|have|had|did|does)\b[^?]*\b(?:done\s+deal|final|finali[sz]ed|"
     r"confirmed|official|signed|settled|sealed|closed|definite|certain|"
     r"set\s+in\s+stone|a\s+sure\s+thing|for\s+sure|happening)\b",
