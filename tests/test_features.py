@@ -2261,3 +2261,13 @@ def test_a_when_clause_before_the_question_asks_no_date(question: str, kind: str
     from assistant.answer.features import answer_type
 
     assert answer_type(question) == kind
+
+
+def test_a_weight_asked_needs_a_sentence_that_weighs_something() -> None:
+    from assistant.answer.features import measure_untold
+
+    # "How much" of a weight is not told by a length, however many numbers a sentence holds.
+    spans = ["Its wings span about 9 to 10 centimetres."]
+    assert measure_untold("How much does a migrating monarch weigh?", spans)
+    assert not measure_untold("How much does it weigh?", ["A figure weighs about 150 kg."])
+    assert not measure_untold("How long are its wings?", spans)  # only weights are read

@@ -618,6 +618,30 @@ def money_untold(question: str, answering: Sequence[str]) -> bool:
     )
 
 
+# A weight asked is told by its unit ("21.5 kilograms"); other measures are not checked: a
+# depth or height is told in too many ways ("lies in 30 metres of water", "stands at 1,200
+# metres"): read by their own words, they refused seven answerable development questions.
+_WEIGHT_ASKED = re.compile(r"\bweigh(?:s|ed|t)?\b|\bhow\s+heavy\b", re.IGNORECASE)
+_WEIGHT_TOLD = re.compile(
+    r"\b(?:kg|kilo(?:gram(?:me)?)?s?|grams?|grammes?|g|tonnes?|tons?|pounds?|lbs?|ounces?|oz|"
+    r"milligrams?|mg|hundredweight|weigh\w*|heav\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def measure_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does the question ask a weight that none of the sentences an answer would lead with
+    tells, with a number and its unit? "How much does a migrating monarch weigh?" is not
+    answered by "Its wings span about 9 to 10 centimetres".
+
+    Example: measure_untold("How much did it weigh?", ["It was 9 metres long."]) -> True;
+             measure_untold("How much did it weigh?", ["It weighed 2 tonnes."]) -> False
+    """
+    if not _WEIGHT_ASKED.search(question):
+        return False
+    return not any(_COUNT.search(text) and _WEIGHT_TOLD.search(text) for text in answering)
+
+
 def attribute_terms(question: str) -> set[str]:
     """The analysed terms of the amount attributes the question names (price, revenue,
     valuation, budget, salary, turnover, market cap).
@@ -2856,7 +2880,13 @@ def evidence_features(
         near = [lead_text, *(sentences[k][0] for k in after)] + [t for t, _ in top[:2]]
         if any(
             untold(question, near)
-            for untold in (money_untold, institution_untold, reporter_untold, purchase_untold)
+            for untold in (
+                money_untold,
+                institution_untold,
+                reporter_untold,
+                purchase_untold,
+                measure_untold,
+            )
         ):
             unit_missing = 1.0
         unexplained = unexplained_denial(question, near)
