@@ -2271,3 +2271,25 @@ def test_a_weight_asked_needs_a_sentence_that_weighs_something() -> None:
     assert measure_untold("How much does a migrating monarch weigh?", spans)
     assert not measure_untold("How much does it weigh?", ["A figure weighs about 150 kg."])
     assert not measure_untold("How long are its wings?", spans)  # only weights are read
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences", "untold"),
+    [
+        ("Who designed the museum?", ["A museum was built over Pit 1 in 1979."], True),
+        ("Who was the captain of the Margery Blythe?", ["The Margery Blythe struck it."], True),
+        ("Who won the first climb?", ["Cyclists race up the hairpins each July."], True),
+        # Told by the role, its deed or a plain synonym.
+        ("Who designed the museum?", ["It was designed by Ito."], False),
+        ("Who founded the Prognosticator?", ["It was started in 1769 by Thomas Gedge."], False),
+        ("Who directed the excavation?", ["Archaeologists led by Yuan began it."], False),
+        # Not a role: other rules read it.
+        ("Who reached the summit?", ["Nobody is named."], False),
+    ],
+)
+def test_a_role_or_deed_asked_of_who_needs_a_sentence_that_tells_it(
+    question: str, sentences: list[str], untold: bool
+) -> None:
+    from assistant.answer.features import role_untold
+
+    assert role_untold(question, sentences) is untold

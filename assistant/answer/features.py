@@ -629,6 +629,72 @@ _WEIGHT_TOLD = re.compile(
 )
 
 
+# Roles and deeds a "Who ...?" question may ask the holder or doer of, each with the words
+# a sentence that answers tells it by (the role itself, its deed, or a plain synonym).
+_ROLES = {
+    "captain": r"captain\w*|skipper|master|command\w*|in\s+charge",
+    "curator": r"curator\w*|keeper|director|in\s+charge",
+    "landlord": r"landlord|landlady|innkeeper|keeper|kept|ran|run|licensee|own\w*|proprietor",
+    "editor": r"edit\w*",
+    "commander": r"command\w*|led|leader|captain\w*|in\s+charge|headed",
+    "designer": r"design\w*|architect\w*|drew|drawn|planned|plans",
+    "architect": r"design\w*|architect\w*|drew|drawn|planned|plans",
+    "winner": r"won|win\w*|victor\w*|champion\w*|first\s+place|beat",
+    "owner": r"own\w*|bought|purchased|acquired|belong\w*|proprietor",
+    "author": r"author\w*|wrote|writ\w*|penned|compos\w*",
+    "founder": r"found\w*|establish\w*|set\s+up|started|launched|created|began|begun",
+    "director": r"direct\w*|led|headed|in\s+charge|lead\w*",
+    "manager": r"manag\w*|ran|run\w*|led|in\s+charge",
+    "inventor": r"invent\w*|devised|created|developed|came\s+up",
+    "composer": r"compos\w*|wrote|written",
+    "painter": r"paint\w*",
+    "sculptor": r"sculpt\w*|carv\w*",
+}
+_DEEDS = {
+    "captained": "captain",
+    "commanded": "commander",
+    "designed": "designer",
+    "won": "winner",
+    "owned": "owner",
+    "owns": "owner",
+    "wrote": "author",
+    "edits": "editor",
+    "edited": "editor",
+    "founded": "founder",
+    "directed": "director",
+    "managed": "manager",
+    "invented": "inventor",
+    "composed": "composer",
+    "painted": "painter",
+    "carved": "sculptor",
+    "sculpted": "sculptor",
+}
+_ROLE_ASKED = re.compile(
+    r"^\W*who\s+(?:was|is|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}?"
+    rf"(?P<role>{'|'.join(_ROLES)})s?\b|"
+    rf"^\W*who\s+(?:first\s+)?(?P<deed>{'|'.join(_DEEDS)})\b",
+    re.IGNORECASE,
+)
+
+
+def role_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does a "Who ...?" question ask the holder of a role or the doer of a deed that none
+    of the sentences an answer would lead with tells? "Who was the captain of the Margery
+    Blythe?" is not answered by "the collier Margery Blythe ... struck the pier", nor "Who
+    designed the museum?" by "A museum was built over Pit 1"; a sentence naming its
+    captain, designer or architect, or telling who commanded, drew or planned it, may.
+
+    Example: role_untold("Who designed the museum?", ["A museum was built in 1979."]) -> True;
+             role_untold("Who designed the museum?", ["It was designed by Ito."]) -> False
+    """
+    m = _ROLE_ASKED.search(question)
+    if m is None:
+        return False
+    role = m.group("role") or _DEEDS[m.group("deed").lower()]
+    told = re.compile(rf"\b(?:{_ROLES[role.lower()]})\b", re.IGNORECASE)
+    return not any(told.search(text) for text in answering)
+
+
 def measure_untold(question: str, answering: Sequence[str]) -> bool:
     """Does the question ask a weight that none of the sentences an answer would lead with
     tells, with a number and its unit? "How much does a migrating monarch weigh?" is not
@@ -2886,6 +2952,7 @@ def evidence_features(
                 reporter_untold,
                 purchase_untold,
                 measure_untold,
+                role_untold,
             )
         ):
             unit_missing = 1.0
