@@ -2293,3 +2293,23 @@ def test_a_role_or_deed_asked_of_who_needs_a_sentence_that_tells_it(
     from assistant.answer.features import role_untold
 
     assert role_untold(question, sentences) is untold
+
+
+@pytest.mark.parametrize(
+    ("question", "sentences", "untold"),
+    [
+        ("How old was Nesta when her father drowned?", ["Her father drowned in 1881."], True),
+        ("At what rate of interest did Fust lend?", ["Fust lent him 800 guilders."], True),
+        ("What is the title of Lind's book?", ["Lind found the notebook in 1962."], True),
+        # An age told as one, or as a span of life; a title told as such.
+        ("How old are axolotls when they breed?", ["They mature at eighteen months."], False),
+        ("How old was Crane?", ["Crane, aged 70, resigned."], False),
+        ("What is the title of Lind's book?", ["Her book, entitled Ciphers, appeared."], False),
+    ],
+)
+def test_an_age_a_rate_or_a_title_asked_needs_a_sentence_that_gives_one(
+    question: str, sentences: list[str], untold: bool
+) -> None:
+    from assistant.answer.features import attribute_untold
+
+    assert attribute_untold(question, sentences) is untold

@@ -677,6 +677,45 @@ _ROLE_ASKED = re.compile(
 )
 
 
+# Attributes a question asks for by their own name, each with the words a sentence gives it
+# by: an age ("aged 70", "a 70-year-old", "born in 1801"), a rate ("5 per cent a year"), a
+# title ("entitled", "called").
+_ATTRIBUTES = (
+    (
+        r"^\W*how\s+old\b|\bwhat\s+age\b|\bat\s+what\s+age\b",
+        r"aged?|ages|years?\s+old|\w+-year-old|born|birth\w*|died\s+at|at\s+\d+|matur\w*|"
+        rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:years?|months?|weeks?|days?)\b",
+    ),
+    (
+        r"\b(?:rate\s+of\s+interest|interest\s+rate)\b",
+        r"interest|per\s*cent|percent|%|rate",
+    ),
+    (
+        r"\bwhat\s+(?:is|was)\s+the\s+(?:title|name)\s+of\b[^?]*\b(?:book|novel|poem|play|"
+        r"film|album|song|paper|report|thesis|study|memoir|history|biography)\b",
+        r"titled|entitled|called|named|title|[\"“‘'][A-Z]",
+    ),
+)
+_ATTRIBUTE_RULES = tuple(
+    (re.compile(asked, re.IGNORECASE), re.compile(rf"(?:\b|^)(?:{told})", re.IGNORECASE))
+    for asked, told in _ATTRIBUTES
+)
+
+
+def attribute_untold(question: str, answering: Sequence[str]) -> bool:
+    """Does the question ask an age, a rate of interest or a work's title that none of the
+    sentences an answer would lead with gives? "How old was the Reverend Amos Pyle?" is not
+    answered by "the Reverend Amos Pyle of Whinmouth, who sent her more than 2,000 words".
+
+    Example: attribute_untold("How old was Pyle?", ["Pyle sent 2,000 words."]) -> True;
+             attribute_untold("How old was Pyle?", ["Pyle, aged 70, sent them."]) -> False
+    """
+    for asked, told in _ATTRIBUTE_RULES:
+        if asked.search(question):
+            return not any(told.search(text) for text in answering)
+    return False
+
+
 def role_untold(question: str, answering: Sequence[str]) -> bool:
     """Does a "Who ...?" question ask the holder of a role or the doer of a deed that none
     of the sentences an answer would lead with tells? "Who was the captain of the Margery
@@ -2953,6 +2992,7 @@ def evidence_features(
                 purchase_untold,
                 measure_untold,
                 role_untold,
+                attribute_untold,
             )
         ):
             unit_missing = 1.0
