@@ -195,21 +195,26 @@ def select_sentences(
     return in_reading_order(grounds, chosen, whole_runs=bool(adjacent))
 
 
-def follow_on(grounds: Grounds, said: set[str], bonus: float, *, more: bool = False) -> Grounds:
+def follow_on(
+    grounds: Grounds, said: set[str], bonus: float, *, more: bool = False, why: bool = False
+) -> Grounds:
     """grounds with each unit that follows a sentence the last answer quoted (said) raised by
     bonus times the best score: asked "Why?" of what was just quoted, the reason is most
     often told next ("Amazon holds less leverage." then "Anthropic remains partially owned
     by Google ..., maintaining its independence."). A unit whose quote was cut short before
     the end of its sentence is raised too: what follows in it is the first "more", and the
     first reason ("... hedging its bets ... while its own models lag behind"). With more
-    (asked "Tell me more."), one cut short at its start as well.
+    (asked "Tell me more."), one cut short at its start as well; with why (asked "Why not?",
+    not "How so?"), the sentences that tell what brings a word of the quote about too.
 
     Example: with units A (quoted, score 1.0) and B right after it (0.4), bonus 0.5:
              B scores 1.0 (0.4 + 0.5, and at least the best).
     """
     after = followers(grounds, said) + _cut_short(grounds, said, ahead=not more)
     if not more:
-        after += reasons_before(grounds, said) + reasons_told(grounds, said)
+        after += reasons_before(grounds, said)
+    if why:
+        after += reasons_told(grounds, said)
     if bonus <= 0:
         return grounds
     # The quoted units keep their scores: halved, the seed set lost a follow-up whose answer
@@ -225,6 +230,7 @@ _CONSEQUENCE = re.compile(
 )
 
 
+_ASKS_WHY = re.compile(r"^\W*(?:(?:and|but|so|ok|okay)\W+)?(?:why|how\s+come)\b", re.IGNORECASE)
 # A sentence telling what brings something about: "multiple partnerships mean Amazon's
 # position is not exclusive", "... because ...".
 _CAUSING = re.compile(
@@ -741,7 +747,11 @@ class ExtractiveBackend:
             # "Why?", "Tell me more.", or named in its words ("Why less leverage, though?"):
             # what follows the quote, in its sentence when the answer cut it short, then next.
             grounds = follow_on(
-                grounds, said, self.why_follower, more=asks_for_more(request.question)
+                grounds,
+                said,
+                self.why_follower,
+                more=asks_for_more(request.question),
+                why=_ASKS_WHY.match(request.question) is not None,
             )
             meant = meaning_asked(request.question)
             if meant:
