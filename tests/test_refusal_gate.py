@@ -46,7 +46,7 @@ ADVERSARIAL = ("swap_entity", "swap_number", "absent_attribute")
 
 COVID_GATES = {
     "answerable_refused": 0.05,  # a ceiling; the target is 0.05
-    "unanswerable_refused": 0.79,  # measured 0.795 (session 11)
+    "unanswerable_refused": 0.84,  # measured 0.846 (session 25; 0.819, 0.795 in 11)
     "answer_containment": 0.69,  # the target is 0.85
     "containment_when_answered": 0.72,
     "retrieval_hit_at_k": 0.88,
@@ -55,7 +55,7 @@ COVID_GATES = {
 }
 SEED_GATES = {
     "answerable_refused": 0.0,
-    "unanswerable_refused": 0.86,  # measured 0.865 (session 11)
+    "unanswerable_refused": 0.87,  # measured 0.876 (session 24; 0.865 in 11)
     "answer_containment": 0.99,
     "median_sentences": 2,
     "duplicated_quotes": 0,
@@ -93,10 +93,12 @@ def test_confirm_half_meets_issue_10_gates(tmp_path: Path) -> None:
     # The issue's targets for the two kinds of unanswerable question, each on its own.
     assert _refused(covid_run, ("offtopic",)) >= 0.95
     assert _refused(seed_run, ("offtopic",)) >= 0.95
-    assert _refused(covid_run, ADVERSARIAL) >= 0.74  # measured 0.744; the target is 0.60
-    assert _refused(seed_run, ADVERSARIAL) >= 0.78  # measured 0.789
+    # measured 0.810 (session 25: a role asked of "who" told; 0.773, 0.744 in 11); the target
+    # is 0.60
+    assert _refused(covid_run, ADVERSARIAL) >= 0.80
+    assert _refused(seed_run, ADVERSARIAL) >= 0.80  # measured 0.807 (session 24; 0.789)
     # SQuAD 2.0's commonest unanswerable kind after swaps: "What is not X?"
-    assert _refused(covid_run, ("negation",)) >= 0.87  # measured 0.873
+    assert _refused(covid_run, ("negation",)) >= 0.89  # measured 0.891 (0.873 in 11)
 
 
 PROBES = ROOT / "evals"
@@ -121,7 +123,11 @@ PROBES = ROOT / "evals"
 # every set, held-out squadlike12 to 14 included (0.150 / 0.169 / 0.200 -> 0.113 / 0.113 /
 # 0.131), for a few adversarial ones answered (held out: 0.500 / 0.542 / 0.558 -> 0.492 /
 # 0.542 / 0.550); its gates below are the new figures, the old ones in brackets. Answering
-# more also lowers containment when answered while containment itself rises.
+# more also lowers containment when answered while containment itself rises. Session 25
+# (a role or deed asked of "who" told, a refusal or stop asked of "why" told, a weight, an
+# age, a rate or a title told; a denial in a clause picking out some of a kind no veto)
+# raised the unanswerable gates where they moved and gated squadlike12, 13 and 14, declared
+# development sets at its start (new blind sets, squadlike15 and 16, are held out).
 PROBE_GATES = {
     "squadlike": {
         # measured 0.050 (0.037 in session 19, 0.062 at session 18's start): session 20's
@@ -136,7 +142,7 @@ PROBE_GATES = {
     },
     "squadlike2": {
         "answerable_refused": 0.02,  # measured 0.013 (session 24; 0.050, 0.075 in 19)
-        "unanswerable_refused": 0.66,  # measured 0.667 (session 24; 0.683)
+        "unanswerable_refused": 0.70,  # measured 0.700 (session 25; 0.667, 0.683)
         "answer_containment": 0.97,  # measured 0.975 (session 24; 0.938, 0.912)
         "containment_when_answered": 0.98,  # measured 0.987
         "median_sentences": 2,
@@ -146,7 +152,7 @@ PROBE_GATES = {
     # as a development set from its first scoring (0.087 / 0.550 then).
     "squadlike4": {
         "answerable_refused": 0.04,  # measured 0.037 (session 24; 0.044, 0.069 in 18)
-        "unanswerable_refused": 0.68,  # measured 0.683 (session 24; 0.708, 0.575 in 14)
+        "unanswerable_refused": 0.70,  # measured 0.700 (session 25; 0.683, 0.708, 0.575 in 14)
         "answer_containment": 0.91,  # measured 0.919 (0.912, 0.887)
         "containment_when_answered": 0.95,  # measured 0.955
         "median_sentences": 2,
@@ -183,7 +189,7 @@ PROBE_GATES = {
     # 0.806 then).
     "squadlike9": {
         "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.106)
-        "unanswerable_refused": 0.68,  # measured 0.683 (session 24; 0.675, 0.667)
+        "unanswerable_refused": 0.70,  # measured 0.700 (session 25; 0.683, 0.675, 0.667)
         "answer_containment": 0.87,  # measured 0.875 (session 24; 0.850)
         "containment_when_answered": 0.95,  # measured 0.952
         "median_sentences": 1,
@@ -195,9 +201,9 @@ PROBE_GATES = {
     # paragraphs: the refusal model's probability ranks its answerable and adversarial
     # questions no better than chance (evals/refusal/README.md, session 20).
     "squadlike10": {
-        "answerable_refused": 0.09,  # measured 0.081 (session 24; 0.175)
-        "unanswerable_refused": 0.48,  # measured 0.483 (session 24; 0.458)
-        "answer_containment": 0.85,  # measured 0.850 (session 24; 0.769)
+        "answerable_refused": 0.08,  # measured 0.075 (session 25; 0.081, 0.175)
+        "unanswerable_refused": 0.52,  # measured 0.525 (session 25; 0.483, 0.458)
+        "answer_containment": 0.85,  # measured 0.856 (session 25; 0.850, 0.769)
         "containment_when_answered": 0.92,  # measured 0.925 (session 24; 0.932)
         # 2 since session 24: about half its answers are one sentence (99 of 197 before), a
         # median on the edge; the newly answered questions have 1 to 6 sentences
@@ -207,11 +213,38 @@ PROBE_GATES = {
     # Scored a second time at session 21's start, then a development set: nothing of
     # session 21 moved any of its items (its paraphrases are the open part of issue 10).
     "squadlike11": {
-        "answerable_refused": 0.09,  # measured 0.087 (session 24; 0.181)
-        "unanswerable_refused": 0.53,  # measured 0.533 (session 24; 0.542)
-        "answer_containment": 0.81,  # measured 0.812 (session 24; 0.750)
+        "answerable_refused": 0.08,  # measured 0.075 (session 25; 0.087, 0.181)
+        "unanswerable_refused": 0.58,  # measured 0.583 (session 25; 0.533, 0.542)
+        "answer_containment": 0.82,  # measured 0.825 (session 25; 0.812, 0.750)
         "containment_when_answered": 0.89,  # measured 0.890 (session 24; 0.916)
         "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
+    # Written blind in sessions 21, 22 and 23 (8 articles of 5 paragraphs each), held out and
+    # scored five or six times, then read from session 25's start (its figures then in
+    # brackets: 3019e6d's rules with session 24's floor).
+    "squadlike12": {
+        "answerable_refused": 0.09,  # measured 0.087 (0.100)
+        "unanswerable_refused": 0.53,  # measured 0.533 (0.508)
+        "answer_containment": 0.87,  # measured 0.875 (0.863)
+        "containment_when_answered": 0.95,  # measured 0.959
+        "median_sentences": 1,
+        "duplicated_quotes": 0,
+    },
+    "squadlike13": {
+        "answerable_refused": 0.09,  # measured 0.081 (0.100)
+        "unanswerable_refused": 0.61,  # measured 0.617 (0.550)
+        "answer_containment": 0.84,  # measured 0.844 (0.825)
+        "containment_when_answered": 0.91,  # measured 0.918
+        "median_sentences": 2,
+        "duplicated_quotes": 0,
+    },
+    "squadlike14": {
+        "answerable_refused": 0.10,  # measured 0.100 (0.113)
+        "unanswerable_refused": 0.61,  # measured 0.617 (0.550)
+        "answer_containment": 0.76,  # measured 0.762 (0.756)
+        "containment_when_answered": 0.84,  # measured 0.847
+        "median_sentences": 2,  # measured 1.5
         "duplicated_quotes": 0,
     },
 }
