@@ -83,9 +83,9 @@ def test_seed_set_meets_its_gates(tmp_path: Path, embedder: Embedder) -> None:
 )
 def test_blind_seed_set_meets_its_gates(name: str, tmp_path: Path, embedder: Embedder) -> None:
     # Seed-article questions written blind by someone who never saw the code or seed.yaml
-    # (evals/seed_blind.md, seed_blind2.md to seed_blind13.md and seed_blind16.md; seed_blind14,
-    # 15, 17 and 18 are held out): paraphrases, syntheses, follow-ups and questions the article does not answer,
-    # gated at the figures reached once read.
+    # (evals/seed_blind.md, seed_blind2.md to seed_blind13.md and seed_blind16.md;
+    # seed_blind14, 15, 17 and 18 are held out): paraphrases, syntheses, follow-ups and
+    # questions the article does not answer, gated at the figures reached once read.
     result = run_eval(
         ROOT / "evals" / name,
         out_dir=tmp_path / "runs",
