@@ -894,3 +894,18 @@ def test_never_mind_before_a_question_asks_nothing() -> None:
     ]
     query = standalone_query("Never mind. Which side has the market favoured so far?", history)
     assert query.startswith("Which side has the market favoured so far?")
+
+
+def test_a_pronoun_after_a_yes_or_no_question_is_the_name_it_was_asked_of() -> None:
+    from assistant.answer.followup import named_doer
+
+    history = [
+        {"role": "user", "content": "Did Microsoft get an exclusive deal with OpenAI?"},
+        {"role": "assistant", "content": "Microsoft's partnership with OpenAI secured it. [1]"},
+    ]
+    # The amount asked is Microsoft's: "$8 billion" told of Amazon does not answer it.
+    assert named_doer("How much did they pay for it?", history) == (
+        "How much did Microsoft pay for it?"
+    )
+    # A question naming its own subject keeps it.
+    assert named_doer("How much did Amazon pay?", history) == "How much did Amazon pay?"

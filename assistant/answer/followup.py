@@ -677,6 +677,13 @@ _DOER = re.compile(
 )
 
 
+# A yes-or-no question asked of a name: "Did Microsoft get ...?", "Is Google involved ...?"
+_YES_NO_OF = re.compile(
+    r"^\W*(?:(?:and|so|but|ok|okay)\W+)?(?:did|does|do|is|are|was|were|has|have|had|can|will)\s+"
+    r"(?:the\s+)?[A-Z]",
+)
+
+
 def named_doer(question: str, history: Sequence[Mapping[str, str]]) -> str:
     """The question with its doer's pronoun replaced by the name the last answer gave, when
     the last question asked which one ("Which company owns part of Anthropic?" - "Google
@@ -688,10 +695,17 @@ def named_doer(question: str, history: Sequence[Mapping[str, str]]) -> str:
              -> "How much did Google put in?"
     """
     turn = _last_answered_turn(history)
-    if turn is None or _subjects(question) or not _asks_for_entity(turn[0]):
+    if turn is None or _subjects(question):
         return question
-    asked = {n.lower() for n in _subjects(turn[0])}
-    brought = [n for n in _answer_subject(turn[1]) if n.lower() not in asked]
+    if _YES_NO_OF.match(turn[0]) and _subjects(turn[0]):
+        # "Did Microsoft get an exclusive deal?" then "How much did they pay for it?": the
+        # name the yes-or-no question was asked of does it.
+        brought = _subjects(turn[0])[:1]
+    elif _asks_for_entity(turn[0]):
+        asked = {n.lower() for n in _subjects(turn[0])}
+        brought = [n for n in _answer_subject(turn[1]) if n.lower() not in asked]
+    else:
+        return question
     doer = _DOER.search(question)
     if not brought or doer is None:
         return question
