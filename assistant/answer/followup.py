@@ -679,8 +679,8 @@ _DOER = re.compile(
 
 # A yes-or-no question asked of a name: "Did Microsoft get ...?", "Is Google involved ...?"
 _YES_NO_OF = re.compile(
-    r"^\W*(?:(?:and|so|but|ok|okay)\W+)?(?:did|does|do|is|are|was|were|has|have|had|can|will)\s+"
-    r"(?:the\s+)?[A-Z]",
+    r"^\W*(?i:(?:(?:and|so|but|ok|okay)\W+)?(?:did|does|do|is|are|was|were|has|have|had|can|"
+    r"will)\s+(?:the\s+)?)[A-Z]",
 )
 
 
