@@ -2313,3 +2313,14 @@ def test_an_age_a_rate_or_a_title_asked_needs_a_sentence_that_gives_one(
     from assistant.answer.features import attribute_untold
 
     assert attribute_untold(question, sentences) is untold
+
+
+def test_everyday_opposites_of_growth_state_and_strength_turn_a_question() -> None:
+    from assistant.answer.negation import unmatched_opposite
+
+    expanding = ["Hubble showed in the 1920s that the universe is expanding."]
+    assert unmatched_opposite("Who showed that the universe is contracting?", expanding)
+    assert unmatched_opposite("When did Vesuvius become extinct?", ["Vesuvius is active."])
+    # Both sides named, or the question's own word used: no turn.
+    assert unmatched_opposite("Is it expanding or contracting?", expanding) is None
+    assert unmatched_opposite("Who showed that the universe is expanding?", expanding) is None

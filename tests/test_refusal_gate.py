@@ -225,7 +225,7 @@ PROBE_GATES = {
     # brackets: 3019e6d's rules with session 24's floor).
     "squadlike12": {
         "answerable_refused": 0.09,  # measured 0.087 (0.100)
-        "unanswerable_refused": 0.53,  # measured 0.533 (0.508)
+        "unanswerable_refused": 0.57,  # measured 0.575 (0.508)
         "answer_containment": 0.87,  # measured 0.875 (0.863)
         "containment_when_answered": 0.95,  # measured 0.959
         "median_sentences": 1,
@@ -233,7 +233,7 @@ PROBE_GATES = {
     },
     "squadlike13": {
         "answerable_refused": 0.09,  # measured 0.081 (0.100)
-        "unanswerable_refused": 0.61,  # measured 0.617 (0.550)
+        "unanswerable_refused": 0.63,  # measured 0.633 (0.550)
         "answer_containment": 0.84,  # measured 0.844 (0.825)
         "containment_when_answered": 0.91,  # measured 0.918
         "median_sentences": 2,
@@ -241,7 +241,7 @@ PROBE_GATES = {
     },
     "squadlike14": {
         "answerable_refused": 0.10,  # measured 0.100 (0.113)
-        "unanswerable_refused": 0.61,  # measured 0.617 (0.550)
+        "unanswerable_refused": 0.63,  # measured 0.633 (0.550)
         "answer_containment": 0.76,  # measured 0.762 (0.756)
         "containment_when_answered": 0.84,  # measured 0.847
         "median_sentences": 2,  # measured 1.5

@@ -245,6 +245,12 @@ ASKED_OPPOSITE_PAIRS = [
     # (covid-qa).
     ("enthusiastically", "coolly"), ("warmly", "coolly"), ("darker", "lighter"),
     ("dull", "bright"), ("nervous", "calm"), ("recovered", "died"), ("preserved", "demolished"),
+    # Everyday opposites of nature, growth, brightness, state and strength (session 25).
+    ("natural", "artificial"), ("expanding", "contracting"), ("expand", "contract"),
+    ("brightest", "darkest"), ("introduced", "abolished"), ("introduce", "abolish"),
+    ("opening", "closing"), ("extinct", "active"), ("faintly", "strongly"),
+    ("faint", "strong"), ("interested", "uninterested"), ("joined", "separated"),
+    ("joining", "separating"),
 ]  # fmt: skip
 # Opposites too common in other senses to judge a question by the word alone ("after herd
 # immunity" where a passage says "before"), for turned_phrase, which needs the same
