@@ -2264,13 +2264,13 @@ def test_a_when_clause_before_the_question_asks_no_date(question: str, kind: str
 
 
 def test_a_weight_asked_needs_a_sentence_that_weighs_something() -> None:
-    from assistant.answer.features import measure_untold
+    from assistant.answer.features import attribute_untold
 
     # "How much" of a weight is not told by a length, however many numbers a sentence holds.
     spans = ["Its wings span about 9 to 10 centimetres."]
-    assert measure_untold("How much does a migrating monarch weigh?", spans)
-    assert not measure_untold("How much does it weigh?", ["A figure weighs about 150 kg."])
-    assert not measure_untold("How long are its wings?", spans)  # only weights are read
+    assert attribute_untold("How much does a migrating monarch weigh?", spans)
+    assert not attribute_untold("How much does it weigh?", ["A figure weighs about 150 kg."])
+    assert not attribute_untold("How long are its wings?", spans)  # only weights are read
 
 
 @pytest.mark.parametrize(

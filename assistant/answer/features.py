@@ -618,17 +618,6 @@ def money_untold(question: str, answering: Sequence[str]) -> bool:
     )
 
 
-# A weight asked is told by its unit ("21.5 kilograms"); other measures are not checked: a
-# depth or height is told in too many ways ("lies in 30 metres of water", "stands at 1,200
-# metres"): read by their own words, they refused seven answerable development questions.
-_WEIGHT_ASKED = re.compile(r"\bweigh(?:s|ed|t)?\b|\bhow\s+heavy\b", re.IGNORECASE)
-_WEIGHT_TOLD = re.compile(
-    r"\b(?:kg|kilo(?:gram(?:me)?)?s?|grams?|grammes?|g|tonnes?|tons?|pounds?|lbs?|ounces?|oz|"
-    r"milligrams?|mg|hundredweight|weigh\w*|heav\w*)\b",
-    re.IGNORECASE,
-)
-
-
 # Roles and deeds a "Who ...?" question may ask the holder or doer of, each with the words
 # a sentence that answers tells it by (the role itself, its deed, or a plain synonym).
 _ROLES = {
@@ -669,6 +658,7 @@ _DEEDS = {
     "carved": "sculptor",
     "sculpted": "sculptor",
 }
+_ROLE_TOLD = {role: re.compile(rf"\b(?:{told})\b", re.IGNORECASE) for role, told in _ROLES.items()}
 _ROLE_ASKED = re.compile(
     r"^\W*who\s+(?:was|is|were|are)\s+(?:the\s+)?(?:[\w'’-]+\s+){0,3}?"
     rf"(?P<role>{'|'.join(_ROLES)})s?\b|"
@@ -677,43 +667,64 @@ _ROLE_ASKED = re.compile(
 )
 
 
+_WEIGHT_UNIT = r"\b(?:(?:kilo)?grams?|kg|tonnes?|tons?|pounds?|lbs?|ounces?|stones?)\b"
+
+
 # Attributes a question asks for by their own name, each with the words a sentence gives it
-# by: an age ("aged 70", "a 70-year-old", "born in 1801"), a rate ("5 per cent a year"), a
-# title ("entitled", "called").
+# by, and whether that sentence must hold a number too: an age ("aged 70", "a 70-year-old",
+# "born in 1801"), a rate ("5 per cent a year"), a title ("entitled", "called"), a weight (its
+# unit with a number: "21.5 kilograms"). Other measures are not checked: a depth or height is
+# told in too many ways ("lies in 30 metres of water", "stands at 1,200 metres"); read by
+# their own words, they refused answerable development questions.
 _ATTRIBUTES = (
     (
         r"^\W*how\s+old\b|\bwhat\s+age\b|\bat\s+what\s+age\b",
         r"aged?|ages|years?\s+old|\w+-year-old|born|birth\w*|died\s+at|at\s+\d+|matur\w*|"
         rf"(?:\d[\d.,]*|{_NUMBER_WORDS})\s+(?:years?|months?|weeks?|days?)\b",
+        False,
     ),
     (
         r"\b(?:rate\s+of\s+interest|interest\s+rate)\b",
         r"interest|per\s*cent|percent|%|rate",
+        False,
     ),
     (
         r"\bwhat\s+(?:is|was)\s+the\s+(?:title|name)\s+of\b[^?]*\b(?:book|novel|poem|play|"
         r"film|album|song|paper|report|thesis|study|memoir|history|biography)\b",
         r"titled|entitled|called|named|title|[\"“‘'][A-Z]",
+        False,
+    ),
+    (
+        r"\bweigh(?:s|ed|t)?\b|\bhow\s+heavy\b",
+        _WEIGHT_UNIT + r"|\b(?:kilogrammes?|grammes?|g|oz|milligrams?|mg|hundredweight|"
+        r"weigh\w*|heav\w*)\b",
+        True,
     ),
 )
 _ATTRIBUTE_RULES = tuple(
-    (re.compile(asked, re.IGNORECASE), re.compile(rf"(?:\b|^)(?:{told})", re.IGNORECASE))
-    for asked, told in _ATTRIBUTES
+    (re.compile(asked, re.IGNORECASE), re.compile(rf"(?:\b|^)(?:{told})", re.IGNORECASE), numbered)
+    for asked, told, numbered in _ATTRIBUTES
 )
 
 
 def attribute_untold(question: str, answering: Sequence[str]) -> bool:
-    """Does the question ask an age, a rate of interest or a work's title that none of the
-    sentences an answer would lead with gives? "How old was the Reverend Amos Pyle?" is not
-    answered by "the Reverend Amos Pyle of Whinmouth, who sent her more than 2,000 words".
+    """Does the question ask an age, a rate of interest, a work's title or a weight that none
+    of the sentences an answer would lead with gives? "How old was the Reverend Amos Pyle?"
+    is not answered by "the Reverend Amos Pyle of Whinmouth, who sent her more than 2,000
+    words", nor "How much does a migrating monarch weigh?" by "Its wings span about 9 to 10
+    centimetres" (a weight needs its unit with a number).
 
     Example: attribute_untold("How old was Pyle?", ["Pyle sent 2,000 words."]) -> True;
-             attribute_untold("How old was Pyle?", ["Pyle, aged 70, sent them."]) -> False
+             attribute_untold("How old was Pyle?", ["Pyle, aged 70, sent them."]) -> False;
+             attribute_untold("How much did it weigh?", ["It weighed 2 tonnes."]) -> False
     """
-    for asked, told in _ATTRIBUTE_RULES:
-        if asked.search(question):
-            return not any(told.search(text) for text in answering)
-    return False
+    return any(
+        asked.search(question)
+        and not any(
+            told.search(text) and (not numbered or _COUNT.search(text)) for text in answering
+        )
+        for asked, told, numbered in _ATTRIBUTE_RULES
+    )
 
 
 def role_untold(question: str, answering: Sequence[str]) -> bool:
@@ -730,21 +741,8 @@ def role_untold(question: str, answering: Sequence[str]) -> bool:
     if m is None:
         return False
     role = m.group("role") or _DEEDS[m.group("deed").lower()]
-    told = re.compile(rf"\b(?:{_ROLES[role.lower()]})\b", re.IGNORECASE)
+    told = _ROLE_TOLD[role.lower()]
     return not any(told.search(text) for text in answering)
-
-
-def measure_untold(question: str, answering: Sequence[str]) -> bool:
-    """Does the question ask a weight that none of the sentences an answer would lead with
-    tells, with a number and its unit? "How much does a migrating monarch weigh?" is not
-    answered by "Its wings span about 9 to 10 centimetres".
-
-    Example: measure_untold("How much did it weigh?", ["It was 9 metres long."]) -> True;
-             measure_untold("How much did it weigh?", ["It weighed 2 tonnes."]) -> False
-    """
-    if not _WEIGHT_ASKED.search(question):
-        return False
-    return not any(_COUNT.search(text) and _WEIGHT_TOLD.search(text) for text in answering)
 
 
 def attribute_terms(question: str) -> set[str]:
@@ -947,7 +945,6 @@ _LENGTH_UNIT = (
     r"\b(?:(?:milli|centi|kilo)?met(?:re|er)s?|mm|cm|km|miles?|feet|foot|ft|inch(?:es)?|"
     r"yards?|leagues?|hands)\b"
 )
-_WEIGHT_UNIT = r"\b(?:(?:kilo)?grams?|kg|tonnes?|tons?|pounds?|lbs?|ounces?|stones?)\b"
 _LENGTH = re.compile(_LENGTH_UNIT, re.IGNORECASE)
 _SIZE = re.compile(
     _LENGTH_UNIT + "|" + _WEIGHT_UNIT + r"|\b(?:square|hectares?|acres?|litres?|gallons?)\b",
@@ -2990,7 +2987,6 @@ def evidence_features(
                 institution_untold,
                 reporter_untold,
                 purchase_untold,
-                measure_untold,
                 role_untold,
                 attribute_untold,
             )

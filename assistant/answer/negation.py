@@ -454,8 +454,8 @@ def _question_names(tokens: Sequence[str]) -> list[tuple[int, str]]:
 # the pump room?", "Why did the army stop using the tower?", "What subjects were not taught
 # during the polar night?").
 _ASKS_DENIED = re.compile(
-    r"^\s*[\"'“(]*(?:why|how\s+come|who|whom|which|what)\b.*?\b(?:not|never|\w+n[’']t|refus(?:e|es|ed|ing)|"
-    r"declin(?:e|es|ed|ing)|stop(?:s|ped|ping)?|fail(?:s|ed|ing)?|ceas(?:e|es|ed|ing)|"
+    r"^\s*[\"'“(]*(?:why|how\s+come|who|whom|which|what)\b.*?\b(?:not|never|\w+n[’']t|"
+    r"refus(?:e|es|ed|ing)|declin(?:e|es|ed|ing)|stop(?:s|ped|ping)?|fail(?:s|ed|ing)?|ceas(?:e|es|ed|ing)|"
     r"abandon(?:s|ed|ing)?|reject(?:s|ed|ing)?|no\s+longer)\b(?P<rest>.*)$",
     re.IGNORECASE,
 )
@@ -469,7 +469,7 @@ _TELLS_NOT = re.compile(
     r"rather|only|too|lack\w*|impossib\w*|unwilling\w*|against|oppos\w*|end|ended|ending|"
     r"clos\w*|lost|lose|loses|losing|dropp\w*|withdr\w*|abolish\w*|cancel\w*|suspend\w*|"
     r"refrain\w*|kept|keep|away|barely|hardly|little|few|block\w*|denied|deny|resist\w*|"
-    r"protest\w*|object\w*|surviv\w*|spared|instead|unless|until|because|since|so\s+that|"
+    r"protest\w*|object\w*|surviv\w*|spared|unless|until|because|since|so\s+that|"
     r"due\s+to|owing\s+to|in\s+order\s+to|afraid|fear\w*|risk\w*|danger\w*|costly|expensive|"
     r"although|though|however|whereas)\b",
     re.IGNORECASE,
@@ -574,8 +574,9 @@ _BEFORE_DEED = frozenset([
 # of the kind the question asks about; set off by a comma (", which had refused to pay") it
 # tells of the thing named before it.
 _PICKED_OUT = re.compile(
-    r"(?<![,;:(–—])(?P<head>\s(?P<kind>[\w-]+)\s+(?:who|that|which|whom)\s+(?:(?:had|has|have|do|does|"
-    r"did|is|are|was|were|could|would|will|can)\s+)?)(?P<cue>not|never|\w+n[’']t|cannot)\b",
+    r"(?<![,;:(–—])(?P<head>\s(?P<kind>[\w-]+)\s+(?:who|that|which|whom)\s+"
+    r"(?:(?:had|has|have|do|does|did|is|are|was|were|could|would|will|can)\s+)?)"
+    r"(?P<cue>not|never|\w+n[’']t|cannot)\b",
     re.IGNORECASE,
 )
 
@@ -632,7 +633,8 @@ def asserted_denied(question: str, lead: str, others: Sequence[str] = ()) -> str
 
     def uses(text: str) -> dict[str, list[bool]]:
         # Only a denial of the kind the question names counts ("the worn link that had not
-        # been replaced" does deny "Why had the worn link been replaced?").
+        # been replaced" does deny "Why had the worn link been replaced?"); another's cue is
+        # taken out, so that _denied_deeds does not read it.
         text = _PICKED_OUT.sub(
             lambda m: m.group(0) if m.group("kind").lower() in named else m.group("head") + "·",
             text,
@@ -650,6 +652,10 @@ def asserted_denied(question: str, lead: str, others: Sequence[str] = ()) -> str
         if found and all(found):
             return word
     return None
+
+
+# A compass word made from its direction: "western" is "west".
+_DIRECTION = re.compile(r"^(north|south|east|west)(?:ern|erly|wards?)$")
 
 
 def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
@@ -674,9 +680,6 @@ def unmatched_opposite(question: str, sentences: Sequence[str]) -> str | None:
         if others & used and not others & asked:
             return word
     return None
-
-
-_DIRECTION = re.compile(r"^(north|south|east|west)(?:ern|erly|wards?)$")
 
 
 def _compound_opposites(word: str) -> set[str]:
