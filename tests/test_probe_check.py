@@ -87,6 +87,8 @@ def test_validate_reports_lines_and_the_set_as_a_whole(tmp_path: Path) -> None:
         "squadlike14/validate.py",
         "squadlike15/validate.py",
         "squadlike16/validate.py",
+        "squadlike17/validate.py",
+        "squadlike18/validate.py",
         "seed_blind_check.py",
         "seed_blind2_check.py",
         "seed_blind10_check.py",
@@ -98,6 +100,8 @@ def test_validate_reports_lines_and_the_set_as_a_whole(tmp_path: Path) -> None:
         "seed_blind16_check.py",
         "seed_blind17_check.py",
         "seed_blind18_check.py",
+        "seed_blind19_check.py",
+        "seed_blind20_check.py",
     ],
 )
 def test_each_sets_command_line_passes_on_its_set(script: str) -> None:
