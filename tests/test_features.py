@@ -2324,3 +2324,18 @@ def test_everyday_opposites_of_growth_state_and_strength_turn_a_question() -> No
     # Both sides named, or the question's own word used: no turn.
     assert unmatched_opposite("Is it expanding or contracting?", expanding) is None
     assert unmatched_opposite("Who showed that the universe is expanding?", expanding) is None
+
+
+def test_wordnet_antonyms_turn_a_phrase_the_lists_do_not_hold() -> None:
+    from assistant.answer.negation import ASKED_OPPOSITE, turned_phrase, wordnet_opposites
+
+    lead = ["The guild met in an indoor market beside the river each Friday."]
+    asked = "Which outdoor market beside the river did the guild use?"
+    assert "outdoor" not in ASKED_OPPOSITE and "indoor" in wordnet_opposites()["outdoor"]
+    assert turned_phrase(asked, lead, lead) == "outdoor"
+    assert turned_phrase("Which indoor market beside the river did it use?", lead, lead) is None
+    # Only as written: "stop" is not turned by "startup", which begins with "start".
+    startup = ["Amazon is investing in the AI startup Anthropic."]
+    assert turned_phrase("What would stop Anthropic from leaving?", startup, startup) is None
+    # Words of change and comparisons stay out, as in the lists.
+    assert "rose" not in wordnet_opposites() and "better" not in wordnet_opposites()

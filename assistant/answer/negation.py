@@ -11,7 +11,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 __all__ = [
     "ASKED_OPPOSITE",
@@ -36,6 +37,7 @@ __all__ = [
     "unexplained_denial",
     "unmatched_negation",
     "unmatched_opposite",
+    "wordnet_opposites",
 ]
 
 STOP = frozenset(
@@ -848,6 +850,30 @@ _TURNABLE = {
 }
 
 
+ANTONYMS_FILE = Path(__file__).resolve().parent / "antonyms.tsv"
+
+
+@cache
+def wordnet_opposites() -> dict[str, frozenset[str]]:
+    """WordNet's direct antonyms and their inflections (antonyms.tsv, written by
+    evals/make_antonyms.py), less words of change, comparisons and stop words, which the lists
+    above leave out on purpose. Read once, on first use (about 10,000 words).
+
+    Example: wordnet_opposites()["outdoor"] -> frozenset({"indoor"})
+    """
+    skip = _CHANGE_WORDS | _MORE_CHANGE_WORDS | _CONVERSE | STOP
+    table: dict[str, frozenset[str]] = {}
+    text = ANTONYMS_FILE.read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("#") or "\t" not in line:
+            continue
+        word, others = line.split("\t", 1)
+        kept = frozenset(others.split()) - skip
+        if word not in skip and kept:
+            table[word] = kept
+    return table
+
+
 def _turned_form(word: str, opposite: str) -> bool:
     """word is opposite or an inflection of it ("falls" of "fall", "cheapest" of "cheap";
     not "lastly" of "last")."""
@@ -920,7 +946,12 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
             ):
                 return word
             continue
-        if not others or others & asked:
+        # WordNet's antonyms, beyond the lists, count only as written (its table holds their
+        # inflections): read as a prefix, "stop" / "start" had turned "startup".
+        exact = (
+            wordnet_opposites().get(word, frozenset()) - others if word not in measures else set()
+        )
+        if not (others or exact) or (others | exact) & asked:
             continue
         near = _neighbours(tokens, i)
         if any(word in words for words in told) or any(
@@ -931,7 +962,7 @@ def turned_phrase(question: str, lead: Sequence[str], answering: Sequence[str]) 
             continue  # the lead uses the word too, or another sentence says it the question's way
         if any(
             _neighbours(words, j) & near
-            and any(_turned_form(w, o) for o in others)
+            and (w in exact or any(_turned_form(w, o) for o in others))
             and not (word in _CONVERSE_DEEDS and _sides_swapped(tokens, i, words, j))
             for words in told
             for j, w in enumerate(words)
