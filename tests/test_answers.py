@@ -708,6 +708,17 @@ def test_who_else_does_not_repeat_what_was_just_quoted(bot: Assistant) -> None:
     assert said not in answer.text and "Google" in answer.text, answer.text
 
 
+def test_a_follow_up_is_not_answered_with_the_sentence_just_quoted_whole(bot: Assistant) -> None:
+    said = (
+        "By investing in Anthropic, Amazon aims to align itself with one of the top AI models, "
+        "Claude, while continuing to develop its own capabilities."
+    )
+    history = exchange("What is Claude?", f"{said} [1]")
+    answer = bot.ask("Is it ahead of the models Amazon builds itself?", history)
+    assert not answer.refused, answer.text
+    assert not answer.text.startswith(said) and "lag behind" in answer.text, answer.text
+
+
 def test_a_when_asked_after_a_lead_in_is_refused_when_nothing_is_dated(bot: Assistant) -> None:
     history = exchange(
         "When did Amazon first invest in Anthropic?",

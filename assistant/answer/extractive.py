@@ -770,6 +770,14 @@ class ExtractiveBackend:
         if echoed and not said:
             # "behind on what?": the sentence of the quote it echoes says it, even said again.
             grounds = lifted(grounds, quoted_units(grounds, echoed), bonus=0.5)
+        if request.history and not said and not echoed:
+            # Nor with what the last answer quoted whole: the asker has just read it ("It is
+            # better than the models Amazon makes itself?" after the sentence on Claude). A
+            # sentence it quoted in part may hold the rest, which is asked for.
+            last = last_quotes(request.history)
+            grounds = _below(
+                grounds, [i for i, u in enumerate(grounds.sentences) if _repeats(u.text, last)]
+            )
         besides = others_than(request.question, request.history) if request.history else None
         if besides is not None:
             # "Who else?": not what was just quoted, nor whom it named. ("What else?" may be
