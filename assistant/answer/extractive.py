@@ -773,10 +773,18 @@ class ExtractiveBackend:
         if request.history and not said and not echoed:
             # Nor with what the last answer quoted whole: the asker has just read it ("It is
             # better than the models Amazon makes itself?" after the sentence on Claude). A
-            # sentence it quoted in part may hold the rest, which is asked for.
+            # sentence it quoted in part may hold the rest, which is asked for; and one holding
+            # the amount or date asked for answers it again ("How much have they put in?"
+            # after the $8 billion sentence).
             last = last_quotes(request.history)
+            kind = selection_type(request.question)
             grounds = _below(
-                grounds, [i for i, u in enumerate(grounds.sentences) if _repeats(u.text, last)]
+                grounds,
+                [
+                    i
+                    for i, u in enumerate(grounds.sentences)
+                    if _repeats(u.text, last) and not (kind and has_answer_type(kind, u.text))
+                ],
             )
         besides = others_than(request.question, request.history) if request.history else None
         if besides is not None:
